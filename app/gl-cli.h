@@ -1,0 +1,27 @@
+/* gl-cli.h — the commands of gleaner-cli.
+ *
+ * Each command is one function in an app/gl-cli-<group>.c file, registered in
+ * the table of gleaner-cli.c. A command parses its own options (GOptionContext),
+ * prints results on stdout (one JSON object with --json), errors on stderr, and
+ * returns the process exit status: 0 ok, 1 failure, 2 usage error.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef int (*GlCliCommandFunc) (int argc, char **argv);
+
+typedef struct
+{
+  const char *name;
+  const char *usage;   /* one line: arguments and options */
+  const char *summary; /* one line: what it does */
+  GlCliCommandFunc func;
+} GlCliCommand;
+
+/* Prints "gleaner-cli NAME: MESSAGE" on stderr; returns 1. */
+int gl_cli_fail (const char *command, const GError *error);
+
+G_END_DECLS

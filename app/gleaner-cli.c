@@ -1,0 +1,54 @@
+/* gleaner-cli — everything Gleaner does that does not need eyes. */
+#include "gleaner-config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app/gl-cli.h"
+
+/* Commands, in the order `gleaner-cli --help` lists them. Each group of
+ * commands lives in its own app/gl-cli-*.c file. */
+static const GlCliCommand commands[] = {
+  { NULL, NULL, NULL, NULL },
+};
+
+int
+gl_cli_fail (const char *command, const GError *error)
+{
+  g_printerr ("gleaner-cli %s: %s\n", command, error ? error->message : "failed");
+  return 1;
+}
+
+static void
+print_usage (FILE *out)
+{
+  fprintf (out, "Usage: gleaner-cli COMMAND [ARGS…]\n\nCommands:\n");
+  for (const GlCliCommand *c = commands; c->name != NULL; c++)
+    fprintf (out, "  %-10s %s\n  %-10s   %s\n", c->name, c->usage, "", c->summary);
+  fprintf (out, "\n  gleaner-cli COMMAND --help   options of one command\n");
+}
+
+int
+main (int argc, char **argv)
+{
+  setlocale (LC_ALL, "");
+
+  if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
+    {
+      print_usage (argc < 2 ? stderr : stdout);
+      return argc < 2 ? 2 : 0;
+    }
+  if (strcmp (argv[1], "--version") == 0)
+    {
+      printf ("gleaner-cli %s\n", GLEANER_VERSION);
+      return 0;
+    }
+
+  for (const GlCliCommand *c = commands; c->name != NULL; c++)
+    if (strcmp (c->name, argv[1]) == 0)
+      return c->func (argc - 1, argv + 1);
+
+  g_printerr ("gleaner-cli: unknown command “%s”; see gleaner-cli --help\n", argv[1]);
+  return 2;
+}
