@@ -54,6 +54,49 @@ reason_from_error (const GError *error, const SizeCheck *check)
   return g_strdup_printf ("corrupt or truncated image: %s", error->message);
 }
 
+/* Incremental loaders hand out the rows they got when a file ends early
+ * (the PNG and JPEG loaders do not report it), so for the formats that have
+ * an end marker, check it is there. Trailing bytes after the marker are
+ * tolerated for JPEG (some cameras append data). */
+static gboolean
+looks_truncated (const guint8 *data, gsize len)
+{
+  static const guint8 png_sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+  if (len >= 8 && memcmp (data, png_sig, 8) == 0)
+    {
+      /* Walk the chunks: length, type, data, CRC; the last must be IEND. */
+      gsize off = 8;
+      while (off + 12 <= len)
+        {
+          guint32 clen = ((guint32) data[off] << 24) | ((guint32) data[off + 1] << 16)
+                         | ((guint32) data[off + 2] << 8) | data[off + 3];
+          if (memcmp (data + off + 4, "IEND", 4) == 0)
+            return FALSE;
+          if (clen > len - off - 12)
+            return TRUE;
+          off += 12 + (gsize) clen;
+        }
+      return TRUE;
+    }
+  if (len >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff)
+    {
+      gsize from = len > 65536 ? len - 65536 : 2;
+      for (gsize i = len - 1; i > from; i--)
+        if (data[i - 1] == 0xff && data[i] == 0xd9)
+          return FALSE;
+      return TRUE;
+    }
+  if (len >= 6 && (memcmp (data, "GIF87a", 6) == 0 || memcmp (data, "GIF89a", 6) == 0))
+    {
+      /* The trailer byte 0x3B, possibly followed by padding zeros. */
+      gsize i = len;
+      while (i > 6 && data[i - 1] == 0)
+        i--;
+      return data[i - 1] != 0x3b;
+    }
+  return FALSE;
+}
+
 GdkPixbuf *
 gl_decode_bytes (const guint8 *data, gsize len, guint min_short_side, char **reason)
 {
@@ -79,6 +122,11 @@ gl_decode_bytes (const guint8 *data, gsize len, guint min_short_side, char **rea
       return NULL;
     }
   GdkPixbuf *pixbuf = gdk_pixbuf_loader_get_pixbuf (loader);
+  if (pixbuf != NULL && looks_truncated (data, len))
+    {
+      *reason = g_strdup ("corrupt or truncated image: the file ends early");
+      return NULL;
+    }
   if (pixbuf == NULL)
     {
       *reason = g_strdup ("truncated image (no pixels)");
