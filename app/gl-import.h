@@ -1,0 +1,119 @@
+/* gl-import.h — the import pipeline: files, folders, CSV manifests and IDX
+ * files → content hash, safe decode, model input in the pixel cache,
+ * thumbnail → rows in the store, in batched transactions.
+ *
+ * Decoding runs on all cores (a GThreadPool); ONE writer (the thread that
+ * calls gl_import_run) appends pixel rows, makes them durable, then commits a
+ * batch of records (default 1,000) in one store transaction. A row of the
+ * pixel cache is thus referenced only after its bytes are on disk, and a
+ * cancelled or killed import keeps every batch it committed. Bad files never
+ * stop an import: each is recorded with its reason.
+ *
+ * The pipeline does not know the store: it talks to it through
+ * GlImportSinkFuncs (gl-project.c provides the SQLite one), which keeps it
+ * testable and usable from a worker thread of the GUI.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "app/gl-pixel-cache.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  GL_IMPORT_LAYOUT_AUTO,        /* per path: .csv → csv, *idx*-ubyte* → idx, folder → imagefolder if it
+                                   holds only sub-folders, else plain */
+  GL_IMPORT_LAYOUT_PLAIN,       /* folders recursively or single files; no labels */
+  GL_IMPORT_LAYOUT_IMAGEFOLDER, /* FOLDER/CLASS/…/image: class = the first-level sub-folder */
+  GL_IMPORT_LAYOUT_CSV,         /* a manifest of `path,label` (RFC 4180 quoting; optional header) */
+  GL_IMPORT_LAYOUT_IDX,         /* an MNIST-family images file (+ GlImportOptions.idx_labels) */
+} GlImportLayout;
+
+gboolean gl_import_layout_parse (const char *text, GlImportLayout *layout);
+
+typedef enum
+{
+  GL_LABELS_AS_HUMAN,     /* labels that come with the data continue an existing labeling */
+  GL_LABELS_AS_REFERENCE, /* never shown or trained on: evaluation and simulation only */
+} GlLabelsAs;
+
+typedef struct
+{
+  GlImportLayout layout;
+  const char *idx_labels; /* labels file for an IDX images file, or NULL */
+  GlLabelsAs labels_as;
+  gboolean held_out_test; /* the batch is a held-out reference test set */
+  gboolean thumbnails;    /* store thumbnails of image files */
+  guint n_threads;        /* decoding threads; 0 = number of cores */
+  guint batch_size;       /* records per transaction; 0 = 1,000 */
+} GlImportOptions;
+
+void gl_import_options_init (GlImportOptions *options);
+
+typedef struct
+{
+  guint64 total;      /* items found (files, CSV rows, IDX items) */
+  guint64 done;       /* items processed and committed or dropped */
+  guint64 added;      /* readable images added */
+  guint64 duplicates; /* skipped: content already in the project or earlier in this import */
+  guint64 unreadable; /* recorded with a reason */
+  guint64 labeled;    /* added images that came with a label */
+  guint64 skipped;    /* files in folders whose extension no image loader claims */
+  double elapsed_s;
+  double images_per_s; /* done / elapsed */
+} GlImportProgress;
+
+/* One row for the store. */
+typedef struct
+{
+  const char *path;     /* UTF-8 (lossy display name when the real name is not UTF-8); IDX: FILE#INDEX */
+  const char *hash_hex; /* SHA-256 of the file bytes (IDX: of the item bytes); NULL when unreadable */
+  guint64 size_bytes;
+  gint64 cache_row;   /* row in the pixel cache; -1 when unreadable */
+  const char *label;  /* class name that came with the image, or NULL */
+  const char *reason; /* why it is unreadable, or NULL */
+} GlImportRecord;
+
+typedef struct
+{
+  /* TRUE if the store holds an image with this content hash already. */
+  gboolean (*has_hash) (gpointer data, const char *hash_hex);
+  /* Starts an import batch, returns its id (>= 0) or -1 with @error. */
+  gint64 (*begin_batch) (gpointer data, const char *source, const GlImportOptions *options, GError **error);
+  /* Adds @n records in ONE transaction and returns after the commit. */
+  gboolean (*add_records) (gpointer data, gint64 batch_id, const GlImportRecord *records, guint n,
+                           GlLabelsAs labels_as, GError **error);
+} GlImportSinkFuncs;
+
+typedef struct
+{
+  guint h, w, c;             /* model input shape */
+  GlPixelCache *cache;       /* shape (h, w, c); borrowed */
+  const char *thumbs_dir;    /* NULL: no thumbnails */
+  const char *const *class_names; /* in order: IDX label k is class_names[k]; may be NULL */
+  const GlImportSinkFuncs *sink;
+  gpointer sink_data;
+} GlImportTarget;
+
+/* Called on the thread running the import (for _async: on the caller's main
+ * context, coalesced). */
+typedef void (*GlImportProgressFunc) (const GlImportProgress *progress, gpointer user_data);
+
+/* Blocking; for the CLI or a worker thread. On cancellation returns FALSE
+ * with G_IO_ERROR_CANCELLED; *summary (optional) is filled in every case. */
+gboolean gl_import_run (const GlImportTarget *target, const char *const *paths, const GlImportOptions *options,
+                        GlImportProgressFunc progress, gpointer progress_data, GCancellable *cancellable,
+                        GlImportProgress *summary, GError **error);
+
+/* Runs gl_import_run in a GTask thread. @target, @paths and @options are
+ * copied except the borrowed pointers inside @target, which must stay valid
+ * until @callback. @progress runs on the thread-default main context of the
+ * caller, at most every 100 ms. */
+void gl_import_run_async (const GlImportTarget *target, const char *const *paths, const GlImportOptions *options,
+                          GlImportProgressFunc progress, gpointer progress_data, GCancellable *cancellable,
+                          GAsyncReadyCallback callback, gpointer user_data);
+gboolean gl_import_run_finish (GAsyncResult *result, GlImportProgress *summary, GError **error);
+
+G_END_DECLS
