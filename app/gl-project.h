@@ -1,0 +1,102 @@
+/* gl-project.h — a Gleaner project folder.
+ *
+ *   PROJECT/project.gleaner-db   SQLite: settings, classes, images, labels, import batches
+ *   PROJECT/models/              model versions
+ *   PROJECT/cache/pixels         the model-input cache (gl-pixel-cache.h)
+ *   PROJECT/cache/thumbs/        thumbnails (gl-thumbs.h)
+ *
+ * Images stay where the user keeps them (paths are stored); IDX items are
+ * unpacked into cache/pixels, which is their only copy.
+ *
+ * A GlProject is used from one thread at a time (the GUI hands it to an
+ * import thread and waits, or uses gl_import_run_async on the target).
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "app/gl-import.h"
+#include "app/gl-pixel-cache.h"
+
+G_BEGIN_DECLS
+
+#define GL_PROJECT_ERROR (gl_project_error_quark ())
+GQuark gl_project_error_quark (void);
+
+typedef enum
+{
+  GL_PROJECT_ERROR_EXISTS,    /* create: a project is there already */
+  GL_PROJECT_ERROR_NOT_FOUND, /* open: no project there */
+  GL_PROJECT_ERROR_INVALID,   /* bad argument (shape, class name) */
+  GL_PROJECT_ERROR_STORE,     /* the database failed (full disk, locked, corrupt) */
+} GlProjectError;
+
+typedef struct _GlProject GlProject;
+
+/* Creates the folder (and parents) and an empty project with input shape
+ * h × w × c (c = 1 or 3) and the given classes in order (may be NULL).
+ * Class names: UTF-8, 1 to 1,000 characters, unique. */
+GlProject *gl_project_create (const char *dir, guint h, guint w, guint c, const char *const *class_names,
+                              GError **error);
+GlProject *gl_project_open (const char *dir, GError **error);
+void gl_project_close (GlProject *project);
+
+const char *gl_project_get_dir (GlProject *project);
+const char *gl_project_get_db_path (GlProject *project);
+const char *gl_project_get_models_dir (GlProject *project);
+const char *gl_project_get_cache_dir (GlProject *project);
+const char *gl_project_get_thumbs_dir (GlProject *project);
+const char *gl_project_get_pixels_path (GlProject *project);
+void gl_project_get_input_shape (GlProject *project, guint *h, guint *w, guint *c);
+
+/* Parses "28x28x1" (h x w x c). */
+gboolean gl_project_parse_shape (const char *text, guint *h, guint *w, guint *c, GError **error);
+
+/* Class names in order (NULL-terminated; free with g_strfreev). */
+char **gl_project_dup_class_names (GlProject *project);
+
+/* A settings value (NULL if unset) / sets it in one transaction. */
+char *gl_project_get_setting (GlProject *project, const char *key);
+gboolean gl_project_set_setting (GlProject *project, const char *key, const char *value, GError **error);
+
+/* The read side of the pixel cache (rows referenced by committed images). */
+GlPixelMap *gl_project_map_pixels (GlProject *project, GError **error);
+
+/* Fills @target for gl_import_run / _async; pointers borrow from @project. */
+void gl_project_import_target (GlProject *project, GlImportTarget *target);
+
+/* Blocking import into the project (see gl_import_run); also records the
+ * number of duplicates on the import batch. */
+gboolean gl_project_import (GlProject *project, const char *const *paths, const GlImportOptions *options,
+                            GlImportProgressFunc progress, gpointer progress_data, GCancellable *cancellable,
+                            GlImportProgress *summary, GError **error);
+
+typedef struct
+{
+  guint64 images;            /* rows, readable or not */
+  guint64 readable;
+  guint64 unreadable;
+  guint64 duplicates;        /* skipped by all imports so far */
+  guint64 labeled;           /* images with a current human label */
+  guint64 reference_labeled; /* images with a reference label */
+  guint64 held_out_test;     /* images in held-out reference test batches */
+  guint n_classes;
+  char **class_names;         /* (n_classes) */
+  guint64 *labeled_per_class; /* (n_classes) */
+  guint64 *reference_per_class; /* (n_classes) */
+  guint h, w, c;
+} GlProjectInfo;
+
+gboolean gl_project_get_info (GlProject *project, GlProjectInfo *info, GError **error);
+void gl_project_info_clear (GlProjectInfo *info);
+
+/* Runs PRAGMA integrity_check; TRUE when it says "ok". */
+gboolean gl_project_check_integrity (GlProject *project, GError **error);
+
+/* Every readable image: its pixel-cache row, in id order (for checks and the
+ * engine's dataset). @held_out: -1 all, 0 pool only, 1 held-out test only. */
+GArray *gl_project_list_cache_rows (GlProject *project, int held_out, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GlProject, gl_project_close)
+
+G_END_DECLS
