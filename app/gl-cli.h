@@ -24,4 +24,10 @@ typedef struct
 /* Prints "gleaner-cli NAME: MESSAGE" on stderr; returns 1. */
 int gl_cli_fail (const char *command, const GError *error);
 
+/* app/gl-cli-project.c */
+int gl_cli_init (int argc, char **argv);
+int gl_cli_import (int argc, char **argv);
+int gl_cli_info (int argc, char **argv);
+int gl_cli_demo (int argc, char **argv);
+
 G_END_DECLS

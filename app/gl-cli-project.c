@@ -1,0 +1,255 @@
+/* gl-cli-project.c — gleaner-cli init, import, info and demo. */
+#include "gleaner-config.h"
+
+#include "app/gl-cli.h"
+#include "app/gl-demo.h"
+#include "app/gl-project.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Parses the options of @argv; 2 on a usage error (message printed). */
+static int
+parse (const char *command, const char *params, GOptionEntry *entries, int *argc, char ***argv)
+{
+  g_autoptr (GOptionContext) ctx = g_option_context_new (params);
+  g_autofree char *summary = g_strdup_printf ("gleaner-cli %s", command);
+  g_option_context_set_summary (ctx, summary);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (ctx, argc, argv, &error))
+    {
+      g_printerr ("gleaner-cli %s: %s\n", command, error->message);
+      return 2;
+    }
+  return 0;
+}
+
+int
+gl_cli_init (int argc, char **argv)
+{
+  g_autofree char *input = NULL;
+  g_autofree char *classes = NULL;
+  GOptionEntry entries[] = {
+    { "input", 0, 0, G_OPTION_ARG_STRING, &input, "Model input shape: 28x28x1 or 64x64x3 (HxWxC)", "HxWxC" },
+    { "classes", 0, 0, G_OPTION_ARG_STRING, &classes, "Class names, comma-separated", "A,B,…" },
+    { NULL },
+  };
+  if (parse ("init", "PROJECT", entries, &argc, &argv))
+    return 2;
+  if (argc != 2 || input == NULL)
+    {
+      g_printerr ("gleaner-cli init: usage: init PROJECT --input HxWxC [--classes A,B,…]\n");
+      return 2;
+    }
+  g_autoptr (GError) error = NULL;
+  guint h, w, c;
+  if (!gl_project_parse_shape (input, &h, &w, &c, &error))
+    return gl_cli_fail ("init", error);
+  g_auto (GStrv) names = classes ? g_strsplit (classes, ",", -1) : NULL;
+  for (guint i = 0; names && names[i]; i++)
+    g_strstrip (names[i]);
+  g_autoptr (GlProject) p = gl_project_create (argv[1], h, w, c, (const char *const *) names, &error);
+  if (p == NULL)
+    return gl_cli_fail ("init", error);
+  g_autofree char *disp = g_filename_display_name (gl_project_get_dir (p));
+  printf ("created project %s (input %ux%ux%u, %u classes)\n", disp, h, w, c, names ? g_strv_length (names) : 0);
+  return 0;
+}
+
+static void
+on_progress (const GlImportProgress *prog, gpointer user_data)
+{
+  fprintf (stderr, "\r%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT " images, %.0f images/s   ", prog->done,
+           prog->total, prog->images_per_s);
+}
+
+static void
+print_summary (const GlImportProgress *s)
+{
+  printf ("added %" G_GUINT64_FORMAT ", duplicates %" G_GUINT64_FORMAT ", unreadable %" G_GUINT64_FORMAT
+          ", labeled %" G_GUINT64_FORMAT ", skipped %" G_GUINT64_FORMAT " (of %" G_GUINT64_FORMAT
+          ") in %.1f s, %.0f images/s\n",
+          s->added, s->duplicates, s->unreadable, s->labeled, s->skipped, s->total, s->elapsed_s, s->images_per_s);
+}
+
+int
+gl_cli_import (int argc, char **argv)
+{
+  g_autofree char *layout_text = NULL;
+  g_autofree char *idx_labels = NULL;
+  g_autofree char *labels_as = NULL;
+  gboolean test_set = FALSE;
+  GOptionEntry entries[] = {
+    { "layout", 0, 0, G_OPTION_ARG_STRING, &layout_text, "auto (default), plain, imagefolder, csv or idx",
+      "LAYOUT" },
+    { "idx-labels", 0, 0, G_OPTION_ARG_FILENAME, &idx_labels, "Labels file of an IDX images file", "FILE" },
+    { "labels-as", 0, 0, G_OPTION_ARG_STRING, &labels_as, "human (default) or reference", "KIND" },
+    { "held-out-test", 0, 0, G_OPTION_ARG_NONE, &test_set, "Mark the import as a held-out reference test set",
+      NULL },
+    { NULL },
+  };
+  if (parse ("import", "PROJECT PATH…", entries, &argc, &argv))
+    return 2;
+  GlImportOptions o;
+  gl_import_options_init (&o);
+  if (layout_text && !gl_import_layout_parse (layout_text, &o.layout))
+    {
+      g_printerr ("gleaner-cli import: unknown layout “%s”\n", layout_text);
+      return 2;
+    }
+  if (labels_as && strcmp (labels_as, "human") != 0 && strcmp (labels_as, "reference") != 0)
+    {
+      g_printerr ("gleaner-cli import: --labels-as is human or reference, not “%s”\n", labels_as);
+      return 2;
+    }
+  if (argc < 3)
+    {
+      g_printerr ("gleaner-cli import: usage: import PROJECT PATH… [--layout …] [--idx-labels FILE] "
+                  "[--labels-as human|reference]\n");
+      return 2;
+    }
+  o.idx_labels = idx_labels;
+  o.labels_as = g_strcmp0 (labels_as, "reference") == 0 ? GL_LABELS_AS_REFERENCE : GL_LABELS_AS_HUMAN;
+  o.held_out_test = test_set;
+  const char *threads = g_getenv ("GLEANER_IMPORT_THREADS");
+  if (threads)
+    o.n_threads = (guint) g_ascii_strtoull (threads, NULL, 10);
+
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlProject) p = gl_project_open (argv[1], &error);
+  if (p == NULL)
+    return gl_cli_fail ("import", error);
+  GlImportProgress sum;
+  gboolean tty = isatty (STDERR_FILENO);
+  gboolean ok = gl_project_import (p, (const char *const *) argv + 2, &o, tty ? on_progress : NULL, NULL, NULL,
+                                   &sum, &error);
+  if (tty)
+    fputc ('\n', stderr);
+  print_summary (&sum);
+  fflush (stdout);
+  if (!ok)
+    return gl_cli_fail ("import", error);
+  return 0;
+}
+
+/* JSON strings: UTF-8 passed through; quotes, backslashes and control
+ * characters escaped; bytes that are not UTF-8 become U+FFFD. */
+static void
+json_string (GString *out, const char *s)
+{
+  g_autofree char *valid = g_utf8_make_valid (s, -1);
+  g_string_append_c (out, '"');
+  for (const unsigned char *p = (const unsigned char *) valid; *p; p++)
+    {
+      switch (*p)
+        {
+        case '"': g_string_append (out, "\\\""); break;
+        case '\\': g_string_append (out, "\\\\"); break;
+        case '\b': g_string_append (out, "\\b"); break;
+        case '\f': g_string_append (out, "\\f"); break;
+        case '\n': g_string_append (out, "\\n"); break;
+        case '\r': g_string_append (out, "\\r"); break;
+        case '\t': g_string_append (out, "\\t"); break;
+        default:
+          if (*p < 0x20 || *p == 0x7f)
+            g_string_append_printf (out, "\\u%04x", *p);
+          else
+            g_string_append_c (out, (char) *p);
+        }
+    }
+  g_string_append_c (out, '"');
+}
+
+int
+gl_cli_info (int argc, char **argv)
+{
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
+    { NULL },
+  };
+  if (parse ("info", "PROJECT", entries, &argc, &argv))
+    return 2;
+  if (argc != 2)
+    {
+      g_printerr ("gleaner-cli info: usage: info PROJECT [--json]\n");
+      return 2;
+    }
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlProject) p = gl_project_open (argv[1], &error);
+  if (p == NULL)
+    return gl_cli_fail ("info", error);
+  GlProjectInfo info;
+  if (!gl_project_get_info (p, &info, &error))
+    return gl_cli_fail ("info", error);
+  g_autoptr (GString) out = g_string_new (NULL);
+  if (json)
+    {
+      g_string_append (out, "{\"project\":");
+      json_string (out, gl_project_get_dir (p));
+      g_string_append_printf (out,
+                              ",\"input\":{\"height\":%u,\"width\":%u,\"channels\":%u}"
+                              ",\"images\":%" G_GUINT64_FORMAT ",\"readable\":%" G_GUINT64_FORMAT
+                              ",\"unreadable\":%" G_GUINT64_FORMAT ",\"duplicates\":%" G_GUINT64_FORMAT
+                              ",\"labeled\":%" G_GUINT64_FORMAT ",\"reference_labeled\":%" G_GUINT64_FORMAT
+                              ",\"held_out_test\":%" G_GUINT64_FORMAT ",\"classes\":[",
+                              info.h, info.w, info.c, info.images, info.readable, info.unreadable,
+                              info.duplicates, info.labeled, info.reference_labeled, info.held_out_test);
+      for (guint i = 0; i < info.n_classes; i++)
+        {
+          g_string_append (out, i ? ",{\"name\":" : "{\"name\":");
+          json_string (out, info.class_names[i]);
+          g_string_append_printf (out, ",\"labeled\":%" G_GUINT64_FORMAT ",\"reference\":%" G_GUINT64_FORMAT "}",
+                                  info.labeled_per_class[i], info.reference_per_class[i]);
+        }
+      g_string_append (out, "]}\n");
+    }
+  else
+    {
+      g_autofree char *disp = g_filename_display_name (gl_project_get_dir (p));
+      g_string_append_printf (out,
+                              "project            %s\ninput              %ux%ux%u\n"
+                              "images             %" G_GUINT64_FORMAT "\nunreadable         %" G_GUINT64_FORMAT
+                              "\nduplicates skipped %" G_GUINT64_FORMAT "\nlabeled            %" G_GUINT64_FORMAT
+                              "\nreference-labeled  %" G_GUINT64_FORMAT "\nheld-out test      %" G_GUINT64_FORMAT
+                              "\nclasses (labeled / reference):\n",
+                              disp, info.h, info.w, info.c, info.images, info.unreadable, info.duplicates,
+                              info.labeled, info.reference_labeled, info.held_out_test);
+      for (guint i = 0; i < info.n_classes; i++)
+        g_string_append_printf (out, "  %-20s %" G_GUINT64_FORMAT " / %" G_GUINT64_FORMAT "\n", info.class_names[i],
+                                info.labeled_per_class[i], info.reference_per_class[i]);
+    }
+  gl_project_info_clear (&info);
+  fwrite (out->str, 1, out->len, stdout);
+  return 0;
+}
+
+int
+gl_cli_demo (int argc, char **argv)
+{
+  g_autofree char *mnist = NULL;
+  GOptionEntry entries[] = {
+    { "fashion-mnist", 0, 0, G_OPTION_ARG_FILENAME, &mnist, "Folder of the Fashion-MNIST IDX files", "DIR" },
+    { NULL },
+  };
+  if (parse ("demo", "[DIR]", entries, &argc, &argv))
+    return 2;
+  if (argc > 2)
+    {
+      g_printerr ("gleaner-cli demo: usage: demo [DIR]\n");
+      return 2;
+    }
+  g_autoptr (GError) error = NULL;
+  gboolean tty = isatty (STDERR_FILENO);
+  g_autoptr (GlProject) p = gl_demo_ensure (argc == 2 ? argv[1] : NULL, mnist, tty ? on_progress : NULL, NULL,
+                                            NULL, &error);
+  if (tty)
+    fputc ('\n', stderr);
+  if (p == NULL)
+    return gl_cli_fail ("demo", error);
+  g_autofree char *disp = g_filename_display_name (gl_project_get_dir (p));
+  printf ("demo project ready: %s\n", disp);
+  return 0;
+}
