@@ -1,0 +1,270 @@
+/* Integration tests: the built gleaner-cli (env GLEANER_CLI) for init, import
+ * and info --json; imports killed with SIGKILL at random moments; a file-size
+ * limit (a full disk) during an import. */
+#include "app/gl-project.h"
+
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+typedef struct
+{
+  char *dir;
+  char *images;
+  char *project;
+} Fixture;
+
+static void
+remove_tree (const char *path)
+{
+  GDir *d = g_dir_open (path, 0, NULL);
+  if (d != NULL)
+    {
+      const char *name;
+      while ((name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          remove_tree (child);
+        }
+      g_dir_close (d);
+      g_rmdir (path);
+    }
+  else
+    g_unlink (path);
+}
+
+/* @n distinct 32×32 RGB PNGs in fx->images. */
+static void
+make_images (Fixture *fx, guint n)
+{
+  g_mkdir_with_parents (fx->images, 0755);
+  g_autoptr (GdkPixbuf) pb = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 32, 32);
+  for (guint i = 0; i < n; i++)
+    {
+      gdk_pixbuf_fill (pb, ((i * 2654435761u) & 0xffffff00u) | 0xff);
+      gdk_pixbuf_get_pixels (pb)[0] = (guint8) i; /* distinct even when the fill colour repeats */
+      gdk_pixbuf_get_pixels (pb)[1] = (guint8) (i >> 8);
+      g_autofree char *name = g_strdup_printf ("img-%04u.png", i);
+      g_autofree char *path = g_build_filename (fx->images, name, NULL);
+      g_assert_true (gdk_pixbuf_save (pb, path, "png", NULL, NULL));
+    }
+}
+
+static void
+fixture_setup (Fixture *fx, gconstpointer data)
+{
+  GError *error = NULL;
+  fx->dir = g_dir_make_tmp ("gl-cli-XXXXXX", &error);
+  g_assert_no_error (error);
+  fx->images = g_build_filename (fx->dir, "images", NULL);
+  fx->project = g_build_filename (fx->dir, "project", NULL);
+}
+
+static void
+fixture_teardown (Fixture *fx, gconstpointer data)
+{
+  remove_tree (fx->dir);
+  g_free (fx->dir);
+  g_free (fx->images);
+  g_free (fx->project);
+}
+
+static const char *
+cli (void)
+{
+  const char *path = g_getenv ("GLEANER_CLI");
+  if (path == NULL)
+    g_test_skip ("GLEANER_CLI is not set");
+  return path;
+}
+
+/* Runs the CLI with @args; returns the exit status, output in *out / *err. */
+static int
+run (const char *const *args, char **out, char **err)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, (gpointer) cli ());
+  for (guint i = 0; args[i]; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  int status = 0;
+  GError *error = NULL;
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err, &status, &error);
+  g_assert_no_error (error);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+}
+
+static void
+test_init_import_info (Fixture *fx, gconstpointer data)
+{
+  if (cli () == NULL)
+    return;
+  make_images (fx, 6);
+  g_autofree char *dup = g_build_filename (fx->images, "dup.png", NULL);
+  g_autofree char *src = g_build_filename (fx->images, "img-0000.png", NULL);
+  g_autofree char *contents = NULL;
+  gsize len;
+  g_assert_true (g_file_get_contents (src, &contents, &len, NULL));
+  g_assert_true (g_file_set_contents (dup, contents, (gssize) len, NULL));
+  g_autofree char *bad = g_build_filename (fx->images, "broken.png", NULL);
+  g_assert_true (g_file_set_contents (bad, "\x89PNG but not", -1, NULL));
+
+  g_autofree char *out = NULL, *err = NULL;
+  const char *init[] = { "init", fx->project, "--input", "28x28x1", "--classes", "cat,say \"hi\"\\ 😀", NULL };
+  g_assert_cmpint (run (init, &out, &err), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  const char *import[] = { "import", fx->project, fx->images, "--layout", "plain", NULL };
+  g_assert_cmpint (run (import, &out, &err), ==, 0);
+  g_assert_nonnull (strstr (out, "added 6, duplicates 1, unreadable 1"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  const char *info[] = { "info", fx->project, "--json", NULL };
+  g_assert_cmpint (run (info, &out, &err), ==, 0);
+  g_assert_cmpstr (err, ==, "");
+  g_assert_true (g_str_has_prefix (out, "{") && g_str_has_suffix (out, "}\n"));
+  g_assert_null (strchr (out, '\n') + 1 == out + strlen (out) ? NULL : "more than one line");
+  g_assert_nonnull (strstr (out, "\"images\":7,"));
+  g_assert_nonnull (strstr (out, "\"unreadable\":1,"));
+  g_assert_nonnull (strstr (out, "\"duplicates\":1,"));
+  g_assert_nonnull (strstr (out, "{\"name\":\"say \\\"hi\\\"\\\\ 😀\",\"labeled\":0"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* Errors: stderr and a non-zero exit. */
+  const char *missing[] = { "info", fx->images, NULL };
+  g_assert_cmpint (run (missing, &out, &err), ==, 1);
+  g_assert_cmpstr (out, ==, "");
+  g_assert_nonnull (strstr (err, "not a Gleaner project"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  const char *again[] = { "init", fx->project, "--input", "28x28x1", NULL };
+  g_assert_cmpint (run (again, &out, &err), ==, 1);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  const char *usage[] = { "init", fx->project, "--input", "28x28x2", NULL };
+  g_assert_cmpint (run (usage, &out, &err), ==, 1);
+  g_assert_nonnull (strstr (err, "28x28x2"));
+}
+
+/* Every committed readable image has a readable cache row; the db is sound. */
+static guint
+check_consistent (const char *project)
+{
+  GError *error = NULL;
+  g_autoptr (GlProject) p = gl_project_open (project, &error);
+  g_assert_no_error (error);
+  g_assert_true (gl_project_check_integrity (p, &error));
+  g_assert_no_error (error);
+  g_autoptr (GArray) rows = gl_project_list_cache_rows (p, -1, &error);
+  g_assert_no_error (error);
+  g_autoptr (GlPixelMap) map = gl_project_map_pixels (p, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < rows->len; i++)
+    g_assert_nonnull (gl_pixel_map_row (map, (guint64) g_array_index (rows, gint64, i)));
+  return rows->len;
+}
+
+static void
+test_kill (Fixture *fx, gconstpointer data)
+{
+  if (cli () == NULL)
+    return;
+  make_images (fx, 300);
+  g_autofree char *out = NULL, *err = NULL;
+  const char *init[] = { "init", fx->project, "--input", "64x64x3", NULL };
+  g_assert_cmpint (run (init, &out, &err), ==, 0);
+
+  GRand *rand = g_rand_new_with_seed (g_test_rand_int ());
+  guint kills = 0, before = 0;
+  for (guint round = 0; round < 8; round++)
+    {
+      const char *argv[] = { cli (), "import", fx->project, fx->images, NULL };
+      GPid pid;
+      GError *error = NULL;
+      g_setenv ("GLEANER_IMPORT_THREADS", "2", TRUE);
+      g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+                     NULL, &pid, &error);
+      g_assert_no_error (error);
+      g_usleep (g_rand_int_range (rand, 20, 600) * 1000);
+      if (kill (pid, SIGKILL) == 0)
+        kills++;
+      int status;
+      waitpid (pid, &status, 0);
+      g_spawn_close_pid (pid);
+      guint now = check_consistent (fx->project);
+      g_assert_cmpuint (now, >=, before); /* nothing committed is lost */
+      before = now;
+    }
+  g_rand_free (rand);
+  g_test_message ("%u imports killed", kills);
+  /* A final import completes the set, with nothing twice. */
+  const char *import[] = { "import", fx->project, fx->images, NULL };
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run (import, &out, &err), ==, 0);
+  g_assert_cmpuint (check_consistent (fx->project), ==, 300);
+}
+
+static void
+limit_file_size (gpointer user_data)
+{
+  struct rlimit rl = { GPOINTER_TO_UINT (user_data), GPOINTER_TO_UINT (user_data) };
+  signal (SIGXFSZ, SIG_IGN); /* writes fail with EFBIG instead of killing */
+  setrlimit (RLIMIT_FSIZE, &rl);
+}
+
+static void
+test_full_disk (Fixture *fx, gconstpointer data)
+{
+  if (cli () == NULL)
+    return;
+  make_images (fx, 40);
+  g_autofree char *first = g_build_filename (fx->dir, "first", NULL);
+  g_mkdir (first, 0755);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("img-%04u.png", i);
+      g_autofree char *from = g_build_filename (fx->images, name, NULL);
+      g_autofree char *to = g_build_filename (first, name, NULL);
+      g_rename (from, to);
+    }
+  g_autofree char *out = NULL, *err = NULL;
+  const char *init[] = { "init", fx->project, "--input", "64x64x3", NULL };
+  g_assert_cmpint (run (init, &out, &err), ==, 0);
+  const char *import1[] = { "import", fx->project, first, NULL };
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run (import1, &out, &err), ==, 0);
+  g_assert_cmpuint (check_consistent (fx->project), ==, 3);
+
+  /* 37 more rows of 12 KiB do not fit under 200 KiB. */
+  const char *argv[] = { cli (), "import", fx->project, fx->images, NULL };
+  int status = 0;
+  GError *error = NULL;
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, limit_file_size, GUINT_TO_POINTER (200 * 1024), &out,
+                &err, &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 1);
+  g_test_message ("stderr: %s", err);
+  g_assert_true (strstr (err, "File too large") != NULL || strstr (err, "disk is full") != NULL);
+  g_assert_cmpuint (check_consistent (fx->project), >=, 3);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/cli/init-import-info", Fixture, NULL, fixture_setup, test_init_import_info, fixture_teardown);
+  g_test_add ("/cli/import-killed", Fixture, NULL, fixture_setup, test_kill, fixture_teardown);
+  g_test_add ("/cli/full-disk", Fixture, NULL, fixture_setup, test_full_disk, fixture_teardown);
+  return g_test_run ();
+}
