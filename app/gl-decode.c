@@ -29,7 +29,7 @@ on_size_prepared_cb (GdkPixbufLoader *loader, int width, int height, gpointer us
       return;
     }
   int shorter = MIN (width, height);
-  if (check->min_short_side > 0 && (guint) shorter > 2 * check->min_short_side)
+  if (check->min_short_side > 0 && (guint) shorter > check->min_short_side)
     {
       /* Shrink while decoding (JPEG does it in the DCT), keeping the aspect
        * ratio and at least min_short_side on the shorter side. */

@@ -501,19 +501,15 @@ decode_file_item (const Context *ctx, const Item *item, Result *res, guint8 *out
   res->size = len;
   hash_bytes (data, len, res->hash);
   guint want = MAX (t->h, t->w);
-  if (ctx->options->thumbnails && t->thumbs_dir != NULL)
+  if (ctx->options->thumbnails && t->thumbs != NULL)
     want = MAX (want, GL_THUMB_SIZE);
   g_autoptr (GdkPixbuf) pb = gl_decode_bytes (data, len, want, &res->reason);
   if (pb == NULL)
     return;
   gl_decode_to_input (pb, t->h, t->w, t->c, out);
   res->ok = TRUE;
-  if (ctx->options->thumbnails && t->thumbs_dir != NULL)
-    {
-      g_autofree char *thumb = gl_thumbs_path (t->thumbs_dir, res->hash);
-      if (!g_file_test (thumb, G_FILE_TEST_EXISTS))
-        gl_thumbs_store (t->thumbs_dir, res->hash, pb, NULL); /* a missing thumbnail is remade on demand */
-    }
+  if (ctx->options->thumbnails && t->thumbs != NULL)
+    gl_thumb_pack_add (t->thumbs, res->hash, pb, NULL); /* a missing thumbnail is remade on demand */
 }
 
 static void

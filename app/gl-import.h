@@ -18,6 +18,7 @@
 #include <gio/gio.h>
 
 #include "app/gl-pixel-cache.h"
+#include "app/gl-thumbs.h"
 
 G_BEGIN_DECLS
 
@@ -91,7 +92,7 @@ typedef struct
 {
   guint h, w, c;             /* model input shape */
   GlPixelCache *cache;       /* shape (h, w, c); borrowed */
-  const char *thumbs_dir;    /* NULL: no thumbnails */
+  GlThumbPack *thumbs;       /* NULL: no thumbnails; borrowed */
   const char *const *class_names; /* in order: IDX label k is class_names[k]; may be NULL */
   const GlImportSinkFuncs *sink;
   gpointer sink_data;

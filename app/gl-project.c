@@ -20,6 +20,7 @@ struct _GlProject
   guint h, w, c;
   sqlite3 *db;
   GlPixelCache *cache;
+  GlThumbPack *thumbs;
   char **class_names; /* kept in step with the classes table */
   /* Prepared statements of the import sink. */
   sqlite3_stmt *st_has_hash, *st_add_image, *st_add_label, *st_find_class, *st_add_class;
@@ -77,7 +78,7 @@ set_paths (GlProject *p, const char *dir)
   p->db_path = g_build_filename (p->dir, DB_NAME, NULL);
   p->models_dir = g_build_filename (p->dir, "models", NULL);
   p->cache_dir = g_build_filename (p->dir, "cache", NULL);
-  p->thumbs_dir = g_build_filename (p->cache_dir, "thumbs", NULL);
+  p->thumbs_dir = g_build_filename (p->cache_dir, "thumbs.pack", NULL);
   p->pixels_path = g_build_filename (p->cache_dir, "pixels", NULL);
 }
 
@@ -94,6 +95,7 @@ gl_project_close (GlProject *p)
   if (p->db)
     sqlite3_close (p->db);
   gl_pixel_cache_close (p->cache);
+  gl_thumb_pack_close (p->thumbs);
   g_strfreev (p->class_names);
   g_free (p->dir);
   g_free (p->db_path);
@@ -220,7 +222,7 @@ bad:
 static gboolean
 make_dirs (GlProject *p, GError **error)
 {
-  const char *dirs[] = { p->dir, p->models_dir, p->cache_dir, p->thumbs_dir };
+  const char *dirs[] = { p->dir, p->models_dir, p->cache_dir };
   for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
     if (g_mkdir_with_parents (dirs[i], 0755) != 0)
       {
@@ -290,7 +292,7 @@ gl_project_create (const char *dir, guint h, guint w, guint c, const char *const
   if (!load_classes (p, error))
     return NULL;
   p->cache = gl_pixel_cache_open (p->pixels_path, h, w, c, error);
-  if (p->cache == NULL)
+  if (p->cache == NULL || (p->thumbs = gl_thumb_pack_open (p->thumbs_dir, error)) == NULL)
     return NULL;
   return g_steal_pointer (&p);
 }
@@ -328,7 +330,7 @@ gl_project_open (const char *dir, GError **error)
       || !prepare_sink (p, error))
     return NULL;
   p->cache = gl_pixel_cache_open (p->pixels_path, p->h, p->w, p->c, error);
-  if (p->cache == NULL)
+  if (p->cache == NULL || (p->thumbs = gl_thumb_pack_open (p->thumbs_dir, error)) == NULL)
     return NULL;
   return g_steal_pointer (&p);
 }
@@ -358,9 +360,15 @@ gl_project_get_cache_dir (GlProject *p)
 }
 
 const char *
-gl_project_get_thumbs_dir (GlProject *p)
+gl_project_get_thumbs_path (GlProject *p)
 {
   return p->thumbs_dir;
+}
+
+GlThumbPack *
+gl_project_get_thumbs (GlProject *p)
+{
+  return p->thumbs;
 }
 
 const char *
@@ -520,7 +528,7 @@ gl_project_import_target (GlProject *p, GlImportTarget *target)
   target->w = p->w;
   target->c = p->c;
   target->cache = p->cache;
-  target->thumbs_dir = p->thumbs_dir;
+  target->thumbs = p->thumbs;
   target->class_names = (const char *const *) p->class_names;
   target->sink = &sink_funcs;
   target->sink_data = p;

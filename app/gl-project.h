@@ -3,7 +3,7 @@
  *   PROJECT/project.gleaner-db   SQLite: settings, classes, images, labels, import batches
  *   PROJECT/models/              model versions
  *   PROJECT/cache/pixels         the model-input cache (gl-pixel-cache.h)
- *   PROJECT/cache/thumbs/        thumbnails (gl-thumbs.h)
+ *   PROJECT/cache/thumbs.pack    thumbnails (gl-thumbs.h)
  *
  * Images stay where the user keeps them (paths are stored); IDX items are
  * unpacked into cache/pixels, which is their only copy.
@@ -45,7 +45,9 @@ const char *gl_project_get_dir (GlProject *project);
 const char *gl_project_get_db_path (GlProject *project);
 const char *gl_project_get_models_dir (GlProject *project);
 const char *gl_project_get_cache_dir (GlProject *project);
-const char *gl_project_get_thumbs_dir (GlProject *project);
+const char *gl_project_get_thumbs_path (GlProject *project);
+/* The thumbnail pack (thread-safe); borrowed. */
+GlThumbPack *gl_project_get_thumbs (GlProject *project);
 const char *gl_project_get_pixels_path (GlProject *project);
 void gl_project_get_input_shape (GlProject *project, guint *h, guint *w, guint *c);
 

@@ -4,15 +4,113 @@
 #include "app/gl-decode.h"
 
 #include <errno.h>
-#include <glib/gstdio.h>
+#include <fcntl.h>
+#include <gio/gio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-char *
-gl_thumbs_path (const char *thumbs_dir, const char *hash_hex)
+#define RECORD_HEADER (4 + 64 + 4)
+#define MAX_THUMB_BYTES (4u * 1024 * 1024)
+
+struct _GlThumbPack
 {
-  char sub[3] = { hash_hex[0], hash_hex[0] ? hash_hex[1] : 0, 0 };
-  g_autofree char *name = g_strconcat (hash_hex, ".png", NULL);
-  return g_build_filename (thumbs_dir, sub, name, NULL);
+  char *path;
+  int fd;
+  GMutex lock;
+  GHashTable *index; /* hash hex → Entry; under @lock */
+  guint64 end;       /* append offset; under @lock */
+};
+
+typedef struct
+{
+  guint64 offset; /* of the JPEG bytes */
+  guint32 len;
+} Entry;
+
+static gboolean
+io_error (GError **error, const char *path, const char *what, int e)
+{
+  g_autofree char *disp = g_filename_display_name (path);
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s: %s: %s", disp, what, g_strerror (e));
+  return FALSE;
+}
+
+void
+gl_thumb_pack_close (GlThumbPack *pack)
+{
+  if (pack == NULL)
+    return;
+  if (pack->fd >= 0)
+    close (pack->fd);
+  g_clear_pointer (&pack->index, g_hash_table_unref);
+  g_mutex_clear (&pack->lock);
+  g_free (pack->path);
+  g_free (pack);
+}
+
+GlThumbPack *
+gl_thumb_pack_open (const char *path, GError **error)
+{
+  g_autoptr (GlThumbPack) pack = g_new0 (GlThumbPack, 1);
+  g_mutex_init (&pack->lock);
+  pack->path = g_strdup (path);
+  pack->index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  pack->fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (pack->fd < 0)
+    {
+      io_error (error, path, "cannot open", errno);
+      return NULL;
+    }
+  struct stat st;
+  if (fstat (pack->fd, &st) != 0)
+    {
+      io_error (error, path, "cannot stat", errno);
+      return NULL;
+    }
+  guint64 size = (guint64) st.st_size, off = 0;
+  while (off + RECORD_HEADER <= size)
+    {
+      guint8 hdr[RECORD_HEADER];
+      if (pread (pack->fd, hdr, sizeof hdr, (off_t) off) != (ssize_t) sizeof hdr || memcmp (hdr, "GLTH", 4) != 0)
+        break;
+      guint32 len;
+      memcpy (&len, hdr + 68, 4);
+      len = GUINT32_FROM_LE (len);
+      if (len > MAX_THUMB_BYTES || off + RECORD_HEADER + len > size)
+        break;
+      Entry *e = g_new (Entry, 1);
+      e->offset = off + RECORD_HEADER;
+      e->len = len;
+      g_hash_table_replace (pack->index, g_strndup ((const char *) hdr + 4, 64), e);
+      off += RECORD_HEADER + len;
+    }
+  /* Whatever follows the last whole record is a torn tail. */
+  if (off != size && ftruncate (pack->fd, (off_t) off) != 0)
+    {
+      io_error (error, path, "cannot cut off a torn tail", errno);
+      return NULL;
+    }
+  pack->end = off;
+  return g_steal_pointer (&pack);
+}
+
+guint
+gl_thumb_pack_count (GlThumbPack *pack)
+{
+  g_mutex_lock (&pack->lock);
+  guint n = g_hash_table_size (pack->index);
+  g_mutex_unlock (&pack->lock);
+  return n;
+}
+
+gboolean
+gl_thumb_pack_contains (GlThumbPack *pack, const char *hash_hex)
+{
+  g_mutex_lock (&pack->lock);
+  gboolean found = g_hash_table_contains (pack->index, hash_hex);
+  g_mutex_unlock (&pack->lock);
+  return found;
 }
 
 GdkPixbuf *
@@ -31,30 +129,80 @@ gl_thumbs_make (GdkPixbuf *src)
 }
 
 gboolean
-gl_thumbs_store (const char *thumbs_dir, const char *hash_hex, GdkPixbuf *src, GError **error)
+gl_thumb_pack_add (GlThumbPack *pack, const char *hash_hex, GdkPixbuf *src, GError **error)
 {
-  g_autofree char *path = gl_thumbs_path (thumbs_dir, hash_hex);
-  g_autofree char *parent = g_path_get_dirname (path);
-  if (g_mkdir_with_parents (parent, 0755) != 0)
-    {
-      int e = errno;
-      g_autofree char *disp = g_filename_display_name (parent);
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e), "%s: %s", disp, g_strerror (e));
-      return FALSE;
-    }
+  g_return_val_if_fail (strlen (hash_hex) == 64, FALSE);
+  if (gl_thumb_pack_contains (pack, hash_hex))
+    return TRUE;
+  /* Encode outside the lock: several decoders add at once. */
   g_autoptr (GdkPixbuf) thumb = gl_thumbs_make (src);
   g_autofree char *buf = NULL;
   gsize len = 0;
-  if (!gdk_pixbuf_save_to_buffer (thumb, &buf, &len, "png", error, "compression", "1", NULL))
+  if (!gdk_pixbuf_save_to_buffer (thumb, &buf, &len, "jpeg", error, "quality", "85", NULL))
     return FALSE;
-  return g_file_set_contents_full (path, buf, (gssize) len, G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
+  gsize total = RECORD_HEADER + len;
+  g_autofree guint8 *rec = g_malloc (total); /* (RECORD_HEADER + len) */
+  memcpy (rec, "GLTH", 4);
+  memcpy (rec + 4, hash_hex, 64);
+  guint32 le = GUINT32_TO_LE ((guint32) len);
+  memcpy (rec + 68, &le, 4);
+  memcpy (rec + RECORD_HEADER, buf, len);
+
+  g_mutex_lock (&pack->lock);
+  gboolean ok = TRUE;
+  if (!g_hash_table_contains (pack->index, hash_hex))
+    {
+      gsize done = 0;
+      while (done < total)
+        {
+          ssize_t n = pwrite (pack->fd, rec + done, total - done, (off_t) (pack->end + done));
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n <= 0)
+            {
+              int e = n < 0 ? errno : ENOSPC;
+              if (ftruncate (pack->fd, (off_t) pack->end) != 0)
+                { /* the torn tail is cut on the next open */ }
+              ok = io_error (error, pack->path, "cannot append", e);
+              break;
+            }
+          done += (gsize) n;
+        }
+      if (ok)
+        {
+          Entry *entry = g_new (Entry, 1);
+          entry->offset = pack->end + RECORD_HEADER;
+          entry->len = (guint32) len;
+          g_hash_table_replace (pack->index, g_strdup (hash_hex), entry);
+          pack->end += total;
+        }
+    }
+  g_mutex_unlock (&pack->lock);
+  return ok;
 }
 
 GdkPixbuf *
-gl_thumbs_load (const char *thumbs_dir, const char *hash_hex, GError **error)
+gl_thumb_pack_load (GlThumbPack *pack, const char *hash_hex, GError **error)
 {
-  g_autofree char *path = gl_thumbs_path (thumbs_dir, hash_hex);
-  return gdk_pixbuf_new_from_file (path, error);
+  g_mutex_lock (&pack->lock);
+  Entry *e = g_hash_table_lookup (pack->index, hash_hex);
+  Entry copy = e ? *e : (Entry){ 0, 0 };
+  g_mutex_unlock (&pack->lock);
+  if (e == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no thumbnail for %s", hash_hex);
+      return NULL;
+    }
+  g_autofree guint8 *buf = g_malloc (copy.len); /* (len) */
+  if (pread (pack->fd, buf, copy.len, (off_t) copy.offset) != (ssize_t) copy.len)
+    {
+      io_error (error, pack->path, "cannot read", errno ? errno : EIO);
+      return NULL;
+    }
+  g_autoptr (GdkPixbufLoader) loader = gdk_pixbuf_loader_new ();
+  if (!gdk_pixbuf_loader_write (loader, buf, copy.len, error) || !gdk_pixbuf_loader_close (loader, error))
+    return NULL;
+  return g_object_ref (gdk_pixbuf_loader_get_pixbuf (loader));
 }
 
 GdkPixbuf *
@@ -79,9 +227,9 @@ gl_thumbs_from_pixels (const guint8 *pixels, guint h, guint w, guint c)
 }
 
 GdkPixbuf *
-gl_thumbs_for_file (const char *thumbs_dir, const char *hash_hex, const char *path, char **reason)
+gl_thumbs_for_file (GlThumbPack *pack, const char *hash_hex, const char *path, char **reason)
 {
-  GdkPixbuf *cached = gl_thumbs_load (thumbs_dir, hash_hex, NULL);
+  GdkPixbuf *cached = gl_thumb_pack_load (pack, hash_hex, NULL);
   if (cached != NULL)
     return cached;
   g_autofree guint8 *data = NULL; /* (len) */
@@ -92,6 +240,6 @@ gl_thumbs_for_file (const char *thumbs_dir, const char *hash_hex, const char *pa
   if (pb == NULL)
     return NULL;
   /* A failure to store is not a failure to show. */
-  gl_thumbs_store (thumbs_dir, hash_hex, pb, NULL);
+  gl_thumb_pack_add (pack, hash_hex, pb, NULL);
   return gl_thumbs_make (pb);
 }

@@ -66,6 +66,7 @@ typedef struct
   GlPixelCache *cache;
   char *cache_path;
   char *thumbs;
+  GlThumbPack *pack;
   GlImportTarget target;
 } Fixture;
 
@@ -85,8 +86,10 @@ fixture_setup (Fixture *fx, gconstpointer user_data)
   fx->cache_path = g_build_filename (fx->dir, "pixels", NULL);
   fx->cache = gl_pixel_cache_open (fx->cache_path, 8, 8, 1, &error);
   g_assert_no_error (error);
-  fx->thumbs = g_build_filename (fx->dir, "thumbs", NULL);
-  fx->target = (GlImportTarget){ 8, 8, 1, fx->cache, fx->thumbs, NULL, &fake_funcs, &fx->sink };
+  fx->thumbs = g_build_filename (fx->dir, "thumbs.pack", NULL);
+  fx->pack = gl_thumb_pack_open (fx->thumbs, &error);
+  g_assert_no_error (error);
+  fx->target = (GlImportTarget){ 8, 8, 1, fx->cache, fx->pack, NULL, &fake_funcs, &fx->sink };
 }
 
 static void
@@ -112,6 +115,7 @@ static void
 fixture_teardown (Fixture *fx, gconstpointer user_data)
 {
   gl_pixel_cache_close (fx->cache);
+  gl_thumb_pack_close (fx->pack);
   remove_tree (fx->dir);
   g_free (fx->dir);
   g_free (fx->data);
@@ -206,10 +210,11 @@ test_plain (Fixture *fx, gconstpointer user_data)
   g_hash_table_iter_init (&it, fx->sink.hashes);
   while (g_hash_table_iter_next (&it, &key, NULL))
     {
-      g_autoptr (GdkPixbuf) thumb = gl_thumbs_load (fx->thumbs, key, &error);
+      g_autoptr (GdkPixbuf) thumb = gl_thumb_pack_load (fx->pack, key, &error);
       g_assert_no_error (error);
       g_assert_cmpint (gdk_pixbuf_get_width (thumb), ==, 16);
     }
+  g_assert_cmpuint (gl_thumb_pack_count (fx->pack), ==, 2);
 
   /* A second import of the same folder adds nothing new. */
   g_assert_true (gl_import_run (&fx->target, paths, &o, NULL, NULL, NULL, &sum, &error));
