@@ -841,6 +841,9 @@ coalesce_progress (const GlImportProgress *p, gpointer user_data)
     {
       g_atomic_int_inc (&d->refs);
       g_autoptr (GSource) source = g_idle_source_new ();
+      /* The task's completion is dispatched at G_PRIORITY_DEFAULT: at the same
+       * priority, the last report (attached earlier) runs before it. */
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
       g_source_set_callback (source, deliver_progress_cb, d, (GDestroyNotify) async_data_unref);
       g_source_attach (source, d->context);
     }

@@ -111,7 +111,7 @@ gboolean gl_import_run (const GlImportTarget *target, const char *const *paths, 
 /* Runs gl_import_run in a GTask thread. @target, @paths and @options are
  * copied except the borrowed pointers inside @target, which must stay valid
  * until @callback. @progress runs on the thread-default main context of the
- * caller, at most every 100 ms. */
+ * caller, at most every 100 ms; the final figures arrive before @callback. */
 void gl_import_run_async (const GlImportTarget *target, const char *const *paths, const GlImportOptions *options,
                           GlImportProgressFunc progress, gpointer progress_data, GCancellable *cancellable,
                           GAsyncReadyCallback callback, gpointer user_data);

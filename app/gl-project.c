@@ -23,7 +23,8 @@ struct _GlProject
   GlThumbPack *thumbs;
   char **class_names; /* kept in step with the classes table */
   /* Prepared statements of the import sink. */
-  sqlite3_stmt *st_has_hash, *st_add_image, *st_add_label, *st_find_class, *st_add_class;
+  sqlite3_stmt *st_has_hash, *st_add_image, *st_add_label, *st_find_class, *st_add_class, *st_bad_path;
+  gint64 last_batch; /* id of the batch the last import started */
 };
 
 static const char schema[] =
@@ -36,7 +37,8 @@ static const char schema[] =
   "CREATE TABLE labels (id INTEGER PRIMARY KEY, image_id INTEGER NOT NULL REFERENCES images (id),"
   "  class_id INTEGER REFERENCES classes (id), origin TEXT NOT NULL, created_us INTEGER NOT NULL);"
   "CREATE INDEX labels_image ON labels (image_id);"
-  "CREATE INDEX images_batch ON images (batch_id);";
+  "CREATE INDEX images_batch ON images (batch_id);"
+  "CREATE INDEX images_path ON images (path);";
 
 static gboolean
 db_error (GlProject *p, GError **error, const char *what)
@@ -92,6 +94,7 @@ gl_project_close (GlProject *p)
   sqlite3_finalize (p->st_add_label);
   sqlite3_finalize (p->st_find_class);
   sqlite3_finalize (p->st_add_class);
+  sqlite3_finalize (p->st_bad_path);
   if (p->db)
     sqlite3_close (p->db);
   gl_pixel_cache_close (p->cache);
@@ -153,6 +156,8 @@ prepare_sink (GlProject *p, GError **error)
          && (p->st_add_label = prepare (p, "INSERT INTO labels (image_id, class_id, origin, created_us)"
                                            " VALUES (?1, ?2, ?3, ?4)", error)) != NULL
          && (p->st_find_class = prepare (p, "SELECT id FROM classes WHERE name = ?1", error)) != NULL
+         && (p->st_bad_path = prepare (p, "SELECT 1 FROM images WHERE path = ?1 AND reason IS NOT NULL", error))
+                != NULL
          && (p->st_add_class = prepare (p, "INSERT INTO classes (name, position)"
                                            " VALUES (?1, (SELECT COALESCE (MAX (position), -1) + 1 FROM classes))",
                                         error)) != NULL;
@@ -429,7 +434,8 @@ sink_begin_batch (gpointer data, const char *source, const GlImportOptions *opti
       db_error (p, error, "cannot start an import batch");
       return -1;
     }
-  return sqlite3_last_insert_rowid (p->db);
+  p->last_batch = sqlite3_last_insert_rowid (p->db);
+  return p->last_batch;
 }
 
 /* The id of class @name, created at the end of the list when new. */
@@ -469,6 +475,15 @@ sink_add_records (gpointer data, gint64 batch_id, const GlImportRecord *records,
   for (guint i = 0; ok && i < n; i++)
     {
       const GlImportRecord *r = &records[i];
+      if (r->reason != NULL)
+        {
+          /* A bad file met again (the same folder imported twice) is recorded once. */
+          sqlite3_bind_text (p->st_bad_path, 1, r->path, -1, SQLITE_STATIC);
+          gboolean known = sqlite3_step (p->st_bad_path) == SQLITE_ROW;
+          sqlite3_reset (p->st_bad_path);
+          if (known)
+            continue;
+        }
       sqlite3_stmt *st = p->st_add_image;
       sqlite3_bind_text (st, 1, r->path, -1, SQLITE_STATIC);
       if (r->hash_hex)
@@ -546,16 +561,17 @@ gl_project_import (GlProject *p, const char *const *paths, const GlImportOptions
   g_auto (GStrv) names = g_strdupv (p->class_names);
   target.class_names = (const char *const *) names;
   GlImportProgress sum = { 0 };
+  p->last_batch = -1;
   gboolean ok = gl_import_run (&target, paths, options, progress, progress_data, cancellable, &sum, error);
   if (summary)
     *summary = sum;
-  if (sum.duplicates > 0)
+  if (sum.duplicates > 0 && p->last_batch >= 0)
     {
-      sqlite3_stmt *st = prepare (p, "UPDATE import_batches SET duplicates = ?1"
-                                     " WHERE id = (SELECT MAX (id) FROM import_batches)", NULL);
+      sqlite3_stmt *st = prepare (p, "UPDATE import_batches SET duplicates = ?1 WHERE id = ?2", NULL);
       if (st != NULL)
         {
           sqlite3_bind_int64 (st, 1, (sqlite3_int64) sum.duplicates);
+          sqlite3_bind_int64 (st, 2, p->last_batch);
           sqlite3_step (st);
           sqlite3_finalize (st);
         }

@@ -136,6 +136,18 @@ test_init_import_info (Fixture *fx, gconstpointer data)
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
+  /* The same folder again: nothing new, the bad file is not recorded twice. */
+  g_assert_cmpint (run (import, &out, &err), ==, 0);
+  g_assert_nonnull (strstr (out, "added 0, duplicates 7"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run (info, &out, &err), ==, 0);
+  g_assert_nonnull (strstr (out, "\"images\":7,"));
+  g_assert_nonnull (strstr (out, "\"unreadable\":1,"));
+  g_assert_nonnull (strstr (out, "\"duplicates\":8,"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
   /* Errors: stderr and a non-zero exit. */
   const char *missing[] = { "info", fx->images, NULL };
   g_assert_cmpint (run (missing, &out, &err), ==, 1);
