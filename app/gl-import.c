@@ -285,6 +285,11 @@ list_csv (Listing *l, const char *csv_path, GError **error)
           reason = "label is not valid UTF-8";
           label = NULL;
         }
+      else if (label != NULL && g_utf8_strlen (label, -1) > 1000)
+        {
+          reason = "label longer than 1,000 characters";
+          label = NULL;
+        }
       g_autofree char *full = g_path_is_absolute (path) ? g_strdup (path) : g_build_filename (base, path, NULL);
       add_file (l, full, label, reason);
     }

@@ -268,7 +268,13 @@ test_csv (Fixture *fx, gconstpointer user_data)
                      "dup.png,a/b\n"
                      "missing.png,x\n"
                      "\n";
-  g_assert_true (g_file_set_contents (csv, text, -1, NULL));
+  /* A 1,000-character class name is fine, 1,001 is recorded as a bad row. */
+  g_free (write_png (fx->data, "five.png", 5));
+  g_free (write_png (fx->data, "six.png", 6));
+  g_autofree char *long_ok = g_strnfill (1000, 'k');
+  g_autofree char *long_bad = g_strnfill (1001, 'k');
+  g_autofree char *full_text = g_strdup_printf ("%sfive.png,%s\nsix.png,%s\n", text, long_ok, long_bad);
+  g_assert_true (g_file_set_contents (csv, full_text, -1, NULL));
   GError *error = NULL;
   GlImportProgress sum;
   GlImportOptions o;
@@ -277,10 +283,12 @@ test_csv (Fixture *fx, gconstpointer user_data)
   const char *paths[] = { csv, NULL };
   g_assert_true (gl_import_run (&fx->target, paths, &o, NULL, NULL, NULL, &sum, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (sum.total, ==, 6);
-  g_assert_cmpuint (sum.added, ==, 4);
+  g_assert_cmpuint (sum.total, ==, 8);
+  g_assert_cmpuint (sum.added, ==, 5);
   g_assert_cmpuint (sum.duplicates, ==, 1);
-  g_assert_cmpuint (sum.unreadable, ==, 1);
+  g_assert_cmpuint (sum.unreadable, ==, 2);
+  g_assert_cmpstr (label_of (&fx->sink, "/five.png"), ==, long_ok);
+  g_assert_cmpuint (count_reason (&fx->sink, "label longer than 1,000 characters"), ==, 1);
   g_assert_cmpint (fx->sink.labels_as, ==, GL_LABELS_AS_REFERENCE);
   g_assert_cmpstr (label_of (&fx->sink, "/one.png"), ==, "a/b");
   g_assert_cmpstr (label_of (&fx->sink, "/two, with comma.png"), ==, "say \"hi\"");
