@@ -145,32 +145,45 @@ main (int argc, char **argv)
       printf ("generated %u JPEGs in %s in %.1f s\n", n, jpegs, (g_get_monotonic_time () - t0) / 1e6);
     }
 
-  Work dec = { jpegs, n, 0 };
-  t0 = g_get_monotonic_time ();
-  run_threads (decode_thread, &dec);
-  double decode_s = (g_get_monotonic_time () - t0) / 1e6;
+  /* The faster of two runs: the first also warms the page cache. */
+  double decode_s = G_MAXDOUBLE;
+  for (int run = 0; run < 2; run++)
+    {
+      Work dec = { jpegs, n, 0 };
+      t0 = g_get_monotonic_time ();
+      run_threads (decode_thread, &dec);
+      decode_s = MIN (decode_s, (g_get_monotonic_time () - t0) / 1e6);
+    }
   printf ("bare decode: %u JPEGs in %.2f s (%.0f images/s, %u threads)\n", n, decode_s, n / decode_s,
           g_get_num_processors ());
 
-  g_autofree char *proj = g_build_filename (tmp, "jpeg-project", NULL);
-  p = gl_project_create (proj, 64, 64, 3, NULL, &error);
-  g_assert_no_error (error);
-  const char *paths[] = { jpegs, NULL };
-  GlImportProgress sum;
-  t0 = g_get_monotonic_time ();
-  GlImportOptions o;
-  gl_import_options_init (&o);
-  o.thumbnails = g_getenv ("GLEANER_BENCH_NO_THUMBS") == NULL;
-  if (!gl_project_import (p, paths, &o, NULL, NULL, NULL, &sum, &error))
+  /* Twice: as the import runs (thumbnails made and packed), and without
+   * thumbnails (what is left when the UI makes them on demand). */
+  double import_s[2];
+  for (int with_thumbs = 1; with_thumbs >= 0; with_thumbs--)
     {
-      g_printerr ("bench-import: %s\n", error->message);
-      return 1;
+      g_autofree char *proj = g_strdup_printf ("%s/jpeg-project-%d", tmp, with_thumbs);
+      p = gl_project_create (proj, 64, 64, 3, NULL, &error);
+      g_assert_no_error (error);
+      const char *paths[] = { jpegs, NULL };
+      GlImportProgress sum;
+      GlImportOptions o;
+      gl_import_options_init (&o);
+      o.thumbnails = with_thumbs;
+      t0 = g_get_monotonic_time ();
+      if (!gl_project_import (p, paths, &o, NULL, NULL, NULL, &sum, &error))
+        {
+          g_printerr ("bench-import: %s\n", error->message);
+          return 1;
+        }
+      import_s[with_thumbs] = (g_get_monotonic_time () - t0) / 1e6;
+      printf ("import%s: %" G_GUINT64_FORMAT " added in %.2f s (%.0f images/s, ratio %.2f)\n",
+              with_thumbs ? "" : " without thumbnails", sum.added, import_s[with_thumbs], n / import_s[with_thumbs],
+              decode_s / import_s[with_thumbs]);
+      g_clear_pointer (&p, gl_project_close);
     }
-  double import_s = (g_get_monotonic_time () - t0) / 1e6;
-  printf ("import: %" G_GUINT64_FORMAT " added in %.2f s (%.0f images/s)\n", sum.added, import_s, n / import_s);
-  g_clear_pointer (&p, gl_project_close);
   remove_tree (tmp);
 
-  printf ("store-import: idx_import_s=%.2f jpeg_ratio=%.2f\n", idx_s, decode_s / import_s);
+  printf ("store-import: idx_import_s=%.2f jpeg_ratio=%.2f\n", idx_s, decode_s / import_s[1]);
   return 0;
 }
