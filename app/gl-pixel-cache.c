@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -196,17 +197,32 @@ gl_pixel_cache_row_size (GlPixelCache *cache)
 gboolean
 gl_pixel_cache_append (GlPixelCache *cache, const guint8 *rows, guint n, guint64 *first_row, GError **error)
 {
+  /* Another process may append to the same project: take the file lock and
+   * start from the current end (whole rows; a torn tail is overwritten). */
+  while (flock (cache->fd, LOCK_EX) != 0)
+    if (errno != EINTR)
+      return io_error (error, cache->path, "cannot lock", errno);
+  struct stat st;
+  if (fstat (cache->fd, &st) != 0)
+    {
+      int e = errno;
+      flock (cache->fd, LOCK_UN);
+      return io_error (error, cache->path, "cannot stat", e);
+    }
+  cache->count = ((guint64) st.st_size - GL_PIXEL_CACHE_HEADER_SIZE) / cache->row_size;
   off_t off = (off_t) (GL_PIXEL_CACHE_HEADER_SIZE + cache->count * cache->row_size);
   if (!pwrite_all (cache->fd, rows, (gsize) n * cache->row_size, off))
     {
       int e = errno;
       if (ftruncate (cache->fd, off) != 0)
         { /* the torn tail is ignored on the next open anyway */ }
+      flock (cache->fd, LOCK_UN);
       return io_error (error, cache->path, "cannot append", e);
     }
   if (first_row)
     *first_row = cache->count;
   cache->count += n;
+  flock (cache->fd, LOCK_UN);
   return TRUE;
 }
 

@@ -151,7 +151,7 @@ static gboolean
 prepare_sink (GlProject *p, GError **error)
 {
   return (p->st_has_hash = prepare (p, "SELECT 1 FROM images WHERE hash = ?1", error)) != NULL
-         && (p->st_add_image = prepare (p, "INSERT INTO images (path, hash, size, batch_id, cache_row, reason)"
+         && (p->st_add_image = prepare (p, "INSERT OR IGNORE INTO images (path, hash, size, batch_id, cache_row, reason)"
                                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", error)) != NULL
          && (p->st_add_label = prepare (p, "INSERT INTO labels (image_id, class_id, origin, created_us)"
                                            " VALUES (?1, ?2, ?3, ?4)", error)) != NULL
@@ -503,7 +503,8 @@ sink_add_records (gpointer data, gint64 batch_id, const GlImportRecord *records,
       ok = sqlite3_step (st) == SQLITE_DONE || db_error (p, error, "cannot add an image");
       sqlite3_reset (st);
       sqlite3_clear_bindings (st);
-      if (!ok || r->label == NULL || r->reason != NULL)
+      /* 0 changes: another process added the same content meanwhile. */
+      if (!ok || sqlite3_changes (p->db) == 0 || r->label == NULL || r->reason != NULL)
         continue;
       gint64 image_id = sqlite3_last_insert_rowid (p->db);
       gint64 cid = class_id (p, r->label, &created, error);

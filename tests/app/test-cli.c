@@ -224,6 +224,43 @@ test_kill (Fixture *fx, gconstpointer data)
 }
 
 static void
+test_two_processes (Fixture *fx, gconstpointer data)
+{
+  if (cli () == NULL)
+    return;
+  make_images (fx, 200);
+  g_autofree char *out = NULL, *err = NULL;
+  const char *init[] = { "init", fx->project, "--input", "64x64x3", NULL };
+  g_assert_cmpint (run (init, &out, &err), ==, 0);
+  /* Both import the same folder at once: every image ends up once, and no
+   * two images share a pixel-cache row. */
+  const char *argv[] = { cli (), "import", fx->project, fx->images, NULL };
+  GPid pids[2];
+  GError *error = NULL;
+  for (int i = 0; i < 2; i++)
+    {
+      g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+                     NULL, &pids[i], &error);
+      g_assert_no_error (error);
+    }
+  for (int i = 0; i < 2; i++)
+    {
+      int status;
+      waitpid (pids[i], &status, 0);
+      g_spawn_close_pid (pids[i]);
+      g_assert_true (WIFEXITED (status));
+      g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+    }
+  g_assert_cmpuint (check_consistent (fx->project), ==, 200);
+  g_autoptr (GlProject) p = gl_project_open (fx->project, &error);
+  g_assert_no_error (error);
+  g_autoptr (GArray) rows = gl_project_list_cache_rows (p, -1, &error);
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_int64_hash, g_int64_equal);
+  for (guint i = 0; i < rows->len; i++)
+    g_assert_true (g_hash_table_add (seen, &g_array_index (rows, gint64, i)));
+}
+
+static void
 limit_file_size (gpointer user_data)
 {
   struct rlimit rl = { GPOINTER_TO_UINT (user_data), GPOINTER_TO_UINT (user_data) };
@@ -277,6 +314,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/cli/init-import-info", Fixture, NULL, fixture_setup, test_init_import_info, fixture_teardown);
   g_test_add ("/cli/import-killed", Fixture, NULL, fixture_setup, test_kill, fixture_teardown);
+  g_test_add ("/cli/two-processes", Fixture, NULL, fixture_setup, test_two_processes, fixture_teardown);
   g_test_add ("/cli/full-disk", Fixture, NULL, fixture_setup, test_full_disk, fixture_teardown);
   return g_test_run ();
 }
