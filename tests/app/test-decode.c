@@ -217,10 +217,22 @@ test_resize_rule (Fixture *fx, gconstpointer data)
   for (int i = 0; i < 4; i++)
     g_assert_cmpint (abs ((int) grey[i] - 128), <=, 3);
 
-  /* A tall image crops top and bottom: 2×6 with rows … uses make_pixbuf's
-   * columns, so check the shape only: output covers the target fully. */
+  /* A tall 2×6 image into 3×3: scaled ×1.5 to cover (3×9), rows 3..5 kept;
+   * the top and bottom thirds (painted blue) are cropped away. */
   g_autoptr (GdkPixbuf) tall = make_pixbuf (2, 6, cols + 1, 1);
-  gl_decode_to_input (tall, 3, 3, 3, (guint8[27]){ 0 });
+  guint8 *tp = gdk_pixbuf_get_pixels (tall);
+  int trs = gdk_pixbuf_get_rowstride (tall);
+  for (int y = 0; y < 6; y++)
+    if (y == 0 || y == 5)
+      for (int x = 0; x < 2; x++)
+        memcpy (tp + y * trs + x * 4, (const guint8[4]){ 0, 0, 255, 255 }, 4);
+  guint8 out3[3 * 3 * 3]; /* (3, 3, 3) */
+  gl_decode_to_input (tall, 3, 3, 3, out3);
+  for (int i = 0; i < 9; i++)
+    {
+      g_assert_cmpint (out3[3 * i], >=, 250);   /* red */
+      g_assert_cmpint (out3[3 * i + 2], <=, 5); /* no blue */
+    }
 }
 
 int
