@@ -36,13 +36,13 @@ remove_tree (const char *path)
     g_unlink (path);
 }
 
-/* @n distinct 32×32 RGB PNGs in fx->images. */
+/* @n distinct 32×32 RGB PNGs in fx->images, numbered from @first. */
 static void
-make_images (Fixture *fx, guint n)
+make_images_from (Fixture *fx, guint n, guint first)
 {
   g_mkdir_with_parents (fx->images, 0755);
   g_autoptr (GdkPixbuf) pb = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 32, 32);
-  for (guint i = 0; i < n; i++)
+  for (guint i = first; i < first + n; i++)
     {
       gdk_pixbuf_fill (pb, ((i * 2654435761u) & 0xffffff00u) | 0xff);
       gdk_pixbuf_get_pixels (pb)[0] = (guint8) i; /* distinct even when the fill colour repeats */
@@ -51,6 +51,12 @@ make_images (Fixture *fx, guint n)
       g_autofree char *path = g_build_filename (fx->images, name, NULL);
       g_assert_true (gdk_pixbuf_save (pb, path, "png", NULL, NULL));
     }
+}
+
+static void
+make_images (Fixture *fx, guint n)
+{
+  make_images_from (fx, n, 0);
 }
 
 static void
@@ -187,40 +193,54 @@ test_kill (Fixture *fx, gconstpointer data)
 {
   if (cli () == NULL)
     return;
-  make_images (fx, 300);
+  /* Ten folders of 150 distinct images; round r imports folder r, so every
+   * round has real work to be interrupted in. */
+  const guint rounds = 10, per = 150;
+  g_autofree char *all = g_strdup (fx->images);
+  for (guint r = 0; r < rounds; r++)
+    {
+      g_free (fx->images);
+      fx->images = g_strdup_printf ("%s/%02u", all, r);
+      make_images_from (fx, per, r * per);
+    }
+  g_free (fx->images);
+  fx->images = g_steal_pointer (&all);
+
   g_autofree char *out = NULL, *err = NULL;
   const char *init[] = { "init", fx->project, "--input", "64x64x3", NULL };
   g_assert_cmpint (run (init, &out, &err), ==, 0);
 
   GRand *rand = g_rand_new_with_seed (g_test_rand_int ());
   guint kills = 0, before = 0;
-  for (guint round = 0; round < 8; round++)
+  g_setenv ("GLEANER_IMPORT_THREADS", "2", TRUE);
+  for (guint r = 0; r < rounds; r++)
     {
-      const char *argv[] = { cli (), "import", fx->project, fx->images, NULL };
+      g_autofree char *folder = g_strdup_printf ("%s/%02u", fx->images, r);
+      const char *argv[] = { cli (), "import", fx->project, folder, NULL };
       GPid pid;
       GError *error = NULL;
-      g_setenv ("GLEANER_IMPORT_THREADS", "2", TRUE);
       g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
                      NULL, &pid, &error);
       g_assert_no_error (error);
-      g_usleep (g_rand_int_range (rand, 20, 600) * 1000);
-      if (kill (pid, SIGKILL) == 0)
-        kills++;
+      g_usleep (g_rand_int_range (rand, 1, 120) * 1000);
+      kill (pid, SIGKILL);
       int status;
       waitpid (pid, &status, 0);
       g_spawn_close_pid (pid);
+      if (WIFSIGNALED (status))
+        kills++; /* killed before it finished */
       guint now = check_consistent (fx->project);
       g_assert_cmpuint (now, >=, before); /* nothing committed is lost */
       before = now;
     }
   g_rand_free (rand);
-  g_test_message ("%u imports killed", kills);
+  g_test_message ("%u of %u imports killed before they finished", kills, rounds);
   /* A final import completes the set, with nothing twice. */
   const char *import[] = { "import", fx->project, fx->images, NULL };
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
   g_assert_cmpint (run (import, &out, &err), ==, 0);
-  g_assert_cmpuint (check_consistent (fx->project), ==, 300);
+  g_assert_cmpuint (check_consistent (fx->project), ==, rounds * per);
 }
 
 static void
