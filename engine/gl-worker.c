@@ -1,0 +1,473 @@
+/* gl-worker.c — the engine thread, its job queue and coalesced progress. */
+#include "engine/gl-worker.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+struct _GlWorkerJob
+{
+  gatomicrefcount ref;
+
+  /* Set at creation, read-only afterwards. */
+  GlWorkerJobFunc func;
+  GTask *task;                      /* on the caller's context; holds the job data */
+  GCancellable *cancellable;        /* ours, handed to the job function */
+  GCancellable *caller_cancellable; /* the caller's, chained to ours; or NULL */
+  gulong caller_handler;
+  GMainContext *context;            /* the caller's */
+  GlWorkerProgressFunc progress_func;
+  gpointer user_data;
+  gboolean quit;                    /* the sentinel that stops the thread */
+
+  /* Worker thread only, while the job runs. */
+  GlWorker *worker;
+
+  /* Written by the worker thread before the completion source is attached. */
+  gboolean ok;
+  GError *error;
+
+  /* Guarded by lock. */
+  GMutex lock;
+  GlProgress latest;
+  guint64 serial;           /* reports published */
+  guint64 delivered_serial; /* reports delivered to progress_func */
+  GSource *progress_source; /* the one pending progress idle, or NULL */
+};
+
+struct _GlWorker
+{
+  GThread *thread;
+  GThread *self;        /* the worker thread, as it sees itself */
+  GAsyncQueue *queue;   /* (GlWorkerJob *), one reference each */
+  GDestroyNotify model_free;
+  gpointer model;       /* worker thread only (and gl_worker_free after the join) */
+  gint n_threads;       /* atomic: wanted OpenBLAS threads, 0 = every core */
+  gint applied_threads; /* worker thread only; −1 before the first job */
+
+  GMutex lock;          /* guards jobs */
+  GQueue jobs;          /* queued and running jobs, in order (no reference) */
+};
+
+static const char *const phase_names[] = {
+  [GL_PHASE_PREPARE] = "prepare",
+  [GL_PHASE_TRAIN] = "train",
+  [GL_PHASE_EVALUATE] = "evaluate",
+  [GL_PHASE_SCORE] = "score",
+  [GL_PHASE_SAVE] = "save",
+};
+
+const char *
+gl_phase_to_string (GlPhase phase)
+{
+  g_return_val_if_fail ((guint) phase < G_N_ELEMENTS (phase_names), NULL);
+  return phase_names[phase];
+}
+
+void
+gl_progress_init (GlProgress *progress, GlPhase phase)
+{
+  memset (progress, 0, sizeof *progress);
+  progress->phase = phase;
+  progress->loss = NAN;
+  progress->accuracy = NAN;
+  progress->images_per_second = NAN;
+  progress->fraction = -1.0;
+}
+
+/* ---- jobs ---- */
+
+static GlWorkerJob *
+job_ref (GlWorkerJob *job)
+{
+  g_atomic_ref_count_inc (&job->ref);
+  return job;
+}
+
+static void
+job_unref (gpointer data)
+{
+  GlWorkerJob *job = data;
+
+  if (!g_atomic_ref_count_dec (&job->ref))
+    return;
+  /* The last reference goes on the caller's context (the completion source),
+   * except for the sentinel and jobs of a worker that never ran a loop. */
+  if (job->caller_cancellable != NULL)
+    {
+      g_cancellable_disconnect (job->caller_cancellable, job->caller_handler);
+      g_object_unref (job->caller_cancellable);
+    }
+  g_clear_object (&job->cancellable);
+  g_clear_object (&job->task);
+  g_clear_pointer (&job->context, g_main_context_unref);
+  g_clear_error (&job->error);
+  g_assert (job->progress_source == NULL);
+  g_mutex_clear (&job->lock);
+  g_free (job);
+}
+
+static GlWorkerJob *
+job_new (void)
+{
+  GlWorkerJob *job = g_new0 (GlWorkerJob, 1);
+
+  g_atomic_ref_count_init (&job->ref);
+  g_mutex_init (&job->lock);
+  return job;
+}
+
+static void
+on_caller_cancelled (GCancellable *caller, gpointer data)
+{
+  g_cancellable_cancel (G_CANCELLABLE (data));
+}
+
+/* Main context: deliver the newest progress once. */
+static gboolean
+progress_idle_cb (gpointer data)
+{
+  GlWorkerJob *job = data;
+  GSource *mine = NULL;
+  GlProgress progress;
+  gboolean fresh;
+
+  g_mutex_lock (&job->lock);
+  if (job->progress_source == g_main_current_source ())
+    mine = g_steal_pointer (&job->progress_source);
+  fresh = job->serial > job->delivered_serial;
+  progress = job->latest;
+  job->delivered_serial = job->serial;
+  g_mutex_unlock (&job->lock);
+
+  if (mine != NULL)
+    g_source_unref (mine);
+  if (fresh && job->progress_func != NULL)
+    job->progress_func (&progress, job->user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Main context: the last progress, then the result. */
+static gboolean
+complete_idle_cb (gpointer data)
+{
+  GlWorkerJob *job = data;
+  GlProgress progress;
+  gboolean fresh;
+
+  g_mutex_lock (&job->lock);
+  fresh = job->serial > job->delivered_serial;
+  progress = job->latest;
+  job->delivered_serial = job->serial;
+  g_mutex_unlock (&job->lock);
+  if (fresh && job->progress_func != NULL)
+    job->progress_func (&progress, job->user_data);
+
+  if (job->ok)
+    g_task_return_boolean (job->task, TRUE);
+  else
+    g_task_return_error (job->task, g_steal_pointer (&job->error));
+  return G_SOURCE_REMOVE;
+}
+
+/* ---- the thread ---- */
+
+static void
+apply_n_threads (GlWorker *worker)
+{
+  gint wanted = g_atomic_int_get (&worker->n_threads);
+
+  if (wanted == worker->applied_threads)
+    return;
+  openblas_set_num_threads (wanted > 0 ? wanted : openblas_get_num_procs ());
+  worker->applied_threads = wanted;
+}
+
+static void
+run_job (GlWorker *worker, GlWorkerJob *job)
+{
+  g_autoptr (GError) error = NULL;
+  GSource *pending = NULL;
+  GSource *done;
+
+  if (g_cancellable_is_cancelled (job->cancellable))
+    {
+      job->ok = FALSE;
+      g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                           "The engine job was cancelled before it started");
+    }
+  else
+    {
+      apply_n_threads (worker);
+      job->worker = worker;
+      job->ok = job->func (job, g_task_get_task_data (job->task), job->cancellable, &error);
+      job->worker = NULL;
+      if (!job->ok && error == NULL)
+        {
+          g_critical ("An engine job returned FALSE without setting an error");
+          g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_FAILED, "The engine job failed without a reason");
+        }
+      else if (job->ok && error != NULL)
+        {
+          g_critical ("An engine job succeeded but set an error: %s", error->message);
+          g_clear_error (&error);
+        }
+    }
+  job->error = g_steal_pointer (&error);
+
+  g_mutex_lock (&worker->lock);
+  g_queue_remove (&worker->jobs, job);
+  g_mutex_unlock (&worker->lock);
+
+  /* Drop the job's pending progress idle: the completion delivers the last
+   * progress, and the next job may have its own idle. */
+  g_mutex_lock (&job->lock);
+  pending = g_steal_pointer (&job->progress_source);
+  g_mutex_unlock (&job->lock);
+  if (pending != NULL)
+    {
+      g_source_destroy (pending);
+      g_source_unref (pending);
+    }
+
+  /* The completion source takes over the queue's reference. */
+  done = g_idle_source_new ();
+  g_source_set_priority (done, G_PRIORITY_DEFAULT);
+  g_source_set_static_name (done, "[gleaner] engine job completion");
+  g_source_set_callback (done, complete_idle_cb, job, job_unref);
+  g_source_attach (done, job->context);
+  g_source_unref (done);
+}
+
+static gpointer
+worker_thread (gpointer data)
+{
+  GlWorker *worker = data;
+
+  worker->self = g_thread_self ();
+  for (;;)
+    {
+      GlWorkerJob *job = g_async_queue_pop (worker->queue);
+
+      if (job->quit)
+        {
+          job_unref (job);
+          break;
+        }
+      run_job (worker, job);
+    }
+  return NULL;
+}
+
+GlWorker *
+gl_worker_new (guint n_threads, GDestroyNotify model_free)
+{
+  GlWorker *worker = g_new0 (GlWorker, 1);
+
+  worker->queue = g_async_queue_new ();
+  worker->model_free = model_free;
+  worker->n_threads = (gint) MIN (n_threads, (guint) G_MAXINT);
+  worker->applied_threads = -1;
+  g_mutex_init (&worker->lock);
+  g_queue_init (&worker->jobs);
+  worker->thread = g_thread_new ("gl-engine", worker_thread, worker);
+  return worker;
+}
+
+/* Cancels every job in the list (queued and running). */
+static void
+cancel_jobs (GlWorker *worker)
+{
+  g_autoptr (GPtrArray) jobs = g_ptr_array_new_with_free_func (job_unref);
+
+  g_mutex_lock (&worker->lock);
+  for (GList *l = worker->jobs.head; l != NULL; l = l->next)
+    g_ptr_array_add (jobs, job_ref (l->data));
+  g_mutex_unlock (&worker->lock);
+
+  /* Outside the lock: cancelling runs handlers. */
+  for (guint i = 0; i < jobs->len; i++)
+    g_cancellable_cancel (((GlWorkerJob *) jobs->pdata[i])->cancellable);
+}
+
+void
+gl_worker_free (GlWorker *worker)
+{
+  GlWorkerJob *quit;
+
+  if (worker == NULL)
+    return;
+  g_return_if_fail (g_thread_self () != worker->self);
+
+  cancel_jobs (worker);
+  quit = job_new ();
+  quit->quit = TRUE;
+  g_async_queue_push (worker->queue, quit);
+  g_thread_join (worker->thread);
+
+  g_assert (g_queue_is_empty (&worker->jobs));
+  if (worker->model != NULL && worker->model_free != NULL)
+    worker->model_free (worker->model);
+  g_async_queue_unref (worker->queue);
+  g_mutex_clear (&worker->lock);
+  g_free (worker);
+}
+
+void
+gl_worker_set_n_threads (GlWorker *worker, guint n_threads)
+{
+  g_atomic_int_set (&worker->n_threads, (gint) MIN (n_threads, (guint) G_MAXINT));
+}
+
+guint
+gl_worker_get_n_threads (GlWorker *worker)
+{
+  return (guint) g_atomic_int_get (&worker->n_threads);
+}
+
+void
+gl_worker_run_async (GlWorker *worker, GlWorkerJobFunc job_func, gpointer job_data,
+                     GDestroyNotify job_data_destroy, GCancellable *cancellable,
+                     GlWorkerProgressFunc progress_func, GAsyncReadyCallback callback, gpointer user_data)
+{
+  GlWorkerJob *job;
+
+  g_return_if_fail (worker != NULL);
+  g_return_if_fail (job_func != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  job = job_new ();
+  job->func = job_func;
+  /* The task gets no cancellable: the worker reports cancellation itself, and
+   * GTask would defer the callback of a cancelled task by one more main-loop
+   * iteration, which would let completions overtake each other. */
+  job->task = g_task_new (NULL, NULL, callback, user_data);
+  g_task_set_source_tag (job->task, gl_worker_run_async);
+  g_task_set_name (job->task, "[gleaner] engine job");
+  g_task_set_task_data (job->task, job_data, job_data_destroy);
+  job->cancellable = g_cancellable_new ();
+  job->context = g_main_context_ref_thread_default ();
+  job->progress_func = progress_func;
+  job->user_data = user_data;
+  if (cancellable != NULL)
+    {
+      job->caller_cancellable = g_object_ref (cancellable);
+      /* Runs at once if @cancellable is already cancelled. */
+      job->caller_handler = g_cancellable_connect (cancellable, G_CALLBACK (on_caller_cancelled),
+                                                   g_object_ref (job->cancellable), g_object_unref);
+    }
+
+  g_mutex_lock (&worker->lock);
+  g_queue_push_tail (&worker->jobs, job);
+  g_mutex_unlock (&worker->lock);
+  g_async_queue_push (worker->queue, job);
+}
+
+gboolean
+gl_worker_run_finish (GlWorker *worker, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == gl_worker_run_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+gpointer
+gl_worker_result_get_job_data (GAsyncResult *result)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  return g_task_get_task_data (G_TASK (result));
+}
+
+void
+gl_worker_cancel_all (GlWorker *worker)
+{
+  cancel_jobs (worker);
+}
+
+guint
+gl_worker_get_n_pending (GlWorker *worker)
+{
+  guint n;
+
+  g_mutex_lock (&worker->lock);
+  n = worker->jobs.length;
+  g_mutex_unlock (&worker->lock);
+  return n;
+}
+
+/* ---- from inside a job ---- */
+
+GlWorker *
+gl_worker_job_get_worker (GlWorkerJob *job)
+{
+  g_return_val_if_fail (job->worker != NULL, NULL);
+  return job->worker;
+}
+
+void
+gl_worker_job_report (GlWorkerJob *job, const GlProgress *progress)
+{
+  GSource *source = NULL;
+
+  g_return_if_fail (job->worker != NULL && g_thread_self () == job->worker->self);
+
+  g_mutex_lock (&job->lock);
+  job->latest = *progress;
+  job->serial++;
+  if (job->progress_source == NULL && job->progress_func != NULL)
+    {
+      source = g_idle_source_new ();
+      /* Below redraw priority: a busy job never starves the frame clock. */
+      g_source_set_priority (source, G_PRIORITY_DEFAULT_IDLE);
+      g_source_set_static_name (source, "[gleaner] engine progress");
+      g_source_set_callback (source, progress_idle_cb, job_ref (job), job_unref);
+      job->progress_source = g_source_ref (source);
+    }
+  g_mutex_unlock (&job->lock);
+
+  /* Only this thread destroys a pending progress source (in run_job), so it
+   * cannot go away between the unlock and the attach. */
+  if (source != NULL)
+    {
+      g_source_attach (source, job->context);
+      g_source_unref (source);
+    }
+}
+
+gpointer
+gl_worker_get_model (GlWorker *worker)
+{
+  g_return_val_if_fail (g_thread_self () == worker->self, NULL);
+  return worker->model;
+}
+
+void
+gl_worker_set_model (GlWorker *worker, gpointer model)
+{
+  g_return_if_fail (g_thread_self () == worker->self);
+  if (worker->model == model)
+    return;
+  if (worker->model != NULL && worker->model_free != NULL)
+    worker->model_free (worker->model);
+  worker->model = model;
+}
+
+gpointer
+gl_worker_steal_model (GlWorker *worker)
+{
+  g_return_val_if_fail (g_thread_self () == worker->self, NULL);
+  return g_steal_pointer (&worker->model);
+}
+
+gpointer
+gl_worker_job_get_model (GlWorkerJob *job)
+{
+  return gl_worker_get_model (gl_worker_job_get_worker (job));
+}
+
+void
+gl_worker_job_set_model (GlWorkerJob *job, gpointer model)
+{
+  gl_worker_set_model (gl_worker_job_get_worker (job), model);
+}

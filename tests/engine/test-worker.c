@@ -1,0 +1,595 @@
+/* test-worker.c — the engine thread: jobs run off the calling thread, one at a
+ * time; completion and coalesced progress arrive on the caller's main context;
+ * cancellation takes effect within one batch; the model is shared between jobs
+ * and freed once; shutdown cancels what is queued. */
+#include <cblas.h>
+#include <string.h>
+
+#include "engine/gl-worker.h"
+
+typedef struct
+{
+  GMainContext *context;
+  GThread *main_thread;
+} Fixture;
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  f->context = g_main_context_new ();
+  g_main_context_push_thread_default (f->context);
+  f->main_thread = g_thread_self ();
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  /* Nothing may be left pending on the context. */
+  g_assert_false (g_main_context_pending (f->context));
+  g_main_context_pop_thread_default (f->context);
+  g_main_context_unref (f->context);
+}
+
+/* What one job saw and what came back for it. */
+typedef struct
+{
+  Fixture *f;
+  GlWorker *worker;
+  /* Job side (worker thread; read by the test after completion or through atomics). */
+  GThread *ran_on;
+  gint ran;              /* atomic */
+  gint started;          /* atomic */
+  gint batches_done;     /* atomic */
+  gint gate;             /* atomic: the job waits until this is set */
+  gint delivered;        /* atomic: progress callbacks so far (main side) */
+  guint n_batches;
+  guint sleep_us;
+  gboolean wait_for_delivery;
+  gboolean fail;
+  /* Main side. */
+  gboolean done;
+  gboolean ok;
+  GError *error;
+  guint n_progress;
+  guint progress_after_done;
+  GlProgress last;
+  guint64 last_batch_seen;
+  gboolean progress_in_order;
+  gboolean data_alive_in_callback;
+  gboolean data_destroyed;
+  guint completion_order;
+} Job;
+
+static guint completion_counter;
+
+static Job *
+job_new (Fixture *f, GlWorker *worker)
+{
+  Job *j = g_new0 (Job, 1);
+
+  j->f = f;
+  j->worker = worker;
+  j->progress_in_order = TRUE;
+  return j;
+}
+
+/* The job data the worker frees: a pointer back to the Job the test keeps. */
+typedef struct
+{
+  Job *job;
+} JobData;
+
+static void
+job_data_free (gpointer data)
+{
+  JobData *d = data;
+
+  g_assert_true (g_thread_self () == d->job->f->main_thread);
+  d->job->data_destroyed = TRUE;
+  g_free (d);
+}
+
+static JobData *
+job_data_new (Job *j)
+{
+  JobData *d = g_new0 (JobData, 1);
+  d->job = j;
+  return d;
+}
+
+static void
+on_progress (const GlProgress *progress, gpointer user_data)
+{
+  Job *j = user_data;
+
+  g_assert_true (g_thread_self () == j->f->main_thread);
+  if (j->done)
+    j->progress_after_done++;
+  if (j->n_progress > 0 && progress->batch <= j->last_batch_seen)
+    j->progress_in_order = FALSE;
+  j->last_batch_seen = progress->batch;
+  j->last = *progress;
+  j->n_progress++;
+  g_atomic_int_inc (&j->delivered);
+}
+
+static void
+on_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Job *j = user_data;
+  JobData *d = gl_worker_result_get_job_data (result);
+
+  g_assert_null (source);
+  g_assert_true (g_thread_self () == j->f->main_thread);
+  j->data_alive_in_callback = d != NULL && d->job == j && !j->data_destroyed;
+  j->ok = gl_worker_run_finish (j->worker, result, &j->error);
+  j->done = TRUE;
+  j->completion_order = ++completion_counter;
+}
+
+static void
+wait_done (Fixture *f, Job *j)
+{
+  while (!j->done)
+    g_main_context_iteration (f->context, TRUE);
+}
+
+static void
+job_free (Job *j)
+{
+  g_clear_error (&j->error);
+  g_free (j);
+}
+
+/* A fake training job: n_batches batches of sleep_us each, checking the
+ * cancellable once per batch and reporting progress after each. */
+static gboolean
+fake_train (GlWorkerJob *wjob, gpointer data, GCancellable *cancellable, GError **error)
+{
+  Job *j = ((JobData *) data)->job;
+
+  j->ran_on = g_thread_self ();
+  g_atomic_int_inc (&j->ran);
+  g_atomic_int_set (&j->started, 1);
+  while (!g_atomic_int_get (&j->gate))
+    {
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+      g_usleep (1000);
+    }
+  for (guint b = 0; b < j->n_batches; b++)
+    {
+      GlProgress p;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+      if (j->sleep_us)
+        g_usleep (j->sleep_us);
+      g_atomic_int_inc (&j->batches_done);
+
+      gl_progress_init (&p, GL_PHASE_TRAIN);
+      p.epoch = 1;
+      p.n_epochs = 1;
+      p.batch = b + 1;
+      p.n_batches = j->n_batches;
+      p.loss = 1.0 / (b + 1);
+      p.fraction = (double) (b + 1) / j->n_batches;
+      gl_worker_job_report (wjob, &p);
+
+      if (j->wait_for_delivery)
+        {
+          /* Wait until the main context has seen this report. */
+          while ((guint) g_atomic_int_get (&j->delivered) < b + 1)
+            g_usleep (200);
+        }
+    }
+  if (j->fail)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "Fake job %p failed on purpose", (void *) j);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+submit (GlWorker *worker, Job *j, GCancellable *cancellable)
+{
+  gl_worker_run_async (worker, fake_train, job_data_new (j), job_data_free, cancellable, on_progress, on_done,
+                       j);
+}
+
+static void
+test_off_thread (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GlWorker) worker = gl_worker_new (1, NULL);
+  Job *j = job_new (f, worker);
+
+  j->gate = 1;
+  j->n_batches = 3;
+  submit (worker, j, NULL);
+  wait_done (f, j);
+
+  g_assert_no_error (j->error);
+  g_assert_true (j->ok);
+  g_assert_nonnull (j->ran_on);
+  g_assert_true (j->ran_on != f->main_thread);
+  g_assert_true (j->data_alive_in_callback);
+  g_assert_true (j->data_destroyed);
+  /* The last progress arrives, and before the completion. */
+  g_assert_cmpuint (j->n_progress, >=, 1);
+  g_assert_cmpuint (j->last.batch, ==, 3);
+  g_assert_cmpuint (j->progress_after_done, ==, 0);
+  g_assert_cmpstr (gl_phase_to_string (j->last.phase), ==, "train");
+  g_assert_cmpuint (gl_worker_get_n_pending (worker), ==, 0);
+  job_free (j);
+}
+
+static void
+test_progress_coalesced (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GlWorker) worker = gl_worker_new (1, NULL);
+  Job *paced = job_new (f, worker);
+  Job *burst = job_new (f, worker);
+
+  /* Paced: the job waits for each report to be delivered, so every one is. */
+  paced->gate = 1;
+  paced->n_batches = 5;
+  paced->wait_for_delivery = TRUE;
+  submit (worker, paced, NULL);
+  wait_done (f, paced);
+  g_assert_true (paced->ok);
+  g_assert_cmpuint (paced->n_progress, ==, 5);
+  g_assert_true (paced->progress_in_order);
+  g_assert_cmpuint (paced->last.batch, ==, 5);
+
+  /* Burst: 10,000 reports while the main context does not run. They
+   * coalesce into ONE delivery of the newest, before the completion. */
+  burst->gate = 1;
+  burst->n_batches = 10000;
+  submit (worker, burst, NULL);
+  while (gl_worker_get_n_pending (worker) > 0)
+    g_usleep (1000);
+  wait_done (f, burst);
+  g_assert_true (burst->ok);
+  g_assert_cmpuint (burst->n_progress, ==, 1);
+  g_assert_cmpuint (burst->last.batch, ==, 10000);
+  g_assert_cmpfloat (burst->last.fraction, ==, 1.0);
+  g_assert_cmpuint (burst->progress_after_done, ==, 0);
+  /* Nothing else is pending: no stray progress idle was left behind. */
+  g_assert_false (g_main_context_pending (f->context));
+  job_free (paced);
+  job_free (burst);
+}
+
+static void
+test_cancel_running (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GlWorker) worker = gl_worker_new (1, NULL);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  Job *j = job_new (f, worker);
+  gint at_cancel;
+
+  j->gate = 1;
+  j->n_batches = 1000000;
+  j->sleep_us = 2000;
+  submit (worker, j, cancellable);
+  while (g_atomic_int_get (&j->batches_done) < 3)
+    {
+      g_main_context_iteration (f->context, FALSE);
+      g_usleep (500);
+    }
+  at_cancel = g_atomic_int_get (&j->batches_done);
+  g_cancellable_cancel (cancellable);
+  wait_done (f, j);
+
+  g_assert_false (j->ok);
+  g_assert_error (j->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  /* The batch under way when cancelled may finish; no further batch starts. */
+  g_assert_cmpint (g_atomic_int_get (&j->batches_done), <=, at_cancel + 1);
+  g_assert_true (j->data_destroyed);
+  job_free (j);
+}
+
+static void
+test_cancel_queued (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GlWorker) worker = gl_worker_new (1, NULL);
+  g_autoptr (GCancellable) cancel_second = g_cancellable_new ();
+  g_autoptr (GCancellable) already = g_cancellable_new ();
+  Job *first = job_new (f, worker);
+  Job *second = job_new (f, worker);
+  Job *third = job_new (f, worker);
+  Job *fourth = job_new (f, worker);
+
+  completion_counter = 0;
+  first->n_batches = 2;
+  second->gate = third->gate = fourth->gate = 1;
+  second->n_batches = third->n_batches = fourth->n_batches = 2;
+  g_cancellable_cancel (already);
+  submit (worker, first, NULL);   /* blocks on its gate */
+  submit (worker, second, cancel_second);
+  submit (worker, third, already); /* cancelled before it was queued */
+  submit (worker, fourth, NULL);
+  while (!g_atomic_int_get (&first->started))
+    g_usleep (500);
+  g_assert_cmpuint (gl_worker_get_n_pending (worker), ==, 4);
+  g_cancellable_cancel (cancel_second);
+  g_atomic_int_set (&first->gate, 1);
+  wait_done (f, fourth);
+  wait_done (f, first);
+  wait_done (f, second);
+  wait_done (f, third);
+
+  g_assert_true (first->ok);
+  g_assert_error (second->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_error (third->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (g_atomic_int_get (&second->ran), ==, 0);
+  g_assert_cmpint (g_atomic_int_get (&third->ran), ==, 0);
+  g_assert_cmpuint (second->n_progress, ==, 0);
+  g_assert_true (fourth->ok);
+  /* Jobs complete in queue order. */
+  g_assert_cmpuint (first->completion_order, ==, 1);
+  g_assert_cmpuint (second->completion_order, ==, 2);
+  g_assert_cmpuint (third->completion_order, ==, 3);
+  g_assert_cmpuint (fourth->completion_order, ==, 4);
+  job_free (first);
+  job_free (second);
+  job_free (third);
+  job_free (fourth);
+}
+
+static void
+test_job_error (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GlWorker) worker = gl_worker_new (1, NULL);
+  Job *j = job_new (f, worker);
+
+  j->gate = 1;
+  j->n_batches = 1;
+  j->fail = TRUE;
+  submit (worker, j, NULL);
+  wait_done (f, j);
+  g_assert_false (j->ok);
+  g_assert_error (j->error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_assert_nonnull (strstr (j->error->message, "on purpose"));
+  job_free (j);
+}
+
+/* ---- the model ---- */
+
+typedef struct
+{
+  guint *n_freed;
+  guint uses;
+  guint id;
+} FakeModel;
+
+static void
+fake_model_free (gpointer data)
+{
+  FakeModel *m = data;
+
+  (*m->n_freed)++;
+  g_free (m);
+}
+
+typedef struct
+{
+  guint *n_freed;
+  guint new_id;      /* 0: use the existing model */
+  guint seen_id;     /* the model's id the job saw */
+  guint seen_uses;
+  GThread *main_thread;
+} ModelJob;
+
+static gboolean
+model_job (GlWorkerJob *job, gpointer data, GCancellable *cancellable, GError **error)
+{
+  ModelJob *mj = data;
+  FakeModel *m;
+
+  g_assert_true (g_thread_self () != mj->main_thread);
+  g_assert_true (gl_worker_job_get_model (job) == gl_worker_get_model (gl_worker_job_get_worker (job)));
+  if (mj->new_id != 0)
+    {
+      m = g_new0 (FakeModel, 1);
+      m->n_freed = mj->n_freed;
+      m->id = mj->new_id;
+      gl_worker_job_set_model (job, m);
+    }
+  m = gl_worker_job_get_model (job);
+  if (m == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "No model yet");
+      return FALSE;
+    }
+  m->uses++;
+  mj->seen_id = m->id;
+  mj->seen_uses = m->uses;
+  return TRUE;
+}
+
+static void
+on_model_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  gboolean *done = user_data;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (gl_worker_run_finish (NULL, result, &error));
+  g_assert_no_error (error);
+  *done = TRUE;
+}
+
+static void
+run_model_job (Fixture *f, GlWorker *worker, ModelJob *mj)
+{
+  gboolean done = FALSE;
+
+  mj->main_thread = f->main_thread;
+  gl_worker_run_async (worker, model_job, mj, NULL, NULL, NULL, on_model_done, &done);
+  while (!done)
+    g_main_context_iteration (f->context, TRUE);
+}
+
+static void
+test_model_reused (Fixture *f, gconstpointer data)
+{
+  guint n_freed = 0;
+  GlWorker *worker = gl_worker_new (1, fake_model_free);
+  ModelJob create = { .n_freed = &n_freed, .new_id = 1 };
+  ModelJob use = { .n_freed = &n_freed };
+  ModelJob replace = { .n_freed = &n_freed, .new_id = 2 };
+  ModelJob same = { .n_freed = &n_freed };
+
+  run_model_job (f, worker, &create);
+  g_assert_cmpuint (create.seen_id, ==, 1);
+  run_model_job (f, worker, &use);
+  g_assert_cmpuint (use.seen_id, ==, 1);
+  g_assert_cmpuint (use.seen_uses, ==, 2); /* the same object, kept between jobs */
+  g_assert_cmpuint (n_freed, ==, 0);
+  run_model_job (f, worker, &replace);
+  g_assert_cmpuint (replace.seen_id, ==, 2);
+  g_assert_cmpuint (n_freed, ==, 1); /* the old model, once */
+  run_model_job (f, worker, &same);
+  g_assert_cmpuint (same.seen_uses, ==, 2);
+  gl_worker_free (worker);
+  g_assert_cmpuint (n_freed, ==, 2);
+}
+
+static void
+test_model_main_thread_subprocess (void)
+{
+  g_autoptr (GlWorker) worker = gl_worker_new (1, NULL);
+
+  /* Only the worker thread may touch the model: a critical. */
+  g_assert_null (gl_worker_get_model (worker));
+}
+
+static void
+test_model_main_thread (void)
+{
+  g_test_trap_subprocess ("/worker/model-main-thread/subprocess", 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*CRITICAL*worker->self*");
+}
+
+/* ---- BLAS threads ---- */
+
+static gboolean
+blas_job (GlWorkerJob *job, gpointer data, GCancellable *cancellable, GError **error)
+{
+  *(gint *) data = openblas_get_num_threads ();
+  return TRUE;
+}
+
+static gint
+run_blas_job (Fixture *f, GlWorker *worker)
+{
+  gboolean done = FALSE;
+  gint seen = -1;
+
+  gl_worker_run_async (worker, blas_job, &seen, NULL, NULL, NULL, on_model_done, &done);
+  while (!done)
+    g_main_context_iteration (f->context, TRUE);
+  return seen;
+}
+
+static void
+test_blas_threads (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GlWorker) worker = gl_worker_new (1, NULL);
+
+  g_assert_cmpuint (gl_worker_get_n_threads (worker), ==, 1);
+  g_assert_cmpint (run_blas_job (f, worker), ==, 1);
+  gl_worker_set_n_threads (worker, 2);
+  g_assert_cmpint (run_blas_job (f, worker), ==, 2);
+  gl_worker_set_n_threads (worker, 0);
+  g_assert_cmpint (run_blas_job (f, worker), ==, openblas_get_num_procs ());
+  gl_worker_set_n_threads (worker, 1);
+  g_assert_cmpint (run_blas_job (f, worker), ==, 1);
+}
+
+/* ---- shutdown ---- */
+
+static void
+test_shutdown_with_queue (Fixture *f, gconstpointer data)
+{
+  GlWorker *worker = gl_worker_new (1, NULL);
+  Job *jobs[5];
+
+  for (guint i = 0; i < 5; i++)
+    {
+      jobs[i] = job_new (f, worker);
+      jobs[i]->n_batches = 1;
+      submit (worker, jobs[i], NULL); /* none opens its gate: the first blocks */
+    }
+  while (!g_atomic_int_get (&jobs[0]->started))
+    g_usleep (500);
+
+  /* Cancels the running job and the four queued ones, then joins. */
+  gl_worker_free (worker);
+  for (guint i = 0; i < 5; i++)
+    {
+      jobs[i]->worker = NULL; /* gone; finish must not need it */
+      wait_done (f, jobs[i]);
+    }
+  for (guint i = 0; i < 5; i++)
+    {
+      g_assert_false (jobs[i]->ok);
+      g_assert_error (jobs[i]->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_assert_cmpint (g_atomic_int_get (&jobs[i]->ran), ==, i == 0 ? 1 : 0);
+      g_assert_true (jobs[i]->data_destroyed);
+      job_free (jobs[i]);
+    }
+}
+
+static void
+test_cancel_all (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GlWorker) worker = gl_worker_new (1, NULL);
+  Job *blocked = job_new (f, worker);
+  Job *queued = job_new (f, worker);
+  Job *after = job_new (f, worker);
+
+  submit (worker, blocked, NULL);
+  queued->gate = 1;
+  submit (worker, queued, NULL);
+  while (!g_atomic_int_get (&blocked->started))
+    g_usleep (500);
+  gl_worker_cancel_all (worker);
+  wait_done (f, blocked);
+  wait_done (f, queued);
+  g_assert_error (blocked->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_error (queued->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (g_atomic_int_get (&queued->ran), ==, 0);
+
+  /* The worker goes on with jobs queued after. */
+  after->gate = 1;
+  after->n_batches = 1;
+  submit (worker, after, NULL);
+  wait_done (f, after);
+  g_assert_true (after->ok);
+  job_free (blocked);
+  job_free (queued);
+  job_free (after);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+  ADD ("/worker/off-thread", test_off_thread);
+  ADD ("/worker/progress-coalesced", test_progress_coalesced);
+  ADD ("/worker/cancel-running", test_cancel_running);
+  ADD ("/worker/cancel-queued", test_cancel_queued);
+  ADD ("/worker/job-error", test_job_error);
+  ADD ("/worker/model-reused", test_model_reused);
+  ADD ("/worker/blas-threads", test_blas_threads);
+  ADD ("/worker/shutdown-with-queue", test_shutdown_with_queue);
+  ADD ("/worker/cancel-all", test_cancel_all);
+#undef ADD
+  g_test_add_func ("/worker/model-main-thread", test_model_main_thread);
+  g_test_add_func ("/worker/model-main-thread/subprocess", test_model_main_thread_subprocess);
+  return g_test_run ();
+}
