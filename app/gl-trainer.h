@@ -1,0 +1,159 @@
+/* gl-trainer.h — retraining: owns the engine worker and the retrain policy.
+ *
+ * A GlTrainer lives on the main thread of a GlProject. It owns the engine
+ * thread (engine/gl-worker.h) and the model on it. A ROUND is:
+ *
+ *   1. snapshot (main thread): the human labels, split into training and
+ *      validation (gl_trainer_is_validation: default 20% per class, chosen
+ *      deterministically by a hash of the image id, at least
+ *      GL_TRAINER_MIN_VALIDATION per class when the class has twice that);
+ *      labels that arrive later go into the next round;
+ *   2. train (engine thread): warm-starting from the last model, over the
+ *      project's pixel map rows (never a copy of the pool), for up to the
+ *      epoch limit within the time budget;
+ *   3. evaluate (engine thread): engine/gl-metrics on the validation labels
+ *      and, separately, on the audit labels;
+ *   4. save (engine thread): the model as a new version under
+ *      PROJECT/models/, written atomically, and its metrics per version and
+ *      class with the number of labels it was trained on (the learning curve);
+ *   5. rescore (engine thread): probabilities, embeddings (and MC-dropout
+ *      passes when the strategy needs them) for the whole pool; predictions
+ *      written in batched transactions on the engine thread's own store
+ *      connection; the next ranking by the project's strategy (with audit
+ *      items) stored in one transaction;
+ *   6. publish (main thread): "model-ready", then "ranking-ready"; a queue
+ *      connected to the trainer swaps the new ranking in at its next item
+ *      boundary.
+ *
+ * Policy: a round starts automatically once "retrain-every" new labels
+ * (default 50; 0 = only on demand) have been counted through
+ * gl_trainer_count_labels (a GlQueue does that for every label), and on
+ * demand with gl_trainer_train_now. Only one round runs at a time; a request
+ * during a round starts another when it ends.
+ *
+ * Properties (read-only unless noted; notified on the main context):
+ *   state              GlTrainerState
+ *   fraction           double, 0…1 of the running round (-1 when unknown)
+ *   epoch, n-epochs    guint
+ *   images-per-second  double (NaN when unknown)
+ *   model-version      gint64, 0 before the first model
+ *   accuracy           double, validation accuracy of the current model (NaN when none)
+ *   labels-pending     guint, labels counted since the last round started
+ *   retrain-every      guint, read-write
+ *   time-budget        double, seconds of training per round, read-write (default 20)
+ *   max-epochs         guint, read-write (default 10)
+ *
+ * Signals (main context):
+ *   "progress"     ()                                   after the properties above changed
+ *   "model-ready"  (gint64 version, double accuracy, double previous_accuracy)
+ *                  accuracies are NaN when not known
+ *   "ranking-ready" ()                                  a new ranking is stored
+ *   "failed"       (GError *error)                      the round failed; the last model stays
+ *
+ * GUI-free: GLib/GIO only.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "app/gl-project.h"
+
+G_BEGIN_DECLS
+
+#define GL_TRAINER_ERROR (gl_trainer_error_quark ())
+GQuark gl_trainer_error_quark (void);
+
+typedef enum
+{
+  GL_TRAINER_ERROR_NO_LABELS, /* nothing to train on (fewer than two classes labeled) */
+  GL_TRAINER_ERROR_BUSY,      /* a synchronous call while a round runs */
+  GL_TRAINER_ERROR_STORE,     /* the store or the model file failed */
+  GL_TRAINER_ERROR_ENGINE,    /* the network could not be built or trained */
+} GlTrainerError;
+
+typedef enum
+{
+  GL_TRAINER_IDLE,
+  GL_TRAINER_TRAINING,
+  GL_TRAINER_SCORING,
+} GlTrainerState;
+
+#define GL_TYPE_TRAINER_STATE (gl_trainer_state_get_type ())
+GType gl_trainer_state_get_type (void);
+
+#define GL_TRAINER_DEFAULT_RETRAIN_EVERY 50
+#define GL_TRAINER_DEFAULT_VALIDATION_SHARE 0.2
+#define GL_TRAINER_MIN_VALIDATION 3
+
+/* What a finished round did (for gleaner-cli and the simulator). */
+typedef struct
+{
+  gint64 model_version;
+  guint64 n_train;       /* labels trained on */
+  guint64 n_validation;  /* labels evaluated on */
+  guint epochs;
+  double train_seconds;
+  double score_seconds;  /* rescoring the pool and writing predictions */
+  double accuracy;       /* validation; NaN when there was no validation label */
+  double macro_f1;
+  double audit_accuracy; /* on audit labels; NaN when none */
+  guint64 n_scored;      /* pool images scored */
+} GlTrainerReport;
+
+#define GL_TYPE_TRAINER (gl_trainer_get_type ())
+G_DECLARE_FINAL_TYPE (GlTrainer, gl_trainer, GL, TRAINER, GObject)
+
+/* A trainer for @project (borrowed; must outlive the trainer), with its own
+ * engine thread. Loads the project's newest model version, if any. */
+GlTrainer *gl_trainer_new (GlProject *project, GError **error);
+
+GlTrainerState gl_trainer_get_state (GlTrainer *trainer);
+double gl_trainer_get_fraction (GlTrainer *trainer);
+guint gl_trainer_get_epoch (GlTrainer *trainer);
+guint gl_trainer_get_n_epochs (GlTrainer *trainer);
+double gl_trainer_get_images_per_second (GlTrainer *trainer);
+gint64 gl_trainer_get_model_version (GlTrainer *trainer);
+double gl_trainer_get_accuracy (GlTrainer *trainer);
+guint gl_trainer_get_labels_pending (GlTrainer *trainer);
+
+guint gl_trainer_get_retrain_every (GlTrainer *trainer);
+void gl_trainer_set_retrain_every (GlTrainer *trainer, guint n_labels);
+double gl_trainer_get_time_budget (GlTrainer *trainer);
+void gl_trainer_set_time_budget (GlTrainer *trainer, double seconds);
+guint gl_trainer_get_max_epochs (GlTrainer *trainer);
+void gl_trainer_set_max_epochs (GlTrainer *trainer, guint n_epochs);
+
+/* Counts @n new labels toward the retrain policy; may start a round. */
+void gl_trainer_count_labels (GlTrainer *trainer, guint n);
+
+/* Starts a round now (or right after the running one). */
+void gl_trainer_train_now (GlTrainer *trainer);
+
+/* Ranks the pool again without training (cold start before any model, or
+ * after the strategy changed); "ranking-ready" when stored. */
+void gl_trainer_rank_now (GlTrainer *trainer);
+
+/* Cancels the running round and any requested one; the last model stays.
+ * "failed" is not emitted for a cancellation. */
+void gl_trainer_cancel (GlTrainer *trainer);
+
+/* Blocking (gleaner-cli, tests): runs one round (train when @train, else only
+ * rank) to the end, iterating the thread-default main context while it runs.
+ * @report may be NULL. */
+gboolean gl_trainer_run_round (GlTrainer *trainer, gboolean train, GlTrainerReport *report,
+                               GCancellable *cancellable, GError **error);
+
+/* Whether @image_id hashes into the first @share of [0, 1): the base of the
+ * validation split, deterministic and stable as labels are added;
+ * stratification and the per-class minimum are applied by
+ * gl_trainer_split_labels. */
+gboolean gl_trainer_hash_in_share (gint64 image_id, double share);
+
+/* Splits labeled images into training and validation: for each class, those
+ * whose id hashes into @share, topped up to GL_TRAINER_MIN_VALIDATION (smallest
+ * hash first) when the class has at least twice that many labels. @ids,
+ * @classes: (n). @is_validation: (n) out. Returns the validation count. */
+gsize gl_trainer_split_labels (const gint64 *ids, const gint *classes, gsize n, guint n_classes, double share,
+                               gboolean *is_validation);
+
+G_END_DECLS
