@@ -1,0 +1,548 @@
+/* gl-db.h — the project store on SQLite (GLib + SQLite only).
+ *
+ * One GlDb is one connection to one project database. A GlDb is used by one
+ * thread at a time; each thread that needs the store opens its own GlDb on the
+ * same file. The database runs in WAL mode, so readers and one writer work at
+ * once; a writer that waits longer than the busy timeout (5 s) gets
+ * GL_DB_ERROR_BUSY ("… the project is busy …"), never a hang or corruption.
+ *
+ * Every write is one transaction and every function returns after COMMIT
+ * (synchronous=FULL: a label that was reported committed survives a crash and
+ * a power loss). No SQL is built from caller text: every value is bound to a
+ * prepared statement, cached per connection. The API carries no SQL so that a
+ * second backend can be put behind it.
+ *
+ * Conventions
+ * - Ids are gint64 > 0; -1 means "none" (no class, no model, unlabel).
+ * - Times are microseconds since the Unix epoch (g_get_real_time ()).
+ * - Floating-point values that are undefined (NaN) are stored as NULL and read
+ *   back as NaN.
+ * - Functions returning gboolean set @error when they return FALSE. Lookups of
+ *   one thing that is not there fail with GL_DB_ERROR_NOT_FOUND.
+ * - Arrays returned (GArray) own their strings: the array has a clear function
+ *   set; g_array_unref () frees everything. Structs filled by a getter are
+ *   released with the matching _clear ().
+ * - @annotator NULL means the login name of the user (g_get_user_name ()).
+ *
+ * The current label of an image is derived from the append-only history: the
+ * newest non-reference row of the image (a row with no class = unlabeled).
+ * The current reference label is the newest reference row. The store keeps
+ * both derived values next to the image, in the same transaction as the
+ * history row, so listings stay O(log n) per page.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* ---- Errors ---------------------------------------------------------- */
+
+#define GL_DB_ERROR (gl_db_error_quark ())
+GQuark gl_db_error_quark (void);
+
+typedef enum
+{
+  GL_DB_ERROR_FAILED,    /* any other SQLite failure (message names the file and operation) */
+  GL_DB_ERROR_BUSY,      /* another connection holds the write lock past the busy timeout */
+  GL_DB_ERROR_FULL,      /* the disk (or the size limit of the database) is full */
+  GL_DB_ERROR_CORRUPT,   /* not a database, or damaged; integrity check failed */
+  GL_DB_ERROR_TOO_NEW,   /* the file was written by a newer Gleaner (schema version unknown) */
+  GL_DB_ERROR_NOT_FOUND, /* no such database / image / class / model / label to undo */
+  GL_DB_ERROR_EXISTS,    /* create: a database is there already; duplicate class name, shortcut, rule */
+  GL_DB_ERROR_INVALID,   /* a bad argument (empty name, bad colour, not a permutation, …) */
+} GlDbError;
+
+/* The schema version this build writes (PRAGMA user_version). Version 1 is the
+ * schema of the first app/gl-project.c; older files are migrated on open. */
+#define GL_DB_SCHEMA_VERSION 2
+
+/* ---- Connection -------------------------------------------------------- */
+
+typedef struct _GlDb GlDb;
+
+/* Creates a new, empty database at @path (fails with GL_DB_ERROR_EXISTS if a
+ * file is there). The parent folder must exist. */
+GlDb *gl_db_create (const char *path, GError **error);
+/* Opens an existing database (GL_DB_ERROR_NOT_FOUND if there is none) and
+ * migrates it to GL_DB_SCHEMA_VERSION in one transaction. */
+GlDb *gl_db_open (const char *path, GError **error);
+void gl_db_close (GlDb *db);
+
+const char *gl_db_get_path (GlDb *db);
+/* PRAGMA user_version of the open file (GL_DB_SCHEMA_VERSION after open). */
+int gl_db_get_schema_version (GlDb *db);
+
+/* PRAGMA integrity_check and foreign_key_check; FALSE with
+ * GL_DB_ERROR_CORRUPT and the first complaint when not "ok". */
+gboolean gl_db_check_integrity (GlDb *db, GError **error);
+
+/* Test hook (fault injection): limits the database file to @max_pages pages
+ * of the connection's page size (PRAGMA max_page_count); writes beyond fail
+ * with GL_DB_ERROR_FULL. 0 restores the default. */
+gboolean gl_db_set_max_pages (GlDb *db, guint64 max_pages, GError **error);
+
+/* ---- Settings ---------------------------------------------------------- */
+
+/* Keys of the project settings (values are text; typed helpers below). */
+#define GL_DB_SETTING_INPUT_H "input_h"                   /* model input height, pixels */
+#define GL_DB_SETTING_INPUT_W "input_w"                   /* model input width, pixels */
+#define GL_DB_SETTING_INPUT_C "input_c"                   /* channels: 1 or 3 */
+#define GL_DB_SETTING_AUGMENTATION "augmentation"         /* "1" allowed (default), "0" not */
+#define GL_DB_SETTING_VALIDATION_SHARE "validation_share" /* share of labels held for validation, 0..1 */
+#define GL_DB_SETTING_ACQUISITION "acquisition"           /* strategy name, e.g. "default", "margin" */
+#define GL_DB_SETTING_RETRAIN_EVERY "retrain_every"       /* retrain after this many new labels */
+#define GL_DB_SETTING_SKIP_EXPIRY "skip_expiry"           /* a skip expires after this many labels */
+#define GL_DB_SETTING_DEMO "demo"                         /* set on the demo project */
+
+/* A copy of the value, or NULL when unset. */
+char *gl_db_get_setting (GlDb *db, const char *key);
+/* The value parsed as an integer / a double / a boolean ("1","true","0",
+ * "false"); @fallback when unset or not parseable. */
+gint64 gl_db_get_setting_int (GlDb *db, const char *key, gint64 fallback);
+double gl_db_get_setting_double (GlDb *db, const char *key, double fallback);
+gboolean gl_db_get_setting_boolean (GlDb *db, const char *key, gboolean fallback);
+/* Sets (or with @value NULL removes) a setting in one transaction. */
+gboolean gl_db_set_setting (GlDb *db, const char *key, const char *value, GError **error);
+gboolean gl_db_set_setting_int (GlDb *db, const char *key, gint64 value, GError **error);
+gboolean gl_db_set_setting_double (GlDb *db, const char *key, double value, GError **error);
+
+/* ---- Classes ----------------------------------------------------------- */
+
+/* A class name is any UTF-8 text of 1 to 1,000 characters, stored as given
+ * (slashes, "..", quotes, %, emoji included). Empty, over-long, invalid UTF-8
+ * or duplicate (among classes not deleted) names are errors naming the value. */
+#define GL_DB_CLASS_NAME_MAX 1000
+
+typedef struct
+{
+  gint64 id;
+  char *name;
+  char colour[8];    /* "#rrggbb" */
+  gunichar shortcut; /* key that applies the class; 0 = none */
+  int position;      /* 0-based order among the listed classes */
+  gboolean archived; /* hidden from the labeling keys, kept for history and metrics */
+} GlDbClass;
+
+void gl_db_class_clear (GlDbClass *klass);
+
+/* The classes in position order (deleted and merged classes are never
+ * listed; archived ones only with @include_archived). Elements: GlDbClass. */
+GArray *gl_db_list_classes (GlDb *db, gboolean include_archived, GError **error);
+/* One class by id (deleted ones too: history refers to them), or by exact name
+ * (live classes only). */
+gboolean gl_db_get_class (GlDb *db, gint64 class_id, GlDbClass *out, GError **error);
+gboolean gl_db_find_class (GlDb *db, const char *name, gint64 *class_id, GError **error);
+
+/* Adds a class at the end. @colour "#rrggbb" or NULL (a palette colour by
+ * position). The first free key of "1234567890" becomes its shortcut. */
+gboolean gl_db_add_class (GlDb *db, const char *name, const char *colour, gint64 *class_id, GError **error);
+gboolean gl_db_rename_class (GlDb *db, gint64 class_id, const char *name, GError **error);
+gboolean gl_db_recolour_class (GlDb *db, gint64 class_id, const char *colour, GError **error);
+/* @shortcut 0 removes it; a key another live class uses is GL_DB_ERROR_EXISTS.
+ * Only printable, non-space characters are accepted. */
+gboolean gl_db_set_class_shortcut (GlDb *db, gint64 class_id, gunichar shortcut, GError **error);
+gboolean gl_db_set_class_archived (GlDb *db, gint64 class_id, gboolean archived, GError **error);
+/* @class_ids: every listed class (archived included), each once, in the new
+ * order; anything else is GL_DB_ERROR_INVALID. */
+gboolean gl_db_reorder_classes (GlDb *db, const gint64 *class_ids, guint n, GError **error);
+/* In one transaction: every image whose current label (or current reference
+ * label) is @from gets a new history row with class @into (same origin,
+ * @annotator); rules and suggestions move to @into; @from is then deleted
+ * (kept for history, never listed). Returns the number of images relabeled. */
+gboolean gl_db_merge_classes (GlDb *db, gint64 from, gint64 into, const char *annotator, guint64 *n_relabeled,
+                              GError **error);
+/* In one transaction: images labeled @class_id get a history row with class
+ * @reassign_to, or no class when @reassign_to is -1 (unlabel); the same for
+ * reference labels; its rules and suggestions are removed (or moved); the
+ * class is then deleted (kept for history, never listed). */
+gboolean gl_db_delete_class (GlDb *db, gint64 class_id, gint64 reassign_to, const char *annotator,
+                             guint64 *n_relabeled, GError **error);
+
+typedef struct
+{
+  gint64 class_id;
+  guint64 labeled;   /* images whose current (non-reference) label is this class */
+  guint64 reference; /* images whose current reference label is this class */
+} GlDbClassCount;
+
+/* One element per listed class (archived included), in position order. */
+GArray *gl_db_count_per_class (GlDb *db, GError **error);
+
+/* ---- Import batches and images ----------------------------------------- */
+
+typedef enum
+{
+  GL_DB_ORIGIN_HUMAN = 1,  /* typed by an annotator (or imported as "human" labels) */
+  GL_DB_ORIGIN_RULE,       /* an accepted rule suggestion */
+  GL_DB_ORIGIN_PREDICTION, /* an accepted model prediction */
+  GL_DB_ORIGIN_REFERENCE,  /* came with a dataset: never shown or trained on; evaluation/simulation only */
+} GlDbOrigin;
+
+/* "human", "rule", "prediction", "reference"; from_string: FALSE if unknown. */
+const char *gl_db_origin_to_string (GlDbOrigin origin);
+gboolean gl_db_origin_from_string (const char *text, GlDbOrigin *origin);
+
+/* Starts an import batch. @labels_origin: GL_DB_ORIGIN_HUMAN or _REFERENCE,
+ * the origin given to labels that come with its images. @held_out_test: its
+ * images form a held-out test set (never queued, never trained on). */
+gboolean gl_db_begin_batch (GlDb *db, const char *source, GlDbOrigin labels_origin, gboolean held_out_test,
+                            gint64 *batch_id, GError **error);
+/* Records how many duplicates the import of @batch_id skipped. */
+gboolean gl_db_set_batch_duplicates (GlDb *db, gint64 batch_id, guint64 duplicates, GError **error);
+
+typedef struct
+{
+  gint64 id;
+  char *source;
+  GlDbOrigin labels_origin;
+  gboolean held_out_test;
+  guint64 duplicates;
+  gint64 created_us;
+} GlDbBatch;
+
+/* Every batch in id order. Elements: GlDbBatch. */
+GArray *gl_db_list_batches (GlDb *db, GError **error);
+
+/* One new image for gl_db_add_images (all pointers borrowed). */
+typedef struct
+{
+  const char *path;     /* UTF-8 */
+  const char *hash_hex; /* content hash; NULL when unreadable. Unique: a hash already stored is skipped */
+  guint64 size_bytes;
+  gint64 cache_row;   /* row in the pixel cache, -1 when unreadable */
+  const char *reason; /* why it is unreadable, or NULL */
+  const char *label;  /* class name that came with it (created at the end when new), or NULL */
+} GlDbNewImage;
+
+/* Adds @n images to @batch_id in ONE transaction, with their labels (origin of
+ * the batch); returns after COMMIT. An unreadable path already recorded as
+ * unreadable, and a hash already stored (e.g. by another process meanwhile),
+ * are skipped. @ids (optional, n elements): the new id or -1 when skipped.
+ * @classes_added (optional): TRUE when a label created a class. On error
+ * nothing of the call is kept. */
+gboolean gl_db_add_images (GlDb *db, gint64 batch_id, const GlDbNewImage *images, guint n, gint64 *ids,
+                           gboolean *classes_added, GError **error);
+/* TRUE if an image with this content hash is stored. */
+gboolean gl_db_has_hash (GlDb *db, const char *hash_hex);
+
+typedef struct
+{
+  gint64 id;
+  char *path;
+  char *hash_hex;   /* NULL when unreadable */
+  guint64 size_bytes;
+  gint64 batch_id;
+  gint64 cache_row; /* -1 when unreadable */
+  char *reason;     /* NULL when readable */
+  gboolean held_out_test;
+  gint64 created_us;
+} GlDbImage;
+
+void gl_db_image_clear (GlDbImage *image);
+gboolean gl_db_get_image (GlDb *db, gint64 image_id, GlDbImage *out, GError **error);
+/* The image stored with exactly this path (the lowest id if several). */
+gboolean gl_db_find_image_by_path (GlDb *db, const char *path, gint64 *image_id, GError **error);
+/* For `gleaner-cli label PROJECT IMAGE CLASS`: @text is an image id (decimal)
+ * when such an image exists, else a path; NOT_FOUND names @text. */
+gboolean gl_db_lookup_image (GlDb *db, const char *text, gint64 *image_id, GError **error);
+
+typedef struct
+{
+  guint64 images; /* rows, readable or not */
+  guint64 readable;
+  guint64 unreadable;
+  guint64 duplicates;        /* skipped by all imports so far */
+  guint64 labeled;           /* images with a current (non-reference) label */
+  guint64 reference_labeled; /* images with a current reference label */
+  guint64 held_out_test;     /* readable images of held-out test batches */
+  guint64 skipped;           /* images with an active skip */
+} GlDbCounts;
+
+gboolean gl_db_get_counts (GlDb *db, GlDbCounts *out, GError **error);
+
+/* Pixel-cache rows of readable images in id order (elements gint64).
+ * @held_out: -1 all, 0 pool only, 1 held-out test only. */
+GArray *gl_db_list_cache_rows (GlDb *db, int held_out, GError **error);
+
+/* ---- Labels (append-only history) -------------------------------------- */
+
+typedef enum
+{
+  GL_DB_LABEL_SET = 0, /* gl_db_set_label / gl_db_set_labels / import */
+  GL_DB_LABEL_UNDO,    /* appended by gl_db_undo_last (restores the state before @undoes) */
+  GL_DB_LABEL_CLASS,   /* appended by a class merge or delete */
+} GlDbLabelKind;
+
+typedef struct
+{
+  gint64 id;        /* history row id (grows with time) */
+  gint64 image_id;
+  gint64 class_id;  /* -1: unlabeled by this row */
+  GlDbOrigin origin;
+  GlDbLabelKind kind;
+  gint64 undoes;    /* GL_DB_LABEL_UNDO: the first row id of the undone action; else -1 */
+  char *annotator;
+  gint64 created_us;
+} GlDbLabel;
+
+void gl_db_label_clear (GlDbLabel *label);
+
+/* Appends one history row (class @class_id, or -1 to unlabel) and returns
+ * only after COMMIT. @origin must not be GL_DB_ORIGIN_REFERENCE unless the
+ * row records a reference label. @label_id (optional): the new row. */
+gboolean gl_db_set_label (GlDb *db, gint64 image_id, gint64 class_id, GlDbOrigin origin, const char *annotator,
+                          gint64 *label_id, GError **error);
+/* The same for @n images in ONE transaction (one undoable action). */
+gboolean gl_db_set_labels (GlDb *db, const gint64 *image_ids, guint n, gint64 class_id, GlDbOrigin origin,
+                           const char *annotator, GError **error);
+/* Undoes the newest action (set_label / set_labels, non-reference) of
+ * @annotator that is not undone yet, by appending for each of its images a
+ * row that restores the label it had before (history is kept). @image_id
+ * (optional): the (first) image of that action. NOT_FOUND when there is
+ * nothing to undo. Undoing twice undoes the two newest actions. */
+gboolean gl_db_undo_last (GlDb *db, const char *annotator, gint64 *image_id, GError **error);
+
+/* The history of one image, oldest first. Elements: GlDbLabel. */
+GArray *gl_db_get_history (GlDb *db, gint64 image_id, GError **error);
+/* The current label (out->class_id -1 and out->id -1 when never labeled or
+ * unlabeled; not an error). With @reference, the current reference label. */
+gboolean gl_db_get_current_label (GlDb *db, gint64 image_id, gboolean reference, GlDbLabel *out, GError **error);
+
+/* One current label, for training, export, evaluation and simulation. */
+typedef struct
+{
+  gint64 image_id;
+  gint64 cache_row; /* -1 if the image is unreadable (never the case for labels of readable images) */
+  gint64 class_id;
+  GlDbOrigin origin;
+  const char *annotator; /* borrowed for the duration of the callback */
+  const char *path;      /* borrowed for the duration of the callback */
+  gboolean held_out_test;
+  gint64 created_us;
+} GlDbCurrentLabel;
+
+/* Return FALSE to stop early (not an error). */
+typedef gboolean (*GlDbCurrentLabelFunc) (const GlDbCurrentLabel *label, gpointer user_data);
+
+/* Calls @func for each image with a current class, in image id order: the
+ * non-reference labels (human / rule / prediction: what training and export
+ * use), or with @reference the reference labels. Reads one consistent
+ * snapshot. */
+gboolean gl_db_foreach_current_label (GlDb *db, gboolean reference, GlDbCurrentLabelFunc func,
+                                      gpointer user_data, GError **error);
+
+/* ---- Skips, rules, suggestions ----------------------------------------- */
+
+/* Remembers that @image_id was skipped (now). The skip expires once
+ * @expire_after more labels (rows of set_label / set_labels) have been
+ * committed in the project; 0 means the setting GL_DB_SETTING_SKIP_EXPIRY
+ * (default 50). Skipping again renews it. */
+gboolean gl_db_skip (GlDb *db, gint64 image_id, guint expire_after, GError **error);
+gboolean gl_db_unskip (GlDb *db, gint64 image_id, GError **error);
+/* Forgets every skip. */
+gboolean gl_db_clear_skips (GlDb *db, GError **error);
+/* TRUE if @image_id has an active (not expired) skip. */
+gboolean gl_db_is_skipped (GlDb *db, gint64 image_id);
+
+typedef struct
+{
+  gint64 id;
+  char *glob;      /* matched against the image path (g_pattern_match_simple syntax) */
+  gint64 class_id;
+  gint64 created_us;
+} GlDbRule;
+
+/* A glob → class rule; the same glob twice is GL_DB_ERROR_EXISTS. */
+gboolean gl_db_add_rule (GlDb *db, const char *glob, gint64 class_id, gint64 *rule_id, GError **error);
+gboolean gl_db_delete_rule (GlDb *db, gint64 rule_id, GError **error);
+/* Elements: GlDbRule, in id order. */
+GArray *gl_db_list_rules (GlDb *db, GError **error);
+
+typedef struct
+{
+  gint64 image_id;
+  gint64 class_id;
+  char *rule; /* the rule text that suggested it (borrowed on input, owned in returned arrays) */
+} GlDbSuggestion;
+
+/* Replaces all suggestions by @n new ones in one transaction. */
+gboolean gl_db_replace_suggestions (GlDb *db, const GlDbSuggestion *suggestions, guint n, GError **error);
+/* NOT_FOUND when the image has no suggestion. Clear @out with gl_db_suggestion_clear. */
+gboolean gl_db_get_suggestion (GlDb *db, gint64 image_id, GlDbSuggestion *out, GError **error);
+void gl_db_suggestion_clear (GlDbSuggestion *suggestion);
+/* Suggestions for images with no current label, in image id order. Elements: GlDbSuggestion. */
+GArray *gl_db_list_suggestions (GlDb *db, GError **error);
+
+/* ---- The labeling queue ------------------------------------------------ */
+
+typedef struct
+{
+  gint64 image_id;
+  char *reason;   /* why it is queued, e.g. "uncertain", "audit", "cold start" (borrowed on input) */
+  double score;   /* acquisition score (NaN: none) */
+  gboolean audit; /* an audit item: already labeled or confident, shown to check the labels */
+  guint position; /* filled on read: the 0-based position given at replace time */
+} GlDbQueueItem;
+
+/* Replaces the whole queue by @items (position = index) in one transaction,
+ * so readers see the old queue or the new one, never a mix. */
+gboolean gl_db_replace_queue (GlDb *db, const GlDbQueueItem *items, guint n, GError **error);
+/* Up to @limit items in position order, skipping images that are labeled now
+ * (audit items excepted) or have an active skip. Elements: GlDbQueueItem. */
+GArray *gl_db_read_queue (GlDb *db, guint limit, GError **error);
+
+typedef struct
+{
+  gint64 image_id;
+  gint64 cache_row;
+  double score;
+} GlDbScoredImage;
+
+/* The @k images with the highest score under model version @model_id (-1:
+ * the current one) that are readable, unlabeled, not skipped and not held-out
+ * test images; highest score first, ties by id. Elements: GlDbScoredImage.
+ * An empty array when there is no such model. */
+GArray *gl_db_top_unlabeled (GlDb *db, gint64 model_id, guint k, GError **error);
+
+/* ---- Model versions, predictions, metrics ------------------------------ */
+
+typedef struct
+{
+  gint64 id;
+  char *path;        /* the model file (borrowed on input) */
+  gint64 created_us; /* filled by the store on add */
+  guint64 n_labels;  /* labels it was trained on */
+  double val_accuracy, macro_f1, ece; /* NaN when unknown */
+  GBytes *metrics;   /* opaque blob (e.g. a serialized GVariant of the metrics), or NULL */
+} GlDbModelVersion;
+
+void gl_db_model_version_clear (GlDbModelVersion *version);
+gboolean gl_db_add_model_version (GlDb *db, const GlDbModelVersion *version, gint64 *model_id, GError **error);
+gboolean gl_db_get_model_version (GlDb *db, gint64 model_id, GlDbModelVersion *out, GError **error);
+/* Elements: GlDbModelVersion, oldest first. */
+GArray *gl_db_list_model_versions (GlDb *db, GError **error);
+/* The model version whose predictions drive the queue query and the gallery
+ * (-1: none yet). Setting it copies that version's predictions into the
+ * listing columns of the images, in transactions of a few thousand rows so
+ * that labels committed meanwhile never wait long. */
+gint64 gl_db_get_current_model (GlDb *db);
+gboolean gl_db_set_current_model (GlDb *db, gint64 model_id, GError **error);
+
+typedef struct
+{
+  gint64 image_id;
+  gint64 top_class;  /* class id */
+  double top_prob;   /* confidence of top_class */
+  double score;      /* acquisition score: higher = more worth labeling */
+  float *probs;      /* (n_probs) per class in position order at scoring time; may be NULL */
+  guint n_probs;
+} GlDbPrediction;
+
+void gl_db_prediction_clear (GlDbPrediction *prediction);
+/* Writes @n predictions of @model_id in one transaction (replacing earlier
+ * ones of the same image and model). When @model_id is the current model the
+ * listing columns follow. */
+gboolean gl_db_add_predictions (GlDb *db, gint64 model_id, const GlDbPrediction *predictions, guint n,
+                                GError **error);
+/* @model_id -1: the current one. NOT_FOUND when there is none for the image. */
+gboolean gl_db_get_prediction (GlDb *db, gint64 model_id, gint64 image_id, GlDbPrediction *out, GError **error);
+
+typedef struct
+{
+  gint64 class_id;
+  double precision, recall, f1; /* NaN when undefined */
+  guint64 support;
+} GlDbClassMetrics;
+
+/* Replaces the per-class metrics of @model_id (and its confusion matrix blob,
+ * may be NULL) in one transaction. */
+gboolean gl_db_set_class_metrics (GlDb *db, gint64 model_id, const GlDbClassMetrics *metrics, guint n,
+                                  GBytes *confusion, GError **error);
+/* Elements: GlDbClassMetrics in class position order. @confusion (optional):
+ * the stored blob or NULL. */
+GArray *gl_db_get_class_metrics (GlDb *db, gint64 model_id, GBytes **confusion, GError **error);
+
+/* Calls @func for each prediction of @model_id (-1: current), in image id
+ * order, for images of @batch_id (-1: all batches). The struct and its probs
+ * are borrowed for the duration of the call; return FALSE to stop. */
+typedef gboolean (*GlDbPredictionFunc) (const GlDbPrediction *prediction, gpointer user_data);
+gboolean gl_db_foreach_prediction (GlDb *db, gint64 model_id, gint64 batch_id, GlDbPredictionFunc func,
+                                   gpointer user_data, GError **error);
+
+/* Drift statistics of one comparison (two import batches or two time windows). */
+typedef struct
+{
+  gint64 id;
+  gint64 model_id;          /* the model version whose predictions were compared, -1 for labels */
+  gint64 batch_a, batch_b;  /* the compared batches, or -1 when time windows were compared */
+  gint64 from_us, to_us;    /* window B's time range (0 when batches were compared) */
+  double psi, js;           /* NaN when undefined */
+  GBytes *stats;            /* opaque per-class blob (shares, confidence shift), or NULL */
+  gint64 created_us;        /* filled by the store */
+} GlDbDrift;
+
+void gl_db_drift_clear (GlDbDrift *drift);
+gboolean gl_db_add_drift (GlDb *db, const GlDbDrift *drift, gint64 *drift_id, GError **error);
+/* Elements: GlDbDrift, oldest first; @model_id -1: all. */
+GArray *gl_db_list_drift (GlDb *db, gint64 model_id, GError **error);
+
+/* ---- Gallery listing (keyset paging) ----------------------------------- */
+
+typedef enum
+{
+  GL_DB_FILTER_ALL,
+  GL_DB_FILTER_UNLABELED,    /* readable, no current label */
+  GL_DB_FILTER_LABELED,      /* a current label */
+  GL_DB_FILTER_CLASS,        /* current label = filter class_id */
+  GL_DB_FILTER_PREDICTED,    /* current model's top class = filter class_id */
+  GL_DB_FILTER_DISAGREEMENT, /* labeled and the current model predicts another class */
+  GL_DB_FILTER_UNREADABLE,   /* recorded with a reason */
+} GlDbFilterKind;
+
+typedef struct
+{
+  GlDbFilterKind kind;
+  gint64 class_id; /* for _CLASS and _PREDICTED */
+} GlDbFilter;
+
+typedef enum
+{
+  GL_DB_SORT_UNCERTAINTY, /* current model's score, highest first; images without a score last, by id */
+  GL_DB_SORT_NEWEST,      /* newest import first (id descending) */
+  GL_DB_SORT_NAME,        /* path, byte order, then id */
+  GL_DB_SORT_CONFIDENCE,  /* current model's top probability, highest first; without one last, by id */
+} GlDbSort;
+
+typedef struct
+{
+  gint64 image_id;
+  char *path;
+  char *hash_hex;          /* NULL when unreadable (thumbnails are keyed by it) */
+  gint64 cache_row;        /* -1 when unreadable */
+  gint64 class_id;         /* current label, -1 none */
+  gint64 predicted_class;  /* current model's top class, -1 none */
+  double confidence;       /* its probability, NaN none */
+  double score;            /* its acquisition score, NaN none */
+  gboolean unreadable;
+} GlDbListRow;
+
+/* Where a page ended; opaque. NULL = the start. */
+typedef struct _GlDbCursor GlDbCursor;
+GlDbCursor *gl_db_cursor_copy (const GlDbCursor *cursor);
+void gl_db_cursor_free (GlDbCursor *cursor);
+
+/* Up to @limit rows after @after (NULL: from the start) under @filter and
+ * @sort. *@rows: elements GlDbListRow. *@next: the cursor for the next page,
+ * or NULL when this page reached the end. Every image matching the filter is
+ * visited exactly once across pages (as long as it keeps its sort key); each
+ * page costs O(log n + limit) through indexes. */
+gboolean gl_db_list_images (GlDb *db, const GlDbFilter *filter, GlDbSort sort, const GlDbCursor *after,
+                            guint limit, GArray **rows, GlDbCursor **next, GError **error);
+/* The number of images matching @filter. */
+gboolean gl_db_count_images (GlDb *db, const GlDbFilter *filter, guint64 *count, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GlDb, gl_db_close)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GlDbCursor, gl_db_cursor_free)
+
+G_END_DECLS
