@@ -54,7 +54,7 @@ typedef enum
   GL_LABEL_ORIGIN_ACCEPTED_SUGGESTION, /* Enter on a bootstrap rule's suggestion */
 } GlLabelOrigin;
 
-/* "human", "accepted-prediction", "accepted-suggestion" — the strings in the store. */
+/* "human", "prediction", "rule" — the origin strings of the store (db/gl-db.h). */
 const char *gl_label_origin_to_string (GlLabelOrigin origin);
 gboolean gl_label_origin_from_string (const char *text, GlLabelOrigin *origin);
 
@@ -97,12 +97,13 @@ void gl_queue_item_free (GlQueueItem *item);
 #define GL_TYPE_QUEUE (gl_queue_get_type ())
 G_DECLARE_FINAL_TYPE (GlQueue, gl_queue, GL, QUEUE, GObject)
 
-/* Opens the queue of @project (borrowed; must outlive the queue) with the
- * stored ranking. Without a stored ranking (a new project, or one whose
- * images were all ranked and labeled) it orders the unlabeled pool for
- * coverage first (cold start), which calls BLAS on the calling thread: do it
- * before the trainer's worker exists, or give the queue a trainer
- * (gl_queue_set_trainer) and let it rank on the engine thread. */
+/* Opens the queue of @project (borrowed; must outlive the queue) on the
+ * ranking stored in the project. It computes nothing itself: when the stored
+ * ranking runs out it continues with the current model's most uncertain
+ * unlabeled images, and when there is no model either it asks its trainer
+ * (gl_queue_set_trainer) to rank on the engine thread — without a trainer,
+ * rank with gl_trainer_run_round (gleaner-cli) or the queue stays empty
+ * (gl_queue_needs_ranking). */
 GlQueue *gl_queue_new (GlProject *project, GError **error);
 
 /* The project's acquisition strategy (setting "strategy"; default
@@ -121,6 +122,9 @@ void gl_queue_set_trainer (GlQueue *queue, GlTrainer *trainer);
  * current item. */
 gboolean gl_queue_reload (GlQueue *queue, GError **error);
 
+/* TRUE when unlabeled pool images are left but none is ranked. */
+gboolean gl_queue_needs_ranking (GlQueue *queue);
+
 /* The item on screen (borrowed; valid until "changed"), or NULL when every
  * image is labeled. */
 const GlQueueItem *gl_queue_get_current (GlQueue *queue);
@@ -132,6 +136,12 @@ GPtrArray *gl_queue_peek (GlQueue *queue, guint n);
 /* Labels the current item as @class_id with @origin: committed before it
  * returns, then the queue advances. FALSE (and nothing stored) on error. */
 gboolean gl_queue_label (GlQueue *queue, gint class_id, GlLabelOrigin origin, GError **error);
+
+/* Labels any image of the project (gleaner-cli label): as gl_queue_label,
+ * counted, remembered as an audit label when the ranking marks it so; when
+ * @image_id is the current item the queue advances. */
+gboolean gl_queue_label_image (GlQueue *queue, gint64 image_id, gint class_id, GlLabelOrigin origin,
+                               GError **error);
 
 /* Enter: the suggestion if there is one (origin ACCEPTED_SUGGESTION), else
  * the model's top prediction (ACCEPTED_PREDICTION). Error INVALID when the
@@ -159,6 +169,11 @@ guint64 gl_queue_get_n_labeled (GlQueue *queue);
 guint64 gl_queue_get_n_total (GlQueue *queue);
 guint gl_queue_get_n_classes (GlQueue *queue);
 guint64 gl_queue_get_n_labeled_in_class (GlQueue *queue, guint class_id);
+/* The class names in the order of the class ids the queue uses (every class
+ * of the project, archived ones included, in position order; the model's
+ * order too). NULL-terminated; free with g_strfreev. */
+char **gl_queue_dup_class_names (GlQueue *queue);
+
 /* Items left in the current ranking (after the current one). */
 guint gl_queue_get_n_remaining (GlQueue *queue);
 

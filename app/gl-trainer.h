@@ -122,6 +122,9 @@ double gl_trainer_get_time_budget (GlTrainer *trainer);
 void gl_trainer_set_time_budget (GlTrainer *trainer, double seconds);
 guint gl_trainer_get_max_epochs (GlTrainer *trainer);
 void gl_trainer_set_max_epochs (GlTrainer *trainer, guint n_epochs);
+/* Small label sets train for more epochs so that a round makes at least this
+ * many optimiser steps (default 150; 0: exactly max-epochs). */
+void gl_trainer_set_min_steps (GlTrainer *trainer, guint steps);
 
 /* Counts @n new labels toward the retrain policy; may start a round. */
 void gl_trainer_count_labels (GlTrainer *trainer, guint n);
@@ -155,5 +158,18 @@ gboolean gl_trainer_hash_in_share (gint64 image_id, double share);
  * @classes: (n). @is_validation: (n) out. Returns the validation count. */
 gsize gl_trainer_split_labels (const gint64 *ids, const gint *classes, gsize n, guint n_classes, double share,
                                gboolean *is_validation);
+
+/* One readable image of the project, for ranking, scoring and simulation. */
+typedef struct
+{
+  gint64 image_id;
+  gint64 cache_row;
+  gint64 class_id;    /* current (non-reference) label, -1 none */
+  gboolean held_out;  /* in a held-out test batch: never queued or trained on */
+} GlPoolImage;
+
+/* Every readable image of the project at @db_path, in image id order.
+ * Elements: GlPoolImage. */
+GArray *gl_trainer_list_images (const char *db_path, GError **error);
 
 G_END_DECLS
