@@ -1,0 +1,569 @@
+/* gl-db-images.c — import batches, images, counts and the keyset-paged
+ * gallery listing. See gl-db.h. */
+#include "db/gl-db-private.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---- Batches ----------------------------------------------------------- */
+
+gboolean
+gl_db_begin_batch (GlDb *db, const char *source, GlDbOrigin labels_origin, gboolean held_out_test,
+                   gint64 *batch_id, GError **error)
+{
+  if (labels_origin != GL_DB_ORIGIN_HUMAN && labels_origin != GL_DB_ORIGIN_REFERENCE)
+    return gl_db_fail_with (db, error, GL_DB_ERROR_INVALID, "imported labels are human or reference labels");
+  sqlite3_stmt *st = gl_db_stmt (db, "INSERT INTO import_batches (source, labels_as, held_out_test, created_us)"
+                                     " VALUES (?1, ?2, ?3, ?4)", error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_text (st, 1, source ? source : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, gl_db_origin_sql (labels_origin), -1, SQLITE_STATIC);
+  sqlite3_bind_int (st, 3, held_out_test ? 1 : 0);
+  sqlite3_bind_int64 (st, 4, g_get_real_time ());
+  if (!gl_db_step_done (db, st, error, "cannot start an import batch"))
+    return FALSE;
+  if (batch_id)
+    *batch_id = sqlite3_last_insert_rowid (db->handle);
+  return TRUE;
+}
+
+gboolean
+gl_db_set_batch_duplicates (GlDb *db, gint64 batch_id, guint64 duplicates, GError **error)
+{
+  sqlite3_stmt *st = gl_db_stmt (db, "UPDATE import_batches SET duplicates = ?2 WHERE id = ?1", error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, batch_id);
+  sqlite3_bind_int64 (st, 2, (sqlite3_int64) duplicates);
+  if (!gl_db_step_done (db, st, error, "cannot update an import batch"))
+    return FALSE;
+  if (sqlite3_changes (db->handle) == 0)
+    return gl_db_fail_with (db, error, GL_DB_ERROR_NOT_FOUND, "no import batch %" G_GINT64_FORMAT, batch_id);
+  return TRUE;
+}
+
+static void
+batch_clear (gpointer p)
+{
+  g_free (((GlDbBatch *) p)->source);
+}
+
+GArray *
+gl_db_list_batches (GlDb *db, GError **error)
+{
+  sqlite3_stmt *st = gl_db_stmt (db, "SELECT id, source, labels_as, held_out_test, duplicates, created_us"
+                                     " FROM import_batches ORDER BY id", error);
+  if (st == NULL)
+    return NULL;
+  GArray *out = g_array_new (FALSE, TRUE, sizeof (GlDbBatch));
+  g_array_set_clear_func (out, batch_clear);
+  int rc;
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      GlDbBatch b = { sqlite3_column_int64 (st, 0),
+                      gl_db_column_dup (st, 1),
+                      gl_db_origin_from_sql ((const char *) sqlite3_column_text (st, 2)),
+                      sqlite3_column_int (st, 3) != 0,
+                      (guint64) sqlite3_column_int64 (st, 4),
+                      sqlite3_column_int64 (st, 5) };
+      g_array_append_val (out, b);
+    }
+  gl_db_done (st);
+  if (rc != SQLITE_DONE)
+    {
+      g_array_unref (out);
+      gl_db_fail (db, error, "cannot list import batches");
+      return NULL;
+    }
+  return out;
+}
+
+/* ---- Images ------------------------------------------------------------ */
+
+gboolean
+gl_db_add_images (GlDb *db, gint64 batch_id, const GlDbNewImage *images, guint n, gint64 *ids,
+                  gboolean *classes_added, GError **error)
+{
+  if (classes_added)
+    *classes_added = FALSE;
+  if (!gl_db_begin (db, error))
+    return FALSE;
+  gboolean ok = TRUE, created = FALSE;
+  GlDbOrigin origin = GL_DB_ORIGIN_HUMAN;
+  int held_out = 0;
+  sqlite3_stmt *st = gl_db_stmt (db, "SELECT labels_as, held_out_test FROM import_batches WHERE id = ?1", error);
+  if (st == NULL)
+    ok = FALSE;
+  else
+    {
+      sqlite3_bind_int64 (st, 1, batch_id);
+      int rc = sqlite3_step (st);
+      if (rc == SQLITE_ROW)
+        {
+          origin = gl_db_origin_from_sql ((const char *) sqlite3_column_text (st, 0));
+          held_out = sqlite3_column_int (st, 1);
+        }
+      else
+        ok = rc == SQLITE_DONE ? gl_db_fail_with (db, error, GL_DB_ERROR_NOT_FOUND,
+                                                  "no import batch %" G_GINT64_FORMAT, batch_id)
+                               : gl_db_fail (db, error, "cannot read an import batch");
+      gl_db_done (st);
+    }
+  sqlite3_stmt *st_bad = ok ? gl_db_stmt (db, "SELECT 1 FROM images WHERE path = ?1 AND reason IS NOT NULL", error)
+                            : NULL;
+  sqlite3_stmt *st_add = ok && st_bad ? gl_db_stmt (db, "INSERT OR IGNORE INTO images (path, hash, size, batch_id,"
+                                              " cache_row, reason, created_us, held_out, cls)"
+                                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", error)
+                            : NULL;
+  ok = ok && st_bad != NULL && st_add != NULL;
+  gint64 now = g_get_real_time ();
+  for (guint i = 0; ok && i < n; i++)
+    {
+      const GlDbNewImage *r = &images[i];
+      if (ids)
+        ids[i] = -1;
+      if (r->path == NULL || !g_utf8_validate (r->path, -1, NULL))
+        {
+          ok = gl_db_fail_with (db, error, GL_DB_ERROR_INVALID, "an image path must be UTF-8 text");
+          break;
+        }
+      if (r->reason != NULL)
+        {
+          /* A bad file met again (the same folder imported twice) is recorded once. */
+          sqlite3_bind_text (st_bad, 1, r->path, -1, SQLITE_STATIC);
+          gboolean known = sqlite3_step (st_bad) == SQLITE_ROW;
+          gl_db_done (st_bad);
+          if (known)
+            continue;
+        }
+      sqlite3_bind_text (st_add, 1, r->path, -1, SQLITE_STATIC);
+      if (r->hash_hex && r->reason == NULL)
+        sqlite3_bind_text (st_add, 2, r->hash_hex, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (st_add, 3, (sqlite3_int64) r->size_bytes);
+      sqlite3_bind_int64 (st_add, 4, batch_id);
+      if (r->reason == NULL)
+        gl_db_bind_id (st_add, 5, r->cache_row);
+      else
+        sqlite3_bind_text (st_add, 6, r->reason, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (st_add, 7, now);
+      sqlite3_bind_int (st_add, 8, held_out);
+      sqlite3_bind_int (st_add, 9, r->reason ? -2 : -1);
+      if (!gl_db_step_done (db, st_add, error, "cannot add an image"))
+        {
+          ok = FALSE;
+          break;
+        }
+      /* 0 changes: the content is there already (maybe added by another process meanwhile). */
+      if (sqlite3_changes (db->handle) == 0)
+        continue;
+      gint64 image_id = sqlite3_last_insert_rowid (db->handle);
+      if (ids)
+        ids[i] = image_id;
+      if (r->label == NULL || r->reason != NULL)
+        continue;
+      gint64 cid = gl_db_class_for_name (db, r->label, &created, error);
+      ok = cid > 0
+           && gl_db_append_label (db, image_id, cid, origin, "import", GL_DB_LABEL_SET, -1, -1, now, NULL, error);
+    }
+  if (!ok || !gl_db_commit (db, error))
+    {
+      gl_db_rollback (db);
+      if (ids)
+        for (guint i = 0; i < n; i++)
+          ids[i] = -1;
+      return FALSE;
+    }
+  if (classes_added)
+    *classes_added = created;
+  return TRUE;
+}
+
+gboolean
+gl_db_has_hash (GlDb *db, const char *hash_hex)
+{
+  sqlite3_stmt *st = gl_db_stmt (db, "SELECT 1 FROM images WHERE hash = ?1", NULL);
+  if (st == NULL || hash_hex == NULL)
+    return FALSE;
+  sqlite3_bind_text (st, 1, hash_hex, -1, SQLITE_STATIC);
+  gboolean found = sqlite3_step (st) == SQLITE_ROW;
+  gl_db_done (st);
+  return found;
+}
+
+void
+gl_db_image_clear (GlDbImage *image)
+{
+  g_clear_pointer (&image->path, g_free);
+  g_clear_pointer (&image->hash_hex, g_free);
+  g_clear_pointer (&image->reason, g_free);
+}
+
+gboolean
+gl_db_get_image (GlDb *db, gint64 image_id, GlDbImage *out, GError **error)
+{
+  sqlite3_stmt *st = gl_db_stmt (db, "SELECT id, path, hash, size, batch_id, cache_row, reason, held_out,"
+                                     " created_us FROM images WHERE id = ?1", error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, image_id);
+  int rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    {
+      out->id = sqlite3_column_int64 (st, 0);
+      out->path = gl_db_column_dup (st, 1);
+      out->hash_hex = gl_db_column_dup (st, 2);
+      out->size_bytes = (guint64) sqlite3_column_int64 (st, 3);
+      out->batch_id = sqlite3_column_int64 (st, 4);
+      out->cache_row = gl_db_column_id (st, 5);
+      out->reason = gl_db_column_dup (st, 6);
+      out->held_out_test = sqlite3_column_int (st, 7) != 0;
+      out->created_us = sqlite3_column_int64 (st, 8);
+    }
+  gl_db_done (st);
+  if (rc == SQLITE_ROW)
+    return TRUE;
+  if (rc != SQLITE_DONE)
+    return gl_db_fail (db, error, "cannot read an image");
+  return gl_db_fail_with (db, error, GL_DB_ERROR_NOT_FOUND, "no image with id %" G_GINT64_FORMAT, image_id);
+}
+
+gboolean
+gl_db_find_image_by_path (GlDb *db, const char *path, gint64 *image_id, GError **error)
+{
+  sqlite3_stmt *st = gl_db_stmt (db, "SELECT id FROM images WHERE path = ?1 ORDER BY id LIMIT 1", error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_text (st, 1, path ? path : "", -1, SQLITE_STATIC);
+  int rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW && image_id)
+    *image_id = sqlite3_column_int64 (st, 0);
+  gl_db_done (st);
+  if (rc == SQLITE_ROW)
+    return TRUE;
+  if (rc != SQLITE_DONE)
+    return gl_db_fail (db, error, "cannot find an image");
+  return gl_db_fail_with (db, error, GL_DB_ERROR_NOT_FOUND, "no image with path “%s”", path ? path : "");
+}
+
+gboolean
+gl_db_lookup_image (GlDb *db, const char *text, gint64 *image_id, GError **error)
+{
+  guint64 id;
+  if (text != NULL && g_ascii_string_to_unsigned (text, 10, 1, G_MAXINT64, &id, NULL)
+      && gl_db_query_int (db, "SELECT id FROM images WHERE id = ?1", TRUE, (gint64) id, -1) == (gint64) id)
+    {
+      if (image_id)
+        *image_id = (gint64) id;
+      return TRUE;
+    }
+  if (gl_db_find_image_by_path (db, text, image_id, NULL))
+    return TRUE;
+  return gl_db_fail_with (db, error, GL_DB_ERROR_NOT_FOUND, "no image “%s” (neither an image id nor a path)",
+                          text ? text : "");
+}
+
+gboolean
+gl_db_get_counts (GlDb *db, GlDbCounts *out, GError **error)
+{
+  memset (out, 0, sizeof *out);
+  static const char *const sql[] = {
+    "SELECT COUNT (*) FROM images",
+    "SELECT COUNT (*) FROM images WHERE cls = -2",
+    "SELECT COALESCE (SUM (duplicates), 0) FROM import_batches",
+    "SELECT COUNT (*) FROM images WHERE cls > 0",
+    "SELECT COUNT (*) FROM images WHERE ref_class IS NOT NULL",
+    "SELECT COUNT (*) FROM images WHERE held_out = 1 AND cls <> -2",
+    "SELECT COUNT (*) FROM skips WHERE expires_seq > (SELECT value FROM counters WHERE name = 'label_seq')",
+  };
+  guint64 *dst[] = { &out->images, &out->unreadable, &out->duplicates, &out->labeled, &out->reference_labeled,
+                     &out->held_out_test, &out->skipped };
+  /* One read transaction: the figures agree with each other. */
+  if (!gl_db_exec (db, "BEGIN", error))
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (sql); i++)
+    {
+      sqlite3_stmt *st = gl_db_stmt (db, sql[i], error);
+      if (st == NULL)
+        {
+          gl_db_rollback (db);
+          return FALSE;
+        }
+      int rc = sqlite3_step (st);
+      if (rc == SQLITE_ROW)
+        *dst[i] = (guint64) sqlite3_column_int64 (st, 0);
+      gl_db_done (st);
+      if (rc != SQLITE_ROW)
+        {
+          gl_db_fail (db, error, "cannot count images");
+          gl_db_rollback (db);
+          return FALSE;
+        }
+    }
+  gl_db_rollback (db);
+  out->readable = out->images - out->unreadable;
+  return TRUE;
+}
+
+GArray *
+gl_db_list_cache_rows (GlDb *db, int held_out, GError **error)
+{
+  sqlite3_stmt *st = gl_db_stmt (db, "SELECT cache_row FROM images WHERE cls <> -2 AND cache_row IS NOT NULL"
+                                     " AND (?1 < 0 OR held_out = ?1) ORDER BY id", error);
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_int (st, 1, held_out);
+  GArray *rows = g_array_new (FALSE, FALSE, sizeof (gint64));
+  int rc;
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      gint64 r = sqlite3_column_int64 (st, 0);
+      g_array_append_val (rows, r);
+    }
+  gl_db_done (st);
+  if (rc != SQLITE_DONE)
+    {
+      g_array_unref (rows);
+      gl_db_fail (db, error, "cannot list images");
+      return NULL;
+    }
+  return rows;
+}
+
+/* ---- Listing ----------------------------------------------------------- */
+
+struct _GlDbCursor
+{
+  GlDbSort sort;
+  int phase;  /* 0: rows with a sort key; 1: rows without one (by id) */
+  double key; /* ukey / ckey of the last row (phase 0) */
+  char *text; /* path of the last row (name sort) */
+  gint64 id;  /* id of the last row */
+};
+
+GlDbCursor *
+gl_db_cursor_copy (const GlDbCursor *cursor)
+{
+  if (cursor == NULL)
+    return NULL;
+  GlDbCursor *c = g_memdup2 (cursor, sizeof *cursor);
+  c->text = g_strdup (cursor->text);
+  return c;
+}
+
+void
+gl_db_cursor_free (GlDbCursor *cursor)
+{
+  if (cursor == NULL)
+    return;
+  g_free (cursor->text);
+  g_free (cursor);
+}
+
+static void
+list_row_clear (gpointer p)
+{
+  GlDbListRow *r = p;
+  g_free (r->path);
+  g_free (r->hash_hex);
+}
+
+/* The WHERE term of a filter (?3 = its class) and the index prefix that
+ * serves it; constant text only. */
+static gboolean
+filter_sql (GlDb *db, const GlDbFilter *filter, const char **where, const char **index, GError **error)
+{
+  switch (filter->kind)
+    {
+    case GL_DB_FILTER_ALL:
+      *where = "1";
+      *index = "";
+      return TRUE;
+    case GL_DB_FILTER_UNLABELED:
+      *where = "cls = -1";
+      *index = "cls";
+      return TRUE;
+    case GL_DB_FILTER_LABELED:
+      *where = "cls > 0";
+      *index = "lab";
+      return TRUE;
+    case GL_DB_FILTER_CLASS:
+      *where = "cls = ?3";
+      *index = "cls";
+      return TRUE;
+    case GL_DB_FILTER_PREDICTED:
+      *where = "pred_class = ?3";
+      *index = "pred";
+      return TRUE;
+    case GL_DB_FILTER_DISAGREEMENT:
+      *where = "cls > 0 AND pred_class <> cls";
+      *index = "dis";
+      return TRUE;
+    case GL_DB_FILTER_UNREADABLE:
+      *where = "cls = -2";
+      *index = "cls";
+      return TRUE;
+    default:
+      return gl_db_fail_with (db, error, GL_DB_ERROR_INVALID, "unknown filter %d", filter->kind);
+    }
+}
+
+#define ROW_COLUMNS "id, path, hash, cache_row, cls, pred_class, ckey, ukey, reason IS NOT NULL"
+
+/* The page query for (filter, sort, phase). ?1 key, ?2 id, ?3 class, ?4 limit. */
+static char *
+page_sql (const char *where, const char *index, GlDbSort sort, int phase)
+{
+  /* Index names: images_<prefix>_<u|c|n> and images_<prefix> for id order;
+   * the unfiltered listing uses images_u, images_c, images_path and the rowid. */
+  const char *col = sort == GL_DB_SORT_UNCERTAINTY ? "ukey" : "ckey";
+  const char *suffix = sort == GL_DB_SORT_UNCERTAINTY ? "u" : sort == GL_DB_SORT_CONFIDENCE ? "c" : "n";
+  g_autofree char *idx = NULL;
+  if (sort == GL_DB_SORT_NEWEST)
+    idx = index[0] ? g_strdup_printf ("INDEXED BY images_%s", index) : g_strdup ("NOT INDEXED");
+  else if (sort == GL_DB_SORT_NAME && index[0] == '\0')
+    idx = g_strdup ("INDEXED BY images_path");
+  else
+    idx = g_strdup_printf ("INDEXED BY images_%s%s%s", index, index[0] ? "_" : "", suffix);
+  switch (sort)
+    {
+    case GL_DB_SORT_NEWEST:
+      return g_strdup_printf ("SELECT " ROW_COLUMNS " FROM images %s WHERE %s AND id < ?2"
+                              " ORDER BY id DESC LIMIT ?4", idx, where);
+    case GL_DB_SORT_NAME:
+      return g_strdup_printf ("SELECT " ROW_COLUMNS " FROM images %s WHERE %s AND (path, id) > (?1, ?2)"
+                              " ORDER BY path, id LIMIT ?4", idx, where);
+    case GL_DB_SORT_UNCERTAINTY:
+    case GL_DB_SORT_CONFIDENCE:
+    default:
+      if (phase == 0)
+        return g_strdup_printf ("SELECT " ROW_COLUMNS " FROM images %s WHERE %s AND (%s, id) > (?1, ?2)"
+                                " ORDER BY %s, id LIMIT ?4", idx, where, col, col);
+      return g_strdup_printf ("SELECT " ROW_COLUMNS " FROM images %s WHERE %s AND %s IS NULL AND id > ?2"
+                              " ORDER BY id LIMIT ?4", idx, where, col);
+    }
+}
+
+char *
+gl_db_listing_sql (const GlDbFilter *filter, GlDbSort sort, int phase)
+{
+  GlDb dummy = { .path = (char *) "" };
+  const char *where = NULL, *index = NULL;
+  if (!filter_sql (&dummy, filter, &where, &index, NULL))
+    return NULL;
+  return page_sql (where, index, sort, phase);
+}
+
+gboolean
+gl_db_list_images (GlDb *db, const GlDbFilter *filter, GlDbSort sort, const GlDbCursor *after, guint limit,
+                   GArray **rows, GlDbCursor **next, GError **error)
+{
+  const char *where = NULL, *index = NULL;
+  *rows = NULL;
+  *next = NULL;
+  if (!filter_sql (db, filter, &where, &index, error))
+    return FALSE;
+  if (sort > GL_DB_SORT_CONFIDENCE)
+    return gl_db_fail_with (db, error, GL_DB_ERROR_INVALID, "unknown sort %d", sort);
+  if (after != NULL && after->sort != sort)
+    return gl_db_fail_with (db, error, GL_DB_ERROR_INVALID, "the cursor belongs to another sort order");
+  gboolean keyed = sort == GL_DB_SORT_UNCERTAINTY || sort == GL_DB_SORT_CONFIDENCE;
+  GlDbCursor cur = { sort, 0, -INFINITY, NULL, sort == GL_DB_SORT_NEWEST ? G_MAXINT64 : 0 };
+  if (after != NULL)
+    cur = *after;
+  g_autoptr (GArray) out = g_array_new (FALSE, TRUE, sizeof (GlDbListRow));
+  g_array_set_clear_func (out, list_row_clear);
+  g_autofree char *last_text = NULL;
+  double last_key = cur.key;
+  gint64 last_id = cur.id;
+  int phase = cur.phase;
+  /* Phase 0 then, for keyed sorts, phase 1 in the same call when phase 0 ran out. */
+  while (out->len < limit)
+    {
+      g_autofree char *sql = page_sql (where, index, sort, phase);
+      sqlite3_stmt *st = gl_db_stmt (db, sql, error);
+      if (st == NULL)
+        return FALSE;
+      if (sort == GL_DB_SORT_NAME)
+        sqlite3_bind_text (st, 1, last_text ? last_text : cur.text ? cur.text : "", -1, SQLITE_TRANSIENT);
+      else
+        sqlite3_bind_double (st, 1, last_key);
+      sqlite3_bind_int64 (st, 2, last_id);
+      if (filter->kind == GL_DB_FILTER_CLASS || filter->kind == GL_DB_FILTER_PREDICTED)
+        sqlite3_bind_int64 (st, 3, filter->class_id);
+      sqlite3_bind_int64 (st, 4, limit - out->len);
+      guint got = 0;
+      int rc;
+      while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+        {
+          GlDbListRow r;
+          r.image_id = sqlite3_column_int64 (st, 0);
+          r.path = gl_db_column_dup (st, 1);
+          r.hash_hex = gl_db_column_dup (st, 2);
+          r.cache_row = gl_db_column_id (st, 3);
+          gint64 cls = sqlite3_column_int64 (st, 4);
+          r.class_id = cls > 0 ? cls : -1;
+          r.predicted_class = gl_db_column_id (st, 5);
+          r.confidence = -gl_db_column_double (st, 6);
+          r.score = -gl_db_column_double (st, 7);
+          r.unreadable = sqlite3_column_int (st, 8) != 0;
+          g_array_append_val (out, r);
+          got++;
+          last_id = r.image_id;
+          if (sort == GL_DB_SORT_NAME)
+            {
+              g_free (last_text);
+              last_text = g_strdup (r.path);
+            }
+          else if (keyed && phase == 0)
+            last_key = sort == GL_DB_SORT_UNCERTAINTY ? -r.score : -r.confidence;
+        }
+      gl_db_done (st);
+      if (rc != SQLITE_DONE)
+        return gl_db_fail (db, error, "cannot list images");
+      if (out->len >= limit)
+        break;
+      /* This phase ran out. */
+      if (keyed && phase == 0)
+        {
+          phase = 1;
+          last_id = 0;
+          continue;
+        }
+      /* The end of the listing. */
+      *rows = g_steal_pointer (&out);
+      return TRUE;
+    }
+  GlDbCursor *c = g_new0 (GlDbCursor, 1);
+  c->sort = sort;
+  c->phase = phase;
+  c->key = last_key;
+  c->text = g_steal_pointer (&last_text);
+  if (c->text == NULL && cur.text)
+    c->text = g_strdup (cur.text);
+  c->id = last_id;
+  *next = c;
+  *rows = g_steal_pointer (&out);
+  return TRUE;
+}
+
+gboolean
+gl_db_count_images (GlDb *db, const GlDbFilter *filter, guint64 *count, GError **error)
+{
+  const char *where = NULL, *index = NULL;
+  if (!filter_sql (db, filter, &where, &index, error))
+    return FALSE;
+  g_autofree char *sql = g_strdup_printf ("SELECT COUNT (*) FROM images WHERE %s", where);
+  sqlite3_stmt *st = gl_db_stmt (db, sql, error);
+  if (st == NULL)
+    return FALSE;
+  if (filter->kind == GL_DB_FILTER_CLASS || filter->kind == GL_DB_FILTER_PREDICTED)
+    sqlite3_bind_int64 (st, 3, filter->class_id);
+  int rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    *count = (guint64) sqlite3_column_int64 (st, 0);
+  gl_db_done (st);
+  if (rc != SQLITE_ROW)
+    return gl_db_fail (db, error, "cannot count images");
+  return TRUE;
+}

@@ -1,0 +1,692 @@
+/* gl-db-labels.c — the append-only label history, undo, skips, rules,
+ * suggestions and the labeling queue. See gl-db.h.
+ *
+ * Undo: a set_label / set_labels call is one action; its first history row
+ * is the action's head (action IS NULL), the other rows point at the head.
+ * Undo appends, for each image of the newest head of the annotator that no
+ * UNDO row points at, a row restoring the newest earlier non-reference row
+ * of that image (or no class). */
+#include "db/gl-db-private.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---- History ----------------------------------------------------------- */
+
+gboolean
+gl_db_append_label (GlDb *db, gint64 image_id, gint64 class_id, GlDbOrigin origin, const char *annotator,
+                    GlDbLabelKind kind, gint64 undoes, gint64 action, gint64 now, gint64 *label_id, GError **error)
+{
+  sqlite3_stmt *st = gl_db_stmt (db, "INSERT INTO labels (image_id, class_id, origin, created_us, annotator,"
+                                     " kind, undoes, action) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, image_id);
+  gl_db_bind_id (st, 2, class_id);
+  sqlite3_bind_text (st, 3, gl_db_origin_sql (origin), -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (st, 4, now);
+  sqlite3_bind_text (st, 5, annotator, -1, SQLITE_STATIC);
+  sqlite3_bind_int (st, 6, kind);
+  gl_db_bind_id (st, 7, undoes);
+  gl_db_bind_id (st, 8, action);
+  if (!gl_db_step_done (db, st, error, "cannot add a label"))
+    return FALSE;
+  gint64 id = sqlite3_last_insert_rowid (db->handle);
+  st = gl_db_stmt (db, origin == GL_DB_ORIGIN_REFERENCE
+                         ? "UPDATE images SET ref_class = ?2, ref_label_id = ?3 WHERE id = ?1"
+                         : "UPDATE images SET cls = COALESCE (?2, -1), label_id = ?3 WHERE id = ?1 AND cls <> -2",
+                   error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, image_id);
+  gl_db_bind_id (st, 2, class_id);
+  sqlite3_bind_int64 (st, 3, id);
+  if (!gl_db_step_done (db, st, error, "cannot update an image"))
+    return FALSE;
+  if (label_id)
+    *label_id = id;
+  return TRUE;
+}
+
+/* Checks (inside the transaction) that the image can take a label. */
+static gboolean
+check_image (GlDb *db, gint64 image_id, GError **error)
+{
+  gint64 cls = gl_db_query_int (db, "SELECT cls FROM images WHERE id = ?1", TRUE, image_id, G_MININT64);
+  if (cls == G_MININT64)
+    return gl_db_fail_with (db, error, GL_DB_ERROR_NOT_FOUND, "no image with id %" G_GINT64_FORMAT, image_id);
+  if (cls == -2)
+    return gl_db_fail_with (db, error, GL_DB_ERROR_INVALID, "image %" G_GINT64_FORMAT " is unreadable", image_id);
+  return TRUE;
+}
+
+static gboolean
+bump_label_seq (GlDb *db, guint n, GError **error)
+{
+  sqlite3_stmt *st = gl_db_stmt (db, "UPDATE counters SET value = value + ?1 WHERE name = 'label_seq'", error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, n);
+  return gl_db_step_done (db, st, error, "cannot count labels");
+}
+
+static gboolean
+check_origin (GlDb *db, GlDbOrigin origin, GError **error)
+{
+  if (origin < GL_DB_ORIGIN_HUMAN || origin > GL_DB_ORIGIN_REFERENCE)
+    return gl_db_fail_with (db, error, GL_DB_ERROR_INVALID, "unknown label origin %d", origin);
+  return TRUE;
+}
+
+gboolean
+gl_db_set_label (GlDb *db, gint64 image_id, gint64 class_id, GlDbOrigin origin, const char *annotator,
+                 gint64 *label_id, GError **error)
+{
+  return check_origin (db, origin, error)
+         && gl_db_set_labels_full (db, &image_id, 1, class_id, origin, annotator, label_id, error);
+}
+
+gboolean
+gl_db_set_labels (GlDb *db, const gint64 *image_ids, guint n, gint64 class_id, GlDbOrigin origin,
+                  const char *annotator, GError **error)
+{
+  return check_origin (db, origin, error)
+         && gl_db_set_labels_full (db, image_ids, n, class_id, origin, annotator, NULL, error);
+}
+
+gboolean
+gl_db_set_labels_full (GlDb *db, const gint64 *image_ids, guint n, gint64 class_id, GlDbOrigin origin,
+                       const char *annotator, gint64 *first_label_id, GError **error)
+{
+  if (n == 0)
+    return TRUE;
+  if (!gl_db_begin (db, error))
+    return FALSE;
+  const char *who = gl_db_annotator (db, annotator);
+  gint64 now = g_get_real_time ();
+  gint64 head = -1;
+  gboolean ok = class_id < 0 || gl_db_class_is_live (db, class_id, error);
+  for (guint i = 0; ok && i < n; i++)
+    {
+      gint64 id = -1;
+      ok = check_image (db, image_ids[i], error)
+           && gl_db_append_label (db, image_ids[i], class_id < 0 ? -1 : class_id, origin, who, GL_DB_LABEL_SET, -1,
+                                  head, now, &id, error);
+      if (ok && head < 0)
+        head = id;
+    }
+  if (ok && origin != GL_DB_ORIGIN_REFERENCE)
+    ok = bump_label_seq (db, n, error);
+  if (!ok || !gl_db_commit (db, error))
+    {
+      gl_db_rollback (db);
+      return FALSE;
+    }
+  if (first_label_id)
+    *first_label_id = head;
+  return TRUE;
+}
+
+gboolean
+gl_db_undo_last (GlDb *db, const char *annotator, gint64 *image_id, GError **error)
+{
+  const char *who = gl_db_annotator (db, annotator);
+  if (!gl_db_begin (db, error))
+    return FALSE;
+  gboolean ok = TRUE;
+  sqlite3_stmt *st = gl_db_stmt (db, "SELECT l.id, l.image_id FROM labels l INDEXED BY labels_undo"
+                                     " WHERE l.annotator = ?1 AND l.kind = 0 AND l.action IS NULL"
+                                     " AND l.origin <> 'reference'"
+                                     " AND NOT EXISTS (SELECT 1 FROM labels u WHERE u.undoes = l.id)"
+                                     " ORDER BY l.id DESC LIMIT 1", error);
+  gint64 head = -1, first_image = -1;
+  if (st == NULL)
+    ok = FALSE;
+  else
+    {
+      sqlite3_bind_text (st, 1, who, -1, SQLITE_STATIC);
+      int rc = sqlite3_step (st);
+      if (rc == SQLITE_ROW)
+        {
+          head = sqlite3_column_int64 (st, 0);
+          first_image = sqlite3_column_int64 (st, 1);
+        }
+      else if (rc == SQLITE_DONE)
+        ok = gl_db_fail_with (db, error, GL_DB_ERROR_NOT_FOUND, "nothing to undo for “%s”", who);
+      else
+        ok = gl_db_fail (db, error, "cannot find the last label");
+      gl_db_done (st);
+    }
+  /* The rows of the action: (row id, image id). */
+  g_autoptr (GArray) rows = g_array_new (FALSE, FALSE, sizeof (gint64) * 2);
+  if (ok && (st = gl_db_stmt (db, "SELECT id, image_id FROM labels WHERE id = ?1"
+                                  " UNION ALL SELECT id, image_id FROM labels WHERE action = ?1 ORDER BY 1",
+                              error)) != NULL)
+    {
+      sqlite3_bind_int64 (st, 1, head);
+      while (sqlite3_step (st) == SQLITE_ROW)
+        {
+          gint64 r[2] = { sqlite3_column_int64 (st, 0), sqlite3_column_int64 (st, 1) };
+          g_array_append_vals (rows, r, 1);
+        }
+      gl_db_done (st);
+    }
+  else
+    ok = FALSE;
+  gint64 now = g_get_real_time ();
+  for (guint i = 0; ok && i < rows->len; i++)
+    {
+      const gint64 *r = &((const gint64 *) (void *) rows->data)[2 * i];
+      st = gl_db_stmt (db, "SELECT class_id, origin FROM labels WHERE image_id = ?1 AND id < ?2"
+                           " AND origin <> 'reference' ORDER BY id DESC LIMIT 1", error);
+      if (st == NULL)
+        {
+          ok = FALSE;
+          break;
+        }
+      sqlite3_bind_int64 (st, 1, r[1]);
+      sqlite3_bind_int64 (st, 2, r[0]);
+      gint64 prev = -1;
+      GlDbOrigin origin = GL_DB_ORIGIN_HUMAN;
+      if (sqlite3_step (st) == SQLITE_ROW)
+        {
+          prev = gl_db_column_id (st, 0);
+          origin = gl_db_origin_from_sql ((const char *) sqlite3_column_text (st, 1));
+        }
+      gl_db_done (st);
+      /* A class deleted since then: its merge target, or unlabeled. */
+      if (prev > 0)
+        prev = gl_db_class_resolve (db, prev);
+      ok = gl_db_append_label (db, r[1], prev, origin, who, GL_DB_LABEL_UNDO, head, -1, now, NULL, error);
+    }
+  if (!ok || !gl_db_commit (db, error))
+    {
+      gl_db_rollback (db);
+      return FALSE;
+    }
+  if (image_id)
+    *image_id = first_image;
+  return TRUE;
+}
+
+void
+gl_db_label_clear (GlDbLabel *label)
+{
+  g_clear_pointer (&label->annotator, g_free);
+}
+
+static void
+label_clear (gpointer p)
+{
+  gl_db_label_clear (p);
+}
+
+#define LABEL_COLUMNS "id, image_id, class_id, origin, kind, undoes, annotator, created_us"
+
+static void
+read_label (sqlite3_stmt *st, GlDbLabel *l)
+{
+  l->id = sqlite3_column_int64 (st, 0);
+  l->image_id = sqlite3_column_int64 (st, 1);
+  l->class_id = gl_db_column_id (st, 2);
+  l->origin = gl_db_origin_from_sql ((const char *) sqlite3_column_text (st, 3));
+  l->kind = (GlDbLabelKind) sqlite3_column_int (st, 4);
+  l->undoes = gl_db_column_id (st, 5);
+  l->annotator = gl_db_column_dup (st, 6);
+  l->created_us = sqlite3_column_int64 (st, 7);
+}
+
+GArray *
+gl_db_get_history (GlDb *db, gint64 image_id, GError **error)
+{
+  sqlite3_stmt *st = gl_db_stmt (db, "SELECT " LABEL_COLUMNS " FROM labels WHERE image_id = ?1 ORDER BY id", error);
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_int64 (st, 1, image_id);
+  GArray *out = g_array_new (FALSE, TRUE, sizeof (GlDbLabel));
+  g_array_set_clear_func (out, label_clear);
+  int rc;
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      GlDbLabel l;
+      read_label (st, &l);
+      g_array_append_val (out, l);
+    }
+  gl_db_done (st);
+  if (rc != SQLITE_DONE)
+    {
+      g_array_unref (out);
+      gl_db_fail (db, error, "cannot read the label history");
+      return NULL;
+    }
+  return out;
+}
+
+gboolean
+gl_db_get_current_label (GlDb *db, gint64 image_id, gboolean reference, GlDbLabel *out, GError **error)
+{
+  memset (out, 0, sizeof *out);
+  out->id = -1;
+  out->image_id = image_id;
+  out->class_id = -1;
+  out->undoes = -1;
+  sqlite3_stmt *st = gl_db_stmt (db, reference ? "SELECT ref_label_id FROM images WHERE id = ?1"
+                                               : "SELECT label_id FROM images WHERE id = ?1", error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, image_id);
+  int rc = sqlite3_step (st);
+  gint64 label_id = rc == SQLITE_ROW ? gl_db_column_id (st, 0) : -1;
+  gl_db_done (st);
+  if (rc == SQLITE_DONE)
+    return gl_db_fail_with (db, error, GL_DB_ERROR_NOT_FOUND, "no image with id %" G_GINT64_FORMAT, image_id);
+  if (rc != SQLITE_ROW)
+    return gl_db_fail (db, error, "cannot read an image");
+  if (label_id < 0)
+    return TRUE;
+  st = gl_db_stmt (db, "SELECT " LABEL_COLUMNS " FROM labels WHERE id = ?1", error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, label_id);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    read_label (st, out);
+  gl_db_done (st);
+  if (rc != SQLITE_ROW)
+    return gl_db_fail (db, error, "cannot read a label");
+  return TRUE;
+}
+
+gboolean
+gl_db_foreach_current_label (GlDb *db, gboolean reference, GlDbCurrentLabelFunc func, gpointer user_data,
+                             GError **error)
+{
+  /* Not cached: the callback may use the other cached statements meanwhile. */
+  const char *sql = reference
+                      ? "SELECT i.id, i.cache_row, i.ref_class, l.origin, l.annotator, i.path, i.held_out,"
+                        " l.created_us FROM images i JOIN labels l ON l.id = i.ref_label_id"
+                        " WHERE i.ref_class IS NOT NULL ORDER BY i.id"
+                      : "SELECT i.id, i.cache_row, i.cls, l.origin, l.annotator, i.path, i.held_out,"
+                        " l.created_us FROM images i INDEXED BY images_lab JOIN labels l ON l.id = i.label_id"
+                        " WHERE i.cls > 0 ORDER BY i.id";
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2 (db->handle, sql, -1, &st, NULL) != SQLITE_OK)
+    return gl_db_fail (db, error, "cannot list labels");
+  int rc;
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      GlDbCurrentLabel l = {
+        sqlite3_column_int64 (st, 0),
+        gl_db_column_id (st, 1),
+        sqlite3_column_int64 (st, 2),
+        gl_db_origin_from_sql ((const char *) sqlite3_column_text (st, 3)),
+        (const char *) sqlite3_column_text (st, 4),
+        (const char *) sqlite3_column_text (st, 5),
+        sqlite3_column_int (st, 6) != 0,
+        sqlite3_column_int64 (st, 7),
+      };
+      if (!func (&l, user_data))
+        {
+          rc = SQLITE_DONE;
+          break;
+        }
+    }
+  gboolean ok = rc == SQLITE_DONE || gl_db_fail (db, error, "cannot list labels");
+  sqlite3_finalize (st);
+  return ok;
+}
+
+/* ---- Skips ------------------------------------------------------------- */
+
+gboolean
+gl_db_skip (GlDb *db, gint64 image_id, guint expire_after, GError **error)
+{
+  if (expire_after == 0)
+    expire_after = (guint) CLAMP (gl_db_get_setting_int (db, GL_DB_SETTING_SKIP_EXPIRY, 50), 1, G_MAXINT);
+  if (!gl_db_begin (db, error))
+    return FALSE;
+  gboolean ok = check_image (db, image_id, error);
+  sqlite3_stmt *st = ok ? gl_db_stmt (db, "INSERT OR REPLACE INTO skips (image_id, created_us, expires_seq)"
+                                          " VALUES (?1, ?2, (SELECT value FROM counters WHERE name = 'label_seq')"
+                                          " + ?3)", error)
+                        : NULL;
+  if (st != NULL)
+    {
+      sqlite3_bind_int64 (st, 1, image_id);
+      sqlite3_bind_int64 (st, 2, g_get_real_time ());
+      sqlite3_bind_int64 (st, 3, expire_after);
+      ok = gl_db_step_done (db, st, error, "cannot record a skip");
+    }
+  else
+    ok = FALSE;
+  if (!ok || !gl_db_commit (db, error))
+    {
+      gl_db_rollback (db);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+gl_db_unskip (GlDb *db, gint64 image_id, GError **error)
+{
+  sqlite3_stmt *st = gl_db_stmt (db, "DELETE FROM skips WHERE image_id = ?1", error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, image_id);
+  return gl_db_step_done (db, st, error, "cannot forget a skip");
+}
+
+gboolean
+gl_db_clear_skips (GlDb *db, GError **error)
+{
+  sqlite3_stmt *st = gl_db_stmt (db, "DELETE FROM skips", error);
+  return st != NULL && gl_db_step_done (db, st, error, "cannot forget skips");
+}
+
+gboolean
+gl_db_is_skipped (GlDb *db, gint64 image_id)
+{
+  return gl_db_query_int (db, "SELECT COUNT (*) FROM skips WHERE image_id = ?1"
+                              " AND expires_seq > (SELECT value FROM counters WHERE name = 'label_seq')",
+                          TRUE, image_id, 0)
+         > 0;
+}
+
+/* ---- Rules and suggestions --------------------------------------------- */
+
+gboolean
+gl_db_add_rule (GlDb *db, const char *glob, gint64 class_id, gint64 *rule_id, GError **error)
+{
+  if (glob == NULL || glob[0] == '\0' || !g_utf8_validate (glob, -1, NULL))
+    return gl_db_fail_with (db, error, GL_DB_ERROR_INVALID, "a rule needs a non-empty UTF-8 pattern");
+  if (!gl_db_begin (db, error))
+    return FALSE;
+  gboolean ok = gl_db_class_is_live (db, class_id, error);
+  sqlite3_stmt *st = ok ? gl_db_stmt (db, "SELECT 1 FROM rules WHERE glob = ?1", error) : NULL;
+  if (st != NULL)
+    {
+      sqlite3_bind_text (st, 1, glob, -1, SQLITE_STATIC);
+      gboolean dup = sqlite3_step (st) == SQLITE_ROW;
+      gl_db_done (st);
+      if (dup)
+        ok = gl_db_fail_with (db, error, GL_DB_ERROR_EXISTS, "a rule for “%s” exists already", glob);
+    }
+  else
+    ok = FALSE;
+  if (ok && (st = gl_db_stmt (db, "INSERT INTO rules (glob, class_id, created_us) VALUES (?1, ?2, ?3)", error)))
+    {
+      sqlite3_bind_text (st, 1, glob, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (st, 2, class_id);
+      sqlite3_bind_int64 (st, 3, g_get_real_time ());
+      ok = gl_db_step_done (db, st, error, "cannot add a rule");
+    }
+  else
+    ok = FALSE;
+  gint64 id = sqlite3_last_insert_rowid (db->handle);
+  if (!ok || !gl_db_commit (db, error))
+    {
+      gl_db_rollback (db);
+      return FALSE;
+    }
+  if (rule_id)
+    *rule_id = id;
+  return TRUE;
+}
+
+gboolean
+gl_db_delete_rule (GlDb *db, gint64 rule_id, GError **error)
+{
+  sqlite3_stmt *st = gl_db_stmt (db, "DELETE FROM rules WHERE id = ?1", error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, rule_id);
+  if (!gl_db_step_done (db, st, error, "cannot delete a rule"))
+    return FALSE;
+  if (sqlite3_changes (db->handle) == 0)
+    return gl_db_fail_with (db, error, GL_DB_ERROR_NOT_FOUND, "no rule with id %" G_GINT64_FORMAT, rule_id);
+  return TRUE;
+}
+
+static void
+rule_clear (gpointer p)
+{
+  g_free (((GlDbRule *) p)->glob);
+}
+
+GArray *
+gl_db_list_rules (GlDb *db, GError **error)
+{
+  sqlite3_stmt *st = gl_db_stmt (db, "SELECT id, glob, class_id, created_us FROM rules ORDER BY id", error);
+  if (st == NULL)
+    return NULL;
+  GArray *out = g_array_new (FALSE, TRUE, sizeof (GlDbRule));
+  g_array_set_clear_func (out, rule_clear);
+  int rc;
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      GlDbRule r = { sqlite3_column_int64 (st, 0), gl_db_column_dup (st, 1), sqlite3_column_int64 (st, 2),
+                     sqlite3_column_int64 (st, 3) };
+      g_array_append_val (out, r);
+    }
+  gl_db_done (st);
+  if (rc != SQLITE_DONE)
+    {
+      g_array_unref (out);
+      gl_db_fail (db, error, "cannot list rules");
+      return NULL;
+    }
+  return out;
+}
+
+gboolean
+gl_db_replace_suggestions (GlDb *db, const GlDbSuggestion *suggestions, guint n, GError **error)
+{
+  if (!gl_db_begin (db, error))
+    return FALSE;
+  sqlite3_stmt *st = gl_db_stmt (db, "DELETE FROM suggestions", error);
+  gboolean ok = st != NULL && gl_db_step_done (db, st, error, "cannot clear suggestions");
+  st = ok ? gl_db_stmt (db, "INSERT OR REPLACE INTO suggestions (image_id, class_id, rule) VALUES (?1, ?2, ?3)",
+                        error)
+          : NULL;
+  ok = ok && st != NULL;
+  for (guint i = 0; ok && i < n; i++)
+    {
+      sqlite3_bind_int64 (st, 1, suggestions[i].image_id);
+      sqlite3_bind_int64 (st, 2, suggestions[i].class_id);
+      sqlite3_bind_text (st, 3, suggestions[i].rule ? suggestions[i].rule : "", -1, SQLITE_STATIC);
+      ok = gl_db_step_done (db, st, error, "cannot add a suggestion");
+    }
+  if (!ok || !gl_db_commit (db, error))
+    {
+      gl_db_rollback (db);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+gl_db_suggestion_clear (GlDbSuggestion *suggestion)
+{
+  g_clear_pointer (&suggestion->rule, g_free);
+}
+
+static void
+suggestion_clear (gpointer p)
+{
+  gl_db_suggestion_clear (p);
+}
+
+gboolean
+gl_db_get_suggestion (GlDb *db, gint64 image_id, GlDbSuggestion *out, GError **error)
+{
+  sqlite3_stmt *st = gl_db_stmt (db, "SELECT image_id, class_id, rule FROM suggestions WHERE image_id = ?1", error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, image_id);
+  int rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    {
+      out->image_id = sqlite3_column_int64 (st, 0);
+      out->class_id = sqlite3_column_int64 (st, 1);
+      out->rule = gl_db_column_dup (st, 2);
+    }
+  gl_db_done (st);
+  if (rc == SQLITE_ROW)
+    return TRUE;
+  if (rc != SQLITE_DONE)
+    return gl_db_fail (db, error, "cannot read a suggestion");
+  return gl_db_fail_with (db, error, GL_DB_ERROR_NOT_FOUND, "no suggestion for image %" G_GINT64_FORMAT, image_id);
+}
+
+GArray *
+gl_db_list_suggestions (GlDb *db, GError **error)
+{
+  sqlite3_stmt *st = gl_db_stmt (db, "SELECT s.image_id, s.class_id, s.rule FROM suggestions s"
+                                     " JOIN images i ON i.id = s.image_id WHERE i.cls = -1 ORDER BY s.image_id",
+                                 error);
+  if (st == NULL)
+    return NULL;
+  GArray *out = g_array_new (FALSE, TRUE, sizeof (GlDbSuggestion));
+  g_array_set_clear_func (out, suggestion_clear);
+  int rc;
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      GlDbSuggestion s = { sqlite3_column_int64 (st, 0), sqlite3_column_int64 (st, 1), gl_db_column_dup (st, 2) };
+      g_array_append_val (out, s);
+    }
+  gl_db_done (st);
+  if (rc != SQLITE_DONE)
+    {
+      g_array_unref (out);
+      gl_db_fail (db, error, "cannot list suggestions");
+      return NULL;
+    }
+  return out;
+}
+
+/* ---- Queue ------------------------------------------------------------- */
+
+gboolean
+gl_db_replace_queue (GlDb *db, const GlDbQueueItem *items, guint n, GError **error)
+{
+  if (!gl_db_begin (db, error))
+    return FALSE;
+  sqlite3_stmt *st = gl_db_stmt (db, "DELETE FROM queue", error);
+  gboolean ok = st != NULL && gl_db_step_done (db, st, error, "cannot clear the queue");
+  /* Audit items stay until a label newer than this queue is given to them. */
+  gint64 mark = gl_db_query_int (db, "SELECT MAX (id) FROM labels", FALSE, 0, 0);
+  ok = ok && gl_db_set_counter (db, "queue_mark", mark, error);
+  st = ok ? gl_db_stmt (db, "INSERT INTO queue (position, image_id, reason, score, audit)"
+                            " VALUES (?1, ?2, ?3, ?4, ?5)", error)
+          : NULL;
+  ok = ok && st != NULL;
+  for (guint i = 0; ok && i < n; i++)
+    {
+      sqlite3_bind_int64 (st, 1, i);
+      sqlite3_bind_int64 (st, 2, items[i].image_id);
+      sqlite3_bind_text (st, 3, items[i].reason ? items[i].reason : "", -1, SQLITE_STATIC);
+      gl_db_bind_double (st, 4, items[i].score);
+      sqlite3_bind_int (st, 5, items[i].audit ? 1 : 0);
+      ok = gl_db_step_done (db, st, error, "cannot write the queue");
+    }
+  if (!ok || !gl_db_commit (db, error))
+    {
+      gl_db_rollback (db);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+queue_item_clear (gpointer p)
+{
+  g_free (((GlDbQueueItem *) p)->reason);
+}
+
+GArray *
+gl_db_read_queue (GlDb *db, guint limit, GError **error)
+{
+  sqlite3_stmt *st = gl_db_stmt (
+      db,
+      "SELECT q.position, q.image_id, q.reason, q.score, q.audit FROM queue q JOIN images i ON i.id = q.image_id"
+      " WHERE (i.cls = -1 OR (q.audit = 1 AND i.cls <> -2"
+      "   AND COALESCE (i.label_id, 0) <= (SELECT value FROM counters WHERE name = 'queue_mark')))"
+      " AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.image_id = q.image_id"
+      "   AND s.expires_seq > (SELECT value FROM counters WHERE name = 'label_seq'))"
+      " ORDER BY q.position LIMIT ?1",
+      error);
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_int64 (st, 1, limit);
+  GArray *out = g_array_new (FALSE, TRUE, sizeof (GlDbQueueItem));
+  g_array_set_clear_func (out, queue_item_clear);
+  int rc;
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      GlDbQueueItem q;
+      q.position = (guint) sqlite3_column_int64 (st, 0);
+      q.image_id = sqlite3_column_int64 (st, 1);
+      q.reason = gl_db_column_dup (st, 2);
+      q.score = gl_db_column_double (st, 3);
+      q.audit = sqlite3_column_int (st, 4) != 0;
+      g_array_append_val (out, q);
+    }
+  gl_db_done (st);
+  if (rc != SQLITE_DONE)
+    {
+      g_array_unref (out);
+      gl_db_fail (db, error, "cannot read the queue");
+      return NULL;
+    }
+  return out;
+}
+
+GArray *
+gl_db_top_unlabeled (GlDb *db, gint64 model_id, guint k, GError **error)
+{
+  gint64 current = gl_db_get_current_model (db);
+  if (model_id < 0)
+    model_id = current;
+  GArray *out = g_array_new (FALSE, TRUE, sizeof (GlDbScoredImage));
+  if (model_id < 0)
+    return out;
+  /* The current model: the images_cls_u index gives the order; other
+   * versions: their predictions, sorted. */
+  sqlite3_stmt *st = gl_db_stmt (
+      db,
+      model_id == current
+        ? "SELECT i.id, i.cache_row, -i.ukey FROM images i INDEXED BY images_cls_u"
+          " WHERE i.cls = -1 AND i.ukey IS NOT NULL AND i.held_out = 0"
+          " AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.image_id = i.id"
+          "   AND s.expires_seq > (SELECT value FROM counters WHERE name = 'label_seq'))"
+          " ORDER BY i.ukey, i.id LIMIT ?2"
+        : "SELECT i.id, i.cache_row, p.score FROM predictions p JOIN images i ON i.id = p.image_id"
+          " WHERE p.model_id = ?1 AND p.score IS NOT NULL AND i.cls = -1 AND i.held_out = 0"
+          " AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.image_id = i.id"
+          "   AND s.expires_seq > (SELECT value FROM counters WHERE name = 'label_seq'))"
+          " ORDER BY p.score DESC, i.id LIMIT ?2",
+      error);
+  if (st == NULL)
+    {
+      g_array_unref (out);
+      return NULL;
+    }
+  if (model_id != current)
+    sqlite3_bind_int64 (st, 1, model_id);
+  sqlite3_bind_int64 (st, 2, k);
+  int rc;
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      GlDbScoredImage s = { sqlite3_column_int64 (st, 0), gl_db_column_id (st, 1), sqlite3_column_double (st, 2) };
+      g_array_append_val (out, s);
+    }
+  gl_db_done (st);
+  if (rc != SQLITE_DONE)
+    {
+      g_array_unref (out);
+      gl_db_fail (db, error, "cannot rank images");
+      return NULL;
+    }
+  return out;
+}

@@ -1,0 +1,460 @@
+/* gl-db-models.c — model versions, the current model, predictions, per-class
+ * metrics and drift. See gl-db.h.
+ *
+ * The current model's predictions are copied into the listing columns of
+ * images (pred_class, ukey = −score, ckey = −top_prob) so that the gallery
+ * and the queue query run on indexes of one table. The copy runs in chunks
+ * of LISTING_CHUNK image ids, each its own transaction, so that a label
+ * commit waits at most one chunk; counters.listing_pending / listing_next
+ * let a copy interrupted by a crash finish on the next open. */
+#include "db/gl-db-private.h"
+
+#include <math.h>
+#include <string.h>
+
+#define LISTING_CHUNK 5000
+
+static gboolean
+model_exists (GlDb *db, gint64 model_id, GError **error)
+{
+  if (gl_db_query_int (db, "SELECT COUNT (*) FROM model_versions WHERE id = ?1", TRUE, model_id, 0) == 0)
+    return gl_db_fail_with (db, error, GL_DB_ERROR_NOT_FOUND, "no model version %" G_GINT64_FORMAT, model_id);
+  return TRUE;
+}
+
+void
+gl_db_model_version_clear (GlDbModelVersion *version)
+{
+  g_clear_pointer (&version->path, g_free);
+  g_clear_pointer (&version->metrics, g_bytes_unref);
+}
+
+static void
+model_version_clear (gpointer p)
+{
+  gl_db_model_version_clear (p);
+}
+
+static void
+bind_bytes (sqlite3_stmt *st, int i, GBytes *bytes)
+{
+  if (bytes == NULL)
+    {
+      sqlite3_bind_null (st, i);
+      return;
+    }
+  gsize n;
+  const void *data = g_bytes_get_data (bytes, &n);
+  sqlite3_bind_blob64 (st, i, n ? data : "", n, SQLITE_STATIC);
+}
+
+gboolean
+gl_db_add_model_version (GlDb *db, const GlDbModelVersion *version, gint64 *model_id, GError **error)
+{
+  if (version->path == NULL || !g_utf8_validate (version->path, -1, NULL))
+    return gl_db_fail_with (db, error, GL_DB_ERROR_INVALID, "a model version needs a UTF-8 file path");
+  sqlite3_stmt *st = gl_db_stmt (db, "INSERT INTO model_versions (path, created_us, n_labels, val_accuracy,"
+                                     " macro_f1, ece, metrics) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_text (st, 1, version->path, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (st, 2, g_get_real_time ());
+  sqlite3_bind_int64 (st, 3, (sqlite3_int64) version->n_labels);
+  gl_db_bind_double (st, 4, version->val_accuracy);
+  gl_db_bind_double (st, 5, version->macro_f1);
+  gl_db_bind_double (st, 6, version->ece);
+  bind_bytes (st, 7, version->metrics);
+  if (!gl_db_step_done (db, st, error, "cannot add a model version"))
+    return FALSE;
+  if (model_id)
+    *model_id = sqlite3_last_insert_rowid (db->handle);
+  return TRUE;
+}
+
+#define MODEL_COLUMNS "id, path, created_us, n_labels, val_accuracy, macro_f1, ece, metrics"
+
+static void
+read_model (sqlite3_stmt *st, GlDbModelVersion *v)
+{
+  v->id = sqlite3_column_int64 (st, 0);
+  v->path = gl_db_column_dup (st, 1);
+  v->created_us = sqlite3_column_int64 (st, 2);
+  v->n_labels = (guint64) sqlite3_column_int64 (st, 3);
+  v->val_accuracy = gl_db_column_double (st, 4);
+  v->macro_f1 = gl_db_column_double (st, 5);
+  v->ece = gl_db_column_double (st, 6);
+  v->metrics = gl_db_column_bytes (st, 7);
+}
+
+gboolean
+gl_db_get_model_version (GlDb *db, gint64 model_id, GlDbModelVersion *out, GError **error)
+{
+  sqlite3_stmt *st = gl_db_stmt (db, "SELECT " MODEL_COLUMNS " FROM model_versions WHERE id = ?1", error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, model_id);
+  int rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    read_model (st, out);
+  gl_db_done (st);
+  if (rc == SQLITE_ROW)
+    return TRUE;
+  if (rc != SQLITE_DONE)
+    return gl_db_fail (db, error, "cannot read a model version");
+  return gl_db_fail_with (db, error, GL_DB_ERROR_NOT_FOUND, "no model version %" G_GINT64_FORMAT, model_id);
+}
+
+GArray *
+gl_db_list_model_versions (GlDb *db, GError **error)
+{
+  sqlite3_stmt *st = gl_db_stmt (db, "SELECT " MODEL_COLUMNS " FROM model_versions ORDER BY id", error);
+  if (st == NULL)
+    return NULL;
+  GArray *out = g_array_new (FALSE, TRUE, sizeof (GlDbModelVersion));
+  g_array_set_clear_func (out, model_version_clear);
+  int rc;
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      GlDbModelVersion v;
+      read_model (st, &v);
+      g_array_append_val (out, v);
+    }
+  gl_db_done (st);
+  if (rc != SQLITE_DONE)
+    {
+      g_array_unref (out);
+      gl_db_fail (db, error, "cannot list model versions");
+      return NULL;
+    }
+  return out;
+}
+
+gint64
+gl_db_get_current_model (GlDb *db)
+{
+  return gl_db_counter (db, "current_model", -1);
+}
+
+/* Copies the current model's predictions into the listing columns of images
+ * with id in (listing_next, max id], chunk by chunk. */
+gboolean
+gl_db_finish_listing (GlDb *db, GError **error)
+{
+  gint64 model = gl_db_get_current_model (db);
+  gint64 max_id = gl_db_query_int (db, "SELECT MAX (id) FROM images", FALSE, 0, 0);
+  for (;;)
+    {
+      if (!gl_db_begin (db, error))
+        return FALSE;
+      gint64 from = gl_db_counter (db, "listing_next", 0);
+      gint64 to = MIN (from + LISTING_CHUNK, max_id);
+      gboolean last = to >= max_id;
+      sqlite3_stmt *st = gl_db_stmt (db, "UPDATE images SET (pred_class, ukey, ckey) ="
+                                         " (SELECT top_class, -score, -top_prob FROM predictions"
+                                         "  WHERE model_id = ?1 AND image_id = images.id)"
+                                         " WHERE id > ?2 AND id <= ?3", error);
+      gboolean ok = st != NULL;
+      if (ok)
+        {
+          sqlite3_bind_int64 (st, 1, model);
+          sqlite3_bind_int64 (st, 2, from);
+          sqlite3_bind_int64 (st, 3, to);
+          ok = gl_db_step_done (db, st, error, "cannot update the listing");
+        }
+      ok = ok && gl_db_set_counter (db, "listing_next", to, error)
+           && (!last || gl_db_set_counter (db, "listing_pending", 0, error));
+      if (!ok || !gl_db_commit (db, error))
+        {
+          gl_db_rollback (db);
+          return FALSE;
+        }
+      if (last)
+        return TRUE;
+    }
+}
+
+gboolean
+gl_db_set_current_model (GlDb *db, gint64 model_id, GError **error)
+{
+  if (!gl_db_begin (db, error))
+    return FALSE;
+  gboolean ok = (model_id < 0 || model_exists (db, model_id, error))
+                && gl_db_set_counter (db, "current_model", model_id < 0 ? -1 : model_id, error)
+                && gl_db_set_counter (db, "listing_next", 0, error)
+                && gl_db_set_counter (db, "listing_pending", 1, error);
+  if (!ok || !gl_db_commit (db, error))
+    {
+      gl_db_rollback (db);
+      return FALSE;
+    }
+  return gl_db_finish_listing (db, error);
+}
+
+void
+gl_db_prediction_clear (GlDbPrediction *prediction)
+{
+  g_clear_pointer (&prediction->probs, g_free);
+  prediction->n_probs = 0;
+}
+
+gboolean
+gl_db_update_listing (GlDb *db, gint64 image_id, gint64 pred_class, double top_prob, double score,
+                      GError **error)
+{
+  sqlite3_stmt *st = gl_db_stmt (db, "UPDATE images SET pred_class = ?2, ukey = -?3, ckey = -?4 WHERE id = ?1",
+                                 error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, image_id);
+  gl_db_bind_id (st, 2, pred_class);
+  gl_db_bind_double (st, 3, score);
+  gl_db_bind_double (st, 4, top_prob);
+  return gl_db_step_done (db, st, error, "cannot update the listing");
+}
+
+gboolean
+gl_db_add_predictions (GlDb *db, gint64 model_id, const GlDbPrediction *predictions, guint n, GError **error)
+{
+  if (!gl_db_begin (db, error))
+    return FALSE;
+  gboolean ok = model_exists (db, model_id, error);
+  gboolean current = model_id == gl_db_get_current_model (db);
+  sqlite3_stmt *st = ok ? gl_db_stmt (db, "INSERT OR REPLACE INTO predictions (model_id, image_id, top_class,"
+                                          " top_prob, score, probs) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", error)
+                        : NULL;
+  ok = ok && st != NULL;
+  for (guint i = 0; ok && i < n; i++)
+    {
+      const GlDbPrediction *p = &predictions[i];
+      sqlite3_bind_int64 (st, 1, model_id);
+      sqlite3_bind_int64 (st, 2, p->image_id);
+      gl_db_bind_id (st, 3, p->top_class);
+      gl_db_bind_double (st, 4, p->top_prob);
+      gl_db_bind_double (st, 5, p->score);
+      if (p->probs && p->n_probs)
+        sqlite3_bind_blob64 (st, 6, p->probs, (sqlite3_uint64) p->n_probs * sizeof (float), SQLITE_STATIC);
+      ok = gl_db_step_done (db, st, error, "cannot add a prediction")
+           && (!current || gl_db_update_listing (db, p->image_id, p->top_class, p->top_prob, p->score, error));
+    }
+  if (!ok || !gl_db_commit (db, error))
+    {
+      gl_db_rollback (db);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+read_prediction (sqlite3_stmt *st, GlDbPrediction *out, gboolean copy)
+{
+  out->image_id = sqlite3_column_int64 (st, 0);
+  out->top_class = gl_db_column_id (st, 1);
+  out->top_prob = gl_db_column_double (st, 2);
+  out->score = gl_db_column_double (st, 3);
+  int bytes = sqlite3_column_bytes (st, 4);
+  const float *probs = sqlite3_column_blob (st, 4);
+  out->n_probs = probs ? (guint) ((gsize) bytes / sizeof (float)) : 0;
+  out->probs = out->n_probs == 0 ? NULL : copy ? g_memdup2 (probs, out->n_probs * sizeof (float)) : (float *) probs;
+}
+
+gboolean
+gl_db_get_prediction (GlDb *db, gint64 model_id, gint64 image_id, GlDbPrediction *out, GError **error)
+{
+  memset (out, 0, sizeof *out);
+  if (model_id < 0)
+    model_id = gl_db_get_current_model (db);
+  sqlite3_stmt *st = gl_db_stmt (db, "SELECT image_id, top_class, top_prob, score, probs FROM predictions"
+                                     " WHERE model_id = ?1 AND image_id = ?2", error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, model_id);
+  sqlite3_bind_int64 (st, 2, image_id);
+  int rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    read_prediction (st, out, TRUE);
+  gl_db_done (st);
+  if (rc == SQLITE_ROW)
+    return TRUE;
+  if (rc != SQLITE_DONE)
+    return gl_db_fail (db, error, "cannot read a prediction");
+  return gl_db_fail_with (db, error, GL_DB_ERROR_NOT_FOUND,
+                          "no prediction of model %" G_GINT64_FORMAT " for image %" G_GINT64_FORMAT, model_id,
+                          image_id);
+}
+
+gboolean
+gl_db_foreach_prediction (GlDb *db, gint64 model_id, gint64 batch_id, GlDbPredictionFunc func, gpointer user_data,
+                          GError **error)
+{
+  if (model_id < 0)
+    model_id = gl_db_get_current_model (db);
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2 (db->handle, "SELECT p.image_id, p.top_class, p.top_prob, p.score, p.probs"
+                                      " FROM predictions p JOIN images i ON i.id = p.image_id"
+                                      " WHERE p.model_id = ?1 AND (?2 < 0 OR i.batch_id = ?2) ORDER BY p.image_id",
+                          -1, &st, NULL)
+      != SQLITE_OK)
+    return gl_db_fail (db, error, "cannot list predictions");
+  sqlite3_bind_int64 (st, 1, model_id);
+  sqlite3_bind_int64 (st, 2, batch_id);
+  int rc;
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      GlDbPrediction p;
+      read_prediction (st, &p, FALSE);
+      if (!func (&p, user_data))
+        {
+          rc = SQLITE_DONE;
+          break;
+        }
+    }
+  gboolean ok = rc == SQLITE_DONE || gl_db_fail (db, error, "cannot list predictions");
+  sqlite3_finalize (st);
+  return ok;
+}
+
+gboolean
+gl_db_set_class_metrics (GlDb *db, gint64 model_id, const GlDbClassMetrics *metrics, guint n, GBytes *confusion,
+                         GError **error)
+{
+  if (!gl_db_begin (db, error))
+    return FALSE;
+  gboolean ok = model_exists (db, model_id, error);
+  sqlite3_stmt *st = ok ? gl_db_stmt (db, "DELETE FROM class_metrics WHERE model_id = ?1", error) : NULL;
+  if (st != NULL)
+    {
+      sqlite3_bind_int64 (st, 1, model_id);
+      ok = gl_db_step_done (db, st, error, "cannot replace metrics");
+    }
+  else
+    ok = FALSE;
+  st = ok ? gl_db_stmt (db, "INSERT INTO class_metrics (model_id, class_id, precision, recall, f1, support)"
+                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", error)
+          : NULL;
+  ok = ok && st != NULL;
+  for (guint i = 0; ok && i < n; i++)
+    {
+      sqlite3_bind_int64 (st, 1, model_id);
+      sqlite3_bind_int64 (st, 2, metrics[i].class_id);
+      gl_db_bind_double (st, 3, metrics[i].precision);
+      gl_db_bind_double (st, 4, metrics[i].recall);
+      gl_db_bind_double (st, 5, metrics[i].f1);
+      sqlite3_bind_int64 (st, 6, (sqlite3_int64) metrics[i].support);
+      ok = gl_db_step_done (db, st, error, "cannot write metrics");
+    }
+  if (ok && (st = gl_db_stmt (db, "UPDATE model_versions SET confusion = ?2 WHERE id = ?1", error)) != NULL)
+    {
+      sqlite3_bind_int64 (st, 1, model_id);
+      bind_bytes (st, 2, confusion);
+      ok = gl_db_step_done (db, st, error, "cannot write metrics");
+    }
+  else
+    ok = FALSE;
+  if (!ok || !gl_db_commit (db, error))
+    {
+      gl_db_rollback (db);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+GArray *
+gl_db_get_class_metrics (GlDb *db, gint64 model_id, GBytes **confusion, GError **error)
+{
+  if (confusion)
+    *confusion = NULL;
+  sqlite3_stmt *st = gl_db_stmt (db, "SELECT m.class_id, m.precision, m.recall, m.f1, m.support"
+                                     " FROM class_metrics m JOIN classes c ON c.id = m.class_id"
+                                     " WHERE m.model_id = ?1 ORDER BY c.deleted, c.position, c.id", error);
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_int64 (st, 1, model_id);
+  GArray *out = g_array_new (FALSE, TRUE, sizeof (GlDbClassMetrics));
+  int rc;
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      GlDbClassMetrics m = { sqlite3_column_int64 (st, 0), gl_db_column_double (st, 1),
+                             gl_db_column_double (st, 2), gl_db_column_double (st, 3),
+                             (guint64) sqlite3_column_int64 (st, 4) };
+      g_array_append_val (out, m);
+    }
+  gl_db_done (st);
+  if (rc != SQLITE_DONE)
+    {
+      g_array_unref (out);
+      gl_db_fail (db, error, "cannot read metrics");
+      return NULL;
+    }
+  if (confusion && (st = gl_db_stmt (db, "SELECT confusion FROM model_versions WHERE id = ?1", NULL)) != NULL)
+    {
+      sqlite3_bind_int64 (st, 1, model_id);
+      if (sqlite3_step (st) == SQLITE_ROW)
+        *confusion = gl_db_column_bytes (st, 0);
+      gl_db_done (st);
+    }
+  return out;
+}
+
+void
+gl_db_drift_clear (GlDbDrift *drift)
+{
+  g_clear_pointer (&drift->stats, g_bytes_unref);
+}
+
+static void
+drift_clear (gpointer p)
+{
+  gl_db_drift_clear (p);
+}
+
+gboolean
+gl_db_add_drift (GlDb *db, const GlDbDrift *drift, gint64 *drift_id, GError **error)
+{
+  sqlite3_stmt *st = gl_db_stmt (db, "INSERT INTO drift (model_id, batch_a, batch_b, from_us, to_us, psi, js,"
+                                     " stats, created_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", error);
+  if (st == NULL)
+    return FALSE;
+  gl_db_bind_id (st, 1, drift->model_id);
+  gl_db_bind_id (st, 2, drift->batch_a);
+  gl_db_bind_id (st, 3, drift->batch_b);
+  sqlite3_bind_int64 (st, 4, drift->from_us);
+  sqlite3_bind_int64 (st, 5, drift->to_us);
+  gl_db_bind_double (st, 6, drift->psi);
+  gl_db_bind_double (st, 7, drift->js);
+  bind_bytes (st, 8, drift->stats);
+  sqlite3_bind_int64 (st, 9, g_get_real_time ());
+  if (!gl_db_step_done (db, st, error, "cannot add drift statistics"))
+    return FALSE;
+  if (drift_id)
+    *drift_id = sqlite3_last_insert_rowid (db->handle);
+  return TRUE;
+}
+
+GArray *
+gl_db_list_drift (GlDb *db, gint64 model_id, GError **error)
+{
+  sqlite3_stmt *st = gl_db_stmt (db, "SELECT id, model_id, batch_a, batch_b, from_us, to_us, psi, js, stats,"
+                                     " created_us FROM drift WHERE ?1 < 0 OR model_id = ?1 ORDER BY id", error);
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_int64 (st, 1, model_id);
+  GArray *out = g_array_new (FALSE, TRUE, sizeof (GlDbDrift));
+  g_array_set_clear_func (out, drift_clear);
+  int rc;
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      GlDbDrift d = { sqlite3_column_int64 (st, 0), gl_db_column_id (st, 1), gl_db_column_id (st, 2),
+                      gl_db_column_id (st, 3), sqlite3_column_int64 (st, 4), sqlite3_column_int64 (st, 5),
+                      gl_db_column_double (st, 6), gl_db_column_double (st, 7), gl_db_column_bytes (st, 8),
+                      sqlite3_column_int64 (st, 9) };
+      g_array_append_val (out, d);
+    }
+  gl_db_done (st);
+  if (rc != SQLITE_DONE)
+    {
+      g_array_unref (out);
+      gl_db_fail (db, error, "cannot list drift statistics");
+      return NULL;
+    }
+  return out;
+}

@@ -1,0 +1,82 @@
+/* gl-db-private.h — shared by the db/gl-db-*.c files; not for other layers. */
+#pragma once
+
+#include <sqlite3.h>
+
+#include "db/gl-db.h"
+
+struct _GlDb
+{
+  sqlite3 *handle;
+  char *path;
+  GHashTable *stmts; /* SQL text → sqlite3_stmt *, prepared once per connection */
+  char *user;        /* default annotator */
+};
+
+/* Sets @error from the connection's last error: "PATH: @what: reason", with
+ * GL_DB_ERROR_BUSY / _FULL / _CORRUPT where they apply. Returns FALSE. */
+gboolean gl_db_fail (GlDb *db, GError **error, const char *what);
+/* Sets @error with @code and a formatted message prefixed by the path. */
+gboolean gl_db_fail_with (GlDb *db, GError **error, GlDbError code, const char *format, ...) G_GNUC_PRINTF (4, 5);
+
+/* The cached prepared statement for @sql (reset, no bindings), or NULL with @error. */
+sqlite3_stmt *gl_db_stmt (GlDb *db, const char *sql, GError **error);
+/* Resets @st and clears its bindings (NULL is fine). */
+void gl_db_done (sqlite3_stmt *st);
+
+gboolean gl_db_exec (GlDb *db, const char *sql, GError **error);
+/* BEGIN IMMEDIATE (a write transaction) / COMMIT / ROLLBACK (ignores errors). */
+gboolean gl_db_begin (GlDb *db, GError **error);
+gboolean gl_db_commit (GlDb *db, GError **error);
+void gl_db_rollback (GlDb *db);
+
+/* Runs a statement with no result rows to completion; resets it. */
+gboolean gl_db_step_done (GlDb *db, sqlite3_stmt *st, GError **error, const char *what);
+
+/* One integer of the first row of @sql with @a bound as ?1 (when @bind), or @fallback. */
+gint64 gl_db_query_int (GlDb *db, const char *sql, gboolean bind, gint64 a, gint64 fallback);
+
+/* Counters table: label_seq, current_model, queue_mark, listing_pending. */
+gint64 gl_db_counter (GlDb *db, const char *name, gint64 fallback);
+gboolean gl_db_set_counter (GlDb *db, const char *name, gint64 value, GError **error);
+
+const char *gl_db_annotator (GlDb *db, const char *annotator);
+const char *gl_db_origin_sql (GlDbOrigin origin);
+GlDbOrigin gl_db_origin_from_sql (const char *text);
+
+/* NaN ↔ NULL. */
+void gl_db_bind_double (sqlite3_stmt *st, int i, double v);
+double gl_db_column_double (sqlite3_stmt *st, int i);
+void gl_db_bind_id (sqlite3_stmt *st, int i, gint64 id); /* -1 → NULL */
+gint64 gl_db_column_id (sqlite3_stmt *st, int i);       /* NULL → -1 */
+char *gl_db_column_dup (sqlite3_stmt *st, int i);       /* NULL → NULL */
+GBytes *gl_db_column_bytes (sqlite3_stmt *st, int i);   /* NULL → NULL */
+
+/* Class helpers used by the label code: is @class_id a live class? */
+gboolean gl_db_class_is_live (GlDb *db, gint64 class_id, GError **error);
+/* A deleted class's merge target (followed to a live class), or -1. */
+gint64 gl_db_class_resolve (GlDb *db, gint64 class_id);
+
+/* The id of live class @name, created at the end when new (inside a
+ * transaction; *@created set TRUE then). -1 with @error. */
+gint64 gl_db_class_for_name (GlDb *db, const char *name, gboolean *created, GError **error);
+
+/* gl_db_set_labels that also returns the first new history row. */
+gboolean gl_db_set_labels_full (GlDb *db, const gint64 *image_ids, guint n, gint64 class_id, GlDbOrigin origin,
+                                const char *annotator, gint64 *first_label_id, GError **error);
+
+/* Appends one history row and moves the image's derived columns; inside a
+ * transaction. @action: the first row of the action or -1 (this row). */
+gboolean gl_db_append_label (GlDb *db, gint64 image_id, gint64 class_id, GlDbOrigin origin, const char *annotator,
+                             GlDbLabelKind kind, gint64 undoes, gint64 action, gint64 now, gint64 *label_id,
+                             GError **error);
+
+/* Listing columns of one image from a prediction (inside a transaction). */
+gboolean gl_db_update_listing (GlDb *db, gint64 image_id, gint64 pred_class, double top_prob, double score,
+                               GError **error);
+/* Finishes an interrupted gl_db_set_current_model (on open). */
+gboolean gl_db_finish_listing (GlDb *db, GError **error);
+
+/* The page query of the gallery listing (for the plan test in tests/db);
+ * free with g_free. NULL for an unknown filter. */
+char *gl_db_listing_sql (const GlDbFilter *filter, GlDbSort sort, int phase);

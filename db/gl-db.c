@@ -1,0 +1,675 @@
+/* gl-db.c — the connection, errors, the statement cache, the schema and its
+ * migrations, settings. See gl-db.h.
+ *
+ * Schema version 2 (version 1 is the first app/gl-project.c schema; a fresh
+ * database is made by writing version 1 and migrating it, so the migration
+ * runs on every new project and cannot rot).
+ *
+ * The derived columns of images keep every listing on an index:
+ *   cls          current label: class id (> 0), -1 readable and unlabeled, -2 unreadable
+ *   label_id     the history row that set cls (NULL when never labeled)
+ *   ref_class    current reference class (NULL none), ref_label_id its row
+ *   pred_class   the current model's top class (NULL none)
+ *   ukey, ckey   −score and −top probability under the current model (NULL none):
+ *                ascending index order is "most uncertain / most confident first"
+ */
+#include "db/gl-db-private.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+G_DEFINE_QUARK (gl-db-error-quark, gl_db_error)
+
+#define BUSY_TIMEOUT_MS 5000
+
+/* ---- Errors ------------------------------------------------------------ */
+
+static GlDbError
+code_for (int rc)
+{
+  switch (rc & 0xff)
+    {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return GL_DB_ERROR_BUSY;
+    case SQLITE_FULL:
+      return GL_DB_ERROR_FULL;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return GL_DB_ERROR_CORRUPT;
+    case SQLITE_CANTOPEN:
+      return GL_DB_ERROR_NOT_FOUND;
+    default:
+      return GL_DB_ERROR_FAILED;
+    }
+}
+
+gboolean
+gl_db_fail (GlDb *db, GError **error, const char *what)
+{
+  int rc = db->handle ? sqlite3_extended_errcode (db->handle) : SQLITE_CANTOPEN;
+  GlDbError code = code_for (rc);
+  const char *msg = db->handle ? sqlite3_errmsg (db->handle) : "cannot open";
+  if (code == GL_DB_ERROR_BUSY)
+    msg = "the project is busy (another process is writing to it); try again";
+  else if (code == GL_DB_ERROR_FULL)
+    msg = "the disk is full (nothing of this change was saved)";
+  else if ((rc & 0xff) == SQLITE_IOERR)
+    msg = g_strdup_printf ("%s (I/O error %d, %s)", sqlite3_errmsg (db->handle), rc,
+                           g_strerror (sqlite3_system_errno (db->handle)));
+  g_set_error (error, GL_DB_ERROR, code, "%s: %s: %s", db->path, what, msg);
+  if ((rc & 0xff) == SQLITE_IOERR && code != GL_DB_ERROR_BUSY && code != GL_DB_ERROR_FULL)
+    g_free ((char *) msg);
+  return FALSE;
+}
+
+gboolean
+gl_db_fail_with (GlDb *db, GError **error, GlDbError code, const char *format, ...)
+{
+  va_list ap;
+  va_start (ap, format);
+  g_autofree char *msg = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  g_set_error (error, GL_DB_ERROR, code, "%s: %s", db->path, msg);
+  return FALSE;
+}
+
+/* ---- Statements -------------------------------------------------------- */
+
+sqlite3_stmt *
+gl_db_stmt (GlDb *db, const char *sql, GError **error)
+{
+  sqlite3_stmt *st = g_hash_table_lookup (db->stmts, sql);
+  if (st != NULL)
+    return st;
+  if (sqlite3_prepare_v3 (db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+    {
+      gl_db_fail (db, error, "cannot prepare a statement");
+      return NULL;
+    }
+  g_hash_table_insert (db->stmts, g_strdup (sql), st);
+  return st;
+}
+
+void
+gl_db_done (sqlite3_stmt *st)
+{
+  if (st == NULL)
+    return;
+  sqlite3_reset (st);
+  sqlite3_clear_bindings (st);
+}
+
+gboolean
+gl_db_exec (GlDb *db, const char *sql, GError **error)
+{
+  if (sqlite3_exec (db->handle, sql, NULL, NULL, NULL) != SQLITE_OK)
+    return gl_db_fail (db, error, "cannot run a statement");
+  return TRUE;
+}
+
+gboolean
+gl_db_begin (GlDb *db, GError **error)
+{
+  sqlite3_stmt *st = gl_db_stmt (db, "BEGIN IMMEDIATE", error);
+  return st != NULL && gl_db_step_done (db, st, error, "cannot start a write");
+}
+
+gboolean
+gl_db_commit (GlDb *db, GError **error)
+{
+  sqlite3_stmt *st = gl_db_stmt (db, "COMMIT", error);
+  if (st == NULL)
+    return FALSE;
+  int rc = sqlite3_step (st);
+  if (rc == SQLITE_DONE)
+    {
+      sqlite3_reset (st);
+      return TRUE;
+    }
+  gl_db_fail (db, error, "cannot commit");
+  sqlite3_reset (st);
+  return FALSE;
+}
+
+void
+gl_db_rollback (GlDb *db)
+{
+  if (!sqlite3_get_autocommit (db->handle))
+    sqlite3_exec (db->handle, "ROLLBACK", NULL, NULL, NULL);
+}
+
+gboolean
+gl_db_step_done (GlDb *db, sqlite3_stmt *st, GError **error, const char *what)
+{
+  int rc = sqlite3_step (st);
+  gboolean ok = rc == SQLITE_DONE || rc == SQLITE_ROW;
+  if (!ok)
+    gl_db_fail (db, error, what);
+  gl_db_done (st);
+  return ok;
+}
+
+gint64
+gl_db_query_int (GlDb *db, const char *sql, gboolean bind, gint64 a, gint64 fallback)
+{
+  sqlite3_stmt *st = gl_db_stmt (db, sql, NULL);
+  if (st == NULL)
+    return fallback;
+  if (bind)
+    sqlite3_bind_int64 (st, 1, a);
+  gint64 v = fallback;
+  if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_type (st, 0) != SQLITE_NULL)
+    v = sqlite3_column_int64 (st, 0);
+  gl_db_done (st);
+  return v;
+}
+
+gint64
+gl_db_counter (GlDb *db, const char *name, gint64 fallback)
+{
+  sqlite3_stmt *st = gl_db_stmt (db, "SELECT value FROM counters WHERE name = ?1", NULL);
+  if (st == NULL)
+    return fallback;
+  sqlite3_bind_text (st, 1, name, -1, SQLITE_STATIC);
+  gint64 v = fallback;
+  if (sqlite3_step (st) == SQLITE_ROW)
+    v = sqlite3_column_int64 (st, 0);
+  gl_db_done (st);
+  return v;
+}
+
+gboolean
+gl_db_set_counter (GlDb *db, const char *name, gint64 value, GError **error)
+{
+  sqlite3_stmt *st = gl_db_stmt (db, "INSERT OR REPLACE INTO counters (name, value) VALUES (?1, ?2)", error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_text (st, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (st, 2, value);
+  return gl_db_step_done (db, st, error, "cannot write a counter");
+}
+
+const char *
+gl_db_annotator (GlDb *db, const char *annotator)
+{
+  return annotator ? annotator : db->user;
+}
+
+static const char *const origin_names[] = { NULL, "human", "rule", "prediction", "reference" };
+
+const char *
+gl_db_origin_sql (GlDbOrigin origin)
+{
+  if (origin < GL_DB_ORIGIN_HUMAN || origin > GL_DB_ORIGIN_REFERENCE)
+    return "human";
+  return origin_names[origin];
+}
+
+GlDbOrigin
+gl_db_origin_from_sql (const char *text)
+{
+  GlDbOrigin o = GL_DB_ORIGIN_HUMAN;
+  gl_db_origin_from_string (text, &o);
+  return o;
+}
+
+const char *
+gl_db_origin_to_string (GlDbOrigin origin)
+{
+  return gl_db_origin_sql (origin);
+}
+
+gboolean
+gl_db_origin_from_string (const char *text, GlDbOrigin *origin)
+{
+  for (int i = GL_DB_ORIGIN_HUMAN; i <= GL_DB_ORIGIN_REFERENCE; i++)
+    if (g_strcmp0 (text, origin_names[i]) == 0)
+      {
+        *origin = (GlDbOrigin) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+void
+gl_db_bind_double (sqlite3_stmt *st, int i, double v)
+{
+  if (isnan (v))
+    sqlite3_bind_null (st, i);
+  else
+    sqlite3_bind_double (st, i, v);
+}
+
+double
+gl_db_column_double (sqlite3_stmt *st, int i)
+{
+  return sqlite3_column_type (st, i) == SQLITE_NULL ? NAN : sqlite3_column_double (st, i);
+}
+
+void
+gl_db_bind_id (sqlite3_stmt *st, int i, gint64 id)
+{
+  if (id < 0)
+    sqlite3_bind_null (st, i);
+  else
+    sqlite3_bind_int64 (st, i, id);
+}
+
+gint64
+gl_db_column_id (sqlite3_stmt *st, int i)
+{
+  return sqlite3_column_type (st, i) == SQLITE_NULL ? -1 : sqlite3_column_int64 (st, i);
+}
+
+char *
+gl_db_column_dup (sqlite3_stmt *st, int i)
+{
+  const unsigned char *t = sqlite3_column_text (st, i);
+  return t ? g_strdup ((const char *) t) : NULL;
+}
+
+GBytes *
+gl_db_column_bytes (sqlite3_stmt *st, int i)
+{
+  if (sqlite3_column_type (st, i) == SQLITE_NULL)
+    return NULL;
+  const void *b = sqlite3_column_blob (st, i);
+  return g_bytes_new (b, (gsize) sqlite3_column_bytes (st, i));
+}
+
+/* ---- Schema ------------------------------------------------------------ */
+
+/* Version 1, exactly as the first app/gl-project.c wrote it. */
+static const char schema_v1[] =
+  "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+  "CREATE TABLE classes (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, position INTEGER NOT NULL);"
+  "CREATE TABLE import_batches (id INTEGER PRIMARY KEY, source TEXT NOT NULL, labels_as TEXT NOT NULL,"
+  "  held_out_test INTEGER NOT NULL, duplicates INTEGER NOT NULL DEFAULT 0, created_us INTEGER NOT NULL);"
+  "CREATE TABLE images (id INTEGER PRIMARY KEY, path TEXT NOT NULL, hash TEXT UNIQUE, size INTEGER NOT NULL,"
+  "  batch_id INTEGER NOT NULL REFERENCES import_batches (id), cache_row INTEGER, reason TEXT);"
+  "CREATE TABLE labels (id INTEGER PRIMARY KEY, image_id INTEGER NOT NULL REFERENCES images (id),"
+  "  class_id INTEGER REFERENCES classes (id), origin TEXT NOT NULL, created_us INTEGER NOT NULL);"
+  "CREATE INDEX labels_image ON labels (image_id);"
+  "CREATE INDEX images_batch ON images (batch_id);"
+  "CREATE INDEX images_path ON images (path);"
+  "PRAGMA user_version = 1;";
+
+/* 1 → 2: classes get colour, shortcut, archived, deleted (kept for history)
+ * and lose the table-wide UNIQUE name (unique among live classes instead);
+ * images get the derived listing columns; labels get annotator, kind, undo
+ * and action links; new tables for skips, rules, suggestions, the queue,
+ * model versions, predictions, metrics and drift. Runs with foreign keys off
+ * (the classes table is rebuilt) and checks them before COMMIT. */
+static const char migrate_v2[] =
+  "CREATE TABLE classes_v2 (id INTEGER PRIMARY KEY, name TEXT NOT NULL, position INTEGER NOT NULL,"
+  "  colour TEXT NOT NULL, shortcut INTEGER, archived INTEGER NOT NULL DEFAULT 0,"
+  "  deleted INTEGER NOT NULL DEFAULT 0, merged_into INTEGER REFERENCES classes (id));"
+  "INSERT INTO classes_v2 (id, name, position, colour, shortcut)"
+  "  SELECT id, name, ROW_NUMBER () OVER (ORDER BY position, id) - 1,"
+  "    CASE (ROW_NUMBER () OVER (ORDER BY position, id) - 1) % 10"
+  "      WHEN 0 THEN '#3584e4' WHEN 1 THEN '#e66100' WHEN 2 THEN '#33d17a' WHEN 3 THEN '#e01b24'"
+  "      WHEN 4 THEN '#9141ac' WHEN 5 THEN '#986a44' WHEN 6 THEN '#f66151' WHEN 7 THEN '#77767b'"
+  "      WHEN 8 THEN '#f5c211' ELSE '#2190a4' END,"
+  "    CASE WHEN ROW_NUMBER () OVER (ORDER BY position, id) <= 9"
+  "      THEN 48 + ROW_NUMBER () OVER (ORDER BY position, id)"
+  "      WHEN ROW_NUMBER () OVER (ORDER BY position, id) = 10 THEN 48 ELSE NULL END"
+  "  FROM classes;"
+  "DROP TABLE classes;"
+  "ALTER TABLE classes_v2 RENAME TO classes;"
+  "CREATE UNIQUE INDEX classes_live_name ON classes (name) WHERE deleted = 0;"
+  "CREATE UNIQUE INDEX classes_live_shortcut ON classes (shortcut) WHERE deleted = 0 AND shortcut IS NOT NULL;"
+  "ALTER TABLE images ADD COLUMN created_us INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE images ADD COLUMN held_out INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE images ADD COLUMN cls INTEGER NOT NULL DEFAULT -1;"
+  "ALTER TABLE images ADD COLUMN label_id INTEGER;"
+  "ALTER TABLE images ADD COLUMN ref_class INTEGER;"
+  "ALTER TABLE images ADD COLUMN ref_label_id INTEGER;"
+  "ALTER TABLE images ADD COLUMN pred_class INTEGER;"
+  "ALTER TABLE images ADD COLUMN ukey REAL;"
+  "ALTER TABLE images ADD COLUMN ckey REAL;"
+  "ALTER TABLE labels ADD COLUMN annotator TEXT NOT NULL DEFAULT 'import';"
+  "ALTER TABLE labels ADD COLUMN kind INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE labels ADD COLUMN undoes INTEGER;"
+  "ALTER TABLE labels ADD COLUMN action INTEGER;"
+  "UPDATE images SET created_us = (SELECT b.created_us FROM import_batches b WHERE b.id = images.batch_id),"
+  "  held_out = (SELECT b.held_out_test FROM import_batches b WHERE b.id = images.batch_id),"
+  "  cls = CASE WHEN reason IS NOT NULL THEN -2 ELSE -1 END;"
+  "UPDATE images SET (label_id, cls) = (SELECT l.id, COALESCE (l.class_id, -1) FROM labels l"
+  "    WHERE l.image_id = images.id AND l.origin <> 'reference' ORDER BY l.id DESC LIMIT 1)"
+  "  WHERE reason IS NULL AND EXISTS (SELECT 1 FROM labels l WHERE l.image_id = images.id"
+  "    AND l.origin <> 'reference');"
+  "UPDATE images SET (ref_label_id, ref_class) = (SELECT l.id, l.class_id FROM labels l"
+  "    WHERE l.image_id = images.id AND l.origin = 'reference' ORDER BY l.id DESC LIMIT 1)"
+  "  WHERE EXISTS (SELECT 1 FROM labels l WHERE l.image_id = images.id AND l.origin = 'reference');"
+  "DROP INDEX labels_image;"
+  "CREATE INDEX labels_image ON labels (image_id, id);"
+  "CREATE INDEX labels_undo ON labels (annotator, id) WHERE kind = 0 AND action IS NULL;"
+  "CREATE INDEX labels_action ON labels (action) WHERE action IS NOT NULL;"
+  "CREATE INDEX labels_undoes ON labels (undoes) WHERE undoes IS NOT NULL;"
+  /* Listing: one index per (filter column, sort key); rowid order comes with each. */
+  "CREATE INDEX images_u ON images (ukey, id);"
+  "CREATE INDEX images_c ON images (ckey, id);"
+  "CREATE INDEX images_cls ON images (cls);"
+  "CREATE INDEX images_cls_u ON images (cls, ukey, id);"
+  "CREATE INDEX images_cls_c ON images (cls, ckey, id);"
+  "CREATE INDEX images_cls_n ON images (cls, path, id);"
+  "CREATE INDEX images_pred ON images (pred_class) WHERE pred_class IS NOT NULL;"
+  "CREATE INDEX images_pred_u ON images (pred_class, ukey, id) WHERE pred_class IS NOT NULL;"
+  "CREATE INDEX images_pred_c ON images (pred_class, ckey, id) WHERE pred_class IS NOT NULL;"
+  "CREATE INDEX images_pred_n ON images (pred_class, path, id) WHERE pred_class IS NOT NULL;"
+  "CREATE INDEX images_lab ON images (id) WHERE cls > 0;"
+  "CREATE INDEX images_lab_u ON images (ukey, id) WHERE cls > 0;"
+  "CREATE INDEX images_lab_c ON images (ckey, id) WHERE cls > 0;"
+  "CREATE INDEX images_lab_n ON images (path, id) WHERE cls > 0;"
+  "CREATE INDEX images_dis ON images (id) WHERE cls > 0 AND pred_class <> cls;"
+  "CREATE INDEX images_dis_u ON images (ukey, id) WHERE cls > 0 AND pred_class <> cls;"
+  "CREATE INDEX images_dis_c ON images (ckey, id) WHERE cls > 0 AND pred_class <> cls;"
+  "CREATE INDEX images_dis_n ON images (path, id) WHERE cls > 0 AND pred_class <> cls;"
+  "CREATE INDEX images_ref ON images (ref_class) WHERE ref_class IS NOT NULL;"
+  "CREATE INDEX images_held ON images (id) WHERE held_out = 1;"
+  "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+  "INSERT INTO counters (name, value) VALUES ('label_seq', 0), ('current_model', -1), ('queue_mark', 0),"
+  "  ('listing_pending', 0);"
+  "CREATE TABLE skips (image_id INTEGER PRIMARY KEY REFERENCES images (id), created_us INTEGER NOT NULL,"
+  "  expires_seq INTEGER NOT NULL);"
+  "CREATE TABLE rules (id INTEGER PRIMARY KEY, glob TEXT NOT NULL UNIQUE,"
+  "  class_id INTEGER NOT NULL REFERENCES classes (id), created_us INTEGER NOT NULL);"
+  "CREATE TABLE suggestions (image_id INTEGER PRIMARY KEY REFERENCES images (id),"
+  "  class_id INTEGER NOT NULL REFERENCES classes (id), rule TEXT NOT NULL);"
+  "CREATE TABLE queue (position INTEGER PRIMARY KEY, image_id INTEGER NOT NULL REFERENCES images (id),"
+  "  reason TEXT NOT NULL, score REAL, audit INTEGER NOT NULL);"
+  "CREATE TABLE model_versions (id INTEGER PRIMARY KEY, path TEXT NOT NULL, created_us INTEGER NOT NULL,"
+  "  n_labels INTEGER NOT NULL, val_accuracy REAL, macro_f1 REAL, ece REAL, metrics BLOB, confusion BLOB);"
+  "CREATE TABLE predictions (model_id INTEGER NOT NULL REFERENCES model_versions (id),"
+  "  image_id INTEGER NOT NULL REFERENCES images (id), top_class INTEGER, top_prob REAL, score REAL,"
+  "  probs BLOB, PRIMARY KEY (model_id, image_id)) WITHOUT ROWID;"
+  "CREATE TABLE class_metrics (model_id INTEGER NOT NULL REFERENCES model_versions (id),"
+  "  class_id INTEGER NOT NULL REFERENCES classes (id), precision REAL, recall REAL, f1 REAL,"
+  "  support INTEGER NOT NULL, PRIMARY KEY (model_id, class_id)) WITHOUT ROWID;"
+  "CREATE TABLE drift (id INTEGER PRIMARY KEY, model_id INTEGER REFERENCES model_versions (id),"
+  "  batch_a INTEGER REFERENCES import_batches (id), batch_b INTEGER REFERENCES import_batches (id),"
+  "  from_us INTEGER NOT NULL, to_us INTEGER NOT NULL, psi REAL, js REAL, stats BLOB,"
+  "  created_us INTEGER NOT NULL);"
+  "PRAGMA user_version = 2;";
+
+static int
+user_version (GlDb *db)
+{
+  sqlite3_stmt *st = NULL;
+  int v = -1;
+  if (sqlite3_prepare_v2 (db->handle, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK
+      && sqlite3_step (st) == SQLITE_ROW)
+    v = sqlite3_column_int (st, 0);
+  sqlite3_finalize (st);
+  return v;
+}
+
+static gboolean
+migrate (GlDb *db, GError **error)
+{
+  if (user_version (db) == GL_DB_SCHEMA_VERSION)
+    return TRUE;
+  /* Another process may be migrating the same file: BEGIN IMMEDIATE waits for
+   * it, and the version is read again under the lock. */
+  if (!gl_db_exec (db, "PRAGMA foreign_keys = OFF", error))
+    return FALSE;
+  if (sqlite3_exec (db->handle, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    return gl_db_fail (db, error, "cannot start the schema upgrade");
+  int v = user_version (db);
+  gboolean ok = TRUE;
+  if (v == 0)
+    {
+      /* Empty file (a new project, or one whose creation never committed). */
+      sqlite3_stmt *st = NULL;
+      int n = 0;
+      if (sqlite3_prepare_v2 (db->handle, "SELECT COUNT (*) FROM sqlite_schema", -1, &st, NULL) == SQLITE_OK
+          && sqlite3_step (st) == SQLITE_ROW)
+        n = sqlite3_column_int (st, 0);
+      sqlite3_finalize (st);
+      if (n != 0)
+        ok = gl_db_fail_with (db, error, GL_DB_ERROR_CORRUPT, "not a Gleaner database (tables without a version)");
+      else
+        ok = gl_db_exec (db, schema_v1, error);
+      v = 1;
+    }
+  if (ok && v > GL_DB_SCHEMA_VERSION)
+    ok = gl_db_fail_with (db, error, GL_DB_ERROR_TOO_NEW,
+                          "schema version %d is newer than this Gleaner knows (%d); update Gleaner", v,
+                          GL_DB_SCHEMA_VERSION);
+  if (ok && v == 1)
+    ok = gl_db_exec (db, migrate_v2, error);
+  if (ok)
+    {
+      sqlite3_stmt *st = NULL;
+      if (sqlite3_prepare_v2 (db->handle, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
+        ok = gl_db_fail (db, error, "cannot check foreign keys");
+      else if (sqlite3_step (st) == SQLITE_ROW)
+        ok = gl_db_fail_with (db, error, GL_DB_ERROR_CORRUPT, "a row of table %s refers to a missing row",
+                              (const char *) sqlite3_column_text (st, 0));
+      sqlite3_finalize (st);
+    }
+  if (ok && sqlite3_exec (db->handle, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    ok = gl_db_fail (db, error, "cannot commit the schema upgrade");
+  if (!ok)
+    gl_db_rollback (db);
+  return gl_db_exec (db, "PRAGMA foreign_keys = ON", ok ? error : NULL) && ok;
+}
+
+static void
+finalize_stmt (gpointer st)
+{
+  sqlite3_finalize (st);
+}
+
+static GlDb *
+connect (const char *path, gboolean create, GError **error)
+{
+  g_autoptr (GlDb) db = g_new0 (GlDb, 1);
+  db->path = g_strdup (path);
+  db->stmts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, finalize_stmt);
+  db->user = g_strdup (g_get_user_name ());
+  gboolean exists = g_file_test (path, G_FILE_TEST_EXISTS);
+  if (create && exists)
+    {
+      gl_db_fail_with (db, error, GL_DB_ERROR_EXISTS, "a database is there already");
+      return NULL;
+    }
+  if (!create && !g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      gl_db_fail_with (db, error, GL_DB_ERROR_NOT_FOUND, "no such database");
+      return NULL;
+    }
+  int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2 (path, &db->handle, flags, NULL) != SQLITE_OK)
+    {
+      gl_db_fail (db, error, "cannot open");
+      return NULL;
+    }
+  sqlite3_extended_result_codes (db->handle, 1);
+  sqlite3_busy_timeout (db->handle, BUSY_TIMEOUT_MS);
+  /* journal_mode=WAL reads the file: a non-database fails here. */
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2 (db->handle, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_step (st);
+  gboolean wal = rc == SQLITE_ROW && g_ascii_strcasecmp ((const char *) sqlite3_column_text (st, 0), "wal") == 0;
+  sqlite3_finalize (st);
+  if (rc != SQLITE_ROW)
+    {
+      gl_db_fail (db, error, "cannot open");
+      return NULL;
+    }
+  if (!wal)
+    {
+      gl_db_fail_with (db, error, GL_DB_ERROR_FAILED, "cannot switch to write-ahead logging");
+      return NULL;
+    }
+  /* synchronous=FULL: the WAL is synced at every commit, so a committed label
+   * survives a power loss too, not only a crash of the process. */
+  if (!gl_db_exec (db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;", error))
+    return NULL;
+  if (!migrate (db, error))
+    return NULL;
+  if (gl_db_counter (db, "listing_pending", 0) != 0 && !gl_db_finish_listing (db, error))
+    return NULL;
+  return g_steal_pointer (&db);
+}
+
+GlDb *
+gl_db_create (const char *path, GError **error)
+{
+  return connect (path, TRUE, error);
+}
+
+GlDb *
+gl_db_open (const char *path, GError **error)
+{
+  return connect (path, FALSE, error);
+}
+
+void
+gl_db_close (GlDb *db)
+{
+  if (db == NULL)
+    return;
+  g_hash_table_destroy (db->stmts);
+  if (db->handle)
+    sqlite3_close (db->handle);
+  g_free (db->path);
+  g_free (db->user);
+  g_free (db);
+}
+
+const char *
+gl_db_get_path (GlDb *db)
+{
+  return db->path;
+}
+
+int
+gl_db_get_schema_version (GlDb *db)
+{
+  return user_version (db);
+}
+
+gboolean
+gl_db_check_integrity (GlDb *db, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2 (db->handle, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK)
+    return gl_db_fail (db, error, "cannot check integrity");
+  g_autofree char *result = NULL;
+  int rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    result = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  sqlite3_finalize (st);
+  if (rc != SQLITE_ROW)
+    return gl_db_fail (db, error, "cannot check integrity");
+  if (g_strcmp0 (result, "ok") != 0)
+    return gl_db_fail_with (db, error, GL_DB_ERROR_CORRUPT, "integrity check: %s", result);
+  if (sqlite3_prepare_v2 (db->handle, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
+    return gl_db_fail (db, error, "cannot check foreign keys");
+  rc = sqlite3_step (st);
+  g_autofree char *table = rc == SQLITE_ROW ? g_strdup ((const char *) sqlite3_column_text (st, 0)) : NULL;
+  sqlite3_finalize (st);
+  if (rc == SQLITE_ROW)
+    return gl_db_fail_with (db, error, GL_DB_ERROR_CORRUPT, "a row of table %s refers to a missing row", table);
+  if (rc != SQLITE_DONE)
+    return gl_db_fail (db, error, "cannot check foreign keys");
+  return TRUE;
+}
+
+gboolean
+gl_db_set_max_pages (GlDb *db, guint64 max_pages, GError **error)
+{
+  /* max_page_count cannot go below the current size; 0 asks for the default
+   * limit of SQLite (4294967294 pages). */
+  g_autofree char *sql = g_strdup_printf ("PRAGMA max_page_count = %" G_GUINT64_FORMAT,
+                                          max_pages ? max_pages : (guint64) 4294967294u);
+  return gl_db_exec (db, sql, error);
+}
+
+/* ---- Settings ---------------------------------------------------------- */
+
+char *
+gl_db_get_setting (GlDb *db, const char *key)
+{
+  sqlite3_stmt *st = gl_db_stmt (db, "SELECT value FROM settings WHERE key = ?1", NULL);
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_text (st, 1, key, -1, SQLITE_STATIC);
+  char *value = NULL;
+  if (sqlite3_step (st) == SQLITE_ROW)
+    value = gl_db_column_dup (st, 0);
+  gl_db_done (st);
+  return value;
+}
+
+gint64
+gl_db_get_setting_int (GlDb *db, const char *key, gint64 fallback)
+{
+  g_autofree char *v = gl_db_get_setting (db, key);
+  gint64 n;
+  if (v == NULL || !g_ascii_string_to_signed (v, 10, G_MININT64, G_MAXINT64, &n, NULL))
+    return fallback;
+  return n;
+}
+
+double
+gl_db_get_setting_double (GlDb *db, const char *key, double fallback)
+{
+  g_autofree char *v = gl_db_get_setting (db, key);
+  if (v == NULL)
+    return fallback;
+  char *end = NULL;
+  errno = 0;
+  double d = g_ascii_strtod (v, &end);
+  if (end == v || *end != '\0' || errno != 0)
+    return fallback;
+  return d;
+}
+
+gboolean
+gl_db_get_setting_boolean (GlDb *db, const char *key, gboolean fallback)
+{
+  g_autofree char *v = gl_db_get_setting (db, key);
+  if (g_strcmp0 (v, "1") == 0 || g_strcmp0 (v, "true") == 0)
+    return TRUE;
+  if (g_strcmp0 (v, "0") == 0 || g_strcmp0 (v, "false") == 0)
+    return FALSE;
+  return fallback;
+}
+
+gboolean
+gl_db_set_setting (GlDb *db, const char *key, const char *value, GError **error)
+{
+  if (key == NULL || !g_utf8_validate (key, -1, NULL) || key[0] == '\0'
+      || (value != NULL && !g_utf8_validate (value, -1, NULL)))
+    return gl_db_fail_with (db, error, GL_DB_ERROR_INVALID, "setting “%s”: key and value must be UTF-8 text",
+                            key ? key : "");
+  sqlite3_stmt *st = gl_db_stmt (db, value ? "INSERT OR REPLACE INTO settings (key, value) VALUES (?1, ?2)"
+                                           : "DELETE FROM settings WHERE key = ?1", error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_text (st, 1, key, -1, SQLITE_STATIC);
+  if (value)
+    sqlite3_bind_text (st, 2, value, -1, SQLITE_STATIC);
+  return gl_db_step_done (db, st, error, "cannot write a setting");
+}
+
+gboolean
+gl_db_set_setting_int (GlDb *db, const char *key, gint64 value, GError **error)
+{
+  char buf[32];
+  g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, value);
+  return gl_db_set_setting (db, key, buf, error);
+}
+
+gboolean
+gl_db_set_setting_double (GlDb *db, const char *key, double value, GError **error)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  return gl_db_set_setting (db, key, g_ascii_dtostr (buf, sizeof buf, value), error);
+}
