@@ -1,77 +1,30 @@
 /* gl-project.c — see gl-project.h.
  *
- * The records live in SQLite through the small set of prepared statements
- * below (no SQL is ever built from user text). */
+ * The records live in the store (db/gl-db.h); this file holds no SQL. A new
+ * project's database is written under a temporary name and linked into place
+ * only when complete, so a failed create leaves no half project behind. */
 #include "app/gl-project.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
-#include <sqlite3.h>
 #include <string.h>
+#include <unistd.h>
 
 G_DEFINE_QUARK (gl-project-error-quark, gl_project_error)
 
 #define DB_NAME "project.gleaner-db"
-#define SCHEMA_VERSION 1
 
 struct _GlProject
 {
   char *dir, *db_path, *models_dir, *cache_dir, *thumbs_dir, *pixels_path;
   guint h, w, c;
-  sqlite3 *db;
+  GlDb *db;        /* the main-thread connection */
+  GlDb *import_db; /* the import sink's connection (the thread running the import), opened on first use */
   GlPixelCache *cache;
   GlThumbPack *thumbs;
-  char **class_names; /* kept in step with the classes table */
-  /* Prepared statements of the import sink. */
-  sqlite3_stmt *st_has_hash, *st_add_image, *st_add_label, *st_find_class, *st_add_class, *st_bad_path;
-  gint64 last_batch; /* id of the batch the last import started */
+  char **class_names; /* kept in step with the store's classes (archived included, in order) */
+  gint64 last_batch;  /* id of the batch the last import started */
 };
-
-static const char schema[] =
-  "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-  "CREATE TABLE classes (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, position INTEGER NOT NULL);"
-  "CREATE TABLE import_batches (id INTEGER PRIMARY KEY, source TEXT NOT NULL, labels_as TEXT NOT NULL,"
-  "  held_out_test INTEGER NOT NULL, duplicates INTEGER NOT NULL DEFAULT 0, created_us INTEGER NOT NULL);"
-  "CREATE TABLE images (id INTEGER PRIMARY KEY, path TEXT NOT NULL, hash TEXT UNIQUE, size INTEGER NOT NULL,"
-  "  batch_id INTEGER NOT NULL REFERENCES import_batches (id), cache_row INTEGER, reason TEXT);"
-  "CREATE TABLE labels (id INTEGER PRIMARY KEY, image_id INTEGER NOT NULL REFERENCES images (id),"
-  "  class_id INTEGER REFERENCES classes (id), origin TEXT NOT NULL, created_us INTEGER NOT NULL);"
-  "CREATE INDEX labels_image ON labels (image_id);"
-  "CREATE INDEX images_batch ON images (batch_id);"
-  "CREATE INDEX images_path ON images (path);";
-
-static gboolean
-db_error (GlProject *p, GError **error, const char *what)
-{
-  int code = sqlite3_extended_errcode (p->db);
-  const char *msg = sqlite3_errmsg (p->db);
-  if ((code & 0xff) == SQLITE_FULL)
-    msg = "the disk is full";
-  else if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
-    msg = "the project is busy (locked by another process)";
-  g_set_error (error, GL_PROJECT_ERROR, GL_PROJECT_ERROR_STORE, "%s: %s: %s", p->db_path, what, msg);
-  return FALSE;
-}
-
-static gboolean
-exec (GlProject *p, const char *sql, GError **error)
-{
-  if (sqlite3_exec (p->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-    return db_error (p, error, "cannot run a statement");
-  return TRUE;
-}
-
-static sqlite3_stmt *
-prepare (GlProject *p, const char *sql, GError **error)
-{
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2 (p->db, sql, -1, &st, NULL) != SQLITE_OK)
-    {
-      db_error (p, error, "cannot prepare a statement");
-      return NULL;
-    }
-  return st;
-}
 
 static void
 set_paths (GlProject *p, const char *dir)
@@ -89,14 +42,8 @@ gl_project_close (GlProject *p)
 {
   if (p == NULL)
     return;
-  sqlite3_finalize (p->st_has_hash);
-  sqlite3_finalize (p->st_add_image);
-  sqlite3_finalize (p->st_add_label);
-  sqlite3_finalize (p->st_find_class);
-  sqlite3_finalize (p->st_add_class);
-  sqlite3_finalize (p->st_bad_path);
-  if (p->db)
-    sqlite3_close (p->db);
+  gl_db_close (p->import_db);
+  gl_db_close (p->db);
   gl_pixel_cache_close (p->cache);
   gl_thumb_pack_close (p->thumbs);
   g_strfreev (p->class_names);
@@ -110,19 +57,9 @@ gl_project_close (GlProject *p)
 }
 
 static gboolean
-open_db (GlProject *p, int flags, GError **error)
-{
-  if (sqlite3_open_v2 (p->db_path, &p->db, flags | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK)
-    return db_error (p, error, "cannot open");
-  sqlite3_busy_timeout (p->db, 5000);
-  sqlite3_extended_result_codes (p->db, 1);
-  return exec (p, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;", error);
-}
-
-static gboolean
 valid_class_name (const char *name, GError **error)
 {
-  if (!g_utf8_validate (name, -1, NULL) || name[0] == '\0' || g_utf8_strlen (name, -1) > 1000)
+  if (!g_utf8_validate (name, -1, NULL) || name[0] == '\0' || g_utf8_strlen (name, -1) > GL_DB_CLASS_NAME_MAX)
     {
       g_set_error (error, GL_PROJECT_ERROR, GL_PROJECT_ERROR_INVALID,
                    "a class name must be 1 to 1,000 characters of UTF-8");
@@ -134,72 +71,27 @@ valid_class_name (const char *name, GError **error)
 static gboolean
 load_classes (GlProject *p, GError **error)
 {
-  g_autoptr (GPtrArray) names = g_ptr_array_new ();
-  sqlite3_stmt *st = prepare (p, "SELECT name FROM classes ORDER BY position, id", error);
-  if (st == NULL)
+  g_autoptr (GArray) classes = gl_db_list_classes (p->db, TRUE, error);
+  if (classes == NULL)
     return FALSE;
-  while (sqlite3_step (st) == SQLITE_ROW)
-    g_ptr_array_add (names, g_strdup ((const char *) sqlite3_column_text (st, 0)));
-  sqlite3_finalize (st);
-  g_ptr_array_add (names, NULL);
+  char **names = g_new0 (char *, classes->len + 1);
+  for (guint i = 0; i < classes->len; i++)
+    names[i] = g_strdup (g_array_index (classes, GlDbClass, i).name);
   g_strfreev (p->class_names);
-  p->class_names = (char **) g_ptr_array_free (g_steal_pointer (&names), FALSE);
+  p->class_names = names;
   return TRUE;
-}
-
-static gboolean
-prepare_sink (GlProject *p, GError **error)
-{
-  return (p->st_has_hash = prepare (p, "SELECT 1 FROM images WHERE hash = ?1", error)) != NULL
-         && (p->st_add_image = prepare (p, "INSERT OR IGNORE INTO images (path, hash, size, batch_id, cache_row, reason)"
-                                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", error)) != NULL
-         && (p->st_add_label = prepare (p, "INSERT INTO labels (image_id, class_id, origin, created_us)"
-                                           " VALUES (?1, ?2, ?3, ?4)", error)) != NULL
-         && (p->st_find_class = prepare (p, "SELECT id FROM classes WHERE name = ?1", error)) != NULL
-         && (p->st_bad_path = prepare (p, "SELECT 1 FROM images WHERE path = ?1 AND reason IS NOT NULL", error))
-                != NULL
-         && (p->st_add_class = prepare (p, "INSERT INTO classes (name, position)"
-                                           " VALUES (?1, (SELECT COALESCE (MAX (position), -1) + 1 FROM classes))",
-                                        error)) != NULL;
-}
-
-static char *
-setting (GlProject *p, const char *key)
-{
-  sqlite3_stmt *st = prepare (p, "SELECT value FROM settings WHERE key = ?1", NULL);
-  if (st == NULL)
-    return NULL;
-  sqlite3_bind_text (st, 1, key, -1, SQLITE_STATIC);
-  char *value = NULL;
-  if (sqlite3_step (st) == SQLITE_ROW)
-    value = g_strdup ((const char *) sqlite3_column_text (st, 0));
-  sqlite3_finalize (st);
-  return value;
 }
 
 char *
 gl_project_get_setting (GlProject *p, const char *key)
 {
-  return setting (p, key);
-}
-
-static gboolean
-put_setting (GlProject *p, const char *key, const char *value, GError **error)
-{
-  sqlite3_stmt *st = prepare (p, "INSERT OR REPLACE INTO settings (key, value) VALUES (?1, ?2)", error);
-  if (st == NULL)
-    return FALSE;
-  sqlite3_bind_text (st, 1, key, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 2, value, -1, SQLITE_STATIC);
-  gboolean ok = sqlite3_step (st) == SQLITE_DONE;
-  sqlite3_finalize (st);
-  return ok ? TRUE : db_error (p, error, "cannot write a setting");
+  return gl_db_get_setting (p->db, key);
 }
 
 gboolean
 gl_project_set_setting (GlProject *p, const char *key, const char *value, GError **error)
 {
-  return put_setting (p, key, value, error);
+  return gl_db_set_setting (p->db, key, value, error);
 }
 
 gboolean
@@ -239,6 +131,41 @@ make_dirs (GlProject *p, GError **error)
   return TRUE;
 }
 
+static void
+remove_db_files (const char *path)
+{
+  const char *suffixes[] = { "", "-wal", "-shm", "-journal" };
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *f = g_strconcat (path, suffixes[i], NULL);
+      g_unlink (f);
+    }
+}
+
+/* Writes settings and classes into a new database at @path. */
+static gboolean
+fill_new_db (const char *path, guint h, guint w, guint c, const char *const *class_names, GError **error)
+{
+  g_autoptr (GlDb) db = gl_db_create (path, error);
+  if (db == NULL)
+    return FALSE;
+  if (!gl_db_set_setting_int (db, GL_DB_SETTING_INPUT_H, h, error)
+      || !gl_db_set_setting_int (db, GL_DB_SETTING_INPUT_W, w, error)
+      || !gl_db_set_setting_int (db, GL_DB_SETTING_INPUT_C, c, error))
+    return FALSE;
+  for (guint i = 0; class_names && class_names[i]; i++)
+    if (!gl_db_add_class (db, class_names[i], NULL, NULL, error))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+open_files (GlProject *p, GError **error)
+{
+  p->cache = gl_pixel_cache_open (p->pixels_path, p->h, p->w, p->c, error);
+  return p->cache != NULL && (p->thumbs = gl_thumb_pack_open (p->thumbs_dir, error)) != NULL;
+}
+
 GlProject *
 gl_project_create (const char *dir, guint h, guint w, guint c, const char *const *class_names, GError **error)
 {
@@ -268,36 +195,32 @@ gl_project_create (const char *dir, guint h, guint w, guint c, const char *const
       g_set_error (error, GL_PROJECT_ERROR, GL_PROJECT_ERROR_EXISTS, "%s: a project is there already", disp);
       return NULL;
     }
-  if (!make_dirs (p, error) || !open_db (p, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, error))
+  if (!make_dirs (p, error))
     return NULL;
+  g_autofree char *tmp = g_strdup_printf ("%s.new-%d", p->db_path, (int) getpid ());
+  remove_db_files (tmp);
+  if (!fill_new_db (tmp, h, w, c, class_names, error))
+    {
+      remove_db_files (tmp);
+      return NULL;
+    }
+  /* link () fails if another process created the project meanwhile. */
+  if (link (tmp, p->db_path) != 0)
+    {
+      int e = errno;
+      remove_db_files (tmp);
+      g_autofree char *disp = g_filename_display_name (p->dir);
+      if (e == EEXIST)
+        g_set_error (error, GL_PROJECT_ERROR, GL_PROJECT_ERROR_EXISTS, "%s: a project is there already", disp);
+      else
+        g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e), "%s: %s", disp, g_strerror (e));
+      return NULL;
+    }
+  remove_db_files (tmp);
   p->h = h;
   p->w = w;
   p->c = c;
-  char num[3][16];
-  g_snprintf (num[0], sizeof num[0], "%u", h);
-  g_snprintf (num[1], sizeof num[1], "%u", w);
-  g_snprintf (num[2], sizeof num[2], "%u", c);
-  if (!exec (p, "BEGIN IMMEDIATE", error))
-    return NULL;
-  gboolean ok = exec (p, schema, error) && put_setting (p, "input_h", num[0], error)
-                && put_setting (p, "input_w", num[1], error) && put_setting (p, "input_c", num[2], error)
-                && prepare_sink (p, error);
-  for (guint i = 0; ok && class_names && class_names[i]; i++)
-    {
-      sqlite3_bind_text (p->st_add_class, 1, class_names[i], -1, SQLITE_STATIC);
-      ok = sqlite3_step (p->st_add_class) == SQLITE_DONE || db_error (p, error, "cannot add a class");
-      sqlite3_reset (p->st_add_class);
-    }
-  ok = ok && exec (p, "PRAGMA user_version = 1", error) && exec (p, "COMMIT", error);
-  if (!ok)
-    {
-      sqlite3_exec (p->db, "ROLLBACK", NULL, NULL, NULL);
-      return NULL;
-    }
-  if (!load_classes (p, error))
-    return NULL;
-  p->cache = gl_pixel_cache_open (p->pixels_path, h, w, c, error);
-  if (p->cache == NULL || (p->thumbs = gl_thumb_pack_open (p->thumbs_dir, error)) == NULL)
+  if ((p->db = gl_db_open (p->db_path, error)) == NULL || !load_classes (p, error) || !open_files (p, error))
     return NULL;
   return g_steal_pointer (&p);
 }
@@ -314,30 +237,28 @@ gl_project_open (const char *dir, GError **error)
                    disp, DB_NAME);
       return NULL;
     }
-  if (!make_dirs (p, error) || !open_db (p, SQLITE_OPEN_READWRITE, error))
+  if (!make_dirs (p, error) || (p->db = gl_db_open (p->db_path, error)) == NULL)
     return NULL;
-  sqlite3_stmt *st = prepare (p, "PRAGMA user_version", error);
-  if (st == NULL)
-    return NULL;
-  int version = sqlite3_step (st) == SQLITE_ROW ? sqlite3_column_int (st, 0) : -1;
-  sqlite3_finalize (st);
-  if (version != SCHEMA_VERSION)
-    {
-      g_set_error (error, GL_PROJECT_ERROR, GL_PROJECT_ERROR_STORE, "%s: schema version %d is not supported",
-                   p->db_path, version);
-      return NULL;
-    }
-  g_autofree char *sh = setting (p, "input_h");
-  g_autofree char *sw = setting (p, "input_w");
-  g_autofree char *sc = setting (p, "input_c");
+  g_autofree char *sh = gl_db_get_setting (p->db, GL_DB_SETTING_INPUT_H);
+  g_autofree char *sw = gl_db_get_setting (p->db, GL_DB_SETTING_INPUT_W);
+  g_autofree char *sc = gl_db_get_setting (p->db, GL_DB_SETTING_INPUT_C);
   g_autofree char *shape = g_strdup_printf ("%sx%sx%s", sh ? sh : "", sw ? sw : "", sc ? sc : "");
   if (!gl_project_parse_shape (shape, &p->h, &p->w, &p->c, error) || !load_classes (p, error)
-      || !prepare_sink (p, error))
-    return NULL;
-  p->cache = gl_pixel_cache_open (p->pixels_path, p->h, p->w, p->c, error);
-  if (p->cache == NULL || (p->thumbs = gl_thumb_pack_open (p->thumbs_dir, error)) == NULL)
+      || !open_files (p, error))
     return NULL;
   return g_steal_pointer (&p);
+}
+
+GlDb *
+gl_project_get_db (GlProject *p)
+{
+  return p->db;
+}
+
+GlDb *
+gl_project_open_db (GlProject *p, GError **error)
+{
+  return gl_db_open (p->db_path, error);
 }
 
 const char *
@@ -393,7 +314,15 @@ gl_project_get_input_shape (GlProject *p, guint *h, guint *w, guint *c)
 char **
 gl_project_dup_class_names (GlProject *p)
 {
-  return g_strdupv (p->class_names);
+  /* Fresh from the store (classes may have been added since the last import
+   * target was made); p->class_names stays as an import may borrow it. */
+  g_autoptr (GArray) classes = gl_db_list_classes (p->db, TRUE, NULL);
+  if (classes == NULL)
+    return g_strdupv (p->class_names);
+  char **names = g_new0 (char *, classes->len + 1);
+  for (guint i = 0; i < classes->len; i++)
+    names[i] = g_strdup (g_array_index (classes, GlDbClass, i).name);
+  return names;
 }
 
 GlPixelMap *
@@ -404,63 +333,30 @@ gl_project_map_pixels (GlProject *p, GError **error)
 
 /* ---- The import sink ------------------------------------------------- */
 
+/* The sink runs on the thread that runs the import (gl_import_run calls
+ * begin_batch first), with its own connection, so that the main thread can
+ * keep labeling through p->db meanwhile. */
+
 static gboolean
 sink_has_hash (gpointer data, const char *hash_hex)
 {
   GlProject *p = data;
-  sqlite3_bind_text (p->st_has_hash, 1, hash_hex, -1, SQLITE_STATIC);
-  gboolean found = sqlite3_step (p->st_has_hash) == SQLITE_ROW;
-  sqlite3_reset (p->st_has_hash);
-  return found;
+  return p->import_db != NULL && gl_db_has_hash (p->import_db, hash_hex);
 }
 
 static gint64
 sink_begin_batch (gpointer data, const char *source, const GlImportOptions *options, GError **error)
 {
   GlProject *p = data;
-  sqlite3_stmt *st = prepare (p, "INSERT INTO import_batches (source, labels_as, held_out_test, created_us)"
-                                 " VALUES (?1, ?2, ?3, ?4)", error);
-  if (st == NULL)
+  gint64 id;
+  if (p->import_db == NULL && (p->import_db = gl_db_open (p->db_path, error)) == NULL)
     return -1;
-  sqlite3_bind_text (st, 1, source, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 2, options->labels_as == GL_LABELS_AS_REFERENCE ? "reference" : "human", -1,
-                     SQLITE_STATIC);
-  sqlite3_bind_int (st, 3, options->held_out_test ? 1 : 0);
-  sqlite3_bind_int64 (st, 4, g_get_real_time ());
-  gboolean ok = sqlite3_step (st) == SQLITE_DONE;
-  sqlite3_finalize (st);
-  if (!ok)
-    {
-      db_error (p, error, "cannot start an import batch");
-      return -1;
-    }
-  p->last_batch = sqlite3_last_insert_rowid (p->db);
-  return p->last_batch;
-}
-
-/* The id of class @name, created at the end of the list when new. */
-static gint64
-class_id (GlProject *p, const char *name, gboolean *created, GError **error)
-{
-  sqlite3_bind_text (p->st_find_class, 1, name, -1, SQLITE_STATIC);
-  gint64 id = -1;
-  if (sqlite3_step (p->st_find_class) == SQLITE_ROW)
-    id = sqlite3_column_int64 (p->st_find_class, 0);
-  sqlite3_reset (p->st_find_class);
-  if (id >= 0)
-    return id;
-  if (!valid_class_name (name, error))
+  if (!gl_db_begin_batch (p->import_db, source,
+                          options->labels_as == GL_LABELS_AS_REFERENCE ? GL_DB_ORIGIN_REFERENCE : GL_DB_ORIGIN_HUMAN,
+                          options->held_out_test, &id, error))
     return -1;
-  sqlite3_bind_text (p->st_add_class, 1, name, -1, SQLITE_STATIC);
-  gboolean ok = sqlite3_step (p->st_add_class) == SQLITE_DONE;
-  sqlite3_reset (p->st_add_class);
-  if (!ok)
-    {
-      db_error (p, error, "cannot add a class");
-      return -1;
-    }
-  *created = TRUE;
-  return sqlite3_last_insert_rowid (p->db);
+  p->last_batch = id;
+  return id;
 }
 
 static gboolean
@@ -468,71 +364,11 @@ sink_add_records (gpointer data, gint64 batch_id, const GlImportRecord *records,
                   GError **error)
 {
   GlProject *p = data;
-  if (!exec (p, "BEGIN IMMEDIATE", error))
-    return FALSE;
-  gboolean ok = TRUE, created = FALSE;
-  gint64 now = g_get_real_time ();
-  for (guint i = 0; ok && i < n; i++)
-    {
-      const GlImportRecord *r = &records[i];
-      if (r->reason != NULL)
-        {
-          /* A bad file met again (the same folder imported twice) is recorded once. */
-          sqlite3_bind_text (p->st_bad_path, 1, r->path, -1, SQLITE_STATIC);
-          gboolean known = sqlite3_step (p->st_bad_path) == SQLITE_ROW;
-          sqlite3_reset (p->st_bad_path);
-          if (known)
-            continue;
-        }
-      sqlite3_stmt *st = p->st_add_image;
-      sqlite3_bind_text (st, 1, r->path, -1, SQLITE_STATIC);
-      if (r->hash_hex)
-        sqlite3_bind_text (st, 2, r->hash_hex, -1, SQLITE_STATIC);
-      else
-        sqlite3_bind_null (st, 2);
-      sqlite3_bind_int64 (st, 3, (sqlite3_int64) r->size_bytes);
-      sqlite3_bind_int64 (st, 4, batch_id);
-      if (r->cache_row >= 0)
-        sqlite3_bind_int64 (st, 5, r->cache_row);
-      else
-        sqlite3_bind_null (st, 5);
-      if (r->reason)
-        sqlite3_bind_text (st, 6, r->reason, -1, SQLITE_STATIC);
-      else
-        sqlite3_bind_null (st, 6);
-      ok = sqlite3_step (st) == SQLITE_DONE || db_error (p, error, "cannot add an image");
-      sqlite3_reset (st);
-      sqlite3_clear_bindings (st);
-      /* 0 changes: another process added the same content meanwhile. */
-      if (!ok || sqlite3_changes (p->db) == 0 || r->label == NULL || r->reason != NULL)
-        continue;
-      gint64 image_id = sqlite3_last_insert_rowid (p->db);
-      gint64 cid = class_id (p, r->label, &created, error);
-      if (cid < 0)
-        {
-          ok = FALSE;
-          break;
-        }
-      st = p->st_add_label;
-      sqlite3_bind_int64 (st, 1, image_id);
-      sqlite3_bind_int64 (st, 2, cid);
-      sqlite3_bind_text (st, 3, labels_as == GL_LABELS_AS_REFERENCE ? "reference" : "human", -1, SQLITE_STATIC);
-      sqlite3_bind_int64 (st, 4, now);
-      ok = sqlite3_step (st) == SQLITE_DONE || db_error (p, error, "cannot add a label");
-      sqlite3_reset (st);
-    }
-  if (ok)
-    ok = exec (p, "COMMIT", error);
-  if (!ok)
-    {
-      sqlite3_exec (p->db, "ROLLBACK", NULL, NULL, NULL);
-      if (created)
-        load_classes (p, NULL);
-      return FALSE;
-    }
-  if (created && !load_classes (p, error))
-    return FALSE;
-  return TRUE;
+  g_autofree GlDbNewImage *im = g_new (GlDbNewImage, MAX (n, 1));
+  for (guint i = 0; i < n; i++)
+    im[i] = (GlDbNewImage) { records[i].path,      records[i].hash_hex, records[i].size_bytes,
+                             records[i].cache_row, records[i].reason,   records[i].label };
+  return gl_db_add_images (p->import_db, batch_id, im, n, NULL, NULL, error);
 }
 
 static const GlImportSinkFuncs sink_funcs = { sink_has_hash, sink_begin_batch, sink_add_records };
@@ -540,6 +376,8 @@ static const GlImportSinkFuncs sink_funcs = { sink_has_hash, sink_begin_batch, s
 void
 gl_project_import_target (GlProject *p, GlImportTarget *target)
 {
+  /* IDX labels map to the classes as they are now. */
+  load_classes (p, NULL);
   target->h = p->h;
   target->w = p->w;
   target->c = p->c;
@@ -567,81 +405,41 @@ gl_project_import (GlProject *p, const char *const *paths, const GlImportOptions
   if (summary)
     *summary = sum;
   if (sum.duplicates > 0 && p->last_batch >= 0)
-    {
-      sqlite3_stmt *st = prepare (p, "UPDATE import_batches SET duplicates = ?1 WHERE id = ?2", NULL);
-      if (st != NULL)
-        {
-          sqlite3_bind_int64 (st, 1, (sqlite3_int64) sum.duplicates);
-          sqlite3_bind_int64 (st, 2, p->last_batch);
-          sqlite3_step (st);
-          sqlite3_finalize (st);
-        }
-    }
+    gl_db_set_batch_duplicates (p->db, p->last_batch, sum.duplicates, NULL);
   return ok;
 }
 
 /* ---- Queries ------------------------------------------------------- */
 
-static guint64
-count (GlProject *p, const char *sql)
-{
-  sqlite3_stmt *st = prepare (p, sql, NULL);
-  guint64 n = 0;
-  if (st != NULL && sqlite3_step (st) == SQLITE_ROW)
-    n = (guint64) sqlite3_column_int64 (st, 0);
-  sqlite3_finalize (st);
-  return n;
-}
-
-static gboolean
-per_class (GlProject *p, const char *origin_test, guint64 *out, guint64 *total, GError **error)
-{
-  g_autofree char *sql = g_strdup_printf (
-      "SELECT c.position, COUNT (*) FROM"
-      " (SELECT image_id, class_id, ROW_NUMBER () OVER (PARTITION BY image_id ORDER BY id DESC) AS rn"
-      "  FROM labels WHERE %s) AS cur JOIN classes c ON c.id = cur.class_id"
-      " WHERE cur.rn = 1 GROUP BY c.id", origin_test); /* origin_test is one of two literals below */
-  sqlite3_stmt *st = prepare (p, sql, error);
-  if (st == NULL)
-    return FALSE;
-  guint n_classes = g_strv_length (p->class_names);
-  *total = 0;
-  while (sqlite3_step (st) == SQLITE_ROW)
-    {
-      gint64 pos = sqlite3_column_int64 (st, 0);
-      guint64 n = (guint64) sqlite3_column_int64 (st, 1);
-      *total += n;
-      if (pos >= 0 && pos < n_classes)
-        out[pos] += n;
-    }
-  sqlite3_finalize (st);
-  return TRUE;
-}
-
 gboolean
 gl_project_get_info (GlProject *p, GlProjectInfo *info, GError **error)
 {
   memset (info, 0, sizeof *info);
-  if (!load_classes (p, error))
+  GlDbCounts counts;
+  if (!gl_db_get_counts (p->db, &counts, error))
+    return FALSE;
+  g_autoptr (GArray) per = gl_db_count_per_class (p->db, error);
+  if (per == NULL)
     return FALSE;
   info->h = p->h;
   info->w = p->w;
   info->c = p->c;
-  info->images = count (p, "SELECT COUNT (*) FROM images");
-  info->unreadable = count (p, "SELECT COUNT (*) FROM images WHERE reason IS NOT NULL");
-  info->readable = info->images - info->unreadable;
-  info->duplicates = count (p, "SELECT COALESCE (SUM (duplicates), 0) FROM import_batches");
-  info->held_out_test = count (p, "SELECT COUNT (*) FROM images i JOIN import_batches b ON b.id = i.batch_id"
-                                  " WHERE b.held_out_test = 1 AND i.reason IS NULL");
-  info->n_classes = g_strv_length (p->class_names);
-  info->class_names = g_strdupv (p->class_names);
+  info->images = counts.images;
+  info->unreadable = counts.unreadable;
+  info->readable = counts.readable;
+  info->duplicates = counts.duplicates;
+  info->held_out_test = counts.held_out_test;
+  info->labeled = counts.labeled;
+  info->reference_labeled = counts.reference_labeled;
+  info->class_names = gl_project_dup_class_names (p);
+  info->n_classes = g_strv_length (info->class_names);
   info->labeled_per_class = g_new0 (guint64, MAX (1, info->n_classes));
   info->reference_per_class = g_new0 (guint64, MAX (1, info->n_classes));
-  if (!per_class (p, "origin <> 'reference'", info->labeled_per_class, &info->labeled, error)
-      || !per_class (p, "origin = 'reference'", info->reference_per_class, &info->reference_labeled, error))
+  /* Both lists are the classes in position order, archived included. */
+  for (guint i = 0; i < per->len && i < info->n_classes; i++)
     {
-      gl_project_info_clear (info);
-      return FALSE;
+      info->labeled_per_class[i] = g_array_index (per, GlDbClassCount, i).labeled;
+      info->reference_per_class[i] = g_array_index (per, GlDbClassCount, i).reference;
     }
   return TRUE;
 }
@@ -658,44 +456,11 @@ gl_project_info_clear (GlProjectInfo *info)
 gboolean
 gl_project_check_integrity (GlProject *p, GError **error)
 {
-  sqlite3_stmt *st = prepare (p, "PRAGMA integrity_check", error);
-  if (st == NULL)
-    return FALSE;
-  g_autofree char *result = NULL;
-  if (sqlite3_step (st) == SQLITE_ROW)
-    result = g_strdup ((const char *) sqlite3_column_text (st, 0));
-  sqlite3_finalize (st);
-  if (g_strcmp0 (result, "ok") != 0)
-    {
-      g_set_error (error, GL_PROJECT_ERROR, GL_PROJECT_ERROR_STORE, "%s: integrity check: %s", p->db_path,
-                   result ? result : "no answer");
-      return FALSE;
-    }
-  return TRUE;
+  return gl_db_check_integrity (p->db, error);
 }
 
 GArray *
 gl_project_list_cache_rows (GlProject *p, int held_out, GError **error)
 {
-  sqlite3_stmt *st = prepare (p, "SELECT i.cache_row FROM images i JOIN import_batches b ON b.id = i.batch_id"
-                                 " WHERE i.cache_row IS NOT NULL AND (?1 < 0 OR b.held_out_test = ?1)"
-                                 " ORDER BY i.id", error);
-  if (st == NULL)
-    return NULL;
-  sqlite3_bind_int (st, 1, held_out);
-  GArray *rows = g_array_new (FALSE, FALSE, sizeof (gint64));
-  int rc;
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-    {
-      gint64 r = sqlite3_column_int64 (st, 0);
-      g_array_append_val (rows, r);
-    }
-  sqlite3_finalize (st);
-  if (rc != SQLITE_DONE)
-    {
-      g_array_unref (rows);
-      db_error (p, error, "cannot list images");
-      return NULL;
-    }
-  return rows;
+  return gl_db_list_cache_rows (p->db, held_out, error);
 }

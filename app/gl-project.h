@@ -9,7 +9,13 @@
  * unpacked into cache/pixels, which is their only copy.
  *
  * A GlProject is used from one thread at a time (the GUI hands it to an
- * import thread and waits, or uses gl_import_run_async on the target).
+ * import thread and waits, or uses gl_import_run_async on the target). The
+ * import sink uses its own store connection, so the main thread may keep
+ * using gl_project_get_db () while an import runs. Any other thread that
+ * needs the store opens its own connection with gl_project_open_db ().
+ *
+ * Failures of the store are GL_DB_ERROR errors (busy, disk full, corrupt…),
+ * with messages naming the database file.
  */
 #pragma once
 
@@ -17,6 +23,7 @@
 
 #include "app/gl-import.h"
 #include "app/gl-pixel-cache.h"
+#include "db/gl-db.h"
 
 G_BEGIN_DECLS
 
@@ -28,7 +35,7 @@ typedef enum
   GL_PROJECT_ERROR_EXISTS,    /* create: a project is there already */
   GL_PROJECT_ERROR_NOT_FOUND, /* open: no project there */
   GL_PROJECT_ERROR_INVALID,   /* bad argument (shape, class name) */
-  GL_PROJECT_ERROR_STORE,     /* the database failed (full disk, locked, corrupt) */
+  GL_PROJECT_ERROR_STORE,     /* unused since the store moved to db/: store failures are GL_DB_ERROR */
 } GlProjectError;
 
 typedef struct _GlProject GlProject;
@@ -40,6 +47,12 @@ GlProject *gl_project_create (const char *dir, guint h, guint w, guint c, const 
                               GError **error);
 GlProject *gl_project_open (const char *dir, GError **error);
 void gl_project_close (GlProject *project);
+
+/* The store connection of the thread that opened the project (borrowed). */
+GlDb *gl_project_get_db (GlProject *project);
+/* A new connection to the project's store for another thread (free with
+ * gl_db_close on that thread). */
+GlDb *gl_project_open_db (GlProject *project, GError **error);
 
 const char *gl_project_get_dir (GlProject *project);
 const char *gl_project_get_db_path (GlProject *project);
@@ -54,7 +67,8 @@ void gl_project_get_input_shape (GlProject *project, guint *h, guint *w, guint *
 /* Parses "28x28x1" (h x w x c). */
 gboolean gl_project_parse_shape (const char *text, guint *h, guint *w, guint *c, GError **error);
 
-/* Class names in order (NULL-terminated; free with g_strfreev). */
+/* Class names in order, archived included (NULL-terminated; free with
+ * g_strfreev); read from the store at each call. */
 char **gl_project_dup_class_names (GlProject *project);
 
 /* A settings value (NULL if unset) / sets it in one transaction. */
