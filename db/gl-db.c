@@ -18,6 +18,9 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 
 G_DEFINE_QUARK (gl-db-error-quark, gl_db_error)
 
@@ -45,21 +48,51 @@ code_for (int rc)
     }
 }
 
+/* After a failed write: is the disk (nearly) full, or a file of the database
+ * at the file-size limit? SQLite's own errno is not reliable by then (it
+ * reports the errno of whatever ran last), so look at the disk. */
+static gboolean
+out_of_space (GlDb *db)
+{
+  const guint64 margin = 4 << 20;
+  g_autofree char *dir = g_path_get_dirname (db->path);
+  struct statvfs vfs;
+  if (statvfs (dir, &vfs) == 0 && (guint64) vfs.f_bavail * vfs.f_frsize < margin)
+    return TRUE;
+  struct rlimit rl;
+  if (getrlimit (RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+    return FALSE;
+  const char *suffixes[] = { "", "-wal" };
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *f = g_strconcat (db->path, suffixes[i], NULL);
+      struct stat st;
+      if (stat (f, &st) == 0 && (guint64) st.st_size + margin > (guint64) rl.rlim_cur)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 gboolean
 gl_db_fail (GlDb *db, GError **error, const char *what)
 {
   int rc = db->handle ? sqlite3_extended_errcode (db->handle) : SQLITE_CANTOPEN;
   GlDbError code = code_for (rc);
+  /* A write refused for space (ENOSPC) or by the file-size limit (EFBIG) is
+   * a full disk, whatever SQLite calls it. */
+  int sys = db->handle ? sqlite3_system_errno (db->handle) : 0;
+  if ((rc & 0xff) == SQLITE_IOERR && (sys == ENOSPC || sys == EFBIG || out_of_space (db)))
+    code = GL_DB_ERROR_FULL;
   const char *msg = db->handle ? sqlite3_errmsg (db->handle) : "cannot open";
   if (code == GL_DB_ERROR_BUSY)
     msg = "the project is busy (another process is writing to it); try again";
   else if (code == GL_DB_ERROR_FULL)
     msg = "the disk is full (nothing of this change was saved)";
-  else if ((rc & 0xff) == SQLITE_IOERR)
+  else if ((rc & 0xff) == SQLITE_IOERR && code != GL_DB_ERROR_FULL)
     msg = g_strdup_printf ("%s (I/O error %d, %s)", sqlite3_errmsg (db->handle), rc,
                            g_strerror (sqlite3_system_errno (db->handle)));
   g_set_error (error, GL_DB_ERROR, code, "%s: %s: %s", db->path, what, msg);
-  if ((rc & 0xff) == SQLITE_IOERR && code != GL_DB_ERROR_BUSY && code != GL_DB_ERROR_FULL)
+  if ((rc & 0xff) == SQLITE_IOERR && code != GL_DB_ERROR_FULL)
     g_free ((char *) msg);
   return FALSE;
 }
