@@ -583,7 +583,6 @@ gl_model_file_load (const char *path, GlModelMeta *out_meta, GError **error)
   /* Each class name takes at least 4 bytes: a corrupt count cannot make us allocate much. */
   if (n_classes > (r.len - r.pos) / 4)
     return reader_fail (&r, error, "the class names"), NULL;
-  g_ptr_array_set_size (names, 0);
   for (guint32 i = 0; i < n_classes; i++)
     {
       char *name = get_string (&r, "a class name", error);

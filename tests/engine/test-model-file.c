@@ -169,16 +169,19 @@ load_must_fail (const char *path)
   return error->code;
 }
 
-/* Probabilities of @net on a fixed random batch: (n, N_CLASSES). */
+/* Probabilities of @net on a fixed random batch: (n, n_classes). */
 static float *
 predict (GlNet *net, gsize n)
 {
-  g_autofree float *x = g_new (float, n * H * W * C);
-  float *probs = g_new (float, n * N_CLASSES);
+  guint h, w, c, k = gl_net_get_n_classes (net);
+  g_autofree float *x = NULL;
+  float *probs = g_new (float, n * k);
   GlRng rng;
 
+  gl_net_get_input_shape (net, &h, &w, &c);
+  x = g_new (float, n * h * w * c);
   gl_rng_init (&rng, 99);
-  for (gsize i = 0; i < n * H * W * C; i++)
+  for (gsize i = 0; i < n * h * w * c; i++)
     x[i] = gl_rng_float (&rng);
   gl_net_forward_floats (net, x, n, probs, NULL);
   return probs;
@@ -207,7 +210,8 @@ assert_same_net (GlNet *a, GlNet *b)
     }
   pa = predict (a, 5);
   pb = predict (b, 5);
-  g_assert_cmpmem (pa, 5 * N_CLASSES * sizeof (float), pb, 5 * N_CLASSES * sizeof (float));
+  g_assert_cmpmem (pa, 5 * gl_net_get_n_classes (a) * sizeof (float), pb,
+                   5 * gl_net_get_n_classes (b) * sizeof (float));
 }
 
 static void
@@ -582,6 +586,38 @@ test_unwritable (Fixture *f, gconstpointer data)
   g_assert_true (g_bytes_equal (before, after ? after : before));
 }
 
+/* The networks the app uses, at their real sizes (the reference CNN's file
+ * is about 1.7 MB): exact round trips. */
+static void
+test_default_specs (Fixture *f, gconstpointer data)
+{
+  struct
+  {
+    GlNetSpec *(*spec) (void);
+    guint h, w, c, k;
+  } cases[] = {
+    { gl_net_spec_reference, 28, 28, 1, 10 },
+    { gl_net_spec_default_grey, 28, 28, 1, 10 },
+    { gl_net_spec_default_colour, 64, 64, 3, 5 },
+    { gl_net_spec_default_colour, 32, 48, 3, 2 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GlNetSpec) spec = cases[i].spec ();
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GlNet) net = gl_net_new (spec, cases[i].h, cases[i].w, cases[i].c, cases[i].k, i, &error);
+      g_autoptr (GlNet) loaded = NULL;
+
+      g_assert_no_error (error);
+      g_assert_true (gl_model_file_save (net, NULL, f->path, &error));
+      g_assert_no_error (error);
+      loaded = gl_model_file_load (f->path, NULL, &error);
+      g_assert_no_error (error);
+      assert_same_net (net, loaded);
+    }
+}
+
 /* Saving over an existing file replaces it whole. */
 static void
 test_replace (Fixture *f, gconstpointer data)
@@ -614,6 +650,7 @@ main (int argc, char **argv)
   ADD ("/model-file/failed-write-keeps-old", test_failed_write_keeps_old);
   ADD ("/model-file/unwritable", test_unwritable);
   ADD ("/model-file/replace", test_replace);
+  ADD ("/model-file/default-specs", test_default_specs);
 #undef ADD
   return g_test_run ();
 }
