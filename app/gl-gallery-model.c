@@ -1,0 +1,701 @@
+/* gl-gallery-model.c — see gl-gallery-model.h. */
+#include "app/gl-gallery-model.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "db/gl-db.h"
+
+/* ---- GlGalleryItem --------------------------------------------------- */
+
+struct _GlGalleryItem
+{
+  GObject parent_instance;
+
+  gint64 id;     /* -1: a placeholder for a row that could not be read */
+  char *path;    /* owned; immutable */
+  char *name;    /* owned; immutable (display name of the basename) */
+  char *hash;    /* owned; immutable; NULL when unreadable */
+  gint64 cache_row;
+  gboolean unreadable;
+  gint64 label; /* main thread */
+  gint64 predicted;
+  double confidence;
+};
+
+G_DEFINE_FINAL_TYPE (GlGalleryItem, gl_gallery_item, G_TYPE_OBJECT)
+
+enum
+{
+  ITEM_PROP_0,
+  ITEM_PROP_LABEL,
+  ITEM_N_PROPS
+};
+
+static GParamSpec *item_props[ITEM_N_PROPS];
+
+static void
+gl_gallery_item_finalize (GObject *object)
+{
+  GlGalleryItem *self = GL_GALLERY_ITEM (object);
+  g_free (self->path);
+  g_free (self->name);
+  g_free (self->hash);
+  G_OBJECT_CLASS (gl_gallery_item_parent_class)->finalize (object);
+}
+
+static void
+gl_gallery_item_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  GlGalleryItem *self = GL_GALLERY_ITEM (object);
+  switch (prop_id)
+    {
+    case ITEM_PROP_LABEL:
+      g_value_set_int64 (value, self->label);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+gl_gallery_item_class_init (GlGalleryItemClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  object_class->finalize = gl_gallery_item_finalize;
+  object_class->get_property = gl_gallery_item_get_property;
+  item_props[ITEM_PROP_LABEL] = g_param_spec_int64 ("label", NULL, NULL, -1, G_MAXINT64, -1,
+                                                    G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY
+                                                      | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, ITEM_N_PROPS, item_props);
+}
+
+static void
+gl_gallery_item_init (GlGalleryItem *self)
+{
+  self->id = -1;
+  self->cache_row = -1;
+  self->label = -1;
+  self->predicted = -1;
+  self->confidence = -1;
+}
+
+static GlGalleryItem *
+item_new (const GlDbListRow *row)
+{
+  GlGalleryItem *self = g_object_new (GL_TYPE_GALLERY_ITEM, NULL);
+  if (row == NULL)
+    {
+      self->path = g_strdup ("");
+      self->name = g_strdup ("");
+      return self;
+    }
+  self->id = row->image_id;
+  self->path = g_strdup (row->path);
+  g_autofree char *base = g_path_get_basename (row->path);
+  self->name = g_filename_display_name (base);
+  self->hash = g_strdup (row->hash_hex);
+  self->cache_row = row->cache_row;
+  self->unreadable = row->unreadable;
+  self->label = row->class_id;
+  self->predicted = row->predicted_class;
+  self->confidence = isnan (row->confidence) ? -1 : row->confidence;
+  return self;
+}
+
+static void
+item_set_label (GlGalleryItem *self, gint64 label)
+{
+  if (self->label == label)
+    return;
+  self->label = label;
+  g_object_notify_by_pspec (G_OBJECT (self), item_props[ITEM_PROP_LABEL]);
+}
+
+gint64
+gl_gallery_item_get_id (GlGalleryItem *self)
+{
+  return self->id;
+}
+
+const char *
+gl_gallery_item_get_path (GlGalleryItem *self)
+{
+  return self->path;
+}
+
+const char *
+gl_gallery_item_get_name (GlGalleryItem *self)
+{
+  return self->name;
+}
+
+gint64
+gl_gallery_item_get_label (GlGalleryItem *self)
+{
+  return self->label;
+}
+
+gint64
+gl_gallery_item_get_predicted (GlGalleryItem *self)
+{
+  return self->predicted;
+}
+
+double
+gl_gallery_item_get_confidence (GlGalleryItem *self)
+{
+  return self->confidence;
+}
+
+gboolean
+gl_gallery_item_get_unreadable (GlGalleryItem *self)
+{
+  return self->unreadable;
+}
+
+const char *
+gl_gallery_item_get_hash (GlGalleryItem *self)
+{
+  return self->hash;
+}
+
+gint64
+gl_gallery_item_get_cache_row (GlGalleryItem *self)
+{
+  return self->cache_row;
+}
+
+/* ---- GlGalleryModel -------------------------------------------------- */
+
+typedef struct
+{
+  guint index;     /* page number: rows index * PAGE_SIZE … */
+  GPtrArray *items; /* GlGalleryItem, ≤ PAGE_SIZE */
+  guint64 used;    /* LRU clock of the last access */
+} Page;
+
+struct _GlGalleryModel
+{
+  GObject parent_instance;
+
+  /* borrowed */
+  GlProject *project;
+
+  /* owned */
+  GlDb *db;
+  GlDbFilter filter;
+  GlDbSort sort;
+  guint n_items;
+  GPtrArray *starts; /* (n_pages) GlDbCursor *: where page k starts; NULL = unknown (k = 0: the start) */
+  Page *pages[GL_GALLERY_MAX_PAGES];
+  guint n_pages_cached;
+  guint64 clock;
+  GArray *classes; /* GlGalleryClass */
+  GlGalleryModelStats stats;
+};
+
+static void gl_gallery_model_list_model_init (GListModelInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (GlGalleryModel, gl_gallery_model, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, gl_gallery_model_list_model_init))
+
+static void
+page_free (Page *page)
+{
+  g_ptr_array_unref (page->items);
+  g_free (page);
+}
+
+static void
+drop_pages_from (GlGalleryModel *self, guint first)
+{
+  for (guint i = 0; i < self->n_pages_cached;)
+    if (self->pages[i]->index >= first)
+      {
+        page_free (self->pages[i]);
+        self->pages[i] = self->pages[--self->n_pages_cached];
+      }
+    else
+      i++;
+}
+
+static guint
+n_pages_for (guint n_items)
+{
+  return (n_items + GL_GALLERY_PAGE_SIZE - 1) / GL_GALLERY_PAGE_SIZE;
+}
+
+/* Forgets pages and page starts; counts again. */
+static gboolean
+recount (GlGalleryModel *self, GError **error)
+{
+  guint64 count = 0;
+  if (!gl_db_count_images (self->db, &self->filter, &count, error))
+    return FALSE;
+  drop_pages_from (self, 0);
+  g_ptr_array_set_size (self->starts, 0);
+  self->n_items = (guint) MIN (count, (guint64) G_MAXUINT);
+  g_ptr_array_set_size (self->starts, n_pages_for (self->n_items));
+  return TRUE;
+}
+
+static gboolean
+load_classes (GlGalleryModel *self, GError **error)
+{
+  g_autoptr (GArray) list = gl_db_list_classes (self->db, TRUE, error);
+  if (list == NULL)
+    return FALSE;
+  g_array_set_size (self->classes, 0);
+  for (guint i = 0; i < list->len; i++)
+    {
+      const GlDbClass *k = &g_array_index (list, GlDbClass, i);
+      GlGalleryClass c = { k->id, g_strdup (k->name), g_strdup (k->colour), k->shortcut, k->archived };
+      g_array_append_val (self->classes, c);
+    }
+  return TRUE;
+}
+
+static void
+clear_class (gpointer data)
+{
+  GlGalleryClass *c = data;
+  g_free (c->name);
+  g_free (c->colour);
+}
+
+/* Reads the page that starts after @start; *next gets the start of the one
+ * after it (NULL at the end). */
+static GArray *
+read_rows (GlGalleryModel *self, const GlDbCursor *start, GlDbCursor **next, GError **error)
+{
+  GArray *rows = NULL;
+  if (!gl_db_list_images (self->db, &self->filter, self->sort, start, GL_GALLERY_PAGE_SIZE, &rows, next, error))
+    return NULL;
+  self->stats.rows_read += rows->len;
+  return rows;
+}
+
+static void
+remember_start (GlGalleryModel *self, guint k, GlDbCursor *cursor)
+{
+  if (cursor == NULL || k >= self->starts->len || g_ptr_array_index (self->starts, k) != NULL)
+    {
+      gl_db_cursor_free (cursor);
+      return;
+    }
+  g_ptr_array_index (self->starts, k) = cursor;
+}
+
+static Page *
+find_page (GlGalleryModel *self, guint k)
+{
+  for (guint i = 0; i < self->n_pages_cached; i++)
+    if (self->pages[i]->index == k)
+      {
+        self->pages[i]->used = ++self->clock;
+        return self->pages[i];
+      }
+  return NULL;
+}
+
+static Page *
+get_page (GlGalleryModel *self, guint k, GError **error)
+{
+  Page *page = find_page (self, k);
+  if (page != NULL)
+    return page;
+
+  /* The nearest page at or before k whose start is known. */
+  guint j = k;
+  while (j > 0 && g_ptr_array_index (self->starts, j) == NULL)
+    j--;
+  /* Walk forward to k, keeping each start on the way. */
+  for (; j < k; j++)
+    {
+      GlDbCursor *next = NULL;
+      g_autoptr (GArray) rows = read_rows (self, g_ptr_array_index (self->starts, j), &next, error);
+      if (rows == NULL)
+        return NULL;
+      self->stats.cursor_walks++;
+      if (next == NULL)
+        {
+          /* The listing is shorter than counted (changed meanwhile). */
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s: the listing ended at page %u of %u",
+                       gl_project_get_db_path (self->project), j + 1, self->starts->len);
+          return NULL;
+        }
+      remember_start (self, j + 1, next);
+    }
+
+  GlDbCursor *next = NULL;
+  g_autoptr (GArray) rows = read_rows (self, g_ptr_array_index (self->starts, k), &next, error);
+  if (rows == NULL)
+    return NULL;
+  self->stats.page_reads++;
+  remember_start (self, k + 1, next);
+
+  page = g_new0 (Page, 1);
+  page->index = k;
+  page->items = g_ptr_array_new_full (rows->len, g_object_unref);
+  for (guint i = 0; i < rows->len; i++)
+    g_ptr_array_add (page->items, item_new (&g_array_index (rows, GlDbListRow, i)));
+  page->used = ++self->clock;
+
+  if (self->n_pages_cached == GL_GALLERY_MAX_PAGES)
+    {
+      guint lru = 0;
+      for (guint i = 1; i < self->n_pages_cached; i++)
+        if (self->pages[i]->used < self->pages[lru]->used)
+          lru = i;
+      page_free (self->pages[lru]);
+      self->pages[lru] = self->pages[--self->n_pages_cached];
+    }
+  self->pages[self->n_pages_cached++] = page;
+  return page;
+}
+
+static GType
+gl_gallery_model_get_item_type (GListModel *list)
+{
+  return GL_TYPE_GALLERY_ITEM;
+}
+
+static guint
+gl_gallery_model_get_n_items (GListModel *list)
+{
+  return GL_GALLERY_MODEL (list)->n_items;
+}
+
+static gpointer
+gl_gallery_model_get_item (GListModel *list, guint position)
+{
+  GlGalleryModel *self = GL_GALLERY_MODEL (list);
+  if (position >= self->n_items)
+    return NULL;
+  g_autoptr (GError) error = NULL;
+  Page *page = get_page (self, position / GL_GALLERY_PAGE_SIZE, &error);
+  guint i = position % GL_GALLERY_PAGE_SIZE;
+  if (page != NULL && i < page->items->len)
+    return g_object_ref (g_ptr_array_index (page->items, i));
+  /* A read failed (busy, disk) or the store changed under the count: an empty
+   * item keeps the list consistent until the next reload. */
+  self->stats.errors++;
+  if (error != NULL)
+    g_message ("gallery: %s", error->message);
+  return item_new (NULL);
+}
+
+static void
+gl_gallery_model_list_model_init (GListModelInterface *iface)
+{
+  iface->get_item_type = gl_gallery_model_get_item_type;
+  iface->get_n_items = gl_gallery_model_get_n_items;
+  iface->get_item = gl_gallery_model_get_item;
+}
+
+static void
+gl_gallery_model_finalize (GObject *object)
+{
+  GlGalleryModel *self = GL_GALLERY_MODEL (object);
+  drop_pages_from (self, 0);
+  g_ptr_array_unref (self->starts);
+  g_array_unref (self->classes);
+  g_clear_pointer (&self->db, gl_db_close);
+  G_OBJECT_CLASS (gl_gallery_model_parent_class)->finalize (object);
+}
+
+static void
+gl_gallery_model_class_init (GlGalleryModelClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = gl_gallery_model_finalize;
+}
+
+static void
+gl_gallery_model_init (GlGalleryModel *self)
+{
+  self->starts = g_ptr_array_new_with_free_func ((GDestroyNotify) gl_db_cursor_free);
+  self->classes = g_array_new (FALSE, TRUE, sizeof (GlGalleryClass));
+  g_array_set_clear_func (self->classes, clear_class);
+  self->filter.kind = GL_DB_FILTER_ALL;
+  self->filter.class_id = -1;
+  self->sort = GL_DB_SORT_UNCERTAINTY;
+}
+
+GlGalleryModel *
+gl_gallery_model_new (GlProject *project, GError **error)
+{
+  g_return_val_if_fail (project != NULL, NULL);
+  g_autoptr (GlGalleryModel) self = g_object_new (GL_TYPE_GALLERY_MODEL, NULL);
+  self->project = project;
+  self->db = gl_db_open (gl_project_get_db_path (project), error);
+  if (self->db == NULL || !load_classes (self, error) || !recount (self, error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+GlProject *
+gl_gallery_model_get_project (GlGalleryModel *self)
+{
+  return self->project;
+}
+
+static gboolean
+reset (GlGalleryModel *self, GError **error)
+{
+  guint old = self->n_items;
+  if (!recount (self, error))
+    {
+      /* Show nothing rather than stale rows. */
+      self->n_items = 0;
+      g_ptr_array_set_size (self->starts, 0);
+      if (old > 0)
+        g_list_model_items_changed (G_LIST_MODEL (self), 0, old, 0);
+      return FALSE;
+    }
+  if (old > 0 || self->n_items > 0)
+    g_list_model_items_changed (G_LIST_MODEL (self), 0, old, self->n_items);
+  return TRUE;
+}
+
+gboolean
+gl_gallery_model_set_filter (GlGalleryModel *self, GlGalleryFilter filter, gint64 class_id, GError **error)
+{
+  g_return_val_if_fail (GL_IS_GALLERY_MODEL (self), FALSE);
+  g_return_val_if_fail (filter <= GL_GALLERY_FILTER_UNREADABLE, FALSE);
+  GlDbFilter f = { (GlDbFilterKind) filter, -1 };
+  if (filter == GL_GALLERY_FILTER_CLASS || filter == GL_GALLERY_FILTER_PREDICTED)
+    f.class_id = class_id;
+  if (f.kind == self->filter.kind && f.class_id == self->filter.class_id)
+    return TRUE;
+  self->filter = f;
+  return reset (self, error);
+}
+
+gboolean
+gl_gallery_model_set_sort (GlGalleryModel *self, GlGallerySort sort, GError **error)
+{
+  g_return_val_if_fail (GL_IS_GALLERY_MODEL (self), FALSE);
+  g_return_val_if_fail (sort <= GL_GALLERY_SORT_CONFIDENCE, FALSE);
+  if ((GlDbSort) sort == self->sort)
+    return TRUE;
+  self->sort = (GlDbSort) sort;
+  return reset (self, error);
+}
+
+GlGalleryFilter
+gl_gallery_model_get_filter (GlGalleryModel *self, gint64 *class_id)
+{
+  if (class_id != NULL)
+    *class_id = self->filter.class_id;
+  return (GlGalleryFilter) self->filter.kind;
+}
+
+GlGallerySort
+gl_gallery_model_get_sort (GlGalleryModel *self)
+{
+  return (GlGallerySort) self->sort;
+}
+
+gboolean
+gl_gallery_model_count (GlGalleryModel *self, GlGalleryFilter filter, gint64 class_id, guint64 *count,
+                        GError **error)
+{
+  GlDbFilter f = { (GlDbFilterKind) filter, class_id };
+  return gl_db_count_images (self->db, &f, count, error);
+}
+
+gboolean
+gl_gallery_model_reload (GlGalleryModel *self, GError **error)
+{
+  g_return_val_if_fail (GL_IS_GALLERY_MODEL (self), FALSE);
+  if (!load_classes (self, error))
+    return FALSE;
+  return reset (self, error);
+}
+
+/* Whether an item with @label and @predicted belongs under the filter. */
+static gboolean
+in_filter (const GlDbFilter *f, gint64 label, gint64 predicted, gboolean unreadable)
+{
+  switch (f->kind)
+    {
+    case GL_DB_FILTER_UNLABELED:
+      return label < 0 && !unreadable;
+    case GL_DB_FILTER_LABELED:
+      return label >= 0;
+    case GL_DB_FILTER_CLASS:
+      return label == f->class_id;
+    case GL_DB_FILTER_DISAGREEMENT:
+      return label >= 0 && predicted >= 0 && predicted != label;
+    case GL_DB_FILTER_ALL:
+    case GL_DB_FILTER_PREDICTED:
+    case GL_DB_FILTER_UNREADABLE:
+    default:
+      return TRUE;
+    }
+}
+
+gboolean
+gl_gallery_model_set_labels (GlGalleryModel *self, const gint64 *image_ids, guint n, gint64 class_id,
+                             GError **error)
+{
+  g_return_val_if_fail (GL_IS_GALLERY_MODEL (self), FALSE);
+  if (n == 0)
+    return TRUE;
+  if (!gl_db_set_labels (self->db, image_ids, n, class_id, GL_DB_ORIGIN_HUMAN, NULL, error))
+    return FALSE;
+
+  /* Committed: now the model follows. */
+  g_autoptr (GHashTable) ids = g_hash_table_new (g_int64_hash, g_int64_equal);
+  for (guint i = 0; i < n; i++)
+    g_hash_table_add (ids, (gpointer) &image_ids[i]);
+  guint found = 0, removed = 0, first = G_MAXUINT, last = 0;
+  for (guint p = 0; p < self->n_pages_cached; p++)
+    {
+      Page *page = self->pages[p];
+      for (guint i = 0; i < page->items->len; i++)
+        {
+          GlGalleryItem *item = g_ptr_array_index (page->items, i);
+          if (!g_hash_table_contains (ids, &item->id))
+            continue;
+          found++;
+          item_set_label (item, class_id);
+          if (!in_filter (&self->filter, item->label, item->predicted, item->unreadable))
+            {
+              guint pos = page->index * GL_GALLERY_PAGE_SIZE + i;
+              removed++;
+              first = MIN (first, pos);
+              last = MAX (last, pos);
+            }
+        }
+    }
+  if (found < g_hash_table_size (ids))
+    {
+      /* Some rows are not cached: whether they leave the listing is unknown
+       * here, so count and read again. */
+      if (self->filter.kind != GL_DB_FILTER_ALL && self->filter.kind != GL_DB_FILTER_PREDICTED
+          && self->filter.kind != GL_DB_FILTER_UNREADABLE)
+        reset (self, NULL);
+      return TRUE;
+    }
+  if (removed == 0)
+    return TRUE;
+
+  /* Rows before @first keep their positions, and so does the start of the
+   * page holding @first; everything after it moves up. */
+  guint k = first / GL_GALLERY_PAGE_SIZE;
+  drop_pages_from (self, k);
+  guint old_n = self->n_items;
+  self->n_items -= removed;
+  guint n_pages = n_pages_for (self->n_items);
+  for (guint i = k + 1; i < self->starts->len; i++)
+    g_clear_pointer (&g_ptr_array_index (self->starts, i), gl_db_cursor_free);
+  g_ptr_array_set_size (self->starts, n_pages);
+  guint span = MIN (last, old_n - 1) - first + 1;
+  g_list_model_items_changed (G_LIST_MODEL (self), first, span, span - removed);
+  return TRUE;
+}
+
+gint64
+gl_gallery_model_find_cached (GlGalleryModel *self, gint64 image_id)
+{
+  for (guint p = 0; p < self->n_pages_cached; p++)
+    {
+      Page *page = self->pages[p];
+      for (guint i = 0; i < page->items->len; i++)
+        if (((GlGalleryItem *) g_ptr_array_index (page->items, i))->id == image_id)
+          return (gint64) page->index * GL_GALLERY_PAGE_SIZE + i;
+    }
+  return -1;
+}
+
+const GlGalleryClass *
+gl_gallery_model_get_classes (GlGalleryModel *self, guint *n)
+{
+  *n = self->classes->len;
+  return (const GlGalleryClass *) (gpointer) self->classes->data;
+}
+
+const GlGalleryClass *
+gl_gallery_model_lookup_class (GlGalleryModel *self, gint64 class_id)
+{
+  for (guint i = 0; i < self->classes->len; i++)
+    if (g_array_index (self->classes, GlGalleryClass, i).id == class_id)
+      return &g_array_index (self->classes, GlGalleryClass, i);
+  return NULL;
+}
+
+static void
+clear_history_entry (gpointer data)
+{
+  GlGalleryHistoryEntry *e = data;
+  g_free (e->class_name);
+  g_free (e->origin);
+  g_free (e->annotator);
+}
+
+gboolean
+gl_gallery_model_get_details (GlGalleryModel *self, gint64 image_id, GlGalleryDetails *details, GError **error)
+{
+  memset (details, 0, sizeof *details);
+  GlDbImage image = { 0 };
+  if (!gl_db_get_image (self->db, image_id, &image, error))
+    return FALSE;
+  g_autoptr (GArray) history = gl_db_get_history (self->db, image_id, error);
+  if (history == NULL)
+    {
+      gl_db_image_clear (&image);
+      return FALSE;
+    }
+  details->id = image.id;
+  details->path = g_steal_pointer (&image.path);
+  details->size = (gint64) image.size_bytes;
+  details->unreadable_reason = g_steal_pointer (&image.reason);
+  details->held_out_test = image.held_out_test;
+  details->history = g_array_new (FALSE, TRUE, sizeof (GlGalleryHistoryEntry));
+  g_array_set_clear_func (details->history, clear_history_entry);
+  for (guint i = history->len; i-- > 0;)
+    {
+      const GlDbLabel *l = &g_array_index (history, GlDbLabel, i);
+      /* Reference labels are for evaluation only: never shown. */
+      if (l->origin == GL_DB_ORIGIN_REFERENCE)
+        continue;
+      GlGalleryHistoryEntry e = { l->class_id, NULL, g_strdup (gl_db_origin_to_string (l->origin)),
+                                  g_strdup (l->annotator), l->created_us };
+      if (l->class_id >= 0)
+        {
+          const GlGalleryClass *c = gl_gallery_model_lookup_class (self, l->class_id);
+          GlDbClass k = { 0 };
+          if (c != NULL)
+            e.class_name = g_strdup (c->name);
+          else if (gl_db_get_class (self->db, l->class_id, &k, NULL))
+            e.class_name = g_steal_pointer (&k.name);
+          else
+            e.class_name = g_strdup_printf ("class %" G_GINT64_FORMAT, l->class_id);
+          gl_db_class_clear (&k);
+        }
+      g_array_append_val (details->history, e);
+    }
+  gl_db_image_clear (&image);
+  return TRUE;
+}
+
+void
+gl_gallery_details_clear (GlGalleryDetails *details)
+{
+  g_clear_pointer (&details->path, g_free);
+  g_clear_pointer (&details->unreadable_reason, g_free);
+  g_clear_pointer (&details->history, g_array_unref);
+}
+
+void
+gl_gallery_model_get_stats (GlGalleryModel *self, GlGalleryModelStats *stats)
+{
+  *stats = self->stats;
+  stats->cached_pages = self->n_pages_cached;
+  stats->known_cursors = 0;
+  for (guint i = 1; i < self->starts->len; i++)
+    if (g_ptr_array_index (self->starts, i) != NULL)
+      stats->known_cursors++;
+}

@@ -1,0 +1,164 @@
+/* gl-gallery-model.h — the images of a project as a GListModel, paged from the store.
+ *
+ * GlGalleryModel lists GlGalleryItem objects for one filter and one sort.
+ * n_items comes from a COUNT; rows are fetched in pages of
+ * GL_GALLERY_PAGE_SIZE by keyset (never OFFSET) when an item is asked for,
+ * and kept in a small LRU of pages, so a project of a million images opens
+ * at once and memory stays bounded.
+ *
+ * Random access: the model remembers the keyset cursor at the start of every
+ * page it has read or walked past (a few bytes per 256 rows: 1,000,000 rows
+ * need 3,907 cursors). Page k is read from its cursor; when that is not known
+ * yet the model walks forward page by page from the nearest known start
+ * before it, keeping each start on the way. Scrolling therefore costs one
+ * indexed page read per 256 rows; a first jump deep into the listing costs a
+ * walk, which then makes every page before it directly reachable.
+ *
+ * Labels: gl_gallery_model_set_labels writes the labels of many images in
+ * one committed transaction and only then updates the model: items keep
+ * their identity and notify "label"; when the filter or sort depends on the
+ * label, the rows that leave the filter are removed with granular
+ * items-changed signals where their positions are known (in cached pages),
+ * else the model is reloaded (one items-changed for everything).
+ *
+ * Use from the main thread only. The model opens its own store connection.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "app/gl-project.h"
+
+G_BEGIN_DECLS
+
+#define GL_GALLERY_PAGE_SIZE 256
+#define GL_GALLERY_MAX_PAGES 32 /* pages kept in the LRU (8,192 items) */
+
+typedef enum
+{
+  GL_GALLERY_FILTER_ALL,
+  GL_GALLERY_FILTER_UNLABELED,
+  GL_GALLERY_FILTER_LABELED,
+  GL_GALLERY_FILTER_CLASS,        /* current label is the filter class */
+  GL_GALLERY_FILTER_PREDICTED,    /* the newest model predicts the filter class */
+  GL_GALLERY_FILTER_DISAGREEMENT, /* labeled, and the prediction differs */
+  GL_GALLERY_FILTER_UNREADABLE,
+} GlGalleryFilter;
+
+typedef enum
+{
+  GL_GALLERY_SORT_UNCERTAINTY, /* most uncertain first (acquisition score) */
+  GL_GALLERY_SORT_NEWEST,      /* newest import first */
+  GL_GALLERY_SORT_NAME,        /* path, A to Z */
+  GL_GALLERY_SORT_CONFIDENCE,  /* most confident prediction first */
+} GlGallerySort;
+
+/* ---- GlGalleryItem: one image of the listing ---------------------------- */
+
+#define GL_TYPE_GALLERY_ITEM (gl_gallery_item_get_type ())
+G_DECLARE_FINAL_TYPE (GlGalleryItem, gl_gallery_item, GL, GALLERY_ITEM, GObject)
+
+gint64 gl_gallery_item_get_id (GlGalleryItem *item);
+const char *gl_gallery_item_get_path (GlGalleryItem *item);
+/* The file name of the path (display form). */
+const char *gl_gallery_item_get_name (GlGalleryItem *item);
+/* Class id of the current human label, or -1. Notifies "label". */
+gint64 gl_gallery_item_get_label (GlGalleryItem *item);
+/* Class id predicted by the newest model, or -1; confidence in [0, 1] or -1. */
+gint64 gl_gallery_item_get_predicted (GlGalleryItem *item);
+double gl_gallery_item_get_confidence (GlGalleryItem *item);
+gboolean gl_gallery_item_get_unreadable (GlGalleryItem *item);
+/* Content hash (NULL when unreadable) and pixel-cache row (-1 when none):
+ * what the thumbnail loader needs. Immutable, so readable from any thread. */
+const char *gl_gallery_item_get_hash (GlGalleryItem *item);
+gint64 gl_gallery_item_get_cache_row (GlGalleryItem *item);
+
+/* ---- GlGalleryModel ---------------------------------------------------- */
+
+#define GL_TYPE_GALLERY_MODEL (gl_gallery_model_get_type ())
+G_DECLARE_FINAL_TYPE (GlGalleryModel, gl_gallery_model, GL, GALLERY_MODEL, GObject)
+
+/* Borrows @project (it must outlive the model). Starts with all images,
+ * sorted by uncertainty. Fails when the store cannot count. */
+GlGalleryModel *gl_gallery_model_new (GlProject *project, GError **error);
+
+GlProject *gl_gallery_model_get_project (GlGalleryModel *model);
+
+/* @class_id is used by GL_GALLERY_FILTER_CLASS and _PREDICTED. Both emit one
+ * items-changed (everything) when they change anything. */
+gboolean gl_gallery_model_set_filter (GlGalleryModel *model, GlGalleryFilter filter, gint64 class_id,
+                                      GError **error);
+gboolean gl_gallery_model_set_sort (GlGalleryModel *model, GlGallerySort sort, GError **error);
+GlGalleryFilter gl_gallery_model_get_filter (GlGalleryModel *model, gint64 *class_id);
+GlGallerySort gl_gallery_model_get_sort (GlGalleryModel *model);
+
+/* Count of images for @filter (with @class_id), whatever the model shows. */
+gboolean gl_gallery_model_count (GlGalleryModel *model, GlGalleryFilter filter, gint64 class_id, guint64 *count,
+                                 GError **error);
+
+/* Sets (@class_id ≥ 0) or removes (@class_id = -1) the human label of the
+ * @n images in ONE committed transaction, then updates the model. On error
+ * nothing was written and the model is unchanged. */
+gboolean gl_gallery_model_set_labels (GlGalleryModel *model, const gint64 *image_ids, guint n, gint64 class_id,
+                                      GError **error);
+
+/* Re-reads everything (labels or predictions changed elsewhere). */
+gboolean gl_gallery_model_reload (GlGalleryModel *model, GError **error);
+
+/* Position of @image_id if it is in a cached page, else -1 (no query). */
+gint64 gl_gallery_model_find_cached (GlGalleryModel *model, gint64 image_id);
+
+/* The classes of the project in order (archived ones included). */
+typedef struct
+{
+  gint64 id;
+  char *name;
+  char *colour;      /* "#rrggbb" */
+  gunichar shortcut; /* the key that applies it, 0 = none */
+  gboolean archived; /* kept for history, not offered for labeling */
+} GlGalleryClass;
+
+/* (n) array of classes, owned by the model, valid until the next reload. */
+const GlGalleryClass *gl_gallery_model_get_classes (GlGalleryModel *model, guint *n);
+/* The class with @class_id, or NULL. */
+const GlGalleryClass *gl_gallery_model_lookup_class (GlGalleryModel *model, gint64 class_id);
+
+/* Details of one image for the info pane. */
+typedef struct
+{
+  gint64 class_id; /* -1: unlabeled */
+  char *class_name; /* NULL when unlabeled */
+  char *origin;     /* "human", "rule", "prediction", ... */
+  char *annotator;  /* may be NULL */
+  gint64 time_us;   /* microseconds since the epoch */
+} GlGalleryHistoryEntry;
+
+typedef struct
+{
+  gint64 id;
+  char *path;
+  gint64 size; /* bytes of the file when imported */
+  char *unreadable_reason; /* NULL when readable */
+  gboolean held_out_test;
+  GArray *history; /* of GlGalleryHistoryEntry, newest first */
+} GlGalleryDetails;
+
+gboolean gl_gallery_model_get_details (GlGalleryModel *model, gint64 image_id, GlGalleryDetails *details,
+                                       GError **error);
+void gl_gallery_details_clear (GlGalleryDetails *details);
+
+typedef struct
+{
+  guint64 page_reads;   /* pages read from the store */
+  guint64 cursor_walks; /* pages walked past with cursors only */
+  guint64 rows_read;
+  guint cached_pages;   /* now (≤ GL_GALLERY_MAX_PAGES) */
+  guint known_cursors;  /* page starts known */
+  guint64 errors;       /* failed reads (items shown empty) */
+} GlGalleryModelStats;
+
+void gl_gallery_model_get_stats (GlGalleryModel *model, GlGalleryModelStats *stats);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (GlGalleryDetails, gl_gallery_details_clear)
+
+G_END_DECLS

@@ -1,0 +1,565 @@
+/* test-gallery-model.c — the gallery's paged list model and the thumbnail loader. */
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "app/gl-gallery-model.h"
+#include "app/gl-project.h"
+#include "app/gl-thumbnail-loader.h"
+#include "db/gl-db.h"
+
+/* More pages than the LRU keeps, and a short last page. */
+#define N_IMAGES (GL_GALLERY_PAGE_SIZE * (GL_GALLERY_MAX_PAGES + 8) + 77)
+#define N_UNREADABLE 40
+#define N_CLASSES 3
+
+typedef struct
+{
+  char *dir;
+  GlProject *project;
+  GlDb *db;
+  gint64 classes[N_CLASSES];
+  gint64 *ids;       /* (N_IMAGES) in insertion order; the first N_UNREADABLE are unreadable */
+  gint64 *label;     /* (N_IMAGES) current class or -1 (what the test wrote) */
+  gint64 *predicted; /* (N_IMAGES) */
+  double *prob;      /* (N_IMAGES) */
+} Fixture;
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  f->dir = g_dir_make_tmp ("gleaner-gallery-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_autofree char *pdir = g_build_filename (f->dir, "p", NULL);
+  const char *names[] = { "cat", "dog", "bird/eagle", NULL };
+  f->project = gl_project_create (pdir, 28, 28, 1, names, &error);
+  g_assert_no_error (error);
+  f->db = gl_db_open (gl_project_get_db_path (f->project), &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < N_CLASSES; i++)
+    {
+      gl_db_find_class (f->db, names[i], &f->classes[i], &error);
+      g_assert_no_error (error);
+    }
+
+  /* Model inputs for the readable images: a gradient whose level encodes the row. */
+  g_autoptr (GlPixelCache) cache = gl_pixel_cache_open (gl_project_get_pixels_path (f->project), 28, 28, 1, &error);
+  g_assert_no_error (error);
+  guint n_rows = N_IMAGES - N_UNREADABLE;
+  g_autofree guint8 *rows = g_malloc (n_rows * 784u); /* (n_rows, 28, 28, 1) */
+  for (guint r = 0; r < n_rows; r++)
+    memset (rows + r * 784u, (int) (r % 251), 784);
+  guint64 first = 0;
+  g_assert_true (gl_pixel_cache_append (cache, rows, n_rows, &first, &error));
+  g_assert_true (gl_pixel_cache_sync (cache, &error));
+  g_assert_no_error (error);
+
+  gint64 batch = -1;
+  g_assert_true (gl_db_begin_batch (f->db, "test", GL_DB_ORIGIN_HUMAN, FALSE, &batch, &error));
+  GlDbNewImage *images = g_new0 (GlDbNewImage, N_IMAGES);
+  GPtrArray *strings = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < N_IMAGES; i++)
+    {
+      /* Names in an order unrelated to ids. */
+      char *path = g_strdup_printf ("/nowhere/img-%05u.idx#%u", (i * 7919u) % N_IMAGES, i);
+      g_ptr_array_add (strings, path);
+      images[i].path = path;
+      if (i < N_UNREADABLE)
+        {
+          images[i].cache_row = -1;
+          images[i].reason = "truncated";
+        }
+      else
+        {
+          char *hash = g_strdup_printf ("%064x", i + 1);
+          g_ptr_array_add (strings, hash);
+          images[i].hash_hex = hash;
+          images[i].cache_row = (gint64) (first + i - N_UNREADABLE);
+          images[i].size_bytes = 1000 + i;
+        }
+    }
+  f->ids = g_new (gint64, N_IMAGES);
+  g_assert_true (gl_db_add_images (f->db, batch, images, N_IMAGES, f->ids, NULL, &error));
+  g_assert_no_error (error);
+  g_free (images);
+  g_ptr_array_unref (strings);
+
+  /* Labels on every 5th readable image; predictions on all readable ones. */
+  f->label = g_new (gint64, N_IMAGES);
+  f->predicted = g_new (gint64, N_IMAGES);
+  f->prob = g_new (double, N_IMAGES);
+  GlDbModelVersion version = { 0 };
+  version.path = "model-1";
+  version.val_accuracy = version.macro_f1 = version.ece = 0.5;
+  gint64 model_id = -1;
+  g_assert_true (gl_db_add_model_version (f->db, &version, &model_id, &error));
+  GlDbPrediction *preds = g_new0 (GlDbPrediction, N_IMAGES);
+  guint n_preds = 0;
+  for (guint i = 0; i < N_IMAGES; i++)
+    {
+      f->label[i] = -1;
+      f->predicted[i] = -1;
+      f->prob[i] = -1;
+      if (i < N_UNREADABLE)
+        continue;
+      f->predicted[i] = f->classes[i % N_CLASSES];
+      f->prob[i] = 0.34 + 0.6 * ((i * 37u) % 1000) / 1000.0;
+      preds[n_preds++] = (GlDbPrediction){ f->ids[i], f->predicted[i], f->prob[i], 1.0 - f->prob[i], NULL, 0 };
+      if (i % 5 == 0)
+        f->label[i] = f->classes[(i / 5) % N_CLASSES];
+    }
+  /* One transaction per class (each commit is an fsync). */
+  g_autofree gint64 *batch_ids = g_new (gint64, N_IMAGES);
+  for (guint k = 0; k < N_CLASSES; k++)
+    {
+      guint m = 0;
+      for (guint i = 0; i < N_IMAGES; i++)
+        if (f->label[i] == f->classes[k])
+          batch_ids[m++] = f->ids[i];
+      g_assert_true (gl_db_set_labels (f->db, batch_ids, m, f->classes[k], GL_DB_ORIGIN_HUMAN, "tester", &error));
+    }
+  g_assert_true (gl_db_add_predictions (f->db, model_id, preds, n_preds, &error));
+  g_assert_true (gl_db_set_current_model (f->db, model_id, &error));
+  g_assert_no_error (error);
+  g_free (preds);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  gl_db_close (f->db);
+  gl_project_close (f->project);
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", f->dir);
+  g_assert_cmpint (system (cmd), ==, 0);
+  g_free (f->dir);
+  g_free (f->ids);
+  g_free (f->label);
+  g_free (f->predicted);
+  g_free (f->prob);
+}
+
+static int
+index_of (Fixture *f, gint64 id)
+{
+  /* Ids are given in insertion order by the store. */
+  for (int i = 0; i < N_IMAGES; i++)
+    if (f->ids[i] == id)
+      return i;
+  return -1;
+}
+
+static gboolean
+expected_in (Fixture *f, int i, GlGalleryFilter filter, gint64 class_id)
+{
+  switch (filter)
+    {
+    case GL_GALLERY_FILTER_ALL:
+      return TRUE;
+    case GL_GALLERY_FILTER_UNLABELED:
+      return i >= N_UNREADABLE && f->label[i] < 0;
+    case GL_GALLERY_FILTER_LABELED:
+      return f->label[i] >= 0;
+    case GL_GALLERY_FILTER_CLASS:
+      return f->label[i] == class_id;
+    case GL_GALLERY_FILTER_PREDICTED:
+      return f->predicted[i] == class_id;
+    case GL_GALLERY_FILTER_DISAGREEMENT:
+      return f->label[i] >= 0 && f->predicted[i] >= 0 && f->label[i] != f->predicted[i];
+    case GL_GALLERY_FILTER_UNREADABLE:
+      return i < N_UNREADABLE;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* Every position once, each image of the filter exactly once, in sort order. */
+static void
+check_listing (Fixture *f, GlGalleryModel *model, GlGalleryFilter filter, gint64 class_id, GlGallerySort sort)
+{
+  guint expected = 0;
+  for (int i = 0; i < N_IMAGES; i++)
+    expected += expected_in (f, i, filter, class_id);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (model));
+  g_assert_cmpuint (n, ==, expected);
+  g_assert_null (g_list_model_get_item (G_LIST_MODEL (model), n));
+
+  g_autofree gboolean *seen = g_new0 (gboolean, N_IMAGES);
+  g_autoptr (GlGalleryItem) prev = NULL;
+  for (guint p = 0; p < n; p++)
+    {
+      g_autoptr (GlGalleryItem) item = g_list_model_get_item (G_LIST_MODEL (model), p);
+      g_assert_nonnull (item);
+      int i = index_of (f, gl_gallery_item_get_id (item));
+      g_assert_cmpint (i, >=, 0);
+      g_assert_false (seen[i]);
+      seen[i] = TRUE;
+      g_assert_true (expected_in (f, i, filter, class_id));
+      g_assert_cmpint (gl_gallery_item_get_label (item), ==, f->label[i]);
+      g_assert_cmpint (gl_gallery_item_get_predicted (item), ==, f->predicted[i]);
+      g_assert_cmpint (gl_gallery_item_get_unreadable (item), ==, i < N_UNREADABLE);
+      if (prev != NULL)
+        switch (sort)
+          {
+          case GL_GALLERY_SORT_NEWEST:
+            g_assert_cmpint (gl_gallery_item_get_id (prev), >, gl_gallery_item_get_id (item));
+            break;
+          case GL_GALLERY_SORT_NAME:
+            g_assert_cmpint (strcmp (gl_gallery_item_get_path (prev), gl_gallery_item_get_path (item)), <, 0);
+            break;
+          case GL_GALLERY_SORT_CONFIDENCE:
+            /* Highest first; images without a prediction last. */
+            if (gl_gallery_item_get_confidence (item) >= 0)
+              g_assert_cmpfloat (gl_gallery_item_get_confidence (prev), >=, gl_gallery_item_get_confidence (item));
+            break;
+          case GL_GALLERY_SORT_UNCERTAINTY:
+            /* score = 1 - prob: least confident first. */
+            if (gl_gallery_item_get_confidence (prev) >= 0 && gl_gallery_item_get_confidence (item) >= 0)
+              g_assert_cmpfloat (gl_gallery_item_get_confidence (prev), <=, gl_gallery_item_get_confidence (item));
+            else
+              g_assert_cmpfloat (gl_gallery_item_get_confidence (item), <, 0);
+            break;
+          }
+      g_set_object (&prev, item);
+    }
+
+  GlGalleryModelStats stats;
+  gl_gallery_model_get_stats (model, &stats);
+  g_assert_cmpuint (stats.cached_pages, <=, GL_GALLERY_MAX_PAGES);
+  g_assert_cmpuint (stats.errors, ==, 0);
+}
+
+static void
+test_paging_filters_sorts (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlGalleryModel) model = gl_gallery_model_new (f->project, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_list_model_get_item_type (G_LIST_MODEL (model)) == GL_TYPE_GALLERY_ITEM);
+
+  for (GlGallerySort sort = GL_GALLERY_SORT_UNCERTAINTY; sort <= GL_GALLERY_SORT_CONFIDENCE; sort++)
+    for (GlGalleryFilter filter = GL_GALLERY_FILTER_ALL; filter <= GL_GALLERY_FILTER_UNREADABLE; filter++)
+      {
+        gint64 class_id = f->classes[(sort + filter) % N_CLASSES];
+        g_assert_true (gl_gallery_model_set_sort (model, sort, &error));
+        g_assert_true (gl_gallery_model_set_filter (model, filter, class_id, &error));
+        g_assert_no_error (error);
+        g_test_message ("filter %d sort %d: %u items", filter, sort, g_list_model_get_n_items (G_LIST_MODEL (model)));
+        check_listing (f, model, filter, class_id, sort);
+        guint64 count = 0;
+        g_assert_true (gl_gallery_model_count (model, filter, class_id, &count, &error));
+        g_assert_cmpuint (count, ==, g_list_model_get_n_items (G_LIST_MODEL (model)));
+      }
+}
+
+static void
+test_random_access (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlGalleryModel) model = gl_gallery_model_new (f->project, &error);
+  g_assert_no_error (error);
+  g_assert_true (gl_gallery_model_set_sort (model, GL_GALLERY_SORT_NAME, &error));
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (model));
+  g_assert_cmpuint (n, ==, N_IMAGES);
+
+  /* The truth, read in order by a second model. */
+  g_autoptr (GlGalleryModel) truth_model = gl_gallery_model_new (f->project, &error);
+  g_assert_true (gl_gallery_model_set_sort (truth_model, GL_GALLERY_SORT_NAME, &error));
+  g_autofree gint64 *truth = g_new (gint64, n);
+  for (guint p = 0; p < n; p++)
+    {
+      g_autoptr (GlGalleryItem) item = g_list_model_get_item (G_LIST_MODEL (truth_model), p);
+      truth[p] = gl_gallery_item_get_id (item);
+    }
+
+  /* A jump to the end first (a walk), then anywhere, then backwards. */
+  GRand *rand = g_rand_new_with_seed (7);
+  guint probes[600];
+  probes[0] = n - 1;
+  for (guint i = 1; i < G_N_ELEMENTS (probes); i++)
+    probes[i] = i < 400 ? (guint) g_rand_int_range (rand, 0, (gint32) n) : n - 1 - (i - 400) * 37;
+  g_rand_free (rand);
+  for (guint i = 0; i < G_N_ELEMENTS (probes); i++)
+    {
+      g_autoptr (GlGalleryItem) item = g_list_model_get_item (G_LIST_MODEL (model), probes[i]);
+      g_assert_cmpint (gl_gallery_item_get_id (item), ==, truth[probes[i]]);
+    }
+  GlGalleryModelStats stats;
+  gl_gallery_model_get_stats (model, &stats);
+  g_test_message ("page reads %" G_GUINT64_FORMAT ", walks %" G_GUINT64_FORMAT ", cached %u, cursors %u",
+                  stats.page_reads, stats.cursor_walks, stats.cached_pages, stats.known_cursors);
+  g_assert_cmpuint (stats.cached_pages, <=, GL_GALLERY_MAX_PAGES);
+  /* The first jump walked every page once; later reads never walk again. */
+  guint n_pages = (n + GL_GALLERY_PAGE_SIZE - 1) / GL_GALLERY_PAGE_SIZE;
+  g_assert_cmpuint (stats.cursor_walks, ==, n_pages - 1);
+  g_assert_cmpuint (stats.known_cursors, ==, n_pages - 1);
+  /* More pages were visited than fit: the LRU evicted and read again. */
+  g_assert_cmpuint (stats.page_reads, >, GL_GALLERY_MAX_PAGES);
+}
+
+typedef struct
+{
+  guint changes;
+  guint position, removed, added;
+} Changes;
+
+static void
+on_items_changed (GListModel *model, guint position, guint removed, guint added, Changes *c)
+{
+  c->changes++;
+  c->position = position;
+  c->removed = removed;
+  c->added = added;
+  /* The model is already in its new state. */
+  g_assert_cmpuint (g_list_model_get_n_items (model), >=, position + added);
+}
+
+static void
+on_label_notify (GObject *item, GParamSpec *pspec, guint *count)
+{
+  (*count)++;
+}
+
+static void
+test_label_changes (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlGalleryModel) model = gl_gallery_model_new (f->project, &error);
+  g_assert_no_error (error);
+  g_assert_true (gl_gallery_model_set_sort (model, GL_GALLERY_SORT_NEWEST, &error));
+  Changes c = { 0 };
+  g_signal_connect (model, "items-changed", G_CALLBACK (on_items_changed), &c);
+
+  /* All images: items keep their place and notify. */
+  g_autoptr (GlGalleryItem) a = g_list_model_get_item (G_LIST_MODEL (model), 3);
+  g_autoptr (GlGalleryItem) b = g_list_model_get_item (G_LIST_MODEL (model), 4);
+  guint notified = 0;
+  g_signal_connect (a, "notify::label", G_CALLBACK (on_label_notify), &notified);
+  g_signal_connect (b, "notify::label", G_CALLBACK (on_label_notify), &notified);
+  gint64 ids[2] = { gl_gallery_item_get_id (a), gl_gallery_item_get_id (b) };
+  g_assert_true (gl_gallery_model_set_labels (model, ids, 2, f->classes[1], &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (notified, ==, 2);
+  g_assert_cmpuint (c.changes, ==, 0);
+  g_assert_cmpint (gl_gallery_item_get_label (a), ==, f->classes[1]);
+  for (guint i = 0; i < 2; i++)
+    {
+      f->label[index_of (f, ids[i])] = f->classes[1];
+      GlDbLabel cur = { 0 };
+      g_assert_true (gl_db_get_current_label (f->db, ids[i], FALSE, &cur, &error));
+      g_assert_cmpint (cur.class_id, ==, f->classes[1]);
+      g_assert_cmpint (cur.origin, ==, GL_DB_ORIGIN_HUMAN);
+      gl_db_label_clear (&cur);
+    }
+  g_signal_handlers_disconnect_by_data (a, &notified);
+  g_signal_handlers_disconnect_by_data (b, &notified);
+  check_listing (f, model, GL_GALLERY_FILTER_ALL, -1, GL_GALLERY_SORT_NEWEST);
+
+  /* Unlabeled: three images on screen leave with one granular change. */
+  g_assert_true (gl_gallery_model_set_filter (model, GL_GALLERY_FILTER_UNLABELED, -1, &error));
+  guint before = g_list_model_get_n_items (G_LIST_MODEL (model));
+  c.changes = 0;
+  gint64 three[3];
+  guint positions[3] = { 10, 11, 300 };
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr (GlGalleryItem) item = g_list_model_get_item (G_LIST_MODEL (model), positions[i]);
+      three[i] = gl_gallery_item_get_id (item);
+    }
+  g_assert_true (gl_gallery_model_set_labels (model, three, 3, f->classes[2], &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < 3; i++)
+    f->label[index_of (f, three[i])] = f->classes[2];
+  g_assert_cmpuint (c.changes, ==, 1);
+  g_assert_cmpuint (c.position, ==, 10);
+  g_assert_cmpuint (c.removed, ==, 291);
+  g_assert_cmpuint (c.added, ==, 288);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, before - 3);
+  check_listing (f, model, GL_GALLERY_FILTER_UNLABELED, -1, GL_GALLERY_SORT_NEWEST);
+
+  /* Far rows not in any cached page: the model counts and reads again. */
+  g_assert_true (gl_gallery_model_set_filter (model, GL_GALLERY_FILTER_ALL, -1, &error));
+  g_assert_true (gl_gallery_model_set_filter (model, GL_GALLERY_FILTER_UNLABELED, -1, &error));
+  g_clear_object (&a);
+  a = g_list_model_get_item (G_LIST_MODEL (model), 0);
+  g_autoptr (GlGalleryModel) other = gl_gallery_model_new (f->project, &error);
+  g_assert_true (gl_gallery_model_set_filter (other, GL_GALLERY_FILTER_UNLABELED, -1, &error));
+  g_assert_true (gl_gallery_model_set_sort (other, GL_GALLERY_SORT_NEWEST, &error));
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (other));
+  g_autoptr (GlGalleryItem) last = g_list_model_get_item (G_LIST_MODEL (other), n - 1);
+  gint64 last_id = gl_gallery_item_get_id (last);
+  g_assert_cmpint (gl_gallery_model_find_cached (model, last_id), ==, -1);
+  c.changes = 0;
+  g_assert_true (gl_gallery_model_set_labels (model, &last_id, 1, f->classes[0], &error));
+  f->label[index_of (f, last_id)] = f->classes[0];
+  g_assert_cmpuint (c.changes, ==, 1);
+  g_assert_cmpuint (c.position, ==, 0);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, before - 4);
+  check_listing (f, model, GL_GALLERY_FILTER_UNLABELED, -1, GL_GALLERY_SORT_NEWEST);
+
+  /* Unlabel through the model; the history keeps every step, newest first. */
+  g_assert_true (gl_gallery_model_set_filter (model, GL_GALLERY_FILTER_ALL, -1, &error));
+  g_assert_true (gl_gallery_model_set_labels (model, &three[0], 1, -1, &error));
+  f->label[index_of (f, three[0])] = -1;
+  check_listing (f, model, GL_GALLERY_FILTER_ALL, -1, GL_GALLERY_SORT_NEWEST);
+  g_auto (GlGalleryDetails) details = { 0 };
+  g_assert_true (gl_gallery_model_get_details (model, three[0], &details, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (details.id, ==, three[0]);
+  g_assert_nonnull (strstr (details.path, "/nowhere/img-"));
+  g_assert_cmpuint (details.history->len, >=, 2);
+  GlGalleryHistoryEntry *h0 = &g_array_index (details.history, GlGalleryHistoryEntry, 0);
+  GlGalleryHistoryEntry *h1 = &g_array_index (details.history, GlGalleryHistoryEntry, 1);
+  g_assert_cmpint (h0->class_id, ==, -1);
+  g_assert_null (h0->class_name);
+  g_assert_cmpint (h1->class_id, ==, f->classes[2]);
+  g_assert_cmpstr (h1->class_name, ==, "bird/eagle");
+  g_assert_cmpstr (h1->origin, ==, "human");
+  g_assert_cmpint (h0->time_us, >=, h1->time_us);
+
+  /* An unknown image is an error naming it, and the model is unchanged. */
+  g_auto (GlGalleryDetails) none = { 0 };
+  g_assert_false (gl_gallery_model_get_details (model, 987654321, &none, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+}
+
+static void
+test_classes (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlGalleryModel) model = gl_gallery_model_new (f->project, &error);
+  guint n = 0;
+  const GlGalleryClass *classes = gl_gallery_model_get_classes (model, &n);
+  g_assert_cmpuint (n, ==, N_CLASSES);
+  g_assert_cmpstr (classes[2].name, ==, "bird/eagle");
+  g_assert_cmpuint (strlen (classes[0].colour), ==, 7);
+  g_assert_true (gl_gallery_model_lookup_class (model, f->classes[1]) == &classes[1]);
+  g_assert_null (gl_gallery_model_lookup_class (model, 424242));
+}
+
+typedef struct
+{
+  GPtrArray *order; /* image ids in completion order */
+  guint pending;
+  guint cancelled;
+  guint failed;
+} LoadState;
+
+typedef struct
+{
+  LoadState *state;
+  gint64 id;
+} LoadCall;
+
+static void
+on_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  LoadCall *call = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GdkPixbuf) pb = gl_thumbnail_loader_load_finish (NULL, result, &error);
+  if (pb != NULL)
+    {
+      /* 28×28 inputs are enlarged 4× with nearest neighbour. */
+      g_assert_cmpint (gdk_pixbuf_get_width (pb), ==, 112);
+      g_assert_cmpint (gdk_pixbuf_get_height (pb), ==, 112);
+      g_ptr_array_add (call->state->order, GINT_TO_POINTER ((int) call->id));
+    }
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    call->state->cancelled++;
+  else
+    call->state->failed++;
+  g_assert_true (g_main_context_is_owner (g_main_context_default ()));
+  call->state->pending--;
+  g_free (call);
+}
+
+static void
+test_thumbnail_loader (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlGalleryModel) model = gl_gallery_model_new (f->project, &error);
+  g_assert_true (gl_gallery_model_set_sort (model, GL_GALLERY_SORT_NEWEST, &error));
+  g_autoptr (GlThumbnailLoader) loader = gl_thumbnail_loader_new (f->project, 1, &error);
+  g_assert_no_error (error);
+
+  /* Blocking: the pixel-cache row, enlarged; the level says which row. */
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (model));
+  g_autoptr (GlGalleryItem) first = g_list_model_get_item (G_LIST_MODEL (model), 0);
+  g_autoptr (GdkPixbuf) pb = gl_thumbnail_loader_load (loader, first, &error);
+  g_assert_no_error (error);
+  int i = index_of (f, gl_gallery_item_get_id (first));
+  g_assert_cmpuint (gdk_pixbuf_get_pixels (pb)[0], ==, (guint) ((i - N_UNREADABLE) % 251));
+  /* The oldest are the unreadable ones: an error naming the file. */
+  g_autoptr (GlGalleryItem) bad = g_list_model_get_item (G_LIST_MODEL (model), n - 1);
+  g_assert_true (gl_gallery_item_get_unreadable (bad));
+  g_assert_null (gl_thumbnail_loader_load (loader, bad, &error));
+  g_assert_nonnull (strstr (error->message, "/nowhere/img-"));
+  g_clear_error (&error);
+
+  /* Paused, 20 requests queue; every other one is cancelled; on resume the
+   * rest run newest first, and callbacks arrive on this thread. */
+  LoadState state = { g_ptr_array_new (), 0, 0, 0 };
+  gl_thumbnail_loader_set_paused (loader, TRUE);
+  GPtrArray *cancellables = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint p = 0; p < 20; p++)
+    {
+      g_autoptr (GlGalleryItem) item = g_list_model_get_item (G_LIST_MODEL (model), p);
+      GCancellable *cancellable = g_cancellable_new ();
+      g_ptr_array_add (cancellables, cancellable);
+      LoadCall *call = g_new0 (LoadCall, 1);
+      call->state = &state;
+      call->id = gl_gallery_item_get_id (item);
+      state.pending++;
+      gl_thumbnail_loader_load_async (loader, item, G_PRIORITY_DEFAULT, cancellable, on_loaded, call);
+    }
+  for (guint p = 1; p < 20; p += 2)
+    g_cancellable_cancel (g_ptr_array_index (cancellables, p));
+  gl_thumbnail_loader_set_paused (loader, FALSE);
+  while (state.pending > 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (state.cancelled, ==, 10);
+  g_assert_cmpuint (state.failed, ==, 0);
+  g_assert_cmpuint (state.order->len, ==, 10);
+  /* Newest request first: positions 18, 16, …, 0, i.e. ids ascending under "newest" sort. */
+  for (guint k = 1; k < state.order->len; k++)
+    g_assert_cmpint (GPOINTER_TO_INT (g_ptr_array_index (state.order, k - 1)), <,
+                     GPOINTER_TO_INT (g_ptr_array_index (state.order, k)));
+
+  GlThumbnailLoaderStats stats;
+  gl_thumbnail_loader_get_stats (loader, &stats);
+  g_assert_cmpuint (stats.queued, ==, 20);
+  g_assert_cmpuint (stats.decoded, ==, 10);
+  g_assert_cmpuint (stats.cancelled, ==, 10);
+  g_assert_cmpuint (stats.max_active, ==, 1);
+
+  /* Dropping the loader with requests queued fails them as cancelled. */
+  gl_thumbnail_loader_set_paused (loader, TRUE);
+  for (guint p = 0; p < 5; p++)
+    {
+      g_autoptr (GlGalleryItem) item = g_list_model_get_item (G_LIST_MODEL (model), p);
+      LoadCall *call = g_new0 (LoadCall, 1);
+      call->state = &state;
+      state.pending++;
+      gl_thumbnail_loader_load_async (loader, item, G_PRIORITY_DEFAULT, NULL, on_loaded, call);
+    }
+  g_clear_object (&loader);
+  while (state.pending > 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (state.cancelled, ==, 15);
+  g_ptr_array_unref (cancellables);
+  g_ptr_array_unref (state.order);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/gallery-model/paging-filters-sorts", Fixture, NULL, fixture_set_up, test_paging_filters_sorts,
+              fixture_tear_down);
+  g_test_add ("/gallery-model/random-access", Fixture, NULL, fixture_set_up, test_random_access, fixture_tear_down);
+  g_test_add ("/gallery-model/label-changes", Fixture, NULL, fixture_set_up, test_label_changes, fixture_tear_down);
+  g_test_add ("/gallery-model/classes", Fixture, NULL, fixture_set_up, test_classes, fixture_tear_down);
+  g_test_add ("/gallery-model/thumbnail-loader", Fixture, NULL, fixture_set_up, test_thumbnail_loader,
+              fixture_tear_down);
+  return g_test_run ();
+}

@@ -1,0 +1,30 @@
+/* gleaner-gallery-cell.h — one image of the Gallery: thumbnail, label chip, prediction.
+ *
+ * The cell shows its "item" (a GlGalleryItem). Setting another item cancels
+ * the thumbnail load of the previous one and starts a new one on the view's
+ * loader unless the view's texture cache has it.
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "app/gl-gallery-model.h"
+
+G_BEGIN_DECLS
+
+typedef struct _GleanerGalleryView GleanerGalleryView;
+
+#define GLEANER_TYPE_GALLERY_CELL (gleaner_gallery_cell_get_type ())
+G_DECLARE_FINAL_TYPE (GleanerGalleryCell, gleaner_gallery_cell, GLEANER, GALLERY_CELL, GtkWidget)
+
+/* @view: borrowed (the cells live inside it). */
+GtkWidget *gleaner_gallery_cell_new (GleanerGalleryView *view);
+
+GlGalleryItem *gleaner_gallery_cell_get_item (GleanerGalleryCell *self);
+void gleaner_gallery_cell_set_item (GleanerGalleryCell *self, GlGalleryItem *item);
+/* Shows the label and prediction of the item again (class names or colours changed). */
+void gleaner_gallery_cell_update (GleanerGalleryCell *self);
+/* TRUE once the thumbnail of the current item is shown. */
+gboolean gleaner_gallery_cell_has_thumbnail (GleanerGalleryCell *self);
+
+G_END_DECLS

@@ -1,0 +1,729 @@
+/* gleaner-gallery-view.c — see gleaner-gallery-view.h. */
+#include "ui/gleaner-gallery-view.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ui/gleaner-gallery-cell.h"
+#include "ui/gleaner-image-info.h"
+
+/* Textures kept for cells that scroll back in (about 48 KB each). */
+#define MAX_TEXTURES 1024
+
+struct _GleanerGalleryView
+{
+  GtkWidget parent_instance;
+
+  /* template children */
+  AdwToastOverlay *toast_overlay;
+  GtkDropDown *filter_dropdown;
+  GtkDropDown *class_dropdown;
+  GtkStringList *class_names;
+  GtkLabel *count_label;
+  GtkDropDown *sort_dropdown;
+  GtkScrolledWindow *scrolled;
+  GtkGridView *grid;
+  GleanerImageInfo *info;
+
+  /* borrowed */
+  GlProject *project;
+
+  /* owned */
+  GlGalleryModel *model;
+  GtkMultiSelection *selection;
+  GlThumbnailLoader *loader;
+  GHashTable *textures; /* image id (gint64 *) → GList link of @lru */
+  GQueue lru;           /* TextureEntry, most recent first */
+  GtkCssProvider *class_css;
+  GArray *dropdown_class_ids; /* gint64: class of each entry of @class_names */
+  GtkWidget *menu;            /* GtkPopoverMenu of the context menu */
+  guint64 delivered;
+  gboolean updating;          /* dropdowns are being filled: ignore their signals */
+};
+
+G_DEFINE_FINAL_TYPE (GleanerGalleryView, gleaner_gallery_view, GTK_TYPE_WIDGET)
+
+enum
+{
+  SIGNAL_ACTIVATE_IMAGE,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+typedef struct
+{
+  gint64 id;
+  GdkTexture *texture;
+} TextureEntry;
+
+static const char gallery_css[] =
+  "gridview.gallery-grid { padding: 6px; }"
+  "gridview.gallery-grid > child { padding: 4px; margin: 2px; border-radius: 10px; }"
+  "gridview.gallery-grid > child:selected { background-color: alpha(@accent_bg_color, 0.35); }"
+  "gallerycell .gallery-frame { border-radius: 8px; background-color: alpha(@view_fg_color, 0.06); }"
+  "gallerycell .gallery-frame.loading { background-color: alpha(@view_fg_color, 0.12); }"
+  ".gallery-chip { margin: 5px; padding: 1px 8px; border-radius: 999px; font-size: 0.8em; font-weight: bold;"
+  "  box-shadow: 0 1px 2px alpha(black, 0.35); }"
+  ".gallery-unreadable { margin: 5px; padding: 3px; border-radius: 999px; color: @error_color;"
+  "  background-color: alpha(@view_bg_color, 0.9); }"
+  ".gallery-caption { margin: 0 4px; }"
+  ".gallery-caption.disagree { color: @warning_color; font-weight: bold; }"
+  "imageinfo .boxed-list > row { padding: 6px 12px; }"
+  "imageinfo .gallery-info-picture { border-radius: 8px; }";
+
+/* ---- Texture cache ----------------------------------------------------- */
+
+static void
+texture_entry_free (gpointer data)
+{
+  TextureEntry *e = data;
+  g_object_unref (e->texture);
+  g_free (e);
+}
+
+static void
+clear_textures (GleanerGalleryView *self)
+{
+  g_hash_table_remove_all (self->textures);
+  g_queue_clear_full (&self->lru, texture_entry_free);
+}
+
+GdkTexture *
+gleaner_gallery_view_lookup_texture (GleanerGalleryView *self, gint64 image_id)
+{
+  GList *link = g_hash_table_lookup (self->textures, &image_id);
+  if (link == NULL)
+    return NULL;
+  g_queue_unlink (&self->lru, link);
+  g_queue_push_head_link (&self->lru, link);
+  return ((TextureEntry *) link->data)->texture;
+}
+
+void
+gleaner_gallery_view_store_texture (GleanerGalleryView *self, gint64 image_id, GdkTexture *texture)
+{
+  self->delivered++;
+  if (gleaner_gallery_view_lookup_texture (self, image_id) != NULL)
+    return;
+  TextureEntry *e = g_new0 (TextureEntry, 1);
+  e->id = image_id;
+  e->texture = g_object_ref (texture);
+  g_queue_push_head (&self->lru, e);
+  g_hash_table_insert (self->textures, &e->id, self->lru.head);
+  while (self->lru.length > MAX_TEXTURES)
+    {
+      TextureEntry *old = g_queue_pop_tail (&self->lru);
+      g_hash_table_remove (self->textures, &old->id);
+      texture_entry_free (old);
+    }
+}
+
+GlThumbnailLoader *
+gleaner_gallery_view_get_loader (GleanerGalleryView *self)
+{
+  return self->loader;
+}
+
+GlGalleryModel *
+gleaner_gallery_view_get_model (GleanerGalleryView *self)
+{
+  return self->model;
+}
+
+GtkSelectionModel *
+gleaner_gallery_view_get_selection (GleanerGalleryView *self)
+{
+  return GTK_SELECTION_MODEL (self->selection);
+}
+
+GtkWidget *
+gleaner_gallery_view_get_grid (GleanerGalleryView *self)
+{
+  return GTK_WIDGET (self->grid);
+}
+
+GtkScrolledWindow *
+gleaner_gallery_view_get_scrolled_window (GleanerGalleryView *self)
+{
+  return self->scrolled;
+}
+
+guint64
+gleaner_gallery_view_get_thumbnails_delivered (GleanerGalleryView *self)
+{
+  return self->delivered;
+}
+
+guint
+gleaner_gallery_view_count_painted_thumbnails (GleanerGalleryView *self)
+{
+  guint n = 0;
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->grid)); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *cell = gtk_widget_get_first_child (child);
+      if (cell != NULL && GLEANER_IS_GALLERY_CELL (cell) && gtk_widget_get_mapped (cell)
+          && gleaner_gallery_cell_has_thumbnail (GLEANER_GALLERY_CELL (cell)))
+        n++;
+    }
+  return n;
+}
+
+/* ---- Toasts, counts, classes --------------------------------------------- */
+
+static void
+toast (GleanerGalleryView *self, const char *text)
+{
+  AdwToast *t = adw_toast_new (text);
+  adw_toast_set_timeout (t, 4);
+  adw_toast_overlay_add_toast (self->toast_overlay, t);
+}
+
+static char *
+format_count (guint64 n)
+{
+  /* 1234567 → "1,234,567" whatever the locale of the test machine. */
+  g_autofree char *digits = g_strdup_printf ("%" G_GUINT64_FORMAT, n);
+  GString *s = g_string_new (NULL);
+  gsize len = strlen (digits);
+  for (gsize i = 0; i < len; i++)
+    {
+      if (i > 0 && (len - i) % 3 == 0)
+        g_string_append_c (s, ',');
+      g_string_append_c (s, digits[i]);
+    }
+  return g_string_free (s, FALSE);
+}
+
+static void
+update_count (GleanerGalleryView *self)
+{
+  if (self->model == NULL)
+    {
+      gtk_label_set_text (self->count_label, "");
+      return;
+    }
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->model));
+  g_autofree char *num = format_count (n);
+  g_autofree char *text = g_strdup_printf ("%s %s", num, n == 1 ? "image" : "images");
+  gtk_label_set_text (self->count_label, text);
+}
+
+/* Black or white text, whichever reads better on @colour ("#rrggbb"). */
+static const char *
+text_colour_on (const char *colour)
+{
+  guint r = 0, g = 0, b = 0;
+  if (colour == NULL || sscanf (colour, "#%02x%02x%02x", &r, &g, &b) != 3)
+    return "#ffffff";
+  double lum = 0.299 * r + 0.587 * g + 0.114 * b;
+  return lum > 150 ? "#1e1e1e" : "#ffffff";
+}
+
+static void
+load_classes (GleanerGalleryView *self)
+{
+  GString *css = g_string_new (NULL);
+  guint n = 0;
+  const GlGalleryClass *classes = self->model != NULL ? gl_gallery_model_get_classes (self->model, &n) : NULL;
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (css, ".gallery-class-%" G_GINT64_FORMAT " { background-color: %s; color: %s; }\n",
+                            classes[i].id, classes[i].colour, text_colour_on (classes[i].colour));
+  gtk_css_provider_load_from_data (self->class_css, css->str, (gssize) css->len);
+  g_string_free (css, TRUE);
+
+  /* The class dropdown: listed (not archived) classes. */
+  self->updating = TRUE;
+  guint old = g_list_model_get_n_items (G_LIST_MODEL (self->class_names));
+  g_array_set_size (self->dropdown_class_ids, 0);
+  g_autoptr (GPtrArray) names = g_ptr_array_new ();
+  for (guint i = 0; i < n; i++)
+    if (!classes[i].archived)
+      {
+        g_ptr_array_add (names, classes[i].name);
+        g_array_append_val (self->dropdown_class_ids, classes[i].id);
+      }
+  g_ptr_array_add (names, NULL);
+  gtk_string_list_splice (self->class_names, 0, old, (const char *const *) names->pdata);
+  self->updating = FALSE;
+}
+
+/* ---- Filters ---------------------------------------------------------- */
+
+static void
+apply_filter (GleanerGalleryView *self)
+{
+  if (self->model == NULL || self->updating)
+    return;
+  GlGalleryFilter filter = (GlGalleryFilter) gtk_drop_down_get_selected (self->filter_dropdown);
+  gboolean by_class = filter == GL_GALLERY_FILTER_CLASS || filter == GL_GALLERY_FILTER_PREDICTED;
+  gtk_widget_set_visible (GTK_WIDGET (self->class_dropdown), by_class);
+  gint64 class_id = -1;
+  guint sel = gtk_drop_down_get_selected (self->class_dropdown);
+  if (by_class && sel < self->dropdown_class_ids->len)
+    class_id = g_array_index (self->dropdown_class_ids, gint64, sel);
+  g_autoptr (GError) error = NULL;
+  if (!gl_gallery_model_set_filter (self->model, filter, class_id, &error))
+    toast (self, error->message);
+  update_count (self);
+}
+
+static void
+on_filter_dropdown_notify_selected_cb (GleanerGalleryView *self)
+{
+  apply_filter (self);
+}
+
+static void
+on_class_dropdown_notify_selected_cb (GleanerGalleryView *self)
+{
+  apply_filter (self);
+}
+
+static void
+on_sort_dropdown_notify_selected_cb (GleanerGalleryView *self)
+{
+  if (self->model == NULL || self->updating)
+    return;
+  g_autoptr (GError) error = NULL;
+  if (!gl_gallery_model_set_sort (self->model, (GlGallerySort) gtk_drop_down_get_selected (self->sort_dropdown),
+                                  &error))
+    toast (self, error->message);
+  update_count (self);
+}
+
+/* ---- Selection, info pane, labeling ----------------------------------- */
+
+static void
+update_info (GleanerGalleryView *self)
+{
+  if (self->selection == NULL)
+    {
+      gleaner_image_info_show_selection (self->info, 0);
+      return;
+    }
+  g_autoptr (GtkBitset) set = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+  guint64 n = gtk_bitset_get_size (set);
+  if (n != 1)
+    {
+      gleaner_image_info_show_selection (self->info, (guint) MIN (n, (guint64) G_MAXUINT));
+      return;
+    }
+  g_autoptr (GlGalleryItem) item = g_list_model_get_item (G_LIST_MODEL (self->model), gtk_bitset_get_minimum (set));
+  if (item == NULL || gl_gallery_item_get_id (item) < 0)
+    {
+      gleaner_image_info_show_error (self->info, "This image could not be read from the project.");
+      return;
+    }
+  g_auto (GlGalleryDetails) details = { 0 };
+  g_autoptr (GError) error = NULL;
+  if (!gl_gallery_model_get_details (self->model, gl_gallery_item_get_id (item), &details, &error))
+    {
+      gleaner_image_info_show_error (self->info, error->message);
+      return;
+    }
+  gleaner_image_info_show_details (self->info, &details,
+                                   gleaner_gallery_view_lookup_texture (self, gl_gallery_item_get_id (item)));
+}
+
+static void
+on_selection_changed_cb (GtkSelectionModel *selection, guint position, guint n_items, GleanerGalleryView *self)
+{
+  update_info (self);
+}
+
+static void
+on_items_changed_cb (GListModel *model, guint position, guint removed, guint added, GleanerGalleryView *self)
+{
+  update_count (self);
+}
+
+gboolean
+gleaner_gallery_view_label_selected (GleanerGalleryView *self, gint64 class_id, GError **error)
+{
+  g_return_val_if_fail (GLEANER_IS_GALLERY_VIEW (self), FALSE);
+  if (self->model == NULL)
+    return TRUE;
+  g_autoptr (GtkBitset) set = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  GtkBitsetIter iter;
+  guint pos;
+  /* In position order, so that the pages are read in sequence. */
+  for (gboolean ok = gtk_bitset_iter_init_first (&iter, set, &pos); ok; ok = gtk_bitset_iter_next (&iter, &pos))
+    {
+      g_autoptr (GlGalleryItem) item = g_list_model_get_item (G_LIST_MODEL (self->model), pos);
+      if (item != NULL && gl_gallery_item_get_id (item) >= 0)
+        {
+          gint64 id = gl_gallery_item_get_id (item);
+          g_array_append_val (ids, id);
+        }
+    }
+  if (ids->len == 0)
+    return TRUE;
+
+  g_autoptr (GError) local = NULL;
+  if (!gl_gallery_model_set_labels (self->model, (const gint64 *) (gpointer) ids->data, ids->len, class_id,
+                                    &local))
+    {
+      g_autofree char *text = g_strdup_printf ("Labels not saved: %s", local->message);
+      toast (self, text);
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  const GlGalleryClass *klass = class_id >= 0 ? gl_gallery_model_lookup_class (self->model, class_id) : NULL;
+  g_autofree char *num = format_count (ids->len);
+  g_autofree char *text = NULL;
+  if (klass != NULL)
+    text = g_strdup_printf ("%s %s labeled “%s”", num, ids->len == 1 ? "image" : "images", klass->name);
+  else
+    text = g_strdup_printf ("Label removed from %s %s", num, ids->len == 1 ? "image" : "images");
+  toast (self, text);
+  update_info (self);
+  update_count (self);
+  return TRUE;
+}
+
+/* The class a key applies: its shortcut, else digits 1–9, 0 by position. */
+static gint64
+class_for_key (GleanerGalleryView *self, gunichar c)
+{
+  guint n = 0;
+  const GlGalleryClass *classes = gl_gallery_model_get_classes (self->model, &n);
+  for (guint i = 0; i < n; i++)
+    if (!classes[i].archived && classes[i].shortcut != 0
+        && g_unichar_tolower (classes[i].shortcut) == g_unichar_tolower (c))
+      return classes[i].id;
+  if (c >= '0' && c <= '9')
+    {
+      guint index = c == '0' ? 9 : c - '1', k = 0;
+      for (guint i = 0; i < n; i++)
+        if (!classes[i].archived && classes[i].shortcut == 0 && k++ == index)
+          return classes[i].id;
+    }
+  return -1;
+}
+
+static gboolean
+on_key_pressed_cb (GtkEventControllerKey *controller, guint keyval, guint keycode, GdkModifierType state,
+                   GleanerGalleryView *self)
+{
+  if (self->model == NULL || (state & (GDK_CONTROL_MASK | GDK_ALT_MASK | GDK_SUPER_MASK)) != 0)
+    return FALSE;
+  if (keyval == GDK_KEY_Delete || keyval == GDK_KEY_KP_Delete || keyval == GDK_KEY_BackSpace)
+    {
+      gleaner_gallery_view_label_selected (self, -1, NULL);
+      return TRUE;
+    }
+  gunichar c = gdk_keyval_to_unicode (keyval);
+  if (c == 0 || g_unichar_isspace (c))
+    return FALSE;
+  gint64 class_id = class_for_key (self, c);
+  if (class_id < 0)
+    return FALSE;
+  gleaner_gallery_view_label_selected (self, class_id, NULL);
+  return TRUE;
+}
+
+/* ---- Activation and the context menu ------------------------------------ */
+
+static void
+emit_activate (GleanerGalleryView *self, guint position)
+{
+  g_autoptr (GlGalleryItem) item = g_list_model_get_item (G_LIST_MODEL (self->model), position);
+  if (item != NULL && gl_gallery_item_get_id (item) >= 0)
+    g_signal_emit (self, signals[SIGNAL_ACTIVATE_IMAGE], 0, gl_gallery_item_get_id (item));
+}
+
+static void
+on_grid_activate_cb (GleanerGalleryView *self, guint position)
+{
+  if (self->model != NULL)
+    emit_activate (self, position);
+}
+
+static void
+action_label (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  gleaner_gallery_view_label_selected (GLEANER_GALLERY_VIEW (widget), g_variant_get_int64 (parameter), NULL);
+}
+
+static void
+action_unlabel (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  gleaner_gallery_view_label_selected (GLEANER_GALLERY_VIEW (widget), -1, NULL);
+}
+
+static void
+action_open (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  GleanerGalleryView *self = GLEANER_GALLERY_VIEW (widget);
+  if (self->selection == NULL)
+    return;
+  g_autoptr (GtkBitset) set = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+  if (!gtk_bitset_is_empty (set))
+    emit_activate (self, gtk_bitset_get_minimum (set));
+}
+
+static GMenuModel *
+build_menu (GleanerGalleryView *self)
+{
+  GMenu *menu = g_menu_new ();
+  g_autoptr (GMenu) open = g_menu_new ();
+  g_menu_append (open, "Open in Label View", "gallery.open");
+  g_menu_append_section (menu, NULL, G_MENU_MODEL (open));
+
+  g_autoptr (GMenu) label = g_menu_new ();
+  guint n = 0;
+  const GlGalleryClass *classes = gl_gallery_model_get_classes (self->model, &n);
+  for (guint i = 0; i < n; i++)
+    {
+      if (classes[i].archived)
+        continue;
+      g_autofree char *text = g_strdup_printf ("Label as “%s”", classes[i].name);
+      g_autoptr (GMenuItem) item = g_menu_item_new (text, NULL);
+      g_menu_item_set_action_and_target_value (item, "gallery.label", g_variant_new_int64 (classes[i].id));
+      g_menu_append_item (label, item);
+    }
+  g_menu_append_section (menu, NULL, G_MENU_MODEL (label));
+
+  g_autoptr (GMenu) remove = g_menu_new ();
+  g_menu_append (remove, "Remove Label", "gallery.unlabel");
+  g_menu_append_section (menu, NULL, G_MENU_MODEL (remove));
+  return G_MENU_MODEL (menu);
+}
+
+static void
+on_secondary_pressed_cb (GtkGestureClick *gesture, int n_press, double x, double y, GleanerGalleryView *self)
+{
+  if (self->model == NULL)
+    return;
+  GtkWidget *grid = GTK_WIDGET (self->grid);
+  GtkWidget *picked = gtk_widget_pick (grid, x, y, GTK_PICK_DEFAULT);
+  GtkWidget *cell = picked;
+  while (cell != NULL && cell != grid && !GLEANER_IS_GALLERY_CELL (cell))
+    cell = gtk_widget_get_parent (cell);
+  if (cell == NULL || cell == grid)
+    return;
+  GlGalleryItem *item = gleaner_gallery_cell_get_item (GLEANER_GALLERY_CELL (cell));
+  if (item == NULL)
+    return;
+  gint64 pos = gl_gallery_model_find_cached (self->model, gl_gallery_item_get_id (item));
+  if (pos >= 0 && !gtk_selection_model_is_selected (GTK_SELECTION_MODEL (self->selection), (guint) pos))
+    gtk_selection_model_select_item (GTK_SELECTION_MODEL (self->selection), (guint) pos, TRUE);
+
+  g_autoptr (GMenuModel) menu = build_menu (self);
+  gtk_popover_menu_set_menu_model (GTK_POPOVER_MENU (self->menu), menu);
+  double vx = x, vy = y;
+  gtk_widget_translate_coordinates (grid, GTK_WIDGET (self), x, y, &vx, &vy);
+  gtk_popover_set_pointing_to (GTK_POPOVER (self->menu), &(GdkRectangle){ (int) vx, (int) vy, 1, 1 });
+  gtk_popover_popup (GTK_POPOVER (self->menu));
+  gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
+}
+
+/* ---- The factory -------------------------------------------------------- */
+
+static void
+on_factory_setup_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item, GleanerGalleryView *self)
+{
+  gtk_list_item_set_child (list_item, gleaner_gallery_cell_new (self));
+}
+
+static void
+on_factory_bind_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item, GleanerGalleryView *self)
+{
+  gleaner_gallery_cell_set_item (GLEANER_GALLERY_CELL (gtk_list_item_get_child (list_item)),
+                                 gtk_list_item_get_item (list_item));
+}
+
+static void
+on_factory_unbind_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item, GleanerGalleryView *self)
+{
+  gleaner_gallery_cell_set_item (GLEANER_GALLERY_CELL (gtk_list_item_get_child (list_item)), NULL);
+}
+
+/* ---- Project ---------------------------------------------------------- */
+
+static void
+release_project (GleanerGalleryView *self)
+{
+  gtk_grid_view_set_model (self->grid, NULL);
+  if (self->model != NULL)
+    g_signal_handlers_disconnect_by_data (self->model, self);
+  if (self->selection != NULL)
+    g_signal_handlers_disconnect_by_data (self->selection, self);
+  g_clear_object (&self->selection);
+  g_clear_object (&self->model);
+  /* Waits for the decodes in progress: the project must still be open. */
+  g_clear_object (&self->loader);
+  clear_textures (self);
+  self->project = NULL;
+}
+
+void
+gleaner_gallery_view_set_project (GleanerGalleryView *self, GlProject *project)
+{
+  g_return_if_fail (GLEANER_IS_GALLERY_VIEW (self));
+  if (project == self->project)
+    return;
+  release_project (self);
+  if (project != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+      self->model = gl_gallery_model_new (project, &error);
+      if (self->model != NULL)
+        self->loader = gl_thumbnail_loader_new (project, 0, &error);
+      if (self->model == NULL || self->loader == NULL)
+        {
+          g_autofree char *text = g_strdup_printf ("The gallery cannot read the project: %s", error->message);
+          toast (self, text);
+          g_clear_object (&self->model);
+        }
+      else
+        {
+          self->project = project;
+          self->updating = TRUE;
+          gtk_drop_down_set_selected (self->filter_dropdown, (guint) gl_gallery_model_get_filter (self->model, NULL));
+          gtk_drop_down_set_selected (self->sort_dropdown, (guint) gl_gallery_model_get_sort (self->model));
+          gtk_widget_set_visible (GTK_WIDGET (self->class_dropdown), FALSE);
+          self->updating = FALSE;
+          self->selection = gtk_multi_selection_new (G_LIST_MODEL (g_object_ref (self->model)));
+          g_signal_connect (self->selection, "selection-changed", G_CALLBACK (on_selection_changed_cb), self);
+          g_signal_connect (self->model, "items-changed", G_CALLBACK (on_items_changed_cb), self);
+          gtk_grid_view_set_model (self->grid, GTK_SELECTION_MODEL (self->selection));
+        }
+    }
+  load_classes (self);
+  update_count (self);
+  update_info (self);
+}
+
+void
+gleaner_gallery_view_reload (GleanerGalleryView *self)
+{
+  g_return_if_fail (GLEANER_IS_GALLERY_VIEW (self));
+  if (self->model == NULL)
+    return;
+  g_autoptr (GError) error = NULL;
+  if (!gl_gallery_model_reload (self->model, &error))
+    toast (self, error->message);
+  load_classes (self);
+  apply_filter (self);
+  update_count (self);
+  update_info (self);
+}
+
+/* ---- GObject ---------------------------------------------------------- */
+
+static void
+gleaner_gallery_view_dispose (GObject *object)
+{
+  GleanerGalleryView *self = GLEANER_GALLERY_VIEW (object);
+  release_project (self);
+  g_clear_pointer (&self->menu, gtk_widget_unparent);
+  if (self->class_css != NULL)
+    {
+      GdkDisplay *display = gtk_widget_get_display (GTK_WIDGET (self));
+      gtk_style_context_remove_provider_for_display (display, GTK_STYLE_PROVIDER (self->class_css));
+      g_clear_object (&self->class_css);
+    }
+  gtk_widget_dispose_template (GTK_WIDGET (self), GLEANER_TYPE_GALLERY_VIEW);
+  G_OBJECT_CLASS (gleaner_gallery_view_parent_class)->dispose (object);
+}
+
+static void
+gleaner_gallery_view_finalize (GObject *object)
+{
+  GleanerGalleryView *self = GLEANER_GALLERY_VIEW (object);
+  g_hash_table_unref (self->textures);
+  g_array_unref (self->dropdown_class_ids);
+  G_OBJECT_CLASS (gleaner_gallery_view_parent_class)->finalize (object);
+}
+
+static void
+gleaner_gallery_view_class_init (GleanerGalleryViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  object_class->dispose = gleaner_gallery_view_dispose;
+  object_class->finalize = gleaner_gallery_view_finalize;
+
+  /**
+   * GleanerGalleryView::activate-image:
+   * @image_id: the image to open in the Label view
+   */
+  signals[SIGNAL_ACTIVATE_IMAGE] = g_signal_new ("activate-image", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                                 NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT64);
+
+  g_type_ensure (GLEANER_TYPE_IMAGE_INFO);
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/gleaner/Gleaner/gleaner-gallery-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, GleanerGalleryView, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, GleanerGalleryView, filter_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, GleanerGalleryView, class_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, GleanerGalleryView, class_names);
+  gtk_widget_class_bind_template_child (widget_class, GleanerGalleryView, count_label);
+  gtk_widget_class_bind_template_child (widget_class, GleanerGalleryView, sort_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, GleanerGalleryView, scrolled);
+  gtk_widget_class_bind_template_child (widget_class, GleanerGalleryView, grid);
+  gtk_widget_class_bind_template_child (widget_class, GleanerGalleryView, info);
+  gtk_widget_class_bind_template_callback (widget_class, on_filter_dropdown_notify_selected_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_class_dropdown_notify_selected_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_sort_dropdown_notify_selected_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_grid_activate_cb);
+
+  gtk_widget_class_install_action (widget_class, "gallery.label", "x", action_label);
+  gtk_widget_class_install_action (widget_class, "gallery.unlabel", NULL, action_unlabel);
+  gtk_widget_class_install_action (widget_class, "gallery.open", NULL, action_open);
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "galleryview");
+}
+
+static void
+gleaner_gallery_view_init (GleanerGalleryView *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->textures = g_hash_table_new (g_int64_hash, g_int64_equal);
+  g_queue_init (&self->lru);
+  self->dropdown_class_ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  GtkSignalListItemFactory *factory = GTK_SIGNAL_LIST_ITEM_FACTORY (gtk_signal_list_item_factory_new ());
+  g_signal_connect (factory, "setup", G_CALLBACK (on_factory_setup_cb), self);
+  g_signal_connect (factory, "bind", G_CALLBACK (on_factory_bind_cb), self);
+  g_signal_connect (factory, "unbind", G_CALLBACK (on_factory_unbind_cb), self);
+  gtk_grid_view_set_factory (self->grid, GTK_LIST_ITEM_FACTORY (factory));
+  g_object_unref (factory);
+
+  GtkEventController *keys = gtk_event_controller_key_new ();
+  g_signal_connect (keys, "key-pressed", G_CALLBACK (on_key_pressed_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), keys);
+
+  GtkGesture *click = gtk_gesture_click_new ();
+  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (click), GDK_BUTTON_SECONDARY);
+  g_signal_connect (click, "pressed", G_CALLBACK (on_secondary_pressed_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->grid), GTK_EVENT_CONTROLLER (click));
+
+  self->menu = gtk_popover_menu_new_from_model (NULL);
+  gtk_popover_set_has_arrow (GTK_POPOVER (self->menu), FALSE);
+  gtk_widget_set_halign (self->menu, GTK_ALIGN_START);
+  gtk_widget_set_parent (self->menu, GTK_WIDGET (self));
+
+  GdkDisplay *display = gtk_widget_get_display (GTK_WIDGET (self));
+  static GtkCssProvider *shared_css; /* one per process: the same rules for every view */
+  if (shared_css == NULL)
+    {
+      shared_css = gtk_css_provider_new ();
+      gtk_css_provider_load_from_data (shared_css, gallery_css, -1);
+      gtk_style_context_add_provider_for_display (display, GTK_STYLE_PROVIDER (shared_css),
+                                                  GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+    }
+  self->class_css = gtk_css_provider_new ();
+  gtk_style_context_add_provider_for_display (display, GTK_STYLE_PROVIDER (self->class_css),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION + 1);
+}
+
+GtkWidget *
+gleaner_gallery_view_new (void)
+{
+  return g_object_new (GLEANER_TYPE_GALLERY_VIEW, NULL);
+}

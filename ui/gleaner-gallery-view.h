@@ -1,0 +1,52 @@
+/* gleaner-gallery-view.h — the Gallery view: every image of the project in a grid.
+ *
+ * A GtkGridView over a GtkMultiSelection over a GlGalleryModel (paged from
+ * the store), with filters and sort orders in a bar above and an info pane
+ * beside it. Thumbnails are decoded on a bounded pool (visible cells first)
+ * and kept as textures in an LRU.
+ *
+ * Keys (with the focus in the grid): 1–9, 0 label every selected image with
+ * the class of that position; Delete/BackSpace removes their labels; Enter
+ * or a double click opens the image ("activate-image"); the context menu
+ * does the same. Rubber-band, Shift and Ctrl select as usual.
+ */
+#pragma once
+
+#include <adwaita.h>
+
+#include "app/gl-gallery-model.h"
+#include "app/gl-project.h"
+#include "app/gl-thumbnail-loader.h"
+
+G_BEGIN_DECLS
+
+#define GLEANER_TYPE_GALLERY_VIEW (gleaner_gallery_view_get_type ())
+G_DECLARE_FINAL_TYPE (GleanerGalleryView, gleaner_gallery_view, GLEANER, GALLERY_VIEW, GtkWidget)
+
+GtkWidget *gleaner_gallery_view_new (void);
+
+/* Shows @project (borrowed: call with NULL before closing it). */
+void gleaner_gallery_view_set_project (GleanerGalleryView *self, GlProject *project);
+
+/* Reads the listing again (labels or predictions changed elsewhere, e.g.
+ * after labeling in the Label view or a new model). */
+void gleaner_gallery_view_reload (GleanerGalleryView *self);
+
+/* For tests and the benchmark. */
+GlGalleryModel *gleaner_gallery_view_get_model (GleanerGalleryView *self);
+GtkSelectionModel *gleaner_gallery_view_get_selection (GleanerGalleryView *self);
+GtkWidget *gleaner_gallery_view_get_grid (GleanerGalleryView *self);
+GtkScrolledWindow *gleaner_gallery_view_get_scrolled_window (GleanerGalleryView *self);
+/* Labels (@class_id ≥ 0) or unlabels (-1) the selected images in one
+ * transaction; on error shows a toast and returns FALSE. */
+gboolean gleaner_gallery_view_label_selected (GleanerGalleryView *self, gint64 class_id, GError **error);
+/* Cells showing a thumbnail now, and thumbnails delivered so far. */
+guint gleaner_gallery_view_count_painted_thumbnails (GleanerGalleryView *self);
+guint64 gleaner_gallery_view_get_thumbnails_delivered (GleanerGalleryView *self);
+
+/* For the cells (gleaner-gallery-cell.c). */
+GdkTexture *gleaner_gallery_view_lookup_texture (GleanerGalleryView *self, gint64 image_id);
+void gleaner_gallery_view_store_texture (GleanerGalleryView *self, gint64 image_id, GdkTexture *texture);
+GlThumbnailLoader *gleaner_gallery_view_get_loader (GleanerGalleryView *self);
+
+G_END_DECLS
