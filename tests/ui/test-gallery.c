@@ -259,6 +259,11 @@ test_gallery (void)
   GlGalleryModel *model = gleaner_gallery_view_get_model (view);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, N_IMAGES);
 
+  /* One image selected: the info pane shows its path, size and history. */
+  GtkSelectionModel *selection = gleaner_gallery_view_get_selection (view);
+  gtk_selection_model_select_item (selection, 12, TRUE);
+  g_autofree char *light = screenshot (window, "gallery-light.png");
+
   /* The labels before: the test compares all of them afterwards. */
   g_autofree gint64 *before = g_new (gint64, N_IMAGES);
   for (guint i = 0; i < N_IMAGES; i++)
@@ -266,7 +271,6 @@ test_gallery (void)
 
   /* Select positions 0, 1, 2 (a range), 5 and 9 (Ctrl), as a click,
    * Shift+click and Ctrl+clicks do. */
-  GtkSelectionModel *selection = gleaner_gallery_view_get_selection (view);
   gtk_selection_model_select_item (selection, 0, TRUE);
   gtk_selection_model_select_range (selection, 0, 3, FALSE);
   gtk_selection_model_select_item (selection, 5, FALSE);
@@ -298,8 +302,6 @@ test_gallery (void)
       g_autoptr (GlGalleryItem) item = g_list_model_get_item (G_LIST_MODEL (model), positions[i]);
       g_assert_cmpint (gl_gallery_item_get_label (item), ==, p.classes[2]);
     }
-  g_autofree char *light = screenshot (window, "gallery-light.png");
-
   /* Delete removes the labels of the selection, in one action. */
   xdotool (window, "Delete");
   LabelWait uw = { &p, chosen, 5, -1 };
@@ -333,12 +335,11 @@ test_gallery (void)
   gleaner_test_wait (activated, &opened);
   g_assert_cmpint (opened, ==, gl_gallery_item_get_id (fourth));
 
-  /* Dark style, with one image selected (the info pane shows its history). */
+  /* Dark style, several images selected, after labeling. */
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
   gtk_selection_model_select_item (selection, 0, TRUE);
   gtk_selection_model_select_item (selection, 6, FALSE);
   gtk_selection_model_select_item (selection, 12, FALSE);
-  gtk_selection_model_select_item (selection, 12, TRUE);
   pw.want = 12;
   gleaner_test_wait (thumbnails_painted, &pw);
   g_autofree char *dark = screenshot (window, "gallery-dark.png");
