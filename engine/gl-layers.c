@@ -1,0 +1,704 @@
+/* gl-layers.c — layer kernels; see gl-layers.h for shapes and conventions. */
+#include "engine/gl-layers.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+/* The hot loops get an AVX2 clone chosen at load time on CPUs that have it
+ * (the default build targets plain x86-64). Sanitizer builds keep one version. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define GL_HOT __attribute__ ((target_clones ("avx2", "default")))
+#else
+#define GL_HOT
+#endif
+
+/* ---- convolution ---- */
+
+gboolean
+gl_conv_shape_init (GlConvShape *s, guint n, guint h, guint w, guint c, guint filters, guint kernel, guint stride,
+                    guint pad)
+{
+  memset (s, 0, sizeof *s);
+  s->n = n;
+  s->h = h;
+  s->w = w;
+  s->c = c;
+  s->filters = filters;
+  s->kernel = kernel;
+  s->stride = stride;
+  s->pad = pad;
+  if (h == 0 || w == 0 || c == 0 || filters == 0 || kernel == 0 || stride == 0)
+    return FALSE;
+  if (kernel > h + 2 * pad || kernel > w + 2 * pad || pad >= kernel)
+    return FALSE;
+  s->oh = (h + 2 * pad - kernel) / stride + 1;
+  s->ow = (w + 2 * pad - kernel) / stride + 1;
+  return TRUE;
+}
+
+gboolean
+gl_conv_needs_cols (const GlConvShape *s)
+{
+  return !(s->kernel == 1 && s->stride == 1 && s->pad == 0);
+}
+
+gsize
+gl_conv_cols_size (const GlConvShape *s)
+{
+  return (gsize) s->n * s->oh * s->ow * s->kernel * s->kernel * s->c;
+}
+
+static inline void
+copy_floats (float *restrict dst, const float *restrict src, gsize count)
+{
+  for (gsize i = 0; i < count; i++)
+    dst[i] = src[i];
+}
+
+static inline void
+add_floats (float *restrict dst, const float *restrict src, gsize count)
+{
+  for (gsize i = 0; i < count; i++)
+    dst[i] += src[i];
+}
+
+static inline void
+zero_floats (float *dst, gsize count)
+{
+  for (gsize i = 0; i < count; i++)
+    dst[i] = 0.0f;
+}
+
+GL_HOT void
+gl_im2col (const GlConvShape *s, const float *x, float *cols)
+{
+  const guint k = s->kernel, c = s->c, h = s->h, w = s->w;
+  const gsize run = (gsize) k * c;      /* one kernel row of a patch */
+  const gsize patch = run * k;          /* one row of cols */
+  float *dst = cols;
+
+  for (guint n = 0; n < s->n; n++)
+    {
+      const float *image = x + (gsize) n * h * w * c;
+      for (guint oy = 0; oy < s->oh; oy++)
+        {
+          const int iy0 = (int) (oy * s->stride) - (int) s->pad;
+          for (guint ox = 0; ox < s->ow; ox++, dst += patch)
+            {
+              const int ix0 = (int) (ox * s->stride) - (int) s->pad;
+              const gboolean inside_x = ix0 >= 0 && ix0 + (int) k <= (int) w;
+              for (guint ky = 0; ky < k; ky++)
+                {
+                  const int iy = iy0 + (int) ky;
+                  float *d = dst + ky * run;
+                  if (iy < 0 || iy >= (int) h)
+                    {
+                      zero_floats (d, run);
+                      continue;
+                    }
+                  const float *row = image + (gsize) iy * w * c;
+                  if (inside_x)
+                    {
+                      copy_floats (d, row + (gsize) ix0 * c, run);
+                      continue;
+                    }
+                  for (guint kx = 0; kx < k; kx++)
+                    {
+                      const int ix = ix0 + (int) kx;
+                      if (ix < 0 || ix >= (int) w)
+                        zero_floats (d + kx * c, c);
+                      else
+                        copy_floats (d + kx * c, row + (gsize) ix * c, c);
+                    }
+                }
+            }
+        }
+    }
+}
+
+GL_HOT void
+gl_col2im (const GlConvShape *s, const float *dcols, float *dx)
+{
+  const guint k = s->kernel, c = s->c, h = s->h, w = s->w;
+  const gsize run = (gsize) k * c;
+  const gsize patch = run * k;
+  const float *src = dcols;
+
+  memset (dx, 0, sizeof (float) * s->n * h * w * c);
+  for (guint n = 0; n < s->n; n++)
+    {
+      float *image = dx + (gsize) n * h * w * c;
+      for (guint oy = 0; oy < s->oh; oy++)
+        {
+          const int iy0 = (int) (oy * s->stride) - (int) s->pad;
+          for (guint ox = 0; ox < s->ow; ox++, src += patch)
+            {
+              const int ix0 = (int) (ox * s->stride) - (int) s->pad;
+              const gboolean inside_x = ix0 >= 0 && ix0 + (int) k <= (int) w;
+              for (guint ky = 0; ky < k; ky++)
+                {
+                  const int iy = iy0 + (int) ky;
+                  if (iy < 0 || iy >= (int) h)
+                    continue;
+                  const float *d = src + ky * run;
+                  float *row = image + (gsize) iy * w * c;
+                  if (inside_x)
+                    {
+                      add_floats (row + (gsize) ix0 * c, d, run);
+                      continue;
+                    }
+                  for (guint kx = 0; kx < k; kx++)
+                    {
+                      const int ix = ix0 + (int) kx;
+                      if (ix >= 0 && ix < (int) w)
+                        add_floats (row + (gsize) ix * c, d + kx * c, c);
+                    }
+                }
+            }
+        }
+    }
+}
+
+GL_HOT static void
+fill_rows (gsize m, guint f, const float *restrict row, float *restrict y)
+{
+  for (gsize i = 0; i < m; i++)
+    copy_floats (y + i * f, row, f);
+}
+
+/* @y (m, f) = @a (m, k) · @w (k, f) + @bias, then ReLU. The bias is written
+ * first and the product added (beta = 1), which spares OpenBLAS's own pass
+ * that zeroes C and a separate pass to add the bias. */
+static void
+gemm_bias_act (gsize m, guint f, guint k, const float *a, const float *w, const float *bias, gboolean relu, float *y)
+{
+  if (bias != NULL)
+    fill_rows (m, f, bias, y);
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) m, (int) f, (int) k, 1.0f, a, (int) k, w, (int) f,
+               bias != NULL ? 1.0f : 0.0f, y, (int) f);
+  if (relu)
+    gl_relu_forward (m * f, y, y);
+}
+
+void
+gl_conv_forward (const GlConvShape *s, const float *x, const float *weight, const float *bias, gboolean relu,
+                 float *cols, float *y)
+{
+  const gsize m = (gsize) s->n * s->oh * s->ow;
+  const guint kk = s->kernel * s->kernel * s->c;
+  const float *a = x;
+
+  if (gl_conv_needs_cols (s))
+    {
+      gl_im2col (s, x, cols);
+      a = cols;
+    }
+  gemm_bias_act (m, s->filters, kk, a, weight, bias, relu, y);
+}
+
+void
+gl_conv_backward (const GlConvShape *s, const float *x, const float *cols, const float *weight, const float *y,
+                  gboolean relu, float *dy, float *dweight, float *dbias, float *dcols, float *dx)
+{
+  const gsize m = (gsize) s->n * s->oh * s->ow;
+  const guint kk = s->kernel * s->kernel * s->c;
+  const guint f = s->filters;
+  const gboolean use_cols = gl_conv_needs_cols (s);
+  const float *a = use_cols ? cols : x;
+
+  gl_bias_act_backward (m, f, y, relu, dy, dbias);
+  /* dW (kk, f) = patchesᵀ (kk, m) · dy (m, f) */
+  cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) kk, (int) f, (int) m, 1.0f, a, (int) kk, dy, (int) f,
+               0.0f, dweight, (int) f);
+  if (dx == NULL)
+    return;
+  /* d patches (m, kk) = dy (m, f) · Wᵀ (f, kk) */
+  float *d = use_cols ? dcols : dx;
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) m, (int) kk, (int) f, 1.0f, dy, (int) f, weight,
+               (int) f, 0.0f, d, (int) kk);
+  if (use_cols)
+    gl_col2im (s, dcols, dx);
+}
+
+/* ---- dense ---- */
+
+void
+gl_dense_forward (guint n, guint in, guint out, const float *x, const float *weight, const float *bias,
+                  gboolean relu, float *y)
+{
+  gemm_bias_act (n, out, in, x, weight, bias, relu, y);
+}
+
+void
+gl_dense_backward (guint n, guint in, guint out, const float *x, const float *weight, const float *y,
+                   gboolean relu, float *dy, float *dweight, float *dbias, float *dx)
+{
+  gl_bias_act_backward (n, out, y, relu, dy, dbias);
+  cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) in, (int) out, (int) n, 1.0f, x, (int) in, dy,
+               (int) out, 0.0f, dweight, (int) out);
+  if (dx != NULL)
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) n, (int) in, (int) out, 1.0f, dy, (int) out, weight,
+                 (int) out, 0.0f, dx, (int) in);
+}
+
+/* ---- bias and ReLU ---- */
+
+GL_HOT void
+gl_bias_act_forward (gsize m, guint f, const float *bias, gboolean relu, float *y)
+{
+  for (gsize i = 0; i < m; i++)
+    {
+      float *restrict row = y + i * f;
+      if (bias != NULL && relu)
+        for (guint j = 0; j < f; j++)
+          {
+            float v = row[j] + bias[j];
+            row[j] = v > 0.0f ? v : 0.0f;
+          }
+      else if (bias != NULL)
+        for (guint j = 0; j < f; j++)
+          row[j] += bias[j];
+      else if (relu)
+        for (guint j = 0; j < f; j++)
+          row[j] = row[j] > 0.0f ? row[j] : 0.0f;
+    }
+}
+
+GL_HOT void
+gl_bias_act_backward (gsize m, guint f, const float *y, gboolean relu, float *dy, float *dbias)
+{
+  if (dbias != NULL)
+    zero_floats (dbias, f);
+  for (gsize i = 0; i < m; i++)
+    {
+      float *restrict drow = dy + i * f;
+      const float *restrict yrow = y + i * f;
+      if (relu)
+        for (guint j = 0; j < f; j++)
+          drow[j] = yrow[j] > 0.0f ? drow[j] : 0.0f;
+      if (dbias != NULL)
+        for (guint j = 0; j < f; j++)
+          dbias[j] += drow[j];
+    }
+}
+
+GL_HOT void
+gl_relu_forward (gsize count, const float *x, float *y)
+{
+  for (gsize i = 0; i < count; i++)
+    y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+GL_HOT void
+gl_relu_backward (gsize count, const float *y, const float *dy, float *dx)
+{
+  for (gsize i = 0; i < count; i++)
+    dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+/* ---- pooling ---- */
+
+gboolean
+gl_pool_shape_init (GlPoolShape *s, guint n, guint h, guint w, guint c, guint size, guint stride)
+{
+  memset (s, 0, sizeof *s);
+  s->n = n;
+  s->h = h;
+  s->w = w;
+  s->c = c;
+  s->size = size;
+  s->stride = stride;
+  if (h == 0 || w == 0 || c == 0 || size == 0 || stride == 0 || size > h || size > w)
+    return FALSE;
+  s->oh = (h - size) / stride + 1;
+  s->ow = (w - size) / stride + 1;
+  return TRUE;
+}
+
+/* 2×2 windows with stride 2, the common case: four rows of c floats per output pixel. */
+static inline void
+maxpool2_pixel (guint c, const float *restrict a, const float *restrict b, const float *restrict d,
+                const float *restrict e, guint32 ia, guint32 ib, guint32 id, guint32 ie, float *restrict out,
+                guint32 *restrict am)
+{
+  for (guint j = 0; j < c; j++)
+    {
+      float m = a[j];
+      guint32 i = ia + j;
+      i = b[j] > m ? ib + j : i;
+      m = b[j] > m ? b[j] : m;
+      i = d[j] > m ? id + j : i;
+      m = d[j] > m ? d[j] : m;
+      i = e[j] > m ? ie + j : i;
+      m = e[j] > m ? e[j] : m;
+      out[j] = m;
+      am[j] = i;
+    }
+}
+
+static inline void
+maxpool2_pixel_noidx (guint c, const float *restrict a, const float *restrict b, const float *restrict d,
+                      const float *restrict e, float *restrict out)
+{
+  for (guint j = 0; j < c; j++)
+    {
+      const float m1 = a[j] > b[j] ? a[j] : b[j];
+      const float m2 = d[j] > e[j] ? d[j] : e[j];
+      out[j] = m1 > m2 ? m1 : m2;
+    }
+}
+
+GL_HOT void
+gl_maxpool_forward (const GlPoolShape *s, const float *x, float *y, guint32 *argmax)
+{
+  const guint c = s->c;
+  float *out = y;
+  guint32 *am = argmax;
+
+  if (s->size == 2 && s->stride == 2)
+    {
+      for (guint n = 0; n < s->n; n++)
+        for (guint oy = 0; oy < s->oh; oy++)
+          {
+            const gsize row0 = (((gsize) n * s->h + 2 * oy) * s->w) * c;
+            const gsize row1 = row0 + (gsize) s->w * c;
+            for (guint ox = 0; ox < s->ow; ox++, out += c)
+              {
+                const gsize p0 = row0 + (gsize) 2 * ox * c, p1 = p0 + c, p2 = row1 + (gsize) 2 * ox * c,
+                            p3 = p2 + c;
+                if (am != NULL)
+                  {
+                    maxpool2_pixel (c, x + p0, x + p1, x + p2, x + p3, (guint32) p0, (guint32) p1, (guint32) p2,
+                                    (guint32) p3, out, am);
+                    am += c;
+                  }
+                else
+                  maxpool2_pixel_noidx (c, x + p0, x + p1, x + p2, x + p3, out);
+              }
+          }
+      return;
+    }
+
+  for (guint n = 0; n < s->n; n++)
+    for (guint oy = 0; oy < s->oh; oy++)
+      for (guint ox = 0; ox < s->ow; ox++, out += c, am = am != NULL ? am + c : NULL)
+        {
+          for (guint ky = 0; ky < s->size; ky++)
+            for (guint kx = 0; kx < s->size; kx++)
+              {
+                const gsize base = (((gsize) n * s->h + oy * s->stride + ky) * s->w + ox * s->stride + kx) * c;
+                const float *restrict in = x + base;
+                if (ky == 0 && kx == 0)
+                  {
+                    copy_floats (out, in, c);
+                    if (am != NULL)
+                      for (guint j = 0; j < c; j++)
+                        am[j] = (guint32) (base + j);
+                  }
+                else if (am != NULL)
+                  {
+                    for (guint j = 0; j < c; j++)
+                      {
+                        const gboolean more = in[j] > out[j];
+                        am[j] = more ? (guint32) (base + j) : am[j];
+                        out[j] = more ? in[j] : out[j];
+                      }
+                  }
+                else
+                  {
+                    for (guint j = 0; j < c; j++)
+                      out[j] = in[j] > out[j] ? in[j] : out[j];
+                  }
+              }
+        }
+}
+
+GL_HOT void
+gl_maxpool_backward (const GlPoolShape *s, const float *dy, const guint32 *argmax, float *dx)
+{
+  const gsize count = (gsize) s->n * s->oh * s->ow * s->c;
+  const guint c = s->c;
+
+  if (s->size == 2 && s->stride == 2 && s->h == 2 * s->oh && s->w == 2 * s->ow)
+    {
+      /* The windows tile the input: every input cell is written once, no memset. */
+      const float *g = dy;
+      const guint32 *am = argmax;
+      for (guint n = 0; n < s->n; n++)
+        for (guint oy = 0; oy < s->oh; oy++)
+          {
+            const gsize row0 = (((gsize) n * s->h + 2 * oy) * s->w) * c;
+            const gsize row1 = row0 + (gsize) s->w * c;
+            for (guint ox = 0; ox < s->ow; ox++, g += c, am += c)
+              {
+                const gsize p0 = row0 + (gsize) 2 * ox * c, p1 = p0 + c, p2 = row1 + (gsize) 2 * ox * c,
+                            p3 = p2 + c;
+                for (guint j = 0; j < c; j++)
+                  {
+                    const guint32 i = am[j];
+                    dx[p0 + j] = i == p0 + j ? g[j] : 0.0f;
+                    dx[p1 + j] = i == p1 + j ? g[j] : 0.0f;
+                    dx[p2 + j] = i == p2 + j ? g[j] : 0.0f;
+                    dx[p3 + j] = i == p3 + j ? g[j] : 0.0f;
+                  }
+              }
+          }
+      return;
+    }
+  memset (dx, 0, sizeof (float) * s->n * s->h * s->w * s->c);
+  for (gsize i = 0; i < count; i++)
+    dx[argmax[i]] += dy[i];
+}
+
+GL_HOT void
+gl_gap_forward (guint n, guint hw, guint c, const float *x, float *y)
+{
+  const float scale = 1.0f / (float) hw;
+  for (guint i = 0; i < n; i++)
+    {
+      float *restrict out = y + (gsize) i * c;
+      const float *in = x + (gsize) i * hw * c;
+      zero_floats (out, c);
+      for (guint p = 0; p < hw; p++)
+        add_floats (out, in + (gsize) p * c, c);
+      for (guint j = 0; j < c; j++)
+        out[j] *= scale;
+    }
+}
+
+GL_HOT void
+gl_gap_backward (guint n, guint hw, guint c, const float *dy, float *dx)
+{
+  const float scale = 1.0f / (float) hw;
+  for (guint i = 0; i < n; i++)
+    {
+      const float *g = dy + (gsize) i * c;
+      float *out = dx + (gsize) i * hw * c;
+      for (guint p = 0; p < hw; p++)
+        for (guint j = 0; j < c; j++)
+          out[(gsize) p * c + j] = g[j] * scale;
+    }
+}
+
+/* ---- batch normalisation ---- */
+
+GL_HOT void
+gl_batchnorm_forward_train (gsize m, guint c, const float *x, const float *gamma, const float *beta, float momentum,
+                            float eps, float *running_mean, float *running_var, gboolean relu, float *xhat,
+                            float *mean, float *inv_std, float *y, double *acc)
+{
+  /* Two passes (mean, then squared deviations) for accuracy. */
+  for (guint j = 0; j < c; j++)
+    acc[j] = 0.0;
+  for (gsize i = 0; i < m; i++)
+    {
+      const float *restrict row = x + i * c;
+      for (guint j = 0; j < c; j++)
+        acc[j] += row[j];
+    }
+  for (guint j = 0; j < c; j++)
+    {
+      mean[j] = (float) (acc[j] / (double) m);
+      acc[j] = 0.0;
+    }
+  for (gsize i = 0; i < m; i++)
+    {
+      const float *restrict row = x + i * c;
+      for (guint j = 0; j < c; j++)
+        {
+          const float d = row[j] - mean[j];
+          acc[j] += d * d;
+        }
+    }
+  for (guint j = 0; j < c; j++)
+    {
+      const double var = acc[j] / (double) m;
+      inv_std[j] = (float) (1.0 / sqrt (var + eps));
+      const double unbiased = m > 1 ? var * (double) m / (double) (m - 1) : var;
+      running_mean[j] = (1.0f - momentum) * running_mean[j] + momentum * mean[j];
+      running_var[j] = (1.0f - momentum) * running_var[j] + momentum * (float) unbiased;
+    }
+  for (gsize i = 0; i < m; i++)
+    {
+      const float *restrict row = x + i * c;
+      float *restrict xh = xhat + i * c;
+      float *restrict out = y + i * c;
+      for (guint j = 0; j < c; j++)
+        {
+          const float v = (row[j] - mean[j]) * inv_std[j];
+          xh[j] = v;
+          const float o = gamma[j] * v + beta[j];
+          out[j] = relu && o < 0.0f ? 0.0f : o;
+        }
+    }
+}
+
+GL_HOT void
+gl_batchnorm_forward_eval (gsize m, guint c, const float *x, const float *gamma, const float *beta,
+                           const float *running_mean, const float *running_var, float eps, gboolean relu, float *y,
+                           float *scale_shift)
+{
+  float *scale = scale_shift, *shift = scale_shift + c;
+  for (guint j = 0; j < c; j++)
+    {
+      scale[j] = gamma[j] / sqrtf (running_var[j] + eps);
+      shift[j] = beta[j] - running_mean[j] * scale[j];
+    }
+  for (gsize i = 0; i < m; i++)
+    {
+      const float *restrict row = x + i * c;
+      float *restrict out = y + i * c;
+      if (relu)
+        for (guint j = 0; j < c; j++)
+          {
+            const float o = row[j] * scale[j] + shift[j];
+            out[j] = o > 0.0f ? o : 0.0f;
+          }
+      else
+        for (guint j = 0; j < c; j++)
+          out[j] = row[j] * scale[j] + shift[j];
+    }
+}
+
+GL_HOT void
+gl_batchnorm_backward (gsize m, guint c, const float *xhat, const float *inv_std, const float *gamma, const float *y,
+                       gboolean relu, float *dy, float *dgamma, float *dbeta, float *dx, double *acc)
+{
+  double *sum_dy = acc, *sum_dy_xhat = acc + c;
+  for (guint j = 0; j < c; j++)
+    sum_dy[j] = sum_dy_xhat[j] = 0.0;
+  for (gsize i = 0; i < m; i++)
+    {
+      float *restrict g = dy + i * c;
+      const float *restrict xh = xhat + i * c;
+      if (relu)
+        {
+          const float *restrict yrow = y + i * c;
+          for (guint j = 0; j < c; j++)
+            g[j] = yrow[j] > 0.0f ? g[j] : 0.0f;
+        }
+      for (guint j = 0; j < c; j++)
+        {
+          sum_dy[j] += g[j];
+          sum_dy_xhat[j] += g[j] * xh[j];
+        }
+    }
+  for (guint j = 0; j < c; j++)
+    {
+      dbeta[j] = (float) sum_dy[j];
+      dgamma[j] = (float) sum_dy_xhat[j];
+    }
+  if (dx == NULL)
+    return;
+  const float inv_m = 1.0f / (float) m;
+  for (gsize i = 0; i < m; i++)
+    {
+      const float *restrict g = dy + i * c;
+      const float *restrict xh = xhat + i * c;
+      float *restrict out = dx + i * c;
+      for (guint j = 0; j < c; j++)
+        out[j] = gamma[j] * inv_std[j] * (g[j] - (dbeta[j] + xh[j] * dgamma[j]) * inv_m);
+    }
+}
+
+/* ---- dropout ---- */
+
+void
+gl_dropout_forward (gsize count, float rate, GlRng *rng, const float *x, float *mask, float *y)
+{
+  const float keep = 1.0f / (1.0f - rate);
+  /* One 64-bit draw gives two 24-bit uniforms. */
+  for (gsize i = 0; i < count; i += 2)
+    {
+      const guint64 r = gl_rng_next (rng);
+      const float u0 = (float) (r >> 40) * (1.0f / 16777216.0f);
+      const float u1 = (float) ((r >> 8) & 0xffffff) * (1.0f / 16777216.0f);
+      mask[i] = u0 < rate ? 0.0f : keep;
+      y[i] = x[i] * mask[i];
+      if (i + 1 < count)
+        {
+          mask[i + 1] = u1 < rate ? 0.0f : keep;
+          y[i + 1] = x[i + 1] * mask[i + 1];
+        }
+    }
+}
+
+GL_HOT void
+gl_dropout_backward (gsize count, const float *mask, const float *dy, float *dx)
+{
+  for (gsize i = 0; i < count; i++)
+    dx[i] = dy[i] * mask[i];
+}
+
+/* ---- softmax and cross-entropy ---- */
+
+void
+gl_softmax (gsize n, guint k, const float *logits, float *probs)
+{
+  for (gsize i = 0; i < n; i++)
+    {
+      const float *z = logits + i * k;
+      float *p = probs + i * k;
+      float max = z[0];
+      for (guint j = 1; j < k; j++)
+        max = z[j] > max ? z[j] : max;
+      float sum = 0.0f;
+      for (guint j = 0; j < k; j++)
+        {
+          p[j] = expf (z[j] - max);
+          sum += p[j];
+        }
+      const float inv = 1.0f / sum;
+      for (guint j = 0; j < k; j++)
+        p[j] *= inv;
+    }
+}
+
+double
+gl_softmax_xent (gsize n, guint k, const float *logits, const gint *labels, const float *class_weights, float *probs,
+                 float *dlogits, gsize *n_correct)
+{
+  double loss = 0.0, total_weight = 0.0;
+  gsize correct = 0;
+
+  gl_softmax (n, k, logits, probs);
+  for (gsize i = 0; i < n; i++)
+    {
+      const float *p = probs + i * k;
+      const gint y = labels[i];
+      const double wt = class_weights != NULL ? class_weights[y] : 1.0;
+      guint best = 0;
+      for (guint j = 1; j < k; j++)
+        if (p[j] > p[best])
+          best = j;
+      correct += best == (guint) y;
+      /* log p_y = z_y − max − log Σ exp(z − max), without underflow to log 0 */
+      const float *z = logits + i * k;
+      float max = z[0];
+      for (guint j = 1; j < k; j++)
+        max = z[j] > max ? z[j] : max;
+      double sum = 0.0;
+      for (guint j = 0; j < k; j++)
+        sum += exp ((double) z[j] - max);
+      loss += wt * (log (sum) - ((double) z[y] - max));
+      total_weight += wt;
+    }
+  if (n_correct != NULL)
+    *n_correct = correct;
+  if (total_weight <= 0.0)
+    total_weight = 1.0;
+  if (dlogits != NULL)
+    {
+      const double scale = 1.0 / total_weight;
+      for (gsize i = 0; i < n; i++)
+        {
+          const float wt = (float) ((class_weights != NULL ? class_weights[labels[i]] : 1.0) * scale);
+          const float *p = probs + i * k;
+          float *d = dlogits + i * k;
+          for (guint j = 0; j < k; j++)
+            d[j] = wt * (p[j] - (j == (guint) labels[i] ? 1.0f : 0.0f));
+        }
+    }
+  return loss / total_weight;
+}

@@ -1,0 +1,724 @@
+/* test-layers.c — every layer kernel against finite differences.
+ *
+ * For a layer y = f(x, θ) the test takes the scalar L = Σ y·r with a fixed
+ * random r, runs backward with dy = r, and compares each analytic derivative
+ * with the central difference (L(v + ε) − L(v − ε)) / 2ε. Points where the
+ * perturbation crosses a kink (a ReLU changing sign, a max-pool choosing
+ * another maximum) are skipped: the kernels report a signature of their
+ * piecewise pattern, and a coordinate whose two perturbed runs have different
+ * signatures is not compared. */
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#include "engine/gl-layers.h"
+#include "engine/gl-optim.h"
+#include "engine/gl-rng.h"
+
+#define EPS 1e-2
+#define TOL 1e-2
+
+typedef struct GradCase GradCase;
+struct GradCase
+{
+  /* Runs the forward pass on the current values; returns L and sets *signature. */
+  double (*loss) (GradCase *gc, guint64 *signature);
+  gpointer data;
+};
+
+static float *
+random_floats (GlRng *rng, gsize n, float lo, float hi)
+{
+  float *p = g_new (float, n);
+  for (gsize i = 0; i < n; i++)
+    p[i] = lo + (hi - lo) * gl_rng_float (rng);
+  return p;
+}
+
+static double
+dot (const float *a, const float *b, gsize n)
+{
+  double s = 0.0;
+  for (gsize i = 0; i < n; i++)
+    s += (double) a[i] * b[i];
+  return s;
+}
+
+static guint64
+sign_signature (const float *y, gsize n)
+{
+  guint64 h = 1469598103934665603ull;
+  for (gsize i = 0; i < n; i++)
+    h = (h ^ (y[i] > 0.0f)) * 1099511628211ull;
+  return h;
+}
+
+static guint64
+index_signature (const guint32 *idx, gsize n)
+{
+  guint64 h = 1469598103934665603ull;
+  for (gsize i = 0; i < n; i++)
+    h = (h ^ idx[i]) * 1099511628211ull;
+  return h;
+}
+
+/* Compares @analytic (count) with central differences of gc->loss over @v
+ * (count), at most @max_checks coordinates spread over the array. Returns
+ * the number of coordinates compared. */
+static guint
+check_gradient (const char *what, GradCase *gc, float *v, const float *analytic, gsize count, guint max_checks)
+{
+  guint compared = 0;
+  const gsize step = MAX (1, count / max_checks);
+  for (gsize i = 0; i < count; i += step)
+    {
+      const float saved = v[i];
+      guint64 sig_plus, sig_minus;
+      v[i] = saved + (float) EPS;
+      const double lp = gc->loss (gc, &sig_plus);
+      v[i] = saved - (float) EPS;
+      const double lm = gc->loss (gc, &sig_minus);
+      v[i] = saved;
+      if (sig_plus != sig_minus)
+        continue; /* a kink between the two points */
+      const double numeric = (lp - lm) / (2.0 * EPS);
+      const double scale = MAX (1.0, MAX (fabs (numeric), fabs (analytic[i])));
+      if (fabs (numeric - analytic[i]) > TOL * scale)
+        g_error ("%s[%" G_GSIZE_FORMAT "]: analytic %.6f, numeric %.6f", what, i, analytic[i], numeric);
+      compared++;
+    }
+  return compared;
+}
+
+/* ---- convolution ---- */
+
+typedef struct
+{
+  GlConvShape s;
+  gboolean relu;
+  float *x, *w, *b, *cols, *y, *r;
+} ConvCase;
+
+static double
+conv_loss (GradCase *gc, guint64 *signature)
+{
+  ConvCase *c = gc->data;
+  const gsize ny = (gsize) c->s.n * c->s.oh * c->s.ow * c->s.filters;
+  gl_conv_forward (&c->s, c->x, c->w, c->b, c->relu, c->cols, c->y);
+  *signature = c->relu ? sign_signature (c->y, ny) : 0;
+  return dot (c->y, c->r, ny);
+}
+
+static void
+test_conv_gradients (void)
+{
+  /* n, h, w, c, filters, kernel, stride, pad */
+  static const guint shapes[][8] = {
+    { 2, 5, 6, 3, 4, 3, 1, 1 }, { 1, 7, 7, 2, 3, 3, 2, 0 }, { 2, 4, 5, 3, 5, 1, 1, 0 },
+    { 1, 9, 8, 2, 3, 5, 2, 2 }, { 2, 6, 6, 1, 2, 2, 2, 0 }, { 1, 5, 5, 4, 3, 3, 3, 1 },
+  };
+  GlRng rng;
+  gl_rng_init (&rng, 1);
+  for (guint t = 0; t < G_N_ELEMENTS (shapes); t++)
+    for (int relu = 0; relu <= 1; relu++)
+      {
+        const guint *sh = shapes[t];
+        ConvCase c = { .relu = relu };
+        g_assert_true (gl_conv_shape_init (&c.s, sh[0], sh[1], sh[2], sh[3], sh[4], sh[5], sh[6], sh[7]));
+        const gsize nx = (gsize) sh[0] * sh[1] * sh[2] * sh[3];
+        const gsize nw = (gsize) sh[5] * sh[5] * sh[3] * sh[4];
+        const gsize ny = (gsize) c.s.n * c.s.oh * c.s.ow * c.s.filters;
+        c.x = random_floats (&rng, nx, -1, 1);
+        c.w = random_floats (&rng, nw, -1, 1);
+        c.b = random_floats (&rng, sh[4], -0.5, 0.5);
+        c.cols = g_new0 (float, MAX (gl_conv_cols_size (&c.s), 1));
+        c.y = g_new (float, ny);
+        c.r = random_floats (&rng, ny, -1, 1);
+        g_autofree float *dy = g_new (float, ny);
+        g_autofree float *dw = g_new (float, nw);
+        g_autofree float *db = g_new (float, sh[4]);
+        g_autofree float *dx = g_new (float, nx);
+        g_autofree float *dcols = g_new (float, MAX (gl_conv_cols_size (&c.s), 1));
+        GradCase gc = { conv_loss, &c };
+        guint64 sig;
+
+        conv_loss (&gc, &sig);
+        memcpy (dy, c.r, sizeof (float) * ny);
+        gl_conv_backward (&c.s, c.x, c.cols, c.w, c.y, c.relu, dy, dw, db, dcols, dx);
+        g_autofree char *name = g_strdup_printf ("conv shape %u relu %d", t, relu);
+        guint n = check_gradient (name, &gc, c.x, dx, nx, 60);
+        n += check_gradient (name, &gc, c.w, dw, nw, 60);
+        n += check_gradient (name, &gc, c.b, db, sh[4], 60);
+        g_assert_cmpuint (n, >, 10);
+
+        /* The input gradient is optional and the weight gradient must not depend on it. */
+        g_autofree float *dw2 = g_new (float, nw);
+        conv_loss (&gc, &sig);
+        memcpy (dy, c.r, sizeof (float) * ny);
+        gl_conv_backward (&c.s, c.x, c.cols, c.w, c.y, c.relu, dy, dw2, db, NULL, NULL);
+        g_assert_cmpmem (dw, sizeof (float) * nw, dw2, sizeof (float) * nw);
+
+        g_free (c.x);
+        g_free (c.w);
+        g_free (c.b);
+        g_free (c.cols);
+        g_free (c.y);
+        g_free (c.r);
+      }
+}
+
+static void
+test_im2col_adjoint (void)
+{
+  /* ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩ for every shape. */
+  static const guint shapes[][8] = { { 2, 5, 6, 3, 4, 3, 1, 1 }, { 1, 7, 7, 2, 3, 3, 2, 0 }, { 1, 9, 8, 2, 3, 5, 2, 2 } };
+  GlRng rng;
+  gl_rng_init (&rng, 2);
+  for (guint t = 0; t < G_N_ELEMENTS (shapes); t++)
+    {
+      const guint *sh = shapes[t];
+      GlConvShape s;
+      g_assert_true (gl_conv_shape_init (&s, sh[0], sh[1], sh[2], sh[3], sh[4], sh[5], sh[6], sh[7]));
+      const gsize nx = (gsize) sh[0] * sh[1] * sh[2] * sh[3], nc = gl_conv_cols_size (&s);
+      g_autofree float *x = random_floats (&rng, nx, -1, 1);
+      g_autofree float *c = random_floats (&rng, nc, -1, 1);
+      g_autofree float *cols = g_new (float, nc);
+      g_autofree float *back = g_new (float, nx);
+      gl_im2col (&s, x, cols);
+      gl_col2im (&s, c, back);
+      g_assert_cmpfloat_with_epsilon (dot (cols, c, nc), dot (x, back, nx), 1e-3);
+    }
+}
+
+static void
+test_conv_shapes (void)
+{
+  GlConvShape s;
+  g_assert_true (gl_conv_shape_init (&s, 1, 28, 28, 1, 32, 3, 1, 1));
+  g_assert_cmpuint (s.oh, ==, 28);
+  g_assert_cmpuint (s.ow, ==, 28);
+  g_assert_true (gl_conv_shape_init (&s, 1, 28, 28, 1, 32, 3, 2, 1));
+  g_assert_cmpuint (s.oh, ==, 14);
+  g_assert_true (gl_conv_shape_init (&s, 1, 7, 9, 1, 8, 3, 2, 0));
+  g_assert_cmpuint (s.oh, ==, 3);
+  g_assert_cmpuint (s.ow, ==, 4);
+  g_assert_false (gl_conv_needs_cols (&(GlConvShape){ .kernel = 1, .stride = 1, .pad = 0 }));
+  g_assert_false (gl_conv_shape_init (&s, 1, 2, 2, 1, 8, 5, 1, 0)); /* kernel larger than the input */
+  g_assert_false (gl_conv_shape_init (&s, 1, 2, 2, 1, 8, 3, 1, 3)); /* padding as large as the kernel */
+  g_assert_false (gl_conv_shape_init (&s, 1, 2, 2, 1, 8, 3, 0, 1)); /* stride 0 */
+}
+
+/* ---- dense ---- */
+
+typedef struct
+{
+  guint n, in, out;
+  gboolean relu;
+  float *x, *w, *b, *y, *r;
+} DenseCase;
+
+static double
+dense_loss (GradCase *gc, guint64 *signature)
+{
+  DenseCase *c = gc->data;
+  gl_dense_forward (c->n, c->in, c->out, c->x, c->w, c->b, c->relu, c->y);
+  *signature = c->relu ? sign_signature (c->y, (gsize) c->n * c->out) : 0;
+  return dot (c->y, c->r, (gsize) c->n * c->out);
+}
+
+static void
+test_dense_gradients (void)
+{
+  static const guint shapes[][3] = { { 3, 7, 5 }, { 1, 12, 1 }, { 8, 4, 10 } };
+  GlRng rng;
+  gl_rng_init (&rng, 3);
+  for (guint t = 0; t < G_N_ELEMENTS (shapes); t++)
+    for (int relu = 0; relu <= 1; relu++)
+      {
+        DenseCase c = { shapes[t][0], shapes[t][1], shapes[t][2], relu };
+        const gsize nx = (gsize) c.n * c.in, nw = (gsize) c.in * c.out, ny = (gsize) c.n * c.out;
+        c.x = random_floats (&rng, nx, -1, 1);
+        c.w = random_floats (&rng, nw, -1, 1);
+        c.b = random_floats (&rng, c.out, -0.5, 0.5);
+        c.y = g_new (float, ny);
+        c.r = random_floats (&rng, ny, -1, 1);
+        g_autofree float *dy = g_new (float, ny);
+        g_autofree float *dw = g_new (float, nw);
+        g_autofree float *db = g_new (float, c.out);
+        g_autofree float *dx = g_new (float, nx);
+        GradCase gc = { dense_loss, &c };
+        guint64 sig;
+        dense_loss (&gc, &sig);
+        memcpy (dy, c.r, sizeof (float) * ny);
+        gl_dense_backward (c.n, c.in, c.out, c.x, c.w, c.y, c.relu, dy, dw, db, dx);
+        guint n = check_gradient ("dense x", &gc, c.x, dx, nx, 50);
+        n += check_gradient ("dense w", &gc, c.w, dw, nw, 50);
+        n += check_gradient ("dense b", &gc, c.b, db, c.out, 50);
+        g_assert_cmpuint (n, >, 5);
+        g_free (c.x);
+        g_free (c.w);
+        g_free (c.b);
+        g_free (c.y);
+        g_free (c.r);
+      }
+}
+
+/* ---- ReLU ---- */
+
+typedef struct
+{
+  gsize n;
+  float *x, *y, *r;
+} ReluCase;
+
+static double
+relu_loss (GradCase *gc, guint64 *signature)
+{
+  ReluCase *c = gc->data;
+  gl_relu_forward (c->n, c->x, c->y);
+  *signature = sign_signature (c->x, c->n);
+  return dot (c->y, c->r, c->n);
+}
+
+static void
+test_relu_gradients (void)
+{
+  GlRng rng;
+  gl_rng_init (&rng, 4);
+  ReluCase c = { 40 };
+  c.x = random_floats (&rng, c.n, -1, 1);
+  c.y = g_new (float, c.n);
+  c.r = random_floats (&rng, c.n, -1, 1);
+  g_autofree float *dx = g_new (float, c.n);
+  GradCase gc = { relu_loss, &c };
+  guint64 sig;
+  relu_loss (&gc, &sig);
+  gl_relu_backward (c.n, c.y, c.r, dx);
+  g_assert_cmpuint (check_gradient ("relu", &gc, c.x, dx, c.n, 40), >, 30);
+  /* In place. */
+  memcpy (dx, c.r, sizeof (float) * c.n);
+  gl_relu_backward (c.n, c.y, dx, dx);
+  for (gsize i = 0; i < c.n; i++)
+    g_assert_cmpfloat (dx[i], ==, c.x[i] > 0 ? c.r[i] : 0.0f);
+  g_free (c.x);
+  g_free (c.y);
+  g_free (c.r);
+}
+
+/* ---- max pooling ---- */
+
+typedef struct
+{
+  GlPoolShape s;
+  float *x, *y, *r;
+  guint32 *argmax;
+} PoolCase;
+
+static double
+pool_loss (GradCase *gc, guint64 *signature)
+{
+  PoolCase *c = gc->data;
+  const gsize ny = (gsize) c->s.n * c->s.oh * c->s.ow * c->s.c;
+  gl_maxpool_forward (&c->s, c->x, c->y, c->argmax);
+  *signature = index_signature (c->argmax, ny);
+  return dot (c->y, c->r, ny);
+}
+
+static void
+test_maxpool_gradients (void)
+{
+  /* n, h, w, c, size, stride: tiled 2×2, odd sides, overlapping 3×3/2, 3×3/3 */
+  static const guint shapes[][6] = {
+    { 2, 4, 6, 3, 2, 2 }, { 1, 5, 7, 2, 2, 2 }, { 2, 7, 7, 3, 3, 2 }, { 1, 6, 9, 4, 3, 3 }, { 1, 4, 4, 1, 1, 1 },
+  };
+  GlRng rng;
+  gl_rng_init (&rng, 5);
+  for (guint t = 0; t < G_N_ELEMENTS (shapes); t++)
+    {
+      const guint *sh = shapes[t];
+      PoolCase c;
+      g_assert_true (gl_pool_shape_init (&c.s, sh[0], sh[1], sh[2], sh[3], sh[4], sh[5]));
+      const gsize nx = (gsize) sh[0] * sh[1] * sh[2] * sh[3], ny = (gsize) c.s.n * c.s.oh * c.s.ow * c.s.c;
+      c.x = random_floats (&rng, nx, -1, 1);
+      c.y = g_new (float, ny);
+      c.r = random_floats (&rng, ny, -1, 1);
+      c.argmax = g_new (guint32, ny);
+      g_autofree float *dx = g_new (float, nx);
+      g_autofree float *y2 = g_new (float, ny);
+      GradCase gc = { pool_loss, &c };
+      guint64 sig;
+      pool_loss (&gc, &sig);
+      gl_maxpool_backward (&c.s, c.r, c.argmax, dx);
+      g_assert_cmpuint (check_gradient ("maxpool", &gc, c.x, dx, nx, 200), >, nx / 2);
+      /* Inference (no argmax) gives the same output. */
+      pool_loss (&gc, &sig);
+      gl_maxpool_forward (&c.s, c.x, y2, NULL);
+      g_assert_cmpmem (c.y, sizeof (float) * ny, y2, sizeof (float) * ny);
+      g_free (c.x);
+      g_free (c.y);
+      g_free (c.r);
+      g_free (c.argmax);
+    }
+  GlPoolShape s;
+  g_assert_false (gl_pool_shape_init (&s, 1, 1, 4, 1, 2, 2));
+}
+
+/* ---- global average pooling ---- */
+
+typedef struct
+{
+  guint n, hw, c;
+  float *x, *y, *r;
+} GapCase;
+
+static double
+gap_loss (GradCase *gc, guint64 *signature)
+{
+  GapCase *c = gc->data;
+  gl_gap_forward (c->n, c->hw, c->c, c->x, c->y);
+  *signature = 0;
+  return dot (c->y, c->r, (gsize) c->n * c->c);
+}
+
+static void
+test_gap_gradients (void)
+{
+  GlRng rng;
+  gl_rng_init (&rng, 6);
+  GapCase c = { 3, 10, 4 };
+  const gsize nx = (gsize) c.n * c.hw * c.c;
+  c.x = random_floats (&rng, nx, -1, 1);
+  c.y = g_new (float, c.n * c.c);
+  c.r = random_floats (&rng, c.n * c.c, -1, 1);
+  g_autofree float *dx = g_new (float, nx);
+  GradCase gc = { gap_loss, &c };
+  gl_gap_backward (c.n, c.hw, c.c, c.r, dx);
+  g_assert_cmpuint (check_gradient ("gap", &gc, c.x, dx, nx, 200), ==, nx);
+  g_free (c.x);
+  g_free (c.y);
+  g_free (c.r);
+}
+
+/* ---- batch normalisation ---- */
+
+typedef struct
+{
+  gsize m;
+  guint c;
+  gboolean relu;
+  float *x, *gamma, *beta, *rm, *rv, *xhat, *mean, *inv_std, *y, *r;
+  double *acc;
+} BnCase;
+
+static double
+bn_loss (GradCase *gc, guint64 *signature)
+{
+  BnCase *c = gc->data;
+  gl_batchnorm_forward_train (c->m, c->c, c->x, c->gamma, c->beta, 0.1f, 1e-5f, c->rm, c->rv, c->relu, c->xhat,
+                              c->mean, c->inv_std, c->y, c->acc);
+  *signature = c->relu ? sign_signature (c->y, c->m * c->c) : 0;
+  return dot (c->y, c->r, c->m * c->c);
+}
+
+static void
+test_batchnorm_gradients (void)
+{
+  static const guint shapes[][2] = { { 12, 3 }, { 5, 7 }, { 32, 1 } };
+  GlRng rng;
+  gl_rng_init (&rng, 7);
+  for (guint t = 0; t < G_N_ELEMENTS (shapes); t++)
+    for (int relu = 0; relu <= 1; relu++)
+      {
+        BnCase c = { shapes[t][0], shapes[t][1], relu };
+        const gsize n = c.m * c.c;
+        c.x = random_floats (&rng, n, -2, 2);
+        c.gamma = random_floats (&rng, c.c, 0.5, 1.5);
+        c.beta = random_floats (&rng, c.c, -0.5, 0.5);
+        c.rm = g_new0 (float, c.c);
+        c.rv = g_new0 (float, c.c);
+        c.xhat = g_new (float, n);
+        c.mean = g_new (float, c.c);
+        c.inv_std = g_new (float, c.c);
+        c.y = g_new (float, n);
+        c.r = random_floats (&rng, n, -1, 1);
+        c.acc = g_new (double, 2 * c.c);
+        g_autofree float *dy = g_new (float, n);
+        g_autofree float *dx = g_new (float, n);
+        g_autofree float *dgamma = g_new (float, c.c);
+        g_autofree float *dbeta = g_new (float, c.c);
+        GradCase gc = { bn_loss, &c };
+        guint64 sig;
+        bn_loss (&gc, &sig);
+        /* Normalised output: mean 0, variance 1 per channel before γ, β. */
+        for (guint j = 0; j < c.c; j++)
+          {
+            double s = 0, s2 = 0;
+            for (gsize i = 0; i < c.m; i++)
+              s += c.xhat[i * c.c + j], s2 += (double) c.xhat[i * c.c + j] * c.xhat[i * c.c + j];
+            g_assert_cmpfloat (fabs (s / c.m), <, 1e-4);
+            g_assert_cmpfloat (fabs (s2 / c.m - 1.0), <, 1e-3);
+          }
+        memcpy (dy, c.r, sizeof (float) * n);
+        gl_batchnorm_backward (c.m, c.c, c.xhat, c.inv_std, c.gamma, c.y, c.relu, dy, dgamma, dbeta, dx, c.acc);
+        guint k = check_gradient ("bn x", &gc, c.x, dx, n, 60);
+        k += check_gradient ("bn gamma", &gc, c.gamma, dgamma, c.c, 60);
+        k += check_gradient ("bn beta", &gc, c.beta, dbeta, c.c, 60);
+        g_assert_cmpuint (k, >, 5);
+
+        /* Eval mode with the batch statistics as running statistics gives the training output. */
+        bn_loss (&gc, &sig);
+        g_autofree float *ss = g_new (float, 2 * c.c);
+        g_autofree float *y_eval = g_new (float, n);
+        g_autofree float *var = g_new (float, c.c);
+        for (guint j = 0; j < c.c; j++)
+          var[j] = 1.0f / (c.inv_std[j] * c.inv_std[j]) - 1e-5f;
+        gl_batchnorm_forward_eval (c.m, c.c, c.x, c.gamma, c.beta, c.mean, var, 1e-5f, c.relu, y_eval, ss);
+        for (gsize i = 0; i < n; i++)
+          g_assert_cmpfloat_with_epsilon (y_eval[i], c.y[i], 1e-3);
+
+        g_free (c.x);
+        g_free (c.gamma);
+        g_free (c.beta);
+        g_free (c.rm);
+        g_free (c.rv);
+        g_free (c.xhat);
+        g_free (c.mean);
+        g_free (c.inv_std);
+        g_free (c.y);
+        g_free (c.r);
+        g_free (c.acc);
+      }
+}
+
+static void
+test_batchnorm_running_stats (void)
+{
+  /* Constant batches: the running mean moves by momentum towards the batch mean. */
+  const gsize m = 4;
+  float x[4] = { 1, 2, 3, 6 }, gamma = 1, beta = 0, rm = 0, rv = 1, xhat[4], mean, inv_std, y[4];
+  double acc[1];
+  gl_batchnorm_forward_train (m, 1, x, &gamma, &beta, 0.1f, 1e-5f, &rm, &rv, FALSE, xhat, &mean, &inv_std, y, acc);
+  g_assert_cmpfloat_with_epsilon (mean, 3.0, 1e-6);
+  g_assert_cmpfloat_with_epsilon (rm, 0.3, 1e-6);
+  /* Unbiased variance of {1,2,3,6} is 14/3. */
+  g_assert_cmpfloat_with_epsilon (rv, 0.9 + 0.1 * 14.0 / 3.0, 1e-5);
+  g_assert_cmpfloat_with_epsilon (inv_std, 1.0 / sqrt (3.5 + 1e-5), 1e-5);
+}
+
+/* ---- dropout ---- */
+
+typedef struct
+{
+  gsize n;
+  float rate;
+  float *x, *mask, *y, *r;
+} DropCase;
+
+static double
+drop_loss (GradCase *gc, guint64 *signature)
+{
+  DropCase *c = gc->data;
+  GlRng rng;
+  gl_rng_init (&rng, 99); /* the same mask every time: dropout is then linear */
+  gl_dropout_forward (c->n, c->rate, &rng, c->x, c->mask, c->y);
+  *signature = 0;
+  return dot (c->y, c->r, c->n);
+}
+
+static void
+test_dropout (void)
+{
+  GlRng rng;
+  gl_rng_init (&rng, 8);
+  DropCase c = { 1001, 0.3f };
+  c.x = random_floats (&rng, c.n, -1, 1);
+  c.mask = g_new (float, c.n);
+  c.y = g_new (float, c.n);
+  c.r = random_floats (&rng, c.n, -1, 1);
+  g_autofree float *dx = g_new (float, c.n);
+  GradCase gc = { drop_loss, &c };
+  guint64 sig;
+  drop_loss (&gc, &sig);
+  gl_dropout_backward (c.n, c.mask, c.r, dx);
+  g_assert_cmpuint (check_gradient ("dropout", &gc, c.x, dx, c.n, 100), >, 50);
+  /* About rate of the units dropped; the others scaled by 1/(1 − rate). */
+  gsize dropped = 0;
+  for (gsize i = 0; i < c.n; i++)
+    {
+      if (c.mask[i] == 0.0f)
+        dropped++;
+      else
+        g_assert_cmpfloat_with_epsilon (c.mask[i], 1.0 / 0.7, 1e-6);
+    }
+  g_assert_cmpuint (dropped, >, 230);
+  g_assert_cmpuint (dropped, <, 370);
+  g_free (c.x);
+  g_free (c.mask);
+  g_free (c.y);
+  g_free (c.r);
+}
+
+/* ---- softmax cross-entropy ---- */
+
+typedef struct
+{
+  gsize n;
+  guint k;
+  float *logits, *probs, *weights;
+  gint *labels;
+} XentCase;
+
+static double
+xent_loss (GradCase *gc, guint64 *signature)
+{
+  XentCase *c = gc->data;
+  *signature = 0;
+  return gl_softmax_xent (c->n, c->k, c->logits, c->labels, c->weights, c->probs, NULL, NULL);
+}
+
+static void
+test_softmax_xent (void)
+{
+  GlRng rng;
+  gl_rng_init (&rng, 9);
+  for (int weighted = 0; weighted <= 1; weighted++)
+    {
+      XentCase c = { 6, 5 };
+      c.logits = random_floats (&rng, c.n * c.k, -3, 3);
+      c.probs = g_new (float, c.n * c.k);
+      c.weights = weighted ? random_floats (&rng, c.k, 0.2, 3) : NULL;
+      c.labels = g_new (gint, c.n);
+      for (gsize i = 0; i < c.n; i++)
+        c.labels[i] = (gint) gl_rng_below (&rng, c.k);
+      g_autofree float *d = g_new (float, c.n * c.k);
+      GradCase gc = { xent_loss, &c };
+      gsize correct;
+      gl_softmax_xent (c.n, c.k, c.logits, c.labels, c.weights, c.probs, d, &correct);
+      g_assert_cmpuint (correct, <=, c.n);
+      for (gsize i = 0; i < c.n; i++)
+        {
+          double s = 0;
+          for (guint j = 0; j < c.k; j++)
+            s += c.probs[i * c.k + j];
+          g_assert_cmpfloat_with_epsilon (s, 1.0, 1e-5);
+        }
+      g_assert_cmpuint (check_gradient ("xent", &gc, c.logits, d, c.n * c.k, 100), ==, c.n * c.k);
+      g_free (c.logits);
+      g_free (c.probs);
+      g_free (c.weights);
+      g_free (c.labels);
+    }
+
+  /* Huge logits: the max is subtracted, nothing overflows. */
+  float logits[3] = { 1000.0f, 0.0f, -1000.0f }, probs[3];
+  gint label = 2;
+  double loss = gl_softmax_xent (1, 3, logits, &label, NULL, probs, NULL, NULL);
+  g_assert_true (isfinite (loss));
+  g_assert_cmpfloat_with_epsilon (loss, 2000.0, 1e-3);
+  g_assert_cmpfloat_with_epsilon (probs[0], 1.0, 1e-6);
+}
+
+/* ---- optimisers and schedules ---- */
+
+static void
+test_optimizers (void)
+{
+  /* Minimise ½‖w − t‖² with both optimisers. */
+  float t[3] = { 1, -2, 3 };
+  for (int adam = 0; adam <= 1; adam++)
+    {
+      float w[3] = { 0 }, g[3], m[3] = { 0 }, v[3] = { 0 };
+      for (guint step = 1; step <= 500; step++)
+        {
+          for (int i = 0; i < 3; i++)
+            g[i] = w[i] - t[i];
+          if (adam)
+            gl_adam_step (3, 0.05f, 0.9f, 0.999f, 1e-8f, 0.0f, step, w, g, m, v);
+          else
+            gl_sgd_step (3, 0.1f, 0.9f, 0.0f, w, g, m);
+        }
+      for (int i = 0; i < 3; i++)
+        g_assert_cmpfloat_with_epsilon (w[i], t[i], 1e-2);
+    }
+  /* SGD step by hand: v = 0.9·0 + (g + wd·w); w −= lr·v. */
+  float w = 2, g = 0.5, vel = 0;
+  gl_sgd_step (1, 0.1f, 0.9f, 0.01f, &w, &g, &vel);
+  g_assert_cmpfloat_with_epsilon (vel, 0.52, 1e-6);
+  g_assert_cmpfloat_with_epsilon (w, 2 - 0.052, 1e-6);
+
+  g_assert_cmpfloat (gl_schedule_lr (GL_SCHEDULE_CONSTANT, 0.1f, 50, 100, 3, 5, 0.1f), ==, 0.1f);
+  g_assert_cmpfloat_with_epsilon (gl_schedule_lr (GL_SCHEDULE_COSINE, 0.1f, 0, 100, 0, 5, 0.1f), 0.1, 1e-7);
+  g_assert_cmpfloat_with_epsilon (gl_schedule_lr (GL_SCHEDULE_COSINE, 0.1f, 50, 100, 0, 5, 0.1f), 0.05, 1e-7);
+  g_assert_cmpfloat_with_epsilon (gl_schedule_lr (GL_SCHEDULE_COSINE, 0.1f, 100, 100, 0, 5, 0.1f), 0.0, 1e-7);
+  g_assert_cmpfloat (gl_schedule_lr (GL_SCHEDULE_COSINE, 0.1f, 100, 0, 0, 5, 0.1f), ==, 0.1f);
+  g_assert_cmpfloat_with_epsilon (gl_schedule_lr (GL_SCHEDULE_STEP, 0.1f, 0, 0, 4, 5, 0.1f), 0.1, 1e-7);
+  g_assert_cmpfloat_with_epsilon (gl_schedule_lr (GL_SCHEDULE_STEP, 0.1f, 0, 0, 5, 5, 0.1f), 0.01, 1e-7);
+  g_assert_cmpfloat_with_epsilon (gl_schedule_lr (GL_SCHEDULE_STEP, 0.1f, 0, 0, 11, 5, 0.1f), 0.001, 1e-8);
+}
+
+static void
+test_rng (void)
+{
+  GlRng a, b, c;
+  gl_rng_init (&a, 42);
+  gl_rng_init (&b, 42);
+  gl_rng_init (&c, 43);
+  gboolean differs = FALSE;
+  for (int i = 0; i < 100; i++)
+    {
+      guint64 x = gl_rng_next (&a);
+      g_assert_cmpuint (x, ==, gl_rng_next (&b));
+      differs |= x != gl_rng_next (&c);
+    }
+  g_assert_true (differs);
+  /* Uniform and normal moments, bounded draws. */
+  double s = 0, s2 = 0, ns = 0, ns2 = 0;
+  guint counts[7] = { 0 };
+  for (int i = 0; i < 70000; i++)
+    {
+      float u = gl_rng_float (&a);
+      g_assert_cmpfloat (u, >=, 0.0f);
+      g_assert_cmpfloat (u, <, 1.0f);
+      s += u, s2 += (double) u * u;
+      double z = gl_rng_normal (&a);
+      ns += z, ns2 += z * z;
+      counts[gl_rng_below (&a, 7)]++;
+    }
+  g_assert_cmpfloat (fabs (s / 70000 - 0.5), <, 0.01);
+  g_assert_cmpfloat (fabs (ns / 70000), <, 0.02);
+  g_assert_cmpfloat (fabs (ns2 / 70000 - 1.0), <, 0.03);
+  for (int i = 0; i < 7; i++)
+    g_assert_cmpuint (counts[i], >, 9500);
+  /* A shuffle is a permutation. */
+  guint32 items[50];
+  gboolean seen[50] = { FALSE };
+  for (guint32 i = 0; i < 50; i++)
+    items[i] = i;
+  gl_rng_shuffle_u32 (&a, items, 50);
+  for (int i = 0; i < 50; i++)
+    {
+      g_assert_false (seen[items[i]]);
+      seen[items[i]] = TRUE;
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  openblas_set_num_threads (1);
+  g_test_add_func ("/engine/layers/conv-shapes", test_conv_shapes);
+  g_test_add_func ("/engine/layers/im2col-adjoint", test_im2col_adjoint);
+  g_test_add_func ("/engine/layers/conv-gradients", test_conv_gradients);
+  g_test_add_func ("/engine/layers/dense-gradients", test_dense_gradients);
+  g_test_add_func ("/engine/layers/relu-gradients", test_relu_gradients);
+  g_test_add_func ("/engine/layers/maxpool-gradients", test_maxpool_gradients);
+  g_test_add_func ("/engine/layers/gap-gradients", test_gap_gradients);
+  g_test_add_func ("/engine/layers/batchnorm-gradients", test_batchnorm_gradients);
+  g_test_add_func ("/engine/layers/batchnorm-running-stats", test_batchnorm_running_stats);
+  g_test_add_func ("/engine/layers/dropout", test_dropout);
+  g_test_add_func ("/engine/layers/softmax-xent", test_softmax_xent);
+  g_test_add_func ("/engine/layers/optimizers", test_optimizers);
+  g_test_add_func ("/engine/layers/rng", test_rng);
+  return g_test_run ();
+}
