@@ -23,6 +23,7 @@ struct _GleanerGalleryCell
   /* owned */
   GlGalleryItem *item;
   GCancellable *cancellable; /* of the thumbnail load in flight */
+  int priority;              /* of that load */
   gulong label_handler;
   char *chip_class; /* CSS class set on the chip */
   gboolean has_thumbnail;
@@ -64,6 +65,9 @@ on_thumbnail_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_dat
   g_autoptr (GError) error = NULL;
   g_autoptr (GdkPixbuf) pixbuf = gl_thumbnail_loader_load_finish (NULL, result, &error);
 
+  if (self->item != NULL && gl_gallery_item_get_id (self->item) == data->image_id
+      && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_clear_object (&self->cancellable);
   if (pixbuf != NULL && self->view != NULL)
     {
       g_autoptr (GdkTexture) texture = gdk_texture_new_for_pixbuf (pixbuf);
@@ -139,6 +143,40 @@ on_item_label_cb (GlGalleryItem *item, GParamSpec *pspec, GleanerGalleryCell *se
   gleaner_gallery_cell_update (self);
 }
 
+/* Asks the view's loader for the thumbnail of the item at @priority,
+ * replacing a request of lower priority. */
+static void
+request (GleanerGalleryCell *self, int priority)
+{
+  GlGalleryItem *item = self->item;
+  if (item == NULL || self->view == NULL || self->has_thumbnail || gl_gallery_item_get_id (item) < 0
+      || gl_gallery_item_get_unreadable (item))
+    return;
+  if (self->cancellable != NULL)
+    {
+      if (self->priority <= priority)
+        return;
+      g_cancellable_cancel (self->cancellable);
+      g_clear_object (&self->cancellable);
+    }
+  GlThumbnailLoader *loader = gleaner_gallery_view_get_loader (self->view);
+  if (loader == NULL)
+    return;
+  self->cancellable = g_cancellable_new ();
+  self->priority = priority;
+  LoadData *data = g_new0 (LoadData, 1);
+  data->cell = g_object_ref (self);
+  data->image_id = gl_gallery_item_get_id (item);
+  gl_thumbnail_loader_load_async (loader, item, priority, self->cancellable, on_thumbnail_loaded_cb, data);
+}
+
+void
+gleaner_gallery_cell_promote (GleanerGalleryCell *self)
+{
+  g_return_if_fail (GLEANER_IS_GALLERY_CELL (self));
+  request (self, G_PRIORITY_DEFAULT);
+}
+
 GlGalleryItem *
 gleaner_gallery_cell_get_item (GleanerGalleryCell *self)
 {
@@ -174,20 +212,9 @@ gleaner_gallery_cell_set_item (GleanerGalleryCell *self, GlGalleryItem *item)
   if (item != NULL && self->view != NULL && gl_gallery_item_get_id (item) >= 0)
     texture = gleaner_gallery_view_lookup_texture (self->view, gl_gallery_item_get_id (item));
   set_texture (self, texture);
-  if (texture == NULL && item != NULL && self->view != NULL && gl_gallery_item_get_id (item) >= 0
-      && !gl_gallery_item_get_unreadable (item))
-    {
-      GlThumbnailLoader *loader = gleaner_gallery_view_get_loader (self->view);
-      if (loader != NULL)
-        {
-          self->cancellable = g_cancellable_new ();
-          LoadData *data = g_new0 (LoadData, 1);
-          data->cell = g_object_ref (self);
-          data->image_id = gl_gallery_item_get_id (item);
-          gl_thumbnail_loader_load_async (loader, item, G_PRIORITY_DEFAULT, self->cancellable,
-                                          on_thumbnail_loaded_cb, data);
-        }
-    }
+  /* Prefetch until the view finds the cell in its viewport (_promote). */
+  if (texture == NULL)
+    request (self, G_PRIORITY_LOW);
   if (texture == NULL && item != NULL && gl_gallery_item_get_unreadable (item))
     gtk_widget_remove_css_class (self->frame, "loading");
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_ITEM]);

@@ -1,8 +1,9 @@
 /* gleaner-gallery-cell.h — one image of the Gallery: thumbnail, label chip, prediction.
  *
  * The cell shows its "item" (a GlGalleryItem). Setting another item cancels
- * the thumbnail load of the previous one and starts a new one on the view's
- * loader unless the view's texture cache has it.
+ * the thumbnail load of the previous one and, unless the view's texture cache
+ * has it, asks the view's loader for the new one as prefetch (low priority);
+ * the view promotes the cells it finds in its viewport.
  */
 #pragma once
 
@@ -24,6 +25,9 @@ GlGalleryItem *gleaner_gallery_cell_get_item (GleanerGalleryCell *self);
 void gleaner_gallery_cell_set_item (GleanerGalleryCell *self, GlGalleryItem *item);
 /* Shows the label and prediction of the item again (class names or colours changed). */
 void gleaner_gallery_cell_update (GleanerGalleryCell *self);
+/* The cell is in the viewport: its thumbnail is asked for ahead of the
+ * prefetch of cells outside it. */
+void gleaner_gallery_cell_promote (GleanerGalleryCell *self);
 /* TRUE once the thumbnail of the current item is shown. */
 gboolean gleaner_gallery_cell_has_thumbnail (GleanerGalleryCell *self);
 

@@ -4,11 +4,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "app/gl-thumbs.h"
 #include "ui/gleaner-gallery-cell.h"
 #include "ui/gleaner-image-info.h"
 
 /* Textures kept for cells that scroll back in (about 48 KB each). */
 #define MAX_TEXTURES 1024
+/* The width a grid child takes at least: the cell's frame (GL_THUMB_SIZE + 8),
+ * the child's padding and margin (CSS below). */
+#define CELL_MIN_WIDTH (GL_THUMB_SIZE + 8 + 2 * 4 + 2 * 2)
 
 struct _GleanerGalleryView
 {
@@ -39,6 +43,8 @@ struct _GleanerGalleryView
   GtkWidget *menu;            /* GtkPopoverMenu of the context menu */
   guint64 delivered;
   gboolean updating;          /* dropdowns are being filled: ignore their signals */
+  GdkFrameClock *clock;       /* while mapped */
+  gulong layout_handler;
 };
 
 G_DEFINE_FINAL_TYPE (GleanerGalleryView, gleaner_gallery_view, GTK_TYPE_WIDGET)
@@ -168,6 +174,64 @@ gleaner_gallery_view_count_painted_thumbnails (GleanerGalleryView *self)
         n++;
     }
   return n;
+}
+
+/* ---- Columns and the viewport ------------------------------------------ */
+
+/* GtkGridView (4.8) keeps widgets for max-columns × 30 rows around the
+ * viewport, bound and so asking for thumbnails: max-columns is kept at the
+ * number of columns that fit, not more. */
+static void
+update_columns (GleanerGalleryView *self)
+{
+  int width = gtk_widget_get_width (GTK_WIDGET (self->scrolled));
+  if (width <= 0)
+    return;
+  guint fit = (guint) MAX (1, width / CELL_MIN_WIDTH);
+  if (fit != gtk_grid_view_get_max_columns (self->grid))
+    gtk_grid_view_set_max_columns (self->grid, fit);
+}
+
+/* After each layout: thumbnails of the cells in the viewport go first. */
+static void
+on_frame_layout_cb (GdkFrameClock *clock, GleanerGalleryView *self)
+{
+  update_columns (self);
+  if (self->model == NULL)
+    return;
+  GtkWidget *scrolled = GTK_WIDGET (self->scrolled);
+  int height = gtk_widget_get_height (scrolled);
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->grid)); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *cell = gtk_widget_get_first_child (child);
+      graphene_rect_t r;
+      if (cell == NULL || !GLEANER_IS_GALLERY_CELL (cell) || !gtk_widget_compute_bounds (cell, scrolled, &r))
+        continue;
+      if (r.origin.y + r.size.height > 0 && r.origin.y < height)
+        gleaner_gallery_cell_promote (GLEANER_GALLERY_CELL (cell));
+    }
+}
+
+static void
+gleaner_gallery_view_map (GtkWidget *widget)
+{
+  GleanerGalleryView *self = GLEANER_GALLERY_VIEW (widget);
+  GTK_WIDGET_CLASS (gleaner_gallery_view_parent_class)->map (widget);
+  self->clock = g_object_ref (gtk_widget_get_frame_clock (widget));
+  self->layout_handler = g_signal_connect_after (self->clock, "layout", G_CALLBACK (on_frame_layout_cb), self);
+}
+
+static void
+gleaner_gallery_view_unmap (GtkWidget *widget)
+{
+  GleanerGalleryView *self = GLEANER_GALLERY_VIEW (widget);
+  if (self->clock != NULL)
+    {
+      g_clear_signal_handler (&self->layout_handler, self->clock);
+      g_clear_object (&self->clock);
+    }
+  GTK_WIDGET_CLASS (gleaner_gallery_view_parent_class)->unmap (widget);
 }
 
 /* ---- Toasts, counts, classes --------------------------------------------- */
@@ -587,6 +651,7 @@ gleaner_gallery_view_set_project (GleanerGalleryView *self, GlProject *project)
           gtk_drop_down_set_selected (self->sort_dropdown, (guint) gl_gallery_model_get_sort (self->model));
           gtk_widget_set_visible (GTK_WIDGET (self->class_dropdown), FALSE);
           self->updating = FALSE;
+          update_columns (self);
           self->selection = gtk_multi_selection_new (G_LIST_MODEL (g_object_ref (self->model)));
           g_signal_connect (self->selection, "selection-changed", G_CALLBACK (on_selection_changed_cb), self);
           g_signal_connect (self->model, "items-changed", G_CALLBACK (on_items_changed_cb), self);
@@ -647,6 +712,8 @@ gleaner_gallery_view_class_init (GleanerGalleryViewClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   object_class->dispose = gleaner_gallery_view_dispose;
   object_class->finalize = gleaner_gallery_view_finalize;
+  widget_class->map = gleaner_gallery_view_map;
+  widget_class->unmap = gleaner_gallery_view_unmap;
 
   /**
    * GleanerGalleryView::activate-image:
