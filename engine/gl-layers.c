@@ -13,6 +13,14 @@
 #define GL_HOT
 #endif
 
+/* Short copies (a 3-float kernel row of a grey image) must stay inline loops:
+ * GCC would otherwise turn them into one memcpy call each. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define GL_NO_MEMCPY __attribute__ ((optimize ("no-tree-loop-distribute-patterns")))
+#else
+#define GL_NO_MEMCPY
+#endif
+
 /* ---- convolution ---- */
 
 gboolean
@@ -70,7 +78,7 @@ zero_floats (float *dst, gsize count)
     dst[i] = 0.0f;
 }
 
-GL_HOT void
+GL_HOT GL_NO_MEMCPY void
 gl_im2col (const GlConvShape *s, const float *x, float *cols)
 {
   const guint k = s->kernel, c = s->c, h = s->h, w = s->w;
@@ -160,7 +168,7 @@ gl_col2im (const GlConvShape *s, const float *dcols, float *dx)
     }
 }
 
-GL_HOT static void
+GL_HOT GL_NO_MEMCPY static void
 fill_rows (gsize m, guint f, const float *restrict row, float *restrict y)
 {
   for (gsize i = 0; i < m; i++)

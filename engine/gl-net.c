@@ -13,7 +13,7 @@
 
 G_DEFINE_QUARK (gl-net-error-quark, gl_net_error)
 
-#define INFER_BATCH 256
+#define INFER_BATCH 64
 #define BN_MOMENTUM 0.1f
 #define BN_EPS 1e-5f
 /* Per item, an activation may not exceed this many floats (argmax indices
@@ -557,7 +557,8 @@ net_build (const GlNetSpec *spec, guint h, guint w, guint c, guint n_classes, GE
             op.oh = s.oh, op.ow = s.ow, op.oc = l->conv.filters;
             op.weight = add_tensor (net, i, l->kind, "weight", FALSE, TRUE, 4, op.kernel, op.kernel, cc, op.oc);
             op.bias = add_tensor (net, i, l->kind, "bias", FALSE, FALSE, 1, op.oc, 0, 0, 0);
-            net->max_cols = MAX (net->max_cols, (gsize) s.oh * s.ow * op.kernel * op.kernel * cc);
+            if (gl_conv_needs_cols (&s))
+              net->max_cols = MAX (net->max_cols, (gsize) s.oh * s.ow * op.kernel * op.kernel * cc);
           }
           break;
         case GL_LAYER_MAXPOOL:

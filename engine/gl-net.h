@@ -306,7 +306,7 @@ gboolean gl_net_train (GlNet *net, const GlDataset *data, const guint64 *rows, c
 /* Inference                                                           */
 /* ------------------------------------------------------------------ */
 
-/* Class probabilities of @n items, in batches of up to 256 (dropout off,
+/* Class probabilities of @n items, in batches of up to 64 (dropout off,
  * batch norm with running statistics: deterministic). @probs: (n, n_classes);
  * @embeddings: (n, embedding_dim) or NULL. @cb gets phase SCORE per batch. */
 gboolean gl_net_predict (GlNet *net, const GlDataset *data, const guint64 *rows, gsize n, float *probs,

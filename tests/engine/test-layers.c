@@ -112,11 +112,13 @@ conv_loss (GradCase *gc, guint64 *signature)
 static void
 test_conv_gradients (void)
 {
-  /* n, h, w, c, filters, kernel, stride, pad */
+  /* n, h, w, c, filters, kernel, stride, pad: im2col + sgemm, and 1×1 without im2col */
   static const guint shapes[][8] = {
-    { 2, 5, 6, 3, 4, 3, 1, 1 }, { 1, 7, 7, 2, 3, 3, 2, 0 }, { 2, 4, 5, 3, 5, 1, 1, 0 },
-    { 1, 9, 8, 2, 3, 5, 2, 2 }, { 2, 6, 6, 1, 2, 2, 2, 0 }, { 1, 5, 5, 4, 3, 3, 3, 1 },
+    { 2, 5, 6, 3, 4, 3, 1, 1 }, { 1, 7, 7, 2, 3, 3, 2, 0 }, { 2, 6, 6, 1, 2, 2, 2, 0 }, { 2, 7, 6, 1, 5, 3, 1, 1 },
+    { 1, 9, 8, 2, 3, 5, 2, 2 }, { 1, 5, 5, 4, 3, 3, 3, 1 }, { 2, 6, 5, 5, 4, 3, 1, 1 }, { 1, 7, 7, 4, 6, 3, 2, 0 },
+    { 2, 4, 5, 3, 5, 1, 1, 0 },
   };
+  guint n_cols = 0;
   GlRng rng;
   gl_rng_init (&rng, 1);
   for (guint t = 0; t < G_N_ELEMENTS (shapes); t++)
@@ -125,6 +127,7 @@ test_conv_gradients (void)
         const guint *sh = shapes[t];
         ConvCase c = { .relu = relu };
         g_assert_true (gl_conv_shape_init (&c.s, sh[0], sh[1], sh[2], sh[3], sh[4], sh[5], sh[6], sh[7]));
+        n_cols += gl_conv_needs_cols (&c.s);
         const gsize nx = (gsize) sh[0] * sh[1] * sh[2] * sh[3];
         const gsize nw = (gsize) sh[5] * sh[5] * sh[3] * sh[4];
         const gsize ny = (gsize) c.s.n * c.s.oh * c.s.ow * c.s.filters;
@@ -165,6 +168,8 @@ test_conv_gradients (void)
         g_free (c.y);
         g_free (c.r);
       }
+  /* Both lowerings were checked. */
+  g_assert_cmpuint (n_cols, ==, 2 * (G_N_ELEMENTS (shapes) - 1)); /* with and without ReLU */
 }
 
 static void
