@@ -193,6 +193,12 @@ struct _GlGalleryModel
   guint64 clock;
   GArray *classes; /* GlGalleryClass */
   GlGalleryModelStats stats;
+
+  /* Far jumps: page starts found by a walk on a worker thread. */
+  guint generation;          /* bumped whenever positions change meaning */
+  gboolean walking;          /* a walk of this generation runs */
+  GCancellable *walk_cancel; /* of that walk */
+  GArray *waiting;           /* guint: pages asked for whose start the walk will find */
 };
 
 static void gl_gallery_model_list_model_init (GListModelInterface *iface);
@@ -226,6 +232,8 @@ n_pages_for (guint n_items)
   return (n_items + GL_GALLERY_PAGE_SIZE - 1) / GL_GALLERY_PAGE_SIZE;
 }
 
+static void new_generation (GlGalleryModel *self);
+
 /* Forgets pages and page starts; counts again. */
 static gboolean
 recount (GlGalleryModel *self, GError **error)
@@ -233,6 +241,7 @@ recount (GlGalleryModel *self, GError **error)
   guint64 count = 0;
   if (!gl_db_count_images (self->db, &self->filter, &count, error))
     return FALSE;
+  new_generation (self);
   drop_pages_from (self, 0);
   g_ptr_array_set_size (self->starts, 0);
   self->n_items = (guint) MIN (count, (guint64) G_MAXUINT);
@@ -299,6 +308,153 @@ find_page (GlGalleryModel *self, guint k)
   return NULL;
 }
 
+/* ---- Walks ------------------------------------------------------------ */
+
+typedef struct
+{
+  char *db_path;
+  GlDbFilter filter;
+  GlDbSort sort;
+  GlDbCursor *from; /* start of page @j (NULL: the start) */
+  guint j, k;       /* walk from page j to page k */
+  guint generation;
+  GPtrArray *starts; /* out: GlDbCursor *, the starts of pages j + 1 … k */
+} Walk;
+
+static void
+walk_free (Walk *w)
+{
+  g_free (w->db_path);
+  gl_db_cursor_free (w->from);
+  g_ptr_array_unref (w->starts);
+  g_free (w);
+}
+
+static void
+walk_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  Walk *w = data;
+  GError *error = NULL;
+  g_autoptr (GlDb) db = gl_db_open (w->db_path, &error);
+  if (db == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  const GlDbCursor *from = w->from;
+  for (guint m = w->j; m < w->k; m++)
+    {
+      if (g_task_return_error_if_cancelled (task))
+        return;
+      GArray *rows = NULL;
+      GlDbCursor *next = NULL;
+      if (!gl_db_list_images (db, &w->filter, w->sort, from, GL_GALLERY_PAGE_SIZE, &rows, &next, &error))
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+      g_array_unref (rows);
+      if (next == NULL)
+        break; /* shorter than counted: the store changed; the pages past it stay empty */
+      g_ptr_array_add (w->starts, next);
+      from = next;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void start_walk (GlGalleryModel *self);
+
+static void
+on_walk_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  GlGalleryModel *self = GL_GALLERY_MODEL (source);
+  Walk *w = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  gboolean ok = g_task_propagate_boolean (G_TASK (result), &error);
+  if (w->generation != self->generation)
+    return; /* the listing changed meanwhile; its own walk is under way */
+  self->walking = FALSE;
+  g_clear_object (&self->walk_cancel);
+  if (!ok)
+    {
+      self->stats.errors++;
+      g_message ("gallery: %s", error->message);
+      g_array_set_size (self->waiting, 0);
+      return;
+    }
+  self->stats.cursor_walks += w->starts->len;
+  for (guint i = 0; i < w->starts->len; i++)
+    remember_start (self, w->j + 1 + i, gl_db_cursor_copy (g_ptr_array_index (w->starts, i)));
+
+  /* The pages shown as placeholders can now be read: have them asked again. */
+  g_autoptr (GArray) ready = g_array_new (FALSE, FALSE, sizeof (guint));
+  for (guint i = 0; i < self->waiting->len;)
+    {
+      guint p = g_array_index (self->waiting, guint, i);
+      if (p < self->starts->len && (p == 0 || g_ptr_array_index (self->starts, p) != NULL))
+        {
+          g_array_append_val (ready, p);
+          g_array_remove_index_fast (self->waiting, i);
+        }
+      else
+        i++;
+    }
+  if (self->waiting->len > 0)
+    start_walk (self);
+  guint generation = self->generation;
+  for (guint i = 0; i < ready->len && generation == self->generation; i++)
+    {
+      guint p = g_array_index (ready, guint, i), first = p * GL_GALLERY_PAGE_SIZE;
+      if (first < self->n_items)
+        {
+          guint len = MIN (GL_GALLERY_PAGE_SIZE, self->n_items - first);
+          g_list_model_items_changed (G_LIST_MODEL (self), first, len, len);
+        }
+    }
+}
+
+/* Walks, on a worker thread, to the farthest page waiting. */
+static void
+start_walk (GlGalleryModel *self)
+{
+  guint k = 0;
+  for (guint i = 0; i < self->waiting->len; i++)
+    k = MAX (k, g_array_index (self->waiting, guint, i));
+  guint j = MIN (k, self->starts->len - 1);
+  while (j > 0 && g_ptr_array_index (self->starts, j) == NULL)
+    j--;
+  Walk *w = g_new0 (Walk, 1);
+  w->db_path = g_strdup (gl_project_get_db_path (self->project));
+  w->filter = self->filter;
+  w->sort = self->sort;
+  w->from = j > 0 ? gl_db_cursor_copy (g_ptr_array_index (self->starts, j)) : NULL;
+  w->j = j;
+  w->k = k;
+  w->generation = self->generation;
+  w->starts = g_ptr_array_new_with_free_func ((GDestroyNotify) gl_db_cursor_free);
+  self->walking = TRUE;
+  self->walk_cancel = g_cancellable_new ();
+  g_autoptr (GTask) task = g_task_new (self, self->walk_cancel, on_walk_done, NULL);
+  g_task_set_task_data (task, w, (GDestroyNotify) walk_free);
+  g_task_run_in_thread (task, walk_thread);
+}
+
+/* Positions change meaning: forget walks in flight and what waited for them. */
+static void
+new_generation (GlGalleryModel *self)
+{
+  self->generation++;
+  if (self->walk_cancel != NULL)
+    g_cancellable_cancel (self->walk_cancel);
+  g_clear_object (&self->walk_cancel);
+  self->walking = FALSE;
+  g_array_set_size (self->waiting, 0);
+}
+
+/* ---- Pages ----------------------------------------------------------- */
+
+/* The page @k, or NULL: with @error set when the store failed, without when
+ * it is being walked to (the item is a placeholder until items-changed). */
 static Page *
 get_page (GlGalleryModel *self, guint k, GError **error)
 {
@@ -310,7 +466,20 @@ get_page (GlGalleryModel *self, guint k, GError **error)
   guint j = k;
   while (j > 0 && g_ptr_array_index (self->starts, j) == NULL)
     j--;
-  /* Walk forward to k, keeping each start on the way. */
+  if (k - j > GL_GALLERY_SYNC_WALK)
+    {
+      guint i;
+      for (i = 0; i < self->waiting->len; i++)
+        if (g_array_index (self->waiting, guint, i) == k)
+          break;
+      if (i == self->waiting->len)
+        g_array_append_val (self->waiting, k);
+      if (!self->walking)
+        start_walk (self);
+      self->stats.placeholders++;
+      return NULL;
+    }
+  /* A short walk forward to k on this thread, keeping each start on the way. */
   for (; j < k; j++)
     {
       GlDbCursor *next = NULL;
@@ -378,9 +547,10 @@ gl_gallery_model_get_item (GListModel *list, guint position)
   guint i = position % GL_GALLERY_PAGE_SIZE;
   if (page != NULL && i < page->items->len)
     return g_object_ref (g_ptr_array_index (page->items, i));
-  /* A read failed (busy, disk) or the store changed under the count: an empty
-   * item keeps the list consistent until the next reload. */
-  self->stats.errors++;
+  /* Being walked to; or a read failed (busy, disk) or the store changed
+   * under the count: an empty item keeps the list consistent meanwhile. */
+  if (page != NULL || error != NULL)
+    self->stats.errors++;
   if (error != NULL)
     g_message ("gallery: %s", error->message);
   return item_new (NULL);
@@ -399,6 +569,8 @@ gl_gallery_model_finalize (GObject *object)
 {
   GlGalleryModel *self = GL_GALLERY_MODEL (object);
   drop_pages_from (self, 0);
+  g_clear_object (&self->walk_cancel);
+  g_array_unref (self->waiting);
   g_ptr_array_unref (self->starts);
   g_array_unref (self->classes);
   g_clear_pointer (&self->db, gl_db_close);
@@ -416,6 +588,7 @@ gl_gallery_model_init (GlGalleryModel *self)
 {
   self->starts = g_ptr_array_new_with_free_func ((GDestroyNotify) gl_db_cursor_free);
   self->classes = g_array_new (FALSE, TRUE, sizeof (GlGalleryClass));
+  self->waiting = g_array_new (FALSE, FALSE, sizeof (guint));
   g_array_set_clear_func (self->classes, clear_class);
   self->filter.kind = GL_DB_FILTER_ALL;
   self->filter.class_id = -1;
@@ -585,6 +758,7 @@ gl_gallery_model_set_labels (GlGalleryModel *self, const gint64 *image_ids, guin
   /* Rows before @first keep their positions, and so does the start of the
    * page holding @first; everything after it moves up. */
   guint k = first / GL_GALLERY_PAGE_SIZE;
+  new_generation (self);
   drop_pages_from (self, k);
   guint old_n = self->n_items;
   self->n_items -= removed;

@@ -11,8 +11,11 @@
  * need 3,907 cursors). Page k is read from its cursor; when that is not known
  * yet the model walks forward page by page from the nearest known start
  * before it, keeping each start on the way. Scrolling therefore costs one
- * indexed page read per 256 rows; a first jump deep into the listing costs a
- * walk, which then makes every page before it directly reachable.
+ * indexed page read per 256 rows. A jump farther than GL_GALLERY_SYNC_WALK
+ * pages (a scrollbar dragged to the end of a million rows: 3,906 pages, 1–3
+ * ms each) walks on a worker thread with its own connection; meanwhile the
+ * items there are placeholders (id -1), and items-changed replaces them once
+ * their page can be read. The walk leaves every page before it reachable.
  *
  * Labels: gl_gallery_model_set_labels writes the labels of many images in
  * one committed transaction and only then updates the model: items keep
@@ -33,6 +36,7 @@ G_BEGIN_DECLS
 
 #define GL_GALLERY_PAGE_SIZE 256
 #define GL_GALLERY_MAX_PAGES 32 /* pages kept in the LRU (8,192 items) */
+#define GL_GALLERY_SYNC_WALK 4  /* pages walked on the main thread; a farther jump walks on a worker */
 
 typedef enum
 {
@@ -155,6 +159,7 @@ typedef struct
   guint cached_pages;   /* now (≤ GL_GALLERY_MAX_PAGES) */
   guint known_cursors;  /* page starts known */
   guint64 errors;       /* failed reads (items shown empty) */
+  guint64 placeholders; /* items handed out while their page was being walked to */
 } GlGalleryModelStats;
 
 void gl_gallery_model_get_stats (GlGalleryModel *model, GlGalleryModelStats *stats);

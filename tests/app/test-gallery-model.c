@@ -138,6 +138,20 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   g_free (f->prob);
 }
 
+/* The item at @pos, waiting for the walk when it is a placeholder. */
+static GlGalleryItem *
+get_item_waiting (GlGalleryModel *model, guint pos)
+{
+  for (;;)
+    {
+      GlGalleryItem *item = g_list_model_get_item (G_LIST_MODEL (model), pos);
+      if (gl_gallery_item_get_id (item) >= 0)
+        return item;
+      g_object_unref (item);
+      g_main_context_iteration (NULL, TRUE);
+    }
+}
+
 static int
 index_of (Fixture *f, gint64 id)
 {
@@ -252,6 +266,12 @@ test_paging_filters_sorts (Fixture *f, gconstpointer data)
 }
 
 static void
+on_changed_position (guint *at, guint position, guint removed, guint added)
+{
+  *at = position;
+}
+
+static void
 test_random_access (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
@@ -271,7 +291,18 @@ test_random_access (Fixture *f, gconstpointer data)
       truth[p] = gl_gallery_item_get_id (item);
     }
 
-  /* A jump to the end first (a walk), then anywhere, then backwards. */
+  /* A jump to the end: a placeholder at once, and items-changed over it once
+   * the walk on the worker thread found its page. */
+  guint changed_at = G_MAXUINT;
+  gulong handler = g_signal_connect_swapped (model, "items-changed", G_CALLBACK (on_changed_position), &changed_at);
+  g_autoptr (GlGalleryItem) placeholder = g_list_model_get_item (G_LIST_MODEL (model), n - 1);
+  g_assert_cmpint (gl_gallery_item_get_id (placeholder), ==, -1);
+  while (changed_at == G_MAXUINT)
+    g_main_context_iteration (NULL, TRUE);
+  g_signal_handler_disconnect (model, handler);
+  g_assert_cmpuint (changed_at, ==, (n - 1) / GL_GALLERY_PAGE_SIZE * GL_GALLERY_PAGE_SIZE);
+
+  /* Then anywhere, then backwards: no placeholder any more. */
   GRand *rand = g_rand_new_with_seed (7);
   guint probes[600];
   probes[0] = n - 1;
@@ -284,6 +315,18 @@ test_random_access (Fixture *f, gconstpointer data)
       g_assert_cmpint (gl_gallery_item_get_id (item), ==, truth[probes[i]]);
     }
   GlGalleryModelStats stats;
+  gl_gallery_model_get_stats (model, &stats);
+  g_assert_cmpuint (stats.placeholders, ==, 1);
+
+  /* A second model jumping to several far places at once gets them all. */
+  g_autoptr (GlGalleryModel) jumper = gl_gallery_model_new (f->project, &error);
+  g_assert_true (gl_gallery_model_set_sort (jumper, GL_GALLERY_SORT_NAME, &error));
+  guint far[3] = { n / 2, n - 1, n / 3 };
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr (GlGalleryItem) item = get_item_waiting (jumper, far[i]);
+      g_assert_cmpint (gl_gallery_item_get_id (item), ==, truth[far[i]]);
+    }
   gl_gallery_model_get_stats (model, &stats);
   g_test_message ("page reads %" G_GUINT64_FORMAT ", walks %" G_GUINT64_FORMAT ", cached %u, cursors %u",
                   stats.page_reads, stats.cursor_walks, stats.cached_pages, stats.known_cursors);
@@ -385,7 +428,7 @@ test_label_changes (Fixture *f, gconstpointer data)
   g_assert_true (gl_gallery_model_set_filter (other, GL_GALLERY_FILTER_UNLABELED, -1, &error));
   g_assert_true (gl_gallery_model_set_sort (other, GL_GALLERY_SORT_NEWEST, &error));
   guint n = g_list_model_get_n_items (G_LIST_MODEL (other));
-  g_autoptr (GlGalleryItem) last = g_list_model_get_item (G_LIST_MODEL (other), n - 1);
+  g_autoptr (GlGalleryItem) last = get_item_waiting (other, n - 1);
   gint64 last_id = gl_gallery_item_get_id (last);
   g_assert_cmpint (gl_gallery_model_find_cached (model, last_id), ==, -1);
   c.changes = 0;
@@ -490,7 +533,7 @@ test_thumbnail_loader (Fixture *f, gconstpointer data)
   int i = index_of (f, gl_gallery_item_get_id (first));
   g_assert_cmpuint (gdk_pixbuf_get_pixels (pb)[0], ==, (guint) ((i - N_UNREADABLE) % 251));
   /* The oldest are the unreadable ones: an error naming the file. */
-  g_autoptr (GlGalleryItem) bad = g_list_model_get_item (G_LIST_MODEL (model), n - 1);
+  g_autoptr (GlGalleryItem) bad = get_item_waiting (model, n - 1);
   g_assert_true (gl_gallery_item_get_unreadable (bad));
   g_assert_null (gl_thumbnail_loader_load (loader, bad, &error));
   g_assert_nonnull (strstr (error->message, "/nowhere/img-"));
