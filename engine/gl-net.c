@@ -332,6 +332,7 @@ typedef struct
   GlLayerKind kind;
   guint layer;          /* index in the built net (spec layers, then the classifier) */
   gboolean relu;        /* fused ReLU on the output */
+  gboolean fold_bn;     /* conv/dense followed by batch norm: folded into it at inference */
   guint ih, iw, ic;     /* input per item */
   guint oh, ow, oc;     /* output per item */
   guint kernel, stride, pad; /* conv; maxpool: kernel = window */
@@ -390,6 +391,10 @@ struct _GlNet
   float *stats;         /* (n_stats) batch-norm running mean and variance */
   gsize n_stats;
   GArray *tensors;      /* of GlTensor */
+
+  /* Inference parameters: params with each batch norm that follows a conv or
+   * dense layer folded into that layer's weights and bias (eval mode only). */
+  float *folded;        /* (n_params) */
 
   /* grads */
   float *grads;         /* (n_params), training only */
@@ -467,6 +472,7 @@ gl_net_free (GlNet *net)
   g_free (net->params);
   g_free (net->stats);
   g_free (net->grads);
+  g_free (net->folded);
   g_array_unref (net->tensors);
   g_free (net);
 }
@@ -623,6 +629,13 @@ net_build (const GlNetSpec *spec, guint h, guint w, guint c, guint n_classes, GE
       net->max_activation = MAX (net->max_activation, (gsize) ch * cw * cc);
       net->max_channels = MAX (net->max_channels, cc);
       net->ops[net->n_ops++] = op;
+    }
+
+  for (guint i = 0; i + 1 < net->n_ops; i++)
+    {
+      GlOp *op = &net->ops[i];
+      op->fold_bn = (op->kind == GL_LAYER_CONV || op->kind == GL_LAYER_DENSE) && !op->relu &&
+                    net->ops[i + 1].kind == GL_LAYER_BATCHNORM;
     }
 
   /* The embedding is the classifier's input. */
@@ -892,6 +905,36 @@ typedef enum
   MODE_TRAIN, /* batch statistics, dropout as asked */
 } ForwardMode;
 
+/* Fills net->folded for eval-mode passes: batch norm y = z·scale + shift with
+ * scale = γ/√(var + ε), shift = β − mean·scale, folded into the layer z = x·W + b
+ * before it: W'[:, f] = W[:, f]·scale[f], b'[f] = b[f]·scale[f] + shift[f]. */
+static void
+net_fold (GlNet *net)
+{
+  if (net->folded == NULL)
+    net->folded = g_new (float, MAX (net->n_params, 1));
+  memcpy (net->folded, net->params, sizeof (float) * net->n_params);
+  for (guint i = 0; i < net->n_ops; i++)
+    {
+      const GlOp *op = &net->ops[i];
+      if (!op->fold_bn)
+        continue;
+      const GlOp *bn = &net->ops[i + 1];
+      const guint f = op->oc;
+      const gsize rows = op->kind == GL_LAYER_CONV ? (gsize) op->kernel * op->kernel * op->ic
+                                                   : (gsize) op->ih * op->iw * op->ic;
+      float *w = net->folded + op->weight, *b = net->folded + op->bias;
+      for (guint j = 0; j < f; j++)
+        {
+          const float scale = net->params[bn->weight + j] / sqrtf (net->stats[bn->var + j] + BN_EPS);
+          const float shift = net->params[bn->bias + j] - net->stats[bn->mean + j] * scale;
+          b[j] = b[j] * scale + shift;
+          for (gsize r = 0; r < rows; r++)
+            w[r * f + j] *= scale;
+        }
+    }
+}
+
 /* Runs ops [first, end) on the batch of @n in ws->x (first = 0) or on the
  * outputs left by an earlier call. Returns the last output: with end =
  * n_ops, the logits (n, n_classes). */
@@ -900,6 +943,9 @@ forward_range (GlNet *net, GlWorkspace *ws, guint n, ForwardMode mode, gboolean 
                guint end)
 {
   const float *cur = first == 0 ? ws->x : ws->out[first - 1];
+  /* Eval modes use the folded parameters (net_fold ran at the start of the call). */
+  const gboolean fold = mode != MODE_TRAIN;
+  const float *params = fold ? net->folded : net->params;
 
   for (guint i = first; i < end; i++)
     {
@@ -907,6 +953,8 @@ forward_range (GlNet *net, GlWorkspace *ws, guint n, ForwardMode mode, gboolean 
       GlOpBuffers *b = &ws->ops[i];
       const gsize in_count = (gsize) n * op->ih * op->iw * op->ic;
       const gsize out_count = (gsize) n * op->oh * op->ow * op->oc;
+      /* A folded batch norm's ReLU runs in the layer before it. */
+      const gboolean relu = fold && op->fold_bn ? net->ops[i + 1].relu : op->relu;
 
       ws->in[i] = cur;
       ws->active[i] = TRUE;
@@ -916,12 +964,12 @@ forward_range (GlNet *net, GlWorkspace *ws, guint n, ForwardMode mode, gboolean 
           {
             GlConvShape s;
             gl_conv_shape_init (&s, n, op->ih, op->iw, op->ic, op->oc, op->kernel, op->stride, op->pad);
-            gl_conv_forward (&s, cur, net->params + op->weight, net->params + op->bias, op->relu, b->cols, b->y);
+            gl_conv_forward (&s, cur, params + op->weight, params + op->bias, relu, b->cols, b->y);
           }
           break;
         case GL_LAYER_DENSE:
-          gl_dense_forward (n, op->ih * op->iw * op->ic, op->oc, cur, net->params + op->weight,
-                            net->params + op->bias, op->relu, b->y);
+          gl_dense_forward (n, op->ih * op->iw * op->ic, op->oc, cur, params + op->weight, params + op->bias, relu,
+                            b->y);
           break;
         case GL_LAYER_MAXPOOL:
           {
@@ -937,6 +985,12 @@ forward_range (GlNet *net, GlWorkspace *ws, guint n, ForwardMode mode, gboolean 
           gl_relu_forward (out_count, cur, b->y);
           break;
         case GL_LAYER_BATCHNORM:
+          if (fold && i > 0 && net->ops[i - 1].fold_bn)
+            {
+              ws->active[i] = FALSE;
+              ws->out[i] = cur;
+              continue;
+            }
           if (mode == MODE_TRAIN)
             gl_batchnorm_forward_train ((gsize) n * op->ih * op->iw, op->ic, cur, net->params + op->weight,
                                         net->params + op->bias, BN_MOMENTUM, BN_EPS, net->stats + op->mean,
@@ -1118,6 +1172,7 @@ gl_net_predict (GlNet *net, const GlDataset *data, const guint64 *rows, gsize n,
   if (!check_dataset (net, data, error))
     return FALSE;
   workspace_ensure (net, &net->infer_ws, MIN (n, INFER_BATCH), FALSE);
+  net_fold (net);
   for (gsize done = 0, batch = 0; done < n; batch++)
     {
       const guint m = (guint) MIN (n - done, INFER_BATCH);
@@ -1154,6 +1209,7 @@ gl_net_predict_mc (GlNet *net, const GlDataset *data, const guint64 *rows, gsize
       return FALSE;
     }
   workspace_ensure (net, &net->infer_ws, MIN (n, INFER_BATCH), FALSE);
+  net_fold (net);
   for (gsize done = 0, batch = 0; done < n; batch++)
     {
       const guint m = (guint) MIN (n - done, INFER_BATCH);
@@ -1219,6 +1275,7 @@ gl_net_evaluate (GlNet *net, const GlDataset *data, const guint64 *rows, const g
       return TRUE;
     }
   workspace_ensure (net, &net->infer_ws, MIN (n, INFER_BATCH), FALSE);
+  net_fold (net);
   for (gsize done = 0, batch = 0; done < n; batch++)
     {
       const guint m = (guint) MIN (n - done, INFER_BATCH);
@@ -1249,6 +1306,7 @@ gl_net_forward_floats (GlNet *net, const float *x, gsize n, float *probs, float 
   if (n == 0)
     return;
   workspace_ensure (net, &net->infer_ws, MIN (n, INFER_BATCH), FALSE);
+  net_fold (net);
   for (gsize done = 0; done < n;)
     {
       const guint m = (guint) MIN (n - done, INFER_BATCH);

@@ -376,6 +376,54 @@ test_predict_mc (void)
 }
 
 static void
+test_folded_batchnorm (void)
+{
+  /* At inference a batch norm right after a conv or dense layer is folded
+   * into its weights. A rate-0 dropout between them prevents the folding
+   * and gives the reference. */
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlNet) folded = build ("conv5k3s1p1,bn,relu,maxpool2s2,dense7,bn,relu", 8, 8, 2, 3, &error);
+  g_assert_no_error (error);
+  g_autoptr (GlNet) plain = build ("conv5k3s1p1,dropout0,bn,relu,maxpool2s2,dense7,dropout0,bn,relu", 8, 8, 2, 3,
+                                   &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (gl_net_get_n_tensors (folded), ==, gl_net_get_n_tensors (plain));
+  GlRng rng;
+  gl_rng_init (&rng, 9);
+  for (guint t = 0; t < gl_net_get_n_tensors (folded); t++)
+    {
+      float *a = gl_net_get_tensor_data (folded, t), *b = gl_net_get_tensor_data (plain, t);
+      const char *name = gl_net_get_tensor_name (folded, t);
+      for (gsize j = 0; j < gl_net_get_tensor_size (folded, t); j++)
+        {
+          /* Running variances positive, everything else of either sign. */
+          a[j] = g_str_has_suffix (name, "running_var") ? 0.2f + gl_rng_float (&rng)
+                                                        : 2.0f * gl_rng_float (&rng) - 1.0f;
+          b[j] = a[j];
+        }
+    }
+  Images im;
+  images_init (&im, 70, 8, 8, 2, 10);
+  g_autofree float *pa = g_new (float, im.n * 3);
+  g_autofree float *pb = g_new (float, im.n * 3);
+  g_autofree float *ea = g_new (float, im.n * 7);
+  g_autofree float *eb = g_new (float, im.n * 7);
+  g_assert_true (gl_net_predict (folded, &im.data, im.rows, im.n, pa, ea, NULL, NULL, NULL, &error));
+  g_assert_true (gl_net_predict (plain, &im.data, im.rows, im.n, pb, eb, NULL, NULL, NULL, &error));
+  for (gsize i = 0; i < im.n * 3; i++)
+    g_assert_cmpfloat_with_epsilon (pa[i], pb[i], 1e-5);
+  for (gsize i = 0; i < im.n * 7; i++)
+    g_assert_cmpfloat_with_epsilon (ea[i], eb[i], 1e-4);
+  /* Training does not see the folded weights: the tensors are unchanged. */
+  for (guint t = 0; t < gl_net_get_n_tensors (folded); t++)
+    {
+      const gsize bytes = gl_net_get_tensor_size (folded, t) * sizeof (float);
+      g_assert_cmpmem (gl_net_get_tensor_data (folded, t), bytes, gl_net_get_tensor_data (plain, t), bytes);
+    }
+  images_clear (&im);
+}
+
+static void
 on_cancel_progress (const GlProgress *p, gpointer user_data)
 {
   GCancellable *cancellable = user_data;
@@ -411,5 +459,6 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/net/predict", test_predict);
   g_test_add_func ("/engine/net/predict-mc", test_predict_mc);
   g_test_add_func ("/engine/net/predict-cancel", test_predict_cancel);
+  g_test_add_func ("/engine/net/folded-batchnorm", test_folded_batchnorm);
   return g_test_run ();
 }
