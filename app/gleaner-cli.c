@@ -7,6 +7,17 @@
 
 #include "app/gl-cli.h"
 
+/* app/gl-cli-loop.c */
+int gl_cli_queue (int argc, char **argv);
+int gl_cli_label (int argc, char **argv);
+int gl_cli_undo (int argc, char **argv);
+int gl_cli_train (int argc, char **argv);
+int gl_cli_predict (int argc, char **argv);
+int gl_cli_stats (int argc, char **argv);
+int gl_cli_export (int argc, char **argv);
+int gl_cli_simulate (int argc, char **argv);
+int gl_cli_rules (int argc, char **argv);
+
 /* Commands, in the order `gleaner-cli --help` lists them. Each group of
  * commands lives in its own app/gl-cli-*.c file. */
 static const GlCliCommand commands[] = {
@@ -15,6 +26,20 @@ static const GlCliCommand commands[] = {
     "Import images: folders, ImageFolder, CSV manifests, IDX files", gl_cli_import },
   { "info", "PROJECT [--json]", "Counts of images, unreadable, duplicates and labels per class", gl_cli_info },
   { "demo", "[DIR]", "Create (once) the Fashion-MNIST demo project", gl_cli_demo },
+  { "queue", "PROJECT [-n N] [--strategy S] [--json]", "The next images to label and why", gl_cli_queue },
+  { "label", "PROJECT IMAGE CLASS", "Label an image (IMAGE: id or path; CLASS: name)", gl_cli_label },
+  { "undo", "PROJECT", "Take back the last label", gl_cli_undo },
+  { "train", "PROJECT [--epochs N] [--seconds S] [--json]",
+    "Train on the labels, save a model version, rescore the pool", gl_cli_train },
+  { "predict", "PROJECT [--json]", "The current model's class for every image", gl_cli_predict },
+  { "stats", "PROJECT [--json]", "Per-class metrics of the current model and the learning curve", gl_cli_stats },
+  { "export", "PROJECT DIR --format imagefolder|csv|json [--split 0.8,0.1,0.1] [--seed N] [--force] "
+              "[--link copy|hardlink|symlink] [--include-model]",
+    "Export the labeled dataset", gl_cli_export },
+  { "simulate", "PROJECT --strategy S [--seed-labels N] [--batch N] [--budget N] [--seed N] [--json]",
+    "Play the labeling loop with the reference labels as the oracle", gl_cli_simulate },
+  { "rules", "PROJECT add GLOB CLASS | list | delete ID | apply", "Bootstrap rules: file/folder glob → class",
+    gl_cli_rules },
   { NULL, NULL, NULL, NULL },
 };
 

@@ -1,0 +1,787 @@
+/* gl-cli-loop.c — gleaner-cli queue, label, undo, train, predict, stats,
+ * export, simulate and rules: the active-learning loop without eyes. */
+#include "gleaner-config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app/gl-cli.h"
+#include "app/gl-export.h"
+#include "app/gl-project.h"
+#include "app/gl-queue.h"
+#include "app/gl-rules.h"
+#include "app/gl-simulate.h"
+#include "app/gl-trainer.h"
+#include "db/gl-db.h"
+#include "engine/gl-acquire.h"
+#include "engine/gl-metrics.h"
+
+/* Registered in gleaner-cli.c's table (declared there too). */
+int gl_cli_queue (int argc, char **argv);
+int gl_cli_label (int argc, char **argv);
+int gl_cli_undo (int argc, char **argv);
+int gl_cli_train (int argc, char **argv);
+int gl_cli_predict (int argc, char **argv);
+int gl_cli_stats (int argc, char **argv);
+int gl_cli_export (int argc, char **argv);
+int gl_cli_simulate (int argc, char **argv);
+int gl_cli_rules (int argc, char **argv);
+
+static int
+parse (const char *command, const char *params, GOptionEntry *entries, int *argc, char ***argv)
+{
+  g_autoptr (GOptionContext) ctx = g_option_context_new (params);
+  g_autofree char *summary = g_strdup_printf ("gleaner-cli %s", command);
+  g_option_context_set_summary (ctx, summary);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (ctx, argc, argv, &error))
+    {
+      g_printerr ("gleaner-cli %s: %s\n", command, error->message);
+      return 2;
+    }
+  return 0;
+}
+
+static int
+usage (const char *command, const char *text)
+{
+  g_printerr ("gleaner-cli %s: usage: %s %s\n", command, command, text);
+  return 2;
+}
+
+static GlDb *
+open_db (const char *command, GlProject *project)
+{
+  g_autoptr (GError) error = NULL;
+  GlDb *db = gl_db_open (gl_project_get_db_path (project), &error);
+  if (db == NULL)
+    gl_cli_fail (command, error);
+  return db;
+}
+
+static void
+print_json (GString *out)
+{
+  fwrite (out->str, 1, out->len, stdout);
+  fputc ('\n', stdout);
+}
+
+static void
+json_double_field (GString *out, const char *name, double value)
+{
+  g_string_append_printf (out, ",\"%s\":", name);
+  gl_json_append_double (out, value);
+}
+
+static void
+item_json (GString *out, const GlQueueItem *it, char **names)
+{
+  g_string_append_printf (out, "{\"id\":%" G_GINT64_FORMAT ",\"path\":", it->image_id);
+  gl_json_append_string (out, it->path);
+  g_string_append (out, ",\"reason\":");
+  gl_json_append_string (out, it->reason_text);
+  g_string_append_printf (out, ",\"audit\":%s", it->audit ? "true" : "false");
+  json_double_field (out, "score", it->score);
+  g_string_append (out, ",\"suggested\":");
+  if (it->suggested_class >= 0)
+    gl_json_append_string (out, names[it->suggested_class]);
+  else
+    g_string_append (out, "null");
+  g_string_append (out, ",\"top\":[");
+  for (guint r = 0; r < it->n_top; r++)
+    {
+      g_string_append (out, r ? ",{\"class\":" : "{\"class\":");
+      gl_json_append_string (out, names[it->top_class[r]]);
+      json_double_field (out, "probability", it->top_prob[r]);
+      g_string_append_c (out, '}');
+    }
+  g_string_append (out, "]}");
+}
+
+static void
+item_text (const GlQueueItem *it, char **names)
+{
+  g_autofree char *top = NULL;
+  if (it->n_top > 0)
+    top = g_strdup_printf ("  [%s %.2f]", names[it->top_class[0]], it->top_prob[0]);
+  printf ("%" G_GINT64_FORMAT "\t%s\t%s%s%s%s\n", it->image_id, it->path, it->reason_text, top ? top : "",
+          it->suggested_class >= 0 ? "  suggested: " : "", it->suggested_class >= 0 ? names[it->suggested_class] : "");
+}
+
+int
+gl_cli_queue (int argc, char **argv)
+{
+  int n = 10;
+  g_autofree char *strategy = NULL;
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "number", 'n', 0, G_OPTION_ARG_INT, &n, "How many items to list (default 10)", "N" },
+    { "strategy", 0, 0, G_OPTION_ARG_STRING, &strategy,
+      "Set the project's strategy first: random, least-confidence, margin, entropy, bald, k-center, default", "S" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
+    { NULL },
+  };
+  if (parse ("queue", "PROJECT", entries, &argc, &argv))
+    return 2;
+  if (argc != 2 || n < 1)
+    return usage ("queue", "PROJECT [-n N] [--strategy S] [--json]");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlProject) p = gl_project_open (argv[1], &error);
+  if (p == NULL)
+    return gl_cli_fail ("queue", error);
+  g_autoptr (GlQueue) queue = gl_queue_new (p, &error);
+  if (queue == NULL)
+    return gl_cli_fail ("queue", error);
+  gboolean rank = FALSE;
+  if (strategy != NULL)
+    {
+      if (!gl_queue_set_strategy (queue, strategy, &error))
+        return gl_cli_fail ("queue", error);
+      rank = TRUE;
+    }
+  if (rank || gl_queue_needs_ranking (queue))
+    {
+      g_autoptr (GlTrainer) trainer = gl_trainer_new (p, &error);
+      if (trainer == NULL || !gl_trainer_run_round (trainer, FALSE, NULL, NULL, &error))
+        return gl_cli_fail ("queue", error);
+      g_clear_object (&queue);
+      queue = gl_queue_new (p, &error);
+      if (queue == NULL)
+        return gl_cli_fail ("queue", error);
+    }
+  g_auto (GStrv) names = gl_queue_dup_class_names (queue);
+  g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify) gl_queue_item_free);
+  const GlQueueItem *cur = gl_queue_get_current (queue);
+  if (cur != NULL)
+    {
+      g_ptr_array_add (items, gl_queue_item_copy (cur));
+      g_autoptr (GPtrArray) next = gl_queue_peek (queue, (guint) n - 1);
+      for (guint i = 0; i < next->len; i++)
+        g_ptr_array_add (items, gl_queue_item_copy (g_ptr_array_index (next, i)));
+    }
+  g_autofree char *strat = gl_queue_dup_strategy (queue);
+  if (json)
+    {
+      g_autoptr (GString) out = g_string_new ("{\"strategy\":");
+      gl_json_append_string (out, strat);
+      g_string_append_printf (out, ",\"labeled\":%" G_GUINT64_FORMAT ",\"total\":%" G_GUINT64_FORMAT ",\"items\":[",
+                              gl_queue_get_n_labeled (queue), gl_queue_get_n_total (queue));
+      for (guint i = 0; i < items->len; i++)
+        {
+          if (i)
+            g_string_append_c (out, ',');
+          item_json (out, g_ptr_array_index (items, i), names);
+        }
+      g_string_append (out, "]}");
+      print_json (out);
+    }
+  else
+    {
+      printf ("strategy %s, %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " images labeled\n", strat,
+              gl_queue_get_n_labeled (queue), gl_queue_get_n_total (queue));
+      for (guint i = 0; i < items->len; i++)
+        item_text (g_ptr_array_index (items, i), names);
+      if (items->len == 0)
+        printf ("nothing to label\n");
+    }
+  return 0;
+}
+
+int
+gl_cli_label (int argc, char **argv)
+{
+  GOptionEntry entries[] = { { NULL } };
+  if (parse ("label", "PROJECT IMAGE CLASS", entries, &argc, &argv))
+    return 2;
+  if (argc != 4)
+    return usage ("label", "PROJECT IMAGE CLASS   (IMAGE: an id or a path; CLASS: a class name)");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlProject) p = gl_project_open (argv[1], &error);
+  if (p == NULL)
+    return gl_cli_fail ("label", error);
+  g_autoptr (GlDb) db = open_db ("label", p);
+  if (db == NULL)
+    return 1;
+  gint64 image_id, class_id;
+  if (!gl_db_lookup_image (db, argv[2], &image_id, &error) || !gl_db_find_class (db, argv[3], &class_id, &error))
+    return gl_cli_fail ("label", error);
+  g_autoptr (GlQueue) queue = gl_queue_new (p, &error);
+  if (queue == NULL)
+    return gl_cli_fail ("label", error);
+  g_auto (GStrv) names = gl_queue_dup_class_names (queue);
+  gint k = -1;
+  for (guint i = 0; names[i]; i++)
+    if (g_strcmp0 (names[i], argv[3]) == 0)
+      k = (gint) i;
+  if (!gl_queue_label_image (queue, image_id, k, GL_LABEL_ORIGIN_HUMAN, &error))
+    return gl_cli_fail ("label", error);
+  printf ("image %" G_GINT64_FORMAT " labeled %s\n", image_id, argv[3]);
+  return 0;
+}
+
+int
+gl_cli_undo (int argc, char **argv)
+{
+  GOptionEntry entries[] = { { NULL } };
+  if (parse ("undo", "PROJECT", entries, &argc, &argv))
+    return 2;
+  if (argc != 2)
+    return usage ("undo", "PROJECT");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlProject) p = gl_project_open (argv[1], &error);
+  if (p == NULL)
+    return gl_cli_fail ("undo", error);
+  g_autoptr (GlQueue) queue = gl_queue_new (p, &error);
+  if (queue == NULL || !gl_queue_undo (queue, &error))
+    return gl_cli_fail ("undo", error);
+  const GlQueueItem *it = gl_queue_get_current (queue);
+  printf ("undid the label of image %" G_GINT64_FORMAT " (%s)\n", it ? it->image_id : -1, it ? it->path : "");
+  return 0;
+}
+
+static void
+on_train_progress (GlTrainer *trainer, gpointer user_data)
+{
+  gboolean *tty = user_data;
+  if (!*tty)
+    return;
+  double f = gl_trainer_get_fraction (trainer);
+  if (f >= 0)
+    fprintf (stderr, "\r%3.0f%%  epoch %u/%u", f * 100, gl_trainer_get_epoch (trainer),
+             gl_trainer_get_n_epochs (trainer));
+}
+
+int
+gl_cli_train (int argc, char **argv)
+{
+  int epochs = 0;
+  double seconds = -1;
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Train exactly N epochs (default: 10, more for few labels, "
+                                                  "within the time budget)", "N" },
+    { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "Time budget of the training (default 20; 0 = none)", "S" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
+    { NULL },
+  };
+  if (parse ("train", "PROJECT", entries, &argc, &argv))
+    return 2;
+  if (argc != 2 || epochs < 0)
+    return usage ("train", "PROJECT [--epochs N] [--seconds S] [--json]");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlProject) p = gl_project_open (argv[1], &error);
+  if (p == NULL)
+    return gl_cli_fail ("train", error);
+  g_autoptr (GlTrainer) trainer = gl_trainer_new (p, &error);
+  if (trainer == NULL)
+    return gl_cli_fail ("train", error);
+  if (epochs > 0)
+    {
+      gl_trainer_set_max_epochs (trainer, (guint) epochs);
+      gl_trainer_set_min_steps (trainer, 0);
+      gl_trainer_set_time_budget (trainer, 0);
+    }
+  if (seconds >= 0)
+    gl_trainer_set_time_budget (trainer, seconds);
+  gboolean tty = !json && isatty (fileno (stderr));
+  g_signal_connect (trainer, "progress", G_CALLBACK (on_train_progress), &tty);
+  GlTrainerReport r;
+  gboolean ok = gl_trainer_run_round (trainer, TRUE, &r, NULL, &error);
+  if (tty)
+    fprintf (stderr, "\r\033[K");
+  if (!ok)
+    return gl_cli_fail ("train", error);
+  if (json)
+    {
+      g_autoptr (GString) out = g_string_new (NULL);
+      g_string_append_printf (out, "{\"model_version\":%" G_GINT64_FORMAT ",\"train_labels\":%" G_GUINT64_FORMAT
+                              ",\"validation_labels\":%" G_GUINT64_FORMAT ",\"epochs\":%u",
+                              r.model_version, r.n_train, r.n_validation, r.epochs);
+      json_double_field (out, "train_seconds", r.train_seconds);
+      json_double_field (out, "score_seconds", r.score_seconds);
+      json_double_field (out, "accuracy", r.accuracy);
+      json_double_field (out, "macro_f1", r.macro_f1);
+      json_double_field (out, "audit_accuracy", r.audit_accuracy);
+      g_string_append_printf (out, ",\"scored\":%" G_GUINT64_FORMAT "}", r.n_scored);
+      print_json (out);
+    }
+  else
+    printf ("model version %" G_GINT64_FORMAT ": %" G_GUINT64_FORMAT " training and %" G_GUINT64_FORMAT
+            " validation labels, %u epochs in %.1f s; validation accuracy %.3f, macro-F1 %.3f; %" G_GUINT64_FORMAT
+            " images rescored in %.1f s\n",
+            r.model_version, r.n_train, r.n_validation, r.epochs, r.train_seconds, r.accuracy, r.macro_f1,
+            r.n_scored, r.score_seconds);
+  return 0;
+}
+
+int
+gl_cli_predict (int argc, char **argv)
+{
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
+    { NULL },
+  };
+  if (parse ("predict", "PROJECT", entries, &argc, &argv))
+    return 2;
+  if (argc != 2)
+    return usage ("predict", "PROJECT [--json]");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlProject) p = gl_project_open (argv[1], &error);
+  if (p == NULL)
+    return gl_cli_fail ("predict", error);
+  g_autoptr (GlDb) db = open_db ("predict", p);
+  if (db == NULL)
+    return 1;
+  gint64 model = gl_db_get_current_model (db);
+  if (model < 0)
+    {
+      g_printerr ("gleaner-cli predict: the project has no trained model yet (run gleaner-cli train)\n");
+      return 1;
+    }
+  g_autoptr (GArray) classes = gl_db_list_classes (db, TRUE, &error);
+  if (classes == NULL)
+    return gl_cli_fail ("predict", error);
+  g_autoptr (GHashTable) names = g_hash_table_new (g_int64_hash, g_int64_equal);
+  for (guint k = 0; k < classes->len; k++)
+    g_hash_table_insert (names, &g_array_index (classes, GlDbClass, k).id, g_array_index (classes, GlDbClass, k).name);
+  g_autoptr (GString) out = g_string_new (NULL);
+  if (json)
+    g_string_append_printf (out, "{\"model_version\":%" G_GINT64_FORMAT ",\"predictions\":[", model);
+  GlDbFilter filter = { GL_DB_FILTER_ALL, -1 };
+  GlDbCursor *cursor = NULL;
+  guint64 n = 0;
+  for (;;)
+    {
+      GArray *page = NULL;
+      GlDbCursor *next = NULL;
+      if (!gl_db_list_images (db, &filter, GL_DB_SORT_NAME, cursor, 5000, &page, &next, &error))
+        {
+          gl_db_cursor_free (cursor);
+          return gl_cli_fail ("predict", error);
+        }
+      gl_db_cursor_free (cursor);
+      cursor = next;
+      for (guint i = 0; i < page->len; i++)
+        {
+          const GlDbListRow *row = &g_array_index (page, GlDbListRow, i);
+          const char *name = g_hash_table_lookup (names, &row->predicted_class);
+          if (name == NULL)
+            continue;
+          const char *label = g_hash_table_lookup (names, &row->class_id);
+          if (json)
+            {
+              g_string_append_printf (out, "%s{\"id\":%" G_GINT64_FORMAT ",\"path\":", n ? "," : "", row->image_id);
+              gl_json_append_string (out, row->path);
+              g_string_append (out, ",\"class\":");
+              gl_json_append_string (out, name);
+              json_double_field (out, "probability", row->confidence);
+              g_string_append (out, ",\"label\":");
+              if (label)
+                gl_json_append_string (out, label);
+              else
+                g_string_append (out, "null");
+              g_string_append_c (out, '}');
+            }
+          else
+            g_string_append_printf (out, "%" G_GINT64_FORMAT "\t%s\t%s\t%.3f\n", row->image_id, row->path, name,
+                                    row->confidence);
+          n++;
+        }
+      g_array_unref (page);
+      if (json || out->len > 1 << 20)
+        {
+          if (!json)
+            {
+              fwrite (out->str, 1, out->len, stdout);
+              g_string_truncate (out, 0);
+            }
+        }
+      if (next == NULL)
+        break;
+    }
+  if (json)
+    {
+      g_string_append (out, "]}");
+      print_json (out);
+    }
+  else
+    fwrite (out->str, 1, out->len, stdout);
+  return 0;
+}
+
+typedef struct
+{
+  GlDb *db;
+  GHashTable *index_of_class;
+  gint64 model;
+  GArray *labels, *predicted;
+} TestEval;
+
+static gboolean
+collect_test (const GlDbCurrentLabel *label, gpointer user_data)
+{
+  TestEval *t = user_data;
+  if (!label->held_out_test)
+    return TRUE;
+  GlDbPrediction p = { 0 };
+  if (!gl_db_get_prediction (t->db, t->model, label->image_id, &p, NULL))
+    return TRUE;
+  gint truth = GPOINTER_TO_INT (g_hash_table_lookup (t->index_of_class, &label->class_id)) - 1;
+  gint pred = GPOINTER_TO_INT (g_hash_table_lookup (t->index_of_class, &p.top_class)) - 1;
+  gl_db_prediction_clear (&p);
+  if (truth >= 0 && pred >= 0)
+    {
+      g_array_append_val (t->labels, truth);
+      g_array_append_val (t->predicted, pred);
+    }
+  return TRUE;
+}
+
+int
+gl_cli_stats (int argc, char **argv)
+{
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
+    { NULL },
+  };
+  if (parse ("stats", "PROJECT", entries, &argc, &argv))
+    return 2;
+  if (argc != 2)
+    return usage ("stats", "PROJECT [--json]");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlProject) p = gl_project_open (argv[1], &error);
+  if (p == NULL)
+    return gl_cli_fail ("stats", error);
+  g_autoptr (GlDb) db = open_db ("stats", p);
+  if (db == NULL)
+    return 1;
+  g_autoptr (GArray) classes = gl_db_list_classes (db, TRUE, &error);
+  g_autoptr (GArray) versions = classes ? gl_db_list_model_versions (db, &error) : NULL;
+  if (versions == NULL)
+    return gl_cli_fail ("stats", error);
+  gint64 model = gl_db_get_current_model (db);
+  g_autoptr (GString) out = g_string_new (NULL);
+  if (json)
+    g_string_append_printf (out, "{\"model_version\":%" G_GINT64_FORMAT, MAX (model, 0));
+  GlDbModelVersion cur = { 0 };
+  gboolean have = model >= 0 && gl_db_get_model_version (db, model, &cur, NULL);
+  g_autoptr (GArray) metrics = have ? gl_db_get_class_metrics (db, model, NULL, NULL) : NULL;
+  g_autoptr (GHashTable) index_of_class = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  for (guint k = 0; k < classes->len; k++)
+    {
+      gint64 id = g_array_index (classes, GlDbClass, k).id;
+      g_hash_table_insert (index_of_class, g_memdup2 (&id, sizeof id), GUINT_TO_POINTER (k + 1));
+    }
+  /* Accuracy on held-out reference labels (the demo's test set), from the predictions. */
+  TestEval t = { db, index_of_class, model, g_array_new (FALSE, FALSE, sizeof (gint)),
+                 g_array_new (FALSE, FALSE, sizeof (gint)) };
+  if (have && !gl_db_foreach_current_label (db, TRUE, collect_test, &t, &error))
+    {
+      g_array_unref (t.labels);
+      g_array_unref (t.predicted);
+      gl_db_model_version_clear (&cur);
+      return gl_cli_fail ("stats", error);
+    }
+  g_autoptr (GlMetrics) test = t.labels->len > 0
+                                 ? gl_metrics_compute_from_predictions ((gint *) t.labels->data,
+                                                                        (gint *) t.predicted->data, t.labels->len,
+                                                                        classes->len, NULL)
+                                 : NULL;
+  g_array_unref (t.labels);
+  g_array_unref (t.predicted);
+  if (!have)
+    {
+      if (json)
+        g_string_append (out, ",\"classes\":[]");
+      else
+        g_string_append (out, "no trained model yet (run gleaner-cli train)\n");
+    }
+  else if (json)
+    {
+      g_string_append_printf (out, ",\"labels\":%" G_GUINT64_FORMAT, cur.n_labels);
+      json_double_field (out, "accuracy", cur.val_accuracy);
+      json_double_field (out, "macro_f1", cur.macro_f1);
+      json_double_field (out, "ece", cur.ece);
+      json_double_field (out, "test_accuracy", test ? test->accuracy : NAN);
+      json_double_field (out, "test_macro_f1", test ? test->macro_f1 : NAN);
+      g_string_append (out, ",\"classes\":[");
+      for (guint i = 0; metrics && i < metrics->len; i++)
+        {
+          const GlDbClassMetrics *m = &g_array_index (metrics, GlDbClassMetrics, i);
+          gint k = GPOINTER_TO_INT (g_hash_table_lookup (index_of_class, &m->class_id)) - 1;
+          g_string_append (out, i ? ",{\"class\":" : "{\"class\":");
+          gl_json_append_string (out, k >= 0 ? g_array_index (classes, GlDbClass, k).name : "");
+          json_double_field (out, "precision", m->precision);
+          json_double_field (out, "recall", m->recall);
+          json_double_field (out, "f1", m->f1);
+          g_string_append_printf (out, ",\"support\":%" G_GUINT64_FORMAT "}", m->support);
+        }
+      g_string_append (out, "]");
+    }
+  else
+    {
+      g_string_append_printf (out, "model version %" G_GINT64_FORMAT ", trained on %" G_GUINT64_FORMAT
+                              " labels: validation accuracy %.3f, macro-F1 %.3f, ECE %.3f\n",
+                              model, cur.n_labels, cur.val_accuracy, cur.macro_f1, cur.ece);
+      if (test)
+        g_string_append_printf (out, "held-out test (%" G_GUINT64_FORMAT " reference labels): accuracy %.3f, "
+                                "macro-F1 %.3f\n", test->n_samples, test->accuracy, test->macro_f1);
+      g_string_append_printf (out, "%-24s %9s %9s %9s %8s\n", "class", "precision", "recall", "F1", "support");
+      for (guint i = 0; metrics && i < metrics->len; i++)
+        {
+          const GlDbClassMetrics *m = &g_array_index (metrics, GlDbClassMetrics, i);
+          gint k = GPOINTER_TO_INT (g_hash_table_lookup (index_of_class, &m->class_id)) - 1;
+          g_string_append_printf (out, "%-24s %9.3f %9.3f %9.3f %8" G_GUINT64_FORMAT "\n",
+                                  k >= 0 ? g_array_index (classes, GlDbClass, k).name : "?", m->precision,
+                                  m->recall, m->f1, m->support);
+        }
+    }
+  gl_db_model_version_clear (&cur);
+  /* The learning curve: every version. */
+  if (json)
+    g_string_append (out, ",\"learning_curve\":[");
+  else if (versions->len > 0)
+    g_string_append (out, "learning curve (version, labels, validation accuracy, macro-F1):\n");
+  for (guint i = 0; i < versions->len; i++)
+    {
+      const GlDbModelVersion *v = &g_array_index (versions, GlDbModelVersion, i);
+      if (json)
+        {
+          g_string_append_printf (out, "%s{\"version\":%" G_GINT64_FORMAT ",\"labels\":%" G_GUINT64_FORMAT,
+                                  i ? "," : "", v->id, v->n_labels);
+          json_double_field (out, "accuracy", v->val_accuracy);
+          json_double_field (out, "macro_f1", v->macro_f1);
+          g_string_append_c (out, '}');
+        }
+      else
+        g_string_append_printf (out, "  %4" G_GINT64_FORMAT " %7" G_GUINT64_FORMAT " %7.3f %7.3f\n", v->id,
+                                v->n_labels, v->val_accuracy, v->macro_f1);
+    }
+  if (json)
+    {
+      g_string_append (out, "]}");
+      print_json (out);
+    }
+  else
+    fwrite (out->str, 1, out->len, stdout);
+  return 0;
+}
+
+static void
+on_export_progress (const GlExportProgress *progress, gpointer user_data)
+{
+  if (*(gboolean *) user_data && progress->total > 0)
+    fprintf (stderr, "\r%" G_GUINT64_FORMAT " / %" G_GUINT64_FORMAT, progress->done, progress->total);
+}
+
+int
+gl_cli_export (int argc, char **argv)
+{
+  g_autofree char *format = NULL;
+  g_autofree char *split = NULL;
+  g_autofree char *link = NULL;
+  gint64 seed = 0;
+  gboolean force = FALSE, json = FALSE, model = FALSE, predictions = FALSE, unconfirmed = FALSE;
+  GOptionEntry entries[] = {
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format, "imagefolder, csv or json", "F" },
+    { "split", 0, 0, G_OPTION_ARG_STRING, &split, "Train,val,test shares (default 0.8,0.1,0.1)", "T,V,T" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed of the split (default 0)", "N" },
+    { "force", 0, 0, G_OPTION_ARG_NONE, &force, "Write into a folder that is not empty", NULL },
+    { "link", 0, 0, G_OPTION_ARG_STRING, &link, "imagefolder: copy (default), hardlink or symlink", "MODE" },
+    { "include-model", 0, 0, G_OPTION_ARG_NONE, &model, "Also the current model and its class list", NULL },
+    { "include-predictions", 0, 0, G_OPTION_ARG_NONE, &predictions, "json: the model's prediction of each image",
+      NULL },
+    { "include-unconfirmed", 0, 0, G_OPTION_ARG_NONE, &unconfirmed,
+      "Also the model's predictions for unlabeled images (origin \"model\")", NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
+    { NULL },
+  };
+  if (parse ("export", "PROJECT DIR", entries, &argc, &argv))
+    return 2;
+  if (argc != 3 || format == NULL)
+    return usage ("export", "PROJECT DIR --format imagefolder|csv|json [--split 0.8,0.1,0.1] [--seed N] [--force] "
+                            "[--link copy|hardlink|symlink]");
+  g_autoptr (GError) error = NULL;
+  GlExportOptions o;
+  gl_export_options_init (&o);
+  if (!gl_export_format_from_string (format, &o.format, &error)
+      || (split && !gl_export_parse_split (split, o.shares, &error))
+      || (link && !gl_export_link_from_string (link, &o.link, &error)))
+    {
+      g_printerr ("gleaner-cli export: %s\n", error->message);
+      return 2;
+    }
+  o.seed = (guint64) seed;
+  o.force = force;
+  o.include_model = model;
+  o.include_predictions = predictions;
+  o.include_unconfirmed = unconfirmed;
+  g_autoptr (GlProject) p = gl_project_open (argv[1], &error);
+  if (p == NULL)
+    return gl_cli_fail ("export", error);
+  gboolean tty = !json && isatty (fileno (stderr));
+  GlExportProgress s;
+  gboolean ok = gl_export_project (p, argv[2], &o, on_export_progress, &tty, NULL, &s, &error);
+  if (tty)
+    fprintf (stderr, "\r\033[K");
+  if (!ok)
+    return gl_cli_fail ("export", error);
+  if (json)
+    {
+      g_autoptr (GString) out = g_string_new ("{\"target\":");
+      gl_json_append_string (out, argv[2]);
+      g_string_append_printf (out, ",\"format\":\"%s\",\"images\":%" G_GUINT64_FORMAT ",\"bytes\":%" G_GUINT64_FORMAT "}",
+                              format, s.done, s.written_bytes);
+      print_json (out);
+    }
+  else
+    printf ("exported %" G_GUINT64_FORMAT " labeled images to %s\n", s.done, argv[2]);
+  return 0;
+}
+
+static void
+on_simulate_round (const GlSimulateRound *r, gpointer user_data)
+{
+  if (*(gboolean *) user_data)
+    {
+      printf ("%8" G_GUINT64_FORMAT " %9.4f %9.4f %9.1f\n", r->labels, r->test_accuracy, r->macro_f1, r->seconds);
+      fflush (stdout);
+    }
+}
+
+int
+gl_cli_simulate (int argc, char **argv)
+{
+  g_autofree char *strategy = NULL;
+  int seed_labels = 100, batch = 100, budget = 3000, epochs = 8;
+  double round_seconds = 15;
+  gint64 seed = 0, max_pool = 0, max_test = 0;
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "strategy", 0, 0, G_OPTION_ARG_STRING, &strategy,
+      "random, least-confidence, margin, entropy, bald, k-center or default", "S" },
+    { "seed-labels", 0, 0, G_OPTION_ARG_INT, &seed_labels, "Random labels to start from (default 100)", "N" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Labels asked per round (default 100)", "N" },
+    { "budget", 0, 0, G_OPTION_ARG_INT, &budget, "Stop at this many labels (default 3000)", "N" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed (default 0)", "N" },
+    { "epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs per round (default 8; more for few labels)", "N" },
+    { "round-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &round_seconds, "Training time budget per round (default 15)",
+      "S" },
+    { "max-pool", 0, 0, G_OPTION_ARG_INT64, &max_pool, "Use at most N pool images (default all)", "N" },
+    { "max-test", 0, 0, G_OPTION_ARG_INT64, &max_test, "Evaluate on at most N test images (default all)", "N" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
+    { NULL },
+  };
+  if (parse ("simulate", "PROJECT", entries, &argc, &argv))
+    return 2;
+  if (argc != 2 || strategy == NULL || seed_labels < 1 || batch < 1 || budget < 1 || epochs < 1 || max_pool < 0
+      || max_test < 0)
+    return usage ("simulate", "PROJECT --strategy S [--seed-labels N] [--batch N] [--budget N] [--seed N] [--json]");
+  GlStrategy s;
+  g_autoptr (GError) error = NULL;
+  if (!gl_strategy_from_string (strategy, &s, &error))
+    {
+      g_printerr ("gleaner-cli simulate: %s\n", error->message);
+      return 2;
+    }
+  g_autoptr (GlProject) p = gl_project_open (argv[1], &error);
+  if (p == NULL)
+    return gl_cli_fail ("simulate", error);
+  GlSimulateOptions o;
+  gl_simulate_options_init (&o);
+  o.strategy = strategy;
+  o.seed_labels = (guint) seed_labels;
+  o.batch = (guint) batch;
+  o.budget = (guint) budget;
+  o.seed = (guint64) seed;
+  o.epochs = (guint) epochs;
+  o.round_seconds = round_seconds;
+  o.max_pool = (gsize) max_pool;
+  o.max_test = (gsize) max_test;
+  gboolean text = !json;
+  if (text)
+    printf ("strategy %s\n%8s %9s %9s %9s\n", gl_strategy_to_string (s), "labels", "test_acc", "macro_f1", "seconds");
+  g_autoptr (GlSimulateResult) r = gl_simulate_run (p, &o, on_simulate_round, &text, NULL, &error);
+  if (r == NULL)
+    return gl_cli_fail ("simulate", error);
+  if (json)
+    {
+      g_autofree char *out = gl_simulate_result_to_json (r);
+      printf ("%s\n", out);
+    }
+  else
+    {
+      guint64 to85 = gl_simulate_labels_to_reach (r, 0.85);
+      if (to85 > 0)
+        printf ("labels to reach 85%% test accuracy: %" G_GUINT64_FORMAT "\n", to85);
+      else
+        printf ("85%% test accuracy not reached within %u labels\n", o.budget);
+    }
+  return 0;
+}
+
+int
+gl_cli_rules (int argc, char **argv)
+{
+  GOptionEntry entries[] = { { NULL } };
+  if (parse ("rules", "PROJECT add GLOB CLASS | list | delete ID | apply", entries, &argc, &argv))
+    return 2;
+  const char *u = "PROJECT add GLOB CLASS | PROJECT list | PROJECT delete ID | PROJECT apply";
+  if (argc < 3)
+    return usage ("rules", u);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlProject) p = gl_project_open (argv[1], &error);
+  if (p == NULL)
+    return gl_cli_fail ("rules", error);
+  const char *verb = argv[2];
+  if (g_str_equal (verb, "add") && argc == 5)
+    {
+      gint64 id;
+      guint64 n = 0;
+      if (!gl_rules_add (p, argv[3], argv[4], &id, &error) || !gl_rules_apply (p, &n, &error))
+        return gl_cli_fail ("rules", error);
+      printf ("rule %" G_GINT64_FORMAT ": %s → %s; %" G_GUINT64_FORMAT " images suggested\n", id, argv[3], argv[4], n);
+      return 0;
+    }
+  if (g_str_equal (verb, "delete") && argc == 4)
+    {
+      guint64 n = 0;
+      if (!gl_rules_delete (p, g_ascii_strtoll (argv[3], NULL, 10), &error) || !gl_rules_apply (p, &n, &error))
+        return gl_cli_fail ("rules", error);
+      printf ("rule %s deleted; %" G_GUINT64_FORMAT " images suggested\n", argv[3], n);
+      return 0;
+    }
+  if (g_str_equal (verb, "apply") && argc == 3)
+    {
+      guint64 n = 0;
+      if (!gl_rules_apply (p, &n, &error))
+        return gl_cli_fail ("rules", error);
+      printf ("%" G_GUINT64_FORMAT " images suggested\n", n);
+      return 0;
+    }
+  if (g_str_equal (verb, "list") && argc == 3)
+    {
+      g_autoptr (GlDb) db = open_db ("rules", p);
+      if (db == NULL)
+        return 1;
+      g_autoptr (GArray) rules = gl_db_list_rules (db, &error);
+      if (rules == NULL)
+        return gl_cli_fail ("rules", error);
+      for (guint i = 0; i < rules->len; i++)
+        {
+          const GlDbRule *r = &g_array_index (rules, GlDbRule, i);
+          GlDbClass c = { 0 };
+          gboolean named = gl_db_get_class (db, r->class_id, &c, NULL);
+          printf ("%" G_GINT64_FORMAT "\t%s\t%s\n", r->id, r->glob, named ? c.name : "?");
+          if (named)
+            gl_db_class_clear (&c);
+        }
+      return 0;
+    }
+  return usage ("rules", u);
+}

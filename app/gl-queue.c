@@ -1,0 +1,894 @@
+/* gl-queue.c — see gl-queue.h.
+ *
+ * Sources of the next item, in order: a skipped image whose turn to return
+ * has come; the images a bootstrap rule suggests a class for; the stored
+ * ranking; the current model's most uncertain unlabeled images. Items are
+ * materialized (path, prediction, suggestion) lazily into `upcoming`, which
+ * gl_queue_peek fills and the next advance pops. A new ranking only clears
+ * `upcoming` and the sources at an item boundary.
+ */
+#include "app/gl-queue.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "db/gl-db.h"
+#include "engine/gl-acquire.h"
+
+G_DEFINE_QUARK (gl-queue-error-quark, gl_queue_error)
+
+#define RANKING_READ 500
+#define FALLBACK_READ 200
+#define AUDIT_SETTING "audit_images"
+
+static const char *const origin_names[] = { "human", "prediction", "rule" };
+
+const char *
+gl_label_origin_to_string (GlLabelOrigin origin)
+{
+  return origin <= GL_LABEL_ORIGIN_ACCEPTED_SUGGESTION ? origin_names[origin] : "human";
+}
+
+gboolean
+gl_label_origin_from_string (const char *text, GlLabelOrigin *origin)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (origin_names); i++)
+    if (g_strcmp0 (text, origin_names[i]) == 0)
+      {
+        *origin = (GlLabelOrigin) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static GlDbOrigin
+db_origin (GlLabelOrigin origin)
+{
+  switch (origin)
+    {
+    case GL_LABEL_ORIGIN_ACCEPTED_PREDICTION: return GL_DB_ORIGIN_PREDICTION;
+    case GL_LABEL_ORIGIN_ACCEPTED_SUGGESTION: return GL_DB_ORIGIN_RULE;
+    case GL_LABEL_ORIGIN_HUMAN:
+    default: return GL_DB_ORIGIN_HUMAN;
+    }
+}
+
+GlQueueItem *
+gl_queue_item_copy (const GlQueueItem *item)
+{
+  GlQueueItem *copy = g_memdup2 (item, sizeof *item);
+  copy->path = g_strdup (item->path);
+  copy->reason_text = g_strdup (item->reason_text);
+  return copy;
+}
+
+void
+gl_queue_item_free (GlQueueItem *item)
+{
+  if (item == NULL)
+    return;
+  g_free (item->path);
+  g_free (item->reason_text);
+  g_free (item);
+}
+
+G_DEFINE_BOXED_TYPE (GlQueueItem, gl_queue_item, gl_queue_item_copy, gl_queue_item_free)
+
+typedef struct
+{
+  gint64 image_id;
+  guint64 due; /* labels made in this queue when it returns */
+} Returning;
+
+struct _GlQueue
+{
+  GObject parent_instance;
+
+  /* borrowed */
+  GlProject *project;
+
+  /* owned */
+  GlDb *db;             /* this queue's connection (main thread) */
+  GlTrainer *trainer;
+  gulong ranking_handler;
+  guint n_classes;
+  gint64 *class_ids;    /* (n_classes) */
+  char **class_names;   /* (n_classes + 1) */
+  GHashTable *index_of_class; /* store id → index + 1 */
+
+  GArray *ranking;      /* GlDbQueueItem: the stored ranking, then the fallback */
+  guint rpos;
+  GArray *suggested;    /* GlDbSuggestion of unlabeled images */
+  guint spos;
+  gboolean fallback_used;
+  GArray *returning;    /* Returning, in skip order */
+  GPtrArray *upcoming;  /* GlQueueItem: materialized, next first */
+  GlQueueItem *current; /* the live item; NULL when nothing is left */
+  GPtrArray *history;   /* GlQueueItem: items done here, oldest first */
+  gint hist_pos;        /* -1 at the live item, else the history item shown */
+  GHashTable *done;     /* image ids labeled or skipped through this queue (gint64 *) */
+  gboolean reload_pending;
+
+  guint64 labels_made;
+  guint64 n_labeled, n_total;
+  guint64 *per_class;   /* (n_classes) */
+  gboolean needs_ranking;
+};
+
+G_DEFINE_FINAL_TYPE (GlQueue, gl_queue, G_TYPE_OBJECT)
+
+enum
+{
+  SIGNAL_CHANGED,
+  SIGNAL_LABEL_ADDED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static gboolean
+store_error (GError **error, GError *local, const char *what)
+{
+  g_set_error (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_STORE, "%s: %s", what, local->message);
+  g_error_free (local);
+  return FALSE;
+}
+
+static gint
+class_index (GlQueue *self, gint64 class_id)
+{
+  return GPOINTER_TO_INT (g_hash_table_lookup (self->index_of_class, &class_id)) - 1;
+}
+
+static void
+clear_ranking (GlQueue *self)
+{
+  if (self->ranking)
+    for (guint i = 0; i < self->ranking->len; i++)
+      g_free (g_array_index (self->ranking, GlDbQueueItem, i).reason);
+  g_clear_pointer (&self->ranking, g_array_unref);
+  g_clear_pointer (&self->suggested, g_array_unref);
+  self->rpos = self->spos = 0;
+  self->fallback_used = FALSE;
+  g_ptr_array_set_size (self->upcoming, 0);
+}
+
+static gboolean
+load_classes (GlQueue *self, GError **error)
+{
+  GError *local = NULL;
+  g_autoptr (GArray) classes = gl_db_list_classes (self->db, TRUE, &local);
+  if (classes == NULL)
+    return store_error (error, local, "cannot read the classes");
+  g_free (self->class_ids);
+  g_strfreev (self->class_names);
+  g_free (self->per_class);
+  g_hash_table_remove_all (self->index_of_class);
+  self->n_classes = classes->len;
+  self->class_ids = g_new0 (gint64, MAX (1, classes->len));
+  self->class_names = g_new0 (char *, classes->len + 1);
+  self->per_class = g_new0 (guint64, MAX (1, classes->len));
+  for (guint k = 0; k < classes->len; k++)
+    {
+      const GlDbClass *c = &g_array_index (classes, GlDbClass, k);
+      self->class_ids[k] = c->id;
+      self->class_names[k] = g_strdup (c->name);
+      g_hash_table_insert (self->index_of_class, g_memdup2 (&c->id, sizeof c->id), GUINT_TO_POINTER (k + 1));
+    }
+  return TRUE;
+}
+
+static gboolean
+load_counts (GlQueue *self, GError **error)
+{
+  GError *local = NULL;
+  GlDbCounts counts;
+  if (!gl_db_get_counts (self->db, &counts, &local))
+    return store_error (error, local, "cannot count the images");
+  self->n_labeled = counts.labeled;
+  self->n_total = counts.readable - MIN (counts.readable, counts.held_out_test);
+  g_autoptr (GArray) per = gl_db_count_per_class (self->db, &local);
+  if (per == NULL)
+    return store_error (error, local, "cannot count the labels");
+  memset (self->per_class, 0, sizeof (guint64) * MAX (1, self->n_classes));
+  for (guint i = 0; i < per->len; i++)
+    {
+      const GlDbClassCount *c = &g_array_index (per, GlDbClassCount, i);
+      gint k = class_index (self, c->class_id);
+      if (k >= 0)
+        self->per_class[k] = c->labeled;
+    }
+  return TRUE;
+}
+
+static gboolean
+load_ranking (GlQueue *self, GError **error)
+{
+  GError *local = NULL;
+  clear_ranking (self);
+  self->ranking = gl_db_read_queue (self->db, RANKING_READ, &local);
+  if (self->ranking == NULL)
+    return store_error (error, local, "cannot read the queue");
+  /* The strings belong to the array's clear function; keep our own copies
+   * so that fallback items (with static reasons) can be appended. */
+  g_array_set_clear_func (self->ranking, NULL);
+  self->suggested = gl_db_list_suggestions (self->db, &local);
+  if (self->suggested == NULL)
+    return store_error (error, local, "cannot read the suggestions");
+  self->reload_pending = FALSE;
+  return TRUE;
+}
+
+static gboolean
+is_labeled (GlQueue *self, gint64 image_id, gint *label)
+{
+  GlDbLabel l = { 0 };
+  gboolean labeled = FALSE;
+  if (gl_db_get_current_label (self->db, image_id, FALSE, &l, NULL))
+    {
+      labeled = l.class_id >= 0;
+      if (label)
+        *label = labeled ? class_index (self, l.class_id) : -1;
+      gl_db_label_clear (&l);
+    }
+  return labeled;
+}
+
+static char *
+reason_text (GlQueue *self, GlQueueItem *it, const char *rule, const char *stored)
+{
+  switch (it->reason)
+    {
+    case GL_QUEUE_REASON_COLD_START: return g_strdup ("coverage (no model yet)");
+    case GL_QUEUE_REASON_AUDIT: return g_strdup ("audit");
+    case GL_QUEUE_REASON_RULE: return g_strdup_printf ("suggested by rule %s", rule ? rule : "");
+    case GL_QUEUE_REASON_SKIPPED: return g_strdup ("skipped earlier");
+    case GL_QUEUE_REASON_SEEN: return g_strdup ("labeled earlier");
+    case GL_QUEUE_REASON_STRATEGY:
+    default: break;
+    }
+  if (it->n_top >= 2)
+    {
+      const char *a = self->class_names[it->top_class[0]], *b = self->class_names[it->top_class[1]];
+      if (g_strcmp0 (stored, "entropy") == 0 && isfinite (it->score))
+        return g_strdup_printf ("entropy %.2f (most likely %s or %s)", it->score, a, b);
+      if (g_strcmp0 (stored, "least-confidence") == 0)
+        return g_strdup_printf ("confidence %.2f in %s", it->top_prob[0], a);
+      if (g_strcmp0 (stored, "bald") == 0 && isfinite (it->score))
+        return g_strdup_printf ("dropout passes disagree (%.3f) between %s and %s", it->score, a, b);
+      if (g_strcmp0 (stored, "k-center") == 0)
+        return g_strdup_printf ("unlike the labeled images (likely %s)", a);
+      if (g_strcmp0 (stored, "random") == 0)
+        return g_strdup ("random");
+      return g_strdup_printf ("margin %.2f between %s and %s", it->top_prob[0] - it->top_prob[1], a, b);
+    }
+  return g_strdup (stored && *stored ? stored : "queued");
+}
+
+/* A full item for @image_id, or NULL if it cannot be read. */
+static GlQueueItem *
+materialize (GlQueue *self, gint64 image_id, GlQueueReason reason, const char *stored, double score,
+             gboolean audit)
+{
+  GlDbImage im = { 0 };
+  if (!gl_db_get_image (self->db, image_id, &im, NULL))
+    return NULL;
+  GlQueueItem *it = g_new0 (GlQueueItem, 1);
+  it->image_id = image_id;
+  it->cache_row = im.cache_row >= 0 ? (guint64) im.cache_row : 0;
+  it->path = g_steal_pointer (&im.path);
+  gl_db_image_clear (&im);
+  it->reason = reason;
+  it->score = (float) score;
+  it->audit = audit;
+  it->suggested_class = -1;
+  it->label = -1;
+  GlDbPrediction p = { 0 };
+  if (gl_db_get_prediction (self->db, -1, image_id, &p, NULL))
+    {
+      if (p.probs != NULL && p.n_probs == self->n_classes)
+        for (guint r = 0; r < GL_QUEUE_TOP_N && r < self->n_classes; r++)
+          {
+            gint best = -1;
+            for (guint k = 0; k < self->n_classes; k++)
+              {
+                gboolean taken = FALSE;
+                for (guint q = 0; q < r; q++)
+                  taken |= it->top_class[q] == (gint) k;
+                if (!taken && (best < 0 || p.probs[k] > p.probs[best]))
+                  best = (gint) k;
+              }
+            it->top_class[r] = best;
+            it->top_prob[r] = p.probs[best];
+            it->n_top = r + 1;
+          }
+      else if (class_index (self, p.top_class) >= 0)
+        {
+          it->top_class[0] = class_index (self, p.top_class);
+          it->top_prob[0] = (float) p.top_prob;
+          it->n_top = 1;
+        }
+      gl_db_prediction_clear (&p);
+    }
+  GlDbSuggestion s = { 0 };
+  g_autofree char *rule = NULL;
+  if (gl_db_get_suggestion (self->db, image_id, &s, NULL))
+    {
+      it->suggested_class = class_index (self, s.class_id);
+      rule = g_strdup (s.rule);
+      gl_db_suggestion_clear (&s);
+    }
+  is_labeled (self, image_id, &it->label);
+  it->reason_text = reason_text (self, it, rule, stored);
+  return it;
+}
+
+static gboolean
+usable (GlQueue *self, gint64 image_id)
+{
+  return !g_hash_table_contains (self->done, &image_id) && !is_labeled (self, image_id, NULL)
+         && !gl_db_is_skipped (self->db, image_id);
+}
+
+static gboolean
+upcoming_has (GlQueue *self, gint64 image_id)
+{
+  for (guint i = 0; i < self->upcoming->len; i++)
+    if (((GlQueueItem *) g_ptr_array_index (self->upcoming, i))->image_id == image_id)
+      return TRUE;
+  return self->current && self->current->image_id == image_id;
+}
+
+/* The next item from the sources (not the returning skips), or NULL. */
+static GlQueueItem *
+draw (GlQueue *self)
+{
+  while (self->suggested && self->spos < self->suggested->len)
+    {
+      const GlDbSuggestion *s = &g_array_index (self->suggested, GlDbSuggestion, self->spos++);
+      if (usable (self, s->image_id) && !upcoming_has (self, s->image_id))
+        {
+          GlQueueItem *it = materialize (self, s->image_id, GL_QUEUE_REASON_RULE, NULL, NAN, FALSE);
+          if (it)
+            return it;
+        }
+    }
+  for (;;)
+    {
+      while (self->ranking && self->rpos < self->ranking->len)
+        {
+          const GlDbQueueItem *q = &g_array_index (self->ranking, GlDbQueueItem, self->rpos++);
+          if (!usable (self, q->image_id) || upcoming_has (self, q->image_id))
+            continue;
+          GlQueueReason reason = q->audit                                   ? GL_QUEUE_REASON_AUDIT
+                                 : g_strcmp0 (q->reason, "cold start") == 0 ? GL_QUEUE_REASON_COLD_START
+                                                                            : GL_QUEUE_REASON_STRATEGY;
+          GlQueueItem *it = materialize (self, q->image_id, reason, q->reason, q->score, q->audit);
+          if (it)
+            return it;
+        }
+      if (self->fallback_used)
+        break;
+      /* The ranking ran out: the current model's most uncertain images. */
+      self->fallback_used = TRUE;
+      g_autoptr (GArray) top = gl_db_top_unlabeled (self->db, -1, FALLBACK_READ, NULL);
+      if (top == NULL || top->len == 0)
+        break;
+      if (self->ranking == NULL)
+        self->ranking = g_array_new (FALSE, TRUE, sizeof (GlDbQueueItem));
+      for (guint i = 0; i < top->len; i++)
+        {
+          const GlDbScoredImage *t = &g_array_index (top, GlDbScoredImage, i);
+          GlDbQueueItem q = { t->image_id, g_strdup ("margin"), t->score, FALSE, 0 };
+          g_array_append_val (self->ranking, q);
+        }
+    }
+  return NULL;
+}
+
+static void
+refresh_needs_ranking (GlQueue *self)
+{
+  gboolean needs = self->current == NULL && self->n_labeled < self->n_total;
+  if (needs && self->trainer != NULL && !self->needs_ranking)
+    gl_trainer_rank_now (self->trainer);
+  self->needs_ranking = needs;
+}
+
+/* The live item is done (or there is none): make the next one current. */
+static void
+advance (GlQueue *self)
+{
+  if (self->current != NULL)
+    {
+      g_ptr_array_add (self->history, self->current);
+      self->current = NULL;
+    }
+  if (self->reload_pending)
+    load_ranking (self, NULL);
+  /* A skipped image whose turn has come. */
+  for (guint i = 0; i < self->returning->len; i++)
+    {
+      Returning *r = &g_array_index (self->returning, Returning, i);
+      if (r->due > self->labels_made)
+        continue;
+      gint64 id = r->image_id;
+      g_array_remove_index (self->returning, i);
+      g_hash_table_remove (self->done, &id);
+      gl_db_unskip (self->db, id, NULL);
+      if (!is_labeled (self, id, NULL))
+        {
+          self->current = materialize (self, id, GL_QUEUE_REASON_SKIPPED, NULL, NAN, FALSE);
+          if (self->current)
+            break;
+        }
+      i--;
+    }
+  if (self->current == NULL && self->upcoming->len > 0)
+    {
+      self->current = g_ptr_array_steal_index (self->upcoming, 0);
+      /* It may have been labeled meanwhile (another window, gleaner-cli). */
+      if (!usable (self, self->current->image_id))
+        {
+          g_clear_pointer (&self->current, gl_queue_item_free);
+          advance (self);
+          return;
+        }
+    }
+  if (self->current == NULL)
+    self->current = draw (self);
+  self->hist_pos = -1;
+  refresh_needs_ranking (self);
+}
+
+static void
+emit_changed (GlQueue *self)
+{
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+}
+
+GlQueue *
+gl_queue_new (GlProject *project, GError **error)
+{
+  GError *local = NULL;
+  GlDb *db = gl_db_open (gl_project_get_db_path (project), &local);
+  if (db == NULL)
+    {
+      store_error (error, local, "cannot open the project");
+      return NULL;
+    }
+  g_autoptr (GlQueue) self = g_object_new (GL_TYPE_QUEUE, NULL);
+  self->project = project;
+  self->db = db;
+  if (!load_classes (self, error) || !load_counts (self, error) || !load_ranking (self, error))
+    return NULL;
+  advance (self);
+  return g_steal_pointer (&self);
+}
+
+static void
+on_ranking_ready (GlTrainer *trainer, gpointer user_data)
+{
+  GlQueue *self = user_data;
+  self->reload_pending = TRUE;
+  load_classes (self, NULL);
+  if (self->current == NULL)
+    {
+      advance (self);
+      emit_changed (self);
+    }
+}
+
+void
+gl_queue_set_trainer (GlQueue *self, GlTrainer *trainer)
+{
+  g_return_if_fail (GL_IS_QUEUE (self));
+  if (self->trainer == trainer)
+    return;
+  if (self->trainer)
+    {
+      g_clear_signal_handler (&self->ranking_handler, self->trainer);
+      g_clear_object (&self->trainer);
+    }
+  if (trainer)
+    {
+      self->trainer = g_object_ref (trainer);
+      self->ranking_handler = g_signal_connect (trainer, "ranking-ready", G_CALLBACK (on_ranking_ready), self);
+      self->needs_ranking = FALSE;
+      refresh_needs_ranking (self);
+    }
+}
+
+gboolean
+gl_queue_reload (GlQueue *self, GError **error)
+{
+  g_return_val_if_fail (GL_IS_QUEUE (self), FALSE);
+  if (!load_classes (self, error) || !load_counts (self, error))
+    return FALSE;
+  self->reload_pending = TRUE;
+  if (self->current == NULL)
+    {
+      advance (self);
+      emit_changed (self);
+    }
+  return TRUE;
+}
+
+gboolean
+gl_queue_set_strategy (GlQueue *self, const char *strategy, GError **error)
+{
+  GlStrategy s;
+  GError *local = NULL;
+  if (!gl_strategy_from_string (strategy, &s, &local))
+    {
+      g_set_error_literal (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_INVALID, local->message);
+      g_error_free (local);
+      return FALSE;
+    }
+  if (!gl_db_set_setting (self->db, GL_DB_SETTING_ACQUISITION, gl_strategy_to_string (s), &local))
+    return store_error (error, local, "cannot store the strategy");
+  if (self->trainer)
+    gl_trainer_rank_now (self->trainer);
+  return TRUE;
+}
+
+char *
+gl_queue_dup_strategy (GlQueue *self)
+{
+  g_autofree char *s = gl_db_get_setting (self->db, GL_DB_SETTING_ACQUISITION);
+  GlStrategy strategy;
+  if (s == NULL || !gl_strategy_from_string (s, &strategy, NULL))
+    strategy = GL_STRATEGY_DEFAULT;
+  return g_strdup (gl_strategy_to_string (strategy));
+}
+
+gboolean
+gl_queue_needs_ranking (GlQueue *self)
+{
+  return self->needs_ranking;
+}
+
+const GlQueueItem *
+gl_queue_get_current (GlQueue *self)
+{
+  g_return_val_if_fail (GL_IS_QUEUE (self), NULL);
+  if (self->hist_pos >= 0)
+    return g_ptr_array_index (self->history, self->hist_pos);
+  return self->current;
+}
+
+GPtrArray *
+gl_queue_peek (GlQueue *self, guint n)
+{
+  g_return_val_if_fail (GL_IS_QUEUE (self), NULL);
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) gl_queue_item_free);
+  if (!self->reload_pending)
+    while (self->upcoming->len < n)
+      {
+        GlQueueItem *it = draw (self);
+        if (it == NULL)
+          break;
+        g_ptr_array_add (self->upcoming, it);
+      }
+  for (guint i = 0; i < self->upcoming->len && i < n; i++)
+    g_ptr_array_add (out, gl_queue_item_copy (g_ptr_array_index (self->upcoming, i)));
+  return out;
+}
+
+static void
+count_label (GlQueue *self, gint old_class, gint new_class)
+{
+  if (old_class >= 0 && (guint) old_class < self->n_classes && self->per_class[old_class] > 0)
+    self->per_class[old_class]--;
+  if (new_class >= 0 && (guint) new_class < self->n_classes)
+    self->per_class[new_class]++;
+  if (old_class < 0 && new_class >= 0)
+    self->n_labeled++;
+  else if (old_class >= 0 && new_class < 0 && self->n_labeled > 0)
+    self->n_labeled--;
+}
+
+static gboolean
+remember_audit (GlQueue *self, gint64 image_id, GError **error)
+{
+  g_autofree char *old = gl_db_get_setting (self->db, AUDIT_SETTING);
+  g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, image_id);
+  g_auto (GStrv) ids = g_strsplit (old ? old : "", " ", -1);
+  if (g_strv_contains ((const char *const *) ids, id))
+    return TRUE;
+  g_autofree char *value = old && *old ? g_strdup_printf ("%s %s", old, id) : g_strdup (id);
+  GError *local = NULL;
+  if (!gl_db_set_setting (self->db, AUDIT_SETTING, value, &local))
+    return store_error (error, local, "cannot record the audit item");
+  return TRUE;
+}
+
+gboolean
+gl_queue_label (GlQueue *self, gint class_id, GlLabelOrigin origin, GError **error)
+{
+  g_return_val_if_fail (GL_IS_QUEUE (self), FALSE);
+  GlQueueItem *it = (GlQueueItem *) gl_queue_get_current (self);
+  if (it == NULL)
+    {
+      g_set_error (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_EMPTY, "every image is labeled");
+      return FALSE;
+    }
+  if (class_id < 0 || (guint) class_id >= self->n_classes)
+    {
+      g_set_error (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_INVALID, "class %d does not exist (the project has %u)",
+                   class_id, self->n_classes);
+      return FALSE;
+    }
+  GError *local = NULL;
+  if (it->audit && !remember_audit (self, it->image_id, error))
+    return FALSE;
+  if (!gl_db_set_label (self->db, it->image_id, self->class_ids[class_id], db_origin (origin), NULL, NULL, &local))
+    return store_error (error, local, "cannot store the label");
+  gint64 id = it->image_id;
+  gint old = it->label;
+  it->label = class_id;
+  count_label (self, old, class_id);
+  g_hash_table_add (self->done, g_memdup2 (&id, sizeof id));
+  self->labels_made++;
+  if (self->hist_pos >= 0)
+    {
+      /* Relabeling a seen item: step forward, towards the live one. */
+      self->hist_pos++;
+      if ((guint) self->hist_pos >= self->history->len)
+        self->hist_pos = -1;
+    }
+  else
+    advance (self);
+  g_signal_emit (self, signals[SIGNAL_LABEL_ADDED], 0, id, class_id);
+  if (self->trainer)
+    gl_trainer_count_labels (self->trainer, 1);
+  emit_changed (self);
+  return TRUE;
+}
+
+gboolean
+gl_queue_label_image (GlQueue *self, gint64 image_id, gint class_id, GlLabelOrigin origin, GError **error)
+{
+  g_return_val_if_fail (GL_IS_QUEUE (self), FALSE);
+  const GlQueueItem *cur = gl_queue_get_current (self);
+  if (cur != NULL && cur->image_id == image_id)
+    return gl_queue_label (self, class_id, origin, error);
+  if (class_id < 0 || (guint) class_id >= self->n_classes)
+    {
+      g_set_error (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_INVALID, "class %d does not exist (the project has %u)",
+                   class_id, self->n_classes);
+      return FALSE;
+    }
+  gboolean audit = FALSE;
+  for (guint i = 0; self->ranking && i < self->ranking->len; i++)
+    if (g_array_index (self->ranking, GlDbQueueItem, i).image_id == image_id)
+      audit = g_array_index (self->ranking, GlDbQueueItem, i).audit;
+  GError *local = NULL;
+  gint old = -1;
+  is_labeled (self, image_id, &old);
+  if (audit && !remember_audit (self, image_id, error))
+    return FALSE;
+  if (!gl_db_set_label (self->db, image_id, self->class_ids[class_id], db_origin (origin), NULL, NULL, &local))
+    return store_error (error, local, "cannot store the label");
+  count_label (self, old, class_id);
+  g_hash_table_add (self->done, g_memdup2 (&image_id, sizeof image_id));
+  self->labels_made++;
+  /* Drop it from what is lined up. */
+  for (guint i = 0; i < self->upcoming->len; i++)
+    if (((GlQueueItem *) g_ptr_array_index (self->upcoming, i))->image_id == image_id)
+      g_ptr_array_remove_index (self->upcoming, i--);
+  g_signal_emit (self, signals[SIGNAL_LABEL_ADDED], 0, image_id, class_id);
+  if (self->trainer)
+    gl_trainer_count_labels (self->trainer, 1);
+  emit_changed (self);
+  return TRUE;
+}
+
+gboolean
+gl_queue_accept (GlQueue *self, GError **error)
+{
+  const GlQueueItem *it = gl_queue_get_current (self);
+  if (it == NULL)
+    {
+      g_set_error (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_EMPTY, "every image is labeled");
+      return FALSE;
+    }
+  if (it->suggested_class >= 0)
+    return gl_queue_label (self, it->suggested_class, GL_LABEL_ORIGIN_ACCEPTED_SUGGESTION, error);
+  if (it->n_top > 0 && it->top_class[0] >= 0)
+    return gl_queue_label (self, it->top_class[0], GL_LABEL_ORIGIN_ACCEPTED_PREDICTION, error);
+  g_set_error (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_INVALID,
+               "nothing to accept: the image has neither a suggestion nor a prediction");
+  return FALSE;
+}
+
+gboolean
+gl_queue_skip (GlQueue *self, GError **error)
+{
+  g_return_val_if_fail (GL_IS_QUEUE (self), FALSE);
+  if (self->hist_pos >= 0)
+    {
+      /* Over a seen item, skipping just moves on. */
+      gl_queue_forward (self);
+      return TRUE;
+    }
+  if (self->current == NULL)
+    {
+      g_set_error (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_EMPTY, "every image is labeled");
+      return FALSE;
+    }
+  GError *local = NULL;
+  gint64 id = self->current->image_id;
+  if (!gl_db_skip (self->db, id, GL_QUEUE_SKIP_RETURN_AFTER, &local))
+    return store_error (error, local, "cannot record the skip");
+  Returning r = { id, self->labels_made + GL_QUEUE_SKIP_RETURN_AFTER };
+  g_array_append_val (self->returning, r);
+  g_hash_table_add (self->done, g_memdup2 (&id, sizeof id));
+  advance (self);
+  emit_changed (self);
+  return TRUE;
+}
+
+gboolean
+gl_queue_undo (GlQueue *self, GError **error)
+{
+  g_return_val_if_fail (GL_IS_QUEUE (self), FALSE);
+  GError *local = NULL;
+  gint64 id = -1;
+  if (!gl_db_undo_last (self->db, NULL, &id, &local))
+    {
+      if (g_error_matches (local, GL_DB_ERROR, GL_DB_ERROR_NOT_FOUND))
+        {
+          g_error_free (local);
+          g_set_error (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_NOTHING, "there is no label to undo");
+          return FALSE;
+        }
+      return store_error (error, local, "cannot undo");
+    }
+  /* Counters: re-read (an undo may restore an earlier label). */
+  load_counts (self, NULL);
+  g_hash_table_remove (self->done, &id);
+  /* Back to that image: the live item waits at the front of upcoming. */
+  for (guint i = self->history->len; i > 0; i--)
+    if (((GlQueueItem *) g_ptr_array_index (self->history, i - 1))->image_id == id)
+      {
+        g_ptr_array_remove_index (self->history, i - 1);
+        break;
+      }
+  if (self->current != NULL && self->current->image_id != id)
+    g_ptr_array_insert (self->upcoming, 0, g_steal_pointer (&self->current));
+  else
+    g_clear_pointer (&self->current, gl_queue_item_free);
+  self->current = materialize (self, id, GL_QUEUE_REASON_SEEN, NULL, NAN, FALSE);
+  if (self->current)
+    {
+      g_free (self->current->reason_text);
+      self->current->reason_text = g_strdup ("undone");
+    }
+  self->hist_pos = -1;
+  refresh_needs_ranking (self);
+  emit_changed (self);
+  return TRUE;
+}
+
+gboolean
+gl_queue_back (GlQueue *self)
+{
+  g_return_val_if_fail (GL_IS_QUEUE (self), FALSE);
+  gint target = self->hist_pos < 0 ? (gint) self->history->len - 1 : self->hist_pos - 1;
+  if (target < 0)
+    return FALSE;
+  self->hist_pos = target;
+  GlQueueItem *it = g_ptr_array_index (self->history, target);
+  is_labeled (self, it->image_id, &it->label);
+  emit_changed (self);
+  return TRUE;
+}
+
+gboolean
+gl_queue_forward (GlQueue *self)
+{
+  g_return_val_if_fail (GL_IS_QUEUE (self), FALSE);
+  if (self->hist_pos < 0)
+    return FALSE;
+  self->hist_pos++;
+  if ((guint) self->hist_pos >= self->history->len)
+    self->hist_pos = -1;
+  else
+    {
+      GlQueueItem *it = g_ptr_array_index (self->history, self->hist_pos);
+      is_labeled (self, it->image_id, &it->label);
+    }
+  emit_changed (self);
+  return TRUE;
+}
+
+guint64
+gl_queue_get_n_labeled (GlQueue *self)
+{
+  return self->n_labeled;
+}
+
+guint64
+gl_queue_get_n_total (GlQueue *self)
+{
+  return self->n_total;
+}
+
+guint
+gl_queue_get_n_classes (GlQueue *self)
+{
+  return self->n_classes;
+}
+
+guint64
+gl_queue_get_n_labeled_in_class (GlQueue *self, guint class_id)
+{
+  return class_id < self->n_classes ? self->per_class[class_id] : 0;
+}
+
+char **
+gl_queue_dup_class_names (GlQueue *self)
+{
+  return g_strdupv (self->class_names);
+}
+
+guint
+gl_queue_get_n_remaining (GlQueue *self)
+{
+  guint n = self->upcoming->len;
+  if (self->ranking && self->rpos < self->ranking->len)
+    n += self->ranking->len - self->rpos;
+  if (self->suggested && self->spos < self->suggested->len)
+    n += self->suggested->len - self->spos;
+  return n;
+}
+
+static void
+gl_queue_dispose (GObject *object)
+{
+  GlQueue *self = GL_QUEUE (object);
+  gl_queue_set_trainer (self, NULL);
+  G_OBJECT_CLASS (gl_queue_parent_class)->dispose (object);
+}
+
+static void
+gl_queue_finalize (GObject *object)
+{
+  GlQueue *self = GL_QUEUE (object);
+  clear_ranking (self);
+  g_ptr_array_unref (self->upcoming);
+  g_ptr_array_unref (self->history);
+  g_array_unref (self->returning);
+  g_hash_table_unref (self->done);
+  g_hash_table_unref (self->index_of_class);
+  gl_queue_item_free (self->current);
+  g_free (self->class_ids);
+  g_strfreev (self->class_names);
+  g_free (self->per_class);
+  g_clear_pointer (&self->db, gl_db_close);
+  G_OBJECT_CLASS (gl_queue_parent_class)->finalize (object);
+}
+
+static void
+gl_queue_class_init (GlQueueClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  object_class->dispose = gl_queue_dispose;
+  object_class->finalize = gl_queue_finalize;
+  signals[SIGNAL_CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                          NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_LABEL_ADDED] = g_signal_new ("label-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                              NULL, NULL, G_TYPE_NONE, 2, G_TYPE_INT64, G_TYPE_INT);
+}
+
+static void
+gl_queue_init (GlQueue *self)
+{
+  self->upcoming = g_ptr_array_new_with_free_func ((GDestroyNotify) gl_queue_item_free);
+  self->history = g_ptr_array_new_with_free_func ((GDestroyNotify) gl_queue_item_free);
+  self->returning = g_array_new (FALSE, FALSE, sizeof (Returning));
+  self->done = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  self->index_of_class = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  self->hist_pos = -1;
+}

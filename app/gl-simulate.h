@@ -1,0 +1,91 @@
+/* gl-simulate.h — the active-learning loop played with an oracle.
+ *
+ * The project's REFERENCE labels are the oracle. Images of held-out test
+ * batches (the demo project's 10,000 Fashion-MNIST test images) are the test
+ * set: their labels are never queried, only used to evaluate. A project
+ * without a held-out batch holds out the reference-labeled images whose id
+ * hashes into the first @test_share instead.
+ *
+ * A run: @seed_labels pool images drawn at random (the same set for every
+ * strategy with the same seed) are "labeled"; then each round trains the
+ * network (warm-starting from the previous round, like the trainer), measures
+ * accuracy and macro-F1 on the test set, rescores the pool (probabilities,
+ * embeddings and, for BALD, Monte-Carlo-dropout passes), and asks the oracle
+ * for the labels of the next @batch images the strategy selects, until
+ * @budget labels. Runs on the calling thread, which must be the only one
+ * calling BLAS (gleaner-cli, the benchmark).
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "app/gl-project.h"
+
+G_BEGIN_DECLS
+
+#define GL_SIMULATE_ERROR (gl_simulate_error_quark ())
+GQuark gl_simulate_error_quark (void);
+
+typedef enum
+{
+  GL_SIMULATE_ERROR_INVALID,   /* bad option, unknown strategy */
+  GL_SIMULATE_ERROR_NO_ORACLE, /* too few reference labels in the pool or the test set */
+  GL_SIMULATE_ERROR_FAILED,    /* the store or the engine failed */
+} GlSimulateError;
+
+typedef struct
+{
+  const char *strategy;  /* a GlStrategy nick (engine/gl-acquire.h); default "default" */
+  guint seed_labels;     /* default 100 */
+  guint batch;           /* default 100 */
+  guint budget;          /* default 3,000 */
+  guint64 seed;          /* default 0 */
+  guint epochs;          /* per round; default 8, more when needed for min_steps */
+  guint min_steps;       /* optimiser steps per round at least (small label sets); default 150 */
+  double round_seconds;  /* training time budget per round; default 15 */
+  double audit_share;    /* share of each batch drawn at random (as the queue does); default 0 */
+  double test_share;     /* without a held-out batch; default 0.2 */
+  gsize max_pool;        /* use at most this many pool images (0 = all) */
+  gsize max_test;        /* evaluate on at most this many test images (0 = all) */
+} GlSimulateOptions;
+
+void gl_simulate_options_init (GlSimulateOptions *options);
+
+typedef struct
+{
+  guint round;           /* 0-based */
+  guint64 labels;        /* labels trained on in this round */
+  double test_accuracy;
+  double macro_f1;
+  double train_seconds;
+  double score_seconds;  /* rescoring the pool and selecting the next batch (0 in the last round) */
+  double seconds;        /* the whole round */
+} GlSimulateRound;
+
+typedef void (*GlSimulateRoundFunc) (const GlSimulateRound *round, gpointer user_data);
+
+typedef struct
+{
+  char *strategy;
+  guint64 pool_size;
+  guint64 test_size;
+  GArray *rounds;        /* GlSimulateRound */
+} GlSimulateResult;
+
+void gl_simulate_result_free (GlSimulateResult *result);
+
+/* Runs the simulation; @round_func (may be NULL) after each round. */
+GlSimulateResult *gl_simulate_run (GlProject *project, const GlSimulateOptions *options,
+                                   GlSimulateRoundFunc round_func, gpointer user_data, GCancellable *cancellable,
+                                   GError **error);
+
+/* The labels of the first round whose test accuracy reached @accuracy, or 0
+ * when none did. */
+guint64 gl_simulate_labels_to_reach (const GlSimulateResult *result, double accuracy);
+
+/* The learning curve as one JSON object. */
+char *gl_simulate_result_to_json (const GlSimulateResult *result);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GlSimulateResult, gl_simulate_result_free)
+
+G_END_DECLS

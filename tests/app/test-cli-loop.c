@@ -1,0 +1,308 @@
+/* End-to-end tests of the loop commands of the built gleaner-cli (env
+ * GLEANER_CLI): init → import → queue → label (by path and id) → undo →
+ * train → queue with predictions → stats → predict → rules → export →
+ * re-import of the ImageFolder gives identical labels; usage and input
+ * errors exit non-zero with a message on stderr; --json prints one object. */
+#include "app/gl-project.h"
+
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+static void
+remove_tree (const char *path)
+{
+  GDir *d = g_dir_open (path, 0, NULL);
+  if (d != NULL)
+    {
+      const char *name;
+      while ((name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          remove_tree (child);
+        }
+      g_dir_close (d);
+      g_rmdir (path);
+    }
+  else
+    g_unlink (path);
+}
+
+static int
+run (const char *const *args, char **out, char **err)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, (gpointer) g_getenv ("GLEANER_CLI"));
+  for (guint i = 0; args[i]; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  int status = 0;
+  GError *error = NULL;
+  char *o = NULL, *e = NULL;
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &o, &e, &status, &error);
+  g_assert_no_error (error);
+  if (e && *e)
+    g_test_message ("%s: %s", args[0], e);
+  if (out)
+    *out = o;
+  else
+    g_free (o);
+  if (err)
+    *err = e;
+  else
+    g_free (e);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+}
+
+/* The output must be exactly one JSON object on one line: balanced braces
+ * and brackets outside strings, nothing after. */
+static void
+assert_one_json_object (const char *text)
+{
+  g_assert_true (text[0] == '{');
+  int depth = 0;
+  gboolean in_string = FALSE;
+  const char *p = text;
+  for (; *p; p++)
+    {
+      if (in_string)
+        {
+          if (*p == '\\')
+            p++;
+          else if (*p == '"')
+            in_string = FALSE;
+          continue;
+        }
+      if (*p == '"')
+        in_string = TRUE;
+      else if (*p == '{' || *p == '[')
+        depth++;
+      else if (*p == '}' || *p == ']')
+        {
+          depth--;
+          g_assert_cmpint (depth, >=, 0);
+          if (depth == 0)
+            break;
+        }
+    }
+  g_assert_cmpint (depth, ==, 0);
+  g_assert_cmpstr (p + 1, ==, "\n");
+}
+
+/* Every "id":N of a queue/predict JSON, in order. */
+static GArray *
+json_ids (const char *text)
+{
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  for (const char *p = strstr (text, "\"id\":"); p; p = strstr (p + 1, "\"id\":"))
+    {
+      gint64 id = g_ascii_strtoll (p + 5, NULL, 10);
+      g_array_append_val (ids, id);
+    }
+  return ids;
+}
+
+static void
+write_png (const char *path, gboolean red, guint seed)
+{
+  g_autoptr (GdkPixbuf) pb = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 16, 16);
+  guint8 *px = gdk_pixbuf_get_pixels (pb);
+  int stride = gdk_pixbuf_get_rowstride (pb);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  for (int y = 0; y < 16; y++)
+    for (int x = 0; x < 16; x++)
+      {
+        guint8 *q = px + y * stride + x * 3;
+        guint8 hi = (guint8) g_rand_int_range (rand, 180, 256), lo = (guint8) g_rand_int_range (rand, 0, 60);
+        q[0] = red ? hi : lo;
+        q[1] = (guint8) g_rand_int_range (rand, 0, 60);
+        q[2] = red ? lo : hi;
+      }
+  g_assert_true (gdk_pixbuf_save (pb, path, "png", NULL, NULL));
+}
+
+static char *
+json_field (const char *json, const char *after)
+{
+  const char *p = strstr (json, after);
+  g_assert_nonnull (p);
+  p += strlen (after);
+  const char *end = p + strcspn (p, ",}]");
+  return g_strndup (p, end - p);
+}
+
+static void
+test_loop (void)
+{
+  if (g_getenv ("GLEANER_CLI") == NULL)
+    {
+      g_test_skip ("GLEANER_CLI is not set");
+      return;
+    }
+  GError *error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("gl-cli-loop-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_autofree char *src = g_build_filename (dir, "src", NULL);
+  g_autofree char *proj = g_build_filename (dir, "p", NULL);
+  g_autofree char *proj2 = g_build_filename (dir, "p2", NULL);
+  g_autofree char *out_dir = g_build_filename (dir, "out", NULL);
+  g_autofree char *csv_dir = g_build_filename (dir, "csv", NULL);
+  g_mkdir_with_parents (src, 0755);
+  g_autoptr (GPtrArray) red = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) blue = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < 40; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%s/img-%02u.png", src, i);
+      write_png (name, i % 2 == 0, i);
+      g_ptr_array_add (i % 2 == 0 ? red : blue, g_steal_pointer (&name));
+    }
+  g_autofree char *o = NULL, *e = NULL;
+
+  const char *init[] = { "init", proj, "--input", "16x16x3", "--classes", "red,blue", NULL };
+  g_assert_cmpint (run (init, NULL, NULL), ==, 0);
+  const char *import[] = { "import", proj, src, "--layout", "plain", NULL };
+  g_assert_cmpint (run (import, NULL, NULL), ==, 0);
+
+  /* Cold start: the queue ranks for coverage. */
+  const char *queue[] = { "queue", proj, "-n", "5", "--json", NULL };
+  g_assert_cmpint (run (queue, &o, NULL), ==, 0);
+  assert_one_json_object (o);
+  g_assert_true (g_str_has_prefix (o, "{\"strategy\":\"default\",\"labeled\":0,\"total\":40,\"items\":[{\"id\":"));
+  g_assert_nonnull (strstr (o, "\"reason\":\"coverage (no model yet)\""));
+  g_autoptr (GArray) ids = json_ids (o);
+  g_assert_cmpuint (ids->len, ==, 5);
+  g_clear_pointer (&o, g_free);
+
+  /* Label 8 + 8 by path, one more by id. */
+  for (guint i = 0; i < 8; i++)
+    {
+      const char *r[] = { "label", proj, g_ptr_array_index (red, i), "red", NULL };
+      const char *b[] = { "label", proj, g_ptr_array_index (blue, i), "blue", NULL };
+      g_assert_cmpint (run (r, NULL, NULL), ==, 0);
+      g_assert_cmpint (run (b, NULL, NULL), ==, 0);
+    }
+  /* Errors: an unknown class, an unknown image, a missing argument. */
+  const char *bad_class[] = { "label", proj, g_ptr_array_index (red, 9), "green", NULL };
+  g_assert_cmpint (run (bad_class, NULL, &e), ==, 1);
+  g_assert_nonnull (strstr (e, "green"));
+  g_clear_pointer (&e, g_free);
+  const char *bad_image[] = { "label", proj, "/no/such.png", "red", NULL };
+  g_assert_cmpint (run (bad_image, NULL, &e), ==, 1);
+  g_assert_nonnull (strstr (e, "/no/such.png"));
+  g_clear_pointer (&e, g_free);
+  const char *bad_usage[] = { "label", proj, "x", NULL };
+  g_assert_cmpint (run (bad_usage, NULL, NULL), ==, 2);
+
+  /* Undo takes back the last label. */
+  const char *undo[] = { "undo", proj, NULL };
+  g_assert_cmpint (run (undo, &o, NULL), ==, 0);
+  g_assert_nonnull (strstr (o, "img-15.png"));
+  g_clear_pointer (&o, g_free);
+  const char *relabel[] = { "label", proj, g_ptr_array_index (blue, 7), "blue", NULL };
+  g_assert_cmpint (run (relabel, NULL, NULL), ==, 0);
+
+  /* Train: a model version, metrics, the pool rescored. */
+  const char *train[] = { "train", proj, "--epochs", "20", "--json", NULL };
+  g_assert_cmpint (run (train, &o, NULL), ==, 0);
+  assert_one_json_object (o);
+  g_assert_true (g_str_has_prefix (o, "{\"model_version\":1,\"train_labels\":"));
+  g_assert_nonnull (strstr (o, "\"scored\":40"));
+  g_clear_pointer (&o, g_free);
+
+  g_assert_cmpint (run (queue, &o, NULL), ==, 0);
+  assert_one_json_object (o);
+  g_assert_nonnull (strstr (o, "\"labeled\":16,"));
+  g_assert_nonnull (strstr (o, "\"top\":[{\"class\":"));
+  g_clear_pointer (&o, g_free);
+
+  const char *stats[] = { "stats", proj, "--json", NULL };
+  g_assert_cmpint (run (stats, &o, NULL), ==, 0);
+  assert_one_json_object (o);
+  g_assert_true (g_str_has_prefix (o, "{\"model_version\":1,\"labels\":16,\"accuracy\":"));
+  g_assert_nonnull (strstr (o, "\"classes\":[{\"class\":\"red\",\"precision\":"));
+  g_assert_nonnull (strstr (o, "\"learning_curve\":[{\"version\":1,\"labels\":16,"));
+  g_clear_pointer (&o, g_free);
+  const char *stats_text[] = { "stats", proj, NULL };
+  g_assert_cmpint (run (stats_text, &o, NULL), ==, 0);
+  g_assert_nonnull (strstr (o, "precision"));
+  g_clear_pointer (&o, g_free);
+
+  const char *predict[] = { "predict", proj, "--json", NULL };
+  g_assert_cmpint (run (predict, &o, NULL), ==, 0);
+  assert_one_json_object (o);
+  g_autoptr (GArray) predicted = json_ids (o);
+  g_assert_cmpuint (predicted->len, ==, 40);
+  /* The colours are easy: the model gets an unlabeled red image right. */
+  g_autofree char *needle = g_strdup_printf ("\"path\":\"%s\",\"class\":", (char *) g_ptr_array_index (red, 15));
+  const char *hit = strstr (o, needle);
+  g_assert_nonnull (hit);
+  g_assert_true (g_str_has_prefix (hit + strlen (needle), "\"red\""));
+  g_clear_pointer (&o, g_free);
+
+  /* Rules. */
+  const char *rule[] = { "rules", proj, "add", "img-3?.png", "red", NULL };
+  g_assert_cmpint (run (rule, &o, NULL), ==, 0);
+  g_assert_nonnull (strstr (o, "images suggested"));
+  g_clear_pointer (&o, g_free);
+  const char *rules_list[] = { "rules", proj, "list", NULL };
+  g_assert_cmpint (run (rules_list, &o, NULL), ==, 0);
+  g_assert_nonnull (strstr (o, "img-3?.png\tred"));
+  g_clear_pointer (&o, g_free);
+
+  /* Export: bad options, then ImageFolder, a non-empty target refused, CSV. */
+  const char *bad_split[] = { "export", proj, out_dir, "--format", "imagefolder", "--split", "1,2", NULL };
+  g_assert_cmpint (run (bad_split, NULL, &e), ==, 2);
+  g_assert_nonnull (strstr (e, "1,2"));
+  g_clear_pointer (&e, g_free);
+  const char *bad_format[] = { "export", proj, out_dir, "--format", "zip", NULL };
+  g_assert_cmpint (run (bad_format, NULL, NULL), ==, 2);
+  const char *export[] = { "export", proj, out_dir, "--format", "imagefolder", "--split", "1,0,0", "--json", NULL };
+  g_assert_cmpint (run (export, &o, NULL), ==, 0);
+  assert_one_json_object (o);
+  g_assert_nonnull (strstr (o, "\"images\":16"));
+  g_clear_pointer (&o, g_free);
+  g_assert_cmpint (run (export, NULL, &e), ==, 1);
+  g_assert_nonnull (strstr (e, "not empty"));
+  g_clear_pointer (&e, g_free);
+  const char *csv[] = { "export", proj, csv_dir, "--format", "csv", "--seed", "4", NULL };
+  g_assert_cmpint (run (csv, NULL, NULL), ==, 0);
+  g_autofree char *csv_path = g_build_filename (csv_dir, "labels.csv", NULL);
+  g_autofree char *csv_text = NULL;
+  g_assert_true (g_file_get_contents (csv_path, &csv_text, NULL, NULL));
+  g_assert_true (g_str_has_prefix (csv_text, "path,label,split,origin,annotator,time\r\n"));
+
+  /* Re-import the ImageFolder: identical labels per class. */
+  const char *init2[] = { "init", proj2, "--input", "16x16x3", "--classes", "red,blue", NULL };
+  g_assert_cmpint (run (init2, NULL, NULL), ==, 0);
+  const char *import2[] = { "import", proj2, out_dir, "--layout", "imagefolder", "--labels-as", "human", NULL };
+  g_assert_cmpint (run (import2, NULL, NULL), ==, 0);
+  const char *info1[] = { "info", proj, "--json", NULL };
+  const char *info2[] = { "info", proj2, "--json", NULL };
+  g_autofree char *a = NULL, *b = NULL;
+  g_assert_cmpint (run (info1, &a, NULL), ==, 0);
+  g_assert_cmpint (run (info2, &b, NULL), ==, 0);
+  g_autofree char *la = json_field (a, "\"labeled\":");
+  g_autofree char *lb = json_field (b, "\"labeled\":");
+  g_assert_cmpstr (la, ==, "16");
+  g_assert_cmpstr (lb, ==, "16");
+  g_assert_cmpstr (strstr (a, "\"classes\":["), ==, strstr (b, "\"classes\":["));
+
+  /* Simulate needs reference labels: a clear error here. */
+  const char *sim[] = { "simulate", proj, "--strategy", "random", "--seed-labels", "2", "--batch", "2", "--budget",
+                        "4", NULL };
+  g_assert_cmpint (run (sim, NULL, &e), ==, 1);
+  g_assert_nonnull (strstr (e, "reference labels"));
+  g_clear_pointer (&e, g_free);
+  const char *sim_bad[] = { "simulate", proj, "--strategy", "psychic", NULL };
+  g_assert_cmpint (run (sim_bad, NULL, NULL), ==, 2);
+  remove_tree (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/cli-loop/loop", test_loop);
+  return g_test_run ();
+}

@@ -1,0 +1,451 @@
+/* Tests of the labeling queue: the cold-start ranking from the trainer,
+ * labels committed with their origin and counted, accept (suggestion, then
+ * prediction), skip and return, undo going back to the image, back/forward
+ * over seen items, a new ranking swapped in only between items, audit labels
+ * remembered, and the fallback to the model's most uncertain images. */
+#include "app/gl-queue.h"
+#include "app/gl-rules.h"
+#include "app/gl-trainer.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "db/gl-db.h"
+
+/* ---- a small learnable project (shared shape of the loop tests) ----
+ * 28×28 grey images of four classes: a bright 10×10 square in quadrant
+ * (label) with a jitter of ±2 pixels, on noise. Pool images carry REFERENCE
+ * labels (the oracle); a second batch is the held-out test set. */
+
+static const char *const synth_classes[] = { "top-left", "top-right", "bottom-left", "bottom-right", NULL };
+
+static void
+remove_tree (const char *path)
+{
+  GDir *d = g_dir_open (path, 0, NULL);
+  if (d != NULL)
+    {
+      const char *name;
+      while ((name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          remove_tree (child);
+        }
+      g_dir_close (d);
+      g_rmdir (path);
+    }
+  else
+    g_unlink (path);
+}
+
+static void
+put_be32 (GByteArray *a, guint32 v)
+{
+  const guint8 b[4] = { (guint8) (v >> 24), (guint8) (v >> 16), (guint8) (v >> 8), (guint8) v };
+  g_byte_array_append (a, b, 4);
+}
+
+static void
+write_synth_idx (const char *dir, const char *split, guint n, guint32 seed)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  g_autoptr (GByteArray) img = g_byte_array_new ();
+  g_autoptr (GByteArray) lab = g_byte_array_new ();
+  put_be32 (img, 0x00000803);
+  put_be32 (img, n);
+  put_be32 (img, 28);
+  put_be32 (img, 28);
+  put_be32 (lab, 0x00000801);
+  put_be32 (lab, n);
+  for (guint i = 0; i < n; i++)
+    {
+      guint8 px[28 * 28];
+      guint8 label = (guint8) (i % 4);
+      for (guint j = 0; j < sizeof px; j++)
+        px[j] = (guint8) g_rand_int_range (rand, 0, 40);
+      gint x0 = (label % 2) * 14 + 2 + g_rand_int_range (rand, -2, 3);
+      gint y0 = (label / 2) * 14 + 2 + g_rand_int_range (rand, -2, 3);
+      for (gint y = MAX (y0, 0); y < MIN (y0 + 10, 28); y++)
+        for (gint x = MAX (x0, 0); x < MIN (x0 + 10, 28); x++)
+          px[y * 28 + x] = (guint8) g_rand_int_range (rand, 200, 256);
+      g_byte_array_append (img, px, sizeof px);
+      g_byte_array_append (lab, &label, 1);
+    }
+  g_autofree char *in = g_strdup_printf ("%s/%s-images-idx3-ubyte", dir, split);
+  g_autofree char *ln = g_strdup_printf ("%s/%s-labels-idx1-ubyte", dir, split);
+  g_assert_true (g_file_set_contents (in, (const char *) img->data, img->len, NULL));
+  g_assert_true (g_file_set_contents (ln, (const char *) lab->data, lab->len, NULL));
+}
+
+static void
+synth_import (GlProject *p, const char *dir, const char *split, gboolean held_out)
+{
+  g_autofree char *images = g_strdup_printf ("%s/%s-images-idx3-ubyte", dir, split);
+  g_autofree char *labels = g_strdup_printf ("%s/%s-labels-idx1-ubyte", dir, split);
+  GlImportOptions o;
+  gl_import_options_init (&o);
+  o.layout = GL_IMPORT_LAYOUT_IDX;
+  o.idx_labels = labels;
+  o.labels_as = GL_LABELS_AS_REFERENCE;
+  o.held_out_test = held_out;
+  o.thumbnails = FALSE;
+  const char *paths[] = { images, NULL };
+  GError *error = NULL;
+  g_assert_true (gl_project_import (p, paths, &o, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* A project in @dir/project with @n_pool pool and @n_test held-out images. */
+static GlProject *
+synth_project (const char *dir, guint n_pool, guint n_test)
+{
+  write_synth_idx (dir, "train", n_pool, 1);
+  if (n_test > 0)
+    write_synth_idx (dir, "test", n_test, 2);
+  g_autofree char *proj = g_build_filename (dir, "project", NULL);
+  GError *error = NULL;
+  GlProject *p = gl_project_create (proj, 28, 28, 1, synth_classes, &error);
+  g_assert_no_error (error);
+  synth_import (p, dir, "train", FALSE);
+  if (n_test > 0)
+    synth_import (p, dir, "test", TRUE);
+  return p;
+}
+
+/* The reference class of @image_id (store id). */
+static gint64
+synth_reference (GlDb *db, gint64 image_id)
+{
+  GlDbLabel l = { 0 };
+  GError *error = NULL;
+  g_assert_true (gl_db_get_current_label (db, image_id, TRUE, &l, &error));
+  g_assert_no_error (error);
+  gint64 c = l.class_id;
+  gl_db_label_clear (&l);
+  return c;
+}
+
+/* Labels (as a human) the first @n pool images with their reference class. */
+static void
+synth_label_first (GlProject *p, GlDb *db, guint n)
+{
+  GError *error = NULL;
+  g_autoptr (GArray) images = gl_trainer_list_images (gl_project_get_db_path (p), &error);
+  g_assert_no_error (error);
+  guint done = 0;
+  for (guint i = 0; i < images->len && done < n; i++)
+    {
+      const GlPoolImage *im = &g_array_index (images, GlPoolImage, i);
+      if (im->held_out || im->class_id >= 0)
+        continue;
+      g_assert_true (gl_db_set_label (db, im->image_id, synth_reference (db, im->image_id), GL_DB_ORIGIN_HUMAN, NULL,
+                                      NULL, &error));
+      g_assert_no_error (error);
+      done++;
+    }
+  g_assert_cmpuint (done, ==, n);
+}
+
+typedef struct
+{
+  char *dir;
+  GlProject *project;
+  GlDb *db;
+  GlTrainer *trainer;
+  GlQueue *queue;
+  guint changed, added;
+} Fixture;
+
+static void
+on_changed (GlQueue *q, Fixture *fx)
+{
+  fx->changed++;
+}
+
+static void
+on_label_added (GlQueue *q, gint64 image_id, gint class_id, Fixture *fx)
+{
+  fx->added++;
+}
+
+static void
+open_queue (Fixture *fx)
+{
+  GError *error = NULL;
+  g_clear_object (&fx->queue);
+  fx->queue = gl_queue_new (fx->project, &error);
+  g_assert_no_error (error);
+  g_signal_connect (fx->queue, "changed", G_CALLBACK (on_changed), fx);
+  g_signal_connect (fx->queue, "label-added", G_CALLBACK (on_label_added), fx);
+}
+
+static void
+fixture_setup (Fixture *fx, gconstpointer data)
+{
+  GError *error = NULL;
+  fx->dir = g_dir_make_tmp ("gl-queue-XXXXXX", &error);
+  g_assert_no_error (error);
+  fx->project = synth_project (fx->dir, 120, 20);
+  fx->db = gl_db_open (gl_project_get_db_path (fx->project), &error);
+  g_assert_no_error (error);
+  fx->trainer = gl_trainer_new (fx->project, &error);
+  g_assert_no_error (error);
+  gl_trainer_set_max_epochs (fx->trainer, 2);
+  gl_trainer_set_min_steps (fx->trainer, 20);
+  gl_trainer_set_retrain_every (fx->trainer, 0); /* rounds only when the test asks */
+}
+
+static void
+fixture_teardown (Fixture *fx, gconstpointer data)
+{
+  g_clear_object (&fx->queue);
+  g_clear_object (&fx->trainer);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  gl_db_close (fx->db);
+  gl_project_close (fx->project);
+  remove_tree (fx->dir);
+  g_free (fx->dir);
+}
+
+/* The reference class of the current item, as a queue class index. */
+static gint
+truth (Fixture *fx)
+{
+  const GlQueueItem *it = gl_queue_get_current (fx->queue);
+  g_assert_nonnull (it);
+  gint64 ref = synth_reference (fx->db, it->image_id);
+  GlDbClass c = { 0 };
+  g_assert_true (gl_db_get_class (fx->db, ref, &c, NULL));
+  g_auto (GStrv) names = gl_queue_dup_class_names (fx->queue);
+  gint k = -1;
+  for (guint i = 0; names[i]; i++)
+    if (g_str_equal (names[i], c.name))
+      k = (gint) i;
+  gl_db_class_clear (&c);
+  return k;
+}
+
+static gint64
+current_label (Fixture *fx, gint64 image_id, GlDbOrigin *origin)
+{
+  GlDbLabel l = { 0 };
+  g_assert_true (gl_db_get_current_label (fx->db, image_id, FALSE, &l, NULL));
+  gint64 c = l.class_id;
+  if (origin)
+    *origin = l.origin;
+  gl_db_label_clear (&l);
+  return c;
+}
+
+static void
+test_cold_start_and_label (Fixture *fx, gconstpointer data)
+{
+  GError *error = NULL;
+  open_queue (fx);
+  /* Nothing ranked yet. */
+  g_assert_null (gl_queue_get_current (fx->queue));
+  g_assert_true (gl_queue_needs_ranking (fx->queue));
+  g_assert_cmpuint (gl_queue_get_n_total (fx->queue), ==, 120);
+  g_assert_cmpuint (gl_queue_get_n_classes (fx->queue), ==, 4);
+  /* With a trainer, the queue asks it to rank and fills when it is done. */
+  gl_queue_set_trainer (fx->queue, fx->trainer);
+  while (gl_queue_get_current (fx->queue) == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (gl_queue_needs_ranking (fx->queue));
+  const GlQueueItem *it = gl_queue_get_current (fx->queue);
+  g_assert_cmpint (it->reason, ==, GL_QUEUE_REASON_COLD_START);
+  g_assert_cmpuint (it->n_top, ==, 0);
+  g_assert_cmpint (it->suggested_class, ==, -1);
+  g_assert_cmpint (it->label, ==, -1);
+  g_assert_nonnull (strstr (it->path, "train-images-idx3-ubyte#"));
+  g_assert_cmpstr (it->reason_text, ==, "coverage (no model yet)");
+  g_autoptr (GPtrArray) strip = gl_queue_peek (fx->queue, 5);
+  g_assert_cmpuint (strip->len, ==, 5);
+  for (guint i = 0; i < strip->len; i++)
+    g_assert_cmpint (((GlQueueItem *) g_ptr_array_index (strip, i))->image_id, !=, it->image_id);
+
+  /* Label: committed before it returns, counted, and the queue moves on to the strip's first. */
+  gint64 first = it->image_id;
+  gint k = truth (fx);
+  fx->changed = 0;
+  g_assert_true (gl_queue_label (fx->queue, k, GL_LABEL_ORIGIN_HUMAN, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (fx->added, ==, 1);
+  g_assert_cmpuint (fx->changed, >=, 1);
+  GlDbOrigin origin;
+  g_assert_cmpint (current_label (fx, first, &origin), ==, synth_reference (fx->db, first));
+  g_assert_cmpint (origin, ==, GL_DB_ORIGIN_HUMAN);
+  g_assert_cmpuint (gl_queue_get_n_labeled (fx->queue), ==, 1);
+  g_assert_cmpuint (gl_queue_get_n_labeled_in_class (fx->queue, (guint) k), ==, 1);
+  g_assert_cmpint (gl_queue_get_current (fx->queue)->image_id, ==,
+                   ((GlQueueItem *) g_ptr_array_index (strip, 0))->image_id);
+  g_assert_cmpuint (gl_trainer_get_labels_pending (fx->trainer), ==, 1);
+
+  /* Bad class ids change nothing. */
+  g_assert_false (gl_queue_label (fx->queue, 4, GL_LABEL_ORIGIN_HUMAN, &error));
+  g_assert_error (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (gl_queue_accept (fx->queue, &error)); /* no model, no suggestion */
+  g_assert_error (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_cmpuint (gl_queue_get_n_labeled (fx->queue), ==, 1);
+
+  /* Back shows the labeled item with its label; forward returns to the live one. */
+  gint64 live = gl_queue_get_current (fx->queue)->image_id;
+  g_assert_true (gl_queue_back (fx->queue));
+  g_assert_cmpint (gl_queue_get_current (fx->queue)->image_id, ==, first);
+  g_assert_cmpint (gl_queue_get_current (fx->queue)->label, ==, k);
+  g_assert_false (gl_queue_back (fx->queue)); /* nothing older */
+  /* Relabeling a seen item replaces its label and steps forward. */
+  gint other = (k + 1) % 4;
+  g_assert_true (gl_queue_label (fx->queue, other, GL_LABEL_ORIGIN_HUMAN, &error));
+  g_assert_cmpint (gl_queue_get_current (fx->queue)->image_id, ==, live);
+  g_assert_cmpuint (gl_queue_get_n_labeled (fx->queue), ==, 1);
+  g_assert_cmpuint (gl_queue_get_n_labeled_in_class (fx->queue, (guint) other), ==, 1);
+  g_assert_cmpuint (gl_queue_get_n_labeled_in_class (fx->queue, (guint) k), ==, 0);
+  g_assert_true (gl_queue_back (fx->queue));
+  g_assert_true (gl_queue_forward (fx->queue));
+  g_assert_cmpint (gl_queue_get_current (fx->queue)->image_id, ==, live);
+  g_assert_false (gl_queue_forward (fx->queue));
+
+  /* Undo takes back the last label (the relabel: back to k) and goes back to that image. */
+  g_assert_true (gl_queue_undo (fx->queue, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (gl_queue_get_current (fx->queue)->image_id, ==, first);
+  g_assert_cmpint (current_label (fx, first, NULL), ==, synth_reference (fx->db, first));
+  g_assert_true (gl_queue_undo (fx->queue, &error));
+  g_assert_cmpint (current_label (fx, first, NULL), ==, -1);
+  g_assert_cmpuint (gl_queue_get_n_labeled (fx->queue), ==, 0);
+  g_assert_false (gl_queue_undo (fx->queue, &error));
+  g_assert_error (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_NOTHING);
+  g_clear_error (&error);
+  /* The live item was kept: labeling the undone image brings it back. */
+  g_assert_true (gl_queue_label (fx->queue, truth (fx), GL_LABEL_ORIGIN_HUMAN, &error));
+  g_assert_cmpint (gl_queue_get_current (fx->queue)->image_id, ==, live);
+}
+
+static void
+test_skip_returns (Fixture *fx, gconstpointer data)
+{
+  GError *error = NULL;
+  g_assert_true (gl_trainer_run_round (fx->trainer, FALSE, NULL, NULL, &error));
+  open_queue (fx);
+  gint64 skipped = gl_queue_get_current (fx->queue)->image_id;
+  g_assert_true (gl_queue_skip (fx->queue, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (gl_queue_get_current (fx->queue)->image_id, !=, skipped);
+  g_assert_true (gl_db_is_skipped (fx->db, skipped));
+  for (guint i = 0; i < GL_QUEUE_SKIP_RETURN_AFTER; i++)
+    {
+      g_assert_cmpint (gl_queue_get_current (fx->queue)->image_id, !=, skipped);
+      g_assert_true (gl_queue_label (fx->queue, truth (fx), GL_LABEL_ORIGIN_HUMAN, &error));
+      g_assert_no_error (error);
+    }
+  const GlQueueItem *it = gl_queue_get_current (fx->queue);
+  g_assert_cmpint (it->image_id, ==, skipped);
+  g_assert_cmpint (it->reason, ==, GL_QUEUE_REASON_SKIPPED);
+  g_assert_cmpstr (it->reason_text, ==, "skipped earlier");
+}
+
+static void
+test_model_rules_audit (Fixture *fx, gconstpointer data)
+{
+  GError *error = NULL;
+  synth_label_first (fx->project, fx->db, 40);
+  g_assert_true (gl_trainer_run_round (fx->trainer, TRUE, NULL, NULL, &error));
+  g_assert_no_error (error);
+  open_queue (fx);
+  gl_queue_set_trainer (fx->queue, fx->trainer);
+  const GlQueueItem *it = gl_queue_get_current (fx->queue);
+  g_assert_nonnull (it);
+  g_assert_cmpuint (it->n_top, ==, 3);
+  g_assert_cmpfloat (it->top_prob[0], >=, it->top_prob[1]);
+  g_assert_cmpfloat (it->top_prob[1], >=, it->top_prob[2]);
+  g_assert_cmpint (it->top_class[0], !=, it->top_class[1]);
+
+  /* Walk the ranking: strategy items explain the margin, audit items are marked and remembered. */
+  gboolean saw_margin = FALSE;
+  guint audits = 0;
+  for (guint i = 0; i < 40 && gl_queue_get_current (fx->queue); i++)
+    {
+      it = gl_queue_get_current (fx->queue);
+      if (it->reason == GL_QUEUE_REASON_STRATEGY && g_str_has_prefix (it->reason_text, "margin "))
+        saw_margin = strstr (it->reason_text, " between ") != NULL;
+      gint64 id = it->image_id;
+      gboolean audit = it->audit;
+      if (audit)
+        {
+          g_assert_cmpint (it->reason, ==, GL_QUEUE_REASON_AUDIT);
+          audits++;
+        }
+      /* Enter accepts the top prediction, stored as such. */
+      gint top = it->top_class[0];
+      g_assert_true (gl_queue_accept (fx->queue, &error));
+      g_assert_no_error (error);
+      GlDbOrigin origin;
+      GlDbClass c = { 0 };
+      gint64 cls = current_label (fx, id, &origin);
+      g_assert_cmpint (origin, ==, GL_DB_ORIGIN_PREDICTION);
+      g_assert_true (gl_db_get_class (fx->db, cls, &c, NULL));
+      g_auto (GStrv) names = gl_queue_dup_class_names (fx->queue);
+      g_assert_cmpstr (c.name, ==, names[top]);
+      gl_db_class_clear (&c);
+      if (audit)
+        {
+          g_autofree char *ids = gl_db_get_setting (fx->db, "audit_images");
+          g_autofree char *needle = g_strdup_printf ("%" G_GINT64_FORMAT, id);
+          g_auto (GStrv) parts = g_strsplit (ids, " ", -1);
+          g_assert_true (g_strv_contains ((const char *const *) parts, needle));
+        }
+    }
+  g_assert_true (saw_margin);
+  g_assert_cmpuint (audits, >, 0);
+
+  /* A new ranking arrives while an item is on screen: it stays until done. */
+  gint64 on_screen = gl_queue_get_current (fx->queue)->image_id;
+  g_assert_true (gl_trainer_run_round (fx->trainer, FALSE, NULL, NULL, &error));
+  g_assert_cmpint (gl_queue_get_current (fx->queue)->image_id, ==, on_screen);
+
+  /* Rules: suggested images come first, Enter accepts the suggestion. */
+  g_assert_true (gl_rules_add (fx->project, "*#1??", "bottom-right", NULL, &error));
+  guint64 n = 0;
+  g_assert_true (gl_rules_apply (fx->project, &n, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n, >, 0);
+  g_assert_true (gl_queue_reload (fx->queue, &error));
+  g_assert_cmpint (gl_queue_get_current (fx->queue)->image_id, ==, on_screen); /* still not under the cursor */
+  g_assert_true (gl_queue_skip (fx->queue, &error));
+  it = gl_queue_get_current (fx->queue);
+  g_assert_cmpint (it->reason, ==, GL_QUEUE_REASON_RULE);
+  g_assert_cmpint (it->suggested_class, ==, 3);
+  g_assert_cmpstr (it->reason_text, ==, "suggested by rule *#1??");
+  gint64 id = it->image_id;
+  g_assert_true (gl_queue_accept (fx->queue, &error));
+  GlDbOrigin origin;
+  current_label (fx, id, &origin);
+  g_assert_cmpint (origin, ==, GL_DB_ORIGIN_RULE);
+
+  /* gleaner-cli label: any image, by id. */
+  g_autoptr (GArray) images = gl_trainer_list_images (gl_project_get_db_path (fx->project), &error);
+  const GlPoolImage *last = NULL;
+  for (guint i = 0; i < images->len; i++)
+    if (!g_array_index (images, GlPoolImage, i).held_out)
+      last = &g_array_index (images, GlPoolImage, i);
+  guint64 before = gl_queue_get_n_labeled (fx->queue);
+  g_assert_true (gl_queue_label_image (fx->queue, last->image_id, 2, GL_LABEL_ORIGIN_HUMAN, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (gl_queue_get_n_labeled (fx->queue), ==, before + (last->class_id < 0 ? 1 : 0));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/queue/cold-start-and-label", Fixture, NULL, fixture_setup, test_cold_start_and_label,
+              fixture_teardown);
+  g_test_add ("/queue/skip-returns", Fixture, NULL, fixture_setup, test_skip_returns, fixture_teardown);
+  g_test_add ("/queue/model-rules-audit", Fixture, NULL, fixture_setup, test_model_rules_audit, fixture_teardown);
+  return g_test_run ();
+}

@@ -1,0 +1,451 @@
+/* Tests of the trainer: the deterministic stratified validation split; a
+ * round on a small project (a model version saved and recorded with its
+ * metrics, the pool rescored, a ranking stored, signals on the main thread);
+ * a warm-started second round; the retrain-every-N policy; cancellation
+ * keeping the last model; a cold-start ranking without a model; nothing to
+ * train on. */
+#include "app/gl-trainer.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "db/gl-db.h"
+
+/* ---- a small learnable project (shared shape of the loop tests) ----
+ * 28×28 grey images of four classes: a bright 10×10 square in quadrant
+ * (label) with a jitter of ±2 pixels, on noise. Pool images carry REFERENCE
+ * labels (the oracle); a second batch is the held-out test set. */
+
+static const char *const synth_classes[] = { "top-left", "top-right", "bottom-left", "bottom-right", NULL };
+
+static void
+remove_tree (const char *path)
+{
+  GDir *d = g_dir_open (path, 0, NULL);
+  if (d != NULL)
+    {
+      const char *name;
+      while ((name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          remove_tree (child);
+        }
+      g_dir_close (d);
+      g_rmdir (path);
+    }
+  else
+    g_unlink (path);
+}
+
+static void
+put_be32 (GByteArray *a, guint32 v)
+{
+  const guint8 b[4] = { (guint8) (v >> 24), (guint8) (v >> 16), (guint8) (v >> 8), (guint8) v };
+  g_byte_array_append (a, b, 4);
+}
+
+static void
+write_synth_idx (const char *dir, const char *split, guint n, guint32 seed)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  g_autoptr (GByteArray) img = g_byte_array_new ();
+  g_autoptr (GByteArray) lab = g_byte_array_new ();
+  put_be32 (img, 0x00000803);
+  put_be32 (img, n);
+  put_be32 (img, 28);
+  put_be32 (img, 28);
+  put_be32 (lab, 0x00000801);
+  put_be32 (lab, n);
+  for (guint i = 0; i < n; i++)
+    {
+      guint8 px[28 * 28];
+      guint8 label = (guint8) (i % 4);
+      for (guint j = 0; j < sizeof px; j++)
+        px[j] = (guint8) g_rand_int_range (rand, 0, 40);
+      gint x0 = (label % 2) * 14 + 2 + g_rand_int_range (rand, -2, 3);
+      gint y0 = (label / 2) * 14 + 2 + g_rand_int_range (rand, -2, 3);
+      for (gint y = MAX (y0, 0); y < MIN (y0 + 10, 28); y++)
+        for (gint x = MAX (x0, 0); x < MIN (x0 + 10, 28); x++)
+          px[y * 28 + x] = (guint8) g_rand_int_range (rand, 200, 256);
+      g_byte_array_append (img, px, sizeof px);
+      g_byte_array_append (lab, &label, 1);
+    }
+  g_autofree char *in = g_strdup_printf ("%s/%s-images-idx3-ubyte", dir, split);
+  g_autofree char *ln = g_strdup_printf ("%s/%s-labels-idx1-ubyte", dir, split);
+  g_assert_true (g_file_set_contents (in, (const char *) img->data, img->len, NULL));
+  g_assert_true (g_file_set_contents (ln, (const char *) lab->data, lab->len, NULL));
+}
+
+static void
+synth_import (GlProject *p, const char *dir, const char *split, gboolean held_out)
+{
+  g_autofree char *images = g_strdup_printf ("%s/%s-images-idx3-ubyte", dir, split);
+  g_autofree char *labels = g_strdup_printf ("%s/%s-labels-idx1-ubyte", dir, split);
+  GlImportOptions o;
+  gl_import_options_init (&o);
+  o.layout = GL_IMPORT_LAYOUT_IDX;
+  o.idx_labels = labels;
+  o.labels_as = GL_LABELS_AS_REFERENCE;
+  o.held_out_test = held_out;
+  o.thumbnails = FALSE;
+  const char *paths[] = { images, NULL };
+  GError *error = NULL;
+  g_assert_true (gl_project_import (p, paths, &o, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* A project in @dir/project with @n_pool pool and @n_test held-out images. */
+static GlProject *
+synth_project (const char *dir, guint n_pool, guint n_test)
+{
+  write_synth_idx (dir, "train", n_pool, 1);
+  if (n_test > 0)
+    write_synth_idx (dir, "test", n_test, 2);
+  g_autofree char *proj = g_build_filename (dir, "project", NULL);
+  GError *error = NULL;
+  GlProject *p = gl_project_create (proj, 28, 28, 1, synth_classes, &error);
+  g_assert_no_error (error);
+  synth_import (p, dir, "train", FALSE);
+  if (n_test > 0)
+    synth_import (p, dir, "test", TRUE);
+  return p;
+}
+
+/* The reference class of @image_id (store id). */
+static gint64
+synth_reference (GlDb *db, gint64 image_id)
+{
+  GlDbLabel l = { 0 };
+  GError *error = NULL;
+  g_assert_true (gl_db_get_current_label (db, image_id, TRUE, &l, &error));
+  g_assert_no_error (error);
+  gint64 c = l.class_id;
+  gl_db_label_clear (&l);
+  return c;
+}
+
+/* Labels (as a human) the first @n pool images with their reference class. */
+static void
+synth_label_first (GlProject *p, GlDb *db, guint n)
+{
+  GError *error = NULL;
+  g_autoptr (GArray) images = gl_trainer_list_images (gl_project_get_db_path (p), &error);
+  g_assert_no_error (error);
+  guint done = 0;
+  for (guint i = 0; i < images->len && done < n; i++)
+    {
+      const GlPoolImage *im = &g_array_index (images, GlPoolImage, i);
+      if (im->held_out || im->class_id >= 0)
+        continue;
+      g_assert_true (gl_db_set_label (db, im->image_id, synth_reference (db, im->image_id), GL_DB_ORIGIN_HUMAN, NULL,
+                                      NULL, &error));
+      g_assert_no_error (error);
+      done++;
+    }
+  g_assert_cmpuint (done, ==, n);
+}
+
+/* ---- split ---- */
+
+static void
+test_split (void)
+{
+  /* 3 classes: 100, 10 and 4 labels, 1 label. */
+  gint64 ids[115];
+  gint classes[115];
+  for (guint i = 0; i < 115; i++)
+    {
+      ids[i] = 1000 + i * 7;
+      classes[i] = i < 100 ? 0 : i < 110 ? 1 : i < 114 ? 2 : 3;
+    }
+  gboolean a[115], b[115];
+  gsize n = gl_trainer_split_labels (ids, classes, 115, 4, 0.2, a);
+  gl_trainer_split_labels (ids, classes, 115, 4, 0.2, b);
+  g_assert_cmpmem (a, sizeof a, b, sizeof b);
+  guint per[4] = { 0 };
+  gsize total = 0;
+  for (guint i = 0; i < 115; i++)
+    if (a[i])
+      per[classes[i]]++, total++;
+  g_assert_cmpuint (total, ==, n);
+  g_assert_cmpuint (per[0], >=, 10); /* about 20 of 100 */
+  g_assert_cmpuint (per[0], <=, 32);
+  g_assert_cmpuint (per[1], >=, GL_TRAINER_MIN_VALIDATION); /* topped up */
+  g_assert_cmpuint (per[1], <, 10);
+  g_assert_cmpuint (per[2], <, 4); /* too small to spare three; one always trains */
+  g_assert_cmpuint (per[3], ==, 0);
+
+  /* Stable as labels arrive: an id in the share stays in validation. */
+  for (guint i = 0; i < 100; i++)
+    g_assert_cmpint (a[i], ==, gl_trainer_hash_in_share (ids[i], 0.2));
+  gint64 more_ids[200];
+  gint more_classes[200];
+  gboolean c[200];
+  for (guint i = 0; i < 200; i++)
+    more_ids[i] = 1000 + i * 7, more_classes[i] = 0;
+  gl_trainer_split_labels (more_ids, more_classes, 200, 1, 0.2, c);
+  for (guint i = 0; i < 100; i++)
+    g_assert_cmpint (c[i], ==, a[i]);
+
+  guint in = 0;
+  for (gint64 id = 1; id <= 10000; id++)
+    in += gl_trainer_hash_in_share (id, 0.2);
+  g_assert_cmpuint (in, >, 1800);
+  g_assert_cmpuint (in, <, 2200);
+  g_assert_cmpuint (gl_trainer_split_labels (ids, classes, 115, 4, 0, a), ==, 0);
+}
+
+/* ---- rounds ---- */
+
+typedef struct
+{
+  char *dir;
+  GlProject *project;
+  GlDb *db;
+  GlTrainer *trainer;
+  guint model_ready, ranking_ready, failed, progress;
+  gint64 version;
+  double accuracy, previous;
+  GThread *main_thread;
+} Fixture;
+
+static void
+on_model_ready (GlTrainer *t, gint64 version, double accuracy, double previous, Fixture *fx)
+{
+  g_assert_true (g_thread_self () == fx->main_thread);
+  fx->model_ready++;
+  fx->version = version;
+  fx->accuracy = accuracy;
+  fx->previous = previous;
+}
+
+static void
+on_ranking_ready (GlTrainer *t, Fixture *fx)
+{
+  g_assert_true (g_thread_self () == fx->main_thread);
+  fx->ranking_ready++;
+}
+
+static void
+on_failed (GlTrainer *t, GError *error, Fixture *fx)
+{
+  g_test_message ("failed: %s", error->message);
+  fx->failed++;
+}
+
+static void
+on_progress (GlTrainer *t, Fixture *fx)
+{
+  g_assert_true (g_thread_self () == fx->main_thread);
+  double f = gl_trainer_get_fraction (t);
+  g_assert_true (f == -1 || (f >= 0 && f <= 1));
+  fx->progress++;
+}
+
+static void
+fixture_setup (Fixture *fx, gconstpointer data)
+{
+  GError *error = NULL;
+  fx->dir = g_dir_make_tmp ("gl-trainer-XXXXXX", &error);
+  g_assert_no_error (error);
+  fx->project = synth_project (fx->dir, 160, 40);
+  fx->db = gl_db_open (gl_project_get_db_path (fx->project), &error);
+  g_assert_no_error (error);
+  fx->trainer = gl_trainer_new (fx->project, &error);
+  g_assert_no_error (error);
+  /* Short rounds for the tests. */
+  gl_trainer_set_max_epochs (fx->trainer, 3);
+  gl_trainer_set_min_steps (fx->trainer, 30);
+  fx->main_thread = g_thread_self ();
+  fx->accuracy = fx->previous = NAN;
+  g_signal_connect (fx->trainer, "model-ready", G_CALLBACK (on_model_ready), fx);
+  g_signal_connect (fx->trainer, "ranking-ready", G_CALLBACK (on_ranking_ready), fx);
+  g_signal_connect (fx->trainer, "failed", G_CALLBACK (on_failed), fx);
+  g_signal_connect (fx->trainer, "progress", G_CALLBACK (on_progress), fx);
+}
+
+static void
+fixture_teardown (Fixture *fx, gconstpointer data)
+{
+  g_clear_object (&fx->trainer);
+  /* Completions of cancelled jobs arrive after the trainer is gone. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  gl_db_close (fx->db);
+  gl_project_close (fx->project);
+  remove_tree (fx->dir);
+  g_free (fx->dir);
+}
+
+static void
+test_round (Fixture *fx, gconstpointer data)
+{
+  GError *error = NULL;
+  synth_label_first (fx->project, fx->db, 60);
+  GlTrainerReport r;
+  g_assert_true (gl_trainer_run_round (fx->trainer, TRUE, &r, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (r.model_version, >, 0);
+  g_assert_cmpuint (r.n_train + r.n_validation, ==, 60);
+  g_assert_cmpuint (r.n_validation, >=, 4 * GL_TRAINER_MIN_VALIDATION);
+  g_assert_cmpuint (r.n_scored, ==, 200); /* pool and held-out images */
+  g_assert_true (r.accuracy >= 0 && r.accuracy <= 1);
+  g_assert_cmpuint (fx->model_ready, ==, 1);
+  g_assert_cmpuint (fx->ranking_ready, ==, 1);
+  g_assert_cmpuint (fx->failed, ==, 0);
+  g_assert_cmpuint (fx->progress, >, 0);
+  g_assert_cmpint (fx->version, ==, r.model_version);
+  g_assert_true (isnan (fx->previous));
+  g_assert_cmpint (gl_trainer_get_state (fx->trainer), ==, GL_TRAINER_IDLE);
+  g_assert_cmpint (gl_trainer_get_model_version (fx->trainer), ==, r.model_version);
+
+  /* Stored: the version (file under models/), metrics per class, predictions, the queue. */
+  g_assert_cmpint (gl_db_get_current_model (fx->db), ==, r.model_version);
+  GlDbModelVersion v = { 0 };
+  g_assert_true (gl_db_get_model_version (fx->db, r.model_version, &v, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (v.path, gl_project_get_models_dir (fx->project)));
+  g_assert_true (g_file_test (v.path, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpuint (v.n_labels, ==, 60);
+  g_assert_cmpfloat (v.val_accuracy, ==, r.accuracy);
+  g_assert_nonnull (v.metrics);
+  gl_db_model_version_clear (&v);
+  g_autoptr (GArray) cm = gl_db_get_class_metrics (fx->db, r.model_version, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (cm->len, ==, 4);
+  guint64 support = 0;
+  for (guint i = 0; i < cm->len; i++)
+    support += g_array_index (cm, GlDbClassMetrics, i).support;
+  g_assert_cmpuint (support, ==, r.n_validation);
+  g_autoptr (GArray) images = gl_trainer_list_images (gl_project_get_db_path (fx->project), &error);
+  GlDbPrediction p = { 0 };
+  const GlPoolImage *last = &g_array_index (images, GlPoolImage, images->len - 1);
+  g_assert_true (gl_db_get_prediction (fx->db, -1, last->image_id, &p, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (p.n_probs, ==, 4);
+  double sum = 0;
+  for (guint k = 0; k < 4; k++)
+    sum += p.probs[k];
+  g_assert_cmpfloat_with_epsilon (sum, 1.0, 1e-4);
+  gl_db_prediction_clear (&p);
+  g_autoptr (GArray) queue = gl_db_read_queue (fx->db, 1000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (queue->len, >, 0);
+  guint audit = 0;
+  for (guint i = 0; i < queue->len; i++)
+    {
+      const GlDbQueueItem *q = &g_array_index (queue, GlDbQueueItem, i);
+      GlDbImage im = { 0 };
+      g_assert_true (gl_db_get_image (fx->db, q->image_id, &im, NULL));
+      g_assert_false (im.held_out_test); /* never queued */
+      gl_db_image_clear (&im);
+      audit += q->audit;
+    }
+  g_assert_cmpuint (audit, >, 0);
+
+  /* The easy data is learned well above chance (0.25). */
+  g_assert_cmpfloat (r.accuracy, >, 0.5);
+
+  /* A second round warm-starts and reports the previous accuracy. */
+  synth_label_first (fx->project, fx->db, 20);
+  GlTrainerReport r2;
+  g_assert_true (gl_trainer_run_round (fx->trainer, TRUE, &r2, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (r2.model_version, >, r.model_version);
+  g_assert_cmpuint (r2.n_train + r2.n_validation, ==, 80);
+  g_assert_cmpfloat (fx->previous, ==, r.accuracy);
+  g_autoptr (GArray) versions = gl_db_list_model_versions (fx->db, &error);
+  g_assert_cmpuint (versions->len, ==, 2);
+
+  /* A new trainer (a new session) continues from the stored model. */
+  g_clear_object (&fx->trainer);
+  fx->trainer = gl_trainer_new (fx->project, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (gl_trainer_get_model_version (fx->trainer), ==, r2.model_version);
+  g_assert_true (gl_trainer_run_round (fx->trainer, FALSE, NULL, NULL, &error)); /* rank with the loaded model */
+  g_assert_no_error (error);
+}
+
+static void
+test_nothing_to_train (Fixture *fx, gconstpointer data)
+{
+  GError *error = NULL;
+  g_assert_false (gl_trainer_run_round (fx->trainer, TRUE, NULL, NULL, &error));
+  g_assert_error (error, GL_TRAINER_ERROR, GL_TRAINER_ERROR_NO_LABELS);
+  g_clear_error (&error);
+  g_assert_cmpuint (fx->failed, ==, 1);
+  g_assert_cmpint (gl_db_get_current_model (fx->db), <, 0);
+
+  /* Cold start: a ranking for coverage without a model. */
+  g_assert_true (gl_trainer_run_round (fx->trainer, FALSE, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_autoptr (GArray) queue = gl_db_read_queue (fx->db, 1000, &error);
+  g_assert_cmpuint (queue->len, ==, 100); /* the ranking size; the pool has 160 */
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_int64_hash, g_int64_equal);
+  for (guint i = 0; i < queue->len; i++)
+    {
+      GlDbQueueItem *q = &g_array_index (queue, GlDbQueueItem, i);
+      g_assert_cmpstr (q->reason, ==, "cold start");
+      g_assert_false (g_hash_table_contains (seen, &q->image_id));
+      g_hash_table_add (seen, &q->image_id);
+    }
+  /* Coverage: the first eight span more than one class. */
+  guint classes_in_first = 0;
+  g_autoptr (GHashTable) cls = g_hash_table_new (g_int64_hash, g_int64_equal);
+  gint64 refs[8];
+  for (guint i = 0; i < 8; i++)
+    {
+      refs[i] = synth_reference (fx->db, g_array_index (queue, GlDbQueueItem, i).image_id);
+      if (!g_hash_table_contains (cls, &refs[i]))
+        g_hash_table_add (cls, &refs[i]), classes_in_first++;
+    }
+  g_assert_cmpuint (classes_in_first, >=, 3);
+}
+
+static gboolean
+quit_loop (gpointer loop)
+{
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_policy (Fixture *fx, gconstpointer data)
+{
+  synth_label_first (fx->project, fx->db, 40);
+  gl_trainer_set_retrain_every (fx->trainer, 5);
+  gl_trainer_count_labels (fx->trainer, 4);
+  g_assert_cmpuint (gl_trainer_get_labels_pending (fx->trainer), ==, 4);
+  g_assert_cmpint (gl_trainer_get_state (fx->trainer), ==, GL_TRAINER_IDLE);
+  gl_trainer_count_labels (fx->trainer, 1); /* the fifth starts a round */
+  g_assert_cmpint (gl_trainer_get_state (fx->trainer), !=, GL_TRAINER_IDLE);
+  g_assert_cmpuint (gl_trainer_get_labels_pending (fx->trainer), ==, 0);
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  gulong id = g_signal_connect_swapped (fx->trainer, "ranking-ready", G_CALLBACK (quit_loop), loop);
+  g_main_loop_run (loop);
+  g_signal_handler_disconnect (fx->trainer, id);
+  g_assert_cmpuint (fx->model_ready, ==, 1);
+  g_assert_cmpint (gl_trainer_get_state (fx->trainer), ==, GL_TRAINER_IDLE);
+
+  /* Cancel: a round started and cancelled at once keeps the last model, no "failed". */
+  gint64 before = gl_db_get_current_model (fx->db);
+  gl_trainer_train_now (fx->trainer);
+  gl_trainer_cancel (fx->trainer);
+  while (gl_trainer_get_state (fx->trainer) != GL_TRAINER_IDLE)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (fx->failed, ==, 0);
+  g_assert_cmpint (gl_db_get_current_model (fx->db), ==, before);
+  g_assert_cmpuint (fx->model_ready, ==, 1);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/trainer/split", test_split);
+  g_test_add ("/trainer/round", Fixture, NULL, fixture_setup, test_round, fixture_teardown);
+  g_test_add ("/trainer/nothing-to-train", Fixture, NULL, fixture_setup, test_nothing_to_train, fixture_teardown);
+  g_test_add ("/trainer/policy", Fixture, NULL, fixture_setup, test_policy, fixture_teardown);
+  return g_test_run ();
+}

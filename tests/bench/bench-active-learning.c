@@ -1,0 +1,197 @@
+/* bench-active-learning — the labeling loop simulated on the Fashion-MNIST
+ * demo project (issue 5). Not a test.
+ *
+ * For each strategy and seed: 100 random seed labels, then rounds of
+ * retrain (warm start) + rescore of the 60,000-image pool + a batch of 100
+ * labels from the oracle, up to 3,000 labels; test accuracy on the 10,000
+ * held-out test images after every round. Prints each learning curve, the
+ * labels each strategy needs to reach 85% test accuracy (mean over the seeds
+ * that reached it), the seconds per round, and compares the default strategy
+ * with random. --quick: default and random, one seed.
+ *
+ * The last line is exactly
+ *   active-learning: labels_to_85_default=N labels_to_85_random=N ratio=R round_s=S
+ * (NA where a strategy never reached 85% within the budget).
+ */
+#include "gleaner-config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app/gl-demo.h"
+#include "app/gl-simulate.h"
+#include "engine/gl-acquire.h"
+
+typedef struct
+{
+  const char *strategy;
+  guint seed;
+} RunId;
+
+static void
+on_round (const GlSimulateRound *r, gpointer user_data)
+{
+  const RunId *id = user_data;
+  printf ("  %-16s seed %u  labels %5" G_GUINT64_FORMAT "  test_acc %.4f  macro_f1 %.4f  round_s %6.1f"
+          " (train %.1f + rescore %.1f)\n",
+          id->strategy, id->seed, r->labels, r->test_accuracy, r->macro_f1, r->seconds, r->train_seconds,
+          r->score_seconds);
+  fflush (stdout);
+}
+
+static void
+on_import (const GlImportProgress *p, gpointer user_data)
+{
+  fprintf (stderr, "\rbuilding the demo project: %" G_GUINT64_FORMAT " / %" G_GUINT64_FORMAT, p->done, p->total);
+}
+
+int
+main (int argc, char **argv)
+{
+  gboolean quick = FALSE;
+  int seeds = 3, seed_labels = 100, batch = 100, budget = 3000, epochs = 8, min_steps = 150;
+  double round_seconds = 15;
+  g_autofree char *strategies = NULL;
+  g_autofree char *demo_dir = NULL;
+  g_autofree char *mnist_dir = NULL;
+  GOptionEntry entries[] = {
+    { "quick", 0, 0, G_OPTION_ARG_NONE, &quick, "Only default and random, one seed", NULL },
+    { "seeds", 0, 0, G_OPTION_ARG_INT, &seeds, "Seeds per strategy (default 3)", "N" },
+    { "strategies", 0, 0, G_OPTION_ARG_STRING, &strategies, "Comma-separated (default: every strategy)", "S,…" },
+    { "seed-labels", 0, 0, G_OPTION_ARG_INT, &seed_labels, "Random labels to start from (default 100)", "N" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Labels per round (default 100)", "N" },
+    { "budget", 0, 0, G_OPTION_ARG_INT, &budget, "Labels at most (default 3000)", "N" },
+    { "epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs per round at least (default 8)", "N" },
+    { "min-steps", 0, 0, G_OPTION_ARG_INT, &min_steps, "Optimiser steps per round at least (default 150)", "N" },
+    { "round-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &round_seconds, "Training budget per round (default 15)", "S" },
+    { "demo-dir", 0, 0, G_OPTION_ARG_FILENAME, &demo_dir, "The demo project (default: gleaner-cli demo's)", "DIR" },
+    { "mnist-dir", 0, 0, G_OPTION_ARG_FILENAME, &mnist_dir, "Fashion-MNIST IDX files", "DIR" },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("— active learning on Fashion-MNIST");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      g_printerr ("bench-active-learning: %s\n", error->message);
+      return 2;
+    }
+  if (quick)
+    {
+      seeds = 1;
+      g_free (strategies);
+      strategies = g_strdup ("default,random");
+    }
+  g_auto (GStrv) names = NULL;
+  if (strategies)
+    names = g_strsplit (strategies, ",", -1);
+  else
+    {
+      names = g_new0 (char *, GL_N_STRATEGIES + 1);
+      /* default and random first: the comparison the issue asks for. */
+      names[0] = g_strdup ("default");
+      names[1] = g_strdup ("random");
+      guint k = 2;
+      for (guint s = 0; s < GL_N_STRATEGIES; s++)
+        if (s != GL_STRATEGY_DEFAULT && s != GL_STRATEGY_RANDOM)
+          names[k++] = g_strdup (gl_strategy_to_string ((GlStrategy) s));
+    }
+  for (guint i = 0; names[i]; i++)
+    {
+      GlStrategy s;
+      if (!gl_strategy_from_string (g_strstrip (names[i]), &s, &error))
+        {
+          g_printerr ("bench-active-learning: %s\n", error->message);
+          return 2;
+        }
+    }
+
+  g_autoptr (GlProject) p = gl_demo_ensure (demo_dir, mnist_dir, on_import, NULL, NULL, &error);
+  fprintf (stderr, "\r\033[K");
+  if (p == NULL)
+    {
+      g_printerr ("bench-active-learning: %s\n", error->message);
+      return 1;
+    }
+  printf ("active-learning: Fashion-MNIST demo project %s\n", gl_project_get_dir (p));
+  printf ("seed labels %d, batch %d, budget %d, %d seed(s), training %d+ epochs / %d+ steps within %.0f s per round\n",
+          seed_labels, batch, budget, seeds, epochs, min_steps, round_seconds);
+
+  guint n_strategies = g_strv_length (names);
+  g_autofree double *mean_to85 = g_new (double, n_strategies);
+  g_autofree double *mean_round = g_new (double, n_strategies);
+  g_autofree guint *reached = g_new0 (guint, n_strategies);
+  g_autoptr (GString) table = g_string_new (NULL);
+  for (guint i = 0; i < n_strategies; i++)
+    {
+      double sum85 = 0, sum_round = 0;
+      guint n_rounds = 0;
+      g_string_append_printf (table, "  %-16s", names[i]);
+      for (int seed = 0; seed < seeds; seed++)
+        {
+          GlSimulateOptions o;
+          gl_simulate_options_init (&o);
+          o.strategy = names[i];
+          o.seed_labels = (guint) seed_labels;
+          o.batch = (guint) batch;
+          o.budget = (guint) budget;
+          o.seed = (guint64) seed;
+          o.epochs = (guint) epochs;
+          o.min_steps = (guint) min_steps;
+          o.round_seconds = round_seconds;
+          RunId id = { names[i], (guint) seed };
+          printf ("strategy %s, seed %d\n", names[i], seed);
+          g_autoptr (GlSimulateResult) r = gl_simulate_run (p, &o, on_round, &id, NULL, &error);
+          if (r == NULL)
+            {
+              g_printerr ("bench-active-learning: %s\n", error->message);
+              return 1;
+            }
+          guint64 to85 = gl_simulate_labels_to_reach (r, 0.85);
+          if (to85 > 0)
+            {
+              sum85 += (double) to85;
+              reached[i]++;
+              g_string_append_printf (table, " %6" G_GUINT64_FORMAT, to85);
+            }
+          else
+            g_string_append_printf (table, " %6s", ">max");
+          /* Rounds that retrained and rescored (the last one only retrains). */
+          for (guint k = 0; k + 1 < r->rounds->len; k++)
+            {
+              sum_round += g_array_index (r->rounds, GlSimulateRound, k).seconds;
+              n_rounds++;
+            }
+          const GlSimulateRound *last = &g_array_index (r->rounds, GlSimulateRound, r->rounds->len - 1);
+          printf ("  → final test accuracy %.4f at %" G_GUINT64_FORMAT " labels\n", last->test_accuracy,
+                  last->labels);
+        }
+      mean_to85[i] = reached[i] ? sum85 / reached[i] : NAN;
+      mean_round[i] = n_rounds ? sum_round / n_rounds : NAN;
+      g_string_append_printf (table, "   mean %7.0f   round_s %5.1f\n", mean_to85[i], mean_round[i]);
+    }
+
+  printf ("\nlabels to reach 85%% test accuracy (per seed), mean over the seeds that reached it, and mean seconds"
+          " per round (retrain + rescore of the pool):\n%s",
+          table->str);
+  gint di = -1, ri = -1;
+  for (guint i = 0; i < n_strategies; i++)
+    {
+      if (g_str_equal (names[i], "default"))
+        di = (gint) i;
+      if (g_str_equal (names[i], "random"))
+        ri = (gint) i;
+    }
+  double d = di >= 0 ? mean_to85[di] : NAN, r = ri >= 0 ? mean_to85[ri] : NAN;
+  double ratio = isfinite (d) && isfinite (r) && r > 0 ? d / r : NAN;
+  double round_s = di >= 0 ? mean_round[di] : ri >= 0 ? mean_round[ri] : NAN;
+  g_autofree char *sd = isfinite (d) ? g_strdup_printf ("%.0f", d) : g_strdup ("NA");
+  g_autofree char *sr = isfinite (r) ? g_strdup_printf ("%.0f", r) : g_strdup ("NA");
+  g_autofree char *sratio = isfinite (ratio) ? g_strdup_printf ("%.2f", ratio) : g_strdup ("NA");
+  printf ("target: default needs ≤ 0.5× the labels of random (ratio %s): %s; ≤ 30 s per round (%.1f s): %s\n",
+          sratio, isfinite (ratio) && ratio <= 0.5 ? "met" : "NOT met", round_s, round_s <= 30 ? "met" : "NOT met");
+  printf ("active-learning: labels_to_85_default=%s labels_to_85_random=%s ratio=%s round_s=%.1f\n", sd, sr, sratio,
+          round_s);
+  return 0;
+}
