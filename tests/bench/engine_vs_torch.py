@@ -6,8 +6,7 @@ max-pool 2, dense 128 + ReLU, dense 10, softmax cross-entropy) for one epoch on 
 training images with SGD (lr 0.05, momentum 0.9, batch 64), inputs scaled to [0, 1], no augmentation,
 then scores the 10,000 test images at batch 256 under torch.inference_mode().
 
-Weights are initialised as the engine does (He-normal over fan-in for the hidden layers, Glorot-uniform
-for the classifier, zero biases), so that both sides start from the same distribution. Each seed prints one machine-readable line:
+Weights keep PyTorch's default initialisation (uniform in ±1/sqrt(fan_in)), which the engine uses too. Each seed prints one machine-readable line:
 
     torch: seed=S train_ips=F infer_ips=F acc=F loss=F train_s=F infer_s=F
 
@@ -63,12 +62,8 @@ class ReferenceCNN(nn.Module):
         self.classifier = nn.Sequential(
             nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10),
         )
-        # As engine/gl-net.h: He-normal for the hidden layers, Glorot-uniform for the classifier, biases 0.
-        for m in self.modules():
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
-                nn.init.zeros_(m.bias)
-        nn.init.xavier_uniform_(self.classifier[-1].weight)
+        # PyTorch's default initialisation (weights and biases uniform in ±1/sqrt(fan_in)) is also the
+        # engine's (engine/gl-net.h), so both sides start from the same distribution.
 
     def forward(self, x):
         return self.classifier(self.features(x))
