@@ -12,7 +12,7 @@
 #include <math.h>
 #include <string.h>
 
-#define LISTING_CHUNK 5000
+#define LISTING_CHUNK 1000
 
 static gboolean
 model_exists (GlDb *db, gint64 model_id, GError **error)

@@ -541,7 +541,9 @@ connect (const char *path, gboolean create, GError **error)
     }
   /* synchronous=FULL: the WAL is synced at every commit, so a committed label
    * survives a power loss too, not only a crash of the process. */
-  if (!gl_db_exec (db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;", error))
+  /* A 32 MB page cache per connection (SQLite's default is 2 MB): prediction
+   * writes touch many index pages; it fills only as pages are used. */
+  if (!gl_db_exec (db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;", error))
     return NULL;
   if (!migrate (db, error))
     return NULL;
