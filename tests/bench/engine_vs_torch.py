@@ -6,7 +6,8 @@ max-pool 2, dense 128 + ReLU, dense 10, softmax cross-entropy) for one epoch on 
 training images with SGD (lr 0.05, momentum 0.9, batch 64), inputs scaled to [0, 1], no augmentation,
 then scores the 10,000 test images at batch 256 under torch.inference_mode().
 
-Weights keep PyTorch's default initialisation (uniform in ±1/sqrt(fan_in)), which the engine uses too. Each seed prints one machine-readable line:
+Weights keep PyTorch's default initialisation (uniform in ±1/sqrt(fan_in)), which the engine uses too.
+Each seed prints one machine-readable line:
 
     torch: seed=S train_ips=F infer_ips=F acc=F loss=F train_s=F infer_s=F
 
