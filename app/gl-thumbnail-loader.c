@@ -4,11 +4,18 @@
  * first); each job carries its GTask, which marshals the result back to the
  * caller's context. Workers read only the immutable fields of the item (path,
  * hash, cache row), the thread-safe thumbnail pack and read-only maps of the
- * pixel cache.
+ * pixel cache. Workers run 5 nice levels below the caller (Linux), so that
+ * decoding never takes a core from the main loop.
  */
 #include "app/gl-thumbnail-loader.h"
 
 #include "app/gl-thumbs.h"
+
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #define DEFAULT_THREADS 2
 
@@ -141,11 +148,28 @@ load_one (GlThumbnailLoader *self, GlGalleryItem *item, GError **error)
   return NULL;
 }
 
+/* Decoding must not take the CPU from the main loop: on Linux a thread has
+ * its own nice value. */
+static void
+lower_thread_priority (void)
+{
+#ifdef __linux__
+  static GPrivate lowered;
+  if (g_private_get (&lowered) != NULL)
+    return;
+  g_private_set (&lowered, GINT_TO_POINTER (1));
+  pid_t tid = (pid_t) syscall (SYS_gettid);
+  int nice_now = getpriority (PRIO_PROCESS, (id_t) tid);
+  setpriority (PRIO_PROCESS, (id_t) tid, MIN (nice_now + 5, 19));
+#endif
+}
+
 static void
 run_job (gpointer data, gpointer pool_data)
 {
   Job *job = data;
   GlThumbnailLoader *self = job->loader;
+  lower_thread_priority ();
   GCancellable *cancellable = g_task_get_cancellable (job->task);
 
   if (g_atomic_int_get (&self->shutting_down) || g_cancellable_is_cancelled (cancellable))

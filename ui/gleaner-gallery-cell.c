@@ -177,6 +177,13 @@ gleaner_gallery_cell_promote (GleanerGalleryCell *self)
   request (self, G_PRIORITY_DEFAULT);
 }
 
+void
+gleaner_gallery_cell_prefetch (GleanerGalleryCell *self)
+{
+  g_return_if_fail (GLEANER_IS_GALLERY_CELL (self));
+  request (self, G_PRIORITY_LOW);
+}
+
 GlGalleryItem *
 gleaner_gallery_cell_get_item (GleanerGalleryCell *self)
 {
@@ -212,9 +219,8 @@ gleaner_gallery_cell_set_item (GleanerGalleryCell *self, GlGalleryItem *item)
   if (item != NULL && self->view != NULL && gl_gallery_item_get_id (item) >= 0)
     texture = gleaner_gallery_view_lookup_texture (self->view, gl_gallery_item_get_id (item));
   set_texture (self, texture);
-  /* Prefetch until the view finds the cell in its viewport (_promote). */
-  if (texture == NULL)
-    request (self, G_PRIORITY_LOW);
+  /* The load starts when the view finds the cell in or near its viewport
+   * (_promote, _prefetch): GtkGridView binds 30 rows of cells around it. */
   if (texture == NULL && item != NULL && gl_gallery_item_get_unreadable (item))
     gtk_widget_remove_css_class (self->frame, "loading");
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_ITEM]);

@@ -1,9 +1,9 @@
 /* gleaner-gallery-cell.h — one image of the Gallery: thumbnail, label chip, prediction.
  *
  * The cell shows its "item" (a GlGalleryItem). Setting another item cancels
- * the thumbnail load of the previous one and, unless the view's texture cache
- * has it, asks the view's loader for the new one as prefetch (low priority);
- * the view promotes the cells it finds in its viewport.
+ * the thumbnail load of the previous one and shows the new one from the
+ * view's texture cache when it is there; otherwise the view asks for it once
+ * it finds the cell in its viewport (_promote) or near it (_prefetch).
  */
 #pragma once
 
@@ -26,8 +26,10 @@ void gleaner_gallery_cell_set_item (GleanerGalleryCell *self, GlGalleryItem *ite
 /* Shows the label and prediction of the item again (class names or colours changed). */
 void gleaner_gallery_cell_update (GleanerGalleryCell *self);
 /* The cell is in the viewport: its thumbnail is asked for ahead of the
- * prefetch of cells outside it. */
+ * prefetch of cells near it. */
 void gleaner_gallery_cell_promote (GleanerGalleryCell *self);
+/* The cell is near the viewport: its thumbnail is asked for at low priority. */
+void gleaner_gallery_cell_prefetch (GleanerGalleryCell *self);
 /* TRUE once the thumbnail of the current item is shown. */
 gboolean gleaner_gallery_cell_has_thumbnail (GleanerGalleryCell *self);
 

@@ -192,7 +192,9 @@ update_columns (GleanerGalleryView *self)
     gtk_grid_view_set_max_columns (self->grid, fit);
 }
 
-/* After each layout: thumbnails of the cells in the viewport go first. */
+/* After each layout: thumbnails of the cells in the viewport go first, then
+ * those within half a viewport of it; the rest of what GtkGridView keeps
+ * bound is not decoded. */
 static void
 on_frame_layout_cb (GdkFrameClock *clock, GleanerGalleryView *self)
 {
@@ -210,6 +212,8 @@ on_frame_layout_cb (GdkFrameClock *clock, GleanerGalleryView *self)
         continue;
       if (r.origin.y + r.size.height > 0 && r.origin.y < height)
         gleaner_gallery_cell_promote (GLEANER_GALLERY_CELL (cell));
+      else if (r.origin.y + r.size.height > -height / 2 && r.origin.y < height + height / 2)
+        gleaner_gallery_cell_prefetch (GLEANER_GALLERY_CELL (cell));
     }
 }
 
