@@ -217,7 +217,7 @@ gl_export_safe_file_name (const char *path)
 {
   g_autofree char *base = g_path_get_basename (path && *path ? path : "image");
   const char *dot = strrchr (base, '.');
-  g_autofree char *ext = dot && dot != base ? sanitize (dot + 1, 12) : g_strdup ("");
+  g_autofree char *ext = dot && dot != base ? sanitize (dot + 1, 16) : g_strdup ("");
   if (dot && dot != base)
     base[dot - base] = '\0';
   g_autofree char *stem = sanitize (base, FILE_NAME_MAX - 14);

@@ -227,6 +227,9 @@ gl_simulate_run (GlProject *project, const GlSimulateOptions *o, GlSimulateRound
   g_autofree float *probs = g_new (float, n_pool * n_classes);
   g_autofree float *emb = g_new (float, n_pool * (gsize) dim);
   g_autofree float *mc = strategy == GL_STRATEGY_BALD ? g_new (float, (gsize) MC_PASSES * n_pool * n_classes) : NULL;
+  g_autofree gsize *sub_index = g_new (gsize, n_pool);   /* scored item → pool index */
+  g_autofree guint64 *sub_rows = g_new (guint64, n_pool);
+  g_autofree guint8 *sub_state = g_new (guint8, n_pool);
 
   for (guint round = 0;; round++)
     {
@@ -251,17 +254,38 @@ gl_simulate_run (GlProject *project, const GlSimulateOptions *o, GlSimulateRound
       GlSimulateRound r = { round, lab_rows->len, m ? m->accuracy : NAN, m ? m->macro_f1 : NAN,
                             (t1 - t0) / 1e6, 0, 0 };
       gint64 t2 = g_get_monotonic_time ();
-      gboolean last = lab_rows->len >= o->budget || lab_rows->len >= n_pool;
+      gboolean last = lab_rows->len >= o->budget || lab_rows->len >= n_pool
+                      || (o->stop_accuracy > 0 && r.test_accuracy >= o->stop_accuracy);
       if (!last)
         {
-          /* Rescore the pool and ask the oracle for the next batch. */
-          if (!gl_net_predict (net, &data, (guint64 *) pool_rows->data, n_pool, probs, emb, NULL, NULL, cancellable,
-                               &local))
+          /* Rescore the pool (or the labeled images and a random sample of
+           * the rest) and ask the oracle for the next batch. */
+          gsize n_score = n_pool;
+          if (o->pool_sample > 0 && n_pool - lab_rows->len > o->pool_sample)
+            {
+              n_score = 0;
+              for (gsize i = 0; i < n_pool; i++)
+                if (state[i] == GL_ITEM_LABELED)
+                  sub_index[n_score++] = i;
+              g_autofree gsize *drawn = g_new (gsize, o->pool_sample);
+              gsize got_sample = gl_acquire_random (n_pool, state, o->pool_sample, o->seed * 31 + round, drawn);
+              for (gsize i = 0; i < got_sample; i++)
+                sub_index[n_score++] = drawn[i];
+            }
+          else
+            for (gsize i = 0; i < n_pool; i++)
+              sub_index[i] = i;
+          for (gsize i = 0; i < n_score; i++)
+            {
+              sub_rows[i] = g_array_index (pool_rows, guint64, sub_index[i]);
+              sub_state[i] = state[sub_index[i]];
+            }
+          if (!gl_net_predict (net, &data, sub_rows, n_score, probs, emb, NULL, NULL, cancellable, &local))
             return fail (error, local, "scoring failed"), NULL;
-          if (mc != NULL && !gl_net_predict_mc (net, &data, (guint64 *) pool_rows->data, n_pool, MC_PASSES,
-                                                o->seed + round, mc, NULL, NULL, NULL, cancellable, &local))
+          if (mc != NULL && !gl_net_predict_mc (net, &data, sub_rows, n_score, MC_PASSES, o->seed + round, mc, NULL,
+                                                NULL, NULL, cancellable, &local))
             return fail (error, local, "Monte-Carlo scoring failed"), NULL;
-          GlAcquirePool pool = { .n = n_pool, .n_classes = n_classes, .state = state, .probs = probs,
+          GlAcquirePool pool = { .n = n_score, .n_classes = n_classes, .state = sub_state, .probs = probs,
                                  .mc_probs = mc, .n_passes = mc ? MC_PASSES : 0, .embeddings = emb, .dim = dim };
           GlAcquireOptions aopt;
           gl_acquire_options_init (&aopt);
@@ -273,7 +297,7 @@ gl_simulate_run (GlProject *project, const GlSimulateOptions *o, GlSimulateRound
             return fail (error, local, "selection failed"), NULL;
           for (guint i = 0; i < sel->len; i++)
             {
-              gsize idx = g_array_index (sel, GlAcquireItem, i).index;
+              gsize idx = sub_index[g_array_index (sel, GlAcquireItem, i).index];
               state[idx] = GL_ITEM_LABELED;
               g_array_append_val (lab_rows, g_array_index (pool_rows, guint64, idx));
               g_array_append_val (lab_labels, g_array_index (pool_labels, gint, idx));

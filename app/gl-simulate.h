@@ -46,6 +46,9 @@ typedef struct
   double audit_share;    /* share of each batch drawn at random (as the queue does); default 0 */
   double test_share;     /* without a held-out batch; default 0.2 */
   gsize max_pool;        /* use at most this many pool images (0 = all) */
+  gsize pool_sample;     /* rescore only the labeled images and this many unlabeled ones drawn at random
+                            each round (0 = the whole pool, as the trainer does) */
+  double stop_accuracy;  /* stop once the test accuracy reaches this (0 = run to the budget) */
   gsize max_test;        /* evaluate on at most this many test images (0 = all) */
 } GlSimulateOptions;
 

@@ -272,6 +272,22 @@ test_loop (void)
   g_assert_true (g_file_get_contents (csv_path, &csv_text, NULL, NULL));
   g_assert_true (g_str_has_prefix (csv_text, "path,label,split,origin,annotator,time\r\n"));
 
+  /* JSON with the model's predictions, plus the model and its class list. */
+  g_autofree char *json_dir = g_build_filename (dir, "json", NULL);
+  const char *json_export[] = { "export", proj, json_dir, "--format", "json", "--include-model",
+                                "--include-predictions", NULL };
+  g_assert_cmpint (run (json_export, NULL, NULL), ==, 0);
+  g_autofree char *classes_path = g_build_filename (json_dir, "model", "classes.json", NULL);
+  g_autofree char *classes_text = NULL;
+  g_assert_true (g_file_get_contents (classes_path, &classes_text, NULL, NULL));
+  g_assert_cmpstr (classes_text, ==, "[\"red\",\"blue\"]\n");
+  g_autofree char *model_path = g_build_filename (json_dir, "model", "model-0001.gleaner-model", NULL);
+  g_assert_true (g_file_test (model_path, G_FILE_TEST_IS_REGULAR));
+  g_autofree char *manifest_path = g_build_filename (json_dir, "manifest.json", NULL);
+  g_autofree char *manifest = NULL;
+  g_assert_true (g_file_get_contents (manifest_path, &manifest, NULL, NULL));
+  g_assert_nonnull (strstr (manifest, "\"prediction\":{\"label\":"));
+
   /* Re-import the ImageFolder: identical labels per class. */
   const char *init2[] = { "init", proj2, "--input", "16x16x3", "--classes", "red,blue", NULL };
   g_assert_cmpint (run (init2, NULL, NULL), ==, 0);

@@ -16,6 +16,7 @@
 #include "gleaner-config.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,7 +52,8 @@ main (int argc, char **argv)
 {
   gboolean quick = FALSE;
   int seeds = 3, seed_labels = 100, batch = 100, budget = 3000, epochs = 8, min_steps = 150;
-  double round_seconds = 15;
+  double round_seconds = 15, stop_at = 0;
+  gint64 pool_sample = 0;
   g_autofree char *strategies = NULL;
   g_autofree char *demo_dir = NULL;
   g_autofree char *mnist_dir = NULL;
@@ -65,6 +67,9 @@ main (int argc, char **argv)
     { "epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs per round at least (default 8)", "N" },
     { "min-steps", 0, 0, G_OPTION_ARG_INT, &min_steps, "Optimiser steps per round at least (default 150)", "N" },
     { "round-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &round_seconds, "Training budget per round (default 15)", "S" },
+    { "stop-at", 0, 0, G_OPTION_ARG_DOUBLE, &stop_at, "Stop a run at this test accuracy (--quick: 0.85)", "A" },
+    { "pool-sample", 0, 0, G_OPTION_ARG_INT64, &pool_sample,
+      "Rescore the labeled images and N random unlabeled ones per round (default: the whole pool)", "N" },
     { "demo-dir", 0, 0, G_OPTION_ARG_FILENAME, &demo_dir, "The demo project (default: gleaner-cli demo's)", "DIR" },
     { "mnist-dir", 0, 0, G_OPTION_ARG_FILENAME, &mnist_dir, "Fashion-MNIST IDX files", "DIR" },
     { NULL },
@@ -82,6 +87,8 @@ main (int argc, char **argv)
       seeds = 1;
       g_free (strategies);
       strategies = g_strdup ("default,random");
+      if (stop_at <= 0)
+        stop_at = 0.85;
     }
   g_auto (GStrv) names = NULL;
   if (strategies)
@@ -117,6 +124,15 @@ main (int argc, char **argv)
   printf ("active-learning: Fashion-MNIST demo project %s\n", gl_project_get_dir (p));
   printf ("seed labels %d, batch %d, budget %d, %d seed(s), training %d+ epochs / %d+ steps within %.0f s per round\n",
           seed_labels, batch, budget, seeds, epochs, min_steps, round_seconds);
+  if (stop_at > 0)
+    printf ("each run stops once its test accuracy reaches %.2f\n", stop_at);
+  g_autofree char *scored = pool_sample > 0 ? g_strdup_printf ("the labeled images and %" G_GINT64_FORMAT
+                                                                " random unlabeled ones", pool_sample)
+                                            : g_strdup ("the whole pool");
+  printf ("rescoring %s per round\n", scored);
+  double load[3];
+  if (getloadavg (load, 3) == 3)
+    printf ("load average at start %.2f (%u cores)\n", load[0], g_get_num_processors ());
 
   guint n_strategies = g_strv_length (names);
   g_autofree double *mean_to85 = g_new (double, n_strategies);
@@ -140,6 +156,8 @@ main (int argc, char **argv)
           o.epochs = (guint) epochs;
           o.min_steps = (guint) min_steps;
           o.round_seconds = round_seconds;
+          o.stop_accuracy = stop_at;
+          o.pool_sample = (gsize) MAX (pool_sample, 0);
           RunId id = { names[i], (guint) seed };
           printf ("strategy %s, seed %d\n", names[i], seed);
           g_autoptr (GlSimulateResult) r = gl_simulate_run (p, &o, on_round, &id, NULL, &error);
