@@ -255,7 +255,8 @@ gl_thumbnail_loader_new (GlProject *project, guint n_threads, GError **error)
   self->project = project;
   self->pack = gl_project_get_thumbs (project);
   self->n_threads = n_threads > 0 ? n_threads : DEFAULT_THREADS;
-  self->pool = g_thread_pool_new (run_job, self, (int) self->n_threads, FALSE, error);
+  /* Exclusive: its threads are its own, so their nice value stays here. */
+  self->pool = g_thread_pool_new (run_job, self, (int) self->n_threads, TRUE, error);
   if (self->pool == NULL)
     return NULL;
   g_thread_pool_set_sort_function (self->pool, compare_jobs, NULL);
