@@ -1,6 +1,8 @@
 /* gl-layers.c — layer kernels; see gl-layers.h for shapes and conventions. */
 #include "engine/gl-layers.h"
 
+#include "engine/gl-parallel.h"
+
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
@@ -78,8 +80,8 @@ zero_floats (float *dst, gsize count)
     dst[i] = 0.0f;
 }
 
-GL_HOT GL_NO_MEMCPY void
-gl_im2col (const GlConvShape *s, const float *x, float *cols)
+GL_HOT GL_NO_MEMCPY static void
+im2col_serial (const GlConvShape *s, const float *x, float *cols)
 {
   const guint k = s->kernel, c = s->c, h = s->h, w = s->w;
   const gsize run = (gsize) k * c;      /* one kernel row of a patch */
@@ -125,8 +127,8 @@ gl_im2col (const GlConvShape *s, const float *x, float *cols)
     }
 }
 
-GL_HOT void
-gl_col2im (const GlConvShape *s, const float *dcols, float *dx)
+GL_HOT static void
+col2im_serial (const GlConvShape *s, const float *dcols, float *dx)
 {
   const guint k = s->kernel, c = s->c, h = s->h, w = s->w;
   const gsize run = (gsize) k * c;
@@ -168,11 +170,72 @@ gl_col2im (const GlConvShape *s, const float *dcols, float *dx)
     }
 }
 
-GL_HOT GL_NO_MEMCPY static void
-fill_rows (gsize m, guint f, const float *restrict row, float *restrict y)
+/* Image-parallel wrappers: chunk [b, e) of the batch is the same kernel on
+ * a sub-shape of e − b images with the pointers moved to image b. */
+typedef struct
 {
-  for (gsize i = 0; i < m; i++)
-    copy_floats (y + i * f, row, f);
+  const GlConvShape *s;
+  const float *in;
+  float *out;
+} ConvJob;
+
+static void
+im2col_chunk (gsize b, gsize e, gpointer data)
+{
+  const ConvJob *j = data;
+  GlConvShape sub = *j->s;
+  sub.n = (guint) (e - b);
+  im2col_serial (&sub, j->in + b * sub.h * sub.w * sub.c,
+                 j->out + b * sub.oh * sub.ow * sub.kernel * sub.kernel * sub.c);
+}
+
+void
+gl_im2col (const GlConvShape *s, const float *x, float *cols)
+{
+  ConvJob j = { s, x, cols };
+  gl_parallel_for (s->n, 1, im2col_chunk, &j);
+}
+
+static void
+col2im_chunk (gsize b, gsize e, gpointer data)
+{
+  const ConvJob *j = data;
+  GlConvShape sub = *j->s;
+  sub.n = (guint) (e - b);
+  col2im_serial (&sub, j->in + b * sub.oh * sub.ow * sub.kernel * sub.kernel * sub.c,
+                 j->out + b * sub.h * sub.w * sub.c);
+}
+
+void
+gl_col2im (const GlConvShape *s, const float *dcols, float *dx)
+{
+  ConvJob j = { s, dcols, dx };
+  gl_parallel_for (s->n, 1, col2im_chunk, &j);
+}
+
+/* Element-parallel loops get chunks of at least this many floats. */
+#define MIN_CHUNK 8192
+
+typedef struct
+{
+  guint f;
+  const float *row;
+  float *y;
+} FillJob;
+
+GL_HOT GL_NO_MEMCPY static void
+fill_rows_chunk (gsize b, gsize e, gpointer data)
+{
+  const FillJob *j = data;
+  for (gsize i = b; i < e; i++)
+    copy_floats (j->y + i * j->f, j->row, j->f);
+}
+
+static void
+fill_rows (gsize m, guint f, const float *row, float *y)
+{
+  FillJob j = { f, row, y };
+  gl_parallel_for (m, MIN_CHUNK / MAX (f, 1) + 1, fill_rows_chunk, &j);
 }
 
 /* @y (m, f) = @a (m, k) · @w (k, f) + @bias, then ReLU. The bias is written
@@ -252,50 +315,103 @@ gl_dense_backward (guint n, guint in, guint out, const float *x, const float *we
 
 /* ---- bias and ReLU ---- */
 
-GL_HOT void
-gl_bias_act_forward (gsize m, guint f, const float *bias, gboolean relu, float *y)
+typedef struct
 {
-  for (gsize i = 0; i < m; i++)
+  gsize m;
+  guint f;
+  const float *bias;
+  gboolean relu;
+  const float *y;
+  float *dy;
+  float *dbias;
+} BiasJob;
+
+GL_HOT static void
+bias_act_forward_chunk (gsize b, gsize e, gpointer data)
+{
+  const BiasJob *j = data;
+  const guint f = j->f;
+  for (gsize i = b; i < e; i++)
     {
-      float *restrict row = y + i * f;
-      if (bias != NULL && relu)
-        for (guint j = 0; j < f; j++)
+      float *restrict row = j->dy + i * f;
+      const float *restrict bias = j->bias;
+      if (bias != NULL && j->relu)
+        for (guint k = 0; k < f; k++)
           {
-            float v = row[j] + bias[j];
-            row[j] = v > 0.0f ? v : 0.0f;
+            float v = row[k] + bias[k];
+            row[k] = v > 0.0f ? v : 0.0f;
           }
       else if (bias != NULL)
-        for (guint j = 0; j < f; j++)
-          row[j] += bias[j];
-      else if (relu)
-        for (guint j = 0; j < f; j++)
-          row[j] = row[j] > 0.0f ? row[j] : 0.0f;
+        for (guint k = 0; k < f; k++)
+          row[k] += bias[k];
+      else if (j->relu)
+        for (guint k = 0; k < f; k++)
+          row[k] = row[k] > 0.0f ? row[k] : 0.0f;
     }
 }
 
-GL_HOT void
+void
+gl_bias_act_forward (gsize m, guint f, const float *bias, gboolean relu, float *y)
+{
+  BiasJob j = { m, f, bias, relu, NULL, y, NULL };
+  gl_parallel_for (m, MIN_CHUNK / MAX (f, 1) + 1, bias_act_forward_chunk, &j);
+}
+
+/* Column-parallel: chunk [b, e) of the blocks of 16 columns (one cache line),
+ * so that each column's sum runs in the same order whatever the threads. */
+#define COL_BLOCK 16
+
+GL_HOT static void
+bias_act_backward_chunk (gsize b, gsize e, gpointer data)
+{
+  const BiasJob *j = data;
+  const guint f = j->f, c0 = (guint) b * COL_BLOCK, c1 = MIN (f, (guint) e * COL_BLOCK);
+  float *restrict dbias = j->dbias;
+  if (dbias != NULL)
+    for (guint k = c0; k < c1; k++)
+      dbias[k] = 0.0f;
+  for (gsize i = 0; i < j->m; i++)
+    {
+      float *restrict drow = j->dy + i * f;
+      const float *restrict yrow = j->y + i * f;
+      if (j->relu)
+        for (guint k = c0; k < c1; k++)
+          drow[k] = yrow[k] > 0.0f ? drow[k] : 0.0f;
+      if (dbias != NULL)
+        for (guint k = c0; k < c1; k++)
+          dbias[k] += drow[k];
+    }
+}
+
+void
 gl_bias_act_backward (gsize m, guint f, const float *y, gboolean relu, float *dy, float *dbias)
 {
-  if (dbias != NULL)
-    zero_floats (dbias, f);
-  for (gsize i = 0; i < m; i++)
-    {
-      float *restrict drow = dy + i * f;
-      const float *restrict yrow = y + i * f;
-      if (relu)
-        for (guint j = 0; j < f; j++)
-          drow[j] = yrow[j] > 0.0f ? drow[j] : 0.0f;
-      if (dbias != NULL)
-        for (guint j = 0; j < f; j++)
-          dbias[j] += drow[j];
-    }
+  BiasJob j = { m, f, NULL, relu, y, dy, dbias };
+  gl_parallel_for ((f + COL_BLOCK - 1) / COL_BLOCK, 1, bias_act_backward_chunk, &j);
 }
 
-GL_HOT void
+typedef struct
+{
+  const float *x;
+  const float *y;
+  float *out;
+} EltJob;
+
+GL_HOT static void
+relu_forward_chunk (gsize b, gsize e, gpointer data)
+{
+  const EltJob *j = data;
+  const float *restrict x = j->x;
+  float *y = j->out;
+  for (gsize i = b; i < e; i++)
+    y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+void
 gl_relu_forward (gsize count, const float *x, float *y)
 {
-  for (gsize i = 0; i < count; i++)
-    y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+  EltJob j = { x, NULL, y };
+  gl_parallel_for (count, MIN_CHUNK, relu_forward_chunk, &j);
 }
 
 GL_HOT void
@@ -357,8 +473,10 @@ maxpool2_pixel_noidx (guint c, const float *restrict a, const float *restrict b,
     }
 }
 
-GL_HOT void
-gl_maxpool_forward (const GlPoolShape *s, const float *x, float *y, guint32 *argmax)
+/* On images [0, s->n) of a sub-batch whose first input float is index
+ * @offset of the whole batch: argmax holds whole-batch indices. */
+GL_HOT static void
+maxpool_forward_serial (const GlPoolShape *s, const float *x, float *y, guint32 *argmax, guint32 offset)
 {
   const guint c = s->c;
   float *out = y;
@@ -377,8 +495,8 @@ gl_maxpool_forward (const GlPoolShape *s, const float *x, float *y, guint32 *arg
                             p3 = p2 + c;
                 if (am != NULL)
                   {
-                    maxpool2_pixel (c, x + p0, x + p1, x + p2, x + p3, (guint32) p0, (guint32) p1, (guint32) p2,
-                                    (guint32) p3, out, am);
+                    maxpool2_pixel (c, x + p0, x + p1, x + p2, x + p3, (guint32) p0 + offset, (guint32) p1 + offset,
+                                    (guint32) p2 + offset, (guint32) p3 + offset, out, am);
                     am += c;
                   }
                 else
@@ -396,20 +514,21 @@ gl_maxpool_forward (const GlPoolShape *s, const float *x, float *y, guint32 *arg
             for (guint kx = 0; kx < s->size; kx++)
               {
                 const gsize base = (((gsize) n * s->h + oy * s->stride + ky) * s->w + ox * s->stride + kx) * c;
+                const guint32 index = (guint32) base + offset;
                 const float *restrict in = x + base;
                 if (ky == 0 && kx == 0)
                   {
                     copy_floats (out, in, c);
                     if (am != NULL)
                       for (guint j = 0; j < c; j++)
-                        am[j] = (guint32) (base + j);
+                        am[j] = index + j;
                   }
                 else if (am != NULL)
                   {
                     for (guint j = 0; j < c; j++)
                       {
                         const gboolean more = in[j] > out[j];
-                        am[j] = more ? (guint32) (base + j) : am[j];
+                        am[j] = more ? index + j : am[j];
                         out[j] = more ? in[j] : out[j];
                       }
                   }
@@ -422,8 +541,8 @@ gl_maxpool_forward (const GlPoolShape *s, const float *x, float *y, guint32 *arg
         }
 }
 
-GL_HOT void
-gl_maxpool_backward (const GlPoolShape *s, const float *dy, const guint32 *argmax, float *dx)
+GL_HOT static void
+maxpool_backward_serial (const GlPoolShape *s, const float *dy, const guint32 *argmax, float *dx, guint32 offset)
 {
   const gsize count = (gsize) s->n * s->oh * s->ow * s->c;
   const guint c = s->c;
@@ -442,13 +561,16 @@ gl_maxpool_backward (const GlPoolShape *s, const float *dy, const guint32 *argma
               {
                 const gsize p0 = row0 + (gsize) 2 * ox * c, p1 = p0 + c, p2 = row1 + (gsize) 2 * ox * c,
                             p3 = p2 + c;
+                const guint32 q0 = (guint32) p0 + offset, q1 = (guint32) p1 + offset, q2 = (guint32) p2 + offset,
+                              q3 = (guint32) p3 + offset;
+                float *restrict d0 = dx + p0, *restrict d1 = dx + p1, *restrict d2 = dx + p2, *restrict d3 = dx + p3;
                 for (guint j = 0; j < c; j++)
                   {
                     const guint32 i = am[j];
-                    dx[p0 + j] = i == p0 + j ? g[j] : 0.0f;
-                    dx[p1 + j] = i == p1 + j ? g[j] : 0.0f;
-                    dx[p2 + j] = i == p2 + j ? g[j] : 0.0f;
-                    dx[p3 + j] = i == p3 + j ? g[j] : 0.0f;
+                    d0[j] = i == q0 + j ? g[j] : 0.0f;
+                    d1[j] = i == q1 + j ? g[j] : 0.0f;
+                    d2[j] = i == q2 + j ? g[j] : 0.0f;
+                    d3[j] = i == q3 + j ? g[j] : 0.0f;
                   }
               }
           }
@@ -456,7 +578,51 @@ gl_maxpool_backward (const GlPoolShape *s, const float *dy, const guint32 *argma
     }
   memset (dx, 0, sizeof (float) * s->n * s->h * s->w * s->c);
   for (gsize i = 0; i < count; i++)
-    dx[argmax[i]] += dy[i];
+    dx[argmax[i] - offset] += dy[i];
+}
+
+typedef struct
+{
+  const GlPoolShape *s;
+  const float *in;
+  float *out;
+  guint32 *argmax;
+} PoolJob;
+
+static void
+maxpool_forward_chunk (gsize b, gsize e, gpointer data)
+{
+  const PoolJob *j = data;
+  GlPoolShape sub = *j->s;
+  const gsize in_item = (gsize) sub.h * sub.w * sub.c, out_item = (gsize) sub.oh * sub.ow * sub.c;
+  sub.n = (guint) (e - b);
+  maxpool_forward_serial (&sub, j->in + b * in_item, j->out + b * out_item,
+                          j->argmax != NULL ? j->argmax + b * out_item : NULL, (guint32) (b * in_item));
+}
+
+void
+gl_maxpool_forward (const GlPoolShape *s, const float *x, float *y, guint32 *argmax)
+{
+  PoolJob j = { s, x, y, argmax };
+  gl_parallel_for (s->n, 1, maxpool_forward_chunk, &j);
+}
+
+static void
+maxpool_backward_chunk (gsize b, gsize e, gpointer data)
+{
+  const PoolJob *j = data;
+  GlPoolShape sub = *j->s;
+  const gsize in_item = (gsize) sub.h * sub.w * sub.c, out_item = (gsize) sub.oh * sub.ow * sub.c;
+  sub.n = (guint) (e - b);
+  maxpool_backward_serial (&sub, j->in + b * out_item, j->argmax + b * out_item, j->out + b * in_item,
+                           (guint32) (b * in_item));
+}
+
+void
+gl_maxpool_backward (const GlPoolShape *s, const float *dy, const guint32 *argmax, float *dx)
+{
+  PoolJob j = { s, dy, dx, (guint32 *) argmax };
+  gl_parallel_for (s->n, 1, maxpool_backward_chunk, &j);
 }
 
 GL_HOT void
@@ -491,21 +657,22 @@ gl_gap_backward (guint n, guint hw, guint c, const float *dy, float *dx)
 
 /* ---- batch normalisation ---- */
 
-GL_HOT void
-gl_batchnorm_forward_train (gsize m, guint c, const float *x, const float *gamma, const float *beta, float momentum,
-                            float eps, float *running_mean, float *running_var, gboolean relu, float *xhat,
-                            float *mean, float *inv_std, float *y, double *acc)
+/* The batch-norm kernels work on channels [c0, c1) of rows of c floats. */
+GL_HOT static void
+batchnorm_forward_train_cols (gsize m, guint c, const float *x, const float *gamma, const float *beta,
+                              float momentum, float eps, float *running_mean, float *running_var, gboolean relu,
+                              float *xhat, float *mean, float *inv_std, float *y, double *acc, guint c0, guint c1)
 {
   /* Two passes (mean, then squared deviations) for accuracy. */
-  for (guint j = 0; j < c; j++)
+  for (guint j = c0; j < c1; j++)
     acc[j] = 0.0;
   for (gsize i = 0; i < m; i++)
     {
       const float *restrict row = x + i * c;
-      for (guint j = 0; j < c; j++)
+      for (guint j = c0; j < c1; j++)
         acc[j] += row[j];
     }
-  for (guint j = 0; j < c; j++)
+  for (guint j = c0; j < c1; j++)
     {
       mean[j] = (float) (acc[j] / (double) m);
       acc[j] = 0.0;
@@ -513,13 +680,13 @@ gl_batchnorm_forward_train (gsize m, guint c, const float *x, const float *gamma
   for (gsize i = 0; i < m; i++)
     {
       const float *restrict row = x + i * c;
-      for (guint j = 0; j < c; j++)
+      for (guint j = c0; j < c1; j++)
         {
           const float d = row[j] - mean[j];
           acc[j] += d * d;
         }
     }
-  for (guint j = 0; j < c; j++)
+  for (guint j = c0; j < c1; j++)
     {
       const double var = acc[j] / (double) m;
       inv_std[j] = (float) (1.0 / sqrt (var + eps));
@@ -532,7 +699,7 @@ gl_batchnorm_forward_train (gsize m, guint c, const float *x, const float *gamma
       const float *restrict row = x + i * c;
       float *restrict xh = xhat + i * c;
       float *restrict out = y + i * c;
-      for (guint j = 0; j < c; j++)
+      for (guint j = c0; j < c1; j++)
         {
           const float v = (row[j] - mean[j]) * inv_std[j];
           xh[j] = v;
@@ -542,13 +709,13 @@ gl_batchnorm_forward_train (gsize m, guint c, const float *x, const float *gamma
     }
 }
 
-GL_HOT void
-gl_batchnorm_forward_eval (gsize m, guint c, const float *x, const float *gamma, const float *beta,
-                           const float *running_mean, const float *running_var, float eps, gboolean relu, float *y,
-                           float *scale_shift)
+GL_HOT static void
+batchnorm_forward_eval_cols (gsize m, guint c, const float *x, const float *gamma, const float *beta,
+                             const float *running_mean, const float *running_var, float eps, gboolean relu, float *y,
+                             float *scale_shift, guint c0, guint c1)
 {
   float *scale = scale_shift, *shift = scale_shift + c;
-  for (guint j = 0; j < c; j++)
+  for (guint j = c0; j < c1; j++)
     {
       scale[j] = gamma[j] / sqrtf (running_var[j] + eps);
       shift[j] = beta[j] - running_mean[j] * scale[j];
@@ -558,23 +725,24 @@ gl_batchnorm_forward_eval (gsize m, guint c, const float *x, const float *gamma,
       const float *restrict row = x + i * c;
       float *restrict out = y + i * c;
       if (relu)
-        for (guint j = 0; j < c; j++)
+        for (guint j = c0; j < c1; j++)
           {
             const float o = row[j] * scale[j] + shift[j];
             out[j] = o > 0.0f ? o : 0.0f;
           }
       else
-        for (guint j = 0; j < c; j++)
+        for (guint j = c0; j < c1; j++)
           out[j] = row[j] * scale[j] + shift[j];
     }
 }
 
-GL_HOT void
-gl_batchnorm_backward (gsize m, guint c, const float *xhat, const float *inv_std, const float *gamma, const float *y,
-                       gboolean relu, float *dy, float *dgamma, float *dbeta, float *dx, double *acc)
+GL_HOT static void
+batchnorm_backward_cols (gsize m, guint c, const float *xhat, const float *inv_std, const float *gamma,
+                         const float *y, gboolean relu, float *dy, float *dgamma, float *dbeta, float *dx, double *acc,
+                         guint c0, guint c1)
 {
   double *sum_dy = acc, *sum_dy_xhat = acc + c;
-  for (guint j = 0; j < c; j++)
+  for (guint j = c0; j < c1; j++)
     sum_dy[j] = sum_dy_xhat[j] = 0.0;
   for (gsize i = 0; i < m; i++)
     {
@@ -583,16 +751,16 @@ gl_batchnorm_backward (gsize m, guint c, const float *xhat, const float *inv_std
       if (relu)
         {
           const float *restrict yrow = y + i * c;
-          for (guint j = 0; j < c; j++)
+          for (guint j = c0; j < c1; j++)
             g[j] = yrow[j] > 0.0f ? g[j] : 0.0f;
         }
-      for (guint j = 0; j < c; j++)
+      for (guint j = c0; j < c1; j++)
         {
           sum_dy[j] += g[j];
           sum_dy_xhat[j] += g[j] * xh[j];
         }
     }
-  for (guint j = 0; j < c; j++)
+  for (guint j = c0; j < c1; j++)
     {
       dbeta[j] = (float) sum_dy[j];
       dgamma[j] = (float) sum_dy_xhat[j];
@@ -605,9 +773,76 @@ gl_batchnorm_backward (gsize m, guint c, const float *xhat, const float *inv_std
       const float *restrict g = dy + i * c;
       const float *restrict xh = xhat + i * c;
       float *restrict out = dx + i * c;
-      for (guint j = 0; j < c; j++)
+      for (guint j = c0; j < c1; j++)
         out[j] = gamma[j] * inv_std[j] * (g[j] - (dbeta[j] + xh[j] * dgamma[j]) * inv_m);
     }
+}
+
+typedef struct
+{
+  gsize m;
+  guint c;
+  const float *x, *gamma, *beta, *xhat, *y_in;
+  float momentum, eps;
+  float *running_mean, *running_var, *mean, *inv_std, *y, *dy, *dgamma, *dbeta, *dx, *scale_shift;
+  const float *rmean, *rvar, *istd;
+  gboolean relu;
+  double *acc;
+} BnJob;
+
+static void
+bn_train_chunk (gsize b, gsize e, gpointer data)
+{
+  const BnJob *j = data;
+  batchnorm_forward_train_cols (j->m, j->c, j->x, j->gamma, j->beta, j->momentum, j->eps, j->running_mean,
+                                j->running_var, j->relu, (float *) j->xhat, j->mean, j->inv_std, j->y, j->acc,
+                                (guint) b * COL_BLOCK, MIN (j->c, (guint) e * COL_BLOCK));
+}
+
+void
+gl_batchnorm_forward_train (gsize m, guint c, const float *x, const float *gamma, const float *beta, float momentum,
+                            float eps, float *running_mean, float *running_var, gboolean relu, float *xhat,
+                            float *mean, float *inv_std, float *y, double *acc)
+{
+  BnJob j = { .m = m, .c = c, .x = x, .gamma = gamma, .beta = beta, .xhat = xhat, .momentum = momentum,
+              .eps = eps, .running_mean = running_mean, .running_var = running_var, .mean = mean,
+              .inv_std = inv_std, .y = y, .relu = relu, .acc = acc };
+  gl_parallel_for ((c + COL_BLOCK - 1) / COL_BLOCK, 1, bn_train_chunk, &j);
+}
+
+static void
+bn_eval_chunk (gsize b, gsize e, gpointer data)
+{
+  const BnJob *j = data;
+  batchnorm_forward_eval_cols (j->m, j->c, j->x, j->gamma, j->beta, j->rmean, j->rvar, j->eps, j->relu, j->y,
+                               j->scale_shift, (guint) b * COL_BLOCK, MIN (j->c, (guint) e * COL_BLOCK));
+}
+
+void
+gl_batchnorm_forward_eval (gsize m, guint c, const float *x, const float *gamma, const float *beta,
+                           const float *running_mean, const float *running_var, float eps, gboolean relu, float *y,
+                           float *scale_shift)
+{
+  BnJob j = { .m = m, .c = c, .x = x, .gamma = gamma, .beta = beta, .rmean = running_mean, .rvar = running_var,
+              .eps = eps, .relu = relu, .y = y, .scale_shift = scale_shift };
+  gl_parallel_for ((c + COL_BLOCK - 1) / COL_BLOCK, 1, bn_eval_chunk, &j);
+}
+
+static void
+bn_backward_chunk (gsize b, gsize e, gpointer data)
+{
+  const BnJob *j = data;
+  batchnorm_backward_cols (j->m, j->c, j->xhat, j->istd, j->gamma, j->y_in, j->relu, j->dy, j->dgamma, j->dbeta,
+                           j->dx, j->acc, (guint) b * COL_BLOCK, MIN (j->c, (guint) e * COL_BLOCK));
+}
+
+void
+gl_batchnorm_backward (gsize m, guint c, const float *xhat, const float *inv_std, const float *gamma, const float *y,
+                       gboolean relu, float *dy, float *dgamma, float *dbeta, float *dx, double *acc)
+{
+  BnJob j = { .m = m, .c = c, .xhat = xhat, .istd = inv_std, .gamma = gamma, .y_in = y, .relu = relu, .dy = dy,
+              .dgamma = dgamma, .dbeta = dbeta, .dx = dx, .acc = acc };
+  gl_parallel_for ((c + COL_BLOCK - 1) / COL_BLOCK, 1, bn_backward_chunk, &j);
 }
 
 /* ---- dropout ---- */

@@ -13,6 +13,7 @@
 
 #include "engine/gl-layers.h"
 #include "engine/gl-optim.h"
+#include "engine/gl-parallel.h"
 #include "engine/gl-rng.h"
 
 #define EPS 1e-2
@@ -707,6 +708,79 @@ test_rng (void)
     }
 }
 
+/* The kernels split over threads (images, rows or blocks of channels) give
+ * bit-identical results to one thread: each output is computed by one
+ * thread, in the same order. */
+static void
+run_kernels (guint threads, float **out, gsize *sizes)
+{
+  GlRng rng;
+  gl_rng_init (&rng, 31);
+  openblas_set_num_threads ((int) threads);
+  g_assert_cmpuint (gl_parallel_get_n_threads (), ==, threads);
+  GlConvShape cs;
+  GlPoolShape ps, ps3;
+  g_assert_true (gl_conv_shape_init (&cs, 5, 9, 8, 3, 4, 3, 1, 1));
+  g_assert_true (gl_pool_shape_init (&ps, 5, 8, 8, 40, 2, 2));
+  g_assert_true (gl_pool_shape_init (&ps3, 5, 9, 9, 40, 3, 2));
+  const gsize nx = 5 * 9 * 8 * 3, nc = gl_conv_cols_size (&cs), np = 5 * 8 * 8 * 40, npo = 5 * 4 * 4 * 40;
+  const gsize np3 = 5 * 9 * 9 * 40, npo3 = 5 * 4 * 4 * 40, m = 7001;
+  g_autofree float *x = random_floats (&rng, nx, -1, 1);
+  g_autofree float *c = random_floats (&rng, nc, -1, 1);
+  g_autofree float *px = random_floats (&rng, np3, -1, 1);
+  g_autofree float *g = random_floats (&rng, m * 40, -1, 1);
+  g_autofree float *bias = random_floats (&rng, 40, -1, 1);
+  g_autofree float *gamma = random_floats (&rng, 40, 0.5, 1.5);
+  g_autofree float *beta = random_floats (&rng, 40, -1, 1);
+  g_autofree double *acc = g_new (double, 80);
+  g_autofree guint32 *am = g_new (guint32, npo3);
+  float rm[40] = { 0 }, rv[40] = { 0 }, mean[40], istd[40], ss[80];
+  guint k = 0;
+#define OUT(size) (sizes[k] = (size), out[k] = g_new0 (float, sizes[k]), out[k++])
+  gl_im2col (&cs, x, OUT (nc));
+  gl_col2im (&cs, c, OUT (nx));
+  float *py = OUT (npo);
+  gl_maxpool_forward (&ps, px, py, am);
+  gl_maxpool_backward (&ps, py, am, OUT (np));
+  float *py3 = OUT (npo3);
+  gl_maxpool_forward (&ps3, px, py3, am);
+  gl_maxpool_backward (&ps3, py3, am, OUT (np3));
+  float *y = OUT (m * 40);
+  memcpy (y, g, sizeof (float) * m * 40);
+  gl_bias_act_forward (m, 40, bias, TRUE, y);
+  float *dy = OUT (m * 40);
+  memcpy (dy, g, sizeof (float) * m * 40);
+  gl_bias_act_backward (m, 40, y, TRUE, dy, OUT (40));
+  gl_relu_forward (m * 40, g, OUT (m * 40));
+  float *xhat = OUT (m * 40), *bn_y = OUT (m * 40);
+  gl_batchnorm_forward_train (m, 40, g, gamma, beta, 0.1f, 1e-5f, rm, rv, TRUE, xhat, mean, istd, bn_y, acc);
+  memcpy (OUT (40), rv, sizeof rv);
+  gl_batchnorm_forward_eval (m, 40, g, gamma, beta, mean, rv, 1e-5f, FALSE, OUT (m * 40), ss);
+  float *bn_dy = OUT (m * 40);
+  memcpy (bn_dy, g, sizeof (float) * m * 40);
+  float *dgamma = OUT (40), *dbeta = OUT (40);
+  gl_batchnorm_backward (m, 40, xhat, istd, gamma, bn_y, TRUE, bn_dy, dgamma, dbeta, OUT (m * 40), acc);
+#undef OUT
+  g_assert_cmpuint (k, ==, 18);
+  openblas_set_num_threads (1);
+}
+
+static void
+test_parallel_matches_serial (void)
+{
+  float *one[18], *two[18];
+  gsize sizes[18];
+  run_kernels (1, one, sizes);
+  run_kernels (2, two, sizes);
+  for (guint i = 0; i < 18; i++)
+    {
+      if (memcmp (one[i], two[i], sizes[i] * sizeof (float)) != 0)
+        g_error ("kernel output %u differs between 1 and 2 threads", i);
+      g_free (one[i]);
+      g_free (two[i]);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -725,5 +799,6 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/layers/softmax-xent", test_softmax_xent);
   g_test_add_func ("/engine/layers/optimizers", test_optimizers);
   g_test_add_func ("/engine/layers/rng", test_rng);
+  g_test_add_func ("/engine/layers/parallel-matches-serial", test_parallel_matches_serial);
   return g_test_run ();
 }
