@@ -288,6 +288,20 @@ test_loop (void)
   g_assert_true (g_file_get_contents (manifest_path, &manifest, NULL, NULL));
   g_assert_nonnull (strstr (manifest, "\"prediction\":{\"label\":"));
 
+  /* Unconfirmed: the model's predictions for the 24 unlabeled images too, marked as such. */
+  g_autofree char *all_dir = g_build_filename (dir, "all", NULL);
+  const char *all_export[] = { "export", proj, all_dir, "--format", "csv", "--include-unconfirmed", NULL };
+  g_assert_cmpint (run (all_export, NULL, NULL), ==, 0);
+  g_autofree char *all_path = g_build_filename (all_dir, "labels.csv", NULL);
+  g_autofree char *all_text = NULL;
+  g_assert_true (g_file_get_contents (all_path, &all_text, NULL, NULL));
+  g_auto (GStrv) all_lines = g_strsplit (all_text, "\r\n", -1);
+  g_assert_cmpuint (g_strv_length (all_lines), ==, 1 + 40 + 1);
+  guint n_model = 0;
+  for (guint i = 1; all_lines[i] && all_lines[i][0]; i++)
+    n_model += strstr (all_lines[i], ",model,") != NULL;
+  g_assert_cmpuint (n_model, ==, 24);
+
   /* Re-import the ImageFolder: identical labels per class. */
   const char *init2[] = { "init", proj2, "--input", "16x16x3", "--classes", "red,blue", NULL };
   g_assert_cmpint (run (init2, NULL, NULL), ==, 0);
