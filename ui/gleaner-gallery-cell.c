@@ -1,32 +1,43 @@
-/* gleaner-gallery-cell.c — see gleaner-gallery-cell.h. */
+/* gleaner-gallery-cell.c — see gleaner-gallery-cell.h.
+ *
+ * One widget that draws itself (no child widgets): its size is fixed, so a
+ * new item never makes the grid measure again, and text is laid out only
+ * when the cell is drawn. While scrolling a grid binds a row of cells per
+ * few frames; child labels re-measured on every bind cost about 2.5 times
+ * the frame time of this. */
 #include "ui/gleaner-gallery-cell.h"
 
 #include "app/gl-thumbs.h"
 #include "ui/gleaner-gallery-view.h"
 
 #define FRAME_SIZE (GL_THUMB_SIZE + 8)
+#define CAPTION_GAP 4
+#define FRAME_RADIUS 8
+#define CHIP_MARGIN 5
+#define CHIP_PAD_X 8
+#define CHIP_PAD_Y 1
 
 struct _GleanerGalleryCell
 {
   GtkWidget parent_instance;
-
-  /* children */
-  GtkWidget *frame;    /* GtkOverlay of the thumbnail and its marks */
-  GtkWidget *picture;
-  GtkWidget *chip;     /* the label */
-  GtkWidget *mark;     /* unreadable */
-  GtkWidget *caption;  /* prediction and confidence, or the file name */
 
   /* borrowed */
   GleanerGalleryView *view;
 
   /* owned */
   GlGalleryItem *item;
+  GdkTexture *texture;       /* the thumbnail shown, NULL while loading */
   GCancellable *cancellable; /* of the thumbnail load in flight */
   int priority;              /* of that load */
   gulong label_handler;
-  char *chip_class; /* CSS class set on the chip */
-  gboolean has_thumbnail;
+  char *chip_text;    /* class name of the label, NULL when unlabeled */
+  GdkRGBA chip_colour;
+  char *caption;      /* prediction and confidence, or the file name */
+  gboolean disagree;  /* labeled, and the prediction differs */
+  gboolean unreadable;
+  char *problem;      /* why the thumbnail cannot be shown, or NULL */
+  PangoLayout *chip_layout, *caption_layout; /* NULL until drawn after a change */
+  int caption_h; /* height of a caption line, 0 until measured after a style change */
 };
 
 G_DEFINE_FINAL_TYPE (GleanerGalleryCell, gleaner_gallery_cell, GTK_TYPE_WIDGET)
@@ -49,12 +60,18 @@ typedef struct
 static void
 set_texture (GleanerGalleryCell *self, GdkTexture *texture)
 {
-  gtk_picture_set_paintable (GTK_PICTURE (self->picture), GDK_PAINTABLE (texture));
-  self->has_thumbnail = texture != NULL;
-  if (texture != NULL)
-    gtk_widget_remove_css_class (self->frame, "loading");
-  else
-    gtk_widget_add_css_class (self->frame, "loading");
+  if (self->texture == texture)
+    return;
+  g_set_object (&self->texture, texture);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+forget_layouts (GleanerGalleryCell *self)
+{
+  g_clear_object (&self->chip_layout);
+  g_clear_object (&self->caption_layout);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 static void
@@ -64,24 +81,24 @@ on_thumbnail_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_dat
   GleanerGalleryCell *self = data->cell;
   g_autoptr (GError) error = NULL;
   g_autoptr (GdkPixbuf) pixbuf = gl_thumbnail_loader_load_finish (NULL, result, &error);
+  gboolean current = self->item != NULL && gl_gallery_item_get_id (self->item) == data->image_id;
 
-  if (self->item != NULL && gl_gallery_item_get_id (self->item) == data->image_id
-      && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (current && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_clear_object (&self->cancellable);
   if (pixbuf != NULL && self->view != NULL)
     {
       g_autoptr (GdkTexture) texture = gdk_texture_new_for_pixbuf (pixbuf);
       gleaner_gallery_view_store_texture (self->view, data->image_id, texture);
-      if (self->item != NULL && gl_gallery_item_get_id (self->item) == data->image_id)
+      if (current)
         set_texture (self, texture);
     }
-  else if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->item != NULL
-           && gl_gallery_item_get_id (self->item) == data->image_id)
+  else if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && current)
     {
       /* The file went bad since the import: say so on the cell. */
-      gtk_widget_set_visible (self->mark, TRUE);
-      gtk_widget_set_tooltip_text (self->mark, error->message);
-      gtk_widget_remove_css_class (self->frame, "loading");
+      g_free (self->problem);
+      self->problem = g_strdup (error->message);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self), error->message);
+      gtk_widget_queue_draw (GTK_WIDGET (self));
     }
   g_object_unref (data->cell);
   g_free (data);
@@ -93,48 +110,38 @@ gleaner_gallery_cell_update (GleanerGalleryCell *self)
   GlGalleryItem *item = self->item;
   GlGalleryModel *model = self->view != NULL ? gleaner_gallery_view_get_model (self->view) : NULL;
 
-  if (self->chip_class != NULL)
+  g_clear_pointer (&self->chip_text, g_free);
+  g_clear_pointer (&self->caption, g_free);
+  self->disagree = FALSE;
+  self->unreadable = FALSE;
+  forget_layouts (self);
+  if (item == NULL || model == NULL || gl_gallery_item_get_id (item) < 0)
     {
-      gtk_widget_remove_css_class (self->chip, self->chip_class);
-      g_clear_pointer (&self->chip_class, g_free);
-    }
-  if (item == NULL || model == NULL)
-    {
-      gtk_widget_set_visible (self->chip, FALSE);
-      gtk_widget_set_visible (self->mark, FALSE);
-      gtk_label_set_text (GTK_LABEL (self->caption), "");
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self), NULL);
       return;
     }
 
   gint64 label = gl_gallery_item_get_label (item);
   const GlGalleryClass *klass = label >= 0 ? gl_gallery_model_lookup_class (model, label) : NULL;
-  gtk_widget_set_visible (self->chip, klass != NULL);
   if (klass != NULL)
     {
-      gtk_label_set_text (GTK_LABEL (self->chip), klass->name);
-      self->chip_class = g_strdup_printf ("gallery-class-%" G_GINT64_FORMAT, klass->id);
-      gtk_widget_add_css_class (self->chip, self->chip_class);
+      self->chip_text = g_strdup (klass->name);
+      if (!gdk_rgba_parse (&self->chip_colour, klass->colour))
+        gdk_rgba_parse (&self->chip_colour, "#3584e4");
     }
 
-  gboolean unreadable = gl_gallery_item_get_unreadable (item);
-  gtk_widget_set_visible (self->mark, unreadable);
-  gtk_widget_set_tooltip_text (self->mark, unreadable ? "The file could not be read" : NULL);
-
+  self->unreadable = gl_gallery_item_get_unreadable (item);
   gint64 predicted = gl_gallery_item_get_predicted (item);
   const GlGalleryClass *pk = predicted >= 0 ? gl_gallery_model_lookup_class (model, predicted) : NULL;
-  g_autofree char *caption = NULL;
-  if (unreadable)
-    caption = g_strdup ("Unreadable");
+  if (self->unreadable)
+    self->caption = g_strdup ("Unreadable");
   else if (pk != NULL && gl_gallery_item_get_confidence (item) >= 0)
-    caption = g_strdup_printf ("%s %.0f%%", pk->name, 100.0 * gl_gallery_item_get_confidence (item));
+    self->caption = g_strdup_printf ("%s %.0f%%", pk->name, 100.0 * gl_gallery_item_get_confidence (item));
   else
-    caption = g_strdup (gl_gallery_item_get_name (item));
-  gtk_label_set_text (GTK_LABEL (self->caption), caption);
-  if (pk != NULL && label >= 0 && pk->id != label)
-    gtk_widget_add_css_class (self->caption, "disagree");
-  else
-    gtk_widget_remove_css_class (self->caption, "disagree");
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self), gl_gallery_item_get_name (item));
+    self->caption = g_strdup (gl_gallery_item_get_name (item));
+  self->disagree = pk != NULL && label >= 0 && pk->id != label;
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self), self->unreadable ? "The file could not be read"
+                                                                   : gl_gallery_item_get_name (item));
 }
 
 static void
@@ -149,8 +156,8 @@ static void
 request (GleanerGalleryCell *self, int priority)
 {
   GlGalleryItem *item = self->item;
-  if (item == NULL || self->view == NULL || self->has_thumbnail || gl_gallery_item_get_id (item) < 0
-      || gl_gallery_item_get_unreadable (item))
+  if (item == NULL || self->view == NULL || self->texture != NULL || self->problem != NULL
+      || gl_gallery_item_get_id (item) < 0 || gl_gallery_item_get_unreadable (item))
     return;
   if (self->cancellable != NULL)
     {
@@ -207,6 +214,7 @@ gleaner_gallery_cell_set_item (GleanerGalleryCell *self, GlGalleryItem *item)
       g_clear_signal_handler (&self->label_handler, self->item);
       g_clear_object (&self->item);
     }
+  g_clear_pointer (&self->problem, g_free);
 
   if (item != NULL)
     {
@@ -215,22 +223,174 @@ gleaner_gallery_cell_set_item (GleanerGalleryCell *self, GlGalleryItem *item)
     }
   gleaner_gallery_cell_update (self);
 
+  /* From the texture cache, else loaded once the view finds the cell in or
+   * near its viewport (_promote, _prefetch): GtkGridView binds 30 rows of
+   * cells around it. */
   GdkTexture *texture = NULL;
   if (item != NULL && self->view != NULL && gl_gallery_item_get_id (item) >= 0)
     texture = gleaner_gallery_view_lookup_texture (self->view, gl_gallery_item_get_id (item));
   set_texture (self, texture);
-  /* The load starts when the view finds the cell in or near its viewport
-   * (_promote, _prefetch): GtkGridView binds 30 rows of cells around it. */
-  if (texture == NULL && item != NULL && gl_gallery_item_get_unreadable (item))
-    gtk_widget_remove_css_class (self->frame, "loading");
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_ITEM]);
 }
 
 gboolean
 gleaner_gallery_cell_has_thumbnail (GleanerGalleryCell *self)
 {
-  return self->has_thumbnail;
+  return self->texture != NULL;
 }
+
+/* ---- Drawing ------------------------------------------------------------ */
+
+static PangoLayout *
+make_layout (GleanerGalleryCell *self, const char *text, double scale, gboolean bold, int width)
+{
+  PangoLayout *layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), text);
+  PangoAttrList *attrs = pango_attr_list_new ();
+  pango_attr_list_insert (attrs, pango_attr_scale_new (scale));
+  if (bold)
+    pango_attr_list_insert (attrs, pango_attr_weight_new (PANGO_WEIGHT_BOLD));
+  pango_layout_set_attributes (layout, attrs);
+  pango_attr_list_unref (attrs);
+  pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
+  pango_layout_set_width (layout, width * PANGO_SCALE);
+  pango_layout_set_single_paragraph_mode (layout, TRUE);
+  return layout;
+}
+
+static int
+caption_height (GleanerGalleryCell *self)
+{
+  if (self->caption_h == 0)
+    {
+      g_autoptr (PangoLayout) probe = make_layout (self, "Ag", 0.85, FALSE, FRAME_SIZE);
+      pango_layout_get_pixel_size (probe, NULL, &self->caption_h);
+    }
+  return self->caption_h;
+}
+
+static void
+gleaner_gallery_cell_measure (GtkWidget *widget, GtkOrientation orientation, int for_size, int *minimum,
+                              int *natural, int *minimum_baseline, int *natural_baseline)
+{
+  if (orientation == GTK_ORIENTATION_HORIZONTAL)
+    *minimum = *natural = FRAME_SIZE;
+  else
+    *minimum = *natural = FRAME_SIZE + CAPTION_GAP + caption_height (GLEANER_GALLERY_CELL (widget));
+}
+
+static gboolean
+named_colour (GtkWidget *widget, const char *name, const char *fallback, GdkRGBA *out)
+{
+  GtkStyleContext *context = gtk_widget_get_style_context (widget);
+  if (gtk_style_context_lookup_color (context, name, out))
+    return TRUE;
+  return gdk_rgba_parse (out, fallback);
+}
+
+static void
+append_rounded (GtkSnapshot *snapshot, const graphene_rect_t *rect, float radius, const GdkRGBA *colour)
+{
+  GskRoundedRect rr;
+  gsk_rounded_rect_init_from_rect (&rr, rect, radius);
+  gtk_snapshot_push_rounded_clip (snapshot, &rr);
+  gtk_snapshot_append_color (snapshot, colour, rect);
+  gtk_snapshot_pop (snapshot);
+}
+
+static void
+gleaner_gallery_cell_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+{
+  GleanerGalleryCell *self = GLEANER_GALLERY_CELL (widget);
+  int width = gtk_widget_get_width (widget);
+  float fx = (width - FRAME_SIZE) / 2.0f;
+  GdkRGBA fg;
+  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
+
+  /* The frame, and the thumbnail in it at its own size (never scaled: the
+   * enlarged pixels of small inputs stay crisp). */
+  graphene_rect_t frame = GRAPHENE_RECT_INIT (fx, 0, FRAME_SIZE, FRAME_SIZE);
+  GdkRGBA bg = fg;
+  bg.alpha = self->texture != NULL || self->item == NULL ? 0.06f : 0.12f;
+  append_rounded (snapshot, &frame, FRAME_RADIUS, &bg);
+  if (self->texture != NULL)
+    {
+      int tw = gdk_texture_get_width (self->texture), th = gdk_texture_get_height (self->texture);
+      float tx = fx + (FRAME_SIZE - MIN (tw, FRAME_SIZE)) / 2, ty = (FRAME_SIZE - MIN (th, FRAME_SIZE)) / 2;
+      gtk_snapshot_append_texture (snapshot, self->texture,
+                                   &GRAPHENE_RECT_INIT ((int) tx, (int) ty, MIN (tw, FRAME_SIZE), MIN (th, FRAME_SIZE)));
+    }
+
+  /* The label as a chip, its text black or white, whichever reads better. */
+  if (self->chip_text != NULL)
+    {
+      if (self->chip_layout == NULL)
+        self->chip_layout = make_layout (self, self->chip_text, 0.8, TRUE, FRAME_SIZE - 2 * CHIP_MARGIN - 2 * CHIP_PAD_X);
+      int tw, th;
+      pango_layout_get_pixel_size (self->chip_layout, &tw, &th);
+      graphene_rect_t chip = GRAPHENE_RECT_INIT (fx + CHIP_MARGIN, CHIP_MARGIN, tw + 2 * CHIP_PAD_X, th + 2 * CHIP_PAD_Y);
+      GdkRGBA shadow = { 0, 0, 0, 0.25f };
+      graphene_rect_t below = chip;
+      below.origin.y += 1;
+      append_rounded (snapshot, &below, chip.size.height / 2, &shadow);
+      append_rounded (snapshot, &chip, chip.size.height / 2, &self->chip_colour);
+      double lum = 0.299 * self->chip_colour.red + 0.587 * self->chip_colour.green + 0.114 * self->chip_colour.blue;
+      GdkRGBA text = lum > 0.6 ? (GdkRGBA){ 0.12f, 0.12f, 0.12f, 1 } : (GdkRGBA){ 1, 1, 1, 1 };
+      gtk_snapshot_save (snapshot);
+      gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (chip.origin.x + CHIP_PAD_X, chip.origin.y + CHIP_PAD_Y));
+      gtk_snapshot_append_layout (snapshot, self->chip_layout, &text);
+      gtk_snapshot_restore (snapshot);
+    }
+
+  /* An unreadable file: a warning mark in the corner. */
+  if (self->unreadable || self->problem != NULL)
+    {
+      GdkRGBA error_colour, view_bg;
+      named_colour (widget, "error_color", "#c01c28", &error_colour);
+      named_colour (widget, "view_bg_color", "#ffffff", &view_bg);
+      view_bg.alpha = 0.9f;
+      graphene_rect_t badge = GRAPHENE_RECT_INIT (fx + FRAME_SIZE - CHIP_MARGIN - 22, CHIP_MARGIN, 22, 22);
+      append_rounded (snapshot, &badge, 11, &view_bg);
+      GtkIconTheme *theme = gtk_icon_theme_get_for_display (gtk_widget_get_display (widget));
+      g_autoptr (GtkIconPaintable) icon = gtk_icon_theme_lookup_icon (theme, "dialog-warning-symbolic", NULL, 16,
+                                                                      gtk_widget_get_scale_factor (widget),
+                                                                      gtk_widget_get_direction (widget), 0);
+      gtk_snapshot_save (snapshot);
+      gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (badge.origin.x + 3, badge.origin.y + 3));
+      gtk_symbolic_paintable_snapshot_symbolic (GTK_SYMBOLIC_PAINTABLE (icon), snapshot, 16, 16, &error_colour, 1);
+      gtk_snapshot_restore (snapshot);
+    }
+
+  /* The prediction with its confidence (warning colour when it disagrees
+   * with the label), or the file name. */
+  if (self->caption != NULL)
+    {
+      if (self->caption_layout == NULL)
+        self->caption_layout = make_layout (self, self->caption, 0.85, self->disagree, width - 8);
+      int tw, th;
+      pango_layout_get_pixel_size (self->caption_layout, &tw, &th);
+      GdkRGBA colour = fg;
+      if (self->disagree)
+        named_colour (widget, "warning_color", "#9c6e03", &colour);
+      gtk_snapshot_save (snapshot);
+      gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT ((width - tw) / 2, FRAME_SIZE + CAPTION_GAP));
+      gtk_snapshot_append_layout (snapshot, self->caption_layout, &colour);
+      gtk_snapshot_restore (snapshot);
+    }
+}
+
+static void
+gleaner_gallery_cell_css_changed (GtkWidget *widget, GtkCssStyleChange *change)
+{
+  GTK_WIDGET_CLASS (gleaner_gallery_cell_parent_class)->css_changed (widget, change);
+  GleanerGalleryCell *self = GLEANER_GALLERY_CELL (widget);
+  int old_h = self->caption_h;
+  forget_layouts (self);
+  self->caption_h = 0;
+  if (caption_height (self) != old_h)
+    gtk_widget_queue_resize (widget);
+}
+
+/* ---- GObject ---------------------------------------------------------- */
 
 static void
 gleaner_gallery_cell_dispose (GObject *object)
@@ -238,8 +398,6 @@ gleaner_gallery_cell_dispose (GObject *object)
   GleanerGalleryCell *self = GLEANER_GALLERY_CELL (object);
   gleaner_gallery_cell_set_item (self, NULL);
   self->view = NULL;
-  g_clear_pointer (&self->frame, gtk_widget_unparent);
-  g_clear_pointer (&self->caption, gtk_widget_unparent);
   G_OBJECT_CLASS (gleaner_gallery_cell_parent_class)->dispose (object);
 }
 
@@ -247,7 +405,12 @@ static void
 gleaner_gallery_cell_finalize (GObject *object)
 {
   GleanerGalleryCell *self = GLEANER_GALLERY_CELL (object);
-  g_free (self->chip_class);
+  g_clear_object (&self->texture);
+  g_clear_object (&self->chip_layout);
+  g_clear_object (&self->caption_layout);
+  g_free (self->chip_text);
+  g_free (self->caption);
+  g_free (self->problem);
   G_OBJECT_CLASS (gleaner_gallery_cell_parent_class)->finalize (object);
 }
 
@@ -288,58 +451,18 @@ gleaner_gallery_cell_class_init (GleanerGalleryCellClass *klass)
   object_class->finalize = gleaner_gallery_cell_finalize;
   object_class->get_property = gleaner_gallery_cell_get_property;
   object_class->set_property = gleaner_gallery_cell_set_property;
+  widget_class->measure = gleaner_gallery_cell_measure;
+  widget_class->snapshot = gleaner_gallery_cell_snapshot;
+  widget_class->css_changed = gleaner_gallery_cell_css_changed;
   props[PROP_ITEM] = g_param_spec_object ("item", NULL, NULL, GL_TYPE_GALLERY_ITEM,
                                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "gallerycell");
 }
 
 static void
 gleaner_gallery_cell_init (GleanerGalleryCell *self)
 {
-  GtkLayoutManager *layout = gtk_widget_get_layout_manager (GTK_WIDGET (self));
-  gtk_orientable_set_orientation (GTK_ORIENTABLE (layout), GTK_ORIENTATION_VERTICAL);
-  gtk_box_layout_set_spacing (GTK_BOX_LAYOUT (layout), 4);
-
-  self->frame = gtk_overlay_new ();
-  gtk_widget_set_size_request (self->frame, FRAME_SIZE, FRAME_SIZE);
-  gtk_widget_set_overflow (self->frame, GTK_OVERFLOW_HIDDEN);
-  gtk_widget_add_css_class (self->frame, "gallery-frame");
-  gtk_widget_add_css_class (self->frame, "loading");
-  gtk_widget_set_parent (self->frame, GTK_WIDGET (self));
-
-  /* Centred at its natural size: never scaled, so enlarged IDX pixels stay crisp. */
-  self->picture = gtk_picture_new ();
-  gtk_picture_set_can_shrink (GTK_PICTURE (self->picture), TRUE);
-  gtk_widget_set_halign (self->picture, GTK_ALIGN_CENTER);
-  gtk_widget_set_valign (self->picture, GTK_ALIGN_CENTER);
-  gtk_overlay_set_child (GTK_OVERLAY (self->frame), self->picture);
-
-  self->chip = gtk_label_new (NULL);
-  gtk_label_set_ellipsize (GTK_LABEL (self->chip), PANGO_ELLIPSIZE_END);
-  gtk_label_set_max_width_chars (GTK_LABEL (self->chip), 14);
-  gtk_widget_set_halign (self->chip, GTK_ALIGN_START);
-  gtk_widget_set_valign (self->chip, GTK_ALIGN_START);
-  gtk_widget_add_css_class (self->chip, "gallery-chip");
-  gtk_widget_set_visible (self->chip, FALSE);
-  gtk_overlay_add_overlay (GTK_OVERLAY (self->frame), self->chip);
-
-  self->mark = gtk_image_new_from_icon_name ("dialog-warning-symbolic");
-  gtk_widget_set_halign (self->mark, GTK_ALIGN_END);
-  gtk_widget_set_valign (self->mark, GTK_ALIGN_START);
-  gtk_widget_add_css_class (self->mark, "gallery-unreadable");
-  gtk_widget_set_visible (self->mark, FALSE);
-  gtk_overlay_add_overlay (GTK_OVERLAY (self->frame), self->mark);
-
-  self->caption = gtk_label_new (NULL);
-  gtk_label_set_ellipsize (GTK_LABEL (self->caption), PANGO_ELLIPSIZE_END);
-  gtk_label_set_max_width_chars (GTK_LABEL (self->caption), 1);
-  gtk_label_set_single_line_mode (GTK_LABEL (self->caption), TRUE);
-  gtk_widget_set_hexpand (self->caption, TRUE);
-  gtk_widget_add_css_class (self->caption, "caption");
-  gtk_widget_add_css_class (self->caption, "gallery-caption");
-  gtk_widget_set_parent (self->caption, GTK_WIDGET (self));
 }
 
 GtkWidget *

@@ -38,7 +38,6 @@ struct _GleanerGalleryView
   GlThumbnailLoader *loader;
   GHashTable *textures; /* image id (gint64 *) → GList link of @lru */
   GQueue lru;           /* TextureEntry, most recent first */
-  GtkCssProvider *class_css;
   GArray *dropdown_class_ids; /* gint64: class of each entry of @class_names */
   GtkWidget *menu;            /* GtkPopoverMenu of the context menu */
   guint64 delivered;
@@ -67,14 +66,6 @@ static const char gallery_css[] =
   "gridview.gallery-grid { padding: 6px; }"
   "gridview.gallery-grid > child { padding: 4px; margin: 2px; border-radius: 10px; }"
   "gridview.gallery-grid > child:selected { background-color: alpha(@accent_bg_color, 0.35); }"
-  "gallerycell .gallery-frame { border-radius: 8px; background-color: alpha(@view_fg_color, 0.06); }"
-  "gallerycell .gallery-frame.loading { background-color: alpha(@view_fg_color, 0.12); }"
-  ".gallery-chip { margin: 5px; padding: 1px 8px; border-radius: 999px; font-size: 0.8em; font-weight: bold;"
-  "  box-shadow: 0 1px 2px alpha(black, 0.35); }"
-  ".gallery-unreadable { margin: 5px; padding: 3px; border-radius: 999px; color: @error_color;"
-  "  background-color: alpha(@view_bg_color, 0.9); }"
-  ".gallery-caption { margin: 0 4px; }"
-  ".gallery-caption.disagree { color: @warning_color; font-weight: bold; }"
   "imageinfo .boxed-list > row { padding: 6px 12px; }"
   "imageinfo .gallery-info-picture { border-radius: 8px; }";
 
@@ -278,28 +269,11 @@ update_count (GleanerGalleryView *self)
   gtk_label_set_text (self->count_label, text);
 }
 
-/* Black or white text, whichever reads better on @colour ("#rrggbb"). */
-static const char *
-text_colour_on (const char *colour)
-{
-  guint r = 0, g = 0, b = 0;
-  if (colour == NULL || sscanf (colour, "#%02x%02x%02x", &r, &g, &b) != 3)
-    return "#ffffff";
-  double lum = 0.299 * r + 0.587 * g + 0.114 * b;
-  return lum > 150 ? "#1e1e1e" : "#ffffff";
-}
-
 static void
 load_classes (GleanerGalleryView *self)
 {
-  GString *css = g_string_new (NULL);
   guint n = 0;
   const GlGalleryClass *classes = self->model != NULL ? gl_gallery_model_get_classes (self->model, &n) : NULL;
-  for (guint i = 0; i < n; i++)
-    g_string_append_printf (css, ".gallery-class-%" G_GINT64_FORMAT " { background-color: %s; color: %s; }\n",
-                            classes[i].id, classes[i].colour, text_colour_on (classes[i].colour));
-  gtk_css_provider_load_from_data (self->class_css, css->str, (gssize) css->len);
-  g_string_free (css, TRUE);
 
   /* The class dropdown: listed (not archived) classes. */
   self->updating = TRUE;
@@ -690,12 +664,6 @@ gleaner_gallery_view_dispose (GObject *object)
   GleanerGalleryView *self = GLEANER_GALLERY_VIEW (object);
   release_project (self);
   g_clear_pointer (&self->menu, gtk_widget_unparent);
-  if (self->class_css != NULL)
-    {
-      GdkDisplay *display = gtk_widget_get_display (GTK_WIDGET (self));
-      gtk_style_context_remove_provider_for_display (display, GTK_STYLE_PROVIDER (self->class_css));
-      g_clear_object (&self->class_css);
-    }
   gtk_widget_dispose_template (GTK_WIDGET (self), GLEANER_TYPE_GALLERY_VIEW);
   G_OBJECT_CLASS (gleaner_gallery_view_parent_class)->dispose (object);
 }
@@ -788,9 +756,6 @@ gleaner_gallery_view_init (GleanerGalleryView *self)
       gtk_style_context_add_provider_for_display (display, GTK_STYLE_PROVIDER (shared_css),
                                                   GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
     }
-  self->class_css = gtk_css_provider_new ();
-  gtk_style_context_add_provider_for_display (display, GTK_STYLE_PROVIDER (self->class_css),
-                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION + 1);
 }
 
 GtkWidget *
