@@ -220,8 +220,12 @@ test_round_trip (Fixture *f, gconstpointer data)
   g_autoptr (GlNet) net = make_net (1);
   g_autoptr (GlNet) loaded = NULL;
   g_autoptr (GError) error = NULL;
+  g_autofree float *before = NULL;
   GlModelMeta meta;
 
+  /* Inference first, as the app does (score, then save): whatever it caches
+   * (e.g. batch norm folded into weights) must not leak into the file. */
+  before = predict (net, 5);
   save_or_die (net, f->path);
   g_assert_cmpuint (count_other_files (f->dir, "model.glm"), ==, 0);
 
@@ -229,6 +233,10 @@ test_round_trip (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_nonnull (loaded);
   assert_same_net (net, loaded);
+  {
+    g_autofree float *after = predict (loaded, 5);
+    g_assert_cmpmem (before, 5 * N_CLASSES * sizeof (float), after, 5 * N_CLASSES * sizeof (float));
+  }
 
   g_assert_cmpuint (g_strv_length (meta.class_names), ==, 3);
   g_assert_cmpstr (meta.class_names[0], ==, "boot");
