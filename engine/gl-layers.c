@@ -252,6 +252,16 @@ gemm_bias_act (gsize m, guint f, guint k, const float *a, const float *w, const 
     gl_relu_forward (m * f, y, y);
 }
 
+/* Images per chunk so that a chunk's patch matrix (about 1 MB) stays in cache. */
+#define CHUNK_BYTES (1 << 20)
+
+static guint
+chunk_images (const GlConvShape *s)
+{
+  const gsize per_image = (gsize) s->oh * s->ow * s->kernel * s->kernel * s->c * sizeof (float);
+  return (guint) CLAMP (CHUNK_BYTES / MAX (per_image, 1), 1, MAX (s->n, 1));
+}
+
 void
 gl_conv_forward (const GlConvShape *s, const float *x, const float *weight, const float *bias, gboolean relu,
                  float *cols, float *y)
@@ -285,11 +295,54 @@ gl_conv_backward (const GlConvShape *s, const float *x, const float *cols, const
   if (dx == NULL)
     return;
   /* d patches (m, kk) = dy (m, f) · Wᵀ (f, kk) */
-  float *d = use_cols ? dcols : dx;
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) m, (int) kk, (int) f, 1.0f, dy, (int) f, weight,
-               (int) f, 0.0f, d, (int) kk);
-  if (use_cols)
-    gl_col2im (s, dcols, dx);
+  if (!use_cols)
+    {
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) m, (int) kk, (int) f, 1.0f, dy, (int) f, weight,
+                   (int) f, 0.0f, dx, (int) kk);
+      return;
+    }
+  /* A few images at a time, so that the patch gradients go from sgemm to
+   * col2im through the cache rather than through memory. */
+  const guint step = chunk_images (s);
+  const gsize pixels = (gsize) s->oh * s->ow;
+  for (guint b = 0; b < s->n; b += step)
+    {
+      GlConvShape sub = *s;
+      sub.n = MIN (step, s->n - b);
+      const gsize rows = sub.n * pixels;
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) rows, (int) kk, (int) f, 1.0f,
+                   dy + b * pixels * f, (int) f, weight, (int) f, 0.0f, dcols, (int) kk);
+      gl_col2im (&sub, dcols, dx + (gsize) b * s->h * s->w * s->c);
+    }
+}
+
+gsize
+gl_conv_infer_scratch_size (const GlConvShape *s)
+{
+  if (!gl_conv_needs_cols (s))
+    return 0;
+  return (gsize) chunk_images (s) * s->oh * s->ow * s->kernel * s->kernel * s->c;
+}
+
+void
+gl_conv_forward_infer (const GlConvShape *s, const float *x, const float *weight, const float *bias, gboolean relu,
+                       float *scratch, float *y)
+{
+  if (!gl_conv_needs_cols (s))
+    {
+      gl_conv_forward (s, x, weight, bias, relu, NULL, y);
+      return;
+    }
+  const guint step = chunk_images (s);
+  const gsize pixels = (gsize) s->oh * s->ow;
+  const guint kk = s->kernel * s->kernel * s->c;
+  for (guint b = 0; b < s->n; b += step)
+    {
+      GlConvShape sub = *s;
+      sub.n = MIN (step, s->n - b);
+      gl_im2col (&sub, x + (gsize) b * s->h * s->w * s->c, scratch);
+      gemm_bias_act (sub.n * pixels, s->filters, kk, scratch, weight, bias, relu, y + b * pixels * s->filters);
+    }
 }
 
 /* ---- dense ---- */

@@ -50,10 +50,17 @@ void gl_col2im (const GlConvShape *s, const float *dcols, float *dx);
  * unused when !gl_conv_needs_cols), @y: (n, oh, ow, filters). */
 void gl_conv_forward (const GlConvShape *s, const float *x, const float *weight, const float *bias, gboolean relu,
                       float *cols, float *y);
+/* Inference: the same output as gl_conv_forward, with im2col and sgemm run a
+ * few images at a time through @scratch (gl_conv_infer_scratch_size floats,
+ * about 1 MB), which stays in cache; nothing is kept for backward. */
+gsize gl_conv_infer_scratch_size (const GlConvShape *s);
+void gl_conv_forward_infer (const GlConvShape *s, const float *x, const float *weight, const float *bias,
+                            gboolean relu, float *scratch, float *y);
 /* @x, @cols as left by gl_conv_forward; @y: its output (for the ReLU mask);
  * @dy: (n, oh, ow, filters), masked in place when @relu;
  * @dweight: (k·k·c, filters), @dbias: (filters);
- * @dcols: (n·oh·ow, k·k·c) scratch (unused when !gl_conv_needs_cols);
+ * @dcols: scratch of gl_conv_infer_scratch_size floats (a few images' patch
+ *   gradients at a time; unused when !gl_conv_needs_cols);
  * @dx: (n, h, w, c) or NULL when the input gradient is not needed. */
 void gl_conv_backward (const GlConvShape *s, const float *x, const float *cols, const float *weight, const float *y,
                        gboolean relu, float *dy, float *dweight, float *dbias, float *dcols, float *dx);

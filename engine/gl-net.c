@@ -345,7 +345,7 @@ typedef struct
 typedef struct
 {
   float *y;         /* (cap, oh, ow, oc) output */
-  float *cols;      /* conv: (cap·oh·ow, k·k·ic) patches (training; at inference shared) */
+  float *cols;      /* conv, training: (cap·oh·ow, k·k·ic) patches, kept for backward */
   guint32 *argmax;  /* maxpool, training: (cap, oh, ow, oc) */
   float *mask;      /* dropout: (cap, oh, ow, oc) */
   float *xhat;      /* bn, training: (cap, oh, ow, oc) */
@@ -361,8 +361,8 @@ typedef struct
   gboolean training;
   float *x;            /* (cap, h, w, c) input */
   GlOpBuffers *ops;    /* (n_ops) */
-  float *shared_cols;  /* inference: the largest patch matrix */
-  float *dcols;        /* training: the largest patch matrix */
+  float *shared_cols;  /* inference: patch scratch for a few images (gl_conv_forward_infer) */
+  float *dcols;        /* training: patch-gradient scratch for a few images */
   float *grad_a, *grad_b; /* training: (cap × largest activation) ping-pong gradients */
   float *probs;        /* (cap, n_classes) */
   double *acc;         /* (2 × widest channel count) */
@@ -382,7 +382,6 @@ struct _GlNet
   GlOp *ops;            /* (n_ops) */
   guint emb_dim;
   gsize max_activation; /* floats per item, over the input and every op output */
-  gsize max_cols;       /* floats per item of the largest patch matrix */
   guint max_channels;
 
   /* params */
@@ -563,8 +562,6 @@ net_build (const GlNetSpec *spec, guint h, guint w, guint c, guint n_classes, GE
             op.oh = s.oh, op.ow = s.ow, op.oc = l->conv.filters;
             op.weight = add_tensor (net, i, l->kind, "weight", FALSE, TRUE, 4, op.kernel, op.kernel, cc, op.oc);
             op.bias = add_tensor (net, i, l->kind, "bias", FALSE, FALSE, 1, op.oc, 0, 0, 0);
-            if (gl_conv_needs_cols (&s))
-              net->max_cols = MAX (net->max_cols, (gsize) s.oh * s.ow * op.kernel * op.kernel * cc);
           }
           break;
         case GL_LAYER_MAXPOOL:
@@ -801,8 +798,7 @@ workspace_clear (GlNet *net, GlWorkspace *ws)
       {
         GlOpBuffers *b = &ws->ops[i];
         g_free (b->y);
-        if (ws->training)
-          g_free (b->cols);
+        g_free (b->cols);
         g_free (b->argmax);
         g_free (b->mask);
         g_free (b->xhat);
@@ -841,12 +837,22 @@ workspace_ensure (GlNet *net, GlWorkspace *ws, guint cap, gboolean training)
   ws->probs = g_new (float, (gsize) cap * net->n_classes);
   ws->acc = g_new (double, 2 * (gsize) net->max_channels);
   ws->scale_shift = g_new (float, 2 * (gsize) net->max_channels);
-  if (net->max_cols > 0)
+  /* Patch scratch for inference and for patch gradients: a few images at a time. */
+  gsize scratch = 0;
+  for (guint i = 0; i < net->n_ops; i++)
+    if (net->ops[i].kind == GL_LAYER_CONV)
+      {
+        const GlOp *op = &net->ops[i];
+        GlConvShape s;
+        gl_conv_shape_init (&s, cap, op->ih, op->iw, op->ic, op->oc, op->kernel, op->stride, op->pad);
+        scratch = MAX (scratch, gl_conv_infer_scratch_size (&s));
+      }
+  if (scratch > 0)
     {
       if (training)
-        ws->dcols = g_new (float, (gsize) cap * net->max_cols);
+        ws->dcols = g_new (float, scratch);
       else
-        ws->shared_cols = g_new (float, (gsize) cap * net->max_cols);
+        ws->shared_cols = g_new (float, scratch);
     }
   if (training)
     {
@@ -865,8 +871,8 @@ workspace_ensure (GlNet *net, GlWorkspace *ws, guint cap, gboolean training)
           {
             GlConvShape s;
             gl_conv_shape_init (&s, cap, op->ih, op->iw, op->ic, op->oc, op->kernel, op->stride, op->pad);
-            if (gl_conv_needs_cols (&s))
-              b->cols = training ? g_new (float, gl_conv_cols_size (&s)) : ws->shared_cols;
+            if (gl_conv_needs_cols (&s) && training)
+              b->cols = g_new (float, gl_conv_cols_size (&s));
           }
           break;
         case GL_LAYER_MAXPOOL:
@@ -964,7 +970,10 @@ forward_range (GlNet *net, GlWorkspace *ws, guint n, ForwardMode mode, gboolean 
           {
             GlConvShape s;
             gl_conv_shape_init (&s, n, op->ih, op->iw, op->ic, op->oc, op->kernel, op->stride, op->pad);
-            gl_conv_forward (&s, cur, params + op->weight, params + op->bias, relu, b->cols, b->y);
+            if (mode == MODE_TRAIN)
+              gl_conv_forward (&s, cur, params + op->weight, params + op->bias, relu, b->cols, b->y);
+            else
+              gl_conv_forward_infer (&s, cur, params + op->weight, params + op->bias, relu, ws->shared_cols, b->y);
           }
           break;
         case GL_LAYER_DENSE:

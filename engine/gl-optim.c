@@ -3,11 +3,28 @@
 
 #include <math.h>
 
-void
-gl_sgd_step (gsize count, float lr, float momentum, float weight_decay, float *restrict param,
-             const float *restrict grad, float *restrict velocity)
+#include "engine/gl-parallel.h"
+
+/* Chunks of at least this many parameters per thread. */
+#define MIN_CHUNK 16384
+
+typedef struct
 {
-  for (gsize i = 0; i < count; i++)
+  float lr, momentum, beta1, beta2, epsilon, weight_decay;
+  guint64 t;
+  float *param;
+  const float *grad;
+  float *m, *v;
+} StepJob;
+
+static void
+sgd_chunk (gsize b, gsize e, gpointer data)
+{
+  const StepJob *j = data;
+  const float lr = j->lr, momentum = j->momentum, weight_decay = j->weight_decay;
+  float *restrict param = j->param, *restrict velocity = j->m;
+  const float *restrict grad = j->grad;
+  for (gsize i = b; i < e; i++)
     {
       const float g = grad[i] + weight_decay * param[i];
       const float v = momentum * velocity[i] + g;
@@ -17,13 +34,26 @@ gl_sgd_step (gsize count, float lr, float momentum, float weight_decay, float *r
 }
 
 void
-gl_adam_step (gsize count, float lr, float beta1, float beta2, float epsilon, float weight_decay, guint64 t,
-              float *restrict param, const float *restrict grad, float *restrict m, float *restrict v)
+gl_sgd_step (gsize count, float lr, float momentum, float weight_decay, float *param, const float *grad,
+             float *velocity)
 {
+  StepJob j = { .lr = lr, .momentum = momentum, .weight_decay = weight_decay, .param = param, .grad = grad,
+                .m = velocity };
+  gl_parallel_for (count, MIN_CHUNK, sgd_chunk, &j);
+}
+
+static void
+adam_chunk (gsize b, gsize e, gpointer data)
+{
+  const StepJob *j = data;
+  const float lr = j->lr, beta1 = j->beta1, beta2 = j->beta2, epsilon = j->epsilon, weight_decay = j->weight_decay;
+  const guint64 t = j->t;
+  float *restrict param = j->param, *restrict m = j->m, *restrict v = j->v;
+  const float *restrict grad = j->grad;
   const float c1 = 1.0f / (float) (1.0 - pow (beta1, (double) t));
   const float c2 = 1.0f / (float) (1.0 - pow (beta2, (double) t));
   const float decay = 1.0f - lr * weight_decay;
-  for (gsize i = 0; i < count; i++)
+  for (gsize i = b; i < e; i++)
     {
       const float g = grad[i];
       const float mi = beta1 * m[i] + (1.0f - beta1) * g;
@@ -32,6 +62,15 @@ gl_adam_step (gsize count, float lr, float beta1, float beta2, float epsilon, fl
       v[i] = vi;
       param[i] = param[i] * decay - lr * (mi * c1) / (sqrtf (vi * c2) + epsilon);
     }
+}
+
+void
+gl_adam_step (gsize count, float lr, float beta1, float beta2, float epsilon, float weight_decay, guint64 t,
+              float *param, const float *grad, float *m, float *v)
+{
+  StepJob j = { .lr = lr, .beta1 = beta1, .beta2 = beta2, .epsilon = epsilon, .weight_decay = weight_decay, .t = t,
+                .param = param, .grad = grad, .m = m, .v = v };
+  gl_parallel_for (count, MIN_CHUNK, adam_chunk, &j);
 }
 
 float

@@ -174,6 +174,43 @@ test_conv_gradients (void)
 }
 
 static void
+test_conv_chunked (void)
+{
+  /* Large images go through the patch scratch one or a few at a time: the
+   * same results as the whole batch at once. */
+  GlRng rng;
+  gl_rng_init (&rng, 22);
+  GlConvShape s;
+  g_assert_true (gl_conv_shape_init (&s, 3, 40, 40, 16, 8, 3, 1, 1));
+  g_assert_cmpuint (gl_conv_infer_scratch_size (&s), <, gl_conv_cols_size (&s));
+  const gsize nx = 3 * 40 * 40 * 16, ny = 3 * 40 * 40 * 8, nw = 9 * 16 * 8, nc = gl_conv_cols_size (&s);
+  g_autofree float *x = random_floats (&rng, nx, -1, 1);
+  g_autofree float *w = random_floats (&rng, nw, -1, 1);
+  g_autofree float *b = random_floats (&rng, 8, -1, 1);
+  g_autofree float *cols = g_new (float, nc);
+  g_autofree float *scratch = g_new (float, gl_conv_infer_scratch_size (&s));
+  g_autofree float *y = g_new (float, ny);
+  g_autofree float *y2 = g_new (float, ny);
+  gl_conv_forward (&s, x, w, b, TRUE, cols, y);
+  gl_conv_forward_infer (&s, x, w, b, TRUE, scratch, y2);
+  for (gsize i = 0; i < ny; i++)
+    g_assert_cmpfloat_with_epsilon (y[i], y2[i], 1e-4);
+
+  g_autofree float *dy = random_floats (&rng, ny, -1, 1);
+  g_autofree float *dw = g_new (float, nw);
+  g_autofree float *db = g_new (float, 8);
+  g_autofree float *dx = g_new (float, nx);
+  g_autofree float *dx_ref = g_new (float, nx);
+  g_autofree float *dcols_ref = g_new (float, nc);
+  gl_conv_backward (&s, x, cols, w, y, TRUE, dy, dw, db, scratch, dx);
+  /* dy is now masked by the ReLU: the reference uses it as is. */
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, 3 * 1600, 144, 8, 1.0f, dy, 8, w, 8, 0.0f, dcols_ref, 144);
+  gl_col2im (&s, dcols_ref, dx_ref);
+  for (gsize i = 0; i < nx; i++)
+    g_assert_cmpfloat_with_epsilon (dx[i], dx_ref[i], 1e-4);
+}
+
+static void
 test_im2col_adjoint (void)
 {
   /* ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩ for every shape. */
@@ -789,6 +826,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/layers/conv-shapes", test_conv_shapes);
   g_test_add_func ("/engine/layers/im2col-adjoint", test_im2col_adjoint);
   g_test_add_func ("/engine/layers/conv-gradients", test_conv_gradients);
+  g_test_add_func ("/engine/layers/conv-chunked", test_conv_chunked);
   g_test_add_func ("/engine/layers/dense-gradients", test_dense_gradients);
   g_test_add_func ("/engine/layers/relu-gradients", test_relu_gradients);
   g_test_add_func ("/engine/layers/maxpool-gradients", test_maxpool_gradients);
