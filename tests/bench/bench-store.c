@@ -15,7 +15,8 @@
  * The last line is
  *   bench-store: label_p50_ms=M label_p99_ms=M queue_ms=M open_s=S open_rss_mb=M
  *
- * GLEANER_BENCH_IMAGES overrides the number of images (for a quick run).
+ * GLEANER_BENCH_IMAGES overrides the number of images (for a quick run);
+ * GLEANER_BENCH_KEEP keeps the generated database (its path is printed).
  * `bench-store --open DB` is the fresh process of the open measurement.
  */
 #include "db/gl-db.h"
@@ -320,7 +321,10 @@ main (int argc, char **argv)
   g_stat (path, &st);
   printf ("open (fresh process, best of 3; file %.0f MB): %.3f s, peak RSS %.1f MB\n",
           st.st_size / 1048576.0, open_s, rss);
-  remove_db (dir, path);
+  if (g_getenv ("GLEANER_BENCH_KEEP"))
+    printf ("kept %s\n", path);
+  else
+    remove_db (dir, path);
   g_rand_free (rand);
 
   printf ("targets: label p50 %.3f ms %s 1 ms, p99 %.3f ms %s 5 ms, queue %.3f ms %s 10 ms, open %.3f s %s 1 s, "
