@@ -379,6 +379,9 @@ static void
 on_items_changed_cb (GListModel *model, guint position, guint removed, guint added, GleanerGalleryView *self)
 {
   update_count (self);
+  /* Selected rows that went away take their selection with them silently. */
+  if (removed > 0)
+    update_info (self);
 }
 
 gboolean

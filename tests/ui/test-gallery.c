@@ -335,6 +335,15 @@ test_gallery (void)
   gleaner_test_wait (activated, &opened);
   g_assert_cmpint (opened, ==, gl_gallery_item_get_id (fourth));
 
+  /* The unreadable file, alone under its filter, with its mark. */
+  g_assert_true (gl_gallery_model_set_filter (model, GL_GALLERY_FILTER_UNREADABLE, -1, &error));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, 1);
+  g_autoptr (GlGalleryItem) unreadable = g_list_model_get_item (G_LIST_MODEL (model), 0);
+  g_assert_true (gl_gallery_item_get_unreadable (unreadable));
+  g_assert_cmpint (gl_gallery_item_get_id (unreadable), ==, p.ids[7]);
+  g_autofree char *marked = screenshot (window, "gallery-unreadable.png");
+  g_assert_true (gl_gallery_model_set_filter (model, GL_GALLERY_FILTER_ALL, -1, &error));
+
   /* Dark style, several images selected, after labeling. */
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
   gtk_selection_model_select_item (selection, 0, TRUE);
