@@ -4,72 +4,871 @@
 #include "ui/gleaner-label-view.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
+#include <string.h>
+
+#include "app/gl-decode.h"
+
+/* Images are enlarged by an integer factor to fit the space they have (this
+ * many pixels until it is known), and shown without further scaling. */
+#define IMAGE_TARGET_SIZE 480
+#define STRIP_TARGET_SIZE 56
+#define STRIP_LENGTH 8
+/* Large textures decoded ahead of the current one. */
+#define PREFETCH 3
+
+/* Letters after the ten digits; S is Skip. */
+static const char class_letters[] = "abcdefghijklmnopqrtuvwxyz";
 
 struct _GleanerLabelView
 {
   AdwBin parent_instance;
 
   /* template children */
+  GtkLabel *name_label;
+  GtkLabel *labeled_badge;
+  GtkLabel *audit_badge;
+  GtkStack *image_stack;
+  GtkPicture *picture;
+  GtkSpinner *ranking_spinner;
+  GtkBox *strip_box;
+  GtkFlowBox *classes_box;
+  GtkButton *back_button;
+  GtkButton *undo_button;
+  GtkButton *skip_button;
+  GtkButton *accept_button;
+  GtkLabel *accept_label;
+  GtkButton *forward_button;
+  GtkGrid *predictions_grid;
+  GtkLabel *no_model_label;
+  GtkLabel *reason_label;
   GtkLabel *total_label;
-  GtkListBox *classes_list;
+  GtkProgressBar *total_progress;
+  GtkGrid *counts_grid;
 
   /* borrowed */
   GlProject *project;
+  GlQueue *queue;
+
+  /* owned */
+  GlPixelMap *pixels;
+  char **class_names;
+  guint n_classes;
+  guint h, w, c;
+  GHashTable *large; /* image id → GdkTexture, the current and the next few */
+  GHashTable *small; /* image id → GdkTexture, for the strip */
+  GHashTable *originals; /* image id → GdkTexture decoded from the file (or NULL while decoding) */
+  GCancellable *decoding; /* cancels every decode of the current project */
+  GPtrArray *class_buttons;   /* (n_classes) GtkButton */
+  GPtrArray *count_labels;    /* (n_classes) GtkLabel */
+  GtkLabel *pred_names[GL_QUEUE_TOP_N];
+  GtkProgressBar *pred_bars[GL_QUEUE_TOP_N];
+  GtkLabel *pred_values[GL_QUEUE_TOP_N];
+  GtkWidget *strip_items[STRIP_LENGTH]; /* GtkPicture */
+  gulong changed_id;
+  GlQueueItem *opened; /* shown instead of the queue's item until labeled or left */
+  guint image_target; /* the picture's size: large textures fit in it */
+  guint resize_idle;
 };
 
 G_DEFINE_FINAL_TYPE (GleanerLabelView, gleaner_label_view, ADW_TYPE_BIN)
 
+/* Values of the originals table may be NULL (a decode under way). */
 static void
-show_counters (GleanerLabelView *self)
+unref_if_set (gpointer object)
 {
-  GlProjectInfo info = { 0 };
-  g_autoptr (GError) error = NULL;
-  g_autofree char *total = NULL;
-  GtkWidget *child;
+  if (object != NULL)
+    g_object_unref (object);
+}
 
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->classes_list))) != NULL)
-    gtk_list_box_remove (self->classes_list, child);
-  if (self->project == NULL)
-    return;
-  if (!gl_project_get_info (self->project, &info, &error))
+gunichar
+gleaner_label_view_class_key (guint index)
+{
+  if (index < 9)
+    return '1' + index;
+  if (index == 9)
+    return '0';
+  if (index - 10 < sizeof class_letters - 1)
+    return (gunichar) class_letters[index - 10];
+  return 0;
+}
+
+static int
+class_for_key (guint keyval)
+{
+  guint32 ch = gdk_keyval_to_unicode (gdk_keyval_to_lower (keyval));
+
+  if (ch >= '1' && ch <= '9')
+    return (int) (ch - '1');
+  if (ch == '0')
+    return 9;
+  for (guint i = 0; class_letters[i] != '\0'; i++)
+    if ((guint32) class_letters[i] == ch)
+      return 10 + (int) i;
+  return -1;
+}
+
+/* ---- pixels to textures ---- */
+
+static GdkTexture *
+make_texture (GleanerLabelView *self, guint64 row, guint target)
+{
+  const guint8 *src;
+  guint factor, W, H;
+  g_autoptr (GBytes) bytes = NULL;
+  guint8 *dst;
+
+  if (self->pixels == NULL || row >= gl_pixel_map_count (self->pixels))
     {
-      gtk_label_set_text (self->total_label, error->message);
+      /* Rows imported after the map was made: map again. */
+      g_autoptr (GError) error = NULL;
+      GlPixelMap *map = gl_project_map_pixels (self->project, &error);
+      if (map == NULL)
+        {
+          g_warning ("%s", error->message);
+          return NULL;
+        }
+      g_clear_pointer (&self->pixels, gl_pixel_map_free);
+      self->pixels = map;
+    }
+  src = gl_pixel_map_row (self->pixels, row);
+  if (src == NULL)
+    return NULL;
+
+  /* Nearest-neighbour by an integer factor: every source pixel becomes a
+   * factor × factor block, so edges stay sharp. */
+  factor = MAX (1u, target / MAX (self->h, self->w));
+  W = self->w * factor;
+  H = self->h * factor;
+  dst = g_malloc ((gsize) W * H * 3);
+  for (guint y = 0; y < H; y++)
+    {
+      const guint8 *s = src + (gsize) (y / factor) * self->w * self->c;
+      guint8 *d = dst + (gsize) y * W * 3;
+      for (guint x = 0; x < W; x++)
+        {
+          const guint8 *p = s + (gsize) (x / factor) * self->c;
+          d[3 * x + 0] = p[0];
+          d[3 * x + 1] = self->c == 3 ? p[1] : p[0];
+          d[3 * x + 2] = self->c == 3 ? p[2] : p[0];
+        }
+    }
+  bytes = g_bytes_new_take (dst, (gsize) W * H * 3);
+  return gdk_memory_texture_new ((int) W, (int) H, GDK_MEMORY_R8G8B8, bytes, (gsize) W * 3);
+}
+
+static GdkTexture *
+lookup_texture (GleanerLabelView *self, GHashTable *cache, const GlQueueItem *item, guint target)
+{
+  GdkTexture *texture = g_hash_table_lookup (cache, &item->image_id);
+
+  if (texture == NULL)
+    {
+      gint64 *key = g_new (gint64, 1);
+      *key = item->image_id;
+      texture = make_texture (self, item->cache_row, target);
+      if (texture == NULL)
+        {
+          g_free (key);
+          return NULL;
+        }
+      g_hash_table_insert (cache, key, texture);
+    }
+  return texture;
+}
+
+/* Keeps only the textures of @keep (image ids). */
+static void
+trim_cache (GHashTable *cache, GHashTable *keep)
+{
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, cache);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (!g_hash_table_contains (keep, key))
+      g_hash_table_iter_remove (&iter);
+}
+
+/* ---- the original files ---- */
+
+/* An image file is shown from the file itself (sharper than the model
+ * input, and uncropped) once decoded on a worker thread; until then, and for
+ * images unpacked from IDX files, from the model input. */
+typedef struct
+{
+  gint64 image_id;
+  char *path;
+  guint target;
+} DecodeJob;
+
+static void
+decode_job_free (DecodeJob *job)
+{
+  g_free (job->path);
+  g_free (job);
+}
+
+static void
+decode_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  DecodeJob *job = task_data;
+  g_autofree guint8 *contents = NULL;
+  g_autofree char *reason = NULL;
+  g_autoptr (GdkPixbuf) pixbuf = NULL;
+  gsize len = 0;
+  int w, h, side;
+
+  if (!gl_decode_read_file (job->path, &contents, &len, &reason)
+      || (pixbuf = gl_decode_bytes (contents, len, job->target, &reason)) == NULL)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", job->path, reason);
       return;
     }
-  total = g_strdup_printf (_("%'" G_GUINT64_FORMAT " of %'" G_GUINT64_FORMAT " images labeled"), info.labeled,
-                           info.readable);
-  gtk_label_set_text (self->total_label, total);
-  for (guint i = 0; i < info.n_classes; i++)
+  /* Small images: enlarged pixel for pixel by an integer factor. */
+  w = gdk_pixbuf_get_width (pixbuf);
+  h = gdk_pixbuf_get_height (pixbuf);
+  side = MAX (w, h);
+  if (side > 0 && (guint) side * 2 <= job->target)
     {
-      GtkWidget *row = adw_action_row_new ();
-      g_autofree char *count = g_strdup_printf ("%'" G_GUINT64_FORMAT, info.labeled_per_class[i]);
-      GtkWidget *count_label = gtk_label_new (count);
-
-      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), info.class_names[i]);
-      gtk_widget_add_css_class (count_label, "counter");
-      adw_action_row_add_suffix (ADW_ACTION_ROW (row), count_label);
-      gtk_list_box_append (self->classes_list, row);
+      int factor = (int) job->target / side;
+      GdkPixbuf *big = gdk_pixbuf_scale_simple (pixbuf, w * factor, h * factor, GDK_INTERP_NEAREST);
+      g_object_unref (pixbuf);
+      pixbuf = big;
     }
-  gl_project_info_clear (&info);
+  g_task_return_pointer (task, gdk_texture_new_for_pixbuf (pixbuf), g_object_unref);
+}
+
+
+static void
+decode_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GleanerLabelView *self = GLEANER_LABEL_VIEW (source);
+  DecodeJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  GdkTexture *texture = g_task_propagate_pointer (G_TASK (result), &error);
+  const GlQueueItem *item;
+
+  if (texture == NULL)
+    {
+      /* The model input stays on screen; a file that changed since the import
+       * is not an error of the labeling. */
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_debug ("%s", error->message);
+      return;
+    }
+  if (!g_hash_table_contains (self->originals, &job->image_id))
+    {
+      g_object_unref (texture); /* no longer wanted */
+      return;
+    }
+  g_hash_table_replace (self->originals, g_memdup2 (&job->image_id, sizeof job->image_id), texture);
+  item = self->queue != NULL ? gl_queue_get_current (self->queue) : NULL;
+  if (item != NULL && item->image_id == job->image_id)
+    gtk_picture_set_paintable (self->picture, GDK_PAINTABLE (texture));
+}
+
+static gboolean
+has_own_file (const GlQueueItem *item)
+{
+  /* IDX items are stored as FILE#INDEX and live only in the pixel cache. */
+  return item->path != NULL && g_path_is_absolute (item->path) && strchr (item->path, '#') == NULL;
+}
+
+/* The decoded original of @item, or NULL (then a decode is started). */
+static GdkTexture *
+lookup_original (GleanerLabelView *self, const GlQueueItem *item)
+{
+  g_autoptr (GTask) task = NULL;
+  DecodeJob *job;
+
+  if (!has_own_file (item))
+    return NULL;
+  if (g_hash_table_contains (self->originals, &item->image_id))
+    return g_hash_table_lookup (self->originals, &item->image_id);
+
+  g_hash_table_insert (self->originals, g_memdup2 (&item->image_id, sizeof item->image_id), NULL);
+  job = g_new0 (DecodeJob, 1);
+  job->image_id = item->image_id;
+  job->path = g_strdup (item->path);
+  job->target = self->image_target;
+  task = g_task_new (self, self->decoding, decode_done_cb, NULL);
+  g_task_set_source_tag (task, lookup_original);
+  g_task_set_task_data (task, job, (GDestroyNotify) decode_job_free);
+  g_task_run_in_thread (task, decode_thread);
+  return NULL;
+}
+
+/* ---- showing the queue ---- */
+
+static void
+toast (GleanerLabelView *self, const char *text)
+{
+  GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
+
+  if (overlay != NULL)
+    adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), adw_toast_new (text));
+  else
+    g_warning ("%s", text);
+}
+
+static void
+show_error (GleanerLabelView *self, const GError *error)
+{
+  /* Nothing to do, rather than a failure: say it quietly. */
+  if (g_error_matches (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_NOTHING)
+      || g_error_matches (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_EMPTY))
+    {
+      gtk_widget_error_bell (GTK_WIDGET (self));
+      return;
+    }
+  toast (self, error->message);
+}
+
+static const char *
+class_name (GleanerLabelView *self, gint class_id)
+{
+  if (class_id >= 0 && (guint) class_id < self->n_classes)
+    return self->class_names[class_id];
+  return "?";
+}
+
+static void
+rebuild_classes (GleanerLabelView *self);
+
+static void
+update_counters (GleanerLabelView *self)
+{
+  guint64 labeled = gl_queue_get_n_labeled (self->queue);
+  guint64 total = gl_queue_get_n_total (self->queue);
+  g_autofree char *text = g_strdup_printf (_("%'" G_GUINT64_FORMAT " of %'" G_GUINT64_FORMAT " labeled"), labeled,
+                                           total);
+
+  gtk_label_set_text (self->total_label, text);
+  gtk_progress_bar_set_fraction (self->total_progress, total > 0 ? (double) labeled / (double) total : 0.0);
+  for (guint i = 0; i < self->n_classes; i++)
+    {
+      g_autofree char *n = g_strdup_printf ("%'" G_GUINT64_FORMAT, gl_queue_get_n_labeled_in_class (self->queue, i));
+      gtk_label_set_text (g_ptr_array_index (self->count_labels, i), n);
+    }
+}
+
+static void
+update_strip (GleanerLabelView *self, GPtrArray *next, GHashTable *keep_small)
+{
+  for (guint i = 0; i < STRIP_LENGTH; i++)
+    {
+      GtkWidget *item = self->strip_items[i];
+      if (i < next->len)
+        {
+          const GlQueueItem *q = g_ptr_array_index (next, i);
+          GdkTexture *texture = lookup_texture (self, self->small, q, STRIP_TARGET_SIZE);
+          gtk_picture_set_paintable (GTK_PICTURE (item), GDK_PAINTABLE (texture));
+          gtk_widget_set_tooltip_text (item, q->reason_text);
+          gtk_widget_set_visible (item, texture != NULL);
+          g_hash_table_add (keep_small, g_memdup2 (&q->image_id, sizeof q->image_id));
+        }
+      else
+        {
+          gtk_picture_set_paintable (GTK_PICTURE (item), NULL);
+          gtk_widget_set_visible (item, FALSE);
+        }
+    }
+}
+
+static void
+update_predictions (GleanerLabelView *self, const GlQueueItem *item)
+{
+  for (guint i = 0; i < GL_QUEUE_TOP_N; i++)
+    {
+      gboolean shown = item != NULL && i < item->n_top;
+      gtk_widget_set_visible (GTK_WIDGET (self->pred_names[i]), shown);
+      gtk_widget_set_visible (GTK_WIDGET (self->pred_bars[i]), shown);
+      gtk_widget_set_visible (GTK_WIDGET (self->pred_values[i]), shown);
+      if (shown)
+        {
+          g_autofree char *percent = g_strdup_printf ("%.0f%%", 100.0 * item->top_prob[i]);
+          g_autofree char *name = NULL;
+          gunichar key = gleaner_label_view_class_key ((guint) item->top_class[i]);
+          char keybuf[8] = { 0 };
+
+          if (key != 0)
+            g_unichar_to_utf8 (g_unichar_toupper (key), keybuf);
+          name = key != 0 ? g_strdup_printf ("%s  %s", keybuf, class_name (self, item->top_class[i]))
+                          : g_strdup (class_name (self, item->top_class[i]));
+          gtk_label_set_text (self->pred_names[i], name);
+          gtk_progress_bar_set_fraction (self->pred_bars[i], CLAMP (item->top_prob[i], 0.0f, 1.0f));
+          gtk_label_set_text (self->pred_values[i], percent);
+        }
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->no_model_label), item != NULL && item->n_top == 0);
+}
+
+static void
+update (GleanerLabelView *self)
+{
+  const GlQueueItem *item;
+  g_autoptr (GPtrArray) next = NULL;
+  g_autoptr (GHashTable) keep_large = NULL;
+  g_autoptr (GHashTable) keep_small = NULL;
+  gboolean can_accept = FALSE;
+
+  if (self->queue == NULL)
+    return;
+  if (gl_queue_get_n_classes (self->queue) != self->n_classes)
+    rebuild_classes (self);
+
+  item = self->opened != NULL ? self->opened : gl_queue_get_current (self->queue);
+  next = gl_queue_peek (self->queue, STRIP_LENGTH);
+  keep_large = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  keep_small = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+
+  if (item != NULL)
+    {
+      GdkTexture *original = lookup_original (self, item);
+      GdkTexture *texture = original != NULL ? original : lookup_texture (self, self->large, item, self->image_target);
+      g_autofree char *base = g_path_get_basename (item->path);
+
+      g_hash_table_add (keep_large, g_memdup2 (&item->image_id, sizeof item->image_id));
+      gtk_picture_set_paintable (self->picture, GDK_PAINTABLE (texture));
+      gtk_stack_set_visible_child_name (self->image_stack, "image");
+      gtk_spinner_stop (self->ranking_spinner);
+      gtk_label_set_text (self->name_label, base);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->name_label), item->path);
+      gtk_widget_set_visible (GTK_WIDGET (self->audit_badge), item->audit);
+      if (item->label >= 0)
+        {
+          g_autofree char *text = g_strdup_printf (_("Labeled %s"), class_name (self, item->label));
+          gtk_label_set_text (self->labeled_badge, text);
+        }
+      gtk_widget_set_visible (GTK_WIDGET (self->labeled_badge), item->label >= 0);
+
+      if (item->suggested_class >= 0)
+        {
+          g_autofree char *text = g_strdup_printf (_("Accept %s"), class_name (self, item->suggested_class));
+          gtk_label_set_text (self->accept_label, text);
+          can_accept = TRUE;
+        }
+      else if (item->n_top > 0)
+        {
+          g_autofree char *text = g_strdup_printf (_("Accept %s"), class_name (self, item->top_class[0]));
+          gtk_label_set_text (self->accept_label, text);
+          can_accept = TRUE;
+        }
+      else
+        gtk_label_set_text (self->accept_label, _("Accept"));
+      gtk_label_set_text (self->reason_label, item->reason_text != NULL ? item->reason_text : "");
+      gtk_widget_set_visible (GTK_WIDGET (self->reason_label), item->reason_text != NULL);
+    }
+  else
+    {
+      gboolean ranking = gl_queue_needs_ranking (self->queue);
+      gtk_picture_set_paintable (self->picture, NULL);
+      gtk_stack_set_visible_child_name (self->image_stack, ranking ? "ranking" : "empty");
+      if (ranking)
+        gtk_spinner_start (self->ranking_spinner);
+      else
+        gtk_spinner_stop (self->ranking_spinner);
+      gtk_label_set_text (self->name_label, "");
+      gtk_widget_set_visible (GTK_WIDGET (self->audit_badge), FALSE);
+      gtk_widget_set_visible (GTK_WIDGET (self->labeled_badge), FALSE);
+      gtk_label_set_text (self->accept_label, _("Accept"));
+      gtk_widget_set_visible (GTK_WIDGET (self->reason_label), FALSE);
+    }
+
+  for (guint i = 0; i < self->n_classes; i++)
+    {
+      GtkWidget *button = g_ptr_array_index (self->class_buttons, i);
+      gboolean predicted = item != NULL && (item->suggested_class >= 0 ? item->suggested_class == (gint) i
+                                                                       : item->n_top > 0 && item->top_class[0] == (gint) i);
+      gtk_widget_set_sensitive (button, item != NULL);
+      if (predicted)
+        gtk_widget_add_css_class (button, "predicted");
+      else
+        gtk_widget_remove_css_class (button, "predicted");
+      if (item != NULL && item->label == (gint) i)
+        gtk_widget_add_css_class (button, "current-label");
+      else
+        gtk_widget_remove_css_class (button, "current-label");
+    }
+  gtk_widget_set_sensitive (GTK_WIDGET (self->accept_button), can_accept);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->skip_button), item != NULL);
+
+  update_predictions (self, item);
+  update_strip (self, next, keep_small);
+  update_counters (self);
+
+  /* Decode the next images now, so that the next key shows one at once. */
+  for (guint i = 0; i < next->len && i < PREFETCH; i++)
+    {
+      const GlQueueItem *q = g_ptr_array_index (next, i);
+      if (lookup_original (self, q) == NULL)
+        lookup_texture (self, self->large, q, self->image_target);
+      g_hash_table_add (keep_large, g_memdup2 (&q->image_id, sizeof q->image_id));
+    }
+  trim_cache (self->large, keep_large);
+  trim_cache (self->originals, keep_large);
+  trim_cache (self->small, keep_small);
+}
+
+/* Back to the queue's order from an image opened from the Gallery. */
+static gboolean
+leave_opened (GleanerLabelView *self)
+{
+  if (self->opened == NULL)
+    return FALSE;
+  g_clear_pointer (&self->opened, gl_queue_item_free);
+  update (self);
+  return TRUE;
+}
+
+static void
+label_class (GleanerLabelView *self, guint class_id)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (self->queue == NULL)
+    return;
+  if (self->opened != NULL)
+    {
+      if (!gl_queue_label_image (self->queue, self->opened->image_id, (gint) class_id, GL_LABEL_ORIGIN_HUMAN,
+                                 &error))
+        show_error (self, error);
+      else
+        leave_opened (self);
+      return;
+    }
+  if (gl_queue_get_current (self->queue) == NULL)
+    return;
+  if (!gl_queue_label (self->queue, (gint) class_id, GL_LABEL_ORIGIN_HUMAN, &error))
+    show_error (self, error);
 }
 
 void
-gleaner_label_view_set_project (GleanerLabelView *self, GlProject *project)
+gleaner_label_view_show_image (GleanerLabelView *self, gint64 image_id, const char *path, gint64 cache_row,
+                               gint label)
+{
+  GlQueueItem *item;
+
+  g_return_if_fail (GLEANER_IS_LABEL_VIEW (self));
+  g_return_if_fail (path != NULL);
+  if (self->queue == NULL || cache_row < 0)
+    return;
+  item = g_new0 (GlQueueItem, 1);
+  item->image_id = image_id;
+  item->cache_row = (guint64) cache_row;
+  item->path = g_strdup (path);
+  item->reason = GL_QUEUE_REASON_SEEN;
+  item->reason_text = g_strdup (_("opened from the Gallery: a class key labels it, S or Right goes back to the queue"));
+  item->score = NAN;
+  item->suggested_class = -1;
+  item->label = label;
+  g_clear_pointer (&self->opened, gl_queue_item_free);
+  self->opened = item;
+  update (self);
+}
+
+static void
+on_class_button_clicked_cb (GtkButton *button, GleanerLabelView *self)
+{
+  label_class (self, GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (button), "class-id")));
+}
+
+static void
+clear_children (GtkWidget *widget)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (widget)) != NULL)
+    {
+      if (GTK_IS_FLOW_BOX (widget))
+        gtk_flow_box_remove (GTK_FLOW_BOX (widget), child);
+      else if (GTK_IS_GRID (widget))
+        gtk_grid_remove (GTK_GRID (widget), child);
+      else
+        gtk_widget_unparent (child);
+    }
+}
+
+static void
+rebuild_classes (GleanerLabelView *self)
+{
+  clear_children (GTK_WIDGET (self->classes_box));
+  clear_children (GTK_WIDGET (self->counts_grid));
+  g_ptr_array_set_size (self->class_buttons, 0);
+  g_ptr_array_set_size (self->count_labels, 0);
+  g_clear_pointer (&self->class_names, g_strfreev);
+  self->n_classes = 0;
+  if (self->queue == NULL)
+    return;
+
+  self->class_names = gl_queue_dup_class_names (self->queue);
+  self->n_classes = g_strv_length (self->class_names);
+  for (guint i = 0; i < self->n_classes; i++)
+    {
+      GtkWidget *button = gtk_button_new ();
+      GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+      GtkWidget *name = gtk_label_new (self->class_names[i]);
+      GtkWidget *count = gtk_label_new ("0");
+      GtkWidget *count_name = gtk_label_new (self->class_names[i]);
+      gunichar key = gleaner_label_view_class_key (i);
+
+      if (key != 0)
+        {
+          char keybuf[8] = { 0 };
+          GtkWidget *cap;
+          g_unichar_to_utf8 (g_unichar_toupper (key), keybuf);
+          cap = gtk_label_new (keybuf);
+          gtk_widget_add_css_class (cap, "keycap");
+          gtk_box_append (GTK_BOX (box), cap);
+        }
+      gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_END);
+      gtk_label_set_xalign (GTK_LABEL (name), 0.0f);
+      gtk_widget_set_hexpand (name, TRUE);
+      gtk_box_append (GTK_BOX (box), name);
+      gtk_button_set_child (GTK_BUTTON (button), box);
+      gtk_widget_add_css_class (button, "class-button");
+      gtk_widget_set_tooltip_text (button, self->class_names[i]);
+      g_object_set_data (G_OBJECT (button), "class-id", GUINT_TO_POINTER (i));
+      g_signal_connect (button, "clicked", G_CALLBACK (on_class_button_clicked_cb), self);
+      gtk_flow_box_append (self->classes_box, button);
+      /* Keys do the work; the buttons must not take the focus from them. */
+      gtk_widget_set_focus_on_click (button, FALSE);
+      g_ptr_array_add (self->class_buttons, button);
+
+      gtk_label_set_xalign (GTK_LABEL (count_name), 0.0f);
+      gtk_label_set_ellipsize (GTK_LABEL (count_name), PANGO_ELLIPSIZE_END);
+      gtk_widget_set_hexpand (count_name, TRUE);
+      gtk_label_set_xalign (GTK_LABEL (count), 1.0f);
+      gtk_widget_add_css_class (count, "counter");
+      gtk_widget_add_css_class (count, "dim-label");
+      gtk_grid_attach (self->counts_grid, count_name, 0, (int) i, 1, 1);
+      gtk_grid_attach (self->counts_grid, count, 1, (int) i, 1, 1);
+      g_ptr_array_add (self->count_labels, count);
+    }
+}
+
+void
+gleaner_label_view_set_queue (GleanerLabelView *self, GlProject *project, GlQueue *queue)
 {
   g_return_if_fail (GLEANER_IS_LABEL_VIEW (self));
+  g_return_if_fail ((project == NULL) == (queue == NULL));
+
+  if (self->queue != NULL)
+    g_clear_signal_handler (&self->changed_id, self->queue);
+  g_clear_object (&self->queue);
+  g_clear_pointer (&self->pixels, gl_pixel_map_free);
+  g_clear_pointer (&self->opened, gl_queue_item_free);
+  g_cancellable_cancel (self->decoding);
+  g_clear_object (&self->decoding);
+  self->decoding = g_cancellable_new ();
+  g_hash_table_remove_all (self->large);
+  g_hash_table_remove_all (self->small);
+  g_hash_table_remove_all (self->originals);
+  gtk_picture_set_paintable (self->picture, NULL);
+  for (guint i = 0; i < STRIP_LENGTH; i++)
+    gtk_picture_set_paintable (GTK_PICTURE (self->strip_items[i]), NULL);
   self->project = project;
-  show_counters (self);
+
+  if (queue != NULL)
+    {
+      self->queue = g_object_ref (queue);
+      gl_project_get_input_shape (project, &self->h, &self->w, &self->c);
+      self->changed_id = g_signal_connect_swapped (queue, "changed", G_CALLBACK (update), self);
+    }
+  rebuild_classes (self);
+  update (self);
 }
+
+void
+gleaner_label_view_reload_classes (GleanerLabelView *self)
+{
+  g_return_if_fail (GLEANER_IS_LABEL_VIEW (self));
+  rebuild_classes (self);
+  update (self);
+}
+
+/* ---- commands ---- */
+
+static void
+accept (GleanerLabelView *self)
+{
+  g_autoptr (GError) error = NULL;
+  if (self->opened != NULL)
+    {
+      gtk_widget_error_bell (GTK_WIDGET (self));
+      return;
+    }
+  if (self->queue != NULL && !gl_queue_accept (self->queue, &error))
+    show_error (self, error);
+}
+
+static void
+skip (GleanerLabelView *self)
+{
+  g_autoptr (GError) error = NULL;
+  if (leave_opened (self))
+    return;
+  if (self->queue != NULL && !gl_queue_skip (self->queue, &error))
+    show_error (self, error);
+}
+
+static void
+undo (GleanerLabelView *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_clear_pointer (&self->opened, gl_queue_item_free);
+  if (self->queue != NULL && !gl_queue_undo (self->queue, &error))
+    show_error (self, error);
+}
+
+static void
+back (GleanerLabelView *self)
+{
+  if (leave_opened (self))
+    return;
+  if (self->queue != NULL && !gl_queue_back (self->queue))
+    gtk_widget_error_bell (GTK_WIDGET (self));
+}
+
+static void
+forward (GleanerLabelView *self)
+{
+  if (leave_opened (self))
+    return;
+  if (self->queue != NULL && !gl_queue_forward (self->queue))
+    gtk_widget_error_bell (GTK_WIDGET (self));
+}
+
+static void on_back_button_clicked_cb (GleanerLabelView *self) { back (self); }
+static void on_forward_button_clicked_cb (GleanerLabelView *self) { forward (self); }
+static void on_undo_button_clicked_cb (GleanerLabelView *self) { undo (self); }
+static void on_skip_button_clicked_cb (GleanerLabelView *self) { skip (self); }
+static void on_accept_button_clicked_cb (GleanerLabelView *self) { accept (self); }
+
+gboolean
+gleaner_label_view_handle_key (GleanerLabelView *self, guint keyval, GdkModifierType state)
+{
+  GdkModifierType mods = state & (GDK_CONTROL_MASK | GDK_ALT_MASK | GDK_SUPER_MASK | GDK_META_MASK);
+  int class_id;
+
+  g_return_val_if_fail (GLEANER_IS_LABEL_VIEW (self), FALSE);
+  if (self->queue == NULL)
+    return FALSE;
+
+  if (mods == GDK_CONTROL_MASK && (keyval == GDK_KEY_z || keyval == GDK_KEY_Z))
+    {
+      undo (self);
+      return TRUE;
+    }
+  if (mods != 0)
+    return FALSE;
+
+  switch (keyval)
+    {
+    case GDK_KEY_Return:
+    case GDK_KEY_KP_Enter:
+    case GDK_KEY_ISO_Enter:
+    case GDK_KEY_space:
+      accept (self);
+      return TRUE;
+    case GDK_KEY_s:
+    case GDK_KEY_S:
+      skip (self);
+      return TRUE;
+    case GDK_KEY_BackSpace:
+      undo (self);
+      return TRUE;
+    case GDK_KEY_Left:
+      back (self);
+      return TRUE;
+    case GDK_KEY_Right:
+      forward (self);
+      return TRUE;
+    case GDK_KEY_Escape:
+      return leave_opened (self);
+    default:
+      break;
+    }
+
+  class_id = class_for_key (keyval);
+  if (class_id < 0)
+    return FALSE;
+  if ((guint) class_id < self->n_classes)
+    label_class (self, (guint) class_id);
+  else
+    gtk_widget_error_bell (GTK_WIDGET (self));
+  return TRUE;
+}
+
+/* ---- fitting the image ---- */
+
+static void
+resize_idle_cb (gpointer user_data)
+{
+  GleanerLabelView *self = user_data;
+
+  self->resize_idle = 0;
+  g_hash_table_remove_all (self->large);
+  g_hash_table_remove_all (self->originals);
+  update (self);
+}
+
+/* The enlargement factor follows the space the picture has, so that the
+ * image is drawn pixel for pixel (content-fit scale-down never scales up). */
+static void
+gleaner_label_view_size_allocate (GtkWidget *widget, int width, int height, int baseline)
+{
+  GleanerLabelView *self = GLEANER_LABEL_VIEW (widget);
+  guint side, old_factor, new_factor, longest;
+
+  GTK_WIDGET_CLASS (gleaner_label_view_parent_class)->size_allocate (widget, width, height, baseline);
+  side = (guint) MAX (1, MIN (gtk_widget_get_width (GTK_WIDGET (self->image_stack)),
+                              gtk_widget_get_height (GTK_WIDGET (self->image_stack))));
+  longest = MAX (1u, MAX (self->h, self->w));
+  old_factor = MAX (1u, self->image_target / longest);
+  new_factor = MAX (1u, side / longest);
+  if (side != self->image_target)
+    {
+      self->image_target = side;
+      /* New textures only when the factor changes; not from within allocation. */
+      if (old_factor != new_factor && self->queue != NULL && self->resize_idle == 0)
+        self->resize_idle = g_idle_add_once (resize_idle_cb, self);
+    }
+}
+
+/* ---- life cycle ---- */
 
 static void
 gleaner_label_view_dispose (GObject *object)
 {
   GleanerLabelView *self = GLEANER_LABEL_VIEW (object);
 
+  if (self->queue != NULL)
+    g_clear_signal_handler (&self->changed_id, self->queue);
+  g_clear_object (&self->queue);
   self->project = NULL;
+  g_clear_pointer (&self->pixels, gl_pixel_map_free);
+  g_clear_handle_id (&self->resize_idle, g_source_remove);
+  g_cancellable_cancel (self->decoding);
   gtk_widget_dispose_template (GTK_WIDGET (self), GLEANER_TYPE_LABEL_VIEW);
   G_OBJECT_CLASS (gleaner_label_view_parent_class)->dispose (object);
+}
+
+static void
+gleaner_label_view_finalize (GObject *object)
+{
+  GleanerLabelView *self = GLEANER_LABEL_VIEW (object);
+
+  g_hash_table_unref (self->large);
+  g_hash_table_unref (self->small);
+  g_hash_table_unref (self->originals);
+  g_clear_object (&self->decoding);
+  g_clear_pointer (&self->opened, gl_queue_item_free);
+  g_ptr_array_unref (self->class_buttons);
+  g_ptr_array_unref (self->count_labels);
+  g_strfreev (self->class_names);
+  G_OBJECT_CLASS (gleaner_label_view_parent_class)->finalize (object);
 }
 
 static void
@@ -79,13 +878,80 @@ gleaner_label_view_class_init (GleanerLabelViewClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = gleaner_label_view_dispose;
+  object_class->finalize = gleaner_label_view_finalize;
+  widget_class->size_allocate = gleaner_label_view_size_allocate;
+
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/gleaner/Gleaner/gleaner-label-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, name_label);
+  gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, labeled_badge);
+  gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, audit_badge);
+  gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, image_stack);
+  gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, picture);
+  gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, ranking_spinner);
+  gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, strip_box);
+  gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, classes_box);
+  gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, back_button);
+  gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, undo_button);
+  gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, skip_button);
+  gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, accept_button);
+  gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, accept_label);
+  gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, forward_button);
+  gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, predictions_grid);
+  gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, no_model_label);
+  gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, reason_label);
   gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, total_label);
-  gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, classes_list);
+  gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, total_progress);
+  gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, counts_grid);
+  gtk_widget_class_bind_template_callback (widget_class, on_back_button_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_forward_button_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_undo_button_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_skip_button_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_accept_button_clicked_cb);
 }
 
 static void
 gleaner_label_view_init (GleanerLabelView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->large = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_object_unref);
+  self->small = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_object_unref);
+  self->originals = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, (GDestroyNotify) unref_if_set);
+  self->decoding = g_cancellable_new ();
+  self->image_target = IMAGE_TARGET_SIZE;
+  self->class_buttons = g_ptr_array_new ();
+  self->count_labels = g_ptr_array_new ();
+
+  for (guint i = 0; i < GL_QUEUE_TOP_N; i++)
+    {
+      self->pred_names[i] = GTK_LABEL (gtk_label_new (NULL));
+      gtk_label_set_xalign (self->pred_names[i], 0.0f);
+      gtk_label_set_ellipsize (self->pred_names[i], PANGO_ELLIPSIZE_END);
+      gtk_label_set_width_chars (self->pred_names[i], 12);
+      gtk_label_set_max_width_chars (self->pred_names[i], 16);
+      self->pred_bars[i] = GTK_PROGRESS_BAR (gtk_progress_bar_new ());
+      gtk_widget_set_hexpand (GTK_WIDGET (self->pred_bars[i]), TRUE);
+      gtk_widget_set_valign (GTK_WIDGET (self->pred_bars[i]), GTK_ALIGN_CENTER);
+      gtk_widget_add_css_class (GTK_WIDGET (self->pred_bars[i]), "probability-bar");
+      self->pred_values[i] = GTK_LABEL (gtk_label_new (NULL));
+      gtk_label_set_xalign (self->pred_values[i], 1.0f);
+      gtk_label_set_width_chars (self->pred_values[i], 4);
+      gtk_widget_add_css_class (GTK_WIDGET (self->pred_values[i]), "counter");
+      if (i == 0)
+        gtk_widget_add_css_class (GTK_WIDGET (self->pred_names[i]), "heading");
+      gtk_grid_attach (self->predictions_grid, GTK_WIDGET (self->pred_names[i]), 0, (int) i, 1, 1);
+      gtk_grid_attach (self->predictions_grid, GTK_WIDGET (self->pred_bars[i]), 1, (int) i, 1, 1);
+      gtk_grid_attach (self->predictions_grid, GTK_WIDGET (self->pred_values[i]), 2, (int) i, 1, 1);
+    }
+
+  for (guint i = 0; i < STRIP_LENGTH; i++)
+    {
+      GtkWidget *picture = gtk_picture_new ();
+      gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
+      gtk_widget_set_size_request (picture, STRIP_TARGET_SIZE, STRIP_TARGET_SIZE);
+      gtk_widget_add_css_class (picture, "strip-item");
+      gtk_widget_set_visible (picture, FALSE);
+      gtk_box_append (self->strip_box, picture);
+      self->strip_items[i] = picture;
+    }
 }

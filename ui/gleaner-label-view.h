@@ -1,16 +1,44 @@
-/* gleaner-label-view.h — the Label view: where annotators label images. */
+/* gleaner-label-view.h — the Label view: where annotators label images.
+ *
+ * Shows the queue's current image large and crisp (small images enlarged
+ * with nearest-neighbour by an integer factor), the model's top three
+ * classes with their probabilities, why the image was queued, one button per
+ * class with its key, a strip of the next images and the counters. The next
+ * images are decoded in advance, so that after a key the next one is painted
+ * in the same frame. Every label is committed (GlQueue) before the view moves
+ * on; on an error the view stays on the image and a toast says why. */
 #pragma once
 
 #include <adwaita.h>
 
 #include "app/gl-project.h"
+#include "app/gl-queue.h"
 
 G_BEGIN_DECLS
 
 #define GLEANER_TYPE_LABEL_VIEW (gleaner_label_view_get_type ())
 G_DECLARE_FINAL_TYPE (GleanerLabelView, gleaner_label_view, GLEANER, LABEL_VIEW, AdwBin)
 
-/* Shows @project (borrowed; NULL to let go of it before it closes). */
-void gleaner_label_view_set_project (GleanerLabelView *self, GlProject *project);
+/* Shows @queue of @project (both borrowed; NULL, NULL to let go of them
+ * before they close). */
+void gleaner_label_view_set_queue (GleanerLabelView *self, GlProject *project, GlQueue *queue);
+
+/* Shows one image out of the queue's order (opened from the Gallery) until
+ * it is labeled (a class key) or left (S, Right, Escape); @label is its
+ * current class or -1. */
+void gleaner_label_view_show_image (GleanerLabelView *self, gint64 image_id, const char *path, gint64 cache_row,
+                                    gint label);
+
+/* Reads the class names again (after the Classes dialog changed them). */
+void gleaner_label_view_reload_classes (GleanerLabelView *self);
+
+/* The view's keys: 1–9, 0, then letters (not S) label with a class; Return
+ * or Space accepts; S skips; BackSpace or Ctrl+Z undoes; Left/Right move back
+ * and forth. TRUE when @keyval was one of them. */
+gboolean gleaner_label_view_handle_key (GleanerLabelView *self, guint keyval, GdkModifierType state);
+
+/* The key of the class at @index ("1"…"9", "0", "a"…, not "s"), or 0 when
+ * it has none. */
+gunichar gleaner_label_view_class_key (guint index);
 
 G_END_DECLS

@@ -5,8 +5,16 @@
 
 #include <glib/gi18n.h>
 
+#include <math.h>
+
 #include "app/gl-demo.h"
+#include "app/gl-session.h"
+#include "ui/gleaner-classes-dialog.h"
+#include "ui/gleaner-export-dialog.h"
+#include "ui/gleaner-gallery-view.h"
+#include "ui/gleaner-import-dialog.h"
 #include "ui/gleaner-label-view.h"
+#include "ui/gleaner-training-status.h"
 #include "ui/gleaner-welcome-page.h"
 
 struct _GleanerWindow
@@ -22,10 +30,15 @@ struct _GleanerWindow
   GtkProgressBar *loading_progress;
   AdwViewStack *view_stack;
   GleanerLabelView *label_view;
+  GleanerGalleryView *gallery_view;
+  GleanerTrainingStatus *training_status;
 
   /* owned */
   GSettings *settings;
   GlProject *project;
+  GlQueue *queue;     /* on project */
+  GlTrainer *trainer; /* on project */
+  GleanerImportDialog *import_dialog; /* the last one, while the project is open */
   GCancellable *loading_cancellable;
 
   /* Progress of the opening, written by the loading thread, published by
@@ -48,6 +61,20 @@ gleaner_window_get_project (GleanerWindow *self)
 {
   g_return_val_if_fail (GLEANER_IS_WINDOW (self), NULL);
   return self->project;
+}
+
+GlQueue *
+gleaner_window_get_queue (GleanerWindow *self)
+{
+  g_return_val_if_fail (GLEANER_IS_WINDOW (self), NULL);
+  return self->queue;
+}
+
+GlTrainer *
+gleaner_window_get_trainer (GleanerWindow *self)
+{
+  g_return_val_if_fail (GLEANER_IS_WINDOW (self), NULL);
+  return self->trainer;
 }
 
 const char *
@@ -89,14 +116,152 @@ update_actions (GleanerWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export", has_project);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.classes", has_project);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.show-page", has_project);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.train-now", self->trainer != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-training", self->trainer != NULL);
+}
+
+/* Labels given in the Label view show in the Gallery when it is shown. */
+static void
+on_view_stack_visible_child_cb (GleanerWindow *self)
+{
+  if (self->project != NULL
+      && g_strcmp0 (adw_view_stack_get_visible_child_name (self->view_stack), "gallery") == 0)
+    gleaner_gallery_view_reload (self->gallery_view);
+}
+
+static void
+on_trainer_model_ready_cb (GleanerWindow *self, gint64 version, double accuracy, double previous, GlTrainer *trainer)
+{
+  g_autofree char *text = NULL;
+
+  if (isfinite (accuracy) && isfinite (previous))
+    text = g_strdup_printf (_("Model v%" G_GINT64_FORMAT " ready — %.1f%% (%+.1f)"), version, 100.0 * accuracy,
+                            100.0 * (accuracy - previous));
+  else if (isfinite (accuracy))
+    text = g_strdup_printf (_("Model v%" G_GINT64_FORMAT " ready — %.1f%%"), version, 100.0 * accuracy);
+  else
+    text = g_strdup_printf (_("Model v%" G_GINT64_FORMAT " ready"), version);
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+  on_view_stack_visible_child_cb (self);
+}
+
+static void
+on_trainer_failed_cb (GleanerWindow *self, const GError *error, GlTrainer *trainer)
+{
+  /* Too few labels is the normal state of a young project, not a failure. */
+  if (g_error_matches (error, GL_TRAINER_ERROR, GL_TRAINER_ERROR_NO_LABELS))
+    {
+      adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (error->message));
+      return;
+    }
+  toast_error (self, _("Training failed"), error);
+}
+
+static void
+apply_strategy (GleanerWindow *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *strategy = g_settings_get_string (self->settings, "acquisition-strategy");
+
+  if (self->queue != NULL && !gl_queue_set_strategy (self->queue, strategy, &error))
+    toast_error (self, _("Cannot change the strategy"), error);
+}
+
+static void
+close_project_cb (GleanerImportDialog *dialog, GlProject *project)
+{
+  gl_project_close (project);
+}
+
+/* Closes the project, after the import that is using it ends if there is one. */
+static void
+close_import (GleanerWindow *self)
+{
+  GleanerImportDialog *dialog = g_steal_pointer (&self->import_dialog);
+
+  if (dialog != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (dialog, self);
+      if (gleaner_import_dialog_is_running (dialog) && self->project != NULL)
+        {
+          g_signal_connect (dialog, "finished", G_CALLBACK (close_project_cb), g_steal_pointer (&self->project));
+          gleaner_import_dialog_cancel (dialog);
+        }
+      gtk_window_destroy (GTK_WINDOW (dialog));
+      g_object_unref (dialog);
+    }
+  g_clear_pointer (&self->project, gl_project_close);
+}
+
+/* The training preferences go into the project, where the trainer reads them. */
+static void
+apply_preferences (GleanerWindow *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (self->project != NULL
+      && !gl_session_apply_preferences (self->project, g_settings_get_double (self->settings, "validation-share"),
+                                        g_settings_get_boolean (self->settings, "augmentation"), &error))
+    toast_error (self, _("Cannot store the preferences in the project"), error);
+}
+
+/* The queue and the trainer of the project; both on the main thread. */
+static gboolean
+start_session (GleanerWindow *self, GlProject *project, GError **error)
+{
+  g_autoptr (GlQueue) queue = gl_queue_new (project, error);
+  g_autoptr (GlTrainer) trainer = NULL;
+
+  if (queue == NULL)
+    return FALSE;
+  trainer = gl_trainer_new (project, error);
+  if (trainer == NULL)
+    return FALSE;
+  self->queue = g_steal_pointer (&queue);
+  self->trainer = g_steal_pointer (&trainer);
+
+  g_settings_bind (self->settings, "retrain-every", self->trainer, "retrain-every", G_SETTINGS_BIND_GET);
+  g_signal_connect_object (self->trainer, "model-ready", G_CALLBACK (on_trainer_model_ready_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->trainer, "failed", G_CALLBACK (on_trainer_failed_cb), self, G_CONNECT_SWAPPED);
+  gl_queue_set_trainer (self->queue, self->trainer);
+  return TRUE;
+}
+
+static void
+stop_session (GleanerWindow *self)
+{
+  gleaner_label_view_set_queue (self->label_view, NULL, NULL);
+  gleaner_gallery_view_set_project (self->gallery_view, NULL);
+  gleaner_training_status_set_trainer (self->training_status, NULL);
+  if (self->queue != NULL)
+    gl_queue_set_trainer (self->queue, NULL);
+  g_clear_object (&self->queue);
+  if (self->trainer != NULL)
+    {
+      g_settings_unbind (self->trainer, "retrain-every");
+      g_signal_handlers_disconnect_by_data (self->trainer, self);
+      gl_trainer_cancel (self->trainer);
+    }
+  g_clear_object (&self->trainer);
 }
 
 static void
 set_project (GleanerWindow *self, GlProject *project)
 {
-  /* The views let go of the old project before it closes. */
-  gleaner_label_view_set_project (self->label_view, NULL);
-  g_clear_pointer (&self->project, gl_project_close);
+  g_autoptr (GError) error = NULL;
+
+  /* The views, the queue and the trainer let go of the old project before it closes. */
+  stop_session (self);
+  close_import (self);
+
+  if (project != NULL && !start_session (self, project, &error))
+    {
+      stop_session (self);
+      gl_project_close (project);
+      project = NULL;
+      toast_error (self, _("Cannot open the project"), error);
+    }
   self->project = project;
 
   if (project != NULL)
@@ -106,10 +271,13 @@ set_project (GleanerWindow *self, GlProject *project)
 
       gtk_window_set_title (GTK_WINDOW (self), title);
       adw_view_switcher_title_set_subtitle (self->switcher_title, name);
-      gleaner_label_view_set_project (self->label_view, project);
+      apply_strategy (self);
+      apply_preferences (self);
+      gleaner_label_view_set_queue (self->label_view, project, self->queue);
+      gleaner_gallery_view_set_project (self->gallery_view, project);
+      gleaner_training_status_set_trainer (self->training_status, self->trainer);
       gtk_stack_set_visible_child_name (self->main_stack, "project");
       adw_view_stack_set_visible_child_name (self->view_stack, "label");
-      gtk_widget_grab_focus (GTK_WIDGET (self->label_view));
     }
   else
     {
@@ -203,9 +371,9 @@ open_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
         toast_error (self, _("Cannot open the project"), error);
       return;
     }
-  if (app != NULL)
-    gleaner_application_add_recent (app, gl_project_get_dir (project));
   set_project (self, project);
+  if (app != NULL && self->project != NULL)
+    gleaner_application_add_recent (app, gl_project_get_dir (self->project));
 }
 
 static void
@@ -334,6 +502,175 @@ on_welcome_page_project_created_cb (GleanerWindow *self, const char *dir)
   gleaner_window_open_project (self, file);
 }
 
+/* A double click in the Gallery opens the image in the Label view. */
+static void
+on_gallery_activate_image_cb (GleanerWindow *self, gint64 image_id)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = NULL;
+  gint64 cache_row = -1;
+  gint label = -1;
+
+  if (self->project == NULL)
+    return;
+  if (!gl_session_get_image (self->project, image_id, &path, &cache_row, &label, &error))
+    {
+      toast_error (self, _("Cannot open the image"), error);
+      return;
+    }
+  if (cache_row < 0)
+    {
+      adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("This file could not be read at import")));
+      return;
+    }
+  gleaner_label_view_show_image (self->label_view, image_id, path, cache_row, label);
+  adw_view_stack_set_visible_child_name (self->view_stack, "label");
+}
+
+/* The Label view's keys work wherever the focus is in the window, as long as
+ * the Label view is showing. */
+static gboolean
+on_key_controller_key_pressed_cb (GleanerWindow *self, guint keyval, guint keycode, GdkModifierType state,
+                                  GtkEventControllerKey *controller)
+{
+  if (self->project == NULL || g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "project") != 0
+      || g_strcmp0 (adw_view_stack_get_visible_child_name (self->view_stack), "label") != 0)
+    return GDK_EVENT_PROPAGATE;
+  return gleaner_label_view_handle_key (self->label_view, keyval, state);
+}
+
+static void
+on_import_finished_cb (GleanerWindow *self, GleanerImportDialog *dialog)
+{
+  g_autofree char *text = g_strdup_printf (_("Import finished — %s"), gleaner_import_dialog_get_summary (dialog));
+  g_autoptr (GError) error = NULL;
+  AdwToast *toast = adw_toast_new (text);
+
+  adw_toast_set_button_label (toast, _("Details"));
+  adw_toast_set_action_name (toast, "win.import-details");
+  adw_toast_set_timeout (toast, 10);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+  /* New images: the queue and the trainer take them in. */
+  if (self->queue != NULL && !gl_queue_reload (self->queue, &error))
+    toast_error (self, _("Cannot read the queue"), error);
+  if (self->trainer != NULL && gl_queue_needs_ranking (self->queue))
+    gl_trainer_rank_now (self->trainer);
+  on_view_stack_visible_child_cb (self);
+}
+
+/* The import dialog of the project: the running or last one, else a new one. */
+static GleanerImportDialog *
+ensure_import_dialog (GleanerWindow *self, gboolean fresh)
+{
+  if (self->import_dialog != NULL && fresh && !gleaner_import_dialog_is_running (self->import_dialog))
+    {
+      g_signal_handlers_disconnect_by_data (self->import_dialog, self);
+      gtk_window_destroy (GTK_WINDOW (self->import_dialog));
+      g_clear_object (&self->import_dialog);
+    }
+  if (self->import_dialog == NULL)
+    {
+      self->import_dialog = g_object_ref_sink (gleaner_import_dialog_new (GTK_WINDOW (self), self->project));
+      g_signal_connect_swapped (self->import_dialog, "finished", G_CALLBACK (on_import_finished_cb), self);
+    }
+  return self->import_dialog;
+}
+
+static void
+import_action (GtkWidget *widget, const char *action, GVariant *param)
+{
+  GleanerWindow *self = GLEANER_WINDOW (widget);
+  GleanerImportDialog *dialog;
+
+  if (self->project == NULL)
+    return;
+  /* A finished import is shown by the toast's Details; the menu starts a new one. */
+  dialog = ensure_import_dialog (self, self->import_dialog != NULL
+                                         && gleaner_import_dialog_get_summary (self->import_dialog) != NULL);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+export_action (GtkWidget *widget, const char *action, GVariant *param)
+{
+  GleanerWindow *self = GLEANER_WINDOW (widget);
+  if (self->project != NULL)
+    gtk_window_present (GTK_WINDOW (gleaner_export_dialog_new (GTK_WINDOW (self), self->project)));
+}
+
+static void
+on_classes_changed_cb (GleanerWindow *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (self->queue != NULL && !gl_queue_reload (self->queue, &error))
+    toast_error (self, _("Cannot read the queue"), error);
+  gleaner_label_view_reload_classes (self->label_view);
+}
+
+static void
+classes_action (GtkWidget *widget, const char *action, GVariant *param)
+{
+  GleanerWindow *self = GLEANER_WINDOW (widget);
+  GleanerClassesDialog *dialog;
+
+  if (self->project == NULL)
+    return;
+  dialog = gleaner_classes_dialog_new (GTK_WINDOW (self), self->project);
+  g_signal_connect_object (dialog, "changed", G_CALLBACK (on_classes_changed_cb), self, G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+import_details_action (GtkWidget *widget, const char *action, GVariant *param)
+{
+  GleanerWindow *self = GLEANER_WINDOW (widget);
+  if (self->import_dialog != NULL)
+    gtk_window_present (GTK_WINDOW (self->import_dialog));
+}
+
+static gboolean
+on_drop_cb (GtkDropTarget *target, const GValue *value, double x, double y, GleanerWindow *self)
+{
+  GSList *files;
+  GleanerImportDialog *dialog;
+
+  if (self->project == NULL || !G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
+    return FALSE;
+  dialog = ensure_import_dialog (self, self->import_dialog != NULL
+                                         && gleaner_import_dialog_get_summary (self->import_dialog) != NULL);
+  if (gleaner_import_dialog_is_running (dialog))
+    {
+      adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("An import is running already")));
+      return FALSE;
+    }
+  files = g_value_get_boxed (value);
+  for (GSList *l = files; l != NULL; l = l->next)
+    {
+      g_autofree char *path = g_file_get_path (l->data);
+      if (path != NULL)
+        gleaner_import_dialog_add_path (dialog, path);
+    }
+  gtk_window_present (GTK_WINDOW (dialog));
+  return TRUE;
+}
+
+static void
+train_now_action (GtkWidget *widget, const char *action, GVariant *param)
+{
+  GleanerWindow *self = GLEANER_WINDOW (widget);
+  if (self->trainer != NULL)
+    gl_trainer_train_now (self->trainer);
+}
+
+static void
+cancel_training_action (GtkWidget *widget, const char *action, GVariant *param)
+{
+  GleanerWindow *self = GLEANER_WINDOW (widget);
+  if (self->trainer != NULL)
+    gl_trainer_cancel (self->trainer);
+}
+
 /* ---- life cycle ---- */
 
 static gboolean
@@ -359,8 +696,8 @@ gleaner_window_dispose (GObject *object)
   if (self->loading_cancellable != NULL)
     g_cancellable_cancel (self->loading_cancellable);
   if (self->label_view != NULL)
-    gleaner_label_view_set_project (self->label_view, NULL);
-  g_clear_pointer (&self->project, gl_project_close);
+    stop_session (self);
+  close_import (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), GLEANER_TYPE_WINDOW);
   G_OBJECT_CLASS (gleaner_window_parent_class)->dispose (object);
 }
@@ -389,6 +726,8 @@ gleaner_window_class_init (GleanerWindowClass *klass)
 
   g_type_ensure (GLEANER_TYPE_WELCOME_PAGE);
   g_type_ensure (GLEANER_TYPE_LABEL_VIEW);
+  g_type_ensure (GLEANER_TYPE_TRAINING_STATUS);
+  g_type_ensure (GLEANER_TYPE_GALLERY_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/gleaner/Gleaner/gleaner-window.ui");
   gtk_widget_class_bind_template_child (widget_class, GleanerWindow, switcher_title);
@@ -399,6 +738,10 @@ gleaner_window_class_init (GleanerWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GleanerWindow, loading_progress);
   gtk_widget_class_bind_template_child (widget_class, GleanerWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, GleanerWindow, label_view);
+  gtk_widget_class_bind_template_child (widget_class, GleanerWindow, training_status);
+  gtk_widget_class_bind_template_child (widget_class, GleanerWindow, gallery_view);
+  gtk_widget_class_bind_template_callback (widget_class, on_view_stack_visible_child_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_key_controller_key_pressed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_loading_cancel_clicked_cb);
 
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
@@ -407,6 +750,12 @@ gleaner_window_class_init (GleanerWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.new-project", NULL, new_project_action);
   gtk_widget_class_install_action (widget_class, "win.close-project", NULL, close_project_action);
   gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_action);
+  gtk_widget_class_install_action (widget_class, "win.import", NULL, import_action);
+  gtk_widget_class_install_action (widget_class, "win.import-details", NULL, import_details_action);
+  gtk_widget_class_install_action (widget_class, "win.export", NULL, export_action);
+  gtk_widget_class_install_action (widget_class, "win.classes", NULL, classes_action);
+  gtk_widget_class_install_action (widget_class, "win.train-now", NULL, train_now_action);
+  gtk_widget_class_install_action (widget_class, "win.cancel-training", NULL, cancel_training_action);
 }
 
 static void
@@ -421,6 +770,18 @@ gleaner_window_init (GleanerWindow *self)
   if (g_settings_get_boolean (self->settings, "window-maximized"))
     gtk_window_maximize (GTK_WINDOW (self));
 
+  {
+    GtkDropTarget *drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+    g_signal_connect (drop, "drop", G_CALLBACK (on_drop_cb), self);
+    gtk_widget_add_controller (GTK_WIDGET (self->main_stack), GTK_EVENT_CONTROLLER (drop));
+  }
+  g_signal_connect_swapped (self->gallery_view, "activate-image", G_CALLBACK (on_gallery_activate_image_cb), self);
+  g_signal_connect_object (self->settings, "changed::acquisition-strategy", G_CALLBACK (apply_strategy), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed::validation-share", G_CALLBACK (apply_preferences), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed::augmentation", G_CALLBACK (apply_preferences), self,
+                           G_CONNECT_SWAPPED);
   g_signal_connect_swapped (self->welcome_page, "project-created", G_CALLBACK (on_welcome_page_project_created_cb),
                             self);
   gtk_stack_set_visible_child_name (self->main_stack, "welcome");

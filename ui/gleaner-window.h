@@ -11,6 +11,8 @@
 #include <adwaita.h>
 
 #include "app/gl-project.h"
+#include "app/gl-queue.h"
+#include "app/gl-trainer.h"
 #include "ui/gleaner-application.h"
 
 G_BEGIN_DECLS
@@ -30,6 +32,9 @@ void gleaner_window_close_project (GleanerWindow *self);
 
 /* The open project, or NULL; borrowed. */
 GlProject *gleaner_window_get_project (GleanerWindow *self);
+/* The labeling queue and the trainer of the open project, or NULL; borrowed. */
+GlQueue *gleaner_window_get_queue (GleanerWindow *self);
+GlTrainer *gleaner_window_get_trainer (GleanerWindow *self);
 /* "welcome", "loading" or "project". */
 const char *gleaner_window_get_state (GleanerWindow *self);
 

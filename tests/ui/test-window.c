@@ -67,6 +67,11 @@ test_welcome_and_open (void)
   g_free (png);
   png = gleaner_test_render_png (GTK_WIDGET (window), "project.png");
 
+  /* The keyboard shortcuts window comes from gtk/help-overlay.ui in the
+   * resource. (Not shown here: GTK 4.8's GtkShortcutsWindow warns about a
+   * label of negative width under Xvfb, and warnings fail the test.) */
+  g_assert_nonnull (gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window)));
+
   /* Closing the project goes back to the welcome page, which lists it. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.close-project", NULL));
   g_assert_cmpstr (gleaner_window_get_state (window), ==, "welcome");
@@ -91,6 +96,78 @@ test_open_missing (void)
   /* The error is a toast; the window stays usable on the welcome page. */
   g_assert_cmpstr (gleaner_window_get_state (window), ==, "welcome");
   g_assert_null (gleaner_window_get_project (window));
+  close_window (window);
+}
+
+static void
+collect (GtkWidget *widget, GType type, GPtrArray *out)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      if (G_TYPE_CHECK_INSTANCE_TYPE (child, type))
+        g_ptr_array_add (out, child);
+      collect (child, type, out);
+    }
+}
+
+/* The @nth widget of @type under @widget, depth first. */
+static GtkWidget *
+find_descendant (GtkWidget *widget, GType type, guint nth)
+{
+  g_autoptr (GPtrArray) all = g_ptr_array_new ();
+  collect (widget, type, all);
+  g_assert_cmpuint (nth, <, all->len);
+  return g_ptr_array_index (all, nth);
+}
+
+static AdwMessageDialog *
+find_message_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GtkWindow) window = g_list_model_get_item (toplevels, i);
+      if (ADW_IS_MESSAGE_DIALOG (window) && gtk_widget_get_visible (GTK_WIDGET (window)))
+        return ADW_MESSAGE_DIALOG (window);
+    }
+  return NULL;
+}
+
+/* The welcome page's New Project: name, classes, grey input of 64 × 64
+ * (the default), created under ~/Gleaner and opened. */
+static void
+test_new_project (void)
+{
+  g_autofree char *expected = g_build_filename (g_get_home_dir (), "Gleaner", "Birds", NULL);
+  g_autofree char *png = NULL;
+  g_auto (GStrv) names = NULL;
+  GleanerWindow *window = gleaner_window_new (app);
+  AdwMessageDialog *dialog;
+  guint h, w, c;
+
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-project", NULL));
+  dialog = find_message_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_false (adw_message_dialog_get_response_enabled (dialog, "create"));
+  gtk_editable_set_text (GTK_EDITABLE (find_descendant (GTK_WIDGET (dialog), ADW_TYPE_ENTRY_ROW, 0)), "Birds");
+  gtk_editable_set_text (GTK_EDITABLE (find_descendant (GTK_WIDGET (dialog), ADW_TYPE_ENTRY_ROW, 1)),
+                         "sparrow, robin ,, wren");
+  g_assert_true (adw_message_dialog_get_response_enabled (dialog, "create"));
+  gleaner_test_wait_frames (GTK_WIDGET (dialog), 3);
+  png = gleaner_test_render_png (GTK_WIDGET (dialog), "new-project.png");
+
+  adw_message_dialog_response (dialog, "create");
+  gleaner_test_wait (window_not_loading, window);
+  g_assert_cmpstr (gleaner_window_get_state (window), ==, "project");
+  g_assert_cmpstr (gl_project_get_dir (gleaner_window_get_project (window)), ==, expected);
+  names = gl_project_dup_class_names (gleaner_window_get_project (window));
+  g_assert_cmpuint (g_strv_length (names), ==, 3);
+  g_assert_cmpstr (names[1], ==, "robin");
+  gl_project_get_input_shape (gleaner_window_get_project (window), &h, &w, &c);
+  g_assert_cmpuint (h, ==, 64);
+  g_assert_cmpuint (c, ==, 1);
   close_window (window);
 }
 
@@ -137,11 +214,17 @@ int
 main (int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
+  g_autofree char *home = NULL;
   int status;
 
   /* The cairo renderer needs no GL; probing the X server's GL driver only
    * loads and unloads a driver that leaks (LeakSanitizer cannot name it). */
   g_setenv ("GDK_DEBUG", "gl-disable", FALSE);
+  /* New projects go under ~/Gleaner: a home of the test's own (set before
+   * GLib reads and caches it). */
+  home = g_dir_make_tmp ("gleaner-test-home-XXXXXX", NULL);
+  g_assert_nonnull (home);
+  g_setenv ("HOME", home, TRUE);
   g_test_init (&argc, &argv, NULL);
   app = gleaner_application_new (G_APPLICATION_NON_UNIQUE);
   g_application_register (G_APPLICATION (app), NULL, &error);
@@ -153,6 +236,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/window/welcome-and-open", test_welcome_and_open);
   g_test_add_func ("/window/open-missing", test_open_missing);
+  g_test_add_func ("/window/new-project", test_new_project);
   g_test_add_func ("/window/demo-on-activate", test_demo_on_activate);
   status = g_test_run ();
 

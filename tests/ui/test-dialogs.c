@@ -1,0 +1,379 @@
+/* test-dialogs.c — the dialogs of the real window under Xvfb: Import (a
+ * folder with new, duplicate and unreadable files: progress, then a summary
+ * listing the unreadable file), Export (CSV into a folder), Classes (the
+ * class operations through app/gl-session.h and the dialog's list), and
+ * Preferences (bound to GSettings). Each is rendered to PNG. */
+#include "gleaner-config.h"
+
+#include <glib/gstdio.h>
+
+#include "app/gl-queue.h"
+#include "app/gl-session.h"
+#include "gleaner-test-util.h"
+#include "ui/gleaner-application.h"
+#include "ui/gleaner-classes-dialog.h"
+#include "ui/gleaner-export-dialog.h"
+#include "ui/gleaner-import-dialog.h"
+#include "ui/gleaner-preferences-window.h"
+#include "ui/gleaner-window.h"
+
+static GleanerApplication *app;
+
+static gboolean
+window_not_loading (gpointer data)
+{
+  return g_strcmp0 (gleaner_window_get_state (GLEANER_WINDOW (data)), "loading") != 0;
+}
+
+static gboolean
+queue_has_item (gpointer data)
+{
+  GlQueue *queue = gleaner_window_get_queue (GLEANER_WINDOW (data));
+  return queue != NULL && gl_queue_get_current (queue) != NULL;
+}
+
+static GtkWindow *
+find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GtkWindow) window = g_list_model_get_item (toplevels, i);
+      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type) && gtk_widget_get_visible (GTK_WIDGET (window)))
+        return window;
+    }
+  return NULL;
+}
+
+static GleanerWindow *
+open_window (const char *dir)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (dir);
+  GleanerWindow *window = gleaner_window_new (app);
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 760);
+  gtk_window_present (GTK_WINDOW (window));
+  gleaner_window_open_project (window, file);
+  gleaner_test_wait (window_not_loading, window);
+  g_assert_cmpstr (gleaner_window_get_state (window), ==, "project");
+  gleaner_test_wait (queue_has_item, window);
+  return window;
+}
+
+static void
+close_window (GtkWindow *window)
+{
+  gtk_window_destroy (window);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static guint
+count_rows (GtkWidget *widget, GType type)
+{
+  guint n = G_TYPE_CHECK_INSTANCE_TYPE (widget, type) ? 1 : 0;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL; child = gtk_widget_get_next_sibling (child))
+    n += count_rows (child, type);
+  return n;
+}
+
+static GtkDropTarget *
+find_drop_target (GtkWidget *widget)
+{
+  GListModel *controllers = gtk_widget_observe_controllers (widget);
+  GtkDropTarget *found = NULL;
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers) && found == NULL; i++)
+    {
+      g_autoptr (GObject) controller = g_list_model_get_item (controllers, i);
+      if (GTK_IS_DROP_TARGET (controller))
+        found = GTK_DROP_TARGET (controller);
+    }
+  g_object_unref (controllers);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL && found == NULL;
+       child = gtk_widget_get_next_sibling (child))
+    found = find_drop_target (child);
+  return found;
+}
+
+/* What a drop of @path from a file manager delivers to the window's drop target. */
+static void
+drop_file (GtkWidget *window, const char *path)
+{
+  GtkDropTarget *target = find_drop_target (window);
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  GSList *files = g_slist_prepend (NULL, file);
+  GValue value = G_VALUE_INIT;
+  gboolean accepted = FALSE;
+
+  g_assert_nonnull (target);
+  g_value_init (&value, GDK_TYPE_FILE_LIST);
+  g_value_set_boxed (&value, files);
+  g_signal_emit_by_name (target, "drop", &value, 10.0, 10.0, &accepted);
+  g_value_unset (&value);
+  g_slist_free (files);
+  g_assert_true (accepted);
+}
+
+static gboolean
+import_finished (gpointer data)
+{
+  return gleaner_import_dialog_get_summary (GLEANER_IMPORT_DIALOG (data)) != NULL;
+}
+
+static void
+test_import (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("gleaner-test-dialogs-XXXXXX", NULL);
+  g_autofree char *dir = g_build_filename (tmp, "Shapes", NULL);
+  g_autofree char *more = g_build_filename (tmp, "more", NULL);
+  g_autofree char *more_images = g_build_filename (tmp, "more-images", NULL);
+  g_autofree char *broken = NULL;
+  g_autofree char *dup = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *png = NULL;
+  g_autofree char *contents = NULL;
+  gsize length;
+  GleanerWindow *window;
+  GleanerImportDialog *dialog;
+  GlProjectInfo info = { 0 };
+  g_autoptr (GError) error = NULL;
+
+  gl_project_close (gleaner_test_make_project (dir, 12));
+  /* A second set: 6 new images, one broken file, one copy of an imported image. */
+  gl_project_close (gleaner_test_make_project (more, 18));
+  for (guint i = 0; i < 12; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("image-%04u.png", i);
+      g_autofree char *path = g_build_filename (more_images, name, NULL);
+      g_assert_no_errno (g_unlink (path));
+    }
+  broken = g_build_filename (more_images, "broken.png", NULL);
+  g_assert_true (g_file_set_contents (broken, "\x89PNG\r\n\x1a\nnot really", -1, NULL));
+  first = g_build_filename (tmp, "Shapes-images", "image-0000.png", NULL);
+  dup = g_build_filename (more_images, "copy-of-0000.png", NULL);
+  g_assert_true (g_file_get_contents (first, &contents, &length, NULL));
+  g_assert_true (g_file_set_contents (dup, contents, (gssize) length, NULL));
+
+  window = open_window (dir);
+  /* The folder is dropped onto the window: the import dialog opens with it. */
+  g_assert_null (find_toplevel (GLEANER_TYPE_IMPORT_DIALOG));
+  drop_file (GTK_WIDGET (window), more_images);
+  dialog = GLEANER_IMPORT_DIALOG (find_toplevel (GLEANER_TYPE_IMPORT_DIALOG));
+  g_assert_nonnull (dialog);
+  gleaner_test_wait_frames (GTK_WIDGET (dialog), 3);
+  png = gleaner_test_render_png (GTK_WIDGET (dialog), "import.png");
+
+  gleaner_import_dialog_start (dialog);
+  g_assert_true (gleaner_import_dialog_is_running (dialog));
+  gleaner_test_wait (import_finished, dialog);
+  g_assert_false (gleaner_import_dialog_is_running (dialog));
+  g_test_message ("summary: %s", gleaner_import_dialog_get_summary (dialog));
+  g_assert_true (g_str_has_prefix (gleaner_import_dialog_get_summary (dialog), "6 added, 1 unreadable, 1 duplicate"));
+  /* The summary lists the unreadable file with its reason. */
+  g_assert_cmpuint (count_rows (GTK_WIDGET (dialog), ADW_TYPE_ACTION_ROW), >=, 2);
+  gleaner_test_wait_frames (GTK_WIDGET (dialog), 3);
+  g_free (png);
+  png = gleaner_test_render_png (GTK_WIDGET (dialog), "import-summary.png");
+
+  g_assert_true (gl_project_get_info (gleaner_window_get_project (window), &info, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (info.readable, ==, 18);
+  g_assert_cmpuint (info.unreadable, ==, 1);
+  gl_project_info_clear (&info);
+
+  close_window (GTK_WINDOW (dialog));
+  close_window (GTK_WINDOW (window));
+}
+
+static gboolean
+export_done (gpointer data)
+{
+  return !gleaner_export_dialog_is_running (GLEANER_EXPORT_DIALOG (data));
+}
+
+static void
+test_export (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("gleaner-test-dialogs-XXXXXX", NULL);
+  g_autofree char *dir = g_build_filename (tmp, "Shapes", NULL);
+  g_autofree char *target = g_build_filename (tmp, "export", NULL);
+  g_autofree char *csv = g_build_filename (target, "labels.csv", NULL);
+  g_autofree char *png = NULL;
+  g_autofree char *contents = NULL;
+  g_auto (GStrv) lines = NULL;
+  GleanerWindow *window;
+  GleanerExportDialog *dialog;
+  GlQueue *queue;
+
+  gl_project_close (gleaner_test_make_project (dir, 12));
+  window = open_window (dir);
+  queue = gleaner_window_get_queue (window);
+  for (guint i = 0; i < 6; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_assert_true (gl_queue_label (queue, (gint) (i % 3), GL_LABEL_ORIGIN_HUMAN, &error));
+      g_assert_no_error (error);
+    }
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.export", NULL));
+  dialog = GLEANER_EXPORT_DIALOG (find_toplevel (GLEANER_TYPE_EXPORT_DIALOG));
+  g_assert_nonnull (dialog);
+  gleaner_export_dialog_set_target (dialog, target);
+  gleaner_test_wait_frames (GTK_WIDGET (dialog), 3);
+  png = gleaner_test_render_png (GTK_WIDGET (dialog), "export.png");
+
+  gleaner_export_dialog_start (dialog);
+  gleaner_test_wait (export_done, dialog);
+  g_assert_true (g_file_test (target, G_FILE_TEST_IS_DIR));
+  /* A folder per class (the default format) with the six images. */
+  for (guint c = 0; c < 3; c++)
+    {
+      static const char *names[] = { "circle", "square", "cross" };
+      g_autofree char *sub = NULL;
+      g_autoptr (GDir) d = NULL;
+      guint n = 0;
+
+      sub = g_build_filename (target, "train", names[c], NULL);
+      if (!g_file_test (sub, G_FILE_TEST_IS_DIR))
+        {
+          g_free (sub);
+          sub = g_build_filename (target, names[c], NULL);
+        }
+      d = g_dir_open (sub, 0, NULL);
+      g_assert_nonnull (d);
+      while (g_dir_read_name (d) != NULL)
+        n++;
+      g_assert_cmpuint (n, >=, 1);
+    }
+  g_assert_false (g_file_test (csv, G_FILE_TEST_EXISTS));
+  gleaner_test_wait_frames (GTK_WIDGET (dialog), 3);
+  g_free (png);
+  png = gleaner_test_render_png (GTK_WIDGET (dialog), "export-done.png");
+
+  close_window (GTK_WINDOW (dialog));
+  close_window (GTK_WINDOW (window));
+}
+
+static void
+test_classes (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("gleaner-test-dialogs-XXXXXX", NULL);
+  g_autofree char *dir = g_build_filename (tmp, "Shapes", NULL);
+  g_autofree char *png = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) classes = NULL;
+  GleanerWindow *window;
+  GtkWindow *dialog;
+  GlProject *project;
+  GlQueue *queue;
+  GlSessionClass *k;
+  guint64 n = 0;
+
+  gl_project_close (gleaner_test_make_project (dir, 12));
+  window = open_window (dir);
+  project = gleaner_window_get_project (window);
+  queue = gleaner_window_get_queue (window);
+  for (guint i = 0; i < 4; i++)
+    {
+      g_assert_true (gl_queue_label (queue, (gint) (i % 2), GL_LABEL_ORIGIN_HUMAN, &error));
+      g_assert_no_error (error);
+    }
+
+  /* The operations behind the dialog. */
+  g_assert_true (gl_session_add_class (project, "triangle", &error));
+  g_assert_no_error (error);
+  g_assert_false (gl_session_add_class (project, "circle", &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  classes = gl_session_list_classes (project, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (classes->len, ==, 4);
+  k = g_ptr_array_index (classes, 3);
+  g_assert_cmpstr (k->name, ==, "triangle");
+  g_assert_true (gl_session_rename_class (project, k->id, "tri", &error));
+  g_assert_true (gl_session_recolour_class (project, k->id, "#123456", &error));
+  g_assert_true (gl_session_move_class (project, k->id, -1, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&classes, g_ptr_array_unref);
+  classes = gl_session_list_classes (project, &error);
+  k = g_ptr_array_index (classes, 2);
+  g_assert_cmpstr (k->name, ==, "tri");
+  g_assert_cmpstr (k->colour, ==, "#123456");
+  /* circle (2 labels) merged into square (2 labels): square has 4. */
+  g_assert_true (gl_session_merge_classes (project, ((GlSessionClass *) g_ptr_array_index (classes, 0))->id,
+                                           ((GlSessionClass *) g_ptr_array_index (classes, 1))->id, &n, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n, ==, 2);
+  g_clear_pointer (&classes, g_ptr_array_unref);
+  classes = gl_session_list_classes (project, &error);
+  g_assert_cmpuint (classes->len, ==, 3);
+  k = g_ptr_array_index (classes, 0);
+  g_assert_cmpstr (k->name, ==, "square");
+  g_assert_cmpuint (k->labeled, ==, 4);
+  /* Deleting square unlabels its 4 images. */
+  g_assert_true (gl_session_delete_class (project, k->id, &n, &error));
+  g_assert_cmpuint (n, ==, 4);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.classes", NULL));
+  dialog = find_toplevel (GLEANER_TYPE_CLASSES_DIALOG);
+  g_assert_nonnull (dialog);
+  g_assert_cmpuint (count_rows (GTK_WIDGET (dialog), ADW_TYPE_ENTRY_ROW), ==, 2 + 1);
+  gleaner_test_wait_frames (GTK_WIDGET (dialog), 3);
+  png = gleaner_test_render_png (GTK_WIDGET (dialog), "classes.png");
+  close_window (dialog);
+  close_window (GTK_WINDOW (window));
+}
+
+static void
+test_preferences (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (GLEANER_APP_ID);
+  GleanerPreferencesWindow *prefs = gleaner_preferences_window_new ();
+  g_autofree char *png = NULL;
+
+  gtk_window_present (GTK_WINDOW (prefs));
+  gleaner_test_wait_frames (GTK_WIDGET (prefs), 3);
+  png = gleaner_test_render_png (GTK_WIDGET (prefs), "preferences.png");
+  /* Bound both ways: a change of the setting shows in the window. */
+  g_settings_set_enum (settings, "acquisition-strategy", 3);
+  g_settings_set_uint (settings, "retrain-every", 120);
+  gleaner_test_wait_frames (GTK_WIDGET (prefs), 2);
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
+  gleaner_test_wait_frames (GTK_WIDGET (prefs), 3);
+  g_free (png);
+  png = gleaner_test_render_png (GTK_WIDGET (prefs), "preferences-dark.png");
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+  g_assert_cmpuint (count_rows (GTK_WIDGET (prefs), GTK_TYPE_SPIN_BUTTON), ==, 4);
+  close_window (GTK_WINDOW (prefs));
+  g_settings_reset (settings, "acquisition-strategy");
+  g_settings_reset (settings, "retrain-every");
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  int status;
+
+  /* The cairo renderer needs no GL (see test-window.c). */
+  g_setenv ("GDK_DEBUG", "gl-disable", FALSE);
+  g_test_init (&argc, &argv, NULL);
+  app = gleaner_application_new (G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  g_application_hold (G_APPLICATION (app));
+
+  g_test_add_func ("/dialogs/import", test_import);
+  g_test_add_func ("/dialogs/export", test_export);
+  g_test_add_func ("/dialogs/classes", test_classes);
+  g_test_add_func ("/dialogs/preferences", test_preferences);
+  status = g_test_run ();
+
+  g_application_release (G_APPLICATION (app));
+  g_clear_object (&app);
+  return status;
+}

@@ -1,0 +1,321 @@
+/* test-label.c — labeling in the real window with real key presses.
+ *
+ * A project of 40 generated images is opened in the window; 20 images are
+ * labeled with the keys 1, 2, 3 (typed into the window through XTEST with
+ * xdotool when it is installed, else delivered to the window's key
+ * controller), then the store is checked through app/ to hold exactly those
+ * 20 labels; BackSpace undoes one and the store is checked again. The Label
+ * view is rendered to PNG in light and dark style. */
+#include "gleaner-config.h"
+
+#include <gdk/x11/gdkx.h>
+
+#include "app/gl-queue.h"
+#include "app/gl-trainer.h"
+#include "gleaner-test-util.h"
+#include "ui/gleaner-application.h"
+#include "ui/gleaner-gallery-view.h"
+#include "ui/gleaner-window.h"
+
+#define N_IMAGES 40
+#define N_LABELS 20
+
+static GleanerApplication *app;
+
+typedef struct
+{
+  GleanerWindow *window;
+  guint64 n_labeled;
+  gint64 image_id;
+} Wait;
+
+static gboolean
+window_not_loading (gpointer data)
+{
+  return g_strcmp0 (gleaner_window_get_state (GLEANER_WINDOW (data)), "loading") != 0;
+}
+
+static gboolean
+queue_has_item (gpointer data)
+{
+  GlQueue *queue = gleaner_window_get_queue (GLEANER_WINDOW (data));
+  return queue != NULL && gl_queue_get_current (queue) != NULL;
+}
+
+/* The key was handled: the count of labels is the expected one, and the queue
+ * shows another image. */
+static gboolean
+label_done (gpointer data)
+{
+  Wait *w = data;
+  GlQueue *queue = gleaner_window_get_queue (w->window);
+  const GlQueueItem *item = gl_queue_get_current (queue);
+
+  return gl_queue_get_n_labeled (queue) == w->n_labeled && (item == NULL || item->image_id != w->image_id);
+}
+
+static gboolean
+showing (gpointer data)
+{
+  Wait *w = data;
+  const GlQueueItem *item = gl_queue_get_current (gleaner_window_get_queue (w->window));
+  return item != NULL && item->image_id == w->image_id;
+}
+
+static gboolean
+undo_done (gpointer data)
+{
+  Wait *w = data;
+  GlQueue *queue = gleaner_window_get_queue (w->window);
+  const GlQueueItem *item = gl_queue_get_current (queue);
+
+  return gl_queue_get_n_labeled (queue) == w->n_labeled && item != NULL && item->image_id == w->image_id;
+}
+
+static GtkWidget *
+find_widget (GtkWidget *widget, GType type)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = G_TYPE_CHECK_INSTANCE_TYPE (child, type) ? child : find_widget (child, type);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* Types @key ("1", "BackSpace") into @window. */
+static void
+press_key (GleanerWindow *window, const char *key)
+{
+  g_autofree char *xdotool = g_find_program_in_path ("xdotool");
+
+  if (xdotool != NULL)
+    {
+      GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (window));
+      g_autofree char *xid = g_strdup_printf ("%lu", (unsigned long) gdk_x11_surface_get_xid (surface));
+      const char *argv[] = { xdotool, "windowfocus", "--sync", xid, "key", "--clearmodifiers", key, NULL };
+      g_autoptr (GError) error = NULL;
+      int status = 0;
+
+      g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_spawn_check_wait_status (status, NULL));
+    }
+  else
+    {
+      /* The same path a key press takes: the window's capture-phase key controller. */
+      GListModel *controllers = gtk_widget_observe_controllers (GTK_WIDGET (window));
+      guint keyval = gdk_keyval_from_name (key);
+      gboolean handled = FALSE;
+
+      g_assert_cmpuint (keyval, !=, GDK_KEY_VoidSymbol);
+      for (guint i = 0; i < g_list_model_get_n_items (controllers) && !handled; i++)
+        {
+          g_autoptr (GtkEventController) controller = g_list_model_get_item (controllers, i);
+          if (GTK_IS_EVENT_CONTROLLER_KEY (controller))
+            g_signal_emit_by_name (controller, "key-pressed", keyval, 0, (GdkModifierType) 0, &handled);
+        }
+      g_object_unref (controllers);
+      g_assert_true (handled);
+    }
+}
+
+/* Image id → class id of every current human label, through app/. */
+static GHashTable *
+stored_labels (GlProject *project)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) images = gl_trainer_list_images (gl_project_get_db_path (project), &error);
+  GHashTable *labels = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < images->len; i++)
+    {
+      const GlPoolImage *image = &g_array_index (images, GlPoolImage, i);
+      if (image->class_id >= 0)
+        g_hash_table_insert (labels, g_memdup2 (&image->image_id, sizeof (gint64)),
+                             g_memdup2 (&image->class_id, sizeof (gint64)));
+    }
+  return labels;
+}
+
+/* The store holds exactly @expected (image id → key index 0, 1, 2): the same
+ * images, and images labeled with the same key share one class and images
+ * labeled with different keys do not. */
+static void
+check_store (GlProject *project, GHashTable *expected)
+{
+  g_autoptr (GHashTable) stored = stored_labels (project);
+  gint64 class_of_key[3] = { -1, -1, -1 };
+  GHashTableIter iter;
+  gpointer key, value;
+  GlProjectInfo info = { 0 };
+  g_autoptr (GError) error = NULL;
+  guint per_key[3] = { 0, 0, 0 };
+
+  g_assert_cmpuint (g_hash_table_size (stored), ==, g_hash_table_size (expected));
+  g_hash_table_iter_init (&iter, expected);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      gint64 *class_id = g_hash_table_lookup (stored, key);
+      guint k = GPOINTER_TO_UINT (value);
+
+      g_assert_nonnull (class_id);
+      if (class_of_key[k] < 0)
+        class_of_key[k] = *class_id;
+      g_assert_cmpint (class_of_key[k], ==, *class_id);
+      per_key[k]++;
+    }
+  for (guint a = 0; a < 3; a++)
+    for (guint b = a + 1; b < 3; b++)
+      if (class_of_key[a] >= 0 && class_of_key[b] >= 0)
+        g_assert_cmpint (class_of_key[a], !=, class_of_key[b]);
+
+  /* Key k is the k-th class in the project's order. */
+  g_assert_true (gl_project_get_info (project, &info, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (info.labeled, ==, g_hash_table_size (expected));
+  for (guint k = 0; k < 3; k++)
+    g_assert_cmpuint (info.labeled_per_class[k], ==, per_key[k]);
+  gl_project_info_clear (&info);
+}
+
+static void
+test_label_with_keys (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("gleaner-test-label-XXXXXX", NULL);
+  g_autofree char *dir = g_build_filename (tmp, "Shapes", NULL);
+  g_autoptr (GFile) file = g_file_new_for_path (dir);
+  g_autoptr (GHashTable) expected = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  static const char *keys[] = { "1", "2", "3" };
+  g_autofree char *png = NULL;
+  GleanerWindow *window;
+  GlProject *project;
+  GlQueue *queue;
+  Wait w;
+  gint64 last_id = -1, before_last_id = -1;
+
+  gl_project_close (gleaner_test_make_project (dir, N_IMAGES));
+
+  window = gleaner_window_new (app);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 760);
+  gtk_window_present (GTK_WINDOW (window));
+  gleaner_window_open_project (window, file);
+  gleaner_test_wait (window_not_loading, window);
+  g_assert_cmpstr (gleaner_window_get_state (window), ==, "project");
+  project = gleaner_window_get_project (window);
+  queue = gleaner_window_get_queue (window);
+  g_assert_nonnull (queue);
+  /* A new project has no ranking: the trainer orders it on its thread. */
+  gleaner_test_wait (queue_has_item, window);
+  /* No retraining in the middle of the test: its ranking would reorder the queue. */
+  gl_trainer_set_retrain_every (gleaner_window_get_trainer (window), 0);
+  gleaner_test_wait_frames (GTK_WIDGET (window), 2);
+  png = gleaner_test_render_png (GTK_WIDGET (window), "label-start.png");
+
+  for (guint i = 0; i < N_LABELS; i++)
+    {
+      const GlQueueItem *item = gl_queue_get_current (queue);
+      guint k = (i * 7 + i / 3) % 3;
+
+      g_assert_nonnull (item);
+      w = (Wait) { window, gl_queue_get_n_labeled (queue) + 1, item->image_id };
+      g_hash_table_insert (expected, g_memdup2 (&item->image_id, sizeof (gint64)), GUINT_TO_POINTER (k));
+      before_last_id = last_id;
+      last_id = item->image_id;
+      press_key (window, keys[k]);
+      gleaner_test_wait (label_done, &w);
+    }
+  g_assert_cmpuint (gl_queue_get_n_labeled (queue), ==, N_LABELS);
+  check_store (project, expected);
+
+  gleaner_test_wait_frames (GTK_WIDGET (window), 2);
+  g_free (png);
+  png = gleaner_test_render_png (GTK_WIDGET (window), "label.png");
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
+  gleaner_test_wait_frames (GTK_WIDGET (window), 3);
+  g_free (png);
+  png = gleaner_test_render_png (GTK_WIDGET (window), "label-dark.png");
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+
+  /* BackSpace takes back the last label and shows that image again. */
+  w = (Wait) { window, N_LABELS - 1, last_id };
+  press_key (window, "BackSpace");
+  gleaner_test_wait (undo_done, &w);
+  g_assert_true (g_hash_table_remove (expected, &last_id));
+  check_store (project, expected);
+
+  /* Left goes back to the image before, showing its label; Right returns. */
+  w = (Wait) { window, N_LABELS - 1, before_last_id };
+  press_key (window, "Left");
+  gleaner_test_wait (showing, &w);
+  g_assert_cmpint (gl_queue_get_current (queue)->label, ==,
+                   GPOINTER_TO_INT (g_hash_table_lookup (expected, &before_last_id)));
+  gleaner_test_wait_frames (GTK_WIDGET (window), 2);
+  g_free (png);
+  png = gleaner_test_render_png (GTK_WIDGET (window), "label-back.png");
+  w = (Wait) { window, N_LABELS - 1, last_id };
+  press_key (window, "Right");
+  gleaner_test_wait (showing, &w);
+  check_store (project, expected);
+
+  /* A double click in the Gallery opens an image in the Label view; its
+   * key labels that image, then the queue goes on where it was. */
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GArray) images = gl_trainer_list_images (gl_project_get_db_path (project), &error);
+    GtkWidget *gallery = find_widget (GTK_WIDGET (window), GLEANER_TYPE_GALLERY_VIEW);
+    gint64 opened = -1;
+
+    g_assert_nonnull (gallery);
+    for (guint i = 0; i < images->len && opened < 0; i++)
+      {
+        const GlPoolImage *image = &g_array_index (images, GlPoolImage, i);
+        if (image->class_id < 0 && image->image_id != gl_queue_get_current (queue)->image_id)
+          opened = image->image_id;
+      }
+    g_assert_cmpint (opened, >, 0);
+    g_signal_emit_by_name (gallery, "activate-image", opened);
+    g_assert_cmpstr (adw_view_stack_get_visible_child_name (ADW_VIEW_STACK (find_widget (GTK_WIDGET (window),
+                                                                                       ADW_TYPE_VIEW_STACK))),
+                     ==, "label");
+    gleaner_test_wait_frames (GTK_WIDGET (window), 2);
+    g_free (png);
+    png = gleaner_test_render_png (GTK_WIDGET (window), "label-opened.png");
+    w = (Wait) { window, N_LABELS, last_id };
+    press_key (window, "2");
+    gleaner_test_wait (showing, &w);
+    while (gl_queue_get_n_labeled (queue) != N_LABELS)
+      g_main_context_iteration (NULL, TRUE);
+    g_hash_table_insert (expected, g_memdup2 (&opened, sizeof (gint64)), GUINT_TO_POINTER (1));
+    check_store (project, expected);
+  }
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  int status;
+
+  /* The cairo renderer needs no GL (see test-window.c). */
+  g_setenv ("GDK_DEBUG", "gl-disable", FALSE);
+  g_test_init (&argc, &argv, NULL);
+  app = gleaner_application_new (G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  g_application_hold (G_APPLICATION (app));
+
+  g_test_add_func ("/label/keys", test_label_with_keys);
+  status = g_test_run ();
+
+  g_application_release (G_APPLICATION (app));
+  g_clear_object (&app);
+  return status;
+}
