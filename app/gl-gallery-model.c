@@ -456,7 +456,7 @@ new_generation (GlGalleryModel *self)
 /* The page @k, or NULL: with @error set when the store failed, without when
  * it is being walked to (the item is a placeholder until items-changed). */
 static Page *
-get_page (GlGalleryModel *self, guint k, GError **error)
+get_page (GlGalleryModel *self, guint k, gboolean may_wait, GError **error)
 {
   Page *page = find_page (self, k);
   if (page != NULL)
@@ -466,7 +466,7 @@ get_page (GlGalleryModel *self, guint k, GError **error)
   guint j = k;
   while (j > 0 && g_ptr_array_index (self->starts, j) == NULL)
     j--;
-  if (k - j > GL_GALLERY_SYNC_WALK)
+  if (k - j > GL_GALLERY_SYNC_WALK && may_wait)
     {
       guint i;
       for (i = 0; i < self->waiting->len; i++)
@@ -543,7 +543,7 @@ gl_gallery_model_get_item (GListModel *list, guint position)
   if (position >= self->n_items)
     return NULL;
   g_autoptr (GError) error = NULL;
-  Page *page = get_page (self, position / GL_GALLERY_PAGE_SIZE, &error);
+  Page *page = get_page (self, position / GL_GALLERY_PAGE_SIZE, TRUE, &error);
   guint i = position % GL_GALLERY_PAGE_SIZE;
   if (page != NULL && i < page->items->len)
     return g_object_ref (g_ptr_array_index (page->items, i));
@@ -554,6 +554,29 @@ gl_gallery_model_get_item (GListModel *list, guint position)
   if (error != NULL)
     g_message ("gallery: %s", error->message);
   return item_new (NULL);
+}
+
+GlGalleryItem *
+gl_gallery_model_get_item_now (GlGalleryModel *self, guint position, GError **error)
+{
+  g_return_val_if_fail (GL_IS_GALLERY_MODEL (self), NULL);
+  if (position >= self->n_items)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "position %u is past the %u images listed",
+                   position, self->n_items);
+      return NULL;
+    }
+  Page *page = get_page (self, position / GL_GALLERY_PAGE_SIZE, FALSE, error);
+  if (page == NULL)
+    return NULL;
+  guint i = position % GL_GALLERY_PAGE_SIZE;
+  if (i >= page->items->len)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s: the listing changed (position %u is gone)",
+                   gl_project_get_db_path (self->project), position);
+      return NULL;
+    }
+  return g_object_ref (g_ptr_array_index (page->items, i));
 }
 
 static void

@@ -109,6 +109,10 @@ gboolean gl_gallery_model_set_labels (GlGalleryModel *model, const gint64 *image
 /* Re-reads everything (labels or predictions changed elsewhere). */
 gboolean gl_gallery_model_reload (GlGalleryModel *model, GError **error);
 
+/* The item at @position read now, walking on this thread when its page is
+ * far (never a placeholder): for acting on a selection. */
+GlGalleryItem *gl_gallery_model_get_item_now (GlGalleryModel *model, guint position, GError **error);
+
 /* Position of @image_id if it is in a cached page, else -1 (no query). */
 gint64 gl_gallery_model_find_cached (GlGalleryModel *model, gint64 image_id);
 

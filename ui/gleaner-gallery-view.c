@@ -394,20 +394,26 @@ gleaner_gallery_view_label_selected (GleanerGalleryView *self, gint64 class_id, 
   g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
   GtkBitsetIter iter;
   guint pos;
-  /* In position order, so that the pages are read in sequence. */
+  /* In position order, so that the pages are read in sequence; every one of
+   * them (a placeholder of a page still being walked to is read now), or
+   * none. */
+  g_autoptr (GError) local = NULL;
   for (gboolean ok = gtk_bitset_iter_init_first (&iter, set, &pos); ok; ok = gtk_bitset_iter_next (&iter, &pos))
     {
-      g_autoptr (GlGalleryItem) item = g_list_model_get_item (G_LIST_MODEL (self->model), pos);
-      if (item != NULL && gl_gallery_item_get_id (item) >= 0)
+      g_autoptr (GlGalleryItem) item = gl_gallery_model_get_item_now (self->model, pos, &local);
+      if (item == NULL)
         {
-          gint64 id = gl_gallery_item_get_id (item);
-          g_array_append_val (ids, id);
+          g_autofree char *text = g_strdup_printf ("Nothing labeled: %s", local->message);
+          toast (self, text);
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
         }
+      gint64 id = gl_gallery_item_get_id (item);
+      g_array_append_val (ids, id);
     }
   if (ids->len == 0)
     return TRUE;
 
-  g_autoptr (GError) local = NULL;
   if (!gl_gallery_model_set_labels (self->model, (const gint64 *) (gpointer) ids->data, ids->len, class_id,
                                     &local))
     {

@@ -302,6 +302,16 @@ test_random_access (Fixture *f, gconstpointer data)
   g_signal_handler_disconnect (model, handler);
   g_assert_cmpuint (changed_at, ==, (n - 1) / GL_GALLERY_PAGE_SIZE * GL_GALLERY_PAGE_SIZE);
 
+  /* Read now, a far item is never a placeholder (a selection being labeled). */
+  g_autoptr (GlGalleryModel) direct = gl_gallery_model_new (f->project, &error);
+  g_assert_true (gl_gallery_model_set_sort (direct, GL_GALLERY_SORT_NAME, &error));
+  g_autoptr (GlGalleryItem) far_now = gl_gallery_model_get_item_now (direct, n - 2, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (gl_gallery_item_get_id (far_now), ==, truth[n - 2]);
+  g_assert_null (gl_gallery_model_get_item_now (direct, n, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
   /* Then anywhere, then backwards: no placeholder any more. */
   GRand *rand = g_rand_new_with_seed (7);
   guint probes[600];
