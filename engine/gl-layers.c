@@ -286,30 +286,42 @@ gl_conv_backward (const GlConvShape *s, const float *x, const float *cols, const
   const guint kk = s->kernel * s->kernel * s->c;
   const guint f = s->filters;
   const gboolean use_cols = gl_conv_needs_cols (s);
-  const float *a = use_cols ? cols : x;
 
   gl_bias_act_backward (m, f, y, relu, dy, dbias);
-  /* dW (kk, f) = patchesᵀ (kk, m) · dy (m, f) */
-  cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) kk, (int) f, (int) m, 1.0f, a, (int) kk, dy, (int) f,
-               0.0f, dweight, (int) f);
-  if (dx == NULL)
-    return;
-  /* d patches (m, kk) = dy (m, f) · Wᵀ (f, kk) */
   if (!use_cols)
     {
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) m, (int) kk, (int) f, 1.0f, dy, (int) f, weight,
-                   (int) f, 0.0f, dx, (int) kk);
+      /* dW (kk, f) = xᵀ (kk, m) · dy (m, f); dx (m, kk) = dy (m, f) · Wᵀ (f, kk) */
+      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) kk, (int) f, (int) m, 1.0f, x, (int) kk, dy,
+                   (int) f, 0.0f, dweight, (int) f);
+      if (dx != NULL)
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) m, (int) kk, (int) f, 1.0f, dy, (int) f, weight,
+                     (int) f, 0.0f, dx, (int) kk);
       return;
     }
-  /* A few images at a time, so that the patch gradients go from sgemm to
-   * col2im through the cache rather than through memory. */
+  /* A few images at a time, so that patches and patch gradients pass
+   * between im2col, sgemm and col2im through the cache, not memory:
+   *   dW (kk, f) += patchesᵀ (kk, rows) · dy (rows, f)
+   *   d patches (rows, kk) = dy (rows, f) · Wᵀ (f, kk), then col2im. */
   const guint step = chunk_images (s);
   const gsize pixels = (gsize) s->oh * s->ow;
+  float *patch_scratch = dcols + gl_conv_infer_scratch_size (s);
   for (guint b = 0; b < s->n; b += step)
     {
       GlConvShape sub = *s;
       sub.n = MIN (step, s->n - b);
       const gsize rows = sub.n * pixels;
+      const float *patches;
+      if (cols != NULL)
+        patches = cols + b * pixels * kk;
+      else
+        {
+          gl_im2col (&sub, x + (gsize) b * s->h * s->w * s->c, patch_scratch);
+          patches = patch_scratch;
+        }
+      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) kk, (int) f, (int) rows, 1.0f, patches, (int) kk,
+                   dy + b * pixels * f, (int) f, b == 0 ? 0.0f : 1.0f, dweight, (int) f);
+      if (dx == NULL)
+        continue;
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) rows, (int) kk, (int) f, 1.0f,
                    dy + b * pixels * f, (int) f, weight, (int) f, 0.0f, dcols, (int) kk);
       gl_col2im (&sub, dcols, dx + (gsize) b * s->h * s->w * s->c);

@@ -56,11 +56,13 @@ void gl_conv_forward (const GlConvShape *s, const float *x, const float *weight,
 gsize gl_conv_infer_scratch_size (const GlConvShape *s);
 void gl_conv_forward_infer (const GlConvShape *s, const float *x, const float *weight, const float *bias,
                             gboolean relu, float *scratch, float *y);
-/* @x, @cols as left by gl_conv_forward; @y: its output (for the ReLU mask);
+/* @x: the forward input; @cols: the patches left by gl_conv_forward, or NULL
+ * to recompute them a few images at a time (after gl_conv_forward_infer);
+ * @y: the forward output (for the ReLU mask);
  * @dy: (n, oh, ow, filters), masked in place when @relu;
  * @dweight: (k·k·c, filters), @dbias: (filters);
- * @dcols: scratch of gl_conv_infer_scratch_size floats (a few images' patch
- *   gradients at a time; unused when !gl_conv_needs_cols);
+ * @dcols: scratch of gl_conv_infer_scratch_size floats, twice that when
+ *   @cols is NULL (unused when !gl_conv_needs_cols);
  * @dx: (n, h, w, c) or NULL when the input gradient is not needed. */
 void gl_conv_backward (const GlConvShape *s, const float *x, const float *cols, const float *weight, const float *y,
                        gboolean relu, float *dy, float *dweight, float *dbias, float *dcols, float *dx);

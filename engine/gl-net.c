@@ -345,7 +345,6 @@ typedef struct
 typedef struct
 {
   float *y;         /* (cap, oh, ow, oc) output */
-  float *cols;      /* conv, training: (cap·oh·ow, k·k·ic) patches, kept for backward */
   guint32 *argmax;  /* maxpool, training: (cap, oh, ow, oc) */
   float *mask;      /* dropout: (cap, oh, ow, oc) */
   float *xhat;      /* bn, training: (cap, oh, ow, oc) */
@@ -361,8 +360,8 @@ typedef struct
   gboolean training;
   float *x;            /* (cap, h, w, c) input */
   GlOpBuffers *ops;    /* (n_ops) */
-  float *shared_cols;  /* inference: patch scratch for a few images (gl_conv_forward_infer) */
-  float *dcols;        /* training: patch-gradient scratch for a few images */
+  float *patches;      /* patches and patch gradients of a few images at a time (2 × the largest
+                          gl_conv_infer_scratch_size): convolutions keep no patch matrix */
   float *grad_a, *grad_b; /* training: (cap × largest activation) ping-pong gradients */
   float *probs;        /* (cap, n_classes) */
   double *acc;         /* (2 × widest channel count) */
@@ -798,7 +797,6 @@ workspace_clear (GlNet *net, GlWorkspace *ws)
       {
         GlOpBuffers *b = &ws->ops[i];
         g_free (b->y);
-        g_free (b->cols);
         g_free (b->argmax);
         g_free (b->mask);
         g_free (b->xhat);
@@ -807,8 +805,7 @@ workspace_clear (GlNet *net, GlWorkspace *ws)
       }
   g_free (ws->ops);
   g_free (ws->x);
-  g_free (ws->shared_cols);
-  g_free (ws->dcols);
+  g_free (ws->patches);
   g_free (ws->grad_a);
   g_free (ws->grad_b);
   g_free (ws->probs);
@@ -848,12 +845,7 @@ workspace_ensure (GlNet *net, GlWorkspace *ws, guint cap, gboolean training)
         scratch = MAX (scratch, gl_conv_infer_scratch_size (&s));
       }
   if (scratch > 0)
-    {
-      if (training)
-        ws->dcols = g_new (float, scratch);
-      else
-        ws->shared_cols = g_new (float, scratch);
-    }
+    ws->patches = g_new (float, 2 * scratch);
   if (training)
     {
       ws->grad_a = g_new (float, (gsize) cap * net->max_activation);
@@ -867,14 +859,6 @@ workspace_ensure (GlNet *net, GlWorkspace *ws, guint cap, gboolean training)
       b->y = g_new (float, out);
       switch (op->kind)
         {
-        case GL_LAYER_CONV:
-          {
-            GlConvShape s;
-            gl_conv_shape_init (&s, cap, op->ih, op->iw, op->ic, op->oc, op->kernel, op->stride, op->pad);
-            if (gl_conv_needs_cols (&s) && training)
-              b->cols = g_new (float, gl_conv_cols_size (&s));
-          }
-          break;
         case GL_LAYER_MAXPOOL:
           if (training)
             b->argmax = g_new (guint32, out);
@@ -890,6 +874,7 @@ workspace_ensure (GlNet *net, GlWorkspace *ws, guint cap, gboolean training)
               b->inv_std = g_new (float, op->oc);
             }
           break;
+        case GL_LAYER_CONV:
         case GL_LAYER_GLOBAL_AVGPOOL:
         case GL_LAYER_RELU:
         case GL_LAYER_DENSE:
@@ -970,10 +955,7 @@ forward_range (GlNet *net, GlWorkspace *ws, guint n, ForwardMode mode, gboolean 
           {
             GlConvShape s;
             gl_conv_shape_init (&s, n, op->ih, op->iw, op->ic, op->oc, op->kernel, op->stride, op->pad);
-            if (mode == MODE_TRAIN)
-              gl_conv_forward (&s, cur, params + op->weight, params + op->bias, relu, b->cols, b->y);
-            else
-              gl_conv_forward_infer (&s, cur, params + op->weight, params + op->bias, relu, ws->shared_cols, b->y);
+            gl_conv_forward_infer (&s, cur, params + op->weight, params + op->bias, relu, ws->patches, b->y);
           }
           break;
         case GL_LAYER_DENSE:
@@ -1057,8 +1039,8 @@ backward (GlNet *net, GlWorkspace *ws, guint n, float *dlogits)
           {
             GlConvShape s;
             gl_conv_shape_init (&s, n, op->ih, op->iw, op->ic, op->oc, op->kernel, op->stride, op->pad);
-            gl_conv_backward (&s, ws->in[ii], b->cols, net->params + op->weight, b->y, op->relu, dy,
-                              net->grads + op->weight, net->grads + op->bias, ws->dcols, dx);
+            gl_conv_backward (&s, ws->in[ii], NULL, net->params + op->weight, b->y, op->relu, dy,
+                              net->grads + op->weight, net->grads + op->bias, ws->patches, dx);
           }
           break;
         case GL_LAYER_DENSE:
