@@ -14,10 +14,16 @@
  *                   through the GtkScrolledWindow's vadjustment;
  *   rss_mb          the peak resident set (VmHWM) of the whole run.
  *
- * Demo project while training: frame intervals of the main loop (the Gallery
- * view on the demo project, redrawn every frame) while the model trains on
- * the engine thread. Key press to next image painted needs the Label view,
- * which is not in the build yet: printed as nan.
+ * Demo project while training (a copy built in --demo-dir, default
+ * $TMPDIR/gleaner-bench-gui-demo, with 30 reference labels per class made
+ * human so that there is something to train on): the Label view in a window
+ * redrawn every frame while a round trains (--train-seconds) and rescores
+ * the pool on the engine thread; frame_p99_ms / frame_max_ms are the
+ * after-paint intervals meanwhile, key_to_paint_ms the median from a key
+ * press (--keys real presses through xdotool, one per 300 ms, each labeling
+ * the current image) reaching the window to the end of the next paint.
+ * Main-thread CPU per frame is printed beside the intervals: on a shared
+ * machine an interval also holds the time spent waiting for a core.
  *
  * Last line:
  *   gui: frame_p99_ms=M frame_max_ms=M key_to_paint_ms=M first_thumbs_s=S scroll_p95_ms=M rss_mb=M
@@ -31,12 +37,16 @@
 #include <string.h>
 #include <time.h>
 
+#include <gdk/x11/gdkx.h>
+
 #include "app/gl-demo.h"
 #include "app/gl-idx.h"
+#include "app/gl-queue.h"
 #include "app/gl-trainer.h"
 #include "db/gl-db.h"
 #include "ui/gleaner-gallery-cell.h"
 #include "ui/gleaner-gallery-view.h"
+#include "ui/gleaner-label-view.h"
 
 void gleaner_register_resource (void);
 
@@ -49,6 +59,7 @@ static guint opt_rows_per_frame = 4;
 static char *opt_project = NULL;
 static char *opt_demo_dir = NULL;
 static double opt_train_seconds = 20;
+static guint opt_keys = 40;
 
 /* ---- Figures ------------------------------------------------------------ */
 
@@ -431,6 +442,34 @@ typedef struct
   double train_s;
 } DemoFigures;
 
+typedef struct
+{
+  GleanerLabelView *view;
+  gint64 key_us;        /* when the last handled key arrived, 0 when painted */
+  GArray *key_ms;       /* key press to the end of the next paint */
+  Frames *frames;
+} KeyState;
+
+static gboolean
+on_bench_key (GtkEventControllerKey *controller, guint keyval, guint keycode, GdkModifierType state, KeyState *k)
+{
+  gint64 now = g_get_monotonic_time ();
+  if (!gleaner_label_view_handle_key (k->view, keyval, state))
+    return FALSE;
+  k->key_us = now;
+  return TRUE;
+}
+
+static void
+on_key_after_paint (GdkFrameClock *clock, KeyState *k)
+{
+  if (k->key_us == 0)
+    return;
+  double ms = (g_get_monotonic_time () - k->key_us) / 1000.0;
+  g_array_append_val (k->key_ms, ms);
+  k->key_us = 0;
+}
+
 /* Up to 30 reference labels per class become human labels, so that there is
  * something to train on (once; the demo copy belongs to the benchmark). */
 static gboolean
@@ -475,6 +514,15 @@ seed_labels (GlProject *project)
     }
 }
 
+static void
+on_xdotool_exit (GPid pid, int status, gpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  if (!g_spawn_check_wait_status (status, &error))
+    g_printerr ("bench-gui: xdotool: %s\n", error->message);
+  g_spawn_close_pid (pid);
+}
+
 static int
 trainer_phase (gpointer trainer)
 {
@@ -505,43 +553,76 @@ run_demo (DemoFigures *out)
     fail (error);
   gl_trainer_set_time_budget (trainer, opt_train_seconds);
   gl_trainer_set_retrain_every (trainer, 0);
+  GlQueue *queue = gl_queue_new (project, &error);
+  if (queue == NULL)
+    fail (error);
+  gl_queue_set_trainer (queue, trainer);
 
-  /* The Gallery view on the demo project, the window redrawn every frame. */
   GtkWidget *window = gtk_window_new ();
   gtk_window_set_default_size (GTK_WINDOW (window), 1280, 1000);
-  GtkWidget *view = gleaner_gallery_view_new ();
+  GtkWidget *view = g_object_new (GLEANER_TYPE_LABEL_VIEW, NULL);
   gtk_window_set_child (GTK_WINDOW (window), view);
-  gleaner_gallery_view_set_project (GLEANER_GALLERY_VIEW (view), project);
+  gleaner_label_view_set_queue (GLEANER_LABEL_VIEW (view), project, queue);
+  Frames frames = { g_array_new (FALSE, FALSE, sizeof (double)), 0, FALSE, trainer_phase, trainer, { 0 },
+                    g_array_new (FALSE, FALSE, sizeof (double)), 0 };
+  KeyState keys = { GLEANER_LABEL_VIEW (view), 0, g_array_new (FALSE, FALSE, sizeof (double)), &frames };
+  GtkEventController *controller = gtk_event_controller_key_new ();
+  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
+  g_signal_connect (controller, "key-pressed", G_CALLBACK (on_bench_key), &keys);
+  gtk_widget_add_controller (window, controller);
   gtk_window_present (GTK_WINDOW (window));
   while (!gtk_widget_get_mapped (view))
     g_main_context_iteration (NULL, TRUE);
+  /* A first ranking (cold start) so that the view has images. */
+  gint64 until = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (gl_queue_get_current (queue) == NULL && g_get_monotonic_time () < until)
+    g_main_context_iteration (NULL, TRUE);
   wait_ms (500);
 
-  Frames frames = { g_array_new (FALSE, FALSE, sizeof (double)), 0, FALSE, trainer_phase, trainer, { 0 },
-                    g_array_new (FALSE, FALSE, sizeof (double)), 0 };
   GdkFrameClock *clock = gtk_widget_get_frame_clock (window);
   gulong f_id = g_signal_connect (clock, "after-paint", G_CALLBACK (on_after_paint), &frames);
+  gulong k_id = g_signal_connect (clock, "after-paint", G_CALLBACK (on_key_after_paint), &keys);
   guint tick = gtk_widget_add_tick_callback (window, keep_drawing, NULL, NULL);
 
   gl_trainer_train_now (trainer);
-  gint64 until = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  until = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
   while (!trainer_busy (trainer) && g_get_monotonic_time () < until)
     g_main_context_iteration (NULL, TRUE);
   t0 = g_get_monotonic_time ();
   frames.recording = TRUE;
   frames.last_us = 0;
+
+  /* Real key presses through the X server, one every 300 ms. */
+  GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (window));
+  GString *cmd = g_string_new (NULL);
+  g_string_printf (cmd, "xdotool windowfocus --sync %lu key --delay 300", (gulong) gdk_x11_surface_get_xid (surface));
+  for (guint i = 0; i < opt_keys; i++)
+    g_string_append_printf (cmd, " %u", 1 + i % 9);
+  g_auto (GStrv) argv = NULL;
+  GPid pid = 0;
+  if (!g_shell_parse_argv (cmd->str, NULL, &argv, &error)
+      || !g_spawn_async (NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, &error))
+    fail (error);
+  g_string_free (cmd, TRUE);
+  g_child_watch_add (pid, on_xdotool_exit, NULL);
   until = g_get_monotonic_time () + (gint64) ((opt_train_seconds + 120) * G_USEC_PER_SEC);
-  while (trainer_busy (trainer) && g_get_monotonic_time () < until)
+  gint64 keys_end = g_get_monotonic_time () + (gint64) (opt_keys * 0.3 + 2) * G_USEC_PER_SEC;
+  while ((trainer_busy (trainer) || g_get_monotonic_time () < keys_end) && g_get_monotonic_time () < until)
     g_main_context_iteration (NULL, TRUE);
   out->train_s = (g_get_monotonic_time () - t0) / 1e6;
   frames.recording = FALSE;
   gtk_widget_remove_tick_callback (window, tick);
   g_signal_handler_disconnect (clock, f_id);
+  g_signal_handler_disconnect (clock, k_id);
 
   out->frames = frames.intervals_ms->len;
   out->frame_p50_ms = percentile (frames.intervals_ms, 50);
   out->frame_p99_ms = percentile (frames.intervals_ms, 99);
   out->frame_max_ms = max_of (frames.intervals_ms);
+  out->keys = keys.key_ms->len;
+  out->key_p50_ms = percentile (keys.key_ms, 50);
+  out->key_p95_ms = percentile (keys.key_ms, 95);
+  out->key_max_ms = max_of (keys.key_ms);
   g_print ("training: %.1f s (model v%" G_GINT64_FORMAT "), %u frames: p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
            out->train_s, gl_trainer_get_model_version (trainer), out->frames, out->frame_p50_ms, out->frame_p99_ms,
            out->frame_max_ms);
@@ -550,12 +631,15 @@ run_demo (DemoFigures *out)
   g_array_unref (frames.cpu_ms);
   g_print ("frames over 50 ms: %u while idle, %u while training, %u while scoring\n", frames.long_frames[0],
            frames.long_frames[1], frames.long_frames[2]);
-  g_print ("keys: not measured (the Label view is not in the build yet)\n");
+  g_print ("keys: %u labeled by key press: key to next image painted p50 %.1f ms, p95 %.1f ms, max %.1f ms\n",
+           out->keys, out->key_p50_ms, out->key_p95_ms, out->key_max_ms);
   g_array_unref (frames.intervals_ms);
+  g_array_unref (keys.key_ms);
 
   gl_trainer_cancel (trainer);
-  gleaner_gallery_view_set_project (GLEANER_GALLERY_VIEW (view), NULL);
+  gleaner_label_view_set_queue (GLEANER_LABEL_VIEW (view), NULL, NULL);
   gtk_window_destroy (GTK_WINDOW (window));
+  g_object_unref (queue);
   g_object_unref (trainer);
   gl_project_close (project);
 }
@@ -572,6 +656,7 @@ main (int argc, char **argv)
     { "skip-large", 0, 0, G_OPTION_ARG_NONE, &skip_large, "Leave out the large project", NULL },
     { "demo-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_demo_dir, "Keep/reuse the demo project here", "DIR" },
     { "train-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &opt_train_seconds, "Training time budget (20)", "S" },
+    { "keys", 0, 0, G_OPTION_ARG_INT, &opt_keys, "Key presses while training (40)", "N" },
     { "skip-demo", 0, 0, G_OPTION_ARG_NONE, &skip_demo, "Leave out the demo project", NULL },
     { NULL },
   };
