@@ -204,8 +204,12 @@ gl_project_create (const char *dir, guint h, guint w, guint c, const char *const
       remove_db_files (tmp);
       return NULL;
     }
-  /* link () fails if another process created the project meanwhile. */
-  if (link (tmp, p->db_path) != 0)
+  /* link () fails if another process created the project meanwhile; where
+   * the file system has no hard links (FAT), rename () after the check above. */
+  int linked = link (tmp, p->db_path);
+  if (linked != 0 && errno != EEXIST && !g_file_test (p->db_path, G_FILE_TEST_EXISTS))
+    linked = g_rename (tmp, p->db_path);
+  if (linked != 0)
     {
       int e = errno;
       remove_db_files (tmp);

@@ -184,8 +184,9 @@ gl_db_undo_last (GlDb *db, const char *annotator, gint64 *image_id, GError **err
           ok = FALSE;
           break;
         }
+      /* The state before the whole action (an image may appear twice in it). */
       sqlite3_bind_int64 (st, 1, r[1]);
-      sqlite3_bind_int64 (st, 2, r[0]);
+      sqlite3_bind_int64 (st, 2, head);
       gint64 prev = -1;
       GlDbOrigin origin = GL_DB_ORIGIN_HUMAN;
       if (sqlite3_step (st) == SQLITE_ROW)

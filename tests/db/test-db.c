@@ -498,6 +498,15 @@ test_labels_undo (Fixture *fx, gconstpointer data)
   g_assert_true (gl_db_undo_last (fx->db, "bob", &img, &error));
   g_assert_cmpint (current (fx->db, ids[1]), ==, -1);
 
+  /* An image given twice in one action comes back to its state before it. */
+  g_assert_true (gl_db_set_label (fx->db, ids[3], a, GL_DB_ORIGIN_HUMAN, "ann", NULL, &error));
+  gint64 twice[] = { ids[3], ids[3] };
+  g_assert_true (gl_db_set_labels (fx->db, twice, 2, b, GL_DB_ORIGIN_HUMAN, "ann", &error));
+  g_assert_true (gl_db_undo_last (fx->db, "ann", &img, &error));
+  g_assert_cmpint (current (fx->db, ids[3]), ==, a);
+  g_assert_true (gl_db_undo_last (fx->db, "ann", &img, &error));
+  g_assert_cmpint (current (fx->db, ids[3]), ==, -1);
+
   /* Unlabel is a history row with no class. */
   g_assert_true (gl_db_set_label (fx->db, ids[1], b, GL_DB_ORIGIN_HUMAN, NULL, NULL, &error));
   g_assert_true (gl_db_set_label (fx->db, ids[1], -1, GL_DB_ORIGIN_HUMAN, NULL, NULL, &error));
