@@ -2,11 +2,16 @@
  * shapes checked, trained and run on OpenBLAS.
  *
  * LAYOUT. Every activation is channels last: a batch is (n, h, w, c) floats,
- * the layout of the project's pixel cache. A convolution is one cblas_sgemm
- * per batch: the patches of the whole batch (n·oh·ow, k·k·c) times the
- * weights (k·k·c, filters) give the output (n·oh·ow, filters), which is
- * already the next layer's channels-last input (no transpose). Dense layers
- * flatten their input in that same order.
+ * the layout of the project's pixel cache. A convolution is a matrix
+ * product: the patches (rows·oh·ow, k·k·c) times the weights (k·k·c,
+ * filters) give the output (rows·oh·ow, filters), which is already the next
+ * layer's channels-last input (no transpose). It runs as one cblas_sgemm
+ * per group of images whose patches fill about 1 MB (e.g. 5 images of
+ * 14×14×32 — an sgemm of 980 rows — or 37 of 28×28×1), so patches go from
+ * im2col to sgemm through the cache instead of memory; backward recomputes
+ * them the same way rather than keeping the batch's. Dense layers flatten
+ * their input in that same order. The loops around sgemm (im2col, pooling,
+ * batch norm, bias and ReLU passes) are split over OpenBLAS's thread count.
  *
  * A NETWORK SPEC is the body of the network: an ordered list of layers. The
  * classifier — a dense layer with n_classes outputs followed by softmax — is
@@ -40,9 +45,9 @@
  * owns every BLAS call). The BLAS thread count is the caller's business.
  * Bit-identical results for the same seed need one BLAS thread.
  *
- * MEMORY. Each net keeps one workspace sized for the largest batch it has
- * run; a call that needs a larger batch grows it once, at the start of the
- * call. A training step allocates nothing.
+ * MEMORY. Each net keeps two workspaces (training, inference), each sized
+ * for the largest batch it has run; a call that needs a larger batch grows
+ * it once, at the start of the call. A training step allocates nothing.
  */
 #pragma once
 

@@ -194,6 +194,31 @@ test_build_reference (void)
 }
 
 static void
+test_default_nets (void)
+{
+  /* The defaults build for the shapes they are meant for, and predict. */
+  static const guint shapes[][3] = { { 28, 28, 1 }, { 48, 40, 1 }, { 64, 64, 3 }, { 16, 16, 3 }, { 96, 72, 3 } };
+  for (guint i = 0; i < G_N_ELEMENTS (shapes); i++)
+    {
+      const guint h = shapes[i][0], w = shapes[i][1], c = shapes[i][2];
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GlNetSpec) spec = gl_net_spec_default_for_input (h, w, c);
+      g_autoptr (GlNet) net = gl_net_new (spec, h, w, c, 5, 1, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (gl_net_get_embedding_dim (net), ==, 128);
+      g_autofree guint8 *pixels = g_new0 (guint8, 3 * h * w * c);
+      for (gsize j = 0; j < 3 * h * w * c; j++)
+        pixels[j] = (guint8) (j * 7);
+      GlDataset data = { pixels, (gsize) h * w * c, h, w, c };
+      guint64 rows[3] = { 0, 1, 2 };
+      float probs[15];
+      g_assert_true (gl_net_predict (net, &data, rows, 3, probs, NULL, NULL, NULL, NULL, &error));
+      for (guint j = 0; j < 15; j++)
+        g_assert_true (isfinite (probs[j]));
+    }
+}
+
+static void
 test_batchnorm_tensors (void)
 {
   g_autoptr (GError) error = NULL;
@@ -456,6 +481,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/net/shape-errors", test_shape_errors);
   g_test_add_func ("/engine/net/build-reference", test_build_reference);
   g_test_add_func ("/engine/net/batchnorm-tensors", test_batchnorm_tensors);
+  g_test_add_func ("/engine/net/default-nets", test_default_nets);
   g_test_add_func ("/engine/net/predict", test_predict);
   g_test_add_func ("/engine/net/predict-mc", test_predict_mc);
   g_test_add_func ("/engine/net/predict-cancel", test_predict_cancel);
