@@ -5,6 +5,7 @@
 #include "app/gl-gallery-model.h"
 #include "app/gl-project.h"
 #include "app/gl-thumbnail-loader.h"
+#include "app/gl-thumbs.h"
 #include "db/gl-db.h"
 
 /* More pages than the LRU keeps, and a short last page. */
@@ -584,6 +585,34 @@ test_thumbnail_loader (Fixture *f, gconstpointer data)
   g_assert_cmpuint (stats.decoded, ==, 10);
   g_assert_cmpuint (stats.cancelled, ==, 10);
   g_assert_cmpuint (stats.max_active, ==, 1);
+
+  /* A real file: decoded once, never enlarged, and kept in the thumbnail
+   * pack; a file gone with no model input cached: an error naming it. */
+  g_autofree char *png = g_build_filename (f->dir, "real.png", NULL);
+  g_autofree char *gone = g_build_filename (f->dir, "gone.png", NULL);
+  g_autoptr (GdkPixbuf) src = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 40, 30);
+  gdk_pixbuf_fill (src, 0x336699ff);
+  g_assert_true (gdk_pixbuf_save (src, png, "png", &error, NULL));
+  gint64 batch = -1, new_ids[2];
+  g_assert_true (gl_db_begin_batch (f->db, "files", GL_DB_ORIGIN_HUMAN, FALSE, &batch, &error));
+  GlDbNewImage files[2] = {
+    { png, "aa00000000000000000000000000000000000000000000000000000000000001", 100, -1, NULL, NULL },
+    { gone, "aa00000000000000000000000000000000000000000000000000000000000002", 100, -1, NULL, NULL },
+  };
+  g_assert_true (gl_db_add_images (f->db, batch, files, 2, new_ids, NULL, &error));
+  g_assert_true (gl_gallery_model_reload (model, &error));
+  g_autoptr (GlGalleryItem) gone_item = g_list_model_get_item (G_LIST_MODEL (model), 0);
+  g_autoptr (GlGalleryItem) real_item = g_list_model_get_item (G_LIST_MODEL (model), 1);
+  g_assert_cmpint (gl_gallery_item_get_id (real_item), ==, new_ids[0]);
+  g_autoptr (GdkPixbuf) real_thumb = gl_thumbnail_loader_load (loader, real_item, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (gdk_pixbuf_get_width (real_thumb), ==, 40);
+  g_assert_cmpint (gdk_pixbuf_get_height (real_thumb), ==, 30);
+  g_assert_true (gl_thumb_pack_contains (gl_project_get_thumbs (f->project), files[0].hash_hex));
+  g_assert_null (gl_thumbnail_loader_load (loader, gone_item, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "gone.png"));
+  g_clear_error (&error);
 
   /* Dropping the loader with requests queued fails them as cancelled. */
   gl_thumbnail_loader_set_paused (loader, TRUE);
