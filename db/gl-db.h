@@ -425,9 +425,9 @@ GArray *gl_db_list_model_versions (GlDb *db, GError **error);
 /* The model version whose predictions drive the queue query and the gallery
  * (-1: none yet). Setting it copies that version's predictions into the
  * listing columns of the images, in transactions of 1,000 images so that a
- * label committed meanwhile waits for one of them at most (about 0.3 s on a
- * 1,000,000-image project; the whole copy takes minutes at that size: write
- * the new version's predictions first, then swap). */
+ * label committed meanwhile waits for one of them at most (0.3–0.6 s
+ * measured on 70,000–200,000-image projects under load; the whole copy took
+ * 20 s and 80–110 s there). */
 gint64 gl_db_get_current_model (GlDb *db);
 gboolean gl_db_set_current_model (GlDb *db, gint64 model_id, GError **error);
 
