@@ -1,46 +1,75 @@
-/* gl-parallel.c — a small fixed pool for splitting kernel loops. */
+/* gl-parallel.c — a small fixed pool for splitting kernel loops.
+ *
+ * The loop is cut into several chunks per thread, which the caller and the
+ * helpers claim one at a time from a shared counter. On a machine shared
+ * with other programs a helper may not get a core for a while: the caller
+ * then claims the chunks itself instead of waiting for it, and only waits
+ * for chunks a helper has already started. */
 #include "engine/gl-parallel.h"
 
 #include <cblas.h>
 
 #define MAX_HELPERS 63
+#define CHUNKS_PER_THREAD 4
 
 typedef struct
 {
   GMutex lock;
-  GCond wake;      /* a new task was posted */
-  GCond done;      /* the helper finished its chunk */
-  guint64 posted;  /* generation of the last task posted */
-  guint64 finished; /* generation of the last task finished */
+  GCond wake;        /* a task was posted */
+  GCond done;        /* a helper left a task, or the last chunk finished */
+  guint64 generation; /* of the task posted last */
+  guint active;      /* helpers that took the current task and have not left it */
+  /* The task; written only while no helper is active. */
   GlRangeFunc func;
   gpointer data;
-  gsize begin, end;
-  GThread *thread;
-} Helper;
+  gsize n, chunk;
+  gint n_chunks;
+  gint next;         /* atomic: the next chunk to claim */
+  gint finished;     /* atomic: chunks done */
+} Pool;
 
 static GMutex dispatch_lock;
-static Helper helpers[MAX_HELPERS];
-static guint n_started;
+static Pool pool = { .lock = { 0 } };
+static GThread *helpers[MAX_HELPERS];
+static guint n_helpers;
+
+static void
+run_chunks (GlRangeFunc func, gpointer data, gsize n, gsize chunk, gint n_chunks)
+{
+  gint i;
+  while ((i = g_atomic_int_add (&pool.next, 1)) < n_chunks)
+    {
+      const gsize begin = (gsize) i * chunk;
+      func (begin, MIN (n, begin + chunk), data);
+      if (g_atomic_int_add (&pool.finished, 1) + 1 == n_chunks)
+        {
+          g_mutex_lock (&pool.lock);
+          g_cond_broadcast (&pool.done);
+          g_mutex_unlock (&pool.lock);
+        }
+    }
+}
 
 static gpointer
 helper_main (gpointer user_data)
 {
-  Helper *h = user_data;
   guint64 seen = 0;
-  g_mutex_lock (&h->lock);
+  g_mutex_lock (&pool.lock);
   for (;;)
     {
-      while (h->posted == seen)
-        g_cond_wait (&h->wake, &h->lock);
-      seen = h->posted;
-      GlRangeFunc func = h->func;
-      gpointer data = h->data;
-      gsize begin = h->begin, end = h->end;
-      g_mutex_unlock (&h->lock);
-      func (begin, end, data);
-      g_mutex_lock (&h->lock);
-      h->finished = seen;
-      g_cond_signal (&h->done);
+      while (pool.generation == seen)
+        g_cond_wait (&pool.wake, &pool.lock);
+      seen = pool.generation;
+      pool.active++;
+      GlRangeFunc func = pool.func;
+      gpointer data = pool.data;
+      const gsize n = pool.n, chunk = pool.chunk;
+      const gint n_chunks = pool.n_chunks;
+      g_mutex_unlock (&pool.lock);
+      run_chunks (func, data, n, chunk, n_chunks);
+      g_mutex_lock (&pool.lock);
+      pool.active--;
+      g_cond_broadcast (&pool.done);
     }
   return NULL;
 }
@@ -55,52 +84,42 @@ gl_parallel_get_n_threads (void)
 void
 gl_parallel_for (gsize n, gsize min_chunk, GlRangeFunc func, gpointer data)
 {
-  guint threads = gl_parallel_get_n_threads ();
+  const guint threads = gl_parallel_get_n_threads ();
   if (min_chunk == 0)
     min_chunk = 1;
-  if ((gsize) threads > n / min_chunk)
-    threads = (guint) MAX (n / min_chunk, 1);
-  if (threads <= 1 || !g_mutex_trylock (&dispatch_lock))
+  const gsize max_chunks = MAX (n / min_chunk, 1);
+  const gsize n_chunks = MIN ((gsize) threads * CHUNKS_PER_THREAD, max_chunks);
+  if (threads <= 1 || n_chunks <= 1 || !g_mutex_trylock (&dispatch_lock))
     {
       if (n > 0)
         func (0, n, data);
       return;
     }
 
-  const gsize chunk = (n + threads - 1) / threads;
-  guint used = 0;
-  for (guint t = 1; t < threads; t++)
-    {
-      const gsize begin = t * chunk, end = MIN (n, begin + chunk);
-      if (begin >= end)
-        break;
-      Helper *h = &helpers[t - 1];
-      if (t > n_started)
-        {
-          g_mutex_init (&h->lock);
-          g_cond_init (&h->wake);
-          g_cond_init (&h->done);
-          h->thread = g_thread_new ("gl-parallel", helper_main, h);
-          n_started = t;
-        }
-      g_mutex_lock (&h->lock);
-      h->func = func;
-      h->data = data;
-      h->begin = begin;
-      h->end = end;
-      h->posted++;
-      g_cond_signal (&h->wake);
-      g_mutex_unlock (&h->lock);
-      used = t;
-    }
-  func (0, MIN (chunk, n), data);
-  for (guint t = 1; t <= used; t++)
-    {
-      Helper *h = &helpers[t - 1];
-      g_mutex_lock (&h->lock);
-      while (h->finished != h->posted)
-        g_cond_wait (&h->done, &h->lock);
-      g_mutex_unlock (&h->lock);
-    }
+  g_mutex_lock (&pool.lock);
+  while (n_helpers < threads - 1)
+    helpers[n_helpers++] = g_thread_new ("gl-parallel", helper_main, NULL);
+  /* A helper still inside the previous task holds its copy of it. */
+  while (pool.active > 0)
+    g_cond_wait (&pool.done, &pool.lock);
+  const gsize chunk = (n + n_chunks - 1) / n_chunks;
+  pool.func = func;
+  pool.data = data;
+  pool.n = n;
+  pool.chunk = chunk;
+  pool.n_chunks = (gint) ((n + chunk - 1) / chunk);
+  g_atomic_int_set (&pool.next, 0);
+  g_atomic_int_set (&pool.finished, 0);
+  pool.generation++;
+  g_cond_broadcast (&pool.wake);
+  const gint total = pool.n_chunks;
+  g_mutex_unlock (&pool.lock);
+
+  run_chunks (func, data, n, chunk, total);
+
+  g_mutex_lock (&pool.lock);
+  while (g_atomic_int_get (&pool.finished) < total)
+    g_cond_wait (&pool.done, &pool.lock);
+  g_mutex_unlock (&pool.lock);
   g_mutex_unlock (&dispatch_lock);
 }

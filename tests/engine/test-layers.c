@@ -181,9 +181,9 @@ test_conv_chunked (void)
   GlRng rng;
   gl_rng_init (&rng, 22);
   GlConvShape s;
-  g_assert_true (gl_conv_shape_init (&s, 3, 40, 40, 16, 8, 3, 1, 1));
+  g_assert_true (gl_conv_shape_init (&s, 3, 64, 64, 16, 8, 3, 1, 1));
   g_assert_cmpuint (gl_conv_infer_scratch_size (&s), <, gl_conv_cols_size (&s));
-  const gsize nx = 3 * 40 * 40 * 16, ny = 3 * 40 * 40 * 8, nw = 9 * 16 * 8, nc = gl_conv_cols_size (&s);
+  const gsize nx = 3 * 64 * 64 * 16, ny = 3 * 64 * 64 * 8, nw = 9 * 16 * 8, nc = gl_conv_cols_size (&s);
   g_autofree float *x = random_floats (&rng, nx, -1, 1);
   g_autofree float *w = random_floats (&rng, nw, -1, 1);
   g_autofree float *b = random_floats (&rng, 8, -1, 1);
@@ -204,7 +204,7 @@ test_conv_chunked (void)
   g_autofree float *dcols_ref = g_new (float, nc);
   gl_conv_backward (&s, x, cols, w, y, TRUE, dy, dw, db, scratch, dx);
   /* dy is now masked by the ReLU: the reference uses it as is. */
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, 3 * 1600, 144, 8, 1.0f, dy, 8, w, 8, 0.0f, dcols_ref, 144);
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, 3 * 4096, 144, 8, 1.0f, dy, 8, w, 8, 0.0f, dcols_ref, 144);
   gl_col2im (&s, dcols_ref, dx_ref);
   for (gsize i = 0; i < nx; i++)
     g_assert_cmpfloat_with_epsilon (dx[i], dx_ref[i], 1e-4);
@@ -810,6 +810,42 @@ run_kernels (guint threads, float **out, gsize *sizes)
   openblas_set_num_threads (1);
 }
 
+typedef struct
+{
+  guint iter;
+  guint32 *out;
+} StressJob;
+
+static void
+stress_chunk (gsize b, gsize e, gpointer data)
+{
+  StressJob *j = data;
+  for (gsize i = b; i < e; i++)
+    j->out[i] += (guint32) i + j->iter;
+}
+
+static void
+test_parallel_for (void)
+{
+  /* Many short loops in a row, of varied sizes: every item is run exactly once. */
+  openblas_set_num_threads (2);
+  g_autofree guint32 *out = g_new0 (guint32, 1000);
+  guint64 expect_sum = 0;
+  for (guint iter = 0; iter < 3000; iter++)
+    {
+      StressJob j = { iter, out };
+      const gsize n = 1 + iter % 1000;
+      gl_parallel_for (n, 1 + iter % 7, stress_chunk, &j);
+      for (gsize i = 0; i < n; i++)
+        expect_sum += i + iter;
+    }
+  guint64 sum = 0;
+  for (gsize i = 0; i < 1000; i++)
+    sum += out[i];
+  g_assert_cmpuint (sum, ==, expect_sum & G_MAXUINT64);
+  openblas_set_num_threads (1);
+}
+
 static void
 test_parallel_matches_serial (void)
 {
@@ -845,6 +881,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/layers/softmax-xent", test_softmax_xent);
   g_test_add_func ("/engine/layers/optimizers", test_optimizers);
   g_test_add_func ("/engine/layers/rng", test_rng);
+  g_test_add_func ("/engine/layers/parallel-for", test_parallel_for);
   g_test_add_func ("/engine/layers/parallel-matches-serial", test_parallel_matches_serial);
   return g_test_run ();
 }
