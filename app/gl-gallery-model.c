@@ -199,6 +199,10 @@ struct _GlGalleryModel
   gboolean walking;          /* a walk of this generation runs */
   GCancellable *walk_cancel; /* of that walk */
   GArray *waiting;           /* guint: pages asked for whose start the walk will find */
+
+  /* Read-ahead: the next page in the direction of reading, on a worker. */
+  GlDb *ahead_db;       /* used by the read-ahead worker only; opened there */
+  gboolean reading_ahead;
 };
 
 static void gl_gallery_model_list_model_init (GListModelInterface *iface);
@@ -279,8 +283,10 @@ static GArray *
 read_rows (GlGalleryModel *self, const GlDbCursor *start, GlDbCursor **next, GError **error)
 {
   GArray *rows = NULL;
+  gint64 t0 = g_get_monotonic_time ();
   if (!gl_db_list_images (self->db, &self->filter, self->sort, start, GL_GALLERY_PAGE_SIZE, &rows, next, error))
     return NULL;
+  self->stats.max_read_ms = MAX (self->stats.max_read_ms, (g_get_monotonic_time () - t0) / 1000.0);
   self->stats.rows_read += rows->len;
   return rows;
 }
@@ -451,6 +457,92 @@ new_generation (GlGalleryModel *self)
   g_array_set_size (self->waiting, 0);
 }
 
+/* ---- Read-ahead -------------------------------------------------------- */
+
+typedef struct
+{
+  GlGalleryModel *self; /* borrowed: the task holds a ref */
+  char *db_path;
+  GlDbFilter filter;
+  GlDbSort sort;
+  GlDbCursor *from;
+  guint k;
+  guint generation;
+  GArray *rows;      /* out */
+  GlDbCursor *next;  /* out */
+} Ahead;
+
+static void
+ahead_free (Ahead *a)
+{
+  g_free (a->db_path);
+  gl_db_cursor_free (a->from);
+  g_clear_pointer (&a->rows, g_array_unref);
+  gl_db_cursor_free (a->next);
+  g_free (a);
+}
+
+static void
+ahead_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  Ahead *a = data;
+  GError *error = NULL;
+  /* Only one read-ahead runs at a time, so the connection is this thread's now. */
+  if (a->self->ahead_db == NULL && (a->self->ahead_db = gl_db_open (a->db_path, &error)) == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (!gl_db_list_images (a->self->ahead_db, &a->filter, a->sort, a->from, GL_GALLERY_PAGE_SIZE, &a->rows, &a->next,
+                          &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static Page *insert_page (GlGalleryModel *self, guint k, GArray *rows);
+
+static void
+on_ahead_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  GlGalleryModel *self = GL_GALLERY_MODEL (source);
+  Ahead *a = g_task_get_task_data (G_TASK (result));
+  self->reading_ahead = FALSE;
+  /* A failure only means the page is read when it is needed. */
+  if (!g_task_propagate_boolean (G_TASK (result), NULL) || a->generation != self->generation
+      || a->k >= self->starts->len || find_page (self, a->k) != NULL)
+    return;
+  self->stats.pages_read_ahead++;
+  self->stats.rows_read += a->rows->len;
+  insert_page (self, a->k, a->rows);
+  remember_start (self, a->k + 1, g_steal_pointer (&a->next));
+}
+
+/* Reads page @k on the worker when its start is known and it is not cached. */
+static void
+read_ahead (GlGalleryModel *self, guint k)
+{
+  if (self->reading_ahead || k >= self->starts->len || (k > 0 && g_ptr_array_index (self->starts, k) == NULL))
+    return;
+  for (guint i = 0; i < self->n_pages_cached; i++)
+    if (self->pages[i]->index == k)
+      return;
+  Ahead *a = g_new0 (Ahead, 1);
+  a->self = self;
+  a->db_path = g_strdup (gl_project_get_db_path (self->project));
+  a->filter = self->filter;
+  a->sort = self->sort;
+  a->from = k > 0 ? gl_db_cursor_copy (g_ptr_array_index (self->starts, k)) : NULL;
+  a->k = k;
+  a->generation = self->generation;
+  self->reading_ahead = TRUE;
+  g_autoptr (GTask) task = g_task_new (self, NULL, on_ahead_done, NULL);
+  g_task_set_task_data (task, a, (GDestroyNotify) ahead_free);
+  g_task_run_in_thread (task, ahead_thread);
+}
+
 /* ---- Pages ----------------------------------------------------------- */
 
 /* The page @k, or NULL: with @error set when the store failed, without when
@@ -504,7 +596,15 @@ get_page (GlGalleryModel *self, guint k, gboolean may_wait, GError **error)
   self->stats.page_reads++;
   remember_start (self, k + 1, next);
 
-  page = g_new0 (Page, 1);
+  return insert_page (self, k, rows);
+}
+
+/* Makes items of @rows and caches them as page @k, evicting the least
+ * recently used page when the cache is full. */
+static Page *
+insert_page (GlGalleryModel *self, guint k, GArray *rows)
+{
+  Page *page = g_new0 (Page, 1);
   page->index = k;
   page->items = g_ptr_array_new_full (rows->len, g_object_unref);
   for (guint i = 0; i < rows->len; i++)
@@ -546,7 +646,15 @@ gl_gallery_model_get_item (GListModel *list, guint position)
   Page *page = get_page (self, position / GL_GALLERY_PAGE_SIZE, TRUE, &error);
   guint i = position % GL_GALLERY_PAGE_SIZE;
   if (page != NULL && i < page->items->len)
-    return g_object_ref (g_ptr_array_index (page->items, i));
+    {
+      /* The neighbour page on the side being read, before it is needed. */
+      guint k = position / GL_GALLERY_PAGE_SIZE;
+      if (i >= GL_GALLERY_PAGE_SIZE / 2)
+        read_ahead (self, k + 1);
+      else if (k > 0)
+        read_ahead (self, k - 1);
+      return g_object_ref (g_ptr_array_index (page->items, i));
+    }
   /* Being walked to; or a read failed (busy, disk) or the store changed
    * under the count: an empty item keeps the list consistent meanwhile. */
   if (page != NULL || error != NULL)
@@ -593,6 +701,7 @@ gl_gallery_model_finalize (GObject *object)
   GlGalleryModel *self = GL_GALLERY_MODEL (object);
   drop_pages_from (self, 0);
   g_clear_object (&self->walk_cancel);
+  g_clear_pointer (&self->ahead_db, gl_db_close);
   g_array_unref (self->waiting);
   g_ptr_array_unref (self->starts);
   g_array_unref (self->classes);

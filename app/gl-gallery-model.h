@@ -17,6 +17,10 @@
  * items there are placeholders (id -1), and items-changed replaces them once
  * their page can be read. The walk leaves every page before it reachable.
  *
+ * Read-ahead: when an item in the second half of a page is asked for, the
+ * next page (in the first half: the previous one) is read on a worker thread
+ * with its own connection, so that scrolling does not wait for the store.
+ *
  * Labels: gl_gallery_model_set_labels writes the labels of many images in
  * one committed transaction and only then updates the model: items keep
  * their identity and notify "label"; when the filter or sort depends on the
@@ -157,13 +161,15 @@ void gl_gallery_details_clear (GlGalleryDetails *details);
 
 typedef struct
 {
-  guint64 page_reads;   /* pages read from the store */
+  guint64 page_reads;   /* pages read from the store on the calling (main) thread */
+  guint64 pages_read_ahead; /* pages read on a worker before they were needed */
   guint64 cursor_walks; /* pages walked past with cursors only */
   guint64 rows_read;
   guint cached_pages;   /* now (≤ GL_GALLERY_MAX_PAGES) */
   guint known_cursors;  /* page starts known */
   guint64 errors;       /* failed reads (items shown empty) */
   guint64 placeholders; /* items handed out while their page was being walked to */
+  double max_read_ms;   /* longest page read on the calling (main) thread */
 } GlGalleryModelStats;
 
 void gl_gallery_model_get_stats (GlGalleryModel *model, GlGalleryModelStats *stats);

@@ -421,10 +421,11 @@ run_large (LargeFigures *out)
            "waiting for the frame clock or for a core)\n",
            percentile (frames.cpu_ms, 50), percentile (frames.cpu_ms, 95), max_of (frames.cpu_ms));
   g_array_unref (frames.cpu_ms);
-  g_print ("model: %" G_GUINT64_FORMAT " page reads, %" G_GUINT64_FORMAT " cursor walks, %u pages cached; "
+  g_print ("model: %" G_GUINT64_FORMAT " page reads on the main thread (longest %.1f ms), %" G_GUINT64_FORMAT
+           " read ahead, %" G_GUINT64_FORMAT " cursor walks, %u pages cached; "
            "thumbnails: %" G_GUINT64_FORMAT " asked, %" G_GUINT64_FORMAT " decoded, %" G_GUINT64_FORMAT
            " cancelled before decoding\n",
-           ms.page_reads, ms.cursor_walks, ms.cached_pages, ls.queued, ls.decoded, ls.cancelled);
+           ms.page_reads, ms.max_read_ms, ms.pages_read_ahead, ms.cursor_walks, ms.cached_pages, ls.queued, ls.decoded, ls.cancelled);
   g_array_unref (frames.intervals_ms);
 
   gleaner_gallery_view_set_project (view, NULL);
