@@ -129,11 +129,11 @@ test_demo_screenshots (void)
   gleaner_test_wait (current_has_prediction, window);
 
   gleaner_test_wait_frames (GTK_WIDGET (window), 3);
-  png = gleaner_test_render_png (GTK_WIDGET (window), "label.png");
+  png = gleaner_test_render_png (GTK_WIDGET (window), "demo-label.png");
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
   gleaner_test_wait_frames (GTK_WIDGET (window), 3);
   g_free (png);
-  png = gleaner_test_render_png (GTK_WIDGET (window), "label-dark.png");
+  png = gleaner_test_render_png (GTK_WIDGET (window), "demo-label-dark.png");
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
 
   g_clear_pointer (&db, gl_db_close);
