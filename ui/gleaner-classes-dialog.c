@@ -121,6 +121,30 @@ on_down_clicked_cb (GtkButton *button, GleanerClassesDialog *self)
   move (self, GTK_WIDGET (button), +1);
 }
 
+static void
+on_shortcut_changed_cb (GtkEditable *entry, GleanerClassesDialog *self)
+{
+  GlSessionClass *klass = class_of (self, GTK_WIDGET (entry));
+  const char *text = gtk_editable_get_text (entry);
+  g_autoptr (GError) error = NULL;
+  gunichar key = g_utf8_get_char (text);
+
+  if (klass == NULL || key == klass->shortcut)
+    return;
+  /* S skips in the Label view; digits and letters are the class keys. */
+  if (key != 0 && (g_unichar_tolower (key) == 's' || !g_unichar_isalnum (key)))
+    {
+      g_set_error (&error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("“%s” cannot be a class key: use a digit or a letter other than S"), text);
+      report (self, error);
+      return;
+    }
+  if (!gl_session_set_class_shortcut (self->project, klass->id, g_unichar_tolower (key), &error))
+    report (self, error);
+  else
+    changed (self);
+}
+
 /* ---- delete ---- */
 
 static void
@@ -250,6 +274,8 @@ static void
 reload (GleanerClassesDialog *self)
 {
   g_autoptr (GError) error = NULL;
+  g_autofree gunichar *custom = NULL;
+  g_autofree gunichar *keys = NULL;
   GtkWidget *child;
 
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->classes_list))) != NULL)
@@ -262,12 +288,18 @@ reload (GleanerClassesDialog *self)
       return;
     }
 
+  custom = g_new0 (gunichar, MAX (1u, self->classes->len));
+  keys = g_new0 (gunichar, MAX (1u, self->classes->len));
+  for (guint i = 0; i < self->classes->len; i++)
+    custom[i] = ((GlSessionClass *) g_ptr_array_index (self->classes, i))->shortcut;
+  gleaner_label_view_assign_keys (custom, self->classes->len, keys);
+
   for (guint i = 0; i < self->classes->len; i++)
     {
       GlSessionClass *klass = g_ptr_array_index (self->classes, i);
       GtkWidget *row = adw_entry_row_new ();
       GtkWidget *colour, *key, *count;
-      gunichar ch = gleaner_label_view_class_key (i);
+      gunichar ch = keys[i];
       g_autofree char *title = NULL;
       g_autofree char *labeled = g_strdup_printf (ngettext ("%'" G_GUINT64_FORMAT " label", "%'" G_GUINT64_FORMAT
                                                             " labels", klass->labeled),
@@ -285,11 +317,24 @@ reload (GleanerClassesDialog *self)
       g_object_set_data (G_OBJECT (row), "class-index", GUINT_TO_POINTER (i));
       g_signal_connect (row, "apply", G_CALLBACK (on_rename_apply_cb), self);
 
-      key = gtk_label_new (keybuf);
-      gtk_widget_add_css_class (key, "keycap");
+      /* Its key: its own shortcut, or the default (shown as a placeholder). */
+      key = gtk_entry_new ();
+      gtk_entry_set_max_length (GTK_ENTRY (key), 1);
+      gtk_editable_set_width_chars (GTK_EDITABLE (key), 2);
+      gtk_editable_set_max_width_chars (GTK_EDITABLE (key), 2);
+      gtk_entry_set_alignment (GTK_ENTRY (key), 0.5f);
+      if (klass->shortcut != 0)
+        {
+          char own[8] = { 0 };
+          g_unichar_to_utf8 (g_unichar_toupper (klass->shortcut), own);
+          gtk_editable_set_text (GTK_EDITABLE (key), own);
+        }
+      gtk_entry_set_placeholder_text (GTK_ENTRY (key), keybuf);
+      gtk_widget_add_css_class (key, "keycap-entry");
       gtk_widget_set_valign (key, GTK_ALIGN_CENTER);
-      gtk_widget_set_tooltip_text (key, _("Its key in the Label view"));
-      gtk_widget_set_visible (key, ch != 0);
+      gtk_widget_set_tooltip_text (key, _("Its key in the Label view; empty for the default"));
+      g_object_set_data (G_OBJECT (key), "class-index", GUINT_TO_POINTER (i));
+      g_signal_connect (key, "changed", G_CALLBACK (on_shortcut_changed_cb), self);
       adw_entry_row_add_prefix (ADW_ENTRY_ROW (row), key);
 
       G_GNUC_BEGIN_IGNORE_DEPRECATIONS

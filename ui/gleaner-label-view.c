@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "app/gl-decode.h"
+#include "app/gl-session.h"
 
 /* Images are enlarged by an integer factor to fit the space they have (this
  * many pixels until it is known), and shown without further scaling. */
@@ -53,6 +54,7 @@ struct _GleanerLabelView
   /* owned */
   GlPixelMap *pixels;
   char **class_names;
+  gunichar *keys; /* (n_classes) the key of each class, 0 = none */
   guint n_classes;
   guint h, w, c;
   GHashTable *large; /* image id → GdkTexture, the current and the next few */
@@ -93,19 +95,41 @@ gleaner_label_view_class_key (guint index)
   return 0;
 }
 
-static int
-class_for_key (guint keyval)
+void
+gleaner_label_view_assign_keys (const gunichar *custom, guint n, gunichar *keys)
 {
-  guint32 ch = gdk_keyval_to_unicode (gdk_keyval_to_lower (keyval));
+  for (guint i = 0; i < n; i++)
+    {
+      gunichar key = custom[i] != 0 ? g_unichar_tolower (custom[i]) : gleaner_label_view_class_key (i);
+      if (custom[i] == 0)
+        for (guint j = 0; j < n && key != 0; j++)
+          if (custom[j] != 0 && g_unichar_tolower (custom[j]) == key)
+            key = 0;
+      keys[i] = key;
+    }
+}
 
-  if (ch >= '1' && ch <= '9')
-    return (int) (ch - '1');
-  if (ch == '0')
-    return 9;
-  for (guint i = 0; class_letters[i] != '\0'; i++)
-    if ((guint32) class_letters[i] == ch)
-      return 10 + (int) i;
-  return -1;
+/* The class of a key press, or -1 (also for a known key of no class: -2). */
+static int
+class_for_key (GleanerLabelView *self, guint keyval)
+{
+  gunichar ch = g_unichar_tolower (gdk_keyval_to_unicode (keyval));
+
+  if (ch == 0)
+    return -1;
+  for (guint i = 0; i < self->n_classes; i++)
+    if (self->keys[i] == ch)
+      return (int) i;
+  /* A digit or letter that could name a class: not for other handlers. */
+  return (ch >= '0' && ch <= '9') || strchr (class_letters, (int) ch) != NULL ? -2 : -1;
+}
+
+static char *
+key_text (gunichar key)
+{
+  char buf[8] = { 0 };
+  g_unichar_to_utf8 (g_unichar_toupper (key), buf);
+  return g_strdup (buf);
 }
 
 /* ---- pixels to textures ---- */
@@ -389,13 +413,11 @@ update_predictions (GleanerLabelView *self, const GlQueueItem *item)
         {
           g_autofree char *percent = g_strdup_printf ("%.0f%%", 100.0 * item->top_prob[i]);
           g_autofree char *name = NULL;
-          gunichar key = gleaner_label_view_class_key ((guint) item->top_class[i]);
-          char keybuf[8] = { 0 };
+          gint k = item->top_class[i];
+          gunichar key = k >= 0 && (guint) k < self->n_classes ? self->keys[k] : 0;
+          g_autofree char *keybuf = key_text (key);
 
-          if (key != 0)
-            g_unichar_to_utf8 (g_unichar_toupper (key), keybuf);
-          name = key != 0 ? g_strdup_printf ("%s  %s", keybuf, class_name (self, item->top_class[i]))
-                          : g_strdup (class_name (self, item->top_class[i]));
+          name = key != 0 ? g_strdup_printf ("%s  %s", keybuf, class_name (self, k)) : g_strdup (class_name (self, k));
           gtk_label_set_text (self->pred_names[i], name);
           gtk_progress_bar_set_fraction (self->pred_bars[i], CLAMP (item->top_prob[i], 0.0f, 1.0f));
           gtk_label_set_text (self->pred_values[i], percent);
@@ -604,6 +626,21 @@ rebuild_classes (GleanerLabelView *self)
 
   self->class_names = gl_queue_dup_class_names (self->queue);
   self->n_classes = g_strv_length (self->class_names);
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GPtrArray) classes = gl_session_list_classes (self->project, &error);
+    g_autofree gunichar *custom = g_new0 (gunichar, MAX (1u, self->n_classes));
+
+    if (classes == NULL)
+      g_warning ("%s", error->message);
+    /* The same order as the queue's class ids (gl-session.h). */
+    else if (classes->len == self->n_classes)
+      for (guint i = 0; i < self->n_classes; i++)
+        custom[i] = ((GlSessionClass *) g_ptr_array_index (classes, i))->shortcut;
+    g_free (self->keys);
+    self->keys = g_new0 (gunichar, MAX (1u, self->n_classes));
+    gleaner_label_view_assign_keys (custom, self->n_classes, self->keys);
+  }
   for (guint i = 0; i < self->n_classes; i++)
     {
       GtkWidget *button = gtk_button_new ();
@@ -611,14 +648,12 @@ rebuild_classes (GleanerLabelView *self)
       GtkWidget *name = gtk_label_new (self->class_names[i]);
       GtkWidget *count = gtk_label_new ("0");
       GtkWidget *count_name = gtk_label_new (self->class_names[i]);
-      gunichar key = gleaner_label_view_class_key (i);
+      gunichar key = self->keys[i];
 
       if (key != 0)
         {
-          char keybuf[8] = { 0 };
-          GtkWidget *cap;
-          g_unichar_to_utf8 (g_unichar_toupper (key), keybuf);
-          cap = gtk_label_new (keybuf);
+          g_autofree char *keybuf = key_text (key);
+          GtkWidget *cap = gtk_label_new (keybuf);
           gtk_widget_add_css_class (cap, "keycap");
           gtk_box_append (GTK_BOX (box), cap);
         }
@@ -791,13 +826,15 @@ gleaner_label_view_handle_key (GleanerLabelView *self, guint keyval, GdkModifier
       break;
     }
 
-  class_id = class_for_key (keyval);
-  if (class_id < 0)
+  class_id = class_for_key (self, keyval);
+  if (class_id == -1)
     return FALSE;
-  if ((guint) class_id < self->n_classes)
-    label_class (self, (guint) class_id);
-  else
-    gtk_widget_error_bell (GTK_WIDGET (self));
+  if (class_id == -2)
+    {
+      gtk_widget_error_bell (GTK_WIDGET (self));
+      return TRUE;
+    }
+  label_class (self, (guint) class_id);
   return TRUE;
 }
 
@@ -868,6 +905,7 @@ gleaner_label_view_finalize (GObject *object)
   g_ptr_array_unref (self->class_buttons);
   g_ptr_array_unref (self->count_labels);
   g_strfreev (self->class_names);
+  g_free (self->keys);
   G_OBJECT_CLASS (gleaner_label_view_parent_class)->finalize (object);
 }
 

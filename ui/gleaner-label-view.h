@@ -41,4 +41,9 @@ gboolean gleaner_label_view_handle_key (GleanerLabelView *self, guint keyval, Gd
  * it has none. */
 gunichar gleaner_label_view_class_key (guint index);
 
+/* The keys of @n classes: each class's own shortcut (@custom[i], 0 = none),
+ * else its default key when no class has that key as its own; 0 when it
+ * has none. Keys are lower case. */
+void gleaner_label_view_assign_keys (const gunichar *custom, guint n, gunichar *keys);
+
 G_END_DECLS

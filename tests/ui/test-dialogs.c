@@ -317,6 +317,9 @@ test_classes (void)
   g_assert_true (gl_session_delete_class (project, k->id, &n, &error));
   g_assert_cmpuint (n, ==, 4);
 
+  g_assert_true (gl_session_set_class_shortcut (project, ((GlSessionClass *) g_ptr_array_index (classes, 1))->id, 'w',
+                                                &error));
+  g_assert_no_error (error);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.classes", NULL));
   dialog = find_toplevel (GLEANER_TYPE_CLASSES_DIALOG);
   g_assert_nonnull (dialog);

@@ -11,10 +11,12 @@
 #include <gdk/x11/gdkx.h>
 
 #include "app/gl-queue.h"
+#include "app/gl-session.h"
 #include "app/gl-trainer.h"
 #include "gleaner-test-util.h"
 #include "ui/gleaner-application.h"
 #include "ui/gleaner-gallery-view.h"
+#include "ui/gleaner-label-view.h"
 #include "ui/gleaner-window.h"
 
 #define N_IMAGES 40
@@ -289,6 +291,24 @@ test_label_with_keys (void)
     while (gl_queue_get_n_labeled (queue) != N_LABELS)
       g_main_context_iteration (NULL, TRUE);
     g_hash_table_insert (expected, g_memdup2 (&opened, sizeof (gint64)), GUINT_TO_POINTER (1));
+    check_store (project, expected);
+  }
+
+  /* A class's own shortcut (Classes dialog) replaces its default key. */
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GPtrArray) classes = gl_session_list_classes (project, &error);
+    gint64 id = gl_queue_get_current (queue)->image_id;
+
+    g_assert_no_error (error);
+    g_assert_true (gl_session_set_class_shortcut (project, ((GlSessionClass *) g_ptr_array_index (classes, 2))->id,
+                                                  'q', &error));
+    g_assert_no_error (error);
+    gleaner_label_view_reload_classes (GLEANER_LABEL_VIEW (find_widget (GTK_WIDGET (window), GLEANER_TYPE_LABEL_VIEW)));
+    w = (Wait) { window, N_LABELS + 1, id };
+    press_key (window, "q");
+    gleaner_test_wait (label_done, &w);
+    g_hash_table_insert (expected, g_memdup2 (&id, sizeof (gint64)), GUINT_TO_POINTER (2));
     check_store (project, expected);
   }
 
