@@ -263,12 +263,19 @@ gl_db_lookup_image (GlDb *db, const char *text, gint64 *image_id, GError **error
                           text ? text : "");
 }
 
+/* The number of images in O(log n): rows of images are never deleted (no
+ * call removes one; unreadable files stay as rows) and their ids are rowids
+ * given by SQLite (MAX + 1; INSERT OR IGNORE and rolled-back batches use
+ * none), so the ids are 1…N. COUNT (*) walked every row (tens of ms at
+ * 1,000,000 images). */
+#define COUNT_ALL_SQL "SELECT COALESCE (MAX (id), 0) FROM images"
+
 gboolean
 gl_db_get_counts (GlDb *db, GlDbCounts *out, GError **error)
 {
   memset (out, 0, sizeof *out);
   static const char *const sql[] = {
-    "SELECT COUNT (*) FROM images",
+    COUNT_ALL_SQL,
     "SELECT COUNT (*) FROM images WHERE cls = -2",
     "SELECT COALESCE (SUM (duplicates), 0) FROM import_batches",
     "SELECT COUNT (*) FROM images WHERE cls > 0",
@@ -553,7 +560,8 @@ gl_db_count_images (GlDb *db, const GlDbFilter *filter, guint64 *count, GError *
   const char *where = NULL, *index = NULL;
   if (!filter_sql (db, filter, &where, &index, error))
     return FALSE;
-  g_autofree char *sql = g_strdup_printf ("SELECT COUNT (*) FROM images WHERE %s", where);
+  g_autofree char *sql = filter->kind == GL_DB_FILTER_ALL ? g_strdup (COUNT_ALL_SQL)
+                                                          : g_strdup_printf ("SELECT COUNT (*) FROM images WHERE %s", where);
   sqlite3_stmt *st = gl_db_stmt (db, sql, error);
   if (st == NULL)
     return FALSE;

@@ -4,7 +4,7 @@
  * The current model's predictions are copied into the listing columns of
  * images (pred_class, ukey = −score, ckey = −top_prob) so that the gallery
  * and the queue query run on indexes of one table. The copy runs in chunks
- * of LISTING_CHUNK image ids, each its own transaction, so that a label
+ * of image ids sized by time, each its own transaction, so that a label
  * commit waits at most one chunk; counters.listing_pending / listing_next
  * let a copy interrupted by a crash finish on the next open. */
 #include "db/gl-db-private.h"
@@ -12,7 +12,11 @@
 #include <math.h>
 #include <string.h>
 
-#define LISTING_CHUNK 1000
+/* A listing chunk's target duration, the smallest chunk, and the pause
+ * between chunks (gl_db_finish_listing). */
+#define LISTING_CHUNK_MS 60.0
+#define LISTING_CHUNK_MIN 1000
+#define LISTING_PAUSE_US 3000
 
 static gboolean
 model_exists (GlDb *db, gint64 model_id, GError **error)
@@ -136,24 +140,44 @@ gl_db_get_current_model (GlDb *db)
 }
 
 /* Copies the current model's predictions into the listing columns of images
- * with id in (listing_next, max id], chunk by chunk. */
+ * with id in (listing_next, max id], chunk by chunk.
+ *
+ * What a chunk costs is mostly the pages of the ~14 listing indexes it dirties:
+ * the new keys land at random places in them, so even 1,000 images dirty most
+ * leaf pages of a 70,000-image project and 1,000-image chunks wrote the whole
+ * index set again for every chunk (20 s at 70,000). The chunks are therefore
+ * sized by time instead: each runs about LISTING_CHUNK_MS and the next size
+ * follows the measured rate, so large projects get few large chunks while a
+ * label (gl_db_set_label on another connection) still waits at most about one
+ * chunk. The chunk commits run with synchronous=NORMAL: a chunk lost to a
+ * power failure loses its listing_next step too and is redone on the next
+ * open, and the next FULL commit (a label) syncs it anyway. Between chunks the
+ * write lock is left free for a moment so that a waiting label gets it. */
 gboolean
 gl_db_finish_listing (GlDb *db, GError **error)
 {
   gint64 model = gl_db_get_current_model (db);
   gint64 max_id = gl_db_query_int (db, "SELECT MAX (id) FROM images", FALSE, 0, 0);
-  for (;;)
+  gint64 chunk = LISTING_CHUNK_MIN;
+  if (!gl_db_exec (db, "PRAGMA synchronous = NORMAL", error))
+    return FALSE;
+  gboolean ok = TRUE;
+  for (gboolean last = FALSE; ok && !last;)
     {
+      gint64 t0 = g_get_monotonic_time ();
       if (!gl_db_begin (db, error))
-        return FALSE;
+        {
+          ok = FALSE;
+          break;
+        }
       gint64 from = gl_db_counter (db, "listing_next", 0);
-      gint64 to = MIN (from + LISTING_CHUNK, max_id);
-      gboolean last = to >= max_id;
+      gint64 to = MIN (from + chunk, max_id);
+      last = to >= max_id;
       sqlite3_stmt *st = gl_db_stmt (db, "UPDATE images SET (pred_class, ukey, ckey) ="
                                          " (SELECT top_class, -score, -top_prob FROM predictions"
                                          "  WHERE model_id = ?1 AND image_id = images.id)"
                                          " WHERE id > ?2 AND id <= ?3", error);
-      gboolean ok = st != NULL;
+      ok = st != NULL;
       if (ok)
         {
           sqlite3_bind_int64 (st, 1, model);
@@ -166,11 +190,21 @@ gl_db_finish_listing (GlDb *db, GError **error)
       if (!ok || !gl_db_commit (db, error))
         {
           gl_db_rollback (db);
-          return FALSE;
+          ok = FALSE;
+          break;
         }
-      if (last)
-        return TRUE;
+      /* The next chunk: as many ids as this rate does in LISTING_CHUNK_MS. */
+      double ms = MAX ((g_get_monotonic_time () - t0) / 1000.0, 0.1);
+      double next = (double) (to - from) * LISTING_CHUNK_MS / ms;
+      chunk = (gint64) CLAMP (next, (double) LISTING_CHUNK_MIN, (double) MAX (2 * (to - from), LISTING_CHUNK_MIN));
+      if (!last)
+        g_usleep (LISTING_PAUSE_US);
     }
+  GError *local = NULL;
+  if (!gl_db_exec (db, "PRAGMA synchronous = FULL", ok ? error : &local))
+    ok = FALSE;
+  g_clear_error (&local);
+  return ok;
 }
 
 gboolean

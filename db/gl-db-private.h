@@ -11,6 +11,13 @@ struct _GlDb
   char *path;
   GHashTable *stmts; /* SQL text → sqlite3_stmt *, prepared once per connection */
   char *user;        /* default annotator */
+  gint64 busy_since; /* monotonic µs of the first try of the current wait */
+  /* The checkpointer (gl-db.c): a thread with its own connection that copies
+   * the WAL back into the database off the committing thread. */
+  GThread *ckpt_thread;
+  GMutex ckpt_lock;
+  GCond ckpt_cond;
+  gboolean ckpt_wanted, ckpt_stop;
 };
 
 /* Sets @error from the connection's last error: "PATH: @what: reason", with

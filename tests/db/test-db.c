@@ -979,6 +979,145 @@ test_listing (Fixture *fx, gconstpointer data)
 
 /* Every page query runs on an index, in index order: no full scan of images
  * and no sort step, so a page costs O(log n + limit). */
+/* A swap over many chunks, with labels committed meanwhile on a second
+ * connection, and one interrupted half-way that the next open finishes. */
+typedef struct
+{
+  const char *path;
+  gint64 klass;
+  int stop;
+  guint labeled;
+} SwapLabeler;
+
+static gpointer
+swap_labeler (gpointer data)
+{
+  SwapLabeler *sl = data;
+  GError *error = NULL;
+  GlDb *db = gl_db_open (sl->path, &error);
+  g_assert_no_error (error);
+  /* Labels image 1, 2, … until told to stop (at least one). */
+  do
+    {
+      g_assert_true (gl_db_set_label (db, sl->labeled + 1, sl->klass, GL_DB_ORIGIN_HUMAN, "other", NULL, &error));
+      g_assert_no_error (error);
+      sl->labeled++;
+    }
+  while (!g_atomic_int_get (&sl->stop));
+  gl_db_close (db);
+  return NULL;
+}
+
+static void
+check_listing_of (GlDb *db, gint64 model, guint n)
+{
+  GError *error = NULL;
+  GlDbFilter all = { GL_DB_FILTER_ALL, 0 };
+  GArray *rows = NULL;
+  GlDbCursor *next = NULL;
+  g_assert_true (gl_db_list_images (db, &all, GL_DB_SORT_NEWEST, NULL, n + 1, &rows, &next, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (rows->len, ==, n);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      const GlDbListRow *r = &g_array_index (rows, GlDbListRow, i);
+      GlDbPrediction p;
+      if (!gl_db_get_prediction (db, model, r->image_id, &p, &error))
+        {
+          g_assert_error (error, GL_DB_ERROR, GL_DB_ERROR_NOT_FOUND);
+          g_clear_error (&error);
+          g_assert_true (isnan (r->score));
+          g_assert_cmpint (r->predicted_class, ==, -1);
+          continue;
+        }
+      g_assert_cmpfloat (r->score, ==, p.score);
+      g_assert_cmpfloat (r->confidence, ==, p.top_prob);
+      g_assert_cmpint (r->predicted_class, ==, p.top_class);
+      gl_db_prediction_clear (&p);
+    }
+  g_array_unref (rows);
+  gl_db_cursor_free (next);
+}
+
+static void
+test_swap_large (Fixture *fx, gconstpointer data)
+{
+  GError *error = NULL;
+  const guint n = 6000;
+  gint64 a = add_class (fx->db, "a"), b = add_class (fx->db, "b");
+  add_images (fx->db, 0, n, FALSE, NULL);
+  GlDbModelVersion v = { 0, (char *) "models/1.gnet", 0, 10, 0.5, 0.5, 0.1, NULL };
+  gint64 m[2];
+  g_assert_true (gl_db_add_model_version (fx->db, &v, &m[0], &error));
+  g_assert_true (gl_db_add_model_version (fx->db, &v, &m[1], &error));
+  GlDbPrediction *p = g_new0 (GlDbPrediction, n);
+  for (guint k = 0; k < 2; k++)
+    {
+      guint with = 0;
+      for (guint i = 0; i < n; i++)
+        {
+          /* Model 2 has no prediction for every seventh image. */
+          if (k == 1 && i % 7 == 0)
+            continue;
+          double s = k == 0 ? (double) i / n : (double) ((i * 7919u) % n) / n;
+          p[with++] = (GlDbPrediction) { i + 1, (i + k) % 2 ? a : b, 1.0 - s / 2, s, NULL, 0 };
+        }
+      g_assert_true (gl_db_add_predictions (fx->db, m[k], p, with, &error));
+      g_assert_no_error (error);
+    }
+  g_free (p);
+  g_assert_true (gl_db_set_current_model (fx->db, m[0], &error));
+  check_listing_of (fx->db, m[0], n);
+
+  SwapLabeler sl = { fx->path, a, 0, 0 };
+  GThread *t = g_thread_new ("labeler", swap_labeler, &sl);
+  g_assert_true (gl_db_set_current_model (fx->db, m[1], &error));
+  g_assert_no_error (error);
+  g_atomic_int_set (&sl.stop, 1);
+  g_thread_join (t);
+  g_assert_cmpint (gl_db_get_current_model (fx->db), ==, m[1]);
+  check_listing_of (fx->db, m[1], n);
+  /* Every label of the other connection is there. */
+  for (guint i = 1; i <= sl.labeled; i++)
+    {
+      GlDbLabel l;
+      g_assert_true (gl_db_get_current_label (fx->db, i, FALSE, &l, &error));
+      g_assert_cmpint (l.class_id, ==, a);
+      gl_db_label_clear (&l);
+    }
+
+  /* A swap back to model 1 interrupted after its first chunk (the state a
+   * crash leaves): opening finishes it. */
+  gl_db_close (fx->db);
+  sqlite3 *raw = NULL;
+  g_assert_cmpint (sqlite3_open (fx->path, &raw), ==, SQLITE_OK);
+  g_autofree char *sql = g_strdup_printf ("UPDATE counters SET value = %" G_GINT64_FORMAT " WHERE name = 'current_model';"
+                                          "UPDATE counters SET value = 1 WHERE name = 'listing_pending';"
+                                          "INSERT OR REPLACE INTO counters (name, value) VALUES ('listing_next', 1000);",
+                                          m[0]);
+  g_assert_cmpint (sqlite3_exec (raw, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (raw);
+  fx->db = gl_db_open (fx->path, &error);
+  g_assert_no_error (error);
+  /* Ids 1…1000 still carry model 2's columns (the chunk "committed"); the rest model 1's. */
+  GlDbFilter all = { GL_DB_FILTER_ALL, 0 };
+  guint64 count = 0;
+  g_assert_true (gl_db_count_images (fx->db, &all, &count, &error));
+  g_assert_cmpuint (count, ==, n);
+  GArray *rows = NULL;
+  GlDbCursor *next = NULL;
+  g_assert_true (gl_db_list_images (fx->db, &all, GL_DB_SORT_NEWEST, NULL, 10, &rows, &next, &error));
+  GlDbPrediction gp;
+  g_assert_true (gl_db_get_prediction (fx->db, m[0], g_array_index (rows, GlDbListRow, 0).image_id, &gp, &error));
+  g_assert_cmpfloat (g_array_index (rows, GlDbListRow, 0).score, ==, gp.score);
+  gl_db_prediction_clear (&gp);
+  g_array_unref (rows);
+  gl_db_cursor_free (next);
+  g_assert_true (gl_db_set_current_model (fx->db, m[0], &error));
+  check_listing_of (fx->db, m[0], n);
+  g_assert_true (gl_db_check_integrity (fx->db, &error));
+}
+
 static void
 test_listing_plans (Fixture *fx, gconstpointer data)
 {
@@ -1259,6 +1398,7 @@ main (int argc, char **argv)
   ADD ("models", test_models);
   ADD ("listing", test_listing);
   ADD ("listing-plans", test_listing_plans);
+  ADD ("swap-large", test_swap_large);
   ADD ("full", test_full);
   ADD ("busy", test_busy);
   g_test_add_func ("/db/migrate-v1", test_migrate_v1);

@@ -182,7 +182,9 @@ test_kill9 (Fixture *fx, gconstpointer data)
   g_autoptr (GHashTable) labels = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
   GRand *rand = g_rand_new_with_seed (4);
   guint kills = 0, runs_with_labels = 0, total = 0;
-  for (guint run = 0; run < 60; run++)
+  /* Until 50 kills hit a labeling process: on a loaded machine (or under
+   * ASan) some children are killed before their first commit. */
+  for (guint run = 0; run < 300 && runs_with_labels < 50; run++)
     {
       Child c = spawn ("label", fx->path, "killed", run, 0);
       /* Let it start, open and label for a random while, then SIGKILL. */
@@ -199,7 +201,7 @@ test_kill9 (Fixture *fx, gconstpointer data)
   g_test_message ("%u kills, %u of them while labeling, %u committed labels printed", kills, runs_with_labels,
                   total);
   g_assert_cmpuint (kills, >=, 50);
-  g_assert_cmpuint (runs_with_labels, >=, 30);
+  g_assert_cmpuint (runs_with_labels, >=, 50);
   check_labels (fx->path, labels);
   g_rand_free (rand);
 }
