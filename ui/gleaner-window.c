@@ -288,6 +288,7 @@ set_project (GleanerWindow *self, GlProject *project)
 
       gtk_window_set_title (GTK_WINDOW (self), title);
       adw_view_switcher_title_set_subtitle (self->switcher_title, name);
+      adw_view_switcher_title_set_view_switcher_enabled (self->switcher_title, TRUE);
       apply_strategy (self);
       apply_preferences (self);
       gleaner_label_view_set_queue (self->label_view, project, self->queue);
@@ -300,6 +301,8 @@ set_project (GleanerWindow *self, GlProject *project)
     {
       gtk_window_set_title (GTK_WINDOW (self), "Gleaner");
       adw_view_switcher_title_set_subtitle (self->switcher_title, NULL);
+      /* No project, no views to switch between: the header shows the title only. */
+      adw_view_switcher_title_set_view_switcher_enabled (self->switcher_title, FALSE);
       gtk_stack_set_visible_child_name (self->main_stack, "welcome");
     }
   update_actions (self);
@@ -801,6 +804,7 @@ gleaner_window_init (GleanerWindow *self)
                            G_CONNECT_SWAPPED);
   g_signal_connect_swapped (self->welcome_page, "project-created", G_CALLBACK (on_welcome_page_project_created_cb),
                             self);
+  adw_view_switcher_title_set_view_switcher_enabled (self->switcher_title, FALSE);
   gtk_stack_set_visible_child_name (self->main_stack, "welcome");
   update_actions (self);
 }
