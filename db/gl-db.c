@@ -525,9 +525,25 @@ busy_wait (void *data, int tries)
  * commit (wal_autocheckpoint = 0); its WAL hook wakes a thread with its own
  * connection that runs a PASSIVE checkpoint, which takes no write lock, so
  * labels commit meanwhile. journal_size_limit truncates a WAL that grew
- * (during a model swap) once it is reused. */
+ * (during a model swap) once it is reused. Appending to a WAL that keeps
+ * growing costs the labels too (new file blocks zeroed and allocated, their
+ * metadata synced), hence the RESTART below. */
 #define CKPT_PAGES 1000
+#define WAL_RESTART_PAGES 4000 /* 16 MB */
+#define RESTART_WAIT_MS 20
 #define WAL_LIMIT_BYTES 67108864 /* 64 MB */
+
+/* Polls like busy_wait (a label holds the lock ~1 ms at a time), for at most
+ * RESTART_WAIT_MS. */
+static int
+restart_wait (void *data, int tries)
+{
+  (void) data;
+  if ((gint64) tries * BUSY_POLL_US >= (gint64) RESTART_WAIT_MS * 1000)
+    return 0;
+  g_usleep (BUSY_POLL_US);
+  return 1;
+}
 
 static gpointer
 checkpointer (gpointer data)
@@ -543,16 +559,32 @@ checkpointer (gpointer data)
         break;
       db->ckpt_wanted = FALSE;
       g_mutex_unlock (&db->ckpt_lock);
+      /* A connection that has read nothing has not opened the WAL either and
+       * its checkpoints do nothing: read the schema version first. */
       if (conn == NULL
-          && sqlite3_open_v2 (db->path, &conn, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+          && (sqlite3_open_v2 (db->path, &conn, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK
+              || sqlite3_exec (conn, "PRAGMA schema_version", NULL, NULL, NULL) != SQLITE_OK))
         {
           /* The committing connection's WAL just keeps growing; the next
            * wake-up tries again. */
           sqlite3_close (conn);
           conn = NULL;
         }
-      if (conn != NULL)
-        sqlite3_wal_checkpoint_v2 (conn, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+      int log = 0, done = 0;
+      if (conn != NULL
+          && sqlite3_wal_checkpoint_v2 (conn, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done) == SQLITE_OK
+          && log >= WAL_RESTART_PAGES)
+        {
+          /* The WAL starts again from its beginning only when a write begins
+           * while every frame is back in the database, which a label that
+           * follows another at once never sees. Past WAL_RESTART_PAGES, a
+           * RESTART checkpoint copies what the passive one left (little) and
+           * rewinds the WAL; writers wait for it, readers at most
+           * RESTART_WAIT_MS (then it gives up until the next wake-up). */
+          sqlite3_busy_handler (conn, restart_wait, NULL);
+          sqlite3_wal_checkpoint_v2 (conn, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+          sqlite3_busy_handler (conn, NULL, NULL);
+        }
       g_mutex_lock (&db->ckpt_lock);
     }
   g_mutex_unlock (&db->ckpt_lock);
