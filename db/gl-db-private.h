@@ -18,6 +18,8 @@ struct _GlDb
   GMutex ckpt_lock;
   GCond ckpt_cond;
   gboolean ckpt_wanted, ckpt_stop;
+  int ckpt_mark;       /* WAL frames at the last wake-up (committing thread only) */
+  gint ckpt_caught_up; /* atomic: the checkpointer copied every frame it saw */
 };
 
 /* Sets @error from the connection's last error: "PATH: @what: reason", with

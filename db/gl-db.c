@@ -527,23 +527,9 @@ busy_wait (void *data, int tries)
  * labels commit meanwhile. journal_size_limit truncates a WAL that grew
  * (during a model swap) once it is reused. Appending to a WAL that keeps
  * growing costs the labels too (new file blocks zeroed and allocated, their
- * metadata synced), hence the RESTART below. */
+ * metadata synced), hence the catching up below. */
 #define CKPT_PAGES 1000
-#define WAL_RESTART_PAGES 4000 /* 16 MB */
-#define RESTART_WAIT_MS 20
 #define WAL_LIMIT_BYTES 67108864 /* 64 MB */
-
-/* Polls like busy_wait (a label holds the lock ~1 ms at a time), for at most
- * RESTART_WAIT_MS. */
-static int
-restart_wait (void *data, int tries)
-{
-  (void) data;
-  if ((gint64) tries * BUSY_POLL_US >= (gint64) RESTART_WAIT_MS * 1000)
-    return 0;
-  g_usleep (BUSY_POLL_US);
-  return 1;
-}
 
 static gpointer
 checkpointer (gpointer data)
@@ -570,21 +556,15 @@ checkpointer (gpointer data)
           sqlite3_close (conn);
           conn = NULL;
         }
+      /* When it copied every frame it saw, the committing thread copies the
+       * few committed since (wal_hook): then the next write finds the whole
+       * WAL in the database and starts it again from its beginning, which a
+       * label following another at once would otherwise never see. */
       int log = 0, done = 0;
       if (conn != NULL
-          && sqlite3_wal_checkpoint_v2 (conn, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done) == SQLITE_OK
-          && log >= WAL_RESTART_PAGES)
-        {
-          /* The WAL starts again from its beginning only when a write begins
-           * while every frame is back in the database, which a label that
-           * follows another at once never sees. Past WAL_RESTART_PAGES, a
-           * RESTART checkpoint copies what the passive one left (little) and
-           * rewinds the WAL; writers wait for it, readers at most
-           * RESTART_WAIT_MS (then it gives up until the next wake-up). */
-          sqlite3_busy_handler (conn, restart_wait, NULL);
-          sqlite3_wal_checkpoint_v2 (conn, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
-          sqlite3_busy_handler (conn, NULL, NULL);
-        }
+          && sqlite3_wal_checkpoint_v2 (conn, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done) == SQLITE_OK && log > 0
+          && done == log)
+        g_atomic_int_set (&db->ckpt_caught_up, 1);
       g_mutex_lock (&db->ckpt_lock);
     }
   g_mutex_unlock (&db->ckpt_lock);
@@ -599,8 +579,18 @@ wal_hook (void *data, sqlite3 *handle, const char *name, int pages)
   GlDb *db = data;
   (void) handle;
   (void) name;
-  if (pages < CKPT_PAGES)
+  if (g_atomic_int_compare_and_exchange (&db->ckpt_caught_up, 1, 0))
+    {
+      sqlite3_wal_checkpoint_v2 (db->handle, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+      db->ckpt_mark = 0;
+      return SQLITE_OK;
+    }
+  /* Once per CKPT_PAGES new frames (the WAL rewinds after a full checkpoint). */
+  if (pages < db->ckpt_mark)
+    db->ckpt_mark = 0;
+  if (pages - db->ckpt_mark < CKPT_PAGES)
     return SQLITE_OK;
+  db->ckpt_mark = pages;
   g_mutex_lock (&db->ckpt_lock);
   if (db->ckpt_thread == NULL)
     db->ckpt_thread = g_thread_try_new ("gl-db-checkpoint", checkpointer, db, NULL);
