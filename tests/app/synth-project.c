@@ -1,0 +1,135 @@
+/* synth-project.c — see synth-project.h. */
+#include "synth-project.h"
+
+#include <glib/gstdio.h>
+
+#include "app/gl-trainer.h"
+
+const char *const synth_classes[] = { "top-left", "top-right", "bottom-left", "bottom-right", NULL };
+
+void
+remove_tree (const char *path)
+{
+  GDir *d = g_dir_open (path, 0, NULL);
+  if (d != NULL)
+    {
+      const char *name;
+      while ((name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          remove_tree (child);
+        }
+      g_dir_close (d);
+      g_rmdir (path);
+    }
+  else
+    g_unlink (path);
+}
+
+static void
+put_be32 (GByteArray *a, guint32 v)
+{
+  const guint8 b[4] = { (guint8) (v >> 24), (guint8) (v >> 16), (guint8) (v >> 8), (guint8) v };
+  g_byte_array_append (a, b, 4);
+}
+
+static void
+write_synth_idx (const char *dir, const char *split, guint n, guint32 seed)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  g_autoptr (GByteArray) img = g_byte_array_new ();
+  g_autoptr (GByteArray) lab = g_byte_array_new ();
+  put_be32 (img, 0x00000803);
+  put_be32 (img, n);
+  put_be32 (img, 28);
+  put_be32 (img, 28);
+  put_be32 (lab, 0x00000801);
+  put_be32 (lab, n);
+  for (guint i = 0; i < n; i++)
+    {
+      guint8 px[28 * 28];
+      guint8 label = (guint8) (i % 4);
+      for (guint j = 0; j < sizeof px; j++)
+        px[j] = (guint8) g_rand_int_range (rand, 0, 40);
+      gint x0 = (label % 2) * 14 + 2 + g_rand_int_range (rand, -2, 3);
+      gint y0 = (label / 2) * 14 + 2 + g_rand_int_range (rand, -2, 3);
+      for (gint y = MAX (y0, 0); y < MIN (y0 + 10, 28); y++)
+        for (gint x = MAX (x0, 0); x < MIN (x0 + 10, 28); x++)
+          px[y * 28 + x] = (guint8) g_rand_int_range (rand, 200, 256);
+      g_byte_array_append (img, px, sizeof px);
+      g_byte_array_append (lab, &label, 1);
+    }
+  g_autofree char *in = g_strdup_printf ("%s/%s-images-idx3-ubyte", dir, split);
+  g_autofree char *ln = g_strdup_printf ("%s/%s-labels-idx1-ubyte", dir, split);
+  g_assert_true (g_file_set_contents (in, (const char *) img->data, img->len, NULL));
+  g_assert_true (g_file_set_contents (ln, (const char *) lab->data, lab->len, NULL));
+}
+
+static void
+synth_import (GlProject *p, const char *dir, const char *split, gboolean held_out)
+{
+  g_autofree char *images = g_strdup_printf ("%s/%s-images-idx3-ubyte", dir, split);
+  g_autofree char *labels = g_strdup_printf ("%s/%s-labels-idx1-ubyte", dir, split);
+  GlImportOptions o;
+  gl_import_options_init (&o);
+  o.layout = GL_IMPORT_LAYOUT_IDX;
+  o.idx_labels = labels;
+  o.labels_as = GL_LABELS_AS_REFERENCE;
+  o.held_out_test = held_out;
+  o.thumbnails = FALSE;
+  const char *paths[] = { images, NULL };
+  GError *error = NULL;
+  g_assert_true (gl_project_import (p, paths, &o, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* A project in @dir/project with @n_pool pool and @n_test held-out images. */
+GlProject *
+synth_project (const char *dir, guint n_pool, guint n_test)
+{
+  write_synth_idx (dir, "train", n_pool, 1);
+  if (n_test > 0)
+    write_synth_idx (dir, "test", n_test, 2);
+  g_autofree char *proj = g_build_filename (dir, "project", NULL);
+  GError *error = NULL;
+  GlProject *p = gl_project_create (proj, 28, 28, 1, synth_classes, &error);
+  g_assert_no_error (error);
+  synth_import (p, dir, "train", FALSE);
+  if (n_test > 0)
+    synth_import (p, dir, "test", TRUE);
+  return p;
+}
+
+/* The reference class of @image_id (store id). */
+gint64
+synth_reference (GlDb *db, gint64 image_id)
+{
+  GlDbLabel l = { 0 };
+  GError *error = NULL;
+  g_assert_true (gl_db_get_current_label (db, image_id, TRUE, &l, &error));
+  g_assert_no_error (error);
+  gint64 c = l.class_id;
+  gl_db_label_clear (&l);
+  return c;
+}
+
+/* Labels (as a human) the first @n pool images with their reference class. */
+void
+synth_label_first (GlProject *p, GlDb *db, guint n)
+{
+  GError *error = NULL;
+  g_autoptr (GArray) images = gl_trainer_list_images (gl_project_get_db_path (p), &error);
+  g_assert_no_error (error);
+  guint done = 0;
+  for (guint i = 0; i < images->len && done < n; i++)
+    {
+      const GlPoolImage *im = &g_array_index (images, GlPoolImage, i);
+      if (im->held_out || im->class_id >= 0)
+        continue;
+      g_assert_true (gl_db_set_label (db, im->image_id, synth_reference (db, im->image_id), GL_DB_ORIGIN_HUMAN, NULL,
+                                      NULL, &error));
+      g_assert_no_error (error);
+      done++;
+    }
+  g_assert_cmpuint (done, ==, n);
+}

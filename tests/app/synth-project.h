@@ -1,0 +1,19 @@
+/* synth-project.h — a small learnable project shared by the loop tests
+ * (queue, trainer, simulator): 28×28 grey images of four classes, a bright
+ * 10×10 square in the quadrant of the label, on noise. Pool images carry
+ * REFERENCE labels (the oracle); a second batch is the held-out test set. */
+#pragma once
+
+#include "app/gl-project.h"
+#include "db/gl-db.h"
+
+extern const char *const synth_classes[];
+
+/* Removes a file or a folder and everything below it. */
+void remove_tree (const char *path);
+/* A project in @dir/project with @n_pool pool and @n_test held-out images. */
+GlProject *synth_project (const char *dir, guint n_pool, guint n_test);
+/* The reference class of @image_id (store id). */
+gint64 synth_reference (GlDb *db, gint64 image_id);
+/* Labels (as a human) the first @n pool images with their reference class. */
+void synth_label_first (GlProject *p, GlDb *db, guint n);
