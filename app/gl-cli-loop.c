@@ -18,33 +18,6 @@
 #include "engine/gl-acquire.h"
 #include "engine/gl-metrics.h"
 
-/* Registered in gleaner-cli.c's table (declared there too). */
-int gl_cli_queue (int argc, char **argv);
-int gl_cli_label (int argc, char **argv);
-int gl_cli_undo (int argc, char **argv);
-int gl_cli_train (int argc, char **argv);
-int gl_cli_predict (int argc, char **argv);
-int gl_cli_stats (int argc, char **argv);
-int gl_cli_export (int argc, char **argv);
-int gl_cli_simulate (int argc, char **argv);
-int gl_cli_rules (int argc, char **argv);
-
-static int
-parse (const char *command, const char *params, GOptionEntry *entries, int *argc, char ***argv)
-{
-  g_autoptr (GOptionContext) ctx = g_option_context_new (params);
-  g_autofree char *summary = g_strdup_printf ("gleaner-cli %s", command);
-  g_option_context_set_summary (ctx, summary);
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  g_autoptr (GError) error = NULL;
-  if (!g_option_context_parse (ctx, argc, argv, &error))
-    {
-      g_printerr ("gleaner-cli %s: %s\n", command, error->message);
-      return 2;
-    }
-  return 0;
-}
-
 static int
 usage (const char *command, const char *text)
 {
@@ -124,7 +97,7 @@ gl_cli_queue (int argc, char **argv)
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
     { NULL },
   };
-  if (parse ("queue", "PROJECT", entries, &argc, &argv))
+  if (gl_cli_parse ("queue", "PROJECT", entries, &argc, &argv))
     return 2;
   if (argc != 2 || n < 1)
     return usage ("queue", "PROJECT [-n N] [--strategy S] [--json]");
@@ -194,7 +167,7 @@ int
 gl_cli_label (int argc, char **argv)
 {
   GOptionEntry entries[] = { { NULL } };
-  if (parse ("label", "PROJECT IMAGE CLASS", entries, &argc, &argv))
+  if (gl_cli_parse ("label", "PROJECT IMAGE CLASS", entries, &argc, &argv))
     return 2;
   if (argc != 4)
     return usage ("label", "PROJECT IMAGE CLASS   (IMAGE: an id or a path; CLASS: a class name)");
@@ -226,7 +199,7 @@ int
 gl_cli_undo (int argc, char **argv)
 {
   GOptionEntry entries[] = { { NULL } };
-  if (parse ("undo", "PROJECT", entries, &argc, &argv))
+  if (gl_cli_parse ("undo", "PROJECT", entries, &argc, &argv))
     return 2;
   if (argc != 2)
     return usage ("undo", "PROJECT");
@@ -267,7 +240,7 @@ gl_cli_train (int argc, char **argv)
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
     { NULL },
   };
-  if (parse ("train", "PROJECT", entries, &argc, &argv))
+  if (gl_cli_parse ("train", "PROJECT", entries, &argc, &argv))
     return 2;
   if (argc != 2 || epochs < 0)
     return usage ("train", "PROJECT [--epochs N] [--seconds S] [--json]");
@@ -325,7 +298,7 @@ gl_cli_predict (int argc, char **argv)
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
     { NULL },
   };
-  if (parse ("predict", "PROJECT", entries, &argc, &argv))
+  if (gl_cli_parse ("predict", "PROJECT", entries, &argc, &argv))
     return 2;
   if (argc != 2)
     return usage ("predict", "PROJECT [--json]");
@@ -449,7 +422,7 @@ gl_cli_stats (int argc, char **argv)
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
     { NULL },
   };
-  if (parse ("stats", "PROJECT", entries, &argc, &argv))
+  if (gl_cli_parse ("stats", "PROJECT", entries, &argc, &argv))
     return 2;
   if (argc != 2)
     return usage ("stats", "PROJECT [--json]");
@@ -601,7 +574,7 @@ gl_cli_export (int argc, char **argv)
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
     { NULL },
   };
-  if (parse ("export", "PROJECT DIR", entries, &argc, &argv))
+  if (gl_cli_parse ("export", "PROJECT DIR", entries, &argc, &argv))
     return 2;
   if (argc != 3 || format == NULL)
     return usage ("export", "PROJECT DIR --format imagefolder|csv|json [--split 0.8,0.1,0.1] [--seed N] [--force] "
@@ -677,7 +650,7 @@ gl_cli_simulate (int argc, char **argv)
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
     { NULL },
   };
-  if (parse ("simulate", "PROJECT", entries, &argc, &argv))
+  if (gl_cli_parse ("simulate", "PROJECT", entries, &argc, &argv))
     return 2;
   if (argc != 2 || strategy == NULL || seed_labels < 1 || batch < 1 || budget < 1 || epochs < 1 || max_pool < 0
       || max_test < 0)
@@ -729,7 +702,7 @@ int
 gl_cli_rules (int argc, char **argv)
 {
   GOptionEntry entries[] = { { NULL } };
-  if (parse ("rules", "PROJECT add GLOB CLASS | list | delete ID | apply", entries, &argc, &argv))
+  if (gl_cli_parse ("rules", "PROJECT add GLOB CLASS | list | delete ID | apply", entries, &argc, &argv))
     return 2;
   const char *u = "PROJECT add GLOB CLASS | PROJECT list | PROJECT delete ID | PROJECT apply";
   if (argc < 3)

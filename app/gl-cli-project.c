@@ -9,23 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Parses the options of @argv; 2 on a usage error (message printed). */
-static int
-parse (const char *command, const char *params, GOptionEntry *entries, int *argc, char ***argv)
-{
-  g_autoptr (GOptionContext) ctx = g_option_context_new (params);
-  g_autofree char *summary = g_strdup_printf ("gleaner-cli %s", command);
-  g_option_context_set_summary (ctx, summary);
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  g_autoptr (GError) error = NULL;
-  if (!g_option_context_parse (ctx, argc, argv, &error))
-    {
-      g_printerr ("gleaner-cli %s: %s\n", command, error->message);
-      return 2;
-    }
-  return 0;
-}
-
 int
 gl_cli_init (int argc, char **argv)
 {
@@ -36,7 +19,7 @@ gl_cli_init (int argc, char **argv)
     { "classes", 0, 0, G_OPTION_ARG_STRING, &classes, "Class names, comma-separated", "A,B,…" },
     { NULL },
   };
-  if (parse ("init", "PROJECT", entries, &argc, &argv))
+  if (gl_cli_parse ("init", "PROJECT", entries, &argc, &argv))
     return 2;
   if (argc != 2 || input == NULL)
     {
@@ -90,7 +73,7 @@ gl_cli_import (int argc, char **argv)
       NULL },
     { NULL },
   };
-  if (parse ("import", "PROJECT PATH…", entries, &argc, &argv))
+  if (gl_cli_parse ("import", "PROJECT PATH…", entries, &argc, &argv))
     return 2;
   GlImportOptions o;
   gl_import_options_init (&o);
@@ -170,7 +153,7 @@ gl_cli_info (int argc, char **argv)
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
     { NULL },
   };
-  if (parse ("info", "PROJECT", entries, &argc, &argv))
+  if (gl_cli_parse ("info", "PROJECT", entries, &argc, &argv))
     return 2;
   if (argc != 2)
     {
@@ -234,7 +217,7 @@ gl_cli_demo (int argc, char **argv)
     { "fashion-mnist", 0, 0, G_OPTION_ARG_FILENAME, &mnist, "Folder of the Fashion-MNIST IDX files", "DIR" },
     { NULL },
   };
-  if (parse ("demo", "[DIR]", entries, &argc, &argv))
+  if (gl_cli_parse ("demo", "[DIR]", entries, &argc, &argv))
     return 2;
   if (argc > 2)
     {

@@ -25,9 +25,24 @@ typedef struct
 int gl_cli_fail (const char *command, const GError *error);
 
 /* app/gl-cli-project.c */
+/* Parses the options of @argv for @command; 2 on a usage error (message printed), else 0. */
+int gl_cli_parse (const char *command, const char *params, GOptionEntry *entries, int *argc, char ***argv);
+
+/* app/gl-cli-project.c */
 int gl_cli_init (int argc, char **argv);
 int gl_cli_import (int argc, char **argv);
 int gl_cli_info (int argc, char **argv);
 int gl_cli_demo (int argc, char **argv);
+
+/* app/gl-cli-loop.c */
+int gl_cli_queue (int argc, char **argv);
+int gl_cli_label (int argc, char **argv);
+int gl_cli_undo (int argc, char **argv);
+int gl_cli_train (int argc, char **argv);
+int gl_cli_predict (int argc, char **argv);
+int gl_cli_stats (int argc, char **argv);
+int gl_cli_export (int argc, char **argv);
+int gl_cli_simulate (int argc, char **argv);
+int gl_cli_rules (int argc, char **argv);
 
 G_END_DECLS

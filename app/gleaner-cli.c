@@ -7,17 +7,6 @@
 
 #include "app/gl-cli.h"
 
-/* app/gl-cli-loop.c */
-int gl_cli_queue (int argc, char **argv);
-int gl_cli_label (int argc, char **argv);
-int gl_cli_undo (int argc, char **argv);
-int gl_cli_train (int argc, char **argv);
-int gl_cli_predict (int argc, char **argv);
-int gl_cli_stats (int argc, char **argv);
-int gl_cli_export (int argc, char **argv);
-int gl_cli_simulate (int argc, char **argv);
-int gl_cli_rules (int argc, char **argv);
-
 /* Commands, in the order `gleaner-cli --help` lists them. Each group of
  * commands lives in its own app/gl-cli-*.c file. */
 static const GlCliCommand commands[] = {
@@ -42,6 +31,22 @@ static const GlCliCommand commands[] = {
     gl_cli_rules },
   { NULL, NULL, NULL, NULL },
 };
+
+int
+gl_cli_parse (const char *command, const char *params, GOptionEntry *entries, int *argc, char ***argv)
+{
+  g_autoptr (GOptionContext) ctx = g_option_context_new (params);
+  g_autofree char *summary = g_strdup_printf ("gleaner-cli %s", command);
+  g_option_context_set_summary (ctx, summary);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (ctx, argc, argv, &error))
+    {
+      g_printerr ("gleaner-cli %s: %s\n", command, error->message);
+      return 2;
+    }
+  return 0;
+}
 
 int
 gl_cli_fail (const char *command, const GError *error)
