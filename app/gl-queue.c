@@ -160,6 +160,15 @@ load_classes (GlQueue *self, GError **error)
   g_autoptr (GArray) classes = gl_db_list_classes (self->db, TRUE, &local);
   if (classes == NULL)
     return store_error (error, local, "cannot read the classes");
+  /* The per-class counters follow their class (by id) into the new order,
+   * so that reading the classes again needs no count query. */
+  guint64 *per_class = g_new0 (guint64, MAX (1, classes->len));
+  for (guint k = 0; k < classes->len; k++)
+    {
+      gint old = class_index (self, g_array_index (classes, GlDbClass, k).id);
+      if (old >= 0 && self->per_class != NULL)
+        per_class[k] = self->per_class[old];
+    }
   g_free (self->class_ids);
   g_strfreev (self->class_names);
   g_free (self->per_class);
@@ -167,7 +176,7 @@ load_classes (GlQueue *self, GError **error)
   self->n_classes = classes->len;
   self->class_ids = g_new0 (gint64, MAX (1, classes->len));
   self->class_names = g_new0 (char *, classes->len + 1);
-  self->per_class = g_new0 (guint64, MAX (1, classes->len));
+  self->per_class = per_class;
   for (guint k = 0; k < classes->len; k++)
     {
       const GlDbClass *c = &g_array_index (classes, GlDbClass, k);
@@ -320,6 +329,17 @@ materialize (GlQueue *self, gint64 image_id, GlQueueReason reason, const char *s
     }
   is_labeled (self, image_id, &it->label);
   it->reason_text = reason_text (self, it, rule, stored);
+  return it;
+}
+
+GlQueueItem *
+gl_queue_describe_image (GlQueue *self, gint64 image_id, GError **error)
+{
+  g_return_val_if_fail (GL_IS_QUEUE (self), NULL);
+  GlQueueItem *it = materialize (self, image_id, GL_QUEUE_REASON_SEEN, NULL, NAN, FALSE);
+  if (it == NULL)
+    g_set_error (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_STORE, "cannot read image %" G_GINT64_FORMAT " of the project",
+                 image_id);
   return it;
 }
 

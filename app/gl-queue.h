@@ -129,6 +129,12 @@ gboolean gl_queue_needs_ranking (GlQueue *queue);
  * image is labeled. */
 const GlQueueItem *gl_queue_get_current (GlQueue *queue);
 
+/* Any image of the project as an item (reason SEEN): its path, pixel-cache
+ * row, the current model's top classes, a rule's suggestion and its current
+ * label — for an image opened from elsewhere (the Gallery). Free with
+ * gl_queue_item_free; NULL and error STORE when it cannot be read. */
+GlQueueItem *gl_queue_describe_image (GlQueue *queue, gint64 image_id, GError **error);
+
 /* The next up to @n items after the current one, for a strip of previews;
  * a GPtrArray of GlQueueItem (free with g_ptr_array_unref). */
 GPtrArray *gl_queue_peek (GlQueue *queue, guint n);

@@ -71,6 +71,7 @@ struct _GleanerLabelView
   GlQueueItem *opened; /* shown instead of the queue's item until labeled or left */
   guint image_target; /* the picture's size: large textures fit in it */
   guint resize_idle;
+  guint prefetch_idle; /* makes the next images' textures after the frame is painted */
 };
 
 G_DEFINE_FINAL_TYPE (GleanerLabelView, gleaner_label_view, ADW_TYPE_BIN)
@@ -165,17 +166,24 @@ make_texture (GleanerLabelView *self, guint64 row, guint target)
   W = self->w * factor;
   H = self->h * factor;
   dst = g_malloc ((gsize) W * H * 3);
-  for (guint y = 0; y < H; y++)
+  for (guint sy = 0; sy < self->h; sy++)
     {
-      const guint8 *s = src + (gsize) (y / factor) * self->w * self->c;
-      guint8 *d = dst + (gsize) y * W * 3;
-      for (guint x = 0; x < W; x++)
+      const guint8 *s = src + (gsize) sy * self->w * self->c;
+      guint8 *first = dst + (gsize) sy * factor * W * 3;
+      guint8 *d = first;
+      /* One enlarged row, then copies of it. */
+      for (guint sx = 0; sx < self->w; sx++, s += self->c)
         {
-          const guint8 *p = s + (gsize) (x / factor) * self->c;
-          d[3 * x + 0] = p[0];
-          d[3 * x + 1] = self->c == 3 ? p[1] : p[0];
-          d[3 * x + 2] = self->c == 3 ? p[2] : p[0];
+          guint8 r = s[0], g = self->c == 3 ? s[1] : s[0], b = self->c == 3 ? s[2] : s[0];
+          for (guint k = 0; k < factor; k++, d += 3)
+            {
+              d[0] = r;
+              d[1] = g;
+              d[2] = b;
+            }
         }
+      for (guint k = 1; k < factor; k++)
+        memcpy (first + (gsize) k * W * 3, first, (gsize) W * 3);
     }
   bytes = g_bytes_new_take (dst, (gsize) W * H * 3);
   return gdk_memory_texture_new ((int) W, (int) H, GDK_MEMORY_R8G8B8, bytes, (gsize) W * 3);
@@ -426,6 +434,36 @@ update_predictions (GleanerLabelView *self, const GlQueueItem *item)
   gtk_widget_set_visible (GTK_WIDGET (self->no_model_label), item != NULL && item->n_top == 0);
 }
 
+/* One texture per call, at idle priority (after the frame clock's paint,
+ * which runs at a higher one): the next PREFETCH items of the queue. */
+static gboolean
+prefetch_idle_cb (gpointer user_data)
+{
+  GleanerLabelView *self = user_data;
+  g_autoptr (GPtrArray) next = NULL;
+
+  if (self->queue == NULL)
+    {
+      self->prefetch_idle = 0;
+      return G_SOURCE_REMOVE;
+    }
+  next = gl_queue_peek (self->queue, PREFETCH);
+  for (guint i = 0; i < next->len; i++)
+    {
+      const GlQueueItem *q = g_ptr_array_index (next, i);
+      if (!has_own_file (q) && g_hash_table_contains (self->large, &q->image_id))
+        continue;
+      if (has_own_file (q) && g_hash_table_contains (self->originals, &q->image_id))
+        continue;
+      /* A file is decoded on a worker; the model input is shown meanwhile. */
+      if (lookup_original (self, q) == NULL)
+        lookup_texture (self, self->large, q, self->image_target);
+      return G_SOURCE_CONTINUE;
+    }
+  self->prefetch_idle = 0;
+  return G_SOURCE_REMOVE;
+}
+
 static void
 update (GleanerLabelView *self)
 {
@@ -520,17 +558,19 @@ update (GleanerLabelView *self)
   update_strip (self, next, keep_small);
   update_counters (self);
 
-  /* Decode the next images now, so that the next key shows one at once. */
+  /* The next images' textures are kept, and the missing ones made after
+   * this frame is painted, so that the next key shows one at once and the
+   * key press itself makes none. */
   for (guint i = 0; i < next->len && i < PREFETCH; i++)
     {
       const GlQueueItem *q = g_ptr_array_index (next, i);
-      if (lookup_original (self, q) == NULL)
-        lookup_texture (self, self->large, q, self->image_target);
       g_hash_table_add (keep_large, g_memdup2 (&q->image_id, sizeof q->image_id));
     }
   trim_cache (self->large, keep_large);
   trim_cache (self->originals, keep_large);
   trim_cache (self->small, keep_small);
+  if (self->prefetch_idle == 0)
+    self->prefetch_idle = g_idle_add (prefetch_idle_cb, self);
 }
 
 /* Back to the queue's order from an image opened from the Gallery. */
@@ -570,21 +610,30 @@ void
 gleaner_label_view_show_image (GleanerLabelView *self, gint64 image_id, const char *path, gint64 cache_row,
                                gint label)
 {
+  g_autoptr (GError) error = NULL;
   GlQueueItem *item;
 
   g_return_if_fail (GLEANER_IS_LABEL_VIEW (self));
   g_return_if_fail (path != NULL);
   if (self->queue == NULL || cache_row < 0)
     return;
-  item = g_new0 (GlQueueItem, 1);
-  item->image_id = image_id;
-  item->cache_row = (guint64) cache_row;
-  item->path = g_strdup (path);
+  /* With the model's predictions and a rule's suggestion, as in the queue. */
+  item = gl_queue_describe_image (self->queue, image_id, &error);
+  if (item == NULL)
+    {
+      g_debug ("%s", error->message);
+      item = g_new0 (GlQueueItem, 1);
+      item->image_id = image_id;
+      item->cache_row = (guint64) cache_row;
+      item->path = g_strdup (path);
+      item->score = NAN;
+      item->suggested_class = -1;
+      item->label = label;
+    }
   item->reason = GL_QUEUE_REASON_SEEN;
+  item->audit = FALSE;
+  g_free (item->reason_text);
   item->reason_text = g_strdup (_("opened from the Gallery: a class key labels it, S or Right goes back to the queue"));
-  item->score = NAN;
-  item->suggested_class = -1;
-  item->label = label;
   g_clear_pointer (&self->opened, gl_queue_item_free);
   self->opened = item;
   update (self);
@@ -715,6 +764,15 @@ gleaner_label_view_set_queue (GleanerLabelView *self, GlProject *project, GlQueu
   update (self);
 }
 
+const GlQueueItem *
+gleaner_label_view_get_item (GleanerLabelView *self)
+{
+  g_return_val_if_fail (GLEANER_IS_LABEL_VIEW (self), NULL);
+  if (self->opened != NULL)
+    return self->opened;
+  return self->queue != NULL ? gl_queue_get_current (self->queue) : NULL;
+}
+
 void
 gleaner_label_view_reload_classes (GleanerLabelView *self)
 {
@@ -729,9 +787,20 @@ static void
 accept (GleanerLabelView *self)
 {
   g_autoptr (GError) error = NULL;
-  if (self->opened != NULL)
+  if (self->opened != NULL && self->queue != NULL)
     {
-      gtk_widget_error_bell (GTK_WIDGET (self));
+      /* An image from the Gallery: its suggestion or the model's top class. */
+      const GlQueueItem *item = self->opened;
+      gboolean suggested = item->suggested_class >= 0;
+      if (!suggested && item->n_top == 0)
+        gtk_widget_error_bell (GTK_WIDGET (self));
+      else if (!gl_queue_label_image (self->queue, item->image_id, suggested ? item->suggested_class : item->top_class[0],
+                                      suggested ? GL_LABEL_ORIGIN_ACCEPTED_SUGGESTION
+                                                : GL_LABEL_ORIGIN_ACCEPTED_PREDICTION,
+                                      &error))
+        show_error (self, error);
+      else
+        leave_opened (self);
       return;
     }
   if (self->queue != NULL && !gl_queue_accept (self->queue, &error))
@@ -887,6 +956,7 @@ gleaner_label_view_dispose (GObject *object)
   self->project = NULL;
   g_clear_pointer (&self->pixels, gl_pixel_map_free);
   g_clear_handle_id (&self->resize_idle, g_source_remove);
+  g_clear_handle_id (&self->prefetch_idle, g_source_remove);
   g_cancellable_cancel (self->decoding);
   gtk_widget_dispose_template (GTK_WIDGET (self), GLEANER_TYPE_LABEL_VIEW);
   G_OBJECT_CLASS (gleaner_label_view_parent_class)->dispose (object);

@@ -29,6 +29,11 @@ void gleaner_label_view_set_queue (GleanerLabelView *self, GlProject *project, G
 void gleaner_label_view_show_image (GleanerLabelView *self, gint64 image_id, const char *path, gint64 cache_row,
                                     gint label);
 
+/* The item on screen: the queue's current one, or the image opened from
+ * the Gallery (with the model's top classes); NULL when none. Borrowed,
+ * valid until the view changes. */
+const GlQueueItem *gleaner_label_view_get_item (GleanerLabelView *self);
+
 /* Reads the class names again (after the Classes dialog changed them). */
 void gleaner_label_view_reload_classes (GleanerLabelView *self);
 

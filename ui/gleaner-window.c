@@ -145,20 +145,6 @@ on_trainer_model_ready_cb (GleanerWindow *self, gint64 version, double accuracy,
   on_view_stack_visible_child_cb (self);
 }
 
-/* A new ranking is stored: the queue takes it in at the next image, and the
- * counters are read again (gl_queue_reload). */
-static void
-on_trainer_ranking_ready_cb (GleanerWindow *self, GlTrainer *trainer)
-{
-  g_autoptr (GError) error = NULL;
-
-  if (self->queue == NULL)
-    return;
-  if (!gl_queue_reload (self->queue, &error))
-    toast_error (self, _("Cannot read the queue"), error);
-  gleaner_label_view_reload_classes (self->label_view);
-}
-
 static void
 on_trainer_failed_cb (GleanerWindow *self, const GError *error, GlTrainer *trainer)
 {
@@ -238,10 +224,10 @@ start_session (GleanerWindow *self, GlProject *project, GError **error)
   g_signal_connect_object (self->trainer, "model-ready", G_CALLBACK (on_trainer_model_ready_cb), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->trainer, "failed", G_CALLBACK (on_trainer_failed_cb), self, G_CONNECT_SWAPPED);
+  /* A new ranking goes to the queue alone: it takes the ranking in at the
+   * next image and keeps its counters, so nothing else is read or rebuilt
+   * on the main thread while the annotator labels. */
   gl_queue_set_trainer (self->queue, self->trainer);
-  /* After the queue's own handler. */
-  g_signal_connect_object (self->trainer, "ranking-ready", G_CALLBACK (on_trainer_ranking_ready_cb), self,
-                           G_CONNECT_SWAPPED);
   return TRUE;
 }
 

@@ -195,6 +195,65 @@ test_cold_start_and_label (Fixture *fx, gconstpointer data)
 }
 
 static void
+on_ranking_ready (GlTrainer *trainer, gboolean *ready)
+{
+  *ready = TRUE;
+}
+
+/* A new ranking from the trainer reads the classes again; the per-class
+ * counters stay right without a gl_queue_reload. Any image can be described
+ * as an item with its current label. */
+static void
+test_ranking_keeps_counts (Fixture *fx, gconstpointer data)
+{
+  GError *error = NULL;
+  gboolean ready = FALSE;
+  guint64 before[4];
+  gint64 first;
+  gint first_class;
+
+  open_queue (fx);
+  gl_queue_set_trainer (fx->queue, fx->trainer);
+  while (gl_queue_get_current (fx->queue) == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  first = gl_queue_get_current (fx->queue)->image_id;
+  first_class = truth (fx);
+  for (guint i = 0; i < 6; i++)
+    {
+      g_assert_true (gl_queue_label (fx->queue, truth (fx), GL_LABEL_ORIGIN_HUMAN, &error));
+      g_assert_no_error (error);
+    }
+  for (guint k = 0; k < 4; k++)
+    before[k] = gl_queue_get_n_labeled_in_class (fx->queue, k);
+  g_assert_cmpuint (before[0] + before[1] + before[2] + before[3], ==, 6);
+
+  g_signal_connect (fx->trainer, "ranking-ready", G_CALLBACK (on_ranking_ready), &ready);
+  gl_trainer_rank_now (fx->trainer);
+  while (!ready)
+    g_main_context_iteration (NULL, TRUE);
+  g_signal_handlers_disconnect_by_data (fx->trainer, &ready);
+  for (guint k = 0; k < 4; k++)
+    g_assert_cmpuint (gl_queue_get_n_labeled_in_class (fx->queue, k), ==, before[k]);
+  g_assert_cmpuint (gl_queue_get_n_labeled (fx->queue), ==, 6);
+  /* And the counting goes on from there. */
+  gint k = truth (fx);
+  g_assert_true (gl_queue_label (fx->queue, k, GL_LABEL_ORIGIN_HUMAN, &error));
+  g_assert_cmpuint (gl_queue_get_n_labeled_in_class (fx->queue, (guint) k), ==, before[k] + 1);
+
+  GlQueueItem *it = gl_queue_describe_image (fx->queue, first, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (it);
+  g_assert_cmpint (it->image_id, ==, first);
+  g_assert_cmpint (it->reason, ==, GL_QUEUE_REASON_SEEN);
+  g_assert_cmpint (it->label, ==, first_class);
+  g_assert_nonnull (strstr (it->path, "train-images-idx3-ubyte#"));
+  gl_queue_item_free (it);
+  g_assert_null (gl_queue_describe_image (fx->queue, 1000000, &error));
+  g_assert_error (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_STORE);
+  g_clear_error (&error);
+}
+
+static void
 test_skip_returns (Fixture *fx, gconstpointer data)
 {
   GError *error = NULL;
@@ -312,6 +371,8 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/queue/cold-start-and-label", Fixture, NULL, fixture_setup, test_cold_start_and_label,
+              fixture_teardown);
+  g_test_add ("/queue/ranking-keeps-counts", Fixture, NULL, fixture_setup, test_ranking_keeps_counts,
               fixture_teardown);
   g_test_add ("/queue/skip-returns", Fixture, NULL, fixture_setup, test_skip_returns, fixture_teardown);
   g_test_add ("/queue/model-rules-audit", Fixture, NULL, fixture_setup, test_model_rules_audit, fixture_teardown);

@@ -13,6 +13,7 @@
 #include "app/gl-queue.h"
 #include "app/gl-session.h"
 #include "app/gl-trainer.h"
+#include "db/gl-db.h"
 #include "gleaner-test-util.h"
 #include "ui/gleaner-application.h"
 #include "ui/gleaner-gallery-view.h"
@@ -278,7 +279,33 @@ test_label_with_keys (void)
           opened = image->image_id;
       }
     g_assert_cmpint (opened, >, 0);
+    /* A model's prediction for it: the view shows it, and Return accepts it. */
+    {
+      GlDb *db = gl_project_get_db (project);
+      g_autoptr (GPtrArray) classes = gl_session_list_classes (project, &error);
+      GlDbModelVersion version = { 0, (char *) "test.model", 0, 20, NAN, NAN, NAN, NULL };
+      float probs[3] = { 0.1f, 0.7f, 0.2f };
+      GlDbPrediction prediction = { opened, 0, 0.7, 0.3, probs, 3 };
+      gint64 model_id = -1;
+
+      g_assert_no_error (error);
+      prediction.top_class = ((GlSessionClass *) g_ptr_array_index (classes, 1))->id;
+      g_assert_true (gl_db_add_model_version (db, &version, &model_id, &error));
+      g_assert_true (gl_db_add_predictions (db, model_id, &prediction, 1, &error));
+      g_assert_true (gl_db_set_current_model (db, model_id, &error));
+      g_assert_no_error (error);
+    }
     g_signal_emit_by_name (gallery, "activate-image", opened);
+    {
+      const GlQueueItem *shown = gleaner_label_view_get_item (
+        GLEANER_LABEL_VIEW (find_widget (GTK_WIDGET (window), GLEANER_TYPE_LABEL_VIEW)));
+      g_assert_nonnull (shown);
+      g_assert_cmpint (shown->image_id, ==, opened);
+      g_assert_cmpuint (shown->n_top, ==, 3);
+      g_assert_cmpint (shown->top_class[0], ==, 1);
+      g_assert_cmpfloat_with_epsilon (shown->top_prob[0], 0.7, 1e-6);
+      g_assert_cmpint (shown->top_class[1], ==, 2);
+    }
     g_assert_cmpstr (adw_view_stack_get_visible_child_name (ADW_VIEW_STACK (find_widget (GTK_WIDGET (window),
                                                                                        ADW_TYPE_VIEW_STACK))),
                      ==, "label");
@@ -286,7 +313,7 @@ test_label_with_keys (void)
     g_free (png);
     png = gleaner_test_render_png (GTK_WIDGET (window), "label-opened.png");
     w = (Wait) { window, N_LABELS, last_id };
-    press_key (window, "2");
+    press_key (window, "Return");
     gleaner_test_wait (showing, &w);
     while (gl_queue_get_n_labeled (queue) != N_LABELS)
       g_main_context_iteration (NULL, TRUE);

@@ -6,6 +6,9 @@
 #include <glib/gstdio.h>
 
 #include "app/gl-demo.h"
+#include "app/gl-queue.h"
+#include "app/gl-trainer.h"
+#include "db/gl-db.h"
 #include "gleaner-test-util.h"
 #include "ui/gleaner-application.h"
 #include "ui/gleaner-window.h"
@@ -210,6 +213,46 @@ test_demo_on_activate (void)
   g_unsetenv ("GLEANER_DEMO_DIR");
 }
 
+/* The Preferences reach the open project: the strategy the queue ranks
+ * with, the trainer's retrain-every, and the validation share and
+ * augmentation the trainer reads from the project at each round. */
+static void
+test_preferences_applied (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("gleaner-test-prefs-XXXXXX", NULL);
+  g_autofree char *dir = g_build_filename (tmp, "Prefs", NULL);
+  g_autoptr (GFile) file = g_file_new_for_path (dir);
+  g_autoptr (GSettings) settings = g_settings_new (GLEANER_APP_ID);
+  g_autofree char *strategy = NULL;
+  GleanerWindow *window;
+  GlDb *db;
+
+  gl_project_close (gleaner_test_make_project (dir, 20));
+  window = gleaner_window_new (app);
+  gtk_window_present (GTK_WINDOW (window));
+  gleaner_window_open_project (window, file);
+  gleaner_test_wait (window_not_loading, window);
+  g_assert_cmpstr (gleaner_window_get_state (window), ==, "project");
+
+  g_settings_set_uint (settings, "retrain-every", 7);
+  g_assert_cmpuint (gl_trainer_get_retrain_every (gleaner_window_get_trainer (window)), ==, 7);
+  g_settings_set_string (settings, "acquisition-strategy", "margin");
+  strategy = gl_queue_dup_strategy (gleaner_window_get_queue (window));
+  g_assert_cmpstr (strategy, ==, "margin");
+  g_settings_set_double (settings, "validation-share", 0.3);
+  g_settings_set_boolean (settings, "augmentation", FALSE);
+  db = gl_project_get_db (gleaner_window_get_project (window));
+  g_assert_cmpfloat_with_epsilon (gl_db_get_setting_double (db, GL_DB_SETTING_VALIDATION_SHARE, 0.0), 0.3, 1e-9);
+  g_assert_false (gl_db_get_setting_boolean (db, GL_DB_SETTING_AUGMENTATION, TRUE));
+
+  g_settings_reset (settings, "retrain-every");
+  g_settings_reset (settings, "acquisition-strategy");
+  g_settings_reset (settings, "validation-share");
+  g_settings_reset (settings, "augmentation");
+  g_assert_cmpuint (gl_trainer_get_retrain_every (gleaner_window_get_trainer (window)), ==, 50);
+  close_window (window);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -238,6 +281,7 @@ main (int argc, char **argv)
   g_test_add_func ("/window/open-missing", test_open_missing);
   g_test_add_func ("/window/new-project", test_new_project);
   g_test_add_func ("/window/demo-on-activate", test_demo_on_activate);
+  g_test_add_func ("/window/preferences-applied", test_preferences_applied);
   status = g_test_run ();
 
   g_application_release (G_APPLICATION (app));
