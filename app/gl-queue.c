@@ -108,6 +108,11 @@ struct _GlQueue
   gint hist_pos;        /* -1 at the live item, else the history item shown */
   GHashTable *done;     /* image ids labeled or skipped through this queue (gint64 *) */
   gboolean reload_pending;
+  /* A ranking read on a worker thread after "ranking-ready" (RankingRead),
+   * swapped in at the next item boundary; reads of older rankings are dropped. */
+  gpointer read_ranking;
+  guint read_serial;
+  GCancellable *reading;
 
   guint64 labels_made;
   guint64 n_labeled, n_total;
@@ -151,6 +156,125 @@ clear_ranking (GlQueue *self)
   self->rpos = self->spos = 0;
   self->fallback_used = FALSE;
   g_ptr_array_set_size (self->upcoming, 0);
+}
+
+/* ---- the ranking read off the main thread ---- */
+
+typedef struct
+{
+  GArray *ranking;   /* GlDbQueueItem, reasons owned */
+  GArray *suggested; /* GlDbSuggestion */
+} RankingRead;
+
+static void
+ranking_read_free (RankingRead *r)
+{
+  if (r->ranking)
+    for (guint i = 0; i < r->ranking->len; i++)
+      g_free (g_array_index (r->ranking, GlDbQueueItem, i).reason);
+  g_clear_pointer (&r->ranking, g_array_unref);
+  g_clear_pointer (&r->suggested, g_array_unref);
+  g_free (r);
+}
+
+typedef struct
+{
+  char *db_path;
+  guint serial;
+} ReadJob;
+
+static void
+read_job_free (ReadJob *job)
+{
+  g_free (job->db_path);
+  g_free (job);
+}
+
+/* The same reads as load_ranking, on a connection of the worker's own. */
+static void
+read_ranking_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  ReadJob *job = task_data;
+  GError *local = NULL;
+  GlDb *db = gl_db_open (job->db_path, &local);
+  RankingRead *r;
+
+  if (db == NULL)
+    {
+      g_task_return_error (task, local);
+      return;
+    }
+  r = g_new0 (RankingRead, 1);
+  r->ranking = gl_db_read_queue (db, RANKING_READ, &local);
+  if (r->ranking != NULL)
+    {
+      g_array_set_clear_func (r->ranking, NULL);
+      r->suggested = gl_db_list_suggestions (db, &local);
+    }
+  gl_db_close (db);
+  if (local != NULL)
+    {
+      ranking_read_free (r);
+      g_task_return_error (task, local);
+      return;
+    }
+  g_task_return_pointer (task, r, (GDestroyNotify) ranking_read_free);
+}
+
+static void advance (GlQueue *self);
+static void emit_changed (GlQueue *self);
+
+static void
+read_ranking_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ReadJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  /* Cancelled when the queue was disposed: @user_data is not touched then. */
+  RankingRead *r = g_task_propagate_pointer (G_TASK (result), &error);
+  GlQueue *self;
+
+  if (r == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self = GL_QUEUE (user_data);
+  if (r == NULL)
+    {
+      /* Read it on the main thread at the next item instead. */
+      g_debug ("the new ranking: %s", error->message);
+    }
+  if (job->serial != self->read_serial)
+    {
+      g_clear_pointer (&r, ranking_read_free);
+      return;
+    }
+  g_clear_pointer ((RankingRead **) &self->read_ranking, ranking_read_free);
+  self->read_ranking = r;
+  self->reload_pending = TRUE;
+  if (self->current == NULL)
+    {
+      advance (self);
+      emit_changed (self);
+    }
+}
+
+/* Swaps in the ranking read ahead, or reads it now. */
+static gboolean
+load_ranking (GlQueue *self, GError **error);
+
+static void
+take_ranking (GlQueue *self)
+{
+  RankingRead *r = g_steal_pointer ((RankingRead **) &self->read_ranking);
+
+  if (r == NULL)
+    {
+      load_ranking (self, NULL);
+      return;
+    }
+  clear_ranking (self);
+  self->ranking = g_steal_pointer (&r->ranking);
+  self->suggested = g_steal_pointer (&r->suggested);
+  g_free (r);
+  self->reload_pending = FALSE;
 }
 
 static gboolean
@@ -425,7 +549,7 @@ advance (GlQueue *self)
       self->current = NULL;
     }
   if (self->reload_pending)
-    load_ranking (self, NULL);
+    take_ranking (self);
   /* A skipped image whose turn has come. */
   for (guint i = 0; i < self->returning->len; i++)
     {
@@ -490,13 +614,21 @@ static void
 on_ranking_ready (GlTrainer *trainer, gpointer user_data)
 {
   GlQueue *self = user_data;
-  self->reload_pending = TRUE;
+  g_autoptr (GTask) task = NULL;
+  ReadJob *job;
+
+  /* The classes are few; the ranking (hundreds of rows and the
+   * suggestions) is read on a worker and swapped in when it is there. */
   load_classes (self, NULL);
-  if (self->current == NULL)
-    {
-      advance (self);
-      emit_changed (self);
-    }
+  job = g_new0 (ReadJob, 1);
+  job->db_path = g_strdup (gl_project_get_db_path (self->project));
+  job->serial = ++self->read_serial;
+  /* Without a source object: the task must not keep the queue (and with it
+   * a borrowed project) alive; dispose cancels it instead. */
+  task = g_task_new (NULL, self->reading, read_ranking_done, self);
+  g_task_set_source_tag (task, on_ranking_ready);
+  g_task_set_task_data (task, job, (GDestroyNotify) read_job_free);
+  g_task_run_in_thread (task, read_ranking_thread);
 }
 
 void
@@ -525,6 +657,9 @@ gl_queue_reload (GlQueue *self, GError **error)
   g_return_val_if_fail (GL_IS_QUEUE (self), FALSE);
   if (!load_classes (self, error) || !load_counts (self, error))
     return FALSE;
+  /* Read now at the next item, newer than any read under way. */
+  self->read_serial++;
+  g_clear_pointer ((RankingRead **) &self->read_ranking, ranking_read_free);
   self->reload_pending = TRUE;
   if (self->current == NULL)
     {
@@ -869,6 +1004,7 @@ gl_queue_dispose (GObject *object)
 {
   GlQueue *self = GL_QUEUE (object);
   gl_queue_set_trainer (self, NULL);
+  g_cancellable_cancel (self->reading);
   G_OBJECT_CLASS (gl_queue_parent_class)->dispose (object);
 }
 
@@ -877,6 +1013,8 @@ gl_queue_finalize (GObject *object)
 {
   GlQueue *self = GL_QUEUE (object);
   clear_ranking (self);
+  g_clear_pointer ((RankingRead **) &self->read_ranking, ranking_read_free);
+  g_clear_object (&self->reading);
   g_ptr_array_unref (self->upcoming);
   g_ptr_array_unref (self->history);
   g_array_unref (self->returning);
@@ -911,4 +1049,5 @@ gl_queue_init (GlQueue *self)
   self->done = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->index_of_class = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->hist_pos = -1;
+  self->reading = g_cancellable_new ();
 }

@@ -113,8 +113,9 @@ gboolean gl_queue_set_strategy (GlQueue *queue, const char *strategy, GError **e
 char *gl_queue_dup_strategy (GlQueue *queue);
 
 /* Connects the queue to @trainer (may be NULL to disconnect): labels are
- * counted for its retrain policy, and each ranking it publishes replaces the
- * queue's at the next item boundary. */
+ * counted for its retrain policy, and each ranking it publishes is read on a
+ * worker thread (a connection of its own) and replaces the queue's at the
+ * first item boundary after that read, so the main thread never reads it. */
 void gl_queue_set_trainer (GlQueue *queue, GlTrainer *trainer);
 
 /* Re-reads the stored ranking (after another process or the trainer wrote
