@@ -72,6 +72,7 @@ struct _GlTrainer
   double time_budget;
   guint max_epochs;
   guint min_steps;
+  double audit_share;
 
   gboolean running;
   gboolean want_train; /* a round with training is requested */
@@ -262,6 +263,7 @@ typedef struct
   guint min_steps;
   double time_budget;
   guint ranking_size;
+  double audit_share;
   gpointer wait; /* SyncWait of gl_trainer_run_round, or NULL (main thread only) */
 
   /* out */
@@ -435,7 +437,7 @@ model_file_path (const char *models_dir, GlDb *db)
 static gboolean
 write_ranking (GlDb *db, Snapshot *s, const GlDataset *data, const gsize *pool_index, gsize n_pool,
                const float *probs, const float *embeddings, guint dim, const float *mc, guint64 seed,
-               guint ranking_size, GError **error)
+               guint ranking_size, double audit_share, GError **error)
 {
   const GlPoolImage *images = (const GlPoolImage *) s->images->data;
   g_autofree guint8 *state = g_new (guint8, MAX (n_pool, 1));
@@ -470,6 +472,7 @@ write_ranking (GlDb *db, Snapshot *s, const GlDataset *data, const gsize *pool_i
       gl_acquire_options_init (&options);
       options.batch_size = ranking_size;
       options.seed = seed;
+      options.audit_share = audit_share;
       g_autoptr (GArray) picked = gl_acquire_select (s->strategy, &pool, &options, error);
       if (picked == NULL)
         return FALSE;
@@ -792,7 +795,7 @@ round_run (GlWorkerJob *job, gpointer job_data, GCancellable *cancellable, GErro
       report_phase (job, GL_PHASE_SCORE, 0.95);
       g_autofree gsize *pool_index = g_memdup2 (pool->data, sizeof (gsize) * MAX (pool->len, 1));
       ok = write_ranking (db, &s, &data, pool_index, pool->len, probs, emb, dim, mc, j->seed, j->ranking_size,
-                          error);
+                          j->audit_share, error);
       j->report.score_seconds = (g_get_monotonic_time () - t0) / 1e6;
     }
   else
@@ -830,7 +833,7 @@ round_run (GlWorkerJob *job, gpointer job_data, GCancellable *cancellable, GErro
         }
       g_autofree gsize *pool_index = g_memdup2 (pool->data, sizeof (gsize) * MAX (pool->len, 1));
       ok = write_ranking (db, &s, &data, pool_index, pool->len, probs, emb, dim, mc, j->seed, j->ranking_size,
-                          error);
+                          j->audit_share, error);
     }
   j->ranked = ok;
   report_phase (job, GL_PHASE_SAVE, 1.0);
@@ -949,6 +952,7 @@ new_job (GlTrainer *self, gboolean train)
   j->min_steps = self->min_steps;
   j->time_budget = self->time_budget;
   j->ranking_size = MAX (RANKING_MIN, 2 * self->retrain_every);
+  j->audit_share = self->audit_share;
   j->report.accuracy = j->report.macro_f1 = j->report.audit_accuracy = NAN;
   j->previous_accuracy = NAN;
   return j;
@@ -1187,6 +1191,7 @@ gl_trainer_init (GlTrainer *self)
   self->time_budget = DEFAULT_TIME_BUDGET;
   self->max_epochs = DEFAULT_MAX_EPOCHS;
   self->min_steps = DEFAULT_MIN_STEPS;
+  self->audit_share = GL_TRAINER_DEFAULT_AUDIT_SHARE;
 }
 
 void
@@ -1233,4 +1238,61 @@ gl_trainer_set_max_epochs (GlTrainer *self, guint n_epochs)
     return;
   self->max_epochs = n_epochs;
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_MAX_EPOCHS]);
+}
+
+void
+gl_trainer_set_audit_share (GlTrainer *self, double share)
+{
+  self->audit_share = isfinite (share) ? CLAMP (share, 0.0, 1.0) : GL_TRAINER_DEFAULT_AUDIT_SHARE;
+}
+
+double
+gl_trainer_get_audit_share (GlTrainer *self)
+{
+  return self->audit_share;
+}
+
+void
+gl_trainer_set_n_threads (GlTrainer *self, guint n_threads)
+{
+  gl_worker_set_n_threads (self->worker, n_threads);
+}
+
+guint
+gl_trainer_get_n_threads (GlTrainer *self)
+{
+  return gl_worker_get_n_threads (self->worker);
+}
+
+gboolean
+gl_trainer_set_validation_share (GlTrainer *self, double share, GError **error)
+{
+  if (!(share >= 0.0 && share <= 0.9))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "The validation share %g is outside 0…0.9",
+                   share);
+      return FALSE;
+    }
+  char text[G_ASCII_DTOSTR_BUF_SIZE];
+  g_ascii_dtostr (text, sizeof text, share);
+  return gl_project_set_setting (self->project, GL_DB_SETTING_VALIDATION_SHARE, text, error);
+}
+
+double
+gl_trainer_get_validation_share (GlTrainer *self)
+{
+  return CLAMP (gl_db_get_setting_double (gl_project_get_db (self->project), GL_DB_SETTING_VALIDATION_SHARE,
+                                          GL_TRAINER_DEFAULT_VALIDATION_SHARE), 0.0, 0.9);
+}
+
+gboolean
+gl_trainer_set_augmentation (GlTrainer *self, gboolean augment, GError **error)
+{
+  return gl_project_set_setting (self->project, GL_DB_SETTING_AUGMENTATION, augment ? "1" : "0", error);
+}
+
+gboolean
+gl_trainer_get_augmentation (GlTrainer *self)
+{
+  return gl_db_get_setting_boolean (gl_project_get_db (self->project), GL_DB_SETTING_AUGMENTATION, TRUE);
 }

@@ -84,6 +84,7 @@ GType gl_trainer_state_get_type (void);
 #define GL_TRAINER_DEFAULT_RETRAIN_EVERY 50
 #define GL_TRAINER_DEFAULT_VALIDATION_SHARE 0.2
 #define GL_TRAINER_MIN_VALIDATION 3
+#define GL_TRAINER_DEFAULT_AUDIT_SHARE 0.1
 
 /* What a finished round did (for gleaner-cli and the simulator). */
 typedef struct
@@ -125,6 +126,29 @@ void gl_trainer_set_max_epochs (GlTrainer *trainer, guint n_epochs);
 /* Small label sets train for more epochs so that a round makes at least this
  * many optimiser steps (default 150; 0: exactly max-epochs). */
 void gl_trainer_set_min_steps (GlTrainer *trainer, guint steps);
+
+/* Preferences; each applies from the next round on (a running round keeps
+ * the values it started with). */
+
+/* Share of each ranking drawn uniformly at random from the pool and marked
+ * as audit items (unbiased accuracy estimate), 0…1, clamped; default
+ * GL_TRAINER_DEFAULT_AUDIT_SHARE. Not saved in the project. */
+void gl_trainer_set_audit_share (GlTrainer *trainer, double share);
+double gl_trainer_get_audit_share (GlTrainer *trainer);
+/* OpenBLAS threads of the engine worker (0 = every core, the default). Not
+ * saved in the project. */
+void gl_trainer_set_n_threads (GlTrainer *trainer, guint n_threads);
+guint gl_trainer_get_n_threads (GlTrainer *trainer);
+/* Share of each class's labels held out for validation, 0…0.9 (default
+ * GL_TRAINER_DEFAULT_VALIDATION_SHARE); saved as the project setting, so it
+ * also holds for gleaner-cli. FALSE with @error outside that range or when
+ * the store could not be written. */
+gboolean gl_trainer_set_validation_share (GlTrainer *trainer, double share, GError **error);
+double gl_trainer_get_validation_share (GlTrainer *trainer);
+/* Whether training augments images (random crops); saved as the project
+ * setting (default TRUE). */
+gboolean gl_trainer_set_augmentation (GlTrainer *trainer, gboolean augment, GError **error);
+gboolean gl_trainer_get_augmentation (GlTrainer *trainer);
 
 /* Counts @n new labels toward the retrain policy; may start a round. */
 void gl_trainer_count_labels (GlTrainer *trainer, guint n);

@@ -3,7 +3,8 @@
  * metrics, the pool rescored, a ranking stored, signals on the main thread);
  * a warm-started second round; the retrain-every-N policy; cancellation
  * keeping the last model; a cold-start ranking without a model; nothing to
- * train on. */
+ * train on; the preferences' setters (audit and validation shares,
+ * augmentation, threads). */
 #include "app/gl-trainer.h"
 
 #include <glib/gstdio.h>
@@ -307,6 +308,57 @@ test_policy (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (fx->model_ready, ==, 1);
 }
 
+/* The preferences' setters: each holds from the next round on. */
+static void
+test_preferences (Fixture *fx, gconstpointer data)
+{
+  GError *error = NULL;
+  g_assert_cmpfloat (gl_trainer_get_audit_share (fx->trainer), ==, GL_TRAINER_DEFAULT_AUDIT_SHARE);
+  g_assert_cmpfloat (gl_trainer_get_validation_share (fx->trainer), ==, GL_TRAINER_DEFAULT_VALIDATION_SHARE);
+  g_assert_true (gl_trainer_get_augmentation (fx->trainer));
+
+  gl_trainer_set_audit_share (fx->trainer, 0.0);
+  gl_trainer_set_audit_share (fx->trainer, 7.0); /* clamped */
+  g_assert_cmpfloat (gl_trainer_get_audit_share (fx->trainer), ==, 1.0);
+  gl_trainer_set_audit_share (fx->trainer, 0.0);
+  gl_trainer_set_n_threads (fx->trainer, 1);
+  g_assert_cmpuint (gl_trainer_get_n_threads (fx->trainer), ==, 1);
+  g_assert_false (gl_trainer_set_validation_share (fx->trainer, 0.95, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_true (gl_trainer_set_validation_share (fx->trainer, 0.5, &error));
+  g_assert_no_error (error);
+  g_assert_cmpfloat (gl_trainer_get_validation_share (fx->trainer), ==, 0.5);
+  g_assert_true (gl_trainer_set_augmentation (fx->trainer, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_false (gl_trainer_get_augmentation (fx->trainer));
+  /* Saved in the project: another connection reads them. */
+  g_assert_cmpfloat (gl_db_get_setting_double (fx->db, GL_DB_SETTING_VALIDATION_SHARE, 0), ==, 0.5);
+  g_assert_false (gl_db_get_setting_boolean (fx->db, GL_DB_SETTING_AUGMENTATION, TRUE));
+
+  synth_label_first (fx->project, fx->db, 60);
+  GlTrainerReport r;
+  g_assert_true (gl_trainer_run_round (fx->trainer, TRUE, &r, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (r.n_train + r.n_validation, ==, 60);
+  g_assert_cmpuint (r.n_validation, >=, 20); /* about half, where the default 20% holds out about 12 */
+  g_autoptr (GArray) queue = gl_db_read_queue (fx->db, 1000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (queue->len, >, 0);
+  for (guint i = 0; i < queue->len; i++)
+    g_assert_false (g_array_index (queue, GlDbQueueItem, i).audit);
+
+  /* All audit: the whole ranking is drawn at random. */
+  gl_trainer_set_audit_share (fx->trainer, 1.0);
+  g_assert_true (gl_trainer_run_round (fx->trainer, FALSE, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_autoptr (GArray) queue2 = gl_db_read_queue (fx->db, 1000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (queue2->len, >, 0);
+  for (guint i = 0; i < queue2->len; i++)
+    g_assert_true (g_array_index (queue2, GlDbQueueItem, i).audit);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -315,5 +367,6 @@ main (int argc, char **argv)
   g_test_add ("/trainer/round", Fixture, NULL, fixture_setup, test_round, fixture_teardown);
   g_test_add ("/trainer/nothing-to-train", Fixture, NULL, fixture_setup, test_nothing_to_train, fixture_teardown);
   g_test_add ("/trainer/policy", Fixture, NULL, fixture_setup, test_policy, fixture_teardown);
+  g_test_add ("/trainer/preferences", Fixture, NULL, fixture_setup, test_preferences, fixture_teardown);
   return g_test_run ();
 }
