@@ -72,6 +72,10 @@ gl_simulate_result_to_json (const GlSimulateResult *r)
       gl_json_append_double (out, x->train_seconds);
       g_string_append (out, ",\"score_seconds\":");
       gl_json_append_double (out, x->score_seconds);
+      g_string_append (out, ",\"infer_seconds\":");
+      gl_json_append_double (out, x->infer_seconds);
+      g_string_append (out, ",\"acquire_seconds\":");
+      gl_json_append_double (out, x->acquire_seconds);
       g_string_append (out, ",\"seconds\":");
       gl_json_append_double (out, x->seconds);
       g_string_append_c (out, '}');
@@ -285,6 +289,8 @@ gl_simulate_run (GlProject *project, const GlSimulateOptions *o, GlSimulateRound
           if (mc != NULL && !gl_net_predict_mc (net, &data, sub_rows, n_score, MC_PASSES, o->seed + round, mc, NULL,
                                                 NULL, NULL, cancellable, &local))
             return fail (error, local, "Monte-Carlo scoring failed"), NULL;
+          gint64 t_inferred = g_get_monotonic_time ();
+          r.infer_seconds = (t_inferred - t2) / 1e6;
           GlAcquirePool pool = { .n = n_score, .n_classes = n_classes, .state = sub_state, .probs = probs,
                                  .mc_probs = mc, .n_passes = mc ? MC_PASSES : 0, .embeddings = emb, .dim = dim };
           GlAcquireOptions aopt;
@@ -303,6 +309,7 @@ gl_simulate_run (GlProject *project, const GlSimulateOptions *o, GlSimulateRound
               g_array_append_val (lab_labels, g_array_index (pool_labels, gint, idx));
             }
           last = sel->len == 0;
+          r.acquire_seconds = (g_get_monotonic_time () - t_inferred) / 1e6;
         }
       gint64 t3 = g_get_monotonic_time ();
       r.score_seconds = (t3 - t2) / 1e6;

@@ -63,6 +63,8 @@ typedef struct
   double train_seconds;
   double score_seconds;  /* rescoring the pool and selecting the next batch (0 in the last round) */
   double seconds;        /* the whole round */
+  double infer_seconds;  /* of score_seconds: the network's forward passes over the scored images */
+  double acquire_seconds; /* of score_seconds: choosing the batch from the scores and embeddings */
 } GlSimulateRound;
 
 typedef void (*GlSimulateRoundFunc) (const GlSimulateRound *round, gpointer user_data);

@@ -35,9 +35,9 @@ on_round (const GlSimulateRound *r, gpointer user_data)
 {
   const RunId *id = user_data;
   printf ("  %-16s seed %u  labels %5" G_GUINT64_FORMAT "  test_acc %.4f  macro_f1 %.4f  round_s %6.1f"
-          " (train %.1f + rescore %.1f)\n",
+          " (train %.1f + rescore %.1f = inference %.1f + acquisition %.1f)\n",
           id->strategy, id->seed, r->labels, r->test_accuracy, r->macro_f1, r->seconds, r->train_seconds,
-          r->score_seconds);
+          r->score_seconds, r->infer_seconds, r->acquire_seconds);
   fflush (stdout);
 }
 
