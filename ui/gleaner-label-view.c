@@ -388,6 +388,8 @@ update_counters (GleanerLabelView *self)
 static void
 update_strip (GleanerLabelView *self, GPtrArray *next, GHashTable *keep_small)
 {
+  /* No "Up next" over nothing. */
+  gtk_widget_set_visible (GTK_WIDGET (self->strip_box), next->len > 0);
   for (guint i = 0; i < STRIP_LENGTH; i++)
     {
       GtkWidget *item = self->strip_items[i];
@@ -675,6 +677,9 @@ rebuild_classes (GleanerLabelView *self)
 
   self->class_names = gl_queue_dup_class_names (self->queue);
   self->n_classes = g_strv_length (self->class_names);
+  /* Up to five buttons a line, as wide as the image's column together: a
+   * few classes fill one line rather than leaving a gap on the right. */
+  gtk_flow_box_set_max_children_per_line (self->classes_box, CLAMP (self->n_classes, 2u, 5u));
   {
     g_autoptr (GError) error = NULL;
     g_autoptr (GPtrArray) classes = gl_session_list_classes (self->project, &error);
