@@ -64,6 +64,7 @@ gl_cli_import (int argc, char **argv)
   g_autofree char *idx_labels = NULL;
   g_autofree char *labels_as = NULL;
   gboolean test_set = FALSE;
+  gboolean thumbnails = FALSE;
   GOptionEntry entries[] = {
     { "layout", 0, 0, G_OPTION_ARG_STRING, &layout_text, "auto (default), plain, imagefolder, csv or idx",
       "LAYOUT" },
@@ -71,6 +72,8 @@ gl_cli_import (int argc, char **argv)
     { "labels-as", 0, 0, G_OPTION_ARG_STRING, &labels_as, "human (default) or reference", "KIND" },
     { "held-out-test", 0, 0, G_OPTION_ARG_NONE, &test_set, "Mark the import as a held-out reference test set",
       NULL },
+    { "thumbnails", 0, 0, G_OPTION_ARG_NONE, &thumbnails,
+      "Make the 128 px thumbnails now (by default the gallery makes each when it first shows it)", NULL },
     { NULL },
   };
   if (gl_cli_parse ("import", "PROJECT PATH…", entries, &argc, &argv))
@@ -90,12 +93,13 @@ gl_cli_import (int argc, char **argv)
   if (argc < 3)
     {
       g_printerr ("gleaner-cli import: usage: import PROJECT PATH… [--layout …] [--idx-labels FILE] "
-                  "[--labels-as human|reference]\n");
+                  "[--labels-as human|reference] [--held-out-test] [--thumbnails]\n");
       return 2;
     }
   o.idx_labels = idx_labels;
   o.labels_as = g_strcmp0 (labels_as, "reference") == 0 ? GL_LABELS_AS_REFERENCE : GL_LABELS_AS_HUMAN;
   o.held_out_test = test_set;
+  o.thumbnails = thumbnails;
   const char *threads = g_getenv ("GLEANER_IMPORT_THREADS");
   if (threads)
     o.n_threads = (guint) g_ascii_strtoull (threads, NULL, 10);

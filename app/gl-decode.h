@@ -7,6 +7,10 @@
  * total, and GL_DECODE_MAX_FILE_BYTES of file.
  *
  * Resize rule (the model input of a project is h × w × c, c = 1 or 3):
+ *   0. the import and gl_decode_file ask the loader for a shorter side of
+ *      max (h, w): a JPEG is decoded by its DCT at the smallest of 1/1, 1/2,
+ *      1/4, 1/8 of its size that still reaches it (far cheaper than a full
+ *      decode), and GdkPixbufLoader area-averages that to the size asked;
  *   1. scale so that the image covers h × w with its aspect ratio kept (the
  *      shorter side relative to the target fits exactly), area-averaging when
  *      shrinking (GDK_INTERP_BILINEAR integrates over the covered area),

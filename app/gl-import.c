@@ -28,7 +28,6 @@ gl_import_options_init (GlImportOptions *options)
   memset (options, 0, sizeof *options);
   options->layout = GL_IMPORT_LAYOUT_AUTO;
   options->labels_as = GL_LABELS_AS_HUMAN;
-  options->thumbnails = TRUE;
 }
 
 /* ---- Work items ------------------------------------------------------ */

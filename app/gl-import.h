@@ -1,6 +1,6 @@
 /* gl-import.h — the import pipeline: files, folders, CSV manifests and IDX
  * files → content hash, safe decode, model input in the pixel cache,
- * thumbnail → rows in the store, in batched transactions.
+ * (optionally) thumbnail → rows in the store, in batched transactions.
  *
  * Decoding runs on all cores (a GThreadPool); ONE writer (the thread that
  * calls gl_import_run) appends pixel rows, makes them durable, then commits a
@@ -46,7 +46,9 @@ typedef struct
   const char *idx_labels; /* labels file for an IDX images file, or NULL */
   GlLabelsAs labels_as;
   gboolean held_out_test; /* the batch is a held-out reference test set */
-  gboolean thumbnails;    /* store thumbnails of image files */
+  gboolean thumbnails;    /* also pack the 128 px thumbnail of each image file (FALSE by default: encoding it
+                             costs about as much as the import itself; the gallery makes a missing one when
+                             it first shows the image, gl-thumbnail-loader.h) */
   guint n_threads;        /* decoding threads; 0 = number of cores */
   guint batch_size;       /* records per transaction; 0 = 1,000 */
 } GlImportOptions;

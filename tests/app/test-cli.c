@@ -2,6 +2,7 @@
  * and info --json; imports killed with SIGKILL at random moments; a file-size
  * limit (a full disk) during an import. */
 #include "app/gl-project.h"
+#include "app/gl-thumbs.h"
 
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
@@ -328,11 +329,50 @@ test_full_disk (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (check_consistent (fx->project), >=, 3);
 }
 
+/* Thumbnails are made at import only with --thumbnails. */
+static guint
+count_thumbnails (const char *project)
+{
+  g_autofree char *path = g_build_filename (project, "cache", "thumbs.pack", NULL);
+  GError *error = NULL;
+  g_autoptr (GlThumbPack) pack = gl_thumb_pack_open (path, &error);
+  g_assert_no_error (error);
+  return gl_thumb_pack_count (pack);
+}
+
+static void
+test_import_thumbnails (Fixture *fx, gconstpointer data)
+{
+  if (cli () == NULL)
+    return;
+  make_images (fx, 3);
+  g_autofree char *out = NULL, *err = NULL;
+  const char *init[] = { "init", fx->project, "--input", "28x28x1", NULL };
+  g_assert_cmpint (run (init, &out, &err), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  const char *import[] = { "import", fx->project, fx->images, NULL };
+  g_assert_cmpint (run (import, &out, &err), ==, 0);
+  g_assert_nonnull (strstr (out, "added 3,"));
+  g_assert_cmpuint (count_thumbnails (fx->project), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  make_images_from (fx, 2, 3);
+  const char *with[] = { "import", fx->project, fx->images, "--thumbnails", NULL };
+  g_assert_cmpint (run (with, &out, &err), ==, 0);
+  g_assert_nonnull (strstr (out, "added 2,"));
+  /* The 3 files already imported are decoded again (to hash them) and so get
+   * a thumbnail too: they are images of the project. */
+  g_assert_cmpuint (count_thumbnails (fx->project), ==, 5);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/cli/init-import-info", Fixture, NULL, fixture_setup, test_init_import_info, fixture_teardown);
+  g_test_add ("/cli/import-thumbnails", Fixture, NULL, fixture_setup, test_import_thumbnails, fixture_teardown);
   g_test_add ("/cli/import-killed", Fixture, NULL, fixture_setup, test_kill, fixture_teardown);
   g_test_add ("/cli/two-processes", Fixture, NULL, fixture_setup, test_two_processes, fixture_teardown);
   g_test_add ("/cli/full-disk", Fixture, NULL, fixture_setup, test_full_disk, fixture_teardown);

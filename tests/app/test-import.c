@@ -204,7 +204,36 @@ test_plain (Fixture *fx, gconstpointer user_data)
   g_assert_cmpuint (gl_pixel_map_row (map, 0)[0], ==, 10);
   g_assert_cmpuint (gl_pixel_map_row (map, 1)[63], ==, 20);
 
-  /* Thumbnails exist for the readable images. */
+  /* No thumbnails by default: the gallery makes them when it shows the images. */
+  g_assert_cmpuint (gl_thumb_pack_count (fx->pack), ==, 0);
+
+  /* A second import of the same folder adds nothing new. */
+  g_assert_true (gl_import_run (&fx->target, paths, &o, NULL, NULL, NULL, &sum, &error));
+  g_assert_cmpuint (sum.added, ==, 0);
+  g_assert_cmpuint (sum.duplicates, ==, 3);
+}
+
+/* With the option, the import packs a thumbnail of each readable image. */
+static void
+test_thumbnails (Fixture *fx, gconstpointer user_data)
+{
+  g_free (write_png (fx->data, "a.png", 10));
+  g_free (write_png (fx->data, "b.png", 20));
+  g_autofree char *bad = g_build_filename (fx->data, "fake.png", NULL);
+  g_file_set_contents (bad, "not really", -1, NULL);
+
+  GlImportOptions o;
+  gl_import_options_init (&o);
+  g_assert_false (o.thumbnails);
+  o.thumbnails = TRUE;
+  GlImportProgress sum;
+  GError *error = NULL;
+  const char *paths[] = { fx->data, NULL };
+  g_assert_true (gl_import_run (&fx->target, paths, &o, NULL, NULL, NULL, &sum, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (sum.added, ==, 2);
+  g_assert_cmpuint (sum.unreadable, ==, 1);
+  g_assert_cmpuint (g_hash_table_size (fx->sink.hashes), ==, 2);
   GHashTableIter it;
   gpointer key;
   g_hash_table_iter_init (&it, fx->sink.hashes);
@@ -215,11 +244,6 @@ test_plain (Fixture *fx, gconstpointer user_data)
       g_assert_cmpint (gdk_pixbuf_get_width (thumb), ==, 16);
     }
   g_assert_cmpuint (gl_thumb_pack_count (fx->pack), ==, 2);
-
-  /* A second import of the same folder adds nothing new. */
-  g_assert_true (gl_import_run (&fx->target, paths, &o, NULL, NULL, NULL, &sum, &error));
-  g_assert_cmpuint (sum.added, ==, 0);
-  g_assert_cmpuint (sum.duplicates, ==, 3);
 }
 
 static const char *const odd_classes[] = { "it's \"quoted\"", "100% cotton", "😀 smile", "a..b", NULL };
@@ -445,6 +469,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
 #define ADD(name, fn) g_test_add ("/import/" name, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("plain", test_plain);
+  ADD ("thumbnails", test_thumbnails);
   ADD ("imagefolder", test_imagefolder);
   ADD ("csv", test_csv);
   ADD ("idx", test_idx);
