@@ -115,23 +115,6 @@ gl_session_get_image (GlProject *project, gint64 image_id, char **path, gint64 *
   return TRUE;
 }
 
-gboolean
-gl_session_apply_preferences (GlProject *project, double validation_share, gboolean augmentation, GError **error)
-{
-  g_autoptr (GlDb) db = open_db (project, error);
-
-  if (db == NULL)
-    return FALSE;
-  if (!(validation_share >= 0.05 && validation_share <= 0.5))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "validation share %g is outside 0.05 to 0.5", validation_share);
-      return FALSE;
-    }
-  return gl_db_set_setting_double (db, GL_DB_SETTING_VALIDATION_SHARE, validation_share, error)
-         && gl_db_set_setting (db, GL_DB_SETTING_AUGMENTATION, augmentation ? "1" : "0", error);
-}
-
 void
 gl_session_class_free (GlSessionClass *klass)
 {

@@ -36,12 +36,6 @@ GPtrArray *gl_session_list_unreadable (GlProject *project, gint64 after_id, guin
 gboolean gl_session_get_image (GlProject *project, gint64 image_id, char **path, gint64 *cache_row, gint *label,
                                GError **error);
 
-/* Stores the user's training preferences in the project, where the trainer
- * reads them at the start of each round: the share of labels held out for
- * validation (0.05…0.5) and whether images are augmented while training. */
-gboolean gl_session_apply_preferences (GlProject *project, double validation_share, gboolean augmentation,
-                                       GError **error);
-
 typedef struct
 {
   gint64 id;

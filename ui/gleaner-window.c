@@ -193,15 +193,24 @@ close_import (GleanerWindow *self)
   g_clear_pointer (&self->project, gl_project_close);
 }
 
-/* The training preferences go into the project, where the trainer reads them. */
+/* The training preferences go to the trainer, from its next round on; the
+ * validation share and augmentation are stored in the project (only when
+ * they differ, so opening a project writes nothing). */
 static void
 apply_preferences (GleanerWindow *self)
 {
   g_autoptr (GError) error = NULL;
+  double validation = g_settings_get_double (self->settings, "validation-share");
+  gboolean augment = g_settings_get_boolean (self->settings, "augmentation");
 
-  if (self->project != NULL
-      && !gl_session_apply_preferences (self->project, g_settings_get_double (self->settings, "validation-share"),
-                                        g_settings_get_boolean (self->settings, "augmentation"), &error))
+  if (self->trainer == NULL)
+    return;
+  gl_trainer_set_audit_share (self->trainer, g_settings_get_double (self->settings, "audit-share"));
+  gl_trainer_set_n_threads (self->trainer, g_settings_get_uint (self->settings, "threads"));
+  if ((fabs (gl_trainer_get_validation_share (self->trainer) - validation) > 1e-9
+       && !gl_trainer_set_validation_share (self->trainer, validation, &error))
+      || (gl_trainer_get_augmentation (self->trainer) != augment
+          && !gl_trainer_set_augmentation (self->trainer, augment, &error)))
     toast_error (self, _("Cannot store the preferences in the project"), error);
 }
 
@@ -787,6 +796,10 @@ gleaner_window_init (GleanerWindow *self)
   g_signal_connect_object (self->settings, "changed::validation-share", G_CALLBACK (apply_preferences), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->settings, "changed::augmentation", G_CALLBACK (apply_preferences), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed::audit-share", G_CALLBACK (apply_preferences), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed::threads", G_CALLBACK (apply_preferences), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_swapped (self->welcome_page, "project-created", G_CALLBACK (on_welcome_page_project_created_cb),
                             self);

@@ -214,8 +214,8 @@ test_demo_on_activate (void)
 }
 
 /* The Preferences reach the open project: the strategy the queue ranks
- * with, the trainer's retrain-every, and the validation share and
- * augmentation the trainer reads from the project at each round. */
+ * with, the trainer's retrain-every, audit share and threads, and the
+ * validation share and augmentation it stores in the project. */
 static void
 test_preferences_applied (void)
 {
@@ -239,8 +239,14 @@ test_preferences_applied (void)
   g_settings_set_string (settings, "acquisition-strategy", "margin");
   strategy = gl_queue_dup_strategy (gleaner_window_get_queue (window));
   g_assert_cmpstr (strategy, ==, "margin");
+  g_settings_set_double (settings, "audit-share", 0.25);
+  g_assert_cmpfloat_with_epsilon (gl_trainer_get_audit_share (gleaner_window_get_trainer (window)), 0.25, 1e-9);
+  g_settings_set_uint (settings, "threads", 1);
+  g_assert_cmpuint (gl_trainer_get_n_threads (gleaner_window_get_trainer (window)), ==, 1);
   g_settings_set_double (settings, "validation-share", 0.3);
+  g_assert_cmpfloat_with_epsilon (gl_trainer_get_validation_share (gleaner_window_get_trainer (window)), 0.3, 1e-9);
   g_settings_set_boolean (settings, "augmentation", FALSE);
+  g_assert_false (gl_trainer_get_augmentation (gleaner_window_get_trainer (window)));
   db = gl_project_get_db (gleaner_window_get_project (window));
   g_assert_cmpfloat_with_epsilon (gl_db_get_setting_double (db, GL_DB_SETTING_VALIDATION_SHARE, 0.0), 0.3, 1e-9);
   g_assert_false (gl_db_get_setting_boolean (db, GL_DB_SETTING_AUGMENTATION, TRUE));
@@ -249,6 +255,8 @@ test_preferences_applied (void)
   g_settings_reset (settings, "acquisition-strategy");
   g_settings_reset (settings, "validation-share");
   g_settings_reset (settings, "augmentation");
+  g_settings_reset (settings, "audit-share");
+  g_settings_reset (settings, "threads");
   g_assert_cmpuint (gl_trainer_get_retrain_every (gleaner_window_get_trainer (window)), ==, 50);
   close_window (window);
 }
