@@ -25,6 +25,31 @@ usage (const char *command, const char *text)
   return 2;
 }
 
+/* The setup every command on a PROJECT shares: parses its options, then
+ * returns 2 after printing "usage: COMMAND @usage_text" unless @min_argc <=
+ * argc <= @max_argc (argv[0] is the command, argv[1] the project); else 0. */
+static int
+parse_args (const char *command, const char *params, const char *usage_text, GOptionEntry *entries, int min_argc,
+            int max_argc, int *argc, char ***argv)
+{
+  if (gl_cli_parse (command, params, entries, argc, argv))
+    return 2;
+  if (*argc < min_argc || *argc > max_argc)
+    return usage (command, usage_text);
+  return 0;
+}
+
+/* Opens the project at @path; NULL after printing why. */
+static GlProject *
+open_project (const char *command, const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  GlProject *project = gl_project_open (path, &error);
+  if (project == NULL)
+    gl_cli_fail (command, error);
+  return project;
+}
+
 static GlDb *
 open_db (const char *command, GlProject *project)
 {
@@ -33,6 +58,28 @@ open_db (const char *command, GlProject *project)
   if (db == NULL)
     gl_cli_fail (command, error);
   return db;
+}
+
+/* The setup of the commands that read a project's store and take only
+ * --json (predict, stats): parses, opens the project and its store. Returns
+ * 0, or the exit status after printing why. */
+static int
+open_store_command (const char *command, gboolean *json, int *argc, char ***argv, GlProject **project, GlDb **db)
+{
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, json, "Print one JSON object", NULL },
+    { NULL },
+  };
+  if (parse_args (command, "PROJECT", "PROJECT [--json]", entries, 2, 2, argc, argv))
+    return 2;
+  g_autoptr (GlProject) p = open_project (command, (*argv)[1]);
+  if (p == NULL)
+    return 1;
+  *db = open_db (command, p);
+  if (*db == NULL)
+    return 1;
+  *project = g_steal_pointer (&p);
+  return 0;
 }
 
 static void
@@ -97,14 +144,15 @@ gl_cli_queue (int argc, char **argv)
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
     { NULL },
   };
-  if (gl_cli_parse ("queue", "PROJECT", entries, &argc, &argv))
+  const char *u = "PROJECT [-n N] [--strategy S] [--json]";
+  if (parse_args ("queue", "PROJECT", u, entries, 2, 2, &argc, &argv))
     return 2;
-  if (argc != 2 || n < 1)
-    return usage ("queue", "PROJECT [-n N] [--strategy S] [--json]");
+  if (n < 1)
+    return usage ("queue", u);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GlProject) p = gl_project_open (argv[1], &error);
+  g_autoptr (GlProject) p = open_project ("queue", argv[1]);
   if (p == NULL)
-    return gl_cli_fail ("queue", error);
+    return 1;
   g_autoptr (GlQueue) queue = gl_queue_new (p, &error);
   if (queue == NULL)
     return gl_cli_fail ("queue", error);
@@ -167,14 +215,13 @@ int
 gl_cli_label (int argc, char **argv)
 {
   GOptionEntry entries[] = { { NULL } };
-  if (gl_cli_parse ("label", "PROJECT IMAGE CLASS", entries, &argc, &argv))
+  if (parse_args ("label", "PROJECT IMAGE CLASS",
+                  "PROJECT IMAGE CLASS   (IMAGE: an id or a path; CLASS: a class name)", entries, 4, 4, &argc, &argv))
     return 2;
-  if (argc != 4)
-    return usage ("label", "PROJECT IMAGE CLASS   (IMAGE: an id or a path; CLASS: a class name)");
   g_autoptr (GError) error = NULL;
-  g_autoptr (GlProject) p = gl_project_open (argv[1], &error);
+  g_autoptr (GlProject) p = open_project ("label", argv[1]);
   if (p == NULL)
-    return gl_cli_fail ("label", error);
+    return 1;
   g_autoptr (GlDb) db = open_db ("label", p);
   if (db == NULL)
     return 1;
@@ -199,14 +246,12 @@ int
 gl_cli_undo (int argc, char **argv)
 {
   GOptionEntry entries[] = { { NULL } };
-  if (gl_cli_parse ("undo", "PROJECT", entries, &argc, &argv))
+  if (parse_args ("undo", "PROJECT", "PROJECT", entries, 2, 2, &argc, &argv))
     return 2;
-  if (argc != 2)
-    return usage ("undo", "PROJECT");
   g_autoptr (GError) error = NULL;
-  g_autoptr (GlProject) p = gl_project_open (argv[1], &error);
+  g_autoptr (GlProject) p = open_project ("undo", argv[1]);
   if (p == NULL)
-    return gl_cli_fail ("undo", error);
+    return 1;
   g_autoptr (GlQueue) queue = gl_queue_new (p, &error);
   if (queue == NULL || !gl_queue_undo (queue, &error))
     return gl_cli_fail ("undo", error);
@@ -240,14 +285,15 @@ gl_cli_train (int argc, char **argv)
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
     { NULL },
   };
-  if (gl_cli_parse ("train", "PROJECT", entries, &argc, &argv))
+  const char *u = "PROJECT [--epochs N] [--seconds S] [--json]";
+  if (parse_args ("train", "PROJECT", u, entries, 2, 2, &argc, &argv))
     return 2;
-  if (argc != 2 || epochs < 0)
-    return usage ("train", "PROJECT [--epochs N] [--seconds S] [--json]");
+  if (epochs < 0)
+    return usage ("train", u);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GlProject) p = gl_project_open (argv[1], &error);
+  g_autoptr (GlProject) p = open_project ("train", argv[1]);
   if (p == NULL)
-    return gl_cli_fail ("train", error);
+    return 1;
   g_autoptr (GlTrainer) trainer = gl_trainer_new (p, &error);
   if (trainer == NULL)
     return gl_cli_fail ("train", error);
@@ -294,21 +340,12 @@ int
 gl_cli_predict (int argc, char **argv)
 {
   gboolean json = FALSE;
-  GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
-    { NULL },
-  };
-  if (gl_cli_parse ("predict", "PROJECT", entries, &argc, &argv))
-    return 2;
-  if (argc != 2)
-    return usage ("predict", "PROJECT [--json]");
+  g_autoptr (GlProject) p = NULL;
+  g_autoptr (GlDb) db = NULL;
+  int status = open_store_command ("predict", &json, &argc, &argv, &p, &db);
+  if (status != 0)
+    return status;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GlProject) p = gl_project_open (argv[1], &error);
-  if (p == NULL)
-    return gl_cli_fail ("predict", error);
-  g_autoptr (GlDb) db = open_db ("predict", p);
-  if (db == NULL)
-    return 1;
   gint64 model = gl_db_get_current_model (db);
   if (model < 0)
     {
@@ -418,21 +455,12 @@ int
 gl_cli_stats (int argc, char **argv)
 {
   gboolean json = FALSE;
-  GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
-    { NULL },
-  };
-  if (gl_cli_parse ("stats", "PROJECT", entries, &argc, &argv))
-    return 2;
-  if (argc != 2)
-    return usage ("stats", "PROJECT [--json]");
+  g_autoptr (GlProject) p = NULL;
+  g_autoptr (GlDb) db = NULL;
+  int status = open_store_command ("stats", &json, &argc, &argv, &p, &db);
+  if (status != 0)
+    return status;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GlProject) p = gl_project_open (argv[1], &error);
-  if (p == NULL)
-    return gl_cli_fail ("stats", error);
-  g_autoptr (GlDb) db = open_db ("stats", p);
-  if (db == NULL)
-    return 1;
   g_autoptr (GArray) classes = gl_db_list_classes (db, TRUE, &error);
   g_autoptr (GArray) versions = classes ? gl_db_list_model_versions (db, &error) : NULL;
   if (versions == NULL)
@@ -574,11 +602,12 @@ gl_cli_export (int argc, char **argv)
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
     { NULL },
   };
-  if (gl_cli_parse ("export", "PROJECT DIR", entries, &argc, &argv))
+  const char *u = "PROJECT DIR --format imagefolder|csv|json [--split 0.8,0.1,0.1] [--seed N] [--force] "
+                  "[--link copy|hardlink|symlink]";
+  if (parse_args ("export", "PROJECT DIR", u, entries, 3, 3, &argc, &argv))
     return 2;
-  if (argc != 3 || format == NULL)
-    return usage ("export", "PROJECT DIR --format imagefolder|csv|json [--split 0.8,0.1,0.1] [--seed N] [--force] "
-                            "[--link copy|hardlink|symlink]");
+  if (format == NULL)
+    return usage ("export", u);
   g_autoptr (GError) error = NULL;
   GlExportOptions o;
   gl_export_options_init (&o);
@@ -594,9 +623,9 @@ gl_cli_export (int argc, char **argv)
   o.include_model = model;
   o.include_predictions = predictions;
   o.include_unconfirmed = unconfirmed;
-  g_autoptr (GlProject) p = gl_project_open (argv[1], &error);
+  g_autoptr (GlProject) p = open_project ("export", argv[1]);
   if (p == NULL)
-    return gl_cli_fail ("export", error);
+    return 1;
   gboolean tty = !json && isatty (fileno (stderr));
   GlExportProgress s;
   gboolean ok = gl_export_project (p, argv[2], &o, on_export_progress, &tty, NULL, &s, &error);
@@ -650,11 +679,11 @@ gl_cli_simulate (int argc, char **argv)
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
     { NULL },
   };
-  if (gl_cli_parse ("simulate", "PROJECT", entries, &argc, &argv))
+  const char *u = "PROJECT --strategy S [--seed-labels N] [--batch N] [--budget N] [--seed N] [--json]";
+  if (parse_args ("simulate", "PROJECT", u, entries, 2, 2, &argc, &argv))
     return 2;
-  if (argc != 2 || strategy == NULL || seed_labels < 1 || batch < 1 || budget < 1 || epochs < 1 || max_pool < 0
-      || max_test < 0)
-    return usage ("simulate", "PROJECT --strategy S [--seed-labels N] [--batch N] [--budget N] [--seed N] [--json]");
+  if (strategy == NULL || seed_labels < 1 || batch < 1 || budget < 1 || epochs < 1 || max_pool < 0 || max_test < 0)
+    return usage ("simulate", u);
   GlStrategy s;
   g_autoptr (GError) error = NULL;
   if (!gl_strategy_from_string (strategy, &s, &error))
@@ -662,9 +691,9 @@ gl_cli_simulate (int argc, char **argv)
       g_printerr ("gleaner-cli simulate: %s\n", error->message);
       return 2;
     }
-  g_autoptr (GlProject) p = gl_project_open (argv[1], &error);
+  g_autoptr (GlProject) p = open_project ("simulate", argv[1]);
   if (p == NULL)
-    return gl_cli_fail ("simulate", error);
+    return 1;
   GlSimulateOptions o;
   gl_simulate_options_init (&o);
   o.strategy = strategy;
@@ -702,15 +731,13 @@ int
 gl_cli_rules (int argc, char **argv)
 {
   GOptionEntry entries[] = { { NULL } };
-  if (gl_cli_parse ("rules", "PROJECT add GLOB CLASS | list | delete ID | apply", entries, &argc, &argv))
-    return 2;
   const char *u = "PROJECT add GLOB CLASS | PROJECT list | PROJECT delete ID | PROJECT apply";
-  if (argc < 3)
-    return usage ("rules", u);
+  if (parse_args ("rules", "PROJECT add GLOB CLASS | list | delete ID | apply", u, entries, 3, G_MAXINT, &argc, &argv))
+    return 2;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GlProject) p = gl_project_open (argv[1], &error);
+  g_autoptr (GlProject) p = open_project ("rules", argv[1]);
   if (p == NULL)
-    return gl_cli_fail ("rules", error);
+    return 1;
   const char *verb = argv[2];
   if (g_str_equal (verb, "add") && argc == 5)
     {

@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "app/gl-export.h"
+#include "ui/gleaner-progress-post.h"
 
 struct _GleanerExportDialog
 {
@@ -34,10 +35,8 @@ struct _GleanerExportDialog
   char *target;
   GCancellable *cancellable;
 
-  /* progress written by the export thread, shown by one coalesced idle */
-  GMutex mutex;
-  GlExportProgress progress;
-  gboolean progress_pending;
+  /* GlExportProgress written by the export thread, shown by one coalesced idle */
+  GleanerProgressPost progress;
 };
 
 G_DEFINE_FINAL_TYPE (GleanerExportDialog, gleaner_export_dialog, ADW_TYPE_WINDOW)
@@ -120,40 +119,25 @@ on_target_clicked_cb (GleanerExportDialog *self)
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
-static gboolean
-progress_idle_cb (gpointer user_data)
+static void
+show_progress (gpointer owner, gconstpointer figures)
 {
-  GleanerExportDialog *self = GLEANER_EXPORT_DIALOG (user_data);
-  GlExportProgress p;
+  GleanerExportDialog *self = GLEANER_EXPORT_DIALOG (owner);
+  const GlExportProgress *p = figures;
 
-  g_mutex_lock (&self->mutex);
-  p = self->progress;
-  self->progress_pending = FALSE;
-  g_mutex_unlock (&self->mutex);
-  if (self->cancellable != NULL && self->stack != NULL && p.total > 0)
+  if (self->cancellable != NULL && self->stack != NULL && p->total > 0)
     {
-      g_autofree char *text = g_strdup_printf (_("%'" G_GUINT64_FORMAT " of %'" G_GUINT64_FORMAT " images"), p.done,
-                                               p.total);
-      gtk_progress_bar_set_fraction (self->progress_bar, (double) p.done / (double) p.total);
-      gtk_label_set_text (self->progress_label, text);
+      g_autofree char *text = g_strdup_printf (_("%'" G_GUINT64_FORMAT " of %'" G_GUINT64_FORMAT " images"), p->done,
+                                               p->total);
+      gleaner_progress_post_set_bar (self->progress_bar, self->progress_label, p->done, p->total, text);
     }
-  return G_SOURCE_REMOVE;
 }
 
 /* On the export thread. */
 static void
 export_progress_cb (const GlExportProgress *progress, gpointer user_data)
 {
-  GleanerExportDialog *self = GLEANER_EXPORT_DIALOG (user_data);
-
-  g_mutex_lock (&self->mutex);
-  self->progress = *progress;
-  if (!self->progress_pending)
-    {
-      self->progress_pending = TRUE;
-      g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, progress_idle_cb, g_object_ref (self), g_object_unref);
-    }
-  g_mutex_unlock (&self->mutex);
+  gleaner_progress_post_publish (&GLEANER_EXPORT_DIALOG (user_data)->progress, progress);
 }
 
 static void
@@ -241,7 +225,6 @@ gleaner_export_dialog_start (GleanerExportDialog *self)
   job->target = g_strdup (self->target);
 
   self->cancellable = g_cancellable_new ();
-  self->progress = (GlExportProgress) { 0 };
   gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
   gtk_label_set_text (self->progress_label, "");
   gtk_stack_set_visible_child_name (self->stack, "progress");
@@ -306,7 +289,7 @@ gleaner_export_dialog_finalize (GObject *object)
   g_free (self->project_dir);
   g_free (self->target);
   g_clear_object (&self->cancellable);
-  g_mutex_clear (&self->mutex);
+  gleaner_progress_post_clear (&self->progress);
   G_OBJECT_CLASS (gleaner_export_dialog_parent_class)->finalize (object);
 }
 
@@ -346,7 +329,7 @@ gleaner_export_dialog_class_init (GleanerExportDialogClass *klass)
 static void
 gleaner_export_dialog_init (GleanerExportDialog *self)
 {
-  g_mutex_init (&self->mutex);
+  gleaner_progress_post_init (&self->progress, self, sizeof (GlExportProgress), show_progress);
   gtk_widget_init_template (GTK_WIDGET (self));
   g_signal_connect_swapped (self->format_row, "notify::selected", G_CALLBACK (update_sensitivity), self);
   update_sensitivity (self);

@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "app/gl-session.h"
+#include "ui/gleaner-progress-post.h"
 
 /* Unreadable files listed in the summary (the count covers them all). */
 #define MAX_LISTED 200
@@ -26,6 +27,9 @@ struct _GleanerImportDialog
   AdwPreferencesGroup *unreadable_group;
   GtkListBox *unreadable_list;
 
+  /* built in init, owned by the widget tree */
+  GtkSwitch *thumbnails_switch;
+
   /* borrowed */
   GlProject *project;
 
@@ -35,10 +39,8 @@ struct _GleanerImportDialog
   char *summary;
   gint64 last_id_before; /* images above it came from this import */
 
-  /* progress written by the import thread, shown by one coalesced idle */
-  GMutex mutex;
-  GlImportProgress progress;
-  gboolean progress_pending;
+  /* GlImportProgress written by the import thread, shown by one coalesced idle */
+  GleanerProgressPost progress;
 };
 
 G_DEFINE_FINAL_TYPE (GleanerImportDialog, gleaner_import_dialog, ADW_TYPE_WINDOW)
@@ -185,49 +187,25 @@ on_add_files_clicked_cb (GleanerImportDialog *self)
 /* ---- the import thread ---- */
 
 static void
-show_progress (GleanerImportDialog *self, const GlImportProgress *p)
+show_progress (gpointer owner, gconstpointer figures)
 {
+  GleanerImportDialog *self = GLEANER_IMPORT_DIALOG (owner);
+  const GlImportProgress *p = figures;
   g_autofree char *text = NULL;
 
-  if (p->total > 0)
-    gtk_progress_bar_set_fraction (self->progress_bar, (double) p->done / (double) p->total);
-  else
-    gtk_progress_bar_pulse (self->progress_bar);
+  if (self->cancellable == NULL)
+    return;
   text = g_strdup_printf (_("%'" G_GUINT64_FORMAT " of %'" G_GUINT64_FORMAT " files · %'" G_GUINT64_FORMAT
                             " added · %'.0f per second"),
                           p->done, p->total, p->added, p->images_per_s);
-  gtk_label_set_text (self->progress_label, text);
-}
-
-static gboolean
-progress_idle_cb (gpointer user_data)
-{
-  GleanerImportDialog *self = GLEANER_IMPORT_DIALOG (user_data);
-  GlImportProgress p;
-
-  g_mutex_lock (&self->mutex);
-  p = self->progress;
-  self->progress_pending = FALSE;
-  g_mutex_unlock (&self->mutex);
-  if (self->cancellable != NULL)
-    show_progress (self, &p);
-  return G_SOURCE_REMOVE;
+  gleaner_progress_post_set_bar (self->progress_bar, self->progress_label, p->done, p->total, text);
 }
 
 /* On the import thread. */
 static void
 import_progress_cb (const GlImportProgress *progress, gpointer user_data)
 {
-  GleanerImportDialog *self = GLEANER_IMPORT_DIALOG (user_data);
-
-  g_mutex_lock (&self->mutex);
-  self->progress = *progress;
-  if (!self->progress_pending)
-    {
-      self->progress_pending = TRUE;
-      g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, progress_idle_cb, g_object_ref (self), g_object_unref);
-    }
-  g_mutex_unlock (&self->mutex);
+  gleaner_progress_post_publish (&GLEANER_IMPORT_DIALOG (user_data)->progress, progress);
 }
 
 static void
@@ -363,10 +341,9 @@ gleaner_import_dialog_start (GleanerImportDialog *self)
   job->options.layout = layouts[MIN (layout, G_N_ELEMENTS (layouts) - 1)];
   job->options.labels_as = adw_combo_row_get_selected (self->labels_row) == 1 ? GL_LABELS_AS_REFERENCE
                                                                               : GL_LABELS_AS_HUMAN;
-  job->options.thumbnails = TRUE;
+  job->options.thumbnails = gtk_switch_get_active (self->thumbnails_switch);
 
   self->cancellable = g_cancellable_new ();
-  self->progress = (GlImportProgress) { 0 };
   gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
   gtk_label_set_text (self->progress_label, _("Looking for images…"));
   gtk_stack_set_visible_child_name (self->stack, "progress");
@@ -411,6 +388,26 @@ on_cancel_clicked_cb (GleanerImportDialog *self)
   gleaner_import_dialog_cancel (self);
 }
 
+/* Thumbnails are made at import only when asked: encoding them costs about as
+ * much as the import itself, and the Gallery makes a missing one when it
+ * first shows the image. The row joins the group of the labels row. */
+static void
+add_thumbnails_row (GleanerImportDialog *self)
+{
+  GtkWidget *group = gtk_widget_get_ancestor (GTK_WIDGET (self->labels_row), ADW_TYPE_PREFERENCES_GROUP);
+  GtkWidget *row = adw_action_row_new ();
+
+  self->thumbnails_switch = GTK_SWITCH (gtk_switch_new ());
+  gtk_widget_set_valign (GTK_WIDGET (self->thumbnails_switch), GTK_ALIGN_CENTER);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("Make _Thumbnails Now"));
+  adw_preferences_row_set_use_underline (ADW_PREFERENCES_ROW (row), TRUE);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row),
+                               _("Otherwise the Gallery makes each one the first time it shows the image"));
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), GTK_WIDGET (self->thumbnails_switch));
+  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), GTK_WIDGET (self->thumbnails_switch));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
+}
+
 static void
 gleaner_import_dialog_dispose (GObject *object)
 {
@@ -430,7 +427,7 @@ gleaner_import_dialog_finalize (GObject *object)
   g_ptr_array_unref (self->paths);
   g_clear_object (&self->cancellable);
   g_free (self->summary);
-  g_mutex_clear (&self->mutex);
+  gleaner_progress_post_clear (&self->progress);
   G_OBJECT_CLASS (gleaner_import_dialog_parent_class)->finalize (object);
 }
 
@@ -467,8 +464,9 @@ gleaner_import_dialog_class_init (GleanerImportDialogClass *klass)
 static void
 gleaner_import_dialog_init (GleanerImportDialog *self)
 {
-  g_mutex_init (&self->mutex);
+  gleaner_progress_post_init (&self->progress, self, sizeof (GlImportProgress), show_progress);
   self->paths = g_ptr_array_new_with_free_func (g_free);
   gtk_widget_init_template (GTK_WIDGET (self));
   gtk_widget_set_sensitive (GTK_WIDGET (self->import_button), FALSE);
+  add_thumbnails_row (self);
 }

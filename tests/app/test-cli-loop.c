@@ -329,10 +329,58 @@ test_loop (void)
   remove_tree (dir);
 }
 
+/* Every command on a PROJECT: a wrong number of arguments or an option out
+ * of range is a usage error (2, before the project is opened); a missing
+ * project is a failure (1) that names the command and the folder. */
+static void
+test_usage (void)
+{
+  const char *const *const usage_errors[] = {
+    (const char *const[]) { "queue", NULL },
+    (const char *const[]) { "queue", "no-such-project", "-n", "0", NULL },
+    (const char *const[]) { "label", "no-such-project", "1", NULL },
+    (const char *const[]) { "undo", "no-such-project", "extra", NULL },
+    (const char *const[]) { "train", "no-such-project", "--epochs", "-1", NULL },
+    (const char *const[]) { "predict", "no-such-project", "extra", NULL },
+    (const char *const[]) { "stats", NULL },
+    (const char *const[]) { "export", "no-such-project", NULL },
+    (const char *const[]) { "export", "no-such-project", "out", NULL },
+    (const char *const[]) { "simulate", "no-such-project", NULL },
+    (const char *const[]) { "rules", "no-such-project", NULL },
+    (const char *const[]) { "stats", "no-such-project", "--no-such-option", NULL },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (usage_errors); i++)
+    {
+      g_autofree char *err = NULL;
+      g_assert_cmpint (run (usage_errors[i], NULL, &err), ==, 2);
+      g_autofree char *prefix = g_strdup_printf ("gleaner-cli %s: ", usage_errors[i][0]);
+      g_assert_true (g_str_has_prefix (err, prefix));
+    }
+  const char *const *const missing[] = {
+    (const char *const[]) { "queue", "no-such-project", NULL },
+    (const char *const[]) { "undo", "no-such-project", NULL },
+    (const char *const[]) { "train", "no-such-project", NULL },
+    (const char *const[]) { "predict", "no-such-project", NULL },
+    (const char *const[]) { "stats", "no-such-project", "--json", NULL },
+    (const char *const[]) { "rules", "no-such-project", "list", NULL },
+    (const char *const[]) { "export", "no-such-project", "out", "--format", "csv", NULL },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (missing); i++)
+    {
+      g_autofree char *out = NULL, *err = NULL;
+      g_assert_cmpint (run (missing[i], &out, &err), ==, 1);
+      g_assert_cmpstr (out, ==, "");
+      g_autofree char *prefix = g_strdup_printf ("gleaner-cli %s: ", missing[i][0]);
+      g_assert_true (g_str_has_prefix (err, prefix));
+      g_assert_nonnull (strstr (err, "no-such-project"));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/cli-loop/usage", test_usage);
   g_test_add_func ("/cli-loop/loop", test_loop);
   return g_test_run ();
 }
