@@ -1,5 +1,6 @@
 /* gl-acquire.c — acquisition scores, diverse selection and batches. */
 #include "engine/gl-acquire.h"
+#include "engine/gl-parallel.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -417,8 +418,7 @@ min_distance_to_set (const float *x, const float *x_norms, gsize n_x, const floa
           gsize bj = MIN ((gsize) CENTRE_BLOCK, n_c - j0);
 
           /* tile (bi, bj) = x[i0:] · c[j0:]ᵀ */
-          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) bi, (int) bj, (int) dim, 1.0f,
-                       x + i0 * dim, (int) dim, c + j0 * dim, (int) dim, 0.0f, tile, (int) bj);
+          gl_sgemm (FALSE, TRUE, bi, bj, dim, 1.0f, x + i0 * dim, dim, c + j0 * dim, dim, 0.0f, tile, bj);
           for (gsize i = 0; i < bi; i++)
             {
               const float *t = tile + i * bj;

@@ -246,8 +246,7 @@ gemm_bias_act (gsize m, guint f, guint k, const float *a, const float *w, const 
 {
   if (bias != NULL)
     fill_rows (m, f, bias, y);
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) m, (int) f, (int) k, 1.0f, a, (int) k, w, (int) f,
-               bias != NULL ? 1.0f : 0.0f, y, (int) f);
+  gl_sgemm (FALSE, FALSE, m, f, k, 1.0f, a, k, w, f, bias != NULL ? 1.0f : 0.0f, y, f);
   if (relu)
     gl_relu_forward (m * f, y, y);
 }
@@ -292,11 +291,9 @@ gl_conv_backward (const GlConvShape *s, const float *x, const float *cols, const
   if (!use_cols)
     {
       /* dW (kk, f) = xᵀ (kk, m) · dy (m, f); dx (m, kk) = dy (m, f) · Wᵀ (f, kk) */
-      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) kk, (int) f, (int) m, 1.0f, x, (int) kk, dy,
-                   (int) f, 0.0f, dweight, (int) f);
+      gl_sgemm (TRUE, FALSE, kk, f, m, 1.0f, x, kk, dy, f, 0.0f, dweight, f);
       if (dx != NULL)
-        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) m, (int) kk, (int) f, 1.0f, dy, (int) f, weight,
-                     (int) f, 0.0f, dx, (int) kk);
+        gl_sgemm (FALSE, TRUE, m, kk, f, 1.0f, dy, f, weight, f, 0.0f, dx, kk);
       return;
     }
   /* A few images at a time, so that patches and patch gradients pass
@@ -319,12 +316,10 @@ gl_conv_backward (const GlConvShape *s, const float *x, const float *cols, const
           gl_im2col (&sub, x + (gsize) b * s->h * s->w * s->c, patch_scratch);
           patches = patch_scratch;
         }
-      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) kk, (int) f, (int) rows, 1.0f, patches, (int) kk,
-                   dy + b * pixels * f, (int) f, b == 0 ? 0.0f : 1.0f, dweight, (int) f);
+      gl_sgemm (TRUE, FALSE, kk, f, rows, 1.0f, patches, kk, dy + b * pixels * f, f, b == 0 ? 0.0f : 1.0f, dweight, f);
       if (dx == NULL)
         continue;
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) rows, (int) kk, (int) f, 1.0f,
-                   dy + b * pixels * f, (int) f, weight, (int) f, 0.0f, dcols, (int) kk);
+      gl_sgemm (FALSE, TRUE, rows, kk, f, 1.0f, dy + b * pixels * f, f, weight, f, 0.0f, dcols, kk);
       gl_col2im (&sub, dcols, dx + (gsize) b * s->h * s->w * s->c);
     }
 }
@@ -372,11 +367,9 @@ gl_dense_backward (guint n, guint in, guint out, const float *x, const float *we
                    gboolean relu, float *dy, float *dweight, float *dbias, float *dx)
 {
   gl_bias_act_backward (n, out, y, relu, dy, dbias);
-  cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) in, (int) out, (int) n, 1.0f, x, (int) in, dy,
-               (int) out, 0.0f, dweight, (int) out);
+  gl_sgemm (TRUE, FALSE, in, out, n, 1.0f, x, in, dy, out, 0.0f, dweight, out);
   if (dx != NULL)
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) n, (int) in, (int) out, 1.0f, dy, (int) out, weight,
-                 (int) out, 0.0f, dx, (int) in);
+    gl_sgemm (FALSE, TRUE, n, in, out, 1.0f, dy, out, weight, out, 0.0f, dx, in);
 }
 
 /* ---- bias and ReLU ---- */

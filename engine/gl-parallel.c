@@ -4,10 +4,12 @@
  * helpers claim one at a time from a shared counter. On a machine shared
  * with other programs a helper may not get a core for a while: the caller
  * then claims the chunks itself instead of waiting for it, and only waits
- * for chunks a helper has already started. */
+ * for chunks a helper has already started. A helper switches to the
+ * scheduling policy of the dispatching thread when it takes a task. */
 #include "engine/gl-parallel.h"
 
 #include <cblas.h>
+#include <sched.h>
 
 #define MAX_HELPERS 63
 #define CHUNKS_PER_THREAD 4
@@ -26,12 +28,39 @@ typedef struct
   gint n_chunks;
   gint next;         /* atomic: the next chunk to claim */
   gint finished;     /* atomic: chunks done */
+  int policy;        /* the dispatching thread's scheduling policy */
 } Pool;
 
 static GMutex dispatch_lock;
 static Pool pool = { .lock = { 0 } };
 static GThread *helpers[MAX_HELPERS];
 static guint n_helpers;
+static gint n_threads_wanted = -1; /* atomic: 0 = every core, −1 = not set */
+
+/* The calling thread's scheduling policy (SCHED_OTHER where unknown). */
+static int
+thread_policy (void)
+{
+#ifdef __linux__
+  int policy = sched_getscheduler (0);
+  return policy < 0 ? SCHED_OTHER : policy;
+#else
+  return SCHED_OTHER;
+#endif
+}
+
+/* Moves the calling thread to @policy (priority 0); FALSE when refused, e.g.
+ * leaving SCHED_IDLE without the right (RLIMIT_NICE) to do so. */
+static gboolean
+set_thread_policy (int policy)
+{
+#ifdef __linux__
+  struct sched_param param = { .sched_priority = 0 };
+  return sched_setscheduler (0, policy, &param) == 0;
+#else
+  return policy == SCHED_OTHER;
+#endif
+}
 
 static void
 run_chunks (GlRangeFunc func, gpointer data, gsize n, gsize chunk, gint n_chunks)
@@ -54,6 +83,7 @@ static gpointer
 helper_main (gpointer user_data)
 {
   guint64 seen = 0;
+  int policy = thread_policy ();
   g_mutex_lock (&pool.lock);
   for (;;)
     {
@@ -65,7 +95,13 @@ helper_main (gpointer user_data)
       gpointer data = pool.data;
       const gsize n = pool.n, chunk = pool.chunk;
       const gint n_chunks = pool.n_chunks;
+      const int wanted = pool.policy;
       g_mutex_unlock (&pool.lock);
+      if (wanted != policy)
+        {
+          set_thread_policy (wanted);
+          policy = thread_policy ();
+        }
       run_chunks (func, data, n, chunk, n_chunks);
       g_mutex_lock (&pool.lock);
       pool.active--;
@@ -74,10 +110,36 @@ helper_main (gpointer user_data)
   return NULL;
 }
 
+void
+gl_parallel_set_n_threads (guint n_threads)
+{
+  g_atomic_int_set (&n_threads_wanted, (gint) MIN (n_threads, (guint) MAX_HELPERS + 1));
+}
+
+/* Until gl_parallel_set_n_threads is called: as many threads as OpenBLAS
+ * was given (OPENBLAS_NUM_THREADS, or every core), read before gl_sgemm
+ * turns OpenBLAS's own threading off. */
+static gint
+default_n_threads (void)
+{
+  static gsize once = 0;
+  static gint n;
+  if (g_once_init_enter (&once))
+    {
+      n = openblas_get_num_threads ();
+      g_once_init_leave (&once, 1);
+    }
+  return n;
+}
+
 guint
 gl_parallel_get_n_threads (void)
 {
-  int n = openblas_get_num_threads ();
+  gint n = g_atomic_int_get (&n_threads_wanted);
+  if (n < 0)
+    n = default_n_threads ();
+  if (n == 0)
+    n = (gint) g_get_num_processors ();
   return (guint) CLAMP (n, 1, MAX_HELPERS + 1);
 }
 
@@ -108,6 +170,7 @@ gl_parallel_for (gsize n, gsize min_chunk, GlRangeFunc func, gpointer data)
   pool.n = n;
   pool.chunk = chunk;
   pool.n_chunks = (gint) ((n + chunk - 1) / chunk);
+  pool.policy = thread_policy ();
   g_atomic_int_set (&pool.next, 0);
   g_atomic_int_set (&pool.finished, 0);
   pool.generation++;
@@ -122,4 +185,58 @@ gl_parallel_for (gsize n, gsize min_chunk, GlRangeFunc func, gpointer data)
     g_cond_wait (&pool.done, &pool.lock);
   g_mutex_unlock (&pool.lock);
   g_mutex_unlock (&dispatch_lock);
+}
+
+/* ---- matrix products ---- */
+
+/* Below this many multiply-adds per block, splitting costs more than it saves. */
+#define SGEMM_MIN_BLOCK (1 << 18)
+
+typedef struct
+{
+  gboolean trans_a, trans_b, by_rows;
+  gsize m, n, k, lda, ldb, ldc;
+  float alpha, beta;
+  const float *a, *b;
+  float *c;
+} SgemmJob;
+
+static void
+sgemm_block (const SgemmJob *j, gsize i0, gsize m, gsize j0, gsize n)
+{
+  /* Row i of op(A): row i of A, or column i of A when transposed; column j
+   * of op(B): column j of B, or row j of B when transposed. */
+  const float *a = j->a + (j->trans_a ? i0 : i0 * j->lda);
+  const float *b = j->b + (j->trans_b ? j0 * j->ldb : j0);
+  cblas_sgemm (CblasRowMajor, j->trans_a ? CblasTrans : CblasNoTrans, j->trans_b ? CblasTrans : CblasNoTrans, (int) m,
+               (int) n, (int) j->k, j->alpha, a, (int) j->lda, b, (int) j->ldb, j->beta, j->c + i0 * j->ldc + j0,
+               (int) j->ldc);
+}
+
+static void
+sgemm_chunk (gsize begin, gsize end, gpointer data)
+{
+  const SgemmJob *j = data;
+  if (j->by_rows)
+    sgemm_block (j, begin, end - begin, 0, j->n);
+  else
+    sgemm_block (j, 0, j->m, begin, end - begin);
+}
+
+void
+gl_sgemm (gboolean trans_a, gboolean trans_b, gsize m, gsize n, gsize k, float alpha, const float *a, gsize lda,
+          const float *b, gsize ldb, float beta, float *c, gsize ldc)
+{
+  SgemmJob j = { trans_a, trans_b, m >= n, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c };
+
+  if (m == 0 || n == 0)
+    return;
+  /* Every sgemm runs on the thread that calls it (see gl-parallel.h). */
+  default_n_threads ();
+  if (openblas_get_num_threads () != 1)
+    openblas_set_num_threads (1);
+  const gsize other = j.by_rows ? n : m;
+  const gsize per_line = MAX (other * MAX (k, 1), 1);
+  const gsize min_lines = MAX (SGEMM_MIN_BLOCK / per_line, 16);
+  gl_parallel_for (j.by_rows ? m : n, min_lines, sgemm_chunk, &j);
 }

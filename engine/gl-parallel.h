@@ -1,15 +1,21 @@
 /* gl-parallel.h — splitting a kernel's loop over the engine's threads.
  *
- * OpenBLAS runs each sgemm on its own threads, but the rest of a layer
- * (im2col, pooling, batch norm, bias and ReLU passes) would run on the
- * calling thread alone. gl_parallel_for splits such a loop into contiguous
- * chunks (a few per thread) that the caller and helper threads (started on
- * first use, kept for the life of the process) claim one at a time; it
- * returns when every chunk is done. A helper that does not get a core soon
- * (a busy machine) does not hold the caller up: the caller takes its chunks. The number of threads is OpenBLAS's
- * current thread count (which the engine worker sets per job), so the engine
- * uses the cores it was given and no more. With one thread the loop runs on
- * the caller, in order: results stay bit-identical for the same seed.
+ * The engine runs all its parallel work on its own threads: gl_parallel_for
+ * splits a loop into contiguous chunks (a few per thread) that the caller and
+ * helper threads (started on first use, kept for the life of the process)
+ * claim one at a time; it returns when every chunk is done. A helper that
+ * does not get a core soon (a busy machine) does not hold the caller up: the
+ * caller takes its chunks. With one thread the loop runs on the caller, in
+ * order: results stay bit-identical for the same seed.
+ *
+ * Matrix products go through gl_sgemm, which cuts the product into blocks of
+ * rows (or columns) of C and runs single-threaded OpenBLAS sgemm on each in
+ * gl_parallel_for. OpenBLAS's own thread pool is kept at one thread (its
+ * threads are made by whichever thread loads the library and would not follow
+ * the engine's scheduling policy): so every thread that does engine work is
+ * the caller or a gl-parallel helper, and a helper takes on the scheduling
+ * policy of the thread that dispatched the loop (SCHED_IDLE when the engine
+ * worker runs in the background, see gl-worker.h).
  *
  * A chunk must write only its own part of the output, and each output must
  * not depend on where the chunks are cut. While one thread is
@@ -26,7 +32,15 @@ typedef void (*GlRangeFunc) (gsize begin, gsize end, gpointer data);
 /* Runs @func over [0, @n) in chunks of at least @min_chunk items. */
 void gl_parallel_for (gsize n, gsize min_chunk, GlRangeFunc func, gpointer data);
 
-/* The threads gl_parallel_for would use now (OpenBLAS's thread count, ≥ 1). */
+/* The threads gl_parallel_for uses (≥ 1): @n_threads, or every core for 0
+ * (the default). Process-wide; the engine worker sets it before each job. */
+void gl_parallel_set_n_threads (guint n_threads);
 guint gl_parallel_get_n_threads (void);
+
+/* Row-major C (m, n) = alpha · op(A) (m, k) · op(B) (k, n) + beta · C, as
+ * cblas_sgemm with CblasRowMajor, split over the engine's threads. Each
+ * element of C is the same dot product however the blocks are cut. */
+void gl_sgemm (gboolean trans_a, gboolean trans_b, gsize m, gsize n, gsize k, float alpha, const float *a, gsize lda,
+               const float *b, gsize ldb, float beta, float *c, gsize ldc);
 
 G_END_DECLS

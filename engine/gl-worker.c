@@ -1,7 +1,10 @@
 /* gl-worker.c — the engine thread, its job queue and coalesced progress. */
 #include "engine/gl-worker.h"
 
-#include <cblas.h>
+#include "engine/gl-parallel.h"
+
+#include <errno.h>
+#include <sched.h>
 #include <math.h>
 #include <string.h>
 
@@ -42,8 +45,9 @@ struct _GlWorker
   GAsyncQueue *queue;   /* (GlWorkerJob *), one reference each */
   GDestroyNotify model_free;
   gpointer model;       /* worker thread only (and gl_worker_free after the join) */
-  gint n_threads;       /* atomic: wanted OpenBLAS threads, 0 = every core */
-  gint applied_threads; /* worker thread only; −1 before the first job */
+  gint n_threads;       /* atomic: wanted engine threads, 0 = every core */
+  gint background;      /* atomic: run jobs at SCHED_IDLE */
+  gint applied_background; /* worker thread only; −1 before the first apply */
 
   GMutex lock;          /* guards jobs */
   GQueue jobs;          /* queued and running jobs, in order (no reference) */
@@ -172,15 +176,24 @@ complete_idle_cb (gpointer data)
 
 /* ---- the thread ---- */
 
+/* The thread count and scheduling policy of the next job, on the worker
+ * thread. gl-parallel's helpers take on the policy of the thread that
+ * dispatches to them, so the whole job runs at it. */
 static void
-apply_n_threads (GlWorker *worker)
+apply_job_settings (GlWorker *worker)
 {
-  gint wanted = g_atomic_int_get (&worker->n_threads);
+  const gint background = g_atomic_int_get (&worker->background);
 
-  if (wanted == worker->applied_threads)
+  gl_parallel_set_n_threads ((guint) g_atomic_int_get (&worker->n_threads));
+  if (background == worker->applied_background)
     return;
-  openblas_set_num_threads (wanted > 0 ? wanted : openblas_get_num_procs ());
-  worker->applied_threads = wanted;
+#ifdef __linux__
+  struct sched_param param = { .sched_priority = 0 };
+  if (sched_setscheduler (0, background ? SCHED_IDLE : SCHED_OTHER, &param) != 0)
+    g_debug ("The engine thread could not switch to %s: %s", background ? "SCHED_IDLE" : "SCHED_OTHER",
+             g_strerror (errno));
+#endif
+  worker->applied_background = background;
 }
 
 static void
@@ -198,7 +211,7 @@ run_job (GlWorker *worker, GlWorkerJob *job)
     }
   else
     {
-      apply_n_threads (worker);
+      apply_job_settings (worker);
       job->worker = worker;
       job->ok = job->func (job, g_task_get_task_data (job->task), job->cancellable, &error);
       job->worker = NULL;
@@ -267,7 +280,8 @@ gl_worker_new (guint n_threads, GDestroyNotify model_free)
   worker->queue = g_async_queue_new ();
   worker->model_free = model_free;
   worker->n_threads = (gint) MIN (n_threads, (guint) G_MAXINT);
-  worker->applied_threads = -1;
+  worker->background = g_strcmp0 (g_getenv ("GL_ENGINE_BACKGROUND"), "0") != 0;
+  worker->applied_background = -1;
   g_mutex_init (&worker->lock);
   g_queue_init (&worker->jobs);
   worker->thread = g_thread_new ("gl-engine", worker_thread, worker);
@@ -323,6 +337,18 @@ guint
 gl_worker_get_n_threads (GlWorker *worker)
 {
   return (guint) g_atomic_int_get (&worker->n_threads);
+}
+
+void
+gl_worker_set_background (GlWorker *worker, gboolean background)
+{
+  g_atomic_int_set (&worker->background, background ? 1 : 0);
+}
+
+gboolean
+gl_worker_get_background (GlWorker *worker)
+{
+  return g_atomic_int_get (&worker->background) != 0;
 }
 
 void

@@ -29,9 +29,25 @@
  * the completions of cancelled jobs still arrive on the main context when it
  * next runs (the worker itself may be gone by then).
  *
- * BLAS threads: the worker sets OpenBLAS's thread count on its own thread
- * before each job (0 = every core). OpenBLAS keeps one count per process, so
- * the worker should be the only thread that calls BLAS.
+ * Threads: before each job the worker sets the engine's thread count
+ * (gl_parallel_set_n_threads; 0 = every core). The engine's work runs on the
+ * worker thread and gl-parallel's helpers only (OpenBLAS is kept
+ * single-threaded, see gl-parallel.h); the count is process-wide, so the
+ * worker should be the only thread running engine kernels.
+ *
+ * Background priority (on by default; off when the environment sets
+ * GL_ENGINE_BACKGROUND=0, as the test suites do so that tests running side by
+ * side get their share of the cores): on Linux the worker thread runs at
+ * SCHED_IDLE, and gl-parallel's helpers take on that policy when the worker
+ * dispatches to them. SCHED_IDLE rather than a high nice value: a SCHED_IDLE
+ * thread still gets every core nobody else wants (training runs at full
+ * speed on an idle machine), but a normal thread that wakes up (the GTK main
+ * loop starting a frame) preempts it at once and it gets a tiny share (weight
+ * 3 against nice 0's 1024, where nice 19 still has 15) while normal threads
+ * want the cores. Turn it off (gl_worker_set_background) before the first
+ * job if the work should compete as a normal thread: an unprivileged thread
+ * that is already at SCHED_IDLE may not be allowed back to SCHED_OTHER
+ * (RLIMIT_NICE), and then stays in the background.
  */
 #pragma once
 
@@ -77,15 +93,20 @@ typedef gboolean (*GlWorkerJobFunc) (GlWorkerJob *job, gpointer job_data, GCance
 /* Runs on the caller's main context with the newest progress. */
 typedef void (*GlWorkerProgressFunc) (const GlProgress *progress, gpointer user_data);
 
-/* Starts the thread. @n_threads: OpenBLAS threads for jobs, 0 = every core.
+/* Starts the thread. @n_threads: engine threads for jobs, 0 = every core.
  * @model_free frees the model when it is replaced or the worker freed. */
 GlWorker *gl_worker_new (guint n_threads, GDestroyNotify model_free);
 /* Cancels the running and queued jobs, joins the thread, frees the model. */
 void gl_worker_free (GlWorker *worker);
 
-/* The OpenBLAS thread count for the next jobs (0 = every core). */
+/* The engine thread count for the next jobs (0 = every core). */
 void gl_worker_set_n_threads (GlWorker *worker, guint n_threads);
 guint gl_worker_get_n_threads (GlWorker *worker);
+
+/* Whether the next jobs run at background priority (SCHED_IDLE); TRUE by
+ * default. See above. */
+void gl_worker_set_background (GlWorker *worker, gboolean background);
+gboolean gl_worker_get_background (GlWorker *worker);
 
 /* Queues a job. @job_data is freed with @job_data_destroy after the
  * completion callback returned. @progress_func may be NULL. */

@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "engine/gl-acquire.h"
+#include "engine/gl-parallel.h"
 
 #define N_ITEMS 60000
 #define DIM 128
@@ -48,7 +49,7 @@ main (int argc, char **argv)
       g_printerr ("bench-acquire: %s\n", error->message);
       return 1;
     }
-  openblas_set_num_threads (threads);
+  gl_parallel_set_n_threads (threads);
   out = g_new (gsize, MAX (batch, 1000));
 
   for (gsize i = 0; i < (gsize) N_ITEMS * DIM; i++)

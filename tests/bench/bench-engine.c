@@ -28,13 +28,27 @@
  * Grey mode (--grey-default): trains gl_net_spec_default_grey for
  * --max-epochs epochs (15) and prints the test accuracy after each.
  *
- *   bench-engine [--data DIR] [--threads N] [--seed S]... [--grey-default]
+ * Speed mode (--grey-speed): the default grey network as the app runs it,
+ * on a GlWorker. Trains one epoch on --train-limit images (10,000 if not
+ * given) with the worker in the foreground (SCHED_OTHER), then the same
+ * epoch from the same seed in the background (SCHED_IDLE, the app's
+ * default): on an idle machine both should take the same time. Then the
+ * whole-pool inference of a rescore: gl_net_predict over the 70,000
+ * training and test images, with and without embeddings (best of
+ * --infer-passes):
+ *
+ *   engine: grey-speed train_ips_normal=F train_ips_idle=F idle_vs_normal=F
+ *   engine: grey-speed infer_ips=F infer_emb_ips=F n=N
+ *
+ *   bench-engine [--data DIR] [--threads N] [--seed S]... [--grey-default] [--grey-speed]
  */
 #include <cblas.h>
 #include <math.h>
 #include <sys/resource.h>
 
 #include "engine/gl-net.h"
+#include "engine/gl-worker.h"
+#include "engine/gl-parallel.h"
 
 /* An IDX file of unsigned bytes (the MNIST family), gzip-compressed or not,
  * read straight into one buffer of its exact size. */
@@ -271,8 +285,7 @@ sgemm_gflops (guint n, guint reps)
   for (guint r = 0; r <= reps; r++)
     {
       double t0 = now (), dt;
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) n, (int) n, (int) n, 1.0f, a, (int) n, b,
-                   (int) n, 0.0f, c, (int) n);
+      gl_sgemm (FALSE, FALSE, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
       dt = now () - t0;
       if (r > 0)
         best = MAX (best, 2.0 * n * n * n / dt / 1e9);
@@ -453,20 +466,150 @@ run_grey_default (Split *train, Split *test, guint64 seed, guint max_epochs, dou
   return TRUE;
 }
 
+/* ---- speed of the default grey network on the worker ---- */
+
+typedef struct
+{
+  GlNet *net;
+  const GlDataset *data;
+  const guint64 *rows;
+  const gint *labels;
+  gsize n;
+  guint64 seed;
+  double seconds;
+  gboolean done;
+  GError *error;
+} SpeedJob;
+
+static gboolean
+speed_train_job (GlWorkerJob *job, gpointer data, GCancellable *cancellable, GError **error)
+{
+  SpeedJob *j = data;
+  GlTrainOptions options;
+  GlTrainReport report;
+
+  gl_train_options_init (&options);
+  options.epochs = 1;
+  options.batch_size = 64;
+  options.optimizer = GL_OPTIMIZER_SGD;
+  options.lr = 0.05f;
+  options.momentum = 0.9f;
+  options.weight_decay = 5e-4f;
+  options.augment = GL_AUGMENT_CROP | GL_AUGMENT_FLIP;
+  options.crop_pad = 2;
+  options.seed = j->seed;
+  const double t0 = now ();
+  if (!gl_net_train (j->net, j->data, j->rows, j->labels, j->n, &options, NULL, NULL, cancellable, &report, error))
+    return FALSE;
+  j->seconds = now () - t0;
+  return TRUE;
+}
+
+static void
+on_speed_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SpeedJob *j = user_data;
+  gl_worker_run_finish (NULL, result, &j->error);
+  j->done = TRUE;
+}
+
+/* One training epoch on a fresh worker; returns the seconds, or a negative number on error. */
+static double
+speed_train (GlNetSpec *spec, Split *train, gsize n, guint64 seed, guint threads, gboolean background,
+             GError **error)
+{
+  g_autoptr (GlNet) net = gl_net_new (spec, train->view.h, train->view.w, train->view.c, 10, seed, error);
+  if (!net)
+    return -1.0;
+  g_autoptr (GlWorker) worker = gl_worker_new (threads, NULL);
+  SpeedJob j = { net, &train->view, train->rows, train->y, n, seed, 0.0, FALSE, NULL };
+
+  gl_worker_set_background (worker, background);
+  gl_worker_run_async (worker, speed_train_job, &j, NULL, NULL, NULL, on_speed_done, &j);
+  while (!j.done)
+    g_main_context_iteration (NULL, TRUE);
+  if (j.error != NULL)
+    {
+      g_propagate_error (error, j.error);
+      return -1.0;
+    }
+  return j.seconds;
+}
+
+static gboolean
+run_grey_speed (Split *train, Split *test, guint64 seed, gsize n_train, guint threads, guint infer_passes,
+                GError **error)
+{
+  g_autoptr (GlNetSpec) spec = gl_net_spec_default_grey ();
+  const gsize row = train->view.row_stride, n_all = train->n + test->n;
+  n_train = n_train ? MIN (n_train, train->n) : MIN (train->n, 10000);
+
+  /* Foreground first: an unprivileged thread may not leave SCHED_IDLE. */
+  double normal_s = speed_train (spec, train, n_train, seed, threads, FALSE, error);
+  if (normal_s < 0)
+    return FALSE;
+  double idle_s = speed_train (spec, train, n_train, seed, threads, TRUE, error);
+  if (idle_s < 0)
+    return FALSE;
+  g_print ("engine: grey-speed train_images=%" G_GSIZE_FORMAT " train_ips_normal=%.1f train_ips_idle=%.1f "
+           "idle_vs_normal=%.3f\n",
+           n_train, n_train / normal_s, n_train / idle_s, normal_s / idle_s);
+
+  /* The whole pool (training and test images) through a trained network. */
+  g_autoptr (GlNet) net = gl_net_new (spec, train->view.h, train->view.w, train->view.c, 10, seed, error);
+  if (!net)
+    return FALSE;
+  {
+    GlTrainOptions options;
+    gl_train_options_init (&options);
+    options.epochs = 1;
+    options.seed = seed;
+    if (!gl_net_train (net, &train->view, train->rows, train->y, MIN (train->n, 2000), &options, NULL, NULL, NULL,
+                       NULL, error))
+      return FALSE;
+  }
+  g_autofree guint8 *pixels = g_malloc (n_all * row);
+  g_autofree guint64 *rows = g_new (guint64, n_all);
+  GlDataset all = train->view;
+  memcpy (pixels, train->images->data, train->n * row);
+  memcpy (pixels + train->n * row, test->images->data, test->n * row);
+  all.pixels = pixels;
+  for (gsize i = 0; i < n_all; i++)
+    rows[i] = i;
+  g_autofree float *probs = g_new (float, n_all * 10);
+  g_autofree float *emb = g_new (float, n_all * gl_net_get_embedding_dim (net));
+  double plain_s = INFINITY, emb_s = INFINITY;
+  for (guint p = 0; p < infer_passes; p++)
+    {
+      double t0 = now ();
+      if (!gl_net_predict (net, &all, rows, n_all, probs, NULL, NULL, NULL, NULL, error))
+        return FALSE;
+      plain_s = MIN (plain_s, now () - t0);
+      t0 = now ();
+      if (!gl_net_predict (net, &all, rows, n_all, probs, emb, NULL, NULL, NULL, error))
+        return FALSE;
+      emb_s = MIN (emb_s, now () - t0);
+    }
+  g_print ("engine: grey-speed infer_ips=%.1f infer_emb_ips=%.1f n=%" G_GSIZE_FORMAT "\n", n_all / plain_s,
+           n_all / emb_s, n_all);
+  return TRUE;
+}
+
 int
 main (int argc, char **argv)
 {
   g_autofree char *data_dir = g_strdup ("/usr/share/datasets/fashion-mnist");
   g_auto (GStrv) seed_args = NULL;
   gint threads = 2, infer_passes = 3, sgemm_n = 2048, max_epochs = 15, train_limit = 0;
-  gboolean grey = FALSE;
+  gboolean grey = FALSE, grey_speed = FALSE;
   GOptionEntry entries[] = {
     { "data", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Folder of the four Fashion-MNIST IDX .gz files", "DIR" },
-    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "OpenBLAS threads (default 2)", "N" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Engine threads (default 2)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_STRING_ARRAY, &seed_args, "Seed (repeatable; default 1)", "S" },
     { "infer-passes", 0, 0, G_OPTION_ARG_INT, &infer_passes, "Timed inference passes, fastest kept (3)", "N" },
     { "sgemm-n", 0, 0, G_OPTION_ARG_INT, &sgemm_n, "Side of the reference sgemm (2048; 0 = skip)", "N" },
     { "grey-default", 0, 0, G_OPTION_ARG_NONE, &grey, "Train the default grey network instead", NULL },
+    { "grey-speed", 0, 0, G_OPTION_ARG_NONE, &grey_speed, "Train and score speed of the default grey network", NULL },
     { "max-epochs", 0, 0, G_OPTION_ARG_INT, &max_epochs, "Epochs of --grey-default (15)", "N" },
     { "train-limit", 0, 0, G_OPTION_ARG_INT, &train_limit, "Use only the first N training images", "N" },
     { NULL },
@@ -487,9 +630,9 @@ main (int argc, char **argv)
       g_printerr ("bench-engine: --threads, --infer-passes and --max-epochs must be at least 1\n");
       return 2;
     }
-  openblas_set_num_threads (threads);
+  gl_parallel_set_n_threads (threads);
 
-  if (!split_load (&train, data_dir, "train", (guint32) train_limit, &error) ||
+  if (!split_load (&train, data_dir, "train", grey_speed ? 0 : (guint32) train_limit, &error) ||
       !split_load (&test, data_dir, "t10k", 0, &error))
     {
       g_printerr ("bench-engine: %s\n", error->message);
@@ -499,9 +642,12 @@ main (int argc, char **argv)
     }
   g_print ("engine: threads=%d train=%" G_GSIZE_FORMAT " test=%" G_GSIZE_FORMAT " rss_after_load_mb=%.1f "
            "openblas=\"%s\"\n",
-           openblas_get_num_threads (), train.n, test.n, peak_rss_mb (), openblas_get_config ());
+           gl_parallel_get_n_threads (), train.n, test.n, peak_rss_mb (), openblas_get_config ());
 
-  if (grey)
+  if (grey_speed)
+    ok = run_grey_speed (&train, &test, seed_args && seed_args[0] ? g_ascii_strtoull (seed_args[0], NULL, 10) : 1,
+                         (gsize) train_limit, (guint) threads, (guint) infer_passes, &error);
+  else if (grey)
     ok = run_grey_default (&train, &test, seed_args && seed_args[0] ? g_ascii_strtoull (seed_args[0], NULL, 10) : 1,
                            (guint) max_epochs, 0.915, &error);
   else

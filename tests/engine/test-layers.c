@@ -761,7 +761,7 @@ run_kernels (guint threads, float **out, gsize *sizes)
 {
   GlRng rng;
   gl_rng_init (&rng, 31);
-  openblas_set_num_threads ((int) threads);
+  gl_parallel_set_n_threads (threads);
   g_assert_cmpuint (gl_parallel_get_n_threads (), ==, threads);
   GlConvShape cs;
   GlPoolShape ps, ps3;
@@ -807,7 +807,7 @@ run_kernels (guint threads, float **out, gsize *sizes)
   gl_batchnorm_backward (m, 40, xhat, istd, gamma, bn_y, TRUE, bn_dy, dgamma, dbeta, OUT (m * 40), acc);
 #undef OUT
   g_assert_cmpuint (k, ==, 18);
-  openblas_set_num_threads (1);
+  gl_parallel_set_n_threads (1);
 }
 
 typedef struct
@@ -828,7 +828,7 @@ static void
 test_parallel_for (void)
 {
   /* Many short loops in a row, of varied sizes: every item is run exactly once. */
-  openblas_set_num_threads (2);
+  gl_parallel_set_n_threads (2);
   g_autofree guint32 *out = g_new0 (guint32, 1000);
   guint64 expect_sum = 0;
   for (guint iter = 0; iter < 3000; iter++)
@@ -843,7 +843,7 @@ test_parallel_for (void)
   for (gsize i = 0; i < 1000; i++)
     sum += out[i];
   g_assert_cmpuint (sum, ==, expect_sum & G_MAXUINT64);
-  openblas_set_num_threads (1);
+  gl_parallel_set_n_threads (1);
 }
 
 static void
@@ -862,11 +862,58 @@ test_parallel_matches_serial (void)
     }
 }
 
+/* gl_sgemm split over two threads, by rows or by columns, transposed or not,
+ * with beta 0 and 1, gives the product computed directly in double. */
+static void
+test_sgemm_split (void)
+{
+  static const gsize shapes[][3] = { { 3001, 40, 70 }, { 12, 2500, 33 }, { 700, 700, 5 }, { 1, 1, 1 }, { 17, 9, 0 } };
+  GlRng rng;
+  gl_rng_init (&rng, 7);
+  gl_parallel_set_n_threads (2);
+  for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
+    for (guint t = 0; t < 8; t++)
+      {
+        const gsize m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+        const gboolean ta = (t & 1) != 0, tb = (t & 2) != 0;
+        const float beta = (t & 4) ? 1.0f : 0.0f;
+        /* Stored A is (m, k), or (k, m) when transposed; B (k, n) or (n, k).
+         * Leading dimensions with a margin, to check the strides. */
+        const gsize lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 2, ldc = n + 5;
+        g_autofree float *a = random_floats (&rng, (ta ? k : m) * lda + 1, -1, 1);
+        g_autofree float *b = random_floats (&rng, (tb ? n : k) * ldb + 1, -1, 1);
+        g_autofree float *c = random_floats (&rng, m * ldc, -1, 1);
+        g_autofree float *c0 = g_memdup2 (c, m * ldc * sizeof (float));
+        gl_sgemm (ta, tb, m, n, k, 0.5f, a, lda, b, ldb, beta, c, ldc);
+        for (gsize i = 0; i < m; i++)
+          for (gsize j = 0; j < n + 5; j++)
+            {
+              if (j >= n)
+                {
+                  /* Outside C's columns: untouched. */
+                  g_assert_cmpfloat (c[i * ldc + j], ==, c0[i * ldc + j]);
+                  continue;
+                }
+              double sum = 0.0, mag = 0.0;
+              for (gsize p = 0; p < k; p++)
+                {
+                  const double x = ta ? a[p * lda + i] : a[i * lda + p];
+                  const double y = tb ? b[j * ldb + p] : b[p * ldb + j];
+                  sum += x * y;
+                  mag += fabs (x * y);
+                }
+              const double want = 0.5 * sum + beta * c0[i * ldc + j];
+              g_assert_cmpfloat_with_epsilon (c[i * ldc + j], want, 1e-5 * (1.0 + mag));
+            }
+      }
+  gl_parallel_set_n_threads (1);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  openblas_set_num_threads (1);
+  gl_parallel_set_n_threads (1);
   g_test_add_func ("/engine/layers/conv-shapes", test_conv_shapes);
   g_test_add_func ("/engine/layers/im2col-adjoint", test_im2col_adjoint);
   g_test_add_func ("/engine/layers/conv-gradients", test_conv_gradients);
@@ -883,5 +930,6 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/layers/rng", test_rng);
   g_test_add_func ("/engine/layers/parallel-for", test_parallel_for);
   g_test_add_func ("/engine/layers/parallel-matches-serial", test_parallel_matches_serial);
+  g_test_add_func ("/engine/layers/sgemm-split", test_sgemm_split);
   return g_test_run ();
 }

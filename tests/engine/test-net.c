@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine/gl-acquire.h"
+#include "engine/gl-parallel.h"
 #include "engine/gl-net.h"
 #include "engine/gl-rng.h"
 
@@ -475,7 +476,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  openblas_set_num_threads (1);
+  gl_parallel_set_n_threads (1);
   g_test_add_func ("/engine/net/spec-round-trip", test_spec_round_trip);
   g_test_add_func ("/engine/net/spec-parse-errors", test_spec_parse_errors);
   g_test_add_func ("/engine/net/shape-errors", test_shape_errors);

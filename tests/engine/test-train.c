@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine/gl-augment.h"
+#include "engine/gl-parallel.h"
 #include "engine/gl-net.h"
 #include "engine/gl-rng.h"
 #include "gleaner-config.h"
@@ -658,7 +659,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   /* Bit-identical results need one BLAS thread. */
-  openblas_set_num_threads (1);
+  gl_parallel_set_n_threads (1);
   g_test_add_func ("/engine/train/overfit", test_overfit);
   g_test_add_func ("/engine/train/learns-sgd", test_learns_quadrants_sgd);
   g_test_add_func ("/engine/train/fashion-loss-falls", test_fashion_loss_falls);

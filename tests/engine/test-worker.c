@@ -3,8 +3,11 @@
  * cancellation takes effect within one batch; the model is shared between jobs
  * and freed once; shutdown cancels what is queued. */
 #include <cblas.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "engine/gl-parallel.h"
 #include "engine/gl-worker.h"
 
 typedef struct
@@ -478,7 +481,7 @@ test_model_main_thread (void)
 static gboolean
 blas_job (GlWorkerJob *job, gpointer data, GCancellable *cancellable, GError **error)
 {
-  *(gint *) data = openblas_get_num_threads ();
+  *(gint *) data = (gint) gl_parallel_get_n_threads ();
   return TRUE;
 }
 
@@ -504,7 +507,7 @@ test_blas_threads (Fixture *f, gconstpointer data)
   gl_worker_set_n_threads (worker, 2);
   g_assert_cmpint (run_blas_job (f, worker), ==, 2);
   gl_worker_set_n_threads (worker, 0);
-  g_assert_cmpint (run_blas_job (f, worker), ==, openblas_get_num_procs ());
+  g_assert_cmpint (run_blas_job (f, worker), ==, (gint) g_get_num_processors ());
   gl_worker_set_n_threads (worker, 1);
   g_assert_cmpint (run_blas_job (f, worker), ==, 1);
 }
@@ -574,6 +577,157 @@ test_cancel_all (Fixture *f, gconstpointer data)
   job_free (after);
 }
 
+/* ---- background priority ---- */
+
+/* Every chunk records the scheduling policy of the thread that ran it. */
+typedef struct
+{
+  gint n_idle;  /* atomic */
+  gint n_other; /* atomic */
+} PolicySeen;
+
+static void
+policy_chunk (gsize begin, gsize end, gpointer data)
+{
+  PolicySeen *seen = data;
+  volatile double sink = 0.0;
+  for (gsize i = begin; i < end; i++)
+    sink += (double) i * 1e-9;
+  (void) sink;
+  if (sched_getscheduler (0) == SCHED_IDLE)
+    g_atomic_int_inc (&seen->n_idle);
+  else
+    g_atomic_int_inc (&seen->n_other);
+}
+
+static gboolean
+policy_job (GlWorkerJob *job, gpointer data, GCancellable *cancellable, GError **error)
+{
+  gl_parallel_for (1 << 20, 1024, policy_chunk, data);
+  return TRUE;
+}
+
+/* The policy (field 41) of each thread named @name, from /proc/self/task/TID/stat. */
+static GArray *
+thread_policies (const char *name)
+{
+  GArray *policies = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr (GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+  const char *tid;
+
+  g_assert_nonnull (dir);
+  while ((tid = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename ("/proc/self/task", tid, "stat", NULL);
+      g_autofree char *stat = NULL;
+      if (!g_file_get_contents (path, &stat, NULL, NULL))
+        continue; /* the thread just ended */
+      /* "TID (comm) state ppid …": comm may hold spaces, so cut at the last ')'. */
+      char *open = strchr (stat, '('), *close = strrchr (stat, ')');
+      g_assert_true (open != NULL && close != NULL && close > open);
+      if (strncmp (open + 1, name, (gsize) (close - open - 1)) != 0 || strlen (name) != (gsize) (close - open - 1))
+        continue;
+      g_auto (GStrv) fields = g_strsplit (close + 2, " ", -1);
+      g_assert_cmpuint (g_strv_length (fields), >, 38);
+      int policy = atoi (fields[41 - 3]);
+      g_array_append_val (policies, policy);
+    }
+  return policies;
+}
+
+static void
+assert_policies (const char *name, int policy)
+{
+  g_autoptr (GArray) policies = thread_policies (name);
+  g_assert_cmpuint (policies->len, >, 0);
+  for (guint i = 0; i < policies->len; i++)
+    g_assert_cmpint (g_array_index (policies, int, i), ==, policy);
+}
+
+static void
+run_policy_job (GlWorker *worker, PolicySeen *seen)
+{
+  gboolean done = FALSE;
+  GMainContext *context = g_main_context_new ();
+
+  g_main_context_push_thread_default (context);
+  gl_worker_run_async (worker, policy_job, seen, NULL, NULL, NULL, on_model_done, &done);
+  while (!done)
+    g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+}
+
+static void
+test_background_subprocess (void)
+{
+  PolicySeen seen = { 0 }, main_seen = { 0 };
+
+  /* The default, with the test suites' override removed. */
+  g_unsetenv ("GL_ENGINE_BACKGROUND");
+  g_autoptr (GlWorker) worker = gl_worker_new (2, NULL);
+  g_assert_true (gl_worker_get_background (worker));
+  /* The helper is started by a normal thread first: it must take on the
+   * worker's policy when the worker dispatches to it. */
+  gl_parallel_set_n_threads (2);
+  gl_parallel_for (1 << 20, 1024, policy_chunk, &main_seen);
+  g_assert_cmpint (main_seen.n_idle, ==, 0);
+  assert_policies ("gl-parallel", SCHED_OTHER);
+
+  run_policy_job (worker, &seen);
+  g_assert_cmpint (seen.n_other, ==, 0);
+  g_assert_cmpint (seen.n_idle, >, 1);
+  assert_policies ("gl-engine", SCHED_IDLE);
+  assert_policies ("gl-parallel", SCHED_IDLE);
+  /* The main thread is left alone. */
+  g_assert_cmpint (sched_getscheduler (0), ==, SCHED_OTHER);
+}
+
+static void
+test_background (void)
+{
+  g_test_trap_subprocess ("/worker/background/subprocess", 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
+static void
+test_foreground_subprocess (void)
+{
+  PolicySeen seen = { 0 };
+  g_autoptr (GlWorker) worker = gl_worker_new (2, NULL);
+
+  gl_worker_set_background (worker, FALSE);
+  g_assert_false (gl_worker_get_background (worker));
+  run_policy_job (worker, &seen);
+  g_assert_cmpint (seen.n_idle, ==, 0);
+  g_assert_cmpint (seen.n_other, >, 1);
+  assert_policies ("gl-engine", SCHED_OTHER);
+  assert_policies ("gl-parallel", SCHED_OTHER);
+}
+
+static void
+test_foreground (void)
+{
+  g_test_trap_subprocess ("/worker/foreground/subprocess", 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
+/* The test suites turn the default off through the environment. */
+static void
+test_background_env_subprocess (void)
+{
+  g_setenv ("GL_ENGINE_BACKGROUND", "0", TRUE);
+  g_autoptr (GlWorker) worker = gl_worker_new (1, NULL);
+  g_assert_false (gl_worker_get_background (worker));
+}
+
+static void
+test_background_env (void)
+{
+  g_test_trap_subprocess ("/worker/background-env/subprocess", 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
 int
 main (int argc, char **argv)
 {
@@ -591,5 +745,11 @@ main (int argc, char **argv)
 #undef ADD
   g_test_add_func ("/worker/model-main-thread", test_model_main_thread);
   g_test_add_func ("/worker/model-main-thread/subprocess", test_model_main_thread_subprocess);
+  g_test_add_func ("/worker/background", test_background);
+  g_test_add_func ("/worker/background/subprocess", test_background_subprocess);
+  g_test_add_func ("/worker/foreground", test_foreground);
+  g_test_add_func ("/worker/foreground/subprocess", test_foreground_subprocess);
+  g_test_add_func ("/worker/background-env", test_background_env);
+  g_test_add_func ("/worker/background-env/subprocess", test_background_env_subprocess);
   return g_test_run ();
 }
