@@ -74,6 +74,58 @@ forget_layouts (GleanerGalleryCell *self)
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
+/* The key of the cairo surface that holds a thumbnail texture's pixels. */
+#define SURFACE_KEY "gleaner-cairo-surface"
+
+/* The thumbnail as a cairo image surface, and a texture over the same
+ * pixels (cairo's premultiplied ARGB words, GDK_MEMORY_DEFAULT) for the
+ * view's cache and the info pane. The cairo renderer of GTK 4.8 draws a
+ * texture node by copying the texture into a new cairo surface, converting
+ * every pixel through floats on the way, on every frame the cell is drawn
+ * (most of the main thread's time while scrolling); the cell draws the
+ * surface itself instead (see snapshot). */
+static GdkTexture *
+texture_for_pixbuf (GdkPixbuf *pixbuf)
+{
+  int width = gdk_pixbuf_get_width (pixbuf), height = gdk_pixbuf_get_height (pixbuf);
+  int channels = gdk_pixbuf_get_n_channels (pixbuf), rowstride = gdk_pixbuf_get_rowstride (pixbuf);
+  gboolean alpha = gdk_pixbuf_get_has_alpha (pixbuf);
+  if (gdk_pixbuf_get_bits_per_sample (pixbuf) != 8 || channels < (alpha ? 4 : 3))
+    return gdk_texture_new_for_pixbuf (pixbuf);
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
+  if (cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS)
+    {
+      cairo_surface_destroy (surface);
+      return gdk_texture_new_for_pixbuf (pixbuf);
+    }
+  const guint8 *src = gdk_pixbuf_read_pixels (pixbuf);
+  guint8 *dst = cairo_image_surface_get_data (surface); /* (height, stride / 4) words */
+  int stride = cairo_image_surface_get_stride (surface);
+  for (int y = 0; y < height; y++)
+    {
+      const guint8 *p = src + (gsize) y * rowstride;
+      guint32 *row = (guint32 *) (gpointer) (dst + (gsize) y * stride);
+      for (int x = 0; x < width; x++, p += channels)
+        {
+          guint32 a = alpha ? p[3] : 255, r = p[0], g = p[1], b = p[2];
+          if (a != 255)
+            {
+              r = (r * a + 127) / 255;
+              g = (g * a + 127) / 255;
+              b = (b * a + 127) / 255;
+            }
+          row[x] = a << 24 | r << 16 | g << 8 | b;
+        }
+    }
+  cairo_surface_mark_dirty (surface);
+  g_autoptr (GBytes) bytes = g_bytes_new_with_free_func (dst, (gsize) height * stride,
+                                                         (GDestroyNotify) cairo_surface_destroy,
+                                                         cairo_surface_reference (surface));
+  GdkTexture *texture = gdk_memory_texture_new (width, height, GDK_MEMORY_DEFAULT, bytes, stride);
+  g_object_set_data_full (G_OBJECT (texture), SURFACE_KEY, surface, (GDestroyNotify) cairo_surface_destroy);
+  return texture;
+}
+
 static void
 on_thumbnail_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -87,7 +139,7 @@ on_thumbnail_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_dat
     g_clear_object (&self->cancellable);
   if (pixbuf != NULL && self->view != NULL)
     {
-      g_autoptr (GdkTexture) texture = gdk_texture_new_for_pixbuf (pixbuf);
+      g_autoptr (GdkTexture) texture = texture_for_pixbuf (pixbuf);
       gleaner_gallery_view_store_texture (self->view, data->image_id, texture);
       if (current)
         set_texture (self, texture);
@@ -97,7 +149,6 @@ on_thumbnail_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_dat
       /* The file went bad since the import: say so on the cell. */
       g_free (self->problem);
       self->problem = g_strdup (error->message);
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self), error->message);
       gtk_widget_queue_draw (GTK_WIDGET (self));
     }
   g_object_unref (data->cell);
@@ -116,10 +167,7 @@ gleaner_gallery_cell_update (GleanerGalleryCell *self)
   self->unreadable = FALSE;
   forget_layouts (self);
   if (item == NULL || model == NULL || gl_gallery_item_get_id (item) < 0)
-    {
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self), NULL);
-      return;
-    }
+    return;
 
   gint64 label = gl_gallery_item_get_label (item);
   const GlGalleryClass *klass = label >= 0 ? gl_gallery_model_lookup_class (model, label) : NULL;
@@ -140,8 +188,22 @@ gleaner_gallery_cell_update (GleanerGalleryCell *self)
   else
     self->caption = g_strdup (gl_gallery_item_get_name (item));
   self->disagree = pk != NULL && label >= 0 && pk->id != label;
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self), self->unreadable ? "The file could not be read"
-                                                                   : gl_gallery_item_get_name (item));
+}
+
+/* The tooltip is made when asked for, not on each bind while scrolling. */
+static gboolean
+on_query_tooltip_cb (GtkWidget *widget, int x, int y, gboolean keyboard, GtkTooltip *tooltip, gpointer data)
+{
+  GleanerGalleryCell *self = GLEANER_GALLERY_CELL (widget);
+  if (self->item == NULL || gl_gallery_item_get_id (self->item) < 0)
+    return FALSE;
+  if (self->problem != NULL)
+    gtk_tooltip_set_text (tooltip, self->problem);
+  else if (self->unreadable)
+    gtk_tooltip_set_text (tooltip, "The file could not be read");
+  else
+    gtk_tooltip_set_text (tooltip, gl_gallery_item_get_name (self->item));
+  return TRUE;
 }
 
 static void
@@ -316,8 +378,18 @@ gleaner_gallery_cell_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     {
       int tw = gdk_texture_get_width (self->texture), th = gdk_texture_get_height (self->texture);
       float tx = fx + (FRAME_SIZE - MIN (tw, FRAME_SIZE)) / 2, ty = (FRAME_SIZE - MIN (th, FRAME_SIZE)) / 2;
-      gtk_snapshot_append_texture (snapshot, self->texture,
-                                   &GRAPHENE_RECT_INIT ((int) tx, (int) ty, MIN (tw, FRAME_SIZE), MIN (th, FRAME_SIZE)));
+      graphene_rect_t where = GRAPHENE_RECT_INIT ((int) tx, (int) ty, MIN (tw, FRAME_SIZE), MIN (th, FRAME_SIZE));
+      cairo_surface_t *surface = g_object_get_data (G_OBJECT (self->texture), SURFACE_KEY);
+      if (surface != NULL)
+        {
+          cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &where);
+          cairo_set_source_surface (cr, surface, where.origin.x, where.origin.y);
+          cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST); /* crisp on a scaled display */
+          cairo_paint (cr);
+          cairo_destroy (cr);
+        }
+      else
+        gtk_snapshot_append_texture (snapshot, self->texture, &where);
     }
 
   /* The label as a chip, its text black or white, whichever reads better. */
@@ -463,6 +535,8 @@ gleaner_gallery_cell_class_init (GleanerGalleryCellClass *klass)
 static void
 gleaner_gallery_cell_init (GleanerGalleryCell *self)
 {
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
+  g_signal_connect (self, "query-tooltip", G_CALLBACK (on_query_tooltip_cb), NULL);
 }
 
 GtkWidget *
