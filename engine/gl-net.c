@@ -9,6 +9,7 @@
 #include "engine/gl-augment.h"
 #include "engine/gl-layers.h"
 #include "engine/gl-optim.h"
+#include "engine/gl-parallel.h"
 #include "engine/gl-rng.h"
 
 G_DEFINE_QUARK (gl-net-error-quark, gl_net_error)
@@ -19,6 +20,9 @@ G_DEFINE_QUARK (gl-net-error-quark, gl_net_error)
 /* Per item, an activation may not exceed this many floats (argmax indices
  * are 32-bit over a batch of INFER_BATCH). */
 #define MAX_ACTIVATION (G_MAXUINT32 / INFER_BATCH)
+/* Threads that run whole inference batches side by side (more would cost
+ * workspaces for little). */
+#define INFER_THREADS_MAX 8
 
 /* ------------------------------------------------------------------ */
 /* Specs                                                               */
@@ -400,6 +404,9 @@ struct _GlNet
   /* scratch */
   GlWorkspace train_ws;
   GlWorkspace infer_ws;
+  /* Inference with several threads: one batch per thread at a time, batch i
+   * of a step in infer_ws (i = 0) or infer_more[i − 1]. */
+  GlWorkspace infer_more[INFER_THREADS_MAX - 1];
 };
 
 static const char *
@@ -465,6 +472,8 @@ gl_net_free (GlNet *net)
     return;
   workspace_clear (net, &net->train_ws);
   workspace_clear (net, &net->infer_ws);
+  for (guint i = 0; i < G_N_ELEMENTS (net->infer_more); i++)
+    workspace_clear (net, &net->infer_more[i]);
   gl_net_spec_free (net->spec);
   g_free (net->ops);
   g_free (net->params);
@@ -1152,32 +1161,164 @@ copy_embeddings (const GlNet *net, const GlWorkspace *ws, guint n, float *embedd
   memcpy (embeddings, ws->in[cls], sizeof (float) * n * net->emb_dim);
 }
 
+/* ---- inference batches side by side ----
+ *
+ * Whole-pool inference runs one batch per thread at a time: each thread
+ * takes a whole batch through every layer in its own workspace, serially
+ * (the layers' own loops find gl-parallel busy and run on the thread that
+ * calls them), so a batch's patches, products and activations stay in one
+ * core's cache and the threads meet once per step instead of several times
+ * per layer. Each batch's result is what the serial loop gives. Progress is
+ * reported and the cancellable checked after each step, on the calling
+ * thread. */
+
+typedef enum
+{
+  INFER_PREDICT,
+  INFER_MC,
+  INFER_EVALUATE,
+  INFER_FLOATS,
+} InferKind;
+
+typedef struct
+{
+  GlNet *net;
+  InferKind kind;
+  gsize n;
+  gsize first;                 /* the first item of this step */
+  /* inputs */
+  const GlDataset *data;
+  const guint64 *rows;
+  const float *x;              /* INFER_FLOATS: (n, h, w, c) */
+  const gint *labels;          /* INFER_EVALUATE */
+  guint n_passes;              /* INFER_MC */
+  guint64 seed, batch0;        /* INFER_MC: the seed, the index of this step's first batch */
+  guint split;                 /* INFER_MC: the first dropout op */
+  /* outputs */
+  float *probs, *embeddings, *mc_probs;
+  double loss[INFER_THREADS_MAX];  /* INFER_EVALUATE: mean loss of each batch of the step */
+  gsize hits[INFER_THREADS_MAX];
+} InferRun;
+
+static GlWorkspace *
+infer_workspace (GlNet *net, guint i)
+{
+  return i == 0 ? &net->infer_ws : &net->infer_more[i - 1];
+}
+
+/* Threads for a run over @n items; their workspaces are ready. */
+static guint
+infer_prepare (GlNet *net, gsize n)
+{
+  const guint batches = (guint) MIN ((n + INFER_BATCH - 1) / INFER_BATCH, (gsize) INFER_THREADS_MAX);
+  const guint threads = MAX (1, MIN (gl_parallel_get_n_threads (), batches));
+
+  for (guint i = 0; i < threads; i++)
+    workspace_ensure (net, infer_workspace (net, i), (guint) MIN (n, INFER_BATCH), FALSE);
+  net_fold (net);
+  return threads;
+}
+
+static void
+infer_batch (InferRun *r, guint slot)
+{
+  GlNet *net = r->net;
+  GlWorkspace *ws = infer_workspace (net, slot);
+  const guint k = net->n_classes;
+  const gsize start = r->first + (gsize) slot * INFER_BATCH;
+  const guint m = (guint) MIN (r->n - start, INFER_BATCH);
+
+  if (r->kind == INFER_FLOATS)
+    {
+      const gsize item = (gsize) net->h * net->w * net->c;
+      memcpy (ws->x, r->x + start * item, sizeof (float) * m * item);
+    }
+  else
+    gl_augment_load_batch (r->data, r->rows + start, m, NULL, NULL, ws->x);
+
+  if (r->kind == INFER_MC)
+    {
+      const guint64 batch = r->batch0 + slot;
+      /* The layers before the first dropout are the same in every pass: run them once. */
+      if (r->split > 0)
+        forward_range (net, ws, m, MODE_EVAL, FALSE, NULL, 0, r->split);
+      if (r->probs != NULL)
+        memset (r->probs + start * k, 0, sizeof (float) * m * k);
+      for (guint t = 0; t < r->n_passes; t++)
+        {
+          GlRng rng;
+          /* One stream per (pass, batch): the masks do not depend on other calls. */
+          gl_rng_init_stream (&rng, r->seed, ((guint64) t << 32) ^ batch);
+          const float *logits = forward (net, ws, m, MODE_MC, TRUE, &rng, MIN (r->split, net->n_ops));
+          float *out = r->mc_probs + ((gsize) t * r->n + start) * k;
+          gl_softmax (m, k, logits, out);
+          if (r->probs != NULL)
+            for (gsize j = 0; j < (gsize) m * k; j++)
+              r->probs[start * k + j] += out[j] / (float) r->n_passes;
+        }
+      return;
+    }
+
+  const float *logits = forward (net, ws, m, MODE_EVAL, FALSE, NULL, 0);
+  if (r->kind == INFER_EVALUATE)
+    {
+      gsize hits = 0;
+      r->loss[slot] = gl_softmax_xent (m, k, logits, r->labels + start, NULL, ws->probs, NULL, &hits);
+      r->hits[slot] = hits;
+      return;
+    }
+  gl_softmax (m, k, logits, r->probs + start * k);
+  if (r->embeddings != NULL)
+    copy_embeddings (net, ws, m, r->embeddings + start * net->emb_dim);
+}
+
+static void
+infer_chunk (gsize begin, gsize end, gpointer data)
+{
+  for (gsize slot = begin; slot < end; slot++)
+    infer_batch (data, (guint) slot);
+}
+
+/* Runs the batches of items [r->first, r->first + @threads batches) side
+ * by side; returns the items done. */
+static gsize
+infer_step (InferRun *r, guint threads)
+{
+  const gsize items = MIN (r->n - r->first, (gsize) threads * INFER_BATCH);
+  const guint batches = (guint) ((items + INFER_BATCH - 1) / INFER_BATCH);
+
+  gl_parallel_for (batches, 1, infer_chunk, r);
+  return items;
+}
+
 gboolean
 gl_net_predict (GlNet *net, const GlDataset *data, const guint64 *rows, gsize n, float *probs, float *embeddings,
                 GlNetProgressFunc cb, gpointer cb_data, GCancellable *cancellable, GError **error)
 {
-  const guint k = net->n_classes;
   const guint64 n_batches = (n + INFER_BATCH - 1) / INFER_BATCH;
   const gint64 start = g_get_monotonic_time ();
+  InferRun r = { .net = net, .kind = INFER_PREDICT, .n = n, .data = data, .rows = rows, .probs = probs,
+                 .embeddings = embeddings };
 
   if (!check_dataset (net, data, error))
     return FALSE;
-  workspace_ensure (net, &net->infer_ws, MIN (n, INFER_BATCH), FALSE);
-  net_fold (net);
-  for (gsize done = 0, batch = 0; done < n; batch++)
+  if (n == 0)
+    return TRUE;
+  const guint threads = infer_prepare (net, n);
+  for (guint64 batch = 0; r.first < n;)
     {
-      const guint m = (guint) MIN (n - done, INFER_BATCH);
       if (check_cancelled (cancellable, error))
         return FALSE;
-      gl_augment_load_batch (data, rows + done, m, NULL, NULL, net->infer_ws.x);
-      const float *logits = forward (net, &net->infer_ws, m, MODE_EVAL, FALSE, NULL, 0);
-      gl_softmax (m, k, logits, probs + done * k);
-      if (embeddings != NULL)
-        copy_embeddings (net, &net->infer_ws, m, embeddings + done * net->emb_dim);
-      done += m;
-      const double secs = (g_get_monotonic_time () - start) / 1e6;
-      report (cb, cb_data, GL_PHASE_SCORE, 0, 0, batch + 1, n_batches, NAN, NAN, secs > 0 ? done / secs : NAN,
-              (double) done / n);
+      const gsize items = infer_step (&r, threads);
+      const gsize end = r.first + items;
+      for (; batch * INFER_BATCH < end; batch++)
+        {
+          const gsize done = MIN (n, (batch + 1) * INFER_BATCH);
+          const double secs = (g_get_monotonic_time () - start) / 1e6;
+          report (cb, cb_data, GL_PHASE_SCORE, 0, 0, batch + 1, n_batches, NAN, NAN, secs > 0 ? done / secs : NAN,
+                  (double) done / n);
+        }
+      r.first = end;
     }
   return TRUE;
 }
@@ -1187,7 +1328,6 @@ gl_net_predict_mc (GlNet *net, const GlDataset *data, const guint64 *rows, gsize
                    float *mc_probs, float *probs, GlNetProgressFunc cb, gpointer cb_data, GCancellable *cancellable,
                    GError **error)
 {
-  const guint k = net->n_classes;
   const guint64 n_batches = (n + INFER_BATCH - 1) / INFER_BATCH;
   const guint split = first_dropout_op (net);
   const gint64 start = g_get_monotonic_time ();
@@ -1199,35 +1339,25 @@ gl_net_predict_mc (GlNet *net, const GlDataset *data, const guint64 *rows, gsize
       g_set_error (error, GL_NET_ERROR, GL_NET_ERROR_INVALID, "Monte-Carlo dropout needs at least one pass");
       return FALSE;
     }
-  workspace_ensure (net, &net->infer_ws, MIN (n, INFER_BATCH), FALSE);
-  net_fold (net);
-  for (gsize done = 0, batch = 0; done < n; batch++)
+  if (n == 0)
+    return TRUE;
+  InferRun r = { .net = net, .kind = INFER_MC, .n = n, .data = data, .rows = rows, .n_passes = n_passes,
+                 .seed = seed, .split = split, .probs = probs, .mc_probs = mc_probs };
+  const guint threads = infer_prepare (net, n);
+  for (guint64 batch = 0; r.first < n;)
     {
-      const guint m = (guint) MIN (n - done, INFER_BATCH);
       if (check_cancelled (cancellable, error))
         return FALSE;
-      gl_augment_load_batch (data, rows + done, m, NULL, NULL, net->infer_ws.x);
-      /* The layers before the first dropout are the same in every pass: run them once. */
-      if (split > 0)
-        forward_range (net, &net->infer_ws, m, MODE_EVAL, FALSE, NULL, 0, split);
-      if (probs != NULL)
-        memset (probs + done * k, 0, sizeof (float) * m * k);
-      for (guint t = 0; t < n_passes; t++)
+      r.batch0 = batch;
+      const gsize end = r.first + infer_step (&r, threads);
+      for (; batch * INFER_BATCH < end; batch++)
         {
-          GlRng rng;
-          /* One stream per (pass, batch): the masks do not depend on other calls. */
-          gl_rng_init_stream (&rng, seed, ((guint64) t << 32) ^ batch);
-          const float *logits = forward (net, &net->infer_ws, m, MODE_MC, TRUE, &rng, MIN (split, net->n_ops));
-          float *out = mc_probs + ((gsize) t * n + done) * k;
-          gl_softmax (m, k, logits, out);
-          if (probs != NULL)
-            for (gsize j = 0; j < (gsize) m * k; j++)
-              probs[done * k + j] += out[j] / (float) n_passes;
+          const gsize done = MIN (n, (batch + 1) * INFER_BATCH);
+          const double secs = (g_get_monotonic_time () - start) / 1e6;
+          report (cb, cb_data, GL_PHASE_SCORE, 0, 0, batch + 1, n_batches, NAN, NAN, secs > 0 ? done / secs : NAN,
+                  (double) done / n);
         }
-      done += m;
-      const double secs = (g_get_monotonic_time () - start) / 1e6;
-      report (cb, cb_data, GL_PHASE_SCORE, 0, 0, batch + 1, n_batches, NAN, NAN, secs > 0 ? done / secs : NAN,
-              (double) done / n);
+      r.first = end;
     }
   return TRUE;
 }
@@ -1250,7 +1380,6 @@ gl_net_evaluate (GlNet *net, const GlDataset *data, const guint64 *rows, const g
                  double *accuracy, double *loss, GlNetProgressFunc cb, gpointer cb_data, GCancellable *cancellable,
                  GError **error)
 {
-  const guint k = net->n_classes;
   const guint64 n_batches = (n + INFER_BATCH - 1) / INFER_BATCH;
   double loss_sum = 0.0;
   gsize correct = 0;
@@ -1265,21 +1394,24 @@ gl_net_evaluate (GlNet *net, const GlDataset *data, const guint64 *rows, const g
         *loss = NAN;
       return TRUE;
     }
-  workspace_ensure (net, &net->infer_ws, MIN (n, INFER_BATCH), FALSE);
-  net_fold (net);
-  for (gsize done = 0, batch = 0; done < n; batch++)
+  InferRun r = { .net = net, .kind = INFER_EVALUATE, .n = n, .data = data, .rows = rows, .labels = labels };
+  const guint threads = infer_prepare (net, n);
+  for (guint64 batch = 0; r.first < n;)
     {
-      const guint m = (guint) MIN (n - done, INFER_BATCH);
-      gsize hits = 0;
       if (check_cancelled (cancellable, error))
         return FALSE;
-      gl_augment_load_batch (data, rows + done, m, NULL, NULL, net->infer_ws.x);
-      const float *logits = forward (net, &net->infer_ws, m, MODE_EVAL, FALSE, NULL, 0);
-      loss_sum += m * gl_softmax_xent (m, k, logits, labels + done, NULL, net->infer_ws.probs, NULL, &hits);
-      correct += hits;
-      done += m;
-      report (cb, cb_data, GL_PHASE_EVALUATE, 0, 0, batch + 1, n_batches, loss_sum / done, (double) correct / done,
-              NAN, (double) done / n);
+      const gsize end = r.first + infer_step (&r, threads);
+      /* In batch order, as the serial loop adds them. */
+      for (guint slot = 0; batch * INFER_BATCH < end; batch++, slot++)
+        {
+          const gsize done = MIN (n, (batch + 1) * INFER_BATCH);
+          const guint m = (guint) (done - batch * INFER_BATCH);
+          loss_sum += m * r.loss[slot];
+          correct += r.hits[slot];
+          report (cb, cb_data, GL_PHASE_EVALUATE, 0, 0, batch + 1, n_batches, loss_sum / done,
+                  (double) correct / done, NAN, (double) done / n);
+        }
+      r.first = end;
     }
   if (accuracy != NULL)
     *accuracy = (double) correct / n;
@@ -1291,23 +1423,12 @@ gl_net_evaluate (GlNet *net, const GlDataset *data, const guint64 *rows, const g
 void
 gl_net_forward_floats (GlNet *net, const float *x, gsize n, float *probs, float *embeddings)
 {
-  const gsize item = (gsize) net->h * net->w * net->c;
-  const guint k = net->n_classes;
-
   if (n == 0)
     return;
-  workspace_ensure (net, &net->infer_ws, MIN (n, INFER_BATCH), FALSE);
-  net_fold (net);
-  for (gsize done = 0; done < n;)
-    {
-      const guint m = (guint) MIN (n - done, INFER_BATCH);
-      memcpy (net->infer_ws.x, x + done * item, sizeof (float) * m * item);
-      const float *logits = forward (net, &net->infer_ws, m, MODE_EVAL, FALSE, NULL, 0);
-      gl_softmax (m, k, logits, probs + done * k);
-      if (embeddings != NULL)
-        copy_embeddings (net, &net->infer_ws, m, embeddings + done * net->emb_dim);
-      done += m;
-    }
+  InferRun r = { .net = net, .kind = INFER_FLOATS, .n = n, .x = x, .probs = probs, .embeddings = embeddings };
+  const guint threads = infer_prepare (net, n);
+  while (r.first < n)
+    r.first += infer_step (&r, threads);
 }
 
 /* ------------------------------------------------------------------ */

@@ -10,10 +10,10 @@
  * 14×14×32 — an sgemm of 980 rows — or 37 of 28×28×1), so patches go from
  * im2col to sgemm through the cache instead of memory; backward recomputes
  * them the same way rather than keeping the batch's. Dense layers flatten
- * their input in that same order. The products (gl_sgemm) and the loops around
- * them (im2col, pooling,
- * batch norm, bias and ReLU passes) are split over the engine's threads
- * (gl-parallel.h).
+ * their input in that same order. The products (gl_sgemm) and the loops
+ * around them (im2col, pooling, batch norm, bias and ReLU passes) are split
+ * over the engine's threads (gl-parallel.h); inference over many items runs
+ * whole batches side by side instead, one per thread.
  *
  * A NETWORK SPEC is the body of the network: an ordered list of layers. The
  * classifier — a dense layer with n_classes outputs followed by softmax — is

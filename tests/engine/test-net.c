@@ -472,12 +472,109 @@ test_predict_cancel (void)
   images_clear (&im);
 }
 
+/* Whole-pool inference with 2 or 3 threads (one batch per thread at a time)
+ * gives what one thread gives: probabilities, embeddings, Monte-Carlo
+ * passes, the evaluation and float inputs, over several batches and a
+ * partial last one. */
+typedef struct
+{
+  float *probs, *emb, *mc, *mc_mean, *fprobs, *femb;
+  double acc, loss;
+} InferOut;
+
+static void
+infer_all (GlNet *net, Images *im, const gint *labels, const float *x, guint threads, InferOut *o)
+{
+  g_autoptr (GError) error = NULL;
+  const guint k = 3, dim = gl_net_get_embedding_dim (net), T = 3;
+
+  gl_parallel_set_n_threads (threads);
+  o->probs = g_new (float, im->n * k);
+  o->emb = g_new (float, im->n * dim);
+  o->mc = g_new (float, T * im->n * k);
+  o->mc_mean = g_new (float, im->n * k);
+  o->fprobs = g_new (float, im->n * k);
+  o->femb = g_new (float, im->n * dim);
+  g_assert_true (gl_net_predict (net, &im->data, im->rows, im->n, o->probs, o->emb, NULL, NULL, NULL, &error));
+  g_assert_true (gl_net_predict_mc (net, &im->data, im->rows, im->n, T, 5, o->mc, o->mc_mean, NULL, NULL, NULL,
+                                    &error));
+  g_assert_true (gl_net_evaluate (net, &im->data, im->rows, labels, im->n, &o->acc, &o->loss, NULL, NULL, NULL,
+                                  &error));
+  g_assert_no_error (error);
+  gl_net_forward_floats (net, x, im->n, o->fprobs, o->femb);
+  gl_parallel_set_n_threads (1);
+}
+
+static void
+assert_close (const float *a, const float *b, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    g_assert_cmpfloat_with_epsilon (a[i], b[i], 1e-5);
+}
+
+static void
+infer_out_clear (InferOut *o)
+{
+  g_free (o->probs);
+  g_free (o->emb);
+  g_free (o->mc);
+  g_free (o->mc_mean);
+  g_free (o->fprobs);
+  g_free (o->femb);
+}
+
+static void
+test_infer_threads (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlNet) net = build ("conv6k3s1p1,bn,relu,maxpool2s2,conv8k3s1p1,bn,relu,dropout0.3,dense12,bn,relu,"
+                                 "dropout0.5", 12, 10, 2, 3, &error);
+  g_assert_no_error (error);
+  Images im;
+  /* 5 full batches of 64 and 13 more. */
+  images_init (&im, 5 * 64 + 13, 12, 10, 2, 9);
+  GlRng rng;
+  gl_rng_init (&rng, 2);
+  g_autofree gint *labels = g_new (gint, im.n);
+  g_autofree float *x = g_new (float, im.n * 12 * 10 * 2);
+  for (gsize i = 0; i < im.n; i++)
+    labels[i] = (gint) gl_rng_below (&rng, 3);
+  for (gsize i = 0; i < im.n * 12 * 10 * 2; i++)
+    x[i] = (float) gl_rng_below (&rng, 1000) / 500.0f - 1.0f;
+  /* A few training steps, so that the batch norms hold real statistics. */
+  GlTrainOptions options;
+  gl_train_options_init (&options);
+  options.epochs = 1;
+  g_assert_true (gl_net_train (net, &im.data, im.rows, labels, im.n, &options, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  const guint dim = gl_net_get_embedding_dim (net);
+  InferOut one, more;
+  infer_all (net, &im, labels, x, 1, &one);
+  for (guint threads = 2; threads <= 3; threads++)
+    {
+      infer_all (net, &im, labels, x, threads, &more);
+      assert_close (one.probs, more.probs, im.n * 3);
+      assert_close (one.emb, more.emb, im.n * dim);
+      assert_close (one.mc, more.mc, 3 * im.n * 3);
+      assert_close (one.mc_mean, more.mc_mean, im.n * 3);
+      assert_close (one.fprobs, more.fprobs, im.n * 3);
+      assert_close (one.femb, more.femb, im.n * dim);
+      g_assert_cmpfloat (one.acc, ==, more.acc);
+      g_assert_cmpfloat_with_epsilon (one.loss, more.loss, 1e-6);
+      infer_out_clear (&more);
+    }
+  infer_out_clear (&one);
+  images_clear (&im);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   gl_parallel_set_n_threads (1);
   g_test_add_func ("/engine/net/spec-round-trip", test_spec_round_trip);
+  g_test_add_func ("/engine/net/infer-threads", test_infer_threads);
   g_test_add_func ("/engine/net/spec-parse-errors", test_spec_parse_errors);
   g_test_add_func ("/engine/net/shape-errors", test_shape_errors);
   g_test_add_func ("/engine/net/build-reference", test_build_reference);
