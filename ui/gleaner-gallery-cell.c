@@ -105,9 +105,15 @@ texture_for_pixbuf (GdkPixbuf *pixbuf)
     {
       const guint8 *p = src + (gsize) y * rowstride;
       guint32 *row = (guint32 *) (gpointer) (dst + (gsize) y * stride);
+      if (!alpha)
+        {
+          for (int x = 0; x < width; x++, p += channels)
+            row[x] = 0xff000000u | (guint32) p[0] << 16 | (guint32) p[1] << 8 | p[2];
+          continue;
+        }
       for (int x = 0; x < width; x++, p += channels)
         {
-          guint32 a = alpha ? p[3] : 255, r = p[0], g = p[1], b = p[2];
+          guint32 a = p[3], r = p[0], g = p[1], b = p[2];
           if (a != 255)
             {
               r = (r * a + 127) / 255;
