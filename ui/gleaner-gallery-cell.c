@@ -84,9 +84,10 @@ forget_layouts (GleanerGalleryCell *self)
  * every pixel through floats on the way, on every frame the cell is drawn
  * (most of the main thread's time while scrolling); the cell draws the
  * surface itself instead (see snapshot). */
-static GdkTexture *
-texture_for_pixbuf (GdkPixbuf *pixbuf)
+GdkTexture *
+gleaner_gallery_cell_texture_for_pixbuf (GdkPixbuf *pixbuf)
 {
+  g_return_val_if_fail (GDK_IS_PIXBUF (pixbuf), NULL);
   int width = gdk_pixbuf_get_width (pixbuf), height = gdk_pixbuf_get_height (pixbuf);
   int channels = gdk_pixbuf_get_n_channels (pixbuf), rowstride = gdk_pixbuf_get_rowstride (pixbuf);
   gboolean alpha = gdk_pixbuf_get_has_alpha (pixbuf);
@@ -145,7 +146,7 @@ on_thumbnail_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_dat
     g_clear_object (&self->cancellable);
   if (pixbuf != NULL && self->view != NULL)
     {
-      g_autoptr (GdkTexture) texture = texture_for_pixbuf (pixbuf);
+      g_autoptr (GdkTexture) texture = gleaner_gallery_cell_texture_for_pixbuf (pixbuf);
       gleaner_gallery_view_store_texture (self->view, data->image_id, texture);
       if (current)
         set_texture (self, texture);

@@ -32,5 +32,9 @@ void gleaner_gallery_cell_promote (GleanerGalleryCell *self);
 void gleaner_gallery_cell_prefetch (GleanerGalleryCell *self);
 /* TRUE once the thumbnail of the current item is shown. */
 gboolean gleaner_gallery_cell_has_thumbnail (GleanerGalleryCell *self);
+/* The texture a cell makes of a delivered thumbnail: cairo's premultiplied
+ * ARGB (GDK_MEMORY_DEFAULT), with the cairo surface it shares its pixels
+ * with, which the cell draws. */
+GdkTexture *gleaner_gallery_cell_texture_for_pixbuf (GdkPixbuf *pixbuf);
 
 G_END_DECLS

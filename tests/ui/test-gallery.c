@@ -12,6 +12,7 @@
 #include "app/gl-idx.h"
 #include "db/gl-db.h"
 #include "gleaner-test-util.h"
+#include "ui/gleaner-gallery-cell.h"
 #include "ui/gleaner-gallery-view.h"
 
 void gleaner_register_resource (void);
@@ -232,6 +233,47 @@ screenshot (GtkWidget *window, const char *name)
   return gleaner_test_render_png (window, name);
 }
 
+/* The cell's own conversion of a thumbnail (to cairo's ARGB, once) gives
+ * the pixels GTK's conversion of the same pixbuf gives, colour order and
+ * premultiplied alpha included, for opaque and translucent thumbnails. */
+static void
+test_thumbnail_texture (void)
+{
+  for (int with_alpha = 0; with_alpha <= 1; with_alpha++)
+    {
+      const int w = 7, h = 5;
+      g_autoptr (GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, with_alpha, 8, w, h);
+      guint8 *px = gdk_pixbuf_get_pixels (pixbuf);
+      int channels = gdk_pixbuf_get_n_channels (pixbuf), rowstride = gdk_pixbuf_get_rowstride (pixbuf);
+      for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+          {
+            guint8 *p = px + y * rowstride + x * channels;
+            p[0] = (guint8) (37 * x + 11 * y);
+            p[1] = (guint8) (200 - 13 * x);
+            p[2] = (guint8) (90 + 29 * y);
+            if (with_alpha)
+              p[3] = (guint8) (255 - 40 * ((x + y) % 7));
+          }
+      g_autoptr (GdkTexture) mine = gleaner_gallery_cell_texture_for_pixbuf (pixbuf);
+      g_autoptr (GdkTexture) gtks = gdk_texture_new_for_pixbuf (pixbuf);
+      g_assert_cmpint (gdk_texture_get_width (mine), ==, w);
+      g_assert_cmpint (gdk_texture_get_height (mine), ==, h);
+      g_assert_nonnull (g_object_get_data (G_OBJECT (mine), "gleaner-cairo-surface"));
+      guint8 a[7 * 5 * 4], b[7 * 5 * 4];
+      gdk_texture_download (mine, a, w * 4);
+      gdk_texture_download (gtks, b, w * 4);
+      for (gsize i = 0; i < sizeof a; i++)
+        g_assert_cmpint (ABS ((int) a[i] - (int) b[i]), <=, 1);
+      /* Colour order: the first pixel's red (x = y = 0: 0) and blue (90). */
+      if (!with_alpha)
+        {
+          guint32 first = *(guint32 *) (gpointer) a;
+          g_assert_cmphex (first, ==, 0xff000000u | 0u << 16 | 200u << 8 | 90u);
+        }
+    }
+}
+
 static void
 test_gallery (void)
 {
@@ -369,5 +411,6 @@ main (int argc, char **argv)
   adw_init ();
   gleaner_register_resource ();
   g_test_add_func ("/gallery/select-label-render", test_gallery);
+  g_test_add_func ("/gallery/thumbnail-texture", test_thumbnail_texture);
   return g_test_run ();
 }
