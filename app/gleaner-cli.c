@@ -11,7 +11,8 @@
  * commands lives in its own app/gl-cli-*.c file. */
 static const GlCliCommand commands[] = {
   { "init", "PROJECT --input HxWxC [--classes A,B,…]", "Create a project", gl_cli_init },
-  { "import", "PROJECT PATH… [--layout auto|plain|imagefolder|csv|idx] [--idx-labels FILE] [--labels-as human|reference]",
+  { "import", "PROJECT PATH… [--layout auto|plain|imagefolder|csv|idx] [--idx-labels FILE] [--labels-as human|reference]\n"
+    "             [--held-out-test] [--thumbnails]",
     "Import images: folders, ImageFolder, CSV manifests, IDX files", gl_cli_import },
   { "info", "PROJECT [--json]", "Counts of images, unreadable, duplicates and labels per class", gl_cli_info },
   { "demo", "[DIR]", "Create (once) the Fashion-MNIST demo project", gl_cli_demo },
