@@ -254,6 +254,9 @@ gemm_bias_act (gsize m, guint f, guint k, const float *a, const float *w, const 
 /* Images per chunk so that a chunk's patch matrix (about 4 MB) stays in the
  * L3 cache, in few enough sgemm calls that their thread start-ups are cheap. */
 #define CHUNK_BYTES (4 << 20)
+#ifndef INFER_CHUNK_BYTES
+#define INFER_CHUNK_BYTES (512 << 10)
+#endif
 
 static guint
 chunk_images (const GlConvShape *s)
@@ -324,6 +327,17 @@ gl_conv_backward (const GlConvShape *s, const float *x, const float *cols, const
     }
 }
 
+/* Forward only: images per im2col + sgemm step, so that a step's patch
+ * matrix (about INFER_CHUNK_BYTES) is still in a core's L2 cache when sgemm
+ * packs it. Never more than chunk_images, which sizes the scratch. */
+static guint
+infer_chunk_images (const GlConvShape *s)
+{
+  const gsize per_image = (gsize) s->oh * s->ow * s->kernel * s->kernel * s->c * sizeof (float);
+  const guint n = (guint) CLAMP (INFER_CHUNK_BYTES / MAX (per_image, 1), 1, MAX (s->n, 1));
+  return MIN (n, chunk_images (s));
+}
+
 gsize
 gl_conv_infer_scratch_size (const GlConvShape *s)
 {
@@ -341,7 +355,7 @@ gl_conv_forward_infer (const GlConvShape *s, const float *x, const float *weight
       gl_conv_forward (s, x, weight, bias, relu, NULL, y);
       return;
     }
-  const guint step = chunk_images (s);
+  const guint step = infer_chunk_images (s);
   const gsize pixels = (gsize) s->oh * s->ow;
   const guint kk = s->kernel * s->kernel * s->c;
   for (guint b = 0; b < s->n; b += step)
