@@ -736,28 +736,36 @@ batchnorm_forward_train_cols (gsize m, guint c, const float *x, const float *gam
                               float momentum, float eps, float *running_mean, float *running_var, gboolean relu,
                               float *xhat, float *mean, float *inv_std, float *y, double *acc, guint c0, guint c1)
 {
-  /* Two passes (mean, then squared deviations) for accuracy. */
-  for (guint j = c0; j < c1; j++)
-    acc[j] = 0.0;
-  for (gsize i = 0; i < m; i++)
+  /* Two passes (mean, then squared deviations) for accuracy. The sums are
+   * kept in locals, a block of columns at a time: through @acc the compiler
+   * must assume they alias the input and goes through memory on every row. */
+  for (guint j0 = c0; j0 < c1; j0 += COL_BLOCK)
     {
-      const float *restrict row = x + i * c;
-      for (guint j = c0; j < c1; j++)
-        acc[j] += row[j];
-    }
-  for (guint j = c0; j < c1; j++)
-    {
-      mean[j] = (float) (acc[j] / (double) m);
-      acc[j] = 0.0;
-    }
-  for (gsize i = 0; i < m; i++)
-    {
-      const float *restrict row = x + i * c;
-      for (guint j = c0; j < c1; j++)
+      const guint nb = MIN (COL_BLOCK, c1 - j0);
+      double sum[COL_BLOCK] = { 0 };
+      float mu[COL_BLOCK];
+      for (gsize i = 0; i < m; i++)
         {
-          const float d = row[j] - mean[j];
-          acc[j] += d * d;
+          const float *restrict row = x + i * c + j0;
+          for (guint j = 0; j < nb; j++)
+            sum[j] += row[j];
         }
+      for (guint j = 0; j < nb; j++)
+        {
+          mu[j] = mean[j0 + j] = (float) (sum[j] / (double) m);
+          sum[j] = 0.0;
+        }
+      for (gsize i = 0; i < m; i++)
+        {
+          const float *restrict row = x + i * c + j0;
+          for (guint j = 0; j < nb; j++)
+            {
+              const float d = row[j] - mu[j];
+              sum[j] += d * d;
+            }
+        }
+      for (guint j = 0; j < nb; j++)
+        acc[j0 + j] = sum[j];
     }
   for (guint j = c0; j < c1; j++)
     {
@@ -814,29 +822,32 @@ batchnorm_backward_cols (gsize m, guint c, const float *xhat, const float *inv_s
                          const float *y, gboolean relu, float *dy, float *dgamma, float *dbeta, float *dx, double *acc,
                          guint c0, guint c1)
 {
-  double *sum_dy = acc, *sum_dy_xhat = acc + c;
-  for (guint j = c0; j < c1; j++)
-    sum_dy[j] = sum_dy_xhat[j] = 0.0;
-  for (gsize i = 0; i < m; i++)
+  /* The sums in locals, a block of columns at a time (see the forward pass). */
+  for (guint j0 = c0; j0 < c1; j0 += COL_BLOCK)
     {
-      float *restrict g = dy + i * c;
-      const float *restrict xh = xhat + i * c;
-      if (relu)
+      const guint nb = MIN (COL_BLOCK, c1 - j0);
+      double sum_dy[COL_BLOCK] = { 0 }, sum_dy_xhat[COL_BLOCK] = { 0 };
+      for (gsize i = 0; i < m; i++)
         {
-          const float *restrict yrow = y + i * c;
-          for (guint j = c0; j < c1; j++)
-            g[j] = yrow[j] > 0.0f ? g[j] : 0.0f;
+          float *restrict g = dy + i * c + j0;
+          const float *restrict xh = xhat + i * c + j0;
+          if (relu)
+            {
+              const float *restrict yrow = y + i * c + j0;
+              for (guint j = 0; j < nb; j++)
+                g[j] = yrow[j] > 0.0f ? g[j] : 0.0f;
+            }
+          for (guint j = 0; j < nb; j++)
+            {
+              sum_dy[j] += g[j];
+              sum_dy_xhat[j] += g[j] * xh[j];
+            }
         }
-      for (guint j = c0; j < c1; j++)
+      for (guint j = 0; j < nb; j++)
         {
-          sum_dy[j] += g[j];
-          sum_dy_xhat[j] += g[j] * xh[j];
+          dbeta[j0 + j] = (float) sum_dy[j];
+          dgamma[j0 + j] = (float) sum_dy_xhat[j];
         }
-    }
-  for (guint j = c0; j < c1; j++)
-    {
-      dbeta[j] = (float) sum_dy[j];
-      dgamma[j] = (float) sum_dy_xhat[j];
     }
   if (dx == NULL)
     return;
