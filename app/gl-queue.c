@@ -372,7 +372,7 @@ reason_text (GlQueue *self, GlQueueItem *it, const char *rule, const char *store
 {
   switch (it->reason)
     {
-    case GL_QUEUE_REASON_COLD_START: return g_strdup ("coverage (no model yet)");
+    case GL_QUEUE_REASON_COLD_START: return g_strdup ("coverage (queued before the first model)");
     case GL_QUEUE_REASON_AUDIT: return g_strdup ("audit");
     case GL_QUEUE_REASON_RULE: return g_strdup_printf ("suggested by rule %s", rule ? rule : "");
     case GL_QUEUE_REASON_SKIPPED: return g_strdup ("skipped earlier");

@@ -82,7 +82,7 @@ typedef struct
   float top_prob[GL_QUEUE_TOP_N];
   GlQueueReason reason;
   char *reason_text;  /* for people: "margin 0.04 between Shirt and T-shirt", "audit",
-                         "suggested by rule *boot*", "coverage (no model yet)", "skipped earlier" */
+                         "suggested by rule *boot*", "coverage (queued before the first model)", "skipped earlier" */
   float score;        /* the strategy's score, NaN when none */
   gboolean audit;
   gint suggested_class; /* a rule's class, or -1 */

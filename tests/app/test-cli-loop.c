@@ -169,7 +169,7 @@ test_loop (void)
   g_assert_cmpint (run (queue, &o, NULL), ==, 0);
   assert_one_json_object (o);
   g_assert_true (g_str_has_prefix (o, "{\"strategy\":\"default\",\"labeled\":0,\"total\":40,\"items\":[{\"id\":"));
-  g_assert_nonnull (strstr (o, "\"reason\":\"coverage (no model yet)\""));
+  g_assert_nonnull (strstr (o, "\"reason\":\"coverage (queued before the first model)\""));
   g_autoptr (GArray) ids = json_ids (o);
   g_assert_cmpuint (ids->len, ==, 5);
   g_clear_pointer (&o, g_free);

@@ -128,7 +128,7 @@ test_cold_start_and_label (Fixture *fx, gconstpointer data)
   g_assert_cmpint (it->suggested_class, ==, -1);
   g_assert_cmpint (it->label, ==, -1);
   g_assert_nonnull (strstr (it->path, "train-images-idx3-ubyte#"));
-  g_assert_cmpstr (it->reason_text, ==, "coverage (no model yet)");
+  g_assert_cmpstr (it->reason_text, ==, "coverage (queued before the first model)");
   g_autoptr (GPtrArray) strip = gl_queue_peek (fx->queue, 5);
   g_assert_cmpuint (strip->len, ==, 5);
   for (guint i = 0; i < strip->len; i++)
