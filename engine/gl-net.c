@@ -1192,7 +1192,7 @@ typedef struct
   const float *x;              /* INFER_FLOATS: (n, h, w, c) */
   const gint *labels;          /* INFER_EVALUATE */
   guint n_passes;              /* INFER_MC */
-  guint64 seed, batch0;        /* INFER_MC: the seed, the index of this step's first batch */
+  guint64 seed, batch0;        /* the seed (INFER_MC), the index of this step's first batch */
   guint split;                 /* INFER_MC: the first dropout op */
   /* outputs */
   float *probs, *embeddings, *mc_probs;
@@ -1291,12 +1291,37 @@ infer_step (InferRun *r, guint threads)
   return items;
 }
 
+/* Runs a scoring pass (predict or Monte-Carlo) over all r->n items, a step
+ * of batches side by side at a time, reporting each batch done in order. */
+static gboolean
+infer_scoring (InferRun *r, guint threads, GlNetProgressFunc cb, gpointer cb_data, GCancellable *cancellable,
+               GError **error)
+{
+  const guint64 n_batches = (r->n + INFER_BATCH - 1) / INFER_BATCH;
+  const gint64 start = g_get_monotonic_time ();
+
+  for (guint64 batch = 0; r->first < r->n;)
+    {
+      if (check_cancelled (cancellable, error))
+        return FALSE;
+      r->batch0 = batch;
+      const gsize end = r->first + infer_step (r, threads);
+      for (; batch * INFER_BATCH < end; batch++)
+        {
+          const gsize done = MIN (r->n, (batch + 1) * INFER_BATCH);
+          const double secs = (g_get_monotonic_time () - start) / 1e6;
+          report (cb, cb_data, GL_PHASE_SCORE, 0, 0, batch + 1, n_batches, NAN, NAN, secs > 0 ? done / secs : NAN,
+                  (double) done / r->n);
+        }
+      r->first = end;
+    }
+  return TRUE;
+}
+
 gboolean
 gl_net_predict (GlNet *net, const GlDataset *data, const guint64 *rows, gsize n, float *probs, float *embeddings,
                 GlNetProgressFunc cb, gpointer cb_data, GCancellable *cancellable, GError **error)
 {
-  const guint64 n_batches = (n + INFER_BATCH - 1) / INFER_BATCH;
-  const gint64 start = g_get_monotonic_time ();
   InferRun r = { .net = net, .kind = INFER_PREDICT, .n = n, .data = data, .rows = rows, .probs = probs,
                  .embeddings = embeddings };
 
@@ -1304,23 +1329,7 @@ gl_net_predict (GlNet *net, const GlDataset *data, const guint64 *rows, gsize n,
     return FALSE;
   if (n == 0)
     return TRUE;
-  const guint threads = infer_prepare (net, n);
-  for (guint64 batch = 0; r.first < n;)
-    {
-      if (check_cancelled (cancellable, error))
-        return FALSE;
-      const gsize items = infer_step (&r, threads);
-      const gsize end = r.first + items;
-      for (; batch * INFER_BATCH < end; batch++)
-        {
-          const gsize done = MIN (n, (batch + 1) * INFER_BATCH);
-          const double secs = (g_get_monotonic_time () - start) / 1e6;
-          report (cb, cb_data, GL_PHASE_SCORE, 0, 0, batch + 1, n_batches, NAN, NAN, secs > 0 ? done / secs : NAN,
-                  (double) done / n);
-        }
-      r.first = end;
-    }
-  return TRUE;
+  return infer_scoring (&r, infer_prepare (net, n), cb, cb_data, cancellable, error);
 }
 
 gboolean
@@ -1328,9 +1337,7 @@ gl_net_predict_mc (GlNet *net, const GlDataset *data, const guint64 *rows, gsize
                    float *mc_probs, float *probs, GlNetProgressFunc cb, gpointer cb_data, GCancellable *cancellable,
                    GError **error)
 {
-  const guint64 n_batches = (n + INFER_BATCH - 1) / INFER_BATCH;
   const guint split = first_dropout_op (net);
-  const gint64 start = g_get_monotonic_time ();
 
   if (!check_dataset (net, data, error))
     return FALSE;
@@ -1343,23 +1350,7 @@ gl_net_predict_mc (GlNet *net, const GlDataset *data, const guint64 *rows, gsize
     return TRUE;
   InferRun r = { .net = net, .kind = INFER_MC, .n = n, .data = data, .rows = rows, .n_passes = n_passes,
                  .seed = seed, .split = split, .probs = probs, .mc_probs = mc_probs };
-  const guint threads = infer_prepare (net, n);
-  for (guint64 batch = 0; r.first < n;)
-    {
-      if (check_cancelled (cancellable, error))
-        return FALSE;
-      r.batch0 = batch;
-      const gsize end = r.first + infer_step (&r, threads);
-      for (; batch * INFER_BATCH < end; batch++)
-        {
-          const gsize done = MIN (n, (batch + 1) * INFER_BATCH);
-          const double secs = (g_get_monotonic_time () - start) / 1e6;
-          report (cb, cb_data, GL_PHASE_SCORE, 0, 0, batch + 1, n_batches, NAN, NAN, secs > 0 ? done / secs : NAN,
-                  (double) done / n);
-        }
-      r.first = end;
-    }
-  return TRUE;
+  return infer_scoring (&r, infer_prepare (net, n), cb, cb_data, cancellable, error);
 }
 
 static gboolean
