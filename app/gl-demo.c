@@ -2,6 +2,7 @@
 #include "gleaner-config.h"
 
 #include "app/gl-demo.h"
+#include "app/gl-project.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -23,25 +24,6 @@ gl_demo_default_dir (void)
   if (env != NULL && env[0] != '\0')
     return g_strdup (env);
   return g_build_filename (g_get_user_data_dir (), "gleaner", "demo", NULL);
-}
-
-static void
-remove_tree (const char *path)
-{
-  GDir *d = g_dir_open (path, 0, NULL);
-  if (d != NULL)
-    {
-      const char *name;
-      while ((name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_dir_close (d);
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
 }
 
 static gboolean
@@ -92,7 +74,7 @@ gl_demo_ensure (const char *dir, const char *mnist_dir, GlImportProgressFunc pro
     }
 
   g_autofree char *partial = g_strconcat (dir, ".partial", NULL);
-  remove_tree (partial);
+  gl_remove_tree (partial);
   g_autoptr (GlProject) p = gl_project_create (partial, 28, 28, 1, fashion_classes, error);
   if (p == NULL)
     return NULL;

@@ -468,3 +468,22 @@ gl_project_list_cache_rows (GlProject *p, int held_out, GError **error)
 {
   return gl_db_list_cache_rows (p->db, held_out, error);
 }
+
+void
+gl_remove_tree (const char *path)
+{
+  GDir *d = g_file_test (path, G_FILE_TEST_IS_SYMLINK) ? NULL : g_dir_open (path, 0, NULL);
+  if (d == NULL)
+    {
+      g_unlink (path);
+      return;
+    }
+  const char *name;
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      gl_remove_tree (child);
+    }
+  g_dir_close (d);
+  g_rmdir (path);
+}

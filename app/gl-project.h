@@ -113,6 +113,11 @@ gboolean gl_project_check_integrity (GlProject *project, GError **error);
  * engine's dataset). @held_out: -1 all, 0 pool only, 1 held-out test only. */
 GArray *gl_project_list_cache_rows (GlProject *project, int held_out, GError **error);
 
+/* Deletes @path and, when it is a folder, everything under it; a symbolic
+ * link is removed, never followed. Errors are ignored (for a project folder
+ * or an unfinished one that is given up). */
+void gl_remove_tree (const char *path);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GlProject, gl_project_close)
 
 G_END_DECLS

@@ -7,25 +7,6 @@
 
 const char *const synth_classes[] = { "top-left", "top-right", "bottom-left", "bottom-right", NULL };
 
-void
-remove_tree (const char *path)
-{
-  GDir *d = g_dir_open (path, 0, NULL);
-  if (d != NULL)
-    {
-      const char *name;
-      while ((name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_dir_close (d);
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
 static void
 put_be32 (GByteArray *a, guint32 v)
 {

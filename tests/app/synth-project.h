@@ -9,8 +9,6 @@
 
 extern const char *const synth_classes[];
 
-/* Removes a file or a folder and everything below it. */
-void remove_tree (const char *path);
 /* A project in @dir/project with @n_pool pool and @n_test held-out images. */
 GlProject *synth_project (const char *dir, guint n_pool, guint n_test);
 /* The reference class of @image_id (store id). */

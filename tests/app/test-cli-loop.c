@@ -10,25 +10,6 @@
 #include <string.h>
 #include <sys/wait.h>
 
-static void
-remove_tree (const char *path)
-{
-  GDir *d = g_dir_open (path, 0, NULL);
-  if (d != NULL)
-    {
-      const char *name;
-      while ((name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_dir_close (d);
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
 static int
 run (const char *const *args, char **out, char **err)
 {
@@ -326,7 +307,7 @@ test_loop (void)
   g_clear_pointer (&e, g_free);
   const char *sim_bad[] = { "simulate", proj, "--strategy", "psychic", NULL };
   g_assert_cmpint (run (sim_bad, NULL, NULL), ==, 2);
-  remove_tree (dir);
+  gl_remove_tree (dir);
 }
 
 /* Every command on a PROJECT: a wrong number of arguments or an option out

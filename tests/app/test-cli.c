@@ -18,25 +18,6 @@ typedef struct
   char *project;
 } Fixture;
 
-static void
-remove_tree (const char *path)
-{
-  GDir *d = g_dir_open (path, 0, NULL);
-  if (d != NULL)
-    {
-      const char *name;
-      while ((name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_dir_close (d);
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
 /* @n distinct 32×32 RGB PNGs in fx->images, numbered from @first. */
 static void
 make_images_from (Fixture *fx, guint n, guint first)
@@ -73,7 +54,7 @@ fixture_setup (Fixture *fx, gconstpointer data)
 static void
 fixture_teardown (Fixture *fx, gconstpointer data)
 {
-  remove_tree (fx->dir);
+  gl_remove_tree (fx->dir);
   g_free (fx->dir);
   g_free (fx->images);
   g_free (fx->project);

@@ -1,5 +1,6 @@
 /* Unit tests of safe decoding: every bad-file kind and the resize rule. */
 #include "app/gl-decode.h"
+#include "app/gl-project.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -19,28 +20,9 @@ fixture_setup (Fixture *fx, gconstpointer data)
 }
 
 static void
-remove_tree (const char *path)
-{
-  GDir *d = g_dir_open (path, 0, NULL);
-  if (d != NULL)
-    {
-      const char *name;
-      while ((name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_dir_close (d);
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
-static void
 fixture_teardown (Fixture *fx, gconstpointer data)
 {
-  remove_tree (fx->dir);
+  gl_remove_tree (fx->dir);
   g_free (fx->dir);
 }
 

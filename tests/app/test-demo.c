@@ -1,6 +1,7 @@
 /* Unit test of the demo project, built from a tiny fake Fashion-MNIST folder
  * (the real one is exercised by the benchmark and `gleaner-cli demo`). */
 #include "app/gl-demo.h"
+#include "app/gl-project.h"
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -45,25 +46,6 @@ write_split (const char *dir, const char *split, guint n, guint seed)
   g_autofree char *ln = g_strdup_printf ("%s/%s-labels-idx1-ubyte.gz", dir, split);
   write_gz (in, img->data, img->len);
   write_gz (ln, lab->data, lab->len);
-}
-
-static void
-remove_tree (const char *path)
-{
-  GDir *d = g_dir_open (path, 0, NULL);
-  if (d != NULL)
-    {
-      const char *name;
-      while ((name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_dir_close (d);
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
 }
 
 static void
@@ -112,7 +94,7 @@ test_demo (void)
   g_assert_null (gl_demo_ensure (other, nowhere, NULL, NULL, NULL, &error));
   g_assert_nonnull (strstr (error->message, "dataset-fashion-mnist"));
   g_clear_error (&error);
-  remove_tree (tmp);
+  gl_remove_tree (tmp);
 }
 
 int

@@ -13,27 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void
-remove_tree (const char *path)
-{
-  struct stat st;
-  if (lstat (path, &st) == 0 && S_ISDIR (st.st_mode))
-    {
-      GDir *d = g_dir_open (path, 0, NULL);
-      const char *name;
-      while (d && (name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      if (d)
-        g_dir_close (d);
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
 static char *
 make_tmp (void)
 {
@@ -205,7 +184,7 @@ items_setup (Items *it, gconstpointer data)
 static void
 items_teardown (Items *it, gconstpointer data)
 {
-  remove_tree (it->dir);
+  gl_remove_tree (it->dir);
   gl_pixel_map_free (it->map);
   for (guint i = 0; i < 6; i++)
     g_free (it->paths[i]);
@@ -537,7 +516,7 @@ test_round_trip (void)
     }
   g_dir_close (d);
   g_assert_cmpuint (checked, ==, n);
-  remove_tree (dir);
+  gl_remove_tree (dir);
 }
 
 int

@@ -2,6 +2,7 @@
  * ImageFolder, CSV and IDX sources, duplicates, bad files, odd class names,
  * cancellation and the async wrapper's progress on the caller's context. */
 #include "app/gl-import.h"
+#include "app/gl-project.h"
 #include "app/gl-thumbs.h"
 
 #include <gdk-pixbuf/gdk-pixbuf.h>
@@ -93,30 +94,11 @@ fixture_setup (Fixture *fx, gconstpointer user_data)
 }
 
 static void
-remove_tree (const char *path)
-{
-  GDir *d = g_dir_open (path, 0, NULL);
-  if (d != NULL)
-    {
-      const char *name;
-      while ((name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_dir_close (d);
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
-static void
 fixture_teardown (Fixture *fx, gconstpointer user_data)
 {
   gl_pixel_cache_close (fx->cache);
   gl_thumb_pack_close (fx->pack);
-  remove_tree (fx->dir);
+  gl_remove_tree (fx->dir);
   g_free (fx->dir);
   g_free (fx->data);
   g_free (fx->cache_path);

@@ -2,31 +2,13 @@
  * path), first match wins, rules stored in a project turned into suggestions
  * of unlabeled images only, bad globs and unknown classes. */
 #include "app/gl-rules.h"
+#include "app/gl-project.h"
 
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
 #include "db/gl-db.h"
-
-static void
-remove_tree (const char *path)
-{
-  GDir *d = g_dir_open (path, 0, NULL);
-  if (d != NULL)
-    {
-      const char *name;
-      while ((name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_dir_close (d);
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
 
 static void
 test_glob (void)
@@ -148,7 +130,7 @@ test_apply (void)
   g_assert_true (gl_rules_apply (p, &suggested, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (suggested, ==, first->class_id == boot ? 4 : 5);
-  remove_tree (dir);
+  gl_remove_tree (dir);
 }
 
 int

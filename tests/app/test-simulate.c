@@ -121,7 +121,7 @@ test_curve (void)
   g_assert_error (error, GL_SIMULATE_ERROR, GL_SIMULATE_ERROR_INVALID);
   g_clear_error (&error);
   gl_project_close (p);
-  remove_tree (dir);
+  gl_remove_tree (dir);
 }
 
 static void
@@ -144,7 +144,7 @@ test_no_held_out (void)
   g_assert_cmpuint (r->test_size, >, 5);
   g_assert_cmpuint (r->test_size, <, 40);
   gl_project_close (p);
-  remove_tree (dir);
+  gl_remove_tree (dir);
 }
 
 int

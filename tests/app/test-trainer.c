@@ -143,7 +143,7 @@ fixture_teardown (Fixture *fx, gconstpointer data)
     ;
   gl_db_close (fx->db);
   gl_project_close (fx->project);
-  remove_tree (fx->dir);
+  gl_remove_tree (fx->dir);
   g_free (fx->dir);
 }
 

@@ -20,25 +20,6 @@
 #include <glib/gstdio.h>
 #include <stdio.h>
 
-static void
-remove_tree (const char *path)
-{
-  GDir *d = g_dir_open (path, 0, NULL);
-  if (d != NULL)
-    {
-      const char *name;
-      while ((name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_dir_close (d);
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
 static char *
 jpeg_name (const char *dir, guint i)
 {
@@ -223,7 +204,7 @@ main (int argc, char **argv)
         }
       import_s[with_thumbs] = MIN (import_s[with_thumbs], (g_get_monotonic_time () - t0) / 1e6);
       g_clear_pointer (&p, gl_project_close);
-      remove_tree (proj);
+      gl_remove_tree (proj);
       if (run < 2)
         continue;
       printf ("import%s: %" G_GUINT64_FORMAT " added in %.2f s (%.0f images/s, ratio %.2f to the bare decode, "
@@ -231,7 +212,7 @@ main (int argc, char **argv)
               with_thumbs ? " with thumbnails" : " (default, no thumbnails)", sum.added, import_s[with_thumbs],
               n / import_s[with_thumbs], decode_s / import_s[with_thumbs], small_s / import_s[with_thumbs]);
     }
-  remove_tree (tmp);
+  gl_remove_tree (tmp);
 
   printf ("store-import: idx_import_s=%.2f jpeg_ratio=%.2f\n", idx_s, decode_s / import_s[0]);
   return 0;

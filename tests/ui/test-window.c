@@ -220,6 +220,7 @@ static void
 test_preferences_applied (void)
 {
   g_autofree char *tmp = g_dir_make_tmp ("gleaner-test-prefs-XXXXXX", NULL);
+  g_assert_nonnull (tmp);
   g_autofree char *dir = g_build_filename (tmp, "Prefs", NULL);
   g_autoptr (GFile) file = g_file_new_for_path (dir);
   g_autoptr (GSettings) settings = g_settings_new (GLEANER_APP_ID);
@@ -259,6 +260,7 @@ test_preferences_applied (void)
   g_settings_reset (settings, "threads");
   g_assert_cmpuint (gl_trainer_get_retrain_every (gleaner_window_get_trainer (window)), ==, 50);
   close_window (window);
+  gl_remove_tree (tmp);
 }
 
 int
