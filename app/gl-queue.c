@@ -848,10 +848,19 @@ gl_queue_accept (GlQueue *self, GError **error)
       g_set_error (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_EMPTY, "every image is labeled");
       return FALSE;
     }
+  return gl_queue_accept_image (self, it, error);
+}
+
+gboolean
+gl_queue_accept_image (GlQueue *self, const GlQueueItem *it, GError **error)
+{
+  g_return_val_if_fail (GL_IS_QUEUE (self), FALSE);
+  /* By value: labeling the current item moves the queue past it. */
+  const gint64 image_id = it->image_id;
   if (it->suggested_class >= 0)
-    return gl_queue_label (self, it->suggested_class, GL_LABEL_ORIGIN_ACCEPTED_SUGGESTION, error);
+    return gl_queue_label_image (self, image_id, it->suggested_class, GL_LABEL_ORIGIN_ACCEPTED_SUGGESTION, error);
   if (it->n_top > 0 && it->top_class[0] >= 0)
-    return gl_queue_label (self, it->top_class[0], GL_LABEL_ORIGIN_ACCEPTED_PREDICTION, error);
+    return gl_queue_label_image (self, image_id, it->top_class[0], GL_LABEL_ORIGIN_ACCEPTED_PREDICTION, error);
   g_set_error (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_INVALID,
                "nothing to accept: the image has neither a suggestion nor a prediction");
   return FALSE;

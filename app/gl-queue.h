@@ -154,6 +154,9 @@ gboolean gl_queue_label_image (GlQueue *queue, gint64 image_id, gint class_id, G
  * the model's top prediction (ACCEPTED_PREDICTION). Error INVALID when the
  * item has neither. */
 gboolean gl_queue_accept (GlQueue *queue, GError **error);
+/* The same for @item, which need not be the current one (an image described
+ * by gl_queue_describe_image), labeled through gl_queue_label_image. */
+gboolean gl_queue_accept_image (GlQueue *queue, const GlQueueItem *item, GError **error);
 
 /* Skips the current item; it is remembered and returns later. */
 gboolean gl_queue_skip (GlQueue *queue, GError **error);

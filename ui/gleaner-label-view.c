@@ -796,13 +796,9 @@ accept (GleanerLabelView *self)
     {
       /* An image from the Gallery: its suggestion or the model's top class. */
       const GlQueueItem *item = self->opened;
-      gboolean suggested = item->suggested_class >= 0;
-      if (!suggested && item->n_top == 0)
+      if (item->suggested_class < 0 && item->n_top == 0)
         gtk_widget_error_bell (GTK_WIDGET (self));
-      else if (!gl_queue_label_image (self->queue, item->image_id, suggested ? item->suggested_class : item->top_class[0],
-                                      suggested ? GL_LABEL_ORIGIN_ACCEPTED_SUGGESTION
-                                                : GL_LABEL_ORIGIN_ACCEPTED_PREDICTION,
-                                      &error))
+      else if (!gl_queue_accept_image (self->queue, item, &error))
         show_error (self, error);
       else
         leave_opened (self);
