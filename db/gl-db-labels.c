@@ -83,7 +83,38 @@ gl_db_set_label (GlDb *db, gint64 image_id, gint64 class_id, GlDbOrigin origin, 
                  gint64 *label_id, GError **error)
 {
   return check_origin (db, origin, error)
-         && gl_db_set_labels_full (db, &image_id, 1, class_id, origin, annotator, label_id, error);
+         && gl_db_set_labels_full (db, &image_id, 1, class_id, origin, annotator, FALSE, label_id, error);
+}
+
+gboolean
+gl_db_set_audit_label (GlDb *db, gint64 image_id, gint64 class_id, GlDbOrigin origin, const char *annotator,
+                       gint64 *label_id, GError **error)
+{
+  return check_origin (db, origin, error)
+         && gl_db_set_labels_full (db, &image_id, 1, class_id, origin, annotator, TRUE, label_id, error);
+}
+
+GArray *
+gl_db_list_audit_images (GlDb *db, GError **error)
+{
+  sqlite3_stmt *st = gl_db_stmt (db, "SELECT image_id FROM audit_images ORDER BY image_id", error);
+  if (st == NULL)
+    return NULL;
+  GArray *out = g_array_new (FALSE, FALSE, sizeof (gint64));
+  int rc;
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      gint64 id = sqlite3_column_int64 (st, 0);
+      g_array_append_val (out, id);
+    }
+  gl_db_done (st);
+  if (rc != SQLITE_DONE)
+    {
+      g_array_unref (out);
+      gl_db_fail (db, error, "cannot read the audit images");
+      return NULL;
+    }
+  return out;
 }
 
 gboolean
@@ -91,12 +122,22 @@ gl_db_set_labels (GlDb *db, const gint64 *image_ids, guint n, gint64 class_id, G
                   const char *annotator, GError **error)
 {
   return check_origin (db, origin, error)
-         && gl_db_set_labels_full (db, image_ids, n, class_id, origin, annotator, NULL, error);
+         && gl_db_set_labels_full (db, image_ids, n, class_id, origin, annotator, FALSE, NULL, error);
+}
+
+static gboolean
+record_audit (GlDb *db, gint64 image_id, GError **error)
+{
+  sqlite3_stmt *st = gl_db_stmt (db, "INSERT OR IGNORE INTO audit_images (image_id) VALUES (?1)", error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, image_id);
+  return gl_db_step_done (db, st, error, "cannot record the audit image");
 }
 
 gboolean
 gl_db_set_labels_full (GlDb *db, const gint64 *image_ids, guint n, gint64 class_id, GlDbOrigin origin,
-                       const char *annotator, gint64 *first_label_id, GError **error)
+                       const char *annotator, gboolean audit, gint64 *first_label_id, GError **error)
 {
   if (n == 0)
     return TRUE;
@@ -114,6 +155,8 @@ gl_db_set_labels_full (GlDb *db, const gint64 *image_ids, guint n, gint64 class_
                                   head, now, &id, error);
       if (ok && head < 0)
         head = id;
+      if (ok && audit)
+        ok = record_audit (db, image_ids[i], error);
     }
   if (ok && origin != GL_DB_ORIGIN_REFERENCE)
     ok = bump_label_seq (db, n, error);

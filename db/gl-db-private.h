@@ -70,9 +70,10 @@ gint64 gl_db_class_resolve (GlDb *db, gint64 class_id);
  * transaction; *@created set TRUE then). -1 with @error. */
 gint64 gl_db_class_for_name (GlDb *db, const char *name, gboolean *created, GError **error);
 
-/* gl_db_set_labels that also returns the first new history row. */
+/* gl_db_set_labels that also returns the first new history row and, with
+ * @audit, records the images as audit images. */
 gboolean gl_db_set_labels_full (GlDb *db, const gint64 *image_ids, guint n, gint64 class_id, GlDbOrigin origin,
-                                const char *annotator, gint64 *first_label_id, GError **error);
+                                const char *annotator, gboolean audit, gint64 *first_label_id, GError **error);
 
 /* Appends one history row and moves the image's derived columns; inside a
  * transaction. @action: the first row of the action or -1 (this row). */

@@ -427,6 +427,49 @@ static const char migrate_v2[] =
   "  created_us INTEGER NOT NULL);"
   "PRAGMA user_version = 2;";
 
+/* 2 → 3: the images answered as audit items of the queue get a table of
+ * their own, written in the label's transaction (gl_db_set_audit_label),
+ * instead of a setting holding every id as text, which the app rewrote in a
+ * transaction of its own before each audit label. */
+static const char migrate_v3[] =
+  "CREATE TABLE audit_images (image_id INTEGER PRIMARY KEY REFERENCES images (id));";
+
+static gboolean
+move_audit_setting (GlDb *db, GError **error)
+{
+  sqlite3_stmt *get = NULL, *put = NULL;
+  gboolean ok
+    = sqlite3_prepare_v2 (db->handle, "SELECT value FROM settings WHERE key = 'audit_images'", -1, &get, NULL)
+        == SQLITE_OK
+      && sqlite3_prepare_v2 (db->handle,
+                             "INSERT OR IGNORE INTO audit_images (image_id)"
+                             " SELECT id FROM images WHERE id = ?1", -1, &put, NULL) == SQLITE_OK;
+  if (ok && sqlite3_step (get) == SQLITE_ROW)
+    {
+      /* Ids separated by spaces; anything else in the text is skipped. */
+      const char *p = (const char *) sqlite3_column_text (get, 0);
+      while (ok && p != NULL && *p)
+        {
+          char *end;
+          gint64 id = g_ascii_strtoll (p, &end, 10);
+          if (end == p)
+            {
+              p++;
+              continue;
+            }
+          p = end;
+          sqlite3_bind_int64 (put, 1, id);
+          ok = sqlite3_step (put) == SQLITE_DONE;
+          sqlite3_reset (put);
+        }
+    }
+  sqlite3_finalize (get);
+  sqlite3_finalize (put);
+  if (!ok)
+    return gl_db_fail (db, error, "cannot move the audit images into their table");
+  return gl_db_exec (db, "DELETE FROM settings WHERE key = 'audit_images'; PRAGMA user_version = 3;", error);
+}
+
 static int
 user_version (GlDb *db)
 {
@@ -473,6 +516,8 @@ migrate (GlDb *db, GError **error)
                           GL_DB_SCHEMA_VERSION);
   if (ok && v == 1)
     ok = gl_db_exec (db, migrate_v2, error);
+  if (ok && v >= 1 && v <= 2)
+    ok = gl_db_exec (db, migrate_v3, error) && move_audit_setting (db, error);
   if (ok)
     {
       sqlite3_stmt *st = NULL;

@@ -55,7 +55,7 @@ typedef enum
 
 /* The schema version this build writes (PRAGMA user_version). Version 1 is the
  * schema of the first app/gl-project.c; older files are migrated on open. */
-#define GL_DB_SCHEMA_VERSION 2
+#define GL_DB_SCHEMA_VERSION 3
 
 /* ---- Connection -------------------------------------------------------- */
 
@@ -293,6 +293,14 @@ void gl_db_label_clear (GlDbLabel *label);
  * row records a reference label. @label_id (optional): the new row. */
 gboolean gl_db_set_label (GlDb *db, gint64 image_id, gint64 class_id, GlDbOrigin origin, const char *annotator,
                           gint64 *label_id, GError **error);
+/* gl_db_set_label for the answer to an audit item of the queue: the image is
+ * also recorded as an audit image (gl_db_list_audit_images), in the same
+ * transaction, so a label is never audit without the record or the reverse.
+ * An image stays an audit image when the label is undone or changed. */
+gboolean gl_db_set_audit_label (GlDb *db, gint64 image_id, gint64 class_id, GlDbOrigin origin,
+                                const char *annotator, gint64 *label_id, GError **error);
+/* Every image recorded by gl_db_set_audit_label, by id (elements gint64). */
+GArray *gl_db_list_audit_images (GlDb *db, GError **error);
 /* The same for @n images in ONE transaction (one undoable action). */
 gboolean gl_db_set_labels (GlDb *db, const gint64 *image_ids, guint n, gint64 class_id, GlDbOrigin origin,
                            const char *annotator, GError **error);

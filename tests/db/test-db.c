@@ -1186,7 +1186,7 @@ test_migrate_v1 (void)
 
   g_autoptr (GlDb) db = gl_db_open (path, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (gl_db_get_schema_version (db), ==, 2);
+  g_assert_cmpint (gl_db_get_schema_version (db), ==, GL_DB_SCHEMA_VERSION);
   g_assert_true (gl_db_check_integrity (db, &error));
   g_autofree char *hh = gl_db_get_setting (db, GL_DB_SETTING_INPUT_H);
   g_assert_cmpstr (hh, ==, "28");
@@ -1225,6 +1225,80 @@ test_migrate_v1 (void)
   g_assert_cmpint (current (db, 2), ==, 1);
   g_clear_pointer (&db, gl_db_close);
   remove_dir (dir);
+}
+
+/* A version 2 file kept the audit images as a setting of ids; version 3
+ * moves them into audit_images on open (ids of images that do not exist and
+ * stray text are dropped) and removes the setting. */
+static void
+test_migrate_v2 (void)
+{
+  GError *error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("gl-db-v2-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "project.gleaner-db", NULL);
+  GlDb *db = gl_db_create (path, &error);
+  g_assert_no_error (error);
+  gint64 a = add_class (db, "a");
+  gint64 ids[3];
+  add_images (db, 0, 3, FALSE, ids);
+  g_assert_true (gl_db_set_label (db, ids[1], a, GL_DB_ORIGIN_HUMAN, "ann", NULL, &error));
+  gl_db_close (db);
+  /* Back to version 2 as that build left it. */
+  sqlite3 *h;
+  g_assert_cmpint (sqlite3_open (path, &h), ==, SQLITE_OK);
+  g_autofree char *v2 = g_strdup_printf ("BEGIN; DROP TABLE audit_images;"
+                                         " INSERT INTO settings VALUES ('audit_images', '%" G_GINT64_FORMAT
+                                         " 99999 x %" G_GINT64_FORMAT " %" G_GINT64_FORMAT "');"
+                                         " PRAGMA user_version = 2; COMMIT;",
+                                         ids[2], ids[0], ids[2]);
+  g_assert_cmpint (sqlite3_exec (h, v2, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (h);
+
+  db = gl_db_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (gl_db_get_schema_version (db), ==, GL_DB_SCHEMA_VERSION);
+  g_assert_true (gl_db_check_integrity (db, &error));
+  g_autoptr (GArray) audit = gl_db_list_audit_images (db, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (audit->len, ==, 2);
+  g_assert_cmpint (g_array_index (audit, gint64, 0), ==, ids[0]);
+  g_assert_cmpint (g_array_index (audit, gint64, 1), ==, ids[2]);
+  g_autofree char *setting = gl_db_get_setting (db, "audit_images");
+  g_assert_null (setting);
+  g_assert_cmpint (current (db, ids[1]), ==, a);
+  gl_db_close (db);
+  remove_dir (dir);
+}
+
+/* An audit label records its image in the label's own transaction. */
+static void
+test_audit_labels (Fixture *fx, gconstpointer data)
+{
+  GError *error = NULL;
+  gint64 a = add_class (fx->db, "a");
+  gint64 ids[4];
+  add_images (fx->db, 0, 4, FALSE, ids);
+  g_assert_true (gl_db_set_label (fx->db, ids[0], a, GL_DB_ORIGIN_HUMAN, "ann", NULL, &error));
+  g_assert_true (gl_db_set_audit_label (fx->db, ids[2], a, GL_DB_ORIGIN_HUMAN, "ann", NULL, &error));
+  g_assert_true (gl_db_set_audit_label (fx->db, ids[1], a, GL_DB_ORIGIN_PREDICTION, "ann", NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (current (fx->db, ids[2]), ==, a);
+  /* Failures record nothing: an unknown class, an unknown image. */
+  g_assert_false (gl_db_set_audit_label (fx->db, ids[3], 999, GL_DB_ORIGIN_HUMAN, "ann", NULL, &error));
+  g_clear_error (&error);
+  g_assert_false (gl_db_set_audit_label (fx->db, 12345, a, GL_DB_ORIGIN_HUMAN, "ann", NULL, &error));
+  g_clear_error (&error);
+  /* Undo leaves the image an audit image; labeling it again does not add it twice. */
+  gint64 undone = -1;
+  g_assert_true (gl_db_undo_last (fx->db, "ann", &undone, &error));
+  g_assert_cmpint (undone, ==, ids[1]);
+  g_assert_cmpint (current (fx->db, ids[1]), ==, -1);
+  g_assert_true (gl_db_set_audit_label (fx->db, ids[1], a, GL_DB_ORIGIN_HUMAN, "ann", NULL, &error));
+  g_autoptr (GArray) audit = gl_db_list_audit_images (fx->db, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (audit->len, ==, 2);
+  g_assert_cmpint (g_array_index (audit, gint64, 0), ==, ids[1]);
+  g_assert_cmpint (g_array_index (audit, gint64, 1), ==, ids[2]);
 }
 
 /* ---- Failures ---------------------------------------------------------- */
@@ -1448,7 +1522,9 @@ main (int argc, char **argv)
   ADD ("full", test_full);
   ADD ("busy", test_busy);
   ADD ("wal-bounded", test_wal_bounded);
+  ADD ("audit-labels", test_audit_labels);
   g_test_add_func ("/db/migrate-v1", test_migrate_v1);
+  g_test_add_func ("/db/migrate-v2", test_migrate_v2);
   g_test_add_func ("/db/malloc-faults", test_malloc_faults);
   return g_test_run ();
 }
