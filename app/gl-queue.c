@@ -12,6 +12,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "app/gl-writer.h"
 #include "db/gl-db.h"
 #include "engine/gl-acquire.h"
 
@@ -113,6 +114,12 @@ struct _GlQueue
   gpointer read_ranking;
   guint read_serial;
   GCancellable *reading;
+
+  /* Asynchronous commands (GTask, data Op) waiting for their turn; the one
+   * whose write is under way on the writer's thread. */
+  GQueue commands;
+  GTask *running;
+  GlWriter *writer;     /* made at the first asynchronous write */
 
   guint64 labels_made;
   guint64 n_labeled, n_total;
@@ -743,164 +750,186 @@ count_label (GlQueue *self, gint old_class, gint new_class)
     self->n_labeled--;
 }
 
-static gboolean
-remember_audit (GlQueue *self, gint64 image_id, GError **error)
+/* ---- label, accept, skip, undo ----
+ *
+ * Each command runs in three steps: prepare (main thread: what to write,
+ * from the queue's state when the command's turn comes), write (the store
+ * only: on the calling thread for the synchronous calls, on the writer's
+ * thread for the asynchronous ones) and apply (main thread: the queue moves
+ * on and says so). Asynchronous commands wait in `commands` until the one
+ * before them is applied, so they act as the same synchronous calls made one
+ * after another would. */
+
+typedef enum
 {
-  g_autofree char *old = gl_db_get_setting (self->db, AUDIT_SETTING);
+  OP_LABEL,        /* the current item, or image_id */
+  OP_ACCEPT,       /* the current item, or item */
+  OP_SKIP,
+  OP_UNDO,
+} OpKind;
+
+typedef struct
+{
+  OpKind kind;
+  gboolean on_current;  /* label / accept the current item */
+  gint64 image_id;      /* label: the image (also the result of an undo) */
+  GlQueueItem *item;    /* accept: a copy of the item, when not the current one */
+  gint class_id;        /* label: queue class index */
+  GlLabelOrigin origin;
+  /* Set by prepare. */
+  gboolean writes;      /* FALSE: nothing to store (skip over a seen item) */
+  gint64 store_class;
+  gboolean audit;
+  gint old_label;
+} Op;
+
+static void
+op_free (Op *op)
+{
+  gl_queue_item_free (op->item);
+  g_free (op);
+}
+
+static gboolean
+invalid_class (GlQueue *self, gint class_id, GError **error)
+{
+  if (class_id >= 0 && (guint) class_id < self->n_classes)
+    return FALSE;
+  g_set_error (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_INVALID, "class %d does not exist (the project has %u)",
+               class_id, self->n_classes);
+  return TRUE;
+}
+
+static gboolean
+nothing_current (GError **error)
+{
+  g_set_error (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_EMPTY, "every image is labeled");
+  return FALSE;
+}
+
+static gboolean
+prepare_label (GlQueue *self, Op *op, GError **error)
+{
+  const GlQueueItem *cur = gl_queue_get_current (self);
+
+  if (op->on_current)
+    {
+      if (cur == NULL)
+        return nothing_current (error);
+      op->image_id = cur->image_id;
+    }
+  if (invalid_class (self, op->class_id, error))
+    return FALSE;
+  op->writes = TRUE;
+  op->store_class = self->class_ids[op->class_id];
+  if (cur != NULL && cur->image_id == op->image_id)
+    {
+      op->on_current = TRUE;
+      op->audit = cur->audit;
+      op->old_label = cur->label;
+      return TRUE;
+    }
+  op->audit = FALSE;
+  for (guint i = 0; self->ranking && i < self->ranking->len; i++)
+    if (g_array_index (self->ranking, GlDbQueueItem, i).image_id == op->image_id)
+      op->audit = g_array_index (self->ranking, GlDbQueueItem, i).audit;
+  op->old_label = -1;
+  is_labeled (self, op->image_id, &op->old_label);
+  return TRUE;
+}
+
+/* Enter: the suggestion if there is one, else the model's top prediction. */
+static gboolean
+prepare_accept (GlQueue *self, Op *op, GError **error)
+{
+  const GlQueueItem *it = op->on_current ? gl_queue_get_current (self) : op->item;
+
+  if (it == NULL)
+    return nothing_current (error);
+  if (it->suggested_class >= 0)
+    {
+      op->class_id = it->suggested_class;
+      op->origin = GL_LABEL_ORIGIN_ACCEPTED_SUGGESTION;
+    }
+  else if (it->n_top > 0 && it->top_class[0] >= 0)
+    {
+      op->class_id = it->top_class[0];
+      op->origin = GL_LABEL_ORIGIN_ACCEPTED_PREDICTION;
+    }
+  else
+    {
+      g_set_error (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_INVALID,
+                   "nothing to accept: the image has neither a suggestion nor a prediction");
+      return FALSE;
+    }
+  /* By image: labeling the current item moves the queue past it. */
+  op->image_id = it->image_id;
+  op->on_current = FALSE;
+  return prepare_label (self, op, error);
+}
+
+static gboolean
+prepare (GlQueue *self, Op *op, GError **error)
+{
+  switch (op->kind)
+    {
+    case OP_LABEL:
+      return prepare_label (self, op, error);
+    case OP_ACCEPT:
+      return prepare_accept (self, op, error);
+    case OP_SKIP:
+      /* Over a seen item, skipping just moves on. */
+      op->writes = self->hist_pos < 0;
+      if (op->writes && self->current == NULL)
+        return nothing_current (error);
+      if (op->writes)
+        op->image_id = self->current->image_id;
+      return TRUE;
+    case OP_UNDO:
+    default:
+      op->writes = TRUE;
+      return TRUE;
+    }
+}
+
+static gboolean
+remember_audit (GlDb *db, gint64 image_id, GError **error)
+{
+  g_autofree char *old = gl_db_get_setting (db, AUDIT_SETTING);
   g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, image_id);
   g_auto (GStrv) ids = g_strsplit (old ? old : "", " ", -1);
   if (g_strv_contains ((const char *const *) ids, id))
     return TRUE;
   g_autofree char *value = old && *old ? g_strdup_printf ("%s %s", old, id) : g_strdup (id);
   GError *local = NULL;
-  if (!gl_db_set_setting (self->db, AUDIT_SETTING, value, &local))
+  if (!gl_db_set_setting (db, AUDIT_SETTING, value, &local))
     return store_error (error, local, "cannot record the audit item");
   return TRUE;
 }
 
-gboolean
-gl_queue_label (GlQueue *self, gint class_id, GlLabelOrigin origin, GError **error)
+/* The store's part of @op, on any thread: touches nothing of the queue. */
+static gboolean
+write_op (GlDb *db, Op *op, GError **error)
 {
-  g_return_val_if_fail (GL_IS_QUEUE (self), FALSE);
-  GlQueueItem *it = (GlQueueItem *) gl_queue_get_current (self);
-  if (it == NULL)
-    {
-      g_set_error (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_EMPTY, "every image is labeled");
-      return FALSE;
-    }
-  if (class_id < 0 || (guint) class_id >= self->n_classes)
-    {
-      g_set_error (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_INVALID, "class %d does not exist (the project has %u)",
-                   class_id, self->n_classes);
-      return FALSE;
-    }
   GError *local = NULL;
-  if (it->audit && !remember_audit (self, it->image_id, error))
-    return FALSE;
-  if (!gl_db_set_label (self->db, it->image_id, self->class_ids[class_id], db_origin (origin), NULL, NULL, &local))
-    return store_error (error, local, "cannot store the label");
-  gint64 id = it->image_id;
-  gint old = it->label;
-  it->label = class_id;
-  count_label (self, old, class_id);
-  g_hash_table_add (self->done, g_memdup2 (&id, sizeof id));
-  self->labels_made++;
-  if (self->hist_pos >= 0)
-    {
-      /* Relabeling a seen item: step forward, towards the live one. */
-      self->hist_pos++;
-      if ((guint) self->hist_pos >= self->history->len)
-        self->hist_pos = -1;
-    }
-  else
-    advance (self);
-  g_signal_emit (self, signals[SIGNAL_LABEL_ADDED], 0, id, class_id);
-  if (self->trainer)
-    gl_trainer_count_labels (self->trainer, 1);
-  emit_changed (self);
-  return TRUE;
-}
 
-gboolean
-gl_queue_label_image (GlQueue *self, gint64 image_id, gint class_id, GlLabelOrigin origin, GError **error)
-{
-  g_return_val_if_fail (GL_IS_QUEUE (self), FALSE);
-  const GlQueueItem *cur = gl_queue_get_current (self);
-  if (cur != NULL && cur->image_id == image_id)
-    return gl_queue_label (self, class_id, origin, error);
-  if (class_id < 0 || (guint) class_id >= self->n_classes)
+  switch (op->kind)
     {
-      g_set_error (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_INVALID, "class %d does not exist (the project has %u)",
-                   class_id, self->n_classes);
-      return FALSE;
-    }
-  gboolean audit = FALSE;
-  for (guint i = 0; self->ranking && i < self->ranking->len; i++)
-    if (g_array_index (self->ranking, GlDbQueueItem, i).image_id == image_id)
-      audit = g_array_index (self->ranking, GlDbQueueItem, i).audit;
-  GError *local = NULL;
-  gint old = -1;
-  is_labeled (self, image_id, &old);
-  if (audit && !remember_audit (self, image_id, error))
-    return FALSE;
-  if (!gl_db_set_label (self->db, image_id, self->class_ids[class_id], db_origin (origin), NULL, NULL, &local))
-    return store_error (error, local, "cannot store the label");
-  count_label (self, old, class_id);
-  g_hash_table_add (self->done, g_memdup2 (&image_id, sizeof image_id));
-  self->labels_made++;
-  /* Drop it from what is lined up. */
-  for (guint i = 0; i < self->upcoming->len; i++)
-    if (((GlQueueItem *) g_ptr_array_index (self->upcoming, i))->image_id == image_id)
-      g_ptr_array_remove_index (self->upcoming, i--);
-  g_signal_emit (self, signals[SIGNAL_LABEL_ADDED], 0, image_id, class_id);
-  if (self->trainer)
-    gl_trainer_count_labels (self->trainer, 1);
-  emit_changed (self);
-  return TRUE;
-}
-
-gboolean
-gl_queue_accept (GlQueue *self, GError **error)
-{
-  const GlQueueItem *it = gl_queue_get_current (self);
-  if (it == NULL)
-    {
-      g_set_error (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_EMPTY, "every image is labeled");
-      return FALSE;
-    }
-  return gl_queue_accept_image (self, it, error);
-}
-
-gboolean
-gl_queue_accept_image (GlQueue *self, const GlQueueItem *it, GError **error)
-{
-  g_return_val_if_fail (GL_IS_QUEUE (self), FALSE);
-  /* By value: labeling the current item moves the queue past it. */
-  const gint64 image_id = it->image_id;
-  if (it->suggested_class >= 0)
-    return gl_queue_label_image (self, image_id, it->suggested_class, GL_LABEL_ORIGIN_ACCEPTED_SUGGESTION, error);
-  if (it->n_top > 0 && it->top_class[0] >= 0)
-    return gl_queue_label_image (self, image_id, it->top_class[0], GL_LABEL_ORIGIN_ACCEPTED_PREDICTION, error);
-  g_set_error (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_INVALID,
-               "nothing to accept: the image has neither a suggestion nor a prediction");
-  return FALSE;
-}
-
-gboolean
-gl_queue_skip (GlQueue *self, GError **error)
-{
-  g_return_val_if_fail (GL_IS_QUEUE (self), FALSE);
-  if (self->hist_pos >= 0)
-    {
-      /* Over a seen item, skipping just moves on. */
-      gl_queue_forward (self);
+    case OP_LABEL:
+    case OP_ACCEPT:
+      if (op->audit && !remember_audit (db, op->image_id, error))
+        return FALSE;
+      if (!gl_db_set_label (db, op->image_id, op->store_class, db_origin (op->origin), NULL, NULL, &local))
+        return store_error (error, local, "cannot store the label");
       return TRUE;
-    }
-  if (self->current == NULL)
-    {
-      g_set_error (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_EMPTY, "every image is labeled");
-      return FALSE;
-    }
-  GError *local = NULL;
-  gint64 id = self->current->image_id;
-  if (!gl_db_skip (self->db, id, GL_QUEUE_SKIP_RETURN_AFTER, &local))
-    return store_error (error, local, "cannot record the skip");
-  Returning r = { id, self->labels_made + GL_QUEUE_SKIP_RETURN_AFTER };
-  g_array_append_val (self->returning, r);
-  g_hash_table_add (self->done, g_memdup2 (&id, sizeof id));
-  advance (self);
-  emit_changed (self);
-  return TRUE;
-}
-
-gboolean
-gl_queue_undo (GlQueue *self, GError **error)
-{
-  g_return_val_if_fail (GL_IS_QUEUE (self), FALSE);
-  GError *local = NULL;
-  gint64 id = -1;
-  if (!gl_db_undo_last (self->db, NULL, &id, &local))
-    {
+    case OP_SKIP:
+      if (!gl_db_skip (db, op->image_id, GL_QUEUE_SKIP_RETURN_AFTER, &local))
+        return store_error (error, local, "cannot record the skip");
+      return TRUE;
+    case OP_UNDO:
+    default:
+      if (gl_db_undo_last (db, NULL, &op->image_id, &local))
+        return TRUE;
       if (g_error_matches (local, GL_DB_ERROR, GL_DB_ERROR_NOT_FOUND))
         {
           g_error_free (local);
@@ -909,6 +938,59 @@ gl_queue_undo (GlQueue *self, GError **error)
         }
       return store_error (error, local, "cannot undo");
     }
+}
+
+static void
+apply_label (GlQueue *self, Op *op)
+{
+  gint64 id = op->image_id;
+  GlQueueItem *cur = (GlQueueItem *) gl_queue_get_current (self);
+
+  count_label (self, op->old_label, op->class_id);
+  g_hash_table_add (self->done, g_memdup2 (&id, sizeof id));
+  self->labels_made++;
+  if (op->on_current && cur != NULL && cur->image_id == id)
+    {
+      cur->label = op->class_id;
+      if (self->hist_pos >= 0)
+        {
+          /* Relabeling a seen item: step forward, towards the live one. */
+          self->hist_pos++;
+          if ((guint) self->hist_pos >= self->history->len)
+            self->hist_pos = -1;
+        }
+      else
+        advance (self);
+    }
+  else
+    {
+      /* Drop it from what is lined up. */
+      for (guint i = 0; i < self->upcoming->len; i++)
+        if (((GlQueueItem *) g_ptr_array_index (self->upcoming, i))->image_id == id)
+          g_ptr_array_remove_index (self->upcoming, i--);
+    }
+  g_signal_emit (self, signals[SIGNAL_LABEL_ADDED], 0, id, op->class_id);
+  if (self->trainer)
+    gl_trainer_count_labels (self->trainer, 1);
+}
+
+static void
+apply_skip (GlQueue *self, Op *op)
+{
+  gint64 id = op->image_id;
+  Returning r = { id, self->labels_made + GL_QUEUE_SKIP_RETURN_AFTER };
+
+  g_array_append_val (self->returning, r);
+  g_hash_table_add (self->done, g_memdup2 (&id, sizeof id));
+  if (self->current != NULL && self->current->image_id == id)
+    advance (self);
+}
+
+static void
+apply_undo (GlQueue *self, Op *op)
+{
+  gint64 id = op->image_id;
+
   /* Counters: re-read (an undo may restore an earlier label). */
   load_counts (self, NULL);
   g_hash_table_remove (self->done, &id);
@@ -931,8 +1013,271 @@ gl_queue_undo (GlQueue *self, GError **error)
     }
   self->hist_pos = -1;
   refresh_needs_ranking (self);
+}
+
+/* After the write (if any): the queue moves on. */
+static void
+apply (GlQueue *self, Op *op)
+{
+  if (!op->writes)
+    {
+      gl_queue_forward (self);
+      return;
+    }
+  switch (op->kind)
+    {
+    case OP_LABEL:
+    case OP_ACCEPT:
+      apply_label (self, op);
+      break;
+    case OP_SKIP:
+      apply_skip (self, op);
+      break;
+    case OP_UNDO:
+    default:
+      apply_undo (self, op);
+      break;
+    }
   emit_changed (self);
-  return TRUE;
+}
+
+/* The synchronous command: all three steps now, the write on this thread. */
+static gboolean
+run_now (GlQueue *self, Op *op, GError **error)
+{
+  gboolean ok;
+
+  if (gl_queue_is_busy (self))
+    {
+      g_critical ("%s: asynchronous commands are pending; finish them first", G_STRFUNC);
+      op_free (op);
+      return FALSE;
+    }
+  ok = prepare (self, op, error) && (!op->writes || write_op (self->db, op, error));
+  if (ok)
+    apply (self, op);
+  op_free (op);
+  return ok;
+}
+
+static Op *
+op_new (OpKind kind)
+{
+  Op *op = g_new0 (Op, 1);
+  op->kind = kind;
+  op->on_current = TRUE;
+  op->old_label = -1;
+  return op;
+}
+
+static Op *
+label_op (gint64 image_id, gboolean on_current, gint class_id, GlLabelOrigin origin)
+{
+  Op *op = op_new (OP_LABEL);
+  op->on_current = on_current;
+  op->image_id = image_id;
+  op->class_id = class_id;
+  op->origin = origin;
+  return op;
+}
+
+static Op *
+accept_op (const GlQueueItem *item)
+{
+  Op *op = op_new (OP_ACCEPT);
+  op->on_current = item == NULL;
+  op->item = item != NULL ? gl_queue_item_copy (item) : NULL;
+  return op;
+}
+
+gboolean
+gl_queue_label (GlQueue *self, gint class_id, GlLabelOrigin origin, GError **error)
+{
+  g_return_val_if_fail (GL_IS_QUEUE (self), FALSE);
+  return run_now (self, label_op (-1, TRUE, class_id, origin), error);
+}
+
+gboolean
+gl_queue_label_image (GlQueue *self, gint64 image_id, gint class_id, GlLabelOrigin origin, GError **error)
+{
+  g_return_val_if_fail (GL_IS_QUEUE (self), FALSE);
+  return run_now (self, label_op (image_id, FALSE, class_id, origin), error);
+}
+
+gboolean
+gl_queue_accept (GlQueue *self, GError **error)
+{
+  g_return_val_if_fail (GL_IS_QUEUE (self), FALSE);
+  return run_now (self, accept_op (NULL), error);
+}
+
+gboolean
+gl_queue_accept_image (GlQueue *self, const GlQueueItem *it, GError **error)
+{
+  g_return_val_if_fail (GL_IS_QUEUE (self), FALSE);
+  g_return_val_if_fail (it != NULL, FALSE);
+  return run_now (self, accept_op (it), error);
+}
+
+gboolean
+gl_queue_skip (GlQueue *self, GError **error)
+{
+  g_return_val_if_fail (GL_IS_QUEUE (self), FALSE);
+  return run_now (self, op_new (OP_SKIP), error);
+}
+
+gboolean
+gl_queue_undo (GlQueue *self, GError **error)
+{
+  g_return_val_if_fail (GL_IS_QUEUE (self), FALSE);
+  return run_now (self, op_new (OP_UNDO), error);
+}
+
+/* ---- the same, with the write on the writer's thread ---- */
+
+static void run_next (GlQueue *self);
+
+static void
+write_thread (GTask *write, GlDb *db, const GError *open_error)
+{
+  Op *op = g_task_get_task_data (write);
+  GError *error = NULL;
+
+  if (db == NULL)
+    g_task_return_new_error (write, GL_QUEUE_ERROR, GL_QUEUE_ERROR_STORE, "cannot open the project: %s",
+                             open_error->message);
+  else if (!write_op (db, op, &error))
+    g_task_return_error (write, error);
+  else
+    g_task_return_boolean (write, TRUE);
+}
+
+static void
+write_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data; /* the command's, held by self->running */
+  GlQueue *self = g_task_get_source_object (task);
+  GError *error = NULL;
+
+  g_assert (self->running == task);
+  if (g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      apply (self, g_task_get_task_data (task));
+      g_task_return_boolean (task, TRUE);
+    }
+  else
+    g_task_return_error (task, error);
+  self->running = NULL;
+  g_object_unref (task);
+  run_next (self);
+}
+
+/* Starts the commands waiting, one at a time: each prepared when the one
+ * before it is applied. */
+static void
+run_next (GlQueue *self)
+{
+  while (self->running == NULL && !g_queue_is_empty (&self->commands))
+    {
+      GTask *task = g_queue_pop_head (&self->commands);
+      Op *op = g_task_get_task_data (task);
+      GError *error = NULL;
+      g_autoptr (GTask) write = NULL;
+
+      if (!prepare (self, op, &error))
+        {
+          g_task_return_error (task, error);
+          g_object_unref (task);
+          continue;
+        }
+      if (!op->writes)
+        {
+          apply (self, op);
+          g_task_return_boolean (task, TRUE);
+          g_object_unref (task);
+          continue;
+        }
+      if (self->writer == NULL)
+        self->writer = gl_writer_new (gl_db_get_path (self->db));
+      self->running = task;
+      /* No source object and borrowed data: the writer's thread may drop
+       * the last reference to it (gl-writer.h). */
+      write = g_task_new (NULL, NULL, write_done, task);
+      g_task_set_source_tag (write, write_thread);
+      g_task_set_task_data (write, op, NULL);
+      gl_writer_push (self->writer, write, write_thread);
+    }
+}
+
+static void
+run_later (GlQueue *self, Op *op, GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (self, NULL, callback, user_data);
+
+  g_task_set_source_tag (task, run_later);
+  g_task_set_task_data (task, op, (GDestroyNotify) op_free);
+  g_queue_push_tail (&self->commands, task);
+  run_next (self);
+}
+
+void
+gl_queue_label_async (GlQueue *self, gint class_id, GlLabelOrigin origin, GAsyncReadyCallback callback,
+                      gpointer user_data)
+{
+  g_return_if_fail (GL_IS_QUEUE (self));
+  run_later (self, label_op (-1, TRUE, class_id, origin), callback, user_data);
+}
+
+void
+gl_queue_label_image_async (GlQueue *self, gint64 image_id, gint class_id, GlLabelOrigin origin,
+                            GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (GL_IS_QUEUE (self));
+  run_later (self, label_op (image_id, FALSE, class_id, origin), callback, user_data);
+}
+
+void
+gl_queue_accept_async (GlQueue *self, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (GL_IS_QUEUE (self));
+  run_later (self, accept_op (NULL), callback, user_data);
+}
+
+void
+gl_queue_accept_image_async (GlQueue *self, const GlQueueItem *item, GAsyncReadyCallback callback,
+                             gpointer user_data)
+{
+  g_return_if_fail (GL_IS_QUEUE (self));
+  g_return_if_fail (item != NULL);
+  run_later (self, accept_op (item), callback, user_data);
+}
+
+void
+gl_queue_skip_async (GlQueue *self, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (GL_IS_QUEUE (self));
+  run_later (self, op_new (OP_SKIP), callback, user_data);
+}
+
+void
+gl_queue_undo_async (GlQueue *self, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (GL_IS_QUEUE (self));
+  run_later (self, op_new (OP_UNDO), callback, user_data);
+}
+
+gboolean
+gl_queue_finish (GlQueue *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+gboolean
+gl_queue_is_busy (GlQueue *self)
+{
+  g_return_val_if_fail (GL_IS_QUEUE (self), FALSE);
+  return self->running != NULL || !g_queue_is_empty (&self->commands);
 }
 
 gboolean
@@ -1033,6 +1378,8 @@ gl_queue_finalize (GObject *object)
   g_free (self->class_ids);
   g_strfreev (self->class_names);
   g_free (self->per_class);
+  /* Every command holds a reference: none is left, and the writer is idle. */
+  g_clear_pointer (&self->writer, gl_writer_free);
   g_clear_pointer (&self->db, gl_db_close);
   G_OBJECT_CLASS (gl_queue_parent_class)->finalize (object);
 }
@@ -1059,4 +1406,5 @@ gl_queue_init (GlQueue *self)
   self->index_of_class = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->hist_pos = -1;
   self->reading = g_cancellable_new ();
+  g_queue_init (&self->commands);
 }

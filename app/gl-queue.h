@@ -16,7 +16,14 @@
  * labeled, accepted or skipped, and then the queue continues in the new order.
  *
  * Every label is one committed transaction (label + history row) before
- * gl_queue_label returns. The queue keeps a history of the items it showed,
+ * gl_queue_label returns. The asynchronous commands (gl_queue_label_async
+ * and the others) do the same with the commit on a writer thread of the
+ * queue (app/gl-writer.h), so that the main thread never waits for the disk:
+ * the queue moves on, emits its signals and calls back only once the commit
+ * is done; on an error nothing moves. Commands given while others are under
+ * way wait for them and act in the order given, as the synchronous calls one
+ * after another would (an undo after a pending label undoes that label).
+ * The queue keeps a history of the items it showed,
  * so gl_queue_back / gl_queue_forward move over already-seen items (showing
  * their current label) and gl_queue_undo takes back the last label and goes
  * back to that image.
@@ -165,6 +172,29 @@ gboolean gl_queue_skip (GlQueue *queue, GError **error);
  * the project's last human label): the image becomes unlabeled again, the
  * history keeps both rows, and the queue goes back to that image. */
 gboolean gl_queue_undo (GlQueue *queue, GError **error);
+
+/* The asynchronous label, label_image, accept, accept_image, skip and undo:
+ * queued behind the commands under way, prepared when their turn comes (the
+ * current item then), committed on the writer thread and applied on the main
+ * context; @callback (may be NULL) runs after that, or with the error (the
+ * same as the synchronous call's) when nothing was changed. Commands are
+ * never cancelled: a label given is committed. Each holds a reference to
+ * the queue until it is done. Finish any with gl_queue_finish. The
+ * synchronous calls must not be made while commands are pending
+ * (gl_queue_is_busy). */
+void gl_queue_label_async (GlQueue *queue, gint class_id, GlLabelOrigin origin, GAsyncReadyCallback callback,
+                           gpointer user_data);
+void gl_queue_label_image_async (GlQueue *queue, gint64 image_id, gint class_id, GlLabelOrigin origin,
+                                 GAsyncReadyCallback callback, gpointer user_data);
+void gl_queue_accept_async (GlQueue *queue, GAsyncReadyCallback callback, gpointer user_data);
+/* @item is copied. */
+void gl_queue_accept_image_async (GlQueue *queue, const GlQueueItem *item, GAsyncReadyCallback callback,
+                                  gpointer user_data);
+void gl_queue_skip_async (GlQueue *queue, GAsyncReadyCallback callback, gpointer user_data);
+void gl_queue_undo_async (GlQueue *queue, GAsyncReadyCallback callback, gpointer user_data);
+gboolean gl_queue_finish (GlQueue *queue, GAsyncResult *result, GError **error);
+/* TRUE while asynchronous commands are waiting or being committed. */
+gboolean gl_queue_is_busy (GlQueue *queue);
 
 /* Arrows: moves over already-seen items (history). Back on a labeled item
  * shows it with its label; labeling it again replaces the label. Forward

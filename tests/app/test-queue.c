@@ -2,7 +2,9 @@
  * labels committed with their origin and counted, accept (suggestion, then
  * prediction), skip and return, undo going back to the image, back/forward
  * over seen items, a new ranking swapped in only between items, audit labels
- * remembered, and the fallback to the model's most uncertain images. */
+ * remembered, and the fallback to the model's most uncertain images; the
+ * asynchronous commands: in the order given, committed before the queue moves
+ * on, an undo of a pending label, and errors that change nothing. */
 #include "app/gl-queue.h"
 #include "app/gl-rules.h"
 #include "app/gl-trainer.h"
@@ -366,6 +368,172 @@ test_model_rules_audit (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (gl_queue_get_n_labeled (fx->queue), ==, before + (last->class_id < 0 ? 1 : 0));
 }
 
+/* ---- the asynchronous commands ---- */
+
+typedef struct
+{
+  Fixture *fx;
+  GArray *done;   /* the tags of the commands called back, in that order */
+  GPtrArray *errors; /* the error of each, or NULL (same order) */
+  gboolean checked_commit; /* label-added came after the label was in the store */
+} Async;
+
+typedef struct
+{
+  Async *a;
+  guint tag;
+} AsyncCall;
+
+static void
+async_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  AsyncCall *call = user_data;
+  GError *error = NULL;
+  gboolean ok = gl_queue_finish (GL_QUEUE (source), result, &error);
+
+  g_assert_true (ok == (error == NULL));
+  g_array_append_val (call->a->done, call->tag);
+  g_ptr_array_add (call->a->errors, error);
+  g_free (call);
+}
+
+static gpointer
+async_call (Async *a, guint tag)
+{
+  AsyncCall *call = g_new0 (AsyncCall, 1);
+  call->a = a;
+  call->tag = tag;
+  return call;
+}
+
+static void
+on_async_label_added (GlQueue *q, gint64 image_id, gint class_id, Async *a)
+{
+  /* Committed before the queue says so (read through another connection). */
+  g_auto (GStrv) names = gl_queue_dup_class_names (q);
+  GlDbClass c = { 0 };
+  gint64 stored = current_label (a->fx, image_id, NULL);
+
+  g_assert_cmpint (stored, >=, 0);
+  g_assert_true (gl_db_get_class (a->fx->db, stored, &c, NULL));
+  g_assert_cmpstr (c.name, ==, names[class_id]);
+  gl_db_class_clear (&c);
+  a->checked_commit = TRUE;
+}
+
+static void
+wait_for (Async *a, guint n)
+{
+  while (a->done->len < n)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* Commands given faster than they commit act in the order given, each on
+ * the item the one before left: labels, an undo of the pending last label,
+ * a label again and a skip. Nothing moves before its commit. */
+static void
+test_async_order (Fixture *fx, gconstpointer data)
+{
+  Async a = { fx, g_array_new (FALSE, FALSE, sizeof (guint)), g_ptr_array_new (), FALSE };
+  gint64 ids[5];
+  gint classes[4] = { 1, 3, 0, 2 };
+
+  open_queue (fx);
+  gl_queue_set_trainer (fx->queue, fx->trainer);
+  while (gl_queue_get_current (fx->queue) == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  ids[0] = gl_queue_get_current (fx->queue)->image_id;
+  {
+    g_autoptr (GPtrArray) next = gl_queue_peek (fx->queue, 4);
+    g_assert_cmpuint (next->len, ==, 4);
+    for (guint i = 0; i < 4; i++)
+      ids[i + 1] = ((GlQueueItem *) g_ptr_array_index (next, i))->image_id;
+  }
+  g_signal_connect (fx->queue, "label-added", G_CALLBACK (on_async_label_added), &a);
+  fx->changed = fx->added = 0;
+
+  gl_queue_label_async (fx->queue, classes[0], GL_LABEL_ORIGIN_HUMAN, async_done, async_call (&a, 0));
+  gl_queue_label_async (fx->queue, classes[1], GL_LABEL_ORIGIN_HUMAN, async_done, async_call (&a, 1));
+  gl_queue_label_async (fx->queue, classes[2], GL_LABEL_ORIGIN_HUMAN, async_done, async_call (&a, 2));
+  gl_queue_undo_async (fx->queue, async_done, async_call (&a, 3));
+  gl_queue_label_async (fx->queue, classes[3], GL_LABEL_ORIGIN_HUMAN, async_done, async_call (&a, 4));
+  gl_queue_skip_async (fx->queue, async_done, async_call (&a, 5));
+  /* Nothing has moved yet: the main context has not run. */
+  g_assert_true (gl_queue_is_busy (fx->queue));
+  g_assert_cmpint (gl_queue_get_current (fx->queue)->image_id, ==, ids[0]);
+  g_assert_cmpuint (gl_queue_get_n_labeled (fx->queue), ==, 0);
+  g_assert_cmpuint (fx->changed, ==, 0);
+
+  wait_for (&a, 6);
+  g_assert_false (gl_queue_is_busy (fx->queue));
+  for (guint i = 0; i < 6; i++)
+    {
+      g_assert_cmpuint (g_array_index (a.done, guint, i), ==, i);
+      g_assert_no_error ((GError *) g_ptr_array_index (a.errors, i));
+    }
+  g_assert_true (a.checked_commit);
+  g_assert_cmpuint (fx->added, ==, 4);
+  /* The undo took back the third label (still pending when it was given),
+   * and the label after it went to that image again. */
+  g_auto (GStrv) class_names = gl_queue_dup_class_names (fx->queue);
+  for (guint i = 0; i < 3; i++)
+    {
+      GlDbClass c = { 0 };
+      g_assert_true (gl_db_get_class (fx->db, current_label (fx, ids[i], NULL), &c, NULL));
+      g_assert_cmpstr (c.name, ==, class_names[classes[i == 2 ? 3 : i]]);
+      gl_db_class_clear (&c);
+    }
+  g_assert_cmpuint (gl_queue_get_n_labeled (fx->queue), ==, 3);
+  g_assert_cmpuint (gl_queue_get_n_labeled_in_class (fx->queue, (guint) classes[2]), ==, 0);
+  /* The skip went to the fourth image: the queue shows the fifth. */
+  g_assert_true (gl_db_is_skipped (fx->db, ids[3]));
+  g_assert_cmpint (current_label (fx, ids[3], NULL), ==, -1);
+  g_assert_cmpint (gl_queue_get_current (fx->queue)->image_id, ==, ids[4]);
+  g_array_unref (a.done);
+  g_ptr_array_unref (a.errors);
+}
+
+/* A command that fails changes nothing and reports the synchronous call's
+ * error; the commands after it still run. */
+static void
+test_async_errors (Fixture *fx, gconstpointer data)
+{
+  Async a = { fx, g_array_new (FALSE, FALSE, sizeof (guint)), g_ptr_array_new (), FALSE };
+  gint64 first;
+
+  open_queue (fx);
+  gl_queue_set_trainer (fx->queue, fx->trainer);
+  while (gl_queue_get_current (fx->queue) == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  first = gl_queue_get_current (fx->queue)->image_id;
+  fx->changed = fx->added = 0;
+
+  gl_queue_undo_async (fx->queue, async_done, async_call (&a, 0));        /* nothing to undo */
+  gl_queue_label_async (fx->queue, 7, GL_LABEL_ORIGIN_HUMAN, async_done, async_call (&a, 1)); /* no class 7 */
+  gl_queue_accept_async (fx->queue, async_done, async_call (&a, 2));      /* no model, no suggestion */
+  /* An image the store does not have: the commit fails on the writer's thread. */
+  gl_queue_label_image_async (fx->queue, 1000000, 1, GL_LABEL_ORIGIN_HUMAN, async_done, async_call (&a, 3));
+  gl_queue_label_async (fx->queue, 2, GL_LABEL_ORIGIN_HUMAN, async_done, async_call (&a, 4));
+  wait_for (&a, 5);
+
+  for (guint i = 0; i < 5; i++)
+    g_assert_cmpuint (g_array_index (a.done, guint, i), ==, i);
+  g_assert_error ((GError *) g_ptr_array_index (a.errors, 0), GL_QUEUE_ERROR, GL_QUEUE_ERROR_NOTHING);
+  g_assert_error ((GError *) g_ptr_array_index (a.errors, 1), GL_QUEUE_ERROR, GL_QUEUE_ERROR_INVALID);
+  g_assert_error ((GError *) g_ptr_array_index (a.errors, 2), GL_QUEUE_ERROR, GL_QUEUE_ERROR_INVALID);
+  g_assert_error ((GError *) g_ptr_array_index (a.errors, 3), GL_QUEUE_ERROR, GL_QUEUE_ERROR_STORE);
+  g_assert_null (g_ptr_array_index (a.errors, 4));
+  /* Only the last one labeled, the image that was on screen all along. */
+  g_assert_cmpuint (fx->added, ==, 1);
+  g_assert_cmpuint (gl_queue_get_n_labeled (fx->queue), ==, 1);
+  g_assert_cmpint (current_label (fx, first, NULL), >=, 0);
+  g_assert_cmpint (gl_queue_get_current (fx->queue)->image_id, !=, first);
+  for (guint i = 0; i < 4; i++)
+    g_error_free (g_ptr_array_index (a.errors, i));
+  g_array_unref (a.done);
+  g_ptr_array_unref (a.errors);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -376,5 +544,7 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/queue/skip-returns", Fixture, NULL, fixture_setup, test_skip_returns, fixture_teardown);
   g_test_add ("/queue/model-rules-audit", Fixture, NULL, fixture_setup, test_model_rules_audit, fixture_teardown);
+  g_test_add ("/queue/async-order", Fixture, NULL, fixture_setup, test_async_order, fixture_teardown);
+  g_test_add ("/queue/async-errors", Fixture, NULL, fixture_setup, test_async_errors, fixture_teardown);
   return g_test_run ();
 }
