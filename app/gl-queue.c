@@ -20,7 +20,6 @@ G_DEFINE_QUARK (gl-queue-error-quark, gl_queue_error)
 
 #define RANKING_READ 500
 #define FALLBACK_READ 200
-#define AUDIT_SETTING "audit_images"
 
 static const char *const origin_names[] = { "human", "prediction", "rule" };
 
@@ -892,21 +891,6 @@ prepare (GlQueue *self, Op *op, GError **error)
     }
 }
 
-static gboolean
-remember_audit (GlDb *db, gint64 image_id, GError **error)
-{
-  g_autofree char *old = gl_db_get_setting (db, AUDIT_SETTING);
-  g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, image_id);
-  g_auto (GStrv) ids = g_strsplit (old ? old : "", " ", -1);
-  if (g_strv_contains ((const char *const *) ids, id))
-    return TRUE;
-  g_autofree char *value = old && *old ? g_strdup_printf ("%s %s", old, id) : g_strdup (id);
-  GError *local = NULL;
-  if (!gl_db_set_setting (db, AUDIT_SETTING, value, &local))
-    return store_error (error, local, "cannot record the audit item");
-  return TRUE;
-}
-
 /* The store's part of @op, on any thread: touches nothing of the queue. */
 static gboolean
 write_op (GlDb *db, Op *op, GError **error)
@@ -917,9 +901,9 @@ write_op (GlDb *db, Op *op, GError **error)
     {
     case OP_LABEL:
     case OP_ACCEPT:
-      if (op->audit && !remember_audit (db, op->image_id, error))
-        return FALSE;
-      if (!gl_db_set_label (db, op->image_id, op->store_class, db_origin (op->origin), NULL, NULL, &local))
+      /* An audit item's label records the image as audit in its transaction. */
+      if (!(op->audit ? gl_db_set_audit_label : gl_db_set_label) (db, op->image_id, op->store_class,
+                                                                  db_origin (op->origin), NULL, NULL, &local))
         return store_error (error, local, "cannot store the label");
       return TRUE;
     case OP_SKIP:

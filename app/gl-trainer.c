@@ -29,7 +29,6 @@ G_DEFINE_QUARK (gl-trainer-error-quark, gl_trainer_error)
 #define RANKING_MIN 100       /* items ranked per round, at least */
 #define MC_PASSES 8           /* BALD */
 #define PREDICTION_TXN 2000   /* predictions per transaction */
-#define AUDIT_SETTING "audit_images"
 
 GType
 gl_trainer_state_get_type (void)
@@ -357,14 +356,11 @@ take_snapshot (GlDb *db, Snapshot *s, GError **error)
   if (!list_images_db (db, s->images, error))
     return FALSE;
   s->audit = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-  g_autofree char *audit = gl_db_get_setting (db, AUDIT_SETTING);
-  g_auto (GStrv) ids = g_strsplit (audit ? audit : "", " ", -1);
-  for (guint i = 0; ids[i]; i++)
-    if (ids[i][0])
-      {
-        gint64 id = g_ascii_strtoll (ids[i], NULL, 10);
-        g_hash_table_add (s->audit, g_memdup2 (&id, sizeof id));
-      }
+  g_autoptr (GArray) audit = gl_db_list_audit_images (db, error);
+  if (audit == NULL)
+    return FALSE;
+  for (guint i = 0; i < audit->len; i++)
+    g_hash_table_add (s->audit, g_memdup2 (&g_array_index (audit, gint64, i), sizeof (gint64)));
   g_autofree char *strategy = gl_db_get_setting (db, GL_DB_SETTING_ACQUISITION);
   if (strategy == NULL || !gl_strategy_from_string (strategy, &s->strategy, NULL))
     s->strategy = GL_STRATEGY_DEFAULT;

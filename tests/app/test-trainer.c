@@ -234,6 +234,30 @@ test_round (Fixture *fx, gconstpointer data)
   g_assert_cmpint (gl_trainer_get_model_version (fx->trainer), ==, r2.model_version);
   g_assert_true (gl_trainer_run_round (fx->trainer, FALSE, NULL, NULL, &error)); /* rank with the loaded model */
   g_assert_no_error (error);
+
+  /* Labels given to audit items are neither trained on nor in the validation
+   * share: they make the audit accuracy, which is NaN without them. */
+  g_assert_true (isnan (r.audit_accuracy) && isnan (r2.audit_accuracy));
+  guint n_audit = 0;
+  for (guint i = 0; i < images->len && n_audit < 12; i++)
+    {
+      const GlPoolImage *im = &g_array_index (images, GlPoolImage, i);
+      GlDbLabel l;
+      g_assert_true (gl_db_get_current_label (fx->db, im->image_id, FALSE, &l, &error));
+      gboolean labeled = l.class_id >= 0;
+      gl_db_label_clear (&l);
+      if (im->held_out || labeled)
+        continue;
+      g_assert_true (gl_db_set_audit_label (fx->db, im->image_id, synth_reference (fx->db, im->image_id),
+                                            GL_DB_ORIGIN_HUMAN, NULL, NULL, &error));
+      n_audit++;
+    }
+  g_assert_cmpuint (n_audit, ==, 12);
+  GlTrainerReport r3;
+  g_assert_true (gl_trainer_run_round (fx->trainer, TRUE, &r3, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (r3.n_train + r3.n_validation, ==, 80);
+  g_assert_true (r3.audit_accuracy >= 0 && r3.audit_accuracy <= 1);
 }
 
 static void
