@@ -72,7 +72,29 @@ struct _GleanerLabelView
   guint image_target; /* the picture's size: large textures fit in it */
   guint resize_idle;
   guint prefetch_idle; /* makes the next images' textures after the frame is painted */
+  /* Commands (keys, buttons) run one at a time in the order given: while the
+   * queue commits one, the next ones wait here. */
+  GArray *commands;        /* Command */
+  gboolean busy;           /* a command of this view is being committed */
+  gboolean leave_when_done; /* ... on the image opened from the Gallery */
 };
+
+typedef enum
+{
+  CMD_LABEL,
+  CMD_ACCEPT,
+  CMD_SKIP,
+  CMD_UNDO,
+  CMD_BACK,
+  CMD_FORWARD,
+  CMD_LEAVE,
+} CommandKind;
+
+typedef struct
+{
+  CommandKind kind;
+  guint class_id; /* CMD_LABEL */
+} Command;
 
 G_DEFINE_FINAL_TYPE (GleanerLabelView, gleaner_label_view, ADW_TYPE_BIN)
 
@@ -586,26 +608,48 @@ leave_opened (GleanerLabelView *self)
   return TRUE;
 }
 
+static void run_waiting (GleanerLabelView *self);
+static void give_command (GleanerLabelView *self, CommandKind kind, guint class_id);
+
+/* The queue calls back once the command is committed (or failed): only then
+ * does the view move on (on "changed"), and the next command runs. */
+static void
+command_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GleanerLabelView) self = user_data;
+  g_autoptr (GError) error = NULL;
+  gboolean ok = gl_queue_finish (GL_QUEUE (source), result, &error);
+
+  /* A command of a queue the view has let go of since. */
+  if (GL_QUEUE (source) != self->queue)
+    return;
+  self->busy = FALSE;
+  if (!ok)
+    show_error (self, error);
+  else if (self->leave_when_done)
+    leave_opened (self);
+  self->leave_when_done = FALSE;
+  run_waiting (self);
+}
+
+/* The callback data of a command given to the queue. */
+static gpointer
+start_command (GleanerLabelView *self, gboolean on_opened)
+{
+  self->busy = TRUE;
+  self->leave_when_done = on_opened;
+  return g_object_ref (self);
+}
+
 static void
 label_class (GleanerLabelView *self, guint class_id)
 {
-  g_autoptr (GError) error = NULL;
-
-  if (self->queue == NULL)
-    return;
   if (self->opened != NULL)
-    {
-      if (!gl_queue_label_image (self->queue, self->opened->image_id, (gint) class_id, GL_LABEL_ORIGIN_HUMAN,
-                                 &error))
-        show_error (self, error);
-      else
-        leave_opened (self);
-      return;
-    }
-  if (gl_queue_get_current (self->queue) == NULL)
-    return;
-  if (!gl_queue_label (self->queue, (gint) class_id, GL_LABEL_ORIGIN_HUMAN, &error))
-    show_error (self, error);
+    gl_queue_label_image_async (self->queue, self->opened->image_id, (gint) class_id, GL_LABEL_ORIGIN_HUMAN,
+                                command_done_cb, start_command (self, TRUE));
+  else if (gl_queue_get_current (self->queue) != NULL)
+    gl_queue_label_async (self->queue, (gint) class_id, GL_LABEL_ORIGIN_HUMAN, command_done_cb,
+                          start_command (self, FALSE));
 }
 
 void
@@ -644,7 +688,7 @@ gleaner_label_view_show_image (GleanerLabelView *self, gint64 image_id, const ch
 static void
 on_class_button_clicked_cb (GtkButton *button, GleanerLabelView *self)
 {
-  label_class (self, GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (button), "class-id")));
+  give_command (self, CMD_LABEL, GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (button), "class-id")));
 }
 
 static void
@@ -746,6 +790,10 @@ gleaner_label_view_set_queue (GleanerLabelView *self, GlProject *project, GlQueu
   if (self->queue != NULL)
     g_clear_signal_handler (&self->changed_id, self->queue);
   g_clear_object (&self->queue);
+  /* Commands given to the old queue are committed by it; those waiting here
+   * were for its images. */
+  g_array_set_size (self->commands, 0);
+  self->busy = self->leave_when_done = FALSE;
   g_clear_pointer (&self->pixels, gl_pixel_map_free);
   g_clear_pointer (&self->opened, gl_queue_item_free);
   g_cancellable_cancel (self->decoding);
@@ -791,40 +839,32 @@ gleaner_label_view_reload_classes (GleanerLabelView *self)
 static void
 accept (GleanerLabelView *self)
 {
-  g_autoptr (GError) error = NULL;
-  if (self->opened != NULL && self->queue != NULL)
+  if (self->opened != NULL)
     {
       /* An image from the Gallery: its suggestion or the model's top class. */
       const GlQueueItem *item = self->opened;
       if (item->suggested_class < 0 && item->n_top == 0)
         gtk_widget_error_bell (GTK_WIDGET (self));
-      else if (!gl_queue_accept_image (self->queue, item, &error))
-        show_error (self, error);
       else
-        leave_opened (self);
+        gl_queue_accept_image_async (self->queue, item, command_done_cb, start_command (self, TRUE));
       return;
     }
-  if (self->queue != NULL && !gl_queue_accept (self->queue, &error))
-    show_error (self, error);
+  gl_queue_accept_async (self->queue, command_done_cb, start_command (self, FALSE));
 }
 
 static void
 skip (GleanerLabelView *self)
 {
-  g_autoptr (GError) error = NULL;
   if (leave_opened (self))
     return;
-  if (self->queue != NULL && !gl_queue_skip (self->queue, &error))
-    show_error (self, error);
+  gl_queue_skip_async (self->queue, command_done_cb, start_command (self, FALSE));
 }
 
 static void
 undo (GleanerLabelView *self)
 {
-  g_autoptr (GError) error = NULL;
   g_clear_pointer (&self->opened, gl_queue_item_free);
-  if (self->queue != NULL && !gl_queue_undo (self->queue, &error))
-    show_error (self, error);
+  gl_queue_undo_async (self->queue, command_done_cb, start_command (self, FALSE));
 }
 
 static void
@@ -832,7 +872,7 @@ back (GleanerLabelView *self)
 {
   if (leave_opened (self))
     return;
-  if (self->queue != NULL && !gl_queue_back (self->queue))
+  if (!gl_queue_back (self->queue))
     gtk_widget_error_bell (GTK_WIDGET (self));
 }
 
@@ -841,15 +881,56 @@ forward (GleanerLabelView *self)
 {
   if (leave_opened (self))
     return;
-  if (self->queue != NULL && !gl_queue_forward (self->queue))
+  if (!gl_queue_forward (self->queue))
     gtk_widget_error_bell (GTK_WIDGET (self));
 }
 
-static void on_back_button_clicked_cb (GleanerLabelView *self) { back (self); }
-static void on_forward_button_clicked_cb (GleanerLabelView *self) { forward (self); }
-static void on_undo_button_clicked_cb (GleanerLabelView *self) { undo (self); }
-static void on_skip_button_clicked_cb (GleanerLabelView *self) { skip (self); }
-static void on_accept_button_clicked_cb (GleanerLabelView *self) { accept (self); }
+static void
+run_command (GleanerLabelView *self, Command command)
+{
+  switch (command.kind)
+    {
+    case CMD_LABEL: label_class (self, command.class_id); break;
+    case CMD_ACCEPT: accept (self); break;
+    case CMD_SKIP: skip (self); break;
+    case CMD_UNDO: undo (self); break;
+    case CMD_BACK: back (self); break;
+    case CMD_FORWARD: forward (self); break;
+    case CMD_LEAVE:
+    default: leave_opened (self); break;
+    }
+}
+
+/* Runs the commands waiting, until one has to wait for a commit. */
+static void
+run_waiting (GleanerLabelView *self)
+{
+  while (!self->busy && self->queue != NULL && self->commands->len > 0)
+    {
+      Command command = g_array_index (self->commands, Command, 0);
+      g_array_remove_index (self->commands, 0);
+      run_command (self, command);
+    }
+}
+
+/* Runs @kind now, or after the commands given before it: never dropped,
+ * never reordered. */
+static void
+give_command (GleanerLabelView *self, CommandKind kind, guint class_id)
+{
+  Command command = { kind, class_id };
+
+  if (self->queue == NULL)
+    return;
+  g_array_append_val (self->commands, command);
+  run_waiting (self);
+}
+
+static void on_back_button_clicked_cb (GleanerLabelView *self) { give_command (self, CMD_BACK, 0); }
+static void on_forward_button_clicked_cb (GleanerLabelView *self) { give_command (self, CMD_FORWARD, 0); }
+static void on_undo_button_clicked_cb (GleanerLabelView *self) { give_command (self, CMD_UNDO, 0); }
+static void on_skip_button_clicked_cb (GleanerLabelView *self) { give_command (self, CMD_SKIP, 0); }
+static void on_accept_button_clicked_cb (GleanerLabelView *self) { give_command (self, CMD_ACCEPT, 0); }
 
 gboolean
 gleaner_label_view_handle_key (GleanerLabelView *self, guint keyval, GdkModifierType state)
@@ -863,7 +944,7 @@ gleaner_label_view_handle_key (GleanerLabelView *self, guint keyval, GdkModifier
 
   if (mods == GDK_CONTROL_MASK && (keyval == GDK_KEY_z || keyval == GDK_KEY_Z))
     {
-      undo (self);
+      give_command (self, CMD_UNDO, 0);
       return TRUE;
     }
   if (mods != 0)
@@ -875,23 +956,28 @@ gleaner_label_view_handle_key (GleanerLabelView *self, guint keyval, GdkModifier
     case GDK_KEY_KP_Enter:
     case GDK_KEY_ISO_Enter:
     case GDK_KEY_space:
-      accept (self);
+      give_command (self, CMD_ACCEPT, 0);
       return TRUE;
     case GDK_KEY_s:
     case GDK_KEY_S:
-      skip (self);
+      give_command (self, CMD_SKIP, 0);
       return TRUE;
     case GDK_KEY_BackSpace:
-      undo (self);
+      give_command (self, CMD_UNDO, 0);
       return TRUE;
     case GDK_KEY_Left:
-      back (self);
+      give_command (self, CMD_BACK, 0);
       return TRUE;
     case GDK_KEY_Right:
-      forward (self);
+      give_command (self, CMD_FORWARD, 0);
       return TRUE;
     case GDK_KEY_Escape:
-      return leave_opened (self);
+      /* Handled when there is an opened image to leave (or commands are
+       * waiting, which may leave it). */
+      if (self->opened == NULL && !self->busy)
+        return FALSE;
+      give_command (self, CMD_LEAVE, 0);
+      return TRUE;
     default:
       break;
     }
@@ -904,7 +990,7 @@ gleaner_label_view_handle_key (GleanerLabelView *self, guint keyval, GdkModifier
       gtk_widget_error_bell (GTK_WIDGET (self));
       return TRUE;
     }
-  label_class (self, (guint) class_id);
+  give_command (self, CMD_LABEL, (guint) class_id);
   return TRUE;
 }
 
@@ -975,6 +1061,7 @@ gleaner_label_view_finalize (GObject *object)
   g_clear_pointer (&self->opened, gl_queue_item_free);
   g_ptr_array_unref (self->class_buttons);
   g_ptr_array_unref (self->count_labels);
+  g_array_unref (self->commands);
   g_strfreev (self->class_names);
   g_free (self->keys);
   G_OBJECT_CLASS (gleaner_label_view_parent_class)->finalize (object);
@@ -1030,6 +1117,7 @@ gleaner_label_view_init (GleanerLabelView *self)
   self->image_target = IMAGE_TARGET_SIZE;
   self->class_buttons = g_ptr_array_new ();
   self->count_labels = g_ptr_array_new ();
+  self->commands = g_array_new (FALSE, FALSE, sizeof (Command));
 
   for (guint i = 0; i < GL_QUEUE_TOP_N; i++)
     {

@@ -5,8 +5,10 @@
  * classes with their probabilities, why the image was queued, one button per
  * class with its key, a strip of the next images and the counters. The next
  * images are decoded in advance, so that after a key the next one is painted
- * in the same frame. Every label is committed (GlQueue) before the view moves
- * on; on an error the view stays on the image and a toast says why. */
+ * in the same frame. Every label is committed (GlQueue's asynchronous
+ * commands, on its writer thread) before the view moves on; on an error the
+ * view stays on the image and a toast says why. Keys and buttons given while
+ * a commit is under way wait and run in the order given. */
 #pragma once
 
 #include <adwaita.h>

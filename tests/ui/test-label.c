@@ -4,8 +4,10 @@
  * labeled with the keys 1, 2, 3 (typed into the window through XTEST with
  * xdotool when it is installed, else delivered to the window's key
  * controller), then the store is checked through app/ to hold exactly those
- * 20 labels; BackSpace undoes one and the store is checked again. The Label
- * view is rendered to PNG in light and dark style. */
+ * 20 labels; BackSpace undoes one and the store is checked again. Bursts of
+ * keys typed faster than the labels commit (on the queue's writer thread)
+ * label every image in the order typed. The Label view is rendered to PNG in
+ * light and dark style. */
 #include "gleaner-config.h"
 
 #include <gdk/x11/gdkx.h>
@@ -87,9 +89,29 @@ find_widget (GtkWidget *widget, GType type)
   return NULL;
 }
 
-/* Types @key ("1", "BackSpace") into @window. */
+/* Delivers @key to the window's key controller (capture phase): the path a
+ * key press takes, without the X server. */
 static void
-press_key (GleanerWindow *window, const char *key)
+deliver_key (GleanerWindow *window, const char *key)
+{
+  GListModel *controllers = gtk_widget_observe_controllers (GTK_WIDGET (window));
+  guint keyval = gdk_keyval_from_name (key);
+  gboolean handled = FALSE;
+
+  g_assert_cmpuint (keyval, !=, GDK_KEY_VoidSymbol);
+  for (guint i = 0; i < g_list_model_get_n_items (controllers) && !handled; i++)
+    {
+      g_autoptr (GtkEventController) controller = g_list_model_get_item (controllers, i);
+      if (GTK_IS_EVENT_CONTROLLER_KEY (controller))
+        g_signal_emit_by_name (controller, "key-pressed", keyval, 0, (GdkModifierType) 0, &handled);
+    }
+  g_object_unref (controllers);
+  g_assert_true (handled);
+}
+
+/* Types @keys ("1", "BackSpace"; @n of them, without a pause) into @window. */
+static void
+press_keys (GleanerWindow *window, const char *const *keys, guint n)
 {
   g_autofree char *xdotool = g_find_program_in_path ("xdotool");
 
@@ -97,30 +119,92 @@ press_key (GleanerWindow *window, const char *key)
     {
       GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (window));
       g_autofree char *xid = g_strdup_printf ("%lu", (unsigned long) gdk_x11_surface_get_xid (surface));
-      const char *argv[] = { xdotool, "windowfocus", "--sync", xid, "key", "--clearmodifiers", key, NULL };
+      g_autoptr (GPtrArray) argv = g_ptr_array_new ();
       g_autoptr (GError) error = NULL;
       int status = 0;
 
-      g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status, &error);
+      for (const char *const *a = (const char *const[]) { xdotool, "windowfocus", "--sync", xid, "key",
+                                                          "--clearmodifiers", "--delay", "0", NULL };
+           *a != NULL; a++)
+        g_ptr_array_add (argv, (gpointer) *a);
+      for (guint i = 0; i < n; i++)
+        g_ptr_array_add (argv, (gpointer) keys[i]);
+      g_ptr_array_add (argv, NULL);
+      g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status, &error);
       g_assert_no_error (error);
       g_assert_true (g_spawn_check_wait_status (status, NULL));
     }
   else
-    {
-      /* The same path a key press takes: the window's capture-phase key controller. */
-      GListModel *controllers = gtk_widget_observe_controllers (GTK_WIDGET (window));
-      guint keyval = gdk_keyval_from_name (key);
-      gboolean handled = FALSE;
+    for (guint i = 0; i < n; i++)
+      deliver_key (window, keys[i]);
+}
 
-      g_assert_cmpuint (keyval, !=, GDK_KEY_VoidSymbol);
-      for (guint i = 0; i < g_list_model_get_n_items (controllers) && !handled; i++)
-        {
-          g_autoptr (GtkEventController) controller = g_list_model_get_item (controllers, i);
-          if (GTK_IS_EVENT_CONTROLLER_KEY (controller))
-            g_signal_emit_by_name (controller, "key-pressed", keyval, 0, (GdkModifierType) 0, &handled);
-        }
-      g_object_unref (controllers);
-      g_assert_true (handled);
+static void
+press_key (GleanerWindow *window, const char *key)
+{
+  press_keys (window, &key, 1);
+}
+
+typedef struct
+{
+  GlQueue *queue;
+  guint64 n_labeled;
+} Settled;
+
+static gboolean
+labels_settled (gpointer data)
+{
+  Settled *s = data;
+  return !gl_queue_is_busy (s->queue) && gl_queue_get_n_labeled (s->queue) == s->n_labeled;
+}
+
+/* Keys typed faster than labels commit: every one labels, in the order
+ * typed, each image the one before left. @deliver: straight to the key
+ * controller, all before the main loop runs again (so none can have been
+ * committed in between); else through the X server. Adds to @expected. */
+static void
+type_burst (GleanerWindow *window, GHashTable *expected, gboolean deliver)
+{
+  static const char *const keys[] = { "1", "q", "2", "2", "1", "q", "1", "2" };
+  const guint n = G_N_ELEMENTS (keys);
+  GlQueue *queue = gleaner_window_get_queue (window);
+  g_autoptr (GPtrArray) next = gl_queue_peek (queue, n - 1);
+  gint64 ids[G_N_ELEMENTS (keys)];
+  guint64 before = gl_queue_get_n_labeled (queue);
+  Settled settled = { queue, before + n };
+  gint64 last_row = -1;
+
+  g_assert_cmpuint (next->len, ==, n - 1);
+  ids[0] = gl_queue_get_current (queue)->image_id;
+  for (guint i = 1; i < n; i++)
+    ids[i] = ((GlQueueItem *) g_ptr_array_index (next, i - 1))->image_id;
+  if (deliver)
+    {
+      for (guint i = 0; i < n; i++)
+        deliver_key (window, keys[i]);
+      /* Nothing moves before its commit. */
+      g_assert_true (gl_queue_is_busy (queue));
+      g_assert_cmpint (gl_queue_get_current (queue)->image_id, ==, ids[0]);
+      g_assert_cmpuint (gl_queue_get_n_labeled (queue), ==, before);
+    }
+  else
+    press_keys (window, keys, n);
+  gleaner_test_wait (labels_settled, &settled);
+
+  for (guint i = 0; i < n; i++)
+    {
+      GlDbLabel label = { 0 };
+      guint k = keys[i][0] == 'q' ? 2 : (guint) (keys[i][0] - '1');
+      g_autoptr (GError) error = NULL;
+
+      /* In the order typed: each label's history row after the one before. */
+      g_assert_true (gl_db_get_current_label (gl_project_get_db (gleaner_window_get_project (window)), ids[i], FALSE,
+                                              &label, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (label.id, >, last_row);
+      last_row = label.id;
+      gl_db_label_clear (&label);
+      g_hash_table_insert (expected, g_memdup2 (&ids[i], sizeof (gint64)), GUINT_TO_POINTER (k));
     }
 }
 
@@ -338,6 +422,12 @@ test_label_with_keys (void)
     g_hash_table_insert (expected, g_memdup2 (&id, sizeof (gint64)), GUINT_TO_POINTER (2));
     check_store (project, expected);
   }
+
+  /* Keys faster than the commits: none lost, none out of order. */
+  type_burst (window, expected, TRUE);
+  check_store (project, expected);
+  type_burst (window, expected, FALSE);
+  check_store (project, expected);
 
   gtk_window_destroy (GTK_WINDOW (window));
   while (g_main_context_iteration (NULL, FALSE))
