@@ -203,6 +203,10 @@ struct _GlGalleryModel
   /* Read-ahead: the next page in the direction of reading, on a worker. */
   GlDb *ahead_db;       /* used by the read-ahead worker only; opened there */
   gboolean reading_ahead;
+
+  /* Labeling a selection on a worker (one at a time). */
+  guint64 labeling;           /* images of the labeling under way, 0 = none */
+  guint64 label_page_limit;   /* test hook: max_pages of its connection */
 };
 
 static void gl_gallery_model_list_model_init (GListModelInterface *iface);
@@ -841,20 +845,11 @@ in_filter (const GlDbFilter *f, gint64 label, gint64 predicted, gboolean unreada
     }
 }
 
-gboolean
-gl_gallery_model_set_labels (GlGalleryModel *self, const gint64 *image_ids, guint n, gint64 class_id,
-                             GError **error)
+/* The labels of the images in @ids (gint64 * → itself) were committed: cached
+ * items take @class_id; rows that leave the filter go. */
+static void
+follow_labels (GlGalleryModel *self, GHashTable *ids, gint64 class_id)
 {
-  g_return_val_if_fail (GL_IS_GALLERY_MODEL (self), FALSE);
-  if (n == 0)
-    return TRUE;
-  if (!gl_db_set_labels (self->db, image_ids, n, class_id, GL_DB_ORIGIN_HUMAN, NULL, error))
-    return FALSE;
-
-  /* Committed: now the model follows. */
-  g_autoptr (GHashTable) ids = g_hash_table_new (g_int64_hash, g_int64_equal);
-  for (guint i = 0; i < n; i++)
-    g_hash_table_add (ids, (gpointer) &image_ids[i]);
   guint found = 0, removed = 0, first = G_MAXUINT, last = 0;
   for (guint p = 0; p < self->n_pages_cached; p++)
     {
@@ -882,10 +877,10 @@ gl_gallery_model_set_labels (GlGalleryModel *self, const gint64 *image_ids, guin
       if (self->filter.kind != GL_DB_FILTER_ALL && self->filter.kind != GL_DB_FILTER_PREDICTED
           && self->filter.kind != GL_DB_FILTER_UNREADABLE)
         reset (self, NULL);
-      return TRUE;
+      return;
     }
   if (removed == 0)
-    return TRUE;
+    return;
 
   /* Rows before @first keep their positions, and so does the start of the
    * page holding @first; everything after it moves up. */
@@ -900,7 +895,337 @@ gl_gallery_model_set_labels (GlGalleryModel *self, const gint64 *image_ids, guin
   g_ptr_array_set_size (self->starts, n_pages);
   guint span = MIN (last, old_n - 1) - first + 1;
   g_list_model_items_changed (G_LIST_MODEL (self), first, span, span - removed);
+}
+
+static GHashTable *
+id_set_new (const gint64 *image_ids, guint64 n)
+{
+  GHashTable *ids = g_hash_table_new (g_int64_hash, g_int64_equal);
+  for (guint64 i = 0; i < n; i++)
+    g_hash_table_add (ids, (gpointer) &image_ids[i]);
+  return ids;
+}
+
+gboolean
+gl_gallery_model_set_labels (GlGalleryModel *self, const gint64 *image_ids, guint n, gint64 class_id,
+                             GError **error)
+{
+  g_return_val_if_fail (GL_IS_GALLERY_MODEL (self), FALSE);
+  if (n == 0)
+    return TRUE;
+  if (!gl_db_set_labels (self->db, image_ids, n, class_id, GL_DB_ORIGIN_HUMAN, NULL, error))
+    return FALSE;
+  /* Committed: now the model follows. */
+  g_autoptr (GHashTable) ids = id_set_new (image_ids, n);
+  follow_labels (self, ids, class_id);
   return TRUE;
+}
+
+/* ---- Labeling a selection on a worker ------------------------------------ */
+
+/* Rows read per store call while resolving positions. */
+#define LABEL_CHUNK 4096
+
+typedef struct
+{
+  guint pos;  /* first position of the run */
+  guint n;
+  guint64 slot; /* where the id of @pos goes in LabelJob.ids */
+} Todo;
+
+typedef struct
+{
+  char *db_path;
+  GlDbFilter filter;
+  GlDbSort sort;
+  GPtrArray *starts; /* copies of the model's page starts (NULL: unknown) */
+  GArray *todo;      /* Todo, ascending: the positions not in cached pages */
+  gint64 *ids;       /* (total) in position order; the worker fills the slots of @todo */
+  guint64 total;
+  guint64 n_cached;  /* ids known when the job started */
+  guint64 n_labeled; /* the readable ones, moved to the front of @ids before the write */
+  gint64 class_id;
+  guint64 page_limit;
+  GHashTable *set;   /* out (worker, after the commit): @ids as a set */
+
+  GlGalleryLabelProgressFunc progress;
+  gpointer progress_data;
+  GMutex mutex;
+  GlGalleryLabelProgress latest; /* under @mutex */
+  gboolean pending;              /* under @mutex: a progress idle is queued */
+  gboolean finished;             /* main thread: the result is out, progress is over */
+} LabelJob;
+
+static void
+label_job_free (LabelJob *job)
+{
+  g_free (job->db_path);
+  g_ptr_array_unref (job->starts);
+  g_array_unref (job->todo);
+  g_clear_pointer (&job->set, g_hash_table_unref);
+  g_free (job->ids);
+  g_mutex_clear (&job->mutex);
+  g_free (job);
+}
+
+static gboolean
+label_progress_idle (gpointer data)
+{
+  LabelJob *job = g_task_get_task_data (G_TASK (data));
+  g_mutex_lock (&job->mutex);
+  GlGalleryLabelProgress p = job->latest;
+  job->pending = FALSE;
+  g_mutex_unlock (&job->mutex);
+  if (!job->finished && job->progress != NULL)
+    job->progress (&p, job->progress_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Worker: keeps the newest figures and queues one idle unless one is. */
+static void
+label_publish (GTask *outer, guint64 found, gboolean writing)
+{
+  LabelJob *job = g_task_get_task_data (outer);
+  if (job->progress == NULL)
+    return;
+  g_mutex_lock (&job->mutex);
+  job->latest = (GlGalleryLabelProgress){ found, job->total, writing };
+  gboolean queue = !job->pending;
+  job->pending = TRUE;
+  g_mutex_unlock (&job->mutex);
+  if (!queue)
+    return;
+  GSource *source = g_idle_source_new ();
+  g_source_set_callback (source, label_progress_idle, g_object_ref (outer), g_object_unref);
+  g_source_attach (source, g_task_get_context (outer));
+  g_source_unref (source);
+}
+
+/* Fills the slots of @job->todo by paging the listing: each read starts at
+ * the nearest known point at or before the position wanted (the cursor of
+ * the previous read or a page start the model knew). */
+static gboolean
+resolve_positions (GTask *outer, GlDb *db, GCancellable *cancellable, GError **error)
+{
+  LabelJob *job = g_task_get_task_data (outer);
+  g_autoptr (GlDbCursor) cursor = NULL; /* the listing after it starts at @cpos (NULL, 0: the start) */
+  guint64 cpos = 0, found = job->n_cached;
+  for (guint t = 0; t < job->todo->len; t++)
+    {
+      const Todo *todo = &g_array_index (job->todo, Todo, t);
+      guint64 end = (guint64) todo->pos + todo->n;
+      for (guint64 pos = todo->pos; pos < end;)
+        {
+          if (g_cancellable_set_error_if_cancelled (cancellable, error))
+            return FALSE;
+          /* A known page start nearer than the cursor? */
+          for (guint64 j = pos / GL_GALLERY_PAGE_SIZE; j * GL_GALLERY_PAGE_SIZE > cpos; j--)
+            if (j < job->starts->len && g_ptr_array_index (job->starts, j) != NULL)
+              {
+                gl_db_cursor_free (cursor);
+                cursor = gl_db_cursor_copy (g_ptr_array_index (job->starts, j));
+                cpos = j * GL_GALLERY_PAGE_SIZE;
+                break;
+              }
+          g_autoptr (GArray) rows = NULL;
+          GlDbCursor *next = NULL;
+          guint limit = (guint) MIN ((guint64) LABEL_CHUNK, end - cpos);
+          if (!gl_db_list_images (db, &job->filter, job->sort, cursor, limit, &rows, &next, error))
+            return FALSE;
+          for (guint i = 0; i < rows->len; i++)
+            if (cpos + i >= pos)
+              {
+                const GlDbListRow *row = &g_array_index (rows, GlDbListRow, i);
+                job->ids[todo->slot + (cpos + i - todo->pos)] = row->unreadable ? -1 : row->image_id;
+              }
+          cpos += rows->len;
+          if (cpos > pos)
+            {
+              found += cpos - pos;
+              pos = cpos;
+            }
+          gl_db_cursor_free (cursor);
+          cursor = next;
+          if (pos < end && (next == NULL || rows->len == 0))
+            {
+              g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                           "%s: the listing changed (position %" G_GUINT64_FORMAT " is gone)", job->db_path, pos);
+              return FALSE;
+            }
+          label_publish (outer, found, FALSE);
+        }
+    }
+  return TRUE;
+}
+
+static void
+label_thread (GTask *inner, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  GTask *outer = data;
+  LabelJob *job = g_task_get_task_data (outer);
+  GError *error = NULL;
+  g_autoptr (GlDb) db = gl_db_open (job->db_path, &error);
+  if (db == NULL || !resolve_positions (outer, db, cancellable, &error)
+      || (job->page_limit > 0 && !gl_db_set_max_pages (db, job->page_limit, &error))
+      || g_cancellable_set_error_if_cancelled (cancellable, &error))
+    {
+      g_task_return_error (inner, error);
+      return;
+    }
+  label_publish (outer, job->total, TRUE);
+  /* Unreadable images (-1) cannot carry a label: they are left out. */
+  for (guint64 i = 0; i < job->total; i++)
+    if (job->ids[i] >= 0)
+      job->ids[job->n_labeled++] = job->ids[i];
+  if (!gl_db_set_labels (db, job->ids, (guint) job->n_labeled, job->class_id, GL_DB_ORIGIN_HUMAN, NULL, &error))
+    {
+      g_task_return_error (inner, error);
+      return;
+    }
+  /* Committed. The set the model follows with is built here, not on the main thread. */
+  job->set = id_set_new (job->ids, job->n_labeled);
+  g_task_return_boolean (inner, TRUE);
+}
+
+static void
+on_label_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  GlGalleryModel *self = GL_GALLERY_MODEL (source);
+  g_autoptr (GTask) outer = data;
+  LabelJob *job = g_task_get_task_data (outer);
+  GError *error = NULL;
+  self->labeling = 0;
+  job->finished = TRUE;
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_task_return_error (outer, error);
+      return;
+    }
+  follow_labels (self, job->set, job->class_id);
+  g_task_return_int (outer, (gssize) job->n_labeled);
+}
+
+void
+gl_gallery_model_label_ranges_async (GlGalleryModel *self, const GlGalleryRange *ranges, guint n_ranges,
+                                     gint64 class_id, GCancellable *cancellable,
+                                     GlGalleryLabelProgressFunc progress, gpointer progress_data,
+                                     GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (GL_IS_GALLERY_MODEL (self));
+  if (self->labeling > 0)
+    {
+      g_task_report_new_error (self, callback, user_data, gl_gallery_model_label_ranges_async, G_IO_ERROR,
+                               G_IO_ERROR_BUSY,
+                               "%" G_GUINT64_FORMAT " images are still being labeled; try again when they are done",
+                               self->labeling);
+      return;
+    }
+  LabelJob *job = g_new0 (LabelJob, 1);
+  g_mutex_init (&job->mutex);
+  job->db_path = g_strdup (gl_project_get_db_path (self->project));
+  job->filter = self->filter;
+  job->sort = self->sort;
+  job->class_id = class_id;
+  job->page_limit = self->label_page_limit;
+  job->progress = progress;
+  job->progress_data = progress_data;
+  job->todo = g_array_new (FALSE, FALSE, sizeof (Todo));
+  g_autoptr (GTask) outer = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (outer, gl_gallery_model_label_ranges_async);
+  g_task_set_check_cancellable (outer, FALSE);
+  g_task_set_task_data (outer, job, (GDestroyNotify) label_job_free);
+
+  for (guint r = 0; r < n_ranges; r++)
+    {
+      guint end = ranges[r].start + MIN (ranges[r].n, self->n_items - MIN (ranges[r].start, self->n_items));
+      if (end > ranges[r].start)
+        job->total += end - ranges[r].start;
+    }
+  job->ids = g_new (gint64, MAX (job->total, 1));
+
+  /* What the user sees is taken as it is: ids from the cached pages; the
+   * rest is found on the worker. */
+  guint64 slot = 0, last_todo_page = 0;
+  for (guint r = 0; r < n_ranges; r++)
+    {
+      guint end = ranges[r].start + MIN (ranges[r].n, self->n_items - MIN (ranges[r].start, self->n_items));
+      for (guint pos = ranges[r].start; pos < end;)
+        {
+          guint k = pos / GL_GALLERY_PAGE_SIZE;
+          guint stop = MIN (end, (k + 1) * GL_GALLERY_PAGE_SIZE);
+          Page *page = NULL;
+          for (guint i = 0; i < self->n_pages_cached && page == NULL; i++)
+            if (self->pages[i]->index == k)
+              page = self->pages[i];
+          if (page != NULL && stop - k * GL_GALLERY_PAGE_SIZE <= page->items->len)
+            {
+              for (guint p = pos; p < stop; p++)
+                {
+                  GlGalleryItem *item = g_ptr_array_index (page->items, p % GL_GALLERY_PAGE_SIZE);
+                  job->ids[slot++] = item->unreadable ? -1 : item->id;
+                }
+              job->n_cached += stop - pos;
+            }
+          else
+            {
+              Todo *prev = job->todo->len > 0 ? &g_array_index (job->todo, Todo, job->todo->len - 1) : NULL;
+              if (prev != NULL && prev->pos + prev->n == pos)
+                prev->n += stop - pos;
+              else
+                g_array_append_val (job->todo, ((Todo){ pos, stop - pos, slot }));
+              slot += stop - pos;
+              last_todo_page = k;
+            }
+          pos = stop;
+        }
+    }
+  job->starts = g_ptr_array_new_with_free_func ((GDestroyNotify) gl_db_cursor_free);
+  if (job->todo->len > 0)
+    for (guint k = 0; k <= last_todo_page && k < self->starts->len; k++)
+      {
+        const GlDbCursor *c = g_ptr_array_index (self->starts, k);
+        g_ptr_array_add (job->starts, c != NULL ? gl_db_cursor_copy (c) : NULL);
+      }
+
+  if (job->total == 0)
+    {
+      g_task_return_int (outer, 0);
+      return;
+    }
+  self->labeling = job->total;
+  g_autoptr (GTask) inner = g_task_new (self, cancellable, on_label_done, g_object_ref (outer));
+  /* Cancelled after the commit is still done: the worker alone says. */
+  g_task_set_check_cancellable (inner, FALSE);
+  g_task_set_task_data (inner, g_object_ref (outer), g_object_unref);
+  g_task_run_in_thread (inner, label_thread);
+}
+
+gboolean
+gl_gallery_model_label_ranges_finish (GlGalleryModel *self, GAsyncResult *result, guint64 *n_labeled,
+                                      guint64 *n_unreadable, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  LabelJob *job = g_task_get_task_data (G_TASK (result)); /* NULL when refused */
+  gssize n = g_task_propagate_int (G_TASK (result), error);
+  if (n < 0)
+    return FALSE;
+  if (n_labeled != NULL)
+    *n_labeled = (guint64) n;
+  if (n_unreadable != NULL)
+    *n_unreadable = job != NULL ? job->total - (guint64) n : 0;
+  return TRUE;
+}
+
+gboolean
+gl_gallery_model_is_labeling (GlGalleryModel *self)
+{
+  return self->labeling > 0;
+}
+
+void
+gl_gallery_model_set_label_page_limit (GlGalleryModel *self, guint64 max_pages)
+{
+  self->label_page_limit = max_pages;
 }
 
 gint64

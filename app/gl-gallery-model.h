@@ -28,6 +28,9 @@
  * items-changed signals where their positions are known (in cached pages),
  * else the model is reloaded (one items-changed for everything).
  *
+ * A large selection (up to every image of a million) is labeled with
+ * gl_gallery_model_label_ranges_async: ids are found and written on a worker.
+ *
  * Use from the main thread only. The model opens its own store connection.
  */
 #pragma once
@@ -109,6 +112,55 @@ gboolean gl_gallery_model_count (GlGalleryModel *model, GlGalleryFilter filter, 
  * nothing was written and the model is unchanged. */
 gboolean gl_gallery_model_set_labels (GlGalleryModel *model, const gint64 *image_ids, guint n, gint64 class_id,
                                       GError **error);
+
+/* ---- Labeling a selection in the background ---- */
+
+/* @n positions from @start of the listing as it is when the call is made. */
+typedef struct
+{
+  guint start;
+  guint n;
+} GlGalleryRange;
+
+typedef struct
+{
+  guint64 found;    /* images of the selection resolved to ids so far */
+  guint64 total;    /* images selected */
+  gboolean writing; /* all found: the one transaction is being written (cannot be cancelled now) */
+} GlGalleryLabelProgress;
+
+/* On the main thread, coalesced (at most one pending at a time). */
+typedef void (*GlGalleryLabelProgressFunc) (const GlGalleryLabelProgress *progress, gpointer user_data);
+
+/* Sets (@class_id ≥ 0) or removes (-1) the human label of every image at the
+ * @n_ranges @ranges (ascending, disjoint) of the listing as it is now (filter,
+ * sort and the rows cached: what the user sees), except unreadable images,
+ * which cannot carry a label and are left out. Positions in cached pages
+ * are resolved to ids at once; the others on a worker thread with a
+ * connection of its own, paging the listing from the nearest known page
+ * start. All labels are then written there in ONE transaction: on error or
+ * cancellation nothing was written. @cancellable is honoured until the write
+ * begins. @progress (optional) is called on the main thread while ids are
+ * found and when the write begins; @progress_data must live until @callback.
+ * After the commit the model follows (as gl_gallery_model_set_labels) and
+ * then @callback runs.
+ *
+ * One at a time: while one runs, another fails at once with G_IO_ERROR_BUSY
+ * (gl_gallery_model_is_labeling). */
+void gl_gallery_model_label_ranges_async (GlGalleryModel *model, const GlGalleryRange *ranges, guint n_ranges,
+                                          gint64 class_id, GCancellable *cancellable,
+                                          GlGalleryLabelProgressFunc progress, gpointer progress_data,
+                                          GAsyncReadyCallback callback, gpointer user_data);
+/* *@n_labeled: images labeled; *@n_unreadable: images of the selection left
+ * out because they are unreadable (they cannot carry a label). */
+gboolean gl_gallery_model_label_ranges_finish (GlGalleryModel *model, GAsyncResult *result, guint64 *n_labeled,
+                                               guint64 *n_unreadable, GError **error);
+gboolean gl_gallery_model_is_labeling (GlGalleryModel *model);
+
+/* Test hook (fault injection): the connection of the next background
+ * labeling is limited to @max_pages database pages (gl_db_set_max_pages), so
+ * that its transaction fails part-way with GL_DB_ERROR_FULL. 0: no limit. */
+void gl_gallery_model_set_label_page_limit (GlGalleryModel *model, guint64 max_pages);
 
 /* Re-reads everything (labels or predictions changed elsewhere). */
 gboolean gl_gallery_model_reload (GlGalleryModel *model, GError **error);

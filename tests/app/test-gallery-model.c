@@ -477,6 +477,248 @@ test_label_changes (Fixture *f, gconstpointer data)
   g_clear_error (&error);
 }
 
+/* ---- Labeling a selection on a worker ---- */
+
+typedef struct
+{
+  gboolean done, ok;
+  guint64 n, unreadable;
+  GError *error;
+  GArray *progress;               /* GlGalleryLabelProgress, as reported */
+  GCancellable *cancel_on_report; /* cancelled at the first report while ids are found */
+} LabelRun;
+
+static void
+label_run_clear (LabelRun *run)
+{
+  g_clear_error (&run->error);
+  g_clear_pointer (&run->progress, g_array_unref);
+}
+
+static void
+on_label_progress (const GlGalleryLabelProgress *p, gpointer data)
+{
+  LabelRun *run = data;
+  g_assert_true (g_main_context_is_owner (g_main_context_default ()));
+  g_assert_false (run->done);
+  g_array_append_val (run->progress, *p);
+  if (run->cancel_on_report != NULL && !p->writing)
+    g_cancellable_cancel (run->cancel_on_report);
+}
+
+static void
+on_labeled (GObject *source, GAsyncResult *result, gpointer data)
+{
+  LabelRun *run = data;
+  g_assert_true (g_main_context_is_owner (g_main_context_default ()));
+  run->ok = gl_gallery_model_label_ranges_finish (GL_GALLERY_MODEL (source), result, &run->n, &run->unreadable,
+                                                  &run->error);
+  /* Over when its result is out (unless refused because another runs). */
+  if (!g_error_matches (run->error, G_IO_ERROR, G_IO_ERROR_BUSY))
+    g_assert_false (gl_gallery_model_is_labeling (GL_GALLERY_MODEL (source)));
+  run->done = TRUE;
+}
+
+static void
+label_start (GlGalleryModel *model, const GlGalleryRange *ranges, guint n_ranges, gint64 class_id,
+             GCancellable *cancellable, LabelRun *run)
+{
+  g_assert_null (run->error);
+  *run = (LabelRun){ .cancel_on_report = run->cancel_on_report };
+  run->progress = g_array_new (FALSE, FALSE, sizeof (GlGalleryLabelProgress));
+  gl_gallery_model_label_ranges_async (model, ranges, n_ranges, class_id, cancellable, on_label_progress, run,
+                                       on_labeled, run);
+}
+
+static void
+label_wait (LabelRun *run)
+{
+  while (!run->done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static guint64
+ranges_size (const GlGalleryRange *ranges, guint n_ranges)
+{
+  guint64 n = 0;
+  for (guint r = 0; r < n_ranges; r++)
+    n += ranges[r].n;
+  return n;
+}
+
+static void
+test_label_async (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlGalleryModel) model = gl_gallery_model_new (f->project, &error);
+  g_assert_no_error (error);
+  /* Newest first: position p is the image inserted N_IMAGES - 1 - p-th. */
+  g_assert_true (gl_gallery_model_set_sort (model, GL_GALLERY_SORT_NEWEST, &error));
+  /* The first two pages are on screen (cached); the rest is not. */
+  for (guint p = 0; p < 300; p++)
+    g_object_unref (g_list_model_get_item (G_LIST_MODEL (model), p));
+  Changes c = { 0 };
+  g_signal_connect (model, "items-changed", G_CALLBACK (on_items_changed), &c);
+
+  /* Cached runs, one across a page boundary, a far run whose pages were
+   * never walked to, and the end of the listing. */
+  const GlGalleryRange ranges[] = {
+    { 1, 3 },
+    { 250, 20 },
+    { GL_GALLERY_PAGE_SIZE * 12 + 5, 700 },
+    { N_IMAGES - 30, 30 },
+  };
+  guint64 total = ranges_size (ranges, G_N_ELEMENTS (ranges));
+  LabelRun run = { 0 };
+  label_start (model, ranges, G_N_ELEMENTS (ranges), f->classes[1], NULL, &run);
+  g_assert_true (gl_gallery_model_is_labeling (model));
+  label_wait (&run);
+  g_assert_no_error (run.error);
+  g_assert_true (run.ok);
+  /* The last 30 are the first imported: unreadable, left out. */
+  g_assert_cmpuint (run.n, ==, total - 30);
+  g_assert_cmpuint (run.unreadable, ==, 30);
+
+  /* Every readable image of the runs has the label, written in position
+   * order (one action: history rows in that order). */
+  gint64 last_row = -1;
+  for (guint r = 0; r < G_N_ELEMENTS (ranges); r++)
+    for (guint p = ranges[r].start; p < ranges[r].start + ranges[r].n; p++)
+      {
+        guint i = N_IMAGES - 1 - p;
+        if (i < N_UNREADABLE)
+          continue;
+        GlDbLabel cur = { 0 };
+        g_assert_true (gl_db_get_current_label (f->db, f->ids[i], FALSE, &cur, &error));
+        g_assert_cmpint (cur.class_id, ==, f->classes[1]);
+        g_assert_cmpint (cur.origin, ==, GL_DB_ORIGIN_HUMAN);
+        g_assert_cmpint (cur.id, >, last_row);
+        last_row = cur.id;
+        gl_db_label_clear (&cur);
+        f->label[i] = f->classes[1];
+      }
+  /* Progress: found grows to the total, then the write is announced. */
+  g_assert_cmpuint (run.progress->len, >=, 1);
+  guint64 found = 0;
+  for (guint i = 0; i < run.progress->len; i++)
+    {
+      const GlGalleryLabelProgress *p = &g_array_index (run.progress, GlGalleryLabelProgress, i);
+      g_assert_cmpuint (p->total, ==, total);
+      g_assert_cmpuint (p->found, >=, found);
+      g_assert_cmpuint (p->found, <=, total);
+      found = p->found;
+    }
+  const GlGalleryLabelProgress *end = &g_array_index (run.progress, GlGalleryLabelProgress, run.progress->len - 1);
+  g_assert_true (end->writing);
+  g_assert_cmpuint (end->found, ==, total);
+  label_run_clear (&run);
+  /* Nothing else changed (the model followed: all images, nobody leaves). */
+  g_assert_cmpuint (c.changes, ==, 0);
+  check_listing (f, model, GL_GALLERY_FILTER_ALL, -1, GL_GALLERY_SORT_NEWEST);
+
+  /* One at a time: a second call while the first runs is refused. */
+  const GlGalleryRange few = { 40, 5 }, other = { 60, 5 };
+  LabelRun first = { 0 }, second = { 0 };
+  label_start (model, &few, 1, f->classes[0], NULL, &first);
+  label_start (model, &other, 1, f->classes[0], NULL, &second);
+  label_wait (&first);
+  label_wait (&second);
+  g_assert_true (first.ok);
+  g_assert_false (second.ok);
+  g_assert_error (second.error, G_IO_ERROR, G_IO_ERROR_BUSY);
+  for (guint p = few.start; p < few.start + few.n; p++)
+    f->label[N_IMAGES - 1 - p] = f->classes[0];
+  label_run_clear (&first);
+  label_run_clear (&second);
+  check_listing (f, model, GL_GALLERY_FILTER_ALL, -1, GL_GALLERY_SORT_NEWEST);
+
+  /* Select all of "unlabeled" by name: all of them, and the listing empties. */
+  g_assert_true (gl_gallery_model_set_filter (model, GL_GALLERY_FILTER_UNLABELED, -1, &error));
+  g_assert_true (gl_gallery_model_set_sort (model, GL_GALLERY_SORT_NAME, &error));
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (model));
+  g_object_unref (g_list_model_get_item (G_LIST_MODEL (model), 0));
+  const GlGalleryRange all = { 0, n };
+  label_start (model, &all, 1, f->classes[2], NULL, &run);
+  label_wait (&run);
+  g_assert_no_error (run.error);
+  g_assert_cmpuint (run.n, ==, n);
+  g_assert_cmpuint (run.unreadable, ==, 0);
+  label_run_clear (&run);
+  for (int i = 0; i < N_IMAGES; i++)
+    if (i >= N_UNREADABLE && f->label[i] < 0)
+      f->label[i] = f->classes[2];
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, 0);
+  g_assert_true (gl_gallery_model_set_filter (model, GL_GALLERY_FILTER_ALL, -1, &error));
+  check_listing (f, model, GL_GALLERY_FILTER_ALL, -1, GL_GALLERY_SORT_NAME);
+}
+
+/* Cancelled, or failing part-way through the transaction: nothing written. */
+static void
+test_label_async_nothing_written (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlGalleryModel) model = gl_gallery_model_new (f->project, &error);
+  g_assert_no_error (error);
+  Changes c = { 0 };
+  g_signal_connect (model, "items-changed", G_CALLBACK (on_items_changed), &c);
+  guint64 labeled = 0;
+  g_assert_true (gl_gallery_model_count (model, GL_GALLERY_FILTER_LABELED, -1, &labeled, &error));
+  const GlGalleryRange all = { 0, N_IMAGES };
+
+  /* Cancelled before it starts. */
+  g_autoptr (GCancellable) cancel = g_cancellable_new ();
+  g_cancellable_cancel (cancel);
+  LabelRun run = { 0 };
+  label_start (model, &all, 1, f->classes[0], cancel, &run);
+  label_wait (&run);
+  g_assert_error (run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  label_run_clear (&run);
+  check_listing (f, model, GL_GALLERY_FILTER_ALL, -1, GL_GALLERY_SORT_UNCERTAINTY);
+
+  /* Cancelled at the first report while ids are found: cancelled and
+   * nothing written, or (when the worker was faster than the report) all. */
+  g_autoptr (GCancellable) later = g_cancellable_new ();
+  run.cancel_on_report = later;
+  label_start (model, &all, 1, f->classes[0], later, &run);
+  label_wait (&run);
+  g_test_message ("cancelled while finding ids: %s", run.ok ? "finished first" : run.error->message);
+  if (run.ok)
+    for (int i = N_UNREADABLE; i < N_IMAGES; i++)
+      f->label[i] = f->classes[0];
+  else
+    g_assert_error (run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  label_run_clear (&run);
+  run.cancel_on_report = NULL;
+  check_listing (f, model, GL_GALLERY_FILTER_ALL, -1, GL_GALLERY_SORT_UNCERTAINTY);
+  if (run.ok)
+    return;
+
+  /* The database may not grow: the transaction fails part-way (the first
+   * rows fit in free pages, then the file is full); no label is left. */
+  gl_gallery_model_set_label_page_limit (model, 1);
+  label_start (model, &all, 1, f->classes[0], NULL, &run);
+  label_wait (&run);
+  g_assert_error (run.error, GL_DB_ERROR, GL_DB_ERROR_FULL);
+  label_run_clear (&run);
+  guint64 after = 0;
+  g_assert_true (gl_gallery_model_count (model, GL_GALLERY_FILTER_LABELED, -1, &after, &error));
+  g_assert_cmpuint (after, ==, labeled);
+  g_assert_cmpuint (c.changes, ==, 0);
+  check_listing (f, model, GL_GALLERY_FILTER_ALL, -1, GL_GALLERY_SORT_UNCERTAINTY);
+
+  /* Without the limit the same selection is written. */
+  gl_gallery_model_set_label_page_limit (model, 0);
+  label_start (model, &all, 1, f->classes[0], NULL, &run);
+  label_wait (&run);
+  g_assert_no_error (run.error);
+  g_assert_cmpuint (run.n, ==, N_IMAGES - N_UNREADABLE);
+  g_assert_cmpuint (run.unreadable, ==, N_UNREADABLE);
+  label_run_clear (&run);
+  for (int i = N_UNREADABLE; i < N_IMAGES; i++)
+    f->label[i] = f->classes[0];
+  check_listing (f, model, GL_GALLERY_FILTER_ALL, -1, GL_GALLERY_SORT_UNCERTAINTY);
+}
+
 static void
 test_classes (Fixture *f, gconstpointer data)
 {
@@ -640,6 +882,9 @@ main (int argc, char **argv)
               fixture_tear_down);
   g_test_add ("/gallery-model/random-access", Fixture, NULL, fixture_set_up, test_random_access, fixture_tear_down);
   g_test_add ("/gallery-model/label-changes", Fixture, NULL, fixture_set_up, test_label_changes, fixture_tear_down);
+  g_test_add ("/gallery-model/label-async", Fixture, NULL, fixture_set_up, test_label_async, fixture_tear_down);
+  g_test_add ("/gallery-model/label-async-nothing-written", Fixture, NULL, fixture_set_up,
+              test_label_async_nothing_written, fixture_tear_down);
   g_test_add ("/gallery-model/classes", Fixture, NULL, fixture_set_up, test_classes, fixture_tear_down);
   g_test_add ("/gallery-model/thumbnail-loader", Fixture, NULL, fixture_set_up, test_thumbnail_loader,
               fixture_tear_down);
