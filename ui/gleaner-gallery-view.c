@@ -7,12 +7,16 @@
 #include "app/gl-thumbs.h"
 #include "ui/gleaner-gallery-cell.h"
 #include "ui/gleaner-image-info.h"
+#include "ui/gleaner-progress-post.h"
 
 /* Textures kept for cells that scroll back in (about 48 KB each). */
 #define MAX_TEXTURES 1024
 /* The width a grid child takes at least: the cell's frame (GL_THUMB_SIZE + 8),
  * the child's padding and margin (CSS below). */
 #define CELL_MIN_WIDTH (GL_THUMB_SIZE + 8 + 2 * 4 + 2 * 2)
+/* Selections at least this large show their progress (smaller ones are done
+ * before a strip could be read). */
+#define PROGRESS_MIN_IMAGES 2000
 
 struct _GleanerGalleryView
 {
@@ -28,6 +32,10 @@ struct _GleanerGalleryView
   GtkScrolledWindow *scrolled;
   GtkGridView *grid;
   GleanerImageInfo *info;
+  GtkRevealer *progress_revealer;
+  GtkLabel *progress_label;
+  GtkProgressBar *progress_bar;
+  GtkButton *progress_cancel;
 
   /* borrowed */
   GlProject *project;
@@ -44,6 +52,9 @@ struct _GleanerGalleryView
   gboolean updating;          /* dropdowns are being filled: ignore their signals */
   GdkFrameClock *clock;       /* while mapped */
   gulong layout_handler;
+  GCancellable *label_cancel; /* of the labeling under way, NULL when none */
+  char *label_class;          /* its class name, NULL when it removes labels */
+  guint pulse_source;         /* pulses the bar while the labels are written */
 };
 
 G_DEFINE_FINAL_TYPE (GleanerGalleryView, gleaner_gallery_view, GTK_TYPE_WIDGET)
@@ -384,55 +395,150 @@ on_items_changed_cb (GListModel *model, guint position, guint removed, guint add
     update_info (self);
 }
 
+static char *
+images_text (guint64 n)
+{
+  g_autofree char *num = format_count (n);
+  return g_strdup_printf ("%s %s", num, n == 1 ? "image" : "images");
+}
+
+static gboolean
+pulse_cb (gpointer data)
+{
+  gtk_progress_bar_pulse (GLEANER_GALLERY_VIEW (data)->progress_bar);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+end_progress (GleanerGalleryView *self)
+{
+  g_clear_handle_id (&self->pulse_source, g_source_remove);
+  gtk_revealer_set_reveal_child (self->progress_revealer, FALSE);
+}
+
+static void
+on_label_progress (const GlGalleryLabelProgress *p, gpointer data)
+{
+  GleanerGalleryView *self = data;
+  /* Cancelled: also when the project was closed or the view disposed. */
+  if (p->total < PROGRESS_MIN_IMAGES || self->label_cancel == NULL || g_cancellable_is_cancelled (self->label_cancel))
+    return;
+  g_autofree char *all = format_count (p->total);
+  g_autofree char *text = NULL;
+  if (p->writing)
+    text = g_strdup_printf ("Saving the labels of %s images…", all);
+  else
+    {
+      g_autofree char *found = format_count (p->found);
+      text = g_strdup_printf ("Finding the %s selected images… %s found", all, found);
+    }
+  gleaner_progress_post_set_bar (self->progress_bar, self->progress_label, p->writing ? 0 : p->found,
+                                 p->writing ? 0 : p->total, text);
+  /* The transaction is one step: it cannot be stopped half-way. */
+  gtk_widget_set_sensitive (GTK_WIDGET (self->progress_cancel), !p->writing);
+  if (p->writing && self->pulse_source == 0)
+    self->pulse_source = g_timeout_add (100, pulse_cb, self);
+  gtk_revealer_set_reveal_child (self->progress_revealer, TRUE);
+}
+
+static void
+on_progress_cancel_clicked_cb (GleanerGalleryView *self)
+{
+  if (self->label_cancel != NULL)
+    g_cancellable_cancel (self->label_cancel);
+}
+
+static void
+on_labeled_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GleanerGalleryView) self = data;
+  GlGalleryModel *model = GL_GALLERY_MODEL (source);
+  g_autoptr (GError) error = NULL;
+  guint64 n = 0, unreadable = 0;
+  gboolean ok = gl_gallery_model_label_ranges_finish (model, result, &n, &unreadable, &error);
+  g_clear_object (&self->label_cancel);
+  g_autofree char *klass = g_steal_pointer (&self->label_class);
+  if (model != self->model)
+    return; /* the project was closed (or the view disposed) meanwhile */
+  end_progress (self);
+  g_autofree char *text = NULL;
+  if (!ok && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    text = g_strdup ("Labeling cancelled: nothing was changed");
+  else if (!ok)
+    text = g_strdup_printf ("Labels not saved: %s", error->message);
+  else
+    {
+      g_autofree char *images = images_text (n);
+      g_autofree char *left_out = unreadable > 0 ? format_count (unreadable) : NULL;
+      g_autofree char *done = klass != NULL ? g_strdup_printf ("%s labeled “%s”", images, klass)
+                                            : g_strdup_printf ("Label removed from %s", images);
+      text = left_out != NULL ? g_strdup_printf ("%s (%s unreadable left out)", done, left_out) : g_steal_pointer (&done);
+    }
+  toast (self, text);
+  update_info (self);
+  update_count (self);
+}
+
+/* The selection as runs of positions (one run for a contiguous selection,
+ * such as "select all", without visiting every position). */
+static GArray *
+selection_ranges (GtkBitset *set)
+{
+  GArray *ranges = g_array_new (FALSE, FALSE, sizeof (GlGalleryRange));
+  guint64 size = gtk_bitset_get_size (set);
+  if (size == 0)
+    return ranges;
+  guint min = gtk_bitset_get_minimum (set), max = gtk_bitset_get_maximum (set);
+  if ((guint64) max - min + 1 == size)
+    {
+      g_array_append_val (ranges, ((GlGalleryRange){ min, max - min + 1 }));
+      return ranges;
+    }
+  GtkBitsetIter iter;
+  guint pos;
+  for (gboolean ok = gtk_bitset_iter_init_first (&iter, set, &pos); ok; ok = gtk_bitset_iter_next (&iter, &pos))
+    {
+      GlGalleryRange *last = ranges->len > 0 ? &g_array_index (ranges, GlGalleryRange, ranges->len - 1) : NULL;
+      if (last != NULL && last->start + last->n == pos)
+        last->n++;
+      else
+        g_array_append_val (ranges, ((GlGalleryRange){ pos, 1 }));
+    }
+  return ranges;
+}
+
 gboolean
 gleaner_gallery_view_label_selected (GleanerGalleryView *self, gint64 class_id, GError **error)
 {
   g_return_val_if_fail (GLEANER_IS_GALLERY_VIEW (self), FALSE);
   if (self->model == NULL)
     return TRUE;
-  g_autoptr (GtkBitset) set = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
-  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
-  GtkBitsetIter iter;
-  guint pos;
-  /* In position order, so that the pages are read in sequence; every one of
-   * them (a placeholder of a page still being walked to is read now), or
-   * none. */
-  g_autoptr (GError) local = NULL;
-  for (gboolean ok = gtk_bitset_iter_init_first (&iter, set, &pos); ok; ok = gtk_bitset_iter_next (&iter, &pos))
+  if (self->label_cancel != NULL)
     {
-      g_autoptr (GlGalleryItem) item = gl_gallery_model_get_item_now (self->model, pos, &local);
-      if (item == NULL)
-        {
-          g_autofree char *text = g_strdup_printf ("Nothing labeled: %s", local->message);
-          toast (self, text);
-          g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
-        }
-      gint64 id = gl_gallery_item_get_id (item);
-      g_array_append_val (ids, id);
-    }
-  if (ids->len == 0)
-    return TRUE;
-
-  if (!gl_gallery_model_set_labels (self->model, (const gint64 *) (gpointer) ids->data, ids->len, class_id,
-                                    &local))
-    {
-      g_autofree char *text = g_strdup_printf ("Labels not saved: %s", local->message);
+      g_autofree char *text = g_strdup ("Still labeling the previous selection: try again when it is done");
       toast (self, text);
-      g_propagate_error (error, g_steal_pointer (&local));
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY, text);
       return FALSE;
     }
+  g_autoptr (GtkBitset) set = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+  g_autoptr (GArray) ranges = selection_ranges (set);
+  if (ranges->len == 0)
+    return TRUE;
   const GlGalleryClass *klass = class_id >= 0 ? gl_gallery_model_lookup_class (self->model, class_id) : NULL;
-  g_autofree char *num = format_count (ids->len);
-  g_autofree char *text = NULL;
-  if (klass != NULL)
-    text = g_strdup_printf ("%s %s labeled “%s”", num, ids->len == 1 ? "image" : "images", klass->name);
-  else
-    text = g_strdup_printf ("Label removed from %s %s", num, ids->len == 1 ? "image" : "images");
-  toast (self, text);
-  update_info (self);
-  update_count (self);
+  self->label_class = klass != NULL ? g_strdup (klass->name) : NULL;
+  self->label_cancel = g_cancellable_new ();
+  gtk_widget_set_sensitive (GTK_WIDGET (self->progress_cancel), TRUE);
+  gtk_progress_bar_set_fraction (self->progress_bar, 0);
+  gl_gallery_model_label_ranges_async (self->model, (const GlGalleryRange *) (gpointer) ranges->data, ranges->len,
+                                       class_id, self->label_cancel, on_label_progress, self, on_labeled_cb,
+                                       g_object_ref (self));
   return TRUE;
+}
+
+gboolean
+gleaner_gallery_view_is_labeling (GleanerGalleryView *self)
+{
+  return self->label_cancel != NULL;
 }
 
 /* The class a key applies: its shortcut, else digits 1–9, 0 by position. */
@@ -603,6 +709,11 @@ release_project (GleanerGalleryView *self)
     g_signal_handlers_disconnect_by_data (self->model, self);
   if (self->selection != NULL)
     g_signal_handlers_disconnect_by_data (self->selection, self);
+  /* A labeling under way stops if it has not begun to write; its result is dropped. */
+  if (self->label_cancel != NULL)
+    g_cancellable_cancel (self->label_cancel);
+  if (self->progress_revealer != NULL)
+    end_progress (self);
   g_clear_object (&self->selection);
   g_clear_object (&self->model);
   /* Waits for the decodes in progress: the project must still be open. */
@@ -672,6 +783,7 @@ gleaner_gallery_view_dispose (GObject *object)
 {
   GleanerGalleryView *self = GLEANER_GALLERY_VIEW (object);
   release_project (self);
+  g_clear_handle_id (&self->pulse_source, g_source_remove);
   g_clear_pointer (&self->menu, gtk_widget_unparent);
   gtk_widget_dispose_template (GTK_WIDGET (self), GLEANER_TYPE_GALLERY_VIEW);
   G_OBJECT_CLASS (gleaner_gallery_view_parent_class)->dispose (object);
@@ -683,6 +795,7 @@ gleaner_gallery_view_finalize (GObject *object)
   GleanerGalleryView *self = GLEANER_GALLERY_VIEW (object);
   g_hash_table_unref (self->textures);
   g_array_unref (self->dropdown_class_ids);
+  g_free (self->label_class);
   G_OBJECT_CLASS (gleaner_gallery_view_parent_class)->finalize (object);
 }
 
@@ -714,10 +827,15 @@ gleaner_gallery_view_class_init (GleanerGalleryViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GleanerGalleryView, scrolled);
   gtk_widget_class_bind_template_child (widget_class, GleanerGalleryView, grid);
   gtk_widget_class_bind_template_child (widget_class, GleanerGalleryView, info);
+  gtk_widget_class_bind_template_child (widget_class, GleanerGalleryView, progress_revealer);
+  gtk_widget_class_bind_template_child (widget_class, GleanerGalleryView, progress_label);
+  gtk_widget_class_bind_template_child (widget_class, GleanerGalleryView, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, GleanerGalleryView, progress_cancel);
   gtk_widget_class_bind_template_callback (widget_class, on_filter_dropdown_notify_selected_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_class_dropdown_notify_selected_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_sort_dropdown_notify_selected_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_grid_activate_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_progress_cancel_clicked_cb);
 
   gtk_widget_class_install_action (widget_class, "gallery.label", "x", action_label);
   gtk_widget_class_install_action (widget_class, "gallery.unlabel", NULL, action_unlabel);

@@ -37,9 +37,14 @@ GlGalleryModel *gleaner_gallery_view_get_model (GleanerGalleryView *self);
 GtkSelectionModel *gleaner_gallery_view_get_selection (GleanerGalleryView *self);
 GtkWidget *gleaner_gallery_view_get_grid (GleanerGalleryView *self);
 GtkScrolledWindow *gleaner_gallery_view_get_scrolled_window (GleanerGalleryView *self);
-/* Labels (@class_id ≥ 0) or unlabels (-1) the selected images in one
- * transaction; on error shows a toast and returns FALSE. */
+/* Starts labeling (@class_id ≥ 0) or unlabeling (-1) the selected images in
+ * one transaction, on a worker (gl_gallery_model_label_ranges_async); a
+ * large selection shows its progress in a strip with Cancel, and a toast
+ * tells the result. While one runs, another is refused: FALSE, a toast and
+ * G_IO_ERROR_BUSY. */
 gboolean gleaner_gallery_view_label_selected (GleanerGalleryView *self, gint64 class_id, GError **error);
+/* Whether a labeling started by gleaner_gallery_view_label_selected runs. */
+gboolean gleaner_gallery_view_is_labeling (GleanerGalleryView *self);
 /* Cells showing a thumbnail now, and thumbnails delivered so far. */
 guint gleaner_gallery_view_count_painted_thumbnails (GleanerGalleryView *self);
 guint64 gleaner_gallery_view_get_thumbnails_delivered (GleanerGalleryView *self);

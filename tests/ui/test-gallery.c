@@ -1,7 +1,8 @@
 /* test-gallery.c — the Gallery view in a real window under Xvfb: thumbnails
  * painted, several items selected and labeled with a real key press (xdotool),
  * the store holding exactly those labels, Delete, the context-menu actions,
- * "activate-image", and screenshots in light and dark style. */
+ * "activate-image", Ctrl+A and a key labeling every image, and screenshots in
+ * light and dark style. */
 #include "gleaner-config.h"
 
 #include <gdk/x11/gdkx.h>
@@ -17,7 +18,7 @@
 
 void gleaner_register_resource (void);
 
-#define N_IMAGES 240
+#define N_IMAGES 600 /* a few hundred: "select all" labels every one */
 
 typedef struct
 {
@@ -214,6 +215,28 @@ labels_arrived (gpointer data)
   return TRUE;
 }
 
+static gboolean
+all_selected (gpointer data)
+{
+  g_autoptr (GtkBitset) set = gtk_selection_model_get_selection (data);
+  return gtk_bitset_get_size (set) == N_IMAGES;
+}
+
+static gboolean
+labeling_over (gpointer data)
+{
+  return !gleaner_gallery_view_is_labeling (data);
+}
+
+/* Labeling runs on a worker: once the store has the labels, waits until the
+ * view has the result too (the model followed), and checks the store again. */
+static void
+wait_labeled (GleanerGalleryView *view, LabelWait *w)
+{
+  gleaner_test_wait (labeling_over, view);
+  g_assert_true (labels_arrived (w));
+}
+
 static void
 on_activate_image (GleanerGalleryView *view, gint64 image_id, gint64 *out)
 {
@@ -331,6 +354,7 @@ test_gallery (void)
   xdotool (window, "3");
   LabelWait lw = { &p, chosen, 5, p.classes[2] };
   gleaner_test_wait (labels_arrived, &lw);
+  wait_labeled (view, &lw);
   for (guint i = 0; i < N_IMAGES; i++)
     {
       gboolean is_chosen = FALSE;
@@ -348,11 +372,12 @@ test_gallery (void)
   xdotool (window, "Delete");
   LabelWait uw = { &p, chosen, 5, -1 };
   gleaner_test_wait (labels_arrived, &uw);
+  wait_labeled (view, &uw);
 
   /* The context menu's action labels the selection too. */
   g_assert_true (gtk_widget_activate_action (widget, "gallery.label", "x", p.classes[1]));
-  for (guint i = 0; i < 5; i++)
-    g_assert_cmpint (current_label (&p, chosen[i]), ==, p.classes[1]);
+  LabelWait cw = { &p, chosen, 5, p.classes[1] };
+  wait_labeled (view, &cw);
 
   /* Under "Unlabeled" the labeled ones leave the grid at once. */
   g_autoptr (GError) error = NULL;
@@ -364,6 +389,7 @@ test_gallery (void)
   xdotool (window, "1");
   LabelWait tw = { &p, &top_id, 1, p.classes[0] };
   gleaner_test_wait (labels_arrived, &tw);
+  wait_labeled (view, &tw);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, unlabeled - 1);
   g_assert_true (gl_gallery_model_set_filter (model, GL_GALLERY_FILTER_ALL, -1, &error));
 
@@ -395,6 +421,25 @@ test_gallery (void)
   gleaner_test_wait (thumbnails_painted, &pw);
   g_autofree char *dark = screenshot (window, "gallery-dark.png");
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+
+  /* Ctrl+A, then "2": every image of the project, far ones included, gets
+   * the second class (the unreadable one cannot carry a label). */
+  gtk_widget_grab_focus (gleaner_gallery_view_get_grid (view));
+  gleaner_test_wait_frames (window, 2);
+  xdotool (window, "ctrl+a");
+  gleaner_test_wait (all_selected, selection);
+  xdotool (window, "2");
+  LabelWait aw = { &p, &p.ids[N_IMAGES - 1], 1, p.classes[1] };
+  gleaner_test_wait (labels_arrived, &aw);
+  gleaner_test_wait (labeling_over, view);
+  for (guint i = 0; i < N_IMAGES; i++)
+    g_assert_cmpint (current_label (&p, p.ids[i]), ==, i == 7 ? -1 : p.classes[1]);
+  for (guint pos = 0; pos < N_IMAGES; pos += 97)
+    {
+      g_autoptr (GlGalleryItem) item = g_list_model_get_item (G_LIST_MODEL (model), pos);
+      if (!gl_gallery_item_get_unreadable (item))
+        g_assert_cmpint (gl_gallery_item_get_label (item), ==, p.classes[1]);
+    }
 
   gleaner_gallery_view_set_project (view, NULL);
   gtk_window_destroy (GTK_WINDOW (window));
