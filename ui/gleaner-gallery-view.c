@@ -7,6 +7,7 @@
 #include "app/gl-thumbs.h"
 #include "ui/gleaner-gallery-cell.h"
 #include "ui/gleaner-image-info.h"
+#include "ui/gleaner-label-view.h"
 #include "ui/gleaner-progress-post.h"
 
 /* Textures kept for cells that scroll back in (about 48 KB each). */
@@ -541,23 +542,22 @@ gleaner_gallery_view_is_labeling (GleanerGalleryView *self)
   return self->label_cancel != NULL;
 }
 
-/* The class a key applies: its shortcut, else digits 1–9, 0 by position. */
+/* The class a key applies: the key the Label view shows on that class's
+ * button (its own shortcut, else 1–9, 0, then letters by position); archived
+ * classes are not offered. -1: none. */
 static gint64
 class_for_key (GleanerGalleryView *self, gunichar c)
 {
   guint n = 0;
   const GlGalleryClass *classes = gl_gallery_model_get_classes (self->model, &n);
+  g_autofree gunichar *custom = g_new0 (gunichar, MAX (n, 1));
+  g_autofree gunichar *keys = g_new0 (gunichar, MAX (n, 1));
   for (guint i = 0; i < n; i++)
-    if (!classes[i].archived && classes[i].shortcut != 0
-        && g_unichar_tolower (classes[i].shortcut) == g_unichar_tolower (c))
+    custom[i] = classes[i].shortcut;
+  gleaner_label_view_assign_keys (custom, n, keys);
+  for (guint i = 0; i < n; i++)
+    if (!classes[i].archived && keys[i] != 0 && keys[i] == g_unichar_tolower (c))
       return classes[i].id;
-  if (c >= '0' && c <= '9')
-    {
-      guint index = c == '0' ? 9 : c - '1', k = 0;
-      for (guint i = 0; i < n; i++)
-        if (!classes[i].archived && classes[i].shortcut == 0 && k++ == index)
-          return classes[i].id;
-    }
   return -1;
 }
 

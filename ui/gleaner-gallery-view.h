@@ -5,10 +5,11 @@
  * beside it. Thumbnails are decoded on a bounded pool (visible cells first)
  * and kept as textures in an LRU.
  *
- * Keys (with the focus in the grid): 1–9, 0 label every selected image with
- * the class of that position; Delete/BackSpace removes their labels; Enter
- * or a double click opens the image ("activate-image"); the context menu
- * does the same. Rubber-band, Shift and Ctrl select as usual.
+ * Keys (with the focus in the grid): a class's key (the one the Label view
+ * shows: its shortcut, else 1–9, 0, then letters by position) labels every
+ * selected image with that class; Delete/BackSpace removes their labels;
+ * Enter or a double click opens the image ("activate-image"); the context
+ * menu does the same. Ctrl+A, rubber-band, Shift and Ctrl select as usual.
  */
 #pragma once
 

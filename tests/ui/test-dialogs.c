@@ -2,7 +2,8 @@
  * folder with new, duplicate and unreadable files: progress, then a summary
  * listing the unreadable file), Export (CSV into a folder), Classes (the
  * class operations through app/gl-session.h and the dialog's list), and
- * Preferences (bound to GSettings). Each is rendered to PNG. */
+ * Preferences (bound to GSettings), and the keyboard shortcuts window (every
+ * accelerator of the application listed). Each is rendered to PNG. */
 #include "gleaner-config.h"
 
 #include <glib/gstdio.h>
@@ -355,6 +356,75 @@ test_preferences (void)
   g_settings_reset (settings, "retrain-every");
 }
 
+static void
+collect_accelerators (GtkWidget *widget, GHashTable *accels, guint *n_shortcuts)
+{
+  if (GTK_IS_SHORTCUTS_SHORTCUT (widget))
+    {
+      g_autofree char *text = NULL;
+      g_object_get (widget, "accelerator", &text, NULL);
+      g_auto (GStrv) parts = g_strsplit (text != NULL ? text : "", " ", -1);
+      for (guint i = 0; parts[i] != NULL; i++)
+        g_hash_table_add (accels, g_strdup (parts[i]));
+      (*n_shortcuts)++;
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL; child = gtk_widget_get_next_sibling (child))
+    collect_accelerators (child, accels, n_shortcuts);
+}
+
+/* The keyboard shortcuts window lists every accelerator the application
+ * sets; rendered in light and dark style. */
+static void
+test_shortcuts (void)
+{
+  GleanerWindow *window = gleaner_window_new (app);
+  gtk_window_present (GTK_WINDOW (window));
+  gleaner_test_wait_frames (GTK_WIDGET (window), 2);
+  g_assert_null (find_toplevel (GTK_TYPE_SHORTCUTS_WINDOW));
+  /* GTK 4.8's GtkShortcutsWindow warns, when it is first shown, that two
+   * labels of its own measure -3 pixels wide (also with the window's
+   * original contents, and not from any label of ours: they measure ≥ 0):
+   * warnings are not fatal while it appears. Structured log messages cannot
+   * be filtered by g_test_log_set_fatal_handler. */
+  GLogLevelFlags fatal = g_log_set_always_fatal (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-help-overlay", NULL));
+  GtkWindow *shortcuts = find_toplevel (GTK_TYPE_SHORTCUTS_WINDOW);
+  g_assert_nonnull (shortcuts);
+  gleaner_test_wait_frames (GTK_WIDGET (shortcuts), 3);
+  g_log_set_always_fatal (fatal);
+  g_autofree char *png = gleaner_test_render_png (GTK_WIDGET (shortcuts), "shortcuts.png");
+
+  g_autoptr (GHashTable) listed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  guint n_shortcuts = 0;
+  collect_accelerators (GTK_WIDGET (shortcuts), listed, &n_shortcuts);
+  g_assert_cmpuint (n_shortcuts, >, 0);
+  g_auto (GStrv) actions = gtk_application_list_action_descriptions (GTK_APPLICATION (app));
+  g_assert_cmpuint (g_strv_length (actions), >, 0);
+  for (guint i = 0; actions[i] != NULL; i++)
+    {
+      g_auto (GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app), actions[i]);
+      for (guint k = 0; accels[k] != NULL; k++)
+        {
+          if (!g_hash_table_contains (listed, accels[k]))
+            g_error ("%s (%s) is missing from the shortcuts window", accels[k], actions[i]);
+        }
+    }
+  /* The Label view's keys and the Gallery's. */
+  const char *keys[] = { "1...9", "a...z", "Return", "space", "s", "BackSpace", "<Control>z", "Left", "Right",
+                         "Escape", "Delete", "<Control>a" };
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    if (!g_hash_table_contains (listed, keys[i]))
+      g_error ("%s is missing from the shortcuts window", keys[i]);
+
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
+  gleaner_test_wait_frames (GTK_WIDGET (shortcuts), 3);
+  g_free (png);
+  png = gleaner_test_render_png (GTK_WIDGET (shortcuts), "shortcuts-dark.png");
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+  close_window (shortcuts);
+  close_window (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -374,6 +444,7 @@ main (int argc, char **argv)
   g_test_add_func ("/dialogs/export", test_export);
   g_test_add_func ("/dialogs/classes", test_classes);
   g_test_add_func ("/dialogs/preferences", test_preferences);
+  g_test_add_func ("/dialogs/shortcuts", test_shortcuts);
   status = g_test_run ();
 
   g_application_release (G_APPLICATION (app));
