@@ -130,8 +130,8 @@ fixture_tear_down (Fixture *f, gconstpointer data)
 {
   gl_db_close (f->db);
   gl_project_close (f->project);
-  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", f->dir);
-  g_assert_cmpint (system (cmd), ==, 0);
+  gl_remove_tree (f->dir);
+  g_assert_false (g_file_test (f->dir, G_FILE_TEST_EXISTS));
   g_free (f->dir);
   g_free (f->ids);
   g_free (f->label);

@@ -187,6 +187,7 @@ test_import (void)
 
   close_window (GTK_WINDOW (dialog));
   close_window (GTK_WINDOW (window));
+  gl_remove_tree (tmp);
 }
 
 static gboolean
@@ -256,6 +257,7 @@ test_export (void)
 
   close_window (GTK_WINDOW (dialog));
   close_window (GTK_WINDOW (window));
+  gl_remove_tree (tmp);
 }
 
 static void
@@ -329,6 +331,7 @@ test_classes (void)
   png = gleaner_test_render_png (GTK_WIDGET (dialog), "classes.png");
   close_window (dialog);
   close_window (GTK_WINDOW (window));
+  gl_remove_tree (tmp);
 }
 
 static void

@@ -153,8 +153,7 @@ free_project (Project *p)
 {
   gl_db_close (p->db);
   gl_project_close (p->project);
-  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", p->dir);
-  g_assert_cmpint (system (cmd), ==, 0);
+  gl_remove_tree (p->dir);
   g_free (p->dir);
   g_free (p->ids);
 }

@@ -150,6 +150,7 @@ test_demo_screenshots (void)
   while (g_main_context_iteration (NULL, FALSE))
     ;
   g_unsetenv ("GLEANER_DEMO_DIR");
+  gl_remove_tree (tmp);
 }
 
 int

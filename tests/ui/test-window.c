@@ -71,8 +71,7 @@ test_welcome_and_open (void)
   png = gleaner_test_render_png (GTK_WIDGET (window), "project.png");
 
   /* The keyboard shortcuts window comes from gtk/help-overlay.ui in the
-   * resource. (Not shown here: GTK 4.8's GtkShortcutsWindow warns about a
-   * label of negative width under Xvfb, and warnings fail the test.) */
+   * resource (shown and checked in test-dialogs.c). */
   g_assert_nonnull (gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window)));
 
   /* Closing the project goes back to the welcome page, which lists it. */
@@ -84,6 +83,7 @@ test_welcome_and_open (void)
   png = gleaner_test_render_png (GTK_WIDGET (window), "welcome-recent.png");
 
   close_window (window);
+  gl_remove_tree (tmp);
 }
 
 static void
@@ -100,6 +100,7 @@ test_open_missing (void)
   g_assert_cmpstr (gleaner_window_get_state (window), ==, "welcome");
   g_assert_null (gleaner_window_get_project (window));
   close_window (window);
+  gl_remove_tree (tmp);
 }
 
 static void
@@ -211,6 +212,7 @@ test_demo_on_activate (void)
   png = gleaner_test_render_png (GTK_WIDGET (window), "demo.png");
   close_window (window);
   g_unsetenv ("GLEANER_DEMO_DIR");
+  gl_remove_tree (tmp);
 }
 
 /* The Preferences reach the open project: the strategy the queue ranks
@@ -296,5 +298,7 @@ main (int argc, char **argv)
 
   g_application_release (G_APPLICATION (app));
   g_clear_object (&app);
+  /* With the projects made under it (~/Gleaner). */
+  gl_remove_tree (home);
   return status;
 }
