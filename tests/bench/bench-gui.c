@@ -24,7 +24,10 @@
  * the pool on the engine thread; frame_p99_ms / frame_max_ms are the
  * after-paint intervals meanwhile, key_to_paint_ms the median from a key
  * press (--keys real presses through xdotool, one per 300 ms, each labeling
- * the current image) reaching the window to the end of the next paint.
+ * the current image) reaching the window to the end of the first paint that
+ * shows another image (the label is committed first). The main thread's time
+ * in the key handler and the layout and paint phases of that frame are
+ * printed beside it.
  * Main-thread CPU per frame is printed beside the intervals: on a shared
  * machine an interval also holds the time spent waiting for a core.
  *
@@ -468,29 +471,100 @@ typedef struct
 typedef struct
 {
   GleanerLabelView *view;
-  gint64 key_us;        /* when the last handled key arrived, 0 when painted */
-  GArray *key_ms;       /* key press to the end of the next paint */
+  /* Keys handled whose next image is not painted yet, oldest first: when
+   * each arrived, and how many times the view will have moved on to another
+   * image once its label is committed. */
+  GArray *pending;      /* PendingKey */
+  guint moves;          /* the view moved on to another image */
+  gint64 last_shown;
+  GArray *key_ms;       /* key press to the end of the paint showing the next image */
+  GArray *handler_ms;   /* main-thread time in the key handler */
+  GArray *layout_ms, *paint_ms; /* the frame clock's layout and paint phases of the frames that show a next image */
+  GArray *view_ms;      /* the view's update on the queue's "changed" */
+  gint64 update_end_us, layout_end_us, changed_us;
   Frames *frames;
 } KeyState;
+
+typedef struct
+{
+  gint64 key_us;
+  guint moves;
+} PendingKey;
+
+static gint64
+shown_id (GleanerLabelView *view)
+{
+  const GlQueueItem *item = gleaner_label_view_get_item (view);
+  return item != NULL ? item->image_id : -1;
+}
 
 static gboolean
 on_bench_key (GtkEventControllerKey *controller, guint keyval, guint keycode, GdkModifierType state, KeyState *k)
 {
   gint64 now = g_get_monotonic_time ();
+  /* Keys typed before the last one's image is painted follow it. */
+  PendingKey p = { now, k->moves + k->pending->len + 1 };
   if (!gleaner_label_view_handle_key (k->view, keyval, state))
     return FALSE;
-  k->key_us = now;
+  double ms = (g_get_monotonic_time () - now) / 1000.0;
+  g_array_append_val (k->handler_ms, ms);
+  g_array_append_val (k->pending, p);
   return TRUE;
 }
 
+/* Around the view's own handler of "changed" (connected before it, and after). */
+static void
+on_queue_changed (GlQueue *queue, KeyState *k)
+{
+  k->changed_us = g_get_monotonic_time ();
+}
+
+static void
+on_queue_changed_after (GlQueue *queue, KeyState *k)
+{
+  double ms = (g_get_monotonic_time () - k->changed_us) / 1000.0;
+  gint64 id = shown_id (k->view);
+  if (k->frames->recording)
+    g_array_append_val (k->view_ms, ms);
+  if (id != k->last_shown)
+    k->moves++;
+  k->last_shown = id;
+}
+
+static void
+on_key_update (GdkFrameClock *clock, KeyState *k)
+{
+  k->update_end_us = g_get_monotonic_time ();
+}
+
+static void
+on_key_layout (GdkFrameClock *clock, KeyState *k)
+{
+  k->layout_end_us = g_get_monotonic_time ();
+}
+
+/* Every key whose image this frame shows (one frame may show the result of
+ * several, when commits were slower than the keys). */
 static void
 on_key_after_paint (GdkFrameClock *clock, KeyState *k)
 {
-  if (k->key_us == 0)
+  gint64 now = g_get_monotonic_time ();
+  guint done = 0;
+  while (done < k->pending->len && g_array_index (k->pending, PendingKey, done).moves <= k->moves)
+    {
+      double ms = (now - g_array_index (k->pending, PendingKey, done).key_us) / 1000.0;
+      g_array_append_val (k->key_ms, ms);
+      done++;
+    }
+  if (done == 0)
     return;
-  double ms = (g_get_monotonic_time () - k->key_us) / 1000.0;
-  g_array_append_val (k->key_ms, ms);
-  k->key_us = 0;
+  g_array_remove_range (k->pending, 0, done);
+  if (k->update_end_us > 0 && k->layout_end_us >= k->update_end_us)
+    {
+      double layout = (k->layout_end_us - k->update_end_us) / 1000.0, paint = (now - k->layout_end_us) / 1000.0;
+      g_array_append_val (k->layout_ms, layout);
+      g_array_append_val (k->paint_ms, paint);
+    }
 }
 
 /* Up to 30 reference labels per class become human labels, so that there is
@@ -585,10 +659,20 @@ run_demo (DemoFigures *out)
   gtk_window_set_default_size (GTK_WINDOW (window), 1280, 1000);
   GtkWidget *view = g_object_new (GLEANER_TYPE_LABEL_VIEW, NULL);
   gtk_window_set_child (GTK_WINDOW (window), view);
-  gleaner_label_view_set_queue (GLEANER_LABEL_VIEW (view), project, queue);
   Frames frames = { g_array_new (FALSE, FALSE, sizeof (double)), 0, FALSE, trainer_phase, trainer, { 0 },
                     g_array_new (FALSE, FALSE, sizeof (double)), 0 };
-  KeyState keys = { GLEANER_LABEL_VIEW (view), 0, g_array_new (FALSE, FALSE, sizeof (double)), &frames };
+  KeyState keys = { .view = GLEANER_LABEL_VIEW (view),
+                    .pending = g_array_new (FALSE, FALSE, sizeof (PendingKey)),
+                    .last_shown = -1,
+                    .key_ms = g_array_new (FALSE, FALSE, sizeof (double)),
+                    .handler_ms = g_array_new (FALSE, FALSE, sizeof (double)),
+                    .layout_ms = g_array_new (FALSE, FALSE, sizeof (double)),
+                    .paint_ms = g_array_new (FALSE, FALSE, sizeof (double)),
+                    .view_ms = g_array_new (FALSE, FALSE, sizeof (double)),
+                    .frames = &frames };
+  g_signal_connect (queue, "changed", G_CALLBACK (on_queue_changed), &keys);
+  gleaner_label_view_set_queue (GLEANER_LABEL_VIEW (view), project, queue);
+  g_signal_connect_after (queue, "changed", G_CALLBACK (on_queue_changed_after), &keys);
   GtkEventController *controller = gtk_event_controller_key_new ();
   gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
   g_signal_connect (controller, "key-pressed", G_CALLBACK (on_bench_key), &keys);
@@ -605,6 +689,10 @@ run_demo (DemoFigures *out)
   GdkFrameClock *clock = gtk_widget_get_frame_clock (window);
   gulong f_id = g_signal_connect (clock, "after-paint", G_CALLBACK (on_after_paint), &frames);
   gulong k_id = g_signal_connect (clock, "after-paint", G_CALLBACK (on_key_after_paint), &keys);
+  /* After GTK's own handlers: the end of the update phase (tick callbacks)
+   * and of the layout phase; the paint phase ends before after-paint. */
+  gulong u_id = g_signal_connect_after (clock, "update", G_CALLBACK (on_key_update), &keys);
+  gulong l_id = g_signal_connect_after (clock, "layout", G_CALLBACK (on_key_layout), &keys);
   guint tick = gtk_widget_add_tick_callback (window, keep_drawing, NULL, NULL);
 
   gl_trainer_train_now (trainer);
@@ -637,6 +725,8 @@ run_demo (DemoFigures *out)
   gtk_widget_remove_tick_callback (window, tick);
   g_signal_handler_disconnect (clock, f_id);
   g_signal_handler_disconnect (clock, k_id);
+  g_signal_handler_disconnect (clock, u_id);
+  g_signal_handler_disconnect (clock, l_id);
 
   out->frames = frames.intervals_ms->len;
   out->frame_p50_ms = percentile (frames.intervals_ms, 50);
@@ -656,8 +746,20 @@ run_demo (DemoFigures *out)
            frames.long_frames[1], frames.long_frames[2]);
   g_print ("keys: %u labeled by key press: key to next image painted p50 %.1f ms, p95 %.1f ms, max %.1f ms\n",
            out->keys, out->key_p50_ms, out->key_p95_ms, out->key_max_ms);
+  g_print ("keys: main thread in the key handler p50 %.2f ms, max %.2f ms; the view's update on the queue's change "
+           "p50 %.2f ms, max %.2f ms; the frame showing the next image: layout p50 %.2f ms (max %.2f), paint p50 "
+           "%.2f ms (max %.2f); %u keys without a next image painted\n",
+           percentile (keys.handler_ms, 50), max_of (keys.handler_ms), percentile (keys.view_ms, 50),
+           max_of (keys.view_ms), percentile (keys.layout_ms, 50), max_of (keys.layout_ms),
+           percentile (keys.paint_ms, 50), max_of (keys.paint_ms), keys.pending->len);
   g_array_unref (frames.intervals_ms);
   g_array_unref (keys.key_ms);
+  g_array_unref (keys.handler_ms);
+  g_array_unref (keys.layout_ms);
+  g_array_unref (keys.paint_ms);
+  g_array_unref (keys.view_ms);
+  g_signal_handlers_disconnect_by_data (queue, &keys);
+  g_array_unref (keys.pending);
 
   gl_trainer_cancel (trainer);
   gleaner_label_view_set_queue (GLEANER_LABEL_VIEW (view), NULL, NULL);
