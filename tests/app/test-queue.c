@@ -50,6 +50,16 @@ open_queue (Fixture *fx)
   g_signal_connect (fx->queue, "label-added", G_CALLBACK (on_label_added), fx);
 }
 
+/* A queue with its trainer, once the trainer has ranked the images. */
+static void
+open_ranked_queue (Fixture *fx)
+{
+  open_queue (fx);
+  gl_queue_set_trainer (fx->queue, fx->trainer);
+  while (gl_queue_get_current (fx->queue) == NULL)
+    g_main_context_iteration (NULL, TRUE);
+}
+
 static void
 fixture_setup (Fixture *fx, gconstpointer data)
 {
@@ -214,10 +224,7 @@ test_ranking_keeps_counts (Fixture *fx, gconstpointer data)
   gint64 first;
   gint first_class;
 
-  open_queue (fx);
-  gl_queue_set_trainer (fx->queue, fx->trainer);
-  while (gl_queue_get_current (fx->queue) == NULL)
-    g_main_context_iteration (NULL, TRUE);
+  open_ranked_queue (fx);
   first = gl_queue_get_current (fx->queue)->image_id;
   first_class = truth (fx);
   for (guint i = 0; i < 6; i++)
@@ -438,10 +445,7 @@ test_async_order (Fixture *fx, gconstpointer data)
   gint64 ids[5];
   gint classes[4] = { 1, 3, 0, 2 };
 
-  open_queue (fx);
-  gl_queue_set_trainer (fx->queue, fx->trainer);
-  while (gl_queue_get_current (fx->queue) == NULL)
-    g_main_context_iteration (NULL, TRUE);
+  open_ranked_queue (fx);
   ids[0] = gl_queue_get_current (fx->queue)->image_id;
   {
     g_autoptr (GPtrArray) next = gl_queue_peek (fx->queue, 4);
@@ -501,10 +505,7 @@ test_async_errors (Fixture *fx, gconstpointer data)
   Async a = { fx, g_array_new (FALSE, FALSE, sizeof (guint)), g_ptr_array_new (), FALSE };
   gint64 first;
 
-  open_queue (fx);
-  gl_queue_set_trainer (fx->queue, fx->trainer);
-  while (gl_queue_get_current (fx->queue) == NULL)
-    g_main_context_iteration (NULL, TRUE);
+  open_ranked_queue (fx);
   first = gl_queue_get_current (fx->queue)->image_id;
   fx->changed = fx->added = 0;
 
