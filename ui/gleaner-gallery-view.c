@@ -248,6 +248,9 @@ toast (GleanerGalleryView *self, const char *text)
 {
   AdwToast *t = adw_toast_new (text);
   adw_toast_set_timeout (t, 4);
+  /* The newest result replaces the one shown rather than queuing behind it
+   * (labeling several selections in a row). */
+  adw_toast_set_priority (t, ADW_TOAST_PRIORITY_HIGH);
   adw_toast_overlay_add_toast (self->toast_overlay, t);
 }
 
