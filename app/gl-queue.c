@@ -545,6 +545,33 @@ refresh_needs_ranking (GlQueue *self)
   self->needs_ranking = needs;
 }
 
+static void
+unskip_thread (GTask *write, GlDb *db, const GError *open_error)
+{
+  if (db != NULL)
+    gl_db_unskip (db, *(gint64 *) g_task_get_task_data (write), NULL);
+  g_task_return_boolean (write, TRUE);
+}
+
+/* A skipped image is back: its skip is forgotten in the store, behind the
+ * writes under way when the queue has a writer (then the main thread does
+ * not wait for the disk), else now. */
+static void
+forget_skip (GlQueue *self, gint64 image_id)
+{
+  g_autoptr (GTask) write = NULL;
+
+  if (self->writer == NULL)
+    {
+      gl_db_unskip (self->db, image_id, NULL);
+      return;
+    }
+  write = g_task_new (NULL, NULL, NULL, NULL);
+  g_task_set_source_tag (write, forget_skip);
+  g_task_set_task_data (write, g_memdup2 (&image_id, sizeof image_id), g_free);
+  gl_writer_push (self->writer, write, unskip_thread);
+}
+
 /* The live item is done (or there is none): make the next one current. */
 static void
 advance (GlQueue *self)
@@ -565,7 +592,7 @@ advance (GlQueue *self)
       gint64 id = r->image_id;
       g_array_remove_index (self->returning, i);
       g_hash_table_remove (self->done, &id);
-      gl_db_unskip (self->db, id, NULL);
+      forget_skip (self, id);
       if (!is_labeled (self, id, NULL))
         {
           self->current = materialize (self, id, GL_QUEUE_REASON_SKIPPED, NULL, NAN, FALSE);

@@ -535,6 +535,33 @@ test_async_errors (Fixture *fx, gconstpointer data)
   g_ptr_array_unref (a.errors);
 }
 
+/* A skipped image returns after its turn among asynchronous labels too (its
+ * skip forgotten by a write behind the labels), and takes a label then. */
+static void
+test_async_skip_returns (Fixture *fx, gconstpointer data)
+{
+  Async a = { fx, g_array_new (FALSE, FALSE, sizeof (guint)), g_ptr_array_new (), FALSE };
+  gint64 skipped;
+  guint n = 0;
+
+  open_ranked_queue (fx);
+  skipped = gl_queue_get_current (fx->queue)->image_id;
+  gl_queue_skip_async (fx->queue, async_done, async_call (&a, n++));
+  for (guint i = 0; i < GL_QUEUE_SKIP_RETURN_AFTER; i++)
+    gl_queue_label_async (fx->queue, (gint) (i % 4), GL_LABEL_ORIGIN_HUMAN, async_done, async_call (&a, n++));
+  wait_for (&a, n);
+  g_assert_cmpint (gl_queue_get_current (fx->queue)->image_id, ==, skipped);
+  g_assert_cmpint (gl_queue_get_current (fx->queue)->reason, ==, GL_QUEUE_REASON_SKIPPED);
+  gl_queue_label_async (fx->queue, 1, GL_LABEL_ORIGIN_HUMAN, async_done, async_call (&a, n++));
+  wait_for (&a, n);
+  for (guint i = 0; i < n; i++)
+    g_assert_no_error ((GError *) g_ptr_array_index (a.errors, i));
+  g_assert_cmpint (current_label (fx, skipped, NULL), >=, 0);
+  g_assert_cmpuint (gl_queue_get_n_labeled (fx->queue), ==, GL_QUEUE_SKIP_RETURN_AFTER + 1);
+  g_array_unref (a.done);
+  g_ptr_array_unref (a.errors);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -547,5 +574,7 @@ main (int argc, char **argv)
   g_test_add ("/queue/model-rules-audit", Fixture, NULL, fixture_setup, test_model_rules_audit, fixture_teardown);
   g_test_add ("/queue/async-order", Fixture, NULL, fixture_setup, test_async_order, fixture_teardown);
   g_test_add ("/queue/async-errors", Fixture, NULL, fixture_setup, test_async_errors, fixture_teardown);
+  g_test_add ("/queue/async-skip-returns", Fixture, NULL, fixture_setup, test_async_skip_returns,
+              fixture_teardown);
   return g_test_run ();
 }
