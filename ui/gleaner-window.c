@@ -157,13 +157,17 @@ on_trainer_failed_cb (GleanerWindow *self, const GError *error, GlTrainer *train
   toast_error (self, _("Training failed"), error);
 }
 
+/* The strategy is the project's: a change in the Preferences goes to the open
+ * project (and re-ranks it) only when it differs from what the project has. */
 static void
 apply_strategy (GleanerWindow *self)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *strategy = g_settings_get_string (self->settings, "acquisition-strategy");
+  g_autofree char *current = self->queue != NULL ? gl_queue_dup_strategy (self->queue) : NULL;
 
-  if (self->queue != NULL && !gl_queue_set_strategy (self->queue, strategy, &error))
+  if (self->queue != NULL && g_strcmp0 (strategy, current) != 0
+      && !gl_queue_set_strategy (self->queue, strategy, &error))
     toast_error (self, _("Cannot change the strategy"), error);
 }
 
@@ -193,25 +197,59 @@ close_import (GleanerWindow *self)
   g_clear_pointer (&self->project, gl_project_close);
 }
 
-/* The training preferences go to the trainer, from its next round on; the
- * validation share and augmentation are stored in the project (only when
- * they differ, so opening a project writes nothing). */
+/* A training preference the user changed goes to the trainer, from its next
+ * round on; the validation share and augmentation are stored in the project
+ * (only when they differ from the project's). One key at a time, so that
+ * showing a project's own values (load_project_preferences) writes nothing. */
 static void
-apply_preferences (GleanerWindow *self)
+on_settings_changed_cb (GSettings *settings, const char *key, GleanerWindow *self)
 {
   g_autoptr (GError) error = NULL;
-  double validation = g_settings_get_double (self->settings, "validation-share");
-  gboolean augment = g_settings_get_boolean (self->settings, "augmentation");
+  gboolean ok = TRUE;
 
   if (self->trainer == NULL)
     return;
+  if (g_str_equal (key, "audit-share"))
+    gl_trainer_set_audit_share (self->trainer, g_settings_get_double (settings, key));
+  else if (g_str_equal (key, "threads"))
+    gl_trainer_set_n_threads (self->trainer, g_settings_get_uint (settings, key));
+  else if (g_str_equal (key, "validation-share"))
+    {
+      double share = g_settings_get_double (settings, key);
+      if (fabs (gl_trainer_get_validation_share (self->trainer) - share) > 1e-9)
+        ok = gl_trainer_set_validation_share (self->trainer, share, &error);
+    }
+  else if (g_str_equal (key, "augmentation"))
+    {
+      gboolean augment = g_settings_get_boolean (settings, key);
+      if (gl_trainer_get_augmentation (self->trainer) != augment)
+        ok = gl_trainer_set_augmentation (self->trainer, augment, &error);
+    }
+  if (!ok)
+    toast_error (self, _("Cannot store the preferences in the project"), error);
+}
+
+/* Opening a project: its own settings (strategy, validation share,
+ * augmentation) win over the Preferences, which then show them; the
+ * application-wide ones (audit share, threads) go to its trainer. Nothing is
+ * written to the project and nothing re-ranks. */
+static void
+load_project_preferences (GleanerWindow *self)
+{
+  g_autofree char *strategy = gl_queue_dup_strategy (self->queue);
+  g_autoptr (GVariant) share = g_variant_ref_sink (g_variant_new_double (gl_trainer_get_validation_share (self->trainer)));
+
   gl_trainer_set_audit_share (self->trainer, g_settings_get_double (self->settings, "audit-share"));
   gl_trainer_set_n_threads (self->trainer, g_settings_get_uint (self->settings, "threads"));
-  if ((fabs (gl_trainer_get_validation_share (self->trainer) - validation) > 1e-9
-       && !gl_trainer_set_validation_share (self->trainer, validation, &error))
-      || (gl_trainer_get_augmentation (self->trainer) != augment
-          && !gl_trainer_set_augmentation (self->trainer, augment, &error)))
-    toast_error (self, _("Cannot store the preferences in the project"), error);
+  g_settings_set_string (self->settings, "acquisition-strategy", strategy);
+  /* A share set outside the Preferences' range (gleaner-cli) stays the project's. */
+  g_autoptr (GSettingsSchema) schema = NULL;
+  g_autoptr (GSettingsSchemaKey) key = NULL;
+  g_object_get (self->settings, "settings-schema", &schema, NULL);
+  key = g_settings_schema_get_key (schema, "validation-share");
+  if (g_settings_schema_key_range_check (key, share))
+    g_settings_set_value (self->settings, "validation-share", share);
+  g_settings_set_boolean (self->settings, "augmentation", gl_trainer_get_augmentation (self->trainer));
 }
 
 /* The queue and the trainer of the project; both on the main thread. */
@@ -284,8 +322,7 @@ set_project (GleanerWindow *self, GlProject *project)
       gtk_window_set_title (GTK_WINDOW (self), title);
       adw_view_switcher_title_set_subtitle (self->switcher_title, name);
       adw_view_switcher_title_set_view_switcher_enabled (self->switcher_title, TRUE);
-      apply_strategy (self);
-      apply_preferences (self);
+      load_project_preferences (self);
       gleaner_label_view_set_queue (self->label_view, project, self->queue);
       gleaner_gallery_view_set_project (self->gallery_view, project);
       gleaner_training_status_set_trainer (self->training_status, self->trainer);
@@ -793,14 +830,7 @@ gleaner_window_init (GleanerWindow *self)
   g_signal_connect_swapped (self->gallery_view, "activate-image", G_CALLBACK (on_gallery_activate_image_cb), self);
   g_signal_connect_object (self->settings, "changed::acquisition-strategy", G_CALLBACK (apply_strategy), self,
                            G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->settings, "changed::validation-share", G_CALLBACK (apply_preferences), self,
-                           G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->settings, "changed::augmentation", G_CALLBACK (apply_preferences), self,
-                           G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->settings, "changed::audit-share", G_CALLBACK (apply_preferences), self,
-                           G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->settings, "changed::threads", G_CALLBACK (apply_preferences), self,
-                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed", G_CALLBACK (on_settings_changed_cb), self, 0);
   g_signal_connect_swapped (self->welcome_page, "project-created", G_CALLBACK (on_welcome_page_project_created_cb),
                             self);
   adw_view_switcher_title_set_view_switcher_enabled (self->switcher_title, FALSE);

@@ -265,6 +265,54 @@ test_preferences_applied (void)
   gl_remove_tree (tmp);
 }
 
+/* A project's own strategy, validation share and augmentation survive being
+ * opened with other Preferences, which then show the project's values. */
+static void
+test_project_preferences_kept (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("gleaner-test-own-prefs-XXXXXX", NULL);
+  g_assert_nonnull (tmp);
+  g_autofree char *dir = g_build_filename (tmp, "Own", NULL);
+  g_autoptr (GFile) file = g_file_new_for_path (dir);
+  g_autoptr (GSettings) settings = g_settings_new (GLEANER_APP_ID);
+  g_autofree char *strategy = NULL;
+  g_autofree char *shown = NULL;
+  GlProject *project = gleaner_test_make_project (dir, 20);
+  GlDb *db = gl_project_get_db (project);
+  GleanerWindow *window;
+
+  g_assert_true (gl_db_set_setting (db, GL_DB_SETTING_ACQUISITION, "entropy", NULL));
+  g_assert_true (gl_db_set_setting (db, GL_DB_SETTING_VALIDATION_SHARE, "0.35", NULL));
+  g_assert_true (gl_db_set_setting (db, GL_DB_SETTING_AUGMENTATION, "0", NULL));
+  gl_project_close (project);
+  g_settings_set_string (settings, "acquisition-strategy", "margin");
+  g_settings_set_double (settings, "validation-share", 0.1);
+  g_settings_set_boolean (settings, "augmentation", TRUE);
+
+  window = gleaner_window_new (app);
+  gtk_window_present (GTK_WINDOW (window));
+  gleaner_window_open_project (window, file);
+  gleaner_test_wait (window_not_loading, window);
+  g_assert_cmpstr (gleaner_window_get_state (window), ==, "project");
+  strategy = gl_queue_dup_strategy (gleaner_window_get_queue (window));
+  g_assert_cmpstr (strategy, ==, "entropy");
+  g_assert_cmpfloat_with_epsilon (gl_trainer_get_validation_share (gleaner_window_get_trainer (window)), 0.35, 1e-9);
+  g_assert_false (gl_trainer_get_augmentation (gleaner_window_get_trainer (window)));
+  db = gl_project_get_db (gleaner_window_get_project (window));
+  g_assert_cmpfloat_with_epsilon (gl_db_get_setting_double (db, GL_DB_SETTING_VALIDATION_SHARE, 0.0), 0.35, 1e-9);
+  g_assert_false (gl_db_get_setting_boolean (db, GL_DB_SETTING_AUGMENTATION, TRUE));
+  shown = g_settings_get_string (settings, "acquisition-strategy");
+  g_assert_cmpstr (shown, ==, "entropy");
+  g_assert_cmpfloat_with_epsilon (g_settings_get_double (settings, "validation-share"), 0.35, 1e-9);
+  g_assert_false (g_settings_get_boolean (settings, "augmentation"));
+
+  g_settings_reset (settings, "acquisition-strategy");
+  g_settings_reset (settings, "validation-share");
+  g_settings_reset (settings, "augmentation");
+  close_window (window);
+  gl_remove_tree (tmp);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -294,6 +342,7 @@ main (int argc, char **argv)
   g_test_add_func ("/window/new-project", test_new_project);
   g_test_add_func ("/window/demo-on-activate", test_demo_on_activate);
   g_test_add_func ("/window/preferences-applied", test_preferences_applied);
+  g_test_add_func ("/window/project-preferences-kept", test_project_preferences_kept);
   status = g_test_run ();
 
   g_application_release (G_APPLICATION (app));
