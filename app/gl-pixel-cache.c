@@ -50,7 +50,11 @@ static gboolean
 io_error (GError **error, const char *path, const char *what, int e)
 {
   g_autofree char *disp = g_filename_display_name (path);
-  g_set_error (error, GL_PIXEL_CACHE_ERROR, GL_PIXEL_CACHE_ERROR_IO, "%s: %s: %s", disp, what, g_strerror (e));
+  /* A full disk (or the file-size limit) says so, not "File too large". */
+  if (e == ENOSPC || e == EFBIG || e == EDQUOT)
+    g_set_error (error, GL_PIXEL_CACHE_ERROR, GL_PIXEL_CACHE_ERROR_IO, "the disk is full: %s %s", what, disp);
+  else
+    g_set_error (error, GL_PIXEL_CACHE_ERROR, GL_PIXEL_CACHE_ERROR_IO, "%s: %s: %s", disp, what, g_strerror (e));
   return FALSE;
 }
 
@@ -142,7 +146,7 @@ gl_pixel_cache_open (const char *path, guint h, guint w, guint c, GError **error
           int e = errno;
           if (ftruncate (fd, 0) != 0)
             { /* nothing more we can do; the error below says why */ }
-          io_error (error, path, "cannot write header", e);
+          io_error (error, path, "cannot write the header of", e);
           return NULL;
         }
       cache->count = 0;
@@ -217,7 +221,7 @@ gl_pixel_cache_append (GlPixelCache *cache, const guint8 *rows, guint n, guint64
       if (ftruncate (cache->fd, off) != 0)
         { /* the torn tail is ignored on the next open anyway */ }
       flock (cache->fd, LOCK_UN);
-      return io_error (error, cache->path, "cannot append", e);
+      return io_error (error, cache->path, "cannot write", e);
     }
   if (first_row)
     *first_row = cache->count;
@@ -237,7 +241,7 @@ gl_pixel_cache_sync (GlPixelCache *cache, GError **error)
   /* The count in the header is informative (the file size rules); it is
    * made durable with the next sync. */
   if (!pwrite_all (cache->fd, cnt, 8, 24))
-    return io_error (error, cache->path, "cannot write header", errno);
+    return io_error (error, cache->path, "cannot write the header of", errno);
   return TRUE;
 }
 

@@ -32,7 +32,11 @@ static gboolean
 io_error (GError **error, const char *path, const char *what, int e)
 {
   g_autofree char *disp = g_filename_display_name (path);
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s: %s: %s", disp, what, g_strerror (e));
+  /* A full disk (or the file-size limit) says so, not "File too large". */
+  if (e == ENOSPC || e == EFBIG || e == EDQUOT)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "the disk is full: %s %s", what, disp);
+  else
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s: %s: %s", disp, what, g_strerror (e));
   return FALSE;
 }
 
@@ -163,7 +167,7 @@ gl_thumb_pack_add (GlThumbPack *pack, const char *hash_hex, GdkPixbuf *src, GErr
               int e = n < 0 ? errno : ENOSPC;
               if (ftruncate (pack->fd, (off_t) pack->end) != 0)
                 { /* the torn tail is cut on the next open */ }
-              ok = io_error (error, pack->path, "cannot append", e);
+              ok = io_error (error, pack->path, "cannot write", e);
               break;
             }
           done += (gsize) n;
