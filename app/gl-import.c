@@ -126,6 +126,17 @@ list_dir (const char *dir, GError **error)
   return names;
 }
 
+static gboolean
+is_idx_name (const char *path)
+{
+  g_autofree char *base = g_path_get_basename (path);
+  return strstr (base, "-idx") != NULL || g_str_has_suffix (base, ".idx") || strstr (base, ".idx") != NULL;
+}
+
+/* The reason recorded for an IDX file met while walking a folder. */
+static const char idx_in_folder[] = "an IDX file inside a folder is not unpacked: import it by its own path "
+                                    "(with --idx-labels for its labels file)";
+
 /* Walks @dir recursively (symlinked folders are not followed, to avoid loops). */
 static void
 walk (Listing *l, const char *dir, const char *label, const char *reason)
@@ -149,6 +160,8 @@ walk (Listing *l, const char *dir, const char *label, const char *reason)
         walk (l, child, label, reason);
       else if (has_image_ext (l, names->pdata[i]))
         add_file (l, child, label, reason);
+      else if (is_idx_name (names->pdata[i]))
+        add_file (l, child, label, idx_in_folder);
       else
         l->skipped++;
     }
@@ -184,55 +197,61 @@ list_imagefolder (Listing *l, const char *dir, GError **error)
   return TRUE;
 }
 
-/* RFC 4180: fields separated by commas, optionally quoted with "", where
- * a doubled quote stands for one; records end at LF or CRLF. */
-static gboolean
-parse_csv (const char *text, gsize len, GPtrArray *rows, const char *disp, GError **error)
+/* One record of a CSV manifest. */
+typedef struct
 {
+  GPtrArray *fields; /* of char *; NULL when malformed */
+  guint line;        /* where it starts, from 1 */
+  const char *bad;   /* why it is malformed (static), or NULL */
+} CsvRecord;
+
+static void
+csv_record_clear (gpointer data)
+{
+  CsvRecord *r = data;
+  g_clear_pointer (&r->fields, g_ptr_array_unref);
+}
+
+/* RFC 4180: fields separated by commas, optionally quoted with "", where
+ * a doubled quote stands for one; records end at LF or CRLF. A quoted field
+ * that never ends makes its record malformed; parsing goes on at the line
+ * after the one it started on. */
+static GArray *
+parse_csv (const char *text, gsize len)
+{
+  GArray *records = g_array_new (FALSE, TRUE, sizeof (CsvRecord));
+  g_array_set_clear_func (records, csv_record_clear);
   gsize i = 0;
   guint line = 1;
   while (i < len)
     {
-      GPtrArray *fields = g_ptr_array_new_with_free_func (g_free);
+      CsvRecord rec = { g_ptr_array_new_with_free_func (g_free), line, NULL };
+      gsize record_start = i;
       GString *field = g_string_new (NULL);
-      gboolean end_of_record = FALSE;
-      while (!end_of_record)
+      for (;;)
         {
           if (i < len && text[i] == '"')
             {
               i++;
-              for (;;)
+              while (i < len && !(text[i] == '"' && !(i + 1 < len && text[i + 1] == '"')))
                 {
-                  if (i >= len)
-                    {
-                      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                                   "%s:%u: unterminated quoted field", disp, line);
-                      g_string_free (field, TRUE);
-                      g_ptr_array_unref (fields);
-                      return FALSE;
-                    }
-                  if (text[i] == '"' && i + 1 < len && text[i + 1] == '"')
-                    {
-                      g_string_append_c (field, '"');
-                      i += 2;
-                    }
-                  else if (text[i] == '"')
-                    {
-                      i++;
-                      break;
-                    }
-                  else
-                    {
-                      if (text[i] == '\n')
-                        line++;
-                      g_string_append_c (field, text[i++]);
-                    }
+                  if (text[i] == '"')
+                    i++; /* a doubled quote */
+                  else if (text[i] == '\n')
+                    line++;
+                  g_string_append_c (field, text[i++]);
                 }
+              if (i >= len)
+                {
+                  rec.bad = "unterminated quoted field";
+                  break;
+                }
+              i++; /* the closing quote */
             }
-          while (i < len && text[i] != ',' && text[i] != '\n' && !(text[i] == '\r' && i + 1 < len && text[i + 1] == '\n'))
+          while (i < len && text[i] != ',' && text[i] != '\n'
+                 && !(text[i] == '\r' && i + 1 < len && text[i + 1] == '\n'))
             g_string_append_c (field, text[i++]);
-          g_ptr_array_add (fields, g_string_free (field, FALSE));
-          field = NULL;
+          g_ptr_array_add (rec.fields, g_string_free (g_steal_pointer (&field), FALSE));
           if (i < len && text[i] == ',')
             {
               i++;
@@ -244,38 +263,64 @@ parse_csv (const char *text, gsize len, GPtrArray *rows, const char *disp, GErro
           if (i < len && text[i] == '\n')
             i++;
           line++;
-          end_of_record = TRUE;
+          break;
         }
-      g_ptr_array_add (rows, fields);
+      if (rec.bad != NULL)
+        {
+          g_string_free (field, TRUE);
+          g_clear_pointer (&rec.fields, g_ptr_array_unref);
+          const char *nl = memchr (text + record_start, '\n', len - record_start);
+          i = nl ? (gsize) (nl - text) + 1 : len;
+          line = rec.line + 1;
+        }
+      g_array_append_val (records, rec);
     }
-  return TRUE;
+  return records;
 }
 
-static gboolean
-list_csv (Listing *l, const char *csv_path, GError **error)
+/* Records a source that cannot be listed (a bad container: CSV, IDX, a
+ * folder) as one unreadable item with the reason, so that the other sources
+ * are still imported. */
+static void
+add_bad_source (Listing *l, const char *path, const GError *error)
 {
-  g_autofree char *disp = g_filename_display_name (csv_path);
+  add_file (l, path, NULL, error->message);
+}
+
+static void
+list_csv (Listing *l, const char *csv_path)
+{
   g_autofree char *text = NULL;
   gsize len = 0;
   g_autoptr (GError) local = NULL;
   if (!g_file_get_contents (csv_path, &text, &len, &local))
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", local->message);
-      return FALSE;
+      add_bad_source (l, csv_path, local);
+      return;
     }
-  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
-  if (!parse_csv (text, len, rows, disp, error))
-    return FALSE;
+  g_autofree char *abs = g_canonicalize_filename (csv_path, NULL);
+  g_autoptr (GArray) records = parse_csv (text, len);
   g_autofree char *base = g_path_get_dirname (csv_path);
-  for (guint r = 0; r < rows->len; r++)
+  for (guint r = 0; r < records->len; r++)
     {
-      GPtrArray *fields = rows->pdata[r];
-      const char *path = fields->pdata[0];
-      const char *label = fields->len > 1 ? fields->pdata[1] : NULL;
-      if (path[0] == '\0' && fields->len == 1)
+      const CsvRecord *rec = &g_array_index (records, CsvRecord, r);
+      const char *path = rec->fields ? rec->fields->pdata[0] : "";
+      const char *label = rec->fields && rec->fields->len > 1 ? rec->fields->pdata[1] : NULL;
+      if (rec->bad == NULL && path[0] == '\0' && rec->fields->len == 1)
         continue; /* blank line */
       if (r == 0 && g_ascii_strcasecmp (path, "path") == 0)
         continue; /* header */
+      const char *bad = rec->bad;
+      if (bad == NULL && path[0] == '\0')
+        bad = "no path";
+      if (bad != NULL)
+        {
+          /* A malformed line is recorded as MANIFEST:LINE with the reason. */
+          g_autofree char *where = g_strdup_printf ("%s:%u", abs, rec->line);
+          g_autofree char *why = g_strdup_printf ("malformed CSV line: %s", bad);
+          add_file (l, where, NULL, why);
+          continue;
+        }
       if (label != NULL && label[0] == '\0')
         label = NULL;
       const char *reason = NULL;
@@ -292,7 +337,6 @@ list_csv (Listing *l, const char *csv_path, GError **error)
       g_autofree char *full = g_path_is_absolute (path) ? g_strdup (path) : g_build_filename (base, path, NULL);
       add_file (l, full, label, reason);
     }
-  return TRUE;
 }
 
 static gboolean
@@ -300,10 +344,9 @@ list_idx (Listing *l, const char *path, const char *labels_path, const char *con
           GError **error)
 {
   guint rows, cols, ch;
-  GlIdx *idx = gl_idx_read_images (path, &rows, &cols, &ch, error);
+  g_autoptr (GlIdx) idx = gl_idx_read_images (path, &rows, &cols, &ch, error);
   if (idx == NULL)
     return FALSE;
-  g_ptr_array_add (l->idxs, idx);
   g_autoptr (GlIdx) labels = NULL;
   if (labels_path != NULL)
     {
@@ -322,10 +365,12 @@ list_idx (Listing *l, const char *path, const char *labels_path, const char *con
   g_autofree char *abs = g_canonicalize_filename (path, NULL);
   char *name = g_filename_display_name (abs);
   g_ptr_array_add (l->strings, name);
+  GlIdx *kept = g_steal_pointer (&idx);
+  g_ptr_array_add (l->idxs, kept);
   guint n_classes = class_names ? g_strv_length ((char **) class_names) : 0;
-  for (guint32 i = 0; i < idx->dims[0]; i++)
+  for (guint32 i = 0; i < kept->dims[0]; i++)
     {
-      Item item = { NULL, NULL, NULL, idx, name, i };
+      Item item = { NULL, NULL, NULL, kept, name, i };
       if (labels != NULL)
         {
           guint k = labels->data[i];
@@ -334,13 +379,6 @@ list_idx (Listing *l, const char *path, const char *labels_path, const char *con
       g_array_append_val (l->items, item);
     }
   return TRUE;
-}
-
-static gboolean
-is_idx_name (const char *path)
-{
-  g_autofree char *base = g_path_get_basename (path);
-  return strstr (base, "-idx") != NULL || g_str_has_suffix (base, ".idx") || strstr (base, ".idx") != NULL;
 }
 
 static gboolean
@@ -385,6 +423,7 @@ list_sources (Listing *l, const char *const *paths, const GlImportOptions *o, co
             layout = GL_IMPORT_LAYOUT_PLAIN;
         }
       gboolean ok = TRUE;
+      g_autoptr (GError) bad = NULL; /* a bad container does not stop the import */
       switch (layout)
         {
         case GL_IMPORT_LAYOUT_AUTO:
@@ -395,17 +434,17 @@ list_sources (Listing *l, const char *const *paths, const GlImportOptions *o, co
             add_file (l, path, NULL, NULL);
           break;
         case GL_IMPORT_LAYOUT_IMAGEFOLDER:
-          ok = list_imagefolder (l, path, error);
+          ok = list_imagefolder (l, path, &bad);
           break;
         case GL_IMPORT_LAYOUT_CSV:
-          ok = list_csv (l, path, error);
+          list_csv (l, path);
           break;
         case GL_IMPORT_LAYOUT_IDX:
-          ok = list_idx (l, path, o->idx_labels, t->class_names, error);
+          ok = list_idx (l, path, o->idx_labels, t->class_names, &bad);
           break;
         }
       if (!ok)
-        return FALSE;
+        add_bad_source (l, path, bad);
     }
   return TRUE;
 }

@@ -152,6 +152,54 @@ test_init_import_info (Fixture *fx, gconstpointer data)
   g_assert_nonnull (strstr (err, "28x28x2"));
 }
 
+/* A truncated IDX file and a malformed CSV line given with a good folder:
+ * the folder is imported, each bad one recorded and counted. */
+static void
+test_bad_container (Fixture *fx, gconstpointer data)
+{
+  if (cli () == NULL)
+    return;
+  make_images (fx, 4);
+  g_autofree char *trunc = g_build_filename (fx->dir, "trunc-idx3-ubyte", NULL);
+  const guint8 idx[] = { 0, 0, 8, 3, 0, 0, 0, 9, 0, 0, 0, 28, 0, 0, 0, 28, 1, 2, 3 };
+  g_assert_true (g_file_set_contents (trunc, (const char *) idx, sizeof idx, NULL));
+  g_autofree char *csv = g_build_filename (fx->dir, "list.csv", NULL);
+  g_assert_true (g_file_set_contents (csv, "images/img-0001.png,cat\n\"images/img-0002.png,cat\n", -1, NULL));
+  g_autofree char *out = NULL, *err = NULL;
+  const char *init[] = { "init", fx->project, "--input", "28x28x1", NULL };
+  g_assert_cmpint (run (init, &out, &err), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  const char *import[] = { "import", fx->project, fx->images, trunc, csv, NULL };
+  g_assert_cmpint (run (import, &out, &err), ==, 0);
+  g_test_message ("%s%s", out, err);
+  g_assert_nonnull (strstr (out, "added 4, duplicates 1, unreadable 2,"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  const char *info[] = { "info", fx->project, "--json", NULL };
+  g_assert_cmpint (run (info, &out, &err), ==, 0);
+  g_assert_nonnull (strstr (out, "\"images\":6,"));
+  g_assert_nonnull (strstr (out, "\"unreadable\":2,"));
+  /* The reasons are stored with the records. */
+  GError *error = NULL;
+  g_autoptr (GlProject) p = gl_project_open (fx->project, &error);
+  g_assert_no_error (error);
+  g_autofree char *where = g_strdup_printf ("%s:2", csv);
+  const char *const paths[] = { trunc, where, NULL };
+  const char *const reasons[] = { "truncated", "malformed CSV line: unterminated quoted field", NULL };
+  for (guint i = 0; paths[i]; i++)
+    {
+      gint64 id = -1;
+      g_assert_true (gl_db_find_image_by_path (gl_project_get_db (p), paths[i], &id, &error));
+      g_assert_no_error (error);
+      GlDbImage image;
+      g_assert_true (gl_db_get_image (gl_project_get_db (p), id, &image, &error));
+      g_assert_no_error (error);
+      g_assert_nonnull (strstr (image.reason, reasons[i]));
+      gl_db_image_clear (&image);
+    }
+}
+
 /* Every committed readable image has a readable cache row; the db is sound. */
 static guint
 check_consistent (const char *project)
@@ -306,7 +354,12 @@ test_full_disk (Fixture *fx, gconstpointer data)
   g_assert_true (WIFEXITED (status));
   g_assert_cmpint (WEXITSTATUS (status), ==, 1);
   g_test_message ("stderr: %s", err);
-  g_assert_true (strstr (err, "File too large") != NULL || strstr (err, "disk is full") != NULL);
+  /* The message says what happened and names the file, not the system's
+   * "File too large". */
+  g_autofree char *pixels = g_build_filename (fx->project, "cache", "pixels", NULL);
+  g_autofree char *want = g_strdup_printf ("the disk is full: cannot write %s\n", pixels);
+  g_assert_nonnull (strstr (err, want));
+  g_assert_null (strstr (err, "File too large"));
   g_assert_cmpuint (check_consistent (fx->project), >=, 3);
 }
 
@@ -354,6 +407,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/cli/init-import-info", Fixture, NULL, fixture_setup, test_init_import_info, fixture_teardown);
   g_test_add ("/cli/import-thumbnails", Fixture, NULL, fixture_setup, test_import_thumbnails, fixture_teardown);
+  g_test_add ("/cli/bad-container", Fixture, NULL, fixture_setup, test_bad_container, fixture_teardown);
   g_test_add ("/cli/import-killed", Fixture, NULL, fixture_setup, test_kill, fixture_teardown);
   g_test_add ("/cli/two-processes", Fixture, NULL, fixture_setup, test_two_processes, fixture_teardown);
   g_test_add ("/cli/full-disk", Fixture, NULL, fixture_setup, test_full_disk, fixture_teardown);

@@ -143,6 +143,16 @@ label_of (FakeSink *s, const char *basename)
   return NULL;
 }
 
+/* The reason recorded for the path ending in @suffix ("" for a readable one). */
+static const char *
+reason_of (FakeSink *s, const char *suffix)
+{
+  for (guint i = 0; i < s->paths->len; i++)
+    if (g_str_has_suffix (s->paths->pdata[i], suffix))
+      return s->reasons->pdata[i];
+  g_assert_not_reached ();
+}
+
 static void
 test_plain (Fixture *fx, gconstpointer user_data)
 {
@@ -302,11 +312,20 @@ test_csv (Fixture *fx, gconstpointer user_data)
   g_assert_cmpstr (label_of (&fx->sink, "/four.png"), ==, "multi\nline 😀 100%");
   g_assert_cmpuint (count_reason (&fx->sink, "unreadable"), ==, 1);
 
-  /* An unterminated quote is an error naming the file. */
-  g_assert_true (g_file_set_contents (csv, "\"one.png,a\n", -1, NULL));
-  g_assert_false (gl_import_run (&fx->target, paths, &o, NULL, NULL, NULL, &sum, &error));
-  g_assert_nonnull (strstr (error->message, "manifest.csv"));
-  g_clear_error (&error);
+  /* A malformed line (an unterminated quote, a row without a path) is
+   * recorded as MANIFEST:LINE with its reason; the lines around it are
+   * imported. */
+  g_free (write_png (fx->data, "seven.png", 7));
+  g_free (write_png (fx->data, "eight.png", 8));
+  g_assert_true (g_file_set_contents (csv, "seven.png,s\n,no-path\n\"one.png,a\neight.png,e\n", -1, NULL));
+  g_assert_true (gl_import_run (&fx->target, paths, &o, NULL, NULL, NULL, &sum, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (sum.added, ==, 2);
+  g_assert_cmpuint (sum.unreadable, ==, 2);
+  g_assert_cmpstr (label_of (&fx->sink, "/seven.png"), ==, "s");
+  g_assert_cmpstr (label_of (&fx->sink, "/eight.png"), ==, "e");
+  g_assert_cmpstr (reason_of (&fx->sink, "manifest.csv:2"), ==, "malformed CSV line: no path");
+  g_assert_cmpstr (reason_of (&fx->sink, "manifest.csv:3"), ==, "malformed CSV line: unterminated quoted field");
 }
 
 static void
@@ -353,11 +372,61 @@ test_idx (Fixture *fx, gconstpointer user_data)
   g_assert_cmpuint (gl_pixel_map_count (map), ==, 4);
   g_assert_cmpuint (gl_pixel_map_row (map, 3)[0], ==, 120);
 
-  /* Labels that do not match the images in number are refused. */
+  /* Labels that do not match the images in number: the images file is
+   * recorded as unreadable with the reason, naming the labels file. */
   write_idx (labels, (const guint8[]){ 0, 0, 8, 1, 0, 0, 0, 4 }, 8, lab, 4);
-  g_assert_false (gl_import_run (&fx->target, paths, &o, NULL, NULL, NULL, &sum, &error));
-  g_assert_nonnull (strstr (error->message, "t-labels-idx1-ubyte"));
-  g_clear_error (&error);
+  g_assert_true (gl_import_run (&fx->target, paths, &o, NULL, NULL, NULL, &sum, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (sum.added, ==, 0);
+  g_assert_cmpuint (sum.unreadable, ==, 1);
+  g_assert_nonnull (strstr (reason_of (&fx->sink, "/t-images-idx3-ubyte"), "t-labels-idx1-ubyte holds 4 labels"));
+}
+
+/* Bad containers (a truncated IDX file, a gzip that is not one, an IDX file
+ * with a bad magic, a CSV that cannot be read) given with good sources: each
+ * is recorded with its reason, the good sources are imported. An IDX file met
+ * while walking a folder is recorded with a reason too. */
+static void
+test_bad_containers (Fixture *fx, gconstpointer user_data)
+{
+  g_autofree char *good = g_build_filename (fx->dir, "good", NULL);
+  g_free (write_png (good, "a.png", 10));
+  g_free (write_png (good, "b.png", 20));
+  guint8 px[3 * 64];
+  memset (px, 7, sizeof px);
+  const guint8 ih[] = { 0, 0, 8, 3, 0, 0, 0, 3, 0, 0, 0, 8, 0, 0, 0, 8 };
+  g_autofree char *trunc = g_build_filename (fx->data, "trunc-idx3-ubyte", NULL);
+  write_idx (trunc, ih, sizeof ih, px, sizeof px - 10);
+  g_autofree char *gz = g_build_filename (fx->data, "broken-idx3-ubyte.gz", NULL);
+  g_assert_true (g_file_set_contents (gz, "\x1f\x8b\x08\0garbage that is not deflate", 30, NULL));
+  g_autofree char *magic = g_build_filename (fx->data, "magic-idx3-ubyte", NULL);
+  write_idx (magic, (const guint8[]){ 1, 2, 3, 4 }, 4, px, 64);
+  g_autofree char *csv = g_build_filename (fx->data, "unreadable.csv", NULL);
+  g_assert_true (g_file_set_contents (csv, "a.png,x\n", -1, NULL));
+  g_assert_cmpint (g_chmod (csv, 0), ==, 0);
+  gboolean csv_readable = g_access (csv, R_OK) == 0; /* root reads it anyway */
+  /* An IDX file inside a folder that is imported. */
+  g_autofree char *inside = g_build_filename (good, "t10k-images-idx3-ubyte", NULL);
+  write_idx (inside, ih, sizeof ih, px, sizeof px);
+
+  GlImportOptions o;
+  gl_import_options_init (&o);
+  GlImportProgress sum;
+  GError *error = NULL;
+  const char *paths[] = { good, trunc, gz, magic, csv, NULL };
+  g_assert_true (gl_import_run (&fx->target, paths, &o, NULL, NULL, NULL, &sum, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (sum.added, ==, 2);
+  g_assert_cmpuint (sum.unreadable, ==, 5); /* when root reads the CSV anyway: its missing a.png */
+  g_assert_cmpuint (sum.skipped, ==, 0);
+  g_assert_nonnull (strstr (reason_of (&fx->sink, "/trunc-idx3-ubyte"), "truncated"));
+  g_assert_nonnull (strstr (reason_of (&fx->sink, "/broken-idx3-ubyte.gz"), "broken-idx3-ubyte.gz"));
+  g_assert_nonnull (strstr (reason_of (&fx->sink, "/magic-idx3-ubyte"), "not an IDX file"));
+  if (!csv_readable)
+    g_assert_nonnull (strstr (reason_of (&fx->sink, "/unreadable.csv"), "unreadable.csv"));
+  g_assert_true (g_str_has_prefix (reason_of (&fx->sink, "/t10k-images-idx3-ubyte"),
+                                   "an IDX file inside a folder is not unpacked"));
+  g_chmod (csv, 0644);
 }
 
 static void
@@ -455,6 +524,7 @@ main (int argc, char **argv)
   ADD ("imagefolder", test_imagefolder);
   ADD ("csv", test_csv);
   ADD ("idx", test_idx);
+  ADD ("bad-containers", test_bad_containers);
   ADD ("cancel", test_cancel);
   ADD ("async", test_async);
 #undef ADD
