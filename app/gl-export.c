@@ -761,6 +761,28 @@ gl_export_items (const GlExportItem *items, gsize n, const char *const *class_na
         return FALSE;
       run.state.written_bytes += json->len;
     }
+  else if (options->format == GL_EXPORT_IMAGEFOLDER)
+    {
+      /* Which folder is which class, and the split level: an ImageFolder
+       * import reads it to give back the names unchanged. */
+      g_autoptr (GString) m = g_string_new ("kind,folder,name\r\n");
+      for (guint s = 0; by_split && s < 3; s++)
+        g_string_append_printf (m, "split,%s,%s\r\n", split_names[s], split_names[s]);
+      for (guint k = 0; k < n_classes; k++)
+        {
+          g_string_append (m, "class,");
+          csv_field (m, folders[k]);
+          g_string_append_c (m, ',');
+          csv_field (m, class_names[k]);
+          g_string_append (m, "\r\n");
+        }
+      if (options->include_model && model_path != NULL)
+        g_string_append (m, "other,model,model\r\n");
+      g_autofree char *path = g_build_filename (target, GL_IMAGEFOLDER_MANIFEST, NULL);
+      if (!write_bytes_to (path, (const guint8 *) m->str, m->len, error))
+        return FALSE;
+      run.state.written_bytes += m->len;
+    }
   if (options->include_model && model_path != NULL)
     {
       g_autofree char *dir = g_build_filename (target, "model", NULL);

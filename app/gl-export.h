@@ -5,7 +5,10 @@
  *   imagefolder  TARGET/CLASS/FILE, or TARGET/SPLIT/CLASS/FILE when the split
  *                has more than one non-empty part; files are copied,
  *                hard-linked or symlinked; images that exist only in the
- *                pixel cache (unpacked from IDX) are written as PNG from it
+ *                pixel cache (unpacked from IDX) are written as PNG from it;
+ *                TARGET/gleaner-imagefolder.csv says which folder is which
+ *                class and which folders are the split level
+ *                (GL_IMAGEFOLDER_MANIFEST), for an import to read back
  *   csv          TARGET/labels.csv: path,label,split,origin,annotator,time
  *                (RFC 4180 quoting; time in ISO 8601 UTC)
  *   json         TARGET/manifest.json: classes, images (id, path, split,

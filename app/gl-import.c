@@ -167,36 +167,6 @@ walk (Listing *l, const char *dir, const char *label, const char *reason)
     }
 }
 
-static gboolean
-list_imagefolder (Listing *l, const char *dir, GError **error)
-{
-  g_autoptr (GPtrArray) names = list_dir (dir, error);
-  if (names == NULL)
-    return FALSE;
-  for (guint i = 0; i < names->len; i++)
-    {
-      const char *name = names->pdata[i];
-      g_autofree char *child = g_build_filename (dir, name, NULL);
-      struct stat st;
-      if (lstat (child, &st) != 0)
-        continue;
-      if (!S_ISDIR (st.st_mode))
-        {
-          /* Files at the top of an ImageFolder have no class. */
-          if (has_image_ext (l, name))
-            add_file (l, child, NULL, NULL);
-          else
-            l->skipped++;
-          continue;
-        }
-      if (g_utf8_validate (name, -1, NULL))
-        walk (l, child, name, NULL);
-      else
-        walk (l, child, NULL, "class folder name is not valid UTF-8");
-    }
-  return TRUE;
-}
-
 /* One record of a CSV manifest. */
 typedef struct
 {
@@ -337,6 +307,129 @@ list_csv (Listing *l, const char *csv_path)
       g_autofree char *full = g_path_is_absolute (path) ? g_strdup (path) : g_build_filename (base, path, NULL);
       add_file (l, full, label, reason);
     }
+}
+
+/* Folder → class name and the split and other folders of an ImageFolder
+ * (see GL_IMAGEFOLDER_MANIFEST). */
+typedef struct
+{
+  gboolean manifest;    /* read from GL_IMAGEFOLDER_MANIFEST */
+  GHashTable *classes;  /* folder → class name */
+  GHashTable *splits;   /* folder names of the split level */
+  GHashTable *others;   /* folders without images */
+} FolderMap;
+
+static void
+folder_map_clear (FolderMap *m)
+{
+  g_clear_pointer (&m->classes, g_hash_table_unref);
+  g_clear_pointer (&m->splits, g_hash_table_unref);
+  g_clear_pointer (&m->others, g_hash_table_unref);
+}
+
+static void
+folder_map_init (FolderMap *m, const char *dir, GPtrArray *names)
+{
+  m->classes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  m->splits = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  m->others = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *path = g_build_filename (dir, GL_IMAGEFOLDER_MANIFEST, NULL);
+  g_autofree char *text = NULL;
+  gsize len = 0;
+  m->manifest = g_file_get_contents (path, &text, &len, NULL);
+  if (m->manifest)
+    {
+      g_autoptr (GArray) records = parse_csv (text, len);
+      for (guint r = 0; r < records->len; r++)
+        {
+          const CsvRecord *rec = &g_array_index (records, CsvRecord, r);
+          if (rec->fields == NULL || rec->fields->len < 3)
+            continue;
+          const char *kind = rec->fields->pdata[0], *folder = rec->fields->pdata[1], *name = rec->fields->pdata[2];
+          if (folder[0] == '\0' || strchr (folder, '/') != NULL)
+            continue;
+          if (strcmp (kind, "class") == 0 && name[0] != '\0' && g_utf8_validate (name, -1, NULL))
+            g_hash_table_insert (m->classes, g_strdup (folder), g_strdup (name));
+          else if (strcmp (kind, "split") == 0)
+            g_hash_table_add (m->splits, g_strdup (folder));
+          else if (strcmp (kind, "other") == 0)
+            g_hash_table_add (m->others, g_strdup (folder));
+        }
+      return;
+    }
+  /* No manifest: a top level of only train/val/test folders is a split level. */
+  static const char *const split_names[] = { "train", "val", "test" };
+  guint n_dirs = 0, n_splits = 0;
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *child = g_build_filename (dir, names->pdata[i], NULL);
+      if (!g_file_test (child, G_FILE_TEST_IS_DIR))
+        continue;
+      n_dirs++;
+      for (guint s = 0; s < G_N_ELEMENTS (split_names); s++)
+        n_splits += strcmp (names->pdata[i], split_names[s]) == 0;
+    }
+  if (n_dirs > 0 && n_splits == n_dirs)
+    for (guint s = 0; s < G_N_ELEMENTS (split_names); s++)
+      g_hash_table_add (m->splits, g_strdup (split_names[s]));
+}
+
+/* One level of class folders: @names of @dir. Files here have no class. */
+static void
+list_class_folders (Listing *l, const char *dir, GPtrArray *names, const FolderMap *m, gboolean top)
+{
+  for (guint i = 0; i < names->len; i++)
+    {
+      const char *name = names->pdata[i];
+      g_autofree char *child = g_build_filename (dir, name, NULL);
+      struct stat st;
+      if (lstat (child, &st) != 0)
+        continue;
+      if (!S_ISDIR (st.st_mode))
+        {
+          if (top && m->manifest && strcmp (name, GL_IMAGEFOLDER_MANIFEST) == 0)
+            continue;
+          if (has_image_ext (l, name))
+            add_file (l, child, NULL, NULL);
+          else if (is_idx_name (name))
+            add_file (l, child, NULL, idx_in_folder);
+          else
+            l->skipped++;
+          continue;
+        }
+      if (top && g_hash_table_contains (m->splits, name))
+        {
+          g_autoptr (GError) error = NULL;
+          g_autoptr (GPtrArray) sub = list_dir (child, &error);
+          if (sub != NULL)
+            list_class_folders (l, child, sub, m, FALSE);
+          else
+            add_bad_source (l, child, error);
+          continue;
+        }
+      if (top && g_hash_table_contains (m->others, name))
+        continue;
+      const char *class_name = g_hash_table_lookup (m->classes, name);
+      if (class_name != NULL)
+        walk (l, child, class_name, NULL);
+      else if (g_utf8_validate (name, -1, NULL))
+        walk (l, child, name, NULL);
+      else
+        walk (l, child, NULL, "class folder name is not valid UTF-8");
+    }
+}
+
+static gboolean
+list_imagefolder (Listing *l, const char *dir, GError **error)
+{
+  g_autoptr (GPtrArray) names = list_dir (dir, error);
+  if (names == NULL)
+    return FALSE;
+  FolderMap m = { 0 };
+  folder_map_init (&m, dir, names);
+  list_class_folders (l, dir, names, &m, TRUE);
+  folder_map_clear (&m);
+  return TRUE;
 }
 
 static gboolean

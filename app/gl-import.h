@@ -34,6 +34,16 @@ typedef enum
 
 gboolean gl_import_layout_parse (const char *text, GlImportLayout *layout);
 
+/* The manifest an ImageFolder export writes next to its folders: CSV rows
+ * `kind,folder,name` where kind is "class" (folder → the real class name),
+ * "split" (a train/val/test level above the class folders) or "other" (a
+ * folder that holds no images, e.g. model/). An ImageFolder import that finds
+ * it takes split folders as a level, not as classes, and folder → class from
+ * it, so that names that are not safe folder names come back unchanged.
+ * Without it, a top level whose folders are all named train, val or test is
+ * taken as a split level; any other folder is a class named as the folder. */
+#define GL_IMAGEFOLDER_MANIFEST "gleaner-imagefolder.csv"
+
 typedef enum
 {
   GL_LABELS_AS_HUMAN,     /* labels that come with the data continue an existing labeling */

@@ -238,11 +238,14 @@ test_loop (void)
   g_clear_pointer (&e, g_free);
   const char *bad_format[] = { "export", proj, out_dir, "--format", "zip", NULL };
   g_assert_cmpint (run (bad_format, NULL, NULL), ==, 2);
-  const char *export[] = { "export", proj, out_dir, "--format", "imagefolder", "--split", "1,0,0", "--json", NULL };
+  /* The default split: OUT/train|val|test/CLASS. */
+  const char *export[] = { "export", proj, out_dir, "--format", "imagefolder", "--json", NULL };
   g_assert_cmpint (run (export, &o, NULL), ==, 0);
   assert_one_json_object (o);
   g_assert_nonnull (strstr (o, "\"images\":16"));
   g_clear_pointer (&o, g_free);
+  g_autofree char *val_red = g_build_filename (out_dir, "val", "red", NULL);
+  g_assert_true (g_file_test (val_red, G_FILE_TEST_IS_DIR));
   g_assert_cmpint (run (export, NULL, &e), ==, 1);
   g_assert_nonnull (strstr (e, "not empty"));
   g_clear_pointer (&e, g_free);
@@ -310,6 +313,75 @@ test_loop (void)
   gl_remove_tree (dir);
 }
 
+/* Export → import of the ImageFolder by the CLI, with the default split and
+ * class names that are not safe folder names (slashes, "..", quotes, %,
+ * emoji, emoji only, two that sanitise to the same folder): the new project
+ * gets the same class names with the same counts, and no split classes. */
+static void
+test_round_trip_odd_names (void)
+{
+  if (g_getenv ("GLEANER_CLI") == NULL)
+    {
+      g_test_skip ("GLEANER_CLI is not set");
+      return;
+    }
+  static const char *const names[] = { "a/b", "a_b", "../x", "say \"q\"", "100%", "😀 smile", "😀", NULL };
+  const guint n_names = G_N_ELEMENTS (names) - 1, per = 5;
+  GError *error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("gl-cli-loop-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_autofree char *src = g_build_filename (dir, "src", NULL);
+  g_autofree char *proj = g_build_filename (dir, "p", NULL);
+  g_autofree char *proj2 = g_build_filename (dir, "p2", NULL);
+  g_autofree char *out_dir = g_build_filename (dir, "out", NULL);
+  g_mkdir_with_parents (src, 0755);
+  g_autofree char *classes = g_strjoinv (",", (char **) names);
+  const char *init[] = { "init", proj, "--input", "16x16x3", "--classes", classes, NULL };
+  g_assert_cmpint (run (init, NULL, NULL), ==, 0);
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < n_names * per; i++)
+    {
+      char *name = g_strdup_printf ("%s/img-%02u.png", src, i);
+      write_png (name, i % 2 == 0, 100 + i);
+      g_ptr_array_add (files, name);
+    }
+  const char *import[] = { "import", proj, src, NULL };
+  g_assert_cmpint (run (import, NULL, NULL), ==, 0);
+  for (guint i = 0; i < files->len; i++)
+    {
+      const char *label[] = { "label", proj, files->pdata[i], names[i % n_names], NULL };
+      g_assert_cmpint (run (label, NULL, NULL), ==, 0);
+    }
+  const char *export[] = { "export", proj, out_dir, "--format", "imagefolder", NULL };
+  g_assert_cmpint (run (export, NULL, NULL), ==, 0);
+  g_autofree char *test_dir = g_build_filename (out_dir, "test", NULL);
+  g_assert_true (g_file_test (test_dir, G_FILE_TEST_IS_DIR));
+
+  /* A project with no classes: every class comes from the export. */
+  const char *init2[] = { "init", proj2, "--input", "16x16x3", NULL };
+  g_assert_cmpint (run (init2, NULL, NULL), ==, 0);
+  const char *import2[] = { "import", proj2, out_dir, "--layout", "imagefolder", NULL };
+  g_autofree char *o = NULL;
+  g_assert_cmpint (run (import2, &o, NULL), ==, 0);
+  g_assert_nonnull (strstr (o, "labeled 35, skipped 0"));
+  g_clear_pointer (&o, g_free);
+  const char *info2[] = { "info", proj2, "--json", NULL };
+  g_assert_cmpint (run (info2, &o, NULL), ==, 0);
+  g_assert_nonnull (strstr (o, "\"labeled\":35,"));
+  guint n_classes = 0;
+  for (const char *p = strstr (o, "{\"name\":"); p; p = strstr (p + 1, "{\"name\":"))
+    n_classes++;
+  g_assert_cmpuint (n_classes, ==, n_names);
+  for (guint k = 0; k < n_names; k++)
+    {
+      g_auto (GStrv) parts = g_strsplit (names[k], "\"", -1);
+      g_autofree char *escaped = g_strjoinv ("\\\"", parts);
+      g_autofree char *want = g_strdup_printf ("{\"name\":\"%s\",\"labeled\":%u,", escaped, per);
+      g_assert_nonnull (strstr (o, want));
+    }
+  gl_remove_tree (dir);
+}
+
 /* Every command on a PROJECT: a wrong number of arguments or an option out
  * of range is a usage error (2, before the project is opened); a missing
  * project is a failure (1) that names the command and the folder. */
@@ -363,5 +435,6 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/cli-loop/usage", test_usage);
   g_test_add_func ("/cli-loop/loop", test_loop);
+  g_test_add_func ("/cli-loop/round-trip-odd-names", test_round_trip_odd_names);
   return g_test_run ();
 }

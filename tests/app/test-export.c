@@ -228,7 +228,13 @@ test_imagefolder (Items *it, gconstpointer data)
                                   &error));
   g_assert_no_error (error);
   g_assert_cmpuint (s.done, ==, 6);
-  g_assert_cmpuint (count_files (target), ==, 6);
+  g_assert_cmpuint (count_files (target), ==, 6 + 1);
+  /* The manifest: which folder is which class (CSV quoting), no split level. */
+  g_autofree char *manifest_path = g_build_filename (target, GL_IMAGEFOLDER_MANIFEST, NULL);
+  g_autofree char *manifest = NULL;
+  g_assert_true (g_file_get_contents (manifest_path, &manifest, NULL, NULL));
+  g_assert_cmpstr (manifest, ==, "kind,folder,name\r\nclass,T-shirt_top,T-shirt/top\r\nclass,class-1,..\r\n"
+                                 "class,\"a,_b_\",\"a,\"\"b\"\"\"\r\n");
   /* class 0: items 0 and 3 — both "img-0.png": the second gets its id. */
   g_autofree char *a = g_build_filename (target, "T-shirt_top", "img-0.png", NULL);
   g_autofree char *b = g_build_filename (target, "T-shirt_top", "103-img-0.png", NULL);
@@ -270,7 +276,7 @@ test_imagefolder (Items *it, gconstpointer data)
   g_assert_true (gl_export_items (it->items, 6, class_names, 3, it->map, NULL, target, &o, NULL, NULL, NULL, NULL,
                                   &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (count_files (target), ==, 6);
+  g_assert_cmpuint (count_files (target), ==, 6 + 1);
 }
 
 static void
@@ -292,6 +298,11 @@ test_split_folders (Items *it, gconstpointer data)
       total += count_files (sub);
     }
   g_assert_cmpuint (total, ==, 6);
+  g_autofree char *manifest_path = g_build_filename (target, GL_IMAGEFOLDER_MANIFEST, NULL);
+  g_autofree char *manifest = NULL;
+  g_assert_true (g_file_get_contents (manifest_path, &manifest, NULL, NULL));
+  g_assert_true (g_str_has_prefix (manifest, "kind,folder,name\r\nsplit,train,train\r\nsplit,val,val\r\n"
+                                             "split,test,test\r\nclass,T-shirt_top,T-shirt/top\r\n"));
 }
 
 static void
@@ -434,88 +445,162 @@ test_cancel (Items *it, gconstpointer data)
 
 /* ---- a project: export → import gives identical labels ---- */
 
-static void
-test_round_trip (void)
+/* Content hash → class name of every labeled image of @p. */
+typedef struct
 {
+  GlDb *db;
+  GHashTable *out;
+} ByHash;
+
+static gboolean
+add_by_hash (const GlDbCurrentLabel *label, gpointer user_data)
+{
+  ByHash *b = user_data;
+  GError *error = NULL;
+  GlDbImage image;
+  GlDbClass klass;
+  g_assert_true (gl_db_get_image (b->db, label->image_id, &image, &error));
+  g_assert_true (gl_db_get_class (b->db, label->class_id, &klass, &error));
+  g_assert_no_error (error);
+  g_hash_table_insert (b->out, g_strdup (image.hash_hex), g_strdup (klass.name));
+  gl_db_image_clear (&image);
+  gl_db_class_clear (&klass);
+  return TRUE;
+}
+
+static GHashTable *
+labels_by_hash (GlProject *p)
+{
+  ByHash b = { gl_project_get_db (p), g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free) };
+  GError *error = NULL;
+  g_assert_true (gl_db_foreach_current_label (b.db, FALSE, add_by_hash, &b, &error));
+  g_assert_no_error (error);
+  return b.out;
+}
+
+/* Class names that are not safe folder names: slashes, "..", quotes, %,
+ * emoji, emoji only, and two names that sanitise to the same folder. */
+static const char *const odd_names[] = { "a/b", "a_b", "../x", "say \"q\"", "100%", "😀 smile", "😀", "plain",
+                                         NULL };
+
+/* Export → import of an ImageFolder gives the same label, by class name, to
+ * every image: with one part (TARGET/CLASS) or the default split
+ * (TARGET/SPLIT/CLASS), into a project with no classes yet. */
+static void
+test_round_trip (gconstpointer data)
+{
+  gboolean default_split = GPOINTER_TO_INT (data);
   g_autofree char *dir = make_tmp ();
   g_autofree char *images = g_build_filename (dir, "images", NULL);
-  /* ImageFolder with human labels: images/<safe class>/<n>.png */
-  guint n = 0;
-  g_autoptr (GHashTable) truth = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  for (guint k = 0; k < 4; k++)
+  g_mkdir (images, 0755);
+  /* The labels come in by a CSV manifest, which takes any class name. */
+  const guint per = 10, n_names = g_strv_length ((char **) odd_names), n = per * n_names;
+  g_autoptr (GString) csv = g_string_new ("path,label\n");
+  for (guint i = 0; i < n; i++)
     {
-      g_autofree char *sub = g_strdup_printf ("%s/c%u", images, k);
-      g_mkdir_with_parents (sub, 0755);
-      for (guint i = 0; i < 5 + k; i++, n++)
-        {
-          g_autofree char *name = g_strdup_printf ("%s/img-%u.png", sub, n);
-          write_png (name, n);
-          g_autofree char *base = g_strdup_printf ("img-%u.png", n);
-          g_hash_table_insert (truth, g_steal_pointer (&base), g_strdup_printf ("c%u", k));
-        }
+      g_autofree char *name = g_strdup_printf ("%s/img-%u.png", images, i);
+      write_png (name, i);
+      g_auto (GStrv) parts = g_strsplit (odd_names[i % n_names], "\"", -1);
+      g_autofree char *quoted = g_strjoinv ("\"\"", parts);
+      g_string_append_printf (csv, "img-%u.png,\"%s\"\n", i, quoted);
     }
+  g_autofree char *csv_path = g_build_filename (images, "labels.csv", NULL);
+  g_assert_true (g_file_set_contents (csv_path, csv->str, -1, NULL));
   GError *error = NULL;
   g_autofree char *proj = g_build_filename (dir, "p1", NULL);
   g_autoptr (GlProject) p = gl_project_create (proj, 16, 16, 3, NULL, &error);
   g_assert_no_error (error);
   GlImportOptions io;
   gl_import_options_init (&io);
-  io.layout = GL_IMPORT_LAYOUT_IMAGEFOLDER;
-  io.labels_as = GL_LABELS_AS_HUMAN;
-  io.thumbnails = FALSE;
-  const char *paths[] = { images, NULL };
+  const char *paths[] = { csv_path, NULL };
   g_assert_true (gl_project_import (p, paths, &io, NULL, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
 
   g_autofree char *out = g_build_filename (dir, "out", NULL);
   GlExportOptions o;
   gl_export_options_init (&o);
-  o.shares[0] = 1, o.shares[1] = 0, o.shares[2] = 0;
+  if (!default_split)
+    o.shares[0] = 1, o.shares[1] = 0, o.shares[2] = 0;
   GlExportProgress s;
   g_assert_true (gl_export_project (p, out, &o, NULL, NULL, NULL, &s, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (s.done, ==, n);
+  g_autofree char *val = g_build_filename (out, "val", NULL);
+  g_assert_true (g_file_test (val, G_FILE_TEST_IS_DIR) == default_split);
 
-  /* Re-import the export into a fresh project. */
+  /* Re-import the export into a fresh project, by the auto layout. */
   g_autofree char *proj2 = g_build_filename (dir, "p2", NULL);
   g_autoptr (GlProject) p2 = gl_project_create (proj2, 16, 16, 3, NULL, &error);
   g_assert_no_error (error);
   const char *paths2[] = { out, NULL };
-  g_assert_true (gl_project_import (p2, paths2, &io, NULL, NULL, NULL, NULL, &error));
+  GlImportProgress sum;
+  g_assert_true (gl_project_import (p2, paths2, &io, NULL, NULL, NULL, &sum, &error));
   g_assert_no_error (error);
-  GlProjectInfo a, b;
-  g_assert_true (gl_project_get_info (p, &a, &error));
-  g_assert_true (gl_project_get_info (p2, &b, &error));
-  g_assert_cmpuint (a.labeled, ==, n);
-  g_assert_cmpuint (b.labeled, ==, n);
-  g_assert_cmpuint (a.n_classes, ==, b.n_classes);
-  for (guint k = 0; k < a.n_classes; k++)
+  g_assert_cmpuint (sum.added, ==, n);
+  g_assert_cmpuint (sum.labeled, ==, n);
+  g_assert_cmpuint (sum.skipped, ==, 0); /* the manifest is not a stray file */
+
+  /* The same classes (no "train", no "a_b-2", …) and the same label per image. */
+  g_auto (GStrv) names1 = gl_project_dup_class_names (p);
+  g_auto (GStrv) names2 = gl_project_dup_class_names (p2);
+  g_assert_cmpuint (g_strv_length (names1), ==, n_names);
+  g_assert_cmpuint (g_strv_length (names2), ==, n_names);
+  for (guint k = 0; k < n_names; k++)
+    g_assert_true (g_strv_contains ((const char *const *) names2, odd_names[k]));
+  g_autoptr (GHashTable) a = labels_by_hash (p);
+  g_autoptr (GHashTable) b = labels_by_hash (p2);
+  g_assert_cmpuint (g_hash_table_size (a), ==, n);
+  g_assert_cmpuint (g_hash_table_size (b), ==, n);
+  GHashTableIter iter;
+  gpointer hash, name;
+  g_hash_table_iter_init (&iter, a);
+  while (g_hash_table_iter_next (&iter, &hash, &name))
+    g_assert_cmpstr (g_hash_table_lookup (b, hash), ==, name);
+  gl_remove_tree (dir);
+}
+
+/* Without a manifest, a top level of train/val/test folders is a split level
+ * and every other folder is a class named as the folder. */
+static void
+test_import_split_level (void)
+{
+  g_autofree char *dir = make_tmp ();
+  const char *const files[] = { "train/cat/1.png", "train/dog/2.png", "val/cat/3.png", "test/dog/4.png", NULL };
+  for (guint i = 0; files[i]; i++)
     {
-      g_assert_cmpstr (a.class_names[k], ==, b.class_names[k]);
-      g_assert_cmpuint (a.labeled_per_class[k], ==, b.labeled_per_class[k]);
+      g_autofree char *path = g_build_filename (dir, "data", files[i], NULL);
+      g_autofree char *parent = g_path_get_dirname (path);
+      g_mkdir_with_parents (parent, 0755);
+      write_png (path, i);
     }
-  gl_project_info_clear (&a);
-  gl_project_info_clear (&b);
-  /* Per image: the folder each file landed in is its original class. */
-  GDir *d = g_dir_open (out, 0, &error);
+  GError *error = NULL;
+  g_autofree char *proj = g_build_filename (dir, "p", NULL);
+  g_autoptr (GlProject) p = gl_project_create (proj, 16, 16, 3, NULL, &error);
   g_assert_no_error (error);
-  const char *cls;
-  guint checked = 0;
-  while ((cls = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *sub = g_build_filename (out, cls, NULL);
-      GDir *e = g_dir_open (sub, 0, &error);
-      g_assert_no_error (error);
-      const char *f;
-      while ((f = g_dir_read_name (e)) != NULL)
-        {
-          g_assert_cmpstr (g_hash_table_lookup (truth, f), ==, cls);
-          checked++;
-        }
-      g_dir_close (e);
-    }
-  g_dir_close (d);
-  g_assert_cmpuint (checked, ==, n);
+  GlImportOptions io;
+  gl_import_options_init (&io);
+  io.layout = GL_IMPORT_LAYOUT_IMAGEFOLDER;
+  g_autofree char *data = g_build_filename (dir, "data", NULL);
+  const char *paths[] = { data, NULL };
+  g_assert_true (gl_project_import (p, paths, &io, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_auto (GStrv) names = gl_project_dup_class_names (p);
+  g_assert_cmpuint (g_strv_length (names), ==, 2);
+  g_assert_true (g_strv_contains ((const char *const *) names, "cat"));
+  g_assert_true (g_strv_contains ((const char *const *) names, "dog"));
+  /* A folder that is not a split name beside them: every folder is a class. */
+  g_autofree char *other = g_build_filename (dir, "data", "extra", "bird", NULL);
+  g_mkdir_with_parents (other, 0755);
+  g_autofree char *bird = g_build_filename (other, "5.png", NULL);
+  write_png (bird, 5);
+  g_autofree char *proj2 = g_build_filename (dir, "p2", NULL);
+  g_autoptr (GlProject) p2 = gl_project_create (proj2, 16, 16, 3, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (gl_project_import (p2, paths, &io, NULL, NULL, NULL, NULL, &error));
+  g_auto (GStrv) names2 = gl_project_dup_class_names (p2);
+  g_assert_cmpuint (g_strv_length (names2), ==, 4);
+  g_assert_true (g_strv_contains ((const char *const *) names2, "train"));
+  g_assert_true (g_strv_contains ((const char *const *) names2, "extra"));
   gl_remove_tree (dir);
 }
 
@@ -536,6 +621,8 @@ main (int argc, char **argv)
   g_test_add ("/export/csv-json", Items, NULL, items_setup, test_csv_json, items_teardown);
   g_test_add ("/export/symlink-trap", Items, NULL, items_setup, test_symlink_trap, items_teardown);
   g_test_add ("/export/cancel", Items, NULL, items_setup, test_cancel, items_teardown);
-  g_test_add_func ("/export/round-trip", test_round_trip);
+  g_test_add_data_func ("/export/round-trip/one-part", GINT_TO_POINTER (FALSE), test_round_trip);
+  g_test_add_data_func ("/export/round-trip/default-split", GINT_TO_POINTER (TRUE), test_round_trip);
+  g_test_add_func ("/export/import-split-level", test_import_split_level);
   return g_test_run ();
 }
