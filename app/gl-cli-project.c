@@ -100,9 +100,14 @@ gl_cli_import (int argc, char **argv)
   o.labels_as = g_strcmp0 (labels_as, "reference") == 0 ? GL_LABELS_AS_REFERENCE : GL_LABELS_AS_HUMAN;
   o.held_out_test = test_set;
   o.thumbnails = thumbnails;
+  /* For tests: decoding threads, and records per transaction (the kill test
+   * wants many commits in a small import). */
   const char *threads = g_getenv ("GLEANER_IMPORT_THREADS");
   if (threads)
     o.n_threads = (guint) g_ascii_strtoull (threads, NULL, 10);
+  const char *batch = g_getenv ("GLEANER_IMPORT_BATCH");
+  if (batch)
+    o.batch_size = (guint) g_ascii_strtoull (batch, NULL, 10);
 
   g_autoptr (GError) error = NULL;
   g_autoptr (GlProject) p = gl_project_open (argv[1], &error);

@@ -1,6 +1,7 @@
 /* Integration tests: the built gleaner-cli (env GLEANER_CLI) for init, import
  * and info --json; imports killed with SIGKILL at random moments; a file-size
  * limit (a full disk) during an import. */
+#include "app/gl-decode.h"
 #include "app/gl-project.h"
 #include "app/gl-thumbs.h"
 
@@ -9,6 +10,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 typedef struct
@@ -218,14 +220,59 @@ check_consistent (const char *project)
   return rows->len;
 }
 
+/* Size of @path in bytes, 0 when missing. */
+static goffset
+file_size (const char *path)
+{
+  struct stat st;
+  return stat (path, &st) == 0 ? st.st_size : 0;
+}
+
+/* Every image of @project was committed whole: its content hash is the
+ * SHA-256 of its file and its cache row is what a decode of the file gives. */
+static void
+check_intact (const char *project)
+{
+  GError *error = NULL;
+  g_autoptr (GlProject) p = gl_project_open (project, &error);
+  g_assert_no_error (error);
+  g_autoptr (GlPixelMap) map = gl_project_map_pixels (p, &error);
+  g_assert_no_error (error);
+  guint h, w, c;
+  gl_pixel_map_shape (map, &h, &w, &c);
+  g_autofree guint8 *want = g_malloc ((gsize) h * w * c);
+  const GlDbFilter all = { GL_DB_FILTER_ALL, -1 };
+  GArray *rows = NULL;
+  GlDbCursor *next = NULL;
+  g_assert_true (gl_db_list_images (gl_project_get_db (p), &all, GL_DB_SORT_NEWEST, NULL, G_MAXINT, &rows, &next,
+                                    &error));
+  g_assert_no_error (error);
+  g_assert_null (next);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      const GlDbListRow *r = &g_array_index (rows, GlDbListRow, i);
+      g_assert_false (r->unreadable);
+      g_autofree char *contents = NULL;
+      gsize len = 0;
+      g_assert_true (g_file_get_contents (r->path, &contents, &len, NULL));
+      g_autofree char *hash = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) contents, len);
+      g_assert_cmpstr (hash, ==, r->hash_hex);
+      char *reason = NULL;
+      g_assert_true (gl_decode_file (r->path, h, w, c, want, &reason));
+      g_assert_cmpmem (gl_pixel_map_row (map, (guint64) r->cache_row), (gsize) h * w * c, want, (gsize) h * w * c);
+    }
+  g_test_message ("%u committed images intact", rows->len);
+  g_array_unref (rows); /* the array clears its rows */
+}
+
 static void
 test_kill (Fixture *fx, gconstpointer data)
 {
   if (cli () == NULL)
     return;
-  /* Ten folders of 150 distinct images; round r imports folder r, so every
+  /* Fifty folders of 120 distinct images; round r imports folder r, so every
    * round has real work to be interrupted in. */
-  const guint rounds = 10, per = 150;
+  const guint rounds = 50, per = 120;
   g_autofree char *all = g_strdup (fx->images);
   for (guint r = 0; r < rounds; r++)
     {
@@ -239,32 +286,58 @@ test_kill (Fixture *fx, gconstpointer data)
   g_autofree char *out = NULL, *err = NULL;
   const char *init[] = { "init", fx->project, "--input", "64x64x3", NULL };
   g_assert_cmpint (run (init, &out, &err), ==, 0);
+  g_autofree char *pixels = g_build_filename (fx->project, "cache", "pixels", NULL);
 
   GRand *rand = g_rand_new_with_seed (g_test_rand_int ());
-  guint kills = 0, before = 0;
+  guint kills = 0, partial = 0, before = 0;
   g_setenv ("GLEANER_IMPORT_THREADS", "2", TRUE);
+  g_setenv ("GLEANER_IMPORT_BATCH", "10", TRUE); /* 12 commits per round */
   for (guint r = 0; r < rounds; r++)
     {
       g_autofree char *folder = g_strdup_printf ("%s/%02u", fx->images, r);
       const char *argv[] = { cli (), "import", fx->project, folder, NULL };
       GPid pid;
       GError *error = NULL;
+      goffset size0 = file_size (pixels);
       g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
                      NULL, &pid, &error);
       g_assert_no_error (error);
-      g_usleep (g_rand_int_range (rand, 1, 120) * 1000);
-      kill (pid, SIGKILL);
-      int status;
-      waitpid (pid, &status, 0);
+      /* Kill at a random moment after the import started writing: wait for
+       * its first pixel rows (not a timing: a condition), then a random
+       * 0-40 ms more. */
+      int status = 0;
+      gboolean exited = FALSE;
+      while (file_size (pixels) == size0)
+        {
+          if (waitpid (pid, &status, WNOHANG) == pid)
+            {
+              exited = TRUE;
+              break;
+            }
+          g_usleep (200);
+        }
+      if (!exited)
+        {
+          g_usleep (g_rand_int_range (rand, 0, 40000));
+          kill (pid, SIGKILL);
+          waitpid (pid, &status, 0);
+        }
       g_spawn_close_pid (pid);
-      if (WIFSIGNALED (status))
-        kills++; /* killed before it finished */
       guint now = check_consistent (fx->project);
       g_assert_cmpuint (now, >=, before); /* nothing committed is lost */
+      if (WIFSIGNALED (status))
+        {
+          kills++; /* killed before it finished */
+          partial += now > before && now < before + per; /* between two of its commits */
+        }
       before = now;
     }
   g_rand_free (rand);
-  g_test_message ("%u of %u imports killed before they finished", kills, rounds);
+  g_test_message ("%u of %u imports killed mid-way, %u of them after some commits and before the last", kills,
+                  rounds, partial);
+  g_assert_cmpuint (kills, >=, rounds * 3 / 4);
+  g_assert_cmpuint (partial, >=, 1);
+  check_intact (fx->project);
   /* A final import completes the set, with nothing twice. */
   const char *import[] = { "import", fx->project, fx->images, NULL };
   g_clear_pointer (&out, g_free);
