@@ -113,23 +113,35 @@ json_field (const char *json, const char *after)
   return g_strndup (p, end - p);
 }
 
-static void
-test_loop (void)
+/* A temporary folder with an empty src/ in it, or NULL (the test skipped)
+ * when GLEANER_CLI is not set. */
+static char *
+loop_dir (void)
 {
   if (g_getenv ("GLEANER_CLI") == NULL)
     {
       g_test_skip ("GLEANER_CLI is not set");
-      return;
+      return NULL;
     }
   GError *error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("gl-cli-loop-XXXXXX", &error);
+  char *dir = g_dir_make_tmp ("gl-cli-loop-XXXXXX", &error);
   g_assert_no_error (error);
+  g_autofree char *src = g_build_filename (dir, "src", NULL);
+  g_assert_cmpint (g_mkdir (src, 0755), ==, 0);
+  return dir;
+}
+
+static void
+test_loop (void)
+{
+  g_autofree char *dir = loop_dir ();
+  if (dir == NULL)
+    return;
   g_autofree char *src = g_build_filename (dir, "src", NULL);
   g_autofree char *proj = g_build_filename (dir, "p", NULL);
   g_autofree char *proj2 = g_build_filename (dir, "p2", NULL);
   g_autofree char *out_dir = g_build_filename (dir, "out", NULL);
   g_autofree char *csv_dir = g_build_filename (dir, "csv", NULL);
-  g_mkdir_with_parents (src, 0755);
   g_autoptr (GPtrArray) red = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) blue = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; i < 40; i++)
@@ -320,21 +332,15 @@ test_loop (void)
 static void
 test_round_trip_odd_names (void)
 {
-  if (g_getenv ("GLEANER_CLI") == NULL)
-    {
-      g_test_skip ("GLEANER_CLI is not set");
-      return;
-    }
+  g_autofree char *dir = loop_dir ();
+  if (dir == NULL)
+    return;
   static const char *const names[] = { "a/b", "a_b", "../x", "say \"q\"", "100%", "😀 smile", "😀", NULL };
   const guint n_names = G_N_ELEMENTS (names) - 1, per = 5;
-  GError *error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("gl-cli-loop-XXXXXX", &error);
-  g_assert_no_error (error);
   g_autofree char *src = g_build_filename (dir, "src", NULL);
   g_autofree char *proj = g_build_filename (dir, "p", NULL);
   g_autofree char *proj2 = g_build_filename (dir, "p2", NULL);
   g_autofree char *out_dir = g_build_filename (dir, "out", NULL);
-  g_mkdir_with_parents (src, 0755);
   g_autofree char *classes = g_strjoinv (",", (char **) names);
   const char *init[] = { "init", proj, "--input", "16x16x3", "--classes", classes, NULL };
   g_assert_cmpint (run (init, NULL, NULL), ==, 0);
