@@ -404,6 +404,19 @@ async_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_free (call);
 }
 
+static void
+clear_error (GError *error)
+{
+  g_clear_error (&error);
+}
+
+static void
+async_clear (Async *a)
+{
+  g_array_unref (a->done);
+  g_ptr_array_unref (a->errors);
+}
+
 static gpointer
 async_call (Async *a, guint tag)
 {
@@ -441,7 +454,8 @@ wait_for (Async *a, guint n)
 static void
 test_async_order (Fixture *fx, gconstpointer data)
 {
-  Async a = { fx, g_array_new (FALSE, FALSE, sizeof (guint)), g_ptr_array_new (), FALSE };
+  Async a = { fx, g_array_new (FALSE, FALSE, sizeof (guint)),
+               g_ptr_array_new_with_free_func ((GDestroyNotify) clear_error), FALSE };
   gint64 ids[5];
   gint classes[4] = { 1, 3, 0, 2 };
 
@@ -493,8 +507,7 @@ test_async_order (Fixture *fx, gconstpointer data)
   g_assert_true (gl_db_is_skipped (fx->db, ids[3]));
   g_assert_cmpint (current_label (fx, ids[3], NULL), ==, -1);
   g_assert_cmpint (gl_queue_get_current (fx->queue)->image_id, ==, ids[4]);
-  g_array_unref (a.done);
-  g_ptr_array_unref (a.errors);
+  async_clear (&a);
 }
 
 /* A command that fails changes nothing and reports the synchronous call's
@@ -502,7 +515,8 @@ test_async_order (Fixture *fx, gconstpointer data)
 static void
 test_async_errors (Fixture *fx, gconstpointer data)
 {
-  Async a = { fx, g_array_new (FALSE, FALSE, sizeof (guint)), g_ptr_array_new (), FALSE };
+  Async a = { fx, g_array_new (FALSE, FALSE, sizeof (guint)),
+               g_ptr_array_new_with_free_func ((GDestroyNotify) clear_error), FALSE };
   gint64 first;
 
   open_ranked_queue (fx);
@@ -529,10 +543,7 @@ test_async_errors (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (gl_queue_get_n_labeled (fx->queue), ==, 1);
   g_assert_cmpint (current_label (fx, first, NULL), >=, 0);
   g_assert_cmpint (gl_queue_get_current (fx->queue)->image_id, !=, first);
-  for (guint i = 0; i < 4; i++)
-    g_error_free (g_ptr_array_index (a.errors, i));
-  g_array_unref (a.done);
-  g_ptr_array_unref (a.errors);
+  async_clear (&a);
 }
 
 /* A skipped image returns after its turn among asynchronous labels too (its
@@ -540,7 +551,8 @@ test_async_errors (Fixture *fx, gconstpointer data)
 static void
 test_async_skip_returns (Fixture *fx, gconstpointer data)
 {
-  Async a = { fx, g_array_new (FALSE, FALSE, sizeof (guint)), g_ptr_array_new (), FALSE };
+  Async a = { fx, g_array_new (FALSE, FALSE, sizeof (guint)),
+               g_ptr_array_new_with_free_func ((GDestroyNotify) clear_error), FALSE };
   gint64 skipped;
   guint n = 0;
 
@@ -558,8 +570,7 @@ test_async_skip_returns (Fixture *fx, gconstpointer data)
     g_assert_no_error ((GError *) g_ptr_array_index (a.errors, i));
   g_assert_cmpint (current_label (fx, skipped, NULL), >=, 0);
   g_assert_cmpuint (gl_queue_get_n_labeled (fx->queue), ==, GL_QUEUE_SKIP_RETURN_AFTER + 1);
-  g_array_unref (a.done);
-  g_ptr_array_unref (a.errors);
+  async_clear (&a);
 }
 
 int
