@@ -42,7 +42,19 @@ import_idx (GlProject *p, const char *mnist_dir, const char *split, gboolean hel
   o.held_out_test = held_out;
   o.batch_size = 5000;
   const char *paths[] = { images, NULL };
-  return gl_project_import (p, paths, &o, progress, progress_data, cancellable, NULL, error);
+  GlImportProgress sum;
+  if (!gl_project_import (p, paths, &o, progress, progress_data, cancellable, &sum, error))
+    return FALSE;
+  /* A damaged file is recorded as unreadable by the import, which goes on;
+   * the demo wants every image. */
+  if (sum.unreadable > 0)
+    {
+      g_autofree char *disp = g_filename_display_name (images);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "%s or its labels file is damaged: reinstall the Debian package dataset-fashion-mnist", disp);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 GlProject *

@@ -7,7 +7,9 @@
  * batch of records (default 1,000) in one store transaction. A row of the
  * pixel cache is thus referenced only after its bytes are on disk, and a
  * cancelled or killed import keeps every batch it committed. Bad files never
- * stop an import: each is recorded with its reason.
+ * stop an import: each is recorded with its reason, and so is a bad container
+ * (an IDX file, a CSV manifest, a folder that cannot be read: one record under
+ * its path) and a malformed CSV line (a record MANIFEST:LINE).
  *
  * The pipeline does not know the store: it talks to it through
  * GlImportSinkFuncs (gl-project.c provides the SQLite one), which keeps it
@@ -27,7 +29,8 @@ typedef enum
   GL_IMPORT_LAYOUT_AUTO,        /* per path: .csv → csv, *idx*-ubyte* → idx, folder → imagefolder if it
                                    holds only sub-folders, else plain */
   GL_IMPORT_LAYOUT_PLAIN,       /* folders recursively or single files; no labels */
-  GL_IMPORT_LAYOUT_IMAGEFOLDER, /* FOLDER/CLASS/…/image: class = the first-level sub-folder */
+  GL_IMPORT_LAYOUT_IMAGEFOLDER, /* FOLDER/CLASS/…/image: class = the first-level sub-folder, or FOLDER/SPLIT/
+                                   CLASS/…/image (see GL_IMAGEFOLDER_MANIFEST) */
   GL_IMPORT_LAYOUT_CSV,         /* a manifest of `path,label` (RFC 4180 quoting; optional header) */
   GL_IMPORT_LAYOUT_IDX,         /* an MNIST-family images file (+ GlImportOptions.idx_labels) */
 } GlImportLayout;
