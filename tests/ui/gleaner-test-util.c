@@ -3,6 +3,7 @@
 
 #include "gleaner-test-util.h"
 
+#include <adwaita.h>
 #include <glib/gstdio.h>
 
 static GdkPixbuf *
@@ -68,36 +69,171 @@ gleaner_test_make_project (const char *dir, guint n)
   return project;
 }
 
-void
-gleaner_test_wait (gboolean (*func) (gpointer data), gpointer data)
+static gboolean
+wake_cb (gpointer data)
 {
-  while (!func (data))
-    g_main_context_iteration (NULL, TRUE);
+  return G_SOURCE_CONTINUE;
 }
 
-static void
-after_paint_cb (GdkFrameClock *clock, guint *left)
+/* A minute, or $GLEANER_TEST_WAIT_SECONDS (the test of the deadline itself). */
+static guint
+wait_deadline_seconds (void)
 {
-  if (*left > 0)
-    (*left)--;
+  const char *env = g_getenv ("GLEANER_TEST_WAIT_SECONDS");
+  guint64 seconds = env != NULL ? g_ascii_strtoull (env, NULL, 10) : 0;
+  return seconds > 0 ? (guint) MIN (seconds, 3600) : 60;
+}
+
+void
+gleaner_test_wait_for (gboolean (*func) (gpointer data), gpointer data, const char *what)
+{
+  guint seconds = wait_deadline_seconds ();
+  gint64 deadline = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
+  guint wake;
+
+  if (func (data))
+    return;
+  /* A blocking iteration returns at least once a second, to see the deadline. */
+  wake = g_timeout_add_seconds (1, wake_cb, NULL);
+  while (!func (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("waited %u s in vain for %s", seconds, what);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_source_remove (wake);
+}
+
+typedef struct
+{
+  GtkWidget *widget;
+  GdkFrameClock *clock;
+  guint left;
+} Frames;
+
+static void
+after_paint_cb (GdkFrameClock *clock, Frames *frames)
+{
+  if (frames->left > 0)
+    frames->left--;
+}
+
+static gboolean
+frames_painted (gpointer data)
+{
+  Frames *frames = data;
+
+  if (frames->left == 0)
+    return TRUE;
+  gtk_widget_queue_draw (frames->widget);
+  gdk_frame_clock_request_phase (frames->clock, GDK_FRAME_CLOCK_PHASE_PAINT);
+  return FALSE;
 }
 
 void
 gleaner_test_wait_frames (GtkWidget *widget, guint n)
 {
-  GdkFrameClock *clock;
+  Frames frames = { widget, NULL, n };
   gulong id;
 
-  gleaner_test_wait ((gboolean (*) (gpointer)) gtk_widget_get_mapped, widget);
-  clock = gtk_widget_get_frame_clock (widget);
-  id = g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint_cb), &n);
-  while (n > 0)
+  gleaner_test_wait_for ((gboolean (*) (gpointer)) gtk_widget_get_mapped, widget, "the widget to be mapped");
+  frames.clock = gtk_widget_get_frame_clock (widget);
+  id = g_signal_connect (frames.clock, "after-paint", G_CALLBACK (after_paint_cb), &frames);
+  gleaner_test_wait_for (frames_painted, &frames, "frames to be painted");
+  g_signal_handler_disconnect (frames.clock, id);
+}
+
+static void
+collect (GtkWidget *widget, GType type, GPtrArray *out)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL; child = gtk_widget_get_next_sibling (child))
     {
-      gtk_widget_queue_draw (widget);
-      gdk_frame_clock_request_phase (clock, GDK_FRAME_CLOCK_PHASE_PAINT);
-      g_main_context_iteration (NULL, TRUE);
+      if (G_TYPE_CHECK_INSTANCE_TYPE (child, type))
+        g_ptr_array_add (out, child);
+      collect (child, type, out);
     }
-  g_signal_handler_disconnect (clock, id);
+}
+
+GtkWidget *
+gleaner_test_find_descendant (GtkWidget *root, GType type, guint nth)
+{
+  g_autoptr (GPtrArray) all = g_ptr_array_new ();
+
+  collect (root, type, all);
+  return nth < all->len ? g_ptr_array_index (all, nth) : NULL;
+}
+
+GtkWindow *
+gleaner_test_find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GtkWindow) window = g_list_model_get_item (toplevels, i);
+      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type) && gtk_widget_get_visible (GTK_WIDGET (window)))
+        return window;
+    }
+  return NULL;
+}
+
+GtkButton *
+gleaner_test_find_button (GtkWidget *root, const char *label)
+{
+  g_autoptr (GPtrArray) all = g_ptr_array_new ();
+
+  collect (root, GTK_TYPE_BUTTON, all);
+  for (guint i = 0; i < all->len; i++)
+    if (g_strcmp0 (gtk_button_get_label (g_ptr_array_index (all, i)), label) == 0)
+      return g_ptr_array_index (all, i);
+  return NULL;
+}
+
+/* The widget of the toast shown: the overlay's child that is not its content. */
+static GtkWidget *
+shown_toast_widget (GtkWidget *root)
+{
+  GtkWidget *overlay = ADW_IS_TOAST_OVERLAY (root) ? root
+                                                   : gleaner_test_find_descendant (root, ADW_TYPE_TOAST_OVERLAY, 0);
+
+  if (overlay == NULL)
+    return NULL;
+  for (GtkWidget *child = gtk_widget_get_first_child (overlay); child != NULL; child = gtk_widget_get_next_sibling (child))
+    if (child != adw_toast_overlay_get_child (ADW_TOAST_OVERLAY (overlay)) && gtk_widget_get_visible (child))
+      return child;
+  return NULL;
+}
+
+const char *
+gleaner_test_get_shown_toast (GtkWidget *root)
+{
+  GtkWidget *toast = shown_toast_widget (root);
+  g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+
+  if (toast == NULL)
+    return NULL;
+  /* The title is the first label that is not on a button. */
+  collect (toast, GTK_TYPE_LABEL, labels);
+  for (guint i = 0; i < labels->len; i++)
+    if (gtk_widget_get_ancestor (g_ptr_array_index (labels, i), GTK_TYPE_BUTTON) == NULL)
+      return gtk_label_get_label (g_ptr_array_index (labels, i));
+  return NULL;
+}
+
+GtkButton *
+gleaner_test_get_toast_button (GtkWidget *root)
+{
+  GtkWidget *toast = shown_toast_widget (root);
+  g_autoptr (GPtrArray) buttons = g_ptr_array_new ();
+
+  if (toast == NULL)
+    return NULL;
+  /* The action button has a label; the close button an icon. */
+  collect (toast, GTK_TYPE_BUTTON, buttons);
+  for (guint i = 0; i < buttons->len; i++)
+    if (gtk_button_get_label (g_ptr_array_index (buttons, i)) != NULL && gtk_widget_get_visible (g_ptr_array_index (buttons, i)))
+      return g_ptr_array_index (buttons, i);
+  return NULL;
 }
 
 const char *

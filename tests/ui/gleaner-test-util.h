@@ -13,11 +13,29 @@ G_BEGIN_DECLS
  * returns it open. Aborts the test on error. */
 GlProject *gleaner_test_make_project (const char *dir, guint n);
 
-/* Iterates the default main context until @func returns TRUE (meson's test
- * timeout ends a test that waits forever). */
-void gleaner_test_wait (gboolean (*func) (gpointer data), gpointer data);
+/* Iterates the default main context until @func returns TRUE; fails the
+ * test, naming @what, when that has not happened within a minute (far more
+ * than any wait of the tests needs on a loaded machine, far less than
+ * meson's timeout, which would end the test without a word), or within
+ * $GLEANER_TEST_WAIT_SECONDS. */
+void gleaner_test_wait_for (gboolean (*func) (gpointer data), gpointer data, const char *what);
+/* The same, naming the condition by @func's name (and the line). */
+#define gleaner_test_wait(func, data) \
+  gleaner_test_wait_for ((func), (data), G_STRLOC ": " #func " (" #data ")")
 /* Lets @widget's frame clock paint @n more frames. */
 void gleaner_test_wait_frames (GtkWidget *widget, guint n);
+
+/* The @nth widget of @type under @root (not @root itself), depth first, or NULL. */
+GtkWidget *gleaner_test_find_descendant (GtkWidget *root, GType type, guint nth);
+/* The visible toplevel window of @type, or NULL. */
+GtkWindow *gleaner_test_find_toplevel (GType type);
+/* The button under @root whose label (with its mnemonic) is @label, or NULL. */
+GtkButton *gleaner_test_find_button (GtkWidget *root, const char *label);
+/* The title of the toast an AdwToastOverlay under @root shows now, or NULL
+ * (read from the toast's widgets: libadwaita has no getter for it). */
+const char *gleaner_test_get_shown_toast (GtkWidget *root);
+/* The button of the toast shown under @root, or NULL. */
+GtkButton *gleaner_test_get_toast_button (GtkWidget *root);
 
 /* The folder the tests write their screenshots to ($GLEANER_TEST_OUTPUT_DIR,
  * else G_TEST_BUILDDIR/output), created. */

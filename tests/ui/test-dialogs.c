@@ -33,20 +33,6 @@ queue_has_item (gpointer data)
   return queue != NULL && gl_queue_get_current (queue) != NULL;
 }
 
-static GtkWindow *
-find_toplevel (GType type)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr (GtkWindow) window = g_list_model_get_item (toplevels, i);
-      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type) && gtk_widget_get_visible (GTK_WIDGET (window)))
-        return window;
-    }
-  return NULL;
-}
-
 static GleanerWindow *
 open_window (const char *dir)
 {
@@ -139,6 +125,7 @@ test_import (void)
   gsize length;
   GleanerWindow *window;
   GleanerImportDialog *dialog;
+  GtkButton *details;
   GlProjectInfo info = { 0 };
   g_autoptr (GError) error = NULL;
 
@@ -160,9 +147,9 @@ test_import (void)
 
   window = open_window (dir);
   /* The folder is dropped onto the window: the import dialog opens with it. */
-  g_assert_null (find_toplevel (GLEANER_TYPE_IMPORT_DIALOG));
+  g_assert_null (gleaner_test_find_toplevel (GLEANER_TYPE_IMPORT_DIALOG));
   drop_file (GTK_WIDGET (window), more_images);
-  dialog = GLEANER_IMPORT_DIALOG (find_toplevel (GLEANER_TYPE_IMPORT_DIALOG));
+  dialog = GLEANER_IMPORT_DIALOG (gleaner_test_find_toplevel (GLEANER_TYPE_IMPORT_DIALOG));
   g_assert_nonnull (dialog);
   gleaner_test_wait_frames (GTK_WIDGET (dialog), 3);
   png = gleaner_test_render_png (GTK_WIDGET (dialog), "import.png");
@@ -178,6 +165,19 @@ test_import (void)
   gleaner_test_wait_frames (GTK_WIDGET (dialog), 3);
   g_free (png);
   png = gleaner_test_render_png (GTK_WIDGET (dialog), "import-summary.png");
+
+  /* The window's toast says so, and its Details button shows this summary
+   * again once the dialog is closed. */
+  g_assert_cmpstr (gleaner_test_get_shown_toast (GTK_WIDGET (window)), ==,
+                   "Import finished — 6 added, 1 unreadable, 1 duplicate");
+  gtk_window_close (GTK_WINDOW (dialog));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (dialog)));
+  details = gleaner_test_get_toast_button (GTK_WIDGET (window));
+  g_assert_nonnull (details);
+  g_assert_cmpstr (gtk_button_get_label (details), ==, "Details");
+  g_signal_emit_by_name (details, "clicked");
+  g_assert_true (GTK_WINDOW (dialog) == gleaner_test_find_toplevel (GLEANER_TYPE_IMPORT_DIALOG));
+  g_assert_cmpstr (gleaner_import_dialog_get_summary (dialog), ==, "6 added, 1 unreadable, 1 duplicate");
 
   g_assert_true (gl_project_get_info (gleaner_window_get_project (window), &info, &error));
   g_assert_no_error (error);
@@ -221,7 +221,7 @@ test_export (void)
     }
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.export", NULL));
-  dialog = GLEANER_EXPORT_DIALOG (find_toplevel (GLEANER_TYPE_EXPORT_DIALOG));
+  dialog = GLEANER_EXPORT_DIALOG (gleaner_test_find_toplevel (GLEANER_TYPE_EXPORT_DIALOG));
   g_assert_nonnull (dialog);
   gleaner_export_dialog_set_target (dialog, target);
   gleaner_test_wait_frames (GTK_WIDGET (dialog), 3);
@@ -324,7 +324,7 @@ test_classes (void)
                                                 &error));
   g_assert_no_error (error);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.classes", NULL));
-  dialog = find_toplevel (GLEANER_TYPE_CLASSES_DIALOG);
+  dialog = gleaner_test_find_toplevel (GLEANER_TYPE_CLASSES_DIALOG);
   g_assert_nonnull (dialog);
   g_assert_cmpuint (count_rows (GTK_WIDGET (dialog), ADW_TYPE_ENTRY_ROW), ==, 2 + 1);
   gleaner_test_wait_frames (GTK_WIDGET (dialog), 3);
@@ -383,7 +383,7 @@ test_shortcuts (void)
   GleanerWindow *window = gleaner_window_new (app);
   gtk_window_present (GTK_WINDOW (window));
   gleaner_test_wait_frames (GTK_WIDGET (window), 2);
-  g_assert_null (find_toplevel (GTK_TYPE_SHORTCUTS_WINDOW));
+  g_assert_null (gleaner_test_find_toplevel (GTK_TYPE_SHORTCUTS_WINDOW));
   /* GTK 4.8's GtkShortcutsWindow warns, when it is first shown, that two
    * labels of its own measure -3 pixels wide (also with the window's
    * original contents, and not from any label of ours: they measure ≥ 0):
@@ -391,7 +391,7 @@ test_shortcuts (void)
    * be filtered by g_test_log_set_fatal_handler. */
   GLogLevelFlags fatal = g_log_set_always_fatal (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-help-overlay", NULL));
-  GtkWindow *shortcuts = find_toplevel (GTK_TYPE_SHORTCUTS_WINDOW);
+  GtkWindow *shortcuts = gleaner_test_find_toplevel (GTK_TYPE_SHORTCUTS_WINDOW);
   g_assert_nonnull (shortcuts);
   gleaner_test_wait_frames (GTK_WIDGET (shortcuts), 3);
   g_log_set_always_fatal (fatal);

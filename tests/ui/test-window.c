@@ -4,6 +4,7 @@
 #include "gleaner-config.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 
 #include "app/gl-demo.h"
 #include "app/gl-queue.h"
@@ -11,6 +12,7 @@
 #include "db/gl-db.h"
 #include "gleaner-test-util.h"
 #include "ui/gleaner-application.h"
+#include "ui/gleaner-training-status.h"
 #include "ui/gleaner-window.h"
 
 static GleanerApplication *app;
@@ -103,41 +105,6 @@ test_open_missing (void)
   gl_remove_tree (tmp);
 }
 
-static void
-collect (GtkWidget *widget, GType type, GPtrArray *out)
-{
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL; child = gtk_widget_get_next_sibling (child))
-    {
-      if (G_TYPE_CHECK_INSTANCE_TYPE (child, type))
-        g_ptr_array_add (out, child);
-      collect (child, type, out);
-    }
-}
-
-/* The @nth widget of @type under @widget, depth first. */
-static GtkWidget *
-find_descendant (GtkWidget *widget, GType type, guint nth)
-{
-  g_autoptr (GPtrArray) all = g_ptr_array_new ();
-  collect (widget, type, all);
-  g_assert_cmpuint (nth, <, all->len);
-  return g_ptr_array_index (all, nth);
-}
-
-static AdwMessageDialog *
-find_message_dialog (void)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr (GtkWindow) window = g_list_model_get_item (toplevels, i);
-      if (ADW_IS_MESSAGE_DIALOG (window) && gtk_widget_get_visible (GTK_WIDGET (window)))
-        return ADW_MESSAGE_DIALOG (window);
-    }
-  return NULL;
-}
-
 /* The welcome page's New Project: name, classes, grey input of 64 × 64
  * (the default), created under ~/Gleaner and opened. */
 static void
@@ -152,11 +119,11 @@ test_new_project (void)
 
   gtk_window_present (GTK_WINDOW (window));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-project", NULL));
-  dialog = find_message_dialog ();
+  dialog = ADW_MESSAGE_DIALOG (gleaner_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
   g_assert_nonnull (dialog);
   g_assert_false (adw_message_dialog_get_response_enabled (dialog, "create"));
-  gtk_editable_set_text (GTK_EDITABLE (find_descendant (GTK_WIDGET (dialog), ADW_TYPE_ENTRY_ROW, 0)), "Birds");
-  gtk_editable_set_text (GTK_EDITABLE (find_descendant (GTK_WIDGET (dialog), ADW_TYPE_ENTRY_ROW, 1)),
+  gtk_editable_set_text (GTK_EDITABLE (gleaner_test_find_descendant (GTK_WIDGET (dialog), ADW_TYPE_ENTRY_ROW, 0)), "Birds");
+  gtk_editable_set_text (GTK_EDITABLE (gleaner_test_find_descendant (GTK_WIDGET (dialog), ADW_TYPE_ENTRY_ROW, 1)),
                          "sparrow, robin ,, wren");
   g_assert_true (adw_message_dialog_get_response_enabled (dialog, "create"));
   gleaner_test_wait_frames (GTK_WIDGET (dialog), 3);
@@ -313,6 +280,244 @@ test_project_preferences_kept (void)
   gl_remove_tree (tmp);
 }
 
+static gboolean
+never (gpointer data)
+{
+  return FALSE;
+}
+
+/* A wait that never ends fails with a message naming what it waited for
+ * (in a subprocess, with a deadline of a second). */
+static void
+test_wait_deadline (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_setenv ("GLEANER_TEST_WAIT_SECONDS", "1", TRUE);
+      gleaner_test_wait (never, NULL);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*waited 1 s in vain for *test-window.c:*: never (NULL)*");
+}
+
+static gboolean
+queue_has_item (gpointer data)
+{
+  GlQueue *queue = gleaner_window_get_queue (GLEANER_WINDOW (data));
+  return queue != NULL && gl_queue_get_current (queue) != NULL;
+}
+
+static GleanerWindow *
+open_window (const char *dir)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (dir);
+  GleanerWindow *window = gleaner_window_new (app);
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 760);
+  gtk_window_present (GTK_WINDOW (window));
+  gleaner_window_open_project (window, file);
+  gleaner_test_wait (window_not_loading, window);
+  g_assert_cmpstr (gleaner_window_get_state (window), ==, "project");
+  gleaner_test_wait (queue_has_item, window);
+  return window;
+}
+
+/* The About window, from the primary menu's action, names the application
+ * and its version. */
+static void
+test_about (void)
+{
+  GleanerWindow *window = gleaner_window_new (app);
+  GtkMenuButton *menu_button;
+  GMenuModel *menu;
+  gboolean listed = FALSE;
+  AdwAboutWindow *about;
+  gboolean name_shown = FALSE, version_shown = FALSE;
+  g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+  g_autofree char *png = NULL;
+
+  gtk_window_present (GTK_WINDOW (window));
+  menu_button = GTK_MENU_BUTTON (gleaner_test_find_descendant (GTK_WIDGET (window), GTK_TYPE_MENU_BUTTON, 0));
+  g_assert_nonnull (menu_button);
+  menu = gtk_menu_button_get_menu_model (menu_button);
+  g_assert_nonnull (menu);
+  for (int i = 0; i < g_menu_model_get_n_items (menu); i++)
+    {
+      g_autoptr (GMenuModel) section = g_menu_model_get_item_link (menu, i, G_MENU_LINK_SECTION);
+      GMenuModel *items = section != NULL ? section : menu;
+      for (int k = 0; k < g_menu_model_get_n_items (items); k++)
+        {
+          g_autofree char *action = NULL;
+          if (g_menu_model_get_item_attribute (items, k, G_MENU_ATTRIBUTE_ACTION, "s", &action)
+              && g_strcmp0 (action, "app.about") == 0)
+            listed = TRUE;
+        }
+    }
+  g_assert_true (listed);
+
+  g_assert_null (gleaner_test_find_toplevel (ADW_TYPE_ABOUT_WINDOW));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "app.about", NULL));
+  about = ADW_ABOUT_WINDOW (gleaner_test_find_toplevel (ADW_TYPE_ABOUT_WINDOW));
+  g_assert_nonnull (about);
+  g_assert_cmpstr (adw_about_window_get_application_name (about), ==, "Gleaner");
+  g_assert_cmpstr (adw_about_window_get_version (about), ==, GLEANER_VERSION);
+  g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (about)) == GTK_WINDOW (window));
+  /* Shown, not only set: labels of the window carry both. */
+  gleaner_test_wait_frames (GTK_WIDGET (about), 3);
+  for (guint i = 0;; i++)
+    {
+      GtkWidget *label = gleaner_test_find_descendant (GTK_WIDGET (about), GTK_TYPE_LABEL, i);
+      if (label == NULL)
+        break;
+      if (!gtk_widget_is_drawable (label))
+        continue;
+      name_shown |= g_strcmp0 (gtk_label_get_text (GTK_LABEL (label)), "Gleaner") == 0;
+      version_shown |= g_strcmp0 (gtk_label_get_text (GTK_LABEL (label)), GLEANER_VERSION) == 0;
+    }
+  g_assert_true (name_shown);
+  g_assert_true (version_shown);
+  png = gleaner_test_render_png (GTK_WIDGET (about), "about.png");
+  close_window (GLEANER_WINDOW (window));
+  g_assert_null (gleaner_test_find_toplevel (ADW_TYPE_ABOUT_WINDOW));
+}
+
+typedef struct
+{
+  GleanerWindow *window;
+  GlTrainer *trainer;
+  gint64 version;
+  const char *text; /* a toast or the progress, by prefix */
+  GtkLabel *label;
+} Training;
+
+static gboolean
+trainer_idle_at (gpointer data)
+{
+  Training *t = data;
+  return gl_trainer_get_model_version (t->trainer) == t->version && gl_trainer_get_state (t->trainer) == GL_TRAINER_IDLE;
+}
+
+static gboolean
+toast_shown (gpointer data)
+{
+  Training *t = data;
+  return g_str_has_prefix (gleaner_test_get_shown_toast (GTK_WIDGET (t->window)) ?: "", t->text);
+}
+
+static gboolean
+progress_shows (gpointer data)
+{
+  Training *t = data;
+  return gl_trainer_get_state (t->trainer) == GL_TRAINER_TRAINING
+         && strstr (gtk_label_get_text (t->label), t->text) != NULL;
+}
+
+static gboolean
+trainer_idle (gpointer data)
+{
+  Training *t = data;
+  return gl_trainer_get_state (t->trainer) == GL_TRAINER_IDLE;
+}
+
+/* Train Now in the training status: a round makes model v1, a second one
+ * v2 with the toast "Model v2 ready — x% (+d)" from the trainer's figures;
+ * a long third round shows its epoch and images/s, and Cancel ends it, the
+ * status idle again on model v2. */
+static void
+test_training (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("gleaner-test-training-XXXXXX", NULL);
+  g_autofree char *dir = g_build_filename (tmp, "Train", NULL);
+  g_autofree char *expected = NULL;
+  g_autofree char *png = NULL;
+  Training t = { 0 };
+  GtkWidget *status;
+  GtkButton *train, *cancel;
+  GtkWidget *bar;
+  GlQueue *queue;
+  double first;
+
+  gl_project_close (gleaner_test_make_project (dir, 60));
+  t.window = open_window (dir);
+  t.trainer = gleaner_window_get_trainer (t.window);
+  queue = gleaner_window_get_queue (t.window);
+  gl_trainer_set_retrain_every (t.trainer, 1000);
+  gl_trainer_set_max_epochs (t.trainer, 2);
+  gl_trainer_set_min_steps (t.trainer, 0);
+  gleaner_test_wait (trainer_idle, &t);
+  for (guint i = 0; i < 30; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      const GlQueueItem *item = gl_queue_get_current (queue);
+      g_assert_nonnull (item);
+      g_assert_true (gl_queue_label (queue, (gint) (item->image_id % 3), GL_LABEL_ORIGIN_HUMAN, &error));
+      g_assert_no_error (error);
+    }
+
+  status = gleaner_test_find_descendant (GTK_WIDGET (t.window), GLEANER_TYPE_TRAINING_STATUS, 0);
+  g_assert_nonnull (status);
+  train = gleaner_test_find_button (status, "_Train Now");
+  cancel = gleaner_test_find_button (status, "_Cancel");
+  g_assert_nonnull (train);
+  g_assert_nonnull (cancel);
+  bar = gleaner_test_find_descendant (status, GTK_TYPE_PROGRESS_BAR, 0);
+  /* model, accuracy, progress: the third label not on a button. */
+  t.label = GTK_LABEL (gleaner_test_find_descendant (status, GTK_TYPE_LABEL, 2));
+  g_assert_null (gtk_widget_get_ancestor (GTK_WIDGET (t.label), GTK_TYPE_BUTTON));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (cancel)));
+
+  g_signal_emit_by_name (train, "clicked");
+  t.version = 1;
+  gleaner_test_wait (trainer_idle_at, &t);
+  first = gl_trainer_get_accuracy (t.trainer);
+  g_assert_true (isfinite (first));
+  g_signal_emit_by_name (train, "clicked");
+  t.version = 2;
+  gleaner_test_wait (trainer_idle_at, &t);
+  g_assert_true (isfinite (gl_trainer_get_accuracy (t.trainer)));
+  expected = g_strdup_printf ("Model v2 ready — %.1f%% (%+.1f)", 100.0 * gl_trainer_get_accuracy (t.trainer),
+                              100.0 * (gl_trainer_get_accuracy (t.trainer) - first));
+  t.text = "Model v2 ";
+  gleaner_test_wait (toast_shown, &t);
+  g_assert_cmpstr (gleaner_test_get_shown_toast (GTK_WIDGET (t.window)), ==, expected);
+
+  /* A round long enough to be seen and cancelled. */
+  gl_trainer_set_max_epochs (t.trainer, 100000);
+  gl_trainer_set_time_budget (t.trainer, 600.0);
+  g_signal_emit_by_name (train, "clicked");
+  /* (The round's own figures: the status shows the last round's epoch and
+   * speed until the first progress report of the new one.) */
+  t.text = " of 100000 · ";
+  gleaner_test_wait (progress_shows, &t);
+  g_test_message ("progress: %s", gtk_label_get_text (t.label));
+  g_assert_true (g_regex_match_simple ("^Training — epoch [0-9]+ of [0-9]+ · [0-9,.]+ images/s$",
+                                       gtk_label_get_text (t.label), 0, 0));
+  g_assert_true (gtk_widget_get_visible (bar));
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (cancel)));
+  g_assert_false (gtk_widget_get_sensitive (GTK_WIDGET (train)));
+  gleaner_test_wait_frames (GTK_WIDGET (t.window), 2);
+  png = gleaner_test_render_png (status, "training-status.png");
+
+  g_signal_emit_by_name (cancel, "clicked");
+  gleaner_test_wait (trainer_idle, &t);
+  g_assert_cmpint (gl_trainer_get_model_version (t.trainer), ==, 2);
+  g_assert_false (gtk_widget_get_visible (bar));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (cancel)));
+  g_assert_true (gtk_widget_get_sensitive (GTK_WIDGET (train)));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (gleaner_test_find_descendant (status, GTK_TYPE_LABEL, 0))), ==,
+                   "Model v2");
+  g_assert_null (strstr (gtk_label_get_text (t.label), "epoch"));
+  /* No model v3 and no failure toast: a cancellation is no event. */
+  gleaner_test_wait_frames (GTK_WIDGET (t.window), 3);
+  g_assert_false (g_str_has_prefix (gleaner_test_get_shown_toast (GTK_WIDGET (t.window)) ?: "", "Model v3"));
+  g_assert_false (g_str_has_prefix (gleaner_test_get_shown_toast (GTK_WIDGET (t.window)) ?: "", "Training failed"));
+
+  close_window (t.window);
+  gl_remove_tree (tmp);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -337,12 +542,15 @@ main (int argc, char **argv)
   /* Keep the application alive between tests (no window is open at times). */
   g_application_hold (G_APPLICATION (app));
 
+  g_test_add_func ("/window/wait-deadline", test_wait_deadline);
   g_test_add_func ("/window/welcome-and-open", test_welcome_and_open);
   g_test_add_func ("/window/open-missing", test_open_missing);
   g_test_add_func ("/window/new-project", test_new_project);
   g_test_add_func ("/window/demo-on-activate", test_demo_on_activate);
   g_test_add_func ("/window/preferences-applied", test_preferences_applied);
   g_test_add_func ("/window/project-preferences-kept", test_project_preferences_kept);
+  g_test_add_func ("/window/about", test_about);
+  g_test_add_func ("/window/training", test_training);
   status = g_test_run ();
 
   g_application_release (G_APPLICATION (app));
