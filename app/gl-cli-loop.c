@@ -451,6 +451,42 @@ collect_test (const GlDbCurrentLabel *label, gpointer user_data)
   return TRUE;
 }
 
+/* The validation confusion matrix of the current model, rows the true class
+ * and columns the predicted one, in the order of @metrics (which is the
+ * matrix's); nothing when the store has none in a known order. */
+static void
+append_confusion (GString *out, gboolean json, GArray *metrics, GArray *classes, GHashTable *index_of_class,
+                  GBytes *confusion)
+{
+  guint n = metrics ? metrics->len : 0;
+  gsize size = 0;
+  const guint32 *cells = confusion ? g_bytes_get_data (confusion, &size) : NULL;
+  if (n == 0 || cells == NULL || size != sizeof (guint32) * n * n)
+    return;
+  if (json)
+    g_string_append (out, ",\"confusion\":[");
+  else
+    g_string_append_printf (out, "confusion matrix on the validation labels (rows: true class, columns: predicted"
+                                 " class, in the order above):\n");
+  for (guint i = 0; i < n; i++)
+    {
+      const GlDbClassMetrics *m = &g_array_index (metrics, GlDbClassMetrics, i);
+      gint k = GPOINTER_TO_INT (g_hash_table_lookup (index_of_class, &m->class_id)) - 1;
+      if (json)
+        g_string_append (out, i ? ",[" : "[");
+      else
+        g_string_append_printf (out, "%-24s", k >= 0 ? g_array_index (classes, GlDbClass, k).name : "?");
+      for (guint j = 0; j < n; j++)
+        if (!json)
+          g_string_append_printf (out, " %6u", cells[i * n + j]);
+        else
+          g_string_append_printf (out, j ? ",%u" : "%u", cells[i * n + j]);
+      g_string_append (out, json ? "]" : "\n");
+    }
+  if (json)
+    g_string_append_c (out, ']');
+}
+
 int
 gl_cli_stats (int argc, char **argv)
 {
@@ -471,7 +507,8 @@ gl_cli_stats (int argc, char **argv)
     g_string_append_printf (out, "{\"model_version\":%" G_GINT64_FORMAT, MAX (model, 0));
   GlDbModelVersion cur = { 0 };
   gboolean have = model >= 0 && gl_db_get_model_version (db, model, &cur, NULL);
-  g_autoptr (GArray) metrics = have ? gl_db_get_class_metrics (db, model, NULL, NULL) : NULL;
+  g_autoptr (GBytes) confusion = NULL;
+  g_autoptr (GArray) metrics = have ? gl_db_get_class_metrics (db, model, &confusion, NULL) : NULL;
   g_autoptr (GHashTable) index_of_class = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   for (guint k = 0; k < classes->len; k++)
     {
@@ -523,6 +560,7 @@ gl_cli_stats (int argc, char **argv)
           g_string_append_printf (out, ",\"support\":%" G_GUINT64_FORMAT "}", m->support);
         }
       g_string_append (out, "]");
+      append_confusion (out, TRUE, metrics, classes, index_of_class, confusion);
     }
   else
     {
@@ -537,10 +575,17 @@ gl_cli_stats (int argc, char **argv)
         {
           const GlDbClassMetrics *m = &g_array_index (metrics, GlDbClassMetrics, i);
           gint k = GPOINTER_TO_INT (g_hash_table_lookup (index_of_class, &m->class_id)) - 1;
-          g_string_append_printf (out, "%-24s %9.3f %9.3f %9.3f %8" G_GUINT64_FORMAT "\n",
-                                  k >= 0 ? g_array_index (classes, GlDbClass, k).name : "?", m->precision,
-                                  m->recall, m->f1, m->support);
+          g_string_append_printf (out, "%-24s", k >= 0 ? g_array_index (classes, GlDbClass, k).name : "?");
+          /* Undefined (no validation label of the class, or none predicted as it). */
+          double v[3] = { m->precision, m->recall, m->f1 };
+          for (guint j = 0; j < 3; j++)
+            if (isnan (v[j]))
+              g_string_append_printf (out, " %9s", "n/a");
+            else
+              g_string_append_printf (out, " %9.3f", v[j]);
+          g_string_append_printf (out, " %8" G_GUINT64_FORMAT "\n", m->support);
         }
+      append_confusion (out, FALSE, metrics, classes, index_of_class, confusion);
     }
   gl_db_model_version_clear (&cur);
   /* The learning curve: every version. */

@@ -362,8 +362,8 @@ gl_db_set_class_metrics (GlDb *db, gint64 model_id, const GlDbClassMetrics *metr
     }
   else
     ok = FALSE;
-  st = ok ? gl_db_stmt (db, "INSERT INTO class_metrics (model_id, class_id, precision, recall, f1, support)"
-                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", error)
+  st = ok ? gl_db_stmt (db, "INSERT INTO class_metrics (model_id, class_id, precision, recall, f1, support,"
+                            " matrix_row) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", error)
           : NULL;
   ok = ok && st != NULL;
   for (guint i = 0; ok && i < n; i++)
@@ -374,6 +374,7 @@ gl_db_set_class_metrics (GlDb *db, gint64 model_id, const GlDbClassMetrics *metr
       gl_db_bind_double (st, 4, metrics[i].recall);
       gl_db_bind_double (st, 5, metrics[i].f1);
       sqlite3_bind_int64 (st, 6, (sqlite3_int64) metrics[i].support);
+      sqlite3_bind_int (st, 7, (int) i);
       ok = gl_db_step_done (db, st, error, "cannot write metrics");
     }
   if (ok && (st = gl_db_stmt (db, "UPDATE model_versions SET confusion = ?2 WHERE id = ?1", error)) != NULL)
@@ -397,19 +398,23 @@ gl_db_get_class_metrics (GlDb *db, gint64 model_id, GBytes **confusion, GError *
 {
   if (confusion)
     *confusion = NULL;
-  sqlite3_stmt *st = gl_db_stmt (db, "SELECT m.class_id, m.precision, m.recall, m.f1, m.support"
-                                     " FROM class_metrics m JOIN classes c ON c.id = m.class_id"
-                                     " WHERE m.model_id = ?1 ORDER BY c.deleted, c.position, c.id", error);
+  sqlite3_stmt *st = gl_db_stmt (db, "SELECT m.class_id, m.precision, m.recall, m.f1, m.support, m.matrix_row"
+                                     " FROM class_metrics m JOIN classes c ON c.id = m.class_id WHERE m.model_id = ?1"
+                                     " ORDER BY m.matrix_row IS NULL, m.matrix_row, c.deleted, c.position, c.id",
+                                 error);
   if (st == NULL)
     return NULL;
   sqlite3_bind_int64 (st, 1, model_id);
   GArray *out = g_array_new (FALSE, TRUE, sizeof (GlDbClassMetrics));
+  gboolean rows_known = TRUE;
   int rc;
   while ((rc = sqlite3_step (st)) == SQLITE_ROW)
     {
       GlDbClassMetrics m = { sqlite3_column_int64 (st, 0), gl_db_column_double (st, 1),
                              gl_db_column_double (st, 2), gl_db_column_double (st, 3),
                              (guint64) sqlite3_column_int64 (st, 4) };
+      rows_known = rows_known && sqlite3_column_type (st, 5) != SQLITE_NULL
+                   && sqlite3_column_int64 (st, 5) == (gint64) out->len;
       g_array_append_val (out, m);
     }
   gl_db_done (st);
@@ -419,7 +424,8 @@ gl_db_get_class_metrics (GlDb *db, gint64 model_id, GBytes **confusion, GError *
       gl_db_fail (db, error, "cannot read metrics");
       return NULL;
     }
-  if (confusion && (st = gl_db_stmt (db, "SELECT confusion FROM model_versions WHERE id = ?1", NULL)) != NULL)
+  if (confusion && rows_known
+      && (st = gl_db_stmt (db, "SELECT confusion FROM model_versions WHERE id = ?1", NULL)) != NULL)
     {
       sqlite3_bind_int64 (st, 1, model_id);
       if (sqlite3_step (st) == SQLITE_ROW)

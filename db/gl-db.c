@@ -430,9 +430,12 @@ static const char migrate_v2[] =
 /* 2 → 3: the images answered as audit items of the queue get a table of
  * their own, written in the label's transaction (gl_db_set_audit_label),
  * instead of a setting holding every id as text, which the app rewrote in a
- * transaction of its own before each audit label. */
+ * transaction of its own before each audit label. A class's metrics row
+ * records which row and column of the confusion matrix is the class's (the
+ * matrix blob does not, and classes can be reordered after training). */
 static const char migrate_v3[] =
-  "CREATE TABLE audit_images (image_id INTEGER PRIMARY KEY REFERENCES images (id));";
+  "CREATE TABLE audit_images (image_id INTEGER PRIMARY KEY REFERENCES images (id));"
+  "ALTER TABLE class_metrics ADD COLUMN matrix_row INTEGER;";
 
 static gboolean
 move_audit_setting (GlDb *db, GError **error)

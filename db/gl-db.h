@@ -469,8 +469,10 @@ typedef struct
  * may be NULL) in one transaction. */
 gboolean gl_db_set_class_metrics (GlDb *db, gint64 model_id, const GlDbClassMetrics *metrics, guint n,
                                   GBytes *confusion, GError **error);
-/* Elements: GlDbClassMetrics in class position order. @confusion (optional):
- * the stored blob or NULL. */
+/* Elements: GlDbClassMetrics in the order they were stored, which is the
+ * order of the rows and columns of @confusion (optional): the stored blob,
+ * or NULL when there is none or its order is not known (metrics stored
+ * before schema version 3 come in class position order, without it). */
 GArray *gl_db_get_class_metrics (GlDb *db, gint64 model_id, GBytes **confusion, GError **error);
 
 /* Calls @func for each prediction of @model_id (-1: current), in image id

@@ -215,10 +215,35 @@ test_loop (void)
   g_assert_true (g_str_has_prefix (o, "{\"model_version\":1,\"labels\":16,\"accuracy\":"));
   g_assert_nonnull (strstr (o, "\"classes\":[{\"class\":\"red\",\"precision\":"));
   g_assert_nonnull (strstr (o, "\"learning_curve\":[{\"version\":1,\"labels\":16,"));
+  /* The validation confusion matrix: one row per class, counting every
+   * validation label once (the supports' sum). */
+  const char *conf = strstr (o, "\"confusion\":[[");
+  g_assert_nonnull (conf);
+  guint64 support_sum = 0, cell_sum = 0, rows = 0;
+  for (const char *p = o; (p = strstr (p, "\"support\":")) != NULL && p < conf; p++)
+    support_sum += g_ascii_strtoull (p + strlen ("\"support\":"), NULL, 10);
+  const char *conf_end = strstr (conf, "]]");
+  g_assert_nonnull (conf_end);
+  for (const char *p = conf + strlen ("\"confusion\":["); p < conf_end; p++)
+    {
+      if (*p == '[')
+        rows++;
+      if (g_ascii_isdigit (*p))
+        {
+          char *end;
+          cell_sum += g_ascii_strtoull (p, &end, 10);
+          p = end - 1;
+        }
+    }
+  g_assert_cmpuint (rows, ==, 2); /* red, blue */
+  g_assert_cmpuint (support_sum, >, 0);
+  g_assert_cmpuint (cell_sum, ==, support_sum);
   g_clear_pointer (&o, g_free);
   const char *stats_text[] = { "stats", proj, NULL };
   g_assert_cmpint (run (stats_text, &o, NULL), ==, 0);
   g_assert_nonnull (strstr (o, "precision"));
+  g_assert_nonnull (strstr (o, "confusion matrix on the validation labels"));
+  g_assert_null (strstr (o, "nan"));
   g_clear_pointer (&o, g_free);
 
   const char *predict[] = { "predict", proj, "--json", NULL };
