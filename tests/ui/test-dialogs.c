@@ -334,6 +334,155 @@ test_classes (void)
   gl_remove_tree (tmp);
 }
 
+/* The entry row titled @title under @root. */
+static GtkWidget *
+find_entry_row (GtkWidget *root, const char *title)
+{
+  GtkWidget *row;
+
+  for (guint i = 0; (row = gleaner_test_find_descendant (root, ADW_TYPE_ENTRY_ROW, i)) != NULL; i++)
+    if (g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), title) == 0)
+      return row;
+  g_error ("no row “%s”", title);
+}
+
+/* Clicks the button with @tooltip on @root's row titled "Class @n"; returns
+ * the message dialog it opens. */
+static AdwMessageDialog *
+click_row_button (GtkWidget *root, guint n, const char *tooltip)
+{
+  g_autofree char *title = g_strdup_printf ("Class %u", n);
+  GtkWidget *row = find_entry_row (root, title);
+  GtkWidget *button;
+
+  for (guint i = 0; (button = gleaner_test_find_descendant (row, GTK_TYPE_BUTTON, i)) != NULL; i++)
+    if (g_strcmp0 (gtk_widget_get_tooltip_text (button), tooltip) == 0)
+      break;
+  g_assert_nonnull (button);
+  g_assert_null (gleaner_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  g_signal_emit_by_name (button, "clicked");
+  return ADW_MESSAGE_DIALOG (gleaner_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+}
+
+static GPtrArray *
+list_classes (GleanerWindow *window)
+{
+  g_autoptr (GError) error = NULL;
+  GPtrArray *classes = gl_session_list_classes (gleaner_window_get_project (window), &error);
+
+  g_assert_no_error (error);
+  return classes;
+}
+
+#define CLASS_AT(classes, i) ((GlSessionClass *) g_ptr_array_index ((classes), (i)))
+
+/* Clicks @dialog's response button labeled @label: it responds and closes. */
+static void
+respond (AdwMessageDialog *dialog, const char *label)
+{
+  GtkButton *button = gleaner_test_find_button (GTK_WIDGET (dialog), label);
+
+  g_assert_nonnull (button);
+  g_signal_emit_by_name (button, "clicked");
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_null (gleaner_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+}
+
+/* The Classes dialog driven through its own widgets: add (and a refused
+ * duplicate name), rename, merge, and delete after its confirmation (and a
+ * cancelled one); the window's Label view follows each change. */
+static void
+test_classes_widgets (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("gleaner-test-dialogs-XXXXXX", NULL);
+  g_autofree char *dir = g_build_filename (tmp, "Shapes", NULL);
+  g_autoptr (GPtrArray) classes = NULL;
+  g_auto (GStrv) names = NULL;
+  GleanerWindow *window;
+  GtkWidget *dialog, *row;
+  AdwMessageDialog *confirm;
+  GlQueue *queue;
+
+  gl_project_close (gleaner_test_make_project (dir, 12));
+  window = open_window (dir);
+  queue = gleaner_window_get_queue (window);
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_assert_true (gl_queue_label (queue, (gint) (i % 2), GL_LABEL_ORIGIN_HUMAN, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.classes", NULL));
+  dialog = GTK_WIDGET (gleaner_test_find_toplevel (GLEANER_TYPE_CLASSES_DIALOG));
+  g_assert_nonnull (dialog);
+
+  /* Add. */
+  row = find_entry_row (dialog, "New Class");
+  gtk_editable_set_text (GTK_EDITABLE (row), "triangle");
+  g_signal_emit_by_name (row, "apply");
+  classes = list_classes (window);
+  g_assert_cmpuint (classes->len, ==, 4);
+  g_assert_cmpstr (CLASS_AT (classes, 3)->name, ==, "triangle");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (find_entry_row (dialog, "Class 4"))), ==, "triangle");
+  /* A name in use is refused with a toast in the dialog. */
+  gtk_editable_set_text (GTK_EDITABLE (row), "circle");
+  g_signal_emit_by_name (row, "apply");
+  g_assert_nonnull (gleaner_test_get_shown_toast (dialog));
+  g_clear_pointer (&classes, g_ptr_array_unref);
+  classes = list_classes (window);
+  g_assert_cmpuint (classes->len, ==, 4);
+
+  /* Rename. */
+  row = find_entry_row (dialog, "Class 4");
+  gtk_editable_set_text (GTK_EDITABLE (row), "  tri ");
+  g_signal_emit_by_name (row, "apply");
+  g_clear_pointer (&classes, g_ptr_array_unref);
+  classes = list_classes (window);
+  g_assert_cmpstr (CLASS_AT (classes, 3)->name, ==, "tri");
+  names = gl_project_dup_class_names (gleaner_window_get_project (window));
+  g_assert_cmpstr (names[3], ==, "tri");
+
+  /* Merge circle (2 labels) into square (2 labels), the first other class. */
+  confirm = click_row_button (dialog, 1, "Merge Into Another Class…");
+  g_assert_nonnull (confirm);
+  g_assert_cmpstr (adw_message_dialog_get_heading (confirm), ==, "Merge “circle” Into…");
+  g_assert_cmpuint (gtk_drop_down_get_selected (GTK_DROP_DOWN (adw_message_dialog_get_extra_child (confirm))), ==, 0);
+  respond (confirm, "_Merge");
+  g_clear_pointer (&classes, g_ptr_array_unref);
+  classes = list_classes (window);
+  g_assert_cmpuint (classes->len, ==, 3);
+  g_assert_cmpstr (CLASS_AT (classes, 0)->name, ==, "square");
+  g_assert_cmpuint (CLASS_AT (classes, 0)->labeled, ==, 4);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (find_entry_row (dialog, "Class 1"))), ==, "square");
+
+  /* Delete square: the confirmation says what happens to its labels;
+   * Cancel keeps it, Delete unlabels its 4 images. */
+  confirm = click_row_button (dialog, 1, "Delete…");
+  g_assert_nonnull (confirm);
+  g_assert_cmpstr (adw_message_dialog_get_heading (confirm), ==, "Delete “square”?");
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (confirm), "4 images labeled “square” become unlabeled"));
+  respond (confirm, "_Cancel");
+  g_clear_pointer (&classes, g_ptr_array_unref);
+  classes = list_classes (window);
+  g_assert_cmpuint (classes->len, ==, 3);
+  confirm = click_row_button (dialog, 1, "Delete…");
+  respond (confirm, "_Delete");
+  g_clear_pointer (&classes, g_ptr_array_unref);
+  classes = list_classes (window);
+  g_assert_cmpuint (classes->len, ==, 2);
+  g_assert_cmpstr (CLASS_AT (classes, 0)->name, ==, "cross");
+  g_assert_cmpuint (CLASS_AT (classes, 0)->labeled + CLASS_AT (classes, 1)->labeled, ==, 0);
+  g_assert_cmpuint (gl_queue_get_n_labeled (queue), ==, 0);
+  g_clear_pointer (&names, g_strfreev);
+  names = gl_project_dup_class_names (gleaner_window_get_project (window));
+  g_assert_cmpuint (g_strv_length (names), ==, 2);
+
+  close_window (GTK_WINDOW (dialog));
+  close_window (GTK_WINDOW (window));
+  gl_remove_tree (tmp);
+}
+
 static void
 test_preferences (void)
 {
@@ -446,6 +595,7 @@ main (int argc, char **argv)
   g_test_add_func ("/dialogs/import", test_import);
   g_test_add_func ("/dialogs/export", test_export);
   g_test_add_func ("/dialogs/classes", test_classes);
+  g_test_add_func ("/dialogs/classes-widgets", test_classes_widgets);
   g_test_add_func ("/dialogs/preferences", test_preferences);
   g_test_add_func ("/dialogs/shortcuts", test_shortcuts);
   status = g_test_run ();
