@@ -260,6 +260,43 @@ test_round (Fixture *fx, gconstpointer data)
   g_assert_true (r3.audit_accuracy >= 0 && r3.audit_accuracy <= 1);
 }
 
+/* Labels given while a round trains are not in it (it trained on its
+ * snapshot) and stay counted for the next round, which takes them. */
+static void
+test_labels_during_round (Fixture *fx, gconstpointer data)
+{
+  GError *error = NULL;
+  synth_label_first (fx->project, fx->db, 40);
+  gl_trainer_set_retrain_every (fx->trainer, 1000);
+  /* Long enough that the labels below land while it trains. */
+  gl_trainer_set_max_epochs (fx->trainer, 1000);
+  gl_trainer_set_min_steps (fx->trainer, 0);
+  gl_trainer_set_time_budget (fx->trainer, 2.0);
+  gl_trainer_train_now (fx->trainer);
+  while (gl_trainer_get_epoch (fx->trainer) == 0 && fx->model_ready == 0 && fx->failed == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (fx->model_ready, ==, 0); /* still training: its snapshot is taken */
+  synth_label_first (fx->project, fx->db, 10);
+  gl_trainer_count_labels (fx->trainer, 10);
+  while (fx->model_ready == 0 && fx->failed == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (fx->failed, ==, 0);
+  GlDbModelVersion v = { 0 };
+  g_assert_true (gl_db_get_model_version (fx->db, fx->version, &v, &error));
+  g_assert_cmpuint (v.n_labels, ==, 40);
+  gl_db_model_version_clear (&v);
+  g_assert_cmpuint (gl_trainer_get_labels_pending (fx->trainer), ==, 10);
+  /* Wait for the round's ranking too, then the next round takes all 50. */
+  while (gl_trainer_get_state (fx->trainer) != GL_TRAINER_IDLE)
+    g_main_context_iteration (NULL, TRUE);
+  gl_trainer_set_max_epochs (fx->trainer, 3);
+  gl_trainer_set_min_steps (fx->trainer, 30);
+  GlTrainerReport r;
+  g_assert_true (gl_trainer_run_round (fx->trainer, TRUE, &r, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (r.n_train + r.n_validation, ==, 50);
+}
+
 static void
 test_nothing_to_train (Fixture *fx, gconstpointer data)
 {
@@ -390,6 +427,8 @@ main (int argc, char **argv)
   g_test_add_func ("/trainer/split", test_split);
   g_test_add ("/trainer/round", Fixture, NULL, fixture_setup, test_round, fixture_teardown);
   g_test_add ("/trainer/nothing-to-train", Fixture, NULL, fixture_setup, test_nothing_to_train, fixture_teardown);
+  g_test_add ("/trainer/labels-during-round", Fixture, NULL, fixture_setup, test_labels_during_round,
+              fixture_teardown);
   g_test_add ("/trainer/policy", Fixture, NULL, fixture_setup, test_policy, fixture_teardown);
   g_test_add ("/trainer/preferences", Fixture, NULL, fixture_setup, test_preferences, fixture_teardown);
   return g_test_run ();
