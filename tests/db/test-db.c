@@ -1240,22 +1240,19 @@ test_migrate_v1 (void)
  * moves them into audit_images on open (ids of images that do not exist and
  * stray text are dropped) and removes the setting. */
 static void
-test_migrate_v2 (void)
+test_migrate_v2 (Fixture *fx, gconstpointer data)
 {
   GError *error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("gl-db-v2-XXXXXX", NULL);
-  g_autofree char *path = g_build_filename (dir, "project.gleaner-db", NULL);
-  GlDb *db = gl_db_create (path, &error);
-  g_assert_no_error (error);
-  gint64 a = add_class (db, "a");
+  gint64 a = add_class (fx->db, "a");
   gint64 ids[3];
-  add_images (db, 0, 3, FALSE, ids);
-  g_assert_true (gl_db_set_label (db, ids[1], a, GL_DB_ORIGIN_HUMAN, "ann", NULL, &error));
-  gl_db_close (db);
+  add_images (fx->db, 0, 3, FALSE, ids);
+  g_assert_true (gl_db_set_label (fx->db, ids[1], a, GL_DB_ORIGIN_HUMAN, "ann", NULL, &error));
+  g_clear_pointer (&fx->db, gl_db_close);
   /* Back to version 2 as that build left it. */
   sqlite3 *h;
-  g_assert_cmpint (sqlite3_open (path, &h), ==, SQLITE_OK);
-  g_autofree char *v2 = g_strdup_printf ("BEGIN; DROP TABLE audit_images; ALTER TABLE class_metrics DROP COLUMN matrix_row;"
+  g_assert_cmpint (sqlite3_open (fx->path, &h), ==, SQLITE_OK);
+  g_autofree char *v2 = g_strdup_printf ("BEGIN; DROP TABLE audit_images;"
+                                         " ALTER TABLE class_metrics DROP COLUMN matrix_row;"
                                          " INSERT INTO settings VALUES ('audit_images', '%" G_GINT64_FORMAT
                                          " 99999 x %" G_GINT64_FORMAT " %" G_GINT64_FORMAT "');"
                                          " PRAGMA user_version = 2; COMMIT;",
@@ -1263,7 +1260,7 @@ test_migrate_v2 (void)
   g_assert_cmpint (sqlite3_exec (h, v2, NULL, NULL, NULL), ==, SQLITE_OK);
   sqlite3_close (h);
 
-  db = gl_db_open (path, &error);
+  GlDb *db = fx->db = gl_db_open (fx->path, &error);
   g_assert_no_error (error);
   g_assert_cmpint (gl_db_get_schema_version (db), ==, GL_DB_SCHEMA_VERSION);
   g_assert_true (gl_db_check_integrity (db, &error));
@@ -1275,8 +1272,6 @@ test_migrate_v2 (void)
   g_autofree char *setting = gl_db_get_setting (db, "audit_images");
   g_assert_null (setting);
   g_assert_cmpint (current (db, ids[1]), ==, a);
-  gl_db_close (db);
-  remove_dir (dir);
 }
 
 /* An audit label records its image in the label's own transaction. */
@@ -1532,8 +1527,8 @@ main (int argc, char **argv)
   ADD ("busy", test_busy);
   ADD ("wal-bounded", test_wal_bounded);
   ADD ("audit-labels", test_audit_labels);
+  ADD ("migrate-v2", test_migrate_v2);
   g_test_add_func ("/db/migrate-v1", test_migrate_v1);
-  g_test_add_func ("/db/migrate-v2", test_migrate_v2);
   g_test_add_func ("/db/malloc-faults", test_malloc_faults);
   return g_test_run ();
 }
