@@ -765,6 +765,8 @@ take_chunk (Batch *b, const Context *ctx, Chunk *chunk, guint batch_size, GlImpo
         {
           prog->duplicates++;
           prog->done++;
+          if (ctx->options->duplicate_func != NULL)
+            ctx->options->duplicate_func (rec.path, ctx->options->duplicate_data);
           continue;
         }
       g_hash_table_add (b->seen, g_strdup (res->hash));

@@ -64,6 +64,11 @@ typedef struct
                              it first shows the image, gl-thumbnail-loader.h) */
   guint n_threads;        /* decoding threads; 0 = number of cores */
   guint batch_size;       /* records per transaction; 0 = 1,000 */
+  /* Called on the importing thread with the path (as a record's) of each
+   * file skipped as a duplicate, so that a summary can name them; NULL: not
+   * called. */
+  void (*duplicate_func) (const char *path, gpointer user_data);
+  gpointer duplicate_data;
 } GlImportOptions;
 
 void gl_import_options_init (GlImportOptions *options);

@@ -8,7 +8,7 @@
 #include "app/gl-session.h"
 #include "ui/gleaner-progress-post.h"
 
-/* Unreadable files listed in the summary (the count covers them all). */
+/* Unreadable files and duplicates listed in the summary (the counts cover them all). */
 #define MAX_LISTED 200
 
 struct _GleanerImportDialog
@@ -26,6 +26,8 @@ struct _GleanerImportDialog
   AdwStatusPage *summary_page;
   AdwPreferencesGroup *unreadable_group;
   GtkListBox *unreadable_list;
+  AdwPreferencesGroup *duplicates_group;
+  GtkListBox *duplicates_list;
 
   /* built in init, owned by the widget tree */
   GtkSwitch *thumbnails_switch;
@@ -57,13 +59,25 @@ typedef struct
   char **paths;
   GlImportOptions options;
   GlImportProgress summary;
+  GPtrArray *duplicates; /* the first MAX_LISTED paths; written by the import thread */
 } ImportJob;
 
 static void
 import_job_free (ImportJob *job)
 {
   g_strfreev (job->paths);
+  g_ptr_array_unref (job->duplicates);
   g_free (job);
+}
+
+/* On the import thread. */
+static void
+import_duplicate_cb (const char *path, gpointer user_data)
+{
+  ImportJob *job = user_data;
+
+  if (job->duplicates->len < MAX_LISTED)
+    g_ptr_array_add (job->duplicates, g_strdup (path));
 }
 
 GleanerImportDialog *
@@ -237,41 +251,73 @@ format_summary (const GlImportProgress *s)
   return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
+/* Lists @n of @total files in @group's @list, each with its reason; shows
+ * the group only when it lists any. */
+static void
+show_files (AdwPreferencesGroup *group, GtkListBox *list, const char *const *paths, const char *const *reasons,
+            guint n, guint64 total)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (list))) != NULL)
+    gtk_list_box_remove (list, child);
+  for (guint i = 0; i < n; i++)
+    {
+      GtkWidget *row = adw_action_row_new ();
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), paths[i]);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), reasons[i] != NULL ? reasons[i] : "");
+      adw_action_row_set_title_lines (ADW_ACTION_ROW (row), 2);
+      gtk_list_box_append (list, row);
+    }
+  if (total > n)
+    {
+      g_autofree char *more = g_strdup_printf (_("The first %u of %'" G_GUINT64_FORMAT " files"), n, total);
+      adw_preferences_group_set_description (group, more);
+    }
+  else
+    adw_preferences_group_set_description (group, NULL);
+  gtk_widget_set_visible (GTK_WIDGET (group), n > 0);
+}
+
 static void
 fill_unreadable (GleanerImportDialog *self)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) files = NULL;
+  g_autofree const char **paths = NULL;
+  g_autofree const char **reasons = NULL;
   guint64 total = 0;
-  GtkWidget *child;
 
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->unreadable_list))) != NULL)
-    gtk_list_box_remove (self->unreadable_list, child);
   files = gl_session_list_unreadable (self->project, self->last_id_before, MAX_LISTED, &total, &error);
   if (files == NULL)
     {
+      show_files (self->unreadable_group, self->unreadable_list, NULL, NULL, 0, 0);
       adw_preferences_group_set_description (self->unreadable_group, error->message);
       gtk_widget_set_visible (GTK_WIDGET (self->unreadable_group), TRUE);
       return;
     }
+  paths = g_new0 (const char *, files->len + 1);
+  reasons = g_new0 (const char *, files->len + 1);
   for (guint i = 0; i < files->len; i++)
     {
       GlUnreadableFile *file = g_ptr_array_index (files, i);
-      GtkWidget *row = adw_action_row_new ();
-      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), file->path);
-      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), file->reason != NULL ? file->reason : "");
-      adw_action_row_set_title_lines (ADW_ACTION_ROW (row), 2);
-      gtk_list_box_append (self->unreadable_list, row);
+      paths[i] = file->path;
+      reasons[i] = file->reason;
     }
-  if (total > files->len)
-    {
-      g_autofree char *more = g_strdup_printf (_("The first %u of %'" G_GUINT64_FORMAT " files"), files->len, total);
-      adw_preferences_group_set_description (self->unreadable_group, more);
-    }
-  else
-    adw_preferences_group_set_description (self->unreadable_group, NULL);
-  gtk_widget_set_visible (GTK_WIDGET (self->unreadable_group), files->len > 0);
+  show_files (self->unreadable_group, self->unreadable_list, paths, reasons, files->len, total);
+}
+
+/* Duplicates are not stored: the import named them to the job. */
+static void
+fill_duplicates (GleanerImportDialog *self, ImportJob *job)
+{
+  g_autofree const char **reasons = g_new0 (const char *, job->duplicates->len + 1);
+
+  for (guint i = 0; i < job->duplicates->len; i++)
+    reasons[i] = _("The same content is in the project already, or earlier in this import");
+  show_files (self->duplicates_group, self->duplicates_list, (const char *const *) job->duplicates->pdata, reasons,
+              job->duplicates->len, job->summary.duplicates);
 }
 
 static void
@@ -308,6 +354,7 @@ import_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       adw_status_page_set_description (self->summary_page, text);
     }
   fill_unreadable (self);
+  fill_duplicates (self, job);
   gtk_stack_set_visible_child_name (self->stack, "summary");
   g_signal_emit (self, signals[SIGNAL_FINISHED], 0);
 }
@@ -342,6 +389,9 @@ gleaner_import_dialog_start (GleanerImportDialog *self)
   job->options.labels_as = adw_combo_row_get_selected (self->labels_row) == 1 ? GL_LABELS_AS_REFERENCE
                                                                               : GL_LABELS_AS_HUMAN;
   job->options.thumbnails = gtk_switch_get_active (self->thumbnails_switch);
+  job->duplicates = g_ptr_array_new_with_free_func (g_free);
+  job->options.duplicate_func = import_duplicate_cb;
+  job->options.duplicate_data = job;
 
   self->cancellable = g_cancellable_new ();
   gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
@@ -454,6 +504,8 @@ gleaner_import_dialog_class_init (GleanerImportDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GleanerImportDialog, summary_page);
   gtk_widget_class_bind_template_child (widget_class, GleanerImportDialog, unreadable_group);
   gtk_widget_class_bind_template_child (widget_class, GleanerImportDialog, unreadable_list);
+  gtk_widget_class_bind_template_child (widget_class, GleanerImportDialog, duplicates_group);
+  gtk_widget_class_bind_template_child (widget_class, GleanerImportDialog, duplicates_list);
   gtk_widget_class_bind_template_callback (widget_class, on_add_folders_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_add_files_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_import_clicked_cb);

@@ -37,6 +37,21 @@ make_image (guint i)
   return pixbuf;
 }
 
+void
+gleaner_test_write_images (const char *dir, guint n)
+{
+  g_assert_no_errno (g_mkdir_with_parents (dir, 0755));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (GdkPixbuf) pixbuf = make_image (i);
+      g_autofree char *name = g_strdup_printf ("image-%04u.png", i);
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autoptr (GError) error = NULL;
+      gdk_pixbuf_save (pixbuf, path, "png", &error, NULL);
+      g_assert_no_error (error);
+    }
+}
+
 GlProject *
 gleaner_test_make_project (const char *dir, guint n)
 {
@@ -48,16 +63,7 @@ gleaner_test_make_project (const char *dir, guint n)
   GlImportProgress summary;
   GlProject *project;
 
-  g_assert_no_errno (g_mkdir_with_parents (images, 0755));
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr (GdkPixbuf) pixbuf = make_image (i);
-      g_autofree char *name = g_strdup_printf ("image-%04u.png", i);
-      g_autofree char *path = g_build_filename (images, name, NULL);
-      gdk_pixbuf_save (pixbuf, path, "png", &error, NULL);
-      g_assert_no_error (error);
-    }
-
+  gleaner_test_write_images (images, n);
   project = gl_project_create (dir, 28, 28, 1, classes, &error);
   g_assert_no_error (error);
   gl_import_options_init (&options);

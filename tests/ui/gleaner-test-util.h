@@ -12,6 +12,8 @@ G_BEGIN_DECLS
  * (written to @dir-images/) and the classes "circle", "square", "cross";
  * returns it open. Aborts the test on error. */
 GlProject *gleaner_test_make_project (const char *dir, guint n);
+/* Writes the @n images of gleaner_test_make_project (no two alike) to @dir. */
+void gleaner_test_write_images (const char *dir, guint n);
 
 /* Iterates the default main context until @func returns TRUE; fails the
  * test, naming @what, when that has not happened within a minute (far more

@@ -104,6 +104,18 @@ drop_file (GtkWidget *window, const char *path)
   g_assert_true (accepted);
 }
 
+/* The visible action row under @root whose title ends in @suffix. */
+static AdwActionRow *
+find_action_row (GtkWidget *root, const char *suffix)
+{
+  GtkWidget *row;
+
+  for (guint i = 0; (row = gleaner_test_find_descendant (root, ADW_TYPE_ACTION_ROW, i)) != NULL; i++)
+    if (gtk_widget_is_drawable (row) && g_str_has_suffix (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), suffix))
+      return ADW_ACTION_ROW (row);
+  g_error ("no row “…%s”", suffix);
+}
+
 static gboolean
 import_finished (gpointer data)
 {
@@ -126,6 +138,7 @@ test_import (void)
   GleanerWindow *window;
   GleanerImportDialog *dialog;
   GtkButton *details;
+  AdwActionRow *broken_row, *dup_row;
   GlProjectInfo info = { 0 };
   g_autoptr (GError) error = NULL;
 
@@ -160,8 +173,12 @@ test_import (void)
   g_assert_false (gleaner_import_dialog_is_running (dialog));
   g_test_message ("summary: %s", gleaner_import_dialog_get_summary (dialog));
   g_assert_true (g_str_has_prefix (gleaner_import_dialog_get_summary (dialog), "6 added, 1 unreadable, 1 duplicate"));
-  /* The summary lists the unreadable file with its reason. */
-  g_assert_cmpuint (count_rows (GTK_WIDGET (dialog), ADW_TYPE_ACTION_ROW), >=, 2);
+  /* The summary lists the skipped files, each with its reason: the
+   * unreadable file and the duplicate. */
+  broken_row = find_action_row (GTK_WIDGET (dialog), "/more-images/broken.png");
+  g_assert_cmpstr (adw_action_row_get_subtitle (broken_row), !=, "");
+  dup_row = find_action_row (GTK_WIDGET (dialog), "/more-images/copy-of-0000.png");
+  g_assert_true (g_str_has_prefix (adw_action_row_get_subtitle (dup_row), "The same content is in the project"));
   gleaner_test_wait_frames (GTK_WIDGET (dialog), 3);
   g_free (png);
   png = gleaner_test_render_png (GTK_WIDGET (dialog), "import-summary.png");
@@ -184,6 +201,56 @@ test_import (void)
   g_assert_cmpuint (info.readable, ==, 18);
   g_assert_cmpuint (info.unreadable, ==, 1);
   gl_project_info_clear (&info);
+
+  close_window (GTK_WINDOW (dialog));
+  close_window (GTK_WINDOW (window));
+  gl_remove_tree (tmp);
+}
+
+/* Cancel during an import of 2,000 files: the import stops with part of
+ * them (or none) added, and the summary says it was cancelled. */
+static void
+test_import_cancel (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("gleaner-test-dialogs-XXXXXX", NULL);
+  g_autofree char *dir = g_build_filename (tmp, "Shapes", NULL);
+  g_autofree char *many = g_build_filename (tmp, "many", NULL);
+  g_autofree char *png = NULL;
+  GleanerWindow *window;
+  GleanerImportDialog *dialog;
+  GtkButton *cancel;
+  GtkWidget *page;
+  GlProjectInfo info = { 0 };
+  g_autoptr (GError) error = NULL;
+
+  gl_project_close (gleaner_test_make_project (dir, 6));
+  gleaner_test_write_images (many, 2000);
+  window = open_window (dir);
+  drop_file (GTK_WIDGET (window), many);
+  dialog = GLEANER_IMPORT_DIALOG (gleaner_test_find_toplevel (GLEANER_TYPE_IMPORT_DIALOG));
+  g_assert_nonnull (dialog);
+  gleaner_import_dialog_start (dialog);
+  g_assert_true (gleaner_import_dialog_is_running (dialog));
+  /* The progress page's Cancel, at once: 2,000 files cannot be done yet. */
+  cancel = gleaner_test_find_button (GTK_WIDGET (dialog), "_Cancel");
+  g_assert_nonnull (cancel);
+  g_assert_true (gtk_widget_is_drawable (GTK_WIDGET (cancel)));
+  g_signal_emit_by_name (cancel, "clicked");
+  gleaner_test_wait (import_finished, dialog);
+  g_assert_false (gleaner_import_dialog_is_running (dialog));
+  g_test_message ("summary: %s", gleaner_import_dialog_get_summary (dialog));
+  gleaner_test_wait_frames (GTK_WIDGET (dialog), 2);
+  for (guint i = 0; (page = gleaner_test_find_descendant (GTK_WIDGET (dialog), ADW_TYPE_STATUS_PAGE, i)) != NULL; i++)
+    if (gtk_widget_is_drawable (page))
+      break;
+  g_assert_nonnull (page);
+  g_assert_cmpstr (adw_status_page_get_title (ADW_STATUS_PAGE (page)), ==, "Import Cancelled");
+  g_assert_true (gl_project_get_info (gleaner_window_get_project (window), &info, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (info.readable, >=, 6);
+  g_assert_cmpuint (info.readable, <, 6 + 2000);
+  gl_project_info_clear (&info);
+  png = gleaner_test_render_png (GTK_WIDGET (dialog), "import-cancelled.png");
 
   close_window (GTK_WINDOW (dialog));
   close_window (GTK_WINDOW (window));
@@ -593,6 +660,7 @@ main (int argc, char **argv)
   g_application_hold (G_APPLICATION (app));
 
   g_test_add_func ("/dialogs/import", test_import);
+  g_test_add_func ("/dialogs/import-cancel", test_import_cancel);
   g_test_add_func ("/dialogs/export", test_export);
   g_test_add_func ("/dialogs/classes", test_classes);
   g_test_add_func ("/dialogs/classes-widgets", test_classes_widgets);
