@@ -257,6 +257,50 @@ test_import_cancel (void)
   gl_remove_tree (tmp);
 }
 
+/* What the fake file manager writes: the URI it was asked to open. */
+static char *launched;
+
+static gboolean
+launched_written (gpointer data)
+{
+  g_autofree char *text = NULL;
+  return g_file_get_contents (launched, &text, NULL, NULL) && strchr (text, '\n') != NULL;
+}
+
+/* Makes a script the default application for folders (XDG_DATA_HOME and
+ * XDG_CONFIG_HOME of the test's own, set before GLib reads them), so that
+ * "Open Folder" goes through the real launcher without starting a file
+ * manager. */
+static void
+fake_file_manager (const char *home)
+{
+  g_autofree char *data = g_build_filename (home, "data", NULL);
+  g_autofree char *apps = g_build_filename (data, "applications", NULL);
+  g_autofree char *config = g_build_filename (home, "config", NULL);
+  g_autofree char *script = g_build_filename (home, "fake-open.sh", NULL);
+  g_autofree char *script_text = NULL;
+  g_autofree char *desktop = g_build_filename (apps, "gleaner-test-fake-files.desktop", NULL);
+  g_autofree char *desktop_text = NULL;
+  g_autofree char *mimeapps = g_build_filename (config, "mimeapps.list", NULL);
+
+  launched = g_build_filename (home, "launched", NULL);
+  g_assert_no_errno (g_mkdir_with_parents (apps, 0755));
+  g_assert_no_errno (g_mkdir_with_parents (config, 0755));
+  script_text = g_strdup_printf ("#!/bin/sh\necho \"$1\" > '%s.part' && mv '%s.part' '%s'\n", launched, launched,
+                                 launched);
+  g_assert_true (g_file_set_contents (script, script_text, -1, NULL));
+  g_assert_no_errno (g_chmod (script, 0755));
+  desktop_text = g_strdup_printf ("[Desktop Entry]\nType=Application\nName=Fake Files\nExec=%s %%u\n"
+                                  "MimeType=inode/directory;\nNoDisplay=true\n",
+                                  script);
+  g_assert_true (g_file_set_contents (desktop, desktop_text, -1, NULL));
+  g_assert_true (g_file_set_contents (mimeapps,
+                                      "[Default Applications]\ninode/directory=gleaner-test-fake-files.desktop\n", -1,
+                                      NULL));
+  g_setenv ("XDG_DATA_HOME", data, TRUE);
+  g_setenv ("XDG_CONFIG_HOME", config, TRUE);
+}
+
 static gboolean
 export_done (gpointer data)
 {
@@ -272,9 +316,13 @@ test_export (void)
   g_autofree char *csv = g_build_filename (target, "labels.csv", NULL);
   g_autofree char *png = NULL;
   g_autofree char *contents = NULL;
+  g_autofree char *got = NULL;
+  g_autoptr (GFile) opened = NULL;
+  g_autoptr (GFile) folder = NULL;
   g_auto (GStrv) lines = NULL;
   GleanerWindow *window;
   GleanerExportDialog *dialog;
+  GtkButton *open;
   GlQueue *queue;
 
   gl_project_close (gleaner_test_make_project (dir, 12));
@@ -321,6 +369,20 @@ test_export (void)
   gleaner_test_wait_frames (GTK_WIDGET (dialog), 3);
   g_free (png);
   png = gleaner_test_render_png (GTK_WIDGET (dialog), "export-done.png");
+
+  /* Open Folder is shown and hands the folder to the desktop's file
+   * manager: here the fake one of main(), which writes down what it got. */
+  open = gleaner_test_find_button (GTK_WIDGET (dialog), "_Open Folder");
+  g_assert_nonnull (open);
+  g_assert_true (gtk_widget_is_drawable (GTK_WIDGET (open)));
+  g_assert_false (g_file_test (launched, G_FILE_TEST_EXISTS));
+  g_signal_emit_by_name (open, "clicked");
+  gleaner_test_wait (launched_written, NULL);
+  g_assert_true (g_file_get_contents (launched, &got, NULL, NULL));
+  /* (A path or a file:// URI, as the launcher sees fit.) */
+  opened = g_file_new_for_commandline_arg (g_strstrip (got));
+  folder = g_file_new_for_path (target);
+  g_assert_true (g_file_equal (opened, folder));
 
   close_window (GTK_WINDOW (dialog));
   close_window (GTK_WINDOW (window));
@@ -648,10 +710,13 @@ int
 main (int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
+  g_autofree char *home = g_dir_make_tmp ("gleaner-test-xdg-XXXXXX", NULL);
   int status;
 
   /* The cairo renderer needs no GL (see test-window.c). */
   g_setenv ("GDK_DEBUG", "gl-disable", FALSE);
+  g_assert_nonnull (home);
+  fake_file_manager (home);
   g_test_init (&argc, &argv, NULL);
   app = gleaner_application_new (G_APPLICATION_NON_UNIQUE);
   g_application_register (G_APPLICATION (app), NULL, &error);
@@ -670,5 +735,7 @@ main (int argc, char **argv)
 
   g_application_release (G_APPLICATION (app));
   g_clear_object (&app);
+  gl_remove_tree (home);
+  g_free (launched);
   return status;
 }
