@@ -15,6 +15,7 @@
 #include "gleaner-test-util.h"
 #include "ui/gleaner-gallery-cell.h"
 #include "ui/gleaner-gallery-view.h"
+#include "ui/gleaner-image-info.h"
 
 void gleaner_register_resource (void);
 
@@ -248,6 +249,115 @@ activated (gpointer data)
   return *(gint64 *) data >= 0;
 }
 
+/* The drawable labels' texts under @root, one a line. */
+static char *
+shown_text (GtkWidget *root)
+{
+  g_autoptr (GString) text = g_string_new (NULL);
+  GtkWidget *label;
+
+  for (guint i = 0; (label = gleaner_test_find_descendant (root, GTK_TYPE_LABEL, i)) != NULL; i++)
+    if (gtk_widget_is_drawable (label))
+      g_string_append_printf (text, "%s\n", gtk_label_get_text (GTK_LABEL (label)));
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+/* The cell on screen that shows the item at @position. */
+static GtkWidget *
+find_cell (GleanerGalleryView *view, guint position)
+{
+  g_autoptr (GlGalleryItem) item = g_list_model_get_item (G_LIST_MODEL (gleaner_gallery_view_get_model (view)), position);
+  GtkWidget *cell;
+
+  for (guint i = 0; (cell = gleaner_test_find_descendant (GTK_WIDGET (view), GLEANER_TYPE_GALLERY_CELL, i)) != NULL; i++)
+    {
+      GlGalleryItem *shown = gleaner_gallery_cell_get_item (GLEANER_GALLERY_CELL (cell));
+      if (shown != NULL && gl_gallery_item_get_id (shown) == gl_gallery_item_get_id (item)
+          && gtk_widget_is_drawable (cell))
+        return cell;
+    }
+  g_error ("no cell shows position %u", position);
+}
+
+/* The point (@fx, @fy) of @widget's box (fractions) in X coordinates of @window. */
+static void
+point_in (GtkWidget *window, GtkWidget *widget, double fx, double fy, int *x, int *y)
+{
+  graphene_rect_t bounds;
+  double sx, sy;
+
+  g_assert_true (gtk_widget_compute_bounds (widget, window, &bounds));
+  gtk_native_get_surface_transform (GTK_NATIVE (window), &sx, &sy);
+  *x = (int) (sx + bounds.origin.x + fx * bounds.size.width);
+  *y = (int) (sy + bounds.origin.y + fy * bounds.size.height);
+}
+
+typedef struct
+{
+  GtkSelectionModel *selection;
+  guint n;
+} SelectionWait;
+
+static gboolean
+n_selected (gpointer data)
+{
+  SelectionWait *w = data;
+  g_autoptr (GtkBitset) set = gtk_selection_model_get_selection (w->selection);
+  return gtk_bitset_get_size (set) >= w->n;
+}
+
+/* A drag with the real pointer (xdotool) from the first cell to the second
+ * cell of the second row selects the four cells under the band. */
+static void
+rubber_band (GtkWidget *window, GleanerGalleryView *view)
+{
+  GtkSelectionModel *selection = gleaner_gallery_view_get_selection (view);
+  GtkWidget *first = find_cell (view, 0);
+  graphene_rect_t a, b;
+  guint columns = 1;
+  int x0, y0, x1, y1, xm, ym;
+
+  /* Columns: the cells on the first one's row. */
+  g_assert_true (gtk_widget_compute_bounds (first, window, &a));
+  for (;; columns++)
+    {
+      g_assert_true (gtk_widget_compute_bounds (find_cell (view, columns), window, &b));
+      if (b.origin.y > a.origin.y + 1)
+        break;
+    }
+  g_assert_cmpuint (columns, >=, 3);
+  gtk_selection_model_unselect_all (selection);
+  point_in (window, first, 0.3, 0.3, &x0, &y0);
+  point_in (window, find_cell (view, columns + 1), 0.5, 0.5, &x1, &y1);
+  xm = (x0 + x1) / 2;
+  ym = (y0 + y1) / 2;
+
+  GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (window));
+  gulong xid = gdk_x11_surface_get_xid (surface);
+  g_autofree char *cmd = g_strdup_printf ("xdotool mousemove --window %lu %d %d mousedown 1 "
+                                          "mousemove --window %lu %d %d mousemove --window %lu %d %d "
+                                          "mousemove --window %lu %d %d mouseup 1",
+                                          xid, x0, y0, xid, x0 + 10, y0 + 10, xid, xm, ym, xid, x1, y1);
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+  g_assert_true (g_spawn_command_line_sync (cmd, NULL, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, &error));
+
+  SelectionWait sw = { selection, 4 };
+  gleaner_test_wait (n_selected, &sw);
+  gleaner_test_wait_frames (window, 2);
+  g_autoptr (GtkBitset) set = gtk_selection_model_get_selection (selection);
+  g_assert_cmpuint (gtk_bitset_get_size (set), ==, 4);
+  g_assert_true (gtk_bitset_contains (set, 0));
+  g_assert_true (gtk_bitset_contains (set, 1));
+  g_assert_true (gtk_bitset_contains (set, columns));
+  g_assert_true (gtk_bitset_contains (set, columns + 1));
+  /* The info pane says how many. */
+  g_autofree char *text = shown_text (window);
+  g_assert_nonnull (strstr (text, "4 images selected\n"));
+}
+
 static char *
 screenshot (GtkWidget *window, const char *name)
 {
@@ -327,6 +437,31 @@ test_gallery (void)
   GtkSelectionModel *selection = gleaner_gallery_view_get_selection (view);
   gtk_selection_model_select_item (selection, 12, TRUE);
   g_autofree char *light = screenshot (window, "gallery-light.png");
+  {
+    g_autoptr (GlGalleryItem) item = g_list_model_get_item (G_LIST_MODEL (model), 12);
+    gint64 id = gl_gallery_item_get_id (item);
+    guint index = 0;
+    while (p.ids[index] != id)
+      index++;
+    GtkWidget *info = gleaner_test_find_descendant (widget, GLEANER_TYPE_IMAGE_INFO, 0);
+    g_assert_nonnull (info);
+    g_autofree char *text = shown_text (info);
+    g_autofree char *path = g_strdup_printf ("Path\n%s/train-images-idx3-ubyte#%u\n", p.dir, index);
+    g_test_message ("info pane:\n%s", text);
+    g_assert_nonnull (strstr (text, path));
+    g_assert_nonnull (strstr (text, "Size\n784 bytes\n"));
+    /* Its history: the label every 6th image has, by "ann", or none. */
+    if (index % 6 == 0 && index != 7)
+      {
+        GlDbLabel label = { 0 };
+        g_autoptr (GError) error = NULL;
+        g_assert_true (gl_db_get_current_label (p.db, id, FALSE, &label, &error));
+        g_assert_nonnull (strstr (text, " · ann\n"));
+        gl_db_label_clear (&label);
+      }
+    else
+      g_assert_nonnull (strstr (text, "Never labeled\n"));
+  }
 
   /* The labels before: the test compares all of them afterwards. */
   g_autofree gint64 *before = g_new (gint64, N_IMAGES);
@@ -439,6 +574,8 @@ test_gallery (void)
       if (!gl_gallery_item_get_unreadable (item))
         g_assert_cmpint (gl_gallery_item_get_label (item), ==, p.classes[1]);
     }
+
+  rubber_band (window, view);
 
   gleaner_gallery_view_set_project (view, NULL);
   gtk_window_destroy (GTK_WINDOW (window));
