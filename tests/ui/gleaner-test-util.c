@@ -76,6 +76,29 @@ gleaner_test_make_project (const char *dir, guint n)
 }
 
 static gboolean
+window_opened (gpointer data)
+{
+  GleanerWindow *window = data;
+  return g_strcmp0 (gleaner_window_get_state (window), "loading") != 0
+         && (gleaner_window_get_queue (window) == NULL || gl_queue_get_current (gleaner_window_get_queue (window)) != NULL);
+}
+
+GleanerWindow *
+gleaner_test_open_window (GleanerApplication *app, const char *dir)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (dir);
+  GleanerWindow *window = gleaner_window_new (app);
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 760);
+  gtk_window_present (GTK_WINDOW (window));
+  gleaner_window_open_project (window, file);
+  gleaner_test_wait (window_opened, window);
+  g_assert_cmpstr (gleaner_window_get_state (window), ==, "project");
+  g_assert_nonnull (gl_queue_get_current (gleaner_window_get_queue (window)));
+  return window;
+}
+
+static gboolean
 wake_cb (gpointer data)
 {
   return G_SOURCE_CONTINUE;
@@ -210,36 +233,81 @@ shown_toast_widget (GtkWidget *root)
   return NULL;
 }
 
-const char *
-gleaner_test_get_shown_toast (GtkWidget *root)
+/* The first widget of @type in the shown toast that @want accepts, or NULL. */
+static GtkWidget *
+find_in_toast (GtkWidget *root, GType type, gboolean (*want) (GtkWidget *widget))
 {
   GtkWidget *toast = shown_toast_widget (root);
-  g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+  g_autoptr (GPtrArray) all = g_ptr_array_new ();
 
   if (toast == NULL)
     return NULL;
-  /* The title is the first label that is not on a button. */
-  collect (toast, GTK_TYPE_LABEL, labels);
-  for (guint i = 0; i < labels->len; i++)
-    if (gtk_widget_get_ancestor (g_ptr_array_index (labels, i), GTK_TYPE_BUTTON) == NULL)
-      return gtk_label_get_label (g_ptr_array_index (labels, i));
+  collect (toast, type, all);
+  for (guint i = 0; i < all->len; i++)
+    if (want (g_ptr_array_index (all, i)))
+      return g_ptr_array_index (all, i);
   return NULL;
+}
+
+/* The title is the first label that is not on a button. */
+static gboolean
+is_title (GtkWidget *label)
+{
+  return gtk_widget_get_ancestor (label, GTK_TYPE_BUTTON) == NULL;
+}
+
+/* The action button has a label; the close button an icon. */
+static gboolean
+is_action_button (GtkWidget *button)
+{
+  return gtk_button_get_label (GTK_BUTTON (button)) != NULL && gtk_widget_get_visible (button);
+}
+
+static gboolean
+is_close_button (GtkWidget *button)
+{
+  return gtk_button_get_label (GTK_BUTTON (button)) == NULL;
+}
+
+const char *
+gleaner_test_get_shown_toast (GtkWidget *root)
+{
+  GtkWidget *title = find_in_toast (root, GTK_TYPE_LABEL, is_title);
+  return title != NULL ? gtk_label_get_label (GTK_LABEL (title)) : NULL;
 }
 
 GtkButton *
 gleaner_test_get_toast_button (GtkWidget *root)
 {
-  GtkWidget *toast = shown_toast_widget (root);
-  g_autoptr (GPtrArray) buttons = g_ptr_array_new ();
+  return GTK_BUTTON (find_in_toast (root, GTK_TYPE_BUTTON, is_action_button));
+}
 
-  if (toast == NULL)
-    return NULL;
-  /* The action button has a label; the close button an icon. */
-  collect (toast, GTK_TYPE_BUTTON, buttons);
-  for (guint i = 0; i < buttons->len; i++)
-    if (gtk_button_get_label (g_ptr_array_index (buttons, i)) != NULL && gtk_widget_get_visible (g_ptr_array_index (buttons, i)))
-      return g_ptr_array_index (buttons, i);
-  return NULL;
+typedef struct
+{
+  GtkWidget *root;
+  GtkWidget *toast;
+} Dismissal;
+
+static gboolean
+toast_gone (gpointer data)
+{
+  Dismissal *d = data;
+  return shown_toast_widget (d->root) != d->toast;
+}
+
+void
+gleaner_test_dismiss_toasts (GtkWidget *root)
+{
+  GtkWidget *toast;
+
+  while ((toast = shown_toast_widget (root)) != NULL)
+    {
+      GtkWidget *close = find_in_toast (root, GTK_TYPE_BUTTON, is_close_button);
+
+      g_assert_nonnull (close);
+      g_signal_emit_by_name (close, "clicked");
+      gleaner_test_wait_for (toast_gone, &(Dismissal){ root, toast }, "a dismissed toast to go");
+    }
 }
 
 const char *

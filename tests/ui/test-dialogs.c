@@ -20,34 +20,6 @@
 
 static GleanerApplication *app;
 
-static gboolean
-window_not_loading (gpointer data)
-{
-  return g_strcmp0 (gleaner_window_get_state (GLEANER_WINDOW (data)), "loading") != 0;
-}
-
-static gboolean
-queue_has_item (gpointer data)
-{
-  GlQueue *queue = gleaner_window_get_queue (GLEANER_WINDOW (data));
-  return queue != NULL && gl_queue_get_current (queue) != NULL;
-}
-
-static GleanerWindow *
-open_window (const char *dir)
-{
-  g_autoptr (GFile) file = g_file_new_for_path (dir);
-  GleanerWindow *window = gleaner_window_new (app);
-
-  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 760);
-  gtk_window_present (GTK_WINDOW (window));
-  gleaner_window_open_project (window, file);
-  gleaner_test_wait (window_not_loading, window);
-  g_assert_cmpstr (gleaner_window_get_state (window), ==, "project");
-  gleaner_test_wait (queue_has_item, window);
-  return window;
-}
-
 static void
 close_window (GtkWindow *window)
 {
@@ -158,7 +130,7 @@ test_import (void)
   g_assert_true (g_file_get_contents (first, &contents, &length, NULL));
   g_assert_true (g_file_set_contents (dup, contents, (gssize) length, NULL));
 
-  window = open_window (dir);
+  window = gleaner_test_open_window (app, dir);
   /* The folder is dropped onto the window: the import dialog opens with it. */
   g_assert_null (gleaner_test_find_toplevel (GLEANER_TYPE_IMPORT_DIALOG));
   drop_file (GTK_WIDGET (window), more_images);
@@ -225,7 +197,7 @@ test_import_cancel (void)
 
   gl_project_close (gleaner_test_make_project (dir, 6));
   gleaner_test_write_images (many, 2000);
-  window = open_window (dir);
+  window = gleaner_test_open_window (app, dir);
   drop_file (GTK_WIDGET (window), many);
   dialog = GLEANER_IMPORT_DIALOG (gleaner_test_find_toplevel (GLEANER_TYPE_IMPORT_DIALOG));
   g_assert_nonnull (dialog);
@@ -326,7 +298,7 @@ test_export (void)
   GlQueue *queue;
 
   gl_project_close (gleaner_test_make_project (dir, 12));
-  window = open_window (dir);
+  window = gleaner_test_open_window (app, dir);
   queue = gleaner_window_get_queue (window);
   for (guint i = 0; i < 6; i++)
     {
@@ -405,7 +377,7 @@ test_classes (void)
   guint64 n = 0;
 
   gl_project_close (gleaner_test_make_project (dir, 12));
-  window = open_window (dir);
+  window = gleaner_test_open_window (app, dir);
   project = gleaner_window_get_project (window);
   queue = gleaner_window_get_queue (window);
   for (guint i = 0; i < 4; i++)
@@ -534,7 +506,7 @@ test_classes_widgets (void)
   GlQueue *queue;
 
   gl_project_close (gleaner_test_make_project (dir, 12));
-  window = open_window (dir);
+  window = gleaner_test_open_window (app, dir);
   queue = gleaner_window_get_queue (window);
   for (guint i = 0; i < 4; i++)
     {

@@ -302,28 +302,6 @@ test_wait_deadline (void)
   g_test_trap_assert_stderr ("*waited 1 s in vain for *test-window.c:*: never (NULL)*");
 }
 
-static gboolean
-queue_has_item (gpointer data)
-{
-  GlQueue *queue = gleaner_window_get_queue (GLEANER_WINDOW (data));
-  return queue != NULL && gl_queue_get_current (queue) != NULL;
-}
-
-static GleanerWindow *
-open_window (const char *dir)
-{
-  g_autoptr (GFile) file = g_file_new_for_path (dir);
-  GleanerWindow *window = gleaner_window_new (app);
-
-  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 760);
-  gtk_window_present (GTK_WINDOW (window));
-  gleaner_window_open_project (window, file);
-  gleaner_test_wait (window_not_loading, window);
-  g_assert_cmpstr (gleaner_window_get_state (window), ==, "project");
-  gleaner_test_wait (queue_has_item, window);
-  return window;
-}
-
 /* The About window, from the primary menu's action, names the application
  * and its version. */
 static void
@@ -440,7 +418,7 @@ test_training (void)
   double first;
 
   gl_project_close (gleaner_test_make_project (dir, 60));
-  t.window = open_window (dir);
+  t.window = gleaner_test_open_window (app, dir);
   t.trainer = gleaner_window_get_trainer (t.window);
   queue = gleaner_window_get_queue (t.window);
   gl_trainer_set_retrain_every (t.trainer, 1000);
