@@ -28,6 +28,18 @@ close_window (GtkWindow *window)
     ;
 }
 
+/* Labels the next @n queued images with the first @n_classes classes in turn. */
+static void
+label_queued (GlQueue *queue, guint n, guint n_classes)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_assert_true (gl_queue_label (queue, (gint) (i % n_classes), GL_LABEL_ORIGIN_HUMAN, &error));
+      g_assert_no_error (error);
+    }
+}
+
 static guint
 count_rows (GtkWidget *widget, GType type)
 {
@@ -300,12 +312,7 @@ test_export (void)
   gl_project_close (gleaner_test_make_project (dir, 12));
   window = gleaner_test_open_window (app, dir);
   queue = gleaner_window_get_queue (window);
-  for (guint i = 0; i < 6; i++)
-    {
-      g_autoptr (GError) error = NULL;
-      g_assert_true (gl_queue_label (queue, (gint) (i % 3), GL_LABEL_ORIGIN_HUMAN, &error));
-      g_assert_no_error (error);
-    }
+  label_queued (queue, 6, 3);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.export", NULL));
   dialog = GLEANER_EXPORT_DIALOG (gleaner_test_find_toplevel (GLEANER_TYPE_EXPORT_DIALOG));
@@ -380,11 +387,7 @@ test_classes (void)
   window = gleaner_test_open_window (app, dir);
   project = gleaner_window_get_project (window);
   queue = gleaner_window_get_queue (window);
-  for (guint i = 0; i < 4; i++)
-    {
-      g_assert_true (gl_queue_label (queue, (gint) (i % 2), GL_LABEL_ORIGIN_HUMAN, &error));
-      g_assert_no_error (error);
-    }
+  label_queued (queue, 4, 2);
 
   /* The operations behind the dialog. */
   g_assert_true (gl_session_add_class (project, "triangle", &error));
@@ -508,12 +511,7 @@ test_classes_widgets (void)
   gl_project_close (gleaner_test_make_project (dir, 12));
   window = gleaner_test_open_window (app, dir);
   queue = gleaner_window_get_queue (window);
-  for (guint i = 0; i < 4; i++)
-    {
-      g_autoptr (GError) error = NULL;
-      g_assert_true (gl_queue_label (queue, (gint) (i % 2), GL_LABEL_ORIGIN_HUMAN, &error));
-      g_assert_no_error (error);
-    }
+  label_queued (queue, 4, 2);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.classes", NULL));
   dialog = GTK_WIDGET (gleaner_test_find_toplevel (GLEANER_TYPE_CLASSES_DIALOG));
   g_assert_nonnull (dialog);
