@@ -39,6 +39,7 @@ struct _GleanerImportDialog
   GPtrArray *paths; /* char * */
   GCancellable *cancellable;
   char *summary;
+  gboolean cancelled; /* the import of the summary */
   gint64 last_id_before; /* images above it came from this import */
 
   /* GlImportProgress written by the import thread, shown by one coalesced idle */
@@ -332,6 +333,7 @@ import_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_clear_object (&self->cancellable);
   g_free (self->summary);
   self->summary = format_summary (&job->summary);
+  self->cancelled = cancelled;
 
   if (self->stack == NULL)
     {
@@ -456,6 +458,13 @@ add_thumbnails_row (GleanerImportDialog *self)
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), GTK_WIDGET (self->thumbnails_switch));
   adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), GTK_WIDGET (self->thumbnails_switch));
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
+}
+
+gboolean
+gleaner_import_dialog_get_cancelled (GleanerImportDialog *self)
+{
+  g_return_val_if_fail (GLEANER_IS_IMPORT_DIALOG (self), FALSE);
+  return self->cancelled;
 }
 
 static void

@@ -1,7 +1,8 @@
 /* gleaner-import-dialog.h — importing images into a project: folders or
  * files (GtkFileChooserNative, or dropped onto the main window), the layout
  * and what labels that come with the images mean; then progress with Cancel,
- * off the main thread; then a summary listing the unreadable files and why.
+ * off the main thread; then a summary listing the skipped files (unreadable,
+ * duplicates) and why.
  *
  * The dialog hides when closed during an import, which goes on; "finished"
  * is emitted on the main thread when the import ends (also when cancelled,
@@ -34,5 +35,7 @@ void gleaner_import_dialog_cancel (GleanerImportDialog *self);
 
 /* "9,874 added, 12 unreadable, 114 duplicates" after "finished", else NULL. */
 const char *gleaner_import_dialog_get_summary (GleanerImportDialog *self);
+/* Whether the import that "finished" was cancelled. */
+gboolean gleaner_import_dialog_get_cancelled (GleanerImportDialog *self);
 
 G_END_DECLS

@@ -594,7 +594,9 @@ on_key_controller_key_pressed_cb (GleanerWindow *self, guint keyval, guint keyco
 static void
 on_import_finished_cb (GleanerWindow *self, GleanerImportDialog *dialog)
 {
-  g_autofree char *text = g_strdup_printf (_("Import finished — %s"), gleaner_import_dialog_get_summary (dialog));
+  g_autofree char *text = g_strdup_printf (gleaner_import_dialog_get_cancelled (dialog) ? _("Import cancelled — %s")
+                                                                                        : _("Import finished — %s"),
+                                           gleaner_import_dialog_get_summary (dialog));
   g_autoptr (GError) error = NULL;
   AdwToast *toast = adw_toast_new (text);
 
