@@ -24,8 +24,8 @@ gl_simulate_options_init (GlSimulateOptions *o)
   o->seed_labels = 100;
   o->batch = 100;
   o->budget = 3000;
-  o->epochs = 8;
-  o->min_steps = 150;
+  o->epochs = GL_TRAINER_DEFAULT_EPOCHS;
+  o->min_steps = GL_TRAINER_DEFAULT_MIN_STEPS;
   o->round_seconds = 15;
   o->audit_share = 0;
   o->test_share = 0.2;
@@ -244,6 +244,7 @@ gl_simulate_run (GlProject *project, const GlSimulateOptions *o, GlSimulateRound
       guint steps_per_epoch = (lab_rows->len + BATCH - 1) / BATCH;
       topt.epochs = MAX (o->epochs, (o->min_steps + steps_per_epoch - 1) / MAX (steps_per_epoch, 1));
       topt.max_seconds = o->round_seconds;
+      topt.lr = GL_TRAINER_LR;
       topt.schedule = GL_SCHEDULE_COSINE;
       topt.augment = GL_AUGMENT_CROP; /* no flip: it changes the class of digits, letters, arrows */
       topt.seed = o->seed * 1000 + round;

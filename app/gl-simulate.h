@@ -40,8 +40,8 @@ typedef struct
   guint batch;           /* default 100 */
   guint budget;          /* default 3,000 */
   guint64 seed;          /* default 0 */
-  guint epochs;          /* per round; default 8, more when needed for min_steps */
-  guint min_steps;       /* optimiser steps per round at least (small label sets); default 150 */
+  guint epochs;          /* per round; default 10 (the trainer's), more when needed for min_steps */
+  guint min_steps;       /* optimiser steps per round at least (small label sets); default 300 (the trainer's) */
   double round_seconds;  /* training time budget per round; default 15 */
   double audit_share;    /* share of each batch drawn at random (as the queue does); default 0 */
   double test_share;     /* without a held-out batch; default 0.2 */

@@ -23,8 +23,6 @@
 G_DEFINE_QUARK (gl-trainer-error-quark, gl_trainer_error)
 
 #define DEFAULT_TIME_BUDGET 20.0
-#define DEFAULT_MAX_EPOCHS 10
-#define DEFAULT_MIN_STEPS 150 /* small label sets still get this many optimiser steps */
 #define BATCH 32
 #define RANKING_MIN 100       /* items ranked per round, at least */
 #define MC_PASSES 8           /* BALD */
@@ -613,6 +611,7 @@ round_run (GlWorkerJob *job, gpointer job_data, GCancellable *cancellable, GErro
       guint steps_per_epoch = (tr_rows->len + BATCH - 1) / BATCH;
       topt.epochs = MAX (j->max_epochs, (j->min_steps + steps_per_epoch - 1) / MAX (steps_per_epoch, 1));
       topt.max_seconds = j->time_budget;
+      topt.lr = GL_TRAINER_LR;
       topt.schedule = GL_SCHEDULE_COSINE;
       /* No flip: it changes the class of digits, letters, arrows. */
       topt.augment = s.augment ? GL_AUGMENT_CROP : GL_AUGMENT_NONE;
@@ -1163,7 +1162,7 @@ gl_trainer_class_init (GlTrainerClass *klass)
                                                  GL_TRAINER_DEFAULT_RETRAIN_EVERY, rw);
   props[PROP_TIME_BUDGET] = g_param_spec_double ("time-budget", NULL, NULL, 0, G_MAXDOUBLE, DEFAULT_TIME_BUDGET,
                                                  rw);
-  props[PROP_MAX_EPOCHS] = g_param_spec_uint ("max-epochs", NULL, NULL, 1, G_MAXUINT, DEFAULT_MAX_EPOCHS, rw);
+  props[PROP_MAX_EPOCHS] = g_param_spec_uint ("max-epochs", NULL, NULL, 1, G_MAXUINT, GL_TRAINER_DEFAULT_EPOCHS, rw);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
   signals[SIGNAL_PROGRESS] = g_signal_new ("progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
@@ -1185,8 +1184,8 @@ gl_trainer_init (GlTrainer *self)
   self->accuracy = NAN;
   self->retrain_every = GL_TRAINER_DEFAULT_RETRAIN_EVERY;
   self->time_budget = DEFAULT_TIME_BUDGET;
-  self->max_epochs = DEFAULT_MAX_EPOCHS;
-  self->min_steps = DEFAULT_MIN_STEPS;
+  self->max_epochs = GL_TRAINER_DEFAULT_EPOCHS;
+  self->min_steps = GL_TRAINER_DEFAULT_MIN_STEPS;
   self->audit_share = GL_TRAINER_DEFAULT_AUDIT_SHARE;
 }
 

@@ -101,6 +101,18 @@ typedef struct
   guint64 n_scored;      /* pool images scored */
 } GlTrainerReport;
 
+/* Training per round, shared with the simulator (app/gl-simulate.c) so that
+ * its learning curves are the app's: at least GL_TRAINER_DEFAULT_EPOCHS
+ * epochs, more for small label sets so that a round makes at least
+ * GL_TRAINER_DEFAULT_MIN_STEPS optimiser steps, SGD from GL_TRAINER_LR with a
+ * cosine decay, warm-starting from the last model. Tuned on the
+ * active-learning benchmark (README): 300 steps instead of 150 and 0.02
+ * instead of 0.05 brought the labels to 85% down for the default strategy
+ * and random alike. */
+#define GL_TRAINER_DEFAULT_EPOCHS 10
+#define GL_TRAINER_DEFAULT_MIN_STEPS 300
+#define GL_TRAINER_LR 0.02f
+
 #define GL_TYPE_TRAINER (gl_trainer_get_type ())
 G_DECLARE_FINAL_TYPE (GlTrainer, gl_trainer, GL, TRAINER, GObject)
 
@@ -124,7 +136,7 @@ void gl_trainer_set_time_budget (GlTrainer *trainer, double seconds);
 guint gl_trainer_get_max_epochs (GlTrainer *trainer);
 void gl_trainer_set_max_epochs (GlTrainer *trainer, guint n_epochs);
 /* Small label sets train for more epochs so that a round makes at least this
- * many optimiser steps (default 150; 0: exactly max-epochs). */
+ * many optimiser steps (default 300; 0: exactly max-epochs). */
 void gl_trainer_set_min_steps (GlTrainer *trainer, guint steps);
 
 /* Preferences; each applies from the next round on (a running round keeps

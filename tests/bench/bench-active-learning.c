@@ -24,6 +24,7 @@
 
 #include "app/gl-demo.h"
 #include "app/gl-simulate.h"
+#include "app/gl-trainer.h"
 #include "engine/gl-acquire.h"
 
 typedef struct
@@ -53,7 +54,8 @@ int
 main (int argc, char **argv)
 {
   gboolean quick = FALSE;
-  int seeds = 3, seed_base = 0, seed_labels = 100, batch = 100, budget = 3000, epochs = 8, min_steps = 150;
+  int seeds = 3, seed_base = 0, seed_labels = 100, batch = 100, budget = 3000, epochs = GL_TRAINER_DEFAULT_EPOCHS,
+      min_steps = GL_TRAINER_DEFAULT_MIN_STEPS;
   double round_seconds = 15, stop_at = 0;
   gint64 pool_sample = 0;
   g_autofree char *strategies = NULL;
@@ -68,8 +70,8 @@ main (int argc, char **argv)
     { "seed-labels", 0, 0, G_OPTION_ARG_INT, &seed_labels, "Random labels to start from (default 100)", "N" },
     { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Labels per round (default 100)", "N" },
     { "budget", 0, 0, G_OPTION_ARG_INT, &budget, "Labels at most (default 3000)", "N" },
-    { "epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs per round at least (default 8)", "N" },
-    { "min-steps", 0, 0, G_OPTION_ARG_INT, &min_steps, "Optimiser steps per round at least (default 150)", "N" },
+    { "epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs per round at least (default 10)", "N" },
+    { "min-steps", 0, 0, G_OPTION_ARG_INT, &min_steps, "Optimiser steps per round at least (default 300)", "N" },
     { "round-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &round_seconds, "Training budget per round (default 15)", "S" },
     { "stop-at", 0, 0, G_OPTION_ARG_DOUBLE, &stop_at, "Stop a run at this test accuracy (--quick: 0.85)", "A" },
     { "pool-sample", 0, 0, G_OPTION_ARG_INT64, &pool_sample,
