@@ -338,10 +338,12 @@ rubber_band (GtkWidget *window, GleanerGalleryView *view)
 
   GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (window));
   gulong xid = gdk_x11_surface_get_xid (surface);
-  g_autofree char *cmd = g_strdup_printf ("xdotool mousemove --window %lu %d %d mousedown 1 "
+  /* Raised first: meson runs tests in parallel on one X server, and the
+   * pointer's events go to whichever window is on top there. */
+  g_autofree char *cmd = g_strdup_printf ("xdotool windowraise %lu mousemove --window %lu %d %d mousedown 1 "
                                           "mousemove --window %lu %d %d mousemove --window %lu %d %d "
                                           "mousemove --window %lu %d %d mouseup 1",
-                                          xid, x0, y0, xid, x0 + 10, y0 + 10, xid, xm, ym, xid, x1, y1);
+                                          xid, xid, x0, y0, xid, x0 + 10, y0 + 10, xid, xm, ym, xid, x1, y1);
   g_autoptr (GError) error = NULL;
   int status = 0;
   g_assert_true (g_spawn_command_line_sync (cmd, NULL, NULL, &status, &error));
