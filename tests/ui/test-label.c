@@ -109,7 +109,15 @@ deliver_key (GleanerWindow *window, const char *key)
   g_assert_true (handled);
 }
 
-/* Types @keys ("1", "BackSpace"; @n of them, without a pause) into @window. */
+static gboolean
+all_labeled (gpointer queue)
+{
+  return gl_queue_get_n_labeled (queue) == N_LABELS;
+}
+
+/* Types @keys ("1", "BackSpace"; @n of them, without a pause) into @window.
+ * xdotool runs under timeout(1): a focus that never comes fails the test
+ * instead of hanging it. */
 static void
 press_keys (GleanerWindow *window, const char *const *keys, guint n)
 {
@@ -123,14 +131,15 @@ press_keys (GleanerWindow *window, const char *const *keys, guint n)
       g_autoptr (GError) error = NULL;
       int status = 0;
 
-      for (const char *const *a = (const char *const[]) { xdotool, "windowfocus", "--sync", xid, "key",
-                                                          "--clearmodifiers", "--delay", "0", NULL };
+      for (const char *const *a = (const char *const[]) { "timeout", "60", xdotool, "windowfocus", "--sync", xid,
+                                                          "key", "--clearmodifiers", "--delay", "0", NULL };
            *a != NULL; a++)
         g_ptr_array_add (argv, (gpointer) *a);
       for (guint i = 0; i < n; i++)
         g_ptr_array_add (argv, (gpointer) keys[i]);
       g_ptr_array_add (argv, NULL);
-      g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status, &error);
+      g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status,
+                    &error);
       g_assert_no_error (error);
       g_assert_true (g_spawn_check_wait_status (status, NULL));
     }
@@ -399,8 +408,7 @@ test_label_with_keys (void)
     w = (Wait) { window, N_LABELS, last_id };
     press_key (window, "Return");
     gleaner_test_wait (showing, &w);
-    while (gl_queue_get_n_labeled (queue) != N_LABELS)
-      g_main_context_iteration (NULL, TRUE);
+    gleaner_test_wait (all_labeled, queue);
     g_hash_table_insert (expected, g_memdup2 (&opened, sizeof (gint64)), GUINT_TO_POINTER (1));
     check_store (project, expected);
   }
