@@ -10,6 +10,7 @@
  * light and dark style. */
 #include "gleaner-config.h"
 
+#include <string.h>
 #include <gdk/x11/gdkx.h>
 
 #include "app/gl-queue.h"
@@ -95,7 +96,8 @@ static void
 deliver_key (GleanerWindow *window, const char *key)
 {
   GListModel *controllers = gtk_widget_observe_controllers (GTK_WIDGET (window));
-  guint keyval = gdk_keyval_from_name (key);
+  GdkModifierType mods = g_str_has_prefix (key, "ctrl+") ? GDK_CONTROL_MASK : 0;
+  guint keyval = gdk_keyval_from_name (mods ? key + strlen ("ctrl+") : key);
   gboolean handled = FALSE;
 
   g_assert_cmpuint (keyval, !=, GDK_KEY_VoidSymbol);
@@ -103,7 +105,7 @@ deliver_key (GleanerWindow *window, const char *key)
     {
       g_autoptr (GtkEventController) controller = g_list_model_get_item (controllers, i);
       if (GTK_IS_EVENT_CONTROLLER_KEY (controller))
-        g_signal_emit_by_name (controller, "key-pressed", keyval, 0, (GdkModifierType) 0, &handled);
+        g_signal_emit_by_name (controller, "key-pressed", keyval, 0, mods, &handled);
     }
   g_object_unref (controllers);
   g_assert_true (handled);
@@ -428,6 +430,35 @@ test_label_with_keys (void)
     press_key (window, "q");
     gleaner_test_wait (label_done, &w);
     g_hash_table_insert (expected, g_memdup2 (&id, sizeof (gint64)), GUINT_TO_POINTER (2));
+    check_store (project, expected);
+  }
+
+  /* S skips: no label, the skip is stored, the next image shows. */
+  {
+    g_autoptr (GError) error = NULL;
+    GlDbCounts before, after;
+    gint64 id = gl_queue_get_current (queue)->image_id;
+
+    g_assert_true (gl_db_get_counts (gl_project_get_db (project), &before, &error));
+    w = (Wait) { window, gl_queue_get_n_labeled (queue), id };
+    press_key (window, "s");
+    gleaner_test_wait (label_done, &w);
+    g_assert_true (gl_db_get_counts (gl_project_get_db (project), &after, &error));
+    g_assert_cmpuint (after.skipped, ==, before.skipped + 1);
+    check_store (project, expected);
+  }
+
+  /* Ctrl+Z undoes like BackSpace. */
+  {
+    gint64 id = gl_queue_get_current (queue)->image_id;
+    guint n = gl_queue_get_n_labeled (queue);
+
+    w = (Wait) { window, n + 1, id };
+    press_key (window, "1");
+    gleaner_test_wait (label_done, &w);
+    w = (Wait) { window, n, id };
+    press_key (window, "ctrl+z");
+    gleaner_test_wait (undo_done, &w);
     check_store (project, expected);
   }
 
