@@ -205,6 +205,41 @@ test_plain (Fixture *fx, gconstpointer user_data)
   g_assert_cmpuint (sum.duplicates, ==, 3);
 }
 
+/* Every format the GdkPixbuf loaders of Debian read (with webp-pixbuf-loader,
+ * which .ci/setup installs): PNG, JPEG, BMP, TIFF and WebP written by
+ * GdkPixbuf itself, and a GIF (GdkPixbuf cannot write one: a 1×1 file). */
+static void
+test_formats (Fixture *fx, gconstpointer user_data)
+{
+  static const char *const types[] = { "png", "jpeg", "bmp", "tiff", "webp" };
+  static const guint8 gif[] = { 'G', 'I', 'F', '8', '9', 'a', 1, 0, 1, 0, 0x80, 0, 0, 0xff, 0xff, 0xff, 0, 0, 0,
+                                '!', 0xf9, 4, 1, 0, 0, 0, 0, ',', 0, 0, 0, 0, 1, 0, 1, 0, 0, 2, 2, 'D', 1, 0, ';' };
+  g_mkdir_with_parents (fx->data, 0755);
+  for (guint i = 0; i < G_N_ELEMENTS (types); i++)
+    {
+      g_autoptr (GdkPixbuf) pb = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 16, 16);
+      guint32 v = 40 + 30 * i;
+      gdk_pixbuf_fill (pb, (v << 24) | (v << 16) | (v << 8) | 0xff);
+      g_autofree char *name = g_strdup_printf ("image.%s", types[i]);
+      g_autofree char *path = g_build_filename (fx->data, name, NULL);
+      GError *error = NULL;
+      g_assert_true (gdk_pixbuf_save (pb, path, types[i], &error, NULL));
+      g_assert_no_error (error);
+    }
+  g_autofree char *gif_path = g_build_filename (fx->data, "image.gif", NULL);
+  g_assert_true (g_file_set_contents (gif_path, (const char *) gif, sizeof gif, NULL));
+
+  GlImportOptions o;
+  gl_import_options_init (&o);
+  GlImportProgress sum;
+  GError *error = NULL;
+  const char *paths[] = { fx->data, NULL };
+  g_assert_true (gl_import_run (&fx->target, paths, &o, NULL, NULL, NULL, &sum, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (sum.unreadable, ==, 0);
+  g_assert_cmpuint (sum.added, ==, G_N_ELEMENTS (types) + 1);
+}
+
 /* With the option, the import packs a thumbnail of each readable image. */
 static void
 test_thumbnails (Fixture *fx, gconstpointer user_data)
@@ -519,6 +554,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 #define ADD(name, fn) g_test_add ("/import/" name, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+  ADD ("formats", test_formats);
   ADD ("plain", test_plain);
   ADD ("thumbnails", test_thumbnails);
   ADD ("imagefolder", test_imagefolder);
