@@ -474,6 +474,73 @@ test_import_thumbnails (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (count_thumbnails (fx->project), ==, 5);
 }
 
+/* Writes an IDX file: @magic, then the big-endian dimensions, then @data. */
+static char *
+write_idx (const char *dir, const char *name, guint8 type_dims, const guint32 *dims, guint n_dims,
+           const guint8 *data, gsize len)
+{
+  g_autoptr (GByteArray) b = g_byte_array_new ();
+  guint8 magic[4] = { 0, 0, 8, type_dims };
+  g_byte_array_append (b, magic, 4);
+  for (guint i = 0; i < n_dims; i++)
+    {
+      guint32 be = GUINT32_TO_BE (dims[i]);
+      g_byte_array_append (b, (const guint8 *) &be, 4);
+    }
+  g_byte_array_append (b, data, (guint) len);
+  char *path = g_build_filename (dir, name, NULL);
+  g_assert_true (g_file_set_contents (path, (const char *) b->data, b->len, NULL));
+  return path;
+}
+
+/* `import --layout idx --idx-labels FILE` with --labels-as reference (never
+ * shown or trained on: reference_labeled) and as human labels (labeled, per
+ * class by the labels' numbers in the project's class order). */
+static void
+test_import_idx (Fixture *fx, gconstpointer data)
+{
+  if (cli () == NULL)
+    return;
+  g_mkdir_with_parents (fx->dir, 0755);
+  guint8 pixels[4 * 28 * 28];
+  for (guint i = 0; i < sizeof pixels; i++)
+    pixels[i] = (guint8) (i / (28 * 28) * 60 + i % 7);
+  const guint8 labels[4] = { 0, 1, 1, 1 };
+  const guint32 image_dims[3] = { 4, 28, 28 }, label_dims[1] = { 4 };
+  g_autofree char *images = write_idx (fx->dir, "t10k-images-idx3-ubyte", 3, image_dims, 3, pixels, sizeof pixels);
+  g_autofree char *label_file = write_idx (fx->dir, "t10k-labels-idx1-ubyte", 1, label_dims, 1, labels,
+                                           sizeof labels);
+  const char *as[] = { "reference", "human" };
+  for (guint k = 0; k < 2; k++)
+    {
+      g_autofree char *project = g_strdup_printf ("%s-%s", fx->project, as[k]);
+      g_autofree char *out = NULL, *err = NULL;
+      const char *init[] = { "init", project, "--input", "28x28x1", "--classes", "zero,one", NULL };
+      g_assert_cmpint (run (init, NULL, NULL), ==, 0);
+      const char *import[] = { "import", project, images, "--layout", "idx", "--idx-labels", label_file,
+                               "--labels-as", as[k], NULL };
+      g_assert_cmpint (run (import, &out, &err), ==, 0);
+      g_assert_nonnull (strstr (out, "added 4"));
+      g_clear_pointer (&out, g_free);
+      g_clear_pointer (&err, g_free);
+      const char *info[] = { "info", project, "--json", NULL };
+      g_assert_cmpint (run (info, &out, &err), ==, 0);
+      g_assert_nonnull (strstr (out, "\"images\":4,"));
+      if (k == 0)
+        {
+          g_assert_nonnull (strstr (out, "\"labeled\":0,\"reference_labeled\":4"));
+          g_assert_nonnull (strstr (out, "{\"name\":\"one\",\"labeled\":0"));
+        }
+      else
+        {
+          g_assert_nonnull (strstr (out, "\"labeled\":4,\"reference_labeled\":0"));
+          g_assert_nonnull (strstr (out, "{\"name\":\"zero\",\"labeled\":1"));
+          g_assert_nonnull (strstr (out, "{\"name\":\"one\",\"labeled\":3"));
+        }
+      gl_remove_tree (project);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -481,6 +548,7 @@ main (int argc, char **argv)
   g_test_add ("/cli/init-import-info", Fixture, NULL, fixture_setup, test_init_import_info, fixture_teardown);
   g_test_add ("/cli/import-thumbnails", Fixture, NULL, fixture_setup, test_import_thumbnails, fixture_teardown);
   g_test_add ("/cli/bad-container", Fixture, NULL, fixture_setup, test_bad_container, fixture_teardown);
+  g_test_add ("/cli/import-idx", Fixture, NULL, fixture_setup, test_import_idx, fixture_teardown);
   g_test_add ("/cli/import-killed", Fixture, NULL, fixture_setup, test_kill, fixture_teardown);
   g_test_add ("/cli/two-processes", Fixture, NULL, fixture_setup, test_two_processes, fixture_teardown);
   g_test_add ("/cli/full-disk", Fixture, NULL, fixture_setup, test_full_disk, fixture_teardown);
