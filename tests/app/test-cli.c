@@ -302,12 +302,14 @@ test_kill (Fixture *fx, gconstpointer data)
       g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
                      NULL, &pid, &error);
       g_assert_no_error (error);
-      /* Kill at a random moment after the import started writing: wait for
-       * its first pixel rows (not a timing: a condition), then a random
-       * 0-40 ms more. */
+      /* Kill at a random moment of the import, chosen by its progress, not
+       * by a time (a sleep overshoots on a loaded machine and the import
+       * ends first): once its pixel rows reach a random count between the
+       * first and 20 before the last. */
       int status = 0;
       gboolean exited = FALSE;
-      while (file_size (pixels) == size0)
+      goffset until = size0 + (goffset) g_rand_int_range (rand, 1, per - 20) * 64 * 64 * 3;
+      while (file_size (pixels) < until)
         {
           if (waitpid (pid, &status, WNOHANG) == pid)
             {
@@ -318,7 +320,6 @@ test_kill (Fixture *fx, gconstpointer data)
         }
       if (!exited)
         {
-          g_usleep (g_rand_int_range (rand, 0, 40000));
           kill (pid, SIGKILL);
           waitpid (pid, &status, 0);
         }
