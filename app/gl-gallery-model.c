@@ -931,7 +931,7 @@ typedef struct
   guint pos;  /* first position of the run */
   guint n;
   guint64 slot; /* where the id of @pos goes in LabelJob.ids */
-} Todo;
+} Unresolved;
 
 typedef struct
 {
@@ -939,8 +939,8 @@ typedef struct
   GlDbFilter filter;
   GlDbSort sort;
   GPtrArray *starts; /* copies of the model's page starts (NULL: unknown) */
-  GArray *todo;      /* Todo, ascending: the positions not in cached pages */
-  gint64 *ids;       /* (total) in position order; the worker fills the slots of @todo */
+  GArray *unresolved;      /* Unresolved, ascending: the positions not in cached pages */
+  gint64 *ids;       /* (total) in position order; the worker fills the slots of @unresolved */
   guint64 total;
   guint64 n_cached;  /* ids known when the job started */
   guint64 n_labeled; /* the readable ones, moved to the front of @ids before the write */
@@ -961,7 +961,7 @@ label_job_free (LabelJob *job)
 {
   g_free (job->db_path);
   g_ptr_array_unref (job->starts);
-  g_array_unref (job->todo);
+  g_array_unref (job->unresolved);
   g_clear_pointer (&job->set, g_hash_table_unref);
   g_free (job->ids);
   g_mutex_clear (&job->mutex);
@@ -1001,7 +1001,7 @@ label_publish (GTask *outer, guint64 found, gboolean writing)
   g_source_unref (source);
 }
 
-/* Fills the slots of @job->todo by paging the listing: each read starts at
+/* Fills the slots of @job->unresolved by paging the listing: each read starts at
  * the nearest known point at or before the position wanted (the cursor of
  * the previous read or a page start the model knew). */
 static gboolean
@@ -1010,11 +1010,11 @@ resolve_positions (GTask *outer, GlDb *db, GCancellable *cancellable, GError **e
   LabelJob *job = g_task_get_task_data (outer);
   g_autoptr (GlDbCursor) cursor = NULL; /* the listing after it starts at @cpos (NULL, 0: the start) */
   guint64 cpos = 0, found = job->n_cached;
-  for (guint t = 0; t < job->todo->len; t++)
+  for (guint t = 0; t < job->unresolved->len; t++)
     {
-      const Todo *todo = &g_array_index (job->todo, Todo, t);
-      guint64 end = (guint64) todo->pos + todo->n;
-      for (guint64 pos = todo->pos; pos < end;)
+      const Unresolved *run = &g_array_index (job->unresolved, Unresolved, t);
+      guint64 end = (guint64) run->pos + run->n;
+      for (guint64 pos = run->pos; pos < end;)
         {
           if (g_cancellable_set_error_if_cancelled (cancellable, error))
             return FALSE;
@@ -1036,7 +1036,7 @@ resolve_positions (GTask *outer, GlDb *db, GCancellable *cancellable, GError **e
             if (cpos + i >= pos)
               {
                 const GlDbListRow *row = &g_array_index (rows, GlDbListRow, i);
-                job->ids[todo->slot + (cpos + i - todo->pos)] = row->unreadable ? -1 : row->image_id;
+                job->ids[run->slot + (cpos + i - run->pos)] = row->unreadable ? -1 : row->image_id;
               }
           cpos += rows->len;
           if (cpos > pos)
@@ -1129,7 +1129,7 @@ gl_gallery_model_label_ranges_async (GlGalleryModel *self, const GlGalleryRange 
   job->page_limit = self->label_page_limit;
   job->progress = progress;
   job->progress_data = progress_data;
-  job->todo = g_array_new (FALSE, FALSE, sizeof (Todo));
+  job->unresolved = g_array_new (FALSE, FALSE, sizeof (Unresolved));
   g_autoptr (GTask) outer = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (outer, gl_gallery_model_label_ranges_async);
   g_task_set_check_cancellable (outer, FALSE);
@@ -1145,7 +1145,7 @@ gl_gallery_model_label_ranges_async (GlGalleryModel *self, const GlGalleryRange 
 
   /* What the user sees is taken as it is: ids from the cached pages; the
    * rest is found on the worker. */
-  guint64 slot = 0, last_todo_page = 0;
+  guint64 slot = 0, last_unresolved_page = 0;
   for (guint r = 0; r < n_ranges; r++)
     {
       guint end = ranges[r].start + MIN (ranges[r].n, self->n_items - MIN (ranges[r].start, self->n_items));
@@ -1168,20 +1168,20 @@ gl_gallery_model_label_ranges_async (GlGalleryModel *self, const GlGalleryRange 
             }
           else
             {
-              Todo *prev = job->todo->len > 0 ? &g_array_index (job->todo, Todo, job->todo->len - 1) : NULL;
+              Unresolved *prev = job->unresolved->len > 0 ? &g_array_index (job->unresolved, Unresolved, job->unresolved->len - 1) : NULL;
               if (prev != NULL && prev->pos + prev->n == pos)
                 prev->n += stop - pos;
               else
-                g_array_append_val (job->todo, ((Todo){ pos, stop - pos, slot }));
+                g_array_append_val (job->unresolved, ((Unresolved){ pos, stop - pos, slot }));
               slot += stop - pos;
-              last_todo_page = k;
+              last_unresolved_page = k;
             }
           pos = stop;
         }
     }
   job->starts = g_ptr_array_new_with_free_func ((GDestroyNotify) gl_db_cursor_free);
-  if (job->todo->len > 0)
-    for (guint k = 0; k <= last_todo_page && k < self->starts->len; k++)
+  if (job->unresolved->len > 0)
+    for (guint k = 0; k <= last_unresolved_page && k < self->starts->len; k++)
       {
         const GlDbCursor *c = g_ptr_array_index (self->starts, k);
         g_ptr_array_add (job->starts, c != NULL ? gl_db_cursor_copy (c) : NULL);
