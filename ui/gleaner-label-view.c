@@ -71,6 +71,8 @@ struct _GleanerLabelView
   GlQueueItem *opened; /* shown instead of the queue's item until labeled or left */
   guint image_target; /* the picture's size: large textures fit in it */
   guint resize_idle;
+  guint rest_tick;          /* tick callback that makes the rest of an update (see schedule_rest) */
+  gint64 rest_after_frame;  /* ... in this frame or a later one */
   guint prefetch_idle; /* makes the next images' textures after the frame is painted */
   /* Commands (keys, buttons) run one at a time in the order given: while the
    * queue commits one, the next ones wait here. */
@@ -518,32 +520,73 @@ prefetch_idle_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* What a key press changes is painted in two frames. The first shows what the
+ * annotator looks at next: the image, its name, the model's top classes. The
+ * rest (the class buttons' marks, the Accept button's class, why the image
+ * was queued, the strip, the counters) follows in the next frame, 16 ms
+ * later. Each widget that changes costs layout and paint time in the frame
+ * that shows it: all of them at once made the frame after a key 3-4 ms long,
+ * which delayed that frame past 20 ms (bench-gui, Xvfb). */
+static void update_rest (GleanerLabelView *self);
+
+static gboolean
+rest_tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
+{
+  GleanerLabelView *self = GLEANER_LABEL_VIEW (widget);
+
+  /* Not in the frame that paints the first part. */
+  if (gdk_frame_clock_get_frame_counter (clock) < self->rest_after_frame)
+    return G_SOURCE_CONTINUE;
+  self->rest_tick = 0;
+  update_rest (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_rest (GleanerLabelView *self)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
+
+  /* Not shown: no frames to spread over. */
+  if (clock == NULL || !gtk_widget_get_mapped (GTK_WIDGET (self)))
+    {
+      if (self->rest_tick != 0)
+        gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->rest_tick);
+      self->rest_tick = 0;
+      update_rest (self);
+      return;
+    }
+  /* Outside a frame the counter is the last frame's; the next frame paints
+   * the first part, and the one after it the rest. Inside a frame's update
+   * phase (a tick), the first part is painted in this frame. */
+  self->rest_after_frame = gdk_frame_clock_get_frame_counter (clock) + 2;
+  if (self->rest_tick == 0)
+    self->rest_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self), rest_tick_cb, NULL, NULL);
+}
+
+static const GlQueueItem *
+shown_item (GleanerLabelView *self)
+{
+  return self->opened != NULL ? self->opened : gl_queue_get_current (self->queue);
+}
+
 static void
 update (GleanerLabelView *self)
 {
   const GlQueueItem *item;
-  g_autoptr (GPtrArray) next = NULL;
-  g_autoptr (GHashTable) keep_large = NULL;
-  g_autoptr (GHashTable) keep_small = NULL;
-  gboolean can_accept = FALSE;
 
   if (self->queue == NULL)
     return;
   if (gl_queue_get_n_classes (self->queue) != self->n_classes)
     rebuild_classes (self);
 
-  item = self->opened != NULL ? self->opened : gl_queue_get_current (self->queue);
-  next = gl_queue_peek (self->queue, STRIP_LENGTH);
-  keep_large = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-  keep_small = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-
+  item = shown_item (self);
   if (item != NULL)
     {
       GdkTexture *original = lookup_original (self, item);
       GdkTexture *texture = original != NULL ? original : lookup_texture (self, self->large, item, self->image_target);
       g_autofree char *base = g_path_get_basename (item->path);
 
-      g_hash_table_add (keep_large, g_memdup2 (&item->image_id, sizeof item->image_id));
       gtk_picture_set_paintable (self->picture, GDK_PAINTABLE (texture));
       gtk_stack_set_visible_child_name (self->image_stack, "image");
       gtk_spinner_stop (self->ranking_spinner);
@@ -556,7 +599,44 @@ update (GleanerLabelView *self)
           gtk_label_set_text (self->labeled_badge, text);
         }
       gtk_widget_set_visible (GTK_WIDGET (self->labeled_badge), item->label >= 0);
+    }
+  else
+    {
+      gboolean ranking = gl_queue_needs_ranking (self->queue);
+      gtk_picture_set_paintable (self->picture, NULL);
+      gtk_stack_set_visible_child_name (self->image_stack, ranking ? "ranking" : "empty");
+      if (ranking)
+        gtk_spinner_start (self->ranking_spinner);
+      else
+        gtk_spinner_stop (self->ranking_spinner);
+      gtk_label_set_text (self->name_label, "");
+      set_lazy_tooltip (GTK_WIDGET (self->name_label), NULL);
+      gtk_widget_set_visible (GTK_WIDGET (self->audit_badge), FALSE);
+      gtk_widget_set_visible (GTK_WIDGET (self->labeled_badge), FALSE);
+    }
+  update_predictions (self, item);
+  schedule_rest (self);
+}
 
+static void
+update_rest (GleanerLabelView *self)
+{
+  const GlQueueItem *item;
+  g_autoptr (GPtrArray) next = NULL;
+  g_autoptr (GHashTable) keep_large = NULL;
+  g_autoptr (GHashTable) keep_small = NULL;
+  gboolean can_accept = FALSE;
+
+  if (self->queue == NULL)
+    return;
+  item = shown_item (self);
+  next = gl_queue_peek (self->queue, STRIP_LENGTH);
+  keep_large = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  keep_small = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+
+  if (item != NULL)
+    {
+      g_hash_table_add (keep_large, g_memdup2 (&item->image_id, sizeof item->image_id));
       if (item->suggested_class >= 0)
         {
           g_autofree char *text = g_strdup_printf (_("Accept %s"), class_name (self, item->suggested_class));
@@ -576,17 +656,6 @@ update (GleanerLabelView *self)
     }
   else
     {
-      gboolean ranking = gl_queue_needs_ranking (self->queue);
-      gtk_picture_set_paintable (self->picture, NULL);
-      gtk_stack_set_visible_child_name (self->image_stack, ranking ? "ranking" : "empty");
-      if (ranking)
-        gtk_spinner_start (self->ranking_spinner);
-      else
-        gtk_spinner_stop (self->ranking_spinner);
-      gtk_label_set_text (self->name_label, "");
-      set_lazy_tooltip (GTK_WIDGET (self->name_label), NULL);
-      gtk_widget_set_visible (GTK_WIDGET (self->audit_badge), FALSE);
-      gtk_widget_set_visible (GTK_WIDGET (self->labeled_badge), FALSE);
       gtk_label_set_text (self->accept_label, _("Accept"));
       gtk_widget_set_visible (GTK_WIDGET (self->reason_label), FALSE);
     }
@@ -609,7 +678,6 @@ update (GleanerLabelView *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->accept_button), can_accept);
   gtk_widget_set_sensitive (GTK_WIDGET (self->skip_button), item != NULL);
 
-  update_predictions (self, item);
   update_strip (self, next, keep_small);
   update_counters (self);
 
@@ -1075,6 +1143,9 @@ gleaner_label_view_dispose (GObject *object)
   g_clear_pointer (&self->pixels, gl_pixel_map_free);
   g_clear_handle_id (&self->resize_idle, g_source_remove);
   g_clear_handle_id (&self->prefetch_idle, g_source_remove);
+  if (self->rest_tick != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->rest_tick);
+  self->rest_tick = 0;
   g_cancellable_cancel (self->decoding);
   gtk_widget_dispose_template (GTK_WIDGET (self), GLEANER_TYPE_LABEL_VIEW);
   G_OBJECT_CLASS (gleaner_label_view_parent_class)->dispose (object);
