@@ -30,6 +30,12 @@
  * printed beside it.
  * Main-thread CPU per frame is printed beside the intervals: on a shared
  * machine an interval also holds the time spent waiting for a core.
+ * --frames-log FILE writes every frame of the training part: its interval,
+ * when it began after the previous one ended, its update, layout and paint
+ * phases, the main thread's CPU, whether it showed a new image, and the
+ * trainer's state. GTK's frame clock (X11, no compositor) starts a frame one
+ * refresh after the previous one started, on a timer rounded to the
+ * millisecond, so a frame's own length adds to its interval.
  *
  * Last line:
  *   gui: frame_p99_ms=M frame_max_ms=M key_to_paint_ms=M first_thumbs_s=S scroll_p95_ms=M rss_mb=M
@@ -37,6 +43,7 @@
  */
 #include "gleaner-config.h"
 
+#include <errno.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <stdio.h>
@@ -66,6 +73,7 @@ static char *opt_project = NULL;
 static char *opt_demo_dir = NULL;
 static double opt_train_seconds = 20;
 static guint opt_keys = 40;
+static char *opt_frames_log = NULL;
 
 /* ---- Figures ------------------------------------------------------------ */
 
@@ -460,6 +468,51 @@ run_large (LargeFigures *out)
 
 /* ---- The demo project while the model trains ------------------------------ */
 
+/* --frames-log: one line per frame of the training part, to find where a
+ * long interval went: when the frame clock's update phase began (relative to
+ * the previous after-paint), how long update, layout and paint took, the main
+ * thread's CPU in the frame, and whether the frame showed a new image. */
+typedef struct
+{
+  FILE *out;
+  gint64 begin_us, update_end_us, layout_end_us, last_after_us, last_cpu_us;
+  gboolean key_frame;
+  int (*phase) (gpointer data); /* what was going on */
+  gpointer phase_data;
+} FrameTrace;
+
+static void
+on_trace_begin (GdkFrameClock *clock, FrameTrace *t)
+{
+  t->begin_us = g_get_monotonic_time ();
+}
+
+static void
+on_trace_update (GdkFrameClock *clock, FrameTrace *t)
+{
+  t->update_end_us = g_get_monotonic_time ();
+}
+
+static void
+on_trace_layout (GdkFrameClock *clock, FrameTrace *t)
+{
+  t->layout_end_us = g_get_monotonic_time ();
+}
+
+static void
+on_trace_after_paint (GdkFrameClock *clock, FrameTrace *t)
+{
+  gint64 now = g_get_monotonic_time (), cpu = thread_cpu_us ();
+  if (t->out != NULL && t->last_after_us > 0)
+    fprintf (t->out, "%.2f %.2f %.2f %.2f %.2f %.2f %d %d\n", (now - t->last_after_us) / 1000.0,
+             (t->begin_us - t->last_after_us) / 1000.0, (t->update_end_us - t->begin_us) / 1000.0,
+             (t->layout_end_us - t->update_end_us) / 1000.0, (now - t->layout_end_us) / 1000.0,
+             (cpu - t->last_cpu_us) / 1000.0, t->key_frame, t->phase (t->phase_data));
+  t->last_after_us = now;
+  t->last_cpu_us = cpu;
+  t->key_frame = FALSE;
+}
+
 typedef struct
 {
   double frame_p50_ms, frame_p99_ms, frame_max_ms;
@@ -484,6 +537,7 @@ typedef struct
   GArray *move_ms;      /* key press to the view moving on (the label committed) */
   gint64 update_end_us, layout_end_us, changed_us;
   Frames *frames;
+  FrameTrace *trace;
 } KeyState;
 
 typedef struct
@@ -567,6 +621,7 @@ on_key_after_paint (GdkFrameClock *clock, KeyState *k)
     }
   if (done == 0)
     return;
+  k->trace->key_frame = TRUE;
   g_array_remove_range (k->pending, 0, done);
   if (k->update_end_us > 0 && k->layout_end_us >= k->update_end_us)
     {
@@ -652,6 +707,10 @@ run_demo (DemoFigures *out)
   if (project == NULL)
     fail (error);
   g_print ("demo: %s ready in %.1f s\n", dir, (g_get_monotonic_time () - t0) / 1e6);
+  GdkDisplay *display = gdk_display_get_default ();
+  if (GDK_IS_X11_DISPLAY (display))
+    g_print ("demo: window manager %s\n",
+             gdk_x11_screen_get_window_manager_name (gdk_x11_display_get_screen (GDK_X11_DISPLAY (display))));
   seed_labels (project);
 
   GlTrainer *trainer = gl_trainer_new (project, &error);
@@ -680,6 +739,12 @@ run_demo (DemoFigures *out)
                     .view_ms = g_array_new (FALSE, FALSE, sizeof (double)),
                     .move_ms = g_array_new (FALSE, FALSE, sizeof (double)),
                     .frames = &frames };
+  FrameTrace trace = { .phase = trainer_phase, .phase_data = trainer };
+  keys.trace = &trace;
+  if (opt_frames_log != NULL && (trace.out = fopen (opt_frames_log, "w")) == NULL)
+    g_error ("bench-gui: cannot write %s: %s", opt_frames_log, g_strerror (errno));
+  if (trace.out != NULL)
+    fputs ("interval_ms begin_ms update_ms layout_ms paint_ms cpu_ms key_frame trainer_state\n", trace.out);
   g_signal_connect (queue, "changed", G_CALLBACK (on_queue_changed), &keys);
   gleaner_label_view_set_queue (GLEANER_LABEL_VIEW (view), project, queue);
   g_signal_connect_after (queue, "changed", G_CALLBACK (on_queue_changed_after), &keys);
@@ -696,6 +761,7 @@ run_demo (DemoFigures *out)
     g_main_context_iteration (NULL, TRUE);
   wait_ms (500);
 
+  g_print ("demo: window %d×%d\n", gtk_widget_get_width (window), gtk_widget_get_height (window));
   GdkFrameClock *clock = gtk_widget_get_frame_clock (window);
   gulong f_id = g_signal_connect (clock, "after-paint", G_CALLBACK (on_after_paint), &frames);
   gulong k_id = g_signal_connect (clock, "after-paint", G_CALLBACK (on_key_after_paint), &keys);
@@ -703,6 +769,10 @@ run_demo (DemoFigures *out)
    * and of the layout phase; the paint phase ends before after-paint. */
   gulong u_id = g_signal_connect_after (clock, "update", G_CALLBACK (on_key_update), &keys);
   gulong l_id = g_signal_connect_after (clock, "layout", G_CALLBACK (on_key_layout), &keys);
+  gulong t_ids[4] = { g_signal_connect (clock, "before-paint", G_CALLBACK (on_trace_begin), &trace),
+                      g_signal_connect_after (clock, "update", G_CALLBACK (on_trace_update), &trace),
+                      g_signal_connect_after (clock, "layout", G_CALLBACK (on_trace_layout), &trace),
+                      g_signal_connect_after (clock, "after-paint", G_CALLBACK (on_trace_after_paint), &trace) };
   guint tick = gtk_widget_add_tick_callback (window, keep_drawing, NULL, NULL);
 
   gl_trainer_train_now (trainer);
@@ -737,6 +807,10 @@ run_demo (DemoFigures *out)
   g_signal_handler_disconnect (clock, k_id);
   g_signal_handler_disconnect (clock, u_id);
   g_signal_handler_disconnect (clock, l_id);
+  for (guint i = 0; i < G_N_ELEMENTS (t_ids); i++)
+    g_signal_handler_disconnect (clock, t_ids[i]);
+  if (trace.out != NULL)
+    fclose (trace.out);
 
   out->frames = frames.intervals_ms->len;
   out->frame_p50_ms = percentile (frames.intervals_ms, 50);
@@ -795,6 +869,7 @@ main (int argc, char **argv)
     { "demo-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_demo_dir, "Keep/reuse the demo project here", "DIR" },
     { "train-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &opt_train_seconds, "Training time budget (20)", "S" },
     { "keys", 0, 0, G_OPTION_ARG_INT, &opt_keys, "Key presses while training (40)", "N" },
+    { "frames-log", 0, 0, G_OPTION_ARG_FILENAME, &opt_frames_log, "Write one line per frame while training here", "FILE" },
     { "skip-demo", 0, 0, G_OPTION_ARG_NONE, &skip_demo, "Leave out the demo project", NULL },
     { "generate-only", 0, 0, G_OPTION_ARG_NONE, &generate_only, "Only generate the large project (--project)",
       NULL },
