@@ -32,8 +32,9 @@
  * machine an interval also holds the time spent waiting for a core.
  * --frames-log FILE writes every frame of the training part: its interval,
  * when it began after the previous one ended, its update, layout and paint
- * phases, the main thread's CPU, whether it showed a new image, and the
- * trainer's state. GTK's frame clock (X11, no compositor) starts a frame one
+ * phases, the main thread's CPU, whether it showed a new image, the
+ * trainer's state, and how long the main thread waited for a core (Linux
+ * schedstat; other processes at normal priority, a compiler say, show here). GTK's frame clock (X11, no compositor) starts a frame one
  * refresh after the previous one started, on a timer rounded to the
  * millisecond, so a frame's own length adds to its interval.
  *
@@ -475,7 +476,7 @@ run_large (LargeFigures *out)
 typedef struct
 {
   FILE *out;
-  gint64 begin_us, update_end_us, layout_end_us, last_after_us, last_cpu_us;
+  gint64 begin_us, update_end_us, layout_end_us, last_after_us, last_cpu_us, last_wait_us;
   gboolean key_frame;
   int (*phase) (gpointer data); /* what was going on */
   gpointer phase_data;
@@ -499,17 +500,31 @@ on_trace_layout (GdkFrameClock *clock, FrameTrace *t)
   t->layout_end_us = g_get_monotonic_time ();
 }
 
+/* Time the calling thread has spent runnable but waiting for a core (Linux
+ * schedstat), or 0. */
+static gint64
+thread_wait_us (void)
+{
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents ("/proc/thread-self/schedstat", &text, NULL, NULL))
+    return 0;
+  char *end = NULL;
+  g_ascii_strtoull (text, &end, 10);
+  return (gint64) (g_ascii_strtoull (end, NULL, 10) / 1000);
+}
+
 static void
 on_trace_after_paint (GdkFrameClock *clock, FrameTrace *t)
 {
-  gint64 now = g_get_monotonic_time (), cpu = thread_cpu_us ();
+  gint64 now = g_get_monotonic_time (), cpu = thread_cpu_us (), wait = thread_wait_us ();
   if (t->out != NULL && t->last_after_us > 0)
-    fprintf (t->out, "%.2f %.2f %.2f %.2f %.2f %.2f %d %d\n", (now - t->last_after_us) / 1000.0,
+    fprintf (t->out, "%.2f %.2f %.2f %.2f %.2f %.2f %d %d %.2f\n", (now - t->last_after_us) / 1000.0,
              (t->begin_us - t->last_after_us) / 1000.0, (t->update_end_us - t->begin_us) / 1000.0,
              (t->layout_end_us - t->update_end_us) / 1000.0, (now - t->layout_end_us) / 1000.0,
-             (cpu - t->last_cpu_us) / 1000.0, t->key_frame, t->phase (t->phase_data));
+             (cpu - t->last_cpu_us) / 1000.0, t->key_frame, t->phase (t->phase_data), (wait - t->last_wait_us) / 1000.0);
   t->last_after_us = now;
   t->last_cpu_us = cpu;
+  t->last_wait_us = wait;
   t->key_frame = FALSE;
 }
 
@@ -744,7 +759,7 @@ run_demo (DemoFigures *out)
   if (opt_frames_log != NULL && (trace.out = fopen (opt_frames_log, "w")) == NULL)
     g_error ("bench-gui: cannot write %s: %s", opt_frames_log, g_strerror (errno));
   if (trace.out != NULL)
-    fputs ("interval_ms begin_ms update_ms layout_ms paint_ms cpu_ms key_frame trainer_state\n", trace.out);
+    fputs ("interval_ms begin_ms update_ms layout_ms paint_ms cpu_ms key_frame trainer_state wait_ms\n", trace.out);
   g_signal_connect (queue, "changed", G_CALLBACK (on_queue_changed), &keys);
   gleaner_label_view_set_queue (GLEANER_LABEL_VIEW (view), project, queue);
   g_signal_connect_after (queue, "changed", G_CALLBACK (on_queue_changed_after), &keys);
