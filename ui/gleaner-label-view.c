@@ -72,7 +72,9 @@ struct _GleanerLabelView
   guint image_target; /* the picture's size: large textures fit in it */
   guint resize_idle;
   guint rest_tick;          /* tick callback that makes the rest of an update (see schedule_rest) */
-  gint64 rest_after_frame;  /* ... in this frame or a later one */
+  gint64 rest_after_frame;  /* ... from this frame on */
+  guint rest_pending;       /* RestPart: the parts still to make */
+  guint rest_next;          /* the part to make first in the next frame (0..2) */
   guint prefetch_idle; /* makes the next images' textures after the frame is painted */
   /* Commands (keys, buttons) run one at a time in the order given: while the
    * queue commits one, the next ones wait here. */
@@ -520,14 +522,25 @@ prefetch_idle_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* What a key press changes is painted in two frames. The first shows what the
- * annotator looks at next: the image, its name, the model's top classes. The
- * rest (the class buttons' marks, the Accept button's class, why the image
- * was queued, the strip, the counters) follows in the next frame, 16 ms
- * later. Each widget that changes costs layout and paint time in the frame
- * that shows it: all of them at once made the frame after a key 3-4 ms long,
- * which delayed that frame past 20 ms (bench-gui, Xvfb). */
-static void update_rest (GleanerLabelView *self);
+/* What a key press changes is painted over four frames. The first shows what
+ * the annotator looks at next: the image, its name, the model's top classes.
+ * The rest follows one part per frame (16 ms apart): the controls (the class
+ * buttons' marks, the Accept button's class), then the side panel (why the
+ * image was queued, the counters), then the strip of next images. Each
+ * widget that changes costs layout and paint time in the frame that shows
+ * it, and GTK's frame clock adds a frame's length to its interval: all of
+ * them in one frame made it 3-4 ms long, which delayed that frame past 20 ms
+ * (bench-gui --frames-log, Xvfb). Parts run in turn, so keys faster than
+ * frames still get every part painted at least every third frame. */
+typedef enum
+{
+  REST_CONTROLS = 1 << 0,
+  REST_PANEL = 1 << 1,
+  REST_STRIP = 1 << 2,
+  REST_ALL = REST_CONTROLS | REST_PANEL | REST_STRIP,
+} RestPart;
+
+static void update_rest (GleanerLabelView *self, guint parts);
 
 static gboolean
 rest_tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
@@ -537,8 +550,20 @@ rest_tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
   /* Not in the frame that paints the first part. */
   if (gdk_frame_clock_get_frame_counter (clock) < self->rest_after_frame)
     return G_SOURCE_CONTINUE;
+  for (guint i = 0; i < 3; i++)
+    {
+      guint part = 1u << ((self->rest_next + i) % 3);
+      if (self->rest_pending & part)
+        {
+          self->rest_pending &= ~part;
+          self->rest_next = (self->rest_next + i + 1) % 3;
+          update_rest (self, part);
+          break;
+        }
+    }
+  if (self->rest_pending != 0)
+    return G_SOURCE_CONTINUE;
   self->rest_tick = 0;
-  update_rest (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -553,13 +578,14 @@ schedule_rest (GleanerLabelView *self)
       if (self->rest_tick != 0)
         gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->rest_tick);
       self->rest_tick = 0;
-      update_rest (self);
+      self->rest_pending = 0;
+      update_rest (self, REST_ALL);
       return;
     }
   /* Outside a frame the counter is the last frame's; the next frame paints
-   * the first part, and the one after it the rest. Inside a frame's update
-   * phase (a tick), the first part is painted in this frame. */
+   * the first part, and the ones after it the rest. */
   self->rest_after_frame = gdk_frame_clock_get_frame_counter (clock) + 2;
+  self->rest_pending = REST_ALL;
   if (self->rest_tick == 0)
     self->rest_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self), rest_tick_cb, NULL, NULL);
 }
@@ -619,54 +645,24 @@ update (GleanerLabelView *self)
 }
 
 static void
-update_rest (GleanerLabelView *self)
+update_controls (GleanerLabelView *self, const GlQueueItem *item)
 {
-  const GlQueueItem *item;
-  g_autoptr (GPtrArray) next = NULL;
-  g_autoptr (GHashTable) keep_large = NULL;
-  g_autoptr (GHashTable) keep_small = NULL;
-  gboolean can_accept = FALSE;
+  gint accept_class = item == NULL ? -1 : item->suggested_class >= 0 ? item->suggested_class
+                                        : item->n_top > 0          ? item->top_class[0]
+                                                                   : -1;
 
-  if (self->queue == NULL)
-    return;
-  item = shown_item (self);
-  next = gl_queue_peek (self->queue, STRIP_LENGTH);
-  keep_large = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-  keep_small = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-
-  if (item != NULL)
+  if (accept_class >= 0)
     {
-      g_hash_table_add (keep_large, g_memdup2 (&item->image_id, sizeof item->image_id));
-      if (item->suggested_class >= 0)
-        {
-          g_autofree char *text = g_strdup_printf (_("Accept %s"), class_name (self, item->suggested_class));
-          gtk_label_set_text (self->accept_label, text);
-          can_accept = TRUE;
-        }
-      else if (item->n_top > 0)
-        {
-          g_autofree char *text = g_strdup_printf (_("Accept %s"), class_name (self, item->top_class[0]));
-          gtk_label_set_text (self->accept_label, text);
-          can_accept = TRUE;
-        }
-      else
-        gtk_label_set_text (self->accept_label, _("Accept"));
-      gtk_label_set_text (self->reason_label, item->reason_text != NULL ? item->reason_text : "");
-      gtk_widget_set_visible (GTK_WIDGET (self->reason_label), item->reason_text != NULL);
+      g_autofree char *text = g_strdup_printf (_("Accept %s"), class_name (self, accept_class));
+      gtk_label_set_text (self->accept_label, text);
     }
   else
-    {
-      gtk_label_set_text (self->accept_label, _("Accept"));
-      gtk_widget_set_visible (GTK_WIDGET (self->reason_label), FALSE);
-    }
-
+    gtk_label_set_text (self->accept_label, _("Accept"));
   for (guint i = 0; i < self->n_classes; i++)
     {
       GtkWidget *button = g_ptr_array_index (self->class_buttons, i);
-      gboolean predicted = item != NULL && (item->suggested_class >= 0 ? item->suggested_class == (gint) i
-                                                                       : item->n_top > 0 && item->top_class[0] == (gint) i);
       gtk_widget_set_sensitive (button, item != NULL);
-      if (predicted)
+      if (accept_class == (gint) i)
         gtk_widget_add_css_class (button, "predicted");
       else
         gtk_widget_remove_css_class (button, "predicted");
@@ -675,15 +671,23 @@ update_rest (GleanerLabelView *self)
       else
         gtk_widget_remove_css_class (button, "current-label");
     }
-  gtk_widget_set_sensitive (GTK_WIDGET (self->accept_button), can_accept);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->accept_button), accept_class >= 0);
   gtk_widget_set_sensitive (GTK_WIDGET (self->skip_button), item != NULL);
+}
+
+/* The strip of next images, and the textures kept: the shown image's, the
+ * strip's, and the next few large ones (made after this frame is painted, so
+ * that the next key shows one at once and the key press itself makes none). */
+static void
+update_strip_and_caches (GleanerLabelView *self, const GlQueueItem *item)
+{
+  g_autoptr (GPtrArray) next = gl_queue_peek (self->queue, STRIP_LENGTH);
+  g_autoptr (GHashTable) keep_large = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  g_autoptr (GHashTable) keep_small = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
 
   update_strip (self, next, keep_small);
-  update_counters (self);
-
-  /* The next images' textures are kept, and the missing ones made after
-   * this frame is painted, so that the next key shows one at once and the
-   * key press itself makes none. */
+  if (item != NULL)
+    g_hash_table_add (keep_large, g_memdup2 (&item->image_id, sizeof item->image_id));
   for (guint i = 0; i < next->len && i < PREFETCH; i++)
     {
       const GlQueueItem *q = g_ptr_array_index (next, i);
@@ -694,6 +698,27 @@ update_rest (GleanerLabelView *self)
   trim_cache (self->small, keep_small);
   if (self->prefetch_idle == 0)
     self->prefetch_idle = g_idle_add (prefetch_idle_cb, self);
+}
+
+static void
+update_rest (GleanerLabelView *self, guint parts)
+{
+  const GlQueueItem *item;
+
+  if (self->queue == NULL)
+    return;
+  item = shown_item (self);
+  if (parts & REST_CONTROLS)
+    update_controls (self, item);
+  if (parts & REST_PANEL)
+    {
+      const char *reason = item != NULL ? item->reason_text : NULL;
+      gtk_label_set_text (self->reason_label, reason != NULL ? reason : "");
+      gtk_widget_set_visible (GTK_WIDGET (self->reason_label), reason != NULL);
+      update_counters (self);
+    }
+  if (parts & REST_STRIP)
+    update_strip_and_caches (self, item);
 }
 
 /* Back to the queue's order from an image opened from the Gallery. */

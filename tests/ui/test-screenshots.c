@@ -141,7 +141,8 @@ test_demo_screenshots (void)
   /* "Model v1 ready" would cover the action row (the README's label.png). */
   gleaner_test_dismiss_toasts (GTK_WIDGET (window));
   g_assert_null (gleaner_test_get_shown_toast (GTK_WIDGET (window)));
-  gleaner_test_wait_frames (GTK_WIDGET (window), 3);
+  /* The Label view paints an update over four frames. */
+  gleaner_test_wait_frames (GTK_WIDGET (window), 5);
   png = gleaner_test_render_png (GTK_WIDGET (window), "demo-label.png");
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
   gleaner_test_wait_frames (GTK_WIDGET (window), 3);
