@@ -956,6 +956,10 @@ new_job (GlTrainer *self, gboolean train)
 static void
 start_round (GlTrainer *self, gboolean train, SyncWait *wait)
 {
+  /* The round's own figures from its start, not the last round's until its
+   * first progress report: nothing done, epochs and speed not known yet;
+   * notified together with the state. */
+  g_object_freeze_notify (G_OBJECT (self));
   self->running = TRUE;
   if (train)
     {
@@ -965,7 +969,15 @@ start_round (GlTrainer *self, gboolean train, SyncWait *wait)
     }
   self->want_rank = FALSE;
   self->cancellable = g_cancellable_new ();
+  self->fraction = 0.0;
+  self->epoch = self->n_epochs = 0;
+  self->images_per_second = NAN;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_FRACTION]);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_EPOCH]);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_N_EPOCHS]);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_IMAGES_PER_SECOND]);
   set_state (self, train ? GL_TRAINER_TRAINING : GL_TRAINER_SCORING);
+  g_object_thaw_notify (G_OBJECT (self));
   RoundJob *j = new_job (self, train);
   j->wait = wait;
   gl_worker_run_async (self->worker, round_run, j, round_job_free, self->cancellable, on_round_progress,

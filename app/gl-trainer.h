@@ -34,8 +34,10 @@
  * Properties (read-only unless noted; notified on the main context):
  *   state              GlTrainerState
  *   fraction           double, 0…1 of the running round (-1 when unknown)
- *   epoch, n-epochs    guint
+ *   epoch, n-epochs    guint, the running epoch (1-based) of the round's n-epochs
  *   images-per-second  double (NaN when unknown)
+ *   A round starts with fraction 0, epoch and n-epochs 0 and
+ *   images-per-second NaN (not yet known), set before its state is notified.
  *   model-version      gint64, 0 before the first model
  *   accuracy           double, validation accuracy of the current model (NaN when none)
  *   labels-pending     guint, labels counted since the last round started

@@ -55,7 +55,9 @@ update (GleanerTrainingStatus *self)
       guint epoch = gl_trainer_get_epoch (self->trainer), n = gl_trainer_get_n_epochs (self->trainer);
       g_autofree char *speed = isfinite (rate) && rate > 0 ? g_strdup_printf (_(" · %'.0f images/s"), rate)
                                                            : g_strdup ("");
-      progress = n > 0 ? g_strdup_printf (_("Training — epoch %u of %u%s"), MIN (epoch + 1, n), n, speed)
+      /* The trainer's epoch is the running one, 1-based (0 before the
+       * round's first report); n is 0 until the round knows it. */
+      progress = n > 0 ? g_strdup_printf (_("Training — epoch %u of %u%s"), CLAMP (epoch, 1, n), n, speed)
                        : g_strdup_printf (_("Training%s"), speed);
     }
   else if (state == GL_TRAINER_SCORING)

@@ -369,6 +369,84 @@ test_policy (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (fx->model_ready, ==, 1);
 }
 
+/* What the trainer says at the moment a round's state is notified. */
+typedef struct
+{
+  Fixture *fx;
+  gboolean seen;
+  GlTrainerState state;
+  guint epoch, n_epochs, progress;
+  double fraction, images_per_second;
+} RoundStart;
+
+static void
+on_round_start (GlTrainer *t, GParamSpec *pspec, RoundStart *start)
+{
+  if (start->seen || gl_trainer_get_state (t) == GL_TRAINER_IDLE)
+    return;
+  start->seen = TRUE;
+  start->state = gl_trainer_get_state (t);
+  start->epoch = gl_trainer_get_epoch (t);
+  start->n_epochs = gl_trainer_get_n_epochs (t);
+  start->fraction = gl_trainer_get_fraction (t);
+  start->images_per_second = gl_trainer_get_images_per_second (t);
+  start->progress = start->fx->progress;
+}
+
+/* Starts a round (train or only rank) and returns what the trainer said as
+ * its state changed, after the round ended. */
+static RoundStart
+run_and_watch_start (Fixture *fx, gboolean train)
+{
+  GError *error = NULL;
+  RoundStart start = { fx };
+  gulong id = g_signal_connect (fx->trainer, "notify::state", G_CALLBACK (on_round_start), &start);
+  g_assert_true (gl_trainer_run_round (fx->trainer, train, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_signal_handler_disconnect (fx->trainer, id);
+  g_assert_true (start.seen);
+  return start;
+}
+
+/* A new round starts at its own first epoch: as its state is notified,
+ * before its first progress report, nothing of it is done and its epoch,
+ * epochs and speed are not yet known, instead of the last round's (which
+ * ended at its last epoch). */
+static void
+test_round_start_figures (Fixture *fx, gconstpointer data)
+{
+  synth_label_first (fx->project, fx->db, 60);
+  RoundStart first = run_and_watch_start (fx, TRUE);
+  g_assert_cmpint (first.state, ==, GL_TRAINER_TRAINING);
+  g_assert_cmpuint (first.epoch, ==, 0);
+  g_assert_cmpuint (first.progress, ==, 0);
+  /* The first round's figures stay after it: the epoch it ended in, its speed. */
+  g_assert_cmpuint (fx->model_ready, ==, 1);
+  g_assert_cmpuint (gl_trainer_get_epoch (fx->trainer), >=, 1);
+  g_assert_cmpuint (gl_trainer_get_epoch (fx->trainer), <=, gl_trainer_get_n_epochs (fx->trainer));
+  g_assert_true (gl_trainer_get_images_per_second (fx->trainer) > 0);
+
+  synth_label_first (fx->project, fx->db, 20);
+  guint progress = fx->progress;
+  RoundStart second = run_and_watch_start (fx, TRUE);
+  g_assert_cmpuint (second.progress, ==, progress); /* before any report of the round */
+  g_assert_cmpint (second.state, ==, GL_TRAINER_TRAINING);
+  g_assert_cmpuint (second.epoch, ==, 0);
+  g_assert_cmpuint (second.n_epochs, ==, 0);
+  g_assert_cmpfloat (second.fraction, ==, 0.0);
+  g_assert_true (isnan (second.images_per_second));
+  g_assert_cmpuint (fx->model_ready, ==, 2);
+
+  /* A ranking-only round starts at nothing done too (not "unknown" as the
+   * last round ended). */
+  g_assert_cmpfloat (gl_trainer_get_fraction (fx->trainer), ==, -1);
+  RoundStart rank = run_and_watch_start (fx, FALSE);
+  g_assert_cmpint (rank.state, ==, GL_TRAINER_SCORING);
+  g_assert_cmpfloat (rank.fraction, ==, 0.0);
+  g_assert_cmpuint (rank.epoch, ==, 0);
+  g_assert_cmpuint (fx->failed, ==, 0);
+}
+
 /* The preferences' setters: each holds from the next round on. */
 static void
 test_preferences (Fixture *fx, gconstpointer data)
@@ -431,5 +509,7 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/trainer/policy", Fixture, NULL, fixture_setup, test_policy, fixture_teardown);
   g_test_add ("/trainer/preferences", Fixture, NULL, fixture_setup, test_preferences, fixture_teardown);
+  g_test_add ("/trainer/round-start-figures", Fixture, NULL, fixture_setup, test_round_start_figures,
+              fixture_teardown);
   return g_test_run ();
 }

@@ -368,7 +368,19 @@ typedef struct
   gint64 version;
   const char *text; /* a toast or the progress, by prefix */
   GtkLabel *label;
+  GtkProgressBar *bar;
+  char *start_text;      /* the status as a round's state became training */
+  double start_fraction;
 } Training;
+
+static void
+on_round_start (GlTrainer *trainer, GParamSpec *pspec, Training *t)
+{
+  if (t->start_text != NULL || gl_trainer_get_state (trainer) != GL_TRAINER_TRAINING)
+    return;
+  t->start_text = g_strdup (gtk_label_get_text (t->label));
+  t->start_fraction = gtk_progress_bar_get_fraction (t->bar);
+}
 
 static gboolean
 trainer_idle_at (gpointer data)
@@ -401,8 +413,9 @@ trainer_idle (gpointer data)
 
 /* Train Now in the training status: a round makes model v1, a second one
  * v2 with the toast "Model v2 ready — x% (+d)" from the trainer's figures;
- * a long third round shows its epoch and images/s, and Cancel ends it, the
- * status idle again on model v2. */
+ * a long third round starts with an empty bar and none of the second round's
+ * epochs or speed, then shows its own epoch and images/s, and Cancel ends
+ * it, the status idle again on model v2. */
 static void
 test_training (void)
 {
@@ -416,6 +429,8 @@ test_training (void)
   GtkWidget *bar;
   GlQueue *queue;
   double first;
+  gulong start_id;
+  g_autofree char *running = NULL;
 
   gl_project_close (gleaner_test_make_project (dir, 60));
   t.window = gleaner_test_open_window (app, dir);
@@ -461,17 +476,27 @@ test_training (void)
   gleaner_test_wait (toast_shown, &t);
   g_assert_cmpstr (gleaner_test_get_shown_toast (GTK_WIDGET (t.window)), ==, expected);
 
-  /* A round long enough to be seen and cancelled. */
+  /* A round long enough to be seen and cancelled. As its state becomes
+   * training (the status updated first: it was connected first), before its
+   * first progress report, the status shows neither the second round's epoch
+   * ("epoch 1 of 2", where it ended as far as its reports told) nor its
+   * speed, and an empty bar. */
   gl_trainer_set_max_epochs (t.trainer, 100000);
   gl_trainer_set_time_budget (t.trainer, 600.0);
+  t.bar = GTK_PROGRESS_BAR (bar);
+  start_id = g_signal_connect (t.trainer, "notify::state", G_CALLBACK (on_round_start), &t);
   g_signal_emit_by_name (train, "clicked");
-  /* (The round's own figures: the status shows the last round's epoch and
-   * speed until the first progress report of the new one.) */
+  g_signal_handler_disconnect (t.trainer, start_id);
+  g_assert_cmpstr (t.start_text, ==, "Training");
+  g_assert_cmpfloat (t.start_fraction, ==, 0.0);
+  /* Then the round's own figures, its running epoch as the trainer counts it. */
   t.text = " of 100000 · ";
   gleaner_test_wait (progress_shows, &t);
   g_test_message ("progress: %s", gtk_label_get_text (t.label));
   g_assert_true (g_regex_match_simple ("^Training — epoch [0-9]+ of [0-9]+ · [0-9,.]+ images/s$",
                                        gtk_label_get_text (t.label), 0, 0));
+  running = g_strdup_printf ("Training — epoch %u of ", gl_trainer_get_epoch (t.trainer));
+  g_assert_true (g_str_has_prefix (gtk_label_get_text (t.label), running));
   g_assert_true (gtk_widget_get_visible (bar));
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (cancel)));
   g_assert_false (gtk_widget_get_sensitive (GTK_WIDGET (train)));
@@ -494,6 +519,7 @@ test_training (void)
 
   close_window (t.window);
   gl_remove_tree (tmp);
+  g_free (t.start_text);
 }
 
 int
