@@ -61,6 +61,8 @@ typedef struct
   gboolean data_alive_in_callback;
   gboolean data_destroyed;
   guint completion_order;
+  guint source_id;      /* the main-context source of the first delivery */
+  gboolean one_source;  /* every delivery came from that source */
 } Job;
 
 static guint completion_counter;
@@ -73,6 +75,7 @@ job_new (Fixture *f, GlWorker *worker)
   j->f = f;
   j->worker = worker;
   j->progress_in_order = TRUE;
+  j->one_source = TRUE;
   return j;
 }
 
@@ -100,12 +103,26 @@ job_data_new (Job *j)
   return d;
 }
 
+/* Which source of the main context delivers to @j. */
+static void
+note_source (Job *j)
+{
+  GSource *source = g_main_current_source ();
+  guint id = source != NULL ? g_source_get_id (source) : 0;
+
+  if (j->source_id == 0)
+    j->source_id = id;
+  else if (id != j->source_id)
+    j->one_source = FALSE;
+}
+
 static void
 on_progress (const GlProgress *progress, gpointer user_data)
 {
   Job *j = user_data;
 
   g_assert_true (g_thread_self () == j->f->main_thread);
+  note_source (j);
   if (j->done)
     j->progress_after_done++;
   if (j->n_progress > 0 && progress->batch <= j->last_batch_seen)
@@ -124,6 +141,7 @@ on_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   g_assert_null (source);
   g_assert_true (g_thread_self () == j->f->main_thread);
+  note_source (j);
   j->data_alive_in_callback = d != NULL && d->job == j && !j->data_destroyed;
   j->ok = gl_worker_run_finish (j->worker, result, &j->error);
   j->done = TRUE;
@@ -224,6 +242,29 @@ test_off_thread (Fixture *f, gconstpointer data)
   g_assert_cmpuint (j->progress_after_done, ==, 0);
   g_assert_cmpstr (gl_phase_to_string (j->last.phase), ==, "train");
   g_assert_cmpuint (gl_worker_get_n_pending (worker), ==, 0);
+  job_free (j);
+}
+
+/* The engine thread runs at SCHED_IDLE: it must never take the caller's
+ * GMainContext lock (which g_idle_add and g_source_attach do), or the main
+ * loop waits for that lock until the scheduler runs the engine thread again.
+ * So one source per job, attached on the caller's thread when the job is
+ * queued, delivers every progress and the completion. */
+static void
+test_one_source (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GlWorker) worker = gl_worker_new (1, NULL);
+  Job *j = job_new (f, worker);
+
+  j->gate = 1;
+  j->n_batches = 5;
+  j->wait_for_delivery = TRUE;
+  submit (worker, j, NULL);
+  wait_done (f, j);
+  g_assert_true (j->ok);
+  g_assert_cmpuint (j->n_progress, ==, 5);
+  g_assert_cmpuint (j->source_id, !=, 0);
+  g_assert_true (j->one_source);
   job_free (j);
 }
 
@@ -735,6 +776,7 @@ main (int argc, char **argv)
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("/worker/off-thread", test_off_thread);
   ADD ("/worker/progress-coalesced", test_progress_coalesced);
+  ADD ("/worker/one-source", test_one_source);
   ADD ("/worker/cancel-running", test_cancel_running);
   ADD ("/worker/cancel-queued", test_cancel_queued);
   ADD ("/worker/job-error", test_job_error);
