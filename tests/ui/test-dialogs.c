@@ -1,6 +1,7 @@
 /* test-dialogs.c — the dialogs of the real window under Xvfb: Import (a
  * folder with new, duplicate and unreadable files: progress, then a summary
- * listing the unreadable file), Export (CSV into a folder), Classes (the
+ * listing the unreadable file; a summary of 210 unreadable files whose Close
+ * button stays in view), Export (CSV into a folder), Classes (the
  * class operations through app/gl-session.h and the dialog's list), and
  * Preferences (bound to GSettings), and the keyboard shortcuts window (every
  * accelerator of the application listed). Each is rendered to PNG. */
@@ -238,6 +239,85 @@ test_import_cancel (void)
   g_assert_true (g_str_has_prefix (gleaner_test_get_shown_toast (GTK_WIDGET (window)), "Import cancelled — "));
   png = gleaner_test_render_png (GTK_WIDGET (dialog), "import-cancelled.png");
 
+  close_window (GTK_WINDOW (dialog));
+  close_window (GTK_WINDOW (window));
+  gl_remove_tree (tmp);
+}
+
+/* Whether @widget lies wholly inside @window's area (not below the fold). */
+static gboolean
+inside_window (GtkWidget *widget, GtkWidget *window)
+{
+  graphene_rect_t bounds;
+
+  g_assert_true (gtk_widget_compute_bounds (widget, window, &bounds));
+  g_test_message ("%s at y %.0f…%.0f of %d", G_OBJECT_TYPE_NAME (widget), bounds.origin.y,
+                  bounds.origin.y + bounds.size.height, gtk_widget_get_height (window));
+  return gtk_widget_is_drawable (widget) && bounds.origin.y >= 0 && bounds.origin.x >= 0
+         && bounds.origin.y + bounds.size.height <= gtk_widget_get_height (window)
+         && bounds.origin.x + bounds.size.width <= gtk_widget_get_width (window);
+}
+
+/* A summary with a long list of skipped files (210 unreadable, the first 200
+ * listed): the list scrolls, Close stays in view below it, at the top of the
+ * list and at its end; rendered in light and dark style. */
+static void
+test_import_many_skipped (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("gleaner-test-dialogs-XXXXXX", NULL);
+  g_autofree char *dir = g_build_filename (tmp, "Shapes", NULL);
+  g_autofree char *bad = g_build_filename (tmp, "bad", NULL);
+  g_autofree char *png = NULL;
+  GleanerWindow *window;
+  GleanerImportDialog *dialog;
+  GtkButton *close;
+  GtkWidget *last_row, *scrolled;
+  GtkAdjustment *adjustment;
+
+  gl_project_close (gleaner_test_make_project (dir, 6));
+  g_assert_no_errno (g_mkdir_with_parents (bad, 0755));
+  for (guint i = 0; i < 210; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("broken-%03u.png", i);
+      g_autofree char *path = g_build_filename (bad, name, NULL);
+      g_autofree char *contents = g_strdup_printf ("\x89PNG\r\n\x1a\nnot really %u", i); /* no two alike */
+      g_assert_true (g_file_set_contents (path, contents, -1, NULL));
+    }
+  window = gleaner_test_open_window (app, dir);
+  drop_file (GTK_WIDGET (window), bad);
+  dialog = GLEANER_IMPORT_DIALOG (gleaner_test_find_toplevel (GLEANER_TYPE_IMPORT_DIALOG));
+  g_assert_nonnull (dialog);
+  gleaner_import_dialog_start (dialog);
+  gleaner_test_wait (import_finished, dialog);
+  g_assert_cmpstr (gleaner_import_dialog_get_summary (dialog), ==, "0 added, 210 unreadable, 0 duplicates");
+  gleaner_test_wait_frames (GTK_WIDGET (dialog), 3);
+
+  /* 200 rows listed, the last far below the window's height. */
+  last_row = GTK_WIDGET (find_action_row (GTK_WIDGET (dialog), ".png"));
+  g_assert_cmpuint (count_rows (gtk_widget_get_parent (last_row), ADW_TYPE_ACTION_ROW), ==, 200);
+  last_row = gtk_widget_get_last_child (gtk_widget_get_parent (last_row));
+  g_assert_false (inside_window (last_row, GTK_WIDGET (dialog)));
+  close = gleaner_test_find_button (GTK_WIDGET (dialog), "_Close");
+  g_assert_nonnull (close);
+  g_assert_true (inside_window (GTK_WIDGET (close), GTK_WIDGET (dialog)));
+  png = gleaner_test_render_png (GTK_WIDGET (dialog), "import-many-skipped.png");
+
+  /* Scrolled to the end of the list: its last row and Close both in view. */
+  scrolled = gtk_widget_get_ancestor (last_row, GTK_TYPE_SCROLLED_WINDOW);
+  g_assert_nonnull (scrolled);
+  g_assert_null (gtk_widget_get_ancestor (GTK_WIDGET (close), GTK_TYPE_SCROLLED_WINDOW));
+  adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled));
+  gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment) - gtk_adjustment_get_page_size (adjustment));
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
+  gleaner_test_wait_frames (GTK_WIDGET (dialog), 3);
+  g_assert_true (inside_window (last_row, GTK_WIDGET (dialog)));
+  g_assert_true (inside_window (GTK_WIDGET (close), GTK_WIDGET (dialog)));
+  g_free (png);
+  png = gleaner_test_render_png (GTK_WIDGET (dialog), "import-many-skipped-dark.png");
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+
+  g_signal_emit_by_name (close, "clicked");
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (dialog)));
   close_window (GTK_WINDOW (dialog));
   close_window (GTK_WINDOW (window));
   gl_remove_tree (tmp);
@@ -698,6 +778,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/dialogs/import", test_import);
   g_test_add_func ("/dialogs/import-cancel", test_import_cancel);
+  g_test_add_func ("/dialogs/import-many-skipped", test_import_many_skipped);
   g_test_add_func ("/dialogs/export", test_export);
   g_test_add_func ("/dialogs/classes", test_classes);
   g_test_add_func ("/dialogs/classes-widgets", test_classes_widgets);
