@@ -10,6 +10,36 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The jobs of a worker whose completion has not been delivered, in queue
+ * order: a completion waits for its predecessors'. Each job's sources wake
+ * separately, and poll(2) may see a later pipe ready before an earlier one,
+ * so the order is kept here. Shared by the worker and its jobs (a job's
+ * completion may arrive after the worker is freed); never touched by the
+ * worker thread. */
+typedef struct
+{
+  gatomicrefcount ref;
+  GMutex lock;
+  GQueue jobs; /* GlWorkerJob, no reference: a job stays until its completion */
+} Order;
+
+static Order *
+order_ref (Order *order)
+{
+  g_atomic_ref_count_inc (&order->ref);
+  return order;
+}
+
+static void
+order_unref (Order *order)
+{
+  if (order == NULL || !g_atomic_ref_count_dec (&order->ref))
+    return;
+  g_assert (g_queue_is_empty (&order->jobs));
+  g_mutex_clear (&order->lock);
+  g_free (order);
+}
+
 struct _GlWorkerJob
 {
   gatomicrefcount ref;
@@ -32,11 +62,13 @@ struct _GlWorkerJob
   gboolean ok;
   GError *error;
 
-  /* The caller's source that delivers progress and the completion, attached
-   * by gl_worker_run_async. The worker thread wakes it through the pipe:
-   * a write(2) under no lock (see signal_caller). */
-  GSource *source;
-  int pipe[2]; /* read end (caller), write end (worker thread) */
+  /* The caller's two sources, attached by gl_worker_run_async: one delivers
+   * progress (below redraw priority), the other the completion (at default
+   * priority, after the last progress). The worker thread wakes each through
+   * its pipe, a write(2) under no lock (see signal_caller). Caller only. */
+  GSource *progress_source, *done_source;
+  int progress_pipe[2], done_pipe[2]; /* read end (caller), write end (worker thread) */
+  Order *order;                       /* the completions still to deliver, in queue order */
 
   /* Guarded by lock. */
   GMutex lock;
@@ -44,7 +76,7 @@ struct _GlWorkerJob
   guint64 serial;           /* reports published */
   guint64 delivered_serial; /* reports delivered to progress_func */
   gboolean finished;        /* ok and error are set; the result can be delivered */
-  gboolean signalled;       /* the pipe holds a byte the caller has not read yet */
+  gboolean signalled;       /* the progress pipe holds a byte the caller has not read yet */
 };
 
 struct _GlWorker
@@ -60,6 +92,7 @@ struct _GlWorker
 
   GMutex lock;          /* guards jobs */
   GQueue jobs;          /* queued and running jobs, in order (no reference) */
+  Order *order;         /* completions to deliver, in order (callers only) */
 };
 
 static const char *const phase_names[] = {
@@ -104,8 +137,8 @@ job_unref (gpointer data)
 
   if (!g_atomic_ref_count_dec (&job->ref))
     return;
-  /* The last reference goes on the caller's context (the completion source),
-   * except for the sentinel and jobs of a worker that never ran a loop. */
+  /* The last reference goes on the caller's context (the completion source's
+   * destroy notify), except for the sentinel. */
   if (job->caller_cancellable != NULL)
     {
       g_cancellable_disconnect (job->caller_cancellable, job->caller_handler);
@@ -115,10 +148,15 @@ job_unref (gpointer data)
   g_clear_object (&job->task);
   g_clear_pointer (&job->context, g_main_context_unref);
   g_clear_error (&job->error);
-  g_assert (job->source == NULL);
+  g_assert (job->progress_source == NULL && job->done_source == NULL);
   for (guint i = 0; i < 2; i++)
-    if (job->pipe[i] >= 0)
-      close (job->pipe[i]);
+    {
+      if (job->progress_pipe[i] >= 0)
+        close (job->progress_pipe[i]);
+      if (job->done_pipe[i] >= 0)
+        close (job->done_pipe[i]);
+    }
+  order_unref (job->order);
   g_mutex_clear (&job->lock);
   g_free (job);
 }
@@ -130,7 +168,7 @@ job_new (void)
 
   g_atomic_ref_count_init (&job->ref);
   g_mutex_init (&job->lock);
-  job->pipe[0] = job->pipe[1] = -1;
+  job->progress_pipe[0] = job->progress_pipe[1] = job->done_pipe[0] = job->done_pipe[1] = -1;
   return job;
 }
 
@@ -140,42 +178,83 @@ on_caller_cancelled (GCancellable *caller, gpointer data)
   g_cancellable_cancel (G_CANCELLABLE (data));
 }
 
-/* Caller's context: the pipe has a byte. Delivers the newest progress once,
- * then, once the job has finished, its result (and the source goes). */
-static gboolean
-job_source_cb (int fd, GIOCondition condition, gpointer data)
+/* Caller's context: empties @fd (non-blocking). */
+static void
+drain (int fd)
 {
-  GlWorkerJob *job = data;
-  GlProgress progress;
-  gboolean fresh, finished;
   char buf[16];
-
-  g_mutex_lock (&job->lock);
-  /* Empty the pipe first: a report after this unlock writes a new byte. */
   while (read (fd, buf, sizeof buf) > 0)
     ;
+}
+
+/* Caller's context: the newest progress, if not delivered yet. */
+static void
+deliver_progress (GlWorkerJob *job)
+{
+  GlProgress progress;
+  gboolean fresh;
+
+  g_mutex_lock (&job->lock);
+  drain (job->progress_pipe[0]); /* a report after the unlock writes a new byte */
   job->signalled = FALSE;
   fresh = job->serial > job->delivered_serial;
   progress = job->latest;
   job->delivered_serial = job->serial;
-  finished = job->finished;
   g_mutex_unlock (&job->lock);
-
   if (fresh && job->progress_func != NULL)
     job->progress_func (&progress, job->user_data);
+}
+
+static gboolean
+progress_source_cb (int fd, GIOCondition condition, gpointer data)
+{
+  deliver_progress (data);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Caller's context: the job finished (its done pipe has a byte), or its
+ * predecessor's completion was delivered (the ready time). Delivers the last
+ * progress and the result once every earlier job's result is delivered. */
+static gboolean
+done_source_cb (int fd, GIOCondition condition, gpointer data)
+{
+  GlWorkerJob *job = data, *next = NULL;
+  gboolean finished, first;
+
+  g_source_set_ready_time (job->done_source, -1);
+  g_mutex_lock (&job->lock);
+  drain (fd);
+  finished = job->finished;
+  g_mutex_unlock (&job->lock);
   if (!finished)
     return G_SOURCE_CONTINUE;
-  g_clear_pointer (&job->source, g_source_unref);
+  g_mutex_lock (&job->order->lock);
+  first = g_queue_peek_head (&job->order->jobs) == job;
+  if (first)
+    {
+      g_queue_pop_head (&job->order->jobs);
+      next = g_queue_peek_head (&job->order->jobs);
+      if (next != NULL)
+        g_source_set_ready_time (next->done_source, 0);
+    }
+  g_mutex_unlock (&job->order->lock);
+  if (!first)
+    return G_SOURCE_CONTINUE; /* woken again when the job before it is done */
+
+  deliver_progress (job);
+  g_source_destroy (job->progress_source);
+  g_clear_pointer (&job->progress_source, g_source_unref);
+  g_clear_pointer (&job->done_source, g_source_unref);
   if (job->ok)
     g_task_return_boolean (job->task, TRUE);
   else
     g_task_return_error (job->task, g_steal_pointer (&job->error));
-  job_unref (job); /* the queue's; the source's goes when it is destroyed */
+  job_unref (job); /* the queue's; the sources' go when they are destroyed */
   return G_SOURCE_REMOVE;
 }
 
-/* Worker thread: wakes the caller's source, once until it has run. The write
- * happens under no lock. The engine thread runs at SCHED_IDLE (see
+/* Worker thread: wakes one of the caller's sources. The write happens under
+ * no lock. The engine thread runs at SCHED_IDLE (see
  * gl-worker.h), and a write that wakes the main thread lets the main thread
  * preempt it at once: had it attached a GSource instead, as g_idle_add does,
  * it would be holding the GMainContext's lock at that moment, and the main
@@ -214,7 +293,6 @@ static void
 run_job (GlWorker *worker, GlWorkerJob *job)
 {
   g_autoptr (GError) error = NULL;
-  gboolean wake;
   int fd;
 
   if (g_cancellable_is_cancelled (job->cancellable))
@@ -246,17 +324,14 @@ run_job (GlWorker *worker, GlWorkerJob *job)
   g_queue_remove (&worker->jobs, job);
   g_mutex_unlock (&worker->lock);
 
-  /* The caller's source delivers the last progress, then the result, and
-   * drops the queue's reference (so the job, its task and its data go on
+  /* The caller's done source delivers the last progress, then the result,
+   * and drops the queue's reference (so the job, its task and its data go on
    * the caller's thread). From the unlock on, the job may be gone. */
   g_mutex_lock (&job->lock);
   job->finished = TRUE;
-  wake = !job->signalled;
-  job->signalled = TRUE;
-  fd = job->pipe[1];
+  fd = job->done_pipe[1];
   g_mutex_unlock (&job->lock);
-  if (wake)
-    signal_caller (fd);
+  signal_caller (fd);
 }
 
 static gpointer
@@ -291,6 +366,10 @@ gl_worker_new (guint n_threads, GDestroyNotify model_free)
   worker->applied_background = -1;
   g_mutex_init (&worker->lock);
   g_queue_init (&worker->jobs);
+  worker->order = g_new0 (Order, 1);
+  g_atomic_ref_count_init (&worker->order->ref);
+  g_mutex_init (&worker->order->lock);
+  g_queue_init (&worker->order->jobs);
   worker->thread = g_thread_new ("gl-engine", worker_thread, worker);
   return worker;
 }
@@ -331,6 +410,7 @@ gl_worker_free (GlWorker *worker)
     worker->model_free (worker->model);
   g_async_queue_unref (worker->queue);
   g_mutex_clear (&worker->lock);
+  order_unref (worker->order);
   g_free (worker);
 }
 
@@ -356,6 +436,14 @@ gboolean
 gl_worker_get_background (GlWorker *worker)
 {
   return g_atomic_int_get (&worker->background) != 0;
+}
+
+static gboolean
+open_pipe (int fds[2], GError **error)
+{
+  if (!g_unix_open_pipe (fds, FD_CLOEXEC, error))
+    return FALSE;
+  return g_unix_set_fd_nonblocking (fds[0], TRUE, error) && g_unix_set_fd_nonblocking (fds[1], TRUE, error);
 }
 
 void
@@ -390,18 +478,30 @@ gl_worker_run_async (GlWorker *worker, GlWorkerJobFunc job_func, gpointer job_da
                                                    g_object_ref (job->cancellable), g_object_unref);
     }
 
-  /* The source that the worker thread wakes, attached here, on the caller's
-   * thread: below redraw priority, so that a busy job never starves the
-   * frame clock. */
+  /* The sources that the worker thread wakes, attached here, on the
+   * caller's thread. Without pipes (no file descriptors left) the job fails. */
   g_autoptr (GError) error = NULL;
-  if (!g_unix_open_pipe (job->pipe, FD_CLOEXEC, &error) || !g_unix_set_fd_nonblocking (job->pipe[0], TRUE, &error)
-      || !g_unix_set_fd_nonblocking (job->pipe[1], TRUE, &error))
-    g_error ("The engine cannot make a pipe: %s", error->message);
-  job->source = g_unix_fd_source_new (job->pipe[0], G_IO_IN);
-  g_source_set_priority (job->source, G_PRIORITY_DEFAULT_IDLE);
-  g_source_set_static_name (job->source, "[gleaner] engine job");
-  g_source_set_callback (job->source, G_SOURCE_FUNC (job_source_cb), job_ref (job), job_unref);
-  g_source_attach (job->source, job->context);
+  if (!open_pipe (job->progress_pipe, &error) || !open_pipe (job->done_pipe, &error))
+    {
+      g_prefix_error (&error, "The engine cannot start a job: ");
+      g_task_return_error (job->task, g_steal_pointer (&error));
+      job_unref (job);
+      return;
+    }
+  job->progress_source = g_unix_fd_source_new (job->progress_pipe[0], G_IO_IN);
+  g_source_set_priority (job->progress_source, G_PRIORITY_DEFAULT_IDLE); /* never starves the frame clock */
+  g_source_set_static_name (job->progress_source, "[gleaner] engine progress");
+  g_source_set_callback (job->progress_source, G_SOURCE_FUNC (progress_source_cb), job_ref (job), job_unref);
+  g_source_attach (job->progress_source, job->context);
+  job->done_source = g_unix_fd_source_new (job->done_pipe[0], G_IO_IN);
+  g_source_set_priority (job->done_source, G_PRIORITY_DEFAULT);
+  g_source_set_static_name (job->done_source, "[gleaner] engine job completion");
+  g_source_set_callback (job->done_source, G_SOURCE_FUNC (done_source_cb), job_ref (job), job_unref);
+  g_source_attach (job->done_source, job->context);
+  job->order = order_ref (worker->order);
+  g_mutex_lock (&job->order->lock);
+  g_queue_push_tail (&job->order->jobs, job);
+  g_mutex_unlock (&job->order->lock);
 
   g_mutex_lock (&worker->lock);
   g_queue_push_tail (&worker->jobs, job);
@@ -466,7 +566,7 @@ gl_worker_job_report (GlWorkerJob *job, const GlProgress *progress)
     job->signalled = TRUE;
   g_mutex_unlock (&job->lock);
   if (wake)
-    signal_caller (job->pipe[1]);
+    signal_caller (job->progress_pipe[1]);
 }
 
 gpointer

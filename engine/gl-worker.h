@@ -7,23 +7,27 @@
  * progress with gl_worker_job_report.
  *
  * Progress is COALESCED (the pattern of Sysprof's document task): the job
- * stores its latest GlProgress under a mutex, and wakes the job's source on
- * the caller's GMainContext (attached by gl_worker_run_async, at
- * G_PRIORITY_DEFAULT_IDLE) only when it is not already awake; when it runs it
- * delivers the newest progress. A job reporting a thousand times a second
- * therefore costs the main loop one callback per iteration. The last
- * progress is always delivered, before the completion. The worker thread
- * wakes that source through a pipe and never takes the GMainContext's lock
- * (see signal_caller in gl-worker.c: priority inversion).
+ * stores its latest GlProgress under a mutex, and wakes the job's progress
+ * source on the caller's GMainContext (attached by gl_worker_run_async, at
+ * G_PRIORITY_DEFAULT_IDLE so that a busy job never starves the frame clock)
+ * only when it is not already awake; when it runs it delivers the newest
+ * progress. A job reporting a thousand times a second therefore costs the
+ * main loop one callback per iteration. The last progress is always
+ * delivered, before the completion. The worker thread wakes the caller's
+ * sources through pipes and never takes the GMainContext's lock (see
+ * signal_caller in gl-worker.c: priority inversion).
  *
- * Completion is delivered by the same source, on the caller's main context
- * (the thread-default context of the thread that called gl_worker_run_async)
- * as a GTask would:
- * the GAsyncReadyCallback runs there and calls gl_worker_run_finish. The
- * job's data stays alive until the callback has returned, then its destroy
- * notify runs (on the main context, never on the worker). Completions arrive
- * in queue order. The result says what the job did: a job that finished (and
- * perhaps replaced the model) before its cancellable was set succeeded.
+ * Completion is delivered by the job's second source (G_PRIORITY_DEFAULT),
+ * on the caller's main context (the thread-default context of the thread
+ * that called gl_worker_run_async) as a GTask would: the GAsyncReadyCallback
+ * runs there and calls gl_worker_run_finish. The job's data stays alive until
+ * the callback has returned, then its destroy notify runs (on the main
+ * context, never on the worker). Completions arrive in queue order. The
+ * result says what the job did: a job that finished (and perhaps replaced
+ * the model) before its cancellable was set succeeded. A job that cannot get
+ * its two pipes (no file descriptors left) fails at once. A job holds its
+ * pipes until its completion is delivered: a context that never runs again
+ * keeps them.
  *
  * Cancellation: the GCancellable passed to gl_worker_run_async cancels that
  * job, whether queued (it never runs) or running (its function sees the

@@ -61,8 +61,9 @@ typedef struct
   gboolean data_alive_in_callback;
   gboolean data_destroyed;
   guint completion_order;
-  guint source_id;      /* the main-context source of the first delivery */
-  gboolean one_source;  /* every delivery came from that source */
+  guint progress_source; /* the main-context source of the first progress delivery */
+  gboolean one_progress_source; /* every progress came from that source */
+  guint done_source;     /* the source that delivered the completion */
 } Job;
 
 static guint completion_counter;
@@ -75,7 +76,7 @@ job_new (Fixture *f, GlWorker *worker)
   j->f = f;
   j->worker = worker;
   j->progress_in_order = TRUE;
-  j->one_source = TRUE;
+  j->one_progress_source = TRUE;
   return j;
 }
 
@@ -103,17 +104,12 @@ job_data_new (Job *j)
   return d;
 }
 
-/* Which source of the main context delivers to @j. */
-static void
-note_source (Job *j)
+/* The id of the main-context source being dispatched, or 0. */
+static guint
+current_source_id (void)
 {
   GSource *source = g_main_current_source ();
-  guint id = source != NULL ? g_source_get_id (source) : 0;
-
-  if (j->source_id == 0)
-    j->source_id = id;
-  else if (id != j->source_id)
-    j->one_source = FALSE;
+  return source != NULL ? g_source_get_id (source) : 0;
 }
 
 static void
@@ -122,7 +118,10 @@ on_progress (const GlProgress *progress, gpointer user_data)
   Job *j = user_data;
 
   g_assert_true (g_thread_self () == j->f->main_thread);
-  note_source (j);
+  if (j->progress_source == 0)
+    j->progress_source = current_source_id ();
+  else if (current_source_id () != j->progress_source)
+    j->one_progress_source = FALSE;
   if (j->done)
     j->progress_after_done++;
   if (j->n_progress > 0 && progress->batch <= j->last_batch_seen)
@@ -141,7 +140,7 @@ on_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   g_assert_null (source);
   g_assert_true (g_thread_self () == j->f->main_thread);
-  note_source (j);
+  j->done_source = current_source_id ();
   j->data_alive_in_callback = d != NULL && d->job == j && !j->data_destroyed;
   j->ok = gl_worker_run_finish (j->worker, result, &j->error);
   j->done = TRUE;
@@ -248,24 +247,64 @@ test_off_thread (Fixture *f, gconstpointer data)
 /* The engine thread runs at SCHED_IDLE: it must never take the caller's
  * GMainContext lock (which g_idle_add and g_source_attach do), or the main
  * loop waits for that lock until the scheduler runs the engine thread again.
- * So one source per job, attached on the caller's thread when the job is
- * queued, delivers every progress and the completion. */
+ * So a job's progress and its completion are delivered by sources attached
+ * on the caller's thread when the job is queued: every source that delivers
+ * is older than one attached right after gl_worker_run_async. */
 static void
-test_one_source (Fixture *f, gconstpointer data)
+test_sources_of_the_caller (Fixture *f, gconstpointer data)
 {
   g_autoptr (GlWorker) worker = gl_worker_new (1, NULL);
   Job *j = job_new (f, worker);
 
-  j->gate = 1;
   j->n_batches = 5;
   j->wait_for_delivery = TRUE;
   submit (worker, j, NULL);
+  GSource *marker = g_idle_source_new ();
+  guint marker_id = g_source_attach (marker, f->context);
+  g_source_destroy (marker);
+  g_source_unref (marker);
+  g_atomic_int_set (&j->gate, 1);
   wait_done (f, j);
   g_assert_true (j->ok);
   g_assert_cmpuint (j->n_progress, ==, 5);
-  g_assert_cmpuint (j->source_id, !=, 0);
-  g_assert_true (j->one_source);
+  g_assert_true (j->one_progress_source);
+  g_assert_cmpuint (j->progress_source, !=, 0);
+  g_assert_cmpuint (j->progress_source, <, marker_id);
+  g_assert_cmpuint (j->done_source, !=, 0);
+  g_assert_cmpuint (j->done_source, <, marker_id);
   job_free (j);
+}
+
+/* Jobs whose completions are ready together still complete in queue order,
+ * with the caller's loop spinning without blocking (each job's source wakes
+ * on its own pipe, and poll may see a later one first). */
+static void
+test_completion_order (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GlWorker) worker = gl_worker_new (1, NULL);
+  enum { ROUNDS = 20, JOBS = 40 };
+
+  for (guint r = 0; r < ROUNDS; r++)
+    {
+      Job *jobs[JOBS];
+      completion_counter = 0;
+      for (guint i = 0; i < JOBS; i++)
+        {
+          jobs[i] = job_new (f, worker);
+          jobs[i]->gate = 1;
+          jobs[i]->n_batches = g_test_rand_int_range (0, 300);
+          submit (worker, jobs[i], NULL);
+        }
+      while (!jobs[JOBS - 1]->done)
+        g_main_context_iteration (f->context, FALSE);
+      for (guint i = 0; i < JOBS; i++)
+        {
+          g_assert_true (jobs[i]->done);
+          g_assert_cmpuint (jobs[i]->completion_order, ==, i + 1);
+          g_assert_cmpuint (jobs[i]->progress_after_done, ==, 0);
+          job_free (jobs[i]);
+        }
+    }
 }
 
 static void
@@ -800,7 +839,8 @@ main (int argc, char **argv)
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("/worker/off-thread", test_off_thread);
   ADD ("/worker/progress-coalesced", test_progress_coalesced);
-  ADD ("/worker/one-source", test_one_source);
+  ADD ("/worker/sources-of-the-caller", test_sources_of_the_caller);
+  ADD ("/worker/completion-order", test_completion_order);
   ADD ("/worker/cancel-running", test_cancel_running);
   ADD ("/worker/cancel-queued", test_cancel_queued);
   ADD ("/worker/job-error", test_job_error);
