@@ -583,11 +583,15 @@ schedule_rest (GleanerLabelView *self)
       return;
     }
   /* Outside a frame the counter is the last frame's; the next frame paints
-   * the first part, and the ones after it the rest. */
-  self->rest_after_frame = gdk_frame_clock_get_frame_counter (clock) + 2;
+   * the first part, and the ones after it the rest. Parts already under way
+   * go on from the next frame: updates in every frame (a held arrow key)
+   * would otherwise put them off for as long as they come. */
   self->rest_pending = REST_ALL;
   if (self->rest_tick == 0)
-    self->rest_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self), rest_tick_cb, NULL, NULL);
+    {
+      self->rest_after_frame = gdk_frame_clock_get_frame_counter (clock) + 2;
+      self->rest_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self), rest_tick_cb, NULL, NULL);
+    }
 }
 
 static const GlQueueItem *
@@ -642,6 +646,10 @@ update (GleanerLabelView *self)
     }
   update_predictions (self, item);
   schedule_rest (self);
+  /* The next images' textures are made after this frame is painted, so that
+   * the next key shows one at once and the key press itself makes none. */
+  if (self->prefetch_idle == 0)
+    self->prefetch_idle = g_idle_add (prefetch_idle_cb, self);
 }
 
 static void
@@ -676,8 +684,7 @@ update_controls (GleanerLabelView *self, const GlQueueItem *item)
 }
 
 /* The strip of next images, and the textures kept: the shown image's, the
- * strip's, and the next few large ones (made after this frame is painted, so
- * that the next key shows one at once and the key press itself makes none). */
+ * strip's, and the next few large ones (see prefetch_idle_cb). */
 static void
 update_strip_and_caches (GleanerLabelView *self, const GlQueueItem *item)
 {
@@ -696,8 +703,6 @@ update_strip_and_caches (GleanerLabelView *self, const GlQueueItem *item)
   trim_cache (self->large, keep_large);
   trim_cache (self->originals, keep_large);
   trim_cache (self->small, keep_small);
-  if (self->prefetch_idle == 0)
-    self->prefetch_idle = g_idle_add (prefetch_idle_cb, self);
 }
 
 static void
