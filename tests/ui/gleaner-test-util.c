@@ -4,7 +4,10 @@
 #include "gleaner-test-util.h"
 
 #include <adwaita.h>
+#include <gdk/x11/gdkx.h>
 #include <glib/gstdio.h>
+
+#include "ui/gleaner-gallery-cell.h"
 
 static GdkPixbuf *
 make_image (guint i)
@@ -308,6 +311,69 @@ gleaner_test_dismiss_toasts (GtkWidget *root)
       g_signal_emit_by_name (close, "clicked");
       gleaner_test_wait_for (toast_gone, &(Dismissal){ root, toast }, "a dismissed toast to go");
     }
+}
+
+void
+gleaner_test_point_in (GtkWidget *widget, double fx, double fy, int *x, int *y)
+{
+  GtkWidget *native = GTK_WIDGET (gtk_widget_get_native (widget));
+  graphene_rect_t bounds;
+  double sx, sy;
+
+  g_assert_nonnull (native);
+  g_assert_true (gtk_widget_compute_bounds (widget, native, &bounds));
+  gtk_native_get_surface_transform (GTK_NATIVE (native), &sx, &sy);
+  *x = (int) (sx + bounds.origin.x + fx * bounds.size.width);
+  *y = (int) (sy + bounds.origin.y + fy * bounds.size.height);
+}
+
+void
+gleaner_test_xdotool (const char *args)
+{
+  g_autofree char *cmd = g_strdup_printf ("timeout 60 xdotool %s", args);
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+
+  g_assert_true (g_spawn_command_line_sync (cmd, NULL, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, &error));
+  g_assert_no_error (error);
+}
+
+void
+gleaner_test_click (GtkWidget *widget, double fx, double fy, guint n)
+{
+  GdkSurface *surface = gtk_native_get_surface (gtk_widget_get_native (widget));
+  gulong xid = gdk_x11_surface_get_xid (surface);
+  g_autofree char *args = NULL;
+  int x, y;
+
+  /* Laid out where it is now (a widget just shown has no size yet). */
+  gleaner_test_wait_frames (widget, 1);
+  gleaner_test_point_in (widget, fx, fy, &x, &y);
+  /* The clicks of a double click without a pause (--delay 0; 100 ms by
+   * default): another test's window raised in between took the second one.
+   * A single click keeps the default: with --delay 0, a click on an entry
+   * of a dropdown's list (test-gallery) did not choose it. */
+  args = g_strdup_printf ("windowraise %lu mousemove --window %lu %d %d click --repeat %u --delay %u 1", xid, xid, x, y,
+                          n, n > 1 ? 0 : 100);
+  gleaner_test_xdotool (args);
+}
+
+GtkWidget *
+gleaner_test_find_gallery_cell (GtkWidget *root, gint64 image_id)
+{
+  g_autoptr (GPtrArray) cells = g_ptr_array_new ();
+
+  collect (root, GLEANER_TYPE_GALLERY_CELL, cells);
+  for (guint i = 0; i < cells->len; i++)
+    {
+      GtkWidget *cell = g_ptr_array_index (cells, i);
+      GlGalleryItem *shown = gleaner_gallery_cell_get_item (GLEANER_GALLERY_CELL (cell));
+      if (shown != NULL && gl_gallery_item_get_id (shown) == image_id && gtk_widget_is_drawable (cell))
+        return cell;
+    }
+  return NULL;
 }
 
 const char *

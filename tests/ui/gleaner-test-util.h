@@ -49,6 +49,23 @@ GtkButton *gleaner_test_get_toast_button (GtkWidget *root);
  * crashed in the hide animation of a toast closed so (test-gallery). */
 void gleaner_test_dismiss_toasts (GtkWidget *root);
 
+/* The point (@fx, @fy) of @widget's box (fractions of its width and height)
+ * in X coordinates of the surface of @widget's native (its window, or the
+ * popover it is in). */
+void gleaner_test_point_in (GtkWidget *widget, double fx, double fy, int *x, int *y);
+/* Runs `xdotool @args` (under timeout(1): a focus or window that never comes
+ * fails the test instead of hanging it); fails the test when it fails. */
+void gleaner_test_xdotool (const char *args);
+/* Clicks button 1 @n times (2: a double click) with the real pointer
+ * (xdotool) at the point (@fx, @fy) of @widget, once it is laid out (a frame
+ * after it was shown). The native @widget is in is raised first: meson runs
+ * tests in parallel on one X server, and the pointer's events go to
+ * whichever window is on top there. */
+void gleaner_test_click (GtkWidget *widget, double fx, double fy, guint n);
+/* The drawable GleanerGalleryCell under @root that shows the image
+ * @image_id, or NULL. */
+GtkWidget *gleaner_test_find_gallery_cell (GtkWidget *root, gint64 image_id);
+
 /* The folder the tests write their screenshots to ($GLEANER_TEST_OUTPUT_DIR,
  * else G_TEST_BUILDDIR/output), created. */
 const char *gleaner_test_output_dir (void);

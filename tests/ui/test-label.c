@@ -7,7 +7,11 @@
  * 20 labels; BackSpace undoes one and the store is checked again. Bursts of
  * keys typed faster than the labels commit (on the queue's writer thread)
  * label every image in the order typed. The Label view is rendered to PNG in
- * light and dark style. */
+ * light and dark style. A double click with the real pointer on a Gallery
+ * cell opens that image in the Label view. On a project with a model's
+ * predictions and a rule's suggestion, Space accepts the suggestion, then
+ * the top class, each stored with its origin; Left and Right move over the
+ * images labeled, showing each (its name and pixels), and store nothing. */
 #include "gleaner-config.h"
 
 #include <string.h>
@@ -219,6 +223,77 @@ type_burst (GleanerWindow *window, GHashTable *expected, gboolean deliver)
     }
 }
 
+typedef struct
+{
+  GtkWidget *gallery;
+  gint64 image_id;
+} CellWait;
+
+static gboolean
+cell_shown (gpointer data)
+{
+  CellWait *c = data;
+  return gleaner_test_find_gallery_cell (c->gallery, c->image_id) != NULL;
+}
+
+typedef struct
+{
+  GleanerWindow *window;
+  gint64 image_id;
+} OpenWait;
+
+/* The Label view is the page shown, and it shows the image. */
+static gboolean
+label_view_shows (gpointer data)
+{
+  OpenWait *o = data;
+  AdwViewStack *stack = ADW_VIEW_STACK (find_widget (GTK_WIDGET (o->window), ADW_TYPE_VIEW_STACK));
+  GleanerLabelView *view = GLEANER_LABEL_VIEW (find_widget (GTK_WIDGET (o->window), GLEANER_TYPE_LABEL_VIEW));
+  const GlQueueItem *item = gleaner_label_view_get_item (view);
+
+  return g_strcmp0 (adw_view_stack_get_visible_child_name (stack), "label") == 0 && item != NULL
+         && item->image_id == o->image_id;
+}
+
+/* Alt+2 shows the Gallery (which reads the store again), and a double click
+ * with the real pointer on the cell of @image_id opens it in the Label view.
+ * Without xdotool: the same action, and the grid's "activate" (what its
+ * double click emits). */
+static void
+open_from_gallery (GleanerWindow *window, GtkWidget *gallery, gint64 image_id)
+{
+  g_autofree char *xdotool = g_find_program_in_path ("xdotool");
+  CellWait c = { gallery, image_id };
+  OpenWait o = { window, image_id };
+  GtkWidget *cell;
+
+  if (xdotool != NULL)
+    press_key (window, "alt+2");
+  else
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", "gallery"));
+  gleaner_test_wait (cell_shown, &c);
+  gleaner_test_wait_frames (GTK_WIDGET (window), 2);
+  cell = gleaner_test_find_gallery_cell (gallery, image_id);
+  g_assert_false (label_view_shows (&o));
+  if (xdotool != NULL)
+    gleaner_test_click (cell, 0.5, 0.5, 2);
+  else
+    {
+      GlGalleryModel *model = gleaner_gallery_view_get_model (GLEANER_GALLERY_VIEW (gallery));
+      guint position = 0;
+
+      for (;; position++)
+        {
+          g_autoptr (GlGalleryItem) item = g_list_model_get_item (G_LIST_MODEL (model), position);
+          g_assert_nonnull (item);
+          if (gl_gallery_item_get_id (item) == image_id)
+            break;
+        }
+      g_signal_emit_by_name (gleaner_gallery_view_get_grid (GLEANER_GALLERY_VIEW (gallery)), "activate", position);
+    }
+  gleaner_test_wait (label_view_shows, &o);
+}
+
 /* Image id → class id of every current human label, through app/. */
 static GHashTable *
 stored_labels (GlProject *project)
@@ -390,7 +465,7 @@ test_label_with_keys (void)
       g_assert_true (gl_db_set_current_model (db, model_id, &error));
       g_assert_no_error (error);
     }
-    g_signal_emit_by_name (gallery, "activate-image", opened);
+    open_from_gallery (window, gallery, opened);
     {
       const GlQueueItem *shown = gleaner_label_view_get_item (
         GLEANER_LABEL_VIEW (find_widget (GTK_WIDGET (window), GLEANER_TYPE_LABEL_VIEW)));
@@ -473,6 +548,226 @@ test_label_with_keys (void)
     ;
 }
 
+/* The first GtkLabel and GtkPicture of the Label view are the file name
+ * above the image and the image. They show @item: its file's name, and its
+ * file's pixels (enlarged by a whole factor, nearest neighbour). */
+static void
+check_shown (GleanerWindow *window, const GlQueueItem *item)
+{
+  GtkWidget *view = find_widget (GTK_WIDGET (window), GLEANER_TYPE_LABEL_VIEW);
+  GtkLabel *name = GTK_LABEL (find_widget (view, GTK_TYPE_LABEL));
+  GdkPaintable *paintable = gtk_picture_get_paintable (GTK_PICTURE (find_widget (view, GTK_TYPE_PICTURE)));
+  g_autofree char *base = g_path_get_basename (item->path);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GdkPixbuf) file = gdk_pixbuf_new_from_file (item->path, &error);
+  g_autofree guint8 *shown = NULL;
+  const guint8 *pixels;
+  int w, h, fw, fh, stride, channels;
+
+  g_assert_no_error (error);
+  gleaner_test_wait_frames (GTK_WIDGET (window), 2);
+  g_assert_cmpint (gleaner_label_view_get_item (GLEANER_LABEL_VIEW (view))->image_id, ==, item->image_id);
+  g_assert_cmpstr (gtk_label_get_text (name), ==, base);
+  g_assert_true (GDK_IS_TEXTURE (paintable));
+  w = gdk_texture_get_width (GDK_TEXTURE (paintable));
+  h = gdk_texture_get_height (GDK_TEXTURE (paintable));
+  fw = gdk_pixbuf_get_width (file);
+  fh = gdk_pixbuf_get_height (file);
+  g_assert_cmpint (w % fw, ==, 0);
+  g_assert_cmpint (h % fh, ==, 0);
+  shown = g_malloc ((gsize) w * (gsize) h * 4);
+  gdk_texture_download (GDK_TEXTURE (paintable), shown, (gsize) w * 4);
+  pixels = gdk_pixbuf_read_pixels (file);
+  stride = gdk_pixbuf_get_rowstride (file);
+  channels = gdk_pixbuf_get_n_channels (file);
+  for (int y = 0; y < fh; y++)
+    for (int x = 0; x < fw; x++)
+      {
+        const guint8 *want = pixels + y * stride + x * channels;
+        gsize row = (gsize) ((2 * y + 1) * h / (2 * fh)), column = (gsize) ((2 * x + 1) * w / (2 * fw));
+        const guint8 *got = shown + (row * (gsize) w + column) * 4;
+
+        /* Grey: the same in every channel, whatever their order. */
+        g_assert_cmpint (ABS ((int) got[1] - (int) want[1]), <=, 2);
+      }
+}
+
+/* The rows of label history of all @images (GlPoolImage): any label
+ * written, even the same class again, adds one. */
+static guint
+count_history (GlProject *project, GArray *images)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < images->len; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GArray) history = gl_db_get_history (gl_project_get_db (project),
+                                                      g_array_index (images, GlPoolImage, i).image_id, &error);
+      g_assert_no_error (error);
+      n += history->len;
+    }
+  return n;
+}
+
+/* The current label of @image_id is the class at @index, given so. */
+static void
+check_label (GlProject *project, gint64 image_id, GPtrArray *classes, guint index, GlDbOrigin origin)
+{
+  g_autoptr (GError) error = NULL;
+  GlDbLabel label = { 0 };
+
+  g_assert_true (gl_db_get_current_label (gl_project_get_db (project), image_id, FALSE, &label, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (label.class_id, ==, ((GlSessionClass *) g_ptr_array_index (classes, index))->id);
+  g_assert_cmpint (label.origin, ==, origin);
+  gl_db_label_clear (&label);
+}
+
+#define N_SCORED 12
+
+/* The class index the test's model predicts for @image_id. */
+static guint
+predicted_index (gint64 image_id)
+{
+  return (guint) (image_id % 3);
+}
+
+/* The Label view shows @image_id, with the model's three top classes and a
+ * rule's @suggested class (-1: none); Space labels it and the next image
+ * comes. Returns (a copy of) the item. */
+static GlQueueItem *
+accept_with_space (GleanerWindow *window, gint64 image_id, gint suggested)
+{
+  GlQueue *queue = gleaner_window_get_queue (window);
+  GlQueueItem *item = gl_queue_item_copy (gl_queue_get_current (queue));
+  Wait w = { window, gl_queue_get_n_labeled (queue) + 1, image_id };
+
+  g_assert_cmpint (item->image_id, ==, image_id);
+  g_assert_cmpint (item->suggested_class, ==, suggested);
+  g_assert_cmpuint (item->n_top, ==, 3);
+  g_assert_cmpint (item->top_class[0], ==, predicted_index (image_id));
+  check_shown (window, item);
+  press_key (window, "space");
+  gleaner_test_wait (label_done, &w);
+  return item;
+}
+
+/* Space accepts as Return does: a rule's suggestion before the model's top
+ * class, each stored with its origin. Left and Right move back and forth
+ * over the images labeled, showing each, and store nothing. */
+static void
+test_space_and_arrows (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("gleaner-test-space-XXXXXX", NULL);
+  g_autofree char *dir = g_build_filename (tmp, "Shapes", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) classes = NULL;
+  g_autoptr (GArray) images = NULL;
+  GlQueueItem *a, *b, *c;
+  GleanerWindow *window;
+  GlProject *project;
+  GlQueue *queue;
+  guint suggested, history;
+  Wait w;
+
+  /* A model's prediction for every image (each score its own, so the queue
+   * has an order), and a rule's suggestion for the first image that is not
+   * its predicted class. */
+  {
+    GlProject *made = gleaner_test_make_project (dir, N_SCORED);
+    GlDb *db = gl_project_get_db (made);
+    GlDbModelVersion version = { 0, (char *) "test.model", 0, 20, NAN, NAN, NAN, NULL };
+    GlDbPrediction predictions[N_SCORED];
+    float probs[N_SCORED][3];
+    GlDbSuggestion suggestion;
+    gint64 model_id = -1;
+
+    classes = gl_session_list_classes (made, &error);
+    g_assert_no_error (error);
+    images = gl_trainer_list_images (gl_project_get_db_path (made), &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (images->len, ==, N_SCORED);
+    for (guint i = 0; i < N_SCORED; i++)
+      {
+        gint64 id = g_array_index (images, GlPoolImage, i).image_id;
+        guint k = predicted_index (id);
+
+        probs[i][k] = 0.6f;
+        probs[i][(k + 1) % 3] = 0.3f;
+        probs[i][(k + 2) % 3] = 0.1f;
+        predictions[i] = (GlDbPrediction) { id, ((GlSessionClass *) g_ptr_array_index (classes, k))->id, 0.6,
+                                            0.2 + 0.01 * i, probs[i], 3 };
+      }
+    g_assert_true (gl_db_add_model_version (db, &version, &model_id, &error));
+    g_assert_true (gl_db_add_predictions (db, model_id, predictions, N_SCORED, &error));
+    g_assert_true (gl_db_set_current_model (db, model_id, &error));
+    suggested = (predicted_index (predictions[0].image_id) + 1) % 3;
+    suggestion = (GlDbSuggestion) { predictions[0].image_id,
+                                    ((GlSessionClass *) g_ptr_array_index (classes, suggested))->id,
+                                    (char *) "*image-0000*" };
+    g_assert_true (gl_db_replace_suggestions (db, &suggestion, 1, &error));
+    g_assert_no_error (error);
+    gl_project_close (made);
+  }
+
+  window = gleaner_test_open_window (app, dir);
+  project = gleaner_window_get_project (window);
+  queue = gleaner_window_get_queue (window);
+  gl_trainer_set_retrain_every (gleaner_window_get_trainer (window), 0);
+
+  /* The suggestion first: Space labels with its class, a rule's. */
+  a = accept_with_space (window, g_array_index (images, GlPoolImage, 0).image_id, suggested);
+  check_label (project, a->image_id, classes, suggested, GL_DB_ORIGIN_RULE);
+
+  /* Then the most uncertain: Space takes the model's top class. */
+  b = accept_with_space (window, g_array_index (images, GlPoolImage, N_SCORED - 1).image_id, -1);
+  check_label (project, b->image_id, classes, predicted_index (b->image_id), GL_DB_ORIGIN_PREDICTION);
+  c = gl_queue_item_copy (gl_queue_get_current (queue));
+  g_assert_cmpint (c->label, ==, -1);
+  check_shown (window, c);
+
+  /* Left twice: the two images labeled, newest first, with their labels;
+   * Right twice: back to the image that was next. Nothing is written. */
+  history = count_history (project, images);
+  g_assert_cmpuint (history, ==, 2);
+  w = (Wait) { window, 2, b->image_id };
+  press_key (window, "Left");
+  gleaner_test_wait (showing, &w);
+  g_assert_cmpint (gl_queue_get_current (queue)->label, ==, predicted_index (b->image_id));
+  check_shown (window, b);
+  w.image_id = a->image_id;
+  press_key (window, "Left");
+  gleaner_test_wait (showing, &w);
+  g_assert_cmpint (gl_queue_get_current (queue)->label, ==, suggested);
+  check_shown (window, a);
+  w.image_id = b->image_id;
+  press_key (window, "Right");
+  gleaner_test_wait (showing, &w);
+  check_shown (window, b);
+  w.image_id = c->image_id;
+  press_key (window, "Right");
+  gleaner_test_wait (showing, &w);
+  check_shown (window, c);
+  g_assert_cmpuint (gl_queue_get_n_labeled (queue), ==, 2);
+  g_assert_cmpuint (count_history (project, images), ==, history);
+  check_label (project, a->image_id, classes, suggested, GL_DB_ORIGIN_RULE);
+  check_label (project, b->image_id, classes, predicted_index (b->image_id), GL_DB_ORIGIN_PREDICTION);
+
+  /* The queue goes on from there: Space labels that image. */
+  gl_queue_item_free (accept_with_space (window, c->image_id, -1));
+  check_label (project, c->image_id, classes, predicted_index (c->image_id), GL_DB_ORIGIN_PREDICTION);
+  g_assert_cmpuint (count_history (project, images), ==, history + 1);
+
+  gl_queue_item_free (a);
+  gl_queue_item_free (b);
+  gl_queue_item_free (c);
+  gtk_window_destroy (GTK_WINDOW (window));
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  gl_remove_tree (tmp);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -489,6 +784,7 @@ main (int argc, char **argv)
   g_application_hold (G_APPLICATION (app));
 
   g_test_add_func ("/label/keys", test_label_with_keys);
+  g_test_add_func ("/label/space-arrows", test_space_and_arrows);
   status = g_test_run ();
 
   g_application_release (G_APPLICATION (app));
