@@ -2,11 +2,14 @@
  * painted, several items selected and labeled with a real key press (xdotool),
  * the store holding exactly those labels, Delete, the context-menu actions,
  * "activate-image", Ctrl+A and a key labeling every image, and screenshots in
- * light and dark style. */
+ * light and dark style. The toolbar's filter, class and sort dropdowns,
+ * chosen with the real pointer, list exactly the images the store says, in
+ * its order. */
 #include "gleaner-config.h"
 
 #include <gdk/x11/gdkx.h>
 #include <glib/gstdio.h>
+#include <math.h>
 #include <string.h>
 
 #include "app/gl-demo.h"
@@ -188,17 +191,33 @@ thumbnails_painted (gpointer data)
   return gleaner_gallery_view_count_painted_thumbnails (w->view) >= w->want;
 }
 
+/* A window with the Gallery view of @p's project in it, the thumbnails of
+ * its first rows painted. */
+static GtkWidget *
+open_gallery (Project *p, GleanerGalleryView **view)
+{
+  GtkWidget *window = gtk_window_new ();
+
+  gtk_window_set_title (GTK_WINDOW (window), "Gallery");
+  gtk_window_set_default_size (GTK_WINDOW (window), 1180, 760);
+  *view = GLEANER_GALLERY_VIEW (gleaner_gallery_view_new ());
+  gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (*view));
+  gleaner_gallery_view_set_project (*view, p->project);
+  gtk_window_present (GTK_WINDOW (window));
+
+  /* Every cell on screen gets its thumbnail (all of the first rows). */
+  PaintWait pw = { *view, 12 };
+  gleaner_test_wait (thumbnails_painted, &pw);
+  return window;
+}
+
 static void
 xdotool (GtkWidget *window, const char *keys)
 {
   GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (window));
   gulong xid = gdk_x11_surface_get_xid (surface);
-  g_autofree char *cmd = g_strdup_printf ("xdotool windowfocus --sync %lu key --clearmodifiers %s", xid, keys);
-  g_autoptr (GError) error = NULL;
-  int status = 0;
-  g_assert_true (g_spawn_command_line_sync (cmd, NULL, NULL, &status, &error));
-  g_assert_no_error (error);
-  g_assert_true (g_spawn_check_wait_status (status, &error));
+  g_autofree char *args = g_strdup_printf ("windowfocus --sync %lu key --clearmodifiers %s", xid, keys);
+  gleaner_test_xdotool (args);
 }
 
 typedef struct
@@ -271,29 +290,11 @@ static GtkWidget *
 find_cell (GleanerGalleryView *view, guint position)
 {
   g_autoptr (GlGalleryItem) item = g_list_model_get_item (G_LIST_MODEL (gleaner_gallery_view_get_model (view)), position);
-  GtkWidget *cell;
+  GtkWidget *cell = gleaner_test_find_gallery_cell (GTK_WIDGET (view), gl_gallery_item_get_id (item));
 
-  for (guint i = 0; (cell = gleaner_test_find_descendant (GTK_WIDGET (view), GLEANER_TYPE_GALLERY_CELL, i)) != NULL; i++)
-    {
-      GlGalleryItem *shown = gleaner_gallery_cell_get_item (GLEANER_GALLERY_CELL (cell));
-      if (shown != NULL && gl_gallery_item_get_id (shown) == gl_gallery_item_get_id (item)
-          && gtk_widget_is_drawable (cell))
-        return cell;
-    }
-  g_error ("no cell shows position %u", position);
-}
-
-/* The point (@fx, @fy) of @widget's box (fractions) in X coordinates of @window. */
-static void
-point_in (GtkWidget *window, GtkWidget *widget, double fx, double fy, int *x, int *y)
-{
-  graphene_rect_t bounds;
-  double sx, sy;
-
-  g_assert_true (gtk_widget_compute_bounds (widget, window, &bounds));
-  gtk_native_get_surface_transform (GTK_NATIVE (window), &sx, &sy);
-  *x = (int) (sx + bounds.origin.x + fx * bounds.size.width);
-  *y = (int) (sy + bounds.origin.y + fy * bounds.size.height);
+  if (cell == NULL)
+    g_error ("no cell shows position %u", position);
+  return cell;
 }
 
 typedef struct
@@ -331,8 +332,8 @@ rubber_band (GtkWidget *window, GleanerGalleryView *view)
     }
   g_assert_cmpuint (columns, >=, 3);
   gtk_selection_model_unselect_all (selection);
-  point_in (window, first, 0.3, 0.3, &x0, &y0);
-  point_in (window, find_cell (view, columns + 1), 0.5, 0.5, &x1, &y1);
+  gleaner_test_point_in (first, 0.3, 0.3, &x0, &y0);
+  gleaner_test_point_in (find_cell (view, columns + 1), 0.5, 0.5, &x1, &y1);
   xm = (x0 + x1) / 2;
   ym = (y0 + y1) / 2;
 
@@ -340,15 +341,11 @@ rubber_band (GtkWidget *window, GleanerGalleryView *view)
   gulong xid = gdk_x11_surface_get_xid (surface);
   /* Raised first: meson runs tests in parallel on one X server, and the
    * pointer's events go to whichever window is on top there. */
-  g_autofree char *cmd = g_strdup_printf ("xdotool windowraise %lu mousemove --window %lu %d %d mousedown 1 "
-                                          "mousemove --window %lu %d %d mousemove --window %lu %d %d "
-                                          "mousemove --window %lu %d %d mouseup 1",
-                                          xid, xid, x0, y0, xid, x0 + 10, y0 + 10, xid, xm, ym, xid, x1, y1);
-  g_autoptr (GError) error = NULL;
-  int status = 0;
-  g_assert_true (g_spawn_command_line_sync (cmd, NULL, NULL, &status, &error));
-  g_assert_no_error (error);
-  g_assert_true (g_spawn_check_wait_status (status, &error));
+  g_autofree char *args = g_strdup_printf ("windowraise %lu mousemove --window %lu %d %d mousedown 1 "
+                                           "mousemove --window %lu %d %d mousemove --window %lu %d %d "
+                                           "mousemove --window %lu %d %d mouseup 1",
+                                           xid, xid, x0, y0, xid, x0 + 10, y0 + 10, xid, xm, ym, xid, x1, y1);
+  gleaner_test_xdotool (args);
 
   SelectionWait sw = { selection, 4 };
   gleaner_test_wait (n_selected, &sw);
@@ -369,6 +366,50 @@ screenshot (GtkWidget *window, const char *name)
 {
   gleaner_test_wait_frames (window, 3);
   return gleaner_test_render_png (window, name);
+}
+
+typedef struct
+{
+  GtkDropDown *dropdown;
+  GtkWidget *popover;
+  guint want;
+} ChoiceWait;
+
+static gboolean
+popover_up (gpointer data)
+{
+  return gtk_widget_get_mapped (((ChoiceWait *) data)->popover);
+}
+
+static gboolean
+chosen (gpointer data)
+{
+  ChoiceWait *c = data;
+  return gtk_drop_down_get_selected (c->dropdown) == c->want && !gtk_widget_get_mapped (c->popover);
+}
+
+/* Chooses @text in @dropdown as a user does, with the real pointer: a click
+ * on the dropdown opens its list, a click on @text in the list chooses it. */
+static void
+choose (GtkWidget *dropdown, const char *text)
+{
+  GListModel *entries = gtk_drop_down_get_model (GTK_DROP_DOWN (dropdown));
+  ChoiceWait c = { GTK_DROP_DOWN (dropdown), gleaner_test_find_descendant (dropdown, GTK_TYPE_POPOVER, 0), 0 };
+  GtkWidget *label, *entry = NULL;
+
+  while (g_strcmp0 (gtk_string_list_get_string (GTK_STRING_LIST (entries), c.want), text) != 0)
+    g_assert_cmpuint (++c.want, <, g_list_model_get_n_items (entries));
+  g_assert_nonnull (c.popover);
+  g_assert_true (gtk_widget_is_drawable (dropdown));
+  gleaner_test_click (dropdown, 0.5, 0.5, 1);
+  gleaner_test_wait (popover_up, &c);
+  gleaner_test_wait_frames (c.popover, 2);
+  for (guint i = 0; (label = gleaner_test_find_descendant (c.popover, GTK_TYPE_LABEL, i)) != NULL; i++)
+    if (gtk_widget_is_drawable (label) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (label)), text) == 0)
+      entry = label;
+  g_assert_nonnull (entry);
+  gleaner_test_click (entry, 0.5, 0.5, 1);
+  gleaner_test_wait (chosen, &c);
 }
 
 /* The cell's own conversion of a thumbnail (to cairo's ARGB, once) gives
@@ -412,30 +453,29 @@ test_thumbnail_texture (void)
     }
 }
 
+/* FALSE, and the test skipped, when xdotool is not installed. */
+static gboolean
+has_xdotool (void)
+{
+  g_autofree char *path = g_find_program_in_path ("xdotool");
+
+  if (path == NULL)
+    g_test_skip ("xdotool is not installed");
+  return path != NULL;
+}
+
 static void
 test_gallery (void)
 {
-  g_autofree char *xdotool_path = g_find_program_in_path ("xdotool");
-  if (xdotool_path == NULL)
-    {
-      g_test_skip ("xdotool is not installed");
-      return;
-    }
+  if (!has_xdotool ())
+    return;
   Project p = { 0 };
   make_project (&p);
 
-  GtkWidget *window = gtk_window_new ();
-  gtk_window_set_title (GTK_WINDOW (window), "Gallery");
-  gtk_window_set_default_size (GTK_WINDOW (window), 1180, 760);
-  GtkWidget *widget = gleaner_gallery_view_new ();
-  GleanerGalleryView *view = GLEANER_GALLERY_VIEW (widget);
-  gtk_window_set_child (GTK_WINDOW (window), widget);
-  gleaner_gallery_view_set_project (view, p.project);
-  gtk_window_present (GTK_WINDOW (window));
-
-  /* Every cell on screen gets its thumbnail (all of the first rows). */
+  GleanerGalleryView *view;
+  GtkWidget *window = open_gallery (&p, &view);
+  GtkWidget *widget = GTK_WIDGET (view);
   PaintWait pw = { view, 12 };
-  gleaner_test_wait (thumbnails_painted, &pw);
   GlGalleryModel *model = gleaner_gallery_view_get_model (view);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, N_IMAGES);
 
@@ -531,10 +571,11 @@ test_gallery (void)
   wait_labeled (view, &cw);
 
   /* Under "Unlabeled" the labeled ones leave the grid at once. */
-  g_autoptr (GError) error = NULL;
-  g_assert_true (gl_gallery_model_set_filter (model, GL_GALLERY_FILTER_UNLABELED, -1, &error));
+  GtkWidget *filter = gleaner_test_find_descendant (widget, GTK_TYPE_DROP_DOWN, 0);
+  choose (filter, "Unlabeled");
   guint unlabeled = g_list_model_get_n_items (G_LIST_MODEL (model));
   gtk_selection_model_select_item (selection, 0, TRUE);
+  gtk_widget_grab_focus (gleaner_gallery_view_get_grid (view));
   g_autoptr (GlGalleryItem) top = g_list_model_get_item (G_LIST_MODEL (model), 0);
   gint64 top_id = gl_gallery_item_get_id (top);
   xdotool (window, "1");
@@ -542,7 +583,7 @@ test_gallery (void)
   gleaner_test_wait (labels_arrived, &tw);
   wait_labeled (view, &tw);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, unlabeled - 1);
-  g_assert_true (gl_gallery_model_set_filter (model, GL_GALLERY_FILTER_ALL, -1, &error));
+  choose (filter, "All images");
 
   /* "Open in Label View" emits activate-image with the selected image. */
   gint64 opened = -1;
@@ -555,13 +596,14 @@ test_gallery (void)
   g_assert_cmpint (opened, ==, gl_gallery_item_get_id (fourth));
 
   /* The unreadable file, alone under its filter, with its mark. */
-  g_assert_true (gl_gallery_model_set_filter (model, GL_GALLERY_FILTER_UNREADABLE, -1, &error));
+  choose (filter, "Unreadable");
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, 1);
   g_autoptr (GlGalleryItem) unreadable = g_list_model_get_item (G_LIST_MODEL (model), 0);
   g_assert_true (gl_gallery_item_get_unreadable (unreadable));
   g_assert_cmpint (gl_gallery_item_get_id (unreadable), ==, p.ids[7]);
+  gleaner_test_dismiss_toasts (window);
   g_autofree char *marked = screenshot (window, "gallery-unreadable.png");
-  g_assert_true (gl_gallery_model_set_filter (model, GL_GALLERY_FILTER_ALL, -1, &error));
+  choose (filter, "All images");
 
   /* Dark style, several images selected, after labeling. */
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
@@ -599,6 +641,218 @@ test_gallery (void)
   free_project (&p);
 }
 
+/* What the store says of one image, read image by image through db/ (not
+ * through the paged listing the gallery reads). */
+typedef struct
+{
+  gint64 id;
+  char *path;
+  gint64 label;      /* class id of the current label, -1 none */
+  gint64 predicted;  /* class id of the current model's top class, -1 none */
+  double confidence; /* its probability, NAN none */
+  double score;      /* its acquisition score, NAN none */
+  gboolean unreadable;
+} StoredImage;
+
+static void
+stored_image_clear (gpointer data)
+{
+  g_free (((StoredImage *) data)->path);
+}
+
+static GArray *
+read_store (Project *p)
+{
+  GArray *all = g_array_sized_new (FALSE, TRUE, sizeof (StoredImage), N_IMAGES);
+
+  g_array_set_clear_func (all, stored_image_clear);
+  for (guint i = 0; i < N_IMAGES; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      GlDbImage image = { 0 };
+      GlDbPrediction prediction = { 0 };
+      StoredImage s = { p->ids[i], NULL, current_label (p, p->ids[i]), -1, NAN, NAN, FALSE };
+
+      g_assert_true (gl_db_get_image (p->db, p->ids[i], &image, &error));
+      s.path = g_steal_pointer (&image.path);
+      s.unreadable = image.reason != NULL;
+      gl_db_image_clear (&image);
+      if (gl_db_get_prediction (p->db, -1, p->ids[i], &prediction, &error))
+        {
+          s.predicted = prediction.top_class;
+          s.confidence = prediction.top_prob;
+          s.score = prediction.score;
+          gl_db_prediction_clear (&prediction);
+        }
+      else
+        g_assert_error (error, GL_DB_ERROR, GL_DB_ERROR_NOT_FOUND);
+      g_array_append_val (all, s);
+    }
+  return all;
+}
+
+/* The filters as the issue and the README state them. */
+static gboolean
+passes (const StoredImage *s, GlGalleryFilter filter, gint64 class_id)
+{
+  switch (filter)
+    {
+    case GL_GALLERY_FILTER_ALL: return TRUE;
+    case GL_GALLERY_FILTER_UNLABELED: return s->label < 0 && !s->unreadable;
+    case GL_GALLERY_FILTER_LABELED: return s->label >= 0;
+    case GL_GALLERY_FILTER_CLASS: return s->label == class_id;
+    case GL_GALLERY_FILTER_PREDICTED: return s->predicted >= 0 && s->predicted == class_id;
+    case GL_GALLERY_FILTER_DISAGREEMENT: return s->label >= 0 && s->predicted >= 0 && s->predicted != s->label;
+    case GL_GALLERY_FILTER_UNREADABLE: return s->unreadable;
+    default: g_assert_not_reached ();
+    }
+}
+
+/* Higher first; none (NAN) after all others. */
+static int
+higher_first (double a, double b)
+{
+  if (isnan (a) || isnan (b))
+    return isnan (a) - isnan (b);
+  return (a < b) - (a > b);
+}
+
+/* The sort orders; ties by id, oldest first (but for Newest). */
+static gint
+compare_stored (gconstpointer pa, gconstpointer pb, gpointer data)
+{
+  const StoredImage *a = pa, *b = pb;
+  int c = 0;
+
+  switch ((GlGallerySort) GPOINTER_TO_INT (data))
+    {
+    case GL_GALLERY_SORT_NEWEST: return (a->id < b->id) - (a->id > b->id);
+    case GL_GALLERY_SORT_NAME: c = strcmp (a->path, b->path); break;
+    case GL_GALLERY_SORT_UNCERTAINTY: c = higher_first (a->score, b->score); break;
+    case GL_GALLERY_SORT_CONFIDENCE: c = higher_first (a->confidence, b->confidence); break;
+    default: g_assert_not_reached ();
+    }
+  return c != 0 ? c : (a->id > b->id) - (a->id < b->id);
+}
+
+/* The grid lists what the store says for @filter (with @class_id) and
+ * @sort: the same images in the same order (at least one); the bar counts
+ * them and the first ones are on screen. */
+static void
+check_listing (Project *p, GleanerGalleryView *view, GlGalleryFilter filter, gint64 class_id, GlGallerySort sort)
+{
+  g_autoptr (GArray) stored = read_store (p);
+  g_autoptr (GArray) want = g_array_new (FALSE, TRUE, sizeof (StoredImage));
+  GListModel *shown = G_LIST_MODEL (gtk_grid_view_get_model (GTK_GRID_VIEW (gleaner_gallery_view_get_grid (view))));
+
+  for (guint i = 0; i < stored->len; i++)
+    if (passes (&g_array_index (stored, StoredImage, i), filter, class_id))
+      g_array_append_val (want, g_array_index (stored, StoredImage, i));
+  g_array_sort_with_data (want, compare_stored, GINT_TO_POINTER (sort));
+  g_test_message ("filter %d (class %" G_GINT64_FORMAT "), sort %d: %u images", filter, class_id, sort, want->len);
+  g_assert_cmpuint (want->len, >, 0);
+  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, want->len);
+  for (guint i = 0; i < want->len; i++)
+    {
+      g_autoptr (GlGalleryItem) item = g_list_model_get_item (shown, i);
+      g_assert_cmpint (gl_gallery_item_get_id (item), ==, g_array_index (want, StoredImage, i).id);
+    }
+
+  g_autofree char *count = g_strdup_printf ("\n%u %s\n", want->len, want->len == 1 ? "image" : "images");
+  g_autofree char *text = shown_text (GTK_WIDGET (view));
+  g_assert_nonnull (strstr (text, count));
+  gleaner_test_wait_frames (GTK_WIDGET (view), 2);
+  for (guint i = 0; i < MIN (want->len, 4); i++)
+    g_assert_nonnull (gleaner_test_find_gallery_cell (GTK_WIDGET (view), g_array_index (want, StoredImage, i).id));
+}
+
+/* The toolbar's dropdowns, chosen with the real pointer, filter and sort
+ * the grid as the store says: each filter (a class's with two classes),
+ * then each sort order under a class filter and under none. */
+static void
+test_filters_and_sorts (void)
+{
+  /* An entry of a dropdown, and the filter or sort order it stands for. */
+  typedef struct
+  {
+    const char *text;
+    int value;
+  } Entry;
+  static const Entry filters[] = {
+    { "Unlabeled", GL_GALLERY_FILTER_UNLABELED },
+    { "Labeled", GL_GALLERY_FILTER_LABELED },
+    { "Labeled as…", GL_GALLERY_FILTER_CLASS },
+    { "Predicted as…", GL_GALLERY_FILTER_PREDICTED },
+    { "Label ≠ prediction", GL_GALLERY_FILTER_DISAGREEMENT },
+    { "Unreadable", GL_GALLERY_FILTER_UNREADABLE },
+    { "All images", GL_GALLERY_FILTER_ALL },
+  };
+  static const Entry sorts[] = {
+    { "Newest", GL_GALLERY_SORT_NEWEST },
+    { "Name", GL_GALLERY_SORT_NAME },
+    { "Most confident", GL_GALLERY_SORT_CONFIDENCE },
+    { "Most uncertain", GL_GALLERY_SORT_UNCERTAINTY },
+  };
+  if (!has_xdotool ())
+    return;
+  Project p = { 0 };
+  make_project (&p);
+  g_auto (GStrv) names = gl_project_dup_class_names (p.project);
+  GleanerGalleryView *view;
+  GtkWidget *window = open_gallery (&p, &view);
+  GtkWidget *filter = gleaner_test_find_descendant (GTK_WIDGET (view), GTK_TYPE_DROP_DOWN, 0);
+  GtkWidget *klass = gleaner_test_find_descendant (GTK_WIDGET (view), GTK_TYPE_DROP_DOWN, 1);
+  GtkWidget *sort = gleaner_test_find_descendant (GTK_WIDGET (view), GTK_TYPE_DROP_DOWN, 2);
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (filter), ==, "Show");
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (klass), ==, "Class");
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (sort), ==, "Sort order");
+
+  /* Each filter under the first sort, most uncertain first. A class filter
+   * starts on the first class; the class dropdown changes it. */
+  check_listing (&p, view, GL_GALLERY_FILTER_ALL, -1, GL_GALLERY_SORT_UNCERTAINTY);
+  g_assert_false (gtk_widget_get_visible (klass));
+  for (guint f = 0; f < G_N_ELEMENTS (filters); f++)
+    {
+      GlGalleryFilter kind = (GlGalleryFilter) filters[f].value;
+      gboolean by_class = kind == GL_GALLERY_FILTER_CLASS || kind == GL_GALLERY_FILTER_PREDICTED;
+
+      choose (filter, filters[f].text);
+      g_assert_cmpint (gtk_widget_get_visible (klass), ==, by_class);
+      if (!by_class)
+        {
+          check_listing (&p, view, kind, -1, GL_GALLERY_SORT_UNCERTAINTY);
+          continue;
+        }
+      choose (klass, names[0]);
+      check_listing (&p, view, kind, p.classes[0], GL_GALLERY_SORT_UNCERTAINTY);
+      choose (klass, names[2]);
+      check_listing (&p, view, kind, p.classes[2], GL_GALLERY_SORT_UNCERTAINTY);
+    }
+
+  /* Each sort order, under "Predicted as…" the second class, then under all
+   * images. */
+  choose (filter, "Predicted as…");
+  choose (klass, names[1]);
+  for (guint s = 0; s < G_N_ELEMENTS (sorts); s++)
+    {
+      choose (sort, sorts[s].text);
+      check_listing (&p, view, GL_GALLERY_FILTER_PREDICTED, p.classes[1], (GlGallerySort) sorts[s].value);
+      if (sorts[s].value == GL_GALLERY_SORT_CONFIDENCE)
+        g_free (screenshot (window, "gallery-filtered.png"));
+    }
+  choose (filter, "All images");
+  g_assert_false (gtk_widget_get_visible (klass));
+  for (guint s = 0; s < G_N_ELEMENTS (sorts); s++)
+    {
+      choose (sort, sorts[s].text);
+      check_listing (&p, view, GL_GALLERY_FILTER_ALL, -1, (GlGallerySort) sorts[s].value);
+    }
+
+  gleaner_gallery_view_set_project (view, NULL);
+  gtk_window_destroy (GTK_WINDOW (window));
+  free_project (&p);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -607,8 +861,12 @@ main (int argc, char **argv)
   g_setenv ("GDK_DEBUG", "gl-disable", FALSE);
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
+  /* No toast in the middle of its animation on a screenshot; and closing
+   * toasts needs animations off (gleaner_test_dismiss_toasts). */
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
   gleaner_register_resource ();
   g_test_add_func ("/gallery/select-label-render", test_gallery);
   g_test_add_func ("/gallery/thumbnail-texture", test_thumbnail_texture);
+  g_test_add_func ("/gallery/filters-sorts", test_filters_and_sorts);
   return g_test_run ();
 }
