@@ -955,6 +955,13 @@ gleaner_label_view_get_item (GleanerLabelView *self)
   return self->queue != NULL ? gl_queue_get_current (self->queue) : NULL;
 }
 
+gboolean
+gleaner_label_view_is_settled (GleanerLabelView *self)
+{
+  g_return_val_if_fail (GLEANER_IS_LABEL_VIEW (self), FALSE);
+  return self->rest_pending == 0;
+}
+
 void
 gleaner_label_view_reload_classes (GleanerLabelView *self)
 {

@@ -36,6 +36,10 @@ void gleaner_label_view_show_image (GleanerLabelView *self, gint64 image_id, con
  * valid until the view changes. */
 const GlQueueItem *gleaner_label_view_get_item (GleanerLabelView *self);
 
+/* Whether every part of the last update is painted or made: the view paints
+ * an update over up to four frames (see gleaner-label-view.c). */
+gboolean gleaner_label_view_is_settled (GleanerLabelView *self);
+
 /* Reads the class names again (after the Classes dialog changed them). */
 void gleaner_label_view_reload_classes (GleanerLabelView *self);
 
