@@ -94,6 +94,23 @@ find_widget (GtkWidget *widget, GType type)
   return NULL;
 }
 
+static gboolean
+label_view_settled (gpointer data)
+{
+  return gleaner_label_view_is_settled (data);
+}
+
+/* Renders @window to @name once the Label view has painted every part of
+ * its last update (it spreads one over up to four frames). */
+static char *
+render_settled (GleanerWindow *window, const char *name)
+{
+  GleanerLabelView *view = GLEANER_LABEL_VIEW (find_widget (GTK_WIDGET (window), GLEANER_TYPE_LABEL_VIEW));
+  gleaner_test_wait (label_view_settled, view);
+  gleaner_test_wait_frames (GTK_WIDGET (window), 2);
+  return gleaner_test_render_png (GTK_WIDGET (window), name);
+}
+
 /* Delivers @key to the window's key controller (capture phase): the path a
  * key press takes, without the X server. */
 static void
@@ -385,7 +402,7 @@ test_label_with_keys (void)
   /* No retraining in the middle of the test: its ranking would reorder the queue. */
   gl_trainer_set_retrain_every (gleaner_window_get_trainer (window), 0);
   gleaner_test_wait_frames (GTK_WIDGET (window), 2);
-  png = gleaner_test_render_png (GTK_WIDGET (window), "label-start.png");
+  png = render_settled (window, "label-start.png");
 
   for (guint i = 0; i < N_LABELS; i++)
     {
@@ -405,11 +422,11 @@ test_label_with_keys (void)
 
   gleaner_test_wait_frames (GTK_WIDGET (window), 2);
   g_free (png);
-  png = gleaner_test_render_png (GTK_WIDGET (window), "label.png");
+  png = render_settled (window, "label.png");
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
   gleaner_test_wait_frames (GTK_WIDGET (window), 3);
   g_free (png);
-  png = gleaner_test_render_png (GTK_WIDGET (window), "label-dark.png");
+  png = render_settled (window, "label-dark.png");
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
 
   /* BackSpace takes back the last label and shows that image again. */
@@ -427,7 +444,7 @@ test_label_with_keys (void)
                    GPOINTER_TO_INT (g_hash_table_lookup (expected, &before_last_id)));
   gleaner_test_wait_frames (GTK_WIDGET (window), 2);
   g_free (png);
-  png = gleaner_test_render_png (GTK_WIDGET (window), "label-back.png");
+  png = render_settled (window, "label-back.png");
   w = (Wait) { window, N_LABELS - 1, last_id };
   press_key (window, "Right");
   gleaner_test_wait (showing, &w);
@@ -481,7 +498,7 @@ test_label_with_keys (void)
                      ==, "label");
     gleaner_test_wait_frames (GTK_WIDGET (window), 2);
     g_free (png);
-    png = gleaner_test_render_png (GTK_WIDGET (window), "label-opened.png");
+    png = render_settled (window, "label-opened.png");
     w = (Wait) { window, N_LABELS, last_id };
     press_key (window, "Return");
     gleaner_test_wait (showing, &w);
