@@ -76,6 +76,8 @@ struct _GleanerLabelView
   guint rest_pending;       /* RestPart: the parts still to make */
   guint rest_next;          /* the part to make first in the next frame (0..2) */
   guint prefetch_idle; /* makes the next images' textures after the frame is painted */
+  GdkFrameClock *prefetch_clock; /* ... once it has painted (see schedule_prefetch) */
+  gulong prefetch_paint_id;
   /* Commands (keys, buttons) run one at a time in the order given: while the
    * queue commits one, the next ones wait here. */
   GArray *commands;        /* Command */
@@ -594,6 +596,47 @@ schedule_rest (GleanerLabelView *self)
     }
 }
 
+static void
+stop_prefetch_hook (GleanerLabelView *self)
+{
+  /* A clock disposed with its window has dropped its handlers already. */
+  if (self->prefetch_clock != NULL && g_signal_handler_is_connected (self->prefetch_clock, self->prefetch_paint_id))
+    g_signal_handler_disconnect (self->prefetch_clock, self->prefetch_paint_id);
+  self->prefetch_paint_id = 0;
+  g_clear_object (&self->prefetch_clock);
+}
+
+static void
+on_prefetch_after_paint (GdkFrameClock *clock, GleanerLabelView *self)
+{
+  stop_prefetch_hook (self);
+  if (self->prefetch_idle == 0)
+    self->prefetch_idle = g_idle_add (prefetch_idle_cb, self);
+}
+
+/* The next images' textures are made once the frame that shows this update
+ * is painted, so that the next key shows one at once, and neither the key
+ * press nor the frame after it waits for one (an idle added now would run
+ * before that frame begins). */
+static void
+schedule_prefetch (GleanerLabelView *self)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
+
+  if (self->prefetch_clock != NULL
+      && (self->prefetch_clock != clock || !g_signal_handler_is_connected (self->prefetch_clock, self->prefetch_paint_id)))
+    stop_prefetch_hook (self); /* a clock of another window, or one that is gone */
+  if (self->prefetch_idle != 0 || self->prefetch_clock != NULL)
+    return;
+  if (clock == NULL || !gtk_widget_get_mapped (GTK_WIDGET (self)))
+    {
+      self->prefetch_idle = g_idle_add (prefetch_idle_cb, self);
+      return;
+    }
+  self->prefetch_clock = g_object_ref (clock);
+  self->prefetch_paint_id = g_signal_connect (clock, "after-paint", G_CALLBACK (on_prefetch_after_paint), self);
+}
+
 static const GlQueueItem *
 shown_item (GleanerLabelView *self)
 {
@@ -646,10 +689,7 @@ update (GleanerLabelView *self)
     }
   update_predictions (self, item);
   schedule_rest (self);
-  /* The next images' textures are made after this frame is painted, so that
-   * the next key shows one at once and the key press itself makes none. */
-  if (self->prefetch_idle == 0)
-    self->prefetch_idle = g_idle_add (prefetch_idle_cb, self);
+  schedule_prefetch (self);
 }
 
 static void
@@ -1180,6 +1220,7 @@ gleaner_label_view_dispose (GObject *object)
   g_clear_pointer (&self->pixels, gl_pixel_map_free);
   g_clear_handle_id (&self->resize_idle, g_source_remove);
   g_clear_handle_id (&self->prefetch_idle, g_source_remove);
+  stop_prefetch_hook (self);
   if (self->rest_tick != 0)
     gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->rest_tick);
   self->rest_tick = 0;
