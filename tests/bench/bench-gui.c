@@ -476,7 +476,7 @@ run_large (LargeFigures *out)
 typedef struct
 {
   FILE *out;
-  gint64 begin_us, update_end_us, layout_end_us, last_after_us, last_cpu_us, last_wait_us;
+  gint64 begin_us, update_end_us, layout_end_us, compute_us, last_after_us, last_cpu_us, last_wait_us;
   gboolean key_frame;
   int (*phase) (gpointer data); /* what was going on */
   gpointer phase_data;
@@ -492,6 +492,15 @@ static void
 on_trace_update (GdkFrameClock *clock, FrameTrace *t)
 {
   t->update_end_us = g_get_monotonic_time ();
+}
+
+/* The toplevel's size is computed in the layout phase of a frame in which a
+ * widget queued a resize or an allocation: on X11 after asking the X server
+ * for the work area. */
+static void
+on_trace_compute_size (GdkToplevel *toplevel, GdkToplevelSize *size, FrameTrace *t)
+{
+  t->compute_us = g_get_monotonic_time ();
 }
 
 static void
@@ -518,10 +527,11 @@ on_trace_after_paint (GdkFrameClock *clock, FrameTrace *t)
 {
   gint64 now = g_get_monotonic_time (), cpu = thread_cpu_us (), wait = thread_wait_us ();
   if (t->out != NULL && t->last_after_us > 0)
-    fprintf (t->out, "%.2f %.2f %.2f %.2f %.2f %.2f %d %d %.2f\n", (now - t->last_after_us) / 1000.0,
+    fprintf (t->out, "%.2f %.2f %.2f %.2f %.2f %.2f %d %d %.2f %.2f\n", (now - t->last_after_us) / 1000.0,
              (t->begin_us - t->last_after_us) / 1000.0, (t->update_end_us - t->begin_us) / 1000.0,
              (t->layout_end_us - t->update_end_us) / 1000.0, (now - t->layout_end_us) / 1000.0,
-             (cpu - t->last_cpu_us) / 1000.0, t->key_frame, t->phase (t->phase_data), (wait - t->last_wait_us) / 1000.0);
+             (cpu - t->last_cpu_us) / 1000.0, t->key_frame, t->phase (t->phase_data), (wait - t->last_wait_us) / 1000.0,
+             t->compute_us > t->update_end_us ? (t->compute_us - t->update_end_us) / 1000.0 : -1.0);
   t->last_after_us = now;
   t->last_cpu_us = cpu;
   t->last_wait_us = wait;
@@ -759,7 +769,8 @@ run_demo (DemoFigures *out)
   if (opt_frames_log != NULL && (trace.out = fopen (opt_frames_log, "w")) == NULL)
     g_error ("bench-gui: cannot write %s: %s", opt_frames_log, g_strerror (errno));
   if (trace.out != NULL)
-    fputs ("interval_ms begin_ms update_ms layout_ms paint_ms cpu_ms key_frame trainer_state wait_ms\n", trace.out);
+    fputs ("interval_ms begin_ms update_ms layout_ms paint_ms cpu_ms key_frame trainer_state wait_ms compute_size_ms\n",
+           trace.out);
   g_signal_connect (queue, "changed", G_CALLBACK (on_queue_changed), &keys);
   gleaner_label_view_set_queue (GLEANER_LABEL_VIEW (view), project, queue);
   g_signal_connect_after (queue, "changed", G_CALLBACK (on_queue_changed_after), &keys);
@@ -788,6 +799,8 @@ run_demo (DemoFigures *out)
                       g_signal_connect_after (clock, "update", G_CALLBACK (on_trace_update), &trace),
                       g_signal_connect_after (clock, "layout", G_CALLBACK (on_trace_layout), &trace),
                       g_signal_connect_after (clock, "after-paint", G_CALLBACK (on_trace_after_paint), &trace) };
+  GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (window));
+  gulong cs_id = g_signal_connect (surface, "compute-size", G_CALLBACK (on_trace_compute_size), &trace);
   guint tick = gtk_widget_add_tick_callback (window, keep_drawing, NULL, NULL);
 
   gl_trainer_train_now (trainer);
@@ -799,7 +812,6 @@ run_demo (DemoFigures *out)
   frames.last_us = 0;
 
   /* Real key presses through the X server, one every 300 ms. */
-  GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (window));
   GString *cmd = g_string_new (NULL);
   g_string_printf (cmd, "xdotool windowfocus --sync %lu key --delay 300", (gulong) gdk_x11_surface_get_xid (surface));
   for (guint i = 0; i < opt_keys; i++)
@@ -824,6 +836,7 @@ run_demo (DemoFigures *out)
   g_signal_handler_disconnect (clock, l_id);
   for (guint i = 0; i < G_N_ELEMENTS (t_ids); i++)
     g_signal_handler_disconnect (clock, t_ids[i]);
+  g_signal_handler_disconnect (surface, cs_id);
   if (trace.out != NULL)
     fclose (trace.out);
 
