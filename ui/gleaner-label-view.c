@@ -9,6 +9,8 @@
 
 #include "app/gl-decode.h"
 #include "app/gl-session.h"
+#include "ui/gleaner-image-area.h"
+#include "ui/gleaner-meter.h"
 
 /* Images are enlarged by an integer factor to fit the space they have (this
  * many pixels until it is known), and shown without further scaling. */
@@ -26,11 +28,11 @@ struct _GleanerLabelView
   AdwBin parent_instance;
 
   /* template children */
-  GtkLabel *name_label;
+  GtkInscription *name_label;
   GtkLabel *labeled_badge;
   GtkLabel *audit_badge;
   GtkStack *image_stack;
-  GtkPicture *picture;
+  GleanerImageArea *picture;
   GtkSpinner *ranking_spinner;
   GtkBox *strip_box;
   GtkFlowBox *classes_box;
@@ -63,9 +65,11 @@ struct _GleanerLabelView
   GCancellable *decoding; /* cancels every decode of the current project */
   GPtrArray *class_buttons;   /* (n_classes) GtkButton */
   GPtrArray *count_labels;    /* (n_classes) GtkLabel */
-  GtkLabel *pred_names[GL_QUEUE_TOP_N];
-  GtkProgressBar *pred_bars[GL_QUEUE_TOP_N];
-  GtkLabel *pred_values[GL_QUEUE_TOP_N];
+  /* Inscriptions and meters, not labels and progress bars: new text or a new
+   * fraction only redraws them (see REST_TEXT). */
+  GtkInscription *pred_names[GL_QUEUE_TOP_N];
+  GleanerMeter *pred_bars[GL_QUEUE_TOP_N];
+  GtkInscription *pred_values[GL_QUEUE_TOP_N];
   GtkWidget *strip_items[STRIP_LENGTH]; /* GtkPicture */
   gulong changed_id;
   GlQueueItem *opened; /* shown instead of the queue's item until labeled or left */
@@ -74,7 +78,7 @@ struct _GleanerLabelView
   guint rest_tick;          /* tick callback that makes the rest of an update (see schedule_rest) */
   gint64 rest_after_frame;  /* ... from this frame on */
   guint rest_pending;       /* RestPart: the parts still to make */
-  guint rest_next;          /* the part to make first in the next frame (0..2) */
+  guint rest_next;          /* the part to make first in the next frame (0..REST_N_PARTS-1) */
   guint prefetch_idle; /* makes the next images' textures after the frame is painted */
   GdkFrameClock *prefetch_clock; /* ... once it has painted (see schedule_prefetch) */
   gulong prefetch_paint_id;
@@ -325,7 +329,7 @@ decode_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_hash_table_replace (self->originals, g_memdup2 (&job->image_id, sizeof job->image_id), texture);
   item = self->queue != NULL ? gl_queue_get_current (self->queue) : NULL;
   if (item != NULL && item->image_id == job->image_id)
-    gtk_picture_set_paintable (self->picture, GDK_PAINTABLE (texture));
+    gleaner_image_area_set_texture (self->picture, texture);
 }
 
 static gboolean
@@ -486,9 +490,9 @@ update_predictions (GleanerLabelView *self, const GlQueueItem *item)
           g_autofree char *keybuf = key_text (key);
 
           name = key != 0 ? g_strdup_printf ("%s  %s", keybuf, class_name (self, k)) : g_strdup (class_name (self, k));
-          gtk_label_set_text (self->pred_names[i], name);
-          gtk_progress_bar_set_fraction (self->pred_bars[i], CLAMP (item->top_prob[i], 0.0f, 1.0f));
-          gtk_label_set_text (self->pred_values[i], percent);
+          gtk_inscription_set_text (self->pred_names[i], name);
+          gleaner_meter_set_fraction (self->pred_bars[i], item->top_prob[i]);
+          gtk_inscription_set_text (self->pred_values[i], percent);
         }
     }
   gtk_widget_set_visible (GTK_WIDGET (self->no_model_label), item != NULL && item->n_top == 0);
@@ -524,22 +528,29 @@ prefetch_idle_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* What a key press changes is painted over four frames. The first shows what
- * the annotator looks at next: the image, its name, the model's top classes.
- * The rest follows one part per frame (16 ms apart): the controls (the class
- * buttons' marks, the Accept button's class), then the side panel (why the
- * image was queued, the counters), then the strip of next images. Each
- * widget that changes costs layout and paint time in the frame that shows
- * it, and GTK's frame clock adds a frame's length to its interval: all of
- * them in one frame made it 3-4 ms long, which delayed that frame past 20 ms
- * (bench-gui --frames-log, Xvfb). Parts run in turn, so keys faster than
- * frames still get every part painted at least every third frame. */
+/* What a key press changes is painted over six frames. The first shows only
+ * the next image: a texture set on an image area, which needs no layout. The
+ * rest follows one part per frame (16 ms apart): the image's name and badges
+ * and the model's top classes; the controls (the class buttons' marks, the
+ * Accept button's class); why the image was queued; the counters; the strip
+ * of next images. GTK's frame clock adds a frame's length to its interval,
+ * and each widget that changes costs layout and paint time in the frame that
+ * shows it: all of them in one frame made it 3-4 ms long, past 20 ms
+ * (bench-gui --frames-log, Xvfb). A frame with any layout also waits for the
+ * X server (GTK 4.8 asks it for the work area, about 0.9 ms here), so the
+ * frame of the image has none. Parts run in turn, so keys faster than frames
+ * still get every part painted at least every fifth frame; an odd number of
+ * parts, so that going back and forth between two images in every frame
+ * still paints each part for both. */
 typedef enum
 {
-  REST_CONTROLS = 1 << 0,
-  REST_PANEL = 1 << 1,
-  REST_STRIP = 1 << 2,
-  REST_ALL = REST_CONTROLS | REST_PANEL | REST_STRIP,
+  REST_TEXT = 1 << 0,
+  REST_CONTROLS = 1 << 1,
+  REST_REASON = 1 << 2,
+  REST_COUNTERS = 1 << 3,
+  REST_STRIP = 1 << 4,
+  REST_N_PARTS = 5,
+  REST_ALL = REST_TEXT | REST_CONTROLS | REST_REASON | REST_COUNTERS | REST_STRIP,
 } RestPart;
 
 static void update_rest (GleanerLabelView *self, guint parts);
@@ -552,13 +563,13 @@ rest_tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
   /* Not in the frame that paints the first part. */
   if (gdk_frame_clock_get_frame_counter (clock) < self->rest_after_frame)
     return G_SOURCE_CONTINUE;
-  for (guint i = 0; i < 3; i++)
+  for (guint i = 0; i < REST_N_PARTS; i++)
     {
-      guint part = 1u << ((self->rest_next + i) % 3);
+      guint part = 1u << ((self->rest_next + i) % REST_N_PARTS);
       if (self->rest_pending & part)
         {
           self->rest_pending &= ~part;
-          self->rest_next = (self->rest_next + i + 1) % 3;
+          self->rest_next = (self->rest_next + i + 1) % REST_N_PARTS;
           update_rest (self, part);
           break;
         }
@@ -591,6 +602,7 @@ schedule_rest (GleanerLabelView *self)
   self->rest_pending = REST_ALL;
   if (self->rest_tick == 0)
     {
+      self->rest_next = 0; /* the text first */
       self->rest_after_frame = gdk_frame_clock_get_frame_counter (clock) + 2;
       self->rest_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self), rest_tick_cb, NULL, NULL);
     }
@@ -658,38 +670,43 @@ update (GleanerLabelView *self)
     {
       GdkTexture *original = lookup_original (self, item);
       GdkTexture *texture = original != NULL ? original : lookup_texture (self, self->large, item, self->image_target);
-      g_autofree char *base = g_path_get_basename (item->path);
 
-      gtk_picture_set_paintable (self->picture, GDK_PAINTABLE (texture));
+      gleaner_image_area_set_texture (self->picture, texture);
       gtk_stack_set_visible_child_name (self->image_stack, "image");
       gtk_spinner_stop (self->ranking_spinner);
-      gtk_label_set_text (self->name_label, base);
-      set_lazy_tooltip (GTK_WIDGET (self->name_label), item->path);
-      gtk_widget_set_visible (GTK_WIDGET (self->audit_badge), item->audit);
-      if (item->label >= 0)
-        {
-          g_autofree char *text = g_strdup_printf (_("Labeled %s"), class_name (self, item->label));
-          gtk_label_set_text (self->labeled_badge, text);
-        }
-      gtk_widget_set_visible (GTK_WIDGET (self->labeled_badge), item->label >= 0);
     }
   else
     {
       gboolean ranking = gl_queue_needs_ranking (self->queue);
-      gtk_picture_set_paintable (self->picture, NULL);
+      gleaner_image_area_set_texture (self->picture, NULL);
       gtk_stack_set_visible_child_name (self->image_stack, ranking ? "ranking" : "empty");
       if (ranking)
         gtk_spinner_start (self->ranking_spinner);
       else
         gtk_spinner_stop (self->ranking_spinner);
-      gtk_label_set_text (self->name_label, "");
-      set_lazy_tooltip (GTK_WIDGET (self->name_label), NULL);
-      gtk_widget_set_visible (GTK_WIDGET (self->audit_badge), FALSE);
-      gtk_widget_set_visible (GTK_WIDGET (self->labeled_badge), FALSE);
     }
-  update_predictions (self, item);
   schedule_rest (self);
   schedule_prefetch (self);
+}
+
+/* The shown image's name and badges, and the model's top classes. */
+static void
+update_text (GleanerLabelView *self, const GlQueueItem *item)
+{
+  g_autofree char *base = item != NULL ? g_path_get_basename (item->path) : NULL;
+
+  gtk_inscription_set_text (self->name_label, base);
+  set_lazy_tooltip (GTK_WIDGET (self->name_label), item != NULL ? item->path : NULL);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->picture), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  base != NULL ? base : "", -1);
+  gtk_widget_set_visible (GTK_WIDGET (self->audit_badge), item != NULL && item->audit);
+  if (item != NULL && item->label >= 0)
+    {
+      g_autofree char *text = g_strdup_printf (_("Labeled %s"), class_name (self, item->label));
+      gtk_label_set_text (self->labeled_badge, text);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->labeled_badge), item != NULL && item->label >= 0);
+  update_predictions (self, item);
 }
 
 static void
@@ -753,15 +770,18 @@ update_rest (GleanerLabelView *self, guint parts)
   if (self->queue == NULL)
     return;
   item = shown_item (self);
+  if (parts & REST_TEXT)
+    update_text (self, item);
   if (parts & REST_CONTROLS)
     update_controls (self, item);
-  if (parts & REST_PANEL)
+  if (parts & REST_REASON)
     {
       const char *reason = item != NULL ? item->reason_text : NULL;
       gtk_label_set_text (self->reason_label, reason != NULL ? reason : "");
       gtk_widget_set_visible (GTK_WIDGET (self->reason_label), reason != NULL);
-      update_counters (self);
     }
+  if (parts & REST_COUNTERS)
+    update_counters (self);
   if (parts & REST_STRIP)
     update_strip_and_caches (self, item);
 }
@@ -971,7 +991,7 @@ gleaner_label_view_set_queue (GleanerLabelView *self, GlProject *project, GlQueu
   g_hash_table_remove_all (self->large);
   g_hash_table_remove_all (self->small);
   g_hash_table_remove_all (self->originals);
-  gtk_picture_set_paintable (self->picture, NULL);
+  gleaner_image_area_set_texture (self->picture, NULL);
   for (guint i = 0; i < STRIP_LENGTH; i++)
     gtk_picture_set_paintable (GTK_PICTURE (self->strip_items[i]), NULL);
   self->project = project;
@@ -1255,6 +1275,7 @@ gleaner_label_view_class_init (GleanerLabelViewClass *klass)
 
   object_class->dispose = gleaner_label_view_dispose;
   object_class->finalize = gleaner_label_view_finalize;
+  g_type_ensure (GLEANER_TYPE_IMAGE_AREA);
   widget_class->size_allocate = gleaner_label_view_size_allocate;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/gleaner/Gleaner/gleaner-label-view.ui");
@@ -1302,18 +1323,19 @@ gleaner_label_view_init (GleanerLabelView *self)
 
   for (guint i = 0; i < GL_QUEUE_TOP_N; i++)
     {
-      self->pred_names[i] = GTK_LABEL (gtk_label_new (NULL));
-      gtk_label_set_xalign (self->pred_names[i], 0.0f);
-      gtk_label_set_ellipsize (self->pred_names[i], PANGO_ELLIPSIZE_END);
-      gtk_label_set_width_chars (self->pred_names[i], 12);
-      gtk_label_set_max_width_chars (self->pred_names[i], 16);
-      self->pred_bars[i] = GTK_PROGRESS_BAR (gtk_progress_bar_new ());
+      self->pred_names[i] = GTK_INSCRIPTION (gtk_inscription_new (NULL));
+      gtk_inscription_set_xalign (self->pred_names[i], 0.0f);
+      gtk_inscription_set_text_overflow (self->pred_names[i], GTK_INSCRIPTION_OVERFLOW_ELLIPSIZE_END);
+      gtk_inscription_set_min_chars (self->pred_names[i], 12);
+      gtk_inscription_set_nat_chars (self->pred_names[i], 16);
+      self->pred_bars[i] = GLEANER_METER (gleaner_meter_new ());
       gtk_widget_set_hexpand (GTK_WIDGET (self->pred_bars[i]), TRUE);
       gtk_widget_set_valign (GTK_WIDGET (self->pred_bars[i]), GTK_ALIGN_CENTER);
       gtk_widget_add_css_class (GTK_WIDGET (self->pred_bars[i]), "probability-bar");
-      self->pred_values[i] = GTK_LABEL (gtk_label_new (NULL));
-      gtk_label_set_xalign (self->pred_values[i], 1.0f);
-      gtk_label_set_width_chars (self->pred_values[i], 4);
+      self->pred_values[i] = GTK_INSCRIPTION (gtk_inscription_new (NULL));
+      gtk_inscription_set_xalign (self->pred_values[i], 1.0f);
+      gtk_inscription_set_min_chars (self->pred_values[i], 4);
+      gtk_inscription_set_nat_chars (self->pred_values[i], 4);
       gtk_widget_add_css_class (GTK_WIDGET (self->pred_values[i]), "counter");
       if (i == 0)
         gtk_widget_add_css_class (GTK_WIDGET (self->pred_names[i]), "heading");

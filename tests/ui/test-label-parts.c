@@ -1,7 +1,8 @@
-/* test-label-parts.c — the Label view paints a change over up to four
- * frames (the image first, then the controls, the side panel and the strip,
- * one per frame): every part arrives after a key, and updates in every frame
- * (a held arrow key) do not keep the later parts from being painted. */
+/* test-label-parts.c — the Label view paints a change over up to six frames
+ * (the image first, then the name and top classes, the controls, the reason,
+ * the counters and the strip, one per frame): every part arrives after a key,
+ * and updates in every frame (a held arrow key) do not keep the later parts
+ * from being painted. */
 #include "gleaner-config.h"
 
 #include "app/gl-project.h"
@@ -126,14 +127,14 @@ test_parts (void)
   g_assert_nonnull (view);
   gleaner_test_wait (view_settled, view);
 
-  /* A label: the image changes at once, and the rest follows within a few
-   * frames, the counter among it. */
+  /* A label: the image changes at once, and the rest follows in the next
+   * five frames, one part each, the counter among them. */
   gint64 first = gl_queue_get_current (queue)->image_id;
   g_assert_true (gleaner_label_view_handle_key (view, GDK_KEY_1, 0));
   while (gleaner_label_view_get_item (view) == NULL || gleaner_label_view_get_item (view)->image_id == first)
     g_main_context_iteration (NULL, TRUE);
   g_assert_false (gleaner_label_view_is_settled (view));
-  gleaner_test_wait_frames (GTK_WIDGET (window), 5);
+  gleaner_test_wait_frames (GTK_WIDGET (window), 6);
   g_assert_true (gleaner_label_view_is_settled (view));
   count_text = g_strdup_printf ("1 of %u labeled", N_IMAGES);
   g_assert_true (has_label (GTK_WIDGET (view), count_text));

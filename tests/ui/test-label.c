@@ -24,6 +24,7 @@
 #include "gleaner-test-util.h"
 #include "ui/gleaner-application.h"
 #include "ui/gleaner-gallery-view.h"
+#include "ui/gleaner-image-area.h"
 #include "ui/gleaner-label-view.h"
 #include "ui/gleaner-window.h"
 
@@ -565,15 +566,16 @@ test_label_with_keys (void)
     ;
 }
 
-/* The first GtkLabel and GtkPicture of the Label view are the file name
- * above the image and the image. They show @item: its file's name, and its
- * file's pixels (enlarged by a whole factor, nearest neighbour). */
+/* The first inscription and the image area of the Label view are the file name
+ * above the image and the image. Once the view has settled they show @item:
+ * its file's name, and its file's pixels (enlarged by a whole factor, nearest
+ * neighbour). */
 static void
 check_shown (GleanerWindow *window, const GlQueueItem *item)
 {
   GtkWidget *view = find_widget (GTK_WIDGET (window), GLEANER_TYPE_LABEL_VIEW);
-  GtkLabel *name = GTK_LABEL (find_widget (view, GTK_TYPE_LABEL));
-  GdkPaintable *paintable = gtk_picture_get_paintable (GTK_PICTURE (find_widget (view, GTK_TYPE_PICTURE)));
+  GtkInscription *name = GTK_INSCRIPTION (find_widget (view, GTK_TYPE_INSCRIPTION));
+  GdkTexture *texture = gleaner_image_area_get_texture (GLEANER_IMAGE_AREA (find_widget (view, GLEANER_TYPE_IMAGE_AREA)));
   g_autofree char *base = g_path_get_basename (item->path);
   g_autoptr (GError) error = NULL;
   g_autoptr (GdkPixbuf) file = gdk_pixbuf_new_from_file (item->path, &error);
@@ -582,18 +584,18 @@ check_shown (GleanerWindow *window, const GlQueueItem *item)
   int w, h, fw, fh, stride, channels;
 
   g_assert_no_error (error);
-  gleaner_test_wait_frames (GTK_WIDGET (window), 2);
+  gleaner_test_wait (label_view_settled, view);
   g_assert_cmpint (gleaner_label_view_get_item (GLEANER_LABEL_VIEW (view))->image_id, ==, item->image_id);
-  g_assert_cmpstr (gtk_label_get_text (name), ==, base);
-  g_assert_true (GDK_IS_TEXTURE (paintable));
-  w = gdk_texture_get_width (GDK_TEXTURE (paintable));
-  h = gdk_texture_get_height (GDK_TEXTURE (paintable));
+  g_assert_cmpstr (gtk_inscription_get_text (name), ==, base);
+  g_assert_true (GDK_IS_TEXTURE (texture));
+  w = gdk_texture_get_width (texture);
+  h = gdk_texture_get_height (texture);
   fw = gdk_pixbuf_get_width (file);
   fh = gdk_pixbuf_get_height (file);
   g_assert_cmpint (w % fw, ==, 0);
   g_assert_cmpint (h % fh, ==, 0);
   shown = g_malloc ((gsize) w * (gsize) h * 4);
-  gdk_texture_download (GDK_TEXTURE (paintable), shown, (gsize) w * 4);
+  gdk_texture_download (texture, shown, (gsize) w * 4);
   pixels = gdk_pixbuf_read_pixels (file);
   stride = gdk_pixbuf_get_rowstride (file);
   channels = gdk_pixbuf_get_n_channels (file);
