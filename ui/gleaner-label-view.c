@@ -16,6 +16,7 @@
  * many pixels until it is known), and shown without further scaling. */
 #define IMAGE_TARGET_SIZE 480
 #define STRIP_TARGET_SIZE 56
+#define ACCEPT_MAX_CHARS 24u /* longer texts are ellipsized */
 #define STRIP_LENGTH 8
 /* Large textures decoded ahead of the current one. */
 #define PREFETCH 3
@@ -40,13 +41,13 @@ struct _GleanerLabelView
   GtkButton *undo_button;
   GtkButton *skip_button;
   GtkButton *accept_button;
-  GtkLabel *accept_label;
+  GtkInscription *accept_label;
   GtkButton *forward_button;
   GtkGrid *predictions_grid;
   GtkLabel *no_model_label;
-  GtkLabel *reason_label;
-  GtkLabel *total_label;
-  GtkProgressBar *total_progress;
+  GtkInscription *reason_label;
+  GtkInscription *total_label;
+  GleanerMeter *total_progress;
   GtkGrid *counts_grid;
 
   /* borrowed */
@@ -64,13 +65,13 @@ struct _GleanerLabelView
   GHashTable *originals; /* image id → GdkTexture decoded from the file (or NULL while decoding) */
   GCancellable *decoding; /* cancels every decode of the current project */
   GPtrArray *class_buttons;   /* (n_classes) GtkButton */
-  GPtrArray *count_labels;    /* (n_classes) GtkLabel */
+  GPtrArray *count_labels;    /* (n_classes) GtkInscription */
   /* Inscriptions and meters, not labels and progress bars: new text or a new
    * fraction only redraws them (see REST_TEXT). */
   GtkInscription *pred_names[GL_QUEUE_TOP_N];
   GleanerMeter *pred_bars[GL_QUEUE_TOP_N];
   GtkInscription *pred_values[GL_QUEUE_TOP_N];
-  GtkWidget *strip_items[STRIP_LENGTH]; /* GtkPicture */
+  GtkWidget *strip_items[STRIP_LENGTH]; /* GleanerImageArea */
   gulong changed_id;
   GlQueueItem *opened; /* shown instead of the queue's item until labeled or left */
   guint image_target; /* the picture's size: large textures fit in it */
@@ -408,12 +409,12 @@ update_counters (GleanerLabelView *self)
   g_autofree char *text = g_strdup_printf (_("%'" G_GUINT64_FORMAT " of %'" G_GUINT64_FORMAT " labeled"), labeled,
                                            total);
 
-  gtk_label_set_text (self->total_label, text);
-  gtk_progress_bar_set_fraction (self->total_progress, total > 0 ? (double) labeled / (double) total : 0.0);
+  gtk_inscription_set_text (self->total_label, text);
+  gleaner_meter_set_fraction (self->total_progress, total > 0 ? (double) labeled / (double) total : 0.0);
   for (guint i = 0; i < self->n_classes; i++)
     {
       g_autofree char *n = g_strdup_printf ("%'" G_GUINT64_FORMAT, gl_queue_get_n_labeled_in_class (self->queue, i));
-      gtk_label_set_text (g_ptr_array_index (self->count_labels, i), n);
+      gtk_inscription_set_text (g_ptr_array_index (self->count_labels, i), n);
     }
 }
 
@@ -459,14 +460,14 @@ update_strip (GleanerLabelView *self, GPtrArray *next, GHashTable *keep_small)
         {
           const GlQueueItem *q = g_ptr_array_index (next, i);
           GdkTexture *texture = lookup_texture (self, self->small, q, STRIP_TARGET_SIZE);
-          gtk_picture_set_paintable (GTK_PICTURE (item), GDK_PAINTABLE (texture));
+          gleaner_image_area_set_texture (GLEANER_IMAGE_AREA (item), texture);
           set_lazy_tooltip (item, q->reason_text);
           gtk_widget_set_visible (item, texture != NULL);
           g_hash_table_add (keep_small, g_memdup2 (&q->image_id, sizeof q->image_id));
         }
       else
         {
-          gtk_picture_set_paintable (GTK_PICTURE (item), NULL);
+          gleaner_image_area_set_texture (GLEANER_IMAGE_AREA (item), NULL);
           gtk_widget_set_visible (item, FALSE);
         }
     }
@@ -533,7 +534,10 @@ prefetch_idle_cb (gpointer user_data)
  * rest follows one part per frame (16 ms apart): the image's name and badges
  * and the model's top classes; the controls (the class buttons' marks, the
  * Accept button's class); why the image was queued; the counters; the strip
- * of next images. GTK's frame clock adds a frame's length to its interval,
+ * of next images. Every text that changes with the image is a GtkInscription
+ * and every bar a GleanerMeter, whose size does not follow their content, so
+ * that these frames need no layout either (a badge or a class button made
+ * insensitive still does). GTK's frame clock adds a frame's length to its interval,
  * and each widget that changes costs layout and paint time in the frame that
  * shows it: all of them in one frame made it 3-4 ms long, past 20 ms
  * (bench-gui --frames-log, Xvfb). A frame with any layout also waits for the
@@ -719,10 +723,10 @@ update_controls (GleanerLabelView *self, const GlQueueItem *item)
   if (accept_class >= 0)
     {
       g_autofree char *text = g_strdup_printf (_("Accept %s"), class_name (self, accept_class));
-      gtk_label_set_text (self->accept_label, text);
+      gtk_inscription_set_text (self->accept_label, text);
     }
   else
-    gtk_label_set_text (self->accept_label, _("Accept"));
+    gtk_inscription_set_text (self->accept_label, _("Accept"));
   for (guint i = 0; i < self->n_classes; i++)
     {
       GtkWidget *button = g_ptr_array_index (self->class_buttons, i);
@@ -777,7 +781,7 @@ update_rest (GleanerLabelView *self, guint parts)
   if (parts & REST_REASON)
     {
       const char *reason = item != NULL ? item->reason_text : NULL;
-      gtk_label_set_text (self->reason_label, reason != NULL ? reason : "");
+      gtk_inscription_set_text (self->reason_label, reason);
       gtk_widget_set_visible (GTK_WIDGET (self->reason_label), reason != NULL);
     }
   if (parts & REST_COUNTERS)
@@ -928,12 +932,26 @@ rebuild_classes (GleanerLabelView *self)
     self->keys = g_new0 (gunichar, MAX (1u, self->n_classes));
     gleaner_label_view_assign_keys (custom, self->n_classes, self->keys);
   }
+  /* The Accept button as wide as its longest text, so that another class
+   * only redraws it (see REST_CONTROLS). */
+  {
+    g_autofree char *plain = g_strdup (_("Accept"));
+    guint longest = (guint) g_utf8_strlen (plain, -1);
+    for (guint i = 0; i < self->n_classes; i++)
+      {
+        g_autofree char *text = g_strdup_printf (_("Accept %s"), self->class_names[i]);
+        longest = MAX (longest, (guint) g_utf8_strlen (text, -1));
+      }
+    longest = MIN (longest, ACCEPT_MAX_CHARS);
+    gtk_inscription_set_min_chars (self->accept_label, longest);
+    gtk_inscription_set_nat_chars (self->accept_label, longest);
+  }
   for (guint i = 0; i < self->n_classes; i++)
     {
       GtkWidget *button = gtk_button_new ();
       GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
       GtkWidget *name = gtk_label_new (self->class_names[i]);
-      GtkWidget *count = gtk_label_new ("0");
+      GtkWidget *count = gtk_inscription_new ("0");
       GtkWidget *count_name = gtk_label_new (self->class_names[i]);
       gunichar key = self->keys[i];
 
@@ -961,7 +979,8 @@ rebuild_classes (GleanerLabelView *self)
       gtk_label_set_xalign (GTK_LABEL (count_name), 0.0f);
       gtk_label_set_ellipsize (GTK_LABEL (count_name), PANGO_ELLIPSIZE_END);
       gtk_widget_set_hexpand (count_name, TRUE);
-      gtk_label_set_xalign (GTK_LABEL (count), 1.0f);
+      gtk_inscription_set_xalign (GTK_INSCRIPTION (count), 1.0f);
+      gtk_inscription_set_min_chars (GTK_INSCRIPTION (count), 7);
       gtk_widget_add_css_class (count, "counter");
       gtk_widget_add_css_class (count, "dim-label");
       gtk_grid_attach (self->counts_grid, count_name, 0, (int) i, 1, 1);
@@ -993,7 +1012,7 @@ gleaner_label_view_set_queue (GleanerLabelView *self, GlProject *project, GlQueu
   g_hash_table_remove_all (self->originals);
   gleaner_image_area_set_texture (self->picture, NULL);
   for (guint i = 0; i < STRIP_LENGTH; i++)
-    gtk_picture_set_paintable (GTK_PICTURE (self->strip_items[i]), NULL);
+    gleaner_image_area_set_texture (GLEANER_IMAGE_AREA (self->strip_items[i]), NULL);
   self->project = project;
 
   if (queue != NULL)
@@ -1276,6 +1295,7 @@ gleaner_label_view_class_init (GleanerLabelViewClass *klass)
   object_class->dispose = gleaner_label_view_dispose;
   object_class->finalize = gleaner_label_view_finalize;
   g_type_ensure (GLEANER_TYPE_IMAGE_AREA);
+  g_type_ensure (GLEANER_TYPE_METER);
   widget_class->size_allocate = gleaner_label_view_size_allocate;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/gleaner/Gleaner/gleaner-label-view.ui");
@@ -1346,8 +1366,7 @@ gleaner_label_view_init (GleanerLabelView *self)
 
   for (guint i = 0; i < STRIP_LENGTH; i++)
     {
-      GtkWidget *picture = gtk_picture_new ();
-      gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
+      GtkWidget *picture = gleaner_image_area_new ();
       gtk_widget_set_size_request (picture, STRIP_TARGET_SIZE, STRIP_TARGET_SIZE);
       gtk_widget_add_css_class (picture, "strip-item");
       gtk_widget_set_visible (picture, FALSE);

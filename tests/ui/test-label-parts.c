@@ -40,11 +40,13 @@ count_marked (GtkWidget *root, const char *name)
   return n;
 }
 
-/* A label under @root whose text is @text. */
+/* A label or inscription under @root whose text is @text. */
 static gboolean
 has_label (GtkWidget *root, const char *text)
 {
   if (GTK_IS_LABEL (root) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (root)), text) == 0)
+    return TRUE;
+  if (GTK_IS_INSCRIPTION (root) && g_strcmp0 (gtk_inscription_get_text (GTK_INSCRIPTION (root)), text) == 0)
     return TRUE;
   for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
     if (has_label (child, text))

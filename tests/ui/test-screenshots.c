@@ -19,6 +19,7 @@
 #include "db/gl-db.h"
 #include "gleaner-test-util.h"
 #include "ui/gleaner-application.h"
+#include "ui/gleaner-label-view.h"
 #include "ui/gleaner-window.h"
 
 #define N_LABELS 200
@@ -34,6 +35,12 @@ queue_has_item (gpointer data)
 {
   GlQueue *queue = gleaner_window_get_queue (GLEANER_WINDOW (data));
   return queue != NULL && gl_queue_get_current (queue) != NULL;
+}
+
+static gboolean
+label_view_settled (gpointer view)
+{
+  return gleaner_label_view_is_settled (view);
 }
 
 static gboolean
@@ -141,8 +148,10 @@ test_demo_screenshots (void)
   /* "Model v1 ready" would cover the action row (the README's label.png). */
   gleaner_test_dismiss_toasts (GTK_WIDGET (window));
   g_assert_null (gleaner_test_get_shown_toast (GTK_WIDGET (window)));
-  /* The Label view paints an update over four frames. */
-  gleaner_test_wait_frames (GTK_WIDGET (window), 5);
+  /* The Label view paints an update over several frames. */
+  gleaner_test_wait (label_view_settled,
+                     gleaner_test_find_descendant (GTK_WIDGET (window), GLEANER_TYPE_LABEL_VIEW, 0));
+  gleaner_test_wait_frames (GTK_WIDGET (window), 1);
   png = gleaner_test_render_png (GTK_WIDGET (window), "demo-label.png");
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
   gleaner_test_wait_frames (GTK_WIDGET (window), 3);
