@@ -526,10 +526,13 @@ static void
 on_trace_after_paint (GdkFrameClock *clock, FrameTrace *t)
 {
   gint64 now = g_get_monotonic_time (), cpu = thread_cpu_us (), wait = thread_wait_us ();
+  /* A frame with nothing to lay out has no layout phase: 0, and the paint
+   * follows the update. */
+  gint64 layout_end = t->layout_end_us >= t->update_end_us ? t->layout_end_us : t->update_end_us;
   if (t->out != NULL && t->last_after_us > 0)
     fprintf (t->out, "%.2f %.2f %.2f %.2f %.2f %.2f %d %d %.2f %.2f\n", (now - t->last_after_us) / 1000.0,
              (t->begin_us - t->last_after_us) / 1000.0, (t->update_end_us - t->begin_us) / 1000.0,
-             (t->layout_end_us - t->update_end_us) / 1000.0, (now - t->layout_end_us) / 1000.0,
+             (layout_end - t->update_end_us) / 1000.0, (now - layout_end) / 1000.0,
              (cpu - t->last_cpu_us) / 1000.0, t->key_frame, t->phase (t->phase_data), (wait - t->last_wait_us) / 1000.0,
              t->compute_us > t->update_end_us ? (t->compute_us - t->update_end_us) / 1000.0 : -1.0);
   t->last_after_us = now;
@@ -648,9 +651,13 @@ on_key_after_paint (GdkFrameClock *clock, KeyState *k)
     return;
   k->trace->key_frame = TRUE;
   g_array_remove_range (k->pending, 0, done);
-  if (k->update_end_us > 0 && k->layout_end_us >= k->update_end_us)
+  /* A frame with nothing to lay out has no layout phase (its layout end is
+   * the last frame's): its paint follows the update. */
+  if (k->update_end_us > 0)
     {
-      double layout = (k->layout_end_us - k->update_end_us) / 1000.0, paint = (now - k->layout_end_us) / 1000.0;
+      gboolean laid_out = k->layout_end_us >= k->update_end_us;
+      double layout = laid_out ? (k->layout_end_us - k->update_end_us) / 1000.0 : 0.0;
+      double paint = (now - (laid_out ? k->layout_end_us : k->update_end_us)) / 1000.0;
       g_array_append_val (k->layout_ms, layout);
       g_array_append_val (k->paint_ms, paint);
     }
