@@ -274,6 +274,7 @@ take_ranking (GlQueue *self)
   if (r == NULL)
     {
       load_ranking (self, NULL);
+      gl_db_release_memory (self->db);
       return;
     }
   clear_ranking (self);
@@ -639,6 +640,9 @@ gl_queue_new (GlProject *project, GError **error)
   self->db = db;
   if (!load_classes (self, error) || !load_counts (self, error) || !load_ranking (self, error))
     return NULL;
+  /* From here on the main thread reads a row or two per image on this
+   * connection, each after the writer's commit (gl_db_release_memory). */
+  gl_db_release_memory (self->db);
   advance (self);
   return g_steal_pointer (&self);
 }

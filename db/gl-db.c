@@ -755,6 +755,13 @@ gl_db_open (const char *path, GError **error)
 }
 
 void
+gl_db_release_memory (GlDb *db)
+{
+  g_return_if_fail (db != NULL);
+  sqlite3_db_release_memory (db->handle);
+}
+
+void
 gl_db_close (GlDb *db)
 {
   if (db == NULL)
