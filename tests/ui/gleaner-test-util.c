@@ -411,3 +411,29 @@ gleaner_test_render_png (GtkWidget *widget, const char *name)
   g_test_message ("screenshot: %s", path);
   return path;
 }
+
+GleanerApplication *
+gleaner_test_app_init (int *argc, char ***argv)
+{
+  g_autoptr (GError) error = NULL;
+  GleanerApplication *app;
+
+  g_setenv ("GDK_DEBUG", "gl-disable", FALSE);
+  g_test_init (argc, argv, NULL);
+  app = gleaner_application_new (G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  g_application_hold (G_APPLICATION (app));
+  return app;
+}
+
+int
+gleaner_test_app_run (GleanerApplication *app)
+{
+  int status = g_test_run ();
+
+  g_application_release (G_APPLICATION (app));
+  g_object_unref (app);
+  return status;
+}

@@ -5,9 +5,20 @@
 #include <gtk/gtk.h>
 
 #include "app/gl-project.h"
+#include "ui/gleaner-application.h"
 #include "ui/gleaner-window.h"
 
 G_BEGIN_DECLS
+
+/* The start of a GUI test program that runs the real application: the
+ * cairo renderer without GL (probing the X server's GL driver only loads and
+ * unloads a driver that leaks, which LeakSanitizer cannot name),
+ * g_test_init, the application registered (not unique) and held between
+ * tests (no window is open at times), animations off (screenshots and
+ * dismissed toasts show settled states). */
+GleanerApplication *gleaner_test_app_init (int *argc, char ***argv);
+/* Runs the tests, then releases and frees @app; returns g_test_run's status. */
+int gleaner_test_app_run (GleanerApplication *app);
 
 /* Creates a project in @dir with @n generated 28×28 greyscale PNG images
  * (written to @dir-images/) and the classes "circle", "square", "cross";

@@ -761,20 +761,12 @@ test_shortcuts (void)
 int
 main (int argc, char **argv)
 {
-  g_autoptr (GError) error = NULL;
   g_autofree char *home = g_dir_make_tmp ("gleaner-test-xdg-XXXXXX", NULL);
   int status;
 
-  /* The cairo renderer needs no GL (see test-window.c). */
-  g_setenv ("GDK_DEBUG", "gl-disable", FALSE);
   g_assert_nonnull (home);
   fake_file_manager (home);
-  g_test_init (&argc, &argv, NULL);
-  app = gleaner_application_new (G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
-  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
-  g_application_hold (G_APPLICATION (app));
+  app = gleaner_test_app_init (&argc, &argv);
 
   g_test_add_func ("/dialogs/import", test_import);
   g_test_add_func ("/dialogs/import-cancel", test_import_cancel);
@@ -784,10 +776,8 @@ main (int argc, char **argv)
   g_test_add_func ("/dialogs/classes-widgets", test_classes_widgets);
   g_test_add_func ("/dialogs/preferences", test_preferences);
   g_test_add_func ("/dialogs/shortcuts", test_shortcuts);
-  status = g_test_run ();
-
-  g_application_release (G_APPLICATION (app));
-  g_clear_object (&app);
+  status = gleaner_test_app_run (app); /* runs the tests, which use app */
+  app = NULL;
   gl_remove_tree (home);
   g_free (launched);
   return status;

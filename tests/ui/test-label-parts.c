@@ -169,21 +169,7 @@ test_parts (void)
 int
 main (int argc, char **argv)
 {
-  g_autoptr (GError) error = NULL;
-  int status;
-
-  g_setenv ("GDK_DEBUG", "gl-disable", FALSE);
-  g_test_init (&argc, &argv, NULL);
-  app = gleaner_application_new (G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
-  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
-  g_application_hold (G_APPLICATION (app));
-
+  app = gleaner_test_app_init (&argc, &argv);
   g_test_add_func ("/label/parts", test_parts);
-  status = g_test_run ();
-
-  g_application_release (G_APPLICATION (app));
-  g_clear_object (&app);
-  return status;
+  return gleaner_test_app_run (app);
 }

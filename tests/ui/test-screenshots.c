@@ -170,7 +170,7 @@ test_demo_screenshots (void)
 int
 main (int argc, char **argv)
 {
-  /* The cairo renderer needs no GL (see test-window.c). */
+  /* The cairo renderer needs no GL (see gleaner_test_app_init). */
   g_setenv ("GDK_DEBUG", "gl-disable", FALSE);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/screenshots/demo", test_demo_screenshots);

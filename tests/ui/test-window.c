@@ -525,26 +525,15 @@ test_training (void)
 int
 main (int argc, char **argv)
 {
-  g_autoptr (GError) error = NULL;
   g_autofree char *home = NULL;
   int status;
 
-  /* The cairo renderer needs no GL; probing the X server's GL driver only
-   * loads and unloads a driver that leaks (LeakSanitizer cannot name it). */
-  g_setenv ("GDK_DEBUG", "gl-disable", FALSE);
   /* New projects go under ~/Gleaner: a home of the test's own (set before
    * GLib reads and caches it). */
   home = g_dir_make_tmp ("gleaner-test-home-XXXXXX", NULL);
   g_assert_nonnull (home);
   g_setenv ("HOME", home, TRUE);
-  g_test_init (&argc, &argv, NULL);
-  app = gleaner_application_new (G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
-  /* Screenshots show settled states, not the middle of a crossfade. */
-  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
-  /* Keep the application alive between tests (no window is open at times). */
-  g_application_hold (G_APPLICATION (app));
+  app = gleaner_test_app_init (&argc, &argv);
 
   g_test_add_func ("/window/wait-deadline", test_wait_deadline);
   g_test_add_func ("/window/welcome-and-open", test_welcome_and_open);
@@ -555,10 +544,8 @@ main (int argc, char **argv)
   g_test_add_func ("/window/project-preferences-kept", test_project_preferences_kept);
   g_test_add_func ("/window/about", test_about);
   g_test_add_func ("/window/training", test_training);
-  status = g_test_run ();
-
-  g_application_release (G_APPLICATION (app));
-  g_clear_object (&app);
+  status = gleaner_test_app_run (app); /* runs the tests, which use app */
+  app = NULL;
   /* With the projects made under it (~/Gleaner). */
   gl_remove_tree (home);
   return status;
