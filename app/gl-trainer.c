@@ -27,6 +27,7 @@ G_DEFINE_QUARK (gl-trainer-error-quark, gl_trainer_error)
 #define RANKING_MIN 100       /* items ranked per round, at least */
 #define MC_PASSES 8           /* BALD */
 #define PREDICTION_TXN 2000   /* predictions per transaction */
+#define POLL_SECONDS 2        /* how often an idle trainer looks for another process's model */
 
 GType
 gl_trainer_state_get_type (void)
@@ -54,6 +55,9 @@ struct _GlTrainer
 
   /* owned */
   GlWorker *worker;
+  GlDb *db;                  /* main thread: polls what other processes stored */
+  GSource *poll;
+  gint64 queue_seq;          /* of the last ranking handed over, -1 unknown */
   GCancellable *cancellable; /* of the running round, NULL when idle */
   guint64 round;             /* rounds started, seeds the round */
 
@@ -267,6 +271,7 @@ typedef struct
   GlTrainerReport report;
   gboolean trained;
   gboolean ranked;
+  gint64 queue_seq; /* the store's after the ranking was written, -1 unknown */
   double previous_accuracy;
 } RoundJob;
 
@@ -382,14 +387,44 @@ store_failed (GError **error, GError *local, const char *what)
   return FALSE;
 }
 
-/* The worker's net, loading the current model version when it has none. */
-static GlNet *
-current_net (GlWorkerJob *job, GlDb *db, Snapshot *s, GError **error)
+/* The worker's model: a net and the store's model version it is. */
+typedef struct
 {
-  GlNet *net = gl_worker_job_get_model (job);
-  if (net != NULL)
-    return net;
+  GlNet *net;
+  gint64 version;
+} WorkerModel;
+
+static void
+worker_model_free (gpointer data)
+{
+  WorkerModel *m = data;
+  gl_net_free (m->net);
+  g_free (m);
+}
+
+static void
+set_worker_model (GlWorkerJob *job, GlNet *net, gint64 version)
+{
+  WorkerModel *m = g_new (WorkerModel, 1);
+  m->net = net;
+  m->version = version;
+  gl_worker_job_set_model (job, m);
+}
+
+/* The net of the store's current model version (*@version), as the worker
+ * holds it or loaded when the worker holds another one: another process
+ * (gleaner-cli train) may have made a newer version current. The worker's
+ * net when the store has none. */
+static GlNet *
+current_net (GlWorkerJob *job, GlDb *db, gint64 *version, GError **error)
+{
+  WorkerModel *m = gl_worker_job_get_model (job);
   gint64 current = gl_db_get_current_model (db);
+  if (m != NULL && (m->version == current || current < 0))
+    {
+      *version = m->version;
+      return m->net;
+    }
   if (current < 0)
     return NULL;
   GlDbModelVersion v = { 0 };
@@ -399,14 +434,15 @@ current_net (GlWorkerJob *job, GlDb *db, Snapshot *s, GError **error)
       store_failed (error, local, "cannot read the current model version");
       return NULL;
     }
-  net = gl_model_file_load (v.path, NULL, &local);
+  GlNet *net = gl_model_file_load (v.path, NULL, &local);
   gl_db_model_version_clear (&v);
   if (net == NULL)
     {
       store_failed (error, local, "cannot load the current model");
       return NULL;
     }
-  gl_worker_job_set_model (job, net);
+  set_worker_model (job, net, current);
+  *version = current;
   return net;
 }
 
@@ -524,7 +560,8 @@ round_run (GlWorkerJob *job, gpointer job_data, GCancellable *cancellable, GErro
       g_array_append_val (images[i].held_out ? held : pool, i);
 
   gboolean ok = TRUE;
-  GlNet *net = current_net (job, db, &s, &local);
+  gint64 net_version = 0;
+  GlNet *net = current_net (job, db, &net_version, &local);
   if (local != NULL)
     {
       /* A model that cannot be loaded is replaced by a fresh one. */
@@ -533,6 +570,7 @@ round_run (GlWorkerJob *job, gpointer job_data, GCancellable *cancellable, GErro
     }
   if (net != NULL && (gl_net_get_n_classes (net) != s.n_classes))
     net = NULL; /* classes changed: start over */
+  j->report.warm_start = net != NULL ? net_version : 0;
 
   if (j->train)
     {
@@ -668,6 +706,8 @@ round_run (GlWorkerJob *job, gpointer job_data, GCancellable *cancellable, GErro
       if (am != NULL)
         g_hash_table_insert (meta.extra, g_strdup ("audit_accuracy"), g_strdup_printf ("%.6f", am->accuracy));
       g_hash_table_insert (meta.extra, g_strdup ("strategy"), g_strdup (gl_strategy_to_string (s.strategy)));
+      g_hash_table_insert (meta.extra, g_strdup ("warm_start"),
+                           g_strdup_printf ("%" G_GINT64_FORMAT, j->report.warm_start));
       ok = gl_model_file_save (work, &meta, path, &local);
       gl_model_meta_clear (&meta);
       if (!ok)
@@ -716,8 +756,8 @@ round_run (GlWorkerJob *job, gpointer job_data, GCancellable *cancellable, GErro
       j->report.accuracy = vm ? vm->accuracy : NAN;
       j->report.macro_f1 = vm ? vm->macro_f1 : NAN;
       j->report.audit_accuracy = am ? am->accuracy : NAN;
-      gl_worker_job_set_model (job, g_steal_pointer (&work));
-      net = gl_worker_job_get_model (job);
+      net = work;
+      set_worker_model (job, g_steal_pointer (&work), version);
 
       /* Rescore the pool (and the held-out images, for test figures). */
       gint64 t0 = g_get_monotonic_time ();
@@ -831,6 +871,9 @@ round_run (GlWorkerJob *job, gpointer job_data, GCancellable *cancellable, GErro
                           j->audit_share, error);
     }
   j->ranked = ok;
+  GlDbPoll poll;
+  if (ok && gl_db_try_poll (db, &poll))
+    j->queue_seq = poll.queue_seq;
   report_phase (job, GL_PHASE_SAVE, 1.0);
   snapshot_clear (&s);
   return ok;
@@ -925,7 +968,10 @@ on_round_done (GObject *source, GAsyncResult *result, gpointer user_data)
     g_signal_emit (self, signals[SIGNAL_MODEL_READY], 0, j->report.model_version, j->report.accuracy,
                    j->previous_accuracy);
   if (j->ranked)
-    g_signal_emit (self, signals[SIGNAL_RANKING_READY], 0);
+    {
+      self->queue_seq = j->queue_seq;
+      g_signal_emit (self, signals[SIGNAL_RANKING_READY], 0);
+    }
   if (!ok && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_signal_emit (self, signals[SIGNAL_FAILED], 0, error);
   g_clear_error (&error);
@@ -950,6 +996,7 @@ new_job (GlTrainer *self, gboolean train)
   j->audit_share = self->audit_share;
   j->report.accuracy = j->report.macro_f1 = j->report.audit_accuracy = NAN;
   j->previous_accuracy = NAN;
+  j->queue_seq = -1;
   return j;
 }
 
@@ -1034,6 +1081,40 @@ gl_trainer_cancel (GlTrainer *self)
     g_cancellable_cancel (self->cancellable);
 }
 
+/* Another process (gleaner-cli train) may make a new model version current
+ * and store a ranking by it. An idle trainer takes the version over (its
+ * properties and "model-ready"; its next round warm-starts from it, see
+ * current_net) and hands the ranking over as after its own rounds. While a
+ * round runs nothing is taken: the round finishes and stores its version and
+ * ranking as without the other process; a newer one from the other process
+ * is taken after it. */
+static gboolean
+poll_store (gpointer data)
+{
+  GlTrainer *self = data;
+  GlDbPoll poll;
+  if (self->running || !gl_db_try_poll (self->db, &poll))
+    return G_SOURCE_CONTINUE;
+  if (poll.model_id >= 0 && poll.model_id != self->model_version)
+    {
+      double previous = self->accuracy;
+      g_object_freeze_notify (G_OBJECT (self));
+      self->model_version = poll.model_id;
+      self->accuracy = poll.val_accuracy;
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_MODEL_VERSION]);
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_ACCURACY]);
+      g_object_thaw_notify (G_OBJECT (self));
+      g_signal_emit (self, signals[SIGNAL_MODEL_READY], 0, poll.model_id, poll.val_accuracy, previous);
+    }
+  /* A handler may have started a round, which hands over its own ranking. */
+  if (!self->running && poll.queue_seq != self->queue_seq)
+    {
+      self->queue_seq = poll.queue_seq;
+      g_signal_emit (self, signals[SIGNAL_RANKING_READY], 0);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 cancel_other (GCancellable *cancellable, gpointer other)
 {
@@ -1075,21 +1156,16 @@ gl_trainer_run_round (GlTrainer *self, gboolean train, GlTrainerReport *report, 
 /* GObject                                                             */
 /* ------------------------------------------------------------------ */
 
-static void
-free_net (gpointer net)
-{
-  gl_net_free (net);
-}
-
 GlTrainer *
 gl_trainer_new (GlProject *project, GError **error)
 {
-  g_autoptr (GlDb) db = gl_db_open (gl_project_get_db_path (project), error);
+  GlDb *db = gl_db_open (gl_project_get_db_path (project), error);
   if (db == NULL)
     return NULL;
   GlTrainer *self = g_object_new (GL_TYPE_TRAINER, NULL);
   self->project = project;
-  self->worker = gl_worker_new (0, free_net);
+  self->db = db;
+  self->worker = gl_worker_new (0, worker_model_free);
   self->retrain_every = (guint) CLAMP (gl_db_get_setting_int (db, GL_DB_SETTING_RETRAIN_EVERY,
                                                               GL_TRAINER_DEFAULT_RETRAIN_EVERY), 0, 1000000);
   gint64 current = gl_db_get_current_model (db);
@@ -1103,6 +1179,11 @@ gl_trainer_new (GlProject *project, GError **error)
           gl_db_model_version_clear (&v);
         }
     }
+  GlDbPoll poll;
+  self->queue_seq = gl_db_try_poll (db, &poll) ? poll.queue_seq : -1;
+  self->poll = g_timeout_source_new_seconds (POLL_SECONDS);
+  g_source_set_callback (self->poll, poll_store, self, NULL);
+  g_source_attach (self->poll, g_main_context_get_thread_default ());
   return self;
 }
 
@@ -1112,7 +1193,11 @@ gl_trainer_dispose (GObject *object)
   GlTrainer *self = GL_TRAINER (object);
   if (self->cancellable)
     g_cancellable_cancel (self->cancellable);
+  if (self->poll != NULL)
+    g_source_destroy (self->poll);
+  g_clear_pointer (&self->poll, g_source_unref);
   g_clear_pointer (&self->worker, gl_worker_free);
+  g_clear_pointer (&self->db, gl_db_close);
   g_clear_object (&self->cancellable);
   G_OBJECT_CLASS (gl_trainer_parent_class)->dispose (object);
 }

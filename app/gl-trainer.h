@@ -8,7 +8,8 @@
  *      deterministically by a hash of the image id, at least
  *      GL_TRAINER_MIN_VALIDATION per class when the class has twice that);
  *      labels that arrive later go into the next round;
- *   2. train (engine thread): warm-starting from the last model, over the
+ *   2. train (engine thread): warm-starting from the store's current model
+ *      version (the worker's net, or its file when that is another), over the
  *      project's pixel map rows (never a copy of the pool), for up to the
  *      epoch limit within the time budget;
  *   3. evaluate (engine thread): engine/gl-metrics on the validation labels
@@ -24,6 +25,17 @@
  *   6. publish (main thread): "model-ready", then "ranking-ready"; a queue
  *      connected to the trainer swaps the new ranking in at its next item
  *      boundary.
+ *
+ * Another process (gleaner-cli train) may add a model version and make it
+ * current, and store a ranking by it, while the trainer is open. An idle
+ * trainer notices within about 2 s (a read that never waits for a lock, on a
+ * connection of its own, from the thread-default main context) and takes
+ * them over: the model-version and accuracy properties change and
+ * "model-ready" is emitted; "ranking-ready" when the ranking is stored.
+ * Every round warm-starts from the store's current version, whichever
+ * process trained it. A round that runs meanwhile is left alone: it
+ * finishes and its version becomes the current one, and what the other
+ * process stored after it is taken over after the round.
  *
  * Policy: a round starts automatically once "retrain-every" new labels
  * (default 50; 0 = only on demand) have been counted through
@@ -48,7 +60,8 @@
  * Signals (main context):
  *   "progress"     ()                                   after the properties above changed
  *   "model-ready"  (gint64 version, double accuracy, double previous_accuracy)
- *                  accuracies are NaN when not known
+ *                  accuracies are NaN when not known; also for a version
+ *                  taken over from another process
  *   "ranking-ready" ()                                  a new ranking is stored
  *   "failed"       (GError *error)                      the round failed; the last model stays
  *
@@ -101,6 +114,8 @@ typedef struct
   double macro_f1;
   double audit_accuracy; /* on audit labels; NaN when none */
   guint64 n_scored;      /* pool images scored */
+  gint64 warm_start;     /* the model version the round started from (0: a new network);
+                          * also in the model file's metadata as "warm_start" */
 } GlTrainerReport;
 
 /* Training per round, shared with the simulator (app/gl-simulate.c) so that
@@ -119,7 +134,8 @@ typedef struct
 G_DECLARE_FINAL_TYPE (GlTrainer, gl_trainer, GL, TRAINER, GObject)
 
 /* A trainer for @project (borrowed; must outlive the trainer), with its own
- * engine thread. Loads the project's newest model version, if any. */
+ * engine thread. Loads the project's current model version, if any, and
+ * polls for another process's on the thread-default main context. */
 GlTrainer *gl_trainer_new (GlProject *project, GError **error);
 
 GlTrainerState gl_trainer_get_state (GlTrainer *trainer);

@@ -620,7 +620,8 @@ gl_db_replace_queue (GlDb *db, const GlDbQueueItem *items, guint n, GError **err
   gboolean ok = st != NULL && gl_db_step_done (db, st, error, "cannot clear the queue");
   /* Audit items stay until a label newer than this queue is given to them. */
   gint64 mark = gl_db_query_int (db, "SELECT MAX (id) FROM labels", FALSE, 0, 0);
-  ok = ok && gl_db_set_counter (db, "queue_mark", mark, error);
+  ok = ok && gl_db_set_counter (db, "queue_mark", mark, error)
+       && gl_db_set_counter (db, "queue_seq", gl_db_counter (db, "queue_seq", 0) + 1, error);
   st = ok ? gl_db_stmt (db, "INSERT INTO queue (position, image_id, reason, score, audit)"
                             " VALUES (?1, ?2, ?3, ?4, ?5)", error)
           : NULL;

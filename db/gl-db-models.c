@@ -139,6 +139,27 @@ gl_db_get_current_model (GlDb *db)
   return gl_db_counter (db, "current_model", -1);
 }
 
+gboolean
+gl_db_try_poll (GlDb *db, GlDbPoll *out)
+{
+  gl_db_set_waiting (db, FALSE);
+  sqlite3_stmt *st = gl_db_stmt (db, "SELECT c.value, m.val_accuracy,"
+                                     " (SELECT value FROM counters WHERE name = 'queue_seq') FROM counters c"
+                                     " JOIN counters p ON p.name = 'listing_pending' AND p.value = 0"
+                                     " LEFT JOIN model_versions m ON m.id = c.value"
+                                     " WHERE c.name = 'current_model'", NULL);
+  gboolean ok = st != NULL && sqlite3_step (st) == SQLITE_ROW;
+  if (ok)
+    {
+      out->model_id = sqlite3_column_int64 (st, 0);
+      out->val_accuracy = gl_db_column_double (st, 1);
+      out->queue_seq = sqlite3_column_int64 (st, 2); /* NULL (never replaced) → 0 */
+    }
+  gl_db_done (st);
+  gl_db_set_waiting (db, TRUE);
+  return ok;
+}
+
 /* Copies the current model's predictions into the listing columns of images
  * with id in (listing_next, max id], chunk by chunk.
  *

@@ -34,6 +34,9 @@ sqlite3_stmt *gl_db_stmt (GlDb *db, const char *sql, GError **error);
 void gl_db_done (sqlite3_stmt *st);
 
 gboolean gl_db_exec (GlDb *db, const char *sql, GError **error);
+/* With @wait FALSE, a statement that would wait for a lock (the busy
+ * handler) fails at once with SQLITE_BUSY instead; TRUE restores the wait. */
+void gl_db_set_waiting (GlDb *db, gboolean wait);
 /* BEGIN IMMEDIATE (a write transaction) / COMMIT / ROLLBACK (ignores errors). */
 gboolean gl_db_begin (GlDb *db, GError **error);
 gboolean gl_db_commit (GlDb *db, GError **error);
@@ -45,7 +48,8 @@ gboolean gl_db_step_done (GlDb *db, sqlite3_stmt *st, GError **error, const char
 /* One integer of the first row of @sql with @a bound as ?1 (when @bind), or @fallback. */
 gint64 gl_db_query_int (GlDb *db, const char *sql, gboolean bind, gint64 a, gint64 fallback);
 
-/* Counters table: label_seq, current_model, queue_mark, listing_pending. */
+/* Counters table: label_seq, current_model, queue_mark, listing_pending;
+ * queue_seq (gl_db_replace_queue) from its first use on. */
 gint64 gl_db_counter (GlDb *db, const char *name, gint64 fallback);
 gboolean gl_db_set_counter (GlDb *db, const char *name, gint64 value, GError **error);
 

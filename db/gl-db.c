@@ -564,6 +564,12 @@ busy_wait (void *data, int tries)
   return 1;
 }
 
+void
+gl_db_set_waiting (GlDb *db, gboolean wait)
+{
+  sqlite3_busy_handler (db->handle, wait ? busy_wait : NULL, wait ? db : NULL);
+}
+
 /* ---- Checkpoints ------------------------------------------------------- */
 
 /* SQLite's automatic checkpoint runs inside the COMMIT that takes the WAL

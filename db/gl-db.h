@@ -399,7 +399,8 @@ typedef struct
 } GlDbQueueItem;
 
 /* Replaces the whole queue by @items (position = index) in one transaction,
- * so readers see the old queue or the new one, never a mix. */
+ * so readers see the old queue or the new one, never a mix; a new
+ * GlDbPoll.queue_seq tells other connections. */
 gboolean gl_db_replace_queue (GlDb *db, const GlDbQueueItem *items, guint n, GError **error);
 /* Up to @limit items in position order, skipping images that are labeled now
  * (audit items excepted) or have an active skip. Elements: GlDbQueueItem. */
@@ -443,6 +444,20 @@ GArray *gl_db_list_model_versions (GlDb *db, GError **error);
  * 20 s and 80–110 s there). */
 gint64 gl_db_get_current_model (GlDb *db);
 gboolean gl_db_set_current_model (GlDb *db, gint64 model_id, GError **error);
+
+/* What another connection may have changed, for polling from a main loop
+ * (one indexed read: microseconds). */
+typedef struct
+{
+  gint64 model_id;     /* the current model version, -1: none */
+  double val_accuracy; /* its validation accuracy, NaN when unknown */
+  gint64 queue_seq;    /* changes whenever the queue is replaced (gl_db_replace_queue) */
+} GlDbPoll;
+
+/* Never waits for a lock: FALSE, with @out untouched, when the read would
+ * wait, while a current model is being set (its predictions copied into the
+ * listing), or on any failure; the caller asks again later. */
+gboolean gl_db_try_poll (GlDb *db, GlDbPoll *out);
 
 typedef struct
 {
