@@ -97,8 +97,9 @@ gl_db_class_resolve (GlDb *db, gint64 class_id)
 }
 
 static void
-read_class (sqlite3_stmt *st, GlDbClass *c)
+read_class (sqlite3_stmt *st, gpointer element)
 {
+  GlDbClass *c = element;
   memset (c, 0, sizeof *c);
   c->id = sqlite3_column_int64 (st, 0);
   c->name = gl_db_column_dup (st, 1);
@@ -118,23 +119,7 @@ gl_db_list_classes (GlDb *db, gboolean include_archived, GError **error)
   if (st == NULL)
     return NULL;
   sqlite3_bind_int (st, 1, include_archived ? 1 : 0);
-  GArray *out = g_array_new (FALSE, TRUE, sizeof (GlDbClass));
-  g_array_set_clear_func (out, class_clear);
-  int rc;
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-    {
-      GlDbClass c;
-      read_class (st, &c);
-      g_array_append_val (out, c);
-    }
-  gl_db_done (st);
-  if (rc != SQLITE_DONE)
-    {
-      g_array_unref (out);
-      gl_db_fail (db, error, "cannot list classes");
-      return NULL;
-    }
-  return out;
+  return gl_db_collect (db, st, sizeof (GlDbClass), class_clear, read_class, "cannot list classes", error);
 }
 
 gboolean

@@ -49,6 +49,17 @@ batch_clear (gpointer p)
   g_free (((GlDbBatch *) p)->source);
 }
 
+static void
+read_batch (sqlite3_stmt *st, gpointer element)
+{
+  *(GlDbBatch *) element = (GlDbBatch) { sqlite3_column_int64 (st, 0),
+                                         gl_db_column_dup (st, 1),
+                                         gl_db_origin_from_sql ((const char *) sqlite3_column_text (st, 2)),
+                                         sqlite3_column_int (st, 3) != 0,
+                                         (guint64) sqlite3_column_int64 (st, 4),
+                                         sqlite3_column_int64 (st, 5) };
+}
+
 GArray *
 gl_db_list_batches (GlDb *db, GError **error)
 {
@@ -56,27 +67,7 @@ gl_db_list_batches (GlDb *db, GError **error)
                                      " FROM import_batches ORDER BY id", error);
   if (st == NULL)
     return NULL;
-  GArray *out = g_array_new (FALSE, TRUE, sizeof (GlDbBatch));
-  g_array_set_clear_func (out, batch_clear);
-  int rc;
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-    {
-      GlDbBatch b = { sqlite3_column_int64 (st, 0),
-                      gl_db_column_dup (st, 1),
-                      gl_db_origin_from_sql ((const char *) sqlite3_column_text (st, 2)),
-                      sqlite3_column_int (st, 3) != 0,
-                      (guint64) sqlite3_column_int64 (st, 4),
-                      sqlite3_column_int64 (st, 5) };
-      g_array_append_val (out, b);
-    }
-  gl_db_done (st);
-  if (rc != SQLITE_DONE)
-    {
-      g_array_unref (out);
-      gl_db_fail (db, error, "cannot list import batches");
-      return NULL;
-    }
-  return out;
+  return gl_db_collect (db, st, sizeof (GlDbBatch), batch_clear, read_batch, "cannot list import batches", error);
 }
 
 /* ---- Images ------------------------------------------------------------ */

@@ -268,8 +268,9 @@ label_clear (gpointer p)
 #define LABEL_COLUMNS "id, image_id, class_id, origin, kind, undoes, annotator, created_us"
 
 static void
-read_label (sqlite3_stmt *st, GlDbLabel *l)
+read_label (sqlite3_stmt *st, gpointer element)
 {
+  GlDbLabel *l = element;
   l->id = sqlite3_column_int64 (st, 0);
   l->image_id = sqlite3_column_int64 (st, 1);
   l->class_id = gl_db_column_id (st, 2);
@@ -287,23 +288,7 @@ gl_db_get_history (GlDb *db, gint64 image_id, GError **error)
   if (st == NULL)
     return NULL;
   sqlite3_bind_int64 (st, 1, image_id);
-  GArray *out = g_array_new (FALSE, TRUE, sizeof (GlDbLabel));
-  g_array_set_clear_func (out, label_clear);
-  int rc;
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-    {
-      GlDbLabel l;
-      read_label (st, &l);
-      g_array_append_val (out, l);
-    }
-  gl_db_done (st);
-  if (rc != SQLITE_DONE)
-    {
-      g_array_unref (out);
-      gl_db_fail (db, error, "cannot read the label history");
-      return NULL;
-    }
-  return out;
+  return gl_db_collect (db, st, sizeof (GlDbLabel), label_clear, read_label, "cannot read the label history", error);
 }
 
 gboolean
@@ -498,29 +483,20 @@ rule_clear (gpointer p)
   g_free (((GlDbRule *) p)->glob);
 }
 
+static void
+read_rule (sqlite3_stmt *st, gpointer element)
+{
+  *(GlDbRule *) element = (GlDbRule) { sqlite3_column_int64 (st, 0), gl_db_column_dup (st, 1),
+                                       sqlite3_column_int64 (st, 2), sqlite3_column_int64 (st, 3) };
+}
+
 GArray *
 gl_db_list_rules (GlDb *db, GError **error)
 {
   sqlite3_stmt *st = gl_db_stmt (db, "SELECT id, glob, class_id, created_us FROM rules ORDER BY id", error);
   if (st == NULL)
     return NULL;
-  GArray *out = g_array_new (FALSE, TRUE, sizeof (GlDbRule));
-  g_array_set_clear_func (out, rule_clear);
-  int rc;
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-    {
-      GlDbRule r = { sqlite3_column_int64 (st, 0), gl_db_column_dup (st, 1), sqlite3_column_int64 (st, 2),
-                     sqlite3_column_int64 (st, 3) };
-      g_array_append_val (out, r);
-    }
-  gl_db_done (st);
-  if (rc != SQLITE_DONE)
-    {
-      g_array_unref (out);
-      gl_db_fail (db, error, "cannot list rules");
-      return NULL;
-    }
-  return out;
+  return gl_db_collect (db, st, sizeof (GlDbRule), rule_clear, read_rule, "cannot list rules", error);
 }
 
 gboolean
@@ -583,6 +559,13 @@ gl_db_get_suggestion (GlDb *db, gint64 image_id, GlDbSuggestion *out, GError **e
   return gl_db_fail_with (db, error, GL_DB_ERROR_NOT_FOUND, "no suggestion for image %" G_GINT64_FORMAT, image_id);
 }
 
+static void
+read_suggestion (sqlite3_stmt *st, gpointer element)
+{
+  *(GlDbSuggestion *) element
+      = (GlDbSuggestion) { sqlite3_column_int64 (st, 0), sqlite3_column_int64 (st, 1), gl_db_column_dup (st, 2) };
+}
+
 GArray *
 gl_db_list_suggestions (GlDb *db, GError **error)
 {
@@ -591,22 +574,8 @@ gl_db_list_suggestions (GlDb *db, GError **error)
                                  error);
   if (st == NULL)
     return NULL;
-  GArray *out = g_array_new (FALSE, TRUE, sizeof (GlDbSuggestion));
-  g_array_set_clear_func (out, suggestion_clear);
-  int rc;
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-    {
-      GlDbSuggestion s = { sqlite3_column_int64 (st, 0), sqlite3_column_int64 (st, 1), gl_db_column_dup (st, 2) };
-      g_array_append_val (out, s);
-    }
-  gl_db_done (st);
-  if (rc != SQLITE_DONE)
-    {
-      g_array_unref (out);
-      gl_db_fail (db, error, "cannot list suggestions");
-      return NULL;
-    }
-  return out;
+  return gl_db_collect (db, st, sizeof (GlDbSuggestion), suggestion_clear, read_suggestion, "cannot list suggestions",
+                        error);
 }
 
 /* ---- Queue ------------------------------------------------------------- */
@@ -649,6 +618,17 @@ queue_item_clear (gpointer p)
   g_free (((GlDbQueueItem *) p)->reason);
 }
 
+static void
+read_queue_item (sqlite3_stmt *st, gpointer element)
+{
+  GlDbQueueItem *q = element;
+  q->position = (guint) sqlite3_column_int64 (st, 0);
+  q->image_id = sqlite3_column_int64 (st, 1);
+  q->reason = gl_db_column_dup (st, 2);
+  q->score = gl_db_column_double (st, 3);
+  q->audit = sqlite3_column_int (st, 4) != 0;
+}
+
 GArray *
 gl_db_read_queue (GlDb *db, guint limit, GError **error)
 {
@@ -664,27 +644,8 @@ gl_db_read_queue (GlDb *db, guint limit, GError **error)
   if (st == NULL)
     return NULL;
   sqlite3_bind_int64 (st, 1, limit);
-  GArray *out = g_array_new (FALSE, TRUE, sizeof (GlDbQueueItem));
-  g_array_set_clear_func (out, queue_item_clear);
-  int rc;
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-    {
-      GlDbQueueItem q;
-      q.position = (guint) sqlite3_column_int64 (st, 0);
-      q.image_id = sqlite3_column_int64 (st, 1);
-      q.reason = gl_db_column_dup (st, 2);
-      q.score = gl_db_column_double (st, 3);
-      q.audit = sqlite3_column_int (st, 4) != 0;
-      g_array_append_val (out, q);
-    }
-  gl_db_done (st);
-  if (rc != SQLITE_DONE)
-    {
-      g_array_unref (out);
-      gl_db_fail (db, error, "cannot read the queue");
-      return NULL;
-    }
-  return out;
+  return gl_db_collect (db, st, sizeof (GlDbQueueItem), queue_item_clear, read_queue_item, "cannot read the queue",
+                        error);
 }
 
 GArray *

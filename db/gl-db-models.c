@@ -78,8 +78,9 @@ gl_db_add_model_version (GlDb *db, const GlDbModelVersion *version, gint64 *mode
 #define MODEL_COLUMNS "id, path, created_us, n_labels, val_accuracy, macro_f1, ece, metrics"
 
 static void
-read_model (sqlite3_stmt *st, GlDbModelVersion *v)
+read_model (sqlite3_stmt *st, gpointer element)
 {
+  GlDbModelVersion *v = element;
   v->id = sqlite3_column_int64 (st, 0);
   v->path = gl_db_column_dup (st, 1);
   v->created_us = sqlite3_column_int64 (st, 2);
@@ -114,23 +115,8 @@ gl_db_list_model_versions (GlDb *db, GError **error)
   sqlite3_stmt *st = gl_db_stmt (db, "SELECT " MODEL_COLUMNS " FROM model_versions ORDER BY id", error);
   if (st == NULL)
     return NULL;
-  GArray *out = g_array_new (FALSE, TRUE, sizeof (GlDbModelVersion));
-  g_array_set_clear_func (out, model_version_clear);
-  int rc;
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-    {
-      GlDbModelVersion v;
-      read_model (st, &v);
-      g_array_append_val (out, v);
-    }
-  gl_db_done (st);
-  if (rc != SQLITE_DONE)
-    {
-      g_array_unref (out);
-      gl_db_fail (db, error, "cannot list model versions");
-      return NULL;
-    }
-  return out;
+  return gl_db_collect (db, st, sizeof (GlDbModelVersion), model_version_clear, read_model, "cannot list model versions",
+                        error);
 }
 
 gint64
@@ -491,6 +477,16 @@ gl_db_add_drift (GlDb *db, const GlDbDrift *drift, gint64 *drift_id, GError **er
   return TRUE;
 }
 
+static void
+read_drift (sqlite3_stmt *st, gpointer element)
+{
+  *(GlDbDrift *) element
+      = (GlDbDrift) { sqlite3_column_int64 (st, 0), gl_db_column_id (st, 1),      gl_db_column_id (st, 2),
+                      gl_db_column_id (st, 3),      sqlite3_column_int64 (st, 4), sqlite3_column_int64 (st, 5),
+                      gl_db_column_double (st, 6),  gl_db_column_double (st, 7),  gl_db_column_bytes (st, 8),
+                      sqlite3_column_int64 (st, 9) };
+}
+
 GArray *
 gl_db_list_drift (GlDb *db, gint64 model_id, GError **error)
 {
@@ -499,23 +495,5 @@ gl_db_list_drift (GlDb *db, gint64 model_id, GError **error)
   if (st == NULL)
     return NULL;
   sqlite3_bind_int64 (st, 1, model_id);
-  GArray *out = g_array_new (FALSE, TRUE, sizeof (GlDbDrift));
-  g_array_set_clear_func (out, drift_clear);
-  int rc;
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-    {
-      GlDbDrift d = { sqlite3_column_int64 (st, 0), gl_db_column_id (st, 1), gl_db_column_id (st, 2),
-                      gl_db_column_id (st, 3), sqlite3_column_int64 (st, 4), sqlite3_column_int64 (st, 5),
-                      gl_db_column_double (st, 6), gl_db_column_double (st, 7), gl_db_column_bytes (st, 8),
-                      sqlite3_column_int64 (st, 9) };
-      g_array_append_val (out, d);
-    }
-  gl_db_done (st);
-  if (rc != SQLITE_DONE)
-    {
-      g_array_unref (out);
-      gl_db_fail (db, error, "cannot list drift statistics");
-      return NULL;
-    }
-  return out;
+  return gl_db_collect (db, st, sizeof (GlDbDrift), drift_clear, read_drift, "cannot list drift statistics", error);
 }

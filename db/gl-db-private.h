@@ -42,6 +42,14 @@ gboolean gl_db_begin (GlDb *db, GError **error);
 gboolean gl_db_commit (GlDb *db, GError **error);
 void gl_db_rollback (GlDb *db);
 
+/* Fills the zeroed @element from the current row of @st. */
+typedef void (*GlDbReadRow) (sqlite3_stmt *st, gpointer element);
+/* Steps @st (bound) through its rows: one element of @size bytes each, made
+ * by @read and freed by @clear. NULL with @error ("PATH: @what: reason") when
+ * a step fails. Resets @st either way. */
+GArray *gl_db_collect (GlDb *db, sqlite3_stmt *st, gsize size, GDestroyNotify clear, GlDbReadRow read,
+                       const char *what, GError **error);
+
 /* Runs a statement with no result rows to completion; resets it. */
 gboolean gl_db_step_done (GlDb *db, sqlite3_stmt *st, GError **error, const char *what);
 

@@ -184,6 +184,29 @@ gl_db_step_done (GlDb *db, sqlite3_stmt *st, GError **error, const char *what)
   return ok;
 }
 
+GArray *
+gl_db_collect (GlDb *db, sqlite3_stmt *st, gsize size, GDestroyNotify clear, GlDbReadRow read, const char *what,
+               GError **error)
+{
+  GArray *out = g_array_new (FALSE, TRUE, (guint) size);
+  int rc;
+
+  g_array_set_clear_func (out, clear);
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      g_array_set_size (out, out->len + 1);
+      read (st, out->data + (gsize) (out->len - 1) * size);
+    }
+  gl_db_done (st);
+  if (rc != SQLITE_DONE)
+    {
+      g_array_unref (out);
+      gl_db_fail (db, error, what);
+      return NULL;
+    }
+  return out;
+}
+
 gint64
 gl_db_query_int (GlDb *db, const char *sql, gboolean bind, gint64 a, gint64 fallback)
 {
