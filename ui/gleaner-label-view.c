@@ -80,6 +80,7 @@ struct _GleanerLabelView
   gint64 rest_after_frame;  /* ... from this frame on */
   guint rest_pending;       /* RestPart: the parts still to make */
   guint rest_next;          /* the part to make first in the next frame (0..REST_N_PARTS-1) */
+  guint count_chars;   /* the counts are as wide as a number of this many characters */
   guint prefetch_idle; /* makes the next images' textures after the frame is painted */
   GdkFrameClock *prefetch_clock; /* ... once it has painted (see schedule_prefetch) */
   gulong prefetch_paint_id;
@@ -401,6 +402,41 @@ class_name (GleanerLabelView *self, gint class_id)
 static void
 rebuild_classes (GleanerLabelView *self);
 
+/* @text's width in @widget's font: an inscription reserves its characters'
+ * average width, which cuts "100%" or "1,234,567" on the left. */
+static int
+text_width (GtkWidget *widget, const char *text)
+{
+  PangoLayout *layout = gtk_widget_create_pango_layout (widget, text);
+  int width = 0;
+
+  pango_layout_get_pixel_size (layout, &width, NULL);
+  g_object_unref (layout);
+  return width;
+}
+
+/* The Accept button as wide as its longest text (up to ACCEPT_MAX_CHARS
+ * characters), so that another class only redraws it (see REST_CONTROLS);
+ * the percentages as wide as "100%". Measured in the widgets' fonts, so again
+ * once the view is shown (its style is known then). */
+static void
+fit_widths (GleanerLabelView *self)
+{
+  int widest = text_width (GTK_WIDGET (self->accept_label), _("Accept"));
+
+  for (guint i = 0; i < self->n_classes; i++)
+    {
+      g_autofree char *text = g_strdup_printf (_("Accept %s"), self->class_names[i]);
+      g_autofree char *cut = g_utf8_substring (text, 0, MIN ((glong) ACCEPT_MAX_CHARS, g_utf8_strlen (text, -1)));
+      widest = MAX (widest, text_width (GTK_WIDGET (self->accept_label), cut));
+    }
+  gtk_widget_set_size_request (GTK_WIDGET (self->accept_label), widest, -1);
+  for (guint i = 0; i < GL_QUEUE_TOP_N; i++)
+    gtk_widget_set_size_request (GTK_WIDGET (self->pred_values[i]),
+                                 text_width (GTK_WIDGET (self->pred_values[i]), "100%"), -1);
+  self->count_chars = 0; /* the counts' width: see update_counters */
+}
+
 static void
 update_counters (GleanerLabelView *self)
 {
@@ -410,6 +446,21 @@ update_counters (GleanerLabelView *self)
                                            total);
 
   gtk_inscription_set_text (self->total_label, text);
+  /* Every count as wide as the total written out (a layout only when the
+   * total gains a digit or a separator). */
+  {
+    g_autofree char *widest = g_strdup_printf ("%'" G_GUINT64_FORMAT, total);
+    guint chars = (guint) strlen (widest);
+    if (chars != self->count_chars)
+      {
+        self->count_chars = chars;
+        for (guint i = 0; i < self->count_labels->len; i++)
+          {
+            GtkWidget *count = g_ptr_array_index (self->count_labels, i);
+            gtk_widget_set_size_request (count, text_width (count, widest), -1);
+          }
+      }
+  }
   gleaner_meter_set_fraction (self->total_progress, total > 0 ? (double) labeled / (double) total : 0.0);
   for (guint i = 0; i < self->n_classes; i++)
     {
@@ -541,7 +592,7 @@ prefetch_idle_cb (gpointer user_data)
  * and each widget that changes costs layout and paint time in the frame that
  * shows it: all of them in one frame made it 3-4 ms long, past 20 ms
  * (bench-gui --frames-log, Xvfb). A frame with any layout also waits for the
- * X server (GTK 4.8 asks it for the work area, about 0.9 ms here), so the
+ * X server (GTK 4.8 asks it for the work area, about 0.5 ms here), so the
  * frame of the image has none. Parts run in turn, so keys faster than frames
  * still get every part painted at least every fifth frame; an odd number of
  * parts, so that going back and forth between two images in every frame
@@ -782,6 +833,7 @@ update_rest (GleanerLabelView *self, guint parts)
     {
       const char *reason = item != NULL ? item->reason_text : NULL;
       gtk_inscription_set_text (self->reason_label, reason);
+      set_lazy_tooltip (GTK_WIDGET (self->reason_label), reason); /* in full: two lines are shown */
       gtk_widget_set_visible (GTK_WIDGET (self->reason_label), reason != NULL);
     }
   if (parts & REST_COUNTERS)
@@ -932,20 +984,7 @@ rebuild_classes (GleanerLabelView *self)
     self->keys = g_new0 (gunichar, MAX (1u, self->n_classes));
     gleaner_label_view_assign_keys (custom, self->n_classes, self->keys);
   }
-  /* The Accept button as wide as its longest text, so that another class
-   * only redraws it (see REST_CONTROLS). */
-  {
-    g_autofree char *plain = g_strdup (_("Accept"));
-    guint longest = (guint) g_utf8_strlen (plain, -1);
-    for (guint i = 0; i < self->n_classes; i++)
-      {
-        g_autofree char *text = g_strdup_printf (_("Accept %s"), self->class_names[i]);
-        longest = MAX (longest, (guint) g_utf8_strlen (text, -1));
-      }
-    longest = MIN (longest, ACCEPT_MAX_CHARS);
-    gtk_inscription_set_min_chars (self->accept_label, longest);
-    gtk_inscription_set_nat_chars (self->accept_label, longest);
-  }
+  fit_widths (self);
   for (guint i = 0; i < self->n_classes; i++)
     {
       GtkWidget *button = gtk_button_new ();
@@ -980,7 +1019,6 @@ rebuild_classes (GleanerLabelView *self)
       gtk_label_set_ellipsize (GTK_LABEL (count_name), PANGO_ELLIPSIZE_END);
       gtk_widget_set_hexpand (count_name, TRUE);
       gtk_inscription_set_xalign (GTK_INSCRIPTION (count), 1.0f);
-      gtk_inscription_set_min_chars (GTK_INSCRIPTION (count), 7);
       gtk_widget_add_css_class (count, "counter");
       gtk_widget_add_css_class (count, "dim-label");
       gtk_grid_attach (self->counts_grid, count_name, 0, (int) i, 1, 1);
@@ -1245,6 +1283,18 @@ gleaner_label_view_size_allocate (GtkWidget *widget, int width, int height, int 
     }
 }
 
+/* The texts' widths in the fonts the view is shown with (see fit_widths). */
+static void
+gleaner_label_view_map (GtkWidget *widget)
+{
+  GleanerLabelView *self = GLEANER_LABEL_VIEW (widget);
+
+  GTK_WIDGET_CLASS (gleaner_label_view_parent_class)->map (widget);
+  fit_widths (self);
+  if (self->queue != NULL)
+    update_counters (self);
+}
+
 /* ---- life cycle ---- */
 
 static void
@@ -1297,6 +1347,7 @@ gleaner_label_view_class_init (GleanerLabelViewClass *klass)
   g_type_ensure (GLEANER_TYPE_IMAGE_AREA);
   g_type_ensure (GLEANER_TYPE_METER);
   widget_class->size_allocate = gleaner_label_view_size_allocate;
+  widget_class->map = gleaner_label_view_map;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/gleaner/Gleaner/gleaner-label-view.ui");
   gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, name_label);
@@ -1331,6 +1382,7 @@ gleaner_label_view_init (GleanerLabelView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   init_lazy_tooltip (GTK_WIDGET (self->name_label));
+  init_lazy_tooltip (GTK_WIDGET (self->reason_label));
 
   self->large = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_object_unref);
   self->small = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_object_unref);
@@ -1354,8 +1406,6 @@ gleaner_label_view_init (GleanerLabelView *self)
       gtk_widget_add_css_class (GTK_WIDGET (self->pred_bars[i]), "probability-bar");
       self->pred_values[i] = GTK_INSCRIPTION (gtk_inscription_new (NULL));
       gtk_inscription_set_xalign (self->pred_values[i], 1.0f);
-      gtk_inscription_set_min_chars (self->pred_values[i], 4);
-      gtk_inscription_set_nat_chars (self->pred_values[i], 4);
       gtk_widget_add_css_class (GTK_WIDGET (self->pred_values[i]), "counter");
       if (i == 0)
         gtk_widget_add_css_class (GTK_WIDGET (self->pred_names[i]), "heading");

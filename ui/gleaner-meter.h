@@ -5,7 +5,8 @@
  * from CSS (min-width, min-height) and never from the fraction, so that the
  * frame that shows another image's probabilities needs no layout (see
  * gleaner-image-area.h for why that matters). The fill takes the theme's
- * accent colour, the trough the widget's colour at 15%.
+ * accent colour, the trough the widget's colour at 15%. Decoration for
+ * accessibility: the number it shows must be in a text beside it.
  */
 #pragma once
 

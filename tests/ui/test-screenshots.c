@@ -153,6 +153,26 @@ test_demo_screenshots (void)
                      gleaner_test_find_descendant (GTK_WIDGET (window), GLEANER_TYPE_LABEL_VIEW, 0));
   gleaner_test_wait_frames (GTK_WIDGET (window), 1);
   png = gleaner_test_render_png (GTK_WIDGET (window), "demo-label.png");
+  /* Every percentage of the top classes has room for "100%" (an inscription
+   * reserves average-width characters: 4 cut it to "00%"). */
+  {
+    GtkWidget *view = gleaner_test_find_descendant (GTK_WIDGET (window), GLEANER_TYPE_LABEL_VIEW, 0);
+    guint percentages = 0;
+    GtkWidget *w;
+    for (guint i = 0; (w = gleaner_test_find_descendant (view, GTK_TYPE_INSCRIPTION, i)) != NULL; i++)
+      {
+        const char *text = gtk_inscription_get_text (GTK_INSCRIPTION (w));
+        if (text == NULL || !g_str_has_suffix (text, "%") || !gtk_widget_get_mapped (w))
+          continue;
+        PangoLayout *layout = gtk_widget_create_pango_layout (w, "100%");
+        int needed = 0;
+        pango_layout_get_pixel_size (layout, &needed, NULL);
+        g_object_unref (layout);
+        g_assert_cmpint (gtk_widget_get_width (w), >=, needed);
+        percentages++;
+      }
+    g_assert_cmpuint (percentages, ==, 3);
+  }
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
   gleaner_test_wait_frames (GTK_WIDGET (window), 3);
   g_free (png);
