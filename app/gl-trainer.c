@@ -871,9 +871,10 @@ round_run (GlWorkerJob *job, gpointer job_data, GCancellable *cancellable, GErro
                           j->audit_share, error);
     }
   j->ranked = ok;
-  GlDbPoll poll;
-  if (ok && gl_db_try_poll (db, &poll))
-    j->queue_seq = poll.queue_seq;
+  /* Waiting for a lock is fine here, on the worker: a seq left unknown would
+   * make the next poll hand the queue its own ranking again. */
+  if (ok)
+    j->queue_seq = gl_db_get_queue_seq (db);
   report_phase (job, GL_PHASE_SAVE, 1.0);
   snapshot_clear (&s);
   return ok;
@@ -1179,8 +1180,7 @@ gl_trainer_new (GlProject *project, GError **error)
           gl_db_model_version_clear (&v);
         }
     }
-  GlDbPoll poll;
-  self->queue_seq = gl_db_try_poll (db, &poll) ? poll.queue_seq : -1;
+  self->queue_seq = gl_db_get_queue_seq (db);
   self->poll = g_timeout_source_new_seconds (POLL_SECONDS);
   g_source_set_callback (self->poll, poll_store, self, NULL);
   g_source_attach (self->poll, g_main_context_get_thread_default ());

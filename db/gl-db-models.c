@@ -125,6 +125,12 @@ gl_db_get_current_model (GlDb *db)
   return gl_db_counter (db, "current_model", -1);
 }
 
+gint64
+gl_db_get_queue_seq (GlDb *db)
+{
+  return gl_db_counter (db, "queue_seq", 0);
+}
+
 gboolean
 gl_db_try_poll (GlDb *db, GlDbPoll *out)
 {

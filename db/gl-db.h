@@ -458,6 +458,9 @@ typedef struct
  * wait, while a current model is being set (its predictions copied into the
  * listing), or on any failure; the caller asks again later. */
 gboolean gl_db_try_poll (GlDb *db, GlDbPoll *out);
+/* GlDbPoll.queue_seq, read as any other query (waiting for a lock): 0 when
+ * the queue was never replaced (or on failure). */
+gint64 gl_db_get_queue_seq (GlDb *db);
 
 typedef struct
 {
