@@ -33,9 +33,12 @@
  * --frames-log FILE writes every frame of the training part: its interval,
  * when it began after the previous one ended, its update, layout and paint
  * phases, the main thread's CPU, whether it showed a new image, the
- * trainer's state, and how long the main thread waited for a core (Linux
- * schedstat; other processes at normal priority, a compiler say, show here). GTK's frame clock (X11, no compositor) starts a frame one
- * refresh after the previous one started, on a timer rounded to the
+ * trainer's state, how long the main thread waited for a core (Linux
+ * schedstat; other processes at normal priority, a compiler say, show here)
+ * and, in a frame with a layout phase, how long that phase took before the
+ * window's size was computed (GTK 4.8 asks the X server for the work area
+ * first; -1 without). GTK's frame clock (X11, no compositor) starts a frame
+ * one refresh after the previous one started, on a timer rounded to the
  * millisecond, so a frame's own length adds to its interval.
  *
  * Last line:
@@ -476,7 +479,7 @@ run_large (LargeFigures *out)
 typedef struct
 {
   FILE *out;
-  gint64 begin_us, update_end_us, layout_end_us, compute_us, last_after_us, last_cpu_us, last_wait_us;
+  gint64 begin_us, update_end_us, layout_begin_us, layout_end_us, compute_us, last_after_us, last_cpu_us, last_wait_us;
   gboolean key_frame;
   int (*phase) (gpointer data); /* what was going on */
   gpointer phase_data;
@@ -495,12 +498,27 @@ on_trace_update (GdkFrameClock *clock, FrameTrace *t)
 }
 
 /* The toplevel's size is computed in the layout phase of a frame in which a
- * widget queued a resize or an allocation: on X11 after asking the X server
- * for the work area. */
-static void
-on_trace_compute_size (GdkToplevel *toplevel, GdkToplevelSize *size, FrameTrace *t)
+ * widget queued a resize or an allocation: on X11 GTK 4.8 first asks the X
+ * server for the work area and the current desktop (two round trips), then
+ * emits compute-size. Emission hooks run before every handler: the time from
+ * the start of the layout phase to the emission is those round trips (and
+ * looking up the window's monitor), not the window's measuring. */
+static FrameTrace *hooked_trace;
+
+static gboolean
+on_layout_begins (GSignalInvocationHint *hint, guint n_values, const GValue *values, gpointer data)
 {
-  t->compute_us = g_get_monotonic_time ();
+  if (hooked_trace != NULL)
+    hooked_trace->layout_begin_us = g_get_monotonic_time ();
+  return TRUE;
+}
+
+static gboolean
+on_compute_size_emitted (GSignalInvocationHint *hint, guint n_values, const GValue *values, gpointer data)
+{
+  if (hooked_trace != NULL)
+    hooked_trace->compute_us = g_get_monotonic_time ();
+  return TRUE;
 }
 
 static void
@@ -534,7 +552,9 @@ on_trace_after_paint (GdkFrameClock *clock, FrameTrace *t)
              (t->begin_us - t->last_after_us) / 1000.0, (t->update_end_us - t->begin_us) / 1000.0,
              (layout_end - t->update_end_us) / 1000.0, (now - layout_end) / 1000.0,
              (cpu - t->last_cpu_us) / 1000.0, t->key_frame, t->phase (t->phase_data), (wait - t->last_wait_us) / 1000.0,
-             t->compute_us > t->update_end_us ? (t->compute_us - t->update_end_us) / 1000.0 : -1.0);
+             t->compute_us > t->update_end_us && t->layout_begin_us > t->update_end_us
+                 ? (t->compute_us - t->layout_begin_us) / 1000.0
+                 : -1.0);
   t->last_after_us = now;
   t->last_cpu_us = cpu;
   t->last_wait_us = wait;
@@ -773,7 +793,7 @@ run_demo (DemoFigures *out)
                     .frames = &frames };
   FrameTrace trace = { .phase = trainer_phase, .phase_data = trainer };
   keys.trace = &trace;
-  if (opt_frames_log != NULL && (trace.out = fopen (opt_frames_log, "w")) == NULL)
+  if (opt_frames_log != NULL && (trace.out = fopen (opt_frames_log, "we")) == NULL)
     g_error ("bench-gui: cannot write %s: %s", opt_frames_log, g_strerror (errno));
   if (trace.out != NULL)
     fputs ("interval_ms begin_ms update_ms layout_ms paint_ms cpu_ms key_frame trainer_state wait_ms compute_size_ms\n",
@@ -807,7 +827,11 @@ run_demo (DemoFigures *out)
                       g_signal_connect_after (clock, "layout", G_CALLBACK (on_trace_layout), &trace),
                       g_signal_connect_after (clock, "after-paint", G_CALLBACK (on_trace_after_paint), &trace) };
   GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (window));
-  gulong cs_id = g_signal_connect (surface, "compute-size", G_CALLBACK (on_trace_compute_size), &trace);
+  guint layout_signal = g_signal_lookup ("layout", GDK_TYPE_FRAME_CLOCK);
+  guint compute_signal = g_signal_lookup ("compute-size", GDK_TYPE_TOPLEVEL);
+  hooked_trace = &trace;
+  gulong layout_hook = g_signal_add_emission_hook (layout_signal, 0, on_layout_begins, NULL, NULL);
+  gulong compute_hook = g_signal_add_emission_hook (compute_signal, 0, on_compute_size_emitted, NULL, NULL);
   guint tick = gtk_widget_add_tick_callback (window, keep_drawing, NULL, NULL);
 
   gl_trainer_train_now (trainer);
@@ -849,7 +873,9 @@ run_demo (DemoFigures *out)
   g_signal_handler_disconnect (clock, l_id);
   for (guint i = 0; i < G_N_ELEMENTS (t_ids); i++)
     g_signal_handler_disconnect (clock, t_ids[i]);
-  g_signal_handler_disconnect (surface, cs_id);
+  g_signal_remove_emission_hook (layout_signal, layout_hook);
+  g_signal_remove_emission_hook (compute_signal, compute_hook);
+  hooked_trace = NULL;
   if (trace.out != NULL)
     fclose (trace.out);
 
