@@ -274,7 +274,6 @@ take_ranking (GlQueue *self)
   if (r == NULL)
     {
       load_ranking (self, NULL);
-      gl_db_release_memory (self->db);
       return;
     }
   clear_ranking (self);
@@ -356,6 +355,10 @@ load_ranking (GlQueue *self, GError **error)
   if (self->suggested == NULL)
     return store_error (error, local, "cannot read the suggestions");
   self->reload_pending = FALSE;
+  /* The last bulk read on this connection (after the classes and counts):
+   * from here on the main thread reads a row or two per image on it, each
+   * after the writer's commit (gl_db_release_memory). */
+  gl_db_release_memory (self->db);
   return TRUE;
 }
 
@@ -640,9 +643,6 @@ gl_queue_new (GlProject *project, GError **error)
   self->db = db;
   if (!load_classes (self, error) || !load_counts (self, error) || !load_ranking (self, error))
     return NULL;
-  /* From here on the main thread reads a row or two per image on this
-   * connection, each after the writer's commit (gl_db_release_memory). */
-  gl_db_release_memory (self->db);
   advance (self);
   return g_steal_pointer (&self);
 }
