@@ -3,7 +3,6 @@
 
 #include "engine/gl-parallel.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 

@@ -8,8 +8,9 @@
  * scheduling policy of the dispatching thread when it takes a task. */
 #include "engine/gl-parallel.h"
 
-#include <cblas.h>
 #include <sched.h>
+
+#include "engine/gl-blas.h"
 
 #define MAX_HELPERS 63
 #define CHUNKS_PER_THREAD 4
@@ -117,19 +118,11 @@ gl_parallel_set_n_threads (guint n_threads)
 }
 
 /* Until gl_parallel_set_n_threads is called: as many threads as OpenBLAS
- * was given (OPENBLAS_NUM_THREADS, or every core), read before gl_sgemm
- * turns OpenBLAS's own threading off. */
+ * was given when it loaded (OPENBLAS_NUM_THREADS, or every core). */
 static gint
 default_n_threads (void)
 {
-  static gsize once = 0;
-  static gint n;
-  if (g_once_init_enter (&once))
-    {
-      n = openblas_get_num_threads ();
-      g_once_init_leave (&once, 1);
-    }
-  return n;
+  return (gint) gl_blas_get_default_threads ();
 }
 
 /* The machine's cores, read once: g_get_num_processors () opens and reads
@@ -224,9 +217,8 @@ sgemm_block (const SgemmJob *j, gsize i0, gsize m, gsize j0, gsize n)
    * of op(B): column j of B, or row j of B when transposed. */
   const float *a = j->a + (j->trans_a ? i0 : i0 * j->lda);
   const float *b = j->b + (j->trans_b ? j0 * j->ldb : j0);
-  cblas_sgemm (CblasRowMajor, j->trans_a ? CblasTrans : CblasNoTrans, j->trans_b ? CblasTrans : CblasNoTrans, (int) m,
-               (int) n, (int) j->k, j->alpha, a, (int) j->lda, b, (int) j->ldb, j->beta, j->c + i0 * j->ldc + j0,
-               (int) j->ldc);
+  gl_blas_sgemm (j->trans_a, j->trans_b, (int) m, (int) n, (int) j->k, j->alpha, a, (int) j->lda, b, (int) j->ldb,
+                 j->beta, j->c + i0 * j->ldc + j0, (int) j->ldc);
 }
 
 static void
@@ -248,9 +240,7 @@ gl_sgemm (gboolean trans_a, gboolean trans_b, gsize m, gsize n, gsize k, float a
   if (m == 0 || n == 0)
     return;
   /* Every sgemm runs on the thread that calls it (see gl-parallel.h). */
-  default_n_threads ();
-  if (openblas_get_num_threads () != 1)
-    openblas_set_num_threads (1);
+  gl_blas_set_num_threads (1);
   const gsize other = j.by_rows ? n : m;
   const gsize per_line = MAX (other * MAX (k, 1), 1);
   const gsize min_lines = MAX (SGEMM_MIN_BLOCK / per_line, 16);

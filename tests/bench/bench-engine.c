@@ -42,7 +42,7 @@
  *
  *   bench-engine [--data DIR] [--threads N] [--seed S]... [--grey-default] [--grey-speed]
  */
-#include <cblas.h>
+#include "engine/gl-blas.h"
 #include <math.h>
 #include <sys/resource.h>
 
@@ -640,9 +640,10 @@ main (int argc, char **argv)
       split_clear (&test);
       return 1;
     }
-  g_print ("engine: threads=%d train=%" G_GSIZE_FORMAT " test=%" G_GSIZE_FORMAT " rss_after_load_mb=%.1f "
-           "openblas=\"%s\"\n",
-           gl_parallel_get_n_threads (), train.n, test.n, peak_rss_mb (), openblas_get_config ());
+  g_autofree char *kernels = gl_blas_describe ();
+  g_print ("engine: threads=%d train=%" G_GSIZE_FORMAT " test=%" G_GSIZE_FORMAT " rss_after_load_mb=%.1f\n"
+           "engine: kernels=\"%s\"\n",
+           gl_parallel_get_n_threads (), train.n, test.n, peak_rss_mb (), kernels);
 
   if (grey_speed)
     ok = run_grey_speed (&train, &test, seed_args && seed_args[0] ? g_ascii_strtoull (seed_args[0], NULL, 10) : 1,
