@@ -22,6 +22,7 @@ typedef struct
   GCond done;        /* a helper left a task, or the last chunk finished */
   guint64 generation; /* of the task posted last */
   guint active;      /* helpers that took the current task and have not left it */
+  guint n_joining;   /* helpers 0 … n_joining − 1 take the current task; the others sleep */
   /* The task; written only while no helper is active. */
   GlRangeFunc func;
   gpointer data;
@@ -83,6 +84,7 @@ run_chunks (GlRangeFunc func, gpointer data, gsize n, gsize chunk, gint n_chunks
 static gpointer
 helper_main (gpointer user_data)
 {
+  const guint index = GPOINTER_TO_UINT (user_data); /* this helper's place in helpers[] */
   guint64 seen = 0;
   int policy = thread_policy ();
   g_mutex_lock (&pool.lock);
@@ -91,6 +93,10 @@ helper_main (gpointer user_data)
       while (pool.generation == seen)
         g_cond_wait (&pool.wake, &pool.lock);
       seen = pool.generation;
+      /* Helpers beyond the thread count of this task (made when a larger
+       * count was asked) leave it to the others. */
+      if (index >= pool.n_joining)
+        continue;
       pool.active++;
       GlRangeFunc func = pool.func;
       gpointer data = pool.data;
@@ -169,7 +175,10 @@ gl_parallel_for (gsize n, gsize min_chunk, GlRangeFunc func, gpointer data)
 
   g_mutex_lock (&pool.lock);
   while (n_helpers < threads - 1)
-    helpers[n_helpers++] = g_thread_new ("gl-parallel", helper_main, NULL);
+    {
+      helpers[n_helpers] = g_thread_new ("gl-parallel", helper_main, GUINT_TO_POINTER (n_helpers));
+      n_helpers++;
+    }
   /* A helper still inside the previous task holds its copy of it. */
   while (pool.active > 0)
     g_cond_wait (&pool.done, &pool.lock);
@@ -180,6 +189,7 @@ gl_parallel_for (gsize n, gsize min_chunk, GlRangeFunc func, gpointer data)
   pool.chunk = chunk;
   pool.n_chunks = (gint) ((n + chunk - 1) / chunk);
   pool.policy = thread_policy ();
+  pool.n_joining = threads - 1;
   g_atomic_int_set (&pool.next, 0);
   g_atomic_int_set (&pool.finished, 0);
   pool.generation++;

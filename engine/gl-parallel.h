@@ -3,7 +3,9 @@
  * The engine runs all its parallel work on its own threads: gl_parallel_for
  * splits a loop into contiguous chunks (a few per thread) that the caller and
  * helper threads (started on first use, kept for the life of the process)
- * claim one at a time; it returns when every chunk is done. A helper that
+ * claim one at a time; it returns when every chunk is done. A loop runs on
+ * at most gl_parallel_get_n_threads () threads at the time it starts: when
+ * the count is lowered, the helpers beyond it sleep through later loops. A helper that
  * does not get a core soon (a busy machine) does not hold the caller up: the
  * caller takes its chunks. With one thread the loop runs on the caller, in
  * order: results stay bit-identical for the same seed.
