@@ -128,10 +128,10 @@ plain_sgemm (const enum CBLAS_ORDER order, const enum CBLAS_TRANSPOSE ta, const 
           {
             const float x = ta == CblasTrans ? a[p * lda + i] : a[i * lda + p];
             const float y = tb == CblasTrans ? b[j * ldb + p] : b[p * ldb + j];
-            sum += (double)x * y;
+            sum += (double) x * y;
           }
         float *out = &c[i * ldc + j];
-        *out = (float)(alpha * sum + (beta == 0.0f ? 0.0 : (double)beta * *out));
+        *out = (float) (alpha * sum + (beta == 0.0f ? 0.0 : (double) beta * *out));
       }
 }
 
@@ -146,9 +146,9 @@ plain_sgemv (const enum CBLAS_ORDER order, const enum CBLAS_TRANSPOSE trans, con
     {
       double sum = 0;
       for (blasint p = 0; p < cols; p++)
-        sum += (double)(trans == CblasTrans ? a[p * lda + i] : a[i * lda + p]) * x[p * incx];
+        sum += (double) (trans == CblasTrans ? a[p * lda + i] : a[i * lda + p]) * x[p * incx];
       float *out = &y[i * incy];
-      *out = (float)(alpha * sum + (beta == 0.0f ? 0.0 : (double)beta * *out));
+      *out = (float) (alpha * sum + (beta == 0.0f ? 0.0 : (double) beta * *out));
     }
 }
 
@@ -157,8 +157,8 @@ plain_sdot (const blasint n, const float *x, const blasint incx, const float *y,
 {
   double sum = 0;
   for (blasint i = 0; i < n; i++)
-    sum += (double)x[i * incx] * y[i * incy];
-  return (float)sum;
+    sum += (double) x[i * incx] * y[i * incy];
+  return (float) sum;
 }
 
 /* ---- the self-check ---- */
@@ -188,11 +188,11 @@ check_product (gboolean ta, gboolean tb, gboolean corrupt, char **why)
   g_autofree float *ref = g_new (float, M *N);
   guint32 state = 12345;
   for (gsize i = 0; i < M * K; i++)
-    a[i] = (float)((state = state * 1664525u + 1013904223u) >> 8) / (float)(1 << 24) - 0.5f;
+    a[i] = (float) ((state = state * 1664525u + 1013904223u) >> 8) / (float) (1 << 24) - 0.5f;
   for (gsize i = 0; i < K * N; i++)
-    b[i] = (float)((state = state * 1664525u + 1013904223u) >> 8) / (float)(1 << 24) - 0.5f;
+    b[i] = (float) ((state = state * 1664525u + 1013904223u) >> 8) / (float) (1 << 24) - 0.5f;
   for (gsize i = 0; i < M * N; i++)
-    c[i] = ref[i] = (float)i / (M * N);
+    c[i] = ref[i] = (float) i / (M * N);
 
   const int lda = ta ? M : K, ldb = tb ? K : N;
   const enum CBLAS_TRANSPOSE cta = ta ? CblasTrans : CblasNoTrans, ctb = tb ? CblasTrans : CblasNoTrans;
@@ -206,7 +206,7 @@ check_product (gboolean ta, gboolean tb, gboolean corrupt, char **why)
     if (!(fabsf (c[i] - ref[i]) <= 1e-3f))
       {
         *why = g_strdup_printf ("sgemm %s%s %d×%d×%d: element %zu is %g, not %g", ta ? "T" : "N",
-                                tb ? "T" : "N", M, N, K, i, (double)c[i], (double)ref[i]);
+                                tb ? "T" : "N", M, N, K, i, (double) c[i], (double) ref[i]);
         return FALSE;
       }
   return TRUE;
@@ -276,13 +276,13 @@ open_library (const char *core, char **why)
       return FALSE;
     }
   blas.handle = handle;
-  blas.sgemm = (SgemmFunc)dlsym (handle, "cblas_sgemm");
-  blas.sgemv = (SgemvFunc)dlsym (handle, "cblas_sgemv");
-  blas.sdot = (SdotFunc)dlsym (handle, "cblas_sdot");
-  blas.set_threads = (SetThreadsFunc)dlsym (handle, "openblas_set_num_threads");
-  blas.get_threads = (GetThreadsFunc)dlsym (handle, "openblas_get_num_threads");
-  blas.get_corename = (GetStringFunc)dlsym (handle, "openblas_get_corename");
-  blas.get_config = (GetStringFunc)dlsym (handle, "openblas_get_config");
+  blas.sgemm = (SgemmFunc) dlsym (handle, "cblas_sgemm");
+  blas.sgemv = (SgemvFunc) dlsym (handle, "cblas_sgemv");
+  blas.sdot = (SdotFunc) dlsym (handle, "cblas_sdot");
+  blas.set_threads = (SetThreadsFunc) dlsym (handle, "openblas_set_num_threads");
+  blas.get_threads = (GetThreadsFunc) dlsym (handle, "openblas_get_num_threads");
+  blas.get_corename = (GetStringFunc) dlsym (handle, "openblas_get_corename");
+  blas.get_config = (GetStringFunc) dlsym (handle, "openblas_get_config");
   if (blas.sgemm == NULL || blas.sgemv == NULL || blas.sdot == NULL || blas.set_threads == NULL
       || blas.get_threads == NULL || blas.get_corename == NULL || blas.get_config == NULL)
     {
@@ -303,7 +303,7 @@ open_and_check (const char *core, gboolean corrupt, gboolean reloadable, char **
     return FALSE;
   const int threads = blas.get_threads ();
   if (blas.default_threads == 0)
-    blas.default_threads = (guint)MAX (threads, 1);
+    blas.default_threads = (guint) MAX (threads, 1);
   blas.set_threads (1);
   if (self_check (corrupt, why))
     return TRUE;
@@ -424,15 +424,15 @@ void
 gl_blas_set_num_threads (guint n)
 {
   gl_blas_init ();
-  if (blas.set_threads != NULL && (guint)blas.get_threads () != MAX (n, 1))
-    blas.set_threads ((int)MAX (n, 1));
+  if (blas.set_threads != NULL && (guint) blas.get_threads () != MAX (n, 1))
+    blas.set_threads ((int) MAX (n, 1));
 }
 
 guint
 gl_blas_get_num_threads (void)
 {
   gl_blas_init ();
-  return blas.get_threads != NULL ? (guint)blas.get_threads () : 1;
+  return blas.get_threads != NULL ? (guint) blas.get_threads () : 1;
 }
 
 void

@@ -51,18 +51,18 @@ typedef struct
   GlNet *net;
   InferKind kind;
   gsize n;
-  gsize first; /* the first item of this step */
+  gsize first;                 /* the first item of this step */
   /* inputs */
   const GlDataset *data;
   const guint64 *rows;
-  const float *x;       /* INFER_FLOATS: (n, h, w, c) */
-  const gint *labels;   /* INFER_EVALUATE */
-  guint n_passes;       /* INFER_MC */
-  guint64 seed, batch0; /* the seed (INFER_MC), the index of this step's first batch */
-  guint split;          /* INFER_MC: the first dropout op */
+  const float *x;              /* INFER_FLOATS: (n, h, w, c) */
+  const gint *labels;          /* INFER_EVALUATE */
+  guint n_passes;              /* INFER_MC */
+  guint64 seed, batch0;        /* the seed (INFER_MC), the index of this step's first batch */
+  guint split;                 /* INFER_MC: the first dropout op */
   /* outputs */
   float *probs, *embeddings, *mc_probs;
-  double loss[INFER_THREADS_MAX]; /* INFER_EVALUATE: mean loss of each batch of the step */
+  double loss[INFER_THREADS_MAX];  /* INFER_EVALUATE: mean loss of each batch of the step */
   gsize hits[INFER_THREADS_MAX];
 } InferRun;
 
@@ -76,11 +76,11 @@ infer_workspace (GlNet *net, guint i)
 static guint
 infer_prepare (GlNet *net, gsize n)
 {
-  const guint batches = (guint)MIN ((n + INFER_BATCH - 1) / INFER_BATCH, (gsize)INFER_THREADS_MAX);
+  const guint batches = (guint) MIN ((n + INFER_BATCH - 1) / INFER_BATCH, (gsize) INFER_THREADS_MAX);
   const guint threads = MAX (1, MIN (gl_parallel_get_n_threads (), batches));
 
   for (guint i = 0; i < threads; i++)
-    gl_net_workspace_ensure (net, infer_workspace (net, i), (guint)MIN (n, INFER_BATCH), FALSE);
+    gl_net_workspace_ensure (net, infer_workspace (net, i), (guint) MIN (n, INFER_BATCH), FALSE);
   gl_net_fold (net);
   return threads;
 }
@@ -91,12 +91,12 @@ infer_batch (InferRun *r, guint slot)
   GlNet *net = r->net;
   GlWorkspace *ws = infer_workspace (net, slot);
   const guint k = net->n_classes;
-  const gsize start = r->first + (gsize)slot * INFER_BATCH;
-  const guint m = (guint)MIN (r->n - start, INFER_BATCH);
+  const gsize start = r->first + (gsize) slot * INFER_BATCH;
+  const guint m = (guint) MIN (r->n - start, INFER_BATCH);
 
   if (r->kind == INFER_FLOATS)
     {
-      const gsize item = (gsize)net->h * net->w * net->c;
+      const gsize item = (gsize) net->h * net->w * net->c;
       memcpy (ws->x, r->x + start * item, sizeof (float) * m * item);
     }
   else
@@ -114,13 +114,13 @@ infer_batch (InferRun *r, guint slot)
         {
           GlRng rng;
           /* One stream per (pass, batch): the masks do not depend on other calls. */
-          gl_rng_init_stream (&rng, r->seed, ((guint64)t << 32) ^ batch);
+          gl_rng_init_stream (&rng, r->seed, ((guint64) t << 32) ^ batch);
           const float *logits = gl_net_forward (net, ws, m, MODE_MC, TRUE, &rng, MIN (r->split, net->n_ops));
-          float *out = r->mc_probs + ((gsize)t * r->n + start) * k;
+          float *out = r->mc_probs + ((gsize) t * r->n + start) * k;
           gl_softmax (m, k, logits, out);
           if (r->probs != NULL)
-            for (gsize j = 0; j < (gsize)m * k; j++)
-              r->probs[start * k + j] += out[j] / (float)r->n_passes;
+            for (gsize j = 0; j < (gsize) m * k; j++)
+              r->probs[start * k + j] += out[j] / (float) r->n_passes;
         }
       return;
     }
@@ -142,7 +142,7 @@ static void
 infer_chunk (gsize begin, gsize end, gpointer data)
 {
   for (gsize slot = begin; slot < end; slot++)
-    infer_batch (data, (guint)slot);
+    infer_batch (data, (guint) slot);
 }
 
 /* Runs the batches of items [r->first, r->first + @threads batches) side
@@ -150,8 +150,8 @@ infer_chunk (gsize begin, gsize end, gpointer data)
 static gsize
 infer_step (InferRun *r, guint threads)
 {
-  const gsize items = MIN (r->n - r->first, (gsize)threads * INFER_BATCH);
-  const guint batches = (guint)((items + INFER_BATCH - 1) / INFER_BATCH);
+  const gsize items = MIN (r->n - r->first, (gsize) threads * INFER_BATCH);
+  const guint batches = (guint) ((items + INFER_BATCH - 1) / INFER_BATCH);
 
   gl_parallel_for (batches, 1, infer_chunk, r);
   return items;
@@ -176,8 +176,8 @@ infer_scoring (InferRun *r, guint threads, GlNetProgressFunc cb, gpointer cb_dat
         {
           const gsize done = MIN (r->n, (batch + 1) * INFER_BATCH);
           const double secs = (g_get_monotonic_time () - start) / 1e6;
-          gl_net_report (cb, cb_data, GL_PHASE_SCORE, 0, 0, batch + 1, n_batches, NAN, NAN,
-                         secs > 0 ? done / secs : NAN, (double)done / r->n);
+          gl_net_report (cb, cb_data, GL_PHASE_SCORE, 0, 0, batch + 1, n_batches, NAN, NAN, secs > 0 ? done / secs : NAN,
+                  (double) done / r->n);
         }
       r->first = end;
     }
@@ -185,16 +185,10 @@ infer_scoring (InferRun *r, guint threads, GlNetProgressFunc cb, gpointer cb_dat
 }
 
 gboolean
-gl_net_predict (GlNet *net, const GlDataset *data, const guint64 *rows, gsize n, float *probs,
-                float *embeddings, GlNetProgressFunc cb, gpointer cb_data, GCancellable *cancellable,
-                GError **error)
+gl_net_predict (GlNet *net, const GlDataset *data, const guint64 *rows, gsize n, float *probs, float *embeddings,
+                GlNetProgressFunc cb, gpointer cb_data, GCancellable *cancellable, GError **error)
 {
-  InferRun r = { .net = net,
-                 .kind = INFER_PREDICT,
-                 .n = n,
-                 .data = data,
-                 .rows = rows,
-                 .probs = probs,
+  InferRun r = { .net = net, .kind = INFER_PREDICT, .n = n, .data = data, .rows = rows, .probs = probs,
                  .embeddings = embeddings };
 
   if (!gl_net_check_dataset (net, data, error))
@@ -205,9 +199,9 @@ gl_net_predict (GlNet *net, const GlDataset *data, const guint64 *rows, gsize n,
 }
 
 gboolean
-gl_net_predict_mc (GlNet *net, const GlDataset *data, const guint64 *rows, gsize n, guint n_passes,
-                   guint64 seed, float *mc_probs, float *probs, GlNetProgressFunc cb, gpointer cb_data,
-                   GCancellable *cancellable, GError **error)
+gl_net_predict_mc (GlNet *net, const GlDataset *data, const guint64 *rows, gsize n, guint n_passes, guint64 seed,
+                   float *mc_probs, float *probs, GlNetProgressFunc cb, gpointer cb_data, GCancellable *cancellable,
+                   GError **error)
 {
   const guint split = first_dropout_op (net);
 
@@ -220,23 +214,15 @@ gl_net_predict_mc (GlNet *net, const GlDataset *data, const guint64 *rows, gsize
     }
   if (n == 0)
     return TRUE;
-  InferRun r = { .net = net,
-                 .kind = INFER_MC,
-                 .n = n,
-                 .data = data,
-                 .rows = rows,
-                 .n_passes = n_passes,
-                 .seed = seed,
-                 .split = split,
-                 .probs = probs,
-                 .mc_probs = mc_probs };
+  InferRun r = { .net = net, .kind = INFER_MC, .n = n, .data = data, .rows = rows, .n_passes = n_passes,
+                 .seed = seed, .split = split, .probs = probs, .mc_probs = mc_probs };
   return infer_scoring (&r, infer_prepare (net, n), cb, cb_data, cancellable, error);
 }
 
 gboolean
 gl_net_evaluate (GlNet *net, const GlDataset *data, const guint64 *rows, const gint *labels, gsize n,
-                 double *accuracy, double *loss, GlNetProgressFunc cb, gpointer cb_data,
-                 GCancellable *cancellable, GError **error)
+                 double *accuracy, double *loss, GlNetProgressFunc cb, gpointer cb_data, GCancellable *cancellable,
+                 GError **error)
 {
   const guint64 n_batches = (n + INFER_BATCH - 1) / INFER_BATCH;
   double loss_sum = 0.0;
@@ -263,16 +249,16 @@ gl_net_evaluate (GlNet *net, const GlDataset *data, const guint64 *rows, const g
       for (guint slot = 0; batch * INFER_BATCH < end; batch++, slot++)
         {
           const gsize done = MIN (n, (batch + 1) * INFER_BATCH);
-          const guint m = (guint)(done - batch * INFER_BATCH);
+          const guint m = (guint) (done - batch * INFER_BATCH);
           loss_sum += m * r.loss[slot];
           correct += r.hits[slot];
           gl_net_report (cb, cb_data, GL_PHASE_EVALUATE, 0, 0, batch + 1, n_batches, loss_sum / done,
-                         (double)correct / done, NAN, (double)done / n);
+                  (double) correct / done, NAN, (double) done / n);
         }
       r.first = end;
     }
   if (accuracy != NULL)
-    *accuracy = (double)correct / n;
+    *accuracy = (double) correct / n;
   if (loss != NULL)
     *loss = loss_sum / n;
   return TRUE;

@@ -24,8 +24,8 @@ gl_net_fold (GlNet *net)
         continue;
       const GlOp *bn = &net->ops[i + 1];
       const guint f = op->oc;
-      const gsize rows = op->kind == GL_LAYER_CONV ? (gsize)op->kernel * op->kernel * op->ic
-                                                   : (gsize)op->ih * op->iw * op->ic;
+      const gsize rows = op->kind == GL_LAYER_CONV ? (gsize) op->kernel * op->kernel * op->ic
+                                                   : (gsize) op->ih * op->iw * op->ic;
       float *w = net->folded + op->weight, *b = net->folded + op->bias;
       for (guint j = 0; j < f; j++)
         {
@@ -42,8 +42,8 @@ gl_net_fold (GlNet *net)
  * outputs left by an earlier call. Returns the last output: with end =
  * n_ops, the logits (n, n_classes). */
 const float *
-gl_net_forward_range (GlNet *net, GlWorkspace *ws, guint n, ForwardMode mode, gboolean dropout, GlRng *rng,
-                      guint first, guint end)
+gl_net_forward_range (GlNet *net, GlWorkspace *ws, guint n, ForwardMode mode, gboolean dropout, GlRng *rng, guint first,
+               guint end)
 {
   const float *cur = first == 0 ? ws->x : ws->out[first - 1];
   /* Eval modes use the folded parameters (net_fold ran at the start of the call). */
@@ -54,8 +54,8 @@ gl_net_forward_range (GlNet *net, GlWorkspace *ws, guint n, ForwardMode mode, gb
     {
       const GlOp *op = &net->ops[i];
       GlOpBuffers *b = &ws->ops[i];
-      const gsize in_count = (gsize)n * op->ih * op->iw * op->ic;
-      const gsize out_count = (gsize)n * op->oh * op->ow * op->oc;
+      const gsize in_count = (gsize) n * op->ih * op->iw * op->ic;
+      const gsize out_count = (gsize) n * op->oh * op->ow * op->oc;
       /* A folded batch norm's ReLU runs in the layer before it. */
       const gboolean relu = fold && op->fold_bn ? net->ops[i + 1].relu : op->relu;
 
@@ -63,60 +63,59 @@ gl_net_forward_range (GlNet *net, GlWorkspace *ws, guint n, ForwardMode mode, gb
       ws->active[i] = TRUE;
       switch (op->kind)
         {
-          case GL_LAYER_CONV:
+        case GL_LAYER_CONV:
+          {
+            GlConvShape s;
+            gl_conv_shape_init (&s, n, op->ih, op->iw, op->ic, op->oc, op->kernel, op->stride, op->pad);
+            gl_conv_forward_infer (&s, cur, params + op->weight, params + op->bias, relu, ws->patches, b->y);
+          }
+          break;
+        case GL_LAYER_DENSE:
+          gl_dense_forward (n, op->ih * op->iw * op->ic, op->oc, cur, params + op->weight, params + op->bias, relu,
+                            b->y);
+          break;
+        case GL_LAYER_MAXPOOL:
+          {
+            GlPoolShape s;
+            gl_pool_shape_init (&s, n, op->ih, op->iw, op->ic, op->kernel, op->stride);
+            gl_maxpool_forward (&s, cur, b->y, mode == MODE_TRAIN ? b->argmax : NULL);
+          }
+          break;
+        case GL_LAYER_GLOBAL_AVGPOOL:
+          gl_gap_forward (n, op->ih * op->iw, op->ic, cur, b->y);
+          break;
+        case GL_LAYER_RELU:
+          gl_relu_forward (out_count, cur, b->y);
+          break;
+        case GL_LAYER_BATCHNORM:
+          if (fold && i > 0 && net->ops[i - 1].fold_bn)
             {
-              GlConvShape s;
-              gl_conv_shape_init (&s, n, op->ih, op->iw, op->ic, op->oc, op->kernel, op->stride, op->pad);
-              gl_conv_forward_infer (&s, cur, params + op->weight, params + op->bias, relu, ws->patches,
-                                     b->y);
+              ws->active[i] = FALSE;
+              ws->out[i] = cur;
+              continue;
             }
-            break;
-          case GL_LAYER_DENSE:
-            gl_dense_forward (n, op->ih * op->iw * op->ic, op->oc, cur, params + op->weight,
-                              params + op->bias, relu, b->y);
-            break;
-          case GL_LAYER_MAXPOOL:
+          if (mode == MODE_TRAIN)
+            gl_batchnorm_forward_train ((gsize) n * op->ih * op->iw, op->ic, cur, net->params + op->weight,
+                                        net->params + op->bias, BN_MOMENTUM, BN_EPS, net->stats + op->mean,
+                                        net->stats + op->var, op->relu, b->xhat, b->mean, b->inv_std, b->y,
+                                        ws->acc);
+          else
+            gl_batchnorm_forward_eval ((gsize) n * op->ih * op->iw, op->ic, cur, net->params + op->weight,
+                                       net->params + op->bias, net->stats + op->mean, net->stats + op->var, BN_EPS,
+                                       op->relu, b->y, ws->scale_shift);
+          break;
+        case GL_LAYER_DROPOUT:
+          if (mode == MODE_EVAL || (mode == MODE_TRAIN && !dropout) || op->rate == 0.0f)
             {
-              GlPoolShape s;
-              gl_pool_shape_init (&s, n, op->ih, op->iw, op->ic, op->kernel, op->stride);
-              gl_maxpool_forward (&s, cur, b->y, mode == MODE_TRAIN ? b->argmax : NULL);
+              ws->active[i] = FALSE;
+              ws->out[i] = cur;
+              continue;
             }
-            break;
-          case GL_LAYER_GLOBAL_AVGPOOL:
-            gl_gap_forward (n, op->ih * op->iw, op->ic, cur, b->y);
-            break;
-          case GL_LAYER_RELU:
-            gl_relu_forward (out_count, cur, b->y);
-            break;
-          case GL_LAYER_BATCHNORM:
-            if (fold && i > 0 && net->ops[i - 1].fold_bn)
-              {
-                ws->active[i] = FALSE;
-                ws->out[i] = cur;
-                continue;
-              }
-            if (mode == MODE_TRAIN)
-              gl_batchnorm_forward_train ((gsize)n * op->ih * op->iw, op->ic, cur, net->params + op->weight,
-                                          net->params + op->bias, BN_MOMENTUM, BN_EPS, net->stats + op->mean,
-                                          net->stats + op->var, op->relu, b->xhat, b->mean, b->inv_std, b->y,
-                                          ws->acc);
-            else
-              gl_batchnorm_forward_eval ((gsize)n * op->ih * op->iw, op->ic, cur, net->params + op->weight,
-                                         net->params + op->bias, net->stats + op->mean, net->stats + op->var,
-                                         BN_EPS, op->relu, b->y, ws->scale_shift);
-            break;
-          case GL_LAYER_DROPOUT:
-            if (mode == MODE_EVAL || (mode == MODE_TRAIN && !dropout) || op->rate == 0.0f)
-              {
-                ws->active[i] = FALSE;
-                ws->out[i] = cur;
-                continue;
-              }
-            gl_dropout_forward (in_count, op->rate, rng, cur, b->mask, b->y);
-            break;
-          case GL_LAYER_FLATTEN:
-          default:
-            g_assert_not_reached ();
+          gl_dropout_forward (in_count, op->rate, rng, cur, b->mask, b->y);
+          break;
+        case GL_LAYER_FLATTEN:
+        default:
+          g_assert_not_reached ();
         }
       cur = b->y;
       ws->out[i] = cur;
@@ -125,8 +124,7 @@ gl_net_forward_range (GlNet *net, GlWorkspace *ws, guint n, ForwardMode mode, gb
 }
 
 const float *
-gl_net_forward (GlNet *net, GlWorkspace *ws, guint n, ForwardMode mode, gboolean dropout, GlRng *rng,
-                guint first)
+gl_net_forward (GlNet *net, GlWorkspace *ws, guint n, ForwardMode mode, gboolean dropout, GlRng *rng, guint first)
 {
   return gl_net_forward_range (net, ws, n, mode, dropout, rng, first, net->n_ops);
 }
@@ -143,54 +141,53 @@ gl_net_backward (GlNet *net, GlWorkspace *ws, guint n, float *dlogits)
       GlOpBuffers *b = &ws->ops[ii];
       const gboolean need_dx = ii > 0;
       float *dx = dy == ws->grad_a ? ws->grad_b : ws->grad_a;
-      const gsize in_count = (gsize)n * op->ih * op->iw * op->ic;
+      const gsize in_count = (gsize) n * op->ih * op->iw * op->ic;
 
       if (!need_dx)
         dx = NULL;
       switch (op->kind)
         {
-          case GL_LAYER_CONV:
+        case GL_LAYER_CONV:
+          {
+            GlConvShape s;
+            gl_conv_shape_init (&s, n, op->ih, op->iw, op->ic, op->oc, op->kernel, op->stride, op->pad);
+            gl_conv_backward (&s, ws->in[ii], NULL, net->params + op->weight, b->y, op->relu, dy,
+                              net->grads + op->weight, net->grads + op->bias, ws->patches, dx);
+          }
+          break;
+        case GL_LAYER_DENSE:
+          gl_dense_backward (n, op->ih * op->iw * op->ic, op->oc, ws->in[ii], net->params + op->weight, b->y,
+                             op->relu, dy, net->grads + op->weight, net->grads + op->bias, dx);
+          break;
+        case GL_LAYER_MAXPOOL:
+          if (dx != NULL)
             {
-              GlConvShape s;
-              gl_conv_shape_init (&s, n, op->ih, op->iw, op->ic, op->oc, op->kernel, op->stride, op->pad);
-              gl_conv_backward (&s, ws->in[ii], NULL, net->params + op->weight, b->y, op->relu, dy,
-                                net->grads + op->weight, net->grads + op->bias, ws->patches, dx);
+              GlPoolShape s;
+              gl_pool_shape_init (&s, n, op->ih, op->iw, op->ic, op->kernel, op->stride);
+              gl_maxpool_backward (&s, dy, b->argmax, dx);
             }
-            break;
-          case GL_LAYER_DENSE:
-            gl_dense_backward (n, op->ih * op->iw * op->ic, op->oc, ws->in[ii], net->params + op->weight,
-                               b->y, op->relu, dy, net->grads + op->weight, net->grads + op->bias, dx);
-            break;
-          case GL_LAYER_MAXPOOL:
-            if (dx != NULL)
-              {
-                GlPoolShape s;
-                gl_pool_shape_init (&s, n, op->ih, op->iw, op->ic, op->kernel, op->stride);
-                gl_maxpool_backward (&s, dy, b->argmax, dx);
-              }
-            break;
-          case GL_LAYER_GLOBAL_AVGPOOL:
-            if (dx != NULL)
-              gl_gap_backward (n, op->ih * op->iw, op->ic, dy, dx);
-            break;
-          case GL_LAYER_RELU:
-            if (dx != NULL)
-              gl_relu_backward (in_count, b->y, dy, dx);
-            break;
-          case GL_LAYER_BATCHNORM:
-            gl_batchnorm_backward ((gsize)n * op->ih * op->iw, op->ic, b->xhat, b->inv_std,
-                                   net->params + op->weight, b->y, op->relu, dy, net->grads + op->weight,
-                                   net->grads + op->bias, dx, ws->acc);
-            break;
-          case GL_LAYER_DROPOUT:
-            if (!ws->active[ii])
-              continue; /* identity: dy passes through unchanged */
-            if (dx != NULL)
-              gl_dropout_backward (in_count, b->mask, dy, dx);
-            break;
-          case GL_LAYER_FLATTEN:
-          default:
-            g_assert_not_reached ();
+          break;
+        case GL_LAYER_GLOBAL_AVGPOOL:
+          if (dx != NULL)
+            gl_gap_backward (n, op->ih * op->iw, op->ic, dy, dx);
+          break;
+        case GL_LAYER_RELU:
+          if (dx != NULL)
+            gl_relu_backward (in_count, b->y, dy, dx);
+          break;
+        case GL_LAYER_BATCHNORM:
+          gl_batchnorm_backward ((gsize) n * op->ih * op->iw, op->ic, b->xhat, b->inv_std, net->params + op->weight,
+                                 b->y, op->relu, dy, net->grads + op->weight, net->grads + op->bias, dx, ws->acc);
+          break;
+        case GL_LAYER_DROPOUT:
+          if (!ws->active[ii])
+            continue; /* identity: dy passes through unchanged */
+          if (dx != NULL)
+            gl_dropout_backward (in_count, b->mask, dy, dx);
+          break;
+        case GL_LAYER_FLATTEN:
+        default:
+          g_assert_not_reached ();
         }
       if (dx == NULL)
         break;

@@ -44,21 +44,21 @@ layer_equal (const GlLayerSpec *a, const GlLayerSpec *b)
     return FALSE;
   switch (a->kind)
     {
-      case GL_LAYER_CONV:
-        return a->conv.filters == b->conv.filters && a->conv.kernel == b->conv.kernel
-               && a->conv.stride == b->conv.stride && a->conv.pad == b->conv.pad;
-      case GL_LAYER_MAXPOOL:
-        return a->pool.size == b->pool.size && a->pool.stride == b->pool.stride;
-      case GL_LAYER_DROPOUT:
-        return a->dropout.rate == b->dropout.rate;
-      case GL_LAYER_DENSE:
-        return a->dense.units == b->dense.units;
-      case GL_LAYER_GLOBAL_AVGPOOL:
-      case GL_LAYER_RELU:
-      case GL_LAYER_BATCHNORM:
-      case GL_LAYER_FLATTEN:
-      default:
-        return TRUE;
+    case GL_LAYER_CONV:
+      return a->conv.filters == b->conv.filters && a->conv.kernel == b->conv.kernel &&
+             a->conv.stride == b->conv.stride && a->conv.pad == b->conv.pad;
+    case GL_LAYER_MAXPOOL:
+      return a->pool.size == b->pool.size && a->pool.stride == b->pool.stride;
+    case GL_LAYER_DROPOUT:
+      return a->dropout.rate == b->dropout.rate;
+    case GL_LAYER_DENSE:
+      return a->dense.units == b->dense.units;
+    case GL_LAYER_GLOBAL_AVGPOOL:
+    case GL_LAYER_RELU:
+    case GL_LAYER_BATCHNORM:
+    case GL_LAYER_FLATTEN:
+    default:
+      return TRUE;
     }
 }
 
@@ -76,8 +76,7 @@ gl_net_spec_equal (const GlNetSpec *a, const GlNetSpec *b)
 GlNetSpec *
 gl_net_spec_reference (void)
 {
-  return gl_net_spec_from_string ("conv32k3s1p1,relu,maxpool2s2,conv64k3s1p1,relu,maxpool2s2,dense128,relu",
-                                  NULL);
+  return gl_net_spec_from_string ("conv32k3s1p1,relu,maxpool2s2,conv64k3s1p1,relu,maxpool2s2,dense128,relu", NULL);
 }
 
 GlNetSpec *
@@ -115,7 +114,7 @@ append_float (GString *s, float v)
       char format[8];
       g_snprintf (format, sizeof format, "%%.%dg", digits);
       g_ascii_formatd (buf, sizeof buf, format, v);
-      if ((float)g_ascii_strtod (buf, NULL) == v)
+      if ((float) g_ascii_strtod (buf, NULL) == v)
         break;
     }
   g_string_append (s, buf);
@@ -132,33 +131,33 @@ gl_net_spec_to_string (const GlNetSpec *spec)
         g_string_append_c (s, ',');
       switch (l->kind)
         {
-          case GL_LAYER_CONV:
-            g_string_append_printf (s, "conv%uk%us%up%u", l->conv.filters, l->conv.kernel, l->conv.stride,
-                                    l->conv.pad);
-            break;
-          case GL_LAYER_MAXPOOL:
-            g_string_append_printf (s, "maxpool%us%u", l->pool.size, l->pool.stride);
-            break;
-          case GL_LAYER_GLOBAL_AVGPOOL:
-            g_string_append (s, "gap");
-            break;
-          case GL_LAYER_RELU:
-            g_string_append (s, "relu");
-            break;
-          case GL_LAYER_BATCHNORM:
-            g_string_append (s, "bn");
-            break;
-          case GL_LAYER_DROPOUT:
-            g_string_append (s, "dropout");
-            append_float (s, l->dropout.rate);
-            break;
-          case GL_LAYER_DENSE:
-            g_string_append_printf (s, "dense%u", l->dense.units);
-            break;
-          case GL_LAYER_FLATTEN:
-          default:
-            g_string_append (s, "flatten");
-            break;
+        case GL_LAYER_CONV:
+          g_string_append_printf (s, "conv%uk%us%up%u", l->conv.filters, l->conv.kernel, l->conv.stride,
+                                  l->conv.pad);
+          break;
+        case GL_LAYER_MAXPOOL:
+          g_string_append_printf (s, "maxpool%us%u", l->pool.size, l->pool.stride);
+          break;
+        case GL_LAYER_GLOBAL_AVGPOOL:
+          g_string_append (s, "gap");
+          break;
+        case GL_LAYER_RELU:
+          g_string_append (s, "relu");
+          break;
+        case GL_LAYER_BATCHNORM:
+          g_string_append (s, "bn");
+          break;
+        case GL_LAYER_DROPOUT:
+          g_string_append (s, "dropout");
+          append_float (s, l->dropout.rate);
+          break;
+        case GL_LAYER_DENSE:
+          g_string_append_printf (s, "dense%u", l->dense.units);
+          break;
+        case GL_LAYER_FLATTEN:
+        default:
+          g_string_append (s, "flatten");
+          break;
         }
     }
   return g_string_free (s, FALSE);
@@ -174,13 +173,13 @@ read_uint (const char **p, guint *value)
     return FALSE;
   while (g_ascii_isdigit (*s))
     {
-      v = v * 10 + (guint64)(*s - '0');
+      v = v * 10 + (guint64) (*s - '0');
       if (v > 65535)
         return FALSE;
       s++;
     }
   *p = s;
-  *value = (guint)v;
+  *value = (guint) v;
   return TRUE;
 }
 
@@ -250,7 +249,7 @@ parse_token (const char *tok, GlLayerSpec *l)
       double rate = g_ascii_strtod (p, &end);
       if (end == p || *end != '\0' || !(rate >= 0.0 && rate < 1.0))
         return FALSE;
-      l->dropout.rate = (float)rate;
+      l->dropout.rate = (float) rate;
     }
   else if (g_str_has_prefix (tok, "dense"))
     {
@@ -282,11 +281,10 @@ gl_net_spec_from_string (const char *text, GError **error)
       char *tok = g_strstrip (tokens[i]);
       if (!parse_token (tok, &l))
         {
-          g_set_error (
-              error, GL_NET_ERROR, GL_NET_ERROR_PARSE,
-              "Network spec “%s”: cannot read layer %u “%s” (expected convFkK[sS][pP], maxpoolK[sS], "
-              "gap, relu, bn, dropoutR with 0 ≤ R < 1, denseU or flatten)",
-              text, i + 1, tok);
+          g_set_error (error, GL_NET_ERROR, GL_NET_ERROR_PARSE,
+                       "Network spec “%s”: cannot read layer %u “%s” (expected convFkK[sS][pP], maxpoolK[sS], "
+                       "gap, relu, bn, dropoutR with 0 ≤ R < 1, denseU or flatten)",
+                       text, i + 1, tok);
           return NULL;
         }
       gl_net_spec_append (spec, &l);

@@ -43,9 +43,8 @@ check_options (const GlNet *net, const GlTrainOptions *o, GError **error)
     bad = "lr must be positive";
   else if (!(o->momentum >= 0.0f && o->momentum < 1.0f))
     bad = "momentum must be in [0, 1)";
-  else if (o->optimizer == GL_OPTIMIZER_ADAM
-           && !(o->beta1 >= 0.0f && o->beta1 < 1.0f && o->beta2 >= 0.0f && o->beta2 < 1.0f
-                && o->epsilon > 0.0f))
+  else if (o->optimizer == GL_OPTIMIZER_ADAM && !(o->beta1 >= 0.0f && o->beta1 < 1.0f && o->beta2 >= 0.0f &&
+                                                  o->beta2 < 1.0f && o->epsilon > 0.0f))
     bad = "Adam needs betas in [0, 1) and a positive epsilon";
   else if (o->optimizer != GL_OPTIMIZER_SGD && o->optimizer != GL_OPTIMIZER_ADAM)
     bad = "unknown optimizer";
@@ -53,8 +52,7 @@ check_options (const GlNet *net, const GlTrainOptions *o, GError **error)
     bad = "weight_decay must not be negative";
   else if (o->schedule == GL_SCHEDULE_STEP && !(o->step_gamma > 0.0f))
     bad = "step_gamma must be positive";
-  else if ((o->augment & GL_AUGMENT_JITTER)
-           && !(o->brightness >= 0.0f && o->contrast >= 0.0f && o->contrast < 1.0f))
+  else if ((o->augment & GL_AUGMENT_JITTER) && !(o->brightness >= 0.0f && o->contrast >= 0.0f && o->contrast < 1.0f))
     bad = "jitter needs brightness ≥ 0 and contrast in [0, 1)";
   else if (o->n_val > 0 && (o->val_rows == NULL || o->val_labels == NULL))
     bad = "n_val > 0 needs val_rows and val_labels";
@@ -133,9 +131,9 @@ snapshot_clear (GlSnapshot *s)
 typedef struct
 {
   guint n_present;
-  guint *present;    /* (n_present) class ids */
-  guint32 **members; /* (n_classes) item indices */
-  gsize *n_members;  /* (n_classes) */
+  guint *present;     /* (n_present) class ids */
+  guint32 **members;  /* (n_classes) item indices */
+  gsize *n_members;   /* (n_classes) */
 } GlBalance;
 
 static void
@@ -154,7 +152,7 @@ balance_init (GlBalance *b, const gint *labels, gsize n, guint n_classes)
       b->n_members[c] = 0;
     }
   for (gsize i = 0; i < n; i++)
-    b->members[labels[i]][b->n_members[labels[i]]++] = (guint32)i;
+    b->members[labels[i]][b->n_members[labels[i]]++] = (guint32) i;
 }
 
 static void
@@ -179,7 +177,7 @@ gl_net_train (GlNet *net, const GlDataset *data, const guint64 *rows, const gint
   GlOptimState st = { 0 };
   GlSnapshot before = { 0 }, best = { 0 };
   GlBalance balance = { 0 };
-  g_autofree guint32 *order = NULL;      /* (n) item indices of this epoch */
+  g_autofree guint32 *order = NULL;   /* (n) item indices of this epoch */
   g_autofree guint64 *batch_rows = NULL; /* (batch) */
   g_autofree gint *batch_labels = NULL;  /* (batch) */
   gboolean ok = FALSE;
@@ -189,8 +187,7 @@ gl_net_train (GlNet *net, const GlDataset *data, const guint64 *rows, const gint
   r.best_val_accuracy = NAN;
   r.train_loss = NAN;
   r.train_accuracy = NAN;
-  if (!gl_net_check_dataset (net, data, error) || !check_options (net, o, error)
-      || !gl_net_check_labels (net, labels, n, error))
+  if (!gl_net_check_dataset (net, data, error) || !check_options (net, o, error) || !gl_net_check_labels (net, labels, n, error))
     return FALSE;
   if (n == 0)
     {
@@ -199,8 +196,7 @@ gl_net_train (GlNet *net, const GlDataset *data, const guint64 *rows, const gint
     }
   if (n > G_MAXUINT32)
     {
-      g_set_error (error, GL_NET_ERROR, GL_NET_ERROR_INVALID,
-                   "Too many items to train on (%" G_GSIZE_FORMAT ")", n);
+      g_set_error (error, GL_NET_ERROR, GL_NET_ERROR_INVALID, "Too many items to train on (%" G_GSIZE_FORMAT ")", n);
       return FALSE;
     }
   if (o->n_val > 0)
@@ -209,15 +205,14 @@ gl_net_train (GlNet *net, const GlDataset *data, const guint64 *rows, const gint
         return FALSE;
     }
 
-  const guint bs = (guint)MIN ((gsize)o->batch_size, n);
-  if ((gsize)bs * net->max_activation > G_MAXUINT32)
+  const guint bs = (guint) MIN ((gsize) o->batch_size, n);
+  if ((gsize) bs * net->max_activation > G_MAXUINT32)
     {
-      g_set_error (error, GL_NET_ERROR, GL_NET_ERROR_INVALID, "Batch size %u is too large for this network",
-                   bs);
+      g_set_error (error, GL_NET_ERROR, GL_NET_ERROR_INVALID, "Batch size %u is too large for this network", bs);
       return FALSE;
     }
   const guint64 steps_per_epoch = (n + bs - 1) / bs;
-  guint64 planned = o->epochs > 0 ? (guint64)o->epochs * steps_per_epoch : 0;
+  guint64 planned = o->epochs > 0 ? (guint64) o->epochs * steps_per_epoch : 0;
   if (o->max_steps > 0)
     planned = planned > 0 ? MIN (planned, o->max_steps) : o->max_steps;
 
@@ -237,7 +232,7 @@ gl_net_train (GlNet *net, const GlDataset *data, const guint64 *rows, const gint
     balance_init (&balance, labels, n, k);
   gl_rng_init (&rng, o->seed);
   for (gsize i = 0; i < n; i++)
-    order[i] = (guint32)i;
+    order[i] = (guint32) i;
 
   const gint64 start = g_get_monotonic_time ();
   gboolean stop = FALSE;
@@ -254,7 +249,7 @@ gl_net_train (GlNet *net, const GlDataset *data, const guint64 *rows, const gint
         gl_rng_shuffle_u32 (&rng, order, n);
       for (gsize pos = 0; pos < n && !stop; pos += bs)
         {
-          const guint m = (guint)MIN ((gsize)bs, n - pos);
+          const guint m = (guint) MIN ((gsize) bs, n - pos);
           gsize hits = 0;
 
           if (gl_net_check_cancelled (cancellable, error))
@@ -274,21 +269,19 @@ gl_net_train (GlNet *net, const GlDataset *data, const guint64 *rows, const gint
             }
           gl_augment_load_batch (data, batch_rows, m, &aug, &rng, net->train_ws.x);
           const float *logits = gl_net_forward (net, &net->train_ws, m, MODE_TRAIN, o->dropout, &rng, 0);
-          const double loss = gl_softmax_xent (m, k, logits, batch_labels, o->class_weights,
-                                               net->train_ws.probs, dlogits, &hits);
+          const double loss = gl_softmax_xent (m, k, logits, batch_labels, o->class_weights, net->train_ws.probs,
+                                               dlogits, &hits);
           if (!isfinite (loss))
             {
               snapshot_restore (net, &before);
               g_set_error (error, GL_NET_ERROR, GL_NET_ERROR_DIVERGED,
-                           "Training diverged (loss %g at step %" G_GUINT64_FORMAT
-                           "); the weights were restored, "
-                           "try a lower learning rate",
-                           loss, r.steps + 1);
+                           "Training diverged (loss %g at step %" G_GUINT64_FORMAT "); the weights were restored, "
+                           "try a lower learning rate", loss, r.steps + 1);
               goto out;
             }
           gl_net_backward (net, &net->train_ws, m, dlogits);
-          const float lr
-              = gl_schedule_lr (o->schedule, o->lr, r.steps, planned, epoch, o->step_epochs, o->step_gamma);
+          const float lr = gl_schedule_lr (o->schedule, o->lr, r.steps, planned, epoch, o->step_epochs,
+                                           o->step_gamma);
           optimizer_step (net, o, &st, lr);
           r.steps++;
           batches++;
@@ -300,18 +293,17 @@ gl_net_train (GlNet *net, const GlDataset *data, const guint64 *rows, const gint
           const double secs = (g_get_monotonic_time () - start) / 1e6;
           double fraction = -1.0;
           if (planned > 0)
-            fraction = (double)r.steps / planned;
+            fraction = (double) r.steps / planned;
           if (o->max_seconds > 0)
             fraction = MAX (fraction, secs / o->max_seconds);
-          gl_net_report (cb, cb_data, GL_PHASE_TRAIN, epoch + 1, o->epochs, batches, steps_per_epoch,
-                         loss_sum / batches, (double)correct / seen, secs > 0 ? images / secs : NAN,
-                         MIN (fraction, 1.0));
+          gl_net_report (cb, cb_data, GL_PHASE_TRAIN, epoch + 1, o->epochs, batches, steps_per_epoch, loss_sum / batches,
+                  (double) correct / seen, secs > 0 ? images / secs : NAN, MIN (fraction, 1.0));
 
           if ((o->max_steps > 0 && r.steps >= o->max_steps) || (o->max_seconds > 0 && secs >= o->max_seconds))
             stop = TRUE;
         }
       r.train_loss = loss_sum / MAX (batches, 1);
-      r.train_accuracy = seen > 0 ? (double)correct / seen : NAN;
+      r.train_accuracy = seen > 0 ? (double) correct / seen : NAN;
 
       if (o->n_val > 0)
         {

@@ -46,17 +46,17 @@ assert_products_right (void)
   };
   float a[M * K], b[K * N], c[M * N];
   for (guint i = 0; i < M * K; i++)
-    a[i] = (float)((i * 7) % 13) - 6.0f;
+    a[i] = (float) ((i * 7) % 13) - 6.0f;
   for (guint i = 0; i < K * N; i++)
-    b[i] = (float)((i * 5) % 11) - 5.0f;
+    b[i] = (float) ((i * 5) % 11) - 5.0f;
   gl_blas_sgemm (FALSE, FALSE, M, N, K, 1.0f, a, K, b, N, 0.0f, c, N);
   for (guint i = 0; i < M; i++)
     for (guint j = 0; j < N; j++)
       {
         double sum = 0;
         for (guint p = 0; p < K; p++)
-          sum += (double)a[i * K + p] * b[p * N + j];
-        g_assert_cmpfloat (c[i * N + j], ==, (float)sum); /* small integers: exact */
+          sum += (double) a[i * K + p] * b[p * N + j];
+        g_assert_cmpfloat (c[i * N + j], ==, (float) sum); /* small integers: exact */
       }
   g_assert_cmpfloat (gl_blas_sdot (K, a, 1, a, 1), >, 0.0f);
 }
