@@ -408,7 +408,7 @@ gl_blas_describe (void)
     asked = g_strdup_printf (", asked for %s", blas.wanted);
   const guint threads = gl_parallel_get_n_threads ();
   return g_strdup_printf (
-      "kernels %s (%s%s; CPU: %s); %s; %s; %u engine thread%s, 1 OpenBLAS thread per block", blas.core,
+      "%s kernels (%s%s; CPU: %s); %s; %s; %u engine thread%s, 1 OpenBLAS thread per block", blas.core,
       how[blas.choice], asked ? asked : "", features, blas.detail,
       blas.get_config ? blas.get_config () : "no OpenBLAS", threads, threads == 1 ? "" : "s");
 }

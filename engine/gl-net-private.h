@@ -18,7 +18,7 @@
 
 G_BEGIN_DECLS
 
-#define INFER_BATCH 64
+#define INFER_BATCH GL_NET_INFER_BATCH
 #define BN_MOMENTUM 0.1f
 #define BN_EPS 1e-5f
 /* Per item, an activation may not exceed this many floats (argmax indices
