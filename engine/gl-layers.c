@@ -345,25 +345,57 @@ gl_conv_infer_scratch_size (const GlConvShape *s)
   return (gsize) chunk_images (s) * s->oh * s->ow * s->kernel * s->kernel * s->c;
 }
 
+/* A step of images through im2col, sgemm, bias and ReLU on one thread. */
+typedef struct
+{
+  const GlConvShape *s;
+  guint step;            /* images per step */
+  const float *x, *weight, *bias;
+  gboolean relu;
+  float *scratch;        /* (slots, stride) */
+  gsize stride;          /* floats of scratch per slot */
+  float *y;
+} ConvSteps;
+
+static void
+conv_forward_steps (gsize b, gsize e, guint slot, gpointer data)
+{
+  const ConvSteps *j = data;
+  const GlConvShape *s = j->s;
+  const gsize pixels = (gsize) s->oh * s->ow;
+  const guint kk = s->kernel * s->kernel * s->c;
+  float *patches = j->scratch + slot * j->stride;
+  for (gsize i = b; i < e; i++)
+    {
+      GlConvShape sub = *s;
+      const guint first = (guint) i * j->step;
+      sub.n = MIN (j->step, s->n - first);
+      im2col_serial (&sub, j->x + (gsize) first * s->h * s->w * s->c, patches);
+      gemm_bias_act (sub.n * pixels, s->filters, kk, patches, j->weight, j->bias, j->relu,
+                     j->y + first * pixels * s->filters);
+    }
+}
+
 void
 gl_conv_forward_infer (const GlConvShape *s, const float *x, const float *weight, const float *bias, gboolean relu,
-                       float *scratch, float *y)
+                       float *scratch, guint n_slots, float *y)
 {
   if (!gl_conv_needs_cols (s))
     {
       gl_conv_forward (s, x, weight, bias, relu, NULL, y);
       return;
     }
-  const guint step = infer_chunk_images (s);
-  const gsize pixels = (gsize) s->oh * s->ow;
-  const guint kk = s->kernel * s->kernel * s->c;
-  for (guint b = 0; b < s->n; b += step)
-    {
-      GlConvShape sub = *s;
-      sub.n = MIN (step, s->n - b);
-      gl_im2col (&sub, x + (gsize) b * s->h * s->w * s->c, scratch);
-      gemm_bias_act (sub.n * pixels, s->filters, kk, scratch, weight, bias, relu, y + b * pixels * s->filters);
-    }
+  /* Steps side by side, a few per thread: each thread takes a step's
+   * patches from im2col through sgemm, bias and ReLU in its own cache, and
+   * the threads meet once per layer rather than four times per step. The
+   * kernels a step calls find gl-parallel busy and run on its thread. A row
+   * of the output does not depend on the rows around it, so the steps do not
+   * change the results. */
+  const guint threads = MIN (gl_parallel_get_n_threads (), MAX (n_slots, 1));
+  const guint balanced = (guint) ((s->n + 4 * threads - 1) / (4 * threads));
+  ConvSteps j = { s, MAX (1, MIN (infer_chunk_images (s), balanced)), x, weight, bias, relu, scratch,
+                  gl_conv_infer_scratch_size (s), y };
+  gl_parallel_for_slots ((s->n + j.step - 1) / j.step, 1, n_slots, conv_forward_steps, &j);
 }
 
 /* ---- dense ---- */

@@ -67,7 +67,8 @@ gl_net_forward_range (GlNet *net, GlWorkspace *ws, guint n, ForwardMode mode, gb
           {
             GlConvShape s;
             gl_conv_shape_init (&s, n, op->ih, op->iw, op->ic, op->oc, op->kernel, op->stride, op->pad);
-            gl_conv_forward_infer (&s, cur, params + op->weight, params + op->bias, relu, ws->patches, b->y);
+            gl_conv_forward_infer (&s, cur, params + op->weight, params + op->bias, relu, ws->patches, ws->n_slots,
+                                   b->y);
           }
           break;
         case GL_LAYER_DENSE:

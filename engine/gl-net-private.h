@@ -74,8 +74,9 @@ typedef struct
   gboolean training;
   float *x;               /* (cap, h, w, c) input */
   GlOpBuffers *ops;       /* (n_ops) */
-  float *patches;         /* patches and patch gradients of a few images at a time (2 × the largest
-                             gl_conv_infer_scratch_size): convolutions keep no patch matrix */
+  guint n_slots;          /* threads the patch scratch has room for */
+  float *patches;         /* patches and patch gradients of a few images at a time (max (2, n_slots) × the
+                             largest gl_conv_infer_scratch_size): convolutions keep no patch matrix */
   float *grad_a, *grad_b; /* training: (cap × largest activation) ping-pong gradients */
   float *probs;           /* (cap, n_classes) */
   double *acc;            /* (2 × widest channel count) */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine/gl-layers.h"
+#include "engine/gl-parallel.h"
 
 G_DEFINE_QUARK (gl-net-error-quark, gl_net_error)
 
@@ -436,10 +437,14 @@ workspace_clear (GlNet *net, GlWorkspace *ws)
 void
 gl_net_workspace_ensure (GlNet *net, GlWorkspace *ws, guint cap, gboolean training)
 {
-  if (ws->cap >= cap)
+  /* Forward convolutions run side by side, each thread in its own slot of the patch scratch. */
+  const guint slots = gl_parallel_get_n_threads ();
+  if (ws->cap >= cap && ws->n_slots >= slots)
     return;
+  cap = MAX (cap, ws->cap);
   workspace_clear (net, ws);
   ws->cap = cap;
+  ws->n_slots = slots;
   ws->training = training;
   ws->x = g_new (float, (gsize) cap * net->h * net->w * net->c);
   ws->ops = g_new0 (GlOpBuffers, net->n_ops);
@@ -460,7 +465,7 @@ gl_net_workspace_ensure (GlNet *net, GlWorkspace *ws, guint cap, gboolean traini
         scratch = MAX (scratch, gl_conv_infer_scratch_size (&s));
       }
   if (scratch > 0)
-    ws->patches = g_new (float, 2 * scratch);
+    ws->patches = g_new (float, MAX (2, slots) * scratch);
   if (training)
     {
       ws->grad_a = g_new (float, (gsize) cap * net->max_activation);

@@ -24,7 +24,7 @@ typedef struct
   guint active;      /* helpers that took the current task and have not left it */
   guint n_joining;   /* helpers 0 … n_joining − 1 take the current task; the others sleep */
   /* The task; written only while no helper is active. */
-  GlRangeFunc func;
+  GlSlotRangeFunc func;
   gpointer data;
   gsize n, chunk;
   gint n_chunks;
@@ -64,14 +64,17 @@ set_thread_policy (int policy)
 #endif
 }
 
+/* Loops posted to the helpers so far (gl_parallel_get_n_dispatches); atomic. */
+static guint64 n_dispatches;
+
 static void
-run_chunks (GlRangeFunc func, gpointer data, gsize n, gsize chunk, gint n_chunks)
+run_chunks (GlSlotRangeFunc func, gpointer data, guint slot, gsize n, gsize chunk, gint n_chunks)
 {
   gint i;
   while ((i = g_atomic_int_add (&pool.next, 1)) < n_chunks)
     {
       const gsize begin = (gsize) i * chunk;
-      func (begin, MIN (n, begin + chunk), data);
+      func (begin, MIN (n, begin + chunk), slot, data);
       if (g_atomic_int_add (&pool.finished, 1) + 1 == n_chunks)
         {
           g_mutex_lock (&pool.lock);
@@ -98,7 +101,7 @@ helper_main (gpointer user_data)
       if (index >= pool.n_joining)
         continue;
       pool.active++;
-      GlRangeFunc func = pool.func;
+      GlSlotRangeFunc func = pool.func;
       gpointer data = pool.data;
       const gsize n = pool.n, chunk = pool.chunk;
       const gint n_chunks = pool.n_chunks;
@@ -109,7 +112,7 @@ helper_main (gpointer user_data)
           set_thread_policy (wanted);
           policy = thread_policy ();
         }
-      run_chunks (func, data, n, chunk, n_chunks);
+      run_chunks (func, data, index + 1, n, chunk, n_chunks);
       g_mutex_lock (&pool.lock);
       pool.active--;
       g_cond_broadcast (&pool.done);
@@ -159,9 +162,9 @@ gl_parallel_get_n_threads (void)
 }
 
 void
-gl_parallel_for (gsize n, gsize min_chunk, GlRangeFunc func, gpointer data)
+gl_parallel_for_slots (gsize n, gsize min_chunk, guint max_slots, GlSlotRangeFunc func, gpointer data)
 {
-  const guint threads = gl_parallel_get_n_threads ();
+  const guint threads = MIN (gl_parallel_get_n_threads (), MAX (max_slots, 1));
   if (min_chunk == 0)
     min_chunk = 1;
   const gsize max_chunks = MAX (n / min_chunk, 1);
@@ -169,9 +172,10 @@ gl_parallel_for (gsize n, gsize min_chunk, GlRangeFunc func, gpointer data)
   if (threads <= 1 || n_chunks <= 1 || !g_mutex_trylock (&dispatch_lock))
     {
       if (n > 0)
-        func (0, n, data);
+        func (0, n, 0, data);
       return;
     }
+  __atomic_fetch_add (&n_dispatches, 1, __ATOMIC_RELAXED);
 
   g_mutex_lock (&pool.lock);
   while (n_helpers < threads - 1)
@@ -197,13 +201,39 @@ gl_parallel_for (gsize n, gsize min_chunk, GlRangeFunc func, gpointer data)
   const gint total = pool.n_chunks;
   g_mutex_unlock (&pool.lock);
 
-  run_chunks (func, data, n, chunk, total);
+  run_chunks (func, data, 0, n, chunk, total);
 
   g_mutex_lock (&pool.lock);
   while (g_atomic_int_get (&pool.finished) < total)
     g_cond_wait (&pool.done, &pool.lock);
   g_mutex_unlock (&pool.lock);
   g_mutex_unlock (&dispatch_lock);
+}
+
+typedef struct
+{
+  GlRangeFunc func;
+  gpointer data;
+} Unslotted;
+
+static void
+run_unslotted (gsize begin, gsize end, guint slot, gpointer data)
+{
+  const Unslotted *u = data;
+  u->func (begin, end, u->data);
+}
+
+void
+gl_parallel_for (gsize n, gsize min_chunk, GlRangeFunc func, gpointer data)
+{
+  Unslotted u = { func, data };
+  gl_parallel_for_slots (n, min_chunk, MAX_HELPERS + 1, run_unslotted, &u);
+}
+
+guint64
+gl_parallel_get_n_dispatches (void)
+{
+  return __atomic_load_n (&n_dispatches, __ATOMIC_RELAXED);
 }
 
 /* ---- matrix products ---- */

@@ -34,6 +34,20 @@ typedef void (*GlRangeFunc) (gsize begin, gsize end, gpointer data);
 /* Runs @func over [0, @n) in chunks of at least @min_chunk items. */
 void gl_parallel_for (gsize n, gsize min_chunk, GlRangeFunc func, gpointer data);
 
+/* Handles items [begin, end) of the loop on the thread of @slot: 0 for the
+ * caller (and for a loop that runs serially), 1 … for the helpers; no two
+ * threads run with the same slot at once, so a slot can own scratch. */
+typedef void (*GlSlotRangeFunc) (gsize begin, gsize end, guint slot, gpointer data);
+
+/* gl_parallel_for on at most @max_slots threads: every slot is below
+ * @max_slots. */
+void gl_parallel_for_slots (gsize n, gsize min_chunk, guint max_slots, GlSlotRangeFunc func, gpointer data);
+
+/* Loops handed to helper threads since the process started (loops that ran
+ * serially do not count): a measure of how often the threads meet, for
+ * benchmarks and tests. */
+guint64 gl_parallel_get_n_dispatches (void);
+
 /* The threads gl_parallel_for uses (≥ 1): @n_threads, or every core for 0
  * (the default). Process-wide; the engine worker sets it before each job. */
 void gl_parallel_set_n_threads (guint n_threads);

@@ -351,11 +351,14 @@ run_reference (Split *train, Split *test, guint64 seed, guint infer_passes, GErr
   options.augment = GL_AUGMENT_NONE;
   options.seed = seed;
 
+  const guint64 dispatches = gl_parallel_get_n_dispatches ();
   t0 = now ();
   if (!gl_net_train (net, &train->view, train->rows, train->y, train->n, &options, NULL, NULL, NULL, &report,
                      error))
     return FALSE;
   train_s = now () - t0;
+  /* How often the threads meet per training step: a figure the load of the machine does not change. */
+  const double dispatches_per_step = (double) (gl_parallel_get_n_dispatches () - dispatches) / MAX (report.steps, 1);
   rss_train = peak_rss_mb ();
 
   /* The first pass gives the accuracy; the fastest of the passes the speed
@@ -373,10 +376,11 @@ run_reference (Split *train, Split *test, guint64 seed, guint infer_passes, GErr
 
   count_flops (net, &fwd, &first);
   g_print ("engine: seed=%" G_GUINT64_FORMAT " train_ips=%.1f infer_ips=%.1f acc=%.4f loss=%.4f train_s=%.3f "
-           "infer_s=%.3f train_gflops=%.2f infer_gflops=%.2f rss_after_train_mb=%.1f rss_after_infer_mb=%.1f\n",
+           "infer_s=%.3f train_gflops=%.2f infer_gflops=%.2f rss_after_train_mb=%.1f rss_after_infer_mb=%.1f "
+           "train_dispatches_per_step=%.1f\n",
            seed, train->n / train_s, test->n / infer_s, acc, report.train_loss, train_s, infer_s,
            (3.0 * fwd - first) * train->n / train_s / 1e9, fwd * test->n / infer_s / 1e9, rss_train,
-           peak_rss_mb ());
+           peak_rss_mb (), dispatches_per_step);
   return TRUE;
 }
 

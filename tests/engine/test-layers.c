@@ -192,9 +192,18 @@ test_conv_chunked (void)
   g_autofree float *y = g_new (float, ny);
   g_autofree float *y2 = g_new (float, ny);
   gl_conv_forward (&s, x, w, b, TRUE, cols, y);
-  gl_conv_forward_infer (&s, x, w, b, TRUE, scratch, y2);
+  gl_conv_forward_infer (&s, x, w, b, TRUE, scratch, 1, y2);
   for (gsize i = 0; i < ny; i++)
     g_assert_cmpfloat_with_epsilon (y[i], y2[i], 1e-4);
+  /* Steps side by side on three threads, each in its slot of the scratch. */
+  const guint threads = gl_parallel_get_n_threads ();
+  gl_parallel_set_n_threads (3);
+  g_autofree float *scratch3 = g_new (float, 3 * gl_conv_infer_scratch_size (&s));
+  g_autofree float *y3 = g_new (float, ny);
+  gl_conv_forward_infer (&s, x, w, b, TRUE, scratch3, 3, y3);
+  gl_parallel_set_n_threads (threads);
+  for (gsize i = 0; i < ny; i++)
+    g_assert_cmpfloat_with_epsilon (y3[i], y2[i], 1e-5);
 
   g_autofree float *dy = random_floats (&rng, ny, -1, 1);
   g_autofree float *dw = g_new (float, nw);
