@@ -152,8 +152,8 @@ gl_net_backward (GlNet *net, GlWorkspace *ws, guint n, float *dlogits)
           {
             GlConvShape s;
             gl_conv_shape_init (&s, n, op->ih, op->iw, op->ic, op->oc, op->kernel, op->stride, op->pad);
-            gl_conv_backward (&s, ws->in[ii], NULL, net->params + op->weight, b->y, op->relu, dy,
-                              net->grads + op->weight, net->grads + op->bias, ws->patches, dx);
+            gl_conv_backward (&s, ws->in[ii], net->params + op->weight, b->y, op->relu, dy, net->grads + op->weight,
+                              net->grads + op->bias, ws->patches, ws->n_slots, dx);
           }
           break;
         case GL_LAYER_DENSE:

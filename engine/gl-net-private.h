@@ -75,8 +75,9 @@ typedef struct
   float *x;               /* (cap, h, w, c) input */
   GlOpBuffers *ops;       /* (n_ops) */
   guint n_slots;          /* threads the patch scratch has room for */
-  float *patches;         /* patches and patch gradients of a few images at a time (max (2, n_slots) × the
-                             largest gl_conv_infer_scratch_size): convolutions keep no patch matrix */
+  float *patches;         /* patches and patch gradients of a few images at a time per thread (the largest
+                             n_slots × gl_conv_infer_scratch_size, and in training the largest
+                             gl_conv_backward_scratch_size): convolutions keep no patch matrix */
   float *grad_a, *grad_b; /* training: (cap × largest activation) ping-pong gradients */
   float *probs;           /* (cap, n_classes) */
   double *acc;            /* (2 × widest channel count) */

@@ -462,10 +462,12 @@ gl_net_workspace_ensure (GlNet *net, GlWorkspace *ws, guint cap, gboolean traini
         const GlOp *op = &net->ops[i];
         GlConvShape s;
         gl_conv_shape_init (&s, cap, op->ih, op->iw, op->ic, op->oc, op->kernel, op->stride, op->pad);
-        scratch = MAX (scratch, gl_conv_infer_scratch_size (&s));
+        scratch = MAX (scratch, slots * gl_conv_infer_scratch_size (&s));
+        if (training)
+          scratch = MAX (scratch, gl_conv_backward_scratch_size (&s, slots));
       }
   if (scratch > 0)
-    ws->patches = g_new (float, MAX (2, slots) * scratch);
+    ws->patches = g_new (float, scratch);
   if (training)
     {
       ws->grad_a = g_new (float, (gsize) cap * net->max_activation);
