@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "app/gl-cli.h"
+#include "app/gl-engine-info.h"
 
 /* Commands, in the order `gleaner-cli --help` lists them. Each group of
  * commands lives in its own app/gl-cli-*.c file. */
@@ -69,6 +70,7 @@ int
 main (int argc, char **argv)
 {
   setlocale (LC_ALL, "");
+  gl_engine_info_init ();
 
   if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
     {
@@ -77,7 +79,8 @@ main (int argc, char **argv)
     }
   if (strcmp (argv[1], "--version") == 0)
     {
-      printf ("gleaner-cli %s\n", GLEANER_VERSION);
+      g_autofree char *info = gl_engine_info_describe ();
+      printf ("gleaner-cli %s\n%s", GLEANER_VERSION, info);
       return 0;
     }
 

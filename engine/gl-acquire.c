@@ -1,8 +1,8 @@
 /* gl-acquire.c — acquisition scores, diverse selection and batches. */
 #include "engine/gl-acquire.h"
+#include "engine/gl-blas.h"
 #include "engine/gl-parallel.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -397,7 +397,7 @@ gather_rows (const float *src, guint dim, const gsize *rows, gsize m, float *des
     {
       const float *x = src + rows[r] * dim;
       memcpy (dest + r * dim, x, sizeof (float) * dim);
-      norms[r] = cblas_sdot ((int) dim, x, 1, x, 1);
+      norms[r] = gl_blas_sdot ((int) dim, x, 1, x, 1);
     }
 }
 
@@ -546,8 +546,7 @@ diverse_select (const float *emb, guint dim, const gsize *cand, gsize n_cand, co
       if (s + 1 == n_select)
         break;
       /* dots (n_cand) = x · x_p; min_d ← min(min_d, ‖x − x_p‖²) */
-      cblas_sgemv (CblasRowMajor, CblasNoTrans, (int) n_cand, (int) dim, 1.0f, x, (int) dim, x + p * dim, 1,
-                   0.0f, dots, 1);
+      gl_blas_sgemv (FALSE, (int) n_cand, (int) dim, 1.0f, x, (int) dim, x + p * dim, 1, 0.0f, dots, 1);
       for (gsize i = 0; i < n_cand; i++)
         {
           float d = MAX (x_norms[i] + x_norms[p] - 2.0f * dots[i], 0.0f);

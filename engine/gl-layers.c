@@ -3,7 +3,6 @@
 
 #include "engine/gl-parallel.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -281,17 +280,102 @@ gl_conv_forward (const GlConvShape *s, const float *x, const float *weight, cons
   gemm_bias_act (m, s->filters, kk, a, weight, bias, relu, y);
 }
 
+/* Backward, a fixed step of images at a time per thread (fixed so that the
+ * weight gradient is summed in the same order whatever the threads): the
+ * step's patches are recomputed into the thread's slot and go through the
+ * weight-gradient product and the patch-gradient product and col2im in its
+ * cache. Each step writes its own weight-gradient part, summed in step
+ * order afterwards. */
+#define BACKWARD_STEP_MAX 8
+
+static guint infer_chunk_images (const GlConvShape *s);
+
+static guint
+backward_step_images (const GlConvShape *s)
+{
+  return MIN (infer_chunk_images (s), BACKWARD_STEP_MAX);
+}
+
+static gsize
+backward_n_steps (const GlConvShape *s)
+{
+  const guint step = backward_step_images (s);
+  return (s->n + step - 1) / step;
+}
+
+gsize
+gl_conv_backward_scratch_size (const GlConvShape *s, guint n_slots)
+{
+  if (!gl_conv_needs_cols (s))
+    return 0;
+  const gsize kk = (gsize) s->kernel * s->kernel * s->c;
+  return (gsize) MAX (n_slots, 1) * 2 * gl_conv_infer_scratch_size (s) + backward_n_steps (s) * kk * s->filters;
+}
+
+typedef struct
+{
+  const GlConvShape *s;
+  guint step;
+  const float *x, *weight, *dy;
+  float *scratch;   /* (slots, 2 × stride): patches, patch gradients */
+  gsize stride;
+  float *partials;  /* (steps, kk, f) */
+  float *dx;
+} ConvBackSteps;
+
+static void
+conv_backward_steps (gsize b, gsize e, guint slot, gpointer data)
+{
+  const ConvBackSteps *j = data;
+  const GlConvShape *s = j->s;
+  const gsize pixels = (gsize) s->oh * s->ow, kk = (gsize) s->kernel * s->kernel * s->c;
+  const guint f = s->filters;
+  float *patches = j->scratch + 2 * slot * j->stride, *dpatches = patches + j->stride;
+  for (gsize i = b; i < e; i++)
+    {
+      GlConvShape sub = *s;
+      const guint first = (guint) i * j->step;
+      sub.n = MIN (j->step, s->n - first);
+      const gsize rows = sub.n * pixels;
+      const float *dy = j->dy + first * pixels * f;
+      /*   dW part (kk, f) = patchesᵀ (kk, rows) · dy (rows, f)
+       *   d patches (rows, kk) = dy (rows, f) · Wᵀ (f, kk), then col2im. */
+      im2col_serial (&sub, j->x + (gsize) first * s->h * s->w * s->c, patches);
+      gl_sgemm (TRUE, FALSE, kk, f, rows, 1.0f, patches, kk, dy, f, 0.0f, j->partials + i * kk * f, f);
+      if (j->dx == NULL)
+        continue;
+      gl_sgemm (FALSE, TRUE, rows, kk, f, 1.0f, dy, f, j->weight, f, 0.0f, dpatches, kk);
+      col2im_serial (&sub, dpatches, j->dx + (gsize) first * s->h * s->w * s->c);
+    }
+}
+
+typedef struct
+{
+  const float *partials;
+  gsize n_steps, size;
+  float *sum;
+} SumJob;
+
+GL_HOT static void
+sum_partials_chunk (gsize b, gsize e, gpointer data)
+{
+  const SumJob *j = data;
+  float *restrict sum = j->sum;
+  copy_floats (sum + b, j->partials + b, e - b);
+  for (gsize p = 1; p < j->n_steps; p++)
+    add_floats (sum + b, j->partials + p * j->size + b, e - b);
+}
+
 void
-gl_conv_backward (const GlConvShape *s, const float *x, const float *cols, const float *weight, const float *y,
-                  gboolean relu, float *dy, float *dweight, float *dbias, float *dcols, float *dx)
+gl_conv_backward (const GlConvShape *s, const float *x, const float *weight, const float *y, gboolean relu,
+                  float *dy, float *dweight, float *dbias, float *scratch, guint n_slots, float *dx)
 {
   const gsize m = (gsize) s->n * s->oh * s->ow;
   const guint kk = s->kernel * s->kernel * s->c;
   const guint f = s->filters;
-  const gboolean use_cols = gl_conv_needs_cols (s);
 
   gl_bias_act_backward (m, f, y, relu, dy, dbias);
-  if (!use_cols)
+  if (!gl_conv_needs_cols (s))
     {
       /* dW (kk, f) = xᵀ (kk, m) · dy (m, f); dx (m, kk) = dy (m, f) · Wᵀ (f, kk) */
       gl_sgemm (TRUE, FALSE, kk, f, m, 1.0f, x, kk, dy, f, 0.0f, dweight, f);
@@ -299,32 +383,13 @@ gl_conv_backward (const GlConvShape *s, const float *x, const float *cols, const
         gl_sgemm (FALSE, TRUE, m, kk, f, 1.0f, dy, f, weight, f, 0.0f, dx, kk);
       return;
     }
-  /* A few images at a time, so that patches and patch gradients pass
-   * between im2col, sgemm and col2im through the cache, not memory:
-   *   dW (kk, f) += patchesᵀ (kk, rows) · dy (rows, f)
-   *   d patches (rows, kk) = dy (rows, f) · Wᵀ (f, kk), then col2im. */
-  const guint step = chunk_images (s);
-  const gsize pixels = (gsize) s->oh * s->ow;
-  float *patch_scratch = dcols + gl_conv_infer_scratch_size (s);
-  for (guint b = 0; b < s->n; b += step)
-    {
-      GlConvShape sub = *s;
-      sub.n = MIN (step, s->n - b);
-      const gsize rows = sub.n * pixels;
-      const float *patches;
-      if (cols != NULL)
-        patches = cols + b * pixels * kk;
-      else
-        {
-          gl_im2col (&sub, x + (gsize) b * s->h * s->w * s->c, patch_scratch);
-          patches = patch_scratch;
-        }
-      gl_sgemm (TRUE, FALSE, kk, f, rows, 1.0f, patches, kk, dy + b * pixels * f, f, b == 0 ? 0.0f : 1.0f, dweight, f);
-      if (dx == NULL)
-        continue;
-      gl_sgemm (FALSE, TRUE, rows, kk, f, 1.0f, dy + b * pixels * f, f, weight, f, 0.0f, dcols, kk);
-      gl_col2im (&sub, dcols, dx + (gsize) b * s->h * s->w * s->c);
-    }
+  n_slots = MAX (n_slots, 1);
+  const gsize stride = gl_conv_infer_scratch_size (s), n_steps = backward_n_steps (s);
+  ConvBackSteps j = { s, backward_step_images (s), x, weight, dy, scratch, stride,
+                      scratch + n_slots * 2 * stride, dx };
+  gl_parallel_for_slots (n_steps, 1, n_slots, conv_backward_steps, &j);
+  SumJob sum = { j.partials, n_steps, (gsize) kk * f, dweight };
+  gl_parallel_for ((gsize) kk * f, MIN_CHUNK, sum_partials_chunk, &sum);
 }
 
 /* Forward only: images per im2col + sgemm step, so that a step's patch
@@ -346,25 +411,57 @@ gl_conv_infer_scratch_size (const GlConvShape *s)
   return (gsize) chunk_images (s) * s->oh * s->ow * s->kernel * s->kernel * s->c;
 }
 
+/* A step of images through im2col, sgemm, bias and ReLU on one thread. */
+typedef struct
+{
+  const GlConvShape *s;
+  guint step;            /* images per step */
+  const float *x, *weight, *bias;
+  gboolean relu;
+  float *scratch;        /* (slots, stride) */
+  gsize stride;          /* floats of scratch per slot */
+  float *y;
+} ConvSteps;
+
+static void
+conv_forward_steps (gsize b, gsize e, guint slot, gpointer data)
+{
+  const ConvSteps *j = data;
+  const GlConvShape *s = j->s;
+  const gsize pixels = (gsize) s->oh * s->ow;
+  const guint kk = s->kernel * s->kernel * s->c;
+  float *patches = j->scratch + slot * j->stride;
+  for (gsize i = b; i < e; i++)
+    {
+      GlConvShape sub = *s;
+      const guint first = (guint) i * j->step;
+      sub.n = MIN (j->step, s->n - first);
+      im2col_serial (&sub, j->x + (gsize) first * s->h * s->w * s->c, patches);
+      gemm_bias_act (sub.n * pixels, s->filters, kk, patches, j->weight, j->bias, j->relu,
+                     j->y + first * pixels * s->filters);
+    }
+}
+
 void
 gl_conv_forward_infer (const GlConvShape *s, const float *x, const float *weight, const float *bias, gboolean relu,
-                       float *scratch, float *y)
+                       float *scratch, guint n_slots, float *y)
 {
   if (!gl_conv_needs_cols (s))
     {
       gl_conv_forward (s, x, weight, bias, relu, NULL, y);
       return;
     }
-  const guint step = infer_chunk_images (s);
-  const gsize pixels = (gsize) s->oh * s->ow;
-  const guint kk = s->kernel * s->kernel * s->c;
-  for (guint b = 0; b < s->n; b += step)
-    {
-      GlConvShape sub = *s;
-      sub.n = MIN (step, s->n - b);
-      gl_im2col (&sub, x + (gsize) b * s->h * s->w * s->c, scratch);
-      gemm_bias_act (sub.n * pixels, s->filters, kk, scratch, weight, bias, relu, y + b * pixels * s->filters);
-    }
+  /* Steps side by side, a few per thread: each thread takes a step's
+   * patches from im2col through sgemm, bias and ReLU in its own cache, and
+   * the threads meet once per layer rather than four times per step. The
+   * kernels a step calls find gl-parallel busy and run on its thread. A row
+   * of the output does not depend on the rows around it, so the steps do not
+   * change the results. */
+  const guint threads = MIN (gl_parallel_get_n_threads (), MAX (n_slots, 1));
+  const guint balanced = (guint) ((s->n + 4 * threads - 1) / (4 * threads));
+  ConvSteps j = { s, MAX (1, MIN (infer_chunk_images (s), balanced)), x, weight, bias, relu, scratch,
+                  gl_conv_infer_scratch_size (s), y };
+  gl_parallel_for_slots ((s->n + j.step - 1) / j.step, 1, n_slots, conv_forward_steps, &j);
 }
 
 /* ---- dense ---- */

@@ -50,22 +50,24 @@ void gl_col2im (const GlConvShape *s, const float *dcols, float *dx);
  * unused when !gl_conv_needs_cols), @y: (n, oh, ow, filters). */
 void gl_conv_forward (const GlConvShape *s, const float *x, const float *weight, const float *bias, gboolean relu,
                       float *cols, float *y);
-/* Inference: the same output as gl_conv_forward, with im2col and sgemm run a
- * few images at a time through @scratch (gl_conv_infer_scratch_size floats,
- * about 1 MB), which stays in cache; nothing is kept for backward. */
+/* The same output as gl_conv_forward, with im2col and sgemm run a few images
+ * at a time through @scratch, which stays in cache; nothing is kept for
+ * backward. The steps run side by side on up to @n_slots threads, each in
+ * its own part of @scratch: @n_slots × gl_conv_infer_scratch_size floats. */
 gsize gl_conv_infer_scratch_size (const GlConvShape *s);
 void gl_conv_forward_infer (const GlConvShape *s, const float *x, const float *weight, const float *bias,
-                            gboolean relu, float *scratch, float *y);
-/* @x: the forward input; @cols: the patches left by gl_conv_forward, or NULL
- * to recompute them a few images at a time (after gl_conv_forward_infer);
- * @y: the forward output (for the ReLU mask);
+                            gboolean relu, float *scratch, guint n_slots, float *y);
+/* @x: the forward input (its patches are recomputed a few images at a time,
+ * in cache, rather than kept); @y: the forward output (for the ReLU mask);
  * @dy: (n, oh, ow, filters), masked in place when @relu;
  * @dweight: (k·k·c, filters), @dbias: (filters);
- * @dcols: scratch of gl_conv_infer_scratch_size floats, twice that when
- *   @cols is NULL (unused when !gl_conv_needs_cols);
+ * @scratch: gl_conv_backward_scratch_size (@s, @n_slots) floats: fixed steps
+ *   of images run side by side on up to @n_slots threads, each step's weight
+ *   gradient apart, summed in step order (the same for any thread count);
  * @dx: (n, h, w, c) or NULL when the input gradient is not needed. */
-void gl_conv_backward (const GlConvShape *s, const float *x, const float *cols, const float *weight, const float *y,
-                       gboolean relu, float *dy, float *dweight, float *dbias, float *dcols, float *dx);
+gsize gl_conv_backward_scratch_size (const GlConvShape *s, guint n_slots);
+void gl_conv_backward (const GlConvShape *s, const float *x, const float *weight, const float *y, gboolean relu,
+                       float *dy, float *dweight, float *dbias, float *scratch, guint n_slots, float *dx);
 
 /* ---- dense ---- */
 

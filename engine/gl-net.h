@@ -313,6 +313,10 @@ gboolean gl_net_train (GlNet *net, const GlDataset *data, const guint64 *rows, c
 /* Inference                                                           */
 /* ------------------------------------------------------------------ */
 
+/* Items per inference batch: each engine thread runs whole batches of this
+ * many, side by side (see gl-net-infer.c). */
+#define GL_NET_INFER_BATCH 64
+
 /* Class probabilities of @n items, in batches of up to 64 (dropout off,
  * batch norm with running statistics: deterministic). @probs: (n, n_classes);
  * @embeddings: (n, embedding_dim) or NULL. @cb gets phase SCORE per batch. */

@@ -8,8 +8,9 @@
  * scheduling policy of the dispatching thread when it takes a task. */
 #include "engine/gl-parallel.h"
 
-#include <cblas.h>
 #include <sched.h>
+
+#include "engine/gl-blas.h"
 
 #define MAX_HELPERS 63
 #define CHUNKS_PER_THREAD 4
@@ -21,8 +22,9 @@ typedef struct
   GCond done;        /* a helper left a task, or the last chunk finished */
   guint64 generation; /* of the task posted last */
   guint active;      /* helpers that took the current task and have not left it */
+  guint n_joining;   /* helpers 0 … n_joining − 1 take the current task; the others sleep */
   /* The task; written only while no helper is active. */
-  GlRangeFunc func;
+  GlSlotRangeFunc func;
   gpointer data;
   gsize n, chunk;
   gint n_chunks;
@@ -62,14 +64,17 @@ set_thread_policy (int policy)
 #endif
 }
 
+/* Loops posted to the helpers so far (gl_parallel_get_n_dispatches); atomic. */
+static guint64 n_dispatches;
+
 static void
-run_chunks (GlRangeFunc func, gpointer data, gsize n, gsize chunk, gint n_chunks)
+run_chunks (GlSlotRangeFunc func, gpointer data, guint slot, gsize n, gsize chunk, gint n_chunks)
 {
   gint i;
   while ((i = g_atomic_int_add (&pool.next, 1)) < n_chunks)
     {
       const gsize begin = (gsize) i * chunk;
-      func (begin, MIN (n, begin + chunk), data);
+      func (begin, MIN (n, begin + chunk), slot, data);
       if (g_atomic_int_add (&pool.finished, 1) + 1 == n_chunks)
         {
           g_mutex_lock (&pool.lock);
@@ -82,6 +87,7 @@ run_chunks (GlRangeFunc func, gpointer data, gsize n, gsize chunk, gint n_chunks
 static gpointer
 helper_main (gpointer user_data)
 {
+  const guint index = GPOINTER_TO_UINT (user_data); /* this helper's place in helpers[] */
   guint64 seen = 0;
   int policy = thread_policy ();
   g_mutex_lock (&pool.lock);
@@ -90,8 +96,12 @@ helper_main (gpointer user_data)
       while (pool.generation == seen)
         g_cond_wait (&pool.wake, &pool.lock);
       seen = pool.generation;
+      /* Helpers beyond the thread count of this task (made when a larger
+       * count was asked) leave it to the others. */
+      if (index >= pool.n_joining)
+        continue;
       pool.active++;
-      GlRangeFunc func = pool.func;
+      GlSlotRangeFunc func = pool.func;
       gpointer data = pool.data;
       const gsize n = pool.n, chunk = pool.chunk;
       const gint n_chunks = pool.n_chunks;
@@ -102,7 +112,7 @@ helper_main (gpointer user_data)
           set_thread_policy (wanted);
           policy = thread_policy ();
         }
-      run_chunks (func, data, n, chunk, n_chunks);
+      run_chunks (func, data, index + 1, n, chunk, n_chunks);
       g_mutex_lock (&pool.lock);
       pool.active--;
       g_cond_broadcast (&pool.done);
@@ -117,19 +127,11 @@ gl_parallel_set_n_threads (guint n_threads)
 }
 
 /* Until gl_parallel_set_n_threads is called: as many threads as OpenBLAS
- * was given (OPENBLAS_NUM_THREADS, or every core), read before gl_sgemm
- * turns OpenBLAS's own threading off. */
+ * was given when it loaded (OPENBLAS_NUM_THREADS, or every core). */
 static gint
 default_n_threads (void)
 {
-  static gsize once = 0;
-  static gint n;
-  if (g_once_init_enter (&once))
-    {
-      n = openblas_get_num_threads ();
-      g_once_init_leave (&once, 1);
-    }
-  return n;
+  return (gint) gl_blas_get_default_threads ();
 }
 
 /* The machine's cores, read once: g_get_num_processors () opens and reads
@@ -160,9 +162,9 @@ gl_parallel_get_n_threads (void)
 }
 
 void
-gl_parallel_for (gsize n, gsize min_chunk, GlRangeFunc func, gpointer data)
+gl_parallel_for_slots (gsize n, gsize min_chunk, guint max_slots, GlSlotRangeFunc func, gpointer data)
 {
-  const guint threads = gl_parallel_get_n_threads ();
+  const guint threads = MIN (gl_parallel_get_n_threads (), MAX (max_slots, 1));
   if (min_chunk == 0)
     min_chunk = 1;
   const gsize max_chunks = MAX (n / min_chunk, 1);
@@ -170,13 +172,17 @@ gl_parallel_for (gsize n, gsize min_chunk, GlRangeFunc func, gpointer data)
   if (threads <= 1 || n_chunks <= 1 || !g_mutex_trylock (&dispatch_lock))
     {
       if (n > 0)
-        func (0, n, data);
+        func (0, n, 0, data);
       return;
     }
+  __atomic_fetch_add (&n_dispatches, 1, __ATOMIC_RELAXED);
 
   g_mutex_lock (&pool.lock);
   while (n_helpers < threads - 1)
-    helpers[n_helpers++] = g_thread_new ("gl-parallel", helper_main, NULL);
+    {
+      helpers[n_helpers] = g_thread_new ("gl-parallel", helper_main, GUINT_TO_POINTER (n_helpers));
+      n_helpers++;
+    }
   /* A helper still inside the previous task holds its copy of it. */
   while (pool.active > 0)
     g_cond_wait (&pool.done, &pool.lock);
@@ -187,6 +193,7 @@ gl_parallel_for (gsize n, gsize min_chunk, GlRangeFunc func, gpointer data)
   pool.chunk = chunk;
   pool.n_chunks = (gint) ((n + chunk - 1) / chunk);
   pool.policy = thread_policy ();
+  pool.n_joining = threads - 1;
   g_atomic_int_set (&pool.next, 0);
   g_atomic_int_set (&pool.finished, 0);
   pool.generation++;
@@ -194,13 +201,39 @@ gl_parallel_for (gsize n, gsize min_chunk, GlRangeFunc func, gpointer data)
   const gint total = pool.n_chunks;
   g_mutex_unlock (&pool.lock);
 
-  run_chunks (func, data, n, chunk, total);
+  run_chunks (func, data, 0, n, chunk, total);
 
   g_mutex_lock (&pool.lock);
   while (g_atomic_int_get (&pool.finished) < total)
     g_cond_wait (&pool.done, &pool.lock);
   g_mutex_unlock (&pool.lock);
   g_mutex_unlock (&dispatch_lock);
+}
+
+typedef struct
+{
+  GlRangeFunc func;
+  gpointer data;
+} Unslotted;
+
+static void
+run_unslotted (gsize begin, gsize end, guint slot, gpointer data)
+{
+  const Unslotted *u = data;
+  u->func (begin, end, u->data);
+}
+
+void
+gl_parallel_for (gsize n, gsize min_chunk, GlRangeFunc func, gpointer data)
+{
+  Unslotted u = { func, data };
+  gl_parallel_for_slots (n, min_chunk, MAX_HELPERS + 1, run_unslotted, &u);
+}
+
+guint64
+gl_parallel_get_n_dispatches (void)
+{
+  return __atomic_load_n (&n_dispatches, __ATOMIC_RELAXED);
 }
 
 /* ---- matrix products ---- */
@@ -224,9 +257,8 @@ sgemm_block (const SgemmJob *j, gsize i0, gsize m, gsize j0, gsize n)
    * of op(B): column j of B, or row j of B when transposed. */
   const float *a = j->a + (j->trans_a ? i0 : i0 * j->lda);
   const float *b = j->b + (j->trans_b ? j0 * j->ldb : j0);
-  cblas_sgemm (CblasRowMajor, j->trans_a ? CblasTrans : CblasNoTrans, j->trans_b ? CblasTrans : CblasNoTrans, (int) m,
-               (int) n, (int) j->k, j->alpha, a, (int) j->lda, b, (int) j->ldb, j->beta, j->c + i0 * j->ldc + j0,
-               (int) j->ldc);
+  gl_blas_sgemm (j->trans_a, j->trans_b, (int) m, (int) n, (int) j->k, j->alpha, a, (int) j->lda, b, (int) j->ldb,
+                 j->beta, j->c + i0 * j->ldc + j0, (int) j->ldc);
 }
 
 static void
@@ -248,9 +280,7 @@ gl_sgemm (gboolean trans_a, gboolean trans_b, gsize m, gsize n, gsize k, float a
   if (m == 0 || n == 0)
     return;
   /* Every sgemm runs on the thread that calls it (see gl-parallel.h). */
-  default_n_threads ();
-  if (openblas_get_num_threads () != 1)
-    openblas_set_num_threads (1);
+  gl_blas_set_num_threads (1);
   const gsize other = j.by_rows ? n : m;
   const gsize per_line = MAX (other * MAX (k, 1), 1);
   const gsize min_lines = MAX (SGEMM_MIN_BLOCK / per_line, 16);

@@ -3,7 +3,9 @@
  * The engine runs all its parallel work on its own threads: gl_parallel_for
  * splits a loop into contiguous chunks (a few per thread) that the caller and
  * helper threads (started on first use, kept for the life of the process)
- * claim one at a time; it returns when every chunk is done. A helper that
+ * claim one at a time; it returns when every chunk is done. A loop runs on
+ * at most gl_parallel_get_n_threads () threads at the time it starts: when
+ * the count is lowered, the helpers beyond it sleep through later loops. A helper that
  * does not get a core soon (a busy machine) does not hold the caller up: the
  * caller takes its chunks. With one thread the loop runs on the caller, in
  * order: results stay bit-identical for the same seed.
@@ -31,6 +33,20 @@ typedef void (*GlRangeFunc) (gsize begin, gsize end, gpointer data);
 
 /* Runs @func over [0, @n) in chunks of at least @min_chunk items. */
 void gl_parallel_for (gsize n, gsize min_chunk, GlRangeFunc func, gpointer data);
+
+/* Handles items [begin, end) of the loop on the thread of @slot: 0 for the
+ * caller (and for a loop that runs serially), 1 … for the helpers; no two
+ * threads run with the same slot at once, so a slot can own scratch. */
+typedef void (*GlSlotRangeFunc) (gsize begin, gsize end, guint slot, gpointer data);
+
+/* gl_parallel_for on at most @max_slots threads: every slot is below
+ * @max_slots. */
+void gl_parallel_for_slots (gsize n, gsize min_chunk, guint max_slots, GlSlotRangeFunc func, gpointer data);
+
+/* Loops handed to helper threads since the process started (loops that ran
+ * serially do not count): a measure of how often the threads meet, for
+ * benchmarks and tests. */
+guint64 gl_parallel_get_n_dispatches (void);
 
 /* The threads gl_parallel_for uses (≥ 1): @n_threads, or every core for 0
  * (the default). Process-wide; the engine worker sets it before each job. */

@@ -3,6 +3,8 @@
 
 #include "ui/gleaner-application.h"
 
+#include "app/gl-engine-info.h"
+
 #include "ui/gleaner-preferences-window.h"
 #include "ui/gleaner-window.h"
 
@@ -98,6 +100,7 @@ about_cb (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
   GtkApplication *app = GTK_APPLICATION (user_data);
   static const char *developers[] = { "The Gleaner contributors", NULL };
+  g_autofree char *debug_info = gl_engine_info_describe ();
   GtkWidget *about = g_object_new (ADW_TYPE_ABOUT_WINDOW,
                                    "application-name", "Gleaner",
                                    "application-icon", GLEANER_APP_ID,
@@ -108,6 +111,8 @@ about_cb (GSimpleAction *action, GVariant *param, gpointer user_data)
                                    "issue-url", "https://github.com/gleaner/gleaner/issues",
                                    "license-type", GTK_LICENSE_GPL_3_0,
                                    "developers", developers,
+                                   "debug-info", debug_info,
+                                   "debug-info-filename", "gleaner-debug-info.txt",
                                    "transient-for", gtk_application_get_active_window (app),
                                    "modal", TRUE,
                                    NULL);

@@ -433,6 +433,13 @@ test_usage (void)
     (const char *const[]) { "rules", "no-such-project", NULL },
     (const char *const[]) { "stats", "no-such-project", "--no-such-option", NULL },
   };
+  /* --version names the engine's kernels (engine/gl-blas.h). */
+  g_autofree char *version = NULL;
+  g_assert_cmpint (run ((const char *const[]) { "--version", NULL }, &version, NULL), ==, 0);
+  g_assert_true (g_str_has_prefix (version, "gleaner-cli "));
+  g_assert_nonnull (strstr (version, "Engine: "));
+  g_assert_nonnull (strstr (version, " kernels ("));
+  g_assert_nonnull (strstr (version, "self-check"));
   for (guint i = 0; i < G_N_ELEMENTS (usage_errors); i++)
     {
       g_autofree char *err = NULL;

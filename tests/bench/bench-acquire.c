@@ -4,10 +4,10 @@
  *
  *   bench-acquire [--threads N] [--labeled N] [--batch N]
  */
-#include <cblas.h>
 #include <math.h>
 
 #include "engine/gl-acquire.h"
+#include "engine/gl-blas.h"
 #include "engine/gl-parallel.h"
 
 #define N_ITEMS 60000
@@ -50,6 +50,8 @@ main (int argc, char **argv)
       return 1;
     }
   gl_parallel_set_n_threads (threads);
+  g_autofree char *kernels = gl_blas_describe ();
+  g_print ("bench-acquire: kernels=\"%s\"\n", kernels);
   out = g_new (gsize, MAX (batch, 1000));
 
   for (gsize i = 0; i < (gsize) N_ITEMS * DIM; i++)

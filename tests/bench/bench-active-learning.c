@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "app/gl-demo.h"
+#include "app/gl-engine-info.h"
 #include "app/gl-simulate.h"
 #include "app/gl-trainer.h"
 #include "engine/gl-acquire.h"
@@ -88,6 +89,8 @@ main (int argc, char **argv)
       g_printerr ("bench-active-learning: %s\n", error->message);
       return 2;
     }
+  g_autofree char *engine_info = gl_engine_info_describe ();
+  g_print ("%s", engine_info);
   if (quick)
     {
       seeds = 1;

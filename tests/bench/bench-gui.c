@@ -57,6 +57,7 @@
 #include <gdk/x11/gdkx.h>
 
 #include "app/gl-demo.h"
+#include "app/gl-engine-info.h"
 #include "app/gl-idx.h"
 #include "app/gl-queue.h"
 #include "app/gl-trainer.h"
@@ -947,6 +948,8 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   if (!g_option_context_parse (context, &argc, &argv, &error))
     fail (error);
+  g_autofree char *engine_info = gl_engine_info_describe ();
+  g_print ("%s", engine_info);
   self_path = g_file_read_link ("/proc/self/exe", NULL);
   if (self_path == NULL)
     self_path = g_strdup (argv[0]);

@@ -4,20 +4,30 @@
 Trains the reference CNN of issue 3 (conv 32 3x3 pad 1 + ReLU, max-pool 2, conv 64 3x3 pad 1 + ReLU,
 max-pool 2, dense 128 + ReLU, dense 10, softmax cross-entropy) for one epoch on the 60,000 Fashion-MNIST
 training images with SGD (lr 0.05, momentum 0.9, batch 64), inputs scaled to [0, 1], no augmentation,
-then scores the 10,000 test images at batch 256 under torch.inference_mode().
+then scores the 10,000 test images at --infer-batch (the driver passes the engine's batch, 64, so that
+both sides score in batches of the same size) under torch.inference_mode().
 
 Weights keep PyTorch's default initialisation (uniform in ±1/sqrt(fan_in)), which the engine uses too.
 Each seed prints one machine-readable line:
 
     torch: seed=S train_ips=F infer_ips=F acc=F loss=F train_s=F infer_s=F
 
+Before the seeds it prints what PyTorch computes with (the kernels of each side are printed by the
+driver):
+
+    torch: version=V threads=N train=N test=N train_batch=B infer_batch=B
+    torch: kernels="conv: oneDNN …, isa …; dense: OpenBLAS … core …; ATen CPU capability …"
+
 Run with /usr/bin/python3 (Debian's python3-torch).
 """
 
 import argparse
+import ctypes
 import gzip
 import os
+import re
 import struct
+import subprocess
 import sys
 import time
 
@@ -68,6 +78,58 @@ class ReferenceCNN(nn.Module):
 
     def forward(self, x):
         return self.classifier(self.features(x))
+
+
+def onednn_kernels():
+    """oneDNN's ISA and the implementation it picks for the first convolution, read from its verbose
+    output in a child process (it prints to the C stdout of the process that runs it)."""
+    code = ("import torch\n"
+            "with torch.inference_mode():\n"
+            "    torch.nn.Conv2d(1, 32, 3, padding=1)(torch.zeros(64, 1, 28, 28))\n")
+    env = dict(os.environ, DNNL_VERBOSE="1", ONEDNN_VERBOSE="1")
+    try:
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                             timeout=120).stdout
+    except (OSError, subprocess.SubprocessError) as e:
+        return "unknown (%s)" % e
+    isa = re.search(r"info,cpu,isa:([^\n]*)", out)
+    impl = re.search(r"exec,cpu,convolution,([^,]*),", out)
+    version = re.search(r"info,(oneDNN v[^ ,\n]*)", out)
+    if not isa and not impl:
+        return "not used (no oneDNN convolution ran)"
+    return "%s %s, isa %s" % (version.group(1) if version else "oneDNN", impl.group(1) if impl else "?",
+                              isa.group(1).strip() if isa else "?")
+
+
+def blas_kernels():
+    """The BLAS library this process loaded for PyTorch's dense layers, and for OpenBLAS the core type
+    it chose when it loaded."""
+    a = torch.ones(64, 64)
+    (a @ a).sum()
+    libs = []
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            path = line.split()[-1]
+            if re.search(r"lib(open)?blas|mkl_", os.path.basename(path)) and path not in libs:
+                libs.append(path)
+    for path in libs:
+        if "openblas" in os.path.basename(path):
+            try:
+                lib = ctypes.CDLL(path)
+                lib.openblas_get_corename.restype = ctypes.c_char_p
+                lib.openblas_get_config.restype = ctypes.c_char_p
+                return "OpenBLAS core %s (%s; chosen by OpenBLAS, OPENBLAS_CORETYPE=%s)" % (
+                    lib.openblas_get_corename().decode(), lib.openblas_get_config().decode(),
+                    os.environ.get("OPENBLAS_CORETYPE", "unset"))
+            except (OSError, AttributeError):
+                pass
+    return ", ".join(libs) if libs else "none found"
+
+
+def torch_kernels():
+    capability = re.search(r"CPU capability usage: (\S+)", torch.__config__.show())
+    return "conv: %s; dense: %s; ATen CPU capability %s" % (
+        onednn_kernels(), blas_kernels(), capability.group(1) if capability else "?")
 
 
 def evaluate(model, x, y, batch):
@@ -144,7 +206,9 @@ def main():
     if args.train_limit > 0:
         x_train, y_train = x_train[:args.train_limit], y_train[:args.train_limit]
     print(f"torch: version={torch.__version__} threads={torch.get_num_threads()} "
-          f"train={x_train.shape[0]} test={x_test.shape[0]}", flush=True)
+          f"train={x_train.shape[0]} test={x_test.shape[0]} train_batch={args.batch} "
+          f"infer_batch={args.infer_batch}", flush=True)
+    print(f'torch: kernels="{torch_kernels()}"', flush=True)
     for seed in args.seed or [1]:
         run_seed(seed, x_train, y_train, x_test, y_test, args)
     return 0

@@ -1,6 +1,5 @@
 /* test-net.c — network specs (text form, built-ins), building with shape
  * checks, tensors, copies and inference (predict, embeddings, MC dropout). */
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 

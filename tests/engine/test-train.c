@@ -3,7 +3,6 @@
  * weights with one BLAS thread, cancellation lands within one batch,
  * budgets, early stopping, class weights and balanced sampling, warm
  * starts, divergence, bad options; augmentation. */
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 

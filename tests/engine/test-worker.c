@@ -2,7 +2,6 @@
  * time; completion and coalesced progress arrive on the caller's main context;
  * cancellation takes effect within one batch; the model is shared between jobs
  * and freed once; shutdown cancels what is queued. */
-#include <cblas.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
