@@ -923,6 +923,8 @@ gl_import_run (const GlImportTarget *target, const char *const *paths, const GlI
     progress (&prog, progress_data);
   if (ok && g_cancellable_is_cancelled (cancellable) && prog.done < prog.total)
     ok = !g_cancellable_set_error_if_cancelled (cancellable, error);
+  if (target->sink->end_batch != NULL)
+    target->sink->end_batch (target->sink_data, batch_id);
 
   g_hash_table_unref (pending);
   g_array_unref (b.records);

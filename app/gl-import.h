@@ -118,6 +118,9 @@ typedef struct
   /* Adds @n records in ONE transaction and returns after the commit. */
   gboolean (*add_records) (gpointer data, gint64 batch_id, const GlImportRecord *records, guint n,
                            GlLabelsAs labels_as, GError **error);
+  /* The import of @batch_id is over (after its last add_records, also after a
+   * failure or a cancellation), on the same thread as begin_batch; may be NULL. */
+  void (*end_batch) (gpointer data, gint64 batch_id);
 } GlImportSinkFuncs;
 
 typedef struct

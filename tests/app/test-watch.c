@@ -118,6 +118,18 @@ write_png (const char *dir, const char *name, guint8 v)
   return path;
 }
 
+/* A distinct image per (@i, @set): 300 of them without duplicates. */
+static char *
+write_png_rgb (const char *dir, const char *name, guint i, guint set)
+{
+  g_autoptr (GdkPixbuf) pb = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 16, 16);
+  gdk_pixbuf_fill (pb, ((guint32) i << 24) | ((guint32) set << 16) | 0x00ff);
+  char *path = g_build_filename (dir, name, NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (gdk_pixbuf_save (pb, path, "png", &error, NULL));
+  return path;
+}
+
 static gboolean
 timeout_cb (gpointer data)
 {
@@ -314,6 +326,48 @@ test_new_subfolder (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->failures, ==, 0);
 }
 
+static void
+import_done_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  guint *done = data;
+  GlImportProgress sum;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (gl_import_run_finish (result, &sum, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (sum.added, ==, 150);
+  g_assert_cmpint (sum.batch_id, >, 0);
+  (*done)++;
+}
+
+/* Two imports into one project at once (a watched folder's and the import
+ * dialog's) both complete: the second waits for the first. */
+static void
+test_concurrent_imports (Fixture *f, gconstpointer data)
+{
+  g_autofree char *a = g_build_filename (f->tmp, "a", NULL);
+  g_autofree char *b = g_build_filename (f->tmp, "b", NULL);
+  g_assert_cmpint (g_mkdir (a, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir (b, 0755), ==, 0);
+  for (guint i = 0; i < 150; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%u.png", i);
+      g_free (write_png_rgb (a, name, i, 0));
+      g_free (write_png_rgb (b, name, i, 1));
+    }
+  GlImportOptions options;
+  gl_import_options_init (&options);
+  options.batch_size = 3; /* many transactions, so that they would interleave */
+  GlImportTarget target;
+  gl_project_import_target (f->project, &target);
+  guint done = 0;
+  const char *pa[] = { a, NULL }, *pb[] = { b, NULL };
+  gl_import_run_async (&target, pa, &options, NULL, NULL, NULL, import_done_cb, &done);
+  gl_import_run_async (&target, pb, &options, NULL, NULL, NULL, import_done_cb, &done);
+  while (done < 2)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (count_images (f, NULL), ==, 300);
+}
+
 /* gleaner-cli watch --once imports what is there and quits; a second run
  * imports nothing more. */
 static void
@@ -368,6 +422,8 @@ main (int argc, char **argv)
               fixture_tear_down);
   g_test_add ("/watch/slow-writer", Fixture, NULL, fixture_set_up, test_slow_writer, fixture_tear_down);
   g_test_add ("/watch/new-subfolder", Fixture, NULL, fixture_set_up, test_new_subfolder, fixture_tear_down);
+  g_test_add ("/watch/concurrent-imports", Fixture, NULL, fixture_set_up, test_concurrent_imports,
+              fixture_tear_down);
   g_test_add ("/watch/cli-once", Fixture, NULL, fixture_set_up, test_cli_once, fixture_tear_down);
   return g_test_run ();
 }
