@@ -400,12 +400,19 @@ gl_project_import_target (GlProject *p, GlImportTarget *target)
 {
   /* IDX labels map to the classes as they are now. */
   load_classes (p, NULL);
+  gl_project_plain_import_target (p, target);
+  target->class_names = (const char *const *) p->class_names;
+}
+
+void
+gl_project_plain_import_target (GlProject *p, GlImportTarget *target)
+{
   target->h = p->h;
   target->w = p->w;
   target->c = p->c;
   target->cache = p->cache;
   target->thumbs = p->thumbs;
-  target->class_names = (const char *const *) p->class_names;
+  target->class_names = NULL;
   target->sink = &sink_funcs;
   target->sink_data = p;
 }

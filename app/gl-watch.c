@@ -161,7 +161,8 @@ struct _GlWatch
   gboolean failed_since_scan; /* an import failed since that rescan: keep the old time */
   GPtrArray *importing;       /* file names of the running import, or NULL */
   gboolean was_idle;
-  gboolean eager; /* gl_watch_set_eager */
+  gboolean eager;      /* gl_watch_set_eager */
+  guint scanned_ready; /* ready files a rescan found whole: imported without waiting for a full batch */
 };
 
 G_DEFINE_FINAL_TYPE (GlWatch, gl_watch, G_TYPE_OBJECT)
@@ -480,10 +481,11 @@ maybe_import (GlWatch *self, gboolean force)
     return;
   gint64 waited_us = g_get_monotonic_time () - self->first_ready_us;
   gboolean settled = self->eager && self->scans_running == 0 && g_hash_table_size (self->waiting) == 0;
-  if (!force && !settled && self->ready->len < self->options.batch_files
+  if (!force && !settled && self->scanned_ready == 0 && self->ready->len < self->options.batch_files
       && waited_us < (gint64)(self->options.batch_seconds * G_USEC_PER_SEC))
     return;
   guint n = MIN (self->ready->len, self->options.batch_files);
+  self->scanned_ready -= MIN (self->scanned_ready, n);
   self->importing = g_ptr_array_new_with_free_func (g_free);
   g_autofree const char **list = g_new0 (const char *, n + 1);
   for (guint i = 0; i < n; i++)
@@ -500,7 +502,7 @@ maybe_import (GlWatch *self, gboolean force)
   options.layout = GL_IMPORT_LAYOUT_PLAIN;
   options.source = source;
   GlImportTarget target;
-  gl_project_import_target (self->project, &target);
+  gl_project_plain_import_target (self->project, &target);
   gl_import_run_async (&target, list, &options, NULL, NULL, self->cancellable, import_done_cb,
                        g_object_ref (self));
 }
@@ -649,6 +651,7 @@ scan_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       {
         g_hash_table_remove (self->waiting, s->ready->pdata[i]);
         make_ready (self, s->ready->pdata[i]);
+        self->scanned_ready++;
       }
   for (guint i = 0; i < s->waiting->len; i++)
     note_file (self, s->waiting->pdata[i]);
@@ -752,6 +755,7 @@ gl_watch_stop (GlWatch *self)
     g_hash_table_add (self->taken, g_strdup (self->importing->pdata[i]));
   g_clear_handle_id (&self->tick_id, g_source_remove);
   self->scanned_us = 0;
+  self->scanned_ready = 0;
 }
 
 static void

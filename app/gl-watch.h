@@ -5,7 +5,8 @@
  * batch is imported once @batch_files files are ready, or @batch_seconds
  * after the first of them became ready, so that each batch can be scored
  * and checked for drift as one unit. Files that arrived while no watcher
- * ran are found by a rescan when the watcher starts.
+ * ran are found by a rescan when the watcher starts; those it finds whole are
+ * imported at once, in batches of @batch_files.
  *
  * A file is taken only once it is whole:
  *   - no process has it open for writing: a read lease (fcntl F_SETLEASE,
