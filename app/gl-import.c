@@ -55,7 +55,6 @@ typedef struct
   GArray *items;      /* of Item */
   GPtrArray *idxs;    /* of GlIdx, owned */
   GPtrArray *strings; /* owned strings items borrow */
-  GHashTable *image_exts; /* lower-case extensions the loaders claim */
   guint64 skipped;
 } Listing;
 
@@ -67,34 +66,49 @@ listing_clear (Listing *l)
   g_clear_pointer (&l->items, g_array_unref);
   g_clear_pointer (&l->idxs, g_ptr_array_unref);
   g_clear_pointer (&l->strings, g_ptr_array_unref);
-  g_clear_pointer (&l->image_exts, g_hash_table_unref);
 }
 
+/* The lower-case extensions the installed GdkPixbuf loaders claim; built
+ * once (the loaders do not change while the process runs). */
 static GHashTable *
 image_extensions (void)
 {
-  GHashTable *exts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  GSList *formats = gdk_pixbuf_get_formats ();
-  for (GSList *f = formats; f != NULL; f = f->next)
+  static gsize once = 0;
+  static GHashTable *exts;
+  if (g_once_init_enter (&once))
     {
-      if (gdk_pixbuf_format_is_disabled (f->data))
-        continue;
-      g_auto (GStrv) list = gdk_pixbuf_format_get_extensions (f->data);
-      for (guint i = 0; list && list[i]; i++)
-        g_hash_table_add (exts, g_ascii_strdown (list[i], -1));
+      GHashTable *table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      GSList *formats = gdk_pixbuf_get_formats ();
+      for (GSList *f = formats; f != NULL; f = f->next)
+        {
+          if (gdk_pixbuf_format_is_disabled (f->data))
+            continue;
+          g_auto (GStrv) list = gdk_pixbuf_format_get_extensions (f->data);
+          for (guint i = 0; list && list[i]; i++)
+            g_hash_table_add (table, g_ascii_strdown (list[i], -1));
+        }
+      g_slist_free (formats);
+      exts = table;
+      g_once_init_leave (&once, 1);
     }
-  g_slist_free (formats);
   return exts;
 }
 
-static gboolean
-has_image_ext (Listing *l, const char *name)
+gboolean
+gl_import_is_image_name (const char *name)
 {
   const char *dot = strrchr (name, '.');
   if (dot == NULL)
     return FALSE;
   g_autofree char *ext = g_ascii_strdown (dot + 1, -1);
-  return g_hash_table_contains (l->image_exts, ext);
+  return g_hash_table_contains (image_extensions (), ext);
+}
+
+char *
+gl_import_stored_path (const char *filename)
+{
+  g_autofree char *abs = g_canonicalize_filename (filename, NULL);
+  return g_filename_display_name (abs);
 }
 
 static void
@@ -158,7 +172,7 @@ walk (Listing *l, const char *dir, const char *label, const char *reason)
         continue;
       if (S_ISDIR (st.st_mode))
         walk (l, child, label, reason);
-      else if (has_image_ext (l, names->pdata[i]))
+      else if (gl_import_is_image_name (names->pdata[i]))
         add_file (l, child, label, reason);
       else if (is_idx_name (names->pdata[i]))
         add_file (l, child, label, idx_in_folder);
@@ -389,7 +403,7 @@ list_class_folders (Listing *l, const char *dir, GPtrArray *names, const FolderM
         {
           if (top && m->manifest && strcmp (name, GL_IMAGEFOLDER_MANIFEST) == 0)
             continue;
-          if (has_image_ext (l, name))
+          if (gl_import_is_image_name (name))
             add_file (l, child, NULL, NULL);
           else if (is_idx_name (name))
             add_file (l, child, NULL, idx_in_folder);
@@ -483,7 +497,7 @@ folder_is_imagefolder (Listing *l, const char *dir)
   for (guint i = 0; i < names->len; i++)
     {
       g_autofree char *child = g_build_filename (dir, names->pdata[i], NULL);
-      if (!g_file_test (child, G_FILE_TEST_IS_DIR) && has_image_ext (l, names->pdata[i]))
+      if (!g_file_test (child, G_FILE_TEST_IS_DIR) && gl_import_is_image_name (names->pdata[i]))
         return FALSE;
     }
   return TRUE;
@@ -748,8 +762,7 @@ take_chunk (Batch *b, const Context *ctx, Chunk *chunk, guint batch_size, GlImpo
         rec.path = keep (b, g_strdup_printf ("%s#%u", item->idx_name, item->index));
       else
         {
-          g_autofree char *abs = g_canonicalize_filename (item->path, NULL);
-          rec.path = keep (b, g_filename_display_name (abs));
+          rec.path = keep (b, gl_import_stored_path (item->path));
         }
       if (!res->ok)
         {
@@ -801,6 +814,7 @@ gl_import_run (const GlImportTarget *target, const char *const *paths, const GlI
     }
   gint64 start_us = g_get_monotonic_time ();
   GlImportProgress prog = { 0 };
+  prog.batch_id = -1;
   if (summary)
     *summary = prog;
 
@@ -808,7 +822,6 @@ gl_import_run (const GlImportTarget *target, const char *const *paths, const GlI
   l.items = g_array_new (FALSE, FALSE, sizeof (Item));
   l.idxs = g_ptr_array_new_with_free_func ((GDestroyNotify) gl_idx_free);
   l.strings = g_ptr_array_new_with_free_func (g_free);
-  l.image_exts = image_extensions ();
   if (!list_sources (&l, paths, options, target, error))
     {
       listing_clear (&l);
@@ -817,8 +830,8 @@ gl_import_run (const GlImportTarget *target, const char *const *paths, const GlI
   prog.total = l.items->len;
   prog.skipped = l.skipped;
 
-  g_autoptr (GString) source = g_string_new (NULL);
-  for (guint p = 0; paths[p] != NULL; p++)
+  g_autoptr (GString) source = g_string_new (options->source);
+  for (guint p = 0; options->source == NULL && paths[p] != NULL; p++)
     {
       g_autofree char *disp = g_filename_display_name (paths[p]);
       g_string_append_printf (source, "%s%s", p ? " " : "", disp);
@@ -829,6 +842,7 @@ gl_import_run (const GlImportTarget *target, const char *const *paths, const GlI
       listing_clear (&l);
       return FALSE;
     }
+  prog.batch_id = batch_id;
 
   guint n_threads = options->n_threads ? options->n_threads : MAX (1u, g_get_num_processors ());
   guint batch_size = options->batch_size ? options->batch_size : 1000;
@@ -909,6 +923,8 @@ gl_import_run (const GlImportTarget *target, const char *const *paths, const GlI
     progress (&prog, progress_data);
   if (ok && g_cancellable_is_cancelled (cancellable) && prog.done < prog.total)
     ok = !g_cancellable_set_error_if_cancelled (cancellable, error);
+  if (target->sink->end_batch != NULL)
+    target->sink->end_batch (target->sink_data, batch_id);
 
   g_hash_table_unref (pending);
   g_array_unref (b.records);
@@ -930,6 +946,7 @@ typedef struct
   char **paths;
   GlImportOptions options;
   char *idx_labels;
+  char *source;
   GlImportProgressFunc progress;
   gpointer progress_data;
   GMainContext *context; /* the caller's */
@@ -947,6 +964,7 @@ async_data_unref (AsyncData *d)
     return;
   g_strfreev (d->paths);
   g_free (d->idx_labels);
+  g_free (d->source);
   g_main_context_unref (d->context);
   g_mutex_clear (&d->lock);
   g_free (d);
@@ -1015,6 +1033,8 @@ gl_import_run_async (const GlImportTarget *target, const char *const *paths, con
     gl_import_options_init (&d->options);
   d->idx_labels = g_strdup (d->options.idx_labels);
   d->options.idx_labels = d->idx_labels;
+  d->source = g_strdup (d->options.source);
+  d->options.source = d->source;
   d->progress = progress;
   d->progress_data = progress_data;
   d->context = g_main_context_ref_thread_default ();

@@ -37,6 +37,14 @@ typedef enum
 
 gboolean gl_import_layout_parse (const char *text, GlImportLayout *layout);
 
+/* Whether a file of this name is one an import takes from a folder: its
+ * extension is claimed by an installed GdkPixbuf loader (thread-safe). */
+gboolean gl_import_is_image_name (const char *name);
+
+/* The path the store keeps for the image file @filename (absolute, canonical;
+ * newly allocated), as GlImportRecord.path: look an imported file up by it. */
+char *gl_import_stored_path (const char *filename);
+
 /* The manifest an ImageFolder export writes next to its folders: CSV rows
  * `kind,folder,name` where kind is "class" (folder → the real class name),
  * "split" (a train/val/test level above the class folders) or "other" (a
@@ -69,6 +77,9 @@ typedef struct
    * called. */
   void (*duplicate_func) (const char *path, gpointer user_data);
   gpointer duplicate_data;
+  /* The batch's source as the store records it; NULL: the paths given, each
+   * as a display name, separated by spaces. */
+  const char *source;
 } GlImportOptions;
 
 void gl_import_options_init (GlImportOptions *options);
@@ -84,6 +95,7 @@ typedef struct
   guint64 skipped;    /* files in folders whose extension no image loader claims */
   double elapsed_s;
   double images_per_s; /* done / elapsed */
+  gint64 batch_id;     /* the import batch in the store; -1 before it is begun */
 } GlImportProgress;
 
 /* One row for the store. */
@@ -106,6 +118,9 @@ typedef struct
   /* Adds @n records in ONE transaction and returns after the commit. */
   gboolean (*add_records) (gpointer data, gint64 batch_id, const GlImportRecord *records, guint n,
                            GlLabelsAs labels_as, GError **error);
+  /* The import of @batch_id is over (after its last add_records, also after a
+   * failure or a cancellation), on the same thread as begin_batch; may be NULL. */
+  void (*end_batch) (gpointer data, gint64 batch_id);
 } GlImportSinkFuncs;
 
 typedef struct

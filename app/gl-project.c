@@ -19,7 +19,10 @@ struct _GlProject
   char *dir, *db_path, *models_dir, *cache_dir, *thumbs_dir, *pixels_path;
   guint h, w, c;
   GlDb *db;        /* the main-thread connection */
-  GlDb *import_db; /* the import sink's connection (the thread running the import), opened on first use */
+  GlDb *import_db; /* the import sink's connection (the thread running the import, under import_lock),
+                      opened on first use */
+  GMutex import_lock; /* held by the thread running an import, from its begin_batch to its end_batch: a
+                         second import (the import dialog's and a watched folder's) waits for the first */
   GlPixelCache *cache;
   GlThumbPack *thumbs;
   char **class_names; /* kept in step with the store's classes (archived included, in order) */
@@ -43,6 +46,7 @@ gl_project_close (GlProject *p)
   if (p == NULL)
     return;
   gl_db_close (p->import_db);
+  g_mutex_clear (&p->import_lock);
   gl_db_close (p->db);
   gl_pixel_cache_close (p->cache);
   gl_thumb_pack_close (p->thumbs);
@@ -170,6 +174,7 @@ GlProject *
 gl_project_create (const char *dir, guint h, guint w, guint c, const char *const *class_names, GError **error)
 {
   g_autoptr (GlProject) p = g_new0 (GlProject, 1);
+  g_mutex_init (&p->import_lock);
   set_paths (p, dir);
   if (h == 0 || w == 0 || h > 4096 || w > 4096 || (c != 1 && c != 3))
     {
@@ -233,6 +238,7 @@ GlProject *
 gl_project_open (const char *dir, GError **error)
 {
   g_autoptr (GlProject) p = g_new0 (GlProject, 1);
+  g_mutex_init (&p->import_lock);
   set_paths (p, dir);
   if (!g_file_test (p->db_path, G_FILE_TEST_IS_REGULAR))
     {
@@ -353,14 +359,25 @@ sink_begin_batch (gpointer data, const char *source, const GlImportOptions *opti
 {
   GlProject *p = data;
   gint64 id;
-  if (p->import_db == NULL && (p->import_db = gl_db_open (p->db_path, error)) == NULL)
-    return -1;
-  if (!gl_db_begin_batch (p->import_db, source,
-                          options->labels_as == GL_LABELS_AS_REFERENCE ? GL_DB_ORIGIN_REFERENCE : GL_DB_ORIGIN_HUMAN,
-                          options->held_out_test, &id, error))
-    return -1;
+  g_mutex_lock (&p->import_lock);
+  if ((p->import_db == NULL && (p->import_db = gl_db_open (p->db_path, error)) == NULL)
+      || !gl_db_begin_batch (p->import_db, source,
+                             options->labels_as == GL_LABELS_AS_REFERENCE ? GL_DB_ORIGIN_REFERENCE
+                                                                          : GL_DB_ORIGIN_HUMAN,
+                             options->held_out_test, &id, error))
+    {
+      g_mutex_unlock (&p->import_lock);
+      return -1;
+    }
   p->last_batch = id;
   return id;
+}
+
+static void
+sink_end_batch (gpointer data, gint64 batch_id)
+{
+  GlProject *p = data;
+  g_mutex_unlock (&p->import_lock);
 }
 
 static gboolean
@@ -375,19 +392,27 @@ sink_add_records (gpointer data, gint64 batch_id, const GlImportRecord *records,
   return gl_db_add_images (p->import_db, batch_id, im, n, NULL, NULL, error);
 }
 
-static const GlImportSinkFuncs sink_funcs = { sink_has_hash, sink_begin_batch, sink_add_records };
+static const GlImportSinkFuncs sink_funcs = { sink_has_hash, sink_begin_batch, sink_add_records,
+                                              sink_end_batch };
 
 void
 gl_project_import_target (GlProject *p, GlImportTarget *target)
 {
   /* IDX labels map to the classes as they are now. */
   load_classes (p, NULL);
+  gl_project_plain_import_target (p, target);
+  target->class_names = (const char *const *) p->class_names;
+}
+
+void
+gl_project_plain_import_target (GlProject *p, GlImportTarget *target)
+{
   target->h = p->h;
   target->w = p->w;
   target->c = p->c;
   target->cache = p->cache;
   target->thumbs = p->thumbs;
-  target->class_names = (const char *const *) p->class_names;
+  target->class_names = NULL;
   target->sink = &sink_funcs;
   target->sink_data = p;
 }

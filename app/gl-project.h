@@ -80,6 +80,10 @@ GlPixelMap *gl_project_map_pixels (GlProject *project, GError **error);
 
 /* Fills @target for gl_import_run / _async; pointers borrow from @project. */
 void gl_project_import_target (GlProject *project, GlImportTarget *target);
+/* The same for an import that brings no labels (a plain folder): it reads
+ * nothing of the project, so it may be made while another thread imports
+ * (the second import then waits for the first). */
+void gl_project_plain_import_target (GlProject *project, GlImportTarget *target);
 
 /* Blocking import into the project (see gl_import_run); also records the
  * number of duplicates on the import batch. */

@@ -31,6 +31,8 @@ static const GlCliCommand commands[] = {
     "Play the labeling loop with the reference labels as the oracle", gl_cli_simulate },
   { "rules", "PROJECT add GLOB CLASS | list | delete ID | apply", "Bootstrap rules: file/folder glob → class",
     gl_cli_rules },
+  { "watch", "PROJECT [FOLDER…] [--once] [--list] [--remove] [--batch-files N] [--batch-seconds S] [--json]",
+    "Import images as they arrive in watched folders", gl_cli_watch },
   { NULL, NULL, NULL, NULL },
 };
 

@@ -9,6 +9,7 @@
 
 #include "app/gl-demo.h"
 #include "app/gl-session.h"
+#include "app/gl-watch.h"
 #include "ui/gleaner-classes-dialog.h"
 #include "ui/gleaner-export-dialog.h"
 #include "ui/gleaner-gallery-view.h"
@@ -32,12 +33,14 @@ struct _GleanerWindow
   GleanerLabelView *label_view;
   GleanerGalleryView *gallery_view;
   GleanerTrainingStatus *training_status;
+  GMenu *watch_section; /* "Watch a Folder…", then one "Stop Watching" item per watched folder */
 
   /* owned */
   GSettings *settings;
   GlProject *project;
   GlQueue *queue;     /* on project */
   GlTrainer *trainer; /* on project */
+  GlWatch *watch;     /* on project: its watched folders */
   GleanerImportDialog *import_dialog; /* the last one, while the project is open */
   GCancellable *loading_cancellable;
 
@@ -115,6 +118,8 @@ update_actions (GleanerWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.import", has_project);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export", has_project);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.classes", has_project);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.watch-folder", has_project);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.unwatch-folder", has_project);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.show-page", has_project);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.train-now", self->trainer != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-training", self->trainer != NULL);
@@ -252,6 +257,64 @@ load_project_preferences (GleanerWindow *self)
   g_settings_set_boolean (self->settings, "augmentation", gl_trainer_get_augmentation (self->trainer));
 }
 
+/* New images (an import, a watched folder): the queue and the trainer take them in. */
+static void
+take_new_images (GleanerWindow *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (self->queue != NULL && !gl_queue_reload (self->queue, &error))
+    toast_error (self, _("Cannot read the queue"), error);
+  if (self->trainer != NULL && gl_queue_needs_ranking (self->queue))
+    gl_trainer_rank_now (self->trainer);
+  on_view_stack_visible_child_cb (self);
+}
+
+/* The menu's "Stop Watching" items, one per watched folder. */
+static void
+update_watch_menu (GleanerWindow *self)
+{
+  while (g_menu_model_get_n_items (G_MENU_MODEL (self->watch_section)) > 1)
+    g_menu_remove (self->watch_section, 1);
+  if (self->project == NULL)
+    return;
+  g_auto (GStrv) folders = gl_watch_list_folders (self->project);
+  for (guint i = 0; folders[i] != NULL; i++)
+    {
+      g_autofree char *base = g_filename_display_basename (folders[i]);
+      g_autofree char *label = g_strdup_printf (_("Stop Watching “%s”"), base);
+      g_autoptr (GMenuItem) item = g_menu_item_new (label, NULL);
+      g_menu_item_set_action_and_target_value (item, "win.unwatch-folder", g_variant_new_bytestring (folders[i]));
+      g_menu_append_item (self->watch_section, item);
+    }
+}
+
+static void
+on_watch_batch_imported_cb (GleanerWindow *self, gint64 batch_id, guint64 added, guint64 unreadable,
+                            guint64 duplicates, GlWatch *watch)
+{
+  if (added + unreadable == 0)
+    return;
+  g_autofree char *text
+      = unreadable == 0
+            ? g_strdup_printf (ngettext ("%'" G_GUINT64_FORMAT " new image from a watched folder",
+                                         "%'" G_GUINT64_FORMAT " new images from a watched folder", added),
+                               added)
+            : g_strdup_printf (_("%'" G_GUINT64_FORMAT " new images from a watched folder, %'" G_GUINT64_FORMAT
+                                 " unreadable"),
+                               added, unreadable);
+  AdwToast *toast = adw_toast_new (text);
+  adw_toast_set_timeout (toast, 5);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+  take_new_images (self);
+}
+
+static void
+on_watch_failed_cb (GleanerWindow *self, const GError *error, GlWatch *watch)
+{
+  toast_error (self, _("Watched folders"), error);
+}
+
 /* The queue and the trainer of the project; both on the main thread. */
 static gboolean
 start_session (GleanerWindow *self, GlProject *project, GError **error)
@@ -275,6 +338,13 @@ start_session (GleanerWindow *self, GlProject *project, GError **error)
    * next image and keeps its counters, so nothing else is read or rebuilt
    * on the main thread while the annotator labels. */
   gl_queue_set_trainer (self->queue, self->trainer);
+
+  /* Watched folders: what arrived while the project was closed is imported now. */
+  self->watch = gl_watch_new (project, NULL);
+  g_signal_connect_object (self->watch, "batch-imported", G_CALLBACK (on_watch_batch_imported_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->watch, "failed", G_CALLBACK (on_watch_failed_cb), self, G_CONNECT_SWAPPED);
+  gl_watch_start (self->watch, NULL); /* a folder that cannot be watched is reported by "failed" */
   return TRUE;
 }
 
@@ -284,6 +354,12 @@ stop_session (GleanerWindow *self)
   gleaner_label_view_set_queue (self->label_view, NULL, NULL);
   gleaner_gallery_view_set_project (self->gallery_view, NULL);
   gleaner_training_status_set_trainer (self->training_status, NULL);
+  if (self->watch != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->watch, self);
+      gl_watch_stop (self->watch);
+      g_clear_object (&self->watch);
+    }
   if (self->queue != NULL)
     gl_queue_set_trainer (self->queue, NULL);
   g_clear_object (&self->queue);
@@ -328,11 +404,13 @@ set_project (GleanerWindow *self, GlProject *project)
       gleaner_training_status_set_trainer (self->training_status, self->trainer);
       gtk_stack_set_visible_child_name (self->main_stack, "project");
       adw_view_stack_set_visible_child_name (self->view_stack, "label");
+      update_watch_menu (self);
     }
   else
     {
       gtk_window_set_title (GTK_WINDOW (self), "Gleaner");
       adw_view_switcher_title_set_subtitle (self->switcher_title, NULL);
+      update_watch_menu (self);
       /* No project, no views to switch between: the header shows the title only. */
       adw_view_switcher_title_set_view_switcher_enabled (self->switcher_title, FALSE);
       gtk_stack_set_visible_child_name (self->main_stack, "welcome");
@@ -597,19 +675,13 @@ on_import_finished_cb (GleanerWindow *self, GleanerImportDialog *dialog)
   g_autofree char *text = g_strdup_printf (gleaner_import_dialog_get_cancelled (dialog) ? _("Import cancelled — %s")
                                                                                         : _("Import finished — %s"),
                                            gleaner_import_dialog_get_summary (dialog));
-  g_autoptr (GError) error = NULL;
   AdwToast *toast = adw_toast_new (text);
 
   adw_toast_set_button_label (toast, _("Details"));
   adw_toast_set_action_name (toast, "win.import-details");
   adw_toast_set_timeout (toast, 10);
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
-  /* New images: the queue and the trainer take them in. */
-  if (self->queue != NULL && !gl_queue_reload (self->queue, &error))
-    toast_error (self, _("Cannot read the queue"), error);
-  if (self->trainer != NULL && gl_queue_needs_ranking (self->queue))
-    gl_trainer_rank_now (self->trainer);
-  on_view_stack_visible_child_cb (self);
+  take_new_images (self);
 }
 
 /* The import dialog of the project: the running or last one, else a new one. */
@@ -642,6 +714,57 @@ import_action (GtkWidget *widget, const char *action, GVariant *param)
   dialog = ensure_import_dialog (self, self->import_dialog != NULL
                                          && gleaner_import_dialog_get_summary (self->import_dialog) != NULL);
   gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+watch_folder_response_cb (GtkNativeDialog *chooser, int response, GleanerWindow *self)
+{
+  g_autoptr (GFile) folder = response == GTK_RESPONSE_ACCEPT ? gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser))
+                                                             : NULL;
+  g_autofree char *path = folder ? g_file_get_path (folder) : NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_object_unref (chooser);
+  if (path == NULL || self->project == NULL)
+    return;
+  if (!gl_watch_add_folder (self->project, path, &error) || !gl_watch_start (self->watch, &error))
+    {
+      toast_error (self, _("Cannot watch the folder"), error);
+      return;
+    }
+  update_watch_menu (self);
+  g_autofree char *base = g_filename_display_basename (path);
+  g_autofree char *text = g_strdup_printf (_("Watching “%s”: new images are imported as they arrive"), base);
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+}
+
+static void
+watch_folder_action (GtkWidget *widget, const char *action, GVariant *param)
+{
+  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (_("Watch a Folder"), GTK_WINDOW (widget),
+                                                               GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Watch"),
+                                                               _("_Cancel"));
+
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (watch_folder_response_cb), widget);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+/* Stops watching a folder: what it brought stays in the project. */
+static void
+unwatch_folder_action (GtkWidget *widget, const char *action, GVariant *param)
+{
+  GleanerWindow *self = GLEANER_WINDOW (widget);
+  g_autoptr (GError) error = NULL;
+
+  if (self->project == NULL)
+    return;
+  if (!gl_watch_remove_folder (self->project, g_variant_get_bytestring (param), &error))
+    toast_error (self, _("Cannot stop watching the folder"), error);
+  /* The watcher lets go of the folder: start again with the remaining list. */
+  gl_watch_stop (self->watch);
+  gl_watch_start (self->watch, NULL);
+  update_watch_menu (self);
 }
 
 static void
@@ -794,6 +917,7 @@ gleaner_window_class_init (GleanerWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GleanerWindow, label_view);
   gtk_widget_class_bind_template_child (widget_class, GleanerWindow, training_status);
   gtk_widget_class_bind_template_child (widget_class, GleanerWindow, gallery_view);
+  gtk_widget_class_bind_template_child (widget_class, GleanerWindow, watch_section);
   gtk_widget_class_bind_template_callback (widget_class, on_view_stack_visible_child_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_key_controller_key_pressed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_loading_cancel_clicked_cb);
@@ -808,6 +932,8 @@ gleaner_window_class_init (GleanerWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.import-details", NULL, import_details_action);
   gtk_widget_class_install_action (widget_class, "win.export", NULL, export_action);
   gtk_widget_class_install_action (widget_class, "win.classes", NULL, classes_action);
+  gtk_widget_class_install_action (widget_class, "win.watch-folder", NULL, watch_folder_action);
+  gtk_widget_class_install_action (widget_class, "win.unwatch-folder", "ay", unwatch_folder_action);
   gtk_widget_class_install_action (widget_class, "win.train-now", NULL, train_now_action);
   gtk_widget_class_install_action (widget_class, "win.cancel-training", NULL, cancel_training_action);
 }

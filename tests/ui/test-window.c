@@ -9,6 +9,7 @@
 #include "app/gl-demo.h"
 #include "app/gl-queue.h"
 #include "app/gl-trainer.h"
+#include "app/gl-watch.h"
 #include "db/gl-db.h"
 #include "gleaner-test-util.h"
 #include "ui/gleaner-application.h"
@@ -302,6 +303,91 @@ test_wait_deadline (void)
   g_test_trap_assert_stderr ("*waited 1 s in vain for *test-window.c:*: never (NULL)*");
 }
 
+/* The label of the first item of @menu (sections included) whose action is
+ * @action, or NULL. */
+static char *
+find_menu_item (GMenuModel *menu, const char *action)
+{
+  for (int i = 0; i < g_menu_model_get_n_items (menu); i++)
+    {
+      g_autofree char *item_action = NULL;
+      g_autofree char *label = NULL;
+      if (g_menu_model_get_item_attribute (menu, i, G_MENU_ATTRIBUTE_ACTION, "s", &item_action)
+          && g_strcmp0 (item_action, action) == 0 && g_menu_model_get_item_attribute (menu, i, "label", "s", &label))
+        return g_steal_pointer (&label);
+      g_autoptr (GMenuModel) section = g_menu_model_get_item_link (menu, i, G_MENU_LINK_SECTION);
+      char *found = section ? find_menu_item (section, action) : NULL;
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+project_has_32_images (gpointer data)
+{
+  GlProjectInfo info;
+  g_assert_true (gl_project_get_info (gleaner_window_get_project (data), &info, NULL));
+  guint64 n = info.images;
+  gl_project_info_clear (&info);
+  return n == 32;
+}
+
+/* A watched folder: images that arrived while the project was closed are
+ * imported when it opens, with a toast; the menu lists the folder, and
+ * stopping to watch it from there takes it off the project's list. */
+static void
+test_watched_folder (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("gleaner-test-watch-XXXXXX", NULL);
+  g_autofree char *dir = g_build_filename (tmp, "Shapes", NULL);
+  g_autofree char *incoming = g_build_filename (tmp, "incoming", NULL);
+  GlProject *project = gleaner_test_make_project (dir, 30);
+  g_autoptr (GError) error = NULL;
+
+  /* Images 30 and 31: new to the project. */
+  gleaner_test_write_images (incoming, 32);
+  for (guint i = 0; i < 30; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("image-%04u.png", i);
+      g_autofree char *path = g_build_filename (incoming, name, NULL);
+      g_assert_no_errno (g_unlink (path));
+    }
+  g_assert_true (gl_watch_add_folder (project, incoming, &error));
+  g_assert_no_error (error);
+  gl_project_close (project);
+
+  GleanerWindow *window = gleaner_test_open_window (app, dir);
+  gleaner_test_wait (project_has_32_images, window);
+  gleaner_test_wait_frames (GTK_WIDGET (window), 2);
+  g_assert_cmpstr (gleaner_test_get_shown_toast (GTK_WIDGET (window)), ==, "2 new images from a watched folder");
+
+  GtkMenuButton *menu_button
+      = GTK_MENU_BUTTON (gleaner_test_find_descendant (GTK_WIDGET (window), GTK_TYPE_MENU_BUTTON, 0));
+  GMenuModel *menu = gtk_menu_button_get_menu_model (menu_button);
+  g_autofree char *watch_label = find_menu_item (menu, "win.watch-folder");
+  g_assert_cmpstr (watch_label, ==, "_Watch a Folder…");
+  g_autofree char *stop_label = find_menu_item (menu, "win.unwatch-folder");
+  g_assert_cmpstr (stop_label, ==, "Stop Watching “incoming”");
+  gleaner_test_dismiss_toasts (GTK_WIDGET (window));
+  gtk_menu_button_popup (menu_button);
+  GtkWidget *popover = GTK_WIDGET (gtk_menu_button_get_popover (menu_button));
+  gleaner_test_wait_frames (popover, 3);
+  g_free (gleaner_test_render_png (popover, "watch-menu.png"));
+  gtk_menu_button_popdown (menu_button);
+
+  g_assert_true (gtk_widget_activate_action_variant (GTK_WIDGET (window), "win.unwatch-folder",
+                                                        g_variant_new_bytestring (incoming)));
+  g_auto (GStrv) left = gl_watch_list_folders (gleaner_window_get_project (window));
+  g_assert_cmpuint (g_strv_length (left), ==, 0);
+  g_autofree char *gone = find_menu_item (menu, "win.unwatch-folder");
+  g_assert_null (gone);
+
+  gleaner_test_dismiss_toasts (GTK_WIDGET (window));
+  close_window (window);
+  gl_remove_tree (tmp);
+}
+
 /* The About window, from the primary menu's action, names the application
  * and its version. */
 static void
@@ -543,6 +629,7 @@ main (int argc, char **argv)
   g_test_add_func ("/window/preferences-applied", test_preferences_applied);
   g_test_add_func ("/window/project-preferences-kept", test_project_preferences_kept);
   g_test_add_func ("/window/about", test_about);
+  g_test_add_func ("/window/watched-folder", test_watched_folder);
   g_test_add_func ("/window/training", test_training);
   status = gleaner_test_app_run (app); /* runs the tests, which use app */
   app = NULL;

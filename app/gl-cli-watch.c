@@ -1,0 +1,193 @@
+/* gl-cli-watch.c — gleaner-cli watch: import images as they arrive in
+ * watched folders, without a window (app/gl-watch.h). */
+#include "gleaner-config.h"
+
+#include "app/gl-cli.h"
+#include "app/gl-export.h"
+#include "app/gl-watch.h"
+
+#include <glib-unix.h>
+#include <stdio.h>
+
+typedef struct
+{
+  GMainLoop *loop;
+  GlWatch *watch;
+  gboolean json;
+  gboolean once;     /* quit at the first idle */
+  gboolean stopping; /* a signal asked to quit: import what is ready, then quit */
+  guint batches;
+  guint64 added, unreadable, duplicates;
+  guint failures;
+} Run;
+
+/* After a signal: import what is ready, then quit (files still being
+ * written are left for the next run). */
+static void
+quit_if_stopped (Run *r)
+{
+  if (!r->stopping)
+    return;
+  gl_watch_flush (r->watch);
+  if (!gl_watch_is_importing (r->watch))
+    g_main_loop_quit (r->loop);
+}
+
+static void
+on_batch_imported_cb (GlWatch *watch, gint64 batch_id, guint64 added, guint64 unreadable, guint64 duplicates,
+                      gpointer user_data)
+{
+  Run *r = user_data;
+  r->batches++;
+  r->added += added;
+  r->unreadable += unreadable;
+  r->duplicates += duplicates;
+  if (r->json)
+    printf ("{\"event\":\"batch\",\"batch\":%" G_GINT64_FORMAT ",\"added\":%" G_GUINT64_FORMAT
+            ",\"unreadable\":%" G_GUINT64_FORMAT ",\"duplicates\":%" G_GUINT64_FORMAT "}\n",
+            batch_id, added, unreadable, duplicates);
+  else
+    printf ("batch %" G_GINT64_FORMAT ": %" G_GUINT64_FORMAT " added, %" G_GUINT64_FORMAT
+            " unreadable, %" G_GUINT64_FORMAT " duplicates\n",
+            batch_id, added, unreadable, duplicates);
+  fflush (stdout);
+  quit_if_stopped (r);
+}
+
+static void
+on_failed_cb (GlWatch *watch, const GError *error, gpointer user_data)
+{
+  Run *r = user_data;
+  r->failures++;
+  g_printerr ("gleaner-cli watch: %s\n", error->message);
+  if (r->stopping && !gl_watch_is_importing (r->watch))
+    g_main_loop_quit (r->loop); /* no retry when asked to stop */
+}
+
+static void
+on_idle_cb (GlWatch *watch, gpointer user_data)
+{
+  Run *r = user_data;
+  if (r->once || r->stopping)
+    g_main_loop_quit (r->loop);
+}
+
+static gboolean
+on_signal_cb (gpointer user_data)
+{
+  Run *r = user_data;
+  if (r->stopping)
+    {
+      g_main_loop_quit (r->loop); /* a second signal: quit now */
+      return G_SOURCE_CONTINUE;
+    }
+  r->stopping = TRUE;
+  g_printerr ("gleaner-cli watch: stopping after the files that are ready\n");
+  gl_watch_set_eager (r->watch, TRUE);
+  quit_if_stopped (r);
+  return G_SOURCE_CONTINUE;
+}
+
+static int
+list_folders (GlProject *p, gboolean json)
+{
+  g_auto (GStrv) folders = gl_watch_list_folders (p);
+  g_autoptr (GString) out = g_string_new (json ? "{\"folders\":[" : "");
+  for (guint i = 0; folders[i] != NULL; i++)
+    {
+      g_autofree char *disp = g_filename_display_name (folders[i]);
+      if (json)
+        {
+          g_string_append (out, i ? "," : "");
+          gl_json_append_string (out, disp);
+        }
+      else
+        g_string_append_printf (out, "%s\n", disp);
+    }
+  if (json)
+    g_string_append (out, "]}\n");
+  fputs (out->str, stdout);
+  return 0;
+}
+
+int
+gl_cli_watch (int argc, char **argv)
+{
+  gboolean json = FALSE, once = FALSE, list = FALSE, remove = FALSE;
+  int batch_files = 0;
+  double batch_seconds = 0;
+  GOptionEntry entries[] = {
+    { "once", 0, 0, G_OPTION_ARG_NONE, &once, "Import what arrived since the last run, then quit", NULL },
+    { "list", 0, 0, G_OPTION_ARG_NONE, &list, "List the watched folders", NULL },
+    { "remove", 0, 0, G_OPTION_ARG_NONE, &remove, "Stop watching the FOLDERs given", NULL },
+    { "batch-files", 0, 0, G_OPTION_ARG_INT, &batch_files, "Files per import batch (default 100)", "N" },
+    { "batch-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &batch_seconds,
+      "Import a smaller batch once its first file waited this long (default 10)", "S" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON object per line for each batch", NULL },
+    { NULL },
+  };
+  if (gl_cli_parse ("watch", "PROJECT [FOLDER…]", entries, &argc, &argv))
+    return 2;
+  if (argc < 2 || (remove && argc < 3) || batch_files < 0 || batch_seconds < 0)
+    {
+      g_printerr ("gleaner-cli watch: usage: watch PROJECT [FOLDER…] [--once] [--list] [--remove] "
+                  "[--batch-files N] [--batch-seconds S] [--json]\n");
+      return 2;
+    }
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlProject) p = gl_project_open (argv[1], &error);
+  if (p == NULL)
+    return gl_cli_fail ("watch", error);
+  for (int i = 2; i < argc; i++)
+    {
+      gboolean ok
+          = remove ? gl_watch_remove_folder (p, argv[i], &error) : gl_watch_add_folder (p, argv[i], &error);
+      if (!ok)
+        return gl_cli_fail ("watch", error);
+    }
+  if (list || remove)
+    return list_folders (p, json);
+  g_auto (GStrv) folders = gl_watch_list_folders (p);
+  if (folders[0] == NULL)
+    {
+      g_printerr ("gleaner-cli watch: the project watches no folder; give one: watch PROJECT FOLDER\n");
+      return 2;
+    }
+
+  GlWatchOptions options = { (guint)batch_files, batch_seconds, 0, 0 };
+  g_autoptr (GlWatch) watch = gl_watch_new (p, &options);
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  Run r = { loop, watch, json, once, FALSE, 0, 0, 0, 0, 0 };
+  g_signal_connect (watch, "batch-imported", G_CALLBACK (on_batch_imported_cb), &r);
+  g_signal_connect (watch, "failed", G_CALLBACK (on_failed_cb), &r);
+  g_signal_connect (watch, "idle", G_CALLBACK (on_idle_cb), &r);
+  guint sigint = g_unix_signal_add (SIGINT, on_signal_cb, &r);
+  guint sigterm = g_unix_signal_add (SIGTERM, on_signal_cb, &r);
+  gl_watch_set_eager (watch, once);
+  if (!gl_watch_start (watch, &error))
+    return gl_cli_fail ("watch", error);
+  if (!json)
+    {
+      for (guint i = 0; folders[i] != NULL; i++)
+        {
+          g_autofree char *disp = g_filename_display_name (folders[i]);
+          printf ("watching %s\n", disp);
+        }
+      fflush (stdout);
+    }
+  g_main_loop_run (loop);
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  guint pending = gl_watch_get_pending (watch);
+  gl_watch_stop (watch);
+  if (json)
+    printf ("{\"event\":\"summary\",\"batches\":%u,\"added\":%" G_GUINT64_FORMAT
+            ",\"unreadable\":%" G_GUINT64_FORMAT ",\"duplicates\":%" G_GUINT64_FORMAT
+            ",\"pending\":%u,\"failures\":%u}\n",
+            r.batches, r.added, r.unreadable, r.duplicates, pending, r.failures);
+  else
+    printf ("%u batches: %" G_GUINT64_FORMAT " added, %" G_GUINT64_FORMAT " unreadable, %" G_GUINT64_FORMAT
+            " duplicates; %u files not imported yet\n",
+            r.batches, r.added, r.unreadable, r.duplicates, pending);
+  return r.failures > 0 ? 1 : 0;
+}
