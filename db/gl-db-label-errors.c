@@ -46,25 +46,16 @@ insert_rows (GlDb *db, gint64 model_id, const GlDbLabelError *rows, gsize n, GEr
       sqlite3_bind_double (st, 6, r->p_suggested);
       sqlite3_bind_double (st, 7, r->score);
       sqlite3_bind_int (st, 8, r->flagged ? 1 : 0);
-      if (!gl_db_step_done (db, st, error, "cannot store a label error"))
-        return FALSE;
+      int rc = sqlite3_step (st);
+      gl_db_done (st);
+      if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        return gl_db_fail_with (db, error, GL_DB_ERROR_INVALID,
+                                "the label error of image %" G_GINT64_FORMAT
+                                " names an image, class or model version the project does not have",
+                                r->image_id);
+      if (rc != SQLITE_DONE)
+        return gl_db_fail (db, error, "cannot store a label error");
     }
-  return TRUE;
-}
-
-static gboolean
-check_foreign_keys (GlDb *db, GError **error)
-{
-  sqlite3_stmt *st = gl_db_stmt (db, "PRAGMA foreign_key_check (label_errors)", error);
-  if (st == NULL)
-    return FALSE;
-  int rc = sqlite3_step (st);
-  gl_db_done (st);
-  if (rc == SQLITE_ROW)
-    return gl_db_fail_with (db, error, GL_DB_ERROR_INVALID,
-                            "a label error names an image, class or model version the project does not have");
-  if (rc != SQLITE_DONE)
-    return gl_db_fail (db, error, "cannot check the label errors");
   return TRUE;
 }
 
@@ -100,7 +91,7 @@ gl_db_store_label_errors (GlDb *db, const GlDbLabelErrorRun *run, const GlDbLabe
       sqlite3_bind_int64 (st, 8, g_get_real_time ());
       ok = gl_db_step_done (db, st, error, "cannot store the label-error run");
     }
-  ok = ok && insert_rows (db, run->model_id, rows, n, error) && check_foreign_keys (db, error);
+  ok = ok && insert_rows (db, run->model_id, rows, n, error);
   if (!ok || !gl_db_commit (db, error))
     {
       gl_db_rollback (db);
