@@ -30,6 +30,8 @@ static const GlCliCommand commands[] = {
     "Play the labeling loop with the reference labels as the oracle", gl_cli_simulate },
   { "rules", "PROJECT add GLOB CLASS | list | delete ID | apply", "Bootstrap rules: file/folder glob → class",
     gl_cli_rules },
+  { "review", "PROJECT [--json] [-n N] | PROJECT --keep IMAGE | PROJECT --relabel IMAGE CLASS",
+    "Suspected label errors of the current model, and review decisions", gl_cli_review },
   { NULL, NULL, NULL, NULL },
 };
 
