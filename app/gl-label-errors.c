@@ -27,6 +27,13 @@ gl_label_errors_options_init (GlLabelErrorsOptions *o)
   o->warm_start = TRUE;
 }
 
+void
+gl_label_errors_report_clear (GlLabelErrorsReport *report)
+{
+  g_clear_pointer (&report->image_ids, g_free);
+  g_clear_pointer (&report->probs, g_free);
+}
+
 /* ------------------------------------------------------------------ */
 /* Folds                                                               */
 /* ------------------------------------------------------------------ */
@@ -89,6 +96,7 @@ static void
 detect_job_free (gpointer data)
 {
   DetectJob *j = data;
+  gl_label_errors_report_clear (&j->report);
   g_free (j->db_path);
   g_free (j->pixels_path);
   g_free (j);
@@ -303,7 +311,12 @@ store_detection (GlDb *db, const GlLabelErrorsOptions *o, const Labels *l, const
   GError *local = NULL;
   if (!gl_db_store_label_errors (db, &run, rows, n, &local))
     return fail (error, GL_LABEL_ERRORS_ERROR_STORE, local, "cannot store the label errors");
-  *report = (GlLabelErrorsReport){ model_id, n, n_flagged, seconds };
+  *report = (GlLabelErrorsReport){ model_id, n, n_flagged, seconds, k, NULL, NULL };
+  if (o->keep_probs)
+    {
+      report->image_ids = g_memdup2 (l->ids->data, sizeof (gint64) * MAX (n, 1));
+      report->probs = g_memdup2 (oof, sizeof (float) * MAX (n, 1) * k);
+    }
   return TRUE;
 }
 
@@ -423,7 +436,11 @@ gl_label_errors_detect_finish (GAsyncResult *result, GlLabelErrorsReport *report
   DetectJob *j = gl_worker_result_get_job_data (result);
   gboolean ok = gl_worker_run_finish (NULL, result, error);
   if (ok && report)
-    *report = j->report;
+    {
+      *report = j->report;
+      j->report.image_ids = NULL;
+      j->report.probs = NULL;
+    }
   return ok;
 }
 
@@ -467,6 +484,8 @@ gl_label_errors_detect (GlProject *project, const GlLabelErrorsOptions *options,
     }
   if (report)
     *report = w.report;
+  else
+    gl_label_errors_report_clear (&w.report);
   return TRUE;
 }
 

@@ -65,6 +65,7 @@ typedef struct
   GlConfidentRank ranking; /* the score; default self-confidence */
   gboolean warm_start;     /* each fold starts from the current model; default TRUE */
   guint64 seed;            /* default 0 */
+  gboolean keep_probs;     /* the report keeps the out-of-fold probabilities (analysis); default FALSE */
 } GlLabelErrorsOptions;
 
 void gl_label_errors_options_init (GlLabelErrorsOptions *options);
@@ -75,7 +76,13 @@ typedef struct
   guint64 n_labels;  /* images looked at */
   guint64 n_flagged; /* flagged by confident learning */
   double seconds;    /* the whole detection */
+  /* With options.keep_probs (else NULL), owned, free with gl_label_errors_report_clear: */
+  guint n_classes;
+  gint64 *image_ids; /* (n_labels) */
+  float *probs;      /* (n_labels, n_classes) out-of-fold probabilities */
 } GlLabelErrorsReport;
+
+void gl_label_errors_report_clear (GlLabelErrorsReport *report);
 
 /* Stratified, deterministic fold of each label: within each class the
  * images in order of gl_trainer_id_hash (ties: id) go round-robin to folds

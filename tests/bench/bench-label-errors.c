@@ -186,6 +186,7 @@ main (int argc, char **argv)
   int n_labels = 3000, folds = GL_LABEL_ERRORS_DEFAULT_FOLDS, seed = 0, epochs = 0, min_steps = -1;
   double seconds = 100, train_seconds = 20, uniform_share = 0.05, pair_share = 0.05;
   gboolean cold = FALSE, keep = FALSE;
+  g_autofree char *dump = NULL;
   g_autofree char *ranking = NULL, *mnist_dir = NULL, *work_dir = NULL;
   GOptionEntry entries[] = {
     { "labels", 0, 0, G_OPTION_ARG_INT, &n_labels, "Labels drawn (default 3000)", "N" },
@@ -206,6 +207,11 @@ main (int argc, char **argv)
     { "work-dir", 0, 0, G_OPTION_ARG_FILENAME, &work_dir,
       "Build the project here (default: a temporary folder)", "DIR" },
     { "keep", 0, 0, G_OPTION_ARG_NONE, &keep, "Keep the project afterwards", NULL },
+    { "dump", 0, 0, G_OPTION_ARG_FILENAME, &dump,
+      "Write per label: id, true class, given class, flip kind, flagged, score, the model's and the "
+      "out-of-fold "
+      "probabilities (for analysis)",
+      "FILE" },
     { NULL },
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("— label-error detection on Fashion-MNIST");
