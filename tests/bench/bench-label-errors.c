@@ -228,6 +228,7 @@ main (int argc, char **argv)
   o.seconds = seconds;
   o.warm_start = !cold;
   o.seed = (guint64)seed;
+  o.keep_probs = dump != NULL;
   if (epochs > 0)
     o.epochs = (guint)epochs;
   if (min_steps >= 0)
@@ -441,6 +442,30 @@ main (int argc, char **argv)
       base_score[i] = 1 - q[given[i]];
     }
 
+  if (dump != NULL)
+    {
+      g_autoptr (GHashTable) oof_row = g_hash_table_new (g_int64_hash, g_int64_equal);
+      for (guint64 r = 0; r < report.n_labels; r++)
+        g_hash_table_insert (oof_row, &report.image_ids[r], report.probs + r * report.n_classes);
+      g_autoptr (GString) out = g_string_new (NULL);
+      for (gsize i = 0; i < n; i++)
+        {
+          const float *q = g_hash_table_lookup (oof_row, &ids[i]);
+          g_string_append_printf (out, "%" G_GINT64_FORMAT " %d %d %u %d %.6f", ids[i], truth[i], given[i],
+                                  kind[i], cl_flag[i], cl_score[i]);
+          for (guint j = 0; j < 10; j++)
+            g_string_append_printf (out, " %.6f", probs[i * 10 + j]);
+          for (guint j = 0; j < 10; j++)
+            g_string_append_printf (out, " %.6f", q ? q[j] : NAN);
+          g_string_append_c (out, '\n');
+        }
+      if (!g_file_set_contents (dump, out->str, (gssize)out->len, &error))
+        {
+          g_printerr ("bench-label-errors: %s\n", error->message);
+          return 1;
+        }
+    }
+  gl_label_errors_report_clear (&report);
   Counts cl = count_set (cl_flag, flipped, n, NULL), base = count_set (base_flag, flipped, n, NULL);
   double cl_pk = precision_at (cl_score, flipped, n, n_flipped);
   double base_pk = precision_at (base_score, flipped, n, n_flipped);
