@@ -102,22 +102,7 @@ fixture_setup (Fixture *fx, gconstpointer data)
   g_assert_no_error (error);
   synth_label_first (fx->project, fx->db, N_LABELS);
   /* Plant wrong labels: every 16th labeled image gets the next class. */
-  g_autoptr (GArray) classes = gl_db_list_classes (fx->db, TRUE, &error);
-  g_autoptr (GArray) images = gl_trainer_list_images (gl_project_get_db_path (fx->project), &error);
-  guint n = 0, seen = 0;
-  for (guint i = 0; i < images->len && n < N_FLIPPED; i++)
-    {
-      const GlPoolImage *im = &g_array_index (images, GlPoolImage, i);
-      if (im->class_id < 0 || seen++ % 16 != 0)
-        continue;
-      guint k = 0;
-      while (g_array_index (classes, GlDbClass, k).id != im->class_id)
-        k++;
-      gint64 wrong = g_array_index (classes, GlDbClass, (k + 1) % classes->len).id;
-      g_assert_true (gl_db_set_label (fx->db, im->image_id, wrong, GL_DB_ORIGIN_HUMAN, NULL, NULL, &error));
-      fx->flipped[n++] = im->image_id;
-    }
-  g_assert_cmpuint (n, ==, N_FLIPPED);
+  synth_flip_labels (fx->project, fx->db, 16, N_FLIPPED, fx->flipped);
   g_autoptr (GlTrainer) trainer = gl_trainer_new (fx->project, &error);
   g_assert_no_error (error);
   gl_trainer_set_max_epochs (trainer, 3);
