@@ -47,5 +47,7 @@ int gl_cli_rules (int argc, char **argv);
 
 /* app/gl-cli-watch.c */
 int gl_cli_watch (int argc, char **argv);
+/* app/gl-cli-review.c */
+int gl_cli_review (int argc, char **argv);
 
 G_END_DECLS

@@ -131,6 +131,12 @@ id_hash01 (gint64 image_id)
   return (double) (mix64 ((guint64) image_id ^ 0x5eed5eedull) >> 11) / (double) (1ull << 53);
 }
 
+double
+gl_trainer_id_hash (gint64 image_id)
+{
+  return id_hash01 (image_id);
+}
+
 gboolean
 gl_trainer_hash_in_share (gint64 image_id, double share)
 {

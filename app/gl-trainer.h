@@ -205,6 +205,9 @@ gboolean gl_trainer_run_round (GlTrainer *trainer, gboolean train, GlTrainerRepo
  * stratification and the per-class minimum are applied by
  * gl_trainer_split_labels. */
 gboolean gl_trainer_hash_in_share (gint64 image_id, double share);
+/* The hash behind it: @image_id mapped to [0, 1), deterministic (also the
+ * order of the label-error folds, app/gl-label-errors.c). */
+double gl_trainer_id_hash (gint64 image_id);
 
 /* Splits labeled images into training and validation: for each class, those
  * whose id hashes into @share, topped up to GL_TRAINER_MIN_VALIDATION (smallest

@@ -33,6 +33,8 @@ static const GlCliCommand commands[] = {
     gl_cli_rules },
   { "watch", "PROJECT [FOLDER…] [--once] [--list] [--remove] [--batch-files N] [--batch-seconds S] [--json]",
     "Import images as they arrive in watched folders", gl_cli_watch },
+  { "review", "PROJECT [--json] [-n N] | PROJECT --keep IMAGE | PROJECT --relabel IMAGE CLASS",
+    "Suspected label errors of the current model, and review decisions", gl_cli_review },
   { NULL, NULL, NULL, NULL },
 };
 

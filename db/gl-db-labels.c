@@ -73,7 +73,7 @@ bump_label_seq (GlDb *db, guint n, GError **error)
 static gboolean
 check_origin (GlDb *db, GlDbOrigin origin, GError **error)
 {
-  if (origin < GL_DB_ORIGIN_HUMAN || origin > GL_DB_ORIGIN_REFERENCE)
+  if (origin < GL_DB_ORIGIN_HUMAN || origin > GL_DB_ORIGIN_REVIEW)
     return gl_db_fail_with (db, error, GL_DB_ERROR_INVALID, "unknown label origin %d", origin);
   return TRUE;
 }

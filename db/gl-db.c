@@ -253,12 +253,12 @@ gl_db_annotator (GlDb *db, const char *annotator)
   return annotator ? annotator : db->user;
 }
 
-static const char *const origin_names[] = { NULL, "human", "rule", "prediction", "reference" };
+static const char *const origin_names[] = { NULL, "human", "rule", "prediction", "reference", "review" };
 
 const char *
 gl_db_origin_sql (GlDbOrigin origin)
 {
-  if (origin < GL_DB_ORIGIN_HUMAN || origin > GL_DB_ORIGIN_REFERENCE)
+  if (origin < GL_DB_ORIGIN_HUMAN || origin > GL_DB_ORIGIN_REVIEW)
     return "human";
   return origin_names[origin];
 }
@@ -280,7 +280,7 @@ gl_db_origin_to_string (GlDbOrigin origin)
 gboolean
 gl_db_origin_from_string (const char *text, GlDbOrigin *origin)
 {
-  for (int i = GL_DB_ORIGIN_HUMAN; i <= GL_DB_ORIGIN_REFERENCE; i++)
+  for (int i = GL_DB_ORIGIN_HUMAN; i <= GL_DB_ORIGIN_REVIEW; i++)
     if (g_strcmp0 (text, origin_names[i]) == 0)
       {
         *origin = (GlDbOrigin) i;
@@ -460,6 +460,23 @@ static const char migrate_v3[] =
   "CREATE TABLE audit_images (image_id INTEGER PRIMARY KEY REFERENCES images (id));"
   "ALTER TABLE class_metrics ADD COLUMN matrix_row INTEGER;";
 
+/* 3 → 4: label-error detection (db/gl-db-label-errors.c). One row per
+ * labeled image and model version with its out-of-fold probabilities of the
+ * given and the suggested class, and a run row per version written in the
+ * same transaction, so a version either has its whole detection or none.
+ * label_seq: labels.id at detection time; later "review" rows of an image
+ * take it off that version's list. */
+static const char migrate_v4[] =
+  "CREATE TABLE label_error_runs (model_id INTEGER PRIMARY KEY REFERENCES model_versions (id),"
+  "  folds INTEGER NOT NULL, n_labels INTEGER NOT NULL, n_flagged INTEGER NOT NULL, ranking TEXT NOT NULL,"
+  "  seconds REAL, last_label_id INTEGER NOT NULL, created_us INTEGER NOT NULL);"
+  "CREATE TABLE label_errors (model_id INTEGER NOT NULL REFERENCES label_error_runs (model_id),"
+  "  image_id INTEGER NOT NULL REFERENCES images (id), given_class INTEGER NOT NULL REFERENCES classes (id),"
+  "  suggested_class INTEGER REFERENCES classes (id), p_given REAL NOT NULL, p_suggested REAL NOT NULL,"
+  "  score REAL NOT NULL, flagged INTEGER NOT NULL, PRIMARY KEY (model_id, image_id)) WITHOUT ROWID;"
+  "CREATE INDEX label_errors_score ON label_errors (model_id, flagged, score);"
+  "PRAGMA user_version = 4;";
+
 static gboolean
 move_audit_setting (GlDb *db, GError **error)
 {
@@ -544,6 +561,8 @@ migrate (GlDb *db, GError **error)
     ok = gl_db_exec (db, migrate_v2, error);
   if (ok && v >= 1 && v <= 2)
     ok = gl_db_exec (db, migrate_v3, error) && move_audit_setting (db, error);
+  if (ok && v >= 1 && v <= 3)
+    ok = gl_db_exec (db, migrate_v4, error);
   if (ok)
     {
       sqlite3_stmt *st = NULL;

@@ -55,7 +55,7 @@ typedef enum
 
 /* The schema version this build writes (PRAGMA user_version). Version 1 is the
  * schema of the first app/gl-project.c; older files are migrated on open. */
-#define GL_DB_SCHEMA_VERSION 3
+#define GL_DB_SCHEMA_VERSION 4
 
 /* ---- Connection -------------------------------------------------------- */
 
@@ -182,9 +182,10 @@ typedef enum
   GL_DB_ORIGIN_RULE,       /* an accepted rule suggestion */
   GL_DB_ORIGIN_PREDICTION, /* an accepted model prediction */
   GL_DB_ORIGIN_REFERENCE,  /* came with a dataset: never shown or trained on; evaluation/simulation only */
+  GL_DB_ORIGIN_REVIEW,     /* a label-error review decision: the label kept or changed (gl-db-label-errors.h) */
 } GlDbOrigin;
 
-/* "human", "rule", "prediction", "reference"; from_string: FALSE if unknown. */
+/* "human", "rule", "prediction", "reference", "review"; from_string: FALSE if unknown. */
 const char *gl_db_origin_to_string (GlDbOrigin origin);
 gboolean gl_db_origin_from_string (const char *text, GlDbOrigin *origin);
 

@@ -10,7 +10,7 @@ const char *const synth_classes[] = { "top-left", "top-right", "bottom-left", "b
 static void
 put_be32 (GByteArray *a, guint32 v)
 {
-  const guint8 b[4] = { (guint8) (v >> 24), (guint8) (v >> 16), (guint8) (v >> 8), (guint8) v };
+  const guint8 b[4] = { (guint8)(v >> 24), (guint8)(v >> 16), (guint8)(v >> 8), (guint8)v };
   g_byte_array_append (a, b, 4);
 }
 
@@ -29,21 +29,21 @@ write_synth_idx (const char *dir, const char *split, guint n, guint32 seed)
   for (guint i = 0; i < n; i++)
     {
       guint8 px[28 * 28];
-      guint8 label = (guint8) (i % 4);
+      guint8 label = (guint8)(i % 4);
       for (guint j = 0; j < sizeof px; j++)
-        px[j] = (guint8) g_rand_int_range (rand, 0, 40);
+        px[j] = (guint8)g_rand_int_range (rand, 0, 40);
       gint x0 = (label % 2) * 14 + 2 + g_rand_int_range (rand, -2, 3);
       gint y0 = (label / 2) * 14 + 2 + g_rand_int_range (rand, -2, 3);
       for (gint y = MAX (y0, 0); y < MIN (y0 + 10, 28); y++)
         for (gint x = MAX (x0, 0); x < MIN (x0 + 10, 28); x++)
-          px[y * 28 + x] = (guint8) g_rand_int_range (rand, 200, 256);
+          px[y * 28 + x] = (guint8)g_rand_int_range (rand, 200, 256);
       g_byte_array_append (img, px, sizeof px);
       g_byte_array_append (lab, &label, 1);
     }
   g_autofree char *in = g_strdup_printf ("%s/%s-images-idx3-ubyte", dir, split);
   g_autofree char *ln = g_strdup_printf ("%s/%s-labels-idx1-ubyte", dir, split);
-  g_assert_true (g_file_set_contents (in, (const char *) img->data, img->len, NULL));
-  g_assert_true (g_file_set_contents (ln, (const char *) lab->data, lab->len, NULL));
+  g_assert_true (g_file_set_contents (in, (const char *)img->data, img->len, NULL));
+  g_assert_true (g_file_set_contents (ln, (const char *)lab->data, lab->len, NULL));
 }
 
 static void
@@ -107,10 +107,36 @@ synth_label_first (GlProject *p, GlDb *db, guint n)
       const GlPoolImage *im = &g_array_index (images, GlPoolImage, i);
       if (im->held_out || im->class_id >= 0)
         continue;
-      g_assert_true (gl_db_set_label (db, im->image_id, synth_reference (db, im->image_id), GL_DB_ORIGIN_HUMAN, NULL,
-                                      NULL, &error));
+      g_assert_true (gl_db_set_label (db, im->image_id, synth_reference (db, im->image_id),
+                                      GL_DB_ORIGIN_HUMAN, NULL, NULL, &error));
       g_assert_no_error (error);
       done++;
+    }
+  g_assert_cmpuint (done, ==, n);
+}
+
+/* Gives every @every-th labeled pool image (in id order, from the first) the
+ * next class instead of its label, @n of them; their ids into @flipped. */
+void
+synth_flip_labels (GlProject *p, GlDb *db, guint every, guint n, gint64 *flipped)
+{
+  GError *error = NULL;
+  g_autoptr (GArray) classes = gl_db_list_classes (db, TRUE, &error);
+  g_autoptr (GArray) images = gl_trainer_list_images (gl_project_get_db_path (p), &error);
+  g_assert_no_error (error);
+  guint done = 0, seen = 0;
+  for (guint i = 0; i < images->len && done < n; i++)
+    {
+      const GlPoolImage *im = &g_array_index (images, GlPoolImage, i);
+      if (im->class_id < 0 || seen++ % every != 0)
+        continue;
+      guint k = 0;
+      while (g_array_index (classes, GlDbClass, k).id != im->class_id)
+        k++;
+      gint64 wrong = g_array_index (classes, GlDbClass, (k + 1) % classes->len).id;
+      g_assert_true (gl_db_set_label (db, im->image_id, wrong, GL_DB_ORIGIN_HUMAN, NULL, NULL, &error));
+      g_assert_no_error (error);
+      flipped[done++] = im->image_id;
     }
   g_assert_cmpuint (done, ==, n);
 }

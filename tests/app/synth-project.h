@@ -15,3 +15,6 @@ GlProject *synth_project (const char *dir, guint n_pool, guint n_test);
 gint64 synth_reference (GlDb *db, gint64 image_id);
 /* Labels (as a human) the first @n pool images with their reference class. */
 void synth_label_first (GlProject *p, GlDb *db, guint n);
+/* Gives every @every-th labeled pool image (id order) the next class instead,
+ * @n of them (planted label errors); their ids into @flipped (n). */
+void synth_flip_labels (GlProject *p, GlDb *db, guint every, guint n, gint64 *flipped);

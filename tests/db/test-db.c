@@ -1251,7 +1251,7 @@ test_migrate_v2 (Fixture *fx, gconstpointer data)
   /* Back to version 2 as that build left it. */
   sqlite3 *h;
   g_assert_cmpint (sqlite3_open (fx->path, &h), ==, SQLITE_OK);
-  g_autofree char *v2 = g_strdup_printf ("BEGIN; DROP TABLE audit_images;"
+  g_autofree char *v2 = g_strdup_printf ("BEGIN; DROP TABLE audit_images; DROP TABLE label_errors; DROP TABLE label_error_runs;"
                                          " ALTER TABLE class_metrics DROP COLUMN matrix_row;"
                                          " INSERT INTO settings VALUES ('audit_images', '%" G_GINT64_FORMAT
                                          " 99999 x %" G_GINT64_FORMAT " %" G_GINT64_FORMAT "');"
