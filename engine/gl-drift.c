@@ -84,9 +84,9 @@ drift_finish (GlDrift *d, const guint64 *count_a, const guint64 *count_b)
   for (guint c = 0; c < d->n_classes; c++)
     {
       if (d->n_a > 0)
-        d->share_a[c] = (double) count_a[c] / (double) d->n_a;
+        d->share_a[c] = (double)count_a[c] / (double)d->n_a;
       if (d->n_b > 0)
-        d->share_b[c] = (double) count_b[c] / (double) d->n_b;
+        d->share_b[c] = (double)count_b[c] / (double)d->n_b;
     }
   if (d->n_a == 0 || d->n_b == 0)
     return;
@@ -158,7 +158,7 @@ count_predictions (const float *probs, gsize n, guint k, guint64 *count, double 
       confidence[p] += row[p];
     }
   for (guint c = 0; c < k; c++)
-    confidence[c] = count[c] > 0 ? confidence[c] / (double) count[c] : NAN;
+    confidence[c] = count[c] > 0 ? confidence[c] / (double)count[c] : NAN;
 }
 
 GlDrift *
@@ -223,7 +223,7 @@ gl_drift_gamma_q (double a, double x)
 
       for (guint i = 1; i < 10000; i++)
         {
-          double an = -(double) i * ((double) i - a);
+          double an = -(double)i * ((double)i - a);
           double delta;
 
           b += 2.0;
@@ -248,8 +248,8 @@ gl_drift_gamma_q (double a, double x)
 static int
 compare_double (const void *pa, const void *pb)
 {
-  double a = *(const double *) pa;
-  double b = *(const double *) pb;
+  double a = *(const double *)pa;
+  double b = *(const double *)pb;
 
   return (a > b) - (a < b);
 }
@@ -263,18 +263,18 @@ gl_drift_ks_p_exact (gsize n_a, gsize n_b, double d)
    * u[j] holds the probability of reaching (i, j) inside, by the step
    * probabilities of drawing without replacement. */
   g_autofree double *u = NULL; /* (n_b + 1) */
-  double total = (double) (n_a + n_b);
+  double total = (double)(n_a + n_b);
   double h;
   double inside;
 
   if (n_a == 0 || n_b == 0 || !(d > 0.0))
     return 1.0;
-  h = floor (d * (double) n_a * (double) n_b + 0.5);
+  h = floor (d * (double)n_a * (double)n_b + 0.5);
   u = g_new0 (double, n_b + 1);
   for (gsize i = 0; i <= n_a; i++)
     for (gsize j = 0; j <= n_b; j++)
       {
-        double gap = fabs ((double) i * (double) n_b - (double) j * (double) n_a);
+        double gap = fabs ((double)i * (double)n_b - (double)j * (double)n_a);
         double v = 0.0;
 
         if (gap >= h)
@@ -289,10 +289,10 @@ gl_drift_ks_p_exact (gsize n_a, gsize n_b, double d)
           }
         /* From (i − 1, j): u[j] still holds row i − 1. */
         if (i > 0)
-          v += u[j] * (double) (n_a - (i - 1)) / (total - (double) (i - 1) - (double) j);
+          v += u[j] * (double)(n_a - (i - 1)) / (total - (double)(i - 1) - (double)j);
         /* From (i, j − 1): u[j − 1] already holds row i. */
         if (j > 0)
-          v += u[j - 1] * (double) (n_b - (j - 1)) / (total - (double) i - (double) (j - 1));
+          v += u[j - 1] * (double)(n_b - (j - 1)) / (total - (double)i - (double)(j - 1));
         u[j] = v;
       }
   inside = u[n_b];
@@ -312,7 +312,7 @@ kolmogorov_q (double lambda)
       double sum = 0.0;
 
       for (int k = 1; k <= 7; k++)
-        sum += exp ((double) ((2 * k - 1) * (2 * k - 1)) * y);
+        sum += exp ((double)((2 * k - 1) * (2 * k - 1)) * y);
       return CLAMP (1.0 - sqrt (2.0 * M_PI) / lambda * sum, 0.0, 1.0);
     }
   else
@@ -338,7 +338,7 @@ gl_drift_ks_p_asymptotic (gsize n_a, gsize n_b, double d)
 
   if (n_a == 0 || n_b == 0)
     return 1.0;
-  m = (double) n_a * (double) n_b / ((double) n_a + (double) n_b);
+  m = (double)n_a * (double)n_b / ((double)n_a + (double)n_b);
   root = sqrt (m);
   return kolmogorov_q ((root + 0.12 + 0.11 / root) * d);
 }
@@ -371,13 +371,13 @@ gl_drift_ks_two_sample (const double *a, gsize n_a, const double *b, gsize n_b, 
         i++;
       while (j < n_b && sb[j] <= v)
         j++;
-      d = MAX (d, fabs ((double) i / (double) n_a - (double) j / (double) n_b));
+      d = MAX (d, fabs ((double)i / (double)n_a - (double)j / (double)n_b));
     }
   /* The rest of one sample only brings its CDF up to 1; the largest gap is
    * already seen or is the one at the point where the other sample ended. */
   if (p_value != NULL)
-    *p_value = (double) n_a * (double) n_b <= GL_DRIFT_KS_EXACT_MAX ? gl_drift_ks_p_exact (n_a, n_b, d)
-                                                                     : gl_drift_ks_p_asymptotic (n_a, n_b, d);
+    *p_value = (double)n_a * (double)n_b <= GL_DRIFT_KS_EXACT_MAX ? gl_drift_ks_p_exact (n_a, n_b, d)
+                                                                  : gl_drift_ks_p_asymptotic (n_a, n_b, d);
   return d;
 }
 
@@ -386,9 +386,10 @@ gl_drift_ks_two_sample (const double *a, gsize n_a, const double *b, gsize n_b, 
 static double
 binomial_log_pmf (guint64 k, guint64 n, double p)
 {
-  double kd = (double) k, nd = (double) n;
+  double kd = (double)k, nd = (double)n;
 
-  return lgamma (nd + 1.0) - lgamma (kd + 1.0) - lgamma (nd - kd + 1.0) + kd * log (p) + (nd - kd) * log1p (-p);
+  return lgamma (nd + 1.0) - lgamma (kd + 1.0) - lgamma (nd - kd + 1.0) + kd * log (p)
+         + (nd - kd) * log1p (-p);
 }
 
 /* Degenerate success probabilities put all mass on 0 or n. Returns TRUE
@@ -419,7 +420,7 @@ gl_drift_binomial_test (guint64 k, guint64 n, double p)
     return 1.0;
   if (binomial_degenerate (k, n, p, &degenerate))
     return degenerate;
-  if ((double) k == p * (double) n)
+  if ((double)k == p * (double)n)
     return 1.0;
   bound = binomial_log_pmf (k, n, p) + log (rerr);
   for (guint64 i = 0; i <= n; i++)
@@ -462,11 +463,11 @@ gl_drift_chi_square_gof (const guint64 *observed, const double *expected_share, 
     n += observed[c];
   for (guint c = 0; c < k; c++)
     {
-      double e = (double) n * expected_share[c];
+      double e = (double)n * expected_share[c];
 
       if (e > 0.0)
         {
-          double diff = (double) observed[c] - e;
+          double diff = (double)observed[c] - e;
 
           x2 += diff * diff / e;
           cells++;
@@ -483,7 +484,78 @@ gl_drift_chi_square_gof (const guint64 *observed, const double *expected_share, 
       return 0.0;
     }
   if (p_value != NULL)
-    *p_value = isinf (x2) ? 0.0 : gl_drift_gamma_q (0.5 * (double) (cells - 1), 0.5 * x2);
+    *p_value = isinf (x2) ? 0.0 : gl_drift_gamma_q (0.5 * (double)(cells - 1), 0.5 * x2);
+  return x2;
+}
+
+static double
+log_choose (guint64 n, guint64 k)
+{
+  return lgamma ((double)n + 1.0) - lgamma ((double)k + 1.0) - lgamma ((double)(n - k) + 1.0);
+}
+
+double
+gl_drift_fisher_exact (guint64 a_in, guint64 n_a, guint64 b_in, guint64 n_b)
+{
+  const double rerr = 1.0 + 1e-7;
+  guint64 total = n_a + n_b, in = a_in + b_in;
+  guint64 lo, hi;
+  double log_denominator, bound, sum = 0.0;
+
+  if (n_a == 0 || n_b == 0 || a_in > n_a || b_in > n_b)
+    return 1.0;
+  /* X = b_in: n_b draws from total items of which in are "in". */
+  lo = in > n_a ? in - n_a : 0;
+  hi = MIN (in, n_b);
+  log_denominator = log_choose (total, n_b);
+  bound = log_choose (in, b_in) + log_choose (total - in, n_b - b_in) - log_denominator + log (rerr);
+  for (guint64 x = lo; x <= hi; x++)
+    {
+      double lp = log_choose (in, x) + log_choose (total - in, n_b - x) - log_denominator;
+
+      if (lp <= bound)
+        sum += exp (lp);
+    }
+  return CLAMP (sum, 0.0, 1.0);
+}
+
+double
+gl_drift_chi_square_homogeneity (const guint64 *count_a, const guint64 *count_b, guint k, guint *df,
+                                 double *p_value)
+{
+  guint64 n_a = 0, n_b = 0;
+  guint cells = 0;
+  double x2 = 0.0, n;
+
+  for (guint c = 0; c < k; c++)
+    {
+      n_a += count_a[c];
+      n_b += count_b[c];
+    }
+  n = (double)(n_a + n_b);
+  for (guint c = 0; c < k; c++)
+    {
+      double column = (double)(count_a[c] + count_b[c]);
+      double ea = (double)n_a * column / n, eb = (double)n_b * column / n;
+
+      if (column == 0.0)
+        continue;
+      cells++;
+      x2 += ((double)count_a[c] - ea) * ((double)count_a[c] - ea) / ea
+            + ((double)count_b[c] - eb) * ((double)count_b[c] - eb) / eb;
+    }
+  if (n_a == 0 || n_b == 0 || cells < 2)
+    {
+      if (df != NULL)
+        *df = 0;
+      if (p_value != NULL)
+        *p_value = 1.0;
+      return 0.0;
+    }
+  if (df != NULL)
+    *df = cells - 1;
+  if (p_value != NULL)
+    *p_value = gl_drift_gamma_q (0.5 * (double)(cells - 1), 0.5 * x2);
   return x2;
 }
 
@@ -493,7 +565,7 @@ void
 gl_drift_bonferroni (const double *p, gsize n, double *adjusted)
 {
   for (gsize i = 0; i < n; i++)
-    adjusted[i] = MIN (1.0, (double) n * p[i]);
+    adjusted[i] = MIN (1.0, (double)n * p[i]);
 }
 
 typedef struct
@@ -518,11 +590,11 @@ gl_drift_holm (const double *p, gsize n, double *adjusted)
   double running = 0.0;
 
   for (gsize i = 0; i < n; i++)
-    ranked[i] = (Ranked) { p[i], i };
+    ranked[i] = (Ranked){ p[i], i };
   qsort (ranked, n, sizeof (Ranked), compare_ranked);
   for (gsize i = 0; i < n; i++)
     {
-      double v = MIN (1.0, (double) (n - i) * ranked[i].p);
+      double v = MIN (1.0, (double)(n - i) * ranked[i].p);
 
       running = MAX (running, v);
       adjusted[ranked[i].index] = running;
@@ -534,21 +606,21 @@ gl_drift_holm (const double *p, gsize n, double *adjusted)
 void
 gl_drift_random_projection (const float *x, gsize n, guint dim, guint out_dim, guint64 seed, float *out)
 {
-  g_autofree float *matrix = g_new (float, (gsize) dim * out_dim); /* (dim, out_dim) */
+  g_autofree float *matrix = g_new (float, (gsize)dim *out_dim); /* (dim, out_dim) */
   GlRng rng;
-  double scale = 1.0 / sqrt ((double) MAX (out_dim, 1u));
+  double scale = 1.0 / sqrt ((double)MAX (out_dim, 1u));
 
   gl_rng_init (&rng, seed);
-  for (gsize i = 0; i < (gsize) dim * out_dim; i++)
-    matrix[i] = (float) (gl_rng_normal (&rng) * scale);
+  for (gsize i = 0; i < (gsize)dim * out_dim; i++)
+    matrix[i] = (float)(gl_rng_normal (&rng) * scale);
   for (gsize r = 0; r < n; r++)
     for (guint o = 0; o < out_dim; o++)
       {
         double sum = 0.0;
 
         for (guint d = 0; d < dim; d++)
-          sum += (double) x[r * dim + d] * matrix[(gsize) d * out_dim + o];
-        out[r * out_dim + o] = (float) sum;
+          sum += (double)x[r * dim + d] * matrix[(gsize)d * out_dim + o];
+        out[r * out_dim + o] = (float)sum;
       }
 }
 
@@ -559,7 +631,7 @@ squared_distance (const float *u, const float *v, guint dim)
 
   for (guint d = 0; d < dim; d++)
     {
-      double diff = (double) u[d] - (double) v[d];
+      double diff = (double)u[d] - (double)v[d];
       sum += diff * diff;
     }
   return sum;
@@ -577,14 +649,14 @@ gl_drift_median_bandwidth (const float *x, gsize n_x, const float *y, gsize n_y,
 {
   /* At most 400 points (evenly spaced over the pooled sample) keep this O(1). */
   gsize total = n_x + n_y;
-  gsize m = MIN (total, (gsize) 400);
+  gsize m = MIN (total, (gsize)400);
   g_autofree double *dist = NULL;
   gsize n_dist = 0;
   double median;
 
   if (m < 2)
     return 1.0;
-  dist = g_new (double, m * (m - 1) / 2);
+  dist = g_new (double, m *(m - 1) / 2);
   for (gsize a = 0; a < m; a++)
     for (gsize b = a + 1; b < m; b++)
       {
@@ -613,7 +685,7 @@ gl_drift_mmd_rbf (const float *x, gsize n_x, const float *y, gsize n_y, guint di
   for (gsize i = 0; i < n_x; i++)
     for (gsize j = 0; j < n_y; j++)
       sxy += exp (-gamma * squared_distance (x + i * dim, y + j * dim, dim));
-  return MAX (0.0, sxx / ((double) n_x * n_x) + syy / ((double) n_y * n_y) - 2.0 * sxy / ((double) n_x * n_y));
+  return MAX (0.0, sxx / ((double)n_x * n_x) + syy / ((double)n_y * n_y) - 2.0 * sxy / ((double)n_x * n_y));
 }
 
 /* Biased MMD² of the split @side (N; 0 = x, 1 = y) of a pooled kernel
@@ -631,8 +703,8 @@ mmd_of_split (const double *kernel, const guint8 *side, gsize total, gsize n_x)
         sum[side[i] + side[j]] += row[j];
     }
   /* Diagonal entries are 1: n_x of them in xx, n_y in yy. */
-  return (2.0 * sum[0] + (double) n_x) / ((double) n_x * n_x)
-         + (2.0 * sum[2] + (double) n_y) / ((double) n_y * n_y) - 2.0 * sum[1] / ((double) n_x * n_y);
+  return (2.0 * sum[0] + (double)n_x) / ((double)n_x * n_x)
+         + (2.0 * sum[2] + (double)n_y) / ((double)n_y * n_y) - 2.0 * sum[1] / ((double)n_x * n_y);
 }
 
 double
@@ -654,11 +726,11 @@ gl_drift_mmd_test (const float *x, gsize n_x, const float *y, gsize n_y, guint d
     return 0.0;
   sigma = gl_drift_median_bandwidth (x, n_x, y, n_y, dim);
   gamma = 1.0 / (2.0 * sigma * sigma);
-  kernel = g_new (double, total * total);
+  kernel = g_new (double, total *total);
   for (gsize i = 0; i < total; i++)
     for (gsize j = i + 1; j < total; j++)
-      kernel[i * total + j] = exp (-gamma * squared_distance (pooled_row (x, n_x, y, dim, i),
-                                                             pooled_row (x, n_x, y, dim, j), dim));
+      kernel[i * total + j] = exp (
+          -gamma * squared_distance (pooled_row (x, n_x, y, dim, i), pooled_row (x, n_x, y, dim, j), dim));
   side = g_new (guint8, total);
   for (gsize i = 0; i < total; i++)
     side[i] = i < n_x ? 0 : 1;
@@ -668,7 +740,7 @@ gl_drift_mmd_test (const float *x, gsize n_x, const float *y, gsize n_y, guint d
 
   perm = g_new (guint32, total);
   for (gsize i = 0; i < total; i++)
-    perm[i] = (guint32) i;
+    perm[i] = (guint32)i;
   gl_rng_init (&rng, seed);
   for (guint t = 0; t < n_perm; t++)
     {
@@ -708,11 +780,11 @@ gl_drift_percentile (double *values, gsize n, double q)
   if (n == 0)
     return 0.0;
   qsort (values, n, sizeof (double), compare_double);
-  pos = CLAMP (q, 0.0, 100.0) / 100.0 * (double) (n - 1);
-  lo = (gsize) floor (pos);
+  pos = CLAMP (q, 0.0, 100.0) / 100.0 * (double)(n - 1);
+  lo = (gsize)floor (pos);
   if (lo >= n - 1)
     return values[n - 1];
-  frac = pos - (double) lo;
+  frac = pos - (double)lo;
   return values[lo] + frac * (values[lo + 1] - values[lo]);
 }
 
@@ -736,7 +808,7 @@ gl_drift_novelty_rate (const float *reference, gsize n_ref, const float *window,
     for (guint d = 0; d < dim; d++)
       centroid[d] += reference[r * dim + d];
   for (guint d = 0; d < dim; d++)
-    centroid[d] /= (double) n_ref;
+    centroid[d] /= (double)n_ref;
   dist = g_new (double, n_ref);
   for (gsize r = 0; r < n_ref; r++)
     {
@@ -761,8 +833,8 @@ gl_drift_novelty_rate (const float *reference, gsize n_ref, const float *window,
    * beyond the cut, estimated conformally: (beyond in the reference + 1) /
    * (n_ref + 1), which also covers the cut's own sampling error. */
   if (p_value != NULL)
-    *p_value = gl_drift_binomial_upper (beyond, n_win, ((double) beyond_ref + 1.0) / ((double) n_ref + 1.0));
-  return (double) beyond / (double) n_win;
+    *p_value = gl_drift_binomial_upper (beyond, n_win, ((double)beyond_ref + 1.0) / ((double)n_ref + 1.0));
+  return (double)beyond / (double)n_win;
 }
 
 double
@@ -779,12 +851,12 @@ gl_drift_cbpe_precision (const float *probs, gsize n, guint k, guint cls, double
       if (gl_metrics_argmax (row, k) != cls)
         continue;
       sum += row[cls];
-      var += (double) row[cls] * (1.0 - row[cls]);
+      var += (double)row[cls] * (1.0 - row[cls]);
       count++;
     }
   if (n_predicted != NULL)
     *n_predicted = count;
   if (std_error != NULL)
-    *std_error = count > 0 ? sqrt (var) / (double) count : 0.0;
-  return count > 0 ? sum / (double) count : 0.0;
+    *std_error = count > 0 ? sqrt (var) / (double)count : 0.0;
+  return count > 0 ? sum / (double)count : 0.0;
 }

@@ -47,8 +47,8 @@ void gl_drift_free (GlDrift *drift);
 
 /* From the class probabilities of window A (@probs_a: (n_a, n_classes)) and
  * window B (@probs_b: (n_b, n_classes)); classes are the arg-max. */
-GlDrift *gl_drift_compute (const float *probs_a, gsize n_a, const float *probs_b, gsize n_b,
-                           guint n_classes, GError **error);
+GlDrift *gl_drift_compute (const float *probs_a, gsize n_a, const float *probs_b, gsize n_b, guint n_classes,
+                           GError **error);
 /* From labels (human or predicted) of window A (@labels_a: (n_a)) and B
  * (@labels_b: (n_b)); the confidence fields are NaN. */
 GlDrift *gl_drift_compute_from_labels (const gint *labels_a, gsize n_a, const gint *labels_b, gsize n_b,
@@ -95,6 +95,22 @@ double gl_drift_binomial_upper (guint64 k, guint64 n, double p);
 double gl_drift_chi_square_gof (const guint64 *observed, const double *expected_share, guint k, guint *df,
                                 double *p_value);
 
+/* Fisher's exact test (Fisher 1922) of the 2 × 2 table (@a_in of @n_a)
+ * against (@b_in of @n_b): under H0 (one share) b_in is hypergeometric given
+ * the margins; two-sided p-value as in scipy.stats.fisher_exact (outcomes no
+ * more likely than the observed one, relative tolerance 1e-7). The
+ * two-sample form of the binomial test: it carries the reference's own
+ * sampling error. n_a or n_b 0: 1. */
+double gl_drift_fisher_exact (guint64 a_in, guint64 n_a, guint64 b_in, guint64 n_b);
+
+/* Pearson's chi-square test of homogeneity of two count vectors @count_a,
+ * @count_b (k) (the 2 × k contingency table, no continuity correction):
+ * X² = Σ (o − e)² / e with e = row total × column total / n, over the
+ * classes seen in either; df = (those classes) − 1. The two-sample form of
+ * the goodness-of-fit test. A sample empty or df = 0: X² = 0, p = 1. */
+double gl_drift_chi_square_homogeneity (const guint64 *count_a, const guint64 *count_b, guint k, guint *df,
+                                        double *p_value);
+
 /* Multiple-comparison corrections of @p (n) into @adjusted (n; may be @p):
  * Bonferroni (min(1, n p)) and Holm's step-down (Holm 1979): sorted
  * ascending, p'_(i) = max_{j ≤ i} min(1, (n − j + 1) p_(j)). Rejecting where
@@ -138,8 +154,8 @@ double gl_drift_percentile (double *values, gsize n, double q);
  * @window: (n_win, dim). @threshold: the distance (may be NULL); @p_value:
  * the one-sided binomial tail of the count beyond it against (100 − q)%
  * (may be NULL). Either sample empty: rate 0, p 1. */
-double gl_drift_novelty_rate (const float *reference, gsize n_ref, const float *window, gsize n_win, guint dim,
-                              double q, double *threshold, double *p_value);
+double gl_drift_novelty_rate (const float *reference, gsize n_ref, const float *window, gsize n_win,
+                              guint dim, double q, double *threshold, double *p_value);
 
 /* Confidence-based performance estimation of one class's precision without
  * labels (NannyML's CBPE; the expected-accuracy idea of Guillory et al.
