@@ -167,6 +167,54 @@ within_class_tests (GlDriftVerdict *v, const GlDriftSample *ref, const GlDriftSa
     }
 }
 
+/* Top-class probability of every row of @s into @out (n). */
+static double
+top_probabilities (const GlDriftSample *s, double *out)
+{
+  double sum = 0.0;
+
+  for (gsize i = 0; i < s->n; i++)
+    {
+      const float *row = s->probs + i * s->n_classes;
+      out[i] = row[gl_metrics_argmax (row, s->n_classes)];
+      sum += out[i];
+    }
+  return s->n > 0 ? sum / (double)s->n : 0.0;
+}
+
+/* Rows of @s's embedding, at most @max_rows evenly spaced, into @out. */
+static gsize
+spaced_rows (const GlDriftSample *s, gsize max_rows, float *out)
+{
+  gsize take = MIN (s->n, max_rows);
+
+  for (gsize m = 0; m < take; m++)
+    memcpy (out + m * s->dim, s->embedding + (m * s->n / take) * s->dim, s->dim * sizeof (float));
+  return take;
+}
+
+/* The confidence and embedding tests over all images; @a (ref->n) and @b
+ * (win->n) are scratch. */
+static void
+window_wide_tests (GlDriftVerdict *v, const GlDriftSample *ref, const GlDriftSample *win,
+                   const GlDriftOptions *o, double *a, double *b)
+{
+  double p, d;
+
+  d = gl_drift_ks_two_sample (a, ref->n, b, win->n, &p);
+  set_result (&v->confidence, d, p, v->accuracy_window - v->accuracy_reference, ref->n, win->n);
+  if (ref->dim > 0 && ref->dim == win->dim && ref->embedding != NULL && win->embedding != NULL)
+    {
+      gsize cap = MAX (o->mmd_max_ref, 2u);
+      g_autofree float *er = g_new (float, MIN (ref->n, cap) * ref->dim);
+      g_autofree float *ew = g_new (float, MIN (win->n, cap) * win->dim);
+      gsize nr = spaced_rows (ref, cap, er), nw = spaced_rows (win, cap, ew);
+      double mmd = gl_drift_mmd_test (er, nr, ew, nw, ref->dim, o->n_perm, o->seed * 1000003u + 999983u, &p);
+
+      set_result (&v->embedding, mmd, p, mmd, nr, nw);
+    }
+}
+
 /* Holm over every test that ran; fills p_adjusted, fired, n_fired, top_class. */
 static void
 correct_family (GlDriftVerdict *v)
@@ -180,7 +228,11 @@ correct_family (GlDriftVerdict *v)
 
   if (v->chi_square.tested)
     family[m++] = &v->chi_square;
-  for (gsize i = 0; i < total - 1; i++)
+  if (v->confidence.tested)
+    family[m++] = &v->confidence;
+  if (v->embedding.tested)
+    family[m++] = &v->embedding;
+  for (gsize i = 0; i < total - 3; i++)
     if (v->tests[i].tested)
       family[m++] = &v->tests[i];
   for (gsize i = 0; i < m; i++)
@@ -224,6 +276,8 @@ verdict_new (guint k, gsize n_ref, gsize n_win, double alpha)
   for (gsize i = 0; i < (gsize)k * GL_DRIFT_N_TESTS; i++)
     v->tests[i].p_value = v->tests[i].p_adjusted = 1.0;
   v->chi_square.p_value = v->chi_square.p_adjusted = 1.0;
+  v->confidence.p_value = v->confidence.p_adjusted = 1.0;
+  v->embedding.p_value = v->embedding.p_adjusted = 1.0;
   v->insufficient = g_new0 (gboolean, k);
   v->precision_window = g_new0 (double, k);
   v->precision_window_se = g_new0 (double, k);
@@ -276,6 +330,10 @@ gl_drift_verdict_compute (const GlDriftSample *ref, const GlDriftSample *win, co
           = gl_drift_cbpe_precision (ref->probs, ref->n, k, c, &v->precision_reference_se[c], NULL);
     }
 
+  a = g_new (double, MAX (ref->n, (gsize)1));
+  b = g_new (double, MAX (win->n, (gsize)1));
+  v->accuracy_reference = top_probabilities (ref, a);
+  v->accuracy_window = top_probabilities (win, b);
   window_ok = win->n >= o->min_class && ref->n >= o->min_class;
   if (window_ok)
     {
@@ -284,8 +342,7 @@ gl_drift_verdict_compute (const GlDriftSample *ref, const GlDriftSample *win, co
 
       if (v->chi_square_df > 0)
         set_result (&v->chi_square, x2, p, psi, ref->n, win->n);
-      a = g_new (double, ref->n);
-      b = g_new (double, win->n);
+      window_wide_tests (v, ref, win, o, a, b);
     }
   for (guint c = 0; c < k; c++)
     {

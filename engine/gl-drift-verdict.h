@@ -17,8 +17,13 @@
  *   NOVELTY     share of the images predicted as c farther from the
  *               reference centroid of c than its 99th percentile, one-sided
  *               binomial test; effect: rate / reference rate.
- * and over all classes one chi-square test of homogeneity of the predicted
- * counts of window and reference (effect: total PSI).
+ * and over all images, three window-wide tests:
+ *   chi_square  chi-square test of homogeneity of the predicted counts of
+ *               window and reference; effect: total PSI.
+ *   confidence  KS on the top-class probability; effect: the change of the
+ *               CBPE accuracy estimate (mean top-class probability).
+ *   embedding   MMD² permutation test on the projected embedding (at most
+ *               mmd_max_ref rows of each side, evenly spaced); effect: MMD².
  * The two-sample forms (Fisher, homogeneity) are used rather than testing
  * the window against the reference's shares taken as exact (binomial,
  * goodness of fit): those ignore the reference's own sampling error.
@@ -105,6 +110,10 @@ typedef struct
   double alpha;
   GlDriftTestResult chi_square; /* statistic X², effect total PSI */
   guint chi_square_df;
+  GlDriftTestResult confidence; /* window-wide KS on the top-class probability */
+  GlDriftTestResult embedding;  /* window-wide MMD² */
+  double accuracy_window;       /* CBPE accuracy estimate: mean top-class probability (0 when empty) */
+  double accuracy_reference;
   GlDriftTestResult *tests;       /* (n_classes, GL_DRIFT_N_TESTS) */
   gboolean *insufficient;         /* (n_classes): < min_class images predicted as c in the window */
   double *precision_window;       /* (n_classes) CBPE estimate, 0 when nothing predicted */

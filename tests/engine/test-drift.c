@@ -364,6 +364,9 @@ assert_finite (const GlDriftVerdict *v)
 {
   g_assert_true (isfinite (v->chi_square.statistic) && isfinite (v->chi_square.p_value)
                  && isfinite (v->chi_square.effect));
+  g_assert_true (isfinite (v->confidence.p_value) && isfinite (v->embedding.p_value)
+                 && isfinite (v->confidence.effect) && isfinite (v->embedding.effect));
+  g_assert_true (isfinite (v->accuracy_window) && isfinite (v->accuracy_reference));
   for (guint c = 0; c < v->n_classes; c++)
     {
       g_assert_true (isfinite (v->precision_window[c]) && isfinite (v->precision_reference[c]));
