@@ -3,6 +3,7 @@
 
 #include "engine/gl-drift.h"
 #include "engine/gl-metrics.h"
+#include "engine/gl-rng.h"
 
 #include <math.h>
 #include <string.h>
@@ -96,29 +97,39 @@ gather_column (const GlDriftSample *s, const guint *pred, guint c, guint only, d
   return m;
 }
 
-/* Embedding rows of @s predicted as @c, at most @max_rows evenly spaced
- * among them, into @out (max_rows, dim); returns how many. */
+/* Embedding rows of @s predicted as @c (G_MAXUINT: every row), at most
+ * @max_rows of them drawn at random without replacement (seeded by @seed;
+ * all of them, in order, when there are no more), into @out (max_rows, dim);
+ * returns how many. A random draw, not evenly spaced rows: images often
+ * arrive in a periodic order (class by class, or cycling through classes),
+ * and a stride would pick one phase of it. */
 static gsize
-gather_embedding (const GlDriftSample *s, const guint *pred, guint c, guint64 count, gsize max_rows,
+gather_embedding (const GlDriftSample *s, const guint *pred, guint c, gsize max_rows, guint64 seed,
                   float *out)
 {
-  gsize m = 0, seen = 0;
-  gsize take = MIN ((gsize)count, max_rows);
+  g_autofree guint32 *rows = g_new (guint32, MAX (s->n, (gsize)1));
+  gsize m = 0, take;
+  GlRng rng;
 
-  for (gsize i = 0; i < s->n && m < take; i++)
+  for (gsize i = 0; i < s->n; i++)
+    if (c == G_MAXUINT || pred[i] == c)
+      rows[m++] = (guint32)i;
+  take = MIN (m, max_rows);
+  if (take < m)
     {
-      if (pred[i] != c)
-        continue;
-      /* Row number seen among count is taken when it reaches the next of
-       * take evenly spaced positions. */
-      if (seen == m * (gsize)count / take)
+      /* The first take entries of a partial Fisher–Yates shuffle. */
+      gl_rng_init (&rng, seed);
+      for (gsize i = 0; i < take; i++)
         {
-          memcpy (out + m * s->dim, s->embedding + i * s->dim, s->dim * sizeof (float));
-          m++;
+          gsize j = i + (gsize)gl_rng_below (&rng, m - i);
+          guint32 t = rows[i];
+          rows[i] = rows[j];
+          rows[j] = t;
         }
-      seen++;
     }
-  return m;
+  for (gsize i = 0; i < take; i++)
+    memcpy (out + i * s->dim, s->embedding + (gsize)rows[i] * s->dim, s->dim * sizeof (float));
+  return take;
 }
 
 static void
@@ -154,10 +165,10 @@ within_class_tests (GlDriftVerdict *v, const GlDriftSample *ref, const GlDriftSa
       guint dim = ref->dim;
       g_autofree float *er = g_new (float, (gsize)count_ref[c] * dim);
       g_autofree float *ew = g_new (float, (gsize)count_win[c] * dim);
-      gsize nr_all = gather_embedding (ref, pred_ref, c, count_ref[c], count_ref[c], er);
-      gsize nw = gather_embedding (win, pred_win, c, count_win[c], count_win[c], ew);
+      gsize nr_all = gather_embedding (ref, pred_ref, c, count_ref[c], 0, er);
+      gsize nw = gather_embedding (win, pred_win, c, count_win[c], 0, ew);
       g_autofree float *er_cap = g_new (float, (gsize)MIN (count_ref[c], o->mmd_max_ref) * dim);
-      gsize nr = gather_embedding (ref, pred_ref, c, count_ref[c], o->mmd_max_ref, er_cap);
+      gsize nr = gather_embedding (ref, pred_ref, c, o->mmd_max_ref, o->seed * 7919u + c, er_cap);
       double threshold, rate, mmd;
 
       mmd = gl_drift_mmd_test (er_cap, nr, ew, nw, dim, o->n_perm, o->seed * 1000003u + c, &p);
@@ -182,17 +193,6 @@ top_probabilities (const GlDriftSample *s, double *out)
   return s->n > 0 ? sum / (double)s->n : 0.0;
 }
 
-/* Rows of @s's embedding, at most @max_rows evenly spaced, into @out. */
-static gsize
-spaced_rows (const GlDriftSample *s, gsize max_rows, float *out)
-{
-  gsize take = MIN (s->n, max_rows);
-
-  for (gsize m = 0; m < take; m++)
-    memcpy (out + m * s->dim, s->embedding + (m * s->n / take) * s->dim, s->dim * sizeof (float));
-  return take;
-}
-
 /* The confidence and embedding tests over all images; @a (ref->n) and @b
  * (win->n) are scratch. */
 static void
@@ -208,7 +208,8 @@ window_wide_tests (GlDriftVerdict *v, const GlDriftSample *ref, const GlDriftSam
       gsize cap = MAX (o->mmd_max_ref, 2u);
       g_autofree float *er = g_new (float, MIN (ref->n, cap) * ref->dim);
       g_autofree float *ew = g_new (float, MIN (win->n, cap) * win->dim);
-      gsize nr = spaced_rows (ref, cap, er), nw = spaced_rows (win, cap, ew);
+      gsize nr = gather_embedding (ref, NULL, G_MAXUINT, cap, o->seed * 7919u + 104729u, er);
+      gsize nw = gather_embedding (win, NULL, G_MAXUINT, cap, o->seed * 7919u + 1299709u, ew);
       double mmd = gl_drift_mmd_test (er, nr, ew, nw, ref->dim, o->n_perm, o->seed * 1000003u + 999983u, &p);
 
       set_result (&v->embedding, mmd, p, mmd, nr, nw);

@@ -23,7 +23,7 @@
  *   confidence  KS on the top-class probability; effect: the change of the
  *               CBPE accuracy estimate (mean top-class probability).
  *   embedding   MMD² permutation test on the projected embedding (at most
- *               mmd_max_ref rows of each side, evenly spaced); effect: MMD².
+ *               mmd_max_ref rows of each side, drawn at random); effect: MMD².
  * The two-sample forms (Fisher, homogeneity) are used rather than testing
  * the window against the reference's shares taken as exact (binomial,
  * goodness of fit): those ignore the reference's own sampling error.
@@ -84,7 +84,7 @@ typedef struct
   double alpha;      /* family-wise error per window; default 0.05 */
   guint min_class;   /* "insufficient data" below this; default 30 */
   guint n_perm;      /* MMD permutations; default 200 */
-  guint mmd_max_ref; /* reference rows per class used by MMD (evenly spaced); default 150 */
+  guint mmd_max_ref; /* rows per side used by MMD (a seeded random draw); default 150 */
   double novelty_q;  /* percentile of the novelty cut; default 99 */
   guint64 seed;      /* permutations; default 0 */
 } GlDriftOptions;
