@@ -1251,7 +1251,16 @@ test_migrate_v2 (Fixture *fx, gconstpointer data)
   /* Back to version 2 as that build left it. */
   sqlite3 *h;
   g_assert_cmpint (sqlite3_open (fx->path, &h), ==, SQLITE_OK);
-  g_autofree char *v2 = g_strdup_printf ("BEGIN; DROP TABLE audit_images;"
+  /* Version 4's drift tables and columns go too (issue 13). */
+  g_autofree char *v2 = g_strdup_printf ("BEGIN; DROP TABLE drift_tests; DROP TABLE drift_classes;"
+                                         " DROP TABLE drift_references; DROP INDEX drift_model;"
+                                         " ALTER TABLE drift DROP COLUMN kind; ALTER TABLE drift DROP COLUMN first_image;"
+                                         " ALTER TABLE drift DROP COLUMN last_image; ALTER TABLE drift DROP COLUMN n_images;"
+                                         " ALTER TABLE drift DROP COLUMN window_size; ALTER TABLE drift DROP COLUMN drifted;"
+                                         " ALTER TABLE drift DROP COLUMN n_fired; ALTER TABLE drift DROP COLUMN top_class;"
+                                         " ALTER TABLE drift DROP COLUMN accuracy_est;"
+                                         " ALTER TABLE drift DROP COLUMN accuracy_ref;"
+                                         " DROP TABLE audit_images;"
                                          " ALTER TABLE class_metrics DROP COLUMN matrix_row;"
                                          " INSERT INTO settings VALUES ('audit_images', '%" G_GINT64_FORMAT
                                          " 99999 x %" G_GINT64_FORMAT " %" G_GINT64_FORMAT "');"
