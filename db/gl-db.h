@@ -525,7 +525,9 @@ GArray *gl_db_list_drift (GlDb *db, gint64 model_id, GError **error);
 /* ---- Drift per class against a model version's reference (gl-db-drift.c) ---- */
 
 /* The reference of one model version: its outputs on the validation labels
- * and a random pool sample, taken after training. Blobs are native-endian
+ * and a random pool sample, taken after training. The blobs are owned by the
+ * struct (gl_db_drift_reference_clear; borrowed on input), and like every
+ * store struct it belongs to the thread of its connection. Blobs are native-endian
  * arrays (the project stays on its machine; a team store would need more). */
 typedef struct
 {

@@ -13,7 +13,9 @@
  * The window holds at most max_width values (the oldest fall out first); the
  * bound still holds for the window kept.
  *
- * One detector is one stream; it is not thread-safe (one owner thread).
+ * One detector is one stream, owned by its creator (gl_adwin_free) with its
+ * values array; not thread-safe: one thread touches it at a time. The
+ * fields are read-only for callers.
  */
 #pragma once
 

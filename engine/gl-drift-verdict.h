@@ -69,7 +69,8 @@ const char *gl_drift_test_kind_to_string (GlDriftTestKind kind);
 /* -1 when @name is none of those. */
 gint gl_drift_test_kind_from_string (const char *name);
 
-/* The outputs of a model on one set of images (plain arrays, borrowed). */
+/* The outputs of a model on one set of images: plain arrays borrowed from
+ * the caller for the duration of a call; read only, by the calling thread. */
 typedef struct
 {
   gsize n;
@@ -79,6 +80,7 @@ typedef struct
   const float *embedding; /* (n, dim) compact projection, or NULL */
 } GlDriftSample;
 
+/* Plain values, copied by the caller. */
 typedef struct
 {
   double alpha;      /* family-wise error per window; default 0.05 */
@@ -103,6 +105,8 @@ typedef struct
   gboolean fired;    /* p_adjusted ≤ α */
 } GlDriftTestResult;
 
+/* A verdict and every array in it are owned by the verdict (free with
+ * gl_drift_verdict_free); it is made and read on one thread at a time. */
 typedef struct
 {
   guint n_classes;

@@ -28,6 +28,8 @@ G_BEGIN_DECLS
 
 #define GL_DRIFT_SHARE_FLOOR 1e-4
 
+/* Owned by the caller of gl_drift_compute (free with gl_drift_free), arrays
+ * included; one thread at a time. */
 typedef struct
 {
   guint n_classes;
