@@ -120,6 +120,8 @@ gl_cli_import (int argc, char **argv)
   if (tty)
     fputc ('\n', stderr);
   print_summary (&sum);
+  if (ok && sum.added > 0)
+    gl_cli_drift_after_import (p);
   fflush (stdout);
   if (!ok)
     return gl_cli_fail ("import", error);

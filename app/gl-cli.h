@@ -9,6 +9,8 @@
 
 #include <glib.h>
 
+#include "app/gl-project.h"
+
 G_BEGIN_DECLS
 
 typedef int (*GlCliCommandFunc) (int argc, char **argv);
@@ -49,5 +51,10 @@ int gl_cli_rules (int argc, char **argv);
 int gl_cli_watch (int argc, char **argv);
 /* app/gl-cli-review.c */
 int gl_cli_review (int argc, char **argv);
+/* app/gl-cli-drift.c */
+int gl_cli_drift (int argc, char **argv);
+/* After an import: the newest batch's drift against the current model,
+ * computed now, or when it will be. */
+void gl_cli_drift_after_import (GlProject *project);
 
 G_END_DECLS

@@ -15,6 +15,7 @@
 
 #include "db/gl-db.h"
 #include "engine/gl-acquire.h"
+#include "app/gl-drift-report.h"
 #include "engine/gl-metrics.h"
 #include "engine/gl-model-file.h"
 #include "engine/gl-net.h"
@@ -838,6 +839,10 @@ round_run (GlWorkerJob *job, gpointer job_data, GCancellable *cancellable, GErro
       ok = write_ranking (db, &s, &data, pool_index, pool->len, probs, emb, dim, mc, j->seed, j->ranking_size,
                           j->audit_share, error);
       j->report.score_seconds = (g_get_monotonic_time () - t0) / 1e6;
+      if (ok)
+        gl_drift_report_after_round (db, net, &data, n_rows, version, s.class_ids, s.n_classes,
+                                     (guint64 *) va_rows->data, (gint *) va_labels->data, va_rows->len, j->seed,
+                                     cancellable);
     }
   else
     {

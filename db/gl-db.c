@@ -477,6 +477,41 @@ static const char migrate_v4[] =
   "CREATE INDEX label_errors_score ON label_errors (model_id, flagged, score);"
   "PRAGMA user_version = 4;";
 
+/* 4 → 5: drift per class (issue 13). Each model version keeps a reference
+ * (its calibrated outputs and embedding projection on the validation labels
+ * and a pool sample, with the temperature and the calibration error before
+ * and after); a drift row becomes one import batch or one sliding window
+ * compared with that reference, with its verdict, and gets one row per test
+ * (per class, or window-wide with class_id NULL) and one per class (sample
+ * size, insufficient data, CBPE precision estimate). */
+static const char migrate_v5[] =
+  "ALTER TABLE drift ADD COLUMN kind TEXT NOT NULL DEFAULT 'pair';"
+  "ALTER TABLE drift ADD COLUMN first_image INTEGER;"
+  "ALTER TABLE drift ADD COLUMN last_image INTEGER;"
+  "ALTER TABLE drift ADD COLUMN n_images INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE drift ADD COLUMN window_size INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE drift ADD COLUMN drifted INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE drift ADD COLUMN n_fired INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE drift ADD COLUMN top_class INTEGER REFERENCES classes (id);"
+  "ALTER TABLE drift ADD COLUMN accuracy_est REAL;"
+  "ALTER TABLE drift ADD COLUMN accuracy_ref REAL;"
+  "CREATE INDEX drift_model ON drift (model_id, kind, id);"
+  "CREATE TABLE drift_tests (drift_id INTEGER NOT NULL REFERENCES drift (id),"
+  "  class_id INTEGER REFERENCES classes (id), test TEXT NOT NULL, tested INTEGER NOT NULL,"
+  "  statistic REAL, p_value REAL, p_adjusted REAL, effect REAL, n_ref INTEGER NOT NULL,"
+  "  n_win INTEGER NOT NULL, fired INTEGER NOT NULL);"
+  "CREATE INDEX drift_tests_drift ON drift_tests (drift_id);"
+  "CREATE TABLE drift_classes (drift_id INTEGER NOT NULL REFERENCES drift (id),"
+  "  class_id INTEGER NOT NULL REFERENCES classes (id), n_images INTEGER NOT NULL,"
+  "  insufficient INTEGER NOT NULL, precision_est REAL, precision_se REAL, precision_ref REAL,"
+  "  precision_ref_se REAL, PRIMARY KEY (drift_id, class_id)) WITHOUT ROWID;"
+  "CREATE TABLE drift_references (model_id INTEGER PRIMARY KEY REFERENCES model_versions (id),"
+  "  created_us INTEGER NOT NULL, n_validation INTEGER NOT NULL, n_pool INTEGER NOT NULL,"
+  "  n_classes INTEGER NOT NULL, dim INTEGER NOT NULL, projection_seed INTEGER NOT NULL,"
+  "  temperature REAL NOT NULL, ece_before REAL, ece_after REAL, class_ids BLOB NOT NULL,"
+  "  probs BLOB NOT NULL, embedding BLOB);"
+  "PRAGMA user_version = 5;";
+
 static gboolean
 move_audit_setting (GlDb *db, GError **error)
 {
@@ -563,6 +598,8 @@ migrate (GlDb *db, GError **error)
     ok = gl_db_exec (db, migrate_v3, error) && move_audit_setting (db, error);
   if (ok && v >= 1 && v <= 3)
     ok = gl_db_exec (db, migrate_v4, error);
+  if (ok && v >= 1 && v <= 4)
+    ok = gl_db_exec (db, migrate_v5, error);
   if (ok)
     {
       sqlite3_stmt *st = NULL;

@@ -55,7 +55,7 @@ typedef enum
 
 /* The schema version this build writes (PRAGMA user_version). Version 1 is the
  * schema of the first app/gl-project.c; older files are migrated on open. */
-#define GL_DB_SCHEMA_VERSION 4
+#define GL_DB_SCHEMA_VERSION 5
 
 /* ---- Connection -------------------------------------------------------- */
 
@@ -522,6 +522,100 @@ void gl_db_drift_clear (GlDbDrift *drift);
 gboolean gl_db_add_drift (GlDb *db, const GlDbDrift *drift, gint64 *drift_id, GError **error);
 /* Elements: GlDbDrift, oldest first; @model_id -1: all. */
 GArray *gl_db_list_drift (GlDb *db, gint64 model_id, GError **error);
+
+/* ---- Drift per class against a model version's reference (gl-db-drift.c) ---- */
+
+/* The reference of one model version: its outputs on the validation labels
+ * and a random pool sample, taken after training. The blobs are owned by the
+ * struct (gl_db_drift_reference_clear; borrowed on input), and like every
+ * store struct it belongs to the thread of its connection. Blobs are native-endian
+ * arrays (the project stays on its machine; a team store would need more). */
+typedef struct
+{
+  gint64 model_id;
+  gint64 created_us;        /* filled by the store */
+  guint64 n_validation;     /* the first rows are the validation images */
+  guint64 n_pool;           /* then the pool sample */
+  guint n_classes;
+  guint dim;                /* embedding projection width, 0 without */
+  guint64 projection_seed;  /* of gl_drift_random_projection */
+  double temperature;       /* temperature scaling fitted on validation */
+  double ece_before;        /* validation ECE before / after scaling; NaN unknown */
+  double ece_after;
+  GBytes *class_ids;        /* (n_classes) gint64: the class of each column */
+  GBytes *probs;            /* (n_validation + n_pool, n_classes) float, calibrated */
+  GBytes *embedding;        /* (n_validation + n_pool, dim) float, or NULL */
+} GlDbDriftReference;
+
+void gl_db_drift_reference_clear (GlDbDriftReference *reference);
+/* Stores (or replaces) the reference of reference->model_id. */
+gboolean gl_db_set_drift_reference (GlDb *db, const GlDbDriftReference *reference, GError **error);
+/* FALSE with @error on failure; TRUE with *@found FALSE when there is none. */
+gboolean gl_db_get_drift_reference (GlDb *db, gint64 model_id, GlDbDriftReference *out, gboolean *found,
+                                    GError **error);
+
+typedef enum
+{
+  GL_DB_DRIFT_BATCH,  /* one import batch */
+  GL_DB_DRIFT_WINDOW, /* a sliding window of the newest images */
+} GlDbDriftKind;
+
+typedef struct
+{
+  gint64 class_id;   /* -1: a window-wide test */
+  char test[24];     /* share, bbsd, confidence, embedding, novelty, chi-square */
+  gboolean tested;   /* FALSE: insufficient data */
+  gboolean fired;
+  double statistic, p_value, p_adjusted, effect;
+  guint64 n_ref, n_win;
+} GlDbDriftTest;
+
+typedef struct
+{
+  gint64 class_id;
+  guint64 n_images;      /* predicted as the class in the batch or window */
+  gboolean insufficient; /* fewer than 30 */
+  double precision_est, precision_se;         /* CBPE, window */
+  double precision_ref, precision_ref_se;     /* CBPE, reference */
+} GlDbDriftClass;
+
+typedef struct
+{
+  gint64 id;                 /* filled by the store */
+  gint64 model_id;
+  GlDbDriftKind kind;
+  gint64 batch_id;           /* BATCH: the batch; else -1 */
+  gint64 first_image, last_image; /* image id range covered */
+  guint64 n_images;
+  guint window_size;         /* WINDOW: its size; else 0 */
+  gboolean drifted;
+  guint n_fired;
+  gint64 top_class;          /* class named first, -1 none */
+  double accuracy_est, accuracy_ref; /* CBPE accuracy estimates, window and reference */
+  double psi;                /* of the predicted class shares */
+  GArray *tests;             /* GlDbDriftTest, owned */
+  GArray *classes;           /* GlDbDriftClass, owned */
+  gint64 created_us;         /* filled by the store */
+} GlDbDriftResult;
+
+void gl_db_drift_result_clear (GlDbDriftResult *result);
+/* Stores @result with its tests and classes in one transaction. */
+gboolean gl_db_add_drift_result (GlDb *db, const GlDbDriftResult *result, gint64 *drift_id, GError **error);
+/* Elements: GlDbDriftResult of @model_id, oldest first; @kind -1: both kinds. */
+GArray *gl_db_list_drift_results (GlDb *db, gint64 model_id, int kind, GError **error);
+/* Deletes the results of @model_id of @kind (-1: both), with their rows. */
+gboolean gl_db_delete_drift_results (GlDb *db, gint64 model_id, int kind, GError **error);
+
+typedef struct
+{
+  gint64 image_id;
+  gint64 cache_row;
+  gint64 batch_id;
+} GlDbImageRow;
+
+/* The readable images of @batch_id (-1: of every batch), in id order; with
+ * @newest > 0 only the newest that many. Elements: GlDbImageRow. */
+GArray *gl_db_list_image_rows (GlDb *db, gint64 batch_id, guint newest, GError **error);
 
 /* ---- Gallery listing (keyset paging) ----------------------------------- */
 

@@ -1,4 +1,4 @@
-/* gl-metrics.c — classification metrics and per-class drift statistics. */
+/* gl-metrics.c — classification metrics of one model version on one evaluation set. */
 #include "engine/gl-metrics.h"
 
 #include <math.h>
@@ -58,8 +58,8 @@ gl_metrics_copy (const GlMetrics *metrics)
   return copy;
 }
 
-static gboolean
-check_labels (const gint *labels, gsize n, guint n_classes, const char *what, GError **error)
+gboolean
+gl_metrics_check_labels (const gint *labels, gsize n, guint n_classes, const char *what, GError **error)
 {
   for (gsize i = 0; i < n; i++)
     if (labels[i] < 0 || (guint) labels[i] >= n_classes)
@@ -91,8 +91,8 @@ check_shape (gsize n, guint n_classes, GError **error)
 }
 
 /* @row: (n_classes) → the arg-max, the lowest class on ties. */
-static guint
-argmax (const float *row, guint n_classes)
+guint
+gl_metrics_argmax (const float *row, guint n_classes)
 {
   guint best = 0;
 
@@ -145,8 +145,8 @@ gl_metrics_compute_from_predictions (const gint *labels, const gint *predicted, 
 {
   GlMetrics *m;
 
-  if (!check_shape (n, n_classes, error) || !check_labels (labels, n, n_classes, "True", error) ||
-      !check_labels (predicted, n, n_classes, "Predicted", error))
+  if (!check_shape (n, n_classes, error) || !gl_metrics_check_labels (labels, n, n_classes, "True", error) ||
+      !gl_metrics_check_labels (predicted, n, n_classes, "Predicted", error))
     return NULL;
 
   m = gl_metrics_new (n_classes);
@@ -162,14 +162,14 @@ gl_metrics_compute (const gint *labels, const float *probs, gsize n, guint n_cla
 {
   GlMetrics *m;
 
-  if (!check_shape (n, n_classes, error) || !check_labels (labels, n, n_classes, "True", error))
+  if (!check_shape (n, n_classes, error) || !gl_metrics_check_labels (labels, n, n_classes, "True", error))
     return NULL;
 
   m = gl_metrics_new (n_classes);
   m->n_samples = n;
   for (gsize i = 0; i < n; i++)
     {
-      guint p = argmax (probs + i * n_classes, n_classes);
+      guint p = gl_metrics_argmax (probs + i * n_classes, n_classes);
       m->confusion[(gsize) labels[i] * n_classes + p]++;
     }
   finish_rates (m);
@@ -196,7 +196,7 @@ gl_metrics_expected_calibration_error (const gint *labels, const float *probs, g
   for (gsize i = 0; i < n; i++)
     {
       const float *row = probs + i * n_classes;
-      guint p = argmax (row, n_classes);
+      guint p = gl_metrics_argmax (row, n_classes);
       double conf = row[p];
       /* Bin b holds confidences in (b / n_bins, (b + 1) / n_bins]. */
       double pos = ceil (conf * n_bins) - 1.0;
@@ -299,152 +299,4 @@ gl_metrics_from_variant (GVariant *variant, GError **error)
       !copy_fixed (f1, m->f1, k, sizeof (double), "F1", error))
     return NULL;
   return g_steal_pointer (&m);
-}
-
-/* ---- drift ---- */
-
-static GlDrift *
-drift_new (guint n_classes, gsize n_a, gsize n_b)
-{
-  GlDrift *drift = g_new0 (GlDrift, 1);
-
-  drift->n_classes = n_classes;
-  drift->n_a = n_a;
-  drift->n_b = n_b;
-  drift->psi = NAN;
-  drift->js = NAN;
-  drift->share_a = g_new0 (double, n_classes);
-  drift->share_b = g_new0 (double, n_classes);
-  drift->psi_term = g_new0 (double, n_classes);
-  drift->confidence_a = g_new (double, n_classes);
-  drift->confidence_b = g_new (double, n_classes);
-  drift->confidence_shift = g_new (double, n_classes);
-  for (guint c = 0; c < n_classes; c++)
-    {
-      drift->confidence_a[c] = drift->confidence_b[c] = drift->confidence_shift[c] = NAN;
-      if (n_a == 0)
-        drift->share_a[c] = NAN;
-      if (n_b == 0)
-        drift->share_b[c] = NAN;
-      if (n_a == 0 || n_b == 0)
-        drift->psi_term[c] = NAN;
-    }
-  return drift;
-}
-
-void
-gl_drift_free (GlDrift *drift)
-{
-  if (drift == NULL)
-    return;
-  g_free (drift->share_a);
-  g_free (drift->share_b);
-  g_free (drift->psi_term);
-  g_free (drift->confidence_a);
-  g_free (drift->confidence_b);
-  g_free (drift->confidence_shift);
-  g_free (drift);
-}
-
-static double
-xlog2 (double p, double q)
-{
-  return p > 0.0 ? p * log2 (p / q) : 0.0;
-}
-
-/* Shares from counts, then psi and js. @count_a, @count_b: (n_classes). */
-static void
-drift_finish (GlDrift *d, const guint64 *count_a, const guint64 *count_b)
-{
-  for (guint c = 0; c < d->n_classes; c++)
-    {
-      if (d->n_a > 0)
-        d->share_a[c] = (double) count_a[c] / (double) d->n_a;
-      if (d->n_b > 0)
-        d->share_b[c] = (double) count_b[c] / (double) d->n_b;
-    }
-  if (d->n_a == 0 || d->n_b == 0)
-    return;
-
-  d->psi = 0.0;
-  d->js = 0.0;
-  for (guint c = 0; c < d->n_classes; c++)
-    {
-      double a = d->share_a[c];
-      double b = d->share_b[c];
-      double fa = MAX (a, GL_DRIFT_SHARE_FLOOR);
-      double fb = MAX (b, GL_DRIFT_SHARE_FLOOR);
-      double mid = 0.5 * (a + b);
-
-      d->psi_term[c] = (fb - fa) * log (fb / fa);
-      d->psi += d->psi_term[c];
-      if (mid > 0.0)
-        d->js += 0.5 * xlog2 (a, mid) + 0.5 * xlog2 (b, mid);
-    }
-  /* Rounding can leave a tiny negative or a hair above 1. */
-  d->js = CLAMP (d->js, 0.0, 1.0);
-}
-
-GlDrift *
-gl_drift_compute_from_labels (const gint *labels_a, gsize n_a, const gint *labels_b, gsize n_b,
-                              guint n_classes, GError **error)
-{
-  g_autofree guint64 *count_a = NULL; /* (n_classes) */
-  g_autofree guint64 *count_b = NULL; /* (n_classes) */
-  GlDrift *drift;
-
-  if (!check_shape (0, n_classes, error) || !check_labels (labels_a, n_a, n_classes, "Window A", error) ||
-      !check_labels (labels_b, n_b, n_classes, "Window B", error))
-    return NULL;
-
-  count_a = g_new0 (guint64, n_classes);
-  count_b = g_new0 (guint64, n_classes);
-  for (gsize i = 0; i < n_a; i++)
-    count_a[labels_a[i]]++;
-  for (gsize i = 0; i < n_b; i++)
-    count_b[labels_b[i]]++;
-  drift = drift_new (n_classes, n_a, n_b);
-  drift_finish (drift, count_a, count_b);
-  return drift;
-}
-
-/* Counts and mean confidence of the arg-max classes of @probs: (n, k).
- * @count: (k), @confidence: (k) mean top-class probability or NaN. */
-static void
-count_predictions (const float *probs, gsize n, guint k, guint64 *count, double *confidence)
-{
-  for (guint c = 0; c < k; c++)
-    confidence[c] = 0.0;
-  for (gsize i = 0; i < n; i++)
-    {
-      const float *row = probs + i * k;
-      guint p = argmax (row, k);
-
-      count[p]++;
-      confidence[p] += row[p];
-    }
-  for (guint c = 0; c < k; c++)
-    confidence[c] = count[c] > 0 ? confidence[c] / (double) count[c] : NAN;
-}
-
-GlDrift *
-gl_drift_compute (const float *probs_a, gsize n_a, const float *probs_b, gsize n_b, guint n_classes,
-                  GError **error)
-{
-  g_autofree guint64 *count_a = NULL; /* (n_classes) */
-  g_autofree guint64 *count_b = NULL; /* (n_classes) */
-  GlDrift *drift;
-
-  if (!check_shape (0, n_classes, error))
-    return NULL;
-
-  count_a = g_new0 (guint64, n_classes);
-  count_b = g_new0 (guint64, n_classes);
-  drift = drift_new (n_classes, n_a, n_b);
-  count_predictions (probs_a, n_a, n_classes, count_a, drift->confidence_a);
-  count_predictions (probs_b, n_b, n_classes, count_b, drift->confidence_b);
-  for (guint c = 0; c < n_classes; c++)
-    drift->confidence_shift[c] = drift->confidence_b[c] - drift->confidence_a[c];
-  drift_finish (drift, count_a, count_b);
-  return drift;
 }

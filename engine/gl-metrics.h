@@ -1,4 +1,4 @@
-/* gl-metrics.h — classification metrics and per-class drift statistics.
+/* gl-metrics.h — classification metrics (drift statistics: gl-drift.h).
  *
  * Metrics of one model version on one evaluation set (validation or audit
  * labels): the confusion matrix, accuracy, per-class precision / recall / F1 /
@@ -15,17 +15,6 @@
  * macro_f1 is the mean of the defined f1[c]; accuracy, macro_f1 and ece are NaN
  * for an empty evaluation set, and ece is NaN when only predicted labels were
  * given.
- *
- * Drift compares two windows (e.g. two import batches, or last week and this
- * week) by the class distribution of their predictions or labels:
- *   share[c]      = count[c] / n
- *   psi           = Σ_c (b_c − a_c) ln (b_c / a_c), with shares floored at
- *                   GL_DRIFT_SHARE_FLOOR so that an empty class stays finite
- *   js            = Jensen–Shannon divergence of the raw shares, base 2, in [0, 1]
- *   confidence[c] = mean top-class probability of the items predicted as c
- *                   (NaN when none; only from probabilities)
- *   confidence_shift[c] = confidence_b[c] − confidence_a[c]
- * An empty window makes every statistic that needs it NaN.
  */
 #pragma once
 
@@ -42,7 +31,6 @@ typedef enum
 } GlMetricsError;
 
 #define GL_METRICS_ECE_BINS 15
-#define GL_DRIFT_SHARE_FLOOR 1e-4
 
 typedef struct
 {
@@ -85,33 +73,13 @@ double gl_metrics_expected_calibration_error (const gint *labels, const float *p
 GVariant *gl_metrics_to_variant (const GlMetrics *metrics);
 GlMetrics *gl_metrics_from_variant (GVariant *variant, GError **error);
 
-typedef struct
-{
-  guint n_classes;
-  guint64 n_a;
-  guint64 n_b;
-  double psi;               /* population stability index, NaN if a window is empty */
-  double js;                /* Jensen–Shannon divergence (base 2), NaN if a window is empty */
-  double *share_a;          /* (n_classes) */
-  double *share_b;          /* (n_classes) */
-  double *psi_term;         /* (n_classes): each class's term of psi */
-  double *confidence_a;     /* (n_classes) */
-  double *confidence_b;     /* (n_classes) */
-  double *confidence_shift; /* (n_classes) */
-} GlDrift;
-
-void gl_drift_free (GlDrift *drift);
-
-/* From the class probabilities of window A (@probs_a: (n_a, n_classes)) and
- * window B (@probs_b: (n_b, n_classes)); classes are the arg-max. */
-GlDrift *gl_drift_compute (const float *probs_a, gsize n_a, const float *probs_b, gsize n_b,
-                           guint n_classes, GError **error);
-/* From labels (human or predicted) of window A (@labels_a: (n_a)) and B
- * (@labels_b: (n_b)); the confidence fields are NaN. */
-GlDrift *gl_drift_compute_from_labels (const gint *labels_a, gsize n_a, const gint *labels_b, gsize n_b,
-                                       guint n_classes, GError **error);
+/* Checks that every one of @labels (n) is in [0, n_classes); the error
+ * names @what ("Window A", "True") and the item. */
+gboolean gl_metrics_check_labels (const gint *labels, gsize n, guint n_classes, const char *what,
+                                  GError **error);
+/* @row: (n_classes) → the arg-max, the lowest class on ties. */
+guint gl_metrics_argmax (const float *row, guint n_classes);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GlMetrics, gl_metrics_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GlDrift, gl_drift_free)
 
 G_END_DECLS

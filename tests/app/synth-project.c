@@ -14,8 +14,8 @@ put_be32 (GByteArray *a, guint32 v)
   g_byte_array_append (a, b, 4);
 }
 
-static void
-write_synth_idx (const char *dir, const char *split, guint n, guint32 seed)
+void
+synth_write_idx (const char *dir, const char *split, guint n, guint32 seed, gboolean centred)
 {
   g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
   g_autoptr (GByteArray) img = g_byte_array_new ();
@@ -31,9 +31,9 @@ write_synth_idx (const char *dir, const char *split, guint n, guint32 seed)
       guint8 px[28 * 28];
       guint8 label = (guint8)(i % 4);
       for (guint j = 0; j < sizeof px; j++)
-        px[j] = (guint8)g_rand_int_range (rand, 0, 40);
-      gint x0 = (label % 2) * 14 + 2 + g_rand_int_range (rand, -2, 3);
-      gint y0 = (label / 2) * 14 + 2 + g_rand_int_range (rand, -2, 3);
+        px[j] = (guint8) g_rand_int_range (rand, 0, 40);
+      gint x0 = (centred ? 9 : (label % 2) * 14 + 2) + g_rand_int_range (rand, -2, 3);
+      gint y0 = (centred ? 9 : (label / 2) * 14 + 2) + g_rand_int_range (rand, -2, 3);
       for (gint y = MAX (y0, 0); y < MIN (y0 + 10, 28); y++)
         for (gint x = MAX (x0, 0); x < MIN (x0 + 10, 28); x++)
           px[y * 28 + x] = (guint8)g_rand_int_range (rand, 200, 256);
@@ -68,9 +68,9 @@ synth_import (GlProject *p, const char *dir, const char *split, gboolean held_ou
 GlProject *
 synth_project (const char *dir, guint n_pool, guint n_test)
 {
-  write_synth_idx (dir, "train", n_pool, 1);
+  synth_write_idx (dir, "train", n_pool, 1, FALSE);
   if (n_test > 0)
-    write_synth_idx (dir, "test", n_test, 2);
+    synth_write_idx (dir, "test", n_test, 2, FALSE);
   g_autofree char *proj = g_build_filename (dir, "project", NULL);
   GError *error = NULL;
   GlProject *p = gl_project_create (proj, 28, 28, 1, synth_classes, &error);

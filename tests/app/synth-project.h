@@ -9,6 +9,10 @@
 
 extern const char *const synth_classes[];
 
+/* Writes @dir/@split-images-idx3-ubyte and -labels-idx1-ubyte: @n images
+ * drawn from @seed; @centred: every square in the centre instead of its
+ * class's quadrant (a new kind of image, for drift). */
+void synth_write_idx (const char *dir, const char *split, guint n, guint32 seed, gboolean centred);
 /* A project in @dir/project with @n_pool pool and @n_test held-out images. */
 GlProject *synth_project (const char *dir, guint n_pool, guint n_test);
 /* The reference class of @image_id (store id). */

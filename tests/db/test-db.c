@@ -3,6 +3,7 @@
  * keyset paging under every filter × sort, the query plans of those pages,
  * a busy writer, a full database and failed allocations inside SQLite. */
 #include "db/gl-db-private.h"
+#include "downgrade.h"
 
 #include <glib/gstdio.h>
 #include <math.h>
@@ -1251,7 +1252,8 @@ test_migrate_v2 (Fixture *fx, gconstpointer data)
   /* Back to version 2 as that build left it. */
   sqlite3 *h;
   g_assert_cmpint (sqlite3_open (fx->path, &h), ==, SQLITE_OK);
-  g_autofree char *v2 = g_strdup_printf ("BEGIN; DROP TABLE audit_images; DROP TABLE label_errors; DROP TABLE label_error_runs;"
+  g_autofree char *v2 = g_strdup_printf ("BEGIN; " GL_TEST_UNDO_V5 GL_TEST_UNDO_V4
+                                         " DROP TABLE audit_images;"
                                          " ALTER TABLE class_metrics DROP COLUMN matrix_row;"
                                          " INSERT INTO settings VALUES ('audit_images', '%" G_GINT64_FORMAT
                                          " 99999 x %" G_GINT64_FORMAT " %" G_GINT64_FORMAT "');"

@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "engine/gl-metrics.h"
+#include "engine/gl-drift.h"
 
 #define EPS 1e-6
 

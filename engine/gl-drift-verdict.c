@@ -1,0 +1,392 @@
+/* gl-drift-verdict.c — the combined per-window drift verdict. See gl-drift-verdict.h. */
+#include "engine/gl-drift-verdict.h"
+
+#include "engine/gl-drift.h"
+#include "engine/gl-metrics.h"
+#include "engine/gl-rng.h"
+
+#include <math.h>
+#include <string.h>
+
+static const char *const kind_names[GL_DRIFT_N_TESTS]
+    = { "share", "bbsd", "confidence", "embedding", "novelty" };
+
+const char *
+gl_drift_test_kind_to_string (GlDriftTestKind kind)
+{
+  return (guint)kind < GL_DRIFT_N_TESTS ? kind_names[kind] : NULL;
+}
+
+gint
+gl_drift_test_kind_from_string (const char *name)
+{
+  for (guint i = 0; name != NULL && i < GL_DRIFT_N_TESTS; i++)
+    if (strcmp (name, kind_names[i]) == 0)
+      return (gint)i;
+  return -1;
+}
+
+void
+gl_drift_options_init (GlDriftOptions *options)
+{
+  *options = (GlDriftOptions){
+    .alpha = 0.05, .min_class = 30, .n_perm = 200, .mmd_max_ref = 150, .novelty_q = 99.0, .seed = 0
+  };
+}
+
+void
+gl_drift_verdict_free (GlDriftVerdict *verdict)
+{
+  if (verdict == NULL)
+    return;
+  g_free (verdict->tests);
+  g_free (verdict->insufficient);
+  g_free (verdict->precision_window);
+  g_free (verdict->precision_window_se);
+  g_free (verdict->precision_reference);
+  g_free (verdict->precision_reference_se);
+  g_free (verdict);
+}
+
+const GlDriftTestResult *
+gl_drift_verdict_get (const GlDriftVerdict *verdict, guint cls, GlDriftTestKind kind)
+{
+  g_return_val_if_fail (cls < verdict->n_classes && (guint)kind < GL_DRIFT_N_TESTS, NULL);
+  return &verdict->tests[(gsize)cls * GL_DRIFT_N_TESTS + kind];
+}
+
+static gboolean
+check_sample (const GlDriftSample *s, guint k, const char *what, GError **error)
+{
+  if (s->n_classes != k || k == 0)
+    {
+      g_set_error (error, GL_METRICS_ERROR, GL_METRICS_ERROR_INVALID,
+                   "The %s has %u classes, the reference %u", what, s->n_classes, k);
+      return FALSE;
+    }
+  if (s->n > 0 && s->probs == NULL)
+    {
+      g_set_error (error, GL_METRICS_ERROR, GL_METRICS_ERROR_INVALID,
+                   "The %s has %" G_GSIZE_FORMAT " images but no probabilities", what, s->n);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The rows of @s predicted as each class: @pred (n) and @count (k). */
+static void
+predict_classes (const GlDriftSample *s, guint *pred, guint64 *count)
+{
+  for (gsize i = 0; i < s->n; i++)
+    {
+      pred[i] = gl_metrics_argmax (s->probs + i * s->n_classes, s->n_classes);
+      count[pred[i]]++;
+    }
+}
+
+/* Column @c of @s's probabilities, for the rows predicted as @only (or all
+ * rows when @only is G_MAXUINT), into @out; returns how many. */
+static gsize
+gather_column (const GlDriftSample *s, const guint *pred, guint c, guint only, double *out)
+{
+  gsize m = 0;
+
+  for (gsize i = 0; i < s->n; i++)
+    if (only == G_MAXUINT || pred[i] == only)
+      out[m++] = s->probs[i * s->n_classes + c];
+  return m;
+}
+
+/* Embedding rows of @s predicted as @c (G_MAXUINT: every row), at most
+ * @max_rows of them drawn at random without replacement (seeded by @seed;
+ * all of them, in order, when there are no more), into @out (max_rows, dim);
+ * returns how many. A random draw, not evenly spaced rows: images often
+ * arrive in a periodic order (class by class, or cycling through classes),
+ * and a stride would pick one phase of it. */
+static gsize
+gather_embedding (const GlDriftSample *s, const guint *pred, guint c, gsize max_rows, guint64 seed,
+                  float *out)
+{
+  g_autofree guint32 *rows = g_new (guint32, MAX (s->n, (gsize)1));
+  gsize m = 0, take;
+  GlRng rng;
+
+  for (gsize i = 0; i < s->n; i++)
+    if (c == G_MAXUINT || pred[i] == c)
+      rows[m++] = (guint32)i;
+  take = MIN (m, max_rows);
+  if (take < m)
+    {
+      /* The first take entries of a partial Fisher–Yates shuffle. */
+      gl_rng_init (&rng, seed);
+      for (gsize i = 0; i < take; i++)
+        {
+          gsize j = i + (gsize)gl_rng_below (&rng, m - i);
+          guint32 t = rows[i];
+          rows[i] = rows[j];
+          rows[j] = t;
+        }
+    }
+  for (gsize i = 0; i < take; i++)
+    memcpy (out + i * s->dim, s->embedding + (gsize)rows[i] * s->dim, s->dim * sizeof (float));
+  return take;
+}
+
+static void
+set_result (GlDriftTestResult *r, double statistic, double p, double effect, guint64 n_ref, guint64 n_win)
+{
+  r->tested = TRUE;
+  r->statistic = isfinite (statistic) ? statistic : G_MAXDOUBLE;
+  r->p_value = isnan (p) ? 1.0 : CLAMP (p, 0.0, 1.0);
+  r->effect = isnan (effect) ? 0.0 : effect;
+  r->n_ref = n_ref;
+  r->n_win = n_win;
+}
+
+/* The within-class tests of class @c (CONFIDENCE, EMBEDDING, NOVELTY). */
+static void
+within_class_tests (GlDriftVerdict *v, const GlDriftSample *ref, const GlDriftSample *win,
+                    const guint *pred_ref, const guint *pred_win, const guint64 *count_ref,
+                    const guint64 *count_win, guint c, const GlDriftOptions *o)
+{
+  GlDriftTestResult *row = v->tests + (gsize)c * GL_DRIFT_N_TESTS;
+  g_autofree double *a = g_new (double, count_ref[c]);
+  g_autofree double *b = g_new (double, count_win[c]);
+  double p, d;
+
+  gather_column (ref, pred_ref, c, c, a);
+  gather_column (win, pred_win, c, c, b);
+  d = gl_drift_ks_two_sample (a, count_ref[c], b, count_win[c], &p);
+  set_result (&row[GL_DRIFT_TEST_CONFIDENCE], d, p, v->precision_window[c] - v->precision_reference[c],
+              count_ref[c], count_win[c]);
+
+  if (ref->dim > 0 && ref->dim == win->dim && ref->embedding != NULL && win->embedding != NULL)
+    {
+      guint dim = ref->dim;
+      g_autofree float *er = g_new (float, (gsize)count_ref[c] * dim);
+      g_autofree float *ew = g_new (float, (gsize)count_win[c] * dim);
+      gsize nr_all = gather_embedding (ref, pred_ref, c, count_ref[c], 0, er);
+      gsize nw = gather_embedding (win, pred_win, c, count_win[c], 0, ew);
+      g_autofree float *er_cap = g_new (float, (gsize)MIN (count_ref[c], o->mmd_max_ref) * dim);
+      gsize nr = gather_embedding (ref, pred_ref, c, o->mmd_max_ref, o->seed * 7919u + c, er_cap);
+      double threshold, rate, mmd;
+
+      mmd = gl_drift_mmd_test (er_cap, nr, ew, nw, dim, o->n_perm, o->seed * 1000003u + c, &p);
+      set_result (&row[GL_DRIFT_TEST_EMBEDDING], mmd, p, mmd, nr, nw);
+      rate = gl_drift_novelty_rate (er, nr_all, ew, nw, dim, o->novelty_q, &threshold, &p);
+      set_result (&row[GL_DRIFT_TEST_NOVELTY], rate, p, rate / ((100.0 - o->novelty_q) / 100.0), nr_all, nw);
+    }
+}
+
+/* Top-class probability of every row of @s into @out (n). */
+static double
+top_probabilities (const GlDriftSample *s, double *out)
+{
+  double sum = 0.0;
+
+  for (gsize i = 0; i < s->n; i++)
+    {
+      const float *row = s->probs + i * s->n_classes;
+      out[i] = row[gl_metrics_argmax (row, s->n_classes)];
+      sum += out[i];
+    }
+  return s->n > 0 ? sum / (double)s->n : 0.0;
+}
+
+/* The confidence and embedding tests over all images; @a (ref->n) and @b
+ * (win->n) are scratch. */
+static void
+window_wide_tests (GlDriftVerdict *v, const GlDriftSample *ref, const GlDriftSample *win,
+                   const GlDriftOptions *o, double *a, double *b)
+{
+  double p, d;
+
+  d = gl_drift_ks_two_sample (a, ref->n, b, win->n, &p);
+  set_result (&v->confidence, d, p, v->accuracy_window - v->accuracy_reference, ref->n, win->n);
+  if (ref->dim > 0 && ref->dim == win->dim && ref->embedding != NULL && win->embedding != NULL)
+    {
+      gsize cap = MAX (o->mmd_max_ref, 2u);
+      g_autofree float *er = g_new (float, MIN (ref->n, cap) * ref->dim);
+      g_autofree float *ew = g_new (float, MIN (win->n, cap) * win->dim);
+      gsize nr = gather_embedding (ref, NULL, G_MAXUINT, cap, o->seed * 7919u + 104729u, er);
+      gsize nw = gather_embedding (win, NULL, G_MAXUINT, cap, o->seed * 7919u + 1299709u, ew);
+      double mmd = gl_drift_mmd_test (er, nr, ew, nw, ref->dim, o->n_perm, o->seed * 1000003u + 999983u, &p);
+
+      set_result (&v->embedding, mmd, p, mmd, nr, nw);
+    }
+}
+
+/* Holm over every test that ran; fills p_adjusted, fired, n_fired, top_class. */
+static void
+correct_family (GlDriftVerdict *v)
+{
+  gsize total = (gsize)v->n_classes * GL_DRIFT_N_TESTS + 1;
+  g_autofree GlDriftTestResult **family = g_new (GlDriftTestResult *, total);
+  g_autofree double *p = g_new (double, total);
+  g_autofree double *score = g_new0 (double, v->n_classes);
+  gsize m = 0;
+  double best = 0.0;
+
+  if (v->chi_square.tested)
+    family[m++] = &v->chi_square;
+  if (v->confidence.tested)
+    family[m++] = &v->confidence;
+  if (v->embedding.tested)
+    family[m++] = &v->embedding;
+  for (gsize i = 0; i < total - 3; i++)
+    if (v->tests[i].tested)
+      family[m++] = &v->tests[i];
+  for (gsize i = 0; i < m; i++)
+    p[i] = family[i]->p_value;
+  gl_drift_holm (p, m, p);
+  for (gsize i = 0; i < m; i++)
+    {
+      family[i]->p_adjusted = p[i];
+      family[i]->fired = p[i] <= v->alpha;
+      v->n_fired += family[i]->fired;
+    }
+  v->drifted = v->n_fired > 0;
+  /* The class named first: the most evidence summed over its fired tests. */
+  v->top_class = -1;
+  for (guint c = 0; c < v->n_classes; c++)
+    {
+      for (guint t = 0; t < GL_DRIFT_N_TESTS; t++)
+        {
+          const GlDriftTestResult *r = gl_drift_verdict_get (v, c, t);
+          if (r->fired)
+            score[c] += -log (MAX (r->p_value, 1e-300));
+        }
+      if (score[c] > best)
+        {
+          best = score[c];
+          v->top_class = (gint)c;
+        }
+    }
+}
+
+static GlDriftVerdict *
+verdict_new (guint k, gsize n_ref, gsize n_win, double alpha)
+{
+  GlDriftVerdict *v = g_new0 (GlDriftVerdict, 1);
+
+  v->n_classes = k;
+  v->n_reference = n_ref;
+  v->n_window = n_win;
+  v->alpha = alpha;
+  v->tests = g_new0 (GlDriftTestResult, (gsize)k * GL_DRIFT_N_TESTS);
+  for (gsize i = 0; i < (gsize)k * GL_DRIFT_N_TESTS; i++)
+    v->tests[i].p_value = v->tests[i].p_adjusted = 1.0;
+  v->chi_square.p_value = v->chi_square.p_adjusted = 1.0;
+  v->confidence.p_value = v->confidence.p_adjusted = 1.0;
+  v->embedding.p_value = v->embedding.p_adjusted = 1.0;
+  v->insufficient = g_new0 (gboolean, k);
+  v->precision_window = g_new0 (double, k);
+  v->precision_window_se = g_new0 (double, k);
+  v->precision_reference = g_new0 (double, k);
+  v->precision_reference_se = g_new0 (double, k);
+  return v;
+}
+
+GlDriftVerdict *
+gl_drift_verdict_compute (const GlDriftSample *ref, const GlDriftSample *win, const GlDriftOptions *options,
+                          GError **error)
+{
+  GlDriftOptions defaults;
+  const GlDriftOptions *o = options;
+  guint k = ref->n_classes;
+  g_autofree guint *pred_ref = NULL, *pred_win = NULL;
+  g_autofree guint64 *count_ref = NULL, *count_win = NULL;
+  g_autofree double *share_raw = NULL, *share_win = NULL, *terms = NULL;
+  g_autofree double *a = NULL, *b = NULL;
+  GlDriftVerdict *v;
+  gboolean window_ok;
+
+  if (o == NULL)
+    {
+      gl_drift_options_init (&defaults);
+      o = &defaults;
+    }
+  if (!check_sample (ref, k, "reference", error) || !check_sample (win, k, "window", error))
+    return NULL;
+
+  v = verdict_new (k, ref->n, win->n, o->alpha);
+  pred_ref = g_new (guint, MAX (ref->n, (gsize)1));
+  pred_win = g_new (guint, MAX (win->n, (gsize)1));
+  count_ref = g_new0 (guint64, k);
+  count_win = g_new0 (guint64, k);
+  predict_classes (ref, pred_ref, count_ref);
+  predict_classes (win, pred_win, count_win);
+
+  share_raw = g_new (double, k);
+  share_win = g_new (double, k);
+  terms = g_new0 (double, k);
+  for (guint c = 0; c < k; c++)
+    {
+      share_raw[c] = ref->n > 0 ? (double)count_ref[c] / (double)ref->n : 0.0;
+      share_win[c] = win->n > 0 ? (double)count_win[c] / (double)win->n : 0.0;
+      v->insufficient[c] = count_win[c] < o->min_class;
+      v->precision_window[c]
+          = gl_drift_cbpe_precision (win->probs, win->n, k, c, &v->precision_window_se[c], NULL);
+      v->precision_reference[c]
+          = gl_drift_cbpe_precision (ref->probs, ref->n, k, c, &v->precision_reference_se[c], NULL);
+    }
+
+  a = g_new (double, MAX (ref->n, (gsize)1));
+  b = g_new (double, MAX (win->n, (gsize)1));
+  v->accuracy_reference = top_probabilities (ref, a);
+  v->accuracy_window = top_probabilities (win, b);
+  window_ok = win->n >= o->min_class && ref->n >= o->min_class;
+  if (window_ok)
+    {
+      double p, x2 = gl_drift_chi_square_homogeneity (count_ref, count_win, k, &v->chi_square_df, &p);
+      double psi = gl_drift_psi (share_raw, share_win, k, terms);
+
+      if (v->chi_square_df > 0)
+        set_result (&v->chi_square, x2, p, psi, ref->n, win->n);
+      window_wide_tests (v, ref, win, o, a, b);
+    }
+  for (guint c = 0; c < k; c++)
+    {
+      GlDriftTestResult *row = v->tests + (gsize)c * GL_DRIFT_N_TESTS;
+
+      if (window_ok)
+        {
+          double p, d;
+
+          p = gl_drift_fisher_exact (count_ref[c], ref->n, count_win[c], win->n);
+          set_result (&row[GL_DRIFT_TEST_SHARE], share_win[c], p, terms[c], ref->n, win->n);
+          gather_column (ref, pred_ref, c, G_MAXUINT, a);
+          gather_column (win, pred_win, c, G_MAXUINT, b);
+          d = gl_drift_ks_two_sample (a, ref->n, b, win->n, &p);
+          set_result (&row[GL_DRIFT_TEST_BBSD], d, p, d, ref->n, win->n);
+        }
+      if (count_win[c] >= o->min_class && count_ref[c] >= o->min_class)
+        within_class_tests (v, ref, win, pred_ref, pred_win, count_ref, count_win, c, o);
+    }
+  correct_family (v);
+  return v;
+}
+
+gboolean
+gl_drift_bbsd_baseline (const GlDriftSample *ref, const GlDriftSample *win, double alpha, double *min_p)
+{
+  guint k = ref->n_classes;
+  g_autofree double *a = g_new (double, MAX (ref->n, (gsize)1));
+  g_autofree double *b = g_new (double, MAX (win->n, (gsize)1));
+  double lowest = 1.0;
+
+  for (guint c = 0; c < k && win->n > 0 && ref->n > 0; c++)
+    {
+      double p;
+
+      for (gsize i = 0; i < ref->n; i++)
+        a[i] = ref->probs[i * k + c];
+      for (gsize i = 0; i < win->n; i++)
+        b[i] = win->probs[i * k + c];
+      gl_drift_ks_two_sample (a, ref->n, b, win->n, &p);
+      lowest = MIN (lowest, p);
+    }
+  if (min_p != NULL)
+    *min_p = lowest;
+  return k > 0 && lowest <= alpha / (double)k;
+}
