@@ -42,7 +42,7 @@ test_drift_tables (void)
   const float emb[] = { 1, 2, 3, 4, 5, 6 };
 
   g_assert_no_error (error);
-  g_assert_cmpint (gl_db_get_schema_version (db), ==, 4);
+  g_assert_cmpint (gl_db_get_schema_version (db), ==, GL_DB_SCHEMA_VERSION);
   g_assert_true (gl_db_add_class (db, "a", NULL, &classes[0], &error));
   g_assert_true (gl_db_add_class (db, "b", NULL, &classes[1], &error));
   batch1 = add_batch (db, 0, 5);
