@@ -45,4 +45,7 @@ int gl_cli_export (int argc, char **argv);
 int gl_cli_simulate (int argc, char **argv);
 int gl_cli_rules (int argc, char **argv);
 
+/* app/gl-cli-insights.c */
+int gl_cli_insights (int argc, char **argv);
+
 G_END_DECLS

@@ -345,6 +345,18 @@ write_bytes_to (const char *dest, const guint8 *data, gsize len, GError **error)
   return TRUE;
 }
 
+gboolean
+gl_export_write_file (const char *dest, const guint8 *data, gsize len, GError **error)
+{
+  return write_bytes_to (dest, data, len, error);
+}
+
+gboolean
+gl_export_make_folder (const char *path, GError **error)
+{
+  return make_folder (path, error);
+}
+
 static gboolean
 copy_file_to (const char *src, const char *dest, guint64 *bytes, GCancellable *cancellable, GError **error)
 {
