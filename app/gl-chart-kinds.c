@@ -327,7 +327,11 @@ draw_confusion (cairo_t *cr, const GlInsights *r, const GlChartPalette *p, const
     }
   guint n = r->n_classes;
   double c = f->cell, fs = f->fs;
-  GlChartColour empty = p->grid;
+  /* Cells fade from the background (or, on a transparent one, the grid
+   * colour) to the heat colour with the row's share. */
+  GlChartColour empty = p->grid, base = p->background;
+  if (base.a <= 0)
+    base = p->grid;
   double label_scale = MIN (1.0, c / (fs * 1.3));
   for (guint i = 0; i < n; i++)
     {
@@ -347,9 +351,7 @@ draw_confusion (cairo_t *cr, const GlInsights *r, const GlChartPalette *p, const
           double s = gl_insights_confusion_share (r, i, j);
           guint32 count = r->confusion[i * n + j];
           GlChartColour fill
-              = count ? gl_chart_mix (&empty, &p->heat, 0.12 + 0.88 * (isnan (s) ? 0 : s)) : empty;
-          if (!count)
-            fill.a *= 0.4;
+              = count ? gl_chart_mix (&base, &p->heat, 0.12 + 0.88 * (isnan (s) ? 0 : s)) : empty;
           double x = f->plot.x + j * c, y = f->plot.y + i * c;
           bar (cr, &fill, x + 0.5, y + 0.5, c - 1, c - 1);
           if (count == 0 || c < fs * 1.6)
@@ -407,10 +409,8 @@ static void
 draw_reliability (cairo_t *cr, const GlInsights *r, const GlChartPalette *p, const GlChartFrame *f)
 {
   const char *names[]
-      = { "Accuracy per confidence bin", "Gap to perfect calibration", "Perfect calibration" };
-  GlChartColour gap = p->bad;
-  gap.a = 0.45;
-  const GlChartColour colours[] = { p->series[0], gap, p->muted };
+      = { "Accuracy per confidence bin", "Mean confidence of the bin", "Perfect calibration" };
+  const GlChartColour colours[] = { p->series[0], p->bad, p->muted };
   char a[32], b[32];
   g_autofree char *sub = g_strdup_printf (
       "ECE %s on %" G_GUINT64_FORMAT " labels unseen in training (%" G_GUINT64_FORMAT
@@ -441,8 +441,17 @@ draw_reliability (cairo_t *cr, const GlInsights *r, const GlChartPalette *p, con
       double acc = gl_insights_bin_accuracy (r, k), conf = r->bin_confidence[k];
       double x = f->plot.x + k * bw + 1;
       bar (cr, &p->series[0], x, unit_y (f, acc), bw - 2, f->plot.y + f->plot.h - unit_y (f, acc));
-      double y0 = unit_y (f, MAX (acc, conf)), y1 = unit_y (f, MIN (acc, conf));
-      bar (cr, &gap, x, y0, bw - 2, y1 - y0);
+      /* The bin's mean confidence and its gap to the accuracy. */
+      gl_chart_set_colour (cr, &p->bad);
+      cairo_set_line_width (cr, 1.5);
+      double cx = round (x + (bw - 2) / 2) + 0.5;
+      cairo_move_to (cr, cx, unit_y (f, acc));
+      cairo_line_to (cr, cx, unit_y (f, conf));
+      cairo_stroke (cr);
+      cairo_set_line_width (cr, 3);
+      cairo_move_to (cr, x, unit_y (f, conf));
+      cairo_line_to (cr, x + bw - 2, unit_y (f, conf));
+      cairo_stroke (cr);
     }
   gl_chart_set_colour (cr, &p->muted);
   cairo_set_line_width (cr, 1.5);
@@ -567,7 +576,7 @@ gl_chart_describe_kind (GlChartKind kind, const GlInsights *r)
             for (guint j = 0; j < r->n_classes; j++)
               if (r->confusion[i * r->n_classes + j])
                 {
-                  g_string_append_printf (s, "%s predicted %s %u (%.1f%%)", first ? " " : ", ",
+                  g_string_append_printf (s, "%spredicted %s %u (%.1f%%)", first ? " " : ", ",
                                           r->class_names[j], r->confusion[i * r->n_classes + j],
                                           100 * gl_insights_confusion_share (r, i, j));
                   first = FALSE;

@@ -173,9 +173,9 @@ gl_chart_frame (GlChartKind kind, const GlInsights *r, const GlChartPalette *pal
 
 /* ---- Text ---- */
 
-void
-gl_chart_text (cairo_t *cr, const GlChartPalette *palette, const GlChartColour *colour, const char *text,
-               double x, double y, double align, double valign, double max_width, double scale, gboolean bold)
+static PangoLayout *
+make_layout (cairo_t *cr, const GlChartPalette *palette, const char *text, double max_width, double scale,
+             gboolean bold)
 {
   PangoLayout *layout = pango_cairo_create_layout (cr);
   PangoFontDescription *desc = pango_font_description_from_string (palette->font);
@@ -190,6 +190,14 @@ gl_chart_text (cairo_t *cr, const GlChartPalette *palette, const GlChartColour *
       pango_layout_set_width (layout, (int)(max_width * PANGO_SCALE));
       pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
     }
+  return layout;
+}
+
+void
+gl_chart_text (cairo_t *cr, const GlChartPalette *palette, const GlChartColour *colour, const char *text,
+               double x, double y, double align, double valign, double max_width, double scale, gboolean bold)
+{
+  PangoLayout *layout = make_layout (cr, palette, text, max_width, scale, bold);
   int w = 0, h = 0;
   pango_layout_get_pixel_size (layout, &w, &h);
   cairo_save (cr);
@@ -200,6 +208,16 @@ gl_chart_text (cairo_t *cr, const GlChartPalette *palette, const GlChartColour *
   g_object_unref (layout);
 }
 
+static double
+text_width (cairo_t *cr, const GlChartPalette *palette, const char *text)
+{
+  PangoLayout *layout = make_layout (cr, palette, text, 0, 1.0, FALSE);
+  int w = 0;
+  pango_layout_get_pixel_size (layout, &w, NULL);
+  g_object_unref (layout);
+  return w;
+}
+
 void
 gl_chart_header (cairo_t *cr, const GlChartPalette *p, const GlChartFrame *f, const char *title,
                  const char *subtitle, const char *const *names, const GlChartColour *colours, guint n)
@@ -208,15 +226,20 @@ gl_chart_header (cairo_t *cr, const GlChartPalette *p, const GlChartFrame *f, co
   gl_chart_text (cr, p, &p->text, title, PAD, f->title_y, 0, 0, f->width - 2 * PAD, 1.15, TRUE);
   if (subtitle)
     gl_chart_text (cr, p, &p->muted, subtitle, PAD, f->subtitle_y, 0, 0, f->width - 2 * PAD, 1.0, FALSE);
-  /* Legend: equal slots, a swatch and a name each. */
-  double slot = n ? MIN ((f->width - 2 * PAD) / n, fs * 11) : 0;
+  /* Legend: a swatch and a name each, in a row (the legend is not hit-tested,
+   * so its layout may follow the measured text). */
+  double x = PAD, end = f->width - PAD;
   for (guint i = 0; i < n; i++)
     {
-      double x = PAD + i * slot;
+      double w = text_width (cr, p, names[i]);
+      if (x + fs * 1.3 > end)
+        break;
       gl_chart_set_colour (cr, &colours[i]);
       cairo_rectangle (cr, x, f->legend_y + fs * 0.25, fs * 0.9, fs * 0.9);
       cairo_fill (cr);
-      gl_chart_text (cr, p, &p->text, names[i], x + fs * 1.3, f->legend_y, 0, 0, slot - fs * 1.6, 1.0, FALSE);
+      gl_chart_text (cr, p, &p->text, names[i], x + fs * 1.3, f->legend_y, 0, 0, end - x - fs * 1.3, 1.0,
+                     FALSE);
+      x += fs * 1.3 + w + fs * 1.6;
     }
 }
 
