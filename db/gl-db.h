@@ -563,12 +563,14 @@ typedef enum
   GL_DB_FILTER_PREDICTED,    /* current model's top class = filter class_id */
   GL_DB_FILTER_DISAGREEMENT, /* labeled and the current model predicts another class */
   GL_DB_FILTER_UNREADABLE,   /* recorded with a reason */
+  GL_DB_FILTER_CONFUSION,    /* current label = class_id and current model's top class = predicted_class */
 } GlDbFilterKind;
 
 typedef struct
 {
   GlDbFilterKind kind;
-  gint64 class_id; /* for _CLASS and _PREDICTED */
+  gint64 class_id;        /* for _CLASS, _PREDICTED and _CONFUSION (the label) */
+  gint64 predicted_class; /* for _CONFUSION */
 } GlDbFilter;
 
 typedef enum
