@@ -297,7 +297,7 @@ gl_chart_draw (cairo_t *cr, GlChartKind kind, const GlInsights *report, const Gl
   GlChartFrame f;
   gl_chart_frame (kind, report, palette, width, height, &f);
   cairo_save (cr);
-  if (palette->background.a > 0)
+  if (!palette->transparent && palette->background.a > 0)
     {
       gl_chart_set_colour (cr, &palette->background);
       cairo_rectangle (cr, 0, 0, width, height);

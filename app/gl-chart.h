@@ -31,7 +31,8 @@ typedef struct
 
 typedef struct
 {
-  GlChartColour background; /* behind the chart; alpha 0 leaves it transparent */
+  GlChartColour background; /* behind the chart, and the base colours are mixed from */
+  gboolean transparent;     /* paint no background (a widget on a card of that colour) */
   GlChartColour text;       /* title and labels */
   GlChartColour muted;      /* axis labels, notes */
   GlChartColour grid;       /* grid lines and axes */

@@ -105,7 +105,7 @@ gleaner_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     return;
   GlChartPalette p;
   gleaner_chart_get_palette (self, &p);
-  p.background.a = 0; /* the card behind shows through */
+  p.transparent = TRUE; /* the card behind shows through */
   cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
   gl_chart_draw (cr, self->kind, self->report, &p, width, height);
   cairo_destroy (cr);

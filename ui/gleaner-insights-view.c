@@ -294,6 +294,9 @@ make_card (GleanerInsightsView *self, GlChartKind kind)
   self->tables[kind] = GTK_LABEL (table);
   gtk_label_set_selectable (GTK_LABEL (table), TRUE);
   gtk_label_set_wrap (GTK_LABEL (table), TRUE);
+  /* Wrapped at the card's width: a long table never widens the card (which
+   * would put the charts in one column). */
+  gtk_label_set_max_width_chars (GTK_LABEL (table), 40);
   gtk_label_set_xalign (GTK_LABEL (table), 0);
   gtk_widget_add_css_class (table, "caption");
   gtk_widget_set_margin_top (table, 6);
