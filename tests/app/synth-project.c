@@ -10,7 +10,7 @@ const char *const synth_classes[] = { "top-left", "top-right", "bottom-left", "b
 static void
 put_be32 (GByteArray *a, guint32 v)
 {
-  const guint8 b[4] = { (guint8)(v >> 24), (guint8)(v >> 16), (guint8)(v >> 8), (guint8)v };
+  const guint8 b[4] = { (guint8) (v >> 24), (guint8) (v >> 16), (guint8) (v >> 8), (guint8) v };
   g_byte_array_append (a, b, 4);
 }
 
@@ -29,21 +29,21 @@ write_synth_idx (const char *dir, const char *split, guint n, guint32 seed)
   for (guint i = 0; i < n; i++)
     {
       guint8 px[28 * 28];
-      guint8 label = (guint8)(i % 4);
+      guint8 label = (guint8) (i % 4);
       for (guint j = 0; j < sizeof px; j++)
-        px[j] = (guint8)g_rand_int_range (rand, 0, 40);
+        px[j] = (guint8) g_rand_int_range (rand, 0, 40);
       gint x0 = (label % 2) * 14 + 2 + g_rand_int_range (rand, -2, 3);
       gint y0 = (label / 2) * 14 + 2 + g_rand_int_range (rand, -2, 3);
       for (gint y = MAX (y0, 0); y < MIN (y0 + 10, 28); y++)
         for (gint x = MAX (x0, 0); x < MIN (x0 + 10, 28); x++)
-          px[y * 28 + x] = (guint8)g_rand_int_range (rand, 200, 256);
+          px[y * 28 + x] = (guint8) g_rand_int_range (rand, 200, 256);
       g_byte_array_append (img, px, sizeof px);
       g_byte_array_append (lab, &label, 1);
     }
   g_autofree char *in = g_strdup_printf ("%s/%s-images-idx3-ubyte", dir, split);
   g_autofree char *ln = g_strdup_printf ("%s/%s-labels-idx1-ubyte", dir, split);
-  g_assert_true (g_file_set_contents (in, (const char *)img->data, img->len, NULL));
-  g_assert_true (g_file_set_contents (ln, (const char *)lab->data, lab->len, NULL));
+  g_assert_true (g_file_set_contents (in, (const char *) img->data, img->len, NULL));
+  g_assert_true (g_file_set_contents (ln, (const char *) lab->data, lab->len, NULL));
 }
 
 static void
@@ -107,8 +107,8 @@ synth_label_first (GlProject *p, GlDb *db, guint n)
       const GlPoolImage *im = &g_array_index (images, GlPoolImage, i);
       if (im->held_out || im->class_id >= 0)
         continue;
-      g_assert_true (gl_db_set_label (db, im->image_id, synth_reference (db, im->image_id),
-                                      GL_DB_ORIGIN_HUMAN, NULL, NULL, &error));
+      g_assert_true (gl_db_set_label (db, im->image_id, synth_reference (db, im->image_id), GL_DB_ORIGIN_HUMAN, NULL,
+                                      NULL, &error));
       g_assert_no_error (error);
       done++;
     }
@@ -119,8 +119,8 @@ static gint64
 add_version (GlDb *db, const char *path, guint64 n_labels, double acc, double f1, double ece)
 {
   GError *error = NULL;
-  GlDbModelVersion v
-      = { .path = (char *)path, .n_labels = n_labels, .val_accuracy = acc, .macro_f1 = f1, .ece = ece };
+  GlDbModelVersion v = { .path = (char *) path, .n_labels = n_labels, .val_accuracy = acc, .macro_f1 = f1,
+                         .ece = ece };
   gint64 id = -1;
   g_assert_true (gl_db_add_model_version (db, &v, &id, &error));
   g_assert_no_error (error);
@@ -136,7 +136,7 @@ store_metrics (GlDb *db, gint64 version, const gint64 *classes, double base, dou
     {
       guint k = reversed ? 3 - r : r;
       double v = base + step * k;
-      m[r] = (GlDbClassMetrics){ classes[k], v, v, v, 10 + k };
+      m[r] = (GlDbClassMetrics) { classes[k], v, v, v, 10 + k };
       for (guint c = 0; c < 4; c++)
         {
           guint kc = reversed ? 3 - c : c;
@@ -185,12 +185,11 @@ synth_insights_project (const char *dir, SynthInsights *out)
           c2 = idx % 5 == 0 ? (ref + 1) % 4 : ref;
         }
       else if (idx < 24)
-        g_assert_true (
-            gl_db_set_label (db, im->image_id, out->classes[ref], GL_DB_ORIGIN_HUMAN, NULL, NULL, &error));
+        g_assert_true (gl_db_set_label (db, im->image_id, out->classes[ref], GL_DB_ORIGIN_HUMAN, NULL, NULL, &error));
       else if (idx < 32)
         {
-          g_assert_true (gl_db_set_audit_label (db, im->image_id, out->classes[ref], GL_DB_ORIGIN_HUMAN, NULL,
-                                                NULL, &error));
+          g_assert_true (gl_db_set_audit_label (db, im->image_id, out->classes[ref], GL_DB_ORIGIN_HUMAN, NULL, NULL,
+                                                &error));
           c1 = idx < 28 ? (ref + 1) % 4 : ref;
           c2 = idx < 26 ? (ref + 1) % 4 : ref;
           prob2 = 0.95;
@@ -201,8 +200,8 @@ synth_insights_project (const char *dir, SynthInsights *out)
           c2 = idx % 2;
         }
       g_assert_no_error (error);
-      p1[i] = (GlDbPrediction){ im->image_id, out->classes[c1], 0.7, 0.3, NULL, 0 };
-      p2[i] = (GlDbPrediction){ im->image_id, out->classes[c2], prob2, 1 - prob2, NULL, 0 };
+      p1[i] = (GlDbPrediction) { im->image_id, out->classes[c1], 0.7, 0.3, NULL, 0 };
+      p2[i] = (GlDbPrediction) { im->image_id, out->classes[c2], prob2, 1 - prob2, NULL, 0 };
     }
   g_assert_true (gl_db_add_predictions (db, out->v1, p1, images->len, &error));
   g_assert_true (gl_db_add_predictions (db, out->v2, p2, images->len, &error));
