@@ -407,6 +407,13 @@ test_thumbnail_texture (void)
           g_assert_cmphex (first, ==, 0xff000000u | 0u << 16 | 200u << 8 | 90u);
         }
     }
+  /* Small thumbnails fill the cell by a whole factor (a 64×64 image at 128
+   * px, MNIST's 28×28 at 112); a full-size one stays as it is. */
+  g_assert_cmpint (gleaner_gallery_cell_enlargement (64, 64), ==, 2);
+  g_assert_cmpint (gleaner_gallery_cell_enlargement (28, 28), ==, 4);
+  g_assert_cmpint (gleaner_gallery_cell_enlargement (64, 32), ==, 2);
+  g_assert_cmpint (gleaner_gallery_cell_enlargement (100, 40), ==, 1);
+  g_assert_cmpint (gleaner_gallery_cell_enlargement (128, 96), ==, 1);
 }
 
 /* FALSE, and the test skipped, when xdotool is not installed. */
