@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include "app/gl-export.h"
+#include "engine/gl-metrics.h"
+
+G_STATIC_ASSERT (GL_INSIGHTS_BINS == GL_METRICS_ECE_BINS);
 
 G_DEFINE_QUARK (gl - insights - error - quark, gl_insights_error)
 

@@ -303,6 +303,7 @@ make_card (GleanerInsightsView *self, GlChartKind kind)
   GtkWidget *expander = gtk_expander_new_with_mnemonic (_ ("_Numbers"));
   gtk_expander_set_child (GTK_EXPANDER (expander), table);
   gtk_widget_set_hexpand (expander, TRUE);
+  gtk_widget_set_margin_top (expander, 7); /* its title level with the buttons' text */
   gtk_box_append (GTK_BOX (row), expander);
   g_autofree char *png_tip = g_strdup_printf (_ ("Export the %s as PNG"), gl_chart_kind_title (kind));
   g_autofree char *svg_tip = g_strdup_printf (_ ("Export the %s as SVG"), gl_chart_kind_title (kind));
