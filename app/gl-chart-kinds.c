@@ -316,8 +316,8 @@ static void
 draw_confusion (cairo_t *cr, const GlInsights *r, const GlChartPalette *p, const GlChartFrame *f)
 {
   g_autofree char *sub
-      = g_strdup_printf ("%" G_GUINT64_FORMAT " validation labels, version %" G_GINT64_FORMAT
-                         " · rows: label, columns: prediction, colour: share of the row",
+      = g_strdup_printf ("%" G_GUINT64_FORMAT " validation labels of version %" G_GINT64_FORMAT
+                         " · rows: label, columns: prediction",
                          r->confusion_total, r->model_id);
   gl_chart_header (cr, p, f, "Confusion matrix", sub, NULL, NULL, 0);
   if (r->confusion == NULL || r->n_classes == 0)
@@ -331,8 +331,8 @@ draw_confusion (cairo_t *cr, const GlInsights *r, const GlChartPalette *p, const
    * from there to the heat colour with the row's share, so that a small
    * share never looks emptier than nothing (dark style included). */
   const GlChartColour *g = &p->grid, *bg = &p->background;
-  GlChartColour base = { bg->r + (g->r - bg->r) * g->a, bg->g + (g->g - bg->g) * g->a,
-                         bg->b + (g->b - bg->b) * g->a, 1.0 };
+  GlChartColour base
+      = { bg->r + (g->r - bg->r) * g->a, bg->g + (g->g - bg->g) * g->a, bg->b + (g->b - bg->b) * g->a, 1.0 };
   GlChartColour empty = base;
   double label_scale = MIN (1.0, c / (fs * 1.3));
   for (guint i = 0; i < n; i++)
@@ -410,15 +410,14 @@ query_confusion (const GlInsights *r, const GlChartFrame *f, double x, double y,
 static void
 draw_reliability (cairo_t *cr, const GlInsights *r, const GlChartPalette *p, const GlChartFrame *f)
 {
-  const char *names[]
-      = { "Accuracy per bin", "Mean confidence", "Perfect calibration" };
+  const char *names[] = { "Accuracy per bin", "Mean confidence", "Perfect calibration" };
   const GlChartColour colours[] = { p->series[0], p->bad, p->muted };
   char a[32], b[32];
-  g_autofree char *sub = g_strdup_printf (
-      "ECE %s on %" G_GUINT64_FORMAT " unseen labels (%" G_GUINT64_FORMAT " audit, %" G_GUINT64_FORMAT
-      " test) · validation ECE %s",
-      gl_chart_number (a, r->ece), r->reliability_n, r->reliability_audit_n,
-      r->reliability_n - r->reliability_audit_n, gl_chart_number (b, r->versions[r->version_index].ece));
+  g_autofree char *sub = g_strdup_printf ("ECE %s on %" G_GUINT64_FORMAT " unseen labels (%" G_GUINT64_FORMAT
+                                          " audit, %" G_GUINT64_FORMAT " test) · validation ECE %s",
+                                          gl_chart_number (a, r->ece), r->reliability_n,
+                                          r->reliability_audit_n, r->reliability_n - r->reliability_audit_n,
+                                          gl_chart_number (b, r->versions[r->version_index].ece));
   gl_chart_header (cr, p, f, "Reliability diagram", sub, names, colours, 3);
   gl_chart_unit_axis (cr, p, f, TRUE, 1.0, FALSE);
   for (int i = 0; i <= 5; i++)

@@ -765,9 +765,11 @@ test_filters_and_sorts (void)
   GtkWidget *window = open_gallery (&p, &view);
   GtkWidget *filter = gleaner_test_find_descendant (GTK_WIDGET (view), GTK_TYPE_DROP_DOWN, 0);
   GtkWidget *klass = gleaner_test_find_descendant (GTK_WIDGET (view), GTK_TYPE_DROP_DOWN, 1);
-  GtkWidget *sort = gleaner_test_find_descendant (GTK_WIDGET (view), GTK_TYPE_DROP_DOWN, 2);
+  GtkWidget *predicted = gleaner_test_find_descendant (GTK_WIDGET (view), GTK_TYPE_DROP_DOWN, 2);
+  GtkWidget *sort = gleaner_test_find_descendant (GTK_WIDGET (view), GTK_TYPE_DROP_DOWN, 3);
   g_assert_cmpstr (gtk_widget_get_tooltip_text (filter), ==, "Show");
   g_assert_cmpstr (gtk_widget_get_tooltip_text (klass), ==, "Class");
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (predicted), ==, "Predicted class");
   g_assert_cmpstr (gtk_widget_get_tooltip_text (sort), ==, "Sort order");
 
   /* Each filter under the first sort, most uncertain first. A class filter
@@ -791,6 +793,38 @@ test_filters_and_sorts (void)
       gleaner_test_choose (klass, names[2]);
       check_listing (&p, view, kind, p.classes[2], GL_GALLERY_SORT_UNCERTAINTY);
     }
+
+  /* Label and prediction together (a confusion cell), chosen in the bar:
+   * the images of the first pair that has any, and only those. */
+  {
+    g_autoptr (GArray) stored = read_store (&p);
+    guint a = 0, b = 0, want = 0;
+    for (guint i = 0; i < stored->len && want == 0; i++)
+      {
+        const StoredImage *si = &g_array_index (stored, StoredImage, i);
+        for (guint x = 0; x < 3 && want == 0; x++)
+          for (guint y = 0; y < 3 && want == 0; y++)
+            if (si->label == p.classes[x] && si->predicted == p.classes[y] && x != y)
+              a = x, b = y, want = 1;
+      }
+    g_assert_cmpuint (want, ==, 1);
+    want = 0;
+    for (guint i = 0; i < stored->len; i++)
+      want += g_array_index (stored, StoredImage, i).label == p.classes[a]
+              && g_array_index (stored, StoredImage, i).predicted == p.classes[b];
+    gleaner_test_choose (filter, "Label and prediction…");
+    g_assert_true (gtk_widget_get_visible (klass) && gtk_widget_get_visible (predicted));
+    gleaner_test_choose (klass, names[a]);
+    gleaner_test_choose (predicted, names[b]);
+    GListModel *shown = G_LIST_MODEL (gtk_grid_view_get_model (GTK_GRID_VIEW (gleaner_gallery_view_get_grid (view))));
+    g_assert_cmpuint (g_list_model_get_n_items (shown), ==, want);
+    for (guint i = 0; i < want; i++)
+      {
+        g_autoptr (GlGalleryItem) item = g_list_model_get_item (shown, i);
+        g_assert_cmpint (gl_gallery_item_get_label (item), ==, p.classes[a]);
+        g_assert_cmpint (gl_gallery_item_get_predicted (item), ==, p.classes[b]);
+      }
+  }
 
   /* Each sort order, under "Predicted as…" the second class, then under all
    * images. */
