@@ -569,6 +569,8 @@ gl_chart_describe_kind (GlChartKind kind, const GlInsights *r)
       case GL_CHART_CONFUSION:
         if (r->confusion == NULL)
           g_string_append (s, "This version has no confusion matrix.\n");
+        else
+          g_string_append (s, "Validation labels; each cell's colour is its share of the row.\n");
         for (guint i = 0; r->confusion && i < r->n_classes; i++)
           {
             g_string_append_printf (s, "Labeled %s (%" G_GUINT64_FORMAT "):", r->class_names[i],

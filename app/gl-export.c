@@ -351,12 +351,6 @@ gl_export_write_file (const char *dest, const guint8 *data, gsize len, GError **
   return write_bytes_to (dest, data, len, error);
 }
 
-gboolean
-gl_export_make_folder (const char *path, GError **error)
-{
-  return make_folder (path, error);
-}
-
 static gboolean
 copy_file_to (const char *src, const char *dest, guint64 *bytes, GCancellable *cancellable, GError **error)
 {

@@ -141,9 +141,6 @@ char **gl_export_folder_names (const char *const *class_names, guint n);
  * O_EXCL | O_NOFOLLOW, then renamed into place (a symlink at @dest is
  * replaced, never followed). Errors name the file. */
 gboolean gl_export_write_file (const char *dest, const guint8 *data, gsize len, GError **error);
-/* Creates the folder @path (one level) unless it is one already; a symlink
- * or a file in the way is an error naming it. */
-gboolean gl_export_make_folder (const char *path, GError **error);
 
 /* A safe file name from the base name of @path (same rules, extension
  * kept, at most 120 bytes). */

@@ -427,9 +427,10 @@ gl_insights_append_json (const GlInsights *r, GString *out)
 
 /* ---- Async ---- */
 
+/* The task's data: set on the caller's thread, then read by the worker only. */
 typedef struct
 {
-  char *db_path;
+  char *db_path; /* owned */
   gint64 model_id;
 } ComputeData;
 

@@ -190,10 +190,11 @@ on_cell_activated_cb (GleanerChart *chart, gint64 label_class, gint64 predicted_
   g_signal_emit (self, signals[SIGNAL_SHOW_CONFUSION], 0, label_class, predicted_class);
 }
 
+/* One export dialog's request (main thread; freed with the dialog). */
 typedef struct
 {
-  GleanerInsightsView *view;
-  GleanerChart *chart;
+  GleanerInsightsView *view; /* owned reference */
+  GleanerChart *chart;       /* owned reference */
   GlChartFormat format;
 } ExportRequest;
 

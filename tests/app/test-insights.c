@@ -417,6 +417,11 @@ test_cli (Fixture *f, gconstpointer data)
   g_assert_cmpint (run_cli (bad, &out2), ==, 1);
   const char *usage[] = { "insights", proj, NULL };
   g_assert_cmpint (run_cli (usage, NULL), ==, 2);
+  /* A file where the folder should be. */
+  g_autofree char *file = g_build_filename (f->dir, "a-file", NULL);
+  g_assert_true (g_file_set_contents (file, "x", -1, NULL));
+  const char *in_the_way[] = { "insights", proj, "--out", file, NULL };
+  g_assert_cmpint (run_cli (in_the_way, NULL), ==, 1);
 
   /* stats --json: every version's per-class metrics and audit interval. */
   g_autofree char *stats = NULL;
