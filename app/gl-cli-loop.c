@@ -9,6 +9,7 @@
 
 #include "app/gl-cli.h"
 #include "app/gl-export.h"
+#include "app/gl-insights.h"
 #include "app/gl-project.h"
 #include "app/gl-queue.h"
 #include "app/gl-rules.h"
@@ -487,6 +488,25 @@ append_confusion (GString *out, gboolean json, GArray *metrics, GArray *classes,
     g_string_append_c (out, ']');
 }
 
+/* ,"classes":[{"class", "precision", "recall", "f1", "support"}…] of @metrics (may be NULL). */
+static void
+append_class_metrics_json (GString *out, GArray *metrics, GArray *classes, GHashTable *index_of_class)
+{
+  g_string_append (out, ",\"classes\":[");
+  for (guint i = 0; metrics && i < metrics->len; i++)
+    {
+      const GlDbClassMetrics *m = &g_array_index (metrics, GlDbClassMetrics, i);
+      gint k = GPOINTER_TO_INT (g_hash_table_lookup (index_of_class, &m->class_id)) - 1;
+      g_string_append (out, i ? ",{\"class\":" : "{\"class\":");
+      gl_json_append_string (out, k >= 0 ? g_array_index (classes, GlDbClass, k).name : "");
+      json_double_field (out, "precision", m->precision);
+      json_double_field (out, "recall", m->recall);
+      json_double_field (out, "f1", m->f1);
+      g_string_append_printf (out, ",\"support\":%" G_GUINT64_FORMAT "}", m->support);
+    }
+  g_string_append (out, "]");
+}
+
 int
 gl_cli_stats (int argc, char **argv)
 {
@@ -547,19 +567,7 @@ gl_cli_stats (int argc, char **argv)
       json_double_field (out, "ece", cur.ece);
       json_double_field (out, "test_accuracy", test ? test->accuracy : NAN);
       json_double_field (out, "test_macro_f1", test ? test->macro_f1 : NAN);
-      g_string_append (out, ",\"classes\":[");
-      for (guint i = 0; metrics && i < metrics->len; i++)
-        {
-          const GlDbClassMetrics *m = &g_array_index (metrics, GlDbClassMetrics, i);
-          gint k = GPOINTER_TO_INT (g_hash_table_lookup (index_of_class, &m->class_id)) - 1;
-          g_string_append (out, i ? ",{\"class\":" : "{\"class\":");
-          gl_json_append_string (out, k >= 0 ? g_array_index (classes, GlDbClass, k).name : "");
-          json_double_field (out, "precision", m->precision);
-          json_double_field (out, "recall", m->recall);
-          json_double_field (out, "f1", m->f1);
-          g_string_append_printf (out, ",\"support\":%" G_GUINT64_FORMAT "}", m->support);
-        }
-      g_string_append (out, "]");
+      append_class_metrics_json (out, metrics, classes, index_of_class);
       append_confusion (out, TRUE, metrics, classes, index_of_class, confusion);
     }
   else
@@ -592,20 +600,35 @@ gl_cli_stats (int argc, char **argv)
   if (json)
     g_string_append (out, ",\"learning_curve\":[");
   else if (versions->len > 0)
-    g_string_append (out, "learning curve (version, labels, validation accuracy, macro-F1):\n");
+    g_string_append (out, "learning curve (version, labels, validation accuracy, macro-F1, audit accuracy [95%"
+                          " Wilson interval] on n audit labels):\n");
   for (guint i = 0; i < versions->len; i++)
     {
       const GlDbModelVersion *v = &g_array_index (versions, GlDbModelVersion, i);
+      GlProportion audit;
+      if (!gl_insights_audit (db, v->id, &audit, &error))
+        return gl_cli_fail ("stats", error);
       if (json)
         {
           g_string_append_printf (out, "%s{\"version\":%" G_GINT64_FORMAT ",\"labels\":%" G_GUINT64_FORMAT,
                                   i ? "," : "", v->id, v->n_labels);
           json_double_field (out, "accuracy", v->val_accuracy);
           json_double_field (out, "macro_f1", v->macro_f1);
+          json_double_field (out, "ece", v->ece);
+          g_string_append (out, ",\"audit\":");
+          gl_insights_append_proportion_json (out, &audit);
+          g_autoptr (GArray) vm = gl_db_get_class_metrics (db, v->id, NULL, &error);
+          if (vm == NULL)
+            return gl_cli_fail ("stats", error);
+          append_class_metrics_json (out, vm, classes, index_of_class);
           g_string_append_c (out, '}');
         }
+      else if (audit.n > 0)
+        g_string_append_printf (out, "  %4" G_GINT64_FORMAT " %7" G_GUINT64_FORMAT " %7.3f %7.3f   %.3f [%.3f, %.3f]"
+                                " on %" G_GUINT64_FORMAT "\n", v->id, v->n_labels, v->val_accuracy, v->macro_f1,
+                                audit.rate, audit.low, audit.high, audit.n);
       else
-        g_string_append_printf (out, "  %4" G_GINT64_FORMAT " %7" G_GUINT64_FORMAT " %7.3f %7.3f\n", v->id,
+        g_string_append_printf (out, "  %4" G_GINT64_FORMAT " %7" G_GUINT64_FORMAT " %7.3f %7.3f   n/a\n", v->id,
                                 v->n_labels, v->val_accuracy, v->macro_f1);
     }
   if (json)

@@ -56,5 +56,7 @@ int gl_cli_drift (int argc, char **argv);
 /* After an import: the newest batch's drift against the current model,
  * computed now, or when it will be. */
 void gl_cli_drift_after_import (GlProject *project);
+/* app/gl-cli-insights.c */
+int gl_cli_insights (int argc, char **argv);
 
 G_END_DECLS

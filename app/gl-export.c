@@ -345,6 +345,12 @@ write_bytes_to (const char *dest, const guint8 *data, gsize len, GError **error)
   return TRUE;
 }
 
+gboolean
+gl_export_write_file (const char *dest, const guint8 *data, gsize len, GError **error)
+{
+  return write_bytes_to (dest, data, len, error);
+}
+
 static gboolean
 copy_file_to (const char *src, const char *dest, guint64 *bytes, GCancellable *cancellable, GError **error)
 {

@@ -137,6 +137,11 @@ gboolean gl_export_items (const GlExportItem *items, gsize n, const char *const 
  * appended). NULL-terminated; free with g_strfreev. */
 char **gl_export_folder_names (const char *const *class_names, guint n);
 
+/* Writes @len bytes to @dest safely: a temporary file next to it opened with
+ * O_EXCL | O_NOFOLLOW, then renamed into place (a symlink at @dest is
+ * replaced, never followed). Errors name the file. */
+gboolean gl_export_write_file (const char *dest, const guint8 *data, gsize len, GError **error);
+
 /* A safe file name from the base name of @path (same rules, extension
  * kept, at most 120 bytes). */
 char *gl_export_safe_file_name (const char *path);

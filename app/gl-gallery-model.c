@@ -728,6 +728,7 @@ gl_gallery_model_init (GlGalleryModel *self)
   g_array_set_clear_func (self->classes, clear_class);
   self->filter.kind = GL_DB_FILTER_ALL;
   self->filter.class_id = -1;
+  self->filter.predicted_class = -1;
   self->sort = GL_DB_SORT_UNCERTAINTY;
 }
 
@@ -772,13 +773,34 @@ gl_gallery_model_set_filter (GlGalleryModel *self, GlGalleryFilter filter, gint6
 {
   g_return_val_if_fail (GL_IS_GALLERY_MODEL (self), FALSE);
   g_return_val_if_fail (filter <= GL_GALLERY_FILTER_UNREADABLE, FALSE);
-  GlDbFilter f = { (GlDbFilterKind) filter, -1 };
+  g_return_val_if_fail (filter != GL_GALLERY_FILTER_CONFUSION, FALSE);
+  GlDbFilter f = { (GlDbFilterKind) filter, -1, -1 };
   if (filter == GL_GALLERY_FILTER_CLASS || filter == GL_GALLERY_FILTER_PREDICTED)
     f.class_id = class_id;
   if (f.kind == self->filter.kind && f.class_id == self->filter.class_id)
     return TRUE;
   self->filter = f;
   return reset (self, error);
+}
+
+gboolean
+gl_gallery_model_set_confusion_filter (GlGalleryModel *self, gint64 label_class, gint64 predicted_class,
+                                       GError **error)
+{
+  g_return_val_if_fail (GL_IS_GALLERY_MODEL (self), FALSE);
+  GlDbFilter f = { GL_DB_FILTER_CONFUSION, label_class, predicted_class };
+  if (f.kind == self->filter.kind && f.class_id == self->filter.class_id
+      && f.predicted_class == self->filter.predicted_class)
+    return TRUE;
+  self->filter = f;
+  return reset (self, error);
+}
+
+gint64
+gl_gallery_model_get_filter_predicted (GlGalleryModel *self)
+{
+  g_return_val_if_fail (GL_IS_GALLERY_MODEL (self), -1);
+  return self->filter.kind == GL_DB_FILTER_CONFUSION ? self->filter.predicted_class : -1;
 }
 
 gboolean
@@ -810,7 +832,10 @@ gboolean
 gl_gallery_model_count (GlGalleryModel *self, GlGalleryFilter filter, gint64 class_id, guint64 *count,
                         GError **error)
 {
-  GlDbFilter f = { (GlDbFilterKind) filter, class_id };
+  GlDbFilter f = { (GlDbFilterKind) filter, class_id, -1 };
+  if (filter == GL_GALLERY_FILTER_CONFUSION)
+    f = self->filter.kind == GL_DB_FILTER_CONFUSION && self->filter.class_id == class_id ? self->filter
+                                                                                         : (GlDbFilter) { GL_DB_FILTER_CONFUSION, class_id, -1 };
   return gl_db_count_images (self->db, &f, count, error);
 }
 
@@ -837,6 +862,8 @@ in_filter (const GlDbFilter *f, gint64 label, gint64 predicted, gboolean unreada
       return label == f->class_id;
     case GL_DB_FILTER_DISAGREEMENT:
       return label >= 0 && predicted >= 0 && predicted != label;
+    case GL_DB_FILTER_CONFUSION:
+      return label == f->class_id && predicted == f->predicted_class;
     case GL_DB_FILTER_ALL:
     case GL_DB_FILTER_PREDICTED:
     case GL_DB_FILTER_UNREADABLE:

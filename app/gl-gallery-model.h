@@ -54,6 +54,7 @@ typedef enum
   GL_GALLERY_FILTER_PREDICTED,    /* the newest model predicts the filter class */
   GL_GALLERY_FILTER_DISAGREEMENT, /* labeled, and the prediction differs */
   GL_GALLERY_FILTER_UNREADABLE,
+  GL_GALLERY_FILTER_CONFUSION, /* labeled as the filter class and predicted as the filter's predicted class */
 } GlGalleryFilter;
 
 typedef enum
@@ -99,6 +100,12 @@ GlProject *gl_gallery_model_get_project (GlGalleryModel *model);
  * items-changed (everything) when they change anything. */
 gboolean gl_gallery_model_set_filter (GlGalleryModel *model, GlGalleryFilter filter, gint64 class_id,
                                       GError **error);
+/* GL_GALLERY_FILTER_CONFUSION: the images labeled @label_class that the
+ * newest model predicts as @predicted_class (a cell of the confusion matrix). */
+gboolean gl_gallery_model_set_confusion_filter (GlGalleryModel *model, gint64 label_class, gint64 predicted_class,
+                                                GError **error);
+/* The predicted class of GL_GALLERY_FILTER_CONFUSION, else -1. */
+gint64 gl_gallery_model_get_filter_predicted (GlGalleryModel *model);
 gboolean gl_gallery_model_set_sort (GlGalleryModel *model, GlGallerySort sort, GError **error);
 GlGalleryFilter gl_gallery_model_get_filter (GlGalleryModel *model, gint64 *class_id);
 GlGallerySort gl_gallery_model_get_sort (GlGalleryModel *model);

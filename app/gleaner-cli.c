@@ -25,6 +25,7 @@ static const GlCliCommand commands[] = {
   { "predict", "PROJECT [--json]", "The current model's class for every image", gl_cli_predict },
   { "stats", "PROJECT [--json]", "Per-class metrics of the current model and the learning curve", gl_cli_stats },
   { "drift", "PROJECT [--window N] [--step N] [--json]", "Drift per class of every batch and window", gl_cli_drift },
+  { "insights", "PROJECT --out DIR [--version N] [--json]", "Write the Insights charts as SVG and PNG", gl_cli_insights },
   { "export", "PROJECT DIR --format imagefolder|csv|json [--split 0.8,0.1,0.1] [--seed N] [--force] "
               "[--link copy|hardlink|symlink] [--include-model]",
     "Export the labeled dataset", gl_cli_export },

@@ -401,9 +401,26 @@ filter_sql (GlDb *db, const GlDbFilter *filter, const char **where, const char *
       *where = "cls = -2";
       *index = "cls";
       return TRUE;
+    case GL_DB_FILTER_CONFUSION:
+      /* The label's index, then the prediction checked per row: one class's
+       * rows at most per page. */
+      *where = "cls = ?3 AND pred_class = ?5";
+      *index = "cls";
+      return TRUE;
     default:
       return gl_db_fail_with (db, error, GL_DB_ERROR_INVALID, "unknown filter %d", filter->kind);
     }
+}
+
+/* Binds the classes of @filter: ?3 the class, ?5 the predicted class. */
+static void
+bind_filter (sqlite3_stmt *st, const GlDbFilter *filter)
+{
+  if (filter->kind == GL_DB_FILTER_CLASS || filter->kind == GL_DB_FILTER_PREDICTED
+      || filter->kind == GL_DB_FILTER_CONFUSION)
+    sqlite3_bind_int64 (st, 3, filter->class_id);
+  if (filter->kind == GL_DB_FILTER_CONFUSION)
+    sqlite3_bind_int64 (st, 5, filter->predicted_class);
 }
 
 #define ROW_COLUMNS "id, path, hash, cache_row, cls, pred_class, ckey, ukey, reason IS NOT NULL"
@@ -487,8 +504,7 @@ gl_db_list_images (GlDb *db, const GlDbFilter *filter, GlDbSort sort, const GlDb
       else
         sqlite3_bind_double (st, 1, last_key);
       sqlite3_bind_int64 (st, 2, last_id);
-      if (filter->kind == GL_DB_FILTER_CLASS || filter->kind == GL_DB_FILTER_PREDICTED)
-        sqlite3_bind_int64 (st, 3, filter->class_id);
+      bind_filter (st, filter);
       sqlite3_bind_int64 (st, 4, limit - out->len);
       guint got = 0;
       int rc;
@@ -556,8 +572,7 @@ gl_db_count_images (GlDb *db, const GlDbFilter *filter, guint64 *count, GError *
   sqlite3_stmt *st = gl_db_stmt (db, sql, error);
   if (st == NULL)
     return FALSE;
-  if (filter->kind == GL_DB_FILTER_CLASS || filter->kind == GL_DB_FILTER_PREDICTED)
-    sqlite3_bind_int64 (st, 3, filter->class_id);
+  bind_filter (st, filter);
   int rc = sqlite3_step (st);
   if (rc == SQLITE_ROW)
     *count = (guint64) sqlite3_column_int64 (st, 0);

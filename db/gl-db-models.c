@@ -503,3 +503,58 @@ gl_db_list_drift (GlDb *db, gint64 model_id, GError **error)
   sqlite3_bind_int64 (st, 1, model_id);
   return gl_db_collect (db, st, sizeof (GlDbDrift), drift_clear, read_drift, "cannot list drift statistics", error);
 }
+
+static void
+read_evaluated (sqlite3_stmt *st, gpointer element)
+{
+  *(GlDbEvaluated *) element = (GlDbEvaluated) { sqlite3_column_int64 (st, 0), sqlite3_column_int64 (st, 1),
+                                                 gl_db_column_id (st, 2), gl_db_column_double (st, 3),
+                                                 sqlite3_column_int (st, 4) != 0 };
+}
+
+GArray *
+gl_db_list_evaluated (GlDb *db, gint64 model_id, gboolean include_test, GError **error)
+{
+  sqlite3_stmt *st
+    = gl_db_stmt (db, "SELECT a.image_id, i.cls, p.top_class, p.top_prob, 1 FROM audit_images a"
+                      " JOIN images i ON i.id = a.image_id"
+                      " JOIN predictions p ON p.model_id = ?1 AND p.image_id = a.image_id WHERE i.cls > 0"
+                      " UNION ALL"
+                      " SELECT i.id, i.ref_class, p.top_class, p.top_prob, 0 FROM images i INDEXED BY images_held"
+                      " JOIN predictions p ON p.model_id = ?1 AND p.image_id = i.id"
+                      " WHERE ?2 AND i.held_out = 1 AND i.ref_class IS NOT NULL ORDER BY 1",
+                  error);
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_int64 (st, 1, model_id);
+  sqlite3_bind_int (st, 2, include_test ? 1 : 0);
+  return gl_db_collect (db, st, sizeof (GlDbEvaluated), NULL, read_evaluated, "cannot list evaluated predictions",
+                        error);
+}
+
+static void
+read_tally (sqlite3_stmt *st, gpointer element)
+{
+  *(GlDbClassTally *) element
+    = (GlDbClassTally) { sqlite3_column_int64 (st, 0), (guint64) sqlite3_column_int64 (st, 1) };
+}
+
+GArray *
+gl_db_count_predicted_unlabeled (GlDb *db, gint64 model_id, GError **error)
+{
+  gboolean current = model_id == gl_db_get_current_model (db)
+                     && gl_db_counter (db, "listing_pending", 0) == 0;
+  sqlite3_stmt *st
+    = gl_db_stmt (db, current ? "SELECT pred_class, COUNT (*) FROM images INDEXED BY images_cls"
+                                " WHERE cls = -1 AND held_out = 0 AND pred_class IS NOT NULL AND ?1 = ?1"
+                                " GROUP BY pred_class ORDER BY 1"
+                              : "SELECT p.top_class, COUNT (*) FROM images i INDEXED BY images_cls"
+                                " JOIN predictions p ON p.model_id = ?1 AND p.image_id = i.id"
+                                " WHERE i.cls = -1 AND i.held_out = 0 AND p.top_class IS NOT NULL"
+                                " GROUP BY p.top_class ORDER BY 1",
+                  error);
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_int64 (st, 1, model_id);
+  return gl_db_collect (db, st, sizeof (GlDbClassTally), NULL, read_tally, "cannot count predicted classes", error);
+}

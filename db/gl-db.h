@@ -506,6 +506,36 @@ typedef gboolean (*GlDbPredictionFunc) (const GlDbPrediction *prediction, gpoint
 gboolean gl_db_foreach_prediction (GlDb *db, gint64 model_id, gint64 batch_id, GlDbPredictionFunc func,
                                    gpointer user_data, GError **error);
 
+/* One prediction of a model version for an image whose label no model
+ * trains on: the answer to an audit item (its current label; @audit TRUE)
+ * or a held-out test image (its reference label; @audit FALSE). */
+typedef struct
+{
+  gint64 image_id;
+  gint64 class_id;  /* the label */
+  gint64 top_class; /* the version's prediction, -1 none */
+  double top_prob;  /* its probability, NaN none */
+  gboolean audit;
+} GlDbEvaluated;
+
+/* The predictions of @model_id for the labeled audit images and, with
+ * @include_test, the held-out test images that have a reference label, in
+ * image id order. Reads only those images (primary-key lookups), never the
+ * pool. Elements: GlDbEvaluated. */
+GArray *gl_db_list_evaluated (GlDb *db, gint64 model_id, gboolean include_test, GError **error);
+
+typedef struct
+{
+  gint64 class_id;
+  guint64 count;
+} GlDbClassTally;
+
+/* How many unlabeled, readable pool images (not held-out) @model_id predicts
+ * as each class: one aggregate query (an index scan of the unlabeled images;
+ * for the current model its listing columns, else a join on its
+ * predictions). Elements: GlDbClassTally, classes with no image left out. */
+GArray *gl_db_count_predicted_unlabeled (GlDb *db, gint64 model_id, GError **error);
+
 /* Drift statistics of one comparison (two import batches or two time windows). */
 typedef struct
 {
@@ -628,12 +658,14 @@ typedef enum
   GL_DB_FILTER_PREDICTED,    /* current model's top class = filter class_id */
   GL_DB_FILTER_DISAGREEMENT, /* labeled and the current model predicts another class */
   GL_DB_FILTER_UNREADABLE,   /* recorded with a reason */
+  GL_DB_FILTER_CONFUSION,    /* current label = class_id and current model's top class = predicted_class */
 } GlDbFilterKind;
 
 typedef struct
 {
   GlDbFilterKind kind;
-  gint64 class_id; /* for _CLASS and _PREDICTED */
+  gint64 class_id;        /* for _CLASS, _PREDICTED and _CONFUSION (the label) */
+  gint64 predicted_class; /* for _CONFUSION */
 } GlDbFilter;
 
 typedef enum

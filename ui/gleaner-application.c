@@ -154,6 +154,7 @@ gleaner_application_startup (GApplication *app)
     { "win.train-now", { "<Control>t", NULL } },
     { "win.show-page('label')", { "<Alt>1", NULL } },
     { "win.show-page('gallery')", { "<Alt>2", NULL } },
+    { "win.show-page('insights')", { "<Alt>3", NULL } },
   };
 
   gleaner_register_resource ();

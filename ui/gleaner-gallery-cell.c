@@ -366,6 +366,13 @@ append_rounded (GtkSnapshot *snapshot, const graphene_rect_t *rect, float radius
   gtk_snapshot_pop (snapshot);
 }
 
+int
+gleaner_gallery_cell_enlargement (int width, int height)
+{
+  int side = MAX (MAX (width, height), 1);
+  return MAX (1, GL_THUMB_SIZE / side);
+}
+
 static void
 gleaner_gallery_cell_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
@@ -375,8 +382,9 @@ gleaner_gallery_cell_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   GdkRGBA fg;
   gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
 
-  /* The frame, and the thumbnail in it at its own size (never scaled: the
-   * enlarged pixels of small inputs stay crisp). */
+  /* The frame, and the thumbnail in it; one smaller than the cell (a 28×28
+   * or 64×64 input) is enlarged by a whole factor, nearest neighbour, as the
+   * Label view does: every pixel becomes an equal square, never blurred. */
   graphene_rect_t frame = GRAPHENE_RECT_INIT (fx, 0, FRAME_SIZE, FRAME_SIZE);
   GdkRGBA bg = fg;
   bg.alpha = self->texture != NULL || self->item == NULL ? 0.06f : 0.12f;
@@ -384,15 +392,21 @@ gleaner_gallery_cell_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   if (self->texture != NULL)
     {
       int tw = gdk_texture_get_width (self->texture), th = gdk_texture_get_height (self->texture);
-      float tx = fx + (FRAME_SIZE - MIN (tw, FRAME_SIZE)) / 2, ty = (FRAME_SIZE - MIN (th, FRAME_SIZE)) / 2;
-      graphene_rect_t where = GRAPHENE_RECT_INIT ((int) tx, (int) ty, MIN (tw, FRAME_SIZE), MIN (th, FRAME_SIZE));
       cairo_surface_t *surface = g_object_get_data (G_OBJECT (self->texture), SURFACE_KEY);
+      /* The texture-only fallback (a pixbuf cairo cannot take) is drawn 1:1. */
+      int factor = surface != NULL ? gleaner_gallery_cell_enlargement (tw, th) : 1;
+      int dw = MIN (tw * factor, FRAME_SIZE), dh = MIN (th * factor, FRAME_SIZE);
+      float tx = fx + (FRAME_SIZE - dw) / 2, ty = (FRAME_SIZE - dh) / 2;
+      graphene_rect_t where = GRAPHENE_RECT_INIT ((int) tx, (int) ty, dw, dh);
       if (surface != NULL)
         {
           cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &where);
-          cairo_set_source_surface (cr, surface, where.origin.x, where.origin.y);
-          cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST); /* crisp on a scaled display */
-          cairo_paint (cr);
+          cairo_translate (cr, where.origin.x, where.origin.y);
+          cairo_scale (cr, factor, factor);
+          cairo_set_source_surface (cr, surface, 0, 0);
+          cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST); /* crisp, enlarged or not */
+          cairo_rectangle (cr, 0, 0, (double) dw / factor, (double) dh / factor);
+          cairo_fill (cr);
           cairo_destroy (cr);
         }
       else

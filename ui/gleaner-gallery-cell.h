@@ -37,4 +37,8 @@ gboolean gleaner_gallery_cell_has_thumbnail (GleanerGalleryCell *self);
  * with, which the cell draws. */
 GdkTexture *gleaner_gallery_cell_texture_for_pixbuf (GdkPixbuf *pixbuf);
 
+/* The whole factor a thumbnail of @width × @height is enlarged by to fill a
+ * cell (nearest neighbour): GL_THUMB_SIZE / its longer side, at least 1. */
+int gleaner_gallery_cell_enlargement (int width, int height);
+
 G_END_DECLS

@@ -27,6 +27,8 @@ struct _GleanerGalleryView
   AdwToastOverlay *toast_overlay;
   GtkDropDown *filter_dropdown;
   GtkDropDown *class_dropdown;
+  GtkDropDown *predicted_dropdown; /* the prediction of the confusion filter */
+  GtkWidget *predicted_label;
   GtkStringList *class_names;
   GtkLabel *count_label;
   GtkDropDown *sort_dropdown;
@@ -314,16 +316,60 @@ apply_filter (GleanerGalleryView *self)
   if (self->model == NULL || self->updating)
     return;
   GlGalleryFilter filter = (GlGalleryFilter) gtk_drop_down_get_selected (self->filter_dropdown);
-  gboolean by_class = filter == GL_GALLERY_FILTER_CLASS || filter == GL_GALLERY_FILTER_PREDICTED;
+  gboolean confusion = filter == GL_GALLERY_FILTER_CONFUSION;
+  gboolean by_class = filter == GL_GALLERY_FILTER_CLASS || filter == GL_GALLERY_FILTER_PREDICTED || confusion;
   gtk_widget_set_visible (GTK_WIDGET (self->class_dropdown), by_class);
-  gint64 class_id = -1;
+  gtk_widget_set_visible (GTK_WIDGET (self->predicted_dropdown), confusion);
+  gtk_widget_set_visible (self->predicted_label, confusion);
+  gint64 class_id = -1, predicted = -1;
   guint sel = gtk_drop_down_get_selected (self->class_dropdown);
   if (by_class && sel < self->dropdown_class_ids->len)
     class_id = g_array_index (self->dropdown_class_ids, gint64, sel);
+  sel = gtk_drop_down_get_selected (self->predicted_dropdown);
+  if (confusion && sel < self->dropdown_class_ids->len)
+    predicted = g_array_index (self->dropdown_class_ids, gint64, sel);
   g_autoptr (GError) error = NULL;
-  if (!gl_gallery_model_set_filter (self->model, filter, class_id, &error))
+  if (confusion ? !gl_gallery_model_set_confusion_filter (self->model, class_id, predicted, &error)
+                : !gl_gallery_model_set_filter (self->model, filter, class_id, &error))
     toast (self, error->message);
   update_count (self);
+}
+
+/* Index of @class_id among the dropdowns' classes, or GTK_INVALID_LIST_POSITION. */
+static guint
+dropdown_index (GleanerGalleryView *self, gint64 class_id)
+{
+  for (guint i = 0; i < self->dropdown_class_ids->len; i++)
+    if (g_array_index (self->dropdown_class_ids, gint64, i) == class_id)
+      return i;
+  return GTK_INVALID_LIST_POSITION;
+}
+
+void
+gleaner_gallery_view_show_confusion (GleanerGalleryView *self, gint64 label_class, gint64 predicted_class)
+{
+  g_return_if_fail (GLEANER_IS_GALLERY_VIEW (self));
+  if (self->model == NULL)
+    return;
+  guint a = dropdown_index (self, label_class), b = dropdown_index (self, predicted_class);
+  if (a == GTK_INVALID_LIST_POSITION || b == GTK_INVALID_LIST_POSITION)
+    {
+      /* A class archived or deleted since: the dropdowns cannot show it. */
+      load_classes (self);
+      a = dropdown_index (self, label_class);
+      b = dropdown_index (self, predicted_class);
+    }
+  if (a == GTK_INVALID_LIST_POSITION || b == GTK_INVALID_LIST_POSITION)
+    {
+      toast (self, "That class is archived or deleted: the Gallery cannot filter by it");
+      return;
+    }
+  self->updating = TRUE;
+  gtk_drop_down_set_selected (self->filter_dropdown, GL_GALLERY_FILTER_CONFUSION);
+  gtk_drop_down_set_selected (self->class_dropdown, a);
+  gtk_drop_down_set_selected (self->predicted_dropdown, b);
+  self->updating = FALSE;
+  apply_filter (self);
 }
 
 static void
@@ -751,6 +797,8 @@ gleaner_gallery_view_set_project (GleanerGalleryView *self, GlProject *project)
           gtk_drop_down_set_selected (self->filter_dropdown, (guint) gl_gallery_model_get_filter (self->model, NULL));
           gtk_drop_down_set_selected (self->sort_dropdown, (guint) gl_gallery_model_get_sort (self->model));
           gtk_widget_set_visible (GTK_WIDGET (self->class_dropdown), FALSE);
+          gtk_widget_set_visible (GTK_WIDGET (self->predicted_dropdown), FALSE);
+          gtk_widget_set_visible (self->predicted_label, FALSE);
           self->updating = FALSE;
           update_columns (self);
           self->selection = gtk_multi_selection_new (G_LIST_MODEL (g_object_ref (self->model)));
@@ -824,6 +872,8 @@ gleaner_gallery_view_class_init (GleanerGalleryViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GleanerGalleryView, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, GleanerGalleryView, filter_dropdown);
   gtk_widget_class_bind_template_child (widget_class, GleanerGalleryView, class_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, GleanerGalleryView, predicted_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, GleanerGalleryView, predicted_label);
   gtk_widget_class_bind_template_child (widget_class, GleanerGalleryView, class_names);
   gtk_widget_class_bind_template_child (widget_class, GleanerGalleryView, count_label);
   gtk_widget_class_bind_template_child (widget_class, GleanerGalleryView, sort_dropdown);

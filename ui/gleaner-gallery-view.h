@@ -34,6 +34,9 @@ void gleaner_gallery_view_set_project (GleanerGalleryView *self, GlProject *proj
 void gleaner_gallery_view_reload (GleanerGalleryView *self);
 
 /* For tests and the benchmark. */
+/* Filters to the images labeled @label_class and predicted @predicted_class
+ * (a confusion-matrix cell), shown in the filter bar. */
+void gleaner_gallery_view_show_confusion (GleanerGalleryView *self, gint64 label_class, gint64 predicted_class);
 GlGalleryModel *gleaner_gallery_view_get_model (GleanerGalleryView *self);
 GtkSelectionModel *gleaner_gallery_view_get_selection (GleanerGalleryView *self);
 GtkWidget *gleaner_gallery_view_get_grid (GleanerGalleryView *self);

@@ -13,6 +13,7 @@
 #include "ui/gleaner-classes-dialog.h"
 #include "ui/gleaner-export-dialog.h"
 #include "ui/gleaner-gallery-view.h"
+#include "ui/gleaner-insights-view.h"
 #include "ui/gleaner-import-dialog.h"
 #include "ui/gleaner-label-view.h"
 #include "ui/gleaner-training-status.h"
@@ -32,6 +33,7 @@ struct _GleanerWindow
   AdwViewStack *view_stack;
   GleanerLabelView *label_view;
   GleanerGalleryView *gallery_view;
+  GleanerInsightsView *insights_view;
   GleanerTrainingStatus *training_status;
   GMenu *watch_section; /* "Watch a Folder…", then one "Stop Watching" item per watched folder */
 
@@ -129,9 +131,13 @@ update_actions (GleanerWindow *self)
 static void
 on_view_stack_visible_child_cb (GleanerWindow *self)
 {
-  if (self->project != NULL
-      && g_strcmp0 (adw_view_stack_get_visible_child_name (self->view_stack), "gallery") == 0)
+  const char *name = adw_view_stack_get_visible_child_name (self->view_stack);
+
+  if (self->project != NULL && g_strcmp0 (name, "gallery") == 0)
     gleaner_gallery_view_reload (self->gallery_view);
+  /* The Insights view reads the store on a worker each time it is shown. */
+  if (self->project != NULL && g_strcmp0 (name, "insights") == 0)
+    gleaner_insights_view_reload (self->insights_view);
 }
 
 static void
@@ -353,6 +359,7 @@ stop_session (GleanerWindow *self)
 {
   gleaner_label_view_set_queue (self->label_view, NULL, NULL);
   gleaner_gallery_view_set_project (self->gallery_view, NULL);
+  gleaner_insights_view_set_project (self->insights_view, NULL);
   gleaner_training_status_set_trainer (self->training_status, NULL);
   if (self->watch != NULL)
     {
@@ -401,6 +408,7 @@ set_project (GleanerWindow *self, GlProject *project)
       load_project_preferences (self);
       gleaner_label_view_set_queue (self->label_view, project, self->queue);
       gleaner_gallery_view_set_project (self->gallery_view, project);
+      gleaner_insights_view_set_project (self->insights_view, project);
       gleaner_training_status_set_trainer (self->training_status, self->trainer);
       gtk_stack_set_visible_child_name (self->main_stack, "project");
       adw_view_stack_set_visible_child_name (self->view_stack, "label");
@@ -657,6 +665,16 @@ on_gallery_activate_image_cb (GleanerWindow *self, gint64 image_id)
   adw_view_stack_set_visible_child_name (self->view_stack, "label");
 }
 
+/* A click on a confusion cell opens the Gallery on those images. */
+static void
+on_insights_show_confusion_cb (GleanerWindow *self, gint64 label_class, gint64 predicted_class)
+{
+  if (self->project == NULL)
+    return;
+  gleaner_gallery_view_show_confusion (self->gallery_view, label_class, predicted_class);
+  adw_view_stack_set_visible_child_name (self->view_stack, "gallery");
+}
+
 /* The Label view's keys work wherever the focus is in the window, as long as
  * the Label view is showing. */
 static gboolean
@@ -905,6 +923,7 @@ gleaner_window_class_init (GleanerWindowClass *klass)
   g_type_ensure (GLEANER_TYPE_LABEL_VIEW);
   g_type_ensure (GLEANER_TYPE_TRAINING_STATUS);
   g_type_ensure (GLEANER_TYPE_GALLERY_VIEW);
+  g_type_ensure (GLEANER_TYPE_INSIGHTS_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/gleaner/Gleaner/gleaner-window.ui");
   gtk_widget_class_bind_template_child (widget_class, GleanerWindow, switcher_title);
@@ -918,6 +937,7 @@ gleaner_window_class_init (GleanerWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GleanerWindow, training_status);
   gtk_widget_class_bind_template_child (widget_class, GleanerWindow, gallery_view);
   gtk_widget_class_bind_template_child (widget_class, GleanerWindow, watch_section);
+  gtk_widget_class_bind_template_child (widget_class, GleanerWindow, insights_view);
   gtk_widget_class_bind_template_callback (widget_class, on_view_stack_visible_child_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_key_controller_key_pressed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_loading_cancel_clicked_cb);
@@ -956,6 +976,8 @@ gleaner_window_init (GleanerWindow *self)
     gtk_widget_add_controller (GTK_WIDGET (self->main_stack), GTK_EVENT_CONTROLLER (drop));
   }
   g_signal_connect_swapped (self->gallery_view, "activate-image", G_CALLBACK (on_gallery_activate_image_cb), self);
+  g_signal_connect_swapped (self->insights_view, "show-confusion", G_CALLBACK (on_insights_show_confusion_cb),
+                            self);
   g_signal_connect_object (self->settings, "changed::acquisition-strategy", G_CALLBACK (apply_strategy), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->settings, "changed", G_CALLBACK (on_settings_changed_cb), self, 0);

@@ -140,3 +140,98 @@ synth_flip_labels (GlProject *p, GlDb *db, guint every, guint n, gint64 *flipped
     }
   g_assert_cmpuint (done, ==, n);
 }
+
+static gint64
+add_version (GlDb *db, const char *path, guint64 n_labels, double acc, double f1, double ece)
+{
+  GError *error = NULL;
+  GlDbModelVersion v = { .path = (char *) path, .n_labels = n_labels, .val_accuracy = acc, .macro_f1 = f1,
+                         .ece = ece };
+  gint64 id = -1;
+  g_assert_true (gl_db_add_model_version (db, &v, &id, &error));
+  g_assert_no_error (error);
+  return id;
+}
+
+static void
+store_metrics (GlDb *db, gint64 version, const gint64 *classes, double base, double step, gboolean reversed)
+{
+  GlDbClassMetrics m[4];
+  guint32 cells[16];
+  for (guint r = 0; r < 4; r++)
+    {
+      guint k = reversed ? 3 - r : r;
+      double v = base + step * k;
+      m[r] = (GlDbClassMetrics) { classes[k], v, v, v, 10 + k };
+      for (guint c = 0; c < 4; c++)
+        {
+          guint kc = reversed ? 3 - c : c;
+          cells[r * 4 + c] = 10 + 4 * k + kc;
+        }
+    }
+  g_autoptr (GBytes) confusion = reversed ? g_bytes_new (cells, sizeof cells) : NULL;
+  GError *error = NULL;
+  g_assert_true (gl_db_set_class_metrics (db, version, m, 4, confusion, &error));
+  g_assert_no_error (error);
+}
+
+GlProject *
+synth_insights_project (const char *dir, SynthInsights *out)
+{
+  GlProject *p = synth_project (dir, 40, 20);
+  GError *error = NULL;
+  g_autoptr (GlDb) db = gl_db_open (gl_project_get_db_path (p), &error);
+  g_assert_no_error (error);
+  for (guint k = 0; k < 4; k++)
+    {
+      g_assert_true (gl_db_find_class (db, synth_classes[k], &out->classes[k], &error));
+      g_assert_no_error (error);
+    }
+  g_autoptr (GArray) images = gl_trainer_list_images (gl_project_get_db_path (p), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (images->len, ==, 60);
+  out->v1 = add_version (db, "models/v1.gleaner-model", 12, 0.5, 0.45, 0.2);
+  out->v2 = add_version (db, "models/v2.gleaner-model", 24, 0.75, 0.7, 0.1);
+  store_metrics (db, out->v1, out->classes, 0.5, 0.01, FALSE);
+  store_metrics (db, out->v2, out->classes, 0.6, 0.02, TRUE);
+  g_autofree GlDbPrediction *p1 = g_new0 (GlDbPrediction, images->len);
+  g_autofree GlDbPrediction *p2 = g_new0 (GlDbPrediction, images->len);
+  guint pool = 0, test = 0;
+  for (guint i = 0; i < images->len; i++)
+    {
+      const GlPoolImage *im = &g_array_index (images, GlPoolImage, i);
+      guint idx = im->held_out ? test++ : pool++;
+      guint ref = idx % 4;
+      g_assert_cmpint (synth_reference (db, im->image_id), ==, out->classes[ref]);
+      guint c1 = ref, c2 = ref;
+      double prob2 = 0.9;
+      if (im->held_out)
+        {
+          prob2 = 0.55;
+          c2 = idx % 5 == 0 ? (ref + 1) % 4 : ref;
+        }
+      else if (idx < 24)
+        g_assert_true (gl_db_set_label (db, im->image_id, out->classes[ref], GL_DB_ORIGIN_HUMAN, NULL, NULL, &error));
+      else if (idx < 32)
+        {
+          g_assert_true (gl_db_set_audit_label (db, im->image_id, out->classes[ref], GL_DB_ORIGIN_HUMAN, NULL, NULL,
+                                                &error));
+          c1 = idx < 28 ? (ref + 1) % 4 : ref;
+          c2 = idx < 26 ? (ref + 1) % 4 : ref;
+          prob2 = 0.95;
+        }
+      else
+        {
+          c1 = 3;
+          c2 = idx % 2;
+        }
+      g_assert_no_error (error);
+      p1[i] = (GlDbPrediction) { im->image_id, out->classes[c1], 0.7, 0.3, NULL, 0 };
+      p2[i] = (GlDbPrediction) { im->image_id, out->classes[c2], prob2, 1 - prob2, NULL, 0 };
+    }
+  g_assert_true (gl_db_add_predictions (db, out->v1, p1, images->len, &error));
+  g_assert_true (gl_db_add_predictions (db, out->v2, p2, images->len, &error));
+  g_assert_true (gl_db_set_current_model (db, out->v2, &error));
+  g_assert_no_error (error);
+  return p;
+}

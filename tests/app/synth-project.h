@@ -22,3 +22,29 @@ void synth_label_first (GlProject *p, GlDb *db, guint n);
 /* Gives every @every-th labeled pool image (id order) the next class instead,
  * @n of them (planted label errors); their ids into @flipped (n). */
 void synth_flip_labels (GlProject *p, GlDb *db, guint every, guint n, gint64 *flipped);
+
+/* A project for the Insights report with two model versions stored by hand
+ * (no training), so that every figure is known:
+ * - 40 pool images (reference class = index % 4, in id order) and 20
+ *   held-out test images (reference class = index % 4);
+ * - pool images 0–23 labeled (human) and 24–31 labeled as audit answers,
+ *   each with its reference class; 32–39 unlabeled;
+ * - version 1 (12 labels, accuracy 0.5, macro-F1 0.45, ECE 0.2): predicts
+ *   the reference class with probability 0.7, except audit images 24–27
+ *   (the next class) and every unlabeled image (class 3);
+ * - version 2 (24 labels, accuracy 0.75, macro-F1 0.7, ECE 0.1), the
+ *   current one: audit images with probability 0.95, wrong (next class) on
+ *   24 and 25; test images with probability 0.55, wrong on indices divisible
+ *   by 5; labeled images right with 0.9; unlabeled image k predicted class
+ *   k % 2. Its metrics are stored in reverse class order with a confusion
+ *   matrix of the same order: row/col r ↔ class 3 − r, cell (true a,
+ *   predicted b) = 10 + 4a + b in class order.
+ * Per-class metrics: version 1 precision/recall/F1 = 0.5 + 0.01 k, version 2
+ * = 0.6 + 0.02 k for class position k. */
+typedef struct
+{
+  gint64 classes[4]; /* class ids by position */
+  gint64 v1, v2;     /* model versions */
+} SynthInsights;
+
+GlProject *synth_insights_project (const char *dir, SynthInsights *out);

@@ -266,6 +266,56 @@ test_paging_filters_sorts (Fixture *f, gconstpointer data)
       }
 }
 
+/* Label i and prediction j (a confusion cell): every image of the cell once,
+ * no other; a label given to a listed image takes it out of the listing. */
+static void
+test_confusion_filter (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlGalleryModel) model = gl_gallery_model_new (f->project, &error);
+  g_assert_no_error (error);
+  for (guint a = 0; a < N_CLASSES; a++)
+    for (guint b = 0; b < N_CLASSES; b++)
+      {
+        gint64 ca = f->classes[a], cb = f->classes[b];
+        g_assert_true (gl_gallery_model_set_confusion_filter (model, ca, cb, &error));
+        g_assert_no_error (error);
+        gint64 class_id = -1;
+        g_assert_cmpint (gl_gallery_model_get_filter (model, &class_id), ==, GL_GALLERY_FILTER_CONFUSION);
+        g_assert_cmpint (class_id, ==, ca);
+        g_assert_cmpint (gl_gallery_model_get_filter_predicted (model), ==, cb);
+        guint expected = 0;
+        for (int i = 0; i < N_IMAGES; i++)
+          expected += f->label[i] == ca && f->predicted[i] == cb;
+        guint n = g_list_model_get_n_items (G_LIST_MODEL (model));
+        g_assert_cmpuint (n, ==, expected);
+        g_autoptr (GHashTable) seen = g_hash_table_new (NULL, NULL);
+        for (guint p = 0; p < n; p++)
+          {
+            g_autoptr (GlGalleryItem) item = gl_gallery_model_get_item_now (model, p, &error);
+            g_assert_no_error (error);
+            g_assert_cmpint (gl_gallery_item_get_label (item), ==, ca);
+            g_assert_cmpint (gl_gallery_item_get_predicted (item), ==, cb);
+            g_assert_false (g_hash_table_contains (seen, GSIZE_TO_POINTER (gl_gallery_item_get_id (item))));
+            g_hash_table_add (seen, GSIZE_TO_POINTER (gl_gallery_item_get_id (item)));
+          }
+        guint64 count = 0;
+        g_assert_true (gl_gallery_model_count (model, GL_GALLERY_FILTER_CONFUSION, ca, &count, &error));
+        g_assert_cmpuint (count, ==, expected);
+        if (n > 0 && a == 0)
+          {
+            /* Relabel the first listed image: it leaves the cell. */
+            g_autoptr (GlGalleryItem) first = gl_gallery_model_get_item_now (model, 0, &error);
+            gint64 id = gl_gallery_item_get_id (first);
+            gint64 other = f->classes[(a + 1) % N_CLASSES];
+            g_assert_true (gl_gallery_model_set_labels (model, &id, 1, other, &error));
+            g_assert_no_error (error);
+            g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, n - 1);
+            f->label[index_of (f, id)] = other;
+          }
+      }
+}
+
 static void
 on_changed_position (guint *at, guint position, guint removed, guint added)
 {
@@ -881,6 +931,8 @@ main (int argc, char **argv)
   g_test_add ("/gallery-model/paging-filters-sorts", Fixture, NULL, fixture_set_up, test_paging_filters_sorts,
               fixture_tear_down);
   g_test_add ("/gallery-model/random-access", Fixture, NULL, fixture_set_up, test_random_access, fixture_tear_down);
+  g_test_add ("/gallery-model/confusion-filter", Fixture, NULL, fixture_set_up, test_confusion_filter,
+              fixture_tear_down);
   g_test_add ("/gallery-model/label-changes", Fixture, NULL, fixture_set_up, test_label_changes, fixture_tear_down);
   g_test_add ("/gallery-model/label-async", Fixture, NULL, fixture_set_up, test_label_async, fixture_tear_down);
   g_test_add ("/gallery-model/label-async-nothing-written", Fixture, NULL, fixture_set_up,

@@ -810,6 +810,8 @@ matches (const Model *m, const GlDbFilter *f)
       return m->cls > 0 && m->pred > 0 && m->pred != m->cls;
     case GL_DB_FILTER_UNREADABLE:
       return m->unreadable;
+    case GL_DB_FILTER_CONFUSION:
+      return m->cls == f->class_id && m->pred == f->predicted_class;
     default:
       g_assert_not_reached ();
     }
@@ -884,7 +886,9 @@ test_listing (Fixture *fx, gconstpointer data)
   GlDbFilter filters[] = { { GL_DB_FILTER_ALL, 0 },         { GL_DB_FILTER_UNLABELED, 0 },
                            { GL_DB_FILTER_LABELED, 0 },     { GL_DB_FILTER_CLASS, classes[1] },
                            { GL_DB_FILTER_PREDICTED, classes[2] }, { GL_DB_FILTER_DISAGREEMENT, 0 },
-                           { GL_DB_FILTER_UNREADABLE, 0 } };
+                           { GL_DB_FILTER_UNREADABLE, 0 },
+                           { GL_DB_FILTER_CONFUSION, classes[0], classes[1] },
+                           { GL_DB_FILTER_CONFUSION, classes[2], classes[2] } };
   guint page_sizes[] = { 1, 7, 64, 1000 };
   for (guint f = 0; f < G_N_ELEMENTS (filters); f++)
     {
@@ -1134,11 +1138,11 @@ test_listing_plans (Fixture *fx, gconstpointer data)
   add_class (fx->db, "a");
   sqlite3 *h;
   g_assert_cmpint (sqlite3_open_v2 (fx->path, &h, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-  for (GlDbFilterKind k = GL_DB_FILTER_ALL; k <= GL_DB_FILTER_UNREADABLE; k++)
+  for (GlDbFilterKind k = GL_DB_FILTER_ALL; k <= GL_DB_FILTER_CONFUSION; k++)
     for (GlDbSort s = GL_DB_SORT_UNCERTAINTY; s <= GL_DB_SORT_CONFIDENCE; s++)
       for (int phase = 0; phase < 2; phase++)
         {
-          GlDbFilter f = { k, 1 };
+          GlDbFilter f = { k, 1, 1 };
           g_autofree char *sql = gl_db_listing_sql (&f, s, phase);
           g_autofree char *explain = g_strconcat ("EXPLAIN QUERY PLAN ", sql, NULL);
           sqlite3_stmt *st = NULL;

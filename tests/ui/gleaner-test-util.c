@@ -437,3 +437,47 @@ gleaner_test_app_run (GleanerApplication *app)
   g_object_unref (app);
   return status;
 }
+
+/* ---- gleaner_test_choose ---- */
+
+typedef struct
+{
+  GtkDropDown *dropdown;
+  GtkWidget *popover;
+  guint want;
+} ChoiceWait;
+
+static gboolean
+popover_up (gpointer data)
+{
+  return gtk_widget_get_mapped (((ChoiceWait *) data)->popover);
+}
+
+static gboolean
+chosen (gpointer data)
+{
+  ChoiceWait *c = data;
+  return gtk_drop_down_get_selected (c->dropdown) == c->want && !gtk_widget_get_mapped (c->popover);
+}
+
+void
+gleaner_test_choose (GtkWidget *dropdown, const char *text)
+{
+  GListModel *entries = gtk_drop_down_get_model (GTK_DROP_DOWN (dropdown));
+  ChoiceWait c = { GTK_DROP_DOWN (dropdown), gleaner_test_find_descendant (dropdown, GTK_TYPE_POPOVER, 0), 0 };
+  GtkWidget *label, *entry = NULL;
+
+  while (g_strcmp0 (gtk_string_list_get_string (GTK_STRING_LIST (entries), c.want), text) != 0)
+    g_assert_cmpuint (++c.want, <, g_list_model_get_n_items (entries));
+  g_assert_nonnull (c.popover);
+  g_assert_true (gtk_widget_is_drawable (dropdown));
+  gleaner_test_click (dropdown, 0.5, 0.5, 1);
+  gleaner_test_wait (popover_up, &c);
+  gleaner_test_wait_frames (c.popover, 2);
+  for (guint i = 0; (label = gleaner_test_find_descendant (c.popover, GTK_TYPE_LABEL, i)) != NULL; i++)
+    if (gtk_widget_is_drawable (label) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (label)), text) == 0)
+      entry = label;
+  g_assert_nonnull (entry);
+  gleaner_test_click (entry, 0.5, 0.5, 1);
+  gleaner_test_wait (chosen, &c);
+}

@@ -73,6 +73,9 @@ void gleaner_test_xdotool (const char *args);
  * tests in parallel on one X server, and the pointer's events go to
  * whichever window is on top there. */
 void gleaner_test_click (GtkWidget *widget, double fx, double fy, guint n);
+/* Chooses @text in @dropdown as a user does, with the real pointer: a click
+ * on the dropdown opens its list, a click on @text in the list chooses it. */
+void gleaner_test_choose (GtkWidget *dropdown, const char *text);
 /* The drawable GleanerGalleryCell under @root that shows the image
  * @image_id, or NULL. */
 GtkWidget *gleaner_test_find_gallery_cell (GtkWidget *root, gint64 image_id);

@@ -368,50 +368,6 @@ screenshot (GtkWidget *window, const char *name)
   return gleaner_test_render_png (window, name);
 }
 
-typedef struct
-{
-  GtkDropDown *dropdown;
-  GtkWidget *popover;
-  guint want;
-} ChoiceWait;
-
-static gboolean
-popover_up (gpointer data)
-{
-  return gtk_widget_get_mapped (((ChoiceWait *) data)->popover);
-}
-
-static gboolean
-chosen (gpointer data)
-{
-  ChoiceWait *c = data;
-  return gtk_drop_down_get_selected (c->dropdown) == c->want && !gtk_widget_get_mapped (c->popover);
-}
-
-/* Chooses @text in @dropdown as a user does, with the real pointer: a click
- * on the dropdown opens its list, a click on @text in the list chooses it. */
-static void
-choose (GtkWidget *dropdown, const char *text)
-{
-  GListModel *entries = gtk_drop_down_get_model (GTK_DROP_DOWN (dropdown));
-  ChoiceWait c = { GTK_DROP_DOWN (dropdown), gleaner_test_find_descendant (dropdown, GTK_TYPE_POPOVER, 0), 0 };
-  GtkWidget *label, *entry = NULL;
-
-  while (g_strcmp0 (gtk_string_list_get_string (GTK_STRING_LIST (entries), c.want), text) != 0)
-    g_assert_cmpuint (++c.want, <, g_list_model_get_n_items (entries));
-  g_assert_nonnull (c.popover);
-  g_assert_true (gtk_widget_is_drawable (dropdown));
-  gleaner_test_click (dropdown, 0.5, 0.5, 1);
-  gleaner_test_wait (popover_up, &c);
-  gleaner_test_wait_frames (c.popover, 2);
-  for (guint i = 0; (label = gleaner_test_find_descendant (c.popover, GTK_TYPE_LABEL, i)) != NULL; i++)
-    if (gtk_widget_is_drawable (label) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (label)), text) == 0)
-      entry = label;
-  g_assert_nonnull (entry);
-  gleaner_test_click (entry, 0.5, 0.5, 1);
-  gleaner_test_wait (chosen, &c);
-}
-
 /* The cell's own conversion of a thumbnail (to cairo's ARGB, once) gives
  * the pixels GTK's conversion of the same pixbuf gives, colour order and
  * premultiplied alpha included, for opaque and translucent thumbnails. */
@@ -451,6 +407,13 @@ test_thumbnail_texture (void)
           g_assert_cmphex (first, ==, 0xff000000u | 0u << 16 | 200u << 8 | 90u);
         }
     }
+  /* Small thumbnails fill the cell by a whole factor (a 64×64 image at 128
+   * px, MNIST's 28×28 at 112); a full-size one stays as it is. */
+  g_assert_cmpint (gleaner_gallery_cell_enlargement (64, 64), ==, 2);
+  g_assert_cmpint (gleaner_gallery_cell_enlargement (28, 28), ==, 4);
+  g_assert_cmpint (gleaner_gallery_cell_enlargement (64, 32), ==, 2);
+  g_assert_cmpint (gleaner_gallery_cell_enlargement (100, 40), ==, 1);
+  g_assert_cmpint (gleaner_gallery_cell_enlargement (128, 96), ==, 1);
 }
 
 /* FALSE, and the test skipped, when xdotool is not installed. */
@@ -572,7 +535,7 @@ test_gallery (void)
 
   /* Under "Unlabeled" the labeled ones leave the grid at once. */
   GtkWidget *filter = gleaner_test_find_descendant (widget, GTK_TYPE_DROP_DOWN, 0);
-  choose (filter, "Unlabeled");
+  gleaner_test_choose (filter, "Unlabeled");
   guint unlabeled = g_list_model_get_n_items (G_LIST_MODEL (model));
   gtk_selection_model_select_item (selection, 0, TRUE);
   gtk_widget_grab_focus (gleaner_gallery_view_get_grid (view));
@@ -583,7 +546,7 @@ test_gallery (void)
   gleaner_test_wait (labels_arrived, &tw);
   wait_labeled (view, &tw);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, unlabeled - 1);
-  choose (filter, "All images");
+  gleaner_test_choose (filter, "All images");
 
   /* "Open in Label View" emits activate-image with the selected image. */
   gint64 opened = -1;
@@ -596,14 +559,14 @@ test_gallery (void)
   g_assert_cmpint (opened, ==, gl_gallery_item_get_id (fourth));
 
   /* The unreadable file, alone under its filter, with its mark. */
-  choose (filter, "Unreadable");
+  gleaner_test_choose (filter, "Unreadable");
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, 1);
   g_autoptr (GlGalleryItem) unreadable = g_list_model_get_item (G_LIST_MODEL (model), 0);
   g_assert_true (gl_gallery_item_get_unreadable (unreadable));
   g_assert_cmpint (gl_gallery_item_get_id (unreadable), ==, p.ids[7]);
   gleaner_test_dismiss_toasts (window);
   g_autofree char *marked = screenshot (window, "gallery-unreadable.png");
-  choose (filter, "All images");
+  gleaner_test_choose (filter, "All images");
 
   /* Dark style, several images selected, after labeling. */
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
@@ -802,9 +765,11 @@ test_filters_and_sorts (void)
   GtkWidget *window = open_gallery (&p, &view);
   GtkWidget *filter = gleaner_test_find_descendant (GTK_WIDGET (view), GTK_TYPE_DROP_DOWN, 0);
   GtkWidget *klass = gleaner_test_find_descendant (GTK_WIDGET (view), GTK_TYPE_DROP_DOWN, 1);
-  GtkWidget *sort = gleaner_test_find_descendant (GTK_WIDGET (view), GTK_TYPE_DROP_DOWN, 2);
+  GtkWidget *predicted = gleaner_test_find_descendant (GTK_WIDGET (view), GTK_TYPE_DROP_DOWN, 2);
+  GtkWidget *sort = gleaner_test_find_descendant (GTK_WIDGET (view), GTK_TYPE_DROP_DOWN, 3);
   g_assert_cmpstr (gtk_widget_get_tooltip_text (filter), ==, "Show");
   g_assert_cmpstr (gtk_widget_get_tooltip_text (klass), ==, "Class");
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (predicted), ==, "Predicted class");
   g_assert_cmpstr (gtk_widget_get_tooltip_text (sort), ==, "Sort order");
 
   /* Each filter under the first sort, most uncertain first. A class filter
@@ -816,35 +781,67 @@ test_filters_and_sorts (void)
       GlGalleryFilter kind = (GlGalleryFilter) filters[f].value;
       gboolean by_class = kind == GL_GALLERY_FILTER_CLASS || kind == GL_GALLERY_FILTER_PREDICTED;
 
-      choose (filter, filters[f].text);
+      gleaner_test_choose (filter, filters[f].text);
       g_assert_cmpint (gtk_widget_get_visible (klass), ==, by_class);
       if (!by_class)
         {
           check_listing (&p, view, kind, -1, GL_GALLERY_SORT_UNCERTAINTY);
           continue;
         }
-      choose (klass, names[0]);
+      gleaner_test_choose (klass, names[0]);
       check_listing (&p, view, kind, p.classes[0], GL_GALLERY_SORT_UNCERTAINTY);
-      choose (klass, names[2]);
+      gleaner_test_choose (klass, names[2]);
       check_listing (&p, view, kind, p.classes[2], GL_GALLERY_SORT_UNCERTAINTY);
     }
 
+  /* Label and prediction together (a confusion cell), chosen in the bar:
+   * the images of the first pair that has any, and only those. */
+  {
+    g_autoptr (GArray) stored = read_store (&p);
+    guint a = 0, b = 0, want = 0;
+    for (guint i = 0; i < stored->len && want == 0; i++)
+      {
+        const StoredImage *si = &g_array_index (stored, StoredImage, i);
+        for (guint x = 0; x < 3 && want == 0; x++)
+          for (guint y = 0; y < 3 && want == 0; y++)
+            if (si->label == p.classes[x] && si->predicted == p.classes[y] && x != y)
+              a = x, b = y, want = 1;
+      }
+    g_assert_cmpuint (want, ==, 1);
+    want = 0;
+    for (guint i = 0; i < stored->len; i++)
+      want += g_array_index (stored, StoredImage, i).label == p.classes[a]
+              && g_array_index (stored, StoredImage, i).predicted == p.classes[b];
+    gleaner_test_choose (filter, "Label and prediction…");
+    g_assert_true (gtk_widget_get_visible (klass) && gtk_widget_get_visible (predicted));
+    gleaner_test_choose (klass, names[a]);
+    gleaner_test_choose (predicted, names[b]);
+    GListModel *shown = G_LIST_MODEL (gtk_grid_view_get_model (GTK_GRID_VIEW (gleaner_gallery_view_get_grid (view))));
+    g_assert_cmpuint (g_list_model_get_n_items (shown), ==, want);
+    for (guint i = 0; i < want; i++)
+      {
+        g_autoptr (GlGalleryItem) item = g_list_model_get_item (shown, i);
+        g_assert_cmpint (gl_gallery_item_get_label (item), ==, p.classes[a]);
+        g_assert_cmpint (gl_gallery_item_get_predicted (item), ==, p.classes[b]);
+      }
+  }
+
   /* Each sort order, under "Predicted as…" the second class, then under all
    * images. */
-  choose (filter, "Predicted as…");
-  choose (klass, names[1]);
+  gleaner_test_choose (filter, "Predicted as…");
+  gleaner_test_choose (klass, names[1]);
   for (guint s = 0; s < G_N_ELEMENTS (sorts); s++)
     {
-      choose (sort, sorts[s].text);
+      gleaner_test_choose (sort, sorts[s].text);
       check_listing (&p, view, GL_GALLERY_FILTER_PREDICTED, p.classes[1], (GlGallerySort) sorts[s].value);
       if (sorts[s].value == GL_GALLERY_SORT_CONFIDENCE)
         g_free (screenshot (window, "gallery-filtered.png"));
     }
-  choose (filter, "All images");
+  gleaner_test_choose (filter, "All images");
   g_assert_false (gtk_widget_get_visible (klass));
   for (guint s = 0; s < G_N_ELEMENTS (sorts); s++)
     {
-      choose (sort, sorts[s].text);
+      gleaner_test_choose (sort, sorts[s].text);
       check_listing (&p, view, GL_GALLERY_FILTER_ALL, -1, (GlGallerySort) sorts[s].value);
     }
 

@@ -1,6 +1,7 @@
 /* test-screenshots.c — the demo project in the real window, labeled and
  * trained, rendered to PNG for the README (docs/screenshots/): the Label view
- * with the model's predictions in light and dark style, and the training bar.
+ * with the model's predictions in light and dark style, and the training bar;
+ * after a second round, the Insights view of version 2 in both styles.
  *
  * `gleaner` with no argument opens the demo (built from Fashion-MNIST into
  * GLEANER_DEMO_DIR); 200 images are labeled with their reference class (read
@@ -19,6 +20,7 @@
 #include "db/gl-db.h"
 #include "gleaner-test-util.h"
 #include "ui/gleaner-application.h"
+#include "ui/gleaner-insights-view.h"
 #include "ui/gleaner-label-view.h"
 #include "ui/gleaner-window.h"
 
@@ -51,11 +53,54 @@ current_has_prediction (gpointer data)
   return item != NULL && item->n_top > 0 && item->reason != GL_QUEUE_REASON_COLD_START;
 }
 
+typedef struct
+{
+  GleanerInsightsView *view;
+  gint64 version;
+} InsightsWait;
+
+static gboolean
+insights_shown (gpointer data)
+{
+  InsightsWait *w = data;
+  GlInsights *r = gleaner_chart_get_report (gleaner_insights_view_get_chart (w->view, GL_CHART_LEARNING_CURVE));
+  return !gleaner_insights_view_is_loading (w->view) && r != NULL && r->model_id == w->version;
+}
+
 static void
 on_ranking_ready_cb (GlTrainer *trainer, gboolean *ranked)
 {
   if (gl_trainer_get_model_version (trainer) >= 1)
     *ranked = TRUE;
+}
+
+/* Labels @n images of the queue with their reference class (read from the
+ * store), as an annotator who is always right; audit items included. */
+static void
+label_from_reference (GleanerWindow *window, GlDb *db, GPtrArray *classes, guint n)
+{
+  GlQueue *queue = gleaner_window_get_queue (window);
+  g_autoptr (GError) error = NULL;
+
+  for (guint i = 0; i < n; i++)
+    {
+      const GlQueueItem *item;
+      GlDbLabel ref = { 0 };
+      gint index = -1;
+
+      /* When a ranked batch runs out, the trainer ranks the next one on its thread. */
+      gleaner_test_wait (queue_has_item, window);
+      item = gl_queue_get_current (queue);
+      g_assert_true (gl_db_get_current_label (db, item->image_id, TRUE, &ref, &error));
+      g_assert_no_error (error);
+      for (guint c = 0; c < classes->len; c++)
+        if (((GlSessionClass *) g_ptr_array_index (classes, c))->id == ref.class_id)
+          index = (gint) c;
+      gl_db_label_clear (&ref);
+      g_assert_cmpint (index, >=, 0);
+      g_assert_true (gl_queue_label (queue, index, GL_LABEL_ORIGIN_HUMAN, &error));
+      g_assert_no_error (error);
+    }
 }
 
 static void
@@ -104,25 +149,7 @@ test_demo_screenshots (void)
   g_assert_no_error (error);
   db = gl_db_open (gl_project_get_db_path (project), &error);
   g_assert_no_error (error);
-  for (guint i = 0; i < N_LABELS; i++)
-    {
-      const GlQueueItem *item;
-      GlDbLabel ref = { 0 };
-      gint index = -1;
-
-      /* When a ranked batch runs out, the trainer ranks the next one on its thread. */
-      gleaner_test_wait (queue_has_item, window);
-      item = gl_queue_get_current (queue);
-      g_assert_true (gl_db_get_current_label (db, item->image_id, TRUE, &ref, &error));
-      g_assert_no_error (error);
-      for (guint c = 0; c < classes->len; c++)
-        if (((GlSessionClass *) g_ptr_array_index (classes, c))->id == ref.class_id)
-          index = (gint) c;
-      gl_db_label_clear (&ref);
-      g_assert_cmpint (index, >=, 0);
-      g_assert_true (gl_queue_label (queue, index, GL_LABEL_ORIGIN_HUMAN, &error));
-      g_assert_no_error (error);
-    }
+  label_from_reference (window, db, classes, N_LABELS);
 
   /* Train Now, as the button does; the ranking it stores comes in at the next image. */
   gl_trainer_set_time_budget (trainer, 10.0);
@@ -178,6 +205,41 @@ test_demo_screenshots (void)
   g_free (png);
   png = gleaner_test_render_png (GTK_WIDGET (window), "demo-label-dark.png");
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+
+  /* A second round (its labels include audit answers), then the Insights
+   * view of version 2 in both styles. */
+  label_from_reference (window, db, classes, N_LABELS);
+  gint64 first = gl_trainer_get_model_version (trainer);
+  ranked = FALSE;
+  gl_trainer_train_now (trainer);
+  while (gl_trainer_get_model_version (trainer) <= first || !ranked)
+    g_main_context_iteration (NULL, TRUE);
+  AdwViewStack *stack = ADW_VIEW_STACK (gleaner_test_find_descendant (GTK_WIDGET (window), ADW_TYPE_VIEW_STACK, 0));
+  adw_view_stack_set_visible_child_name (stack, "insights");
+  InsightsWait iw = { GLEANER_INSIGHTS_VIEW (gleaner_test_find_descendant (GTK_WIDGET (window),
+                                                                           GLEANER_TYPE_INSIGHTS_VIEW, 0)),
+                      gl_trainer_get_model_version (trainer) };
+  gleaner_test_wait (insights_shown, &iw);
+  gleaner_test_dismiss_toasts (GTK_WIDGET (window));
+  gleaner_test_wait_frames (GTK_WIDGET (window), 3);
+  g_free (png);
+  png = gleaner_test_render_png (GTK_WIDGET (window), "demo-insights.png");
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
+  gleaner_test_wait_frames (GTK_WIDGET (window), 3);
+  g_free (png);
+  png = gleaner_test_render_png (GTK_WIDGET (window), "demo-insights-dark.png");
+  /* The lower charts too (confusion matrix, reliability diagram). */
+  GtkWidget *chart = GTK_WIDGET (gleaner_insights_view_get_chart (iw.view, GL_CHART_CONFUSION));
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (
+    GTK_SCROLLED_WINDOW (gtk_widget_get_ancestor (chart, GTK_TYPE_SCROLLED_WINDOW)));
+  gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj));
+  gleaner_test_wait_frames (GTK_WIDGET (window), 3);
+  g_free (png);
+  png = gleaner_test_render_png (GTK_WIDGET (window), "demo-insights-lower-dark.png");
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+  gleaner_test_wait_frames (GTK_WIDGET (window), 3);
+  g_free (png);
+  png = gleaner_test_render_png (GTK_WIDGET (window), "demo-insights-lower.png");
 
   g_clear_pointer (&db, gl_db_close);
   gtk_window_destroy (GTK_WINDOW (window));

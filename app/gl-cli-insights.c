@@ -1,0 +1,86 @@
+/* gl-cli-insights.c — gleaner-cli insights: the Insights charts of a model
+ * version as SVG and PNG files, drawn by the same code as the window's. */
+#include "gleaner-config.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+
+#include "app/gl-chart.h"
+#include "app/gl-cli.h"
+#include "app/gl-export.h"
+#include "app/gl-insights.h"
+#include "app/gl-project.h"
+
+#define USAGE "insights PROJECT --out DIR [--version N] [--json]"
+
+int
+gl_cli_insights (int argc, char **argv)
+{
+  g_autofree char *out_dir = NULL;
+  gint64 version = -1;
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir, "Folder for the chart files (created when missing)",
+      "DIR" },
+    { "version", 0, 0, G_OPTION_ARG_INT64, &version, "Model version (default: the current one)", "N" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the report and the files written as one JSON object",
+      NULL },
+    { NULL },
+  };
+  if (gl_cli_parse ("insights", "PROJECT", entries, &argc, &argv))
+    return 2;
+  if (argc != 2 || out_dir == NULL)
+    {
+      g_printerr ("gleaner-cli insights: usage: " USAGE "\n");
+      return 2;
+    }
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlProject) project = gl_project_open (argv[1], &error);
+  g_autoptr (GlDb) db = project ? gl_db_open (gl_project_get_db_path (project), &error) : NULL;
+  g_autoptr (GlInsights) report = db ? gl_insights_compute (db, version, &error) : NULL;
+  if (report == NULL)
+    return gl_cli_fail ("insights", error);
+  /* The files themselves are written safely (gl_chart_export), so the
+   * folder may be a symlink the user made. */
+  if (g_mkdir_with_parents (out_dir, 0755) != 0 || !g_file_test (out_dir, G_FILE_TEST_IS_DIR))
+    {
+      g_autofree char *disp = g_filename_display_name (out_dir);
+      g_set_error (&error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot create the folder %s: %s", disp,
+                   g_strerror (errno));
+      return gl_cli_fail ("insights", error);
+    }
+  GlChartPalette palette;
+  gl_chart_palette_init_light (&palette);
+  g_autoptr (GString) files = g_string_new (NULL);
+  for (guint k = 0; k < GL_CHART_N_KINDS; k++)
+    for (guint f = 0; f < 2; f++)
+      {
+        GlChartFormat format = f == 0 ? GL_CHART_FORMAT_SVG : GL_CHART_FORMAT_PNG;
+        g_autofree char *name = g_strdup_printf ("%s.%s", gl_chart_kind_id (k), f == 0 ? "svg" : "png");
+        g_autofree char *path = g_build_filename (out_dir, name, NULL);
+        if (!gl_chart_export (k, report, &palette, format, GL_CHART_EXPORT_WIDTH, GL_CHART_EXPORT_HEIGHT,
+                              path, &error))
+          return gl_cli_fail ("insights", error);
+        if (json)
+          {
+            g_string_append (files, files->len ? "," : "");
+            gl_json_append_string (files, path);
+          }
+        else
+          {
+            g_autofree char *disp = g_filename_display_name (path);
+            printf ("wrote %s\n", disp);
+          }
+      }
+  if (json)
+    {
+      g_autoptr (GString) out = g_string_new (NULL);
+      gl_insights_append_json (report, out);
+      g_string_truncate (out, out->len - 1); /* the closing brace */
+      g_string_append_printf (out, ",\"files\":[%s]}", files->str);
+      fwrite (out->str, 1, out->len, stdout);
+      fputc ('\n', stdout);
+    }
+  return 0;
+}
