@@ -3,6 +3,7 @@
 
 #include "app/gl-cli.h"
 #include "app/gl-demo.h"
+#include "app/gl-export.h"
 #include "app/gl-project.h"
 
 #include <stdio.h>
@@ -48,13 +49,77 @@ on_progress (const GlImportProgress *prog, gpointer user_data)
            prog->total, prog->images_per_s);
 }
 
+/* The files an import recorded unreadable, with the reasons (the first
+ * MAX_REJECTS_SHOWN are printed; `problems` lists them all). */
+#define MAX_REJECTS_SHOWN 20
+
+typedef struct
+{
+  GPtrArray *paths;   /* of char *, owned */
+  GPtrArray *reasons; /* of char *, owned */
+} Rejects;
+
 static void
-print_summary (const GlImportProgress *s)
+on_reject (const char *path, const char *reason, gpointer user_data)
+{
+  Rejects *r = user_data;
+  g_ptr_array_add (r->paths, g_strdup (path));
+  g_ptr_array_add (r->reasons, g_strdup (reason));
+}
+
+static void
+print_summary (const GlImportProgress *s, gboolean reference, const Rejects *rejects, const char *project)
 {
   printf ("added %" G_GUINT64_FORMAT ", duplicates %" G_GUINT64_FORMAT ", unreadable %" G_GUINT64_FORMAT
-          ", labeled %" G_GUINT64_FORMAT ", skipped %" G_GUINT64_FORMAT " (of %" G_GUINT64_FORMAT
+          ", %s %" G_GUINT64_FORMAT ", skipped %" G_GUINT64_FORMAT " (of %" G_GUINT64_FORMAT
           ") in %.1f s, %.0f images/s\n",
-          s->added, s->duplicates, s->unreadable, s->labeled, s->skipped, s->total, s->elapsed_s, s->images_per_s);
+          s->added, s->duplicates, s->unreadable, reference ? "reference-labeled" : "labeled", s->labeled,
+          s->skipped, s->total, s->elapsed_s, s->images_per_s);
+  for (guint i = 0; i < rejects->paths->len && i < MAX_REJECTS_SHOWN; i++)
+    printf ("unreadable %s: %s\n", (char *) rejects->paths->pdata[i], (char *) rejects->reasons->pdata[i]);
+  if (rejects->paths->len > MAX_REJECTS_SHOWN)
+    printf ("… and %u more unreadable files: gleaner-cli problems %s lists them all\n",
+            rejects->paths->len - MAX_REJECTS_SHOWN, project);
+}
+
+static void
+print_summary_json (const GlImportProgress *s, gboolean reference, const Rejects *rejects)
+{
+  g_autoptr (GString) out = g_string_new (NULL);
+  g_string_append_printf (out,
+                          "{\"total\":%" G_GUINT64_FORMAT ",\"added\":%" G_GUINT64_FORMAT
+                          ",\"duplicates\":%" G_GUINT64_FORMAT ",\"unreadable\":%" G_GUINT64_FORMAT
+                          ",\"labeled\":%" G_GUINT64_FORMAT ",\"reference_labeled\":%" G_GUINT64_FORMAT
+                          ",\"skipped\":%" G_GUINT64_FORMAT ",\"extra_csv_columns\":%" G_GUINT64_FORMAT
+                          ",\"seconds\":%.3f,\"rejected\":[",
+                          s->total, s->added, s->duplicates, s->unreadable, reference ? 0 : s->labeled,
+                          reference ? s->labeled : 0, s->skipped, s->extra_columns, s->elapsed_s);
+  for (guint i = 0; i < rejects->paths->len; i++)
+    {
+      g_string_append (out, i ? ",{\"path\":" : "{\"path\":");
+      gl_json_append_string (out, rejects->paths->pdata[i]);
+      g_string_append (out, ",\"reason\":");
+      gl_json_append_string (out, rejects->reasons->pdata[i]);
+      g_string_append_c (out, '}');
+    }
+  g_string_append (out, "]}\n");
+  fwrite (out->str, 1, out->len, stdout);
+}
+
+/* 0 done, 3 done with some inputs rejected, 1 when every input was
+ * rejected (none added, none known already: nothing could be imported). */
+static int
+import_status (const GlImportProgress *s)
+{
+  if (s->unreadable == 0)
+    return GL_CLI_EXIT_OK;
+  if (s->added == 0 && s->duplicates == 0)
+    {
+      g_printerr ("gleaner-cli import: nothing could be imported (%" G_GUINT64_FORMAT " unreadable)\n",
+                  s->unreadable);
+      return GL_CLI_EXIT_ERROR;
+    }
+  return GL_CLI_EXIT_REJECTED;
 }
 
 int
@@ -65,6 +130,8 @@ gl_cli_import (int argc, char **argv)
   g_autofree char *labels_as = NULL;
   gboolean test_set = FALSE;
   gboolean thumbnails = FALSE;
+  gboolean new_classes = FALSE;
+  gboolean json = FALSE;
   GOptionEntry entries[] = {
     { "layout", 0, 0, G_OPTION_ARG_STRING, &layout_text, "auto (default), plain, imagefolder, csv or idx",
       "LAYOUT" },
@@ -74,6 +141,9 @@ gl_cli_import (int argc, char **argv)
       NULL },
     { "thumbnails", 0, 0, G_OPTION_ARG_NONE, &thumbnails,
       "Make the 128 px thumbnails now (by default the gallery makes each when it first shows it)", NULL },
+    { "new-classes", 0, 0, G_OPTION_ARG_NONE, &new_classes,
+      "Create a class for each CSV label that is not one (by default such a label is an error)", NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
     { NULL },
   };
   if (gl_cli_parse ("import", "PROJECT PATH…", entries, &argc, &argv))
@@ -100,6 +170,10 @@ gl_cli_import (int argc, char **argv)
   o.labels_as = g_strcmp0 (labels_as, "reference") == 0 ? GL_LABELS_AS_REFERENCE : GL_LABELS_AS_HUMAN;
   o.held_out_test = test_set;
   o.thumbnails = thumbnails;
+  o.new_classes = new_classes;
+  Rejects rejects = { g_ptr_array_new_with_free_func (g_free), g_ptr_array_new_with_free_func (g_free) };
+  o.reject_func = on_reject;
+  o.reject_data = &rejects;
   /* For tests: decoding threads, and records per transaction (the kill test
    * wants many commits in a small import). */
   const char *threads = g_getenv ("GLEANER_IMPORT_THREADS");
@@ -112,18 +186,31 @@ gl_cli_import (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (GlProject) p = gl_project_open (argv[1], &error);
   if (p == NULL)
-    return gl_cli_fail ("import", error);
+    {
+      g_ptr_array_unref (rejects.paths);
+      g_ptr_array_unref (rejects.reasons);
+      return gl_cli_fail ("import", error);
+    }
   GlImportProgress sum;
-  gboolean tty = isatty (STDERR_FILENO);
+  gboolean tty = !json && isatty (STDERR_FILENO);
   gboolean ok = gl_project_import (p, (const char *const *) argv + 2, &o, tty ? on_progress : NULL, NULL, NULL,
                                    &sum, &error);
   if (tty)
     fputc ('\n', stderr);
-  print_summary (&sum);
+  gboolean reference = o.labels_as == GL_LABELS_AS_REFERENCE;
+  if (json)
+    print_summary_json (&sum, reference, &rejects);
+  else
+    print_summary (&sum, reference, &rejects, argv[1]);
   fflush (stdout);
+  g_ptr_array_unref (rejects.paths);
+  g_ptr_array_unref (rejects.reasons);
+  if (sum.extra_columns > 0)
+    g_printerr ("gleaner-cli import: %" G_GUINT64_FORMAT " CSV row%s more columns than path,label; the columns "
+                "after the label were ignored\n", sum.extra_columns, sum.extra_columns == 1 ? " has" : "s have");
   if (!ok)
     return gl_cli_fail ("import", error);
-  return 0;
+  return import_status (&sum);
 }
 
 /* JSON strings: UTF-8 passed through; quotes, backslashes and control

@@ -11,6 +11,15 @@
 
 G_BEGIN_DECLS
 
+/* Exit statuses of every command. */
+enum
+{
+  GL_CLI_EXIT_OK = 0,       /* done */
+  GL_CLI_EXIT_ERROR = 1,    /* failed (message on stderr) */
+  GL_CLI_EXIT_USAGE = 2,    /* bad arguments or options (message on stderr) */
+  GL_CLI_EXIT_REJECTED = 3, /* done, but some inputs were rejected (each named with the reason) */
+};
+
 typedef int (*GlCliCommandFunc) (int argc, char **argv);
 
 typedef struct
@@ -44,5 +53,8 @@ int gl_cli_stats (int argc, char **argv);
 int gl_cli_export (int argc, char **argv);
 int gl_cli_simulate (int argc, char **argv);
 int gl_cli_rules (int argc, char **argv);
+
+/* app/gl-cli-images.c */
+int gl_cli_problems (int argc, char **argv);
 
 G_END_DECLS

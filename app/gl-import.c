@@ -3,6 +3,7 @@
 
 #include "app/gl-decode.h"
 #include "app/gl-idx.h"
+#include "app/gl-names.h"
 #include "app/gl-thumbs.h"
 
 #include <errno.h>
@@ -57,6 +58,9 @@ typedef struct
   GPtrArray *strings; /* owned strings items borrow */
   GHashTable *image_exts; /* lower-case extensions the loaders claim */
   guint64 skipped;
+  guint64 extra_columns;  /* CSV rows with fields after the label */
+  const char *const *class_names; /* borrowed: the project's classes, or NULL */
+  gboolean new_classes;   /* GlImportOptions.new_classes */
 } Listing;
 
 static void
@@ -257,8 +261,51 @@ add_bad_source (Listing *l, const char *path, const GError *error)
   add_file (l, path, NULL, error->message);
 }
 
-static void
-list_csv (Listing *l, const char *csv_path)
+/* The labels of @records that are not classes of the project, as an error
+ * naming each with its first line and the nearest class; TRUE when there is
+ * none (or the project has no classes yet, or new classes are allowed). */
+static gboolean
+check_csv_labels (Listing *l, const char *csv_path, GArray *labels, GArray *lines, GError **error)
+{
+  if (l->new_classes || l->class_names == NULL || l->class_names[0] == NULL)
+    return TRUE;
+  g_autoptr (GHashTable) known = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; l->class_names[i]; i++)
+    g_hash_table_add (known, (gpointer) l->class_names[i]);
+  g_autoptr (GHashTable) told = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GString) msg = g_string_new (NULL);
+  guint n_unknown = 0;
+  for (guint i = 0; i < labels->len; i++)
+    {
+      const char *label = g_array_index (labels, const char *, i);
+      if (g_hash_table_contains (known, label) || g_hash_table_contains (told, label))
+        continue;
+      g_hash_table_add (told, (gpointer) label);
+      if (++n_unknown > 10)
+        continue;
+      const char *near = gl_names_nearest (label, l->class_names);
+      g_string_append_printf (msg, "%s“%s” (line %u%s%s%s)", n_unknown > 1 ? ", " : "", label,
+                              g_array_index (lines, guint, i), near ? "; did you mean “" : "", near ? near : "",
+                              near ? "”?" : "");
+    }
+  if (n_unknown == 0)
+    return TRUE;
+  if (n_unknown > 10)
+    g_string_append_printf (msg, " and %u more", n_unknown - 10);
+  g_autofree char *disp = g_filename_display_name (csv_path);
+  g_autofree char *classes = gl_names_hint ("classes", "", l->class_names);
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+               "%s: %u label%s that %s not a class of the project: %s. Classes %s. Fix the manifest, add the "
+               "classes first, or import with --new-classes to create them; nothing was imported",
+               disp, n_unknown, n_unknown == 1 ? "" : "s", n_unknown == 1 ? "is" : "are", msg->str, classes);
+  return FALSE;
+}
+
+/* Lists the rows of a CSV manifest; FALSE with @error (nothing listed) when
+ * a label is not a class (check_csv_labels). A manifest that cannot be read
+ * is recorded as a bad source. */
+static gboolean
+list_csv (Listing *l, const char *csv_path, GError **error)
 {
   g_autofree char *text = NULL;
   gsize len = 0;
@@ -266,11 +313,15 @@ list_csv (Listing *l, const char *csv_path)
   if (!g_file_get_contents (csv_path, &text, &len, &local))
     {
       add_bad_source (l, csv_path, local);
-      return;
+      return TRUE;
     }
   g_autofree char *abs = g_canonicalize_filename (csv_path, NULL);
   g_autoptr (GArray) records = parse_csv (text, len);
   g_autofree char *base = g_path_get_dirname (csv_path);
+  g_autoptr (GArray) rows = g_array_new (FALSE, FALSE, sizeof (Item)); /* listed once the labels are checked */
+  g_autoptr (GArray) labels = g_array_new (FALSE, FALSE, sizeof (const char *));
+  g_autoptr (GArray) lines = g_array_new (FALSE, FALSE, sizeof (guint));
+  guint64 extra = 0;
   for (guint r = 0; r < records->len; r++)
     {
       const CsvRecord *rec = &g_array_index (records, CsvRecord, r);
@@ -286,11 +337,13 @@ list_csv (Listing *l, const char *csv_path)
       if (bad != NULL)
         {
           /* A malformed line is recorded as MANIFEST:LINE with the reason. */
-          g_autofree char *where = g_strdup_printf ("%s:%u", abs, rec->line);
-          g_autofree char *why = g_strdup_printf ("malformed CSV line: %s", bad);
-          add_file (l, where, NULL, why);
+          Item item = { g_strdup_printf ("%s:%u", abs, rec->line), NULL,
+                        g_strdup_printf ("malformed CSV line: %s", bad), NULL, NULL, 0 };
+          g_array_append_val (rows, item);
           continue;
         }
+      if (rec->fields->len > 2)
+        extra++;
       if (label != NULL && label[0] == '\0')
         label = NULL;
       const char *reason = NULL;
@@ -304,9 +357,24 @@ list_csv (Listing *l, const char *csv_path)
           reason = "label longer than 1,000 characters";
           label = NULL;
         }
-      g_autofree char *full = g_path_is_absolute (path) ? g_strdup (path) : g_build_filename (base, path, NULL);
-      add_file (l, full, label, reason);
+      if (label != NULL)
+        {
+          g_array_append_val (labels, label);
+          g_array_append_val (lines, rec->line);
+        }
+      Item item = { g_path_is_absolute (path) ? g_strdup (path) : g_build_filename (base, path, NULL),
+                    g_strdup (label), g_strdup (reason), NULL, NULL, 0 };
+      g_array_append_val (rows, item);
     }
+  if (!check_csv_labels (l, csv_path, labels, lines, error))
+    {
+      for (guint i = 0; i < rows->len; i++)
+        item_clear (&g_array_index (rows, Item, i));
+      return FALSE;
+    }
+  g_array_append_vals (l->items, rows->data, rows->len);
+  l->extra_columns += extra;
+  return TRUE;
 }
 
 /* Folder → class name and the split and other folders of an ImageFolder
@@ -530,7 +598,8 @@ list_sources (Listing *l, const char *const *paths, const GlImportOptions *o, co
           ok = list_imagefolder (l, path, &bad);
           break;
         case GL_IMPORT_LAYOUT_CSV:
-          list_csv (l, path);
+          if (!list_csv (l, path, error))
+            return FALSE;
           break;
         case GL_IMPORT_LAYOUT_IDX:
           ok = list_idx (l, path, o->idx_labels, t->class_names, &bad);
@@ -675,6 +744,7 @@ decode_chunk (gpointer data, gpointer user_data)
 typedef struct
 {
   const GlImportTarget *target;
+  const GlImportOptions *options;
   gint64 batch_id;
   GlLabelsAs labels_as;
   GArray *records;    /* of GlImportRecord, strings in @strings */
@@ -710,6 +780,8 @@ flush (Batch *b, GlImportProgress *prog, GError **error)
   for (guint i = 0; i < b->records->len; i++)
     {
       GlImportRecord *r = &g_array_index (b->records, GlImportRecord, i);
+      if (r->reason != NULL && b->options->reject_func != NULL)
+        b->options->reject_func (r->path, r->reason, b->options->reject_data);
       if (r->reason != NULL)
         prog->unreadable++;
       else
@@ -809,6 +881,8 @@ gl_import_run (const GlImportTarget *target, const char *const *paths, const GlI
   l.idxs = g_ptr_array_new_with_free_func ((GDestroyNotify) gl_idx_free);
   l.strings = g_ptr_array_new_with_free_func (g_free);
   l.image_exts = image_extensions ();
+  l.class_names = target->class_names;
+  l.new_classes = options->new_classes;
   if (!list_sources (&l, paths, options, target, error))
     {
       listing_clear (&l);
@@ -816,6 +890,7 @@ gl_import_run (const GlImportTarget *target, const char *const *paths, const GlI
     }
   prog.total = l.items->len;
   prog.skipped = l.skipped;
+  prog.extra_columns = l.extra_columns;
 
   g_autoptr (GString) source = g_string_new (NULL);
   for (guint p = 0; paths[p] != NULL; p++)
@@ -838,7 +913,7 @@ gl_import_run (const GlImportTarget *target, const char *const *paths, const GlI
 
   Context ctx = { target, options, (Item *) (void *) l.items->data, g_async_queue_new (), cancellable };
   GThreadPool *pool = g_thread_pool_new (decode_chunk, &ctx, (int) n_threads, FALSE, NULL);
-  Batch b = { target, batch_id, options->labels_as, g_array_new (FALSE, FALSE, sizeof (GlImportRecord)),
+  Batch b = { target, options, batch_id, options->labels_as, g_array_new (FALSE, FALSE, sizeof (GlImportRecord)),
               g_ptr_array_new_with_free_func (g_free), g_byte_array_new (),
               g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL) };
   GHashTable *pending = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) chunk_free);

@@ -69,6 +69,16 @@ typedef struct
    * called. */
   void (*duplicate_func) (const char *path, gpointer user_data);
   gpointer duplicate_data;
+  /* Called on the importing thread, after the commit, with the path (as a
+   * record's) and the reason of each file recorded unreadable, so that a
+   * summary can say why; NULL: not called. */
+  void (*reject_func) (const char *path, const char *reason, gpointer user_data);
+  gpointer reject_data;
+  /* A CSV label that is not a class of the project: FALSE (default) makes
+   * the import fail before anything is stored, naming the labels and the
+   * nearest classes (a typo must not become a class), unless the project has
+   * no classes yet; TRUE creates the classes. */
+  gboolean new_classes;
 } GlImportOptions;
 
 void gl_import_options_init (GlImportOptions *options);
@@ -82,6 +92,7 @@ typedef struct
   guint64 unreadable; /* recorded with a reason */
   guint64 labeled;    /* added images that came with a label */
   guint64 skipped;    /* files in folders whose extension no image loader claims */
+  guint64 extra_columns; /* CSV rows with more fields than path,label (the rest is ignored) */
   double elapsed_s;
   double images_per_s; /* done / elapsed */
 } GlImportProgress;

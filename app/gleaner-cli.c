@@ -15,6 +15,7 @@ static const GlCliCommand commands[] = {
     "             [--held-out-test] [--thumbnails]",
     "Import images: folders, ImageFolder, CSV manifests, IDX files", gl_cli_import },
   { "info", "PROJECT [--json]", "Counts of images, unreadable, duplicates and labels per class", gl_cli_info },
+  { "problems", "PROJECT [--json]", "The files that could not be read, with the reasons", gl_cli_problems },
   { "demo", "[DIR]", "Create (once) the Fashion-MNIST demo project", gl_cli_demo },
   { "queue", "PROJECT [-n N] [--strategy S] [--json]", "The next images to label and why", gl_cli_queue },
   { "label", "PROJECT IMAGE CLASS", "Label an image (IMAGE: id or path; CLASS: name)", gl_cli_label },

