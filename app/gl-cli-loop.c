@@ -9,6 +9,7 @@
 
 #include "app/gl-cli.h"
 #include "app/gl-export.h"
+#include "app/gl-names.h"
 #include "app/gl-project.h"
 #include "app/gl-queue.h"
 #include "app/gl-rules.h"
@@ -80,6 +81,13 @@ open_store_command (const char *command, gboolean *json, int *argc, char ***argv
     return 1;
   *project = g_steal_pointer (&p);
   return 0;
+}
+
+/* A figure for text output: three decimals, or "n/a" when undefined (NaN). */
+static char *
+figure (double value)
+{
+  return isfinite (value) ? g_strdup_printf ("%.3f", value) : g_strdup ("n/a");
 }
 
 static void
@@ -211,6 +219,47 @@ gl_cli_queue (int argc, char **argv)
   return 0;
 }
 
+/* An image by id, by its path as stored, or by a path relative to the
+ * working directory (stored paths are absolute and canonical). */
+static gboolean
+lookup_image (GlDb *db, const char *text, gint64 *image_id, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  if (gl_db_lookup_image (db, text, image_id, &local))
+    return TRUE;
+  if (g_path_is_absolute (text) && g_file_test (text, G_FILE_TEST_EXISTS) == FALSE)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  g_autofree char *abs = g_canonicalize_filename (text, NULL);
+  g_autofree char *stored = g_filename_display_name (abs);
+  if (gl_db_find_image_by_path (db, stored, image_id, NULL))
+    return TRUE;
+  g_autofree char *disp = g_filename_display_name (text);
+  g_set_error (error, GL_DB_ERROR, GL_DB_ERROR_NOT_FOUND, "no image with id or path “%s” (looked for %s)", disp,
+               stored);
+  return FALSE;
+}
+
+/* A live class by exact name; else NOT_FOUND listing the classes and the
+ * nearest name. */
+static gboolean
+find_class (GlDb *db, const char *name, gint64 *class_id, GError **error)
+{
+  if (gl_db_find_class (db, name, class_id, NULL))
+    return TRUE;
+  g_autoptr (GArray) classes = gl_db_list_classes (db, FALSE, error);
+  if (classes == NULL)
+    return FALSE;
+  g_autofree const char **names = g_new0 (const char *, classes->len + 1);
+  for (guint i = 0; i < classes->len; i++)
+    names[i] = g_array_index (classes, GlDbClass, i).name;
+  g_autofree char *hint = gl_names_hint ("classes", name, names);
+  g_set_error (error, GL_DB_ERROR, GL_DB_ERROR_NOT_FOUND, "no class named “%s” %s", name, hint);
+  return FALSE;
+}
+
 int
 gl_cli_label (int argc, char **argv)
 {
@@ -226,7 +275,7 @@ gl_cli_label (int argc, char **argv)
   if (db == NULL)
     return 1;
   gint64 image_id, class_id;
-  if (!gl_db_lookup_image (db, argv[2], &image_id, &error) || !gl_db_find_class (db, argv[3], &class_id, &error))
+  if (!lookup_image (db, argv[2], &image_id, &error) || !find_class (db, argv[3], &class_id, &error))
     return gl_cli_fail ("label", error);
   g_autoptr (GlQueue) queue = gl_queue_new (p, &error);
   if (queue == NULL)
@@ -317,8 +366,9 @@ gl_cli_train (int argc, char **argv)
     {
       g_autoptr (GString) out = g_string_new (NULL);
       g_string_append_printf (out, "{\"model_version\":%" G_GINT64_FORMAT ",\"train_labels\":%" G_GUINT64_FORMAT
-                              ",\"validation_labels\":%" G_GUINT64_FORMAT ",\"epochs\":%u",
-                              r.model_version, r.n_train, r.n_validation, r.epochs);
+                              ",\"validation_labels\":%" G_GUINT64_FORMAT ",\"audit_labels\":%" G_GUINT64_FORMAT
+                              ",\"epochs\":%u",
+                              r.model_version, r.n_train, r.n_validation, r.n_audit, r.epochs);
       json_double_field (out, "train_seconds", r.train_seconds);
       json_double_field (out, "score_seconds", r.score_seconds);
       json_double_field (out, "accuracy", r.accuracy);
@@ -328,11 +378,19 @@ gl_cli_train (int argc, char **argv)
       print_json (out);
     }
   else
-    printf ("model version %" G_GINT64_FORMAT ": %" G_GUINT64_FORMAT " training and %" G_GUINT64_FORMAT
-            " validation labels, %u epochs in %.1f s; validation accuracy %.3f, macro-F1 %.3f; %" G_GUINT64_FORMAT
-            " images rescored in %.1f s\n",
-            r.model_version, r.n_train, r.n_validation, r.epochs, r.train_seconds, r.accuracy, r.macro_f1,
-            r.n_scored, r.score_seconds);
+    {
+      printf ("model version %" G_GINT64_FORMAT ": %" G_GUINT64_FORMAT " labels (%" G_GUINT64_FORMAT
+              " training, %" G_GUINT64_FORMAT " validation, %" G_GUINT64_FORMAT " audit), %u epochs in %.1f s; ",
+              r.model_version, r.n_train + r.n_validation + r.n_audit, r.n_train, r.n_validation, r.n_audit, r.epochs,
+              r.train_seconds);
+      if (r.n_validation > 0 && isfinite (r.accuracy))
+        printf ("validation accuracy %.3f, macro-F1 %.3f", r.accuracy, r.macro_f1);
+      else
+        printf ("no validation labels yet, so no validation accuracy");
+      if (r.n_audit > 0 && isfinite (r.audit_accuracy))
+        printf ("; audit accuracy %.3f", r.audit_accuracy);
+      printf ("; %" G_GUINT64_FORMAT " images rescored in %.1f s\n", r.n_scored, r.score_seconds);
+    }
   return 0;
 }
 
@@ -564,9 +622,10 @@ gl_cli_stats (int argc, char **argv)
     }
   else
     {
+      g_autofree char *acc = figure (cur.val_accuracy), *f1 = figure (cur.macro_f1), *ece = figure (cur.ece);
       g_string_append_printf (out, "model version %" G_GINT64_FORMAT ", trained on %" G_GUINT64_FORMAT
-                              " labels: validation accuracy %.3f, macro-F1 %.3f, ECE %.3f\n",
-                              model, cur.n_labels, cur.val_accuracy, cur.macro_f1, cur.ece);
+                              " labels (training, validation and audit): validation accuracy %s, macro-F1 %s, "
+                              "ECE %s\n", model, cur.n_labels, acc, f1, ece);
       if (test)
         g_string_append_printf (out, "held-out test (%" G_GUINT64_FORMAT " reference labels): accuracy %.3f, "
                                 "macro-F1 %.3f\n", test->n_samples, test->accuracy, test->macro_f1);
@@ -605,8 +664,11 @@ gl_cli_stats (int argc, char **argv)
           g_string_append_c (out, '}');
         }
       else
-        g_string_append_printf (out, "  %4" G_GINT64_FORMAT " %7" G_GUINT64_FORMAT " %7.3f %7.3f\n", v->id,
-                                v->n_labels, v->val_accuracy, v->macro_f1);
+        {
+          g_autofree char *acc = figure (v->val_accuracy), *f1 = figure (v->macro_f1);
+          g_string_append_printf (out, "  %4" G_GINT64_FORMAT " %7" G_GUINT64_FORMAT " %7s %7s\n", v->id,
+                                  v->n_labels, acc, f1);
+        }
     }
   if (json)
     {
@@ -640,7 +702,8 @@ gl_cli_export (int argc, char **argv)
     { "force", 0, 0, G_OPTION_ARG_NONE, &force, "Write into a folder that is not empty", NULL },
     { "link", 0, 0, G_OPTION_ARG_STRING, &link, "imagefolder: copy (default), hardlink or symlink", "MODE" },
     { "include-model", 0, 0, G_OPTION_ARG_NONE, &model, "Also the current model and its class list", NULL },
-    { "include-predictions", 0, 0, G_OPTION_ARG_NONE, &predictions, "json: the model's prediction of each image",
+    { "include-predictions", 0, 0, G_OPTION_ARG_NONE, &predictions,
+      "csv, json: the model's prediction of each image",
       NULL },
     { "include-unconfirmed", 0, 0, G_OPTION_ARG_NONE, &unconfirmed,
       "Also the model's predictions for unlabeled images (origin \"model\")", NULL },
@@ -652,7 +715,11 @@ gl_cli_export (int argc, char **argv)
   if (parse_args ("export", "PROJECT DIR", u, entries, 3, 3, &argc, &argv))
     return 2;
   if (format == NULL)
-    return usage ("export", u);
+    {
+      g_printerr ("gleaner-cli export: say which format with --format imagefolder (class folders), csv "
+                  "(labels.csv) or json (manifest.json)\n");
+      return usage ("export", u);
+    }
   g_autoptr (GError) error = NULL;
   GlExportOptions o;
   gl_export_options_init (&o);
@@ -661,6 +728,12 @@ gl_cli_export (int argc, char **argv)
       || (link && !gl_export_link_from_string (link, &o.link, &error)))
     {
       g_printerr ("gleaner-cli export: %s\n", error->message);
+      return 2;
+    }
+  if (predictions && o.format == GL_EXPORT_IMAGEFOLDER)
+    {
+      g_printerr ("gleaner-cli export: --include-predictions writes the predictions into labels.csv or "
+                  "manifest.json: use it with --format csv or json, not imagefolder\n");
       return 2;
     }
   o.seed = (guint64) seed;

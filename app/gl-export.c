@@ -82,6 +82,15 @@ gl_export_parse_split (const char *text, double shares[3], GError **error)
                    "bad split “%s”: three non-negative shares TRAIN,VAL,TEST such as 0.8,0.1,0.1", text ? text : "");
       return FALSE;
     }
+  /* Fractions that add up to 1 or percentages that add up to 100, give or
+   * take rounding (0.33,0.33,0.33); anything else is a mistake, not a ratio
+   * to rescale silently. */
+  if (fabs (sum - 1) > 0.011 && fabs (sum - 100) > 1.1)
+    {
+      g_set_error (error, GL_EXPORT_ERROR, GL_EXPORT_ERROR_INVALID,
+                   "bad split “%s”: the shares add up to %g, not 1 (or 100 for percentages)", text, sum);
+      return FALSE;
+    }
   for (guint i = 0; i < 3; i++)
     shares[i] = v[i] / sum;
   return TRUE;
@@ -651,7 +660,9 @@ gl_export_items (const GlExportItem *items, gsize n, const char *const *class_na
     }
 
   g_autoptr (GHashTable) used = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr (GString) csv = g_string_new ("path,label,split,origin,annotator,time\r\n");
+  g_autoptr (GString) csv = g_string_new (options->include_predictions
+                                            ? "path,label,split,origin,annotator,time,prediction,probability\r\n"
+                                            : "path,label,split,origin,annotator,time\r\n");
   g_autoptr (GString) json = g_string_new ("{\"format\":\"gleaner-manifest\",\"version\":1,\"classes\":[");
   for (guint k = 0; k < n_classes; k++)
     {
@@ -704,7 +715,16 @@ gl_export_items (const GlExportItem *items, gsize n, const char *const *class_na
           csv_field (csv, it->origin);
           g_string_append_c (csv, ',');
           csv_field (csv, it->annotator);
-          g_string_append_printf (csv, ",%s\r\n", when);
+          g_string_append_printf (csv, ",%s", when);
+          if (options->include_predictions && it->predicted >= 0 && it->predicted < (gint) n_classes)
+            {
+              g_string_append_c (csv, ',');
+              csv_field (csv, class_names[it->predicted]);
+              g_string_append_printf (csv, ",%.6f", (double) it->probability);
+            }
+          else if (options->include_predictions)
+            g_string_append (csv, ",,");
+          g_string_append (csv, "\r\n");
         }
       else if (options->format == GL_EXPORT_JSON)
         {

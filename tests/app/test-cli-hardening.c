@@ -236,6 +236,87 @@ test_import_csv_unknown_label (Fixture *fx, gconstpointer data)
   g_assert_nonnull (strstr (fx->out, "{\"name\":\"Boot\",\"labeled\":1"));
 }
 
+/* A project with images a.png (red) and b.png (blue), imported. */
+static void
+two_images (Fixture *fx)
+{
+  init_project (fx, "red,blue");
+  g_free (write_png (fx, "a.png", TRUE, 1));
+  g_free (write_png (fx, "b.png", FALSE, 2));
+  g_assert_cmpint (run (fx, "import", fx->project, fx->src), ==, 0);
+}
+
+/* `label` takes a path relative to the working directory; an unknown class
+ * lists the classes and the near name. */
+static void
+test_label_paths_and_classes (Fixture *fx, gconstpointer data)
+{
+  if (!have_cli ())
+    return;
+  two_images (fx);
+  g_assert_cmpint (run_in (fx, fx->src, "label", fx->project, "a.png", "red", NULL), ==, 0);
+  g_assert_cmpint (run_in (fx, fx->dir, "label", fx->project, "src/../src/b.png", "blue", NULL), ==, 0);
+  g_assert_cmpint (run (fx, "info", fx->project, "--json"), ==, 0);
+  g_assert_nonnull (strstr (fx->out, "\"labeled\":2,"));
+  g_assert_cmpint (run_in (fx, fx->src, "label", fx->project, "missing.png", "red", NULL), ==, 1);
+  g_assert_nonnull (strstr (fx->err, "missing.png"));
+  g_assert_cmpint (run_in (fx, fx->src, "label", fx->project, "a.png", "Red", NULL), ==, 1);
+  g_assert_nonnull (strstr (fx->err, "no class named “Red” (classes: red, blue; did you mean “red”?)"));
+  g_assert_cmpint (run_in (fx, fx->src, "label", fx->project, "a.png", "green", NULL), ==, 1);
+  g_assert_nonnull (strstr (fx->err, "(classes: red, blue)"));
+}
+
+/* train: the counts add up to stats' labels; no "nan" without validation
+ * labels. export: bad --split, missing --format, --include-predictions with
+ * csv (written) and imagefolder (refused). */
+static void
+test_train_export_options (Fixture *fx, gconstpointer data)
+{
+  if (!have_cli ())
+    return;
+  two_images (fx);
+  g_assert_cmpint (run (fx, "label", fx->project, "1", "red"), ==, 0);
+  g_assert_cmpint (run (fx, "label", fx->project, "2", "blue"), ==, 0);
+  g_assert_cmpint (run (fx, "train", fx->project, "--epochs", "1"), ==, 0);
+  g_assert_nonnull (strstr (fx->out, ": 2 labels (2 training, 0 validation, 0 audit)"));
+  g_assert_nonnull (strstr (fx->out, "no validation labels yet"));
+  g_assert_null (strstr (fx->out, "nan"));
+  g_assert_cmpint (run (fx, "stats", fx->project), ==, 0);
+  g_assert_nonnull (strstr (fx->out, "trained on 2 labels"));
+  g_assert_null (strstr (fx->out, "nan"));
+  g_assert_cmpint (run (fx, "train", fx->project, "--epochs", "1", "--json"), ==, 0);
+  g_assert_nonnull (strstr (fx->out, "\"train_labels\":2,\"validation_labels\":0,\"audit_labels\":0,"));
+
+  g_autofree char *target = g_build_filename (fx->dir, "out", NULL);
+  g_assert_cmpint (run (fx, "export", fx->project, target, "--format", "csv", "--split", "0.9,0.9,0.1"), ==,
+                   2);
+  g_assert_nonnull (strstr (fx->err, "“0.9,0.9,0.1”: the shares add up to 1.9"));
+  g_assert_false (g_file_test (target, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (run (fx, "export", fx->project, target), ==, 2);
+  g_assert_nonnull (strstr (fx->err, "--format imagefolder"));
+  g_assert_cmpint (
+      run (fx, "export", fx->project, target, "--format", "imagefolder", "--include-predictions"), ==, 2);
+  g_assert_nonnull (strstr (fx->err, "--include-predictions"));
+  g_assert_cmpint (run (fx, "export", fx->project, target, "--format", "csv", "--include-predictions",
+                        "--split", "80,10,10"),
+                   ==, 0);
+  g_autofree char *csv_path = g_build_filename (target, "labels.csv", NULL);
+  g_autofree char *csv = NULL;
+  g_assert_true (g_file_get_contents (csv_path, &csv, NULL, NULL));
+  g_assert_true (g_str_has_prefix (csv, "path,label,split,origin,annotator,time,prediction,probability\r\n"));
+  g_auto (GStrv) lines = g_strsplit (csv, "\r\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 4);
+  for (guint i = 1; i < 3; i++)
+    {
+      g_auto (GStrv) fields = g_strsplit (lines[i], ",", -1);
+      g_assert_cmpuint (g_strv_length (fields), ==, 8);
+      g_assert_true (g_str_equal (fields[6], "red") || g_str_equal (fields[6], "blue"));
+      double p = g_ascii_strtod (fields[7], NULL);
+      g_assert_cmpfloat (p, >, 0);
+      g_assert_cmpfloat (p, <=, 1);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -248,5 +329,9 @@ main (int argc, char **argv)
               test_import_reference_count, fixture_teardown);
   g_test_add ("/cli-hardening/import-csv-unknown-label", Fixture, NULL, fixture_setup,
               test_import_csv_unknown_label, fixture_teardown);
+  g_test_add ("/cli-hardening/label-paths-and-classes", Fixture, NULL, fixture_setup,
+              test_label_paths_and_classes, fixture_teardown);
+  g_test_add ("/cli-hardening/train-export-options", Fixture, NULL, fixture_setup, test_train_export_options,
+              fixture_teardown);
   return g_test_run ();
 }
