@@ -191,6 +191,8 @@ gl_cli_queue (int argc, char **argv)
       for (guint i = 0; i < next->len; i++)
         g_ptr_array_add (items, gl_queue_item_copy (g_ptr_array_index (next, i)));
     }
+  if (!gl_queue_take_error (queue, &error))
+    return gl_cli_fail ("queue", error);
   g_autofree char *strat = gl_queue_dup_strategy (queue);
   if (json)
     {
