@@ -9,21 +9,14 @@
 #include "app/gl-project.h"
 #include "db/gl-db.h"
 
+const GOptionEntry gl_cli_problems_options[] = { { NULL } };
+
 int
 gl_cli_problems (int argc, char **argv)
 {
-  gboolean json = FALSE;
-  GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
-    { NULL },
-  };
-  if (gl_cli_parse ("problems", "PROJECT", entries, &argc, &argv))
-    return GL_CLI_EXIT_USAGE;
+  gboolean json = gl_cli_json;
   if (argc != 2)
-    {
-      g_printerr ("gleaner-cli problems: usage: problems PROJECT [--json]\n");
-      return GL_CLI_EXIT_USAGE;
-    }
+    return gl_cli_usage ("problems");
   g_autoptr (GError) error = NULL;
   g_autoptr (GlProject) p = gl_project_open (argv[1], &error);
   if (p == NULL)

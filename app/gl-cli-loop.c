@@ -19,25 +19,12 @@
 #include "engine/gl-acquire.h"
 #include "engine/gl-metrics.h"
 
+/* 0 when @min_argc <= argc <= @max_argc (argv[0] is the command, argv[1]
+ * the project), else the usage error of @command. */
 static int
-usage (const char *command, const char *text)
+check_args (const char *command, int argc, int min_argc, int max_argc)
 {
-  g_printerr ("gleaner-cli %s: usage: %s %s\n", command, command, text);
-  return 2;
-}
-
-/* The setup every command on a PROJECT shares: parses its options, then
- * returns 2 after printing "usage: COMMAND @usage_text" unless @min_argc <=
- * argc <= @max_argc (argv[0] is the command, argv[1] the project); else 0. */
-static int
-parse_args (const char *command, const char *params, const char *usage_text, GOptionEntry *entries, int min_argc,
-            int max_argc, int *argc, char ***argv)
-{
-  if (gl_cli_parse (command, params, entries, argc, argv))
-    return 2;
-  if (*argc < min_argc || *argc > max_argc)
-    return usage (command, usage_text);
-  return 0;
+  return argc < min_argc || argc > max_argc ? gl_cli_usage (command) : 0;
 }
 
 /* Opens the project at @path; NULL after printing why. */
@@ -62,23 +49,19 @@ open_db (const char *command, GlProject *project)
 }
 
 /* The setup of the commands that read a project's store and take only
- * --json (predict, stats): parses, opens the project and its store. Returns
- * 0, or the exit status after printing why. */
+ * --json (predict, stats): opens the project and its store. Returns 0, or
+ * the exit status after printing why. */
 static int
-open_store_command (const char *command, gboolean *json, int *argc, char ***argv, GlProject **project, GlDb **db)
+open_store_command (const char *command, int argc, char **argv, GlProject **project, GlDb **db)
 {
-  GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, json, "Print one JSON object", NULL },
-    { NULL },
-  };
-  if (parse_args (command, "PROJECT", "PROJECT [--json]", entries, 2, 2, argc, argv))
-    return 2;
-  g_autoptr (GlProject) p = open_project (command, (*argv)[1]);
+  if (check_args (command, argc, 2, 2))
+    return GL_CLI_EXIT_USAGE;
+  g_autoptr (GlProject) p = open_project (command, argv[1]);
   if (p == NULL)
-    return 1;
+    return GL_CLI_EXIT_ERROR;
   *db = open_db (command, p);
   if (*db == NULL)
-    return 1;
+    return GL_CLI_EXIT_ERROR;
   *project = g_steal_pointer (&p);
   return 0;
 }
@@ -88,13 +71,6 @@ static char *
 figure (double value)
 {
   return isfinite (value) ? g_strdup_printf ("%.3f", value) : g_strdup ("n/a");
-}
-
-static void
-print_json (GString *out)
-{
-  fwrite (out->str, 1, out->len, stdout);
-  fputc ('\n', stdout);
 }
 
 static void
@@ -139,24 +115,27 @@ item_text (const GlQueueItem *it, char **names)
           it->suggested_class >= 0 ? "  suggested: " : "", it->suggested_class >= 0 ? names[it->suggested_class] : "");
 }
 
+static struct
+{
+  int n;          /* -n N */
+  char *strategy; /* --strategy S */
+} queue_opt = { 10, NULL };
+
+const GOptionEntry gl_cli_queue_options[] = {
+  { "number", 'n', 0, G_OPTION_ARG_INT, &queue_opt.n, "How many items to list (default 10)", "N" },
+  { "strategy", 0, 0, G_OPTION_ARG_STRING, &queue_opt.strategy,
+    "Set the project's strategy first: random, least-confidence, margin, entropy, bald, k-center, default", "S" },
+  { NULL },
+};
+
 int
 gl_cli_queue (int argc, char **argv)
 {
-  int n = 10;
-  g_autofree char *strategy = NULL;
-  gboolean json = FALSE;
-  GOptionEntry entries[] = {
-    { "number", 'n', 0, G_OPTION_ARG_INT, &n, "How many items to list (default 10)", "N" },
-    { "strategy", 0, 0, G_OPTION_ARG_STRING, &strategy,
-      "Set the project's strategy first: random, least-confidence, margin, entropy, bald, k-center, default", "S" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
-    { NULL },
-  };
-  const char *u = "PROJECT [-n N] [--strategy S] [--json]";
-  if (parse_args ("queue", "PROJECT", u, entries, 2, 2, &argc, &argv))
-    return 2;
-  if (n < 1)
-    return usage ("queue", u);
+  int n = queue_opt.n;
+  const char *strategy = queue_opt.strategy;
+  gboolean json = gl_cli_json;
+  if (check_args ("queue", argc, 2, 2) || n < 1)
+    return gl_cli_usage ("queue");
   g_autoptr (GError) error = NULL;
   g_autoptr (GlProject) p = open_project ("queue", argv[1]);
   if (p == NULL)
@@ -207,7 +186,7 @@ gl_cli_queue (int argc, char **argv)
           item_json (out, g_ptr_array_index (items, i), names);
         }
       g_string_append (out, "]}");
-      print_json (out);
+      gl_cli_print_json (out);
     }
   else
     {
@@ -262,13 +241,13 @@ find_class (GlDb *db, const char *name, gint64 *class_id, GError **error)
   return FALSE;
 }
 
+const GOptionEntry gl_cli_label_options[] = { { NULL } };
+
 int
 gl_cli_label (int argc, char **argv)
 {
-  GOptionEntry entries[] = { { NULL } };
-  if (parse_args ("label", "PROJECT IMAGE CLASS",
-                  "PROJECT IMAGE CLASS   (IMAGE: an id or a path; CLASS: a class name)", entries, 4, 4, &argc, &argv))
-    return 2;
+  if (check_args ("label", argc, 4, 4))
+    return GL_CLI_EXIT_USAGE;
   g_autoptr (GError) error = NULL;
   g_autoptr (GlProject) p = open_project ("label", argv[1]);
   if (p == NULL)
@@ -289,16 +268,26 @@ gl_cli_label (int argc, char **argv)
       k = (gint) i;
   if (!gl_queue_label_image (queue, image_id, k, GL_LABEL_ORIGIN_HUMAN, &error))
     return gl_cli_fail ("label", error);
-  printf ("image %" G_GINT64_FORMAT " labeled %s\n", image_id, argv[3]);
-  return 0;
+  if (gl_cli_json)
+    {
+      g_autoptr (GString) out = g_string_new (NULL);
+      g_string_append_printf (out, "{\"image\":%" G_GINT64_FORMAT ",\"class\":", image_id);
+      gl_json_append_string (out, argv[3]);
+      g_string_append_c (out, '}');
+      gl_cli_print_json (out);
+    }
+  else
+    printf ("image %" G_GINT64_FORMAT " labeled %s\n", image_id, argv[3]);
+  return GL_CLI_EXIT_OK;
 }
+
+const GOptionEntry gl_cli_undo_options[] = { { NULL } };
 
 int
 gl_cli_undo (int argc, char **argv)
 {
-  GOptionEntry entries[] = { { NULL } };
-  if (parse_args ("undo", "PROJECT", "PROJECT", entries, 2, 2, &argc, &argv))
-    return 2;
+  if (check_args ("undo", argc, 2, 2))
+    return GL_CLI_EXIT_USAGE;
   g_autoptr (GError) error = NULL;
   g_autoptr (GlProject) p = open_project ("undo", argv[1]);
   if (p == NULL)
@@ -307,8 +296,17 @@ gl_cli_undo (int argc, char **argv)
   if (queue == NULL || !gl_queue_undo (queue, &error))
     return gl_cli_fail ("undo", error);
   const GlQueueItem *it = gl_queue_get_current (queue);
-  printf ("undid the label of image %" G_GINT64_FORMAT " (%s)\n", it ? it->image_id : -1, it ? it->path : "");
-  return 0;
+  if (gl_cli_json)
+    {
+      g_autoptr (GString) out = g_string_new (NULL);
+      g_string_append_printf (out, "{\"image\":%" G_GINT64_FORMAT ",\"path\":", it ? it->image_id : -1);
+      gl_json_append_string (out, it ? it->path : "");
+      g_string_append_c (out, '}');
+      gl_cli_print_json (out);
+    }
+  else
+    printf ("undid the label of image %" G_GINT64_FORMAT " (%s)\n", it ? it->image_id : -1, it ? it->path : "");
+  return GL_CLI_EXIT_OK;
 }
 
 static void
@@ -323,24 +321,28 @@ on_train_progress (GlTrainer *trainer, gpointer user_data)
              gl_trainer_get_n_epochs (trainer));
 }
 
+static struct
+{
+  int epochs;     /* --epochs N; 0: the trainer's rule */
+  double seconds; /* --seconds S; < 0: the default budget */
+} train_opt = { 0, -1 };
+
+const GOptionEntry gl_cli_train_options[] = {
+  { "epochs", 0, 0, G_OPTION_ARG_INT, &train_opt.epochs,
+    "Train exactly N epochs (default: 10, more for few labels, within the time budget)", "N" },
+  { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &train_opt.seconds, "Time budget of the training (default 20; 0 = none)",
+    "S" },
+  { NULL },
+};
+
 int
 gl_cli_train (int argc, char **argv)
 {
-  int epochs = 0;
-  double seconds = -1;
-  gboolean json = FALSE;
-  GOptionEntry entries[] = {
-    { "epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Train exactly N epochs (default: 10, more for few labels, "
-                                                  "within the time budget)", "N" },
-    { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "Time budget of the training (default 20; 0 = none)", "S" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
-    { NULL },
-  };
-  const char *u = "PROJECT [--epochs N] [--seconds S] [--json]";
-  if (parse_args ("train", "PROJECT", u, entries, 2, 2, &argc, &argv))
-    return 2;
-  if (epochs < 0)
-    return usage ("train", u);
+  int epochs = train_opt.epochs;
+  double seconds = train_opt.seconds;
+  gboolean json = gl_cli_json;
+  if (check_args ("train", argc, 2, 2) || epochs < 0)
+    return gl_cli_usage ("train");
   g_autoptr (GError) error = NULL;
   g_autoptr (GlProject) p = open_project ("train", argv[1]);
   if (p == NULL)
@@ -377,7 +379,7 @@ gl_cli_train (int argc, char **argv)
       json_double_field (out, "macro_f1", r.macro_f1);
       json_double_field (out, "audit_accuracy", r.audit_accuracy);
       g_string_append_printf (out, ",\"scored\":%" G_GUINT64_FORMAT "}", r.n_scored);
-      print_json (out);
+      gl_cli_print_json (out);
     }
   else
     {
@@ -396,13 +398,15 @@ gl_cli_train (int argc, char **argv)
   return 0;
 }
 
+const GOptionEntry gl_cli_predict_options[] = { { NULL } };
+
 int
 gl_cli_predict (int argc, char **argv)
 {
-  gboolean json = FALSE;
+  gboolean json = gl_cli_json;
   g_autoptr (GlProject) p = NULL;
   g_autoptr (GlDb) db = NULL;
-  int status = open_store_command ("predict", &json, &argc, &argv, &p, &db);
+  int status = open_store_command ("predict", argc, argv, &p, &db);
   if (status != 0)
     return status;
   g_autoptr (GError) error = NULL;
@@ -476,7 +480,7 @@ gl_cli_predict (int argc, char **argv)
   if (json)
     {
       g_string_append (out, "]}");
-      print_json (out);
+      gl_cli_print_json (out);
     }
   else
     fwrite (out->str, 1, out->len, stdout);
@@ -547,13 +551,15 @@ append_confusion (GString *out, gboolean json, GArray *metrics, GArray *classes,
     g_string_append_c (out, ']');
 }
 
+const GOptionEntry gl_cli_stats_options[] = { { NULL } };
+
 int
 gl_cli_stats (int argc, char **argv)
 {
-  gboolean json = FALSE;
+  gboolean json = gl_cli_json;
   g_autoptr (GlProject) p = NULL;
   g_autoptr (GlDb) db = NULL;
-  int status = open_store_command ("stats", &json, &argc, &argv, &p, &db);
+  int status = open_store_command ("stats", argc, argv, &p, &db);
   if (status != 0)
     return status;
   g_autoptr (GError) error = NULL;
@@ -675,7 +681,7 @@ gl_cli_stats (int argc, char **argv)
   if (json)
     {
       g_string_append (out, "]}");
-      print_json (out);
+      gl_cli_print_json (out);
     }
   else
     fwrite (out->str, 1, out->len, stdout);
@@ -689,38 +695,45 @@ on_export_progress (const GlExportProgress *progress, gpointer user_data)
     fprintf (stderr, "\r%" G_GUINT64_FORMAT " / %" G_GUINT64_FORMAT, progress->done, progress->total);
 }
 
+static struct
+{
+  char *format, *split, *link;
+  gint64 seed;
+  gboolean force, model, predictions, unconfirmed;
+} export_opt;
+
+const GOptionEntry gl_cli_export_options[] = {
+  { "format", 0, 0, G_OPTION_ARG_STRING, &export_opt.format,
+    "imagefolder (class folders), csv (labels.csv) or json (manifest.json); required", "F" },
+  { "split", 0, 0, G_OPTION_ARG_STRING, &export_opt.split,
+    "Train,val,test shares that add up to 1 (default 0.8,0.1,0.1)", "T,V,T" },
+  { "seed", 0, 0, G_OPTION_ARG_INT64, &export_opt.seed, "Seed of the split (default 0)", "N" },
+  { "force", 0, 0, G_OPTION_ARG_NONE, &export_opt.force, "Write into a folder that is not empty", NULL },
+  { "link", 0, 0, G_OPTION_ARG_STRING, &export_opt.link, "imagefolder: copy (default), hardlink or symlink",
+    "MODE" },
+  { "include-model", 0, 0, G_OPTION_ARG_NONE, &export_opt.model, "Also the current model and its class list",
+    NULL },
+  { "include-predictions", 0, 0, G_OPTION_ARG_NONE, &export_opt.predictions,
+    "csv, json: the model's prediction of each image", NULL },
+  { "include-unconfirmed", 0, 0, G_OPTION_ARG_NONE, &export_opt.unconfirmed,
+    "Also the model's predictions for unlabeled images (origin \"model\")", NULL },
+  { NULL },
+};
+
 int
 gl_cli_export (int argc, char **argv)
 {
-  g_autofree char *format = NULL;
-  g_autofree char *split = NULL;
-  g_autofree char *link = NULL;
-  gint64 seed = 0;
-  gboolean force = FALSE, json = FALSE, model = FALSE, predictions = FALSE, unconfirmed = FALSE;
-  GOptionEntry entries[] = {
-    { "format", 0, 0, G_OPTION_ARG_STRING, &format, "imagefolder, csv or json", "F" },
-    { "split", 0, 0, G_OPTION_ARG_STRING, &split, "Train,val,test shares (default 0.8,0.1,0.1)", "T,V,T" },
-    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed of the split (default 0)", "N" },
-    { "force", 0, 0, G_OPTION_ARG_NONE, &force, "Write into a folder that is not empty", NULL },
-    { "link", 0, 0, G_OPTION_ARG_STRING, &link, "imagefolder: copy (default), hardlink or symlink", "MODE" },
-    { "include-model", 0, 0, G_OPTION_ARG_NONE, &model, "Also the current model and its class list", NULL },
-    { "include-predictions", 0, 0, G_OPTION_ARG_NONE, &predictions,
-      "csv, json: the model's prediction of each image",
-      NULL },
-    { "include-unconfirmed", 0, 0, G_OPTION_ARG_NONE, &unconfirmed,
-      "Also the model's predictions for unlabeled images (origin \"model\")", NULL },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
-    { NULL },
-  };
-  const char *u = "PROJECT DIR --format imagefolder|csv|json [--split 0.8,0.1,0.1] [--seed N] [--force] "
-                  "[--link copy|hardlink|symlink]";
-  if (parse_args ("export", "PROJECT DIR", u, entries, 3, 3, &argc, &argv))
-    return 2;
+  const char *format = export_opt.format, *split = export_opt.split, *link = export_opt.link;
+  gint64 seed = export_opt.seed;
+  gboolean force = export_opt.force, json = gl_cli_json, model = export_opt.model;
+  gboolean predictions = export_opt.predictions, unconfirmed = export_opt.unconfirmed;
+  if (check_args ("export", argc, 3, 3))
+    return GL_CLI_EXIT_USAGE;
   if (format == NULL)
     {
       g_printerr ("gleaner-cli export: say which format with --format imagefolder (class folders), csv "
                   "(labels.csv) or json (manifest.json)\n");
-      return usage ("export", u);
+      return gl_cli_usage ("export");
     }
   g_autoptr (GError) error = NULL;
   GlExportOptions o;
@@ -759,7 +772,7 @@ gl_cli_export (int argc, char **argv)
       gl_json_append_string (out, argv[2]);
       g_string_append_printf (out, ",\"format\":\"%s\",\"images\":%" G_GUINT64_FORMAT ",\"bytes\":%" G_GUINT64_FORMAT "}",
                               format, s.done, s.written_bytes);
-      print_json (out);
+      gl_cli_print_json (out);
     }
   else
     printf ("exported %" G_GUINT64_FORMAT " labeled images to %s\n", s.done, argv[2]);
@@ -776,34 +789,44 @@ on_simulate_round (const GlSimulateRound *r, gpointer user_data)
     }
 }
 
+static struct
+{
+  char *strategy;
+  int seed_labels, batch, budget, epochs;
+  double round_seconds;
+  gint64 seed, max_pool, max_test;
+} simulate_opt = { NULL, 100, 100, 3000, 8, 15, 0, 0, 0 };
+
+const GOptionEntry gl_cli_simulate_options[] = {
+  { "strategy", 0, 0, G_OPTION_ARG_STRING, &simulate_opt.strategy,
+    "random, least-confidence, margin, entropy, bald, k-center or default; required", "S" },
+  { "seed-labels", 0, 0, G_OPTION_ARG_INT, &simulate_opt.seed_labels, "Random labels to start from (default 100)",
+    "N" },
+  { "batch", 0, 0, G_OPTION_ARG_INT, &simulate_opt.batch, "Labels asked per round (default 100)", "N" },
+  { "budget", 0, 0, G_OPTION_ARG_INT, &simulate_opt.budget, "Stop at this many labels (default 3000)", "N" },
+  { "seed", 0, 0, G_OPTION_ARG_INT64, &simulate_opt.seed, "Seed (default 0)", "N" },
+  { "epochs", 0, 0, G_OPTION_ARG_INT, &simulate_opt.epochs, "Epochs per round (default 8; more for few labels)",
+    "N" },
+  { "round-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &simulate_opt.round_seconds,
+    "Training time budget per round (default 15)", "S" },
+  { "max-pool", 0, 0, G_OPTION_ARG_INT64, &simulate_opt.max_pool, "Use at most N pool images (default all)", "N" },
+  { "max-test", 0, 0, G_OPTION_ARG_INT64, &simulate_opt.max_test, "Evaluate on at most N test images (default all)",
+    "N" },
+  { NULL },
+};
+
 int
 gl_cli_simulate (int argc, char **argv)
 {
-  g_autofree char *strategy = NULL;
-  int seed_labels = 100, batch = 100, budget = 3000, epochs = 8;
-  double round_seconds = 15;
-  gint64 seed = 0, max_pool = 0, max_test = 0;
-  gboolean json = FALSE;
-  GOptionEntry entries[] = {
-    { "strategy", 0, 0, G_OPTION_ARG_STRING, &strategy,
-      "random, least-confidence, margin, entropy, bald, k-center or default", "S" },
-    { "seed-labels", 0, 0, G_OPTION_ARG_INT, &seed_labels, "Random labels to start from (default 100)", "N" },
-    { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Labels asked per round (default 100)", "N" },
-    { "budget", 0, 0, G_OPTION_ARG_INT, &budget, "Stop at this many labels (default 3000)", "N" },
-    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed (default 0)", "N" },
-    { "epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs per round (default 8; more for few labels)", "N" },
-    { "round-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &round_seconds, "Training time budget per round (default 15)",
-      "S" },
-    { "max-pool", 0, 0, G_OPTION_ARG_INT64, &max_pool, "Use at most N pool images (default all)", "N" },
-    { "max-test", 0, 0, G_OPTION_ARG_INT64, &max_test, "Evaluate on at most N test images (default all)", "N" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
-    { NULL },
-  };
-  const char *u = "PROJECT --strategy S [--seed-labels N] [--batch N] [--budget N] [--seed N] [--json]";
-  if (parse_args ("simulate", "PROJECT", u, entries, 2, 2, &argc, &argv))
-    return 2;
-  if (strategy == NULL || seed_labels < 1 || batch < 1 || budget < 1 || epochs < 1 || max_pool < 0 || max_test < 0)
-    return usage ("simulate", u);
+  const char *strategy = simulate_opt.strategy;
+  int seed_labels = simulate_opt.seed_labels, batch = simulate_opt.batch, budget = simulate_opt.budget;
+  int epochs = simulate_opt.epochs;
+  double round_seconds = simulate_opt.round_seconds;
+  gint64 seed = simulate_opt.seed, max_pool = simulate_opt.max_pool, max_test = simulate_opt.max_test;
+  gboolean json = gl_cli_json;
+  if (check_args ("simulate", argc, 2, 2) || strategy == NULL || seed_labels < 1 || batch < 1 || budget < 1
+      || epochs < 1 || max_pool < 0 || max_test < 0)
+    return gl_cli_usage ("simulate");
   GlStrategy s;
   g_autoptr (GError) error = NULL;
   if (!gl_strategy_from_string (strategy, &s, &error))
@@ -847,61 +870,106 @@ gl_cli_simulate (int argc, char **argv)
   return 0;
 }
 
+const GOptionEntry gl_cli_rules_options[] = { { NULL } };
+
+/* The result of rules add, delete and apply: text or JSON. */
+static int
+rules_done (gint64 rule_id, const char *what, guint64 n_suggested)
+{
+  if (gl_cli_json)
+    {
+      g_autoptr (GString) out = g_string_new (NULL);
+      if (rule_id > 0)
+        g_string_append_printf (out, "{\"rule\":%" G_GINT64_FORMAT ",", rule_id);
+      else
+        g_string_append_c (out, '{');
+      g_string_append_printf (out, "\"suggested\":%" G_GUINT64_FORMAT "}", n_suggested);
+      gl_cli_print_json (out);
+    }
+  else
+    printf ("%s%s%" G_GUINT64_FORMAT " images suggested\n", what ? what : "", what ? "; " : "", n_suggested);
+  return GL_CLI_EXIT_OK;
+}
+
+static int
+rules_list (GlProject *p)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlDb) db = open_db ("rules", p);
+  if (db == NULL)
+    return GL_CLI_EXIT_ERROR;
+  g_autoptr (GArray) rules = gl_db_list_rules (db, &error);
+  if (rules == NULL)
+    return gl_cli_fail ("rules", error);
+  g_autoptr (GString) out = g_string_new (gl_cli_json ? "{\"rules\":[" : NULL);
+  for (guint i = 0; i < rules->len; i++)
+    {
+      const GlDbRule *r = &g_array_index (rules, GlDbRule, i);
+      GlDbClass c = { 0 };
+      gboolean named = gl_db_get_class (db, r->class_id, &c, NULL);
+      if (gl_cli_json)
+        {
+          g_string_append_printf (out, "%s{\"id\":%" G_GINT64_FORMAT ",\"glob\":", i ? "," : "", r->id);
+          gl_json_append_string (out, r->glob);
+          g_string_append (out, ",\"class\":");
+          gl_json_append_string (out, named ? c.name : "");
+          g_string_append_c (out, '}');
+        }
+      else
+        g_string_append_printf (out, "%" G_GINT64_FORMAT "\t%s\t%s\n", r->id, r->glob, named ? c.name : "?");
+      if (named)
+        gl_db_class_clear (&c);
+    }
+  if (gl_cli_json)
+    {
+      g_string_append (out, "]}");
+      gl_cli_print_json (out);
+    }
+  else
+    fwrite (out->str, 1, out->len, stdout);
+  return GL_CLI_EXIT_OK;
+}
+
 int
 gl_cli_rules (int argc, char **argv)
 {
-  GOptionEntry entries[] = { { NULL } };
-  const char *u = "PROJECT add GLOB CLASS | PROJECT list | PROJECT delete ID | PROJECT apply";
-  if (parse_args ("rules", "PROJECT add GLOB CLASS | list | delete ID | apply", u, entries, 3, G_MAXINT, &argc, &argv))
-    return 2;
+  if (check_args ("rules", argc, 3, 5))
+    return GL_CLI_EXIT_USAGE;
+  const char *verb = argv[2];
+  gboolean known = (g_str_equal (verb, "add") && argc == 5) || (g_str_equal (verb, "delete") && argc == 4)
+                   || (g_str_equal (verb, "apply") && argc == 3) || (g_str_equal (verb, "list") && argc == 3);
+  if (!known)
+    return gl_cli_usage ("rules");
   g_autoptr (GError) error = NULL;
   g_autoptr (GlProject) p = open_project ("rules", argv[1]);
   if (p == NULL)
-    return 1;
-  const char *verb = argv[2];
-  if (g_str_equal (verb, "add") && argc == 5)
+    return GL_CLI_EXIT_ERROR;
+  if (g_str_equal (verb, "list"))
+    return rules_list (p);
+  guint64 n = 0;
+  if (g_str_equal (verb, "add"))
     {
       gint64 id;
-      guint64 n = 0;
       if (!gl_rules_add (p, argv[3], argv[4], &id, &error) || !gl_rules_apply (p, &n, &error))
         return gl_cli_fail ("rules", error);
-      printf ("rule %" G_GINT64_FORMAT ": %s → %s; %" G_GUINT64_FORMAT " images suggested\n", id, argv[3], argv[4], n);
-      return 0;
+      g_autofree char *what = g_strdup_printf ("rule %" G_GINT64_FORMAT ": %s → %s", id, argv[3], argv[4]);
+      return rules_done (id, what, n);
     }
-  if (g_str_equal (verb, "delete") && argc == 4)
+  if (g_str_equal (verb, "delete"))
     {
-      guint64 n = 0;
-      if (!gl_rules_delete (p, g_ascii_strtoll (argv[3], NULL, 10), &error) || !gl_rules_apply (p, &n, &error))
-        return gl_cli_fail ("rules", error);
-      printf ("rule %s deleted; %" G_GUINT64_FORMAT " images suggested\n", argv[3], n);
-      return 0;
-    }
-  if (g_str_equal (verb, "apply") && argc == 3)
-    {
-      guint64 n = 0;
-      if (!gl_rules_apply (p, &n, &error))
-        return gl_cli_fail ("rules", error);
-      printf ("%" G_GUINT64_FORMAT " images suggested\n", n);
-      return 0;
-    }
-  if (g_str_equal (verb, "list") && argc == 3)
-    {
-      g_autoptr (GlDb) db = open_db ("rules", p);
-      if (db == NULL)
-        return 1;
-      g_autoptr (GArray) rules = gl_db_list_rules (db, &error);
-      if (rules == NULL)
-        return gl_cli_fail ("rules", error);
-      for (guint i = 0; i < rules->len; i++)
+      gint64 id = 0;
+      if (!g_ascii_string_to_signed (argv[3], 10, 1, G_MAXINT64, &id, NULL))
         {
-          const GlDbRule *r = &g_array_index (rules, GlDbRule, i);
-          GlDbClass c = { 0 };
-          gboolean named = gl_db_get_class (db, r->class_id, &c, NULL);
-          printf ("%" G_GINT64_FORMAT "\t%s\t%s\n", r->id, r->glob, named ? c.name : "?");
-          if (named)
-            gl_db_class_clear (&c);
+          g_printerr ("gleaner-cli rules: “%s” is not a rule id (gleaner-cli rules PROJECT list shows them)\n",
+                      argv[3]);
+          return GL_CLI_EXIT_USAGE;
         }
-      return 0;
+      if (!gl_rules_delete (p, id, &error) || !gl_rules_apply (p, &n, &error))
+        return gl_cli_fail ("rules", error);
+      g_autofree char *what = g_strdup_printf ("rule %" G_GINT64_FORMAT " deleted", id);
+      return rules_done (-1, what, n);
     }
-  return usage ("rules", u);
+  if (!gl_rules_apply (p, &n, &error))
+    return gl_cli_fail ("rules", error);
+  return rules_done (-1, NULL, n);
 }

@@ -317,6 +317,147 @@ test_train_export_options (Fixture *fx, gconstpointer data)
     }
 }
 
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *)a, *(char *const *)b);
+}
+
+/* The long options ("--name") in @text, sorted and unique, without --help. */
+static GPtrArray *
+options_in (const char *text)
+{
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  for (const char *p = strstr (text, "--"); p != NULL; p = strstr (p + 2, "--"))
+    {
+      gsize n = 2;
+      while (g_ascii_isalnum (p[n]) || p[n] == '-')
+        n++;
+      g_autofree char *name = g_strndup (p, n);
+      if (n == 2 || g_str_has_prefix (name, "--help"))
+        continue;
+      gboolean seen = FALSE;
+      for (guint i = 0; i < names->len; i++)
+        seen |= g_str_equal (names->pdata[i], name);
+      if (!seen)
+        g_ptr_array_add (names, g_steal_pointer (&name));
+    }
+  g_ptr_array_sort (names, compare_names);
+  return names;
+}
+
+static char *
+joined (GPtrArray *names)
+{
+  g_ptr_array_add (names, NULL);
+  char *text = g_strjoinv (" ", (char **)names->pdata);
+  g_ptr_array_remove_index (names, names->len - 1);
+  return text;
+}
+
+/* `gleaner-cli --help` lists every command with the options of its own
+ * --help (both made from one table), --json everywhere, and the exit
+ * statuses. */
+static void
+test_help_agrees (Fixture *fx, gconstpointer data)
+{
+  if (!have_cli ())
+    return;
+  g_assert_cmpint (run (fx, "--help"), ==, 0);
+  g_autofree char *top = g_strdup (fx->out);
+  g_assert_nonnull (
+      strstr (top, "Exit status: 0 done, 1 error, 2 usage error, 3 done but some inputs were rejected"));
+  g_auto (GStrv) lines = g_strsplit (top, "\n", -1);
+  guint n_commands = 0;
+  for (guint i = 0; lines[i]; i++)
+    {
+      /* "  NAME       ARGS [--opt X]…" then continuation lines, then the summary. */
+      if (!g_str_has_prefix (lines[i], "  ") || lines[i][2] == ' '
+          || strstr (lines[i], "gleaner-cli COMMAND"))
+        continue;
+      g_autofree char *name = g_strndup (lines[i] + 2, strcspn (lines[i] + 2, " "));
+      g_autoptr (GString) entry = g_string_new (lines[i]);
+      for (guint j = i + 1; lines[j] && g_str_has_prefix (lines[j], "               ["); j++)
+        g_string_append (entry, lines[j]);
+      g_autoptr (GPtrArray) listed = options_in (entry->str);
+      g_assert_cmpint (run (fx, name, "--help"), ==, 0);
+      g_autoptr (GPtrArray) own = options_in (fx->out);
+      g_autofree char *a = joined (listed), *b = joined (own);
+      g_test_message ("%s: %s | %s", name, a, b);
+      g_assert_cmpstr (a, ==, b);
+      g_assert_nonnull (strstr (b, "--json"));
+      g_assert_nonnull (strstr (fx->out, "Exit status: 0 done"));
+      n_commands++;
+    }
+  g_assert_cmpuint (n_commands, >=, 14);
+  /* A usage error: status 2 and the usage line made from the same table. */
+  g_assert_cmpint (run (fx, "import", fx->project), ==, 2);
+  g_assert_nonnull (strstr (fx->err, "usage: gleaner-cli import PROJECT PATH… [--layout LAYOUT]"));
+  g_assert_cmpint (run (fx, "import", fx->project, fx->src, "--no-such-option"), ==, 2);
+}
+
+/* One JSON object on one line. */
+static void
+assert_json_line (const char *out)
+{
+  g_assert_true (g_str_has_prefix (out, "{"));
+  g_assert_true (g_str_has_suffix (out, "}\n"));
+  g_assert_true (strchr (out, '\n') == out + strlen (out) - 1);
+}
+
+/* --json on every command of the loop. */
+static void
+test_json_everywhere (Fixture *fx, gconstpointer data)
+{
+  if (!have_cli ())
+    return;
+  g_assert_cmpint (run (fx, "init", fx->project, "--input", "16x16x3", "--classes", "red,blue", "--json"), ==,
+                   0);
+  assert_json_line (fx->out);
+  g_free (write_png (fx, "a.png", TRUE, 1));
+  g_free (write_png (fx, "b.png", FALSE, 2));
+  g_free (write_png (fx, "c.png", FALSE, 3));
+  g_assert_cmpint (run (fx, "import", fx->project, fx->src, "--json"), ==, 0);
+  assert_json_line (fx->out);
+  const char *const commands[][6] = {
+    { "info", NULL },
+    { "problems", NULL },
+    { "label", "1", "red", NULL },
+    { "label", "2", "blue", NULL },
+    { "label", "3", "blue", NULL },
+    { "undo", NULL },
+    { "rules", "add", "*c.png", "blue", NULL },
+    { "rules", "list", NULL },
+    { "rules", "apply", NULL },
+    { "train", "--epochs", "1", NULL },
+    { "queue", NULL },
+    { "predict", NULL },
+    { "stats", NULL },
+    { "rules", "delete", "1", NULL },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+      g_ptr_array_add (argv, (gpointer)g_getenv ("GLEANER_CLI"));
+      g_ptr_array_add (argv, (gpointer)commands[i][0]);
+      g_ptr_array_add (argv, fx->project);
+      for (guint j = 1; commands[i][j]; j++)
+        g_ptr_array_add (argv, (gpointer)commands[i][j]);
+      g_ptr_array_add (argv, "--json");
+      g_ptr_array_add (argv, NULL);
+      g_autofree char *out = NULL, *err = NULL;
+      int status = 0;
+      g_assert_true (g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                                   &status, NULL));
+      g_test_message ("%s: %s%s", commands[i][0], out, err);
+      g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+      assert_json_line (out);
+    }
+  g_autofree char *target = g_build_filename (fx->dir, "out", NULL);
+  g_assert_cmpint (run (fx, "export", fx->project, target, "--format", "json", "--json"), ==, 0);
+  assert_json_line (fx->out);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -332,6 +473,9 @@ main (int argc, char **argv)
   g_test_add ("/cli-hardening/label-paths-and-classes", Fixture, NULL, fixture_setup,
               test_label_paths_and_classes, fixture_teardown);
   g_test_add ("/cli-hardening/train-export-options", Fixture, NULL, fixture_setup, test_train_export_options,
+              fixture_teardown);
+  g_test_add ("/cli-hardening/help-agrees", Fixture, NULL, fixture_setup, test_help_agrees, fixture_teardown);
+  g_test_add ("/cli-hardening/json-everywhere", Fixture, NULL, fixture_setup, test_json_everywhere,
               fixture_teardown);
   return g_test_run ();
 }

@@ -150,7 +150,7 @@ test_init_import_info (Fixture *fx, gconstpointer data)
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
   const char *usage[] = { "init", fx->project, "--input", "28x28x2", NULL };
-  g_assert_cmpint (run (usage, &out, &err), ==, 1);
+  g_assert_cmpint (run (usage, &out, &err), ==, 2); /* a bad option value: a usage error */
   g_assert_nonnull (strstr (err, "28x28x2"));
 }
 
