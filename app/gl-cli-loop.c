@@ -202,8 +202,8 @@ gl_cli_queue (int argc, char **argv)
 
 /* An image by id, by its path as stored, or by a path relative to the
  * working directory (stored paths are absolute and canonical). */
-static gboolean
-lookup_image (GlDb *db, const char *text, gint64 *image_id, GError **error)
+gboolean
+gl_cli_lookup_image (GlDb *db, const char *text, gint64 *image_id, GError **error)
 {
   g_autoptr (GError) local = NULL;
   if (gl_db_lookup_image (db, text, image_id, &local))
@@ -225,8 +225,8 @@ lookup_image (GlDb *db, const char *text, gint64 *image_id, GError **error)
 
 /* A live class by exact name; else NOT_FOUND listing the classes and the
  * nearest name. */
-static gboolean
-find_class (GlDb *db, const char *name, gint64 *class_id, GError **error)
+gboolean
+gl_cli_find_class (GlDb *db, const char *name, gint64 *class_id, GError **error)
 {
   if (gl_db_find_class (db, name, class_id, NULL))
     return TRUE;
@@ -256,7 +256,7 @@ gl_cli_label (int argc, char **argv)
   if (db == NULL)
     return 1;
   gint64 image_id, class_id;
-  if (!lookup_image (db, argv[2], &image_id, &error) || !find_class (db, argv[3], &class_id, &error))
+  if (!gl_cli_lookup_image (db, argv[2], &image_id, &error) || !gl_cli_find_class (db, argv[3], &class_id, &error))
     return gl_cli_fail ("label", error);
   g_autoptr (GlQueue) queue = gl_queue_new (p, &error);
   if (queue == NULL)

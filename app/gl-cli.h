@@ -16,6 +16,8 @@
 
 #include <glib.h>
 
+#include "db/gl-db.h"
+
 G_BEGIN_DECLS
 
 /* Exit statuses of every command (listed by `gleaner-cli --help`). */
@@ -61,6 +63,13 @@ int gl_cli_parse (const char *command, const char *params, GOptionEntry *entries
 /* Writes @out and a newline on stdout (a JSON object made by the command). */
 void gl_cli_print_json (GString *out);
 
+/* app/gl-cli-loop.c: an image by id, by its path as stored, or by a path
+ * relative to the working directory; NOT_FOUND naming @text. */
+gboolean gl_cli_lookup_image (GlDb *db, const char *text, gint64 *image_id, GError **error);
+/* A class (not deleted) by exact name; NOT_FOUND listing the classes and the
+ * nearest name. */
+gboolean gl_cli_find_class (GlDb *db, const char *name, gint64 *class_id, GError **error);
+
 /* app/gl-cli-project.c */
 extern const GOptionEntry gl_cli_init_options[], gl_cli_import_options[], gl_cli_info_options[],
     gl_cli_demo_options[];
@@ -84,7 +93,13 @@ int gl_cli_simulate (int argc, char **argv);
 int gl_cli_rules (int argc, char **argv);
 
 /* app/gl-cli-images.c */
-extern const GOptionEntry gl_cli_problems_options[];
+extern const GOptionEntry gl_cli_problems_options[], gl_cli_history_options[], gl_cli_accept_options[];
 int gl_cli_problems (int argc, char **argv);
+int gl_cli_history (int argc, char **argv);
+int gl_cli_accept (int argc, char **argv);
+
+/* app/gl-cli-classes.c */
+extern const GOptionEntry gl_cli_classes_options[];
+int gl_cli_classes (int argc, char **argv);
 
 G_END_DECLS

@@ -458,6 +458,86 @@ test_json_everywhere (Fixture *fx, gconstpointer data)
   assert_json_line (fx->out);
 }
 
+/* classes list, add, rename, merge, archive, unarchive. */
+static void
+test_classes (Fixture *fx, gconstpointer data)
+{
+  if (!have_cli ())
+    return;
+  two_images (fx);
+  g_assert_cmpint (run (fx, "label", fx->project, "1", "red"), ==, 0);
+  g_assert_cmpint (run (fx, "classes", fx->project, "add", "crimson"), ==, 0);
+  g_assert_cmpint (run (fx, "classes", fx->project, "add", "crimson"), ==, 1);
+  g_assert_cmpint (run (fx, "label", fx->project, "2", "crimson"), ==, 0);
+  g_assert_cmpint (run (fx, "classes", fx->project, "rename", "blue", "azure"), ==, 0);
+  g_assert_cmpint (run (fx, "classes", fx->project, "list", "--json"), ==, 0);
+  g_assert_nonnull (strstr (fx->out, "\"name\":\"red\",\"key\":\"1\""));
+  g_assert_nonnull (strstr (fx->out, "\"name\":\"azure\""));
+  g_assert_nonnull (strstr (fx->out, "\"name\":\"crimson\",\"key\":\"3\",\"colour\":"));
+  g_assert_cmpint (run (fx, "classes", fx->project, "merge", "crimson", "red", "--json"), ==, 0);
+  g_assert_nonnull (strstr (fx->out, "\"name\":\"red\",\"relabeled\":1}"));
+  g_assert_cmpint (run (fx, "info", fx->project, "--json"), ==, 0);
+  g_assert_nonnull (strstr (fx->out, "{\"name\":\"red\",\"labeled\":2,"));
+  g_assert_null (strstr (fx->out, "crimson"));
+  g_assert_cmpint (run (fx, "classes", fx->project, "archive", "azure"), ==, 0);
+  g_assert_cmpint (run (fx, "classes", fx->project, "list"), ==, 0);
+  g_assert_nonnull (strstr (fx->out, "\tazure\t"));
+  g_assert_nonnull (strstr (fx->out, "\tarchived\n"));
+  g_assert_cmpint (run (fx, "classes", fx->project, "unarchive", "azure"), ==, 0);
+  g_assert_cmpint (run (fx, "classes", fx->project, "list"), ==, 0);
+  g_assert_null (strstr (fx->out, "archived"));
+  g_assert_cmpint (run (fx, "classes", fx->project, "archive", "Azure"), ==, 1);
+  g_assert_nonnull (strstr (fx->err, "did you mean “azure”?"));
+  g_assert_cmpint (run (fx, "classes", fx->project, "merge", "red", "red"), ==, 2);
+  g_assert_cmpint (run (fx, "classes", fx->project, "explode"), ==, 2);
+}
+
+/* history lists every row of an image; accept stores the rule's suggestion
+ * with origin rule, else the prediction with origin prediction. */
+static void
+test_history_accept (Fixture *fx, gconstpointer data)
+{
+  if (!have_cli ())
+    return;
+  init_project (fx, "red,blue");
+  g_free (write_png (fx, "r1.png", TRUE, 1));
+  g_free (write_png (fx, "b1.png", FALSE, 2));
+  g_free (write_png (fx, "r2.png", TRUE, 3));
+  g_free (write_png (fx, "b2.png", FALSE, 4));
+  g_assert_cmpint (run (fx, "import", fx->project, fx->src), ==, 0);
+  g_autofree char *r1 = g_build_filename (fx->src, "r1.png", NULL);
+  g_autofree char *b1 = g_build_filename (fx->src, "b1.png", NULL);
+  g_autofree char *b2 = g_build_filename (fx->src, "b2.png", NULL);
+  g_autofree char *r2 = g_build_filename (fx->src, "r2.png", NULL);
+  g_assert_cmpint (run (fx, "label", fx->project, r1, "blue"), ==, 0);
+  g_assert_cmpint (run (fx, "label", fx->project, r1, "red"), ==, 0);
+  g_assert_cmpint (run (fx, "undo", fx->project), ==, 0);
+  g_assert_cmpint (run (fx, "history", fx->project, r1, "--json"), ==, 0);
+  g_assert_nonnull (strstr (fx->out, "\"class\":\"blue\",\"origin\":\"human\",\"kind\":\"label\""));
+  g_assert_nonnull (strstr (fx->out, "\"class\":\"red\",\"origin\":\"human\",\"kind\":\"label\""));
+  g_assert_nonnull (strstr (fx->out, "\"class\":\"blue\",\"origin\":\"human\",\"kind\":\"undo\""));
+  g_assert_cmpint (run (fx, "history", fx->project, r2), ==, 0);
+  g_assert_nonnull (strstr (fx->out, "never labeled"));
+
+  /* Nothing to accept yet. */
+  g_assert_cmpint (run (fx, "accept", fx->project, b2), ==, 1);
+  g_assert_nonnull (strstr (fx->err, "nothing to accept"));
+  /* A rule's suggestion. */
+  g_assert_cmpint (run (fx, "rules", fx->project, "add", "*/b2.png", "blue"), ==, 0);
+  g_assert_cmpint (run (fx, "accept", fx->project, b2, "--json"), ==, 0);
+  g_assert_true (g_str_has_suffix (fx->out, ",\"class\":\"blue\",\"origin\":\"rule\"}\n"));
+  g_assert_cmpint (run (fx, "history", fx->project, b2), ==, 0);
+  g_assert_nonnull (strstr (fx->out, "\tblue\trule\tlabel\t"));
+  /* The prediction. */
+  g_assert_cmpint (run (fx, "label", fx->project, b1, "blue"), ==, 0);
+  g_assert_cmpint (run (fx, "label", fx->project, r1, "red"), ==, 0);
+  g_assert_cmpint (run (fx, "train", fx->project, "--epochs", "2"), ==, 0);
+  g_assert_cmpint (run (fx, "accept", fx->project, r2), ==, 0);
+  g_assert_nonnull (strstr (fx->out, "(origin prediction)"));
+  g_assert_cmpint (run (fx, "history", fx->project, r2, "--json"), ==, 0);
+  g_assert_nonnull (strstr (fx->out, "\"origin\":\"prediction\",\"kind\":\"label\""));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -476,6 +556,9 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/cli-hardening/help-agrees", Fixture, NULL, fixture_setup, test_help_agrees, fixture_teardown);
   g_test_add ("/cli-hardening/json-everywhere", Fixture, NULL, fixture_setup, test_json_everywhere,
+              fixture_teardown);
+  g_test_add ("/cli-hardening/classes", Fixture, NULL, fixture_setup, test_classes, fixture_teardown);
+  g_test_add ("/cli-hardening/history-accept", Fixture, NULL, fixture_setup, test_history_accept,
               fixture_teardown);
   return g_test_run ();
 }
