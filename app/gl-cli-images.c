@@ -7,6 +7,7 @@
 
 #include "app/gl-cli.h"
 #include "app/gl-export.h"
+#include "app/gl-path.h"
 #include "app/gl-project.h"
 #include "app/gl-queue.h"
 #include "db/gl-db.h"
@@ -43,16 +44,17 @@ gl_cli_problems (int argc, char **argv)
           if (!gl_db_get_image (db, row->image_id, &im, &error))
             return gl_cli_fail ("problems", error);
           const char *reason = im.reason ? im.reason : "unreadable";
+          g_autofree char *shown = gl_path_display (im.path);
           if (json)
             {
               g_string_append_printf (out, "%s{\"id\":%" G_GINT64_FORMAT ",\"path\":", n ? "," : "", im.id);
-              gl_json_append_string (out, im.path);
+              gl_json_append_string (out, shown);
               g_string_append (out, ",\"reason\":");
               gl_json_append_string (out, reason);
               g_string_append_c (out, '}');
             }
           else
-            g_string_append_printf (out, "%" G_GINT64_FORMAT "\t%s\t%s\n", im.id, im.path, reason);
+            g_string_append_printf (out, "%" G_GINT64_FORMAT "\t%s\t%s\n", im.id, shown, reason);
           gl_db_image_clear (&im);
           n++;
         }
@@ -96,16 +98,17 @@ gl_cli_history (int argc, char **argv)
       gl_db_image_clear (&im);
       return gl_cli_fail ("history", error);
     }
+  g_autofree char *shown = gl_path_display (im.path);
   static const char *const kinds[] = { "label", "undo", "class change" };
   g_autoptr (GString) out = g_string_new (NULL);
   if (gl_cli_json)
     {
       g_string_append_printf (out, "{\"id\":%" G_GINT64_FORMAT ",\"path\":", image_id);
-      gl_json_append_string (out, im.path);
+      gl_json_append_string (out, shown);
       g_string_append (out, ",\"history\":[");
     }
   else
-    g_string_append_printf (out, "image %" G_GINT64_FORMAT " %s\n", image_id, im.path);
+    g_string_append_printf (out, "image %" G_GINT64_FORMAT " %s\n", image_id, shown);
   gl_db_image_clear (&im);
   for (guint i = 0; i < rows->len; i++)
     {

@@ -10,6 +10,7 @@
 #include "app/gl-cli.h"
 #include "app/gl-export.h"
 #include "app/gl-names.h"
+#include "app/gl-path.h"
 #include "app/gl-project.h"
 #include "app/gl-queue.h"
 #include "app/gl-rules.h"
@@ -84,7 +85,8 @@ static void
 item_json (GString *out, const GlQueueItem *it, char **names)
 {
   g_string_append_printf (out, "{\"id\":%" G_GINT64_FORMAT ",\"path\":", it->image_id);
-  gl_json_append_string (out, it->path);
+  g_autofree char *shown = gl_path_display (it->path);
+  gl_json_append_string (out, shown);
   g_string_append (out, ",\"reason\":");
   gl_json_append_string (out, it->reason_text);
   g_string_append_printf (out, ",\"audit\":%s", it->audit ? "true" : "false");
@@ -111,7 +113,8 @@ item_text (const GlQueueItem *it, char **names)
   g_autofree char *top = NULL;
   if (it->n_top > 0)
     top = g_strdup_printf ("  [%s %.2f]", names[it->top_class[0]], it->top_prob[0]);
-  printf ("%" G_GINT64_FORMAT "\t%s\t%s%s%s%s\n", it->image_id, it->path, it->reason_text, top ? top : "",
+  g_autofree char *shown = gl_path_display (it->path);
+  printf ("%" G_GINT64_FORMAT "\t%s\t%s%s%s%s\n", it->image_id, shown, it->reason_text, top ? top : "",
           it->suggested_class >= 0 ? "  suggested: " : "", it->suggested_class >= 0 ? names[it->suggested_class] : "");
 }
 
@@ -214,12 +217,13 @@ gl_cli_lookup_image (GlDb *db, const char *text, gint64 *image_id, GError **erro
       return FALSE;
     }
   g_autofree char *abs = g_canonicalize_filename (text, NULL);
-  g_autofree char *stored = g_filename_display_name (abs);
+  g_autofree char *stored = gl_path_encode (abs);
   if (gl_db_find_image_by_path (db, stored, image_id, NULL))
     return TRUE;
   g_autofree char *disp = g_filename_display_name (text);
+  g_autofree char *shown = gl_path_display (stored);
   g_set_error (error, GL_DB_ERROR, GL_DB_ERROR_NOT_FOUND, "no image with id or path “%s” (looked for %s)", disp,
-               stored);
+               shown);
   return FALSE;
 }
 
@@ -296,16 +300,17 @@ gl_cli_undo (int argc, char **argv)
   if (queue == NULL || !gl_queue_undo (queue, &error))
     return gl_cli_fail ("undo", error);
   const GlQueueItem *it = gl_queue_get_current (queue);
+  g_autofree char *shown = gl_path_display (it ? it->path : "");
   if (gl_cli_json)
     {
       g_autoptr (GString) out = g_string_new (NULL);
       g_string_append_printf (out, "{\"image\":%" G_GINT64_FORMAT ",\"path\":", it ? it->image_id : -1);
-      gl_json_append_string (out, it ? it->path : "");
+      gl_json_append_string (out, shown);
       g_string_append_c (out, '}');
       gl_cli_print_json (out);
     }
   else
-    printf ("undid the label of image %" G_GINT64_FORMAT " (%s)\n", it ? it->image_id : -1, it ? it->path : "");
+    printf ("undid the label of image %" G_GINT64_FORMAT " (%s)\n", it ? it->image_id : -1, shown);
   return GL_CLI_EXIT_OK;
 }
 
@@ -446,10 +451,11 @@ gl_cli_predict (int argc, char **argv)
           if (name == NULL)
             continue;
           const char *label = g_hash_table_lookup (names, &row->class_id);
+          g_autofree char *shown = gl_path_display (row->path);
           if (json)
             {
               g_string_append_printf (out, "%s{\"id\":%" G_GINT64_FORMAT ",\"path\":", n ? "," : "", row->image_id);
-              gl_json_append_string (out, row->path);
+              gl_json_append_string (out, shown);
               g_string_append (out, ",\"class\":");
               gl_json_append_string (out, name);
               json_double_field (out, "probability", row->confidence);
@@ -461,7 +467,7 @@ gl_cli_predict (int argc, char **argv)
               g_string_append_c (out, '}');
             }
           else
-            g_string_append_printf (out, "%" G_GINT64_FORMAT "\t%s\t%s\t%.3f\n", row->image_id, row->path, name,
+            g_string_append_printf (out, "%" G_GINT64_FORMAT "\t%s\t%s\t%.3f\n", row->image_id, shown, name,
                                     row->confidence);
           n++;
         }

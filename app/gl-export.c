@@ -8,6 +8,7 @@
  */
 #include "app/gl-export.h"
 
+#include "app/gl-path.h"
 #include "db/gl-db.h"
 
 #include <errno.h>
@@ -481,7 +482,8 @@ cache_only (const GlExportItem *item)
   const char *hash = strrchr (item->path, '#');
   if (hash == NULL || hash[1] == '\0' || strspn (hash + 1, "0123456789") != strlen (hash + 1))
     return FALSE;
-  return !g_file_test (item->path, G_FILE_TEST_IS_REGULAR);
+  g_autofree char *file = gl_path_decode (item->path);
+  return !g_file_test (file, G_FILE_TEST_IS_REGULAR);
 }
 
 static gboolean
@@ -560,8 +562,9 @@ report (Run *run, gboolean force)
 static char *
 unique_file (GHashTable *used, const char *folder, const GlExportItem *item, gboolean png)
 {
+  g_autofree char *shown = gl_path_display (item->path); /* a name that is not UTF-8, as Latin-1 */
   g_autofree char *name = png ? g_strdup_printf ("%" G_GINT64_FORMAT ".png", item->image_id)
-                              : gl_export_safe_file_name (item->path);
+                              : gl_export_safe_file_name (shown);
   char *rel = folder[0] ? g_build_filename (folder, name, NULL) : g_strdup (name);
   g_autofree char *fold = g_utf8_casefold (rel, -1);
   if (g_hash_table_contains (used, fold))
@@ -590,12 +593,13 @@ put_image (Run *run, const char *target, const char *rel, const GlExportItem *it
       run->state.written_bytes += g_bytes_get_size (bytes);
       return write_bytes_to (dest, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), error);
     }
+  g_autofree char *file = gl_path_decode (item->path);
   switch (run->options->link)
     {
-    case GL_EXPORT_LINK_HARDLINK: return link_file_to (item->path, dest, TRUE, error);
-    case GL_EXPORT_LINK_SYMLINK: return link_file_to (item->path, dest, FALSE, error);
+    case GL_EXPORT_LINK_HARDLINK: return link_file_to (file, dest, TRUE, error);
+    case GL_EXPORT_LINK_SYMLINK: return link_file_to (file, dest, FALSE, error);
     case GL_EXPORT_LINK_COPY:
-    default: return copy_file_to (item->path, dest, &run->state.written_bytes, cancellable, error);
+    default: return copy_file_to (file, dest, &run->state.written_bytes, cancellable, error);
     }
 }
 
@@ -649,10 +653,13 @@ gl_export_items (const GlExportItem *items, gsize n, const char *const *class_na
               return FALSE;
           }
       }
-  gboolean any_png = FALSE;
-  for (gsize i = 0; i < n && !any_png; i++)
-    any_png = cache_only (&items[i]);
-  if (options->format != GL_EXPORT_IMAGEFOLDER && any_png)
+  /* CSV and JSON list the images where they are, except those that have no
+   * file (IDX: written as PNG) and those whose name is not UTF-8 (a manifest
+   * holds text: copied under a safe name); both go to images/. */
+  gboolean any_copied = FALSE;
+  for (gsize i = 0; i < n && !any_copied; i++)
+    any_copied = cache_only (&items[i]) || gl_path_is_escaped (items[i].path);
+  if (options->format != GL_EXPORT_IMAGEFOLDER && any_copied)
     {
       g_autofree char *images = g_build_filename (target, "images", NULL);
       if (!make_folder (images, error))
@@ -696,8 +703,8 @@ gl_export_items (const GlExportItem *items, gsize n, const char *const *class_na
                                              : g_strdup (folders[it->class_id]);
           rel = unique_file (used, folder, it, png);
         }
-      else if (png)
-        rel = unique_file (used, "images", it, TRUE);
+      else if (png || gl_path_is_escaped (it->path))
+        rel = unique_file (used, "images", it, png);
       if (rel != NULL && !put_image (&run, target, rel, it, pixels, png, cancellable, error))
         {
           if (summary)

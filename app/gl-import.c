@@ -4,6 +4,7 @@
 #include "app/gl-decode.h"
 #include "app/gl-idx.h"
 #include "app/gl-names.h"
+#include "app/gl-path.h"
 #include "app/gl-thumbs.h"
 
 #include <errno.h>
@@ -696,9 +697,6 @@ decode_file_item (const Context *ctx, const Item *item, Result *res, guint8 *out
       res->reason = g_strdup (item->reason);
       return;
     }
-  res->reason = gl_decode_check_name (item->path);
-  if (res->reason != NULL)
-    return;
   g_autofree guint8 *data = NULL; /* (len) */
   gsize len = 0;
   if (!gl_decode_read_file (item->path, &data, &len, &res->reason))
@@ -821,7 +819,7 @@ take_chunk (Batch *b, const Context *ctx, Chunk *chunk, guint batch_size, GlImpo
       else
         {
           g_autofree char *abs = g_canonicalize_filename (item->path, NULL);
-          rec.path = keep (b, g_filename_display_name (abs));
+          rec.path = keep (b, gl_path_encode (abs)); /* the exact name, also when it is not UTF-8 */
         }
       if (!res->ok)
         {

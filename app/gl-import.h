@@ -100,7 +100,7 @@ typedef struct
 /* One row for the store. */
 typedef struct
 {
-  const char *path;     /* UTF-8 (lossy display name when the real name is not UTF-8); IDX: FILE#INDEX */
+  const char *path;     /* the file name as stored text (gl-path.h: lossless, also when not UTF-8); IDX: FILE#INDEX */
   const char *hash_hex; /* SHA-256 of the file bytes (IDX: of the item bytes); NULL when unreadable */
   guint64 size_bytes;
   gint64 cache_row;   /* row in the pixel cache; -1 when unreadable */

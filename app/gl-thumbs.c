@@ -2,6 +2,7 @@
 #include "app/gl-thumbs.h"
 
 #include "app/gl-decode.h"
+#include "app/gl-path.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -251,7 +252,8 @@ gl_thumbs_for_file (GlThumbPack *pack, const char *hash_hex, const char *path, c
     return cached;
   g_autofree guint8 *data = NULL; /* (len) */
   gsize len = 0;
-  if (!gl_decode_read_file (path, &data, &len, reason))
+  g_autofree char *file = gl_path_decode (path);
+  if (!gl_decode_read_file (file, &data, &len, reason))
     return NULL;
   g_autoptr (GdkPixbuf) pb = gl_decode_bytes (data, len, GL_THUMB_SIZE, reason);
   if (pb == NULL)

@@ -538,6 +538,57 @@ test_history_accept (Fixture *fx, gconstpointer data)
   g_assert_nonnull (strstr (fx->out, "\"origin\":\"prediction\",\"kind\":\"label\""));
 }
 
+/* Files whose names are Latin-1 (not UTF-8): imported, labeled by their
+ * path, shown readably, their thumbnails made, exported under a safe UTF-8
+ * name with the exact bytes, and listed by a CSV export as a copy. */
+static void
+test_latin1_names (Fixture *fx, gconstpointer data)
+{
+  if (!have_cli ())
+    return;
+  init_project (fx, "red,blue");
+  g_autofree char *cafe = write_png (fx, "caf\xe9.png", TRUE, 1);
+  g_autofree char *naive = write_png (fx, "na\xefve/bl\xe5.png", FALSE, 2);
+  g_assert_cmpint (run (fx, "import", fx->project, fx->src, "--thumbnails"), ==, 0);
+  g_assert_nonnull (strstr (fx->out, "added 2, duplicates 0, unreadable 0"));
+  g_assert_cmpint (run (fx, "label", fx->project, cafe, "red"), ==, 0);
+  g_assert_cmpint (run_in (fx, fx->src, "label", fx->project, "na\xefve/bl\xe5.png", "blue", NULL), ==, 0);
+  g_assert_cmpint (run (fx, "history", fx->project, cafe), ==, 0);
+  g_assert_nonnull (strstr (fx->out, "/café.png\n"));
+  g_assert_cmpint (run (fx, "predict", fx->project), ==, 1); /* no model yet */
+  g_assert_cmpint (run (fx, "train", fx->project, "--epochs", "1"), ==, 0);
+  g_assert_cmpint (run (fx, "predict", fx->project, "--json"), ==, 0);
+  g_assert_nonnull (strstr (fx->out, "/naïve/blå.png\""));
+  g_assert_true (g_utf8_validate (fx->out, -1, NULL));
+
+  g_autofree char *target = g_build_filename (fx->dir, "out", NULL);
+  g_assert_cmpint (run (fx, "export", fx->project, target, "--format", "imagefolder", "--split", "1,0,0"), ==,
+                   0);
+  g_autofree char *exported = g_build_filename (target, "red", "café.png", NULL);
+  g_autofree char *a = NULL, *b = NULL;
+  gsize la = 0, lb = 0;
+  g_assert_true (g_file_get_contents (exported, &a, &la, NULL));
+  g_assert_true (g_file_get_contents (cafe, &b, &lb, NULL));
+  g_assert_cmpmem (a, la, b, lb);
+  g_autofree char *blaa = g_build_filename (target, "blue", "blå.png", NULL);
+  g_assert_true (g_file_test (blaa, G_FILE_TEST_IS_REGULAR));
+
+  g_autofree char *target2 = g_build_filename (fx->dir, "out2", NULL);
+  g_assert_cmpint (run (fx, "export", fx->project, target2, "--format", "csv"), ==, 0);
+  g_autofree char *csv_path = g_build_filename (target2, "labels.csv", NULL);
+  g_autofree char *csv = NULL;
+  g_assert_true (g_file_get_contents (csv_path, &csv, NULL, NULL));
+  g_assert_true (g_utf8_validate (csv, -1, NULL));
+  g_assert_nonnull (strstr (csv, "\r\nimages/café.png,red,"));
+  g_autofree char *copy = g_build_filename (target2, "images", "café.png", NULL);
+  g_assert_true (g_file_test (copy, G_FILE_TEST_IS_REGULAR));
+
+  /* An import of the same files again finds them known (the stored names
+   * are the exact ones). */
+  g_assert_cmpint (run (fx, "import", fx->project, fx->src), ==, 0);
+  g_assert_nonnull (strstr (fx->out, "added 0, duplicates 2, unreadable 0"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -559,6 +610,8 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/cli-hardening/classes", Fixture, NULL, fixture_setup, test_classes, fixture_teardown);
   g_test_add ("/cli-hardening/history-accept", Fixture, NULL, fixture_setup, test_history_accept,
+              fixture_teardown);
+  g_test_add ("/cli-hardening/latin1-names", Fixture, NULL, fixture_setup, test_latin1_names,
               fixture_teardown);
   return g_test_run ();
 }
