@@ -1,6 +1,7 @@
 /* gl-import.c — see gl-import.h. */
 #include "app/gl-import.h"
 
+#include "app/gl-csv.h"
 #include "app/gl-decode.h"
 #include "app/gl-idx.h"
 #include "app/gl-names.h"
@@ -172,87 +173,6 @@ walk (Listing *l, const char *dir, const char *label, const char *reason)
     }
 }
 
-/* One record of a CSV manifest. */
-typedef struct
-{
-  GPtrArray *fields; /* of char *; NULL when malformed */
-  guint line;        /* where it starts, from 1 */
-  const char *bad;   /* why it is malformed (static), or NULL */
-} CsvRecord;
-
-static void
-csv_record_clear (gpointer data)
-{
-  CsvRecord *r = data;
-  g_clear_pointer (&r->fields, g_ptr_array_unref);
-}
-
-/* RFC 4180: fields separated by commas, optionally quoted with "", where
- * a doubled quote stands for one; records end at LF or CRLF. A quoted field
- * that never ends makes its record malformed; parsing goes on at the line
- * after the one it started on. */
-static GArray *
-parse_csv (const char *text, gsize len)
-{
-  GArray *records = g_array_new (FALSE, TRUE, sizeof (CsvRecord));
-  g_array_set_clear_func (records, csv_record_clear);
-  gsize i = 0;
-  guint line = 1;
-  while (i < len)
-    {
-      CsvRecord rec = { g_ptr_array_new_with_free_func (g_free), line, NULL };
-      gsize record_start = i;
-      GString *field = g_string_new (NULL);
-      for (;;)
-        {
-          if (i < len && text[i] == '"')
-            {
-              i++;
-              while (i < len && !(text[i] == '"' && !(i + 1 < len && text[i + 1] == '"')))
-                {
-                  if (text[i] == '"')
-                    i++; /* a doubled quote */
-                  else if (text[i] == '\n')
-                    line++;
-                  g_string_append_c (field, text[i++]);
-                }
-              if (i >= len)
-                {
-                  rec.bad = "unterminated quoted field";
-                  break;
-                }
-              i++; /* the closing quote */
-            }
-          while (i < len && text[i] != ',' && text[i] != '\n'
-                 && !(text[i] == '\r' && i + 1 < len && text[i + 1] == '\n'))
-            g_string_append_c (field, text[i++]);
-          g_ptr_array_add (rec.fields, g_string_free (g_steal_pointer (&field), FALSE));
-          if (i < len && text[i] == ',')
-            {
-              i++;
-              field = g_string_new (NULL);
-              continue;
-            }
-          if (i < len && text[i] == '\r')
-            i++;
-          if (i < len && text[i] == '\n')
-            i++;
-          line++;
-          break;
-        }
-      if (rec.bad != NULL)
-        {
-          g_string_free (field, TRUE);
-          g_clear_pointer (&rec.fields, g_ptr_array_unref);
-          const char *nl = memchr (text + record_start, '\n', len - record_start);
-          i = nl ? (gsize) (nl - text) + 1 : len;
-          line = rec.line + 1;
-        }
-      g_array_append_val (records, rec);
-    }
-  return records;
-}
-
 /* Records a source that cannot be listed (a bad container: CSV, IDX, a
  * folder) as one unreadable item with the reason, so that the other sources
  * are still imported. */
@@ -317,7 +237,7 @@ list_csv (Listing *l, const char *csv_path, GError **error)
       return TRUE;
     }
   g_autofree char *abs = g_canonicalize_filename (csv_path, NULL);
-  g_autoptr (GArray) records = parse_csv (text, len);
+  g_autoptr (GArray) records = gl_csv_parse (text, len);
   g_autofree char *base = g_path_get_dirname (csv_path);
   g_autoptr (GArray) rows = g_array_new (FALSE, FALSE, sizeof (Item)); /* listed once the labels are checked */
   g_autoptr (GArray) labels = g_array_new (FALSE, FALSE, sizeof (const char *));
@@ -325,7 +245,7 @@ list_csv (Listing *l, const char *csv_path, GError **error)
   guint64 extra = 0;
   for (guint r = 0; r < records->len; r++)
     {
-      const CsvRecord *rec = &g_array_index (records, CsvRecord, r);
+      const GlCsvRecord *rec = &g_array_index (records, GlCsvRecord, r);
       const char *path = rec->fields ? rec->fields->pdata[0] : "";
       const char *label = rec->fields && rec->fields->len > 1 ? rec->fields->pdata[1] : NULL;
       if (rec->bad == NULL && path[0] == '\0' && rec->fields->len == 1)
@@ -408,22 +328,7 @@ folder_map_init (FolderMap *m, const char *dir, GPtrArray *names)
   m->manifest = g_file_get_contents (path, &text, &len, NULL);
   if (m->manifest)
     {
-      g_autoptr (GArray) records = parse_csv (text, len);
-      for (guint r = 0; r < records->len; r++)
-        {
-          const CsvRecord *rec = &g_array_index (records, CsvRecord, r);
-          if (rec->fields == NULL || rec->fields->len < 3)
-            continue;
-          const char *kind = rec->fields->pdata[0], *folder = rec->fields->pdata[1], *name = rec->fields->pdata[2];
-          if (folder[0] == '\0' || strchr (folder, '/') != NULL)
-            continue;
-          if (strcmp (kind, "class") == 0 && name[0] != '\0' && g_utf8_validate (name, -1, NULL))
-            g_hash_table_insert (m->classes, g_strdup (folder), g_strdup (name));
-          else if (strcmp (kind, "split") == 0)
-            g_hash_table_add (m->splits, g_strdup (folder));
-          else if (strcmp (kind, "other") == 0)
-            g_hash_table_add (m->others, g_strdup (folder));
-        }
+      gl_csv_parse_imagefolder_manifest (text, len, m->classes, m->splits, m->others);
       return;
     }
   /* No manifest: a top level of only train/val/test folders is a split level. */
