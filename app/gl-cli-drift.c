@@ -188,20 +188,24 @@ describe_reference (GString *out, const GlDbDriftReference *ref, gboolean json)
         ref->model_id, ref->n_validation, ref->n_pool, ref->temperature, ref->ece_before, ref->ece_after);
 }
 
+static struct
+{
+  gint window, step;
+} drift_opt;
+
+const GOptionEntry gl_cli_drift_options[] = {
+  { "window", 0, 0, G_OPTION_ARG_INT, &drift_opt.window,
+    "Recompute the sliding windows with N images (stored: " G_STRINGIFY (GL_DRIFT_REPORT_WINDOW) " after each round)",
+    "N" },
+  { "step", 0, 0, G_OPTION_ARG_INT, &drift_opt.step, "Step between windows (default: half the window)", "N" },
+  { NULL },
+};
+
 int
 gl_cli_drift (int argc, char **argv)
 {
-  gboolean json = FALSE;
-  gint window = 0, step = 0;
-  GOptionEntry entries[] = {
-    { "window", 0, 0, G_OPTION_ARG_INT, &window,
-      "Recompute the sliding windows with N images (stored: " G_STRINGIFY (
-          GL_DRIFT_REPORT_WINDOW) " after each round)",
-      "N" },
-    { "step", 0, 0, G_OPTION_ARG_INT, &step, "Step between windows (default: half the window)", "N" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
-    { NULL },
-  };
+  const gboolean json = gl_cli_json;
+  const gint window = drift_opt.window, step = drift_opt.step;
   g_autoptr (GError) error = NULL;
   g_autoptr (GlProject) p = NULL;
   g_autoptr (GArray) classes = NULL, results = NULL;
@@ -212,13 +216,8 @@ gl_cli_drift (int argc, char **argv)
   gint64 model;
   GlDb *db;
 
-  if (gl_cli_parse ("drift", "PROJECT", entries, &argc, &argv))
-    return 2;
   if (argc != 2 || window < 0 || step < 0)
-    {
-      g_printerr ("gleaner-cli drift: usage: drift PROJECT [--window N] [--step N] [--json]\n");
-      return 2;
-    }
+    return gl_cli_usage ("drift");
   p = gl_project_open (argv[1], &error);
   if (p == NULL)
     return gl_cli_fail ("drift", error);

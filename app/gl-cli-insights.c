@@ -12,29 +12,28 @@
 #include "app/gl-insights.h"
 #include "app/gl-project.h"
 
-#define USAGE "insights PROJECT --out DIR [--version N] [--json]"
+static struct
+{
+  char *out_dir;
+  gint64 version;
+} insights_opt = { NULL, -1 };
+
+const GOptionEntry gl_cli_insights_options[] = {
+  { "out", 'o', 0, G_OPTION_ARG_FILENAME, &insights_opt.out_dir, "Folder for the chart files (created when missing)",
+    "DIR" },
+  { "version", 0, 0, G_OPTION_ARG_INT64, &insights_opt.version, "Model version (default: the current one)", "N" },
+  { NULL },
+};
 
 int
 gl_cli_insights (int argc, char **argv)
 {
-  g_autofree char *out_dir = NULL;
-  gint64 version = -1;
-  gboolean json = FALSE;
-  GOptionEntry entries[] = {
-    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir, "Folder for the chart files (created when missing)",
-      "DIR" },
-    { "version", 0, 0, G_OPTION_ARG_INT64, &version, "Model version (default: the current one)", "N" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the report and the files written as one JSON object",
-      NULL },
-    { NULL },
-  };
-  if (gl_cli_parse ("insights", "PROJECT", entries, &argc, &argv))
-    return 2;
+  /* --json: the report and the files written as one JSON object. */
+  const char *out_dir = insights_opt.out_dir;
+  const gint64 version = insights_opt.version;
+  const gboolean json = gl_cli_json;
   if (argc != 2 || out_dir == NULL)
-    {
-      g_printerr ("gleaner-cli insights: usage: " USAGE "\n");
-      return 2;
-    }
+    return gl_cli_usage ("insights");
   g_autoptr (GError) error = NULL;
   g_autoptr (GlProject) project = gl_project_open (argv[1], &error);
   g_autoptr (GlDb) db = project ? gl_db_open (gl_project_get_db_path (project), &error) : NULL;

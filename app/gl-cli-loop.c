@@ -10,6 +10,8 @@
 #include "app/gl-cli.h"
 #include "app/gl-export.h"
 #include "app/gl-insights.h"
+#include "app/gl-names.h"
+#include "app/gl-path.h"
 #include "app/gl-project.h"
 #include "app/gl-queue.h"
 #include "app/gl-rules.h"
@@ -19,25 +21,12 @@
 #include "engine/gl-acquire.h"
 #include "engine/gl-metrics.h"
 
+/* 0 when @min_argc <= argc <= @max_argc (argv[0] is the command, argv[1]
+ * the project), else the usage error of @command. */
 static int
-usage (const char *command, const char *text)
+check_args (const char *command, int argc, int min_argc, int max_argc)
 {
-  g_printerr ("gleaner-cli %s: usage: %s %s\n", command, command, text);
-  return 2;
-}
-
-/* The setup every command on a PROJECT shares: parses its options, then
- * returns 2 after printing "usage: COMMAND @usage_text" unless @min_argc <=
- * argc <= @max_argc (argv[0] is the command, argv[1] the project); else 0. */
-static int
-parse_args (const char *command, const char *params, const char *usage_text, GOptionEntry *entries, int min_argc,
-            int max_argc, int *argc, char ***argv)
-{
-  if (gl_cli_parse (command, params, entries, argc, argv))
-    return 2;
-  if (*argc < min_argc || *argc > max_argc)
-    return usage (command, usage_text);
-  return 0;
+  return argc < min_argc || argc > max_argc ? gl_cli_usage (command) : 0;
 }
 
 /* Opens the project at @path; NULL after printing why. */
@@ -62,32 +51,28 @@ open_db (const char *command, GlProject *project)
 }
 
 /* The setup of the commands that read a project's store and take only
- * --json (predict, stats): parses, opens the project and its store. Returns
- * 0, or the exit status after printing why. */
+ * --json (predict, stats): opens the project and its store. Returns 0, or
+ * the exit status after printing why. */
 static int
-open_store_command (const char *command, gboolean *json, int *argc, char ***argv, GlProject **project, GlDb **db)
+open_store_command (const char *command, int argc, char **argv, GlProject **project, GlDb **db)
 {
-  GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, json, "Print one JSON object", NULL },
-    { NULL },
-  };
-  if (parse_args (command, "PROJECT", "PROJECT [--json]", entries, 2, 2, argc, argv))
-    return 2;
-  g_autoptr (GlProject) p = open_project (command, (*argv)[1]);
+  if (check_args (command, argc, 2, 2))
+    return GL_CLI_EXIT_USAGE;
+  g_autoptr (GlProject) p = open_project (command, argv[1]);
   if (p == NULL)
-    return 1;
+    return GL_CLI_EXIT_ERROR;
   *db = open_db (command, p);
   if (*db == NULL)
-    return 1;
+    return GL_CLI_EXIT_ERROR;
   *project = g_steal_pointer (&p);
   return 0;
 }
 
-static void
-print_json (GString *out)
+/* A figure for text output: three decimals, or "n/a" when undefined (NaN). */
+static char *
+figure (double value)
 {
-  fwrite (out->str, 1, out->len, stdout);
-  fputc ('\n', stdout);
+  return isfinite (value) ? g_strdup_printf ("%.3f", value) : g_strdup ("n/a");
 }
 
 static void
@@ -101,7 +86,8 @@ static void
 item_json (GString *out, const GlQueueItem *it, char **names)
 {
   g_string_append_printf (out, "{\"id\":%" G_GINT64_FORMAT ",\"path\":", it->image_id);
-  gl_json_append_string (out, it->path);
+  g_autofree char *shown = gl_path_display (it->path);
+  gl_json_append_string (out, shown);
   g_string_append (out, ",\"reason\":");
   gl_json_append_string (out, it->reason_text);
   g_string_append_printf (out, ",\"audit\":%s", it->audit ? "true" : "false");
@@ -128,28 +114,32 @@ item_text (const GlQueueItem *it, char **names)
   g_autofree char *top = NULL;
   if (it->n_top > 0)
     top = g_strdup_printf ("  [%s %.2f]", names[it->top_class[0]], it->top_prob[0]);
-  printf ("%" G_GINT64_FORMAT "\t%s\t%s%s%s%s\n", it->image_id, it->path, it->reason_text, top ? top : "",
+  g_autofree char *shown = gl_path_display (it->path);
+  printf ("%" G_GINT64_FORMAT "\t%s\t%s%s%s%s\n", it->image_id, shown, it->reason_text, top ? top : "",
           it->suggested_class >= 0 ? "  suggested: " : "", it->suggested_class >= 0 ? names[it->suggested_class] : "");
 }
+
+static struct
+{
+  int n;          /* -n N */
+  char *strategy; /* --strategy S */
+} queue_opt = { 10, NULL };
+
+const GOptionEntry gl_cli_queue_options[] = {
+  { "number", 'n', 0, G_OPTION_ARG_INT, &queue_opt.n, "How many items to list (default 10)", "N" },
+  { "strategy", 0, 0, G_OPTION_ARG_STRING, &queue_opt.strategy,
+    "Set the project's strategy first: random, least-confidence, margin, entropy, bald, k-center, default", "S" },
+  { NULL },
+};
 
 int
 gl_cli_queue (int argc, char **argv)
 {
-  int n = 10;
-  g_autofree char *strategy = NULL;
-  gboolean json = FALSE;
-  GOptionEntry entries[] = {
-    { "number", 'n', 0, G_OPTION_ARG_INT, &n, "How many items to list (default 10)", "N" },
-    { "strategy", 0, 0, G_OPTION_ARG_STRING, &strategy,
-      "Set the project's strategy first: random, least-confidence, margin, entropy, bald, k-center, default", "S" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
-    { NULL },
-  };
-  const char *u = "PROJECT [-n N] [--strategy S] [--json]";
-  if (parse_args ("queue", "PROJECT", u, entries, 2, 2, &argc, &argv))
-    return 2;
-  if (n < 1)
-    return usage ("queue", u);
+  int n = queue_opt.n;
+  const char *strategy = queue_opt.strategy;
+  gboolean json = gl_cli_json;
+  if (check_args ("queue", argc, 2, 2) || n < 1)
+    return gl_cli_usage ("queue");
   g_autoptr (GError) error = NULL;
   g_autoptr (GlProject) p = open_project ("queue", argv[1]);
   if (p == NULL)
@@ -184,6 +174,8 @@ gl_cli_queue (int argc, char **argv)
       for (guint i = 0; i < next->len; i++)
         g_ptr_array_add (items, gl_queue_item_copy (g_ptr_array_index (next, i)));
     }
+  if (!gl_queue_take_error (queue, &error))
+    return gl_cli_fail ("queue", error);
   g_autofree char *strat = gl_queue_dup_strategy (queue);
   if (json)
     {
@@ -198,7 +190,7 @@ gl_cli_queue (int argc, char **argv)
           item_json (out, g_ptr_array_index (items, i), names);
         }
       g_string_append (out, "]}");
-      print_json (out);
+      gl_cli_print_json (out);
     }
   else
     {
@@ -212,13 +204,55 @@ gl_cli_queue (int argc, char **argv)
   return 0;
 }
 
+/* An image by id, by its path as stored, or by a path relative to the
+ * working directory (stored paths are absolute and canonical). */
+gboolean
+gl_cli_lookup_image (GlDb *db, const char *text, gint64 *image_id, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  if (gl_db_lookup_image (db, text, image_id, &local))
+    return TRUE;
+  if (g_path_is_absolute (text) && g_file_test (text, G_FILE_TEST_EXISTS) == FALSE)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  g_autofree char *abs = g_canonicalize_filename (text, NULL);
+  g_autofree char *stored = gl_path_encode (abs);
+  if (gl_db_find_image_by_path (db, stored, image_id, NULL))
+    return TRUE;
+  g_autofree char *disp = g_filename_display_name (text);
+  g_autofree char *shown = gl_path_display (stored);
+  g_set_error (error, GL_DB_ERROR, GL_DB_ERROR_NOT_FOUND, "no image with id or path “%s” (looked for %s)", disp,
+               shown);
+  return FALSE;
+}
+
+/* A live class by exact name; else NOT_FOUND listing the classes and the
+ * nearest name. */
+gboolean
+gl_cli_find_class (GlDb *db, const char *name, gint64 *class_id, GError **error)
+{
+  if (gl_db_find_class (db, name, class_id, NULL))
+    return TRUE;
+  g_autoptr (GArray) classes = gl_db_list_classes (db, FALSE, error);
+  if (classes == NULL)
+    return FALSE;
+  g_autofree const char **names = g_new0 (const char *, classes->len + 1);
+  for (guint i = 0; i < classes->len; i++)
+    names[i] = g_array_index (classes, GlDbClass, i).name;
+  g_autofree char *hint = gl_names_hint ("classes", name, names);
+  g_set_error (error, GL_DB_ERROR, GL_DB_ERROR_NOT_FOUND, "no class named “%s” %s", name, hint);
+  return FALSE;
+}
+
+const GOptionEntry gl_cli_label_options[] = { { NULL } };
+
 int
 gl_cli_label (int argc, char **argv)
 {
-  GOptionEntry entries[] = { { NULL } };
-  if (parse_args ("label", "PROJECT IMAGE CLASS",
-                  "PROJECT IMAGE CLASS   (IMAGE: an id or a path; CLASS: a class name)", entries, 4, 4, &argc, &argv))
-    return 2;
+  if (check_args ("label", argc, 4, 4))
+    return GL_CLI_EXIT_USAGE;
   g_autoptr (GError) error = NULL;
   g_autoptr (GlProject) p = open_project ("label", argv[1]);
   if (p == NULL)
@@ -227,7 +261,7 @@ gl_cli_label (int argc, char **argv)
   if (db == NULL)
     return 1;
   gint64 image_id, class_id;
-  if (!gl_db_lookup_image (db, argv[2], &image_id, &error) || !gl_db_find_class (db, argv[3], &class_id, &error))
+  if (!gl_cli_lookup_image (db, argv[2], &image_id, &error) || !gl_cli_find_class (db, argv[3], &class_id, &error))
     return gl_cli_fail ("label", error);
   g_autoptr (GlQueue) queue = gl_queue_new (p, &error);
   if (queue == NULL)
@@ -239,16 +273,26 @@ gl_cli_label (int argc, char **argv)
       k = (gint) i;
   if (!gl_queue_label_image (queue, image_id, k, GL_LABEL_ORIGIN_HUMAN, &error))
     return gl_cli_fail ("label", error);
-  printf ("image %" G_GINT64_FORMAT " labeled %s\n", image_id, argv[3]);
-  return 0;
+  if (gl_cli_json)
+    {
+      g_autoptr (GString) out = g_string_new (NULL);
+      g_string_append_printf (out, "{\"image\":%" G_GINT64_FORMAT ",\"class\":", image_id);
+      gl_json_append_string (out, argv[3]);
+      g_string_append_c (out, '}');
+      gl_cli_print_json (out);
+    }
+  else
+    printf ("image %" G_GINT64_FORMAT " labeled %s\n", image_id, argv[3]);
+  return GL_CLI_EXIT_OK;
 }
+
+const GOptionEntry gl_cli_undo_options[] = { { NULL } };
 
 int
 gl_cli_undo (int argc, char **argv)
 {
-  GOptionEntry entries[] = { { NULL } };
-  if (parse_args ("undo", "PROJECT", "PROJECT", entries, 2, 2, &argc, &argv))
-    return 2;
+  if (check_args ("undo", argc, 2, 2))
+    return GL_CLI_EXIT_USAGE;
   g_autoptr (GError) error = NULL;
   g_autoptr (GlProject) p = open_project ("undo", argv[1]);
   if (p == NULL)
@@ -257,8 +301,18 @@ gl_cli_undo (int argc, char **argv)
   if (queue == NULL || !gl_queue_undo (queue, &error))
     return gl_cli_fail ("undo", error);
   const GlQueueItem *it = gl_queue_get_current (queue);
-  printf ("undid the label of image %" G_GINT64_FORMAT " (%s)\n", it ? it->image_id : -1, it ? it->path : "");
-  return 0;
+  g_autofree char *shown = gl_path_display (it ? it->path : "");
+  if (gl_cli_json)
+    {
+      g_autoptr (GString) out = g_string_new (NULL);
+      g_string_append_printf (out, "{\"image\":%" G_GINT64_FORMAT ",\"path\":", it ? it->image_id : -1);
+      gl_json_append_string (out, shown);
+      g_string_append_c (out, '}');
+      gl_cli_print_json (out);
+    }
+  else
+    printf ("undid the label of image %" G_GINT64_FORMAT " (%s)\n", it ? it->image_id : -1, shown);
+  return GL_CLI_EXIT_OK;
 }
 
 static void
@@ -273,24 +327,28 @@ on_train_progress (GlTrainer *trainer, gpointer user_data)
              gl_trainer_get_n_epochs (trainer));
 }
 
+static struct
+{
+  int epochs;     /* --epochs N; 0: the trainer's rule */
+  double seconds; /* --seconds S; < 0: the default budget */
+} train_opt = { 0, -1 };
+
+const GOptionEntry gl_cli_train_options[] = {
+  { "epochs", 0, 0, G_OPTION_ARG_INT, &train_opt.epochs,
+    "Train exactly N epochs (default: 10, more for few labels, within the time budget)", "N" },
+  { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &train_opt.seconds, "Time budget of the training (default 20; 0 = none)",
+    "S" },
+  { NULL },
+};
+
 int
 gl_cli_train (int argc, char **argv)
 {
-  int epochs = 0;
-  double seconds = -1;
-  gboolean json = FALSE;
-  GOptionEntry entries[] = {
-    { "epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Train exactly N epochs (default: 10, more for few labels, "
-                                                  "within the time budget)", "N" },
-    { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "Time budget of the training (default 20; 0 = none)", "S" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
-    { NULL },
-  };
-  const char *u = "PROJECT [--epochs N] [--seconds S] [--json]";
-  if (parse_args ("train", "PROJECT", u, entries, 2, 2, &argc, &argv))
-    return 2;
-  if (epochs < 0)
-    return usage ("train", u);
+  int epochs = train_opt.epochs;
+  double seconds = train_opt.seconds;
+  gboolean json = gl_cli_json;
+  if (check_args ("train", argc, 2, 2) || epochs < 0)
+    return gl_cli_usage ("train");
   g_autoptr (GError) error = NULL;
   g_autoptr (GlProject) p = open_project ("train", argv[1]);
   if (p == NULL)
@@ -318,32 +376,43 @@ gl_cli_train (int argc, char **argv)
     {
       g_autoptr (GString) out = g_string_new (NULL);
       g_string_append_printf (out, "{\"model_version\":%" G_GINT64_FORMAT ",\"train_labels\":%" G_GUINT64_FORMAT
-                              ",\"validation_labels\":%" G_GUINT64_FORMAT ",\"epochs\":%u",
-                              r.model_version, r.n_train, r.n_validation, r.epochs);
+                              ",\"validation_labels\":%" G_GUINT64_FORMAT ",\"audit_labels\":%" G_GUINT64_FORMAT
+                              ",\"epochs\":%u",
+                              r.model_version, r.n_train, r.n_validation, r.n_audit, r.epochs);
       json_double_field (out, "train_seconds", r.train_seconds);
       json_double_field (out, "score_seconds", r.score_seconds);
       json_double_field (out, "accuracy", r.accuracy);
       json_double_field (out, "macro_f1", r.macro_f1);
       json_double_field (out, "audit_accuracy", r.audit_accuracy);
       g_string_append_printf (out, ",\"scored\":%" G_GUINT64_FORMAT "}", r.n_scored);
-      print_json (out);
+      gl_cli_print_json (out);
     }
   else
-    printf ("model version %" G_GINT64_FORMAT ": %" G_GUINT64_FORMAT " training and %" G_GUINT64_FORMAT
-            " validation labels, %u epochs in %.1f s; validation accuracy %.3f, macro-F1 %.3f; %" G_GUINT64_FORMAT
-            " images rescored in %.1f s\n",
-            r.model_version, r.n_train, r.n_validation, r.epochs, r.train_seconds, r.accuracy, r.macro_f1,
-            r.n_scored, r.score_seconds);
+    {
+      printf ("model version %" G_GINT64_FORMAT ": %" G_GUINT64_FORMAT " labels (%" G_GUINT64_FORMAT
+              " training, %" G_GUINT64_FORMAT " validation, %" G_GUINT64_FORMAT " audit), %u epochs in %.1f s; ",
+              r.model_version, r.n_train + r.n_validation + r.n_audit, r.n_train, r.n_validation, r.n_audit, r.epochs,
+              r.train_seconds);
+      if (r.n_validation > 0 && isfinite (r.accuracy))
+        printf ("validation accuracy %.3f, macro-F1 %.3f", r.accuracy, r.macro_f1);
+      else
+        printf ("no validation labels yet, so no validation accuracy");
+      if (r.n_audit > 0 && isfinite (r.audit_accuracy))
+        printf ("; audit accuracy %.3f", r.audit_accuracy);
+      printf ("; %" G_GUINT64_FORMAT " images rescored in %.1f s\n", r.n_scored, r.score_seconds);
+    }
   return 0;
 }
+
+const GOptionEntry gl_cli_predict_options[] = { { NULL } };
 
 int
 gl_cli_predict (int argc, char **argv)
 {
-  gboolean json = FALSE;
+  gboolean json = gl_cli_json;
   g_autoptr (GlProject) p = NULL;
   g_autoptr (GlDb) db = NULL;
-  int status = open_store_command ("predict", &json, &argc, &argv, &p, &db);
+  int status = open_store_command ("predict", argc, argv, &p, &db);
   if (status != 0)
     return status;
   g_autoptr (GError) error = NULL;
@@ -383,10 +452,11 @@ gl_cli_predict (int argc, char **argv)
           if (name == NULL)
             continue;
           const char *label = g_hash_table_lookup (names, &row->class_id);
+          g_autofree char *shown = gl_path_display (row->path);
           if (json)
             {
               g_string_append_printf (out, "%s{\"id\":%" G_GINT64_FORMAT ",\"path\":", n ? "," : "", row->image_id);
-              gl_json_append_string (out, row->path);
+              gl_json_append_string (out, shown);
               g_string_append (out, ",\"class\":");
               gl_json_append_string (out, name);
               json_double_field (out, "probability", row->confidence);
@@ -398,7 +468,7 @@ gl_cli_predict (int argc, char **argv)
               g_string_append_c (out, '}');
             }
           else
-            g_string_append_printf (out, "%" G_GINT64_FORMAT "\t%s\t%s\t%.3f\n", row->image_id, row->path, name,
+            g_string_append_printf (out, "%" G_GINT64_FORMAT "\t%s\t%s\t%.3f\n", row->image_id, shown, name,
                                     row->confidence);
           n++;
         }
@@ -417,7 +487,7 @@ gl_cli_predict (int argc, char **argv)
   if (json)
     {
       g_string_append (out, "]}");
-      print_json (out);
+      gl_cli_print_json (out);
     }
   else
     fwrite (out->str, 1, out->len, stdout);
@@ -507,13 +577,15 @@ append_class_metrics_json (GString *out, GArray *metrics, GArray *classes, GHash
   g_string_append (out, "]");
 }
 
+const GOptionEntry gl_cli_stats_options[] = { { NULL } };
+
 int
 gl_cli_stats (int argc, char **argv)
 {
-  gboolean json = FALSE;
+  gboolean json = gl_cli_json;
   g_autoptr (GlProject) p = NULL;
   g_autoptr (GlDb) db = NULL;
-  int status = open_store_command ("stats", &json, &argc, &argv, &p, &db);
+  int status = open_store_command ("stats", argc, argv, &p, &db);
   if (status != 0)
     return status;
   g_autoptr (GError) error = NULL;
@@ -572,9 +644,10 @@ gl_cli_stats (int argc, char **argv)
     }
   else
     {
+      g_autofree char *acc = figure (cur.val_accuracy), *f1 = figure (cur.macro_f1), *ece = figure (cur.ece);
       g_string_append_printf (out, "model version %" G_GINT64_FORMAT ", trained on %" G_GUINT64_FORMAT
-                              " labels: validation accuracy %.3f, macro-F1 %.3f, ECE %.3f\n",
-                              model, cur.n_labels, cur.val_accuracy, cur.macro_f1, cur.ece);
+                              " labels (training, validation and audit): validation accuracy %s, macro-F1 %s, "
+                              "ECE %s\n", model, cur.n_labels, acc, f1, ece);
       if (test)
         g_string_append_printf (out, "held-out test (%" G_GUINT64_FORMAT " reference labels): accuracy %.3f, "
                                 "macro-F1 %.3f\n", test->n_samples, test->accuracy, test->macro_f1);
@@ -624,17 +697,23 @@ gl_cli_stats (int argc, char **argv)
           g_string_append_c (out, '}');
         }
       else if (audit.n > 0)
-        g_string_append_printf (out, "  %4" G_GINT64_FORMAT " %7" G_GUINT64_FORMAT " %7.3f %7.3f   %.3f [%.3f, %.3f]"
-                                " on %" G_GUINT64_FORMAT "\n", v->id, v->n_labels, v->val_accuracy, v->macro_f1,
-                                audit.rate, audit.low, audit.high, audit.n);
+        {
+          g_autofree char *acc = figure (v->val_accuracy), *f1 = figure (v->macro_f1);
+          g_string_append_printf (out, "  %4" G_GINT64_FORMAT " %7" G_GUINT64_FORMAT " %7s %7s   %.3f [%.3f, %.3f]"
+                                  " on %" G_GUINT64_FORMAT "\n", v->id, v->n_labels, acc, f1, audit.rate, audit.low,
+                                  audit.high, audit.n);
+        }
       else
-        g_string_append_printf (out, "  %4" G_GINT64_FORMAT " %7" G_GUINT64_FORMAT " %7.3f %7.3f   n/a\n", v->id,
-                                v->n_labels, v->val_accuracy, v->macro_f1);
+        {
+          g_autofree char *acc = figure (v->val_accuracy), *f1 = figure (v->macro_f1);
+          g_string_append_printf (out, "  %4" G_GINT64_FORMAT " %7" G_GUINT64_FORMAT " %7s %7s   n/a\n", v->id,
+                                  v->n_labels, acc, f1);
+        }
     }
   if (json)
     {
       g_string_append (out, "]}");
-      print_json (out);
+      gl_cli_print_json (out);
     }
   else
     fwrite (out->str, 1, out->len, stdout);
@@ -648,34 +727,46 @@ on_export_progress (const GlExportProgress *progress, gpointer user_data)
     fprintf (stderr, "\r%" G_GUINT64_FORMAT " / %" G_GUINT64_FORMAT, progress->done, progress->total);
 }
 
+static struct
+{
+  char *format, *split, *link;
+  gint64 seed;
+  gboolean force, model, predictions, unconfirmed;
+} export_opt;
+
+const GOptionEntry gl_cli_export_options[] = {
+  { "format", 0, 0, G_OPTION_ARG_STRING, &export_opt.format,
+    "imagefolder (class folders), csv (labels.csv) or json (manifest.json); required", "F" },
+  { "split", 0, 0, G_OPTION_ARG_STRING, &export_opt.split,
+    "Train,val,test shares that add up to 1 (default 0.8,0.1,0.1)", "T,V,T" },
+  { "seed", 0, 0, G_OPTION_ARG_INT64, &export_opt.seed, "Seed of the split (default 0)", "N" },
+  { "force", 0, 0, G_OPTION_ARG_NONE, &export_opt.force, "Write into a folder that is not empty", NULL },
+  { "link", 0, 0, G_OPTION_ARG_STRING, &export_opt.link, "imagefolder: copy (default), hardlink or symlink",
+    "MODE" },
+  { "include-model", 0, 0, G_OPTION_ARG_NONE, &export_opt.model, "Also the current model and its class list",
+    NULL },
+  { "include-predictions", 0, 0, G_OPTION_ARG_NONE, &export_opt.predictions,
+    "csv, json: the model's prediction of each image", NULL },
+  { "include-unconfirmed", 0, 0, G_OPTION_ARG_NONE, &export_opt.unconfirmed,
+    "Also the model's predictions for unlabeled images (origin \"model\")", NULL },
+  { NULL },
+};
+
 int
 gl_cli_export (int argc, char **argv)
 {
-  g_autofree char *format = NULL;
-  g_autofree char *split = NULL;
-  g_autofree char *link = NULL;
-  gint64 seed = 0;
-  gboolean force = FALSE, json = FALSE, model = FALSE, predictions = FALSE, unconfirmed = FALSE;
-  GOptionEntry entries[] = {
-    { "format", 0, 0, G_OPTION_ARG_STRING, &format, "imagefolder, csv or json", "F" },
-    { "split", 0, 0, G_OPTION_ARG_STRING, &split, "Train,val,test shares (default 0.8,0.1,0.1)", "T,V,T" },
-    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed of the split (default 0)", "N" },
-    { "force", 0, 0, G_OPTION_ARG_NONE, &force, "Write into a folder that is not empty", NULL },
-    { "link", 0, 0, G_OPTION_ARG_STRING, &link, "imagefolder: copy (default), hardlink or symlink", "MODE" },
-    { "include-model", 0, 0, G_OPTION_ARG_NONE, &model, "Also the current model and its class list", NULL },
-    { "include-predictions", 0, 0, G_OPTION_ARG_NONE, &predictions, "json: the model's prediction of each image",
-      NULL },
-    { "include-unconfirmed", 0, 0, G_OPTION_ARG_NONE, &unconfirmed,
-      "Also the model's predictions for unlabeled images (origin \"model\")", NULL },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
-    { NULL },
-  };
-  const char *u = "PROJECT DIR --format imagefolder|csv|json [--split 0.8,0.1,0.1] [--seed N] [--force] "
-                  "[--link copy|hardlink|symlink]";
-  if (parse_args ("export", "PROJECT DIR", u, entries, 3, 3, &argc, &argv))
-    return 2;
+  const char *format = export_opt.format, *split = export_opt.split, *link = export_opt.link;
+  gint64 seed = export_opt.seed;
+  gboolean force = export_opt.force, json = gl_cli_json, model = export_opt.model;
+  gboolean predictions = export_opt.predictions, unconfirmed = export_opt.unconfirmed;
+  if (check_args ("export", argc, 3, 3))
+    return GL_CLI_EXIT_USAGE;
   if (format == NULL)
-    return usage ("export", u);
+    {
+      g_printerr ("gleaner-cli export: say which format with --format imagefolder (class folders), csv "
+                  "(labels.csv) or json (manifest.json)\n");
+      return gl_cli_usage ("export");
+    }
   g_autoptr (GError) error = NULL;
   GlExportOptions o;
   gl_export_options_init (&o);
@@ -684,6 +775,12 @@ gl_cli_export (int argc, char **argv)
       || (link && !gl_export_link_from_string (link, &o.link, &error)))
     {
       g_printerr ("gleaner-cli export: %s\n", error->message);
+      return 2;
+    }
+  if (predictions && o.format == GL_EXPORT_IMAGEFOLDER)
+    {
+      g_printerr ("gleaner-cli export: --include-predictions writes the predictions into labels.csv or "
+                  "manifest.json: use it with --format csv or json, not imagefolder\n");
       return 2;
     }
   o.seed = (guint64) seed;
@@ -707,7 +804,7 @@ gl_cli_export (int argc, char **argv)
       gl_json_append_string (out, argv[2]);
       g_string_append_printf (out, ",\"format\":\"%s\",\"images\":%" G_GUINT64_FORMAT ",\"bytes\":%" G_GUINT64_FORMAT "}",
                               format, s.done, s.written_bytes);
-      print_json (out);
+      gl_cli_print_json (out);
     }
   else
     printf ("exported %" G_GUINT64_FORMAT " labeled images to %s\n", s.done, argv[2]);
@@ -724,34 +821,44 @@ on_simulate_round (const GlSimulateRound *r, gpointer user_data)
     }
 }
 
+static struct
+{
+  char *strategy;
+  int seed_labels, batch, budget, epochs;
+  double round_seconds;
+  gint64 seed, max_pool, max_test;
+} simulate_opt = { NULL, 100, 100, 3000, 8, 15, 0, 0, 0 };
+
+const GOptionEntry gl_cli_simulate_options[] = {
+  { "strategy", 0, 0, G_OPTION_ARG_STRING, &simulate_opt.strategy,
+    "random, least-confidence, margin, entropy, bald, k-center or default; required", "S" },
+  { "seed-labels", 0, 0, G_OPTION_ARG_INT, &simulate_opt.seed_labels, "Random labels to start from (default 100)",
+    "N" },
+  { "batch", 0, 0, G_OPTION_ARG_INT, &simulate_opt.batch, "Labels asked per round (default 100)", "N" },
+  { "budget", 0, 0, G_OPTION_ARG_INT, &simulate_opt.budget, "Stop at this many labels (default 3000)", "N" },
+  { "seed", 0, 0, G_OPTION_ARG_INT64, &simulate_opt.seed, "Seed (default 0)", "N" },
+  { "epochs", 0, 0, G_OPTION_ARG_INT, &simulate_opt.epochs, "Epochs per round (default 8; more for few labels)",
+    "N" },
+  { "round-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &simulate_opt.round_seconds,
+    "Training time budget per round (default 15)", "S" },
+  { "max-pool", 0, 0, G_OPTION_ARG_INT64, &simulate_opt.max_pool, "Use at most N pool images (default all)", "N" },
+  { "max-test", 0, 0, G_OPTION_ARG_INT64, &simulate_opt.max_test, "Evaluate on at most N test images (default all)",
+    "N" },
+  { NULL },
+};
+
 int
 gl_cli_simulate (int argc, char **argv)
 {
-  g_autofree char *strategy = NULL;
-  int seed_labels = 100, batch = 100, budget = 3000, epochs = 8;
-  double round_seconds = 15;
-  gint64 seed = 0, max_pool = 0, max_test = 0;
-  gboolean json = FALSE;
-  GOptionEntry entries[] = {
-    { "strategy", 0, 0, G_OPTION_ARG_STRING, &strategy,
-      "random, least-confidence, margin, entropy, bald, k-center or default", "S" },
-    { "seed-labels", 0, 0, G_OPTION_ARG_INT, &seed_labels, "Random labels to start from (default 100)", "N" },
-    { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Labels asked per round (default 100)", "N" },
-    { "budget", 0, 0, G_OPTION_ARG_INT, &budget, "Stop at this many labels (default 3000)", "N" },
-    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed (default 0)", "N" },
-    { "epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs per round (default 8; more for few labels)", "N" },
-    { "round-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &round_seconds, "Training time budget per round (default 15)",
-      "S" },
-    { "max-pool", 0, 0, G_OPTION_ARG_INT64, &max_pool, "Use at most N pool images (default all)", "N" },
-    { "max-test", 0, 0, G_OPTION_ARG_INT64, &max_test, "Evaluate on at most N test images (default all)", "N" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
-    { NULL },
-  };
-  const char *u = "PROJECT --strategy S [--seed-labels N] [--batch N] [--budget N] [--seed N] [--json]";
-  if (parse_args ("simulate", "PROJECT", u, entries, 2, 2, &argc, &argv))
-    return 2;
-  if (strategy == NULL || seed_labels < 1 || batch < 1 || budget < 1 || epochs < 1 || max_pool < 0 || max_test < 0)
-    return usage ("simulate", u);
+  const char *strategy = simulate_opt.strategy;
+  int seed_labels = simulate_opt.seed_labels, batch = simulate_opt.batch, budget = simulate_opt.budget;
+  int epochs = simulate_opt.epochs;
+  double round_seconds = simulate_opt.round_seconds;
+  gint64 seed = simulate_opt.seed, max_pool = simulate_opt.max_pool, max_test = simulate_opt.max_test;
+  gboolean json = gl_cli_json;
+  if (check_args ("simulate", argc, 2, 2) || strategy == NULL || seed_labels < 1 || batch < 1 || budget < 1
+      || epochs < 1 || max_pool < 0 || max_test < 0)
+    return gl_cli_usage ("simulate");
   GlStrategy s;
   g_autoptr (GError) error = NULL;
   if (!gl_strategy_from_string (strategy, &s, &error))
@@ -795,61 +902,106 @@ gl_cli_simulate (int argc, char **argv)
   return 0;
 }
 
+const GOptionEntry gl_cli_rules_options[] = { { NULL } };
+
+/* The result of rules add, delete and apply: text or JSON. */
+static int
+rules_done (gint64 rule_id, const char *what, guint64 n_suggested)
+{
+  if (gl_cli_json)
+    {
+      g_autoptr (GString) out = g_string_new (NULL);
+      if (rule_id > 0)
+        g_string_append_printf (out, "{\"rule\":%" G_GINT64_FORMAT ",", rule_id);
+      else
+        g_string_append_c (out, '{');
+      g_string_append_printf (out, "\"suggested\":%" G_GUINT64_FORMAT "}", n_suggested);
+      gl_cli_print_json (out);
+    }
+  else
+    printf ("%s%s%" G_GUINT64_FORMAT " images suggested\n", what ? what : "", what ? "; " : "", n_suggested);
+  return GL_CLI_EXIT_OK;
+}
+
+static int
+rules_list (GlProject *p)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlDb) db = open_db ("rules", p);
+  if (db == NULL)
+    return GL_CLI_EXIT_ERROR;
+  g_autoptr (GArray) rules = gl_db_list_rules (db, &error);
+  if (rules == NULL)
+    return gl_cli_fail ("rules", error);
+  g_autoptr (GString) out = g_string_new (gl_cli_json ? "{\"rules\":[" : NULL);
+  for (guint i = 0; i < rules->len; i++)
+    {
+      const GlDbRule *r = &g_array_index (rules, GlDbRule, i);
+      GlDbClass c = { 0 };
+      gboolean named = gl_db_get_class (db, r->class_id, &c, NULL);
+      if (gl_cli_json)
+        {
+          g_string_append_printf (out, "%s{\"id\":%" G_GINT64_FORMAT ",\"glob\":", i ? "," : "", r->id);
+          gl_json_append_string (out, r->glob);
+          g_string_append (out, ",\"class\":");
+          gl_json_append_string (out, named ? c.name : "");
+          g_string_append_c (out, '}');
+        }
+      else
+        g_string_append_printf (out, "%" G_GINT64_FORMAT "\t%s\t%s\n", r->id, r->glob, named ? c.name : "?");
+      if (named)
+        gl_db_class_clear (&c);
+    }
+  if (gl_cli_json)
+    {
+      g_string_append (out, "]}");
+      gl_cli_print_json (out);
+    }
+  else
+    fwrite (out->str, 1, out->len, stdout);
+  return GL_CLI_EXIT_OK;
+}
+
 int
 gl_cli_rules (int argc, char **argv)
 {
-  GOptionEntry entries[] = { { NULL } };
-  const char *u = "PROJECT add GLOB CLASS | PROJECT list | PROJECT delete ID | PROJECT apply";
-  if (parse_args ("rules", "PROJECT add GLOB CLASS | list | delete ID | apply", u, entries, 3, G_MAXINT, &argc, &argv))
-    return 2;
+  if (check_args ("rules", argc, 3, 5))
+    return GL_CLI_EXIT_USAGE;
+  const char *verb = argv[2];
+  gboolean known = (g_str_equal (verb, "add") && argc == 5) || (g_str_equal (verb, "delete") && argc == 4)
+                   || (g_str_equal (verb, "apply") && argc == 3) || (g_str_equal (verb, "list") && argc == 3);
+  if (!known)
+    return gl_cli_usage ("rules");
   g_autoptr (GError) error = NULL;
   g_autoptr (GlProject) p = open_project ("rules", argv[1]);
   if (p == NULL)
-    return 1;
-  const char *verb = argv[2];
-  if (g_str_equal (verb, "add") && argc == 5)
+    return GL_CLI_EXIT_ERROR;
+  if (g_str_equal (verb, "list"))
+    return rules_list (p);
+  guint64 n = 0;
+  if (g_str_equal (verb, "add"))
     {
       gint64 id;
-      guint64 n = 0;
       if (!gl_rules_add (p, argv[3], argv[4], &id, &error) || !gl_rules_apply (p, &n, &error))
         return gl_cli_fail ("rules", error);
-      printf ("rule %" G_GINT64_FORMAT ": %s → %s; %" G_GUINT64_FORMAT " images suggested\n", id, argv[3], argv[4], n);
-      return 0;
+      g_autofree char *what = g_strdup_printf ("rule %" G_GINT64_FORMAT ": %s → %s", id, argv[3], argv[4]);
+      return rules_done (id, what, n);
     }
-  if (g_str_equal (verb, "delete") && argc == 4)
+  if (g_str_equal (verb, "delete"))
     {
-      guint64 n = 0;
-      if (!gl_rules_delete (p, g_ascii_strtoll (argv[3], NULL, 10), &error) || !gl_rules_apply (p, &n, &error))
-        return gl_cli_fail ("rules", error);
-      printf ("rule %s deleted; %" G_GUINT64_FORMAT " images suggested\n", argv[3], n);
-      return 0;
-    }
-  if (g_str_equal (verb, "apply") && argc == 3)
-    {
-      guint64 n = 0;
-      if (!gl_rules_apply (p, &n, &error))
-        return gl_cli_fail ("rules", error);
-      printf ("%" G_GUINT64_FORMAT " images suggested\n", n);
-      return 0;
-    }
-  if (g_str_equal (verb, "list") && argc == 3)
-    {
-      g_autoptr (GlDb) db = open_db ("rules", p);
-      if (db == NULL)
-        return 1;
-      g_autoptr (GArray) rules = gl_db_list_rules (db, &error);
-      if (rules == NULL)
-        return gl_cli_fail ("rules", error);
-      for (guint i = 0; i < rules->len; i++)
+      gint64 id = 0;
+      if (!g_ascii_string_to_signed (argv[3], 10, 1, G_MAXINT64, &id, NULL))
         {
-          const GlDbRule *r = &g_array_index (rules, GlDbRule, i);
-          GlDbClass c = { 0 };
-          gboolean named = gl_db_get_class (db, r->class_id, &c, NULL);
-          printf ("%" G_GINT64_FORMAT "\t%s\t%s\n", r->id, r->glob, named ? c.name : "?");
-          if (named)
-            gl_db_class_clear (&c);
+          g_printerr ("gleaner-cli rules: “%s” is not a rule id (gleaner-cli rules PROJECT list shows them)\n",
+                      argv[3]);
+          return GL_CLI_EXIT_USAGE;
         }
-      return 0;
+      if (!gl_rules_delete (p, id, &error) || !gl_rules_apply (p, &n, &error))
+        return gl_cli_fail ("rules", error);
+      g_autofree char *what = g_strdup_printf ("rule %" G_GINT64_FORMAT " deleted", id);
+      return rules_done (-1, what, n);
     }
-  return usage ("rules", u);
+  if (!gl_rules_apply (p, &n, &error))
+    return gl_cli_fail ("rules", error);
+  return rules_done (-1, NULL, n);
 }

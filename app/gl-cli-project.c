@@ -3,42 +3,57 @@
 
 #include "app/gl-cli.h"
 #include "app/gl-demo.h"
+#include "app/gl-export.h"
 #include "app/gl-project.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+static struct
+{
+  char *input;   /* --input HxWxC */
+  char *classes; /* --classes A,B,… */
+} init_opt;
+
+const GOptionEntry gl_cli_init_options[] = {
+  { "input", 0, 0, G_OPTION_ARG_STRING, &init_opt.input, "Model input shape: 28x28x1 or 64x64x3 (HxWxC); required",
+    "HxWxC" },
+  { "classes", 0, 0, G_OPTION_ARG_STRING, &init_opt.classes, "Class names, comma-separated", "A,B,…" },
+  { NULL },
+};
+
 int
 gl_cli_init (int argc, char **argv)
 {
-  g_autofree char *input = NULL;
-  g_autofree char *classes = NULL;
-  GOptionEntry entries[] = {
-    { "input", 0, 0, G_OPTION_ARG_STRING, &input, "Model input shape: 28x28x1 or 64x64x3 (HxWxC)", "HxWxC" },
-    { "classes", 0, 0, G_OPTION_ARG_STRING, &classes, "Class names, comma-separated", "A,B,…" },
-    { NULL },
-  };
-  if (gl_cli_parse ("init", "PROJECT", entries, &argc, &argv))
-    return 2;
-  if (argc != 2 || input == NULL)
-    {
-      g_printerr ("gleaner-cli init: usage: init PROJECT --input HxWxC [--classes A,B,…]\n");
-      return 2;
-    }
+  if (argc != 2 || init_opt.input == NULL)
+    return gl_cli_usage ("init");
   g_autoptr (GError) error = NULL;
   guint h, w, c;
-  if (!gl_project_parse_shape (input, &h, &w, &c, &error))
-    return gl_cli_fail ("init", error);
-  g_auto (GStrv) names = classes ? g_strsplit (classes, ",", -1) : NULL;
+  if (!gl_project_parse_shape (init_opt.input, &h, &w, &c, &error))
+    {
+      g_printerr ("gleaner-cli init: %s\n", error->message);
+      return GL_CLI_EXIT_USAGE;
+    }
+  g_auto (GStrv) names = init_opt.classes ? g_strsplit (init_opt.classes, ",", -1) : NULL;
   for (guint i = 0; names && names[i]; i++)
     g_strstrip (names[i]);
   g_autoptr (GlProject) p = gl_project_create (argv[1], h, w, c, (const char *const *) names, &error);
   if (p == NULL)
     return gl_cli_fail ("init", error);
+  guint n = names ? g_strv_length (names) : 0;
+  if (gl_cli_json)
+    {
+      g_autoptr (GString) out = g_string_new ("{\"project\":");
+      gl_json_append_string (out, gl_project_get_dir (p));
+      g_string_append_printf (out, ",\"input\":{\"height\":%u,\"width\":%u,\"channels\":%u},\"classes\":%u}", h, w,
+                              c, n);
+      gl_cli_print_json (out);
+      return GL_CLI_EXIT_OK;
+    }
   g_autofree char *disp = g_filename_display_name (gl_project_get_dir (p));
-  printf ("created project %s (input %ux%ux%u, %u classes)\n", disp, h, w, c, names ? g_strv_length (names) : 0);
-  return 0;
+  printf ("created project %s (input %ux%ux%u, %u classes)\n", disp, h, w, c, n);
+  return GL_CLI_EXIT_OK;
 }
 
 static void
@@ -48,58 +63,127 @@ on_progress (const GlImportProgress *prog, gpointer user_data)
            prog->total, prog->images_per_s);
 }
 
+/* The files an import recorded unreadable, with the reasons (the first
+ * MAX_REJECTS_SHOWN are printed; `problems` lists them all). */
+#define MAX_REJECTS_SHOWN 20
+
+typedef struct
+{
+  GPtrArray *paths;   /* of char *, owned */
+  GPtrArray *reasons; /* of char *, owned */
+} Rejects;
+
 static void
-print_summary (const GlImportProgress *s)
+on_reject (const char *path, const char *reason, gpointer user_data)
+{
+  Rejects *r = user_data;
+  g_ptr_array_add (r->paths, g_strdup (path));
+  g_ptr_array_add (r->reasons, g_strdup (reason));
+}
+
+static void
+print_summary (const GlImportProgress *s, gboolean reference, const Rejects *rejects, const char *project)
 {
   printf ("added %" G_GUINT64_FORMAT ", duplicates %" G_GUINT64_FORMAT ", unreadable %" G_GUINT64_FORMAT
-          ", labeled %" G_GUINT64_FORMAT ", skipped %" G_GUINT64_FORMAT " (of %" G_GUINT64_FORMAT
+          ", %s %" G_GUINT64_FORMAT ", skipped %" G_GUINT64_FORMAT " (of %" G_GUINT64_FORMAT
           ") in %.1f s, %.0f images/s\n",
-          s->added, s->duplicates, s->unreadable, s->labeled, s->skipped, s->total, s->elapsed_s, s->images_per_s);
+          s->added, s->duplicates, s->unreadable, reference ? "reference-labeled" : "labeled", s->labeled,
+          s->skipped, s->total, s->elapsed_s, s->images_per_s);
+  for (guint i = 0; i < rejects->paths->len && i < MAX_REJECTS_SHOWN; i++)
+    printf ("unreadable %s: %s\n", (char *) rejects->paths->pdata[i], (char *) rejects->reasons->pdata[i]);
+  if (rejects->paths->len > MAX_REJECTS_SHOWN)
+    printf ("… and %u more unreadable files: gleaner-cli problems %s lists them all\n",
+            rejects->paths->len - MAX_REJECTS_SHOWN, project);
 }
+
+static void
+print_summary_json (const GlImportProgress *s, gboolean reference, const Rejects *rejects)
+{
+  g_autoptr (GString) out = g_string_new (NULL);
+  g_string_append_printf (out,
+                          "{\"total\":%" G_GUINT64_FORMAT ",\"added\":%" G_GUINT64_FORMAT
+                          ",\"duplicates\":%" G_GUINT64_FORMAT ",\"unreadable\":%" G_GUINT64_FORMAT
+                          ",\"labeled\":%" G_GUINT64_FORMAT ",\"reference_labeled\":%" G_GUINT64_FORMAT
+                          ",\"skipped\":%" G_GUINT64_FORMAT ",\"extra_csv_columns\":%" G_GUINT64_FORMAT
+                          ",\"seconds\":%.3f,\"rejected\":[",
+                          s->total, s->added, s->duplicates, s->unreadable, reference ? 0 : s->labeled,
+                          reference ? s->labeled : 0, s->skipped, s->extra_columns, s->elapsed_s);
+  for (guint i = 0; i < rejects->paths->len; i++)
+    {
+      g_string_append (out, i ? ",{\"path\":" : "{\"path\":");
+      gl_json_append_string (out, rejects->paths->pdata[i]);
+      g_string_append (out, ",\"reason\":");
+      gl_json_append_string (out, rejects->reasons->pdata[i]);
+      g_string_append_c (out, '}');
+    }
+  g_string_append (out, "]}\n");
+  fwrite (out->str, 1, out->len, stdout);
+}
+
+/* 0 done, 3 done with some inputs rejected, 1 when every input was
+ * rejected (none added, none known already: nothing could be imported). */
+static int
+import_status (const GlImportProgress *s)
+{
+  if (s->unreadable == 0)
+    return GL_CLI_EXIT_OK;
+  if (s->added == 0 && s->duplicates == 0)
+    {
+      g_printerr ("gleaner-cli import: nothing could be imported (%" G_GUINT64_FORMAT " unreadable)\n",
+                  s->unreadable);
+      return GL_CLI_EXIT_ERROR;
+    }
+  return GL_CLI_EXIT_REJECTED;
+}
+
+static struct
+{
+  char *layout, *idx_labels, *labels_as;
+  gboolean held_out_test, thumbnails, new_classes;
+} import_opt;
+
+const GOptionEntry gl_cli_import_options[] = {
+  { "layout", 0, 0, G_OPTION_ARG_STRING, &import_opt.layout, "auto (default), plain, imagefolder, csv or idx",
+    "LAYOUT" },
+  { "idx-labels", 0, 0, G_OPTION_ARG_FILENAME, &import_opt.idx_labels, "Labels file of an IDX images file", "FILE" },
+  { "labels-as", 0, 0, G_OPTION_ARG_STRING, &import_opt.labels_as,
+    "human (default: labels to continue from) or reference (for evaluation and simulate only)", "KIND" },
+  { "held-out-test", 0, 0, G_OPTION_ARG_NONE, &import_opt.held_out_test,
+    "Mark the import as a held-out reference test set", NULL },
+  { "thumbnails", 0, 0, G_OPTION_ARG_NONE, &import_opt.thumbnails,
+    "Make the 128 px thumbnails now (by default the gallery makes each when it first shows it)", NULL },
+  { "new-classes", 0, 0, G_OPTION_ARG_NONE, &import_opt.new_classes,
+    "Create a class for each CSV label that is not one (by default such a label is an error)", NULL },
+  { NULL },
+};
 
 int
 gl_cli_import (int argc, char **argv)
 {
-  g_autofree char *layout_text = NULL;
-  g_autofree char *idx_labels = NULL;
-  g_autofree char *labels_as = NULL;
-  gboolean test_set = FALSE;
-  gboolean thumbnails = FALSE;
-  GOptionEntry entries[] = {
-    { "layout", 0, 0, G_OPTION_ARG_STRING, &layout_text, "auto (default), plain, imagefolder, csv or idx",
-      "LAYOUT" },
-    { "idx-labels", 0, 0, G_OPTION_ARG_FILENAME, &idx_labels, "Labels file of an IDX images file", "FILE" },
-    { "labels-as", 0, 0, G_OPTION_ARG_STRING, &labels_as, "human (default) or reference", "KIND" },
-    { "held-out-test", 0, 0, G_OPTION_ARG_NONE, &test_set, "Mark the import as a held-out reference test set",
-      NULL },
-    { "thumbnails", 0, 0, G_OPTION_ARG_NONE, &thumbnails,
-      "Make the 128 px thumbnails now (by default the gallery makes each when it first shows it)", NULL },
-    { NULL },
-  };
-  if (gl_cli_parse ("import", "PROJECT PATH…", entries, &argc, &argv))
-    return 2;
+  const char *layout_text = import_opt.layout, *labels_as = import_opt.labels_as;
+  gboolean json = gl_cli_json;
   GlImportOptions o;
   gl_import_options_init (&o);
   if (layout_text && !gl_import_layout_parse (layout_text, &o.layout))
     {
       g_printerr ("gleaner-cli import: unknown layout “%s”\n", layout_text);
-      return 2;
+      return GL_CLI_EXIT_USAGE;
     }
   if (labels_as && strcmp (labels_as, "human") != 0 && strcmp (labels_as, "reference") != 0)
     {
       g_printerr ("gleaner-cli import: --labels-as is human or reference, not “%s”\n", labels_as);
-      return 2;
+      return GL_CLI_EXIT_USAGE;
     }
   if (argc < 3)
-    {
-      g_printerr ("gleaner-cli import: usage: import PROJECT PATH… [--layout …] [--idx-labels FILE] "
-                  "[--labels-as human|reference] [--held-out-test] [--thumbnails]\n");
-      return 2;
-    }
-  o.idx_labels = idx_labels;
+    return gl_cli_usage ("import");
+  o.idx_labels = import_opt.idx_labels;
   o.labels_as = g_strcmp0 (labels_as, "reference") == 0 ? GL_LABELS_AS_REFERENCE : GL_LABELS_AS_HUMAN;
-  o.held_out_test = test_set;
-  o.thumbnails = thumbnails;
+  o.held_out_test = import_opt.held_out_test;
+  o.thumbnails = import_opt.thumbnails;
+  o.new_classes = import_opt.new_classes;
+  Rejects rejects = { g_ptr_array_new_with_free_func (g_free), g_ptr_array_new_with_free_func (g_free) };
+  o.reject_func = on_reject;
+  o.reject_data = &rejects;
   /* For tests: decoding threads, and records per transaction (the kill test
    * wants many commits in a small import). */
   const char *threads = g_getenv ("GLEANER_IMPORT_THREADS");
@@ -112,65 +196,43 @@ gl_cli_import (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (GlProject) p = gl_project_open (argv[1], &error);
   if (p == NULL)
-    return gl_cli_fail ("import", error);
+    {
+      g_ptr_array_unref (rejects.paths);
+      g_ptr_array_unref (rejects.reasons);
+      return gl_cli_fail ("import", error);
+    }
   GlImportProgress sum;
-  gboolean tty = isatty (STDERR_FILENO);
+  gboolean tty = !json && isatty (STDERR_FILENO);
   gboolean ok = gl_project_import (p, (const char *const *) argv + 2, &o, tty ? on_progress : NULL, NULL, NULL,
                                    &sum, &error);
   if (tty)
     fputc ('\n', stderr);
-  print_summary (&sum);
-  if (ok && sum.added > 0)
+  gboolean reference = o.labels_as == GL_LABELS_AS_REFERENCE;
+  if (json)
+    print_summary_json (&sum, reference, &rejects);
+  else
+    print_summary (&sum, reference, &rejects, argv[1]);
+  if (ok && sum.added > 0 && !json)
     gl_cli_drift_after_import (p);
   fflush (stdout);
+  g_ptr_array_unref (rejects.paths);
+  g_ptr_array_unref (rejects.reasons);
+  if (sum.extra_columns > 0)
+    g_printerr ("gleaner-cli import: %" G_GUINT64_FORMAT " CSV row%s more columns than path,label; the columns "
+                "after the label were ignored\n", sum.extra_columns, sum.extra_columns == 1 ? " has" : "s have");
   if (!ok)
     return gl_cli_fail ("import", error);
-  return 0;
+  return import_status (&sum);
 }
 
-/* JSON strings: UTF-8 passed through; quotes, backslashes and control
- * characters escaped; bytes that are not UTF-8 become U+FFFD. */
-static void
-json_string (GString *out, const char *s)
-{
-  g_autofree char *valid = g_utf8_make_valid (s, -1);
-  g_string_append_c (out, '"');
-  for (const unsigned char *p = (const unsigned char *) valid; *p; p++)
-    {
-      switch (*p)
-        {
-        case '"': g_string_append (out, "\\\""); break;
-        case '\\': g_string_append (out, "\\\\"); break;
-        case '\b': g_string_append (out, "\\b"); break;
-        case '\f': g_string_append (out, "\\f"); break;
-        case '\n': g_string_append (out, "\\n"); break;
-        case '\r': g_string_append (out, "\\r"); break;
-        case '\t': g_string_append (out, "\\t"); break;
-        default:
-          if (*p < 0x20 || *p == 0x7f)
-            g_string_append_printf (out, "\\u%04x", *p);
-          else
-            g_string_append_c (out, (char) *p);
-        }
-    }
-  g_string_append_c (out, '"');
-}
+const GOptionEntry gl_cli_info_options[] = { { NULL } };
 
 int
 gl_cli_info (int argc, char **argv)
 {
-  gboolean json = FALSE;
-  GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
-    { NULL },
-  };
-  if (gl_cli_parse ("info", "PROJECT", entries, &argc, &argv))
-    return 2;
+  gboolean json = gl_cli_json;
   if (argc != 2)
-    {
-      g_printerr ("gleaner-cli info: usage: info PROJECT [--json]\n");
-      return 2;
-    }
+    return gl_cli_usage ("info");
   g_autoptr (GError) error = NULL;
   g_autoptr (GlProject) p = gl_project_open (argv[1], &error);
   if (p == NULL)
@@ -182,7 +244,7 @@ gl_cli_info (int argc, char **argv)
   if (json)
     {
       g_string_append (out, "{\"project\":");
-      json_string (out, gl_project_get_dir (p));
+      gl_json_append_string (out, gl_project_get_dir (p));
       g_string_append_printf (out,
                               ",\"input\":{\"height\":%u,\"width\":%u,\"channels\":%u}"
                               ",\"images\":%" G_GUINT64_FORMAT ",\"readable\":%" G_GUINT64_FORMAT
@@ -194,7 +256,7 @@ gl_cli_info (int argc, char **argv)
       for (guint i = 0; i < info.n_classes; i++)
         {
           g_string_append (out, i ? ",{\"name\":" : "{\"name\":");
-          json_string (out, info.class_names[i]);
+          gl_json_append_string (out, info.class_names[i]);
           g_string_append_printf (out, ",\"labeled\":%" G_GUINT64_FORMAT ",\"reference\":%" G_GUINT64_FORMAT "}",
                                   info.labeled_per_class[i], info.reference_per_class[i]);
         }
@@ -220,30 +282,40 @@ gl_cli_info (int argc, char **argv)
   return 0;
 }
 
+static struct
+{
+  char *fashion_mnist; /* --fashion-mnist DIR */
+} demo_opt;
+
+const GOptionEntry gl_cli_demo_options[] = {
+  { "fashion-mnist", 0, 0, G_OPTION_ARG_FILENAME, &demo_opt.fashion_mnist,
+    "Folder of the Fashion-MNIST IDX files (default: the ones installed with Gleaner)", "DIR" },
+  { NULL },
+};
+
 int
 gl_cli_demo (int argc, char **argv)
 {
-  g_autofree char *mnist = NULL;
-  GOptionEntry entries[] = {
-    { "fashion-mnist", 0, 0, G_OPTION_ARG_FILENAME, &mnist, "Folder of the Fashion-MNIST IDX files", "DIR" },
-    { NULL },
-  };
-  if (gl_cli_parse ("demo", "[DIR]", entries, &argc, &argv))
-    return 2;
+  const char *mnist = demo_opt.fashion_mnist;
   if (argc > 2)
-    {
-      g_printerr ("gleaner-cli demo: usage: demo [DIR]\n");
-      return 2;
-    }
+    return gl_cli_usage ("demo");
   g_autoptr (GError) error = NULL;
-  gboolean tty = isatty (STDERR_FILENO);
+  gboolean tty = !gl_cli_json && isatty (STDERR_FILENO);
   g_autoptr (GlProject) p = gl_demo_ensure (argc == 2 ? argv[1] : NULL, mnist, tty ? on_progress : NULL, NULL,
                                             NULL, &error);
   if (tty)
     fputc ('\n', stderr);
   if (p == NULL)
     return gl_cli_fail ("demo", error);
+  if (gl_cli_json)
+    {
+      g_autoptr (GString) out = g_string_new ("{\"project\":");
+      gl_json_append_string (out, gl_project_get_dir (p));
+      g_string_append_c (out, '}');
+      gl_cli_print_json (out);
+      return GL_CLI_EXIT_OK;
+    }
   g_autofree char *disp = g_filename_display_name (gl_project_get_dir (p));
   printf ("demo project ready: %s\n", disp);
-  return 0;
+  return GL_CLI_EXIT_OK;
 }

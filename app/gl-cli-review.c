@@ -14,7 +14,6 @@
 #include "db/gl-db-label-errors.h"
 
 #define COMMAND "review"
-#define USAGE "PROJECT [--json] [-n N] | PROJECT --keep IMAGE | PROJECT --relabel IMAGE CLASS"
 
 typedef struct
 {
@@ -181,34 +180,39 @@ ensure_detection (GlProject *p, GlDb *db, const GlLabelErrorsOptions *o, gboolea
   return TRUE;
 }
 
+static struct
+{
+  gboolean again;
+  int n, folds;
+  double seconds;
+  char *keep, *relabel, *ranking;
+} review_opt = { FALSE, 20, GL_LABEL_ERRORS_DEFAULT_FOLDS, -1, NULL, NULL, NULL };
+
+const GOptionEntry gl_cli_review_options[] = {
+  { "number", 'n', 0, G_OPTION_ARG_INT, &review_opt.n, "List at most N suspected errors (default 20; 0: all)", "N" },
+  { "keep", 0, 0, G_OPTION_ARG_STRING, &review_opt.keep, "Keep the label of IMAGE (id or path)", "IMAGE" },
+  { "relabel", 0, 0, G_OPTION_ARG_STRING, &review_opt.relabel, "Relabel IMAGE with the class given after it",
+    "IMAGE" },
+  { "folds", 0, 0, G_OPTION_ARG_INT, &review_opt.folds, "Folds of the detection (default 5)", "K" },
+  { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &review_opt.seconds, "Training budget of the detection (default 100)",
+    "S" },
+  { "ranking", 0, 0, G_OPTION_ARG_STRING, &review_opt.ranking, "self-confidence (default) or normalized-margin",
+    "R" },
+  { "again", 0, 0, G_OPTION_ARG_NONE, &review_opt.again, "Detect again even if the current version has a detection",
+    NULL },
+  { NULL },
+};
+
 int
 gl_cli_review (int argc, char **argv)
 {
-  gboolean json = FALSE, again = FALSE;
-  int n = 20, folds = GL_LABEL_ERRORS_DEFAULT_FOLDS;
-  double seconds = -1;
-  g_autofree char *keep = NULL, *relabel = NULL, *ranking = NULL;
-  GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
-    { "number", 'n', 0, G_OPTION_ARG_INT, &n, "List at most N suspected errors (default 20; 0: all)", "N" },
-    { "keep", 0, 0, G_OPTION_ARG_STRING, &keep, "Keep the label of IMAGE (id or path)", "IMAGE" },
-    { "relabel", 0, 0, G_OPTION_ARG_STRING, &relabel, "Relabel IMAGE with the class given after it",
-      "IMAGE" },
-    { "folds", 0, 0, G_OPTION_ARG_INT, &folds, "Folds of the detection (default 5)", "K" },
-    { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "Training budget of the detection (default 100)", "S" },
-    { "ranking", 0, 0, G_OPTION_ARG_STRING, &ranking, "self-confidence (default) or normalized-margin", "R" },
-    { "again", 0, 0, G_OPTION_ARG_NONE, &again, "Detect again even if the current version has a detection",
-      NULL },
-    { NULL },
-  };
-  if (gl_cli_parse (COMMAND, "PROJECT", entries, &argc, &argv))
-    return 2;
+  const gboolean json = gl_cli_json, again = review_opt.again;
+  const int n = review_opt.n, folds = review_opt.folds;
+  const double seconds = review_opt.seconds;
+  const char *keep = review_opt.keep, *relabel = review_opt.relabel, *ranking = review_opt.ranking;
   int want = relabel ? 3 : 2;
   if (argc != want || (keep && relabel) || n < 0 || folds < 2)
-    {
-      g_printerr ("gleaner-cli %s: usage: %s %s\n", COMMAND, COMMAND, USAGE);
-      return 2;
-    }
+    return gl_cli_usage (COMMAND);
   GlLabelErrorsOptions o;
   gl_label_errors_options_init (&o);
   o.folds = (guint)folds;

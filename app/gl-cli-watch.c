@@ -110,30 +110,32 @@ list_folders (GlProject *p, gboolean json)
   return 0;
 }
 
+static struct
+{
+  gboolean once, list, remove;
+  int batch_files;
+  double batch_seconds;
+} watch_opt;
+
+const GOptionEntry gl_cli_watch_options[] = {
+  { "once", 0, 0, G_OPTION_ARG_NONE, &watch_opt.once, "Import what arrived since the last run, then quit", NULL },
+  { "list", 0, 0, G_OPTION_ARG_NONE, &watch_opt.list, "List the watched folders", NULL },
+  { "remove", 0, 0, G_OPTION_ARG_NONE, &watch_opt.remove, "Stop watching the FOLDERs given", NULL },
+  { "batch-files", 0, 0, G_OPTION_ARG_INT, &watch_opt.batch_files, "Files per import batch (default 100)", "N" },
+  { "batch-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &watch_opt.batch_seconds,
+    "Import a smaller batch once its first file waited this long (default 10)", "S" },
+  { NULL },
+};
+
 int
 gl_cli_watch (int argc, char **argv)
 {
-  gboolean json = FALSE, once = FALSE, list = FALSE, remove = FALSE;
-  int batch_files = 0;
-  double batch_seconds = 0;
-  GOptionEntry entries[] = {
-    { "once", 0, 0, G_OPTION_ARG_NONE, &once, "Import what arrived since the last run, then quit", NULL },
-    { "list", 0, 0, G_OPTION_ARG_NONE, &list, "List the watched folders", NULL },
-    { "remove", 0, 0, G_OPTION_ARG_NONE, &remove, "Stop watching the FOLDERs given", NULL },
-    { "batch-files", 0, 0, G_OPTION_ARG_INT, &batch_files, "Files per import batch (default 100)", "N" },
-    { "batch-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &batch_seconds,
-      "Import a smaller batch once its first file waited this long (default 10)", "S" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON object per line for each batch", NULL },
-    { NULL },
-  };
-  if (gl_cli_parse ("watch", "PROJECT [FOLDER…]", entries, &argc, &argv))
-    return 2;
+  /* --json: one JSON object per line for each batch. */
+  const gboolean json = gl_cli_json, once = watch_opt.once, list = watch_opt.list, remove = watch_opt.remove;
+  const int batch_files = watch_opt.batch_files;
+  const double batch_seconds = watch_opt.batch_seconds;
   if (argc < 2 || (remove && argc < 3) || batch_files < 0 || batch_seconds < 0)
-    {
-      g_printerr ("gleaner-cli watch: usage: watch PROJECT [FOLDER…] [--once] [--list] [--remove] "
-                  "[--batch-files N] [--batch-seconds S] [--json]\n");
-      return 2;
-    }
+    return gl_cli_usage ("watch");
   g_autoptr (GError) error = NULL;
   g_autoptr (GlProject) p = gl_project_open (argv[1], &error);
   if (p == NULL)

@@ -137,14 +137,6 @@ gl_decode_bytes (const guint8 *data, gsize len, guint min_short_side, char **rea
   return oriented;
 }
 
-char *
-gl_decode_check_name (const char *path)
-{
-  if (!g_utf8_validate (path, -1, NULL))
-    return g_strdup ("file name is not valid UTF-8");
-  return NULL;
-}
-
 gboolean
 gl_decode_read_file (const char *path, guint8 **contents, gsize *len, char **reason)
 {
@@ -263,9 +255,7 @@ gl_decode_to_input (GdkPixbuf *pixbuf, guint h, guint w, guint c, guint8 *out)
 gboolean
 gl_decode_file (const char *path, guint h, guint w, guint c, guint8 *out, char **reason)
 {
-  *reason = gl_decode_check_name (path);
-  if (*reason != NULL)
-    return FALSE;
+  *reason = NULL;
   g_autofree guint8 *data = NULL;
   gsize len = 0;
   if (!gl_decode_read_file (path, &data, &len, reason))

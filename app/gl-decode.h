@@ -39,15 +39,11 @@ G_BEGIN_DECLS
  * limit", …). */
 GdkPixbuf *gl_decode_bytes (const guint8 *data, gsize len, guint min_short_side, char **reason);
 
-/* Reads @path whole (refusing directories, empty and oversized files) into
+/* Reads @path (file name bytes, any encoding: see gl-path.h for stored
+ * ones) whole (refusing directories, empty and oversized files) into
  * *contents / *len. On failure sets *reason ("unreadable: …", "zero-byte
- * file", "not a regular file", "file name is not valid UTF-8" is NOT checked
- * here: see gl_decode_check_name). */
+ * file", "not a regular file"). */
 gboolean gl_decode_read_file (const char *path, guint8 **contents, gsize *len, char **reason);
-
-/* Returns NULL if the basename/path is usable, else a reason string
- * (a path whose bytes are not valid UTF-8 cannot be stored or shown). */
-char *gl_decode_check_name (const char *path);
 
 /* Converts @pixbuf to the model input by the resize rule above.
  * @out: (h, w, c) uint8. */

@@ -8,6 +8,7 @@
  */
 #include "app/gl-export.h"
 
+#include "app/gl-path.h"
 #include "db/gl-db.h"
 
 #include <errno.h>
@@ -80,6 +81,15 @@ gl_export_parse_split (const char *text, double shares[3], GError **error)
     {
       g_set_error (error, GL_EXPORT_ERROR, GL_EXPORT_ERROR_INVALID,
                    "bad split “%s”: three non-negative shares TRAIN,VAL,TEST such as 0.8,0.1,0.1", text ? text : "");
+      return FALSE;
+    }
+  /* Fractions that add up to 1 or percentages that add up to 100, give or
+   * take rounding (0.33,0.33,0.33); anything else is a mistake, not a ratio
+   * to rescale silently. */
+  if (fabs (sum - 1) > 0.011 && fabs (sum - 100) > 1.1)
+    {
+      g_set_error (error, GL_EXPORT_ERROR, GL_EXPORT_ERROR_INVALID,
+                   "bad split “%s”: the shares add up to %g, not 1 (or 100 for percentages)", text, sum);
       return FALSE;
     }
   for (guint i = 0; i < 3; i++)
@@ -478,7 +488,8 @@ cache_only (const GlExportItem *item)
   const char *hash = strrchr (item->path, '#');
   if (hash == NULL || hash[1] == '\0' || strspn (hash + 1, "0123456789") != strlen (hash + 1))
     return FALSE;
-  return !g_file_test (item->path, G_FILE_TEST_IS_REGULAR);
+  g_autofree char *file = gl_path_decode (item->path);
+  return !g_file_test (file, G_FILE_TEST_IS_REGULAR);
 }
 
 static gboolean
@@ -557,8 +568,9 @@ report (Run *run, gboolean force)
 static char *
 unique_file (GHashTable *used, const char *folder, const GlExportItem *item, gboolean png)
 {
+  g_autofree char *shown = gl_path_display (item->path); /* a name that is not UTF-8, as Latin-1 */
   g_autofree char *name = png ? g_strdup_printf ("%" G_GINT64_FORMAT ".png", item->image_id)
-                              : gl_export_safe_file_name (item->path);
+                              : gl_export_safe_file_name (shown);
   char *rel = folder[0] ? g_build_filename (folder, name, NULL) : g_strdup (name);
   g_autofree char *fold = g_utf8_casefold (rel, -1);
   if (g_hash_table_contains (used, fold))
@@ -587,12 +599,13 @@ put_image (Run *run, const char *target, const char *rel, const GlExportItem *it
       run->state.written_bytes += g_bytes_get_size (bytes);
       return write_bytes_to (dest, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), error);
     }
+  g_autofree char *file = gl_path_decode (item->path);
   switch (run->options->link)
     {
-    case GL_EXPORT_LINK_HARDLINK: return link_file_to (item->path, dest, TRUE, error);
-    case GL_EXPORT_LINK_SYMLINK: return link_file_to (item->path, dest, FALSE, error);
+    case GL_EXPORT_LINK_HARDLINK: return link_file_to (file, dest, TRUE, error);
+    case GL_EXPORT_LINK_SYMLINK: return link_file_to (file, dest, FALSE, error);
     case GL_EXPORT_LINK_COPY:
-    default: return copy_file_to (item->path, dest, &run->state.written_bytes, cancellable, error);
+    default: return copy_file_to (file, dest, &run->state.written_bytes, cancellable, error);
     }
 }
 
@@ -646,10 +659,13 @@ gl_export_items (const GlExportItem *items, gsize n, const char *const *class_na
               return FALSE;
           }
       }
-  gboolean any_png = FALSE;
-  for (gsize i = 0; i < n && !any_png; i++)
-    any_png = cache_only (&items[i]);
-  if (options->format != GL_EXPORT_IMAGEFOLDER && any_png)
+  /* CSV and JSON list the images where they are, except those that have no
+   * file (IDX: written as PNG) and those whose name is not UTF-8 (a manifest
+   * holds text: copied under a safe name); both go to images/. */
+  gboolean any_copied = FALSE;
+  for (gsize i = 0; i < n && !any_copied; i++)
+    any_copied = cache_only (&items[i]) || gl_path_is_escaped (items[i].path);
+  if (options->format != GL_EXPORT_IMAGEFOLDER && any_copied)
     {
       g_autofree char *images = g_build_filename (target, "images", NULL);
       if (!make_folder (images, error))
@@ -657,7 +673,9 @@ gl_export_items (const GlExportItem *items, gsize n, const char *const *class_na
     }
 
   g_autoptr (GHashTable) used = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr (GString) csv = g_string_new ("path,label,split,origin,annotator,time\r\n");
+  g_autoptr (GString) csv = g_string_new (options->include_predictions
+                                            ? "path,label,split,origin,annotator,time,prediction,probability\r\n"
+                                            : "path,label,split,origin,annotator,time\r\n");
   g_autoptr (GString) json = g_string_new ("{\"format\":\"gleaner-manifest\",\"version\":1,\"classes\":[");
   for (guint k = 0; k < n_classes; k++)
     {
@@ -691,8 +709,8 @@ gl_export_items (const GlExportItem *items, gsize n, const char *const *class_na
                                              : g_strdup (folders[it->class_id]);
           rel = unique_file (used, folder, it, png);
         }
-      else if (png)
-        rel = unique_file (used, "images", it, TRUE);
+      else if (png || gl_path_is_escaped (it->path))
+        rel = unique_file (used, "images", it, png);
       if (rel != NULL && !put_image (&run, target, rel, it, pixels, png, cancellable, error))
         {
           if (summary)
@@ -710,7 +728,16 @@ gl_export_items (const GlExportItem *items, gsize n, const char *const *class_na
           csv_field (csv, it->origin);
           g_string_append_c (csv, ',');
           csv_field (csv, it->annotator);
-          g_string_append_printf (csv, ",%s\r\n", when);
+          g_string_append_printf (csv, ",%s", when);
+          if (options->include_predictions && it->predicted >= 0 && it->predicted < (gint) n_classes)
+            {
+              g_string_append_c (csv, ',');
+              csv_field (csv, class_names[it->predicted]);
+              g_string_append_printf (csv, ",%.6f", (double) it->probability);
+            }
+          else if (options->include_predictions)
+            g_string_append (csv, ",,");
+          g_string_append (csv, "\r\n");
         }
       else if (options->format == GL_EXPORT_JSON)
         {

@@ -85,7 +85,8 @@ typedef struct
   guint64 seed;               /* default 0 */
   gboolean force;             /* write into a non-empty target */
   gboolean include_unconfirmed; /* also the model's predictions of unlabeled images */
-  gboolean include_predictions; /* json: the model's prediction of every listed image */
+  gboolean include_predictions; /* json and csv: the model's prediction of every listed image (csv: columns
+                                  prediction,probability, empty when there is none) */
   gboolean include_model;     /* TARGET/model/: the newest model file and classes.json */
 } GlExportOptions;
 

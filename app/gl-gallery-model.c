@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "app/gl-path.h"
 #include "db/gl-db.h"
 
 /* ---- GlGalleryItem --------------------------------------------------- */
@@ -92,8 +93,8 @@ item_new (const GlDbListRow *row)
     }
   self->id = row->image_id;
   self->path = g_strdup (row->path);
-  g_autofree char *base = g_path_get_basename (row->path);
-  self->name = g_filename_display_name (base);
+  g_autofree char *shown = gl_path_display (row->path);
+  self->name = g_path_get_basename (shown);
   self->hash = g_strdup (row->hash_hex);
   self->cache_row = row->cache_row;
   self->unreadable = row->unreadable;

@@ -1,8 +1,11 @@
 /* gl-import.c — see gl-import.h. */
 #include "app/gl-import.h"
 
+#include "app/gl-csv.h"
 #include "app/gl-decode.h"
 #include "app/gl-idx.h"
+#include "app/gl-names.h"
+#include "app/gl-path.h"
 #include "app/gl-thumbs.h"
 
 #include <errno.h>
@@ -56,6 +59,9 @@ typedef struct
   GPtrArray *idxs;    /* of GlIdx, owned */
   GPtrArray *strings; /* owned strings items borrow */
   guint64 skipped;
+  guint64 extra_columns;  /* CSV rows with fields after the label */
+  const char *const *class_names; /* borrowed: the project's classes, or NULL */
+  gboolean new_classes;   /* GlImportOptions.new_classes */
 } Listing;
 
 static void
@@ -108,7 +114,7 @@ char *
 gl_import_stored_path (const char *filename)
 {
   g_autofree char *abs = g_canonicalize_filename (filename, NULL);
-  return g_filename_display_name (abs);
+  return gl_path_encode (abs); /* the exact name, also when it is not UTF-8 */
 }
 
 static void
@@ -181,87 +187,6 @@ walk (Listing *l, const char *dir, const char *label, const char *reason)
     }
 }
 
-/* One record of a CSV manifest. */
-typedef struct
-{
-  GPtrArray *fields; /* of char *; NULL when malformed */
-  guint line;        /* where it starts, from 1 */
-  const char *bad;   /* why it is malformed (static), or NULL */
-} CsvRecord;
-
-static void
-csv_record_clear (gpointer data)
-{
-  CsvRecord *r = data;
-  g_clear_pointer (&r->fields, g_ptr_array_unref);
-}
-
-/* RFC 4180: fields separated by commas, optionally quoted with "", where
- * a doubled quote stands for one; records end at LF or CRLF. A quoted field
- * that never ends makes its record malformed; parsing goes on at the line
- * after the one it started on. */
-static GArray *
-parse_csv (const char *text, gsize len)
-{
-  GArray *records = g_array_new (FALSE, TRUE, sizeof (CsvRecord));
-  g_array_set_clear_func (records, csv_record_clear);
-  gsize i = 0;
-  guint line = 1;
-  while (i < len)
-    {
-      CsvRecord rec = { g_ptr_array_new_with_free_func (g_free), line, NULL };
-      gsize record_start = i;
-      GString *field = g_string_new (NULL);
-      for (;;)
-        {
-          if (i < len && text[i] == '"')
-            {
-              i++;
-              while (i < len && !(text[i] == '"' && !(i + 1 < len && text[i + 1] == '"')))
-                {
-                  if (text[i] == '"')
-                    i++; /* a doubled quote */
-                  else if (text[i] == '\n')
-                    line++;
-                  g_string_append_c (field, text[i++]);
-                }
-              if (i >= len)
-                {
-                  rec.bad = "unterminated quoted field";
-                  break;
-                }
-              i++; /* the closing quote */
-            }
-          while (i < len && text[i] != ',' && text[i] != '\n'
-                 && !(text[i] == '\r' && i + 1 < len && text[i + 1] == '\n'))
-            g_string_append_c (field, text[i++]);
-          g_ptr_array_add (rec.fields, g_string_free (g_steal_pointer (&field), FALSE));
-          if (i < len && text[i] == ',')
-            {
-              i++;
-              field = g_string_new (NULL);
-              continue;
-            }
-          if (i < len && text[i] == '\r')
-            i++;
-          if (i < len && text[i] == '\n')
-            i++;
-          line++;
-          break;
-        }
-      if (rec.bad != NULL)
-        {
-          g_string_free (field, TRUE);
-          g_clear_pointer (&rec.fields, g_ptr_array_unref);
-          const char *nl = memchr (text + record_start, '\n', len - record_start);
-          i = nl ? (gsize) (nl - text) + 1 : len;
-          line = rec.line + 1;
-        }
-      g_array_append_val (records, rec);
-    }
-  return records;
-}
-
 /* Records a source that cannot be listed (a bad container: CSV, IDX, a
  * folder) as one unreadable item with the reason, so that the other sources
  * are still imported. */
@@ -271,8 +196,51 @@ add_bad_source (Listing *l, const char *path, const GError *error)
   add_file (l, path, NULL, error->message);
 }
 
-static void
-list_csv (Listing *l, const char *csv_path)
+/* The labels of @records that are not classes of the project, as an error
+ * naming each with its first line and the nearest class; TRUE when there is
+ * none (or the project has no classes yet, or new classes are allowed). */
+static gboolean
+check_csv_labels (Listing *l, const char *csv_path, GArray *labels, GArray *lines, GError **error)
+{
+  if (l->new_classes || l->class_names == NULL || l->class_names[0] == NULL)
+    return TRUE;
+  g_autoptr (GHashTable) known = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; l->class_names[i]; i++)
+    g_hash_table_add (known, (gpointer) l->class_names[i]);
+  g_autoptr (GHashTable) told = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GString) msg = g_string_new (NULL);
+  guint n_unknown = 0;
+  for (guint i = 0; i < labels->len; i++)
+    {
+      const char *label = g_array_index (labels, const char *, i);
+      if (g_hash_table_contains (known, label) || g_hash_table_contains (told, label))
+        continue;
+      g_hash_table_add (told, (gpointer) label);
+      if (++n_unknown > 10)
+        continue;
+      const char *near = gl_names_nearest (label, l->class_names);
+      g_string_append_printf (msg, "%s“%s” (line %u%s%s%s)", n_unknown > 1 ? ", " : "", label,
+                              g_array_index (lines, guint, i), near ? "; did you mean “" : "", near ? near : "",
+                              near ? "”?" : "");
+    }
+  if (n_unknown == 0)
+    return TRUE;
+  if (n_unknown > 10)
+    g_string_append_printf (msg, " and %u more", n_unknown - 10);
+  g_autofree char *disp = g_filename_display_name (csv_path);
+  g_autofree char *classes = gl_names_hint ("classes", "", l->class_names);
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+               "%s: %u label%s that %s not a class of the project: %s. Classes %s. Fix the manifest, add the "
+               "classes first, or import with --new-classes to create them; nothing was imported",
+               disp, n_unknown, n_unknown == 1 ? "" : "s", n_unknown == 1 ? "is" : "are", msg->str, classes);
+  return FALSE;
+}
+
+/* Lists the rows of a CSV manifest; FALSE with @error (nothing listed) when
+ * a label is not a class (check_csv_labels). A manifest that cannot be read
+ * is recorded as a bad source. */
+static gboolean
+list_csv (Listing *l, const char *csv_path, GError **error)
 {
   g_autofree char *text = NULL;
   gsize len = 0;
@@ -280,14 +248,18 @@ list_csv (Listing *l, const char *csv_path)
   if (!g_file_get_contents (csv_path, &text, &len, &local))
     {
       add_bad_source (l, csv_path, local);
-      return;
+      return TRUE;
     }
   g_autofree char *abs = g_canonicalize_filename (csv_path, NULL);
-  g_autoptr (GArray) records = parse_csv (text, len);
+  g_autoptr (GArray) records = gl_csv_parse (text, len);
   g_autofree char *base = g_path_get_dirname (csv_path);
+  g_autoptr (GArray) rows = g_array_new (FALSE, FALSE, sizeof (Item)); /* listed once the labels are checked */
+  g_autoptr (GArray) labels = g_array_new (FALSE, FALSE, sizeof (const char *));
+  g_autoptr (GArray) lines = g_array_new (FALSE, FALSE, sizeof (guint));
+  guint64 extra = 0;
   for (guint r = 0; r < records->len; r++)
     {
-      const CsvRecord *rec = &g_array_index (records, CsvRecord, r);
+      const GlCsvRecord *rec = &g_array_index (records, GlCsvRecord, r);
       const char *path = rec->fields ? rec->fields->pdata[0] : "";
       const char *label = rec->fields && rec->fields->len > 1 ? rec->fields->pdata[1] : NULL;
       if (rec->bad == NULL && path[0] == '\0' && rec->fields->len == 1)
@@ -300,11 +272,13 @@ list_csv (Listing *l, const char *csv_path)
       if (bad != NULL)
         {
           /* A malformed line is recorded as MANIFEST:LINE with the reason. */
-          g_autofree char *where = g_strdup_printf ("%s:%u", abs, rec->line);
-          g_autofree char *why = g_strdup_printf ("malformed CSV line: %s", bad);
-          add_file (l, where, NULL, why);
+          Item item = { g_strdup_printf ("%s:%u", abs, rec->line), NULL,
+                        g_strdup_printf ("malformed CSV line: %s", bad), NULL, NULL, 0 };
+          g_array_append_val (rows, item);
           continue;
         }
+      if (rec->fields->len > 2)
+        extra++;
       if (label != NULL && label[0] == '\0')
         label = NULL;
       const char *reason = NULL;
@@ -318,9 +292,24 @@ list_csv (Listing *l, const char *csv_path)
           reason = "label longer than 1,000 characters";
           label = NULL;
         }
-      g_autofree char *full = g_path_is_absolute (path) ? g_strdup (path) : g_build_filename (base, path, NULL);
-      add_file (l, full, label, reason);
+      if (label != NULL)
+        {
+          g_array_append_val (labels, label);
+          g_array_append_val (lines, rec->line);
+        }
+      Item item = { g_path_is_absolute (path) ? g_strdup (path) : g_build_filename (base, path, NULL),
+                    g_strdup (label), g_strdup (reason), NULL, NULL, 0 };
+      g_array_append_val (rows, item);
     }
+  if (!check_csv_labels (l, csv_path, labels, lines, error))
+    {
+      for (guint i = 0; i < rows->len; i++)
+        item_clear (&g_array_index (rows, Item, i));
+      return FALSE;
+    }
+  g_array_append_vals (l->items, rows->data, rows->len);
+  l->extra_columns += extra;
+  return TRUE;
 }
 
 /* Folder → class name and the split and other folders of an ImageFolder
@@ -353,22 +342,7 @@ folder_map_init (FolderMap *m, const char *dir, GPtrArray *names)
   m->manifest = g_file_get_contents (path, &text, &len, NULL);
   if (m->manifest)
     {
-      g_autoptr (GArray) records = parse_csv (text, len);
-      for (guint r = 0; r < records->len; r++)
-        {
-          const CsvRecord *rec = &g_array_index (records, CsvRecord, r);
-          if (rec->fields == NULL || rec->fields->len < 3)
-            continue;
-          const char *kind = rec->fields->pdata[0], *folder = rec->fields->pdata[1], *name = rec->fields->pdata[2];
-          if (folder[0] == '\0' || strchr (folder, '/') != NULL)
-            continue;
-          if (strcmp (kind, "class") == 0 && name[0] != '\0' && g_utf8_validate (name, -1, NULL))
-            g_hash_table_insert (m->classes, g_strdup (folder), g_strdup (name));
-          else if (strcmp (kind, "split") == 0)
-            g_hash_table_add (m->splits, g_strdup (folder));
-          else if (strcmp (kind, "other") == 0)
-            g_hash_table_add (m->others, g_strdup (folder));
-        }
+      gl_csv_parse_imagefolder_manifest (text, len, m->classes, m->splits, m->others);
       return;
     }
   /* No manifest: a top level of only train/val/test folders is a split level. */
@@ -544,7 +518,8 @@ list_sources (Listing *l, const char *const *paths, const GlImportOptions *o, co
           ok = list_imagefolder (l, path, &bad);
           break;
         case GL_IMPORT_LAYOUT_CSV:
-          list_csv (l, path);
+          if (!list_csv (l, path, error))
+            return FALSE;
           break;
         case GL_IMPORT_LAYOUT_IDX:
           ok = list_idx (l, path, o->idx_labels, t->class_names, &bad);
@@ -641,9 +616,6 @@ decode_file_item (const Context *ctx, const Item *item, Result *res, guint8 *out
       res->reason = g_strdup (item->reason);
       return;
     }
-  res->reason = gl_decode_check_name (item->path);
-  if (res->reason != NULL)
-    return;
   g_autofree guint8 *data = NULL; /* (len) */
   gsize len = 0;
   if (!gl_decode_read_file (item->path, &data, &len, &res->reason))
@@ -689,6 +661,7 @@ decode_chunk (gpointer data, gpointer user_data)
 typedef struct
 {
   const GlImportTarget *target;
+  const GlImportOptions *options;
   gint64 batch_id;
   GlLabelsAs labels_as;
   GArray *records;    /* of GlImportRecord, strings in @strings */
@@ -724,6 +697,8 @@ flush (Batch *b, GlImportProgress *prog, GError **error)
   for (guint i = 0; i < b->records->len; i++)
     {
       GlImportRecord *r = &g_array_index (b->records, GlImportRecord, i);
+      if (r->reason != NULL && b->options->reject_func != NULL)
+        b->options->reject_func (r->path, r->reason, b->options->reject_data);
       if (r->reason != NULL)
         prog->unreadable++;
       else
@@ -822,6 +797,8 @@ gl_import_run (const GlImportTarget *target, const char *const *paths, const GlI
   l.items = g_array_new (FALSE, FALSE, sizeof (Item));
   l.idxs = g_ptr_array_new_with_free_func ((GDestroyNotify) gl_idx_free);
   l.strings = g_ptr_array_new_with_free_func (g_free);
+  l.class_names = target->class_names;
+  l.new_classes = options->new_classes;
   if (!list_sources (&l, paths, options, target, error))
     {
       listing_clear (&l);
@@ -829,6 +806,7 @@ gl_import_run (const GlImportTarget *target, const char *const *paths, const GlI
     }
   prog.total = l.items->len;
   prog.skipped = l.skipped;
+  prog.extra_columns = l.extra_columns;
 
   g_autoptr (GString) source = g_string_new (options->source);
   for (guint p = 0; options->source == NULL && paths[p] != NULL; p++)
@@ -852,7 +830,7 @@ gl_import_run (const GlImportTarget *target, const char *const *paths, const GlI
 
   Context ctx = { target, options, (Item *) (void *) l.items->data, g_async_queue_new (), cancellable };
   GThreadPool *pool = g_thread_pool_new (decode_chunk, &ctx, (int) n_threads, FALSE, NULL);
-  Batch b = { target, batch_id, options->labels_as, g_array_new (FALSE, FALSE, sizeof (GlImportRecord)),
+  Batch b = { target, options, batch_id, options->labels_as, g_array_new (FALSE, FALSE, sizeof (GlImportRecord)),
               g_ptr_array_new_with_free_func (g_free), g_byte_array_new (),
               g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL) };
   GHashTable *pending = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) chunk_free);

@@ -80,6 +80,16 @@ typedef struct
   /* The batch's source as the store records it; NULL: the paths given, each
    * as a display name, separated by spaces. */
   const char *source;
+  /* Called on the importing thread, after the commit, with the path (as a
+   * record's) and the reason of each file recorded unreadable, so that a
+   * summary can say why; NULL: not called. */
+  void (*reject_func) (const char *path, const char *reason, gpointer user_data);
+  gpointer reject_data;
+  /* A CSV label that is not a class of the project: FALSE (default) makes
+   * the import fail before anything is stored, naming the labels and the
+   * nearest classes (a typo must not become a class), unless the project has
+   * no classes yet; TRUE creates the classes. */
+  gboolean new_classes;
 } GlImportOptions;
 
 void gl_import_options_init (GlImportOptions *options);
@@ -93,6 +103,7 @@ typedef struct
   guint64 unreadable; /* recorded with a reason */
   guint64 labeled;    /* added images that came with a label */
   guint64 skipped;    /* files in folders whose extension no image loader claims */
+  guint64 extra_columns; /* CSV rows with more fields than path,label (the rest is ignored) */
   double elapsed_s;
   double images_per_s; /* done / elapsed */
   gint64 batch_id;     /* the import batch in the store; -1 before it is begun */
@@ -101,7 +112,7 @@ typedef struct
 /* One row for the store. */
 typedef struct
 {
-  const char *path;     /* UTF-8 (lossy display name when the real name is not UTF-8); IDX: FILE#INDEX */
+  const char *path;     /* the file name as stored text (gl-path.h: lossless, also when not UTF-8); IDX: FILE#INDEX */
   const char *hash_hex; /* SHA-256 of the file bytes (IDX: of the item bytes); NULL when unreadable */
   guint64 size_bytes;
   gint64 cache_row;   /* row in the pixel cache; -1 when unreadable */

@@ -433,8 +433,16 @@ gl_project_import (GlProject *p, const char *const *paths, const GlImportOptions
   gboolean ok = gl_import_run (&target, paths, options, progress, progress_data, cancellable, &sum, error);
   if (summary)
     *summary = sum;
-  if (sum.duplicates > 0 && p->last_batch >= 0)
-    gl_db_set_batch_duplicates (p->db, p->last_batch, sum.duplicates, NULL);
+  GError *local = NULL;
+  if (sum.duplicates > 0 && p->last_batch >= 0
+      && !gl_db_set_batch_duplicates (p->db, p->last_batch, sum.duplicates, &local))
+    {
+      if (ok)
+        g_propagate_prefixed_error (error, g_steal_pointer (&local),
+                                    "the images are stored, but not the number of duplicates skipped: ");
+      g_clear_error (&local);
+      ok = FALSE;
+    }
   return ok;
 }
 

@@ -119,6 +119,8 @@ struct _GlQueue
   GQueue commands;
   GTask *running;
   GlWriter *writer;     /* made at the first asynchronous write */
+  GError *item_error;   /* the first store error met while building items or forgetting a skip since the last
+                           gl_queue_take_error (an image left out, a label or suggestion unknown); main thread */
 
   guint64 labels_made;
   guint64 n_labeled, n_total;
@@ -362,18 +364,36 @@ load_ranking (GlQueue *self, GError **error)
   return TRUE;
 }
 
+/* Keeps the first store error met while building items (for
+ * gl_queue_take_error); frees @local. */
+static void
+note_item_error (GlQueue *self, GError *local, const char *what)
+{
+  if (self->item_error == NULL)
+    g_set_error (&self->item_error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_STORE, "%s: %s", what, local->message);
+  g_error_free (local);
+}
+
+/* TRUE when @image_id has a current label, and also when it cannot be read
+ * (the error kept): an image whose label is unknown is not shown as
+ * unlabeled. */
 static gboolean
 is_labeled (GlQueue *self, gint64 image_id, gint *label)
 {
   GlDbLabel l = { 0 };
   gboolean labeled = FALSE;
-  if (gl_db_get_current_label (self->db, image_id, FALSE, &l, NULL))
+  GError *local = NULL;
+  if (label)
+    *label = -1;
+  if (!gl_db_get_current_label (self->db, image_id, FALSE, &l, &local))
     {
-      labeled = l.class_id >= 0;
-      if (label)
-        *label = labeled ? class_index (self, l.class_id) : -1;
-      gl_db_label_clear (&l);
+      note_item_error (self, local, "cannot read the label of an image");
+      return TRUE;
     }
+  labeled = l.class_id >= 0;
+  if (label)
+    *label = labeled ? class_index (self, l.class_id) : -1;
+  gl_db_label_clear (&l);
   return labeled;
 }
 
@@ -408,14 +428,20 @@ reason_text (GlQueue *self, GlQueueItem *it, const char *rule, const char *store
   return g_strdup (stored && *stored ? stored : "queued");
 }
 
-/* A full item for @image_id, or NULL if it cannot be read. */
+/* A full item for @image_id, or NULL if it cannot be read (the error kept
+ * for gl_queue_take_error). A missing prediction or suggestion is normal;
+ * any other failure to read them is kept too. */
 static GlQueueItem *
 materialize (GlQueue *self, gint64 image_id, GlQueueReason reason, const char *stored, double score,
              gboolean audit)
 {
   GlDbImage im = { 0 };
-  if (!gl_db_get_image (self->db, image_id, &im, NULL))
-    return NULL;
+  GError *local = NULL;
+  if (!gl_db_get_image (self->db, image_id, &im, &local))
+    {
+      note_item_error (self, local, "cannot read an image of the queue");
+      return NULL;
+    }
   GlQueueItem *it = g_new0 (GlQueueItem, 1);
   it->image_id = image_id;
   it->cache_row = im.cache_row >= 0 ? (guint64) im.cache_row : 0;
@@ -427,7 +453,11 @@ materialize (GlQueue *self, gint64 image_id, GlQueueReason reason, const char *s
   it->suggested_class = -1;
   it->label = -1;
   GlDbPrediction p = { 0 };
-  if (gl_db_get_prediction (self->db, -1, image_id, &p, NULL))
+  gboolean predicted = gl_db_get_prediction (self->db, -1, image_id, &p, &local);
+  if (!predicted && !g_error_matches (local, GL_DB_ERROR, GL_DB_ERROR_NOT_FOUND))
+    note_item_error (self, g_steal_pointer (&local), "cannot read the prediction of an image");
+  g_clear_error (&local);
+  if (predicted)
     {
       if (p.probs != NULL && p.n_probs == self->n_classes)
         for (guint r = 0; r < GL_QUEUE_TOP_N && r < self->n_classes; r++)
@@ -455,7 +485,11 @@ materialize (GlQueue *self, gint64 image_id, GlQueueReason reason, const char *s
     }
   GlDbSuggestion s = { 0 };
   g_autofree char *rule = NULL;
-  if (gl_db_get_suggestion (self->db, image_id, &s, NULL))
+  gboolean suggested = gl_db_get_suggestion (self->db, image_id, &s, &local);
+  if (!suggested && !g_error_matches (local, GL_DB_ERROR, GL_DB_ERROR_NOT_FOUND))
+    note_item_error (self, g_steal_pointer (&local), "cannot read the suggestion for an image");
+  g_clear_error (&local);
+  if (suggested)
     {
       it->suggested_class = class_index (self, s.class_id);
       rule = g_strdup (s.rule);
@@ -470,10 +504,14 @@ GlQueueItem *
 gl_queue_describe_image (GlQueue *self, gint64 image_id, GError **error)
 {
   g_return_val_if_fail (GL_IS_QUEUE (self), NULL);
+  g_autoptr (GError) before = g_steal_pointer (&self->item_error);
   GlQueueItem *it = materialize (self, image_id, GL_QUEUE_REASON_SEEN, NULL, NAN, FALSE);
-  if (it == NULL)
-    g_set_error (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_STORE, "cannot read image %" G_GINT64_FORMAT " of the project",
-                 image_id);
+  if (self->item_error != NULL)
+    {
+      g_clear_pointer (&it, gl_queue_item_free);
+      g_propagate_error (error, g_steal_pointer (&self->item_error));
+    }
+  self->item_error = g_steal_pointer (&before);
   return it;
 }
 
@@ -552,9 +590,28 @@ refresh_needs_ranking (GlQueue *self)
 static void
 unskip_thread (GTask *write, GlDb *db, const GError *open_error)
 {
-  if (db != NULL)
-    gl_db_unskip (db, *(gint64 *) g_task_get_task_data (write), NULL);
-  g_task_return_boolean (write, TRUE);
+  GError *local = NULL;
+  if (db == NULL)
+    g_task_return_error (write, g_error_copy (open_error));
+  else if (!gl_db_unskip (db, *(gint64 *) g_task_get_task_data (write), &local))
+    g_task_return_error (write, local);
+  else
+    g_task_return_boolean (write, TRUE);
+}
+
+/* On the main thread; @user_data: a GWeakRef to the queue (freed here). */
+static void
+unskip_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GWeakRef *ref = user_data;
+  GlQueue *self = g_weak_ref_get (ref);
+  GError *local = NULL;
+  if (!g_task_propagate_boolean (G_TASK (result), &local) && self != NULL)
+    note_item_error (self, g_steal_pointer (&local), "cannot forget the skip of an image");
+  g_clear_error (&local);
+  g_clear_object (&self);
+  g_weak_ref_clear (ref);
+  g_free (ref);
 }
 
 /* A skipped image is back: its skip is forgotten in the store, behind the
@@ -567,10 +624,14 @@ forget_skip (GlQueue *self, gint64 image_id)
 
   if (self->writer == NULL)
     {
-      gl_db_unskip (self->db, image_id, NULL);
+      GError *local = NULL;
+      if (!gl_db_unskip (self->db, image_id, &local))
+        note_item_error (self, local, "cannot forget the skip of an image");
       return;
     }
-  write = g_task_new (NULL, NULL, NULL, NULL);
+  GWeakRef *ref = g_new0 (GWeakRef, 1);
+  g_weak_ref_init (ref, self);
+  write = g_task_new (NULL, NULL, unskip_done, ref);
   g_task_set_source_tag (write, forget_skip);
   g_task_set_task_data (write, g_memdup2 (&image_id, sizeof image_id), g_free);
   gl_writer_push (self->writer, write, unskip_thread);
@@ -644,6 +705,11 @@ gl_queue_new (GlProject *project, GError **error)
   if (!load_classes (self, error) || !load_counts (self, error) || !load_ranking (self, error))
     return NULL;
   advance (self);
+  if (self->item_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&self->item_error));
+      return NULL;
+    }
   return g_steal_pointer (&self);
 }
 
@@ -1289,6 +1355,16 @@ gl_queue_finish (GlQueue *self, GAsyncResult *result, GError **error)
 }
 
 gboolean
+gl_queue_take_error (GlQueue *self, GError **error)
+{
+  g_return_val_if_fail (GL_IS_QUEUE (self), FALSE);
+  if (self->item_error == NULL)
+    return TRUE;
+  g_propagate_error (error, g_steal_pointer (&self->item_error));
+  return FALSE;
+}
+
+gboolean
 gl_queue_is_busy (GlQueue *self)
 {
   g_return_val_if_fail (GL_IS_QUEUE (self), FALSE);
@@ -1393,6 +1469,7 @@ gl_queue_finalize (GObject *object)
   g_free (self->class_ids);
   g_strfreev (self->class_names);
   g_free (self->per_class);
+  g_clear_error (&self->item_error);
   /* Every command holds a reference: none is left, and the writer is idle. */
   g_clear_pointer (&self->writer, gl_writer_free);
   g_clear_pointer (&self->db, gl_db_close);

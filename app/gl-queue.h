@@ -130,6 +130,12 @@ void gl_queue_set_trainer (GlQueue *queue, GlTrainer *trainer);
  * current item. */
 gboolean gl_queue_reload (GlQueue *queue, GError **error);
 
+/* FALSE with the first store error met since the last call while the queue
+ * built its items (an image left out, or its label, prediction or
+ * suggestion unknown: an image whose label cannot be read is not shown) or
+ * forgot a skip; TRUE when there was none. Call it after "changed". */
+gboolean gl_queue_take_error (GlQueue *queue, GError **error);
+
 /* TRUE when unlabeled pool images are left but none is ranked. */
 gboolean gl_queue_needs_ranking (GlQueue *queue);
 

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "app/gl-path.h"
 #include "db/gl-db.h"
 
 G_DEFINE_QUARK (gl-rules-error-quark, gl_rules_error)
@@ -158,6 +159,17 @@ gl_rules_delete (GlProject *project, gint64 rule_id, GError **error)
   return TRUE;
 }
 
+/* Globs are typed against the names a user sees: a stored path that is not
+ * UTF-8 is matched by its readable name (gl-path.h). */
+static gint64
+match_shown (GlRules *r, const char *path, guint *rule_index)
+{
+  if (!gl_path_is_escaped (path))
+    return gl_rules_match (r, path, rule_index);
+  g_autofree char *shown = gl_path_display (path);
+  return gl_rules_match (r, shown, rule_index);
+}
+
 gboolean
 gl_rules_apply (GlProject *project, guint64 *n_suggested, GError **error)
 {
@@ -203,7 +215,7 @@ gl_rules_apply (GlProject *project, guint64 *n_suggested, GError **error)
             guint index;
             gint64 klass;
             if (row->unreadable || g_hash_table_contains (held_rows, &row->cache_row)
-                || (klass = gl_rules_match (compiled, row->path, &index)) < 0)
+                || (klass = match_shown (compiled, row->path, &index)) < 0)
               continue;
             GlDbSuggestion s = { row->image_id, klass, (char *) g_ptr_array_index (globs, index) };
             g_array_append_val (found, s);

@@ -9,6 +9,7 @@
  */
 #include "app/gl-thumbnail-loader.h"
 
+#include "app/gl-path.h"
 #include "app/gl-thumbs.h"
 
 #ifdef __linux__
@@ -121,7 +122,7 @@ load_one (GlThumbnailLoader *self, GlGalleryItem *item, GError **error)
   const char *path = gl_gallery_item_get_path (item);
   const char *hash = gl_gallery_item_get_hash (item);
   gint64 cache_row = gl_gallery_item_get_cache_row (item);
-  g_autofree char *disp = g_filename_display_name (path != NULL ? path : "?");
+  g_autofree char *disp = gl_path_display (path != NULL ? path : "?");
   if (gl_gallery_item_get_unreadable (item))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: the file could not be read when imported",
@@ -130,7 +131,8 @@ load_one (GlThumbnailLoader *self, GlGalleryItem *item, GError **error)
     }
   /* Files first (their own thumbnail is sharper than the model input); IDX
    * images ("file#index") have only their pixel-cache row. */
-  if (hash != NULL && path != NULL && g_file_test (path, G_FILE_TEST_IS_REGULAR))
+  g_autofree char *file = path != NULL ? gl_path_decode (path) : NULL;
+  if (hash != NULL && file != NULL && g_file_test (file, G_FILE_TEST_IS_REGULAR))
     {
       g_autofree char *reason = NULL;
       GdkPixbuf *pb = gl_thumbs_for_file (self->pack, hash, path, &reason);

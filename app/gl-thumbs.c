@@ -2,6 +2,7 @@
 #include "app/gl-thumbs.h"
 
 #include "app/gl-decode.h"
+#include "app/gl-path.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -198,11 +199,24 @@ gl_thumb_pack_load (GlThumbPack *pack, const char *hash_hex, GError **error)
       return NULL;
     }
   g_autofree guint8 *buf = g_malloc (copy.len); /* (len) */
-  if (pread (pack->fd, buf, copy.len, (off_t) copy.offset) != (ssize_t) copy.len)
+  ssize_t n;
+  do
+    n = pread (pack->fd, buf, copy.len, (off_t) copy.offset);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
     {
-      io_error (error, pack->path, "cannot read", errno ? errno : EIO);
+      io_error (error, pack->path, "cannot read", errno);
       return NULL;
     }
+  if (n != (ssize_t) copy.len)
+    {
+      /* A short read sets no errno: the file was cut off under us. */
+      g_autofree char *disp = g_filename_display_name (pack->path);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: the thumbnail of %s is cut off", disp, hash_hex);
+      return NULL;
+    }
+  /* A failed write closes the loader itself (GdkPixbuf 2.42), so neither
+   * path leaves it open (tests/app/test-thumbs.c /thumbs/damaged). */
   g_autoptr (GdkPixbufLoader) loader = gdk_pixbuf_loader_new ();
   if (!gdk_pixbuf_loader_write (loader, buf, copy.len, error) || !gdk_pixbuf_loader_close (loader, error))
     return NULL;
@@ -238,7 +252,8 @@ gl_thumbs_for_file (GlThumbPack *pack, const char *hash_hex, const char *path, c
     return cached;
   g_autofree guint8 *data = NULL; /* (len) */
   gsize len = 0;
-  if (!gl_decode_read_file (path, &data, &len, reason))
+  g_autofree char *file = gl_path_decode (path);
+  if (!gl_decode_read_file (file, &data, &len, reason))
     return NULL;
   g_autoptr (GdkPixbuf) pb = gl_decode_bytes (data, len, GL_THUMB_SIZE, reason);
   if (pb == NULL)

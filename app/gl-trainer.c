@@ -758,6 +758,7 @@ round_run (GlWorkerJob *job, gpointer job_data, GCancellable *cancellable, GErro
       j->report.model_version = version;
       j->report.n_train = tr_rows->len;
       j->report.n_validation = va_rows->len;
+      j->report.n_audit = audit_rows->len;
       j->report.epochs = tr.epochs;
       j->report.train_seconds = tr.seconds;
       j->report.accuracy = vm ? vm->accuracy : NAN;

@@ -107,6 +107,7 @@ typedef struct
   gint64 model_version;
   guint64 n_train;       /* labels trained on */
   guint64 n_validation;  /* labels evaluated on */
+  guint64 n_audit;       /* audit labels, evaluated apart (n_train + n_validation + n_audit: every label) */
   guint epochs;
   double train_seconds;
   double score_seconds;  /* rescoring the pool and writing predictions */

@@ -1,6 +1,8 @@
 /* gleaner-image-info.c — see gleaner-image-info.h. */
 #include "ui/gleaner-image-info.h"
 
+#include "app/gl-path.h"
+
 struct _GleanerImageInfo
 {
   GtkWidget parent_instance;
@@ -64,9 +66,8 @@ gleaner_image_info_show_details (GleanerImageInfo *self, const GlGalleryDetails 
 {
   g_return_if_fail (GLEANER_IS_IMAGE_INFO (self));
   clear_facts (self);
-  g_autofree char *base = g_path_get_basename (details->path);
-  g_autofree char *name = g_filename_display_name (base);
-  g_autofree char *path = g_filename_display_name (details->path);
+  g_autofree char *path = gl_path_display (details->path);
+  g_autofree char *name = g_path_get_basename (path);
   gtk_label_set_text (GTK_LABEL (self->title), name);
   gtk_widget_set_visible (self->subtitle, FALSE);
   /* At its own size: a GtkPicture would scale it up with a blur. */

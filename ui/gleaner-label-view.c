@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "app/gl-decode.h"
+#include "app/gl-path.h"
 #include "app/gl-session.h"
 #include "ui/gleaner-image-area.h"
 #include "ui/gleaner-meter.h"
@@ -285,7 +286,8 @@ decode_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   gsize len = 0;
   int w, h, side;
 
-  if (!gl_decode_read_file (job->path, &contents, &len, &reason)
+  g_autofree char *file = gl_path_decode (job->path); /* stored text → the file name's bytes */
+  if (!gl_decode_read_file (file, &contents, &len, &reason)
       || (pixbuf = gl_decode_bytes (contents, len, job->target, &reason)) == NULL)
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", job->path, reason);

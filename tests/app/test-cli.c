@@ -109,7 +109,7 @@ test_init_import_info (Fixture *fx, gconstpointer data)
   g_clear_pointer (&err, g_free);
 
   const char *import[] = { "import", fx->project, fx->images, "--layout", "plain", NULL };
-  g_assert_cmpint (run (import, &out, &err), ==, 0);
+  g_assert_cmpint (run (import, &out, &err), ==, 3) /* done, one file rejected */;
   g_assert_nonnull (strstr (out, "added 6, duplicates 1, unreadable 1"));
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
@@ -127,7 +127,7 @@ test_init_import_info (Fixture *fx, gconstpointer data)
   g_clear_pointer (&err, g_free);
 
   /* The same folder again: nothing new, the bad file is not recorded twice. */
-  g_assert_cmpint (run (import, &out, &err), ==, 0);
+  g_assert_cmpint (run (import, &out, &err), ==, 3);
   g_assert_nonnull (strstr (out, "added 0, duplicates 7"));
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
@@ -150,7 +150,7 @@ test_init_import_info (Fixture *fx, gconstpointer data)
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
   const char *usage[] = { "init", fx->project, "--input", "28x28x2", NULL };
-  g_assert_cmpint (run (usage, &out, &err), ==, 1);
+  g_assert_cmpint (run (usage, &out, &err), ==, 2); /* a bad option value: a usage error */
   g_assert_nonnull (strstr (err, "28x28x2"));
 }
 
@@ -173,7 +173,7 @@ test_bad_container (Fixture *fx, gconstpointer data)
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
   const char *import[] = { "import", fx->project, fx->images, trunc, csv, NULL };
-  g_assert_cmpint (run (import, &out, &err), ==, 0);
+  g_assert_cmpint (run (import, &out, &err), ==, 3);
   g_test_message ("%s%s", out, err);
   g_assert_nonnull (strstr (out, "added 4, duplicates 1, unreadable 2,"));
   g_clear_pointer (&out, g_free);

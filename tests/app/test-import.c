@@ -2,6 +2,7 @@
  * ImageFolder, CSV and IDX sources, duplicates, bad files, odd class names,
  * cancellation and the async wrapper's progress on the caller's context. */
 #include "app/gl-import.h"
+#include "app/gl-path.h"
 #include "app/gl-project.h"
 #include "app/gl-thumbs.h"
 
@@ -185,9 +186,16 @@ test_plain (Fixture *fx, gconstpointer user_data)
   g_assert_cmpuint (sum.skipped, ==, 1);
   g_assert_cmpuint (sum.done, ==, 6);
   g_assert_cmpuint (fx->sink.transactions, >=, 2);
-  g_assert_cmpuint (count_reason (&fx->sink, "not an image"), ==, 1);
+  g_assert_cmpuint (count_reason (&fx->sink, "not an image"), ==, 2); /* fake.jpg, and caf\xe9.png holds "x" */
   g_assert_cmpuint (count_reason (&fx->sink, "zero-byte"), ==, 1);
-  g_assert_cmpuint (count_reason (&fx->sink, "file name is not valid UTF-8"), ==, 1);
+  /* The Latin-1 name is recorded as text that gives the exact bytes back. */
+  gboolean found = FALSE;
+  for (guint i = 0; i < fx->sink.paths->len; i++)
+    {
+      g_autofree char *bytes = gl_path_decode (fx->sink.paths->pdata[i]);
+      found |= g_str_equal (bytes, latin1);
+    }
+  g_assert_true (found);
   g_assert_cmpuint (gl_pixel_cache_count (fx->cache), ==, 2);
 
   /* The cache rows hold the pixels, in import order (a.png then b.png). */
