@@ -26,6 +26,7 @@ G_DEFINE_QUARK (gl-trainer-error-quark, gl_trainer_error)
 #define BATCH 32
 #define RANKING_MIN 100       /* items ranked per round, at least */
 #define MC_PASSES 8           /* BALD */
+#define COLD_START_TAIL 10000 /* random images after the coverage order (about 40 minutes of labeling) */
 #define PREDICTION_TXN 2000   /* predictions per transaction */
 #define POLL_SECONDS 2        /* how often an idle trainer looks for another process's model */
 
@@ -490,6 +491,18 @@ write_ranking (GlDb *db, Snapshot *s, const GlDataset *data, const gsize *pool_i
       for (gsize i = 0; i < got; i++)
         {
           GlDbQueueItem it = { images[pool_index[order[i]]].image_id, (char *) "cold start", NAN, FALSE, 0 };
+          g_array_append_val (items, it);
+          state[order[i]] = GL_ITEM_LABELED;
+        }
+      /* Then a uniform sample of the rest, in random order (coverage in
+       * expectation, at no cost): the queue walks it while the first round
+       * trains and scores, however long that takes. */
+      gsize tail = MIN (n_pool, COLD_START_TAIL);
+      g_autofree gsize *drawn = g_new (gsize, MAX (tail, 1));
+      gsize n_drawn = gl_acquire_random (n_pool, state, tail, seed ^ 0xc01dull, drawn);
+      for (gsize i = 0; i < n_drawn; i++)
+        {
+          GlDbQueueItem it = { images[pool_index[drawn[i]]].image_id, (char *) "cold start", NAN, FALSE, 0 };
           g_array_append_val (items, it);
         }
     }
