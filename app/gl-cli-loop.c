@@ -11,6 +11,7 @@
 #include "app/gl-export.h"
 #include "app/gl-project.h"
 #include "app/gl-queue.h"
+#include "app/gl-round.h"
 #include "app/gl-rules.h"
 #include "app/gl-simulate.h"
 #include "app/gl-trainer.h"
@@ -705,8 +706,8 @@ int
 gl_cli_simulate (int argc, char **argv)
 {
   g_autofree char *strategy = NULL;
-  int seed_labels = 100, batch = 100, budget = 3000, epochs = 8;
-  double round_seconds = 15;
+  int seed_labels = 100, batch = 100, budget = 3000, epochs = GL_TRAINER_DEFAULT_EPOCHS;
+  double round_seconds = GL_ROUND_DEFAULT_TIME_BUDGET; /* the app's round (app/gl-round.h) */
   gint64 seed = 0, max_pool = 0, max_test = 0;
   gboolean json = FALSE;
   GOptionEntry entries[] = {
@@ -716,9 +717,10 @@ gl_cli_simulate (int argc, char **argv)
     { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Labels asked per round (default 100)", "N" },
     { "budget", 0, 0, G_OPTION_ARG_INT, &budget, "Stop at this many labels (default 3000)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed (default 0)", "N" },
-    { "epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs per round (default 8; more for few labels)", "N" },
-    { "round-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &round_seconds, "Training time budget per round (default 15)",
-      "S" },
+    { "epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs per round (default 10, the app's; more for few labels)",
+      "N" },
+    { "round-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &round_seconds,
+      "Training time budget per round (default 20, the app's)", "S" },
     { "max-pool", 0, 0, G_OPTION_ARG_INT64, &max_pool, "Use at most N pool images (default all)", "N" },
     { "max-test", 0, 0, G_OPTION_ARG_INT64, &max_test, "Evaluate on at most N test images (default all)", "N" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
