@@ -23,6 +23,7 @@
 #include "app/gl-trainer.h"
 #include "gleaner-test-util.h"
 #include "ui/gleaner-application.h"
+#include "ui/gleaner-label-view.h"
 #include "ui/gleaner-window.h"
 
 #define N_IMAGES 1200
@@ -141,6 +142,36 @@ type_chunk (Run *run, guint n)
 }
 
 static gboolean
+label_view_settled (gpointer data)
+{
+  return gleaner_label_view_is_settled (data);
+}
+
+/* The Label view in light and dark style, as it shows the first image (in
+ * import order: the project is not ranked yet when the window opens it). */
+static void
+render_first_image (GleanerWindow *window)
+{
+  GtkWidget *view = gleaner_test_find_descendant (GTK_WIDGET (window), GLEANER_TYPE_LABEL_VIEW, 0);
+  static const char *const names[] = { "label-unranked.png", "label-unranked-dark.png" };
+
+  g_assert_nonnull (view);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *png = NULL;
+      adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
+                                          i == 0 ? ADW_COLOR_SCHEME_FORCE_LIGHT
+                                                 : ADW_COLOR_SCHEME_FORCE_DARK);
+      gleaner_test_wait_frames (GTK_WIDGET (window), 3);
+      gleaner_test_wait (label_view_settled, view);
+      gleaner_test_wait_frames (GTK_WIDGET (window), 2);
+      png = gleaner_test_render_png (GTK_WIDGET (window), names[i]);
+      g_test_message ("%s", png);
+    }
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+}
+
+static gboolean
 chunk_typed (gpointer data)
 {
   return !((Run *)data)->typing;
@@ -176,6 +207,7 @@ test_keys_through_first_round (void)
   gl_trainer_set_min_steps (run.trainer, 1000000);
   g_signal_connect (run.queue, "changed", G_CALLBACK (on_queue_changed), &run);
   run.xdotool = g_find_program_in_path ("xdotool");
+  render_first_image (run.window);
 
   while (after < KEYS_AFTER)
     {
