@@ -120,6 +120,38 @@ bootstrap_ratio (const double *d, const double *r, guint n, double *lo, double *
   *hi = ratios[(guint)(0.975 * BOOTSTRAP_DRAWS) - 1];
 }
 
+typedef struct
+{
+  guint n_pairs;         /* seeds both strategies reached 85% on */
+  double mean_d, mean_r; /* their mean labels */
+  double ratio, lo, hi;  /* mean_d / mean_r and its 95% interval; NaN without pairs */
+} RatioCi;
+
+/* The ratio of the mean labels to 85%, default / random, over the first @n
+ * seeds both reached it (paired by seed: the same seed labels). */
+static RatioCi
+ratio_over_pairs (const double *d, const double *r, guint n)
+{
+  RatioCi rc = { 0, NAN, NAN, NAN, NAN, NAN };
+  g_autofree double *pd = g_new (double, MAX (n, 1));
+  g_autofree double *pr = g_new (double, MAX (n, 1));
+
+  for (guint j = 0; j < n; j++)
+    if (isfinite (d[j]) && isfinite (r[j]))
+      {
+        pd[rc.n_pairs] = d[j];
+        pr[rc.n_pairs] = r[j];
+        rc.n_pairs++;
+      }
+  if (rc.n_pairs == 0)
+    return rc;
+  rc.mean_d = summarize (pd, rc.n_pairs).mean;
+  rc.mean_r = summarize (pr, rc.n_pairs).mean;
+  rc.ratio = rc.mean_d / rc.mean_r;
+  bootstrap_ratio (pd, pr, rc.n_pairs, &rc.lo, &rc.hi);
+  return rc;
+}
+
 static void
 on_import (const GlImportProgress *p, gpointer user_data)
 {
@@ -229,11 +261,22 @@ main (int argc, char **argv)
   g_autofree double *to85 = g_new (double, n_strategies *MAX (n_seeds, 1)); /* NaN: not reached */
   g_autofree double *area = g_new (double, n_strategies *MAX (n_seeds, 1)); /* NaN: stopped before 3,000 */
   g_autofree double *mean_round = g_new (double, n_strategies);
+  g_autofree double *sum_round = g_new0 (double, n_strategies);
+  g_autofree guint *n_rounds = g_new0 (guint, n_strategies);
+  for (guint k = 0; k < n_strategies * MAX (n_seeds, 1); k++)
+    to85[k] = area[k] = NAN;
+  gint di = -1, ri = -1;
   for (guint i = 0; i < n_strategies; i++)
     {
-      double sum_round = 0;
-      guint n_rounds = 0;
-      for (guint j = 0; j < n_seeds; j++)
+      if (g_str_equal (names[i], "default"))
+        di = (gint)i;
+      if (g_str_equal (names[i], "random"))
+        ri = (gint)i;
+    }
+  /* Seed by seed, every strategy: a run cut short still has whole pairs. */
+  for (guint j = 0; j < n_seeds; j++)
+    {
+      for (guint i = 0; i < n_strategies; i++)
         {
           int seed = seed_base + (int)j;
           GlSimulateOptions o;
@@ -262,8 +305,8 @@ main (int argc, char **argv)
           /* Rounds that retrained and rescored (the last one only retrains). */
           for (guint k = 0; k + 1 < r->rounds->len; k++)
             {
-              sum_round += g_array_index (r->rounds, GlSimulateRound, k).seconds;
-              n_rounds++;
+              sum_round[i] += g_array_index (r->rounds, GlSimulateRound, k).seconds;
+              n_rounds[i]++;
             }
           printf ("  → final test accuracy %.4f at %" G_GUINT64_FORMAT " labels; 85%% at %.0f labels"
                   " (interpolated); area to %u labels %.4f\n",
@@ -271,8 +314,18 @@ main (int argc, char **argv)
                   area[i * n_seeds + j]);
           fflush (stdout);
         }
-      mean_round[i] = n_rounds ? sum_round / n_rounds : NAN;
+      if (di >= 0 && ri >= 0)
+        {
+          RatioCi rc = ratio_over_pairs (to85 + di * n_seeds, to85 + ri * n_seeds, j + 1);
+          printf ("after %u seed(s): default / random labels to 85%% %.3f over %u pair(s), 95%% bootstrap "
+                  "interval"
+                  " [%.3f, %.3f]\n",
+                  j + 1, rc.ratio, rc.n_pairs, rc.lo, rc.hi);
+          fflush (stdout);
+        }
     }
+  for (guint i = 0; i < n_strategies; i++)
+    mean_round[i] = n_rounds[i] ? sum_round[i] / n_rounds[i] : NAN;
 
   printf (
       "\nlabels to reach 85%% test accuracy, interpolated between rounds (per seed; NA: not within the "
@@ -292,35 +345,12 @@ main (int argc, char **argv)
       printf ("   n %u mean %6.0f ± %4.0f [%4.0f, %4.0f]   area %.4f ± %.4f (n %u)   round_s %5.1f\n", s85.n,
               s85.mean, s85.sd, s85.min, s85.max, sa.mean, sa.sd, sa.n, mean_round[i]);
     }
-  gint di = -1, ri = -1;
-  for (guint i = 0; i < n_strategies; i++)
-    {
-      if (g_str_equal (names[i], "default"))
-        di = (gint)i;
-      if (g_str_equal (names[i], "random"))
-        ri = (gint)i;
-    }
-  /* The ratio over the seeds both reached 85% (paired by seed: the same seed labels). */
   double d = NAN, r = NAN, ratio = NAN, lo = NAN, hi = NAN;
   guint n_pairs = 0;
   if (di >= 0 && ri >= 0)
     {
-      g_autofree double *pd = g_new (double, MAX (n_seeds, 1));
-      g_autofree double *pr = g_new (double, MAX (n_seeds, 1));
-      for (guint j = 0; j < n_seeds; j++)
-        if (isfinite (to85[di * n_seeds + j]) && isfinite (to85[ri * n_seeds + j]))
-          {
-            pd[n_pairs] = to85[di * n_seeds + j];
-            pr[n_pairs] = to85[ri * n_seeds + j];
-            n_pairs++;
-          }
-      if (n_pairs > 0)
-        {
-          d = summarize (pd, n_pairs).mean;
-          r = summarize (pr, n_pairs).mean;
-          ratio = d / r;
-          bootstrap_ratio (pd, pr, n_pairs, &lo, &hi);
-        }
+      RatioCi rc = ratio_over_pairs (to85 + di * n_seeds, to85 + ri * n_seeds, n_seeds);
+      d = rc.mean_d, r = rc.mean_r, ratio = rc.ratio, lo = rc.lo, hi = rc.hi, n_pairs = rc.n_pairs;
       Summary ad = summarize (area + di * n_seeds, n_seeds), ar = summarize (area + ri * n_seeds, n_seeds);
       printf ("area under the curve to %u labels: default %.4f (n %u), random %.4f (n %u)\n", AREA_LABELS,
               ad.mean, ad.n, ar.mean, ar.n);
