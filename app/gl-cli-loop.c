@@ -14,6 +14,7 @@
 #include "app/gl-path.h"
 #include "app/gl-project.h"
 #include "app/gl-queue.h"
+#include "app/gl-round.h"
 #include "app/gl-rules.h"
 #include "app/gl-simulate.h"
 #include "app/gl-trainer.h"
@@ -827,7 +828,7 @@ static struct
   int seed_labels, batch, budget, epochs;
   double round_seconds;
   gint64 seed, max_pool, max_test;
-} simulate_opt = { NULL, 100, 100, 3000, 8, 15, 0, 0, 0 };
+} simulate_opt = { NULL, 100, 100, 3000, GL_TRAINER_DEFAULT_EPOCHS, GL_ROUND_DEFAULT_TIME_BUDGET, 0, 0, 0 };
 
 const GOptionEntry gl_cli_simulate_options[] = {
   { "strategy", 0, 0, G_OPTION_ARG_STRING, &simulate_opt.strategy,
@@ -837,10 +838,10 @@ const GOptionEntry gl_cli_simulate_options[] = {
   { "batch", 0, 0, G_OPTION_ARG_INT, &simulate_opt.batch, "Labels asked per round (default 100)", "N" },
   { "budget", 0, 0, G_OPTION_ARG_INT, &simulate_opt.budget, "Stop at this many labels (default 3000)", "N" },
   { "seed", 0, 0, G_OPTION_ARG_INT64, &simulate_opt.seed, "Seed (default 0)", "N" },
-  { "epochs", 0, 0, G_OPTION_ARG_INT, &simulate_opt.epochs, "Epochs per round (default 8; more for few labels)",
+  { "epochs", 0, 0, G_OPTION_ARG_INT, &simulate_opt.epochs, "Epochs per round (default " G_STRINGIFY (GL_TRAINER_DEFAULT_EPOCHS) ", the app's; more for few labels)",
     "N" },
   { "round-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &simulate_opt.round_seconds,
-    "Training time budget per round (default 15)", "S" },
+    "Training time budget per round in seconds (default: the app's, " G_STRINGIFY (GL_ROUND_DEFAULT_TIME_BUDGET) ")", "S" },
   { "max-pool", 0, 0, G_OPTION_ARG_INT64, &simulate_opt.max_pool, "Use at most N pool images (default all)", "N" },
   { "max-test", 0, 0, G_OPTION_ARG_INT64, &simulate_opt.max_test, "Evaluate on at most N test images (default all)",
     "N" },

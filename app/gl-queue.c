@@ -2,10 +2,14 @@
  *
  * Sources of the next item, in order: a skipped image whose turn to return
  * has come; the images a bootstrap rule suggests a class for; the stored
- * ranking; the current model's most uncertain unlabeled images. Items are
- * materialized (path, prediction, suggestion) lazily into `upcoming`, which
- * gl_queue_peek fills and the next advance pops. A new ranking only clears
- * `upcoming` and the sources at an item boundary.
+ * ranking, read a page at a time; then, topped up as it runs low, the
+ * current model's most uncertain unlabeled images (the previous ranking's
+ * order, as long as the store has no new one), and last the unlabeled images
+ * in import order (no model scored them). So the queue never runs dry while
+ * an unlabeled image is left: a round that takes minutes is waited for by
+ * nobody. Items are materialized (path, prediction, suggestion) lazily into
+ * `upcoming`, which gl_queue_peek fills and the next advance pops. A new
+ * ranking only clears `upcoming` and the sources at an item boundary.
  */
 #include "app/gl-queue.h"
 
@@ -20,6 +24,7 @@ G_DEFINE_QUARK (gl-queue-error-quark, gl_queue_error)
 
 #define RANKING_READ 500
 #define FALLBACK_READ 200
+#define UNRANKED_REASON "import order"
 
 static const char *const origin_names[] = { "human", "prediction", "rule" };
 
@@ -80,6 +85,15 @@ typedef struct
   guint64 due; /* labels made in this queue when it returns */
 } Returning;
 
+/* Where the ranking is topped up from when its page is walked, in order. */
+typedef enum
+{
+  TOP_UP_STORED, /* the next page of the stored ranking */
+  TOP_UP_MODEL,  /* the current model's most uncertain unlabeled images */
+  TOP_UP_IMPORT, /* unlabeled images in import order */
+  TOP_UP_NONE,   /* every unlabeled image was offered */
+} TopUp;
+
 struct _GlQueue
 {
   GObject parent_instance;
@@ -96,11 +110,15 @@ struct _GlQueue
   char **class_names;   /* (n_classes + 1) */
   GHashTable *index_of_class; /* store id → index + 1 */
 
-  GArray *ranking;      /* GlDbQueueItem: the stored ranking, then the fallback */
+  GArray *ranking;      /* GlDbQueueItem: the page of the ranking being walked (see top_up) */
   guint rpos;
   GArray *suggested;    /* GlDbSuggestion of unlabeled images */
   guint spos;
-  gboolean fallback_used;
+  TopUp topup;          /* the source that fills `ranking` when it is walked */
+  gint64 stored_after;  /* the stored ranking's position read last (-1: none) */
+  gint64 import_after;  /* the image id read last in import order (-1: none) */
+  GHashTable *offered;  /* image ids (gint64 *) the model's top-up gave since the ranking was taken */
+  gboolean unranked;    /* walking the import order: nothing ranks the images left */
   GArray *returning;    /* Returning, in skip order */
   GPtrArray *upcoming;  /* GlQueueItem: materialized, next first */
   GlQueueItem *current; /* the live item; NULL when nothing is left */
@@ -162,8 +180,20 @@ clear_ranking (GlQueue *self)
   g_clear_pointer (&self->ranking, g_array_unref);
   g_clear_pointer (&self->suggested, g_array_unref);
   self->rpos = self->spos = 0;
-  self->fallback_used = FALSE;
+  self->topup = TOP_UP_STORED;
+  self->stored_after = self->import_after = -1;
+  g_hash_table_remove_all (self->offered);
+  self->unranked = FALSE;
   g_ptr_array_set_size (self->upcoming, 0);
+}
+
+/* The stored ranking's page @page (reasons owned) becomes the one walked. */
+static void
+set_ranking_page (GlQueue *self, GArray *page)
+{
+  self->ranking = page;
+  if (page->len > 0)
+    self->stored_after = g_array_index (page, GlDbQueueItem, page->len - 1).position;
 }
 
 /* ---- the ranking read off the main thread ---- */
@@ -279,7 +309,7 @@ take_ranking (GlQueue *self)
       return;
     }
   clear_ranking (self);
-  self->ranking = g_steal_pointer (&r->ranking);
+  set_ranking_page (self, g_steal_pointer (&r->ranking));
   self->suggested = g_steal_pointer (&r->suggested);
   g_free (r);
   self->reload_pending = FALSE;
@@ -346,13 +376,16 @@ static gboolean
 load_ranking (GlQueue *self, GError **error)
 {
   GError *local = NULL;
+  GArray *page;
+
   clear_ranking (self);
-  self->ranking = gl_db_read_queue (self->db, RANKING_READ, &local);
-  if (self->ranking == NULL)
+  page = gl_db_read_queue (self->db, RANKING_READ, &local);
+  if (page == NULL)
     return store_error (error, local, "cannot read the queue");
   /* The strings belong to the array's clear function; keep our own copies
-   * so that fallback items (with static reasons) can be appended. */
-  g_array_set_clear_func (self->ranking, NULL);
+   * so that the pages that top it up can replace it. */
+  g_array_set_clear_func (page, NULL);
+  set_ranking_page (self, page);
   self->suggested = gl_db_list_suggestions (self->db, &local);
   if (self->suggested == NULL)
     return store_error (error, local, "cannot read the suggestions");
@@ -407,6 +440,7 @@ reason_text (GlQueue *self, GlQueueItem *it, const char *rule, const char *store
     case GL_QUEUE_REASON_RULE: return g_strdup_printf ("suggested by rule %s", rule ? rule : "");
     case GL_QUEUE_REASON_SKIPPED: return g_strdup ("skipped earlier");
     case GL_QUEUE_REASON_SEEN: return g_strdup ("labeled earlier");
+    case GL_QUEUE_REASON_UNRANKED: return g_strdup ("in import order (the images are being ranked)");
     case GL_QUEUE_REASON_STRATEGY:
     default: break;
     }
@@ -531,6 +565,73 @@ upcoming_has (GlQueue *self, gint64 image_id)
   return self->current && self->current->image_id == image_id;
 }
 
+/* The page of the ranking is walked: the next page from the sources in
+ * TopUp order. FALSE when no source has an image left. */
+static gboolean
+top_up (GlQueue *self)
+{
+  if (self->ranking == NULL)
+    self->ranking = g_array_new (FALSE, TRUE, sizeof (GlDbQueueItem));
+  for (guint i = 0; i < self->ranking->len; i++)
+    g_free (g_array_index (self->ranking, GlDbQueueItem, i).reason);
+  g_array_set_size (self->ranking, 0);
+  self->rpos = 0;
+  while (self->topup != TOP_UP_NONE)
+    {
+      switch (self->topup)
+        {
+        case TOP_UP_STORED:
+          {
+            /* The ranking is stored in full; the queue reads it in pages. */
+            g_autoptr (GArray) page = gl_db_read_queue_after (self->db, self->stored_after, RANKING_READ, NULL);
+            if (page != NULL && page->len > 0)
+              {
+                g_array_set_clear_func (page, NULL);
+                g_array_unref (self->ranking);
+                set_ranking_page (self, g_steal_pointer (&page));
+              }
+            break;
+          }
+        case TOP_UP_MODEL:
+          {
+            /* The previous ranking's order, until the new ranking is in:
+             * labeled and skipped images are not read again; the few
+             * offered but not labeled yet (lined up, on screen) are read
+             * past. */
+            guint limit = FALLBACK_READ + self->upcoming->len + self->returning->len + 1;
+            g_autoptr (GArray) top = gl_db_top_unlabeled (self->db, -1, limit, NULL);
+            for (guint i = 0; top != NULL && i < top->len; i++)
+              {
+                const GlDbScoredImage *t = &g_array_index (top, GlDbScoredImage, i);
+                if (!g_hash_table_add (self->offered, g_memdup2 (&t->image_id, sizeof t->image_id)))
+                  continue;
+                GlDbQueueItem q = { t->image_id, g_strdup ("margin"), t->score, FALSE, 0 };
+                g_array_append_val (self->ranking, q);
+              }
+            break;
+          }
+        case TOP_UP_IMPORT:
+        default:
+          {
+            g_autoptr (GArray) page = gl_db_list_unlabeled (self->db, self->import_after, RANKING_READ, NULL);
+            for (guint i = 0; page != NULL && i < page->len; i++)
+              {
+                const GlDbScoredImage *t = &g_array_index (page, GlDbScoredImage, i);
+                GlDbQueueItem q = { t->image_id, g_strdup (UNRANKED_REASON), NAN, FALSE, 0 };
+                g_array_append_val (self->ranking, q);
+                self->import_after = t->image_id;
+              }
+            self->unranked = self->ranking->len > 0;
+            break;
+          }
+        }
+      if (self->ranking->len > 0)
+        return TRUE;
+      self->topup++;
+    }
+  return FALSE;
+}
+
 /* The next item from the sources (not the returning skips), or NULL. */
 static GlQueueItem *
 draw (GlQueue *self)
@@ -552,37 +653,28 @@ draw (GlQueue *self)
           const GlDbQueueItem *q = &g_array_index (self->ranking, GlDbQueueItem, self->rpos++);
           if (!usable (self, q->image_id) || upcoming_has (self, q->image_id))
             continue;
-          GlQueueReason reason = q->audit                                   ? GL_QUEUE_REASON_AUDIT
-                                 : g_strcmp0 (q->reason, "cold start") == 0 ? GL_QUEUE_REASON_COLD_START
-                                                                            : GL_QUEUE_REASON_STRATEGY;
+          GlQueueReason reason = q->audit                                     ? GL_QUEUE_REASON_AUDIT
+                                 : g_strcmp0 (q->reason, "cold start") == 0   ? GL_QUEUE_REASON_COLD_START
+                                 : g_strcmp0 (q->reason, UNRANKED_REASON) == 0 ? GL_QUEUE_REASON_UNRANKED
+                                                                              : GL_QUEUE_REASON_STRATEGY;
           GlQueueItem *it = materialize (self, q->image_id, reason, q->reason, q->score, q->audit);
           if (it)
             return it;
         }
-      if (self->fallback_used)
+      if (!top_up (self))
         break;
-      /* The ranking ran out: the current model's most uncertain images. */
-      self->fallback_used = TRUE;
-      g_autoptr (GArray) top = gl_db_top_unlabeled (self->db, -1, FALLBACK_READ, NULL);
-      if (top == NULL || top->len == 0)
-        break;
-      if (self->ranking == NULL)
-        self->ranking = g_array_new (FALSE, TRUE, sizeof (GlDbQueueItem));
-      for (guint i = 0; i < top->len; i++)
-        {
-          const GlDbScoredImage *t = &g_array_index (top, GlDbScoredImage, i);
-          GlDbQueueItem q = { t->image_id, g_strdup ("margin"), t->score, FALSE, 0 };
-          g_array_append_val (self->ranking, q);
-        }
     }
   return NULL;
 }
 
+/* Unlabeled images are left that no ranking orders: ask the trainer for one,
+ * unless a round is running (it ends with a ranking). */
 static void
 refresh_needs_ranking (GlQueue *self)
 {
-  gboolean needs = self->current == NULL && self->n_labeled < self->n_total;
-  if (needs && self->trainer != NULL && !self->needs_ranking)
+  gboolean needs = (self->current == NULL && self->n_labeled < self->n_total) || self->unranked;
+  if (needs && self->trainer != NULL && !self->needs_ranking
+      && gl_trainer_get_state (self->trainer) == GL_TRAINER_IDLE)
     gl_trainer_rank_now (self->trainer);
   self->needs_ranking = needs;
 }
@@ -1465,6 +1557,7 @@ gl_queue_finalize (GObject *object)
   g_array_unref (self->returning);
   g_hash_table_unref (self->done);
   g_hash_table_unref (self->index_of_class);
+  g_hash_table_unref (self->offered);
   gl_queue_item_free (self->current);
   g_free (self->class_ids);
   g_strfreev (self->class_names);
@@ -1496,6 +1589,8 @@ gl_queue_init (GlQueue *self)
   self->returning = g_array_new (FALSE, FALSE, sizeof (Returning));
   self->done = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->index_of_class = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  self->offered = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  self->stored_after = self->import_after = -1;
   self->hist_pos = -1;
   self->reading = g_cancellable_new ();
   g_queue_init (&self->commands);

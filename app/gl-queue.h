@@ -74,6 +74,7 @@ typedef enum
   GL_QUEUE_REASON_RULE,       /* a bootstrap rule suggests a class */
   GL_QUEUE_REASON_SKIPPED,    /* skipped earlier, returning */
   GL_QUEUE_REASON_SEEN,       /* back over an already-labeled item */
+  GL_QUEUE_REASON_UNRANKED,   /* no ranking orders it yet: import order */
 } GlQueueReason;
 
 #define GL_QUEUE_TOP_N 3
@@ -105,12 +106,14 @@ void gl_queue_item_free (GlQueueItem *item);
 G_DECLARE_FINAL_TYPE (GlQueue, gl_queue, GL, QUEUE, GObject)
 
 /* Opens the queue of @project (borrowed; must outlive the queue) on the
- * ranking stored in the project. It computes nothing itself: when the stored
- * ranking runs out it continues with the current model's most uncertain
- * unlabeled images, and when there is no model either it asks its trainer
- * (gl_queue_set_trainer) to rank on the engine thread — without a trainer,
- * rank with gl_trainer_run_round (gleaner-cli) or the queue stays empty
- * (gl_queue_needs_ranking). */
+ * ranking stored in the project. It computes nothing itself and never runs
+ * dry while an unlabeled image is left: it walks the stored ranking a page
+ * at a time, then the current model's most uncertain unlabeled images (the
+ * last ranking's scores, while a round makes the next), then the unlabeled
+ * images in import order (reason UNRANKED); meanwhile it asks its trainer
+ * (gl_queue_set_trainer), when idle, to rank on the engine thread — without
+ * a trainer, rank with gl_trainer_run_round (gleaner-cli; see
+ * gl_queue_needs_ranking). */
 GlQueue *gl_queue_new (GlProject *project, GError **error);
 
 /* The project's acquisition strategy (setting "strategy"; default
@@ -136,7 +139,8 @@ gboolean gl_queue_reload (GlQueue *queue, GError **error);
  * forgot a skip; TRUE when there was none. Call it after "changed". */
 gboolean gl_queue_take_error (GlQueue *queue, GError **error);
 
-/* TRUE when unlabeled pool images are left but none is ranked. */
+/* TRUE when unlabeled pool images are left that no ranking orders: the queue
+ * shows them in import order (or, when it cannot read them, none). */
 gboolean gl_queue_needs_ranking (GlQueue *queue);
 
 /* The item on screen (borrowed; valid until "changed"), or NULL when every

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "app/gl-export.h"
+#include "app/gl-round.h"
 #include "app/gl-trainer.h"
 #include "db/gl-db.h"
 #include "engine/gl-acquire.h"
@@ -13,8 +14,6 @@
 
 G_DEFINE_QUARK (gl-simulate-error-quark, gl_simulate_error)
 
-#define BATCH 32
-#define MC_PASSES 8
 
 void
 gl_simulate_options_init (GlSimulateOptions *o)
@@ -26,8 +25,8 @@ gl_simulate_options_init (GlSimulateOptions *o)
   o->budget = 3000;
   o->epochs = GL_TRAINER_DEFAULT_EPOCHS;
   o->min_steps = GL_TRAINER_DEFAULT_MIN_STEPS;
-  o->round_seconds = 15;
-  o->audit_share = 0;
+  o->round_seconds = GL_ROUND_DEFAULT_TIME_BUDGET;
+  o->audit_share = GL_TRAINER_DEFAULT_AUDIT_SHARE;
   o->test_share = 0.2;
 }
 
@@ -38,6 +37,9 @@ gl_simulate_result_free (GlSimulateResult *r)
     return;
   g_free (r->strategy);
   g_clear_pointer (&r->rounds, g_array_unref);
+  g_clear_pointer (&r->labeled, g_array_unref);
+  g_clear_pointer (&r->audit, g_array_unref);
+  g_clear_pointer (&r->net, gl_net_free);
   g_free (r);
 }
 
@@ -51,6 +53,58 @@ gl_simulate_labels_to_reach (const GlSimulateResult *r, double accuracy)
         return round->labels;
     }
   return 0;
+}
+
+double
+gl_simulate_labels_to_reach_interpolated (const GlSimulateResult *r, double accuracy)
+{
+  for (guint i = 0; i < r->rounds->len; i++)
+    {
+      const GlSimulateRound *x = &g_array_index (r->rounds, GlSimulateRound, i);
+      if (!(x->test_accuracy >= accuracy))
+        continue;
+      if (i == 0)
+        return (double) x->labels;
+      const GlSimulateRound *w = &g_array_index (r->rounds, GlSimulateRound, i - 1);
+      double t = (accuracy - w->test_accuracy) / (x->test_accuracy - w->test_accuracy);
+      return (double) w->labels + CLAMP (t, 0.0, 1.0) * (double) (x->labels - w->labels);
+    }
+  return NAN;
+}
+
+double
+gl_simulate_curve_area (const GlSimulateResult *r, guint64 max_labels)
+{
+  double area = 0, prev_x = 0, prev_y = 0;
+
+  if (max_labels == 0)
+    return NAN;
+  for (guint i = 0; i < r->rounds->len; i++)
+    {
+      const GlSimulateRound *x = &g_array_index (r->rounds, GlSimulateRound, i);
+      double cx = MIN ((double) x->labels, (double) max_labels), cy = isfinite (x->test_accuracy) ? x->test_accuracy : 0;
+      if (i == 0)
+        {
+          /* Nothing learned before the first round: a step at its labels. */
+          prev_x = cx;
+          prev_y = cy;
+          continue;
+        }
+      if (cx > prev_x)
+        {
+          /* The part of the segment up to max_labels, linear. */
+          double full_x = (double) x->labels;
+          double y_at = full_x > prev_x ? prev_y + (cy - prev_y) * (cx - prev_x) / (full_x - prev_x) : cy;
+          area += (cx - prev_x) * (prev_y + y_at) / 2;
+          prev_y = y_at;
+        }
+      prev_x = cx;
+      if (prev_x >= (double) max_labels)
+        break;
+    }
+  if (prev_x < (double) max_labels)
+    area += ((double) max_labels - prev_x) * prev_y;
+  return area / (double) max_labels;
 }
 
 char *
@@ -127,6 +181,18 @@ held_out_exists (const GlDbCurrentLabel *label, gpointer user_data)
   return TRUE;
 }
 
+/* The oracle labels pool image @i (asked as an audit item when @audit). */
+static void
+ask_oracle (GlSimulateResult *result, guint8 *state, gsize i, gboolean audit, GArray *pool_ids, GArray *pool_rows,
+            GArray *pool_labels, GArray *lab_rows, GArray *lab_labels)
+{
+  state[i] = GL_ITEM_LABELED;
+  g_array_append_val (result->labeled, g_array_index (pool_ids, gint64, i));
+  g_array_append_val (result->audit, audit);
+  g_array_append_val (lab_rows, g_array_index (pool_rows, guint64, i));
+  g_array_append_val (lab_labels, g_array_index (pool_labels, gint, i));
+}
+
 static gboolean
 fail (GError **error, GError *local, const char *what)
 {
@@ -181,7 +247,11 @@ gl_simulate_run (GlProject *project, const GlSimulateOptions *o, GlSimulateRound
   if (!gl_db_foreach_current_label (db, TRUE, collect_reference, &c, &local))
     return fail (error, local, "cannot read the reference labels"), NULL;
   if (o->max_pool > 0 && pool_rows->len > o->max_pool)
-    g_array_set_size (pool_rows, o->max_pool), g_array_set_size (pool_labels, o->max_pool);
+    {
+      g_array_set_size (pool_rows, o->max_pool);
+      g_array_set_size (pool_labels, o->max_pool);
+      g_array_set_size (pool_ids, o->max_pool);
+    }
   if (o->max_test > 0 && test_rows->len > o->max_test)
     g_array_set_size (test_rows, o->max_test), g_array_set_size (test_labels, o->max_test);
   gsize n_pool = pool_rows->len, n_test = test_rows->len;
@@ -201,69 +271,71 @@ gl_simulate_run (GlProject *project, const GlSimulateOptions *o, GlSimulateRound
   gl_pixel_map_shape (map, &data.h, &data.w, &data.c);
   data.row_stride = (gsize) data.h * data.w * data.c;
 
-  g_autoptr (GlNetSpec) spec = gl_net_spec_default_for_input (data.h, data.w, data.c);
-  g_autoptr (GlNet) net = gl_net_new (spec, data.h, data.w, data.c, n_classes, o->seed, &local);
-  if (net == NULL)
-    return fail (error, local, "cannot build the network"), NULL;
-  guint dim = gl_net_get_embedding_dim (net);
+  GlRoundOptions ropt;
+  gl_round_options_init (&ropt);
+  ropt.strategy = strategy;
+  ropt.max_epochs = o->epochs;
+  ropt.min_steps = o->min_steps;
+  ropt.time_budget = o->round_seconds;
+  ropt.audit_share = o->audit_share;
+  /* The project's settings, as the app's rounds read them. */
+  ropt.validation_share = CLAMP (gl_db_get_setting_double (db, GL_DB_SETTING_VALIDATION_SHARE,
+                                                           GL_TRAINER_DEFAULT_VALIDATION_SHARE), 0.0, 0.9);
+  ropt.augment = gl_db_get_setting_boolean (db, GL_DB_SETTING_AUGMENTATION, TRUE);
 
   GlSimulateResult *result = g_new0 (GlSimulateResult, 1);
   result->strategy = g_strdup (gl_strategy_to_string (strategy));
   result->pool_size = n_pool;
   result->test_size = n_test;
   result->rounds = g_array_new (FALSE, TRUE, sizeof (GlSimulateRound));
+  result->labeled = g_array_new (FALSE, FALSE, sizeof (gint64));
+  result->audit = g_array_new (FALSE, FALSE, sizeof (gboolean));
   g_autoptr (GlSimulateResult) owned = result;
 
-  /* The seed set: the same for every strategy with this seed. */
+  /* The labels asked so far, in the order asked. The seed set: the same for
+   * every strategy with this seed. */
   g_autofree guint8 *state = g_new0 (guint8, n_pool); /* GL_ITEM_CANDIDATE */
-  g_autofree gsize *picked = g_new (gsize, MAX (o->budget, o->batch));
+  g_autofree gsize *picked = g_new (gsize, o->seed_labels);
   gsize got = gl_acquire_random (n_pool, NULL, o->seed_labels, o->seed ^ 0x5eedull, picked);
   g_autoptr (GArray) lab_rows = g_array_new (FALSE, FALSE, sizeof (guint64));
   g_autoptr (GArray) lab_labels = g_array_new (FALSE, FALSE, sizeof (gint));
   for (gsize i = 0; i < got; i++)
-    {
-      state[picked[i]] = GL_ITEM_LABELED;
-      g_array_append_val (lab_rows, g_array_index (pool_rows, guint64, picked[i]));
-      g_array_append_val (lab_labels, g_array_index (pool_labels, gint, picked[i]));
-    }
+    ask_oracle (result, state, picked[i], FALSE, pool_ids, pool_rows, pool_labels, lab_rows, lab_labels);
 
   g_autofree float *test_probs = g_new (float, n_test * n_classes);
-  g_autofree float *probs = g_new (float, n_pool * n_classes);
-  g_autofree float *emb = g_new (float, n_pool * (gsize) dim);
-  g_autofree float *mc = strategy == GL_STRATEGY_BALD ? g_new (float, (gsize) MC_PASSES * n_pool * n_classes) : NULL;
   g_autofree gsize *sub_index = g_new (gsize, n_pool);   /* scored item → pool index */
   g_autofree guint64 *sub_rows = g_new (guint64, n_pool);
   g_autofree guint8 *sub_state = g_new (guint8, n_pool);
+  g_autoptr (GlNet) net = NULL; /* the last round's: the next one starts from it */
 
   for (guint round = 0;; round++)
     {
       gint64 t0 = g_get_monotonic_time ();
-      GlTrainOptions topt;
-      gl_train_options_init (&topt);
-      topt.batch_size = BATCH;
-      guint steps_per_epoch = (lab_rows->len + BATCH - 1) / BATCH;
-      topt.epochs = MAX (o->epochs, (o->min_steps + steps_per_epoch - 1) / MAX (steps_per_epoch, 1));
-      topt.max_seconds = o->round_seconds;
-      topt.lr = GL_TRAINER_LR;
-      topt.schedule = GL_SCHEDULE_COSINE;
-      topt.augment = GL_AUGMENT_CROP; /* no flip: it changes the class of digits, letters, arrows */
-      topt.seed = o->seed * 1000 + round;
-      if (!gl_net_train (net, &data, (guint64 *) lab_rows->data, (gint *) lab_labels->data, lab_rows->len, &topt,
-                         NULL, NULL, cancellable, NULL, &local))
-        return fail (error, local, "training failed"), NULL;
+      /* The app's round: labels (validation and audit apart), train, evaluate. */
+      ropt.seed = gl_round_seed (o->seed, round);
+      g_autoptr (GlRound) r = gl_round_new (&data, n_classes, &ropt);
+      if (!gl_round_set_labels (r, (gint64 *) result->labeled->data, (guint64 *) lab_rows->data,
+                                (gint *) lab_labels->data, (gboolean *) result->audit->data, lab_rows->len, &local)
+          || !gl_round_train (r, net, NULL, NULL, cancellable, &local)
+          || !gl_round_evaluate (r, cancellable, &local))
+        return fail (error, local, "the round failed"), NULL;
+      g_clear_pointer (&net, gl_net_free);
+      net = gl_round_steal_net (r);
       gint64 t1 = g_get_monotonic_time ();
+      /* The oracle's figure: accuracy on the test set. */
       if (!gl_net_predict (net, &data, (guint64 *) test_rows->data, n_test, test_probs, NULL, NULL, NULL,
                            cancellable, &local))
         return fail (error, local, "evaluation failed"), NULL;
       g_autoptr (GlMetrics) m = gl_metrics_compute ((gint *) test_labels->data, test_probs, n_test, n_classes, NULL);
-      GlSimulateRound r = { round, lab_rows->len, m ? m->accuracy : NAN, m ? m->macro_f1 : NAN,
-                            (t1 - t0) / 1e6, 0, 0 };
+      GlSimulateRound x = { round, lab_rows->len, m ? m->accuracy : NAN, m ? m->macro_f1 : NAN, (t1 - t0) / 1e6 };
+      x.validation_accuracy = r->validation ? r->validation->accuracy : NAN;
+      x.n_train = r->train_rows->len;
       gint64 t2 = g_get_monotonic_time ();
       gboolean last = lab_rows->len >= o->budget || lab_rows->len >= n_pool
-                      || (o->stop_accuracy > 0 && r.test_accuracy >= o->stop_accuracy);
+                      || (o->stop_accuracy > 0 && x.test_accuracy >= o->stop_accuracy);
       if (!last)
         {
-          /* Rescore the pool (or the labeled images and a random sample of
+          /* Score the pool (or the labeled images and a random sample of
            * the rest) and ask the oracle for the next batch. */
           gsize n_score = n_pool;
           if (o->pool_sample > 0 && n_pool - lab_rows->len > o->pool_sample)
@@ -285,43 +357,33 @@ gl_simulate_run (GlProject *project, const GlSimulateOptions *o, GlSimulateRound
               sub_rows[i] = g_array_index (pool_rows, guint64, sub_index[i]);
               sub_state[i] = state[sub_index[i]];
             }
-          if (!gl_net_predict (net, &data, sub_rows, n_score, probs, emb, NULL, NULL, cancellable, &local))
+          if (!gl_round_score (r, net, sub_rows, n_score, 0, NULL, NULL, cancellable, &local))
             return fail (error, local, "scoring failed"), NULL;
-          if (mc != NULL && !gl_net_predict_mc (net, &data, sub_rows, n_score, MC_PASSES, o->seed + round, mc, NULL,
-                                                NULL, NULL, cancellable, &local))
-            return fail (error, local, "Monte-Carlo scoring failed"), NULL;
           gint64 t_inferred = g_get_monotonic_time ();
-          r.infer_seconds = (t_inferred - t2) / 1e6;
-          GlAcquirePool pool = { .n = n_score, .n_classes = n_classes, .state = sub_state, .probs = probs,
-                                 .mc_probs = mc, .n_passes = mc ? MC_PASSES : 0, .embeddings = emb, .dim = dim };
-          GlAcquireOptions aopt;
-          gl_acquire_options_init (&aopt);
-          aopt.batch_size = MIN (o->batch, o->budget - lab_rows->len);
-          aopt.audit_share = o->audit_share;
-          aopt.seed = o->seed * 7919 + round;
-          g_autoptr (GArray) sel = gl_acquire_select (strategy, &pool, &aopt, &local);
+          x.infer_seconds = (t_inferred - t2) / 1e6;
+          g_autoptr (GArray) sel = gl_round_select (r, sub_state, MIN (o->batch, o->budget - lab_rows->len), &local);
           if (sel == NULL)
             return fail (error, local, "selection failed"), NULL;
           for (guint i = 0; i < sel->len; i++)
             {
-              gsize idx = sub_index[g_array_index (sel, GlAcquireItem, i).index];
-              state[idx] = GL_ITEM_LABELED;
-              g_array_append_val (lab_rows, g_array_index (pool_rows, guint64, idx));
-              g_array_append_val (lab_labels, g_array_index (pool_labels, gint, idx));
+              const GlAcquireItem *a = &g_array_index (sel, GlAcquireItem, i);
+              ask_oracle (result, state, sub_index[a->index], a->audit, pool_ids, pool_rows, pool_labels, lab_rows,
+                          lab_labels);
             }
           last = sel->len == 0;
-          r.acquire_seconds = (g_get_monotonic_time () - t_inferred) / 1e6;
+          x.acquire_seconds = (g_get_monotonic_time () - t_inferred) / 1e6;
         }
       gint64 t3 = g_get_monotonic_time ();
-      r.score_seconds = (t3 - t2) / 1e6;
-      r.seconds = r.train_seconds + r.score_seconds;
-      g_array_append_val (result->rounds, r);
+      x.score_seconds = (t3 - t2) / 1e6;
+      x.seconds = x.train_seconds + x.score_seconds;
+      g_array_append_val (result->rounds, x);
       if (round_func)
-        round_func (&r, user_data);
+        round_func (&x, user_data);
       if (last)
         break;
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return NULL;
     }
+  result->net = g_steal_pointer (&net);
   return g_steal_pointer (&owned);
 }

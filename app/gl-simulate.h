@@ -7,19 +7,22 @@
  * hashes into the first @test_share instead.
  *
  * A run: @seed_labels pool images drawn at random (the same set for every
- * strategy with the same seed) are "labeled"; then each round trains the
- * network (warm-starting from the previous round, like the trainer), measures
- * accuracy and macro-F1 on the test set, rescores the pool (probabilities,
- * embeddings and, for BALD, Monte-Carlo-dropout passes), and asks the oracle
- * for the labels of the next @batch images the strategy selects, until
- * @budget labels. Runs on the calling thread, which must be the only one
- * calling BLAS (gleaner-cli, the benchmark).
+ * strategy with the same seed) are "labeled"; then each round is the app's
+ * round (app/gl-round.h: the same validation hold-out, audit labels apart,
+ * the same training, constants and seeds; warm-starting from the previous
+ * round), measures accuracy and macro-F1 on the test set, rescores the pool
+ * (probabilities, embeddings and, for BALD, Monte-Carlo-dropout passes), and
+ * asks the oracle for the labels of the next @batch images the strategy
+ * selects (the audit share of them drawn at random and kept apart, as the
+ * queue's), until @budget labels. Runs on the calling thread, which must be
+ * the only one calling BLAS (gleaner-cli, the benchmark).
  */
 #pragma once
 
 #include <gio/gio.h>
 
 #include "app/gl-project.h"
+#include "engine/gl-net.h"
 
 G_BEGIN_DECLS
 
@@ -42,8 +45,9 @@ typedef struct
   guint64 seed;          /* default 0 */
   guint epochs;          /* per round; default 10 (the trainer's), more when needed for min_steps */
   guint min_steps;       /* optimiser steps per round at least (small label sets); default 300 (the trainer's) */
-  double round_seconds;  /* training time budget per round; default 15 */
-  double audit_share;    /* share of each batch drawn at random (as the queue does); default 0 */
+  double round_seconds;  /* training time budget per round; default 20 (the trainer's) */
+  double audit_share;    /* share of each batch drawn at random and kept apart (as the queue does);
+                            default 0.1 (the trainer's) */
   double test_share;     /* without a held-out batch; default 0.2 */
   gsize max_pool;        /* use at most this many pool images (0 = all) */
   gsize pool_sample;     /* rescore only the labeled images and this many unlabeled ones drawn at random
@@ -57,7 +61,7 @@ void gl_simulate_options_init (GlSimulateOptions *options);
 typedef struct
 {
   guint round;           /* 0-based */
-  guint64 labels;        /* labels trained on in this round */
+  guint64 labels;        /* labels given before this round (training, validation and audit) */
   double test_accuracy;
   double macro_f1;
   double train_seconds;
@@ -65,6 +69,8 @@ typedef struct
   double seconds;        /* the whole round */
   double infer_seconds;  /* of score_seconds: the network's forward passes over the scored images */
   double acquire_seconds; /* of score_seconds: choosing the batch from the scores and embeddings */
+  double validation_accuracy; /* on the round's validation hold-out, NaN without one */
+  guint64 n_train;       /* of labels: those trained on */
 } GlSimulateRound;
 
 typedef void (*GlSimulateRoundFunc) (const GlSimulateRound *round, gpointer user_data);
@@ -75,6 +81,9 @@ typedef struct
   guint64 pool_size;
   guint64 test_size;
   GArray *rounds;        /* GlSimulateRound */
+  GArray *labeled;       /* gint64: the pool images labeled, in the order asked */
+  GArray *audit;         /* gboolean: (labeled->len) each asked as an audit item */
+  GlNet *net;            /* the last round's network */
 } GlSimulateResult;
 
 void gl_simulate_result_free (GlSimulateResult *result);
@@ -87,6 +96,14 @@ GlSimulateResult *gl_simulate_run (GlProject *project, const GlSimulateOptions *
 /* The labels of the first round whose test accuracy reached @accuracy, or 0
  * when none did. */
 guint64 gl_simulate_labels_to_reach (const GlSimulateResult *result, double accuracy);
+/* The same, interpolated linearly between that round and the one before
+ * (not rounded up to the batch); NaN when no round reached @accuracy. */
+double gl_simulate_labels_to_reach_interpolated (const GlSimulateResult *result, double accuracy);
+/* The area under the learning curve (test accuracy over labels, linear
+ * between rounds, the last round's accuracy held to the end) from 0 to
+ * @max_labels labels, divided by @max_labels: the mean accuracy over the
+ * labeling, 0…1 (accuracy 0 before the first round). */
+double gl_simulate_curve_area (const GlSimulateResult *result, guint64 max_labels);
 
 /* The learning curve as one JSON object. */
 char *gl_simulate_result_to_json (const GlSimulateResult *result);

@@ -13,21 +13,15 @@
 #include <math.h>
 #include <string.h>
 
+#include "app/gl-round.h"
 #include "db/gl-db.h"
-#include "engine/gl-acquire.h"
-#include "app/gl-drift-report.h"
-#include "engine/gl-metrics.h"
-#include "engine/gl-model-file.h"
 #include "engine/gl-net.h"
 #include "engine/gl-worker.h"
 
 G_DEFINE_QUARK (gl-trainer-error-quark, gl_trainer_error)
 
-#define DEFAULT_TIME_BUDGET 20.0
-#define BATCH 32
+#define DEFAULT_TIME_BUDGET GL_ROUND_DEFAULT_TIME_BUDGET
 #define RANKING_MIN 100       /* items ranked per round, at least */
-#define MC_PASSES 8           /* BALD */
-#define PREDICTION_TXN 2000   /* predictions per transaction */
 #define POLL_SECONDS 2        /* how often an idle trainer looks for another process's model */
 
 GType
@@ -60,7 +54,8 @@ struct _GlTrainer
   GSource *poll;
   gint64 queue_seq;          /* of the last ranking handed over, -1 unknown */
   GCancellable *cancellable; /* of the running round, NULL when idle */
-  guint64 round;             /* rounds started, seeds the round */
+  guint64 seed;              /* of the rounds (gl_round_seed) */
+  guint64 round;             /* rounds started */
 
   GlTrainerState state;
   double fraction;
@@ -194,51 +189,6 @@ gl_trainer_split_labels (const gint64 *ids, const gint *classes, gsize n, guint 
 /* Listing                                                             */
 /* ------------------------------------------------------------------ */
 
-static gboolean
-list_images_db (GlDb *db, GArray *out, GError **error)
-{
-  g_autoptr (GArray) held = gl_db_list_cache_rows (db, 1, error);
-  if (held == NULL)
-    return FALSE;
-  g_autoptr (GHashTable) held_rows = g_hash_table_new (g_int64_hash, g_int64_equal);
-  for (guint i = 0; i < held->len; i++)
-    g_hash_table_add (held_rows, &g_array_index (held, gint64, i));
-  GlDbFilter filter = { GL_DB_FILTER_ALL, -1 };
-  g_autoptr (GlDbCursor) cursor = NULL;
-  gsize first = out->len;
-  for (;;)
-    {
-      GArray *page = NULL;
-      GlDbCursor *next = NULL;
-      if (!gl_db_list_images (db, &filter, GL_DB_SORT_NEWEST, cursor, 5000, &page, &next, error))
-        return FALSE;
-      for (guint i = 0; i < page->len; i++)
-        {
-          const GlDbListRow *row = &g_array_index (page, GlDbListRow, i);
-          if (row->unreadable || row->cache_row < 0)
-            continue;
-          GlPoolImage im = { row->image_id, row->cache_row, row->class_id,
-                             g_hash_table_contains (held_rows, &row->cache_row) };
-          g_array_append_val (out, im);
-        }
-      g_array_unref (page);
-      gl_db_cursor_free (cursor);
-      cursor = next;
-      if (next == NULL)
-        break;
-    }
-  /* Newest first → id order. */
-  GlPoolImage *a = &g_array_index (out, GlPoolImage, first);
-  gsize m = out->len - first;
-  for (gsize i = 0; i < m / 2; i++)
-    {
-      GlPoolImage t = a[i];
-      a[i] = a[m - 1 - i];
-      a[m - 1 - i] = t;
-    }
-  return TRUE;
-}
-
 GArray *
 gl_trainer_list_images (const char *db_path, GError **error)
 {
@@ -246,7 +196,7 @@ gl_trainer_list_images (const char *db_path, GError **error)
   if (db == NULL)
     return NULL;
   GArray *out = g_array_new (FALSE, FALSE, sizeof (GlPoolImage));
-  if (!list_images_db (db, out, error))
+  if (!gl_round_list_images (db, out, error))
     {
       g_array_unref (out);
       return NULL;
@@ -255,7 +205,7 @@ gl_trainer_list_images (const char *db_path, GError **error)
 }
 
 /* ------------------------------------------------------------------ */
-/* The round (engine thread)                                           */
+/* The round (engine thread): app/gl-round.c on the project            */
 /* ------------------------------------------------------------------ */
 
 typedef struct
@@ -266,20 +216,12 @@ typedef struct
   char *models_dir;
   char *pixels_path;
   gboolean train;
-  guint64 seed;
-  guint max_epochs;
-  guint min_steps;
-  double time_budget;
+  GlRoundOptions options;
   guint ranking_size;
-  double audit_share;
   gpointer wait; /* SyncWait of gl_trainer_run_round, or NULL (main thread only) */
 
-  /* out */
-  GlTrainerReport report;
-  gboolean trained;
-  gboolean ranked;
-  gint64 queue_seq; /* the store's after the ranking was written, -1 unknown */
-  double previous_accuracy;
+  /* out (written on the engine thread, read in the completion callback) */
+  GlRoundProjectResult result;
 } RoundJob;
 
 static void
@@ -290,108 +232,8 @@ round_job_free (gpointer data)
   g_free (j->db_path);
   g_free (j->models_dir);
   g_free (j->pixels_path);
+  gl_round_project_result_clear (&j->result);
   g_free (j);
-}
-
-typedef struct
-{
-  GlWorkerJob *job;
-  double from, to; /* the share of the job this phase covers */
-  double epochs;
-} Reporter;
-
-static void
-forward_progress (const GlProgress *progress, gpointer data)
-{
-  Reporter *r = data;
-  GlProgress p = *progress;
-  double inner = progress->n_batches > 0 ? (double) progress->batch / (double) progress->n_batches : 0;
-  if (progress->phase == GL_PHASE_TRAIN && progress->n_epochs > 0 && progress->epoch > 0)
-    inner = ((progress->epoch - 1) + inner) / progress->n_epochs;
-  p.fraction = r->from + (r->to - r->from) * CLAMP (inner, 0.0, 1.0);
-  gl_worker_job_report (r->job, &p);
-}
-
-static void
-report_phase (GlWorkerJob *job, GlPhase phase, double fraction)
-{
-  GlProgress p;
-  gl_progress_init (&p, phase);
-  p.fraction = fraction;
-  gl_worker_job_report (job, &p);
-}
-
-/* What a round reads from the store. */
-typedef struct
-{
-  guint n_classes;
-  gint64 *class_ids;   /* (n_classes): index → store id */
-  char **class_names;  /* (n_classes + 1) */
-  GArray *images;      /* GlPoolImage, id order */
-  GHashTable *index_of_class; /* store id → index + 1 (GINT_TO_POINTER) */
-  GHashTable *audit;   /* image ids labeled as audit items */
-  GlStrategy strategy;
-  double validation_share;
-  gboolean augment;
-} Snapshot;
-
-static void
-snapshot_clear (Snapshot *s)
-{
-  g_free (s->class_ids);
-  g_strfreev (s->class_names);
-  g_clear_pointer (&s->images, g_array_unref);
-  g_clear_pointer (&s->index_of_class, g_hash_table_unref);
-  g_clear_pointer (&s->audit, g_hash_table_unref);
-}
-
-static gboolean
-take_snapshot (GlDb *db, Snapshot *s, GError **error)
-{
-  g_autoptr (GArray) classes = gl_db_list_classes (db, TRUE, error);
-  if (classes == NULL)
-    return FALSE;
-  s->n_classes = classes->len;
-  s->class_ids = g_new0 (gint64, MAX (1, classes->len));
-  s->class_names = g_new0 (char *, classes->len + 1);
-  s->index_of_class = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-  for (guint k = 0; k < classes->len; k++)
-    {
-      const GlDbClass *c = &g_array_index (classes, GlDbClass, k);
-      s->class_ids[k] = c->id;
-      s->class_names[k] = g_strdup (c->name);
-      g_hash_table_insert (s->index_of_class, g_memdup2 (&c->id, sizeof c->id), GUINT_TO_POINTER (k + 1));
-    }
-  s->images = g_array_new (FALSE, FALSE, sizeof (GlPoolImage));
-  if (!list_images_db (db, s->images, error))
-    return FALSE;
-  s->audit = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-  g_autoptr (GArray) audit = gl_db_list_audit_images (db, error);
-  if (audit == NULL)
-    return FALSE;
-  for (guint i = 0; i < audit->len; i++)
-    g_hash_table_add (s->audit, g_memdup2 (&g_array_index (audit, gint64, i), sizeof (gint64)));
-  g_autofree char *strategy = gl_db_get_setting (db, GL_DB_SETTING_ACQUISITION);
-  if (strategy == NULL || !gl_strategy_from_string (strategy, &s->strategy, NULL))
-    s->strategy = GL_STRATEGY_DEFAULT;
-  s->validation_share = CLAMP (gl_db_get_setting_double (db, GL_DB_SETTING_VALIDATION_SHARE,
-                                                         GL_TRAINER_DEFAULT_VALIDATION_SHARE), 0.0, 0.9);
-  s->augment = gl_db_get_setting_boolean (db, GL_DB_SETTING_AUGMENTATION, TRUE);
-  return TRUE;
-}
-
-static gint
-class_index (Snapshot *s, gint64 class_id)
-{
-  return GPOINTER_TO_INT (g_hash_table_lookup (s->index_of_class, &class_id)) - 1;
-}
-
-static gboolean
-store_failed (GError **error, GError *local, const char *what)
-{
-  g_set_error (error, GL_TRAINER_ERROR, GL_TRAINER_ERROR_STORE, "%s: %s", what, local->message);
-  g_error_free (local);
-  return FALSE;
 }
 
 /* The worker's model: a net and the store's model version it is. */
@@ -410,485 +252,29 @@ worker_model_free (gpointer data)
 }
 
 static void
-set_worker_model (GlWorkerJob *job, GlNet *net, gint64 version)
+report_progress (const GlProgress *progress, gpointer job)
 {
-  WorkerModel *m = g_new (WorkerModel, 1);
-  m->net = net;
-  m->version = version;
-  gl_worker_job_set_model (job, m);
-}
-
-/* The net of the store's current model version (*@version), as the worker
- * holds it or loaded when the worker holds another one: another process
- * (gleaner-cli train) may have made a newer version current. The worker's
- * net when the store has none. */
-static GlNet *
-current_net (GlWorkerJob *job, GlDb *db, gint64 *version, GError **error)
-{
-  WorkerModel *m = gl_worker_job_get_model (job);
-  gint64 current = gl_db_get_current_model (db);
-  if (m != NULL && (m->version == current || current < 0))
-    {
-      *version = m->version;
-      return m->net;
-    }
-  if (current < 0)
-    return NULL;
-  GlDbModelVersion v = { 0 };
-  GError *local = NULL;
-  if (!gl_db_get_model_version (db, current, &v, &local))
-    {
-      store_failed (error, local, "cannot read the current model version");
-      return NULL;
-    }
-  GlNet *net = gl_model_file_load (v.path, NULL, &local);
-  gl_db_model_version_clear (&v);
-  if (net == NULL)
-    {
-      store_failed (error, local, "cannot load the current model");
-      return NULL;
-    }
-  set_worker_model (job, net, current);
-  *version = current;
-  return net;
-}
-
-static char *
-model_file_path (const char *models_dir, GlDb *db)
-{
-  g_autoptr (GArray) versions = gl_db_list_model_versions (db, NULL);
-  guint n = versions ? versions->len : 0;
-  for (guint k = n + 1;; k++)
-    {
-      g_autofree char *name = g_strdup_printf ("model-%04u.gleaner-model", k);
-      char *path = g_build_filename (models_dir, name, NULL);
-      if (!g_file_test (path, G_FILE_TEST_EXISTS))
-        return path;
-      g_free (path);
-    }
-}
-
-/* Writes the ranking (the strategy's batch, or the cold-start coverage
- * order) into the store's queue. @probs, @embeddings, @mc: of @pool_index
- * items, or NULL before any model. */
-static gboolean
-write_ranking (GlDb *db, Snapshot *s, const GlDataset *data, const gsize *pool_index, gsize n_pool,
-               const float *probs, const float *embeddings, guint dim, const float *mc, guint64 seed,
-               guint ranking_size, double audit_share, GError **error)
-{
-  const GlPoolImage *images = (const GlPoolImage *) s->images->data;
-  g_autofree guint8 *state = g_new (guint8, MAX (n_pool, 1));
-  for (gsize i = 0; i < n_pool; i++)
-    state[i] = images[pool_index[i]].class_id >= 0 ? GL_ITEM_LABELED : GL_ITEM_CANDIDATE;
-
-  g_autoptr (GArray) items = g_array_new (FALSE, TRUE, sizeof (GlDbQueueItem));
-  g_autoptr (GPtrArray) reasons = g_ptr_array_new_with_free_func (g_free);
-  if (probs == NULL)
-    {
-      /* Cold start: coverage of downsampled pixels. */
-      guint side = data->c == 1 ? 7 : 8;
-      guint dimf = side * side * data->c;
-      g_autofree float *features = g_new (float, MAX (n_pool, 1) * dimf);
-      for (gsize i = 0; i < n_pool; i++)
-        gl_acquire_downsample (data->pixels + data->row_stride * (gsize) images[pool_index[i]].cache_row, 1,
-                               data->h, data->w, data->c, side, features + i * dimf);
-      g_autofree gsize *order = g_new (gsize, ranking_size);
-      gsize got = gl_acquire_coverage_order (features, n_pool, dimf, state, ranking_size, seed, order);
-      for (gsize i = 0; i < got; i++)
-        {
-          GlDbQueueItem it = { images[pool_index[order[i]]].image_id, (char *) "cold start", NAN, FALSE, 0 };
-          g_array_append_val (items, it);
-        }
-    }
-  else
-    {
-      GlAcquirePool pool = { .n = n_pool, .n_classes = s->n_classes, .state = state, .probs = probs,
-                             .mc_probs = mc, .n_passes = mc ? MC_PASSES : 0, .embeddings = embeddings,
-                             .dim = dim };
-      GlAcquireOptions options;
-      gl_acquire_options_init (&options);
-      options.batch_size = ranking_size;
-      options.seed = seed;
-      options.audit_share = audit_share;
-      g_autoptr (GArray) picked = gl_acquire_select (s->strategy, &pool, &options, error);
-      if (picked == NULL)
-        return FALSE;
-      for (guint i = 0; i < picked->len; i++)
-        {
-          const GlAcquireItem *a = &g_array_index (picked, GlAcquireItem, i);
-          GlDbQueueItem it = { images[pool_index[a->index]].image_id,
-                               (char *) (a->audit ? "audit" : gl_strategy_to_string (s->strategy)), a->score,
-                               a->audit, 0 };
-          g_array_append_val (items, it);
-        }
-    }
-  GError *local = NULL;
-  if (!gl_db_replace_queue (db, (GlDbQueueItem *) items->data, items->len, &local))
-    return store_failed (error, local, "cannot store the ranking");
-  return TRUE;
+  gl_worker_job_report (job, progress);
 }
 
 static gboolean
 round_run (GlWorkerJob *job, gpointer job_data, GCancellable *cancellable, GError **error)
 {
   RoundJob *j = job_data;
-  GError *local = NULL;
-  report_phase (job, GL_PHASE_PREPARE, 0);
-  g_autoptr (GlDb) db = gl_db_open (j->db_path, &local);
-  if (db == NULL)
-    return store_failed (error, local, "cannot open the project");
-  Snapshot s = { 0 };
-  if (!take_snapshot (db, &s, &local))
+  WorkerModel *held = gl_worker_job_get_model (job);
+  GlRoundProjectSpec spec = { j->db_path, j->models_dir, j->pixels_path, j->train, j->options, j->ranking_size,
+                              held ? held->net : NULL, held ? held->version : -1 };
+  gboolean ok = gl_round_run_project (&spec, &j->result, report_progress, job, cancellable, error);
+
+  /* The net the round loaded or trained is the worker's from now on, even
+   * when a later step failed: it is the store's version. */
+  if (j->result.net != NULL)
     {
-      snapshot_clear (&s);
-      return store_failed (error, local, "cannot read the project");
+      WorkerModel *m = g_new (WorkerModel, 1);
+      m->net = g_steal_pointer (&j->result.net);
+      m->version = j->result.net_version;
+      gl_worker_job_set_model (job, m);
     }
-  g_autoptr (GlPixelMap) map = gl_pixel_map_open (j->pixels_path, &local);
-  if (map == NULL && s.images->len > 0)
-    {
-      snapshot_clear (&s);
-      return store_failed (error, local, "cannot map the pixel cache");
-    }
-  g_clear_error (&local);
-  GlDataset data = { 0 };
-  if (map != NULL)
-    {
-      gl_pixel_map_shape (map, &data.h, &data.w, &data.c);
-      data.pixels = gl_pixel_map_data (map);
-      data.row_stride = (gsize) data.h * data.w * data.c;
-    }
-  /* Only rows the map holds (a row imported after mapping waits for the next round). */
-  guint64 n_rows = map ? gl_pixel_map_count (map) : 0;
-  const GlPoolImage *images = (const GlPoolImage *) s.images->data;
-  g_autoptr (GArray) pool = g_array_new (FALSE, FALSE, sizeof (gsize));  /* indices into images */
-  g_autoptr (GArray) held = g_array_new (FALSE, FALSE, sizeof (gsize));
-  for (gsize i = 0; i < s.images->len; i++)
-    if ((guint64) images[i].cache_row < n_rows)
-      g_array_append_val (images[i].held_out ? held : pool, i);
-
-  gboolean ok = TRUE;
-  gint64 net_version = 0;
-  GlNet *net = current_net (job, db, &net_version, &local);
-  if (local != NULL)
-    {
-      /* A model that cannot be loaded is replaced by a fresh one. */
-      g_warning ("%s", local->message);
-      g_clear_error (&local);
-    }
-  if (net != NULL && (gl_net_get_n_classes (net) != s.n_classes))
-    net = NULL; /* classes changed: start over */
-  j->report.warm_start = net != NULL ? net_version : 0;
-
-  if (j->train)
-    {
-      /* Labels of pool images, split into training, validation and audit. */
-      g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
-      g_autoptr (GArray) rows = g_array_new (FALSE, FALSE, sizeof (guint64));
-      g_autoptr (GArray) labels = g_array_new (FALSE, FALSE, sizeof (gint));
-      g_autoptr (GArray) audit_rows = g_array_new (FALSE, FALSE, sizeof (guint64));
-      g_autoptr (GArray) audit_labels = g_array_new (FALSE, FALSE, sizeof (gint));
-      guint64 n_labels = 0;
-      for (guint i = 0; i < pool->len; i++)
-        {
-          const GlPoolImage *im = &images[g_array_index (pool, gsize, i)];
-          gint k = im->class_id >= 0 ? class_index (&s, im->class_id) : -1;
-          if (k < 0)
-            continue;
-          guint64 row = (guint64) im->cache_row;
-          n_labels++;
-          if (g_hash_table_contains (s.audit, &im->image_id))
-            {
-              g_array_append_val (audit_rows, row);
-              g_array_append_val (audit_labels, k);
-              continue;
-            }
-          g_array_append_val (ids, im->image_id);
-          g_array_append_val (rows, row);
-          g_array_append_val (labels, k);
-        }
-      guint n_seen = 0;
-      {
-        g_autofree gboolean *seen = g_new0 (gboolean, MAX (1, s.n_classes));
-        for (guint i = 0; i < labels->len; i++)
-          if (!seen[g_array_index (labels, gint, i)])
-            seen[g_array_index (labels, gint, i)] = TRUE, n_seen++;
-      }
-      if (s.n_classes < 2 || n_seen < 2)
-        {
-          g_set_error (error, GL_TRAINER_ERROR, GL_TRAINER_ERROR_NO_LABELS,
-                       "nothing to train on: label images of at least two classes first");
-          snapshot_clear (&s);
-          return FALSE;
-        }
-      g_autofree gboolean *is_val = g_new (gboolean, ids->len);
-      gl_trainer_split_labels ((gint64 *) ids->data, (gint *) labels->data, ids->len, s.n_classes,
-                               s.validation_share, is_val);
-      g_autoptr (GArray) tr_rows = g_array_new (FALSE, FALSE, sizeof (guint64));
-      g_autoptr (GArray) tr_labels = g_array_new (FALSE, FALSE, sizeof (gint));
-      g_autoptr (GArray) va_rows = g_array_new (FALSE, FALSE, sizeof (guint64));
-      g_autoptr (GArray) va_labels = g_array_new (FALSE, FALSE, sizeof (gint));
-      for (guint i = 0; i < ids->len; i++)
-        {
-          g_array_append_val (is_val[i] ? va_rows : tr_rows, g_array_index (rows, guint64, i));
-          g_array_append_val (is_val[i] ? va_labels : tr_labels, g_array_index (labels, gint, i));
-        }
-
-      /* Warm start from a copy, so that a cancelled or failed round keeps the last model. */
-      g_autoptr (GlNet) work = NULL;
-      if (net != NULL)
-        work = gl_net_copy (net);
-      else
-        {
-          g_autoptr (GlNetSpec) spec = gl_net_spec_default_for_input (data.h, data.w, data.c);
-          work = gl_net_new (spec, data.h, data.w, data.c, s.n_classes, j->seed, &local);
-          if (work == NULL)
-            {
-              g_set_error (error, GL_TRAINER_ERROR, GL_TRAINER_ERROR_ENGINE, "cannot build the network: %s",
-                           local->message);
-              g_error_free (local);
-              snapshot_clear (&s);
-              return FALSE;
-            }
-        }
-      GlTrainOptions topt;
-      gl_train_options_init (&topt);
-      topt.batch_size = BATCH;
-      guint steps_per_epoch = (tr_rows->len + BATCH - 1) / BATCH;
-      topt.epochs = MAX (j->max_epochs, (j->min_steps + steps_per_epoch - 1) / MAX (steps_per_epoch, 1));
-      topt.max_seconds = j->time_budget;
-      topt.lr = GL_TRAINER_LR;
-      topt.schedule = GL_SCHEDULE_COSINE;
-      /* No flip: it changes the class of digits, letters, arrows. */
-      topt.augment = s.augment ? GL_AUGMENT_CROP : GL_AUGMENT_NONE;
-      topt.seed = j->seed;
-      Reporter rep = { job, 0.02, 0.7, 0 };
-      GlTrainReport tr;
-      if (!gl_net_train (work, &data, (guint64 *) tr_rows->data, (gint *) tr_labels->data, tr_rows->len, &topt,
-                         forward_progress, &rep, cancellable, &tr, &local))
-        {
-          if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-            g_propagate_error (error, local);
-          else
-            {
-              g_set_error (error, GL_TRAINER_ERROR, GL_TRAINER_ERROR_ENGINE, "training failed: %s",
-                           local->message);
-              g_error_free (local);
-            }
-          snapshot_clear (&s);
-          return FALSE;
-        }
-
-      /* Evaluate on validation and audit labels. */
-      report_phase (job, GL_PHASE_EVALUATE, 0.7);
-      g_autoptr (GlMetrics) vm = NULL;
-      g_autoptr (GlMetrics) am = NULL;
-      GArray *eval_rows[2] = { va_rows, audit_rows }, *eval_labels[2] = { va_labels, audit_labels };
-      GlMetrics **eval_out[2] = { &vm, &am };
-      for (guint e = 0; e < 2; e++)
-        {
-          gsize m = eval_rows[e]->len;
-          if (m == 0)
-            continue;
-          g_autofree float *p = g_new (float, m * s.n_classes);
-          if (!gl_net_predict (work, &data, (guint64 *) eval_rows[e]->data, m, p, NULL, NULL, NULL, cancellable,
-                               error))
-            {
-              snapshot_clear (&s);
-              return FALSE;
-            }
-          *eval_out[e] = gl_metrics_compute ((gint *) eval_labels[e]->data, p, m, s.n_classes, NULL);
-        }
-
-      /* Save the version atomically, then record it with its metrics. */
-      report_phase (job, GL_PHASE_SAVE, 0.72);
-      g_mkdir_with_parents (j->models_dir, 0755);
-      g_autofree char *path = model_file_path (j->models_dir, db);
-      GlModelMeta meta;
-      gl_model_meta_init (&meta);
-      meta.class_names = g_strdupv (s.class_names);
-      meta.n_labels = n_labels;
-      meta.extra = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-      g_hash_table_insert (meta.extra, g_strdup ("validation_labels"), g_strdup_printf ("%u", va_rows->len));
-      g_hash_table_insert (meta.extra, g_strdup ("audit_labels"), g_strdup_printf ("%u", audit_rows->len));
-      if (am != NULL)
-        g_hash_table_insert (meta.extra, g_strdup ("audit_accuracy"), g_strdup_printf ("%.6f", am->accuracy));
-      g_hash_table_insert (meta.extra, g_strdup ("strategy"), g_strdup (gl_strategy_to_string (s.strategy)));
-      g_hash_table_insert (meta.extra, g_strdup ("warm_start"),
-                           g_strdup_printf ("%" G_GINT64_FORMAT, j->report.warm_start));
-      ok = gl_model_file_save (work, &meta, path, &local);
-      gl_model_meta_clear (&meta);
-      if (!ok)
-        {
-          snapshot_clear (&s);
-          return store_failed (error, local, "cannot save the model");
-        }
-      j->previous_accuracy = NAN;
-      gint64 prev_id = gl_db_get_current_model (db);
-      GlDbModelVersion prev = { 0 };
-      if (prev_id >= 0 && gl_db_get_model_version (db, prev_id, &prev, NULL))
-        {
-          j->previous_accuracy = prev.val_accuracy;
-          gl_db_model_version_clear (&prev);
-        }
-      g_autoptr (GVariant) mv = vm ? g_variant_ref_sink (gl_metrics_to_variant (vm)) : NULL;
-      g_autoptr (GBytes) blob = mv ? g_variant_get_data_as_bytes (mv) : NULL;
-      GlDbModelVersion v = { .path = path, .n_labels = n_labels, .val_accuracy = vm ? vm->accuracy : NAN,
-                             .macro_f1 = vm ? vm->macro_f1 : NAN, .ece = vm ? vm->ece : NAN, .metrics = blob };
-      gint64 version;
-      if (!gl_db_add_model_version (db, &v, &version, &local))
-        {
-          snapshot_clear (&s);
-          return store_failed (error, local, "cannot record the model version");
-        }
-      if (vm != NULL)
-        {
-          g_autofree GlDbClassMetrics *cm = g_new (GlDbClassMetrics, s.n_classes);
-          for (guint k = 0; k < s.n_classes; k++)
-            cm[k] = (GlDbClassMetrics) { s.class_ids[k], vm->precision[k], vm->recall[k], vm->f1[k],
-                                         vm->support[k] };
-          g_autoptr (GBytes) confusion = g_bytes_new (vm->confusion,
-                                                      sizeof (guint32) * s.n_classes * s.n_classes);
-          if (!gl_db_set_class_metrics (db, version, cm, s.n_classes, confusion, &local))
-            {
-              snapshot_clear (&s);
-              return store_failed (error, local, "cannot store the metrics");
-            }
-        }
-      j->trained = TRUE;
-      j->report.model_version = version;
-      j->report.n_train = tr_rows->len;
-      j->report.n_validation = va_rows->len;
-      j->report.n_audit = audit_rows->len;
-      j->report.epochs = tr.epochs;
-      j->report.train_seconds = tr.seconds;
-      j->report.accuracy = vm ? vm->accuracy : NAN;
-      j->report.macro_f1 = vm ? vm->macro_f1 : NAN;
-      j->report.audit_accuracy = am ? am->accuracy : NAN;
-      net = work;
-      set_worker_model (job, g_steal_pointer (&work), version);
-
-      /* Rescore the pool (and the held-out images, for test figures). */
-      gint64 t0 = g_get_monotonic_time ();
-      gsize n_all = pool->len + held->len;
-      g_autofree guint64 *all_rows = g_new (guint64, MAX (n_all, 1));
-      g_autofree gsize *all_index = g_new (gsize, MAX (n_all, 1));
-      for (gsize i = 0; i < n_all; i++)
-        {
-          all_index[i] = i < pool->len ? g_array_index (pool, gsize, i) : g_array_index (held, gsize, i - pool->len);
-          all_rows[i] = (guint64) images[all_index[i]].cache_row;
-        }
-      guint dim = gl_net_get_embedding_dim (net);
-      g_autofree float *probs = g_new (float, MAX (n_all, 1) * s.n_classes);
-      g_autofree float *emb = g_new (float, MAX (pool->len, 1) * (gsize) dim);
-      Reporter srep = { job, 0.75, 0.9, 0 };
-      if (!gl_net_predict (net, &data, all_rows, pool->len, probs, emb, forward_progress, &srep, cancellable, error)
-          || (held->len > 0
-              && !gl_net_predict (net, &data, all_rows + pool->len, held->len, probs + pool->len * s.n_classes,
-                                  NULL, NULL, NULL, cancellable, error)))
-        {
-          snapshot_clear (&s);
-          return FALSE;
-        }
-      g_autofree float *mc = NULL;
-      if (s.strategy == GL_STRATEGY_BALD)
-        {
-          mc = g_new (float, (gsize) MC_PASSES * MAX (pool->len, 1) * s.n_classes);
-          if (!gl_net_predict_mc (net, &data, all_rows, pool->len, MC_PASSES, j->seed, mc, NULL, NULL, NULL,
-                                  cancellable, error))
-            {
-              snapshot_clear (&s);
-              return FALSE;
-            }
-        }
-      g_autofree float *scores = g_new (float, MAX (n_all, 1));
-      GlAcquirePool sp = { .n = n_all, .n_classes = s.n_classes, .probs = probs };
-      gl_acquire_scores (GL_STRATEGY_MARGIN, &sp, scores, NULL);
-      if (mc != NULL)
-        gl_acquire_bald (mc, MC_PASSES, pool->len, s.n_classes, scores);
-      else if (s.strategy == GL_STRATEGY_LEAST_CONFIDENCE || s.strategy == GL_STRATEGY_ENTROPY)
-        gl_acquire_scores (s.strategy, &sp, scores, NULL);
-
-      /* Predictions in batched transactions. */
-      report_phase (job, GL_PHASE_SAVE, 0.9);
-      g_autofree GlDbPrediction *batch = g_new0 (GlDbPrediction, PREDICTION_TXN);
-      for (gsize i = 0; i < n_all && ok; i += PREDICTION_TXN)
-        {
-          guint m = (guint) MIN ((gsize) PREDICTION_TXN, n_all - i);
-          for (guint b = 0; b < m; b++)
-            {
-              const float *p = probs + (i + b) * s.n_classes;
-              guint top = 0;
-              for (guint k = 1; k < s.n_classes; k++)
-                if (p[k] > p[top])
-                  top = k;
-              batch[b] = (GlDbPrediction) { images[all_index[i + b]].image_id, s.class_ids[top], p[top],
-                                            scores[i + b], (float *) p, s.n_classes };
-            }
-          ok = gl_db_add_predictions (db, version, batch, m, &local);
-          if (g_cancellable_is_cancelled (cancellable))
-            break;
-        }
-      if (!ok || !gl_db_set_current_model (db, version, &local))
-        {
-          snapshot_clear (&s);
-          return store_failed (error, local, "cannot store the predictions");
-        }
-      j->report.n_scored = n_all;
-
-      report_phase (job, GL_PHASE_SCORE, 0.95);
-      g_autofree gsize *pool_index = g_memdup2 (pool->data, sizeof (gsize) * MAX (pool->len, 1));
-      ok = write_ranking (db, &s, &data, pool_index, pool->len, probs, emb, dim, mc, j->seed, j->ranking_size,
-                          j->audit_share, error);
-      j->report.score_seconds = (g_get_monotonic_time () - t0) / 1e6;
-      if (ok)
-        gl_drift_report_after_round (db, net, &data, n_rows, version, s.class_ids, s.n_classes,
-                                     (guint64 *) va_rows->data, (gint *) va_labels->data, va_rows->len, j->seed,
-                                     cancellable);
-    }
-  else
-    {
-      /* Rank only: with the current model's scores, or for coverage. */
-      report_phase (job, GL_PHASE_SCORE, 0.1);
-      g_autofree guint64 *rows = g_new (guint64, MAX (pool->len, 1));
-      for (guint i = 0; i < pool->len; i++)
-        rows[i] = (guint64) images[g_array_index (pool, gsize, i)].cache_row;
-      g_autofree float *probs = NULL;
-      g_autofree float *emb = NULL;
-      g_autofree float *mc = NULL;
-      guint dim = 0;
-      if (net != NULL && pool->len > 0)
-        {
-          dim = gl_net_get_embedding_dim (net);
-          probs = g_new (float, pool->len * s.n_classes);
-          emb = g_new (float, pool->len * (gsize) dim);
-          Reporter srep = { job, 0.1, 0.9, 0 };
-          if (!gl_net_predict (net, &data, rows, pool->len, probs, emb, forward_progress, &srep, cancellable, error))
-            {
-              snapshot_clear (&s);
-              return FALSE;
-            }
-          if (s.strategy == GL_STRATEGY_BALD)
-            {
-              mc = g_new (float, (gsize) MC_PASSES * pool->len * s.n_classes);
-              if (!gl_net_predict_mc (net, &data, rows, pool->len, MC_PASSES, j->seed, mc, NULL, NULL, NULL,
-                                      cancellable, error))
-                {
-                  snapshot_clear (&s);
-                  return FALSE;
-                }
-            }
-        }
-      g_autofree gsize *pool_index = g_memdup2 (pool->data, sizeof (gsize) * MAX (pool->len, 1));
-      ok = write_ranking (db, &s, &data, pool_index, pool->len, probs, emb, dim, mc, j->seed, j->ranking_size,
-                          j->audit_share, error);
-    }
-  j->ranked = ok;
-  /* Waiting for a lock is fine here, on the worker: a seq left unknown would
-   * make the next poll hand the queue its own ranking again. */
-  if (ok)
-    j->queue_seq = gl_db_get_queue_seq (db);
-  report_phase (job, GL_PHASE_SAVE, 1.0);
-  snapshot_clear (&s);
   return ok;
 }
 
@@ -954,7 +340,7 @@ on_round_done (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       wait->done = TRUE;
       wait->ok = ok;
-      wait->report = j->report;
+      wait->report = j->result.report;
       if (!ok)
         wait->error = g_error_copy (error);
     }
@@ -969,20 +355,20 @@ on_round_done (GObject *source, GAsyncResult *result, gpointer user_data)
   set_state (self, GL_TRAINER_IDLE);
   self->fraction = -1;
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_FRACTION]);
-  if (j->trained)
+  if (j->result.trained)
     {
-      self->model_version = j->report.model_version;
-      self->accuracy = j->report.accuracy;
+      self->model_version = j->result.report.model_version;
+      self->accuracy = j->result.report.accuracy;
       g_object_notify_by_pspec (G_OBJECT (self), props[PROP_MODEL_VERSION]);
       g_object_notify_by_pspec (G_OBJECT (self), props[PROP_ACCURACY]);
     }
   g_object_thaw_notify (G_OBJECT (self));
-  if (j->trained)
-    g_signal_emit (self, signals[SIGNAL_MODEL_READY], 0, j->report.model_version, j->report.accuracy,
-                   j->previous_accuracy);
-  if (j->ranked)
+  if (j->result.trained)
+    g_signal_emit (self, signals[SIGNAL_MODEL_READY], 0, j->result.report.model_version, j->result.report.accuracy,
+                   j->result.previous_accuracy);
+  if (j->result.ranked)
     {
-      self->queue_seq = j->queue_seq;
+      self->queue_seq = j->result.queue_seq;
       g_signal_emit (self, signals[SIGNAL_RANKING_READY], 0);
     }
   if (!ok && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -1001,15 +387,14 @@ new_job (GlTrainer *self, gboolean train)
   j->models_dir = g_strdup (gl_project_get_models_dir (self->project));
   j->pixels_path = g_strdup (gl_project_get_pixels_path (self->project));
   j->train = train;
-  j->seed = ++self->round;
-  j->max_epochs = self->max_epochs;
-  j->min_steps = self->min_steps;
-  j->time_budget = self->time_budget;
+  gl_round_options_init (&j->options);
+  j->options.seed = gl_round_seed (self->seed, self->round++);
+  j->options.max_epochs = self->max_epochs;
+  j->options.min_steps = self->min_steps;
+  j->options.time_budget = self->time_budget;
+  j->options.audit_share = self->audit_share;
   j->ranking_size = MAX (RANKING_MIN, 2 * self->retrain_every);
-  j->audit_share = self->audit_share;
-  j->report.accuracy = j->report.macro_f1 = j->report.audit_accuracy = NAN;
-  j->previous_accuracy = NAN;
-  j->queue_seq = -1;
+  gl_round_project_result_init (&j->result);
   return j;
 }
 
@@ -1302,6 +687,12 @@ void
 gl_trainer_set_min_steps (GlTrainer *self, guint steps)
 {
   self->min_steps = steps;
+}
+
+void
+gl_trainer_set_seed (GlTrainer *self, guint64 seed)
+{
+  self->seed = seed;
 }
 
 GlTrainerState gl_trainer_get_state (GlTrainer *self) { return self->state; }

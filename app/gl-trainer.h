@@ -1,7 +1,8 @@
 /* gl-trainer.h — retraining: owns the engine worker and the retrain policy.
  *
  * A GlTrainer lives on the main thread of a GlProject. It owns the engine
- * thread (engine/gl-worker.h) and the model on it. A ROUND is:
+ * thread (engine/gl-worker.h) and the model on it. A ROUND (app/gl-round.h,
+ * shared with the simulator; run by gl_round_run_project) is:
  *
  *   1. snapshot (main thread): the human labels, split into training and
  *      validation (gl_trainer_is_validation: default 20% per class, chosen
@@ -157,6 +158,10 @@ void gl_trainer_set_max_epochs (GlTrainer *trainer, guint n_epochs);
 /* Small label sets train for more epochs so that a round makes at least this
  * many optimiser steps (default 300; 0: exactly max-epochs). */
 void gl_trainer_set_min_steps (GlTrainer *trainer, guint steps);
+/* The seed of the rounds from now on: round i (0-based, counted from the
+ * trainer's start) is seeded gl_round_seed (@seed, i), as the simulator's
+ * round i with its seed (default 0). */
+void gl_trainer_set_seed (GlTrainer *trainer, guint64 seed);
 
 /* Preferences; each applies from the next round on (a running round keeps
  * the values it started with). */

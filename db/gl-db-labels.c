@@ -632,10 +632,16 @@ read_queue_item (sqlite3_stmt *st, gpointer element)
 GArray *
 gl_db_read_queue (GlDb *db, guint limit, GError **error)
 {
+  return gl_db_read_queue_after (db, -1, limit, error);
+}
+
+GArray *
+gl_db_read_queue_after (GlDb *db, gint64 after_position, guint limit, GError **error)
+{
   sqlite3_stmt *st = gl_db_stmt (
       db,
       "SELECT q.position, q.image_id, q.reason, q.score, q.audit FROM queue q JOIN images i ON i.id = q.image_id"
-      " WHERE (i.cls = -1 OR (q.audit = 1 AND i.cls <> -2"
+      " WHERE q.position > ?2 AND (i.cls = -1 OR (q.audit = 1 AND i.cls <> -2"
       "   AND COALESCE (i.label_id, 0) <= (SELECT value FROM counters WHERE name = 'queue_mark')))"
       " AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.image_id = q.image_id"
       "   AND s.expires_seq > (SELECT value FROM counters WHERE name = 'label_seq'))"
@@ -644,8 +650,42 @@ gl_db_read_queue (GlDb *db, guint limit, GError **error)
   if (st == NULL)
     return NULL;
   sqlite3_bind_int64 (st, 1, limit);
+  sqlite3_bind_int64 (st, 2, after_position);
   return gl_db_collect (db, st, sizeof (GlDbQueueItem), queue_item_clear, read_queue_item, "cannot read the queue",
                         error);
+}
+
+GArray *
+gl_db_list_unlabeled (GlDb *db, gint64 after_id, guint limit, GError **error)
+{
+  /* The images_cls index holds the rowid: id order within cls = -1. */
+  sqlite3_stmt *st = gl_db_stmt (
+      db,
+      "SELECT i.id, i.cache_row FROM images i INDEXED BY images_cls"
+      " WHERE i.cls = -1 AND i.id > ?1 AND i.held_out = 0 AND i.cache_row IS NOT NULL"
+      " AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.image_id = i.id"
+      "   AND s.expires_seq > (SELECT value FROM counters WHERE name = 'label_seq'))"
+      " ORDER BY i.id LIMIT ?2",
+      error);
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_int64 (st, 1, after_id);
+  sqlite3_bind_int64 (st, 2, limit);
+  GArray *out = g_array_new (FALSE, TRUE, sizeof (GlDbScoredImage));
+  int rc;
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      GlDbScoredImage s = { sqlite3_column_int64 (st, 0), gl_db_column_id (st, 1), NAN };
+      g_array_append_val (out, s);
+    }
+  gl_db_done (st);
+  if (rc != SQLITE_DONE)
+    {
+      g_array_unref (out);
+      gl_db_fail (db, error, "cannot list the unlabeled images");
+      return NULL;
+    }
+  return out;
 }
 
 GArray *

@@ -406,6 +406,9 @@ gboolean gl_db_replace_queue (GlDb *db, const GlDbQueueItem *items, guint n, GEr
 /* Up to @limit items in position order, skipping images that are labeled now
  * (audit items excepted) or have an active skip. Elements: GlDbQueueItem. */
 GArray *gl_db_read_queue (GlDb *db, guint limit, GError **error);
+/* The same, from the items after position @after_position on (-1: all): the
+ * next page of a long queue. */
+GArray *gl_db_read_queue_after (GlDb *db, gint64 after_position, guint limit, GError **error);
 
 typedef struct
 {
@@ -419,6 +422,10 @@ typedef struct
  * test images; highest score first, ties by id. Elements: GlDbScoredImage.
  * An empty array when there is no such model. */
 GArray *gl_db_top_unlabeled (GlDb *db, gint64 model_id, guint k, GError **error);
+/* Up to @limit readable, unlabeled, not skipped, not held-out images with an
+ * id above @after_id, in id order (import order), score NaN: a page of the
+ * pool for when nothing ranks it. Elements: GlDbScoredImage. */
+GArray *gl_db_list_unlabeled (GlDb *db, gint64 after_id, guint limit, GError **error);
 
 /* ---- Model versions, predictions, metrics ------------------------------ */
 

@@ -380,12 +380,29 @@ toast (GleanerLabelView *self, const char *text)
     g_warning ("%s", text);
 }
 
+/* A key that found no image to act on: never dropped without a word. The
+ * queue has an image whenever an unlabeled one is left (gl-queue.h), so this
+ * is the end of the work or a store that cannot be read. */
+static void
+say_no_image (GleanerLabelView *self)
+{
+  gtk_widget_error_bell (GTK_WIDGET (self));
+  if (gl_queue_get_n_labeled (self->queue) >= gl_queue_get_n_total (self->queue))
+    toast (self, _("Every image is labeled: there is no image for this key"));
+  else
+    toast (self, _("No image to label: the project's images cannot be read now"));
+}
+
 static void
 show_error (GleanerLabelView *self, const GError *error)
 {
-  /* Nothing to do, rather than a failure: say it quietly. */
-  if (g_error_matches (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_NOTHING)
-      || g_error_matches (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_EMPTY))
+  if (g_error_matches (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_EMPTY))
+    {
+      say_no_image (self);
+      return;
+    }
+  /* Nothing to undo, rather than a failure: say it quietly. */
+  if (g_error_matches (error, GL_QUEUE_ERROR, GL_QUEUE_ERROR_NOTHING))
     {
       gtk_widget_error_bell (GTK_WIDGET (self));
       return;
@@ -897,6 +914,8 @@ label_class (GleanerLabelView *self, guint class_id)
   else if (gl_queue_get_current (self->queue) != NULL)
     gl_queue_label_async (self->queue, (gint) class_id, GL_LABEL_ORIGIN_HUMAN, command_done_cb,
                           start_command (self, FALSE));
+  else
+    say_no_image (self);
 }
 
 void

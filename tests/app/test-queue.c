@@ -2,7 +2,8 @@
  * labels committed with their origin and counted, accept (suggestion, then
  * prediction), skip and return, undo going back to the image, back/forward
  * over seen items, a new ranking swapped in only between items, audit labels
- * remembered, and the fallback to the model's most uncertain images; the
+ * remembered, and the fallback to the model's most uncertain images, then to
+ * the import order, so that the queue never runs dry; the
  * asynchronous commands: in the order given, committed before the queue moves
  * on, an undo of a pending label, and errors that change nothing. */
 #include "app/gl-queue.h"
@@ -54,10 +55,19 @@ open_queue (Fixture *fx)
 static void
 open_ranked_queue (Fixture *fx)
 {
+  GError *error = NULL;
+  g_assert_true (gl_trainer_run_round (fx->trainer, FALSE, NULL, NULL, &error));
+  g_assert_no_error (error);
   open_queue (fx);
   gl_queue_set_trainer (fx->queue, fx->trainer);
-  while (gl_queue_get_current (fx->queue) == NULL)
-    g_main_context_iteration (NULL, TRUE);
+  g_assert_nonnull (gl_queue_get_current (fx->queue));
+  g_assert_false (gl_queue_needs_ranking (fx->queue));
+}
+
+static void
+on_ranking_ready (GlTrainer *trainer, gboolean *ready)
+{
+  *ready = TRUE;
 }
 
 static void
@@ -123,18 +133,28 @@ static void
 test_cold_start_and_label (Fixture *fx, gconstpointer data)
 {
   GError *error = NULL;
+  gboolean ready = FALSE;
   open_queue (fx);
-  /* Nothing ranked yet. */
-  g_assert_null (gl_queue_get_current (fx->queue));
+  /* Nothing ranked yet: the images in import order meanwhile, never none. */
+  const GlQueueItem *it = gl_queue_get_current (fx->queue);
+  g_assert_nonnull (it);
+  g_assert_cmpint (it->reason, ==, GL_QUEUE_REASON_UNRANKED);
+  g_assert_cmpstr (it->reason_text, ==, "in import order (the images are being ranked)");
   g_assert_true (gl_queue_needs_ranking (fx->queue));
   g_assert_cmpuint (gl_queue_get_n_total (fx->queue), ==, 120);
   g_assert_cmpuint (gl_queue_get_n_classes (fx->queue), ==, 4);
-  /* With a trainer, the queue asks it to rank and fills when it is done. */
+  /* With a trainer, the queue asks it to rank; the ranking follows the item
+   * on screen (skipped here: it comes back later). */
+  g_signal_connect (fx->trainer, "ranking-ready", G_CALLBACK (on_ranking_ready), &ready);
   gl_queue_set_trainer (fx->queue, fx->trainer);
-  while (gl_queue_get_current (fx->queue) == NULL)
+  while (!ready)
     g_main_context_iteration (NULL, TRUE);
+  g_signal_handlers_disconnect_by_func (fx->trainer, on_ranking_ready, &ready);
+  g_assert_true (gl_queue_reload (fx->queue, &error));
+  g_assert_true (gl_queue_skip (fx->queue, &error));
+  g_assert_no_error (error);
   g_assert_false (gl_queue_needs_ranking (fx->queue));
-  const GlQueueItem *it = gl_queue_get_current (fx->queue);
+  it = gl_queue_get_current (fx->queue);
   g_assert_cmpint (it->reason, ==, GL_QUEUE_REASON_COLD_START);
   g_assert_cmpuint (it->n_top, ==, 0);
   g_assert_cmpint (it->suggested_class, ==, -1);
@@ -177,7 +197,12 @@ test_cold_start_and_label (Fixture *fx, gconstpointer data)
   g_assert_true (gl_queue_back (fx->queue));
   g_assert_cmpint (gl_queue_get_current (fx->queue)->image_id, ==, first);
   g_assert_cmpint (gl_queue_get_current (fx->queue)->label, ==, k);
-  g_assert_false (gl_queue_back (fx->queue)); /* nothing older */
+  /* Older: only the unranked image skipped above. */
+  g_assert_true (gl_queue_back (fx->queue));
+  g_assert_cmpint (gl_queue_get_current (fx->queue)->reason, ==, GL_QUEUE_REASON_UNRANKED);
+  g_assert_false (gl_queue_back (fx->queue));
+  g_assert_true (gl_queue_forward (fx->queue));
+  g_assert_cmpint (gl_queue_get_current (fx->queue)->image_id, ==, first);
   /* Relabeling a seen item replaces its label and steps forward. */
   gint other = (k + 1) % 4;
   g_assert_true (gl_queue_label (fx->queue, other, GL_LABEL_ORIGIN_HUMAN, &error));
@@ -204,12 +229,6 @@ test_cold_start_and_label (Fixture *fx, gconstpointer data)
   /* The live item was kept: labeling the undone image brings it back. */
   g_assert_true (gl_queue_label (fx->queue, truth (fx), GL_LABEL_ORIGIN_HUMAN, &error));
   g_assert_cmpint (gl_queue_get_current (fx->queue)->image_id, ==, live);
-}
-
-static void
-on_ranking_ready (GlTrainer *trainer, gboolean *ready)
-{
-  *ready = TRUE;
 }
 
 /* A new ranking from the trainer reads the classes again; the per-class
@@ -573,6 +592,106 @@ test_async_skip_returns (Fixture *fx, gconstpointer data)
   async_clear (&a);
 }
 
+/* Stores a ranking of the first @n unlabeled pool images (from the last). */
+static void
+store_short_ranking (Fixture *fx, guint n, GArray *ids)
+{
+  GError *error = NULL;
+  g_autoptr (GArray) images = gl_trainer_list_images (gl_project_get_db_path (fx->project), &error);
+  g_autofree GlDbQueueItem *items = g_new0 (GlDbQueueItem, n);
+  guint got = 0;
+
+  g_assert_no_error (error);
+  for (guint i = images->len; i > 0 && got < n; i--)
+    {
+      const GlPoolImage *im = &g_array_index (images, GlPoolImage, i - 1);
+      if (im->held_out || im->class_id >= 0)
+        continue;
+      items[got] = (GlDbQueueItem) { im->image_id, (char *) "margin", 0.5, FALSE, 0 };
+      g_array_append_val (ids, im->image_id);
+      got++;
+    }
+  g_assert_cmpuint (got, ==, n);
+  g_assert_true (gl_db_replace_queue (fx->db, items, n, &error));
+  g_assert_no_error (error);
+}
+
+/* Labels every image the queue offers until it has none; returns how many.
+ * Each offered image is unlabeled, and none comes twice. */
+static guint
+label_to_the_end (Fixture *fx, GlQueueReason after, gboolean scores_fall)
+{
+  GError *error = NULL;
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  double last_score = INFINITY;
+  guint n = 0;
+  const GlQueueItem *it;
+
+  while ((it = gl_queue_get_current (fx->queue)) != NULL)
+    {
+      g_assert_cmpint (it->reason, ==, after);
+      g_assert_cmpint (it->label, ==, -1);
+      g_assert_true (g_hash_table_add (seen, g_memdup2 (&it->image_id, sizeof it->image_id)));
+      if (scores_fall)
+        {
+          /* The previous model's order: most uncertain first. */
+          g_assert_cmpfloat (it->score, <=, last_score);
+          last_score = it->score;
+        }
+      g_assert_true (gl_queue_label (fx->queue, truth (fx), GL_LABEL_ORIGIN_HUMAN, &error));
+      g_assert_no_error (error);
+      n++;
+    }
+  return n;
+}
+
+/* The queue never runs dry while an unlabeled image is left: past the stored
+ * ranking it goes on with the current model's most uncertain images, and
+ * without a model with the images in import order (saying so), until every
+ * image is labeled. */
+static void
+test_never_dry_import (Fixture *fx, gconstpointer data)
+{
+  GError *error = NULL;
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  /* No model: a ranking of 5, then the import order. */
+  store_short_ranking (fx, 5, ids);
+  open_queue (fx);
+  for (guint i = 0; i < 5; i++)
+    {
+      g_assert_cmpint (gl_queue_get_current (fx->queue)->image_id, ==, g_array_index (ids, gint64, i));
+      g_assert_true (gl_queue_label (fx->queue, truth (fx), GL_LABEL_ORIGIN_HUMAN, &error));
+    }
+  g_assert_cmpint (gl_queue_get_current (fx->queue)->reason, ==, GL_QUEUE_REASON_UNRANKED);
+  g_assert_true (gl_queue_needs_ranking (fx->queue));
+  g_assert_cmpuint (label_to_the_end (fx, GL_QUEUE_REASON_UNRANKED, FALSE), ==, 120 - 5);
+  g_assert_cmpuint (gl_queue_get_n_labeled (fx->queue), ==, gl_queue_get_n_total (fx->queue));
+  g_assert_false (gl_queue_needs_ranking (fx->queue));
+}
+
+static void
+test_never_dry_model (Fixture *fx, gconstpointer data)
+{
+  GError *error = NULL;
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  /* A model: a ranking of 3, then the model's most uncertain images. */
+  synth_label_first (fx->project, fx->db, 40);
+  g_assert_true (gl_trainer_run_round (fx->trainer, TRUE, NULL, NULL, &error));
+  g_assert_no_error (error);
+  store_short_ranking (fx, 3, ids);
+  open_queue (fx);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_cmpint (gl_queue_get_current (fx->queue)->image_id, ==, g_array_index (ids, gint64, i));
+      g_assert_true (gl_queue_label (fx->queue, truth (fx), GL_LABEL_ORIGIN_HUMAN, &error));
+    }
+  g_assert_false (gl_queue_needs_ranking (fx->queue));
+  g_assert_cmpuint (label_to_the_end (fx, GL_QUEUE_REASON_STRATEGY, TRUE), ==, 80 - 3);
+  g_assert_cmpuint (gl_queue_get_n_labeled (fx->queue), ==, gl_queue_get_n_total (fx->queue));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -587,5 +706,7 @@ main (int argc, char **argv)
   g_test_add ("/queue/async-errors", Fixture, NULL, fixture_setup, test_async_errors, fixture_teardown);
   g_test_add ("/queue/async-skip-returns", Fixture, NULL, fixture_setup, test_async_skip_returns,
               fixture_teardown);
+  g_test_add ("/queue/never-dry/import", Fixture, NULL, fixture_setup, test_never_dry_import, fixture_teardown);
+  g_test_add ("/queue/never-dry/model", Fixture, NULL, fixture_setup, test_never_dry_model, fixture_teardown);
   return g_test_run ();
 }
