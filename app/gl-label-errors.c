@@ -206,10 +206,7 @@ forward_fold_progress (const GlProgress *progress, gpointer data)
 {
   FoldReporter *r = data;
   GlProgress p = *progress;
-  double inner = progress->n_batches > 0 ? (double)progress->batch / (double)progress->n_batches : 0;
-  if (progress->phase == GL_PHASE_TRAIN && progress->n_epochs > 0 && progress->epoch > 0)
-    inner = ((progress->epoch - 1) + inner) / progress->n_epochs;
-  inner = CLAMP (inner, 0.0, 1.0);
+  double inner = gl_progress_call_fraction (progress);
   double within = progress->phase == GL_PHASE_TRAIN ? 0.9 * inner : 0.9 + 0.1 * inner;
   p.fraction = 0.99 * (r->fold + within) / r->folds;
   gl_worker_job_report (r->job, &p);

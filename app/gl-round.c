@@ -418,10 +418,7 @@ forward_progress (const GlProgress *progress, gpointer data)
 {
   Reporter *r = data;
   GlProgress out = *progress;
-  double inner = progress->n_batches > 0 ? (double)progress->batch / (double)progress->n_batches : 0;
-  if (progress->phase == GL_PHASE_TRAIN && progress->n_epochs > 0 && progress->epoch > 0)
-    inner = ((progress->epoch - 1) + inner) / progress->n_epochs;
-  out.fraction = r->from + (r->to - r->from) * CLAMP (inner, 0.0, 1.0);
+  out.fraction = r->from + (r->to - r->from) * gl_progress_call_fraction (progress);
   if (r->p->progress != NULL)
     r->p->progress (&out, r->p->user_data);
 }

@@ -121,6 +121,15 @@ gl_progress_init (GlProgress *progress, GlPhase phase)
   progress->fraction = -1.0;
 }
 
+double
+gl_progress_call_fraction (const GlProgress *progress)
+{
+  double inner = progress->n_batches > 0 ? (double) progress->batch / (double) progress->n_batches : 0;
+  if (progress->phase == GL_PHASE_TRAIN && progress->n_epochs > 0 && progress->epoch > 0)
+    inner = ((progress->epoch - 1) + inner) / progress->n_epochs;
+  return CLAMP (inner, 0.0, 1.0);
+}
+
 /* ---- jobs ---- */
 
 static GlWorkerJob *

@@ -90,6 +90,10 @@ typedef struct
 /* A progress with every value unknown in @phase. */
 void gl_progress_init (GlProgress *progress, GlPhase phase);
 
+/* How far the engine call that reported @progress is, 0…1: its batches,
+ * and in training its epochs too. */
+double gl_progress_call_fraction (const GlProgress *progress);
+
 typedef struct _GlWorker GlWorker;
 typedef struct _GlWorkerJob GlWorkerJob;
 
