@@ -216,7 +216,8 @@ build_reference (Ctx *ctx, const guint64 *val_rows, const gint *val_labels, gsiz
   if (all == NULL)
     return FALSE;
   rows = g_new (guint64, n_val + GL_DRIFT_REPORT_POOL_SAMPLE + 1);
-  memcpy (rows, val_rows, n_val * sizeof (guint64));
+  if (n_val > 0)
+    memcpy (rows, val_rows, n_val * sizeof (guint64));
   /* Reservoir sample of the valid rows. */
   gl_rng_init_stream (&rng, ctx->seed, 0x6472696674);
   for (guint i = 0, seen = 0; i < all->len; i++)

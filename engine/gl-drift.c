@@ -586,6 +586,8 @@ compare_ranked (const void *pa, const void *pb)
 void
 gl_drift_holm (const double *p, gsize n, double *adjusted)
 {
+  if (n == 0)
+    return; /* an empty family (qsort must not get the NULL of g_new (…, 0)) */
   g_autofree Ranked *ranked = g_new (Ranked, n);
   double running = 0.0;
 
