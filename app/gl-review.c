@@ -44,6 +44,7 @@ struct _GlReview
   GlWorker *worker;        /* the detection's engine thread, made on the first request */
   GCancellable *detecting; /* set while a detection runs */
   double detect_fraction;
+  double detect_seconds;   /* the detection's budget */
 
   /* owned; handed to the one running WriteJob at a time (never touched by two threads at once) */
   GlDb *writer_db;         /* opened by the first WriteJob on its thread */
@@ -324,7 +325,14 @@ detect_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 void
-gl_review_detect (GlReview *self, double seconds)
+gl_review_set_detect_seconds (GlReview *self, double seconds)
+{
+  g_return_if_fail (GL_IS_REVIEW (self));
+  self->detect_seconds = seconds > 0 ? seconds : GL_REVIEW_DETECT_SECONDS;
+}
+
+void
+gl_review_detect (GlReview *self)
 {
   g_return_if_fail (GL_IS_REVIEW (self));
   GlLabelErrorsOptions options;
@@ -332,7 +340,7 @@ gl_review_detect (GlReview *self, double seconds)
   if (self->detecting != NULL || self->project == NULL)
     return;
   gl_label_errors_options_init (&options);
-  options.seconds = seconds > 0 ? seconds : GL_REVIEW_DETECT_SECONDS;
+  options.seconds = self->detect_seconds;
   /* One BLAS thread, below every normal thread (gl-worker.h): labeling and
    * the trainer's rounds go first. */
   if (self->worker == NULL)
@@ -424,4 +432,5 @@ gl_review_init (GlReview *self)
   self->annotator = g_strdup (g_get_user_name ());
   self->current_row = -1;
   self->detect_fraction = -1;
+  self->detect_seconds = GL_REVIEW_DETECT_SECONDS;
 }

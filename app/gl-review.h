@@ -84,10 +84,12 @@ gboolean gl_review_is_busy (GlReview *self);
  * name). */
 void gl_review_set_annotator (GlReview *self, const char *annotator);
 
-/* Starts a detection for the current model version (budget @seconds, ≤ 0:
- * GL_REVIEW_DETECT_SECONDS); nothing when one runs. Reloads when it is
- * stored. */
-void gl_review_detect (GlReview *self, double seconds);
+/* Starts a detection for the current model version; nothing when one runs.
+ * Reloads when it is stored. */
+void gl_review_detect (GlReview *self);
+/* The detection's training budget, split over its folds (default
+ * GL_REVIEW_DETECT_SECONDS; ≤ 0: the default). */
+void gl_review_set_detect_seconds (GlReview *self, double seconds);
 void gl_review_cancel_detection (GlReview *self);
 gboolean gl_review_is_detecting (GlReview *self);
 /* 0…1 while detecting (-1 when not yet known). */

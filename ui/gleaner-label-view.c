@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "app/gl-decode.h"
+#include "app/gl-label-errors.h"
 #include "app/gl-path.h"
 #include "app/gl-review.h"
 #include "app/gl-session.h"
@@ -66,6 +67,8 @@ struct _GleanerLabelView
   /* owned */
   GlReview *review; /* suspected label errors of the project's current version, and their detection */
   gboolean reload_review; /* read the review again once its decisions are written (after leaving it) */
+  gboolean new_version;   /* a model version came while reviewing: read and check it after */
+  char *review_note;      /* why the last check could not run (too few labels), or NULL */
   GlPixelMap *pixels;
   char **class_names;
   gunichar *keys; /* (n_classes) the key of each class, 0 = none */
@@ -1062,6 +1065,8 @@ update_review_entry (GleanerLabelView *self)
     status = g_strdup (_("Checking the labels with 5-fold cross-validation…"));
   else if (!has_model)
     status = g_strdup (_("Checked once the model has trained."));
+  else if (!has_run && self->review_note != NULL)
+    status = g_strdup_printf (_("Not checked: %s."), self->review_note);
   else if (!has_run)
     status = g_strdup (_("Not checked for this model version."));
   else
@@ -1098,9 +1103,18 @@ on_review_changed_cb (GleanerLabelView *self)
   update_review_entry (self);
 }
 
+/* Too few labels for the check is the normal state of a young project: said
+ * in the status line, not in a toast. */
 static void
 on_review_failed_cb (GleanerLabelView *self, const GError *error, GlReview *review)
 {
+  if (g_error_matches (error, GL_LABEL_ERRORS_ERROR, GL_LABEL_ERRORS_ERROR_NO_LABELS))
+    {
+      g_free (self->review_note);
+      self->review_note = g_strdup (error->message);
+      update_review_entry (self);
+      return;
+    }
   g_autofree char *text = g_strdup_printf (_("Label errors: %s"), error->message);
   toast (self, text);
 }
@@ -1123,7 +1137,8 @@ set_review (GleanerLabelView *self, GlProject *project)
 
   if (mode_stack (self) != NULL)
     gtk_stack_set_visible_child_name (mode_stack (self), "label");
-  self->reload_review = FALSE;
+  self->reload_review = self->new_version = FALSE;
+  g_clear_pointer (&self->review_note, g_free);
   gleaner_review_panel_set_review (self->review_panel, NULL, NULL);
   if (self->review != NULL)
     {
@@ -1145,16 +1160,31 @@ set_review (GleanerLabelView *self, GlProject *project)
 }
 
 void
-gleaner_label_view_reload_review (GleanerLabelView *self)
+gleaner_label_view_new_version (GleanerLabelView *self)
 {
   g_autoptr (GError) error = NULL;
 
   g_return_if_fail (GLEANER_IS_LABEL_VIEW (self));
-  /* Not under the annotator's hands: a walk under way goes on with what it read. */
-  if (self->review == NULL || gleaner_label_view_is_reviewing (self))
+  if (self->review == NULL)
     return;
+  /* Not under the annotator's hands: a walk under way goes on with what it
+   * read, and the new version is read when it ends. */
+  if (gleaner_label_view_is_reviewing (self))
+    {
+      self->new_version = TRUE;
+      return;
+    }
+  self->new_version = FALSE;
+  g_clear_pointer (&self->review_note, g_free);
   if (!gl_review_reload (self->review, &error))
-    toast (self, error->message);
+    {
+      toast (self, error->message);
+      return;
+    }
+  /* Checked in the background after each round (below every normal thread). */
+  if (gl_review_get_model_id (self->review) > 0 && !gl_review_has_detection (self->review, NULL)
+      && !gl_review_is_detecting (self->review))
+    gl_review_detect (self->review);
 }
 
 gboolean
@@ -1201,6 +1231,8 @@ gleaner_label_view_leave_review (GleanerLabelView *self)
   if (!gleaner_label_view_is_reviewing (self))
     return;
   gtk_stack_set_visible_child_name (mode_stack (self), "label");
+  if (self->new_version)
+    gleaner_label_view_new_version (self);
   reload_review_when_idle (self);
   update_review_entry (self);
 }
@@ -1226,7 +1258,7 @@ static void
 on_detect_button_clicked_cb (GleanerLabelView *self)
 {
   if (self->review != NULL)
-    gl_review_detect (self->review, GL_REVIEW_DETECT_SECONDS);
+    gl_review_detect (self->review);
 }
 
 static void
@@ -1547,6 +1579,7 @@ gleaner_label_view_finalize (GObject *object)
   g_array_unref (self->commands);
   g_strfreev (self->class_names);
   g_free (self->keys);
+  g_free (self->review_note);
   G_OBJECT_CLASS (gleaner_label_view_parent_class)->finalize (object);
 }
 

@@ -52,9 +52,11 @@ void gleaner_label_view_reload_classes (GleanerLabelView *self);
 gboolean gleaner_label_view_start_review (GleanerLabelView *self);
 void gleaner_label_view_leave_review (GleanerLabelView *self);
 gboolean gleaner_label_view_is_reviewing (GleanerLabelView *self);
-/* Reads the current version's detection again (after a round made a new
- * version); not while reviewing. */
-void gleaner_label_view_reload_review (GleanerLabelView *self);
+/* A new model version is current (a round ended, or another process made
+ * one): reads its label-error check and, when it has none, starts one in
+ * the background (progress and Cancel in the view). While reviewing, only
+ * once the review is left. */
+void gleaner_label_view_new_version (GleanerLabelView *self);
 /* The view's review (owned by the view; NULL without a project). */
 GlReview *gleaner_label_view_get_review (GleanerLabelView *self);
 

@@ -231,7 +231,8 @@ test_failure (Fixture *fx, gconstpointer data)
 static void
 detect_and_wait (GlReview *review, gboolean cancel)
 {
-  gl_review_detect (review, 3);
+  gl_review_set_detect_seconds (review, 3);
+  gl_review_detect (review);
   g_assert_true (gl_review_is_detecting (review));
   if (cancel)
     gl_review_cancel_detection (review);

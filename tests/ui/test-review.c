@@ -6,13 +6,19 @@
  * a class key and skip the third (S); Escape leaves. The decisions are in
  * the label history with origin "review", and the way in then counts the
  * two suspected errors left (the skipped one and the fourth). Screenshots of
- * review mode in light and dark style. */
+ * review mode in light and dark style.
+ *
+ * The check on request, on a project with a trained model: a real click on
+ * "Find Label Errors" starts it in the background (progress and Cancel
+ * shown, the main loop runs); a real click on Cancel stops it with nothing
+ * stored; a second check runs to the end and is read back. */
 #include "gleaner-config.h"
 
 #include <adwaita.h>
 #include <gdk/x11/gdkx.h>
 
 #include "app/gl-review.h"
+#include "app/gl-trainer.h"
 #include "app/synth-project.h"
 #include "db/gl-db-label-errors.h"
 #include "gleaner-test-util.h"
@@ -208,10 +214,95 @@ test_review_mode (gconstpointer data)
   gl_remove_tree (tmp);
 }
 
+typedef struct
+{
+  GleanerLabelView *view;
+  gboolean detecting;
+} DetectWait;
+
+static gboolean
+detecting_is (gpointer data)
+{
+  DetectWait *w = data;
+  return gl_review_is_detecting (gleaner_label_view_get_review (w->view)) == w->detecting;
+}
+
+static void
+test_check_on_request (gconstpointer data)
+{
+  GleanerApplication *app = (GleanerApplication *)data;
+  if (!has_xdotool ())
+    return;
+  GError *error = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("gleaner-test-review-XXXXXX", NULL);
+  GlProject *made = synth_project (tmp, 160, 10);
+  {
+    g_autoptr (GlDb) db = gl_db_open (gl_project_get_db_path (made), &error);
+    g_assert_no_error (error);
+    synth_label_first (made, db, 100);
+    gint64 flipped[5];
+    synth_flip_labels (made, db, 20, 5, flipped);
+    g_autoptr (GlTrainer) trainer = gl_trainer_new (made, &error);
+    g_assert_no_error (error);
+    gl_trainer_set_max_epochs (trainer, 2);
+    gl_trainer_set_min_steps (trainer, 20);
+    g_assert_true (gl_trainer_run_round (trainer, TRUE, NULL, NULL, &error));
+    g_assert_no_error (error);
+  }
+  g_autofree char *dir = g_strdup (gl_project_get_dir (made));
+  gl_project_close (made);
+
+  GleanerWindow *window = gleaner_test_open_window (app, dir);
+  GtkWidget *win = GTK_WIDGET (window);
+  GleanerLabelView *view = GLEANER_LABEL_VIEW (gleaner_test_find_descendant (win, GLEANER_TYPE_LABEL_VIEW, 0));
+  GlReview *review = gleaner_label_view_get_review (view);
+  g_assert_false (gl_review_has_detection (review, NULL));
+
+  /* Started with a real click; long enough a budget to be cancelled while it runs. */
+  gl_review_set_detect_seconds (review, 60);
+  ButtonWait find = { win, "Find Label Errors" };
+  gleaner_test_wait (button_shown, &find);
+  gleaner_test_click (GTK_WIDGET (gleaner_test_find_button (win, find.label)), 0.5, 0.5, 1);
+  DetectWait wait = { view, TRUE };
+  gleaner_test_wait (detecting_is, &wait);
+  ButtonWait cancel = { win, "Cancel" };
+  gleaner_test_wait (button_shown, &cancel);
+  gleaner_test_wait_frames (win, 3);
+  gleaner_test_dismiss_toasts (win);
+  g_free (gleaner_test_render_png (win, "review-checking.png"));
+  gleaner_test_click (GTK_WIDGET (gleaner_test_find_button (win, cancel.label)), 0.5, 0.5, 1);
+  wait.detecting = FALSE;
+  gleaner_test_wait (detecting_is, &wait);
+  g_assert_false (gl_review_has_detection (review, NULL));
+  gleaner_test_wait (button_shown, &find);
+
+  /* Again, to the end. */
+  gl_review_set_detect_seconds (review, 3);
+  gleaner_test_click (GTK_WIDGET (gleaner_test_find_button (win, find.label)), 0.5, 0.5, 1);
+  wait.detecting = TRUE;
+  gleaner_test_wait (detecting_is, &wait);
+  wait.detecting = FALSE;
+  gleaner_test_wait (detecting_is, &wait);
+  const GlDbLabelErrorRun *run = NULL;
+  g_assert_true (gl_review_has_detection (review, &run));
+  g_assert_cmpuint (run->n_labels, ==, 100);
+  ButtonWait again = { win, "Check Again" };
+  gleaner_test_wait (button_shown, &again);
+  gleaner_test_wait_frames (win, 3);
+  gleaner_test_dismiss_toasts (win);
+  g_free (gleaner_test_render_png (win, "review-checked.png"));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  gl_remove_tree (tmp);
+}
+
 int
 main (int argc, char **argv)
 {
   GleanerApplication *app = gleaner_test_app_init (&argc, &argv);
   g_test_add_data_func ("/review/mode", app, test_review_mode);
+  g_test_add_data_func ("/review/check-on-request", app, test_check_on_request);
   return gleaner_test_app_run (app);
 }
