@@ -305,10 +305,21 @@ detect_progress_cb (const GlProgress *progress, gpointer user_data)
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
 }
 
+/* The reference a detection held, let go of after its completion has been
+ * dispatched: the last one frees the worker, which must not happen while
+ * the worker's own completion source runs. */
+static gboolean
+unref_idle_cb (gpointer data)
+{
+  g_object_unref (data);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 detect_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (GlReview) self = user_data; /* the ref taken by gl_review_detect */
+  GlReview *self = user_data; /* the ref taken by gl_review_detect, dropped below */
+  g_idle_add (unref_idle_cb, self);
   g_autoptr (GError) error = NULL;
   gboolean ok = gl_label_errors_detect_finish (result, NULL, &error);
 

@@ -284,6 +284,8 @@ test_detect (void)
   g_assert_cmpuint (gl_review_get_n_suspected (review), ==, stored->n_flagged);
 
   g_clear_object (&review);
+  while (g_main_context_iteration (NULL, FALSE))
+    ; /* the detections' references go in an idle */
   gl_db_close (fx.db);
   gl_project_close (fx.project);
   gl_remove_tree (fx.dir);
