@@ -68,6 +68,7 @@ struct _GleanerLabelView
   GlReview *review; /* suspected label errors of the project's current version, and their detection */
   gboolean reload_review; /* read the review again once its decisions are written (after leaving it) */
   gboolean new_version;   /* a model version came while reviewing: read and check it after */
+  gboolean counts_stale;  /* a review decision relabeled an image: the queue reads its counts when the review is left */
   char *review_note;      /* why the last check could not run (too few labels), or NULL */
   GlPixelMap *pixels;
   char **class_names;
@@ -1119,14 +1120,23 @@ on_review_failed_cb (GleanerLabelView *self, const GError *error, GlReview *revi
   toast (self, text);
 }
 
-/* A relabel changes the counts per class: the queue reads them again. */
+/* A relabel changes the counts per class: the queue reads them again once
+ * the review is left (one read, not one per decision). */
 static void
 on_review_decided_cb (GleanerLabelView *self, gint64 image_id, gint64 class_id, GlReview *review)
 {
   g_autoptr (GError) error = NULL;
 
-  if (class_id >= 0 && self->queue != NULL && !gl_queue_reload (self->queue, &error))
-    toast (self, error->message);
+  if (class_id < 0)
+    return;
+  self->counts_stale = TRUE;
+  /* Written after the review was left: read at once. */
+  if (!gleaner_label_view_is_reviewing (self) && self->queue != NULL)
+    {
+      self->counts_stale = FALSE;
+      if (!gl_queue_reload (self->queue, &error))
+        toast (self, error->message);
+    }
 }
 
 /* The review of @project (NULL: none); the old one lets go of its project. */
@@ -1137,7 +1147,7 @@ set_review (GleanerLabelView *self, GlProject *project)
 
   if (mode_stack (self) != NULL)
     gtk_stack_set_visible_child_name (mode_stack (self), "label");
-  self->reload_review = self->new_version = FALSE;
+  self->reload_review = self->new_version = self->counts_stale = FALSE;
   g_clear_pointer (&self->review_note, g_free);
   gleaner_review_panel_set_review (self->review_panel, NULL, NULL);
   if (self->review != NULL)
@@ -1231,6 +1241,13 @@ gleaner_label_view_leave_review (GleanerLabelView *self)
   if (!gleaner_label_view_is_reviewing (self))
     return;
   gtk_stack_set_visible_child_name (mode_stack (self), "label");
+  if (self->counts_stale && self->queue != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+      self->counts_stale = FALSE;
+      if (!gl_queue_reload (self->queue, &error))
+        toast (self, error->message);
+    }
   if (self->new_version)
     gleaner_label_view_new_version (self);
   reload_review_when_idle (self);
