@@ -5,8 +5,10 @@
  * presses (xdotool) keep the first label (Return), relabel the second with
  * a class key and skip the third (S); Escape leaves. The decisions are in
  * the label history with origin "review", and the way in then counts the
- * two suspected errors left (the skipped one and the fourth). Screenshots of
- * review mode in light and dark style.
+ * two suspected errors left (the skipped one and the fourth), and so does
+ * the Gallery's "Suspected label errors" filter (real clicks), in the order
+ * of the label-error score. Screenshots of review mode in light and dark
+ * style.
  *
  * The check on request, on a project with a trained model: a real click on
  * "Find Label Errors" starts it in the background (progress and Cancel
@@ -17,11 +19,13 @@
 #include <adwaita.h>
 #include <gdk/x11/gdkx.h>
 
+#include "app/gl-gallery-model.h"
 #include "app/gl-review.h"
 #include "app/gl-trainer.h"
 #include "app/synth-project.h"
 #include "db/gl-db-label-errors.h"
 #include "gleaner-test-util.h"
+#include "ui/gleaner-gallery-view.h"
 #include "ui/gleaner-label-view.h"
 
 #define N_ROWS 6
@@ -121,6 +125,25 @@ button_shown (gpointer data)
   return button != NULL && gtk_widget_is_drawable (GTK_WIDGET (button));
 }
 
+static gboolean
+gallery_visible (gpointer data)
+{
+  AdwViewStack *stack = ADW_VIEW_STACK (gleaner_test_find_descendant (data, ADW_TYPE_VIEW_STACK, 0));
+  return g_strcmp0 (adw_view_stack_get_visible_child_name (stack), "gallery") == 0;
+}
+
+static gboolean
+suspected_listed (gpointer data)
+{
+  return gl_gallery_model_get_filter (data, NULL) == GL_GALLERY_FILTER_SUSPECTED;
+}
+
+static gboolean
+doubted_first (gpointer data)
+{
+  return gl_gallery_model_get_sort (data) == GL_GALLERY_SORT_DISAGREEMENT;
+}
+
 static void
 press (GtkWidget *win, const char *key)
 {
@@ -168,6 +191,11 @@ test_review_mode (gconstpointer data)
   gleaner_test_wait_frames (win, 3);
   gleaner_test_dismiss_toasts (win);
   g_free (gleaner_test_render_png (win, "review-entry.png"));
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
+  gleaner_test_wait_frames (win, 3);
+  g_free (gleaner_test_render_png (win, "review-entry-dark.png"));
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+  gleaner_test_wait_frames (win, 3);
   gleaner_test_click (GTK_WIDGET (enter), 0.5, 0.5, 1);
   gleaner_test_wait (reviewing, view);
   GlReview *review = gleaner_label_view_get_review (view);
@@ -206,7 +234,32 @@ test_review_mode (gconstpointer data)
   gleaner_test_wait (not_reviewing, view);
   shown.label = "Review Suspected Errors (2)";
   gleaner_test_wait (button_shown, &shown);
-  g_test_message ("toast at the end: %s", gleaner_test_get_shown_toast (win));
+
+  /* The Gallery (Alt+2) lists the same two with its filter, chosen with
+   * real clicks, the most doubted first. */
+  press (win, "alt+2");
+  gleaner_test_wait (gallery_visible, win);
+  GleanerGalleryView *gallery
+      = GLEANER_GALLERY_VIEW (gleaner_test_find_descendant (win, GLEANER_TYPE_GALLERY_VIEW, 0));
+  GlGalleryModel *model = gleaner_gallery_view_get_model (gallery);
+  gleaner_test_choose (gleaner_test_find_descendant (GTK_WIDGET (gallery), GTK_TYPE_DROP_DOWN, 0),
+                       "Suspected label errors");
+  gleaner_test_wait (suspected_listed, model);
+  GtkWidget *sort = NULL;
+  for (guint i = 0; (sort = gleaner_test_find_descendant (GTK_WIDGET (gallery), GTK_TYPE_DROP_DOWN, i)) != NULL; i++)
+    if (g_strcmp0 (gtk_widget_get_tooltip_text (sort), "Sort order") == 0)
+      break;
+  g_assert_nonnull (sort);
+  gleaner_test_choose (sort, "Label most doubted");
+  gleaner_test_wait (doubted_first, model);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, 2);
+  g_autoptr (GlGalleryItem) first = g_list_model_get_item (G_LIST_MODEL (model), 0);
+  g_autoptr (GlGalleryItem) second = g_list_model_get_item (G_LIST_MODEL (model), 1);
+  g_assert_cmpint (gl_gallery_item_get_id (first), ==, planted.images[2]);  /* score 0.7, skipped */
+  g_assert_cmpint (gl_gallery_item_get_id (second), ==, planted.images[3]); /* 0.6 */
+  gleaner_test_wait_frames (win, 3);
+  gleaner_test_dismiss_toasts (win);
+  g_free (gleaner_test_render_png (win, "review-gallery-suspected.png"));
 
   gtk_window_destroy (GTK_WINDOW (window));
   while (g_main_context_iteration (NULL, FALSE))
