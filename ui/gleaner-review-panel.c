@@ -174,10 +174,10 @@ update (GleanerReviewPanel *self)
   guint n = gl_review_get_n_suspected (self->review);
   g_autofree char *text
       = n == 0 ? g_strdup (_("The model suspects no label of this version."))
-               : g_strdup_printf (ngettext ("The suspected error is reviewed. Skipped images are suggested again "
-                                            "the next time.",
-                                            "All %u suspected errors are reviewed. Skipped images are suggested "
+               : g_strdup_printf (ngettext ("You went through the suspected error. Skipped images are suggested "
                                             "again the next time.",
+                                            "You went through all %u suspected errors. Skipped images are "
+                                            "suggested again the next time.",
                                             n),
                                   n);
   adw_status_page_set_description (self->done_page, text);
