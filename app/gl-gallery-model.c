@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "app/gl-path.h"
+#include "db/gl-db-label-errors.h"
 #include "db/gl-db.h"
 
 /* ---- GlGalleryItem --------------------------------------------------- */
@@ -773,7 +774,7 @@ gboolean
 gl_gallery_model_set_filter (GlGalleryModel *self, GlGalleryFilter filter, gint64 class_id, GError **error)
 {
   g_return_val_if_fail (GL_IS_GALLERY_MODEL (self), FALSE);
-  g_return_val_if_fail (filter <= GL_GALLERY_FILTER_UNREADABLE, FALSE);
+  g_return_val_if_fail (filter <= GL_GALLERY_FILTER_SUSPECTED, FALSE);
   g_return_val_if_fail (filter != GL_GALLERY_FILTER_CONFUSION, FALSE);
   GlDbFilter f = { (GlDbFilterKind) filter, -1, -1 };
   if (filter == GL_GALLERY_FILTER_CLASS || filter == GL_GALLERY_FILTER_PREDICTED)
@@ -808,7 +809,7 @@ gboolean
 gl_gallery_model_set_sort (GlGalleryModel *self, GlGallerySort sort, GError **error)
 {
   g_return_val_if_fail (GL_IS_GALLERY_MODEL (self), FALSE);
-  g_return_val_if_fail (sort <= GL_GALLERY_SORT_CONFIDENCE, FALSE);
+  g_return_val_if_fail (sort <= GL_GALLERY_SORT_DISAGREEMENT, FALSE);
   if ((GlDbSort) sort == self->sort)
     return TRUE;
   self->sort = (GlDbSort) sort;
@@ -827,6 +828,20 @@ GlGallerySort
 gl_gallery_model_get_sort (GlGalleryModel *self)
 {
   return (GlGallerySort) self->sort;
+}
+
+gboolean
+gl_gallery_model_has_label_errors (GlGalleryModel *self)
+{
+  g_return_val_if_fail (GL_IS_GALLERY_MODEL (self), FALSE);
+  GlDbLabelErrorRun run = { 0 };
+  gboolean found = FALSE;
+  gint64 model_id = gl_db_get_current_model (self->db);
+  g_autoptr (GError) error = NULL;
+  if (model_id <= 0 || !gl_db_get_label_error_run (self->db, model_id, &run, &found, &error))
+    return FALSE;
+  gl_db_label_error_run_clear (&run);
+  return found;
 }
 
 gboolean
@@ -865,12 +880,23 @@ in_filter (const GlDbFilter *f, gint64 label, gint64 predicted, gboolean unreada
       return label >= 0 && predicted >= 0 && predicted != label;
     case GL_DB_FILTER_CONFUSION:
       return label == f->class_id && predicted == f->predicted_class;
+    case GL_DB_FILTER_SUSPECTED: /* see also leaves_suspected */
+      return label >= 0;
     case GL_DB_FILTER_ALL:
     case GL_DB_FILTER_PREDICTED:
     case GL_DB_FILTER_UNREADABLE:
     default:
       return TRUE;
     }
+}
+
+/* Whether an item of the suspected-errors filter leaves it when its label
+ * goes from @before to @after: it is suspected only while it has the label
+ * the check looked at (which it had when listed). */
+static gboolean
+leaves_suspected (const GlDbFilter *f, gint64 before, gint64 after)
+{
+  return f->kind == GL_DB_FILTER_SUSPECTED && before != after;
 }
 
 /* The labels of the images in @ids (gint64 * → itself) were committed: cached
@@ -888,8 +914,10 @@ follow_labels (GlGalleryModel *self, GHashTable *ids, gint64 class_id)
           if (!g_hash_table_contains (ids, &item->id))
             continue;
           found++;
+          gint64 before = item->label;
           item_set_label (item, class_id);
-          if (!in_filter (&self->filter, item->label, item->predicted, item->unreadable))
+          if (!in_filter (&self->filter, item->label, item->predicted, item->unreadable)
+              || leaves_suspected (&self->filter, before, class_id))
             {
               guint pos = page->index * GL_GALLERY_PAGE_SIZE + i;
               removed++;

@@ -55,6 +55,7 @@ typedef enum
   GL_GALLERY_FILTER_DISAGREEMENT, /* labeled, and the prediction differs */
   GL_GALLERY_FILTER_UNREADABLE,
   GL_GALLERY_FILTER_CONFUSION, /* labeled as the filter class and predicted as the filter's predicted class */
+  GL_GALLERY_FILTER_SUSPECTED, /* a suspected label error of the current model version (gl-db-label-errors.h) */
 } GlGalleryFilter;
 
 typedef enum
@@ -63,6 +64,7 @@ typedef enum
   GL_GALLERY_SORT_NEWEST,      /* newest import first */
   GL_GALLERY_SORT_NAME,        /* path, A to Z */
   GL_GALLERY_SORT_CONFIDENCE,  /* most confident prediction first */
+  GL_GALLERY_SORT_DISAGREEMENT, /* the label the current version's label-error check doubts most first */
 } GlGallerySort;
 
 /* ---- GlGalleryItem: one image of the listing ---------------------------- */
@@ -109,6 +111,11 @@ gint64 gl_gallery_model_get_filter_predicted (GlGalleryModel *model);
 gboolean gl_gallery_model_set_sort (GlGalleryModel *model, GlGallerySort sort, GError **error);
 GlGalleryFilter gl_gallery_model_get_filter (GlGalleryModel *model, gint64 *class_id);
 GlGallerySort gl_gallery_model_get_sort (GlGalleryModel *model);
+
+/* Whether the store's current model version has a label-error check
+ * (GL_GALLERY_FILTER_SUSPECTED and GL_GALLERY_SORT_DISAGREEMENT need one);
+ * FALSE also when the store cannot say. */
+gboolean gl_gallery_model_has_label_errors (GlGalleryModel *model);
 
 /* Count of images for @filter (with @class_id), whatever the model shows. */
 gboolean gl_gallery_model_count (GlGalleryModel *model, GlGalleryFilter filter, gint64 class_id, guint64 *count,

@@ -366,6 +366,18 @@ list_row_clear (gpointer p)
   g_free (r->hash_hex);
 }
 
+/* The current model version (gl_db_get_current_model). */
+#define CURRENT_MODEL_SQL "(SELECT value FROM counters WHERE name = 'current_model')"
+
+/* A suspected label error of the current version: the same rule as
+ * gl_db_list_label_errors (gl-db-label-errors.c), checked per labeled row
+ * (primary-key lookups). */
+#define SUSPECTED_SQL                                                                                        \
+  "cls > 0 AND EXISTS (SELECT 1 FROM label_errors e JOIN label_error_runs r ON r.model_id = e.model_id"      \
+  " WHERE e.model_id = " CURRENT_MODEL_SQL " AND e.image_id = images.id AND e.flagged = 1"                   \
+  " AND e.given_class = images.cls AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.image_id = images.id"      \
+  " AND l.id > r.last_label_id AND l.origin = 'review'))"
+
 /* The WHERE term of a filter (?3 = its class) and the index prefix that
  * serves it; constant text only. */
 static gboolean
@@ -407,6 +419,10 @@ filter_sql (GlDb *db, const GlDbFilter *filter, const char **where, const char *
       *where = "cls = ?3 AND pred_class = ?5";
       *index = "cls";
       return TRUE;
+    case GL_DB_FILTER_SUSPECTED:
+      *where = SUSPECTED_SQL;
+      *index = "lab";
+      return TRUE;
     default:
       return gl_db_fail_with (db, error, GL_DB_ERROR_INVALID, "unknown filter %d", filter->kind);
     }
@@ -425,10 +441,26 @@ bind_filter (sqlite3_stmt *st, const GlDbFilter *filter)
 
 #define ROW_COLUMNS "id, path, hash, cache_row, cls, pred_class, ckey, ukey, reason IS NOT NULL"
 
+/* GL_DB_SORT_DISAGREEMENT: phase 0 walks the current version's label-error
+ * rows by −score (the key, column 9), phase 1 the images without one by id. */
+static char *
+disagreement_sql (const char *where, int phase)
+{
+  if (phase == 0)
+    return g_strdup_printf ("SELECT " ROW_COLUMNS ", -e.score FROM label_errors e JOIN images ON images.id = e.image_id"
+                            " WHERE e.model_id = " CURRENT_MODEL_SQL " AND %s AND (-e.score, id) > (?1, ?2)"
+                            " ORDER BY -e.score, id LIMIT ?4", where);
+  return g_strdup_printf ("SELECT " ROW_COLUMNS " FROM images WHERE %s AND id > ?2 AND NOT EXISTS"
+                          " (SELECT 1 FROM label_errors e WHERE e.model_id = " CURRENT_MODEL_SQL
+                          " AND e.image_id = images.id) ORDER BY id LIMIT ?4", where);
+}
+
 /* The page query for (filter, sort, phase). ?1 key, ?2 id, ?3 class, ?4 limit. */
 static char *
 page_sql (const char *where, const char *index, GlDbSort sort, int phase)
 {
+  if (sort == GL_DB_SORT_DISAGREEMENT)
+    return disagreement_sql (where, phase);
   /* Index names: images_<prefix>_<u|c|n> and images_<prefix> for id order;
    * the unfiltered listing uses images_u, images_c, images_path and the rowid. */
   const char *col = sort == GL_DB_SORT_UNCERTAINTY ? "ukey" : "ckey";
@@ -478,11 +510,11 @@ gl_db_list_images (GlDb *db, const GlDbFilter *filter, GlDbSort sort, const GlDb
   *next = NULL;
   if (!filter_sql (db, filter, &where, &index, error))
     return FALSE;
-  if (sort > GL_DB_SORT_CONFIDENCE)
+  if (sort > GL_DB_SORT_DISAGREEMENT)
     return gl_db_fail_with (db, error, GL_DB_ERROR_INVALID, "unknown sort %d", sort);
   if (after != NULL && after->sort != sort)
     return gl_db_fail_with (db, error, GL_DB_ERROR_INVALID, "the cursor belongs to another sort order");
-  gboolean keyed = sort == GL_DB_SORT_UNCERTAINTY || sort == GL_DB_SORT_CONFIDENCE;
+  gboolean keyed = sort == GL_DB_SORT_UNCERTAINTY || sort == GL_DB_SORT_CONFIDENCE || sort == GL_DB_SORT_DISAGREEMENT;
   GlDbCursor cur = { sort, 0, -INFINITY, NULL, sort == GL_DB_SORT_NEWEST ? G_MAXINT64 : 0 };
   if (after != NULL)
     cur = *after;
@@ -530,7 +562,8 @@ gl_db_list_images (GlDb *db, const GlDbFilter *filter, GlDbSort sort, const GlDb
               last_text = g_strdup (r.path);
             }
           else if (keyed && phase == 0)
-            last_key = sort == GL_DB_SORT_UNCERTAINTY ? -r.score : -r.confidence;
+            last_key = sort == GL_DB_SORT_DISAGREEMENT ? sqlite3_column_double (st, 9)
+                       : sort == GL_DB_SORT_UNCERTAINTY ? -r.score : -r.confidence;
         }
       gl_db_done (st);
       if (rc != SQLITE_DONE)

@@ -666,6 +666,8 @@ typedef enum
   GL_DB_FILTER_DISAGREEMENT, /* labeled and the current model predicts another class */
   GL_DB_FILTER_UNREADABLE,   /* recorded with a reason */
   GL_DB_FILTER_CONFUSION,    /* current label = class_id and current model's top class = predicted_class */
+  GL_DB_FILTER_SUSPECTED,    /* a suspected label error of the current model version (gl-db-label-errors.h):
+                              * flagged, still the label looked at, not decided in review since */
 } GlDbFilterKind;
 
 typedef struct
@@ -681,6 +683,9 @@ typedef enum
   GL_DB_SORT_NEWEST,      /* newest import first (id descending) */
   GL_DB_SORT_NAME,        /* path, byte order, then id */
   GL_DB_SORT_CONFIDENCE,  /* current model's top probability, highest first; without one last, by id */
+  GL_DB_SORT_DISAGREEMENT, /* how confidently the current version's out-of-fold predictions disagree with the
+                            * label (its label-error score), highest first; without a score last, by id. A page
+                            * sorts the version's label-error rows (one per label), not the whole pool */
 } GlDbSort;
 
 typedef struct

@@ -272,6 +272,20 @@ format_count (guint64 n)
   return g_string_free (s, FALSE);
 }
 
+/* The suspected-errors filter and the "label most doubted" order need the
+ * current version's label-error check: say where to start one. */
+static const char *
+label_errors_note (GleanerGalleryView *self)
+{
+  gint64 class_id;
+  gboolean needs = gl_gallery_model_get_filter (self->model, &class_id) == GL_GALLERY_FILTER_SUSPECTED
+                   || gl_gallery_model_get_sort (self->model) == GL_GALLERY_SORT_DISAGREEMENT;
+
+  if (!needs || gl_gallery_model_has_label_errors (self->model))
+    return "";
+  return " — this model version is not checked for label errors yet (Label view: Find Label Errors)";
+}
+
 static void
 update_count (GleanerGalleryView *self)
 {
@@ -282,7 +296,7 @@ update_count (GleanerGalleryView *self)
     }
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->model));
   g_autofree char *num = format_count (n);
-  g_autofree char *text = g_strdup_printf ("%s %s", num, n == 1 ? "image" : "images");
+  g_autofree char *text = g_strdup_printf ("%s %s%s", num, n == 1 ? "image" : "images", label_errors_note (self));
   gtk_label_set_text (self->count_label, text);
 }
 

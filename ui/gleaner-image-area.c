@@ -2,6 +2,7 @@
 #include "ui/gleaner-image-area.h"
 
 #include <math.h>
+#include <string.h>
 
 struct _GleanerImageArea
 {
@@ -45,6 +46,42 @@ gleaner_image_area_get_texture (GleanerImageArea *self)
 {
   g_return_val_if_fail (GLEANER_IS_IMAGE_AREA (self), NULL);
   return self->texture;
+}
+
+GdkTexture *
+gleaner_image_area_texture_from_pixels (const guint8 *src, guint h, guint w, guint c, guint target)
+{
+  guint factor, W, H;
+  g_autoptr (GBytes) bytes = NULL;
+  guint8 *dst;
+
+  /* Nearest-neighbour by an integer factor: every source pixel becomes a
+   * factor × factor block, so edges stay sharp. */
+  factor = MAX (1u, target / MAX (h, w));
+  W = w * factor;
+  H = h * factor;
+  dst = g_malloc ((gsize) W * H * 3);
+  for (guint sy = 0; sy < h; sy++)
+    {
+      const guint8 *s = src + (gsize) sy * w * c;
+      guint8 *first = dst + (gsize) sy * factor * W * 3;
+      guint8 *d = first;
+      /* One enlarged row, then copies of it. */
+      for (guint sx = 0; sx < w; sx++, s += c)
+        {
+          guint8 r = s[0], g = c == 3 ? s[1] : s[0], b = c == 3 ? s[2] : s[0];
+          for (guint k = 0; k < factor; k++, d += 3)
+            {
+              d[0] = r;
+              d[1] = g;
+              d[2] = b;
+            }
+        }
+      for (guint k = 1; k < factor; k++)
+        memcpy (first + (gsize) k * W * 3, first, (gsize) W * 3);
+    }
+  bytes = g_bytes_new_take (dst, (gsize) W * H * 3);
+  return gdk_memory_texture_new ((int) W, (int) H, GDK_MEMORY_R8G8B8, bytes, (gsize) W * 3);
 }
 
 /* No size of its own: the image adapts to the area, not the other way. */

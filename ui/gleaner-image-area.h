@@ -22,4 +22,9 @@ GtkWidget *gleaner_image_area_new (void);
 void gleaner_image_area_set_texture (GleanerImageArea *self, GdkTexture *texture);
 GdkTexture *gleaner_image_area_get_texture (GleanerImageArea *self);
 
+/* A model-input image (@h × @w × @c bytes at @src, c = 1 or 3) enlarged
+ * nearest-neighbour by the largest integer factor that fits in @target
+ * pixels (at least 1), so that edges stay sharp. */
+GdkTexture *gleaner_image_area_texture_from_pixels (const guint8 *src, guint h, guint w, guint c, guint target);
+
 G_END_DECLS

@@ -8,10 +8,13 @@
 #include <string.h>
 
 #include "app/gl-decode.h"
+#include "app/gl-label-errors.h"
 #include "app/gl-path.h"
+#include "app/gl-review.h"
 #include "app/gl-session.h"
 #include "ui/gleaner-image-area.h"
 #include "ui/gleaner-meter.h"
+#include "ui/gleaner-review-panel.h"
 
 /* Images are enlarged by an integer factor to fit the space they have (this
  * many pixels until it is known), and shown without further scaling. */
@@ -50,12 +53,23 @@ struct _GleanerLabelView
   GtkInscription *total_label;
   GleanerMeter *total_progress;
   GtkGrid *counts_grid;
+  GleanerReviewPanel *review_panel;
+  GtkLabel *review_status;
+  GtkBox *detect_box;
+  GtkProgressBar *detect_progress;
+  GtkButton *review_button;
+  GtkButton *detect_button;
 
   /* borrowed */
   GlProject *project;
   GlQueue *queue;
 
   /* owned */
+  GlReview *review; /* suspected label errors of the project's current version, and their detection */
+  gboolean reload_review; /* read the review again once its decisions are written (after leaving it) */
+  gboolean new_version;   /* a model version came while reviewing: read and check it after */
+  gboolean counts_stale;  /* a review decision relabeled an image: the queue reads its counts when the review is left */
+  char *review_note;      /* why the last check could not run (too few labels), or NULL */
   GlPixelMap *pixels;
   char **class_names;
   gunichar *keys; /* (n_classes) the key of each class, 0 = none */
@@ -174,9 +188,6 @@ static GdkTexture *
 make_texture (GleanerLabelView *self, guint64 row, guint target)
 {
   const guint8 *src;
-  guint factor, W, H;
-  g_autoptr (GBytes) bytes = NULL;
-  guint8 *dst;
 
   if (self->pixels == NULL || row >= gl_pixel_map_count (self->pixels))
     {
@@ -194,34 +205,7 @@ make_texture (GleanerLabelView *self, guint64 row, guint target)
   src = gl_pixel_map_row (self->pixels, row);
   if (src == NULL)
     return NULL;
-
-  /* Nearest-neighbour by an integer factor: every source pixel becomes a
-   * factor × factor block, so edges stay sharp. */
-  factor = MAX (1u, target / MAX (self->h, self->w));
-  W = self->w * factor;
-  H = self->h * factor;
-  dst = g_malloc ((gsize) W * H * 3);
-  for (guint sy = 0; sy < self->h; sy++)
-    {
-      const guint8 *s = src + (gsize) sy * self->w * self->c;
-      guint8 *first = dst + (gsize) sy * factor * W * 3;
-      guint8 *d = first;
-      /* One enlarged row, then copies of it. */
-      for (guint sx = 0; sx < self->w; sx++, s += self->c)
-        {
-          guint8 r = s[0], g = self->c == 3 ? s[1] : s[0], b = self->c == 3 ? s[2] : s[0];
-          for (guint k = 0; k < factor; k++, d += 3)
-            {
-              d[0] = r;
-              d[1] = g;
-              d[2] = b;
-            }
-        }
-      for (guint k = 1; k < factor; k++)
-        memcpy (first + (gsize) k * W * 3, first, (gsize) W * 3);
-    }
-  bytes = g_bytes_new_take (dst, (gsize) W * H * 3);
-  return gdk_memory_texture_new ((int) W, (int) H, GDK_MEMORY_R8G8B8, bytes, (gsize) W * 3);
+  return gleaner_image_area_texture_from_pixels (src, self->h, self->w, self->c, target);
 }
 
 static GdkTexture *
@@ -1004,6 +988,10 @@ rebuild_classes (GleanerLabelView *self)
     g_free (self->keys);
     self->keys = g_new0 (gunichar, MAX (1u, self->n_classes));
     gleaner_label_view_assign_keys (custom, self->n_classes, self->keys);
+    /* Review mode relabels with the same keys (by class id). */
+    gleaner_review_panel_set_classes (self->review_panel,
+                                      classes != NULL && classes->len == self->n_classes ? classes : NULL,
+                                      self->keys);
   }
   fit_widths (self);
   for (guint i = 0; i < self->n_classes; i++)
@@ -1048,6 +1036,255 @@ rebuild_classes (GleanerLabelView *self)
     }
 }
 
+/* ---- review mode (issue 14) ---- */
+
+/* The view's child: "label" or "review". Not a bound template child: the
+ * template's own child is unparented by AdwBin, and
+ * gtk_widget_dispose_template would unparent it a second time. */
+static GtkStack *
+mode_stack (GleanerLabelView *self)
+{
+  return GTK_STACK (adw_bin_get_child (ADW_BIN (self)));
+}
+
+/* The "Label Errors" part of the side column: what the current version's
+ * check found, the way into review mode, and the check itself (progress and
+ * Cancel while it runs; it never blocks: app/gl-review.h). */
+static void
+update_review_entry (GleanerLabelView *self)
+{
+  const GlDbLabelErrorRun *run = NULL;
+  gboolean detecting = self->review != NULL && gl_review_is_detecting (self->review);
+  gboolean has_model = self->review != NULL && gl_review_get_model_id (self->review) > 0;
+  gboolean has_run = self->review != NULL && gl_review_has_detection (self->review, &run);
+  guint left = self->review != NULL
+                   ? gl_review_get_n_suspected (self->review) - gl_review_get_position (self->review)
+                   : 0;
+  g_autofree char *status = NULL;
+
+  if (detecting)
+    status = g_strdup (_("Checking the labels with 5-fold cross-validation…"));
+  else if (!has_model)
+    status = g_strdup (_("Checked once the model has trained."));
+  else if (!has_run && self->review_note != NULL)
+    status = g_strdup_printf (_("Not checked: %s."), self->review_note);
+  else if (!has_run)
+    status = g_strdup (_("Not checked for this model version."));
+  else
+    status = g_strdup_printf (ngettext ("%u of %'" G_GUINT64_FORMAT " labels suspected of being wrong.",
+                                        "%u of %'" G_GUINT64_FORMAT " labels suspected of being wrong.", left),
+                              left, run->n_labels);
+  gtk_label_set_text (self->review_status, status);
+  gtk_widget_set_visible (GTK_WIDGET (self->detect_box), detecting);
+  if (detecting)
+    {
+      double fraction = gl_review_get_detect_fraction (self->review);
+      if (fraction >= 0)
+        gtk_progress_bar_set_fraction (self->detect_progress, fraction);
+      else
+        gtk_progress_bar_pulse (self->detect_progress);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->review_button), has_run && left > 0);
+  if (has_run && left > 0)
+    {
+      g_autofree char *text = g_strdup_printf (_("Review Suspected Errors (%u)"), left);
+      gtk_button_set_label (self->review_button, text);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->detect_button), has_model && !detecting);
+  gtk_button_set_label (self->detect_button, has_run ? _("Check Again") : _("Find Label Errors"));
+}
+
+static void reload_review_when_idle (GleanerLabelView *self);
+
+static void
+on_review_changed_cb (GleanerLabelView *self)
+{
+  if (self->reload_review)
+    reload_review_when_idle (self);
+  update_review_entry (self);
+}
+
+/* Too few labels for the check is the normal state of a young project: said
+ * in the status line, not in a toast. */
+static void
+on_review_failed_cb (GleanerLabelView *self, const GError *error, GlReview *review)
+{
+  if (g_error_matches (error, GL_LABEL_ERRORS_ERROR, GL_LABEL_ERRORS_ERROR_NO_LABELS))
+    {
+      g_free (self->review_note);
+      self->review_note = g_strdup (error->message);
+      update_review_entry (self);
+      return;
+    }
+  g_autofree char *text = g_strdup_printf (_("Label errors: %s"), error->message);
+  toast (self, text);
+}
+
+/* A relabel changes the counts per class: the queue reads them again once
+ * the review is left (one read, not one per decision). */
+static void
+on_review_decided_cb (GleanerLabelView *self, gint64 image_id, gint64 class_id, GlReview *review)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (class_id < 0)
+    return;
+  self->counts_stale = TRUE;
+  /* Written after the review was left: read at once. */
+  if (!gleaner_label_view_is_reviewing (self) && self->queue != NULL)
+    {
+      self->counts_stale = FALSE;
+      if (!gl_queue_reload (self->queue, &error))
+        toast (self, error->message);
+    }
+}
+
+/* The review of @project (NULL: none); the old one lets go of its project. */
+static void
+set_review (GleanerLabelView *self, GlProject *project)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (mode_stack (self) != NULL)
+    gtk_stack_set_visible_child_name (mode_stack (self), "label");
+  self->reload_review = self->new_version = self->counts_stale = FALSE;
+  g_clear_pointer (&self->review_note, g_free);
+  gleaner_review_panel_set_review (self->review_panel, NULL, NULL);
+  if (self->review != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->review, self);
+      gl_review_close (self->review);
+      g_clear_object (&self->review);
+    }
+  if (project != NULL)
+    {
+      self->review = gl_review_new (project);
+      g_signal_connect_swapped (self->review, "changed", G_CALLBACK (on_review_changed_cb), self);
+      g_signal_connect_swapped (self->review, "failed", G_CALLBACK (on_review_failed_cb), self);
+      g_signal_connect_swapped (self->review, "decided", G_CALLBACK (on_review_decided_cb), self);
+      if (!gl_review_reload (self->review, &error))
+        g_warning ("label errors: %s", error->message);
+      gleaner_review_panel_set_review (self->review_panel, project, self->review);
+    }
+  update_review_entry (self);
+}
+
+void
+gleaner_label_view_new_version (GleanerLabelView *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_return_if_fail (GLEANER_IS_LABEL_VIEW (self));
+  if (self->review == NULL)
+    return;
+  /* Not under the annotator's hands: a walk under way goes on with what it
+   * read, and the new version is read when it ends. */
+  if (gleaner_label_view_is_reviewing (self))
+    {
+      self->new_version = TRUE;
+      return;
+    }
+  self->new_version = FALSE;
+  g_clear_pointer (&self->review_note, g_free);
+  if (!gl_review_reload (self->review, &error))
+    {
+      toast (self, error->message);
+      return;
+    }
+  /* Checked in the background after each round (below every normal thread). */
+  if (gl_review_get_model_id (self->review) > 0 && !gl_review_has_detection (self->review, NULL)
+      && !gl_review_is_detecting (self->review))
+    gl_review_detect (self->review);
+}
+
+gboolean
+gleaner_label_view_start_review (GleanerLabelView *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_return_val_if_fail (GLEANER_IS_LABEL_VIEW (self), FALSE);
+  if (self->review == NULL || !gl_review_has_detection (self->review, NULL))
+    return FALSE;
+  /* From the most likely again: skipped ones come back. */
+  if (!gl_review_reload (self->review, &error))
+    {
+      toast (self, error->message);
+      return FALSE;
+    }
+  gtk_stack_set_visible_child_name (mode_stack (self), "review");
+  return TRUE;
+}
+
+/* The count beside the way in: skipped images are suspected again, decided
+ * ones not; read again once the decisions given are written. */
+static void
+reload_review_when_idle (GleanerLabelView *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (self->review == NULL || gleaner_label_view_is_reviewing (self))
+    return;
+  if (gl_review_is_busy (self->review))
+    {
+      self->reload_review = TRUE;
+      return;
+    }
+  self->reload_review = FALSE;
+  if (!gl_review_reload (self->review, &error))
+    toast (self, error->message);
+}
+
+void
+gleaner_label_view_leave_review (GleanerLabelView *self)
+{
+  g_return_if_fail (GLEANER_IS_LABEL_VIEW (self));
+  if (!gleaner_label_view_is_reviewing (self))
+    return;
+  gtk_stack_set_visible_child_name (mode_stack (self), "label");
+  if (self->counts_stale && self->queue != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+      self->counts_stale = FALSE;
+      if (!gl_queue_reload (self->queue, &error))
+        toast (self, error->message);
+    }
+  if (self->new_version)
+    gleaner_label_view_new_version (self);
+  reload_review_when_idle (self);
+  update_review_entry (self);
+}
+
+gboolean
+gleaner_label_view_is_reviewing (GleanerLabelView *self)
+{
+  g_return_val_if_fail (GLEANER_IS_LABEL_VIEW (self), FALSE);
+  return mode_stack (self) != NULL && g_strcmp0 (gtk_stack_get_visible_child_name (mode_stack (self)), "review") == 0;
+}
+
+GlReview *
+gleaner_label_view_get_review (GleanerLabelView *self)
+{
+  g_return_val_if_fail (GLEANER_IS_LABEL_VIEW (self), NULL);
+  return self->review;
+}
+
+static void on_review_button_clicked_cb (GleanerLabelView *self) { gleaner_label_view_start_review (self); }
+static void on_review_panel_leave_cb (GleanerLabelView *self) { gleaner_label_view_leave_review (self); }
+
+static void
+on_detect_button_clicked_cb (GleanerLabelView *self)
+{
+  if (self->review != NULL)
+    gl_review_detect (self->review);
+}
+
+static void
+on_detect_cancel_button_clicked_cb (GleanerLabelView *self)
+{
+  if (self->review != NULL)
+    gl_review_cancel_detection (self->review);
+}
+
 void
 gleaner_label_view_set_queue (GleanerLabelView *self, GlProject *project, GlQueue *queue)
 {
@@ -1073,6 +1310,7 @@ gleaner_label_view_set_queue (GleanerLabelView *self, GlProject *project, GlQueu
   for (guint i = 0; i < STRIP_LENGTH; i++)
     gleaner_image_area_set_texture (GLEANER_IMAGE_AREA (self->strip_items[i]), NULL);
   self->project = project;
+  set_review (self, project);
 
   if (queue != NULL)
     {
@@ -1215,6 +1453,8 @@ gleaner_label_view_handle_key (GleanerLabelView *self, guint keyval, GdkModifier
   g_return_val_if_fail (GLEANER_IS_LABEL_VIEW (self), FALSE);
   if (self->queue == NULL)
     return FALSE;
+  if (gleaner_label_view_is_reviewing (self))
+    return gleaner_review_panel_handle_key (self->review_panel, keyval, state);
 
   if (mods == GDK_CONTROL_MASK && (keyval == GDK_KEY_z || keyval == GDK_KEY_Z))
     {
@@ -1326,6 +1566,8 @@ gleaner_label_view_dispose (GObject *object)
   if (self->queue != NULL)
     g_clear_signal_handler (&self->changed_id, self->queue);
   g_clear_object (&self->queue);
+  if (self->review != NULL)
+    set_review (self, NULL);
   self->project = NULL;
   g_clear_pointer (&self->pixels, gl_pixel_map_free);
   g_clear_handle_id (&self->resize_idle, g_source_remove);
@@ -1354,6 +1596,7 @@ gleaner_label_view_finalize (GObject *object)
   g_array_unref (self->commands);
   g_strfreev (self->class_names);
   g_free (self->keys);
+  g_free (self->review_note);
   G_OBJECT_CLASS (gleaner_label_view_parent_class)->finalize (object);
 }
 
@@ -1367,6 +1610,7 @@ gleaner_label_view_class_init (GleanerLabelViewClass *klass)
   object_class->finalize = gleaner_label_view_finalize;
   g_type_ensure (GLEANER_TYPE_IMAGE_AREA);
   g_type_ensure (GLEANER_TYPE_METER);
+  g_type_ensure (GLEANER_TYPE_REVIEW_PANEL);
   widget_class->size_allocate = gleaner_label_view_size_allocate;
   widget_class->map = gleaner_label_view_map;
 
@@ -1391,6 +1635,16 @@ gleaner_label_view_class_init (GleanerLabelViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, total_label);
   gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, total_progress);
   gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, counts_grid);
+  gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, review_panel);
+  gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, review_status);
+  gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, detect_box);
+  gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, detect_progress);
+  gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, review_button);
+  gtk_widget_class_bind_template_child (widget_class, GleanerLabelView, detect_button);
+  gtk_widget_class_bind_template_callback (widget_class, on_review_button_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_detect_button_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_detect_cancel_button_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_review_panel_leave_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_back_button_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_forward_button_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_undo_button_clicked_cb);

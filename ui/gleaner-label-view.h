@@ -15,6 +15,7 @@
 
 #include "app/gl-project.h"
 #include "app/gl-queue.h"
+#include "app/gl-review.h"
 
 G_BEGIN_DECLS
 
@@ -42,6 +43,22 @@ gboolean gleaner_label_view_is_settled (GleanerLabelView *self);
 
 /* Reads the class names again (after the Classes dialog changed them). */
 void gleaner_label_view_reload_classes (GleanerLabelView *self);
+
+/* Review mode (issue 14): walks the suspected label errors of the current
+ * model version (ui/gleaner-review-panel.h) in place of the queue. Start:
+ * FALSE when the version has no detection. While reviewing, the keys are
+ * review mode's (Return keeps, a class key relabels, S skips, Escape
+ * leaves). */
+gboolean gleaner_label_view_start_review (GleanerLabelView *self);
+void gleaner_label_view_leave_review (GleanerLabelView *self);
+gboolean gleaner_label_view_is_reviewing (GleanerLabelView *self);
+/* A new model version is current (a round ended, or another process made
+ * one): reads its label-error check and, when it has none, starts one in
+ * the background (progress and Cancel in the view). While reviewing, only
+ * once the review is left. */
+void gleaner_label_view_new_version (GleanerLabelView *self);
+/* The view's review (owned by the view; NULL without a project). */
+GlReview *gleaner_label_view_get_review (GleanerLabelView *self);
 
 /* The view's keys: 1–9, 0, then letters (not S) label with a class; Return
  * or Space accepts; S skips; BackSpace or Ctrl+Z undoes; Left/Right move back

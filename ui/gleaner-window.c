@@ -153,6 +153,7 @@ on_trainer_model_ready_cb (GleanerWindow *self, gint64 version, double accuracy,
   else
     text = g_strdup_printf (_("Model v%" G_GINT64_FORMAT " ready"), version);
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+  gleaner_label_view_new_version (self->label_view); /* its own label-error check, in the background */
   on_view_stack_visible_child_cb (self);
 }
 

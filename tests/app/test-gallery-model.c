@@ -7,6 +7,7 @@
 #include "app/gl-thumbnail-loader.h"
 #include "app/gl-thumbs.h"
 #include "db/gl-db.h"
+#include "db/gl-db-label-errors.h"
 
 /* More pages than the LRU keeps, and a short last page. */
 #define N_IMAGES (GL_GALLERY_PAGE_SIZE * (GL_GALLERY_MAX_PAGES + 8) + 77)
@@ -233,6 +234,9 @@ check_listing (Fixture *f, GlGalleryModel *model, GlGalleryFilter filter, gint64
             else
               g_assert_cmpfloat (gl_gallery_item_get_confidence (item), <, 0);
             break;
+          case GL_GALLERY_SORT_DISAGREEMENT:
+          default:
+            g_assert_not_reached (); /* test_disagreement_sort */
           }
       g_set_object (&prev, item);
     }
@@ -314,6 +318,166 @@ test_confusion_filter (Fixture *f, gconstpointer data)
             f->label[index_of (f, id)] = other;
           }
       }
+}
+
+/* ---- Suspected label errors ---- */
+
+/* The label-error score the test stores for image index @i. */
+static double
+error_score (int i)
+{
+  return ((i * 53) % 1000) / 1000.0;
+}
+
+/* A detection for the current version: a row per labeled image, flagged
+ * when its score is above 0.8 (more than a page). Then one flagged image is
+ * kept in review and another relabeled by hand: neither is suspected any
+ * more. Returns the model id; *@kept, *@relabeled: their indices. */
+static gint64
+store_detection (Fixture *f, int *kept, int *relabeled)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 model_id = gl_db_get_current_model (f->db);
+  g_autoptr (GArray) rows = g_array_new (FALSE, TRUE, sizeof (GlDbLabelError));
+  guint64 n_flagged = 0;
+  *kept = *relabeled = -1;
+  for (int i = 0; i < N_IMAGES; i++)
+    if (f->label[i] >= 0)
+      {
+        gint64 other = f->label[i] == f->classes[0] ? f->classes[1] : f->classes[0];
+        GlDbLabelError e = { f->ids[i], f->label[i], other, 1 - error_score (i), 0.5, error_score (i),
+                             error_score (i) > 0.8 };
+        g_array_append_val (rows, e);
+        n_flagged += e.flagged;
+        if (e.flagged && *kept < 0)
+          *kept = i;
+        else if (e.flagged && *relabeled < 0)
+          *relabeled = i;
+      }
+  g_assert_cmpuint (n_flagged, >, GL_GALLERY_PAGE_SIZE);
+  GlDbLabelErrorRun run = { model_id, 5, rows->len, n_flagged, (char *) "self-confidence", 1, gl_db_get_last_label_id (f->db), 0 };
+  g_assert_true (gl_db_store_label_errors (f->db, &run, (GlDbLabelError *) rows->data, rows->len, &error));
+  g_assert_no_error (error);
+  g_assert_true (gl_db_set_label (f->db, f->ids[*kept], f->label[*kept], GL_DB_ORIGIN_REVIEW, "tester", NULL, &error));
+  gint64 other = f->label[*relabeled] == f->classes[0] ? f->classes[2] : f->classes[0];
+  g_assert_true (gl_db_set_label (f->db, f->ids[*relabeled], other, GL_DB_ORIGIN_HUMAN, "tester", NULL, &error));
+  g_assert_no_error (error);
+  f->label[*relabeled] = other;
+  return model_id;
+}
+
+static gboolean
+expected_suspected (Fixture *f, int i, int kept, int relabeled)
+{
+  return f->label[i] >= 0 && error_score (i) > 0.8 && i != kept && i != relabeled;
+}
+
+static void
+test_suspected_filter (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  int kept, relabeled;
+  store_detection (f, &kept, &relabeled);
+  g_autoptr (GlGalleryModel) model = gl_gallery_model_new (f->project, &error);
+  g_assert_no_error (error);
+  g_assert_true (gl_gallery_model_has_label_errors (model));
+
+  g_assert_true (gl_gallery_model_set_filter (model, GL_GALLERY_FILTER_SUSPECTED, -1, &error));
+  g_assert_no_error (error);
+  guint expected = 0;
+  for (int i = 0; i < N_IMAGES; i++)
+    expected += expected_suspected (f, i, kept, relabeled);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (model));
+  g_assert_cmpuint (n, ==, expected);
+  guint64 count = 0;
+  g_assert_true (gl_gallery_model_count (model, GL_GALLERY_FILTER_SUSPECTED, -1, &count, &error));
+  g_assert_cmpuint (count, ==, expected);
+
+  /* Sorted by the score: every suspected image once, the most doubted first. */
+  g_assert_true (gl_gallery_model_set_sort (model, GL_GALLERY_SORT_DISAGREEMENT, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, expected);
+  g_autoptr (GHashTable) seen = g_hash_table_new (NULL, NULL);
+  double last = 2;
+  for (guint p = 0; p < n; p++)
+    {
+      g_autoptr (GlGalleryItem) item = gl_gallery_model_get_item_now (model, p, &error);
+      g_assert_no_error (error);
+      int i = index_of (f, gl_gallery_item_get_id (item));
+      g_assert_true (expected_suspected (f, i, kept, relabeled));
+      g_assert_cmpfloat (error_score (i), <=, last);
+      last = error_score (i);
+      g_assert_false (g_hash_table_contains (seen, GINT_TO_POINTER (i)));
+      g_hash_table_add (seen, GINT_TO_POINTER (i));
+    }
+
+  /* Labeled again in the Gallery: the same class stays suspected, another one leaves. */
+  g_autoptr (GlGalleryItem) first = gl_gallery_model_get_item_now (model, 0, &error);
+  gint64 id = gl_gallery_item_get_id (first), label = gl_gallery_item_get_label (first);
+  g_assert_true (gl_gallery_model_set_labels (model, &id, 1, label, &error));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, n);
+  gint64 other = label == f->classes[0] ? f->classes[1] : f->classes[0];
+  g_assert_true (gl_gallery_model_set_labels (model, &id, 1, other, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, n - 1);
+  g_assert_true (gl_gallery_model_reload (model, &error));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, n - 1);
+}
+
+/* The whole listing sorted by the score: the labels the check looked at by
+ * score (ties by id), then every other image by id. */
+static void
+test_disagreement_sort (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  int kept, relabeled;
+  {
+    /* Before a check: nothing suspected, and the order is by id. */
+    g_autoptr (GlGalleryModel) before = gl_gallery_model_new (f->project, &error);
+    g_assert_false (gl_gallery_model_has_label_errors (before));
+    g_assert_true (gl_gallery_model_set_filter (before, GL_GALLERY_FILTER_SUSPECTED, -1, &error));
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (before)), ==, 0);
+    g_assert_true (gl_gallery_model_set_filter (before, GL_GALLERY_FILTER_ALL, -1, &error));
+    g_assert_true (gl_gallery_model_set_sort (before, GL_GALLERY_SORT_DISAGREEMENT, &error));
+    g_autoptr (GlGalleryItem) first = gl_gallery_model_get_item_now (before, 0, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (gl_gallery_item_get_id (first), ==, f->ids[0]);
+  }
+  store_detection (f, &kept, &relabeled);
+  g_autoptr (GlGalleryModel) model = gl_gallery_model_new (f->project, &error);
+  g_assert_true (gl_gallery_model_set_sort (model, GL_GALLERY_SORT_DISAGREEMENT, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (gl_gallery_model_get_sort (model), ==, GL_GALLERY_SORT_DISAGREEMENT);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (model));
+  g_assert_cmpuint (n, ==, N_IMAGES);
+  guint n_rows = 0;
+  for (int i = 0; i < N_IMAGES; i++)
+    n_rows += f->label[i] >= 0; /* the relabeled image keeps its row */
+  double last_score = 2;
+  gint64 last_id = -1;
+  g_autoptr (GHashTable) seen = g_hash_table_new (NULL, NULL);
+  for (guint p = 0; p < n; p++)
+    {
+      g_autoptr (GlGalleryItem) item = gl_gallery_model_get_item_now (model, p, &error);
+      g_assert_no_error (error);
+      gint64 id = gl_gallery_item_get_id (item);
+      int i = index_of (f, id);
+      g_assert_false (g_hash_table_contains (seen, GINT_TO_POINTER (i)));
+      g_hash_table_add (seen, GINT_TO_POINTER (i));
+      if (p < n_rows)
+        {
+          g_assert_true (f->label[i] >= 0);
+          g_assert_true (error_score (i) < last_score || (error_score (i) == last_score && id > last_id));
+          last_score = error_score (i);
+        }
+      else
+        {
+          g_assert_true (f->label[i] < 0);
+          if (p > n_rows)
+            g_assert_cmpint (id, >, last_id);
+        }
+      last_id = id;
+    }
 }
 
 static void
@@ -932,6 +1096,10 @@ main (int argc, char **argv)
               fixture_tear_down);
   g_test_add ("/gallery-model/random-access", Fixture, NULL, fixture_set_up, test_random_access, fixture_tear_down);
   g_test_add ("/gallery-model/confusion-filter", Fixture, NULL, fixture_set_up, test_confusion_filter,
+              fixture_tear_down);
+  g_test_add ("/gallery-model/suspected-filter", Fixture, NULL, fixture_set_up, test_suspected_filter,
+              fixture_tear_down);
+  g_test_add ("/gallery-model/disagreement-sort", Fixture, NULL, fixture_set_up, test_disagreement_sort,
               fixture_tear_down);
   g_test_add ("/gallery-model/label-changes", Fixture, NULL, fixture_set_up, test_label_changes, fixture_tear_down);
   g_test_add ("/gallery-model/label-async", Fixture, NULL, fixture_set_up, test_label_async, fixture_tear_down);

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "app/gl-demo.h"
+#include "app/gl-engine-info.h"
 #include "app/gl-label-errors.h"
 #include "app/gl-pixel-cache.h"
 #include "app/gl-trainer.h"
@@ -159,6 +160,46 @@ on_import (const GlImportProgress *p, gpointer user_data)
            p->total);
 }
 
+static gint
+argmax10 (const float *q)
+{
+  gint top = 0;
+  for (gint j = 1; j < 10; j++)
+    if (q[j] > q[top])
+      top = j;
+  return top;
+}
+
+/* What bounds the flagged sets' precision: how often the out-of-fold
+ * predictions (and the in-sample ones of the baseline) are right about the
+ * true class, and agree with the given label. A detector cannot tell a flip
+ * from a clean label its model gets wrong. */
+static void
+print_accuracies (GHashTable *oof_row, const float *probs, const gint64 *ids, const gint *truth, const gint *given,
+                  gsize n)
+{
+  guint oof_true = 0, oof_given = 0, in_true = 0, m = 0;
+  double lo, hi;
+  for (gsize i = 0; i < n; i++)
+    {
+      const float *q = g_hash_table_lookup (oof_row, &ids[i]);
+      in_true += argmax10 (probs + i * 10) == truth[i];
+      if (q == NULL)
+        continue;
+      m++;
+      oof_true += argmax10 (q) == truth[i];
+      oof_given += argmax10 (q) == given[i];
+    }
+  wilson (oof_true, m, &lo, &hi);
+  printf ("out-of-fold predictions: %.3f [%.3f, %.3f] right about the true class, %.3f agree with the given "
+          "label (n=%u)\n",
+          m ? (double)oof_true / m : 0, lo, hi, m ? (double)oof_given / m : 0, m);
+  wilson (in_true, (guint)n, &lo, &hi);
+  printf ("in-sample predictions of the current model: %.3f [%.3f, %.3f] right about the true class (n=%" G_GSIZE_FORMAT
+          ")\n",
+          n ? (double)in_true / n : 0, lo, hi, n);
+}
+
 /* The current model's probabilities for @rows (the baseline's predictions). */
 static float *
 predict_current (GlProject *p, GlDb *db, const guint64 *rows, gsize n, guint k, GError **error)
@@ -228,7 +269,7 @@ main (int argc, char **argv)
   o.seconds = seconds;
   o.warm_start = !cold;
   o.seed = (guint64)seed;
-  o.keep_probs = dump != NULL;
+  o.keep_probs = TRUE; /* the out-of-fold accuracy below (and --dump) */
   if (epochs > 0)
     o.epochs = (guint)epochs;
   if (min_steps >= 0)
@@ -341,6 +382,8 @@ main (int argc, char **argv)
           " flipped: %" G_GSIZE_FORMAT " uniformly, %" G_GSIZE_FORMAT
           " within Shirt/T-shirt, Pullover/Coat, Sneaker/Ankle boot\n",
           n, seed, n_flipped, n_uniform, got_pair);
+  g_autofree char *engine_info = gl_engine_info_describe (); /* the CPU and the kernels */
+  printf ("%s", engine_info);
   double load[3];
   if (getloadavg (load, 3) == 3)
     printf ("load average at start %.2f (%u cores)\n", load[0], g_get_num_processors ());
@@ -434,19 +477,16 @@ main (int argc, char **argv)
   for (gsize i = 0; i < n; i++)
     {
       const float *q = probs + i * 10;
-      gint top = 0;
-      for (gint j = 1; j < 10; j++)
-        if (q[j] > q[top])
-          top = j;
-      base_flag[i] = top != given[i];
+      base_flag[i] = argmax10 (q) != given[i];
       base_score[i] = 1 - q[given[i]];
     }
 
+  g_autoptr (GHashTable) oof_row = g_hash_table_new (g_int64_hash, g_int64_equal);
+  for (guint64 r = 0; r < report.n_labels; r++)
+    g_hash_table_insert (oof_row, &report.image_ids[r], report.probs + r * report.n_classes);
+  print_accuracies (oof_row, probs, ids, truth, given, n);
   if (dump != NULL)
     {
-      g_autoptr (GHashTable) oof_row = g_hash_table_new (g_int64_hash, g_int64_equal);
-      for (guint64 r = 0; r < report.n_labels; r++)
-        g_hash_table_insert (oof_row, &report.image_ids[r], report.probs + r * report.n_classes);
       g_autoptr (GString) out = g_string_new (NULL);
       for (gsize i = 0; i < n; i++)
         {

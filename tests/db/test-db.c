@@ -1132,6 +1132,23 @@ test_swap_large (Fixture *fx, gconstpointer data)
   g_assert_true (gl_db_check_integrity (fx->db, &error));
 }
 
+/* The query plan of a listing page, its steps joined by "; ". */
+static GString *
+listing_plan (sqlite3 *h, const GlDbFilter *f, GlDbSort s, int phase)
+{
+  g_autofree char *sql = gl_db_listing_sql (f, s, phase);
+  g_autofree char *explain = g_strconcat ("EXPLAIN QUERY PLAN ", sql, NULL);
+  sqlite3_stmt *st = NULL;
+  g_assert_cmpint (sqlite3_prepare_v2 (h, explain, -1, &st, NULL), ==, SQLITE_OK);
+  GString *plan = g_string_new (NULL);
+  while (sqlite3_step (st) == SQLITE_ROW)
+    g_string_append_printf (plan, "%s; ", sqlite3_column_text (st, 3));
+  sqlite3_finalize (st);
+  if (g_test_verbose ())
+    g_test_message ("%d/%d/%d: %s", f->kind, s, phase, plan->str);
+  return plan;
+}
+
 static void
 test_listing_plans (Fixture *fx, gconstpointer data)
 {
@@ -1143,19 +1160,36 @@ test_listing_plans (Fixture *fx, gconstpointer data)
       for (int phase = 0; phase < 2; phase++)
         {
           GlDbFilter f = { k, 1, 1 };
-          g_autofree char *sql = gl_db_listing_sql (&f, s, phase);
-          g_autofree char *explain = g_strconcat ("EXPLAIN QUERY PLAN ", sql, NULL);
-          sqlite3_stmt *st = NULL;
-          g_assert_cmpint (sqlite3_prepare_v2 (h, explain, -1, &st, NULL), ==, SQLITE_OK);
-          GString *plan = g_string_new (NULL);
-          while (sqlite3_step (st) == SQLITE_ROW)
-            g_string_append_printf (plan, "%s; ", sqlite3_column_text (st, 3));
-          sqlite3_finalize (st);
-          if (g_test_verbose ())
-            g_test_message ("%d/%d/%d: %s", k, s, phase, plan->str);
+          GString *plan = listing_plan (h, &f, s, phase);
           g_assert_null (strstr (plan->str, "TEMP B-TREE"));
           /* SEARCH = a range or equality on the index, never a full scan. */
           g_assert_nonnull (strstr (plan->str, "SEARCH images"));
+          g_string_free (plan, TRUE);
+        }
+  sqlite3_close (h);
+}
+
+/* The suspected-errors filter and the label-error order: valid for every
+ * filter and sort, never a scan of the whole images table; the order's
+ * first phase walks the current version's label-error rows (its primary
+ * key's model_id prefix) and sorts them, one row per label. */
+static void
+test_listing_label_error_plans (Fixture *fx, gconstpointer data)
+{
+  add_class (fx->db, "a");
+  sqlite3 *h;
+  g_assert_cmpint (sqlite3_open_v2 (fx->path, &h, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  for (GlDbFilterKind k = GL_DB_FILTER_ALL; k <= GL_DB_FILTER_SUSPECTED; k++)
+    for (GlDbSort s = GL_DB_SORT_UNCERTAINTY; s <= GL_DB_SORT_DISAGREEMENT; s++)
+      for (int phase = 0; phase < 2; phase++)
+        {
+          if (k != GL_DB_FILTER_SUSPECTED && s != GL_DB_SORT_DISAGREEMENT)
+            continue; /* test_listing_plans */
+          GlDbFilter f = { k, 1, 1 };
+          GString *plan = listing_plan (h, &f, s, phase);
+          g_assert_null (strstr (plan->str, "SCAN images"));
+          if (s == GL_DB_SORT_DISAGREEMENT && phase == 0)
+            g_assert_nonnull (strstr (plan->str, "SEARCH e USING"));
           g_string_free (plan, TRUE);
         }
   sqlite3_close (h);
@@ -1528,6 +1562,7 @@ main (int argc, char **argv)
   ADD ("models", test_models);
   ADD ("listing", test_listing);
   ADD ("listing-plans", test_listing_plans);
+  ADD ("listing-label-error-plans", test_listing_label_error_plans);
   ADD ("swap-large", test_swap_large);
   ADD ("full", test_full);
   ADD ("busy", test_busy);
