@@ -711,6 +711,25 @@ maxpool_forward_serial (const GlPoolShape *s, const float *x, float *y, guint32 
         }
 }
 
+/* The gradient of one output pixel of a 2×2 window to its four input rows
+ * (written whole: the windows tile the input). Branch-free so that it
+ * vectorises: the winner's index is compared with each row's. */
+static inline void
+maxpool2_pixel_backward (guint c, const float *restrict g, const guint32 *restrict am, guint32 q0, guint32 q1,
+                         guint32 q2, guint32 q3, float *restrict d0, float *restrict d1, float *restrict d2,
+                         float *restrict d3)
+{
+  for (guint j = 0; j < c; j++)
+    {
+      const guint32 i = am[j];
+      const float v = g[j];
+      d0[j] = i == q0 + j ? v : 0.0f;
+      d1[j] = i == q1 + j ? v : 0.0f;
+      d2[j] = i == q2 + j ? v : 0.0f;
+      d3[j] = i == q3 + j ? v : 0.0f;
+    }
+}
+
 GL_HOT static void
 maxpool_backward_serial (const GlPoolShape *s, const float *dy, const guint32 *argmax, float *dx, guint32 offset)
 {
@@ -733,15 +752,7 @@ maxpool_backward_serial (const GlPoolShape *s, const float *dy, const guint32 *a
                             p3 = p2 + c;
                 const guint32 q0 = (guint32) p0 + offset, q1 = (guint32) p1 + offset, q2 = (guint32) p2 + offset,
                               q3 = (guint32) p3 + offset;
-                float *restrict d0 = dx + p0, *restrict d1 = dx + p1, *restrict d2 = dx + p2, *restrict d3 = dx + p3;
-                for (guint j = 0; j < c; j++)
-                  {
-                    const guint32 i = am[j];
-                    d0[j] = i == q0 + j ? g[j] : 0.0f;
-                    d1[j] = i == q1 + j ? g[j] : 0.0f;
-                    d2[j] = i == q2 + j ? g[j] : 0.0f;
-                    d3[j] = i == q3 + j ? g[j] : 0.0f;
-                  }
+                maxpool2_pixel_backward (c, g, am, q0, q1, q2, q3, dx + p0, dx + p1, dx + p2, dx + p3);
               }
           }
       return;
