@@ -1,6 +1,7 @@
 /* gl-layers.c — layer kernels; see gl-layers.h for shapes and conventions. */
 #include "engine/gl-layers.h"
 
+#include "engine/gl-conv-direct.h"
 #include "engine/gl-parallel.h"
 
 #include <math.h>
@@ -264,6 +265,33 @@ chunk_images (const GlConvShape *s)
   return (guint) CLAMP (CHUNK_BYTES / MAX (per_image, 1), 1, MAX (s->n, 1));
 }
 
+/* Few taps: gl-conv-direct.c, a chunk of images per call. */
+typedef struct
+{
+  const GlConvShape *s;
+  const float *x, *weight, *bias;
+  gboolean relu;
+  float *y;
+} DirectJob;
+
+static void
+direct_forward_chunk (gsize b, gsize e, gpointer data)
+{
+  const DirectJob *j = data;
+  GlConvShape sub = *j->s;
+  sub.n = (guint) (e - b);
+  gl_conv_direct_forward (&sub, j->x + b * sub.h * sub.w * sub.c, j->weight, j->bias, j->relu,
+                          j->y + b * sub.oh * sub.ow * sub.filters);
+}
+
+static void
+conv_direct_forward (const GlConvShape *s, const float *x, const float *weight, const float *bias, gboolean relu,
+                     float *y)
+{
+  DirectJob j = { s, x, weight, bias, relu, y };
+  gl_parallel_for (s->n, 1, direct_forward_chunk, &j);
+}
+
 void
 gl_conv_forward (const GlConvShape *s, const float *x, const float *weight, const float *bias, gboolean relu,
                  float *cols, float *y)
@@ -272,6 +300,11 @@ gl_conv_forward (const GlConvShape *s, const float *x, const float *weight, cons
   const guint kk = s->kernel * s->kernel * s->c;
   const float *a = x;
 
+  if (gl_conv_direct (s))
+    {
+      conv_direct_forward (s, x, weight, bias, relu, y);
+      return;
+    }
   if (gl_conv_needs_cols (s))
     {
       gl_im2col (s, x, cols);
@@ -306,6 +339,8 @@ backward_n_steps (const GlConvShape *s)
 gsize
 gl_conv_backward_scratch_size (const GlConvShape *s, guint n_slots)
 {
+  if (gl_conv_direct (s))
+    return backward_n_steps (s) * (s->kernel * s->kernel * s->c + 1) * s->filters;
   if (!gl_conv_needs_cols (s))
     return 0;
   const gsize kk = (gsize) s->kernel * s->kernel * s->c;
@@ -366,6 +401,37 @@ sum_partials_chunk (gsize b, gsize e, gpointer data)
     add_floats (sum + b, j->partials + p * j->size + b, e - b);
 }
 
+/* Few taps: each step's weight and bias gradients (kk + 1, f) apart, summed
+ * in step order as below. */
+typedef struct
+{
+  const GlConvShape *s;
+  guint step;
+  const float *x, *weight, *y, *dy;
+  gboolean relu;
+  float *partials; /* (steps, kk + 1, f) */
+  float *dx;
+} DirectBackJob;
+
+static void
+direct_backward_steps (gsize b, gsize e, gpointer data)
+{
+  const DirectBackJob *j = data;
+  const GlConvShape *s = j->s;
+  const gsize pixels = (gsize) s->oh * s->ow, kk = (gsize) s->kernel * s->kernel * s->c;
+  const gsize item = (gsize) s->h * s->w * s->c;
+  for (gsize i = b; i < e; i++)
+    {
+      GlConvShape sub = *s;
+      const guint first = (guint) i * j->step;
+      sub.n = MIN (j->step, s->n - first);
+      float *dw = j->partials + i * (kk + 1) * s->filters;
+      gl_conv_direct_backward (&sub, j->x + first * item, j->weight, j->y + first * pixels * s->filters, j->relu,
+                               j->dy + first * pixels * s->filters, dw, dw + kk * s->filters,
+                               j->dx != NULL ? j->dx + first * item : NULL);
+    }
+}
+
 void
 gl_conv_backward (const GlConvShape *s, const float *x, const float *weight, const float *y, gboolean relu,
                   float *dy, float *dweight, float *dbias, float *scratch, guint n_slots, float *dx)
@@ -374,6 +440,17 @@ gl_conv_backward (const GlConvShape *s, const float *x, const float *weight, con
   const guint kk = s->kernel * s->kernel * s->c;
   const guint f = s->filters;
 
+  if (gl_conv_direct (s))
+    {
+      const gsize n_steps = backward_n_steps (s), size = (gsize) (kk + 1) * f;
+      DirectBackJob j = { s, backward_step_images (s), x, weight, y, dy, relu, scratch, dx };
+      gl_parallel_for (n_steps, 1, direct_backward_steps, &j);
+      /* The weight and bias gradients are rows [0, kk) and kk of each step's part. */
+      SumJob dw_sum = { scratch, n_steps, size, dweight }, db_sum = { scratch + (gsize) kk * f, n_steps, size, dbias };
+      gl_parallel_for ((gsize) kk * f, MIN_CHUNK, sum_partials_chunk, &dw_sum);
+      gl_parallel_for (f, MIN_CHUNK, sum_partials_chunk, &db_sum);
+      return;
+    }
   gl_bias_act_backward (m, f, y, relu, dy, dbias);
   if (!gl_conv_needs_cols (s))
     {
@@ -406,7 +483,7 @@ infer_chunk_images (const GlConvShape *s)
 gsize
 gl_conv_infer_scratch_size (const GlConvShape *s)
 {
-  if (!gl_conv_needs_cols (s))
+  if (!gl_conv_needs_cols (s) || gl_conv_direct (s))
     return 0;
   return (gsize) chunk_images (s) * s->oh * s->ow * s->kernel * s->kernel * s->c;
 }
@@ -446,6 +523,11 @@ void
 gl_conv_forward_infer (const GlConvShape *s, const float *x, const float *weight, const float *bias, gboolean relu,
                        float *scratch, guint n_slots, float *y)
 {
+  if (gl_conv_direct (s))
+    {
+      conv_direct_forward (s, x, weight, bias, relu, y);
+      return;
+    }
   if (!gl_conv_needs_cols (s))
     {
       gl_conv_forward (s, x, weight, bias, relu, NULL, y);

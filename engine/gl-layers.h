@@ -6,7 +6,8 @@
  * contiguous run of k·c floats of the input, so the copy is a few memcpy-like
  * runs per patch — and patches × weights (k·k·c, filters) is directly the
  * channels-last output (n·oh·ow, filters): no transpose on either side. A
- * 1×1 stride-1 unpadded convolution skips im2col altogether.
+ * 1×1 stride-1 unpadded convolution skips im2col altogether, and one of few
+ * taps (k·k·c ≤ 32, a first layer) is computed directly (gl-conv-direct.c).
  *
  * Kernels that can be followed by a ReLU take a @relu flag: the activation is
  * applied in the same pass as the bias (forward), and in backward the output
@@ -59,7 +60,7 @@ void gl_conv_forward_infer (const GlConvShape *s, const float *x, const float *w
                             gboolean relu, float *scratch, guint n_slots, float *y);
 /* @x: the forward input (its patches are recomputed a few images at a time,
  * in cache, rather than kept); @y: the forward output (for the ReLU mask);
- * @dy: (n, oh, ow, filters), masked in place when @relu;
+ * @dy: (n, oh, ow, filters), may be overwritten (masked in place when @relu);
  * @dweight: (k·k·c, filters), @dbias: (filters);
  * @scratch: gl_conv_backward_scratch_size (@s, @n_slots) floats: fixed steps
  *   of images run side by side on up to @n_slots threads, each step's weight

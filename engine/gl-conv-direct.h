@@ -1,0 +1,30 @@
+/* gl-conv-direct.h — convolutions with few taps computed directly (see
+ * gl-conv-direct.c); gl-layers.c chooses them. Shapes as in gl-layers.h. */
+#pragma once
+
+#include "engine/gl-layers.h"
+
+G_BEGIN_DECLS
+
+/* The direct path takes convolutions of at most this many taps (k·k·c) and
+ * filters, on images of at most this many floats once padded (a copy of the
+ * padded image is kept on the stack). */
+#define GL_CONV_DIRECT_MAX_TAPS 32
+#define GL_CONV_DIRECT_MAX_FILTERS 1024
+#define GL_CONV_DIRECT_MAX_PADDED 16384
+
+/* Whether @s is computed directly rather than through im2col and sgemm. */
+gboolean gl_conv_direct (const GlConvShape *s);
+
+/* @y (n, oh, ow, filters) = ReLU? (conv (@x) + @bias), one thread. */
+void gl_conv_direct_forward (const GlConvShape *s, const float *x, const float *weight, const float *bias,
+                             gboolean relu, float *y);
+
+/* The gradients of the images of @s, one thread: @dweight (k·k·c, filters)
+ * and @dbias (filters) overwritten with their sums over the images, @dx
+ * (n, h, w, c) with the input gradient (or NULL). @dy is not written (the
+ * ReLU mask from @y is applied on the way). */
+void gl_conv_direct_backward (const GlConvShape *s, const float *x, const float *weight, const float *y,
+                              gboolean relu, const float *dy, float *dweight, float *dbias, float *dx);
+
+G_END_DECLS
