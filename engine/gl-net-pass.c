@@ -38,6 +38,20 @@ gl_net_fold (GlNet *net)
     }
 }
 
+/* In training, a ReLU fused into a conv, dense or batch-norm op that a max
+ * pool follows runs after the pool instead: max commutes with ReLU, so the
+ * pooled output is the same, and the pool's output gradient is masked
+ * (a quarter of the floats of a 2×2 pool) instead of the op's, whose
+ * backward then reads no output. The winner of a window whose values are
+ * all ≤ 0 may differ, but its gradient is 0 either way: the same bits. */
+static gboolean
+relu_after_pool (const GlNet *net, guint i)
+{
+  const GlOp *op = &net->ops[i];
+  return op->relu && i + 1 < net->n_ops && net->ops[i + 1].kind == GL_LAYER_MAXPOOL
+         && (op->kind == GL_LAYER_CONV || op->kind == GL_LAYER_DENSE || op->kind == GL_LAYER_BATCHNORM);
+}
+
 /* Runs ops [first, end) on the batch of @n in ws->x (first = 0) or on the
  * outputs left by an earlier call. Returns the last output: with end =
  * n_ops, the logits (n, n_classes). */
@@ -56,8 +70,10 @@ gl_net_forward_range (GlNet *net, GlWorkspace *ws, guint n, ForwardMode mode, gb
       GlOpBuffers *b = &ws->ops[i];
       const gsize in_count = (gsize) n * op->ih * op->iw * op->ic;
       const gsize out_count = (gsize) n * op->oh * op->ow * op->oc;
-      /* A folded batch norm's ReLU runs in the layer before it. */
-      const gboolean relu = fold && op->fold_bn ? net->ops[i + 1].relu : op->relu;
+      /* A folded batch norm's ReLU runs in the layer before it; in training,
+       * one before a max pool runs after it. */
+      const gboolean moved = mode == MODE_TRAIN && relu_after_pool (net, i);
+      const gboolean relu = fold && op->fold_bn ? net->ops[i + 1].relu : op->relu && !moved;
 
       ws->in[i] = cur;
       ws->active[i] = TRUE;
@@ -80,6 +96,8 @@ gl_net_forward_range (GlNet *net, GlWorkspace *ws, guint n, ForwardMode mode, gb
             GlPoolShape s;
             gl_pool_shape_init (&s, n, op->ih, op->iw, op->ic, op->kernel, op->stride);
             gl_maxpool_forward (&s, cur, b->y, mode == MODE_TRAIN ? b->argmax : NULL);
+            if (mode == MODE_TRAIN && i > 0 && relu_after_pool (net, i - 1))
+              gl_relu_forward (out_count, b->y, b->y);
           }
           break;
         case GL_LAYER_GLOBAL_AVGPOOL:
@@ -98,7 +116,7 @@ gl_net_forward_range (GlNet *net, GlWorkspace *ws, guint n, ForwardMode mode, gb
           if (mode == MODE_TRAIN)
             gl_batchnorm_forward_train ((gsize) n * op->ih * op->iw, op->ic, cur, net->params + op->weight,
                                         net->params + op->bias, BN_MOMENTUM, BN_EPS, net->stats + op->mean,
-                                        net->stats + op->var, op->relu, b->xhat, b->mean, b->inv_std, b->y,
+                                        net->stats + op->var, relu, b->xhat, b->mean, b->inv_std, b->y,
                                         ws->acc);
           else
             gl_batchnorm_forward_eval ((gsize) n * op->ih * op->iw, op->ic, cur, net->params + op->weight,
@@ -143,6 +161,8 @@ gl_net_backward (GlNet *net, GlWorkspace *ws, guint n, float *dlogits)
       const gboolean need_dx = ii > 0;
       float *dx = dy == ws->grad_a ? ws->grad_b : ws->grad_a;
       const gsize in_count = (gsize) n * op->ih * op->iw * op->ic;
+      /* The op's ReLU, unless it ran after the max pool that follows. */
+      const gboolean relu = op->relu && !relu_after_pool (net, ii);
 
       if (!need_dx)
         dx = NULL;
@@ -152,18 +172,20 @@ gl_net_backward (GlNet *net, GlWorkspace *ws, guint n, float *dlogits)
           {
             GlConvShape s;
             gl_conv_shape_init (&s, n, op->ih, op->iw, op->ic, op->oc, op->kernel, op->stride, op->pad);
-            gl_conv_backward (&s, ws->in[ii], net->params + op->weight, b->y, op->relu, dy, net->grads + op->weight,
+            gl_conv_backward (&s, ws->in[ii], net->params + op->weight, b->y, relu, dy, net->grads + op->weight,
                               net->grads + op->bias, ws->patches, ws->n_slots, dx);
           }
           break;
         case GL_LAYER_DENSE:
           gl_dense_backward (n, op->ih * op->iw * op->ic, op->oc, ws->in[ii], net->params + op->weight, b->y,
-                             op->relu, dy, net->grads + op->weight, net->grads + op->bias, dx);
+                             relu, dy, net->grads + op->weight, net->grads + op->bias, dx);
           break;
         case GL_LAYER_MAXPOOL:
           if (dx != NULL)
             {
               GlPoolShape s;
+              if (ii > 0 && relu_after_pool (net, ii - 1))
+                gl_relu_backward ((gsize) n * op->oh * op->ow * op->oc, b->y, dy, dy);
               gl_pool_shape_init (&s, n, op->ih, op->iw, op->ic, op->kernel, op->stride);
               gl_maxpool_backward (&s, dy, b->argmax, dx);
             }
@@ -178,7 +200,7 @@ gl_net_backward (GlNet *net, GlWorkspace *ws, guint n, float *dlogits)
           break;
         case GL_LAYER_BATCHNORM:
           gl_batchnorm_backward ((gsize) n * op->ih * op->iw, op->ic, b->xhat, b->inv_std, net->params + op->weight,
-                                 b->y, op->relu, dy, net->grads + op->weight, net->grads + op->bias, dx, ws->acc);
+                                 b->y, relu, dy, net->grads + op->weight, net->grads + op->bias, dx, ws->acc);
           break;
         case GL_LAYER_DROPOUT:
           if (!ws->active[ii])
