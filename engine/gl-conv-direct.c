@@ -299,11 +299,11 @@ gl_conv_direct_backward (const GlConvShape *s, const float *x, const float *weig
           for (guint i = 0; i < m; i++)
             {
               const gsize q = q0 + i, r = n * pixels + q;
-              const float *restrict gi = dy + r * f, *restrict yi = y + r * f;
+              const float *restrict gi = dy + r * f;
               float *restrict go = g + (gsize) i * f;
               if (relu)
                 for (guint j = 0; j < f; j++)
-                  go[j] = yi[j] > 0.0f ? gi[j] : 0.0f;
+                  go[j] = y[r * f + j] > 0.0f ? gi[j] : 0.0f;
               else
                 for (guint j = 0; j < f; j++)
                   go[j] = gi[j];

@@ -23,7 +23,7 @@ void gl_conv_direct_forward (const GlConvShape *s, const float *x, const float *
 /* The gradients of the images of @s, one thread: @dweight (k·k·c, filters)
  * and @dbias (filters) overwritten with their sums over the images, @dx
  * (n, h, w, c) with the input gradient (or NULL). @dy is not written (the
- * ReLU mask from @y is applied on the way). */
+ * ReLU mask from @y is applied on the way; @y is not read without @relu). */
 void gl_conv_direct_backward (const GlConvShape *s, const float *x, const float *weight, const float *y,
                               gboolean relu, const float *dy, float *dweight, float *dbias, float *dx);
 

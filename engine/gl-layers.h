@@ -110,6 +110,21 @@ void gl_maxpool_forward (const GlPoolShape *s, const float *x, float *y, guint32
 /* @dx: (n, h, w, c) overwritten: @dy (n, oh, ow, c) routed to the maxima. */
 void gl_maxpool_backward (const GlPoolShape *s, const float *dy, const guint32 *argmax, float *dx);
 
+/* Training, a direct convolution (gl_conv_direct) with the max pool @ps
+ * after it and the ReLU between them moved after the pool (max commutes with
+ * ReLU), a few images at a time so that the pool reads the convolution's
+ * output from cache. Forward: @y (n, oh, ow, filters) the convolution's
+ * output without ReLU, @pooled = ReLU (max pool (@y)) with @argmax as
+ * gl_maxpool_forward. Backward, without an input gradient (a first layer):
+ * @dpooled the pooled output's gradient, already masked by @pooled > 0; @dy
+ * (n, oh, ow, filters) is scratch for the convolution's output gradient;
+ * @scratch as gl_conv_backward. */
+void gl_conv_pool_forward (const GlConvShape *cs, const GlPoolShape *ps, const float *x, const float *weight,
+                           const float *bias, float *y, float *pooled, guint32 *argmax);
+void gl_conv_pool_backward (const GlConvShape *cs, const GlPoolShape *ps, const float *x, const float *weight,
+                            const float *dpooled, const guint32 *argmax, float *dy, float *dweight, float *dbias,
+                            float *scratch);
+
 /* Global average pooling: @x: (n, hw, c) → @y: (n, c). */
 void gl_gap_forward (guint n, guint hw, guint c, const float *x, float *y);
 /* @dy: (n, c) → @dx: (n, hw, c). */

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "engine/gl-conv-direct.h"
 #include "engine/gl-layers.h"
 
 /* Fills net->folded for eval-mode passes: batch norm y = z·scale + shift with
@@ -83,6 +84,21 @@ gl_net_forward_range (GlNet *net, GlWorkspace *ws, guint n, ForwardMode mode, gb
           {
             GlConvShape s;
             gl_conv_shape_init (&s, n, op->ih, op->iw, op->ic, op->oc, op->kernel, op->stride, op->pad);
+            if (moved && i + 1 < end && gl_conv_direct (&s))
+              {
+                /* The convolution and its pool together (the pool's case below, fused). */
+                const GlOp *pool = &net->ops[i + 1];
+                GlOpBuffers *pb = &ws->ops[i + 1];
+                GlPoolShape ps;
+                gl_pool_shape_init (&ps, n, pool->ih, pool->iw, pool->ic, pool->kernel, pool->stride);
+                gl_conv_pool_forward (&s, &ps, cur, params + op->weight, params + op->bias, b->y, pb->y, pb->argmax);
+                ws->out[i] = b->y;
+                i++;
+                ws->in[i] = b->y;
+                ws->active[i] = TRUE;
+                cur = ws->out[i] = pb->y;
+                continue;
+              }
             gl_conv_forward_infer (&s, cur, params + op->weight, params + op->bias, relu, ws->patches, ws->n_slots,
                                    b->y);
           }
@@ -187,6 +203,21 @@ gl_net_backward (GlNet *net, GlWorkspace *ws, guint n, float *dlogits)
               if (ii > 0 && relu_after_pool (net, ii - 1))
                 gl_relu_backward ((gsize) n * op->oh * op->ow * op->oc, b->y, dy, dy);
               gl_pool_shape_init (&s, n, op->ih, op->iw, op->ic, op->kernel, op->stride);
+              if (ii == 1 && relu_after_pool (net, 0) && net->ops[0].kind == GL_LAYER_CONV)
+                {
+                  /* A first-layer direct convolution takes the pooled gradient itself (no input gradient:
+                   * its steps cannot overwrite what other steps still read). */
+                  const GlOp *conv = &net->ops[0];
+                  GlConvShape cs;
+                  gl_conv_shape_init (&cs, n, conv->ih, conv->iw, conv->ic, conv->oc, conv->kernel, conv->stride,
+                                      conv->pad);
+                  if (gl_conv_direct (&cs))
+                    {
+                      gl_conv_pool_backward (&cs, &s, ws->in[0], net->params + conv->weight, dy, b->argmax, dx,
+                                             net->grads + conv->weight, net->grads + conv->bias, ws->patches);
+                      return; /* op 0 is done too */
+                    }
+                }
               gl_maxpool_backward (&s, dy, b->argmax, dx);
             }
           break;
