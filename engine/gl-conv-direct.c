@@ -269,9 +269,51 @@ tile_weight_grad (guint m, guint taps, guint f, const float *restrict padded, co
       }
 }
 
-GL_HOT void
-gl_conv_direct_backward (const GlConvShape *s, const float *x, const float *weight, const float *y, gboolean relu,
-                         const float *dy, float *dweight, float *dbias, float *dx)
+/* Where the output gradient of a backward pass comes from. */
+typedef struct
+{
+  const float *dy, *y; /* (n, oh, ow, f); y for the ReLU mask, or NULL */
+  /* or, with @pool: the 2×2 pool's gradient and winners (see gl_conv_direct_backward_pooled) */
+  const GlPoolShape *pool;
+  const float *dpooled;
+  const guint32 *argmax;
+  guint32 offset;
+} GradSource;
+
+/* Output gradient row @r (image @n, pixel @oy, @ox) into @go (f). */
+static inline void
+gradient_row (const GradSource *src, guint f, guint n, guint oy, guint ox, gsize r, float *restrict go)
+{
+  if (src->pool == NULL)
+    {
+      const float *restrict gi = src->dy + r * f;
+      if (src->y != NULL)
+        for (guint j = 0; j < f; j++)
+          go[j] = src->y[r * f + j] > 0.0f ? gi[j] : 0.0f;
+      else
+        for (guint j = 0; j < f; j++)
+          go[j] = gi[j];
+      return;
+    }
+  const GlPoolShape *ps = src->pool;
+  const guint py = oy / 2, px = ox / 2;
+  if (py >= ps->oh || px >= ps->ow)
+    {
+      for (guint j = 0; j < f; j++)
+        go[j] = 0.0f;
+      return;
+    }
+  const gsize p = (((gsize) n * ps->oh + py) * ps->ow + px) * f;
+  const guint32 *restrict am = src->argmax + p;
+  const float *restrict dp = src->dpooled + p;
+  const guint32 base = src->offset + (guint32) (r * f);
+  for (guint j = 0; j < f; j++)
+    go[j] = am[j] == base + j ? dp[j] : 0.0f;
+}
+
+GL_HOT static void
+direct_backward (const GlConvShape *s, const float *x, const float *weight, const GradSource *src, float *dweight,
+                 float *dbias, float *dx)
 {
   const guint f = s->filters, taps = s->kernel * s->kernel * s->c;
   const guint tile = CLAMP (TILE_FLOATS / f, 1, TILE_PIXELS);
@@ -295,21 +337,16 @@ gl_conv_direct_backward (const GlConvShape *s, const float *x, const float *weig
       for (gsize q0 = 0; q0 < pixels; q0 += tile)
         {
           const guint m = (guint) MIN (tile, pixels - q0);
-          /* The tile's masked output gradient, its bias gradient and its patches' corners. */
+          /* The tile's output gradient, its bias gradient and its patches' corners. */
           for (guint i = 0; i < m; i++)
             {
-              const gsize q = q0 + i, r = n * pixels + q;
-              const float *restrict gi = dy + r * f;
+              const gsize q = q0 + i;
+              const guint oy = (guint) (q / s->ow), ox = (guint) (q % s->ow);
               float *restrict go = g + (gsize) i * f;
-              if (relu)
-                for (guint j = 0; j < f; j++)
-                  go[j] = y[r * f + j] > 0.0f ? gi[j] : 0.0f;
-              else
-                for (guint j = 0; j < f; j++)
-                  go[j] = gi[j];
+              gradient_row (src, f, n, oy, ox, n * pixels + q, go);
               for (guint j = 0; j < f; j++)
                 db[j] += go[j];
-              base[i] = patch_base (s, (guint) (q / s->ow), (guint) (q % s->ow));
+              base[i] = patch_base (s, oy, ox);
             }
           tile_weight_grad (m, taps, f, padded, base, off, g, dweight);
           if (dx == NULL)
@@ -330,4 +367,21 @@ gl_conv_direct_backward (const GlConvShape *s, const float *x, const float *weig
             }
         }
     }
+}
+
+void
+gl_conv_direct_backward (const GlConvShape *s, const float *x, const float *weight, const float *y, gboolean relu,
+                         const float *dy, float *dweight, float *dbias, float *dx)
+{
+  const GradSource src = { dy, relu ? y : NULL, NULL, NULL, NULL, 0 };
+  direct_backward (s, x, weight, &src, dweight, dbias, dx);
+}
+
+void
+gl_conv_direct_backward_pooled (const GlConvShape *s, const float *x, const GlPoolShape *pool, const float *dpooled,
+                                const guint32 *argmax, guint32 offset, float *dweight, float *dbias)
+{
+  g_return_if_fail (pool->size == 2 && pool->stride == 2 && pool->c == s->filters);
+  const GradSource src = { NULL, NULL, pool, dpooled, argmax, offset };
+  direct_backward (s, x, NULL, &src, dweight, dbias, NULL);
 }

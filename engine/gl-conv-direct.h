@@ -22,9 +22,19 @@ void gl_conv_direct_forward (const GlConvShape *s, const float *x, const float *
 
 /* The gradients of the images of @s, one thread: @dweight (k·k·c, filters)
  * and @dbias (filters) overwritten with their sums over the images, @dx
- * (n, h, w, c) with the input gradient (or NULL). @dy is not written (the
- * ReLU mask from @y is applied on the way; @y is not read without @relu). */
+ * (n, h, w, c) with the input gradient (or NULL). The output gradient is
+ * @dy (n, oh, ow, filters), masked by @y > 0 on the way when @relu (@y is not
+ * read without @relu); neither is written. */
 void gl_conv_direct_backward (const GlConvShape *s, const float *x, const float *weight, const float *y,
                               gboolean relu, const float *dy, float *dweight, float *dbias, float *dx);
+
+/* The same without @dy, @y and @dx, for a convolution followed by the 2×2,
+ * stride-2 max pool @pool: the output gradient is built on the way from the
+ * pool's output gradient @dpooled (n, pool oh, pool ow, filters) and its
+ * @argmax, whose indices are into the whole batch's output, this call's
+ * first output float being index @offset. */
+void gl_conv_direct_backward_pooled (const GlConvShape *s, const float *x, const GlPoolShape *pool,
+                                     const float *dpooled, const guint32 *argmax, guint32 offset, float *dweight,
+                                     float *dbias);
 
 G_END_DECLS

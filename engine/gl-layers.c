@@ -440,6 +440,14 @@ direct_backward_steps (gsize b, gsize e, gpointer data)
           GlPoolShape ps = *j->pool;
           const gsize pooled_item = (gsize) ps.oh * ps.ow * ps.c;
           ps.n = sub.n;
+          if (ps.size == 2 && ps.stride == 2)
+            {
+              /* The output gradient built on the way: nothing written but the gradients. */
+              gl_conv_direct_backward_pooled (&sub, j->x + first * item, &ps, j->dpooled + first * pooled_item,
+                                              j->argmax + first * pooled_item, (guint32) (first * pixels * s->filters),
+                                              dw, dw + kk * s->filters);
+              continue;
+            }
           maxpool_backward_serial (&ps, j->dpooled + first * pooled_item, j->argmax + first * pooled_item,
                                    j->dy + first * pixels * s->filters, (guint32) (first * pixels * s->filters));
         }
