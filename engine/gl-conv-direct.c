@@ -19,24 +19,28 @@
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-/* x86-64-v3: AVX2 with FMA (a plain "avx2" clone multiplies and adds apart). */
-#define GL_HOT __attribute__ ((target_clones ("arch=x86-64-v3", "default")))
+/* x86-64-v4: AVX-512 (one register a vector); x86-64-v3: AVX2 with FMA (two;
+ * a plain "avx2" clone multiplies and adds apart). */
+#define GL_HOT __attribute__ ((target_clones ("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define GL_HOT
 #endif
 
-/* Filters per block: two AVX2 registers of sums, written with GCC's vector
- * extension (the loops over 16 lanes are otherwise unrolled, not vectorised). */
-#define BLOCK 16
-typedef float V8 __attribute__ ((vector_size (32)));
-typedef gint32 V8i __attribute__ ((vector_size (32)));
+/* Filters per block: two vectors of 16 sums, written with GCC's vector
+ * extension (one AVX-512 register each, or two AVX2 ones; the loops over the
+ * lanes are otherwise unrolled, not vectorised). Convolutions with fewer
+ * filters than a block are left to im2col and sgemm. */
+#define LANES 16
+#define BLOCK (2 * LANES)
+typedef float VF __attribute__ ((vector_size (LANES * sizeof (float))));
+typedef gint32 VFi __attribute__ ((vector_size (LANES * sizeof (gint32))));
 
 /* Unaligned loads and stores, and max (v, 0) with NaN to 0 as the scalar
- * ReLU (v > 0 ? v : 0). Macros: a function passing a V8 by value would change
- * its ABI between the AVX2 and the default clones. */
-#define LOAD8(v, p) memcpy (&(v), (p), sizeof (V8))
-#define STORE8(p, v) memcpy ((p), &(v), sizeof (V8))
-#define RELU8(v) ((V8) ((V8i) (v) & (V8i) ((v) > (V8) { 0 })))
+ * ReLU (v > 0 ? v : 0). Macros: a function passing a vector by value would
+ * change its ABI between the clones. */
+#define LOADV(v, p) memcpy (&(v), (p), sizeof (VF))
+#define STOREV(p, v) memcpy ((p), &(v), sizeof (VF))
+#define RELUV(v) ((VF) ((VFi) (v) & (VFi) ((v) > (VF) { 0 })))
 
 /* A backward tile: at most this many floats of output gradient (16 KB) and
  * this many pixels, so that it and its patches stay in L1. */
@@ -47,8 +51,8 @@ gboolean
 gl_conv_direct (const GlConvShape *s)
 {
   const gsize padded = (gsize) (s->h + 2 * s->pad) * (s->w + 2 * s->pad) * s->c;
-  return (gsize) s->kernel * s->kernel * s->c <= GL_CONV_DIRECT_MAX_TAPS && s->filters <= GL_CONV_DIRECT_MAX_FILTERS
-         && padded <= GL_CONV_DIRECT_MAX_PADDED;
+  return (gsize) s->kernel * s->kernel * s->c <= GL_CONV_DIRECT_MAX_TAPS && s->filters >= BLOCK
+         && s->filters <= GL_CONV_DIRECT_MAX_FILTERS && padded <= GL_CONV_DIRECT_MAX_PADDED;
 }
 
 /* @image (h, w, c) into @padded (h + 2·pad, w + 2·pad, c) with zero borders. */
@@ -131,21 +135,21 @@ gl_conv_direct_forward (const GlConvShape *s, const float *x, const float *weigh
             guint j0 = 0;
             for (; j0 + BLOCK <= f; j0 += BLOCK)
               {
-                V8 b0 = { 0 }, b1 = { 0 }, w0, w1;
+                VF b0 = { 0 }, b1 = { 0 }, w0, w1;
                 if (bias != NULL)
                   {
-                    LOAD8 (b0, bias + j0);
-                    LOAD8 (b1, bias + j0 + 8);
+                    LOADV (b0, bias + j0);
+                    LOADV (b1, bias + j0 + LANES);
                   }
-                V8 a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+                VF a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
                 for (guint t = 0; t < taps; t++)
                   {
                     const float *wr = weight + (gsize) t * f + j0;
                     const guint o = off[t];
-                    LOAD8 (w0, wr);
-                    LOAD8 (w1, wr + 8);
-                    const V8 v0 = (V8) { 0 } + p0[o], v1 = (V8) { 0 } + p1[o], v2 = (V8) { 0 } + p2[o],
-                             v3 = (V8) { 0 } + p3[o];
+                    LOADV (w0, wr);
+                    LOADV (w1, wr + LANES);
+                    const VF v0 = (VF) { 0 } + p0[o], v1 = (VF) { 0 } + p1[o], v2 = (VF) { 0 } + p2[o],
+                             v3 = (VF) { 0 } + p3[o];
                     a00 += v0 * w0;
                     a01 += v0 * w1;
                     a10 += v1 * w0;
@@ -157,31 +161,31 @@ gl_conv_direct_forward (const GlConvShape *s, const float *x, const float *weigh
                   }
                 if (relu)
                   {
-                    a00 = RELU8 (a00);
-                    a01 = RELU8 (a01);
-                    a10 = RELU8 (a10);
-                    a11 = RELU8 (a11);
-                    a20 = RELU8 (a20);
-                    a21 = RELU8 (a21);
-                    a30 = RELU8 (a30);
-                    a31 = RELU8 (a31);
+                    a00 = RELUV (a00);
+                    a01 = RELUV (a01);
+                    a10 = RELUV (a10);
+                    a11 = RELUV (a11);
+                    a20 = RELUV (a20);
+                    a21 = RELUV (a21);
+                    a30 = RELUV (a30);
+                    a31 = RELUV (a31);
                   }
-                STORE8 (out + j0, a00);
-                STORE8 (out + j0 + 8, a01);
+                STOREV (out + j0, a00);
+                STOREV (out + j0 + LANES, a01);
                 if (m > 1)
                   {
-                    STORE8 (out + f + j0, a10);
-                    STORE8 (out + f + j0 + 8, a11);
+                    STOREV (out + f + j0, a10);
+                    STOREV (out + f + j0 + LANES, a11);
                   }
                 if (m > 2)
                   {
-                    STORE8 (out + 2 * f + j0, a20);
-                    STORE8 (out + 2 * f + j0 + 8, a21);
+                    STOREV (out + 2 * f + j0, a20);
+                    STOREV (out + 2 * f + j0 + LANES, a21);
                   }
                 if (m > 3)
                   {
-                    STORE8 (out + 3 * f + j0, a30);
-                    STORE8 (out + 3 * f + j0 + 8, a31);
+                    STOREV (out + 3 * f + j0, a30);
+                    STOREV (out + 3 * f + j0 + LANES, a31);
                   }
               }
             for (guint i = 0; i < m; i++)
@@ -208,21 +212,21 @@ tile_weight_grad (guint m, guint taps, guint f, const float *restrict padded, co
     for (guint t0 = 0; t0 < taps; t0 += 4)
       {
         const guint nt = MIN (4, taps - t0);
-        V8 a[4][2] = { { { 0 } } };
-        V8 g0, g1, d0, d1;
+        VF a[4][2] = { { { 0 } } };
+        VF g0, g1, d0, d1;
         if (nt == 4)
           {
             const guint o0 = off[t0], o1 = off[t0 + 1], o2 = off[t0 + 2], o3 = off[t0 + 3];
-            V8 a00 = { 0 }, a01 = { 0 }, a10 = { 0 }, a11 = { 0 }, a20 = { 0 }, a21 = { 0 }, a30 = { 0 },
+            VF a00 = { 0 }, a01 = { 0 }, a10 = { 0 }, a11 = { 0 }, a20 = { 0 }, a21 = { 0 }, a30 = { 0 },
                a31 = { 0 };
             for (guint i = 0; i < m; i++)
               {
                 const float *pi = padded + base[i];
                 const float *gr = g + (gsize) i * f + j0;
-                LOAD8 (g0, gr);
-                LOAD8 (g1, gr + 8);
-                const V8 v0 = (V8) { 0 } + pi[o0], v1 = (V8) { 0 } + pi[o1], v2 = (V8) { 0 } + pi[o2],
-                         v3 = (V8) { 0 } + pi[o3];
+                LOADV (g0, gr);
+                LOADV (g1, gr + LANES);
+                const VF v0 = (VF) { 0 } + pi[o0], v1 = (VF) { 0 } + pi[o1], v2 = (VF) { 0 } + pi[o2],
+                         v3 = (VF) { 0 } + pi[o3];
                 a00 += v0 * g0;
                 a01 += v0 * g1;
                 a10 += v1 * g0;
@@ -239,11 +243,11 @@ tile_weight_grad (guint m, guint taps, guint f, const float *restrict padded, co
           for (guint i = 0; i < m; i++)
             {
               const float *gr = g + (gsize) i * f + j0;
-              LOAD8 (g0, gr);
-              LOAD8 (g1, gr + 8);
+              LOADV (g0, gr);
+              LOADV (g1, gr + LANES);
               for (guint u = 0; u < nt; u++)
                 {
-                  const V8 v = (V8) { 0 } + padded[base[i] + off[t0 + u]];
+                  const VF v = (VF) { 0 } + padded[base[i] + off[t0 + u]];
                   a[u][0] += v * g0;
                   a[u][1] += v * g1;
                 }
@@ -251,12 +255,12 @@ tile_weight_grad (guint m, guint taps, guint f, const float *restrict padded, co
         for (guint u = 0; u < nt; u++)
           {
             float *d = dw + (gsize) (t0 + u) * f + j0;
-            LOAD8 (d0, d);
-            LOAD8 (d1, d + 8);
+            LOADV (d0, d);
+            LOADV (d1, d + LANES);
             d0 += a[u][0];
             d1 += a[u][1];
-            STORE8 (d, d0);
-            STORE8 (d + 8, d1);
+            STOREV (d, d0);
+            STOREV (d + LANES, d1);
           }
       }
   for (guint t = 0; t < taps; t++)

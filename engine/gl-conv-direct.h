@@ -7,7 +7,7 @@
 G_BEGIN_DECLS
 
 /* The direct path takes convolutions of at most this many taps (k·k·c) and
- * filters, on images of at most this many floats once padded (a copy of the
+ * filters (and at least 32 filters), on images of at most this many floats once padded (a copy of the
  * padded image is kept on the stack). */
 #define GL_CONV_DIRECT_MAX_TAPS 32
 #define GL_CONV_DIRECT_MAX_FILTERS 1024

@@ -114,11 +114,11 @@ conv_loss (GradCase *gc, guint64 *signature)
 static void
 test_conv_gradients (void)
 {
-  /* n, h, w, c, filters, kernel, stride, pad: im2col + sgemm, and 1×1 without im2col */
+  /* n, h, w, c, filters, kernel, stride, pad: im2col + sgemm, 1×1 without im2col, and direct */
   static const guint shapes[][8] = {
     { 2, 5, 6, 3, 4, 3, 1, 1 }, { 1, 7, 7, 2, 3, 3, 2, 0 }, { 2, 6, 6, 1, 2, 2, 2, 0 }, { 2, 7, 6, 1, 5, 3, 1, 1 },
     { 1, 9, 8, 2, 3, 5, 2, 2 }, { 1, 5, 5, 4, 3, 3, 3, 1 }, { 2, 6, 5, 5, 4, 3, 1, 1 }, { 1, 7, 7, 4, 6, 3, 2, 0 },
-    { 2, 4, 5, 3, 5, 1, 1, 0 },
+    { 2, 4, 5, 3, 5, 1, 1, 0 }, { 1, 5, 4, 2, 33, 3, 1, 1 }, /* the last: direct (gl-conv-direct.c) */
   };
   guint n_cols = 0;
   GlRng rng;
@@ -287,8 +287,8 @@ static void
 test_conv_direct (void)
 {
   /* n, h, w, c, filters, kernel, stride, pad: a grey first layer, and a colour
-   * one with a filter count that is not a multiple of the block of 16. */
-  static const guint shapes[][8] = { { 3, 28, 28, 1, 32, 3, 1, 1 }, { 2, 11, 9, 3, 20, 3, 2, 1 } };
+   * one with a filter count that is not a multiple of the block of 32. */
+  static const guint shapes[][8] = { { 3, 28, 28, 1, 32, 3, 1, 1 }, { 2, 11, 9, 3, 40, 3, 2, 1 } };
   GlRng rng;
   gl_rng_init (&rng, 7);
   for (guint t = 0; t < G_N_ELEMENTS (shapes); t++)

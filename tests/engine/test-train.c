@@ -281,8 +281,8 @@ test_relu_after_pool_same_weights (void)
   Set s;
   set_init_quadrants (&s, 150, 12, 4);
   static const char *specs[] = {
-    "conv6k3s1p1,relu,maxpool2s2,conv8k3s1p1,relu,maxpool2s2,dense16,bn,relu",
-    "conv6k3s1p1,relu,dropout0,maxpool2s2,conv8k3s1p1,relu,dropout0,maxpool2s2,dense16,bn,relu",
+    "conv32k3s1p1,relu,maxpool2s2,conv8k3s1p1,relu,maxpool2s2,dense16,bn,relu",
+    "conv32k3s1p1,relu,dropout0,maxpool2s2,conv8k3s1p1,relu,dropout0,maxpool2s2,dense16,bn,relu",
     "conv6k3s1p1,bn,relu,maxpool2s2,dense16,relu",
     "conv6k3s1p1,bn,relu,dropout0,maxpool2s2,dense16,relu",
   };
