@@ -273,7 +273,8 @@ tile_weight_grad (guint m, guint taps, guint f, const float *restrict padded, co
       }
 }
 
-/* Where the output gradient of a backward pass comes from. */
+/* Where the output gradient of a backward pass comes from. Borrowed for one
+ * call, read only, on the calling thread. */
 typedef struct
 {
   const float *dy, *y; /* (n, oh, ow, f); y for the ReLU mask, or NULL */

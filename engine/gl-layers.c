@@ -265,7 +265,10 @@ chunk_images (const GlConvShape *s)
   return (guint) CLAMP (CHUNK_BYTES / MAX (per_image, 1), 1, MAX (s->n, 1));
 }
 
-/* Few taps: gl-conv-direct.c, a chunk of images per call. */
+/* Few taps: gl-conv-direct.c, a chunk of images per call. The job structs
+ * below borrow the caller's arrays for one gl_parallel_for; each chunk's
+ * thread reads them and writes only its own images' outputs (or its own
+ * step's partial sums). */
 typedef struct
 {
   const GlConvShape *s;
