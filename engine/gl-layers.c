@@ -1,6 +1,7 @@
 /* gl-layers.c — layer kernels; see gl-layers.h for shapes and conventions. */
 #include "engine/gl-layers.h"
 
+#include "engine/gl-conv-direct.h"
 #include "engine/gl-parallel.h"
 
 #include <math.h>
@@ -264,6 +265,36 @@ chunk_images (const GlConvShape *s)
   return (guint) CLAMP (CHUNK_BYTES / MAX (per_image, 1), 1, MAX (s->n, 1));
 }
 
+/* Few taps: gl-conv-direct.c, a chunk of images per call. The job structs
+ * below borrow the caller's arrays for one gl_parallel_for; each chunk's
+ * thread reads them and writes only its own images' outputs (or its own
+ * step's partial sums). */
+typedef struct
+{
+  const GlConvShape *s;
+  const float *x, *weight, *bias;
+  gboolean relu;
+  float *y;
+} DirectJob;
+
+static void
+direct_forward_chunk (gsize b, gsize e, gpointer data)
+{
+  const DirectJob *j = data;
+  GlConvShape sub = *j->s;
+  sub.n = (guint) (e - b);
+  gl_conv_direct_forward (&sub, j->x + b * sub.h * sub.w * sub.c, j->weight, j->bias, j->relu,
+                          j->y + b * sub.oh * sub.ow * sub.filters);
+}
+
+static void
+conv_direct_forward (const GlConvShape *s, const float *x, const float *weight, const float *bias, gboolean relu,
+                     float *y)
+{
+  DirectJob j = { s, x, weight, bias, relu, y };
+  gl_parallel_for (s->n, 1, direct_forward_chunk, &j);
+}
+
 void
 gl_conv_forward (const GlConvShape *s, const float *x, const float *weight, const float *bias, gboolean relu,
                  float *cols, float *y)
@@ -272,6 +303,11 @@ gl_conv_forward (const GlConvShape *s, const float *x, const float *weight, cons
   const guint kk = s->kernel * s->kernel * s->c;
   const float *a = x;
 
+  if (gl_conv_direct (s))
+    {
+      conv_direct_forward (s, x, weight, bias, relu, y);
+      return;
+    }
   if (gl_conv_needs_cols (s))
     {
       gl_im2col (s, x, cols);
@@ -306,6 +342,8 @@ backward_n_steps (const GlConvShape *s)
 gsize
 gl_conv_backward_scratch_size (const GlConvShape *s, guint n_slots)
 {
+  if (gl_conv_direct (s))
+    return backward_n_steps (s) * (s->kernel * s->kernel * s->c + 1) * s->filters;
   if (!gl_conv_needs_cols (s))
     return 0;
   const gsize kk = (gsize) s->kernel * s->kernel * s->c;
@@ -366,6 +404,76 @@ sum_partials_chunk (gsize b, gsize e, gpointer data)
     add_floats (sum + b, j->partials + p * j->size + b, e - b);
 }
 
+/* Few taps: each step's weight and bias gradients (kk + 1, f) apart, summed
+ * in step order as below. */
+typedef struct
+{
+  const GlConvShape *s;
+  guint step;
+  const float *x, *weight, *y;
+  float *dy;
+  gboolean relu;
+  float *partials; /* (steps, kk + 1, f) */
+  float *dx;
+  /* With a max pool after the convolution (gl_conv_pool_backward): each
+   * step first routes its images' pooled gradient into @dy. */
+  const GlPoolShape *pool;
+  const float *dpooled;   /* (n, pool oh, pool ow, filters) */
+  const guint32 *argmax;  /* (n, pool oh, pool ow, filters) */
+} DirectBackJob;
+
+static void maxpool_backward_serial (const GlPoolShape *s, const float *dy, const guint32 *argmax, float *dx,
+                                     guint32 offset);
+
+static void
+direct_backward_steps (gsize b, gsize e, gpointer data)
+{
+  const DirectBackJob *j = data;
+  const GlConvShape *s = j->s;
+  const gsize pixels = (gsize) s->oh * s->ow, kk = (gsize) s->kernel * s->kernel * s->c;
+  const gsize item = (gsize) s->h * s->w * s->c;
+  for (gsize i = b; i < e; i++)
+    {
+      GlConvShape sub = *s;
+      const guint first = (guint) i * j->step;
+      sub.n = MIN (j->step, s->n - first);
+      float *dw = j->partials + i * (kk + 1) * s->filters;
+      if (j->pool != NULL)
+        {
+          GlPoolShape ps = *j->pool;
+          const gsize pooled_item = (gsize) ps.oh * ps.ow * ps.c;
+          ps.n = sub.n;
+          if (ps.size == 2 && ps.stride == 2)
+            {
+              /* The output gradient built on the way: nothing written but the gradients. */
+              gl_conv_direct_backward_pooled (&sub, j->x + first * item, &ps, j->dpooled + first * pooled_item,
+                                              j->argmax + first * pooled_item, (guint32) (first * pixels * s->filters),
+                                              dw, dw + kk * s->filters);
+              continue;
+            }
+          maxpool_backward_serial (&ps, j->dpooled + first * pooled_item, j->argmax + first * pooled_item,
+                                   j->dy + first * pixels * s->filters, (guint32) (first * pixels * s->filters));
+        }
+      gl_conv_direct_backward (&sub, j->x + first * item, j->weight, j->y + first * pixels * s->filters, j->relu,
+                               j->dy + first * pixels * s->filters, dw, dw + kk * s->filters,
+                               j->dx != NULL ? j->dx + first * item : NULL);
+    }
+}
+
+/* Runs @j's steps and sums their weight and bias gradients in step order. */
+static void
+conv_direct_backward (DirectBackJob *j, float *dweight, float *dbias)
+{
+  const GlConvShape *s = j->s;
+  const gsize kk = (gsize) s->kernel * s->kernel * s->c, f = s->filters;
+  const gsize n_steps = backward_n_steps (s), size = (kk + 1) * f;
+  gl_parallel_for (n_steps, 1, direct_backward_steps, j);
+  /* The weight and bias gradients are rows [0, kk) and kk of each step's part. */
+  SumJob dw_sum = { j->partials, n_steps, size, dweight }, db_sum = { j->partials + kk * f, n_steps, size, dbias };
+  gl_parallel_for (kk * f, MIN_CHUNK, sum_partials_chunk, &dw_sum);
+  gl_parallel_for (f, MIN_CHUNK, sum_partials_chunk, &db_sum);
+}
+
 void
 gl_conv_backward (const GlConvShape *s, const float *x, const float *weight, const float *y, gboolean relu,
                   float *dy, float *dweight, float *dbias, float *scratch, guint n_slots, float *dx)
@@ -374,6 +482,12 @@ gl_conv_backward (const GlConvShape *s, const float *x, const float *weight, con
   const guint kk = s->kernel * s->kernel * s->c;
   const guint f = s->filters;
 
+  if (gl_conv_direct (s))
+    {
+      DirectBackJob j = { s, backward_step_images (s), x, weight, y, dy, relu, scratch, dx, NULL, NULL, NULL };
+      conv_direct_backward (&j, dweight, dbias);
+      return;
+    }
   gl_bias_act_backward (m, f, y, relu, dy, dbias);
   if (!gl_conv_needs_cols (s))
     {
@@ -406,7 +520,7 @@ infer_chunk_images (const GlConvShape *s)
 gsize
 gl_conv_infer_scratch_size (const GlConvShape *s)
 {
-  if (!gl_conv_needs_cols (s))
+  if (!gl_conv_needs_cols (s) || gl_conv_direct (s))
     return 0;
   return (gsize) chunk_images (s) * s->oh * s->ow * s->kernel * s->kernel * s->c;
 }
@@ -446,6 +560,11 @@ void
 gl_conv_forward_infer (const GlConvShape *s, const float *x, const float *weight, const float *bias, gboolean relu,
                        float *scratch, guint n_slots, float *y)
 {
+  if (gl_conv_direct (s))
+    {
+      conv_direct_forward (s, x, weight, bias, relu, y);
+      return;
+    }
   if (!gl_conv_needs_cols (s))
     {
       gl_conv_forward (s, x, weight, bias, relu, NULL, y);
@@ -711,6 +830,25 @@ maxpool_forward_serial (const GlPoolShape *s, const float *x, float *y, guint32 
         }
 }
 
+/* The gradient of one output pixel of a 2×2 window to its four input rows
+ * (written whole: the windows tile the input). Branch-free so that it
+ * vectorises: the winner's index is compared with each row's. */
+static inline void
+maxpool2_pixel_backward (guint c, const float *restrict g, const guint32 *restrict am, guint32 q0, guint32 q1,
+                         guint32 q2, guint32 q3, float *restrict d0, float *restrict d1, float *restrict d2,
+                         float *restrict d3)
+{
+  for (guint j = 0; j < c; j++)
+    {
+      const guint32 i = am[j];
+      const float v = g[j];
+      d0[j] = i == q0 + j ? v : 0.0f;
+      d1[j] = i == q1 + j ? v : 0.0f;
+      d2[j] = i == q2 + j ? v : 0.0f;
+      d3[j] = i == q3 + j ? v : 0.0f;
+    }
+}
+
 GL_HOT static void
 maxpool_backward_serial (const GlPoolShape *s, const float *dy, const guint32 *argmax, float *dx, guint32 offset)
 {
@@ -733,15 +871,7 @@ maxpool_backward_serial (const GlPoolShape *s, const float *dy, const guint32 *a
                             p3 = p2 + c;
                 const guint32 q0 = (guint32) p0 + offset, q1 = (guint32) p1 + offset, q2 = (guint32) p2 + offset,
                               q3 = (guint32) p3 + offset;
-                float *restrict d0 = dx + p0, *restrict d1 = dx + p1, *restrict d2 = dx + p2, *restrict d3 = dx + p3;
-                for (guint j = 0; j < c; j++)
-                  {
-                    const guint32 i = am[j];
-                    d0[j] = i == q0 + j ? g[j] : 0.0f;
-                    d1[j] = i == q1 + j ? g[j] : 0.0f;
-                    d2[j] = i == q2 + j ? g[j] : 0.0f;
-                    d3[j] = i == q3 + j ? g[j] : 0.0f;
-                  }
+                maxpool2_pixel_backward (c, g, am, q0, q1, q2, q3, dx + p0, dx + p1, dx + p2, dx + p3);
               }
           }
       return;
@@ -793,6 +923,59 @@ gl_maxpool_backward (const GlPoolShape *s, const float *dy, const guint32 *argma
 {
   PoolJob j = { s, dy, dx, (guint32 *) argmax };
   gl_parallel_for (s->n, 1, maxpool_backward_chunk, &j);
+}
+
+/* ---- a direct convolution and the max pool after it ---- */
+
+/* Images per fused forward step: the convolution's output (100 KB an image
+ * for 28×28×32) is still in L2 when the pool reads it. */
+#define FUSED_IMAGES 2
+
+typedef struct
+{
+  const GlConvShape *cs;
+  const GlPoolShape *ps;
+  const float *x, *weight, *bias;
+  float *y, *pooled;
+  guint32 *argmax;
+} ConvPoolJob;
+
+static void
+conv_pool_forward_chunk (gsize b, gsize e, gpointer data)
+{
+  const ConvPoolJob *j = data;
+  const gsize x_item = (gsize) j->cs->h * j->cs->w * j->cs->c, y_item = (gsize) j->cs->oh * j->cs->ow * j->cs->filters;
+  const gsize p_item = (gsize) j->ps->oh * j->ps->ow * j->ps->c;
+  for (gsize i0 = b; i0 < e; i0 += FUSED_IMAGES)
+    {
+      GlConvShape cs = *j->cs;
+      GlPoolShape ps = *j->ps;
+      cs.n = ps.n = (guint) MIN (FUSED_IMAGES, e - i0);
+      float *pooled = j->pooled + i0 * p_item;
+      gl_conv_direct_forward (&cs, j->x + i0 * x_item, j->weight, j->bias, FALSE, j->y + i0 * y_item);
+      maxpool_forward_serial (&ps, j->y + i0 * y_item, pooled, j->argmax + i0 * p_item, (guint32) (i0 * y_item));
+      EltJob relu = { pooled, NULL, pooled };
+      relu_forward_chunk (0, cs.n * p_item, &relu);
+    }
+}
+
+void
+gl_conv_pool_forward (const GlConvShape *cs, const GlPoolShape *ps, const float *x, const float *weight,
+                      const float *bias, float *y, float *pooled, guint32 *argmax)
+{
+  g_return_if_fail (gl_conv_direct (cs));
+  ConvPoolJob j = { cs, ps, x, weight, bias, y, pooled, argmax };
+  gl_parallel_for (cs->n, 1, conv_pool_forward_chunk, &j);
+}
+
+void
+gl_conv_pool_backward (const GlConvShape *cs, const GlPoolShape *ps, const float *x, const float *weight,
+                       const float *dpooled, const guint32 *argmax, float *dy, float *dweight, float *dbias,
+                       float *scratch)
+{
+  g_return_if_fail (gl_conv_direct (cs));
+  DirectBackJob j = { cs, backward_step_images (cs), x, weight, NULL, dy, FALSE, scratch, NULL, ps, dpooled, argmax };
+  conv_direct_backward (&j, dweight, dbias);
 }
 
 GL_HOT void

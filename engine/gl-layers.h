@@ -6,7 +6,8 @@
  * contiguous run of k·c floats of the input, so the copy is a few memcpy-like
  * runs per patch — and patches × weights (k·k·c, filters) is directly the
  * channels-last output (n·oh·ow, filters): no transpose on either side. A
- * 1×1 stride-1 unpadded convolution skips im2col altogether.
+ * 1×1 stride-1 unpadded convolution skips im2col altogether, and one of few
+ * taps (k·k·c ≤ 32, a first layer) is computed directly (gl-conv-direct.c).
  *
  * Kernels that can be followed by a ReLU take a @relu flag: the activation is
  * applied in the same pass as the bias (forward), and in backward the output
@@ -59,7 +60,7 @@ void gl_conv_forward_infer (const GlConvShape *s, const float *x, const float *w
                             gboolean relu, float *scratch, guint n_slots, float *y);
 /* @x: the forward input (its patches are recomputed a few images at a time,
  * in cache, rather than kept); @y: the forward output (for the ReLU mask);
- * @dy: (n, oh, ow, filters), masked in place when @relu;
+ * @dy: (n, oh, ow, filters), may be overwritten (masked in place when @relu);
  * @dweight: (k·k·c, filters), @dbias: (filters);
  * @scratch: gl_conv_backward_scratch_size (@s, @n_slots) floats: fixed steps
  *   of images run side by side on up to @n_slots threads, each step's weight
@@ -108,6 +109,21 @@ gboolean gl_pool_shape_init (GlPoolShape *s, guint n, guint h, guint w, guint c,
 void gl_maxpool_forward (const GlPoolShape *s, const float *x, float *y, guint32 *argmax);
 /* @dx: (n, h, w, c) overwritten: @dy (n, oh, ow, c) routed to the maxima. */
 void gl_maxpool_backward (const GlPoolShape *s, const float *dy, const guint32 *argmax, float *dx);
+
+/* Training, a direct convolution (gl_conv_direct) with the max pool @ps
+ * after it and the ReLU between them moved after the pool (max commutes with
+ * ReLU), a few images at a time so that the pool reads the convolution's
+ * output from cache. Forward: @y (n, oh, ow, filters) the convolution's
+ * output without ReLU, @pooled = ReLU (max pool (@y)) with @argmax as
+ * gl_maxpool_forward. Backward, without an input gradient (a first layer):
+ * @dpooled the pooled output's gradient, already masked by @pooled > 0; @dy
+ * (n, oh, ow, filters) is scratch for the convolution's output gradient;
+ * @scratch as gl_conv_backward. */
+void gl_conv_pool_forward (const GlConvShape *cs, const GlPoolShape *ps, const float *x, const float *weight,
+                           const float *bias, float *y, float *pooled, guint32 *argmax);
+void gl_conv_pool_backward (const GlConvShape *cs, const GlPoolShape *ps, const float *x, const float *weight,
+                            const float *dpooled, const guint32 *argmax, float *dy, float *dweight, float *dbias,
+                            float *scratch);
 
 /* Global average pooling: @x: (n, hw, c) → @y: (n, c). */
 void gl_gap_forward (guint n, guint hw, guint c, const float *x, float *y);

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "engine/gl-conv-direct.h"
 #include "engine/gl-layers.h"
 #include "engine/gl-optim.h"
 #include "engine/gl-parallel.h"
@@ -113,11 +114,11 @@ conv_loss (GradCase *gc, guint64 *signature)
 static void
 test_conv_gradients (void)
 {
-  /* n, h, w, c, filters, kernel, stride, pad: im2col + sgemm, and 1×1 without im2col */
+  /* n, h, w, c, filters, kernel, stride, pad: im2col + sgemm, 1×1 without im2col, and direct */
   static const guint shapes[][8] = {
     { 2, 5, 6, 3, 4, 3, 1, 1 }, { 1, 7, 7, 2, 3, 3, 2, 0 }, { 2, 6, 6, 1, 2, 2, 2, 0 }, { 2, 7, 6, 1, 5, 3, 1, 1 },
     { 1, 9, 8, 2, 3, 5, 2, 2 }, { 1, 5, 5, 4, 3, 3, 3, 1 }, { 2, 6, 5, 5, 4, 3, 1, 1 }, { 1, 7, 7, 4, 6, 3, 2, 0 },
-    { 2, 4, 5, 3, 5, 1, 1, 0 },
+    { 2, 4, 5, 3, 5, 1, 1, 0 }, { 1, 5, 4, 2, 33, 3, 1, 1 }, /* the last: direct (gl-conv-direct.c) */
   };
   guint n_cols = 0;
   GlRng rng;
@@ -278,6 +279,97 @@ test_conv_shapes (void)
   g_assert_false (gl_conv_shape_init (&s, 1, 2, 2, 1, 8, 5, 1, 0)); /* kernel larger than the input */
   g_assert_false (gl_conv_shape_init (&s, 1, 2, 2, 1, 8, 3, 1, 3)); /* padding as large as the kernel */
   g_assert_false (gl_conv_shape_init (&s, 1, 2, 2, 1, 8, 3, 0, 1)); /* stride 0 */
+}
+
+/* The direct path for few taps (gl-conv-direct.c) against the im2col
+ * lowering computed in double, and the same bits for any thread count. */
+static void
+test_conv_direct (void)
+{
+  /* n, h, w, c, filters, kernel, stride, pad: a grey first layer, and a colour
+   * one with a filter count that is not a multiple of the block of 32. */
+  static const guint shapes[][8] = { { 3, 28, 28, 1, 32, 3, 1, 1 }, { 2, 11, 9, 3, 40, 3, 2, 1 } };
+  GlRng rng;
+  gl_rng_init (&rng, 7);
+  for (guint t = 0; t < G_N_ELEMENTS (shapes); t++)
+    {
+      const guint *sh = shapes[t];
+      GlConvShape s;
+      g_assert_true (gl_conv_shape_init (&s, sh[0], sh[1], sh[2], sh[3], sh[4], sh[5], sh[6], sh[7]));
+      g_assert_true (gl_conv_direct (&s));
+      const guint f = s.filters, kk = s.kernel * s.kernel * s.c;
+      const gsize nx = (gsize) s.n * s.h * s.w * s.c, m = (gsize) s.n * s.oh * s.ow, nc = gl_conv_cols_size (&s);
+      g_autofree float *x = random_floats (&rng, nx, -1, 1);
+      g_autofree float *w = random_floats (&rng, (gsize) kk * f, -1, 1);
+      g_autofree float *b = random_floats (&rng, f, -0.5, 0.5);
+      g_autofree float *g = random_floats (&rng, m * f, -1, 1);
+      g_autofree float *cols = g_new (float, nc);
+      g_autofree float *y = g_new (float, m * f);
+      g_autofree float *dy = g_new (float, m * f);
+      g_autofree float *dw = g_new (float, (gsize) kk * f);
+      g_autofree float *db = g_new (float, f);
+      g_autofree float *dx = g_new (float, nx);
+      g_autofree float *dcols = g_new (float, nc);
+      g_autofree float *ref_dx = g_new (float, nx);
+      g_autofree float *scratch = g_new (float, gl_conv_backward_scratch_size (&s, 3));
+      gl_im2col (&s, x, cols);
+
+      gl_conv_forward_infer (&s, x, w, b, TRUE, scratch, 1, y);
+      for (gsize r = 0; r < m; r++)
+        for (guint j = 0; j < f; j++)
+          {
+            double z = b[j];
+            for (guint q = 0; q < kk; q++)
+              z += (double) cols[r * kk + q] * w[(gsize) q * f + j];
+            g_assert_cmpfloat_with_epsilon (y[r * f + j], MAX (z, 0.0), 1e-4);
+          }
+
+      memcpy (dy, g, sizeof (float) * m * f);
+      gl_conv_backward (&s, x, w, y, TRUE, dy, dw, db, scratch, 1, dx);
+      /* masked g: the ReLU's gradient */
+      for (gsize r = 0; r < m * f; r++)
+        g[r] = y[r] > 0.0f ? g[r] : 0.0f;
+      for (guint j = 0; j < f; j++)
+        {
+          double sum = 0.0;
+          for (gsize r = 0; r < m; r++)
+            sum += g[r * f + j];
+          g_assert_cmpfloat_with_epsilon (db[j], sum, 1e-4 * (1.0 + fabs (sum)));
+          for (guint q = 0; q < kk; q++)
+            {
+              double dot_q = 0.0;
+              for (gsize r = 0; r < m; r++)
+                dot_q += (double) cols[r * kk + q] * g[r * f + j];
+              g_assert_cmpfloat_with_epsilon (dw[(gsize) q * f + j], dot_q, 1e-4 * (1.0 + fabs (dot_q)));
+            }
+        }
+      for (gsize r = 0; r < m; r++)
+        for (guint q = 0; q < kk; q++)
+          {
+            double sum = 0.0;
+            for (guint j = 0; j < f; j++)
+              sum += (double) g[r * f + j] * w[(gsize) q * f + j];
+            dcols[r * kk + q] = (float) sum;
+          }
+      gl_col2im (&s, dcols, ref_dx);
+      for (gsize i = 0; i < nx; i++)
+        g_assert_cmpfloat_with_epsilon (dx[i], ref_dx[i], 1e-4);
+
+      /* Three threads: the same bits. */
+      g_autofree float *dw3 = g_new (float, (gsize) kk * f);
+      g_autofree float *db3 = g_new (float, f);
+      g_autofree float *dx3 = g_new (float, nx);
+      g_autofree float *y3 = g_new (float, m * f);
+      const guint threads = gl_parallel_get_n_threads ();
+      gl_parallel_set_n_threads (3);
+      gl_conv_forward_infer (&s, x, w, b, TRUE, scratch, 3, y3);
+      gl_conv_backward (&s, x, w, y3, TRUE, g, dw3, db3, scratch, 3, dx3);
+      gl_parallel_set_n_threads (threads);
+      g_assert_cmpmem (y, sizeof (float) * m * f, y3, sizeof (float) * m * f);
+      g_assert_cmpmem (dw, sizeof (float) * kk * f, dw3, sizeof (float) * kk * f);
+      g_assert_cmpmem (db, sizeof (float) * f, db3, sizeof (float) * f);
+      g_assert_cmpmem (dx, sizeof (float) * nx, dx3, sizeof (float) * nx);
+    }
 }
 
 /* ---- dense ---- */
@@ -939,6 +1031,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/layers/im2col-adjoint", test_im2col_adjoint);
   g_test_add_func ("/engine/layers/conv-gradients", test_conv_gradients);
   g_test_add_func ("/engine/layers/conv-chunked", test_conv_chunked);
+  g_test_add_func ("/engine/layers/conv-direct", test_conv_direct);
   g_test_add_func ("/engine/layers/dense-gradients", test_dense_gradients);
   g_test_add_func ("/engine/layers/relu-gradients", test_relu_gradients);
   g_test_add_func ("/engine/layers/maxpool-gradients", test_maxpool_gradients);

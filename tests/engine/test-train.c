@@ -272,6 +272,47 @@ test_same_seed_same_weights (void)
   set_clear (&s);
 }
 
+/* In training a ReLU before a max pool runs after it, and a first-layer
+ * direct convolution is fused with its pool (gl-net-pass.c): the same bits as
+ * op by op. A rate-0 dropout between ReLU and pool (an identity) turns both off. */
+static void
+test_relu_after_pool_same_weights (void)
+{
+  Set s;
+  set_init_quadrants (&s, 150, 12, 4);
+  static const char *specs[] = {
+    "conv32k3s1p1,relu,maxpool2s2,conv8k3s1p1,relu,maxpool2s2,dense16,bn,relu",
+    "conv32k3s1p1,relu,dropout0,maxpool2s2,conv8k3s1p1,relu,dropout0,maxpool2s2,dense16,bn,relu",
+    "conv6k3s1p1,bn,relu,maxpool2s2,dense16,relu",
+    "conv6k3s1p1,bn,relu,dropout0,maxpool2s2,dense16,relu",
+  };
+  GlTrainOptions o;
+  gl_train_options_init (&o);
+  o.epochs = 2;
+  o.batch_size = 32;
+  o.seed = 9;
+  for (guint pair = 0; pair < G_N_ELEMENTS (specs); pair += 2)
+    {
+      GlNet *nets[2];
+      for (int i = 0; i < 2; i++)
+        {
+          g_autoptr (GError) error = NULL;
+          nets[i] = build (specs[pair + i], 12, 4, 5);
+          g_assert_true (gl_net_train (nets[i], &s.data, s.rows, s.labels, s.n, &o, NULL, NULL, NULL, NULL, &error));
+          g_assert_no_error (error);
+        }
+      g_assert_cmpuint (gl_net_get_n_tensors (nets[0]), ==, gl_net_get_n_tensors (nets[1]));
+      for (guint t = 0; t < gl_net_get_n_tensors (nets[0]); t++)
+        {
+          const gsize bytes = gl_net_get_tensor_size (nets[0], t) * sizeof (float);
+          g_assert_cmpmem (gl_net_get_tensor_data (nets[0], t), bytes, gl_net_get_tensor_data (nets[1], t), bytes);
+        }
+      for (int i = 0; i < 2; i++)
+        gl_net_free (nets[i]);
+    }
+  set_clear (&s);
+}
+
 /* ---- progress, cancellation, budgets ---- */
 
 typedef struct
@@ -663,6 +704,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/train/learns-sgd", test_learns_quadrants_sgd);
   g_test_add_func ("/engine/train/fashion-loss-falls", test_fashion_loss_falls);
   g_test_add_func ("/engine/train/same-seed-same-weights", test_same_seed_same_weights);
+  g_test_add_func ("/engine/train/relu-after-pool-same-weights", test_relu_after_pool_same_weights);
   g_test_add_func ("/engine/train/cancel-within-batch", test_cancel_within_batch);
   g_test_add_func ("/engine/train/budgets-and-progress", test_budgets_and_progress);
   g_test_add_func ("/engine/train/early-stopping", test_early_stopping);
