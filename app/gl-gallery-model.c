@@ -972,6 +972,7 @@ typedef struct
   guint64 total;
   guint64 n_cached;  /* ids known when the job started */
   guint64 n_labeled; /* the readable ones, moved to the front of @ids before the write */
+  guint64 n_written; /* worker, then main thread after it returned: labels committed */
   gint64 class_id;
   guint64 page_limit;
   GHashTable *set;   /* out (worker, after the commit): @ids as a set */
@@ -1011,13 +1012,13 @@ label_progress_idle (gpointer data)
 
 /* Worker: keeps the newest figures and queues one idle unless one is. */
 static void
-label_publish (GTask *outer, guint64 found, gboolean writing)
+label_publish (GTask *outer, guint64 found, gboolean writing, guint64 written)
 {
   LabelJob *job = g_task_get_task_data (outer);
   if (job->progress == NULL)
     return;
   g_mutex_lock (&job->mutex);
-  job->latest = (GlGalleryLabelProgress){ found, job->total, writing };
+  job->latest = (GlGalleryLabelProgress){ found, job->total, writing, written };
   gboolean queue = !job->pending;
   job->pending = TRUE;
   g_mutex_unlock (&job->mutex);
@@ -1080,10 +1081,17 @@ resolve_positions (GTask *outer, GlDb *db, GCancellable *cancellable, GError **e
                            "%s: the listing changed (position %" G_GUINT64_FORMAT " is gone)", job->db_path, pos);
               return FALSE;
             }
-          label_publish (outer, found, FALSE);
+          label_publish (outer, found, FALSE, 0);
         }
     }
   return TRUE;
+}
+
+static void
+on_chunk_written (guint64 done, guint64 total, gpointer outer)
+{
+  LabelJob *job = g_task_get_task_data (outer);
+  label_publish (outer, job->total, TRUE, done);
 }
 
 static void
@@ -1100,19 +1108,22 @@ label_thread (GTask *inner, gpointer source, gpointer data, GCancellable *cancel
       g_task_return_error (inner, error);
       return;
     }
-  label_publish (outer, job->total, TRUE);
+  label_publish (outer, job->total, TRUE, 0);
   /* Unreadable images (-1) cannot carry a label: they are left out. */
   for (guint64 i = 0; i < job->total; i++)
     if (job->ids[i] >= 0)
       job->ids[job->n_labeled++] = job->ids[i];
-  if (!gl_db_set_labels (db, job->ids, (guint) job->n_labeled, job->class_id, GL_DB_ORIGIN_HUMAN, NULL, &error))
-    {
-      g_task_return_error (inner, error);
-      return;
-    }
-  /* Committed. The set the model follows with is built here, not on the main thread. */
-  job->set = id_set_new (job->ids, job->n_labeled);
-  g_task_return_boolean (inner, TRUE);
+  GlDbBulkStats stats;
+  gboolean ok = gl_db_set_labels_chunked (db, job->ids, job->n_labeled, job->class_id, GL_DB_ORIGIN_HUMAN, NULL,
+                                          cancellable, on_chunk_written, outer, &stats, &error);
+  /* What was committed (all, or the prefix before a cancel or an error).
+   * The set the model follows with is built here, not on the main thread. */
+  job->n_written = stats.done;
+  job->set = id_set_new (job->ids, stats.done);
+  if (!ok)
+    g_task_return_error (inner, error);
+  else
+    g_task_return_boolean (inner, TRUE);
 }
 
 static void
@@ -1124,12 +1135,14 @@ on_label_done (GObject *source, GAsyncResult *result, gpointer data)
   GError *error = NULL;
   self->labeling = 0;
   job->finished = TRUE;
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
+  gboolean ok = g_task_propagate_boolean (G_TASK (result), &error);
+  if (job->set != NULL && job->n_written > 0)
+    follow_labels (self, job->set, job->class_id);
+  if (!ok)
     {
       g_task_return_error (outer, error);
       return;
     }
-  follow_labels (self, job->set, job->class_id);
   g_task_return_int (outer, (gssize) job->n_labeled);
 }
 
@@ -1236,7 +1249,11 @@ gl_gallery_model_label_ranges_finish (GlGalleryModel *self, GAsyncResult *result
   LabelJob *job = g_task_get_task_data (G_TASK (result)); /* NULL when refused */
   gssize n = g_task_propagate_int (G_TASK (result), error);
   if (n < 0)
-    return FALSE;
+    {
+      if (n_labeled != NULL)
+        *n_labeled = job != NULL ? job->n_written : 0;
+      return FALSE;
+    }
   if (n_labeled != NULL)
     *n_labeled = (guint64) n;
   if (n_unreadable != NULL)
