@@ -511,6 +511,11 @@ on_labeled_cb (GObject *source, GAsyncResult *result, gpointer data)
       g_autofree char *images = images_text (n);
       text = g_strdup_printf ("Labeling stopped: %s labeled (Ctrl+Z in the Label view undoes them in one step)", images);
     }
+  else if (!ok && n > 0)
+    {
+      g_autofree char *images = images_text (n);
+      text = g_strdup_printf ("Only %s labeled (Ctrl+Z in the Label view undoes them): %s", images, error->message);
+    }
   else if (!ok)
     text = g_strdup_printf ("Labels not saved: %s", error->message);
   else
