@@ -191,6 +191,11 @@ struct _GlGalleryModel
   GPtrArray *starts; /* (n_pages) GlDbCursor *: where page k starts; NULL = unknown (k = 0: the start) */
   Page *pages[GL_GALLERY_MAX_PAGES];
   guint n_pages_cached;
+  /* Main thread: image id → item (a reference) of an evicted page that is
+   * still held elsewhere (bound to a cell). A page read again reuses it, and
+   * labels given meanwhile reach it, so a cell keeps showing its item's
+   * label after the page left the cache (a large selection labeled). */
+  GHashTable *shown;
   guint64 clock;
   GArray *classes; /* GlGalleryClass */
   GlGalleryModelStats stats;
@@ -613,7 +618,15 @@ insert_page (GlGalleryModel *self, guint k, GArray *rows)
   page->index = k;
   page->items = g_ptr_array_new_full (rows->len, g_object_unref);
   for (guint i = 0; i < rows->len; i++)
-    g_ptr_array_add (page->items, item_new (&g_array_index (rows, GlDbListRow, i)));
+    {
+      const GlDbListRow *row = &g_array_index (rows, GlDbListRow, i);
+      GlGalleryItem *item = NULL;
+      if (g_hash_table_steal_extended (self->shown, &row->image_id, NULL, (gpointer *) &item))
+        item_set_label (item, row->class_id);
+      else
+        item = item_new (row);
+      g_ptr_array_add (page->items, item);
+    }
   page->used = ++self->clock;
 
   if (self->n_pages_cached == GL_GALLERY_MAX_PAGES)
@@ -622,6 +635,20 @@ insert_page (GlGalleryModel *self, guint k, GArray *rows)
       for (guint i = 1; i < self->n_pages_cached; i++)
         if (self->pages[i]->used < self->pages[lru]->used)
           lru = i;
+      /* Items only the table holds are gone from every cell. */
+      GHashTableIter iter;
+      gpointer value;
+      g_hash_table_iter_init (&iter, self->shown);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        if (G_OBJECT (value)->ref_count == 1)
+          g_hash_table_iter_remove (&iter);
+      GPtrArray *evicted = self->pages[lru]->items;
+      for (guint i = 0; i < evicted->len; i++)
+        {
+          GlGalleryItem *item = g_ptr_array_index (evicted, i);
+          if (G_OBJECT (item)->ref_count > 1 && item->id >= 0)
+            g_hash_table_replace (self->shown, &item->id, g_object_ref (item));
+        }
       page_free (self->pages[lru]);
       self->pages[lru] = self->pages[--self->n_pages_cached];
     }
@@ -709,6 +736,7 @@ gl_gallery_model_finalize (GObject *object)
   g_clear_pointer (&self->ahead_db, gl_db_close);
   g_array_unref (self->waiting);
   g_ptr_array_unref (self->starts);
+  g_hash_table_unref (self->shown);
   g_array_unref (self->classes);
   g_clear_pointer (&self->db, gl_db_close);
   G_OBJECT_CLASS (gl_gallery_model_parent_class)->finalize (object);
@@ -724,6 +752,7 @@ static void
 gl_gallery_model_init (GlGalleryModel *self)
 {
   self->starts = g_ptr_array_new_with_free_func ((GDestroyNotify) gl_db_cursor_free);
+  self->shown = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_object_unref);
   self->classes = g_array_new (FALSE, TRUE, sizeof (GlGalleryClass));
   self->waiting = g_array_new (FALSE, FALSE, sizeof (guint));
   g_array_set_clear_func (self->classes, clear_class);
@@ -755,6 +784,8 @@ static gboolean
 reset (GlGalleryModel *self, GError **error)
 {
   guint old = self->n_items;
+  /* Every cell gets its item again. */
+  g_hash_table_remove_all (self->shown);
   if (!recount (self, error))
     {
       /* Show nothing rather than stale rows. */
@@ -879,6 +910,13 @@ static void
 follow_labels (GlGalleryModel *self, GHashTable *ids, gint64 class_id)
 {
   guint found = 0, removed = 0, first = G_MAXUINT, last = 0;
+  /* Items of evicted pages that cells still show. */
+  GHashTableIter iter;
+  gpointer value;
+  g_hash_table_iter_init (&iter, self->shown);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (g_hash_table_contains (ids, &((GlGalleryItem *) value)->id))
+      item_set_label (value, class_id);
   for (guint p = 0; p < self->n_pages_cached; p++)
     {
       Page *page = self->pages[p];
