@@ -192,6 +192,11 @@ struct _GlGalleryModel
   GPtrArray *starts; /* (n_pages) GlDbCursor *: where page k starts; NULL = unknown (k = 0: the start) */
   Page *pages[GL_GALLERY_MAX_PAGES];
   guint n_pages_cached;
+  /* Main thread: image id → item (a reference) of an evicted page that is
+   * still held elsewhere (bound to a cell). A page read again reuses it, and
+   * labels given meanwhile reach it, so a cell keeps showing its item's
+   * label after the page left the cache (a large selection labeled). */
+  GHashTable *shown;
   guint64 clock;
   GArray *classes; /* GlGalleryClass */
   GlGalleryModelStats stats;
@@ -614,7 +619,15 @@ insert_page (GlGalleryModel *self, guint k, GArray *rows)
   page->index = k;
   page->items = g_ptr_array_new_full (rows->len, g_object_unref);
   for (guint i = 0; i < rows->len; i++)
-    g_ptr_array_add (page->items, item_new (&g_array_index (rows, GlDbListRow, i)));
+    {
+      const GlDbListRow *row = &g_array_index (rows, GlDbListRow, i);
+      GlGalleryItem *item = NULL;
+      if (g_hash_table_steal_extended (self->shown, &row->image_id, NULL, (gpointer *) &item))
+        item_set_label (item, row->class_id);
+      else
+        item = item_new (row);
+      g_ptr_array_add (page->items, item);
+    }
   page->used = ++self->clock;
 
   if (self->n_pages_cached == GL_GALLERY_MAX_PAGES)
@@ -623,6 +636,20 @@ insert_page (GlGalleryModel *self, guint k, GArray *rows)
       for (guint i = 1; i < self->n_pages_cached; i++)
         if (self->pages[i]->used < self->pages[lru]->used)
           lru = i;
+      /* Items only the table holds are gone from every cell. */
+      GHashTableIter iter;
+      gpointer value;
+      g_hash_table_iter_init (&iter, self->shown);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        if (G_OBJECT (value)->ref_count == 1)
+          g_hash_table_iter_remove (&iter);
+      GPtrArray *evicted = self->pages[lru]->items;
+      for (guint i = 0; i < evicted->len; i++)
+        {
+          GlGalleryItem *item = g_ptr_array_index (evicted, i);
+          if (G_OBJECT (item)->ref_count > 1 && item->id >= 0)
+            g_hash_table_replace (self->shown, &item->id, g_object_ref (item));
+        }
       page_free (self->pages[lru]);
       self->pages[lru] = self->pages[--self->n_pages_cached];
     }
@@ -710,6 +737,7 @@ gl_gallery_model_finalize (GObject *object)
   g_clear_pointer (&self->ahead_db, gl_db_close);
   g_array_unref (self->waiting);
   g_ptr_array_unref (self->starts);
+  g_hash_table_unref (self->shown);
   g_array_unref (self->classes);
   g_clear_pointer (&self->db, gl_db_close);
   G_OBJECT_CLASS (gl_gallery_model_parent_class)->finalize (object);
@@ -725,6 +753,7 @@ static void
 gl_gallery_model_init (GlGalleryModel *self)
 {
   self->starts = g_ptr_array_new_with_free_func ((GDestroyNotify) gl_db_cursor_free);
+  self->shown = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_object_unref);
   self->classes = g_array_new (FALSE, TRUE, sizeof (GlGalleryClass));
   self->waiting = g_array_new (FALSE, FALSE, sizeof (guint));
   g_array_set_clear_func (self->classes, clear_class);
@@ -756,6 +785,8 @@ static gboolean
 reset (GlGalleryModel *self, GError **error)
 {
   guint old = self->n_items;
+  /* Every cell gets its item again. */
+  g_hash_table_remove_all (self->shown);
   if (!recount (self, error))
     {
       /* Show nothing rather than stale rows. */
@@ -905,6 +936,13 @@ static void
 follow_labels (GlGalleryModel *self, GHashTable *ids, gint64 class_id)
 {
   guint found = 0, removed = 0, first = G_MAXUINT, last = 0;
+  /* Items of evicted pages that cells still show. */
+  GHashTableIter iter;
+  gpointer value;
+  g_hash_table_iter_init (&iter, self->shown);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (g_hash_table_contains (ids, &((GlGalleryItem *) value)->id))
+      item_set_label (value, class_id);
   for (guint p = 0; p < self->n_pages_cached; p++)
     {
       Page *page = self->pages[p];
@@ -1000,6 +1038,7 @@ typedef struct
   guint64 total;
   guint64 n_cached;  /* ids known when the job started */
   guint64 n_labeled; /* the readable ones, moved to the front of @ids before the write */
+  guint64 n_written; /* worker, then main thread after it returned: labels committed */
   gint64 class_id;
   guint64 page_limit;
   GHashTable *set;   /* out (worker, after the commit): @ids as a set */
@@ -1039,13 +1078,13 @@ label_progress_idle (gpointer data)
 
 /* Worker: keeps the newest figures and queues one idle unless one is. */
 static void
-label_publish (GTask *outer, guint64 found, gboolean writing)
+label_publish (GTask *outer, guint64 found, gboolean writing, guint64 written)
 {
   LabelJob *job = g_task_get_task_data (outer);
   if (job->progress == NULL)
     return;
   g_mutex_lock (&job->mutex);
-  job->latest = (GlGalleryLabelProgress){ found, job->total, writing };
+  job->latest = (GlGalleryLabelProgress){ found, job->total, writing, written };
   gboolean queue = !job->pending;
   job->pending = TRUE;
   g_mutex_unlock (&job->mutex);
@@ -1108,10 +1147,17 @@ resolve_positions (GTask *outer, GlDb *db, GCancellable *cancellable, GError **e
                            "%s: the listing changed (position %" G_GUINT64_FORMAT " is gone)", job->db_path, pos);
               return FALSE;
             }
-          label_publish (outer, found, FALSE);
+          label_publish (outer, found, FALSE, 0);
         }
     }
   return TRUE;
+}
+
+static void
+on_chunk_written (guint64 done, guint64 total, gpointer outer)
+{
+  LabelJob *job = g_task_get_task_data (outer);
+  label_publish (outer, job->total, TRUE, done);
 }
 
 static void
@@ -1128,19 +1174,22 @@ label_thread (GTask *inner, gpointer source, gpointer data, GCancellable *cancel
       g_task_return_error (inner, error);
       return;
     }
-  label_publish (outer, job->total, TRUE);
+  label_publish (outer, job->total, TRUE, 0);
   /* Unreadable images (-1) cannot carry a label: they are left out. */
   for (guint64 i = 0; i < job->total; i++)
     if (job->ids[i] >= 0)
       job->ids[job->n_labeled++] = job->ids[i];
-  if (!gl_db_set_labels (db, job->ids, (guint) job->n_labeled, job->class_id, GL_DB_ORIGIN_HUMAN, NULL, &error))
-    {
-      g_task_return_error (inner, error);
-      return;
-    }
-  /* Committed. The set the model follows with is built here, not on the main thread. */
-  job->set = id_set_new (job->ids, job->n_labeled);
-  g_task_return_boolean (inner, TRUE);
+  GlDbBulkStats stats;
+  gboolean ok = gl_db_set_labels_chunked (db, job->ids, job->n_labeled, job->class_id, GL_DB_ORIGIN_HUMAN, NULL,
+                                          cancellable, on_chunk_written, outer, &stats, &error);
+  /* What was committed (all, or the prefix before a cancel or an error).
+   * The set the model follows with is built here, not on the main thread. */
+  job->n_written = stats.done;
+  job->set = id_set_new (job->ids, stats.done);
+  if (!ok)
+    g_task_return_error (inner, error);
+  else
+    g_task_return_boolean (inner, TRUE);
 }
 
 static void
@@ -1152,12 +1201,14 @@ on_label_done (GObject *source, GAsyncResult *result, gpointer data)
   GError *error = NULL;
   self->labeling = 0;
   job->finished = TRUE;
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
+  gboolean ok = g_task_propagate_boolean (G_TASK (result), &error);
+  if (job->set != NULL && job->n_written > 0)
+    follow_labels (self, job->set, job->class_id);
+  if (!ok)
     {
       g_task_return_error (outer, error);
       return;
     }
-  follow_labels (self, job->set, job->class_id);
   g_task_return_int (outer, (gssize) job->n_labeled);
 }
 
@@ -1264,7 +1315,11 @@ gl_gallery_model_label_ranges_finish (GlGalleryModel *self, GAsyncResult *result
   LabelJob *job = g_task_get_task_data (G_TASK (result)); /* NULL when refused */
   gssize n = g_task_propagate_int (G_TASK (result), error);
   if (n < 0)
-    return FALSE;
+    {
+      if (n_labeled != NULL)
+        *n_labeled = job != NULL ? job->n_written : 0;
+      return FALSE;
+    }
   if (n_labeled != NULL)
     *n_labeled = (guint64) n;
   if (n_unreadable != NULL)

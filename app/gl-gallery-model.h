@@ -140,7 +140,8 @@ typedef struct
 {
   guint64 found;    /* images of the selection resolved to ids so far */
   guint64 total;    /* images selected */
-  gboolean writing; /* all found: the one transaction is being written (cannot be cancelled now) */
+  gboolean writing; /* all found: the labels are being written, in chunks */
+  guint64 written;  /* labels committed so far (a prefix of the selection) */
 } GlGalleryLabelProgress;
 
 /* On the main thread, coalesced (at most one pending at a time). */
@@ -152,11 +153,16 @@ typedef void (*GlGalleryLabelProgressFunc) (const GlGalleryLabelProgress *progre
  * which cannot carry a label and are left out. Positions in cached pages
  * are resolved to ids at once; the others on a worker thread with a
  * connection of its own, paging the listing from the nearest known page
- * start. All labels are then written there in ONE transaction: on error or
- * cancellation nothing was written. @cancellable is honoured until the write
- * begins. @progress (optional) is called on the main thread while ids are
- * found and when the write begins; @progress_data must live until @callback.
- * After the commit the model follows (as gl_gallery_model_set_labels) and
+ * start. All labels are then written there as ONE undoable action committed
+ * in chunks that each hold the write lock about 40 ms
+ * (gl_db_set_labels_chunked), so the Label view's labels commit meanwhile.
+ * @cancellable is honoured throughout: cancelled while ids are found,
+ * nothing was written; cancelled while writing, the chunks committed stay (a
+ * prefix of the selection; undo reverts them in one step) and finish fails
+ * with G_IO_ERROR_CANCELLED, *@n_labeled saying how many. @progress
+ * (optional) is called on the main thread while ids are found and as chunks
+ * commit; @progress_data must live until @callback. After the last commit
+ * the model follows what was written (as gl_gallery_model_set_labels) and
  * then @callback runs.
  *
  * One at a time: while one runs, another fails at once with G_IO_ERROR_BUSY
@@ -165,8 +171,9 @@ void gl_gallery_model_label_ranges_async (GlGalleryModel *model, const GlGallery
                                           gint64 class_id, GCancellable *cancellable,
                                           GlGalleryLabelProgressFunc progress, gpointer progress_data,
                                           GAsyncReadyCallback callback, gpointer user_data);
-/* *@n_labeled: images labeled; *@n_unreadable: images of the selection left
- * out because they are unreadable (they cannot carry a label). */
+/* *@n_labeled: images labeled (also when it fails: those committed before a
+ * cancel or an error); *@n_unreadable: images of the selection left out
+ * because they are unreadable (they cannot carry a label). */
 gboolean gl_gallery_model_label_ranges_finish (GlGalleryModel *model, GAsyncResult *result, guint64 *n_labeled,
                                                guint64 *n_unreadable, GError **error);
 gboolean gl_gallery_model_is_labeling (GlGalleryModel *model);

@@ -16,6 +16,7 @@
 
 #define RANKING_MIN 100       /* items ranked per round, at least */
 #define PREDICTION_TXN 2000   /* predictions per transaction */
+#define PRUNE_BUDGET_MS 3000  /* pruning old versions' predictions, per round */
 #define COLD_START_TAIL 10000 /* random images after the coverage order (about 40 minutes of labeling) */
 
 void
@@ -718,6 +719,10 @@ score_version (ProjectRound *p, GError **error)
                        error))
     return FALSE;
   report_phase (p, GL_PHASE_SAVE, 0.9);
+  /* The version gets the listing slot that is not current: its predictions
+   * go there as they are written, and making it current is then O(1). */
+  if (!gl_db_prepare_listing (p->db, p->version, &local))
+    return store_failed (error, local, "cannot prepare the listing");
   g_autofree GlDbPrediction *batch = g_new0 (GlDbPrediction, PREDICTION_TXN);
   for (gsize i = 0; i < n_all && ok; i += PREDICTION_TXN)
     {
@@ -733,11 +738,14 @@ score_version (ProjectRound *p, GError **error)
                                        r->scores[i + b],        (float *)pr,       p->n_classes };
         }
       ok = gl_db_add_predictions (p->db, p->version, batch, m, &local);
-      if (g_cancellable_is_cancelled (p->cancellable))
-        break;
+      /* Cancelled half written: the previous version stays current, whole. */
+      if (ok && g_cancellable_set_error_if_cancelled (p->cancellable, error))
+        return FALSE;
     }
+  gint64 swap_started = g_get_monotonic_time ();
   if (!ok || !gl_db_set_current_model (p->db, p->version, &local))
     return store_failed (error, local, "cannot store the predictions");
+  p->result->report.swap_seconds = (g_get_monotonic_time () - swap_started) / 1e6;
   p->result->report.n_scored = n_all;
   return TRUE;
 }
@@ -860,6 +868,10 @@ gl_round_run_project (const GlRoundProjectSpec *spec, GlRoundProjectResult *resu
       gboolean scored = p.start != NULL && p.pool->len > 0;
       ok = (!scored || score_current (&p, error)) && write_ranking (&p, scored, error);
     }
+  /* Old versions' predictions, a little each round, once the queue has its
+   * ranking (labels commit between the short transactions). */
+  if (ok && spec->train)
+    gl_db_prune_predictions (p.db, PRUNE_BUDGET_MS, NULL, NULL);
   if (ok)
     report_phase (&p, GL_PHASE_SAVE, 1.0);
   project_round_clear (&p);

@@ -112,6 +112,7 @@ typedef struct
   guint epochs;
   double train_seconds;
   double score_seconds;  /* rescoring the pool and writing predictions */
+  double swap_seconds;   /* of score_seconds: making the new version current (gl_db_set_current_model) */
   double accuracy;       /* validation; NaN when there was no validation label */
   double macro_f1;
   double audit_accuracy; /* on audit labels; NaN when none */

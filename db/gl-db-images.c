@@ -515,6 +515,8 @@ gl_db_list_images (GlDb *db, const GlDbFilter *filter, GlDbSort sort, const GlDb
   if (after != NULL && after->sort != sort)
     return gl_db_fail_with (db, error, GL_DB_ERROR_INVALID, "the cursor belongs to another sort order");
   gboolean keyed = sort == GL_DB_SORT_UNCERTAINTY || sort == GL_DB_SORT_CONFIDENCE || sort == GL_DB_SORT_DISAGREEMENT;
+  /* The current model's listing columns (gl-db-predictions.c). */
+  int slot = gl_db_listing_slot (db);
   GlDbCursor cur = { sort, 0, -INFINITY, NULL, sort == GL_DB_SORT_NEWEST ? G_MAXINT64 : 0 };
   if (after != NULL)
     cur = *after;
@@ -527,7 +529,8 @@ gl_db_list_images (GlDb *db, const GlDbFilter *filter, GlDbSort sort, const GlDb
   /* Phase 0 then, for keyed sorts, phase 1 in the same call when phase 0 ran out. */
   while (out->len < limit)
     {
-      g_autofree char *sql = page_sql (where, index, sort, phase);
+      g_autofree char *sql0 = page_sql (where, index, sort, phase);
+      g_autofree char *sql = gl_db_slot_sql (sql0, slot);
       sqlite3_stmt *st = gl_db_stmt (db, sql, error);
       if (st == NULL)
         return FALSE;
@@ -600,8 +603,9 @@ gl_db_count_images (GlDb *db, const GlDbFilter *filter, guint64 *count, GError *
   const char *where = NULL, *index = NULL;
   if (!filter_sql (db, filter, &where, &index, error))
     return FALSE;
-  g_autofree char *sql = filter->kind == GL_DB_FILTER_ALL ? g_strdup (COUNT_ALL_SQL)
-                                                          : g_strdup_printf ("SELECT COUNT (*) FROM images WHERE %s", where);
+  g_autofree char *sql0 = filter->kind == GL_DB_FILTER_ALL ? g_strdup (COUNT_ALL_SQL)
+                                                           : g_strdup_printf ("SELECT COUNT (*) FROM images WHERE %s", where);
+  g_autofree char *sql = gl_db_slot_sql (sql0, gl_db_listing_slot (db));
   sqlite3_stmt *st = gl_db_stmt (db, sql, error);
   if (st == NULL)
     return FALSE;

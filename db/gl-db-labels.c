@@ -136,6 +136,28 @@ record_audit (GlDb *db, gint64 image_id, GError **error)
 }
 
 gboolean
+gl_db_append_labels (GlDb *db, const gint64 *image_ids, guint n, gint64 class_id, GlDbOrigin origin,
+                     const char *who, gboolean audit, gint64 *head, GError **error)
+{
+  gint64 now = g_get_real_time ();
+  gboolean ok = TRUE;
+  for (guint i = 0; ok && i < n; i++)
+    {
+      gint64 id = -1;
+      ok = check_image (db, image_ids[i], error)
+           && gl_db_append_label (db, image_ids[i], class_id < 0 ? -1 : class_id, origin, who, GL_DB_LABEL_SET, -1,
+                                  *head, now, &id, error);
+      if (ok && *head < 0)
+        *head = id;
+      if (ok && audit)
+        ok = record_audit (db, image_ids[i], error);
+    }
+  if (ok && origin != GL_DB_ORIGIN_REFERENCE)
+    ok = bump_label_seq (db, n, error);
+  return ok;
+}
+
+gboolean
 gl_db_set_labels_full (GlDb *db, const gint64 *image_ids, guint n, gint64 class_id, GlDbOrigin origin,
                        const char *annotator, gboolean audit, gint64 *first_label_id, GError **error)
 {
@@ -143,23 +165,10 @@ gl_db_set_labels_full (GlDb *db, const gint64 *image_ids, guint n, gint64 class_
     return TRUE;
   if (!gl_db_begin (db, error))
     return FALSE;
-  const char *who = gl_db_annotator (db, annotator);
-  gint64 now = g_get_real_time ();
   gint64 head = -1;
-  gboolean ok = class_id < 0 || gl_db_class_is_live (db, class_id, error);
-  for (guint i = 0; ok && i < n; i++)
-    {
-      gint64 id = -1;
-      ok = check_image (db, image_ids[i], error)
-           && gl_db_append_label (db, image_ids[i], class_id < 0 ? -1 : class_id, origin, who, GL_DB_LABEL_SET, -1,
-                                  head, now, &id, error);
-      if (ok && head < 0)
-        head = id;
-      if (ok && audit)
-        ok = record_audit (db, image_ids[i], error);
-    }
-  if (ok && origin != GL_DB_ORIGIN_REFERENCE)
-    ok = bump_label_seq (db, n, error);
+  gboolean ok = (class_id < 0 || gl_db_class_is_live (db, class_id, error))
+                && gl_db_append_labels (db, image_ids, n, class_id, origin, gl_db_annotator (db, annotator), audit,
+                                        &head, error);
   if (!ok || !gl_db_commit (db, error))
     {
       gl_db_rollback (db);
@@ -699,14 +708,17 @@ gl_db_top_unlabeled (GlDb *db, gint64 model_id, guint k, GError **error)
     return out;
   /* The current model: the images_cls_u index gives the order; other
    * versions: their predictions, sorted. */
+  g_autofree char *listing
+      = gl_db_slot_sql ("SELECT i.id, i.cache_row, -i.ukey FROM images i INDEXED BY images_cls_u"
+                        " WHERE i.cls = -1 AND i.ukey IS NOT NULL AND i.held_out = 0"
+                        " AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.image_id = i.id"
+                        "   AND s.expires_seq > (SELECT value FROM counters WHERE name = 'label_seq'))"
+                        " ORDER BY i.ukey, i.id LIMIT ?2",
+                        gl_db_listing_slot (db));
   sqlite3_stmt *st = gl_db_stmt (
       db,
       model_id == current
-        ? "SELECT i.id, i.cache_row, -i.ukey FROM images i INDEXED BY images_cls_u"
-          " WHERE i.cls = -1 AND i.ukey IS NOT NULL AND i.held_out = 0"
-          " AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.image_id = i.id"
-          "   AND s.expires_seq > (SELECT value FROM counters WHERE name = 'label_seq'))"
-          " ORDER BY i.ukey, i.id LIMIT ?2"
+        ? listing
         : "SELECT i.id, i.cache_row, p.score FROM predictions p JOIN images i ON i.id = p.image_id"
           " WHERE p.model_id = ?1 AND p.score IS NOT NULL AND i.cls = -1 AND i.held_out = 0"
           " AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.image_id = i.id"

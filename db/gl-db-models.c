@@ -1,22 +1,10 @@
-/* gl-db-models.c — model versions, the current model, predictions, per-class
- * metrics and drift. See gl-db.h.
- *
- * The current model's predictions are copied into the listing columns of
- * images (pred_class, ukey = −score, ckey = −top_prob) so that the gallery
- * and the queue query run on indexes of one table. The copy runs in chunks
- * of image ids sized by time, each its own transaction, so that a label
- * commit waits at most one chunk; counters.listing_pending / listing_next
- * let a copy interrupted by a crash finish on the next open. */
+/* gl-db-models.c — model versions, reading predictions, per-class metrics
+ * and drift. See gl-db.h. Writing predictions, the listing slots and the
+ * model swap are in gl-db-predictions.c. */
 #include "db/gl-db-private.h"
 
 #include <math.h>
 #include <string.h>
-
-/* A listing chunk's target duration, the smallest chunk, and the pause
- * between chunks (gl_db_finish_listing). */
-#define LISTING_CHUNK_MS 60.0
-#define LISTING_CHUNK_MIN 1000
-#define LISTING_PAUSE_US 3000
 
 static gboolean
 model_exists (GlDb *db, gint64 model_id, GError **error)
@@ -150,145 +138,6 @@ gl_db_try_poll (GlDb *db, GlDbPoll *out)
   gl_db_done (st);
   gl_db_set_waiting (db, TRUE);
   return ok;
-}
-
-/* Copies the current model's predictions into the listing columns of images
- * with id in (listing_next, max id], chunk by chunk.
- *
- * What a chunk costs is mostly the pages of the ~14 listing indexes it dirties:
- * the new keys land at random places in them, so even 1,000 images dirty most
- * leaf pages of a 70,000-image project and 1,000-image chunks wrote the whole
- * index set again for every chunk (20 s at 70,000). The chunks are therefore
- * sized by time instead: each runs about LISTING_CHUNK_MS and the next size
- * follows the measured rate, so large projects get few large chunks while a
- * label (gl_db_set_label on another connection) still waits at most about one
- * chunk. The chunk commits run with synchronous=NORMAL: a chunk lost to a
- * power failure loses its listing_next step too and is redone on the next
- * open, and the next FULL commit (a label) syncs it anyway. Between chunks the
- * write lock is left free for a moment so that a waiting label gets it. */
-gboolean
-gl_db_finish_listing (GlDb *db, GError **error)
-{
-  gint64 model = gl_db_get_current_model (db);
-  gint64 max_id = gl_db_query_int (db, "SELECT MAX (id) FROM images", FALSE, 0, 0);
-  gint64 chunk = LISTING_CHUNK_MIN;
-  if (!gl_db_exec (db, "PRAGMA synchronous = NORMAL", error))
-    return FALSE;
-  gboolean ok = TRUE;
-  for (gboolean last = FALSE; ok && !last;)
-    {
-      gint64 t0 = g_get_monotonic_time ();
-      if (!gl_db_begin (db, error))
-        {
-          ok = FALSE;
-          break;
-        }
-      gint64 from = gl_db_counter (db, "listing_next", 0);
-      gint64 to = MIN (from + chunk, max_id);
-      last = to >= max_id;
-      sqlite3_stmt *st = gl_db_stmt (db, "UPDATE images SET (pred_class, ukey, ckey) ="
-                                         " (SELECT top_class, -score, -top_prob FROM predictions"
-                                         "  WHERE model_id = ?1 AND image_id = images.id)"
-                                         " WHERE id > ?2 AND id <= ?3", error);
-      ok = st != NULL;
-      if (ok)
-        {
-          sqlite3_bind_int64 (st, 1, model);
-          sqlite3_bind_int64 (st, 2, from);
-          sqlite3_bind_int64 (st, 3, to);
-          ok = gl_db_step_done (db, st, error, "cannot update the listing");
-        }
-      ok = ok && gl_db_set_counter (db, "listing_next", to, error)
-           && (!last || gl_db_set_counter (db, "listing_pending", 0, error));
-      if (!ok || !gl_db_commit (db, error))
-        {
-          gl_db_rollback (db);
-          ok = FALSE;
-          break;
-        }
-      /* The next chunk: as many ids as this rate does in LISTING_CHUNK_MS. */
-      double ms = MAX ((g_get_monotonic_time () - t0) / 1000.0, 0.1);
-      double next = (double) (to - from) * LISTING_CHUNK_MS / ms;
-      chunk = (gint64) CLAMP (next, (double) LISTING_CHUNK_MIN, (double) MAX (2 * (to - from), LISTING_CHUNK_MIN));
-      if (!last)
-        g_usleep (LISTING_PAUSE_US);
-    }
-  GError *local = NULL;
-  if (!gl_db_exec (db, "PRAGMA synchronous = FULL", ok ? error : &local))
-    ok = FALSE;
-  g_clear_error (&local);
-  return ok;
-}
-
-gboolean
-gl_db_set_current_model (GlDb *db, gint64 model_id, GError **error)
-{
-  if (!gl_db_begin (db, error))
-    return FALSE;
-  gboolean ok = (model_id < 0 || model_exists (db, model_id, error))
-                && gl_db_set_counter (db, "current_model", model_id < 0 ? -1 : model_id, error)
-                && gl_db_set_counter (db, "listing_next", 0, error)
-                && gl_db_set_counter (db, "listing_pending", 1, error);
-  if (!ok || !gl_db_commit (db, error))
-    {
-      gl_db_rollback (db);
-      return FALSE;
-    }
-  return gl_db_finish_listing (db, error);
-}
-
-void
-gl_db_prediction_clear (GlDbPrediction *prediction)
-{
-  g_clear_pointer (&prediction->probs, g_free);
-  prediction->n_probs = 0;
-}
-
-gboolean
-gl_db_update_listing (GlDb *db, gint64 image_id, gint64 pred_class, double top_prob, double score,
-                      GError **error)
-{
-  sqlite3_stmt *st = gl_db_stmt (db, "UPDATE images SET pred_class = ?2, ukey = -?3, ckey = -?4 WHERE id = ?1",
-                                 error);
-  if (st == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (st, 1, image_id);
-  gl_db_bind_id (st, 2, pred_class);
-  gl_db_bind_double (st, 3, score);
-  gl_db_bind_double (st, 4, top_prob);
-  return gl_db_step_done (db, st, error, "cannot update the listing");
-}
-
-gboolean
-gl_db_add_predictions (GlDb *db, gint64 model_id, const GlDbPrediction *predictions, guint n, GError **error)
-{
-  if (!gl_db_begin (db, error))
-    return FALSE;
-  gboolean ok = model_exists (db, model_id, error);
-  gboolean current = model_id == gl_db_get_current_model (db);
-  sqlite3_stmt *st = ok ? gl_db_stmt (db, "INSERT OR REPLACE INTO predictions (model_id, image_id, top_class,"
-                                          " top_prob, score, probs) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", error)
-                        : NULL;
-  ok = ok && st != NULL;
-  for (guint i = 0; ok && i < n; i++)
-    {
-      const GlDbPrediction *p = &predictions[i];
-      sqlite3_bind_int64 (st, 1, model_id);
-      sqlite3_bind_int64 (st, 2, p->image_id);
-      gl_db_bind_id (st, 3, p->top_class);
-      gl_db_bind_double (st, 4, p->top_prob);
-      gl_db_bind_double (st, 5, p->score);
-      if (p->probs && p->n_probs)
-        sqlite3_bind_blob64 (st, 6, p->probs, (sqlite3_uint64) p->n_probs * sizeof (float), SQLITE_STATIC);
-      ok = gl_db_step_done (db, st, error, "cannot add a prediction")
-           && (!current || gl_db_update_listing (db, p->image_id, p->top_class, p->top_prob, p->score, error));
-    }
-  if (!ok || !gl_db_commit (db, error))
-    {
-      gl_db_rollback (db);
-      return FALSE;
-    }
-  return TRUE;
 }
 
 static void
@@ -544,10 +393,12 @@ gl_db_count_predicted_unlabeled (GlDb *db, gint64 model_id, GError **error)
 {
   gboolean current = model_id == gl_db_get_current_model (db)
                      && gl_db_counter (db, "listing_pending", 0) == 0;
+  g_autofree char *listing = gl_db_slot_sql ("SELECT pred_class, COUNT (*) FROM images INDEXED BY images_cls"
+                                             " WHERE cls = -1 AND held_out = 0 AND pred_class IS NOT NULL"
+                                             " AND ?1 = ?1 GROUP BY pred_class ORDER BY 1",
+                                             gl_db_listing_slot (db));
   sqlite3_stmt *st
-    = gl_db_stmt (db, current ? "SELECT pred_class, COUNT (*) FROM images INDEXED BY images_cls"
-                                " WHERE cls = -1 AND held_out = 0 AND pred_class IS NOT NULL AND ?1 = ?1"
-                                " GROUP BY pred_class ORDER BY 1"
+    = gl_db_stmt (db, current ? listing
                               : "SELECT p.top_class, COUNT (*) FROM images i INDEXED BY images_cls"
                                 " JOIN predictions p ON p.model_id = ?1 AND p.image_id = i.id"
                                 " WHERE i.cls = -1 AND i.held_out = 0 AND p.top_class IS NOT NULL"

@@ -87,17 +87,26 @@ gint64 gl_db_class_for_name (GlDb *db, const char *name, gboolean *created, GErr
 gboolean gl_db_set_labels_full (GlDb *db, const gint64 *image_ids, guint n, gint64 class_id, GlDbOrigin origin,
                                 const char *annotator, gboolean audit, gint64 *first_label_id, GError **error);
 
+/* Inside a transaction: appends the rows of @n images to the action whose
+ * head is *@head (-1: a new action; *@head is then its first row) and counts
+ * them in label_seq. */
+gboolean gl_db_append_labels (GlDb *db, const gint64 *image_ids, guint n, gint64 class_id, GlDbOrigin origin,
+                              const char *who, gboolean audit, gint64 *head, GError **error);
+
 /* Appends one history row and moves the image's derived columns; inside a
  * transaction. @action: the first row of the action or -1 (this row). */
 gboolean gl_db_append_label (GlDb *db, gint64 image_id, gint64 class_id, GlDbOrigin origin, const char *annotator,
                              GlDbLabelKind kind, gint64 undoes, gint64 action, gint64 now, gint64 *label_id,
                              GError **error);
 
-/* Listing columns of one image from a prediction (inside a transaction). */
-gboolean gl_db_update_listing (GlDb *db, gint64 image_id, gint64 pred_class, double top_prob, double score,
-                               GError **error);
-/* Finishes an interrupted gl_db_set_current_model (on open). */
+/* Finishes a copy into the listing that a build before schema 6 left
+ * half done (on open; gl-db-predictions.c). */
 gboolean gl_db_finish_listing (GlDb *db, GError **error);
+/* The listing slot of the current model (0 or 1), and @sql written for slot
+ * 0 (pred_class, ukey, ckey, pmodel and their images_* indexes) rewritten
+ * for @slot; free with g_free. */
+int gl_db_listing_slot (GlDb *db);
+char *gl_db_slot_sql (const char *sql, int slot);
 
 /* The page query of the gallery listing (for the plan test in tests/db);
  * free with g_free. NULL for an unknown filter. */

@@ -21,6 +21,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 G_DEFINE_QUARK (gl-db-error-quark, gl_db_error)
 
@@ -149,6 +150,15 @@ gl_db_begin (GlDb *db, GError **error)
   return st != NULL && gl_db_step_done (db, st, error, "cannot start a write");
 }
 
+/* gl_db_test_exit_after_commits: commits left before _exit (0: never). */
+static gint exit_after_commits;
+
+void
+gl_db_test_exit_after_commits (guint n)
+{
+  g_atomic_int_set (&exit_after_commits, (gint) n);
+}
+
 gboolean
 gl_db_commit (GlDb *db, GError **error)
 {
@@ -159,6 +169,8 @@ gl_db_commit (GlDb *db, GError **error)
   if (rc == SQLITE_DONE)
     {
       sqlite3_reset (st);
+      if (g_atomic_int_get (&exit_after_commits) > 0 && g_atomic_int_dec_and_test (&exit_after_commits))
+        _exit (0); /* a kill right after this commit (test hook) */
       return TRUE;
     }
   gl_db_fail (db, error, "cannot commit");
@@ -512,6 +524,45 @@ static const char migrate_v5[] =
   "  probs BLOB NOT NULL, embedding BLOB);"
   "PRAGMA user_version = 5;";
 
+/* 5 → 6: two listing slots (db/gl-db-predictions.c). The current model's
+ * listing columns (pred_class, ukey, ckey) become slot 0, with pmodel, the
+ * version that wrote each row; slot 1 (pred_class1, ukey1, ckey1, pmodel1)
+ * gets the same indexes. A new version's predictions are written into the
+ * slot that is not current while it is scored, so making it current flips
+ * counters.listing_slot: O(1), where the copy of every prediction into the
+ * listing columns took minutes at 1,000,000 images. Labels, predictions and
+ * the current model are kept; the rows slot 0 holds are stamped with the
+ * current model (one pass over the images, once). model_versions.pruned
+ * marks a version whose predictions gl_db_prune_predictions has deleted. */
+static const char migrate_v6[] =
+  "ALTER TABLE images ADD COLUMN pmodel INTEGER;"
+  "ALTER TABLE images ADD COLUMN pred_class1 INTEGER;"
+  "ALTER TABLE images ADD COLUMN ukey1 REAL;"
+  "ALTER TABLE images ADD COLUMN ckey1 REAL;"
+  "ALTER TABLE images ADD COLUMN pmodel1 INTEGER;"
+  "ALTER TABLE model_versions ADD COLUMN pruned INTEGER NOT NULL DEFAULT 0;"
+  "UPDATE images SET pmodel = (SELECT value FROM counters WHERE name = 'current_model')"
+  "  WHERE pred_class IS NOT NULL OR ukey IS NOT NULL OR ckey IS NOT NULL;"
+  "CREATE INDEX images_pm ON images (pmodel) WHERE pmodel IS NOT NULL;"
+  "CREATE INDEX images_pm1 ON images (pmodel1) WHERE pmodel1 IS NOT NULL;"
+  "CREATE INDEX images_u1 ON images (ukey1, id);"
+  "CREATE INDEX images_c1 ON images (ckey1, id);"
+  "CREATE INDEX images_cls_u1 ON images (cls, ukey1, id);"
+  "CREATE INDEX images_cls_c1 ON images (cls, ckey1, id);"
+  "CREATE INDEX images_pred1 ON images (pred_class1) WHERE pred_class1 IS NOT NULL;"
+  "CREATE INDEX images_pred_u1 ON images (pred_class1, ukey1, id) WHERE pred_class1 IS NOT NULL;"
+  "CREATE INDEX images_pred_c1 ON images (pred_class1, ckey1, id) WHERE pred_class1 IS NOT NULL;"
+  "CREATE INDEX images_pred_n1 ON images (pred_class1, path, id) WHERE pred_class1 IS NOT NULL;"
+  "CREATE INDEX images_lab_u1 ON images (ukey1, id) WHERE cls > 0;"
+  "CREATE INDEX images_lab_c1 ON images (ckey1, id) WHERE cls > 0;"
+  "CREATE INDEX images_dis1 ON images (id) WHERE cls > 0 AND pred_class1 <> cls;"
+  "CREATE INDEX images_dis_u1 ON images (ukey1, id) WHERE cls > 0 AND pred_class1 <> cls;"
+  "CREATE INDEX images_dis_c1 ON images (ckey1, id) WHERE cls > 0 AND pred_class1 <> cls;"
+  "CREATE INDEX images_dis_n1 ON images (path, id) WHERE cls > 0 AND pred_class1 <> cls;"
+  "INSERT OR REPLACE INTO counters (name, value) VALUES ('listing_slot', 0), ('slot1_model', -1),"
+  "  ('slot0_model', (SELECT value FROM counters WHERE name = 'current_model'));"
+  "PRAGMA user_version = 6;";
+
 static gboolean
 move_audit_setting (GlDb *db, GError **error)
 {
@@ -600,6 +651,8 @@ migrate (GlDb *db, GError **error)
     ok = gl_db_exec (db, migrate_v4, error);
   if (ok && v >= 1 && v <= 4)
     ok = gl_db_exec (db, migrate_v5, error);
+  if (ok && v >= 1 && v <= 5)
+    ok = gl_db_exec (db, migrate_v6, error);
   if (ok)
     {
       sqlite3_stmt *st = NULL;

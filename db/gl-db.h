@@ -55,7 +55,7 @@ typedef enum
 
 /* The schema version this build writes (PRAGMA user_version). Version 1 is the
  * schema of the first app/gl-project.c; older files are migrated on open. */
-#define GL_DB_SCHEMA_VERSION 5
+#define GL_DB_SCHEMA_VERSION 6
 
 /* ---- Connection -------------------------------------------------------- */
 
@@ -86,6 +86,10 @@ gboolean gl_db_check_integrity (GlDb *db, GError **error);
  * of the connection's page size (PRAGMA max_page_count); writes beyond fail
  * with GL_DB_ERROR_FULL. 0 restores the default. */
 gboolean gl_db_set_max_pages (GlDb *db, guint64 max_pages, GError **error);
+/* Test hook (a kill at any step): the process ends with _exit (0) right
+ * after the @n-th write transaction committed from now on, by any
+ * connection of the process. 0 turns it off. */
+void gl_db_test_exit_after_commits (guint n);
 
 /* ---- Settings ---------------------------------------------------------- */
 
@@ -310,6 +314,30 @@ GArray *gl_db_list_audit_images (GlDb *db, GError **error);
 /* The same for @n images in ONE transaction (one undoable action). */
 gboolean gl_db_set_labels (GlDb *db, const gint64 *image_ids, guint n, gint64 class_id, GlDbOrigin origin,
                            const char *annotator, GError **error);
+/* Labels @n images (any number) with @class_id (-1: unlabel) as ONE
+ * undoable action committed in chunks (gl-db-bulk.c): each chunk is a
+ * transaction that holds the write lock about 40 ms, so labels from other
+ * connections commit between them. @progress (optional) is called after
+ * each commit with the images labeled so far. Checked between chunks,
+ * @cancellable stops it with G_IO_ERROR_CANCELLED: the chunks committed
+ * stay (a prefix of @image_ids, stats->done images) and gl_db_undo_last
+ * undoes them in one step, as it undoes a whole labeling. An image that
+ * cannot take the label (unknown, unreadable) fails its chunk; the chunks
+ * before it stay. @origin must not be GL_DB_ORIGIN_REFERENCE. */
+typedef void (*GlDbBulkProgressFunc) (guint64 done, guint64 total, gpointer user_data);
+
+typedef struct
+{
+  guint64 done;       /* images labeled (committed) */
+  guint chunks;       /* transactions */
+  gint64 head;        /* the action's first history row, -1 none */
+  gint64 max_hold_us; /* the longest time a chunk held the write lock */
+  gint64 wait_us;     /* time spent waiting for the lock, in all */
+} GlDbBulkStats;
+
+gboolean gl_db_set_labels_chunked (GlDb *db, const gint64 *image_ids, guint64 n, gint64 class_id, GlDbOrigin origin,
+                                   const char *annotator, GCancellable *cancellable, GlDbBulkProgressFunc progress,
+                                   gpointer user_data, GlDbBulkStats *stats, GError **error);
 /* Undoes the newest action (set_label / set_labels, non-reference) of
  * @annotator that is not undone yet, by appending for each of its images a
  * row that restores the label it had before (history is kept). @image_id
@@ -445,12 +473,19 @@ gboolean gl_db_get_model_version (GlDb *db, gint64 model_id, GlDbModelVersion *o
 /* Elements: GlDbModelVersion, oldest first. */
 GArray *gl_db_list_model_versions (GlDb *db, GError **error);
 /* The model version whose predictions drive the queue query and the gallery
- * (-1: none yet). Setting it copies that version's predictions into the
- * listing columns of the images, in transactions of 1,000 images so that a
- * label committed meanwhile waits for one of them at most (0.3–0.6 s
- * measured on 70,000–200,000-image projects under load; the whole copy took
- * 20 s and 80–110 s there). */
+ * (-1: none yet). The listing has two slots (gl-db-predictions.c): the
+ * current version's, and one a new version is written into while it is
+ * scored. gl_db_prepare_listing gives that slot to @model_id (O(1) when it
+ * has no predictions yet; else they are copied there in short transactions);
+ * gl_db_add_predictions of the version then writes it too. Setting the
+ * current model to a version that owns a slot clears the rows an older
+ * version wrote there and this one did not (none when it scored every image
+ * an older one had) and flips the slot in one transaction: O(1). Other
+ * versions are first copied into the free slot, in transactions of about
+ * 40 ms each. The previous version stays current, whole, until that commit,
+ * so a kill at any step leaves a whole listing. */
 gint64 gl_db_get_current_model (GlDb *db);
+gboolean gl_db_prepare_listing (GlDb *db, gint64 model_id, GError **error);
 gboolean gl_db_set_current_model (GlDb *db, gint64 model_id, GError **error);
 
 /* What another connection may have changed, for polling from a main loop
@@ -482,10 +517,16 @@ typedef struct
 
 void gl_db_prediction_clear (GlDbPrediction *prediction);
 /* Writes @n predictions of @model_id in one transaction (replacing earlier
- * ones of the same image and model). When @model_id is the current model the
- * listing columns follow. */
+ * ones of the same image and model). When @model_id owns a listing slot
+ * (it is current, or gl_db_prepare_listing gave it one) the slot follows. */
 gboolean gl_db_add_predictions (GlDb *db, gint64 model_id, const GlDbPrediction *predictions, guint n,
                                 GError **error);
+/* Deletes the predictions of versions older than the current version and
+ * both listing slots' versions (the rows of audit and held-out test images
+ * stay: they evaluate every version), in transactions of about 40 ms with a
+ * pause between them, for about @budget_ms. *@more (optional): TRUE when
+ * some are left for a next call. Resumes where the last call stopped. */
+gboolean gl_db_prune_predictions (GlDb *db, guint budget_ms, gboolean *more, GError **error);
 /* @model_id -1: the current one. NOT_FOUND when there is none for the image. */
 gboolean gl_db_get_prediction (GlDb *db, gint64 model_id, gint64 image_id, GlDbPrediction *out, GError **error);
 

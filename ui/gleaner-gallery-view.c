@@ -57,7 +57,6 @@ struct _GleanerGalleryView
   gulong layout_handler;
   GCancellable *label_cancel; /* of the labeling under way, NULL when none */
   char *label_class;          /* its class name, NULL when it removes labels */
-  guint pulse_source;         /* pulses the bar while the labels are written */
 };
 
 G_DEFINE_FINAL_TYPE (GleanerGalleryView, gleaner_gallery_view, GTK_TYPE_WIDGET)
@@ -466,17 +465,9 @@ images_text (guint64 n)
   return g_strdup_printf ("%s %s", num, n == 1 ? "image" : "images");
 }
 
-static gboolean
-pulse_cb (gpointer data)
-{
-  gtk_progress_bar_pulse (GLEANER_GALLERY_VIEW (data)->progress_bar);
-  return G_SOURCE_CONTINUE;
-}
-
 static void
 end_progress (GleanerGalleryView *self)
 {
-  g_clear_handle_id (&self->pulse_source, g_source_remove);
   gtk_revealer_set_reveal_child (self->progress_revealer, FALSE);
 }
 
@@ -490,18 +481,19 @@ on_label_progress (const GlGalleryLabelProgress *p, gpointer data)
   g_autofree char *all = format_count (p->total);
   g_autofree char *text = NULL;
   if (p->writing)
-    text = g_strdup_printf ("Saving the labels of %s images…", all);
+    {
+      g_autofree char *written = format_count (p->written);
+      text = g_strdup_printf ("Saving the labels of %s images… %s saved", all, written);
+    }
   else
     {
       g_autofree char *found = format_count (p->found);
       text = g_strdup_printf ("Finding the %s selected images… %s found", all, found);
     }
-  gleaner_progress_post_set_bar (self->progress_bar, self->progress_label, p->writing ? 0 : p->found,
-                                 p->writing ? 0 : p->total, text);
-  /* The transaction is one step: it cannot be stopped half-way. */
-  gtk_widget_set_sensitive (GTK_WIDGET (self->progress_cancel), !p->writing);
-  if (p->writing && self->pulse_source == 0)
-    self->pulse_source = g_timeout_add (100, pulse_cb, self);
+  gleaner_progress_post_set_bar (self->progress_bar, self->progress_label, p->writing ? p->written : p->found,
+                                 p->total, text);
+  /* The labels are written in chunks: Cancel keeps the ones saved so far. */
+  gtk_widget_set_sensitive (GTK_WIDGET (self->progress_cancel), TRUE);
   gtk_revealer_set_reveal_child (self->progress_revealer, TRUE);
 }
 
@@ -526,8 +518,18 @@ on_labeled_cb (GObject *source, GAsyncResult *result, gpointer data)
     return; /* the project was closed (or the view disposed) meanwhile */
   end_progress (self);
   g_autofree char *text = NULL;
-  if (!ok && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (!ok && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && n == 0)
     text = g_strdup ("Labeling cancelled: nothing was changed");
+  else if (!ok && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_autofree char *images = images_text (n);
+      text = g_strdup_printf ("Labeling stopped: %s labeled (Ctrl+Z in the Label view undoes them in one step)", images);
+    }
+  else if (!ok && n > 0)
+    {
+      g_autofree char *images = images_text (n);
+      text = g_strdup_printf ("Only %s labeled (Ctrl+Z in the Label view undoes them): %s", images, error->message);
+    }
   else if (!ok)
     text = g_strdup_printf ("Labels not saved: %s", error->message);
   else
@@ -848,7 +850,6 @@ gleaner_gallery_view_dispose (GObject *object)
 {
   GleanerGalleryView *self = GLEANER_GALLERY_VIEW (object);
   release_project (self);
-  g_clear_handle_id (&self->pulse_source, g_source_remove);
   g_clear_pointer (&self->menu, gtk_widget_unparent);
   gtk_widget_dispose_template (GTK_WIDGET (self), GLEANER_TYPE_GALLERY_VIEW);
   G_OBJECT_CLASS (gleaner_gallery_view_parent_class)->dispose (object);

@@ -700,6 +700,7 @@ typedef struct
   GError *error;
   GArray *progress;               /* GlGalleryLabelProgress, as reported */
   GCancellable *cancel_on_report; /* cancelled at the first report while ids are found */
+  GCancellable *cancel_on_write;  /* cancelled once a chunk is written */
 } LabelRun;
 
 static void
@@ -718,6 +719,8 @@ on_label_progress (const GlGalleryLabelProgress *p, gpointer data)
   g_array_append_val (run->progress, *p);
   if (run->cancel_on_report != NULL && !p->writing)
     g_cancellable_cancel (run->cancel_on_report);
+  if (run->cancel_on_write != NULL && p->written > 0)
+    g_cancellable_cancel (run->cancel_on_write);
 }
 
 static void
@@ -738,7 +741,7 @@ label_start (GlGalleryModel *model, const GlGalleryRange *ranges, guint n_ranges
              GCancellable *cancellable, LabelRun *run)
 {
   g_assert_null (run->error);
-  *run = (LabelRun){ .cancel_on_report = run->cancel_on_report };
+  *run = (LabelRun){ .cancel_on_report = run->cancel_on_report, .cancel_on_write = run->cancel_on_write };
   run->progress = g_array_new (FALSE, FALSE, sizeof (GlGalleryLabelProgress));
   gl_gallery_model_label_ranges_async (model, ranges, n_ranges, class_id, cancellable, on_label_progress, run,
                                        on_labeled, run);
@@ -866,7 +869,26 @@ test_label_async (Fixture *f, gconstpointer data)
   check_listing (f, model, GL_GALLERY_FILTER_ALL, -1, GL_GALLERY_SORT_NAME);
 }
 
-/* Cancelled, or failing part-way through the transaction: nothing written. */
+/* The ids of the listing's readable images in position order (the order a
+ * selection of everything is written in). */
+static GArray *
+readable_order (GlGalleryModel *model)
+{
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (model));
+  for (guint p = 0; p < n; p++)
+    {
+      g_autoptr (GlGalleryItem) item = get_item_waiting (model, p);
+      gint64 id = gl_gallery_item_get_id (item);
+      if (!gl_gallery_item_get_unreadable (item))
+        g_array_append_val (ids, id);
+    }
+  return ids;
+}
+
+/* Cancelled while ids are found: nothing written; failing or cancelled while
+ * writing: the chunks committed before stay (a prefix of the selection, the
+ * count reported), the model follows them, and one undo reverts them. */
 static void
 test_label_async_nothing_written (Fixture *f, gconstpointer data)
 {
@@ -896,28 +918,72 @@ test_label_async_nothing_written (Fixture *f, gconstpointer data)
   label_start (model, &all, 1, f->classes[0], later, &run);
   label_wait (&run);
   g_test_message ("cancelled while finding ids: %s", run.ok ? "finished first" : run.error->message);
+  g_autofree gint64 *before = g_memdup2 (f->label, sizeof (gint64) * N_IMAGES);
+  g_autoptr (GlDb) db = gl_db_open (gl_project_get_db_path (f->project), &error);
+  g_assert_no_error (error);
   if (run.ok)
     for (int i = N_UNREADABLE; i < N_IMAGES; i++)
       f->label[i] = f->classes[0];
   else
     g_assert_error (run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  label_run_clear (&run);
   run.cancel_on_report = NULL;
   check_listing (f, model, GL_GALLERY_FILTER_ALL, -1, GL_GALLERY_SORT_UNCERTAINTY);
   if (run.ok)
-    return;
+    {
+      /* Taken back in one step, for what follows. */
+      g_assert_true (gl_db_undo_last (db, NULL, NULL, &error));
+      memcpy (f->label, before, sizeof (gint64) * N_IMAGES);
+      g_assert_true (gl_gallery_model_reload (model, &error));
+    }
+  label_run_clear (&run);
 
-  /* The database may not grow: the transaction fails part-way (the first
-   * rows fit in free pages, then the file is full); no label is left. */
+  /* The database may not grow: the writing fails part-way (the first
+   * chunks fit in free pages, then the file is full); the chunks committed
+   * stay, a prefix of the selection, and finish says how many. */
+  g_autoptr (GArray) order = readable_order (model);
   gl_gallery_model_set_label_page_limit (model, 1);
   label_start (model, &all, 1, f->classes[0], NULL, &run);
   label_wait (&run);
   g_assert_error (run.error, GL_DB_ERROR, GL_DB_ERROR_FULL);
+  g_test_message ("the disk filled after %" G_GUINT64_FORMAT " labels", run.n);
+  g_assert_cmpuint (run.n, <, order->len);
+  for (guint i = 0; i < run.n; i++)
+    f->label[index_of (f, g_array_index (order, gint64, i))] = f->classes[0];
   label_run_clear (&run);
+  check_listing (f, model, GL_GALLERY_FILTER_ALL, -1, GL_GALLERY_SORT_UNCERTAINTY);
+  /* One undo takes the prefix back. */
+  if (run.n > 0)
+    g_assert_true (gl_db_undo_last (db, NULL, NULL, &error));
+  g_assert_no_error (error);
+  memcpy (f->label, before, sizeof (gint64) * N_IMAGES);
+  gl_gallery_model_set_label_page_limit (model, 0);
+  g_assert_true (gl_gallery_model_reload (model, &error));
+  check_listing (f, model, GL_GALLERY_FILTER_ALL, -1, GL_GALLERY_SORT_UNCERTAINTY);
   guint64 after = 0;
   g_assert_true (gl_gallery_model_count (model, GL_GALLERY_FILTER_LABELED, -1, &after, &error));
   g_assert_cmpuint (after, ==, labeled);
-  g_assert_cmpuint (c.changes, ==, 0);
+
+  /* Cancelled at the second chunk written: that prefix stays; one undo. */
+  g_autoptr (GCancellable) writing = g_cancellable_new ();
+  run.cancel_on_write = writing;
+  label_start (model, &all, 1, f->classes[1], writing, &run);
+  label_wait (&run);
+  run.cancel_on_write = NULL;
+  if (run.ok)
+    g_test_message ("the writing ended before the cancel took");
+  else
+    {
+      g_assert_error (run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_assert_cmpuint (run.n, >, 0);
+      g_assert_cmpuint (run.n, <, order->len);
+      for (guint i = 0; i < run.n; i++)
+        f->label[index_of (f, g_array_index (order, gint64, i))] = f->classes[1];
+      check_listing (f, model, GL_GALLERY_FILTER_ALL, -1, GL_GALLERY_SORT_UNCERTAINTY);
+    }
+  g_assert_true (gl_db_undo_last (db, NULL, NULL, &error));
+  memcpy (f->label, before, sizeof (gint64) * N_IMAGES);
+  label_run_clear (&run);
+  g_assert_true (gl_gallery_model_reload (model, &error));
   check_listing (f, model, GL_GALLERY_FILTER_ALL, -1, GL_GALLERY_SORT_UNCERTAINTY);
 
   /* Without the limit the same selection is written. */

@@ -9,8 +9,8 @@
  *   - opening the project in a fresh process (gl_db_open, counts, classes,
  *     the first 50 of the queue and the first gallery page) — target ≤ 1 s,
  *     and that process's peak RSS — target ≤ 300 MB;
- *   - swap_s: swapping in a retrained model (gl_db_set_current_model, which
- *     copies its predictions into the listing columns), while a thread labels
+ *   - swap_s: swapping in a retrained model (gl_db_set_current_model after
+ *     gl_db_prepare_listing, as a round does: O(1)), while a thread labels
  *     every 10 ms on its own connection (how long those labels wait);
  *   - for information: generation times, a gallery page under each sort.
  * The last line is
@@ -314,7 +314,9 @@ main (int argc, char **argv)
 
   /* ---- Swapping in a retrained model: swap_s, and what a label on another
    * connection (the main thread's) waits meanwhile ---- */
-  if (!gl_db_add_model_version (db, &v, &m2, &error))
+  /* As a round does: the new version gets the free listing slot first, so
+   * its predictions go there as written and the swap is O(1). */
+  if (!gl_db_add_model_version (db, &v, &m2, &error) || !gl_db_prepare_listing (db, m2, &error))
     die (error);
   t0 = now_s ();
   for (guint done = 0; done < n; done += BATCH)

@@ -15,3 +15,14 @@
 
 /* 4 → 3: the label-error tables. */
 #define GL_TEST_UNDO_V4 " DROP TABLE label_errors; DROP TABLE label_error_runs;"
+
+/* 6 → 5: the second listing slot and the versions that wrote each row. */
+#define GL_TEST_UNDO_V6                                                                                                \
+  " DROP INDEX images_pm; DROP INDEX images_pm1; DROP INDEX images_u1; DROP INDEX images_c1;"                          \
+  " DROP INDEX images_cls_u1; DROP INDEX images_cls_c1; DROP INDEX images_pred1; DROP INDEX images_pred_u1;"          \
+  " DROP INDEX images_pred_c1; DROP INDEX images_pred_n1; DROP INDEX images_lab_u1; DROP INDEX images_lab_c1;"        \
+  " DROP INDEX images_dis1; DROP INDEX images_dis_u1; DROP INDEX images_dis_c1; DROP INDEX images_dis_n1;"            \
+  " ALTER TABLE images DROP COLUMN pmodel; ALTER TABLE images DROP COLUMN pred_class1;"                                \
+  " ALTER TABLE images DROP COLUMN ukey1; ALTER TABLE images DROP COLUMN ckey1; ALTER TABLE images DROP COLUMN pmodel1;" \
+  " ALTER TABLE model_versions DROP COLUMN pruned;"                                                                    \
+  " DELETE FROM counters WHERE name IN ('listing_slot', 'slot0_model', 'slot1_model', 'prune_model', 'prune_next');"

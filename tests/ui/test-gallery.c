@@ -33,9 +33,10 @@ typedef struct
   char *dir;
   GlProject *project;
   GlDb *db; /* the test's own connection: what the store holds */
-  gint64 *ids;      /* (N_IMAGES) */
+  gint64 *ids;      /* (n_images) */
   gint64 classes[10];
   guint n_classes;
+  guint n_images;   /* 0: N_IMAGES */
 } Project;
 
 /* Fashion-MNIST items when the dataset is installed (they make a screenshot
@@ -45,6 +46,7 @@ static void
 make_project (Project *p)
 {
   g_autoptr (GError) error = NULL;
+  const guint n_img = p->n_images ? p->n_images : N_IMAGES;
   p->dir = g_dir_make_tmp ("gleaner-gallery-ui-XXXXXX", &error);
   g_assert_no_error (error);
   g_autofree char *pdir = g_build_filename (p->dir, "project", NULL);
@@ -54,9 +56,9 @@ make_project (Project *p)
   g_autoptr (GlIdx) labels = NULL;
   if (g_file_test (idx_path, G_FILE_TEST_EXISTS) && g_file_test (lbl_path, G_FILE_TEST_EXISTS))
     {
-      images = gl_idx_read (idx_path, N_IMAGES, &error);
+      images = gl_idx_read (idx_path, n_img, &error);
       g_assert_no_error (error);
-      labels = gl_idx_read (lbl_path, N_IMAGES, &error);
+      labels = gl_idx_read (lbl_path, n_img, &error);
       g_assert_no_error (error);
     }
   else
@@ -71,9 +73,9 @@ make_project (Project *p)
   for (guint i = 0; i < p->n_classes; i++)
     g_assert_true (gl_db_find_class (p->db, names[i], &p->classes[i], &error));
 
-  g_autofree guint8 *rows = g_malloc (N_IMAGES * 784u); /* (N_IMAGES, 28, 28) */
-  g_autofree guint *truth = g_new (guint, N_IMAGES);
-  for (guint i = 0; i < N_IMAGES; i++)
+  g_autofree guint8 *rows = g_malloc (n_img * 784u); /* (n_img, 28, 28) */
+  g_autofree guint *truth = g_new (guint, n_img);
+  for (guint i = 0; i < n_img; i++)
     {
       guint8 *row = rows + i * 784u;
       if (images != NULL)
@@ -96,14 +98,14 @@ make_project (Project *p)
     }
   g_autoptr (GlPixelCache) cache = gl_pixel_cache_open (gl_project_get_pixels_path (p->project), 28, 28, 1, &error);
   guint64 first = 0;
-  g_assert_true (gl_pixel_cache_append (cache, rows, N_IMAGES, &first, &error));
+  g_assert_true (gl_pixel_cache_append (cache, rows, n_img, &first, &error));
   g_assert_true (gl_pixel_cache_sync (cache, &error));
 
   gint64 batch = -1;
   g_assert_true (gl_db_begin_batch (p->db, "train-images-idx3-ubyte", GL_DB_ORIGIN_HUMAN, FALSE, &batch, &error));
-  GlDbNewImage *add = g_new0 (GlDbNewImage, N_IMAGES);
+  GlDbNewImage *add = g_new0 (GlDbNewImage, n_img);
   g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
-  for (guint i = 0; i < N_IMAGES; i++)
+  for (guint i = 0; i < n_img; i++)
     {
       char *path = g_strdup_printf (SHOWN_DIR "/train-images-idx3-ubyte#%u", i);
       char *hash = g_strdup_printf ("%064x", i + 77);
@@ -118,8 +120,8 @@ make_project (Project *p)
   add[7].hash_hex = NULL;
   add[7].cache_row = -1;
   add[7].reason = "truncated: the file ends in the middle of the image";
-  p->ids = g_new (gint64, N_IMAGES);
-  g_assert_true (gl_db_add_images (p->db, batch, add, N_IMAGES, p->ids, NULL, &error));
+  p->ids = g_new (gint64, n_img);
+  g_assert_true (gl_db_add_images (p->db, batch, add, n_img, p->ids, NULL, &error));
   g_assert_no_error (error);
   g_free (add);
 
@@ -128,9 +130,9 @@ make_project (Project *p)
   version.val_accuracy = version.macro_f1 = version.ece = 0.8;
   gint64 model_id = -1;
   g_assert_true (gl_db_add_model_version (p->db, &version, &model_id, &error));
-  GlDbPrediction *preds = g_new0 (GlDbPrediction, N_IMAGES);
+  GlDbPrediction *preds = g_new0 (GlDbPrediction, n_img);
   guint n = 0;
-  for (guint i = 0; i < N_IMAGES; i++)
+  for (guint i = 0; i < n_img; i++)
     {
       if (i == 7)
         continue;
@@ -140,11 +142,11 @@ make_project (Project *p)
       preds[n++] = (GlDbPrediction){ p->ids[i], p->classes[guess], prob, 1 - prob, NULL, 0 };
     }
   /* One transaction per class (each commit is an fsync). */
-  g_autofree gint64 *batch_ids = g_new (gint64, N_IMAGES);
+  g_autofree gint64 *batch_ids = g_new (gint64, n_img);
   for (guint k = 0; k < p->n_classes; k++)
     {
       guint m = 0;
-      for (guint i = 0; i < N_IMAGES; i += 6)
+      for (guint i = 0; i < n_img; i += 6)
         if (i != 7 && truth[i] == k)
           batch_ids[m++] = p->ids[i];
       if (m > 0)
@@ -242,7 +244,7 @@ static gboolean
 all_selected (gpointer data)
 {
   g_autoptr (GtkBitset) set = gtk_selection_model_get_selection (data);
-  return gtk_bitset_get_size (set) == N_IMAGES;
+  return gtk_bitset_get_size (set) == g_list_model_get_n_items (G_LIST_MODEL (data));
 }
 
 static gboolean
@@ -732,6 +734,94 @@ check_listing (Project *p, GleanerGalleryView *view, GlGalleryFilter filter, gin
 /* The toolbar's dropdowns, chosen with the real pointer, filter and sort
  * the grid as the store says: each filter (a class's with two classes),
  * then each sort order under a class filter and under none. */
+static gboolean
+labeling_started (gpointer data)
+{
+  return gleaner_gallery_view_is_labeling (data);
+}
+
+/* Writing, with at least one chunk saved, or over. */
+static gboolean
+saving_shown (gpointer data)
+{
+  GleanerGalleryView *view = data;
+  g_autofree char *text = shown_text (GTK_WIDGET (view));
+  return !gleaner_gallery_view_is_labeling (view) || (strstr (text, " saved") != NULL && strstr (text, "… 0 saved") == NULL);
+}
+
+/* A selection of 12,000 images is written in chunks: the bar shows the labels
+ * saved so far and Cancel stays available; cancelled, the toast says how
+ * many were labeled. Screenshots in light and dark style. */
+static void
+test_label_progress (void)
+{
+  if (!has_xdotool ())
+    return;
+  Project p = { .n_images = 12000 };
+  make_project (&p);
+  GleanerGalleryView *view;
+  GtkWidget *window = open_gallery (&p, &view);
+  GtkSelectionModel *selection = gleaner_gallery_view_get_selection (view);
+  for (guint round = 0; round < 2; round++)
+    {
+      adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
+                                          round == 0 ? ADW_COLOR_SCHEME_DEFAULT : ADW_COLOR_SCHEME_FORCE_DARK);
+      gtk_widget_grab_focus (gleaner_gallery_view_get_grid (view));
+      gleaner_test_wait_frames (window, 2);
+      xdotool (window, "ctrl+a");
+      gleaner_test_wait (all_selected, selection);
+      xdotool (window, round == 0 ? "2" : "3");
+      gleaner_test_wait (labeling_started, view);
+      gleaner_test_wait (saving_shown, view);
+      gleaner_test_dismiss_toasts (window);
+      if (gleaner_gallery_view_is_labeling (view))
+        {
+          g_autofree char *png = screenshot (window, round == 0 ? "gallery-saving.png" : "gallery-saving-dark.png");
+          g_test_message ("writing caught: %s", png);
+          if (round == 1)
+            {
+              /* Cancel while writing: the saved prefix stays, and the toast says how many. */
+              GtkButton *cancel = gleaner_test_find_button (window, "Cancel");
+              g_assert_nonnull (cancel);
+              g_assert_true (gtk_widget_is_sensitive (GTK_WIDGET (cancel)));
+              g_signal_emit_by_name (cancel, "clicked");
+              gleaner_test_wait (labeling_over, view);
+              const char *toast = gleaner_test_get_shown_toast (window);
+              g_test_message ("after Cancel: %s", toast);
+              g_autofree char *stopped = screenshot (window, "gallery-stopped-dark.png");
+              GlDbFilter third = { GL_DB_FILTER_CLASS, p.classes[2], -1 };
+              guint64 n = 0;
+              g_assert_true (gl_db_count_images (p.db, &third, &n, NULL));
+              /* Everything had "2" since the first pass: the images with "3"
+               * are the prefix written before the click (all of them when the
+               * writing ended first). */
+              if (n < 12000 - 1)
+                g_assert_nonnull (strstr (toast, "Labeling stopped: "));
+              g_assert_cmpuint (n, >, 0);
+            }
+        }
+      else
+        g_test_message ("the labels were written before a frame showed them");
+      gleaner_test_wait (labeling_over, view);
+      if (round == 0)
+        {
+          /* The cells on screen show the new label, also when their page
+           * left the model's cache meanwhile (12,000 items are more than it
+           * keeps). */
+          for (guint pos = 0; pos < 10; pos++)
+            {
+              GtkWidget *cell = find_cell (view, pos);
+              GlGalleryItem *shown = gleaner_gallery_cell_get_item (GLEANER_GALLERY_CELL (cell));
+              if (!gl_gallery_item_get_unreadable (shown))
+                g_assert_cmpint (gl_gallery_item_get_label (shown), ==, p.classes[1]);
+            }
+        }
+    }
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+  gtk_window_destroy (GTK_WINDOW (window));
+  free_project (&p);
+}
+
 static void
 test_filters_and_sorts (void)
 {
@@ -865,5 +955,6 @@ main (int argc, char **argv)
   g_test_add_func ("/gallery/select-label-render", test_gallery);
   g_test_add_func ("/gallery/thumbnail-texture", test_thumbnail_texture);
   g_test_add_func ("/gallery/filters-sorts", test_filters_and_sorts);
+  g_test_add_func ("/gallery/label-progress", test_label_progress);
   return g_test_run ();
 }
