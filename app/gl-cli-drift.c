@@ -444,3 +444,75 @@ gl_cli_drift_after_import (GlProject *project)
       }
   printf ("drift: batch %" G_GINT64_FORMAT " has no result (see gleaner-cli drift)\n", batch);
 }
+
+void
+gl_cli_drift_print_batch (GlProject *project, gint64 batch_id, gint64 since_action, gboolean json)
+{
+  g_autoptr (GError) error = NULL;
+  GlDb *db = gl_project_get_db (project);
+  gint64 model = gl_db_get_current_model (db);
+  g_autoptr (GArray) classes = gl_db_list_classes (db, TRUE, &error);
+  g_autoptr (GArray) results = classes ? gl_db_list_drift_results (db, model, GL_DB_DRIFT_BATCH, &error) : NULL;
+  g_autoptr (GArray) actions = results ? gl_db_list_drift_actions (db, 0, &error) : NULL;
+  g_autoptr (GHashTable) names = NULL;
+  g_autoptr (GString) out = g_string_new (NULL);
+  const GlDbDriftResult *found = NULL;
+
+  if (actions == NULL)
+    {
+      if (json)
+        {
+          g_string_append_printf (out, "{\"event\":\"drift\",\"batch\":%" G_GINT64_FORMAT ",\"error\":", batch_id);
+          gl_json_append_string (out, error->message);
+          g_string_append (out, "}\n");
+        }
+      else
+        g_string_append_printf (out, "drift: not computed: %s\n", error->message);
+      fputs (out->str, stdout);
+      return;
+    }
+  names = class_names (classes);
+  for (guint i = 0; i < results->len; i++)
+    if (g_array_index (results, GlDbDriftResult, i).batch_id == batch_id)
+      found = &g_array_index (results, GlDbDriftResult, i);
+  if (json)
+    {
+      g_string_append_printf (out, "{\"event\":\"drift\",\"batch\":%" G_GINT64_FORMAT ",\"model_version\":%"
+                              G_GINT64_FORMAT ",\"result\":", batch_id, model);
+      if (found)
+        json_result (out, found, names);
+      else
+        g_string_append (out, "null");
+      g_string_append (out, "}\n");
+    }
+  else if (found)
+    {
+      g_string_append (out, "drift: ");
+      print_summary_line (out, found, names);
+    }
+  else
+    g_string_append_printf (out, "drift: batch %" G_GINT64_FORMAT " is measured once a model with a drift "
+                            "reference is trained (gleaner-cli train)\n", batch_id);
+  for (guint i = 0; i < actions->len; i++)
+    {
+      const GlDbDriftAction *a = &g_array_index (actions, GlDbDriftAction, i);
+      if (a->id <= since_action)
+        continue;
+      if (json)
+        {
+          g_string_append_printf (out, "{\"event\":\"drift-action\",\"id\":%" G_GINT64_FORMAT ",\"origin\":", a->id);
+          gl_json_append_string (out, a->origin);
+          g_string_append (out, ",\"action\":");
+          gl_json_append_string (out, a->action);
+          g_string_append (out, ",\"trigger\":");
+          gl_json_append_string (out, a->trigger);
+          g_string_append_printf (out, ",\"statistics\":%s,\"detail\":", a->statistics);
+          gl_json_append_string (out, a->detail);
+          g_string_append (out, "}\n");
+        }
+      else
+        g_string_append_printf (out, "drift action %" G_GINT64_FORMAT " (%s): %s, trigger %s — %s\n", a->id,
+                                a->origin, a->action, a->trigger, a->detail);
+    }
+  fputs (out->str, stdout);
+}

@@ -507,3 +507,18 @@ gl_drift_report_update_finish (GAsyncResult *result, GError **error)
   g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
+
+static void
+background_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!gl_drift_report_update_finish (result, &error) && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_warning ("drift of a new batch not computed: %s", error->message);
+}
+
+void
+gl_drift_report_update_in_background (GlProject *project)
+{
+  gl_drift_report_update_async (project, NULL, background_done, NULL);
+}

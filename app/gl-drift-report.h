@@ -66,5 +66,9 @@ gboolean gl_drift_report_update (GlProject *project, guint window, guint step, g
 void gl_drift_report_update_async (GlProject *project, GCancellable *cancellable, GAsyncReadyCallback callback,
                                    gpointer user_data);
 gboolean gl_drift_report_update_finish (GAsyncResult *result, GError **error);
+/* gl_drift_report_update_async with nothing to wait for (the window, after
+ * a watched folder's batch): a failure is logged. The results are read from
+ * the store (app/gl-drift-auto.h). */
+void gl_drift_report_update_in_background (GlProject *project);
 
 G_END_DECLS

@@ -306,6 +306,12 @@ test_automation_fires (void)
 }
 
 static void
+got_result (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  *(GAsyncResult **)user_data = g_object_ref (result);
+}
+
+static void
 test_automation_off (void)
 {
   g_autofree char *dir = g_dir_make_tmp ("gleaner-drift-off-XXXXXX", NULL);
@@ -330,7 +336,25 @@ test_automation_off (void)
     g_assert_no_error (error);
     db = gl_project_get_db (p);
     import_batch (p, dir, "novel1", 300, 41, TRUE);
-    import_batch (p, dir, "novel2", 300, 42, TRUE);
+    {
+      /* The second batch as a watched folder's: computed on a worker thread. */
+      g_autoptr (GMainContext) ctx = g_main_context_new ();
+      g_autoptr (GAsyncResult) result = NULL;
+      g_autoptr (GArray) batches = NULL;
+
+      synth_write_idx (dir, "novel2", 300, 42, TRUE);
+      synth_import_split (p, dir, "novel2");
+      g_main_context_push_thread_default (ctx);
+      gl_drift_report_update_async (p, NULL, got_result, &result);
+      while (result == NULL)
+        g_main_context_iteration (ctx, TRUE);
+      g_main_context_pop_thread_default (ctx);
+      g_assert_true (gl_drift_report_update_finish (result, &error));
+      g_assert_no_error (error);
+      batches = gl_db_list_drift_results (db, gl_db_get_current_model (db), GL_DB_DRIFT_BATCH, &error);
+      g_assert_cmpint (g_array_index (batches, GlDbDriftResult, batches->len - 1).batch_id, ==, 4);
+      g_assert_true (g_array_index (batches, GlDbDriftResult, batches->len - 1).drifted);
+    }
     g_assert_true (gl_drift_auto_read_state (db, &state, &error));
     g_assert_true (state.persists_and_hurts);
     g_assert_false (state.automation);
