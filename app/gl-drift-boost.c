@@ -18,10 +18,12 @@ distance (const float *x, const double *c, guint dim)
   return sqrt (s);
 }
 
-/* The reference centroid of class @cls and its @q-th percentile distance;
- * FALSE when fewer than @min_class reference rows are predicted as @cls. */
+/* The reference centroid of class @cls, its @q-th percentile distance
+ * (*@cut) and its median distance (*@median); FALSE when fewer than
+ * @min_class reference rows are predicted as @cls. */
 static gboolean
-class_cut (const GlDriftSample *ref, guint cls, guint min_class, double q, double *centroid, double *cut)
+class_cut (const GlDriftSample *ref, guint cls, guint min_class, double q, double *centroid, double *cut,
+           double *median)
 {
   g_autofree gsize *rows = g_new (gsize, MAX (ref->n, (gsize)1));
   g_autofree double *dist = NULL;
@@ -41,7 +43,8 @@ class_cut (const GlDriftSample *ref, guint cls, guint min_class, double q, doubl
   for (gsize j = 0; j < m; j++)
     dist[j] = distance (ref->embedding + rows[j] * ref->dim, centroid, ref->dim);
   *cut = gl_drift_percentile (dist, m, q);
-  return TRUE;
+  *median = gl_drift_percentile (dist, m, 50.0);
+  return *cut > 0.0;
 }
 
 GArray *
@@ -54,10 +57,12 @@ gl_drift_boost_candidates (const GlDriftSample *reference, const GlDriftSample *
                           && window->embedding != NULL && reference->n_classes == k;
   g_autofree double *centroids = g_new0 (double, (gsize)k * MAX (window->dim, 1u));
   g_autofree double *cuts = g_new (double, MAX (k, 1u));
+  g_autofree double *medians = g_new (double, MAX (k, 1u));
   g_autofree gboolean *has_cut = g_new0 (gboolean, MAX (k, 1u));
 
   for (guint c = 0; with_novelty && c < k; c++)
-    has_cut[c] = class_cut (reference, c, min_class, novelty_q, centroids + (gsize)c * window->dim, &cuts[c]);
+    has_cut[c] = class_cut (reference, c, min_class, novelty_q, centroids + (gsize)c * window->dim, &cuts[c],
+                            &medians[c]);
   for (gsize i = 0; i < window->n; i++)
     {
       guint c = gl_metrics_argmax (window->probs + i * k, k);
@@ -65,10 +70,13 @@ gl_drift_boost_candidates (const GlDriftSample *reference, const GlDriftSample *
                                            centroids + (gsize)c * window->dim, window->dim)
                                : NAN;
       gboolean novel = has_cut[c] && dist > cuts[c];
+      /* Of a drifted class, the images farther out than the reference's
+       * median: those near the centroid look like the reference. */
+      gboolean outlying = drifted[c] && (!has_cut[c] || dist > medians[c]);
 
-      if (novel || drifted[c])
+      if (novel || outlying)
         {
-          GlDbDriftCandidate cand = { image_ids[i], class_ids[c], novel, dist };
+          GlDbDriftCandidate cand = { image_ids[i], class_ids[c], novel, has_cut[c] ? dist / cuts[c] : NAN };
           g_array_append_val (out, cand);
         }
     }
@@ -106,7 +114,8 @@ candidate_reason (GHashTable *names, const GlDbDriftCandidate *c)
 {
   const char *name = g_hash_table_lookup (names, &c->class_id);
 
-  return g_strdup_printf ("drift: %s%s", name ? name : "unknown class", c->novel ? ", new kind of image" : "");
+  return g_strdup_printf ("drift: %s%s", name ? name : "unknown class",
+                          c->novel ? ", new kind of image" : "");
 }
 
 static GHashTable *

@@ -2,12 +2,14 @@
  * they enter the ranking.
  *
  * CANDIDATES: when a batch or window drifted (app/gl-drift-report.c), its
- * images predicted as a class with a fired test, and its NOVEL images (any
- * class: farther from their predicted class's reference centroid, in the
- * projected embedding, than the reference's 99th percentile distance of
- * that class — the per-image form of the novelty test, engine/gl-drift.h
- * gl_drift_novelty_rate) are stored as candidates (db/gl-db.h,
- * GlDbDriftCandidate).
+ * NOVEL images (any class: farther from their predicted class's reference
+ * centroid, in the projected embedding, than the reference's 99th
+ * percentile distance of that class — the per-image form of the novelty
+ * test, engine/gl-drift.h gl_drift_novelty_rate) and its images predicted as
+ * a class with a fired test that lie farther out than the reference's
+ * median distance of that class are stored as candidates (db/gl-db.h,
+ * GlDbDriftCandidate), with their distance in units of that 99th percentile
+ * (NaN when the reference has too few images of the class).
  *
  * BOOST: while the boost is on (app/gl-drift-auto.h), each ranking stored by
  * a round gets a share of its non-audit places, evenly spread, from the

@@ -207,13 +207,15 @@ test_automation_fires (void)
       for (guint i = 0; i < 49; i++)
         {
           gint64 id = g_array_index (cands, GlDbDriftCandidate, i).image_id;
-          g_assert_true (gl_db_set_label (db, id, synth_reference (db, id), GL_DB_ORIGIN_HUMAN, NULL, NULL, &error));
+          g_assert_true (
+              gl_db_set_label (db, id, synth_reference (db, id), GL_DB_ORIGIN_HUMAN, NULL, NULL, &error));
         }
       g_assert_true (gl_drift_auto_retrain_due (db, &due, &error));
       g_assert_false (due);
       {
         gint64 id = g_array_index (cands, GlDbDriftCandidate, 49).image_id;
-        g_assert_true (gl_db_set_label (db, id, synth_reference (db, id), GL_DB_ORIGIN_HUMAN, NULL, NULL, &error));
+        g_assert_true (
+            gl_db_set_label (db, id, synth_reference (db, id), GL_DB_ORIGIN_HUMAN, NULL, NULL, &error));
       }
       g_assert_true (gl_drift_auto_retrain_due (db, &due, &error));
       g_assert_true (due);
@@ -275,9 +277,10 @@ test_automation_fires (void)
     for (guint i = 0; i < changes->len; i++)
       {
         const GlDbAuditChange *c = &g_array_index (changes, GlDbAuditChange, i);
-        g_test_message ("ADWIN: class %" G_GINT64_FORMAT " %.2f (%" G_GUINT64_FORMAT ") -> %.2f (%" G_GUINT64_FORMAT
-                        "), eps %.3f",
-                        c->class_id, c->mean_before, c->width_before, c->mean_after, c->width_after, c->epsilon);
+        g_test_message ("ADWIN: class %" G_GINT64_FORMAT " %.2f (%" G_GUINT64_FORMAT
+                        ") -> %.2f (%" G_GUINT64_FORMAT "), eps %.3f",
+                        c->class_id, c->mean_before, c->width_before, c->mean_after, c->width_after,
+                        c->epsilon);
         g_assert_cmpfloat (c->mean_before - c->mean_after, >=, c->epsilon);
         g_assert_cmpuint (c->width_before, >=, 10);
         g_assert_cmpuint (c->width_after, >=, 10);
@@ -434,7 +437,8 @@ test_bad_setting (void)
       GlDriftAutoSettings s;
 
       g_log_set_always_fatal (G_LOG_FATAL_MASK);
-      g_assert_true (gl_db_set_setting (gl_project_get_db (p), GL_DRIFT_AUTO_SETTING_BOOST_SHARE, "1.5", &error));
+      g_assert_true (
+          gl_db_set_setting (gl_project_get_db (p), GL_DRIFT_AUTO_SETTING_BOOST_SHARE, "1.5", &error));
       gl_drift_auto_settings_read (gl_project_get_db (p), &s);
       g_assert_cmpfloat (s.boost_share, ==, 0.5);
       g_assert_true (s.enabled);
