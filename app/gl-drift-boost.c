@@ -112,7 +112,7 @@ append_item (GArray *out, const GlDbQueueItem *it, char *reason_owned)
 static char *
 candidate_reason (GHashTable *names, const GlDbDriftCandidate *c)
 {
-  const char *name = g_hash_table_lookup (names, &c->class_id);
+  const char *name = names ? g_hash_table_lookup (names, &c->class_id) : NULL;
 
   return g_strdup_printf ("drift: %s%s", name ? name : "unknown class",
                           c->novel ? ", new kind of image" : "");
@@ -136,20 +136,13 @@ class_names (GlDb *db, GError **error)
 }
 
 GArray *
-gl_drift_boost_merge (GlDb *db, gint64 model_id, const GlDbQueueItem *items, guint n, double share,
-                      GError **error)
+gl_drift_boost_interleave (const GlDbQueueItem *items, guint n, const GlDbDriftCandidate *cands, guint n_cands,
+                           GHashTable *names, double share)
 {
-  g_autoptr (GArray) cands = gl_db_list_drift_candidates (db, model_id, error);
-  g_autoptr (GHashTable) names = cands ? class_names (db, error) : NULL;
   g_autoptr (GHashTable) used = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   GArray *out = ranking_new (n);
   guint n_slots = 0, emitted = 0, boosted = 0, ci = 0;
 
-  if (names == NULL)
-    {
-      g_array_unref (out);
-      return NULL;
-    }
   share = CLAMP (share, 0.0, 1.0);
   for (guint i = 0; i < n; i++)
     n_slots += !items[i].audit;
@@ -164,9 +157,9 @@ gl_drift_boost_merge (GlDb *db, gint64 model_id, const GlDbQueueItem *items, gui
           continue;
         }
       /* Candidates first while their share of the places so far is below @share. */
-      while (ci < cands->len && emitted < n_slots && (double)boosted < share * (double)(emitted + 1))
+      while (ci < n_cands && emitted < n_slots && (double)boosted < share * (double)(emitted + 1))
         {
-          const GlDbDriftCandidate *c = &g_array_index (cands, GlDbDriftCandidate, ci++);
+          const GlDbDriftCandidate *c = &cands[ci++];
           GlDbQueueItem it = { c->image_id, NULL, NAN, FALSE, 0 };
 
           if (!g_hash_table_add (used, g_memdup2 (&c->image_id, sizeof c->image_id)))
@@ -183,6 +176,18 @@ gl_drift_boost_merge (GlDb *db, gint64 model_id, const GlDbQueueItem *items, gui
         }
     }
   return out;
+}
+
+GArray *
+gl_drift_boost_merge (GlDb *db, gint64 model_id, const GlDbQueueItem *items, guint n, double share,
+                      GError **error)
+{
+  g_autoptr (GArray) cands = gl_db_list_drift_candidates (db, model_id, error);
+  g_autoptr (GHashTable) names = cands ? class_names (db, error) : NULL;
+
+  if (names == NULL)
+    return NULL;
+  return gl_drift_boost_interleave (items, n, (const GlDbDriftCandidate *)cands->data, cands->len, names, share);
 }
 
 /* The action that turned the boost on, when it is on; -1 otherwise. */

@@ -47,6 +47,11 @@ GArray *gl_drift_boost_candidates (const GlDriftSample *reference, const GlDrift
 GArray *gl_drift_boost_merge (GlDb *db, gint64 model_id, const GlDbQueueItem *items, guint n, double share,
                               GError **error);
 
+/* The same without a store: @cands (n_cands) in the order to draw them,
+ * @names class id → name (may be NULL: "unknown class"). */
+GArray *gl_drift_boost_interleave (const GlDbQueueItem *items, guint n, const GlDbDriftCandidate *cands,
+                                   guint n_cands, GHashTable *names, double share);
+
 /* What a round calls before it stores its ranking: gl_drift_boost_merge when
  * the boost is on and automation or the user turned it on, else a copy of
  * @items. Same result as gl_drift_boost_merge. */

@@ -27,8 +27,7 @@
  * drift measured on windows of 200 as the app does, the drifted windows'
  * candidates kept (app/gl-drift-boost.h); then --labels (200) labels drawn by
  * the drift-boosted queue (half the non-audit places from the candidates)
- * and, apart, by the normal queue (smallest margin, every tenth an audit
- * item), each followed by the same retraining from the model's weights on
+ * and, apart, by the normal queue (the default strategy, 10% audit items), each followed by the same retraining from the model's weights on
  * --old-labels old labels plus the new ones. Recovery is the share of the
  * accuracy the shift cost (accuracy on clean versions − before) that the
  * retraining won back on other shifted images.
@@ -45,6 +44,7 @@
 #include <string.h>
 
 #include "app/gl-idx.h"
+#include "engine/gl-acquire.h"
 #include "engine/gl-calibrate.h"
 #include "engine/gl-drift-verdict.h"
 #include "engine/gl-drift.h"
@@ -426,84 +426,46 @@ stream_candidates (const Scored *stream, const GlDriftSample *ref, const GlDrift
   return all;
 }
 
-static gint
-compare_margin (gconstpointer a, gconstpointer b, gpointer data)
-{
-  const double *m = data;
-  double x = m[*(const gsize *)a], y = m[*(const gsize *)b];
-
-  return (x > y) - (x < y);
-}
-
-/* @n labels drawn from the stream as the queue does: every tenth an audit
- * item drawn at random, the others by the strategy (smallest margin between
- * the two most probable classes, the default), and with @cands, half the
- * non-audit places (drift_boost_share 0.5, evenly spread) from the drift
- * candidates in their order. Returns stream indices. */
+/* @n labels drawn from the stream as the app's queue draws a ranking: the
+ * default strategy (engine/gl-acquire.h: the most uncertain by margin, then
+ * k-means++ diversity — here on the 8-dimensional projection — with 10%
+ * audit items) and, with @cands, merged as the drift-boosted queue merges
+ * them (app/gl-drift-boost.h, share 0.5). Returns stream indices, or NULL. */
 static gsize *
-draw_labels (const Scored *stream, GArray *cands, guint n, guint64 seed)
+draw_labels (const Scored *stream, GArray *cands, guint n, guint64 seed, GError **error)
 {
-  gsize *picked = g_new (gsize, n);
-  g_autofree gsize *by_margin = g_new (gsize, stream->n);
-  g_autofree double *margin = g_new (double, stream->n);
-  g_autofree gboolean *used = g_new0 (gboolean, stream->n);
-  guint mi = 0, ci = 0, slots = 0, boosted = 0;
-  GlRng rng;
+  GlAcquirePool pool = { stream->n, K, NULL, stream->probs, NULL, 0, stream->emb, PROJ_DIM };
+  GlAcquireOptions o;
+  g_autoptr (GArray) picked = NULL, items = NULL, ranked = NULL;
+  gsize *out;
 
-  for (gsize i = 0; i < stream->n; i++)
+  gl_acquire_options_init (&o);
+  o.batch_size = n;
+  o.seed = seed;
+  picked = gl_acquire_select (GL_STRATEGY_DEFAULT, &pool, &o, error);
+  if (picked == NULL)
+    return NULL;
+  if (picked->len != n)
     {
-      const float *row = stream->probs + i * K;
-      float a = 0, b = 0;
-      for (guint c = 0; c < K; c++)
-        if (row[c] > a)
-          {
-            b = a;
-            a = row[c];
-          }
-        else if (row[c] > b)
-          b = row[c];
-      margin[i] = a - b;
-      by_margin[i] = i;
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the strategy picked %u of %u images", picked->len, n);
+      return NULL;
     }
-  g_qsort_with_data (by_margin, (gint)stream->n, sizeof (gsize), compare_margin, margin);
-  gl_rng_init (&rng, seed);
+  items = g_array_new (FALSE, FALSE, sizeof (GlDbQueueItem));
+  for (guint k = 0; k < picked->len; k++)
+    {
+      const GlAcquireItem *a = &g_array_index (picked, GlAcquireItem, k);
+      GlDbQueueItem it = { (gint64)a->index, (char *)"default", a->score, a->audit, 0 };
+      g_array_append_val (items, it);
+    }
+  ranked = gl_drift_boost_interleave ((const GlDbQueueItem *)items->data, items->len,
+                                      cands ? (const GlDbDriftCandidate *)cands->data : NULL, cands ? cands->len : 0,
+                                      NULL, 0.5);
+  out = g_new (gsize, n);
   for (guint k = 0; k < n; k++)
-    {
-      gsize i;
-      if (k % 10 == 9)
-        {
-          do
-            i = gl_rng_below (&rng, stream->n);
-          while (used[i]);
-        }
-      else
-        {
-          gboolean took = FALSE;
-
-          if (cands != NULL && boosted < 0.5 * (slots + 1))
-            {
-              while (ci < cands->len && used[(gsize)g_array_index (cands, GlDbDriftCandidate, ci).image_id])
-                ci++;
-              if (ci < cands->len)
-                {
-                  i = (gsize)g_array_index (cands, GlDbDriftCandidate, ci++).image_id;
-                  boosted++;
-                  took = TRUE;
-                }
-            }
-          if (!took)
-            {
-              while (used[by_margin[mi]])
-                mi++;
-              i = by_margin[mi];
-            }
-          slots++;
-        }
-      used[i] = TRUE;
-      picked[k] = i;
-    }
-  return picked;
+    out[k] = (gsize)g_array_index (ranked, GlDbQueueItem, k).image_id;
+  return out;
 }
+
 /* Accuracy of @net on @n images @pixels (n, PIX) with @labels. */
 static double
 accuracy_of (GlNet *net, const guint8 *pixels, const gint *labels, gsize n)
@@ -685,8 +647,13 @@ measure_recovery (GlNet *net, double temperature, const GlDriftSample *ref, cons
       out->cand_shifted += sh;
       out->cand_top_shifted += sh && i < 100;
     }
-  boost = draw_labels (&stream, cands, n_labels, seed);
-  plain = draw_labels (&stream, NULL, n_labels, seed);
+  boost = draw_labels (&stream, cands, n_labels, seed, error);
+  plain = boost ? draw_labels (&stream, NULL, n_labels, seed, error) : NULL;
+  if (plain == NULL)
+    {
+      scored_clear (&stream);
+      return FALSE;
+    }
   for (guint k = 0; k < n_labels; k++)
     {
       out->boost_shifted += shifted[boost[k]];
