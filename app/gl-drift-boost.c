@@ -48,14 +48,15 @@ class_cut (const GlDriftSample *ref, guint cls, guint min_class, double q, doubl
 }
 
 GArray *
-gl_drift_boost_candidates (const GlDriftSample *reference, const GlDriftSample *window, const gint64 *image_ids,
-                           const gint64 *class_ids, const gboolean *drifted, guint min_class, double novelty_q)
+gl_drift_boost_candidates (const GlDriftSample *reference, const GlDriftSample *window,
+                           const gint64 *image_ids, const gint64 *class_ids, const gboolean *drifted,
+                           guint min_class, double novelty_q)
 {
   GArray *out = g_array_new (FALSE, FALSE, sizeof (GlDbDriftCandidate));
   guint k = window->n_classes;
   gboolean with_novelty = reference->dim > 0 && reference->dim == window->dim && reference->embedding != NULL
                           && window->embedding != NULL && reference->n_classes == k;
-  g_autofree double *centroids = g_new0 (double, (gsize)k * MAX (window->dim, 1u));
+  g_autofree double *centroids = g_new0 (double, (gsize)k *MAX (window->dim, 1u));
   g_autofree double *cuts = g_new (double, MAX (k, 1u));
   g_autofree double *medians = g_new (double, MAX (k, 1u));
   g_autofree gboolean *has_cut = g_new0 (gboolean, MAX (k, 1u));
@@ -136,8 +137,8 @@ class_names (GlDb *db, GError **error)
 }
 
 GArray *
-gl_drift_boost_interleave (const GlDbQueueItem *items, guint n, const GlDbDriftCandidate *cands, guint n_cands,
-                           GHashTable *names, double share)
+gl_drift_boost_interleave (const GlDbQueueItem *items, guint n, const GlDbDriftCandidate *cands,
+                           guint n_cands, GHashTable *names, double share)
 {
   g_autoptr (GHashTable) used = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   GArray *out = ranking_new (n);
@@ -187,7 +188,8 @@ gl_drift_boost_merge (GlDb *db, gint64 model_id, const GlDbQueueItem *items, gui
 
   if (names == NULL)
     return NULL;
-  return gl_drift_boost_interleave (items, n, (const GlDbDriftCandidate *)cands->data, cands->len, names, share);
+  return gl_drift_boost_interleave (items, n, (const GlDbDriftCandidate *)cands->data, cands->len, names,
+                                    share);
 }
 
 /* The action that turned the boost on, when it is on; -1 otherwise. */
