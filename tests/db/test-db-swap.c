@@ -411,7 +411,7 @@ migrate_from_v5 (Fixture *fx, gboolean pending)
   sqlite3 *h;
   g_assert_cmpint (sqlite3_open (fx->path, &h), ==, SQLITE_OK);
   g_autofree char *v5 = g_strdup_printf (
-      "BEGIN; " GL_TEST_UNDO_V6 " UPDATE counters SET value = %d WHERE name = 'listing_pending';"
+      "BEGIN; " GL_TEST_UNDO_V7 GL_TEST_UNDO_V6 " UPDATE counters SET value = %d WHERE name = 'listing_pending';"
       " INSERT OR REPLACE INTO counters VALUES ('listing_next', %d);"
       " UPDATE images SET ukey = NULL WHERE %d AND id > %d; PRAGMA user_version = 5; COMMIT;",
       pending, N_IMAGES / 3, pending, N_IMAGES / 3);
@@ -420,7 +420,7 @@ migrate_from_v5 (Fixture *fx, gboolean pending)
 
   fx->db = gl_db_open (fx->path, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (gl_db_get_schema_version (fx->db), ==, 6);
+  g_assert_cmpint (gl_db_get_schema_version (fx->db), ==, GL_DB_SCHEMA_VERSION);
   g_assert_true (gl_db_check_integrity (fx->db, &error));
   g_autofree char *labels_after = dump (fx->db, LABELS_SQL);
   g_autofree char *preds_after = dump (fx->db, PREDICTIONS_SQL);
