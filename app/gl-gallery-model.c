@@ -805,6 +805,30 @@ gl_gallery_model_get_filter_predicted (GlGalleryModel *self)
 }
 
 gboolean
+gl_gallery_model_set_drift_filter (GlGalleryModel *self, gint64 class_id, gint64 first_image, gint64 last_image,
+                                   GError **error)
+{
+  g_return_val_if_fail (GL_IS_GALLERY_MODEL (self), FALSE);
+  GlDbFilter f = { GL_DB_FILTER_PREDICTED_RANGE, class_id, -1, first_image, last_image };
+  if (f.kind == self->filter.kind && f.class_id == self->filter.class_id && f.first_image == self->filter.first_image
+      && f.last_image == self->filter.last_image)
+    return TRUE;
+  self->filter = f;
+  return reset (self, error);
+}
+
+gboolean
+gl_gallery_model_get_filter_range (GlGalleryModel *self, gint64 *first_image, gint64 *last_image)
+{
+  g_return_val_if_fail (GL_IS_GALLERY_MODEL (self), FALSE);
+  if (self->filter.kind != GL_DB_FILTER_PREDICTED_RANGE)
+    return FALSE;
+  *first_image = self->filter.first_image;
+  *last_image = self->filter.last_image;
+  return TRUE;
+}
+
+gboolean
 gl_gallery_model_set_sort (GlGalleryModel *self, GlGallerySort sort, GError **error)
 {
   g_return_val_if_fail (GL_IS_GALLERY_MODEL (self), FALSE);
@@ -837,6 +861,10 @@ gl_gallery_model_count (GlGalleryModel *self, GlGalleryFilter filter, gint64 cla
   if (filter == GL_GALLERY_FILTER_CONFUSION)
     f = self->filter.kind == GL_DB_FILTER_CONFUSION && self->filter.class_id == class_id ? self->filter
                                                                                          : (GlDbFilter) { GL_DB_FILTER_CONFUSION, class_id, -1 };
+  if (filter == GL_GALLERY_FILTER_DRIFT) /* the range shown, else every image */
+    f = self->filter.kind == GL_DB_FILTER_PREDICTED_RANGE && self->filter.class_id == class_id
+            ? self->filter
+            : (GlDbFilter){ GL_DB_FILTER_PREDICTED_RANGE, class_id, -1, 0, G_MAXINT64 };
   return gl_db_count_images (self->db, &f, count, error);
 }
 

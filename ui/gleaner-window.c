@@ -10,7 +10,9 @@
 #include "app/gl-demo.h"
 #include "app/gl-session.h"
 #include "app/gl-watch.h"
+#include "app/gl-drift-timeline.h"
 #include "ui/gleaner-classes-dialog.h"
+#include "ui/gleaner-drift-banner.h"
 #include "ui/gleaner-export-dialog.h"
 #include "ui/gleaner-gallery-view.h"
 #include "ui/gleaner-insights-view.h"
@@ -35,6 +37,7 @@ struct _GleanerWindow
   GleanerGalleryView *gallery_view;
   GleanerInsightsView *insights_view;
   GleanerTrainingStatus *training_status;
+  GleanerDriftBanner *drift_banner;
   GMenu *watch_section; /* "Watch a Folder…", then one "Stop Watching" item per watched folder */
 
   /* owned */
@@ -45,6 +48,8 @@ struct _GleanerWindow
   GlWatch *watch;     /* on project: its watched folders */
   GleanerImportDialog *import_dialog; /* the last one, while the project is open */
   GCancellable *loading_cancellable;
+  GCancellable *drift_cancellable; /* of the drift state's load, NULL when none */
+  GlDriftTimeline *drift;          /* the drift state last read (banner, status bar), NULL none */
 
   /* Progress of the opening, written by the loading thread, published by
    * one coalesced idle on the main thread. */
@@ -127,6 +132,71 @@ update_actions (GleanerWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-training", self->trainer != NULL);
 }
 
+/* ---- Drift: the banner and the status bar's estimate ---- */
+
+static void
+on_drift_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlDriftTimeline) drift = gl_drift_timeline_load_finish (result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return; /* the project closed or the state is read again */
+  GleanerWindow *self = user_data;
+  g_clear_object (&self->drift_cancellable);
+  if (drift == NULL && !g_error_matches (error, GL_DRIFT_TIMELINE_ERROR, GL_DRIFT_TIMELINE_ERROR_NO_MODEL))
+    g_warning ("cannot read the drift state: %s", error->message);
+  g_clear_pointer (&self->drift, gl_drift_timeline_unref);
+  self->drift = drift ? gl_drift_timeline_ref (drift) : NULL;
+  gleaner_drift_banner_show_verdict (self->drift_banner, drift);
+  GleanerAccuracyEstimate estimate = { 0 };
+  if (drift != NULL && drift->has_batch)
+    {
+      const GlDriftColumn *b = &drift->newest_batch;
+      estimate = (GleanerAccuracyEstimate){ drift->model_id, b->batch_id, b->n_images, b->accuracy_est,
+                                            b->accuracy_se, b->accuracy_ref, b->drifted };
+    }
+  gleaner_training_status_set_estimate (self->training_status, drift && drift->has_batch ? &estimate : NULL);
+}
+
+/* Reads the current version's newest drift results on a worker (after a
+ * round, an import, opening). */
+static void
+refresh_drift (GleanerWindow *self)
+{
+  if (self->drift_cancellable)
+    g_cancellable_cancel (self->drift_cancellable);
+  g_clear_object (&self->drift_cancellable);
+  if (self->project == NULL)
+    {
+      g_clear_pointer (&self->drift, gl_drift_timeline_unref);
+      gleaner_drift_banner_show_verdict (self->drift_banner, NULL);
+      gleaner_training_status_set_estimate (self->training_status, NULL);
+      return;
+    }
+  self->drift_cancellable = g_cancellable_new ();
+  gl_drift_timeline_load_async (gl_project_get_db_path (self->project), -1, GL_DB_DRIFT_BATCH,
+                                self->drift_cancellable, on_drift_loaded_cb, self);
+}
+
+/* "Label Drifted Images": the Gallery on the images of the newest drifted
+ * batch or window predicted as its most significant drifted class. */
+static void
+on_drift_banner_label_drifted_cb (GleanerWindow *self)
+{
+  if (self->project == NULL || self->drift == NULL || !self->drift->has_newest)
+    return;
+  const GlDriftColumn *c = &self->drift->newest;
+  gint64 class_id = self->drift->n_alerts > 0 ? self->drift->alerts[0].class_id : c->top_class;
+  if (class_id < 0)
+    {
+      adw_toast_overlay_add_toast (self->toast_overlay,
+                                   adw_toast_new (_("No single class drifted: the window as a whole did")));
+      return;
+    }
+  gleaner_gallery_view_show_drift (self->gallery_view, class_id, c->first_image, c->last_image);
+  adw_view_stack_set_visible_child_name (self->view_stack, "gallery");
+}
+
 /* Labels given in the Label view show in the Gallery when it is shown. */
 static void
 on_view_stack_visible_child_cb (GleanerWindow *self)
@@ -154,6 +224,7 @@ on_trainer_model_ready_cb (GleanerWindow *self, gint64 version, double accuracy,
     text = g_strdup_printf (_("Model v%" G_GINT64_FORMAT " ready"), version);
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
   on_view_stack_visible_child_cb (self);
+  refresh_drift (self);
 }
 
 static void
@@ -274,6 +345,7 @@ take_new_images (GleanerWindow *self)
   if (self->trainer != NULL && gl_queue_needs_ranking (self->queue))
     gl_trainer_rank_now (self->trainer);
   on_view_stack_visible_child_cb (self);
+  refresh_drift (self);
 }
 
 /* The menu's "Stop Watching" items, one per watched folder. */
@@ -357,6 +429,10 @@ start_session (GleanerWindow *self, GlProject *project, GError **error)
 static void
 stop_session (GleanerWindow *self)
 {
+  if (self->drift_cancellable != NULL)
+    g_cancellable_cancel (self->drift_cancellable);
+  g_clear_object (&self->drift_cancellable);
+  g_clear_pointer (&self->drift, gl_drift_timeline_unref);
   gleaner_label_view_set_queue (self->label_view, NULL, NULL);
   gleaner_gallery_view_set_project (self->gallery_view, NULL);
   gleaner_insights_view_set_project (self->insights_view, NULL);
@@ -424,6 +500,7 @@ set_project (GleanerWindow *self, GlProject *project)
       gtk_stack_set_visible_child_name (self->main_stack, "welcome");
     }
   update_actions (self);
+  refresh_drift (self);
 }
 
 void
@@ -672,6 +749,16 @@ on_insights_show_confusion_cb (GleanerWindow *self, gint64 label_class, gint64 p
   if (self->project == NULL)
     return;
   gleaner_gallery_view_show_confusion (self->gallery_view, label_class, predicted_class);
+  adw_view_stack_set_visible_child_name (self->view_stack, "gallery");
+}
+
+/* A click on a drift timeline cell opens the Gallery on those images. */
+static void
+on_insights_show_drift_cb (GleanerWindow *self, gint64 class_id, gint64 first_image, gint64 last_image)
+{
+  if (self->project == NULL)
+    return;
+  gleaner_gallery_view_show_drift (self->gallery_view, class_id, first_image, last_image);
   adw_view_stack_set_visible_child_name (self->view_stack, "gallery");
 }
 
@@ -924,6 +1011,7 @@ gleaner_window_class_init (GleanerWindowClass *klass)
   g_type_ensure (GLEANER_TYPE_TRAINING_STATUS);
   g_type_ensure (GLEANER_TYPE_GALLERY_VIEW);
   g_type_ensure (GLEANER_TYPE_INSIGHTS_VIEW);
+  g_type_ensure (GLEANER_TYPE_DRIFT_BANNER);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/gleaner/Gleaner/gleaner-window.ui");
   gtk_widget_class_bind_template_child (widget_class, GleanerWindow, switcher_title);
@@ -938,6 +1026,7 @@ gleaner_window_class_init (GleanerWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GleanerWindow, gallery_view);
   gtk_widget_class_bind_template_child (widget_class, GleanerWindow, watch_section);
   gtk_widget_class_bind_template_child (widget_class, GleanerWindow, insights_view);
+  gtk_widget_class_bind_template_child (widget_class, GleanerWindow, drift_banner);
   gtk_widget_class_bind_template_callback (widget_class, on_view_stack_visible_child_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_key_controller_key_pressed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_loading_cancel_clicked_cb);
@@ -978,6 +1067,8 @@ gleaner_window_init (GleanerWindow *self)
   g_signal_connect_swapped (self->gallery_view, "activate-image", G_CALLBACK (on_gallery_activate_image_cb), self);
   g_signal_connect_swapped (self->insights_view, "show-confusion", G_CALLBACK (on_insights_show_confusion_cb),
                             self);
+  g_signal_connect_swapped (self->insights_view, "show-drift", G_CALLBACK (on_insights_show_drift_cb), self);
+  g_signal_connect_swapped (self->drift_banner, "label-drifted", G_CALLBACK (on_drift_banner_label_drifted_cb), self);
   g_signal_connect_object (self->settings, "changed::acquisition-strategy", G_CALLBACK (apply_strategy), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->settings, "changed", G_CALLBACK (on_settings_changed_cb), self, 0);

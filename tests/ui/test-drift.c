@@ -1,0 +1,378 @@
+/* test-drift.c — drift in the real window under Xvfb, on the Insights test
+ * project (tests/app/synth-project.c: 40 pool images in one import batch,
+ * 20 held-out test images in another, version 2 current) with drift results
+ * stored by hand, so that every figure is known:
+ * - batch results: the test batch (no drift), then the pool batch (drift:
+ *   class 1 by BBSD, class 0 by its share; class 3 insufficient);
+ * - window results: pool images 0–19 (no drift), then 20–39 (drift: class 1
+ *   by BBSD), the newest result.
+ * Checks, with real clicks (xdotool): the timeline renders in the Insights
+ * view with a cell per class and batch, and its numbers as text; a click on
+ * the cell (class 1, pool batch) opens the Gallery on the pool images that
+ * version 2 predicts as class 1 (12 of them); the banner names the drifted
+ * class with its test, adjusted p-value, effect and sample sizes; its "Label
+ * Drifted Images" button opens the Gallery on the newest window's images of
+ * class 1 (7); the status bar shows the newest batch's estimated accuracy
+ * with its interval. Screenshots in light and dark style. */
+#include "gleaner-config.h"
+
+#include <adwaita.h>
+#include <math.h>
+#include <string.h>
+
+#include "app/gl-chart-drift.h"
+#include "app/gl-gallery-model.h"
+#include "app/synth-project.h"
+#include "gleaner-test-util.h"
+#include "ui/gleaner-drift-banner.h"
+#include "ui/gleaner-gallery-view.h"
+#include "ui/gleaner-insights-view.h"
+#include "ui/gleaner-training-status.h"
+
+static gboolean
+has_xdotool (void)
+{
+  g_autofree char *path = g_find_program_in_path ("xdotool");
+  if (path == NULL)
+    g_test_skip ("xdotool is not installed");
+  return path != NULL;
+}
+
+/* ---- The stored results ---- */
+
+typedef struct
+{
+  gint64 pool_batch, test_batch;
+  gint64 pool_first, pool_mid, pool_last; /* ids of pool images 0, 20 and 39 */
+  gint64 test_first, test_last;
+} Layout;
+
+static void
+add_test (GArray *tests, gint64 class_id, const char *name, gboolean fired, double p_adj, double effect,
+          guint64 n_win)
+{
+  GlDbDriftTest t = { class_id, "", TRUE, fired, effect, p_adj / 4, p_adj, effect, 400, n_win };
+  g_strlcpy (t.test, name, sizeof t.test);
+  g_array_append_val (tests, t);
+}
+
+/* One result of @kind over @first..@last: classes in @drifted fire BBSD
+ * (class position 1, adjusted p 0.004) or the share test (position 0,
+ * adjusted p 0.02); @insufficient3: class 3 has too few images. */
+static void
+add_result (GlDb *db, const SynthInsights *ids, gint64 model_id, GlDbDriftKind kind, gint64 batch_id, gint64 first,
+            gint64 last, guint64 n, gboolean drift1, gboolean drift0, gboolean insufficient3, double accuracy)
+{
+  GlDbDriftResult r = { 0 };
+  r.model_id = model_id;
+  r.kind = kind;
+  r.batch_id = kind == GL_DB_DRIFT_BATCH ? batch_id : -1;
+  r.first_image = first;
+  r.last_image = last;
+  r.n_images = n;
+  r.window_size = kind == GL_DB_DRIFT_WINDOW ? (guint)n : 0;
+  r.drifted = drift1 || drift0;
+  r.n_fired = (guint)drift1 + (guint)drift0;
+  r.top_class = drift1 ? ids->classes[1] : drift0 ? ids->classes[0] : -1;
+  r.accuracy_est = accuracy;
+  r.accuracy_ref = 0.9;
+  r.psi = 0.05;
+  r.tests = g_array_new (FALSE, FALSE, sizeof (GlDbDriftTest));
+  r.classes = g_array_new (FALSE, FALSE, sizeof (GlDbDriftClass));
+  add_test (r.tests, -1, "chi-square", FALSE, 0.4, 0.05, n);
+  for (guint k = 0; k < 4; k++)
+    {
+      gboolean insufficient = insufficient3 && k == 3;
+      GlDbDriftClass c = { ids->classes[k], insufficient ? 4 : n / 4, insufficient, accuracy, 0.03, 0.9, 0.02 };
+      g_array_append_val (r.classes, c);
+      if (insufficient)
+        {
+          GlDbDriftTest t = { ids->classes[k], "bbsd", FALSE, FALSE, NAN, NAN, NAN, NAN, 400, 4 };
+          g_array_append_val (r.tests, t);
+          continue;
+        }
+      add_test (r.tests, ids->classes[k], "bbsd", k == 1 && drift1, k == 1 && drift1 ? 0.004 : 0.6, 0.41, n / 4);
+      add_test (r.tests, ids->classes[k], "share", k == 0 && drift0, k == 0 && drift0 ? 0.02 : 0.8, 0.12, n / 4);
+    }
+  GError *error = NULL;
+  g_assert_true (gl_db_add_drift_result (db, &r, NULL, &error));
+  g_assert_no_error (error);
+  gl_db_drift_result_clear (&r);
+}
+
+static void
+store_drift (GlProject *p, const SynthInsights *ids, Layout *l)
+{
+  GError *error = NULL;
+  g_autoptr (GlDb) db = gl_db_open (gl_project_get_db_path (p), &error);
+  g_assert_no_error (error);
+  g_autoptr (GArray) rows = gl_db_list_image_rows (db, -1, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rows->len, ==, 60);
+  const GlDbImageRow *first = &g_array_index (rows, GlDbImageRow, 0);
+  l->pool_batch = first->batch_id;
+  l->pool_first = first->image_id;
+  l->pool_mid = g_array_index (rows, GlDbImageRow, 20).image_id;
+  l->pool_last = g_array_index (rows, GlDbImageRow, 39).image_id;
+  l->test_batch = g_array_index (rows, GlDbImageRow, 40).batch_id;
+  l->test_first = g_array_index (rows, GlDbImageRow, 40).image_id;
+  l->test_last = g_array_index (rows, GlDbImageRow, 59).image_id;
+  g_assert_cmpint (l->test_batch, !=, l->pool_batch);
+  g_assert_cmpint (g_array_index (rows, GlDbImageRow, 39).batch_id, ==, l->pool_batch);
+  add_result (db, ids, ids->v2, GL_DB_DRIFT_BATCH, l->test_batch, l->test_first, l->test_last, 20, FALSE, FALSE,
+              FALSE, 0.91);
+  add_result (db, ids, ids->v2, GL_DB_DRIFT_BATCH, l->pool_batch, l->pool_first, l->pool_last, 40, TRUE, TRUE, TRUE,
+              0.72);
+  add_result (db, ids, ids->v2, GL_DB_DRIFT_WINDOW, -1, l->pool_first, g_array_index (rows, GlDbImageRow, 19).image_id,
+              20, FALSE, FALSE, FALSE, 0.88);
+  add_result (db, ids, ids->v2, GL_DB_DRIFT_WINDOW, -1, l->pool_mid, l->pool_last, 20, TRUE, FALSE, FALSE, 0.7);
+}
+
+/* ---- Waits ---- */
+
+static gboolean
+timeline_shown (gpointer data)
+{
+  GleanerInsightsView *view = data;
+  GlDriftTimeline *t = gleaner_drift_timeline_get_timeline (gleaner_insights_view_get_drift_timeline (view));
+  return !gleaner_insights_view_is_loading (view) && !gleaner_insights_view_is_loading_drift (view) && t != NULL
+         && t->n_columns > 0;
+}
+
+static gboolean
+windows_shown (gpointer data)
+{
+  GleanerInsightsView *view = data;
+  GlDriftTimeline *t = gleaner_drift_timeline_get_timeline (gleaner_insights_view_get_drift_timeline (view));
+  return !gleaner_insights_view_is_loading_drift (view) && t != NULL && t->kind == GL_DB_DRIFT_WINDOW;
+}
+
+static gboolean
+banner_shown (gpointer data)
+{
+  return gleaner_drift_banner_is_shown (data);
+}
+
+static gboolean
+estimate_shown (gpointer data)
+{
+  return gleaner_training_status_get_estimate_text (data) != NULL;
+}
+
+static gboolean
+gallery_visible (gpointer data)
+{
+  AdwViewStack *stack = ADW_VIEW_STACK (gleaner_test_find_descendant (data, ADW_TYPE_VIEW_STACK, 0));
+  return g_strcmp0 (adw_view_stack_get_visible_child_name (stack), "gallery") == 0;
+}
+
+static gboolean
+insights_visible (gpointer data)
+{
+  AdwViewStack *stack = ADW_VIEW_STACK (gleaner_test_find_descendant (data, ADW_TYPE_VIEW_STACK, 0));
+  return g_strcmp0 (adw_view_stack_get_visible_child_name (stack), "insights") == 0;
+}
+
+/* A point of @chart inside the cell (@row, @column), as fractions. */
+static void
+cell_point (GleanerDriftTimeline *chart, gint row, gint column, double *fx, double *fy)
+{
+  int w = gtk_widget_get_width (GTK_WIDGET (chart)), h = gtk_widget_get_height (GTK_WIDGET (chart));
+  GlDriftTimeline *t = gleaner_drift_timeline_get_timeline (chart);
+  double sx = 0, sy = 0;
+  guint n = 0;
+  for (int y = 0; y < h; y += 2)
+    for (int x = 0; x < w; x += 2)
+      {
+        gint r = -2, c = -1;
+        g_autofree char *text = gl_chart_drift_query (t, w, h, x, y, &r, &c);
+        if (r == row && c == column)
+          sx += x, sy += y, n++;
+      }
+  g_assert_cmpuint (n, >, 0);
+  *fx = sx / n / w;
+  *fy = sy / n / h;
+}
+
+/* How many distinct colours the PNG at @path has (at most @cap counted). */
+static guint
+distinct_colours (const char *path, guint cap)
+{
+  GError *error = NULL;
+  g_autoptr (GdkTexture) texture = gdk_texture_new_from_filename (path, &error);
+  g_assert_no_error (error);
+  int w = gdk_texture_get_width (texture), h = gdk_texture_get_height (texture);
+  g_autofree guint32 *px = g_new (guint32, (gsize)w * h);
+  gdk_texture_download (texture, (guchar *)px, (gsize)w * 4);
+  g_autoptr (GHashTable) seen = g_hash_table_new (NULL, NULL);
+  for (gsize i = 0; i < (gsize)w * h && g_hash_table_size (seen) < cap; i++)
+    g_hash_table_add (seen, GUINT_TO_POINTER (px[i]));
+  return g_hash_table_size (seen);
+}
+
+/* Every image of the Gallery's listing is predicted as @class_id and lies in
+ * @first..@last; there are @n of them. */
+static void
+assert_gallery (GleanerGalleryView *gallery, gint64 class_id, gint64 first, gint64 last, guint n)
+{
+  GlGalleryModel *model = gleaner_gallery_view_get_model (gallery);
+  gint64 filter_class = -1, a = -1, b = -1;
+  g_assert_cmpint (gl_gallery_model_get_filter (model, &filter_class), ==, GL_GALLERY_FILTER_DRIFT);
+  g_assert_cmpint (filter_class, ==, class_id);
+  g_assert_true (gl_gallery_model_get_filter_range (model, &a, &b));
+  g_assert_cmpint (a, ==, first);
+  g_assert_cmpint (b, ==, last);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (GlGalleryItem) item = g_list_model_get_item (G_LIST_MODEL (model), i);
+      g_assert_cmpint (gl_gallery_item_get_predicted (item), ==, class_id);
+      g_assert_cmpint (gl_gallery_item_get_id (item), >=, first);
+      g_assert_cmpint (gl_gallery_item_get_id (item), <=, last);
+    }
+  GtkWidget *filter = gleaner_test_find_descendant (GTK_WIDGET (gallery), GTK_TYPE_DROP_DOWN, 0);
+  g_assert_cmpuint (gtk_drop_down_get_selected (GTK_DROP_DOWN (filter)), ==, GL_GALLERY_FILTER_DRIFT);
+}
+
+/* Pool image @idx's class position as version 2 predicts it (synth-project.h). */
+static guint
+v2_prediction (guint idx)
+{
+  guint ref = idx % 4;
+  if (idx < 24)
+    return ref;
+  if (idx < 32)
+    return idx < 26 ? (ref + 1) % 4 : ref;
+  return idx % 2;
+}
+
+static guint
+count_predicted (guint from, guint to, guint position)
+{
+  guint n = 0;
+  for (guint i = from; i <= to; i++)
+    n += v2_prediction (i) == position;
+  return n;
+}
+
+static void
+screenshots (GtkWidget *win, const char *name)
+{
+  gleaner_test_dismiss_toasts (win);
+  gleaner_test_wait_frames (win, 3);
+  g_autofree char *light = g_strdup_printf ("%s.png", name);
+  g_free (gleaner_test_render_png (win, light));
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
+  gleaner_test_wait_frames (win, 3);
+  g_autofree char *dark = g_strdup_printf ("%s-dark.png", name);
+  g_free (gleaner_test_render_png (win, dark));
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+  gleaner_test_wait_frames (win, 3);
+}
+
+static void
+test_drift_gui (gconstpointer data)
+{
+  GleanerApplication *app = (GleanerApplication *)data;
+  if (!has_xdotool ())
+    return;
+  g_autofree char *tmp = g_dir_make_tmp ("gleaner-test-drift-XXXXXX", NULL);
+  SynthInsights ids;
+  Layout l;
+  GlProject *made = synth_insights_project (tmp, &ids);
+  store_drift (made, &ids, &l);
+  g_autofree char *dir = g_strdup (gl_project_get_dir (made));
+  gl_project_close (made);
+  GleanerWindow *window = gleaner_test_open_window (app, dir);
+  GtkWidget *win = GTK_WIDGET (window);
+
+  /* The banner: the newest result (the second window) drifted in class 1. */
+  GleanerDriftBanner *banner = GLEANER_DRIFT_BANNER (gleaner_test_find_descendant (win, GLEANER_TYPE_DRIFT_BANNER, 0));
+  g_assert_nonnull (banner);
+  gleaner_test_wait (banner_shown, banner);
+  g_autofree char *where = g_strdup_printf ("images %" G_GINT64_FORMAT "–%" G_GINT64_FORMAT, l.pool_mid, l.pool_last);
+  g_assert_nonnull (strstr (gleaner_drift_banner_get_title (banner), where));
+  const char *details = gleaner_drift_banner_get_details (banner);
+  g_assert_nonnull (strstr (details, "1 of 9 tests fired (Holm-corrected, α 0.05)"));
+  g_autofree char *alert = g_strdup_printf (
+      "%s: BBSD (KS on the softmax column), adjusted p 0.0040, effect 0.410, n 400 reference / 5 here", synth_classes[1]);
+  g_assert_nonnull (strstr (details, alert));
+  g_assert_nonnull (strstr (details, "Estimated accuracy 70.0% ±"));
+
+  /* The status bar: the newest batch (the test batch) estimated at 0.91 ± 1.96 se. */
+  GleanerTrainingStatus *status
+      = GLEANER_TRAINING_STATUS (gleaner_test_find_descendant (win, GLEANER_TYPE_TRAINING_STATUS, 0));
+  gleaner_test_wait (estimate_shown, status);
+  /* se = √(Σ n_k² 0.03²) / N with four classes of 5 images: 0.015 → ± 2.9%. */
+  g_autofree char *estimate = g_strdup_printf ("· batch %" G_GINT64_FORMAT ": 91.0%% ± 2.9%% estimated", l.test_batch);
+  g_assert_cmpstr (gleaner_training_status_get_estimate_text (status), ==, estimate);
+  screenshots (win, "drift-banner");
+
+  /* The timeline in the Insights view (Alt+3 as the user would; the view's
+   * action is what a click on its switcher does too). */
+  gtk_widget_activate_action (win, "win.show-page", "s", "insights");
+  gleaner_test_wait (insights_visible, win);
+  GleanerInsightsView *view
+      = GLEANER_INSIGHTS_VIEW (gleaner_test_find_descendant (win, GLEANER_TYPE_INSIGHTS_VIEW, 0));
+  gleaner_test_wait (timeline_shown, view);
+  GleanerDriftTimeline *chart = gleaner_insights_view_get_drift_timeline (view);
+  GlDriftTimeline *t = gleaner_drift_timeline_get_timeline (chart);
+  g_assert_cmpint (t->model_id, ==, ids.v2);
+  g_assert_cmpuint (t->n_columns, ==, 2);
+  g_assert_cmpuint (t->n_classes, ==, 4);
+  /* Oldest batch first. */
+  guint pool_col = t->columns[0].batch_id == l.pool_batch ? 0 : 1;
+  g_assert_cmpint (t->columns[pool_col].batch_id, ==, l.pool_batch);
+  g_assert_cmpint (t->columns[0].batch_id, <, t->columns[1].batch_id);
+  g_assert_true (gl_drift_timeline_cell (t, 1, pool_col)->drifted);
+  g_assert_true (gl_drift_timeline_cell (t, 0, pool_col)->drifted);
+  g_assert_true (gl_drift_timeline_cell (t, 3, pool_col)->insufficient);
+  g_assert_false (gl_drift_timeline_cell (t, 1, 1 - pool_col)->drifted);
+  gleaner_test_wait_frames (win, 3);
+  g_assert_true (gtk_widget_is_drawable (GTK_WIDGET (chart)));
+  g_autofree char *png = gleaner_test_render_png (gtk_widget_get_parent (GTK_WIDGET (chart)), "drift-timeline.png");
+  g_assert_cmpuint (distinct_colours (png, 40), >=, 20);
+  /* Every number as text: the cell's tooltip text is in the description. */
+  g_autofree char *numbers = gl_chart_drift_describe (t);
+  g_assert_nonnull (strstr (numbers, "BBSD (KS on the softmax column), statistic 0.410, p 0.0010 (adjusted 0.0040)"));
+  g_assert_nonnull (strstr (numbers, "insufficient data, 4 images predicted as it (< 30): no verdict"));
+  screenshots (win, "drift-insights");
+
+  /* A real click on the cell (class 1, the pool batch) opens the Gallery. */
+  double fx, fy;
+  cell_point (chart, 1, (gint)pool_col, &fx, &fy);
+  gleaner_test_click (GTK_WIDGET (chart), fx, fy, 1);
+  gleaner_test_wait (gallery_visible, win);
+  GleanerGalleryView *gallery
+      = GLEANER_GALLERY_VIEW (gleaner_test_find_descendant (win, GLEANER_TYPE_GALLERY_VIEW, 0));
+  assert_gallery (gallery, ids.classes[1], l.pool_first, l.pool_last, count_predicted (0, 39, 1));
+  g_assert_cmpuint (count_predicted (0, 39, 1), ==, 12);
+  screenshots (win, "drift-gallery");
+
+  /* The windows, picked with a real click. */
+  gtk_widget_activate_action (win, "win.show-page", "s", "insights");
+  gleaner_test_wait (insights_visible, win);
+  gleaner_test_click (GTK_WIDGET (gleaner_insights_view_get_drift_windows_button (view)), 0.5, 0.5, 1);
+  gleaner_test_wait (windows_shown, view);
+  gleaner_test_wait_frames (win, 3);
+  g_free (gleaner_test_render_png (gtk_widget_get_parent (GTK_WIDGET (chart)), "drift-timeline-windows.png"));
+
+  /* "Label Drifted Images", a real click: the newest window's images of class 1. */
+  gleaner_test_click (GTK_WIDGET (gleaner_drift_banner_get_button (banner)), 0.5, 0.5, 1);
+  gleaner_test_wait (gallery_visible, win);
+  assert_gallery (gallery, ids.classes[1], l.pool_mid, l.pool_last, count_predicted (20, 39, 1));
+  g_assert_cmpuint (count_predicted (20, 39, 1), ==, 7);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  gl_remove_tree (tmp);
+}
+
+int
+main (int argc, char **argv)
+{
+  GleanerApplication *app = gleaner_test_app_init (&argc, &argv);
+  g_test_add_data_func ("/drift/gui", app, test_drift_gui);
+  return gleaner_test_app_run (app);
+}
