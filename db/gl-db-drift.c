@@ -327,6 +327,8 @@ gboolean
 gl_db_delete_drift_results (GlDb *db, gint64 model_id, int kind, GError **error)
 {
   static const char *const sql[] = {
+    "DELETE FROM drift_candidates WHERE drift_id IN (SELECT id FROM drift WHERE model_id = ?1 AND kind IN (?2, "
+    "?3))",
     "DELETE FROM drift_tests WHERE drift_id IN (SELECT id FROM drift WHERE model_id = ?1 AND kind IN (?2, "
     "?3))",
     "DELETE FROM drift_classes WHERE drift_id IN (SELECT id FROM drift WHERE model_id = ?1 AND kind IN (?2, "

@@ -512,6 +512,31 @@ static const char migrate_v5[] =
   "  probs BLOB NOT NULL, embedding BLOB);"
   "PRAGMA user_version = 5;";
 
+/* 5 → 6: drift automation (app/gl-drift-auto.c). drift_actions records
+ * every action taken on drift, automatic or asked for (origin), with the
+ * trigger's statistics; its drift_id is a plain number (the windows it names
+ * are replaced at each round). drift_audit_changes keeps each change ADWIN
+ * found in the accuracy of a class on the audit labels (one row per model
+ * version, class and the audit image where it fired). drift_candidates: the
+ * images of a drifted batch or window predicted as a class that drifted, or
+ * novel (beyond the reference's 99th percentile distance to their class's
+ * centroid), from which the drift-boosted queue draws. */
+static const char migrate_v6[] =
+  "CREATE TABLE drift_actions (id INTEGER PRIMARY KEY, created_us INTEGER NOT NULL,"
+  "  model_id INTEGER REFERENCES model_versions (id), drift_id INTEGER, origin TEXT NOT NULL,"
+  "  action TEXT NOT NULL, trigger TEXT NOT NULL, classes TEXT NOT NULL, statistics TEXT NOT NULL,"
+  "  detail TEXT NOT NULL);"
+  "CREATE TABLE drift_audit_changes (id INTEGER PRIMARY KEY, created_us INTEGER NOT NULL,"
+  "  model_id INTEGER NOT NULL REFERENCES model_versions (id), class_id INTEGER NOT NULL REFERENCES classes (id),"
+  "  image_id INTEGER NOT NULL REFERENCES images (id), position INTEGER NOT NULL, mean_before REAL NOT NULL,"
+  "  mean_after REAL NOT NULL, width_before INTEGER NOT NULL, width_after INTEGER NOT NULL,"
+  "  epsilon REAL NOT NULL, delta REAL NOT NULL, UNIQUE (model_id, class_id, image_id));"
+  "CREATE TABLE drift_candidates (drift_id INTEGER NOT NULL REFERENCES drift (id),"
+  "  image_id INTEGER NOT NULL REFERENCES images (id), class_id INTEGER NOT NULL REFERENCES classes (id),"
+  "  novel INTEGER NOT NULL, distance REAL, PRIMARY KEY (drift_id, image_id)) WITHOUT ROWID;"
+  "CREATE INDEX drift_candidates_image ON drift_candidates (image_id);"
+  "PRAGMA user_version = 6;";
+
 static gboolean
 move_audit_setting (GlDb *db, GError **error)
 {
@@ -600,6 +625,8 @@ migrate (GlDb *db, GError **error)
     ok = gl_db_exec (db, migrate_v4, error);
   if (ok && v >= 1 && v <= 4)
     ok = gl_db_exec (db, migrate_v5, error);
+  if (ok && v >= 1 && v <= 5)
+    ok = gl_db_exec (db, migrate_v6, error);
   if (ok)
     {
       sqlite3_stmt *st = NULL;

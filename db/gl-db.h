@@ -55,7 +55,7 @@ typedef enum
 
 /* The schema version this build writes (PRAGMA user_version). Version 1 is the
  * schema of the first app/gl-project.c; older files are migrated on open. */
-#define GL_DB_SCHEMA_VERSION 5
+#define GL_DB_SCHEMA_VERSION 6
 
 /* ---- Connection -------------------------------------------------------- */
 
@@ -642,6 +642,83 @@ gboolean gl_db_add_drift_result (GlDb *db, const GlDbDriftResult *result, gint64
 GArray *gl_db_list_drift_results (GlDb *db, gint64 model_id, int kind, GError **error);
 /* Deletes the results of @model_id of @kind (-1: both), with their rows. */
 gboolean gl_db_delete_drift_results (GlDb *db, gint64 model_id, int kind, GError **error);
+
+/* ---- Drift automation (gl-db-drift-auto.c) ------------------------------
+ * What app/gl-drift-auto.c records; like every store struct, a row belongs
+ * to the thread of its connection. */
+
+/* One action taken on drift. Strings owned (gl_db_drift_action_clear;
+ * borrowed on input). */
+typedef struct
+{
+  gint64 id;         /* filled by the store */
+  gint64 created_us; /* filled by the store */
+  gint64 model_id;   /* the current model version then, -1 none */
+  gint64 drift_id;   /* the batch or window result that triggered it, -1 none (may since be replaced) */
+  char *origin;      /* "auto" or "user" */
+  char *action;      /* "boost" (drift-boosted queue on), "retrain", "stop" (boost off) */
+  char *trigger;     /* "windows", "batches", "adwin", "request", "labels", "recovered" */
+  char *classes;     /* the class ids concerned, space separated ("" none) */
+  char *statistics;  /* the trigger's statistics: one JSON object */
+  char *detail;      /* the same for people, one line */
+} GlDbDriftAction;
+
+void gl_db_drift_action_clear (GlDbDriftAction *action);
+gboolean gl_db_add_drift_action (GlDb *db, const GlDbDriftAction *action, gint64 *action_id, GError **error);
+/* Elements: GlDbDriftAction, oldest first; @limit > 0: only the newest that many. */
+GArray *gl_db_list_drift_actions (GlDb *db, guint limit, GError **error);
+
+/* A change ADWIN found in a class's accuracy on the audit labels. */
+typedef struct
+{
+  gint64 id, created_us; /* filled by the store */
+  gint64 model_id;       /* whose predictions were compared with the audit labels */
+  gint64 class_id;       /* the true class */
+  gint64 image_id;       /* the audit image at which it fired */
+  guint64 position;      /* its rank among the class's audit labels, labeling order, 1-based */
+  double mean_before, mean_after; /* accuracy of the older part dropped and the newer part kept */
+  guint64 width_before, width_after;
+  double epsilon, delta; /* the bound ε_cut of that split and ADWIN's δ */
+} GlDbAuditChange;
+
+/* Stores @change unless one of the same model, class and image is stored
+ * (*@added FALSE then). */
+gboolean gl_db_add_audit_change (GlDb *db, const GlDbAuditChange *change, gboolean *added, GError **error);
+/* Elements: GlDbAuditChange of @model_id (-1: all), oldest first. */
+GArray *gl_db_list_audit_changes (GlDb *db, gint64 model_id, GError **error);
+
+/* An audit label as ADWIN reads it: the labeled class and what the current
+ * model predicts. */
+typedef struct
+{
+  gint64 image_id;
+  gint64 class_id;   /* its current label */
+  gint64 pred_class; /* the current model's prediction */
+} GlDbAuditOutcome;
+
+/* The labeled audit images that the current model has a prediction for, in
+ * the order they were labeled (last label). Elements: GlDbAuditOutcome. */
+GArray *gl_db_list_audit_outcomes (GlDb *db, GError **error);
+
+/* An image the drift-boosted queue may draw. */
+typedef struct
+{
+  gint64 image_id;
+  gint64 class_id;  /* predicted class */
+  gboolean novel;   /* farther from its class's reference centroid than the reference's 99th percentile */
+  double distance;  /* that distance */
+} GlDbDriftCandidate;
+
+/* Stores the candidates of drift result @drift_id (one transaction). */
+gboolean gl_db_add_drift_candidates (GlDb *db, gint64 drift_id, const GlDbDriftCandidate *candidates, guint n,
+                                     GError **error);
+/* The candidates of @model_id's results that are still unlabeled, readable
+ * and in the pool (not held out), each image once: novel ones first, then by
+ * distance, farthest first. Elements: GlDbDriftCandidate. */
+GArray *gl_db_list_drift_candidates (GlDb *db, gint64 model_id, GError **error);
+/* How many candidates of any model version have a label (their current
+ * one) made after @after_us (g_get_real_time); -1 with @error on failure. */
+gint64 gl_db_count_labeled_candidates (GlDb *db, gint64 after_us, GError **error);
 
 typedef struct
 {

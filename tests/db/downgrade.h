@@ -4,6 +4,9 @@
  * version's migration (db/gl-db.c); chain them newest first. */
 #pragma once
 
+/* 6 → 5: the drift automation tables. */
+#define GL_TEST_UNDO_V6 "DROP TABLE drift_actions; DROP TABLE drift_audit_changes; DROP TABLE drift_candidates;"
+
 /* 5 → 4: the drift tables and columns. */
 #define GL_TEST_UNDO_V5                                                                                                \
   "DROP TABLE drift_tests; DROP TABLE drift_classes; DROP TABLE drift_references; DROP INDEX drift_model;"              \

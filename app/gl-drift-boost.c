@@ -1,0 +1,224 @@
+/* gl-drift-boost.c — the drift-boosted queue. See gl-drift-boost.h. */
+#include "app/gl-drift-boost.h"
+
+#include "app/gl-drift-auto.h"
+#include "engine/gl-drift.h"
+#include "engine/gl-metrics.h"
+
+#include <math.h>
+
+/* Euclidean distance of @x to @c, @dim wide. */
+static double
+distance (const float *x, const double *c, guint dim)
+{
+  double s = 0.0;
+
+  for (guint d = 0; d < dim; d++)
+    s += ((double)x[d] - c[d]) * ((double)x[d] - c[d]);
+  return sqrt (s);
+}
+
+/* The reference centroid of class @cls and its @q-th percentile distance;
+ * FALSE when fewer than @min_class reference rows are predicted as @cls. */
+static gboolean
+class_cut (const GlDriftSample *ref, guint cls, guint min_class, double q, double *centroid, double *cut)
+{
+  g_autofree gsize *rows = g_new (gsize, MAX (ref->n, (gsize)1));
+  g_autofree double *dist = NULL;
+  gsize m = 0;
+
+  for (gsize i = 0; i < ref->n; i++)
+    if (gl_metrics_argmax (ref->probs + i * ref->n_classes, ref->n_classes) == cls)
+      rows[m++] = i;
+  if (m < MAX (min_class, 1u))
+    return FALSE;
+  for (guint d = 0; d < ref->dim; d++)
+    centroid[d] = 0.0;
+  for (gsize j = 0; j < m; j++)
+    for (guint d = 0; d < ref->dim; d++)
+      centroid[d] += ref->embedding[rows[j] * ref->dim + d] / (double)m;
+  dist = g_new (double, m);
+  for (gsize j = 0; j < m; j++)
+    dist[j] = distance (ref->embedding + rows[j] * ref->dim, centroid, ref->dim);
+  *cut = gl_drift_percentile (dist, m, q);
+  return TRUE;
+}
+
+GArray *
+gl_drift_boost_candidates (const GlDriftSample *reference, const GlDriftSample *window, const gint64 *image_ids,
+                           const gint64 *class_ids, const gboolean *drifted, guint min_class, double novelty_q)
+{
+  GArray *out = g_array_new (FALSE, FALSE, sizeof (GlDbDriftCandidate));
+  guint k = window->n_classes;
+  gboolean with_novelty = reference->dim > 0 && reference->dim == window->dim && reference->embedding != NULL
+                          && window->embedding != NULL && reference->n_classes == k;
+  g_autofree double *centroids = g_new0 (double, (gsize)k * MAX (window->dim, 1u));
+  g_autofree double *cuts = g_new (double, MAX (k, 1u));
+  g_autofree gboolean *has_cut = g_new0 (gboolean, MAX (k, 1u));
+
+  for (guint c = 0; with_novelty && c < k; c++)
+    has_cut[c] = class_cut (reference, c, min_class, novelty_q, centroids + (gsize)c * window->dim, &cuts[c]);
+  for (gsize i = 0; i < window->n; i++)
+    {
+      guint c = gl_metrics_argmax (window->probs + i * k, k);
+      double dist = has_cut[c] ? distance (window->embedding + i * window->dim,
+                                           centroids + (gsize)c * window->dim, window->dim)
+                               : NAN;
+      gboolean novel = has_cut[c] && dist > cuts[c];
+
+      if (novel || drifted[c])
+        {
+          GlDbDriftCandidate cand = { image_ids[i], class_ids[c], novel, dist };
+          g_array_append_val (out, cand);
+        }
+    }
+  return out;
+}
+
+static void
+item_clear (gpointer data)
+{
+  g_free (((GlDbQueueItem *)data)->reason);
+}
+
+/* A new ranking array whose reasons it owns. */
+static GArray *
+ranking_new (guint reserve)
+{
+  GArray *out = g_array_sized_new (FALSE, TRUE, sizeof (GlDbQueueItem), reserve);
+
+  g_array_set_clear_func (out, item_clear);
+  return out;
+}
+
+static void
+append_item (GArray *out, const GlDbQueueItem *it, char *reason_owned)
+{
+  GlDbQueueItem copy = *it;
+
+  copy.reason = reason_owned != NULL ? reason_owned : g_strdup (it->reason ? it->reason : "");
+  g_array_append_val (out, copy);
+}
+
+/* "drift: Sneaker, new kind of image" or "drift: Sneaker". */
+static char *
+candidate_reason (GHashTable *names, const GlDbDriftCandidate *c)
+{
+  const char *name = g_hash_table_lookup (names, &c->class_id);
+
+  return g_strdup_printf ("drift: %s%s", name ? name : "unknown class", c->novel ? ", new kind of image" : "");
+}
+
+static GHashTable *
+class_names (GlDb *db, GError **error)
+{
+  g_autoptr (GArray) classes = gl_db_list_classes (db, TRUE, error);
+  GHashTable *names;
+
+  if (classes == NULL)
+    return NULL;
+  names = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+  for (guint i = 0; i < classes->len; i++)
+    {
+      const GlDbClass *c = &g_array_index (classes, GlDbClass, i);
+      g_hash_table_insert (names, g_memdup2 (&c->id, sizeof c->id), g_strdup (c->name));
+    }
+  return names;
+}
+
+GArray *
+gl_drift_boost_merge (GlDb *db, gint64 model_id, const GlDbQueueItem *items, guint n, double share,
+                      GError **error)
+{
+  g_autoptr (GArray) cands = gl_db_list_drift_candidates (db, model_id, error);
+  g_autoptr (GHashTable) names = cands ? class_names (db, error) : NULL;
+  g_autoptr (GHashTable) used = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  GArray *out = ranking_new (n);
+  guint n_slots = 0, emitted = 0, boosted = 0, ci = 0;
+
+  if (names == NULL)
+    {
+      g_array_unref (out);
+      return NULL;
+    }
+  share = CLAMP (share, 0.0, 1.0);
+  for (guint i = 0; i < n; i++)
+    n_slots += !items[i].audit;
+  for (guint i = 0; i < n; i++)
+    {
+      const GlDbQueueItem *b = &items[i];
+
+      if (b->audit)
+        {
+          if (!g_hash_table_contains (used, &b->image_id))
+            append_item (out, b, NULL);
+          continue;
+        }
+      /* Candidates first while their share of the places so far is below @share. */
+      while (ci < cands->len && emitted < n_slots && (double)boosted < share * (double)(emitted + 1))
+        {
+          const GlDbDriftCandidate *c = &g_array_index (cands, GlDbDriftCandidate, ci++);
+          GlDbQueueItem it = { c->image_id, NULL, NAN, FALSE, 0 };
+
+          if (!g_hash_table_add (used, g_memdup2 (&c->image_id, sizeof c->image_id)))
+            continue;
+          append_item (out, &it, candidate_reason (names, c));
+          boosted++;
+          emitted++;
+        }
+      if (emitted < n_slots && !g_hash_table_contains (used, &b->image_id))
+        {
+          g_hash_table_add (used, g_memdup2 (&b->image_id, sizeof b->image_id));
+          append_item (out, b, NULL);
+          emitted++;
+        }
+    }
+  return out;
+}
+
+/* The action that turned the boost on, when it is on; -1 otherwise. */
+static gboolean
+boost_on (GlDb *db, gint64 *model_id, GError **error)
+{
+  GlDriftAutoState state = { 0 };
+  gboolean on;
+
+  if (!gl_drift_auto_read_state (db, &state, error))
+    return FALSE;
+  on = state.boost_active && state.model_id >= 0;
+  *model_id = on ? state.model_id : -1;
+  gl_drift_auto_state_clear (&state);
+  return TRUE;
+}
+
+GArray *
+gl_drift_boost_ranking (GlDb *db, const GlDbQueueItem *items, guint n, GError **error)
+{
+  GlDriftAutoSettings settings;
+  gint64 model_id;
+  GArray *out;
+
+  if (!boost_on (db, &model_id, error))
+    return NULL;
+  if (model_id >= 0)
+    {
+      gl_drift_auto_settings_read (db, &settings);
+      return gl_drift_boost_merge (db, model_id, items, n, settings.boost_share, error);
+    }
+  out = ranking_new (n);
+  for (guint i = 0; i < n; i++)
+    append_item (out, &items[i], NULL);
+  return out;
+}
+
+gboolean
+gl_drift_boost_requeue (GlDb *db, GError **error)
+{
+  g_autoptr (GArray) queue = gl_db_read_queue (db, G_MAXINT32, error);
+  g_autoptr (GArray) merged = NULL;
+
+  if (queue == NULL)
+    return FALSE;
+  merged = gl_drift_boost_ranking (db, (const GlDbQueueItem *)queue->data, queue->len, error);
+  return merged != NULL && gl_db_replace_queue (db, (const GlDbQueueItem *)merged->data, merged->len, error);
+}
