@@ -22,7 +22,6 @@ gl_drift_timeline_unref (GlDriftTimeline *t)
   g_strfreev (t->class_names);
   g_free (t->columns);
   g_free (t->cells);
-  g_free (t->alerts);
   g_free (t);
 }
 
@@ -170,53 +169,6 @@ fill_cell (GlDriftCell *cell, const GlDbDriftResult *r, gint64 class_id)
 }
 
 static gint
-compare_alerts (gconstpointer a, gconstpointer b)
-{
-  const GlDriftAlertClass *x = a, *y = b;
-  return x->p_adjusted < y->p_adjusted ? -1 : x->p_adjusted > y->p_adjusted ? 1 : 0;
-}
-
-/* The newest result of either kind: its column and its drifted classes. */
-static void
-fill_newest (GlDriftTimeline *t, GArray *all)
-{
-  const GlDbDriftResult *newest = NULL, *batch = NULL;
-  for (guint i = 0; i < all->len; i++)
-    {
-      const GlDbDriftResult *r = &g_array_index (all, GlDbDriftResult, i);
-      if (newest == NULL || r->id > newest->id)
-        newest = r;
-      if (r->kind == GL_DB_DRIFT_BATCH && (batch == NULL || r->batch_id > batch->batch_id
-                                           || (r->batch_id == batch->batch_id && r->id > batch->id)))
-        batch = r;
-    }
-  if (batch != NULL)
-    {
-      t->has_batch = TRUE;
-      fill_column (&t->newest_batch, batch);
-    }
-  if (newest == NULL)
-    return;
-  t->has_newest = TRUE;
-  fill_column (&t->newest, newest);
-  GArray *alerts = g_array_new (FALSE, TRUE, sizeof (GlDriftAlertClass));
-  for (guint k = 0; k < t->n_classes; k++)
-    {
-      GlDriftCell cell;
-      fill_cell (&cell, newest, t->class_ids[k]);
-      if (!cell.drifted)
-        continue;
-      GlDriftAlertClass a = { t->class_ids[k], "", cell.statistic, cell.p_adjusted, cell.effect, cell.n_ref,
-                              cell.n_win };
-      g_strlcpy (a.test, cell.test, sizeof a.test);
-      g_array_append_val (alerts, a);
-    }
-  g_array_sort (alerts, compare_alerts);
-  t->n_alerts = alerts->len;
-  t->alerts = (GlDriftAlertClass *)g_array_free (alerts, FALSE);
-}
-
-static gint
 compare_results (gconstpointer a, gconstpointer b)
 {
   const GlDbDriftResult *x = *(GlDbDriftResult *const *)a, *y = *(GlDbDriftResult *const *)b;
@@ -287,7 +239,6 @@ gl_drift_timeline_load (GlDb *db, gint64 model_id, GlDbDriftKind kind, GError **
       for (guint k = 0; k < t->n_classes; k++)
         fill_cell (&t->cells[(gsize)k * n + c], r, t->class_ids[k]);
     }
-  fill_newest (t, all);
   return g_steal_pointer (&t);
 }
 

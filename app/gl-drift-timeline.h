@@ -8,11 +8,7 @@
  * every test with its statistic, p-value, Holm-adjusted p-value, effect size
  * and sample sizes, and the CBPE precision estimate with its standard error.
  * Nothing is recomputed: the grid shows the stored verdicts.
- *
- * Beside the grid it keeps two summaries that the window shows outside the
- * Insights view: the newest import batch's estimated accuracy (with its
- * standard error and sample size: the status bar) and the drifted classes of
- * the newest result (the banner when no automation says more).
+
  *
  * gl_drift_timeline_load runs on any thread with a connection of its own;
  * gl_drift_timeline_load_async runs it on a worker thread and hands the
@@ -70,15 +66,6 @@ typedef struct
   double precision_ref, precision_ref_se;     /* CBPE in the reference */
 } GlDriftCell;
 
-/* A drifted class of the newest result (the banner). */
-typedef struct
-{
-  gint64 class_id;
-  char test[24]; /* its strongest fired test */
-  double statistic, p_adjusted, effect;
-  guint64 n_ref, n_win;
-} GlDriftAlertClass;
-
 typedef struct
 {
   /*< private >*/
@@ -96,17 +83,6 @@ typedef struct
   GlDriftColumn *columns; /* (n_columns) oldest first */
   GlDriftCell *cells;     /* (n_classes, n_columns): cells[k * n_columns + c] */
 
-  /* The newest import batch of the version (any kind shown): has_batch FALSE
-   * when none has a result yet. */
-  gboolean has_batch;
-  GlDriftColumn newest_batch;
-
-  /* The newest result of the version (batch or window, by id): its column
-   * and its drifted classes, strongest first. */
-  gboolean has_newest;
-  GlDriftColumn newest;
-  guint n_alerts;
-  GlDriftAlertClass *alerts; /* (n_alerts) */
 } GlDriftTimeline;
 
 GlDriftTimeline *gl_drift_timeline_ref (GlDriftTimeline *timeline);

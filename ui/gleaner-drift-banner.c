@@ -4,6 +4,8 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "app/gl-drift-timeline.h"
+
 #define SHOWN_CLASSES 3 /* classes named in the details; the tooltip has them all */
 
 struct _GleanerDriftBanner
@@ -37,18 +39,22 @@ gleaner_drift_banner_new (void)
   return g_object_new (GLEANER_TYPE_DRIFT_BANNER, NULL);
 }
 
-/* "Sneaker: BBSD (KS on the softmax column), adjusted p 0.0003, effect 0.310, n 400 reference / 180 here". */
+/* "Sneaker: BBSD (KS on the softmax column), adjusted p 0.0003, effect 0.310,
+ * n 400 reference / 180 here; precision 71.0% ± 9.8% (reference 88.0%)". */
 static void
-append_alert (GString *out, const GlDriftTimeline *t, const GlDriftAlertClass *a)
+append_class (GString *out, const GlDriftAutoClass *c)
 {
-  gint k = gl_drift_timeline_class_index (t, a->class_id);
   char p[32];
   g_string_append_printf (out,
                           _ ("%s: %s, adjusted p %s, effect %.3f, n %" G_GUINT64_FORMAT " reference / %" G_GUINT64_FORMAT
                              " here"),
-                          k >= 0 ? t->class_names[k] : "?", gl_drift_timeline_test_title (a->test),
-                          gl_drift_timeline_format_p (p, a->p_adjusted), a->effect, a->n_ref,
-                          a->n_win);
+                          c->name, gl_drift_timeline_test_title (c->test), gl_drift_timeline_format_p (p, c->p_adjusted),
+                          c->effect, c->n_ref, c->n_win);
+  if (!isnan (c->precision_est) && !isnan (c->precision_se))
+    g_string_append_printf (out, _ ("; estimated precision %.1f%% ± %.1f%% (95%%, CBPE; reference %.1f%%)"),
+                            100 * c->precision_est, 196 * c->precision_se, 100 * c->precision_ref);
+  if (c->novel && !isnan (c->novelty_ratio))
+    g_string_append_printf (out, _ ("; new kind of image, novelty %.1f× the reference"), c->novelty_ratio);
 }
 
 static void
@@ -59,55 +65,80 @@ hide (GleanerDriftBanner *self)
   gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
 }
 
+/* Why Gleaner acts (or not): persists, hurts, the boost. */
+static void
+append_action (GString *out, const GlDriftAutoState *s)
+{
+  if (s->run_length <= 1)
+    g_string_append (out, _ ("Only the newest result drifted"));
+  else
+    g_string_append_printf (out, _ ("The newest %u results in a row drifted"), s->run_length);
+  if (s->adwin_fired)
+    g_string_append_printf (out,
+                            _ ("; the audited accuracy of a class fell from %.1f%% (%" G_GUINT64_FORMAT
+                               " labels) to %.1f%% (%" G_GUINT64_FORMAT " labels; ADWIN, δ %.3g)"),
+                            100 * s->adwin.mean_before, s->adwin.width_before, 100 * s->adwin.mean_after,
+                            s->adwin.width_after, s->adwin.delta);
+  g_string_append (out, s->persists_and_hurts ? _ (": it persists and hurts. ")
+                        : s->persists         ? _ (": it persists, but no class loses enough to act. ")
+                                              : _ (". "));
+  if (s->boost_active)
+    g_string_append_printf (out,
+                            _ ("Drifted images are labeled first (started by %s): %" G_GINT64_FORMAT
+                               " labeled, %" G_GUINT64_FORMAT " left."),
+                            g_strcmp0 (s->boost_origin, "auto") == 0 ? _ ("Gleaner") : _ ("you"), s->boost_labeled,
+                            s->boost_left);
+  else if (!s->automation)
+    g_string_append (out, _ ("Automatic retraining is off for this project."));
+}
+
 void
-gleaner_drift_banner_show_verdict (GleanerDriftBanner *self, const GlDriftTimeline *t)
+gleaner_drift_banner_show_state (GleanerDriftBanner *self, const GlDriftAutoState *s)
 {
   g_return_if_fail (GLEANER_IS_DRIFT_BANNER (self));
-  if (t == NULL || !t->has_newest || !t->newest.drifted || t->newest.result_id <= self->dismissed_id)
+  if (s == NULL || s->model_id < 0 || s->drift_id < 0 || !s->drifted || s->drift_id <= self->dismissed_id)
     {
       hide (self);
       return;
     }
-  const GlDriftColumn *c = &t->newest;
-  g_autofree char *where = gl_drift_timeline_column_name (c);
-  g_autofree char *title = g_strdup_printf (_ ("Drift detected in %s (%" G_GUINT64_FORMAT " images, model v%" G_GINT64_FORMAT
-                                               ")"),
-                                            where, c->n_images, t->model_id);
+  g_autofree char *where
+      = s->kind == GL_DB_DRIFT_BATCH
+            ? g_strdup_printf (_ ("import batch %" G_GINT64_FORMAT), s->batch_id)
+            : g_strdup_printf (_ ("images %" G_GINT64_FORMAT "–%" G_GINT64_FORMAT), s->first_image, s->last_image);
+  g_autofree char *title = g_strdup_printf (
+      ngettext ("Drift detected in %s (%" G_GUINT64_FORMAT " images, model v%" G_GINT64_FORMAT
+                "): %u test fired, Holm-corrected at α %.2f",
+                "Drift detected in %s (%" G_GUINT64_FORMAT " images, model v%" G_GINT64_FORMAT
+                "): %u tests fired, Holm-corrected at α %.2f",
+                s->n_fired),
+      where, s->n_images, s->model_id, s->n_fired, s->alpha);
   GString *details = g_string_new (NULL), *all = g_string_new (NULL);
-  g_string_append_printf (details, _ ("%u of %u tests fired (Holm-corrected, α 0.05). "), c->n_fired, c->n_tested);
-  for (guint i = 0; i < t->n_alerts; i++)
+  guint n = s->classes ? s->classes->len : 0;
+  for (guint i = 0; i < n; i++)
     {
+      const GlDriftAutoClass *c = &g_array_index (s->classes, GlDriftAutoClass, i);
       if (i < SHOWN_CLASSES)
         {
           if (i > 0)
-            g_string_append (details, " · ");
-          append_alert (details, t, &t->alerts[i]);
+            g_string_append (details, "\n");
+          append_class (details, c);
         }
-      append_alert (all, t, &t->alerts[i]);
+      append_class (all, c);
       g_string_append_c (all, '\n');
     }
-  if (t->n_alerts > SHOWN_CLASSES)
-    g_string_append_printf (details, _ (" · and %u more classes"), t->n_alerts - SHOWN_CLASSES);
-  if (t->n_alerts == 0)
+  if (n > SHOWN_CLASSES)
+    g_string_append_printf (details, _ ("\nand %u more classes (in the tooltip)"), n - SHOWN_CLASSES);
+  if (n == 0)
     g_string_append (details, _ ("Only window-wide tests fired (class shares, confidence or embedding): no single class"));
-  if (!isnan (c->accuracy_est))
-    {
-      g_autofree char *acc
-          = isnan (c->accuracy_se)
-                ? g_strdup_printf (_ ("Estimated accuracy %.1f%% (CBPE, %" G_GUINT64_FORMAT " images) against %.1f%% on the reference"),
-                                   100 * c->accuracy_est, c->n_images, 100 * c->accuracy_ref)
-                : g_strdup_printf (_ ("Estimated accuracy %.1f%% ± %.1f%% (95%%, CBPE, %" G_GUINT64_FORMAT
-                                      " images) against %.1f%% on the reference"),
-                                   100 * c->accuracy_est, 196 * c->accuracy_se, c->n_images, 100 * c->accuracy_ref);
-      g_string_append_printf (details, "\n%s", acc);
-      g_string_append (all, acc);
-    }
+  g_string_append_c (details, '\n');
+  append_action (details, s);
+  append_action (all, s);
   gtk_label_set_text (self->title, title);
   gtk_label_set_text (self->details, details->str);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->details), all->str);
   g_string_free (details, TRUE);
   g_string_free (all, TRUE);
-  self->shown_id = c->result_id;
+  self->shown_id = s->drift_id;
   gtk_widget_set_visible (GTK_WIDGET (self), TRUE);
   gtk_revealer_set_reveal_child (self->revealer, TRUE);
 }

@@ -3,9 +3,9 @@
  * their strongest test (adjusted p-value, effect size, sample sizes), the
  * estimated accuracy with its interval, and "Label Drifted Images".
  *
- * The banner only shows what it is given and says what the user asked:
- * "label-drifted" when the button is clicked (the window starts the
- * drift-boosted queue), and it hides itself when dismissed until a newer
+ * The banner only shows the drift state it is given (app/gl-drift-auto.h)
+ * and says what the user asked: "label-drifted" when the button is clicked
+ * (the window starts the drift-boosted queue), and it hides itself when dismissed until a newer
  * result is given. Numbers are in its labels' text and tooltip, so screen
  * readers reach them.
  */
@@ -13,7 +13,7 @@
 
 #include <gtk/gtk.h>
 
-#include "app/gl-drift-timeline.h"
+#include "app/gl-drift-auto.h"
 
 G_BEGIN_DECLS
 
@@ -22,9 +22,10 @@ G_DECLARE_FINAL_TYPE (GleanerDriftBanner, gleaner_drift_banner, GLEANER, DRIFT_B
 
 GtkWidget *gleaner_drift_banner_new (void);
 
-/* Shows the stored verdict of @timeline's newest result when it drifted
- * (hidden otherwise, or when that result was dismissed); NULL hides. */
-void gleaner_drift_banner_show_verdict (GleanerDriftBanner *self, const GlDriftTimeline *timeline);
+/* Shows @state when its newest result drifted: the drifted classes with
+ * their strongest test, whether it persists and hurts, the boost (hidden
+ * otherwise, or when that result was dismissed); NULL hides. */
+void gleaner_drift_banner_show_state (GleanerDriftBanner *self, const GlDriftAutoState *state);
 
 /* Whether the banner is shown; its title and details (for tests). */
 gboolean gleaner_drift_banner_is_shown (GleanerDriftBanner *self);

@@ -10,7 +10,7 @@
 #include "app/gl-demo.h"
 #include "app/gl-session.h"
 #include "app/gl-watch.h"
-#include "app/gl-drift-timeline.h"
+#include "app/gl-drift-status.h"
 #include "ui/gleaner-classes-dialog.h"
 #include "ui/gleaner-drift-banner.h"
 #include "ui/gleaner-export-dialog.h"
@@ -49,7 +49,7 @@ struct _GleanerWindow
   GleanerImportDialog *import_dialog; /* the last one, while the project is open */
   GCancellable *loading_cancellable;
   GCancellable *drift_cancellable; /* of the drift state's load, NULL when none */
-  GlDriftTimeline *drift;          /* the drift state last read (banner, status bar), NULL none */
+  GCancellable *boost_cancellable; /* of "Label Drifted Images" under way, NULL when none */
 
   /* Progress of the opening, written by the loading thread, published by
    * one coalesced idle on the main thread. */
@@ -138,28 +138,29 @@ static void
 on_drift_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GlDriftTimeline) drift = gl_drift_timeline_load_finish (result, &error);
+  g_autoptr (GlDriftStatus) drift = gl_drift_status_load_finish (result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return; /* the project closed or the state is read again */
   GleanerWindow *self = user_data;
   g_clear_object (&self->drift_cancellable);
-  if (drift == NULL && !g_error_matches (error, GL_DRIFT_TIMELINE_ERROR, GL_DRIFT_TIMELINE_ERROR_NO_MODEL))
+  if (drift == NULL)
     g_warning ("cannot read the drift state: %s", error->message);
-  g_clear_pointer (&self->drift, gl_drift_timeline_unref);
-  self->drift = drift ? gl_drift_timeline_ref (drift) : NULL;
-  gleaner_drift_banner_show_verdict (self->drift_banner, drift);
-  GleanerAccuracyEstimate estimate = { 0 };
-  if (drift != NULL && drift->has_batch)
+  gleaner_drift_banner_show_state (self->drift_banner, drift ? &drift->state : NULL);
+  const GlDriftAutoAccuracy *a = drift ? &drift->accuracy : NULL;
+  if (a == NULL || a->model_id < 0 || a->batch_id < 0)
     {
-      const GlDriftColumn *b = &drift->newest_batch;
-      estimate = (GleanerAccuracyEstimate){ drift->model_id, b->batch_id, b->n_images, b->accuracy_est,
-                                            b->accuracy_se, b->accuracy_ref, b->drifted };
+      gleaner_training_status_set_estimate (self->training_status, NULL);
+      return;
     }
-  gleaner_training_status_set_estimate (self->training_status, drift && drift->has_batch ? &estimate : NULL);
+  const GlDriftAutoState *st = &drift->state;
+  GleanerAccuracyEstimate estimate
+      = { a->model_id, a->batch_id, a->n, a->accuracy_est, a->accuracy_se, a->accuracy_ref,
+          st->drifted && st->kind == GL_DB_DRIFT_BATCH && st->batch_id == a->batch_id };
+  gleaner_training_status_set_estimate (self->training_status, &estimate);
 }
 
-/* Reads the current version's newest drift results on a worker (after a
- * round, an import, opening). */
+/* Reads the current version's drift state on a worker (after a round, an
+ * import, opening, the boost). */
 static void
 refresh_drift (GleanerWindow *self)
 {
@@ -168,33 +169,51 @@ refresh_drift (GleanerWindow *self)
   g_clear_object (&self->drift_cancellable);
   if (self->project == NULL)
     {
-      g_clear_pointer (&self->drift, gl_drift_timeline_unref);
-      gleaner_drift_banner_show_verdict (self->drift_banner, NULL);
+      gleaner_drift_banner_show_state (self->drift_banner, NULL);
       gleaner_training_status_set_estimate (self->training_status, NULL);
       return;
     }
   self->drift_cancellable = g_cancellable_new ();
-  gl_drift_timeline_load_async (gl_project_get_db_path (self->project), -1, GL_DB_DRIFT_BATCH,
-                                self->drift_cancellable, on_drift_loaded_cb, self);
+  gl_drift_status_load_async (gl_project_get_db_path (self->project), self->drift_cancellable, on_drift_loaded_cb,
+                              self);
 }
 
-/* "Label Drifted Images": the Gallery on the images of the newest drifted
- * batch or window predicted as its most significant drifted class. */
+static void
+on_boost_started_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 action_id = -1;
+  gboolean ok = gl_drift_status_start_boost_finish (result, &action_id, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return; /* the project closed */
+  GleanerWindow *self = user_data;
+  g_clear_object (&self->boost_cancellable);
+  if (!ok)
+    {
+      toast_error (self, _("Cannot label the drifted images first"), error);
+      return;
+    }
+  /* The queue takes the boosted ranking the store now holds. */
+  g_autoptr (GError) reload_error = NULL;
+  if (self->queue != NULL && !gl_queue_reload (self->queue, &reload_error))
+    toast_error (self, _("Cannot read the queue"), reload_error);
+  adw_toast_overlay_add_toast (self->toast_overlay,
+                               adw_toast_new (_("Drifted images come first in the queue; Gleaner retrains once enough "
+                                                "of them are labeled")));
+  adw_view_stack_set_visible_child_name (self->view_stack, "label");
+  refresh_drift (self);
+}
+
+/* "Label Drifted Images": the drift-boosted queue (app/gl-drift-auto.h),
+ * started on a worker, then the Label view. */
 static void
 on_drift_banner_label_drifted_cb (GleanerWindow *self)
 {
-  if (self->project == NULL || self->drift == NULL || !self->drift->has_newest)
+  if (self->project == NULL || self->boost_cancellable != NULL)
     return;
-  const GlDriftColumn *c = &self->drift->newest;
-  gint64 class_id = self->drift->n_alerts > 0 ? self->drift->alerts[0].class_id : c->top_class;
-  if (class_id < 0)
-    {
-      adw_toast_overlay_add_toast (self->toast_overlay,
-                                   adw_toast_new (_("No single class drifted: the window as a whole did")));
-      return;
-    }
-  gleaner_gallery_view_show_drift (self->gallery_view, class_id, c->first_image, c->last_image);
-  adw_view_stack_set_visible_child_name (self->view_stack, "gallery");
+  self->boost_cancellable = g_cancellable_new ();
+  gl_drift_status_start_boost_async (gl_project_get_db_path (self->project), self->boost_cancellable,
+                                     on_boost_started_cb, self);
 }
 
 /* Labels given in the Label view show in the Gallery when it is shown. */
@@ -432,7 +451,9 @@ stop_session (GleanerWindow *self)
   if (self->drift_cancellable != NULL)
     g_cancellable_cancel (self->drift_cancellable);
   g_clear_object (&self->drift_cancellable);
-  g_clear_pointer (&self->drift, gl_drift_timeline_unref);
+  if (self->boost_cancellable != NULL)
+    g_cancellable_cancel (self->boost_cancellable);
+  g_clear_object (&self->boost_cancellable);
   gleaner_label_view_set_queue (self->label_view, NULL, NULL);
   gleaner_gallery_view_set_project (self->gallery_view, NULL);
   gleaner_insights_view_set_project (self->insights_view, NULL);

@@ -10,10 +10,11 @@
  * view with a cell per class and batch, and its numbers as text; a click on
  * the cell (class 1, pool batch) opens the Gallery on the pool images that
  * version 2 predicts as class 1 (12 of them); the banner names the drifted
- * class with its test, adjusted p-value, effect and sample sizes; its "Label
- * Drifted Images" button opens the Gallery on the newest window's images of
- * class 1 (7); the status bar shows the newest batch's estimated accuracy
- * with its interval. Screenshots in light and dark style. */
+ * class with its test, adjusted p-value, effect, sample sizes and estimated
+ * precision with its interval; its "Label Drifted Images" button starts the
+ * drift-boosted queue (app/gl-drift-auto.h, recorded as the user's action)
+ * and shows the Label view; the status bar shows the newest batch's
+ * estimated accuracy with its interval. Screenshots in light and dark style. */
 #include "gleaner-config.h"
 
 #include <adwaita.h>
@@ -21,6 +22,7 @@
 #include <string.h>
 
 #include "app/gl-chart-drift.h"
+#include "app/gl-drift-auto.h"
 #include "app/gl-gallery-model.h"
 #include "app/synth-project.h"
 #include "gleaner-test-util.h"
@@ -160,6 +162,34 @@ estimate_shown (gpointer data)
 }
 
 static gboolean
+label_visible (gpointer data)
+{
+  AdwViewStack *stack = ADW_VIEW_STACK (gleaner_test_find_descendant (data, ADW_TYPE_VIEW_STACK, 0));
+  return g_strcmp0 (adw_view_stack_get_visible_child_name (stack), "label") == 0;
+}
+
+/* The store at @data (a path) has the drift-boosted queue on. */
+static gboolean
+boost_on (gpointer data)
+{
+  GError *error = NULL;
+  g_autoptr (GlDb) db = gl_db_open (data, &error);
+  g_assert_no_error (error);
+  GlDriftAutoState state = { 0 };
+  g_assert_true (gl_drift_auto_read_state (db, &state, &error));
+  g_assert_no_error (error);
+  gboolean on = state.boost_active;
+  gl_drift_auto_state_clear (&state);
+  return on;
+}
+
+static gboolean
+banner_says_boost (gpointer data)
+{
+  return strstr (gleaner_drift_banner_get_details (data), "Drifted images are labeled first (started by you)") != NULL;
+}
+
+static gboolean
 gallery_visible (gpointer data)
 {
   AdwViewStack *stack = ADW_VIEW_STACK (gleaner_test_find_descendant (data, ADW_TYPE_VIEW_STACK, 0));
@@ -290,21 +320,26 @@ test_drift_gui (gconstpointer data)
   GleanerDriftBanner *banner = GLEANER_DRIFT_BANNER (gleaner_test_find_descendant (win, GLEANER_TYPE_DRIFT_BANNER, 0));
   g_assert_nonnull (banner);
   gleaner_test_wait (banner_shown, banner);
-  g_autofree char *where = g_strdup_printf ("images %" G_GINT64_FORMAT "–%" G_GINT64_FORMAT, l.pool_mid, l.pool_last);
-  g_assert_nonnull (strstr (gleaner_drift_banner_get_title (banner), where));
+  g_autofree char *title = g_strdup_printf ("Drift detected in images %" G_GINT64_FORMAT "–%" G_GINT64_FORMAT
+                                            " (20 images, model v%" G_GINT64_FORMAT
+                                            "): 1 test fired, Holm-corrected at α 0.05",
+                                            l.pool_mid, l.pool_last, ids.v2);
+  g_assert_cmpstr (gleaner_drift_banner_get_title (banner), ==, title);
   const char *details = gleaner_drift_banner_get_details (banner);
-  g_assert_nonnull (strstr (details, "1 of 9 tests fired (Holm-corrected, α 0.05)"));
-  g_autofree char *alert = g_strdup_printf (
-      "%s: BBSD (KS on the softmax column), adjusted p 0.0040, effect 0.410, n 400 reference / 5 here", synth_classes[1]);
+  g_autofree char *alert = g_strdup_printf ("%s: BBSD (KS on the softmax column), adjusted p 0.0040, effect 0.410, n 400 "
+                                            "reference / 5 here; estimated precision 70.0%% ± 5.9%% (95%%, CBPE; "
+                                            "reference 90.0%%)",
+                                            synth_classes[1]);
   g_assert_nonnull (strstr (details, alert));
-  g_assert_nonnull (strstr (details, "Estimated accuracy 70.0% ±"));
+  g_assert_nonnull (strstr (details, "Only the newest result drifted"));
 
-  /* The status bar: the newest batch (the test batch) estimated at 0.91 ± 1.96 se. */
+  /* The status bar: the newest batch result (the pool batch, 40 images)
+   * estimated at 0.72; se = √(Σ (n_k se_k)²) / n = √(3 · 0.3² + 0.12²) / 40
+   * = 0.0133, so ± 2.6%. */
   GleanerTrainingStatus *status
       = GLEANER_TRAINING_STATUS (gleaner_test_find_descendant (win, GLEANER_TYPE_TRAINING_STATUS, 0));
   gleaner_test_wait (estimate_shown, status);
-  /* se = √(Σ n_k² 0.03²) / N with four classes of 5 images: 0.015 → ± 2.9%. */
-  g_autofree char *estimate = g_strdup_printf ("· batch %" G_GINT64_FORMAT ": 91.0%% ± 2.9%% estimated", l.test_batch);
+  g_autofree char *estimate = g_strdup_printf ("· batch %" G_GINT64_FORMAT ": 72.0%% ± 2.6%% estimated", l.pool_batch);
   g_assert_cmpstr (gleaner_training_status_get_estimate_text (status), ==, estimate);
   screenshots (win, "drift-banner");
 
@@ -357,11 +392,21 @@ test_drift_gui (gconstpointer data)
   gleaner_test_wait_frames (win, 3);
   g_free (gleaner_test_render_png (gtk_widget_get_parent (GTK_WIDGET (chart)), "drift-timeline-windows.png"));
 
-  /* "Label Drifted Images", a real click: the newest window's images of class 1. */
+  /* "Label Drifted Images", a real click: the drift-boosted queue starts
+   * (recorded as the user's action) and the Label view shows. */
   gleaner_test_click (GTK_WIDGET (gleaner_drift_banner_get_button (banner)), 0.5, 0.5, 1);
-  gleaner_test_wait (gallery_visible, win);
-  assert_gallery (gallery, ids.classes[1], l.pool_mid, l.pool_last, count_predicted (20, 39, 1));
-  g_assert_cmpuint (count_predicted (20, 39, 1), ==, 7);
+  gleaner_test_wait (label_visible, win);
+  gleaner_test_wait (boost_on, (gpointer)gl_project_get_db_path (gleaner_window_get_project (window)));
+  GError *error = NULL;
+  g_autoptr (GlDb) db = gl_db_open (gl_project_get_db_path (gleaner_window_get_project (window)), &error);
+  g_assert_no_error (error);
+  GlDriftAutoState state = { 0 };
+  g_assert_true (gl_drift_auto_read_state (db, &state, &error));
+  g_assert_cmpstr (state.boost_origin, ==, "user");
+  gl_drift_auto_state_clear (&state);
+  /* The banner says so once the state is read again. */
+  gleaner_test_wait (banner_says_boost, banner);
+  screenshots (win, "drift-boost");
 
   gtk_window_destroy (GTK_WINDOW (window));
   while (g_main_context_iteration (NULL, FALSE))
