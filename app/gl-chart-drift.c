@@ -242,15 +242,7 @@ gl_chart_drift_draw (cairo_t *cr, const GlDriftTimeline *t, const GlChartPalette
 {
   DriftFrame d;
   drift_frame (t, p, width, height, &d);
-  cairo_save (cr);
-  if (!p->transparent && p->background.a > 0)
-    {
-      gl_chart_set_colour (cr, &p->background);
-      cairo_rectangle (cr, 0, 0, width, height);
-      cairo_fill (cr);
-    }
-  cairo_rectangle (cr, 0, 0, width, height);
-  cairo_clip (cr);
+  gl_chart_begin (cr, p, width, height);
   GlChartColour base = base_colour (p);
   const char *names[] = { "Drift (a test fired)", "No drift", "Insufficient data (< 30 images)" };
   const GlChartColour colours[] = { p->bad, gl_chart_mix (&base, &p->good, 0.45), p->muted };

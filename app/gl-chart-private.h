@@ -40,6 +40,9 @@ void gl_chart_text (cairo_t *cr, const GlChartPalette *palette, const GlChartCol
 /* The title, the subtitle and the legend (@n entries of @names with @colours). */
 void gl_chart_header (cairo_t *cr, const GlChartPalette *palette, const GlChartFrame *f, const char *title,
                       const char *subtitle, const char *const *names, const GlChartColour *colours, guint n);
+/* Saves @cr, paints the background (unless transparent) and clips to the
+ * chart: the start of every drawing (cairo_restore ends it). */
+void gl_chart_begin (cairo_t *cr, const GlChartPalette *palette, double width, double height);
 /* A message in the middle of the plot (no data). */
 void gl_chart_empty (cairo_t *cr, const GlChartPalette *palette, const GlChartFrame *f, const char *message);
 /* Grid lines and tick labels of a 0..1 axis: vertical (along y) or horizontal. */

@@ -290,12 +290,8 @@ gl_chart_unit_axis (cairo_t *cr, const GlChartPalette *p, const GlChartFrame *f,
 /* ---- Public entry points ---- */
 
 void
-gl_chart_draw (cairo_t *cr, GlChartKind kind, const GlInsights *report, const GlChartPalette *palette,
-               double width, double height)
+gl_chart_begin (cairo_t *cr, const GlChartPalette *palette, double width, double height)
 {
-  g_return_if_fail (kind < GL_CHART_N_KINDS);
-  GlChartFrame f;
-  gl_chart_frame (kind, report, palette, width, height, &f);
   cairo_save (cr);
   if (!palette->transparent && palette->background.a > 0)
     {
@@ -305,6 +301,16 @@ gl_chart_draw (cairo_t *cr, GlChartKind kind, const GlInsights *report, const Gl
     }
   cairo_rectangle (cr, 0, 0, width, height);
   cairo_clip (cr);
+}
+
+void
+gl_chart_draw (cairo_t *cr, GlChartKind kind, const GlInsights *report, const GlChartPalette *palette,
+               double width, double height)
+{
+  g_return_if_fail (kind < GL_CHART_N_KINDS);
+  GlChartFrame f;
+  gl_chart_frame (kind, report, palette, width, height, &f);
+  gl_chart_begin (cr, palette, width, height);
   if (report == NULL)
     {
       gl_chart_header (cr, palette, &f, gl_chart_kind_title (kind), NULL, NULL, NULL, 0);

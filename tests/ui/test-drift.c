@@ -40,96 +40,6 @@ has_xdotool (void)
   return path != NULL;
 }
 
-/* ---- The stored results ---- */
-
-typedef struct
-{
-  gint64 pool_batch, test_batch;
-  gint64 pool_first, pool_mid, pool_last; /* ids of pool images 0, 20 and 39 */
-  gint64 test_first, test_last;
-} Layout;
-
-static void
-add_test (GArray *tests, gint64 class_id, const char *name, gboolean fired, double p_adj, double effect,
-          guint64 n_win)
-{
-  GlDbDriftTest t = { class_id, "", TRUE, fired, effect, p_adj / 4, p_adj, effect, 400, n_win };
-  g_strlcpy (t.test, name, sizeof t.test);
-  g_array_append_val (tests, t);
-}
-
-/* One result of @kind over @first..@last: classes in @drifted fire BBSD
- * (class position 1, adjusted p 0.004) or the share test (position 0,
- * adjusted p 0.02); @insufficient3: class 3 has too few images. */
-static void
-add_result (GlDb *db, const SynthInsights *ids, gint64 model_id, GlDbDriftKind kind, gint64 batch_id, gint64 first,
-            gint64 last, guint64 n, gboolean drift1, gboolean drift0, gboolean insufficient3, double accuracy)
-{
-  GlDbDriftResult r = { 0 };
-  r.model_id = model_id;
-  r.kind = kind;
-  r.batch_id = kind == GL_DB_DRIFT_BATCH ? batch_id : -1;
-  r.first_image = first;
-  r.last_image = last;
-  r.n_images = n;
-  r.window_size = kind == GL_DB_DRIFT_WINDOW ? (guint)n : 0;
-  r.drifted = drift1 || drift0;
-  r.n_fired = (guint)drift1 + (guint)drift0;
-  r.top_class = drift1 ? ids->classes[1] : drift0 ? ids->classes[0] : -1;
-  r.accuracy_est = accuracy;
-  r.accuracy_ref = 0.9;
-  r.psi = 0.05;
-  r.tests = g_array_new (FALSE, FALSE, sizeof (GlDbDriftTest));
-  r.classes = g_array_new (FALSE, FALSE, sizeof (GlDbDriftClass));
-  add_test (r.tests, -1, "chi-square", FALSE, 0.4, 0.05, n);
-  for (guint k = 0; k < 4; k++)
-    {
-      gboolean insufficient = insufficient3 && k == 3;
-      GlDbDriftClass c = { ids->classes[k], insufficient ? 4 : n / 4, insufficient, accuracy, 0.03, 0.9, 0.02 };
-      g_array_append_val (r.classes, c);
-      if (insufficient)
-        {
-          GlDbDriftTest t = { ids->classes[k], "bbsd", FALSE, FALSE, NAN, NAN, NAN, NAN, 400, 4 };
-          g_array_append_val (r.tests, t);
-          continue;
-        }
-      add_test (r.tests, ids->classes[k], "bbsd", k == 1 && drift1, k == 1 && drift1 ? 0.004 : 0.6, 0.41, n / 4);
-      add_test (r.tests, ids->classes[k], "share", k == 0 && drift0, k == 0 && drift0 ? 0.02 : 0.8, 0.12, n / 4);
-    }
-  GError *error = NULL;
-  g_assert_true (gl_db_add_drift_result (db, &r, NULL, &error));
-  g_assert_no_error (error);
-  gl_db_drift_result_clear (&r);
-}
-
-static void
-store_drift (GlProject *p, const SynthInsights *ids, Layout *l)
-{
-  GError *error = NULL;
-  g_autoptr (GlDb) db = gl_db_open (gl_project_get_db_path (p), &error);
-  g_assert_no_error (error);
-  g_autoptr (GArray) rows = gl_db_list_image_rows (db, -1, 0, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (rows->len, ==, 60);
-  const GlDbImageRow *first = &g_array_index (rows, GlDbImageRow, 0);
-  l->pool_batch = first->batch_id;
-  l->pool_first = first->image_id;
-  l->pool_mid = g_array_index (rows, GlDbImageRow, 20).image_id;
-  l->pool_last = g_array_index (rows, GlDbImageRow, 39).image_id;
-  l->test_batch = g_array_index (rows, GlDbImageRow, 40).batch_id;
-  l->test_first = g_array_index (rows, GlDbImageRow, 40).image_id;
-  l->test_last = g_array_index (rows, GlDbImageRow, 59).image_id;
-  g_assert_cmpint (l->test_batch, !=, l->pool_batch);
-  g_assert_cmpint (g_array_index (rows, GlDbImageRow, 39).batch_id, ==, l->pool_batch);
-  add_result (db, ids, ids->v2, GL_DB_DRIFT_BATCH, l->test_batch, l->test_first, l->test_last, 20, FALSE, FALSE,
-              FALSE, 0.91);
-  add_result (db, ids, ids->v2, GL_DB_DRIFT_BATCH, l->pool_batch, l->pool_first, l->pool_last, 40, TRUE, TRUE, TRUE,
-              0.72);
-  add_result (db, ids, ids->v2, GL_DB_DRIFT_WINDOW, -1, l->pool_first, g_array_index (rows, GlDbImageRow, 19).image_id,
-              20, FALSE, FALSE, FALSE, 0.88);
-  add_result (db, ids, ids->v2, GL_DB_DRIFT_WINDOW, -1, l->pool_mid, l->pool_last, 20, TRUE, FALSE, FALSE, 0.7);
-}
-
 /* ---- Waits ---- */
 
 static gboolean
@@ -224,22 +134,6 @@ cell_point (GleanerDriftTimeline *chart, gint row, gint column, double *fx, doub
   *fy = sy / n / h;
 }
 
-/* How many distinct colours the PNG at @path has (at most @cap counted). */
-static guint
-distinct_colours (const char *path, guint cap)
-{
-  GError *error = NULL;
-  g_autoptr (GdkTexture) texture = gdk_texture_new_from_filename (path, &error);
-  g_assert_no_error (error);
-  int w = gdk_texture_get_width (texture), h = gdk_texture_get_height (texture);
-  g_autofree guint32 *px = g_new (guint32, (gsize)w * h);
-  gdk_texture_download (texture, (guchar *)px, (gsize)w * 4);
-  g_autoptr (GHashTable) seen = g_hash_table_new (NULL, NULL);
-  for (gsize i = 0; i < (gsize)w * h && g_hash_table_size (seen) < cap; i++)
-    g_hash_table_add (seen, GUINT_TO_POINTER (px[i]));
-  return g_hash_table_size (seen);
-}
-
 /* Every image of the Gallery's listing is predicted as @class_id and lies in
  * @first..@last; there are @n of them. */
 static void
@@ -308,9 +202,9 @@ test_drift_gui (gconstpointer data)
     return;
   g_autofree char *tmp = g_dir_make_tmp ("gleaner-test-drift-XXXXXX", NULL);
   SynthInsights ids;
-  Layout l;
+  SynthDrift l;
   GlProject *made = synth_insights_project (tmp, &ids);
-  store_drift (made, &ids, &l);
+  synth_insights_drift (made, &ids, &l);
   g_autofree char *dir = g_strdup (gl_project_get_dir (made));
   gl_project_close (made);
   GleanerWindow *window = gleaner_test_open_window (app, dir);
@@ -366,7 +260,7 @@ test_drift_gui (gconstpointer data)
   gleaner_test_wait_frames (win, 3);
   g_assert_true (gtk_widget_is_drawable (GTK_WIDGET (chart)));
   g_autofree char *png = gleaner_test_render_png (gtk_widget_get_parent (GTK_WIDGET (chart)), "drift-timeline.png");
-  g_assert_cmpuint (distinct_colours (png, 40), >=, 20);
+  g_assert_cmpuint (gleaner_test_distinct_colours (png, 40), >=, 20);
   /* Every number as text: the cell's tooltip text is in the description. */
   g_autofree char *numbers = gl_chart_drift_describe (t);
   g_assert_nonnull (strstr (numbers, "BBSD (KS on the softmax column), statistic 0.410, p 0.0010 (adjusted 0.0040)"));
