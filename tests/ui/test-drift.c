@@ -66,6 +66,12 @@ banner_shown (gpointer data)
 }
 
 static gboolean
+banner_hidden (gpointer data)
+{
+  return !gleaner_drift_banner_is_shown (data);
+}
+
+static gboolean
 estimate_shown (gpointer data)
 {
   return gleaner_training_status_get_estimate_text (data) != NULL;
@@ -301,6 +307,12 @@ test_drift_gui (gconstpointer data)
   /* The banner says so once the state is read again. */
   gleaner_test_wait (banner_says_boost, banner);
   screenshots (win, "drift-boost");
+
+  /* Dismissed, the banner hides (until a newer result drifts). */
+  GtkWidget *dismiss = gleaner_test_find_descendant (GTK_WIDGET (banner), GTK_TYPE_BUTTON, 1);
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (dismiss), ==, "Hide until new drift is found");
+  gleaner_test_click (dismiss, 0.5, 0.5, 1);
+  gleaner_test_wait (banner_hidden, banner);
 
   gtk_window_destroy (GTK_WINDOW (window));
   while (g_main_context_iteration (NULL, FALSE))
