@@ -312,6 +312,32 @@ gl_chart_drift_query (const GlDriftTimeline *t, double width, double height, dou
   return cell_text (t, k, col, TRUE);
 }
 
+gboolean
+gl_chart_drift_cell_rect (const GlDriftTimeline *t, double width, double height, guint row, guint column, double *x,
+                          double *y, double *w, double *h)
+{
+  if (t == NULL || row >= t->n_classes || column >= t->n_columns)
+    return FALSE;
+  GlChartPalette p;
+  gl_chart_palette_init_light (&p);
+  DriftFrame d;
+  drift_frame (t, &p, width, height, &d);
+  if (column < d.first || d.cw <= 0 || d.rh <= 0)
+    return FALSE;
+  *x = d.f.plot.x + (column - d.first) * d.cw;
+  *y = d.f.plot.y + row * d.rh;
+  *w = d.cw;
+  *h = d.rh;
+  return TRUE;
+}
+
+char *
+gl_chart_drift_cell_text (const GlDriftTimeline *t, guint row, guint column)
+{
+  g_return_val_if_fail (t != NULL && row < t->n_classes && column < t->n_columns, NULL);
+  return cell_text (t, row, column, TRUE);
+}
+
 char *
 gl_chart_drift_describe (const GlDriftTimeline *t)
 {

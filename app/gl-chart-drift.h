@@ -30,6 +30,13 @@ void gl_chart_drift_draw (cairo_t *cr, const GlDriftTimeline *timeline, const Gl
 char *gl_chart_drift_query (const GlDriftTimeline *timeline, double width, double height, double x, double y,
                             gint *row, gint *column);
 
+/* The rectangle of the cell (@row, @column) at @width × @height, FALSE when
+ * it is not shown (too many columns, no such cell). */
+gboolean gl_chart_drift_cell_rect (const GlDriftTimeline *timeline, double width, double height, guint row,
+                                   guint column, double *x, double *y, double *w, double *h);
+/* The text of the cell (@row, @column) (as its tooltip says it). */
+char *gl_chart_drift_cell_text (const GlDriftTimeline *timeline, guint row, guint column);
+
 /* Every number of the chart as plain text (the accessible description and
  * the "Numbers" table). */
 char *gl_chart_drift_describe (const GlDriftTimeline *timeline);

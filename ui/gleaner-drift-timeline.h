@@ -5,7 +5,10 @@
  * snapshot, with the Insights charts' palette from the style (light or
  * dark). It redraws only when the timeline or the style changes. The numbers
  * under the pointer are in its tooltip; the accessible description holds
- * every number (gl_chart_drift_describe). A click on a cell emits
+ * every number (gl_chart_drift_describe). It takes the keyboard focus:
+ * the arrows move a ring over the cells (the focused cell's numbers lead the
+ * accessible description and are its keyboard tooltip), Enter or Space opens
+ * the cell as a click does. A click on a cell emits
  * "cell-activated" with the class id and the image id range of the batch or
  * window; a click on the verdict strip above the grid does nothing more than
  * its tooltip.

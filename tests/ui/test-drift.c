@@ -18,6 +18,7 @@
 #include "gleaner-config.h"
 
 #include <adwaita.h>
+#include <gdk/x11/gdkx.h>
 #include <math.h>
 #include <string.h>
 
@@ -291,6 +292,21 @@ test_drift_gui (gconstpointer data)
   gleaner_test_wait (windows_shown, view);
   gleaner_test_wait_frames (win, 3);
   g_free (gleaner_test_render_png (gtk_widget_get_parent (GTK_WIDGET (chart)), "drift-timeline-windows.png"));
+
+  /* The keyboard, real key presses: the first arrow puts the focus on the
+   * newest window's first class, Down moves to class 1, Enter opens it. */
+  gtk_widget_grab_focus (GTK_WIDGET (chart));
+  g_assert_true (gtk_widget_has_focus (GTK_WIDGET (chart)));
+  gulong xid = gdk_x11_surface_get_xid (gtk_native_get_surface (GTK_NATIVE (win)));
+  g_autofree char *keys = g_strdup_printf ("windowfocus --sync %lu key --clearmodifiers Left Right Down", xid);
+  gleaner_test_xdotool (keys);
+  gleaner_test_wait_frames (win, 3);
+  g_free (gleaner_test_render_png (gtk_widget_get_parent (GTK_WIDGET (chart)), "drift-timeline-focus.png"));
+  g_autofree char *enter = g_strdup_printf ("windowfocus --sync %lu key --clearmodifiers Return", xid);
+  gleaner_test_xdotool (enter);
+  gleaner_test_wait (gallery_visible, win);
+  assert_gallery (gallery, ids.classes[1], l.pool_mid, l.pool_last, count_predicted (20, 39, 1));
+  g_assert_cmpuint (count_predicted (20, 39, 1), ==, 7);
 
   /* "Label Drifted Images", a real click: the drift-boosted queue starts
    * (recorded as the user's action) and the Label view shows. */
