@@ -1,5 +1,6 @@
 /* gl-cli-drift.c — `gleaner-cli drift` and the drift summary after `import`. */
 #include "app/gl-cli.h"
+#include "app/gl-drift-auto.h"
 #include "app/gl-drift-report.h"
 #include "app/gl-export.h"
 #include "app/gl-project.h"
@@ -188,9 +189,120 @@ describe_reference (GString *out, const GlDbDriftReference *ref, gboolean json)
         ref->model_id, ref->n_validation, ref->n_pool, ref->temperature, ref->ece_before, ref->ece_after);
 }
 
+/* The automation: the state, the newest batch's estimated accuracy, the
+ * audit accuracy changes and every action taken (app/gl-drift-auto.h). */
+static gboolean
+describe_automation (GString *out, GlDb *db, GHashTable *names, gboolean json, GError **error)
+{
+  GlDriftAutoState st = { 0 };
+  GlDriftAutoAccuracy acc;
+  g_autoptr (GArray) changes = NULL, actions = NULL;
+  g_autofree char *state_json = NULL;
+
+  if (!gl_drift_auto_read_state (db, &st, error))
+    return FALSE;
+  if (!gl_drift_auto_read_accuracy (db, &acc, error)
+      || (changes = gl_db_list_audit_changes (db, -1, error)) == NULL
+      || (actions = gl_db_list_drift_actions (db, 0, error)) == NULL)
+    {
+      gl_drift_auto_state_clear (&st);
+      return FALSE;
+    }
+  if (json)
+    {
+      state_json = gl_drift_auto_state_to_json (&st);
+      g_string_append_printf (out, ",\"state\":%s,\"summary\":", state_json);
+      gl_json_append_string (out, st.summary);
+      g_string_append_printf (out, ",\"boost_labeled\":%" G_GINT64_FORMAT ",\"boost_left\":%" G_GUINT64_FORMAT,
+                              st.boost_labeled, st.boost_left);
+      g_string_append_printf (out, ",\"accuracy\":{\"batch\":%" G_GINT64_FORMAT ",\"n\":%" G_GUINT64_FORMAT,
+                              acc.batch_id, acc.n);
+      json_field (out, "estimated", acc.accuracy_est);
+      json_field (out, "estimated_se", acc.accuracy_se);
+      json_field (out, "reference", acc.accuracy_ref);
+      json_field (out, "validation", acc.validation_accuracy);
+      g_string_append_printf (out, ",\"n_validation\":%" G_GUINT64_FORMAT "},\"audit_changes\":[", acc.n_validation);
+      for (guint i = 0; i < changes->len; i++)
+        {
+          const GlDbAuditChange *c = &g_array_index (changes, GlDbAuditChange, i);
+          g_string_append_printf (out, "%s{\"model_version\":%" G_GINT64_FORMAT, i ? "," : "", c->model_id);
+          json_class (out, names, c->class_id);
+          g_string_append_printf (out, ",\"image_id\":%" G_GINT64_FORMAT ",\"position\":%" G_GUINT64_FORMAT
+                                  ",\"width_before\":%" G_GUINT64_FORMAT ",\"width_after\":%" G_GUINT64_FORMAT,
+                                  c->image_id, c->position, c->width_before, c->width_after);
+          json_field (out, "mean_before", c->mean_before);
+          json_field (out, "mean_after", c->mean_after);
+          json_field (out, "epsilon", c->epsilon);
+          json_field (out, "delta", c->delta);
+          g_string_append_c (out, '}');
+        }
+      g_string_append (out, "],\"actions\":[");
+      for (guint i = 0; i < actions->len; i++)
+        {
+          const GlDbDriftAction *a = &g_array_index (actions, GlDbDriftAction, i);
+          g_string_append_printf (out, "%s{\"id\":%" G_GINT64_FORMAT ",\"time_us\":%" G_GINT64_FORMAT
+                                  ",\"model_version\":%" G_GINT64_FORMAT ",\"drift_id\":%" G_GINT64_FORMAT
+                                  ",\"origin\":",
+                                  i ? "," : "", a->id, a->created_us, a->model_id, a->drift_id);
+          gl_json_append_string (out, a->origin);
+          g_string_append (out, ",\"action\":");
+          gl_json_append_string (out, a->action);
+          g_string_append (out, ",\"trigger\":");
+          gl_json_append_string (out, a->trigger);
+          g_string_append (out, ",\"classes\":");
+          gl_json_append_string (out, a->classes);
+          /* Recorded by gl_drift_auto_state_to_json: already a JSON object. */
+          g_string_append_printf (out, ",\"statistics\":%s,\"detail\":", a->statistics);
+          gl_json_append_string (out, a->detail);
+          g_string_append_c (out, '}');
+        }
+      g_string_append_c (out, ']');
+    }
+  else
+    {
+      g_string_append_printf (out, "\nstate: %s\n", *st.summary ? st.summary : "no drift");
+      g_string_append_printf (out, "  persists: %s (%u drifted in a row%s), hurts: %s; automation %s; boosted queue %s",
+                              st.persists ? "yes" : "no", st.run_length,
+                              st.adwin_fired ? ", ADWIN fired on the audit labels" : "", st.hurts ? "yes" : "no",
+                              st.automation ? "on" : "off", st.boost_active ? "ON" : "off");
+      if (st.boost_active)
+        g_string_append_printf (out, " (by %s: %" G_GINT64_FORMAT " drifted images labeled, %" G_GUINT64_FORMAT
+                                " left)", st.boost_origin, st.boost_labeled, st.boost_left);
+      g_string_append_c (out, '\n');
+      if (acc.batch_id >= 0)
+        g_string_append_printf (out, "  newest batch %" G_GINT64_FORMAT ": estimated accuracy %.3f ± %.3f (n %"
+                                G_GUINT64_FORMAT ", CBPE), validation accuracy %.3f (n %" G_GUINT64_FORMAT ")\n",
+                                acc.batch_id, acc.accuracy_est, acc.accuracy_se, acc.n, acc.validation_accuracy,
+                                acc.n_validation);
+      for (guint i = 0; i < changes->len; i++)
+        {
+          const GlDbAuditChange *c = &g_array_index (changes, GlDbAuditChange, i);
+          g_string_append_printf (out, "audit accuracy of %s fell (ADWIN, model version %" G_GINT64_FORMAT
+                                  "): %.3f over %" G_GUINT64_FORMAT " labels -> %.3f over %" G_GUINT64_FORMAT
+                                  " (ε_cut %.3f, δ %g), at its audit label %" G_GUINT64_FORMAT "\n",
+                                  name_of (names, c->class_id), c->model_id, c->mean_before, c->width_before,
+                                  c->mean_after, c->width_after, c->epsilon, c->delta, c->position);
+        }
+      if (actions->len == 0)
+        g_string_append (out, "actions: none\n");
+      for (guint i = 0; i < actions->len; i++)
+        {
+          const GlDbDriftAction *a = &g_array_index (actions, GlDbDriftAction, i);
+          g_autoptr (GDateTime) t = g_date_time_new_from_unix_local (a->created_us / G_USEC_PER_SEC);
+          g_autofree char *when = t ? g_date_time_format (t, "%Y-%m-%d %H:%M:%S") : g_strdup ("?");
+          g_string_append_printf (out, "action %" G_GINT64_FORMAT " at %s (%s, model version %" G_GINT64_FORMAT
+                                  "): %s, trigger %s — %s\n",
+                                  a->id, when, a->origin, a->model_id, a->action, a->trigger, a->detail);
+        }
+    }
+  gl_drift_auto_state_clear (&st);
+  return TRUE;
+}
+
 static struct
 {
   gint window, step;
+  gboolean boost, stop_boost;
 } drift_opt;
 
 const GOptionEntry gl_cli_drift_options[] = {
@@ -198,6 +310,9 @@ const GOptionEntry gl_cli_drift_options[] = {
     "Recompute the sliding windows with N images (stored: " G_STRINGIFY (GL_DRIFT_REPORT_WINDOW) " after each round)",
     "N" },
   { "step", 0, 0, G_OPTION_ARG_INT, &drift_opt.step, "Step between windows (default: half the window)", "N" },
+  { "boost", 0, 0, G_OPTION_ARG_NONE, &drift_opt.boost,
+    "Label drifted images: turn the drift-boosted queue on (recorded as a user action)", NULL },
+  { "stop-boost", 0, 0, G_OPTION_ARG_NONE, &drift_opt.stop_boost, "Turn the drift-boosted queue off", NULL },
   { NULL },
 };
 
@@ -216,7 +331,7 @@ gl_cli_drift (int argc, char **argv)
   gint64 model;
   GlDb *db;
 
-  if (argc != 2 || window < 0 || step < 0)
+  if (argc != 2 || window < 0 || step < 0 || (drift_opt.boost && drift_opt.stop_boost))
     return gl_cli_usage ("drift");
   p = gl_project_open (argv[1], &error);
   if (p == NULL)
@@ -225,6 +340,9 @@ gl_cli_drift (int argc, char **argv)
                                &has_reference, &error))
     return gl_cli_fail ("drift", error);
   db = gl_project_get_db (p);
+  if ((drift_opt.boost && !gl_drift_auto_start_boost (db, NULL, &error))
+      || (drift_opt.stop_boost && !gl_drift_auto_stop_boost (db, &error)))
+    return gl_cli_fail ("drift", error);
   classes = gl_db_list_classes (db, TRUE, &error);
   if (classes == NULL)
     return gl_cli_fail ("drift", error);
@@ -270,7 +388,11 @@ gl_cli_drift (int argc, char **argv)
         print_result (out, r, names);
     }
   if (json)
-    g_string_append (out, "]}\n");
+    g_string_append_c (out, ']');
+  if (!describe_automation (out, db, names, json, &error))
+    return gl_cli_fail ("drift", error);
+  if (json)
+    g_string_append (out, "}\n");
   fputs (out->str, stdout);
   return 0;
 }
@@ -321,4 +443,76 @@ gl_cli_drift_after_import (GlProject *project)
         return;
       }
   printf ("drift: batch %" G_GINT64_FORMAT " has no result (see gleaner-cli drift)\n", batch);
+}
+
+void
+gl_cli_drift_print_batch (GlProject *project, gint64 batch_id, gint64 since_action, gboolean json)
+{
+  g_autoptr (GError) error = NULL;
+  GlDb *db = gl_project_get_db (project);
+  gint64 model = gl_db_get_current_model (db);
+  g_autoptr (GArray) classes = gl_db_list_classes (db, TRUE, &error);
+  g_autoptr (GArray) results = classes ? gl_db_list_drift_results (db, model, GL_DB_DRIFT_BATCH, &error) : NULL;
+  g_autoptr (GArray) actions = results ? gl_db_list_drift_actions (db, 0, &error) : NULL;
+  g_autoptr (GHashTable) names = NULL;
+  g_autoptr (GString) out = g_string_new (NULL);
+  const GlDbDriftResult *found = NULL;
+
+  if (actions == NULL)
+    {
+      if (json)
+        {
+          g_string_append_printf (out, "{\"event\":\"drift\",\"batch\":%" G_GINT64_FORMAT ",\"error\":", batch_id);
+          gl_json_append_string (out, error->message);
+          g_string_append (out, "}\n");
+        }
+      else
+        g_string_append_printf (out, "drift: not computed: %s\n", error->message);
+      fputs (out->str, stdout);
+      return;
+    }
+  names = class_names (classes);
+  for (guint i = 0; i < results->len; i++)
+    if (g_array_index (results, GlDbDriftResult, i).batch_id == batch_id)
+      found = &g_array_index (results, GlDbDriftResult, i);
+  if (json)
+    {
+      g_string_append_printf (out, "{\"event\":\"drift\",\"batch\":%" G_GINT64_FORMAT ",\"model_version\":%"
+                              G_GINT64_FORMAT ",\"result\":", batch_id, model);
+      if (found)
+        json_result (out, found, names);
+      else
+        g_string_append (out, "null");
+      g_string_append (out, "}\n");
+    }
+  else if (found)
+    {
+      g_string_append (out, "drift: ");
+      print_summary_line (out, found, names);
+    }
+  else
+    g_string_append_printf (out, "drift: batch %" G_GINT64_FORMAT " is measured once a model with a drift "
+                            "reference is trained (gleaner-cli train)\n", batch_id);
+  for (guint i = 0; i < actions->len; i++)
+    {
+      const GlDbDriftAction *a = &g_array_index (actions, GlDbDriftAction, i);
+      if (a->id <= since_action)
+        continue;
+      if (json)
+        {
+          g_string_append_printf (out, "{\"event\":\"drift-action\",\"id\":%" G_GINT64_FORMAT ",\"origin\":", a->id);
+          gl_json_append_string (out, a->origin);
+          g_string_append (out, ",\"action\":");
+          gl_json_append_string (out, a->action);
+          g_string_append (out, ",\"trigger\":");
+          gl_json_append_string (out, a->trigger);
+          g_string_append_printf (out, ",\"statistics\":%s,\"detail\":", a->statistics);
+          gl_json_append_string (out, a->detail);
+          g_string_append (out, "}\n");
+        }
+      else
+        g_string_append_printf (out, "drift action %" G_GINT64_FORMAT " (%s): %s, trigger %s — %s\n", a->id,
+                                a->origin, a->action, a->trigger, a->detail);
+    }
+  fputs (out->str, stdout);
 }

@@ -3,6 +3,7 @@
 #include "gleaner-config.h"
 
 #include "app/gl-cli.h"
+#include "app/gl-drift-report.h"
 #include "app/gl-export.h"
 #include "app/gl-watch.h"
 
@@ -16,6 +17,8 @@ typedef struct
   gboolean json;
   gboolean once;     /* quit at the first idle */
   gboolean stopping; /* a signal asked to quit: import what is ready, then quit */
+  GlProject *project;  /* borrowed */
+  guint drift_running; /* batches whose drift is being computed */
   guint batches;
   guint64 added, unreadable, duplicates;
   guint failures;
@@ -29,8 +32,44 @@ quit_if_stopped (Run *r)
   if (!r->stopping)
     return;
   gl_watch_flush (r->watch);
-  if (!gl_watch_is_importing (r->watch))
+  if (!gl_watch_is_importing (r->watch) && r->drift_running == 0)
     g_main_loop_quit (r->loop);
+}
+
+/* A batch's drift, computed off the main loop. */
+typedef struct
+{
+  Run *run;
+  gint64 batch_id;
+  gint64 last_action; /* drift_actions id before it */
+} DriftJob;
+
+static void
+on_drift_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  DriftJob *job = user_data;
+  Run *r = job->run;
+  g_autoptr (GError) error = NULL;
+
+  if (!gl_drift_report_update_finish (result, &error))
+    g_printerr ("gleaner-cli watch: drift of batch %" G_GINT64_FORMAT " not computed: %s\n", job->batch_id,
+                error->message);
+  else
+    gl_cli_drift_print_batch (r->project, job->batch_id, job->last_action, r->json);
+  fflush (stdout);
+  r->drift_running--;
+  g_free (job);
+  if (r->drift_running == 0 && (r->once || r->stopping) && gl_watch_is_idle (r->watch))
+    g_main_loop_quit (r->loop);
+  else
+    quit_if_stopped (r);
+}
+
+static gint64
+last_action_id (GlProject *project)
+{
+  g_autoptr (GArray) actions = gl_db_list_drift_actions (gl_project_get_db (project), 1, NULL);
+  return actions && actions->len > 0 ? g_array_index (actions, GlDbDriftAction, 0).id : 0;
 }
 
 static void
@@ -51,6 +90,13 @@ on_batch_imported_cb (GlWatch *watch, gint64 batch_id, guint64 added, guint64 un
             " unreadable, %" G_GUINT64_FORMAT " duplicates\n",
             batch_id, added, unreadable, duplicates);
   fflush (stdout);
+  if (added > 0)
+    {
+      DriftJob *job = g_new0 (DriftJob, 1);
+      *job = (DriftJob){ r, batch_id, last_action_id (r->project) };
+      r->drift_running++;
+      gl_drift_report_update_async (r->project, NULL, on_drift_done_cb, job);
+    }
   quit_if_stopped (r);
 }
 
@@ -68,7 +114,7 @@ static void
 on_idle_cb (GlWatch *watch, gpointer user_data)
 {
   Run *r = user_data;
-  if (r->once || r->stopping)
+  if ((r->once || r->stopping) && r->drift_running == 0)
     g_main_loop_quit (r->loop);
 }
 
@@ -159,7 +205,7 @@ gl_cli_watch (int argc, char **argv)
   GlWatchOptions options = { (guint)batch_files, batch_seconds, 0, 0 };
   g_autoptr (GlWatch) watch = gl_watch_new (p, &options);
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  Run r = { loop, watch, json, once, FALSE, 0, 0, 0, 0, 0 };
+  Run r = { loop, watch, json, once, FALSE, p, 0, 0, 0, 0, 0, 0 };
   g_signal_connect (watch, "batch-imported", G_CALLBACK (on_batch_imported_cb), &r);
   g_signal_connect (watch, "failed", G_CALLBACK (on_failed_cb), &r);
   g_signal_connect (watch, "idle", G_CALLBACK (on_idle_cb), &r);

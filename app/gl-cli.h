@@ -105,6 +105,10 @@ int gl_cli_drift (int argc, char **argv);
 /* After an import: the newest batch's drift against the current model,
  * computed now, or when it will be. */
 void gl_cli_drift_after_import (GlProject *project);
+/* The stored drift of @batch_id against the current model (one line, or one
+ * JSON object {"event":"drift",…} with @json), or why there is none; then
+ * any action the automation took since @since_action (a drift_actions id). */
+void gl_cli_drift_print_batch (GlProject *project, gint64 batch_id, gint64 since_action, gboolean json);
 /* app/gl-cli-insights.c */
 extern const GOptionEntry gl_cli_insights_options[];
 int gl_cli_insights (int argc, char **argv);

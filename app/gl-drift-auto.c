@@ -582,41 +582,45 @@ gl_drift_auto_retrain_due (GlDb *db, gboolean *due, GError **error)
   GlDriftAutoSettings settings;
   GlDriftAutoState s = { 0 };
   g_autoptr (GArray) actions = NULL;
-  gint64 since_us = 0, n;
-  gboolean ok = TRUE;
+  gint64 since_us = -1, n;
+  gboolean ok;
 
   *due = FALSE;
   gl_drift_auto_settings_read (db, &settings);
   if (!settings.enabled)
     return TRUE;
-  if (!gl_drift_auto_read_state (db, &s, error))
+  /* Cheap first (the trainer asks at every label): the actions only. Since
+   * the boost started or the last retrain it asked for. */
+  actions = gl_db_list_drift_actions (db, 0, error);
+  if (actions == NULL)
     return FALSE;
-  actions = s.boost_active ? gl_db_list_drift_actions (db, 0, error) : NULL;
-  if (s.boost_active && actions == NULL)
-    ok = FALSE;
-  /* Since the boost started or the last retrain it asked for. */
-  for (guint i = actions ? actions->len : 0; ok && i-- > 0;)
+  for (guint i = actions->len; i-- > 0;)
     {
       const GlDbDriftAction *a = &g_array_index (actions, GlDbDriftAction, i);
-      if (g_strcmp0 (a->action, "retrain") == 0 || a->id == s.boost_action_id)
+      if (g_strcmp0 (a->action, "stop") == 0)
+        break;
+      if (g_strcmp0 (a->action, "retrain") == 0 || g_strcmp0 (a->action, "boost") == 0)
         {
           since_us = a->created_us;
           break;
         }
     }
-  if (ok && s.boost_active)
-    {
-      n = gl_db_count_labeled_candidates (db, since_us, error);
-      ok = n >= 0;
-      if (ok && (guint64)n >= settings.retrain_labels)
-        {
-          g_autofree char *detail = g_strdup_printf ("%" G_GINT64_FORMAT " drifted or novel images labeled (setting "
-                                                     "%s = %u)",
-                                                     n, GL_DRIFT_AUTO_SETTING_RETRAIN_LABELS, settings.retrain_labels);
-          ok = record (db, &s, "auto", "retrain", "labels", detail, NULL, error);
-          *due = ok;
-        }
-    }
+  if (since_us < 0)
+    return TRUE;
+  n = gl_db_count_labeled_candidates (db, since_us, error);
+  if (n < 0)
+    return FALSE;
+  if ((guint64)n < settings.retrain_labels)
+    return TRUE;
+  if (!gl_drift_auto_read_state (db, &s, error))
+    return FALSE;
+  {
+    g_autofree char *detail
+        = g_strdup_printf ("%" G_GINT64_FORMAT " drifted or novel images labeled (setting %s = %u)", n,
+                           GL_DRIFT_AUTO_SETTING_RETRAIN_LABELS, settings.retrain_labels);
+    ok = record (db, &s, "auto", "retrain", "labels", detail, NULL, error);
+  }
   gl_drift_auto_state_clear (&s);
+  *due = ok;
   return ok;
 }

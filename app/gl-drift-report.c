@@ -1,6 +1,9 @@
 /* gl-drift-report.c — drift per class of batches and windows. See gl-drift-report.h. */
 #include "app/gl-drift-report.h"
 
+#include "app/gl-drift-auto.h"
+#include "app/gl-drift-boost.h"
+
 #include "engine/gl-calibrate.h"
 #include "engine/gl-drift-verdict.h"
 #include "engine/gl-drift.h"
@@ -62,10 +65,29 @@ add_test (GArray *tests, gint64 class_id, const char *name, const GlDriftTestRes
   g_array_append_val (tests, t);
 }
 
-/* The verdict of one set (@n rows of @probs, @emb) stored as @header's kind. */
+/* When @v drifted: the images of the set (@ids) the drift-boosted queue may
+ * draw (app/gl-drift-boost.h), stored with result @drift_id. */
 static gboolean
-report_set (const Ctx *ctx, const float *probs, const float *emb, gsize n, GlDbDriftResult *header,
-            GError **error)
+store_candidates (const Ctx *ctx, const GlDriftVerdict *v, const GlDriftSample *win, const gint64 *ids,
+                  const GlDriftOptions *o, gint64 drift_id, GError **error)
+{
+  g_autofree gboolean *drifted = g_new0 (gboolean, MAX (ctx->n_classes, 1u));
+  g_autoptr (GArray) cands = NULL;
+
+  if (!v->drifted)
+    return TRUE;
+  for (guint c = 0; c < ctx->n_classes; c++)
+    for (guint t = 0; t < GL_DRIFT_N_TESTS; t++)
+      drifted[c] |= gl_drift_verdict_get (v, c, t)->fired;
+  cands = gl_drift_boost_candidates (&ctx->reference, win, ids, ctx->class_ids, drifted, o->min_class, o->novelty_q);
+  return gl_db_add_drift_candidates (ctx->db, drift_id, (const GlDbDriftCandidate *)cands->data, cands->len, error);
+}
+
+/* The verdict of one set (@n rows of @probs, @emb, images @ids) stored as
+ * @header's kind, with its drift candidates. */
+static gboolean
+report_set (const Ctx *ctx, const float *probs, const float *emb, const gint64 *ids, gsize n,
+            GlDbDriftResult *header, GError **error)
 {
   GlDriftSample win = { n, ctx->n_classes, probs, GL_DRIFT_REPORT_DIM, emb };
   GlDriftOptions o;
@@ -105,7 +127,8 @@ report_set (const Ctx *ctx, const float *probs, const float *emb, gsize n, GlDbD
                   gl_drift_verdict_get (v, c, t));
       g_array_append_val (header->classes, row);
     }
-  ok = gl_db_add_drift_result (ctx->db, header, &header->id, error);
+  ok = gl_db_add_drift_result (ctx->db, header, &header->id, error)
+       && store_candidates (ctx, v, &win, ids, &o, header->id, error);
   gl_db_drift_result_clear (header);
   return ok;
 }
@@ -152,7 +175,7 @@ report_batch (const Ctx *ctx, gint64 batch_id, GError **error)
       header.first_image = ids[0];
       header.last_image = ids[n - 1];
     }
-  return report_set (ctx, probs, emb, n, &header, error);
+  return report_set (ctx, probs, emb, ids, n, &header, error);
 }
 
 /* Windows of @window images every @step over the newest images, oldest first. */
@@ -193,8 +216,8 @@ report_windows (const Ctx *ctx, guint window, guint step, GError **error)
                                  .last_image = ids[start + len - 1] };
 
       if (g_cancellable_set_error_if_cancelled (ctx->cancellable, error)
-          || !report_set (ctx, probs + start * ctx->n_classes, emb + start * GL_DRIFT_REPORT_DIM, len,
-                          &header, error))
+          || !report_set (ctx, probs + start * ctx->n_classes, emb + start * GL_DRIFT_REPORT_DIM, ids + start,
+                          len, &header, error))
         return FALSE;
     }
   return TRUE;
@@ -312,7 +335,8 @@ gl_drift_report_after_round (GlDb *db, GlNet *net, const GlDataset *data, guint6
   if (!build_reference (&ctx, val_rows, val_labels, n_val, &probs, &emb, &ref, &error)
       || !report_missing_batches (&ctx, GL_DRIFT_REPORT_BATCHES, &error)
       || !gl_db_delete_drift_results (db, model_id, GL_DB_DRIFT_WINDOW, &error)
-      || !report_windows (&ctx, GL_DRIFT_REPORT_WINDOW, GL_DRIFT_REPORT_STEP, &error))
+      || !report_windows (&ctx, GL_DRIFT_REPORT_WINDOW, GL_DRIFT_REPORT_STEP, &error)
+      || !gl_drift_auto_evaluate (db, NULL, &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         g_warning ("drift of model version %" G_GINT64_FORMAT " not reported: %s", model_id, error->message);
@@ -345,15 +369,15 @@ reference_sample (const GlDbDriftReference *ref, GlDriftSample *out, GError **er
   return TRUE;
 }
 
-gboolean
-gl_drift_report_update (GlProject *project, guint window, guint step, gint64 *model_id,
-                        gboolean *has_reference, GError **error)
+/* gl_drift_report_update on a connection @db and pixel map @map of the
+ * caller's thread. */
+static gboolean
+update_on (GlDb *db, GlPixelMap *map, guint window, guint step, gint64 *model_id, gboolean *has_reference,
+           GError **error)
 {
-  GlDb *db = gl_project_get_db (project);
   GlDbDriftReference ref = { 0 };
   GlDbModelVersion version = { 0 };
   g_autoptr (GlNet) net = NULL;
-  g_autoptr (GlPixelMap) map = NULL;
   GlDataset data = { 0 };
   GlDriftSample sample = { 0 };
   Ctx ctx = { 0 };
@@ -379,8 +403,6 @@ gl_drift_report_update (GlProject *project, guint window, guint step, gint64 *mo
       ok = FALSE;
     }
   if (ok)
-    ok = (map = gl_project_map_pixels (project, error)) != NULL;
-  if (ok)
     {
       gl_pixel_map_shape (map, &data.h, &data.w, &data.c);
       data.pixels = gl_pixel_map_data (map);
@@ -401,7 +423,102 @@ gl_drift_report_update (GlProject *project, guint window, guint step, gint64 *mo
   if (ok && window > 0)
     ok = gl_db_delete_drift_results (db, *model_id, GL_DB_DRIFT_WINDOW, error)
          && report_windows (&ctx, window, step, error);
+  if (ok)
+    ok = gl_drift_auto_evaluate (db, NULL, error);
   gl_db_model_version_clear (&version);
   gl_db_drift_reference_clear (&ref);
   return ok;
+}
+
+gboolean
+gl_drift_report_update (GlProject *project, guint window, guint step, gint64 *model_id,
+                        gboolean *has_reference, GError **error)
+{
+  g_autoptr (GlPixelMap) map = NULL;
+
+  *model_id = gl_db_get_current_model (gl_project_get_db (project));
+  *has_reference = FALSE;
+  if (*model_id < 0)
+    return TRUE;
+  map = gl_project_map_pixels (project, error);
+  return map != NULL && update_on (gl_project_get_db (project), map, window, step, model_id, has_reference, error);
+}
+
+/* The paths of a project, for a worker thread. */
+typedef struct
+{
+  char *db_path, *pixels_path;
+} UpdatePaths;
+
+static void
+update_paths_free (gpointer data)
+{
+  UpdatePaths *u = data;
+
+  g_free (u->db_path);
+  g_free (u->pixels_path);
+  g_free (u);
+}
+
+/* One update at a time per process: two would compute the same batch twice. */
+static GMutex update_lock;
+
+static void
+update_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  UpdatePaths *u = task_data;
+  GError *error = NULL;
+  g_autoptr (GlDb) db = NULL;
+  g_autoptr (GlPixelMap) map = NULL;
+  gint64 model_id;
+  gboolean has_reference, ok;
+
+  g_mutex_lock (&update_lock);
+  ok = !g_cancellable_set_error_if_cancelled (cancellable, &error)
+       && (db = gl_db_open (u->db_path, &error)) != NULL;
+  /* A project without a model has no pixels to read yet. */
+  if (ok && gl_db_get_current_model (db) >= 0)
+    ok = (map = gl_pixel_map_open (u->pixels_path, &error)) != NULL
+         && update_on (db, map, 0, 0, &model_id, &has_reference, &error);
+  g_mutex_unlock (&update_lock);
+  if (ok)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+gl_drift_report_update_async (GlProject *project, GCancellable *cancellable, GAsyncReadyCallback callback,
+                              gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  UpdatePaths *u = g_new0 (UpdatePaths, 1);
+
+  u->db_path = g_strdup (gl_project_get_db_path (project));
+  u->pixels_path = g_strdup (gl_project_get_pixels_path (project));
+  g_task_set_source_tag (task, gl_drift_report_update_async);
+  g_task_set_task_data (task, u, update_paths_free);
+  g_task_run_in_thread (task, update_thread);
+}
+
+gboolean
+gl_drift_report_update_finish (GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+background_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!gl_drift_report_update_finish (result, &error) && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_warning ("drift of a new batch not computed: %s", error->message);
+}
+
+void
+gl_drift_report_update_in_background (GlProject *project)
+{
+  gl_drift_report_update_async (project, NULL, background_done, NULL);
 }

@@ -15,7 +15,8 @@
  *
  * gl_drift_report_update does the same for a project outside a round (the
  * CLI after an import, or `drift --window N`): it loads the current version
- * and scores the batches that have no result for it yet.
+ * and scores the batches that have no result for it yet. Both end with the
+ * drift automation's step (app/gl-drift-auto.h).
  */
 #pragma once
 
@@ -54,5 +55,20 @@ void gl_drift_report_after_round (GlDb *db, GlNet *net, const GlDataset *data, g
  * no reference (trained before drift was reported): nothing computed. */
 gboolean gl_drift_report_update (GlProject *project, guint window, guint step, gint64 *model_id,
                                  gboolean *has_reference, GError **error);
+
+/* The same for a batch that just arrived (a watched folder's,
+ * app/gl-watch.h), off the calling thread: on a worker thread with a store
+ * connection and a pixel map of its own, computes the batches that have no
+ * result for the current version yet (windows untouched), then the
+ * automation step (app/gl-drift-auto.h: gl_drift_auto_evaluate). Nothing
+ * without a current version with a reference. One such update runs at a time
+ * in a process. @callback on the thread-default main context of the caller. */
+void gl_drift_report_update_async (GlProject *project, GCancellable *cancellable, GAsyncReadyCallback callback,
+                                   gpointer user_data);
+gboolean gl_drift_report_update_finish (GAsyncResult *result, GError **error);
+/* gl_drift_report_update_async with nothing to wait for (the window, after
+ * a watched folder's batch): a failure is logged. The results are read from
+ * the store (app/gl-drift-auto.h). */
+void gl_drift_report_update_in_background (GlProject *project);
 
 G_END_DECLS

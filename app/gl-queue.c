@@ -444,6 +444,8 @@ reason_text (GlQueue *self, GlQueueItem *it, const char *rule, const char *store
     case GL_QUEUE_REASON_STRATEGY:
     default: break;
     }
+  if (g_str_has_prefix (stored ? stored : "", "drift: "))
+    return g_strdup (stored); /* the drift-boosted queue (app/gl-drift-boost.h) */
   if (it->n_top >= 2)
     {
       const char *a = self->class_names[it->top_class[0]], *b = self->class_names[it->top_class[1]];

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "app/gl-drift-boost.h"
 #include "app/gl-drift-report.h"
 #include "app/gl-pixel-cache.h"
 #include "engine/gl-model-file.h"
@@ -832,7 +833,10 @@ write_ranking (ProjectRound *p, gboolean scored, GError **error)
         }
     }
   GError *local = NULL;
-  if (!gl_db_replace_queue (p->db, (GlDbQueueItem *)items->data, items->len, &local))
+  /* While the drift-boosted queue is on, a share of it is drawn from the drifted and novel images. */
+  g_autoptr (GArray) boosted = scored ? gl_drift_boost_ranking (p->db, (GlDbQueueItem *)items->data, items->len, &local)
+                                      : g_array_ref (items);
+  if (boosted == NULL || !gl_db_replace_queue (p->db, (GlDbQueueItem *)boosted->data, boosted->len, &local))
     return store_failed (error, local, "cannot store the ranking");
   p->result->ranked = TRUE;
   /* Waiting for a lock is fine here, on the engine thread: a seq left

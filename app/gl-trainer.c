@@ -10,6 +10,8 @@
  */
 #include "app/gl-trainer.h"
 
+#include "app/gl-drift-auto.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -440,6 +442,19 @@ maybe_start (GlTrainer *self)
     start_round (self, FALSE, NULL);
 }
 
+/* The drift automation asks for a round once enough drifted or novel images
+ * are labeled (app/gl-drift-auto.h); a store error is logged, not fatal. */
+static gboolean
+drift_retrain_due (GlTrainer *self)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean due = FALSE;
+
+  if (!gl_drift_auto_retrain_due (gl_project_get_db (self->project), &due, &error))
+    g_warning ("drift automation: %s", error->message);
+  return due;
+}
+
 void
 gl_trainer_count_labels (GlTrainer *self, guint n)
 {
@@ -447,6 +462,11 @@ gl_trainer_count_labels (GlTrainer *self, guint n)
   self->labels_pending += n;
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LABELS_PENDING]);
   if (self->retrain_every > 0 && self->labels_pending >= self->retrain_every)
+    {
+      self->want_train = TRUE;
+      maybe_start (self);
+    }
+  else if (drift_retrain_due (self))
     {
       self->want_train = TRUE;
       maybe_start (self);

@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "app/gl-demo.h"
+#include "app/gl-drift-report.h"
 #include "app/gl-session.h"
 #include "app/gl-watch.h"
 #include "app/gl-drift-status.h"
@@ -404,6 +405,7 @@ on_watch_batch_imported_cb (GleanerWindow *self, gint64 batch_id, guint64 added,
   adw_toast_set_timeout (toast, 5);
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
   take_new_images (self);
+  gl_drift_report_update_in_background (self->project); /* the batch's drift, then the automation */
 }
 
 static void

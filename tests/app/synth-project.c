@@ -65,6 +65,13 @@ synth_import (GlProject *p, const char *dir, const char *split, gboolean held_ou
   g_assert_no_error (error);
 }
 
+/* Imports @dir/@split (written by synth_write_idx) with reference labels. */
+void
+synth_import_split (GlProject *p, const char *dir, const char *split)
+{
+  synth_import (p, dir, split, FALSE);
+}
+
 /* A project in @dir/project with @n_pool pool and @n_test held-out images. */
 GlProject *
 synth_project (const char *dir, guint n_pool, guint n_test)

@@ -13,6 +13,9 @@ extern const char *const synth_classes[];
  * drawn from @seed; @centred: every square in the centre instead of its
  * class's quadrant (a new kind of image, for drift). */
 void synth_write_idx (const char *dir, const char *split, guint n, guint32 seed, gboolean centred);
+/* Imports @dir/@split (written by synth_write_idx) into the pool, one batch,
+ * with reference labels (the oracle). */
+void synth_import_split (GlProject *p, const char *dir, const char *split);
 /* A project in @dir/project with @n_pool pool and @n_test held-out images. */
 GlProject *synth_project (const char *dir, guint n_pool, guint n_test);
 /* The reference class of @image_id (store id). */
