@@ -51,6 +51,7 @@ struct _GleanerWindow
   GCancellable *loading_cancellable;
   GCancellable *drift_cancellable; /* of the drift state's load, NULL when none */
   GCancellable *boost_cancellable; /* of "Label Drifted Images" under way, NULL when none */
+  GCancellable *update_cancellable; /* of a new batch's drift being computed, NULL when none */
 
   /* Progress of the opening, written by the loading thread, published by
    * one coalesced idle on the main thread. */
@@ -177,6 +178,31 @@ refresh_drift (GleanerWindow *self)
   self->drift_cancellable = g_cancellable_new ();
   gl_drift_status_load_async (gl_project_get_db_path (self->project), self->drift_cancellable, on_drift_loaded_cb,
                               self);
+}
+
+static void
+on_drift_updated_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean ok = gl_drift_report_update_finish (result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return; /* the project closed */
+  GleanerWindow *self = user_data;
+  g_clear_object (&self->update_cancellable);
+  if (!ok)
+    g_warning ("cannot compute the drift of the new images: %s", error->message);
+  refresh_drift (self);
+}
+
+/* Computes the drift of the batches that have none yet (and the automation
+ * step) on a worker, then shows the state. */
+static void
+update_drift (GleanerWindow *self)
+{
+  if (self->project == NULL || self->update_cancellable != NULL)
+    return; /* one at a time: the running one reads every batch without a result */
+  self->update_cancellable = g_cancellable_new ();
+  gl_drift_report_update_async (self->project, self->update_cancellable, on_drift_updated_cb, self);
 }
 
 static void
@@ -365,7 +391,7 @@ take_new_images (GleanerWindow *self)
   if (self->trainer != NULL && gl_queue_needs_ranking (self->queue))
     gl_trainer_rank_now (self->trainer);
   on_view_stack_visible_child_cb (self);
-  refresh_drift (self);
+  update_drift (self); /* the new batch's drift, then the automation, then the banner */
 }
 
 /* The menu's "Stop Watching" items, one per watched folder. */
@@ -405,7 +431,6 @@ on_watch_batch_imported_cb (GleanerWindow *self, gint64 batch_id, guint64 added,
   adw_toast_set_timeout (toast, 5);
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
   take_new_images (self);
-  gl_drift_report_update_in_background (self->project); /* the batch's drift, then the automation */
 }
 
 static void
@@ -456,6 +481,9 @@ stop_session (GleanerWindow *self)
   if (self->boost_cancellable != NULL)
     g_cancellable_cancel (self->boost_cancellable);
   g_clear_object (&self->boost_cancellable);
+  if (self->update_cancellable != NULL)
+    g_cancellable_cancel (self->update_cancellable);
+  g_clear_object (&self->update_cancellable);
   gleaner_label_view_set_queue (self->label_view, NULL, NULL);
   gleaner_gallery_view_set_project (self->gallery_view, NULL);
   gleaner_insights_view_set_project (self->insights_view, NULL);
