@@ -360,3 +360,26 @@ gl_chart_drift_describe (const GlDriftTimeline *t)
   g_string_truncate (s, s->len - 1);
   return g_string_free (s, FALSE);
 }
+
+/* ---- Files ---- */
+
+static void
+draw_timeline (cairo_t *cr, gconstpointer data, const GlChartPalette *palette, double width, double height)
+{
+  gl_chart_drift_draw (cr, data, palette, width, height);
+}
+
+GBytes *
+gl_chart_drift_render (const GlDriftTimeline *t, const GlChartPalette *palette, GlChartFormat format, int width,
+                       int height, GError **error)
+{
+  return gl_chart_render_with (draw_timeline, t, "drift-timeline", palette, format, width, height, error);
+}
+
+gboolean
+gl_chart_drift_export (const GlDriftTimeline *t, const GlChartPalette *palette, GlChartFormat format, int width,
+                       int height, const char *path, GError **error)
+{
+  g_autoptr (GBytes) bytes = gl_chart_drift_render (t, palette, format, width, height, error);
+  return bytes != NULL && gl_chart_write_bytes (bytes, path, error);
+}

@@ -41,6 +41,13 @@ char *gl_chart_drift_cell_text (const GlDriftTimeline *timeline, guint row, guin
  * the "Numbers" table). */
 char *gl_chart_drift_describe (const GlDriftTimeline *timeline);
 
+/* The chart as a PNG or SVG file's bytes, and written to @path safely (as
+ * gl_chart_render / gl_chart_export). */
+GBytes *gl_chart_drift_render (const GlDriftTimeline *timeline, const GlChartPalette *palette, GlChartFormat format,
+                               int width, int height, GError **error);
+gboolean gl_chart_drift_export (const GlDriftTimeline *timeline, const GlChartPalette *palette, GlChartFormat format,
+                                int width, int height, const char *path, GError **error);
+
 /* The height the chart wants at a width of about 800 for @n_classes rows. */
 int gl_chart_drift_natural_height (guint n_classes);
 

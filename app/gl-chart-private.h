@@ -54,6 +54,15 @@ const char *gl_chart_number (char buf[32], double value);
 /* "+0.021" / "−0.013" / "n/a". */
 const char *gl_chart_change (char buf[32], double value);
 
+/* Draws a chart of @data into (0, 0, @width, @height) of @cr. */
+typedef void (*GlChartDrawFunc) (cairo_t *cr, gconstpointer data, const GlChartPalette *palette, double width,
+                                 double height);
+/* @draw's chart as a PNG or SVG file's bytes; @id names it in errors. */
+GBytes *gl_chart_render_with (GlChartDrawFunc draw, gconstpointer data, const char *id, const GlChartPalette *palette,
+                              GlChartFormat format, int width, int height, GError **error);
+/* @bytes written to @path safely (gl_export_write_file). */
+gboolean gl_chart_write_bytes (GBytes *bytes, const char *path, GError **error);
+
 /* The five drawings (gl-chart-kinds.c). */
 void gl_chart_draw_kind (cairo_t *cr, GlChartKind kind, const GlInsights *r, const GlChartPalette *palette,
                          const GlChartFrame *f);

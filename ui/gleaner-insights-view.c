@@ -261,9 +261,33 @@ on_cell_activated_cb (GleanerChart *chart, gint64 label_class, gint64 predicted_
 typedef struct
 {
   GleanerInsightsView *view; /* owned reference */
-  GleanerChart *chart;       /* owned reference */
+  GtkWidget *chart;          /* owned reference: a GleanerChart or the GleanerDriftTimeline */
   GlChartFormat format;
 } ExportRequest;
+
+/* "confusion", "drift-timeline": the file name of @chart's export. */
+static const char *
+chart_id (GtkWidget *chart)
+{
+  return GLEANER_IS_CHART (chart) ? gl_chart_kind_id (gleaner_chart_get_kind (GLEANER_CHART (chart)))
+                                  : "drift-timeline";
+}
+
+/* @chart drawn as it is on screen into the file at @path. */
+static gboolean
+save_chart (GtkWidget *chart, GlChartFormat format, const char *path, GError **error)
+{
+  GlChartPalette palette;
+  gleaner_chart_palette_for (chart, &palette);
+  if (GLEANER_IS_CHART (chart))
+    return gl_chart_export (gleaner_chart_get_kind (GLEANER_CHART (chart)),
+                            gleaner_chart_get_report (GLEANER_CHART (chart)), &palette, format, GL_CHART_EXPORT_WIDTH,
+                            GL_CHART_EXPORT_HEIGHT, path, error);
+  GlDriftTimeline *t = gleaner_drift_timeline_get_timeline (GLEANER_DRIFT_TIMELINE (chart));
+  return gl_chart_drift_export (t, &palette, format, GL_CHART_EXPORT_WIDTH,
+                                MAX (GL_CHART_EXPORT_HEIGHT / 2, gl_chart_drift_natural_height (t ? t->n_classes : 0)),
+                                path, error);
+}
 
 static void
 on_export_response_cb (GtkNativeDialog *dialog, int response, gpointer user_data)
@@ -273,14 +297,10 @@ on_export_response_cb (GtkNativeDialog *dialog, int response, gpointer user_data
     {
       g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       g_autofree char *path = file ? g_file_get_path (file) : NULL;
-      GlChartPalette palette;
-      gleaner_chart_get_palette (req->chart, &palette);
       g_autoptr (GError) error = NULL;
-      GlChartKind kind = gleaner_chart_get_kind (req->chart);
       if (path == NULL)
         toast (req->view, _ ("Charts can only be saved to a local file"));
-      else if (!gl_chart_export (kind, gleaner_chart_get_report (req->chart), &palette, req->format,
-                                 GL_CHART_EXPORT_WIDTH, GL_CHART_EXPORT_HEIGHT, path, &error))
+      else if (!save_chart (req->chart, req->format, path, &error))
         toast (req->view, error->message);
       else
         {
@@ -296,15 +316,14 @@ on_export_response_cb (GtkNativeDialog *dialog, int response, gpointer user_data
 }
 
 static void
-export_chart (GleanerInsightsView *self, GleanerChart *chart, GlChartFormat format)
+export_chart (GleanerInsightsView *self, GtkWidget *chart, GlChartFormat format)
 {
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
   GtkFileChooserNative *dialog
       = gtk_file_chooser_native_new (_ ("Export Chart"), GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
                                      GTK_FILE_CHOOSER_ACTION_SAVE, _ ("_Export"), _ ("_Cancel"));
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
-  g_autofree char *name = g_strdup_printf ("%s.%s", gl_chart_kind_id (gleaner_chart_get_kind (chart)),
-                                           format == GL_CHART_FORMAT_SVG ? "svg" : "png");
+  g_autofree char *name = g_strdup_printf ("%s.%s", chart_id (chart), format == GL_CHART_FORMAT_SVG ? "svg" : "png");
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), name);
   ExportRequest *req = g_new0 (ExportRequest, 1);
   req->view = g_object_ref (self);
@@ -327,7 +346,7 @@ on_export_svg_clicked_cb (GtkButton *button, GleanerInsightsView *self)
 }
 
 static GtkWidget *
-export_button (GleanerInsightsView *self, GleanerChart *chart, const char *label, const char *tooltip,
+export_button (GleanerInsightsView *self, GtkWidget *chart, const char *label, const char *tooltip,
                GCallback callback)
 {
   GtkWidget *button = gtk_button_new_with_mnemonic (label);
@@ -384,10 +403,8 @@ make_card (GleanerInsightsView *self, GlChartKind kind)
   GtkWidget *row = numbers_row (&self->tables[kind], _ ("_Numbers"), 40);
   g_autofree char *png_tip = g_strdup_printf (_ ("Export the %s as PNG"), gl_chart_kind_title (kind));
   g_autofree char *svg_tip = g_strdup_printf (_ ("Export the %s as SVG"), gl_chart_kind_title (kind));
-  gtk_box_append (GTK_BOX (row), export_button (self, GLEANER_CHART (chart), _ ("PNG…"), png_tip,
-                                                G_CALLBACK (on_export_png_clicked_cb)));
-  gtk_box_append (GTK_BOX (row), export_button (self, GLEANER_CHART (chart), _ ("SVG…"), svg_tip,
-                                                G_CALLBACK (on_export_svg_clicked_cb)));
+  gtk_box_append (GTK_BOX (row), export_button (self, chart, _ ("PNG…"), png_tip, G_CALLBACK (on_export_png_clicked_cb)));
+  gtk_box_append (GTK_BOX (row), export_button (self, chart, _ ("SVG…"), svg_tip, G_CALLBACK (on_export_svg_clicked_cb)));
   gtk_box_append (GTK_BOX (card), row);
   return card;
 }
@@ -423,6 +440,10 @@ make_drift_card (GleanerInsightsView *self)
   gtk_box_append (GTK_BOX (kinds), batches);
   gtk_box_append (GTK_BOX (kinds), windows);
   gtk_box_append (GTK_BOX (row), kinds);
+  gtk_box_append (GTK_BOX (row), export_button (self, chart, _ ("PNG…"), _ ("Export the drift timeline as PNG"),
+                                                G_CALLBACK (on_export_png_clicked_cb)));
+  gtk_box_append (GTK_BOX (row), export_button (self, chart, _ ("SVG…"), _ ("Export the drift timeline as SVG"),
+                                                G_CALLBACK (on_export_svg_clicked_cb)));
   gtk_box_append (GTK_BOX (card), row);
   return card;
 }

@@ -207,6 +207,24 @@ test_chart (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (draw_colours (empty, TRUE), >=, 2);
   g_autofree char *none = gl_chart_drift_query (empty, 800, 320, 400, 160, NULL, NULL);
   g_assert_null (none);
+  /* As files: a PNG and an SVG, and the SVG written to a file. */
+  GlChartPalette light;
+  gl_chart_palette_init_light (&light);
+  g_autoptr (GBytes) png = gl_chart_drift_render (t, &light, GL_CHART_FORMAT_PNG, 800, 320, &error);
+  g_assert_no_error (error);
+  gsize len = 0;
+  const guint8 *bytes = g_bytes_get_data (png, &len);
+  g_assert_cmpuint (len, >, 1000);
+  g_assert_cmpmem (bytes, 8, "\x89PNG\r\n\x1a\n", 8);
+  g_autoptr (GBytes) svg = gl_chart_drift_render (t, &light, GL_CHART_FORMAT_SVG, 800, 320, &error);
+  g_assert_no_error (error);
+  g_autofree char *svg_text = g_strndup (g_bytes_get_data (svg, NULL), g_bytes_get_size (svg));
+  g_assert_nonnull (strstr (svg_text, "<svg"));
+  g_autofree char *path = g_build_filename (fx->tmp, "drift.svg", NULL);
+  g_assert_true (gl_chart_drift_export (t, &light, GL_CHART_FORMAT_SVG, 800, 320, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+
   /* A chart too small for its grid draws and answers nothing, without a crash. */
   g_autofree char *tiny = gl_chart_drift_query (t, 10, 10, 5, 5, NULL, NULL);
   g_assert_null (tiny);
