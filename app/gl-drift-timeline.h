@@ -8,7 +8,6 @@
  * every test with its statistic, p-value, Holm-adjusted p-value, effect size
  * and sample sizes, and the CBPE precision estimate with its standard error.
  * Nothing is recomputed: the grid shows the stored verdicts.
-
  *
  * gl_drift_timeline_load runs on any thread with a connection of its own;
  * gl_drift_timeline_load_async runs it on a worker thread and hands the
