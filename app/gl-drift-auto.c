@@ -98,8 +98,12 @@ drifted_classes (const GlDbDriftResult *r, GHashTable *names, const GlDriftAutoS
         continue;
       if (c == NULL)
         {
-          GlDriftAutoClass fresh = { .class_id = t->class_id, .p_adjusted = 2.0, .precision_est = NAN,
-                                     .precision_se = NAN, .precision_ref = NAN, .novelty_ratio = NAN };
+          GlDriftAutoClass fresh = { .class_id = t->class_id,
+                                     .p_adjusted = 2.0,
+                                     .precision_est = NAN,
+                                     .precision_se = NAN,
+                                     .precision_ref = NAN,
+                                     .novelty_ratio = NAN };
           const char *name = g_hash_table_lookup (names, &t->class_id);
 
           fresh.name = g_strdup (name ? name : "unknown class");
@@ -191,7 +195,8 @@ make_summary (const GlDriftAutoState *s, const GlDriftAutoSettings *settings, GH
       for (guint k = 0; k < s->classes->len && k < 3; k++)
         {
           const GlDriftAutoClass *c = &g_array_index (s->classes, GlDriftAutoClass, k);
-          g_string_append_printf (out, "%s%s (%s, p %.2g", k == 0 ? ": " : "; ", c->name, c->test, c->p_adjusted);
+          g_string_append_printf (out, "%s%s (%s, p %.2g", k == 0 ? ": " : "; ", c->name, c->test,
+                                  c->p_adjusted);
           if (c->novel && isfinite (c->novelty_ratio))
             g_string_append_printf (out, ", %.1f× the reference's novel images", c->novelty_ratio);
           if (isfinite (c->precision_est) && isfinite (c->precision_ref))
@@ -208,10 +213,12 @@ make_summary (const GlDriftAutoState *s, const GlDriftAutoSettings *settings, GH
   if (s->adwin_fired)
     {
       const char *name = g_hash_table_lookup (names, &s->adwin.class_id);
-      g_string_append_printf (out, "%sAudited accuracy of %s fell from %.2f (%" G_GUINT64_FORMAT " labels) to %.2f (%"
-                              G_GUINT64_FORMAT "), ADWIN ε %.2f",
+      g_string_append_printf (out,
+                              "%sAudited accuracy of %s fell from %.2f (%" G_GUINT64_FORMAT
+                              " labels) to %.2f (%" G_GUINT64_FORMAT "), ADWIN ε %.2f",
                               out->len ? ". " : "", name ? name : "a class", s->adwin.mean_before,
-                              s->adwin.width_before, s->adwin.mean_after, s->adwin.width_after, s->adwin.epsilon);
+                              s->adwin.width_before, s->adwin.mean_after, s->adwin.width_after,
+                              s->adwin.epsilon);
     }
   if (s->persists_and_hurts)
     g_string_append (out, ". It persists and hurts.");
@@ -223,11 +230,11 @@ make_summary (const GlDriftAutoState *s, const GlDriftAutoSettings *settings, GH
 
 /* The newest boost/stop action: whether the boost is on, and by which. */
 static gboolean
-read_boost (GlDb *db, GlDriftAutoState *s, gint64 *since_us, GError **error)
+read_boost (GlDb *db, GlDriftAutoState *s, gint64 *since_label, GError **error)
 {
   g_autoptr (GArray) actions = gl_db_list_drift_actions (db, 0, error);
 
-  *since_us = 0;
+  *since_label = 0;
   s->boost_action_id = -1;
   if (actions == NULL)
     return FALSE;
@@ -241,7 +248,7 @@ read_boost (GlDb *db, GlDriftAutoState *s, gint64 *since_us, GError **error)
           s->boost_active = TRUE;
           s->boost_action_id = a->id;
           s->boost_origin = g_strdup (a->origin);
-          *since_us = a->created_us;
+          *since_label = a->last_label_id;
         }
       break;
     }
@@ -295,19 +302,24 @@ gl_drift_auto_read_state (GlDb *db, GlDriftAutoState *s, GError **error)
   g_autoptr (GHashTable) names = NULL;
   GlDbDriftReference ref = { 0 };
   g_autoptr (GArray) left = NULL;
-  gint64 since_us;
+  gint64 since_label;
 
-  *s = (GlDriftAutoState){ .model_id = gl_db_get_current_model (db), .drift_id = -1, .batch_id = -1,
-                           .first_image = -1, .last_image = -1, .alpha = 0.05, .boost_action_id = -1 };
+  *s = (GlDriftAutoState){ .model_id = gl_db_get_current_model (db),
+                           .drift_id = -1,
+                           .batch_id = -1,
+                           .first_image = -1,
+                           .last_image = -1,
+                           .alpha = 0.05,
+                           .boost_action_id = -1 };
   s->classes = g_array_new (FALSE, TRUE, sizeof (GlDriftAutoClass));
   g_array_set_clear_func (s->classes, class_clear);
   gl_drift_auto_settings_read (db, &settings);
   s->automation = settings.enabled;
-  if (!read_boost (db, s, &since_us, error))
+  if (!read_boost (db, s, &since_label, error))
     goto fail;
   if (s->boost_active)
     {
-      s->boost_labeled = gl_db_count_labeled_candidates (db, since_us, error);
+      s->boost_labeled = gl_db_count_labeled_candidates (db, since_label, error);
       if (s->boost_labeled < 0)
         goto fail;
     }
@@ -394,9 +406,11 @@ gl_drift_auto_state_to_json (const GlDriftAutoState *s)
                           s->model_id, s->drift_id);
   g_string_append_printf (out, ",\"kind\":\"%s\",\"batch\":%" G_GINT64_FORMAT ",\"window_size\":%u",
                           s->kind == GL_DB_DRIFT_BATCH ? "batch" : "window", s->batch_id, s->window_size);
-  g_string_append_printf (out, ",\"first_image\":%" G_GINT64_FORMAT ",\"last_image\":%" G_GINT64_FORMAT
+  g_string_append_printf (out,
+                          ",\"first_image\":%" G_GINT64_FORMAT ",\"last_image\":%" G_GINT64_FORMAT
                           ",\"n_images\":%" G_GUINT64_FORMAT ",\"drifted\":%s,\"n_fired\":%u,\"alpha\":",
-                          s->first_image, s->last_image, s->n_images, s->drifted ? "true" : "false", s->n_fired);
+                          s->first_image, s->last_image, s->n_images, s->drifted ? "true" : "false",
+                          s->n_fired);
   gl_json_append_double (out, s->alpha);
   g_string_append (out, ",\"classes\":[");
   for (guint k = 0; s->classes != NULL && k < s->classes->len; k++)
@@ -406,9 +420,12 @@ gl_drift_auto_state_to_json (const GlDriftAutoState *s)
       {
         const char *name;
         double v;
-      } f[] = { { "statistic", c->statistic },         { "p_adjusted", c->p_adjusted },
-                { "effect", c->effect },               { "precision_est", c->precision_est },
-                { "precision_se", c->precision_se },   { "precision_ref", c->precision_ref },
+      } f[] = { { "statistic", c->statistic },
+                { "p_adjusted", c->p_adjusted },
+                { "effect", c->effect },
+                { "precision_est", c->precision_est },
+                { "precision_se", c->precision_se },
+                { "precision_ref", c->precision_ref },
                 { "novelty_ratio", c->novelty_ratio } };
 
       g_string_append (out, k ? ",{\"class\":" : "{\"class\":");
@@ -420,7 +437,8 @@ gl_drift_auto_state_to_json (const GlDriftAutoState *s)
           g_string_append_printf (out, ",\"%s\":", f[j].name);
           gl_json_append_double (out, f[j].v);
         }
-      g_string_append_printf (out, ",\"n_ref\":%" G_GUINT64_FORMAT ",\"n_win\":%" G_GUINT64_FORMAT
+      g_string_append_printf (out,
+                              ",\"n_ref\":%" G_GUINT64_FORMAT ",\"n_win\":%" G_GUINT64_FORMAT
                               ",\"n_fired\":%u,\"novel\":%s,\"hurts\":%s}",
                               c->n_ref, c->n_win, c->n_fired, c->novel ? "true" : "false",
                               c->hurts ? "true" : "false");
@@ -428,7 +446,8 @@ gl_drift_auto_state_to_json (const GlDriftAutoState *s)
   g_string_append_printf (out, "],\"run_length\":%u,\"adwin\":", s->run_length);
   if (s->adwin_fired)
     {
-      g_string_append_printf (out, "{\"class_id\":%" G_GINT64_FORMAT ",\"image_id\":%" G_GINT64_FORMAT
+      g_string_append_printf (out,
+                              "{\"class_id\":%" G_GINT64_FORMAT ",\"image_id\":%" G_GINT64_FORMAT
                               ",\"position\":%" G_GUINT64_FORMAT ",\"width_before\":%" G_GUINT64_FORMAT
                               ",\"width_after\":%" G_GUINT64_FORMAT ",\"mean_before\":",
                               s->adwin.class_id, s->adwin.image_id, s->adwin.position, s->adwin.width_before,
@@ -475,9 +494,14 @@ record (GlDb *db, const GlDriftAutoState *s, const char *origin, const char *act
 {
   g_autofree char *classes = class_list (s);
   g_autofree char *stats = gl_drift_auto_state_to_json (s);
-  GlDbDriftAction a = { .model_id = s->model_id, .drift_id = s->drift_id, .origin = (char *)origin,
-                        .action = (char *)action, .trigger = (char *)trigger, .classes = classes,
-                        .statistics = stats, .detail = (char *)detail };
+  GlDbDriftAction a = { .model_id = s->model_id,
+                        .drift_id = s->drift_id,
+                        .origin = (char *)origin,
+                        .action = (char *)action,
+                        .trigger = (char *)trigger,
+                        .classes = classes,
+                        .statistics = stats,
+                        .detail = (char *)detail };
 
   return gl_db_add_drift_action (db, &a, action_id, error);
 }
@@ -531,6 +555,24 @@ gl_drift_auto_stop_boost (GlDb *db, GError **error)
   return ok;
 }
 
+/* The user stopped the boost while @model_id was current: the automation
+ * leaves it off until a new version. */
+static gboolean
+stopped_by_user (GlDb *db, gint64 model_id)
+{
+  g_autoptr (GArray) actions = gl_db_list_drift_actions (db, 0, NULL);
+
+  for (guint i = actions ? actions->len : 0; i-- > 0;)
+    {
+      const GlDbDriftAction *a = &g_array_index (actions, GlDbDriftAction, i);
+      if (g_strcmp0 (a->action, "boost") == 0)
+        return FALSE;
+      if (g_strcmp0 (a->action, "stop") == 0)
+        return g_strcmp0 (a->origin, "user") == 0 && a->model_id == model_id;
+    }
+  return FALSE;
+}
+
 gboolean
 gl_drift_auto_evaluate (GlDb *db, GlDriftAutoOutcome *outcome, GError **error)
 {
@@ -543,7 +585,8 @@ gl_drift_auto_evaluate (GlDb *db, GlDriftAutoOutcome *outcome, GError **error)
   if (!gl_drift_audit_watch (db, settings.adwin_delta, &local.n_audit_changes, error)
       || !gl_drift_auto_read_state (db, &s, error))
     return FALSE;
-  if (settings.enabled && s.model_id >= 0 && s.persists_and_hurts && !s.boost_active)
+  if (settings.enabled && s.model_id >= 0 && s.persists_and_hurts && !s.boost_active
+      && !stopped_by_user (db, s.model_id))
     {
       ok = record (db, &s, "auto", "boost", persist_trigger (&s, &settings), s.summary, &local.action_id,
                    error)
@@ -582,7 +625,7 @@ gl_drift_auto_retrain_due (GlDb *db, gboolean *due, GError **error)
   GlDriftAutoSettings settings;
   GlDriftAutoState s = { 0 };
   g_autoptr (GArray) actions = NULL;
-  gint64 since_us = -1, n;
+  gint64 since_label = -1, n;
   gboolean ok;
 
   *due = FALSE;
@@ -601,13 +644,13 @@ gl_drift_auto_retrain_due (GlDb *db, gboolean *due, GError **error)
         break;
       if (g_strcmp0 (a->action, "retrain") == 0 || g_strcmp0 (a->action, "boost") == 0)
         {
-          since_us = a->created_us;
+          since_label = a->last_label_id;
           break;
         }
     }
-  if (since_us < 0)
+  if (since_label < 0)
     return TRUE;
-  n = gl_db_count_labeled_candidates (db, since_us, error);
+  n = gl_db_count_labeled_candidates (db, since_label, error);
   if (n < 0)
     return FALSE;
   if ((guint64)n < settings.retrain_labels)

@@ -57,12 +57,12 @@ G_BEGIN_DECLS
 typedef struct
 {
   gboolean enabled;
-  guint persist;         /* ≥ 1 */
-  double accuracy_drop;  /* ≥ 0 */
-  double novelty_ratio;  /* ≥ 1 */
-  double boost_share;    /* 0…1 */
-  guint retrain_labels;  /* ≥ 1 */
-  double adwin_delta;    /* (0, 1) */
+  guint persist;        /* ≥ 1 */
+  double accuracy_drop; /* ≥ 0 */
+  double novelty_ratio; /* ≥ 1 */
+  double boost_share;   /* 0…1 */
+  guint retrain_labels; /* ≥ 1 */
+  double adwin_delta;   /* (0, 1) */
 } GlDriftAutoSettings;
 
 /* Reads the settings of @db; a value out of range or not a number is
@@ -73,55 +73,56 @@ void gl_drift_auto_settings_read (GlDb *db, GlDriftAutoSettings *out);
 typedef struct
 {
   gint64 class_id;
-  char *name;                 /* owned */
-  char test[24];              /* the fired test with the smallest adjusted p: share, bbsd, confidence, embedding, novelty */
-  double statistic;           /* of that test */
-  double p_adjusted;          /* Holm over the window's tests */
-  double effect;              /* of that test (see engine/gl-drift-verdict.h) */
-  guint64 n_ref, n_win;       /* its sample sizes */
-  guint n_fired;              /* tests fired for the class */
-  double precision_est;       /* CBPE precision in the window, NaN unknown */
-  double precision_se;        /* its standard error */
-  double precision_ref;       /* CBPE precision of the reference */
-  double novelty_ratio;       /* novelty rate / reference rate (the novelty test's effect), NaN untested */
-  gboolean novel;             /* the novelty test fired */
-  gboolean hurts;             /* this class meets a HURTS threshold (see above) */
+  char *name; /* owned */
+  char
+      test[24]; /* the fired test with the smallest adjusted p: share, bbsd, confidence, embedding, novelty */
+  double statistic;     /* of that test */
+  double p_adjusted;    /* Holm over the window's tests */
+  double effect;        /* of that test (see engine/gl-drift-verdict.h) */
+  guint64 n_ref, n_win; /* its sample sizes */
+  guint n_fired;        /* tests fired for the class */
+  double precision_est; /* CBPE precision in the window, NaN unknown */
+  double precision_se;  /* its standard error */
+  double precision_ref; /* CBPE precision of the reference */
+  double novelty_ratio; /* novelty rate / reference rate (the novelty test's effect), NaN untested */
+  gboolean novel;       /* the novelty test fired */
+  gboolean hurts;       /* this class meets a HURTS threshold (see above) */
 } GlDriftAutoClass;
 
 /* The drift state of a project for its current model version. Owned by the
  * caller (gl_drift_auto_state_clear), on one thread at a time. */
 typedef struct
 {
-  gint64 model_id;          /* current model version, -1 none (then nothing else is set) */
-  gboolean has_reference;   /* the version has a drift reference (trained with drift reporting) */
+  gint64 model_id;        /* current model version, -1 none (then nothing else is set) */
+  gboolean has_reference; /* the version has a drift reference (trained with drift reporting) */
   /* The newest batch or window result of that version (drift_id -1: none yet). */
   gint64 drift_id;
   GlDbDriftKind kind;
-  gint64 batch_id;          /* BATCH: its import batch, else -1 */
-  guint window_size;        /* WINDOW: its size */
+  gint64 batch_id;   /* BATCH: its import batch, else -1 */
+  guint window_size; /* WINDOW: its size */
   gint64 first_image, last_image;
   guint64 n_images;
   gint64 created_us;
   gboolean drifted;
-  guint n_fired;            /* tests fired, window-wide ones included */
-  double alpha;             /* family-wise α per window (0.05) */
-  GArray *classes;          /* GlDriftAutoClass: the classes with a fired test, smallest adjusted p first; owned */
+  guint n_fired;   /* tests fired, window-wide ones included */
+  double alpha;    /* family-wise α per window (0.05) */
+  GArray *classes; /* GlDriftAutoClass: the classes with a fired test, smallest adjusted p first; owned */
   /* PERSISTS */
-  guint run_length;         /* newest results of that kind in a row that drifted */
-  gboolean adwin_fired;     /* an audit accuracy change for this version */
-  GlDbAuditChange adwin;    /* the newest one (valid when adwin_fired) */
-  gboolean persists;        /* run_length ≥ persist, or adwin_fired */
+  guint run_length;      /* newest results of that kind in a row that drifted */
+  gboolean adwin_fired;  /* an audit accuracy change for this version */
+  GlDbAuditChange adwin; /* the newest one (valid when adwin_fired) */
+  gboolean persists;     /* run_length ≥ persist, or adwin_fired */
   /* HURTS */
-  gboolean hurts;           /* some drifted class hurts, or the ADWIN drop ≥ accuracy_drop */
+  gboolean hurts; /* some drifted class hurts, or the ADWIN drop ≥ accuracy_drop */
   gboolean persists_and_hurts;
-  char *summary;            /* one line for people (the banner's text), owned; "" when no drift */
+  char *summary; /* one line for people (the banner's text), owned; "" when no drift */
   /* What is being done. */
-  gboolean automation;      /* setting drift_automation */
-  gboolean boost_active;    /* the drift-boosted queue is on */
-  gint64 boost_action_id;   /* the action that turned it on, -1 */
-  char *boost_origin;       /* "auto" or "user", owned; NULL when off */
-  gint64 boost_labeled;     /* drift candidates labeled since then */
-  guint64 boost_left;       /* unlabeled candidates left to draw */
+  gboolean automation;    /* setting drift_automation */
+  gboolean boost_active;  /* the drift-boosted queue is on */
+  gint64 boost_action_id; /* the action that turned it on, -1 */
+  char *boost_origin;     /* "auto" or "user", owned; NULL when off */
+  gint64 boost_labeled;   /* drift candidates labeled since then */
+  guint64 boost_left;     /* unlabeled candidates left to draw */
 } GlDriftAutoState;
 
 void gl_drift_auto_state_clear (GlDriftAutoState *state);

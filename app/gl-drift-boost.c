@@ -18,10 +18,12 @@ distance (const float *x, const double *c, guint dim)
   return sqrt (s);
 }
 
-/* The reference centroid of class @cls and its @q-th percentile distance;
- * FALSE when fewer than @min_class reference rows are predicted as @cls. */
+/* The reference centroid of class @cls, its @q-th percentile distance
+ * (*@cut) and its median distance (*@median); FALSE when fewer than
+ * @min_class reference rows are predicted as @cls. */
 static gboolean
-class_cut (const GlDriftSample *ref, guint cls, guint min_class, double q, double *centroid, double *cut)
+class_cut (const GlDriftSample *ref, guint cls, guint min_class, double q, double *centroid, double *cut,
+           double *median)
 {
   g_autofree gsize *rows = g_new (gsize, MAX (ref->n, (gsize)1));
   g_autofree double *dist = NULL;
@@ -41,23 +43,27 @@ class_cut (const GlDriftSample *ref, guint cls, guint min_class, double q, doubl
   for (gsize j = 0; j < m; j++)
     dist[j] = distance (ref->embedding + rows[j] * ref->dim, centroid, ref->dim);
   *cut = gl_drift_percentile (dist, m, q);
-  return TRUE;
+  *median = gl_drift_percentile (dist, m, 50.0);
+  return *cut > 0.0;
 }
 
 GArray *
-gl_drift_boost_candidates (const GlDriftSample *reference, const GlDriftSample *window, const gint64 *image_ids,
-                           const gint64 *class_ids, const gboolean *drifted, guint min_class, double novelty_q)
+gl_drift_boost_candidates (const GlDriftSample *reference, const GlDriftSample *window,
+                           const gint64 *image_ids, const gint64 *class_ids, const gboolean *drifted,
+                           guint min_class, double novelty_q)
 {
   GArray *out = g_array_new (FALSE, FALSE, sizeof (GlDbDriftCandidate));
   guint k = window->n_classes;
   gboolean with_novelty = reference->dim > 0 && reference->dim == window->dim && reference->embedding != NULL
                           && window->embedding != NULL && reference->n_classes == k;
-  g_autofree double *centroids = g_new0 (double, (gsize)k * MAX (window->dim, 1u));
+  g_autofree double *centroids = g_new0 (double, (gsize)k *MAX (window->dim, 1u));
   g_autofree double *cuts = g_new (double, MAX (k, 1u));
+  g_autofree double *medians = g_new (double, MAX (k, 1u));
   g_autofree gboolean *has_cut = g_new0 (gboolean, MAX (k, 1u));
 
   for (guint c = 0; with_novelty && c < k; c++)
-    has_cut[c] = class_cut (reference, c, min_class, novelty_q, centroids + (gsize)c * window->dim, &cuts[c]);
+    has_cut[c] = class_cut (reference, c, min_class, novelty_q, centroids + (gsize)c * window->dim, &cuts[c],
+                            &medians[c]);
   for (gsize i = 0; i < window->n; i++)
     {
       guint c = gl_metrics_argmax (window->probs + i * k, k);
@@ -65,10 +71,13 @@ gl_drift_boost_candidates (const GlDriftSample *reference, const GlDriftSample *
                                            centroids + (gsize)c * window->dim, window->dim)
                                : NAN;
       gboolean novel = has_cut[c] && dist > cuts[c];
+      /* Of a drifted class, the images farther out than the reference's
+       * median: those near the centroid look like the reference. */
+      gboolean outlying = drifted[c] && (!has_cut[c] || dist > medians[c]);
 
-      if (novel || drifted[c])
+      if (novel || outlying)
         {
-          GlDbDriftCandidate cand = { image_ids[i], class_ids[c], novel, dist };
+          GlDbDriftCandidate cand = { image_ids[i], class_ids[c], novel, has_cut[c] ? dist / cuts[c] : NAN };
           g_array_append_val (out, cand);
         }
     }
@@ -104,9 +113,10 @@ append_item (GArray *out, const GlDbQueueItem *it, char *reason_owned)
 static char *
 candidate_reason (GHashTable *names, const GlDbDriftCandidate *c)
 {
-  const char *name = g_hash_table_lookup (names, &c->class_id);
+  const char *name = names ? g_hash_table_lookup (names, &c->class_id) : NULL;
 
-  return g_strdup_printf ("drift: %s%s", name ? name : "unknown class", c->novel ? ", new kind of image" : "");
+  return g_strdup_printf ("drift: %s%s", name ? name : "unknown class",
+                          c->novel ? ", new kind of image" : "");
 }
 
 static GHashTable *
@@ -127,20 +137,13 @@ class_names (GlDb *db, GError **error)
 }
 
 GArray *
-gl_drift_boost_merge (GlDb *db, gint64 model_id, const GlDbQueueItem *items, guint n, double share,
-                      GError **error)
+gl_drift_boost_interleave (const GlDbQueueItem *items, guint n, const GlDbDriftCandidate *cands,
+                           guint n_cands, GHashTable *names, double share)
 {
-  g_autoptr (GArray) cands = gl_db_list_drift_candidates (db, model_id, error);
-  g_autoptr (GHashTable) names = cands ? class_names (db, error) : NULL;
   g_autoptr (GHashTable) used = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   GArray *out = ranking_new (n);
   guint n_slots = 0, emitted = 0, boosted = 0, ci = 0;
 
-  if (names == NULL)
-    {
-      g_array_unref (out);
-      return NULL;
-    }
   share = CLAMP (share, 0.0, 1.0);
   for (guint i = 0; i < n; i++)
     n_slots += !items[i].audit;
@@ -155,9 +158,9 @@ gl_drift_boost_merge (GlDb *db, gint64 model_id, const GlDbQueueItem *items, gui
           continue;
         }
       /* Candidates first while their share of the places so far is below @share. */
-      while (ci < cands->len && emitted < n_slots && (double)boosted < share * (double)(emitted + 1))
+      while (ci < n_cands && emitted < n_slots && (double)boosted < share * (double)(emitted + 1))
         {
-          const GlDbDriftCandidate *c = &g_array_index (cands, GlDbDriftCandidate, ci++);
+          const GlDbDriftCandidate *c = &cands[ci++];
           GlDbQueueItem it = { c->image_id, NULL, NAN, FALSE, 0 };
 
           if (!g_hash_table_add (used, g_memdup2 (&c->image_id, sizeof c->image_id)))
@@ -174,6 +177,19 @@ gl_drift_boost_merge (GlDb *db, gint64 model_id, const GlDbQueueItem *items, gui
         }
     }
   return out;
+}
+
+GArray *
+gl_drift_boost_merge (GlDb *db, gint64 model_id, const GlDbQueueItem *items, guint n, double share,
+                      GError **error)
+{
+  g_autoptr (GArray) cands = gl_db_list_drift_candidates (db, model_id, error);
+  g_autoptr (GHashTable) names = cands ? class_names (db, error) : NULL;
+
+  if (names == NULL)
+    return NULL;
+  return gl_drift_boost_interleave (items, n, (const GlDbDriftCandidate *)cands->data, cands->len, names,
+                                    share);
 }
 
 /* The action that turned the boost on, when it is on; -1 otherwise. */

@@ -2,12 +2,14 @@
  * they enter the ranking.
  *
  * CANDIDATES: when a batch or window drifted (app/gl-drift-report.c), its
- * images predicted as a class with a fired test, and its NOVEL images (any
- * class: farther from their predicted class's reference centroid, in the
- * projected embedding, than the reference's 99th percentile distance of
- * that class — the per-image form of the novelty test, engine/gl-drift.h
- * gl_drift_novelty_rate) are stored as candidates (db/gl-db.h,
- * GlDbDriftCandidate).
+ * NOVEL images (any class: farther from their predicted class's reference
+ * centroid, in the projected embedding, than the reference's 99th
+ * percentile distance of that class — the per-image form of the novelty
+ * test, engine/gl-drift.h gl_drift_novelty_rate) and its images predicted as
+ * a class with a fired test that lie farther out than the reference's
+ * median distance of that class are stored as candidates (db/gl-db.h,
+ * GlDbDriftCandidate), with their distance in units of that 99th percentile
+ * (NaN when the reference has too few images of the class).
  *
  * BOOST: while the boost is on (app/gl-drift-auto.h), each ranking stored by
  * a round gets a share of its non-audit places, evenly spread, from the
@@ -44,6 +46,11 @@ GArray *gl_drift_boost_candidates (const GlDriftSample *reference, const GlDrift
  * items when there is no candidate. */
 GArray *gl_drift_boost_merge (GlDb *db, gint64 model_id, const GlDbQueueItem *items, guint n, double share,
                               GError **error);
+
+/* The same without a store: @cands (n_cands) in the order to draw them,
+ * @names class id → name (may be NULL: "unknown class"). */
+GArray *gl_drift_boost_interleave (const GlDbQueueItem *items, guint n, const GlDbDriftCandidate *cands,
+                                   guint n_cands, GHashTable *names, double share);
 
 /* What a round calls before it stores its ranking: gl_drift_boost_merge when
  * the boost is on and automation or the user turned it on, else a copy of

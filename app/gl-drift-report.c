@@ -322,6 +322,10 @@ report_missing_batches (const Ctx *ctx, guint limit, GError **error)
   return TRUE;
 }
 
+/* One drift computation at a time per process (a round's, a watched
+ * batch's): two would compute the same batch twice. */
+static GMutex update_lock;
+
 void
 gl_drift_report_after_round (GlDb *db, GlNet *net, const GlDataset *data, guint64 n_rows, gint64 model_id,
                              const gint64 *class_ids, guint n_classes, const guint64 *val_rows,
@@ -332,6 +336,7 @@ gl_drift_report_after_round (GlDb *db, GlNet *net, const GlDataset *data, guint6
   g_autofree float *probs = NULL, *emb = NULL;
   g_autoptr (GError) error = NULL;
 
+  g_mutex_lock (&update_lock);
   if (!build_reference (&ctx, val_rows, val_labels, n_val, &probs, &emb, &ref, &error)
       || !report_missing_batches (&ctx, GL_DRIFT_REPORT_BATCHES, &error)
       || !gl_db_delete_drift_results (db, model_id, GL_DB_DRIFT_WINDOW, &error)
@@ -341,6 +346,7 @@ gl_drift_report_after_round (GlDb *db, GlNet *net, const GlDataset *data, guint6
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         g_warning ("drift of model version %" G_GINT64_FORMAT " not reported: %s", model_id, error->message);
     }
+  g_mutex_unlock (&update_lock);
   gl_db_drift_reference_clear (&ref);
 }
 
@@ -435,13 +441,19 @@ gl_drift_report_update (GlProject *project, guint window, guint step, gint64 *mo
                         gboolean *has_reference, GError **error)
 {
   g_autoptr (GlPixelMap) map = NULL;
+  gboolean ok;
 
   *model_id = gl_db_get_current_model (gl_project_get_db (project));
   *has_reference = FALSE;
   if (*model_id < 0)
     return TRUE;
   map = gl_project_map_pixels (project, error);
-  return map != NULL && update_on (gl_project_get_db (project), map, window, step, model_id, has_reference, error);
+  if (map == NULL)
+    return FALSE;
+  g_mutex_lock (&update_lock);
+  ok = update_on (gl_project_get_db (project), map, window, step, model_id, has_reference, error);
+  g_mutex_unlock (&update_lock);
+  return ok;
 }
 
 /* The paths of a project, for a worker thread. */
@@ -460,8 +472,6 @@ update_paths_free (gpointer data)
   g_free (u);
 }
 
-/* One update at a time per process: two would compute the same batch twice. */
-static GMutex update_lock;
 
 static void
 update_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)

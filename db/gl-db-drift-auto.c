@@ -19,8 +19,9 @@ gl_db_add_drift_action (GlDb *db, const GlDbDriftAction *a, gint64 *action_id, G
 {
   sqlite3_stmt *st = gl_db_stmt (db,
                                  "INSERT INTO drift_actions (created_us, model_id, drift_id, origin, action,"
-                                 " trigger, classes, statistics, detail)"
-                                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                 " trigger, classes, statistics, detail, last_label_id)"
+                                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+                                 " (SELECT COALESCE (MAX (id), 0) FROM labels))",
                                  error);
 
   if (st == NULL)
@@ -28,7 +29,8 @@ gl_db_add_drift_action (GlDb *db, const GlDbDriftAction *a, gint64 *action_id, G
   if (a->origin == NULL || a->action == NULL || a->trigger == NULL)
     {
       gl_db_done (st);
-      return gl_db_fail_with (db, error, GL_DB_ERROR_INVALID, "a drift action needs an origin, action and trigger");
+      return gl_db_fail_with (db, error, GL_DB_ERROR_INVALID,
+                              "a drift action needs an origin, action and trigger");
     }
   sqlite3_bind_int64 (st, 1, g_get_real_time ());
   gl_db_bind_id (st, 2, a->model_id);
@@ -53,24 +55,26 @@ read_action (sqlite3_stmt *st, gpointer element)
                                                    gl_db_column_id (st, 2),      gl_db_column_id (st, 3),
                                                    gl_db_column_dup (st, 4),     gl_db_column_dup (st, 5),
                                                    gl_db_column_dup (st, 6),     gl_db_column_dup (st, 7),
-                                                   gl_db_column_dup (st, 8),     gl_db_column_dup (st, 9) };
+                                                   gl_db_column_dup (st, 8),     gl_db_column_dup (st, 9),
+                                                   sqlite3_column_int64 (st, 10) };
 }
 
 GArray *
 gl_db_list_drift_actions (GlDb *db, guint limit, GError **error)
 {
   /* Newest first for the limit, then put back in order. */
-  sqlite3_stmt *st = gl_db_stmt (db,
-                                 "SELECT id, created_us, model_id, drift_id, origin, action, trigger, classes,"
-                                 " statistics, detail FROM drift_actions ORDER BY id DESC LIMIT ?1",
-                                 error);
+  sqlite3_stmt *st
+      = gl_db_stmt (db,
+                    "SELECT id, created_us, model_id, drift_id, origin, action, trigger, classes,"
+                    " statistics, detail, last_label_id FROM drift_actions ORDER BY id DESC LIMIT ?1",
+                    error);
   GArray *out;
 
   if (st == NULL)
     return NULL;
   sqlite3_bind_int64 (st, 1, limit > 0 ? (sqlite3_int64)limit : -1);
-  out = gl_db_collect (db, st, sizeof (GlDbDriftAction), (GDestroyNotify)gl_db_drift_action_clear, read_action,
-                       "cannot list drift actions", error);
+  out = gl_db_collect (db, st, sizeof (GlDbDriftAction), (GDestroyNotify)gl_db_drift_action_clear,
+                       read_action, "cannot list drift actions", error);
   for (guint i = 0; out != NULL && i < out->len / 2; i++)
     {
       GlDbDriftAction t = g_array_index (out, GlDbDriftAction, i);
@@ -112,54 +116,53 @@ gl_db_add_audit_change (GlDb *db, const GlDbAuditChange *c, gboolean *added, GEr
 static void
 read_change (sqlite3_stmt *st, gpointer element)
 {
-  *(GlDbAuditChange *)element = (GlDbAuditChange){ sqlite3_column_int64 (st, 0),
-                                                   sqlite3_column_int64 (st, 1),
-                                                   sqlite3_column_int64 (st, 2),
-                                                   sqlite3_column_int64 (st, 3),
-                                                   sqlite3_column_int64 (st, 4),
-                                                   (guint64)sqlite3_column_int64 (st, 5),
-                                                   sqlite3_column_double (st, 6),
-                                                   sqlite3_column_double (st, 7),
-                                                   (guint64)sqlite3_column_int64 (st, 8),
-                                                   (guint64)sqlite3_column_int64 (st, 9),
-                                                   sqlite3_column_double (st, 10),
-                                                   sqlite3_column_double (st, 11) };
+  *(GlDbAuditChange *)element
+      = (GlDbAuditChange){ sqlite3_column_int64 (st, 0),          sqlite3_column_int64 (st, 1),
+                           sqlite3_column_int64 (st, 2),          sqlite3_column_int64 (st, 3),
+                           sqlite3_column_int64 (st, 4),          (guint64)sqlite3_column_int64 (st, 5),
+                           sqlite3_column_double (st, 6),         sqlite3_column_double (st, 7),
+                           (guint64)sqlite3_column_int64 (st, 8), (guint64)sqlite3_column_int64 (st, 9),
+                           sqlite3_column_double (st, 10),        sqlite3_column_double (st, 11) };
 }
 
 GArray *
 gl_db_list_audit_changes (GlDb *db, gint64 model_id, GError **error)
 {
-  sqlite3_stmt *st = gl_db_stmt (db,
-                                 "SELECT id, created_us, model_id, class_id, image_id, position, mean_before,"
-                                 " mean_after, width_before, width_after, epsilon, delta FROM drift_audit_changes"
-                                 " WHERE ?1 < 0 OR model_id = ?1 ORDER BY id",
-                                 error);
+  sqlite3_stmt *st
+      = gl_db_stmt (db,
+                    "SELECT id, created_us, model_id, class_id, image_id, position, mean_before,"
+                    " mean_after, width_before, width_after, epsilon, delta FROM drift_audit_changes"
+                    " WHERE ?1 < 0 OR model_id = ?1 ORDER BY id",
+                    error);
 
   if (st == NULL)
     return NULL;
   sqlite3_bind_int64 (st, 1, model_id);
-  return gl_db_collect (db, st, sizeof (GlDbAuditChange), NULL, read_change, "cannot list audit accuracy changes",
-                        error);
+  return gl_db_collect (db, st, sizeof (GlDbAuditChange), NULL, read_change,
+                        "cannot list audit accuracy changes", error);
 }
 
 static void
 read_outcome (sqlite3_stmt *st, gpointer element)
 {
   *(GlDbAuditOutcome *)element
-      = (GlDbAuditOutcome){ sqlite3_column_int64 (st, 0), sqlite3_column_int64 (st, 1), sqlite3_column_int64 (st, 2) };
+      = (GlDbAuditOutcome){ sqlite3_column_int64 (st, 0), sqlite3_column_int64 (st, 1),
+                            sqlite3_column_int64 (st, 2) };
 }
 
 GArray *
 gl_db_list_audit_outcomes (GlDb *db, GError **error)
 {
-  sqlite3_stmt *st = gl_db_stmt (db,
-                                 "SELECT i.id, i.cls, i.pred_class FROM audit_images a JOIN images i ON i.id = a.image_id"
-                                 " WHERE i.cls > 0 AND i.pred_class IS NOT NULL ORDER BY i.label_id, i.id",
-                                 error);
+  sqlite3_stmt *st
+      = gl_db_stmt (db,
+                    "SELECT i.id, i.cls, i.pred_class FROM audit_images a JOIN images i ON i.id = a.image_id"
+                    " WHERE i.cls > 0 AND i.pred_class IS NOT NULL ORDER BY i.label_id, i.id",
+                    error);
 
   if (st == NULL)
     return NULL;
-  return gl_db_collect (db, st, sizeof (GlDbAuditOutcome), NULL, read_outcome, "cannot list the audit labels", error);
+  return gl_db_collect (db, st, sizeof (GlDbAuditOutcome), NULL, read_outcome, "cannot list the audit labels",
+                        error);
 }
 
 gboolean
@@ -170,10 +173,11 @@ gl_db_add_drift_candidates (GlDb *db, gint64 drift_id, const GlDbDriftCandidate 
     return FALSE;
   for (guint i = 0; i < n; i++)
     {
-      sqlite3_stmt *st = gl_db_stmt (db,
-                                     "INSERT OR REPLACE INTO drift_candidates (drift_id, image_id, class_id, novel,"
-                                     " distance) VALUES (?1, ?2, ?3, ?4, ?5)",
-                                     error);
+      sqlite3_stmt *st
+          = gl_db_stmt (db,
+                        "INSERT OR REPLACE INTO drift_candidates (drift_id, image_id, class_id, novel,"
+                        " distance) VALUES (?1, ?2, ?3, ?4, ?5)",
+                        error);
 
       if (st == NULL)
         {
@@ -197,42 +201,45 @@ gl_db_add_drift_candidates (GlDb *db, gint64 drift_id, const GlDbDriftCandidate 
 static void
 read_candidate (sqlite3_stmt *st, gpointer element)
 {
-  *(GlDbDriftCandidate *)element = (GlDbDriftCandidate){ sqlite3_column_int64 (st, 0), sqlite3_column_int64 (st, 1),
-                                                         sqlite3_column_int (st, 2) != 0,
-                                                         gl_db_column_double (st, 3) };
+  *(GlDbDriftCandidate *)element
+      = (GlDbDriftCandidate){ sqlite3_column_int64 (st, 0), sqlite3_column_int64 (st, 1),
+                              sqlite3_column_int (st, 2) != 0, gl_db_column_double (st, 3) };
 }
 
 GArray *
 gl_db_list_drift_candidates (GlDb *db, gint64 model_id, GError **error)
 {
-  sqlite3_stmt *st
-      = gl_db_stmt (db,
-                    "SELECT c.image_id, MIN (c.class_id), MAX (c.novel), MAX (c.distance) FROM drift_candidates c"
-                    " JOIN drift d ON d.id = c.drift_id JOIN images i ON i.id = c.image_id"
-                    " WHERE d.model_id = ?1 AND i.cls = -1 AND i.held_out = 0 AND i.reason IS NULL"
-                    " GROUP BY c.image_id ORDER BY MAX (c.novel) DESC, MAX (c.distance) DESC, c.image_id",
-                    error);
+  sqlite3_stmt *st = gl_db_stmt (
+      db,
+      "SELECT c.image_id, MIN (c.class_id), MAX (c.novel), MAX (c.distance) FROM drift_candidates c"
+      " JOIN drift d ON d.id = c.drift_id JOIN images i ON i.id = c.image_id"
+      " WHERE d.model_id = ?1 AND i.cls = -1 AND i.held_out = 0 AND i.reason IS NULL"
+      " GROUP BY c.image_id ORDER BY MAX (c.novel) DESC, MAX (c.distance) DESC, c.image_id",
+      error);
 
   if (st == NULL)
     return NULL;
   sqlite3_bind_int64 (st, 1, model_id);
-  return gl_db_collect (db, st, sizeof (GlDbDriftCandidate), NULL, read_candidate, "cannot list drift candidates",
-                        error);
+  return gl_db_collect (db, st, sizeof (GlDbDriftCandidate), NULL, read_candidate,
+                        "cannot list drift candidates", error);
 }
 
 gint64
-gl_db_count_labeled_candidates (GlDb *db, gint64 after_us, GError **error)
+gl_db_count_labeled_candidates (GlDb *db, gint64 after_label_id, GError **error)
 {
+  /* From the labels after @after_label_id (a rowid range): the current label
+   * of a candidate image. */
   sqlite3_stmt *st = gl_db_stmt (db,
-                                 "SELECT COUNT (*) FROM images i JOIN labels l ON l.id = i.label_id"
-                                 " WHERE i.cls > 0 AND l.created_us > ?1"
+                                 "SELECT COUNT (DISTINCT l.image_id) FROM labels l"
+                                 " JOIN images i ON i.id = l.image_id AND i.label_id = l.id"
+                                 " WHERE l.id > ?1 AND i.cls > 0"
                                  " AND EXISTS (SELECT 1 FROM drift_candidates c WHERE c.image_id = i.id)",
                                  error);
   gint64 n = -1;
 
   if (st == NULL)
     return -1;
-  sqlite3_bind_int64 (st, 1, after_us);
+  sqlite3_bind_int64 (st, 1, after_label_id);
   if (sqlite3_step (st) == SQLITE_ROW)
     n = sqlite3_column_int64 (st, 0);
   else

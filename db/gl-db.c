@@ -525,7 +525,7 @@ static const char migrate_v6[] =
   "CREATE TABLE drift_actions (id INTEGER PRIMARY KEY, created_us INTEGER NOT NULL,"
   "  model_id INTEGER REFERENCES model_versions (id), drift_id INTEGER, origin TEXT NOT NULL,"
   "  action TEXT NOT NULL, trigger TEXT NOT NULL, classes TEXT NOT NULL, statistics TEXT NOT NULL,"
-  "  detail TEXT NOT NULL);"
+  "  detail TEXT NOT NULL, last_label_id INTEGER NOT NULL);"
   "CREATE TABLE drift_audit_changes (id INTEGER PRIMARY KEY, created_us INTEGER NOT NULL,"
   "  model_id INTEGER NOT NULL REFERENCES model_versions (id), class_id INTEGER NOT NULL REFERENCES classes (id),"
   "  image_id INTEGER NOT NULL REFERENCES images (id), position INTEGER NOT NULL, mean_before REAL NOT NULL,"

@@ -661,6 +661,7 @@ typedef struct
   char *classes;     /* the class ids concerned, space separated ("" none) */
   char *statistics;  /* the trigger's statistics: one JSON object */
   char *detail;      /* the same for people, one line */
+  gint64 last_label_id; /* filled by the store: the newest labels.id then (0 none) */
 } GlDbDriftAction;
 
 void gl_db_drift_action_clear (GlDbDriftAction *action);
@@ -706,7 +707,7 @@ typedef struct
   gint64 image_id;
   gint64 class_id;  /* predicted class */
   gboolean novel;   /* farther from its class's reference centroid than the reference's 99th percentile */
-  double distance;  /* that distance */
+  double distance;  /* that distance over the reference's 99th percentile of the class (> 1: novel), NaN unknown */
 } GlDbDriftCandidate;
 
 /* Stores the candidates of drift result @drift_id (one transaction). */
@@ -716,9 +717,10 @@ gboolean gl_db_add_drift_candidates (GlDb *db, gint64 drift_id, const GlDbDriftC
  * and in the pool (not held out), each image once: novel ones first, then by
  * distance, farthest first. Elements: GlDbDriftCandidate. */
 GArray *gl_db_list_drift_candidates (GlDb *db, gint64 model_id, GError **error);
-/* How many candidates of any model version have a label (their current
- * one) made after @after_us (g_get_real_time); -1 with @error on failure. */
-gint64 gl_db_count_labeled_candidates (GlDb *db, gint64 after_us, GError **error);
+/* How many candidates of any model version got their current label after
+ * the label @after_label_id (labels.id; reads only the newer labels); -1
+ * with @error on failure. */
+gint64 gl_db_count_labeled_candidates (GlDb *db, gint64 after_label_id, GError **error);
 
 typedef struct
 {

@@ -9,6 +9,7 @@
 #include "synth-project.h"
 
 #include "app/gl-drift-auto.h"
+#include "app/gl-drift-boost.h"
 #include "app/gl-drift-report.h"
 #include "app/gl-queue.h"
 
@@ -207,13 +208,15 @@ test_automation_fires (void)
       for (guint i = 0; i < 49; i++)
         {
           gint64 id = g_array_index (cands, GlDbDriftCandidate, i).image_id;
-          g_assert_true (gl_db_set_label (db, id, synth_reference (db, id), GL_DB_ORIGIN_HUMAN, NULL, NULL, &error));
+          g_assert_true (
+              gl_db_set_label (db, id, synth_reference (db, id), GL_DB_ORIGIN_HUMAN, NULL, NULL, &error));
         }
       g_assert_true (gl_drift_auto_retrain_due (db, &due, &error));
       g_assert_false (due);
       {
         gint64 id = g_array_index (cands, GlDbDriftCandidate, 49).image_id;
-        g_assert_true (gl_db_set_label (db, id, synth_reference (db, id), GL_DB_ORIGIN_HUMAN, NULL, NULL, &error));
+        g_assert_true (
+            gl_db_set_label (db, id, synth_reference (db, id), GL_DB_ORIGIN_HUMAN, NULL, NULL, &error));
       }
       g_assert_true (gl_drift_auto_retrain_due (db, &due, &error));
       g_assert_true (due);
@@ -275,9 +278,10 @@ test_automation_fires (void)
     for (guint i = 0; i < changes->len; i++)
       {
         const GlDbAuditChange *c = &g_array_index (changes, GlDbAuditChange, i);
-        g_test_message ("ADWIN: class %" G_GINT64_FORMAT " %.2f (%" G_GUINT64_FORMAT ") -> %.2f (%" G_GUINT64_FORMAT
-                        "), eps %.3f",
-                        c->class_id, c->mean_before, c->width_before, c->mean_after, c->width_after, c->epsilon);
+        g_test_message ("ADWIN: class %" G_GINT64_FORMAT " %.2f (%" G_GUINT64_FORMAT
+                        ") -> %.2f (%" G_GUINT64_FORMAT "), eps %.3f",
+                        c->class_id, c->mean_before, c->width_before, c->mean_after, c->width_after,
+                        c->epsilon);
         g_assert_cmpfloat (c->mean_before - c->mean_after, >=, c->epsilon);
         g_assert_cmpuint (c->width_before, >=, 10);
         g_assert_cmpuint (c->width_after, >=, 10);
@@ -434,7 +438,8 @@ test_bad_setting (void)
       GlDriftAutoSettings s;
 
       g_log_set_always_fatal (G_LOG_FATAL_MASK);
-      g_assert_true (gl_db_set_setting (gl_project_get_db (p), GL_DRIFT_AUTO_SETTING_BOOST_SHARE, "1.5", &error));
+      g_assert_true (
+          gl_db_set_setting (gl_project_get_db (p), GL_DRIFT_AUTO_SETTING_BOOST_SHARE, "1.5", &error));
       gl_drift_auto_settings_read (gl_project_get_db (p), &s);
       g_assert_cmpfloat (s.boost_share, ==, 0.5);
       g_assert_true (s.enabled);
@@ -449,12 +454,59 @@ test_bad_setting (void)
   g_test_trap_assert_stderr ("*drift_boost_share = \"1.5\" is out of range; using 0.5*");
 }
 
+/* Candidates of a window, by hand: the reference of class 0 lies on a line
+ * through the origin at distances 0, 0.02, …, 0.98 (twice each), so its
+ * centroid is the origin, its median distance 0.49 and its 99th percentile
+ * 0.98. */
+static void
+test_candidates (void)
+{
+  float ref_probs[100 * 2], ref_emb[100 * 2];
+  const float win_probs[] = { 0.9f, 0.1f, 0.9f, 0.1f, 0.9f, 0.1f, 0.1f, 0.9f };
+  const float win_emb[] = { 0.2f, 0.0f, 0.0f, 0.7f, -5.0f, 0.0f, 3.0f, 3.0f };
+  const gint64 ids[] = { 11, 12, 13, 14 }, class_ids[] = { 100, 200 };
+  gboolean drifted[] = { TRUE, FALSE };
+  g_autoptr (GArray) c = NULL;
+
+  for (guint i = 0; i < 100; i++)
+    {
+      ref_probs[2 * i] = 0.9f;
+      ref_probs[2 * i + 1] = 0.1f;
+      ref_emb[2 * i] = (i % 2 ? -1.0f : 1.0f) * (float)(i / 2) / 50.0f;
+      ref_emb[2 * i + 1] = 0.0f;
+    }
+  {
+    GlDriftSample ref = { 100, 2, ref_probs, 2, ref_emb }, win = { 4, 2, win_probs, 2, win_emb };
+
+    /* Image 11 is near the centre (not a candidate), 12 farther than the
+     * median of a drifted class, 13 beyond the 99th percentile (novel);
+     * 14 is of class 1, which did not drift and has no reference. */
+    c = gl_drift_boost_candidates (&ref, &win, ids, class_ids, drifted, 30, 99);
+    g_assert_cmpuint (c->len, ==, 2);
+    g_assert_cmpint (g_array_index (c, GlDbDriftCandidate, 0).image_id, ==, 12);
+    g_assert_false (g_array_index (c, GlDbDriftCandidate, 0).novel);
+    g_assert_cmpint (g_array_index (c, GlDbDriftCandidate, 0).class_id, ==, 100);
+    g_assert_cmpfloat_with_epsilon (g_array_index (c, GlDbDriftCandidate, 0).distance, 0.7 / 0.98, 0.01);
+    g_assert_cmpint (g_array_index (c, GlDbDriftCandidate, 1).image_id, ==, 13);
+    g_assert_true (g_array_index (c, GlDbDriftCandidate, 1).novel);
+    g_assert_cmpfloat_with_epsilon (g_array_index (c, GlDbDriftCandidate, 1).distance, 5.0 / 0.98, 0.05);
+    g_clear_pointer (&c, g_array_unref);
+
+    /* Nothing drifted: only the novel image. */
+    drifted[0] = FALSE;
+    c = gl_drift_boost_candidates (&ref, &win, ids, class_ids, drifted, 30, 99);
+    g_assert_cmpuint (c->len, ==, 1);
+    g_assert_cmpint (g_array_index (c, GlDbDriftCandidate, 0).image_id, ==, 13);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/drift-auto/empty-and-accuracy", test_accuracy_and_empty);
   g_test_add_func ("/drift-auto/bad-setting", test_bad_setting);
+  g_test_add_func ("/drift-auto/candidates", test_candidates);
   g_test_add_func ("/drift-auto/fires-on-shift", test_automation_fires);
   g_test_add_func ("/drift-auto/off", test_automation_off);
   return g_test_run ();

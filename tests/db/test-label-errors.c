@@ -203,7 +203,8 @@ test_migrate_v3 (Fixture *fx, gconstpointer data)
   sqlite3 *h;
   g_assert_cmpint (sqlite3_open (fx->path, &h), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (h,
-                                 "BEGIN; " GL_TEST_UNDO_V6 GL_TEST_UNDO_V5 GL_TEST_UNDO_V4 " PRAGMA user_version = 3; COMMIT;",
+                                 "BEGIN; " GL_TEST_UNDO_V6 GL_TEST_UNDO_V5 GL_TEST_UNDO_V4
+                                 " PRAGMA user_version = 3; COMMIT;",
                                  NULL, NULL, NULL),
                    ==, SQLITE_OK);
   sqlite3_close (h);
