@@ -40,6 +40,9 @@ void gl_chart_text (cairo_t *cr, const GlChartPalette *palette, const GlChartCol
 /* The title, the subtitle and the legend (@n entries of @names with @colours). */
 void gl_chart_header (cairo_t *cr, const GlChartPalette *palette, const GlChartFrame *f, const char *title,
                       const char *subtitle, const char *const *names, const GlChartColour *colours, guint n);
+/* Saves @cr, paints the background (unless transparent) and clips to the
+ * chart: the start of every drawing (cairo_restore ends it). */
+void gl_chart_begin (cairo_t *cr, const GlChartPalette *palette, double width, double height);
 /* A message in the middle of the plot (no data). */
 void gl_chart_empty (cairo_t *cr, const GlChartPalette *palette, const GlChartFrame *f, const char *message);
 /* Grid lines and tick labels of a 0..1 axis: vertical (along y) or horizontal. */
@@ -50,6 +53,15 @@ void gl_chart_unit_axis (cairo_t *cr, const GlChartPalette *palette, const GlCha
 const char *gl_chart_number (char buf[32], double value);
 /* "+0.021" / "−0.013" / "n/a". */
 const char *gl_chart_change (char buf[32], double value);
+
+/* Draws a chart of @data into (0, 0, @width, @height) of @cr. */
+typedef void (*GlChartDrawFunc) (cairo_t *cr, gconstpointer data, const GlChartPalette *palette, double width,
+                                 double height);
+/* @draw's chart as a PNG or SVG file's bytes; @id names it in errors. */
+GBytes *gl_chart_render_with (GlChartDrawFunc draw, gconstpointer data, const char *id, const GlChartPalette *palette,
+                              GlChartFormat format, int width, int height, GError **error);
+/* @bytes written to @path safely (gl_export_write_file). */
+gboolean gl_chart_write_bytes (GBytes *bytes, const char *path, GError **error);
 
 /* The five drawings (gl-chart-kinds.c). */
 void gl_chart_draw_kind (cairo_t *cr, GlChartKind kind, const GlInsights *r, const GlChartPalette *palette,

@@ -290,12 +290,8 @@ gl_chart_unit_axis (cairo_t *cr, const GlChartPalette *p, const GlChartFrame *f,
 /* ---- Public entry points ---- */
 
 void
-gl_chart_draw (cairo_t *cr, GlChartKind kind, const GlInsights *report, const GlChartPalette *palette,
-               double width, double height)
+gl_chart_begin (cairo_t *cr, const GlChartPalette *palette, double width, double height)
 {
-  g_return_if_fail (kind < GL_CHART_N_KINDS);
-  GlChartFrame f;
-  gl_chart_frame (kind, report, palette, width, height, &f);
   cairo_save (cr);
   if (!palette->transparent && palette->background.a > 0)
     {
@@ -305,6 +301,16 @@ gl_chart_draw (cairo_t *cr, GlChartKind kind, const GlInsights *report, const Gl
     }
   cairo_rectangle (cr, 0, 0, width, height);
   cairo_clip (cr);
+}
+
+void
+gl_chart_draw (cairo_t *cr, GlChartKind kind, const GlInsights *report, const GlChartPalette *palette,
+               double width, double height)
+{
+  g_return_if_fail (kind < GL_CHART_N_KINDS);
+  GlChartFrame f;
+  gl_chart_frame (kind, report, palette, width, height, &f);
+  gl_chart_begin (cr, palette, width, height);
   if (report == NULL)
     {
       gl_chart_header (cr, palette, &f, gl_chart_kind_title (kind), NULL, NULL, NULL, 0);
@@ -348,15 +354,15 @@ append_bytes (void *closure, const unsigned char *data, unsigned int length)
 }
 
 GBytes *
-gl_chart_render (GlChartKind kind, const GlInsights *report, const GlChartPalette *palette,
-                 GlChartFormat format, int width, int height, GError **error)
+gl_chart_render_with (GlChartDrawFunc draw, gconstpointer data, const char *id, const GlChartPalette *palette,
+                      GlChartFormat format, int width, int height, GError **error)
 {
   g_autoptr (GByteArray) bytes = g_byte_array_new ();
   cairo_surface_t *surface = format == GL_CHART_FORMAT_SVG
                                  ? cairo_svg_surface_create_for_stream (append_bytes, bytes, width, height)
                                  : cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
   cairo_t *cr = cairo_create (surface);
-  gl_chart_draw (cr, kind, report, palette, width, height);
+  draw (cr, data, palette, width, height);
   cairo_status_t status = cairo_status (cr);
   cairo_destroy (cr);
   if (status == CAIRO_STATUS_SUCCESS && format == GL_CHART_FORMAT_PNG)
@@ -367,11 +373,41 @@ gl_chart_render (GlChartKind kind, const GlInsights *report, const GlChartPalett
   cairo_surface_destroy (surface);
   if (status != CAIRO_STATUS_SUCCESS)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot draw the %s chart: %s",
-                   gl_chart_kind_id (kind), cairo_status_to_string (status));
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot draw the %s chart: %s", id,
+                   cairo_status_to_string (status));
       return NULL;
     }
   return g_byte_array_free_to_bytes (g_steal_pointer (&bytes));
+}
+
+gboolean
+gl_chart_write_bytes (GBytes *bytes, const char *path, GError **error)
+{
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+  return gl_export_write_file (path, data, len, error);
+}
+
+/* One of the five kinds, for gl_chart_render_with. */
+typedef struct
+{
+  GlChartKind kind;
+  const GlInsights *report;
+} KindData;
+
+static void
+draw_kind (cairo_t *cr, gconstpointer data, const GlChartPalette *palette, double width, double height)
+{
+  const KindData *k = data;
+  gl_chart_draw (cr, k->kind, k->report, palette, width, height);
+}
+
+GBytes *
+gl_chart_render (GlChartKind kind, const GlInsights *report, const GlChartPalette *palette,
+                 GlChartFormat format, int width, int height, GError **error)
+{
+  KindData k = { kind, report };
+  return gl_chart_render_with (draw_kind, &k, gl_chart_kind_id (kind), palette, format, width, height, error);
 }
 
 gboolean
@@ -379,9 +415,5 @@ gl_chart_export (GlChartKind kind, const GlInsights *report, const GlChartPalett
                  GlChartFormat format, int width, int height, const char *path, GError **error)
 {
   g_autoptr (GBytes) bytes = gl_chart_render (kind, report, palette, format, width, height, error);
-  if (bytes == NULL)
-    return FALSE;
-  gsize len = 0;
-  const guint8 *data = g_bytes_get_data (bytes, &len);
-  return gl_export_write_file (path, data, len, error);
+  return bytes != NULL && gl_chart_write_bytes (bytes, path, error);
 }

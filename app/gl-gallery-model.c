@@ -218,6 +218,12 @@ struct _GlGalleryModel
 
 static void gl_gallery_model_list_model_init (GListModelInterface *iface);
 
+/* The Gallery's filters are the store's, in the same order (cast below). */
+G_STATIC_ASSERT ((int) GL_GALLERY_FILTER_CONFUSION == (int) GL_DB_FILTER_CONFUSION);
+G_STATIC_ASSERT ((int) GL_GALLERY_FILTER_SUSPECTED == (int) GL_DB_FILTER_SUSPECTED);
+G_STATIC_ASSERT ((int) GL_GALLERY_FILTER_DRIFT == (int) GL_DB_FILTER_PREDICTED_RANGE);
+G_STATIC_ASSERT ((int) GL_GALLERY_SORT_DISAGREEMENT == (int) GL_DB_SORT_DISAGREEMENT);
+
 G_DEFINE_FINAL_TYPE_WITH_CODE (GlGalleryModel, gl_gallery_model, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, gl_gallery_model_list_model_init))
 
@@ -837,6 +843,30 @@ gl_gallery_model_get_filter_predicted (GlGalleryModel *self)
 }
 
 gboolean
+gl_gallery_model_set_drift_filter (GlGalleryModel *self, gint64 class_id, gint64 first_image, gint64 last_image,
+                                   GError **error)
+{
+  g_return_val_if_fail (GL_IS_GALLERY_MODEL (self), FALSE);
+  GlDbFilter f = { GL_DB_FILTER_PREDICTED_RANGE, class_id, -1, first_image, last_image };
+  if (f.kind == self->filter.kind && f.class_id == self->filter.class_id && f.first_image == self->filter.first_image
+      && f.last_image == self->filter.last_image)
+    return TRUE;
+  self->filter = f;
+  return reset (self, error);
+}
+
+gboolean
+gl_gallery_model_get_filter_range (GlGalleryModel *self, gint64 *first_image, gint64 *last_image)
+{
+  g_return_val_if_fail (GL_IS_GALLERY_MODEL (self), FALSE);
+  if (self->filter.kind != GL_DB_FILTER_PREDICTED_RANGE)
+    return FALSE;
+  *first_image = self->filter.first_image;
+  *last_image = self->filter.last_image;
+  return TRUE;
+}
+
+gboolean
 gl_gallery_model_set_sort (GlGalleryModel *self, GlGallerySort sort, GError **error)
 {
   g_return_val_if_fail (GL_IS_GALLERY_MODEL (self), FALSE);
@@ -883,6 +913,10 @@ gl_gallery_model_count (GlGalleryModel *self, GlGalleryFilter filter, gint64 cla
   if (filter == GL_GALLERY_FILTER_CONFUSION)
     f = self->filter.kind == GL_DB_FILTER_CONFUSION && self->filter.class_id == class_id ? self->filter
                                                                                          : (GlDbFilter) { GL_DB_FILTER_CONFUSION, class_id, -1 };
+  if (filter == GL_GALLERY_FILTER_DRIFT) /* the range shown, else every image */
+    f = self->filter.kind == GL_DB_FILTER_PREDICTED_RANGE && self->filter.class_id == class_id
+            ? self->filter
+            : (GlDbFilter){ GL_DB_FILTER_PREDICTED_RANGE, class_id, -1, 0, G_MAXINT64 };
   return gl_db_count_images (self->db, &f, count, error);
 }
 

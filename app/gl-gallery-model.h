@@ -56,6 +56,7 @@ typedef enum
   GL_GALLERY_FILTER_UNREADABLE,
   GL_GALLERY_FILTER_CONFUSION, /* labeled as the filter class and predicted as the filter's predicted class */
   GL_GALLERY_FILTER_SUSPECTED, /* a suspected label error of the current model version (gl-db-label-errors.h) */
+  GL_GALLERY_FILTER_DRIFT,     /* predicted as the filter class, in the filter's image id range (a drift cell) */
 } GlGalleryFilter;
 
 typedef enum
@@ -108,6 +109,13 @@ gboolean gl_gallery_model_set_confusion_filter (GlGalleryModel *model, gint64 la
                                                 GError **error);
 /* The predicted class of GL_GALLERY_FILTER_CONFUSION, else -1. */
 gint64 gl_gallery_model_get_filter_predicted (GlGalleryModel *model);
+/* GL_GALLERY_FILTER_DRIFT: the images with ids @first_image..@last_image
+ * (both included: an import batch or a drift window) that the newest model
+ * predicts as @class_id (a cell of the drift timeline). */
+gboolean gl_gallery_model_set_drift_filter (GlGalleryModel *model, gint64 class_id, gint64 first_image,
+                                            gint64 last_image, GError **error);
+/* The image id range of GL_GALLERY_FILTER_DRIFT; FALSE under another filter. */
+gboolean gl_gallery_model_get_filter_range (GlGalleryModel *model, gint64 *first_image, gint64 *last_image);
 gboolean gl_gallery_model_set_sort (GlGalleryModel *model, GlGallerySort sort, GError **error);
 GlGalleryFilter gl_gallery_model_get_filter (GlGalleryModel *model, gint64 *class_id);
 GlGallerySort gl_gallery_model_get_sort (GlGalleryModel *model);

@@ -423,20 +423,32 @@ filter_sql (GlDb *db, const GlDbFilter *filter, const char **where, const char *
       *where = SUSPECTED_SQL;
       *index = "lab";
       return TRUE;
+    case GL_DB_FILTER_PREDICTED_RANGE:
+      /* The prediction's index, the id range checked per row (an import
+       * batch or a drift window: its images are listed together). */
+      *where = "pred_class = ?3 AND id BETWEEN ?6 AND ?7";
+      *index = "pred";
+      return TRUE;
     default:
       return gl_db_fail_with (db, error, GL_DB_ERROR_INVALID, "unknown filter %d", filter->kind);
     }
 }
 
-/* Binds the classes of @filter: ?3 the class, ?5 the predicted class. */
+/* Binds the classes of @filter: ?3 the class, ?5 the predicted class, ?6
+ * and ?7 the image id range. */
 static void
 bind_filter (sqlite3_stmt *st, const GlDbFilter *filter)
 {
   if (filter->kind == GL_DB_FILTER_CLASS || filter->kind == GL_DB_FILTER_PREDICTED
-      || filter->kind == GL_DB_FILTER_CONFUSION)
+      || filter->kind == GL_DB_FILTER_CONFUSION || filter->kind == GL_DB_FILTER_PREDICTED_RANGE)
     sqlite3_bind_int64 (st, 3, filter->class_id);
   if (filter->kind == GL_DB_FILTER_CONFUSION)
     sqlite3_bind_int64 (st, 5, filter->predicted_class);
+  if (filter->kind == GL_DB_FILTER_PREDICTED_RANGE)
+    {
+      sqlite3_bind_int64 (st, 6, filter->first_image);
+      sqlite3_bind_int64 (st, 7, filter->last_image);
+    }
 }
 
 #define ROW_COLUMNS "id, path, hash, cache_row, cls, pred_class, ckey, ukey, reason IS NOT NULL"

@@ -788,13 +788,15 @@ typedef enum
   GL_DB_FILTER_CONFUSION,    /* current label = class_id and current model's top class = predicted_class */
   GL_DB_FILTER_SUSPECTED,    /* a suspected label error of the current model version (gl-db-label-errors.h):
                               * flagged, still the label looked at, not decided in review since */
+  GL_DB_FILTER_PREDICTED_RANGE, /* current model's top class = class_id, id in first_image..last_image (drift) */
 } GlDbFilterKind;
 
 typedef struct
 {
   GlDbFilterKind kind;
-  gint64 class_id;        /* for _CLASS, _PREDICTED and _CONFUSION (the label) */
+  gint64 class_id;        /* for _CLASS, _PREDICTED, _CONFUSION (the label) and _PREDICTED_RANGE */
   gint64 predicted_class; /* for _CONFUSION */
+  gint64 first_image, last_image; /* for _PREDICTED_RANGE: the image id range, both ends included */
 } GlDbFilter;
 
 typedef enum

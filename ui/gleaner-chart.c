@@ -68,7 +68,12 @@ to_colour (const GdkRGBA *c)
 void
 gleaner_chart_get_palette (GleanerChart *self, GlChartPalette *p)
 {
-  GtkWidget *widget = GTK_WIDGET (self);
+  gleaner_chart_palette_for (GTK_WIDGET (self), p);
+}
+
+void
+gleaner_chart_palette_for (GtkWidget *widget, GlChartPalette *p)
+{
   GtkStyleContext *style = gtk_widget_get_style_context (widget);
   gboolean dark = adw_style_manager_get_dark (adw_style_manager_get_default ());
   if (dark)

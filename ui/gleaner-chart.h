@@ -29,5 +29,7 @@ GlInsights *gleaner_chart_get_report (GleanerChart *self);
 /* The palette the chart draws with now (from the style), background opaque:
  * what an export of it should use to look as on screen. */
 void gleaner_chart_get_palette (GleanerChart *self, GlChartPalette *palette);
+/* The same palette for any widget drawing a chart (the drift timeline). */
+void gleaner_chart_palette_for (GtkWidget *widget, GlChartPalette *palette);
 
 G_END_DECLS

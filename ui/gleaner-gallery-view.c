@@ -29,6 +29,7 @@ struct _GleanerGalleryView
   GtkDropDown *class_dropdown;
   GtkDropDown *predicted_dropdown; /* the prediction of the confusion filter */
   GtkWidget *predicted_label;
+  GtkLabel *range_label; /* the image range of the drift filter */
   GtkStringList *class_names;
   GtkLabel *count_label;
   GtkDropDown *sort_dropdown;
@@ -57,6 +58,8 @@ struct _GleanerGalleryView
   gulong layout_handler;
   GCancellable *label_cancel; /* of the labeling under way, NULL when none */
   char *label_class;          /* its class name, NULL when it removes labels */
+  gint64 drift_first;         /* the image id range of the drift filter (0..G_MAXINT64: every image) */
+  gint64 drift_last;
 };
 
 G_DEFINE_FINAL_TYPE (GleanerGalleryView, gleaner_gallery_view, GTK_TYPE_WIDGET)
@@ -323,15 +326,29 @@ load_classes (GleanerGalleryView *self)
 
 /* ---- Filters ---------------------------------------------------------- */
 
+/* The drift filter's image range beside its class ("images 1201–1400"). */
+static void
+update_range_label (GleanerGalleryView *self, gboolean drift)
+{
+  g_autofree char *text
+      = self->drift_first <= 0 && self->drift_last == G_MAXINT64
+            ? g_strdup ("in every image")
+            : g_strdup_printf ("images %" G_GINT64_FORMAT "–%" G_GINT64_FORMAT, self->drift_first, self->drift_last);
+  gtk_label_set_text (self->range_label, text);
+  gtk_widget_set_visible (GTK_WIDGET (self->range_label), drift);
+}
+
 static void
 apply_filter (GleanerGalleryView *self)
 {
   if (self->model == NULL || self->updating)
     return;
   GlGalleryFilter filter = (GlGalleryFilter) gtk_drop_down_get_selected (self->filter_dropdown);
-  gboolean confusion = filter == GL_GALLERY_FILTER_CONFUSION;
-  gboolean by_class = filter == GL_GALLERY_FILTER_CLASS || filter == GL_GALLERY_FILTER_PREDICTED || confusion;
+  gboolean confusion = filter == GL_GALLERY_FILTER_CONFUSION, drift = filter == GL_GALLERY_FILTER_DRIFT;
+  gboolean by_class
+      = filter == GL_GALLERY_FILTER_CLASS || filter == GL_GALLERY_FILTER_PREDICTED || confusion || drift;
   gtk_widget_set_visible (GTK_WIDGET (self->class_dropdown), by_class);
+  update_range_label (self, drift);
   gtk_widget_set_visible (GTK_WIDGET (self->predicted_dropdown), confusion);
   gtk_widget_set_visible (self->predicted_label, confusion);
   gint64 class_id = -1, predicted = -1;
@@ -342,8 +359,11 @@ apply_filter (GleanerGalleryView *self)
   if (confusion && sel < self->dropdown_class_ids->len)
     predicted = g_array_index (self->dropdown_class_ids, gint64, sel);
   g_autoptr (GError) error = NULL;
-  if (confusion ? !gl_gallery_model_set_confusion_filter (self->model, class_id, predicted, &error)
-                : !gl_gallery_model_set_filter (self->model, filter, class_id, &error))
+  gboolean ok = confusion ? gl_gallery_model_set_confusion_filter (self->model, class_id, predicted, &error)
+                : drift   ? gl_gallery_model_set_drift_filter (self->model, class_id, self->drift_first,
+                                                               self->drift_last, &error)
+                          : gl_gallery_model_set_filter (self->model, filter, class_id, &error);
+  if (!ok)
     toast (self, error->message);
   update_count (self);
 }
@@ -381,6 +401,32 @@ gleaner_gallery_view_show_confusion (GleanerGalleryView *self, gint64 label_clas
   gtk_drop_down_set_selected (self->filter_dropdown, GL_GALLERY_FILTER_CONFUSION);
   gtk_drop_down_set_selected (self->class_dropdown, a);
   gtk_drop_down_set_selected (self->predicted_dropdown, b);
+  self->updating = FALSE;
+  apply_filter (self);
+}
+
+void
+gleaner_gallery_view_show_drift (GleanerGalleryView *self, gint64 class_id, gint64 first_image, gint64 last_image)
+{
+  g_return_if_fail (GLEANER_IS_GALLERY_VIEW (self));
+  if (self->model == NULL)
+    return;
+  guint a = dropdown_index (self, class_id);
+  if (a == GTK_INVALID_LIST_POSITION)
+    {
+      load_classes (self); /* a class added since */
+      a = dropdown_index (self, class_id);
+    }
+  if (a == GTK_INVALID_LIST_POSITION)
+    {
+      toast (self, "That class is archived or deleted: the Gallery cannot filter by it");
+      return;
+    }
+  self->drift_first = first_image;
+  self->drift_last = last_image;
+  self->updating = TRUE;
+  gtk_drop_down_set_selected (self->filter_dropdown, GL_GALLERY_FILTER_DRIFT);
+  gtk_drop_down_set_selected (self->class_dropdown, a);
   self->updating = FALSE;
   apply_filter (self);
 }
@@ -814,6 +860,7 @@ gleaner_gallery_view_set_project (GleanerGalleryView *self, GlProject *project)
           gtk_drop_down_set_selected (self->sort_dropdown, (guint) gl_gallery_model_get_sort (self->model));
           gtk_widget_set_visible (GTK_WIDGET (self->class_dropdown), FALSE);
           gtk_widget_set_visible (GTK_WIDGET (self->predicted_dropdown), FALSE);
+          gtk_widget_set_visible (GTK_WIDGET (self->range_label), FALSE);
           gtk_widget_set_visible (self->predicted_label, FALSE);
           self->updating = FALSE;
           update_columns (self);
@@ -886,6 +933,7 @@ gleaner_gallery_view_class_init (GleanerGalleryViewClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/gleaner/Gleaner/gleaner-gallery-view.ui");
   gtk_widget_class_bind_template_child (widget_class, GleanerGalleryView, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, GleanerGalleryView, filter_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, GleanerGalleryView, range_label);
   gtk_widget_class_bind_template_child (widget_class, GleanerGalleryView, class_dropdown);
   gtk_widget_class_bind_template_child (widget_class, GleanerGalleryView, predicted_dropdown);
   gtk_widget_class_bind_template_child (widget_class, GleanerGalleryView, predicted_label);
@@ -920,6 +968,8 @@ gleaner_gallery_view_init (GleanerGalleryView *self)
   self->textures = g_hash_table_new (g_int64_hash, g_int64_equal);
   g_queue_init (&self->lru);
   self->dropdown_class_ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  self->drift_first = 0;
+  self->drift_last = G_MAXINT64;
 
   GtkSignalListItemFactory *factory = GTK_SIGNAL_LIST_ITEM_FACTORY (gtk_signal_list_item_factory_new ());
   g_signal_connect (factory, "setup", G_CALLBACK (on_factory_setup_cb), self);

@@ -37,6 +37,10 @@ void gleaner_gallery_view_reload (GleanerGalleryView *self);
 /* Filters to the images labeled @label_class and predicted @predicted_class
  * (a confusion-matrix cell), shown in the filter bar. */
 void gleaner_gallery_view_show_confusion (GleanerGalleryView *self, gint64 label_class, gint64 predicted_class);
+/* Filters to the images @first_image..@last_image predicted as @class_id (a
+ * cell of the drift timeline), shown in the filter bar with the range. */
+void gleaner_gallery_view_show_drift (GleanerGalleryView *self, gint64 class_id, gint64 first_image,
+                                      gint64 last_image);
 GlGalleryModel *gleaner_gallery_view_get_model (GleanerGalleryView *self);
 GtkSelectionModel *gleaner_gallery_view_get_selection (GleanerGalleryView *self);
 GtkWidget *gleaner_gallery_view_get_grid (GleanerGalleryView *self);

@@ -4,6 +4,7 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
+#include "app/gl-chart-drift.h"
 #include "app/gl-insights.h"
 
 struct _GleanerInsightsView
@@ -18,6 +19,9 @@ struct _GleanerInsightsView
   GtkLabel *status;
   GleanerChart *charts[GL_CHART_N_KINDS];
   GtkLabel *tables[GL_CHART_N_KINDS];
+  GleanerDriftTimeline *drift;   /* the drift timeline card's chart */
+  GtkLabel *drift_table;
+  GtkToggleButton *drift_windows; /* on: sliding windows; off: import batches */
 
   /* borrowed */
   GlProject *project;
@@ -28,6 +32,7 @@ struct _GleanerInsightsView
   GArray *version_ids;       /* gint64, the dropdown's versions in order */
   gint64 wanted;             /* the version asked for, -1: current */
   gboolean updating;         /* filling the dropdown: ignore its notifications */
+  GCancellable *drift_cancellable; /* of the timeline's load, NULL when none */
 };
 
 G_DEFINE_FINAL_TYPE (GleanerInsightsView, gleaner_insights_view, GTK_TYPE_WIDGET)
@@ -35,6 +40,7 @@ G_DEFINE_FINAL_TYPE (GleanerInsightsView, gleaner_insights_view, GTK_TYPE_WIDGET
 enum
 {
   SIGNAL_SHOW_CONFUSION,
+  SIGNAL_SHOW_DRIFT,
   N_SIGNALS
 };
 
@@ -84,6 +90,64 @@ fill_versions (GleanerInsightsView *self)
   self->updating = FALSE;
 }
 
+/* ---- The drift timeline ---- */
+
+static void
+set_timeline (GleanerInsightsView *self, GlDriftTimeline *timeline)
+{
+  gleaner_drift_timeline_set_timeline (self->drift, timeline);
+  g_autofree char *text = gl_chart_drift_describe (timeline);
+  gtk_label_set_text (self->drift_table, text);
+}
+
+static void
+on_timeline_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlDriftTimeline) timeline = gl_drift_timeline_load_finish (result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return; /* the view is gone or asked again */
+  GleanerInsightsView *self = user_data;
+  g_clear_object (&self->drift_cancellable);
+  if (timeline == NULL && !g_error_matches (error, GL_DRIFT_TIMELINE_ERROR, GL_DRIFT_TIMELINE_ERROR_NO_MODEL))
+    {
+      g_autofree char *text = g_strdup_printf (_ ("Cannot read the drift results: %s"), error->message);
+      toast (self, text);
+    }
+  set_timeline (self, timeline);
+}
+
+/* Reads the timeline of the version the charts show, of the kind picked. */
+static void
+load_timeline (GleanerInsightsView *self)
+{
+  if (self->drift_cancellable)
+    g_cancellable_cancel (self->drift_cancellable);
+  g_clear_object (&self->drift_cancellable);
+  if (self->project == NULL || self->report == NULL)
+    {
+      set_timeline (self, NULL);
+      return;
+    }
+  self->drift_cancellable = g_cancellable_new ();
+  GlDbDriftKind kind = gtk_toggle_button_get_active (self->drift_windows) ? GL_DB_DRIFT_WINDOW : GL_DB_DRIFT_BATCH;
+  gl_drift_timeline_load_async (gl_project_get_db_path (self->project), self->report->model_id, kind,
+                                self->drift_cancellable, on_timeline_loaded_cb, self);
+}
+
+static void
+on_drift_kind_toggled_cb (GleanerInsightsView *self)
+{
+  load_timeline (self);
+}
+
+static void
+on_drift_cell_activated_cb (GleanerDriftTimeline *timeline, gint64 class_id, gint64 first_image, gint64 last_image,
+                            GleanerInsightsView *self)
+{
+  g_signal_emit (self, signals[SIGNAL_SHOW_DRIFT], 0, class_id, first_image, last_image);
+}
+
 static void
 set_report (GleanerInsightsView *self, GlInsights *report)
 {
@@ -118,10 +182,12 @@ on_computed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
                                    : g_strdup_printf (_ ("Cannot read the insights: %s"), error->message);
       gtk_label_set_text (self->status, text);
       set_report (self, NULL);
+      load_timeline (self);
       return;
     }
   gtk_label_set_text (self->status, "");
   set_report (self, report);
+  load_timeline (self);
 }
 
 void
@@ -167,6 +233,7 @@ gleaner_insights_view_set_project (GleanerInsightsView *self, GlProject *project
   self->project = project;
   self->wanted = -1;
   set_report (self, NULL);
+  load_timeline (self);
   gtk_label_set_text (self->status, "");
 }
 
@@ -194,9 +261,33 @@ on_cell_activated_cb (GleanerChart *chart, gint64 label_class, gint64 predicted_
 typedef struct
 {
   GleanerInsightsView *view; /* owned reference */
-  GleanerChart *chart;       /* owned reference */
+  GtkWidget *chart;          /* owned reference: a GleanerChart or the GleanerDriftTimeline */
   GlChartFormat format;
 } ExportRequest;
+
+/* "confusion", "drift-timeline": the file name of @chart's export. */
+static const char *
+chart_id (GtkWidget *chart)
+{
+  return GLEANER_IS_CHART (chart) ? gl_chart_kind_id (gleaner_chart_get_kind (GLEANER_CHART (chart)))
+                                  : "drift-timeline";
+}
+
+/* @chart drawn as it is on screen into the file at @path. */
+static gboolean
+save_chart (GtkWidget *chart, GlChartFormat format, const char *path, GError **error)
+{
+  GlChartPalette palette;
+  gleaner_chart_palette_for (chart, &palette);
+  if (GLEANER_IS_CHART (chart))
+    return gl_chart_export (gleaner_chart_get_kind (GLEANER_CHART (chart)),
+                            gleaner_chart_get_report (GLEANER_CHART (chart)), &palette, format, GL_CHART_EXPORT_WIDTH,
+                            GL_CHART_EXPORT_HEIGHT, path, error);
+  GlDriftTimeline *t = gleaner_drift_timeline_get_timeline (GLEANER_DRIFT_TIMELINE (chart));
+  return gl_chart_drift_export (t, &palette, format, GL_CHART_EXPORT_WIDTH,
+                                MAX (GL_CHART_EXPORT_HEIGHT / 2, gl_chart_drift_natural_height (t ? t->n_classes : 0)),
+                                path, error);
+}
 
 static void
 on_export_response_cb (GtkNativeDialog *dialog, int response, gpointer user_data)
@@ -206,14 +297,10 @@ on_export_response_cb (GtkNativeDialog *dialog, int response, gpointer user_data
     {
       g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       g_autofree char *path = file ? g_file_get_path (file) : NULL;
-      GlChartPalette palette;
-      gleaner_chart_get_palette (req->chart, &palette);
       g_autoptr (GError) error = NULL;
-      GlChartKind kind = gleaner_chart_get_kind (req->chart);
       if (path == NULL)
         toast (req->view, _ ("Charts can only be saved to a local file"));
-      else if (!gl_chart_export (kind, gleaner_chart_get_report (req->chart), &palette, req->format,
-                                 GL_CHART_EXPORT_WIDTH, GL_CHART_EXPORT_HEIGHT, path, &error))
+      else if (!save_chart (req->chart, req->format, path, &error))
         toast (req->view, error->message);
       else
         {
@@ -229,15 +316,14 @@ on_export_response_cb (GtkNativeDialog *dialog, int response, gpointer user_data
 }
 
 static void
-export_chart (GleanerInsightsView *self, GleanerChart *chart, GlChartFormat format)
+export_chart (GleanerInsightsView *self, GtkWidget *chart, GlChartFormat format)
 {
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
   GtkFileChooserNative *dialog
       = gtk_file_chooser_native_new (_ ("Export Chart"), GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
                                      GTK_FILE_CHOOSER_ACTION_SAVE, _ ("_Export"), _ ("_Cancel"));
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
-  g_autofree char *name = g_strdup_printf ("%s.%s", gl_chart_kind_id (gleaner_chart_get_kind (chart)),
-                                           format == GL_CHART_FORMAT_SVG ? "svg" : "png");
+  g_autofree char *name = g_strdup_printf ("%s.%s", chart_id (chart), format == GL_CHART_FORMAT_SVG ? "svg" : "png");
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), name);
   ExportRequest *req = g_new0 (ExportRequest, 1);
   req->view = g_object_ref (self);
@@ -260,7 +346,7 @@ on_export_svg_clicked_cb (GtkButton *button, GleanerInsightsView *self)
 }
 
 static GtkWidget *
-export_button (GleanerInsightsView *self, GleanerChart *chart, const char *label, const char *tooltip,
+export_button (GleanerInsightsView *self, GtkWidget *chart, const char *label, const char *tooltip,
                GCallback callback)
 {
   GtkWidget *button = gtk_button_new_with_mnemonic (label);
@@ -270,6 +356,31 @@ export_button (GleanerInsightsView *self, GleanerChart *chart, const char *label
   g_object_set_data (G_OBJECT (button), "chart", chart);
   g_signal_connect (button, "clicked", callback, self);
   return button;
+}
+
+/* The row under a chart: its numbers as selectable text in an expander
+ * (@table: the label), wrapped at @max_chars; buttons go after it. */
+static GtkWidget *
+numbers_row (GtkLabel **table, const char *mnemonic, int max_chars)
+{
+  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_widget_set_margin_start (row, 6);
+  gtk_widget_set_margin_end (row, 6);
+  gtk_widget_set_margin_bottom (row, 6);
+  GtkWidget *label = gtk_label_new ("");
+  *table = GTK_LABEL (label);
+  gtk_label_set_selectable (*table, TRUE);
+  gtk_label_set_wrap (*table, TRUE);
+  gtk_label_set_max_width_chars (*table, max_chars);
+  gtk_label_set_xalign (*table, 0);
+  gtk_widget_add_css_class (label, "caption");
+  gtk_widget_set_margin_top (label, 6);
+  GtkWidget *expander = gtk_expander_new_with_mnemonic (mnemonic);
+  gtk_expander_set_child (GTK_EXPANDER (expander), label);
+  gtk_widget_set_hexpand (expander, TRUE);
+  gtk_widget_set_margin_top (expander, 7); /* its title level with the buttons' text */
+  gtk_box_append (GTK_BOX (row), expander);
+  return row;
 }
 
 /* One card: the chart, its numbers in an expander, and the export buttons. */
@@ -287,30 +398,51 @@ make_card (GleanerInsightsView *self, GlChartKind kind)
   g_signal_connect (chart, "cell-activated", G_CALLBACK (on_cell_activated_cb), self);
   gtk_box_append (GTK_BOX (card), chart);
 
-  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  gtk_widget_set_margin_start (row, 6);
-  gtk_widget_set_margin_end (row, 6);
-  gtk_widget_set_margin_bottom (row, 6);
-  GtkWidget *table = gtk_label_new ("");
-  self->tables[kind] = GTK_LABEL (table);
-  gtk_label_set_selectable (GTK_LABEL (table), TRUE);
-  gtk_label_set_wrap (GTK_LABEL (table), TRUE);
   /* Wrapped at the card's width: a long table never widens the card (which
    * would put the charts in one column). */
-  gtk_label_set_max_width_chars (GTK_LABEL (table), 40);
-  gtk_label_set_xalign (GTK_LABEL (table), 0);
-  gtk_widget_add_css_class (table, "caption");
-  gtk_widget_set_margin_top (table, 6);
-  GtkWidget *expander = gtk_expander_new_with_mnemonic (_ ("_Numbers"));
-  gtk_expander_set_child (GTK_EXPANDER (expander), table);
-  gtk_widget_set_hexpand (expander, TRUE);
-  gtk_widget_set_margin_top (expander, 7); /* its title level with the buttons' text */
-  gtk_box_append (GTK_BOX (row), expander);
+  GtkWidget *row = numbers_row (&self->tables[kind], _ ("_Numbers"), 40);
   g_autofree char *png_tip = g_strdup_printf (_ ("Export the %s as PNG"), gl_chart_kind_title (kind));
   g_autofree char *svg_tip = g_strdup_printf (_ ("Export the %s as SVG"), gl_chart_kind_title (kind));
-  gtk_box_append (GTK_BOX (row), export_button (self, GLEANER_CHART (chart), _ ("PNG…"), png_tip,
+  gtk_box_append (GTK_BOX (row), export_button (self, chart, _ ("PNG…"), png_tip, G_CALLBACK (on_export_png_clicked_cb)));
+  gtk_box_append (GTK_BOX (row), export_button (self, chart, _ ("SVG…"), svg_tip, G_CALLBACK (on_export_svg_clicked_cb)));
+  gtk_box_append (GTK_BOX (card), row);
+  return card;
+}
+
+/* The drift timeline's card, across the view above the other charts: the
+ * chart, "Import batches | Sliding windows", and its numbers. */
+static GtkWidget *
+make_drift_card (GleanerInsightsView *self)
+{
+  GtkWidget *card = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  gtk_widget_add_css_class (card, "card");
+  gtk_widget_add_css_class (card, "insights-card");
+  gtk_widget_set_margin_start (card, 12);
+  gtk_widget_set_margin_end (card, 12);
+  GtkWidget *chart = gleaner_drift_timeline_new ();
+  self->drift = GLEANER_DRIFT_TIMELINE (chart);
+  gtk_widget_set_hexpand (chart, TRUE);
+  g_signal_connect (chart, "cell-activated", G_CALLBACK (on_drift_cell_activated_cb), self);
+  gtk_box_append (GTK_BOX (card), chart);
+
+  GtkWidget *row = numbers_row (&self->drift_table, _ ("N_umbers"), 80);
+  GtkWidget *kinds = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+  gtk_widget_add_css_class (kinds, "linked");
+  gtk_widget_set_valign (kinds, GTK_ALIGN_START);
+  GtkWidget *batches = gtk_toggle_button_new_with_mnemonic (_ ("Import _Batches"));
+  GtkWidget *windows = gtk_toggle_button_new_with_mnemonic (_ ("Sliding _Windows"));
+  gtk_widget_set_tooltip_text (batches, _ ("One column per import batch"));
+  gtk_widget_set_tooltip_text (windows, _ ("One column per sliding window over the newest images"));
+  gtk_toggle_button_set_group (GTK_TOGGLE_BUTTON (windows), GTK_TOGGLE_BUTTON (batches));
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (batches), TRUE);
+  self->drift_windows = GTK_TOGGLE_BUTTON (windows);
+  g_signal_connect_swapped (windows, "toggled", G_CALLBACK (on_drift_kind_toggled_cb), self);
+  gtk_box_append (GTK_BOX (kinds), batches);
+  gtk_box_append (GTK_BOX (kinds), windows);
+  gtk_box_append (GTK_BOX (row), kinds);
+  gtk_box_append (GTK_BOX (row), export_button (self, chart, _ ("PNG…"), _ ("Export the drift timeline as PNG"),
                                                 G_CALLBACK (on_export_png_clicked_cb)));
-  gtk_box_append (GTK_BOX (row), export_button (self, GLEANER_CHART (chart), _ ("SVG…"), svg_tip,
+  gtk_box_append (GTK_BOX (row), export_button (self, chart, _ ("SVG…"), _ ("Export the drift timeline as SVG"),
                                                 G_CALLBACK (on_export_svg_clicked_cb)));
   gtk_box_append (GTK_BOX (card), row);
   return card;
@@ -332,6 +464,27 @@ gleaner_insights_view_is_loading (GleanerInsightsView *self)
   return self->cancellable != NULL;
 }
 
+GleanerDriftTimeline *
+gleaner_insights_view_get_drift_timeline (GleanerInsightsView *self)
+{
+  g_return_val_if_fail (GLEANER_IS_INSIGHTS_VIEW (self), NULL);
+  return self->drift;
+}
+
+gboolean
+gleaner_insights_view_is_loading_drift (GleanerInsightsView *self)
+{
+  g_return_val_if_fail (GLEANER_IS_INSIGHTS_VIEW (self), FALSE);
+  return self->drift_cancellable != NULL;
+}
+
+GtkToggleButton *
+gleaner_insights_view_get_drift_windows_button (GleanerInsightsView *self)
+{
+  g_return_val_if_fail (GLEANER_IS_INSIGHTS_VIEW (self), NULL);
+  return self->drift_windows;
+}
+
 GtkDropDown *
 gleaner_insights_view_get_version_dropdown (GleanerInsightsView *self)
 {
@@ -348,6 +501,9 @@ gleaner_insights_view_dispose (GObject *object)
   if (self->cancellable)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  if (self->drift_cancellable)
+    g_cancellable_cancel (self->drift_cancellable);
+  g_clear_object (&self->drift_cancellable);
   g_clear_pointer (&self->report, gl_insights_unref);
   g_clear_pointer (&self->box, gtk_widget_unparent);
   G_OBJECT_CLASS (gleaner_insights_view_parent_class)->dispose (object);
@@ -376,6 +532,10 @@ gleaner_insights_view_class_init (GleanerInsightsViewClass *klass)
   signals[SIGNAL_SHOW_CONFUSION]
       = g_signal_new ("show-confusion", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                       G_TYPE_NONE, 2, G_TYPE_INT64, G_TYPE_INT64);
+  /* (class id, first image id, last image id): a drift timeline cell was clicked. */
+  signals[SIGNAL_SHOW_DRIFT]
+      = g_signal_new ("show-drift", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE,
+                      3, G_TYPE_INT64, G_TYPE_INT64, G_TYPE_INT64);
 }
 
 static void
@@ -429,9 +589,12 @@ gleaner_insights_view_init (GleanerInsightsView *self)
       /* The flow box's child only holds the card: no focus stop of its own. */
       gtk_widget_set_focusable (gtk_widget_get_parent (card), FALSE);
     }
+  GtkWidget *content = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+  gtk_box_append (GTK_BOX (content), make_drift_card (self));
+  gtk_box_append (GTK_BOX (content), flow);
   GtkWidget *scrolled = gtk_scrolled_window_new ();
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), flow);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), content);
   gtk_widget_set_vexpand (scrolled, TRUE);
   gtk_box_append (GTK_BOX (self->box), scrolled);
 }

@@ -9,6 +9,11 @@
  * description) and exports as PNG or SVG through the same drawing code.
  * A click on a confusion cell emits "show-confusion" (label class id,
  * predicted class id).
+ *
+ * Above the five charts, across the view: the drift timeline of the same
+ * version (its import batches or sliding windows, read on a worker by
+ * gl_drift_timeline_load_async after each report). A click on one of its
+ * cells emits "show-drift" (class id, first image id, last image id).
  */
 #pragma once
 
@@ -16,6 +21,7 @@
 
 #include "app/gl-project.h"
 #include "ui/gleaner-chart.h"
+#include "ui/gleaner-drift-timeline.h"
 
 G_BEGIN_DECLS
 
@@ -35,5 +41,9 @@ void gleaner_insights_view_show_version (GleanerInsightsView *self, gint64 model
 GleanerChart *gleaner_insights_view_get_chart (GleanerInsightsView *self, GlChartKind kind);
 gboolean gleaner_insights_view_is_loading (GleanerInsightsView *self);
 GtkDropDown *gleaner_insights_view_get_version_dropdown (GleanerInsightsView *self);
+/* The drift timeline; whether it is being read; the "Sliding Windows" button. */
+GleanerDriftTimeline *gleaner_insights_view_get_drift_timeline (GleanerInsightsView *self);
+gboolean gleaner_insights_view_is_loading_drift (GleanerInsightsView *self);
+GtkToggleButton *gleaner_insights_view_get_drift_windows_button (GleanerInsightsView *self);
 
 G_END_DECLS

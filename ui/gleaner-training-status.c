@@ -13,6 +13,7 @@ struct _GleanerTrainingStatus
   /* template children */
   GtkLabel *model_label;
   GtkLabel *accuracy_label;
+  GtkLabel *estimate_label; /* the newest batch's estimated accuracy, beside the validation accuracy */
   GtkProgressBar *progress_bar;
   GtkLabel *progress_label;
   GtkButton *cancel_button;
@@ -111,6 +112,42 @@ gleaner_training_status_set_trainer (GleanerTrainingStatus *self, GlTrainer *tra
     }
 }
 
+void
+gleaner_training_status_set_estimate (GleanerTrainingStatus *self, const GleanerAccuracyEstimate *estimate)
+{
+  g_return_if_fail (GLEANER_IS_TRAINING_STATUS (self));
+  gboolean shown = estimate != NULL && isfinite (estimate->accuracy) && estimate->n_images > 0;
+  gtk_widget_set_visible (GTK_WIDGET (self->estimate_label), shown);
+  if (!shown)
+    return;
+  g_autofree char *text
+      = isfinite (estimate->se)
+            ? g_strdup_printf (_ ("· batch %" G_GINT64_FORMAT ": %.1f%% ± %.1f%% estimated"), estimate->batch_id,
+                               100.0 * estimate->accuracy, 196.0 * estimate->se)
+            : g_strdup_printf (_ ("· batch %" G_GINT64_FORMAT ": %.1f%% estimated"), estimate->batch_id,
+                               100.0 * estimate->accuracy);
+  g_autofree char *tip = g_strdup_printf (
+      _ ("Accuracy of model v%" G_GINT64_FORMAT " on the newest import batch (%" G_GINT64_FORMAT ", %" G_GUINT64_FORMAT
+         " images), estimated without labels from its calibrated confidences (CBPE): %.1f%%, 95%% interval "
+         "%.1f%%–%.1f%%; %.1f%% on its reference sample. The validation accuracy beside it is measured on labels."),
+      estimate->model_id, estimate->batch_id, estimate->n_images, 100.0 * estimate->accuracy,
+      100.0 * CLAMP (estimate->accuracy - 1.96 * estimate->se, 0.0, 1.0),
+      100.0 * CLAMP (estimate->accuracy + 1.96 * estimate->se, 0.0, 1.0), 100.0 * estimate->reference);
+  gtk_label_set_text (self->estimate_label, text);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->estimate_label), tip);
+  if (estimate->drifted)
+    gtk_widget_add_css_class (GTK_WIDGET (self->estimate_label), "warning");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->estimate_label), "warning");
+}
+
+const char *
+gleaner_training_status_get_estimate_text (GleanerTrainingStatus *self)
+{
+  g_return_val_if_fail (GLEANER_IS_TRAINING_STATUS (self), NULL);
+  return gtk_widget_get_visible (GTK_WIDGET (self->estimate_label)) ? gtk_label_get_text (self->estimate_label) : NULL;
+}
+
 static void
 on_train_button_clicked_cb (GleanerTrainingStatus *self)
 {
@@ -146,6 +183,7 @@ gleaner_training_status_class_init (GleanerTrainingStatusClass *klass)
                                                "/io/github/gleaner/Gleaner/gleaner-training-status.ui");
   gtk_widget_class_bind_template_child (widget_class, GleanerTrainingStatus, model_label);
   gtk_widget_class_bind_template_child (widget_class, GleanerTrainingStatus, accuracy_label);
+  gtk_widget_class_bind_template_child (widget_class, GleanerTrainingStatus, estimate_label);
   gtk_widget_class_bind_template_child (widget_class, GleanerTrainingStatus, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, GleanerTrainingStatus, progress_label);
   gtk_widget_class_bind_template_child (widget_class, GleanerTrainingStatus, cancel_button);

@@ -11,7 +11,9 @@
 #include "app/gl-drift-report.h"
 #include "app/gl-session.h"
 #include "app/gl-watch.h"
+#include "app/gl-drift-status.h"
 #include "ui/gleaner-classes-dialog.h"
+#include "ui/gleaner-drift-banner.h"
 #include "ui/gleaner-export-dialog.h"
 #include "ui/gleaner-gallery-view.h"
 #include "ui/gleaner-insights-view.h"
@@ -36,6 +38,7 @@ struct _GleanerWindow
   GleanerGalleryView *gallery_view;
   GleanerInsightsView *insights_view;
   GleanerTrainingStatus *training_status;
+  GleanerDriftBanner *drift_banner;
   GMenu *watch_section; /* "Watch a Folder…", then one "Stop Watching" item per watched folder */
 
   /* owned */
@@ -46,6 +49,9 @@ struct _GleanerWindow
   GlWatch *watch;     /* on project: its watched folders */
   GleanerImportDialog *import_dialog; /* the last one, while the project is open */
   GCancellable *loading_cancellable;
+  GCancellable *drift_cancellable; /* of the drift state's load, NULL when none */
+  GCancellable *boost_cancellable; /* of "Label Drifted Images" under way, NULL when none */
+  GCancellable *update_cancellable; /* of a new batch's drift being computed, NULL when none */
 
   /* Progress of the opening, written by the loading thread, published by
    * one coalesced idle on the main thread. */
@@ -128,6 +134,115 @@ update_actions (GleanerWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-training", self->trainer != NULL);
 }
 
+/* ---- Drift: the banner and the status bar's estimate ---- */
+
+static void
+on_drift_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlDriftStatus) drift = gl_drift_status_load_finish (result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return; /* the project closed or the state is read again */
+  GleanerWindow *self = user_data;
+  g_clear_object (&self->drift_cancellable);
+  if (drift == NULL)
+    g_warning ("cannot read the drift state: %s", error->message);
+  gleaner_drift_banner_show_state (self->drift_banner, drift ? &drift->state : NULL);
+  const GlDriftAutoAccuracy *a = drift ? &drift->accuracy : NULL;
+  if (a == NULL || a->model_id < 0 || a->batch_id < 0)
+    {
+      gleaner_training_status_set_estimate (self->training_status, NULL);
+      return;
+    }
+  const GlDriftAutoState *st = &drift->state;
+  GleanerAccuracyEstimate estimate
+      = { a->model_id, a->batch_id, a->n, a->accuracy_est, a->accuracy_se, a->accuracy_ref,
+          st->drifted && st->kind == GL_DB_DRIFT_BATCH && st->batch_id == a->batch_id };
+  gleaner_training_status_set_estimate (self->training_status, &estimate);
+}
+
+/* Reads the current version's drift state on a worker (after a round, an
+ * import, opening, the boost). */
+static void
+refresh_drift (GleanerWindow *self)
+{
+  if (self->drift_cancellable)
+    g_cancellable_cancel (self->drift_cancellable);
+  g_clear_object (&self->drift_cancellable);
+  if (self->project == NULL)
+    {
+      gleaner_drift_banner_show_state (self->drift_banner, NULL);
+      gleaner_training_status_set_estimate (self->training_status, NULL);
+      return;
+    }
+  self->drift_cancellable = g_cancellable_new ();
+  gl_drift_status_load_async (gl_project_get_db_path (self->project), self->drift_cancellable, on_drift_loaded_cb,
+                              self);
+}
+
+static void
+on_drift_updated_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean ok = gl_drift_report_update_finish (result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return; /* the project closed */
+  GleanerWindow *self = user_data;
+  g_clear_object (&self->update_cancellable);
+  if (!ok)
+    g_warning ("cannot compute the drift of the new images: %s", error->message);
+  refresh_drift (self);
+}
+
+/* Computes the drift of the batches that have none yet (and the automation
+ * step) on a worker, then shows the state. */
+static void
+update_drift (GleanerWindow *self)
+{
+  if (self->project == NULL || self->update_cancellable != NULL)
+    return; /* one at a time: the running one reads every batch without a result */
+  self->update_cancellable = g_cancellable_new ();
+  gl_drift_report_update_async (self->project, self->update_cancellable, on_drift_updated_cb, self);
+}
+
+static void
+on_boost_started_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 action_id = -1;
+  gboolean ok = gl_drift_status_start_boost_finish (result, &action_id, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return; /* the project closed */
+  GleanerWindow *self = user_data;
+  g_clear_object (&self->boost_cancellable);
+  if (!ok)
+    {
+      toast_error (self, _("Cannot label the drifted images first"), error);
+      return;
+    }
+  /* The queue takes the boosted ranking the store now holds. */
+  g_autoptr (GError) reload_error = NULL;
+  if (self->queue != NULL && !gl_queue_reload (self->queue, &reload_error))
+    toast_error (self, _("Cannot read the queue"), reload_error);
+  adw_toast_overlay_add_toast (self->toast_overlay,
+                               adw_toast_new (_("Drifted images come first in the queue; Gleaner retrains once enough "
+                                                "of them are labeled")));
+  adw_view_stack_set_visible_child_name (self->view_stack, "label");
+  refresh_drift (self);
+}
+
+/* "Label Drifted Images": the drift-boosted queue (app/gl-drift-auto.h),
+ * started on a worker, then the Label view. */
+static void
+on_drift_banner_label_drifted_cb (GleanerWindow *self)
+{
+  if (self->project == NULL || self->boost_cancellable != NULL)
+    return;
+  self->boost_cancellable = g_cancellable_new ();
+  gl_drift_status_start_boost_async (gl_project_get_db_path (self->project), self->boost_cancellable,
+                                     on_boost_started_cb, self);
+}
+
 /* Labels given in the Label view show in the Gallery when it is shown. */
 static void
 on_view_stack_visible_child_cb (GleanerWindow *self)
@@ -156,6 +271,7 @@ on_trainer_model_ready_cb (GleanerWindow *self, gint64 version, double accuracy,
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
   gleaner_label_view_new_version (self->label_view); /* its own label-error check, in the background */
   on_view_stack_visible_child_cb (self);
+  refresh_drift (self);
 }
 
 static void
@@ -276,6 +392,7 @@ take_new_images (GleanerWindow *self)
   if (self->trainer != NULL && gl_queue_needs_ranking (self->queue))
     gl_trainer_rank_now (self->trainer);
   on_view_stack_visible_child_cb (self);
+  update_drift (self); /* the new batch's drift, then the automation, then the banner */
 }
 
 /* The menu's "Stop Watching" items, one per watched folder. */
@@ -315,7 +432,6 @@ on_watch_batch_imported_cb (GleanerWindow *self, gint64 batch_id, guint64 added,
   adw_toast_set_timeout (toast, 5);
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
   take_new_images (self);
-  gl_drift_report_update_in_background (self->project); /* the batch's drift, then the automation */
 }
 
 static void
@@ -360,6 +476,15 @@ start_session (GleanerWindow *self, GlProject *project, GError **error)
 static void
 stop_session (GleanerWindow *self)
 {
+  if (self->drift_cancellable != NULL)
+    g_cancellable_cancel (self->drift_cancellable);
+  g_clear_object (&self->drift_cancellable);
+  if (self->boost_cancellable != NULL)
+    g_cancellable_cancel (self->boost_cancellable);
+  g_clear_object (&self->boost_cancellable);
+  if (self->update_cancellable != NULL)
+    g_cancellable_cancel (self->update_cancellable);
+  g_clear_object (&self->update_cancellable);
   gleaner_label_view_set_queue (self->label_view, NULL, NULL);
   gleaner_gallery_view_set_project (self->gallery_view, NULL);
   gleaner_insights_view_set_project (self->insights_view, NULL);
@@ -427,6 +552,7 @@ set_project (GleanerWindow *self, GlProject *project)
       gtk_stack_set_visible_child_name (self->main_stack, "welcome");
     }
   update_actions (self);
+  refresh_drift (self);
 }
 
 void
@@ -675,6 +801,16 @@ on_insights_show_confusion_cb (GleanerWindow *self, gint64 label_class, gint64 p
   if (self->project == NULL)
     return;
   gleaner_gallery_view_show_confusion (self->gallery_view, label_class, predicted_class);
+  adw_view_stack_set_visible_child_name (self->view_stack, "gallery");
+}
+
+/* A click on a drift timeline cell opens the Gallery on those images. */
+static void
+on_insights_show_drift_cb (GleanerWindow *self, gint64 class_id, gint64 first_image, gint64 last_image)
+{
+  if (self->project == NULL)
+    return;
+  gleaner_gallery_view_show_drift (self->gallery_view, class_id, first_image, last_image);
   adw_view_stack_set_visible_child_name (self->view_stack, "gallery");
 }
 
@@ -927,6 +1063,7 @@ gleaner_window_class_init (GleanerWindowClass *klass)
   g_type_ensure (GLEANER_TYPE_TRAINING_STATUS);
   g_type_ensure (GLEANER_TYPE_GALLERY_VIEW);
   g_type_ensure (GLEANER_TYPE_INSIGHTS_VIEW);
+  g_type_ensure (GLEANER_TYPE_DRIFT_BANNER);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/gleaner/Gleaner/gleaner-window.ui");
   gtk_widget_class_bind_template_child (widget_class, GleanerWindow, switcher_title);
@@ -941,6 +1078,7 @@ gleaner_window_class_init (GleanerWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GleanerWindow, gallery_view);
   gtk_widget_class_bind_template_child (widget_class, GleanerWindow, watch_section);
   gtk_widget_class_bind_template_child (widget_class, GleanerWindow, insights_view);
+  gtk_widget_class_bind_template_child (widget_class, GleanerWindow, drift_banner);
   gtk_widget_class_bind_template_callback (widget_class, on_view_stack_visible_child_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_key_controller_key_pressed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_loading_cancel_clicked_cb);
@@ -981,6 +1119,8 @@ gleaner_window_init (GleanerWindow *self)
   g_signal_connect_swapped (self->gallery_view, "activate-image", G_CALLBACK (on_gallery_activate_image_cb), self);
   g_signal_connect_swapped (self->insights_view, "show-confusion", G_CALLBACK (on_insights_show_confusion_cb),
                             self);
+  g_signal_connect_swapped (self->insights_view, "show-drift", G_CALLBACK (on_insights_show_drift_cb), self);
+  g_signal_connect_swapped (self->drift_banner, "label-drifted", G_CALLBACK (on_drift_banner_label_drifted_cb), self);
   g_signal_connect_object (self->settings, "changed::acquisition-strategy", G_CALLBACK (apply_strategy), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->settings, "changed", G_CALLBACK (on_settings_changed_cb), self, 0);

@@ -2,6 +2,7 @@
 #include "synth-project.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 
 #include "app/gl-trainer.h"
 
@@ -241,4 +242,87 @@ synth_insights_project (const char *dir, SynthInsights *out)
   g_assert_true (gl_db_set_current_model (db, out->v2, &error));
   g_assert_no_error (error);
   return p;
+}
+
+/* ---- Drift results of the Insights project (synth-project.h) ---- */
+
+static void
+add_drift_test (GArray *tests, gint64 class_id, const char *name, gboolean fired, double p_adj, double effect,
+          guint64 n_win)
+{
+  GlDbDriftTest t = { class_id, "", TRUE, fired, effect, p_adj / 4, p_adj, effect, 400, n_win };
+  g_strlcpy (t.test, name, sizeof t.test);
+  g_array_append_val (tests, t);
+}
+
+/* One result of @kind over @first..@last: classes in @drifted fire BBSD
+ * (class position 1, adjusted p 0.004) or the share test (position 0,
+ * adjusted p 0.02); @insufficient3: class 3 has too few images. */
+static void
+add_drift_result (GlDb *db, const SynthInsights *ids, gint64 model_id, GlDbDriftKind kind, gint64 batch_id, gint64 first,
+            gint64 last, guint64 n, gboolean drift1, gboolean drift0, gboolean insufficient3, double accuracy)
+{
+  GlDbDriftResult r = { 0 };
+  r.model_id = model_id;
+  r.kind = kind;
+  r.batch_id = kind == GL_DB_DRIFT_BATCH ? batch_id : -1;
+  r.first_image = first;
+  r.last_image = last;
+  r.n_images = n;
+  r.window_size = kind == GL_DB_DRIFT_WINDOW ? (guint)n : 0;
+  r.drifted = drift1 || drift0;
+  r.n_fired = (guint)drift1 + (guint)drift0;
+  r.top_class = drift1 ? ids->classes[1] : drift0 ? ids->classes[0] : -1;
+  r.accuracy_est = accuracy;
+  r.accuracy_ref = 0.9;
+  r.psi = 0.05;
+  r.tests = g_array_new (FALSE, FALSE, sizeof (GlDbDriftTest));
+  r.classes = g_array_new (FALSE, FALSE, sizeof (GlDbDriftClass));
+  add_drift_test (r.tests, -1, "chi-square", FALSE, 0.4, 0.05, n);
+  for (guint k = 0; k < 4; k++)
+    {
+      gboolean insufficient = insufficient3 && k == 3;
+      GlDbDriftClass c = { ids->classes[k], insufficient ? 4 : n / 4, insufficient, accuracy, 0.03, 0.9, 0.02 };
+      g_array_append_val (r.classes, c);
+      if (insufficient)
+        {
+          GlDbDriftTest t = { ids->classes[k], "bbsd", FALSE, FALSE, NAN, NAN, NAN, NAN, 400, 4 };
+          g_array_append_val (r.tests, t);
+          continue;
+        }
+      add_drift_test (r.tests, ids->classes[k], "bbsd", k == 1 && drift1, k == 1 && drift1 ? 0.004 : 0.6, 0.41, n / 4);
+      add_drift_test (r.tests, ids->classes[k], "share", k == 0 && drift0, k == 0 && drift0 ? 0.02 : 0.8, 0.12, n / 4);
+    }
+  GError *error = NULL;
+  g_assert_true (gl_db_add_drift_result (db, &r, NULL, &error));
+  g_assert_no_error (error);
+  gl_db_drift_result_clear (&r);
+}
+
+void
+synth_insights_drift (GlProject *p, const SynthInsights *ids, SynthDrift *l)
+{
+  GError *error = NULL;
+  g_autoptr (GlDb) db = gl_db_open (gl_project_get_db_path (p), &error);
+  g_assert_no_error (error);
+  g_autoptr (GArray) rows = gl_db_list_image_rows (db, -1, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rows->len, ==, 60);
+  const GlDbImageRow *first = &g_array_index (rows, GlDbImageRow, 0);
+  l->pool_batch = first->batch_id;
+  l->pool_first = first->image_id;
+  l->pool_mid = g_array_index (rows, GlDbImageRow, 20).image_id;
+  l->pool_last = g_array_index (rows, GlDbImageRow, 39).image_id;
+  l->test_batch = g_array_index (rows, GlDbImageRow, 40).batch_id;
+  l->test_first = g_array_index (rows, GlDbImageRow, 40).image_id;
+  l->test_last = g_array_index (rows, GlDbImageRow, 59).image_id;
+  g_assert_cmpint (l->test_batch, !=, l->pool_batch);
+  g_assert_cmpint (g_array_index (rows, GlDbImageRow, 39).batch_id, ==, l->pool_batch);
+  add_drift_result (db, ids, ids->v2, GL_DB_DRIFT_BATCH, l->test_batch, l->test_first, l->test_last, 20, FALSE, FALSE,
+              FALSE, 0.91);
+  add_drift_result (db, ids, ids->v2, GL_DB_DRIFT_BATCH, l->pool_batch, l->pool_first, l->pool_last, 40, TRUE, TRUE, TRUE,
+              0.72);
+  add_drift_result (db, ids, ids->v2, GL_DB_DRIFT_WINDOW, -1, l->pool_first, g_array_index (rows, GlDbImageRow, 19).image_id,
+              20, FALSE, FALSE, FALSE, 0.88);
+  add_drift_result (db, ids, ids->v2, GL_DB_DRIFT_WINDOW, -1, l->pool_mid, l->pool_last, 20, TRUE, FALSE, FALSE, 0.7);
 }

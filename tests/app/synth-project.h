@@ -51,3 +51,24 @@ typedef struct
 } SynthInsights;
 
 GlProject *synth_insights_project (const char *dir, SynthInsights *out);
+
+/* Drift results of version 2 of the Insights project, stored by hand (all
+ * tests' p-values are p_adjusted / 4, statistics their effect, n_ref 400,
+ * each class CBPE precision = the result's accuracy ± 0.03, reference 0.9 ±
+ * 0.02), in this order:
+ * - batch, the test batch (20 images, 5 a class): no drift, accuracy 0.91;
+ * - batch, the pool batch (40 images, 10 a class, class 3: 4, insufficient):
+ *   class 1 drifts by BBSD (adjusted p 0.004, effect 0.41), class 0 by its
+ *   share (adjusted p 0.02, effect 0.12); accuracy 0.72;
+ * - window, pool images 0–19: no drift, accuracy 0.88;
+ * - window, pool images 20–39: class 1 drifts by BBSD; accuracy 0.7.
+ * Untested or unfired tests have adjusted p 0.6 (BBSD) and 0.8 (share); a
+ * window-wide chi-square test with adjusted p 0.4 never fires. */
+typedef struct
+{
+  gint64 pool_batch, test_batch;
+  gint64 pool_first, pool_mid, pool_last; /* ids of pool images 0, 20 and 39 */
+  gint64 test_first, test_last;
+} SynthDrift;
+
+void synth_insights_drift (GlProject *p, const SynthInsights *ids, SynthDrift *out);

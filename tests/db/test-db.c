@@ -812,6 +812,8 @@ matches (const Model *m, const GlDbFilter *f)
       return m->unreadable;
     case GL_DB_FILTER_CONFUSION:
       return m->cls == f->class_id && m->pred == f->predicted_class;
+    case GL_DB_FILTER_PREDICTED_RANGE:
+      return m->pred == f->class_id && m->id >= f->first_image && m->id <= f->last_image;
     default:
       g_assert_not_reached ();
     }
@@ -888,7 +890,8 @@ test_listing (Fixture *fx, gconstpointer data)
                            { GL_DB_FILTER_PREDICTED, classes[2] }, { GL_DB_FILTER_DISAGREEMENT, 0 },
                            { GL_DB_FILTER_UNREADABLE, 0 },
                            { GL_DB_FILTER_CONFUSION, classes[0], classes[1] },
-                           { GL_DB_FILTER_CONFUSION, classes[2], classes[2] } };
+                           { GL_DB_FILTER_CONFUSION, classes[2], classes[2] },
+                           { GL_DB_FILTER_PREDICTED_RANGE, classes[1], -1, models[100].id, models[229].id } };
   guint page_sizes[] = { 1, 7, 64, 1000 };
   for (guint f = 0; f < G_N_ELEMENTS (filters); f++)
     {
@@ -1158,12 +1161,14 @@ test_listing_plans (Fixture *fx, gconstpointer data)
   add_class (fx->db, "a");
   sqlite3 *h;
   g_assert_cmpint (sqlite3_open_v2 (fx->path, &h, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-  for (GlDbFilterKind k = GL_DB_FILTER_ALL; k <= GL_DB_FILTER_CONFUSION; k++)
+  for (GlDbFilterKind k = GL_DB_FILTER_ALL; k <= GL_DB_FILTER_PREDICTED_RANGE; k++)
     for (GlDbSort s = GL_DB_SORT_UNCERTAINTY; s <= GL_DB_SORT_CONFIDENCE; s++)
       for (int phase = 0; phase < 4; phase++)
         {
           /* Phases 2 and 3: the same queries on listing slot 1 (schema 6). */
-          GlDbFilter f = { k, 1, 1 };
+          if (k == GL_DB_FILTER_SUSPECTED)
+            continue; /* test_listing_label_error_plans */
+          GlDbFilter f = { k, 1, 1, 1, 100 };
           GString *plan = listing_plan (h, &f, s, phase);
           g_assert_null (strstr (plan->str, "TEMP B-TREE"));
           /* SEARCH = a range or equality on the index, never a full scan. */

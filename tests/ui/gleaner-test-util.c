@@ -481,3 +481,18 @@ gleaner_test_choose (GtkWidget *dropdown, const char *text)
   gleaner_test_click (entry, 0.5, 0.5, 1);
   gleaner_test_wait (chosen, &c);
 }
+
+guint
+gleaner_test_distinct_colours (const char *path, guint cap)
+{
+  GError *error = NULL;
+  g_autoptr (GdkTexture) texture = gdk_texture_new_from_filename (path, &error);
+  g_assert_no_error (error);
+  int w = gdk_texture_get_width (texture), h = gdk_texture_get_height (texture);
+  g_autofree guint32 *px = g_new (guint32, (gsize)w * h);
+  gdk_texture_download (texture, (guchar *)px, (gsize)w * 4);
+  g_autoptr (GHashTable) seen = g_hash_table_new (NULL, NULL);
+  for (gsize i = 0; i < (gsize)w * h && g_hash_table_size (seen) < cap; i++)
+    g_hash_table_add (seen, GUINT_TO_POINTER (px[i]));
+  return g_hash_table_size (seen);
+}

@@ -83,6 +83,9 @@ GtkWidget *gleaner_test_find_gallery_cell (GtkWidget *root, gint64 image_id);
 /* The folder the tests write their screenshots to ($GLEANER_TEST_OUTPUT_DIR,
  * else G_TEST_BUILDDIR/output), created. */
 const char *gleaner_test_output_dir (void);
+/* How many distinct colours the PNG at @path has (at most @cap counted):
+ * a chart that drew something has many. */
+guint gleaner_test_distinct_colours (const char *path, guint cap);
 /* Renders @widget (realized, laid out) to @name in the output folder; returns the path. */
 char *gleaner_test_render_png (GtkWidget *widget, const char *name);
 

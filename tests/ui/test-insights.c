@@ -63,22 +63,6 @@ expanded (gpointer data)
   return gtk_expander_get_expanded (data);
 }
 
-/* How many distinct colours the PNG at @path has (at most @cap counted). */
-static guint
-distinct_colours (const char *path, guint cap)
-{
-  GError *error = NULL;
-  g_autoptr (GdkTexture) texture = gdk_texture_new_from_filename (path, &error);
-  g_assert_no_error (error);
-  int w = gdk_texture_get_width (texture), h = gdk_texture_get_height (texture);
-  g_autofree guint32 *px = g_new (guint32, (gsize)w * h);
-  gdk_texture_download (texture, (guchar *)px, (gsize)w * 4);
-  g_autoptr (GHashTable) seen = g_hash_table_new (NULL, NULL);
-  for (gsize i = 0; i < (gsize)w * h && g_hash_table_size (seen) < cap; i++)
-    g_hash_table_add (seen, GUINT_TO_POINTER (px[i]));
-  return g_hash_table_size (seen);
-}
-
 /* A point of @chart inside the confusion cell (@row, @column), as fractions. */
 static void
 cell_point (GleanerChart *chart, gint row, gint column, double *fx, double *fy)
@@ -146,7 +130,7 @@ test_insights_view (gconstpointer data)
       g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (chart)), >=, 400);
       g_autofree char *name = g_strdup_printf ("insights-%s.png", gl_chart_kind_id (k));
       g_autofree char *png = gleaner_test_render_png (gtk_widget_get_parent (GTK_WIDGET (chart)), name);
-      g_assert_cmpuint (distinct_colours (png, 40), >=, 20);
+      g_assert_cmpuint (gleaner_test_distinct_colours (png, 40), >=, 20);
       /* The numbers: a real click opens the card's "Numbers" expander. */
       g_autofree char *table = gl_chart_describe (k, gleaner_chart_get_report (chart));
       GtkWidget *card = gtk_widget_get_parent (GTK_WIDGET (chart));

@@ -542,8 +542,8 @@ test_training (void)
   g_assert_nonnull (train);
   g_assert_nonnull (cancel);
   bar = gleaner_test_find_descendant (status, GTK_TYPE_PROGRESS_BAR, 0);
-  /* model, accuracy, progress: the third label not on a button. */
-  t.label = GTK_LABEL (gleaner_test_find_descendant (status, GTK_TYPE_LABEL, 2));
+  /* model, accuracy, the newest batch's estimate, progress: the fourth label not on a button. */
+  t.label = GTK_LABEL (gleaner_test_find_descendant (status, GTK_TYPE_LABEL, 3));
   g_assert_null (gtk_widget_get_ancestor (GTK_WIDGET (t.label), GTK_TYPE_BUTTON));
   g_assert_false (gtk_widget_get_visible (GTK_WIDGET (cancel)));
 
