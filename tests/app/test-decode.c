@@ -171,6 +171,16 @@ test_bomb (Fixture *fx, gconstpointer data)
   g_autofree char *reason = NULL;
   g_assert_null (gl_decode_bytes (png, sizeof png, 0, &reason));
   g_assert_true (g_str_has_prefix (reason, "dimensions"));
+
+  /* A BMP whose info header claims 4 GB (fuzz-decode: GdkPixbuf allocated
+   * it), then a header cut short: refused before the loader sees them. */
+  static const guint8 bmp[58] = { 'B', 'M', 0x3a, 0, 0, 0, 0, 0, 0, 0, 0x36, 0, 0, 0, 0, 0xff, 0xff, 0xff, 40 };
+  g_clear_pointer (&reason, g_free);
+  g_assert_null (gl_decode_bytes (bmp, sizeof bmp, 0, &reason));
+  g_assert_cmpstr (reason, ==, "corrupt BMP: an info header of 4294967040 bytes in a file of 58");
+  g_clear_pointer (&reason, g_free);
+  g_assert_null (gl_decode_bytes (bmp, 17, 0, &reason));
+  g_assert_cmpstr (reason, ==, "corrupt BMP: the file ends inside its header");
 }
 
 static void
