@@ -134,15 +134,15 @@ gl_idx_read (const char *path, guint32 max_items, GError **error)
     }
   gsize total = (gsize) count * idx->item_size;
   /* Read in steps, the buffer growing with what is there: a header that
-   * promises gigabytes in a file of a few bytes (fuzz-idx) costs a step, not
-   * an allocation of the promised size. */
+   * promises gigabytes in a file of a few bytes (fuzz-idx) costs one small
+   * step, not an allocation of the promised size. */
   gsize got = 0;
-  idx->data = g_malloc (MIN (total, IDX_READ_STEP) + 1);
+  idx->data = g_malloc (1);
   while (got < total)
     {
-      gsize step = MIN (total - got, IDX_READ_STEP);
-      if (got > 0)
-        idx->data = g_realloc (idx->data, got + step);
+      /* 64 KB first, then doubling up to IDX_READ_STEP. */
+      gsize step = MIN (total - got, CLAMP (got, (gsize) 1 << 16, IDX_READ_STEP));
+      idx->data = g_realloc (idx->data, got + step);
       n = read_full (in, idx->data + got, step, &local);
       if (n < 0)
         {
