@@ -112,6 +112,13 @@ bmp_header_bad (const guint8 *data, gsize len, char **reason)
       return TRUE;
     }
   guint32 size = (guint32) data[14] | ((guint32) data[15] << 8) | ((guint32) data[16] << 16) | ((guint32) data[17] << 24);
+  guint32 offset = (guint32) data[10] | ((guint32) data[11] << 8) | ((guint32) data[12] << 16) | ((guint32) data[13] << 24);
+  if (offset > len)
+    {
+      /* The loader allocates up to the offset, 4 GB for 55 bytes (fuzz-decode). */
+      *reason = g_strdup_printf ("corrupt BMP: pixels at byte %u of a file of %" G_GSIZE_FORMAT, offset, len);
+      return TRUE;
+    }
   for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
     if (size == sizes[i])
       {
