@@ -97,6 +97,39 @@ looks_truncated (const guint8 *data, gsize len)
   return FALSE;
 }
 
+/* A BMP file's info header must be one of the sizes the format defines and
+ * fit in the file: GdkPixbuf's BMP loader allocates the size the header
+ * claims before it reads, 4 GB for a 58-byte file (fuzz-decode). */
+static gboolean
+bmp_header_bad (const guint8 *data, gsize len, char **reason)
+{
+  static const guint32 sizes[] = { 12, 16, 40, 52, 56, 64, 108, 124 };
+  if (len < 2 || data[0] != 'B' || data[1] != 'M')
+    return FALSE;
+  if (len < 18)
+    {
+      *reason = g_strdup ("corrupt BMP: the file ends inside its header");
+      return TRUE;
+    }
+  guint32 size = (guint32) data[14] | ((guint32) data[15] << 8) | ((guint32) data[16] << 16) | ((guint32) data[17] << 24);
+  guint32 offset = (guint32) data[10] | ((guint32) data[11] << 8) | ((guint32) data[12] << 16) | ((guint32) data[13] << 24);
+  if (offset > len)
+    {
+      /* The loader allocates up to the offset, 4 GB for 55 bytes (fuzz-decode). */
+      *reason = g_strdup_printf ("corrupt BMP: pixels at byte %u of a file of %" G_GSIZE_FORMAT, offset, len);
+      return TRUE;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    if (size == sizes[i])
+      {
+        if (14 + (gsize) size <= len)
+          return FALSE;
+        break;
+      }
+  *reason = g_strdup_printf ("corrupt BMP: an info header of %u bytes in a file of %" G_GSIZE_FORMAT, size, len);
+  return TRUE;
+}
+
 GdkPixbuf *
 gl_decode_bytes (const guint8 *data, gsize len, guint min_short_side, char **reason)
 {
@@ -105,6 +138,8 @@ gl_decode_bytes (const guint8 *data, gsize len, guint min_short_side, char **rea
       *reason = g_strdup ("zero-byte file");
       return NULL;
     }
+  if (bmp_header_bad (data, len, reason))
+    return NULL;
   g_autoptr (GdkPixbufLoader) loader = gdk_pixbuf_loader_new ();
   SizeCheck check = { min_short_side, FALSE, 0, 0 };
   g_signal_connect (loader, "size-prepared", G_CALLBACK (on_size_prepared_cb), &check);

@@ -633,6 +633,12 @@ gl_export_items (const GlExportItem *items, gsize n, const char *const *class_na
     }
   if (!target_ready (target, options->force, error))
     return FALSE;
+  /* Until the last file is in place the folder says it is incomplete: an
+   * export killed or failed half way is never taken for a whole one. */
+  g_autofree char *marker = g_build_filename (target, GL_EXPORT_INCOMPLETE, NULL);
+  static const char marker_text[] = "This export by Gleaner did not finish: its files are not the whole dataset.\n";
+  if (!write_bytes_to (marker, (const guint8 *) marker_text, sizeof marker_text - 1, error))
+    return FALSE;
 
   g_autofree gint *classes = g_new (gint, n);
   for (gsize i = 0; i < n; i++)
@@ -834,6 +840,8 @@ gl_export_items (const GlExportItem *items, gsize n, const char *const *class_na
           || !write_bytes_to (classes_path, (const guint8 *) list->str, list->len, error))
         return FALSE;
     }
+  if (g_unlink (marker) != 0)
+    return io_error (error, "cannot remove", marker, errno);
   report (&run, TRUE);
   if (summary)
     *summary = run.state;

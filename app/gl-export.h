@@ -116,9 +116,13 @@ typedef struct
   float probability;    /* of @predicted */
 } GlExportItem;
 
+/* Written into the target first and removed once every file is in place:
+ * a folder that holds it is an export that was killed, cancelled or failed. */
+#define GL_EXPORT_INCOMPLETE "gleaner-export.incomplete"
+
 /* Exports @project into @target. *summary (optional) holds the last progress.
  * Returns FALSE with G_IO_ERROR_CANCELLED when cancelled (files written so far
- * stay in the target). */
+ * stay in the target, with GL_EXPORT_INCOMPLETE). */
 gboolean gl_export_project (GlProject *project, const char *target, const GlExportOptions *options,
                             GlExportProgressFunc progress, gpointer progress_data, GCancellable *cancellable,
                             GlExportProgress *summary, GError **error);

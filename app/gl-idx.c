@@ -6,6 +6,8 @@
 
 G_DEFINE_QUARK (gl-idx-error-quark, gl_idx_error)
 
+#define IDX_READ_STEP ((gsize) 16 << 20) /* bytes read (and allocated) at a time */
+
 void
 gl_idx_free (GlIdx *idx)
 {
@@ -131,19 +133,30 @@ gl_idx_read (const char *path, guint32 max_items, GError **error)
       return NULL;
     }
   gsize total = (gsize) count * idx->item_size;
-  idx->data = g_malloc (total > 0 ? total : 1);
-  n = read_full (in, idx->data, total, &local);
-  if (n < 0)
+  /* Read in steps, the buffer growing with what is there: a header that
+   * promises gigabytes in a file of a few bytes (fuzz-idx) costs one small
+   * step, not an allocation of the promised size. */
+  gsize got = 0;
+  idx->data = g_malloc (1);
+  while (got < total)
     {
-      g_set_error (error, GL_IDX_ERROR, GL_IDX_ERROR_IO, "%s: %s", disp, local->message);
-      return NULL;
-    }
-  if ((gsize) n < total)
-    {
-      g_set_error (error, GL_IDX_ERROR, GL_IDX_ERROR_TRUNCATED,
-                   "%s: truncated: %u items of %zu bytes promised, only %zu bytes present", disp,
-                   idx->dims[0], idx->item_size, (gsize) n);
-      return NULL;
+      /* 64 KB first, then doubling up to IDX_READ_STEP. */
+      gsize step = MIN (total - got, CLAMP (got, (gsize) 1 << 16, IDX_READ_STEP));
+      idx->data = g_realloc (idx->data, got + step);
+      n = read_full (in, idx->data + got, step, &local);
+      if (n < 0)
+        {
+          g_set_error (error, GL_IDX_ERROR, GL_IDX_ERROR_IO, "%s: %s", disp, local->message);
+          return NULL;
+        }
+      got += (gsize) n;
+      if ((gsize) n < step)
+        {
+          g_set_error (error, GL_IDX_ERROR, GL_IDX_ERROR_TRUNCATED,
+                       "%s: truncated: %u items of %zu bytes promised, only %zu bytes present", disp,
+                       idx->dims[0], idx->item_size, got);
+          return NULL;
+        }
     }
   idx->dims[0] = count;
   return g_steal_pointer (&idx);

@@ -146,6 +146,10 @@ put_be32 (guint8 *p, guint32 v)
   p[3] = (guint8) v;
 }
 
+/* A 1×1 24-bit BMP's file and info headers (54 bytes). */
+static const guint8 tiny_bmp_header[54] = { 'B', 'M', 0x3a, 0, 0, 0, 0, 0, 0, 0, 0x36, 0, 0, 0, 40, 0, 0, 0, 1, 0, 0, 0,
+                                            1, 0, 0, 0, 1, 0, 24, 0 };
+
 static void
 test_bomb (Fixture *fx, gconstpointer data)
 {
@@ -171,6 +175,24 @@ test_bomb (Fixture *fx, gconstpointer data)
   g_autofree char *reason = NULL;
   g_assert_null (gl_decode_bytes (png, sizeof png, 0, &reason));
   g_assert_true (g_str_has_prefix (reason, "dimensions"));
+
+  /* A BMP whose info header claims 4 GB (fuzz-decode: GdkPixbuf allocated
+   * it), then a header cut short: refused before the loader sees them. */
+  static const guint8 bmp[58] = { 'B', 'M', 0x3a, 0, 0, 0, 0, 0, 0, 0, 0x36, 0, 0, 0, 0, 0xff, 0xff, 0xff, 40 };
+  g_clear_pointer (&reason, g_free);
+  g_assert_null (gl_decode_bytes (bmp, sizeof bmp, 0, &reason));
+  g_assert_cmpstr (reason, ==, "corrupt BMP: an info header of 4294967040 bytes in a file of 58");
+  g_clear_pointer (&reason, g_free);
+  g_assert_null (gl_decode_bytes (bmp, 17, 0, &reason));
+  g_assert_cmpstr (reason, ==, "corrupt BMP: the file ends inside its header");
+  /* Pixels said to start 4 GB in (GdkPixbuf allocated up to there). */
+  guint8 far[55];
+  memcpy (far, tiny_bmp_header, sizeof tiny_bmp_header);
+  memset (far + sizeof tiny_bmp_header, 0, sizeof far - sizeof tiny_bmp_header);
+  far[10] = 0xc9, far[11] = far[12] = far[13] = 0xff;
+  g_clear_pointer (&reason, g_free);
+  g_assert_null (gl_decode_bytes (far, sizeof far, 0, &reason));
+  g_assert_cmpstr (reason, ==, "corrupt BMP: pixels at byte 4294967241 of a file of 55");
 }
 
 static void

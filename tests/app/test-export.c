@@ -435,12 +435,23 @@ test_cancel (Items *it, gconstpointer data)
   gboolean ok = gl_export_items (it->items, 6, class_names, 3, it->map, NULL, t2, &o, on_progress, c2, c2, &s,
                                  &error);
   g_assert_cmpuint (progress_calls, >=, 1);
+  /* Cancelled half way, the folder says it is incomplete; a whole export
+   * does not. */
+  g_autofree char *marker = g_build_filename (t2, GL_EXPORT_INCOMPLETE, NULL);
   if (!ok)
     {
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
       g_assert_cmpuint (s.done, <, 6);
       g_clear_error (&error);
+      g_assert_true (g_file_test (marker, G_FILE_TEST_IS_REGULAR));
     }
+  else
+    g_assert_false (g_file_test (marker, G_FILE_TEST_EXISTS));
+  o.force = TRUE;
+  g_assert_true (gl_export_items (it->items, 6, class_names, 3, it->map, NULL, t2, &o, NULL, NULL, NULL, NULL,
+                                  &error));
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (marker, G_FILE_TEST_EXISTS));
 }
 
 /* ---- a project: export → import gives identical labels ---- */
