@@ -52,23 +52,6 @@ gl_drift_auto_state_clear (GlDriftAutoState *state)
   g_clear_pointer (&state->boost_origin, g_free);
 }
 
-static GHashTable *
-class_names (GlDb *db, GError **error)
-{
-  g_autoptr (GArray) classes = gl_db_list_classes (db, TRUE, error);
-  GHashTable *names;
-
-  if (classes == NULL)
-    return NULL;
-  names = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
-  for (guint i = 0; i < classes->len; i++)
-    {
-      const GlDbClass *c = &g_array_index (classes, GlDbClass, i);
-      g_hash_table_insert (names, g_memdup2 (&c->id, sizeof c->id), g_strdup (c->name));
-    }
-  return names;
-}
-
 static gint
 compare_p (gconstpointer a, gconstpointer b)
 {
@@ -331,7 +314,7 @@ gl_drift_auto_read_state (GlDb *db, GlDriftAutoState *s, GError **error)
   if (!gl_db_get_drift_reference (db, s->model_id, &ref, &s->has_reference, error))
     goto fail;
   gl_db_drift_reference_clear (&ref);
-  names = class_names (db, error);
+  names = gl_drift_class_names (db, error);
   if (names == NULL || !read_results (db, s, &settings, names, error))
     goto fail;
   if (s->boost_active)

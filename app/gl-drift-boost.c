@@ -119,8 +119,8 @@ candidate_reason (GHashTable *names, const GlDbDriftCandidate *c)
                           c->novel ? ", new kind of image" : "");
 }
 
-static GHashTable *
-class_names (GlDb *db, GError **error)
+GHashTable *
+gl_drift_class_names (GlDb *db, GError **error)
 {
   g_autoptr (GArray) classes = gl_db_list_classes (db, TRUE, error);
   GHashTable *names;
@@ -184,7 +184,7 @@ gl_drift_boost_merge (GlDb *db, gint64 model_id, const GlDbQueueItem *items, gui
                       GError **error)
 {
   g_autoptr (GArray) cands = gl_db_list_drift_candidates (db, model_id, error);
-  g_autoptr (GHashTable) names = cands ? class_names (db, error) : NULL;
+  g_autoptr (GHashTable) names = cands ? gl_drift_class_names (db, error) : NULL;
 
   if (names == NULL)
     return NULL;

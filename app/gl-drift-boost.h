@@ -61,4 +61,9 @@ GArray *gl_drift_boost_ranking (GlDb *db, const GlDbQueueItem *items, guint n, G
  * reads the queue, merges, replaces it in one transaction. */
 gboolean gl_drift_boost_requeue (GlDb *db, GError **error);
 
+/* The project's class names by class id (gint64 * → char *, both owned by
+ * the table), archived classes included; NULL with @error on a store error.
+ * For the reasons and summaries drift writes. */
+GHashTable *gl_drift_class_names (GlDb *db, GError **error);
+
 G_END_DECLS
