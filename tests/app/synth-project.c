@@ -3,6 +3,7 @@
 
 #include <glib/gstdio.h>
 #include <math.h>
+#include <sys/wait.h>
 
 #include "app/gl-trainer.h"
 
@@ -325,4 +326,23 @@ synth_insights_drift (GlProject *p, const SynthInsights *ids, SynthDrift *l)
   add_drift_result (db, ids, ids->v2, GL_DB_DRIFT_WINDOW, -1, l->pool_first, g_array_index (rows, GlDbImageRow, 19).image_id,
               20, FALSE, FALSE, FALSE, 0.88);
   add_drift_result (db, ids, ids->v2, GL_DB_DRIFT_WINDOW, -1, l->pool_mid, l->pool_last, 20, TRUE, FALSE, FALSE, 0.7);
+}
+
+int
+synth_run_cli (const char *const *args, char **out)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  int status = 0;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *err = NULL;
+
+  g_ptr_array_add (argv, (gpointer)g_getenv ("GLEANER_CLI"));
+  for (guint i = 0; args[i]; i++)
+    g_ptr_array_add (argv, (gpointer)args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, &err, &status, &error);
+  g_assert_no_error (error);
+  if (err && *err)
+    g_test_message ("%s: %s", args[0], err);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
 }

@@ -72,3 +72,8 @@ typedef struct
 } SynthDrift;
 
 void synth_insights_drift (GlProject *p, const SynthInsights *ids, SynthDrift *out);
+
+/* Runs $GLEANER_CLI with @args (NULL-terminated, args[0] the command);
+ * its stdout into *@out when @out is not NULL, its stderr as a test
+ * message. Returns the exit status, or 128 + the signal that killed it. */
+int synth_run_cli (const char *const *args, char **out);

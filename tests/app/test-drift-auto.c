@@ -16,26 +16,6 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
-#include <sys/wait.h>
-
-static int
-run (const char *const *args, char **out)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  int status = 0;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *err = NULL;
-
-  g_ptr_array_add (argv, (gpointer)g_getenv ("GLEANER_CLI"));
-  for (guint i = 0; args[i]; i++)
-    g_ptr_array_add (argv, (gpointer)args[i]);
-  g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, &err, &status, &error);
-  g_assert_no_error (error);
-  if (err && *err)
-    g_test_message ("%s: %s", args[0], err);
-  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
-}
 
 /* A trained project: 600 pool images (240 labeled), 100 held out. */
 static char *
@@ -50,7 +30,7 @@ trained_project (const char *dir, gboolean automation)
     g_assert_true (gl_db_set_setting (gl_project_get_db (p), GL_DRIFT_AUTO_SETTING_ENABLED, "0", &error));
   g_assert_no_error (error);
   g_clear_pointer (&p, gl_project_close);
-  g_assert_cmpint (run ((const char *const[]){ "train", proj, "--epochs", "8", NULL }, NULL), ==, 0);
+  g_assert_cmpint (synth_run_cli ((const char *const[]){ "train", proj, "--epochs", "8", NULL }, NULL), ==, 0);
   return proj;
 }
 
@@ -264,7 +244,7 @@ test_automation_fires (void)
 
   /* A round scores everything with a new version; the audit labels (never
    * trained on) show the drop to ADWIN. */
-  g_assert_cmpint (run ((const char *const[]){ "train", proj, "--epochs", "8", NULL }, NULL), ==, 0);
+  g_assert_cmpint (synth_run_cli ((const char *const[]){ "train", proj, "--epochs", "8", NULL }, NULL), ==, 0);
   {
     g_autoptr (GlProject) p = gl_project_open (proj, &error);
     GlDb *db;
@@ -292,7 +272,7 @@ test_automation_fires (void)
     g_assert_cmpstr (g_array_index (a, GlDbDriftAction, 0).action, ==, "boost");
     g_assert_cmpstr (g_array_index (a, GlDbDriftAction, 1).action, ==, "retrain");
   }
-  g_assert_cmpint (run ((const char *const[]){ "drift", proj, NULL }, &out), ==, 0);
+  g_assert_cmpint (synth_run_cli ((const char *const[]){ "drift", proj, NULL }, &out), ==, 0);
   g_test_message ("%s", out);
   g_assert_nonnull (strstr (out, "action 1 at "));
   g_assert_nonnull (strstr (out, "(auto, model version 1): boost, trigger batches"));
@@ -300,7 +280,7 @@ test_automation_fires (void)
   g_assert_nonnull (strstr (out, "audit accuracy of "));
   g_assert_nonnull (strstr (out, "estimated accuracy"));
   g_clear_pointer (&out, g_free);
-  g_assert_cmpint (run ((const char *const[]){ "drift", proj, "--json", NULL }, &out), ==, 0);
+  g_assert_cmpint (synth_run_cli ((const char *const[]){ "drift", proj, "--json", NULL }, &out), ==, 0);
   g_assert_nonnull (strstr (out, "\"actions\":[{\"id\":1,"));
   g_assert_nonnull (strstr (out, "\"origin\":\"auto\",\"action\":\"boost\""));
   g_assert_nonnull (strstr (out, "\"audit_changes\":[{"));

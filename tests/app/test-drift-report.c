@@ -11,26 +11,6 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
-#include <sys/wait.h>
-
-static int
-run (const char *const *args, char **out)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  int status = 0;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *err = NULL;
-
-  g_ptr_array_add (argv, (gpointer)g_getenv ("GLEANER_CLI"));
-  for (guint i = 0; args[i]; i++)
-    g_ptr_array_add (argv, (gpointer)args[i]);
-  g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, &err, &status, &error);
-  g_assert_no_error (error);
-  if (err && *err)
-    g_test_message ("%s: %s", args[0], err);
-  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
-}
 
 /* Checks the stored results of the current model: both kinds, every test
  * row complete and finite where tested. Returns the number of windows of
@@ -103,12 +83,12 @@ test_drift_report (void)
     g_autofree char *images = NULL;
     synth_write_idx (dir, "early", 40, 9, FALSE);
     images = g_build_filename (dir, "early-images-idx3-ubyte", NULL);
-    g_assert_cmpint (run ((const char *const[]){ "import", proj, images, "--layout", "idx", NULL }, &out), ==,
+    g_assert_cmpint (synth_run_cli ((const char *const[]){ "import", proj, images, "--layout", "idx", NULL }, &out), ==,
                      0);
     g_assert_nonnull (strstr (out, "drift: computed once a model is trained"));
     g_clear_pointer (&out, g_free);
   }
-  g_assert_cmpint (run ((const char *const[]){ "train", proj, "--epochs", "8", NULL }, NULL), ==, 0);
+  g_assert_cmpint (synth_run_cli ((const char *const[]){ "train", proj, "--epochs", "8", NULL }, NULL), ==, 0);
 
   {
     /* The round stored a reference, three batches and the default windows
@@ -128,7 +108,7 @@ test_drift_report (void)
   }
 
   /* Text: every batch and window, every class, every test. */
-  g_assert_cmpint (run ((const char *const[]){ "drift", proj, NULL }, &out), ==, 0);
+  g_assert_cmpint (synth_run_cli ((const char *const[]){ "drift", proj, NULL }, &out), ==, 0);
   g_test_message ("%s", out);
   g_assert_nonnull (strstr (out, "drift against model version"));
   g_assert_nonnull (strstr (out, "batch 1 (600 images)"));
@@ -138,7 +118,7 @@ test_drift_report (void)
   g_assert_nonnull (strstr (out, "precision estimate"));
   g_clear_pointer (&out, g_free);
 
-  g_assert_cmpint (run ((const char *const[]){ "drift", proj, "--json", NULL }, &out), ==, 0);
+  g_assert_cmpint (synth_run_cli ((const char *const[]){ "drift", proj, "--json", NULL }, &out), ==, 0);
   g_assert_true (g_str_has_prefix (out, "{\"model_version\":"));
   g_assert_true (g_str_has_suffix (out, "]}\n"));
   g_assert_nonnull (strstr (out, "\"reference\":{\"n_validation\":"));
@@ -149,14 +129,14 @@ test_drift_report (void)
 
   /* Windows of 100 every 50 replace the stored ones. */
   g_assert_cmpint (
-      run ((const char *const[]){ "drift", proj, "--window", "100", "--step", "50", NULL }, &out), ==, 0);
+      synth_run_cli ((const char *const[]){ "drift", proj, "--window", "100", "--step", "50", NULL }, &out), ==, 0);
   g_assert_nonnull (strstr (out, "window of 100"));
   g_assert_null (strstr (out, "window of 200"));
   g_clear_pointer (&out, g_free);
 
   /* Usage errors. */
-  g_assert_cmpint (run ((const char *const[]){ "drift", NULL }, NULL), ==, 2);
-  g_assert_cmpint (run ((const char *const[]){ "drift", proj, "--window", "-3", NULL }, NULL), ==, 2);
+  g_assert_cmpint (synth_run_cli ((const char *const[]){ "drift", NULL }, NULL), ==, 2);
+  g_assert_cmpint (synth_run_cli ((const char *const[]){ "drift", proj, "--window", "-3", NULL }, NULL), ==, 2);
 
   {
     /* A batch like the pool, then one of a new kind (squares in the centre):
@@ -167,13 +147,13 @@ test_drift_report (void)
     synth_write_idx (dir, "novel", 300, 22, TRUE);
     same = g_build_filename (dir, "same-images-idx3-ubyte", NULL);
     novel = g_build_filename (dir, "novel-images-idx3-ubyte", NULL);
-    g_assert_cmpint (run ((const char *const[]){ "import", proj, same, "--layout", "idx", NULL }, &out), ==,
+    g_assert_cmpint (synth_run_cli ((const char *const[]){ "import", proj, same, "--layout", "idx", NULL }, &out), ==,
                      0);
     g_test_message ("%s", out);
     g_assert_nonnull (strstr (out, "drift: batch 4 (300 images): "));
     g_assert_nonnull (strstr (out, "tests fired"));
     g_clear_pointer (&out, g_free);
-    g_assert_cmpint (run ((const char *const[]){ "import", proj, novel, "--layout", "idx", NULL }, &out), ==,
+    g_assert_cmpint (synth_run_cli ((const char *const[]){ "import", proj, novel, "--layout", "idx", NULL }, &out), ==,
                      0);
     g_test_message ("%s", out);
     g_assert_nonnull (strstr (out, "drift: batch 5 (300 images): DRIFT"));
