@@ -108,31 +108,27 @@ parse_header (const guint8 *hdr, gsize len, const char *path, guint *h, guint *w
   return TRUE;
 }
 
-GlPixelCache *
-gl_pixel_cache_open (const char *path, guint h, guint w, guint c, GError **error)
+/* Takes the file lock that orders appends and opens between processes. */
+static gboolean
+lock (GlPixelCache *cache, GError **error)
 {
-  g_return_val_if_fail (h > 0 && w > 0 && (c == 1 || c == 3), NULL);
-  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0)
-    {
-      io_error (error, path, "cannot open", errno);
-      return NULL;
-    }
+  while (flock (cache->fd, LOCK_EX) != 0)
+    if (errno != EINTR)
+      return io_error (error, cache->path, "cannot lock", errno);
+  return TRUE;
+}
+
+/* Writes the header of a new file, or checks an existing one and cuts off
+ * a torn tail; called with the file locked. */
+static gboolean
+open_locked (GlPixelCache *cache, GError **error)
+{
+  const char *path = cache->path;
+  int fd = cache->fd;
+  guint h = cache->h, w = cache->w, c = cache->c;
   struct stat st;
   if (fstat (fd, &st) != 0)
-    {
-      io_error (error, path, "cannot stat", errno);
-      close (fd);
-      return NULL;
-    }
-  g_autoptr (GlPixelCache) cache = g_new0 (GlPixelCache, 1);
-  cache->path = g_strdup (path);
-  cache->fd = fd;
-  cache->h = h;
-  cache->w = w;
-  cache->c = c;
-  cache->row_size = (gsize) h * w * c;
-
+    return io_error (error, path, "cannot stat", errno);
   if (st.st_size == 0)
     {
       guint8 hdr[GL_PIXEL_CACHE_HEADER_SIZE] = { 0 };
@@ -146,33 +142,56 @@ gl_pixel_cache_open (const char *path, guint h, guint w, guint c, GError **error
           int e = errno;
           if (ftruncate (fd, 0) != 0)
             { /* nothing more we can do; the error below says why */ }
-          io_error (error, path, "cannot write the header of", e);
-          return NULL;
+          return io_error (error, path, "cannot write the header of", e);
         }
       cache->count = 0;
-      return g_steal_pointer (&cache);
+      return TRUE;
     }
 
   guint8 hdr[GL_PIXEL_CACHE_HEADER_SIZE];
   ssize_t n = pread (fd, hdr, sizeof hdr, 0);
   guint fh, fw, fc;
   if (!parse_header (hdr, n < 0 ? 0 : (gsize) n, path, &fh, &fw, &fc, error))
-    return NULL;
+    return FALSE;
   if (fh != h || fw != w || fc != c)
     {
       g_autofree char *disp = g_filename_display_name (path);
       g_set_error (error, GL_PIXEL_CACHE_ERROR, GL_PIXEL_CACHE_ERROR_SHAPE,
                    "%s: holds %u×%u×%u inputs, not %u×%u×%u", disp, fh, fw, fc, h, w, c);
-      return NULL;
+      return FALSE;
     }
   cache->count = ((guint64) st.st_size - GL_PIXEL_CACHE_HEADER_SIZE) / cache->row_size;
   off_t whole = (off_t) (GL_PIXEL_CACHE_HEADER_SIZE + cache->count * cache->row_size);
   if (whole != st.st_size && ftruncate (fd, whole) != 0)
+    return io_error (error, path, "cannot cut off a torn tail", errno);
+  return TRUE;
+}
+
+GlPixelCache *
+gl_pixel_cache_open (const char *path, guint h, guint w, guint c, GError **error)
+{
+  g_return_val_if_fail (h > 0 && w > 0 && (c == 1 || c == 3), NULL);
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0)
     {
-      io_error (error, path, "cannot cut off a torn tail", errno);
+      io_error (error, path, "cannot open", errno);
       return NULL;
     }
-  return g_steal_pointer (&cache);
+  g_autoptr (GlPixelCache) cache = g_new0 (GlPixelCache, 1);
+  cache->path = g_strdup (path);
+  cache->fd = fd;
+  cache->h = h;
+  cache->w = w;
+  cache->c = c;
+  cache->row_size = (gsize) h * w * c;
+  /* Another process may be appending (an import, a watched folder): its
+   * unfinished write looks like a torn tail. Under the lock every tail is
+   * a real one, left by a process that died mid-write. */
+  if (!lock (cache, error))
+    return NULL;
+  gboolean ok = open_locked (cache, error);
+  flock (fd, LOCK_UN);
+  return ok ? g_steal_pointer (&cache) : NULL;
 }
 
 void
@@ -203,9 +222,8 @@ gl_pixel_cache_append (GlPixelCache *cache, const guint8 *rows, guint n, guint64
 {
   /* Another process may append to the same project: take the file lock and
    * start from the current end (whole rows; a torn tail is overwritten). */
-  while (flock (cache->fd, LOCK_EX) != 0)
-    if (errno != EINTR)
-      return io_error (error, cache->path, "cannot lock", errno);
+  if (!lock (cache, error))
+    return FALSE;
   struct stat st;
   if (fstat (cache->fd, &st) != 0)
     {

@@ -2,6 +2,8 @@
 #include "app/gl-pixel-cache.h"
 
 #include <glib/gstdio.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void
@@ -74,10 +76,119 @@ test_append_map (void)
   g_rmdir (dir);
 }
 
+/* Several processes append to one cache while others open it (as two
+ * imports and a window do): every row an append reported holds what that
+ * append wrote. Opening cuts a torn tail; it must not cut the tail of an
+ * append still in progress in another process. */
+enum
+{
+  SHARE_H = 64,
+  SHARE_W = 64,
+  SHARE_C = 3,
+  SHARE_ROW = SHARE_H * SHARE_W * SHARE_C,
+  SHARE_N = 48,      /* rows per append: a write of 576 KiB */
+  SHARE_APPENDS = 40, /* per writer */
+  SHARE_WRITERS = 2,
+  SHARE_OPENERS = 2,
+};
+
+static void
+share_fill (guint8 *row, guint writer, guint seq)
+{
+  memset (row, (int) (writer * 64 + seq % 64), SHARE_ROW);
+  memcpy (row, &seq, sizeof seq);
+}
+
+static void
+test_shared_append (void)
+{
+  GError *error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("gl-pixc-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_autofree char *path = g_build_filename (dir, "pixels", NULL);
+  int fds[SHARE_WRITERS][2];
+  pid_t pids[SHARE_WRITERS + SHARE_OPENERS];
+  for (guint w = 0; w < SHARE_WRITERS; w++)
+    {
+      g_assert_cmpint (pipe (fds[w]), ==, 0);
+      pids[w] = fork ();
+      g_assert_cmpint (pids[w], >=, 0);
+      if (pids[w] == 0)
+        {
+          close (fds[w][0]);
+          guint8 *rows = g_malloc ((gsize) SHARE_ROW * SHARE_N);
+          for (guint a = 0; a < SHARE_APPENDS; a++)
+            {
+              /* A fresh open per append, as every import does. */
+              GlPixelCache *cache = gl_pixel_cache_open (path, SHARE_H, SHARE_W, SHARE_C, NULL);
+              if (cache == NULL)
+                _exit (2);
+              for (guint i = 0; i < SHARE_N; i++)
+                share_fill (rows + (gsize) i * SHARE_ROW, w, a * SHARE_N + i);
+              guint64 first;
+              if (!gl_pixel_cache_append (cache, rows, SHARE_N, &first, NULL)
+                  || !gl_pixel_cache_sync (cache, NULL)
+                  || write (fds[w][1], &first, sizeof first) != sizeof first)
+                _exit (3);
+              gl_pixel_cache_close (cache);
+            }
+          _exit (0);
+        }
+      close (fds[w][1]);
+    }
+  for (guint o = 0; o < SHARE_OPENERS; o++)
+    {
+      pid_t pid = fork ();
+      g_assert_cmpint (pid, >=, 0);
+      if (pid == 0)
+        {
+          for (guint i = 0; i < 2000; i++)
+            {
+              GlPixelCache *cache = gl_pixel_cache_open (path, SHARE_H, SHARE_W, SHARE_C, NULL);
+              gl_pixel_cache_close (cache);
+            }
+          _exit (0);
+        }
+      pids[SHARE_WRITERS + o] = pid;
+    }
+  guint64 firsts[SHARE_WRITERS][SHARE_APPENDS];
+  for (guint w = 0; w < SHARE_WRITERS; w++)
+    {
+      for (guint a = 0; a < SHARE_APPENDS; a++)
+        g_assert_cmpint (read (fds[w][0], &firsts[w][a], sizeof (guint64)), ==, sizeof (guint64));
+      close (fds[w][0]);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (pids); i++)
+    {
+      int status;
+      g_assert_cmpint (waitpid (pids[i], &status, 0), ==, pids[i]);
+      g_assert_true (WIFEXITED (status));
+      g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+    }
+  g_autoptr (GlPixelMap) map = gl_pixel_map_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (gl_pixel_map_count (map), ==, (guint64) SHARE_WRITERS * SHARE_APPENDS * SHARE_N);
+  g_autofree guint8 *want = g_malloc (SHARE_ROW);
+  for (guint w = 0; w < SHARE_WRITERS; w++)
+    for (guint a = 0; a < SHARE_APPENDS; a++)
+      for (guint i = 0; i < SHARE_N; i++)
+        {
+          share_fill (want, w, a * SHARE_N + i);
+          const guint8 *got = gl_pixel_map_row (map, firsts[w][a] + i);
+          g_assert_nonnull (got);
+          if (memcmp (got, want, SHARE_ROW) != 0)
+            g_error ("row %" G_GUINT64_FORMAT " (writer %u, append %u, row %u) was overwritten or cut",
+                     firsts[w][a] + i, w, a, i);
+        }
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/pixel-cache/append-map-torn", test_append_map);
+  g_test_add_func ("/pixel-cache/shared-append", test_shared_append);
   return g_test_run ();
 }
