@@ -97,9 +97,16 @@ looks_truncated (const guint8 *data, gsize len)
   return FALSE;
 }
 
+static guint32
+le32 (const guint8 *p)
+{
+  return (guint32) p[0] | ((guint32) p[1] << 8) | ((guint32) p[2] << 16) | ((guint32) p[3] << 24);
+}
+
 /* A BMP file's info header must be one of the sizes the format defines and
- * fit in the file: GdkPixbuf's BMP loader allocates the size the header
- * claims before it reads, 4 GB for a 58-byte file (fuzz-decode). */
+ * fit in the file, and so must its palette: GdkPixbuf's BMP loader
+ * allocates the sizes the header claims before it reads, 4 GB for a 58-byte
+ * file (fuzz-decode). */
 static gboolean
 bmp_header_bad (const guint8 *data, gsize len, char **reason)
 {
@@ -111,8 +118,8 @@ bmp_header_bad (const guint8 *data, gsize len, char **reason)
       *reason = g_strdup ("corrupt BMP: the file ends inside its header");
       return TRUE;
     }
-  guint32 size = (guint32) data[14] | ((guint32) data[15] << 8) | ((guint32) data[16] << 16) | ((guint32) data[17] << 24);
-  guint32 offset = (guint32) data[10] | ((guint32) data[11] << 8) | ((guint32) data[12] << 16) | ((guint32) data[13] << 24);
+  guint32 size = le32 (data + 14);
+  guint32 offset = le32 (data + 10);
   if (offset > len)
     {
       /* The loader allocates up to the offset, 4 GB for 55 bytes (fuzz-decode). */
@@ -122,9 +129,18 @@ bmp_header_bad (const guint8 *data, gsize len, char **reason)
   for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
     if (size == sizes[i])
       {
-        if (14 + (gsize) size <= len)
-          return FALSE;
-        break;
+        if (14 + (gsize) size > len)
+          break;
+        /* From the 40-byte header on, the number of palette colours is at
+         * byte 46 (4 bytes each in the file). */
+        guint32 colours = size >= 40 ? le32 (data + 46) : 0;
+        if (14 + (guint64) size + (guint64) colours * 4 > len)
+          {
+            *reason = g_strdup_printf ("corrupt BMP: a palette of %u colours in a file of %" G_GSIZE_FORMAT,
+                                       colours, len);
+            return TRUE;
+          }
+        return FALSE;
       }
   *reason = g_strdup_printf ("corrupt BMP: an info header of %u bytes in a file of %" G_GSIZE_FORMAT, size, len);
   return TRUE;

@@ -193,6 +193,19 @@ test_bomb (Fixture *fx, gconstpointer data)
   g_clear_pointer (&reason, g_free);
   g_assert_null (gl_decode_bytes (far, sizeof far, 0, &reason));
   g_assert_cmpstr (reason, ==, "corrupt BMP: pixels at byte 4294967241 of a file of 55");
+  /* A palette of 2^32 - 1 colours (fuzz-decode: GdkPixbuf allocated 16 GB
+   * for it), and one that is only longer than the file. */
+  guint8 palette[58];
+  memcpy (palette, tiny_bmp_header, sizeof tiny_bmp_header);
+  memset (palette + sizeof tiny_bmp_header, 0, sizeof palette - sizeof tiny_bmp_header);
+  palette[46] = palette[47] = palette[48] = palette[49] = 0xff;
+  g_clear_pointer (&reason, g_free);
+  g_assert_null (gl_decode_bytes (palette, sizeof palette, 0, &reason));
+  g_assert_cmpstr (reason, ==, "corrupt BMP: a palette of 4294967295 colours in a file of 58");
+  palette[46] = 2, palette[47] = palette[48] = palette[49] = 0;
+  g_clear_pointer (&reason, g_free);
+  g_assert_null (gl_decode_bytes (palette, sizeof palette, 0, &reason));
+  g_assert_cmpstr (reason, ==, "corrupt BMP: a palette of 2 colours in a file of 58");
 }
 
 static void
