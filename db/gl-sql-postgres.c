@@ -397,10 +397,57 @@ pg_column_blob (GlSqlStmt *base, int i, gsize *len)
   return bytes;
 }
 
+static gboolean
+pg_listen (GlSqlConn *base, const char *channel, GError **error)
+{
+  g_autofree char *sql = g_strdup_printf ("LISTEN %s", channel); /* checked: a plain identifier */
+  return pg_exec (base, sql, error);
+}
+
+static gboolean
+pg_notify (GlSqlConn *base, const char *channel, const char *payload, GError **error)
+{
+  GlSqlStmt *st = gl_sql_prepare (base, "SELECT pg_notify (?1, ?2)", error);
+  if (st == NULL)
+    return FALSE;
+  gl_sql_bind_text (st, 1, channel);
+  gl_sql_bind_text (st, 2, payload);
+  return gl_sql_run (st, error);
+}
+
+static int
+pg_socket (GlSqlConn *base)
+{
+  return PQsocket (((PgConn *) base)->pg);
+}
+
+static GPtrArray *
+pg_take_notifications (GlSqlConn *base, GError **error)
+{
+  PgConn *conn = (PgConn *) base;
+  if (!PQconsumeInput (conn->pg))
+    {
+      fail (base, error, NULL, "cannot read notifications");
+      return NULL;
+    }
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) gl_sql_notification_free);
+  PGnotify *n;
+  while ((n = PQnotifies (conn->pg)) != NULL)
+    {
+      GlSqlNotification *item = g_new0 (GlSqlNotification, 1);
+      item->channel = g_strdup (n->relname);
+      item->payload = g_strdup (n->extra);
+      g_ptr_array_add (out, item);
+      PQfreemem (n);
+    }
+  return out;
+}
+
 static const GlSqlBackendFuncs pg_funcs = {
   GL_SQL_POSTGRES, "BEGIN",          pg_exec,          pg_prepare,       pg_step,
   pg_reset,        pg_finalize,      pg_close,         pg_changes,       pg_column_count,
   pg_column_is_null, pg_column_int64, pg_column_double, pg_column_text, pg_column_blob,
+  pg_listen,       pg_notify,        pg_socket,        pg_take_notifications,
 };
 
 /* Server notices (a shutdown warning, …) go to the debug log, not stderr. */

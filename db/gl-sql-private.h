@@ -43,6 +43,11 @@ typedef struct
   double (*column_double) (GlSqlStmt *st, int i);
   const char *(*column_text) (GlSqlStmt *st, int i);
   const void *(*column_blob) (GlSqlStmt *st, int i, gsize *len);
+  /* Notifications: NULL where the backend has none. */
+  gboolean (*listen) (GlSqlConn *conn, const char *channel, GError **error);
+  gboolean (*notify) (GlSqlConn *conn, const char *channel, const char *payload, GError **error);
+  int (*socket) (GlSqlConn *conn);
+  GPtrArray *(*take_notifications) (GlSqlConn *conn, GError **error);
 } GlSqlBackendFuncs;
 
 /* The first member of each backend's connection. Owned by the opener; one

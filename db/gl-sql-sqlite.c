@@ -186,6 +186,7 @@ static const GlSqlBackendFuncs lite_funcs = {
   GL_SQL_SQLITE,    "BEGIN IMMEDIATE", lite_exec,          lite_prepare,        lite_step,
   lite_reset,       lite_finalize,     lite_close,         lite_changes,        lite_column_count,
   lite_column_is_null, lite_column_int64, lite_column_double, lite_column_text, lite_column_blob,
+  NULL,             NULL,              NULL,               NULL,
 };
 
 GlSqlConn *

@@ -293,3 +293,61 @@ gl_sql_column_blob (GlSqlStmt *st, int i, gsize *len)
 {
   return st->conn->funcs->column_blob (st, i, len);
 }
+
+/* ---- Notifications ------------------------------------------------------- */
+
+void
+gl_sql_notification_free (GlSqlNotification *n)
+{
+  if (n == NULL)
+    return;
+  g_free (n->channel);
+  g_free (n->payload);
+  g_free (n);
+}
+
+/* A plain lower-case identifier: nothing to quote, nothing to inject. */
+static gboolean
+check_channel (GlSqlConn *conn, const char *channel, GError **error)
+{
+  gboolean ok = channel != NULL && channel[0] != '\0' && strlen (channel) < 64 && !g_ascii_isdigit (channel[0]);
+  for (const char *p = channel; ok && *p != '\0'; p++)
+    ok = g_ascii_islower (*p) || g_ascii_isdigit (*p) || *p == '_';
+  if (!ok)
+    return gl_sql_fail (conn, error, GL_SQL_ERROR_FAILED, "cannot listen",
+                        "a channel is a lower-case name of letters, digits and _");
+  return TRUE;
+}
+
+gboolean
+gl_sql_listen (GlSqlConn *conn, const char *channel, GError **error)
+{
+  if (!check_channel (conn, channel, error))
+    return FALSE;
+  if (conn->funcs->listen == NULL)
+    return gl_sql_fail (conn, error, GL_SQL_ERROR_FAILED, "cannot listen",
+                        "a project in a file has no other desktops to hear from");
+  return conn->funcs->listen (conn, channel, error);
+}
+
+gboolean
+gl_sql_notify (GlSqlConn *conn, const char *channel, const char *payload, GError **error)
+{
+  if (!check_channel (conn, channel, error))
+    return FALSE;
+  return conn->funcs->notify == NULL || conn->funcs->notify (conn, channel, payload != NULL ? payload : "", error);
+}
+
+int
+gl_sql_socket (GlSqlConn *conn)
+{
+  return conn->funcs->socket != NULL ? conn->funcs->socket (conn) : -1;
+}
+
+GPtrArray *
+gl_sql_take_notifications (GlSqlConn *conn, GError **error)
+{
+  if (conn->funcs->take_notifications == NULL)
+    return g_ptr_array_new_with_free_func ((GDestroyNotify) gl_sql_notification_free);
+  return conn->funcs->take_notifications (conn, error);
+}

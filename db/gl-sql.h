@@ -111,6 +111,30 @@ const char *gl_sql_column_text (GlSqlStmt *st, int i);
 /* Borrowed until the next step or reset; NULL for NULL (*len 0). */
 const void *gl_sql_column_blob (GlSqlStmt *st, int i, gsize *len);
 
+/* ---- Notifications between connections (PostgreSQL's LISTEN/NOTIFY) ----
+ * How one desktop learns at once that another labeled an image or that a
+ * new model version is in. A SQLite project has one desktop: there
+ * gl_sql_listen fails (GL_SQL_ERROR_FAILED) and gl_sql_notify does nothing. */
+
+typedef struct
+{
+  char *channel;
+  char *payload;
+} GlSqlNotification;
+
+void gl_sql_notification_free (GlSqlNotification *n);
+
+/* Subscribes @conn to @channel (a plain lower-case identifier). */
+gboolean gl_sql_listen (GlSqlConn *conn, const char *channel, GError **error);
+/* Sends @payload (≤ 7,999 bytes) on @channel; inside a transaction it goes
+ * out when the transaction commits, and not at all if it rolls back. */
+gboolean gl_sql_notify (GlSqlConn *conn, const char *channel, const char *payload, GError **error);
+/* The connection's socket, to watch for input (g_unix_fd_add); -1 on SQLite. */
+int gl_sql_socket (GlSqlConn *conn);
+/* Reads what arrived without waiting: GlSqlNotification elements, oldest
+ * first (empty when none). NULL with @error when the connection broke. */
+GPtrArray *gl_sql_take_notifications (GlSqlConn *conn, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GlSqlConn, gl_sql_close)
 
 G_END_DECLS

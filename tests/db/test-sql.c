@@ -7,6 +7,7 @@
 
 #include <glib/gstdio.h>
 #include <math.h>
+#include <poll.h>
 #include <string.h>
 
 static GlTestPg *server; /* started once in main */
@@ -299,6 +300,65 @@ test_no_secrets (void)
   g_assert_false (gl_sql_is_server_target ("postgresql.db"));
 }
 
+/* Waits up to @ms for input on @conn's socket, then takes what arrived. */
+static GPtrArray *
+wait_notifications (GlSqlConn *conn, int ms)
+{
+  struct pollfd pfd = { gl_sql_socket (conn), POLLIN, 0 };
+  g_assert_cmpint (pfd.fd, >=, 0);
+  poll (&pfd, 1, ms);
+  GError *error = NULL;
+  GPtrArray *got = gl_sql_take_notifications (conn, &error);
+  g_assert_no_error (error);
+  return got;
+}
+
+static void
+test_notify (Fixture *fx, gconstpointer data)
+{
+  GError *error = NULL;
+  if (gl_sql_backend (fx->conn) == GL_SQL_SQLITE)
+    {
+      g_assert_false (gl_sql_listen (fx->conn, "labels", &error));
+      g_assert_error (error, GL_SQL_ERROR, GL_SQL_ERROR_FAILED);
+      g_clear_error (&error);
+      g_assert_true (gl_sql_notify (fx->conn, "labels", "x", &error));
+      g_assert_cmpint (gl_sql_socket (fx->conn), ==, -1);
+      g_autoptr (GPtrArray) none = gl_sql_take_notifications (fx->conn, &error);
+      g_assert_cmpuint (none->len, ==, 0);
+      return;
+    }
+  g_autofree char *name = g_strdup_printf ("t%u", db_counter);
+  g_autofree char *target = gl_test_pg_target (server, name);
+  g_autoptr (GlSqlConn) other = gl_sql_open (target, &error);
+  g_assert_no_error (error);
+  g_assert_true (gl_sql_listen (fx->conn, "labels", &error));
+  g_assert_no_error (error);
+  /* A channel is a plain name, never SQL. */
+  g_assert_false (gl_sql_listen (fx->conn, "labels; DROP TABLE t", &error));
+  g_assert_nonnull (strstr (error->message, "lower-case name"));
+  g_clear_error (&error);
+
+  /* Sent inside a transaction: nothing before the commit, then at once. */
+  g_assert_true (gl_sql_begin (other, &error));
+  g_assert_true (gl_sql_notify (other, "labels", "image 42 → class 3 ‘Coat’", &error));
+  g_autoptr (GPtrArray) early = wait_notifications (fx->conn, 200);
+  g_assert_cmpuint (early->len, ==, 0);
+  g_assert_true (gl_sql_commit (other, &error));
+  g_autoptr (GPtrArray) got = wait_notifications (fx->conn, 1000);
+  g_assert_cmpuint (got->len, ==, 1);
+  GlSqlNotification *n = g_ptr_array_index (got, 0);
+  g_assert_cmpstr (n->channel, ==, "labels");
+  g_assert_cmpstr (n->payload, ==, "image 42 → class 3 ‘Coat’");
+  /* A rolled-back one never arrives; another channel is not heard. */
+  g_assert_true (gl_sql_begin (other, &error));
+  g_assert_true (gl_sql_notify (other, "labels", "undone", &error));
+  gl_sql_rollback (other);
+  g_assert_true (gl_sql_notify (other, "models", "version 2", &error));
+  g_autoptr (GPtrArray) none = wait_notifications (fx->conn, 300);
+  g_assert_cmpuint (none->len, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -317,6 +377,7 @@ main (int argc, char **argv)
     { "params", test_params, TRUE },
     { "upsert-transactions", test_upsert_and_transactions, TRUE },
     { "errors", test_errors, TRUE },
+    { "notify", test_notify, TRUE },
     { "server-gone", test_server_gone, FALSE },
   };
   for (guint i = 0; i < G_N_ELEMENTS (tests); i++)
