@@ -1,0 +1,488 @@
+/* gl-sql-postgres.c — the PostgreSQL backend of gl-sql.h: a project a team
+ * shares on a server (libpq). */
+#include "db/gl-sql-private.h"
+
+#include <libpq-fe.h>
+#include <math.h>
+#include <string.h>
+
+/* Type OIDs of the parameters (pg_type.h is a server header). */
+enum
+{
+  OID_BYTEA = 17,
+  OID_INT8 = 20,
+  OID_TEXT = 25,
+  OID_FLOAT8 = 701,
+};
+
+typedef struct
+{
+  GlSqlConn base;
+  PGconn *pg;       /* owned */
+  guint next_name;  /* names of server-side prepared statements */
+  gint64 changes;   /* rows changed by the last statement */
+} PgConn;
+
+typedef struct
+{
+  GlSqlStmt base;
+  char *text;       /* the SQL with $N parameters; owned */
+  char *name;       /* its prepared statement on the server, NULL before the first step; owned */
+  char *types;      /* the parameter kinds it was prepared with, one letter each: i(nt), d(ouble), t(ext),
+                       b(lob), n(ull: type inferred); owned */
+  PGresult *result; /* of the current run; owned */
+  int row;          /* current row of @result, -1 before the first */
+  GPtrArray *blobs; /* unescaped bytea columns of the current row; owned */
+} PgStmt;
+
+/* ?N → $N outside quoted strings and identifiers. */
+static char *
+dollar_params (const char *sql)
+{
+  GString *out = g_string_sized_new (strlen (sql) + 8);
+  char quote = 0;
+  for (const char *p = sql; *p != '\0'; p++)
+    {
+      if (quote != 0)
+        {
+          if (*p == quote)
+            quote = 0;
+        }
+      else if (*p == '\'' || *p == '"')
+        quote = *p;
+      else if (*p == '?' && g_ascii_isdigit (p[1]))
+        {
+          g_string_append_c (out, '$');
+          continue;
+        }
+      g_string_append_c (out, *p);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static GlSqlError
+code_for (const char *state)
+{
+  if (state == NULL)
+    return GL_SQL_ERROR_GONE; /* no server answer at all */
+  if (g_str_equal (state, "40001") || g_str_equal (state, "40P01") || g_str_equal (state, "55P03"))
+    return GL_SQL_ERROR_BUSY;
+  if (g_str_equal (state, "53100"))
+    return GL_SQL_ERROR_FULL;
+  if (g_str_has_prefix (state, "23"))
+    return GL_SQL_ERROR_CONSTRAINT;
+  if (g_str_has_prefix (state, "08") || g_str_has_prefix (state, "57P"))
+    return GL_SQL_ERROR_GONE;
+  if (g_str_equal (state, "XX001") || g_str_equal (state, "XX002"))
+    return GL_SQL_ERROR_CORRUPT;
+  return GL_SQL_ERROR_FAILED;
+}
+
+/* Sets @error from @res (may be NULL: then from the connection). */
+static gboolean
+fail (GlSqlConn *conn, GError **error, const PGresult *res, const char *what)
+{
+  PGconn *pg = ((PgConn *) conn)->pg;
+  const char *state = res ? PQresultErrorField (res, PG_DIAG_SQLSTATE) : NULL;
+  const char *primary = res ? PQresultErrorField (res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+  g_autofree char *reason = g_strstrip (g_strdup (primary != NULL ? primary : PQerrorMessage (pg)));
+  GlSqlError code = PQstatus (pg) == CONNECTION_BAD ? GL_SQL_ERROR_GONE : code_for (state);
+  if (code == GL_SQL_ERROR_GONE)
+    {
+      g_autofree char *full = g_strdup_printf ("the server went away (%s)", reason);
+      return gl_sql_fail (conn, error, code, what, full);
+    }
+  return gl_sql_fail (conn, error, code, what, reason);
+}
+
+/* A result of a command or a query that worked, else FALSE with @error
+ * (and @res cleared). */
+static gboolean
+result_ok (GlSqlConn *conn, PGresult *res, GError **error, const char *what)
+{
+  ExecStatusType s = PQresultStatus (res);
+  if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
+    return TRUE;
+  fail (conn, error, res, what);
+  return FALSE;
+}
+
+static void
+note_changes (PgConn *conn, const PGresult *res)
+{
+  const char *n = PQcmdTuples ((PGresult *) res);
+  conn->changes = n != NULL && n[0] != '\0' ? g_ascii_strtoll (n, NULL, 10) : 0;
+}
+
+static gboolean
+pg_exec (GlSqlConn *base, const char *sql, GError **error)
+{
+  PgConn *conn = (PgConn *) base;
+  PGresult *res = PQexec (conn->pg, sql);
+  gboolean ok = result_ok (base, res, error, "cannot run a statement");
+  if (ok)
+    note_changes (conn, res);
+  PQclear (res);
+  return ok;
+}
+
+static GlSqlStmt *
+pg_prepare (GlSqlConn *conn, const char *sql, GError **error)
+{
+  (void) conn;
+  (void) error; /* the server sees the SQL at the first step */
+  PgStmt *st = g_new0 (PgStmt, 1);
+  st->text = dollar_params (sql);
+  st->row = -1;
+  st->blobs = g_ptr_array_new_with_free_func (PQfreemem);
+  return &st->base;
+}
+
+static char
+kind_letter (GlSqlParamKind kind)
+{
+  switch (kind)
+    {
+    case GL_SQL_PARAM_INT:
+      return 'i';
+    case GL_SQL_PARAM_DOUBLE:
+      return 'd';
+    case GL_SQL_PARAM_TEXT:
+      return 't';
+    case GL_SQL_PARAM_BLOB:
+      return 'b';
+    default:
+      return 'n';
+    }
+}
+
+/* Can a statement prepared for @prepared run with bindings of @kinds? A
+ * NULL fits any type. */
+static gboolean
+kinds_fit (const char *prepared, const char *kinds)
+{
+  if (prepared == NULL || strlen (prepared) != strlen (kinds))
+    return FALSE;
+  for (guint i = 0; kinds[i] != '\0'; i++)
+    if (kinds[i] != 'n' && kinds[i] != prepared[i])
+      return FALSE;
+  return TRUE;
+}
+
+/* Prepares the statement on the server for the kinds of its bindings, when
+ * it has not been for these kinds yet. */
+static gboolean
+ensure_prepared (PgStmt *st, const char *kinds, GError **error)
+{
+  PgConn *conn = (PgConn *) st->base.conn;
+  if (st->name != NULL && kinds_fit (st->types, kinds))
+    return TRUE;
+  guint n = (guint) strlen (kinds);
+  g_autofree Oid *oids = g_new0 (Oid, MAX (n, 1));
+  for (guint i = 0; i < n; i++)
+    oids[i] = kinds[i] == 'i'   ? OID_INT8
+              : kinds[i] == 'd' ? OID_FLOAT8
+              : kinds[i] == 't' ? OID_TEXT
+              : kinds[i] == 'b' ? OID_BYTEA
+                                : 0; /* NULL: the server infers it */
+  g_autofree char *name = g_strdup_printf ("gl%u", conn->next_name++);
+  PGresult *res = PQprepare (conn->pg, name, st->text, (int) n, oids);
+  const char *state = PQresultErrorField (res, PG_DIAG_SQLSTATE);
+  if (state != NULL && g_str_equal (state, "42P18"))
+    {
+      /* A NULL with nothing around it to tell its type ("?2 IS NULL"):
+       * text then, which any NULL can be. */
+      PQclear (res);
+      for (guint i = 0; i < n; i++)
+        if (oids[i] == 0)
+          oids[i] = OID_TEXT;
+      res = PQprepare (conn->pg, name, st->text, (int) n, oids);
+    }
+  gboolean ok = result_ok (&conn->base, res, error, "cannot prepare a statement");
+  PQclear (res);
+  if (!ok)
+    return FALSE;
+  if (st->name != NULL)
+    {
+      g_autofree char *dealloc = g_strdup_printf ("DEALLOCATE %s", st->name);
+      PQclear (PQexec (conn->pg, dealloc));
+    }
+  g_free (st->name);
+  g_free (st->types);
+  st->name = g_steal_pointer (&name);
+  st->types = g_strdup (kinds);
+  return TRUE;
+}
+
+static gboolean
+run (PgStmt *st, GError **error)
+{
+  PgConn *conn = (PgConn *) st->base.conn;
+  GArray *params = st->base.params;
+  guint n = params->len;
+  g_autofree char *kinds = g_new0 (char, n + 1);
+  g_autofree const char **values = g_new0 (const char *, MAX (n, 1));
+  g_autofree int *lengths = g_new0 (int, MAX (n, 1));
+  g_autofree int *formats = g_new0 (int, MAX (n, 1));
+  g_autoptr (GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  for (guint k = 0; k < n; k++)
+    {
+      const GlSqlParam *p = &g_array_index (params, GlSqlParam, k);
+      kinds[k] = kind_letter (p->kind);
+      char *text = NULL;
+      switch (p->kind)
+        {
+        case GL_SQL_PARAM_NULL:
+          break;
+        case GL_SQL_PARAM_INT:
+          text = g_strdup_printf ("%" G_GINT64_FORMAT, p->i);
+          break;
+        case GL_SQL_PARAM_DOUBLE:
+          if (isnan (p->d))
+            text = g_strdup ("NaN");
+          else if (isinf (p->d))
+            text = g_strdup (p->d > 0 ? "Infinity" : "-Infinity");
+          else
+            {
+              text = g_malloc (G_ASCII_DTOSTR_BUF_SIZE);
+              g_ascii_dtostr (text, G_ASCII_DTOSTR_BUF_SIZE, p->d);
+            }
+          break;
+        case GL_SQL_PARAM_TEXT:
+          values[k] = p->bytes;
+          break;
+        case GL_SQL_PARAM_BLOB:
+          values[k] = p->bytes;
+          lengths[k] = (int) p->len;
+          formats[k] = 1;
+          break;
+        }
+      if (text != NULL)
+        {
+          g_ptr_array_add (texts, text);
+          values[k] = text;
+        }
+    }
+  if (!ensure_prepared (st, kinds, error))
+    return FALSE;
+  PGresult *res = PQexecPrepared (conn->pg, st->name, (int) n, values, lengths, formats, 0);
+  if (!result_ok (&conn->base, res, error, "cannot run a statement"))
+    {
+      PQclear (res);
+      return FALSE;
+    }
+  note_changes (conn, res);
+  st->result = res;
+  st->row = -1;
+  return TRUE;
+}
+
+static GlSqlStep
+pg_step (GlSqlStmt *base, GError **error)
+{
+  PgStmt *st = (PgStmt *) base;
+  if (!base->running && !run (st, error))
+    return GL_SQL_STEP_ERROR;
+  if (st->result == NULL)
+    return GL_SQL_STEP_DONE;
+  g_ptr_array_set_size (st->blobs, 0);
+  if (st->row + 1 >= PQntuples (st->result))
+    {
+      st->row = PQntuples (st->result);
+      return GL_SQL_STEP_DONE;
+    }
+  st->row++;
+  return GL_SQL_STEP_ROW;
+}
+
+static void
+pg_reset (GlSqlStmt *base)
+{
+  PgStmt *st = (PgStmt *) base;
+  g_clear_pointer (&st->result, PQclear);
+  g_ptr_array_set_size (st->blobs, 0);
+  st->row = -1;
+}
+
+static void
+pg_finalize (GlSqlStmt *base)
+{
+  PgStmt *st = (PgStmt *) base;
+  pg_reset (base);
+  if (st->name != NULL && PQstatus (((PgConn *) base->conn)->pg) == CONNECTION_OK)
+    {
+      g_autofree char *dealloc = g_strdup_printf ("DEALLOCATE %s", st->name);
+      PQclear (PQexec (((PgConn *) base->conn)->pg, dealloc));
+    }
+  g_ptr_array_unref (st->blobs);
+  g_free (st->name);
+  g_free (st->types);
+  g_free (st->text);
+  g_free (st);
+}
+
+static void
+pg_close (GlSqlConn *base)
+{
+  PQfinish (((PgConn *) base)->pg);
+  g_free (base);
+}
+
+static gint64
+pg_changes (GlSqlConn *base)
+{
+  return ((PgConn *) base)->changes;
+}
+
+static gboolean
+has_row (PgStmt *st, int i)
+{
+  return st->result != NULL && st->row >= 0 && st->row < PQntuples (st->result) && i >= 0
+         && i < PQnfields (st->result);
+}
+
+static int
+pg_column_count (GlSqlStmt *base)
+{
+  PgStmt *st = (PgStmt *) base;
+  return st->result != NULL ? PQnfields (st->result) : 0;
+}
+
+static gboolean
+pg_column_is_null (GlSqlStmt *base, int i)
+{
+  PgStmt *st = (PgStmt *) base;
+  return !has_row (st, i) || PQgetisnull (st->result, st->row, i);
+}
+
+static const char *
+pg_column_text (GlSqlStmt *base, int i)
+{
+  PgStmt *st = (PgStmt *) base;
+  return pg_column_is_null (base, i) ? NULL : PQgetvalue (st->result, st->row, i);
+}
+
+static gint64
+pg_column_int64 (GlSqlStmt *base, int i)
+{
+  const char *text = pg_column_text (base, i);
+  if (text == NULL)
+    return 0;
+  if (g_str_equal (text, "t") || g_str_equal (text, "f")) /* a boolean expression */
+    return text[0] == 't';
+  return g_ascii_strtoll (text, NULL, 10);
+}
+
+static double
+pg_column_double (GlSqlStmt *base, int i)
+{
+  const char *text = pg_column_text (base, i);
+  return text != NULL ? g_ascii_strtod (text, NULL) : 0; /* reads NaN, Infinity and -Infinity too */
+}
+
+static const void *
+pg_column_blob (GlSqlStmt *base, int i, gsize *len)
+{
+  PgStmt *st = (PgStmt *) base;
+  const char *text = pg_column_text (base, i);
+  *len = 0;
+  if (text == NULL)
+    return NULL;
+  size_t n = 0;
+  unsigned char *bytes = PQunescapeBytea ((const unsigned char *) text, &n);
+  if (bytes == NULL)
+    return NULL;
+  g_ptr_array_add (st->blobs, bytes);
+  *len = n;
+  return bytes;
+}
+
+static gboolean
+pg_listen (GlSqlConn *base, const char *channel, GError **error)
+{
+  g_autofree char *sql = g_strdup_printf ("LISTEN %s", channel); /* checked: a plain identifier */
+  return pg_exec (base, sql, error);
+}
+
+static gboolean
+pg_notify (GlSqlConn *base, const char *channel, const char *payload, GError **error)
+{
+  GlSqlStmt *st = gl_sql_prepare (base, "SELECT pg_notify (?1, ?2)", error);
+  if (st == NULL)
+    return FALSE;
+  gl_sql_bind_text (st, 1, channel);
+  gl_sql_bind_text (st, 2, payload);
+  return gl_sql_run (st, error);
+}
+
+static int
+pg_socket (GlSqlConn *base)
+{
+  return PQsocket (((PgConn *) base)->pg);
+}
+
+static GPtrArray *
+pg_take_notifications (GlSqlConn *base, GError **error)
+{
+  PgConn *conn = (PgConn *) base;
+  if (!PQconsumeInput (conn->pg))
+    {
+      fail (base, error, NULL, "cannot read notifications");
+      return NULL;
+    }
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) gl_sql_notification_free);
+  PGnotify *n;
+  while ((n = PQnotifies (conn->pg)) != NULL)
+    {
+      GlSqlNotification *item = g_new0 (GlSqlNotification, 1);
+      item->channel = g_strdup (n->relname);
+      item->payload = g_strdup (n->extra);
+      g_ptr_array_add (out, item);
+      PQfreemem (n);
+    }
+  return out;
+}
+
+static const GlSqlBackendFuncs pg_funcs = {
+  GL_SQL_POSTGRES, "BEGIN",          pg_exec,          pg_prepare,       pg_step,
+  pg_reset,        pg_finalize,      pg_close,         pg_changes,       pg_column_count,
+  pg_column_is_null, pg_column_int64, pg_column_double, pg_column_text, pg_column_blob,
+  pg_listen,       pg_notify,        pg_socket,        pg_take_notifications,
+};
+
+/* Server notices (a shutdown warning, …) go to the debug log, not stderr. */
+static void
+on_notice (void *data, const char *message)
+{
+  (void) data;
+  g_debug ("PostgreSQL: %s", message);
+}
+
+GlSqlConn *
+gl_sql_postgres_open (const char *target, GError **error)
+{
+  PgConn *conn = g_new0 (PgConn, 1);
+  conn->base.funcs = &pg_funcs;
+  conn->base.describe = gl_sql_redact_target (target);
+  conn->pg = PQconnectdb (target);
+  if (PQstatus (conn->pg) != CONNECTION_OK)
+    {
+      g_autofree char *reason = g_strstrip (g_strdup (PQerrorMessage (conn->pg)));
+      gl_sql_fail (&conn->base, error, GL_SQL_ERROR_CANNOT_OPEN, "cannot connect", reason);
+      g_free (conn->base.describe);
+      pg_close (&conn->base);
+      return NULL;
+    }
+  PQsetNoticeProcessor (conn->pg, on_notice, NULL);
+  /* Times in UTC; warnings and errors only (notices go to the debug log). */
+  PGresult *res = PQexec (conn->pg, "SET client_min_messages = warning; SET TIME ZONE 'UTC'");
+  gboolean ok = result_ok (&conn->base, res, error, "cannot set up the connection");
+  PQclear (res);
+  if (!ok)
+    {
+      g_free (conn->base.describe);
+      pg_close (&conn->base);
+      return NULL;
+    }
+  return &conn->base;
+}
