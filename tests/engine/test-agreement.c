@@ -1,0 +1,391 @@
+/* test-agreement.c — Cohen's κ, Krippendorff's α and consensus against
+ * values computed by hand, a published example, and a simulated team whose
+ * exact agreement is known analytically. */
+#include <math.h>
+
+#include "engine/gl-agreement.h"
+#include "engine/gl-rng.h"
+
+#define M GL_AGREEMENT_MISSING
+
+/* 2 × 2 table [[20, 5], [10, 15]], n = 50, by hand:
+ *   p = [[.4, .1], [.2, .3]], rows p_i. = (.5, .5), columns p_.j = (.6, .4),
+ *   p_o = .7, p_e = .5·.6 + .5·.4 = .5, κ = (.7 − .5) / .5 = 0.4.
+ * Fleiss–Cohen–Everitt terms:
+ *   diagonal  .4 (.5 − 1.1·.3)² + .3 (.5 − .9·.3)² = .4·.0289 + .3·.0529 = .02743
+ *   off       .3² (.1·(.6 + .5)² + .2·(.4 + .5)²) = .09 (.121 + .162) = .02547
+ *   last      (.7·.5 − 2·.5 + .7)² = .05² = .0025
+ *   var = (.02743 + .02547 − .0025) / (50 · .5⁴) = .0504 / 3.125 = .016128,
+ *   se = .126996, interval .4 ± 1.959964 · .126996. */
+static void
+test_kappa_hand (void)
+{
+  const guint64 table[] = { 20, 5, 10, 15 };
+  GlAgreement a;
+  gl_agreement_kappa_table (table, 2, &a);
+  g_assert_cmpfloat_with_epsilon (a.value, 0.4, 1e-12);
+  g_assert_cmpfloat_with_epsilon (a.se, sqrt (0.016128), 1e-9);
+  g_assert_cmpfloat_with_epsilon (a.ci_low, 0.4 - 1.959964 * 0.126996, 1e-5);
+  g_assert_cmpfloat_with_epsilon (a.ci_high, 0.4 + 1.959964 * 0.126996, 1e-5);
+  g_assert_cmpuint (a.n_items, ==, 50);
+
+  /* The same table from label columns, with missing labels ignored and a
+   * third annotator in between. */
+  g_autofree gint *labels = g_new (gint, 3 * 53);
+  gsize i = 0;
+  const gint pairs[4][2] = { { 0, 0 }, { 0, 1 }, { 1, 0 }, { 1, 1 } };
+  for (int cell = 0; cell < 4; cell++)
+    for (guint64 c = 0; c < table[cell]; c++, i++)
+      {
+        labels[3 * i] = pairs[cell][0];
+        labels[3 * i + 1] = 1;
+        labels[3 * i + 2] = pairs[cell][1];
+      }
+  for (; i < 53; i++)
+    {
+      labels[3 * i] = i % 2 ? M : 0;
+      labels[3 * i + 1] = 0;
+      labels[3 * i + 2] = i % 2 ? 1 : M;
+    }
+  GlAgreement b;
+  gl_agreement_kappa (labels, 53, 3, 0, 2, 2, -1, &b);
+  g_assert_cmpfloat_with_epsilon (b.value, 0.4, 1e-12);
+  g_assert_cmpfloat_with_epsilon (b.se, a.se, 1e-12);
+  g_assert_cmpuint (b.n_items, ==, 50);
+  /* With two classes, class 0 against the rest is the same table. */
+  gl_agreement_kappa (labels, 53, 3, 0, 2, 2, 0, &b);
+  g_assert_cmpfloat_with_epsilon (b.value, 0.4, 1e-12);
+}
+
+/* Perfect agreement: κ = 1 with no variance; one class only: undefined. */
+static void
+test_kappa_edges (void)
+{
+  const guint64 diag[] = { 10, 0, 0, 0, 7, 0, 0, 0, 3 };
+  GlAgreement a;
+  gl_agreement_kappa_table (diag, 3, &a);
+  g_assert_cmpfloat_with_epsilon (a.value, 1.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (a.se, 0.0, 1e-9);
+  const guint64 one[] = { 12, 0, 0, 0 };
+  gl_agreement_kappa_table (one, 2, &a);
+  g_assert_true (isnan (a.value) && isnan (a.ci_low) && isnan (a.se));
+  g_assert_cmpuint (a.n_items, ==, 12);
+  const guint64 none[] = { 0, 0, 0, 0 };
+  gl_agreement_kappa_table (none, 2, &a);
+  g_assert_true (isnan (a.value));
+  g_assert_cmpuint (a.n_items, ==, 0);
+}
+
+/* Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", §C:
+ * 4 observers × 12 units, values 1–5, "." missing; nominal α = 0.743
+ * (exactly 113/152: n = 40 pairable values, unit 12 has one value only). */
+static const gint kripp[12 * 4] = {
+  /*          A  B  C  D */
+  /* 1 */ 1, 1, M, 1,
+  /* 2 */ 2, 2, 3, 2,
+  /* 3 */ 3, 3, 3, 3,
+  /* 4 */ 3, 3, 3, 3,
+  /* 5 */ 2, 2, 2, 2,
+  /* 6 */ 1, 2, 3, 4,
+  /* 7 */ 4, 4, 4, 4,
+  /* 8 */ 1, 1, 2, 1,
+  /* 9 */ 2, 2, 2, 2,
+  /* 10 */ M, 5, 5, 5,
+  /* 11 */ M, M, 1, 1,
+  /* 12 */ M, 3, M, M,
+};
+
+static void
+test_alpha_krippendorff (void)
+{
+  /* Classes 1…5 as indices 1…5 of k = 6 (class 0 unused). */
+  GlAgreement a, per[6];
+  gl_agreement_alpha (kripp, 12, 4, 6, 2000, 7, &a, per);
+  g_assert_cmpfloat_with_epsilon (a.value, 113.0 / 152.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (a.value, 0.743, 0.0005);
+  g_assert_cmpuint (a.n_items, ==, 11);
+  g_assert_cmpuint (a.n_values, ==, 40);
+  g_assert_cmpuint (a.n_boot, >, 1900);
+  g_assert_cmpfloat (a.ci_low, <, a.value);
+  g_assert_cmpfloat (a.ci_high, >, a.value);
+  g_assert_cmpfloat (a.ci_high, <=, 1.0);
+  /* Class 0 never used: undefined, not an error. */
+  g_assert_true (isnan (per[0].value));
+
+  /* Each class against the rest equals the overall α of the binarised
+   * matrix (computed through the other path). */
+  for (gint c = 1; c < 6; c++)
+    {
+      gint bin[12 * 4];
+      for (int i = 0; i < 12 * 4; i++)
+        bin[i] = kripp[i] < 0 ? M : kripp[i] == c;
+      GlAgreement b;
+      gl_agreement_alpha (bin, 12, 4, 2, 10, 1, &b, NULL);
+      g_assert_cmpfloat_with_epsilon (per[c].value, b.value, 1e-12);
+    }
+  /* Class 5 (unit 10: three 5s, no disagreement): α_5 = 1. */
+  g_assert_cmpfloat_with_epsilon (per[5].value, 1.0, 1e-12);
+
+  /* Same seed, same interval; another seed, another draw. */
+  GlAgreement again;
+  gl_agreement_alpha (kripp, 12, 4, 6, 2000, 7, &again, NULL);
+  g_assert_cmpfloat (again.ci_low, ==, a.ci_low);
+  g_assert_cmpfloat (again.ci_high, ==, a.ci_high);
+}
+
+/* Two annotators, complete data: α = 1 − (2N − 1)/(2N) · (1 − π), Scott's π
+ * from the pooled marginals (Krippendorff 2011, §A). */
+static void
+test_alpha_two_raters (void)
+{
+  const gint labels[10 * 2] = { 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 0, 1, 1, 0, 0, 2, 2 };
+  /* By hand: pairs (0,0) (0,0) (0,1) (1,1) (1,1) (2,2) (2,0) (1,1) (0,0)
+   * (2,2): two disagree → p_o = 8/10; pooled counts 0: 8, 1: 7, 2: 5 of
+   * 20 → Σ p² = (64 + 49 + 25) / 400 = .345, π = (.8 − .345) / .655. */
+  double pi = (0.8 - 0.345) / 0.655;
+  GlAgreement a;
+  gl_agreement_alpha (labels, 10, 2, 3, 100, 3, &a, NULL);
+  g_assert_cmpfloat_with_epsilon (a.value, 1.0 - 19.0 / 20.0 * (1.0 - pi), 1e-12);
+  g_assert_cmpuint (a.n_values, ==, 20);
+  /* Nothing pairable: undefined with zero items. */
+  const gint lone[3 * 2] = { 0, M, M, 1, M, M };
+  gl_agreement_alpha (lone, 3, 2, 2, 100, 3, &a, NULL);
+  g_assert_true (isnan (a.value) && isnan (a.ci_low));
+  g_assert_cmpuint (a.n_items, ==, 0);
+  g_assert_cmpuint (a.n_boot, ==, 0);
+}
+
+static void
+test_majority_ties (void)
+{
+  const gint labels[4 * 3] = { 0, 1, M, /* tie */ 2, 2, 1, /* 2 of 3 */ M, M, M, /* none */ 1, 0, 2 /* 3-way tie */ };
+  GlConsensus c[4];
+  gl_agreement_majority (labels, 4, 3, 3, c);
+  g_assert_cmpint (c[0].klass, ==, -1);
+  g_assert_cmpuint (c[0].n_tied, ==, 2);
+  g_assert_cmpuint (c[0].n_votes, ==, 2);
+  g_assert_cmpfloat_with_epsilon (c[0].support, 0.5, 1e-12);
+  g_assert_cmpint (c[1].klass, ==, 2);
+  g_assert_cmpuint (c[1].n_tied, ==, 1);
+  g_assert_cmpfloat_with_epsilon (c[1].support, 2.0 / 3.0, 1e-12);
+  g_assert_cmpint (c[2].klass, ==, -1);
+  g_assert_cmpuint (c[2].n_tied, ==, 0);
+  g_assert_cmpuint (c[2].n_votes, ==, 0);
+  g_assert_cmpint (c[3].klass, ==, -1);
+  g_assert_cmpuint (c[3].n_tied, ==, 3);
+
+  /* Weighted: the tie of item 0 goes to the heavier annotator. */
+  const double w[3] = { 2.0, 1.0, 0.5 };
+  gl_agreement_weighted (labels, 4, 3, 3, w, c);
+  g_assert_cmpint (c[0].klass, ==, 0);
+  g_assert_cmpfloat_with_epsilon (c[0].support, exp (2.0) / (exp (2.0) + exp (1.0) + 1.0), 1e-12);
+  g_assert_cmpint (c[1].klass, ==, 2);
+  g_assert_cmpint (c[2].klass, ==, -1);
+  g_assert_cmpint (c[3].klass, ==, 1); /* item 3: the heaviest annotator's class */
+}
+
+static void
+test_weights (void)
+{
+  const guint64 correct[3] = { 90, 40, 0 }, audited[3] = { 100, 50, 0 };
+  double acc[3], w[3];
+  gl_agreement_weights (correct, audited, 3, 3, 20.0, acc, w);
+  /* a₀ = 130/150; a_0 = (90 + 20 a₀)/120; the unaudited one gets a₀. */
+  double a0 = 130.0 / 150.0, a = (90.0 + 20.0 * a0) / 120.0;
+  g_assert_cmpfloat_with_epsilon (acc[0], a, 1e-12);
+  g_assert_cmpfloat_with_epsilon (w[0], log (2.0) + log (a / (1.0 - a)), 1e-12);
+  g_assert_cmpfloat_with_epsilon (acc[1], (40.0 + 20.0 * a0) / 70.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (acc[2], a0, 1e-12);
+  g_assert_cmpfloat (w[0], >, w[2]);
+  g_assert_cmpfloat (w[2], >, w[1]);
+  /* Below chance: weight 0, never negative. */
+  const guint64 bad_c[2] = { 0, 100 }, bad_a[2] = { 1000, 100 };
+  gl_agreement_weights (bad_c, bad_a, 2, 3, 20.0, acc, w);
+  g_assert_cmpfloat (w[0], ==, 0.0);
+  /* No reference label at all: the majority. */
+  const guint64 zero[2] = { 0, 0 };
+  gl_agreement_weights (zero, zero, 2, 3, 20.0, acc, w);
+  g_assert_true (isnan (acc[0]));
+  g_assert_cmpfloat (w[0], ==, 1.0);
+  g_assert_cmpfloat (w[1], ==, 1.0);
+}
+
+static void
+test_wilson (void)
+{
+  double lo, hi;
+  /* 8 of 10: (.8 + z²/20)/(1 + z²/10) ± z √(.016 + z²/400)/(1 + z²/10) = [.4902, .9433]. */
+  gl_agreement_wilson (8, 10, &lo, &hi);
+  g_assert_cmpfloat_with_epsilon (lo, 0.4902, 1e-4);
+  g_assert_cmpfloat_with_epsilon (hi, 0.9433, 1e-4);
+  gl_agreement_wilson (0, 0, &lo, &hi);
+  g_assert_true (isnan (lo) && isnan (hi));
+}
+
+/* ---- A simulated team ---------------------------------------------------- */
+
+/* Annotator r labels the true class with probability 1 − η_r and otherwise
+ * a class drawn uniformly from all k (possibly the true one); true classes
+ * are uniform. Exact values (uniform marginals, so p_e = 1/k):
+ *   κ_rs = (p_o − 1/k)/(1 − 1/k) with p_o = (1−η_r)(1−η_s) + [1 − (1−η_r)(1−η_s)]/k,
+ *        = (1 − η_r)(1 − η_s), overall and for every class against the rest
+ *          (binary: cov(x_r, x_s) = (1−η_r)(1−η_s) p(1−p), var x_r = p(1−p));
+ *   α    = mean over pairs of κ_rs (every item has the same chance of each
+ *          pair, D_e = 1 − 1/k, D_o = mean over pairs of (1 − p_o)). */
+static gint
+noisy_label (GlRng *rng, gint truth, double eta, guint k)
+{
+  return gl_rng_double (rng) < eta ? (gint) gl_rng_below (rng, k) : truth;
+}
+
+static void
+simulate_team (GlRng *rng, gsize n, guint n_raters, guint k, const double *eta, double present, gint *truth,
+               gint *labels)
+{
+  for (gsize i = 0; i < n; i++)
+    {
+      truth[i] = (gint) gl_rng_below (rng, k);
+      for (guint r = 0; r < n_raters; r++)
+        {
+          gint l = noisy_label (rng, truth[i], eta[r], k);
+          labels[i * n_raters + r] = gl_rng_double (rng) < present ? l : M;
+        }
+    }
+}
+
+/* 1 when @c is right, 0 when wrong; on a tie 1/n_tied when the true class
+ * is among the tied ones (the expected accuracy of a uniform pick). */
+static double
+credit (const GlConsensus *c, const gint *row, guint n_raters, guint k, const double *w, gint truth)
+{
+  if (c->klass >= 0)
+    return c->klass == truth;
+  double score[16] = { 0 }, top = -INFINITY;
+  g_assert_cmpuint (k, <=, 16);
+  for (guint r = 0; r < n_raters; r++)
+    if (row[r] >= 0)
+      score[row[r]] += w ? w[r] : 1.0;
+  for (guint j = 0; j < k; j++)
+    top = MAX (top, score[j]);
+  return score[truth] >= top - 1e-9 ? 1.0 / c->n_tied : 0.0;
+}
+
+static void
+test_simulated_team (void)
+{
+  enum { R = 4, K = 5, N = 60000 };
+  const double eta[R] = { 0.05, 0.05, 0.10, 0.20 }; /* one annotator at 20% uniform noise */
+  GlRng rng;
+  gl_rng_init (&rng, 20261207);
+  g_autofree gint *truth = g_new (gint, N);
+  g_autofree gint *labels = g_new (gint, (gsize) N * R);
+  simulate_team (&rng, N, R, K, eta, 0.8, truth, labels);
+
+  double alpha_exact = 0.0;
+  double worst = 0.0;
+  for (guint r = 0; r < R; r++)
+    for (guint s = r + 1; s < R; s++)
+      {
+        double exact = (1.0 - eta[r]) * (1.0 - eta[s]);
+        alpha_exact += exact / (R * (R - 1) / 2);
+        for (gint c = -1; c < K; c++)
+          {
+            GlAgreement a;
+            gl_agreement_kappa (labels, N, R, r, s, K, c, &a);
+            g_assert_cmpfloat_with_epsilon (a.value, exact, 0.02);
+            worst = MAX (worst, fabs (a.value - exact));
+            g_assert_cmpuint (a.n_items, >, N / 2);
+          }
+      }
+  g_test_message ("κ: largest error %.4f over 6 pairs × (overall + %d classes)", worst, K);
+  g_assert_cmpfloat_with_epsilon (alpha_exact, 0.80875, 1e-12);
+  GlAgreement a, per[K];
+  gl_agreement_alpha (labels, N, R, K, 200, 11, &a, per);
+  g_assert_cmpfloat_with_epsilon (a.value, alpha_exact, 0.02);
+  for (guint c = 0; c < K; c++)
+    g_assert_cmpfloat_with_epsilon (per[c].value, alpha_exact, 0.02);
+  g_test_message ("α = %.4f [%.4f, %.4f] on %" G_GUINT64_FORMAT " items, exact %.5f", a.value, a.ci_low, a.ci_high,
+                  a.n_items, alpha_exact);
+
+  /* Weights from 150 reference labels per annotator (a second draw). */
+  guint64 correct[R] = { 0 }, audited[R] = { 0 };
+  for (guint r = 0; r < R; r++)
+    for (int j = 0; j < 150; j++)
+      {
+        gint t = (gint) gl_rng_below (&rng, K);
+        correct[r] += noisy_label (&rng, t, eta[r], K) == t;
+        audited[r]++;
+      }
+  double acc[R], w[R];
+  gl_agreement_weights (correct, audited, R, K, 0.0, acc, w);
+  g_assert_cmpfloat (w[3], <, w[0]);
+  g_autofree GlConsensus *maj = g_new (GlConsensus, N);
+  g_autofree GlConsensus *wtd = g_new (GlConsensus, N);
+  gl_agreement_majority (labels, N, R, K, maj);
+  gl_agreement_weighted (labels, N, R, K, w, wtd);
+  /* Accuracy of each, a tie counting as a uniform pick among the tied
+   * classes (its expected accuracy); the paired difference with its SE. */
+  double sum_d = 0.0, sum_d2 = 0.0, acc_m = 0.0, acc_w = 0.0;
+  gsize n = 0;
+  for (gsize i = 0; i < N; i++)
+    {
+      if (maj[i].n_votes == 0)
+        continue;
+      double cm = credit (&maj[i], labels + i * R, R, K, NULL, truth[i]);
+      double cw = credit (&wtd[i], labels + i * R, R, K, w, truth[i]);
+      acc_m += cm;
+      acc_w += cw;
+      sum_d += cw - cm;
+      sum_d2 += (cw - cm) * (cw - cm);
+      n++;
+    }
+  double mean = sum_d / n, se = sqrt ((sum_d2 / n - mean * mean) / (n - 1));
+  g_test_message ("consensus on %" G_GSIZE_FORMAT " items: majority %.4f, weighted %.4f, gain %.4f ± %.4f", n,
+                  acc_m / n, acc_w / n, mean, se);
+  g_assert_cmpfloat (mean, >, 3.0 * se);
+}
+
+/* Coverage: the 95% intervals contain the exact value about 95% of the time
+ * (many seeded small teams of two: κ asymptotic, α bootstrap). */
+static void
+test_coverage (void)
+{
+  enum { REPS = 300, N = 150, K = 3 };
+  const double eta[2] = { 0.1, 0.3 };
+  double exact = 0.9 * 0.7;
+  guint in_kappa = 0, in_alpha = 0;
+  g_autofree gint *truth = g_new (gint, N);
+  g_autofree gint *labels = g_new (gint, 2 * N);
+  for (guint rep = 0; rep < REPS; rep++)
+    {
+      GlRng rng;
+      gl_rng_init_stream (&rng, 99, rep);
+      simulate_team (&rng, N, 2, K, eta, 1.0, truth, labels);
+      GlAgreement a;
+      gl_agreement_kappa (labels, N, 2, 0, 1, K, -1, &a);
+      in_kappa += a.ci_low <= exact && exact <= a.ci_high;
+      gl_agreement_alpha (labels, N, 2, K, 300, rep, &a, NULL);
+      in_alpha += a.ci_low <= exact && exact <= a.ci_high;
+    }
+  /* ±3 binomial SEs around 0.95 at 300 repetitions: ±0.038. */
+  g_test_message ("coverage of 95%% intervals over %d teams: κ %.3f, α %.3f", REPS, (double) in_kappa / REPS,
+                  (double) in_alpha / REPS);
+  g_assert_cmpfloat_with_epsilon ((double) in_kappa / REPS, 0.95, 0.038);
+  g_assert_cmpfloat_with_epsilon ((double) in_alpha / REPS, 0.95, 0.038);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/engine/agreement/kappa-hand", test_kappa_hand);
+  g_test_add_func ("/engine/agreement/kappa-edges", test_kappa_edges);
+  g_test_add_func ("/engine/agreement/alpha-krippendorff", test_alpha_krippendorff);
+  g_test_add_func ("/engine/agreement/alpha-two-raters", test_alpha_two_raters);
+  g_test_add_func ("/engine/agreement/majority-ties", test_majority_ties);
+  g_test_add_func ("/engine/agreement/weights", test_weights);
+  g_test_add_func ("/engine/agreement/wilson", test_wilson);
+  g_test_add_func ("/engine/agreement/simulated-team", test_simulated_team);
+  g_test_add_func ("/engine/agreement/coverage", test_coverage);
+  return g_test_run ();
+}
