@@ -40,7 +40,7 @@ gl_agreement_kappa_table (const guint64 *table, guint k, GlAgreement *out)
   for (guint i = 0; i < k; i++)
     for (guint j = 0; j < k; j++)
       {
-        double p = (double) table[i * k + j] / (double) n;
+        double p = (double)table[i * k + j] / (double)n;
         row[i] += p;
         col[j] += p;
         if (i == j)
@@ -57,7 +57,7 @@ gl_agreement_kappa_table (const guint64 *table, guint k, GlAgreement *out)
   for (guint i = 0; i < k; i++)
     for (guint j = 0; j < k; j++)
       {
-        double p = (double) table[i * k + j] / (double) n;
+        double p = (double)table[i * k + j] / (double)n;
         if (p == 0.0)
           continue;
         if (i == j)
@@ -72,7 +72,7 @@ gl_agreement_kappa_table (const guint64 *table, guint k, GlAgreement *out)
           }
       }
   double last = po * pe - 2.0 * pe + po;
-  double var = (diag + (1.0 - po) * (1.0 - po) * off - last * last) / ((double) n * pow (1.0 - pe, 4));
+  double var = (diag + (1.0 - po) * (1.0 - po) * off - last * last) / ((double)n * pow (1.0 - pe, 4));
   out->se = sqrt (MAX (var, 0.0));
   out->ci_low = out->value - Z95 * out->se;
   out->ci_high = out->value + Z95 * out->se;
@@ -82,20 +82,20 @@ void
 gl_agreement_kappa (const gint *labels, gsize n_items, guint n_raters, guint r, guint s, guint k, gint klass,
                     GlAgreement *out)
 {
-  g_return_if_fail (r < n_raters && s < n_raters && klass < (gint) k);
+  g_return_if_fail (r < n_raters && s < n_raters && klass < (gint)k);
   guint kt = klass < 0 ? k : 2;
-  g_autofree guint64 *table = g_new0 (guint64, (gsize) kt * kt); /* (kt, kt) */
+  g_autofree guint64 *table = g_new0 (guint64, (gsize)kt * kt); /* (kt, kt) */
   for (gsize i = 0; i < n_items; i++)
     {
       gint a = labels[i * n_raters + r], b = labels[i * n_raters + s];
-      if (a < 0 || b < 0 || a >= (gint) k || b >= (gint) k)
+      if (a < 0 || b < 0 || a >= (gint)k || b >= (gint)k)
         continue;
       if (klass >= 0)
         {
           a = a == klass;
           b = b == klass;
         }
-      table[(gsize) a * kt + (gsize) b]++;
+      table[(gsize)a * kt + (gsize)b]++;
     }
   gl_agreement_kappa_table (table, kt, out);
 }
@@ -107,11 +107,11 @@ gl_agreement_kappa (const gint *labels, gsize n_items, guint n_raters, guint r, 
 typedef struct
 {
   guint n_units;
-  guint *m;        /* (n_units) values of the unit */
-  gsize *start;    /* (n_units + 1) */
-  gint *cls;       /* (n_pairs) a class present in the unit */
-  guint *count;    /* (n_pairs) how many annotators gave it */
-  double *d;       /* (n_units) (m² − Σ n_uc²) / (m − 1): the unit's ordered disagreeing pairs, weighted */
+  guint *m;     /* (n_units) values of the unit */
+  gsize *start; /* (n_units + 1) */
+  gint *cls;    /* (n_pairs) a class present in the unit */
+  guint *count; /* (n_pairs) how many annotators gave it */
+  double *d; /* (n_units) (m² − Σ n_uc²) / (m − 1): the unit's ordered disagreeing pairs, weighted */
 } Units;
 
 static void
@@ -131,7 +131,7 @@ units_build (Units *u, const gint *labels, gsize n_items, guint n_raters, guint 
       const gint *row = labels + i * n_raters;
       guint mu = 0;
       for (guint r = 0; r < n_raters; r++)
-        if (row[r] >= 0 && row[r] < (gint) k)
+        if (row[r] >= 0 && row[r] < (gint)k)
           {
             seen[row[r]]++;
             mu++;
@@ -140,30 +140,30 @@ units_build (Units *u, const gint *labels, gsize n_items, guint n_raters, guint 
       for (guint r = 0; r < n_raters; r++)
         {
           gint c = row[r];
-          if (c < 0 || c >= (gint) k || seen[c] == 0)
+          if (c < 0 || c >= (gint)k || seen[c] == 0)
             continue;
           if (mu >= 2)
             {
               g_array_append_val (cls, c);
               g_array_append_val (count, seen[c]);
             }
-          sq += (double) seen[c] * seen[c];
+          sq += (double)seen[c] * seen[c];
           seen[c] = 0;
         }
       if (mu < 2)
         continue;
-      double du = ((double) mu * mu - sq) / (mu - 1);
+      double du = ((double)mu * mu - sq) / (mu - 1);
       gsize end = cls->len;
       g_array_append_val (m, mu);
       g_array_append_val (start, end);
       g_array_append_val (d, du);
     }
   u->n_units = m->len;
-  u->m = (guint *) (void *) g_array_free (m, FALSE);
-  u->start = (gsize *) (void *) g_array_free (start, FALSE);
-  u->cls = (gint *) (void *) g_array_free (cls, FALSE);
-  u->count = (guint *) (void *) g_array_free (count, FALSE);
-  u->d = (double *) (void *) g_array_free (d, FALSE);
+  u->m = (guint *)(void *)g_array_free (m, FALSE);
+  u->start = (gsize *)(void *)g_array_free (start, FALSE);
+  u->cls = (gint *)(void *)g_array_free (cls, FALSE);
+  u->count = (guint *)(void *)g_array_free (count, FALSE);
+  u->d = (double *)(void *)g_array_free (d, FALSE);
 }
 
 static void
@@ -181,13 +181,13 @@ units_clear (Units *u)
 static void
 units_alpha (const Units *u, const guint *w, guint k, double *scratch, double *alpha)
 {
-  double *n_c = scratch;       /* (k) values of class c */
-  double *do_c = scratch + k;  /* (k) observed disagreement of c against the rest */
+  double *n_c = scratch;      /* (k) values of class c */
+  double *do_c = scratch + k; /* (k) observed disagreement of c against the rest */
   double n = 0.0, d_o = 0.0;
   memset (scratch, 0, sizeof (double) * 2 * k);
   for (guint i = 0; i < u->n_units; i++)
     {
-      double wi = w ? (double) w[i] : 1.0;
+      double wi = w ? (double)w[i] : 1.0;
       if (wi == 0.0)
         continue;
       double mu = u->m[i];
@@ -215,7 +215,7 @@ units_alpha (const Units *u, const guint *w, guint k, double *scratch, double *a
 static int
 compare_double (const void *a, const void *b)
 {
-  double x = *(const double *) a, y = *(const double *) b;
+  double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
 }
 
@@ -223,10 +223,10 @@ compare_double (const void *a, const void *b)
 static double
 quantile_sorted (const double *v, gsize n, double q)
 {
-  double pos = q * (double) (n - 1);
-  gsize lo = (gsize) floor (pos);
+  double pos = q * (double)(n - 1);
+  gsize lo = (gsize)floor (pos);
   gsize hi = MIN (lo + 1, n - 1);
-  return v[lo] + (pos - (double) lo) * (v[hi] - v[lo]);
+  return v[lo] + (pos - (double)lo) * (v[hi] - v[lo]);
 }
 
 /* Fills the interval of @out from the @n_boot resampled values in @boot
@@ -261,8 +261,8 @@ gl_agreement_alpha (const gint *labels, gsize n_items, guint n_raters, guint k, 
     n_boot = GL_AGREEMENT_DEFAULT_BOOT;
   Units u;
   units_build (&u, labels, n_items, n_raters, k);
-  g_autofree double *scratch = g_new (double, 2 * (gsize) k + 2);
-  g_autofree double *alpha = g_new (double, 1 + (gsize) k); /* (1 + k) overall, then per class */
+  g_autofree double *scratch = g_new (double, 2 * (gsize)k + 2);
+  g_autofree double *alpha = g_new (double, 1 + (gsize)k); /* (1 + k) overall, then per class */
   units_alpha (&u, NULL, k, scratch, alpha);
   guint64 n_values = 0;
   for (guint i = 0; i < u.n_units; i++)
@@ -280,7 +280,7 @@ gl_agreement_alpha (const gint *labels, gsize n_items, guint n_raters, guint k, 
   if (u.n_units >= 2)
     {
       /* (n_stats, n_boot): the resampled values of each statistic. */
-      g_autofree double *boot = g_new (double, (gsize) n_stats * n_boot);
+      g_autofree double *boot = g_new (double, (gsize)n_stats *n_boot);
       g_autofree guint *w = g_new (guint, u.n_units); /* (n_units) multiplicity in the resample */
       GlRng rng;
       gl_rng_init (&rng, seed);
@@ -291,10 +291,10 @@ gl_agreement_alpha (const gint *labels, gsize n_items, guint n_raters, guint k, 
             w[gl_rng_below (&rng, u.n_units)]++;
           units_alpha (&u, w, k, scratch, alpha);
           for (guint s = 0; s < n_stats; s++)
-            boot[(gsize) s * n_boot + b] = alpha[s];
+            boot[(gsize)s * n_boot + b] = alpha[s];
         }
       for (guint s = 0; s < n_stats; s++)
-        bootstrap_interval (boot + (gsize) s * n_boot, n_boot, s == 0 ? overall : &per_class[s - 1]);
+        bootstrap_interval (boot + (gsize)s * n_boot, n_boot, s == 0 ? overall : &per_class[s - 1]);
     }
   units_clear (&u);
 }
@@ -307,7 +307,7 @@ gl_agreement_wilson (guint64 x, guint64 n, double *low, double *high)
       *low = *high = NAN;
       return;
     }
-  double p = (double) x / (double) n, z2 = Z95 * Z95, nn = (double) n;
+  double p = (double)x / (double)n, z2 = Z95 * Z95, nn = (double)n;
   double centre = (p + z2 / (2.0 * nn)) / (1.0 + z2 / nn);
   double half = Z95 * sqrt (p * (1.0 - p) / nn + z2 / (4.0 * nn * nn)) / (1.0 + z2 / nn);
   *low = MAX (0.0, centre - half);
@@ -349,7 +349,7 @@ collect_votes (const gint *row, guint n_raters, guint k, const double *weights, 
   for (guint r = 0; r < n_raters; r++)
     {
       gint c = row[r];
-      if (c < 0 || c >= (gint) k)
+      if (c < 0 || c >= (gint)k)
         continue;
       gboolean known = FALSE;
       for (guint j = 0; j < n_voted && !known; j++)
@@ -365,7 +365,7 @@ collect_votes (const gint *row, guint n_raters, guint k, const double *weights, 
 void
 gl_agreement_majority (const gint *labels, gsize n_items, guint n_raters, guint k, GlConsensus *out)
 {
-  g_autofree double *score = g_new0 (double, k);  /* (k) votes per class of the current item */
+  g_autofree double *score = g_new0 (double, k);   /* (k) votes per class of the current item */
   g_autofree gint *voted = g_new (gint, n_raters); /* (n_raters) distinct classes voted */
   for (gsize i = 0; i < n_items; i++)
     {
@@ -407,11 +407,12 @@ gl_agreement_weights (const guint64 *correct, const guint64 *audited, guint n_ra
           weights[r] = 1.0;
           continue;
         }
-      double a0 = (double) sum_correct / (double) sum_audited;
-      double a = ((double) MIN (correct[r], audited[r]) + prior_strength * a0) / ((double) audited[r] + prior_strength);
+      double a0 = (double)sum_correct / (double)sum_audited;
+      double a = ((double)MIN (correct[r], audited[r]) + prior_strength * a0)
+                 / ((double)audited[r] + prior_strength);
       a = CLAMP (a, 0.001, 0.999);
       accuracy[r] = a;
-      weights[r] = MAX (0.0, log ((double) (k - 1)) + log (a / (1.0 - a)));
+      weights[r] = MAX (0.0, log ((double)(k - 1)) + log (a / (1.0 - a)));
     }
 }
 
@@ -419,7 +420,7 @@ void
 gl_agreement_weighted (const gint *labels, gsize n_items, guint n_raters, guint k, const double *weights,
                        GlConsensus *out)
 {
-  g_autofree double *score = g_new0 (double, k);  /* (k) weight sums of the current item */
+  g_autofree double *score = g_new0 (double, k);   /* (k) weight sums of the current item */
   g_autofree gint *voted = g_new (gint, n_raters); /* (n_raters) distinct classes voted */
   for (gsize i = 0; i < n_items; i++)
     {
@@ -434,7 +435,7 @@ gl_agreement_weighted (const gint *labels, gsize n_items, guint n_raters, guint 
           double best = 0.0;
           for (guint j = 0; j < n_voted; j++)
             best = MAX (best, score[voted[j]]);
-          double z = (double) (k - n_voted) * exp (-best), top = -INFINITY;
+          double z = (double)(k - n_voted) * exp (-best), top = -INFINITY;
           for (guint j = 0; j < n_voted; j++)
             {
               z += exp (score[voted[j]] - best);

@@ -62,13 +62,13 @@ G_BEGIN_DECLS
  * thread; plain values, nothing to free). */
 typedef struct
 {
-  double value;    /* κ or α; NaN when undefined (no expected disagreement) or no items */
-  double ci_low;   /* 95% confidence interval; NaN when undefined */
+  double value;  /* κ or α; NaN when undefined (no expected disagreement) or no items */
+  double ci_low; /* 95% confidence interval; NaN when undefined */
   double ci_high;
-  double se;       /* standard error: asymptotic (κ) or the bootstrap's standard deviation (α); NaN if undefined */
-  guint64 n_items; /* items used: labeled by both annotators (κ) / by ≥ 2 annotators (α) */
+  double se; /* standard error: asymptotic (κ) or the bootstrap's standard deviation (α); NaN if undefined */
+  guint64 n_items;  /* items used: labeled by both annotators (κ) / by ≥ 2 annotators (α) */
   guint64 n_values; /* labels used: 2 · n_items (κ) / pairable values (α) */
-  guint n_boot;    /* bootstrap resamples that gave a defined α (0 for κ) */
+  guint n_boot;     /* bootstrap resamples that gave a defined α (0 for κ) */
 } GlAgreement;
 
 /* Cohen's κ from a (k, k) table of counts: κ = (p_o − p_e) / (1 − p_e) with
@@ -82,8 +82,8 @@ void gl_agreement_kappa_table (const guint64 *table, guint k, GlAgreement *out);
 /* Cohen's κ between annotators @r and @s (columns of @labels, (n_items,
  * n_raters)) on the items both labeled. @klass −1: over all k classes;
  * 0 … k-1: that class against the rest (a 2 × 2 table). */
-void gl_agreement_kappa (const gint *labels, gsize n_items, guint n_raters, guint r, guint s, guint k, gint klass,
-                         GlAgreement *out);
+void gl_agreement_kappa (const gint *labels, gsize n_items, guint n_raters, guint r, guint s, guint k,
+                         gint klass, GlAgreement *out);
 
 /* Krippendorff's α for nominal data, from the coincidence matrix:
  *   α = 1 − (n − 1) Σ_{c≠c'} o_cc' / Σ_{c≠c'} n_c n_c',
@@ -93,8 +93,8 @@ void gl_agreement_kappa (const gint *labels, gsize n_items, guint n_raters, guin
  * 0 = GL_AGREEMENT_DEFAULT_BOOT; from @seed), the same resamples for every
  * class. @overall: all classes. @per_class (k, may be NULL): each class
  * against the rest. */
-void gl_agreement_alpha (const gint *labels, gsize n_items, guint n_raters, guint k, guint n_boot, guint64 seed,
-                         GlAgreement *overall, GlAgreement *per_class);
+void gl_agreement_alpha (const gint *labels, gsize n_items, guint n_raters, guint k, guint n_boot,
+                         guint64 seed, GlAgreement *overall, GlAgreement *per_class);
 
 /* The 95% Wilson score interval of a proportion @x / @n (NaN when n = 0). */
 void gl_agreement_wilson (guint64 x, guint64 n, double *low, double *high);
@@ -102,9 +102,9 @@ void gl_agreement_wilson (guint64 x, guint64 n, double *low, double *high);
 /* The consensus of one item. Caller-owned; plain values. */
 typedef struct
 {
-  gint klass;    /* the consensus class; −1 on a tie or without labels */
-  guint n_votes; /* annotators who labeled the item */
-  guint n_tied;  /* classes with the highest count / score: 1 = a winner, ≥ 2 = a tie, 0 = no labels */
+  gint klass;     /* the consensus class; −1 on a tie or without labels */
+  guint n_votes;  /* annotators who labeled the item */
+  guint n_tied;   /* classes with the highest count / score: 1 = a winner, ≥ 2 = a tie, 0 = no labels */
   double support; /* majority: share of the votes for the (each tied) class; weighted: the posterior of klass
                    * (of each tied class on a tie) under the noise model with a uniform class prior */
 } GlConsensus;

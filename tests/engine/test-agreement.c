@@ -81,15 +81,15 @@ test_kappa_edges (void)
  * (exactly 113/152: n = 40 pairable values, unit 12 has one value only). */
 static const gint kripp[12 * 4] = {
   /*          A  B  C  D */
-  /* 1 */ 1, 1, M, 1,
-  /* 2 */ 2, 2, 3, 2,
-  /* 3 */ 3, 3, 3, 3,
-  /* 4 */ 3, 3, 3, 3,
-  /* 5 */ 2, 2, 2, 2,
-  /* 6 */ 1, 2, 3, 4,
-  /* 7 */ 4, 4, 4, 4,
-  /* 8 */ 1, 1, 2, 1,
-  /* 9 */ 2, 2, 2, 2,
+  /* 1 */ 1,  1, M, 1,
+  /* 2 */ 2,  2, 3, 2,
+  /* 3 */ 3,  3, 3, 3,
+  /* 4 */ 3,  3, 3, 3,
+  /* 5 */ 2,  2, 2, 2,
+  /* 6 */ 1,  2, 3, 4,
+  /* 7 */ 4,  4, 4, 4,
+  /* 8 */ 1,  1, 2, 1,
+  /* 9 */ 2,  2, 2, 2,
   /* 10 */ M, 5, 5, 5,
   /* 11 */ M, M, 1, 1,
   /* 12 */ M, 3, M, M,
@@ -158,7 +158,8 @@ test_alpha_two_raters (void)
 static void
 test_majority_ties (void)
 {
-  const gint labels[4 * 3] = { 0, 1, M, /* tie */ 2, 2, 1, /* 2 of 3 */ M, M, M, /* none */ 1, 0, 2 /* 3-way tie */ };
+  const gint labels[4 * 3]
+      = { 0, 1, M, /* tie */ 2, 2, 1, /* 2 of 3 */ M, M, M, /* none */ 1, 0, 2 /* 3-way tie */ };
   GlConsensus c[4];
   gl_agreement_majority (labels, 4, 3, 3, c);
   g_assert_cmpint (c[0].klass, ==, -1);
@@ -235,7 +236,7 @@ test_wilson (void)
 static gint
 noisy_label (GlRng *rng, gint truth, double eta, guint k)
 {
-  return gl_rng_double (rng) < eta ? (gint) gl_rng_below (rng, k) : truth;
+  return gl_rng_double (rng) < eta ? (gint)gl_rng_below (rng, k) : truth;
 }
 
 static void
@@ -244,7 +245,7 @@ simulate_team (GlRng *rng, gsize n, guint n_raters, guint k, const double *eta, 
 {
   for (gsize i = 0; i < n; i++)
     {
-      truth[i] = (gint) gl_rng_below (rng, k);
+      truth[i] = (gint)gl_rng_below (rng, k);
       for (guint r = 0; r < n_raters; r++)
         {
           gint l = noisy_label (rng, truth[i], eta[r], k);
@@ -273,12 +274,17 @@ credit (const GlConsensus *c, const gint *row, guint n_raters, guint k, const do
 static void
 test_simulated_team (void)
 {
-  enum { R = 4, K = 5, N = 60000 };
+  enum
+  {
+    R = 4,
+    K = 5,
+    N = 60000
+  };
   const double eta[R] = { 0.05, 0.05, 0.10, 0.20 }; /* one annotator at 20% uniform noise */
   GlRng rng;
   gl_rng_init (&rng, 20261207);
   g_autofree gint *truth = g_new (gint, N);
-  g_autofree gint *labels = g_new (gint, (gsize) N * R);
+  g_autofree gint *labels = g_new (gint, (gsize)N * R);
   simulate_team (&rng, N, R, K, eta, 0.8, truth, labels);
 
   double alpha_exact = 0.0;
@@ -304,15 +310,15 @@ test_simulated_team (void)
   g_assert_cmpfloat_with_epsilon (a.value, alpha_exact, 0.02);
   for (guint c = 0; c < K; c++)
     g_assert_cmpfloat_with_epsilon (per[c].value, alpha_exact, 0.02);
-  g_test_message ("α = %.4f [%.4f, %.4f] on %" G_GUINT64_FORMAT " items, exact %.5f", a.value, a.ci_low, a.ci_high,
-                  a.n_items, alpha_exact);
+  g_test_message ("α = %.4f [%.4f, %.4f] on %" G_GUINT64_FORMAT " items, exact %.5f", a.value, a.ci_low,
+                  a.ci_high, a.n_items, alpha_exact);
 
   /* Weights from 150 reference labels per annotator (a second draw). */
   guint64 correct[R] = { 0 }, audited[R] = { 0 };
   for (guint r = 0; r < R; r++)
     for (int j = 0; j < 150; j++)
       {
-        gint t = (gint) gl_rng_below (&rng, K);
+        gint t = (gint)gl_rng_below (&rng, K);
         correct[r] += noisy_label (&rng, t, eta[r], K) == t;
         audited[r]++;
       }
@@ -350,7 +356,12 @@ test_simulated_team (void)
 static void
 test_coverage (void)
 {
-  enum { REPS = 300, N = 150, K = 3 };
+  enum
+  {
+    REPS = 300,
+    N = 150,
+    K = 3
+  };
   const double eta[2] = { 0.1, 0.3 };
   double exact = 0.9 * 0.7;
   guint in_kappa = 0, in_alpha = 0;
@@ -368,10 +379,10 @@ test_coverage (void)
       in_alpha += a.ci_low <= exact && exact <= a.ci_high;
     }
   /* ±3 binomial SEs around 0.95 at 300 repetitions: ±0.038. */
-  g_test_message ("coverage of 95%% intervals over %d teams: κ %.3f, α %.3f", REPS, (double) in_kappa / REPS,
-                  (double) in_alpha / REPS);
-  g_assert_cmpfloat_with_epsilon ((double) in_kappa / REPS, 0.95, 0.038);
-  g_assert_cmpfloat_with_epsilon ((double) in_alpha / REPS, 0.95, 0.038);
+  g_test_message ("coverage of 95%% intervals over %d teams: κ %.3f, α %.3f", REPS, (double)in_kappa / REPS,
+                  (double)in_alpha / REPS);
+  g_assert_cmpfloat_with_epsilon ((double)in_kappa / REPS, 0.95, 0.038);
+  g_assert_cmpfloat_with_epsilon ((double)in_alpha / REPS, 0.95, 0.038);
 }
 
 int
