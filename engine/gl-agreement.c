@@ -73,6 +73,11 @@ gl_agreement_kappa_table (const guint64 *table, guint k, GlAgreement *out)
       }
   double last = po * pe - 2.0 * pe + po;
   double var = (diag + (1.0 - po) * (1.0 - po) * off - last * last) / ((double)n * pow (1.0 - pe, 4));
+  /* One annotator giving one answer only (a per-class table with an empty
+   * row or column) makes κ 0 by construction and the delta-method variance
+   * 0: no interval rather than a false certainty. */
+  if (var <= 1e-15 && out->value < 1.0 - 1e-9)
+    return;
   out->se = sqrt (MAX (var, 0.0));
   out->ci_low = out->value - Z95 * out->se;
   out->ci_high = out->value + Z95 * out->se;

@@ -76,7 +76,9 @@ typedef struct
  *   var κ = { Σ_i p_ii [(1 − p_e) − (p_.i + p_i.)(1 − p_o)]²
  *             + (1 − p_o)² Σ_{i≠j} p_ij (p_.i + p_j.)²
  *             − (p_o p_e − 2 p_e + p_o)² } / (n (1 − p_e)⁴),
- * the interval κ ± 1.959964 · se. */
+ * the interval κ ± 1.959964 · se. When that variance is 0 but κ < 1 (one
+ * annotator gave one answer only, so κ is 0 by construction) the interval
+ * and se are NaN: there is no information on the agreement. */
 void gl_agreement_kappa_table (const guint64 *table, guint k, GlAgreement *out);
 
 /* Cohen's κ between annotators @r and @s (columns of @labels, (n_items,

@@ -70,6 +70,11 @@ test_kappa_edges (void)
   gl_agreement_kappa_table (one, 2, &a);
   g_assert_true (isnan (a.value) && isnan (a.ci_low) && isnan (a.se));
   g_assert_cmpuint (a.n_items, ==, 12);
+  /* B always says "rest": κ = 0 by construction, no interval. */
+  const guint64 flat[] = { 0, 6, 0, 14 };
+  gl_agreement_kappa_table (flat, 2, &a);
+  g_assert_cmpfloat_with_epsilon (a.value, 0.0, 1e-12);
+  g_assert_true (isnan (a.se) && isnan (a.ci_low) && isnan (a.ci_high));
   const guint64 none[] = { 0, 0, 0, 0 };
   gl_agreement_kappa_table (none, 2, &a);
   g_assert_true (isnan (a.value));
