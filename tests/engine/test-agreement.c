@@ -1,7 +1,10 @@
 /* test-agreement.c — Cohen's κ, Krippendorff's α and consensus against
  * values computed by hand, a published example, and a simulated team whose
  * exact agreement is known analytically. */
+#include <glib/gstdio.h>
 #include <math.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "engine/gl-agreement.h"
 #include "engine/gl-rng.h"
@@ -390,6 +393,87 @@ test_coverage (void)
   g_assert_cmpfloat_with_epsilon ((double)in_alpha / REPS, 0.95, 0.038);
 }
 
+/* κ and α on a random team with missing labels against an independent
+ * implementation straight from the definitions (tests/engine/
+ * agreement-reference.py: the table term by term, the coincidence matrix
+ * pair by pair). Skipped without python3. */
+static void
+test_python_reference (void)
+{
+  g_autofree char *python = g_find_program_in_path ("python3");
+  if (python == NULL)
+    {
+      g_test_skip ("python3 is not installed");
+      return;
+    }
+  enum
+  {
+    R = 3,
+    K = 4,
+    N = 300
+  };
+  const double eta[R] = { 0.1, 0.3, 0.6 };
+  GlRng rng;
+  gl_rng_init (&rng, 4242);
+  g_autofree gint *truth = g_new (gint, N);
+  g_autofree gint *labels = g_new (gint, N * R);
+  simulate_team (&rng, N, R, K, eta, 0.7, truth, labels);
+  g_autoptr (GString) input = g_string_new (NULL);
+  g_string_append_printf (input, "%d %d\n", K, R);
+  for (gsize i = 0; i < N; i++)
+    g_string_append_printf (input, "%d %d %d\n", labels[i * R], labels[i * R + 1], labels[i * R + 2]);
+  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "engine", "agreement-reference.py", NULL);
+  g_autofree char *input_path = NULL;
+  GError *error = NULL;
+  int fd = g_file_open_tmp ("gl-agreement-XXXXXX.txt", &input_path, &error);
+  g_assert_no_error (error);
+  close (fd);
+  g_assert_true (g_file_set_contents (input_path, input->str, (gssize)input->len, &error));
+  g_autofree char *q_python = g_shell_quote (python), *q_script = g_shell_quote (script);
+  g_autofree char *q_input = g_shell_quote (input_path);
+  g_autofree char *shell = g_strdup_printf ("%s %s < %s", q_python, q_script, q_input);
+  const char *argv[] = { "/bin/sh", "-c", shell, NULL };
+  g_autofree char *out = NULL, *err = NULL;
+  int status = 0;
+  g_assert_true (
+      g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error));
+  g_assert_no_error (error);
+  g_remove (input_path);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("%s failed: %s", script, err);
+  g_auto (GStrv) lines = g_strsplit (out, "\n", -1);
+  GlAgreement alpha, per[K];
+  gl_agreement_alpha (labels, N, R, K, 10, 1, &alpha, per);
+  guint checked = 0;
+  for (guint i = 0; lines[i]; i++)
+    {
+      int r, s, c;
+      char value[64], se[64];
+      GlAgreement a;
+      if (sscanf (lines[i], "kappa %d %d %d %63s %63s", &r, &s, &c, value, se) == 5)
+        {
+          gl_agreement_kappa (labels, N, R, r, s, K, c, &a);
+          double v = g_ascii_strtod (value, NULL), e = g_ascii_strtod (se, NULL);
+          g_assert_cmpfloat_with_epsilon (a.value, v, 1e-9);
+          if (isnan (a.se))
+            g_assert_cmpfloat (e, <, 1e-7);
+          else
+            g_assert_cmpfloat_with_epsilon (a.se, e, 1e-9);
+          checked++;
+        }
+      else if (sscanf (lines[i], "alpha %d %63s", &c, value) == 2)
+        {
+          double v = g_ascii_strtod (value, NULL);
+          double mine = c < 0 ? alpha.value : per[c].value;
+          g_assert_true (isnan (v) == isnan (mine));
+          if (!isnan (v))
+            g_assert_cmpfloat_with_epsilon (mine, v, 1e-9);
+          checked++;
+        }
+    }
+  g_assert_cmpuint (checked, ==, 3 * (K + 1) + (K + 1));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -403,5 +487,6 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/agreement/wilson", test_wilson);
   g_test_add_func ("/engine/agreement/simulated-team", test_simulated_team);
   g_test_add_func ("/engine/agreement/coverage", test_coverage);
+  g_test_add_func ("/engine/agreement/python-reference", test_python_reference);
   return g_test_run ();
 }
