@@ -108,7 +108,8 @@ gl_agreement_kappa (const gint *labels, gsize n_items, guint n_raters, guint r, 
 /* ---- Krippendorff's α --------------------------------------------------- */
 
 /* The pairable items in compact form: item u has m[u] values in
- * start[u] … start[u+1]-1 of the (class, count) lists. */
+ * start[u] … start[u+1]-1 of the (class, count) lists. Built, read and
+ * freed by gl_agreement_alpha on the caller's thread; owns every array. */
 typedef struct
 {
   guint n_units;
