@@ -9,6 +9,8 @@
 #include "engine/gl-agreement.h"
 #include "engine/gl-rng.h"
 
+#include "team-sim.h"
+
 #define M GL_AGREEMENT_MISSING
 
 /* 2 × 2 table [[20, 5], [10, 15]], n = 50, by hand:
@@ -231,53 +233,7 @@ test_wilson (void)
   g_assert_true (isnan (lo) && isnan (hi));
 }
 
-/* ---- A simulated team ---------------------------------------------------- */
-
-/* Annotator r labels the true class with probability 1 − η_r and otherwise
- * a class drawn uniformly from all k (possibly the true one); true classes
- * are uniform. Exact values (uniform marginals, so p_e = 1/k):
- *   κ_rs = (p_o − 1/k)/(1 − 1/k) with p_o = (1−η_r)(1−η_s) + [1 − (1−η_r)(1−η_s)]/k,
- *        = (1 − η_r)(1 − η_s), overall and for every class against the rest
- *          (binary: cov(x_r, x_s) = (1−η_r)(1−η_s) p(1−p), var x_r = p(1−p));
- *   α    = mean over pairs of κ_rs (every item has the same chance of each
- *          pair, D_e = 1 − 1/k, D_o = mean over pairs of (1 − p_o)). */
-static gint
-noisy_label (GlRng *rng, gint truth, double eta, guint k)
-{
-  return gl_rng_double (rng) < eta ? (gint)gl_rng_below (rng, k) : truth;
-}
-
-static void
-simulate_team (GlRng *rng, gsize n, guint n_raters, guint k, const double *eta, double present, gint *truth,
-               gint *labels)
-{
-  for (gsize i = 0; i < n; i++)
-    {
-      truth[i] = (gint)gl_rng_below (rng, k);
-      for (guint r = 0; r < n_raters; r++)
-        {
-          gint l = noisy_label (rng, truth[i], eta[r], k);
-          labels[i * n_raters + r] = gl_rng_double (rng) < present ? l : M;
-        }
-    }
-}
-
-/* 1 when @c is right, 0 when wrong; on a tie 1/n_tied when the true class
- * is among the tied ones (the expected accuracy of a uniform pick). */
-static double
-credit (const GlConsensus *c, const gint *row, guint n_raters, guint k, const double *w, gint truth)
-{
-  if (c->klass >= 0)
-    return c->klass == truth;
-  double score[16] = { 0 }, top = -INFINITY;
-  g_assert_cmpuint (k, <=, 16);
-  for (guint r = 0; r < n_raters; r++)
-    if (row[r] >= 0)
-      score[row[r]] += w ? w[r] : 1.0;
-  for (guint j = 0; j < k; j++)
-    top = MAX (top, score[j]);
-  return score[truth] >= top - 1e-9 ? 1.0 / c->n_tied : 0.0;
-}
+/* ---- A simulated team (tests/engine/team-sim.h: the exact values) ------ */
 
 static void
 test_simulated_team (void)
@@ -293,15 +249,14 @@ test_simulated_team (void)
   gl_rng_init (&rng, 20261207);
   g_autofree gint *truth = g_new (gint, N);
   g_autofree gint *labels = g_new (gint, (gsize)N * R);
-  simulate_team (&rng, N, R, K, eta, 0.8, truth, labels);
+  team_sim_draw (&rng, N, R, K, eta, 0.8, truth, labels);
 
-  double alpha_exact = 0.0;
+  double alpha_exact = team_sim_alpha (eta, R);
   double worst = 0.0;
   for (guint r = 0; r < R; r++)
     for (guint s = r + 1; s < R; s++)
       {
-        double exact = (1.0 - eta[r]) * (1.0 - eta[s]);
-        alpha_exact += exact / (R * (R - 1) / 2);
+        double exact = team_sim_kappa (eta, r, s);
         for (gint c = -1; c < K; c++)
           {
             GlAgreement a;
@@ -322,41 +277,18 @@ test_simulated_team (void)
                   a.ci_high, a.n_items, alpha_exact);
 
   /* Weights from 150 reference labels per annotator (a second draw). */
-  guint64 correct[R] = { 0 }, audited[R] = { 0 };
-  for (guint r = 0; r < R; r++)
-    for (int j = 0; j < 150; j++)
-      {
-        gint t = (gint)gl_rng_below (&rng, K);
-        correct[r] += noisy_label (&rng, t, eta[r], K) == t;
-        audited[r]++;
-      }
+  guint64 correct[R], audited[R] = { 150, 150, 150, 150 };
+  team_sim_audit (&rng, R, K, eta, 150, correct);
   double acc[R], w[R];
   gl_agreement_weights (correct, audited, R, K, 0.0, acc, w);
   g_assert_cmpfloat (w[3], <, w[0]);
-  g_autofree GlConsensus *maj = g_new (GlConsensus, N);
-  g_autofree GlConsensus *wtd = g_new (GlConsensus, N);
-  gl_agreement_majority (labels, N, R, K, maj);
-  gl_agreement_weighted (labels, N, R, K, w, wtd);
   /* Accuracy of each, a tie counting as a uniform pick among the tied
    * classes (its expected accuracy); the paired difference with its SE. */
-  double sum_d = 0.0, sum_d2 = 0.0, acc_m = 0.0, acc_w = 0.0;
-  gsize n = 0;
-  for (gsize i = 0; i < N; i++)
-    {
-      if (maj[i].n_votes == 0)
-        continue;
-      double cm = credit (&maj[i], labels + i * R, R, K, NULL, truth[i]);
-      double cw = credit (&wtd[i], labels + i * R, R, K, w, truth[i]);
-      acc_m += cm;
-      acc_w += cw;
-      sum_d += cw - cm;
-      sum_d2 += (cw - cm) * (cw - cm);
-      n++;
-    }
-  double mean = sum_d / n, se = sqrt ((sum_d2 / n - mean * mean) / (n - 1));
-  g_test_message ("consensus on %" G_GSIZE_FORMAT " items: majority %.4f, weighted %.4f, gain %.4f ± %.4f", n,
-                  acc_m / n, acc_w / n, mean, se);
-  g_assert_cmpfloat (mean, >, 3.0 * se);
+  TeamSimConsensus cons;
+  team_sim_consensus (labels, truth, N, R, K, w, &cons);
+  g_test_message ("consensus on %" G_GSIZE_FORMAT " items: majority %.4f, weighted %.4f, gain %.4f ± %.4f",
+                  cons.n, cons.majority, cons.weighted, cons.gain, cons.gain_se);
+  g_assert_cmpfloat (cons.gain, >, 3.0 * cons.gain_se);
 }
 
 /* Coverage: the 95% intervals contain the exact value about 95% of the time
@@ -371,7 +303,7 @@ test_coverage (void)
     K = 3
   };
   const double eta[2] = { 0.1, 0.3 };
-  double exact = 0.9 * 0.7;
+  double exact = team_sim_kappa (eta, 0, 1);
   guint in_kappa = 0, in_alpha = 0;
   g_autofree gint *truth = g_new (gint, N);
   g_autofree gint *labels = g_new (gint, 2 * N);
@@ -379,7 +311,7 @@ test_coverage (void)
     {
       GlRng rng;
       gl_rng_init_stream (&rng, 99, rep);
-      simulate_team (&rng, N, 2, K, eta, 1.0, truth, labels);
+      team_sim_draw (&rng, N, 2, K, eta, 1.0, truth, labels);
       GlAgreement a;
       gl_agreement_kappa (labels, N, 2, 0, 1, K, -1, &a);
       in_kappa += a.ci_low <= exact && exact <= a.ci_high;
@@ -417,7 +349,7 @@ test_python_reference (void)
   gl_rng_init (&rng, 4242);
   g_autofree gint *truth = g_new (gint, N);
   g_autofree gint *labels = g_new (gint, N * R);
-  simulate_team (&rng, N, R, K, eta, 0.7, truth, labels);
+  team_sim_draw (&rng, N, R, K, eta, 0.7, truth, labels);
   g_autoptr (GString) input = g_string_new (NULL);
   g_string_append_printf (input, "%d %d\n", K, R);
   for (gsize i = 0; i < N; i++)
