@@ -87,6 +87,8 @@ void
 gl_agreement_kappa (const gint *labels, gsize n_items, guint n_raters, guint r, guint s, guint k, gint klass,
                     GlAgreement *out)
 {
+  memset (out, 0, sizeof *out);
+  agreement_undefined (out);
   g_return_if_fail (r < n_raters && s < n_raters && klass < (gint)k);
   guint kt = klass < 0 ? k : 2;
   g_autofree guint64 *table = g_new0 (guint64, (gsize)kt * kt); /* (kt, kt) */
