@@ -122,4 +122,10 @@ int gl_cli_accept (int argc, char **argv);
 extern const GOptionEntry gl_cli_classes_options[];
 int gl_cli_classes (int argc, char **argv);
 
+/* app/gl-cli-team.c */
+extern const GOptionEntry gl_cli_annotator_options[], gl_cli_agreement_options[], gl_cli_conflicts_options[];
+int gl_cli_annotator (int argc, char **argv);
+int gl_cli_agreement (int argc, char **argv);
+int gl_cli_conflicts (int argc, char **argv);
+
 G_END_DECLS

@@ -440,7 +440,7 @@ gl_review_init (GlReview *self)
 {
   self->suspected = g_array_new (FALSE, TRUE, sizeof (GlDbLabelError));
   self->waiting = g_array_new (FALSE, FALSE, sizeof (Waiting));
-  self->annotator = g_strdup (g_get_user_name ());
+  self->annotator = gl_db_dup_default_annotator ();
   self->current_row = -1;
   self->detect_fraction = -1;
   self->detect_seconds = GL_REVIEW_DETECT_SECONDS;

@@ -80,8 +80,8 @@ const GlDbLabelError *gl_review_get_current (GlReview *self, gint64 *cache_row);
 void gl_review_decide (GlReview *self, GlReviewDecision decision, gint64 class_id);
 /* Whether decisions are being written or waiting. */
 gboolean gl_review_is_busy (GlReview *self);
-/* The name written as the decisions' annotator (default: the user's login
- * name). */
+/* The name written as the decisions' annotator (default: the person's
+ * annotator name, gl_db_dup_default_annotator). */
 void gl_review_set_annotator (GlReview *self, const char *annotator);
 
 /* Starts a detection for the current model version; nothing when one runs.

@@ -234,7 +234,7 @@ gl_session_merge_classes (GlProject *project, gint64 from, gint64 into, guint64 
   g_autoptr (GlDb) db = open_db (project, error);
   guint64 n = 0;
 
-  if (db == NULL || !gl_db_merge_classes (db, from, into, g_get_user_name (), &n, error))
+  if (db == NULL || !gl_db_merge_classes (db, from, into, NULL, &n, error))
     return FALSE;
   if (n_relabeled != NULL)
     *n_relabeled = n;
@@ -247,7 +247,7 @@ gl_session_delete_class (GlProject *project, gint64 class_id, guint64 *n_unlabel
   g_autoptr (GlDb) db = open_db (project, error);
   guint64 n = 0;
 
-  if (db == NULL || !gl_db_delete_class (db, class_id, -1, g_get_user_name (), &n, error))
+  if (db == NULL || !gl_db_delete_class (db, class_id, -1, NULL, &n, error))
     return FALSE;
   if (n_unlabeled != NULL)
     *n_unlabeled = n;

@@ -7,6 +7,7 @@
 
 #include "app/gl-cli.h"
 #include "app/gl-engine-info.h"
+#include "app/gl-identity.h"
 
 /* Commands, in the order `gleaner-cli --help` lists them: one line each.
  * Each group of commands lives in its own app/gl-cli-*.c file. */
@@ -46,6 +47,12 @@ static const GlCliCommand commands[] = {
     gl_cli_simulate, gl_cli_simulate_options },
   { "rules", "PROJECT add GLOB CLASS | list | delete ID | apply", "Bootstrap rules: file/folder glob → class",
     gl_cli_rules, gl_cli_rules_options },
+  { "annotator", "", "Who labels on this desktop: show it, or set it once", gl_cli_annotator,
+    gl_cli_annotator_options },
+  { "agreement", "PROJECT", "Agreement of the annotators: Cohen's κ per pair, Krippendorff's α, per class",
+    gl_cli_agreement, gl_cli_agreement_options },
+  { "conflicts", "PROJECT", "Images whose annotators disagree, with each label and the consensus",
+    gl_cli_conflicts, gl_cli_conflicts_options },
   { "watch", "PROJECT [FOLDER…]", "Import images as they arrive in watched folders", gl_cli_watch,
     gl_cli_watch_options },
   { NULL, NULL, NULL, NULL, NULL },
@@ -196,6 +203,7 @@ main (int argc, char **argv)
 {
   setlocale (LC_ALL, "");
   gl_engine_info_init ();
+  gl_identity_apply ();
 
   if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
     {

@@ -852,7 +852,7 @@ connect (const char *path, gboolean create, GError **error)
   g_autoptr (GlDb) db = g_new0 (GlDb, 1);
   db->path = g_strdup (path);
   db->stmts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, finalize_stmt);
-  db->user = g_strdup (g_get_user_name ());
+  db->user = gl_db_dup_default_annotator ();
   g_mutex_init (&db->ckpt_lock);
   g_cond_init (&db->ckpt_cond);
   gboolean exists = g_file_test (path, G_FILE_TEST_EXISTS);

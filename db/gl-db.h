@@ -22,7 +22,9 @@
  * - Arrays returned (GArray) own their strings: the array has a clear function
  *   set; g_array_unref () frees everything. Structs filled by a getter are
  *   released with the matching _clear ().
- * - @annotator NULL means the login name of the user (g_get_user_name ()).
+ * - @annotator NULL means the process's default annotator: the name set with
+ *   gl_db_set_default_annotator (the person's chosen identity), else the
+ *   login name of the user (g_get_user_name ()).
  *
  * The current label of an image is derived from the append-only history: the
  * newest non-reference row of the image (a row with no class = unlabeled).
@@ -373,6 +375,59 @@ typedef gboolean (*GlDbCurrentLabelFunc) (const GlDbCurrentLabel *label, gpointe
  * snapshot. */
 gboolean gl_db_foreach_current_label (GlDb *db, gboolean reference, GlDbCurrentLabelFunc func,
                                       gpointer user_data, GError **error);
+
+/* ---- Annotators: several people's labels side by side (gl-db-annotators.c) ----
+ *
+ * Every history row records its annotator. An annotator's CURRENT label on
+ * an image is their newest non-reference SET row on it (set_label,
+ * set_labels, a review decision) that no undo has taken back; when that row
+ * removed the label (no class), or its class was deleted without a merge
+ * target, they have none. A class merged into another counts as the target.
+ * Labels that came with an import (annotator "import") are a dataset's, not a
+ * person's, and are left out. */
+
+/* The annotator name used when a call passes @annotator NULL, for every
+ * connection opened from now on in this process (any thread). NULL restores
+ * the login name. The app and gleaner-cli set it from the person's identity
+ * (app/gl-identity.h) at start. */
+void gl_db_set_default_annotator (const char *name);
+/* A copy of that name (the login name when none is set). */
+char *gl_db_dup_default_annotator (void);
+
+/* One annotator of the project. Owned by a GlDbTeamLabels; read-only to any
+ * thread holding it. */
+typedef struct
+{
+  char *name;       /* as recorded in the history; owned */
+  guint64 labeled;  /* images with a current label of theirs */
+  guint64 audited;  /* of those, images with a current reference label */
+  guint64 correct;  /* of those, labels equal to the reference (classes merges followed) */
+} GlDbAnnotator;
+
+/* One annotator's current label on one image. Owned by a GlDbTeamLabels. */
+typedef struct
+{
+  gint64 image_id;
+  guint annotator;  /* index into GlDbTeamLabels.annotators */
+  gint64 class_id;  /* a live class */
+  gint64 label_id;  /* the history row it comes from */
+} GlDbAnnotatorLabel;
+
+/* Filled by gl_db_get_team_labels; the caller owns it (one thread at a
+ * time) and frees it with gl_db_team_labels_clear. */
+typedef struct
+{
+  GArray *annotators; /* GlDbAnnotator, by name; everybody with a current label anywhere */
+  GArray *labels;     /* GlDbAnnotatorLabel, by image id then annotator index: only images with current labels
+                       * of at least @min_annotators annotators */
+  guint64 n_images;   /* distinct images in @labels */
+} GlDbTeamLabels;
+
+void gl_db_team_labels_clear (GlDbTeamLabels *team);
+/* Reads, in one consistent snapshot, every annotator's current labels and
+ * their accuracy on the current reference labels, and keeps the labels of
+ * the images labeled by ≥ @min_annotators (at least 1) annotators. */
+gboolean gl_db_get_team_labels (GlDb *db, guint min_annotators, GlDbTeamLabels *out, GError **error);
 
 /* ---- Skips, rules, suggestions ----------------------------------------- */
 

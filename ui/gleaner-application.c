@@ -4,6 +4,7 @@
 #include "ui/gleaner-application.h"
 
 #include "app/gl-engine-info.h"
+#include "app/gl-identity.h"
 
 #include "ui/gleaner-preferences-window.h"
 #include "ui/gleaner-window.h"
@@ -159,6 +160,8 @@ gleaner_application_startup (GApplication *app)
 
   gleaner_register_resource ();
   G_APPLICATION_CLASS (gleaner_application_parent_class)->startup (app);
+  /* Labels are given under the person's chosen name (gleaner-cli annotator --set). */
+  gl_identity_apply ();
 
   self->settings = g_settings_new (GLEANER_APP_ID);
   g_action_map_add_action_entries (G_ACTION_MAP (app), app_actions, G_N_ELEMENTS (app_actions), app);

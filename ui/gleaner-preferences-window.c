@@ -3,6 +3,9 @@
 
 #include "ui/gleaner-preferences-window.h"
 
+#include "app/gl-identity.h"
+#include "db/gl-db.h"
+
 struct _GleanerPreferencesWindow
 {
   AdwPreferencesWindow parent_instance;
@@ -14,6 +17,7 @@ struct _GleanerPreferencesWindow
   GtkAdjustment *validation_adjustment;
   GtkAdjustment *threads_adjustment;
   GtkSwitch *augmentation_switch;
+  AdwEntryRow *annotator_row; /* the person's name (app/gl-identity.h), saved on apply */
 
   /* owned */
   GSettings *settings;
@@ -68,6 +72,29 @@ uint_set_mapping (const GValue *value, const GVariantType *type, gpointer user_d
   return g_variant_new_uint32 ((guint32) g_value_get_double (value));
 }
 
+/* A name that cannot be saved is marked as an error, with the reason as the
+ * row's tooltip; a good one is saved and used for the labels from now on. */
+static void
+on_annotator_row_apply_cb (AdwEntryRow *row, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  const char *name = gtk_editable_get_text (GTK_EDITABLE (row));
+  if (!gl_identity_save (name, &error))
+    {
+      gtk_widget_add_css_class (GTK_WIDGET (row), "error");
+      gtk_widget_set_tooltip_text (GTK_WIDGET (row), error->message);
+      return;
+    }
+  gl_db_set_default_annotator (name);
+}
+
+static void
+on_annotator_row_changed_cb (AdwEntryRow *row, gpointer user_data)
+{
+  gtk_widget_remove_css_class (GTK_WIDGET (row), "error");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (row), NULL);
+}
+
 GleanerPreferencesWindow *
 gleaner_preferences_window_new (void)
 {
@@ -99,6 +126,9 @@ gleaner_preferences_window_class_init (GleanerPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GleanerPreferencesWindow, validation_adjustment);
   gtk_widget_class_bind_template_child (widget_class, GleanerPreferencesWindow, threads_adjustment);
   gtk_widget_class_bind_template_child (widget_class, GleanerPreferencesWindow, augmentation_switch);
+  gtk_widget_class_bind_template_child (widget_class, GleanerPreferencesWindow, annotator_row);
+  gtk_widget_class_bind_template_callback (widget_class, on_annotator_row_apply_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_annotator_row_changed_cb);
 }
 
 static void
@@ -119,4 +149,7 @@ gleaner_preferences_window_init (GleanerPreferencesWindow *self)
   g_settings_bind_with_mapping (self->settings, "threads", self->threads_adjustment, "value",
                                 G_SETTINGS_BIND_DEFAULT, uint_get_mapping, uint_set_mapping, NULL, NULL);
   g_settings_bind (self->settings, "augmentation", self->augmentation_switch, "active", G_SETTINGS_BIND_DEFAULT);
+
+  g_autofree char *name = gl_identity_current (NULL);
+  gtk_editable_set_text (GTK_EDITABLE (self->annotator_row), name);
 }

@@ -9,6 +9,7 @@
 
 #include <glib/gstdio.h>
 
+#include "app/gl-identity.h"
 #include "app/gl-queue.h"
 #include "app/gl-session.h"
 #include "gleaner-test-util.h"
@@ -664,6 +665,15 @@ test_classes_widgets (void)
   gl_remove_tree (tmp);
 }
 
+/* Scrolls the page holding @widget to its end. */
+static void
+scroll_to_end (GtkWidget *widget)
+{
+  GtkWidget *scrolled = gtk_widget_get_ancestor (widget, GTK_TYPE_SCROLLED_WINDOW);
+  GtkAdjustment *v = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled));
+  gtk_adjustment_set_value (v, gtk_adjustment_get_upper (v) - gtk_adjustment_get_page_size (v));
+}
+
 static void
 test_preferences (void)
 {
@@ -674,6 +684,36 @@ test_preferences (void)
   gtk_window_present (GTK_WINDOW (prefs));
   gleaner_test_wait_frames (GTK_WIDGET (prefs), 3);
   png = gleaner_test_render_png (GTK_WIDGET (prefs), "preferences.png");
+  /* The annotator name: shown, a bad one refused with the reason, a good one
+   * saved (app/gl-identity.h) and used for the labels from now on. */
+  GtkWidget *name_row = find_entry_row (GTK_WIDGET (prefs), "Your Name");
+  g_autofree char *current = gl_identity_current (NULL);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (name_row)), ==, current);
+  gtk_editable_set_text (GTK_EDITABLE (name_row), " Ada");
+  g_signal_emit_by_name (name_row, "apply");
+  g_assert_true (gtk_widget_has_css_class (name_row, "error"));
+  g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (name_row), "white space"));
+  g_autofree char *stored = gl_identity_load (NULL);
+  g_assert_null (stored);
+  gtk_editable_set_text (GTK_EDITABLE (name_row), "Ada L.");
+  g_assert_false (gtk_widget_has_css_class (name_row, "error"));
+  g_signal_emit_by_name (name_row, "apply");
+  stored = gl_identity_load (NULL);
+  g_assert_cmpstr (stored, ==, "Ada L.");
+  g_autofree char *used = gl_db_dup_default_annotator ();
+  g_assert_cmpstr (used, ==, "Ada L.");
+  /* The group is below the fold of the window's screenshots: on its own. */
+  GtkWidget *name_group = gtk_widget_get_ancestor (name_row, ADW_TYPE_PREFERENCES_GROUP);
+  gtk_editable_set_text (GTK_EDITABLE (name_row), " Ada");
+  g_signal_emit_by_name (name_row, "apply");
+  gleaner_test_wait_frames (GTK_WIDGET (prefs), 2);
+  scroll_to_end (name_group);
+  gleaner_test_wait_frames (GTK_WIDGET (prefs), 3);
+  g_free (gleaner_test_render_png (GTK_WIDGET (prefs), "preferences-annotator-error.png"));
+  gtk_editable_set_text (GTK_EDITABLE (name_row), "Ada L.");
+  g_signal_emit_by_name (name_row, "apply");
+  gleaner_test_wait_frames (GTK_WIDGET (prefs), 2);
+  g_free (gleaner_test_render_png (GTK_WIDGET (prefs), "preferences-annotator.png"));
   /* Bound both ways: a change of the setting shows in the window. */
   g_settings_set_enum (settings, "acquisition-strategy", 3);
   g_settings_set_uint (settings, "retrain-every", 120);
@@ -682,9 +722,14 @@ test_preferences (void)
   gleaner_test_wait_frames (GTK_WIDGET (prefs), 3);
   g_free (png);
   png = gleaner_test_render_png (GTK_WIDGET (prefs), "preferences-dark.png");
+  scroll_to_end (name_group);
+  gleaner_test_wait_frames (GTK_WIDGET (prefs), 3);
+  g_free (gleaner_test_render_png (GTK_WIDGET (prefs), "preferences-annotator-dark.png"));
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
   g_assert_cmpuint (count_rows (GTK_WIDGET (prefs), GTK_TYPE_SPIN_BUTTON), ==, 4);
   close_window (GTK_WINDOW (prefs));
+  g_assert_true (gl_identity_save (NULL, NULL));
+  gl_db_set_default_annotator (NULL);
   g_settings_reset (settings, "acquisition-strategy");
   g_settings_reset (settings, "retrain-every");
 }
