@@ -60,8 +60,10 @@ gleaner_drift_timeline_measure (GtkWidget *widget, GtkOrientation orientation, i
   GleanerDriftTimeline *self = GLEANER_DRIFT_TIMELINE (widget);
   if (orientation == GTK_ORIENTATION_HORIZONTAL)
     *minimum = *natural = 420;
+  else if (self->timeline == NULL || self->timeline->n_columns == 0)
+    *minimum = *natural = gl_chart_drift_natural_height (0); /* a line saying why it is empty */
   else
-    *minimum = *natural = MAX (200, gl_chart_drift_natural_height (self->timeline ? self->timeline->n_classes : 4));
+    *minimum = *natural = MAX (200, gl_chart_drift_natural_height (self->timeline->n_classes));
 }
 
 static void
