@@ -6,8 +6,11 @@
  * row's cost depends on how many index pages it dirties, which grows with
  * the project and varies with what else runs. Sized by the last chunk's
  * rate, a chunk still overshot when the rate changed. Here a transaction
- * takes rows until it has worked for GL_DB_CHUNK_MS less the last commit's
- * duration, so its hold stays near the target whatever a row costs.
+ * takes rows until the time it has worked plus the commit they will need
+ * (estimated per row from the last commits) reaches GL_DB_CHUNK_MS, so its
+ * hold stays near the target whatever a row costs. The first transaction
+ * of a run has no estimate of its commit yet: it works a quarter of the
+ * target.
  *
  * Between two transactions the writer lets in the writers of this process
  * that wait for the lock (gl_db_begin counts them): it waits until one of
@@ -48,7 +51,7 @@ target_us (void)
 gboolean
 gl_db_chunker_init (GlDbChunker *c, GlDb *db, GError **error)
 {
-  *c = (GlDbChunker){ .db = db, .budget_us = target_us () / 2 };
+  *c = (GlDbChunker){ .db = db };
   return gl_db_exec (db, "PRAGMA synchronous = NORMAL", error);
 }
 
@@ -89,7 +92,13 @@ gl_db_chunker_add (GlDbChunker *c)
   c->rows++;
   if (test_chunk_rows > 0)
     return c->rows >= test_chunk_rows;
-  return g_get_monotonic_time () - c->locked_us >= c->budget_us;
+  /* The work so far and the commit it will need (the last commit's cost
+   * per row: a row's dirty pages are written there, and that can take
+   * longer than the work that dirtied them). */
+  double worked = (double) (g_get_monotonic_time () - c->locked_us);
+  if (c->chunks == 0)
+    return worked >= target_us () / 4.0;
+  return worked + c->commit_per_row_us * c->rows >= (double) target_us ();
 }
 
 /* Waits until a writer of this process that waits for the lock has had it. */
@@ -122,10 +131,11 @@ gl_db_chunker_commit (GlDbChunker *c, GError **error)
   c->commit_us = t1 - t0;
   c->last_hold_us = t1 - c->locked_us;
   c->max_hold_us = MAX (c->max_hold_us, c->last_hold_us);
-  /* The next one works for the target less this commit (at least a quarter
-   * of the target: a commit that took long once should not starve it). */
-  gint64 target = target_us ();
-  c->budget_us = MAX (target - c->commit_us, target / 4);
+  if (c->rows > 0)
+    {
+      double per_row = (double) c->commit_us / c->rows;
+      c->commit_per_row_us = c->chunks == 1 ? per_row : 0.5 * (c->commit_per_row_us + per_row);
+    }
   yield ();
   return TRUE;
 }

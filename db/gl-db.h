@@ -331,7 +331,7 @@ gboolean gl_db_set_labels (GlDb *db, const gint64 *image_ids, guint n, gint64 cl
                            const char *annotator, GError **error);
 /* Labels @n images (any number) with @class_id (-1: unlabel) as ONE
  * undoable action committed in chunks (gl-db-bulk.c): each chunk is a
- * transaction sized by time to hold the write lock about 25 ms
+ * transaction sized by time to hold the write lock about 15 ms
  * (gl-db-chunk.c), and a label waiting on another connection of the process
  * commits between two of them. @progress (optional) is called after
  * each commit with the images labeled so far. Checked between chunks,
@@ -498,8 +498,8 @@ GArray *gl_db_list_model_versions (GlDb *db, GError **error);
  * version wrote there and this one did not (none when it scored every image
  * an older one had) and flips the slot in one transaction: O(1). Other
  * versions are first copied into the free slot, in transactions of about
- * 25 ms each (gl-db-chunk.c). The previous version stays current, whole, until that commit,
- * so a kill at any step leaves a whole listing. */
+ * 15 ms each (gl-db-chunk.c). The previous version stays current, whole,
+ * until that commit, so a kill at any step leaves a whole listing. */
 gint64 gl_db_get_current_model (GlDb *db);
 gboolean gl_db_prepare_listing (GlDb *db, gint64 model_id, GError **error);
 gboolean gl_db_set_current_model (GlDb *db, gint64 model_id, GError **error);
@@ -541,7 +541,7 @@ gboolean gl_db_add_predictions (GlDb *db, gint64 model_id, const GlDbPrediction 
 typedef void (*GlDbPredictionFillFunc) (guint64 i, GlDbPrediction *out, gpointer user_data);
 /* Writes @n predictions of @model_id, made by @fill, as gl_db_add_predictions
  * does but in transactions sized by time (gl-db-chunk.c), each holding the
- * write lock about GL_DB_CHUNK_MS, so that labels commit between them.
+ * write lock about 15 ms (GL_DB_CHUNK_MS), so that labels commit between them.
  * @cancellable is checked between transactions (the ones committed stay;
  * the version is not current until gl_db_set_current_model). @stats
  * (optional): done, chunks, the longest hold; head is -1. */
@@ -549,7 +549,7 @@ gboolean gl_db_write_predictions (GlDb *db, gint64 model_id, guint64 n, GlDbPred
                                   GCancellable *cancellable, GlDbBulkStats *stats, GError **error);
 /* Deletes the predictions of versions older than the current version and
  * both listing slots' versions (the rows of audit and held-out test images
- * stay: they evaluate every version), in transactions of about 25 ms that
+ * stay: they evaluate every version), in transactions of about 15 ms that
  * let waiting writers in between them, for about @budget_ms. *@more (optional): TRUE when
  * some are left for a next call. Resumes where the last call stopped. */
 gboolean gl_db_prune_predictions (GlDb *db, guint budget_ms, gboolean *more, GError **error);
