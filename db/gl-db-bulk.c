@@ -4,9 +4,9 @@
  * One transaction for a whole selection held the write lock for 140–235 s
  * at 1,000,000 images, and every label of the Label view waited behind it
  * (past the busy timeout). Here each chunk is its own transaction sized by
- * time (GlDbChunker, gl-db-chunk.c: rows go in until it has worked about
- * GL_DB_CHUNK_MS), and a label waiting on another connection of the process
- * gets the lock after it. The chunks commit with synchronous=NORMAL: a
+ * time (GlDbChunker, gl-db-chunk.c: rows go in until the work and its
+ * commit take about GL_DB_BULK_CHUNK_MS), and a label waiting on another
+ * connection of the process gets the lock after it. The chunks commit with synchronous=NORMAL: a
  * fsync per chunk was most of a chunk's time, and a chunk lost to a power
  * failure leaves a prefix as a cancel does. Every chunk's rows belong to one
  * action (their action column points at the first chunk's head row), so
@@ -27,7 +27,7 @@ gl_db_set_labels_chunked (GlDb *db, const gint64 *image_ids, guint64 n, gint64 c
   const char *who = gl_db_annotator (db, annotator);
   gint64 head = -1;
   GlDbChunker chunker;
-  gboolean ok = gl_db_chunker_init (&chunker, db, error);
+  gboolean ok = gl_db_chunker_init (&chunker, db, GL_DB_BULK_CHUNK_MS, error);
   while (ok && out->done < n)
     {
       if (!gl_db_chunker_begin_unless (&chunker, cancellable, error))

@@ -43,15 +43,15 @@ gl_db_test_set_chunk_rows (guint rows)
 }
 
 static gint64
-target_us (void)
+target_us (const GlDbChunker *c)
 {
-  return test_chunk_us >= 0 ? test_chunk_us : GL_DB_CHUNK_MS * 1000;
+  return test_chunk_us >= 0 ? test_chunk_us : (gint64) c->target_ms * 1000;
 }
 
 gboolean
-gl_db_chunker_init (GlDbChunker *c, GlDb *db, GError **error)
+gl_db_chunker_init (GlDbChunker *c, GlDb *db, guint target_ms, GError **error)
 {
-  *c = (GlDbChunker){ .db = db };
+  *c = (GlDbChunker){ .db = db, .target_ms = target_ms };
   return gl_db_exec (db, "PRAGMA synchronous = NORMAL", error);
 }
 
@@ -97,8 +97,8 @@ gl_db_chunker_add (GlDbChunker *c)
    * longer than the work that dirtied them). */
   double worked = (double) (g_get_monotonic_time () - c->locked_us);
   if (c->chunks == 0)
-    return worked >= target_us () / 4.0;
-  return worked + c->commit_per_row_us * c->rows >= (double) target_us ();
+    return worked >= target_us (c) / 4.0;
+  return worked + c->commit_per_row_us * c->rows >= (double) target_us (c);
 }
 
 /* Waits until a writer of this process that waits for the lock has had it. */
@@ -146,6 +146,6 @@ gl_db_chunker_next_rows (GlDbChunker *c, gint64 rows, gint64 min)
   if (test_chunk_rows > 0)
     return test_chunk_rows;
   double ms = MAX (c->last_hold_us / 1000.0, 0.1);
-  double next = (double) rows * (target_us () / 1000.0) / ms;
+  double next = (double) rows * (target_us (c) / 1000.0) / ms;
   return (gint64) CLAMP (next, (double) min, (double) MAX (2 * rows, min));
 }

@@ -133,7 +133,7 @@ fill_slot (GlDb *db, int slot, gint64 model, gint64 from, const char *progress, 
   gint64 max_id = gl_db_query_int (db, "SELECT MAX (id) FROM images", FALSE, 0, 0);
   gint64 chunk = CHUNK_MIN;
   GlDbChunker chunker;
-  gboolean ok = gl_db_chunker_init (&chunker, db, error);
+  gboolean ok = gl_db_chunker_init (&chunker, db, GL_DB_CHUNK_MS, error);
   for (gboolean last = FALSE; ok && !last;)
     {
       if (!gl_db_chunker_begin (&chunker, error))
@@ -253,7 +253,7 @@ clear_leftovers (GlDb *db, int slot, gint64 owner, GError **error)
 {
   gint64 chunk = CHUNK_MIN;
   GlDbChunker chunker;
-  gboolean ok = gl_db_chunker_init (&chunker, db, error);
+  gboolean ok = gl_db_chunker_init (&chunker, db, GL_DB_CHUNK_MS, error);
   for (guint i = 0; ok && i < G_N_ELEMENTS (leftover_sql); i++)
     for (;;)
       {
@@ -396,7 +396,7 @@ gl_db_write_predictions (GlDb *db, gint64 model_id, guint64 n, GlDbPredictionFil
   GlDbBulkStats *out = stats != NULL ? stats : &local_stats;
   *out = (GlDbBulkStats){ .head = -1 };
   GlDbChunker chunker;
-  gboolean ok = gl_db_chunker_init (&chunker, db, error);
+  gboolean ok = gl_db_chunker_init (&chunker, db, GL_DB_CHUNK_MS, error);
   while (ok && out->done < n)
     {
       if (!gl_db_chunker_begin_unless (&chunker, cancellable, error))
@@ -525,7 +525,7 @@ gl_db_prune_predictions (GlDb *db, guint budget_ms, gboolean *more, GError **err
   if (more)
     *more = FALSE;
   GlDbChunker chunker;
-  gboolean ok = gl_db_chunker_init (&chunker, db, error), idle = FALSE;
+  gboolean ok = gl_db_chunker_init (&chunker, db, GL_DB_CHUNK_MS, error), idle = FALSE;
   while (ok && !idle)
     {
       if ((g_get_monotonic_time () - start) / 1000 >= (gint64) budget_ms)

@@ -54,26 +54,31 @@ void gl_db_rollback (GlDb *db);
 gint gl_db_waiting_writers (void);
 guint gl_db_served_writers (void);
 
-/* ---- Transactions sized by time (gl-db-chunk.c) ------------------------
+/* ---- Transactions sized by time (gl-db-chunk.c) ------------------------ */
 
- * A long write (predictions of every image, a bulk labeling) commits in
- * transactions that each hold the write lock about GL_DB_CHUNK_MS: the rows
+/* A long write (predictions of every image, a bulk labeling) commits in
+ * transactions that each hold the write lock about a target time: the rows
  * go in one at a time until the time the transaction has worked plus the
- * commit its rows will need (estimated from the last commits) reaches it; after each commit the writer waits until the
- * writers of this process that were waiting for the lock have had it (a
- * label of the Label view commits between two chunks), else pauses briefly
- * for writers of other processes. The commits run with synchronous=NORMAL
- * (the next FULL commit, a label or the model swap, syncs them too: a chunk
- * lost to a power failure is one the version or the bulk labeling did not
- * finish). */
+ * commit its rows will need (estimated from the last commits) reaches it.
+ * After each commit the writer waits until the writers of this process that
+ * were waiting for the lock have had it (a label of the Label view commits
+ * between two chunks), else pauses briefly for writers of other processes.
+ * The commits run with synchronous=NORMAL (the next FULL commit, a label or
+ * the model swap, syncs them too: a chunk lost to a power failure is one the
+ * version or the bulk labeling did not finish). */
 /* 15 ms: a label that arrives while such a writer runs waits for the rest
  * of one transaction, then its own commit; the target for those waits is
  * p99 <= 20 ms (issue 16). */
 #define GL_DB_CHUNK_MS 15
+/* A bulk labeling's chunks: longer (a row costs the pages of ~20 indexes
+ * and a longer chunk shares more of them; fewer chunks, fewer pauses), yet
+ * under the 50 ms every write transaction should stay within. */
+#define GL_DB_BULK_CHUNK_MS 30
 
 typedef struct
 {
   GlDb *db;            /* borrowed; the writing thread only, as every field */
+  guint target_ms;     /* a transaction's hold, work and commit */
   gint64 commit_us;    /* the last commit's duration */
   double commit_per_row_us; /* the commits' recent cost per row (0 before the first) */
   guint rows;          /* rows in the open transaction */
@@ -91,10 +96,11 @@ typedef struct
 void gl_db_test_set_chunk_us (gint64 us);
 void gl_db_test_set_chunk_rows (guint rows);
 
-/* Switches @db to synchronous=NORMAL for the run; gl_db_chunker_finish
+/* A run of transactions of @target_ms each (GL_DB_CHUNK_MS or
+ * GL_DB_BULK_CHUNK_MS). Switches @db to synchronous=NORMAL for the run; gl_db_chunker_finish
  * rolls back a transaction left open, switches it back and fills in
  * @stats' chunks, max_hold_us and wait_us (NULL: none). */
-gboolean gl_db_chunker_init (GlDbChunker *c, GlDb *db, GError **error);
+gboolean gl_db_chunker_init (GlDbChunker *c, GlDb *db, guint target_ms, GError **error);
 void gl_db_chunker_finish (GlDbChunker *c, GlDbBulkStats *stats);
 /* BEGIN IMMEDIATE (rows = 0); _unless: first fails with
  * G_IO_ERROR_CANCELLED when @cancellable is. */
