@@ -52,6 +52,8 @@ gboolean
 gl_db_chunker_init (GlDbChunker *c, GlDb *db, guint target_ms, GError **error)
 {
   *c = (GlDbChunker){ .db = db, .target_ms = target_ms };
+  int cur = 0, high = 0;
+  sqlite3_db_status (db->handle, SQLITE_DBSTATUS_CACHE_WRITE, &cur, &high, TRUE);
   return gl_db_exec (db, "PRAGMA synchronous = NORMAL", error);
 }
 
@@ -63,6 +65,7 @@ gl_db_chunker_finish (GlDbChunker *c, GlDbBulkStats *stats)
       stats->chunks = c->chunks;
       stats->max_hold_us = c->max_hold_us;
       stats->wait_us = c->wait_us;
+      stats->pages = c->pages;
     }
   gl_db_rollback (c->db);
   gl_db_exec (c->db, "PRAGMA synchronous = FULL", NULL);
@@ -127,6 +130,9 @@ gl_db_chunker_commit (GlDbChunker *c, GError **error)
       return FALSE;
     }
   gint64 t1 = g_get_monotonic_time ();
+  int pages = 0, high = 0;
+  sqlite3_db_status (c->db->handle, SQLITE_DBSTATUS_CACHE_WRITE, &pages, &high, TRUE);
+  c->pages += (guint64) MAX (pages, 0);
   c->chunks++;
   c->commit_us = t1 - t0;
   c->last_hold_us = t1 - c->locked_us;

@@ -85,6 +85,7 @@ typedef struct
   guint chunks;        /* transactions committed */
   gint64 max_hold_us;  /* the longest a transaction held the lock */
   gint64 wait_us;      /* time spent waiting for the lock, in all */
+  guint64 pages;       /* pages the commits wrote */
   gint64 begun_us;     /* when the open transaction asked for the lock */
   gint64 locked_us;    /* when it got it */
   gint64 last_hold_us; /* how long the last one held it */
@@ -99,7 +100,7 @@ void gl_db_test_set_chunk_rows (guint rows);
 /* A run of transactions of @target_ms each (GL_DB_CHUNK_MS or
  * GL_DB_BULK_CHUNK_MS). Switches @db to synchronous=NORMAL for the run; gl_db_chunker_finish
  * rolls back a transaction left open, switches it back and fills in
- * @stats' chunks, max_hold_us and wait_us (NULL: none). */
+ * @stats' chunks, max_hold_us, wait_us and pages (NULL: none). */
 gboolean gl_db_chunker_init (GlDbChunker *c, GlDb *db, guint target_ms, GError **error);
 void gl_db_chunker_finish (GlDbChunker *c, GlDbBulkStats *stats);
 /* BEGIN IMMEDIATE (rows = 0); _unless: first fails with

@@ -349,6 +349,7 @@ typedef struct
   gint64 head;        /* the action's first history row, -1 none */
   gint64 max_hold_us; /* the longest time a chunk held the write lock */
   gint64 wait_us;     /* time spent waiting for the lock, in all */
+  guint64 pages;      /* database pages the commits wrote (to the WAL) */
 } GlDbBulkStats;
 
 gboolean gl_db_set_labels_chunked (GlDb *db, const gint64 *image_ids, guint64 n, gint64 class_id, GlDbOrigin origin,
