@@ -716,8 +716,9 @@ fill_prediction (guint64 i, GlDbPrediction *out, gpointer data)
 }
 
 /* Step 5 (after training): the pool and the held-out images (for test
- * figures) scored by the new version, its predictions written in batched
- * transactions, and the version made current. */
+ * figures) scored by the new version, its predictions written in
+ * transactions sized by time (db/gl-db-chunk.c), and the version made
+ * current. */
 static gboolean
 score_version (ProjectRound *p, GError **error)
 {
