@@ -73,7 +73,7 @@ guint gl_db_served_writers (void);
 /* A bulk labeling's chunks: longer (a row costs the pages of ~20 indexes
  * and a longer chunk shares more of them; fewer chunks, fewer pauses), yet
  * under the 50 ms every write transaction should stay within. */
-#define GL_DB_BULK_CHUNK_MS 30
+#define GL_DB_BULK_CHUNK_MS 25
 
 typedef struct
 {

@@ -331,7 +331,7 @@ gboolean gl_db_set_labels (GlDb *db, const gint64 *image_ids, guint n, gint64 cl
                            const char *annotator, GError **error);
 /* Labels @n images (any number) with @class_id (-1: unlabel) as ONE
  * undoable action committed in chunks (gl-db-bulk.c): each chunk is a
- * transaction sized by time to hold the write lock about 30 ms
+ * transaction sized by time to hold the write lock about 25 ms
  * (gl-db-chunk.c), and a label waiting on another connection of the process
  * commits between two of them. @progress (optional) is called after
  * each commit with the images labeled so far. Checked between chunks,
