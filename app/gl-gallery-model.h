@@ -162,7 +162,7 @@ typedef void (*GlGalleryLabelProgressFunc) (const GlGalleryLabelProgress *progre
  * are resolved to ids at once; the others on a worker thread with a
  * connection of its own, paging the listing from the nearest known page
  * start. All labels are then written there as ONE undoable action committed
- * in chunks that each hold the write lock about 40 ms
+ * in chunks that each hold the write lock about 25 ms
  * (gl_db_set_labels_chunked), so the Label view's labels commit meanwhile.
  * @cancellable is honoured throughout: cancelled while ids are found,
  * nothing was written; cancelled while writing, the chunks committed stay (a

@@ -16,7 +16,6 @@
 #include "engine/gl-worker.h"
 
 #define RANKING_MIN 100       /* items ranked per round, at least */
-#define PREDICTION_TXN 2000   /* predictions per transaction */
 #define PRUNE_BUDGET_MS 3000  /* pruning old versions' predictions, per round */
 #define COLD_START_TAIL 10000 /* random images after the coverage order (about 40 minutes of labeling) */
 
@@ -702,9 +701,24 @@ scored_image (ProjectRound *p, gsize i)
   return images[at].image_id;
 }
 
+/* The @i-th prediction of the version: the pool's, then the held-out images'. */
+static void
+fill_prediction (guint64 i, GlDbPrediction *out, gpointer data)
+{
+  ProjectRound *p = data;
+  GlRound *r = p->round;
+  const float *pr = r->probs + i * p->n_classes;
+  guint top = 0;
+  for (guint k = 1; k < p->n_classes; k++)
+    if (pr[k] > pr[top])
+      top = k;
+  *out = (GlDbPrediction){ scored_image (p, i), p->class_ids[top], pr[top], r->scores[i], (float *)pr, p->n_classes };
+}
+
 /* Step 5 (after training): the pool and the held-out images (for test
- * figures) scored by the new version, its predictions written in batched
- * transactions, and the version made current. */
+ * figures) scored by the new version, its predictions written in
+ * transactions sized by time (db/gl-db-chunk.c), and the version made
+ * current. */
 static gboolean
 score_version (ProjectRound *p, GError **error)
 {
@@ -724,24 +738,16 @@ score_version (ProjectRound *p, GError **error)
    * go there as they are written, and making it current is then O(1). */
   if (!gl_db_prepare_listing (p->db, p->version, &local))
     return store_failed (error, local, "cannot prepare the listing");
-  g_autofree GlDbPrediction *batch = g_new0 (GlDbPrediction, PREDICTION_TXN);
-  for (gsize i = 0; i < n_all && ok; i += PREDICTION_TXN)
+  /* In transactions sized by time (a label commits between two of them);
+   * cancelled half written, the previous version stays current, whole. */
+  if (!gl_db_write_predictions (p->db, p->version, n_all, fill_prediction, p, p->cancellable, NULL, &local))
     {
-      guint m = (guint)MIN ((gsize)PREDICTION_TXN, n_all - i);
-      for (guint b = 0; b < m; b++)
+      if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
-          const float *pr = r->probs + (i + b) * p->n_classes;
-          guint top = 0;
-          for (guint k = 1; k < p->n_classes; k++)
-            if (pr[k] > pr[top])
-              top = k;
-          batch[b] = (GlDbPrediction){ scored_image (p, i + b), p->class_ids[top], pr[top],
-                                       r->scores[i + b],        (float *)pr,       p->n_classes };
+          g_propagate_error (error, local);
+          return FALSE;
         }
-      ok = gl_db_add_predictions (p->db, p->version, batch, m, &local);
-      /* Cancelled half written: the previous version stays current, whole. */
-      if (ok && g_cancellable_set_error_if_cancelled (p->cancellable, error))
-        return FALSE;
+      ok = FALSE;
     }
   gint64 swap_started = g_get_monotonic_time ();
   if (!ok || !gl_db_set_current_model (p->db, p->version, &local))

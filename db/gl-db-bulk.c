@@ -3,18 +3,16 @@
  *
  * One transaction for a whole selection held the write lock for 140–235 s
  * at 1,000,000 images, and every label of the Label view waited behind it
- * (past the busy timeout). Here each chunk is its own transaction, sized by
- * the last chunk's rate to hold the lock about CHUNK_MS, with a short pause
- * after it so that a label waiting on another connection gets the lock.
- * Every chunk's rows belong to one action (their action column points at
- * the first chunk's head row), so gl_db_undo_last undoes the whole labeling,
- * or the prefix a cancel or a kill left, in one step. */
+ * (past the busy timeout). Here each chunk is its own transaction sized by
+ * time (GlDbChunker, gl-db-chunk.c: rows go in until the work and its
+ * commit take about GL_DB_BULK_CHUNK_MS), and a label waiting on another
+ * connection of the process gets the lock after it. The chunks commit with synchronous=NORMAL: a
+ * fsync per chunk was most of a chunk's time, and a chunk lost to a power
+ * failure leaves a prefix as a cancel does. Every chunk's rows belong to one
+ * action (their action column points at the first chunk's head row), so
+ * gl_db_undo_last undoes the whole labeling, or the prefix a cancel or a
+ * kill left, in one step. */
 #include "db/gl-db-private.h"
-
-#define CHUNK_MS 40.0
-#define CHUNK_FIRST 256
-#define CHUNK_MAX 65536
-#define CHUNK_PAUSE_US 2000
 
 gboolean
 gl_db_set_labels_chunked (GlDb *db, const gint64 *image_ids, guint64 n, gint64 class_id, GlDbOrigin origin,
@@ -28,38 +26,29 @@ gl_db_set_labels_chunked (GlDb *db, const gint64 *image_ids, guint64 n, gint64 c
     return gl_db_fail_with (db, error, GL_DB_ERROR_INVALID, "a bulk labeling cannot have label origin %d", origin);
   const char *who = gl_db_annotator (db, annotator);
   gint64 head = -1;
-  guint chunk = CHUNK_FIRST;
-  while (out->done < n)
+  GlDbChunker chunker;
+  gboolean ok = gl_db_chunker_init (&chunker, db, GL_DB_BULK_CHUNK_MS, error);
+  while (ok && out->done < n)
     {
-      if (g_cancellable_set_error_if_cancelled (cancellable, error))
-        return FALSE;
-      guint m = (guint) MIN ((guint64) chunk, n - out->done);
-      gint64 t0 = g_get_monotonic_time ();
-      if (!gl_db_begin (db, error))
-        return FALSE;
-      gint64 t_locked = g_get_monotonic_time ();
-      gboolean ok = (class_id < 0 || gl_db_class_is_live (db, class_id, error))
-                    && gl_db_append_labels (db, image_ids + out->done, m, class_id, origin, who, FALSE, &head, error);
-      if (!ok || !gl_db_commit (db, error))
+      if (!gl_db_chunker_begin_unless (&chunker, cancellable, error))
         {
-          gl_db_rollback (db);
-          return FALSE;
+          ok = FALSE;
+          break;
         }
-      gint64 t1 = g_get_monotonic_time ();
+      guint m = 0;
+      guint left = (guint) MIN (n - out->done, (guint64) G_MAXUINT);
+      ok = (class_id < 0 || gl_db_class_is_live (db, class_id, error))
+           && gl_db_append_labels (db, image_ids + out->done, left, class_id, origin, who, FALSE, &head, &chunker,
+                                   &m, error)
+           && gl_db_chunker_commit (&chunker, error);
+      if (!ok)
+        break;
       out->done += m;
-      out->chunks++;
-      out->max_hold_us = MAX (out->max_hold_us, t1 - t_locked);
-      out->wait_us += t_locked - t0;
-      if (out->done == m)
+      if (out->head < 0)
         out->head = head;
       if (progress != NULL)
         progress (out->done, n, user_data);
-      /* The next chunk: as many rows as this rate does in CHUNK_MS. */
-      double ms = MAX ((t1 - t_locked) / 1000.0, 0.05);
-      double next = m * CHUNK_MS / ms;
-      chunk = (guint) CLAMP (next, 16.0, MIN ((double) CHUNK_MAX, 2.0 * m));
-      if (out->done < n)
-        g_usleep (CHUNK_PAUSE_US);
     }
-  return TRUE;
+  gl_db_chunker_finish (&chunker, out);
+  return ok;
 }

@@ -137,11 +137,13 @@ record_audit (GlDb *db, gint64 image_id, GError **error)
 
 gboolean
 gl_db_append_labels (GlDb *db, const gint64 *image_ids, guint n, gint64 class_id, GlDbOrigin origin,
-                     const char *who, gboolean audit, gint64 *head, GError **error)
+                     const char *who, gboolean audit, gint64 *head, GlDbChunker *chunker, guint *appended,
+                     GError **error)
 {
   gint64 now = g_get_real_time ();
   gboolean ok = TRUE;
-  for (guint i = 0; ok && i < n; i++)
+  guint i = 0;
+  while (ok && i < n)
     {
       gint64 id = -1;
       ok = check_image (db, image_ids[i], error)
@@ -151,9 +153,14 @@ gl_db_append_labels (GlDb *db, const gint64 *image_ids, guint n, gint64 class_id
         *head = id;
       if (ok && audit)
         ok = record_audit (db, image_ids[i], error);
+      i++;
+      if (ok && chunker != NULL && gl_db_chunker_add (chunker))
+        break;
     }
   if (ok && origin != GL_DB_ORIGIN_REFERENCE)
-    ok = bump_label_seq (db, n, error);
+    ok = bump_label_seq (db, i, error);
+  if (appended != NULL)
+    *appended = ok ? i : 0;
   return ok;
 }
 
@@ -168,7 +175,7 @@ gl_db_set_labels_full (GlDb *db, const gint64 *image_ids, guint n, gint64 class_
   gint64 head = -1;
   gboolean ok = (class_id < 0 || gl_db_class_is_live (db, class_id, error))
                 && gl_db_append_labels (db, image_ids, n, class_id, origin, gl_db_annotator (db, annotator), audit,
-                                        &head, error);
+                                        &head, NULL, NULL, error);
   if (!ok || !gl_db_commit (db, error))
     {
       gl_db_rollback (db);

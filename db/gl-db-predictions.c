@@ -31,11 +31,10 @@
 #include <math.h>
 #include <string.h>
 
-/* A chunk's target duration (a label waits for one chunk at most), the
- * smallest chunk, and the pause between chunks that lets a waiting label in. */
-#define CHUNK_MS 40.0
+/* The smallest chunk of the statements over a range of rows; each chunk is
+ * a transaction sized by time (GlDbChunker, gl-db-chunk.c), and a label
+ * waiting on another connection gets the lock after it. */
 #define CHUNK_MIN 500
-#define CHUNK_PAUSE_US 3000
 
 /* ---- Slots ------------------------------------------------------------- */
 
@@ -119,16 +118,6 @@ slot_exec (GlDb *db, int slot, const char *sql, gint64 a, gint64 b, gint64 c, GE
   return gl_db_step_done (db, st, error, what);
 }
 
-/* The next chunk size from the last one's rate: as many as CHUNK_MS allows,
- * at most twice the last. */
-static gint64
-next_chunk (gint64 done, gint64 t0)
-{
-  double ms = MAX ((g_get_monotonic_time () - t0) / 1000.0, 0.1);
-  double next = (double) done * CHUNK_MS / ms;
-  return (gint64) CLAMP (next, (double) CHUNK_MIN, (double) MAX (2 * done, CHUNK_MIN));
-}
-
 /* Copies @model's predictions into @slot for images with id in (@from, max],
  * chunk by chunk (NULL where it has none); @progress (a counter name or
  * NULL) records each chunk's end. The last chunk's transaction also runs
@@ -143,13 +132,11 @@ fill_slot (GlDb *db, int slot, gint64 model, gint64 from, const char *progress, 
 {
   gint64 max_id = gl_db_query_int (db, "SELECT MAX (id) FROM images", FALSE, 0, 0);
   gint64 chunk = CHUNK_MIN;
-  if (!gl_db_exec (db, "PRAGMA synchronous = NORMAL", error))
-    return FALSE;
-  gboolean ok = TRUE;
+  GlDbChunker chunker;
+  gboolean ok = gl_db_chunker_init (&chunker, db, GL_DB_CHUNK_MS, error);
   for (gboolean last = FALSE; ok && !last;)
     {
-      gint64 t0 = g_get_monotonic_time ();
-      if (!gl_db_begin (db, error))
+      if (!gl_db_chunker_begin (&chunker, error))
         {
           ok = FALSE;
           break;
@@ -163,22 +150,11 @@ fill_slot (GlDb *db, int slot, gint64 model, gint64 from, const char *progress, 
                       " WHERE id > ?2 AND id <= ?3",
                       model, from, to, error, "cannot update the listing")
            && (progress == NULL || gl_db_set_counter (db, progress, to, error))
-           && (!last || finish == NULL || finish (db, data, error));
-      if (!ok || !gl_db_commit (db, error))
-        {
-          gl_db_rollback (db);
-          ok = FALSE;
-          break;
-        }
-      chunk = next_chunk (to - from, t0);
+           && (!last || finish == NULL || finish (db, data, error)) && gl_db_chunker_commit (&chunker, error);
+      chunk = gl_db_chunker_next_rows (&chunker, to - from, CHUNK_MIN);
       from = to;
-      if (!last)
-        g_usleep (CHUNK_PAUSE_US);
     }
-  GError *local = NULL;
-  if (!gl_db_exec (db, "PRAGMA synchronous = FULL", ok ? error : &local))
-    ok = FALSE;
-  g_clear_error (&local);
+  gl_db_chunker_finish (&chunker, NULL);
   return ok;
 }
 
@@ -276,17 +252,21 @@ static gboolean
 clear_leftovers (GlDb *db, int slot, gint64 owner, GError **error)
 {
   gint64 chunk = CHUNK_MIN;
-  for (guint i = 0; i < G_N_ELEMENTS (leftover_sql); i++)
+  GlDbChunker chunker;
+  gboolean ok = gl_db_chunker_init (&chunker, db, GL_DB_CHUNK_MS, error);
+  for (guint i = 0; ok && i < G_N_ELEMENTS (leftover_sql); i++)
     for (;;)
       {
-        gint64 t0 = g_get_monotonic_time ();
-        if (!gl_db_begin (db, error))
-          return FALSE;
+        if (!gl_db_chunker_begin (&chunker, error))
+          {
+            ok = FALSE;
+            break;
+          }
         g_autofree char *sql = g_strdup_printf ("UPDATE images SET pred_class = NULL, ukey = NULL, ckey = NULL,"
                                                 " pmodel = NULL WHERE id IN (%s)", leftover_sql[i]);
         g_autofree char *text = gl_db_slot_sql (sql, slot);
         sqlite3_stmt *st = gl_db_stmt (db, text, error);
-        gboolean ok = st != NULL;
+        ok = st != NULL;
         if (ok)
           {
             sqlite3_bind_int64 (st, 1, owner);
@@ -294,17 +274,17 @@ clear_leftovers (GlDb *db, int slot, gint64 owner, GError **error)
             ok = gl_db_step_done (db, st, error, "cannot clear the listing");
           }
         gint64 n = ok ? sqlite3_changes (db->handle) : 0;
-        if (!ok || !gl_db_commit (db, error))
+        if (!ok || !gl_db_chunker_commit (&chunker, error))
           {
-            gl_db_rollback (db);
-            return FALSE;
+            ok = FALSE;
+            break;
           }
         if (n < chunk)
           break;
-        chunk = next_chunk (n, t0);
-        g_usleep (CHUNK_PAUSE_US);
+        chunk = gl_db_chunker_next_rows (&chunker, n, CHUNK_MIN);
       }
-  return TRUE;
+  gl_db_chunker_finish (&chunker, NULL);
+  return ok;
 }
 
 gboolean
@@ -352,47 +332,101 @@ gl_db_prediction_clear (GlDbPrediction *prediction)
   prediction->n_probs = 0;
 }
 
+/* The two statements that write a prediction of @model_id: the row, and
+ * the listing slot the version owns (NULL: none). */
+static gboolean
+prediction_statements (GlDb *db, gint64 model_id, sqlite3_stmt **st, sqlite3_stmt **up, GError **error)
+{
+  if (!model_exists (db, model_id, error))
+    return FALSE;
+  int slot = slot_of (db, model_id);
+  *st = gl_db_stmt (db, "INSERT OR REPLACE INTO predictions (model_id, image_id, top_class,"
+                        " top_prob, score, probs) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", error);
+  g_autofree char *listing = gl_db_slot_sql ("UPDATE images SET pred_class = ?2, ukey = -?3, ckey = -?4, pmodel = ?5"
+                                             " WHERE id = ?1", MAX (slot, 0));
+  *up = *st != NULL && slot >= 0 ? gl_db_stmt (db, listing, error) : NULL;
+  return *st != NULL && (slot < 0 || *up != NULL);
+}
+
+static gboolean
+write_prediction (GlDb *db, gint64 model_id, sqlite3_stmt *st, sqlite3_stmt *up, const GlDbPrediction *p,
+                  GError **error)
+{
+  sqlite3_bind_int64 (st, 1, model_id);
+  sqlite3_bind_int64 (st, 2, p->image_id);
+  gl_db_bind_id (st, 3, p->top_class);
+  gl_db_bind_double (st, 4, p->top_prob);
+  gl_db_bind_double (st, 5, p->score);
+  if (p->probs && p->n_probs)
+    sqlite3_bind_blob64 (st, 6, p->probs, (sqlite3_uint64) p->n_probs * sizeof (float), SQLITE_STATIC);
+  if (!gl_db_step_done (db, st, error, "cannot add a prediction"))
+    return FALSE;
+  if (up == NULL)
+    return TRUE;
+  sqlite3_bind_int64 (up, 1, p->image_id);
+  gl_db_bind_id (up, 2, p->top_class);
+  gl_db_bind_double (up, 3, p->score);
+  gl_db_bind_double (up, 4, p->top_prob);
+  sqlite3_bind_int64 (up, 5, model_id);
+  return gl_db_step_done (db, up, error, "cannot update the listing");
+}
+
 gboolean
 gl_db_add_predictions (GlDb *db, gint64 model_id, const GlDbPrediction *predictions, guint n, GError **error)
 {
   if (!gl_db_begin (db, error))
     return FALSE;
-  gboolean ok = model_exists (db, model_id, error);
-  int slot = slot_of (db, model_id);
-  sqlite3_stmt *st = ok ? gl_db_stmt (db, "INSERT OR REPLACE INTO predictions (model_id, image_id, top_class,"
-                                          " top_prob, score, probs) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", error)
-                        : NULL;
-  g_autofree char *listing = gl_db_slot_sql ("UPDATE images SET pred_class = ?2, ukey = -?3, ckey = -?4, pmodel = ?5"
-                                             " WHERE id = ?1", MAX (slot, 0));
-  sqlite3_stmt *up = ok && slot >= 0 ? gl_db_stmt (db, listing, error) : NULL;
-  ok = ok && st != NULL && (slot < 0 || up != NULL);
+  sqlite3_stmt *st = NULL, *up = NULL;
+  gboolean ok = prediction_statements (db, model_id, &st, &up, error);
   for (guint i = 0; ok && i < n; i++)
-    {
-      const GlDbPrediction *p = &predictions[i];
-      sqlite3_bind_int64 (st, 1, model_id);
-      sqlite3_bind_int64 (st, 2, p->image_id);
-      gl_db_bind_id (st, 3, p->top_class);
-      gl_db_bind_double (st, 4, p->top_prob);
-      gl_db_bind_double (st, 5, p->score);
-      if (p->probs && p->n_probs)
-        sqlite3_bind_blob64 (st, 6, p->probs, (sqlite3_uint64) p->n_probs * sizeof (float), SQLITE_STATIC);
-      ok = gl_db_step_done (db, st, error, "cannot add a prediction");
-      if (ok && up != NULL)
-        {
-          sqlite3_bind_int64 (up, 1, p->image_id);
-          gl_db_bind_id (up, 2, p->top_class);
-          gl_db_bind_double (up, 3, p->score);
-          gl_db_bind_double (up, 4, p->top_prob);
-          sqlite3_bind_int64 (up, 5, model_id);
-          ok = gl_db_step_done (db, up, error, "cannot update the listing");
-        }
-    }
+    ok = write_prediction (db, model_id, st, up, &predictions[i], error);
   if (!ok || !gl_db_commit (db, error))
     {
       gl_db_rollback (db);
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+gl_db_write_predictions (GlDb *db, gint64 model_id, guint64 n, GlDbPredictionFillFunc fill, gpointer user_data,
+                         GCancellable *cancellable, GlDbBulkStats *stats, GError **error)
+{
+  GlDbBulkStats local_stats = { 0 };
+  GlDbBulkStats *out = stats != NULL ? stats : &local_stats;
+  *out = (GlDbBulkStats){ .head = -1 };
+  GlDbChunker chunker;
+  gboolean ok = gl_db_chunker_init (&chunker, db, GL_DB_CHUNK_MS, error);
+  while (ok && out->done < n)
+    {
+      if (!gl_db_chunker_begin_unless (&chunker, cancellable, error))
+        {
+          ok = FALSE;
+          break;
+        }
+      /* The slot is looked up again in each transaction: another writer may
+       * have claimed it meanwhile. */
+      sqlite3_stmt *st = NULL, *up = NULL;
+      ok = prediction_statements (db, model_id, &st, &up, error);
+      guint64 i = out->done;
+      while (ok && i < n)
+        {
+          GlDbPrediction p = { 0 };
+          fill (i, &p, user_data);
+          ok = write_prediction (db, model_id, st, up, &p, error);
+          i++;
+          if (ok && gl_db_chunker_add (&chunker))
+            break;
+        }
+      if (!ok || !gl_db_chunker_commit (&chunker, error))
+        {
+          ok = FALSE;
+          break;
+        }
+      out->done = i;
+    }
+  gl_db_chunker_finish (&chunker, out);
+  return ok;
 }
 
 /* ---- Pruning ----------------------------------------------------------- */
@@ -418,69 +452,53 @@ prunable_version (GlDb *db)
                           keep, -1);
 }
 
-gboolean
-gl_db_prune_predictions (GlDb *db, guint budget_ms, gboolean *more, GError **error)
+/* One transaction of pruning: the next @chunk rows of the oldest prunable
+ * version (or marks it pruned when none are left). *@idle: nothing to prune. */
+static gboolean
+prune_step (GlDb *db, GlDbChunker *chunker, gint64 *chunk, gboolean *idle, GError **error)
 {
-  gint64 start = g_get_monotonic_time ();
-  gint64 chunk = CHUNK_MIN;
-  if (more)
-    *more = FALSE;
-  for (;;)
+  if (!gl_db_chunker_begin (chunker, error))
+    return FALSE;
+  gint64 model = prunable_version (db);
+  *idle = model <= 0;
+  if (*idle)
     {
-      gint64 t0 = g_get_monotonic_time ();
-      if ((t0 - start) / 1000 >= (gint64) budget_ms)
-        {
-          if (more)
-            *more = prunable_version (db) > 0;
-          return TRUE;
-        }
-      if (!gl_db_begin (db, error))
-        return FALSE;
-      gint64 model = prunable_version (db);
-      if (model <= 0)
-        {
-          gl_db_rollback (db);
-          return TRUE;
-        }
-      gint64 after = gl_db_counter (db, "prune_model", -1) == model ? gl_db_counter (db, "prune_next", 0) : 0;
-      /* The next @chunk rows of @model from @after on; the rows of audit and
-       * held-out images stay. */
-      sqlite3_stmt *st = gl_db_stmt (db, "SELECT MAX (image_id) FROM (SELECT image_id FROM predictions"
-                                         " WHERE model_id = ?1 AND image_id > ?2 ORDER BY image_id LIMIT ?3)", error);
-      gboolean ok = st != NULL;
-      gint64 last = after;
+      gl_db_rollback (db);
+      return TRUE;
+    }
+  gint64 after = gl_db_counter (db, "prune_model", -1) == model ? gl_db_counter (db, "prune_next", 0) : 0;
+  /* The next @chunk rows of @model from @after on; the rows of audit and
+   * held-out images stay. */
+  sqlite3_stmt *st = gl_db_stmt (db, "SELECT MAX (image_id) FROM (SELECT image_id FROM predictions"
+                                     " WHERE model_id = ?1 AND image_id > ?2 ORDER BY image_id LIMIT ?3)", error);
+  gboolean ok = st != NULL;
+  gint64 last = after, n = 0;
+  if (ok)
+    {
+      sqlite3_bind_int64 (st, 1, model);
+      sqlite3_bind_int64 (st, 2, after);
+      sqlite3_bind_int64 (st, 3, *chunk);
+      if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_type (st, 0) != SQLITE_NULL)
+        last = sqlite3_column_int64 (st, 0);
+      gl_db_done (st);
+    }
+  if (ok && last == after)
+    {
+      /* None left after @after: the version is done. */
+      ok = (st = gl_db_stmt (db, "UPDATE model_versions SET pruned = 1 WHERE id = ?1", error)) != NULL;
       if (ok)
         {
           sqlite3_bind_int64 (st, 1, model);
-          sqlite3_bind_int64 (st, 2, after);
-          sqlite3_bind_int64 (st, 3, chunk);
-          if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_type (st, 0) != SQLITE_NULL)
-            last = sqlite3_column_int64 (st, 0);
-          gl_db_done (st);
+          ok = gl_db_step_done (db, st, error, "cannot prune predictions");
         }
-      /* None left after @after: the version is done. */
-      if (ok && last == after)
-        {
-          ok = (st = gl_db_stmt (db, "UPDATE model_versions SET pruned = 1 WHERE id = ?1", error)) != NULL;
-          if (ok)
-            {
-              sqlite3_bind_int64 (st, 1, model);
-              ok = gl_db_step_done (db, st, error, "cannot prune predictions");
-            }
-          if (!ok || !gl_db_commit (db, error))
-            {
-              gl_db_rollback (db);
-              return FALSE;
-            }
-          continue;
-        }
-      st = ok ? gl_db_stmt (db, "DELETE FROM predictions WHERE model_id = ?1 AND image_id > ?2 AND image_id <= ?3"
-                                " AND image_id NOT IN (SELECT image_id FROM audit_images)"
-                                " AND image_id NOT IN (SELECT id FROM images INDEXED BY images_held"
-                                "   WHERE held_out = 1 AND id > ?2 AND id <= ?3)", error)
-              : NULL;
+    }
+  else if (ok)
+    {
+      st = gl_db_stmt (db, "DELETE FROM predictions WHERE model_id = ?1 AND image_id > ?2 AND image_id <= ?3"
+                           " AND image_id NOT IN (SELECT image_id FROM audit_images)"
+                           " AND image_id NOT IN (SELECT id FROM images INDEXED BY images_held"
+                           "   WHERE held_out = 1 AND id > ?2 AND id <= ?3)", error);
       ok = st != NULL;
-      gint64 n = 0;
       if (ok)
         {
           sqlite3_bind_int64 (st, 1, model);
@@ -491,12 +509,33 @@ gl_db_prune_predictions (GlDb *db, guint budget_ms, gboolean *more, GError **err
         }
       ok = ok && gl_db_set_counter (db, "prune_model", model, error)
            && gl_db_set_counter (db, "prune_next", last, error);
-      if (!ok || !gl_db_commit (db, error))
-        {
-          gl_db_rollback (db);
-          return FALSE;
-        }
-      chunk = next_chunk (MAX (n, chunk), t0);
-      g_usleep (CHUNK_PAUSE_US);
     }
+  if (!ok || !gl_db_chunker_commit (chunker, error))
+    return FALSE;
+  if (n > 0)
+    *chunk = gl_db_chunker_next_rows (chunker, MAX (n, *chunk), CHUNK_MIN);
+  return TRUE;
+}
+
+gboolean
+gl_db_prune_predictions (GlDb *db, guint budget_ms, gboolean *more, GError **error)
+{
+  gint64 start = g_get_monotonic_time ();
+  gint64 chunk = CHUNK_MIN;
+  if (more)
+    *more = FALSE;
+  GlDbChunker chunker;
+  gboolean ok = gl_db_chunker_init (&chunker, db, GL_DB_CHUNK_MS, error), idle = FALSE;
+  while (ok && !idle)
+    {
+      if ((g_get_monotonic_time () - start) / 1000 >= (gint64) budget_ms)
+        {
+          if (more)
+            *more = prunable_version (db) > 0;
+          break;
+        }
+      ok = prune_step (db, &chunker, &chunk, &idle, error);
+    }
+  gl_db_chunker_finish (&chunker, NULL);
+  return ok;
 }

@@ -12,6 +12,12 @@ struct _GlDb
   GHashTable *stmts; /* SQL text → sqlite3_stmt *, prepared once per connection */
   char *user;        /* default annotator */
   gint64 busy_since; /* monotonic µs of the first try of the current wait */
+  /* Write-lock bookkeeping (gl-db.c; the connection's thread only): when the
+   * open write transaction got the lock (0: none), whether gl_db_begin is
+   * waiting for it and is counted among the process's waiting writers. */
+  gint64 locked_us;
+  gboolean in_begin, counted;
+  const char *first_sql; /* the open write transaction's first statement (owned by it) */
   /* The checkpointer (gl-db.c): a thread with its own connection that copies
    * the WAL back into the database off the committing thread. */
   GThread *ckpt_thread;
@@ -41,6 +47,83 @@ void gl_db_set_waiting (GlDb *db, gboolean wait);
 gboolean gl_db_begin (GlDb *db, GError **error);
 gboolean gl_db_commit (GlDb *db, GError **error);
 void gl_db_rollback (GlDb *db);
+
+/* Writers of this process waiting in gl_db_begin for the write lock, and how
+ * many such waits have ended with the lock (gl-db.c): a chunked writer
+ * (gl-db-chunk.c) lets them in between its transactions. */
+gint gl_db_waiting_writers (void);
+guint gl_db_served_writers (void);
+
+/* ---- Transactions sized by time (gl-db-chunk.c) ------------------------ */
+
+/* A long write (predictions of every image, a bulk labeling) commits in
+ * transactions that each hold the write lock about a target time: the rows
+ * go in one at a time until the time the transaction has worked plus the
+ * commit its rows will need (estimated from the last commits) reaches it.
+ * After each commit the writer waits until the writers of this process that
+ * were waiting for the lock have had it (a label of the Label view commits
+ * between two chunks), else pauses briefly for writers of other processes.
+ * The commits run with synchronous=NORMAL (the next FULL commit, a label or
+ * the model swap, syncs them too: a chunk lost to a power failure is one the
+ * version or the bulk labeling did not finish). */
+/* 15 ms: a label that arrives while such a writer runs waits for the rest
+ * of one transaction, then its own commit; the target for those waits is
+ * p99 <= 20 ms (issue 16). */
+#define GL_DB_CHUNK_MS 15
+/* A bulk labeling's chunks: longer (a row costs the pages of ~20 indexes
+ * and a longer chunk shares more of them; fewer chunks, fewer pauses), yet
+ * under the 50 ms every write transaction should stay within. */
+#define GL_DB_BULK_CHUNK_MS 25
+
+typedef struct
+{
+  GlDb *db;            /* borrowed; the writing thread only, as every field */
+  guint target_ms;     /* a transaction's hold, work and commit */
+  gint64 commit_us;    /* the last commit's duration */
+  double commit_per_row_us; /* the commits' recent cost per row (0 before the first) */
+  guint rows;          /* rows in the open transaction */
+  guint chunks;        /* transactions committed */
+  gint64 max_hold_us;  /* the longest a transaction held the lock */
+  gint64 wait_us;      /* time spent waiting for the lock, in all */
+  guint64 pages;       /* pages the commits wrote */
+  gint64 begun_us;     /* when the open transaction asked for the lock */
+  gint64 locked_us;    /* when it got it */
+  gint64 last_hold_us; /* how long the last one held it */
+} GlDbChunker;
+
+/* Tests: the work per transaction in µs (0: one row each; -1: the default);
+ * or a number of rows per transaction instead (0: off). While either is
+ * set, no pause for other processes' writers. */
+void gl_db_test_set_chunk_us (gint64 us);
+void gl_db_test_set_chunk_rows (guint rows);
+
+/* A run of transactions of @target_ms each (GL_DB_CHUNK_MS or
+ * GL_DB_BULK_CHUNK_MS). Switches @db to synchronous=NORMAL for the run; gl_db_chunker_finish
+ * rolls back a transaction left open, switches it back and fills in
+ * @stats' chunks, max_hold_us, wait_us and pages (NULL: none). */
+gboolean gl_db_chunker_init (GlDbChunker *c, GlDb *db, guint target_ms, GError **error);
+void gl_db_chunker_finish (GlDbChunker *c, GlDbBulkStats *stats);
+/* BEGIN IMMEDIATE (rows = 0); _unless: first fails with
+ * G_IO_ERROR_CANCELLED when @cancellable is. */
+gboolean gl_db_chunker_begin (GlDbChunker *c, GError **error);
+gboolean gl_db_chunker_begin_unless (GlDbChunker *c, GCancellable *cancellable, GError **error);
+/* Counts a row written in the open transaction; TRUE when it has worked
+ * its time (commit it now). */
+gboolean gl_db_chunker_add (GlDbChunker *c);
+/* COMMIT, then lets waiting writers in. */
+gboolean gl_db_chunker_commit (GlDbChunker *c, GError **error);
+/* For a statement over a range of rows (which cannot stop in the middle):
+ * how many rows the next one should take, from the last one's @rows and its
+ * transaction's time, between @min and twice @rows. */
+gint64 gl_db_chunker_next_rows (GlDbChunker *c, gint64 rows, gint64 min);
+
+/* Inside a transaction: appends the rows of @n images to the action whose
+ * head is *@head (-1: a new action; *@head is then its first row) and counts
+ * them in label_seq. With @chunker, stops after the row that fills the
+ * transaction; *@appended (optional): the images done. */
+gboolean gl_db_append_labels (GlDb *db, const gint64 *image_ids, guint n, gint64 class_id, GlDbOrigin origin,
+                              const char *who, gboolean audit, gint64 *head, GlDbChunker *chunker, guint *appended,
+                              GError **error);
 
 /* Fills the zeroed @element from the current row of @st. */
 typedef void (*GlDbReadRow) (sqlite3_stmt *st, gpointer element);
@@ -87,11 +170,6 @@ gint64 gl_db_class_for_name (GlDb *db, const char *name, gboolean *created, GErr
 gboolean gl_db_set_labels_full (GlDb *db, const gint64 *image_ids, guint n, gint64 class_id, GlDbOrigin origin,
                                 const char *annotator, gboolean audit, gint64 *first_label_id, GError **error);
 
-/* Inside a transaction: appends the rows of @n images to the action whose
- * head is *@head (-1: a new action; *@head is then its first row) and counts
- * them in label_seq. */
-gboolean gl_db_append_labels (GlDb *db, const gint64 *image_ids, guint n, gint64 class_id, GlDbOrigin origin,
-                              const char *who, gboolean audit, gint64 *head, GError **error);
 
 /* Appends one history row and moves the image's derived columns; inside a
  * transaction. @action: the first row of the action or -1 (this row). */

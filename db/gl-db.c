@@ -115,6 +115,8 @@ sqlite3_stmt *
 gl_db_stmt (GlDb *db, const char *sql, GError **error)
 {
   sqlite3_stmt *st = g_hash_table_lookup (db->stmts, sql);
+  if (db->locked_us != 0 && db->first_sql == NULL)
+    db->first_sql = st != NULL ? sqlite3_sql (st) : NULL;
   if (st != NULL)
     return st;
   if (sqlite3_prepare_v3 (db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
@@ -123,6 +125,8 @@ gl_db_stmt (GlDb *db, const char *sql, GError **error)
       return NULL;
     }
   g_hash_table_insert (db->stmts, g_strdup (sql), st);
+  if (db->locked_us != 0 && db->first_sql == NULL)
+    db->first_sql = sqlite3_sql (st);
   return st;
 }
 
@@ -143,11 +147,87 @@ gl_db_exec (GlDb *db, const char *sql, GError **error)
   return TRUE;
 }
 
+/* ---- Write-lock bookkeeping -------------------------------------------- */
+
+/* Writers of this process waiting in gl_db_begin (busy_wait counts them),
+ * and waits that ended with the lock: atomics. */
+static gint waiting_writers;
+static guint served_writers;
+
+gint
+gl_db_waiting_writers (void)
+{
+  return g_atomic_int_get (&waiting_writers);
+}
+
+guint
+gl_db_served_writers (void)
+{
+  return (guint) g_atomic_int_get (&served_writers);
+}
+
+/* How long write transactions held the lock, over every connection of the
+ * process (under hold_lock). */
+static GMutex hold_lock;
+static GlDbHoldStats hold_stats;
+
+void
+gl_db_get_hold_stats (GlDbHoldStats *out)
+{
+  g_mutex_lock (&hold_lock);
+  *out = hold_stats;
+  g_mutex_unlock (&hold_lock);
+}
+
+void
+gl_db_reset_hold_stats (void)
+{
+  g_mutex_lock (&hold_lock);
+  hold_stats = (GlDbHoldStats){ 0 };
+  g_mutex_unlock (&hold_lock);
+}
+
+/* The write transaction of @db ended (committed or rolled back). */
+static void
+count_hold (GlDb *db)
+{
+  if (db->locked_us == 0)
+    return;
+  gint64 us = g_get_monotonic_time () - db->locked_us;
+  db->locked_us = 0;
+  const char *what = db->first_sql;
+  db->first_sql = NULL;
+  g_mutex_lock (&hold_lock);
+  if (us > hold_stats.max_us)
+    g_strlcpy (hold_stats.max_what, what != NULL ? what : "(no statement)", sizeof hold_stats.max_what);
+  hold_stats.n++;
+  hold_stats.over_20ms += us > 20000;
+  hold_stats.over_50ms += us > 50000;
+  hold_stats.over_100ms += us > 100000;
+  hold_stats.max_us = MAX (hold_stats.max_us, us);
+  hold_stats.total_us += us;
+  g_mutex_unlock (&hold_lock);
+}
+
 gboolean
 gl_db_begin (GlDb *db, GError **error)
 {
   sqlite3_stmt *st = gl_db_stmt (db, "BEGIN IMMEDIATE", error);
-  return st != NULL && gl_db_step_done (db, st, error, "cannot start a write");
+  if (st == NULL)
+    return FALSE;
+  db->in_begin = TRUE;
+  gboolean ok = gl_db_step_done (db, st, error, "cannot start a write");
+  db->in_begin = FALSE;
+  if (db->counted)
+    {
+      db->counted = FALSE;
+      if (ok)
+        g_atomic_int_inc (&served_writers);
+      g_atomic_int_add (&waiting_writers, -1);
+    }
+  if (ok)
+    db->locked_us = g_get_monotonic_time ();
+  return ok;
 }
 
 /* gl_db_test_exit_after_commits: commits left before _exit (0: never). */
@@ -169,6 +249,7 @@ gl_db_commit (GlDb *db, GError **error)
   if (rc == SQLITE_DONE)
     {
       sqlite3_reset (st);
+      count_hold (db);
       if (g_atomic_int_get (&exit_after_commits) > 0 && g_atomic_int_dec_and_test (&exit_after_commits))
         _exit (0); /* a kill right after this commit (test hook) */
       return TRUE;
@@ -183,6 +264,7 @@ gl_db_rollback (GlDb *db)
 {
   if (!sqlite3_get_autocommit (db->handle))
     sqlite3_exec (db->handle, "ROLLBACK", NULL, NULL, NULL);
+  count_hold (db);
 }
 
 gboolean
@@ -717,6 +799,11 @@ busy_wait (void *data, int tries)
   gint64 now = g_get_monotonic_time ();
   if (tries == 0)
     db->busy_since = now;
+  if (db->in_begin && !db->counted)
+    {
+      db->counted = TRUE;
+      g_atomic_int_inc (&waiting_writers);
+    }
   if (now - db->busy_since >= (gint64) BUSY_TIMEOUT_MS * 1000)
     return 0;
   g_usleep (BUSY_POLL_US);

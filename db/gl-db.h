@@ -93,6 +93,21 @@ gboolean gl_db_set_max_pages (GlDb *db, guint64 max_pages, GError **error);
  * connection of the process. 0 turns it off. */
 void gl_db_test_exit_after_commits (guint n);
 
+/* How long write transactions (gl_db_begin … commit or rollback) held the
+ * write lock, over every connection of this process since the last reset:
+ * for benchmarks (tests/bench/scale). */
+typedef struct
+{
+  guint64 n;                                /* write transactions */
+  guint64 over_20ms, over_50ms, over_100ms; /* of them, held longer than that */
+  gint64 max_us;                            /* the longest hold */
+  gint64 total_us;                          /* all holds together */
+  char max_what[80];                        /* the longest one's first statement (its start) */
+} GlDbHoldStats;
+
+void gl_db_get_hold_stats (GlDbHoldStats *out);
+void gl_db_reset_hold_stats (void);
+
 /* ---- Settings ---------------------------------------------------------- */
 
 /* Keys of the project settings (values are text; typed helpers below). */
@@ -318,8 +333,9 @@ gboolean gl_db_set_labels (GlDb *db, const gint64 *image_ids, guint n, gint64 cl
                            const char *annotator, GError **error);
 /* Labels @n images (any number) with @class_id (-1: unlabel) as ONE
  * undoable action committed in chunks (gl-db-bulk.c): each chunk is a
- * transaction that holds the write lock about 40 ms, so labels from other
- * connections commit between them. @progress (optional) is called after
+ * transaction sized by time to hold the write lock about 25 ms
+ * (gl-db-chunk.c), and a label waiting on another connection of the process
+ * commits between two of them. @progress (optional) is called after
  * each commit with the images labeled so far. Checked between chunks,
  * @cancellable stops it with G_IO_ERROR_CANCELLED: the chunks committed
  * stay (a prefix of @image_ids, stats->done images) and gl_db_undo_last
@@ -335,6 +351,7 @@ typedef struct
   gint64 head;        /* the action's first history row, -1 none */
   gint64 max_hold_us; /* the longest time a chunk held the write lock */
   gint64 wait_us;     /* time spent waiting for the lock, in all */
+  guint64 pages;      /* database pages the commits wrote (to the WAL) */
 } GlDbBulkStats;
 
 gboolean gl_db_set_labels_chunked (GlDb *db, const gint64 *image_ids, guint64 n, gint64 class_id, GlDbOrigin origin,
@@ -537,8 +554,8 @@ GArray *gl_db_list_model_versions (GlDb *db, GError **error);
  * version wrote there and this one did not (none when it scored every image
  * an older one had) and flips the slot in one transaction: O(1). Other
  * versions are first copied into the free slot, in transactions of about
- * 40 ms each. The previous version stays current, whole, until that commit,
- * so a kill at any step leaves a whole listing. */
+ * 15 ms each (gl-db-chunk.c). The previous version stays current, whole,
+ * until that commit, so a kill at any step leaves a whole listing. */
 gint64 gl_db_get_current_model (GlDb *db);
 gboolean gl_db_prepare_listing (GlDb *db, gint64 model_id, GError **error);
 gboolean gl_db_set_current_model (GlDb *db, gint64 model_id, GError **error);
@@ -576,10 +593,20 @@ void gl_db_prediction_clear (GlDbPrediction *prediction);
  * (it is current, or gl_db_prepare_listing gave it one) the slot follows. */
 gboolean gl_db_add_predictions (GlDb *db, gint64 model_id, const GlDbPrediction *predictions, guint n,
                                 GError **error);
+/* Fills @out (zeroed) with the @i-th of the predictions gl_db_write_predictions writes. */
+typedef void (*GlDbPredictionFillFunc) (guint64 i, GlDbPrediction *out, gpointer user_data);
+/* Writes @n predictions of @model_id, made by @fill, as gl_db_add_predictions
+ * does but in transactions sized by time (gl-db-chunk.c), each holding the
+ * write lock about 15 ms (GL_DB_CHUNK_MS), so that labels commit between them.
+ * @cancellable is checked between transactions (the ones committed stay;
+ * the version is not current until gl_db_set_current_model). @stats
+ * (optional): done, chunks, the longest hold; head is -1. */
+gboolean gl_db_write_predictions (GlDb *db, gint64 model_id, guint64 n, GlDbPredictionFillFunc fill, gpointer user_data,
+                                  GCancellable *cancellable, GlDbBulkStats *stats, GError **error);
 /* Deletes the predictions of versions older than the current version and
  * both listing slots' versions (the rows of audit and held-out test images
- * stay: they evaluate every version), in transactions of about 40 ms with a
- * pause between them, for about @budget_ms. *@more (optional): TRUE when
+ * stay: they evaluate every version), in transactions of about 15 ms that
+ * let waiting writers in between them, for about @budget_ms. *@more (optional): TRUE when
  * some are left for a next call. Resumes where the last call stopped. */
 gboolean gl_db_prune_predictions (GlDb *db, guint budget_ms, gboolean *more, GError **error);
 /* @model_id -1: the current one. NOT_FOUND when there is none for the image. */

@@ -15,7 +15,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "db/gl-db.h"
+#include "db/gl-db-private.h" /* gl_db_test_set_chunk_us */
 #include "engine/gl-model-file.h"
 #include "engine/gl-parallel.h"
 
@@ -139,6 +139,50 @@ test_app_and_simulator (void)
   gl_remove_tree (dir);
 }
 
+/* The round writes its predictions in transactions sized by time, not in
+ * batches of a fixed count: with no time for work per transaction
+ * (gl_db_test_set_chunk_us (0); not a timed test), every prediction is a
+ * transaction of its own. */
+static void
+test_predictions_by_time (void)
+{
+  GError *error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("gl-round-XXXXXX", &error);
+  g_assert_no_error (error);
+  GlProject *p = synth_project (dir, 160, 40);
+  g_autoptr (GlDb) db = gl_db_open (gl_project_get_db_path (p), &error);
+  g_assert_no_error (error);
+  synth_label_first (p, db, 40);
+  GlTrainer *trainer = gl_trainer_new (p, &error);
+  g_assert_no_error (error);
+  gl_trainer_set_retrain_every (trainer, 0);
+  gl_trainer_set_n_threads (trainer, 1);
+  gl_trainer_set_max_epochs (trainer, 1);
+  gl_trainer_set_min_steps (trainer, 5);
+  gl_db_test_set_chunk_us (0);
+  gl_db_reset_hold_stats ();
+  GlTrainerReport report;
+  g_assert_true (gl_trainer_run_round (trainer, TRUE, &report, NULL, &error));
+  g_assert_no_error (error);
+  gl_db_test_set_chunk_us (-1);
+  GlDbHoldStats holds;
+  gl_db_get_hold_stats (&holds);
+  g_test_message ("%" G_GUINT64_FORMAT " write transactions for %" G_GUINT64_FORMAT " predictions", holds.n,
+                  report.n_scored);
+  g_assert_cmpuint (report.n_scored, ==, 160 + 40); /* every image, the pool and the held-out test */
+  g_assert_cmpuint (holds.n, >=, report.n_scored);
+  g_assert_cmpint (gl_db_query_int (db, "SELECT COUNT (*) FROM predictions WHERE model_id = ?1", TRUE,
+                                    report.model_version, -1), ==, (gint64) report.n_scored);
+  g_assert_cmpint (gl_db_get_current_model (db), ==, report.model_version);
+
+  g_object_unref (trainer);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_clear_pointer (&db, gl_db_close);
+  gl_project_close (p);
+  gl_remove_tree (dir);
+}
+
 /* The round orders its labels by image id: any order makes the same split
  * and the same network. */
 static void
@@ -227,6 +271,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/round/app-and-simulator", test_app_and_simulator);
   g_test_add_func ("/round/label-order", test_label_order);
+  g_test_add_func ("/round/predictions-by-time", test_predictions_by_time);
   g_test_add_func ("/round/curve-figures", test_curve_figures);
   return g_test_run ();
 }

@@ -575,6 +575,8 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  /* Chunks of a fixed size: several of every chunked step, however fast. */
+  gl_db_test_set_chunk_rows (250);
 #define ADD(name, fn, data) g_test_add (name, Fixture, data, fixture_setup, fn, fixture_teardown)
   ADD ("/db-swap/constant", test_swap_constant, NULL);
   ADD ("/db-swap/leftovers", test_swap_leftovers, NULL);
