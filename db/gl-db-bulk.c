@@ -8,7 +8,8 @@
  * commit take about GL_DB_BULK_CHUNK_MS), and a label waiting on another
  * connection of the process gets the lock after it. The chunks commit with synchronous=NORMAL: a
  * fsync per chunk was most of a chunk's time, and a chunk lost to a power
- * failure leaves a prefix as a cancel does. Every chunk's rows belong to one
+ * failure leaves a prefix as a cancel does; the end (done, cancelled or
+ * failed) syncs them all before it is reported. Every chunk's rows belong to one
  * action (their action column points at the first chunk's head row), so
  * gl_db_undo_last undoes the whole labeling, or the prefix a cancel or a
  * kill left, in one step. */

@@ -69,6 +69,15 @@ gl_db_chunker_finish (GlDbChunker *c, GlDbBulkStats *stats)
     }
   gl_db_rollback (c->db);
   gl_db_exec (c->db, "PRAGMA synchronous = FULL", NULL);
+  /* The chunks went out with synchronous=NORMAL: one full commit (it syncs
+   * the whole WAL) makes them durable before the caller reports them done,
+   * so a labeling said to be finished survives a power failure too. */
+  if (c->chunks > 0 && gl_db_begin (c->db, NULL))
+    {
+      if (!gl_db_exec (c->db, "UPDATE counters SET value = value WHERE name = 'label_seq'", NULL)
+          || !gl_db_commit (c->db, NULL))
+        gl_db_rollback (c->db);
+    }
 }
 
 gboolean
