@@ -72,20 +72,14 @@ gl_drift_boost_candidates (const GlDriftSample *reference, const GlDriftSample *
   g_autofree double *medians = g_new (double, MAX (k, 1u));
   g_autofree gboolean *has_cut = g_new0 (gboolean, MAX (k, 1u));
   g_autofree double *domain = g_new0 (double, MAX (n, (gsize)1));
-  g_autofree double *near_ref = g_new (double, MAX (n, (gsize)1));
   g_autofree double *priority = g_new (double, MAX (n, (gsize)1));
-  g_autofree double *covered = g_new (double, MAX (n, (gsize)1));
   g_autofree float *x = g_new (float, MAX (n, (gsize)1) * MAX (dim, 1u));
-  g_autofree gsize *order = g_new (gsize, MAX (n, (gsize)1));
   g_autofree double *gain = g_new (double, MAX (n, (gsize)1));
 
   for (guint c = 0; with_embedding && c < k; c++)
     has_cut[c] = class_cut (reference, c, min_class, novelty_q, centroids + (gsize)c * dim, &cuts[c], &medians[c]);
-  for (gsize i = 0; i < n; i++)
-    near_ref[i] = INFINITY;
   if (with_embedding)
-    gl_drift_domain_scores (reference->embedding, reference->n, window->embedding, n, dim, DOMAIN_K, domain,
-                            near_ref);
+    gl_drift_domain_scores (reference->embedding, reference->n, window->embedding, n, dim, DOMAIN_K, domain);
   for (gsize i = 0; i < n; i++)
     {
       const float *p = window->probs + i * k;
@@ -101,22 +95,16 @@ gl_drift_boost_candidates (const GlDriftSample *reference, const GlDriftSample *
           GlDbDriftCandidate cand = { image_ids[i], class_ids[c], novel, has_cut[c] ? dist / cuts[c] : NAN, NAN };
           g_array_append_val (out, cand);
           priority[m] = domain[i] + (1.0 - domain[i]) * (1.0 - (double)p[c]);
-          covered[m] = near_ref[i];
           if (with_embedding)
             memcpy (x + m * dim, window->embedding + i * dim, dim * sizeof (float));
           m++;
         }
     }
-  if (with_embedding)
-    {
-      gl_drift_domain_greedy (x, m, dim, priority, covered,
-                              gl_drift_domain_spacing (reference->embedding, reference->n, dim), order, gain);
-      for (gsize j = 0; j < m; j++)
-        g_array_index (out, GlDbDriftCandidate, j).priority = gain[j];
-    }
-  else
-    for (gsize j = 0; j < m; j++)
-      g_array_index (out, GlDbDriftCandidate, j).priority = priority[j];
+  /* About √m clusters of about √m images. Without an embedding: by
+   * priority alone. */
+  gl_drift_domain_allocate (x, m, with_embedding ? dim : 0, priority, (guint)lround (sqrt ((double)m)), gain, NULL);
+  for (gsize j = 0; j < m; j++)
+    g_array_index (out, GlDbDriftCandidate, j).priority = gain[j];
   return out;
 }
 

@@ -1,10 +1,12 @@
-/* gl-drift-domain.c — domain scores and diverse picks of a drifted window.
+/* gl-drift-domain.c — domain scores and the label allocation of a drifted
+ * window.
  * See gl-drift-domain.h. */
 #include "engine/gl-drift-domain.h"
 
 #include "engine/gl-drift.h"
 
 #include <math.h>
+#include <string.h>
 
 /* Keeps the @k smallest of the distances offered so far in @best (sorted,
  * ascending) with their source in @from_win; *@have of them filled. */
@@ -28,7 +30,7 @@ offer (double *best, gboolean *from_win, guint k, guint *have, double d, gboolea
 
 void
 gl_drift_domain_scores (const float *ref, gsize n_ref, const float *win, gsize n_win, guint dim, guint k,
-                        double *scores, double *nearest_ref)
+                        double *scores)
 {
   g_autofree double *best = NULL;
   g_autofree gboolean *from_win = NULL;
@@ -40,18 +42,12 @@ gl_drift_domain_scores (const float *ref, gsize n_ref, const float *win, gsize n
   for (gsize i = 0; i < n_win; i++)
     {
       const float *x = win + i * dim;
-      double near_ref = INFINITY, r;
+      double r;
       guint have = 0, k_win = 0;
 
       scores[i] = 0.0;
       for (gsize j = 0; j < n_ref; j++)
-        {
-          double d = gl_drift_squared_distance (x, ref + j * dim, dim);
-          near_ref = MIN (near_ref, d);
-          offer (best, from_win, k, &have, d, FALSE);
-        }
-      if (nearest_ref != NULL)
-        nearest_ref[i] = sqrt (near_ref);
+        offer (best, from_win, k, &have, gl_drift_squared_distance (x, ref + j * dim, dim), FALSE);
       if (n_ref == 0 || n_win < 2)
         continue;
       for (gsize j = 0; j < n_win; j++)
@@ -64,58 +60,90 @@ gl_drift_domain_scores (const float *ref, gsize n_ref, const float *win, gsize n
     }
 }
 
-double
-gl_drift_domain_spacing (const float *ref, gsize n_ref, guint dim)
+/* Lloyd's k-means of @x (n, dim) from the rows evenly spaced in @x as
+ * seeds (so the seeds follow the density); @centres (k, dim), @assign (n). */
+static void
+kmeans (const float *x, gsize n, guint dim, guint k, float *centres, guint *assign)
 {
-  gsize m = MIN (n_ref, (gsize)512), step;
-  g_autofree double *nn = NULL;
-  if (n_ref < 2 || dim == 0)
-    return 0.0;
-  step = n_ref / m;
-  nn = g_new (double, m);
-  for (gsize s = 0; s < m; s++)
+  g_autofree double *sum = g_new (double, (gsize)k * dim);
+  g_autofree gsize *count = g_new (gsize, k);
+
+  for (guint c = 0; c < k; c++)
+    memcpy (centres + (gsize)c * dim, x + (c * n / k) * dim, dim * sizeof (float));
+  for (guint iter = 0; iter < 50; iter++)
     {
-      gsize i = s * step;
-      double best = INFINITY;
-
-      for (gsize j = 0; j < n_ref; j++)
-        if (j != i)
-          best = MIN (best, gl_drift_squared_distance (ref + i * dim, ref + j * dim, dim));
-      nn[s] = sqrt (best);
-    }
-  return gl_drift_percentile (nn, m, 50.0);
-}
-
-void
-gl_drift_domain_greedy (const float *x, gsize n, guint dim, const double *priority, const double *covered,
-                        double spacing, gsize *order, double *gain)
-{
-  g_autofree double *reach = g_new (double, MAX (n, (gsize)1));
-  g_autofree gboolean *taken = g_new0 (gboolean, MAX (n, (gsize)1));
-
-  if (!(spacing > 0.0))
-    spacing = 1.0;
-  for (gsize i = 0; i < n; i++)
-    reach[i] = isfinite (covered[i]) ? covered[i] / spacing : G_MAXFLOAT;
-  for (gsize step = 0; step < n; step++)
-    {
-      gsize best = G_MAXSIZE;
-      double best_gain = -1.0;
+      gboolean moved = FALSE;
 
       for (gsize i = 0; i < n; i++)
         {
-          double g = isnan (priority[i]) ? 0.0 : priority[i] * reach[i];
-          if (!taken[i] && g > best_gain)
+          guint best = 0;
+          double best_d = INFINITY;
+          for (guint c = 0; c < k; c++)
             {
-              best_gain = g;
-              best = i;
+              double d = gl_drift_squared_distance (x + i * dim, centres + (gsize)c * dim, dim);
+              if (d < best_d)
+                {
+                  best_d = d;
+                  best = c;
+                }
             }
+          moved |= iter == 0 || assign[i] != best;
+          assign[i] = best;
         }
-      taken[best] = TRUE;
-      order[step] = best;
-      gain[best] = best_gain;
+      if (!moved)
+        break;
+      memset (sum, 0, (gsize)k * dim * sizeof (double));
+      memset (count, 0, k * sizeof (gsize));
       for (gsize i = 0; i < n; i++)
-        if (!taken[i])
-          reach[i] = MIN (reach[i], sqrt (gl_drift_squared_distance (x + i * dim, x + best * dim, dim)) / spacing);
+        {
+          count[assign[i]]++;
+          for (guint d = 0; d < dim; d++)
+            sum[(gsize)assign[i] * dim + d] += x[i * dim + d];
+        }
+      for (guint c = 0; c < k; c++)
+        for (guint d = 0; count[c] > 0 && d < dim; d++)
+          centres[(gsize)c * dim + d] = (float)(sum[(gsize)c * dim + d] / (double)count[c]);
+    }
+}
+
+void
+gl_drift_domain_allocate (const float *x, gsize n, guint dim, const double *priority, guint n_clusters,
+                          double *gain, guint *cluster)
+{
+  guint k = (guint)MIN ((gsize)MAX (n_clusters, 1u), MAX (n, (gsize)1));
+  g_autofree float *centres = g_new (float, (gsize)k * MAX (dim, 1u));
+  g_autofree guint *assign = g_new0 (guint, MAX (n, (gsize)1));
+  g_autofree double *weight = g_new0 (double, k);
+  g_autofree double *dist = g_new (double, MAX (n, (gsize)1));
+
+  if (n == 0)
+    return;
+  if (dim == 0)
+    {
+      /* No coordinates: each row its own cluster, its quotient its priority. */
+      for (gsize i = 0; i < n; i++)
+        {
+          gain[i] = isnan (priority[i]) ? 0.0 : priority[i];
+          if (cluster != NULL)
+            cluster[i] = (guint)i;
+        }
+      return;
+    }
+  kmeans (x, n, dim, k, centres, assign);
+  for (gsize i = 0; i < n; i++)
+    {
+      weight[assign[i]] += isnan (priority[i]) ? 0.0 : priority[i];
+      dist[i] = gl_drift_squared_distance (x + i * dim, centres + (gsize)assign[i] * dim, dim);
+    }
+  /* The rank of a member in its cluster: members nearer the centre, or as
+   * near and earlier, before it. */
+  for (gsize i = 0; i < n; i++)
+    {
+      gsize rank = 0;
+      for (gsize j = 0; j < n; j++)
+        rank += j != i && assign[j] == assign[i] && (dist[j] < dist[i] || (dist[j] == dist[i] && j < i));
+      gain[i] = weight[assign[i]] / (double)(rank + 1);
+      if (cluster != NULL)
+        cluster[i] = assign[i];
     }
 }

@@ -1,5 +1,5 @@
 /* gl-drift-domain.h — which images of a drifted window are of the new kind,
- * and which of them to label first.
+ * and in what order to label them.
  *
  * DOMAIN SCORE (k-nearest-neighbour density ratio, the k-NN form of a domain
  * classifier; Wang, Kulkarni & Verdú 2009 for the k-NN divergence estimate,
@@ -19,14 +19,19 @@
  * and the confidence the calibrated top-class probability (which holds only
  * on the reference's kind of image).
  *
- * DIVERSITY (k-center greedy, Sener & Savarese 2018, weighted): the
- * reference counts as already covered; each step takes the candidate with
- * the largest priority × distance to the nearest covered point (reference or
- * taken before), in units of the reference's median nearest-neighbour
- * distance, and records that gain. Labels drawn in decreasing gain cover the
- * drifted region (the new kind of images, each class of it) instead of
- * piling up in its densest corner; gains of different windows are in the
- * same units, so merging windows by gain keeps that order.
+ * ALLOCATION (proportional, over clusters): the candidates are clustered by
+ * k-means (Lloyd, seeded by evenly spaced rows, so deterministic and
+ * following the density); a cluster's weight is the sum of its members'
+ * priorities, the number of images in it the model is expected to get
+ * wrong. Its members, most typical first (nearest the centre: TypiClust,
+ * Hacohen, Dekel & Weinshall 2022, picks the typical point of each cluster in
+ * the low-budget regime), get the D'Hondt quotients weight/1, weight/2, …
+ * Labels drawn in decreasing quotient are shared among the clusters in
+ * proportion to their weight, one typical image of each heavy cluster first:
+ * a compact new class gets its share beside a new kind spread wide, instead
+ * of a few picks at its edge (what a farthest-first cover gives it). The
+ * quotients of different windows are in the same unit (images), so merging
+ * windows by quotient shares the labels among their clusters alike.
  *
  * Plain arrays, shapes given; no state. Any thread.
  */
@@ -36,22 +41,16 @@
 
 G_BEGIN_DECLS
 
-/* @scores (n_win) ← the domain score of each window row; @nearest_ref
- * (n_win, may be NULL) ← its distance to the nearest reference row.
- * @ref (n_ref, dim), @win (n_win, dim); @k neighbours (clamped to
- * n_ref + n_win − 1). All scores 0 when either set is empty. */
+/* @scores (n_win) ← the domain score of each window row. @ref (n_ref, dim),
+ * @win (n_win, dim); @k neighbours (clamped to n_ref + n_win − 1). All
+ * scores 0 when either set is empty or the window has one row. */
 void gl_drift_domain_scores (const float *ref, gsize n_ref, const float *win, gsize n_win, guint dim, guint k,
-                             double *scores, double *nearest_ref);
+                             double *scores);
 
-/* The reference's median nearest-neighbour distance (over at most 512 of its
- * rows, evenly spaced), the unit of the gains; 0 for fewer than 2 rows. */
-double gl_drift_domain_spacing (const float *ref, gsize n_ref, guint dim);
-
-/* Weighted k-center greedy over @n rows of @x (n, dim) with @priority (n)
- * and @covered (n: distance to the nearest already-covered point, e.g. the
- * reference); @spacing > 0 the distance unit. @order (n) ← the rows in the
- * order taken, @gain (n, by row) ← priority × distance when taken. */
-void gl_drift_domain_greedy (const float *x, gsize n, guint dim, const double *priority, const double *covered,
-                             double spacing, gsize *order, double *gain);
+/* ALLOCATION of @n rows of @x (n, dim) with @priority (n) into @n_clusters
+ * clusters (clamped to 1…n): @gain (n) ← each row's quotient, @cluster (n,
+ * may be NULL) ← its cluster. @dim 0: each row its own cluster (@x unread). */
+void gl_drift_domain_allocate (const float *x, gsize n, guint dim, const double *priority, guint n_clusters,
+                               double *gain, guint *cluster);
 
 G_END_DECLS

@@ -1,78 +1,111 @@
-/* test-drift-domain.c — the domain score, the reference spacing and the
- * weighted k-center greedy of engine/gl-drift-domain.h, against values worked
- * out by hand on one-dimensional points, and the score on a seeded mixture:
- * near 0 where the window is like the reference, high where it is not. */
+/* test-drift-domain.c — the domain score and the allocation of
+ * engine/gl-drift-domain.h, against values worked out by hand on
+ * one-dimensional points; the score on a seeded mixture (near 0 where the
+ * window is like the reference, high where it is not) and the share of a
+ * compact cluster beside a wide one. */
 #include "engine/gl-drift-domain.h"
 #include "engine/gl-rng.h"
 
 #include <math.h>
+#include <string.h>
 
 static void
 test_scores_by_hand (void)
 {
   const float ref[] = { 0, 1, 2, 3 }, win[] = { 10, 10.5f, 11, 2.1f };
-  double s[4], near[4];
+  double s[4];
 
   /* k = 2. x = 10: neighbours 10.5 and 11, both of the window: r = (2/3) /
    * (1/4) = 8/3, score 1 − 3/8. x = 2.1: 2 and 3, both reference: 0. */
-  gl_drift_domain_scores (ref, 4, win, 4, 1, 2, s, near);
+  gl_drift_domain_scores (ref, 4, win, 4, 1, 2, s);
   g_assert_cmpfloat_with_epsilon (s[0], 0.625, 1e-12);
   g_assert_cmpfloat_with_epsilon (s[1], 0.625, 1e-12);
   g_assert_cmpfloat_with_epsilon (s[2], 0.625, 1e-12);
   g_assert_cmpfloat (s[3], ==, 0.0);
-  g_assert_cmpfloat_with_epsilon (near[0], 7.0, 1e-6);
-  g_assert_cmpfloat_with_epsilon (near[3], 0.1, 1e-6);
 
   /* k = 3: x = 10 also has 3 (reference) among its neighbours: r = (2/3) /
    * (2/4), score 1 − 3/4. */
-  gl_drift_domain_scores (ref, 4, win, 4, 1, 3, s, NULL);
+  gl_drift_domain_scores (ref, 4, win, 4, 1, 3, s);
   g_assert_cmpfloat_with_epsilon (s[0], 0.25, 1e-12);
 
   /* Degenerate: no reference, a window of one. */
-  gl_drift_domain_scores (ref, 0, win, 4, 1, 2, s, near);
+  gl_drift_domain_scores (ref, 0, win, 4, 1, 2, s);
   g_assert_cmpfloat (s[0], ==, 0.0);
-  g_assert_true (isinf (near[0]));
-  gl_drift_domain_scores (ref, 4, win, 1, 1, 10, s, NULL);
+  gl_drift_domain_scores (ref, 4, win, 1, 1, 10, s);
   g_assert_cmpfloat (s[0], ==, 0.0);
 }
 
+/* Two clusters in one dimension, {0, 0.1, 0.2} and {10, 10.1}, priority 1
+ * each. Seeds rows 0 and 2 (both in the first); Lloyd moves the second to
+ * 10.05. Weights 3 and 2; quotients: 0.1 (the centre) 3, then 0 and 0.2 as
+ * near (row order) 3/2 and 3/3; 10 and 10.1 as near, 2 and 2/2. */
 static void
-test_spacing (void)
+test_allocate_by_hand (void)
 {
-  const float a[] = { 0, 1, 2, 3 }, b[] = { 0, 1, 3 };
+  const float x[] = { 0, 0.1f, 0.2f, 10, 10.1f };
+  const double ones[] = { 1, 1, 1, 1, 1 }, light_b[] = { 1, 1, 1, 0.1, 0.1 };
+  double gain[5];
+  guint cluster[5];
 
-  g_assert_cmpfloat_with_epsilon (gl_drift_domain_spacing (a, 4, 1), 1.0, 1e-12);
-  g_assert_cmpfloat_with_epsilon (gl_drift_domain_spacing (b, 3, 1), 1.0, 1e-12);
-  g_assert_cmpfloat (gl_drift_domain_spacing (a, 1, 1), ==, 0.0);
+  gl_drift_domain_allocate (x, 5, 1, ones, 2, gain, cluster);
+  g_assert_cmpuint (cluster[0], ==, cluster[2]);
+  g_assert_cmpuint (cluster[3], ==, cluster[4]);
+  g_assert_cmpuint (cluster[0], !=, cluster[3]);
+  g_assert_cmpfloat_with_epsilon (gain[1], 3.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (gain[0], 1.5, 1e-12);
+  g_assert_cmpfloat_with_epsilon (gain[2], 1.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (gain[3], 2.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (gain[4], 1.0, 1e-12);
+
+  /* A light cluster waits for the heavy one's second and third: 0.2 < 1. */
+  gl_drift_domain_allocate (x, 5, 1, light_b, 2, gain, NULL);
+  g_assert_cmpfloat_with_epsilon (gain[3], 0.2, 1e-6);
+  g_assert_cmpfloat (gain[3], <, gain[2]);
+
+  /* One cluster: by typicality; no coordinates: by priority. */
+  gl_drift_domain_allocate (x, 3, 1, ones, 1, gain, NULL);
+  g_assert_cmpfloat_with_epsilon (gain[1], 3.0, 1e-12);
+  gl_drift_domain_allocate (x, 5, 0, light_b, 2, gain, cluster);
+  g_assert_cmpfloat (gain[4], ==, 0.1);
+  g_assert_cmpuint (cluster[4], ==, 4);
 }
 
+/* A compact cluster of 30 gets its share beside a wide one of 70: among the
+ * 20 highest quotients, about 30%. */
 static void
-test_greedy_by_hand (void)
+test_allocate_shares (void)
 {
-  const float x[] = { 0, 0.1f, 0.2f, 5 };
-  const double covered[] = { 10, 10, 10, 10 }, even[] = { 1, 1, 1, 1 }, low_far[] = { 1, 1, 1, 0.01 };
-  gsize order[4];
-  double gain[4];
+  enum { N = 100 };
+  g_autofree float *x = g_new (float, N * 2);
+  double priority[N], gain[N], sorted[N], cut;
+  guint compact = 0;
+  GlRng rng;
 
-  /* Equal priorities: the far point second, before the near ones. */
-  gl_drift_domain_greedy (x, 4, 1, even, covered, 1.0, order, gain);
-  g_assert_cmpuint (order[0], ==, 0);
-  g_assert_cmpuint (order[1], ==, 3);
-  g_assert_cmpuint (order[2], ==, 2);
-  g_assert_cmpuint (order[3], ==, 1);
-  g_assert_cmpfloat_with_epsilon (gain[0], 10.0, 1e-9);
-  g_assert_cmpfloat_with_epsilon (gain[3], 5.0, 1e-6);
-  g_assert_cmpfloat_with_epsilon (gain[2], 0.2, 1e-6);
-
-  /* A far point of low priority waits: 0.01 × 5 < 0.2. */
-  gl_drift_domain_greedy (x, 4, 1, low_far, covered, 1.0, order, gain);
-  g_assert_cmpuint (order[1], ==, 2);
-  g_assert_cmpuint (order[2], ==, 1);
-  g_assert_cmpuint (order[3], ==, 3);
-
-  /* Distances in units of the spacing. */
-  gl_drift_domain_greedy (x, 4, 1, even, covered, 2.0, order, gain);
-  g_assert_cmpfloat_with_epsilon (gain[0], 5.0, 1e-9);
+  gl_rng_init (&rng, 9);
+  for (guint i = 0; i < N; i++)
+    {
+      /* Rows 0…69 wide around (0, 0), σ 3; rows 70…99 compact around (20, 0), σ 0.3. */
+      double sd = i < 70 ? 3.0 : 0.3;
+      x[2 * i] = (float)((i < 70 ? 0.0 : 20.0) + sd * gl_rng_normal (&rng));
+      x[2 * i + 1] = (float)(sd * gl_rng_normal (&rng));
+      priority[i] = 1.0;
+    }
+  gl_drift_domain_allocate (x, N, 2, priority, 10, gain, NULL);
+  memcpy (sorted, gain, sizeof gain);
+  for (guint i = 0; i < N; i++)
+    for (guint j = i + 1; j < N; j++)
+      if (sorted[j] > sorted[i])
+        {
+          double t = sorted[i];
+          sorted[i] = sorted[j];
+          sorted[j] = t;
+        }
+  cut = sorted[19];
+  for (guint i = 70; i < N; i++)
+    compact += gain[i] >= cut;
+  g_test_message ("compact cluster: %u of the first 20", compact);
+  g_assert_cmpuint (compact, >=, 4);
+  g_assert_cmpuint (compact, <=, 9);
 }
 
 /* A 2-D reference N(0, I); a window of 100 like it and 100 from N((6, 0), I):
@@ -93,7 +126,7 @@ test_mixture (void)
       win[2 * i] = (float)(gl_rng_normal (&rng) + (i % 2 ? 6.0 : 0.0));
       win[2 * i + 1] = (float)gl_rng_normal (&rng);
     }
-  gl_drift_domain_scores (ref, NR, win, NW, 2, 10, s, NULL);
+  gl_drift_domain_scores (ref, NR, win, NW, 2, 10, s);
   for (guint i = 0; i < NW; i++)
     {
       g_assert_true (s[i] >= 0.0 && s[i] < 1.0);
@@ -112,8 +145,8 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/drift-domain/scores-by-hand", test_scores_by_hand);
-  g_test_add_func ("/drift-domain/spacing", test_spacing);
-  g_test_add_func ("/drift-domain/greedy-by-hand", test_greedy_by_hand);
+  g_test_add_func ("/drift-domain/allocate-by-hand", test_allocate_by_hand);
+  g_test_add_func ("/drift-domain/allocate-shares", test_allocate_shares);
   g_test_add_func ("/drift-domain/mixture", test_mixture);
   return g_test_run ();
 }
