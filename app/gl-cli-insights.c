@@ -68,8 +68,8 @@ gl_cli_insights (int argc, char **argv)
       {
         GlChartFormat format = f == 0 ? GL_CHART_FORMAT_SVG : GL_CHART_FORMAT_PNG;
         /* Kind GL_CHART_N_KINDS: the drift timeline. */
-        g_autofree char *name = g_strdup_printf ("%s.%s", k < GL_CHART_N_KINDS ? gl_chart_kind_id (k) : "drift-timeline",
-                                                 f == 0 ? "svg" : "png");
+        const char *id = k < GL_CHART_N_KINDS ? gl_chart_kind_id (k) : "drift-timeline";
+        g_autofree char *name = g_strdup_printf ("%s.%s", id, f == 0 ? "svg" : "png");
         g_autofree char *path = g_build_filename (out_dir, name, NULL);
         gboolean ok = k < GL_CHART_N_KINDS
                           ? gl_chart_export (k, report, &palette, format, GL_CHART_EXPORT_WIDTH, GL_CHART_EXPORT_HEIGHT,

@@ -371,6 +371,7 @@ typedef struct
   guint boost_shifted, plain_shifted;    /* shifted images among the labels drawn */
   guint boost_novel, plain_novel;        /* of them, images of the held-out class */
   guint retrain_epochs;                  /* epochs each retraining ran */
+  double share;                          /* of the boosted queue's non-audit places given to candidates */
   guint cand_shifted, cand_top_shifted;  /* shifted among the candidates, and among the first 100 */
   guint cand_top_novel;                  /* of the held-out class among the first 100 */
   double split_before[2], split_boost[2], split_plain[2]; /* accuracy_split of the evaluation images */
@@ -450,9 +451,10 @@ stream_candidates (const Scored *stream, const GlDriftSample *ref, const GlDrift
  * default strategy (engine/gl-acquire.h: the most uncertain by margin, then
  * k-means++ diversity — here on the 8-dimensional projection — with 10%
  * audit items) and, with @cands, merged as the drift-boosted queue merges
- * them (app/gl-drift-boost.h, share 0.5). Returns stream indices, or NULL. */
+ * them (app/gl-drift-boost.h, @share of the non-audit places). Returns
+ * stream indices, or NULL. */
 static gsize *
-draw_labels (const Scored *stream, GArray *cands, guint n, guint64 seed, GError **error)
+draw_labels (const Scored *stream, GArray *cands, guint n, double share, guint64 seed, GError **error)
 {
   GlAcquirePool pool = { stream->n, K, NULL, stream->probs, NULL, 0, stream->emb, PROJ_DIM };
   GlAcquireOptions o;
@@ -479,7 +481,7 @@ draw_labels (const Scored *stream, GArray *cands, guint n, guint64 seed, GError 
     }
   ranked = gl_drift_boost_interleave ((const GlDbQueueItem *)items->data, items->len,
                                       cands ? (const GlDbDriftCandidate *)cands->data : NULL, cands ? cands->len : 0,
-                                      NULL, 0.5);
+                                      NULL, share);
   out = g_new (gsize, n);
   for (guint k = 0; k < n; k++)
     out[k] = (gsize)g_array_index (ranked, GlDbQueueItem, k).image_id;
@@ -602,8 +604,8 @@ shuffled_order (gsize *order, gsize n, GlRng *rng)
 static gboolean
 measure_recovery (GlNet *net, double temperature, const GlDriftSample *ref, const GlDriftOptions *options,
                   const GlIdx *train_img, const GlIdx *train_lab, const GlIdx *test_img, const GlIdx *test_lab,
-                  guint held_out, guint n_labels, gsize n_old, guint epochs, guint64 seed, Recovery *out,
-                  GError **error)
+                  guint held_out, guint n_labels, gsize n_old, guint epochs, double share, guint64 seed,
+                  Recovery *out, GError **error)
 {
   gsize n_test = test_img->dims[0], ns = 0, ne = 0, nc = 0, counts[5] = { 0 };
   g_autofree gsize *order = g_new (gsize, n_test);
@@ -694,6 +696,7 @@ measure_recovery (GlNet *net, double temperature, const GlDriftSample *ref, cons
   out->n_stream = ns;
   out->n_shifted = STREAM_ROTATED + STREAM_NOVEL;
   out->n_eval = ne;
+  out->share = share;
   cands = stream_candidates (&stream, ref, options, out);
   for (guint i = 0; i < cands->len; i++)
     {
@@ -703,8 +706,8 @@ measure_recovery (GlNet *net, double temperature, const GlDriftSample *ref, cons
       out->cand_top_novel += i < 100 && (guint)stream.labels[g_array_index (cands, GlDbDriftCandidate, i).image_id]
                                             == held_out;
     }
-  boost = draw_labels (&stream, cands, n_labels, seed, error);
-  plain = boost ? draw_labels (&stream, NULL, n_labels, seed, error) : NULL;
+  boost = draw_labels (&stream, cands, n_labels, share, seed, error);
+  plain = boost ? draw_labels (&stream, NULL, n_labels, share, seed, error) : NULL;
   if (plain == NULL)
     {
       scored_clear (&stream);
@@ -719,8 +722,8 @@ measure_recovery (GlNet *net, double temperature, const GlDriftSample *ref, cons
     }
   out->acc_clean = accuracy_of (net, clean_px, clean_lab, nc);
   out->acc_before = accuracy_of (net, eval_px, eval_lab, ne);
-  net_none
-      = retrain (net, old_px, old_lab, n_old_got, &stream, stream_px, boost, 0, epochs, seed, &out->retrain_epochs, error);
+  net_none = retrain (net, old_px, old_lab, n_old_got, &stream, stream_px, boost, 0, epochs, seed,
+                      &out->retrain_epochs, error);
   net_boost = net_none ? retrain (net, old_px, old_lab, n_old_got, &stream, stream_px, boost, n_labels, epochs,
                                   seed, &out->retrain_epochs, error)
                        : NULL;
@@ -848,10 +851,10 @@ print_recovery (const Recovery *r, guint64 seed, int n_labels, int n_old, double
           " novel; %u of the candidates shifted, %u of the first 100 (%u of the held-out class)\n",
           seed, r->n_stream, r->n_shifted, r->n_drifted, r->n_windows, r->detected_at, r->n_candidates, r->n_novel,
           r->cand_shifted, r->cand_top_shifted, r->cand_top_novel);
-  printf ("labels drawn: %d by the drift-boosted queue (%u shifted, %u of the held-out class), %d by the normal "
-          "queue (%u shifted, %u of the held-out class); each arm retrained the same way (as a round, same seed) "
+  printf ("labels drawn: %d by the drift-boosted queue (share %.2f; %u shifted, %u of the held-out class), %d by "
+          "the normal queue (%u shifted, %u of the held-out class); each arm retrained the same way (as a round, same seed) "
           "with %d old labels, %u epochs\n",
-          n_labels, r->boost_shifted, r->boost_novel, n_labels, r->plain_shifted, r->plain_novel, n_old,
+          n_labels, r->share, r->boost_shifted, r->boost_novel, n_labels, r->plain_shifted, r->plain_novel, n_old,
           r->retrain_epochs);
   printf ("accuracy on %" G_GSIZE_FORMAT " other shifted images: %.4f before (clean versions of the rotated: "
           "%.4f, the cost %.4f); after boosted %.4f, after normal %.4f, after retraining without new labels "
@@ -935,6 +938,7 @@ main (int argc, char **argv)
   int draws = 100, n_train = 20000, n_ref = 6000, epochs = 3, held_out = 7, n_perm = 200;
   int n_labels = 200, n_old = 2000, retrain_epochs = GL_TRAINER_DEFAULT_EPOCHS, recovery_seeds = 3;
   g_autofree char *only = NULL;
+  double boost_share = 0.5; /* the app's default drift_boost_share (app/gl-drift-auto.h) */
   double max_seconds = 600;
   gint64 seed = 1;
   GOptionEntry entries[] = {
@@ -953,6 +957,8 @@ main (int argc, char **argv)
       "Recovery: least epochs of each retraining (default 10, as a round; more for ≥ 300 steps)", "N" },
     { "recovery-seeds", 0, 0, G_OPTION_ARG_INT, &recovery_seeds,
       "Recovery: streams measured, each with its own seed (default 3)", "N" },
+    { "boost-share", 0, 0, G_OPTION_ARG_DOUBLE, &boost_share,
+      "Recovery: share of the non-audit places the boosted queue gives the candidates (default 0.5, the app's)", "S" },
     { "only", 0, 0, G_OPTION_ARG_STRING, &only,
       "Run one part: 'recovery' (end to end) or 'detection' (windows); default both", "PART" },
     { NULL },
@@ -983,10 +989,11 @@ main (int argc, char **argv)
     }
   if (draws < 1 || held_out < 0 || held_out >= K || n_train < 100 || n_ref < 100 || n_labels < 10
       || n_labels > 2000 || n_old < 0 || retrain_epochs < 1 || recovery_seeds < 1
-      || recovery_seeds > (int)G_N_ELEMENTS (rec))
+      || recovery_seeds > (int)G_N_ELEMENTS (rec) || !(boost_share >= 0 && boost_share <= 1))
     {
       fprintf (stderr, "bench-drift: --draws ≥ 1, --held-out in 0…9, --train and --reference ≥ 100, --labels in "
-                       "10…2000, --old-labels ≥ 0, --retrain-epochs ≥ 1, --recovery-seeds in 1…%d\n",
+                       "10…2000, --old-labels ≥ 0, --retrain-epochs ≥ 1, --recovery-seeds in 1…%d, --boost-share in "
+                       "0…1\n",
                (int)G_N_ELEMENTS (rec));
       return 2;
     }
@@ -1106,7 +1113,7 @@ main (int argc, char **argv)
 
           if (!measure_recovery (net, temperature, &ref_sample, &bench.options, train_img, train_lab, test_img,
                                  test_lab, (guint)held_out, (guint)n_labels, (gsize)n_old, (guint)retrain_epochs,
-                                 (guint64)seed + (guint64)k, &r, &error))
+                                 boost_share, (guint64)seed + (guint64)k, &r, &error))
             {
               fprintf (stderr, "bench-drift: recovery failed: %s\n", error->message);
               return 1;
