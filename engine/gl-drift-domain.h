@@ -41,14 +41,22 @@
 
 G_BEGIN_DECLS
 
+/* Window rows among which a window row's own neighbours are counted (every
+ * step-th row of a larger window), and the most clusters of an allocation:
+ * bounds on the work for a large import batch. */
+#define GL_DRIFT_DOMAIN_WINDOW_SAMPLE 2048
+#define GL_DRIFT_DOMAIN_MAX_CLUSTERS 64
+
 /* @scores (n_win) ← the domain score of each window row. @ref (n_ref, dim),
- * @win (n_win, dim); @k neighbours (clamped to n_ref + n_win − 1). All
- * scores 0 when either set is empty or the window has one row. */
+ * @win (n_win, dim); @k neighbours (clamped to the rows there are). A window
+ * of more than GL_DRIFT_DOMAIN_WINDOW_SAMPLE rows counts a row's window
+ * neighbours among every step-th row only (n_W: their number). All scores 0
+ * when either set is empty or the window has one row. */
 void gl_drift_domain_scores (const float *ref, gsize n_ref, const float *win, gsize n_win, guint dim, guint k,
                              double *scores);
 
 /* ALLOCATION of @n rows of @x (n, dim) with @priority (n) into @n_clusters
- * clusters (clamped to 1…n): @gain (n) ← each row's quotient, @cluster (n,
+ * clusters (clamped to 1…min (n, GL_DRIFT_DOMAIN_MAX_CLUSTERS)): @gain (n) ← each row's quotient, @cluster (n,
  * may be NULL) ← its cluster. @dim 0: each row its own cluster (@x unread). */
 void gl_drift_domain_allocate (const float *x, gsize n, guint dim, const double *priority, guint n_clusters,
                                double *gain, guint *cluster);

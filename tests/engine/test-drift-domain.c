@@ -1,7 +1,8 @@
 /* test-drift-domain.c — the domain score and the allocation of
  * engine/gl-drift-domain.h, against values worked out by hand on
  * one-dimensional points; the score on a seeded mixture (near 0 where the
- * window is like the reference, high where it is not) and the share of a
+ * window is like the reference, high where it is not; also for a window
+ * larger than its neighbour sample) and the share of a
  * compact cluster beside a wide one. */
 #include "engine/gl-drift-domain.h"
 #include "engine/gl-rng.h"
@@ -65,6 +66,8 @@ test_allocate_by_hand (void)
   /* One cluster: by typicality; no coordinates: by priority. */
   gl_drift_domain_allocate (x, 3, 1, ones, 1, gain, NULL);
   g_assert_cmpfloat_with_epsilon (gain[1], 3.0, 1e-12);
+  gl_drift_domain_allocate (x, 5, 1, ones, 1000, gain, cluster);
+  g_assert_cmpfloat (gain[4], ==, 1.0); /* as many clusters as rows: each its own */
   gl_drift_domain_allocate (x, 5, 0, light_b, 2, gain, cluster);
   g_assert_cmpfloat (gain[4], ==, 0.1);
   g_assert_cmpuint (cluster[4], ==, 4);
@@ -108,36 +111,46 @@ test_allocate_shares (void)
   g_assert_cmpuint (compact, <=, 9);
 }
 
-/* A 2-D reference N(0, I); a window of 100 like it and 100 from N((6, 0), I):
- * the new ones score high, the others near 0. */
+/* A 2-D reference N(0, I); a window of @nw, half like it and half from
+ * N((6, 0), I): the new ones score high, the others near 0. */
 static void
-test_mixture (void)
+check_mixture (gsize nw)
 {
-  enum { NR = 2000, NW = 200 };
-  g_autofree float *ref = g_new (float, NR * 2), *win = g_new (float, NW * 2);
-  double s[NW], same = 0, shifted = 0;
+  const gsize nr = 2000;
+  g_autofree float *ref = g_new (float, nr * 2), *win = g_new (float, nw * 2);
+  g_autofree double *s = g_new (double, nw);
+  double same = 0, shifted = 0;
   GlRng rng;
 
   gl_rng_init (&rng, 5);
-  for (guint i = 0; i < NR * 2; i++)
+  for (gsize i = 0; i < nr * 2; i++)
     ref[i] = (float)gl_rng_normal (&rng);
-  for (guint i = 0; i < NW; i++)
+  for (gsize i = 0; i < nw; i++)
     {
       win[2 * i] = (float)(gl_rng_normal (&rng) + (i % 2 ? 6.0 : 0.0));
       win[2 * i + 1] = (float)gl_rng_normal (&rng);
     }
-  gl_drift_domain_scores (ref, NR, win, NW, 2, 10, s);
-  for (guint i = 0; i < NW; i++)
+  gl_drift_domain_scores (ref, nr, win, nw, 2, 10, s);
+  for (gsize i = 0; i < nw; i++)
     {
       g_assert_true (s[i] >= 0.0 && s[i] < 1.0);
       if (i % 2)
-        shifted += s[i] / (NW / 2);
+        shifted += s[i] / (double)(nw / 2);
       else
-        same += s[i] / (NW / 2);
+        same += s[i] / (double)(nw / 2);
     }
-  g_test_message ("mean domain score: like the reference %.3f, shifted %.3f", same, shifted);
+  g_test_message ("window of %" G_GSIZE_FORMAT ": mean domain score like the reference %.3f, shifted %.3f", nw, same,
+                  shifted);
   g_assert_cmpfloat (same, <, 0.2);
   g_assert_cmpfloat (shifted, >, 0.8);
+}
+
+static void
+test_mixture (void)
+{
+  check_mixture (200);
+  /* Larger than the window sample: every third row as window neighbour. */
+  check_mixture (3 * GL_DRIFT_DOMAIN_WINDOW_SAMPLE);
 }
 
 int
