@@ -169,16 +169,20 @@ gl_drift_boost_interleave (const GlDbQueueItem *items, guint n, const GlDbDriftC
   guint n_slots = 0, emitted = 0, boosted = 0, ci = 0;
 
   share = CLAMP (share, 0.0, 1.0);
+  /* Audit items keep their places: no candidate takes an audit image. */
   for (guint i = 0; i < n; i++)
-    n_slots += !items[i].audit;
+    {
+      n_slots += !items[i].audit;
+      if (items[i].audit)
+        g_hash_table_add (used, g_memdup2 (&items[i].image_id, sizeof items[i].image_id));
+    }
   for (guint i = 0; i < n; i++)
     {
       const GlDbQueueItem *b = &items[i];
 
       if (b->audit)
         {
-          if (!g_hash_table_contains (used, &b->image_id))
-            append_item (out, b, NULL);
+          append_item (out, b, NULL);
           continue;
         }
       /* Candidates first while their share of the places so far is below @share. */
@@ -199,6 +203,18 @@ gl_drift_boost_interleave (const GlDbQueueItem *items, guint n, const GlDbDriftC
           append_item (out, b, NULL);
           emitted++;
         }
+    }
+  /* Items that were candidates too were placed once: the places they leave
+   * go to the next candidates, so the ranking keeps its length. */
+  while (ci < n_cands && emitted < n_slots)
+    {
+      const GlDbDriftCandidate *c = &cands[ci++];
+      GlDbQueueItem it = { c->image_id, NULL, NAN, FALSE, 0 };
+
+      if (!g_hash_table_add (used, g_memdup2 (&c->image_id, sizeof c->image_id)))
+        continue;
+      append_item (out, &it, candidate_reason (names, c));
+      emitted++;
     }
   return out;
 }

@@ -555,6 +555,38 @@ test_candidates_cover (void)
   g_assert_cmpuint (like, ==, 0);
 }
 
+/* The boosted ranking keeps its length and its audit items: a candidate
+ * that is an audit image of the ranking is not drawn (before, it took a place
+ * and the audit item was dropped, one place short). */
+static void
+test_interleave_keeps_audit (void)
+{
+  const GlDbQueueItem items[] = { { 2, (char *)"default", 0.9, FALSE, 0 },
+                                  { 3, (char *)"default", 0.8, FALSE, 0 },
+                                  { 1, (char *)"audit", NAN, TRUE, 0 },
+                                  { 4, (char *)"default", 0.7, FALSE, 0 } };
+  const GlDbDriftCandidate cands[] = { { 1, 100, TRUE, 2.0, 5.0 }, { 9, 100, TRUE, 2.0, 4.0 },
+                                       { 10, 100, FALSE, 0.5, 3.0 } };
+  g_autoptr (GArray) out = gl_drift_boost_interleave (items, 4, cands, 3, NULL, 0.5);
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_int64_hash, g_int64_equal);
+  guint audits = 0;
+
+  g_assert_cmpuint (out->len, ==, 4);
+  for (guint i = 0; i < out->len; i++)
+    {
+      GlDbQueueItem *it = &g_array_index (out, GlDbQueueItem, i);
+      g_assert_true (g_hash_table_add (seen, &it->image_id));
+      if (it->image_id == 1)
+        {
+          g_assert_true (it->audit);
+          audits++;
+        }
+    }
+  g_assert_cmpuint (audits, ==, 1);
+  g_assert_cmpint (g_array_index (out, GlDbQueueItem, 0).image_id, ==, 9);
+  g_assert_cmpstr (g_array_index (out, GlDbQueueItem, 0).reason, ==, "drift: unknown class, new kind of image");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -563,6 +595,7 @@ main (int argc, char **argv)
   g_test_add_func ("/drift-auto/bad-setting", test_bad_setting);
   g_test_add_func ("/drift-auto/candidates", test_candidates);
   g_test_add_func ("/drift-auto/candidates-cover", test_candidates_cover);
+  g_test_add_func ("/drift-auto/interleave-keeps-audit", test_interleave_keeps_audit);
   g_test_add_func ("/drift-auto/fires-on-shift", test_automation_fires);
   g_test_add_func ("/drift-auto/off", test_automation_off);
   return g_test_run ();

@@ -461,17 +461,14 @@ draw_labels (const Scored *stream, GArray *cands, guint n, double share, guint64
   g_autoptr (GArray) picked = NULL, items = NULL, ranked = NULL;
   gsize *out;
 
+  /* A ranking twice as long as the labels, as the app's is longer than what
+   * is labeled from it: the annotator labels its first @n. */
   gl_acquire_options_init (&o);
-  o.batch_size = n;
+  o.batch_size = 2 * n;
   o.seed = seed;
   picked = gl_acquire_select (GL_STRATEGY_DEFAULT, &pool, &o, error);
   if (picked == NULL)
     return NULL;
-  if (picked->len != n)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the strategy picked %u of %u images", picked->len, n);
-      return NULL;
-    }
   items = g_array_new (FALSE, FALSE, sizeof (GlDbQueueItem));
   for (guint k = 0; k < picked->len; k++)
     {
@@ -482,6 +479,12 @@ draw_labels (const Scored *stream, GArray *cands, guint n, double share, guint64
   ranked = gl_drift_boost_interleave ((const GlDbQueueItem *)items->data, items->len,
                                       cands ? (const GlDbDriftCandidate *)cands->data : NULL, cands ? cands->len : 0,
                                       NULL, share);
+  if (ranked->len < n)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the ranking holds %u of the %u images to label",
+                   ranked->len, n);
+      return NULL;
+    }
   out = g_new (gsize, n);
   for (guint k = 0; k < n; k++)
     out[k] = (gsize)g_array_index (ranked, GlDbQueueItem, k).image_id;
