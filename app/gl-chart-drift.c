@@ -53,6 +53,12 @@ gl_chart_drift_natural_height (guint n_classes)
   return (int)ceil (2 * PAD + fs * (1.7 + 1.6 + 2.0 + 1.0 + 0.4 + 3.0) + n_classes * fs * 2.0);
 }
 
+int
+gl_chart_drift_export_height (const GlDriftTimeline *timeline)
+{
+  return MAX (GL_CHART_EXPORT_HEIGHT / 2, gl_chart_drift_natural_height (timeline ? timeline->n_classes : 0));
+}
+
 /* ---- Text ---- */
 
 static char *

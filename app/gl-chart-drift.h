@@ -50,5 +50,8 @@ gboolean gl_chart_drift_export (const GlDriftTimeline *timeline, const GlChartPa
 
 /* The height the chart wants at a width of about 800 for @n_classes rows. */
 int gl_chart_drift_natural_height (guint n_classes);
+/* The height of an exported file (GL_CHART_EXPORT_WIDTH wide): the natural
+ * height for @timeline's classes, at least half GL_CHART_EXPORT_HEIGHT. */
+int gl_chart_drift_export_height (const GlDriftTimeline *timeline);
 
 G_END_DECLS

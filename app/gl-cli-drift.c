@@ -52,8 +52,13 @@ print_summary_line (GString *out, const GlDbDriftResult *r, GHashTable *names)
     tested += g_array_index (r->tests, GlDbDriftTest, i).tested;
   for (guint i = 0; i < r->classes->len; i++)
     insufficient += g_array_index (r->classes, GlDbDriftClass, i).insufficient;
-  g_string_append_printf (out, "%s: %s, %u of %u tests fired (Holm, α 0.05)", title,
-                          r->drifted ? "DRIFT" : "no drift", r->n_fired, tested);
+  g_string_append_printf (out, "%s: %s, %u of %u tests fired (Holm, ", title, r->drifted ? "DRIFT" : "no drift",
+                          r->n_fired, tested);
+  /* Verdicts stored before schema 8 did not record their α. */
+  if (isnan (r->alpha))
+    g_string_append (out, "α not recorded)");
+  else
+    g_string_append_printf (out, "α %g)", r->alpha);
   if (r->top_class >= 0)
     g_string_append_printf (out, ", %s named first", name_of (names, r->top_class));
   g_string_append_printf (out, "; estimated accuracy %.3f (reference %.3f)", r->accuracy_est,
@@ -135,6 +140,7 @@ json_result (GString *out, const GlDbDriftResult *r, GHashTable *names)
   json_field (out, "accuracy_est", r->accuracy_est);
   json_field (out, "accuracy_ref", r->accuracy_ref);
   json_field (out, "psi", r->psi);
+  json_field (out, "alpha", r->alpha);
   g_string_append (out, ",\"tests\":[");
   for (guint i = 0; i < r->tests->len; i++)
     {

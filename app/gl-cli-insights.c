@@ -1,11 +1,14 @@
 /* gl-cli-insights.c — gleaner-cli insights: the Insights charts of a model
- * version as SVG and PNG files, drawn by the same code as the window's. */
+ * version as SVG and PNG files, the drift timeline included
+ * (drift-timeline.svg/.png, import batches or --drift-windows), drawn by the
+ * same code as the window's. */
 #include "gleaner-config.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 
+#include "app/gl-chart-drift.h"
 #include "app/gl-chart.h"
 #include "app/gl-cli.h"
 #include "app/gl-export.h"
@@ -16,12 +19,15 @@ static struct
 {
   char *out_dir;
   gint64 version;
-} insights_opt = { NULL, -1 };
+  gboolean drift_windows;
+} insights_opt = { NULL, -1, FALSE };
 
 const GOptionEntry gl_cli_insights_options[] = {
   { "out", 'o', 0, G_OPTION_ARG_FILENAME, &insights_opt.out_dir, "Folder for the chart files (created when missing)",
     "DIR" },
   { "version", 0, 0, G_OPTION_ARG_INT64, &insights_opt.version, "Model version (default: the current one)", "N" },
+  { "drift-windows", 0, 0, G_OPTION_ARG_NONE, &insights_opt.drift_windows,
+    "The drift timeline over sliding windows (default: over import batches)", NULL },
   { NULL },
 };
 
@@ -51,15 +57,26 @@ gl_cli_insights (int argc, char **argv)
     }
   GlChartPalette palette;
   gl_chart_palette_init_light (&palette);
+  /* The drift timeline of the same version, as the Insights view shows it. */
+  g_autoptr (GlDriftTimeline) timeline = gl_drift_timeline_load (
+      db, report->model_id, insights_opt.drift_windows ? GL_DB_DRIFT_WINDOW : GL_DB_DRIFT_BATCH, &error);
+  if (timeline == NULL)
+    return gl_cli_fail ("insights", error);
   g_autoptr (GString) files = g_string_new (NULL);
-  for (guint k = 0; k < GL_CHART_N_KINDS; k++)
+  for (guint k = 0; k <= GL_CHART_N_KINDS; k++)
     for (guint f = 0; f < 2; f++)
       {
         GlChartFormat format = f == 0 ? GL_CHART_FORMAT_SVG : GL_CHART_FORMAT_PNG;
-        g_autofree char *name = g_strdup_printf ("%s.%s", gl_chart_kind_id (k), f == 0 ? "svg" : "png");
+        /* Kind GL_CHART_N_KINDS: the drift timeline. */
+        const char *id = k < GL_CHART_N_KINDS ? gl_chart_kind_id (k) : "drift-timeline";
+        g_autofree char *name = g_strdup_printf ("%s.%s", id, f == 0 ? "svg" : "png");
         g_autofree char *path = g_build_filename (out_dir, name, NULL);
-        if (!gl_chart_export (k, report, &palette, format, GL_CHART_EXPORT_WIDTH, GL_CHART_EXPORT_HEIGHT,
-                              path, &error))
+        gboolean ok = k < GL_CHART_N_KINDS
+                          ? gl_chart_export (k, report, &palette, format, GL_CHART_EXPORT_WIDTH, GL_CHART_EXPORT_HEIGHT,
+                                             path, &error)
+                          : gl_chart_drift_export (timeline, &palette, format, GL_CHART_EXPORT_WIDTH,
+                                                   gl_chart_drift_export_height (timeline), path, &error);
+        if (!ok)
           return gl_cli_fail ("insights", error);
         if (json)
           {

@@ -2,10 +2,12 @@
 #include "app/gl-drift-boost.h"
 
 #include "app/gl-drift-auto.h"
+#include "engine/gl-drift-domain.h"
 #include "engine/gl-drift.h"
 #include "engine/gl-metrics.h"
 
 #include <math.h>
+#include <string.h>
 
 /* Euclidean distance of @x to @c, @dim wide. */
 static double
@@ -47,40 +49,62 @@ class_cut (const GlDriftSample *ref, guint cls, guint min_class, double q, doubl
   return *cut > 0.0;
 }
 
+/* Neighbours of the domain score (engine/gl-drift-domain.h). */
+#define DOMAIN_K 10
+/* Domain score from which an image is a candidate (the window's density is
+ * at least twice the reference's there) and from which it is a new kind of
+ * image (five times: at least 80% of it is new). */
+#define DOMAIN_CANDIDATE 0.5
+#define DOMAIN_NOVEL 0.8
+
 GArray *
 gl_drift_boost_candidates (const GlDriftSample *reference, const GlDriftSample *window,
                            const gint64 *image_ids, const gint64 *class_ids, const gboolean *drifted,
                            guint min_class, double novelty_q)
 {
   GArray *out = g_array_new (FALSE, FALSE, sizeof (GlDbDriftCandidate));
-  guint k = window->n_classes;
-  gboolean with_novelty = reference->dim > 0 && reference->dim == window->dim && reference->embedding != NULL
-                          && window->embedding != NULL && reference->n_classes == k;
-  g_autofree double *centroids = g_new0 (double, (gsize)k *MAX (window->dim, 1u));
+  guint k = window->n_classes, dim = window->dim;
+  gboolean with_embedding = reference->dim > 0 && reference->dim == dim && reference->embedding != NULL
+                            && window->embedding != NULL && reference->n_classes == k;
+  gsize n = window->n, m = 0;
+  g_autofree double *centroids = g_new0 (double, (gsize)k *MAX (dim, 1u));
   g_autofree double *cuts = g_new (double, MAX (k, 1u));
   g_autofree double *medians = g_new (double, MAX (k, 1u));
   g_autofree gboolean *has_cut = g_new0 (gboolean, MAX (k, 1u));
+  g_autofree double *domain = g_new0 (double, MAX (n, (gsize)1));
+  g_autofree double *priority = g_new (double, MAX (n, (gsize)1));
+  g_autofree float *x = g_new (float, MAX (n, (gsize)1) * MAX (dim, 1u));
+  g_autofree double *gain = g_new (double, MAX (n, (gsize)1));
 
-  for (guint c = 0; with_novelty && c < k; c++)
-    has_cut[c] = class_cut (reference, c, min_class, novelty_q, centroids + (gsize)c * window->dim, &cuts[c],
-                            &medians[c]);
-  for (gsize i = 0; i < window->n; i++)
+  for (guint c = 0; with_embedding && c < k; c++)
+    has_cut[c] = class_cut (reference, c, min_class, novelty_q, centroids + (gsize)c * dim, &cuts[c], &medians[c]);
+  if (with_embedding)
+    gl_drift_domain_scores (reference->embedding, reference->n, window->embedding, n, dim, DOMAIN_K, domain);
+  for (gsize i = 0; i < n; i++)
     {
-      guint c = gl_metrics_argmax (window->probs + i * k, k);
-      double dist = has_cut[c] ? distance (window->embedding + i * window->dim,
-                                           centroids + (gsize)c * window->dim, window->dim)
-                               : NAN;
-      gboolean novel = has_cut[c] && dist > cuts[c];
+      const float *p = window->probs + i * k;
+      guint c = gl_metrics_argmax (p, k);
+      double dist = has_cut[c] ? distance (window->embedding + i * dim, centroids + (gsize)c * dim, dim) : NAN;
+      gboolean novel = (has_cut[c] && dist > cuts[c]) || domain[i] >= DOMAIN_NOVEL;
       /* Of a drifted class, the images farther out than the reference's
        * median: those near the centroid look like the reference. */
       gboolean outlying = drifted[c] && (!has_cut[c] || dist > medians[c]);
 
-      if (novel || outlying)
+      if (novel || outlying || domain[i] >= DOMAIN_CANDIDATE)
         {
-          GlDbDriftCandidate cand = { image_ids[i], class_ids[c], novel, has_cut[c] ? dist / cuts[c] : NAN };
+          GlDbDriftCandidate cand = { image_ids[i], class_ids[c], novel, has_cut[c] ? dist / cuts[c] : NAN, NAN };
           g_array_append_val (out, cand);
+          priority[m] = domain[i] + (1.0 - domain[i]) * (1.0 - (double)p[c]);
+          if (with_embedding)
+            memcpy (x + m * dim, window->embedding + i * dim, dim * sizeof (float));
+          m++;
         }
     }
+  /* About √m clusters of about √m images. Without an embedding: by
+   * priority alone. */
+  gl_drift_domain_allocate (x, m, with_embedding ? dim : 0, priority, (guint)lround (sqrt ((double)m)), gain, NULL);
+  for (gsize j = 0; j < m; j++)
+    g_array_index (out, GlDbDriftCandidate, j).priority = gain[j];
   return out;
 }
 
@@ -145,16 +169,20 @@ gl_drift_boost_interleave (const GlDbQueueItem *items, guint n, const GlDbDriftC
   guint n_slots = 0, emitted = 0, boosted = 0, ci = 0;
 
   share = CLAMP (share, 0.0, 1.0);
+  /* Audit items keep their places: no candidate takes an audit image. */
   for (guint i = 0; i < n; i++)
-    n_slots += !items[i].audit;
+    {
+      n_slots += !items[i].audit;
+      if (items[i].audit)
+        g_hash_table_add (used, g_memdup2 (&items[i].image_id, sizeof items[i].image_id));
+    }
   for (guint i = 0; i < n; i++)
     {
       const GlDbQueueItem *b = &items[i];
 
       if (b->audit)
         {
-          if (!g_hash_table_contains (used, &b->image_id))
-            append_item (out, b, NULL);
+          append_item (out, b, NULL);
           continue;
         }
       /* Candidates first while their share of the places so far is below @share. */
@@ -175,6 +203,18 @@ gl_drift_boost_interleave (const GlDbQueueItem *items, guint n, const GlDbDriftC
           append_item (out, b, NULL);
           emitted++;
         }
+    }
+  /* Items that were candidates too were placed once: the places they leave
+   * go to the next candidates, so the ranking keeps its length. */
+  while (ci < n_cands && emitted < n_slots)
+    {
+      const GlDbDriftCandidate *c = &cands[ci++];
+      GlDbQueueItem it = { c->image_id, NULL, NAN, FALSE, 0 };
+
+      if (!g_hash_table_add (used, g_memdup2 (&c->image_id, sizeof c->image_id)))
+        continue;
+      append_item (out, &it, candidate_reason (names, c));
+      emitted++;
     }
   return out;
 }

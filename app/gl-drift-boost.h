@@ -2,18 +2,25 @@
  * they enter the ranking.
  *
  * CANDIDATES: when a batch or window drifted (app/gl-drift-report.c), its
- * NOVEL images (any class: farther from their predicted class's reference
- * centroid, in the projected embedding, than the reference's 99th
- * percentile distance of that class — the per-image form of the novelty
- * test, engine/gl-drift.h gl_drift_novelty_rate) and its images predicted as
- * a class with a fired test that lie farther out than the reference's
- * median distance of that class are stored as candidates (db/gl-db.h,
- * GlDbDriftCandidate), with their distance in units of that 99th percentile
- * (NaN when the reference has too few images of the class).
+ * images that the reference does not explain (domain score ≥ 0.5, the k-NN
+ * density ratio of window to reference in the projected embedding,
+ * engine/gl-drift-domain.h), its NOVEL images (domain score ≥ 0.8, or any
+ * class: farther from their predicted class's reference centroid than the
+ * reference's 99th percentile distance of that class — the per-image form of
+ * the novelty test, engine/gl-drift.h gl_drift_novelty_rate) and its images
+ * predicted as a class with a fired test that lie farther out than the
+ * reference's median distance of that class are stored as candidates
+ * (db/gl-db.h, GlDbDriftCandidate), with their distance in units of that
+ * 99th percentile (NaN when the reference has too few images of the class)
+ * and a priority, the order to label them in: each candidate's chance that
+ * the model cannot be trusted on it (domain score + (1 − domain score) ×
+ * (1 − calibrated confidence)), shared among about √m k-means clusters of the
+ * m candidates by D'Hondt quotients, most typical image of a cluster first
+ * (engine/gl-drift-domain.h, ALLOCATION).
  *
  * BOOST: while the boost is on (app/gl-drift-auto.h), each ranking stored by
  * a round gets a share of its non-audit places, evenly spread, from the
- * unlabeled candidates of the current model version, novel ones first; their
+ * unlabeled candidates of the current model version, by priority; their
  * reason reads "drift: Sneaker, new kind of image" (novel) or
  * "drift: Sneaker". Audit items keep their places, so the audit labels stay
  * a random sample. The ranking keeps its length: the strategy's last items

@@ -107,6 +107,7 @@ report_set (const Ctx *ctx, const float *probs, const float *emb, const gint64 *
   header->accuracy_est = v->accuracy_window;
   header->accuracy_ref = v->accuracy_reference;
   header->psi = v->chi_square.tested ? v->chi_square.effect : NAN;
+  header->alpha = o.alpha;
   header->tests = g_array_new (FALSE, FALSE, sizeof (GlDbDriftTest));
   header->classes = g_array_new (FALSE, FALSE, sizeof (GlDbDriftClass));
   add_test (header->tests, -1, "chi-square", &v->chi_square);

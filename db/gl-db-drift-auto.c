@@ -176,7 +176,7 @@ gl_db_add_drift_candidates (GlDb *db, gint64 drift_id, const GlDbDriftCandidate 
       sqlite3_stmt *st
           = gl_db_stmt (db,
                         "INSERT OR REPLACE INTO drift_candidates (drift_id, image_id, class_id, novel,"
-                        " distance) VALUES (?1, ?2, ?3, ?4, ?5)",
+                        " distance, priority) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                         error);
 
       if (st == NULL)
@@ -189,6 +189,7 @@ gl_db_add_drift_candidates (GlDb *db, gint64 drift_id, const GlDbDriftCandidate 
       sqlite3_bind_int64 (st, 3, candidates[i].class_id);
       sqlite3_bind_int (st, 4, candidates[i].novel != 0);
       gl_db_bind_double (st, 5, candidates[i].distance);
+      gl_db_bind_double (st, 6, candidates[i].priority);
       if (!gl_db_step_done (db, st, error, "cannot store a drift candidate"))
         {
           gl_db_rollback (db);
@@ -203,7 +204,8 @@ read_candidate (sqlite3_stmt *st, gpointer element)
 {
   *(GlDbDriftCandidate *)element
       = (GlDbDriftCandidate){ sqlite3_column_int64 (st, 0), sqlite3_column_int64 (st, 1),
-                              sqlite3_column_int (st, 2) != 0, gl_db_column_double (st, 3) };
+                              sqlite3_column_int (st, 2) != 0, gl_db_column_double (st, 3),
+                              gl_db_column_double (st, 4) };
 }
 
 GArray *
@@ -211,10 +213,12 @@ gl_db_list_drift_candidates (GlDb *db, gint64 model_id, GError **error)
 {
   sqlite3_stmt *st = gl_db_stmt (
       db,
-      "SELECT c.image_id, MIN (c.class_id), MAX (c.novel), MAX (c.distance) FROM drift_candidates c"
+      "SELECT c.image_id, MIN (c.class_id), MAX (c.novel), MAX (c.distance), MAX (c.priority)"
+      " FROM drift_candidates c"
       " JOIN drift d ON d.id = c.drift_id JOIN images i ON i.id = c.image_id"
       " WHERE d.model_id = ?1 AND i.cls = -1 AND i.held_out = 0 AND i.reason IS NULL"
-      " GROUP BY c.image_id ORDER BY MAX (c.novel) DESC, MAX (c.distance) DESC, c.image_id",
+      " GROUP BY c.image_id ORDER BY MAX (c.priority) DESC NULLS LAST, MAX (c.novel) DESC,"
+      " MAX (c.distance) DESC, c.image_id",
       error);
 
   if (st == NULL)

@@ -174,8 +174,8 @@ gl_db_add_drift_result (GlDb *db, const GlDbDriftResult *r, gint64 *drift_id, GE
   st = gl_db_stmt (
       db,
       "INSERT INTO drift (model_id, batch_b, from_us, to_us, psi, created_us, kind, first_image,"
-      " last_image, n_images, window_size, drifted, n_fired, top_class, accuracy_est, accuracy_ref)"
-      " VALUES (?1, ?2, 0, 0, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+      " last_image, n_images, window_size, drifted, n_fired, top_class, accuracy_est, accuracy_ref,"
+      " alpha) VALUES (?1, ?2, 0, 0, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
       error);
   if (st == NULL)
     {
@@ -196,6 +196,7 @@ gl_db_add_drift_result (GlDb *db, const GlDbDriftResult *r, gint64 *drift_id, GE
   gl_db_bind_id (st, 12, r->top_class);
   gl_db_bind_double (st, 13, r->accuracy_est);
   gl_db_bind_double (st, 14, r->accuracy_ref);
+  gl_db_bind_double (st, 15, r->alpha);
   if (!gl_db_step_done (db, st, error, "cannot add a drift result"))
     {
       gl_db_rollback (db);
@@ -239,6 +240,7 @@ read_result (sqlite3_stmt *st, gpointer element)
     .accuracy_ref = gl_db_column_double (st, 12),
     .psi = gl_db_column_double (st, 13),
     .created_us = sqlite3_column_int64 (st, 14),
+    .alpha = gl_db_column_double (st, 15),
   };
 }
 
@@ -276,7 +278,7 @@ gl_db_list_drift_results (GlDb *db, gint64 model_id, int kind, GError **error)
       = gl_db_stmt (db,
                     "SELECT id, model_id, kind, batch_b, first_image, last_image, n_images,"
                     " window_size, drifted, n_fired, top_class, accuracy_est, accuracy_ref, psi,"
-                    " created_us FROM drift WHERE model_id = ?1 AND kind IN (?2, ?3) ORDER BY id",
+                    " created_us, alpha FROM drift WHERE model_id = ?1 AND kind IN (?2, ?3) ORDER BY id",
                     error);
   GArray *out;
 

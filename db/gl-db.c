@@ -670,6 +670,15 @@ static const char migrate_v7[] =
   "CREATE INDEX drift_candidates_image ON drift_candidates (image_id);"
   "PRAGMA user_version = 7;";
 
+/* 7 → 8: the significance level of each drift verdict (NULL: recorded
+ * before, at the then fixed 0.05), and the order in which the drift-boosted
+ * queue draws each candidate (app/gl-drift-boost.h; NULL: stored before, by
+ * novelty and distance). */
+static const char migrate_v8[] =
+  "ALTER TABLE drift ADD COLUMN alpha REAL;"
+  "ALTER TABLE drift_candidates ADD COLUMN priority REAL;"
+  "PRAGMA user_version = 8;";
+
 static gboolean
 move_audit_setting (GlDb *db, GError **error)
 {
@@ -762,6 +771,8 @@ migrate (GlDb *db, GError **error)
     ok = gl_db_exec (db, migrate_v6, error);
   if (ok && v >= 1 && v <= 6)
     ok = gl_db_exec (db, migrate_v7, error);
+  if (ok && v >= 1 && v <= 7)
+    ok = gl_db_exec (db, migrate_v8, error);
   if (ok)
     {
       sqlite3_stmt *st = NULL;

@@ -57,7 +57,7 @@ typedef enum
 
 /* The schema version this build writes (PRAGMA user_version). Version 1 is the
  * schema of the first app/gl-project.c; older files are migrated on open. */
-#define GL_DB_SCHEMA_VERSION 7
+#define GL_DB_SCHEMA_VERSION 8
 
 /* ---- Connection -------------------------------------------------------- */
 
@@ -753,6 +753,7 @@ typedef struct
   gint64 top_class;          /* class named first, -1 none */
   double accuracy_est, accuracy_ref; /* CBPE accuracy estimates, window and reference */
   double psi;                /* of the predicted class shares */
+  double alpha;              /* family-wise significance level of the verdict; NaN: not recorded (before schema 8) */
   GArray *tests;             /* GlDbDriftTest, owned */
   GArray *classes;           /* GlDbDriftClass, owned */
   gint64 created_us;         /* filled by the store */
@@ -831,13 +832,15 @@ typedef struct
   gint64 class_id;  /* predicted class */
   gboolean novel;   /* farther from its class's reference centroid than the reference's 99th percentile */
   double distance;  /* that distance over the reference's 99th percentile of the class (> 1: novel), NaN unknown */
+  double priority;  /* the order to label in, highest first (app/gl-drift-boost.h); NaN unknown (before schema 8) */
 } GlDbDriftCandidate;
 
 /* Stores the candidates of drift result @drift_id (one transaction). */
 gboolean gl_db_add_drift_candidates (GlDb *db, gint64 drift_id, const GlDbDriftCandidate *candidates, guint n,
                                      GError **error);
 /* The candidates of @model_id's results that are still unlabeled, readable
- * and in the pool (not held out), each image once: novel ones first, then by
+ * and in the pool (not held out), each image once (its highest priority):
+ * by priority, highest first, then (no priority) novel ones first and by
  * distance, farthest first. Elements: GlDbDriftCandidate. */
 GArray *gl_db_list_drift_candidates (GlDb *db, gint64 model_id, GError **error);
 /* How many candidates of any model version got their current label after

@@ -626,8 +626,8 @@ gl_drift_random_projection (const float *x, gsize n, guint dim, guint out_dim, g
       }
 }
 
-static double
-squared_distance (const float *u, const float *v, guint dim)
+double
+gl_drift_squared_distance (const float *u, const float *v, guint dim)
 {
   double sum = 0.0;
 
@@ -664,7 +664,7 @@ gl_drift_median_bandwidth (const float *x, gsize n_x, const float *y, gsize n_y,
       {
         const float *u = pooled_row (x, n_x, y, dim, a * total / m);
         const float *v = pooled_row (x, n_x, y, dim, b * total / m);
-        dist[n_dist++] = sqrt (squared_distance (u, v, dim));
+        dist[n_dist++] = sqrt (gl_drift_squared_distance (u, v, dim));
       }
   median = gl_drift_percentile (dist, n_dist, 50.0);
   return median > 0.0 ? median : 1.0;
@@ -680,13 +680,13 @@ gl_drift_mmd_rbf (const float *x, gsize n_x, const float *y, gsize n_y, guint di
     return 0.0;
   for (gsize i = 0; i < n_x; i++)
     for (gsize j = 0; j < n_x; j++)
-      sxx += exp (-gamma * squared_distance (x + i * dim, x + j * dim, dim));
+      sxx += exp (-gamma * gl_drift_squared_distance (x + i * dim, x + j * dim, dim));
   for (gsize i = 0; i < n_y; i++)
     for (gsize j = 0; j < n_y; j++)
-      syy += exp (-gamma * squared_distance (y + i * dim, y + j * dim, dim));
+      syy += exp (-gamma * gl_drift_squared_distance (y + i * dim, y + j * dim, dim));
   for (gsize i = 0; i < n_x; i++)
     for (gsize j = 0; j < n_y; j++)
-      sxy += exp (-gamma * squared_distance (x + i * dim, y + j * dim, dim));
+      sxy += exp (-gamma * gl_drift_squared_distance (x + i * dim, y + j * dim, dim));
   return MAX (0.0, sxx / ((double)n_x * n_x) + syy / ((double)n_y * n_y) - 2.0 * sxy / ((double)n_x * n_y));
 }
 
@@ -732,7 +732,7 @@ gl_drift_mmd_test (const float *x, gsize n_x, const float *y, gsize n_y, guint d
   for (gsize i = 0; i < total; i++)
     for (gsize j = i + 1; j < total; j++)
       kernel[i * total + j] = exp (
-          -gamma * squared_distance (pooled_row (x, n_x, y, dim, i), pooled_row (x, n_x, y, dim, j), dim));
+          -gamma * gl_drift_squared_distance (pooled_row (x, n_x, y, dim, i), pooled_row (x, n_x, y, dim, j), dim));
   side = g_new (guint8, total);
   for (gsize i = 0; i < total; i++)
     side[i] = i < n_x ? 0 : 1;

@@ -150,6 +150,9 @@ double gl_drift_mmd_test (const float *x, gsize n_x, const float *y, gsize n_y, 
  * linear interpolation between order statistics (numpy's default). n = 0: 0. */
 double gl_drift_percentile (double *values, gsize n, double q);
 
+/* The squared Euclidean distance of @u and @v, @dim wide, in double. */
+double gl_drift_squared_distance (const float *u, const float *v, guint dim);
+
 /* Novelty rate: the share of @window rows farther (Euclidean) from the
  * centroid of @reference than the reference's @q-th percentile distance
  * (q = 99: 1% of the reference lies beyond it). @reference: (n_ref, dim),

@@ -284,9 +284,8 @@ save_chart (GtkWidget *chart, GlChartFormat format, const char *path, GError **e
                             gleaner_chart_get_report (GLEANER_CHART (chart)), &palette, format, GL_CHART_EXPORT_WIDTH,
                             GL_CHART_EXPORT_HEIGHT, path, error);
   GlDriftTimeline *t = gleaner_drift_timeline_get_timeline (GLEANER_DRIFT_TIMELINE (chart));
-  return gl_chart_drift_export (t, &palette, format, GL_CHART_EXPORT_WIDTH,
-                                MAX (GL_CHART_EXPORT_HEIGHT / 2, gl_chart_drift_natural_height (t ? t->n_classes : 0)),
-                                path, error);
+  return gl_chart_drift_export (t, &palette, format, GL_CHART_EXPORT_WIDTH, gl_chart_drift_export_height (t), path,
+                                error);
 }
 
 static void

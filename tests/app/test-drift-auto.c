@@ -12,6 +12,7 @@
 #include "app/gl-drift-boost.h"
 #include "app/gl-drift-report.h"
 #include "app/gl-queue.h"
+#include "engine/gl-rng.h"
 
 #include <glib/gstdio.h>
 #include <math.h>
@@ -470,6 +471,10 @@ test_candidates (void)
     g_assert_cmpint (g_array_index (c, GlDbDriftCandidate, 1).image_id, ==, 13);
     g_assert_true (g_array_index (c, GlDbDriftCandidate, 1).novel);
     g_assert_cmpfloat_with_epsilon (g_array_index (c, GlDbDriftCandidate, 1).distance, 5.0 / 0.98, 0.05);
+    /* Both far from any reference row, neither of a window-only cluster:
+     * their priority is the model's distrust times that distance. */
+    g_assert_true (g_array_index (c, GlDbDriftCandidate, 0).priority > 0.0);
+    g_assert_true (g_array_index (c, GlDbDriftCandidate, 1).priority > 0.0);
     g_clear_pointer (&c, g_array_unref);
 
     /* Nothing drifted: only the novel image. */
@@ -480,6 +485,108 @@ test_candidates (void)
   }
 }
 
+static gint
+by_priority (gconstpointer a, gconstpointer b)
+{
+  double x = ((const GlDbDriftCandidate *)a)->priority, y = ((const GlDbDriftCandidate *)b)->priority;
+
+  return (x < y) - (x > y);
+}
+
+/* Candidates cover the new kinds of image, not only the farthest: a
+ * reference of two classes, N((0, 0), 0.5²) and N((4, 0), 0.5²); a window of
+ * 100 images like it, 70 of a new kind far out (around (0, 9), class 0 with
+ * confidence 0.9) and 30 of another nearer (around (4, −5), class 1, 0.6).
+ * Distance from the class centroid alone ranks all 70 first; by priority (the
+ * k-center greedy gain) the first ten hold both kinds, and nothing like the
+ * reference. */
+static void
+test_candidates_cover (void)
+{
+  enum { NR = 600, NW = 200 };
+  g_autofree float *ref_probs = g_new (float, NR * 2), *ref_emb = g_new (float, NR * 2);
+  g_autofree float *win_probs = g_new (float, NW * 2), *win_emb = g_new (float, NW * 2);
+  g_autofree gint64 *ids = g_new (gint64, NW);
+  const gint64 class_ids[] = { 100, 200 };
+  const gboolean drifted[] = { TRUE, TRUE };
+  g_autoptr (GArray) c = NULL;
+  guint far = 0, near = 0, like = 0;
+  GlRng rng;
+
+  gl_rng_init (&rng, 3);
+  for (guint i = 0; i < NR; i++)
+    {
+      guint k = i % 2;
+      ref_probs[2 * i + k] = 0.95f;
+      ref_probs[2 * i + 1 - k] = 0.05f;
+      ref_emb[2 * i] = (float)(4.0 * k + 0.5 * gl_rng_normal (&rng));
+      ref_emb[2 * i + 1] = (float)(0.5 * gl_rng_normal (&rng));
+    }
+  for (guint i = 0; i < NW; i++)
+    {
+      /* 0…99 like the reference, 100…169 the far kind, 170…199 the near one. */
+      guint k = i < 100 ? i % 2 : i < 170 ? 0 : 1;
+      double conf = i < 100 ? 0.95 : i < 170 ? 0.9 : 0.6;
+      double cx = i < 100 ? 4.0 * k : i < 170 ? 0.0 : 4.0, cy = i < 100 ? 0.0 : i < 170 ? 9.0 : -5.0;
+      ids[i] = i;
+      win_probs[2 * i + k] = (float)conf;
+      win_probs[2 * i + 1 - k] = (float)(1.0 - conf);
+      win_emb[2 * i] = (float)(cx + 0.5 * gl_rng_normal (&rng));
+      win_emb[2 * i + 1] = (float)(cy + 0.5 * gl_rng_normal (&rng));
+    }
+  {
+    GlDriftSample ref = { NR, 2, ref_probs, 2, ref_emb }, win = { NW, 2, win_probs, 2, win_emb };
+    c = gl_drift_boost_candidates (&ref, &win, ids, class_ids, drifted, 30, 99);
+  }
+  g_array_sort (c, by_priority);
+  g_assert_cmpuint (c->len, >=, 100);
+  for (guint i = 0; i < 10; i++)
+    {
+      const GlDbDriftCandidate *x = &g_array_index (c, GlDbDriftCandidate, i);
+      g_assert_true (isfinite (x->priority));
+      far += x->image_id >= 100 && x->image_id < 170;
+      near += x->image_id >= 170;
+      like += x->image_id < 100;
+    }
+  g_test_message ("first ten candidates: %u of the far kind, %u of the near kind, %u like the reference", far, near,
+                  like);
+  g_assert_cmpuint (far, >=, 3);
+  g_assert_cmpuint (near, >=, 3);
+  g_assert_cmpuint (like, ==, 0);
+}
+
+/* The boosted ranking keeps its length and its audit items: a candidate
+ * that is an audit image of the ranking is not drawn (before, it took a place
+ * and the audit item was dropped, one place short). */
+static void
+test_interleave_keeps_audit (void)
+{
+  const GlDbQueueItem items[] = { { 2, (char *)"default", 0.9, FALSE, 0 },
+                                  { 3, (char *)"default", 0.8, FALSE, 0 },
+                                  { 1, (char *)"audit", NAN, TRUE, 0 },
+                                  { 4, (char *)"default", 0.7, FALSE, 0 } };
+  const GlDbDriftCandidate cands[] = { { 1, 100, TRUE, 2.0, 5.0 }, { 9, 100, TRUE, 2.0, 4.0 },
+                                       { 10, 100, FALSE, 0.5, 3.0 } };
+  g_autoptr (GArray) out = gl_drift_boost_interleave (items, 4, cands, 3, NULL, 0.5);
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_int64_hash, g_int64_equal);
+  guint audits = 0;
+
+  g_assert_cmpuint (out->len, ==, 4);
+  for (guint i = 0; i < out->len; i++)
+    {
+      GlDbQueueItem *it = &g_array_index (out, GlDbQueueItem, i);
+      g_assert_true (g_hash_table_add (seen, &it->image_id));
+      if (it->image_id == 1)
+        {
+          g_assert_true (it->audit);
+          audits++;
+        }
+    }
+  g_assert_cmpuint (audits, ==, 1);
+  g_assert_cmpint (g_array_index (out, GlDbQueueItem, 0).image_id, ==, 9);
+  g_assert_cmpstr (g_array_index (out, GlDbQueueItem, 0).reason, ==, "drift: unknown class, new kind of image");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -487,6 +594,8 @@ main (int argc, char **argv)
   g_test_add_func ("/drift-auto/empty-and-accuracy", test_accuracy_and_empty);
   g_test_add_func ("/drift-auto/bad-setting", test_bad_setting);
   g_test_add_func ("/drift-auto/candidates", test_candidates);
+  g_test_add_func ("/drift-auto/candidates-cover", test_candidates_cover);
+  g_test_add_func ("/drift-auto/interleave-keeps-audit", test_interleave_keeps_audit);
   g_test_add_func ("/drift-auto/fires-on-shift", test_automation_fires);
   g_test_add_func ("/drift-auto/off", test_automation_off);
   return g_test_run ();

@@ -45,6 +45,8 @@ check_results (GlDb *db, guint n_classes, guint window_size, guint *n_batches)
       g_assert_cmpuint (r->tests->len, ==, 3 + 5 * n_classes);
       g_assert_cmpuint (r->classes->len, ==, n_classes);
       g_assert_true (isfinite (r->accuracy_est) && isfinite (r->accuracy_ref));
+      /* The verdict's significance level is stored with it. */
+      g_assert_cmpfloat (r->alpha, ==, 0.05);
       for (guint t = 0; t < r->tests->len; t++)
         {
           const GlDbDriftTest *x = &g_array_index (r->tests, GlDbDriftTest, t);
@@ -116,6 +118,7 @@ test_drift_report (void)
   g_assert_nonnull (strstr (out, "chi-square"));
   g_assert_nonnull (strstr (out, "novelty      top-left"));
   g_assert_nonnull (strstr (out, "precision estimate"));
+  g_assert_nonnull (strstr (out, "tests fired (Holm, α 0.05)"));
   g_clear_pointer (&out, g_free);
 
   g_assert_cmpint (synth_run_cli ((const char *const[]){ "drift", proj, "--json", NULL }, &out), ==, 0);
@@ -123,6 +126,8 @@ test_drift_report (void)
   g_assert_true (g_str_has_suffix (out, "]}\n"));
   g_assert_nonnull (strstr (out, "\"reference\":{\"n_validation\":"));
   g_assert_nonnull (strstr (out, "\"test\":\"bbsd\""));
+  g_assert_nonnull (strstr (out, "\"psi\":"));
+  g_assert_nonnull (strstr (out, "\"alpha\":0.05,"));
   g_assert_nonnull (strstr (out, "\"class\":\"bottom-right\""));
   g_assert_null (strstr (out, "nan"));
   g_clear_pointer (&out, g_free);

@@ -3,6 +3,7 @@
  * every figure is known; of the chart files (app/gl-chart.c): PNG magic and
  * size, SVG that parses as XML, safe writing; and of `gleaner-cli insights`
  * and `stats --json` end to end. */
+#include "app/gl-chart-drift.h"
 #include "app/gl-chart.h"
 #include "app/gl-insights.h"
 
@@ -411,6 +412,25 @@ test_cli (Fixture *f, gconstpointer data)
       g_assert_true (g_file_get_contents (svg, &bytes, &len, NULL));
       assert_svg (bytes, len);
     }
+  {
+    /* The drift timeline of the same version, at the height the Insights
+     * view exports it. */
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GlDriftTimeline) t
+        = gl_drift_timeline_load (gl_project_get_db (f->project), -1, GL_DB_DRIFT_BATCH, &error);
+    g_autofree char *png = g_strdup_printf ("%s/drift-timeline.png", out_dir);
+    g_autofree char *svg = g_strdup_printf ("%s/drift-timeline.svg", out_dir);
+    g_autofree char *bytes = NULL;
+    gsize len = 0;
+
+    g_assert_no_error (error);
+    g_assert_true (g_file_get_contents (png, &bytes, &len, NULL));
+    assert_png ((const guint8 *)bytes, len, GL_CHART_EXPORT_WIDTH, gl_chart_drift_export_height (t));
+    g_clear_pointer (&bytes, g_free);
+    g_assert_true (g_file_get_contents (svg, &bytes, &len, NULL));
+    assert_svg (bytes, len);
+    g_assert_nonnull (strstr (out, "/drift-timeline.svg\""));
+  }
   /* A version that does not exist, and a missing --out, fail with a message. */
   g_autofree char *out2 = NULL;
   const char *bad[] = { "insights", proj, "--out", out_dir, "--version", "77", NULL };

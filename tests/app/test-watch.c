@@ -1,12 +1,15 @@
 /* Tests of watched folders (app/gl-watch.h): the folder list, the rescan of
  * files that arrived while no watcher ran, batching, a file written slowly
- * (imported once, whole), new sub-folders, and the CLI's --once. Waits are for
+ * (imported once, whole), new sub-folders, and the CLI's --once and its stop
+ * on SIGTERM. Waits are for
  * events with a generous limit, never timings. */
 #include "app/gl-import.h"
 #include "app/gl-project.h"
 #include "app/gl-watch.h"
 
 #include <fcntl.h>
+#include <gio/gio.h>
+#include <signal.h>
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -413,6 +416,119 @@ test_cli_once (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (err, "“/nonexistent/folder” is not a folder"));
 }
 
+/* The next line of @in (without its newline), or NULL at the end. */
+static char *
+read_line (GDataInputStream *in)
+{
+  g_autoptr (GError) error = NULL;
+  char *line = g_data_input_stream_read_line_utf8 (in, NULL, NULL, &error);
+
+  g_assert_no_error (error);
+  if (line != NULL)
+    g_test_message ("watch: %s", line);
+  return line;
+}
+
+/* gleaner-cli watch stops cleanly on SIGTERM: exit 0, the summary says what
+ * it imported and what it left, and a file still open for writing is not
+ * imported (nothing half-imported); the next run takes it, whole. */
+static void
+test_cli_sigterm (Fixture *f, gconstpointer data)
+{
+  const char *cli = g_getenv ("GLEANER_CLI");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GDataInputStream) out = NULL;
+  g_autofree char *slow = NULL, *summary = NULL;
+  g_autoptr (GBytes) bytes = png_bytes (99);
+  gboolean known, batch_seen = FALSE;
+  const guint8 *data_bytes;
+  gsize len;
+  int fd;
+
+  if (cli == NULL)
+    {
+      g_test_skip ("GLEANER_CLI is not set");
+      return;
+    }
+  g_assert_true (gl_watch_add_folder (f->project, f->in, &error));
+  g_clear_pointer (&f->project, gl_project_close);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("t%u.png", i);
+      g_free (write_png (f->in, name, (guint8)(120 + i)));
+    }
+  /* Half of a file, its writer still holding it open. */
+  data_bytes = g_bytes_get_data (bytes, &len);
+  slow = g_build_filename (f->in, "slow.png", NULL);
+  fd = open (slow, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (write (fd, data_bytes, len / 2), ==, (gssize)(len / 2));
+  gl_watch_file_is_closed (slow, &known);
+  if (!known)
+    {
+      close (fd);
+      g_test_skip ("this file system grants no leases");
+      return;
+    }
+
+  /* Batches of 3: the three whole files make one at once; the open file
+   * waits. */
+  proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, cli, "watch", f->project_dir, "--batch-files",
+                           "3", "--batch-seconds", "600", NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc));
+  while (!batch_seen)
+    {
+      g_autofree char *line = read_line (out);
+      g_assert_nonnull (line);
+      batch_seen = g_str_has_prefix (line, "batch ") && strstr (line, ": 3 added, 0 unreadable") != NULL;
+    }
+  g_subprocess_send_signal (proc, SIGTERM);
+  for (char *line; (line = read_line (out)) != NULL; g_free (line))
+    if (strstr (line, " batches: ") != NULL)
+      {
+        g_free (summary);
+        summary = g_strdup (line);
+      }
+  g_assert_true (g_subprocess_wait (proc, NULL, &error));
+  g_assert_true (g_subprocess_get_if_exited (proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
+  g_assert_cmpstr (summary, ==, "1 batches: 3 added, 0 unreadable, 0 duplicates; 1 files not imported yet");
+
+  /* The store holds the three, none unreadable: the open file was not read. */
+  f->project = gl_project_open (f->project_dir, &error);
+  g_assert_no_error (error);
+  {
+    guint64 unreadable = 99;
+    g_assert_cmpuint (count_images (f, &unreadable), ==, 3);
+    g_assert_cmpuint (unreadable, ==, 0);
+  }
+  g_clear_pointer (&f->project, gl_project_close);
+
+  /* Finished and closed: the next run imports it, whole. */
+  g_assert_cmpint (write (fd, data_bytes + len / 2, len - len / 2), ==, (gssize)(len - len / 2));
+  g_assert_cmpint (close (fd), ==, 0);
+  {
+    const char *again[] = { cli, "watch", f->project_dir, "--once", NULL };
+    g_autofree char *text = NULL;
+    int status;
+
+    g_assert_true (
+        g_spawn_sync (NULL, (char **)again, NULL, G_SPAWN_DEFAULT, NULL, NULL, &text, NULL, &status, &error));
+    g_test_message ("%s", text);
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+    g_assert_nonnull (strstr (text, "1 batches: 1 added, 0 unreadable"));
+  }
+  f->project = gl_project_open (f->project_dir, &error);
+  g_assert_no_error (error);
+  {
+    guint64 unreadable = 99;
+    g_assert_cmpuint (count_images (f, &unreadable), ==, 4);
+    g_assert_cmpuint (unreadable, ==, 0);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -425,5 +541,6 @@ main (int argc, char **argv)
   g_test_add ("/watch/concurrent-imports", Fixture, NULL, fixture_set_up, test_concurrent_imports,
               fixture_tear_down);
   g_test_add ("/watch/cli-once", Fixture, NULL, fixture_set_up, test_cli_once, fixture_tear_down);
+  g_test_add ("/watch/cli-sigterm", Fixture, NULL, fixture_set_up, test_cli_sigterm, fixture_tear_down);
   return g_test_run ();
 }

@@ -25,16 +25,26 @@
  * recovery, recovery_plain: end to end (measure_recovery): a stream where 40%
  * of the new images are shifted (rotation 30° plus the held-out class);
  * drift measured on windows of 200 as the app does, the drifted windows'
- * candidates kept (app/gl-drift-boost.h); then --labels (200) labels drawn by
- * the drift-boosted queue (half the non-audit places from the candidates)
- * and, apart, by the normal queue (the default strategy, 10% audit items), each followed by the same retraining from the model's weights on
- * --old-labels old labels plus the new ones. Recovery is the share of the
- * accuracy the shift cost (accuracy on clean versions − before) that the
- * retraining won back on other shifted images.
+ * candidates kept and ordered as the store lists them (app/gl-drift-boost.h:
+ * by the k-center greedy gain of the domain score × distrust); then --labels
+ * (200) labels drawn by the drift-boosted queue (half the non-audit places
+ * from the candidates) and, apart, by the normal queue (the default
+ * strategy, 10% audit items), each followed by the same retraining as a
+ * round trains (app/gl-round.c: ≥ 10 epochs and ≥ 300 steps, cosine, crops;
+ * by epochs, not time, so load does not change it; the same seed for both
+ * arms) from the model's weights on --old-labels old labels plus the new
+ * ones. Recovery is the share of the accuracy the shift cost (accuracy on
+ * clean versions − before) that the retraining won back on other shifted
+ * images; --recovery-seeds (3) streams, each with its own shuffle, draws and
+ * training seed, are printed one by one and as mean ± sd.
  *
- * The last line is exactly
+ * --only recovery runs the end-to-end part alone (the model is trained all
+ * the same); its last line is
+ *   drift recovery: recovery=R recovery_sd=S recovery_plain=R recovery_plain_sd=S seeds=N
+ * --only detection runs the windows alone. Otherwise the last line is exactly
  *   drift: power_100=P power_500=P baseline_100=P baseline_500=P false_alarm=F localisation=L recovery=R
  * recovery_plain=R
+ * (recoveries: the means over the seeds; NaN when not measured).
  */
 #include "gleaner-config.h"
 
@@ -52,6 +62,8 @@
 #include "engine/gl-rng.h"
 #include "app/gl-drift-boost.h"
 #include "app/gl-engine-info.h"
+#include "app/gl-round.h"
+#include "app/gl-trainer.h"
 
 #define SIDE 28
 #define PIX (SIDE * SIDE)
@@ -357,17 +369,26 @@ typedef struct
   double acc_before;    /* model on the shifted evaluation images */
   double acc_boost, acc_plain, acc_none; /* after retraining with 200 boosted / 200 plain / 0 new labels */
   guint boost_shifted, plain_shifted;    /* shifted images among the labels drawn */
+  guint boost_novel, plain_novel;        /* of them, images of the held-out class */
+  guint retrain_epochs;                  /* epochs each retraining ran */
+  double share;                          /* of the boosted queue's non-audit places given to candidates */
   guint cand_shifted, cand_top_shifted;  /* shifted among the candidates, and among the first 100 */
+  guint cand_top_novel;                  /* of the held-out class among the first 100 */
+  double split_before[2], split_boost[2], split_plain[2]; /* accuracy_split of the evaluation images */
 } Recovery;
 
+/* The store's order (db/gl-db.h gl_db_list_drift_candidates): priority,
+ * highest first; then novel first, farthest first; NaN last. */
 static gint
 compare_candidate (gconstpointer a, gconstpointer b)
 {
   const GlDbDriftCandidate *x = a, *y = b;
+  double px = isnan (x->priority) ? -INFINITY : x->priority, py = isnan (y->priority) ? -INFINITY : y->priority;
 
+  if (px != py)
+    return px > py ? -1 : 1;
   if (x->novel != y->novel)
     return x->novel ? -1 : 1;
-  /* Farthest first; NaN (unknown) last, as the store's ORDER BY puts NULL. */
   double dx = isnan (x->distance) ? -INFINITY : x->distance, dy = isnan (y->distance) ? -INFINITY : y->distance;
   if (dx != dy)
     return dx > dy ? -1 : 1;
@@ -430,26 +451,24 @@ stream_candidates (const Scored *stream, const GlDriftSample *ref, const GlDrift
  * default strategy (engine/gl-acquire.h: the most uncertain by margin, then
  * k-means++ diversity — here on the 8-dimensional projection — with 10%
  * audit items) and, with @cands, merged as the drift-boosted queue merges
- * them (app/gl-drift-boost.h, share 0.5). Returns stream indices, or NULL. */
+ * them (app/gl-drift-boost.h, @share of the non-audit places). Returns
+ * stream indices, or NULL. */
 static gsize *
-draw_labels (const Scored *stream, GArray *cands, guint n, guint64 seed, GError **error)
+draw_labels (const Scored *stream, GArray *cands, guint n, double share, guint64 seed, GError **error)
 {
   GlAcquirePool pool = { stream->n, K, NULL, stream->probs, NULL, 0, stream->emb, PROJ_DIM };
   GlAcquireOptions o;
   g_autoptr (GArray) picked = NULL, items = NULL, ranked = NULL;
   gsize *out;
 
+  /* A ranking twice as long as the labels, as the app's is longer than what
+   * is labeled from it: the annotator labels its first @n. */
   gl_acquire_options_init (&o);
-  o.batch_size = n;
+  o.batch_size = 2 * n;
   o.seed = seed;
   picked = gl_acquire_select (GL_STRATEGY_DEFAULT, &pool, &o, error);
   if (picked == NULL)
     return NULL;
-  if (picked->len != n)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the strategy picked %u of %u images", picked->len, n);
-      return NULL;
-    }
   items = g_array_new (FALSE, FALSE, sizeof (GlDbQueueItem));
   for (guint k = 0; k < picked->len; k++)
     {
@@ -459,34 +478,69 @@ draw_labels (const Scored *stream, GArray *cands, guint n, guint64 seed, GError 
     }
   ranked = gl_drift_boost_interleave ((const GlDbQueueItem *)items->data, items->len,
                                       cands ? (const GlDbDriftCandidate *)cands->data : NULL, cands ? cands->len : 0,
-                                      NULL, 0.5);
+                                      NULL, share);
+  if (ranked->len < n)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the ranking holds %u of the %u images to label",
+                   ranked->len, n);
+      return NULL;
+    }
   out = g_new (gsize, n);
   for (guint k = 0; k < n; k++)
     out[k] = (gsize)g_array_index (ranked, GlDbQueueItem, k).image_id;
   return out;
 }
 
-/* Accuracy of @net on @n images @pixels (n, PIX) with @labels. */
+/* Accuracy of @net on @n images @pixels (n, PIX) with @labels; with
+ * @part >= 0 only on those of class @part (@part == -2: the others than
+ * class @other). */
 static double
-accuracy_of (GlNet *net, const guint8 *pixels, const gint *labels, gsize n)
+accuracy_part (GlNet *net, const guint8 *pixels, const gint *labels, gsize n, gint part, gint other)
 {
   GlDataset data = { pixels, PIX, SIDE, SIDE, 1 };
   g_autofree guint64 *rows = g_new (guint64, MAX (n, (gsize)1));
+  g_autofree gint *lab = g_new (gint, MAX (n, (gsize)1));
+  gsize m = 0;
   double acc = 0.0;
 
   for (gsize i = 0; i < n; i++)
-    rows[i] = i;
-  if (n == 0 || !gl_net_evaluate (net, &data, rows, labels, n, &acc, NULL, NULL, NULL, NULL, NULL))
+    if (part == -1 || (part >= 0 && labels[i] == part) || (part == -2 && labels[i] != other))
+      {
+        rows[m] = i;
+        lab[m++] = labels[i];
+      }
+  if (m == 0 || !gl_net_evaluate (net, &data, rows, lab, m, &acc, NULL, NULL, NULL, NULL, NULL))
     return NAN;
   return acc;
 }
 
-/* A copy of @net trained further, as a round does (from the last weights, on
- * every label): the @n_old labels it had and the stream images @picked
- * (n_new) with their true class. */
+static double
+accuracy_of (GlNet *net, const guint8 *pixels, const gint *labels, gsize n)
+{
+  return accuracy_part (net, pixels, labels, n, -1, -1);
+}
+
+/* @acc[0] on the rotated images of @pixels (the classes other than
+ * @held_out), @acc[1] on the held-out class's. */
+static void
+accuracy_split (GlNet *net, const guint8 *pixels, const gint *labels, gsize n, guint held_out, double acc[2])
+{
+  acc[0] = accuracy_part (net, pixels, labels, n, -2, (gint)held_out);
+  acc[1] = accuracy_part (net, pixels, labels, n, (gint)held_out, -1);
+}
+
+/* A copy of @net trained further as the app's round trains (app/gl-round.c,
+ * from the last weights, on every label): at least GL_TRAINER_DEFAULT_EPOCHS
+ * epochs and GL_TRAINER_DEFAULT_MIN_STEPS steps of GL_ROUND_BATCH images, SGD
+ * from GL_TRAINER_LR with a cosine decay, random crops; but by epochs, with no
+ * time budget, so that a loaded machine trains as much as an idle one. On the
+ * @n_old labels it had and the stream images @picked (n_new) with their true
+ * class; @seed for the shuffling and augmentation (both arms of a seed get
+ * the same). */
 static GlNet *
 retrain (const GlNet *net, const guint8 *old_pixels, const gint *old_labels, gsize n_old, const Scored *stream,
-         const guint8 *stream_pixels, const gsize *picked, gsize n_new, guint epochs, GError **error)
+         const guint8 *stream_pixels, const gsize *picked, gsize n_new, guint min_epochs, guint64 seed,
+         guint *epochs_run, GError **error)
 {
   g_autoptr (GlNet) copy = gl_net_copy (net);
   gsize n = n_old + n_new;
@@ -496,6 +550,7 @@ retrain (const GlNet *net, const guint8 *old_pixels, const gint *old_labels, gsi
   GlDataset data = { px, PIX, SIDE, SIDE, 1 };
   GlTrainOptions o;
   GlTrainReport report;
+  guint steps_per_epoch = (guint)((n + GL_ROUND_BATCH - 1) / GL_ROUND_BATCH);
 
   memcpy (px, old_pixels, n_old * PIX);
   memcpy (labels, old_labels, n_old * sizeof (gint));
@@ -507,11 +562,15 @@ retrain (const GlNet *net, const guint8 *old_pixels, const gint *old_labels, gsi
   for (gsize i = 0; i < n; i++)
     rows[i] = i;
   gl_train_options_init (&o);
-  o.epochs = epochs;
-  o.augment = GL_AUGMENT_CROP | GL_AUGMENT_FLIP;
-  o.seed = 2;
+  o.batch_size = GL_ROUND_BATCH;
+  o.epochs = MAX (min_epochs, (GL_TRAINER_DEFAULT_MIN_STEPS + steps_per_epoch - 1) / MAX (steps_per_epoch, 1u));
+  o.lr = GL_TRAINER_LR;
+  o.schedule = GL_SCHEDULE_COSINE;
+  o.augment = GL_AUGMENT_CROP;
+  o.seed = seed;
   if (!gl_net_train (copy, &data, rows, labels, n, &o, NULL, NULL, NULL, &report, error))
     return NULL;
+  *epochs_run = report.epochs;
   return g_steal_pointer (&copy);
 }
 
@@ -548,8 +607,8 @@ shuffled_order (gsize *order, gsize n, GlRng *rng)
 static gboolean
 measure_recovery (GlNet *net, double temperature, const GlDriftSample *ref, const GlDriftOptions *options,
                   const GlIdx *train_img, const GlIdx *train_lab, const GlIdx *test_img, const GlIdx *test_lab,
-                  guint held_out, guint n_labels, gsize n_old, guint epochs, guint64 seed, Recovery *out,
-                  GError **error)
+                  guint held_out, guint n_labels, gsize n_old, guint epochs, double share, guint64 seed,
+                  Recovery *out, GError **error)
 {
   gsize n_test = test_img->dims[0], ns = 0, ne = 0, nc = 0, counts[5] = { 0 };
   g_autofree gsize *order = g_new (gsize, n_test);
@@ -640,15 +699,18 @@ measure_recovery (GlNet *net, double temperature, const GlDriftSample *ref, cons
   out->n_stream = ns;
   out->n_shifted = STREAM_ROTATED + STREAM_NOVEL;
   out->n_eval = ne;
+  out->share = share;
   cands = stream_candidates (&stream, ref, options, out);
   for (guint i = 0; i < cands->len; i++)
     {
       gboolean sh = shifted[g_array_index (cands, GlDbDriftCandidate, i).image_id];
       out->cand_shifted += sh;
       out->cand_top_shifted += sh && i < 100;
+      out->cand_top_novel += i < 100 && (guint)stream.labels[g_array_index (cands, GlDbDriftCandidate, i).image_id]
+                                            == held_out;
     }
-  boost = draw_labels (&stream, cands, n_labels, seed, error);
-  plain = boost ? draw_labels (&stream, NULL, n_labels, seed, error) : NULL;
+  boost = draw_labels (&stream, cands, n_labels, share, seed, error);
+  plain = boost ? draw_labels (&stream, NULL, n_labels, share, seed, error) : NULL;
   if (plain == NULL)
     {
       scored_clear (&stream);
@@ -658,21 +720,28 @@ measure_recovery (GlNet *net, double temperature, const GlDriftSample *ref, cons
     {
       out->boost_shifted += shifted[boost[k]];
       out->plain_shifted += shifted[plain[k]];
+      out->boost_novel += (guint)stream.labels[boost[k]] == held_out;
+      out->plain_novel += (guint)stream.labels[plain[k]] == held_out;
     }
   out->acc_clean = accuracy_of (net, clean_px, clean_lab, nc);
   out->acc_before = accuracy_of (net, eval_px, eval_lab, ne);
-  net_none = retrain (net, old_px, old_lab, n_old_got, &stream, stream_px, boost, 0, epochs, error);
-  net_boost = net_none ? retrain (net, old_px, old_lab, n_old_got, &stream, stream_px, boost, n_labels, epochs, error)
+  net_none = retrain (net, old_px, old_lab, n_old_got, &stream, stream_px, boost, 0, epochs, seed,
+                      &out->retrain_epochs, error);
+  net_boost = net_none ? retrain (net, old_px, old_lab, n_old_got, &stream, stream_px, boost, n_labels, epochs,
+                                  seed, &out->retrain_epochs, error)
                        : NULL;
-  net_plain = net_boost
-                  ? retrain (net, old_px, old_lab, n_old_got, &stream, stream_px, plain, n_labels, epochs, error)
-                  : NULL;
+  net_plain = net_boost ? retrain (net, old_px, old_lab, n_old_got, &stream, stream_px, plain, n_labels, epochs,
+                                   seed, &out->retrain_epochs, error)
+                        : NULL;
   scored_clear (&stream);
   if (net_plain == NULL)
     return FALSE;
   out->acc_none = accuracy_of (net_none, eval_px, eval_lab, ne);
   out->acc_boost = accuracy_of (net_boost, eval_px, eval_lab, ne);
   out->acc_plain = accuracy_of (net_plain, eval_px, eval_lab, ne);
+  accuracy_split (net, eval_px, eval_lab, ne, held_out, out->split_before);
+  accuracy_split (net_boost, eval_px, eval_lab, ne, held_out, out->split_boost);
+  accuracy_split (net_plain, eval_px, eval_lab, ne, held_out, out->split_plain);
   return TRUE;
 }
 
@@ -682,6 +751,139 @@ static const gsize sizes[] = { 50, 100, 200, 500 };
 static const double fractions[] = { 0.1, 0.5, 1.0 };
 #define N_SIZES G_N_ELEMENTS (sizes)
 #define N_FRACTIONS G_N_ELEMENTS (fractions)
+
+/* What the detection part measured. */
+typedef struct
+{
+  double power[N_SIZES], base[N_SIZES]; /* mean detection rate over the shifts, Gleaner and BBSD */
+  double false_alarm, localisation;
+} Detection;
+
+/* Every shift, fraction and size; prints the table and fills @out. */
+static void
+run_detection (const Bench *bench, guint draws, guint64 seed, Detection *out)
+{
+  static Tally tally[N_SHIFTS][N_FRACTIONS][N_SIZES];
+  double base_false = 0;
+  guint64 none_windows = 0, one_windows = 0;
+
+  memset (tally, 0, sizeof tally);
+  memset (out, 0, sizeof *out);
+  for (gsize z = 0; z < N_SIZES; z++)
+    {
+      for (Shift s = SHIFT_NONE; s < N_SHIFTS; s++)
+        for (gsize f = 0; f < N_FRACTIONS; f++)
+          {
+            /* No shift has no fraction: its windows are drawn once per size,
+             * as many as a shift's (3 × draws). */
+            if (s == SHIFT_NONE && f > 0)
+              continue;
+            run_condition (bench, s, fractions[f], sizes[z], s == SHIFT_NONE ? 3 * draws : draws, seed,
+                           &tally[s][f][z]);
+          }
+      fprintf (stderr, "window %" G_GSIZE_FORMAT " done\n", sizes[z]);
+    }
+
+  /* Table: detection rate per shift (mean over fractions) and size. */
+  printf ("\ndetection rate, Gleaner / BBSD baseline (mean over fractions 10%%, 50%%, 100%%; %u draws each)\n",
+          draws);
+  printf ("%-18s", "shift");
+  for (gsize z = 0; z < N_SIZES; z++)
+    printf ("   n=%-11" G_GSIZE_FORMAT, sizes[z]);
+  printf ("\n");
+  for (Shift s = SHIFT_NONE; s < N_SHIFTS; s++)
+    {
+      printf ("%-18s", shift_names[s]);
+      for (gsize z = 0; z < N_SIZES; z++)
+        {
+          guint64 w = 0, o = 0, b = 0;
+          for (gsize f = 0; f < N_FRACTIONS; f++)
+            {
+              w += tally[s][f][z].windows;
+              o += tally[s][f][z].ours;
+              b += tally[s][f][z].baseline;
+            }
+          printf ("   %.3f / %.3f", (double)o / w, (double)b / w);
+          if (s == SHIFT_NONE)
+            {
+              out->false_alarm += o;
+              base_false += b;
+              none_windows += w;
+            }
+          else
+            {
+              out->power[z] += (double)o / w / (N_SHIFTS - 1);
+              out->base[z] += (double)b / w / (N_SHIFTS - 1);
+            }
+        }
+      printf ("\n");
+    }
+  for (gsize f = 0; f < N_FRACTIONS; f++)
+    {
+      const Tally *t = &tally[SHIFT_ONE_CLASS][f][2];
+      printf ("one class at n=200, fraction %.0f%%: detected %.3f, shifted class named first %.3f\n",
+              fractions[f] * 100, (double)t->ours / t->windows, (double)t->named / t->windows);
+      out->localisation += t->named;
+      one_windows += t->windows;
+    }
+  out->localisation /= (double)one_windows;
+  out->false_alarm /= (double)none_windows;
+  printf ("mean power: ");
+  for (gsize z = 0; z < N_SIZES; z++)
+    printf ("n=%" G_GSIZE_FORMAT " %.3f (baseline %.3f)  ", sizes[z], out->power[z], out->base[z]);
+  printf ("\nfalse alarms on %" G_GUINT64_FORMAT " no-shift windows: %.4f (baseline %.4f), α = 0.05\n",
+          none_windows, out->false_alarm, base_false / none_windows);
+}
+
+/* Prints one seed's end-to-end figures; *@rec, *@rec_plain ← its recoveries
+ * (NaN when the shift cost nothing). */
+static void
+print_recovery (const Recovery *r, guint64 seed, int n_labels, int n_old, double *rec, double *rec_plain)
+{
+  double cost = r->acc_clean - r->acc_before;
+
+  *rec = *rec_plain = NAN;
+  if (cost > 0)
+    {
+      *rec = (r->acc_boost - r->acc_before) / cost;
+      *rec_plain = (r->acc_plain - r->acc_before) / cost;
+    }
+  printf ("\nend to end, seed %" G_GUINT64_FORMAT ": a stream of %" G_GSIZE_FORMAT " images, %" G_GSIZE_FORMAT
+          " shifted (rotation 30 and the held-out class), windows of 200: %u of %u drifted, drift persisted "
+          "(two in a row) at window %d; %" G_GSIZE_FORMAT " candidates for the boosted queue, %" G_GSIZE_FORMAT
+          " novel; %u of the candidates shifted, %u of the first 100 (%u of the held-out class)\n",
+          seed, r->n_stream, r->n_shifted, r->n_drifted, r->n_windows, r->detected_at, r->n_candidates, r->n_novel,
+          r->cand_shifted, r->cand_top_shifted, r->cand_top_novel);
+  printf ("labels drawn: %d by the drift-boosted queue (share %.2f; %u shifted, %u of the held-out class), %d by "
+          "the normal queue (%u shifted, %u of the held-out class); each arm retrained the same way (as a round, same seed) "
+          "with %d old labels, %u epochs\n",
+          n_labels, r->share, r->boost_shifted, r->boost_novel, n_labels, r->plain_shifted, r->plain_novel, n_old,
+          r->retrain_epochs);
+  printf ("accuracy on %" G_GSIZE_FORMAT " other shifted images: %.4f before (clean versions of the rotated: "
+          "%.4f, the cost %.4f); after boosted %.4f, after normal %.4f, after retraining without new labels "
+          "%.4f\n",
+          r->n_eval, r->acc_before, r->acc_clean, cost, r->acc_boost, r->acc_plain, r->acc_none);
+  printf ("  of which rotated / held-out class: before %.4f / %.4f, after boosted %.4f / %.4f, after normal "
+          "%.4f / %.4f\n",
+          r->split_before[0], r->split_before[1], r->split_boost[0], r->split_boost[1], r->split_plain[0],
+          r->split_plain[1]);
+  printf ("recovery (share of the cost won back): boosted %.3f, normal %.3f\n", *rec, *rec_plain);
+  fflush (stdout);
+}
+
+/* Mean and sample standard deviation of @n values (NaN ones count as NaN). */
+static void
+mean_sd (const double *x, int n, double *mean, double *sd)
+{
+  double s = 0, ss = 0;
+
+  for (int i = 0; i < n; i++)
+    s += x[i];
+  *mean = n > 0 ? s / n : NAN;
+  for (int i = 0; i < n; i++)
+    ss += (x[i] - *mean) * (x[i] - *mean);
+  *sd = n > 1 ? sqrt (ss / (n - 1)) : 0.0;
+}
 
 /* Trains the model on @n_train training images (the held-out class
  * skipped) and fits the temperature on @n_val others. */
@@ -737,7 +939,9 @@ int
 main (int argc, char **argv)
 {
   int draws = 100, n_train = 20000, n_ref = 6000, epochs = 3, held_out = 7, n_perm = 200;
-  int n_labels = 200, n_old = 2000, retrain_epochs = 3;
+  int n_labels = 200, n_old = 2000, retrain_epochs = GL_TRAINER_DEFAULT_EPOCHS, recovery_seeds = 3;
+  g_autofree char *only = NULL;
+  double boost_share = 0.5; /* the app's default drift_boost_share (app/gl-drift-auto.h) */
   double max_seconds = 600;
   gint64 seed = 1;
   GOptionEntry entries[] = {
@@ -752,8 +956,14 @@ main (int argc, char **argv)
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed of the windows (default 1)", "N" },
     { "labels", 0, 0, G_OPTION_ARG_INT, &n_labels, "Recovery: new labels drawn by each queue (default 200)", "N" },
     { "old-labels", 0, 0, G_OPTION_ARG_INT, &n_old, "Recovery: old labels retrained with them (default 2000)", "N" },
-    { "retrain-epochs", 0, 0, G_OPTION_ARG_INT, &retrain_epochs, "Recovery: epochs of the retraining (default 3)",
-      "N" },
+    { "retrain-epochs", 0, 0, G_OPTION_ARG_INT, &retrain_epochs,
+      "Recovery: least epochs of each retraining (default 10, as a round; more for ≥ 300 steps)", "N" },
+    { "recovery-seeds", 0, 0, G_OPTION_ARG_INT, &recovery_seeds,
+      "Recovery: streams measured, each with its own seed (default 3)", "N" },
+    { "boost-share", 0, 0, G_OPTION_ARG_DOUBLE, &boost_share,
+      "Recovery: share of the non-audit places the boosted queue gives the candidates (default 0.5, the app's)", "S" },
+    { "only", 0, 0, G_OPTION_ARG_STRING, &only,
+      "Run one part: 'recovery' (end to end) or 'detection' (windows); default both", "PART" },
     { NULL },
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("— drift detection per class on Fashion-MNIST");
@@ -766,7 +976,9 @@ main (int argc, char **argv)
   Scored reference = { 0 }, clean = { 0 }, shifted[N_SHIFTS] = { { 0 } };
   GlDriftSample ref_sample;
   Bench bench = { 0 };
-  Tally tally[N_SHIFTS][N_FRACTIONS][N_SIZES] = { { { { 0 } } } };
+  Detection det = { { 0 } };
+  double rec[16], rec_plain[16], rec_mean = NAN, rec_sd = NAN, plain_mean = NAN, plain_sd = NAN;
+  gboolean only_recovery = FALSE, only_detection = FALSE;
   gsize n_ref_got, n_clean = 0, n_novel = 0;
   double temperature = 1.0;
   GlRng rng;
@@ -779,10 +991,20 @@ main (int argc, char **argv)
       return 2;
     }
   if (draws < 1 || held_out < 0 || held_out >= K || n_train < 100 || n_ref < 100 || n_labels < 10
-      || n_labels > 2000 || n_old < 0 || retrain_epochs < 1)
+      || n_labels > 2000 || n_old < 0 || retrain_epochs < 1 || recovery_seeds < 1
+      || recovery_seeds > (int)G_N_ELEMENTS (rec) || !(boost_share >= 0 && boost_share <= 1))
     {
       fprintf (stderr, "bench-drift: --draws ≥ 1, --held-out in 0…9, --train and --reference ≥ 100, --labels in "
-                       "10…2000, --old-labels ≥ 0, --retrain-epochs ≥ 1\n");
+                       "10…2000, --old-labels ≥ 0, --retrain-epochs ≥ 1, --recovery-seeds in 1…%d, --boost-share in "
+                       "0…1\n",
+               (int)G_N_ELEMENTS (rec));
+      return 2;
+    }
+  only_recovery = g_strcmp0 (only, "recovery") == 0;
+  only_detection = g_strcmp0 (only, "detection") == 0;
+  if (only != NULL && !only_recovery && !only_detection)
+    {
+      fprintf (stderr, "bench-drift: --only '%s': use 'recovery' or 'detection'\n", only);
       return 2;
     }
   {
@@ -846,7 +1068,8 @@ main (int argc, char **argv)
       return 1;
     }
   gl_rng_init (&rng, 77);
-  for (Shift s = SHIFT_ROT10; s <= SHIFT_BLUR; s++)
+  /* The shifted test sets feed the detection part only. */
+  for (Shift s = SHIFT_ROT10; !only_recovery && s <= SHIFT_BLUR; s++)
     {
       double acc = 0.0;
 
@@ -882,114 +1105,38 @@ main (int argc, char **argv)
   gl_drift_options_init (&bench.options);
   bench.options.n_perm = (guint)n_perm;
 
-  for (gsize z = 0; z < N_SIZES; z++)
+  if (!only_recovery)
+    run_detection (&bench, (guint)draws, (guint64)seed, &det);
+  if (!only_detection)
     {
-      for (Shift s = SHIFT_NONE; s < N_SHIFTS; s++)
-        for (gsize f = 0; f < N_FRACTIONS; f++)
-          {
-            /* No shift has no fraction: its windows are drawn once per size,
-             * as many as a shift's (3 × draws). */
-            if (s == SHIFT_NONE && f > 0)
-              continue;
-            run_condition (&bench, s, fractions[f], sizes[z], s == SHIFT_NONE ? 3 * draws : draws, seed,
-                           &tally[s][f][z]);
-          }
-      fprintf (stderr, "window %" G_GSIZE_FORMAT " done\n", sizes[z]);
-    }
-
-  /* Table: detection rate per shift (mean over fractions) and size. */
-  printf (
-      "\ndetection rate, Gleaner / BBSD baseline (mean over fractions 10%%, 50%%, 100%%; %d draws each)\n",
-      draws);
-  printf ("%-18s", "shift");
-  for (gsize z = 0; z < N_SIZES; z++)
-    printf ("   n=%-11" G_GSIZE_FORMAT, sizes[z]);
-  printf ("\n");
-  {
-    double power[N_SIZES] = { 0 }, base[N_SIZES] = { 0 }, false_alarm = 0, base_false = 0, localisation = 0;
-    guint64 none_windows = 0, one_windows = 0;
-
-    for (Shift s = SHIFT_NONE; s < N_SHIFTS; s++)
-      {
-        printf ("%-18s", shift_names[s]);
-        for (gsize z = 0; z < N_SIZES; z++)
-          {
-            guint64 w = 0, o = 0, b = 0;
-            for (gsize f = 0; f < N_FRACTIONS; f++)
-              {
-                w += tally[s][f][z].windows;
-                o += tally[s][f][z].ours;
-                b += tally[s][f][z].baseline;
-              }
-            printf ("   %.3f / %.3f", (double)o / w, (double)b / w);
-            if (s == SHIFT_NONE)
-              {
-                false_alarm += o;
-                base_false += b;
-                none_windows += w;
-              }
-            else
-              {
-                power[z] += (double)o / w / (N_SHIFTS - 1);
-                base[z] += (double)b / w / (N_SHIFTS - 1);
-              }
-          }
-        printf ("\n");
-      }
-    for (gsize f = 0; f < N_FRACTIONS; f++)
-      {
-        const Tally *t = &tally[SHIFT_ONE_CLASS][f][2];
-        printf ("one class at n=200, fraction %.0f%%: detected %.3f, shifted class named first %.3f\n",
-                fractions[f] * 100, (double)t->ours / t->windows, (double)t->named / t->windows);
-        localisation += t->named;
-        one_windows += t->windows;
-      }
-    localisation /= (double)one_windows;
-    false_alarm /= (double)none_windows;
-    printf ("mean power: ");
-    for (gsize z = 0; z < N_SIZES; z++)
-      printf ("n=%" G_GSIZE_FORMAT " %.3f (baseline %.3f)  ", sizes[z], power[z], base[z]);
-    printf ("\nfalse alarms on %" G_GUINT64_FORMAT " no-shift windows: %.4f (baseline %.4f), α = 0.05\n",
-            none_windows, false_alarm, base_false / none_windows);
-    {
-      Recovery r;
-      double cost, rec = NAN, rec_plain = NAN;
-
-      fprintf (stderr, "recovery: retraining three times\n");
-      if (!measure_recovery (net, temperature, &ref_sample, &bench.options, train_img, train_lab, test_img, test_lab,
-                             (guint)held_out, (guint)n_labels, (gsize)n_old, (guint)retrain_epochs, (guint64)seed,
-                             &r, &error))
+      fprintf (stderr, "recovery: %d seeds, three retrainings each\n", recovery_seeds);
+      for (int k = 0; k < recovery_seeds; k++)
         {
-          fprintf (stderr, "bench-drift: recovery failed: %s\n", error->message);
-          return 1;
+          Recovery r;
+
+          if (!measure_recovery (net, temperature, &ref_sample, &bench.options, train_img, train_lab, test_img,
+                                 test_lab, (guint)held_out, (guint)n_labels, (gsize)n_old, (guint)retrain_epochs,
+                                 boost_share, (guint64)seed + (guint64)k, &r, &error))
+            {
+              fprintf (stderr, "bench-drift: recovery failed: %s\n", error->message);
+              return 1;
+            }
+          print_recovery (&r, (guint64)seed + (guint64)k, n_labels, n_old, &rec[k], &rec_plain[k]);
         }
-      cost = r.acc_clean - r.acc_before;
-      if (cost > 0)
-        {
-          rec = (r.acc_boost - r.acc_before) / cost;
-          rec_plain = (r.acc_plain - r.acc_before) / cost;
-        }
-      printf ("\nend to end: a stream of %" G_GSIZE_FORMAT " images, %" G_GSIZE_FORMAT
-              " shifted (rotation 30 and the held-out class), windows of 200: %u of %u drifted, drift persisted "
-              "(two in a row) at window %d; %" G_GSIZE_FORMAT " candidates for the boosted queue, %" G_GSIZE_FORMAT
-              " novel; %u of the candidates shifted, %u of the first 100\n",
-              r.n_stream, r.n_shifted, r.n_drifted, r.n_windows, r.detected_at, r.n_candidates, r.n_novel,
-              r.cand_shifted, r.cand_top_shifted);
-      printf ("labels drawn: %d by the drift-boosted queue (%u shifted), %d by the normal queue (%u shifted); "
-              "retrained with %d old labels, %d epochs each\n",
-              n_labels, r.boost_shifted, n_labels, r.plain_shifted, n_old, retrain_epochs);
-      printf ("accuracy on %" G_GSIZE_FORMAT " other shifted images: %.4f before (clean versions of the rotated: "
-              "%.4f, the cost %.4f); after boosted %.4f, after normal %.4f, after retraining without new labels "
-              "%.4f\n",
-              r.n_eval, r.acc_before, r.acc_clean, cost, r.acc_boost, r.acc_plain, r.acc_none);
-      printf ("recovery (share of the cost won back): boosted %.3f, normal %.3f (target: boosted ≥ 0.80 and > "
-              "normal)\n",
-              rec, rec_plain);
-      printf ("drift: power_100=%.3f power_500=%.3f baseline_100=%.3f baseline_500=%.3f false_alarm=%.4f "
-              "localisation=%.3f recovery=%.3f recovery_plain=%.3f\n",
-              power[1], power[3], base[1], base[3], false_alarm, localisation, rec, rec_plain);
+      mean_sd (rec, recovery_seeds, &rec_mean, &rec_sd);
+      mean_sd (rec_plain, recovery_seeds, &plain_mean, &plain_sd);
+      printf ("\nrecovery over %d seeds (streams, draws and retraining seeds), mean ± sd: boosted %.3f ± %.3f, "
+              "normal %.3f ± %.3f; boosted − normal %+.3f (target: boosted ≥ 0.80 and > normal)\n",
+              recovery_seeds, rec_mean, rec_sd, plain_mean, plain_sd, rec_mean - plain_mean);
     }
-  }
+  if (only_recovery)
+    printf ("drift recovery: recovery=%.3f recovery_sd=%.3f recovery_plain=%.3f recovery_plain_sd=%.3f seeds=%d\n",
+            rec_mean, rec_sd, plain_mean, plain_sd, recovery_seeds);
+  else
+    printf ("drift: power_100=%.3f power_500=%.3f baseline_100=%.3f baseline_500=%.3f false_alarm=%.4f "
+            "localisation=%.3f recovery=%.3f recovery_plain=%.3f\n",
+            det.power[1], det.power[3], det.base[1], det.base[3], det.false_alarm, det.localisation, rec_mean,
+            plain_mean);
   scored_clear (&reference);
   scored_clear (&clean);
   for (Shift s = 0; s < N_SHIFTS; s++)

@@ -4,6 +4,9 @@
  * version's migration (db/gl-db.c); chain them newest first. */
 #pragma once
 
+/* 8 → 7: the drift verdict's significance level, the candidates' priority. */
+#define GL_TEST_UNDO_V8 " ALTER TABLE drift DROP COLUMN alpha; ALTER TABLE drift_candidates DROP COLUMN priority;"
+
 /* 7 → 6: the drift automation tables. */
 #define GL_TEST_UNDO_V7 " DROP TABLE drift_actions; DROP TABLE drift_audit_changes; DROP TABLE drift_candidates;"
 

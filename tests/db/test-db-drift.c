@@ -2,11 +2,15 @@
  * class"): a reference and results with their per-test and per-class rows
  * round-trip, NaN is kept as NULL, results survive closing and reopening the
  * store, deleting a model's windows leaves its batches, and the image rows of
- * a batch come in id order, newest limited. */
+ * a batch come in id order, newest limited. Schema 8: each verdict keeps its
+ * significance level and each candidate its priority, which orders them; a
+ * schema-7 file gets both as unknown (NaN). */
 #include "db/gl-db.h"
+#include "downgrade.h"
 
 #include <glib/gstdio.h>
 #include <math.h>
+#include <sqlite3.h>
 
 static gint64
 add_batch (GlDb *db, guint first, guint n)
@@ -28,6 +32,18 @@ add_batch (GlDb *db, guint first, guint n)
   g_assert_true (gl_db_add_images (db, batch, im, n, NULL, NULL, &error));
   g_assert_no_error (error);
   return batch;
+}
+
+static void
+remove_db (const char *dir, const char *path)
+{
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (path, "-shm", NULL);
+
+  g_remove (path);
+  g_remove (wal);
+  g_remove (shm);
+  g_rmdir (dir);
 }
 
 static void
@@ -197,14 +213,77 @@ test_drift_tables (void)
   }
   g_assert_true (gl_db_check_integrity (db, &error));
   gl_db_close (db);
-  g_remove (path);
+  remove_db (dir, path);
+}
+
+/* α and the candidates' priority round-trip; the candidates come by
+ * priority; a file taken back to schema 7 migrates, old rows unknown. */
+static void
+test_alpha_and_priority (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("gl-db-drift-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "project.gleaner-db", NULL);
+  g_autoptr (GError) error = NULL;
+  GlDb *db = gl_db_create (path, &error);
+  GlDbModelVersion v = { .path = (char *)"/m/1", .n_labels = 3, .val_accuracy = NAN, .macro_f1 = NAN, .ece = NAN };
+  gint64 cls, model, drift_id;
+  GlDbDriftResult r = { .batch_id = -1, .first_image = 1, .last_image = 4, .n_images = 4, .window_size = 4,
+                        .kind = GL_DB_DRIFT_WINDOW, .top_class = -1, .accuracy_est = NAN, .accuracy_ref = NAN,
+                        .psi = NAN, .alpha = 0.01 };
+  GlDbDriftCandidate cands[3];
+
+  g_assert_no_error (error);
+  g_assert_true (gl_db_add_class (db, "a", NULL, &cls, &error));
+  add_batch (db, 0, 4);
+  g_assert_true (gl_db_add_model_version (db, &v, &model, &error));
+  r.model_id = model;
+  g_assert_true (gl_db_add_drift_result (db, &r, &drift_id, &error));
+  /* Image 1 novel but of low priority, image 2 the highest, image 3 none. */
+  cands[0] = (GlDbDriftCandidate){ 1, cls, TRUE, 3.0, 0.2 };
+  cands[1] = (GlDbDriftCandidate){ 2, cls, FALSE, 0.5, 1.7 };
+  cands[2] = (GlDbDriftCandidate){ 3, cls, TRUE, 9.0, NAN };
+  g_assert_true (gl_db_add_drift_candidates (db, drift_id, cands, 3, &error));
   {
-    g_autofree char *wal = g_strconcat (path, "-wal", NULL);
-    g_autofree char *shm = g_strconcat (path, "-shm", NULL);
-    g_remove (wal);
-    g_remove (shm);
+    g_autoptr (GArray) all = gl_db_list_drift_results (db, model, -1, &error);
+    g_autoptr (GArray) c = gl_db_list_drift_candidates (db, model, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpfloat (g_array_index (all, GlDbDriftResult, 0).alpha, ==, 0.01);
+    g_assert_cmpuint (c->len, ==, 3);
+    g_assert_cmpint (g_array_index (c, GlDbDriftCandidate, 0).image_id, ==, 2);
+    g_assert_cmpfloat (g_array_index (c, GlDbDriftCandidate, 0).priority, ==, 1.7);
+    g_assert_cmpint (g_array_index (c, GlDbDriftCandidate, 1).image_id, ==, 1);
+    g_assert_cmpint (g_array_index (c, GlDbDriftCandidate, 2).image_id, ==, 3);
+    g_assert_true (isnan (g_array_index (c, GlDbDriftCandidate, 2).priority));
   }
-  g_rmdir (dir);
+  gl_db_close (db);
+
+  {
+    sqlite3 *h;
+
+    g_assert_cmpint (sqlite3_open (path, &h), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_exec (h, "BEGIN; " GL_TEST_UNDO_V8 " PRAGMA user_version = 7; COMMIT;", NULL, NULL, NULL),
+                     ==, SQLITE_OK);
+    sqlite3_close (h);
+  }
+  db = gl_db_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (gl_db_get_schema_version (db), ==, GL_DB_SCHEMA_VERSION);
+  {
+    g_autoptr (GArray) all = gl_db_list_drift_results (db, model, -1, &error);
+    g_autoptr (GArray) c = gl_db_list_drift_candidates (db, model, &error);
+
+    g_assert_no_error (error);
+    g_assert_true (isnan (g_array_index (all, GlDbDriftResult, 0).alpha));
+    /* Without priorities: novel first, farthest first. */
+    g_assert_cmpuint (c->len, ==, 3);
+    g_assert_cmpint (g_array_index (c, GlDbDriftCandidate, 0).image_id, ==, 3);
+    g_assert_cmpint (g_array_index (c, GlDbDriftCandidate, 1).image_id, ==, 1);
+    g_assert_true (isnan (g_array_index (c, GlDbDriftCandidate, 0).priority));
+  }
+  g_assert_true (gl_db_check_integrity (db, &error));
+  gl_db_close (db);
+  remove_db (dir, path);
 }
 
 int
@@ -212,5 +291,6 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/db/drift/tables", test_drift_tables);
+  g_test_add_func ("/db/drift/alpha-and-priority", test_alpha_and_priority);
   return g_test_run ();
 }

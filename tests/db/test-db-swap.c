@@ -411,7 +411,7 @@ migrate_from_v5 (Fixture *fx, gboolean pending)
   sqlite3 *h;
   g_assert_cmpint (sqlite3_open (fx->path, &h), ==, SQLITE_OK);
   g_autofree char *v5 = g_strdup_printf (
-      "BEGIN; " GL_TEST_UNDO_V7 GL_TEST_UNDO_V6 " UPDATE counters SET value = %d WHERE name = 'listing_pending';"
+      "BEGIN; " GL_TEST_UNDO_V8 GL_TEST_UNDO_V7 GL_TEST_UNDO_V6 " UPDATE counters SET value = %d WHERE name = 'listing_pending';"
       " INSERT OR REPLACE INTO counters VALUES ('listing_next', %d);"
       " UPDATE images SET ukey = NULL WHERE %d AND id > %d; PRAGMA user_version = 5; COMMIT;",
       pending, N_IMAGES / 3, pending, N_IMAGES / 3);
