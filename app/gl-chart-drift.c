@@ -7,7 +7,20 @@
 #include "app/gl-chart-private.h"
 
 #define PAD 12.0
-#define ALPHA 0.05 /* the verdict's family-wise level (gl-drift-report.c) */
+/* Where a result has no level stored (before schema 8), the shading takes
+ * 0.05, the only level Gleaner used then; the texts say "not recorded". */
+#define SHADE_ALPHA 0.05
+
+/* "Holm, α 0.05" or "Holm, α not recorded" into @buf. */
+static const char *
+level_text (char buf[48], double alpha)
+{
+  if (isnan (alpha))
+    g_strlcpy (buf, "Holm, α not recorded", 48);
+  else
+    g_snprintf (buf, 48, "Holm, α %.2g", alpha);
+  return buf;
+}
 
 /* Where the parts go, from the size and the timeline only. */
 typedef struct
@@ -77,8 +90,10 @@ column_text (const GlDriftTimeline *t, const GlDriftColumn *c)
   g_autofree char *title = column_title (c);
   char a[32], b[32], s[32], psi[32];
   GString *out = g_string_new (NULL);
-  g_string_append_printf (out, "%s (%" G_GUINT64_FORMAT " images): %s, %u of %u tests fired (Holm, α %.2f)",
-                          title, c->n_images, c->drifted ? "drift" : "no drift", c->n_fired, c->n_tested, ALPHA);
+  char level[48];
+  g_string_append_printf (out, "%s (%" G_GUINT64_FORMAT " images): %s, %u of %u tests fired (%s)", title,
+                          c->n_images, c->drifted ? "drift" : "no drift", c->n_fired, c->n_tested,
+                          level_text (level, c->alpha));
   gint k = c->top_class >= 0 ? gl_drift_timeline_class_index (t, c->top_class) : -1;
   if (k >= 0)
     g_string_append_printf (out, ", %s named first", t->class_names[k]);
@@ -106,8 +121,9 @@ cell_text (const GlDriftTimeline *t, guint k, guint col, gboolean with_click)
                             cell->n_images);
   else
     {
-      g_string_append_printf (out, "%s, %u of %u tests fired (Holm, α %.2f)", cell->drifted ? "drift" : "no drift",
-                              cell->n_fired, cell->n_tested, ALPHA);
+      char level[48];
+      g_string_append_printf (out, "%s, %u of %u tests fired (%s)", cell->drifted ? "drift" : "no drift",
+                              cell->n_fired, cell->n_tested, level_text (level, c->alpha));
       g_string_append_printf (out, "; strongest: %s, statistic %s, p %s (adjusted %s), effect %s, n %" G_GUINT64_FORMAT
                               " reference / %" G_GUINT64_FORMAT " here",
                               gl_drift_timeline_test_title (cell->test), gl_chart_number (st, cell->statistic),
@@ -140,10 +156,11 @@ base_colour (const GlChartPalette *p)
 
 /* How strong a drifted cell is shown: from 0.5 at the level to 1 at p 10⁻⁶. */
 static double
-strength (double p_adjusted)
+strength (double p_adjusted, double alpha)
 {
-  double lp = -log10 (MAX (isnan (p_adjusted) ? ALPHA : p_adjusted, 1e-300));
-  return 0.5 + 0.5 * CLAMP ((lp - -log10 (ALPHA)) / (6.0 + log10 (ALPHA)), 0.0, 1.0);
+  double level = isnan (alpha) ? SHADE_ALPHA : alpha;
+  double lp = -log10 (MAX (isnan (p_adjusted) ? level : p_adjusted, 1e-300));
+  return 0.5 + 0.5 * CLAMP ((lp - -log10 (level)) / (6.0 + log10 (level)), 0.0, 1.0);
 }
 
 static void
@@ -164,7 +181,8 @@ hatch (cairo_t *cr, const GlChartPalette *p, double x, double y, double w, doubl
 }
 
 static void
-draw_cell (cairo_t *cr, const GlChartPalette *p, const DriftFrame *d, const GlDriftCell *cell, double x, double y)
+draw_cell (cairo_t *cr, const GlChartPalette *p, const DriftFrame *d, const GlDriftCell *cell, double alpha, double x,
+           double y)
 {
   GlChartColour base = base_colour (p);
   double w = d->cw - 1, h = d->rh - 1, fs = d->f.fs;
@@ -176,7 +194,7 @@ draw_cell (cairo_t *cr, const GlChartPalette *p, const DriftFrame *d, const GlDr
       hatch (cr, p, x + 0.5, y + 0.5, w, h);
       return;
     }
-  GlChartColour fill = cell->drifted ? gl_chart_mix (&base, &p->bad, strength (cell->p_adjusted))
+  GlChartColour fill = cell->drifted ? gl_chart_mix (&base, &p->bad, strength (cell->p_adjusted, alpha))
                                      : gl_chart_mix (&base, &p->good, 0.22);
   gl_chart_set_colour (cr, &fill);
   cairo_rectangle (cr, x + 0.5, y + 0.5, w, h);
@@ -238,7 +256,8 @@ draw_grid (cairo_t *cr, const GlDriftTimeline *t, const GlChartPalette *p, const
         gl_chart_text (cr, p, &p->text, t->class_names[k], f->plot.x - fs * 0.5, y + d->rh / 2, 1, 0.5, f->label_w,
                        scale, FALSE);
       for (guint i = 0; i < d->shown; i++)
-        draw_cell (cr, p, d, gl_drift_timeline_cell (t, k, d->first + i), f->plot.x + i * d->cw, y);
+        draw_cell (cr, p, d, gl_drift_timeline_cell (t, k, d->first + i), t->columns[d->first + i].alpha,
+                   f->plot.x + i * d->cw, y);
     }
   draw_axis (cr, t, p, d);
 }
@@ -261,14 +280,16 @@ gl_chart_drift_draw (cairo_t *cr, const GlDriftTimeline *t, const GlChartPalette
     }
   const char *what = t->kind == GL_DB_DRIFT_BATCH ? "import batches" : "sliding windows";
   const char *unit = t->kind == GL_DB_DRIFT_BATCH ? "batch" : "window";
+  /* The level of the newest result (each cell's text has its own). */
+  double alpha = t->n_columns > 0 ? t->columns[t->n_columns - 1].alpha : NAN;
+  g_autofree char *level = isnan (alpha) ? g_strdup_printf ("Holm-corrected per %s", unit)
+                                         : g_strdup_printf ("Holm-corrected, α %.2g per %s", alpha, unit);
   g_autofree char *sub
       = d.shown < t->n_columns
-            ? g_strdup_printf ("The newest %u of %u %s against the reference of version %" G_GINT64_FORMAT
-                               " · Holm-corrected, α %.2f per %s",
-                               d.shown, t->n_columns, what, t->model_id, ALPHA, unit)
-            : g_strdup_printf ("%u %s against the reference of version %" G_GINT64_FORMAT
-                               " · Holm-corrected, α %.2f per %s",
-                               t->n_columns, what, t->model_id, ALPHA, unit);
+            ? g_strdup_printf ("The newest %u of %u %s against the reference of version %" G_GINT64_FORMAT " · %s",
+                               d.shown, t->n_columns, what, t->model_id, level)
+            : g_strdup_printf ("%u %s against the reference of version %" G_GINT64_FORMAT " · %s", t->n_columns,
+                               what, t->model_id, level);
   gl_chart_header (cr, p, &d.f, "Drift per class", sub, names, colours, 3);
   if (t->n_columns == 0 || t->n_classes == 0)
     gl_chart_empty (cr, p, &d.f,

@@ -260,6 +260,8 @@ read_results (GlDb *db, GlDriftAutoState *s, const GlDriftAutoSettings *settings
       s->n_images = r->n_images;
       s->created_us = r->created_us;
       s->drifted = r->drifted;
+      if (!isnan (r->alpha)) /* stored from schema 8 on; 0.05, the only level before */
+        s->alpha = r->alpha;
       s->n_fired = r->n_fired;
       g_array_unref (s->classes);
       s->classes = drifted_classes (r, names, settings);

@@ -105,7 +105,7 @@ typedef struct
   gint64 created_us;
   gboolean drifted;
   guint n_fired;   /* tests fired, window-wide ones included */
-  double alpha;    /* family-wise α per window (0.05) */
+  double alpha;    /* family-wise α per window, as stored with the result (0.05 before schema 8) */
   GArray *classes; /* GlDriftAutoClass: the classes with a fired test, smallest adjusted p first; owned */
   /* PERSISTS */
   guint run_length;      /* newest results of that kind in a row that drifted */

@@ -105,6 +105,7 @@ fill_column (GlDriftColumn *col, const GlDbDriftResult *r)
   col->n_images = r->n_images;
   col->window_size = r->window_size;
   col->drifted = r->drifted;
+  col->alpha = r->alpha;
   col->n_fired = r->n_fired;
   col->top_class = r->top_class;
   col->accuracy_est = r->accuracy_est;

@@ -39,7 +39,8 @@ typedef struct
   gint64 first_image, last_image; /* image id range covered */
   guint64 n_images;
   guint window_size;              /* WINDOW: its size; else 0 */
-  gboolean drifted;               /* the combined verdict (α 0.05 per window after Holm) */
+  gboolean drifted;               /* the combined verdict (level @alpha per window after Holm) */
+  double alpha;                   /* that level as stored with the result; NaN before schema 8 */
   guint n_fired, n_tested;        /* tests that fired / that had enough data */
   gint64 top_class;               /* the class named first, -1 none */
   double accuracy_est, accuracy_se; /* CBPE accuracy estimate and its standard error; NaN unknown */

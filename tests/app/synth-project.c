@@ -274,6 +274,9 @@ add_drift_result (GlDb *db, const SynthInsights *ids, gint64 model_id, GlDbDrift
   r.drifted = drift1 || drift0;
   r.n_fired = (guint)drift1 + (guint)drift0;
   r.top_class = drift1 ? ids->classes[1] : drift0 ? ids->classes[0] : -1;
+  /* The batches' results carry their level, the windows' are as a result
+   * stored before schema 8 reads (none recorded). */
+  r.alpha = kind == GL_DB_DRIFT_BATCH ? 0.05 : NAN;
   r.accuracy_est = accuracy;
   r.accuracy_ref = 0.9;
   r.psi = 0.05;

@@ -199,6 +199,12 @@ test_chart (Fixture *fx, gconstpointer data)
   g_assert_nonnull (strstr (numbers, bbsd));
   g_assert_nonnull (strstr (numbers, "insufficient data, 4 images predicted as it (< 30): no verdict"));
   g_assert_nonnull (strstr (numbers, "estimated accuracy 0.720 ± 0.031 (95%, CBPE on 40 images), reference 0.900"));
+  /* Windows stored without their level say so rather than assume one. */
+  g_autoptr (GlDriftTimeline) windows = gl_drift_timeline_load (fx->db, -1, GL_DB_DRIFT_WINDOW, &error);
+  g_assert_no_error (error);
+  g_autofree char *window_numbers = gl_chart_drift_describe (windows);
+  g_assert_nonnull (strstr (window_numbers, "1 of 2 tests fired (Holm, α not recorded)"));
+  g_assert_null (strstr (window_numbers, "α 0.05"));
 
   g_assert_cmpuint (draw_colours (t, FALSE), >=, 20);
   g_assert_cmpuint (draw_colours (t, TRUE), >=, 20);
