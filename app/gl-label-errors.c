@@ -20,8 +20,8 @@ gl_label_errors_options_init (GlLabelErrorsOptions *o)
 {
   memset (o, 0, sizeof *o);
   o->folds = GL_LABEL_ERRORS_DEFAULT_FOLDS;
-  o->seconds = 100;
-  o->epochs = GL_TRAINER_DEFAULT_EPOCHS;
+  o->seconds = GL_LABEL_ERRORS_DEFAULT_SECONDS;
+  o->epochs = GL_LABEL_ERRORS_DEFAULT_EPOCHS;
   o->min_steps = GL_TRAINER_DEFAULT_MIN_STEPS;
   o->ranking = GL_CONFIDENT_RANK_SELF_CONFIDENCE;
   o->filter = GL_LABEL_ERRORS_DEFAULT_FILTER;

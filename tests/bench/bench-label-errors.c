@@ -225,7 +225,7 @@ int
 main (int argc, char **argv)
 {
   int n_labels = 3000, folds = GL_LABEL_ERRORS_DEFAULT_FOLDS, seed = 0, epochs = 0, min_steps = -1, batch = 0;
-  double seconds = 100, train_seconds = 20, uniform_share = 0.05, pair_share = 0.05;
+  double seconds = GL_LABEL_ERRORS_DEFAULT_SECONDS, train_seconds = 20, uniform_share = 0.05, pair_share = 0.05;
   gboolean cold = FALSE, keep = FALSE;
   g_autofree char *dump = NULL;
   g_autofree char *ranking = NULL, *filter = NULL, *mnist_dir = NULL, *work_dir = NULL;
@@ -233,7 +233,7 @@ main (int argc, char **argv)
     { "labels", 0, 0, G_OPTION_ARG_INT, &n_labels, "Labels drawn (default 3000)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "Seed of the draw and the flips (default 0)", "N" },
     { "folds", 0, 0, G_OPTION_ARG_INT, &folds, "Folds (default 5)", "K" },
-    { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "Training budget of the detection (default 100)", "S" },
+    { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "Training budget of the detection (default 110)", "S" },
     { "epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs per fold at least (default: the trainer's)", "N" },
     { "min-steps", 0, 0, G_OPTION_ARG_INT, &min_steps, "Steps per fold at least (default: the trainer's)",
       "N" },
