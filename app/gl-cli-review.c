@@ -194,7 +194,7 @@ const GOptionEntry gl_cli_review_options[] = {
   { "relabel", 0, 0, G_OPTION_ARG_STRING, &review_opt.relabel, "Relabel IMAGE with the class given after it",
     "IMAGE" },
   { "folds", 0, 0, G_OPTION_ARG_INT, &review_opt.folds, "Folds of the detection (default 5)", "K" },
-  { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &review_opt.seconds, "Training budget of the detection (default 100)",
+  { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &review_opt.seconds, "Training budget of the detection (default 110)",
     "S" },
   { "ranking", 0, 0, G_OPTION_ARG_STRING, &review_opt.ranking, "self-confidence (default) or normalized-margin",
     "R" },

@@ -20,10 +20,12 @@ gl_label_errors_options_init (GlLabelErrorsOptions *o)
 {
   memset (o, 0, sizeof *o);
   o->folds = GL_LABEL_ERRORS_DEFAULT_FOLDS;
-  o->seconds = 100;
-  o->epochs = GL_TRAINER_DEFAULT_EPOCHS;
+  o->seconds = GL_LABEL_ERRORS_DEFAULT_SECONDS;
+  o->epochs = GL_LABEL_ERRORS_DEFAULT_EPOCHS;
   o->min_steps = GL_TRAINER_DEFAULT_MIN_STEPS;
   o->ranking = GL_CONFIDENT_RANK_SELF_CONFIDENCE;
+  o->filter = GL_LABEL_ERRORS_DEFAULT_FILTER;
+  o->batch_size = BATCH;
   o->warm_start = TRUE;
 }
 
@@ -248,8 +250,8 @@ run_fold (GlWorkerJob *job, const GlLabelErrorsOptions *o, const Labels *l, cons
     }
   GlTrainOptions topt;
   gl_train_options_init (&topt);
-  topt.batch_size = BATCH;
-  guint steps_per_epoch = (tr_rows->len + BATCH - 1) / BATCH;
+  topt.batch_size = o->batch_size;
+  guint steps_per_epoch = (tr_rows->len + o->batch_size - 1) / o->batch_size;
   topt.epochs = MAX (o->epochs, (o->min_steps + steps_per_epoch - 1) / MAX (steps_per_epoch, 1));
   topt.max_seconds = o->seconds / o->folds;
   topt.lr = GL_TRAINER_LR;
@@ -289,7 +291,7 @@ store_detection (GlDb *db, const GlLabelErrorsOptions *o, const Labels *l, const
   g_autofree double *quality = g_new (double, MAX (n, 1));
   g_autofree gint *suggested = g_new (gint, MAX (n, 1));
   GlConfidentResult cl = { .flagged = flagged, .quality = quality, .suggested = suggested };
-  gsize n_flagged = gl_confident_find (labels, oof, n, k, o->ranking, &cl);
+  gsize n_flagged = gl_confident_find (labels, oof, n, k, o->filter, o->ranking, &cl);
   g_autofree GlDbLabelError *rows = g_new (GlDbLabelError, MAX (n, 1));
   for (gsize i = 0; i < n; i++)
     {
@@ -416,6 +418,7 @@ gl_label_errors_detect_async (GlWorker *worker, GlProject *project, const GlLabe
   else
     gl_label_errors_options_init (&j->options);
   j->options.folds = MAX (j->options.folds, 2);
+  j->options.batch_size = MAX (j->options.batch_size, 1);
   j->report.model_id = -1;
   j->report.seconds = NAN;
   j->progress_func = progress_func;

@@ -32,13 +32,16 @@
 
 #include <gio/gio.h>
 
+#include "app/gl-label-errors.h"
 #include "app/gl-project.h"
 #include "db/gl-db-label-errors.h"
 
 G_BEGIN_DECLS
 
-/* The detection's training budget when the window asks for one (seconds). */
-#define GL_REVIEW_DETECT_SECONDS 60.0
+/* The detection's training budget when the window asks for one (seconds):
+ * the detector's own, so that its epochs (and their cosine schedule) end
+ * before the budget on an idle machine. */
+#define GL_REVIEW_DETECT_SECONDS GL_LABEL_ERRORS_DEFAULT_SECONDS
 
 typedef enum
 {

@@ -13,16 +13,40 @@ gl_confident_rank_to_string (GlConfidentRank rank)
   return rank <= GL_CONFIDENT_RANK_NORMALIZED_MARGIN ? rank_names[rank] : "self-confidence";
 }
 
+/* The index of @text in @names (n), or -1. */
+static gint
+name_index (const char *const *names, guint n, const char *text)
+{
+  for (guint i = 0; i < n; i++)
+    if (g_strcmp0 (text, names[i]) == 0)
+      return (gint)i;
+  return -1;
+}
+
 gboolean
 gl_confident_rank_from_string (const char *text, GlConfidentRank *rank)
 {
-  for (guint r = 0; r < G_N_ELEMENTS (rank_names); r++)
-    if (g_strcmp0 (text, rank_names[r]) == 0)
-      {
-        *rank = (GlConfidentRank)r;
-        return TRUE;
-      }
-  return FALSE;
+  gint i = name_index (rank_names, G_N_ELEMENTS (rank_names), text);
+  if (i >= 0)
+    *rank = (GlConfidentRank)i;
+  return i >= 0;
+}
+
+static const char *const filter_names[] = { "prune-by-noise-rate", "prune-by-class", "both" };
+
+const char *
+gl_confident_filter_to_string (GlConfidentFilter filter)
+{
+  return filter <= GL_CONFIDENT_FILTER_BOTH ? filter_names[filter] : filter_names[0];
+}
+
+gboolean
+gl_confident_filter_from_string (const char *text, GlConfidentFilter *filter)
+{
+  gint i = name_index (filter_names, G_N_ELEMENTS (filter_names), text);
+  if (i >= 0)
+    *filter = (GlConfidentFilter)i;
+  return i >= 0;
 }
 
 static gboolean
@@ -114,6 +138,29 @@ cmp_margin_desc (const void *a, const void *b)
   return (u->x > v->x) - (u->x < v->x);
 }
 
+/* An example the model predicts as its given label is not an error (cleanlab
+ * applies this after every pruning rule). Returns how many stay flagged. */
+static gsize
+drop_predicted_as_given (const gint *labels, const float *probs, gsize n, guint k, gboolean *flagged)
+{
+  gsize n_flagged = 0;
+  for (gsize x = 0; x < n; x++)
+    {
+      if (!flagged[x])
+        continue;
+      const float *p = probs + x * k;
+      guint top = 0;
+      for (guint j = 1; j < k; j++)
+        if (p[j] > p[top])
+          top = j;
+      if ((gint)top == labels[x])
+        flagged[x] = FALSE;
+      else
+        n_flagged++;
+    }
+  return n_flagged;
+}
+
 /* §3.2, "Prune by Noise Rate". */
 gsize
 gl_confident_prune_by_noise_rate (const gint *labels, const float *probs, gsize n, guint k,
@@ -148,23 +195,36 @@ gl_confident_prune_by_noise_rate (const gint *labels, const float *probs, gsize 
             flagged[cand[c].x] = TRUE;
         }
     }
-  /* An example the model predicts as its given label is not an error. */
-  gsize n_flagged = 0;
+  return drop_predicted_as_given (labels, probs, n, k, flagged);
+}
+
+/* §3.2, "Prune by Class". */
+gsize
+gl_confident_prune_by_class (const gint *labels, const float *probs, gsize n, guint k, const double *calibrated,
+                             gboolean *flagged)
+{
   for (gsize x = 0; x < n; x++)
+    flagged[x] = FALSE;
+  g_autofree Margin *cand = g_new (Margin, MAX (n, 1));
+  for (guint i = 0; i < k; i++)
     {
-      if (!flagged[x])
+      double noise = 0;
+      for (guint j = 0; j < k; j++)
+        if (j != i)
+          noise += calibrated[i * k + j];
+      gsize m = 0;
+      for (gsize x = 0; x < n; x++)
+        if (labels[x] == (gint)i)
+          cand[m++] = (Margin){ -(double)probs[x * k + i], x }; /* lowest self-confidence first */
+      double want = round ((double)n * noise);
+      gsize count = want <= 0 ? 0 : MIN ((gsize)want, m);
+      if (count == 0)
         continue;
-      const float *p = probs + x * k;
-      guint top = 0;
-      for (guint j = 1; j < k; j++)
-        if (p[j] > p[top])
-          top = j;
-      if ((gint)top == labels[x])
-        flagged[x] = FALSE;
-      else
-        n_flagged++;
+      qsort (cand, m, sizeof *cand, cmp_margin_desc);
+      for (gsize c = 0; c < count; c++)
+        flagged[cand[c].x] = TRUE;
     }
-  return n_flagged;
+  return drop_predicted_as_given (labels, probs, n, k, flagged);
 }
 
 static double
@@ -234,8 +294,8 @@ gl_confident_order (const double *quality, gsize n, gsize *order)
 }
 
 gsize
-gl_confident_find (const gint *labels, const float *probs, gsize n, guint k, GlConfidentRank rank,
-                   const GlConfidentResult *out)
+gl_confident_find (const gint *labels, const float *probs, gsize n, guint k, GlConfidentFilter filter,
+                   GlConfidentRank rank, const GlConfidentResult *out)
 {
   g_autofree double *t = g_new (double, k);
   g_autofree guint64 *counts = g_new (guint64, k);
@@ -244,7 +304,19 @@ gl_confident_find (const gint *labels, const float *probs, gsize n, guint k, GlC
   gl_confident_thresholds (labels, probs, n, k, t, counts);
   gl_confident_joint (labels, probs, n, k, t, c, NULL);
   gl_confident_calibrate (c, counts, k, q);
-  gsize n_flagged = gl_confident_prune_by_noise_rate (labels, probs, n, k, q, out->flagged);
+  gsize n_flagged;
+  if (filter == GL_CONFIDENT_FILTER_CLASS)
+    n_flagged = gl_confident_prune_by_class (labels, probs, n, k, q, out->flagged);
+  else
+    n_flagged = gl_confident_prune_by_noise_rate (labels, probs, n, k, q, out->flagged);
+  if (filter == GL_CONFIDENT_FILTER_BOTH)
+    {
+      g_autofree gboolean *by_class = g_new (gboolean, MAX (n, 1));
+      gl_confident_prune_by_class (labels, probs, n, k, q, by_class);
+      n_flagged = 0;
+      for (gsize x = 0; x < n; x++)
+        n_flagged += out->flagged[x] = out->flagged[x] && by_class[x];
+    }
   gl_confident_scores (labels, probs, n, k, rank, out->quality);
   if (out->suggested)
     gl_confident_suggest (labels, probs, n, k, out->suggested);

@@ -14,9 +14,13 @@
  *   1. gl_confident_thresholds          t_j = mean p_j over examples labeled j   (§3.1, eq. 2)
  *   2. gl_confident_joint               C[i][j]: labeled i, confidently j        (§3.1, eq. 1)
  *   3. gl_confident_calibrate           Q[i][j]: C rescaled to the label counts  (§3.1, eq. 3)
- *   4. gl_confident_prune_by_noise_rate the n·Q[i][j] examples labeled i with the
- *                                       largest margin p_j − p_i are flagged     (§3.2, "Prune by Noise
+ *   4. the flagged set, by one of the paper's pruning rules (GlConfidentFilter):
+ *      gl_confident_prune_by_noise_rate the n·Q[i][j] examples labeled i with the
+ *                                       largest margin p_j − p_i                 (§3.2, "Prune by Noise
  * Rate")
+ *      gl_confident_prune_by_class      the n·Σ_{j≠i} Q[i][j] examples labeled i
+ *                                       with the lowest p_i                      (§3.2, "Prune by Class")
+ *      both                             the examples both rules flag             (§3.2, "Both")
  *   5. gl_confident_scores              ranking: self-confidence or normalised
  *                                       margin                                   (§3.2, "rank by")
  */
@@ -36,6 +40,19 @@ typedef enum
 
 const char *gl_confident_rank_to_string (GlConfidentRank rank);
 gboolean gl_confident_rank_from_string (const char *text, GlConfidentRank *rank);
+
+/* Which examples are flagged (§3.2). cleanlab's filter_by has the same three
+ * (prune_by_noise_rate, prune_by_class, both). */
+typedef enum
+{
+  GL_CONFIDENT_FILTER_NOISE_RATE, /* gl_confident_prune_by_noise_rate */
+  GL_CONFIDENT_FILTER_CLASS,      /* gl_confident_prune_by_class */
+  GL_CONFIDENT_FILTER_BOTH,       /* flagged by both: fewer, surer */
+} GlConfidentFilter;
+
+/* "prune-by-noise-rate", "prune-by-class", "both". */
+const char *gl_confident_filter_to_string (GlConfidentFilter filter);
+gboolean gl_confident_filter_from_string (const char *text, GlConfidentFilter *filter);
 
 /* §3.1 eq. 2: t_j = (1 / |X_{ỹ=j}|) Σ_{x ∈ X_{ỹ=j}} p̂(ỹ=j; x), the mean
  * self-confidence of the examples labeled j. A class with no example gets
@@ -70,6 +87,14 @@ void gl_confident_calibrate (const guint64 *joint, const guint64 *counts, guint 
 gsize gl_confident_prune_by_noise_rate (const gint *labels, const float *probs, gsize n, guint k,
                                         const double *calibrated, gboolean *flagged);
 
+/* §3.2 "Prune by Class": for every class i, the round(n · Σ_{j≠i} Q[i][j])
+ * examples labeled i with the lowest self-confidence p̂(i; x) are flagged
+ * (ties: the smaller index); then, as in prune by noise rate, an example whose
+ * given label is its argmax prediction is not flagged. @flagged: (n) out.
+ * Returns how many are flagged. */
+gsize gl_confident_prune_by_class (const gint *labels, const float *probs, gsize n, guint k,
+                                   const double *calibrated, gboolean *flagged);
+
 /* §3.2: the label quality of each example, lower = more likely wrong, in
  * [0, 1] (see GlConfidentRank). @quality: (n) out. */
 void gl_confident_scores (const gint *labels, const float *probs, gsize n, guint k, GlConfidentRank rank,
@@ -83,9 +108,9 @@ void gl_confident_suggest (const gint *labels, const float *probs, gsize n, guin
  * @order: (n) out. */
 void gl_confident_order (const double *quality, gsize n, gsize *order);
 
-/* The whole method: thresholds, joint, calibration, pruning and scores.
- * Any output may be NULL except @flagged and @quality. Returns the number
- * flagged. */
+/* The whole method: thresholds, joint, calibration, pruning by @filter and
+ * scores. Any output may be NULL except @flagged and @quality. Returns the
+ * number flagged. */
 typedef struct
 {
   double *thresholds; /* (k) */
@@ -96,7 +121,7 @@ typedef struct
   gint *suggested;    /* (n) */
 } GlConfidentResult;
 
-gsize gl_confident_find (const gint *labels, const float *probs, gsize n, guint k, GlConfidentRank rank,
-                         const GlConfidentResult *out);
+gsize gl_confident_find (const gint *labels, const float *probs, gsize n, guint k, GlConfidentFilter filter,
+                         GlConfidentRank rank, const GlConfidentResult *out);
 
 G_END_DECLS

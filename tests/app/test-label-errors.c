@@ -170,6 +170,38 @@ is_flipped (Fixture *fx, gint64 id)
 }
 
 static void
+check_flags_follow_filter (GlDb *db, const GlLabelErrorsReport *report, GlConfidentFilter filter)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) classes = gl_db_list_classes (db, TRUE, &error);
+  g_autoptr (GArray) rows = gl_db_list_label_errors (db, report->model_id, FALSE, 0, &error);
+  g_assert_no_error (error);
+  gsize n = report->n_labels;
+  g_assert_cmpuint (rows->len, ==, n);
+  g_autofree gint *labels = g_new (gint, n);
+  g_autofree gboolean *stored = g_new (gboolean, n);
+  for (gsize i = 0; i < n; i++)
+    for (guint r = 0; r < rows->len; r++)
+      {
+        const GlDbLabelError *e = &g_array_index (rows, GlDbLabelError, r);
+        if (e->image_id != report->image_ids[i])
+          continue;
+        stored[i] = e->flagged;
+        for (guint k = 0; k < classes->len; k++)
+          if (g_array_index (classes, GlDbClass, k).id == e->given_class)
+            labels[i] = (gint)k;
+      }
+  g_autofree gboolean *flagged = g_new (gboolean, n);
+  g_autofree double *quality = g_new (double, n);
+  GlConfidentResult out = { .flagged = flagged, .quality = quality };
+  gsize n_flagged = gl_confident_find (labels, report->probs, n, report->n_classes, filter,
+                                      GL_CONFIDENT_RANK_SELF_CONFIDENCE, &out);
+  g_assert_cmpuint (n_flagged, ==, report->n_flagged);
+  for (gsize i = 0; i < n; i++)
+    g_assert_cmpint (flagged[i], ==, stored[i]);
+}
+
+static void
 test_detect (Fixture *fx, gconstpointer data)
 {
   GError *error = NULL;
@@ -187,6 +219,8 @@ test_detect (Fixture *fx, gconstpointer data)
       g_assert_cmpfloat_with_epsilon (q[0] + q[1] + q[2] + q[3], 1.0, 1e-4);
       g_assert_cmpint (report.image_ids[r], >, 0);
     }
+  /* The stored flags are confident learning's, by the options' filter, on these probabilities. */
+  check_flags_follow_filter (fx->db, &report, o.filter);
   gl_label_errors_report_clear (&report);
   g_assert_cmpuint (fx->progress, >, 0);
   g_assert_cmpint (report.model_id, ==, fx->model);

@@ -224,22 +224,24 @@ predict_current (GlProject *p, GlDb *db, const guint64 *rows, gsize n, guint k, 
 int
 main (int argc, char **argv)
 {
-  int n_labels = 3000, folds = GL_LABEL_ERRORS_DEFAULT_FOLDS, seed = 0, epochs = 0, min_steps = -1;
-  double seconds = 100, train_seconds = 20, uniform_share = 0.05, pair_share = 0.05;
+  int n_labels = 3000, folds = GL_LABEL_ERRORS_DEFAULT_FOLDS, seed = 0, epochs = 0, min_steps = -1, batch = 0;
+  double seconds = GL_LABEL_ERRORS_DEFAULT_SECONDS, train_seconds = 20, uniform_share = 0.05, pair_share = 0.05;
   gboolean cold = FALSE, keep = FALSE;
   g_autofree char *dump = NULL;
-  g_autofree char *ranking = NULL, *mnist_dir = NULL, *work_dir = NULL;
+  g_autofree char *ranking = NULL, *filter = NULL, *mnist_dir = NULL, *work_dir = NULL;
   GOptionEntry entries[] = {
     { "labels", 0, 0, G_OPTION_ARG_INT, &n_labels, "Labels drawn (default 3000)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "Seed of the draw and the flips (default 0)", "N" },
     { "folds", 0, 0, G_OPTION_ARG_INT, &folds, "Folds (default 5)", "K" },
-    { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "Training budget of the detection (default 100)", "S" },
+    { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "Training budget of the detection (default 110)", "S" },
     { "epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs per fold at least (default: the trainer's)", "N" },
     { "min-steps", 0, 0, G_OPTION_ARG_INT, &min_steps, "Steps per fold at least (default: the trainer's)",
       "N" },
     { "train-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &train_seconds, "The trainer's round budget (default 20)",
       "S" },
     { "ranking", 0, 0, G_OPTION_ARG_STRING, &ranking, "self-confidence (default) or normalized-margin", "R" },
+    { "filter", 0, 0, G_OPTION_ARG_STRING, &filter, "both (default), prune-by-noise-rate or prune-by-class", "F" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Batch size of the folds' training (default: the detector's)", "N" },
     { "cold", 0, 0, G_OPTION_ARG_NONE, &cold, "Folds start from a fresh network, not the current model",
       NULL },
     { "uniform", 0, 0, G_OPTION_ARG_DOUBLE, &uniform_share, "Share flipped uniformly (default 0.05)", "F" },
@@ -274,6 +276,13 @@ main (int argc, char **argv)
     o.epochs = (guint)epochs;
   if (min_steps >= 0)
     o.min_steps = (guint)min_steps;
+  if (batch > 0)
+    o.batch_size = (guint)batch;
+  if (filter && !gl_confident_filter_from_string (filter, &o.filter))
+    {
+      g_printerr ("bench-label-errors: unknown filter %s\n", filter);
+      return 2;
+    }
   if (ranking && !gl_confident_rank_from_string (ranking, &o.ranking))
     {
       g_printerr ("bench-label-errors: unknown ranking %s\n", ranking);
@@ -410,9 +419,11 @@ main (int argc, char **argv)
     ;
 
   /* The detector. */
-  printf ("detector: %u folds, %s, %s, budget %.0f s, %u+ epochs / %u+ steps per fold\n", o.folds,
-          o.warm_start ? "warm start from the current model" : "fresh networks",
-          gl_confident_rank_to_string (o.ranking), o.seconds, o.epochs, o.min_steps);
+  printf ("detector: %u folds, %s, flagged by %s, ranked by %s, budget %.0f s, %u+ epochs "
+          "/ %u+ steps of batch %u per fold\n",
+          o.folds, o.warm_start ? "warm start from the current model" : "fresh networks",
+          gl_confident_filter_to_string (o.filter), gl_confident_rank_to_string (o.ranking), o.seconds,
+          o.epochs, o.min_steps, o.batch_size);
   fflush (stdout);
   gint64 t0 = g_get_monotonic_time ();
   GlLabelErrorsReport report;
