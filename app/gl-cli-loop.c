@@ -730,9 +730,9 @@ on_export_progress (const GlExportProgress *progress, gpointer user_data)
 
 static struct
 {
-  char *format, *split, *link;
+  char *format, *split, *link, *labels;
   gint64 seed;
-  gboolean force, model, predictions, unconfirmed;
+  gboolean force, model, predictions, unconfirmed, annotators;
 } export_opt;
 
 const GOptionEntry gl_cli_export_options[] = {
@@ -750,6 +750,10 @@ const GOptionEntry gl_cli_export_options[] = {
     "csv, json: the model's prediction of each image", NULL },
   { "include-unconfirmed", 0, 0, G_OPTION_ARG_NONE, &export_opt.unconfirmed,
     "Also the model's predictions for unlabeled images (origin \"model\")", NULL },
+  { "labels", 0, 0, G_OPTION_ARG_STRING, &export_opt.labels,
+    "An image several annotators labeled: consensus (default; ties are left out) or newest", "L" },
+  { "include-annotators", 0, 0, G_OPTION_ARG_NONE, &export_opt.annotators,
+    "csv, json: every annotator's label of each image", NULL },
   { NULL },
 };
 
@@ -760,6 +764,8 @@ gl_cli_export (int argc, char **argv)
   gint64 seed = export_opt.seed;
   gboolean force = export_opt.force, json = gl_cli_json, model = export_opt.model;
   gboolean predictions = export_opt.predictions, unconfirmed = export_opt.unconfirmed;
+  gboolean annotators = export_opt.annotators;
+  const char *labels = export_opt.labels;
   if (check_args ("export", argc, 3, 3))
     return GL_CLI_EXIT_USAGE;
   if (format == NULL)
@@ -773,7 +779,8 @@ gl_cli_export (int argc, char **argv)
   gl_export_options_init (&o);
   if (!gl_export_format_from_string (format, &o.format, &error)
       || (split && !gl_export_parse_split (split, o.shares, &error))
-      || (link && !gl_export_link_from_string (link, &o.link, &error)))
+      || (link && !gl_export_link_from_string (link, &o.link, &error))
+      || (labels && !gl_export_labels_from_string (labels, &o.labels, &error)))
     {
       g_printerr ("gleaner-cli export: %s\n", error->message);
       return 2;
@@ -784,6 +791,13 @@ gl_cli_export (int argc, char **argv)
                   "manifest.json: use it with --format csv or json, not imagefolder\n");
       return 2;
     }
+  if (annotators && o.format == GL_EXPORT_IMAGEFOLDER)
+    {
+      g_printerr ("gleaner-cli export: --include-annotators writes every annotator's label into labels.csv or "
+                  "manifest.json: use it with --format csv or json, not imagefolder\n");
+      return 2;
+    }
+  o.include_annotators = annotators;
   o.seed = (guint64) seed;
   o.force = force;
   o.include_model = model;
@@ -803,12 +817,20 @@ gl_cli_export (int argc, char **argv)
     {
       g_autoptr (GString) out = g_string_new ("{\"target\":");
       gl_json_append_string (out, argv[2]);
-      g_string_append_printf (out, ",\"format\":\"%s\",\"images\":%" G_GUINT64_FORMAT ",\"bytes\":%" G_GUINT64_FORMAT "}",
-                              format, s.done, s.written_bytes);
+      g_string_append_printf (out, ",\"format\":\"%s\",\"images\":%" G_GUINT64_FORMAT ",\"bytes\":%" G_GUINT64_FORMAT
+                              ",\"consensus\":%" G_GUINT64_FORMAT ",\"left_out_ties\":%" G_GUINT64_FORMAT "}",
+                              format, s.done, s.written_bytes, s.consensus, s.ties);
       gl_cli_print_json (out);
     }
   else
-    printf ("exported %" G_GUINT64_FORMAT " labeled images to %s\n", s.done, argv[2]);
+    {
+      printf ("exported %" G_GUINT64_FORMAT " labeled images to %s\n", s.done, argv[2]);
+      if (s.consensus > 0)
+        printf ("%" G_GUINT64_FORMAT " of them labeled by several annotators carry their consensus\n", s.consensus);
+      if (s.ties > 0)
+        printf ("left out %" G_GUINT64_FORMAT " images whose annotators tie: resolve them with gleaner-cli conflicts "
+                "%s, or export with --labels newest\n", s.ties, argv[1]);
+    }
   return 0;
 }
 

@@ -8,6 +8,7 @@
  */
 #include "app/gl-export.h"
 
+#include "app/gl-export-team.h"
 #include "app/gl-path.h"
 #include "db/gl-db.h"
 
@@ -46,6 +47,23 @@ gl_export_format_from_string (const char *text, GlExportFormat *format, GError *
   g_set_error (error, GL_EXPORT_ERROR, GL_EXPORT_ERROR_INVALID,
                "unknown export format “%s” (imagefolder, csv or json)", text ? text : "");
   return FALSE;
+}
+
+gboolean
+gl_export_labels_from_string (const char *text, GlExportLabels *labels, GError **error)
+{
+  if (g_strcmp0 (text, "consensus") == 0)
+    *labels = GL_EXPORT_LABELS_CONSENSUS;
+  else if (g_strcmp0 (text, "newest") == 0)
+    *labels = GL_EXPORT_LABELS_NEWEST;
+  else
+    {
+      g_set_error (error, GL_EXPORT_ERROR, GL_EXPORT_ERROR_INVALID,
+                   "no label choice named “%s”: use consensus (the annotators' consensus) or newest (the newest "
+                   "label, whoever gave it)", text);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 gboolean
@@ -609,6 +627,29 @@ put_image (Run *run, const char *target, const char *rel, const GlExportItem *it
     }
 }
 
+static int
+by_name (const void *a, const void *b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* The annotators named in the items' votes, sorted; the names are borrowed
+ * from the items. */
+static const char **
+vote_columns (const GlExportItem *items, gsize n, guint *n_out)
+{
+  g_autoptr (GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
+  for (gsize i = 0; i < n; i++)
+    for (guint v = 0; v < items[i].n_votes; v++)
+      if (items[i].votes[v].annotator != NULL)
+        g_hash_table_add (names, (gpointer) items[i].votes[v].annotator);
+  guint len = 0;
+  const char **columns = (const char **) g_hash_table_get_keys_as_array (names, &len);
+  qsort (columns, len, sizeof *columns, by_name);
+  *n_out = len;
+  return columns;
+}
+
 gboolean
 gl_export_items (const GlExportItem *items, gsize n, const char *const *class_names, guint n_classes,
                  GlPixelMap *pixels, const char *model_path, const char *target, const GlExportOptions *options,
@@ -626,6 +667,22 @@ gl_export_items (const GlExportItem *items, gsize n, const char *const *class_na
                      " has class %d, outside the %u classes", items[i].image_id, items[i].class_id, n_classes);
         return FALSE;
       }
+  for (gsize i = 0; i < n; i++)
+    for (guint v = 0; v < items[i].n_votes; v++)
+      if (items[i].votes[v].class_id < 0 || items[i].votes[v].class_id >= (gint) n_classes)
+        {
+          g_set_error (error, GL_EXPORT_ERROR, GL_EXPORT_ERROR_INVALID, "image %" G_GINT64_FORMAT
+                       " has a vote for class %d, outside the %u classes", items[i].image_id,
+                       items[i].votes[v].class_id, n_classes);
+          return FALSE;
+        }
+  if (options->include_annotators && options->format == GL_EXPORT_IMAGEFOLDER)
+    {
+      g_set_error_literal (error, GL_EXPORT_ERROR, GL_EXPORT_ERROR_INVALID,
+                           "every annotator's label goes into labels.csv or manifest.json: ask for it with the csv "
+                           "or json format, not imagefolder");
+      return FALSE;
+    }
   if (n == 0)
     {
       g_set_error (error, GL_EXPORT_ERROR, GL_EXPORT_ERROR_NOTHING, "there are no labels to export");
@@ -679,9 +736,18 @@ gl_export_items (const GlExportItem *items, gsize n, const char *const *class_na
     }
 
   g_autoptr (GHashTable) used = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  guint n_voters = 0;
+  g_autofree const char **voters = options->include_annotators ? vote_columns (items, n, &n_voters) : NULL;
   g_autoptr (GString) csv = g_string_new (options->include_predictions
-                                            ? "path,label,split,origin,annotator,time,prediction,probability\r\n"
-                                            : "path,label,split,origin,annotator,time\r\n");
+                                            ? "path,label,split,origin,annotator,time,prediction,probability"
+                                            : "path,label,split,origin,annotator,time");
+  for (guint r = 0; r < n_voters; r++)
+    {
+      g_autofree char *column = g_strconcat ("label:", voters[r], NULL);
+      g_string_append_c (csv, ',');
+      csv_field (csv, column);
+    }
+  g_string_append (csv, "\r\n");
   g_autoptr (GString) json = g_string_new ("{\"format\":\"gleaner-manifest\",\"version\":1,\"classes\":[");
   for (guint k = 0; k < n_classes; k++)
     {
@@ -743,6 +809,13 @@ gl_export_items (const GlExportItem *items, gsize n, const char *const *class_na
             }
           else if (options->include_predictions)
             g_string_append (csv, ",,");
+          for (guint r = 0; r < n_voters; r++)
+            {
+              g_string_append_c (csv, ',');
+              for (guint v = 0; v < it->n_votes; v++)
+                if (g_strcmp0 (it->votes[v].annotator, voters[r]) == 0)
+                  csv_field (csv, class_names[it->votes[v].class_id]);
+            }
           g_string_append (csv, "\r\n");
         }
       else if (options->format == GL_EXPORT_JSON)
@@ -778,6 +851,19 @@ gl_export_items (const GlExportItem *items, gsize n, const char *const *class_na
                 }
               else
                 g_string_append (json, ",\"prediction\":null");
+            }
+          if (options->include_annotators)
+            {
+              g_string_append (json, ",\"annotators\":[");
+              for (guint v = 0; v < it->n_votes; v++)
+                {
+                  g_string_append (json, v ? ",{\"annotator\":" : "{\"annotator\":");
+                  gl_json_append_string (json, it->votes[v].annotator);
+                  g_string_append (json, ",\"label\":");
+                  gl_json_append_string (json, class_names[it->votes[v].class_id]);
+                  g_string_append_c (json, '}');
+                }
+              g_string_append_c (json, ']');
             }
           g_string_append_c (json, '}');
         }
@@ -867,7 +953,7 @@ gather_label (const GlDbCurrentLabel *label, gpointer user_data)
   GlExportItem it = { label->image_id, g_string_chunk_insert_const (g->strings, label->path), label->cache_row, k,
                       gl_db_origin_to_string (label->origin),
                       label->annotator ? g_string_chunk_insert_const (g->strings, label->annotator) : NULL,
-                      label->created_us, -1, NAN };
+                      label->created_us, -1, NAN, NULL, 0 };
   g_array_append_val (g->items, it);
   return TRUE;
 }
@@ -903,10 +989,14 @@ gl_export_project (GlProject *project, const char *target, const GlExportOptions
       class_ids[k] = c->id;
       g_hash_table_insert (index_of_class, g_memdup2 (&c->id, sizeof c->id), GUINT_TO_POINTER (k + 1));
     }
-  g_autoptr (GArray) items = g_array_new (FALSE, FALSE, sizeof (GlExportItem));
+  g_autoptr (GArray) items = g_array_new (FALSE, TRUE, sizeof (GlExportItem));
   GStringChunk *strings = g_string_chunk_new (4096);
   Gather g = { items, strings, index_of_class };
   gboolean ok = gl_db_foreach_current_label (db, FALSE, gather_label, &g, &local);
+  g_auto (GlExportTeam) team = { 0 };
+  ok = ok && gl_export_team_apply (db, items, class_ids, n_classes, options->labels == GL_EXPORT_LABELS_CONSENSUS,
+                                   options->include_annotators && options->format != GL_EXPORT_IMAGEFOLDER, &team,
+                                   &local);
 
   gint64 current = gl_db_get_current_model (db);
   if (ok && options->include_unconfirmed && current >= 0)
@@ -932,7 +1022,7 @@ gl_export_project (GlProject *project, const char *target, const GlExportOptions
               if (row->unreadable || k < 0 || g_hash_table_contains (held_rows, &row->cache_row))
                 continue;
               GlExportItem it = { row->image_id, g_string_chunk_insert_const (strings, row->path), row->cache_row, k,
-                                  "model", NULL, g_get_real_time (), k, (float) row->confidence };
+                                  "model", NULL, g_get_real_time (), k, (float) row->confidence, NULL, 0 };
               g_array_append_val (items, it);
             }
           if (page)
@@ -987,6 +1077,14 @@ gl_export_project (GlProject *project, const char *target, const GlExportOptions
       }
   ok = gl_export_items ((GlExportItem *) items->data, items->len, names, n_classes, pixels, model_path, target,
                         options, progress, progress_data, cancellable, summary, error);
+  if (summary)
+    {
+      summary->consensus = team.consensus;
+      summary->ties = team.ties;
+    }
+  if (!ok && team.ties > 0 && error != NULL && g_error_matches (*error, GL_EXPORT_ERROR, GL_EXPORT_ERROR_NOTHING))
+    g_prefix_error (error, "%" G_GUINT64_FORMAT " labeled images were left out because their annotators tie "
+                    "(resolve them with gleaner-cli conflicts): ", team.ties);
   g_string_chunk_free (strings);
   return ok;
 }

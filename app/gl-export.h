@@ -10,16 +10,20 @@
  *                class and which folders are the split level
  *                (GL_IMAGEFOLDER_MANIFEST), for an import to read back
  *   csv          TARGET/labels.csv: path,label,split,origin,annotator,time
- *                (RFC 4180 quoting; time in ISO 8601 UTC)
+ *                (RFC 4180 quoting; time in ISO 8601 UTC), then, when asked,
+ *                prediction,probability and a label:NAME column per annotator
  *   json         TARGET/manifest.json: classes, images (id, path, split,
  *                label, origin, annotator, time) and, when asked, the current
- *                model's predictions (class, probability)
+ *                model's predictions (class, probability) and every
+ *                annotator's label
  * plus, when asked, TARGET/model/ with the newest model file and classes.json
  * (the class names in order).
  *
  * Only human-confirmed labels (typed, or a prediction/suggestion accepted with
  * a key) are exported unless @include_unconfirmed adds the model's predictions
- * for the images nobody labeled (origin "model").
+ * for the images nobody labeled (origin "model"). In a team project an image
+ * several annotators labeled gets their consensus (app/gl-export-team.h)
+ * unless @labels asks for the newest label.
  *
  * Nothing is written outside TARGET: class folder names are made safe and
  * unique (gl_export_folder_names), image file names are the original base
@@ -77,9 +81,20 @@ gboolean gl_export_link_from_string (const char *text, GlExportLink *link, GErro
 /* "0.8,0.1,0.1" (or "80,10,10"): three non-negative shares, normalized to sum 1. */
 gboolean gl_export_parse_split (const char *text, double shares[3], GError **error);
 
+/* Which label an image that several annotators labeled gets (a team
+ * project, issue 18; an image with one annotator has one label either way). */
+typedef enum
+{
+  GL_EXPORT_LABELS_CONSENSUS, /* the annotators' weighted consensus; images where they tie are left out */
+  GL_EXPORT_LABELS_NEWEST,    /* the newest label, whoever gave it */
+} GlExportLabels;
+
+gboolean gl_export_labels_from_string (const char *text, GlExportLabels *labels, GError **error);
+
 typedef struct
 {
   GlExportFormat format;
+  GlExportLabels labels;      /* default consensus */
   GlExportLink link;          /* imagefolder only */
   double shares[3];           /* train, val, test; default 0.8, 0.1, 0.1 */
   guint64 seed;               /* default 0 */
@@ -88,6 +103,8 @@ typedef struct
   gboolean include_predictions; /* json and csv: the model's prediction of every listed image (csv: columns
                                   prediction,probability, empty when there is none) */
   gboolean include_model;     /* TARGET/model/: the newest model file and classes.json */
+  gboolean include_annotators; /* json and csv: every annotator's label of each image (csv: a column
+                                  "label:NAME" per annotator, empty where they gave none) */
 } GlExportOptions;
 
 void gl_export_options_init (GlExportOptions *options);
@@ -97,9 +114,18 @@ typedef struct
   guint64 total; /* items to write */
   guint64 done;
   guint64 written_bytes;
+  guint64 consensus;    /* gl_export_project: items labeled by the consensus of ≥ 2 annotators */
+  guint64 ties;         /* gl_export_project: images left out because their annotators tie */
 } GlExportProgress;
 
 typedef void (*GlExportProgressFunc) (const GlExportProgress *progress, gpointer user_data);
+
+/* One annotator's label of an exported image. */
+typedef struct
+{
+  const char *annotator; /* borrowed */
+  gint class_id;         /* class index, as GlExportItem.class_id */
+} GlExportVote;
 
 /* One exported image. */
 typedef struct
@@ -114,6 +140,8 @@ typedef struct
   gint64 time_us;       /* when labeled, microseconds since the epoch (UTC) */
   gint predicted;       /* the model's class, or -1 */
   float probability;    /* of @predicted */
+  const GlExportVote *votes; /* include_annotators: each annotator's label (n_votes), borrowed; else NULL */
+  guint n_votes;
 } GlExportItem;
 
 /* Written into the target first and removed once every file is in place:

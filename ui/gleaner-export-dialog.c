@@ -170,9 +170,35 @@ export_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (ok)
     {
-      text = g_strdup_printf (ngettext ("%'" G_GUINT64_FORMAT " image written to %s",
-                                        "%'" G_GUINT64_FORMAT " images written to %s", job->summary.done),
-                              job->summary.done, job->target);
+      g_autoptr (GString) said = g_string_new (NULL);
+      g_string_printf (said, ngettext ("%'" G_GUINT64_FORMAT " image written to %s",
+                                       "%'" G_GUINT64_FORMAT " images written to %s", job->summary.done),
+                       job->summary.done, job->target);
+      if (job->summary.consensus > 0)
+        {
+          g_string_append (said, "\n");
+          g_string_append_printf (said,
+                                  ngettext ("%'" G_GUINT64_FORMAT " image labeled by several annotators carries "
+                                            "their consensus.",
+                                            "%'" G_GUINT64_FORMAT " images labeled by several annotators carry "
+                                            "their consensus.",
+                                            job->summary.consensus),
+                                  job->summary.consensus);
+        }
+      if (job->summary.ties > 0)
+        {
+          g_string_append (said, "\n");
+          g_string_append_printf (said,
+                                  ngettext ("%'" G_GUINT64_FORMAT " image was left out: its annotators disagree "
+                                            "and none is more reliable. Resolve it (gleaner-cli conflicts lists it), then "
+                                            "export again.",
+                                            "%'" G_GUINT64_FORMAT " images were left out: their annotators disagree "
+                                            "and none is more reliable. Resolve them (gleaner-cli conflicts lists them), "
+                                            "then export again.",
+                                            job->summary.ties),
+                                  job->summary.ties);
+        }
+      text = g_string_free (g_steal_pointer (&said), FALSE);
       adw_status_page_set_title (self->done_page, _("Export Finished"));
       adw_status_page_set_icon_name (self->done_page, "emblem-ok-symbolic");
     }

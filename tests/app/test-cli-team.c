@@ -376,6 +376,197 @@ test_bad_input (Team *t, gconstpointer data)
   g_assert_nonnull (strstr (text, "no two annotators labeled the same image"));
 }
 
+/* The text of the JSON object of image @id in a manifest (up to the next image). */
+static char *
+manifest_entry (const char *manifest, gint64 id)
+{
+  g_autofree char *key = g_strdup_printf ("{\"id\":%" G_GINT64_FORMAT ",", id);
+  const char *at = strstr (manifest, key);
+  if (at == NULL)
+    return NULL;
+  const char *end = strstr (at + 1, "{\"id\":");
+  return end ? g_strndup (at, end - at) : g_strdup (at);
+}
+
+/* Export: an image several annotators labeled carries their weighted
+ * consensus (computed here with engine/gl-agreement.h from the planted
+ * labels and the annotators' reference accuracy), every other image its one
+ * label; --include-annotators lists every annotator's label; --labels
+ * newest gives the newest label instead. */
+static void
+test_export (Team *t, gconstpointer data)
+{
+  dee_labels (t);
+  g_autofree char *target = g_build_filename (t->dir, "export-json", NULL);
+  g_autofree char *out = NULL;
+  g_assert_cmpint (run_as (NULL,
+                           (const char *const[]){ "export", t->proj, target, "--format", "json",
+                                                  "--include-annotators", "--json", NULL },
+                           &out),
+                   ==, 0);
+  g_test_message ("%s", out);
+  /* 60 labeled images, 52 by ≥ 2 annotators, no weighted tie. */
+  g_assert_nonnull (strstr (out, "\"images\":60,"));
+  g_assert_nonnull (strstr (out, "\"consensus\":52,\"left_out_ties\":0}"));
+  g_autofree char *path = g_build_filename (target, "manifest.json", NULL);
+  g_autofree char *manifest = NULL;
+  g_assert_true (g_file_get_contents (path, &manifest, NULL, NULL));
+
+  const guint64 correct[N_ANN] = { 50, 40, 30, 2 }, audited[N_ANN] = { 50, 50, 40, 2 };
+  double accuracy[N_ANN], weights[N_ANN];
+  gl_agreement_weights (correct, audited, N_ANN, 4, 0, accuracy, weights);
+  static const char *const names[N_ANN] = { "ann", "bob", "cy", "dee" };
+  guint changed = 0;
+  for (guint i = 0; i < N_POOL; i++)
+    {
+      const gint *row = t->labels + i * N_ANN;
+      guint given = 0;
+      gint only = -1;
+      for (guint a = 0; a < N_ANN; a++)
+        if (row[a] >= 0)
+          {
+            given++;
+            only = row[a];
+          }
+      g_autofree char *entry = manifest_entry (manifest, t->ids[i]);
+      g_assert_nonnull (entry);
+      gint expect = only;
+      if (given >= 2)
+        {
+          GlConsensus c;
+          gl_agreement_weighted (row, 1, N_ANN, 4, weights, &c);
+          g_assert_cmpint (c.klass, >=, 0);
+          expect = c.klass;
+          g_assert_nonnull (strstr (entry, "\"origin\":\"consensus\",\"annotator\":null"));
+        }
+      else
+        g_assert_nonnull (strstr (entry, "\"origin\":\"human\",\"annotator\":\"cy\""));
+      g_autofree char *label = g_strdup_printf ("\"label\":\"%s\"", synth_classes[expect]);
+      g_assert_nonnull (strstr (entry, label));
+      /* Every annotator's label, by name. */
+      g_autoptr (GString) votes = g_string_new ("\"annotators\":[");
+      gboolean first = TRUE;
+      for (guint a = 0; a < N_ANN; a++)
+        if (row[a] >= 0)
+          {
+            g_string_append_printf (votes, "%s{\"annotator\":\"%s\",\"label\":\"%s\"}", first ? "" : ",", names[a],
+                                    synth_classes[row[a]]);
+            first = FALSE;
+          }
+      g_string_append_c (votes, ']');
+      g_assert_nonnull (strstr (entry, votes->str));
+      /* The newest label of images 20–49 is cy's (planted last), of 0–19 bob's. */
+      gint newest = i < 20 ? row[1] : i >= 55 && i <= 56 ? row[3] : row[2];
+      changed += given >= 2 && newest != expect;
+    }
+  /* The consensus differs from the newest label where cy or bob was wrong
+   * against the others: the export would have carried their mistakes. */
+  g_assert_cmpuint (changed, >, 0);
+
+  /* CSV: one label column per annotator, sorted by name. */
+  g_autofree char *csv_target = g_build_filename (t->dir, "export-csv", NULL);
+  g_assert_cmpint (run_as (NULL,
+                           (const char *const[]){ "export", t->proj, csv_target, "--format", "csv",
+                                                  "--include-annotators", NULL },
+                           &out),
+                   ==, 0);
+  g_autofree char *csv_path = g_build_filename (csv_target, "labels.csv", NULL);
+  g_autofree char *csv = NULL;
+  g_assert_true (g_file_get_contents (csv_path, &csv, NULL, NULL));
+  g_assert_true (g_str_has_prefix (csv, "path,label,split,origin,annotator,time,label:ann,label:bob,label:cy,label:dee\r\n"));
+  g_assert_cmpuint (count_of (csv, "\r\n"), ==, 61);
+
+  /* --labels newest: the newest label, with its annotator. */
+  g_autofree char *newest_target = g_build_filename (t->dir, "export-newest", NULL);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_as (NULL,
+                           (const char *const[]){ "export", t->proj, newest_target, "--format", "json", "--labels",
+                                                  "newest", "--json", NULL },
+                           &out),
+                   ==, 0);
+  g_assert_nonnull (strstr (out, "\"consensus\":0,\"left_out_ties\":0}"));
+  g_autofree char *newest_path = g_build_filename (newest_target, "manifest.json", NULL);
+  g_clear_pointer (&manifest, g_free);
+  g_assert_true (g_file_get_contents (newest_path, &manifest, NULL, NULL));
+  g_assert_cmpuint (count_of (manifest, "\"origin\":\"consensus\""), ==, 0);
+  g_assert_null (strstr (manifest, "\"annotators\":"));
+  g_autofree char *e0 = manifest_entry (manifest, t->ids[0]);
+  g_autofree char *bob0 = g_strdup_printf ("\"label\":\"%s\",\"class_id\":%d,\"split\":", synth_classes[t->labels[1]],
+                                           t->labels[1]);
+  g_assert_nonnull (strstr (e0, bob0));
+  g_assert_nonnull (strstr (e0, "\"annotator\":\"bob\""));
+
+  /* Bad choices are refused, naming the value. */
+  g_autofree char *bad_target = g_build_filename (t->dir, "export-bad", NULL);
+  g_assert_cmpint (run_as (NULL,
+                           (const char *const[]){ "export", t->proj, bad_target, "--format", "json", "--labels",
+                                                  "latest", NULL },
+                           NULL),
+                   ==, 2);
+  g_assert_cmpint (run_as (NULL,
+                           (const char *const[]){ "export", t->proj, bad_target, "--format", "imagefolder",
+                                                  "--include-annotators", NULL },
+                           NULL),
+                   ==, 2);
+  g_assert_false (g_file_test (bad_target, G_FILE_TEST_EXISTS));
+}
+
+/* Two annotators of equal measured accuracy who disagree: nobody can say
+ * which label is right, so the image is left out of a consensus export,
+ * counted and named in the message; --labels newest keeps it. */
+static void
+test_export_ties (Team *t, gconstpointer data)
+{
+  GError *error = NULL;
+  g_autofree char *dir = g_build_filename (t->dir, "ties", NULL);
+  g_mkdir (dir, 0700);
+  g_autoptr (GlProject) p = synth_project (dir, 8, 4);
+  g_autofree char *proj = g_build_filename (dir, "project", NULL);
+  GlDb *db = gl_project_get_db (p);
+  g_autoptr (GArray) classes = gl_db_list_classes (db, FALSE, &error);
+  g_assert_no_error (error);
+  g_autoptr (GArray) images = gl_trainer_list_images (gl_project_get_db_path (p), &error);
+  g_assert_no_error (error);
+  gint64 ids[3], ref[3];
+  guint n = 0;
+  for (guint i = 0; i < images->len && n < 3; i++)
+    if (!g_array_index (images, GlPoolImage, i).held_out)
+      {
+        ids[n] = g_array_index (images, GlPoolImage, i).image_id;
+        ref[n] = synth_reference (db, ids[n]);
+        n++;
+      }
+  g_assert_cmpuint (n, ==, 3);
+  gint64 other[3];
+  for (guint i = 0; i < 3; i++)
+    other[i] = g_array_index (classes, GlDbClass, 0).id == ref[i] ? g_array_index (classes, GlDbClass, 1).id
+                                                                    : g_array_index (classes, GlDbClass, 0).id;
+  /* x right on image 0, wrong on 1; y the other way round: both 1 of 2. */
+  g_assert_true (gl_db_set_label (db, ids[0], ref[0], GL_DB_ORIGIN_HUMAN, "x", NULL, &error));
+  g_assert_true (gl_db_set_label (db, ids[1], other[1], GL_DB_ORIGIN_HUMAN, "x", NULL, &error));
+  g_assert_true (gl_db_set_label (db, ids[0], other[0], GL_DB_ORIGIN_HUMAN, "y", NULL, &error));
+  g_assert_true (gl_db_set_label (db, ids[1], ref[1], GL_DB_ORIGIN_HUMAN, "y", NULL, &error));
+  g_assert_true (gl_db_set_label (db, ids[2], ref[2], GL_DB_ORIGIN_HUMAN, "z", NULL, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&p, gl_project_close);
+
+  g_autofree char *target = g_build_filename (dir, "out", NULL);
+  g_autofree char *out = NULL;
+  g_assert_cmpint (run_as (NULL, (const char *const[]){ "export", proj, target, "--format", "csv", NULL }, &out), ==,
+                   0);
+  g_test_message ("%s", out);
+  g_assert_nonnull (strstr (out, "exported 1 labeled images"));
+  g_assert_nonnull (strstr (out, "left out 2 images whose annotators tie: resolve them with gleaner-cli conflicts"));
+  g_autofree char *newest = g_build_filename (dir, "newest", NULL);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (
+      run_as (NULL, (const char *const[]){ "export", proj, newest, "--format", "csv", "--labels", "newest", NULL },
+              &out),
+      ==, 0);
+  g_assert_nonnull (strstr (out, "exported 3 labeled images"));
+  g_assert_null (strstr (out, "left out"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -383,5 +574,7 @@ main (int argc, char **argv)
   g_test_add ("/cli/team/agreement", Team, NULL, team_setup, test_agreement, team_teardown);
   g_test_add ("/cli/team/conflicts", Team, NULL, team_setup, test_conflicts, team_teardown);
   g_test_add ("/cli/team/bad-input", Team, NULL, team_setup, test_bad_input, team_teardown);
+  g_test_add ("/cli/team/export", Team, NULL, team_setup, test_export, team_teardown);
+  g_test_add ("/cli/team/export-ties", Team, NULL, team_setup, test_export_ties, team_teardown);
   return g_test_run ();
 }

@@ -451,6 +451,64 @@ test_export (void)
   gl_remove_tree (tmp);
 }
 
+/* A team project: two annotators agree on one image and tie on another
+ * (nobody has reference labels, so neither is more reliable); a third
+ * image has one label. The dialog exports the consensus and says what it
+ * left out. */
+static void
+test_export_team (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("gleaner-test-dialogs-XXXXXX", NULL);
+  g_autofree char *dir = g_build_filename (tmp, "Shapes", NULL);
+  g_autofree char *target = g_build_filename (tmp, "export", NULL);
+  g_autofree char *png = NULL;
+  g_autoptr (GError) error = NULL;
+  GlProject *project = gleaner_test_make_project (dir, 12);
+  GlDb *db = gl_project_get_db (project);
+  g_autoptr (GArray) classes = gl_db_list_classes (db, FALSE, &error);
+  g_assert_no_error (error);
+  g_autoptr (GArray) images = gl_db_list_unlabeled (db, -1, 3, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (images->len, ==, 3);
+  gint64 c0 = g_array_index (classes, GlDbClass, 0).id, c1 = g_array_index (classes, GlDbClass, 1).id;
+  gint64 ids[3];
+  for (guint i = 0; i < 3; i++)
+    ids[i] = g_array_index (images, GlDbScoredImage, i).image_id;
+  g_assert_true (gl_db_set_label (db, ids[0], c0, GL_DB_ORIGIN_HUMAN, "Ann", NULL, &error));
+  g_assert_true (gl_db_set_label (db, ids[0], c0, GL_DB_ORIGIN_HUMAN, "Bo", NULL, &error));
+  g_assert_true (gl_db_set_label (db, ids[1], c0, GL_DB_ORIGIN_HUMAN, "Ann", NULL, &error));
+  g_assert_true (gl_db_set_label (db, ids[1], c1, GL_DB_ORIGIN_HUMAN, "Bo", NULL, &error));
+  g_assert_true (gl_db_set_label (db, ids[2], c1, GL_DB_ORIGIN_HUMAN, "Ann", NULL, &error));
+  g_assert_no_error (error);
+  gl_project_close (project);
+
+  GleanerWindow *window = gleaner_test_open_window (app, dir);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.export", NULL));
+  GleanerExportDialog *dialog = GLEANER_EXPORT_DIALOG (gleaner_test_find_toplevel (GLEANER_TYPE_EXPORT_DIALOG));
+  g_assert_nonnull (dialog);
+  gleaner_export_dialog_set_target (dialog, target);
+  gleaner_export_dialog_start (dialog);
+  gleaner_test_wait (export_done, dialog);
+  gleaner_test_wait_frames (GTK_WIDGET (dialog), 3);
+  const char *said = NULL;
+  for (guint nth = 0; said == NULL; nth++)
+    {
+      GtkWidget *page = gleaner_test_find_descendant (GTK_WIDGET (dialog), ADW_TYPE_STATUS_PAGE, nth);
+      g_assert_nonnull (page);
+      if (g_strcmp0 (adw_status_page_get_title (ADW_STATUS_PAGE (page)), "Export Finished") == 0)
+        said = adw_status_page_get_description (ADW_STATUS_PAGE (page));
+    }
+  g_test_message ("%s", said);
+  g_assert_nonnull (strstr (said, "2 images written to "));
+  g_assert_nonnull (strstr (said, "1 image labeled by several annotators carries their consensus."));
+  g_assert_nonnull (strstr (said, "1 image was left out: its annotators disagree and none is more reliable. Resolve it"));
+  png = gleaner_test_render_png (GTK_WIDGET (dialog), "export-team-done.png");
+
+  close_window (GTK_WINDOW (dialog));
+  close_window (GTK_WINDOW (window));
+  gl_remove_tree (tmp);
+}
+
 static void
 test_classes (void)
 {
@@ -817,6 +875,7 @@ main (int argc, char **argv)
   g_test_add_func ("/dialogs/import-cancel", test_import_cancel);
   g_test_add_func ("/dialogs/import-many-skipped", test_import_many_skipped);
   g_test_add_func ("/dialogs/export", test_export);
+  g_test_add_func ("/dialogs/export-team", test_export_team);
   g_test_add_func ("/dialogs/classes", test_classes);
   g_test_add_func ("/dialogs/classes-widgets", test_classes_widgets);
   g_test_add_func ("/dialogs/preferences", test_preferences);
