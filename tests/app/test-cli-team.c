@@ -37,26 +37,6 @@ typedef struct
   gint labels[N_POOL * N_ANN]; /* (image, annotator: ann, bob, cy, dee) class position or missing */
 } Team;
 
-static void
-remove_tree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      GDir *d = g_dir_open (path, 0, NULL);
-      const char *name;
-      while (d && (name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      if (d)
-        g_dir_close (d);
-      g_rmdir (path);
-    }
-  else
-    g_remove (path);
-}
-
 /* Runs gleaner-cli with @args, as the person whose config folder is
  * @config (NULL: the tests' own); its stdout into @out (may be NULL). */
 static int
@@ -137,7 +117,7 @@ team_setup (Team *t, gconstpointer data)
 static void
 team_teardown (Team *t, gconstpointer data)
 {
-  remove_tree (t->dir);
+  gl_remove_tree (t->dir);
   g_free (t->dir);
   g_free (t->proj);
   g_free (t->dee_config);
