@@ -116,7 +116,10 @@ typedef struct
   double accuracy;       /* validation; NaN when there was no validation label */
   double macro_f1;
   double audit_accuracy; /* on audit labels; NaN when none */
-  guint64 n_scored;      /* pool images scored */
+  guint64 n_scored;      /* images with the version's predictions (pool and held-out test images) */
+  guint64 n_resumed;     /* of n_scored: stored by an earlier rescore of the version that stopped half way */
+  guint64 n_skipped;     /* pool images the rescore's budget left unscored (then the version is not current) */
+  double rescore_budget; /* seconds of pool scoring, 0: none */
   gint64 warm_start;     /* the model version the round started from (0: a new network);
                           * also in the model file's metadata as "warm_start" */
 } GlTrainerReport;
