@@ -366,9 +366,9 @@ shuffle (gsize *a, gsize n, GRand *rand)
 
 /* The pool positions left to score, most relevant first: the stored
  * ranking's images, then unlabeled images at random, then labeled ones.
- * *@n_ranked: how many came from the ranking. */
+ */
 static gsize *
-scoring_order (Rescore *rs, gsize *n_out, gsize *n_ranked)
+scoring_order (Rescore *rs, gsize *n_out)
 {
   const GlRescoreSpec *s = rs->spec;
   gsize n = 0;
@@ -385,7 +385,6 @@ scoring_order (Rescore *rs, gsize *n_out, gsize *n_ranked)
           order[n++] = (gsize) at;
         }
     }
-  *n_ranked = n;
   GRand *rand = g_rand_new_with_seed ((guint32) (rs->r->options.seed ^ (rs->r->options.seed >> 32) ^ 0x5eedu));
   for (int labeled = 0; labeled < 2; labeled++)
     {
@@ -523,9 +522,9 @@ static gboolean
 score_all (Rescore *rs, GError **error)
 {
   const GlRescoreSpec *s = rs->spec;
-  gsize n_order, n_ranked;
-  g_autofree gsize *order = scoring_order (rs, &n_order, &n_ranked);
-  gsize first = MAX (test_first_chunk ? test_first_chunk : GL_RESCORE_FIRST_CHUNK, n_ranked);
+  gsize n_order;
+  g_autofree gsize *order = scoring_order (rs, &n_order);
+  gsize first = test_first_chunk ? test_first_chunk : GL_RESCORE_FIRST_CHUNK;
   gsize chunk = test_chunk ? test_chunk : GL_RESCORE_CHUNK;
   gint64 started = g_get_monotonic_time ();
 
