@@ -59,6 +59,7 @@ struct _GlTrainer
   GlRescoreWriter *writer;   /* the rounds' store writes, at normal priority (made on the main thread) */
   GlDb *db;                  /* main thread: polls what other processes stored */
   GSource *poll;
+  GSource *resume;           /* idle: finish a rescore stopped before the trainer opened, or NULL */
   gint64 queue_seq;          /* of the last ranking handed over, -1 unknown */
   GCancellable *cancellable; /* of the running round, NULL when idle */
   guint64 seed;              /* of the rounds (gl_round_seed) */
@@ -77,6 +78,9 @@ struct _GlTrainer
   guint max_epochs;
   guint min_steps;
   double audit_share;
+  double rescore_budget; /* seconds of pool scoring per round; 0: the project's setting */
+  guint64 rescore_skipped;      /* pool images the last round's budget skipped */
+  gint64 rescore_skipped_model; /* ... of this version, not current (-1: none) */
 
   gboolean running;
   gboolean want_train; /* a round with training is requested */
@@ -226,6 +230,7 @@ typedef struct
   GlRoundOptions options;
   guint ranking_size;
   gpointer wait; /* SyncWait of gl_trainer_run_round, or NULL (main thread only) */
+  double rescore_budget;
   GlRescoreWriter *writer;  /* a reference: where the round's store writes run */
   GMainContext *context;    /* a reference: the trainer's, for the first chunk's ranking */
 
@@ -316,6 +321,7 @@ round_run (GlWorkerJob *job, gpointer job_data, GCancellable *cancellable, GErro
   GlRoundProjectSpec spec = { j->db_path, j->models_dir, j->pixels_path, j->train, j->options, j->ranking_size,
                               held ? held->net : NULL, held ? held->version : -1 };
   spec.writer = j->writer;
+  spec.rescore_budget = j->rescore_budget;
   spec.ranked = on_first_ranking;
   spec.ranked_data = j;
   gboolean ok = gl_round_run_project (&spec, &j->result, report_progress, job, cancellable, error);
@@ -414,6 +420,11 @@ on_round_done (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   self->running = FALSE;
   g_clear_object (&self->cancellable);
+  if (ok)
+    {
+      self->rescore_skipped = j->result.report.n_skipped;
+      self->rescore_skipped_model = j->result.report.n_skipped > 0 ? j->result.report.model_version : -1;
+    }
   g_object_freeze_notify (G_OBJECT (self));
   set_state (self, GL_TRAINER_IDLE);
   self->fraction = -1;
@@ -464,6 +475,7 @@ new_job (GlTrainer *self, gboolean train)
   j->options.time_budget = self->time_budget;
   j->options.audit_share = self->audit_share;
   j->ranking_size = MAX (RANKING_MIN, 2 * self->retrain_every);
+  j->rescore_budget = self->rescore_budget;
   gl_round_project_result_init (&j->result);
   return j;
 }
@@ -547,6 +559,22 @@ gl_trainer_train_now (GlTrainer *self)
   g_return_if_fail (GL_IS_TRAINER (self));
   self->want_train = TRUE;
   maybe_start (self);
+}
+
+guint64
+gl_trainer_get_rescore_skipped (GlTrainer *self, gint64 *model_version)
+{
+  g_return_val_if_fail (GL_IS_TRAINER (self), 0);
+  if (model_version != NULL)
+    *model_version = self->rescore_skipped_model;
+  return self->rescore_skipped;
+}
+
+void
+gl_trainer_set_rescore_budget (GlTrainer *self, double seconds)
+{
+  g_return_if_fail (GL_IS_TRAINER (self));
+  self->rescore_budget = MAX (seconds, 0);
 }
 
 void
@@ -642,6 +670,19 @@ gl_trainer_run_round (GlTrainer *self, gboolean train, GlTrainerReport *report, 
 /* GObject                                                             */
 /* ------------------------------------------------------------------ */
 
+/* Idle, once: a ranking round, which resumes the rescore (unless a round
+ * was started meanwhile, e.g. gleaner-cli train's: its new version
+ * supersedes the stopped one). */
+static gboolean
+resume_rescore (gpointer data)
+{
+  GlTrainer *self = data;
+  g_clear_pointer (&self->resume, g_source_unref);
+  if (!self->running)
+    gl_trainer_rank_now (self);
+  return G_SOURCE_REMOVE;
+}
+
 GlTrainer *
 gl_trainer_new (GlProject *project, GError **error)
 {
@@ -676,7 +717,11 @@ gl_trainer_new (GlProject *project, GError **error)
    * now, by a ranking round (app/gl-rescore.h). */
   GlDbRescore pending;
   if (gl_db_get_rescore (db, &pending))
-    gl_trainer_rank_now (self);
+    {
+      self->resume = g_idle_source_new ();
+      g_source_set_callback (self->resume, resume_rescore, self, NULL);
+      g_source_attach (self->resume, g_main_context_get_thread_default ());
+    }
   return self;
 }
 
@@ -689,6 +734,9 @@ gl_trainer_dispose (GObject *object)
   if (self->poll != NULL)
     g_source_destroy (self->poll);
   g_clear_pointer (&self->poll, g_source_unref);
+  if (self->resume != NULL)
+    g_source_destroy (self->resume);
+  g_clear_pointer (&self->resume, g_source_unref);
   g_clear_pointer (&self->worker, gl_worker_free);
   g_clear_pointer (&self->writer, gl_rescore_writer_unref);
   g_clear_pointer (&self->db, gl_db_close);
@@ -777,6 +825,7 @@ gl_trainer_init (GlTrainer *self)
   self->time_budget = DEFAULT_TIME_BUDGET;
   self->max_epochs = GL_TRAINER_DEFAULT_EPOCHS;
   self->min_steps = GL_TRAINER_DEFAULT_MIN_STEPS;
+  self->rescore_skipped_model = -1;
   self->audit_share = GL_TRAINER_DEFAULT_AUDIT_SHARE;
 }
 

@@ -190,6 +190,15 @@ double gl_trainer_get_validation_share (GlTrainer *trainer);
 gboolean gl_trainer_set_augmentation (GlTrainer *trainer, gboolean augment, GError **error);
 gboolean gl_trainer_get_augmentation (GlTrainer *trainer);
 
+/* Seconds of pool scoring a round may spend (app/gl-rescore.h: the images
+ * left are skipped, and the version is current only once a later round has
+ * scored them); 0: the project's setting "rescore_budget" (none by
+ * default). Not saved in the project. */
+void gl_trainer_set_rescore_budget (GlTrainer *trainer, double seconds);
+/* Pool images the last finished round's rescore budget skipped (0: none),
+ * and the version they belong to (not current yet), or -1. */
+guint64 gl_trainer_get_rescore_skipped (GlTrainer *trainer, gint64 *model_version);
+
 /* Counts @n new labels toward the retrain policy; may start a round. */
 void gl_trainer_count_labels (GlTrainer *trainer, guint n);
 
