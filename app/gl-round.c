@@ -226,16 +226,7 @@ gl_round_score (GlRound *r, GlNet *net, const guint64 *rows, gsize n_pool, gsize
   gsize n_all = n_pool + n_extra;
   guint k = r->n_classes;
 
-  g_clear_pointer (&r->probs, g_free);
-  g_clear_pointer (&r->embeddings, g_free);
-  g_clear_pointer (&r->mc, g_free);
-  g_clear_pointer (&r->scores, g_free);
-  r->n_pool = n_pool;
-  r->n_scored = n_all;
-  r->dim = gl_net_get_embedding_dim (net);
-  r->probs = g_new (float, MAX (n_all, 1) * k);
-  r->embeddings = g_new (float, MAX (n_pool, 1) * (gsize)r->dim);
-  r->scores = g_new (float, MAX (n_all, 1));
+  gl_round_score_begin (r, net, n_pool, n_extra);
   if ((n_pool > 0
        && !gl_net_predict (net, r->data, rows, n_pool, r->probs, r->embeddings, progress, user_data,
                            cancellable, error))
@@ -243,13 +234,10 @@ gl_round_score (GlRound *r, GlNet *net, const guint64 *rows, gsize n_pool, gsize
           && !gl_net_predict (net, r->data, rows + n_pool, n_extra, r->probs + n_pool * k, NULL, NULL, NULL,
                               cancellable, error)))
     return FALSE;
-  if (r->options.strategy == GL_STRATEGY_BALD && n_pool > 0)
-    {
-      r->mc = g_new (float, (gsize)GL_ROUND_MC_PASSES *n_pool *k);
-      if (!gl_net_predict_mc (net, r->data, rows, n_pool, GL_ROUND_MC_PASSES, r->options.seed, r->mc, NULL,
-                              NULL, NULL, cancellable, error))
-        return FALSE;
-    }
+  if (r->mc != NULL
+      && !gl_net_predict_mc (net, r->data, rows, n_pool, GL_ROUND_MC_PASSES, r->options.seed, r->mc, NULL, NULL,
+                             NULL, cancellable, error))
+    return FALSE;
   GlAcquirePool sp = { .n = n_all, .n_classes = k, .probs = r->probs };
   gl_acquire_scores (GL_STRATEGY_MARGIN, &sp, r->scores, NULL);
   if (r->mc != NULL)
