@@ -69,13 +69,13 @@ struct _GlRescoreWriter
 
   /* under lock: shared by the pushing thread and the writer's */
   GMutex lock;
-  GCond cond;            /* broadcast when a write is pushed or done */
-  GQueue writes;         /* Write *, oldest first */
-  guint pending;         /* writes pushed and not done */
-  GError *error;         /* the first failure since the last wait_writes (then later writes are skipped) */
-  double swap_seconds;   /* of the last WRITE_SWAP */
-  guint64 n_writes;      /* writes run */
-  int policy;            /* the writer thread's scheduling policy */
+  GCond cond;          /* broadcast when a write is pushed or done */
+  GQueue writes;       /* Write *, oldest first */
+  guint pending;       /* writes pushed and not done */
+  GError *error;       /* the first failure since the last wait_writes (then later writes are skipped) */
+  double swap_seconds; /* of the last WRITE_SWAP */
+  guint64 n_writes;    /* writes run */
+  int policy;          /* the writer thread's scheduling policy */
 };
 
 static int
@@ -101,34 +101,34 @@ run_write (GlDb *db, Write *w, double *swap_seconds, GError **error)
 {
   switch (w->kind)
     {
-    case WRITE_PREPARE:
-      return gl_db_prepare_listing (db, w->version, error) && gl_db_set_rescore (db, &w->state, error);
-    case WRITE_PREDICTIONS:
-      return gl_db_write_predictions (db, w->version, w->n, fill_write, w, w->cancellable, NULL, error)
-             && gl_db_set_rescore (db, &w->state, error);
-    case WRITE_STATE:
-      return gl_db_set_rescore (db, &w->state, error);
-    case WRITE_SWAP:
-      {
-        /* Cancelled before the swap, the version stays a resumable rescore. */
-        if (g_cancellable_set_error_if_cancelled (w->cancellable, error))
-          return FALSE;
-        gint64 t0 = g_get_monotonic_time ();
-        if (!gl_db_set_current_model (db, w->version, error))
-          return FALSE;
-        *swap_seconds = (g_get_monotonic_time () - t0) / 1e6;
-        return TRUE;
-      }
-    case WRITE_PRUNE:
-      {
-        g_autoptr (GError) local = NULL;
-        if (!gl_db_prune_predictions (db, w->budget_ms, NULL, &local))
-          g_warning ("cannot prune old predictions: %s", local->message);
-        return TRUE;
-      }
-    case WRITE_STOP:
-    default:
-      g_assert_not_reached ();
+      case WRITE_PREPARE:
+        return gl_db_prepare_listing (db, w->version, error) && gl_db_set_rescore (db, &w->state, error);
+      case WRITE_PREDICTIONS:
+        return gl_db_write_predictions (db, w->version, w->n, fill_write, w, w->cancellable, NULL, error)
+               && gl_db_set_rescore (db, &w->state, error);
+      case WRITE_STATE:
+        return gl_db_set_rescore (db, &w->state, error);
+      case WRITE_SWAP:
+        {
+          /* Cancelled before the swap, the version stays a resumable rescore. */
+          if (g_cancellable_set_error_if_cancelled (w->cancellable, error))
+            return FALSE;
+          gint64 t0 = g_get_monotonic_time ();
+          if (!gl_db_set_current_model (db, w->version, error))
+            return FALSE;
+          *swap_seconds = (g_get_monotonic_time () - t0) / 1e6;
+          return TRUE;
+        }
+      case WRITE_PRUNE:
+        {
+          g_autoptr (GError) local = NULL;
+          if (!gl_db_prune_predictions (db, w->budget_ms, NULL, &local))
+            g_warning ("cannot prune old predictions: %s", local->message);
+          return TRUE;
+        }
+      case WRITE_STOP:
+      default:
+        g_assert_not_reached ();
     }
 }
 
@@ -301,9 +301,9 @@ typedef struct
   GlRescoreWriter *writer;   /* owned reference */
   gsize n_all;               /* n_pool + n_held */
   guint8 *scored;            /* (n_all): its probabilities and score are in the round's arrays */
-  guint8 *full;              /* (n_pool): its embeddings (and Monte-Carlo passes) too, computed by this call */
-  GlDbRescore state;         /* what the store records after the writes pushed so far */
-  guint64 to_score;          /* images this call scores (progress) */
+  guint8 *full;      /* (n_pool): its embeddings (and Monte-Carlo passes) too, computed by this call */
+  GlDbRescore state; /* what the store records after the writes pushed so far */
+  guint64 to_score;  /* images this call scores (progress) */
 } Rescore;
 
 /* The position of @image_id in the id-ordered @ids (n), or -1. */
@@ -319,7 +319,7 @@ find_id (const gint64 *ids, gsize n, gint64 image_id)
       else
         hi = mid;
     }
-  return lo < n && ids[lo] == image_id ? (gssize) lo : -1;
+  return lo < n && ids[lo] == image_id ? (gssize)lo : -1;
 }
 
 static gssize
@@ -331,7 +331,7 @@ find_scored (const Rescore *rs, gint64 image_id)
     {
       at = find_id (s->image_ids + s->n_pool, s->n_held, image_id);
       if (at >= 0)
-        at += (gssize) s->n_pool;
+        at += (gssize)s->n_pool;
     }
   return at;
 }
@@ -345,8 +345,8 @@ load_stored (const GlDbPrediction *p, gpointer data)
   gssize at = find_scored (rs, p->image_id);
   if (at < 0 || p->probs == NULL || p->n_probs != k || rs->scored[at])
     return TRUE;
-  memcpy (rs->r->probs + (gsize) at * k, p->probs, k * sizeof (float));
-  rs->r->scores[at] = (float) p->score;
+  memcpy (rs->r->probs + (gsize)at * k, p->probs, k * sizeof (float));
+  rs->r->scores[at] = (float)p->score;
   rs->scored[at] = 1;
   rs->result->n_resumed++;
   return TRUE;
@@ -357,7 +357,7 @@ shuffle (gsize *a, gsize n, GRand *rand)
 {
   for (gsize i = n; i > 1; i--)
     {
-      gsize j = (gsize) g_rand_int_range (rand, 0, (gint32) MIN (i, (gsize) G_MAXINT32));
+      gsize j = (gsize)g_rand_int_range (rand, 0, (gint32)MIN (i, (gsize)G_MAXINT32));
       gsize t = a[i - 1];
       a[i - 1] = a[j];
       a[j] = t;
@@ -382,10 +382,10 @@ scoring_order (Rescore *rs, gsize *n_out)
       if (at >= 0 && !placed[at])
         {
           placed[at] = 1;
-          order[n++] = (gsize) at;
+          order[n++] = (gsize)at;
         }
     }
-  GRand *rand = g_rand_new_with_seed ((guint32) (rs->r->options.seed ^ (rs->r->options.seed >> 32) ^ 0x5eedu));
+  GRand *rand = g_rand_new_with_seed ((guint32)(rs->r->options.seed ^ (rs->r->options.seed >> 32) ^ 0x5eedu));
   for (int labeled = 0; labeled < 2; labeled++)
     {
       gsize from = n;
@@ -420,8 +420,12 @@ push_predictions (Rescore *rs, const gsize *at, gsize n)
       for (guint c = 1; c < k; c++)
         if (pr[c] > pr[top])
           top = c;
-      w->predictions[i] = (GlDbPrediction){ s->image_ids[at[i]], s->class_ids[top], pr[top], r->scores[at[i]],
-                                            g_memdup2 (pr, k * sizeof (float)), k };
+      w->predictions[i] = (GlDbPrediction){ s->image_ids[at[i]],
+                                            s->class_ids[top],
+                                            pr[top],
+                                            r->scores[at[i]],
+                                            g_memdup2 (pr, k * sizeof (float)),
+                                            k };
     }
   rs->state.n_done += n;
   w->state = rs->state;
@@ -442,9 +446,9 @@ report (Rescore *rs)
   s->progress (&progress, s->progress_data);
 }
 
-/* Scores the @n positions @at (all pool, or all held-out) and pushes their writes. */
+/* Scores the @n positions @at (all pool, or all held-out) into the round's arrays. */
 static gboolean
-score_chunk (Rescore *rs, const gsize *at, gsize n, gboolean pool, GError **error)
+score_positions (Rescore *rs, const gsize *at, gsize n, gboolean pool, GError **error)
 {
   const GlRescoreSpec *s = rs->spec;
   g_autofree guint64 *rows = g_new (guint64, MAX (n, 1));
@@ -458,6 +462,15 @@ score_chunk (Rescore *rs, const gsize *at, gsize n, gboolean pool, GError **erro
       if (pool)
         rs->full[at[i]] = 1;
     }
+  return TRUE;
+}
+
+/* score_positions, then the writes of the chunk. */
+static gboolean
+score_chunk (Rescore *rs, const gsize *at, gsize n, gboolean pool, GError **error)
+{
+  if (!score_positions (rs, at, n, pool, error))
+    return FALSE;
   push_predictions (rs, at, n);
   rs->result->n_scored += n;
   rs->result->n_chunks++;
@@ -482,7 +495,7 @@ complete_for_ranking (Rescore *rs, GError **error)
     return TRUE;
   g_autofree guint8 *state = g_new (guint8, MAX (n_pool, 1));
   for (gsize i = 0; i < n_pool; i++)
-    state[i] = !rs->scored[i] ? GL_ITEM_EXCLUDED
+    state[i] = !rs->scored[i]                        ? GL_ITEM_EXCLUDED
                : s->labeled != NULL && s->labeled[i] ? GL_ITEM_LABELED
                                                      : GL_ITEM_CANDIDATE;
   g_autoptr (GArray) need = g_array_new (FALSE, FALSE, sizeof (gsize));
@@ -490,7 +503,7 @@ complete_for_ranking (Rescore *rs, GError **error)
     {
       GlAcquireOptions options;
       gl_acquire_options_init (&options);
-      gsize m = MIN ((gsize) MAX (s->ranking_size, 1) * MAX (options.candidate_factor, 1), n_pool);
+      gsize m = MIN ((gsize)MAX (s->ranking_size, 1) * MAX (options.candidate_factor, 1), n_pool);
       g_autofree gsize *top = g_new (gsize, MAX (m, 1));
       gsize got = gl_acquire_top_k (r->scores, n_pool, state, m, top);
       for (gsize i = 0; i < got; i++)
@@ -499,20 +512,15 @@ complete_for_ranking (Rescore *rs, GError **error)
     }
   else
     for (gsize i = 0; i < n_pool; i++)
-      if (!rs->full[i] && (state[i] == GL_ITEM_CANDIDATE || (state[i] == GL_ITEM_LABELED && strategy == GL_STRATEGY_K_CENTER)))
-        g_array_append_val (need, i);
+      {
+        gboolean centre = state[i] == GL_ITEM_LABELED && strategy == GL_STRATEGY_K_CENTER;
+        if (!rs->full[i] && (state[i] == GL_ITEM_CANDIDATE || centre))
+          g_array_append_val (need, i);
+      }
   for (guint from = 0; from < need->len; from += RECOMPUTE_BATCH)
-    {
-      gsize n = MIN (RECOMPUTE_BATCH, need->len - from);
-      const gsize *at = &g_array_index (need, gsize, from);
-      g_autofree guint64 *rows = g_new (guint64, n);
-      for (gsize i = 0; i < n; i++)
-        rows[i] = s->rows[at[i]];
-      if (!gl_round_score_at (r, s->net, rows, at, n, TRUE, s->cancellable, error))
-        return FALSE;
-      for (gsize i = 0; i < n; i++)
-        rs->full[at[i]] = 1;
-    }
+    if (!score_positions (rs, &g_array_index (need, gsize, from), MIN (RECOMPUTE_BATCH, need->len - from),
+                          TRUE, error))
+      return FALSE;
   return TRUE;
 }
 

@@ -42,7 +42,7 @@
 
 G_BEGIN_DECLS
 
-#define GL_RESCORE_CHUNK 8192 /* images per chunk after the first */
+#define GL_RESCORE_CHUNK 8192       /* images per chunk after the first */
 #define GL_RESCORE_FIRST_CHUNK 4096 /* at least, in the first chunk */
 
 /* ---- The writer thread ---- */
@@ -75,20 +75,20 @@ typedef gboolean (*GlRescoreRankFunc) (const guint8 *scored, gpointer user_data,
 typedef struct
 {
   /* all borrowed */
-  const char *db_path;      /* for a writer of the call's own */
-  GlDb *db;                 /* the caller's connection: reads only */
-  GlRescoreWriter *writer;  /* NULL: one of the call's own, started from the calling thread */
-  GlRound *round;           /* scored into (gl_round_score_begin / _at): pool positions in id order */
-  GlNet *net;               /* the version's network */
-  gint64 version;           /* saved, not current */
-  const gint64 *class_ids;  /* (round->n_classes) class index → store id */
-  const gint64 *image_ids;  /* (n_pool + n_held), each part in id order */
-  const guint64 *rows;      /* (n_pool + n_held) pixel rows */
-  const gboolean *labeled;  /* (n_pool), or NULL */
+  const char *db_path;     /* for a writer of the call's own */
+  GlDb *db;                /* the caller's connection: reads only */
+  GlRescoreWriter *writer; /* NULL: one of the call's own, started from the calling thread */
+  GlRound *round;          /* scored into (gl_round_score_begin / _at): pool positions in id order */
+  GlNet *net;              /* the version's network */
+  gint64 version;          /* saved, not current */
+  const gint64 *class_ids; /* (round->n_classes) class index → store id */
+  const gint64 *image_ids; /* (n_pool + n_held), each part in id order */
+  const guint64 *rows;     /* (n_pool + n_held) pixel rows */
+  const gboolean *labeled; /* (n_pool), or NULL */
   gsize n_pool, n_held;
-  guint ranking_size;       /* the ranking's length (the default strategy's candidates) */
-  double budget;            /* seconds of pool scoring, 0: none */
-  GlRescoreRankFunc rank;   /* after the first chunk (may be NULL) */
+  guint ranking_size;     /* the ranking's length (the default strategy's candidates) */
+  double budget;          /* seconds of pool scoring, 0: none */
+  GlRescoreRankFunc rank; /* after the first chunk (may be NULL) */
   gpointer rank_data;
   GlNetProgressFunc progress; /* GL_PHASE_SCORE, batch = images done of n_batches */
   gpointer progress_data;
@@ -97,13 +97,13 @@ typedef struct
 
 typedef struct
 {
-  guint64 n_scored;   /* images scored by this call */
-  guint64 n_resumed;  /* images whose predictions of the version were stored before this call */
-  guint64 n_skipped;  /* pool images the budget left unscored */
-  guint n_chunks;     /* chunks scored */
-  gboolean current;   /* the version was made current */
+  guint64 n_scored;  /* images scored by this call */
+  guint64 n_resumed; /* images whose predictions of the version were stored before this call */
+  guint64 n_skipped; /* pool images the budget left unscored */
+  guint n_chunks;    /* chunks scored */
+  gboolean current;  /* the version was made current */
   double swap_seconds;
-  guint8 *scored;     /* (n_pool + n_held) owned: 1 where the round's arrays hold the image's scores */
+  guint8 *scored; /* (n_pool + n_held) owned: 1 where the round's arrays hold the image's scores */
 } GlRescoreResult;
 
 void gl_rescore_result_clear (GlRescoreResult *result);

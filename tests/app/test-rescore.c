@@ -70,7 +70,7 @@ has_prediction (GlDb *db, gint64 model, gint64 image_id)
 static void
 wait_predictions (GlDb *db, gint64 model, guint n)
 {
-  for (guint i = 0; count_predictions (db, model) < (gint64) n; i++)
+  for (guint i = 0; count_predictions (db, model) < (gint64)n; i++)
     {
       g_assert_cmpuint (i, <, 600000); /* ten minutes: a writer that never writes */
       g_usleep (1000);
@@ -112,8 +112,8 @@ static gboolean
 run_round (GlProject *p, gboolean train, double budget, GlRescoreWriter *writer, Hook *hook,
            GCancellable *cancellable, GlRoundProjectResult *result, GError **error)
 {
-  GlRoundProjectSpec spec = { gl_project_get_db_path (p), gl_project_get_models_dir (p),
-                              gl_project_get_pixels_path (p), train };
+  GlRoundProjectSpec spec
+      = { gl_project_get_db_path (p), gl_project_get_models_dir (p), gl_project_get_pixels_path (p), train };
   gl_round_options_init (&spec.options);
   spec.options.max_epochs = 1;
   spec.options.min_steps = 5;
@@ -239,8 +239,8 @@ copy_tree (const char *from, const char *to)
   GError *error = NULL;
   int status = 0;
   const char *argv[] = { "cp", "-a", from, to, NULL };
-  g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status,
-                               &error));
+  g_assert_true (
+      g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status, &error));
   g_assert_no_error (error);
   g_assert_true (g_spawn_check_wait_status (status, NULL));
 }
