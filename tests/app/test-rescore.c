@@ -7,7 +7,8 @@
  * whole, and a trainer opened on the project finishes it; a budgeted one
  * records what it skipped; the store writes run on the writer thread, at
  * normal priority while the round runs at SCHED_IDLE, and a cancel leaves
- * a consistent store. No timing. */
+ * a consistent store; through the trainer, "ranking-ready" comes for the
+ * first chunk while the round still scores. No timing. */
 #include "app/gl-rescore.h"
 #include "app/gl-round.h"
 #include "app/gl-trainer.h"
@@ -537,6 +538,53 @@ test_writer_thread (void)
   finish_project (p, db, dir);
 }
 
+typedef struct
+{
+  GlTrainer *trainer;
+  guint n_rankings;
+  guint n_while_scoring; /* rankings handed over while the round still ran */
+} Rankings;
+
+static void
+on_ranking_ready (GlTrainer *trainer, gpointer data)
+{
+  Rankings *r = data;
+  r->n_rankings++;
+  r->n_while_scoring += gl_trainer_get_state (trainer) != GL_TRAINER_IDLE;
+}
+
+/* Through the trainer (as the window): "ranking-ready" for the first
+ * chunk's ranking while the round is still scoring, then for the whole
+ * one after it. */
+static void
+test_trainer_first_ranking (void)
+{
+  GError *error = NULL;
+  char *dir = make_dir ();
+  GlDb *db;
+  gint64 v1;
+  GlProject *p = project_with_version (dir, &db, &v1);
+
+  gl_rescore_test_set_chunks (FIRST_CHUNK, CHUNK);
+  GlTrainer *trainer = gl_trainer_new (p, &error);
+  g_assert_no_error (error);
+  gl_trainer_set_retrain_every (trainer, 0);
+  gl_trainer_set_max_epochs (trainer, 1);
+  gl_trainer_set_min_steps (trainer, 5);
+  Rankings r = { trainer };
+  g_signal_connect (trainer, "ranking-ready", G_CALLBACK (on_ranking_ready), &r);
+  GlTrainerReport report;
+  g_assert_true (gl_trainer_run_round (trainer, TRUE, &report, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (r.n_rankings, ==, 2);
+  g_assert_cmpuint (r.n_while_scoring, ==, 1);
+  g_assert_cmpint (gl_db_get_current_model (db), ==, report.model_version);
+  g_object_unref (trainer);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  finish_project (p, db, dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -547,5 +595,6 @@ main (int argc, char **argv)
   g_test_add_func ("/rescore/kill-resume", test_kill_resume);
   g_test_add_func ("/rescore/budget", test_budget);
   g_test_add_func ("/rescore/writer-thread", test_writer_thread);
+  g_test_add_func ("/rescore/trainer-first-ranking", test_trainer_first_ranking);
   return g_test_run ();
 }
