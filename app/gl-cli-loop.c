@@ -332,12 +332,17 @@ static struct
 {
   int epochs;     /* --epochs N; 0: the trainer's rule */
   double seconds; /* --seconds S; < 0: the default budget */
-} train_opt = { 0, -1 };
+  double rescore; /* --rescore-budget S; 0: the project's setting */
+} train_opt = { 0, -1, 0 };
 
 const GOptionEntry gl_cli_train_options[] = {
   { "epochs", 0, 0, G_OPTION_ARG_INT, &train_opt.epochs,
     "Train exactly N epochs (default: 10, more for few labels, within the time budget)", "N" },
   { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &train_opt.seconds, "Time budget of the training (default 20; 0 = none)",
+    "S" },
+  { "rescore-budget", 0, 0, G_OPTION_ARG_DOUBLE, &train_opt.rescore,
+    "Seconds of rescoring the pool; the images left are skipped and the new version is not current until a later "
+    "round scores them (default: the project's setting rescore_budget, none)",
     "S" },
   { NULL },
 };
@@ -348,7 +353,7 @@ gl_cli_train (int argc, char **argv)
   int epochs = train_opt.epochs;
   double seconds = train_opt.seconds;
   gboolean json = gl_cli_json;
-  if (check_args ("train", argc, 2, 2) || epochs < 0)
+  if (check_args ("train", argc, 2, 2) || epochs < 0 || train_opt.rescore < 0)
     return gl_cli_usage ("train");
   g_autoptr (GError) error = NULL;
   g_autoptr (GlProject) p = open_project ("train", argv[1]);
@@ -365,6 +370,7 @@ gl_cli_train (int argc, char **argv)
     }
   if (seconds >= 0)
     gl_trainer_set_time_budget (trainer, seconds);
+  gl_trainer_set_rescore_budget (trainer, train_opt.rescore);
   gboolean tty = !json && isatty (fileno (stderr));
   g_signal_connect (trainer, "progress", G_CALLBACK (on_train_progress), &tty);
   GlTrainerReport r;
@@ -385,7 +391,10 @@ gl_cli_train (int argc, char **argv)
       json_double_field (out, "accuracy", r.accuracy);
       json_double_field (out, "macro_f1", r.macro_f1);
       json_double_field (out, "audit_accuracy", r.audit_accuracy);
-      g_string_append_printf (out, ",\"scored\":%" G_GUINT64_FORMAT "}", r.n_scored);
+      g_string_append_printf (out, ",\"scored\":%" G_GUINT64_FORMAT ",\"resumed\":%" G_GUINT64_FORMAT
+                              ",\"skipped\":%" G_GUINT64_FORMAT, r.n_scored, r.n_resumed, r.n_skipped);
+      json_double_field (out, "rescore_budget", r.rescore_budget);
+      g_string_append_c (out, '}');
       gl_cli_print_json (out);
     }
   else
@@ -400,7 +409,14 @@ gl_cli_train (int argc, char **argv)
         printf ("no validation labels yet, so no validation accuracy");
       if (r.n_audit > 0 && isfinite (r.audit_accuracy))
         printf ("; audit accuracy %.3f", r.audit_accuracy);
-      printf ("; %" G_GUINT64_FORMAT " images rescored in %.1f s\n", r.n_scored, r.score_seconds);
+      printf ("; %" G_GUINT64_FORMAT " images rescored in %.1f s", r.n_scored, r.score_seconds);
+      if (r.n_resumed > 0)
+        printf (" (%" G_GUINT64_FORMAT " of them by a rescore stopped before)", r.n_resumed);
+      if (r.n_skipped > 0)
+        printf ("; %" G_GUINT64_FORMAT " pool images skipped by the rescore budget of %.0f s: version %" G_GINT64_FORMAT
+                " is not current until a later round scores them",
+                r.n_skipped, r.rescore_budget, r.model_version);
+      printf ("\n");
     }
   return 0;
 }

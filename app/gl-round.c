@@ -12,6 +12,7 @@
 #include "app/gl-drift-boost.h"
 #include "app/gl-drift-report.h"
 #include "app/gl-pixel-cache.h"
+#include "app/gl-rescore.h"
 #include "engine/gl-model-file.h"
 #include "engine/gl-worker.h"
 
@@ -225,16 +226,7 @@ gl_round_score (GlRound *r, GlNet *net, const guint64 *rows, gsize n_pool, gsize
   gsize n_all = n_pool + n_extra;
   guint k = r->n_classes;
 
-  g_clear_pointer (&r->probs, g_free);
-  g_clear_pointer (&r->embeddings, g_free);
-  g_clear_pointer (&r->mc, g_free);
-  g_clear_pointer (&r->scores, g_free);
-  r->n_pool = n_pool;
-  r->n_scored = n_all;
-  r->dim = gl_net_get_embedding_dim (net);
-  r->probs = g_new (float, MAX (n_all, 1) * k);
-  r->embeddings = g_new (float, MAX (n_pool, 1) * (gsize)r->dim);
-  r->scores = g_new (float, MAX (n_all, 1));
+  gl_round_score_begin (r, net, n_pool, n_extra);
   if ((n_pool > 0
        && !gl_net_predict (net, r->data, rows, n_pool, r->probs, r->embeddings, progress, user_data,
                            cancellable, error))
@@ -242,19 +234,76 @@ gl_round_score (GlRound *r, GlNet *net, const guint64 *rows, gsize n_pool, gsize
           && !gl_net_predict (net, r->data, rows + n_pool, n_extra, r->probs + n_pool * k, NULL, NULL, NULL,
                               cancellable, error)))
     return FALSE;
-  if (r->options.strategy == GL_STRATEGY_BALD && n_pool > 0)
-    {
-      r->mc = g_new (float, (gsize)GL_ROUND_MC_PASSES *n_pool *k);
-      if (!gl_net_predict_mc (net, r->data, rows, n_pool, GL_ROUND_MC_PASSES, r->options.seed, r->mc, NULL,
-                              NULL, NULL, cancellable, error))
-        return FALSE;
-    }
+  if (r->mc != NULL
+      && !gl_net_predict_mc (net, r->data, rows, n_pool, GL_ROUND_MC_PASSES, r->options.seed, r->mc, NULL, NULL,
+                             NULL, cancellable, error))
+    return FALSE;
   GlAcquirePool sp = { .n = n_all, .n_classes = k, .probs = r->probs };
   gl_acquire_scores (GL_STRATEGY_MARGIN, &sp, r->scores, NULL);
   if (r->mc != NULL)
     gl_acquire_bald (r->mc, GL_ROUND_MC_PASSES, n_pool, k, r->scores);
   else if (r->options.strategy == GL_STRATEGY_LEAST_CONFIDENCE || r->options.strategy == GL_STRATEGY_ENTROPY)
     gl_acquire_scores (r->options.strategy, &sp, r->scores, NULL);
+  return TRUE;
+}
+
+void
+gl_round_score_begin (GlRound *r, GlNet *net, gsize n_pool, gsize n_extra)
+{
+  gsize n_all = n_pool + n_extra;
+  guint k = r->n_classes;
+
+  g_clear_pointer (&r->probs, g_free);
+  g_clear_pointer (&r->embeddings, g_free);
+  g_clear_pointer (&r->mc, g_free);
+  g_clear_pointer (&r->scores, g_free);
+  r->n_pool = n_pool;
+  r->n_scored = n_all;
+  r->dim = gl_net_get_embedding_dim (net);
+  r->probs = g_new0 (float, MAX (n_all, 1) * k);
+  r->embeddings = g_new0 (float, MAX (n_pool, 1) * (gsize)r->dim);
+  r->scores = g_new0 (float, MAX (n_all, 1));
+  if (r->options.strategy == GL_STRATEGY_BALD && n_pool > 0)
+    r->mc = g_new0 (float, (gsize)GL_ROUND_MC_PASSES *n_pool *k);
+}
+
+gboolean
+gl_round_score_at (GlRound *r, GlNet *net, const guint64 *rows, const gsize *at, gsize n, gboolean pool,
+                   GCancellable *cancellable, GError **error)
+{
+  guint k = r->n_classes, dim = r->dim;
+  gboolean mc = pool && r->mc != NULL;
+  g_autofree float *probs = g_new (float, MAX (n, 1) * k);
+  g_autofree float *emb = pool ? g_new (float, MAX (n, 1) * (gsize)dim) : NULL;
+  g_autofree float *mcp = mc ? g_new (float, (gsize)GL_ROUND_MC_PASSES *MAX (n, 1) * k) : NULL;
+  g_autofree float *scores = g_new (float, MAX (n, 1));
+
+  if (n == 0)
+    return TRUE;
+  if (!gl_net_predict (net, r->data, rows, n, probs, emb, NULL, NULL, cancellable, error))
+    return FALSE;
+  /* Dropout masks are drawn per call: a chunk's BALD scores are those of
+   * the same passes over that chunk, not of one pass over the whole pool. */
+  if (mc
+      && !gl_net_predict_mc (net, r->data, rows, n, GL_ROUND_MC_PASSES, r->options.seed ^ at[0], mcp, NULL, NULL,
+                             NULL, cancellable, error))
+    return FALSE;
+  GlAcquirePool sp = { .n = n, .n_classes = k, .probs = probs };
+  gl_acquire_scores (GL_STRATEGY_MARGIN, &sp, scores, NULL);
+  if (mc)
+    gl_acquire_bald (mcp, GL_ROUND_MC_PASSES, n, k, scores);
+  else if (r->options.strategy == GL_STRATEGY_LEAST_CONFIDENCE || r->options.strategy == GL_STRATEGY_ENTROPY)
+    gl_acquire_scores (r->options.strategy, &sp, scores, NULL);
+  for (gsize i = 0; i < n; i++)
+    {
+      g_return_val_if_fail (pool ? at[i] < r->n_pool : at[i] < r->n_scored, FALSE);
+      memcpy (r->probs + at[i] * k, probs + i * k, k * sizeof (float));
+      r->scores[at[i]] = scores[i];
+      if (pool)
+        memcpy (r->embeddings + at[i] * dim, emb + i * dim, dim * sizeof (float));
+      for (guint pass = 0; mc && pass < GL_ROUND_MC_PASSES; pass++)
+        memcpy (r->mc + ((gsize)pass * r->n_pool + at[i]) * k, mcp + ((gsize)pass * n + i) * k, k * sizeof (float));
+    }
   return TRUE;
 }
 
@@ -371,12 +420,16 @@ typedef struct
   GlNet *start;   /* borrowed: the model the round starts from or ranks with (NULL: none) */
   gint64 version; /* the new model version, -1 before it is saved */
   gint64 score_started_us;
+  guint8 *scored;        /* (n_pool + n_held) the images the version's rescore scored, or NULL: all */
+  const guint8 *partial; /* borrowed while the first chunk's ranking is written: the images scored so far */
+  gboolean current;      /* the version the round scored is current */
 } ProjectRound;
 
 static void
 project_round_clear (ProjectRound *p)
 {
   g_clear_pointer (&p->round, gl_round_free);
+  g_clear_pointer (&p->scored, g_free);
   g_clear_pointer (&p->images, g_array_unref);
   g_clear_pointer (&p->pool, g_array_unref);
   g_clear_pointer (&p->held, g_array_unref);
@@ -701,59 +754,126 @@ scored_image (ProjectRound *p, gsize i)
   return images[at].image_id;
 }
 
-/* The @i-th prediction of the version: the pool's, then the held-out images'. */
-static void
-fill_prediction (guint64 i, GlDbPrediction *out, gpointer data)
+static gboolean write_ranking (ProjectRound *p, gboolean scored, GError **error);
+
+/* The rescore's first chunk is in: a ranking of the images scored so far,
+ * which the queue takes while the rest is scored. */
+static gboolean
+rank_first_chunk (const guint8 *scored, gpointer data, GError **error)
 {
   ProjectRound *p = data;
-  GlRound *r = p->round;
-  const float *pr = r->probs + i * p->n_classes;
-  guint top = 0;
-  for (guint k = 1; k < p->n_classes; k++)
-    if (pr[k] > pr[top])
-      top = k;
-  *out = (GlDbPrediction){ scored_image (p, i), p->class_ids[top], pr[top], r->scores[i], (float *)pr, p->n_classes };
+  p->partial = scored;
+  gboolean ok = write_ranking (p, TRUE, error);
+  p->partial = NULL;
+  if (ok && p->spec->ranked != NULL)
+    p->spec->ranked (p->result->queue_seq, p->spec->ranked_data);
+  return ok;
 }
 
-/* Step 5 (after training): the pool and the held-out images (for test
- * figures) scored by the new version, its predictions written in
- * transactions sized by time (db/gl-db-chunk.c), and the version made
- * current. */
+/* Step 5 (after training, or resuming a version's rescore): the pool and
+ * the held-out images (for test figures) scored by the version in chunks,
+ * most relevant first (app/gl-rescore.c): the queue gets a ranking of the
+ * first chunk once it is in; the predictions are written on the writer's
+ * thread in transactions sized by time; the version is made current when
+ * every image has its prediction (a budgeted rescore that skipped images
+ * leaves it saved, not current, and resumable). */
 static gboolean
 score_version (ProjectRound *p, GError **error)
 {
-  GlRound *r = p->round;
-  GError *local = NULL;
+  const GlRoundProjectSpec *spec = p->spec;
   gsize n_all;
-  gboolean ok = TRUE;
+  gboolean ok;
 
   p->score_started_us = g_get_monotonic_time ();
   g_autofree guint64 *rows = pool_rows (p, TRUE, &n_all);
-  Reporter srep = { p, 0.75, 0.9 };
-  if (!gl_round_score (r, p->start, rows, p->pool->len, p->held->len, forward_progress, &srep, p->cancellable,
-                       error))
+  g_autofree gint64 *ids = g_new (gint64, MAX (n_all, 1));
+  g_autofree gboolean *labeled = g_new (gboolean, MAX (p->pool->len, 1));
+  const GlPoolImage *images = (const GlPoolImage *)p->images->data;
+  for (gsize i = 0; i < n_all; i++)
+    ids[i] = scored_image (p, i);
+  for (gsize i = 0; i < p->pool->len; i++)
+    labeled[i] = images[g_array_index (p->pool, gsize, i)].class_id >= 0;
+  double budget = spec->rescore_budget > 0 ? spec->rescore_budget
+                                           : gl_db_get_setting_double (p->db, GL_DB_SETTING_RESCORE_BUDGET, 0);
+  Reporter srep = { p, 0.75, 0.92 };
+  GlRescoreSpec rspec = { .db_path = spec->db_path,
+                          .db = p->db,
+                          .writer = spec->writer,
+                          .round = p->round,
+                          .net = p->start,
+                          .version = p->version,
+                          .class_ids = p->class_ids,
+                          .image_ids = ids,
+                          .rows = rows,
+                          .labeled = labeled,
+                          .n_pool = p->pool->len,
+                          .n_held = p->held->len,
+                          .ranking_size = spec->ranking_size,
+                          .budget = MAX (budget, 0),
+                          .rank = rank_first_chunk,
+                          .rank_data = p,
+                          .progress = forward_progress,
+                          .progress_data = &srep,
+                          .cancellable = p->cancellable };
+  GlRescoreResult rescore;
+  ok = gl_rescore_run (&rspec, &rescore, error);
+  GlTrainerReport *report = &p->result->report;
+  report->n_scored = rescore.n_scored + rescore.n_resumed;
+  report->n_resumed = rescore.n_resumed;
+  report->n_skipped = rescore.n_skipped;
+  report->rescore_budget = rspec.budget;
+  report->swap_seconds = rescore.swap_seconds;
+  report->score_seconds = (g_get_monotonic_time () - p->score_started_us) / 1e6;
+  g_free (p->scored);
+  p->scored = g_steal_pointer (&rescore.scored);
+  p->current = ok && rescore.current;
+  /* Saved but not whole: not current, so not a new model for the caller. */
+  if (!p->current)
+    p->result->trained = FALSE;
+  gl_rescore_result_clear (&rescore);
+  return ok;
+}
+
+/* Step 5 (ranking only), when a version's rescore was cancelled, killed
+ * or cut by its budget: that version (loaded from its file) is scored
+ * where it stopped and made current, as after training. FALSE: none, or
+ * its model cannot be loaded (then the round ranks with the current one). */
+static gboolean
+resume_rescore (ProjectRound *p)
+{
+  GlDbRescore pending;
+  GlDbModelVersion v = { 0 };
+  GError *local = NULL;
+  GlNet *net = NULL;
+
+  if (!gl_db_get_rescore (p->db, &pending))
     return FALSE;
-  report_phase (p, GL_PHASE_SAVE, 0.9);
-  /* The version gets the listing slot that is not current: its predictions
-   * go there as they are written, and making it current is then O(1). */
-  if (!gl_db_prepare_listing (p->db, p->version, &local))
-    return store_failed (error, local, "cannot prepare the listing");
-  /* In transactions sized by time (a label commits between two of them);
-   * cancelled half written, the previous version stays current, whole. */
-  if (!gl_db_write_predictions (p->db, p->version, n_all, fill_prediction, p, p->cancellable, NULL, &local))
+  if (gl_db_get_model_version (p->db, pending.model_id, &v, &local))
+    net = gl_model_file_load (v.path, NULL, &local);
+  if (net != NULL && gl_net_get_n_classes (net) != p->n_classes)
     {
-      if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          g_propagate_error (error, local);
-          return FALSE;
-        }
-      ok = FALSE;
+      g_clear_pointer (&net, gl_net_free);
+      g_set_error (&local, GL_TRAINER_ERROR, GL_TRAINER_ERROR_ENGINE, "its classes changed");
     }
-  gint64 swap_started = g_get_monotonic_time ();
-  if (!ok || !gl_db_set_current_model (p->db, p->version, &local))
-    return store_failed (error, local, "cannot store the predictions");
-  p->result->report.swap_seconds = (g_get_monotonic_time () - swap_started) / 1e6;
-  p->result->report.n_scored = n_all;
+  if (net == NULL)
+    {
+      g_warning ("cannot resume the rescore of model version %" G_GINT64_FORMAT ": %s", pending.model_id,
+                 local->message);
+      g_clear_error (&local);
+      gl_db_model_version_clear (&v);
+      return FALSE;
+    }
+  GlRoundProjectResult *result = p->result;
+  g_clear_pointer (&result->net, gl_net_free);
+  result->net = net;
+  result->net_version = pending.model_id;
+  result->report.model_version = pending.model_id;
+  result->report.accuracy = v.val_accuracy;
+  result->report.macro_f1 = v.macro_f1;
+  result->trained = TRUE; /* current once whole */
+  p->start = net;
+  p->version = pending.model_id;
+  gl_db_model_version_clear (&v);
   return TRUE;
 }
 
@@ -763,7 +883,8 @@ score_version (ProjectRound *p, GError **error)
 static gboolean
 after_version_scored (ProjectRound *p, GError **error)
 {
-  p->result->report.score_seconds = (g_get_monotonic_time () - p->score_started_us) / 1e6;
+  if (!p->current)
+    return TRUE; /* a budgeted rescore left the version not whole */
   GlRound *r = p->round;
   gl_drift_report_after_round (p->db, p->result->net, &p->data, p->map ? gl_pixel_map_count (p->map) : 0, p->version,
                                p->class_ids, p->n_classes, (guint64 *)r->val_rows->data, (gint *)r->val_labels->data,
@@ -796,10 +917,14 @@ write_ranking (ProjectRound *p, gboolean scored, GError **error)
   const GlDataset *data = &p->data;
   guint64 seed = p->options.seed;
   g_autofree guint8 *state = g_new (guint8, MAX (n_pool, 1));
+  const guint8 *mask = p->partial != NULL ? p->partial : p->scored;
   for (gsize i = 0; i < n_pool; i++)
-    state[i] = images[pool_index[i]].class_id >= 0 ? GL_ITEM_LABELED : GL_ITEM_CANDIDATE;
+    state[i] = mask != NULL && !mask[i]                ? GL_ITEM_EXCLUDED
+               : images[pool_index[i]].class_id >= 0 ? GL_ITEM_LABELED
+                                                       : GL_ITEM_CANDIDATE;
 
-  report_phase (p, GL_PHASE_SCORE, 0.95);
+  if (p->partial == NULL)
+    report_phase (p, GL_PHASE_SCORE, 0.95);
   g_autoptr (GArray) items = g_array_new (FALSE, TRUE, sizeof (GlDbQueueItem));
   if (!scored)
     {
@@ -873,14 +998,19 @@ gl_round_run_project (const GlRoundProjectSpec *spec, GlRoundProjectResult *resu
   if (ok && spec->train)
     ok = give_labels (&p, error) && train (&p, error) && evaluate (&p, error) && save_version (&p, error)
          && score_version (&p, error) && after_version_scored (&p, error) && write_ranking (&p, TRUE, error);
+  else if (ok && resume_rescore (&p))
+    ok = score_version (&p, error) && after_version_scored (&p, error) && write_ranking (&p, TRUE, error);
   else if (ok)
     {
       gboolean scored = p.start != NULL && p.pool->len > 0;
       ok = (!scored || score_current (&p, error)) && write_ranking (&p, scored, error);
     }
   /* Old versions' predictions, a little each round, once the queue has its
-   * ranking (labels commit between the short transactions). */
-  if (ok && spec->train)
+   * ranking (labels commit between the short transactions), on the
+   * writer's thread when there is one. */
+  if (ok && p.current && spec->writer != NULL)
+    gl_rescore_writer_prune (spec->writer, PRUNE_BUDGET_MS);
+  else if (ok && p.current)
     gl_db_prune_predictions (p.db, PRUNE_BUDGET_MS, NULL, NULL);
   if (ok)
     report_phase (&p, GL_PHASE_SAVE, 1.0);

@@ -42,6 +42,8 @@
 
 G_BEGIN_DECLS
 
+typedef struct _GlRescoreWriter GlRescoreWriter; /* app/gl-rescore.h */
+
 #define GL_ROUND_BATCH 32                 /* images per optimiser step */
 #define GL_ROUND_MC_PASSES 8              /* Monte-Carlo-dropout passes for BALD */
 #define GL_ROUND_DEFAULT_TIME_BUDGET 20.0 /* seconds of training per round */
@@ -125,6 +127,17 @@ gboolean gl_round_score (GlRound *round, GlNet *net, const guint64 *rows, gsize 
                          GlNetProgressFunc progress, gpointer user_data, GCancellable *cancellable,
                          GError **error);
 
+/* Step 5 in parts, as app/gl-rescore.c scores a project's pool in chunks:
+ * gl_round_score_begin makes room for @n_pool pool images and @n_extra more
+ * (zeroed); each gl_round_score_at then scores @n images (@rows) into the
+ * positions @at (@pool: pool positions, with embeddings and Monte-Carlo
+ * passes; else positions from n_pool on, probabilities and scores only).
+ * The probabilities and margin, least-confidence or entropy scores are those
+ * of gl_round_score; BALD's dropout masks are drawn per call. */
+void gl_round_score_begin (GlRound *round, GlNet *net, gsize n_pool, gsize n_extra);
+gboolean gl_round_score_at (GlRound *round, GlNet *net, const guint64 *rows, const gsize *at, gsize n,
+                            gboolean pool, GCancellable *cancellable, GError **error);
+
 /* Step 6. The next @batch_size pool images (GlAcquireItem, indices into the
  * scored pool) by the strategy, @state: (n_pool) GlItemState. */
 GArray *gl_round_select (GlRound *round, const guint8 *state, guint batch_size, GError **error);
@@ -144,6 +157,13 @@ typedef struct
   guint ranking_size;
   GlNet *worker_net;     /* the network the caller holds (borrowed), or NULL */
   gint64 worker_version; /* ... its model version */
+  /* The score step (app/gl-rescore.h): */
+  GlRescoreWriter *writer; /* borrowed: the thread its store writes run on, or NULL: one of the round's own */
+  double rescore_budget;   /* seconds of pool scoring, 0: the project's setting (GL_DB_SETTING_RESCORE_BUDGET) */
+  /* Engine thread: a ranking of the rescore's first chunk is stored (the
+   * queue may take it); may be NULL. */
+  void (*ranked) (gint64 queue_seq, gpointer user_data);
+  gpointer ranked_data;
 } GlRoundProjectSpec;
 
 typedef struct

@@ -18,6 +18,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "app/gl-rescore.h"
 #include "app/gl-round.h"
 #include "db/gl-db.h"
 #include "engine/gl-net.h"
@@ -55,8 +56,10 @@ struct _GlTrainer
 
   /* owned */
   GlWorker *worker;
+  GlRescoreWriter *writer;   /* the rounds' store writes, at normal priority (made on the main thread) */
   GlDb *db;                  /* main thread: polls what other processes stored */
   GSource *poll;
+  GSource *resume;           /* idle: finish a rescore stopped before the trainer opened, or NULL */
   gint64 queue_seq;          /* of the last ranking handed over, -1 unknown */
   GCancellable *cancellable; /* of the running round, NULL when idle */
   guint64 seed;              /* of the rounds (gl_round_seed) */
@@ -75,6 +78,9 @@ struct _GlTrainer
   guint max_epochs;
   guint min_steps;
   double audit_share;
+  double rescore_budget; /* seconds of pool scoring per round; 0: the project's setting */
+  guint64 rescore_skipped;      /* pool images the last round's budget skipped */
+  gint64 rescore_skipped_model; /* ... of this version, not current (-1: none) */
 
   gboolean running;
   gboolean want_train; /* a round with training is requested */
@@ -224,6 +230,9 @@ typedef struct
   GlRoundOptions options;
   guint ranking_size;
   gpointer wait; /* SyncWait of gl_trainer_run_round, or NULL (main thread only) */
+  double rescore_budget;
+  GlRescoreWriter *writer;  /* a reference: where the round's store writes run */
+  GMainContext *context;    /* a reference: the trainer's, for the first chunk's ranking */
 
   /* out (written on the engine thread, read in the completion callback) */
   GlRoundProjectResult result;
@@ -237,6 +246,8 @@ round_job_free (gpointer data)
   g_free (j->db_path);
   g_free (j->models_dir);
   g_free (j->pixels_path);
+  gl_rescore_writer_unref (j->writer);
+  g_main_context_unref (j->context);
   gl_round_project_result_clear (&j->result);
   g_free (j);
 }
@@ -262,6 +273,46 @@ report_progress (const GlProgress *progress, gpointer job)
   gl_worker_job_report (job, progress);
 }
 
+static void on_ranking_stored (GlTrainer *self, gint64 queue_seq);
+
+/* A ranking stored in the middle of a round (the rescore's first chunk),
+ * handed to the main thread. */
+typedef struct
+{
+  GWeakRef trainer;
+  gint64 queue_seq;
+} FirstRanking;
+
+static gboolean
+first_ranking_main (gpointer data)
+{
+  FirstRanking *f = data;
+  g_autoptr (GlTrainer) self = g_weak_ref_get (&f->trainer);
+  if (self != NULL)
+    on_ranking_stored (self, f->queue_seq);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+first_ranking_free (gpointer data)
+{
+  FirstRanking *f = data;
+  g_weak_ref_clear (&f->trainer);
+  g_free (f);
+}
+
+/* Engine thread. */
+static void
+on_first_ranking (gint64 queue_seq, gpointer data)
+{
+  RoundJob *j = data;
+  FirstRanking *f = g_new0 (FirstRanking, 1);
+  g_autoptr (GObject) trainer = g_weak_ref_get (&j->trainer);
+  g_weak_ref_init (&f->trainer, trainer);
+  f->queue_seq = queue_seq;
+  g_main_context_invoke_full (j->context, G_PRIORITY_DEFAULT, first_ranking_main, f, first_ranking_free);
+}
+
 static gboolean
 round_run (GlWorkerJob *job, gpointer job_data, GCancellable *cancellable, GError **error)
 {
@@ -269,6 +320,10 @@ round_run (GlWorkerJob *job, gpointer job_data, GCancellable *cancellable, GErro
   WorkerModel *held = gl_worker_job_get_model (job);
   GlRoundProjectSpec spec = { j->db_path, j->models_dir, j->pixels_path, j->train, j->options, j->ranking_size,
                               held ? held->net : NULL, held ? held->version : -1 };
+  spec.writer = j->writer;
+  spec.rescore_budget = j->rescore_budget;
+  spec.ranked = on_first_ranking;
+  spec.ranked_data = j;
   gboolean ok = gl_round_run_project (&spec, &j->result, report_progress, job, cancellable, error);
 
   /* The net the round loaded or trained is the worker's from now on, even
@@ -365,6 +420,11 @@ on_round_done (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   self->running = FALSE;
   g_clear_object (&self->cancellable);
+  if (ok)
+    {
+      self->rescore_skipped = j->result.report.n_skipped;
+      self->rescore_skipped_model = j->result.report.n_skipped > 0 ? j->result.report.model_version : -1;
+    }
   g_object_freeze_notify (G_OBJECT (self));
   set_state (self, GL_TRAINER_IDLE);
   self->fraction = -1;
@@ -381,15 +441,20 @@ on_round_done (GObject *source, GAsyncResult *result, gpointer user_data)
     g_signal_emit (self, signals[SIGNAL_MODEL_READY], 0, j->result.report.model_version, j->result.report.accuracy,
                    j->result.previous_accuracy);
   if (j->result.ranked)
-    {
-      self->queue_seq = j->result.queue_seq;
-      g_signal_emit (self, signals[SIGNAL_RANKING_READY], 0);
-    }
+    on_ranking_stored (self, j->result.queue_seq);
   if (!ok && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_signal_emit (self, signals[SIGNAL_FAILED], 0, error);
   g_clear_error (&error);
   if (wait == NULL)
     maybe_start (self);
+}
+
+/* A ranking the trainer's round stored: the queue may take it. */
+static void
+on_ranking_stored (GlTrainer *self, gint64 queue_seq)
+{
+  self->queue_seq = queue_seq;
+  g_signal_emit (self, signals[SIGNAL_RANKING_READY], 0);
 }
 
 static RoundJob *
@@ -401,6 +466,8 @@ new_job (GlTrainer *self, gboolean train)
   j->models_dir = g_strdup (gl_project_get_models_dir (self->project));
   j->pixels_path = g_strdup (gl_project_get_pixels_path (self->project));
   j->train = train;
+  j->writer = gl_rescore_writer_ref (self->writer);
+  j->context = g_main_context_ref_thread_default ();
   gl_round_options_init (&j->options);
   j->options.seed = gl_round_seed (self->seed, self->round++);
   j->options.max_epochs = self->max_epochs;
@@ -408,6 +475,7 @@ new_job (GlTrainer *self, gboolean train)
   j->options.time_budget = self->time_budget;
   j->options.audit_share = self->audit_share;
   j->ranking_size = MAX (RANKING_MIN, 2 * self->retrain_every);
+  j->rescore_budget = self->rescore_budget;
   gl_round_project_result_init (&j->result);
   return j;
 }
@@ -491,6 +559,22 @@ gl_trainer_train_now (GlTrainer *self)
   g_return_if_fail (GL_IS_TRAINER (self));
   self->want_train = TRUE;
   maybe_start (self);
+}
+
+guint64
+gl_trainer_get_rescore_skipped (GlTrainer *self, gint64 *model_version)
+{
+  g_return_val_if_fail (GL_IS_TRAINER (self), 0);
+  if (model_version != NULL)
+    *model_version = self->rescore_skipped_model;
+  return self->rescore_skipped;
+}
+
+void
+gl_trainer_set_rescore_budget (GlTrainer *self, double seconds)
+{
+  g_return_if_fail (GL_IS_TRAINER (self));
+  self->rescore_budget = MAX (seconds, 0);
 }
 
 void
@@ -586,6 +670,19 @@ gl_trainer_run_round (GlTrainer *self, gboolean train, GlTrainerReport *report, 
 /* GObject                                                             */
 /* ------------------------------------------------------------------ */
 
+/* Idle, once: a ranking round, which resumes the rescore (unless a round
+ * was started meanwhile, e.g. gleaner-cli train's: its new version
+ * supersedes the stopped one). */
+static gboolean
+resume_rescore (gpointer data)
+{
+  GlTrainer *self = data;
+  g_clear_pointer (&self->resume, g_source_unref);
+  if (!self->running)
+    gl_trainer_rank_now (self);
+  return G_SOURCE_REMOVE;
+}
+
 GlTrainer *
 gl_trainer_new (GlProject *project, GError **error)
 {
@@ -596,6 +693,9 @@ gl_trainer_new (GlProject *project, GError **error)
   self->project = project;
   self->db = db;
   self->worker = gl_worker_new (0, worker_model_free);
+  /* Made here, on the main thread: the writer thread gets its normal
+   * priority, where the engine thread runs at SCHED_IDLE. */
+  self->writer = gl_rescore_writer_new (gl_project_get_db_path (project));
   self->retrain_every = (guint) CLAMP (gl_db_get_setting_int (db, GL_DB_SETTING_RETRAIN_EVERY,
                                                               GL_TRAINER_DEFAULT_RETRAIN_EVERY), 0, 1000000);
   gint64 current = gl_db_get_current_model (db);
@@ -613,6 +713,15 @@ gl_trainer_new (GlProject *project, GError **error)
   self->poll = g_timeout_source_new_seconds (POLL_SECONDS);
   g_source_set_callback (self->poll, poll_store, self, NULL);
   g_source_attach (self->poll, g_main_context_get_thread_default ());
+  /* A version's rescore cancelled or killed before it was whole: finished
+   * now, by a ranking round (app/gl-rescore.h). */
+  GlDbRescore pending;
+  if (gl_db_get_rescore (db, &pending))
+    {
+      self->resume = g_idle_source_new ();
+      g_source_set_callback (self->resume, resume_rescore, self, NULL);
+      g_source_attach (self->resume, g_main_context_get_thread_default ());
+    }
   return self;
 }
 
@@ -625,7 +734,11 @@ gl_trainer_dispose (GObject *object)
   if (self->poll != NULL)
     g_source_destroy (self->poll);
   g_clear_pointer (&self->poll, g_source_unref);
+  if (self->resume != NULL)
+    g_source_destroy (self->resume);
+  g_clear_pointer (&self->resume, g_source_unref);
   g_clear_pointer (&self->worker, gl_worker_free);
+  g_clear_pointer (&self->writer, gl_rescore_writer_unref);
   g_clear_pointer (&self->db, gl_db_close);
   g_clear_object (&self->cancellable);
   G_OBJECT_CLASS (gl_trainer_parent_class)->dispose (object);
@@ -712,6 +825,7 @@ gl_trainer_init (GlTrainer *self)
   self->time_budget = DEFAULT_TIME_BUDGET;
   self->max_epochs = GL_TRAINER_DEFAULT_EPOCHS;
   self->min_steps = GL_TRAINER_DEFAULT_MIN_STEPS;
+  self->rescore_skipped_model = -1;
   self->audit_share = GL_TRAINER_DEFAULT_AUDIT_SHARE;
 }
 

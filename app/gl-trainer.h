@@ -116,7 +116,10 @@ typedef struct
   double accuracy;       /* validation; NaN when there was no validation label */
   double macro_f1;
   double audit_accuracy; /* on audit labels; NaN when none */
-  guint64 n_scored;      /* pool images scored */
+  guint64 n_scored;      /* images with the version's predictions (pool and held-out test images) */
+  guint64 n_resumed;     /* of n_scored: stored by an earlier rescore of the version that stopped half way */
+  guint64 n_skipped;     /* pool images the rescore's budget left unscored (then the version is not current) */
+  double rescore_budget; /* seconds of pool scoring, 0: none */
   gint64 warm_start;     /* the model version the round started from (0: a new network);
                           * also in the model file's metadata as "warm_start" */
 } GlTrainerReport;
@@ -186,6 +189,15 @@ double gl_trainer_get_validation_share (GlTrainer *trainer);
  * setting (default TRUE). */
 gboolean gl_trainer_set_augmentation (GlTrainer *trainer, gboolean augment, GError **error);
 gboolean gl_trainer_get_augmentation (GlTrainer *trainer);
+
+/* Seconds of pool scoring a round may spend (app/gl-rescore.h: the images
+ * left are skipped, and the version is current only once a later round has
+ * scored them); 0: the project's setting "rescore_budget" (none by
+ * default). Not saved in the project. */
+void gl_trainer_set_rescore_budget (GlTrainer *trainer, double seconds);
+/* Pool images the last finished round's rescore budget skipped (0: none),
+ * and the version they belong to (not current yet), or -1. */
+guint64 gl_trainer_get_rescore_skipped (GlTrainer *trainer, gint64 *model_version);
 
 /* Counts @n new labels toward the retrain policy; may start a round. */
 void gl_trainer_count_labels (GlTrainer *trainer, guint n);

@@ -67,7 +67,18 @@ update (GleanerTrainingStatus *self)
     {
       guint pending = gl_trainer_get_labels_pending (self->trainer);
       guint every = gl_trainer_get_retrain_every (self->trainer);
-      if (every > 0 && pending < every && version > 0)
+      gint64 skipped_model = -1;
+      guint64 skipped = gl_trainer_get_rescore_skipped (self->trainer, &skipped_model);
+      if (skipped > 0)
+        /* The rescore budget stopped the last round: the queue has its
+         * ranking, the gallery keeps the current version. */
+        progress = g_strdup_printf (ngettext ("Model v%" G_GINT64_FORMAT " is not in use yet: the rescore budget "
+                                              "skipped %'" G_GUINT64_FORMAT " image",
+                                              "Model v%" G_GINT64_FORMAT " is not in use yet: the rescore budget "
+                                              "skipped %'" G_GUINT64_FORMAT " images",
+                                              (gulong) MIN (skipped, G_MAXULONG)),
+                                    skipped_model, skipped);
+      else if (every > 0 && pending < every && version > 0)
         progress = g_strdup_printf (ngettext ("Trains again after %u more label", "Trains again after %u more labels",
                                               every - pending),
                                     every - pending);

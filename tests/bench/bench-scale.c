@@ -44,6 +44,7 @@
 #include "app/gl-pixel-cache.h"
 #include "app/gl-project.h"
 #include "app/gl-queue.h"
+#include "app/gl-rescore.h"
 #include "app/gl-trainer.h"
 #include "db/gl-db.h"
 
@@ -57,6 +58,7 @@ static guint opt_interval_ms = 100;
 static double opt_after_s = 10;
 static char *opt_project = NULL;
 static gboolean opt_generate_only = FALSE;
+static double opt_rescore_budget = 0;
 
 static void
 fail (const char *what, GError *error)
@@ -363,6 +365,25 @@ bulk_thread (gpointer data)
 
 /* ---- Main --------------------------------------------------------------- */
 
+/* When the round's rankings reached the queue, seconds from its start:
+ * the first one (the rescore's first chunk) and the last. */
+typedef struct
+{
+  double start_s;
+  double first_s, last_s; /* -1: none yet */
+  guint n;
+} Rankings;
+
+static void
+on_ranking_ready (GlTrainer *trainer, gpointer data)
+{
+  Rankings *r = data;
+  double t = now_s () - r->start_s;
+  if (r->n++ == 0)
+    r->first_s = t;
+  r->last_s = t;
+}
+
 static const GOptionEntry entries[] = {
   { "images", 0, 0, G_OPTION_ARG_INT, &opt_images, "Images of the generated project (default 1000000)", "N" },
   { "labels", 0, 0, G_OPTION_ARG_INT, &opt_labels, "Human labels before the round (default 5000)", "N" },
@@ -370,6 +391,8 @@ static const GOptionEntry entries[] = {
     "MS" },
   { "after-s", 0, 0, G_OPTION_ARG_DOUBLE, &opt_after_s, "Labeling goes on this long after the round (default 10)",
     "S" },
+  { "rescore-budget", 0, 0, G_OPTION_ARG_DOUBLE, &opt_rescore_budget,
+    "Seconds of rescoring the pool (default 0: the whole pool)", "S" },
   { "project", 0, 0, G_OPTION_ARG_FILENAME, &opt_project, "Keep (or reuse) the generated project here", "DIR" },
   { "generate-only", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &opt_generate_only, NULL, NULL },
   { NULL }
@@ -430,7 +453,10 @@ main (int argc, char **argv)
   if (queue == NULL)
     fail ("open the queue", error);
   gl_trainer_set_retrain_every (trainer, 0);
+  gl_trainer_set_rescore_budget (trainer, opt_rescore_budget);
   gl_queue_set_trainer (queue, trainer);
+  Rankings rankings = { now_s (), -1, -1, 0 };
+  g_signal_connect (trainer, "ranking-ready", G_CALLBACK (on_ranking_ready), &rankings);
   Labeler l = { queue, g_array_new (FALSE, FALSE, sizeof (double)), g_array_new (FALSE, FALSE, sizeof (double)) };
   l.last_tick_s = now_s ();
   l.count_starved = TRUE;
@@ -438,6 +464,7 @@ main (int argc, char **argv)
 
   gl_db_reset_hold_stats ();
   double t0 = now_s ();
+  rankings.start_s = t0;
   GlTrainerReport report = { 0 };
   if (!gl_trainer_run_round (trainer, TRUE, &report, NULL, &error))
     fail ("run the round", error);
@@ -446,6 +473,12 @@ main (int argc, char **argv)
            " images and write their predictions %.1f s, of which the swap %.3f s); validation accuracy %.3f\n",
            round_s, report.train_seconds, report.epochs, report.n_train, report.n_scored, report.score_seconds,
            report.swap_seconds, report.accuracy);
+  g_print ("rescore (app/gl-rescore.c: chunks of %d images after a first of %d, previous ranking first; its store "
+           "writes on the trainer's writer thread at normal priority, the engine at SCHED_IDLE): %u rankings reached "
+           "the queue, the first %.1f s and the last %.1f s after the round started; %" G_GUINT64_FORMAT
+           " images resumed from an earlier rescore, %" G_GUINT64_FORMAT " skipped (budget %.0f s)\n",
+           GL_RESCORE_CHUNK, GL_RESCORE_FIRST_CHUNK, rankings.n, rankings.first_s, rankings.last_s, report.n_resumed,
+           report.n_skipped, report.rescore_budget);
   iterate_for (opt_after_s);
   l.count_starved = FALSE;
   guint n_round_labels = l.waits_ms->len;

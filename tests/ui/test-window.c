@@ -8,6 +8,7 @@
 
 #include "app/gl-demo.h"
 #include "app/gl-queue.h"
+#include "app/gl-rescore.h"
 #include "app/gl-trainer.h"
 #include "app/gl-watch.h"
 #include "db/gl-db.h"
@@ -602,6 +603,30 @@ test_training (void)
   gleaner_test_wait_frames (GTK_WIDGET (t.window), 3);
   g_assert_false (g_str_has_prefix (gleaner_test_get_shown_toast (GTK_WIDGET (t.window)) ?: "", "Model v3"));
   g_assert_false (g_str_has_prefix (gleaner_test_get_shown_toast (GTK_WIDGET (t.window)) ?: "", "Training failed"));
+
+  /* A rescore budget that stops the next round after its first chunk (of
+   * 10 images): v3 is saved, not current, and the status says so. */
+  gl_rescore_test_set_chunks (10, 10);
+  gl_trainer_set_rescore_budget (t.trainer, 1e-9);
+  gl_trainer_set_max_epochs (t.trainer, 1);
+  gl_trainer_set_min_steps (t.trainer, 0);
+  g_signal_emit_by_name (train, "clicked");
+  gleaner_test_wait (trainer_idle, &t);
+  gint64 waiting = -1;
+  guint64 skipped = gl_trainer_get_rescore_skipped (t.trainer, &waiting);
+  g_assert_cmpuint (skipped, >, 0);
+  g_assert_cmpint (waiting, ==, 3);
+  g_assert_cmpint (gl_trainer_get_model_version (t.trainer), ==, 2);
+  g_autofree char *skip_text
+      = g_strdup_printf ("Model v3 is not in use yet: the rescore budget skipped %" G_GUINT64_FORMAT " images", skipped);
+  g_assert_cmpstr (gtk_label_get_text (t.label), ==, skip_text);
+  gleaner_test_wait_frames (GTK_WIDGET (t.window), 2);
+  g_autofree char *skip_png = gleaner_test_render_png (status, "training-status-skipped.png");
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
+  gleaner_test_wait_frames (GTK_WIDGET (t.window), 2);
+  g_autofree char *skip_dark_png = gleaner_test_render_png (status, "training-status-skipped-dark.png");
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+  gl_rescore_test_set_chunks (0, 0);
 
   close_window (t.window);
   gl_remove_tree (tmp);
