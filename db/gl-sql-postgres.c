@@ -444,7 +444,7 @@ pg_take_notifications (GlSqlConn *base, GError **error)
 }
 
 static const GlSqlBackendFuncs pg_funcs = {
-  GL_SQL_POSTGRES, "BEGIN",          pg_exec,          pg_prepare,       pg_step,
+  GL_SQL_POSTGRES, "BEGIN",          pg_exec,          pg_prepare,       gl_sql_keep_param, pg_step,
   pg_reset,        pg_finalize,      pg_close,         pg_changes,       pg_column_count,
   pg_column_is_null, pg_column_int64, pg_column_double, pg_column_text, pg_column_blob,
   pg_listen,       pg_notify,        pg_socket,        pg_take_notifications,
@@ -470,6 +470,7 @@ gl_sql_postgres_open (const char *target, GError **error)
       g_autofree char *reason = g_strstrip (g_strdup (PQerrorMessage (conn->pg)));
       gl_sql_fail (&conn->base, error, GL_SQL_ERROR_CANNOT_OPEN, "cannot connect", reason);
       g_free (conn->base.describe);
+      g_free (conn->base.last_reason);
       pg_close (&conn->base);
       return NULL;
     }
@@ -481,6 +482,7 @@ gl_sql_postgres_open (const char *target, GError **error)
   if (!ok)
     {
       g_free (conn->base.describe);
+      g_free (conn->base.last_reason);
       pg_close (&conn->base);
       return NULL;
     }

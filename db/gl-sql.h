@@ -86,7 +86,13 @@ void gl_sql_rollback (GlSqlConn *conn);
  * bindings). NULL with @error when the SQL does not compile (SQLite; on
  * PostgreSQL at the first step). */
 GlSqlStmt *gl_sql_prepare (GlSqlConn *conn, const char *sql, GError **error);
-/* Parameters count from 1. Text and blobs are copied. */
+/* A statement of the caller's own, not cached: for a loop whose body may
+ * run the same SQL again. Free with gl_sql_finalize (NULL is fine). */
+GlSqlStmt *gl_sql_prepare_uncached (GlSqlConn *conn, const char *sql, GError **error);
+void gl_sql_finalize (GlSqlStmt *st);
+/* Parameters count from 1. Text and blobs are borrowed: keep them alive and
+ * unchanged until the statement is reset (SQLite binds them in place, with
+ * no copy; PostgreSQL copies them). */
 void gl_sql_bind_int64 (GlSqlStmt *st, int i, gint64 v);
 void gl_sql_bind_double (GlSqlStmt *st, int i, double v);
 void gl_sql_bind_text (GlSqlStmt *st, int i, const char *v); /* NULL binds NULL */
@@ -100,6 +106,12 @@ gboolean gl_sql_run (GlSqlStmt *st, GError **error);
 void gl_sql_reset (GlSqlStmt *st);
 /* Rows changed by the last statement run on @conn. */
 gint64 gl_sql_changes (GlSqlConn *conn);
+/* The reason of @conn's last failure (without the "TARGET: what: " of its
+ * GError) and its code (@code may be NULL); "no error" before any. For a
+ * caller that passed NULL for the GError and words its own message. */
+const char *gl_sql_last_error (GlSqlConn *conn, GlSqlError *code);
+/* The SQL @st was prepared from. */
+const char *gl_sql_stmt_sql (GlSqlStmt *st);
 
 /* Columns of the current row, counted from 0. */
 int gl_sql_column_count (GlSqlStmt *st);

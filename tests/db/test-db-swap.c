@@ -9,6 +9,7 @@
  * one undo reverts), finishes the operation, and tries k + 1 until the child
  * finishes on its own. */
 #include "db/gl-db-private.h"
+#include "db/gl-sql-sqlite.h"
 #include "downgrade.h"
 
 #include <glib/gstdio.h>
@@ -166,11 +167,11 @@ test_swap_constant (Fixture *fx, gconstpointer data)
   g_assert_cmpint (listing_mismatches (fx->db), ==, 0);
   /* Labels given meanwhile count in both. */
   g_assert_true (gl_db_set_label (fx->db, fx->ids[7], fx->classes[1], GL_DB_ORIGIN_HUMAN, "ann", NULL, &error));
-  int changes = sqlite3_total_changes (fx->db->handle);
+  int changes = sqlite3_total_changes (gl_sql_sqlite_handle (fx->db->conn));
   g_assert_true (gl_db_set_current_model (fx->db, m2, &error));
   g_assert_no_error (error);
   /* O(1): two counters, whatever the number of images. */
-  g_assert_cmpint (sqlite3_total_changes (fx->db->handle) - changes, <=, 3);
+  g_assert_cmpint (sqlite3_total_changes (gl_sql_sqlite_handle (fx->db->conn)) - changes, <=, 3);
   g_assert_cmpint (gl_db_listing_slot (fx->db), ==, 1 - slot_before);
   g_assert_cmpint (gl_db_get_current_model (fx->db), ==, m2);
   g_assert_cmpint (listing_mismatches (fx->db), ==, 0);
@@ -187,9 +188,9 @@ test_swap_constant (Fixture *fx, gconstpointer data)
                   + (fx->classes[(fx->ids[7] + m2) % 3] != fx->classes[1]);
   g_assert_cmpuint (n, ==, (guint64) expect);
   /* Back to m1, which still owns the other slot: O(1) as well. */
-  changes = sqlite3_total_changes (fx->db->handle);
+  changes = sqlite3_total_changes (gl_sql_sqlite_handle (fx->db->conn));
   g_assert_true (gl_db_set_current_model (fx->db, m1, &error));
-  g_assert_cmpint (sqlite3_total_changes (fx->db->handle) - changes, <=, 3);
+  g_assert_cmpint (sqlite3_total_changes (gl_sql_sqlite_handle (fx->db->conn)) - changes, <=, 3);
   g_assert_cmpint (listing_mismatches (fx->db), ==, 0);
   /* No model at all: an empty listing. */
   g_assert_true (gl_db_set_current_model (fx->db, -1, &error));
@@ -369,7 +370,7 @@ static char *
 dump (GlDb *db, const char *sql)
 {
   sqlite3_stmt *st = NULL;
-  g_assert_cmpint (sqlite3_prepare_v2 (db->handle, sql, -1, &st, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (gl_sql_sqlite_handle (db->conn), sql, -1, &st, NULL), ==, SQLITE_OK);
   GString *s = g_string_new (NULL);
   while (sqlite3_step (st) == SQLITE_ROW)
     {

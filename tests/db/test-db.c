@@ -3,6 +3,7 @@
  * keyset paging under every filter × sort, the query plans of those pages,
  * a busy writer, a full database and failed allocations inside SQLite. */
 #include "db/gl-db-private.h"
+#include "db/gl-sql-sqlite.h"
 #include "downgrade.h"
 
 #include <glib/gstdio.h>
