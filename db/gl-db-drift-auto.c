@@ -89,9 +89,10 @@ gboolean
 gl_db_add_audit_change (GlDb *db, const GlDbAuditChange *c, gboolean *added, GError **error)
 {
   GlSqlStmt *st = gl_db_stmt (db,
-                              "INSERT OR IGNORE INTO drift_audit_changes (created_us, model_id, class_id,"
+                              "INSERT INTO drift_audit_changes (created_us, model_id, class_id,"
                               " image_id, position, mean_before, mean_after, width_before, width_after,"
-                              " epsilon, delta) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                              " epsilon, delta) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                              " ON CONFLICT DO NOTHING",
                               error);
 
   *added = FALSE;
@@ -176,8 +177,10 @@ gl_db_add_drift_candidates (GlDb *db, gint64 drift_id, const GlDbDriftCandidate 
     {
       GlSqlStmt *st
           = gl_db_stmt (db,
-                        "INSERT OR REPLACE INTO drift_candidates (drift_id, image_id, class_id, novel,"
-                        " distance, priority) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        "INSERT INTO drift_candidates (drift_id, image_id, class_id, novel,"
+                        " distance, priority) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                        " ON CONFLICT (drift_id, image_id) DO UPDATE SET class_id = excluded.class_id,"
+                        " novel = excluded.novel, distance = excluded.distance, priority = excluded.priority",
                         error);
 
       if (st == NULL)

@@ -31,10 +31,16 @@ gl_db_set_drift_reference (GlDb *db, const GlDbDriftReference *r, GError **error
 {
   GlSqlStmt *st
       = gl_db_stmt (db,
-                    "INSERT OR REPLACE INTO drift_references (model_id, created_us, n_validation,"
+                    "INSERT INTO drift_references (model_id, created_us, n_validation,"
                     " n_pool, n_classes, dim, projection_seed, temperature, ece_before, ece_after,"
                     " class_ids, probs, embedding)"
-                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+                    " ON CONFLICT (model_id) DO UPDATE SET created_us = excluded.created_us,"
+                    " n_validation = excluded.n_validation, n_pool = excluded.n_pool,"
+                    " n_classes = excluded.n_classes, dim = excluded.dim,"
+                    " projection_seed = excluded.projection_seed, temperature = excluded.temperature,"
+                    " ece_before = excluded.ece_before, ece_after = excluded.ece_after,"
+                    " class_ids = excluded.class_ids, probs = excluded.probs, embedding = excluded.embedding",
                     error);
 
   if (st == NULL)

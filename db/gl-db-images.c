@@ -104,9 +104,10 @@ gl_db_add_images (GlDb *db, gint64 batch_id, const GlDbNewImage *images, guint n
     }
   GlSqlStmt *st_bad = ok ? gl_db_stmt (db, "SELECT 1 FROM images WHERE path = ?1 AND reason IS NOT NULL", error)
                             : NULL;
-  GlSqlStmt *st_add = ok && st_bad ? gl_db_stmt (db, "INSERT OR IGNORE INTO images (path, hash, size, batch_id,"
-                                           " cache_row, reason, created_us, held_out, cls)"
-                                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id", error)
+  GlSqlStmt *st_add = ok && st_bad ? gl_db_stmt (db, "INSERT INTO images (path, hash, size, batch_id,"
+                                                     " cache_row, reason, created_us, held_out, cls)"
+                                                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                                                     " ON CONFLICT DO NOTHING RETURNING id", error)
                             : NULL;
   ok = ok && st_bad != NULL && st_add != NULL;
   gint64 now = g_get_real_time ();

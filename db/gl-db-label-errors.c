@@ -78,8 +78,11 @@ gl_db_store_label_errors (GlDb *db, const GlDbLabelErrorRun *run, const GlDbLabe
   if (ok)
     ok = (st = gl_db_stmt (
               db,
-              "INSERT OR REPLACE INTO label_error_runs (model_id, folds, n_labels, n_flagged,"
-              " ranking, seconds, last_label_id, created_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+              "INSERT INTO label_error_runs (model_id, folds, n_labels, n_flagged,"
+              " ranking, seconds, last_label_id, created_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+              " ON CONFLICT (model_id) DO UPDATE SET folds = excluded.folds, n_labels = excluded.n_labels,"
+              " n_flagged = excluded.n_flagged, ranking = excluded.ranking, seconds = excluded.seconds,"
+              " last_label_id = excluded.last_label_id, created_us = excluded.created_us",
               error))
          != NULL;
   if (ok)

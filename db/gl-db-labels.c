@@ -128,7 +128,7 @@ gl_db_set_labels (GlDb *db, const gint64 *image_ids, guint n, gint64 class_id, G
 static gboolean
 record_audit (GlDb *db, gint64 image_id, GError **error)
 {
-  GlSqlStmt *st = gl_db_stmt (db, "INSERT OR IGNORE INTO audit_images (image_id) VALUES (?1)", error);
+  GlSqlStmt *st = gl_db_stmt (db, "INSERT INTO audit_images (image_id) VALUES (?1) ON CONFLICT DO NOTHING", error);
   if (st == NULL)
     return FALSE;
   gl_sql_bind_int64 (st, 1, image_id);
@@ -391,9 +391,11 @@ gl_db_skip (GlDb *db, gint64 image_id, guint expire_after, GError **error)
   if (!gl_db_begin (db, error))
     return FALSE;
   gboolean ok = check_image (db, image_id, error);
-  GlSqlStmt *st = ok ? gl_db_stmt (db, "INSERT OR REPLACE INTO skips (image_id, created_us, expires_seq)"
+  GlSqlStmt *st = ok ? gl_db_stmt (db, "INSERT INTO skips (image_id, created_us, expires_seq)"
                                        " VALUES (?1, ?2, (SELECT value FROM counters WHERE name = 'label_seq')"
-                                       " + ?3)", error)
+                                       " + ?3) ON CONFLICT (image_id) DO UPDATE SET"
+                                       " created_us = excluded.created_us, expires_seq = excluded.expires_seq",
+                                       error)
                         : NULL;
   if (st != NULL)
     {
@@ -524,7 +526,8 @@ gl_db_replace_suggestions (GlDb *db, const GlDbSuggestion *suggestions, guint n,
     return FALSE;
   GlSqlStmt *st = gl_db_stmt (db, "DELETE FROM suggestions", error);
   gboolean ok = st != NULL && gl_db_step_done (db, st, error, "cannot clear suggestions");
-  st = ok ? gl_db_stmt (db, "INSERT OR REPLACE INTO suggestions (image_id, class_id, rule) VALUES (?1, ?2, ?3)",
+  st = ok ? gl_db_stmt (db, "INSERT INTO suggestions (image_id, class_id, rule) VALUES (?1, ?2, ?3)"
+                        " ON CONFLICT (image_id) DO UPDATE SET class_id = excluded.class_id, rule = excluded.rule",
                         error)
           : NULL;
   ok = ok && st != NULL;

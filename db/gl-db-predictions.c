@@ -340,8 +340,10 @@ prediction_statements (GlDb *db, gint64 model_id, GlSqlStmt **st, GlSqlStmt **up
   if (!model_exists (db, model_id, error))
     return FALSE;
   int slot = slot_of (db, model_id);
-  *st = gl_db_stmt (db, "INSERT OR REPLACE INTO predictions (model_id, image_id, top_class,"
-                        " top_prob, score, probs) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", error);
+  *st = gl_db_stmt (db, "INSERT INTO predictions (model_id, image_id, top_class,"
+                        " top_prob, score, probs) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                        " ON CONFLICT (model_id, image_id) DO UPDATE SET top_class = excluded.top_class,"
+                        " top_prob = excluded.top_prob, score = excluded.score, probs = excluded.probs", error);
   g_autofree char *listing = gl_db_slot_sql ("UPDATE images SET pred_class = ?2, ukey = -?3, ckey = -?4, pmodel = ?5"
                                              " WHERE id = ?1", MAX (slot, 0));
   *up = *st != NULL && slot >= 0 ? gl_db_stmt (db, listing, error) : NULL;

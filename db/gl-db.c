@@ -405,7 +405,8 @@ gl_db_counter (GlDb *db, const char *name, gint64 fallback)
 gboolean
 gl_db_set_counter (GlDb *db, const char *name, gint64 value, GError **error)
 {
-  GlSqlStmt *st = gl_db_stmt (db, "INSERT OR REPLACE INTO counters (name, value) VALUES (?1, ?2)", error);
+  GlSqlStmt *st = gl_db_stmt (db, "INSERT INTO counters (name, value) VALUES (?1, ?2)"
+                                  " ON CONFLICT (name) DO UPDATE SET value = excluded.value", error);
   if (st == NULL)
     return FALSE;
   gl_sql_bind_text (st, 1, name);
@@ -1227,7 +1228,8 @@ gl_db_set_setting (GlDb *db, const char *key, const char *value, GError **error)
       || (value != NULL && !g_utf8_validate (value, -1, NULL)))
     return gl_db_fail_with (db, error, GL_DB_ERROR_INVALID, "setting “%s”: key and value must be UTF-8 text",
                             key ? key : "");
-  GlSqlStmt *st = gl_db_stmt (db, value ? "INSERT OR REPLACE INTO settings (key, value) VALUES (?1, ?2)"
+  GlSqlStmt *st = gl_db_stmt (db, value ? "INSERT INTO settings (key, value) VALUES (?1, ?2)"
+                                          " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
                                            : "DELETE FROM settings WHERE key = ?1", error);
   if (st == NULL)
     return FALSE;

@@ -35,10 +35,12 @@ typedef struct
   GPtrArray *blobs; /* unescaped bytea columns of the current row; owned */
 } PgStmt;
 
-/* ?N → $N outside quoted strings and identifiers. */
+/* ?N → $N outside quoted strings and identifiers; SQLite's planner hint
+ * " INDEXED BY name" is dropped (PostgreSQL plans alone). */
 static char *
 dollar_params (const char *sql)
 {
+  static const char hint[] = " INDEXED BY ";
   GString *out = g_string_sized_new (strlen (sql) + 8);
   char quote = 0;
   for (const char *p = sql; *p != '\0'; p++)
@@ -53,6 +55,14 @@ dollar_params (const char *sql)
       else if (*p == '?' && g_ascii_isdigit (p[1]))
         {
           g_string_append_c (out, '$');
+          continue;
+        }
+      else if (g_str_has_prefix (p, hint))
+        {
+          p += sizeof hint - 1;
+          while (g_ascii_isalnum (*p) || *p == '_')
+            p++;
+          p--; /* the loop steps past the name's last character */
           continue;
         }
       g_string_append_c (out, *p);

@@ -5,7 +5,10 @@
  * The SQL is written once, in the dialect both understand: parameters as
  * ?1, ?2 … (rewritten to $1, $2 … for PostgreSQL), upserts as ON CONFLICT …
  * DO NOTHING / DO UPDATE, new ids through RETURNING, no INSERT OR …, no
- * PRAGMA outside gl-db.c's SQLite set-up. Values are 64-bit integers,
+ * PRAGMA outside gl-db.c's SQLite set-up, COALESCE and CASE (not ifnull,
+ * iif, printf, group_concat), integers for truth values. SQLite's planner
+ * hint "INDEXED BY name" may stay: PostgreSQL drops it. "ORDER BY rowid"
+ * works only on tables whose PostgreSQL DDL gives them a rowid column. Values are 64-bit integers,
  * doubles (infinities included; a NaN is stored as NULL, as SQLite must),
  * UTF-8 text, blobs and NULL. The DDL (types, identity columns) is the one
  * thing written per backend.
