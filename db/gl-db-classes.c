@@ -115,7 +115,7 @@ GArray *
 gl_db_list_classes (GlDb *db, gboolean include_archived, GError **error)
 {
   GlSqlStmt *st = gl_db_stmt (db, "SELECT " CLASS_COLUMNS " FROM classes WHERE deleted = 0"
-                                  " AND (?1 OR archived = 0) ORDER BY position, id", error);
+                                  " AND (?1 <> 0 OR archived = 0) ORDER BY position, id", error);
   if (st == NULL)
     return NULL;
   gl_sql_bind_int64 (st, 1, include_archived ? 1 : 0);
@@ -176,8 +176,8 @@ insert_class (GlDb *db, const char *name, const char *colour, GError **error)
     if (gl_db_query_int (db, "SELECT COUNT (*) FROM classes WHERE deleted = 0 AND shortcut = ?1", TRUE, keys[i],
                          1) == 0)
       key = (gunichar) keys[i];
-  GlSqlStmt *st = gl_db_stmt (db, "INSERT INTO classes (name, position, colour, shortcut)"
-                                  " VALUES (?1, ?2, ?3, ?4) RETURNING id", error);
+  GlSqlStmt *st = gl_db_stmt_insert (db, "INSERT INTO classes (name, position, colour, shortcut)"
+                                         " VALUES (?1, ?2, ?3, ?4)", error);
   if (st == NULL)
     return -1;
   gl_sql_bind_text (st, 1, name);

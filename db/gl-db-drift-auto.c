@@ -17,11 +17,11 @@ gl_db_drift_action_clear (GlDbDriftAction *action)
 gboolean
 gl_db_add_drift_action (GlDb *db, const GlDbDriftAction *a, gint64 *action_id, GError **error)
 {
-  GlSqlStmt *st = gl_db_stmt (db,
-                              "INSERT INTO drift_actions (created_us, model_id, drift_id, origin, action,"
-                              " trigger, classes, statistics, detail, last_label_id)"
-                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-                              " (SELECT COALESCE (MAX (id), 0) FROM labels)) RETURNING id",
+  GlSqlStmt *st = gl_db_stmt_insert (db,
+                                     "INSERT INTO drift_actions (created_us, model_id, drift_id, origin, action,"
+                                     " trigger, classes, statistics, detail, last_label_id)"
+                                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+                                     " (SELECT COALESCE (MAX (id), 0) FROM labels))",
                               error);
 
   if (st == NULL)
@@ -73,7 +73,7 @@ gl_db_list_drift_actions (GlDb *db, guint limit, GError **error)
 
   if (st == NULL)
     return NULL;
-  gl_sql_bind_int64 (st, 1, limit > 0 ? (gint64)limit : -1);
+  gl_sql_bind_int64 (st, 1, limit > 0 ? (gint64) limit : G_MAXINT64);
   out = gl_db_collect (db, st, sizeof (GlDbDriftAction), (GDestroyNotify)gl_db_drift_action_clear,
                        read_action, "cannot list drift actions", error);
   for (guint i = 0; out != NULL && i < out->len / 2; i++)

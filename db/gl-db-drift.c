@@ -177,11 +177,11 @@ gl_db_add_drift_result (GlDb *db, const GlDbDriftResult *r, gint64 *drift_id, GE
 
   if (!gl_db_begin (db, error))
     return FALSE;
-  st = gl_db_stmt (
+  st = gl_db_stmt_insert (
       db,
       "INSERT INTO drift (model_id, batch_b, from_us, to_us, psi, created_us, kind, first_image,"
       " last_image, n_images, window_size, drifted, n_fired, top_class, accuracy_est, accuracy_ref,"
-      " alpha) VALUES (?1, ?2, 0, 0, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) RETURNING id",
+      " alpha) VALUES (?1, ?2, 0, 0, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
       error);
   if (st == NULL)
     {
@@ -389,7 +389,7 @@ gl_db_list_image_rows (GlDb *db, gint64 batch_id, guint newest, GError **error)
   if (st == NULL)
     return NULL;
   gl_sql_bind_int64 (st, 1, batch_id);
-  gl_sql_bind_int64 (st, 2, newest > 0 ? (gint64)newest : -1);
+  gl_sql_bind_int64 (st, 2, newest > 0 ? (gint64) newest : G_MAXINT64);
   out = gl_db_collect (db, st, sizeof (GlDbImageRow), NULL, read_image_row, "cannot list images", error);
   for (guint i = 0; out != NULL && i < out->len / 2; i++)
     {

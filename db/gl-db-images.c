@@ -13,8 +13,8 @@ gl_db_begin_batch (GlDb *db, const char *source, GlDbOrigin labels_origin, gbool
 {
   if (labels_origin != GL_DB_ORIGIN_HUMAN && labels_origin != GL_DB_ORIGIN_REFERENCE)
     return gl_db_fail_with (db, error, GL_DB_ERROR_INVALID, "imported labels are human or reference labels");
-  GlSqlStmt *st = gl_db_stmt (db, "INSERT INTO import_batches (source, labels_as, held_out_test, created_us)"
-                                  " VALUES (?1, ?2, ?3, ?4) RETURNING id", error);
+  GlSqlStmt *st = gl_db_stmt_insert (db, "INSERT INTO import_batches (source, labels_as, held_out_test, created_us)"
+                                         " VALUES (?1, ?2, ?3, ?4)", error);
   if (st == NULL)
     return FALSE;
   gl_sql_bind_text (st, 1, source ? source : "");
@@ -104,10 +104,10 @@ gl_db_add_images (GlDb *db, gint64 batch_id, const GlDbNewImage *images, guint n
     }
   GlSqlStmt *st_bad = ok ? gl_db_stmt (db, "SELECT 1 FROM images WHERE path = ?1 AND reason IS NOT NULL", error)
                             : NULL;
-  GlSqlStmt *st_add = ok && st_bad ? gl_db_stmt (db, "INSERT INTO images (path, hash, size, batch_id,"
-                                                     " cache_row, reason, created_us, held_out, cls)"
-                                                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-                                                     " ON CONFLICT DO NOTHING RETURNING id", error)
+  GlSqlStmt *st_add = ok && st_bad ? gl_db_stmt_insert (db, "INSERT INTO images (path, hash, size, batch_id,"
+                                                            " cache_row, reason, created_us, held_out, cls)"
+                                                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                                                            " ON CONFLICT DO NOTHING", error)
                             : NULL;
   ok = ok && st_bad != NULL && st_add != NULL;
   gint64 now = g_get_real_time ();

@@ -171,7 +171,7 @@ gl_db_list_label_errors (GlDb *db, gint64 model_id, gboolean suspected_only, gui
   if (st == NULL)
     return NULL;
   gl_sql_bind_int64 (st, 1, model_id);
-  gl_sql_bind_int64 (st, 2, limit > 0 ? (gint64)limit : -1);
+  gl_sql_bind_int64 (st, 2, limit > 0 ? (gint64) limit : G_MAXINT64);
   return gl_db_collect (db, st, sizeof (GlDbLabelError), NULL, read_row, "cannot list the label errors",
                         error);
 }

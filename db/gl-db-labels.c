@@ -17,8 +17,8 @@ gboolean
 gl_db_append_label (GlDb *db, gint64 image_id, gint64 class_id, GlDbOrigin origin, const char *annotator,
                     GlDbLabelKind kind, gint64 undoes, gint64 action, gint64 now, gint64 *label_id, GError **error)
 {
-  GlSqlStmt *st = gl_db_stmt (db, "INSERT INTO labels (image_id, class_id, origin, created_us, annotator,"
-                                  " kind, undoes, action) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id", error);
+  GlSqlStmt *st = gl_db_stmt_insert (db, "INSERT INTO labels (image_id, class_id, origin, created_us, annotator,"
+                                         " kind, undoes, action) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", error);
   if (st == NULL)
     return FALSE;
   gl_sql_bind_int64 (st, 1, image_id);
@@ -462,8 +462,8 @@ gl_db_add_rule (GlDb *db, const char *glob, gint64 class_id, gint64 *rule_id, GE
     }
   else
     ok = FALSE;
-  if (ok && (st = gl_db_stmt (db, "INSERT INTO rules (glob, class_id, created_us) VALUES (?1, ?2, ?3)"
-                                            " RETURNING id", error)))
+  if (ok
+      && (st = gl_db_stmt_insert (db, "INSERT INTO rules (glob, class_id, created_us) VALUES (?1, ?2, ?3)", error)))
     {
       gl_sql_bind_text (st, 1, glob);
       gl_sql_bind_int64 (st, 2, class_id);

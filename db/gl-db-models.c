@@ -45,8 +45,8 @@ gl_db_add_model_version (GlDb *db, const GlDbModelVersion *version, gint64 *mode
 {
   if (version->path == NULL || !g_utf8_validate (version->path, -1, NULL))
     return gl_db_fail_with (db, error, GL_DB_ERROR_INVALID, "a model version needs a UTF-8 file path");
-  GlSqlStmt *st = gl_db_stmt (db, "INSERT INTO model_versions (path, created_us, n_labels, val_accuracy,"
-                                  " macro_f1, ece, metrics) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id", error);
+  GlSqlStmt *st = gl_db_stmt_insert (db, "INSERT INTO model_versions (path, created_us, n_labels, val_accuracy,"
+                                         " macro_f1, ece, metrics) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", error);
   if (st == NULL)
     return FALSE;
   gl_sql_bind_text (st, 1, version->path);
@@ -312,8 +312,8 @@ drift_clear (gpointer p)
 gboolean
 gl_db_add_drift (GlDb *db, const GlDbDrift *drift, gint64 *drift_id, GError **error)
 {
-  GlSqlStmt *st = gl_db_stmt (db, "INSERT INTO drift (model_id, batch_a, batch_b, from_us, to_us, psi, js,"
-                                  " stats, created_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id", error);
+  GlSqlStmt *st = gl_db_stmt_insert (db, "INSERT INTO drift (model_id, batch_a, batch_b, from_us, to_us, psi, js,"
+                                         " stats, created_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", error);
   if (st == NULL)
     return FALSE;
   gl_db_bind_id (st, 1, drift->model_id);
@@ -372,7 +372,7 @@ gl_db_list_evaluated (GlDb *db, gint64 model_id, gboolean include_test, GError *
                       " UNION ALL"
                       " SELECT i.id, i.ref_class, p.top_class, p.top_prob, 0 FROM images i INDEXED BY images_held"
                       " JOIN predictions p ON p.model_id = ?1 AND p.image_id = i.id"
-                      " WHERE ?2 AND i.held_out = 1 AND i.ref_class IS NOT NULL ORDER BY 1",
+                      " WHERE ?2 <> 0 AND i.held_out = 1 AND i.ref_class IS NOT NULL ORDER BY 1",
                   error);
   if (st == NULL)
     return NULL;

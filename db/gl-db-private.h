@@ -33,6 +33,7 @@ struct _GlDb
   GlSqlConn *conn;   /* owned; its statement cache holds every statement */
   char *path;        /* the file, or the connection string without secrets (gl_sql_describe) */
   char *user;        /* default annotator */
+  GHashTable *returning; /* PostgreSQL: INSERT SQL (static) → it with " RETURNING id" (gl_db_stmt_insert); owned */
   gint64 busy_since; /* monotonic µs of the first try of the current wait */
   /* Write-lock bookkeeping (gl-db.c; the connection's thread only): when the
    * open write transaction got the lock (0: none), whether gl_db_begin is
@@ -59,6 +60,13 @@ gboolean gl_db_fail_with (GlDb *db, GError **error, GlDbError code, const char *
 
 /* The cached prepared statement for @sql (reset, no bindings), or NULL with @error. */
 GlSqlStmt *gl_db_stmt (GlDb *db, const char *sql, GError **error);
+/* The statement for @sql, an INSERT of one row into a table with an id
+ * column, written without RETURNING (a static string: it keys a cache),
+ * for gl_db_step_id. SQLite reads the new id with sqlite3_last_insert_rowid
+ * (its RETURNING costs a third more per inserted image or label: a
+ * subprogram and a temporary table per row); PostgreSQL runs @sql with
+ * " RETURNING id". */
+GlSqlStmt *gl_db_stmt_insert (GlDb *db, const char *sql, GError **error);
 /* A statement of the caller's own (not cached), for a loop whose callback
  * may run the same SQL: free with gl_sql_finalize. NULL with @error. */
 GlSqlStmt *gl_db_stmt_own (GlDb *db, const char *sql, GError **error);
@@ -164,9 +172,9 @@ GArray *gl_db_collect (GlDb *db, GlSqlStmt *st, gsize size, GDestroyNotify clear
 
 /* Runs a statement with no result rows to completion; resets it. */
 gboolean gl_db_step_done (GlDb *db, GlSqlStmt *st, GError **error, const char *what);
-/* Runs an INSERT … RETURNING id: the new row's id, 0 when it inserted no
- * row (ON CONFLICT DO NOTHING), -1 with @error ("PATH: @what: reason").
- * Resets @st. */
+/* Runs a statement of gl_db_stmt_insert: the new row's id, 0 when it
+ * inserted no row (ON CONFLICT DO NOTHING), -1 with @error ("PATH: @what:
+ * reason"). Resets @st. */
 gint64 gl_db_step_id (GlDb *db, GlSqlStmt *st, GError **error, const char *what);
 
 /* One integer of the first row of @sql with @a bound as ?1 (when @bind), or @fallback. */
@@ -209,6 +217,14 @@ gboolean gl_db_set_labels_full (GlDb *db, const gint64 *image_ids, guint n, gint
 gboolean gl_db_append_label (GlDb *db, gint64 image_id, gint64 class_id, GlDbOrigin origin, const char *annotator,
                              GlDbLabelKind kind, gint64 undoes, gint64 action, gint64 now, gint64 *label_id,
                              GError **error);
+
+/* A team project's schema (gl-db-schema-pg.c): writes version 8 into an
+ * empty database when @create (GL_DB_ERROR_EXISTS when it holds a project),
+ * else checks the version (GL_DB_ERROR_NOT_FOUND for an empty database,
+ * _TOO_NEW, _CORRUPT) and migrates. */
+gboolean gl_db_server_schema (GlDb *db, gboolean create, GError **error);
+/* Its schema version (0: none, -1: tables without one). */
+int gl_db_server_schema_version (GlDb *db);
 
 /* Finishes a copy into the listing that a build before schema 6 left
  * half done (on open; gl-db-predictions.c). */

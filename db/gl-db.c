@@ -111,6 +111,7 @@ fail_server (GlDb *db, GError **error, const char *what)
   else if (code == GL_DB_ERROR_FULL)
     reason = "the server's disk is full (nothing of this change was saved)";
   g_set_error (error, GL_DB_ERROR, code, "%s: %s: %s", db->path, what, reason);
+  g_debug ("%s: %s: %s", db->path, what, reason);
   return FALSE;
 }
 
@@ -171,6 +172,22 @@ gl_db_stmt (GlDb *db, const char *sql, GError **error)
   if (db->locked_us != 0 && db->first_sql == NULL)
     db->first_sql = gl_sql_stmt_sql (st);
   return st;
+}
+
+GlSqlStmt *
+gl_db_stmt_insert (GlDb *db, const char *sql, GError **error)
+{
+  if (gl_db_is_sqlite (db))
+    return gl_db_stmt (db, sql, error);
+  if (db->returning == NULL)
+    db->returning = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  const char *with = g_hash_table_lookup (db->returning, sql);
+  if (with == NULL)
+    {
+      with = g_strconcat (sql, " RETURNING id", NULL);
+      g_hash_table_insert (db->returning, (gpointer) sql, (gpointer) with);
+    }
+  return gl_db_stmt (db, with, error);
 }
 
 GlSqlStmt *
@@ -335,6 +352,13 @@ gl_db_step_done (GlDb *db, GlSqlStmt *st, GError **error, const char *what)
 gint64
 gl_db_step_id (GlDb *db, GlSqlStmt *st, GError **error, const char *what)
 {
+  sqlite3 *h = gl_sql_sqlite_handle (db->conn);
+  if (h != NULL)
+    {
+      if (!gl_db_step_done (db, st, error, what))
+        return -1;
+      return sqlite3_changes (h) > 0 ? sqlite3_last_insert_rowid (h) : 0;
+    }
   GlSqlStep rc = gl_sql_step (st, NULL);
   gint64 id = rc == GL_SQL_STEP_ROW ? gl_sql_column_int64 (st, 0) : 0;
   /* The row is the statement's only one: stepping on ends it. */
@@ -1064,15 +1088,28 @@ open_file (GlDb *db, const char *path, gboolean create, GError **error)
   return migrate (db, error);
 }
 
+/* A team project on a PostgreSQL server: lock waits bounded as SQLite's
+ * busy handler bounds them, then the schema. */
+static gboolean
+open_server (GlDb *db, const char *target, gboolean create, GError **error)
+{
+  if (!open_conn (db, target, error))
+    return FALSE;
+  gl_db_set_waiting (db, TRUE);
+  return gl_db_server_schema (db, create, error);
+}
+
 static GlDb *
 connect (const char *path, gboolean create, GError **error)
 {
   g_autoptr (GlDb) db = g_new0 (GlDb, 1);
-  db->path = g_strdup (path);
+  gboolean server = gl_sql_is_server_target (path);
+  /* Messages name a server target without its password. */
+  db->path = server ? gl_sql_redact_target (path) : g_strdup (path);
   db->user = gl_db_dup_default_annotator ();
   g_mutex_init (&db->ckpt_lock);
   g_cond_init (&db->ckpt_cond);
-  if (!open_file (db, path, create, error))
+  if (server ? !open_server (db, path, create, error) : !open_file (db, path, create, error))
     return NULL;
   if (gl_db_counter (db, "listing_pending", 0) != 0 && !gl_db_finish_listing (db, error))
     return NULL;
@@ -1107,6 +1144,7 @@ gl_db_close (GlDb *db)
     return;
   stop_checkpointer (db);
   gl_sql_close (db->conn);
+  g_clear_pointer (&db->returning, g_hash_table_unref);
   g_free (db->path);
   g_free (db->user);
   g_mutex_clear (&db->ckpt_lock);
@@ -1123,6 +1161,8 @@ gl_db_get_path (GlDb *db)
 int
 gl_db_get_schema_version (GlDb *db)
 {
+  if (!gl_db_is_sqlite (db))
+    return gl_db_server_schema_version (db);
   return user_version (db);
 }
 

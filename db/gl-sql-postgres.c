@@ -196,8 +196,16 @@ ensure_prepared (PgStmt *st, const char *kinds, GError **error)
               : kinds[i] == 'b' ? OID_BYTEA
                                 : 0; /* NULL: the server infers it */
   g_autofree char *name = g_strdup_printf ("gl%u", conn->next_name++);
+  /* A prepare that fails aborts the open transaction: when a NULL's type is
+   * left to the server, the first try runs under a savepoint. */
+  gboolean guarded = strchr (kinds, 'n') != NULL && PQtransactionStatus (conn->pg) == PQTRANS_INTRANS;
+  if (guarded)
+    PQclear (PQexec (conn->pg, "SAVEPOINT gl_prepare"));
   PGresult *res = PQprepare (conn->pg, name, st->text, (int) n, oids);
   const char *state = PQresultErrorField (res, PG_DIAG_SQLSTATE);
+  if (guarded)
+    PQclear (PQexec (conn->pg, state != NULL ? "ROLLBACK TO SAVEPOINT gl_prepare; RELEASE SAVEPOINT gl_prepare"
+                                             : "RELEASE SAVEPOINT gl_prepare"));
   if (state != NULL && g_str_equal (state, "42P18"))
     {
       /* A NULL with nothing around it to tell its type ("?2 IS NULL"):

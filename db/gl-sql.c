@@ -13,6 +13,7 @@ gboolean
 gl_sql_fail (GlSqlConn *conn, GError **error, GlSqlError code, const char *what, const char *reason)
 {
   g_set_error (error, GL_SQL_ERROR, code, "%s: %s: %s", conn->describe, what, reason);
+  g_debug ("%s: %s: %s", conn->describe, what, reason);
   conn->last_code = code;
   if (reason != conn->last_reason)
     {

@@ -9,6 +9,7 @@
  * one undo reverts), finishes the operation, and tries k + 1 until the child
  * finishes on its own. */
 #include "db/gl-db-private.h"
+#include "gl-test-db.h"
 #include "db/gl-sql-sqlite.h"
 #include "downgrade.h"
 
@@ -58,8 +59,7 @@ fixture_setup (Fixture *fx, gconstpointer data)
   fx->dir = g_dir_make_tmp ("gl-db-swap-XXXXXX", &error);
   g_assert_no_error (error);
   fx->path = g_build_filename (fx->dir, "project.db", NULL);
-  fx->db = gl_db_create (fx->path, &error);
-  g_assert_no_error (error);
+  fx->db = gl_test_db_create (&fx->path);
   const char *names[] = { "cat", "dog", "fox" };
   for (guint k = 0; k < 3; k++)
     g_assert_true (gl_db_add_class (fx->db, names[k], NULL, &fx->classes[k], &error));
@@ -71,14 +71,7 @@ static void
 fixture_teardown (Fixture *fx, gconstpointer data)
 {
   g_clear_pointer (&fx->db, gl_db_close);
-  g_autoptr (GDir) d = g_dir_open (fx->dir, 0, NULL);
-  const char *name;
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *f = g_build_filename (fx->dir, name, NULL);
-      g_unlink (f);
-    }
-  g_rmdir (fx->dir);
+  gl_test_db_remove_dir (fx->dir);
   g_free (fx->path);
   g_free (fx->dir);
 }

@@ -3,6 +3,7 @@
  * keyset paging under every filter × sort, the query plans of those pages,
  * a busy writer, a full database and failed allocations inside SQLite. */
 #include "db/gl-db-private.h"
+#include "gl-test-db.h"
 #include "db/gl-sql-sqlite.h"
 #include "downgrade.h"
 
@@ -24,25 +25,10 @@ fixture_setup (Fixture *fx, gconstpointer data)
   fx->dir = g_dir_make_tmp ("gl-db-XXXXXX", &error);
   g_assert_no_error (error);
   fx->path = g_build_filename (fx->dir, "project.gleaner-db", NULL);
-  fx->db = gl_db_create (fx->path, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (fx->db);
+  fx->db = gl_test_db_create (&fx->path);
 }
 
-static void
-remove_dir (const char *dir)
-{
-  GDir *d = g_dir_open (dir, 0, NULL);
-  const char *name;
-  while (d && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *p = g_build_filename (dir, name, NULL);
-      g_remove (p);
-    }
-  if (d)
-    g_dir_close (d);
-  g_rmdir (dir);
-}
+#define remove_dir gl_test_db_remove_dir
 
 static void
 fixture_teardown (Fixture *fx, gconstpointer data)
@@ -95,6 +81,8 @@ static void
 test_open_errors (Fixture *fx, gconstpointer data)
 {
   GError *error = NULL;
+  if (gl_test_db_skip_unless_file ())
+    return;
   g_assert_cmpint (gl_db_get_schema_version (fx->db), ==, GL_DB_SCHEMA_VERSION);
   g_assert_null (gl_db_create (fx->path, &error));
   g_assert_error (error, GL_DB_ERROR, GL_DB_ERROR_EXISTS);
