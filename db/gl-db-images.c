@@ -388,7 +388,7 @@ filter_sql (GlDb *db, const GlDbFilter *filter, const char **where, const char *
   switch (filter->kind)
     {
     case GL_DB_FILTER_ALL:
-      *where = "1";
+      *where = "1 = 1";
       *index = "";
       return TRUE;
     case GL_DB_FILTER_UNLABELED:

@@ -31,16 +31,19 @@ typedef struct
   char *types;      /* the parameter kinds it was prepared with, one letter each: i(nt), d(ouble), t(ext),
                        b(lob), n(ull: type inferred); owned */
   PGresult *result; /* of the current run; owned */
+  int n_params;     /* the parameters the prepared statement takes (unbound ones run as NULL) */
   int row;          /* current row of @result, -1 before the first */
   GPtrArray *blobs; /* unescaped bytea columns of the current row; owned */
 } PgStmt;
 
-/* ?N → $N outside quoted strings and identifiers; SQLite's planner hint
- * " INDEXED BY name" is dropped (PostgreSQL plans alone). */
+/* ?N → $N outside quoted strings and identifiers; SQLite's planner hints
+ * " INDEXED BY name" and " NOT INDEXED" are dropped (PostgreSQL plans
+ * alone). */
 static char *
 dollar_params (const char *sql)
 {
   static const char hint[] = " INDEXED BY ";
+  static const char no_index[] = " NOT INDEXED";
   GString *out = g_string_sized_new (strlen (sql) + 8);
   char quote = 0;
   for (const char *p = sql; *p != '\0'; p++)
@@ -55,6 +58,12 @@ dollar_params (const char *sql)
       else if (*p == '?' && g_ascii_isdigit (p[1]))
         {
           g_string_append_c (out, '$');
+          continue;
+        }
+      else if (g_str_has_prefix (p, no_index) && !g_ascii_isalnum (p[sizeof no_index - 1])
+               && p[sizeof no_index - 1] != '_')
+        {
+          p += sizeof no_index - 2; /* the loop steps past its last character */
           continue;
         }
       else if (g_str_has_prefix (p, hint))
@@ -167,11 +176,11 @@ kind_letter (GlSqlParamKind kind)
 }
 
 /* Can a statement prepared for @prepared run with bindings of @kinds? A
- * NULL fits any type. */
+ * NULL fits any type, and so does a parameter left unbound. */
 static gboolean
 kinds_fit (const char *prepared, const char *kinds)
 {
-  if (prepared == NULL || strlen (prepared) != strlen (kinds))
+  if (prepared == NULL || strlen (prepared) < strlen (kinds))
     return FALSE;
   for (guint i = 0; kinds[i] != '\0'; i++)
     if (kinds[i] != 'n' && kinds[i] != prepared[i])
@@ -229,6 +238,11 @@ ensure_prepared (PgStmt *st, const char *kinds, GError **error)
   g_free (st->types);
   st->name = g_steal_pointer (&name);
   st->types = g_strdup (kinds);
+  /* The SQL may use more parameters than were bound (SQLite reads an unbound
+   * one as NULL): the run passes as many as the server asks for. */
+  PGresult *desc = PQdescribePrepared (conn->pg, st->name);
+  st->n_params = PQresultStatus (desc) == PGRES_COMMAND_OK ? PQnparams (desc) : (int) n;
+  PQclear (desc);
   return TRUE;
 }
 
@@ -283,6 +297,16 @@ run (PgStmt *st, GError **error)
     }
   if (!ensure_prepared (st, kinds, error))
     return FALSE;
+  if ((guint) st->n_params > n)
+    {
+      /* Unbound parameters at the end: NULL (values and lengths grow zeroed). */
+      values = g_renew (const char *, values, st->n_params);
+      lengths = g_renew (int, lengths, st->n_params);
+      formats = g_renew (int, formats, st->n_params);
+      for (int k = (int) n; k < st->n_params; k++)
+        values[k] = NULL, lengths[k] = 0, formats[k] = 0;
+      n = (guint) st->n_params;
+    }
   PGresult *res = PQexecPrepared (conn->pg, st->name, (int) n, values, lengths, formats, 0);
   if (!result_ok (&conn->base, res, error, "cannot run a statement"))
     {

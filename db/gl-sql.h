@@ -7,7 +7,7 @@
  * DO NOTHING / DO UPDATE, new ids through RETURNING, no INSERT OR …, no
  * PRAGMA outside gl-db.c's SQLite set-up, COALESCE and CASE (not ifnull,
  * iif, printf, group_concat), integers for truth values. SQLite's planner
- * hint "INDEXED BY name" may stay: PostgreSQL drops it. "ORDER BY rowid"
+ * hints "INDEXED BY name" and "NOT INDEXED" may stay: PostgreSQL drops it. "ORDER BY rowid"
  * works only on tables whose PostgreSQL DDL gives them a rowid column. Values are 64-bit integers,
  * doubles (infinities included; a NaN is stored as NULL, as SQLite must),
  * UTF-8 text, blobs and NULL. The DDL (types, identity columns) is the one
