@@ -105,7 +105,8 @@ test_by_time (Fixture *fx, gconstpointer data)
                                            NULL, &stats, &error));
   g_assert_cmpuint (stats.done, ==, 30);
   g_assert_cmpuint (stats.chunks, ==, 30);
-  g_assert_cmpuint (stats.pages, >=, 30); /* at least the image row's page, each commit */
+  if (!gl_test_db_postgres ()) /* PostgreSQL: no page count (gl-db-chunk.c) */
+    g_assert_cmpuint (stats.pages, >=, 30); /* at least the image row's page, each commit */
   g_assert_cmpint (count_bulk (fx->db, fx), ==, 30);
   GlDbHoldStats holds;
   gl_db_get_hold_stats (&holds);

@@ -1049,6 +1049,8 @@ static void
 test_swap_large (Fixture *fx, gconstpointer data)
 {
   GError *error = NULL;
+  if (gl_test_db_skip_unless_file ())
+    return;
   const guint n = 6000;
   gint64 a = add_class (fx->db, "a"), b = add_class (fx->db, "b");
   add_images (fx->db, 0, n, FALSE, NULL);
@@ -1147,6 +1149,8 @@ listing_plan (sqlite3 *h, const GlDbFilter *f, GlDbSort s, int phase)
 static void
 test_listing_plans (Fixture *fx, gconstpointer data)
 {
+  if (gl_test_db_skip_unless_file ())
+    return;
   add_class (fx->db, "a");
   sqlite3 *h;
   g_assert_cmpint (sqlite3_open_v2 (fx->path, &h, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
@@ -1174,6 +1178,8 @@ test_listing_plans (Fixture *fx, gconstpointer data)
 static void
 test_listing_label_error_plans (Fixture *fx, gconstpointer data)
 {
+  if (gl_test_db_skip_unless_file ())
+    return;
   add_class (fx->db, "a");
   sqlite3 *h;
   g_assert_cmpint (sqlite3_open_v2 (fx->path, &h, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
@@ -1280,6 +1286,8 @@ static void
 test_migrate_v2 (Fixture *fx, gconstpointer data)
 {
   GError *error = NULL;
+  if (gl_test_db_skip_unless_file ())
+    return;
   gint64 a = add_class (fx->db, "a");
   gint64 ids[3];
   add_images (fx->db, 0, 3, FALSE, ids);
@@ -1349,6 +1357,8 @@ static void
 test_full (Fixture *fx, gconstpointer data)
 {
   GError *error = NULL;
+  if (gl_test_db_skip_unless_file ())
+    return;
   gint64 a = add_class (fx->db, "a");
   gint64 ids[1];
   add_images (fx->db, 0, 1, FALSE, ids);
@@ -1394,6 +1404,8 @@ static void
 test_busy (Fixture *fx, gconstpointer data)
 {
   GError *error = NULL;
+  if (gl_test_db_skip_unless_file ())
+    return;
   gint64 a = add_class (fx->db, "a");
   gint64 ids[1];
   add_images (fx->db, 0, 1, FALSE, ids);
@@ -1420,6 +1432,8 @@ static void
 test_wal_bounded (Fixture *fx, gconstpointer data)
 {
   GError *error = NULL;
+  if (gl_test_db_skip_unless_file ())
+    return;
   gint64 klass[2] = { add_class (fx->db, "a"), add_class (fx->db, "b") };
   const guint n = 2000, n_labels = 3000;
   gint64 *ids = g_new (gint64, n);
