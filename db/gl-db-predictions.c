@@ -472,7 +472,7 @@ prune_step (GlDb *db, GlDbChunker *chunker, gint64 *chunk, gboolean *idle, GErro
   /* The next @chunk rows of @model from @after on; the rows of audit and
    * held-out images stay. */
   GlSqlStmt *st = gl_db_stmt (db, "SELECT MAX (image_id) FROM (SELECT image_id FROM predictions"
-                                  " WHERE model_id = ?1 AND image_id > ?2 ORDER BY image_id LIMIT ?3)", error);
+                                  " WHERE model_id = ?1 AND image_id > ?2 ORDER BY image_id LIMIT ?3) AS chunk", error);
   gboolean ok = st != NULL;
   gint64 last = after, n = 0;
   if (ok)

@@ -228,7 +228,10 @@ ensure_prepared (PgStmt *st, const char *kinds, GError **error)
   gboolean ok = result_ok (&conn->base, res, error, "cannot prepare a statement");
   PQclear (res);
   if (!ok)
-    return FALSE;
+    {
+      g_debug ("the statement: %s", st->text);
+      return FALSE;
+    }
   if (st->name != NULL)
     {
       g_autofree char *dealloc = g_strdup_printf ("DEALLOCATE %s", st->name);
