@@ -143,7 +143,7 @@ gl_db_get_team_labels (GlDb *db, guint min_annotators, GlDbTeamLabels *out, GErr
   /* Per (image, annotator) the newest SET row not undone (an undo row points
    * at the first row of the action it takes back); its class may be NULL
    * (unlabeled). One statement: one snapshot. */
-  sqlite3_stmt *st
+  GlSqlStmt *st
       = gl_db_stmt (db,
                     "SELECT c.image_id, c.annotator, c.class_id, c.id, i.ref_class FROM"
                     " (SELECT l.image_id, l.annotator, l.class_id, l.id,"
@@ -163,26 +163,26 @@ gl_db_get_team_labels (GlDb *db, guint min_annotators, GlDbTeamLabels *out, GErr
   g_autoptr (GArray) pending
       = g_array_new (FALSE, FALSE, sizeof (GlDbAnnotatorLabel)); /* the current image's */
   int rc;
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+  while ((rc = gl_sql_step (st, NULL)) == GL_SQL_STEP_ROW)
     {
-      GlDbAnnotatorLabel l = { sqlite3_column_int64 (st, 0), 0, -1, sqlite3_column_int64 (st, 3) };
-      l.class_id = resolve_cached (db, classes, sqlite3_column_int64 (st, 2));
+      GlDbAnnotatorLabel l = { gl_sql_column_int64 (st, 0), 0, -1, gl_sql_column_int64 (st, 3) };
+      l.class_id = resolve_cached (db, classes, gl_sql_column_int64 (st, 2));
       if (l.class_id < 0)
         continue;
-      l.annotator = annotator_index (out, index, (const char *)sqlite3_column_text (st, 1));
+      l.annotator = annotator_index (out, index, (const char *)gl_sql_column_text (st, 1));
       GlDbAnnotator *a = &g_array_index (out->annotators, GlDbAnnotator, l.annotator);
       a->labeled++;
-      if (sqlite3_column_type (st, 4) != SQLITE_NULL)
+      if (!gl_sql_column_is_null (st, 4))
         {
           a->audited++;
-          a->correct += resolve_cached (db, classes, sqlite3_column_int64 (st, 4)) == l.class_id;
+          a->correct += resolve_cached (db, classes, gl_sql_column_int64 (st, 4)) == l.class_id;
         }
       if (pending->len > 0 && g_array_index (pending, GlDbAnnotatorLabel, 0).image_id != l.image_id)
         flush_image (out, pending, min_annotators);
       g_array_append_val (pending, l);
     }
   gl_db_done (st);
-  if (rc != SQLITE_DONE)
+  if (rc != GL_SQL_STEP_DONE)
     {
       gl_db_team_labels_clear (out);
       return gl_db_fail (db, error, "cannot read the annotators' labels");

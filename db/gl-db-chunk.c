@@ -18,8 +18,14 @@
  * whoever asks first after a commit, and a waiting writer asks only every
  * half millisecond (gl-db.c's busy handler), so without this a writer that
  * begins again at once would keep it. Writers of other processes are not
- * counted: a pause of PAUSE_US lets them in. */
+ * counted: a pause of PAUSE_US lets them in.
+ *
+ * On PostgreSQL the same chunks run (a chunk still bounds what a failure
+ * loses and how long its row locks are held); there is no synchronous
+ * PRAGMA to switch (the server's synchronous_commit is its own) and no page
+ * count: @stats.pages stays 0. */
 #include "db/gl-db-private.h"
+#include "db/gl-sql-sqlite.h"
 
 #define YIELD_MAX_US 50000
 #define YIELD_POLL_US 100
@@ -52,8 +58,11 @@ gboolean
 gl_db_chunker_init (GlDbChunker *c, GlDb *db, guint target_ms, GError **error)
 {
   *c = (GlDbChunker){ .db = db, .target_ms = target_ms };
+  sqlite3 *h = gl_sql_sqlite_handle (db->conn);
+  if (h == NULL)
+    return TRUE;
   int cur = 0, high = 0;
-  sqlite3_db_status (db->handle, SQLITE_DBSTATUS_CACHE_WRITE, &cur, &high, TRUE);
+  sqlite3_db_status (h, SQLITE_DBSTATUS_CACHE_WRITE, &cur, &high, TRUE);
   return gl_db_exec (db, "PRAGMA synchronous = NORMAL", error);
 }
 
@@ -68,7 +77,8 @@ gl_db_chunker_finish (GlDbChunker *c, GlDbBulkStats *stats)
       stats->pages = c->pages;
     }
   gl_db_rollback (c->db);
-  gl_db_exec (c->db, "PRAGMA synchronous = FULL", NULL);
+  if (gl_db_is_sqlite (c->db))
+    gl_db_exec (c->db, "PRAGMA synchronous = FULL", NULL);
   /* The chunks went out with synchronous=NORMAL: one full commit (it syncs
    * the whole WAL) makes them durable before the caller reports them done,
    * so a labeling said to be finished survives a power failure too. */
@@ -140,7 +150,9 @@ gl_db_chunker_commit (GlDbChunker *c, GError **error)
     }
   gint64 t1 = g_get_monotonic_time ();
   int pages = 0, high = 0;
-  sqlite3_db_status (c->db->handle, SQLITE_DBSTATUS_CACHE_WRITE, &pages, &high, TRUE);
+  sqlite3 *h = gl_sql_sqlite_handle (c->db->conn);
+  if (h != NULL)
+    sqlite3_db_status (h, SQLITE_DBSTATUS_CACHE_WRITE, &pages, &high, TRUE);
   c->pages += (guint64) MAX (pages, 0);
   c->chunks++;
   c->commit_us = t1 - t0;

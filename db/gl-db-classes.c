@@ -55,11 +55,11 @@ valid_colour (GlDb *db, const char *colour, GError **error)
 static gboolean
 name_free (GlDb *db, const char *name, gint64 except, GError **error)
 {
-  sqlite3_stmt *st = gl_db_stmt (db, "SELECT id FROM classes WHERE name = ?1 AND deleted = 0", error);
+  GlSqlStmt *st = gl_db_stmt (db, "SELECT id FROM classes WHERE name = ?1 AND deleted = 0", error);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_text (st, 1, name, -1, SQLITE_STATIC);
-  gint64 other = sqlite3_step (st) == SQLITE_ROW ? sqlite3_column_int64 (st, 0) : -1;
+  gl_sql_bind_text (st, 1, name);
+  gint64 other = gl_sql_step (st, NULL) == GL_SQL_STEP_ROW ? gl_sql_column_int64 (st, 0) : -1;
   gl_db_done (st);
   if (other >= 0 && other != except)
     return gl_db_fail_with (db, error, GL_DB_ERROR_EXISTS, "a class named “%s” exists already", name);
@@ -79,12 +79,12 @@ gl_db_class_resolve (GlDb *db, gint64 class_id)
 {
   for (int hops = 0; class_id > 0 && hops < 64; hops++)
     {
-      sqlite3_stmt *st = gl_db_stmt (db, "SELECT deleted, merged_into FROM classes WHERE id = ?1", NULL);
+      GlSqlStmt *st = gl_db_stmt (db, "SELECT deleted, merged_into FROM classes WHERE id = ?1", NULL);
       if (st == NULL)
         return -1;
-      sqlite3_bind_int64 (st, 1, class_id);
-      gboolean found = sqlite3_step (st) == SQLITE_ROW;
-      gboolean deleted = found && sqlite3_column_int (st, 0) != 0;
+      gl_sql_bind_int64 (st, 1, class_id);
+      gboolean found = gl_sql_step (st, NULL) == GL_SQL_STEP_ROW;
+      gboolean deleted = found && gl_sql_column_int64 (st, 0) != 0;
       gint64 into = found ? gl_db_column_id (st, 1) : -1;
       gl_db_done (st);
       if (!found)
@@ -97,16 +97,16 @@ gl_db_class_resolve (GlDb *db, gint64 class_id)
 }
 
 static void
-read_class (sqlite3_stmt *st, gpointer element)
+read_class (GlSqlStmt *st, gpointer element)
 {
   GlDbClass *c = element;
   memset (c, 0, sizeof *c);
-  c->id = sqlite3_column_int64 (st, 0);
+  c->id = gl_sql_column_int64 (st, 0);
   c->name = gl_db_column_dup (st, 1);
-  g_strlcpy (c->colour, (const char *) sqlite3_column_text (st, 2), sizeof c->colour);
-  c->shortcut = sqlite3_column_type (st, 3) == SQLITE_NULL ? 0 : (gunichar) sqlite3_column_int64 (st, 3);
-  c->position = sqlite3_column_int (st, 4);
-  c->archived = sqlite3_column_int (st, 5) != 0;
+  g_strlcpy (c->colour, gl_sql_column_text (st, 2), sizeof c->colour);
+  c->shortcut = gl_sql_column_is_null (st, 3) ? 0 : (gunichar) gl_sql_column_int64 (st, 3);
+  c->position = (int) gl_sql_column_int64 (st, 4);
+  c->archived = gl_sql_column_int64 (st, 5) != 0;
 }
 
 #define CLASS_COLUMNS "id, name, colour, shortcut, position, archived"
@@ -114,28 +114,28 @@ read_class (sqlite3_stmt *st, gpointer element)
 GArray *
 gl_db_list_classes (GlDb *db, gboolean include_archived, GError **error)
 {
-  sqlite3_stmt *st = gl_db_stmt (db, "SELECT " CLASS_COLUMNS " FROM classes WHERE deleted = 0"
-                                     " AND (?1 OR archived = 0) ORDER BY position, id", error);
+  GlSqlStmt *st = gl_db_stmt (db, "SELECT " CLASS_COLUMNS " FROM classes WHERE deleted = 0"
+                                  " AND (?1 <> 0 OR archived = 0) ORDER BY position, id", error);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int (st, 1, include_archived ? 1 : 0);
+  gl_sql_bind_int64 (st, 1, include_archived ? 1 : 0);
   return gl_db_collect (db, st, sizeof (GlDbClass), class_clear, read_class, "cannot list classes", error);
 }
 
 gboolean
 gl_db_get_class (GlDb *db, gint64 class_id, GlDbClass *out, GError **error)
 {
-  sqlite3_stmt *st = gl_db_stmt (db, "SELECT " CLASS_COLUMNS " FROM classes WHERE id = ?1", error);
+  GlSqlStmt *st = gl_db_stmt (db, "SELECT " CLASS_COLUMNS " FROM classes WHERE id = ?1", error);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, class_id);
-  int rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW)
+  gl_sql_bind_int64 (st, 1, class_id);
+  int rc = gl_sql_step (st, NULL);
+  if (rc == GL_SQL_STEP_ROW)
     read_class (st, out);
   gl_db_done (st);
-  if (rc == SQLITE_ROW)
+  if (rc == GL_SQL_STEP_ROW)
     return TRUE;
-  if (rc != SQLITE_DONE)
+  if (rc != GL_SQL_STEP_DONE)
     return gl_db_fail (db, error, "cannot read a class");
   return gl_db_fail_with (db, error, GL_DB_ERROR_NOT_FOUND, "no class with id %" G_GINT64_FORMAT, class_id);
 }
@@ -143,20 +143,20 @@ gl_db_get_class (GlDb *db, gint64 class_id, GlDbClass *out, GError **error)
 gboolean
 gl_db_find_class (GlDb *db, const char *name, gint64 *class_id, GError **error)
 {
-  sqlite3_stmt *st = gl_db_stmt (db, "SELECT id FROM classes WHERE name = ?1 AND deleted = 0", error);
+  GlSqlStmt *st = gl_db_stmt (db, "SELECT id FROM classes WHERE name = ?1 AND deleted = 0", error);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_text (st, 1, name ? name : "", -1, SQLITE_STATIC);
-  int rc = sqlite3_step (st);
-  gint64 id = rc == SQLITE_ROW ? sqlite3_column_int64 (st, 0) : -1;
+  gl_sql_bind_text (st, 1, name ? name : "");
+  int rc = gl_sql_step (st, NULL);
+  gint64 id = rc == GL_SQL_STEP_ROW ? gl_sql_column_int64 (st, 0) : -1;
   gl_db_done (st);
-  if (rc == SQLITE_ROW)
+  if (rc == GL_SQL_STEP_ROW)
     {
       if (class_id)
         *class_id = id;
       return TRUE;
     }
-  if (rc != SQLITE_DONE)
+  if (rc != GL_SQL_STEP_DONE)
     return gl_db_fail (db, error, "cannot find a class");
   return gl_db_fail_with (db, error, GL_DB_ERROR_NOT_FOUND, "no class named “%s”", name ? name : "");
 }
@@ -176,30 +176,28 @@ insert_class (GlDb *db, const char *name, const char *colour, GError **error)
     if (gl_db_query_int (db, "SELECT COUNT (*) FROM classes WHERE deleted = 0 AND shortcut = ?1", TRUE, keys[i],
                          1) == 0)
       key = (gunichar) keys[i];
-  sqlite3_stmt *st = gl_db_stmt (db, "INSERT INTO classes (name, position, colour, shortcut)"
-                                     " VALUES (?1, ?2, ?3, ?4)", error);
+  GlSqlStmt *st = gl_db_stmt_insert (db, "INSERT INTO classes (name, position, colour, shortcut)"
+                                         " VALUES (?1, ?2, ?3, ?4)", error);
   if (st == NULL)
     return -1;
-  sqlite3_bind_text (st, 1, name, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (st, 2, position);
-  sqlite3_bind_text (st, 3, colour ? colour : palette[position % G_N_ELEMENTS (palette)], -1, SQLITE_STATIC);
+  gl_sql_bind_text (st, 1, name);
+  gl_sql_bind_int64 (st, 2, position);
+  gl_sql_bind_text (st, 3, colour ? colour : palette[position % G_N_ELEMENTS (palette)]);
   if (key)
-    sqlite3_bind_int64 (st, 4, key);
+    gl_sql_bind_int64 (st, 4, key);
   else
-    sqlite3_bind_null (st, 4);
-  if (!gl_db_step_done (db, st, error, "cannot add a class"))
-    return -1;
-  return sqlite3_last_insert_rowid (db->handle);
+    gl_sql_bind_null (st, 4);
+  return gl_db_step_id (db, st, error, "cannot add a class");
 }
 
 gint64
 gl_db_class_for_name (GlDb *db, const char *name, gboolean *created, GError **error)
 {
-  sqlite3_stmt *st = gl_db_stmt (db, "SELECT id FROM classes WHERE name = ?1 AND deleted = 0", error);
+  GlSqlStmt *st = gl_db_stmt (db, "SELECT id FROM classes WHERE name = ?1 AND deleted = 0", error);
   if (st == NULL)
     return -1;
-  sqlite3_bind_text (st, 1, name, -1, SQLITE_STATIC);
-  gint64 id = sqlite3_step (st) == SQLITE_ROW ? sqlite3_column_int64 (st, 0) : -1;
+  gl_sql_bind_text (st, 1, name);
+  gint64 id = gl_sql_step (st, NULL) == GL_SQL_STEP_ROW ? gl_sql_column_int64 (st, 0) : -1;
   gl_db_done (st);
   if (id > 0)
     return id;
@@ -233,16 +231,16 @@ update_class (GlDb *db, gint64 class_id, const char *sql, const char *text, gint
   if (!gl_db_begin (db, error))
     return FALSE;
   gboolean ok = gl_db_class_is_live (db, class_id, error);
-  sqlite3_stmt *st = ok ? gl_db_stmt (db, sql, error) : NULL;
+  GlSqlStmt *st = ok ? gl_db_stmt (db, sql, error) : NULL;
   if (st != NULL)
     {
-      sqlite3_bind_int64 (st, 1, class_id);
+      gl_sql_bind_int64 (st, 1, class_id);
       if (null_value)
-        sqlite3_bind_null (st, 2);
+        gl_sql_bind_null (st, 2);
       else if (text)
-        sqlite3_bind_text (st, 2, text, -1, SQLITE_STATIC);
+        gl_sql_bind_text (st, 2, text);
       else
-        sqlite3_bind_int64 (st, 2, value);
+        gl_sql_bind_int64 (st, 2, value);
       ok = gl_db_step_done (db, st, error, "cannot change a class");
     }
   else
@@ -303,11 +301,11 @@ gl_db_set_class_archived (GlDb *db, gint64 class_id, gboolean archived, GError *
 static gboolean
 set_position (GlDb *db, gint64 class_id, gint64 position, GError **error)
 {
-  sqlite3_stmt *st = gl_db_stmt (db, "UPDATE classes SET position = ?2 WHERE id = ?1", error);
+  GlSqlStmt *st = gl_db_stmt (db, "UPDATE classes SET position = ?2 WHERE id = ?1", error);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, class_id);
-  sqlite3_bind_int64 (st, 2, position);
+  gl_sql_bind_int64 (st, 1, class_id);
+  gl_sql_bind_int64 (st, 2, position);
   return gl_db_step_done (db, st, error, "cannot reorder classes");
 }
 
@@ -316,12 +314,12 @@ static gboolean
 renumber (GlDb *db, GError **error)
 {
   g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
-  sqlite3_stmt *st = gl_db_stmt (db, "SELECT id FROM classes WHERE deleted = 0 ORDER BY position, id", error);
+  GlSqlStmt *st = gl_db_stmt (db, "SELECT id FROM classes WHERE deleted = 0 ORDER BY position, id", error);
   if (st == NULL)
     return FALSE;
-  while (sqlite3_step (st) == SQLITE_ROW)
+  while (gl_sql_step (st, NULL) == GL_SQL_STEP_ROW)
     {
-      gint64 id = sqlite3_column_int64 (st, 0);
+      gint64 id = gl_sql_column_int64 (st, 0);
       g_array_append_val (ids, id);
     }
   gl_db_done (st);
@@ -364,23 +362,23 @@ relabel (GlDb *db, gint64 from, gint64 into, gboolean reference, const char *ann
          GError **error)
 {
   g_autoptr (GArray) rows = g_array_new (FALSE, FALSE, sizeof (gint64) * 2);
-  sqlite3_stmt *st = gl_db_stmt (db, reference
-                                       ? "SELECT i.id, 0 FROM images i WHERE i.ref_class = ?1 ORDER BY i.id"
-                                       : "SELECT i.id, l.origin FROM images i JOIN labels l ON l.id = i.label_id"
-                                         " WHERE i.cls = ?1 ORDER BY i.id",
-                                 error);
+  GlSqlStmt *st = gl_db_stmt (db, reference
+                                    ? "SELECT i.id, 0 FROM images i WHERE i.ref_class = ?1 ORDER BY i.id"
+                                    : "SELECT i.id, l.origin FROM images i JOIN labels l ON l.id = i.label_id"
+                                      " WHERE i.cls = ?1 ORDER BY i.id",
+                              error);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, from);
+  gl_sql_bind_int64 (st, 1, from);
   int rc;
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+  while ((rc = gl_sql_step (st, NULL)) == GL_SQL_STEP_ROW)
     {
-      gint64 r[2] = { sqlite3_column_int64 (st, 0),
-                      reference ? GL_DB_ORIGIN_REFERENCE : gl_db_origin_from_sql ((const char *) sqlite3_column_text (st, 1)) };
+      gint64 r[2] = { gl_sql_column_int64 (st, 0),
+                      reference ? GL_DB_ORIGIN_REFERENCE : gl_db_origin_from_sql (gl_sql_column_text (st, 1)) };
       g_array_append_vals (rows, r, 1);
     }
   gl_db_done (st);
-  if (rc != SQLITE_DONE)
+  if (rc != GL_SQL_STEP_DONE)
     return gl_db_fail (db, error, "cannot read labels");
   for (guint i = 0; i < rows->len; i++)
     {
@@ -415,19 +413,19 @@ remove_class (GlDb *db, gint64 class_id, gint64 into, const char *annotator, gui
                                        "DELETE FROM suggestions WHERE class_id = ?1 AND ?2 IS NULL" };
   for (guint i = 0; i < G_N_ELEMENTS (moves); i++)
     {
-      sqlite3_stmt *st = gl_db_stmt (db, into >= 0 ? moves[i] : drops[i], error);
+      GlSqlStmt *st = gl_db_stmt (db, into >= 0 ? moves[i] : drops[i], error);
       if (st == NULL)
         return FALSE;
-      sqlite3_bind_int64 (st, 1, class_id);
+      gl_sql_bind_int64 (st, 1, class_id);
       gl_db_bind_id (st, 2, into);
       if (!gl_db_step_done (db, st, error, "cannot move rules"))
         return FALSE;
     }
-  sqlite3_stmt *st = gl_db_stmt (db, "UPDATE classes SET deleted = 1, shortcut = NULL, merged_into = ?2"
-                                     " WHERE id = ?1", error);
+  GlSqlStmt *st = gl_db_stmt (db, "UPDATE classes SET deleted = 1, shortcut = NULL, merged_into = ?2"
+                                  " WHERE id = ?1", error);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, class_id);
+  gl_sql_bind_int64 (st, 1, class_id);
   gl_db_bind_id (st, 2, into);
   if (!gl_db_step_done (db, st, error, "cannot delete a class") || !renumber (db, error))
     return FALSE;
@@ -490,27 +488,27 @@ gl_db_count_per_class (GlDb *db, GError **error)
                                      " GROUP BY ref_class" };
   for (int k = 0; k < 2; k++)
     {
-      sqlite3_stmt *st = gl_db_stmt (db, sql[k], error);
+      GlSqlStmt *st = gl_db_stmt (db, sql[k], error);
       if (st == NULL)
         {
           g_array_unref (out);
           return NULL;
         }
       int rc;
-      while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+      while ((rc = gl_sql_step (st, NULL)) == GL_SQL_STEP_ROW)
         {
-          gint64 id = sqlite3_column_int64 (st, 0);
+          gint64 id = gl_sql_column_int64 (st, 0);
           GlDbClassCount *c = g_hash_table_lookup (index, &id);
           if (c != NULL)
             {
               if (k == 0)
-                c->labeled = (guint64) sqlite3_column_int64 (st, 1);
+                c->labeled = (guint64) gl_sql_column_int64 (st, 1);
               else
-                c->reference = (guint64) sqlite3_column_int64 (st, 1);
+                c->reference = (guint64) gl_sql_column_int64 (st, 1);
             }
         }
       gl_db_done (st);
-      if (rc != SQLITE_DONE)
+      if (rc != GL_SQL_STEP_DONE)
         {
           g_array_unref (out);
           gl_db_fail (db, error, "cannot count labels");

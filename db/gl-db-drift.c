@@ -4,18 +4,18 @@
 #include <string.h>
 
 static void
-bind_blob (sqlite3_stmt *st, int i, GBytes *bytes)
+bind_blob (GlSqlStmt *st, int i, GBytes *bytes)
 {
   gsize n;
   const void *data;
 
   if (bytes == NULL)
     {
-      sqlite3_bind_null (st, i);
+      gl_sql_bind_null (st, i);
       return;
     }
   data = g_bytes_get_data (bytes, &n);
-  sqlite3_bind_blob64 (st, i, n ? data : "", n, SQLITE_STATIC);
+  gl_sql_bind_blob (st, i, n ? data : "", n);
 }
 
 void
@@ -29,24 +29,30 @@ gl_db_drift_reference_clear (GlDbDriftReference *reference)
 gboolean
 gl_db_set_drift_reference (GlDb *db, const GlDbDriftReference *r, GError **error)
 {
-  sqlite3_stmt *st
+  GlSqlStmt *st
       = gl_db_stmt (db,
-                    "INSERT OR REPLACE INTO drift_references (model_id, created_us, n_validation,"
+                    "INSERT INTO drift_references (model_id, created_us, n_validation,"
                     " n_pool, n_classes, dim, projection_seed, temperature, ece_before, ece_after,"
                     " class_ids, probs, embedding)"
-                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+                    " ON CONFLICT (model_id) DO UPDATE SET created_us = excluded.created_us,"
+                    " n_validation = excluded.n_validation, n_pool = excluded.n_pool,"
+                    " n_classes = excluded.n_classes, dim = excluded.dim,"
+                    " projection_seed = excluded.projection_seed, temperature = excluded.temperature,"
+                    " ece_before = excluded.ece_before, ece_after = excluded.ece_after,"
+                    " class_ids = excluded.class_ids, probs = excluded.probs, embedding = excluded.embedding",
                     error);
 
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, r->model_id);
-  sqlite3_bind_int64 (st, 2, g_get_real_time ());
-  sqlite3_bind_int64 (st, 3, (sqlite3_int64)r->n_validation);
-  sqlite3_bind_int64 (st, 4, (sqlite3_int64)r->n_pool);
-  sqlite3_bind_int64 (st, 5, r->n_classes);
-  sqlite3_bind_int64 (st, 6, r->dim);
-  sqlite3_bind_int64 (st, 7, (sqlite3_int64)r->projection_seed);
-  sqlite3_bind_double (st, 8, r->temperature);
+  gl_sql_bind_int64 (st, 1, r->model_id);
+  gl_sql_bind_int64 (st, 2, g_get_real_time ());
+  gl_sql_bind_int64 (st, 3, (gint64)r->n_validation);
+  gl_sql_bind_int64 (st, 4, (gint64)r->n_pool);
+  gl_sql_bind_int64 (st, 5, r->n_classes);
+  gl_sql_bind_int64 (st, 6, r->dim);
+  gl_sql_bind_int64 (st, 7, (gint64)r->projection_seed);
+  gl_sql_bind_double (st, 8, r->temperature);
   gl_db_bind_double (st, 9, r->ece_before);
   gl_db_bind_double (st, 10, r->ece_after);
   bind_blob (st, 11, r->class_ids);
@@ -59,7 +65,7 @@ gboolean
 gl_db_get_drift_reference (GlDb *db, gint64 model_id, GlDbDriftReference *out, gboolean *found,
                            GError **error)
 {
-  sqlite3_stmt *st
+  GlSqlStmt *st
       = gl_db_stmt (db,
                     "SELECT model_id, created_us, n_validation, n_pool, n_classes, dim,"
                     " projection_seed, temperature, ece_before, ece_after, class_ids, probs, embedding"
@@ -70,18 +76,18 @@ gl_db_get_drift_reference (GlDb *db, gint64 model_id, GlDbDriftReference *out, g
   *found = FALSE;
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, model_id);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW)
+  gl_sql_bind_int64 (st, 1, model_id);
+  rc = gl_sql_step (st, NULL);
+  if (rc == GL_SQL_STEP_ROW)
     {
-      *out = (GlDbDriftReference){ sqlite3_column_int64 (st, 0),
-                                   sqlite3_column_int64 (st, 1),
-                                   (guint64)sqlite3_column_int64 (st, 2),
-                                   (guint64)sqlite3_column_int64 (st, 3),
-                                   (guint)sqlite3_column_int64 (st, 4),
-                                   (guint)sqlite3_column_int64 (st, 5),
-                                   (guint64)sqlite3_column_int64 (st, 6),
-                                   sqlite3_column_double (st, 7),
+      *out = (GlDbDriftReference){ gl_sql_column_int64 (st, 0),
+                                   gl_sql_column_int64 (st, 1),
+                                   (guint64)gl_sql_column_int64 (st, 2),
+                                   (guint64)gl_sql_column_int64 (st, 3),
+                                   (guint)gl_sql_column_int64 (st, 4),
+                                   (guint)gl_sql_column_int64 (st, 5),
+                                   (guint64)gl_sql_column_int64 (st, 6),
+                                   gl_sql_column_double (st, 7),
                                    gl_db_column_double (st, 8),
                                    gl_db_column_double (st, 9),
                                    gl_db_column_bytes (st, 10),
@@ -90,7 +96,7 @@ gl_db_get_drift_reference (GlDb *db, gint64 model_id, GlDbDriftReference *out, g
       *found = TRUE;
     }
   gl_db_done (st);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+  if (rc != GL_SQL_STEP_ROW && rc != GL_SQL_STEP_DONE)
     return gl_db_fail (db, error, "cannot read the drift reference");
   return TRUE;
 }
@@ -111,7 +117,7 @@ kind_sql (GlDbDriftKind kind)
 static gboolean
 insert_children (GlDb *db, gint64 id, const GlDbDriftResult *r, GError **error)
 {
-  sqlite3_stmt *st;
+  GlSqlStmt *st;
 
   for (guint i = 0; r->tests != NULL && i < r->tests->len; i++)
     {
@@ -124,17 +130,17 @@ insert_children (GlDb *db, gint64 id, const GlDbDriftResult *r, GError **error)
           error);
       if (st == NULL)
         return FALSE;
-      sqlite3_bind_int64 (st, 1, id);
+      gl_sql_bind_int64 (st, 1, id);
       gl_db_bind_id (st, 2, t->class_id);
-      sqlite3_bind_text (st, 3, t->test, -1, SQLITE_STATIC);
-      sqlite3_bind_int (st, 4, t->tested != 0);
+      gl_sql_bind_text (st, 3, t->test);
+      gl_sql_bind_int64 (st, 4, t->tested != 0);
       gl_db_bind_double (st, 5, t->statistic);
       gl_db_bind_double (st, 6, t->p_value);
       gl_db_bind_double (st, 7, t->p_adjusted);
       gl_db_bind_double (st, 8, t->effect);
-      sqlite3_bind_int64 (st, 9, (sqlite3_int64)t->n_ref);
-      sqlite3_bind_int64 (st, 10, (sqlite3_int64)t->n_win);
-      sqlite3_bind_int (st, 11, t->fired != 0);
+      gl_sql_bind_int64 (st, 9, (gint64)t->n_ref);
+      gl_sql_bind_int64 (st, 10, (gint64)t->n_win);
+      gl_sql_bind_int64 (st, 11, t->fired != 0);
       if (!gl_db_step_done (db, st, error, "cannot store a drift test"))
         return FALSE;
     }
@@ -149,10 +155,10 @@ insert_children (GlDb *db, gint64 id, const GlDbDriftResult *r, GError **error)
           error);
       if (st == NULL)
         return FALSE;
-      sqlite3_bind_int64 (st, 1, id);
-      sqlite3_bind_int64 (st, 2, c->class_id);
-      sqlite3_bind_int64 (st, 3, (sqlite3_int64)c->n_images);
-      sqlite3_bind_int (st, 4, c->insufficient != 0);
+      gl_sql_bind_int64 (st, 1, id);
+      gl_sql_bind_int64 (st, 2, c->class_id);
+      gl_sql_bind_int64 (st, 3, (gint64)c->n_images);
+      gl_sql_bind_int64 (st, 4, c->insufficient != 0);
       gl_db_bind_double (st, 5, c->precision_est);
       gl_db_bind_double (st, 6, c->precision_se);
       gl_db_bind_double (st, 7, c->precision_ref);
@@ -166,12 +172,12 @@ insert_children (GlDb *db, gint64 id, const GlDbDriftResult *r, GError **error)
 gboolean
 gl_db_add_drift_result (GlDb *db, const GlDbDriftResult *r, gint64 *drift_id, GError **error)
 {
-  sqlite3_stmt *st;
+  GlSqlStmt *st;
   gint64 id;
 
   if (!gl_db_begin (db, error))
     return FALSE;
-  st = gl_db_stmt (
+  st = gl_db_stmt_insert (
       db,
       "INSERT INTO drift (model_id, batch_b, from_us, to_us, psi, created_us, kind, first_image,"
       " last_image, n_images, window_size, drifted, n_fired, top_class, accuracy_est, accuracy_ref,"
@@ -185,24 +191,24 @@ gl_db_add_drift_result (GlDb *db, const GlDbDriftResult *r, gint64 *drift_id, GE
   gl_db_bind_id (st, 1, r->model_id);
   gl_db_bind_id (st, 2, r->batch_id);
   gl_db_bind_double (st, 3, r->psi);
-  sqlite3_bind_int64 (st, 4, g_get_real_time ());
-  sqlite3_bind_text (st, 5, kind_sql (r->kind), -1, SQLITE_STATIC);
+  gl_sql_bind_int64 (st, 4, g_get_real_time ());
+  gl_sql_bind_text (st, 5, kind_sql (r->kind));
   gl_db_bind_id (st, 6, r->first_image);
   gl_db_bind_id (st, 7, r->last_image);
-  sqlite3_bind_int64 (st, 8, (sqlite3_int64)r->n_images);
-  sqlite3_bind_int64 (st, 9, r->window_size);
-  sqlite3_bind_int (st, 10, r->drifted != 0);
-  sqlite3_bind_int64 (st, 11, r->n_fired);
+  gl_sql_bind_int64 (st, 8, (gint64)r->n_images);
+  gl_sql_bind_int64 (st, 9, r->window_size);
+  gl_sql_bind_int64 (st, 10, r->drifted != 0);
+  gl_sql_bind_int64 (st, 11, r->n_fired);
   gl_db_bind_id (st, 12, r->top_class);
   gl_db_bind_double (st, 13, r->accuracy_est);
   gl_db_bind_double (st, 14, r->accuracy_ref);
   gl_db_bind_double (st, 15, r->alpha);
-  if (!gl_db_step_done (db, st, error, "cannot add a drift result"))
+  id = gl_db_step_id (db, st, error, "cannot add a drift result");
+  if (id < 0)
     {
       gl_db_rollback (db);
       return FALSE;
     }
-  id = sqlite3_last_insert_rowid (db->handle);
   if (!insert_children (db, id, r, error) || !gl_db_commit (db, error))
     {
       gl_db_rollback (db);
@@ -220,52 +226,52 @@ result_clear (gpointer p)
 }
 
 static void
-read_result (sqlite3_stmt *st, gpointer element)
+read_result (GlSqlStmt *st, gpointer element)
 {
-  const char *kind = (const char *)sqlite3_column_text (st, 2);
+  const char *kind = (const char *)gl_sql_column_text (st, 2);
 
   *(GlDbDriftResult *)element = (GlDbDriftResult){
-    .id = sqlite3_column_int64 (st, 0),
+    .id = gl_sql_column_int64 (st, 0),
     .model_id = gl_db_column_id (st, 1),
     .kind = g_strcmp0 (kind, "batch") == 0 ? GL_DB_DRIFT_BATCH : GL_DB_DRIFT_WINDOW,
     .batch_id = gl_db_column_id (st, 3),
     .first_image = gl_db_column_id (st, 4),
     .last_image = gl_db_column_id (st, 5),
-    .n_images = (guint64)sqlite3_column_int64 (st, 6),
-    .window_size = (guint)sqlite3_column_int64 (st, 7),
-    .drifted = sqlite3_column_int (st, 8) != 0,
-    .n_fired = (guint)sqlite3_column_int64 (st, 9),
+    .n_images = (guint64)gl_sql_column_int64 (st, 6),
+    .window_size = (guint)gl_sql_column_int64 (st, 7),
+    .drifted = gl_sql_column_int64 (st, 8) != 0,
+    .n_fired = (guint)gl_sql_column_int64 (st, 9),
     .top_class = gl_db_column_id (st, 10),
     .accuracy_est = gl_db_column_double (st, 11),
     .accuracy_ref = gl_db_column_double (st, 12),
     .psi = gl_db_column_double (st, 13),
-    .created_us = sqlite3_column_int64 (st, 14),
+    .created_us = gl_sql_column_int64 (st, 14),
     .alpha = gl_db_column_double (st, 15),
   };
 }
 
 static void
-read_test (sqlite3_stmt *st, gpointer element)
+read_test (GlSqlStmt *st, gpointer element)
 {
   GlDbDriftTest *t = element;
 
   t->class_id = gl_db_column_id (st, 0);
-  g_strlcpy (t->test, (const char *)sqlite3_column_text (st, 1), sizeof t->test);
-  t->tested = sqlite3_column_int (st, 2) != 0;
+  g_strlcpy (t->test, (const char *)gl_sql_column_text (st, 1), sizeof t->test);
+  t->tested = gl_sql_column_int64 (st, 2) != 0;
   t->statistic = gl_db_column_double (st, 3);
   t->p_value = gl_db_column_double (st, 4);
   t->p_adjusted = gl_db_column_double (st, 5);
   t->effect = gl_db_column_double (st, 6);
-  t->n_ref = (guint64)sqlite3_column_int64 (st, 7);
-  t->n_win = (guint64)sqlite3_column_int64 (st, 8);
-  t->fired = sqlite3_column_int (st, 9) != 0;
+  t->n_ref = (guint64)gl_sql_column_int64 (st, 7);
+  t->n_win = (guint64)gl_sql_column_int64 (st, 8);
+  t->fired = gl_sql_column_int64 (st, 9) != 0;
 }
 
 static void
-read_class (sqlite3_stmt *st, gpointer element)
+read_class (GlSqlStmt *st, gpointer element)
 {
   *(GlDbDriftClass *)element = (GlDbDriftClass){
-    sqlite3_column_int64 (st, 0), (guint64)sqlite3_column_int64 (st, 1), sqlite3_column_int (st, 2) != 0,
+    gl_sql_column_int64 (st, 0), (guint64)gl_sql_column_int64 (st, 1), gl_sql_column_int64 (st, 2) != 0,
     gl_db_column_double (st, 3),  gl_db_column_double (st, 4),           gl_db_column_double (st, 5),
     gl_db_column_double (st, 6),
   };
@@ -274,7 +280,7 @@ read_class (sqlite3_stmt *st, gpointer element)
 GArray *
 gl_db_list_drift_results (GlDb *db, gint64 model_id, int kind, GError **error)
 {
-  sqlite3_stmt *st
+  GlSqlStmt *st
       = gl_db_stmt (db,
                     "SELECT id, model_id, kind, batch_b, first_image, last_image, n_images,"
                     " window_size, drifted, n_fired, top_class, accuracy_est, accuracy_ref, psi,"
@@ -284,9 +290,9 @@ gl_db_list_drift_results (GlDb *db, gint64 model_id, int kind, GError **error)
 
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, model_id);
-  sqlite3_bind_text (st, 2, kind == GL_DB_DRIFT_WINDOW ? "window" : "batch", -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 3, kind == GL_DB_DRIFT_BATCH ? "batch" : "window", -1, SQLITE_STATIC);
+  gl_sql_bind_int64 (st, 1, model_id);
+  gl_sql_bind_text (st, 2, kind == GL_DB_DRIFT_WINDOW ? "window" : "batch");
+  gl_sql_bind_text (st, 3, kind == GL_DB_DRIFT_BATCH ? "batch" : "window");
   out = gl_db_collect (db, st, sizeof (GlDbDriftResult), result_clear, read_result,
                        "cannot list drift results", error);
   for (guint i = 0; out != NULL && i < out->len; i++)
@@ -299,7 +305,7 @@ gl_db_list_drift_results (GlDb *db, gint64 model_id, int kind, GError **error)
                        error);
       if (st != NULL)
         {
-          sqlite3_bind_int64 (st, 1, r->id);
+          gl_sql_bind_int64 (st, 1, r->id);
           r->tests = gl_db_collect (db, st, sizeof (GlDbDriftTest), NULL, read_test,
                                     "cannot list drift tests", error);
         }
@@ -312,7 +318,7 @@ gl_db_list_drift_results (GlDb *db, gint64 model_id, int kind, GError **error)
                              error);
       if (st != NULL)
         {
-          sqlite3_bind_int64 (st, 1, r->id);
+          gl_sql_bind_int64 (st, 1, r->id);
           r->classes = gl_db_collect (db, st, sizeof (GlDbDriftClass), NULL, read_class,
                                       "cannot list drift classes", error);
         }
@@ -342,16 +348,16 @@ gl_db_delete_drift_results (GlDb *db, gint64 model_id, int kind, GError **error)
     return FALSE;
   for (guint i = 0; i < G_N_ELEMENTS (sql); i++)
     {
-      sqlite3_stmt *st = gl_db_stmt (db, sql[i], error);
+      GlSqlStmt *st = gl_db_stmt (db, sql[i], error);
 
       if (st == NULL)
         {
           gl_db_rollback (db);
           return FALSE;
         }
-      sqlite3_bind_int64 (st, 1, model_id);
-      sqlite3_bind_text (st, 2, kind == GL_DB_DRIFT_WINDOW ? "window" : "batch", -1, SQLITE_STATIC);
-      sqlite3_bind_text (st, 3, kind == GL_DB_DRIFT_BATCH ? "batch" : "window", -1, SQLITE_STATIC);
+      gl_sql_bind_int64 (st, 1, model_id);
+      gl_sql_bind_text (st, 2, kind == GL_DB_DRIFT_WINDOW ? "window" : "batch");
+      gl_sql_bind_text (st, 3, kind == GL_DB_DRIFT_BATCH ? "batch" : "window");
       if (!gl_db_step_done (db, st, error, "cannot delete drift results"))
         {
           gl_db_rollback (db);
@@ -362,17 +368,17 @@ gl_db_delete_drift_results (GlDb *db, gint64 model_id, int kind, GError **error)
 }
 
 static void
-read_image_row (sqlite3_stmt *st, gpointer element)
+read_image_row (GlSqlStmt *st, gpointer element)
 {
-  *(GlDbImageRow *)element = (GlDbImageRow){ sqlite3_column_int64 (st, 0), sqlite3_column_int64 (st, 1),
-                                             sqlite3_column_int64 (st, 2) };
+  *(GlDbImageRow *)element = (GlDbImageRow){ gl_sql_column_int64 (st, 0), gl_sql_column_int64 (st, 1),
+                                             gl_sql_column_int64 (st, 2) };
 }
 
 GArray *
 gl_db_list_image_rows (GlDb *db, gint64 batch_id, guint newest, GError **error)
 {
   /* Newest first (so that LIMIT keeps the newest), reversed below. */
-  sqlite3_stmt *st
+  GlSqlStmt *st
       = gl_db_stmt (db,
                     "SELECT id, cache_row, batch_id FROM images"
                     " WHERE cache_row IS NOT NULL AND reason IS NULL AND (?1 < 0 OR batch_id = ?1)"
@@ -382,8 +388,8 @@ gl_db_list_image_rows (GlDb *db, gint64 batch_id, guint newest, GError **error)
 
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, batch_id);
-  sqlite3_bind_int64 (st, 2, newest > 0 ? (sqlite3_int64)newest : -1);
+  gl_sql_bind_int64 (st, 1, batch_id);
+  gl_sql_bind_int64 (st, 2, newest > 0 ? (gint64) newest : G_MAXINT64);
   out = gl_db_collect (db, st, sizeof (GlDbImageRow), NULL, read_image_row, "cannot list images", error);
   for (guint i = 0; out != NULL && i < out->len / 2; i++)
     {

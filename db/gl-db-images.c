@@ -13,32 +13,33 @@ gl_db_begin_batch (GlDb *db, const char *source, GlDbOrigin labels_origin, gbool
 {
   if (labels_origin != GL_DB_ORIGIN_HUMAN && labels_origin != GL_DB_ORIGIN_REFERENCE)
     return gl_db_fail_with (db, error, GL_DB_ERROR_INVALID, "imported labels are human or reference labels");
-  sqlite3_stmt *st = gl_db_stmt (db, "INSERT INTO import_batches (source, labels_as, held_out_test, created_us)"
-                                     " VALUES (?1, ?2, ?3, ?4)", error);
+  GlSqlStmt *st = gl_db_stmt_insert (db, "INSERT INTO import_batches (source, labels_as, held_out_test, created_us)"
+                                         " VALUES (?1, ?2, ?3, ?4)", error);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_text (st, 1, source ? source : "", -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 2, gl_db_origin_sql (labels_origin), -1, SQLITE_STATIC);
-  sqlite3_bind_int (st, 3, held_out_test ? 1 : 0);
-  sqlite3_bind_int64 (st, 4, g_get_real_time ());
-  if (!gl_db_step_done (db, st, error, "cannot start an import batch"))
+  gl_sql_bind_text (st, 1, source ? source : "");
+  gl_sql_bind_text (st, 2, gl_db_origin_sql (labels_origin));
+  gl_sql_bind_int64 (st, 3, held_out_test ? 1 : 0);
+  gl_sql_bind_int64 (st, 4, g_get_real_time ());
+  gint64 id = gl_db_step_id (db, st, error, "cannot start an import batch");
+  if (id < 0)
     return FALSE;
   if (batch_id)
-    *batch_id = sqlite3_last_insert_rowid (db->handle);
+    *batch_id = id;
   return TRUE;
 }
 
 gboolean
 gl_db_set_batch_duplicates (GlDb *db, gint64 batch_id, guint64 duplicates, GError **error)
 {
-  sqlite3_stmt *st = gl_db_stmt (db, "UPDATE import_batches SET duplicates = ?2 WHERE id = ?1", error);
+  GlSqlStmt *st = gl_db_stmt (db, "UPDATE import_batches SET duplicates = ?2 WHERE id = ?1", error);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, batch_id);
-  sqlite3_bind_int64 (st, 2, (sqlite3_int64) duplicates);
+  gl_sql_bind_int64 (st, 1, batch_id);
+  gl_sql_bind_int64 (st, 2, (gint64) duplicates);
   if (!gl_db_step_done (db, st, error, "cannot update an import batch"))
     return FALSE;
-  if (sqlite3_changes (db->handle) == 0)
+  if (gl_sql_changes (db->conn) == 0)
     return gl_db_fail_with (db, error, GL_DB_ERROR_NOT_FOUND, "no import batch %" G_GINT64_FORMAT, batch_id);
   return TRUE;
 }
@@ -50,21 +51,21 @@ batch_clear (gpointer p)
 }
 
 static void
-read_batch (sqlite3_stmt *st, gpointer element)
+read_batch (GlSqlStmt *st, gpointer element)
 {
-  *(GlDbBatch *) element = (GlDbBatch) { sqlite3_column_int64 (st, 0),
+  *(GlDbBatch *) element = (GlDbBatch) { gl_sql_column_int64 (st, 0),
                                          gl_db_column_dup (st, 1),
-                                         gl_db_origin_from_sql ((const char *) sqlite3_column_text (st, 2)),
-                                         sqlite3_column_int (st, 3) != 0,
-                                         (guint64) sqlite3_column_int64 (st, 4),
-                                         sqlite3_column_int64 (st, 5) };
+                                         gl_db_origin_from_sql (gl_sql_column_text (st, 2)),
+                                         gl_sql_column_int64 (st, 3) != 0,
+                                         (guint64) gl_sql_column_int64 (st, 4),
+                                         gl_sql_column_int64 (st, 5) };
 }
 
 GArray *
 gl_db_list_batches (GlDb *db, GError **error)
 {
-  sqlite3_stmt *st = gl_db_stmt (db, "SELECT id, source, labels_as, held_out_test, duplicates, created_us"
-                                     " FROM import_batches ORDER BY id", error);
+  GlSqlStmt *st = gl_db_stmt (db, "SELECT id, source, labels_as, held_out_test, duplicates, created_us"
+                                  " FROM import_batches ORDER BY id", error);
   if (st == NULL)
     return NULL;
   return gl_db_collect (db, st, sizeof (GlDbBatch), batch_clear, read_batch, "cannot list import batches", error);
@@ -83,29 +84,30 @@ gl_db_add_images (GlDb *db, gint64 batch_id, const GlDbNewImage *images, guint n
   gboolean ok = TRUE, created = FALSE;
   GlDbOrigin origin = GL_DB_ORIGIN_HUMAN;
   int held_out = 0;
-  sqlite3_stmt *st = gl_db_stmt (db, "SELECT labels_as, held_out_test FROM import_batches WHERE id = ?1", error);
+  GlSqlStmt *st = gl_db_stmt (db, "SELECT labels_as, held_out_test FROM import_batches WHERE id = ?1", error);
   if (st == NULL)
     ok = FALSE;
   else
     {
-      sqlite3_bind_int64 (st, 1, batch_id);
-      int rc = sqlite3_step (st);
-      if (rc == SQLITE_ROW)
+      gl_sql_bind_int64 (st, 1, batch_id);
+      int rc = gl_sql_step (st, NULL);
+      if (rc == GL_SQL_STEP_ROW)
         {
-          origin = gl_db_origin_from_sql ((const char *) sqlite3_column_text (st, 0));
-          held_out = sqlite3_column_int (st, 1);
+          origin = gl_db_origin_from_sql (gl_sql_column_text (st, 0));
+          held_out = (int) gl_sql_column_int64 (st, 1);
         }
       else
-        ok = rc == SQLITE_DONE ? gl_db_fail_with (db, error, GL_DB_ERROR_NOT_FOUND,
+        ok = rc == GL_SQL_STEP_DONE ? gl_db_fail_with (db, error, GL_DB_ERROR_NOT_FOUND,
                                                   "no import batch %" G_GINT64_FORMAT, batch_id)
                                : gl_db_fail (db, error, "cannot read an import batch");
       gl_db_done (st);
     }
-  sqlite3_stmt *st_bad = ok ? gl_db_stmt (db, "SELECT 1 FROM images WHERE path = ?1 AND reason IS NOT NULL", error)
+  GlSqlStmt *st_bad = ok ? gl_db_stmt (db, "SELECT 1 FROM images WHERE path = ?1 AND reason IS NOT NULL", error)
                             : NULL;
-  sqlite3_stmt *st_add = ok && st_bad ? gl_db_stmt (db, "INSERT OR IGNORE INTO images (path, hash, size, batch_id,"
-                                              " cache_row, reason, created_us, held_out, cls)"
-                                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", error)
+  GlSqlStmt *st_add = ok && st_bad ? gl_db_stmt_insert (db, "INSERT INTO images (path, hash, size, batch_id,"
+                                                            " cache_row, reason, created_us, held_out, cls)"
+                                                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                                                            " ON CONFLICT DO NOTHING", error)
                             : NULL;
   ok = ok && st_bad != NULL && st_add != NULL;
   gint64 now = g_get_real_time ();
@@ -122,33 +124,33 @@ gl_db_add_images (GlDb *db, gint64 batch_id, const GlDbNewImage *images, guint n
       if (r->reason != NULL)
         {
           /* A bad file met again (the same folder imported twice) is recorded once. */
-          sqlite3_bind_text (st_bad, 1, r->path, -1, SQLITE_STATIC);
-          gboolean known = sqlite3_step (st_bad) == SQLITE_ROW;
+          gl_sql_bind_text (st_bad, 1, r->path);
+          gboolean known = gl_sql_step (st_bad, NULL) == GL_SQL_STEP_ROW;
           gl_db_done (st_bad);
           if (known)
             continue;
         }
-      sqlite3_bind_text (st_add, 1, r->path, -1, SQLITE_STATIC);
+      gl_sql_bind_text (st_add, 1, r->path);
       if (r->hash_hex && r->reason == NULL)
-        sqlite3_bind_text (st_add, 2, r->hash_hex, -1, SQLITE_STATIC);
-      sqlite3_bind_int64 (st_add, 3, (sqlite3_int64) r->size_bytes);
-      sqlite3_bind_int64 (st_add, 4, batch_id);
+        gl_sql_bind_text (st_add, 2, r->hash_hex);
+      gl_sql_bind_int64 (st_add, 3, (gint64) r->size_bytes);
+      gl_sql_bind_int64 (st_add, 4, batch_id);
       if (r->reason == NULL)
         gl_db_bind_id (st_add, 5, r->cache_row);
       else
-        sqlite3_bind_text (st_add, 6, r->reason, -1, SQLITE_STATIC);
-      sqlite3_bind_int64 (st_add, 7, now);
-      sqlite3_bind_int (st_add, 8, held_out);
-      sqlite3_bind_int (st_add, 9, r->reason ? -2 : -1);
-      if (!gl_db_step_done (db, st_add, error, "cannot add an image"))
+        gl_sql_bind_text (st_add, 6, r->reason);
+      gl_sql_bind_int64 (st_add, 7, now);
+      gl_sql_bind_int64 (st_add, 8, held_out);
+      gl_sql_bind_int64 (st_add, 9, r->reason ? -2 : -1);
+      gint64 image_id = gl_db_step_id (db, st_add, error, "cannot add an image");
+      if (image_id < 0)
         {
           ok = FALSE;
           break;
         }
-      /* 0 changes: the content is there already (maybe added by another process meanwhile). */
-      if (sqlite3_changes (db->handle) == 0)
+      /* No row: the content is there already (maybe added by another process meanwhile). */
+      if (image_id == 0)
         continue;
-      gint64 image_id = sqlite3_last_insert_rowid (db->handle);
       if (ids)
         ids[i] = image_id;
       if (r->label == NULL || r->reason != NULL)
@@ -173,11 +175,11 @@ gl_db_add_images (GlDb *db, gint64 batch_id, const GlDbNewImage *images, guint n
 gboolean
 gl_db_has_hash (GlDb *db, const char *hash_hex)
 {
-  sqlite3_stmt *st = gl_db_stmt (db, "SELECT 1 FROM images WHERE hash = ?1", NULL);
+  GlSqlStmt *st = gl_db_stmt (db, "SELECT 1 FROM images WHERE hash = ?1", NULL);
   if (st == NULL || hash_hex == NULL)
     return FALSE;
-  sqlite3_bind_text (st, 1, hash_hex, -1, SQLITE_STATIC);
-  gboolean found = sqlite3_step (st) == SQLITE_ROW;
+  gl_sql_bind_text (st, 1, hash_hex);
+  gboolean found = gl_sql_step (st, NULL) == GL_SQL_STEP_ROW;
   gl_db_done (st);
   return found;
 }
@@ -193,28 +195,28 @@ gl_db_image_clear (GlDbImage *image)
 gboolean
 gl_db_get_image (GlDb *db, gint64 image_id, GlDbImage *out, GError **error)
 {
-  sqlite3_stmt *st = gl_db_stmt (db, "SELECT id, path, hash, size, batch_id, cache_row, reason, held_out,"
-                                     " created_us FROM images WHERE id = ?1", error);
+  GlSqlStmt *st = gl_db_stmt (db, "SELECT id, path, hash, size, batch_id, cache_row, reason, held_out,"
+                                  " created_us FROM images WHERE id = ?1", error);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, image_id);
-  int rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW)
+  gl_sql_bind_int64 (st, 1, image_id);
+  int rc = gl_sql_step (st, NULL);
+  if (rc == GL_SQL_STEP_ROW)
     {
-      out->id = sqlite3_column_int64 (st, 0);
+      out->id = gl_sql_column_int64 (st, 0);
       out->path = gl_db_column_dup (st, 1);
       out->hash_hex = gl_db_column_dup (st, 2);
-      out->size_bytes = (guint64) sqlite3_column_int64 (st, 3);
-      out->batch_id = sqlite3_column_int64 (st, 4);
+      out->size_bytes = (guint64) gl_sql_column_int64 (st, 3);
+      out->batch_id = gl_sql_column_int64 (st, 4);
       out->cache_row = gl_db_column_id (st, 5);
       out->reason = gl_db_column_dup (st, 6);
-      out->held_out_test = sqlite3_column_int (st, 7) != 0;
-      out->created_us = sqlite3_column_int64 (st, 8);
+      out->held_out_test = gl_sql_column_int64 (st, 7) != 0;
+      out->created_us = gl_sql_column_int64 (st, 8);
     }
   gl_db_done (st);
-  if (rc == SQLITE_ROW)
+  if (rc == GL_SQL_STEP_ROW)
     return TRUE;
-  if (rc != SQLITE_DONE)
+  if (rc != GL_SQL_STEP_DONE)
     return gl_db_fail (db, error, "cannot read an image");
   return gl_db_fail_with (db, error, GL_DB_ERROR_NOT_FOUND, "no image with id %" G_GINT64_FORMAT, image_id);
 }
@@ -222,17 +224,17 @@ gl_db_get_image (GlDb *db, gint64 image_id, GlDbImage *out, GError **error)
 gboolean
 gl_db_find_image_by_path (GlDb *db, const char *path, gint64 *image_id, GError **error)
 {
-  sqlite3_stmt *st = gl_db_stmt (db, "SELECT id FROM images WHERE path = ?1 ORDER BY id LIMIT 1", error);
+  GlSqlStmt *st = gl_db_stmt (db, "SELECT id FROM images WHERE path = ?1 ORDER BY id LIMIT 1", error);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_text (st, 1, path ? path : "", -1, SQLITE_STATIC);
-  int rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW && image_id)
-    *image_id = sqlite3_column_int64 (st, 0);
+  gl_sql_bind_text (st, 1, path ? path : "");
+  int rc = gl_sql_step (st, NULL);
+  if (rc == GL_SQL_STEP_ROW && image_id)
+    *image_id = gl_sql_column_int64 (st, 0);
   gl_db_done (st);
-  if (rc == SQLITE_ROW)
+  if (rc == GL_SQL_STEP_ROW)
     return TRUE;
-  if (rc != SQLITE_DONE)
+  if (rc != GL_SQL_STEP_DONE)
     return gl_db_fail (db, error, "cannot find an image");
   return gl_db_fail_with (db, error, GL_DB_ERROR_NOT_FOUND, "no image with path “%s”", path ? path : "");
 }
@@ -258,15 +260,18 @@ gl_db_lookup_image (GlDb *db, const char *text, gint64 *image_id, GError **error
  * call removes one; unreadable files stay as rows) and their ids are rowids
  * given by SQLite (MAX + 1; INSERT OR IGNORE and rolled-back batches use
  * none), so the ids are 1…N. COUNT (*) walked every row (tens of ms at
- * 1,000,000 images). */
+ * 1,000,000 images). Not so on PostgreSQL: an identity value is used up by
+ * an insert that conflicts or rolls back, so the ids have gaps and it
+ * counts the rows. */
 #define COUNT_ALL_SQL "SELECT COALESCE (MAX (id), 0) FROM images"
+#define COUNT_ALL_SQL_PG "SELECT COUNT (*) FROM images"
 
 gboolean
 gl_db_get_counts (GlDb *db, GlDbCounts *out, GError **error)
 {
   memset (out, 0, sizeof *out);
-  static const char *const sql[] = {
-    COUNT_ALL_SQL,
+  const char *const sql[] = {
+    gl_db_is_sqlite (db) ? COUNT_ALL_SQL : COUNT_ALL_SQL_PG,
     "SELECT COUNT (*) FROM images WHERE cls = -2",
     "SELECT COALESCE (SUM (duplicates), 0) FROM import_batches",
     "SELECT COUNT (*) FROM images WHERE cls > 0",
@@ -281,17 +286,17 @@ gl_db_get_counts (GlDb *db, GlDbCounts *out, GError **error)
     return FALSE;
   for (guint i = 0; i < G_N_ELEMENTS (sql); i++)
     {
-      sqlite3_stmt *st = gl_db_stmt (db, sql[i], error);
+      GlSqlStmt *st = gl_db_stmt (db, sql[i], error);
       if (st == NULL)
         {
           gl_db_rollback (db);
           return FALSE;
         }
-      int rc = sqlite3_step (st);
-      if (rc == SQLITE_ROW)
-        *dst[i] = (guint64) sqlite3_column_int64 (st, 0);
+      int rc = gl_sql_step (st, NULL);
+      if (rc == GL_SQL_STEP_ROW)
+        *dst[i] = (guint64) gl_sql_column_int64 (st, 0);
       gl_db_done (st);
-      if (rc != SQLITE_ROW)
+      if (rc != GL_SQL_STEP_ROW)
         {
           gl_db_fail (db, error, "cannot count images");
           gl_db_rollback (db);
@@ -306,20 +311,20 @@ gl_db_get_counts (GlDb *db, GlDbCounts *out, GError **error)
 GArray *
 gl_db_list_cache_rows (GlDb *db, int held_out, GError **error)
 {
-  sqlite3_stmt *st = gl_db_stmt (db, "SELECT cache_row FROM images WHERE cls <> -2 AND cache_row IS NOT NULL"
-                                     " AND (?1 < 0 OR held_out = ?1) ORDER BY id", error);
+  GlSqlStmt *st = gl_db_stmt (db, "SELECT cache_row FROM images WHERE cls <> -2 AND cache_row IS NOT NULL"
+                                  " AND (?1 < 0 OR held_out = ?1) ORDER BY id", error);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int (st, 1, held_out);
+  gl_sql_bind_int64 (st, 1, held_out);
   GArray *rows = g_array_new (FALSE, FALSE, sizeof (gint64));
   int rc;
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+  while ((rc = gl_sql_step (st, NULL)) == GL_SQL_STEP_ROW)
     {
-      gint64 r = sqlite3_column_int64 (st, 0);
+      gint64 r = gl_sql_column_int64 (st, 0);
       g_array_append_val (rows, r);
     }
   gl_db_done (st);
-  if (rc != SQLITE_DONE)
+  if (rc != GL_SQL_STEP_DONE)
     {
       g_array_unref (rows);
       gl_db_fail (db, error, "cannot list images");
@@ -386,7 +391,7 @@ filter_sql (GlDb *db, const GlDbFilter *filter, const char **where, const char *
   switch (filter->kind)
     {
     case GL_DB_FILTER_ALL:
-      *where = "1";
+      *where = "1 = 1";
       *index = "";
       return TRUE;
     case GL_DB_FILTER_UNLABELED:
@@ -437,17 +442,17 @@ filter_sql (GlDb *db, const GlDbFilter *filter, const char **where, const char *
 /* Binds the classes of @filter: ?3 the class, ?5 the predicted class, ?6
  * and ?7 the image id range. */
 static void
-bind_filter (sqlite3_stmt *st, const GlDbFilter *filter)
+bind_filter (GlSqlStmt *st, const GlDbFilter *filter)
 {
   if (filter->kind == GL_DB_FILTER_CLASS || filter->kind == GL_DB_FILTER_PREDICTED
       || filter->kind == GL_DB_FILTER_CONFUSION || filter->kind == GL_DB_FILTER_PREDICTED_RANGE)
-    sqlite3_bind_int64 (st, 3, filter->class_id);
+    gl_sql_bind_int64 (st, 3, filter->class_id);
   if (filter->kind == GL_DB_FILTER_CONFUSION)
-    sqlite3_bind_int64 (st, 5, filter->predicted_class);
+    gl_sql_bind_int64 (st, 5, filter->predicted_class);
   if (filter->kind == GL_DB_FILTER_PREDICTED_RANGE)
     {
-      sqlite3_bind_int64 (st, 6, filter->first_image);
-      sqlite3_bind_int64 (st, 7, filter->last_image);
+      gl_sql_bind_int64 (st, 6, filter->first_image);
+      gl_sql_bind_int64 (st, 7, filter->last_image);
     }
 }
 
@@ -543,31 +548,34 @@ gl_db_list_images (GlDb *db, const GlDbFilter *filter, GlDbSort sort, const GlDb
     {
       g_autofree char *sql0 = page_sql (where, index, sort, phase);
       g_autofree char *sql = gl_db_slot_sql (sql0, slot);
-      sqlite3_stmt *st = gl_db_stmt (db, sql, error);
+      GlSqlStmt *st = gl_db_stmt (db, sql, error);
       if (st == NULL)
         return FALSE;
+      /* A copy: last_text moves on while the rows are read. */
+      g_autofree char *key_text = sort == GL_DB_SORT_NAME ? g_strdup (last_text ? last_text : cur.text ? cur.text : "")
+                                                          : NULL;
       if (sort == GL_DB_SORT_NAME)
-        sqlite3_bind_text (st, 1, last_text ? last_text : cur.text ? cur.text : "", -1, SQLITE_TRANSIENT);
+        gl_sql_bind_text (st, 1, key_text);
       else
-        sqlite3_bind_double (st, 1, last_key);
-      sqlite3_bind_int64 (st, 2, last_id);
+        gl_sql_bind_double (st, 1, last_key);
+      gl_sql_bind_int64 (st, 2, last_id);
       bind_filter (st, filter);
-      sqlite3_bind_int64 (st, 4, limit - out->len);
+      gl_sql_bind_int64 (st, 4, limit - out->len);
       guint got = 0;
       int rc;
-      while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+      while ((rc = gl_sql_step (st, NULL)) == GL_SQL_STEP_ROW)
         {
           GlDbListRow r;
-          r.image_id = sqlite3_column_int64 (st, 0);
+          r.image_id = gl_sql_column_int64 (st, 0);
           r.path = gl_db_column_dup (st, 1);
           r.hash_hex = gl_db_column_dup (st, 2);
           r.cache_row = gl_db_column_id (st, 3);
-          gint64 cls = sqlite3_column_int64 (st, 4);
+          gint64 cls = gl_sql_column_int64 (st, 4);
           r.class_id = cls > 0 ? cls : -1;
           r.predicted_class = gl_db_column_id (st, 5);
           r.confidence = -gl_db_column_double (st, 6);
           r.score = -gl_db_column_double (st, 7);
-          r.unreadable = sqlite3_column_int (st, 8) != 0;
+          r.unreadable = gl_sql_column_int64 (st, 8) != 0;
           g_array_append_val (out, r);
           got++;
           last_id = r.image_id;
@@ -577,11 +585,11 @@ gl_db_list_images (GlDb *db, const GlDbFilter *filter, GlDbSort sort, const GlDb
               last_text = g_strdup (r.path);
             }
           else if (keyed && phase == 0)
-            last_key = sort == GL_DB_SORT_DISAGREEMENT ? sqlite3_column_double (st, 9)
+            last_key = sort == GL_DB_SORT_DISAGREEMENT ? gl_sql_column_double (st, 9)
                        : sort == GL_DB_SORT_UNCERTAINTY ? -r.score : -r.confidence;
         }
       gl_db_done (st);
-      if (rc != SQLITE_DONE)
+      if (rc != GL_SQL_STEP_DONE)
         return gl_db_fail (db, error, "cannot list images");
       if (out->len >= limit)
         break;
@@ -615,18 +623,19 @@ gl_db_count_images (GlDb *db, const GlDbFilter *filter, guint64 *count, GError *
   const char *where = NULL, *index = NULL;
   if (!filter_sql (db, filter, &where, &index, error))
     return FALSE;
-  g_autofree char *sql0 = filter->kind == GL_DB_FILTER_ALL ? g_strdup (COUNT_ALL_SQL)
+  const char *count_all = gl_db_is_sqlite (db) ? COUNT_ALL_SQL : COUNT_ALL_SQL_PG;
+  g_autofree char *sql0 = filter->kind == GL_DB_FILTER_ALL ? g_strdup (count_all)
                                                            : g_strdup_printf ("SELECT COUNT (*) FROM images WHERE %s", where);
   g_autofree char *sql = gl_db_slot_sql (sql0, gl_db_listing_slot (db));
-  sqlite3_stmt *st = gl_db_stmt (db, sql, error);
+  GlSqlStmt *st = gl_db_stmt (db, sql, error);
   if (st == NULL)
     return FALSE;
   bind_filter (st, filter);
-  int rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW)
-    *count = (guint64) sqlite3_column_int64 (st, 0);
+  int rc = gl_sql_step (st, NULL);
+  if (rc == GL_SQL_STEP_ROW)
+    *count = (guint64) gl_sql_column_int64 (st, 0);
   gl_db_done (st);
-  if (rc != SQLITE_ROW)
+  if (rc != GL_SQL_STEP_ROW)
     return gl_db_fail (db, error, "cannot count images");
   return TRUE;
 }

@@ -17,30 +17,30 @@ gboolean
 gl_db_append_label (GlDb *db, gint64 image_id, gint64 class_id, GlDbOrigin origin, const char *annotator,
                     GlDbLabelKind kind, gint64 undoes, gint64 action, gint64 now, gint64 *label_id, GError **error)
 {
-  sqlite3_stmt *st = gl_db_stmt (db, "INSERT INTO labels (image_id, class_id, origin, created_us, annotator,"
-                                     " kind, undoes, action) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", error);
+  GlSqlStmt *st = gl_db_stmt_insert (db, "INSERT INTO labels (image_id, class_id, origin, created_us, annotator,"
+                                         " kind, undoes, action) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", error);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, image_id);
+  gl_sql_bind_int64 (st, 1, image_id);
   gl_db_bind_id (st, 2, class_id);
-  sqlite3_bind_text (st, 3, gl_db_origin_sql (origin), -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (st, 4, now);
-  sqlite3_bind_text (st, 5, annotator, -1, SQLITE_STATIC);
-  sqlite3_bind_int (st, 6, kind);
+  gl_sql_bind_text (st, 3, gl_db_origin_sql (origin));
+  gl_sql_bind_int64 (st, 4, now);
+  gl_sql_bind_text (st, 5, annotator);
+  gl_sql_bind_int64 (st, 6, kind);
   gl_db_bind_id (st, 7, undoes);
   gl_db_bind_id (st, 8, action);
-  if (!gl_db_step_done (db, st, error, "cannot add a label"))
+  gint64 id = gl_db_step_id (db, st, error, "cannot add a label");
+  if (id < 0)
     return FALSE;
-  gint64 id = sqlite3_last_insert_rowid (db->handle);
   st = gl_db_stmt (db, origin == GL_DB_ORIGIN_REFERENCE
                          ? "UPDATE images SET ref_class = ?2, ref_label_id = ?3 WHERE id = ?1"
                          : "UPDATE images SET cls = COALESCE (?2, -1), label_id = ?3 WHERE id = ?1 AND cls <> -2",
                    error);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, image_id);
+  gl_sql_bind_int64 (st, 1, image_id);
   gl_db_bind_id (st, 2, class_id);
-  sqlite3_bind_int64 (st, 3, id);
+  gl_sql_bind_int64 (st, 3, id);
   if (!gl_db_step_done (db, st, error, "cannot update an image"))
     return FALSE;
   if (label_id)
@@ -63,10 +63,10 @@ check_image (GlDb *db, gint64 image_id, GError **error)
 static gboolean
 bump_label_seq (GlDb *db, guint n, GError **error)
 {
-  sqlite3_stmt *st = gl_db_stmt (db, "UPDATE counters SET value = value + ?1 WHERE name = 'label_seq'", error);
+  GlSqlStmt *st = gl_db_stmt (db, "UPDATE counters SET value = value + ?1 WHERE name = 'label_seq'", error);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, n);
+  gl_sql_bind_int64 (st, 1, n);
   return gl_db_step_done (db, st, error, "cannot count labels");
 }
 
@@ -97,18 +97,18 @@ gl_db_set_audit_label (GlDb *db, gint64 image_id, gint64 class_id, GlDbOrigin or
 GArray *
 gl_db_list_audit_images (GlDb *db, GError **error)
 {
-  sqlite3_stmt *st = gl_db_stmt (db, "SELECT image_id FROM audit_images ORDER BY image_id", error);
+  GlSqlStmt *st = gl_db_stmt (db, "SELECT image_id FROM audit_images ORDER BY image_id", error);
   if (st == NULL)
     return NULL;
   GArray *out = g_array_new (FALSE, FALSE, sizeof (gint64));
   int rc;
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+  while ((rc = gl_sql_step (st, NULL)) == GL_SQL_STEP_ROW)
     {
-      gint64 id = sqlite3_column_int64 (st, 0);
+      gint64 id = gl_sql_column_int64 (st, 0);
       g_array_append_val (out, id);
     }
   gl_db_done (st);
-  if (rc != SQLITE_DONE)
+  if (rc != GL_SQL_STEP_DONE)
     {
       g_array_unref (out);
       gl_db_fail (db, error, "cannot read the audit images");
@@ -128,10 +128,10 @@ gl_db_set_labels (GlDb *db, const gint64 *image_ids, guint n, gint64 class_id, G
 static gboolean
 record_audit (GlDb *db, gint64 image_id, GError **error)
 {
-  sqlite3_stmt *st = gl_db_stmt (db, "INSERT OR IGNORE INTO audit_images (image_id) VALUES (?1)", error);
+  GlSqlStmt *st = gl_db_stmt (db, "INSERT INTO audit_images (image_id) VALUES (?1) ON CONFLICT DO NOTHING", error);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, image_id);
+  gl_sql_bind_int64 (st, 1, image_id);
   return gl_db_step_done (db, st, error, "cannot record the audit image");
 }
 
@@ -193,24 +193,24 @@ gl_db_undo_last (GlDb *db, const char *annotator, gint64 *image_id, GError **err
   if (!gl_db_begin (db, error))
     return FALSE;
   gboolean ok = TRUE;
-  sqlite3_stmt *st = gl_db_stmt (db, "SELECT l.id, l.image_id FROM labels l INDEXED BY labels_undo"
-                                     " WHERE l.annotator = ?1 AND l.kind = 0 AND l.action IS NULL"
-                                     " AND l.origin <> 'reference'"
-                                     " AND NOT EXISTS (SELECT 1 FROM labels u WHERE u.undoes = l.id)"
-                                     " ORDER BY l.id DESC LIMIT 1", error);
+  GlSqlStmt *st = gl_db_stmt (db, "SELECT l.id, l.image_id FROM labels l INDEXED BY labels_undo"
+                                  " WHERE l.annotator = ?1 AND l.kind = 0 AND l.action IS NULL"
+                                  " AND l.origin <> 'reference'"
+                                  " AND NOT EXISTS (SELECT 1 FROM labels u WHERE u.undoes = l.id)"
+                                  " ORDER BY l.id DESC LIMIT 1", error);
   gint64 head = -1, first_image = -1;
   if (st == NULL)
     ok = FALSE;
   else
     {
-      sqlite3_bind_text (st, 1, who, -1, SQLITE_STATIC);
-      int rc = sqlite3_step (st);
-      if (rc == SQLITE_ROW)
+      gl_sql_bind_text (st, 1, who);
+      int rc = gl_sql_step (st, NULL);
+      if (rc == GL_SQL_STEP_ROW)
         {
-          head = sqlite3_column_int64 (st, 0);
-          first_image = sqlite3_column_int64 (st, 1);
+          head = gl_sql_column_int64 (st, 0);
+          first_image = gl_sql_column_int64 (st, 1);
         }
-      else if (rc == SQLITE_DONE)
+      else if (rc == GL_SQL_STEP_DONE)
         ok = gl_db_fail_with (db, error, GL_DB_ERROR_NOT_FOUND, "nothing to undo for “%s”", who);
       else
         ok = gl_db_fail (db, error, "cannot find the last label");
@@ -222,10 +222,10 @@ gl_db_undo_last (GlDb *db, const char *annotator, gint64 *image_id, GError **err
                                   " UNION ALL SELECT id, image_id FROM labels WHERE action = ?1 ORDER BY 1",
                               error)) != NULL)
     {
-      sqlite3_bind_int64 (st, 1, head);
-      while (sqlite3_step (st) == SQLITE_ROW)
+      gl_sql_bind_int64 (st, 1, head);
+      while (gl_sql_step (st, NULL) == GL_SQL_STEP_ROW)
         {
-          gint64 r[2] = { sqlite3_column_int64 (st, 0), sqlite3_column_int64 (st, 1) };
+          gint64 r[2] = { gl_sql_column_int64 (st, 0), gl_sql_column_int64 (st, 1) };
           g_array_append_vals (rows, r, 1);
         }
       gl_db_done (st);
@@ -244,14 +244,14 @@ gl_db_undo_last (GlDb *db, const char *annotator, gint64 *image_id, GError **err
           break;
         }
       /* The state before the whole action (an image may appear twice in it). */
-      sqlite3_bind_int64 (st, 1, r[1]);
-      sqlite3_bind_int64 (st, 2, head);
+      gl_sql_bind_int64 (st, 1, r[1]);
+      gl_sql_bind_int64 (st, 2, head);
       gint64 prev = -1;
       GlDbOrigin origin = GL_DB_ORIGIN_HUMAN;
-      if (sqlite3_step (st) == SQLITE_ROW)
+      if (gl_sql_step (st, NULL) == GL_SQL_STEP_ROW)
         {
           prev = gl_db_column_id (st, 0);
-          origin = gl_db_origin_from_sql ((const char *) sqlite3_column_text (st, 1));
+          origin = gl_db_origin_from_sql (gl_sql_column_text (st, 1));
         }
       gl_db_done (st);
       /* A class deleted since then: its merge target, or unlabeled. */
@@ -284,26 +284,26 @@ label_clear (gpointer p)
 #define LABEL_COLUMNS "id, image_id, class_id, origin, kind, undoes, annotator, created_us"
 
 static void
-read_label (sqlite3_stmt *st, gpointer element)
+read_label (GlSqlStmt *st, gpointer element)
 {
   GlDbLabel *l = element;
-  l->id = sqlite3_column_int64 (st, 0);
-  l->image_id = sqlite3_column_int64 (st, 1);
+  l->id = gl_sql_column_int64 (st, 0);
+  l->image_id = gl_sql_column_int64 (st, 1);
   l->class_id = gl_db_column_id (st, 2);
-  l->origin = gl_db_origin_from_sql ((const char *) sqlite3_column_text (st, 3));
-  l->kind = (GlDbLabelKind) sqlite3_column_int (st, 4);
+  l->origin = gl_db_origin_from_sql (gl_sql_column_text (st, 3));
+  l->kind = (GlDbLabelKind) (int) gl_sql_column_int64 (st, 4);
   l->undoes = gl_db_column_id (st, 5);
   l->annotator = gl_db_column_dup (st, 6);
-  l->created_us = sqlite3_column_int64 (st, 7);
+  l->created_us = gl_sql_column_int64 (st, 7);
 }
 
 GArray *
 gl_db_get_history (GlDb *db, gint64 image_id, GError **error)
 {
-  sqlite3_stmt *st = gl_db_stmt (db, "SELECT " LABEL_COLUMNS " FROM labels WHERE image_id = ?1 ORDER BY id", error);
+  GlSqlStmt *st = gl_db_stmt (db, "SELECT " LABEL_COLUMNS " FROM labels WHERE image_id = ?1 ORDER BY id", error);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, image_id);
+  gl_sql_bind_int64 (st, 1, image_id);
   return gl_db_collect (db, st, sizeof (GlDbLabel), label_clear, read_label, "cannot read the label history", error);
 }
 
@@ -315,29 +315,29 @@ gl_db_get_current_label (GlDb *db, gint64 image_id, gboolean reference, GlDbLabe
   out->image_id = image_id;
   out->class_id = -1;
   out->undoes = -1;
-  sqlite3_stmt *st = gl_db_stmt (db, reference ? "SELECT ref_label_id FROM images WHERE id = ?1"
-                                               : "SELECT label_id FROM images WHERE id = ?1", error);
+  GlSqlStmt *st = gl_db_stmt (db, reference ? "SELECT ref_label_id FROM images WHERE id = ?1"
+                                            : "SELECT label_id FROM images WHERE id = ?1", error);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, image_id);
-  int rc = sqlite3_step (st);
-  gint64 label_id = rc == SQLITE_ROW ? gl_db_column_id (st, 0) : -1;
+  gl_sql_bind_int64 (st, 1, image_id);
+  int rc = gl_sql_step (st, NULL);
+  gint64 label_id = rc == GL_SQL_STEP_ROW ? gl_db_column_id (st, 0) : -1;
   gl_db_done (st);
-  if (rc == SQLITE_DONE)
+  if (rc == GL_SQL_STEP_DONE)
     return gl_db_fail_with (db, error, GL_DB_ERROR_NOT_FOUND, "no image with id %" G_GINT64_FORMAT, image_id);
-  if (rc != SQLITE_ROW)
+  if (rc != GL_SQL_STEP_ROW)
     return gl_db_fail (db, error, "cannot read an image");
   if (label_id < 0)
     return TRUE;
   st = gl_db_stmt (db, "SELECT " LABEL_COLUMNS " FROM labels WHERE id = ?1", error);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, label_id);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW)
+  gl_sql_bind_int64 (st, 1, label_id);
+  rc = gl_sql_step (st, NULL);
+  if (rc == GL_SQL_STEP_ROW)
     read_label (st, out);
   gl_db_done (st);
-  if (rc != SQLITE_ROW)
+  if (rc != GL_SQL_STEP_ROW)
     return gl_db_fail (db, error, "cannot read a label");
   return TRUE;
 }
@@ -354,30 +354,30 @@ gl_db_foreach_current_label (GlDb *db, gboolean reference, GlDbCurrentLabelFunc 
                       : "SELECT i.id, i.cache_row, i.cls, l.origin, l.annotator, i.path, i.held_out,"
                         " l.created_us FROM images i INDEXED BY images_lab JOIN labels l ON l.id = i.label_id"
                         " WHERE i.cls > 0 ORDER BY i.id";
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2 (db->handle, sql, -1, &st, NULL) != SQLITE_OK)
+  GlSqlStmt *st = gl_db_stmt_own (db, sql, NULL);
+  if (st == NULL)
     return gl_db_fail (db, error, "cannot list labels");
   int rc;
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+  while ((rc = gl_sql_step (st, NULL)) == GL_SQL_STEP_ROW)
     {
       GlDbCurrentLabel l = {
-        sqlite3_column_int64 (st, 0),
+        gl_sql_column_int64 (st, 0),
         gl_db_column_id (st, 1),
-        sqlite3_column_int64 (st, 2),
-        gl_db_origin_from_sql ((const char *) sqlite3_column_text (st, 3)),
-        (const char *) sqlite3_column_text (st, 4),
-        (const char *) sqlite3_column_text (st, 5),
-        sqlite3_column_int (st, 6) != 0,
-        sqlite3_column_int64 (st, 7),
+        gl_sql_column_int64 (st, 2),
+        gl_db_origin_from_sql (gl_sql_column_text (st, 3)),
+        gl_sql_column_text (st, 4),
+        gl_sql_column_text (st, 5),
+        gl_sql_column_int64 (st, 6) != 0,
+        gl_sql_column_int64 (st, 7),
       };
       if (!func (&l, user_data))
         {
-          rc = SQLITE_DONE;
+          rc = GL_SQL_STEP_DONE;
           break;
         }
     }
-  gboolean ok = rc == SQLITE_DONE || gl_db_fail (db, error, "cannot list labels");
-  sqlite3_finalize (st);
+  gboolean ok = rc == GL_SQL_STEP_DONE || gl_db_fail (db, error, "cannot list labels");
+  gl_sql_finalize (st);
   return ok;
 }
 
@@ -391,15 +391,17 @@ gl_db_skip (GlDb *db, gint64 image_id, guint expire_after, GError **error)
   if (!gl_db_begin (db, error))
     return FALSE;
   gboolean ok = check_image (db, image_id, error);
-  sqlite3_stmt *st = ok ? gl_db_stmt (db, "INSERT OR REPLACE INTO skips (image_id, created_us, expires_seq)"
-                                          " VALUES (?1, ?2, (SELECT value FROM counters WHERE name = 'label_seq')"
-                                          " + ?3)", error)
+  GlSqlStmt *st = ok ? gl_db_stmt (db, "INSERT INTO skips (image_id, created_us, expires_seq)"
+                                       " VALUES (?1, ?2, (SELECT value FROM counters WHERE name = 'label_seq')"
+                                       " + ?3) ON CONFLICT (image_id) DO UPDATE SET"
+                                       " created_us = excluded.created_us, expires_seq = excluded.expires_seq",
+                                       error)
                         : NULL;
   if (st != NULL)
     {
-      sqlite3_bind_int64 (st, 1, image_id);
-      sqlite3_bind_int64 (st, 2, g_get_real_time ());
-      sqlite3_bind_int64 (st, 3, expire_after);
+      gl_sql_bind_int64 (st, 1, image_id);
+      gl_sql_bind_int64 (st, 2, g_get_real_time ());
+      gl_sql_bind_int64 (st, 3, expire_after);
       ok = gl_db_step_done (db, st, error, "cannot record a skip");
     }
   else
@@ -415,17 +417,17 @@ gl_db_skip (GlDb *db, gint64 image_id, guint expire_after, GError **error)
 gboolean
 gl_db_unskip (GlDb *db, gint64 image_id, GError **error)
 {
-  sqlite3_stmt *st = gl_db_stmt (db, "DELETE FROM skips WHERE image_id = ?1", error);
+  GlSqlStmt *st = gl_db_stmt (db, "DELETE FROM skips WHERE image_id = ?1", error);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, image_id);
+  gl_sql_bind_int64 (st, 1, image_id);
   return gl_db_step_done (db, st, error, "cannot forget a skip");
 }
 
 gboolean
 gl_db_clear_skips (GlDb *db, GError **error)
 {
-  sqlite3_stmt *st = gl_db_stmt (db, "DELETE FROM skips", error);
+  GlSqlStmt *st = gl_db_stmt (db, "DELETE FROM skips", error);
   return st != NULL && gl_db_step_done (db, st, error, "cannot forget skips");
 }
 
@@ -448,27 +450,29 @@ gl_db_add_rule (GlDb *db, const char *glob, gint64 class_id, gint64 *rule_id, GE
   if (!gl_db_begin (db, error))
     return FALSE;
   gboolean ok = gl_db_class_is_live (db, class_id, error);
-  sqlite3_stmt *st = ok ? gl_db_stmt (db, "SELECT 1 FROM rules WHERE glob = ?1", error) : NULL;
+  gint64 id = -1;
+  GlSqlStmt *st = ok ? gl_db_stmt (db, "SELECT 1 FROM rules WHERE glob = ?1", error) : NULL;
   if (st != NULL)
     {
-      sqlite3_bind_text (st, 1, glob, -1, SQLITE_STATIC);
-      gboolean dup = sqlite3_step (st) == SQLITE_ROW;
+      gl_sql_bind_text (st, 1, glob);
+      gboolean dup = gl_sql_step (st, NULL) == GL_SQL_STEP_ROW;
       gl_db_done (st);
       if (dup)
         ok = gl_db_fail_with (db, error, GL_DB_ERROR_EXISTS, "a rule for “%s” exists already", glob);
     }
   else
     ok = FALSE;
-  if (ok && (st = gl_db_stmt (db, "INSERT INTO rules (glob, class_id, created_us) VALUES (?1, ?2, ?3)", error)))
+  if (ok
+      && (st = gl_db_stmt_insert (db, "INSERT INTO rules (glob, class_id, created_us) VALUES (?1, ?2, ?3)", error)))
     {
-      sqlite3_bind_text (st, 1, glob, -1, SQLITE_STATIC);
-      sqlite3_bind_int64 (st, 2, class_id);
-      sqlite3_bind_int64 (st, 3, g_get_real_time ());
-      ok = gl_db_step_done (db, st, error, "cannot add a rule");
+      gl_sql_bind_text (st, 1, glob);
+      gl_sql_bind_int64 (st, 2, class_id);
+      gl_sql_bind_int64 (st, 3, g_get_real_time ());
+      id = gl_db_step_id (db, st, error, "cannot add a rule");
+      ok = id >= 0;
     }
   else
     ok = FALSE;
-  gint64 id = sqlite3_last_insert_rowid (db->handle);
   if (!ok || !gl_db_commit (db, error))
     {
       gl_db_rollback (db);
@@ -482,13 +486,13 @@ gl_db_add_rule (GlDb *db, const char *glob, gint64 class_id, gint64 *rule_id, GE
 gboolean
 gl_db_delete_rule (GlDb *db, gint64 rule_id, GError **error)
 {
-  sqlite3_stmt *st = gl_db_stmt (db, "DELETE FROM rules WHERE id = ?1", error);
+  GlSqlStmt *st = gl_db_stmt (db, "DELETE FROM rules WHERE id = ?1", error);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, rule_id);
+  gl_sql_bind_int64 (st, 1, rule_id);
   if (!gl_db_step_done (db, st, error, "cannot delete a rule"))
     return FALSE;
-  if (sqlite3_changes (db->handle) == 0)
+  if (gl_sql_changes (db->conn) == 0)
     return gl_db_fail_with (db, error, GL_DB_ERROR_NOT_FOUND, "no rule with id %" G_GINT64_FORMAT, rule_id);
   return TRUE;
 }
@@ -500,16 +504,16 @@ rule_clear (gpointer p)
 }
 
 static void
-read_rule (sqlite3_stmt *st, gpointer element)
+read_rule (GlSqlStmt *st, gpointer element)
 {
-  *(GlDbRule *) element = (GlDbRule) { sqlite3_column_int64 (st, 0), gl_db_column_dup (st, 1),
-                                       sqlite3_column_int64 (st, 2), sqlite3_column_int64 (st, 3) };
+  *(GlDbRule *) element = (GlDbRule) { gl_sql_column_int64 (st, 0), gl_db_column_dup (st, 1),
+                                       gl_sql_column_int64 (st, 2), gl_sql_column_int64 (st, 3) };
 }
 
 GArray *
 gl_db_list_rules (GlDb *db, GError **error)
 {
-  sqlite3_stmt *st = gl_db_stmt (db, "SELECT id, glob, class_id, created_us FROM rules ORDER BY id", error);
+  GlSqlStmt *st = gl_db_stmt (db, "SELECT id, glob, class_id, created_us FROM rules ORDER BY id", error);
   if (st == NULL)
     return NULL;
   return gl_db_collect (db, st, sizeof (GlDbRule), rule_clear, read_rule, "cannot list rules", error);
@@ -520,17 +524,18 @@ gl_db_replace_suggestions (GlDb *db, const GlDbSuggestion *suggestions, guint n,
 {
   if (!gl_db_begin (db, error))
     return FALSE;
-  sqlite3_stmt *st = gl_db_stmt (db, "DELETE FROM suggestions", error);
+  GlSqlStmt *st = gl_db_stmt (db, "DELETE FROM suggestions", error);
   gboolean ok = st != NULL && gl_db_step_done (db, st, error, "cannot clear suggestions");
-  st = ok ? gl_db_stmt (db, "INSERT OR REPLACE INTO suggestions (image_id, class_id, rule) VALUES (?1, ?2, ?3)",
+  st = ok ? gl_db_stmt (db, "INSERT INTO suggestions (image_id, class_id, rule) VALUES (?1, ?2, ?3)"
+                        " ON CONFLICT (image_id) DO UPDATE SET class_id = excluded.class_id, rule = excluded.rule",
                         error)
           : NULL;
   ok = ok && st != NULL;
   for (guint i = 0; ok && i < n; i++)
     {
-      sqlite3_bind_int64 (st, 1, suggestions[i].image_id);
-      sqlite3_bind_int64 (st, 2, suggestions[i].class_id);
-      sqlite3_bind_text (st, 3, suggestions[i].rule ? suggestions[i].rule : "", -1, SQLITE_STATIC);
+      gl_sql_bind_int64 (st, 1, suggestions[i].image_id);
+      gl_sql_bind_int64 (st, 2, suggestions[i].class_id);
+      gl_sql_bind_text (st, 3, suggestions[i].rule ? suggestions[i].rule : "");
       ok = gl_db_step_done (db, st, error, "cannot add a suggestion");
     }
   if (!ok || !gl_db_commit (db, error))
@@ -556,38 +561,38 @@ suggestion_clear (gpointer p)
 gboolean
 gl_db_get_suggestion (GlDb *db, gint64 image_id, GlDbSuggestion *out, GError **error)
 {
-  sqlite3_stmt *st = gl_db_stmt (db, "SELECT image_id, class_id, rule FROM suggestions WHERE image_id = ?1", error);
+  GlSqlStmt *st = gl_db_stmt (db, "SELECT image_id, class_id, rule FROM suggestions WHERE image_id = ?1", error);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, image_id);
-  int rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW)
+  gl_sql_bind_int64 (st, 1, image_id);
+  int rc = gl_sql_step (st, NULL);
+  if (rc == GL_SQL_STEP_ROW)
     {
-      out->image_id = sqlite3_column_int64 (st, 0);
-      out->class_id = sqlite3_column_int64 (st, 1);
+      out->image_id = gl_sql_column_int64 (st, 0);
+      out->class_id = gl_sql_column_int64 (st, 1);
       out->rule = gl_db_column_dup (st, 2);
     }
   gl_db_done (st);
-  if (rc == SQLITE_ROW)
+  if (rc == GL_SQL_STEP_ROW)
     return TRUE;
-  if (rc != SQLITE_DONE)
+  if (rc != GL_SQL_STEP_DONE)
     return gl_db_fail (db, error, "cannot read a suggestion");
   return gl_db_fail_with (db, error, GL_DB_ERROR_NOT_FOUND, "no suggestion for image %" G_GINT64_FORMAT, image_id);
 }
 
 static void
-read_suggestion (sqlite3_stmt *st, gpointer element)
+read_suggestion (GlSqlStmt *st, gpointer element)
 {
   *(GlDbSuggestion *) element
-      = (GlDbSuggestion) { sqlite3_column_int64 (st, 0), sqlite3_column_int64 (st, 1), gl_db_column_dup (st, 2) };
+      = (GlDbSuggestion) { gl_sql_column_int64 (st, 0), gl_sql_column_int64 (st, 1), gl_db_column_dup (st, 2) };
 }
 
 GArray *
 gl_db_list_suggestions (GlDb *db, GError **error)
 {
-  sqlite3_stmt *st = gl_db_stmt (db, "SELECT s.image_id, s.class_id, s.rule FROM suggestions s"
-                                     " JOIN images i ON i.id = s.image_id WHERE i.cls = -1 ORDER BY s.image_id",
-                                 error);
+  GlSqlStmt *st = gl_db_stmt (db, "SELECT s.image_id, s.class_id, s.rule FROM suggestions s"
+                                  " JOIN images i ON i.id = s.image_id WHERE i.cls = -1 ORDER BY s.image_id",
+                              error);
   if (st == NULL)
     return NULL;
   return gl_db_collect (db, st, sizeof (GlDbSuggestion), suggestion_clear, read_suggestion, "cannot list suggestions",
@@ -601,7 +606,7 @@ gl_db_replace_queue (GlDb *db, const GlDbQueueItem *items, guint n, GError **err
 {
   if (!gl_db_begin (db, error))
     return FALSE;
-  sqlite3_stmt *st = gl_db_stmt (db, "DELETE FROM queue", error);
+  GlSqlStmt *st = gl_db_stmt (db, "DELETE FROM queue", error);
   gboolean ok = st != NULL && gl_db_step_done (db, st, error, "cannot clear the queue");
   /* Audit items stay until a label newer than this queue is given to them. */
   gint64 mark = gl_db_query_int (db, "SELECT MAX (id) FROM labels", FALSE, 0, 0);
@@ -613,11 +618,11 @@ gl_db_replace_queue (GlDb *db, const GlDbQueueItem *items, guint n, GError **err
   ok = ok && st != NULL;
   for (guint i = 0; ok && i < n; i++)
     {
-      sqlite3_bind_int64 (st, 1, i);
-      sqlite3_bind_int64 (st, 2, items[i].image_id);
-      sqlite3_bind_text (st, 3, items[i].reason ? items[i].reason : "", -1, SQLITE_STATIC);
+      gl_sql_bind_int64 (st, 1, i);
+      gl_sql_bind_int64 (st, 2, items[i].image_id);
+      gl_sql_bind_text (st, 3, items[i].reason ? items[i].reason : "");
       gl_db_bind_double (st, 4, items[i].score);
-      sqlite3_bind_int (st, 5, items[i].audit ? 1 : 0);
+      gl_sql_bind_int64 (st, 5, items[i].audit ? 1 : 0);
       ok = gl_db_step_done (db, st, error, "cannot write the queue");
     }
   if (!ok || !gl_db_commit (db, error))
@@ -635,14 +640,14 @@ queue_item_clear (gpointer p)
 }
 
 static void
-read_queue_item (sqlite3_stmt *st, gpointer element)
+read_queue_item (GlSqlStmt *st, gpointer element)
 {
   GlDbQueueItem *q = element;
-  q->position = (guint) sqlite3_column_int64 (st, 0);
-  q->image_id = sqlite3_column_int64 (st, 1);
+  q->position = (guint) gl_sql_column_int64 (st, 0);
+  q->image_id = gl_sql_column_int64 (st, 1);
   q->reason = gl_db_column_dup (st, 2);
   q->score = gl_db_column_double (st, 3);
-  q->audit = sqlite3_column_int (st, 4) != 0;
+  q->audit = gl_sql_column_int64 (st, 4) != 0;
 }
 
 GArray *
@@ -654,19 +659,19 @@ gl_db_read_queue (GlDb *db, guint limit, GError **error)
 GArray *
 gl_db_read_queue_after (GlDb *db, gint64 after_position, guint limit, GError **error)
 {
-  sqlite3_stmt *st = gl_db_stmt (
-      db,
-      "SELECT q.position, q.image_id, q.reason, q.score, q.audit FROM queue q JOIN images i ON i.id = q.image_id"
-      " WHERE q.position > ?2 AND (i.cls = -1 OR (q.audit = 1 AND i.cls <> -2"
-      "   AND COALESCE (i.label_id, 0) <= (SELECT value FROM counters WHERE name = 'queue_mark')))"
-      " AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.image_id = q.image_id"
-      "   AND s.expires_seq > (SELECT value FROM counters WHERE name = 'label_seq'))"
-      " ORDER BY q.position LIMIT ?1",
-      error);
+  GlSqlStmt *st = gl_db_stmt (
+   db,
+   "SELECT q.position, q.image_id, q.reason, q.score, q.audit FROM queue q JOIN images i ON i.id = q.image_id"
+   " WHERE q.position > ?2 AND (i.cls = -1 OR (q.audit = 1 AND i.cls <> -2"
+   "   AND COALESCE (i.label_id, 0) <= (SELECT value FROM counters WHERE name = 'queue_mark')))"
+   " AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.image_id = q.image_id"
+   "   AND s.expires_seq > (SELECT value FROM counters WHERE name = 'label_seq'))"
+   " ORDER BY q.position LIMIT ?1",
+   error);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, limit);
-  sqlite3_bind_int64 (st, 2, after_position);
+  gl_sql_bind_int64 (st, 1, limit);
+  gl_sql_bind_int64 (st, 2, after_position);
   return gl_db_collect (db, st, sizeof (GlDbQueueItem), queue_item_clear, read_queue_item, "cannot read the queue",
                         error);
 }
@@ -675,27 +680,27 @@ GArray *
 gl_db_list_unlabeled (GlDb *db, gint64 after_id, guint limit, GError **error)
 {
   /* The images_cls index holds the rowid: id order within cls = -1. */
-  sqlite3_stmt *st = gl_db_stmt (
-      db,
-      "SELECT i.id, i.cache_row FROM images i INDEXED BY images_cls"
-      " WHERE i.cls = -1 AND i.id > ?1 AND i.held_out = 0 AND i.cache_row IS NOT NULL"
-      " AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.image_id = i.id"
-      "   AND s.expires_seq > (SELECT value FROM counters WHERE name = 'label_seq'))"
-      " ORDER BY i.id LIMIT ?2",
-      error);
+  GlSqlStmt *st = gl_db_stmt (
+   db,
+   "SELECT i.id, i.cache_row FROM images i INDEXED BY images_cls"
+   " WHERE i.cls = -1 AND i.id > ?1 AND i.held_out = 0 AND i.cache_row IS NOT NULL"
+   " AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.image_id = i.id"
+   "   AND s.expires_seq > (SELECT value FROM counters WHERE name = 'label_seq'))"
+   " ORDER BY i.id LIMIT ?2",
+   error);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_int64 (st, 1, after_id);
-  sqlite3_bind_int64 (st, 2, limit);
+  gl_sql_bind_int64 (st, 1, after_id);
+  gl_sql_bind_int64 (st, 2, limit);
   GArray *out = g_array_new (FALSE, TRUE, sizeof (GlDbScoredImage));
   int rc;
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+  while ((rc = gl_sql_step (st, NULL)) == GL_SQL_STEP_ROW)
     {
-      GlDbScoredImage s = { sqlite3_column_int64 (st, 0), gl_db_column_id (st, 1), NAN };
+      GlDbScoredImage s = { gl_sql_column_int64 (st, 0), gl_db_column_id (st, 1), NAN };
       g_array_append_val (out, s);
     }
   gl_db_done (st);
-  if (rc != SQLITE_DONE)
+  if (rc != GL_SQL_STEP_DONE)
     {
       g_array_unref (out);
       gl_db_fail (db, error, "cannot list the unlabeled images");
@@ -722,32 +727,32 @@ gl_db_top_unlabeled (GlDb *db, gint64 model_id, guint k, GError **error)
                         "   AND s.expires_seq > (SELECT value FROM counters WHERE name = 'label_seq'))"
                         " ORDER BY i.ukey, i.id LIMIT ?2",
                         gl_db_listing_slot (db));
-  sqlite3_stmt *st = gl_db_stmt (
-      db,
-      model_id == current
-        ? listing
-        : "SELECT i.id, i.cache_row, p.score FROM predictions p JOIN images i ON i.id = p.image_id"
-          " WHERE p.model_id = ?1 AND p.score IS NOT NULL AND i.cls = -1 AND i.held_out = 0"
-          " AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.image_id = i.id"
-          "   AND s.expires_seq > (SELECT value FROM counters WHERE name = 'label_seq'))"
-          " ORDER BY p.score DESC, i.id LIMIT ?2",
-      error);
+  GlSqlStmt *st = gl_db_stmt (
+   db,
+   model_id == current
+     ? listing
+     : "SELECT i.id, i.cache_row, p.score FROM predictions p JOIN images i ON i.id = p.image_id"
+       " WHERE p.model_id = ?1 AND p.score IS NOT NULL AND i.cls = -1 AND i.held_out = 0"
+       " AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.image_id = i.id"
+       "   AND s.expires_seq > (SELECT value FROM counters WHERE name = 'label_seq'))"
+       " ORDER BY p.score DESC, i.id LIMIT ?2",
+   error);
   if (st == NULL)
     {
       g_array_unref (out);
       return NULL;
     }
   if (model_id != current)
-    sqlite3_bind_int64 (st, 1, model_id);
-  sqlite3_bind_int64 (st, 2, k);
+    gl_sql_bind_int64 (st, 1, model_id);
+  gl_sql_bind_int64 (st, 2, k);
   int rc;
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+  while ((rc = gl_sql_step (st, NULL)) == GL_SQL_STEP_ROW)
     {
-      GlDbScoredImage s = { sqlite3_column_int64 (st, 0), gl_db_column_id (st, 1), sqlite3_column_double (st, 2) };
+      GlDbScoredImage s = { gl_sql_column_int64 (st, 0), gl_db_column_id (st, 1), gl_sql_column_double (st, 2) };
       g_array_append_val (out, s);
     }
   gl_db_done (st);
-  if (rc != SQLITE_DONE)
+  if (rc != GL_SQL_STEP_DONE)
     {
       g_array_unref (out);
       gl_db_fail (db, error, "cannot rank images");

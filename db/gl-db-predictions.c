@@ -109,12 +109,12 @@ static gboolean
 slot_exec (GlDb *db, int slot, const char *sql, gint64 a, gint64 b, gint64 c, GError **error, const char *what)
 {
   g_autofree char *text = gl_db_slot_sql (sql, slot);
-  sqlite3_stmt *st = gl_db_stmt (db, text, error);
+  GlSqlStmt *st = gl_db_stmt (db, text, error);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, a);
-  sqlite3_bind_int64 (st, 2, b);
-  sqlite3_bind_int64 (st, 3, c);
+  gl_sql_bind_int64 (st, 1, a);
+  gl_sql_bind_int64 (st, 2, b);
+  gl_sql_bind_int64 (st, 3, c);
   return gl_db_step_done (db, st, error, what);
 }
 
@@ -233,12 +233,12 @@ has_leftovers (GlDb *db, int slot, gint64 owner)
   for (guint i = 0; i < G_N_ELEMENTS (leftover_sql); i++)
     {
       g_autofree char *text = gl_db_slot_sql (leftover_sql[i], slot);
-      sqlite3_stmt *st = gl_db_stmt (db, text, NULL);
+      GlSqlStmt *st = gl_db_stmt (db, text, NULL);
       if (st == NULL)
         return TRUE;
-      sqlite3_bind_int64 (st, 1, owner);
-      sqlite3_bind_int64 (st, 2, 1);
-      gboolean row = sqlite3_step (st) == SQLITE_ROW;
+      gl_sql_bind_int64 (st, 1, owner);
+      gl_sql_bind_int64 (st, 2, 1);
+      gboolean row = gl_sql_step (st, NULL) == GL_SQL_STEP_ROW;
       gl_db_done (st);
       if (row)
         return TRUE;
@@ -265,15 +265,15 @@ clear_leftovers (GlDb *db, int slot, gint64 owner, GError **error)
         g_autofree char *sql = g_strdup_printf ("UPDATE images SET pred_class = NULL, ukey = NULL, ckey = NULL,"
                                                 " pmodel = NULL WHERE id IN (%s)", leftover_sql[i]);
         g_autofree char *text = gl_db_slot_sql (sql, slot);
-        sqlite3_stmt *st = gl_db_stmt (db, text, error);
+        GlSqlStmt *st = gl_db_stmt (db, text, error);
         ok = st != NULL;
         if (ok)
           {
-            sqlite3_bind_int64 (st, 1, owner);
-            sqlite3_bind_int64 (st, 2, chunk);
+            gl_sql_bind_int64 (st, 1, owner);
+            gl_sql_bind_int64 (st, 2, chunk);
             ok = gl_db_step_done (db, st, error, "cannot clear the listing");
           }
-        gint64 n = ok ? sqlite3_changes (db->handle) : 0;
+        gint64 n = ok ? gl_sql_changes (db->conn) : 0;
         if (!ok || !gl_db_chunker_commit (&chunker, error))
           {
             ok = FALSE;
@@ -335,13 +335,15 @@ gl_db_prediction_clear (GlDbPrediction *prediction)
 /* The two statements that write a prediction of @model_id: the row, and
  * the listing slot the version owns (NULL: none). */
 static gboolean
-prediction_statements (GlDb *db, gint64 model_id, sqlite3_stmt **st, sqlite3_stmt **up, GError **error)
+prediction_statements (GlDb *db, gint64 model_id, GlSqlStmt **st, GlSqlStmt **up, GError **error)
 {
   if (!model_exists (db, model_id, error))
     return FALSE;
   int slot = slot_of (db, model_id);
-  *st = gl_db_stmt (db, "INSERT OR REPLACE INTO predictions (model_id, image_id, top_class,"
-                        " top_prob, score, probs) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", error);
+  *st = gl_db_stmt (db, "INSERT INTO predictions (model_id, image_id, top_class,"
+                        " top_prob, score, probs) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                        " ON CONFLICT (model_id, image_id) DO UPDATE SET top_class = excluded.top_class,"
+                        " top_prob = excluded.top_prob, score = excluded.score, probs = excluded.probs", error);
   g_autofree char *listing = gl_db_slot_sql ("UPDATE images SET pred_class = ?2, ukey = -?3, ckey = -?4, pmodel = ?5"
                                              " WHERE id = ?1", MAX (slot, 0));
   *up = *st != NULL && slot >= 0 ? gl_db_stmt (db, listing, error) : NULL;
@@ -349,25 +351,25 @@ prediction_statements (GlDb *db, gint64 model_id, sqlite3_stmt **st, sqlite3_stm
 }
 
 static gboolean
-write_prediction (GlDb *db, gint64 model_id, sqlite3_stmt *st, sqlite3_stmt *up, const GlDbPrediction *p,
+write_prediction (GlDb *db, gint64 model_id, GlSqlStmt *st, GlSqlStmt *up, const GlDbPrediction *p,
                   GError **error)
 {
-  sqlite3_bind_int64 (st, 1, model_id);
-  sqlite3_bind_int64 (st, 2, p->image_id);
+  gl_sql_bind_int64 (st, 1, model_id);
+  gl_sql_bind_int64 (st, 2, p->image_id);
   gl_db_bind_id (st, 3, p->top_class);
   gl_db_bind_double (st, 4, p->top_prob);
   gl_db_bind_double (st, 5, p->score);
   if (p->probs && p->n_probs)
-    sqlite3_bind_blob64 (st, 6, p->probs, (sqlite3_uint64) p->n_probs * sizeof (float), SQLITE_STATIC);
+    gl_sql_bind_blob (st, 6, p->probs, (guint64) p->n_probs * sizeof (float));
   if (!gl_db_step_done (db, st, error, "cannot add a prediction"))
     return FALSE;
   if (up == NULL)
     return TRUE;
-  sqlite3_bind_int64 (up, 1, p->image_id);
+  gl_sql_bind_int64 (up, 1, p->image_id);
   gl_db_bind_id (up, 2, p->top_class);
   gl_db_bind_double (up, 3, p->score);
   gl_db_bind_double (up, 4, p->top_prob);
-  sqlite3_bind_int64 (up, 5, model_id);
+  gl_sql_bind_int64 (up, 5, model_id);
   return gl_db_step_done (db, up, error, "cannot update the listing");
 }
 
@@ -376,7 +378,7 @@ gl_db_add_predictions (GlDb *db, gint64 model_id, const GlDbPrediction *predicti
 {
   if (!gl_db_begin (db, error))
     return FALSE;
-  sqlite3_stmt *st = NULL, *up = NULL;
+  GlSqlStmt *st = NULL, *up = NULL;
   gboolean ok = prediction_statements (db, model_id, &st, &up, error);
   for (guint i = 0; ok && i < n; i++)
     ok = write_prediction (db, model_id, st, up, &predictions[i], error);
@@ -406,7 +408,7 @@ gl_db_write_predictions (GlDb *db, gint64 model_id, guint64 n, GlDbPredictionFil
         }
       /* The slot is looked up again in each transaction: another writer may
        * have claimed it meanwhile. */
-      sqlite3_stmt *st = NULL, *up = NULL;
+      GlSqlStmt *st = NULL, *up = NULL;
       ok = prediction_statements (db, model_id, &st, &up, error);
       guint64 i = out->done;
       while (ok && i < n)
@@ -469,17 +471,17 @@ prune_step (GlDb *db, GlDbChunker *chunker, gint64 *chunk, gboolean *idle, GErro
   gint64 after = gl_db_counter (db, "prune_model", -1) == model ? gl_db_counter (db, "prune_next", 0) : 0;
   /* The next @chunk rows of @model from @after on; the rows of audit and
    * held-out images stay. */
-  sqlite3_stmt *st = gl_db_stmt (db, "SELECT MAX (image_id) FROM (SELECT image_id FROM predictions"
-                                     " WHERE model_id = ?1 AND image_id > ?2 ORDER BY image_id LIMIT ?3)", error);
+  GlSqlStmt *st = gl_db_stmt (db, "SELECT MAX (image_id) FROM (SELECT image_id FROM predictions"
+                                  " WHERE model_id = ?1 AND image_id > ?2 ORDER BY image_id LIMIT ?3) AS chunk", error);
   gboolean ok = st != NULL;
   gint64 last = after, n = 0;
   if (ok)
     {
-      sqlite3_bind_int64 (st, 1, model);
-      sqlite3_bind_int64 (st, 2, after);
-      sqlite3_bind_int64 (st, 3, *chunk);
-      if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_type (st, 0) != SQLITE_NULL)
-        last = sqlite3_column_int64 (st, 0);
+      gl_sql_bind_int64 (st, 1, model);
+      gl_sql_bind_int64 (st, 2, after);
+      gl_sql_bind_int64 (st, 3, *chunk);
+      if (gl_sql_step (st, NULL) == GL_SQL_STEP_ROW && !gl_sql_column_is_null (st, 0))
+        last = gl_sql_column_int64 (st, 0);
       gl_db_done (st);
     }
   if (ok && last == after)
@@ -488,7 +490,7 @@ prune_step (GlDb *db, GlDbChunker *chunker, gint64 *chunk, gboolean *idle, GErro
       ok = (st = gl_db_stmt (db, "UPDATE model_versions SET pruned = 1 WHERE id = ?1", error)) != NULL;
       if (ok)
         {
-          sqlite3_bind_int64 (st, 1, model);
+          gl_sql_bind_int64 (st, 1, model);
           ok = gl_db_step_done (db, st, error, "cannot prune predictions");
         }
     }
@@ -501,11 +503,11 @@ prune_step (GlDb *db, GlDbChunker *chunker, gint64 *chunk, gboolean *idle, GErro
       ok = st != NULL;
       if (ok)
         {
-          sqlite3_bind_int64 (st, 1, model);
-          sqlite3_bind_int64 (st, 2, after);
-          sqlite3_bind_int64 (st, 3, last);
+          gl_sql_bind_int64 (st, 1, model);
+          gl_sql_bind_int64 (st, 2, after);
+          gl_sql_bind_int64 (st, 3, last);
           ok = gl_db_step_done (db, st, error, "cannot prune predictions");
-          n = sqlite3_changes (db->handle);
+          n = gl_sql_changes (db->conn);
         }
       ok = ok && gl_db_set_counter (db, "prune_model", model, error)
            && gl_db_set_counter (db, "prune_next", last, error);

@@ -1,16 +1,39 @@
-/* gl-db-private.h — shared by the db/gl-db-*.c files; not for other layers. */
+/* gl-db-private.h — shared by the db/gl-db-*.c files; not for other layers.
+ *
+ * How a db/gl-db-*.c file is written (issue 18: one store on SQLite or
+ * PostgreSQL):
+ *
+ *   GlSqlStmt *st = gl_db_stmt (db, "SELECT … WHERE id = ?1", error);  // cached, reset, unbound
+ *   if (st == NULL)
+ *     return FALSE;
+ *   gl_sql_bind_int64 (st, 1, id);           // gl_sql_bind_text/_double/_blob/_null, gl_db_bind_id (-1 → NULL)
+ *   GlSqlStep rc = gl_sql_step (st, NULL);   // GL_SQL_STEP_ROW / _DONE / _ERROR
+ *   if (rc == GL_SQL_STEP_ROW)
+ *     v = gl_sql_column_int64 (st, 0);       // gl_db_column_id/_dup/_double/_bytes, gl_sql_column_text …
+ *   gl_db_done (st);                         // reset: always, on every path
+ *   if (rc == GL_SQL_STEP_ERROR)
+ *     return gl_db_fail (db, error, "cannot read the thing");  // "PATH: what: reason", GL_DB_ERROR_* code
+ *
+ * or gl_db_step_done (a statement without rows), gl_db_collect (rows into an
+ * array), gl_db_query_int (one number). The SQL is the dialect of gl-sql.h
+ * that both backends run: ?N parameters, ON CONFLICT … DO NOTHING/UPDATE
+ * instead of INSERT OR IGNORE/REPLACE, new ids through RETURNING id (not
+ * last_insert_rowid), COALESCE not ifnull, CASE not iif, no rowid, no
+ * PRAGMA. Text and blobs bound are borrowed until the statement's reset.
+ * Nothing here includes sqlite3.h: what only SQLite has stays in gl-db.c
+ * and gl-db-chunk.c (gl-sql-sqlite.h). Transactions: gl_db_begin /
+ * gl_db_commit / gl_db_rollback. */
 #pragma once
 
-#include <sqlite3.h>
-
 #include "db/gl-db.h"
+#include "db/gl-sql.h"
 
 struct _GlDb
 {
-  sqlite3 *handle;
-  char *path;
-  GHashTable *stmts; /* SQL text → sqlite3_stmt *, prepared once per connection */
+  GlSqlConn *conn;   /* owned; its statement cache holds every statement */
+  char *path;        /* the file, or the connection string without secrets (gl_sql_describe) */
   char *user;        /* default annotator */
+  GHashTable *returning; /* PostgreSQL: INSERT SQL (static) → it with " RETURNING id" (gl_db_stmt_insert); owned */
   gint64 busy_since; /* monotonic µs of the first try of the current wait */
   /* Write-lock bookkeeping (gl-db.c; the connection's thread only): when the
    * open write transaction got the lock (0: none), whether gl_db_begin is
@@ -29,21 +52,35 @@ struct _GlDb
 };
 
 /* Sets @error from the connection's last error: "PATH: @what: reason", with
- * GL_DB_ERROR_BUSY / _FULL / _CORRUPT where they apply. Returns FALSE. */
+ * GL_DB_ERROR_BUSY / _FULL / _CORRUPT where they apply (the one place where
+ * GL_SQL_ERROR codes become GL_DB_ERROR codes). Returns FALSE. */
 gboolean gl_db_fail (GlDb *db, GError **error, const char *what);
 /* Sets @error with @code and a formatted message prefixed by the path. */
 gboolean gl_db_fail_with (GlDb *db, GError **error, GlDbError code, const char *format, ...) G_GNUC_PRINTF (4, 5);
 
 /* The cached prepared statement for @sql (reset, no bindings), or NULL with @error. */
-sqlite3_stmt *gl_db_stmt (GlDb *db, const char *sql, GError **error);
+GlSqlStmt *gl_db_stmt (GlDb *db, const char *sql, GError **error);
+/* The statement for @sql, an INSERT of one row into a table with an id
+ * column, written without RETURNING (a static string: it keys a cache),
+ * for gl_db_step_id. SQLite reads the new id with sqlite3_last_insert_rowid
+ * (its RETURNING costs a third more per inserted image or label: a
+ * subprogram and a temporary table per row); PostgreSQL runs @sql with
+ * " RETURNING id". */
+GlSqlStmt *gl_db_stmt_insert (GlDb *db, const char *sql, GError **error);
+/* A statement of the caller's own (not cached), for a loop whose callback
+ * may run the same SQL: free with gl_sql_finalize. NULL with @error. */
+GlSqlStmt *gl_db_stmt_own (GlDb *db, const char *sql, GError **error);
 /* Resets @st and clears its bindings (NULL is fine). */
-void gl_db_done (sqlite3_stmt *st);
+void gl_db_done (GlSqlStmt *st);
+/* Which backend @db is on (for the few statements written per backend). */
+gboolean gl_db_is_sqlite (GlDb *db);
 
 gboolean gl_db_exec (GlDb *db, const char *sql, GError **error);
 /* With @wait FALSE, a statement that would wait for a lock (the busy
- * handler) fails at once with SQLITE_BUSY instead; TRUE restores the wait. */
+ * handler) fails at once with GL_DB_ERROR_BUSY instead; TRUE restores the
+ * wait. On PostgreSQL: lock_timeout 0 (none) / the default wait. */
 void gl_db_set_waiting (GlDb *db, gboolean wait);
-/* BEGIN IMMEDIATE (a write transaction) / COMMIT / ROLLBACK (ignores errors). */
+/* BEGIN IMMEDIATE (a write transaction; BEGIN on PostgreSQL) / COMMIT / ROLLBACK (ignores errors). */
 gboolean gl_db_begin (GlDb *db, GError **error);
 gboolean gl_db_commit (GlDb *db, GError **error);
 void gl_db_rollback (GlDb *db);
@@ -126,15 +163,19 @@ gboolean gl_db_append_labels (GlDb *db, const gint64 *image_ids, guint n, gint64
                               GError **error);
 
 /* Fills the zeroed @element from the current row of @st. */
-typedef void (*GlDbReadRow) (sqlite3_stmt *st, gpointer element);
+typedef void (*GlDbReadRow) (GlSqlStmt *st, gpointer element);
 /* Steps @st (bound) through its rows: one element of @size bytes each, made
  * by @read and freed by @clear. NULL with @error ("PATH: @what: reason") when
  * a step fails. Resets @st either way. */
-GArray *gl_db_collect (GlDb *db, sqlite3_stmt *st, gsize size, GDestroyNotify clear, GlDbReadRow read,
+GArray *gl_db_collect (GlDb *db, GlSqlStmt *st, gsize size, GDestroyNotify clear, GlDbReadRow read,
                        const char *what, GError **error);
 
 /* Runs a statement with no result rows to completion; resets it. */
-gboolean gl_db_step_done (GlDb *db, sqlite3_stmt *st, GError **error, const char *what);
+gboolean gl_db_step_done (GlDb *db, GlSqlStmt *st, GError **error, const char *what);
+/* Runs a statement of gl_db_stmt_insert: the new row's id, 0 when it
+ * inserted no row (ON CONFLICT DO NOTHING), -1 with @error ("PATH: @what:
+ * reason"). Resets @st. */
+gint64 gl_db_step_id (GlDb *db, GlSqlStmt *st, GError **error, const char *what);
 
 /* One integer of the first row of @sql with @a bound as ?1 (when @bind), or @fallback. */
 gint64 gl_db_query_int (GlDb *db, const char *sql, gboolean bind, gint64 a, gint64 fallback);
@@ -149,12 +190,12 @@ const char *gl_db_origin_sql (GlDbOrigin origin);
 GlDbOrigin gl_db_origin_from_sql (const char *text);
 
 /* NaN ↔ NULL. */
-void gl_db_bind_double (sqlite3_stmt *st, int i, double v);
-double gl_db_column_double (sqlite3_stmt *st, int i);
-void gl_db_bind_id (sqlite3_stmt *st, int i, gint64 id); /* -1 → NULL */
-gint64 gl_db_column_id (sqlite3_stmt *st, int i);       /* NULL → -1 */
-char *gl_db_column_dup (sqlite3_stmt *st, int i);       /* NULL → NULL */
-GBytes *gl_db_column_bytes (sqlite3_stmt *st, int i);   /* NULL → NULL */
+void gl_db_bind_double (GlSqlStmt *st, int i, double v);
+double gl_db_column_double (GlSqlStmt *st, int i);
+void gl_db_bind_id (GlSqlStmt *st, int i, gint64 id); /* -1 → NULL */
+gint64 gl_db_column_id (GlSqlStmt *st, int i);       /* NULL → -1 */
+char *gl_db_column_dup (GlSqlStmt *st, int i);       /* NULL → NULL */
+GBytes *gl_db_column_bytes (GlSqlStmt *st, int i);   /* NULL → NULL */
 
 /* Class helpers used by the label code: is @class_id a live class? */
 gboolean gl_db_class_is_live (GlDb *db, gint64 class_id, GError **error);
@@ -176,6 +217,14 @@ gboolean gl_db_set_labels_full (GlDb *db, const gint64 *image_ids, guint n, gint
 gboolean gl_db_append_label (GlDb *db, gint64 image_id, gint64 class_id, GlDbOrigin origin, const char *annotator,
                              GlDbLabelKind kind, gint64 undoes, gint64 action, gint64 now, gint64 *label_id,
                              GError **error);
+
+/* A team project's schema (gl-db-schema-pg.c): writes version 8 into an
+ * empty database when @create (GL_DB_ERROR_EXISTS when it holds a project),
+ * else checks the version (GL_DB_ERROR_NOT_FOUND for an empty database,
+ * _TOO_NEW, _CORRUPT) and migrates. */
+gboolean gl_db_server_schema (GlDb *db, gboolean create, GError **error);
+/* Its schema version (0: none, -1: tables without one). */
+int gl_db_server_schema_version (GlDb *db);
 
 /* Finishes a copy into the listing that a build before schema 6 left
  * half done (on open; gl-db-predictions.c). */

@@ -14,6 +14,7 @@
  *                ascending index order is "most uncertain / most confident first"
  */
 #include "db/gl-db-private.h"
+#include "db/gl-sql-sqlite.h"
 
 #include <errno.h>
 #include <math.h>
@@ -49,6 +50,30 @@ code_for (int rc)
     }
 }
 
+/* The GL_DB_ERROR code for a GL_SQL_ERROR code: the same as code_for gives
+ * for SQLite's codes (a broken server connection is a failure to retry,
+ * not a missing database). */
+static GlDbError
+code_for_sql (GlSqlError code)
+{
+  switch (code)
+    {
+    case GL_SQL_ERROR_BUSY:
+      return GL_DB_ERROR_BUSY;
+    case GL_SQL_ERROR_FULL:
+      return GL_DB_ERROR_FULL;
+    case GL_SQL_ERROR_CORRUPT:
+      return GL_DB_ERROR_CORRUPT;
+    case GL_SQL_ERROR_CANNOT_OPEN:
+      return GL_DB_ERROR_NOT_FOUND;
+    case GL_SQL_ERROR_CONSTRAINT:
+    case GL_SQL_ERROR_GONE:
+    case GL_SQL_ERROR_FAILED:
+    default:
+      return GL_DB_ERROR_FAILED;
+    }
+}
+
 /* After a failed write: is the disk (nearly) full, or a file of the database
  * at the file-size limit? SQLite's own errno is not reliable by then (it
  * reports the errno of whatever ran last), so look at the disk. */
@@ -74,24 +99,42 @@ out_of_space (GlDb *db)
   return FALSE;
 }
 
+/* gl_db_fail on PostgreSQL: the code and reason gl-sql recorded. */
+static gboolean
+fail_server (GlDb *db, GError **error, const char *what)
+{
+  GlSqlError sql_code;
+  const char *reason = gl_sql_last_error (db->conn, &sql_code);
+  GlDbError code = code_for_sql (sql_code);
+  if (code == GL_DB_ERROR_BUSY)
+    reason = "the project is busy (another desktop is writing the same rows); try again";
+  else if (code == GL_DB_ERROR_FULL)
+    reason = "the server's disk is full (nothing of this change was saved)";
+  g_set_error (error, GL_DB_ERROR, code, "%s: %s: %s", db->path, what, reason);
+  g_debug ("%s: %s: %s", db->path, what, reason);
+  return FALSE;
+}
+
 gboolean
 gl_db_fail (GlDb *db, GError **error, const char *what)
 {
-  int rc = db->handle ? sqlite3_extended_errcode (db->handle) : SQLITE_CANTOPEN;
+  sqlite3 *h = gl_sql_sqlite_handle (db->conn);
+  if (db->conn != NULL && h == NULL)
+    return fail_server (db, error, what);
+  int rc = h ? sqlite3_extended_errcode (h) : SQLITE_CANTOPEN;
   GlDbError code = code_for (rc);
   /* A write refused for space (ENOSPC) or by the file-size limit (EFBIG) is
    * a full disk, whatever SQLite calls it. */
-  int sys = db->handle ? sqlite3_system_errno (db->handle) : 0;
+  int sys = h ? sqlite3_system_errno (h) : 0;
   if ((rc & 0xff) == SQLITE_IOERR && (sys == ENOSPC || sys == EFBIG || out_of_space (db)))
     code = GL_DB_ERROR_FULL;
-  const char *msg = db->handle ? sqlite3_errmsg (db->handle) : "cannot open";
+  const char *msg = h ? sqlite3_errmsg (h) : "cannot open";
   if (code == GL_DB_ERROR_BUSY)
     msg = "the project is busy (another process is writing to it); try again";
   else if (code == GL_DB_ERROR_FULL)
     msg = "the disk is full (nothing of this change was saved)";
   else if ((rc & 0xff) == SQLITE_IOERR && code != GL_DB_ERROR_FULL)
-    msg = g_strdup_printf ("%s (I/O error %d, %s)", sqlite3_errmsg (db->handle), rc,
-                           g_strerror (sqlite3_system_errno (db->handle)));
+    msg = g_strdup_printf ("%s (I/O error %d, %s)", sqlite3_errmsg (h), rc, g_strerror (sqlite3_system_errno (h)));
   g_set_error (error, GL_DB_ERROR, code, "%s: %s: %s", db->path, what, msg);
   if ((rc & 0xff) == SQLITE_IOERR && code != GL_DB_ERROR_FULL)
     g_free ((char *) msg);
@@ -111,38 +154,61 @@ gl_db_fail_with (GlDb *db, GError **error, GlDbError code, const char *format, .
 
 /* ---- Statements -------------------------------------------------------- */
 
-sqlite3_stmt *
+gboolean
+gl_db_is_sqlite (GlDb *db)
+{
+  return gl_sql_backend (db->conn) == GL_SQL_SQLITE;
+}
+
+GlSqlStmt *
 gl_db_stmt (GlDb *db, const char *sql, GError **error)
 {
-  sqlite3_stmt *st = g_hash_table_lookup (db->stmts, sql);
-  if (db->locked_us != 0 && db->first_sql == NULL)
-    db->first_sql = st != NULL ? sqlite3_sql (st) : NULL;
-  if (st != NULL)
-    return st;
-  if (sqlite3_prepare_v3 (db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+  GlSqlStmt *st = gl_sql_prepare (db->conn, sql, NULL);
+  if (st == NULL)
     {
       gl_db_fail (db, error, "cannot prepare a statement");
       return NULL;
     }
-  g_hash_table_insert (db->stmts, g_strdup (sql), st);
   if (db->locked_us != 0 && db->first_sql == NULL)
-    db->first_sql = sqlite3_sql (st);
+    db->first_sql = gl_sql_stmt_sql (st);
+  return st;
+}
+
+GlSqlStmt *
+gl_db_stmt_insert (GlDb *db, const char *sql, GError **error)
+{
+  if (gl_db_is_sqlite (db))
+    return gl_db_stmt (db, sql, error);
+  if (db->returning == NULL)
+    db->returning = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  const char *with = g_hash_table_lookup (db->returning, sql);
+  if (with == NULL)
+    {
+      with = g_strconcat (sql, " RETURNING id", NULL);
+      g_hash_table_insert (db->returning, (gpointer) sql, (gpointer) with);
+    }
+  return gl_db_stmt (db, with, error);
+}
+
+GlSqlStmt *
+gl_db_stmt_own (GlDb *db, const char *sql, GError **error)
+{
+  GlSqlStmt *st = gl_sql_prepare_uncached (db->conn, sql, NULL);
+  if (st == NULL)
+    gl_db_fail (db, error, "cannot prepare a statement");
   return st;
 }
 
 void
-gl_db_done (sqlite3_stmt *st)
+gl_db_done (GlSqlStmt *st)
 {
-  if (st == NULL)
-    return;
-  sqlite3_reset (st);
-  sqlite3_clear_bindings (st);
+  gl_sql_reset (st);
 }
 
 gboolean
 gl_db_exec (GlDb *db, const char *sql, GError **error)
 {
-  if (sqlite3_exec (db->handle, sql, NULL, NULL, NULL) != SQLITE_OK)
+  if (!gl_sql_exec (db->conn, sql, NULL))
     return gl_db_fail (db, error, "cannot run a statement");
   return TRUE;
 }
@@ -212,7 +278,10 @@ count_hold (GlDb *db)
 gboolean
 gl_db_begin (GlDb *db, GError **error)
 {
-  sqlite3_stmt *st = gl_db_stmt (db, "BEGIN IMMEDIATE", error);
+  /* SQLite: take the write lock now (IMMEDIATE), where the busy handler
+   * waits for it, not at the first write. PostgreSQL locks rows as they are
+   * written. */
+  GlSqlStmt *st = gl_db_stmt (db, gl_db_is_sqlite (db) ? "BEGIN IMMEDIATE" : "BEGIN", error);
   if (st == NULL)
     return FALSE;
   db->in_begin = TRUE;
@@ -242,102 +311,130 @@ gl_db_test_exit_after_commits (guint n)
 gboolean
 gl_db_commit (GlDb *db, GError **error)
 {
-  sqlite3_stmt *st = gl_db_stmt (db, "COMMIT", error);
+  GlSqlStmt *st = gl_db_stmt (db, "COMMIT", error);
   if (st == NULL)
     return FALSE;
-  int rc = sqlite3_step (st);
-  if (rc == SQLITE_DONE)
+  GlSqlStep rc = gl_sql_step (st, NULL);
+  if (rc == GL_SQL_STEP_DONE)
     {
-      sqlite3_reset (st);
+      gl_sql_reset (st);
       count_hold (db);
       if (g_atomic_int_get (&exit_after_commits) > 0 && g_atomic_int_dec_and_test (&exit_after_commits))
         _exit (0); /* a kill right after this commit (test hook) */
       return TRUE;
     }
   gl_db_fail (db, error, "cannot commit");
-  sqlite3_reset (st);
+  gl_sql_reset (st);
   return FALSE;
 }
 
 void
 gl_db_rollback (GlDb *db)
 {
-  if (!sqlite3_get_autocommit (db->handle))
-    sqlite3_exec (db->handle, "ROLLBACK", NULL, NULL, NULL);
+  sqlite3 *h = gl_sql_sqlite_handle (db->conn);
+  /* PostgreSQL answers a ROLLBACK outside a transaction with a warning only. */
+  if (h == NULL || !sqlite3_get_autocommit (h))
+    gl_sql_rollback (db->conn);
   count_hold (db);
 }
 
 gboolean
-gl_db_step_done (GlDb *db, sqlite3_stmt *st, GError **error, const char *what)
+gl_db_step_done (GlDb *db, GlSqlStmt *st, GError **error, const char *what)
 {
-  int rc = sqlite3_step (st);
-  gboolean ok = rc == SQLITE_DONE || rc == SQLITE_ROW;
+  GlSqlStep rc = gl_sql_step (st, NULL);
+  gboolean ok = rc != GL_SQL_STEP_ERROR;
   if (!ok)
     gl_db_fail (db, error, what);
-  gl_db_done (st);
+  gl_sql_reset (st);
   return ok;
 }
 
+gint64
+gl_db_step_id (GlDb *db, GlSqlStmt *st, GError **error, const char *what)
+{
+  sqlite3 *h = gl_sql_sqlite_handle (db->conn);
+  if (h != NULL)
+    {
+      if (!gl_db_step_done (db, st, error, what))
+        return -1;
+      return sqlite3_changes (h) > 0 ? sqlite3_last_insert_rowid (h) : 0;
+    }
+  GlSqlStep rc = gl_sql_step (st, NULL);
+  gint64 id = rc == GL_SQL_STEP_ROW ? gl_sql_column_int64 (st, 0) : 0;
+  /* The row is the statement's only one: stepping on ends it. */
+  if (rc == GL_SQL_STEP_ROW)
+    rc = gl_sql_step (st, NULL);
+  if (rc == GL_SQL_STEP_ERROR)
+    {
+      gl_db_fail (db, error, what);
+      id = -1;
+    }
+  gl_sql_reset (st);
+  return id;
+}
+
 GArray *
-gl_db_collect (GlDb *db, sqlite3_stmt *st, gsize size, GDestroyNotify clear, GlDbReadRow read, const char *what,
+gl_db_collect (GlDb *db, GlSqlStmt *st, gsize size, GDestroyNotify clear, GlDbReadRow read, const char *what,
                GError **error)
 {
   GArray *out = g_array_new (FALSE, TRUE, (guint) size);
-  int rc;
+  GlSqlStep rc;
 
   g_array_set_clear_func (out, clear);
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+  while ((rc = gl_sql_step (st, NULL)) == GL_SQL_STEP_ROW)
     {
       g_array_set_size (out, out->len + 1);
       read (st, out->data + (gsize) (out->len - 1) * size);
     }
-  gl_db_done (st);
-  if (rc != SQLITE_DONE)
+  if (rc != GL_SQL_STEP_DONE)
     {
+      gl_sql_reset (st);
       g_array_unref (out);
       gl_db_fail (db, error, what);
       return NULL;
     }
+  gl_sql_reset (st);
   return out;
 }
 
 gint64
 gl_db_query_int (GlDb *db, const char *sql, gboolean bind, gint64 a, gint64 fallback)
 {
-  sqlite3_stmt *st = gl_db_stmt (db, sql, NULL);
+  GlSqlStmt *st = gl_db_stmt (db, sql, NULL);
   if (st == NULL)
     return fallback;
   if (bind)
-    sqlite3_bind_int64 (st, 1, a);
+    gl_sql_bind_int64 (st, 1, a);
   gint64 v = fallback;
-  if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_type (st, 0) != SQLITE_NULL)
-    v = sqlite3_column_int64 (st, 0);
-  gl_db_done (st);
+  if (gl_sql_step (st, NULL) == GL_SQL_STEP_ROW && !gl_sql_column_is_null (st, 0))
+    v = gl_sql_column_int64 (st, 0);
+  gl_sql_reset (st);
   return v;
 }
 
 gint64
 gl_db_counter (GlDb *db, const char *name, gint64 fallback)
 {
-  sqlite3_stmt *st = gl_db_stmt (db, "SELECT value FROM counters WHERE name = ?1", NULL);
+  GlSqlStmt *st = gl_db_stmt (db, "SELECT value FROM counters WHERE name = ?1", NULL);
   if (st == NULL)
     return fallback;
-  sqlite3_bind_text (st, 1, name, -1, SQLITE_STATIC);
+  gl_sql_bind_text (st, 1, name);
   gint64 v = fallback;
-  if (sqlite3_step (st) == SQLITE_ROW)
-    v = sqlite3_column_int64 (st, 0);
-  gl_db_done (st);
+  if (gl_sql_step (st, NULL) == GL_SQL_STEP_ROW)
+    v = gl_sql_column_int64 (st, 0);
+  gl_sql_reset (st);
   return v;
 }
 
 gboolean
 gl_db_set_counter (GlDb *db, const char *name, gint64 value, GError **error)
 {
-  sqlite3_stmt *st = gl_db_stmt (db, "INSERT OR REPLACE INTO counters (name, value) VALUES (?1, ?2)", error);
+  GlSqlStmt *st = gl_db_stmt (db, "INSERT INTO counters (name, value) VALUES (?1, ?2)"
+                                  " ON CONFLICT (name) DO UPDATE SET value = excluded.value", error);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_text (st, 1, name, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (st, 2, value);
+  gl_sql_bind_text (st, 1, name);
+  gl_sql_bind_int64 (st, 2, value);
   return gl_db_step_done (db, st, error, "cannot write a counter");
 }
 
@@ -384,49 +481,46 @@ gl_db_origin_from_string (const char *text, GlDbOrigin *origin)
 }
 
 void
-gl_db_bind_double (sqlite3_stmt *st, int i, double v)
+gl_db_bind_double (GlSqlStmt *st, int i, double v)
 {
-  if (isnan (v))
-    sqlite3_bind_null (st, i);
-  else
-    sqlite3_bind_double (st, i, v);
+  gl_sql_bind_double (st, i, v); /* NaN binds NULL */
 }
 
 double
-gl_db_column_double (sqlite3_stmt *st, int i)
+gl_db_column_double (GlSqlStmt *st, int i)
 {
-  return sqlite3_column_type (st, i) == SQLITE_NULL ? NAN : sqlite3_column_double (st, i);
+  return gl_sql_column_is_null (st, i) ? NAN : gl_sql_column_double (st, i);
 }
 
 void
-gl_db_bind_id (sqlite3_stmt *st, int i, gint64 id)
+gl_db_bind_id (GlSqlStmt *st, int i, gint64 id)
 {
   if (id < 0)
-    sqlite3_bind_null (st, i);
+    gl_sql_bind_null (st, i);
   else
-    sqlite3_bind_int64 (st, i, id);
+    gl_sql_bind_int64 (st, i, id);
 }
 
 gint64
-gl_db_column_id (sqlite3_stmt *st, int i)
+gl_db_column_id (GlSqlStmt *st, int i)
 {
-  return sqlite3_column_type (st, i) == SQLITE_NULL ? -1 : sqlite3_column_int64 (st, i);
+  return gl_sql_column_is_null (st, i) ? -1 : gl_sql_column_int64 (st, i);
 }
 
 char *
-gl_db_column_dup (sqlite3_stmt *st, int i)
+gl_db_column_dup (GlSqlStmt *st, int i)
 {
-  const unsigned char *t = sqlite3_column_text (st, i);
-  return t ? g_strdup ((const char *) t) : NULL;
+  return g_strdup (gl_sql_column_text (st, i));
 }
 
 GBytes *
-gl_db_column_bytes (sqlite3_stmt *st, int i)
+gl_db_column_bytes (GlSqlStmt *st, int i)
 {
-  if (sqlite3_column_type (st, i) == SQLITE_NULL)
+  if (gl_sql_column_is_null (st, i))
     return NULL;
-  const void *b = sqlite3_column_blob (st, i);
-  return g_bytes_new (b, (gsize) sqlite3_column_bytes (st, i));
+  gsize len = 0;
+  const void *b = gl_sql_column_blob (st, i, &len);
+  return g_bytes_new (b, len);
 }
 
 /* ---- Schema ------------------------------------------------------------ */
@@ -684,9 +778,9 @@ move_audit_setting (GlDb *db, GError **error)
 {
   sqlite3_stmt *get = NULL, *put = NULL;
   gboolean ok
-    = sqlite3_prepare_v2 (db->handle, "SELECT value FROM settings WHERE key = 'audit_images'", -1, &get, NULL)
+    = sqlite3_prepare_v2 (gl_sql_sqlite_handle (db->conn), "SELECT value FROM settings WHERE key = 'audit_images'", -1, &get, NULL)
         == SQLITE_OK
-      && sqlite3_prepare_v2 (db->handle,
+      && sqlite3_prepare_v2 (gl_sql_sqlite_handle (db->conn),
                              "INSERT OR IGNORE INTO audit_images (image_id)"
                              " SELECT id FROM images WHERE id = ?1", -1, &put, NULL) == SQLITE_OK;
   if (ok && sqlite3_step (get) == SQLITE_ROW)
@@ -720,7 +814,7 @@ user_version (GlDb *db)
 {
   sqlite3_stmt *st = NULL;
   int v = -1;
-  if (sqlite3_prepare_v2 (db->handle, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK
+  if (sqlite3_prepare_v2 (gl_sql_sqlite_handle (db->conn), "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK
       && sqlite3_step (st) == SQLITE_ROW)
     v = sqlite3_column_int (st, 0);
   sqlite3_finalize (st);
@@ -736,7 +830,7 @@ migrate (GlDb *db, GError **error)
    * it, and the version is read again under the lock. */
   if (!gl_db_exec (db, "PRAGMA foreign_keys = OFF", error))
     return FALSE;
-  if (sqlite3_exec (db->handle, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+  if (sqlite3_exec (gl_sql_sqlite_handle (db->conn), "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
     return gl_db_fail (db, error, "cannot start the schema upgrade");
   int v = user_version (db);
   gboolean ok = TRUE;
@@ -745,7 +839,7 @@ migrate (GlDb *db, GError **error)
       /* Empty file (a new project, or one whose creation never committed). */
       sqlite3_stmt *st = NULL;
       int n = 0;
-      if (sqlite3_prepare_v2 (db->handle, "SELECT COUNT (*) FROM sqlite_schema", -1, &st, NULL) == SQLITE_OK
+      if (sqlite3_prepare_v2 (gl_sql_sqlite_handle (db->conn), "SELECT COUNT (*) FROM sqlite_schema", -1, &st, NULL) == SQLITE_OK
           && sqlite3_step (st) == SQLITE_ROW)
         n = sqlite3_column_int (st, 0);
       sqlite3_finalize (st);
@@ -776,24 +870,18 @@ migrate (GlDb *db, GError **error)
   if (ok)
     {
       sqlite3_stmt *st = NULL;
-      if (sqlite3_prepare_v2 (db->handle, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
+      if (sqlite3_prepare_v2 (gl_sql_sqlite_handle (db->conn), "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
         ok = gl_db_fail (db, error, "cannot check foreign keys");
       else if (sqlite3_step (st) == SQLITE_ROW)
         ok = gl_db_fail_with (db, error, GL_DB_ERROR_CORRUPT, "a row of table %s refers to a missing row",
                               (const char *) sqlite3_column_text (st, 0));
       sqlite3_finalize (st);
     }
-  if (ok && sqlite3_exec (db->handle, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+  if (ok && sqlite3_exec (gl_sql_sqlite_handle (db->conn), "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
     ok = gl_db_fail (db, error, "cannot commit the schema upgrade");
   if (!ok)
     gl_db_rollback (db);
   return gl_db_exec (db, "PRAGMA foreign_keys = ON", ok ? error : NULL) && ok;
-}
-
-static void
-finalize_stmt (gpointer st)
-{
-  sqlite3_finalize (st);
 }
 
 /* The busy handler: SQLite's own (sqlite3_busy_timeout) sleeps 1, 2, 5, 10,
@@ -824,7 +912,11 @@ busy_wait (void *data, int tries)
 void
 gl_db_set_waiting (GlDb *db, gboolean wait)
 {
-  sqlite3_busy_handler (db->handle, wait ? busy_wait : NULL, wait ? db : NULL);
+  sqlite3 *h = gl_sql_sqlite_handle (db->conn);
+  if (h != NULL)
+    sqlite3_busy_handler (h, wait ? busy_wait : NULL, wait ? db : NULL);
+  else
+    gl_sql_exec (db->conn, wait ? "SET lock_timeout = " G_STRINGIFY (BUSY_TIMEOUT_MS) : "SET lock_timeout = 1", NULL);
 }
 
 /* ---- Checkpoints ------------------------------------------------------- */
@@ -910,7 +1002,7 @@ wal_hook (void *data, sqlite3 *handle, const char *name, int pages)
   (void) name;
   if (g_atomic_int_compare_and_exchange (&db->ckpt_caught_up, 1, 0))
     {
-      sqlite3_wal_checkpoint_v2 (db->handle, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+      sqlite3_wal_checkpoint_v2 (gl_sql_sqlite_handle (db->conn), NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
       db->ckpt_mark = 0;
       return SQLITE_OK;
     }
@@ -928,7 +1020,7 @@ wal_hook (void *data, sqlite3 *handle, const char *name, int pages)
   g_mutex_unlock (&db->ckpt_lock);
   /* Without a thread, checkpoint here as SQLite would have. */
   if (db->ckpt_thread == NULL)
-    sqlite3_wal_checkpoint_v2 (db->handle, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    sqlite3_wal_checkpoint_v2 (gl_sql_sqlite_handle (db->conn), NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
   return SQLITE_OK;
 }
 
@@ -944,51 +1036,46 @@ stop_checkpointer (GlDb *db)
     g_thread_join (thread);
 }
 
-static GlDb *
-connect (const char *path, gboolean create, GError **error)
+/* Opens db->conn on @target; a GL_SQL_ERROR becomes the GL_DB_ERROR it
+ * stands for, with the same message. */
+static gboolean
+open_conn (GlDb *db, const char *target, GError **error)
 {
-  g_autoptr (GlDb) db = g_new0 (GlDb, 1);
-  db->path = g_strdup (path);
-  db->stmts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, finalize_stmt);
-  db->user = gl_db_dup_default_annotator ();
-  g_mutex_init (&db->ckpt_lock);
-  g_cond_init (&db->ckpt_cond);
+  g_autoptr (GError) sql_error = NULL;
+  db->conn = gl_sql_open (target, &sql_error);
+  if (db->conn == NULL)
+    {
+      g_set_error_literal (error, GL_DB_ERROR, code_for_sql ((GlSqlError) sql_error->code), sql_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* A project file on this desktop: WAL, a full sync at every commit, the
+ * busy handler and the checkpointer. */
+static gboolean
+open_file (GlDb *db, const char *path, gboolean create, GError **error)
+{
   gboolean exists = g_file_test (path, G_FILE_TEST_EXISTS);
   if (create && exists)
-    {
-      gl_db_fail_with (db, error, GL_DB_ERROR_EXISTS, "a database is there already");
-      return NULL;
-    }
+    return gl_db_fail_with (db, error, GL_DB_ERROR_EXISTS, "a database is there already");
   if (!create && !g_file_test (path, G_FILE_TEST_IS_REGULAR))
-    {
-      gl_db_fail_with (db, error, GL_DB_ERROR_NOT_FOUND, "no such database");
-      return NULL;
-    }
-  int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
-  if (sqlite3_open_v2 (path, &db->handle, flags, NULL) != SQLITE_OK)
-    {
-      gl_db_fail (db, error, "cannot open");
-      return NULL;
-    }
-  sqlite3_extended_result_codes (db->handle, 1);
-  sqlite3_busy_handler (db->handle, busy_wait, db);
+    return gl_db_fail_with (db, error, GL_DB_ERROR_NOT_FOUND, "no such database");
+  if (!open_conn (db, path, error))
+    return FALSE;
+  sqlite3 *h = gl_sql_sqlite_handle (db->conn);
+  sqlite3_busy_handler (h, busy_wait, db);
   /* journal_mode=WAL reads the file: a non-database fails here. */
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2 (db->handle, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+  int rc = sqlite3_prepare_v2 (h, "PRAGMA journal_mode = WAL", -1, &st, NULL);
   if (rc == SQLITE_OK)
     rc = sqlite3_step (st);
   gboolean wal = rc == SQLITE_ROW && g_ascii_strcasecmp ((const char *) sqlite3_column_text (st, 0), "wal") == 0;
   sqlite3_finalize (st);
   if (rc != SQLITE_ROW)
-    {
-      gl_db_fail (db, error, "cannot open");
-      return NULL;
-    }
+    return gl_db_fail (db, error, "cannot open");
   if (!wal)
-    {
-      gl_db_fail_with (db, error, GL_DB_ERROR_FAILED, "cannot switch to write-ahead logging");
-      return NULL;
-    }
+    return gl_db_fail_with (db, error, GL_DB_ERROR_FAILED, "cannot switch to write-ahead logging");
   /* synchronous=FULL: the WAL is synced at every commit, so a committed label
    * survives a power loss too, not only a crash of the process. */
   /* A 32 MB page cache per connection (SQLite's default is 2 MB): prediction
@@ -996,9 +1083,33 @@ connect (const char *path, gboolean create, GError **error)
   if (!gl_db_exec (db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;"
                        " PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = " G_STRINGIFY (WAL_LIMIT_BYTES) ";",
                    error))
-    return NULL;
-  sqlite3_wal_hook (db->handle, wal_hook, db);
-  if (!migrate (db, error))
+    return FALSE;
+  sqlite3_wal_hook (h, wal_hook, db);
+  return migrate (db, error);
+}
+
+/* A team project on a PostgreSQL server: lock waits bounded as SQLite's
+ * busy handler bounds them, then the schema. */
+static gboolean
+open_server (GlDb *db, const char *target, gboolean create, GError **error)
+{
+  if (!open_conn (db, target, error))
+    return FALSE;
+  gl_db_set_waiting (db, TRUE);
+  return gl_db_server_schema (db, create, error);
+}
+
+static GlDb *
+connect (const char *path, gboolean create, GError **error)
+{
+  g_autoptr (GlDb) db = g_new0 (GlDb, 1);
+  gboolean server = gl_sql_is_server_target (path);
+  /* Messages name a server target without its password. */
+  db->path = server ? gl_sql_redact_target (path) : g_strdup (path);
+  db->user = gl_db_dup_default_annotator ();
+  g_mutex_init (&db->ckpt_lock);
+  g_cond_init (&db->ckpt_cond);
+  if (server ? !open_server (db, path, create, error) : !open_file (db, path, create, error))
     return NULL;
   if (gl_db_counter (db, "listing_pending", 0) != 0 && !gl_db_finish_listing (db, error))
     return NULL;
@@ -1021,7 +1132,9 @@ void
 gl_db_release_memory (GlDb *db)
 {
   g_return_if_fail (db != NULL);
-  sqlite3_db_release_memory (db->handle);
+  sqlite3 *h = gl_sql_sqlite_handle (db->conn);
+  if (h != NULL) /* PostgreSQL: the memory is the server's */
+    sqlite3_db_release_memory (h);
 }
 
 void
@@ -1030,9 +1143,8 @@ gl_db_close (GlDb *db)
   if (db == NULL)
     return;
   stop_checkpointer (db);
-  g_hash_table_destroy (db->stmts);
-  if (db->handle)
-    sqlite3_close (db->handle);
+  gl_sql_close (db->conn);
+  g_clear_pointer (&db->returning, g_hash_table_unref);
   g_free (db->path);
   g_free (db->user);
   g_mutex_clear (&db->ckpt_lock);
@@ -1049,14 +1161,20 @@ gl_db_get_path (GlDb *db)
 int
 gl_db_get_schema_version (GlDb *db)
 {
+  if (!gl_db_is_sqlite (db))
+    return gl_db_server_schema_version (db);
   return user_version (db);
 }
 
 gboolean
 gl_db_check_integrity (GlDb *db, GError **error)
 {
+  /* PostgreSQL checks every foreign key at each statement and has no
+   * integrity_check of its own to run from a client: nothing to add. */
+  if (!gl_db_is_sqlite (db))
+    return TRUE;
   sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2 (db->handle, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2 (gl_sql_sqlite_handle (db->conn), "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK)
     return gl_db_fail (db, error, "cannot check integrity");
   g_autofree char *result = NULL;
   int rc = sqlite3_step (st);
@@ -1067,7 +1185,7 @@ gl_db_check_integrity (GlDb *db, GError **error)
     return gl_db_fail (db, error, "cannot check integrity");
   if (g_strcmp0 (result, "ok") != 0)
     return gl_db_fail_with (db, error, GL_DB_ERROR_CORRUPT, "integrity check: %s", result);
-  if (sqlite3_prepare_v2 (db->handle, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2 (gl_sql_sqlite_handle (db->conn), "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
     return gl_db_fail (db, error, "cannot check foreign keys");
   rc = sqlite3_step (st);
   g_autofree char *table = rc == SQLITE_ROW ? g_strdup ((const char *) sqlite3_column_text (st, 0)) : NULL;
@@ -1082,6 +1200,9 @@ gl_db_check_integrity (GlDb *db, GError **error)
 gboolean
 gl_db_set_max_pages (GlDb *db, guint64 max_pages, GError **error)
 {
+  if (!gl_db_is_sqlite (db))
+    return gl_db_fail_with (db, error, GL_DB_ERROR_INVALID,
+                            "a team project's size is limited on its server, not by Gleaner");
   /* max_page_count cannot go below the current size; 0 asks for the default
    * limit of SQLite (4294967294 pages). */
   g_autofree char *sql = g_strdup_printf ("PRAGMA max_page_count = %" G_GUINT64_FORMAT,
@@ -1094,12 +1215,12 @@ gl_db_set_max_pages (GlDb *db, guint64 max_pages, GError **error)
 char *
 gl_db_get_setting (GlDb *db, const char *key)
 {
-  sqlite3_stmt *st = gl_db_stmt (db, "SELECT value FROM settings WHERE key = ?1", NULL);
+  GlSqlStmt *st = gl_db_stmt (db, "SELECT value FROM settings WHERE key = ?1", NULL);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_text (st, 1, key, -1, SQLITE_STATIC);
+  gl_sql_bind_text (st, 1, key);
   char *value = NULL;
-  if (sqlite3_step (st) == SQLITE_ROW)
+  if (gl_sql_step (st, NULL) == GL_SQL_STEP_ROW)
     value = gl_db_column_dup (st, 0);
   gl_db_done (st);
   return value;
@@ -1147,13 +1268,14 @@ gl_db_set_setting (GlDb *db, const char *key, const char *value, GError **error)
       || (value != NULL && !g_utf8_validate (value, -1, NULL)))
     return gl_db_fail_with (db, error, GL_DB_ERROR_INVALID, "setting “%s”: key and value must be UTF-8 text",
                             key ? key : "");
-  sqlite3_stmt *st = gl_db_stmt (db, value ? "INSERT OR REPLACE INTO settings (key, value) VALUES (?1, ?2)"
+  GlSqlStmt *st = gl_db_stmt (db, value ? "INSERT INTO settings (key, value) VALUES (?1, ?2)"
+                                          " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
                                            : "DELETE FROM settings WHERE key = ?1", error);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_text (st, 1, key, -1, SQLITE_STATIC);
+  gl_sql_bind_text (st, 1, key);
   if (value)
-    sqlite3_bind_text (st, 2, value, -1, SQLITE_STATIC);
+    gl_sql_bind_text (st, 2, value);
   return gl_db_step_done (db, st, error, "cannot write a setting");
 }
 

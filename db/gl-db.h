@@ -64,10 +64,15 @@ typedef enum
 typedef struct _GlDb GlDb;
 
 /* Creates a new, empty database at @path (fails with GL_DB_ERROR_EXISTS if a
- * file is there). The parent folder must exist. */
+ * file is there). The parent folder must exist. @path may instead be a
+ * PostgreSQL connection string (gl_sql_is_server_target: postgresql://…
+ * or "host=… dbname=…"): a team project, whose schema is written into that
+ * (empty, existing) database; GL_DB_ERROR_EXISTS when it holds a project.
+ * gl_db_get_path then gives the target without its password. */
 GlDb *gl_db_create (const char *path, GError **error);
 /* Opens an existing database (GL_DB_ERROR_NOT_FOUND if there is none) and
- * migrates it to GL_DB_SCHEMA_VERSION in one transaction. */
+ * migrates it to GL_DB_SCHEMA_VERSION in one transaction; a file or a
+ * connection string, as for gl_db_create. */
 GlDb *gl_db_open (const char *path, GError **error);
 void gl_db_close (GlDb *db);
 /* Frees the pages this connection keeps cached. After a bulk read on a

@@ -31,14 +31,19 @@ typedef struct
   char *types;      /* the parameter kinds it was prepared with, one letter each: i(nt), d(ouble), t(ext),
                        b(lob), n(ull: type inferred); owned */
   PGresult *result; /* of the current run; owned */
+  int n_params;     /* the parameters the prepared statement takes (unbound ones run as NULL) */
   int row;          /* current row of @result, -1 before the first */
   GPtrArray *blobs; /* unescaped bytea columns of the current row; owned */
 } PgStmt;
 
-/* ?N → $N outside quoted strings and identifiers. */
+/* ?N → $N outside quoted strings and identifiers; SQLite's planner hints
+ * " INDEXED BY name" and " NOT INDEXED" are dropped (PostgreSQL plans
+ * alone). */
 static char *
 dollar_params (const char *sql)
 {
+  static const char hint[] = " INDEXED BY ";
+  static const char no_index[] = " NOT INDEXED";
   GString *out = g_string_sized_new (strlen (sql) + 8);
   char quote = 0;
   for (const char *p = sql; *p != '\0'; p++)
@@ -53,6 +58,20 @@ dollar_params (const char *sql)
       else if (*p == '?' && g_ascii_isdigit (p[1]))
         {
           g_string_append_c (out, '$');
+          continue;
+        }
+      else if (g_str_has_prefix (p, no_index) && !g_ascii_isalnum (p[sizeof no_index - 1])
+               && p[sizeof no_index - 1] != '_')
+        {
+          p += sizeof no_index - 2; /* the loop steps past its last character */
+          continue;
+        }
+      else if (g_str_has_prefix (p, hint))
+        {
+          p += sizeof hint - 1;
+          while (g_ascii_isalnum (*p) || *p == '_')
+            p++;
+          p--; /* the loop steps past the name's last character */
           continue;
         }
       g_string_append_c (out, *p);
@@ -157,11 +176,11 @@ kind_letter (GlSqlParamKind kind)
 }
 
 /* Can a statement prepared for @prepared run with bindings of @kinds? A
- * NULL fits any type. */
+ * NULL fits any type, and so does a parameter left unbound. */
 static gboolean
 kinds_fit (const char *prepared, const char *kinds)
 {
-  if (prepared == NULL || strlen (prepared) != strlen (kinds))
+  if (prepared == NULL || strlen (prepared) < strlen (kinds))
     return FALSE;
   for (guint i = 0; kinds[i] != '\0'; i++)
     if (kinds[i] != 'n' && kinds[i] != prepared[i])
@@ -186,8 +205,16 @@ ensure_prepared (PgStmt *st, const char *kinds, GError **error)
               : kinds[i] == 'b' ? OID_BYTEA
                                 : 0; /* NULL: the server infers it */
   g_autofree char *name = g_strdup_printf ("gl%u", conn->next_name++);
+  /* A prepare that fails aborts the open transaction: when a NULL's type is
+   * left to the server, the first try runs under a savepoint. */
+  gboolean guarded = strchr (kinds, 'n') != NULL && PQtransactionStatus (conn->pg) == PQTRANS_INTRANS;
+  if (guarded)
+    PQclear (PQexec (conn->pg, "SAVEPOINT gl_prepare"));
   PGresult *res = PQprepare (conn->pg, name, st->text, (int) n, oids);
   const char *state = PQresultErrorField (res, PG_DIAG_SQLSTATE);
+  if (guarded)
+    PQclear (PQexec (conn->pg, state != NULL ? "ROLLBACK TO SAVEPOINT gl_prepare; RELEASE SAVEPOINT gl_prepare"
+                                             : "RELEASE SAVEPOINT gl_prepare"));
   if (state != NULL && g_str_equal (state, "42P18"))
     {
       /* A NULL with nothing around it to tell its type ("?2 IS NULL"):
@@ -201,7 +228,10 @@ ensure_prepared (PgStmt *st, const char *kinds, GError **error)
   gboolean ok = result_ok (&conn->base, res, error, "cannot prepare a statement");
   PQclear (res);
   if (!ok)
-    return FALSE;
+    {
+      g_debug ("the statement: %s", st->text);
+      return FALSE;
+    }
   if (st->name != NULL)
     {
       g_autofree char *dealloc = g_strdup_printf ("DEALLOCATE %s", st->name);
@@ -211,6 +241,11 @@ ensure_prepared (PgStmt *st, const char *kinds, GError **error)
   g_free (st->types);
   st->name = g_steal_pointer (&name);
   st->types = g_strdup (kinds);
+  /* The SQL may use more parameters than were bound (SQLite reads an unbound
+   * one as NULL): the run passes as many as the server asks for. */
+  PGresult *desc = PQdescribePrepared (conn->pg, st->name);
+  st->n_params = PQresultStatus (desc) == PGRES_COMMAND_OK ? PQnparams (desc) : (int) n;
+  PQclear (desc);
   return TRUE;
 }
 
@@ -265,6 +300,16 @@ run (PgStmt *st, GError **error)
     }
   if (!ensure_prepared (st, kinds, error))
     return FALSE;
+  if ((guint) st->n_params > n)
+    {
+      /* Unbound parameters at the end: NULL (values and lengths grow zeroed). */
+      values = g_renew (const char *, values, st->n_params);
+      lengths = g_renew (int, lengths, st->n_params);
+      formats = g_renew (int, formats, st->n_params);
+      for (int k = (int) n; k < st->n_params; k++)
+        values[k] = NULL, lengths[k] = 0, formats[k] = 0;
+      n = (guint) st->n_params;
+    }
   PGresult *res = PQexecPrepared (conn->pg, st->name, (int) n, values, lengths, formats, 0);
   if (!result_ok (&conn->base, res, error, "cannot run a statement"))
     {
@@ -444,7 +489,7 @@ pg_take_notifications (GlSqlConn *base, GError **error)
 }
 
 static const GlSqlBackendFuncs pg_funcs = {
-  GL_SQL_POSTGRES, "BEGIN",          pg_exec,          pg_prepare,       pg_step,
+  GL_SQL_POSTGRES, "BEGIN",          pg_exec,          pg_prepare,       gl_sql_keep_param, pg_step,
   pg_reset,        pg_finalize,      pg_close,         pg_changes,       pg_column_count,
   pg_column_is_null, pg_column_int64, pg_column_double, pg_column_text, pg_column_blob,
   pg_listen,       pg_notify,        pg_socket,        pg_take_notifications,
@@ -470,6 +515,7 @@ gl_sql_postgres_open (const char *target, GError **error)
       g_autofree char *reason = g_strstrip (g_strdup (PQerrorMessage (conn->pg)));
       gl_sql_fail (&conn->base, error, GL_SQL_ERROR_CANNOT_OPEN, "cannot connect", reason);
       g_free (conn->base.describe);
+      g_free (conn->base.last_reason);
       pg_close (&conn->base);
       return NULL;
     }
@@ -481,6 +527,7 @@ gl_sql_postgres_open (const char *target, GError **error)
   if (!ok)
     {
       g_free (conn->base.describe);
+      g_free (conn->base.last_reason);
       pg_close (&conn->base);
       return NULL;
     }

@@ -31,7 +31,11 @@ typedef struct
   gboolean (*exec) (GlSqlConn *conn, const char *sql, GError **error);
   /* A new statement (zeroed, of the backend's own size, base filled by the caller). */
   GlSqlStmt *(*prepare) (GlSqlConn *conn, const char *sql, GError **error);
-  /* Runs with the statement's params on the first call after a reset. */
+  /* Takes the value of parameter @i (@p and what it points to are the
+   * caller's: keep a copy, or bind it in place where the backend reads it
+   * no later than the statement's reset). */
+  void (*bind) (GlSqlStmt *st, int i, const GlSqlParam *p);
+  /* Runs the statement on the first call after a reset. */
   GlSqlStep (*step) (GlSqlStmt *st, GError **error);
   void (*reset) (GlSqlStmt *st);
   void (*finalize) (GlSqlStmt *st);
@@ -57,6 +61,8 @@ struct _GlSqlConn
   const GlSqlBackendFuncs *funcs;
   char *describe;    /* the target without secrets; owned */
   GHashTable *stmts; /* SQL text → GlSqlStmt *, owned */
+  GlSqlError last_code; /* of the last failure (gl_sql_fail) */
+  char *last_reason;    /* its reason; owned, NULL before any */
 };
 
 /* The first member of each backend's statement; owned by its connection's
@@ -65,9 +71,14 @@ struct _GlSqlStmt
 {
   GlSqlConn *conn; /* borrowed: the statement dies with it */
   char *sql;       /* owned */
-  GArray *params;  /* GlSqlParam, index i - 1; owned */
+  GArray *params;  /* GlSqlParam, index i - 1, for a backend that keeps copies (gl_sql_keep_param); owned */
   gboolean running; /* stepped since the last reset */
+  gboolean dirty;   /* bound or stepped since the last reset */
 };
+
+/* A bind hook for a backend that runs the statement later: copies @p into
+ * the statement's params. */
+void gl_sql_keep_param (GlSqlStmt *st, int i, const GlSqlParam *p);
 
 /* Sets @error (GL_SQL_ERROR, @code) to "DESCRIBE: @what: @reason". Returns FALSE. */
 gboolean gl_sql_fail (GlSqlConn *conn, GError **error, GlSqlError code, const char *what, const char *reason);

@@ -2,7 +2,7 @@
  * desktop. */
 #include "db/gl-sql-private.h"
 
-#include <sqlite3.h>
+#include "db/gl-sql-sqlite.h"
 
 #define BUSY_TIMEOUT_MS 5000
 
@@ -71,30 +71,26 @@ lite_prepare (GlSqlConn *conn, const char *sql, GError **error)
 }
 
 static void
-bind_params (LiteStmt *st)
+lite_bind (GlSqlStmt *base, int i, const GlSqlParam *p)
 {
-  for (guint k = 0; k < st->base.params->len; k++)
+  sqlite3_stmt *stmt = ((LiteStmt *) base)->stmt;
+  switch (p->kind)
     {
-      const GlSqlParam *p = &g_array_index (st->base.params, GlSqlParam, k);
-      int i = (int) k + 1;
-      switch (p->kind)
-        {
-        case GL_SQL_PARAM_NULL:
-          sqlite3_bind_null (st->stmt, i);
-          break;
-        case GL_SQL_PARAM_INT:
-          sqlite3_bind_int64 (st->stmt, i, p->i);
-          break;
-        case GL_SQL_PARAM_DOUBLE:
-          sqlite3_bind_double (st->stmt, i, p->d);
-          break;
-        case GL_SQL_PARAM_TEXT:
-          sqlite3_bind_text (st->stmt, i, p->bytes, -1, SQLITE_STATIC);
-          break;
-        case GL_SQL_PARAM_BLOB:
-          sqlite3_bind_blob64 (st->stmt, i, p->bytes, p->len, SQLITE_STATIC);
-          break;
-        }
+    case GL_SQL_PARAM_NULL:
+      sqlite3_bind_null (stmt, i);
+      break;
+    case GL_SQL_PARAM_INT:
+      sqlite3_bind_int64 (stmt, i, p->i);
+      break;
+    case GL_SQL_PARAM_DOUBLE:
+      sqlite3_bind_double (stmt, i, p->d);
+      break;
+    case GL_SQL_PARAM_TEXT:
+      sqlite3_bind_text (stmt, i, p->bytes, -1, SQLITE_STATIC);
+      break;
+    case GL_SQL_PARAM_BLOB:
+      sqlite3_bind_blob64 (stmt, i, p->len > 0 ? p->bytes : "", p->len, SQLITE_STATIC);
+      break;
     }
 }
 
@@ -102,8 +98,6 @@ static GlSqlStep
 lite_step (GlSqlStmt *base, GError **error)
 {
   LiteStmt *st = (LiteStmt *) base;
-  if (!base->running)
-    bind_params (st);
   int rc = sqlite3_step (st->stmt);
   if (rc == SQLITE_ROW)
     return GL_SQL_STEP_ROW;
@@ -183,7 +177,7 @@ lite_column_blob (GlSqlStmt *st, int i, gsize *len)
 }
 
 static const GlSqlBackendFuncs lite_funcs = {
-  GL_SQL_SQLITE,    "BEGIN IMMEDIATE", lite_exec,          lite_prepare,        lite_step,
+  GL_SQL_SQLITE,    "BEGIN IMMEDIATE", lite_exec,          lite_prepare,        lite_bind,           lite_step,
   lite_reset,       lite_finalize,     lite_close,         lite_changes,        lite_column_count,
   lite_column_is_null, lite_column_int64, lite_column_double, lite_column_text, lite_column_blob,
   NULL,             NULL,              NULL,               NULL,
@@ -195,15 +189,25 @@ gl_sql_sqlite_open (const char *path, GError **error)
   LiteConn *conn = g_new0 (LiteConn, 1);
   conn->base.funcs = &lite_funcs;
   conn->base.describe = g_filename_display_name (path);
-  int rc = sqlite3_open_v2 (path, &conn->handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+  /* NOMUTEX: a connection is one thread's at a time (gl-sql.h), so SQLite's
+   * own lock around each call is only cost. */
+  int rc = sqlite3_open_v2 (path, &conn->handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                            NULL);
   if (rc != SQLITE_OK)
     {
       fail (&conn->base, error, "cannot open");
       g_free (conn->base.describe);
+      g_free (conn->base.last_reason);
       lite_close (&conn->base);
       return NULL;
     }
   sqlite3_extended_result_codes (conn->handle, 1);
   sqlite3_busy_timeout (conn->handle, BUSY_TIMEOUT_MS);
   return &conn->base;
+}
+
+sqlite3 *
+gl_sql_sqlite_handle (GlSqlConn *conn)
+{
+  return conn != NULL && conn->funcs == &lite_funcs ? ((LiteConn *) conn)->handle : NULL;
 }

@@ -13,6 +13,13 @@ gboolean
 gl_sql_fail (GlSqlConn *conn, GError **error, GlSqlError code, const char *what, const char *reason)
 {
   g_set_error (error, GL_SQL_ERROR, code, "%s: %s: %s", conn->describe, what, reason);
+  g_debug ("%s: %s: %s", conn->describe, what, reason);
+  conn->last_code = code;
+  if (reason != conn->last_reason)
+    {
+      g_free (conn->last_reason);
+      conn->last_reason = g_strdup (reason);
+    }
   return FALSE;
 }
 
@@ -112,6 +119,7 @@ gl_sql_close (GlSqlConn *conn)
     return;
   g_clear_pointer (&conn->stmts, g_hash_table_unref);
   g_free (conn->describe);
+  g_clear_pointer (&conn->last_reason, g_free);
   conn->funcs->close (conn);
 }
 
@@ -157,7 +165,35 @@ gl_sql_changes (GlSqlConn *conn)
   return conn->funcs->changes (conn);
 }
 
+const char *
+gl_sql_last_error (GlSqlConn *conn, GlSqlError *code)
+{
+  if (code != NULL)
+    *code = conn->last_reason != NULL ? conn->last_code : GL_SQL_ERROR_FAILED;
+  return conn->last_reason != NULL ? conn->last_reason : "no error";
+}
+
 /* ---- Statements ------------------------------------------------------------ */
+
+GlSqlStmt *
+gl_sql_prepare_uncached (GlSqlConn *conn, const char *sql, GError **error)
+{
+  GlSqlStmt *st = conn->funcs->prepare (conn, sql, error);
+  if (st == NULL)
+    return NULL;
+  st->conn = conn;
+  st->sql = g_strdup (sql);
+  st->params = g_array_new (FALSE, TRUE, sizeof (GlSqlParam));
+  g_array_set_clear_func (st->params, param_clear);
+  return st;
+}
+
+void
+gl_sql_finalize (GlSqlStmt *st)
+{
+  if (st != NULL)
+    stmt_free (st);
+}
 
 GlSqlStmt *
 gl_sql_prepare (GlSqlConn *conn, const char *sql, GError **error)
@@ -165,69 +201,75 @@ gl_sql_prepare (GlSqlConn *conn, const char *sql, GError **error)
   GlSqlStmt *st = g_hash_table_lookup (conn->stmts, sql);
   if (st != NULL)
     {
-      gl_sql_reset (st);
+      if (st->dirty)
+        gl_sql_reset (st);
       return st;
     }
-  st = conn->funcs->prepare (conn, sql, error);
-  if (st == NULL)
-    return NULL;
-  st->conn = conn;
-  st->sql = g_strdup (sql);
-  st->params = g_array_new (FALSE, TRUE, sizeof (GlSqlParam));
-  g_array_set_clear_func (st->params, param_clear);
-  g_hash_table_insert (conn->stmts, st->sql, st);
+  st = gl_sql_prepare_uncached (conn, sql, error);
+  if (st != NULL)
+    g_hash_table_insert (conn->stmts, st->sql, st);
   return st;
 }
 
-static GlSqlParam *
-param_at (GlSqlStmt *st, int i)
+void
+gl_sql_keep_param (GlSqlStmt *st, int i, const GlSqlParam *p)
 {
-  g_return_val_if_fail (i >= 1 && i <= 999, NULL);
+  g_return_if_fail (i >= 1 && i <= 999);
   if ((guint) i > st->params->len)
     g_array_set_size (st->params, (guint) i);
-  GlSqlParam *p = &g_array_index (st->params, GlSqlParam, i - 1);
-  g_clear_pointer (&p->bytes, g_free);
-  return p;
+  GlSqlParam *q = &g_array_index (st->params, GlSqlParam, i - 1);
+  g_free (q->bytes);
+  *q = *p;
+  if (p->kind == GL_SQL_PARAM_TEXT)
+    q->bytes = g_strdup (p->bytes);
+  else if (p->kind == GL_SQL_PARAM_BLOB)
+    q->bytes = g_memdup2 (p->bytes != NULL ? p->bytes : "", MAX (p->len, 1));
+  else
+    q->bytes = NULL;
+}
+
+/* Each binding goes straight to the backend: SQLite binds it in place, with
+ * no copy per row (the hot paths bind a row per step). */
+static inline void
+bind (GlSqlStmt *st, int i, const GlSqlParam *p)
+{
+  st->dirty = TRUE;
+  st->conn->funcs->bind (st, i, p);
 }
 
 void
 gl_sql_bind_int64 (GlSqlStmt *st, int i, gint64 v)
 {
-  GlSqlParam *p = param_at (st, i);
-  p->kind = GL_SQL_PARAM_INT;
-  p->i = v;
+  GlSqlParam p = { .kind = GL_SQL_PARAM_INT, .i = v };
+  bind (st, i, &p);
 }
 
 void
 gl_sql_bind_double (GlSqlStmt *st, int i, double v)
 {
-  GlSqlParam *p = param_at (st, i);
-  p->kind = isnan (v) ? GL_SQL_PARAM_NULL : GL_SQL_PARAM_DOUBLE;
-  p->d = v;
+  GlSqlParam p = { .kind = isnan (v) ? GL_SQL_PARAM_NULL : GL_SQL_PARAM_DOUBLE, .d = v };
+  bind (st, i, &p);
 }
 
 void
 gl_sql_bind_text (GlSqlStmt *st, int i, const char *v)
 {
-  GlSqlParam *p = param_at (st, i);
-  p->kind = v != NULL ? GL_SQL_PARAM_TEXT : GL_SQL_PARAM_NULL;
-  p->bytes = g_strdup (v);
-  p->len = v != NULL ? strlen (v) : 0;
+  GlSqlParam p = { .kind = v != NULL ? GL_SQL_PARAM_TEXT : GL_SQL_PARAM_NULL, .bytes = (char *) v };
+  bind (st, i, &p);
 }
 
 void
 gl_sql_bind_blob (GlSqlStmt *st, int i, const void *data, gsize len)
 {
-  GlSqlParam *p = param_at (st, i);
-  p->kind = GL_SQL_PARAM_BLOB;
-  p->bytes = g_memdup2 (data, MAX (len, 1));
-  p->len = len;
+  GlSqlParam p = { .kind = GL_SQL_PARAM_BLOB, .bytes = (char *) data, .len = len };
+  bind (st, i, &p);
 }
 
 void
 gl_sql_bind_null (GlSqlStmt *st, int i)
 {
-  param_at (st, i)->kind = GL_SQL_PARAM_NULL;
+  GlSqlParam p = { .kind = GL_SQL_PARAM_NULL };
+  bind (st, i, &p);
 }
 
 GlSqlStep
@@ -235,6 +277,7 @@ gl_sql_step (GlSqlStmt *st, GError **error)
 {
   GlSqlStep r = st->conn->funcs->step (st, error);
   st->running = TRUE;
+  st->dirty = TRUE;
   return r;
 }
 
@@ -255,7 +298,9 @@ gl_sql_reset (GlSqlStmt *st)
     return;
   st->conn->funcs->reset (st);
   st->running = FALSE;
-  g_array_set_size (st->params, 0);
+  st->dirty = FALSE;
+  if (st->params->len > 0)
+    g_array_set_size (st->params, 0);
 }
 
 int
@@ -292,6 +337,12 @@ const void *
 gl_sql_column_blob (GlSqlStmt *st, int i, gsize *len)
 {
   return st->conn->funcs->column_blob (st, i, len);
+}
+
+const char *
+gl_sql_stmt_sql (GlSqlStmt *st)
+{
+  return st->sql;
 }
 
 /* ---- Notifications ------------------------------------------------------- */

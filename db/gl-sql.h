@@ -5,7 +5,10 @@
  * The SQL is written once, in the dialect both understand: parameters as
  * ?1, ?2 … (rewritten to $1, $2 … for PostgreSQL), upserts as ON CONFLICT …
  * DO NOTHING / DO UPDATE, new ids through RETURNING, no INSERT OR …, no
- * PRAGMA outside gl-db.c's SQLite set-up. Values are 64-bit integers,
+ * PRAGMA outside gl-db.c's SQLite set-up, COALESCE and CASE (not ifnull,
+ * iif, printf, group_concat), integers for truth values. SQLite's planner
+ * hints "INDEXED BY name" and "NOT INDEXED" may stay: PostgreSQL drops it. "ORDER BY rowid"
+ * works only on tables whose PostgreSQL DDL gives them a rowid column. Values are 64-bit integers,
  * doubles (infinities included; a NaN is stored as NULL, as SQLite must),
  * UTF-8 text, blobs and NULL. The DDL (types, identity columns) is the one
  * thing written per backend.
@@ -86,7 +89,13 @@ void gl_sql_rollback (GlSqlConn *conn);
  * bindings). NULL with @error when the SQL does not compile (SQLite; on
  * PostgreSQL at the first step). */
 GlSqlStmt *gl_sql_prepare (GlSqlConn *conn, const char *sql, GError **error);
-/* Parameters count from 1. Text and blobs are copied. */
+/* A statement of the caller's own, not cached: for a loop whose body may
+ * run the same SQL again. Free with gl_sql_finalize (NULL is fine). */
+GlSqlStmt *gl_sql_prepare_uncached (GlSqlConn *conn, const char *sql, GError **error);
+void gl_sql_finalize (GlSqlStmt *st);
+/* Parameters count from 1. Text and blobs are borrowed: keep them alive and
+ * unchanged until the statement is reset (SQLite binds them in place, with
+ * no copy; PostgreSQL copies them). */
 void gl_sql_bind_int64 (GlSqlStmt *st, int i, gint64 v);
 void gl_sql_bind_double (GlSqlStmt *st, int i, double v);
 void gl_sql_bind_text (GlSqlStmt *st, int i, const char *v); /* NULL binds NULL */
@@ -100,6 +109,12 @@ gboolean gl_sql_run (GlSqlStmt *st, GError **error);
 void gl_sql_reset (GlSqlStmt *st);
 /* Rows changed by the last statement run on @conn. */
 gint64 gl_sql_changes (GlSqlConn *conn);
+/* The reason of @conn's last failure (without the "TARGET: what: " of its
+ * GError) and its code (@code may be NULL); "no error" before any. For a
+ * caller that passed NULL for the GError and words its own message. */
+const char *gl_sql_last_error (GlSqlConn *conn, GlSqlError *code);
+/* The SQL @st was prepared from. */
+const char *gl_sql_stmt_sql (GlSqlStmt *st);
 
 /* Columns of the current row, counted from 0. */
 int gl_sql_column_count (GlSqlStmt *st);

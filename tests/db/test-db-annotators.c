@@ -3,6 +3,7 @@
  * reference labels left out), the ≥ N annotators filter, accuracy on the
  * reference labels, and the default annotator name. */
 #include "db/gl-db.h"
+#include "gl-test-db.h"
 
 #include <glib/gstdio.h>
 
@@ -22,7 +23,7 @@ fixture_setup (Fixture *fx, gconstpointer data)
   fx->dir = g_dir_make_tmp ("gl-db-ann-XXXXXX", &error);
   g_assert_no_error (error);
   fx->path = g_build_filename (fx->dir, "project.gleaner-db", NULL);
-  fx->db = gl_db_create (fx->path, &error);
+  fx->db = gl_test_db_create (&fx->path);
   g_assert_no_error (error);
   gint64 batch;
   g_assert_true (gl_db_begin_batch (fx->db, "test", GL_DB_ORIGIN_HUMAN, FALSE, &batch, &error));
@@ -50,12 +51,7 @@ static void
 fixture_teardown (Fixture *fx, gconstpointer data)
 {
   gl_db_close (fx->db);
-  g_autofree char *wal = g_strconcat (fx->path, "-wal", NULL);
-  g_autofree char *shm = g_strconcat (fx->path, "-shm", NULL);
-  g_remove (wal);
-  g_remove (shm);
-  g_remove (fx->path);
-  g_rmdir (fx->dir);
+  gl_test_db_remove_dir (fx->dir);
   g_free (fx->dir);
   g_free (fx->path);
 }

@@ -7,6 +7,7 @@
  * machine; the lock is handed over by the waiting-writer count, not by a
  * pause. */
 #include "db/gl-db-private.h"
+#include "gl-test-db.h"
 
 #include <glib/gstdio.h>
 #include <math.h>
@@ -30,8 +31,7 @@ fixture_setup (Fixture *fx, gconstpointer data)
   fx->dir = g_dir_make_tmp ("gl-db-chunk-XXXXXX", &error);
   g_assert_no_error (error);
   fx->path = g_build_filename (fx->dir, "project.db", NULL);
-  fx->db = gl_db_create (fx->path, &error);
-  g_assert_no_error (error);
+  fx->db = gl_test_db_create (&fx->path);
   g_assert_true (gl_db_add_class (fx->db, "cat", NULL, &fx->classes[0], &error));
   g_assert_true (gl_db_add_class (fx->db, "dog", NULL, &fx->classes[1], &error));
   gint64 batch;
@@ -60,14 +60,7 @@ fixture_teardown (Fixture *fx, gconstpointer data)
 {
   gl_db_test_set_chunk_us (-1);
   g_clear_pointer (&fx->db, gl_db_close);
-  g_autoptr (GDir) d = g_dir_open (fx->dir, 0, NULL);
-  const char *name;
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *f = g_build_filename (fx->dir, name, NULL);
-      g_unlink (f);
-    }
-  g_rmdir (fx->dir);
+  gl_test_db_remove_dir (fx->dir);
   g_free (fx->path);
   g_free (fx->dir);
 }
@@ -112,7 +105,8 @@ test_by_time (Fixture *fx, gconstpointer data)
                                            NULL, &stats, &error));
   g_assert_cmpuint (stats.done, ==, 30);
   g_assert_cmpuint (stats.chunks, ==, 30);
-  g_assert_cmpuint (stats.pages, >=, 30); /* at least the image row's page, each commit */
+  if (!gl_test_db_postgres ()) /* PostgreSQL: no page count (gl-db-chunk.c) */
+    g_assert_cmpuint (stats.pages, >=, 30); /* at least the image row's page, each commit */
   g_assert_cmpint (count_bulk (fx->db, fx), ==, 30);
   GlDbHoldStats holds;
   gl_db_get_hold_stats (&holds);

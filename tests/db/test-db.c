@@ -3,6 +3,8 @@
  * keyset paging under every filter × sort, the query plans of those pages,
  * a busy writer, a full database and failed allocations inside SQLite. */
 #include "db/gl-db-private.h"
+#include "gl-test-db.h"
+#include "db/gl-sql-sqlite.h"
 #include "downgrade.h"
 
 #include <glib/gstdio.h>
@@ -23,25 +25,10 @@ fixture_setup (Fixture *fx, gconstpointer data)
   fx->dir = g_dir_make_tmp ("gl-db-XXXXXX", &error);
   g_assert_no_error (error);
   fx->path = g_build_filename (fx->dir, "project.gleaner-db", NULL);
-  fx->db = gl_db_create (fx->path, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (fx->db);
+  fx->db = gl_test_db_create (&fx->path);
 }
 
-static void
-remove_dir (const char *dir)
-{
-  GDir *d = g_dir_open (dir, 0, NULL);
-  const char *name;
-  while (d && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *p = g_build_filename (dir, name, NULL);
-      g_remove (p);
-    }
-  if (d)
-    g_dir_close (d);
-  g_rmdir (dir);
-}
+#define remove_dir gl_test_db_remove_dir
 
 static void
 fixture_teardown (Fixture *fx, gconstpointer data)
@@ -94,6 +81,8 @@ static void
 test_open_errors (Fixture *fx, gconstpointer data)
 {
   GError *error = NULL;
+  if (gl_test_db_skip_unless_file ())
+    return;
   g_assert_cmpint (gl_db_get_schema_version (fx->db), ==, GL_DB_SCHEMA_VERSION);
   g_assert_null (gl_db_create (fx->path, &error));
   g_assert_error (error, GL_DB_ERROR, GL_DB_ERROR_EXISTS);
@@ -1060,6 +1049,8 @@ static void
 test_swap_large (Fixture *fx, gconstpointer data)
 {
   GError *error = NULL;
+  if (gl_test_db_skip_unless_file ())
+    return;
   const guint n = 6000;
   gint64 a = add_class (fx->db, "a"), b = add_class (fx->db, "b");
   add_images (fx->db, 0, n, FALSE, NULL);
@@ -1158,6 +1149,8 @@ listing_plan (sqlite3 *h, const GlDbFilter *f, GlDbSort s, int phase)
 static void
 test_listing_plans (Fixture *fx, gconstpointer data)
 {
+  if (gl_test_db_skip_unless_file ())
+    return;
   add_class (fx->db, "a");
   sqlite3 *h;
   g_assert_cmpint (sqlite3_open_v2 (fx->path, &h, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
@@ -1185,6 +1178,8 @@ test_listing_plans (Fixture *fx, gconstpointer data)
 static void
 test_listing_label_error_plans (Fixture *fx, gconstpointer data)
 {
+  if (gl_test_db_skip_unless_file ())
+    return;
   add_class (fx->db, "a");
   sqlite3 *h;
   g_assert_cmpint (sqlite3_open_v2 (fx->path, &h, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
@@ -1291,6 +1286,8 @@ static void
 test_migrate_v2 (Fixture *fx, gconstpointer data)
 {
   GError *error = NULL;
+  if (gl_test_db_skip_unless_file ())
+    return;
   gint64 a = add_class (fx->db, "a");
   gint64 ids[3];
   add_images (fx->db, 0, 3, FALSE, ids);
@@ -1360,6 +1357,8 @@ static void
 test_full (Fixture *fx, gconstpointer data)
 {
   GError *error = NULL;
+  if (gl_test_db_skip_unless_file ())
+    return;
   gint64 a = add_class (fx->db, "a");
   gint64 ids[1];
   add_images (fx->db, 0, 1, FALSE, ids);
@@ -1405,6 +1404,8 @@ static void
 test_busy (Fixture *fx, gconstpointer data)
 {
   GError *error = NULL;
+  if (gl_test_db_skip_unless_file ())
+    return;
   gint64 a = add_class (fx->db, "a");
   gint64 ids[1];
   add_images (fx->db, 0, 1, FALSE, ids);
@@ -1431,6 +1432,8 @@ static void
 test_wal_bounded (Fixture *fx, gconstpointer data)
 {
   GError *error = NULL;
+  if (gl_test_db_skip_unless_file ())
+    return;
   gint64 klass[2] = { add_class (fx->db, "a"), add_class (fx->db, "b") };
   const guint n = 2000, n_labels = 3000;
   gint64 *ids = g_new (gint64, n);
