@@ -253,10 +253,9 @@ forward_fold_progress (const GlProgress *progress, gpointer data)
  * last epochs of a fold (Huang et al. 2017, "Snapshot ensembles", use the
  * same free ensemble of one run's states): better calibrated than the last
  * state alone, at the cost of predicting a fold's images once per epoch
- * averaged. */
+ * averaged. One per fold, on the fold's thread. */
 typedef struct
 {
-  GlNet *net;
   const GlDataset *data;
   const guint64 *rows; /* (n) the fold's images */
   gsize n;
@@ -340,7 +339,7 @@ run_fold (Folds *fs, guint f, gboolean reports, GError **error)
   topt.augment = l->augment ? GL_AUGMENT_CROP : GL_AUGMENT_NONE; /* no flip, as the trainer */
   topt.seed = o->seed * 1000 + f;
   /* The last state is predicted below; the epochs before it in the window here. */
-  Snapshots snaps = { net, fs->data, (guint64 *)te_rows->data, te_rows->len, l->n_classes,
+  Snapshots snaps = { fs->data, (guint64 *)te_rows->data, te_rows->len, l->n_classes,
                       topt.epochs + 1 - MIN (MAX (o->snapshots, 1), topt.epochs), sum, p, 0, FALSE };
   topt.epoch_end = on_epoch_end;
   topt.epoch_end_data = &snaps;
