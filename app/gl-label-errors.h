@@ -70,9 +70,12 @@ typedef enum
  * runs, 5 folds one at a time) the out-of-fold predictions were right about
  * the true class 85.1% at 10 epochs, 86.6% at 20, 87.1% at 30, and the
  * flagged set's F1 (both) 0.670, 0.694, 0.718. With the folds side by side,
- * one thread each, 4 folds of 20 epochs took 98.6 CPU seconds (5 folds one at
- * a time on both threads: about 170), so 36 epochs fit the 110 s budget on
- * the idle 2-core machine. */
+ * one thread each, and 3 snapshots (loaded machine, epoch-bound, CPU seconds
+ * of the detection): 4 folds of 20 epochs 98.6 CPU s, F1 0.668 (seed 0); of 36
+ * epochs 175 CPU s, F1 0.697 (seed 0) and 0.718 (seed 1), against 5 folds of
+ * 20 one at a time 136 CPU s, F1 0.694 and 151.7 CPU s, F1 0.679. Two
+ * threads busy: 36 epochs take about 90 s of the 110 s budget on the idle
+ * 2-core machine. */
 #define GL_LABEL_ERRORS_DEFAULT_EPOCHS 36
 /* The training budget of a detection: it caps the epochs on a slow or busy
  * machine. */
