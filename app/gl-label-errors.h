@@ -72,8 +72,8 @@ typedef enum
  * flagged set's F1 (both) 0.670, 0.694, 0.718. With the folds side by side,
  * one thread each, and 3 snapshots (loaded machine, epoch-bound, CPU seconds
  * of the detection): 4 folds of 20 epochs 98.6 CPU s, F1 0.668 (seed 0); of 36
- * epochs 175 CPU s, F1 0.697 (seed 0) and 0.718 (seed 1); of 40 epochs 180 CPU s,
- * F1 0.710 (seed 0); against 5 folds of 20 one at a time 136 CPU s, F1 0.694
+ * epochs 175 CPU s, F1 0.697 (seed 0) and 0.718 (seed 1); of 40 epochs 180 and
+ * 173 CPU s, F1 0.710 (seed 0) and 0.740 (seed 1); against 5 folds of 20 one at a time 136 CPU s, F1 0.694
  * (seed 0) and 152 CPU s, F1 0.679 (seed 1). Two threads busy: 40 epochs take
  * about 90 s on the idle 2-core machine; the 110 s budget caps a slower one. */
 #define GL_LABEL_ERRORS_DEFAULT_EPOCHS 40
