@@ -10,6 +10,7 @@
 #include "app/gl-trainer.h"
 #include "engine/gl-model-file.h"
 #include "engine/gl-net.h"
+#include "engine/gl-parallel.h"
 
 G_DEFINE_QUARK (gl - label - errors - error - quark, gl_label_errors_error)
 
@@ -27,6 +28,8 @@ gl_label_errors_options_init (GlLabelErrorsOptions *o)
   o->filter = GL_LABEL_ERRORS_DEFAULT_FILTER;
   o->batch_size = BATCH;
   o->warm_start = TRUE;
+  o->parallel_folds = TRUE;
+  o->snapshots = GL_LABEL_ERRORS_DEFAULT_SNAPSHOTS;
 }
 
 void
@@ -195,39 +198,112 @@ load_current (GlDb *db, gint64 *model_id, GError **error)
   return net;
 }
 
+/* The folds of one detection, trained one at a time or side by side (see
+ * run_folds). */
 typedef struct
 {
+  /* in (set before the folds start; read-only on every fold's thread) */
   GlWorkerJob *job;
-  guint fold, folds;
+  const GlLabelErrorsOptions *o;
+  const Labels *l;
+  const GlDataset *data;
+  const GlNet *start; /* warm start, or NULL */
+  const guint *fold;  /* (n labels) */
+  double fold_seconds; /* each fold's training budget */
+  GCancellable *stop; /* cancelled by the caller's cancellable or by a failed fold */
+  /* out: each fold writes only its own images' rows (n labels, n_classes) */
+  float *oof;
+  /* under lock (any fold's thread) */
+  GMutex lock;
+  double *fraction; /* (folds) each fold's progress in [0, 1] */
+  GError *error;    /* the first failure (a real one before a cancellation) */
+} Folds;
+
+typedef struct
+{
+  Folds *folds;
+  guint fold;
+  gboolean reports; /* this fold runs on the job's thread, which alone may report */
 } FoldReporter;
 
-/* Fraction over the whole detection: fold f covers [f/k, (f+1)/k), its
- * training the first 90% of that, its predictions the rest. */
+/* Fraction over the whole detection: each fold's training is the first 90%
+ * of its share, its predictions the rest; the job's thread reports the sum
+ * of every fold's. */
 static void
 forward_fold_progress (const GlProgress *progress, gpointer data)
 {
   FoldReporter *r = data;
-  GlProgress p = *progress;
+  Folds *fs = r->folds;
   double inner = gl_progress_call_fraction (progress);
   double within = progress->phase == GL_PHASE_TRAIN ? 0.9 * inner : 0.9 + 0.1 * inner;
-  p.fraction = 0.99 * (r->fold + within) / r->folds;
-  gl_worker_job_report (r->job, &p);
+  double sum = 0;
+  g_mutex_lock (&fs->lock);
+  fs->fraction[r->fold] = within;
+  for (guint f = 0; f < fs->o->folds; f++)
+    sum += fs->fraction[f];
+  g_mutex_unlock (&fs->lock);
+  if (!r->reports)
+    return;
+  GlProgress p = *progress;
+  p.fraction = 0.99 * sum / fs->o->folds;
+  gl_worker_job_report (fs->job, &p);
+}
+
+/* Snapshot averaging: the held-out images' probabilities summed over the
+ * last epochs of a fold (Huang et al. 2017, "Snapshot ensembles", use the
+ * same free ensemble of one run's states): better calibrated than the last
+ * state alone, at the cost of predicting a fold's images once per epoch
+ * averaged. One per fold, on the fold's thread. */
+typedef struct
+{
+  const GlDataset *data;
+  const guint64 *rows; /* (n) the fold's images */
+  gsize n;
+  guint k;
+  guint first_epoch; /* epochs from this one on are summed */
+  float *sum;        /* (n, k) */
+  float *scratch;    /* (n, k) */
+  guint n_summed;
+  gboolean failed;
+} Snapshots;
+
+static void
+snapshots_add (GlNet *net, Snapshots *s)
+{
+  if (s->failed || s->n == 0)
+    return;
+  if (!gl_net_predict (net, s->data, s->rows, s->n, s->scratch, NULL, NULL, NULL, NULL, NULL))
+    {
+      s->failed = TRUE; /* the final state's prediction reports the error */
+      return;
+    }
+  for (gsize i = 0; i < s->n * s->k; i++)
+    s->sum[i] += s->scratch[i];
+  s->n_summed++;
+}
+
+static void
+on_epoch_end (GlNet *net, guint epoch, gpointer data)
+{
+  Snapshots *s = data;
+  if (epoch >= s->first_epoch)
+    snapshots_add (net, s);
 }
 
 /* Trains a network on every fold but @f and writes the probabilities of
- * fold @f's images into @oof. */
+ * fold @f's images into the out-of-fold matrix. */
 static gboolean
-run_fold (GlWorkerJob *job, const GlLabelErrorsOptions *o, const Labels *l, const GlDataset *data,
-          const GlNet *start, const guint *fold, guint f, float *oof, GCancellable *cancellable,
-          GError **error)
+run_fold (Folds *fs, guint f, gboolean reports, GError **error)
 {
+  const GlLabelErrorsOptions *o = fs->o;
+  const Labels *l = fs->l;
   gsize n = l->ids->len;
   g_autoptr (GArray) tr_rows = g_array_new (FALSE, FALSE, sizeof (guint64));
   g_autoptr (GArray) tr_labels = g_array_new (FALSE, FALSE, sizeof (gint));
   g_autoptr (GArray) te_rows = g_array_new (FALSE, FALSE, sizeof (guint64));
   g_autoptr (GArray) te_index = g_array_new (FALSE, FALSE, sizeof (gsize));
   for (gsize i = 0; i < n; i++)
-    if (fold[i] == f)
+    if (fs->fold[i] == f)
       {
         g_array_append_val (te_rows, g_array_index (l->rows, guint64, i));
         g_array_append_val (te_index, i);
@@ -239,28 +315,37 @@ run_fold (GlWorkerJob *job, const GlLabelErrorsOptions *o, const Labels *l, cons
       }
   GError *local = NULL;
   g_autoptr (GlNet) net = NULL;
-  if (start != NULL)
-    net = gl_net_copy (start);
+  if (fs->start != NULL)
+    net = gl_net_copy (fs->start);
   else
     {
+      const GlDataset *data = fs->data;
       g_autoptr (GlNetSpec) spec = gl_net_spec_default_for_input (data->h, data->w, data->c);
       net = gl_net_new (spec, data->h, data->w, data->c, l->n_classes, o->seed * 131 + f, &local);
       if (net == NULL)
         return fail (error, GL_LABEL_ERRORS_ERROR_ENGINE, local, "cannot build the network");
     }
+  gsize size = MAX (te_rows->len, 1) * (gsize)l->n_classes;
+  g_autofree float *sum = g_new0 (float, size);
+  g_autofree float *p = g_new (float, size);
   GlTrainOptions topt;
   gl_train_options_init (&topt);
   topt.batch_size = o->batch_size;
   guint steps_per_epoch = (tr_rows->len + o->batch_size - 1) / o->batch_size;
   topt.epochs = MAX (o->epochs, (o->min_steps + steps_per_epoch - 1) / MAX (steps_per_epoch, 1));
-  topt.max_seconds = o->seconds / o->folds;
+  topt.max_seconds = fs->fold_seconds;
   topt.lr = GL_TRAINER_LR;
   topt.schedule = GL_SCHEDULE_COSINE;
   topt.augment = l->augment ? GL_AUGMENT_CROP : GL_AUGMENT_NONE; /* no flip, as the trainer */
   topt.seed = o->seed * 1000 + f;
-  FoldReporter rep = { job, f, o->folds };
-  if (!gl_net_train (net, data, (guint64 *)tr_rows->data, (gint *)tr_labels->data, tr_rows->len, &topt,
-                     forward_fold_progress, &rep, cancellable, NULL, &local))
+  /* The last state is predicted below; the epochs before it in the window here. */
+  Snapshots snaps = { fs->data, (guint64 *)te_rows->data, te_rows->len, l->n_classes,
+                      topt.epochs + 1 - MIN (MAX (o->snapshots, 1), topt.epochs), sum, p, 0, FALSE };
+  topt.epoch_end = on_epoch_end;
+  topt.epoch_end_data = &snaps;
+  FoldReporter rep = { fs, f, reports };
+  if (!gl_net_train (net, fs->data, (guint64 *)tr_rows->data, (gint *)tr_labels->data, tr_rows->len, &topt,
+                     forward_fold_progress, &rep, fs->stop, NULL, &local))
     {
       if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
@@ -269,13 +354,25 @@ run_fold (GlWorkerJob *job, const GlLabelErrorsOptions *o, const Labels *l, cons
         }
       return fail (error, GL_LABEL_ERRORS_ERROR_ENGINE, local, "training a fold failed");
     }
-  g_autofree float *p = g_new (float, MAX (te_rows->len, 1) * (gsize)l->n_classes);
-  if (!gl_net_predict (net, data, (guint64 *)te_rows->data, te_rows->len, p, NULL, forward_fold_progress,
-                       &rep, cancellable, error))
-    return FALSE;
+  /* on_epoch_end summed the states of the window, the last one included,
+   * unless a budget stopped the training before the window. */
+  if (snaps.failed || snaps.n_summed == 0)
+    {
+      if (!gl_net_predict (net, fs->data, (guint64 *)te_rows->data, te_rows->len, p, NULL, forward_fold_progress,
+                           &rep, fs->stop, error))
+        return FALSE;
+      memcpy (sum, p, sizeof (float) * size);
+      snaps.n_summed = 1;
+    }
   for (guint t = 0; t < te_rows->len; t++)
-    memcpy (oof + g_array_index (te_index, gsize, t) * l->n_classes, p + (gsize)t * l->n_classes,
-            sizeof (float) * l->n_classes);
+    {
+      float *out = fs->oof + g_array_index (te_index, gsize, t) * l->n_classes;
+      for (guint j = 0; j < l->n_classes; j++)
+        out[j] = sum[(gsize)t * l->n_classes + j] / snaps.n_summed;
+    }
+  g_mutex_lock (&fs->lock);
+  fs->fraction[f] = 1;
+  g_mutex_unlock (&fs->lock);
   return TRUE;
 }
 
@@ -337,6 +434,75 @@ check_labels (const Labels *l, guint folds, GError **error)
   return TRUE;
 }
 
+static void
+keep_error (Folds *fs, GError *local)
+{
+  g_mutex_lock (&fs->lock);
+  gboolean cancelled = g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  if (fs->error == NULL || (!cancelled && g_error_matches (fs->error, G_IO_ERROR, G_IO_ERROR_CANCELLED)))
+    {
+      g_clear_error (&fs->error);
+      fs->error = local;
+      local = NULL;
+    }
+  g_mutex_unlock (&fs->lock);
+  g_clear_error (&local);
+  g_cancellable_cancel (fs->stop); /* the other folds stop at their next batch */
+}
+
+/* Folds [begin, end) on the thread of @slot (0: the job's own). */
+static void
+run_fold_range (gsize begin, gsize end, guint slot, gpointer data)
+{
+  Folds *fs = data;
+  for (gsize f = begin; f < end && !g_cancellable_is_cancelled (fs->stop); f++)
+    {
+      GError *local = NULL;
+      if (!run_fold (fs, (guint)f, slot == 0, &local))
+        keep_error (fs, local);
+    }
+}
+
+static void
+on_cancelled (GCancellable *cancellable, gpointer data)
+{
+  g_cancellable_cancel (data);
+}
+
+/* Every fold's out-of-fold probabilities into @oof. With options.parallel_folds
+ * and two or more engine threads the folds run side by side, each on one
+ * thread (gl_parallel_for_slots: the job's thread and the engine's helpers;
+ * the kernels a fold calls find the pool busy and run on its thread): a
+ * small network's batch of 32 keeps one core busy better than it splits over
+ * two, so the folds train faster side by side. Each fold's budget is the
+ * detection's over the rounds of folds the threads take. The results do not
+ * depend on which thread trains a fold. */
+static gboolean
+run_folds (GlWorkerJob *job, const GlLabelErrorsOptions *o, const Labels *l, const GlDataset *data,
+           const GlNet *start, const guint *fold, float *oof, GCancellable *cancellable, GError **error)
+{
+  guint threads = o->parallel_folds ? MIN (gl_parallel_get_n_threads (), o->folds) : 1;
+  guint rounds = (o->folds + threads - 1) / threads;
+  g_autofree double *fraction = g_new0 (double, o->folds);
+  g_autoptr (GCancellable) stop = g_cancellable_new ();
+  Folds fs = { job, o, l, data, start, fold, o->seconds / rounds, stop, oof, { 0 }, fraction, NULL };
+  g_mutex_init (&fs.lock);
+  gulong handler = cancellable ? g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), stop, NULL) : 0;
+  if (threads > 1)
+    gl_parallel_for_slots (o->folds, 1, threads, run_fold_range, &fs);
+  else
+    run_fold_range (0, o->folds, 0, &fs);
+  if (cancellable)
+    g_cancellable_disconnect (cancellable, handler);
+  g_mutex_clear (&fs.lock);
+  if (fs.error != NULL)
+    {
+      g_propagate_error (error, fs.error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 detect_run (GlWorkerJob *job, gpointer job_data, GCancellable *cancellable, GError **error)
 {
@@ -376,8 +542,7 @@ detect_run (GlWorkerJob *job, gpointer job_data, GCancellable *cancellable, GErr
       gboolean fits
           = gl_net_get_n_classes (current) == l.n_classes && ih == data.h && iw == data.w && ic == data.c;
       const GlNet *start_net = o->warm_start && fits ? current : NULL;
-      for (guint f = 0; ok && f < o->folds; f++)
-        ok = run_fold (job, o, &l, &data, start_net, fold, f, oof, cancellable, error);
+      ok = run_folds (job, o, &l, &data, start_net, fold, oof, cancellable, error);
     }
   ok = ok
        && store_detection (db, o, &l, oof, model_id, (g_get_monotonic_time () - t0) / 1e6, &j->report, error);

@@ -304,6 +304,8 @@ gl_net_train (GlNet *net, const GlDataset *data, const guint64 *rows, const gint
         }
       r.train_loss = loss_sum / MAX (batches, 1);
       r.train_accuracy = seen > 0 ? (double) correct / seen : NAN;
+      if (o->epoch_end != NULL && batches > 0)
+        o->epoch_end (net, epoch + 1, o->epoch_end_data);
 
       if (o->n_val > 0)
         {

@@ -281,6 +281,13 @@ typedef struct
   gsize n_val;
   guint patience;          /* default 0 */
   gboolean restore_best;   /* default TRUE */
+
+  /* Called on the training thread after each epoch's last step, before its
+   * validation, with the net in its state of that moment (@epoch 1-based).
+   * It may run inference on the net (e.g. to average predictions over the
+   * last epochs), not train it. NULL: none. */
+  void (*epoch_end) (GlNet *net, guint epoch, gpointer data);
+  gpointer epoch_end_data;
 } GlTrainOptions;
 
 void gl_train_options_init (GlTrainOptions *options);

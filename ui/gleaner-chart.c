@@ -3,6 +3,8 @@
 
 #include <adwaita.h>
 
+#include "ui/gleaner-chart-cache.h"
+
 struct _GleanerChart
 {
   GtkWidget parent_instance;
@@ -10,6 +12,7 @@ struct _GleanerChart
   /* owned; main thread */
   GlInsights *report;
   GlChartKind kind;
+  GleanerChartCache cache; /* the drawing of @report at the widget's size and style */
 };
 
 G_DEFINE_FINAL_TYPE (GleanerChart, gleaner_chart, GTK_TYPE_WIDGET)
@@ -56,7 +59,22 @@ gleaner_chart_set_report (GleanerChart *self, GlInsights *report)
   self->report = report ? gl_insights_ref (report) : NULL;
   g_autofree char *text = gl_chart_describe (self->kind, report);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, text, -1);
+  gleaner_chart_cache_invalidate (&self->cache);
   gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+gboolean
+gleaner_chart_is_drawn (GleanerChart *self)
+{
+  g_return_val_if_fail (GLEANER_IS_CHART (self), FALSE);
+  return gleaner_chart_cache_is_current (&self->cache, GTK_WIDGET (self));
+}
+
+guint
+gleaner_chart_get_n_drawn (GleanerChart *self)
+{
+  g_return_val_if_fail (GLEANER_IS_CHART (self), 0);
+  return self->cache.n_drawn;
 }
 
 static GlChartColour
@@ -102,18 +120,20 @@ gleaner_chart_palette_for (GtkWidget *widget, GlChartPalette *p)
 }
 
 static void
-gleaner_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+draw_chart (cairo_t *cr, int width, int height, gpointer data)
 {
-  GleanerChart *self = GLEANER_CHART (widget);
-  int width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
-  if (width <= 0 || height <= 0)
-    return;
+  GleanerChart *self = data;
   GlChartPalette p;
   gleaner_chart_get_palette (self, &p);
   p.transparent = TRUE; /* the card behind shows through */
-  cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
   gl_chart_draw (cr, self->kind, self->report, &p, width, height);
-  cairo_destroy (cr);
+}
+
+static void
+gleaner_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+{
+  GleanerChart *self = GLEANER_CHART (widget);
+  gleaner_chart_cache_snapshot (&self->cache, widget, snapshot, draw_chart, self);
 }
 
 static gboolean
@@ -146,6 +166,7 @@ on_click_released_cb (GtkGestureClick *gesture, int n_press, double x, double y,
 static void
 on_dark_changed_cb (GleanerChart *self)
 {
+  gleaner_chart_cache_invalidate (&self->cache);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -153,6 +174,7 @@ static void
 gleaner_chart_css_changed (GtkWidget *widget, GtkCssStyleChange *change)
 {
   GTK_WIDGET_CLASS (gleaner_chart_parent_class)->css_changed (widget, change);
+  gleaner_chart_cache_invalidate (&GLEANER_CHART (widget)->cache);
   gtk_widget_queue_draw (widget);
 }
 
@@ -162,6 +184,7 @@ gleaner_chart_dispose (GObject *object)
   GleanerChart *self = GLEANER_CHART (object);
   g_signal_handlers_disconnect_by_data (adw_style_manager_get_default (), self);
   g_clear_pointer (&self->report, gl_insights_unref);
+  gleaner_chart_cache_clear (&self->cache, GTK_WIDGET (self));
   G_OBJECT_CLASS (gleaner_chart_parent_class)->dispose (object);
 }
 

@@ -4,6 +4,7 @@
 #include <adwaita.h>
 
 #include "app/gl-chart-drift.h"
+#include "ui/gleaner-chart-cache.h"
 #include "ui/gleaner-chart.h"
 
 struct _GleanerDriftTimeline
@@ -13,6 +14,7 @@ struct _GleanerDriftTimeline
   /* owned; main thread */
   GlDriftTimeline *timeline;
   gint focus_row, focus_column; /* the cell the keys move and activate, -1 before the first key */
+  GleanerChartCache cache;      /* the drawing of @timeline (without the focus ring) */
 };
 
 G_DEFINE_FINAL_TYPE (GleanerDriftTimeline, gleaner_drift_timeline, GTK_TYPE_WIDGET)
@@ -49,6 +51,7 @@ gleaner_drift_timeline_set_timeline (GleanerDriftTimeline *self, GlDriftTimeline
   self->focus_row = self->focus_column = -1;
   g_autofree char *text = gl_chart_drift_describe (timeline);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, text, -1);
+  gleaner_chart_cache_invalidate (&self->cache);
   gtk_widget_queue_resize (GTK_WIDGET (self));
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -67,28 +70,35 @@ gleaner_drift_timeline_measure (GtkWidget *widget, GtkOrientation orientation, i
 }
 
 static void
+draw_timeline (cairo_t *cr, int width, int height, gpointer data)
+{
+  GleanerDriftTimeline *self = data;
+  GlChartPalette p;
+  gleaner_chart_palette_for (GTK_WIDGET (self), &p);
+  p.transparent = TRUE; /* the card behind shows through */
+  gl_chart_drift_draw (cr, self->timeline, &p, width, height);
+}
+
+static void
 gleaner_drift_timeline_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
   GleanerDriftTimeline *self = GLEANER_DRIFT_TIMELINE (widget);
   int width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
-  if (width <= 0 || height <= 0)
-    return;
-  GlChartPalette p;
-  gleaner_chart_palette_for (widget, &p);
-  p.transparent = TRUE; /* the card behind shows through */
-  cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  gl_chart_drift_draw (cr, self->timeline, &p, width, height);
+  gleaner_chart_cache_snapshot (&self->cache, widget, snapshot, draw_timeline, self);
   double x, y, w, h;
   if (gtk_widget_has_focus (widget) && self->focus_row >= 0
       && gl_chart_drift_cell_rect (self->timeline, width, height, self->focus_row, self->focus_column, &x, &y, &w, &h))
     {
       /* The focused cell: a ring in the text colour, visible on any fill. */
-      cairo_set_source_rgba (cr, p.text.r, p.text.g, p.text.b, p.text.a);
+      GdkRGBA text;
+      gtk_style_context_get_color (gtk_widget_get_style_context (widget), &text);
+      cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (x, y, w, h));
+      gdk_cairo_set_source_rgba (cr, &text);
       cairo_set_line_width (cr, 2);
       cairo_rectangle (cr, x + 1.5, y + 1.5, w - 2, h - 2);
       cairo_stroke (cr);
+      cairo_destroy (cr);
     }
-  cairo_destroy (cr);
 }
 
 /* The focused cell's text as the accessible description's first line, so
@@ -184,6 +194,7 @@ on_click_released_cb (GtkGestureClick *gesture, int n_press, double x, double y,
 static void
 on_dark_changed_cb (GleanerDriftTimeline *self)
 {
+  gleaner_chart_cache_invalidate (&self->cache);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -191,6 +202,7 @@ static void
 gleaner_drift_timeline_css_changed (GtkWidget *widget, GtkCssStyleChange *change)
 {
   GTK_WIDGET_CLASS (gleaner_drift_timeline_parent_class)->css_changed (widget, change);
+  gleaner_chart_cache_invalidate (&GLEANER_DRIFT_TIMELINE (widget)->cache);
   gtk_widget_queue_draw (widget);
 }
 
@@ -200,6 +212,7 @@ gleaner_drift_timeline_dispose (GObject *object)
   GleanerDriftTimeline *self = GLEANER_DRIFT_TIMELINE (object);
   g_signal_handlers_disconnect_by_data (adw_style_manager_get_default (), self);
   g_clear_pointer (&self->timeline, gl_drift_timeline_unref);
+  gleaner_chart_cache_clear (&self->cache, GTK_WIDGET (self));
   G_OBJECT_CLASS (gleaner_drift_timeline_parent_class)->dispose (object);
 }
 

@@ -128,10 +128,10 @@ test_review (void)
   g_assert_cmpint (
       run ((const char *[]){ "review", proj, "--json", "-n", "5", "--seconds", "20", NULL }, &out, &err), ==,
       0);
-  g_assert_nonnull (strstr (err, "fold 5/5"));
+  g_assert_nonnull (strstr (err, "fold 4/4"));
   g_assert_true (g_str_has_prefix (out, "{\"model_version\":"));
   g_assert_true (g_str_has_suffix (out, "]}\n"));
-  g_assert_nonnull (strstr (out, "\"folds\":5,\"labels\":200,"));
+  g_assert_nonnull (strstr (out, "\"folds\":4,\"labels\":200,"));
   guint listed = count_of (out, "\"image\":");
   g_assert_cmpuint (listed, >=, 2);
   g_assert_cmpuint (listed, <=, 5);

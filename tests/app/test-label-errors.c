@@ -230,7 +230,7 @@ test_detect (Fixture *fx, gconstpointer data)
   gboolean found;
   g_assert_true (gl_db_get_label_error_run (fx->db, fx->model, &run, &found, &error));
   g_assert_true (found);
-  g_assert_cmpuint (run.folds, ==, 5);
+  g_assert_cmpuint (run.folds, ==, GL_LABEL_ERRORS_DEFAULT_FOLDS);
   g_assert_cmpuint (run.n_flagged, ==, report.n_flagged);
   g_assert_cmpstr (run.ranking, ==, "self-confidence");
   gl_db_label_error_run_clear (&run);
@@ -294,6 +294,41 @@ test_detect (Fixture *fx, gconstpointer data)
   g_assert_false (gl_label_errors_keep (fx->db, unlabeled, NULL, &error));
   g_assert_error (error, GL_LABEL_ERRORS_ERROR, GL_LABEL_ERRORS_ERROR_INVALID);
   g_clear_error (&error);
+}
+
+/* Folds side by side (one engine thread each) and one at a time (every
+ * engine thread) give the same out-of-fold probabilities: a fold's training
+ * does not depend on the thread it runs on. And snapshot averaging over the
+ * last epochs is not the last state's prediction alone. */
+static void
+test_parallel_folds (Fixture *fx, gconstpointer data)
+{
+  GError *error = NULL;
+  GlLabelErrorsOptions o;
+  short_options (&o);
+  o.keep_probs = TRUE;
+  GlLabelErrorsReport side = { 0 }, serial = { 0 }, last = { 0 };
+  g_assert_true (gl_label_errors_detect (fx->project, &o, NULL, NULL, NULL, &side, &error));
+  g_assert_no_error (error);
+  o.parallel_folds = FALSE;
+  g_assert_true (gl_label_errors_detect (fx->project, &o, NULL, NULL, NULL, &serial, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (side.n_labels, ==, serial.n_labels);
+  g_assert_cmpmem (side.image_ids, side.n_labels * sizeof (gint64), serial.image_ids,
+                   serial.n_labels * sizeof (gint64));
+  for (guint64 i = 0; i < side.n_labels * side.n_classes; i++)
+    g_assert_cmpfloat_with_epsilon (side.probs[i], serial.probs[i], 1e-5);
+  g_assert_cmpuint (o.snapshots, >=, 2);
+  o.snapshots = 1;
+  g_assert_true (gl_label_errors_detect (fx->project, &o, NULL, NULL, NULL, &last, &error));
+  g_assert_no_error (error);
+  double diff = 0;
+  for (guint64 i = 0; i < last.n_labels * last.n_classes; i++)
+    diff = MAX (diff, fabs (last.probs[i] - serial.probs[i]));
+  g_assert_cmpfloat (diff, >, 1e-4);
+  gl_label_errors_report_clear (&side);
+  gl_label_errors_report_clear (&serial);
+  gl_label_errors_report_clear (&last);
 }
 
 /* Cancelled in its second fold: the error says so, and the store keeps what
@@ -379,6 +414,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/label-errors/folds", test_folds);
   g_test_add ("/label-errors/detect", Fixture, NULL, fixture_setup, test_detect, fixture_teardown);
+  g_test_add ("/label-errors/parallel-folds", Fixture, NULL, fixture_setup, test_parallel_folds, fixture_teardown);
   g_test_add ("/label-errors/cancel", Fixture, NULL, fixture_setup, test_cancel, fixture_teardown);
   g_test_add_func ("/label-errors/errors", test_errors);
   return g_test_run ();

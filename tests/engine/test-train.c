@@ -383,6 +383,26 @@ test_cancel_within_batch (void)
   set_clear (&s);
 }
 
+/* The epochs epoch_end saw, and the net's probabilities for item 0 then. */
+typedef struct
+{
+  guint calls, last_epoch;
+  const GlDataset *data;
+  const guint64 *rows;
+  float probs[4];
+} EpochLog;
+
+static void
+on_epoch_end (GlNet *net, guint epoch, gpointer data)
+{
+  EpochLog *e = data;
+  g_assert_cmpuint (epoch, ==, e->last_epoch + 1);
+  e->calls++;
+  e->last_epoch = epoch;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (gl_net_predict (net, e->data, e->rows, 1, e->probs, NULL, NULL, NULL, NULL, &error));
+}
+
 static void
 test_budgets_and_progress (void)
 {
@@ -405,14 +425,24 @@ test_budgets_and_progress (void)
   g_assert_cmpfloat_with_epsilon (log.last.fraction, 1.0, 1e-9);
   g_assert_cmpfloat (r.images_per_second, >, 0.0);
 
-  /* A step budget stops part-way through an epoch. */
+  /* A step budget stops part-way through an epoch; epoch_end sees each epoch
+   * once, the cut one too, and the net it sees is the net at the end:
+   * predicting in it changes nothing. */
   o.epochs = 0;
   o.max_steps = 6;
   log.train_calls = 0;
+  EpochLog e = { 0, 0, &s.data, s.rows, { 0 } };
+  o.epoch_end = on_epoch_end;
+  o.epoch_end_data = &e;
   g_assert_true (gl_net_train (net, &s.data, s.rows, s.labels, s.n, &o, on_progress, &log, NULL, &r, &error));
   g_assert_cmpuint (r.steps, ==, 6);
   g_assert_cmpuint (r.epochs, ==, 2);
   g_assert_cmpuint (log.train_calls, ==, 6);
+  g_assert_cmpuint (e.calls, ==, 2);
+  float after[4];
+  g_assert_true (gl_net_predict (net, &s.data, s.rows, 1, after, NULL, NULL, NULL, NULL, &error));
+  g_assert_cmpmem (after, sizeof after, e.probs, sizeof e.probs);
+  o.epoch_end = NULL;
 
   /* A time budget stops too (whatever the speed, at least one step runs). */
   o.max_steps = 0;

@@ -4,7 +4,8 @@
  * chart renders with something drawn and has its numbers as text; the
  * version picker (real clicks) shows the older version's report; a real click
  * on a confusion-matrix cell opens the Gallery filtered to the images labeled
- * i and predicted j; screenshots of the view in light and dark style. */
+ * i and predicted j; the charts draw one per frame at most and reuse their
+ * drawing; screenshots of the view in light and dark style. */
 #include "gleaner-config.h"
 
 #include <adwaita.h>
@@ -16,6 +17,7 @@
 #include "gleaner-test-util.h"
 #include "app/synth-project.h"
 #include "ui/gleaner-gallery-view.h"
+#include "ui/gleaner-chart-cache.h"
 #include "ui/gleaner-insights-view.h"
 
 static gboolean
@@ -55,6 +57,12 @@ gallery_visible (gpointer data)
 {
   AdwViewStack *stack = ADW_VIEW_STACK (gleaner_test_find_descendant (data, ADW_TYPE_VIEW_STACK, 0));
   return g_strcmp0 (adw_view_stack_get_visible_child_name (stack), "gallery") == 0;
+}
+
+static gboolean
+chart_drawn (gpointer data)
+{
+  return gleaner_chart_is_drawn (data);
 }
 
 static gboolean
@@ -115,6 +123,7 @@ test_insights_view (gconstpointer data)
   /* Alt+3, a real key press, shows the view; the report comes from a worker. */
   gulong xid = gdk_x11_surface_get_xid (gtk_native_get_surface (GTK_NATIVE (win)));
   g_autofree char *keys = g_strdup_printf ("windowfocus --sync %lu key --clearmodifiers alt+3", xid);
+  gleaner_chart_budget_reset_peak ();
   gleaner_test_xdotool (keys);
   gleaner_test_wait (insights_visible, win);
   ReportWait wait = { view, ids.v2 };
@@ -126,6 +135,7 @@ test_insights_view (gconstpointer data)
     {
       GleanerChart *chart = gleaner_insights_view_get_chart (view, k);
       scroll_to (GTK_WIDGET (chart));
+      gleaner_test_wait (chart_drawn, chart);
       g_assert_true (gtk_widget_is_drawable (GTK_WIDGET (chart)));
       g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (chart)), >=, 400);
       g_autofree char *name = g_strdup_printf ("insights-%s.png", gl_chart_kind_id (k));
@@ -147,18 +157,34 @@ test_insights_view (gconstpointer data)
                     && gtk_widget_is_drawable (label));
       g_assert_true (found);
     }
+  /* The charts were drawn one per frame at most; a redraw without a change
+   * reuses each chart's drawing. */
+  g_assert_cmpuint (gleaner_chart_budget_get_peak (), <=, GLEANER_CHART_BUDGET_PER_FRAME);
+  GleanerChart *curve = gleaner_insights_view_get_chart (view, GL_CHART_LEARNING_CURVE);
+  guint drawn = gleaner_chart_get_n_drawn (curve);
+  g_assert_cmpuint (drawn, >=, 1);
   GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (gtk_widget_get_ancestor (
       GTK_WIDGET (gleaner_insights_view_get_chart (view, 0)), GTK_TYPE_SCROLLED_WINDOW)));
   gtk_adjustment_set_value (adj, 0);
   gleaner_test_wait_frames (win, 3);
+  gtk_widget_queue_draw (GTK_WIDGET (curve));
+  gleaner_test_wait_frames (win, 3);
+  g_assert_cmpuint (gleaner_chart_get_n_drawn (curve), ==, drawn);
   gleaner_test_dismiss_toasts (win);
   g_free (gleaner_test_render_png (win, "insights.png"));
+  /* The dark style redraws every chart, still one per frame. */
+  gleaner_chart_budget_reset_peak ();
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
+  gleaner_test_wait (chart_drawn, curve);
   gleaner_test_wait_frames (win, 3);
+  g_assert_cmpuint (gleaner_chart_get_n_drawn (curve), >, drawn);
+  g_assert_cmpuint (gleaner_chart_budget_get_peak (), ==, GLEANER_CHART_BUDGET_PER_FRAME);
   g_free (gleaner_test_render_png (win, "insights-dark.png"));
   scroll_to (GTK_WIDGET (gleaner_insights_view_get_chart (view, GL_CHART_CONFUSION)));
+  gleaner_test_wait (chart_drawn, gleaner_insights_view_get_chart (view, GL_CHART_CONFUSION));
   g_free (gleaner_test_render_png (win, "insights-dark-lower.png"));
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+  gleaner_test_wait (chart_drawn, gleaner_insights_view_get_chart (view, GL_CHART_CONFUSION));
   gleaner_test_wait_frames (win, 3);
   g_free (gleaner_test_render_png (win, "insights-lower.png"));
   gtk_adjustment_set_value (adj, 0);
