@@ -14,10 +14,10 @@ GArray *
 gl_db_list_labeled_candidate_rows (GlDb *db, GError **error)
 {
   sqlite3_stmt *st = gl_db_stmt (db,
-                                 "SELECT DISTINCT i.cache_row FROM images i"
-                                 " WHERE i.cls > 0 AND i.cache_row IS NOT NULL"
-                                 " AND EXISTS (SELECT 1 FROM drift_candidates c WHERE c.image_id = i.id)"
-                                 " ORDER BY i.cache_row",
+                                 /* From the candidates (a few windows' worth), not the images. */
+                                 "SELECT DISTINCT i.cache_row FROM drift_candidates c"
+                                 " JOIN images i ON i.id = c.image_id"
+                                 " WHERE i.cls > 0 AND i.cache_row IS NOT NULL ORDER BY i.cache_row",
                                  error);
 
   if (st == NULL)

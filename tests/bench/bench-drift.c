@@ -33,7 +33,11 @@
  * round trains (app/gl-round.c: ≥ 10 epochs and ≥ 300 steps, cosine, crops;
  * by epochs, not time, so load does not change it; the same seed for both
  * arms) from the model's weights on --old-labels old labels plus the new
- * ones. Recovery is the share of the accuracy the shift cost (accuracy on
+ * ones, with the round's drift adaptation (app/gl-drift-adapt.h: the new
+ * labels that were candidates oversampled to weigh π, the candidates' share
+ * of the drifted windows' images, clipped; --no-adapt: without, as before
+ * it). The accuracy on the clean versions of the rotated evaluation images
+ * is printed before and after (what the adaptation costs the old kind). Recovery is the share of the accuracy the shift cost (accuracy on
  * clean versions − before) that the retraining won back on other shifted
  * images; --recovery-seeds (3) streams, each with its own shuffle, draws and
  * training seed, are printed one by one and as mean ± sd.
