@@ -818,7 +818,30 @@ run_detection (const Bench *bench, guint draws, guint64 seed, Detection *out)
             run_condition (bench, s, fractions[f], sizes[z], s == SHIFT_NONE ? 3 * draws : draws, seed,
                            &tally[s][f][z]);
           }
-      fprintf (stderr, "window %" G_GSIZE_FORMAT " done\n", sizes[z]);
+      {
+        /* This size's figures at once (the table comes when every size is
+         * done): a long run that is stopped still says something. */
+        double power = 0, base = 0;
+        const Tally *none = &tally[SHIFT_NONE][0][z];
+        guint64 named = 0, n_one = 0;
+
+        for (Shift s = SHIFT_NONE + 1; s < N_SHIFTS; s++)
+          for (gsize f = 0; f < N_FRACTIONS; f++)
+            {
+              power += (double)tally[s][f][z].ours / tally[s][f][z].windows / (N_FRACTIONS * (N_SHIFTS - 1));
+              base += (double)tally[s][f][z].baseline / tally[s][f][z].windows / (N_FRACTIONS * (N_SHIFTS - 1));
+            }
+        for (gsize f = 0; f < N_FRACTIONS; f++)
+          {
+            named += tally[SHIFT_ONE_CLASS][f][z].named;
+            n_one += tally[SHIFT_ONE_CLASS][f][z].windows;
+          }
+        fprintf (stderr,
+                 "window %" G_GSIZE_FORMAT " done: mean power %.3f (baseline %.3f), false alarms %.4f of %"
+                 G_GUINT64_FORMAT ", one class named first %.3f\n",
+                 sizes[z], power, base, (double)none->ours / none->windows, none->windows,
+                 (double)named / n_one);
+      }
     }
 
   /* Table: detection rate per shift (mean over fractions) and size. */
