@@ -37,7 +37,8 @@
  * labels that were candidates oversampled to weigh π, the candidates' share
  * of the drifted windows' images, clipped; --no-adapt: without, as before
  * it). The accuracy on the clean versions of the rotated evaluation images
- * is printed before and after (what the adaptation costs the old kind). Recovery is the share of the accuracy the shift cost (accuracy on
+ * is printed before and after (what the adaptation costs the old kind).
+ * Recovery is the share of the accuracy the shift cost (accuracy on
  * clean versions − before) that the retraining won back on other shifted
  * images; --recovery-seeds (3) streams, each with its own shuffle, draws and
  * training seed, are printed one by one and as mean ± sd.
