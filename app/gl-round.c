@@ -9,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "app/gl-drift-adapt.h"
 #include "app/gl-drift-boost.h"
 #include "app/gl-drift-report.h"
 #include "app/gl-pixel-cache.h"
@@ -617,6 +618,15 @@ give_labels (ProjectRound *p, GError **error)
                               (gboolean *)audit->data, ids->len, error);
 }
 
+/* Step 1b: a drift round weighs the drifted labels as the stream weighs the
+ * new kind of image (app/gl-drift-adapt.h); recorded as a drift action. */
+static gboolean
+adapt (ProjectRound *p)
+{
+  gl_drift_adapt_round (p->db, p->round->train_rows, p->round->train_labels, &p->result->drift_adapt);
+  return TRUE;
+}
+
 /* Step 2. */
 static gboolean
 train (ProjectRound *p, GError **error)
@@ -674,6 +684,8 @@ save_version (ProjectRound *p, GError **error)
                        g_strdup (gl_strategy_to_string (p->options.strategy)));
   g_hash_table_insert (meta.extra, g_strdup ("warm_start"),
                        g_strdup_printf ("%" G_GINT64_FORMAT, result->report.warm_start));
+  if (result->drift_adapt.applied > 1.0)
+    g_hash_table_insert (meta.extra, g_strdup ("drift_weight"), g_strdup_printf ("%.4f", result->drift_adapt.applied));
   gboolean ok = gl_model_file_save (r->net, &meta, path, &local);
   gl_model_meta_clear (&meta);
   if (!ok)
@@ -709,7 +721,7 @@ save_version (ProjectRound *p, GError **error)
         return store_failed (error, local, "cannot store the metrics");
     }
   result->report.model_version = p->version;
-  result->report.n_train = r->train_rows->len;
+  result->report.n_train = r->train_rows->len - result->drift_adapt.n_added; /* labels, not their copies */
   result->report.n_validation = r->val_rows->len;
   result->report.n_audit = r->audit_rows->len;
   result->report.epochs = r->train.epochs;
@@ -996,7 +1008,7 @@ gl_round_run_project (const GlRoundProjectSpec *spec, GlRoundProjectResult *resu
   if (ok)
     choose_start (&p);
   if (ok && spec->train)
-    ok = give_labels (&p, error) && train (&p, error) && evaluate (&p, error) && save_version (&p, error)
+    ok = give_labels (&p, error) && adapt (&p) && train (&p, error) && evaluate (&p, error) && save_version (&p, error)
          && score_version (&p, error) && after_version_scored (&p, error) && write_ranking (&p, TRUE, error);
   else if (ok && resume_rescore (&p))
     ok = score_version (&p, error) && after_version_scored (&p, error) && write_ranking (&p, TRUE, error);

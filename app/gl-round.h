@@ -10,7 +10,9 @@
  *               network, for at least GL_TRAINER_DEFAULT_EPOCHS epochs and
  *               GL_TRAINER_DEFAULT_MIN_STEPS optimiser steps within the time
  *               budget, SGD from GL_TRAINER_LR with a cosine decay, crops as
- *               augmentation;
+ *               augmentation; in a round on a project with drift, the
+ *               labels that were drift candidates first weigh what the new
+ *               kind of image weighs in the stream (app/gl-drift-adapt.h);
  *   3. evaluate gl_round_evaluate: metrics on the validation labels and,
  *               apart, on the audit labels;
  *   4. save     (the app only) the model as a new version, atomically;
@@ -34,6 +36,7 @@
 
 #include <gio/gio.h>
 
+#include "app/gl-drift-adapt.h"
 #include "app/gl-trainer.h"
 #include "db/gl-db.h"
 #include "engine/gl-acquire.h"
@@ -169,6 +172,7 @@ typedef struct
 typedef struct
 {
   GlTrainerReport report;
+  GlDriftAdaptReport drift_adapt; /* what the drift adaptation did to the training set (applied 1: nothing) */
   gboolean trained;         /* a new version is current */
   gboolean ranked;          /* a new ranking is stored */
   gint64 queue_seq;         /* the store's after the ranking, -1 unknown */

@@ -8,6 +8,7 @@
  * is done until the user asks. */
 #include "synth-project.h"
 
+#include "app/gl-drift-adapt.h"
 #include "app/gl-drift-auto.h"
 #include "app/gl-drift-boost.h"
 #include "app/gl-drift-report.h"
@@ -16,6 +17,7 @@
 
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* A trained project: 600 pool images (240 labeled), 100 held out. */
@@ -267,17 +269,36 @@ test_automation_fires (void)
         g_assert_cmpuint (c->width_before, >=, 10);
         g_assert_cmpuint (c->width_after, >=, 10);
       }
-    /* Reopened: every action is still there (boost, retrain). */
+    /* Reopened: every action is still there (boost, retrain, and the
+     * round's weighting of the 50 drifted labels, those not held for
+     * validation). */
     a = actions (db);
-    g_assert_cmpuint (a->len, >=, 2);
+    g_assert_cmpuint (a->len, >=, 3);
     g_assert_cmpstr (g_array_index (a, GlDbDriftAction, 0).action, ==, "boost");
     g_assert_cmpstr (g_array_index (a, GlDbDriftAction, 1).action, ==, "retrain");
+    {
+      const GlDbDriftAction *w = &g_array_index (a, GlDbDriftAction, 2);
+      const char *nd;
+
+      g_test_message ("%s: %s", w->detail, w->statistics);
+      g_assert_cmpstr (w->action, ==, "weight");
+      g_assert_cmpstr (w->origin, ==, "auto");
+      g_assert_cmpstr (w->trigger, ==, "round");
+      g_assert_nonnull (strstr (w->detail, "drift round: "));
+      nd = strstr (w->statistics, "\"n_drifted\":");
+      g_assert_nonnull (nd);
+      g_assert_cmpint (atoi (nd + strlen ("\"n_drifted\":")), >=, 30);
+      g_assert_cmpint (atoi (nd + strlen ("\"n_drifted\":")), <=, 50);
+      g_assert_nonnull (strstr (w->statistics, "\"n_added\":"));
+      g_assert_null (strstr (w->statistics, "\"n_added\":0}"));
+    }
   }
   g_assert_cmpint (synth_run_cli ((const char *const[]){ "drift", proj, NULL }, &out), ==, 0);
   g_test_message ("%s", out);
   g_assert_nonnull (strstr (out, "action 1 at "));
   g_assert_nonnull (strstr (out, "(auto, model version 1): boost, trigger batches"));
   g_assert_nonnull (strstr (out, "retrain, trigger labels"));
+  g_assert_nonnull (strstr (out, "weight, trigger round"));
   g_assert_nonnull (strstr (out, "audit accuracy of "));
   g_assert_nonnull (strstr (out, "estimated accuracy"));
   g_clear_pointer (&out, g_free);
@@ -372,8 +393,105 @@ test_automation_off (void)
     g_assert_true (gl_drift_auto_read_state (db, &state, &error));
     g_assert_false (state.boost_active);
     gl_drift_auto_state_clear (&state);
+    {
+      /* Drifted images labeled, automation off: the round trains on them
+       * as on any label (no "weight" action). */
+      g_autoptr (GArray) cands = gl_db_list_drift_candidates (db, gl_db_get_current_model (db), &error);
+
+      g_assert_no_error (error);
+      for (guint i = 0; i < MIN (cands->len, 50u); i++)
+        {
+          gint64 id = g_array_index (cands, GlDbDriftCandidate, i).image_id;
+          g_assert_true (
+              gl_db_set_label (db, id, synth_reference (db, id), GL_DB_ORIGIN_HUMAN, NULL, NULL, &error));
+        }
+    }
+  }
+  g_assert_cmpint (synth_run_cli ((const char *const[]){ "train", proj, "--epochs", "2", NULL }, NULL), ==, 0);
+  {
+    g_autoptr (GlProject) p = gl_project_open (proj, &error);
+    g_autoptr (GArray) a = NULL;
+
+    g_assert_no_error (error);
+    a = actions (gl_project_get_db (p));
+    for (guint i = 0; i < a->len; i++)
+      g_assert_cmpstr (g_array_index (a, GlDbDriftAction, i).action, !=, "weight");
   }
   gl_remove_tree (dir);
+}
+
+/* The weight of a drifted label (app/gl-drift-adapt.h) by hand: 100 of
+ * 1,000 labels drifted, π 0.4: w = 0.4 · 900 / (0.6 · 100) = 6, 500 copies
+ * added; π 0.8: w = 36, clipped to GL_DRIFT_ADAPT_MAX_WEIGHT; π 0.05: w =
+ * 0.47, no adaptation (the drifted labels already weigh more than the new
+ * kind does); without drift or drifted label, nothing. */
+static void
+test_adapt_weight (void)
+{
+  GlDriftAdaptReport r = { .n_train = 1000, .n_drifted = 100, .share = 0.4 };
+  g_autoptr (GArray) rows = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr (GArray) labels = g_array_new (FALSE, FALSE, sizeof (gint));
+  gboolean drifted[1000];
+  guint64 count7 = 0;
+  g_autofree char *line = NULL;
+
+  for (guint i = 0; i < 1000; i++)
+    {
+      guint64 row = 10 + i;
+      gint label = (gint)(i % 10);
+
+      g_array_append_val (rows, row);
+      g_array_append_val (labels, label);
+      drifted[i] = i % 10 == 7;
+    }
+  g_assert_true (gl_drift_adapt_weigh (&r));
+  g_assert_cmpfloat_with_epsilon (r.weight, 6.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (r.applied, 6.0, 1e-12);
+  gl_drift_adapt_oversample (rows, labels, drifted, &r);
+  g_assert_cmpuint (r.n_added, ==, 500);
+  g_assert_cmpuint (rows->len, ==, 1500);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      g_assert_cmpint (g_array_index (labels, gint, i), ==, (gint)((g_array_index (rows, guint64, i) - 10) % 10));
+      count7 += g_array_index (labels, gint, i) == 7;
+    }
+  g_assert_cmpuint (count7, ==, 600); /* 6 of each drifted label */
+  line = gl_drift_adapt_describe (&r);
+  g_assert_cmpstr (line, ==, "drift round: 100 of 1000 training labels drifted (π 0.40 of 0 images), weight 6.0 "
+                             "(6.0 before clipping), 500 copies");
+
+  /* A fractional weight: ⌈w⌉ copies for the first ones, w · n_d in all. */
+  r = (GlDriftAdaptReport){ .n_train = 1000, .n_drifted = 100, .share = 0.25 };
+  g_array_set_size (rows, 1000);
+  g_array_set_size (labels, 1000);
+  g_assert_true (gl_drift_adapt_weigh (&r));
+  g_assert_cmpfloat_with_epsilon (r.weight, 3.0, 1e-12);
+  r.applied = 2.5;
+  gl_drift_adapt_oversample (rows, labels, drifted, &r);
+  g_assert_cmpuint (r.n_added, ==, 150); /* 250 rows for the 100 drifted labels */
+
+  r = (GlDriftAdaptReport){ .n_train = 1000, .n_drifted = 100, .share = 0.8 };
+  g_assert_true (gl_drift_adapt_weigh (&r));
+  g_assert_cmpfloat_with_epsilon (r.weight, 36.0, 1e-9);
+  g_assert_cmpfloat (r.applied, ==, GL_DRIFT_ADAPT_MAX_WEIGHT);
+
+  r = (GlDriftAdaptReport){ .n_train = 1000, .n_drifted = 100, .share = 0.05 };
+  g_assert_false (gl_drift_adapt_weigh (&r));
+  g_assert_cmpfloat (r.applied, ==, 1.0);
+  g_array_set_size (rows, 1000);
+  gl_drift_adapt_oversample (rows, labels, drifted, &r);
+  g_assert_cmpuint (rows->len, ==, 1000);
+  g_assert_null (gl_drift_adapt_describe (&r));
+
+  r = (GlDriftAdaptReport){ .n_train = 1000, .n_drifted = 0, .share = 0.5 };
+  g_assert_false (gl_drift_adapt_weigh (&r));
+  r = (GlDriftAdaptReport){ .n_train = 1000, .n_drifted = 100, .share = 0.0 };
+  g_assert_false (gl_drift_adapt_weigh (&r));
+  r = (GlDriftAdaptReport){ .n_train = 100, .n_drifted = 100, .share = 1.0 };
+  g_assert_false (gl_drift_adapt_weigh (&r)); /* every label drifted: nothing to weigh against */
+  r = (GlDriftAdaptReport){ .n_train = 1000, .n_drifted = 100, .share = 1.0 };
+  g_assert_true (gl_drift_adapt_weigh (&r));
+  g_assert_cmpfloat (r.applied, ==, GL_DRIFT_ADAPT_MAX_WEIGHT);
 }
 
 /* The status bar's figures: the newest batch's CBPE accuracy with its
@@ -593,6 +711,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/drift-auto/empty-and-accuracy", test_accuracy_and_empty);
   g_test_add_func ("/drift-auto/bad-setting", test_bad_setting);
+  g_test_add_func ("/drift-auto/adapt-weight", test_adapt_weight);
   g_test_add_func ("/drift-auto/candidates", test_candidates);
   g_test_add_func ("/drift-auto/candidates-cover", test_candidates_cover);
   g_test_add_func ("/drift-auto/interleave-keeps-audit", test_interleave_keeps_audit);

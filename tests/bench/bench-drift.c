@@ -33,7 +33,12 @@
  * round trains (app/gl-round.c: ≥ 10 epochs and ≥ 300 steps, cosine, crops;
  * by epochs, not time, so load does not change it; the same seed for both
  * arms) from the model's weights on --old-labels old labels plus the new
- * ones. Recovery is the share of the accuracy the shift cost (accuracy on
+ * ones, with the round's drift adaptation (app/gl-drift-adapt.h: the new
+ * labels that were candidates oversampled to weigh π, the candidates' share
+ * of the drifted windows' images, clipped; --no-adapt: without, as before
+ * it). The accuracy on the clean versions of the rotated evaluation images
+ * is printed before and after (what the adaptation costs the old kind).
+ * Recovery is the share of the accuracy the shift cost (accuracy on
  * clean versions − before) that the retraining won back on other shifted
  * images; --recovery-seeds (3) streams, each with its own shuffle, draws and
  * training seed, are printed one by one and as mean ± sd.
@@ -60,6 +65,7 @@
 #include "engine/gl-drift.h"
 #include "engine/gl-net.h"
 #include "engine/gl-rng.h"
+#include "app/gl-drift-adapt.h"
 #include "app/gl-drift-boost.h"
 #include "app/gl-engine-info.h"
 #include "app/gl-round.h"
@@ -375,6 +381,9 @@ typedef struct
   guint cand_shifted, cand_top_shifted;  /* shifted among the candidates, and among the first 100 */
   guint cand_top_novel;                  /* of the held-out class among the first 100 */
   double split_before[2], split_boost[2], split_plain[2]; /* accuracy_split of the evaluation images */
+  double unshifted[4];    /* on the clean versions of the rotated evaluation images: before, after boosted,
+                           * after normal, after no new label */
+  GlDriftAdaptReport adapt_boost, adapt_plain; /* what the round's drift adaptation did in each arm */
 } Recovery;
 
 /* The store's order (db/gl-db.h gl_db_list_drift_candidates): priority,
@@ -539,28 +548,44 @@ accuracy_split (GlNet *net, const guint8 *pixels, const gint *labels, gsize n, g
  * the same). */
 static GlNet *
 retrain (const GlNet *net, const guint8 *old_pixels, const gint *old_labels, gsize n_old, const Scored *stream,
-         const guint8 *stream_pixels, const gsize *picked, gsize n_new, guint min_epochs, guint64 seed,
-         guint *epochs_run, GError **error)
+         const guint8 *stream_pixels, const gsize *picked, gsize n_new, const gboolean *stream_cand, double share,
+         guint min_epochs, guint64 seed, guint *epochs_run, GlDriftAdaptReport *adapt, GError **error)
 {
   g_autoptr (GlNet) copy = gl_net_copy (net);
   gsize n = n_old + n_new;
   g_autofree guint8 *px = g_new (guint8, n * PIX);
-  g_autofree gint *labels = g_new (gint, n);
-  g_autofree guint64 *rows = g_new (guint64, n);
+  g_autoptr (GArray) rows = g_array_sized_new (FALSE, FALSE, sizeof (guint64), n);
+  g_autoptr (GArray) labels = g_array_sized_new (FALSE, FALSE, sizeof (gint), n);
+  g_autofree gboolean *drifted = g_new0 (gboolean, MAX (n, (gsize)1));
   GlDataset data = { px, PIX, SIDE, SIDE, 1 };
   GlTrainOptions o;
   GlTrainReport report;
-  guint steps_per_epoch = (guint)((n + GL_ROUND_BATCH - 1) / GL_ROUND_BATCH);
+  guint steps_per_epoch;
 
   memcpy (px, old_pixels, n_old * PIX);
-  memcpy (labels, old_labels, n_old * sizeof (gint));
-  for (gsize j = 0; j < n_new; j++)
-    {
-      memcpy (px + (n_old + j) * PIX, stream_pixels + picked[j] * PIX, PIX);
-      labels[n_old + j] = stream->labels[picked[j]];
-    }
   for (gsize i = 0; i < n; i++)
-    rows[i] = i;
+    {
+      guint64 row = i;
+      gint label = i < n_old ? old_labels[i] : stream->labels[picked[i - n_old]];
+
+      if (i >= n_old)
+        {
+          memcpy (px + i * PIX, stream_pixels + picked[i - n_old] * PIX, PIX);
+          drifted[i] = stream_cand[picked[i - n_old]];
+        }
+      g_array_append_val (rows, row);
+      g_array_append_val (labels, label);
+    }
+  /* The round's drift adaptation (app/gl-drift-adapt.h): the labels that
+   * were candidates weigh what the new kind weighs in the stream. */
+  memset (adapt, 0, sizeof *adapt);
+  adapt->n_train = n;
+  for (gsize i = 0; i < n; i++)
+    adapt->n_drifted += drifted[i];
+  adapt->share = share;
+  if (gl_drift_adapt_weigh (adapt))
+    gl_drift_adapt_oversample (rows, labels, drifted, adapt);
+  steps_per_epoch = (guint)((rows->len + GL_ROUND_BATCH - 1) / GL_ROUND_BATCH);
   gl_train_options_init (&o);
   o.batch_size = GL_ROUND_BATCH;
   o.epochs = MAX (min_epochs, (GL_TRAINER_DEFAULT_MIN_STEPS + steps_per_epoch - 1) / MAX (steps_per_epoch, 1u));
@@ -568,7 +593,8 @@ retrain (const GlNet *net, const guint8 *old_pixels, const gint *old_labels, gsi
   o.schedule = GL_SCHEDULE_COSINE;
   o.augment = GL_AUGMENT_CROP;
   o.seed = seed;
-  if (!gl_net_train (copy, &data, rows, labels, n, &o, NULL, NULL, NULL, &report, error))
+  if (!gl_net_train (copy, &data, (guint64 *)rows->data, (gint *)labels->data, rows->len, &o, NULL, NULL, NULL,
+                     &report, error))
     return NULL;
   *epochs_run = report.epochs;
   return g_steal_pointer (&copy);
@@ -607,8 +633,8 @@ shuffled_order (gsize *order, gsize n, GlRng *rng)
 static gboolean
 measure_recovery (GlNet *net, double temperature, const GlDriftSample *ref, const GlDriftOptions *options,
                   const GlIdx *train_img, const GlIdx *train_lab, const GlIdx *test_img, const GlIdx *test_lab,
-                  guint held_out, guint n_labels, gsize n_old, guint epochs, double share, guint64 seed,
-                  Recovery *out, GError **error)
+                  guint held_out, guint n_labels, gsize n_old, guint epochs, double share, gboolean adapt,
+                  guint64 seed, Recovery *out, GError **error)
 {
   gsize n_test = test_img->dims[0], ns = 0, ne = 0, nc = 0, counts[5] = { 0 };
   g_autofree gsize *order = g_new (gsize, n_test);
@@ -622,6 +648,9 @@ measure_recovery (GlNet *net, double temperature, const GlDriftSample *ref, cons
   g_autofree gsize *boost = NULL, *plain = NULL;
   g_autoptr (GArray) cands = NULL;
   g_autoptr (GlNet) net_boost = NULL, net_plain = NULL, net_none = NULL;
+  g_autofree gboolean *is_cand = g_new0 (gboolean, STREAM_N);
+  GlDriftAdaptReport none_adapt;
+  double share_new;
   Scored stream = { 0 };
   GlRng rng;
   gsize n_old_got = 0;
@@ -725,17 +754,26 @@ measure_recovery (GlNet *net, double temperature, const GlDriftSample *ref, cons
     }
   out->acc_clean = accuracy_of (net, clean_px, clean_lab, nc);
   out->acc_before = accuracy_of (net, eval_px, eval_lab, ne);
-  net_none = retrain (net, old_px, old_lab, n_old_got, &stream, stream_px, boost, 0, epochs, seed,
-                      &out->retrain_epochs, error);
-  net_boost = net_none ? retrain (net, old_px, old_lab, n_old_got, &stream, stream_px, boost, n_labels, epochs,
-                                  seed, &out->retrain_epochs, error)
+  /* π as the app counts it (db/gl-db-drift-adapt.h): the candidates' share
+   * of the images of the drifted windows (here side by side, 200 each). */
+  share_new = !adapt ? 0.0 : out->n_drifted > 0 ? MIN (1.0, (double)cands->len / (200.0 * out->n_drifted)) : 0.0;
+  for (guint i = 0; i < cands->len; i++)
+    is_cand[g_array_index (cands, GlDbDriftCandidate, i).image_id] = TRUE;
+  net_none = retrain (net, old_px, old_lab, n_old_got, &stream, stream_px, boost, 0, is_cand, share_new, epochs,
+                      seed, &out->retrain_epochs, &none_adapt, error);
+  net_boost = net_none ? retrain (net, old_px, old_lab, n_old_got, &stream, stream_px, boost, n_labels, is_cand,
+                                  share_new, epochs, seed, &out->retrain_epochs, &out->adapt_boost, error)
                        : NULL;
-  net_plain = net_boost ? retrain (net, old_px, old_lab, n_old_got, &stream, stream_px, plain, n_labels, epochs,
-                                   seed, &out->retrain_epochs, error)
+  net_plain = net_boost ? retrain (net, old_px, old_lab, n_old_got, &stream, stream_px, plain, n_labels, is_cand,
+                                   share_new, epochs, seed, &out->retrain_epochs, &out->adapt_plain, error)
                         : NULL;
   scored_clear (&stream);
   if (net_plain == NULL)
     return FALSE;
+  out->unshifted[0] = accuracy_of (net, clean_px, clean_lab, nc);
+  out->unshifted[1] = accuracy_of (net_boost, clean_px, clean_lab, nc);
+  out->unshifted[2] = accuracy_of (net_plain, clean_px, clean_lab, nc);
+  out->unshifted[3] = accuracy_of (net_none, clean_px, clean_lab, nc);
   out->acc_none = accuracy_of (net_none, eval_px, eval_lab, ne);
   out->acc_boost = accuracy_of (net_boost, eval_px, eval_lab, ne);
   out->acc_plain = accuracy_of (net_plain, eval_px, eval_lab, ne);
@@ -781,7 +819,30 @@ run_detection (const Bench *bench, guint draws, guint64 seed, Detection *out)
             run_condition (bench, s, fractions[f], sizes[z], s == SHIFT_NONE ? 3 * draws : draws, seed,
                            &tally[s][f][z]);
           }
-      fprintf (stderr, "window %" G_GSIZE_FORMAT " done\n", sizes[z]);
+      {
+        /* This size's figures at once (the table comes when every size is
+         * done): a long run that is stopped still says something. */
+        double power = 0, base = 0;
+        const Tally *none = &tally[SHIFT_NONE][0][z];
+        guint64 named = 0, n_one = 0;
+
+        for (Shift s = SHIFT_NONE + 1; s < N_SHIFTS; s++)
+          for (gsize f = 0; f < N_FRACTIONS; f++)
+            {
+              power += (double)tally[s][f][z].ours / tally[s][f][z].windows / (N_FRACTIONS * (N_SHIFTS - 1));
+              base += (double)tally[s][f][z].baseline / tally[s][f][z].windows / (N_FRACTIONS * (N_SHIFTS - 1));
+            }
+        for (gsize f = 0; f < N_FRACTIONS; f++)
+          {
+            named += tally[SHIFT_ONE_CLASS][f][z].named;
+            n_one += tally[SHIFT_ONE_CLASS][f][z].windows;
+          }
+        fprintf (stderr,
+                 "window %" G_GSIZE_FORMAT " done: mean power %.3f (baseline %.3f), false alarms %.4f of %"
+                 G_GUINT64_FORMAT ", one class named first %.3f\n",
+                 sizes[z], power, base, (double)none->ours / none->windows, none->windows,
+                 (double)named / n_one);
+      }
     }
 
   /* Table: detection rate per shift (mean over fractions) and size. */
@@ -867,6 +928,19 @@ print_recovery (const Recovery *r, guint64 seed, int n_labels, int n_old, double
           "%.4f / %.4f\n",
           r->split_before[0], r->split_before[1], r->split_boost[0], r->split_boost[1], r->split_plain[0],
           r->split_plain[1]);
+  for (int arm = 0; arm < 2; arm++)
+    {
+      const GlDriftAdaptReport *a = arm == 0 ? &r->adapt_boost : &r->adapt_plain;
+
+      printf ("  the round's drift adaptation, %s arm: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+              " training labels were candidates, pi %.3f, weight %.2f (%.2f before clipping at %.0f), %"
+              G_GUINT64_FORMAT " copies\n",
+              arm == 0 ? "boosted" : "normal", a->n_drifted, a->n_train, a->share, a->applied, a->weight,
+              GL_DRIFT_ADAPT_MAX_WEIGHT, a->n_added);
+    }
+  printf ("  accuracy on the %" G_GSIZE_FORMAT " unshifted (clean) versions: before %.4f, after boosted %.4f, "
+          "after normal %.4f, after retraining without new labels %.4f\n",
+          (gsize)EVAL_ROTATED, r->unshifted[0], r->unshifted[1], r->unshifted[2], r->unshifted[3]);
   printf ("recovery (share of the cost won back): boosted %.3f, normal %.3f\n", *rec, *rec_plain);
   fflush (stdout);
 }
@@ -940,6 +1014,7 @@ main (int argc, char **argv)
 {
   int draws = 100, n_train = 20000, n_ref = 6000, epochs = 3, held_out = 7, n_perm = 200;
   int n_labels = 200, n_old = 2000, retrain_epochs = GL_TRAINER_DEFAULT_EPOCHS, recovery_seeds = 3;
+  gboolean no_adapt = FALSE;
   g_autofree char *only = NULL;
   double boost_share = 0.5; /* the app's default drift_boost_share (app/gl-drift-auto.h) */
   double max_seconds = 600;
@@ -962,6 +1037,8 @@ main (int argc, char **argv)
       "Recovery: streams measured, each with its own seed (default 3)", "N" },
     { "boost-share", 0, 0, G_OPTION_ARG_DOUBLE, &boost_share,
       "Recovery: share of the non-audit places the boosted queue gives the candidates (default 0.5, the app's)", "S" },
+    { "no-adapt", 0, 0, G_OPTION_ARG_NONE, &no_adapt,
+      "Recovery: retrain without the round's drift adaptation (app/gl-drift-adapt.h), as before it", NULL },
     { "only", 0, 0, G_OPTION_ARG_STRING, &only,
       "Run one part: 'recovery' (end to end) or 'detection' (windows); default both", "PART" },
     { NULL },
@@ -1116,7 +1193,7 @@ main (int argc, char **argv)
 
           if (!measure_recovery (net, temperature, &ref_sample, &bench.options, train_img, train_lab, test_img,
                                  test_lab, (guint)held_out, (guint)n_labels, (gsize)n_old, (guint)retrain_epochs,
-                                 boost_share, (guint64)seed + (guint64)k, &r, &error))
+                                 boost_share, !no_adapt, (guint64)seed + (guint64)k, &r, &error))
             {
               fprintf (stderr, "bench-drift: recovery failed: %s\n", error->message);
               return 1;
