@@ -424,6 +424,16 @@ gleaner_test_app_init (int *argc, char ***argv)
   g_application_register (G_APPLICATION (app), NULL, &error);
   g_assert_no_error (error);
   g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  /* xdotool holds each key it types for half its --delay: on a loaded
+   * machine its release can come after X's autorepeat delay, and one key
+   * typed becomes several presses. The tests count keys: no autorepeat in
+   * their X server. */
+  GdkDisplay *display = gdk_display_get_default ();
+  if (display != NULL && GDK_IS_X11_DISPLAY (display))
+    {
+      XAutoRepeatOff (gdk_x11_display_get_xdisplay (display));
+      XFlush (gdk_x11_display_get_xdisplay (display));
+    }
   g_application_hold (G_APPLICATION (app));
   return app;
 }

@@ -44,6 +44,8 @@ typedef struct
   guint sent;            /* keys typed */
   guint dry;             /* "changed" with no image while unlabeled images were left */
   gboolean model_ranked; /* an image of the model's ranking was shown */
+  gint round_from;       /* keys typed when the trainer was first seen busy (-1: not yet) */
+  gint round_until;      /* keys typed when the model's ranking first showed (-1: not yet) */
   gboolean typing;       /* a chunk of keys is being typed */
   char *xdotool;         /* NULL: deliver to the key controller */
   guint tick;            /* the timer of delivered keys */
@@ -57,10 +59,16 @@ on_queue_changed (GlQueue *queue, Run *run)
 
   if (item == NULL && gl_queue_get_n_labeled (queue) < gl_queue_get_n_total (queue))
     run->dry++;
+  if (run->round_from < 0 && gl_trainer_get_state (run->trainer) != GL_TRAINER_IDLE)
+    run->round_from = (gint)run->sent;
   if (item != NULL && gl_trainer_get_model_version (run->trainer) > 0
       && (item->reason == GL_QUEUE_REASON_STRATEGY || item->reason == GL_QUEUE_REASON_AUDIT)
       && item->n_top > 0)
-    run->model_ranked = TRUE;
+    {
+      if (!run->model_ranked)
+        run->round_until = (gint)run->sent;
+      run->model_ranked = TRUE;
+    }
 }
 
 static const char *
@@ -190,7 +198,7 @@ test_keys_through_first_round (void)
 {
   g_autofree char *tmp = g_dir_make_tmp ("gleaner-test-round-XXXXXX", NULL);
   g_autofree char *dir = g_build_filename (tmp, "Shapes", NULL);
-  Run run = { 0 };
+  Run run = { .round_from = -1, .round_until = -1 };
   GlProjectInfo info;
   g_autoptr (GError) error = NULL;
   guint after = 0;
@@ -218,10 +226,13 @@ test_keys_through_first_round (void)
       gleaner_test_wait (chunk_typed, &run);
       g_assert_cmpuint (run.dry, ==, 0);
     }
-  /* A whole round went by while typing: it trained for its budget. */
-  g_assert_cmpuint (run.sent, >, RETRAIN_EVERY + TRAIN_SECONDS * 1000 / KEY_DELAY_MS);
-  g_test_message ("%u keys typed; model version %" G_GINT64_FORMAT, run.sent,
-                  gl_trainer_get_model_version (run.trainer));
+  /* A whole round went by while typing: keys kept coming from the time the
+   * trainer got busy until its ranking showed (how many depends on how fast
+   * xdotool types on this machine, not on the app: at least two chunks). */
+  g_test_message ("%u keys typed; the round ran from key %d to key %d; model version %" G_GINT64_FORMAT, run.sent,
+                  run.round_from, run.round_until, gl_trainer_get_model_version (run.trainer));
+  g_assert_cmpint (run.round_from, >=, 0);
+  g_assert_cmpint (run.round_until, >=, run.round_from + 2 * CHUNK);
 
   gleaner_test_wait (all_keys_labeled, &run);
   g_assert_cmpuint (run.dry, ==, 0);
