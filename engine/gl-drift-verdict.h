@@ -44,6 +44,15 @@
  * the probability that a window without shift has any firing test (a false
  * alarm) is at most α, whatever the dependence between the tests.
  *
+ * The class named first (top_class) is among the classes with a fired test,
+ * so naming changes no flag: it is the class with the most evidence (−log p
+ * summed) of fired tests whose shift points away from it, its predicted
+ * share fallen (SHARE) or its softmax column shifted down (BBSD, by the
+ * mean). A class whose images changed is mostly predicted as other classes,
+ * which then carry most of the other evidence. When no fired test points
+ * away from a class (a prior shift: one class more frequent), it is the class
+ * with the most evidence over all its fired tests.
+ *
  * The CBPE precision estimate of each class (window and reference, with
  * their standard errors) is reported beside the tests as an estimate with an
  * interval; it does not vote.
@@ -126,7 +135,7 @@ typedef struct
   double *precision_reference_se; /* (n_classes) */
   guint n_fired;                  /* tests that fired, chi-square included */
   gboolean drifted;               /* n_fired > 0 */
-  gint top_class;                 /* the class of the smallest adjusted p among fired tests, -1 if none */
+  gint top_class;                 /* the class named first, -1 if no per-class test fired (see below) */
 } GlDriftVerdict;
 
 /* The verdict of @window against @reference (same n_classes; the embedding
