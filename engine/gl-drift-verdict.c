@@ -280,7 +280,7 @@ name_top_class (const GlDriftVerdict *v, const gboolean *away)
 static void
 correct_family (GlDriftVerdict *v, const gboolean *away)
 {
-  gsize total = (gsize)v->n_classes * GL_DRIFT_N_TESTS + 1;
+  gsize n_class_tests = (gsize)v->n_classes * GL_DRIFT_N_TESTS, total = n_class_tests + 3;
   g_autofree GlDriftTestResult **family = g_new (GlDriftTestResult *, total);
   g_autofree double *p = g_new (double, total);
   gsize m = 0;
@@ -291,7 +291,7 @@ correct_family (GlDriftVerdict *v, const gboolean *away)
     family[m++] = &v->confidence;
   if (v->embedding.tested)
     family[m++] = &v->embedding;
-  for (gsize i = 0; i < total - 3; i++)
+  for (gsize i = 0; i < n_class_tests; i++)
     if (v->tests[i].tested)
       family[m++] = &v->tests[i];
   for (gsize i = 0; i < m; i++)

@@ -618,6 +618,32 @@ test_verdict_names_prior_class (void)
   g_assert_cmpint (v->top_class, ==, 2);
 }
 
+/* The last class's tests are in the family like the others': its images
+ * move far from its centroid (still predicted as it), and its novelty test
+ * fires. */
+static void
+test_verdict_last_class_in_family (void)
+{
+  g_autofree float *rp = g_new (float, 400 * NAME_K), *re = g_new (float, 400 * 2);
+  g_autofree float *wp = g_new (float, 160 * NAME_K), *we = g_new (float, 160 * 2);
+  GlDriftSample ref = { 400, NAME_K, rp, 2, re }, win = { 160, NAME_K, wp, 2, we };
+  g_autoptr (GlDriftVerdict) v = NULL;
+  const GlDriftTestResult *novelty;
+
+  name_reference (rp, re);
+  for (gsize i = 0; i < 160; i++)
+    name_row (wp, we, i, (guint)(i % NAME_K), 0.7 + 0.025 * (double)(i / NAME_K % 11), -1, 0,
+              i % NAME_K == NAME_K - 1);
+  v = gl_drift_verdict_compute (&ref, &win, NULL, NULL);
+  novelty = gl_drift_verdict_get (v, NAME_K - 1, GL_DRIFT_TEST_NOVELTY);
+  g_assert_true (novelty->tested);
+  g_assert_cmpfloat (novelty->p_value, <, 1e-6);
+  g_assert_cmpfloat (novelty->p_adjusted, <, 1.0);
+  g_assert_true (novelty->fired);
+  g_assert_true (gl_drift_verdict_get (v, NAME_K - 1, GL_DRIFT_TEST_EMBEDDING)->fired);
+  g_assert_cmpint (v->top_class, ==, NAME_K - 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -637,5 +663,6 @@ main (int argc, char **argv)
   g_test_add_func ("/drift/verdict-false-alarm", test_verdict_false_alarm_and_power);
   g_test_add_func ("/drift/verdict-names-changed-class", test_verdict_names_changed_class);
   g_test_add_func ("/drift/verdict-names-prior-class", test_verdict_names_prior_class);
+  g_test_add_func ("/drift/verdict-last-class-in-family", test_verdict_last_class_in_family);
   return g_test_run ();
 }
