@@ -178,16 +178,6 @@ within_class_tests (GlDriftVerdict *v, const GlDriftSample *ref, const GlDriftSa
     }
 }
 
-static double
-mean (const double *x, gsize n)
-{
-  double sum = 0.0;
-
-  for (gsize i = 0; i < n; i++)
-    sum += x[i];
-  return n > 0 ? sum / (double)n : 0.0;
-}
-
 /* Top-class probability of every row of @s into @out (n). */
 static double
 top_probabilities (const GlDriftSample *s, double *out)
@@ -226,59 +216,53 @@ window_wide_tests (GlDriftVerdict *v, const GlDriftSample *ref, const GlDriftSam
     }
 }
 
-/* The class named first (-1 when no per-class test fired), given the fired
- * tests and @away (n_classes, GL_DRIFT_N_TESTS): TRUE where the test's shift
- * points away from the class (its predicted share fell; its softmax column
- * fell). A class whose own images changed is mostly predicted as other
- * classes: its share and its column fall, while the evidence of the shift
- * (rising shares, shifted confidences) lands on the classes that receive its
- * images. So the class named first is the one with the most evidence,
- * -log p summed, of fired tests pointing away from it; only when no fired
- * test points away from any class (a prior shift: a class is more frequent,
- * the others fall too little to fire) is it the one with the most evidence
- * over all its fired tests. Only the order changes: a class is named only if
- * one of its tests fired. */
+/* The class named first: -1 when no per-class test fired, else among the
+ * classes with a fired test the one whose predicted share changed most by
+ * its PSI term, (w − r) ln (w / r), the share test's effect. A class whose
+ * images changed (as a rotation does) is mostly predicted as other classes:
+ * its share collapses while the evidence of the shift (rising shares,
+ * shifted confidences, novelty) lands on the classes that receive its images,
+ * spread over them; a prior shift multiplies one class's share while the
+ * others fall a little each. The log ratio makes the collapsed or multiplied
+ * class outweigh the others in both cases. When no flagged class's share
+ * changed (a shift within a class), it is the class with the most evidence,
+ * −log p summed over its fired tests. Only the order changes: no flag does. */
 static gint
-name_top_class (const GlDriftVerdict *v, const gboolean *away)
+name_top_class (const GlDriftVerdict *v)
 {
-  g_autofree double *all = g_new0 (double, v->n_classes);
-  g_autofree double *falling = g_new0 (double, v->n_classes);
-  gboolean any_falling = FALSE;
-  double best = 0.0;
-  gint top = -1;
+  double best_share = 0.0, best_evidence = 0.0;
+  gint by_share = -1, by_evidence = -1;
 
-  for (guint c = 0; c < v->n_classes; c++)
-    for (guint t = 0; t < GL_DRIFT_N_TESTS; t++)
-      {
-        const GlDriftTestResult *r = gl_drift_verdict_get (v, c, t);
-        double evidence = -log (MAX (r->p_value, 1e-300));
-
-        if (!r->fired)
-          continue;
-        all[c] += evidence;
-        if (away[(gsize)c * GL_DRIFT_N_TESTS + t])
-          {
-            falling[c] += evidence;
-            any_falling = TRUE;
-          }
-      }
   for (guint c = 0; c < v->n_classes; c++)
     {
-      double score = any_falling ? falling[c] : all[c];
+      double evidence = 0.0, share = gl_drift_verdict_get (v, c, GL_DRIFT_TEST_SHARE)->effect;
 
-      if (score > best)
+      for (guint t = 0; t < GL_DRIFT_N_TESTS; t++)
         {
-          best = score;
-          top = (gint)c;
+          const GlDriftTestResult *r = gl_drift_verdict_get (v, c, t);
+          if (r->fired)
+            evidence += -log (MAX (r->p_value, 1e-300));
+        }
+      if (evidence <= 0.0)
+        continue;
+      if (evidence > best_evidence)
+        {
+          best_evidence = evidence;
+          by_evidence = (gint)c;
+        }
+      if (share > best_share)
+        {
+          best_share = share;
+          by_share = (gint)c;
         }
     }
-  return top;
+  return by_share >= 0 ? by_share : by_evidence;
 }
 
 /* Holm over every test that ran; fills p_adjusted, fired, n_fired, and
- * top_class (name_top_class, with @away). */
+ * top_class (name_top_class). */
 static void
-correct_family (GlDriftVerdict *v, const gboolean *away)
+correct_family (GlDriftVerdict *v)
 {
   gsize n_class_tests = (gsize)v->n_classes * GL_DRIFT_N_TESTS, total = n_class_tests + 3;
   g_autofree GlDriftTestResult **family = g_new (GlDriftTestResult *, total);
@@ -304,7 +288,7 @@ correct_family (GlDriftVerdict *v, const gboolean *away)
       v->n_fired += family[i]->fired;
     }
   v->drifted = v->n_fired > 0;
-  v->top_class = name_top_class (v, away);
+  v->top_class = name_top_class (v);
 }
 
 static GlDriftVerdict *
@@ -341,7 +325,6 @@ gl_drift_verdict_compute (const GlDriftSample *ref, const GlDriftSample *win, co
   g_autofree guint64 *count_ref = NULL, *count_win = NULL;
   g_autofree double *share_raw = NULL, *share_win = NULL, *terms = NULL;
   g_autofree double *a = NULL, *b = NULL;
-  g_autofree gboolean *away = NULL;
   GlDriftVerdict *v;
   gboolean window_ok;
 
@@ -364,7 +347,6 @@ gl_drift_verdict_compute (const GlDriftSample *ref, const GlDriftSample *win, co
   share_raw = g_new (double, k);
   share_win = g_new (double, k);
   terms = g_new0 (double, k);
-  away = g_new0 (gboolean, (gsize)k * GL_DRIFT_N_TESTS);
   for (guint c = 0; c < k; c++)
     {
       share_raw[c] = ref->n > 0 ? (double)count_ref[c] / (double)ref->n : 0.0;
@@ -400,17 +382,15 @@ gl_drift_verdict_compute (const GlDriftSample *ref, const GlDriftSample *win, co
 
           p = gl_drift_fisher_exact (count_ref[c], ref->n, count_win[c], win->n);
           set_result (&row[GL_DRIFT_TEST_SHARE], share_win[c], p, terms[c], ref->n, win->n);
-          away[(gsize)c * GL_DRIFT_N_TESTS + GL_DRIFT_TEST_SHARE] = share_win[c] < share_raw[c];
           gather_column (ref, pred_ref, c, G_MAXUINT, a);
           gather_column (win, pred_win, c, G_MAXUINT, b);
           d = gl_drift_ks_two_sample (a, ref->n, b, win->n, &p);
           set_result (&row[GL_DRIFT_TEST_BBSD], d, p, d, ref->n, win->n);
-          away[(gsize)c * GL_DRIFT_N_TESTS + GL_DRIFT_TEST_BBSD] = mean (b, win->n) < mean (a, ref->n);
         }
       if (count_win[c] >= o->min_class && count_ref[c] >= o->min_class)
         within_class_tests (v, ref, win, pred_ref, pred_win, count_ref, count_win, c, o);
     }
-  correct_family (v, away);
+  correct_family (v);
   return v;
 }
 

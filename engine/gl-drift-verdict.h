@@ -45,13 +45,12 @@
  * alarm) is at most α, whatever the dependence between the tests.
  *
  * The class named first (top_class) is among the classes with a fired test,
- * so naming changes no flag: it is the class with the most evidence (−log p
- * summed) of fired tests whose shift points away from it, its predicted
- * share fallen (SHARE) or its softmax column shifted down (BBSD, by the
- * mean). A class whose images changed is mostly predicted as other classes,
- * which then carry most of the other evidence. When no fired test points
- * away from a class (a prior shift: one class more frequent), it is the class
- * with the most evidence over all its fired tests.
+ * so naming changes no flag: it is the one whose predicted share changed
+ * most by its PSI term (the SHARE effect). A class whose images changed is
+ * mostly predicted as other classes, which then carry most of the evidence
+ * but share its images between them; a prior shift multiplies one class's
+ * share. When no flagged class's share changed, it is the class with the
+ * most evidence, −log p summed over its fired tests.
  *
  * The CBPE precision estimate of each class (window and reference, with
  * their standard errors) is reported beside the tests as an estimate with an

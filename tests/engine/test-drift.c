@@ -551,8 +551,8 @@ name_reference (float *probs, float *emb)
  * a window of 160 are predicted as class 1 or 2 with confidence about 0.5
  * and 0.3 left on class 0, their embedding far from every class. The
  * receivers carry most of the evidence (their shares rise, their confidence,
- * embedding and novelty tests fire); class 0 is named first by its fallen
- * share and its fallen softmax column. */
+ * embedding and novelty tests fire); class 0 is named first by its collapsed
+ * share (the largest PSI term). */
 static void
 test_verdict_names_changed_class (void)
 {
@@ -591,9 +591,8 @@ test_verdict_names_changed_class (void)
   g_assert_cmpint (v->top_class, ==, 0);
 }
 
-/* A prior shift: class 2 three times as frequent, its images unchanged. No
- * fired test points away from a class (the others fall too little); class 2
- * is named first by its risen share. */
+/* A prior shift: class 2 three times as frequent, its images unchanged; the
+ * others fall a little each. Class 2 is named first by its risen share. */
 static void
 test_verdict_names_prior_class (void)
 {
