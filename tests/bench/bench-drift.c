@@ -51,6 +51,7 @@
  * how often the shifted class was detected and flagged (the ceilings of
  * naming it first); its last line is
  *   drift localisation: localisation=L windows=N ceiling_detected=D ceiling_flagged=F prior_named=P
+ *   false_alarm_200=F
  * Otherwise the last line is exactly
  *   drift: power_100=P power_500=P baseline_100=P baseline_500=P false_alarm=F localisation=L recovery=R
  * recovery_plain=R
@@ -942,9 +943,17 @@ run_localisation (const Bench *bench, guint draws, guint64 seed)
         else
           prior += named / N_FRACTIONS;
       }
-  printf ("drift localisation: localisation=%.3f windows=%u ceiling_detected=%.3f ceiling_flagged=%.3f "
-          "prior_named=%.3f\n",
-          loc, draws * (guint)N_FRACTIONS, detected, flagged, prior);
+  {
+    /* The no-shift windows at n=200 of the full run (as many as a shift's). */
+    Tally t = { 0 };
+
+    run_condition (bench, SHIFT_NONE, fractions[0], 200, 3 * draws, seed, &t);
+    printf ("no shift at n=200: false alarms %.4f of %" G_GUINT64_FORMAT " windows (baseline %.4f), α = 0.05\n",
+            (double)t.ours / t.windows, t.windows, (double)t.baseline / t.windows);
+    printf ("drift localisation: localisation=%.3f windows=%u ceiling_detected=%.3f ceiling_flagged=%.3f "
+            "prior_named=%.3f false_alarm_200=%.4f\n",
+            loc, draws * (guint)N_FRACTIONS, detected, flagged, prior, (double)t.ours / t.windows);
+  }
   return loc;
 }
 
