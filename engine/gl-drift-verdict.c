@@ -216,16 +216,58 @@ window_wide_tests (GlDriftVerdict *v, const GlDriftSample *ref, const GlDriftSam
     }
 }
 
-/* Holm over every test that ran; fills p_adjusted, fired, n_fired, top_class. */
+/* The class named first: -1 when no per-class test fired, else among the
+ * classes with a fired test the one whose predicted share changed most by
+ * its PSI term, (w − r) ln (w / r), the share test's effect. A class whose
+ * images changed (as a rotation does) is mostly predicted as other classes:
+ * its share collapses while the evidence of the shift (rising shares,
+ * shifted confidences, novelty) lands on the classes that receive its images,
+ * spread over them; a prior shift multiplies one class's share while the
+ * others fall a little each. The log ratio makes the collapsed or multiplied
+ * class outweigh the others in both cases. When no flagged class's share
+ * changed (a shift within a class), it is the class with the most evidence,
+ * −log p summed over its fired tests. Only the order changes: no flag does. */
+static gint
+name_top_class (const GlDriftVerdict *v)
+{
+  double best_share = 0.0, best_evidence = 0.0;
+  gint by_share = -1, by_evidence = -1;
+
+  for (guint c = 0; c < v->n_classes; c++)
+    {
+      double evidence = 0.0, share = gl_drift_verdict_get (v, c, GL_DRIFT_TEST_SHARE)->effect;
+
+      for (guint t = 0; t < GL_DRIFT_N_TESTS; t++)
+        {
+          const GlDriftTestResult *r = gl_drift_verdict_get (v, c, t);
+          if (r->fired)
+            evidence += -log (MAX (r->p_value, 1e-300));
+        }
+      if (evidence <= 0.0)
+        continue;
+      if (evidence > best_evidence)
+        {
+          best_evidence = evidence;
+          by_evidence = (gint)c;
+        }
+      if (share > best_share)
+        {
+          best_share = share;
+          by_share = (gint)c;
+        }
+    }
+  return by_share >= 0 ? by_share : by_evidence;
+}
+
+/* Holm over every test that ran; fills p_adjusted, fired, n_fired, and
+ * top_class (name_top_class). */
 static void
 correct_family (GlDriftVerdict *v)
 {
-  gsize total = (gsize)v->n_classes * GL_DRIFT_N_TESTS + 1;
+  gsize n_class_tests = (gsize)v->n_classes * GL_DRIFT_N_TESTS, total = n_class_tests + 3;
   g_autofree GlDriftTestResult **family = g_new (GlDriftTestResult *, total);
   g_autofree double *p = g_new (double, total);
-  g_autofree double *score = g_new0 (double, v->n_classes);
   gsize m = 0;
-  double best = 0.0;
 
   if (v->chi_square.tested)
     family[m++] = &v->chi_square;
@@ -233,7 +275,7 @@ correct_family (GlDriftVerdict *v)
     family[m++] = &v->confidence;
   if (v->embedding.tested)
     family[m++] = &v->embedding;
-  for (gsize i = 0; i < total - 3; i++)
+  for (gsize i = 0; i < n_class_tests; i++)
     if (v->tests[i].tested)
       family[m++] = &v->tests[i];
   for (gsize i = 0; i < m; i++)
@@ -246,22 +288,7 @@ correct_family (GlDriftVerdict *v)
       v->n_fired += family[i]->fired;
     }
   v->drifted = v->n_fired > 0;
-  /* The class named first: the most evidence summed over its fired tests. */
-  v->top_class = -1;
-  for (guint c = 0; c < v->n_classes; c++)
-    {
-      for (guint t = 0; t < GL_DRIFT_N_TESTS; t++)
-        {
-          const GlDriftTestResult *r = gl_drift_verdict_get (v, c, t);
-          if (r->fired)
-            score[c] += -log (MAX (r->p_value, 1e-300));
-        }
-      if (score[c] > best)
-        {
-          best = score[c];
-          v->top_class = (gint)c;
-        }
-    }
+  v->top_class = name_top_class (v);
 }
 
 static GlDriftVerdict *

@@ -44,6 +44,14 @@
  * the probability that a window without shift has any firing test (a false
  * alarm) is at most α, whatever the dependence between the tests.
  *
+ * The class named first (top_class) is among the classes with a fired test,
+ * so naming changes no flag: it is the one whose predicted share changed
+ * most by its PSI term (the SHARE effect). A class whose images changed is
+ * mostly predicted as other classes, which then carry most of the evidence
+ * but share its images between them; a prior shift multiplies one class's
+ * share. When no flagged class's share changed, it is the class with the
+ * most evidence, −log p summed over its fired tests.
+ *
  * The CBPE precision estimate of each class (window and reference, with
  * their standard errors) is reported beside the tests as an estimate with an
  * interval; it does not vote.
@@ -126,7 +134,7 @@ typedef struct
   double *precision_reference_se; /* (n_classes) */
   guint n_fired;                  /* tests that fired, chi-square included */
   gboolean drifted;               /* n_fired > 0 */
-  gint top_class;                 /* the class of the smallest adjusted p among fired tests, -1 if none */
+  gint top_class;                 /* the class named first, -1 if no per-class test fired (see below) */
 } GlDriftVerdict;
 
 /* The verdict of @window against @reference (same n_classes; the embedding

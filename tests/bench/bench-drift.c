@@ -46,7 +46,13 @@
  * --only recovery runs the end-to-end part alone (the model is trained all
  * the same); its last line is
  *   drift recovery: recovery=R recovery_sd=S recovery_plain=R recovery_plain_sd=S seeds=N
- * --only detection runs the windows alone. Otherwise the last line is exactly
+ * --only detection runs the windows alone. --only localisation runs only the
+ * one-class and prior shifts at n = 200 (the same draws as the full run), with
+ * how often the shifted class was detected and flagged (the ceilings of
+ * naming it first); its last line is
+ *   drift localisation: localisation=L windows=N ceiling_detected=D ceiling_flagged=F prior_named=P
+ *   false_alarm_200=F
+ * Otherwise the last line is exactly
  *   drift: power_100=P power_500=P baseline_100=P baseline_500=P false_alarm=F localisation=L recovery=R
  * recovery_plain=R
  * (recoveries: the means over the seeds; NaN when not measured).
@@ -335,6 +341,7 @@ draw_window (const Bench *b, Shift shift, double fraction, gsize n, GlRng *rng, 
 typedef struct
 {
   guint64 windows, ours, baseline, named;
+  guint64 flagged; /* windows where a per-class test of the shifted class fired: naming it first is possible */
 } Tally;
 
 static void
@@ -359,6 +366,13 @@ run_condition (const Bench *b, Shift shift, double fraction, gsize n, guint draw
       t->ours += v->drifted;
       t->baseline += gl_drift_bbsd_baseline (b->reference, &win, o.alpha, NULL);
       t->named += target >= 0 && v->top_class == target;
+      if (target >= 0)
+        for (guint k = 0; k < GL_DRIFT_N_TESTS; k++)
+          if (gl_drift_verdict_get (v, (guint)target, k)->fired)
+            {
+              t->flagged++;
+              break;
+            }
     }
 }
 
@@ -896,6 +910,53 @@ run_detection (const Bench *bench, guint draws, guint64 seed, Detection *out)
           none_windows, out->false_alarm, base_false / none_windows);
 }
 
+/* The localisation windows alone: the one-class shift and the prior shift at
+ * n = 200, every fraction, with the same draws as run_detection (each
+ * condition has its own random stream). Prints both and returns the
+ * localisation figure (the mean over fractions, as run_detection's). */
+static double
+run_localisation (const Bench *bench, guint draws, guint64 seed)
+{
+  static const Shift shifts[] = { SHIFT_ONE_CLASS, SHIFT_PRIOR };
+  double loc = 0, detected = 0, flagged = 0, prior = 0;
+
+  printf ("\nlocalisation at n=200, %u draws per fraction: detected (any test fired), shifted class flagged (one of "
+          "its tests fired), shifted class named first; ± the standard error\n",
+          draws);
+  for (gsize s = 0; s < G_N_ELEMENTS (shifts); s++)
+    for (gsize f = 0; f < N_FRACTIONS; f++)
+      {
+        Tally t = { 0 };
+        double named;
+
+        run_condition (bench, shifts[s], fractions[f], 200, draws, seed, &t);
+        named = (double)t.named / t.windows;
+        printf ("%-18s fraction %3.0f%%: detected %.3f, flagged %.3f, named first %.3f ± %.3f\n",
+                shift_names[shifts[s]], fractions[f] * 100, (double)t.ours / t.windows,
+                (double)t.flagged / t.windows, named, sqrt (named * (1 - named) / t.windows));
+        if (shifts[s] == SHIFT_ONE_CLASS)
+          {
+            loc += named / N_FRACTIONS;
+            detected += (double)t.ours / t.windows / N_FRACTIONS;
+            flagged += (double)t.flagged / t.windows / N_FRACTIONS;
+          }
+        else
+          prior += named / N_FRACTIONS;
+      }
+  {
+    /* The no-shift windows at n=200 of the full run (as many as a shift's). */
+    Tally t = { 0 };
+
+    run_condition (bench, SHIFT_NONE, fractions[0], 200, 3 * draws, seed, &t);
+    printf ("no shift at n=200: false alarms %.4f of %" G_GUINT64_FORMAT " windows (baseline %.4f), α = 0.05\n",
+            (double)t.ours / t.windows, t.windows, (double)t.baseline / t.windows);
+    printf ("drift localisation: localisation=%.3f windows=%u ceiling_detected=%.3f ceiling_flagged=%.3f "
+            "prior_named=%.3f false_alarm_200=%.4f\n",
+            loc, draws * (guint)N_FRACTIONS, detected, flagged, prior, (double)t.ours / t.windows);
+  }
+  return loc;
+}
+
 /* Prints one seed's end-to-end figures; *@rec, *@rec_plain ← its recoveries
  * (NaN when the shift cost nothing). */
 static void
@@ -1040,7 +1101,8 @@ main (int argc, char **argv)
     { "no-adapt", 0, 0, G_OPTION_ARG_NONE, &no_adapt,
       "Recovery: retrain without the round's drift adaptation (app/gl-drift-adapt.h), as before it", NULL },
     { "only", 0, 0, G_OPTION_ARG_STRING, &only,
-      "Run one part: 'recovery' (end to end) or 'detection' (windows); default both", "PART" },
+      "Run one part: 'recovery' (end to end), 'detection' (windows) or 'localisation' (the one-class and prior "
+      "shifts at n=200); default recovery and detection", "PART" },
     { NULL },
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("— drift detection per class on Fashion-MNIST");
@@ -1055,7 +1117,7 @@ main (int argc, char **argv)
   Bench bench = { 0 };
   Detection det = { { 0 } };
   double rec[16], rec_plain[16], rec_mean = NAN, rec_sd = NAN, plain_mean = NAN, plain_sd = NAN;
-  gboolean only_recovery = FALSE, only_detection = FALSE;
+  gboolean only_recovery = FALSE, only_detection = FALSE, only_localisation = FALSE;
   gsize n_ref_got, n_clean = 0, n_novel = 0;
   double temperature = 1.0;
   GlRng rng;
@@ -1079,9 +1141,10 @@ main (int argc, char **argv)
     }
   only_recovery = g_strcmp0 (only, "recovery") == 0;
   only_detection = g_strcmp0 (only, "detection") == 0;
-  if (only != NULL && !only_recovery && !only_detection)
+  only_localisation = g_strcmp0 (only, "localisation") == 0;
+  if (only != NULL && !only_recovery && !only_detection && !only_localisation)
     {
-      fprintf (stderr, "bench-drift: --only '%s': use 'recovery' or 'detection'\n", only);
+      fprintf (stderr, "bench-drift: --only '%s': use 'recovery', 'detection' or 'localisation'\n", only);
       return 2;
     }
   {
@@ -1182,6 +1245,15 @@ main (int argc, char **argv)
   gl_drift_options_init (&bench.options);
   bench.options.n_perm = (guint)n_perm;
 
+  if (only_localisation)
+    {
+      run_localisation (&bench, (guint)draws, (guint64)seed);
+      scored_clear (&reference);
+      scored_clear (&clean);
+      for (Shift s = 0; s < N_SHIFTS; s++)
+        scored_clear (&shifted[s]);
+      return 0;
+    }
   if (!only_recovery)
     run_detection (&bench, (guint)draws, (guint64)seed, &det);
   if (!only_detection)

@@ -519,6 +519,130 @@ test_verdict_degenerate (void)
   g_assert_cmpint (gl_drift_test_kind_from_string ("nope"), ==, -1);
 }
 
+/* Hand-made outputs for the naming tests, 4 classes and a 2-d embedding:
+ * a row predicted as @pred with confidence @conf (the rest split evenly, but
+ * @second gets @p_second when ≥ 0), its embedding at @pred's corner or, when
+ * @foreign, at (−3, −3); @i jitters both so that no two rows are equal. */
+#define NAME_K 4
+static void
+name_row (float *probs, float *emb, gsize i, guint pred, double conf, gint second, double p_second,
+          gboolean foreign)
+{
+  double jitter = (double)(i % 10) / 10.0;
+  double rest = 1.0 - conf - (second >= 0 ? p_second : 0.0);
+  guint n_rest = NAME_K - 1 - (second >= 0 ? 1 : 0);
+
+  for (guint c = 0; c < NAME_K; c++)
+    probs[i * NAME_K + c] = (float)(c == pred ? conf : (gint)c == second ? p_second : rest / n_rest);
+  emb[i * 2] = (float)(foreign ? -3.0 : pred == 0 ? 3.0 : pred == 1 ? 0.0 : pred == 2 ? -3.0 : 0.0) + 0.3 * jitter;
+  emb[i * 2 + 1] = (float)(foreign ? -3.0 : pred == 0 ? 0.0 : pred == 1 ? 3.0 : pred == 2 ? 0.0 : -3.0)
+                   + 0.3 * (double)(i % 7) / 7.0;
+}
+
+/* The reference: 100 images of each class, confidence 0.7…0.95. */
+static void
+name_reference (float *probs, float *emb)
+{
+  for (gsize i = 0; i < 4 * 100; i++)
+    name_row (probs, emb, i, (guint)(i % NAME_K), 0.7 + 0.025 * (double)(i / NAME_K % 11), -1, 0, FALSE);
+}
+
+/* The images of class 0 change (as a rotation does): 32 of its 40 images in
+ * a window of 160 are predicted as class 1 or 2 with confidence about 0.5
+ * and 0.3 left on class 0, their embedding far from every class. The
+ * receivers carry most of the evidence (their shares rise, their confidence,
+ * embedding and novelty tests fire); class 0 is named first by its collapsed
+ * share (the largest PSI term). */
+static void
+test_verdict_names_changed_class (void)
+{
+  g_autofree float *rp = g_new (float, 400 * NAME_K), *re = g_new (float, 400 * 2);
+  g_autofree float *wp = g_new (float, 160 * NAME_K), *we = g_new (float, 160 * 2);
+  GlDriftSample ref = { 400, NAME_K, rp, 2, re }, win = { 160, NAME_K, wp, 2, we };
+  g_autoptr (GlDriftVerdict) v = NULL;
+  double evidence[NAME_K] = { 0 };
+
+  name_reference (rp, re);
+  for (gsize i = 0; i < 160; i++)
+    {
+      guint c = (guint)(i % NAME_K);
+      double conf = 0.7 + 0.025 * (double)(i / NAME_K % 11);
+
+      if (c == 0 && i / NAME_K >= 8)
+        name_row (wp, we, i, 1 + (guint)(i / NAME_K % 2), 0.45 + 0.01 * (double)(i % 10), 0, 0.3, TRUE);
+      else
+        name_row (wp, we, i, c, conf, -1, 0, FALSE);
+    }
+  v = gl_drift_verdict_compute (&ref, &win, NULL, NULL);
+  assert_finite (v);
+  g_assert_true (v->drifted);
+  g_assert_true (gl_drift_verdict_get (v, 0, GL_DRIFT_TEST_SHARE)->fired);
+  g_assert_cmpfloat (gl_drift_verdict_get (v, 0, GL_DRIFT_TEST_SHARE)->statistic, <, 0.25);
+  g_assert_true (gl_drift_verdict_get (v, 1, GL_DRIFT_TEST_NOVELTY)->fired);
+  g_assert_true (gl_drift_verdict_get (v, 2, GL_DRIFT_TEST_NOVELTY)->fired);
+  /* The case is the one the naming is for: summed over all fired tests, a receiver has more evidence than class 0. */
+  for (guint c = 0; c < NAME_K; c++)
+    for (guint t = 0; t < GL_DRIFT_N_TESTS; t++)
+      if (gl_drift_verdict_get (v, c, t)->fired)
+        evidence[c] += -log (MAX (gl_drift_verdict_get (v, c, t)->p_value, 1e-300));
+  g_test_message ("evidence over all fired tests: %.1f %.1f %.1f %.1f", evidence[0], evidence[1], evidence[2],
+                  evidence[3]);
+  g_assert_cmpfloat (MAX (evidence[1], evidence[2]), >, evidence[0]);
+  g_assert_cmpint (v->top_class, ==, 0);
+}
+
+/* A prior shift: class 2 three times as frequent, its images unchanged; the
+ * others fall a little each. Class 2 is named first by its risen share. */
+static void
+test_verdict_names_prior_class (void)
+{
+  g_autofree float *rp = g_new (float, 400 * NAME_K), *re = g_new (float, 400 * 2);
+  g_autofree float *wp = g_new (float, 200 * NAME_K), *we = g_new (float, 200 * 2);
+  GlDriftSample ref = { 400, NAME_K, rp, 2, re }, win = { 200, NAME_K, wp, 2, we };
+  g_autoptr (GlDriftVerdict) v = NULL;
+
+  name_reference (rp, re);
+  /* 100 of class 2 (every other row), 33, 33 and 34 of classes 0, 1, 3. */
+  for (gsize i = 0; i < 200; i++)
+    {
+      static const guint others[] = { 0, 1, 3 };
+      guint c = i % 2 == 0 ? 2 : others[i / 2 % 3];
+
+      name_row (wp, we, i, c, 0.7 + 0.025 * (double)(i / 2 % 11), -1, 0, FALSE);
+    }
+  v = gl_drift_verdict_compute (&ref, &win, NULL, NULL);
+  assert_finite (v);
+  g_assert_true (v->drifted);
+  g_assert_true (gl_drift_verdict_get (v, 2, GL_DRIFT_TEST_SHARE)->fired);
+  g_assert_cmpint (v->top_class, ==, 2);
+}
+
+/* The last class's tests are in the family like the others': its images
+ * move far from its centroid (still predicted as it), and its novelty test
+ * fires. */
+static void
+test_verdict_last_class_in_family (void)
+{
+  g_autofree float *rp = g_new (float, 400 * NAME_K), *re = g_new (float, 400 * 2);
+  g_autofree float *wp = g_new (float, 160 * NAME_K), *we = g_new (float, 160 * 2);
+  GlDriftSample ref = { 400, NAME_K, rp, 2, re }, win = { 160, NAME_K, wp, 2, we };
+  g_autoptr (GlDriftVerdict) v = NULL;
+  const GlDriftTestResult *novelty;
+
+  name_reference (rp, re);
+  for (gsize i = 0; i < 160; i++)
+    name_row (wp, we, i, (guint)(i % NAME_K), 0.7 + 0.025 * (double)(i / NAME_K % 11), -1, 0,
+              i % NAME_K == NAME_K - 1);
+  v = gl_drift_verdict_compute (&ref, &win, NULL, NULL);
+  novelty = gl_drift_verdict_get (v, NAME_K - 1, GL_DRIFT_TEST_NOVELTY);
+  g_assert_true (novelty->tested);
+  g_assert_cmpfloat (novelty->p_value, <, 1e-6);
+  g_assert_cmpfloat (novelty->p_adjusted, <, 1.0);
+  g_assert_true (novelty->fired);
+  g_assert_true (gl_drift_verdict_get (v, NAME_K - 1, GL_DRIFT_TEST_EMBEDDING)->fired);
+  g_assert_cmpint (v->top_class, ==, NAME_K - 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -536,5 +660,8 @@ main (int argc, char **argv)
   g_test_add_func ("/drift/adwin", test_adwin);
   g_test_add_func ("/drift/verdict-degenerate", test_verdict_degenerate);
   g_test_add_func ("/drift/verdict-false-alarm", test_verdict_false_alarm_and_power);
+  g_test_add_func ("/drift/verdict-names-changed-class", test_verdict_names_changed_class);
+  g_test_add_func ("/drift/verdict-names-prior-class", test_verdict_names_prior_class);
+  g_test_add_func ("/drift/verdict-last-class-in-family", test_verdict_last_class_in_family);
   return g_test_run ();
 }
