@@ -316,8 +316,12 @@ test_parallel_folds (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (side.n_labels, ==, serial.n_labels);
   g_assert_cmpmem (side.image_ids, side.n_labels * sizeof (gint64), serial.image_ids,
                    serial.n_labels * sizeof (gint64));
+  /* The same up to float rounding: one thread and two add the products of
+   * the dense layers in another order, and epochs of training carry that
+   * on (1.0e-5 apart in the unoptimised sanitizer build). A fold trained on
+   * the wrong images would be 0.1 apart. */
   for (guint64 i = 0; i < side.n_labels * side.n_classes; i++)
-    g_assert_cmpfloat_with_epsilon (side.probs[i], serial.probs[i], 1e-5);
+    g_assert_cmpfloat_with_epsilon (side.probs[i], serial.probs[i], 1e-4);
   g_assert_cmpuint (o.snapshots, >=, 2);
   o.snapshots = 1;
   g_assert_true (gl_label_errors_detect (fx->project, &o, NULL, NULL, NULL, &last, &error));
