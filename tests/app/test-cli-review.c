@@ -44,12 +44,14 @@ run (const char *const *args, char **out, char **err)
   return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
 }
 
-/* Starts `review PROJECT --again --seconds 30`, reads its stderr until it
- * reports fold 2, and kills it with SIGKILL. */
+/* Starts `review PROJECT --again --seconds 600`, reads its stderr until it
+ * reports fold 2, and kills it with SIGKILL. The budget is long so that a
+ * slow build (the sanitizers') does not cut the folds short and report the
+ * end before fold 2. */
 static void
 kill_in_fold_2 (const char *project)
 {
-  const char *argv[] = { g_getenv ("GLEANER_CLI"), "review", project, "--again", "--seconds", "30", NULL };
+  const char *argv[] = { g_getenv ("GLEANER_CLI"), "review", project, "--again", "--seconds", "600", NULL };
   GPid pid;
   int err_fd;
   GError *error = NULL;
