@@ -445,6 +445,7 @@ test_export (Team *t, gconstpointer data)
 
   /* CSV: one label column per annotator, sorted by name. */
   g_autofree char *csv_target = g_build_filename (t->dir, "export-csv", NULL);
+  g_clear_pointer (&out, g_free);
   g_assert_cmpint (run_as (NULL,
                            (const char *const[]){ "export", t->proj, csv_target, "--format", "csv",
                                                   "--include-annotators", NULL },
