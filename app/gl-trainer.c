@@ -12,9 +12,6 @@
 
 #include "app/gl-drift-auto.h"
 
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <math.h>
 #include <string.h>
 
@@ -335,15 +332,6 @@ round_run (GlWorkerJob *job, gpointer job_data, GCancellable *cancellable, GErro
       m->version = j->result.net_version;
       gl_worker_job_set_model (job, m);
     }
-#ifdef __GLIBC__
-  /* The round freed its buffers (pool scores, embeddings, Monte Carlo
-   * passes, training data: ~100 MB on the demo), but malloc keeps freed
-   * memory in the arenas of the threads that used it, and each round's
-   * sizes differ (more labels, a grown store), so the arenas grew round
-   * after round: 147 → 351 MB over three rounds in the window (issue 17,
-   * tests/bench/soak). Give the free pages back to the system. */
-  malloc_trim (0);
-#endif
   return ok;
 }
 

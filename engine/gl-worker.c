@@ -5,6 +5,9 @@
 
 #include <errno.h>
 #include <glib-unix.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <sched.h>
 #include <math.h>
 #include <string.h>
@@ -328,6 +331,11 @@ run_job (GlWorker *worker, GlWorkerJob *job)
         }
     }
   job->error = g_steal_pointer (&error);
+#ifdef __GLIBC__
+  /* The job's buffers are freed (its data, freed later on the caller's
+   * context, holds only results): give the free pages back (gl-worker.h). */
+  malloc_trim (0);
+#endif
 
   g_mutex_lock (&worker->lock);
   g_queue_remove (&worker->jobs, job);
@@ -368,6 +376,17 @@ gl_worker_new (guint n_threads, GDestroyNotify model_free)
 {
   GlWorker *worker = g_new0 (GlWorker, 1);
 
+#ifdef __GLIBC__
+  static gsize malloc_tuned = 0;
+  if (g_once_init_enter (&malloc_tuned))
+    {
+      /* Fixed, not glibc's sliding threshold (which rises to 32 MB after the
+       * first large free): see gl-worker.h. */
+      if (mallopt (M_MMAP_THRESHOLD, GL_WORKER_MMAP_THRESHOLD) != 1)
+        g_debug ("malloc's mmap threshold could not be set");
+      g_once_init_leave (&malloc_tuned, 1);
+    }
+#endif
   worker->queue = g_async_queue_new ();
   worker->model_free = model_free;
   worker->n_threads = (gint) MIN (n_threads, (guint) G_MAXINT);

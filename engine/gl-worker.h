@@ -106,7 +106,18 @@ typedef gboolean (*GlWorkerJobFunc) (GlWorkerJob *job, gpointer job_data, GCance
 typedef void (*GlWorkerProgressFunc) (const GlProgress *progress, gpointer user_data);
 
 /* Starts the thread. @n_threads: engine threads for jobs, 0 = every core.
- * @model_free frees the model when it is replaced or the worker freed. */
+ * @model_free frees the model when it is replaced or the worker freed.
+ *
+ * Memory: a job allocates large buffers (a round's training data, pool
+ * scores, embeddings, a detection's folds) on the engine's threads and frees
+ * them when it ends, at sizes that change from job to job. With glibc's
+ * defaults they land in the arenas of those threads, and freed pages stay
+ * resident there (issue 17: the window's resident set wandered 240–315 MB
+ * while 85–129 MB were in use). So the first worker fixes malloc's mmap
+ * threshold for the process (GL_WORKER_MMAP_THRESHOLD: a buffer that large is
+ * mapped on its own and unmapped when freed), and the worker thread gives the
+ * arenas' free pages back to the system (malloc_trim) after every job. */
+#define GL_WORKER_MMAP_THRESHOLD (1024 * 1024)
 GlWorker *gl_worker_new (guint n_threads, GDestroyNotify model_free);
 /* Cancels the running and queued jobs, joins the thread, frees the model. */
 void gl_worker_free (GlWorker *worker);
