@@ -65,17 +65,11 @@ typedef enum
  * idle). */
 #define GL_LABEL_ERRORS_DEFAULT_FOLDS 4
 #define GL_LABEL_ERRORS_DEFAULT_FILTER GL_CONFIDENT_FILTER_BOTH
-/* Epochs per fold. Each fold starts from the current model, which one round
- * left short of converged; on the label-errors bench (seed 0, epoch-bound
- * runs, 5 folds one at a time) the out-of-fold predictions were right about
- * the true class 85.1% at 10 epochs, 86.6% at 20, 87.1% at 30, and the
- * flagged set's F1 (both) 0.670, 0.694, 0.718. With the folds side by side,
- * one thread each, and 3 snapshots (loaded machine, epoch-bound, CPU seconds
- * of the detection): 4 folds of 20 epochs 98.6 CPU s, F1 0.668 (seed 0); of 36
- * epochs 175 CPU s, F1 0.697 (seed 0) and 0.718 (seed 1); of 40 epochs 180 and
- * 173 CPU s, F1 0.710 (seed 0) and 0.740 (seed 1); against 5 folds of 20 one at a time 136 CPU s, F1 0.694
- * (seed 0) and 152 CPU s, F1 0.679 (seed 1). Two threads busy: 40 epochs take
- * about 90 s on the idle 2-core machine; the 110 s budget caps a slower one. */
+/* Epochs per fold. Each fold starts from the current model, which a round
+ * left short of converged, and the out-of-fold predictions (so the flagged
+ * set's F1) improve up to about 40 epochs; `tests/bench/label-errors --epochs N
+ * --folds K` prints the trade-off. At 40 epochs two folds side by side keep
+ * the 2-core machine busy for about 90 s; the budget caps a slower machine. */
 #define GL_LABEL_ERRORS_DEFAULT_EPOCHS 40
 /* The training budget of a detection: it caps the epochs on a slow or busy
  * machine. */
