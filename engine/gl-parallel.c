@@ -11,6 +11,7 @@
 #include <sched.h>
 
 #include "engine/gl-blas.h"
+#include "engine/gl-gemm.h"
 
 #define MAX_HELPERS 63
 #define CHUNKS_PER_THREAD 4
@@ -244,6 +245,8 @@ gl_parallel_get_n_dispatches (void)
 typedef struct
 {
   gboolean trans_a, trans_b, by_rows;
+  gboolean own;  /* on gl_gemm_avx512, else OpenBLAS */
+  gsize unit;    /* rows (or columns) per item of the loop: the last item may have fewer */
   gsize m, n, k, lda, ldb, ldc;
   float alpha, beta;
   const float *a, *b;
@@ -257,32 +260,43 @@ sgemm_block (const SgemmJob *j, gsize i0, gsize m, gsize j0, gsize n)
    * of op(B): column j of B, or row j of B when transposed. */
   const float *a = j->a + (j->trans_a ? i0 : i0 * j->lda);
   const float *b = j->b + (j->trans_b ? j0 * j->ldb : j0);
-  gl_blas_sgemm (j->trans_a, j->trans_b, (int) m, (int) n, (int) j->k, j->alpha, a, (int) j->lda, b, (int) j->ldb,
-                 j->beta, j->c + i0 * j->ldc + j0, (int) j->ldc);
+  if (j->own)
+    gl_gemm_avx512 (j->trans_a, j->trans_b, m, n, j->k, j->alpha, a, j->lda, b, j->ldb, j->beta,
+                    j->c + i0 * j->ldc + j0, j->ldc);
+  else
+    gl_blas_sgemm (j->trans_a, j->trans_b, (int) m, (int) n, (int) j->k, j->alpha, a, (int) j->lda, b,
+                   (int) j->ldb, j->beta, j->c + i0 * j->ldc + j0, (int) j->ldc);
 }
 
 static void
 sgemm_chunk (gsize begin, gsize end, gpointer data)
 {
   const SgemmJob *j = data;
+  const gsize lines = j->by_rows ? j->m : j->n;
+  const gsize first = begin * j->unit, last = MIN (end * j->unit, lines);
   if (j->by_rows)
-    sgemm_block (j, begin, end - begin, 0, j->n);
+    sgemm_block (j, first, last - first, 0, j->n);
   else
-    sgemm_block (j, 0, j->m, begin, end - begin);
+    sgemm_block (j, 0, j->m, first, last - first);
 }
 
 void
 gl_sgemm (gboolean trans_a, gboolean trans_b, gsize m, gsize n, gsize k, float alpha, const float *a, gsize lda,
           const float *b, gsize ldb, float beta, float *c, gsize ldc)
 {
-  SgemmJob j = { trans_a, trans_b, m >= n, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c };
+  const gboolean by_rows = m >= n, own = gl_blas_get_own_gemm ();
+  /* The engine's kernel gets blocks of whole register blocks (but the
+   * last), so that no block is cut into two part-filled ones. */
+  const gsize unit = own ? (by_rows ? GL_GEMM_MR : GL_GEMM_NR) : 1;
+  SgemmJob j = { trans_a, trans_b, by_rows, own, unit, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c };
 
   if (m == 0 || n == 0)
     return;
   /* Every sgemm runs on the thread that calls it (see gl-parallel.h). */
-  gl_blas_set_num_threads (1);
-  const gsize other = j.by_rows ? n : m;
+  if (!own)
+    gl_blas_set_num_threads (1);
+  const gsize lines = by_rows ? m : n, other = by_rows ? n : m;
   const gsize per_line = MAX (other * MAX (k, 1), 1);
   const gsize min_lines = MAX (SGEMM_MIN_BLOCK / per_line, 16);
-  gl_parallel_for (j.by_rows ? m : n, min_lines, sgemm_chunk, &j);
+  gl_parallel_for ((lines + unit - 1) / unit, (min_lines + unit - 1) / unit, sgemm_chunk, &j);
 }

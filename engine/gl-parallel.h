@@ -11,8 +11,9 @@
  * order: results stay bit-identical for the same seed.
  *
  * Matrix products go through gl_sgemm, which cuts the product into blocks of
- * rows (or columns) of C and runs single-threaded OpenBLAS sgemm on each in
- * gl_parallel_for. OpenBLAS's own thread pool is kept at one thread (its
+ * rows (or columns) of C and runs a single-threaded sgemm on each in
+ * gl_parallel_for: the engine's own AVX-512 kernel where gl-blas.c chose it
+ * (gl_blas_get_own_gemm, gl-gemm.h), else OpenBLAS's. OpenBLAS's own thread pool is kept at one thread (its
  * threads are made by whichever thread loads the library and would not follow
  * the engine's scheduling policy): so every thread that does engine work is
  * the caller or a gl-parallel helper, and a helper takes on the scheduling

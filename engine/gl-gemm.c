@@ -1,0 +1,246 @@
+/* gl-gemm.c — the engine's AVX-512 sgemm (see gl-gemm.h).
+ *
+ * The usual blocking (Goto and van de Geijn, "Anatomy of high-performance
+ * matrix multiplication", ACM TOMS 2008), simplified for the engine's shapes:
+ * for each block of NC columns and KC terms of k, op(B) is packed into panels
+ * of (KC, NR) floats; a micro-kernel then keeps an (MR, NR) block of C in 16
+ * AVX-512 registers and, for each term p, loads one row of the B panel (two
+ * vectors) and broadcasts MR elements of op(A) straight from A — A is not
+ * packed: for A (NN) a row of the block is KC contiguous floats, for Aᵀ (TN)
+ * a term's MR elements are contiguous, both fine for the caches, and packing
+ * would cost a pass over A per product. MC rows of A are run against all the
+ * panels of a packed block, so that they stay in L2 meanwhile.
+ *
+ * All state is on the stack or in the calling thread's scratch. */
+#include "engine/gl-gemm.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define GL_GEMM_X86 1
+#include <immintrin.h>
+#endif
+
+#define MR GL_GEMM_MR
+#define NR GL_GEMM_NR
+/* Terms of k per packed block: a (KC, NR) panel is 32 KB, kept in L1. */
+#define KC_MAX 256
+/* Columns of op(B) per packed block: (KC_MAX, NC) floats = 512 KB, in L2. */
+#define NC 512
+/* Rows of op(A) run against one packed block before the next rows. */
+#define MC 128
+
+gsize
+gl_gemm_k_block (gsize k)
+{
+  /* Equal blocks rather than KC_MAX and a short rest: k = 288 (a 3×3
+   * convolution over 32 channels) is two blocks of 144, not 256 + 32. */
+  const gsize blocks = MAX ((k + KC_MAX - 1) / KC_MAX, 1);
+  return (k + blocks - 1) / blocks;
+}
+
+#ifdef GL_GEMM_X86
+
+gboolean
+gl_gemm_compiled (void)
+{
+  return TRUE;
+}
+
+#define GL_AVX512 __attribute__ ((target ("avx512f")))
+#define GL_INLINE inline __attribute__ ((always_inline))
+
+/* The calling thread's packing buffer, (KC_MAX, NC) floats. */
+static GPrivate scratch_key = G_PRIVATE_INIT (g_aligned_free);
+
+static float *
+thread_scratch (void)
+{
+  float *buf = g_private_get (&scratch_key);
+  if (buf == NULL)
+    {
+      buf = g_aligned_alloc ((gsize) KC_MAX * NC, sizeof (float), 64);
+      g_private_set (&scratch_key, buf);
+    }
+  return buf;
+}
+
+static GL_AVX512 GL_INLINE __mmask16
+lanes_mask (gsize lanes)
+{
+  return lanes >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << lanes) - 1u);
+}
+
+/* Packs op(B) [p0, p0 + kc) × [j0, j0 + nc) into @bp: panel q (columns
+ * j0 + q·NR …) at bp + q·kc·NR, row p of a panel at p·NR; the columns
+ * beyond nc in the last panel are zero. */
+static GL_AVX512 void
+pack_b (gboolean trans_b, const float *b, gsize ldb, gsize p0, gsize kc, gsize j0, gsize nc, float *bp)
+{
+  for (gsize q = 0; q < nc; q += NR)
+    {
+      const gsize nr = MIN (NR, nc - q);
+      float *dst = bp + q * kc;
+      if (!trans_b)
+        {
+          /* op(B) = B: row p of the panel is NR contiguous floats of B. */
+          const __mmask16 m0 = lanes_mask (nr), m1 = lanes_mask (nr > 16 ? nr - 16 : 0);
+          const float *src = b + p0 * ldb + j0 + q;
+          for (gsize p = 0; p < kc; p++, src += ldb, dst += NR)
+            {
+              _mm512_store_ps (dst, _mm512_maskz_loadu_ps (m0, src));
+              _mm512_store_ps (dst + 16, _mm512_maskz_loadu_ps (m1, src + 16));
+            }
+          continue;
+        }
+      /* op(B) = Bᵀ: column j of the panel is row j0 + q + j of B, read in
+       * order; the panel (at most 32 KB) stays in L1 while it is written. */
+      for (gsize j = 0; j < NR; j++)
+        {
+          if (j >= nr)
+            {
+              for (gsize p = 0; p < kc; p++)
+                dst[p * NR + j] = 0.0f;
+              continue;
+            }
+          const float *src = b + (j0 + q + j) * ldb + p0;
+          for (gsize p = 0; p < kc; p++)
+            dst[p * NR + j] = src[p];
+        }
+    }
+}
+
+/* C block (mr, NR, lanes masked by m0 and m1) = alpha · op(A) block · B panel
+ * + beta · C block. op(A) (i, p) is a[i·rs + p·cs]. Inlined with constant
+ * mr, rs or cs, so that the MR × 2 sums stay in registers. */
+static GL_AVX512 GL_INLINE void
+micro_kernel (const int mr, gsize kc, const float *a, gsize rs, gsize cs, const float *bp, float *c, gsize ldc,
+              __mmask16 m0, __mmask16 m1, float alpha, float beta)
+{
+  __m512 sum0[MR], sum1[MR];
+#pragma GCC unroll 8
+  for (int r = 0; r < mr; r++)
+    sum0[r] = sum1[r] = _mm512_setzero_ps ();
+  for (gsize p = 0; p < kc; p++)
+    {
+      const __m512 b0 = _mm512_load_ps (bp + p * NR), b1 = _mm512_load_ps (bp + p * NR + 16);
+      const float *ap = a + p * cs;
+#pragma GCC unroll 8
+      for (int r = 0; r < mr; r++)
+        {
+          const __m512 x = _mm512_set1_ps (ap[r * rs]);
+          sum0[r] = _mm512_fmadd_ps (x, b0, sum0[r]);
+          sum1[r] = _mm512_fmadd_ps (x, b1, sum1[r]);
+        }
+    }
+  const __m512 va = _mm512_set1_ps (alpha), vb = _mm512_set1_ps (beta);
+#pragma GCC unroll 8
+  for (int r = 0; r < mr; r++)
+    {
+      float *cr = c + r * ldc;
+      __m512 x0 = _mm512_mul_ps (va, sum0[r]), x1 = _mm512_mul_ps (va, sum1[r]);
+      if (beta != 0.0f)
+        {
+          x0 = _mm512_fmadd_ps (vb, _mm512_maskz_loadu_ps (m0, cr), x0);
+          x1 = _mm512_fmadd_ps (vb, _mm512_maskz_loadu_ps (m1, cr + 16), x1);
+        }
+      _mm512_mask_storeu_ps (cr, m0, x0);
+      _mm512_mask_storeu_ps (cr + 16, m1, x1);
+    }
+}
+
+/* One kernel per row count and layout of A: A (rs = lda, cs = 1) or Aᵀ
+ * (rs = 1, cs = lda), the strides constant where they are 1. */
+#define MICRO_CASE(R)                                                                                            \
+  case R:                                                                                                        \
+    if (trans_a)                                                                                                 \
+      micro_kernel (R, kc, a, 1, lda, bp, c, ldc, m0, m1, alpha, beta);                                          \
+    else                                                                                                         \
+      micro_kernel (R, kc, a, lda, 1, bp, c, ldc, m0, m1, alpha, beta);                                          \
+    break;
+
+static GL_AVX512 void
+micro_block (int mr, gboolean trans_a, gsize kc, const float *a, gsize lda, const float *bp, float *c, gsize ldc,
+             __mmask16 m0, __mmask16 m1, float alpha, float beta)
+{
+  switch (mr)
+    {
+      MICRO_CASE (8)
+      MICRO_CASE (7)
+      MICRO_CASE (6)
+      MICRO_CASE (5)
+      MICRO_CASE (4)
+      MICRO_CASE (3)
+      MICRO_CASE (2)
+      MICRO_CASE (1)
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* C = beta · C, for k = 0. */
+static void
+scale_c (gsize m, gsize n, float beta, float *c, gsize ldc)
+{
+  for (gsize i = 0; i < m; i++)
+    for (gsize j = 0; j < n; j++)
+      c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
+}
+
+GL_AVX512 void
+gl_gemm_avx512 (gboolean trans_a, gboolean trans_b, gsize m, gsize n, gsize k, float alpha, const float *a,
+                gsize lda, const float *b, gsize ldb, float beta, float *c, gsize ldc)
+{
+  if (m == 0 || n == 0)
+    return;
+  if (k == 0)
+    {
+      scale_c (m, n, beta, c, ldc);
+      return;
+    }
+  float *bp = thread_scratch ();
+  const gsize kc_block = gl_gemm_k_block (k);
+  /* op(A) (i, p) = a[i·rs + p·cs]. */
+  const gsize rs = trans_a ? 1 : lda, cs = trans_a ? lda : 1;
+  for (gsize jc = 0; jc < n; jc += NC)
+    {
+      const gsize nc = MIN (NC, n - jc);
+      for (gsize pc = 0; pc < k; pc += kc_block)
+        {
+          const gsize kc = MIN (kc_block, k - pc);
+          /* The first block of terms applies beta; the later ones add. */
+          const float block_beta = pc == 0 ? beta : 1.0f;
+          pack_b (trans_b, b, ldb, pc, kc, jc, nc, bp);
+          for (gsize ic = 0; ic < m; ic += MC)
+            {
+              const gsize mc = MIN (MC, m - ic);
+              for (gsize jr = 0; jr < nc; jr += NR)
+                {
+                  const gsize nr = MIN (NR, nc - jr);
+                  const __mmask16 m0 = lanes_mask (nr), m1 = lanes_mask (nr > 16 ? nr - 16 : 0);
+                  for (gsize ir = 0; ir < mc; ir += MR)
+                    {
+                      const gsize i = ic + ir;
+                      micro_block ((int) MIN (MR, mc - ir), trans_a, kc, a + i * rs + pc * cs, lda, bp + jr * kc,
+                                   c + i * ldc + jc + jr, ldc, m0, m1, alpha, block_beta);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#else /* not x86-64 */
+
+gboolean
+gl_gemm_compiled (void)
+{
+  return FALSE;
+}
+
+void
+gl_gemm_avx512 (gboolean trans_a, gboolean trans_b, gsize m, gsize n, gsize k, float alpha, const float *a,
+                gsize lda, const float *b, gsize ldb, float beta, float *c, gsize ldc)
+{
+  g_error ("gl_gemm_avx512: this build has no AVX-512 kernel (gl_gemm_compiled () is FALSE)");
+}
+
+#endif
