@@ -30,13 +30,14 @@ typedef struct
   guint per_step; /* products of this shape in one training step */
 } Shape;
 
-/* The reference network at batch 64: conv 3×3 32 → 64 on 14 × 14 (im2col:
- * 64·196 rows of 288; backward in steps of 8 images, 1,568 rows), dense
- * 3,136 → 128 and 128 → 10. The first convolution is direct (no product). */
+/* The reference network at batch 64: conv 3×3 32 → 64 on 14 × 14, run by
+ * gl-layers.c in steps of 2 images (a step's patches, 392 rows of 288, fit
+ * INFER_CHUNK_BYTES) forward and backward; dense 3,136 → 128 and 128 → 10.
+ * The first convolution is direct (no product). */
 static const Shape shapes[] = {
-  { "conv2-forward", FALSE, FALSE, 12544, 64, 288, 1 },
-  { "conv2-weight-grad", TRUE, FALSE, 288, 64, 1568, 8 },
-  { "conv2-input-grad", FALSE, TRUE, 1568, 288, 64, 8 },
+  { "conv2-forward", FALSE, FALSE, 392, 64, 288, 32 },
+  { "conv2-weight-grad", TRUE, FALSE, 288, 64, 392, 32 },
+  { "conv2-input-grad", FALSE, TRUE, 392, 288, 64, 32 },
   { "dense1-forward", FALSE, FALSE, 64, 128, 3136, 1 },
   { "dense1-weight-grad", TRUE, FALSE, 3136, 128, 64, 1 },
   { "dense1-input-grad", FALSE, TRUE, 64, 3136, 128, 1 },
