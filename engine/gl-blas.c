@@ -491,7 +491,7 @@ gl_blas_describe (void)
   if (blas.wanted != NULL && g_ascii_strcasecmp (blas.wanted, blas.core) != 0)
     asked = g_strdup_printf (", asked for %s", blas.wanted);
   const guint threads = gl_parallel_get_n_threads ();
-  return g_strdup_printf ("engine products (convolutions, dense layers): %s; "
+  return g_strdup_printf ("the networks' products (convolutions, dense layers): %s; "
                           "other BLAS calls: %s kernels (%s%s; CPU: %s); %s; %s; %u engine thread%s, "
                           "1 OpenBLAS thread per block",
                           blas.own_detail, blas.core, how[blas.choice], asked ? asked : "", features, blas.detail,

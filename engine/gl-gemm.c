@@ -69,6 +69,55 @@ lanes_mask (gsize lanes)
   return lanes >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << lanes) - 1u);
 }
 
+/* dst (16, 16; rows NR apart) = the transpose of src (16, 16; rows @ld
+ * apart). Three rounds of shuffles: after unpacking pairs of rows and
+ * shuffling pairs of those, vector s + 4·h (h = 0 … 3, rows 4h … 4h + 3)
+ * holds in its 128-bit lane L column 4L + s; two rounds of lane shuffles
+ * then gather the four lanes of each column. */
+static GL_AVX512 GL_INLINE void
+transpose_16x16 (const float *src, gsize ld, float *dst)
+{
+  __m512 r[16], t[16], u[16], v[16];
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; i++)
+    r[i] = _mm512_loadu_ps (src + i * ld);
+#pragma GCC unroll 8
+  for (int i = 0; i < 16; i += 2)
+    {
+      t[i] = _mm512_unpacklo_ps (r[i], r[i + 1]);
+      t[i + 1] = _mm512_unpackhi_ps (r[i], r[i + 1]);
+    }
+  /* u[4h + s]: lane L = rows 4h … 4h + 3 of column 4L + s. */
+#pragma GCC unroll 4
+  for (int h = 0; h < 4; h++)
+    {
+      const __m512 *th = t + 4 * h;
+      u[4 * h + 0] = _mm512_shuffle_ps (th[0], th[2], 0x44);
+      u[4 * h + 1] = _mm512_shuffle_ps (th[0], th[2], 0xee);
+      u[4 * h + 2] = _mm512_shuffle_ps (th[1], th[3], 0x44);
+      u[4 * h + 3] = _mm512_shuffle_ps (th[1], th[3], 0xee);
+    }
+  /* v[s], v[4 + s]: lanes 0, 2 (0x88) or 1, 3 (0xdd) of rows 0 … 7;
+   * v[8 + s], v[12 + s]: the same of rows 8 … 15. */
+#pragma GCC unroll 4
+  for (int s = 0; s < 4; s++)
+    {
+      v[s] = _mm512_shuffle_f32x4 (u[s], u[4 + s], 0x88);
+      v[4 + s] = _mm512_shuffle_f32x4 (u[s], u[4 + s], 0xdd);
+      v[8 + s] = _mm512_shuffle_f32x4 (u[8 + s], u[12 + s], 0x88);
+      v[12 + s] = _mm512_shuffle_f32x4 (u[8 + s], u[12 + s], 0xdd);
+    }
+  /* Column s (lane 0), 8 + s (lane 2), 4 + s (lane 1), 12 + s (lane 3). */
+#pragma GCC unroll 4
+  for (int s = 0; s < 4; s++)
+    {
+      _mm512_store_ps (dst + s * NR, _mm512_shuffle_f32x4 (v[s], v[8 + s], 0x88));
+      _mm512_store_ps (dst + (8 + s) * NR, _mm512_shuffle_f32x4 (v[s], v[8 + s], 0xdd));
+      _mm512_store_ps (dst + (4 + s) * NR, _mm512_shuffle_f32x4 (v[4 + s], v[12 + s], 0x88));
+      _mm512_store_ps (dst + (12 + s) * NR, _mm512_shuffle_f32x4 (v[4 + s], v[12 + s], 0xdd));
+    }
+}
+
 /* Packs op(B) [p0, p0 + kc) × [j0, j0 + nc) into @bp: panel q (columns
  * j0 + q·NR …) at bp + q·kc·NR, row p of a panel at p·NR; the columns
  * beyond nc in the last panel are zero. */
@@ -91,19 +140,27 @@ pack_b (gboolean trans_b, const float *b, gsize ldb, gsize p0, gsize kc, gsize j
             }
           continue;
         }
-      /* op(B) = Bᵀ: column j of the panel is row j0 + q + j of B, read in
-       * order; the panel (at most 32 KB) stays in L1 while it is written. */
-      for (gsize j = 0; j < NR; j++)
+      /* op(B) = Bᵀ: column j of the panel is row j0 + q + j of B: 16 × 16
+       * blocks transposed in registers, the rest one float at a time. */
+      for (gsize jh = 0; jh < NR; jh += 16)
         {
-          if (j >= nr)
+          const gsize rows = nr > jh ? MIN (16, nr - jh) : 0;
+          gsize p = 0;
+          if (rows == 16)
+            for (; p + 16 <= kc; p += 16)
+              transpose_16x16 (b + (j0 + q + jh) * ldb + p0 + p, ldb, dst + p * NR + jh);
+          for (gsize j = 0; j < 16; j++)
             {
-              for (gsize p = 0; p < kc; p++)
-                dst[p * NR + j] = 0.0f;
-              continue;
+              if (j >= rows)
+                {
+                  for (gsize pp = p; pp < kc; pp++)
+                    dst[pp * NR + jh + j] = 0.0f;
+                  continue;
+                }
+              const float *src = b + (j0 + q + jh + j) * ldb + p0;
+              for (gsize pp = p; pp < kc; pp++)
+                dst[pp * NR + jh + j] = src[pp];
             }
-          const float *src = b + (j0 + q + j) * ldb + p0;
-          for (gsize p = 0; p < kc; p++)
-            dst[p * NR + j] = src[p];
         }
     }
 }
