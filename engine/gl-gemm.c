@@ -165,12 +165,22 @@ pack_b (gboolean trans_b, const float *b, gsize ldb, gsize p0, gsize kc, gsize j
     }
 }
 
+/* What a block of C ends with: the first block of terms adds beta · C, or
+ * (beta 0) the bias, if any, to its sums; the last applies the ReLU. */
+typedef struct
+{
+  float alpha, beta;
+  const float *bias; /* (NR) at the block's first column, or NULL */
+  gboolean relu;
+} Epilogue;
+
 /* C block (mr, NR, lanes masked by m0 and m1) = alpha · op(A) block · B panel
- * + beta · C block. op(A) (i, p) is a[i·rs + p·cs]. Inlined with constant
- * mr, rs or cs, so that the MR × 2 sums stay in registers. */
+ * + beta · C block (or + bias), then ReLU as @e says. op(A) (i, p) is
+ * a[i·rs + p·cs]. Inlined with constant mr, rs or cs, so that the MR × 2
+ * sums stay in registers. */
 static GL_AVX512 GL_INLINE void
 micro_kernel (const int mr, gsize kc, const float *a, gsize rs, gsize cs, const float *bp, float *c, gsize ldc,
-              __mmask16 m0, __mmask16 m1, float alpha, float beta)
+              __mmask16 m0, __mmask16 m1, const Epilogue *e)
 {
   __m512 sum0[MR], sum1[MR];
 #pragma GCC unroll 8
@@ -188,16 +198,30 @@ micro_kernel (const int mr, gsize kc, const float *a, gsize rs, gsize cs, const 
           sum1[r] = _mm512_fmadd_ps (x, b1, sum1[r]);
         }
     }
-  const __m512 va = _mm512_set1_ps (alpha), vb = _mm512_set1_ps (beta);
+  const __m512 va = _mm512_set1_ps (e->alpha), vb = _mm512_set1_ps (e->beta), zero = _mm512_setzero_ps ();
+  const __m512 bias0 = e->bias ? _mm512_maskz_loadu_ps (m0, e->bias) : zero;
+  const __m512 bias1 = e->bias ? _mm512_maskz_loadu_ps (m1, e->bias + 16) : zero;
 #pragma GCC unroll 8
   for (int r = 0; r < mr; r++)
     {
       float *cr = c + r * ldc;
       __m512 x0 = _mm512_mul_ps (va, sum0[r]), x1 = _mm512_mul_ps (va, sum1[r]);
-      if (beta != 0.0f)
+      if (e->beta != 0.0f)
         {
           x0 = _mm512_fmadd_ps (vb, _mm512_maskz_loadu_ps (m0, cr), x0);
           x1 = _mm512_fmadd_ps (vb, _mm512_maskz_loadu_ps (m1, cr + 16), x1);
+        }
+      else if (e->bias != NULL)
+        {
+          /* As C filled with the bias and beta 1. */
+          x0 = _mm512_add_ps (bias0, x0);
+          x1 = _mm512_add_ps (bias1, x1);
+        }
+      if (e->relu)
+        {
+          /* x > 0 ? x : 0, NaN included (max returns its second operand). */
+          x0 = _mm512_max_ps (x0, zero);
+          x1 = _mm512_max_ps (x1, zero);
         }
       _mm512_mask_storeu_ps (cr, m0, x0);
       _mm512_mask_storeu_ps (cr + 16, m1, x1);
@@ -209,14 +233,14 @@ micro_kernel (const int mr, gsize kc, const float *a, gsize rs, gsize cs, const 
 #define MICRO_CASE(R)                                                                                            \
   case R:                                                                                                        \
     if (trans_a)                                                                                                 \
-      micro_kernel (R, kc, a, 1, lda, bp, c, ldc, m0, m1, alpha, beta);                                          \
+      micro_kernel (R, kc, a, 1, lda, bp, c, ldc, m0, m1, e);                                                    \
     else                                                                                                         \
-      micro_kernel (R, kc, a, lda, 1, bp, c, ldc, m0, m1, alpha, beta);                                          \
+      micro_kernel (R, kc, a, lda, 1, bp, c, ldc, m0, m1, e);                                                    \
     break;
 
 static GL_AVX512 void
 micro_block (int mr, gboolean trans_a, gsize kc, const float *a, gsize lda, const float *bp, float *c, gsize ldc,
-             __mmask16 m0, __mmask16 m1, float alpha, float beta)
+             __mmask16 m0, __mmask16 m1, const Epilogue *e)
 {
   switch (mr)
     {
@@ -233,24 +257,27 @@ micro_block (int mr, gboolean trans_a, gsize kc, const float *a, gsize lda, cons
     }
 }
 
-/* C = beta · C, for k = 0. */
+/* C = beta · C (or the bias), then ReLU, for k = 0. */
 static void
-scale_c (gsize m, gsize n, float beta, float *c, gsize ldc)
+scale_c (gsize m, gsize n, float beta, const float *bias, gboolean relu, float *c, gsize ldc)
 {
   for (gsize i = 0; i < m; i++)
     for (gsize j = 0; j < n; j++)
-      c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
+      {
+        const float x = beta != 0.0f ? beta * c[i * ldc + j] : bias != NULL ? bias[j] : 0.0f;
+        c[i * ldc + j] = relu ? (x > 0.0f ? x : 0.0f) : x;
+      }
 }
 
-GL_AVX512 void
-gl_gemm_avx512 (gboolean trans_a, gboolean trans_b, gsize m, gsize n, gsize k, float alpha, const float *a,
-                gsize lda, const float *b, gsize ldb, float beta, float *c, gsize ldc)
+static GL_AVX512 void
+gemm (gboolean trans_a, gboolean trans_b, gsize m, gsize n, gsize k, float alpha, const float *a, gsize lda,
+      const float *b, gsize ldb, float beta, const float *bias, gboolean relu, float *c, gsize ldc)
 {
   if (m == 0 || n == 0)
     return;
   if (k == 0)
     {
-      scale_c (m, n, beta, c, ldc);
+      scale_c (m, n, beta, bias, relu, c, ldc);
       return;
     }
   float *bp = thread_scratch ();
@@ -263,8 +290,9 @@ gl_gemm_avx512 (gboolean trans_a, gboolean trans_b, gsize m, gsize n, gsize k, f
       for (gsize pc = 0; pc < k; pc += kc_block)
         {
           const gsize kc = MIN (kc_block, k - pc);
-          /* The first block of terms applies beta; the later ones add. */
-          const float block_beta = pc == 0 ? beta : 1.0f;
+          /* The first block of terms applies beta (or the bias); the later
+           * ones add; the last applies the ReLU. */
+          Epilogue e = { alpha, pc == 0 ? beta : 1.0f, NULL, relu && pc + kc == k };
           pack_b (trans_b, b, ldb, pc, kc, jc, nc, bp);
           for (gsize ic = 0; ic < m; ic += MC)
             {
@@ -273,16 +301,31 @@ gl_gemm_avx512 (gboolean trans_a, gboolean trans_b, gsize m, gsize n, gsize k, f
                 {
                   const gsize nr = MIN (NR, nc - jr);
                   const __mmask16 m0 = lanes_mask (nr), m1 = lanes_mask (nr > 16 ? nr - 16 : 0);
+                  e.bias = pc == 0 && bias != NULL ? bias + jc + jr : NULL;
                   for (gsize ir = 0; ir < mc; ir += MR)
                     {
                       const gsize i = ic + ir;
                       micro_block ((int) MIN (MR, mc - ir), trans_a, kc, a + i * rs + pc * cs, lda, bp + jr * kc,
-                                   c + i * ldc + jc + jr, ldc, m0, m1, alpha, block_beta);
+                                   c + i * ldc + jc + jr, ldc, m0, m1, &e);
                     }
                 }
             }
         }
     }
+}
+
+void
+gl_gemm_avx512 (gboolean trans_a, gboolean trans_b, gsize m, gsize n, gsize k, float alpha, const float *a,
+                gsize lda, const float *b, gsize ldb, float beta, float *c, gsize ldc)
+{
+  gemm (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, NULL, FALSE, c, ldc);
+}
+
+void
+gl_gemm_avx512_bias_relu (gsize m, gsize n, gsize k, const float *a, gsize lda, const float *b, gsize ldb,
+                          const float *bias, gboolean relu, float *c, gsize ldc)
+{
+  gemm (FALSE, FALSE, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, bias, relu, c, ldc);
 }
 
 #else /* not x86-64 */
@@ -298,6 +341,13 @@ gl_gemm_avx512 (gboolean trans_a, gboolean trans_b, gsize m, gsize n, gsize k, f
                 gsize lda, const float *b, gsize ldb, float beta, float *c, gsize ldc)
 {
   g_error ("gl_gemm_avx512: this build has no AVX-512 kernel (gl_gemm_compiled () is FALSE)");
+}
+
+void
+gl_gemm_avx512_bias_relu (gsize m, gsize n, gsize k, const float *a, gsize lda, const float *b, gsize ldb,
+                          const float *bias, gboolean relu, float *c, gsize ldc)
+{
+  g_error ("gl_gemm_avx512_bias_relu: this build has no AVX-512 kernel (gl_gemm_compiled () is FALSE)");
 }
 
 #endif

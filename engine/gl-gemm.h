@@ -45,4 +45,11 @@ gsize gl_gemm_k_block (gsize k);
 void gl_gemm_avx512 (gboolean trans_a, gboolean trans_b, gsize m, gsize n, gsize k, float alpha, const float *a,
                      gsize lda, const float *b, gsize ldb, float beta, float *c, gsize ldc);
 
+/* C (m, n) = A (m, k) · B (k, n) + @bias (n floats added to every row, or
+ * NULL), then max (0, ·) with @relu, in one pass over C: the bits of C
+ * filled with the bias, gl_gemm_avx512 with alpha 1 and beta 1, then the
+ * ReLU. C is not read. */
+void gl_gemm_avx512_bias_relu (gsize m, gsize n, gsize k, const float *a, gsize lda, const float *b, gsize ldb,
+                               const float *bias, gboolean relu, float *c, gsize ldc);
+
 G_END_DECLS

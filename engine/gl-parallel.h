@@ -60,4 +60,12 @@ guint gl_parallel_get_n_threads (void);
 void gl_sgemm (gboolean trans_a, gboolean trans_b, gsize m, gsize n, gsize k, float alpha, const float *a, gsize lda,
                const float *b, gsize ldb, float beta, float *c, gsize ldc);
 
+/* C (m, n) = A (m, k) · B (k, n) + @bias (n floats added to every row, or
+ * NULL), then max (0, ·) with @relu: bit for bit C filled with the bias,
+ * gl_sgemm with alpha 1 and beta 1 (0 without a bias), then the ReLU — but
+ * in one pass over each block of C on the engine's kernel (gl-gemm.h), the
+ * block still in the cache on OpenBLAS. */
+void gl_sgemm_bias_relu (gsize m, gsize n, gsize k, const float *a, gsize lda, const float *b, gsize ldb,
+                         const float *bias, gboolean relu, float *c, gsize ldc);
+
 G_END_DECLS

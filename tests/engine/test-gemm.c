@@ -123,7 +123,8 @@ test_any_cut_same_bits (void)
 {
   if (!have_kernel ())
     return;
-  g_assert_true (gl_blas_get_own_gemm () || g_strcmp0 (g_getenv ("GLEANER_KERNELS"), "openblas") == 0);
+  const char *opt = g_getenv ("GLEANER_KERNELS");
+  g_assert_true (gl_blas_get_own_gemm () || (opt != NULL && g_ascii_strcasecmp (opt, "openblas") == 0));
   const struct
   {
     gboolean ta, tb;
@@ -158,11 +159,60 @@ test_any_cut_same_bits (void)
       gl_parallel_set_n_threads (2);
       gl_sgemm (ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, two, n);
       g_assert_true (memcmp (whole, cut, m * n * sizeof (float)) == 0);
-      g_assert_true (memcmp (one, two, m * n * sizeof (float)) == 0);
+      /* OpenBLAS (GLEANER_KERNELS=openblas) does not keep this promise for
+       * every shape: with Haswell kernels most of these differ in the last
+       * bits between 1 and 2 threads. */
       if (gl_blas_get_own_gemm ())
-        g_assert_true (memcmp (whole, one, m * n * sizeof (float)) == 0);
+        {
+          g_assert_true (memcmp (one, two, m * n * sizeof (float)) == 0);
+          g_assert_true (memcmp (whole, one, m * n * sizeof (float)) == 0);
+        }
     }
   gl_parallel_set_n_threads (0);
+}
+
+/* The fused bias and ReLU (gl_sgemm_bias_relu, gl_gemm_avx512_bias_relu):
+ * bit for bit C filled with the bias, the product added with beta 1, then
+ * the ReLU; C not read (NaN before). Whatever kernels this process runs. */
+static void
+test_bias_relu_same_bits (void)
+{
+  const struct
+  {
+    gsize m, n, k;
+  } cases[] = { { 392, 64, 288 }, { 64, 128, 3136 }, { 17, 45, 600 }, { 9, 33, 1 }, { 3, 5, 0 } };
+  for (guint t = 0; t < G_N_ELEMENTS (cases); t++)
+    for (guint mode = 0; mode < 3; mode++)
+      {
+        const gsize m = cases[t].m, n = cases[t].n, k = cases[t].k;
+        const gboolean with_bias = mode != 1, relu = mode != 2;
+        g_autofree float *a = g_new (float, MAX (m * k, 1));
+        g_autofree float *b = g_new (float, MAX (k * n, 1));
+        g_autofree float *bias = g_new (float, n);
+        g_autofree float *want = g_new (float, m * n);
+        g_autofree float *got = g_new (float, m * n);
+        fill (a, m * k, 21);
+        fill (b, k * n, 22);
+        fill (bias, n, 23);
+        for (gsize i = 0; i < m; i++)
+          for (gsize j = 0; j < n; j++)
+            want[i * n + j] = with_bias ? bias[j] : 0.0f;
+        gl_sgemm (FALSE, FALSE, m, n, k, 1.0f, a, k, b, n, with_bias ? 1.0f : 0.0f, want, n);
+        if (relu)
+          for (gsize i = 0; i < m * n; i++)
+            want[i] = want[i] > 0.0f ? want[i] : 0.0f;
+        for (gsize i = 0; i < m * n; i++)
+          got[i] = NAN;
+        gl_sgemm_bias_relu (m, n, k, a, k, b, n, with_bias ? bias : NULL, relu, got, n);
+        g_assert_true (memcmp (want, got, m * n * sizeof (float)) == 0);
+        if (gl_blas_get_own_gemm ())
+          {
+            for (gsize i = 0; i < m * n; i++)
+              got[i] = NAN;
+            gl_gemm_avx512_bias_relu (m, n, k, a, k, b, n, with_bias ? bias : NULL, relu, got, n);
+            g_assert_true (memcmp (want, got, m * n * sizeof (float)) == 0);
+          }
+      }
 }
 
 /* The per-k block: its length depends on k only, at most 256. */
@@ -183,5 +233,6 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/gemm/depth-zero", test_depth_zero);
   g_test_add_func ("/engine/gemm/any-cut-same-bits", test_any_cut_same_bits);
   g_test_add_func ("/engine/gemm/k-block", test_k_block);
+  g_test_add_func ("/engine/gemm/bias-relu-same-bits", test_bias_relu_same_bits);
   return g_test_run ();
 }
