@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/gl-gemm.h"
 #include "engine/gl-parallel.h"
 
 #define OPENBLAS_SONAME "libopenblas.so.0"
@@ -44,9 +45,12 @@ static struct
   char *detail;          /* why this choice, what the self-check found (owned) */
   guint default_threads; /* OpenBLAS's thread count as loaded */
   GlCpuFeatures features;
+  gboolean own_gemm;     /* gl_sgemm runs on gl_gemm_avx512 */
+  char *own_detail;      /* which kernels gl_sgemm runs on, and why (owned) */
 } blas;
 
 static gboolean corrupt_first_check; /* test hook; set before loading */
+static gboolean corrupt_own_check;   /* test hook; set before loading */
 
 /* ---- the CPU ---- */
 
@@ -174,7 +178,7 @@ on_sigill (int sig)
 /* One product of odd sizes (the kernels' edge cases) against the plain
  * reference; FALSE with @why on a mismatch. */
 static gboolean
-check_product (gboolean ta, gboolean tb, gboolean corrupt, char **why)
+check_product (SgemmFunc sgemm, gboolean ta, gboolean tb, gboolean corrupt, char **why)
 {
   enum
   {
@@ -196,7 +200,7 @@ check_product (gboolean ta, gboolean tb, gboolean corrupt, char **why)
 
   const int lda = ta ? M : K, ldb = tb ? K : N;
   const enum CBLAS_TRANSPOSE cta = ta ? CblasTrans : CblasNoTrans, ctb = tb ? CblasTrans : CblasNoTrans;
-  blas.sgemm (CblasRowMajor, cta, ctb, M, N, K, 1.5f, a, lda, b, ldb, 0.5f, c, N);
+  sgemm (CblasRowMajor, cta, ctb, M, N, K, 1.5f, a, lda, b, ldb, 0.5f, c, N);
   plain_sgemm (CblasRowMajor, cta, ctb, M, N, K, 1.5f, a, lda, b, ldb, 0.5f, ref, N);
   if (corrupt)
     c[M * N / 2] += 1.0f;
@@ -212,10 +216,10 @@ check_product (gboolean ta, gboolean tb, gboolean corrupt, char **why)
   return TRUE;
 }
 
-/* Runs the products with SIGILL caught (kernels the CPU cannot run) on
- * this thread (OpenBLAS at one thread). */
+/* Runs the products of @sgemm with SIGILL caught (kernels the CPU cannot
+ * run) on this thread (OpenBLAS at one thread). */
 static gboolean
-self_check (gboolean corrupt, char **why)
+self_check (SgemmFunc sgemm, gboolean corrupt, char **why)
 {
   struct sigaction action = { 0 }, old;
   gboolean ok = TRUE;
@@ -227,7 +231,7 @@ self_check (gboolean corrupt, char **why)
     {
       const gboolean trans[3][2] = { { FALSE, FALSE }, { FALSE, TRUE }, { TRUE, FALSE } };
       for (guint i = 0; i < 3 && ok; i++)
-        ok = check_product (trans[i][0], trans[i][1], corrupt && i == 0, why);
+        ok = check_product (sgemm, trans[i][0], trans[i][1], corrupt && i == 0, why);
     }
   else
     {
@@ -305,7 +309,7 @@ open_and_check (const char *core, gboolean corrupt, gboolean reloadable, char **
   if (blas.default_threads == 0)
     blas.default_threads = (guint) MAX (threads, 1);
   blas.set_threads (1);
-  if (self_check (corrupt, why))
+  if (self_check (blas.sgemm, corrupt, why))
     return TRUE;
   if (reloadable)
     dlclose (blas.handle);
@@ -313,8 +317,8 @@ open_and_check (const char *core, gboolean corrupt, gboolean reloadable, char **
   return FALSE;
 }
 
-static gpointer
-load_once (gpointer unused)
+static void
+load_openblas (void)
 {
   g_autofree char *why = NULL, *why_safe = NULL;
   const char *user = g_getenv ("OPENBLAS_CORETYPE");
@@ -344,7 +348,7 @@ load_once (gpointer unused)
       blas.detail = g_strdup (reloadable ? "self-check passed"
                                          : "OpenBLAS was loaded before the engine could choose; "
                                            "self-check passed");
-      return NULL;
+      return;
     }
   if (reloadable && open_and_check (SAFE_CORE, FALSE, TRUE, &why_safe))
     {
@@ -352,7 +356,7 @@ load_once (gpointer unused)
       blas.detail = g_strdup_printf ("the kernels for %s failed the self-check (%s): safe kernels",
                                      want ? want : "?", why);
       g_message ("OpenBLAS: %s", blas.detail);
-      return NULL;
+      return;
     }
   use_plain ();
   blas.choice = GL_BLAS_FALLBACK_PLAIN;
@@ -361,6 +365,73 @@ load_once (gpointer unused)
   if (blas.default_threads == 0)
     blas.default_threads = 1;
   g_message ("%s", blas.detail);
+}
+
+/* ---- the engine's own kernels ---- */
+
+gboolean
+gl_blas_own_gemm_wanted (const GlCpuFeatures *f, const char *kernels, char **why)
+{
+  if (kernels != NULL && g_ascii_strcasecmp (kernels, "openblas") == 0)
+    {
+      *why = g_strdup ("OpenBLAS, as GLEANER_KERNELS=openblas asks");
+      return FALSE;
+    }
+  if (!gl_gemm_compiled ())
+    {
+      *why = g_strdup ("OpenBLAS (this build has no kernels of Gleaner's own)");
+      return FALSE;
+    }
+  if (!f->avx512f)
+    {
+      *why = g_strdup ("OpenBLAS (Gleaner's own kernels need AVX-512F)");
+      return FALSE;
+    }
+  *why = NULL;
+  return TRUE;
+}
+
+/* As cblas_sgemm, on gl_gemm_avx512: the self-check's view of it. */
+static void
+own_sgemm (const enum CBLAS_ORDER order, const enum CBLAS_TRANSPOSE ta, const enum CBLAS_TRANSPOSE tb,
+           const blasint m, const blasint n, const blasint k, const float alpha, const float *a, const blasint lda,
+           const float *b, const blasint ldb, const float beta, float *c, const blasint ldc)
+{
+  g_assert (order == CblasRowMajor);
+  gl_gemm_avx512 (ta == CblasTrans, tb == CblasTrans, (gsize) m, (gsize) n, (gsize) k, alpha, a, (gsize) lda, b,
+                  (gsize) ldb, beta, c, (gsize) ldc);
+}
+
+/* Decides whether gl_sgemm runs on the engine's AVX-512 kernel: wanted
+ * (gl_blas_own_gemm_wanted) and passing the same self-check as OpenBLAS. */
+static void
+choose_own_gemm (void)
+{
+  const char *kernels = g_getenv ("GLEANER_KERNELS");
+  g_autofree char *why = NULL;
+  if (kernels != NULL && *kernels != '\0' && g_ascii_strcasecmp (kernels, "openblas") != 0
+      && g_ascii_strcasecmp (kernels, "auto") != 0)
+    g_message ("GLEANER_KERNELS=%s is neither “auto” nor “openblas”: taken as “auto”", kernels);
+  if (!gl_blas_own_gemm_wanted (&blas.features, kernels, &why))
+    {
+      blas.own_detail = g_steal_pointer (&why);
+      return;
+    }
+  if (!self_check (own_sgemm, corrupt_own_check, &why))
+    {
+      blas.own_detail = g_strdup_printf ("OpenBLAS (Gleaner's AVX-512 kernels failed the self-check: %s)", why);
+      g_message ("Gleaner's kernels: %s", blas.own_detail);
+      return;
+    }
+  blas.own_gemm = TRUE;
+  blas.own_detail = g_strdup ("Gleaner's AVX-512 kernels, self-check passed");
+}
+
+static gpointer
+load_once (gpointer unused)
+{
+  load_openblas ();
+  choose_own_gemm ();
   return NULL;
 }
 
@@ -375,6 +446,19 @@ void
 gl_blas_test_corrupt_first_check (void)
 {
   corrupt_first_check = TRUE;
+}
+
+void
+gl_blas_test_corrupt_own_check (void)
+{
+  corrupt_own_check = TRUE;
+}
+
+gboolean
+gl_blas_get_own_gemm (void)
+{
+  gl_blas_init ();
+  return blas.own_gemm;
 }
 
 GlBlasChoice
@@ -407,10 +491,11 @@ gl_blas_describe (void)
   if (blas.wanted != NULL && g_ascii_strcasecmp (blas.wanted, blas.core) != 0)
     asked = g_strdup_printf (", asked for %s", blas.wanted);
   const guint threads = gl_parallel_get_n_threads ();
-  return g_strdup_printf (
-      "%s kernels (%s%s; CPU: %s); %s; %s; %u engine thread%s, 1 OpenBLAS thread per block", blas.core,
-      how[blas.choice], asked ? asked : "", features, blas.detail,
-      blas.get_config ? blas.get_config () : "no OpenBLAS", threads, threads == 1 ? "" : "s");
+  return g_strdup_printf ("the networks' products (convolutions, dense layers): %s; "
+                          "other BLAS calls: %s kernels (%s%s; CPU: %s); %s; %s; %u engine thread%s, "
+                          "1 OpenBLAS thread per block",
+                          blas.own_detail, blas.core, how[blas.choice], asked ? asked : "", features, blas.detail,
+                          blas.get_config ? blas.get_config () : "no OpenBLAS", threads, threads == 1 ? "" : "s");
 }
 
 guint

@@ -66,11 +66,31 @@ void gl_blas_init (void);
  * would give), so the fallback runs. */
 void gl_blas_test_corrupt_first_check (void);
 
+/* THE ENGINE'S OWN KERNELS. On a CPU with AVX-512F, gl_sgemm (every
+ * product of the networks) runs on gl_gemm_avx512 (gl-gemm.h) instead of
+ * OpenBLAS, whatever OpenBLAS's core type — unless GLEANER_KERNELS=openblas
+ * is set ("auto", the default, lets the engine decide). The kernel passes the
+ * self-check above first; on a mismatch gl_sgemm stays on OpenBLAS and
+ * gl_blas_describe says why. */
+
+/* Whether a CPU with @features and GLEANER_KERNELS = @kernels (NULL when
+ * unset) gets the engine's kernels; if not, @why (free it) says what runs
+ * instead and why. */
+gboolean gl_blas_own_gemm_wanted (const GlCpuFeatures *features, const char *kernels, char **why);
+
+/* TRUE when gl_sgemm runs on the engine's kernels (after the self-check). */
+gboolean gl_blas_get_own_gemm (void);
+
+/* Test hook, before the first gl_blas_init: the self-check of the engine's
+ * kernels sees a corrupted product, so gl_sgemm stays on OpenBLAS. */
+void gl_blas_test_corrupt_own_check (void);
+
 GlBlasChoice gl_blas_get_choice (void);
 /* The OpenBLAS core type in use ("SkylakeX", …), or "plain" for the
  * engine's own loops. */
 const char *gl_blas_get_core (void);
-/* One line: library, core, how chosen, the self-check, the engine's
+/* One line: the kernels of the engine's products (its own or OpenBLAS),
+ * then OpenBLAS's library, core, how chosen, the self-check, the engine's
  * threads. Free with g_free. */
 char *gl_blas_describe (void);
 

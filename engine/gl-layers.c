@@ -216,39 +216,12 @@ gl_col2im (const GlConvShape *s, const float *dcols, float *dx)
 /* Element-parallel loops get chunks of at least this many floats. */
 #define MIN_CHUNK 8192
 
-typedef struct
-{
-  guint f;
-  const float *row;
-  float *y;
-} FillJob;
-
-GL_HOT GL_NO_MEMCPY static void
-fill_rows_chunk (gsize b, gsize e, gpointer data)
-{
-  const FillJob *j = data;
-  for (gsize i = b; i < e; i++)
-    copy_floats (j->y + i * j->f, j->row, j->f);
-}
-
-static void
-fill_rows (gsize m, guint f, const float *row, float *y)
-{
-  FillJob j = { f, row, y };
-  gl_parallel_for (m, MIN_CHUNK / MAX (f, 1) + 1, fill_rows_chunk, &j);
-}
-
-/* @y (m, f) = @a (m, k) · @w (k, f) + @bias, then ReLU. The bias is written
- * first and the product added (beta = 1), which spares OpenBLAS's own pass
- * that zeroes C and a separate pass to add the bias. */
+/* @y (m, f) = @a (m, k) · @w (k, f) + @bias, then ReLU, in one pass over
+ * each block of @y (gl_sgemm_bias_relu). */
 static void
 gemm_bias_act (gsize m, guint f, guint k, const float *a, const float *w, const float *bias, gboolean relu, float *y)
 {
-  if (bias != NULL)
-    fill_rows (m, f, bias, y);
-  gl_sgemm (FALSE, FALSE, m, f, k, 1.0f, a, k, w, f, bias != NULL ? 1.0f : 0.0f, y, f);
-  if (relu)
-    gl_relu_forward (m * f, y, y);
+  gl_sgemm_bias_relu (m, f, k, a, k, w, f, bias, relu, y, f);
 }
 
 /* Images per chunk so that a chunk's patch matrix (about 4 MB) stays in the

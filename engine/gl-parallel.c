@@ -9,8 +9,10 @@
 #include "engine/gl-parallel.h"
 
 #include <sched.h>
+#include <string.h>
 
 #include "engine/gl-blas.h"
+#include "engine/gl-gemm.h"
 
 #define MAX_HELPERS 63
 #define CHUNKS_PER_THREAD 4
@@ -244,11 +246,32 @@ gl_parallel_get_n_dispatches (void)
 typedef struct
 {
   gboolean trans_a, trans_b, by_rows;
+  gboolean own;  /* on gl_gemm_avx512, else OpenBLAS */
+  gsize unit;    /* rows (or columns) per item of the loop: the last item may have fewer */
   gsize m, n, k, lda, ldb, ldc;
   float alpha, beta;
   const float *a, *b;
   float *c;
+  const float *bias; /* (n) added to each row of C (gl_sgemm_bias_relu; beta is then 0), or NULL */
+  gboolean relu;     /* C ends as max (0, C) */
 } SgemmJob;
+
+/* OpenBLAS with the epilogue of gl_sgemm_bias_relu: the block of C (m, n)
+ * at @c filled with the bias first (beta 1), the ReLU after, while the block
+ * is in the cache. */
+static void
+blas_block (const SgemmJob *j, gsize m, gsize n, const float *a, const float *b, const float *bias, float *c)
+{
+  if (bias != NULL)
+    for (gsize i = 0; i < m; i++)
+      memcpy (c + i * j->ldc, bias, n * sizeof (float));
+  gl_blas_sgemm (j->trans_a, j->trans_b, (int) m, (int) n, (int) j->k, j->alpha, a, (int) j->lda, b, (int) j->ldb,
+                 bias != NULL ? 1.0f : j->beta, c, (int) j->ldc);
+  if (j->relu)
+    for (gsize i = 0; i < m; i++)
+      for (gsize q = 0; q < n; q++)
+        c[i * j->ldc + q] = c[i * j->ldc + q] > 0.0f ? c[i * j->ldc + q] : 0.0f;
+}
 
 static void
 sgemm_block (const SgemmJob *j, gsize i0, gsize m, gsize j0, gsize n)
@@ -257,32 +280,58 @@ sgemm_block (const SgemmJob *j, gsize i0, gsize m, gsize j0, gsize n)
    * of op(B): column j of B, or row j of B when transposed. */
   const float *a = j->a + (j->trans_a ? i0 : i0 * j->lda);
   const float *b = j->b + (j->trans_b ? j0 * j->ldb : j0);
-  gl_blas_sgemm (j->trans_a, j->trans_b, (int) m, (int) n, (int) j->k, j->alpha, a, (int) j->lda, b, (int) j->ldb,
-                 j->beta, j->c + i0 * j->ldc + j0, (int) j->ldc);
+  const float *bias = j->bias != NULL ? j->bias + j0 : NULL;
+  float *c = j->c + i0 * j->ldc + j0;
+  if (!j->own)
+    blas_block (j, m, n, a, b, bias, c);
+  else if (j->bias != NULL || j->relu)
+    gl_gemm_avx512_bias_relu (m, n, j->k, a, j->lda, b, j->ldb, bias, j->relu, c, j->ldc);
+  else
+    gl_gemm_avx512 (j->trans_a, j->trans_b, m, n, j->k, j->alpha, a, j->lda, b, j->ldb, j->beta, c, j->ldc);
 }
 
 static void
 sgemm_chunk (gsize begin, gsize end, gpointer data)
 {
   const SgemmJob *j = data;
+  const gsize lines = j->by_rows ? j->m : j->n;
+  const gsize first = begin * j->unit, last = MIN (end * j->unit, lines);
   if (j->by_rows)
-    sgemm_block (j, begin, end - begin, 0, j->n);
+    sgemm_block (j, first, last - first, 0, j->n);
   else
-    sgemm_block (j, 0, j->m, begin, end - begin);
+    sgemm_block (j, 0, j->m, first, last - first);
+}
+
+static void
+run_sgemm (SgemmJob *j)
+{
+  if (j->m == 0 || j->n == 0)
+    return;
+  /* The engine's kernel gets blocks of whole register blocks (but the
+   * last), so that no block is cut into two part-filled ones. */
+  j->unit = j->own ? (j->by_rows ? GL_GEMM_MR : GL_GEMM_NR) : 1;
+  /* Every sgemm runs on the thread that calls it (see gl-parallel.h). */
+  gl_blas_set_num_threads (1);
+  const gsize lines = j->by_rows ? j->m : j->n, other = j->by_rows ? j->n : j->m;
+  const gsize per_line = MAX (other * MAX (j->k, 1), 1);
+  const gsize min_lines = MAX (SGEMM_MIN_BLOCK / per_line, 16);
+  gl_parallel_for ((lines + j->unit - 1) / j->unit, (min_lines + j->unit - 1) / j->unit, sgemm_chunk, j);
 }
 
 void
 gl_sgemm (gboolean trans_a, gboolean trans_b, gsize m, gsize n, gsize k, float alpha, const float *a, gsize lda,
           const float *b, gsize ldb, float beta, float *c, gsize ldc)
 {
-  SgemmJob j = { trans_a, trans_b, m >= n, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c };
+  SgemmJob j = { trans_a, trans_b, m >= n, gl_blas_get_own_gemm (), 1, m, n, k, lda, ldb, ldc, alpha, beta,
+                 a, b, c, NULL, FALSE };
+  run_sgemm (&j);
+}
 
-  if (m == 0 || n == 0)
-    return;
-  /* Every sgemm runs on the thread that calls it (see gl-parallel.h). */
-  gl_blas_set_num_threads (1);
-  const gsize other = j.by_rows ? n : m;
-  const gsize per_line = MAX (other * MAX (k, 1), 1);
-  const gsize min_lines = MAX (SGEMM_MIN_BLOCK / per_line, 16);
-  gl_parallel_for (j.by_rows ? m : n, min_lines, sgemm_chunk, &j);
+void
+gl_sgemm_bias_relu (gsize m, gsize n, gsize k, const float *a, gsize lda, const float *b, gsize ldb,
+                    const float *bias, gboolean relu, float *c, gsize ldc)
+{
+  SgemmJob j = { FALSE, FALSE, m >= n, gl_blas_get_own_gemm (), 1, m, n, k, lda, ldb, ldc, 1.0f, 0.0f,
+                 a, b, c, bias, relu };
+  run_sgemm (&j);
 }

@@ -11,8 +11,9 @@
  * order: results stay bit-identical for the same seed.
  *
  * Matrix products go through gl_sgemm, which cuts the product into blocks of
- * rows (or columns) of C and runs single-threaded OpenBLAS sgemm on each in
- * gl_parallel_for. OpenBLAS's own thread pool is kept at one thread (its
+ * rows (or columns) of C and runs a single-threaded sgemm on each in
+ * gl_parallel_for: the engine's own AVX-512 kernel where gl-blas.c chose it
+ * (gl_blas_get_own_gemm, gl-gemm.h), else OpenBLAS's. OpenBLAS's own thread pool is kept at one thread (its
  * threads are made by whichever thread loads the library and would not follow
  * the engine's scheduling policy): so every thread that does engine work is
  * the caller or a gl-parallel helper, and a helper takes on the scheduling
@@ -58,5 +59,13 @@ guint gl_parallel_get_n_threads (void);
  * element of C is the same dot product however the blocks are cut. */
 void gl_sgemm (gboolean trans_a, gboolean trans_b, gsize m, gsize n, gsize k, float alpha, const float *a, gsize lda,
                const float *b, gsize ldb, float beta, float *c, gsize ldc);
+
+/* C (m, n) = A (m, k) · B (k, n) + @bias (n floats added to every row, or
+ * NULL), then max (0, ·) with @relu: bit for bit C filled with the bias,
+ * gl_sgemm with alpha 1 and beta 1 (0 without a bias), then the ReLU — but
+ * in one pass over each block of C on the engine's kernel (gl-gemm.h), the
+ * block still in the cache on OpenBLAS. */
+void gl_sgemm_bias_relu (gsize m, gsize n, gsize k, const float *a, gsize lda, const float *b, gsize ldb,
+                         const float *bias, gboolean relu, float *c, gsize ldc);
 
 G_END_DECLS

@@ -49,10 +49,16 @@
  *   engine: grey-speed train_ips_normal=F train_ips_idle=F idle_vs_normal=F
  *   engine: grey-speed infer_ips=F infer_emb_ips=F n=N
  *
- *   bench-engine [--data DIR] [--threads N] [--seed S]... [--grey-default] [--grey-speed]
+ * Products mode (--gemm-shapes): no training; the products of one training
+ * step of the reference network, the engine's own kernel (engine/gl-gemm.h)
+ * against OpenBLAS with the core type it was loaded with, one thread, in CPU
+ * time (bench-engine-gemm.c).
+ *
+ *   bench-engine [--data DIR] [--threads N] [--seed S]... [--grey-default] [--grey-speed] [--gemm-shapes]
  */
 #include "engine/gl-blas.h"
 #include <math.h>
+#include "bench-engine-gemm.h"
 #include <sys/resource.h>
 
 #include "engine/gl-net.h"
@@ -623,7 +629,7 @@ main (int argc, char **argv)
   g_autofree char *data_dir = g_strdup ("/usr/share/datasets/fashion-mnist");
   g_auto (GStrv) seed_args = NULL;
   gint threads = 2, infer_passes = 3, sgemm_n = 2048, max_epochs = 15, train_limit = 0;
-  gboolean grey = FALSE, grey_speed = FALSE;
+  gboolean grey = FALSE, grey_speed = FALSE, gemm_shapes = FALSE;
   GOptionEntry entries[] = {
     { "data", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Folder of the four Fashion-MNIST IDX .gz files", "DIR" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Engine threads (default 2)", "N" },
@@ -634,6 +640,8 @@ main (int argc, char **argv)
     { "grey-speed", 0, 0, G_OPTION_ARG_NONE, &grey_speed, "Train and score speed of the default grey network", NULL },
     { "max-epochs", 0, 0, G_OPTION_ARG_INT, &max_epochs, "Epochs of --grey-default (15)", "N" },
     { "train-limit", 0, 0, G_OPTION_ARG_INT, &train_limit, "Use only the first N training images", "N" },
+    { "gemm-shapes", 0, 0, G_OPTION_ARG_NONE, &gemm_shapes,
+      "Only time the reference network's products, the engine's kernel against OpenBLAS (one thread)", NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("— the engine side of engine-vs-torch");
@@ -653,6 +661,12 @@ main (int argc, char **argv)
       return 2;
     }
   gl_parallel_set_n_threads (threads);
+  if (gemm_shapes)
+    {
+      g_autofree char *described = gl_blas_describe ();
+      g_print ("gemm: kernels=\"%s\"\n", described);
+      return bench_engine_gemm_shapes ((guint) infer_passes * 10) ? 0 : 1;
+    }
 
   if (!split_load (&train, data_dir, "train", grey_speed ? 0 : (guint32) train_limit, &error) ||
       !split_load (&test, data_dir, "t10k", 0, &error))

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine/gl-blas.h"
+#include "engine/gl-gemm.h"
 
 static void
 test_core_for_features (void)
@@ -166,10 +167,91 @@ test_unsupported_coretype_caught (void)
   g_test_trap_assert_passed ();
 }
 
+/* The engine's own kernels go to CPUs with AVX-512F only, and never when
+ * GLEANER_KERNELS=openblas (features injected, not this CPU's). */
+static void
+test_own_gemm_dispatch (void)
+{
+  GlCpuFeatures f = { 0 };
+  g_autofree char *why = NULL;
+  f.sse3 = f.avx = f.avx2 = f.fma = TRUE;
+  g_assert_false (gl_blas_own_gemm_wanted (&f, NULL, &why));
+  g_assert_nonnull (strstr (why, "AVX-512F"));
+  g_clear_pointer (&why, g_free);
+  f.avx512f = TRUE;
+  g_assert_true (gl_blas_own_gemm_wanted (&f, NULL, &why) || !gl_gemm_compiled ());
+  g_clear_pointer (&why, g_free);
+  g_assert_true (gl_blas_own_gemm_wanted (&f, "auto", &why) || !gl_gemm_compiled ());
+  g_clear_pointer (&why, g_free);
+  g_assert_false (gl_blas_own_gemm_wanted (&f, "openblas", &why));
+  g_assert_nonnull (strstr (why, "GLEANER_KERNELS=openblas"));
+  g_clear_pointer (&why, g_free);
+  g_assert_false (gl_blas_own_gemm_wanted (&f, "OpenBLAS", &why));
+  g_clear_pointer (&why, g_free);
+  /* This CPU, whatever OPENBLAS_CORETYPE says. */
+  GlCpuFeatures here;
+  gl_cpu_features_detect (&here);
+  g_autofree char *text = gl_blas_describe ();
+  const char *opt = g_getenv ("GLEANER_KERNELS");
+  const gboolean opted_out = opt != NULL && g_ascii_strcasecmp (opt, "openblas") == 0;
+  g_assert_cmpint (gl_blas_get_own_gemm (), ==, here.avx512f && gl_gemm_compiled () && !opted_out);
+  if (gl_blas_get_own_gemm ())
+    g_assert_nonnull (strstr (text, "Gleaner's AVX-512 kernels, self-check passed"));
+  assert_products_right ();
+}
+
+/* GLEANER_KERNELS=openblas: gl_sgemm stays on OpenBLAS, and says so. */
+static void
+test_own_gemm_opt_out (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autofree char *text = gl_blas_describe ();
+      g_test_message ("%s", text);
+      g_assert_false (gl_blas_get_own_gemm ());
+      g_assert_nonnull (strstr (text, "GLEANER_KERNELS=openblas"));
+      assert_products_right ();
+      return;
+    }
+  g_setenv ("GLEANER_KERNELS", "openblas", TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_unsetenv ("GLEANER_KERNELS");
+  g_test_trap_assert_passed ();
+}
+
+/* A broken kernel of the engine's own is caught by the self-check:
+ * OpenBLAS serves gl_sgemm instead, and the kernels string says why. */
+static void
+test_own_gemm_broken_caught (void)
+{
+  if (g_test_subprocess ())
+    {
+      gl_blas_test_corrupt_own_check ();
+      g_autofree char *text = gl_blas_describe ();
+      g_test_message ("%s", text);
+      g_assert_false (gl_blas_get_own_gemm ());
+      g_assert_nonnull (strstr (text, "failed the self-check"));
+      assert_products_right ();
+      return;
+    }
+  GlCpuFeatures f;
+  gl_cpu_features_detect (&f);
+  if (!f.avx512f || !gl_gemm_compiled ())
+    {
+      g_test_skip ("no AVX-512F: the engine's kernels are not tried");
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/engine/blas/own-gemm-dispatch", test_own_gemm_dispatch);
+  g_test_add_func ("/engine/blas/own-gemm-opt-out", test_own_gemm_opt_out);
+  g_test_add_func ("/engine/blas/own-gemm-broken-caught", test_own_gemm_broken_caught);
   g_test_add_func ("/engine/blas/core-for-features", test_core_for_features);
   g_test_add_func ("/engine/blas/this-cpu", test_this_cpu);
   g_test_add_func ("/engine/blas/wrong-choice-caught", test_wrong_choice_caught);
