@@ -41,7 +41,7 @@ gsize gl_gemm_k_block (gsize k);
 
 /* Row-major C (m, n) = alpha · op(A) (m, k) · op(B) (k, n) + beta · C, as
  * cblas_sgemm with CblasRowMajor; single-threaded. C is not read when beta
- * is 0. Only on a CPU with AVX-512F (and a build where gl_gemm_compiled). */
+ * is 0, nor A and B when alpha is 0. Only on a CPU with AVX-512F (and a build where gl_gemm_compiled). */
 void gl_gemm_avx512 (gboolean trans_a, gboolean trans_b, gsize m, gsize n, gsize k, float alpha, const float *a,
                      gsize lda, const float *b, gsize ldb, float beta, float *c, gsize ldc);
 

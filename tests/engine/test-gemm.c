@@ -115,6 +115,22 @@ test_depth_zero (void)
   g_assert_cmpfloat (c[0], ==, 0.0f);
 }
 
+/* alpha 0: C = beta · C and A, B not read (as cblas_sgemm), so an Inf or NaN
+ * in them does not reach C. */
+static void
+test_alpha_zero (void)
+{
+  if (!have_kernel ())
+    return;
+  float a[6] = { INFINITY, 1, 2, NAN, 4, 5 }, b[6] = { 1, 2, 3, 4, 5, 6 }, c[4] = { 1, 2, 3, 4 };
+  gl_gemm_avx512 (FALSE, FALSE, 2, 2, 3, 0.0f, a, 3, b, 2, 0.5f, c, 2);
+  for (guint i = 0; i < 4; i++)
+    g_assert_cmpfloat (c[i], ==, 0.5f * (float) (i + 1));
+  gl_gemm_avx512 (TRUE, TRUE, 2, 2, 3, 0.0f, a, 2, b, 3, 0.0f, c, 2);
+  for (guint i = 0; i < 4; i++)
+    g_assert_cmpfloat (c[i], ==, 0.0f);
+}
+
 /* The reference network's products, and odd ones, through gl_sgemm on 1 and
  * 2 threads and through the kernel on the whole of C and on C cut into odd
  * blocks of rows and columns: all bit-identical. */
@@ -231,6 +247,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/engine/gemm/against-reference", test_against_reference);
   g_test_add_func ("/engine/gemm/depth-zero", test_depth_zero);
+  g_test_add_func ("/engine/gemm/alpha-zero", test_alpha_zero);
   g_test_add_func ("/engine/gemm/any-cut-same-bits", test_any_cut_same_bits);
   g_test_add_func ("/engine/gemm/k-block", test_k_block);
   g_test_add_func ("/engine/gemm/bias-relu-same-bits", test_bias_relu_same_bits);
