@@ -59,6 +59,9 @@ gl_cpu_features_detect (GlCpuFeatures *f)
 {
   memset (f, 0, sizeof *f);
 #if defined(__x86_64__) || defined(__i386__)
+  /* libgcc (GCC ≥ 8, 7.4: PR 85100) and compiler-rt report AVX and AVX-512
+   * only when the OS saves their state too: OSXSAVE, then XGETBV's XCR0
+   * bits for YMM, and for opmask and ZMM (0xe6). Raw CPUID bits would not. */
   __builtin_cpu_init ();
   f->amd = __builtin_cpu_is ("amd");
   f->sse3 = __builtin_cpu_supports ("sse3");
@@ -551,7 +554,7 @@ gl_blas_describe (void)
   if (blas.wanted != NULL && g_ascii_strcasecmp (blas.wanted, blas.core) != 0)
     asked = g_strdup_printf (", asked for %s", blas.wanted);
   const guint threads = gl_parallel_get_n_threads ();
-  return g_strdup_printf ("the networks' products (convolutions, dense layers): %s; "
+  return g_strdup_printf ("the engine's products (gl_sgemm: convolutions, dense layers, k-center distances): %s; "
                           "other BLAS calls: %s kernels (%s%s; CPU: %s); %s; %s; %u engine thread%s, "
                           "1 OpenBLAS thread per block",
                           blas.own_detail, blas.core, how[blas.choice], asked ? asked : "", features, blas.detail,
