@@ -59,6 +59,9 @@ gl_cpu_features_detect (GlCpuFeatures *f)
 {
   memset (f, 0, sizeof *f);
 #if defined(__x86_64__) || defined(__i386__)
+  /* libgcc (GCC ≥ 8, 7.4: PR 85100) and compiler-rt report AVX and AVX-512
+   * only when the OS saves their state too: OSXSAVE, then XGETBV's XCR0
+   * bits for YMM, and for opmask and ZMM (0xe6). Raw CPUID bits would not. */
   __builtin_cpu_init ();
   f->amd = __builtin_cpu_is ("amd");
   f->sse3 = __builtin_cpu_supports ("sse3");
@@ -175,51 +178,110 @@ on_sigill (int sig)
   siglongjmp (check_jump, 1);
 }
 
-/* One product of odd sizes (the kernels' edge cases) against the plain
- * reference; FALSE with @why on a mismatch. */
-static gboolean
-check_product (SgemmFunc sgemm, gboolean ta, gboolean tb, gboolean corrupt, char **why)
+/* The sizes of one product of the self-check. */
+typedef struct
 {
-  enum
-  {
-    M = 37,
-    N = 29,
-    K = 53
-  };
-  g_autofree float *a = g_new (float, M *K);
-  g_autofree float *b = g_new (float, K *N);
-  g_autofree float *c = g_new (float, M *N);
-  g_autofree float *ref = g_new (float, M *N);
-  guint32 state = 12345;
-  for (gsize i = 0; i < M * K; i++)
-    a[i] = (float) ((state = state * 1664525u + 1013904223u) >> 8) / (float) (1 << 24) - 0.5f;
-  for (gsize i = 0; i < K * N; i++)
-    b[i] = (float) ((state = state * 1664525u + 1013904223u) >> 8) / (float) (1 << 24) - 0.5f;
-  for (gsize i = 0; i < M * N; i++)
-    c[i] = ref[i] = (float) i / (M * N);
+  gboolean ta, tb;
+  int m, n, k;
+  int pad; /* ldc − n */
+} CheckCase;
 
-  const int lda = ta ? M : K, ldb = tb ? K : N;
-  const enum CBLAS_TRANSPOSE cta = ta ? CblasTrans : CblasNoTrans, ctb = tb ? CblasTrans : CblasNoTrans;
-  sgemm (CblasRowMajor, cta, ctb, M, N, K, 1.5f, a, lda, b, ldb, 0.5f, c, N);
-  plain_sgemm (CblasRowMajor, cta, ctb, M, N, K, 1.5f, a, lda, b, ldb, 0.5f, ref, N);
-  if (corrupt)
-    c[M * N / 2] += 1.0f;
-  for (gsize i = 0; i < M * N; i++)
-    /* Each term is below 0.25 · 1.5 in size: float rounding over K terms
-     * stays far below 1e-3. */
-    if (!(fabsf (c[i] - ref[i]) <= 1e-3f))
+/* Odd sizes, the kernels' edge cases: part-filled register blocks, and
+ * (the last two) a depth beyond one packed block of terms of the engine's
+ * kernel (KC_MAX = 256), more than one panel of columns (NR = 32) and rows of
+ * C wider than the product. */
+static const CheckCase check_cases[] = {
+  { FALSE, FALSE, 37, 29, 53, 0 }, { FALSE, TRUE, 37, 29, 53, 0 }, { TRUE, FALSE, 37, 29, 53, 0 },
+  { FALSE, FALSE, 19, 45, 300, 3 }, { FALSE, TRUE, 19, 45, 300, 3 },
+};
+
+static void
+fill_check (float *x, gsize n, guint32 *state)
+{
+  for (gsize i = 0; i < n; i++)
+    x[i] = (float) ((*state = *state * 1664525u + 1013904223u) >> 8) / (float) (1 << 24) - 0.5f;
+}
+
+/* Each term is below 0.25 · 1.5 in size: float rounding over a few hundred
+ * terms stays far below 1e-3. */
+static gboolean
+check_close (const char *what, const float *c, const float *ref, int m, int n, int ldc, gboolean corrupt, char **why)
+{
+  for (int i = 0; i < m; i++)
+    for (int j = 0; j < n; j++)
       {
-        *why = g_strdup_printf ("sgemm %s%s %d×%d×%d: element %zu is %g, not %g", ta ? "T" : "N",
-                                tb ? "T" : "N", M, N, K, i, (double) c[i], (double) ref[i]);
-        return FALSE;
+        const float got = c[i * ldc + j] + (corrupt && i == m / 2 && j == n / 2 ? 1.0f : 0.0f);
+        if (!(fabsf (got - ref[i * ldc + j]) <= 1e-3f))
+          {
+            *why = g_strdup_printf ("%s: element (%d, %d) is %g, not %g", what, i, j, (double) got,
+                                    (double) ref[i * ldc + j]);
+            return FALSE;
+          }
       }
   return TRUE;
 }
 
-/* Runs the products of @sgemm with SIGILL caught (kernels the CPU cannot
- * run) on this thread (OpenBLAS at one thread). */
+/* One product against the plain reference; FALSE with @why on a mismatch. */
 static gboolean
-self_check (SgemmFunc sgemm, gboolean corrupt, char **why)
+check_product (SgemmFunc sgemm, const CheckCase *t, gboolean corrupt, char **why)
+{
+  const int ldc = t->n + t->pad, lda = t->ta ? t->m : t->k, ldb = t->tb ? t->k : t->n;
+  g_autofree float *a = g_new (float, t->m * t->k);
+  g_autofree float *b = g_new (float, t->k * t->n);
+  g_autofree float *c = g_new (float, t->m * ldc);
+  g_autofree float *ref = g_new (float, t->m * ldc);
+  guint32 state = 12345;
+  fill_check (a, t->m * t->k, &state);
+  fill_check (b, t->k * t->n, &state);
+  for (int i = 0; i < t->m * ldc; i++)
+    c[i] = ref[i] = (float) i / (float) (t->m * ldc);
+
+  const enum CBLAS_TRANSPOSE cta = t->ta ? CblasTrans : CblasNoTrans, ctb = t->tb ? CblasTrans : CblasNoTrans;
+  sgemm (CblasRowMajor, cta, ctb, t->m, t->n, t->k, 1.5f, a, lda, b, ldb, 0.5f, c, ldc);
+  plain_sgemm (CblasRowMajor, cta, ctb, t->m, t->n, t->k, 1.5f, a, lda, b, ldb, 0.5f, ref, ldc);
+  g_autofree char *what = g_strdup_printf ("sgemm %s%s %d×%d×%d", t->ta ? "T" : "N", t->tb ? "T" : "N", t->m,
+                                           t->n, t->k);
+  /* The padding beyond column n stays as it was. */
+  return check_close (what, c, ref, t->m, ldc, ldc, corrupt, why);
+}
+
+/* The engine's fused epilogue (gl_gemm_avx512_bias_relu) against the plain
+ * product, bias and ReLU, over two blocks of terms; FALSE with @why. */
+static gboolean
+check_bias_relu (char **why)
+{
+  enum
+  {
+    M = 19,
+    N = 45,
+    K = 300
+  };
+  g_autofree float *a = g_new (float, M * K);
+  g_autofree float *b = g_new (float, K * N);
+  g_autofree float *c = g_new (float, M * N);
+  g_autofree float *ref = g_new (float, M * N);
+  float bias[N];
+  guint32 state = 54321;
+  fill_check (a, M * K, &state);
+  fill_check (b, K * N, &state);
+  fill_check (bias, N, &state);
+  for (int i = 0; i < M * N; i++)
+    {
+      c[i] = NAN; /* not read */
+      ref[i] = bias[i % N];
+    }
+  gl_gemm_avx512_bias_relu (M, N, K, a, K, b, N, bias, TRUE, c, N);
+  plain_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, a, K, b, N, 1.0f, ref, N);
+  for (int i = 0; i < M * N; i++)
+    ref[i] = ref[i] > 0.0f ? ref[i] : 0.0f;
+  return check_close ("sgemm with bias and ReLU NN 19×45×300", c, ref, M, N, N, FALSE, why);
+}
+
+/* Runs the products of @sgemm (and with @epilogue, the engine's fused bias
+ * and ReLU) with SIGILL caught (kernels the CPU cannot run) on this thread
+ * (OpenBLAS at one thread). */
+static gboolean
+self_check (SgemmFunc sgemm, gboolean epilogue, gboolean corrupt, char **why)
 {
   struct sigaction action = { 0 }, old;
   gboolean ok = TRUE;
@@ -229,9 +291,10 @@ self_check (SgemmFunc sgemm, gboolean corrupt, char **why)
   sigaction (SIGILL, &action, &old);
   if (sigsetjmp (check_jump, 1) == 0)
     {
-      const gboolean trans[3][2] = { { FALSE, FALSE }, { FALSE, TRUE }, { TRUE, FALSE } };
-      for (guint i = 0; i < 3 && ok; i++)
-        ok = check_product (sgemm, trans[i][0], trans[i][1], corrupt && i == 0, why);
+      for (guint i = 0; i < G_N_ELEMENTS (check_cases) && ok; i++)
+        ok = check_product (sgemm, &check_cases[i], corrupt && i == 0, why);
+      if (ok && epilogue)
+        ok = check_bias_relu (why);
     }
   else
     {
@@ -309,7 +372,7 @@ open_and_check (const char *core, gboolean corrupt, gboolean reloadable, char **
   if (blas.default_threads == 0)
     blas.default_threads = (guint) MAX (threads, 1);
   blas.set_threads (1);
-  if (self_check (blas.sgemm, corrupt, why))
+  if (self_check (blas.sgemm, FALSE, corrupt, why))
     return TRUE;
   if (reloadable)
     dlclose (blas.handle);
@@ -417,7 +480,7 @@ choose_own_gemm (void)
       blas.own_detail = g_steal_pointer (&why);
       return;
     }
-  if (!self_check (own_sgemm, corrupt_own_check, &why))
+  if (!self_check (own_sgemm, TRUE, corrupt_own_check, &why))
     {
       blas.own_detail = g_strdup_printf ("OpenBLAS (Gleaner's AVX-512 kernels failed the self-check: %s)", why);
       g_message ("Gleaner's kernels: %s", blas.own_detail);
@@ -491,7 +554,7 @@ gl_blas_describe (void)
   if (blas.wanted != NULL && g_ascii_strcasecmp (blas.wanted, blas.core) != 0)
     asked = g_strdup_printf (", asked for %s", blas.wanted);
   const guint threads = gl_parallel_get_n_threads ();
-  return g_strdup_printf ("the networks' products (convolutions, dense layers): %s; "
+  return g_strdup_printf ("the engine's products (gl_sgemm: convolutions, dense layers, k-center distances): %s; "
                           "other BLAS calls: %s kernels (%s%s; CPU: %s); %s; %s; %u engine thread%s, "
                           "1 OpenBLAS thread per block",
                           blas.own_detail, blas.core, how[blas.choice], asked ? asked : "", features, blas.detail,

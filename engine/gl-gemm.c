@@ -257,7 +257,8 @@ micro_block (int mr, gboolean trans_a, gsize kc, const float *a, gsize lda, cons
     }
 }
 
-/* C = beta · C (or the bias), then ReLU, for k = 0. */
+/* C = beta · C (or the bias), then ReLU, for k = 0 or alpha = 0: as
+ * cblas_sgemm, A and B are not read then. */
 static void
 scale_c (gsize m, gsize n, float beta, const float *bias, gboolean relu, float *c, gsize ldc)
 {
@@ -275,7 +276,7 @@ gemm (gboolean trans_a, gboolean trans_b, gsize m, gsize n, gsize k, float alpha
 {
   if (m == 0 || n == 0)
     return;
-  if (k == 0)
+  if (k == 0 || alpha == 0.0f)
     {
       scale_c (m, n, beta, bias, relu, c, ldc);
       return;

@@ -13,15 +13,16 @@
  * __attribute__ ((target ("avx512f"))) and only called after the CPU was
  * found to have it.
  *
- * SUMMATION ORDER. Each element of C is alpha · (the sum over k in blocks of
- * gl_gemm_k_block (k) terms, each block summed in order of p in one vector
- * lane) + beta · C. The block length depends on k only, so an element is the
- * same dot product however the caller cuts C into row or column blocks:
- * results are bit-identical for any thread count.
+ * SUMMATION ORDER. The terms of k are cut into blocks of gl_gemm_k_block (k),
+ * each summed in order of p in one vector lane (s₀, s₁, …); an element of C
+ * is then c₀ = (alpha · s₀) + beta · C (beta · C fused into the addition;
+ * no term when beta is 0), c₁ = c₀ + (alpha · s₁), and so on. The block length depends on k
+ * only, so an element is the same sum however the caller cuts C into row or
+ * column blocks: results are bit-identical for any thread count.
  *
- * Scratch: each thread that calls it keeps one packing buffer of
- * GL_GEMM_SCRATCH_BYTES (64-byte aligned), made on its first call and freed
- * when the thread ends; a product allocates nothing after that. */
+ * Scratch: each thread that calls it keeps one packing buffer of 256 × 512
+ * floats (512 KB, 64-byte aligned), made on its first call and freed when
+ * the thread ends; a product allocates nothing after that. */
 #pragma once
 
 #include <glib.h>
@@ -41,7 +42,7 @@ gsize gl_gemm_k_block (gsize k);
 
 /* Row-major C (m, n) = alpha · op(A) (m, k) · op(B) (k, n) + beta · C, as
  * cblas_sgemm with CblasRowMajor; single-threaded. C is not read when beta
- * is 0. Only on a CPU with AVX-512F (and a build where gl_gemm_compiled). */
+ * is 0, nor A and B when alpha is 0. Only on a CPU with AVX-512F (and a build where gl_gemm_compiled). */
 void gl_gemm_avx512 (gboolean trans_a, gboolean trans_b, gsize m, gsize n, gsize k, float alpha, const float *a,
                      gsize lda, const float *b, gsize ldb, float beta, float *c, gsize ldc);
 

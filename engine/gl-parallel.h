@@ -55,8 +55,10 @@ void gl_parallel_set_n_threads (guint n_threads);
 guint gl_parallel_get_n_threads (void);
 
 /* Row-major C (m, n) = alpha · op(A) (m, k) · op(B) (k, n) + beta · C, as
- * cblas_sgemm with CblasRowMajor, split over the engine's threads. Each
- * element of C is the same dot product however the blocks are cut. */
+ * cblas_sgemm with CblasRowMajor, split over the engine's threads. On the
+ * engine's own kernel each element of C is the same sum however the blocks
+ * are cut, so for any thread count; OpenBLAS does not promise that (its
+ * kernels may change with the size of a block). */
 void gl_sgemm (gboolean trans_a, gboolean trans_b, gsize m, gsize n, gsize k, float alpha, const float *a, gsize lda,
                const float *b, gsize ldb, float beta, float *c, gsize ldc);
 

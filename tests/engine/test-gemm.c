@@ -115,6 +115,22 @@ test_depth_zero (void)
   g_assert_cmpfloat (c[0], ==, 0.0f);
 }
 
+/* alpha 0: C = beta · C and A, B not read (as cblas_sgemm), so an Inf or NaN
+ * in them does not reach C. */
+static void
+test_alpha_zero (void)
+{
+  if (!have_kernel ())
+    return;
+  float a[6] = { INFINITY, 1, 2, NAN, 4, 5 }, b[6] = { 1, 2, 3, 4, 5, 6 }, c[4] = { 1, 2, 3, 4 };
+  gl_gemm_avx512 (FALSE, FALSE, 2, 2, 3, 0.0f, a, 3, b, 2, 0.5f, c, 2);
+  for (guint i = 0; i < 4; i++)
+    g_assert_cmpfloat (c[i], ==, 0.5f * (float) (i + 1));
+  gl_gemm_avx512 (TRUE, TRUE, 2, 2, 3, 0.0f, a, 2, b, 3, 0.0f, c, 2);
+  for (guint i = 0; i < 4; i++)
+    g_assert_cmpfloat (c[i], ==, 0.0f);
+}
+
 /* The reference network's products, and odd ones, through gl_sgemm on 1 and
  * 2 threads and through the kernel on the whole of C and on C cut into odd
  * blocks of rows and columns: all bit-identical. */
@@ -169,6 +185,66 @@ test_any_cut_same_bits (void)
         }
     }
   gl_parallel_set_n_threads (0);
+}
+
+typedef struct
+{
+  gsize m, n, k;
+  float *a, *b, *bias, *want, *got;
+} SideBySide;
+
+static gpointer
+side_by_side_thread (gpointer data)
+{
+  SideBySide *s = data;
+  for (guint r = 0; r < 20; r++)
+    {
+      gl_sgemm_bias_relu (s->m, s->n, s->k, s->a, s->k, s->b, s->n, s->bias, TRUE, s->got, s->n);
+      if (memcmp (s->want, s->got, s->m * s->n * sizeof (float)) != 0)
+        return GINT_TO_POINTER (1);
+    }
+  return NULL;
+}
+
+/* Two threads with products of other depths and widths at once (two
+ * workers, or label-error folds side by side): each thread packs op(B) into
+ * its own scratch, so both get the bits they get alone, on one thread. */
+static void
+test_threads_side_by_side (void)
+{
+  SideBySide sides[2] = { { 300, 70, 600 }, { 130, 520, 290 } };
+  gl_parallel_set_n_threads (1);
+  for (guint t = 0; t < 2; t++)
+    {
+      SideBySide *s = &sides[t];
+      s->a = g_new (float, s->m * s->k);
+      s->b = g_new (float, s->k * s->n);
+      s->bias = g_new (float, s->n);
+      s->want = g_new (float, s->m * s->n);
+      s->got = g_new (float, s->m * s->n);
+      fill (s->a, s->m * s->k, 31 + t);
+      fill (s->b, s->k * s->n, 33 + t);
+      fill (s->bias, s->n, 35 + t);
+      gl_sgemm_bias_relu (s->m, s->n, s->k, s->a, s->k, s->b, s->n, s->bias, TRUE, s->want, s->n);
+    }
+  /* On OpenBLAS the bits may change with the cut of C, and which of the two
+   * threads gets the helpers (the other runs its loop serially) is chance:
+   * there each runs on one thread, as the reference did. */
+  gl_parallel_set_n_threads (gl_blas_get_own_gemm () ? 2 : 1);
+  GThread *threads[2];
+  for (guint t = 0; t < 2; t++)
+    threads[t] = g_thread_new ("side-by-side", side_by_side_thread, &sides[t]);
+  for (guint t = 0; t < 2; t++)
+    g_assert_null (g_thread_join (threads[t]));
+  gl_parallel_set_n_threads (0);
+  for (guint t = 0; t < 2; t++)
+    {
+      g_free (sides[t].a);
+      g_free (sides[t].b);
+      g_free (sides[t].bias);
+      g_free (sides[t].want);
+      g_free (sides[t].got);
+    }
 }
 
 /* The fused bias and ReLU (gl_sgemm_bias_relu, gl_gemm_avx512_bias_relu):
@@ -231,8 +307,10 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/engine/gemm/against-reference", test_against_reference);
   g_test_add_func ("/engine/gemm/depth-zero", test_depth_zero);
+  g_test_add_func ("/engine/gemm/alpha-zero", test_alpha_zero);
   g_test_add_func ("/engine/gemm/any-cut-same-bits", test_any_cut_same_bits);
   g_test_add_func ("/engine/gemm/k-block", test_k_block);
   g_test_add_func ("/engine/gemm/bias-relu-same-bits", test_bias_relu_same_bits);
+  g_test_add_func ("/engine/gemm/threads-side-by-side", test_threads_side_by_side);
   return g_test_run ();
 }
