@@ -57,7 +57,7 @@ typedef enum
 
 /* The schema version this build writes (PRAGMA user_version). Version 1 is the
  * schema of the first app/gl-project.c; older files are migrated on open. */
-#define GL_DB_SCHEMA_VERSION 8
+#define GL_DB_SCHEMA_VERSION 9
 
 /* ---- Connection -------------------------------------------------------- */
 
