@@ -28,10 +28,11 @@
  * and the current slot's copy only (gl-db-labels.c), half the index entries
  * it moved when both slots' indexes were on cls. The other slot's copy falls
  * behind; counters.slot<k>_labels is the last history row slot k's copy has
- * taken in. Before a slot becomes current, sync_slot brings its copy up to
- * date from the history rows after that mark, in chunks, and the swap's own
- * transaction takes in the last few: O(labels given since the slot was
- * current), like the leftovers.
+ * taken in. When a version claims the spare slot (before it is scored) and
+ * again before the slot becomes current, sync_slot brings its copy up to
+ * date from the history rows after that mark, in chunks; the swap's own
+ * transaction takes in the last few. So the swap costs O(1) plus the labels
+ * given while the version was scored, like the leftovers.
  *
  * Old versions' predictions (older than both slots' versions and the current
  * one) are deleted by gl_db_prune_predictions in short transactions; the rows
@@ -209,6 +210,8 @@ finish_claim (GlDb *db, gpointer data, GError **error)
   return gl_db_set_counter (db, owner_key (c->slot), c->owner, error);
 }
 
+static gboolean sync_slot (GlDb *db, int slot, GError **error);
+
 /* Makes @owner (a version, or 0 for "no model") the owner of the slot that
  * is not current: at once when it has no predictions yet, else after
  * copying them there (the slot marked -2 meanwhile). */
@@ -230,7 +233,10 @@ claim_spare (GlDb *db, gint64 owner, GError **error)
       return FALSE;
     }
   Claim c = { spare, owner };
-  return !has || fill_slot (db, spare, owner, 0, NULL, finish_claim, &c, error);
+  /* The spare slot's copy of the label takes in the labels given since it
+   * was current now, while the new version is scored: the swap then takes
+   * in only those given meanwhile. */
+  return (!has || fill_slot (db, spare, owner, 0, NULL, finish_claim, &c, error)) && sync_slot (db, spare, error);
 }
 
 gboolean

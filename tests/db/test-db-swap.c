@@ -650,8 +650,9 @@ assert_label_listings (Fixture *fx)
 }
 
 /* A label writes the current slot's copy only; the other slot takes in the
- * labels given meanwhile when it becomes current (in chunks, then the last
- * few in the swap), and every listing on the label stays exact. */
+ * labels given meanwhile when a version claims it and when it becomes
+ * current (in chunks, then the last few in the swap), and every listing on
+ * the label stays exact. */
 static void
 test_label_copy (Fixture *fx, gconstpointer data)
 {
@@ -660,14 +661,18 @@ test_label_copy (Fixture *fx, gconstpointer data)
   predict (fx, fx->db, m1, 0, N_IMAGES, TRUE);
   g_assert_true (gl_db_set_current_model (fx->db, m1, &error));
   int s1 = gl_db_listing_slot (fx->db);
-  gint64 m2 = add_version (fx->db);
-  g_assert_true (gl_db_prepare_listing (fx->db, m2, &error));
-  predict (fx, fx->db, m2, 0, N_IMAGES, TRUE);
-  /* 600 labels (more than two chunks of 250) while m1 is current. */
-  g_assert_true (gl_db_set_labels (fx->db, fx->ids + 100, 600, fx->classes[1], GL_DB_ORIGIN_HUMAN, "ann", &error));
-  g_assert_true (gl_db_set_label (fx->db, fx->ids[3], fx->classes[2], GL_DB_ORIGIN_HUMAN, "ann", NULL, &error));
   g_autofree char *other = g_strdup_printf ("SELECT COUNT (*) FROM images WHERE %s <> cls",
                                             s1 == 0 ? "scls1" : "scls");
+  /* Labels before the next version claims the other slot: taken in then. */
+  g_assert_true (gl_db_set_labels (fx->db, fx->ids + 1000, 300, fx->classes[0], GL_DB_ORIGIN_HUMAN, "ann", &error));
+  g_assert_cmpint (gl_db_query_int (fx->db, other, FALSE, 0, -1), ==, 300);
+  gint64 m2 = add_version (fx->db);
+  g_assert_true (gl_db_prepare_listing (fx->db, m2, &error));
+  g_assert_cmpint (gl_db_query_int (fx->db, other, FALSE, 0, -1), ==, 0);
+  predict (fx, fx->db, m2, 0, N_IMAGES, TRUE);
+  /* 600 labels (more than two chunks of 250) while m2 is scored. */
+  g_assert_true (gl_db_set_labels (fx->db, fx->ids + 100, 600, fx->classes[1], GL_DB_ORIGIN_HUMAN, "ann", &error));
+  g_assert_true (gl_db_set_label (fx->db, fx->ids[3], fx->classes[2], GL_DB_ORIGIN_HUMAN, "ann", NULL, &error));
   g_assert_cmpint (gl_db_query_int (fx->db, other, FALSE, 0, -1), ==, 601);
   assert_label_listings (fx);
   g_assert_true (gl_db_set_current_model (fx->db, m2, &error));
@@ -678,7 +683,7 @@ test_label_copy (Fixture *fx, gconstpointer data)
   g_assert_true (gl_db_undo_last (fx->db, "ann", NULL, &error));
   g_assert_true (gl_db_set_current_model (fx->db, m1, &error));
   assert_label_listings (fx);
-  g_assert_cmpint (gl_db_query_int (fx->db, "SELECT COUNT (*) FROM images WHERE cls > 0", FALSE, 0, -1), ==, 600);
+  g_assert_cmpint (gl_db_query_int (fx->db, "SELECT COUNT (*) FROM images WHERE cls > 0", FALSE, 0, -1), ==, 900);
   g_assert_true (gl_db_check_integrity (fx->db, &error));
 }
 
