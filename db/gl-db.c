@@ -7,6 +7,9 @@
  *
  * The derived columns of images keep every listing on an index:
  *   cls          current label: class id (> 0), -1 readable and unlabeled, -2 unreadable
+ *   scls, scls1  listing slot 0's and 1's copy of cls (schema 9): the slot's indexes that
+ *                filter on the label use it; the current slot's always equals cls, the
+ *                other catches up when it is claimed and made current (gl-db-predictions.c)
  *   label_id     the history row that set cls (NULL when never labeled)
  *   ref_class    current reference class (NULL none), ref_label_id its row
  *   pred_class   the current model's top class (NULL none)
