@@ -115,9 +115,11 @@ main (int argc, char **argv)
 {
   GError *error = NULL;
   gint n_images = 20000, chunk = 1000;
+  gboolean scattered = FALSE;
   GOptionEntry entries[] = {
     { "images", 0, 0, G_OPTION_ARG_INT, &n_images, "images in the project (default 20000)", "N" },
     { "chunk", 0, 0, G_OPTION_ARG_INT, &chunk, "rows per bulk-labeling transaction (default 1000)", "N" },
+    { "scattered", 0, 0, G_OPTION_ARG_NONE, &scattered, "label the images in a scattered order, not by id", NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("— database pages written per label");
@@ -129,9 +131,14 @@ main (int argc, char **argv)
       g_printerr ("bench-store-pages: --images must be at least 1000 and --chunk at least 1\n");
       return 2;
     }
+  if (scattered && n_images % 7919 == 0)
+    {
+      g_printerr ("bench-store-pages: with --scattered, --images must not be a multiple of 7919\n");
+      return 2;
+    }
   printf ("bench-store-pages: %d images, two versions' predictions (one per listing slot), a bulk labeling of every"
-          " image in chunks of %d, 200 single labels; SQLite %s; counts pages written (load-independent)\n",
-          n_images, chunk, sqlite3_libversion ());
+          " image (%s) in chunks of %d, 200 single labels; SQLite %s; counts pages written (load-independent)\n",
+          n_images, scattered ? "in a scattered order" : "in id order", chunk, sqlite3_libversion ());
   g_autofree char *dir = g_dir_make_tmp ("gleaner-bench-pages-XXXXXX", &error);
   if (dir == NULL)
     die (error);
@@ -161,9 +168,11 @@ main (int argc, char **argv)
   if (!gl_db_set_current_model (db, v2, &error))
     die (error);
 
+  /* --scattered: the selection in an order unrelated to the ids (as a
+   * listing sorted by a model's score gives it), written as given. */
   gint64 *ids = g_new (gint64, n_images);
   for (gint i = 0; i < n_images; i++)
-    ids[i] = i + 1;
+    ids[i] = scattered ? 1 + (gint64) (((guint64) i * 7919u) % (guint64) n_images) : i + 1;
   GlDbBulkStats stats;
   if (!gl_db_set_labels_chunked (db, ids, (guint64) n_images, classes[3], GL_DB_ORIGIN_HUMAN, "bench", NULL, NULL,
                                  NULL, &stats, &error))
