@@ -65,6 +65,19 @@ open_ranked_queue (Fixture *fx)
   g_assert_false (gl_queue_needs_ranking (fx->queue));
 }
 
+/* 40 labels, a whole round (version 1 current), and a queue with its
+ * trainer on that round's ranking. */
+static void
+open_queue_after_round (Fixture *fx)
+{
+  GError *error = NULL;
+  synth_label_first (fx->project, fx->db, 40);
+  g_assert_true (gl_trainer_run_round (fx->trainer, TRUE, NULL, NULL, &error));
+  g_assert_no_error (error);
+  open_queue (fx);
+  gl_queue_set_trainer (fx->queue, fx->trainer);
+}
+
 static void
 on_ranking_ready (GlTrainer *trainer, gboolean *ready)
 {
@@ -309,11 +322,7 @@ static void
 test_model_rules_audit (Fixture *fx, gconstpointer data)
 {
   GError *error = NULL;
-  synth_label_first (fx->project, fx->db, 40);
-  g_assert_true (gl_trainer_run_round (fx->trainer, TRUE, NULL, NULL, &error));
-  g_assert_no_error (error);
-  open_queue (fx);
-  gl_queue_set_trainer (fx->queue, fx->trainer);
+  open_queue_after_round (fx);
   const GlQueueItem *it = gl_queue_get_current (fx->queue);
   g_assert_nonnull (it);
   g_assert_cmpuint (it->n_top, ==, 3);
@@ -828,11 +837,7 @@ static void
 test_first_chunk_switch (Fixture *fx, gconstpointer data)
 {
   GError *error = NULL;
-  synth_label_first (fx->project, fx->db, 40);
-  g_assert_true (gl_trainer_run_round (fx->trainer, TRUE, NULL, NULL, &error));
-  g_assert_no_error (error);
-  open_queue (fx);
-  gl_queue_set_trainer (fx->queue, fx->trainer);
+  open_queue_after_round (fx);
   Walk w = { fx, g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL), 0 };
   g_signal_connect (fx->trainer, "ranking-ready", G_CALLBACK (count_ready), &w);
   Gate gate = { 0 };
