@@ -316,12 +316,28 @@ labels_key (int slot)
   return slot == 0 ? "slot0_labels" : "slot1_labels";
 }
 
+/* Orders the copy of the labels against label writers. SQLite: its write
+ * lock does already. PostgreSQL runs write transactions side by side, and a
+ * history row's id is given at its insert, not at its commit: a label with a
+ * lower id could commit after a higher one was taken in, behind the mark,
+ * and a label could read the slot that a swap is about to leave. SHARE
+ * waits for the transactions that inserted history rows and holds off new
+ * ones (their insert comes before they read the slot) until this commits. */
+static gboolean
+lock_labels (GlDb *db, GError **error)
+{
+  return gl_db_is_sqlite (db) || gl_db_exec (db, "LOCK TABLE labels IN SHARE MODE", error);
+}
+
 /* Brings @slot's copy of the label up to date with the history rows after
  * its mark, up to @until rows at a time (0: all that are there), and moves
  * the mark. In the caller's transaction; *@n: the history rows taken in. */
 static gboolean
 sync_step (GlDb *db, int slot, gint64 until, gint64 *n, GError **error)
 {
+  *n = 0;
+  if (!lock_labels (db, error))
+    return FALSE;
   gint64 mark = gl_db_counter (db, labels_key (slot), 0);
   gint64 last = gl_db_query_int (db, "SELECT COALESCE (MAX (id), 0) FROM labels", FALSE, 0, 0);
   if (until > 0)
@@ -385,7 +401,7 @@ switch_labels (GlDb *db, int slot, GError **error)
   gint64 n = 0;
   if (gl_db_listing_slot (db) == slot)
     return TRUE;
-  return sync_step (db, slot, 0, &n, error)
+  return lock_labels (db, error) && sync_step (db, slot, 0, &n, error)
          && gl_db_set_counter (db, labels_key (1 - slot),
                                gl_db_query_int (db, "SELECT COALESCE (MAX (id), 0) FROM labels", FALSE, 0, 0),
                                error);
