@@ -2,6 +2,7 @@
 #include "app/gl-gallery-model.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app/gl-path.h"
@@ -1194,6 +1195,13 @@ on_chunk_written (guint64 done, guint64 total, gpointer outer)
   label_publish (outer, job->total, TRUE, done);
 }
 
+static int
+compare_ids (const void *a, const void *b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+  return (x > y) - (x < y);
+}
+
 static void
 label_thread (GTask *inner, gpointer source, gpointer data, GCancellable *cancellable)
 {
@@ -1213,6 +1221,10 @@ label_thread (GTask *inner, gpointer source, gpointer data, GCancellable *cancel
   for (guint64 i = 0; i < job->total; i++)
     if (job->ids[i] >= 0)
       job->ids[job->n_labeled++] = job->ids[i];
+  /* In id order: each chunk then writes neighbouring rows and index entries
+   * (fewer pages per image than the listing's order), and a cancel leaves
+   * the first images by id labeled. */
+  qsort (job->ids, job->n_labeled, sizeof (gint64), compare_ids);
   GlDbBulkStats stats;
   gboolean ok = gl_db_set_labels_chunked (db, job->ids, job->n_labeled, job->class_id, GL_DB_ORIGIN_HUMAN, NULL,
                                           cancellable, on_chunk_written, outer, &stats, &error);

@@ -895,6 +895,13 @@ gl_queue_dup_strategy (GlQueue *self)
 }
 
 gboolean
+gl_queue_has_pending_ranking (GlQueue *self)
+{
+  g_return_val_if_fail (GL_IS_QUEUE (self), FALSE);
+  return self->reload_pending;
+}
+
+gboolean
 gl_queue_needs_ranking (GlQueue *self)
 {
   return self->needs_ranking;

@@ -139,6 +139,11 @@ gboolean gl_queue_reload (GlQueue *queue, GError **error);
  * forgot a skip; TRUE when there was none. Call it after "changed". */
 gboolean gl_queue_take_error (GlQueue *queue, GError **error);
 
+/* TRUE when a new ranking (after "ranking-ready" or gl_queue_reload) waits
+ * to be taken at the next item boundary; FALSE once it is taken or while it
+ * is still being read. */
+gboolean gl_queue_has_pending_ranking (GlQueue *queue);
+
 /* TRUE when unlabeled pool images are left that no ranking orders: the queue
  * shows them in import order (or, when it cannot read them, none). */
 gboolean gl_queue_needs_ranking (GlQueue *queue);

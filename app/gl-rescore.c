@@ -17,6 +17,15 @@
 
 static guint test_first_chunk = 0;
 static guint test_chunk = 0;
+static void (*test_after_first) (gpointer) = NULL;
+static gpointer test_after_first_data = NULL;
+
+void
+gl_rescore_test_set_after_first_ranking (void (*func) (gpointer data), gpointer data)
+{
+  test_after_first = func;
+  test_after_first_data = data;
+}
 
 void
 gl_rescore_test_set_chunks (guint first, guint chunk)
@@ -553,6 +562,8 @@ score_all (Rescore *rs, GError **error)
       if (done == 0 && n < n_order && s->rank != NULL
           && !(complete_for_ranking (rs, error) && s->rank (rs->scored, s->rank_data, error)))
         return FALSE;
+      if (done == 0 && n < n_order && s->rank != NULL && test_after_first != NULL)
+        test_after_first (test_after_first_data);
       done += n;
     }
   g_autoptr (GArray) held = g_array_new (FALSE, FALSE, sizeof (gsize));

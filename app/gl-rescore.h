@@ -120,5 +120,9 @@ gboolean gl_rescore_run (const GlRescoreSpec *spec, GlRescoreResult *result, GEr
 /* For tests: the images of the first chunk and of each later one (0: the
  * defaults above). */
 void gl_rescore_test_set_chunks (guint first, guint chunk);
+/* For tests: @func (NULL: none) is called on the engine thread right after
+ * the first chunk's ranking was published, before the rest is scored (a
+ * test holds the round there while the queue switches). */
+void gl_rescore_test_set_after_first_ranking (void (*func) (gpointer data), gpointer data);
 
 G_END_DECLS

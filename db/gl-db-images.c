@@ -105,8 +105,9 @@ gl_db_add_images (GlDb *db, gint64 batch_id, const GlDbNewImage *images, guint n
   GlSqlStmt *st_bad = ok ? gl_db_stmt (db, "SELECT 1 FROM images WHERE path = ?1 AND reason IS NOT NULL", error)
                             : NULL;
   GlSqlStmt *st_add = ok && st_bad ? gl_db_stmt_insert (db, "INSERT INTO images (path, hash, size, batch_id,"
-                                                            " cache_row, reason, created_us, held_out, cls)"
-                                                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                                                            " cache_row, reason, created_us, held_out, cls,"
+                                                            " scls, scls1) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+                                                            " ?8, ?9, ?9, ?9)"
                                                             " ON CONFLICT DO NOTHING", error)
                             : NULL;
   ok = ok && st_bad != NULL && st_add != NULL;
@@ -472,12 +473,35 @@ disagreement_sql (const char *where, int phase)
                           " AND e.image_id = images.id) ORDER BY id LIMIT ?4", where);
 }
 
+/* @where with the label (cls) read from the listing slot's copy (scls,
+ * schema 9): the indexes of a slot that filter on the label are built on
+ * it, and the current slot's copy always equals cls. */
+static char *
+slot_label_where (const char *where)
+{
+  static const char *const label[] = { "cls" };
+  return gl_db_sql_rename (where, label, G_N_ELEMENTS (label), "s", "");
+}
+
+/* Whether the index images_<index>_<sort> belongs to a listing slot and
+ * filters on its copy of the label: the label's indexes sorted by a model's
+ * key, and every disagreement index. */
+static gboolean
+on_slot_label (const char *index, GlDbSort sort)
+{
+  if (g_str_equal (index, "dis"))
+    return TRUE;
+  return (sort == GL_DB_SORT_UNCERTAINTY || sort == GL_DB_SORT_CONFIDENCE)
+         && (g_str_equal (index, "cls") || g_str_equal (index, "lab"));
+}
+
 /* The page query for (filter, sort, phase). ?1 key, ?2 id, ?3 class, ?4 limit. */
 static char *
-page_sql (const char *where, const char *index, GlDbSort sort, int phase)
+page_sql (const char *filter_where, const char *index, GlDbSort sort, int phase)
 {
   if (sort == GL_DB_SORT_DISAGREEMENT)
-    return disagreement_sql (where, phase);
+    return disagreement_sql (filter_where, phase);
+  g_autofree char *where = on_slot_label (index, sort) ? slot_label_where (filter_where) : g_strdup (filter_where);
   /* Index names: images_<prefix>_<u|c|n> and images_<prefix> for id order;
    * the unfiltered listing uses images_u, images_c, images_path and the rowid. */
   const char *col = sort == GL_DB_SORT_UNCERTAINTY ? "ukey" : "ckey";

@@ -32,9 +32,16 @@ gl_db_append_label (GlDb *db, gint64 image_id, gint64 class_id, GlDbOrigin origi
   gint64 id = gl_db_step_id (db, st, error, "cannot add a label");
   if (id < 0)
     return FALSE;
+  /* The label and the current listing slot's copy of it (schema 9,
+   * gl-db-predictions.c): the other slot's indexes are not touched. */
+  static const char *const set_sql[]
+      = { "UPDATE images SET cls = COALESCE (?2, -1), scls = COALESCE (?2, -1), label_id = ?3"
+          " WHERE id = ?1 AND cls <> -2",
+          "UPDATE images SET cls = COALESCE (?2, -1), scls1 = COALESCE (?2, -1), label_id = ?3"
+          " WHERE id = ?1 AND cls <> -2" };
   st = gl_db_stmt (db, origin == GL_DB_ORIGIN_REFERENCE
                          ? "UPDATE images SET ref_class = ?2, ref_label_id = ?3 WHERE id = ?1"
-                         : "UPDATE images SET cls = COALESCE (?2, -1), label_id = ?3 WHERE id = ?1 AND cls <> -2",
+                         : set_sql[gl_db_listing_slot (db)],
                    error);
   if (st == NULL)
     return FALSE;
@@ -722,7 +729,7 @@ gl_db_top_unlabeled (GlDb *db, gint64 model_id, guint k, GError **error)
    * versions: their predictions, sorted. */
   g_autofree char *listing
       = gl_db_slot_sql ("SELECT i.id, i.cache_row, -i.ukey FROM images i INDEXED BY images_cls_u"
-                        " WHERE i.cls = -1 AND i.ukey IS NOT NULL AND i.held_out = 0"
+                        " WHERE i.scls = -1 AND i.ukey IS NOT NULL AND i.held_out = 0"
                         " AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.image_id = i.id"
                         "   AND s.expires_seq > (SELECT value FROM counters WHERE name = 'label_seq'))"
                         " ORDER BY i.ukey, i.id LIMIT ?2",

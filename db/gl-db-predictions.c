@@ -23,6 +23,17 @@
  * is copied into the free slot in chunks sized by time, each its own
  * transaction, as the single listing was before schema 6.
  *
+ * Each slot has its own copy of the label (scls, scls1; schema 9), on which
+ * its listing indexes that filter on the label are built: a label writes cls
+ * and the current slot's copy only (gl-db-labels.c), half the index entries
+ * it moved when both slots' indexes were on cls. The other slot's copy falls
+ * behind; counters.slot<k>_labels is the last history row slot k's copy has
+ * taken in. When a version claims the spare slot (before it is scored) and
+ * again before the slot becomes current, sync_slot brings its copy up to
+ * date from the history rows after that mark, in chunks; the swap's own
+ * transaction takes in the last few. So the swap costs O(1) plus the labels
+ * given while the version was scored, like the leftovers.
+ *
  * Old versions' predictions (older than both slots' versions and the current
  * one) are deleted by gl_db_prune_predictions in short transactions; the rows
  * of audit and held-out test images stay (they evaluate every version). */
@@ -43,13 +54,11 @@ static const char *const slot_names[]
     = { "pred_class",    "ukey",          "ckey",          "pmodel",        "images_u",      "images_c",
         "images_cls_u",  "images_cls_c",  "images_pred",   "images_pred_u", "images_pred_c", "images_pred_n",
         "images_lab_u",  "images_lab_c",  "images_dis",    "images_dis_u",  "images_dis_c",  "images_dis_n",
-        "images_pm" };
+        "images_pm",     "scls" };
 
 char *
-gl_db_slot_sql (const char *sql, int slot)
+gl_db_sql_rename (const char *sql, const char *const *names, gsize n_names, const char *prefix, const char *suffix)
 {
-  if (slot == 0)
-    return g_strdup (sql);
   GString *out = g_string_sized_new (strlen (sql) + 16);
   for (const char *p = sql; *p;)
     {
@@ -62,16 +71,25 @@ gl_db_slot_sql (const char *sql, int slot)
       while (*q && (g_ascii_isalnum (*q) || *q == '_'))
         q++;
       gsize n = (gsize) (q - p);
+      gboolean named = FALSE;
+      for (gsize i = 0; i < n_names && !named; i++)
+        named = strlen (names[i]) == n && strncmp (p, names[i], n) == 0;
+      if (named)
+        g_string_append (out, prefix);
       g_string_append_len (out, p, (gssize) n);
-      for (guint i = 0; i < G_N_ELEMENTS (slot_names); i++)
-        if (strlen (slot_names[i]) == n && strncmp (p, slot_names[i], n) == 0)
-          {
-            g_string_append_c (out, '1');
-            break;
-          }
+      if (named)
+        g_string_append (out, suffix);
       p = q;
     }
   return g_string_free (out, FALSE);
+}
+
+char *
+gl_db_slot_sql (const char *sql, int slot)
+{
+  if (slot == 0)
+    return g_strdup (sql);
+  return gl_db_sql_rename (sql, slot_names, G_N_ELEMENTS (slot_names), "", "1");
 }
 
 int
@@ -192,6 +210,8 @@ finish_claim (GlDb *db, gpointer data, GError **error)
   return gl_db_set_counter (db, owner_key (c->slot), c->owner, error);
 }
 
+static gboolean sync_slot (GlDb *db, int slot, GError **error);
+
 /* Makes @owner (a version, or 0 for "no model") the owner of the slot that
  * is not current: at once when it has no predictions yet, else after
  * copying them there (the slot marked -2 meanwhile). */
@@ -213,7 +233,10 @@ claim_spare (GlDb *db, gint64 owner, GError **error)
       return FALSE;
     }
   Claim c = { spare, owner };
-  return !has || fill_slot (db, spare, owner, 0, NULL, finish_claim, &c, error);
+  /* The spare slot's copy of the label takes in the labels given since it
+   * was current now, while the new version is scored: the swap then takes
+   * in only those given meanwhile. */
+  return (!has || fill_slot (db, spare, owner, 0, NULL, finish_claim, &c, error)) && sync_slot (db, spare, error);
 }
 
 gboolean
@@ -287,6 +310,103 @@ clear_leftovers (GlDb *db, int slot, gint64 owner, GError **error)
   return ok;
 }
 
+static const char *
+labels_key (int slot)
+{
+  return slot == 0 ? "slot0_labels" : "slot1_labels";
+}
+
+/* Orders the copy of the labels against label writers. SQLite: its write
+ * lock does already. PostgreSQL runs write transactions side by side, and a
+ * history row's id is given at its insert, not at its commit: a label with a
+ * lower id could commit after a higher one was taken in, behind the mark,
+ * and a label could read the slot that a swap is about to leave. SHARE
+ * waits for the transactions that inserted history rows and holds off new
+ * ones (their insert comes before they read the slot) until this commits. */
+static gboolean
+lock_labels (GlDb *db, GError **error)
+{
+  return gl_db_is_sqlite (db) || gl_db_exec (db, "LOCK TABLE labels IN SHARE MODE", error);
+}
+
+/* Brings @slot's copy of the label up to date with the history rows after
+ * its mark, up to @until rows at a time (0: all that are there), and moves
+ * the mark. In the caller's transaction; *@n: the history rows taken in. */
+static gboolean
+sync_step (GlDb *db, int slot, gint64 until, gint64 *n, GError **error)
+{
+  *n = 0;
+  if (!lock_labels (db, error))
+    return FALSE;
+  gint64 mark = gl_db_counter (db, labels_key (slot), 0);
+  gint64 last = gl_db_query_int (db, "SELECT COALESCE (MAX (id), 0) FROM labels", FALSE, 0, 0);
+  if (until > 0)
+    last = MIN (last, mark + until);
+  *n = last - mark;
+  if (last <= mark)
+    return TRUE;
+  return slot_exec (db, slot,
+                    "UPDATE images SET scls = cls WHERE scls <> cls AND id IN"
+                    " (SELECT image_id FROM labels WHERE id > ?1 AND id <= ?2 AND origin <> 'reference')",
+                    mark, last, 0, error, "cannot bring the listing's labels up to date")
+         && gl_db_set_counter (db, labels_key (slot), last, error);
+}
+
+/* The copy of the label in @slot (not current) brought up to date in
+ * chunks sized by time, each its own transaction; the swap takes in what
+ * came after. */
+static gboolean
+sync_slot (GlDb *db, int slot, GError **error)
+{
+  gint64 chunk = CHUNK_MIN, n = 0;
+  if (gl_db_counter (db, labels_key (slot), 0)
+      >= gl_db_query_int (db, "SELECT COALESCE (MAX (id), 0) FROM labels", FALSE, 0, 0))
+    return TRUE;
+  GlDbChunker chunker;
+  gboolean ok = gl_db_chunker_init (&chunker, db, GL_DB_CHUNK_MS, error);
+  while (ok)
+    {
+      if (!gl_db_chunker_begin (&chunker, error))
+        {
+          ok = FALSE;
+          break;
+        }
+      /* Another writer made it current meanwhile: its copy is up to date. */
+      gboolean current = gl_db_listing_slot (db) == slot;
+      ok = current || sync_step (db, slot, chunk, &n, error);
+      if (!ok || current)
+        {
+          gl_db_rollback (db);
+          break;
+        }
+      if (!gl_db_chunker_commit (&chunker, error))
+        {
+          ok = FALSE;
+          break;
+        }
+      if (n < chunk)
+        break;
+      chunk = gl_db_chunker_next_rows (&chunker, n, CHUNK_MIN);
+    }
+  gl_db_chunker_finish (&chunker, NULL);
+  return ok;
+}
+
+/* In the swap's transaction, from the current slot to @slot: @slot's copy
+ * takes in the last history rows, and the slot left behind marks where its
+ * copy stops. */
+static gboolean
+switch_labels (GlDb *db, int slot, GError **error)
+{
+  gint64 n = 0;
+  if (gl_db_listing_slot (db) == slot)
+    return TRUE;
+  return lock_labels (db, error) && sync_step (db, slot, 0, &n, error)
+         && gl_db_set_counter (db, labels_key (1 - slot),
+                               gl_db_query_int (db, "SELECT COALESCE (MAX (id), 0) FROM labels", FALSE, 0, 0),
+                               error);
+}
+
 gboolean
 gl_db_set_current_model (GlDb *db, gint64 model_id, GError **error)
 {
@@ -304,12 +424,13 @@ gl_db_set_current_model (GlDb *db, gint64 model_id, GError **error)
         return gl_db_fail_with (db, error, GL_DB_ERROR_BUSY,
                                 "model version %" G_GINT64_FORMAT " lost its listing to another writer; try again",
                                 model_id);
-      if (!clear_leftovers (db, slot, owner, error) || !gl_db_begin (db, error))
+      if (!clear_leftovers (db, slot, owner, error) || (gl_db_listing_slot (db) != slot && !sync_slot (db, slot, error))
+          || !gl_db_begin (db, error))
         return FALSE;
       /* Checked again under the write lock: nothing was written there since. */
       gboolean whole = slot_of (db, owner) == slot && !has_leftovers (db, slot, owner);
       gboolean ok = !whole
-                    || (gl_db_set_counter (db, "listing_slot", slot, error)
+                    || (switch_labels (db, slot, error) && gl_db_set_counter (db, "listing_slot", slot, error)
                         && gl_db_set_counter (db, "current_model", model_id < 0 ? -1 : model_id, error));
       if (!ok || !gl_db_commit (db, error))
         {

@@ -51,6 +51,23 @@ struct _GlDb
   gint ckpt_caught_up; /* atomic: the checkpointer copied every frame it saw */
 };
 
+/* Schema 9: the listing indexes that filter on the label, one set per listing
+ * slot, on the slot's own copy of the label (scls, scls1; gl-db-predictions.c).
+ * A label changes the current slot's copy only, so it moves 8 entries of
+ * these indexes instead of 16; the other slot's copy is brought up to date
+ * when that slot becomes current. The same statements make them on SQLite
+ * (gl-db.c, migration 8 → 9) and on PostgreSQL (gl-db-schema-pg.c). */
+#define GL_DB_SLOT_LABEL_INDEXES(S)                                                                                  \
+  "CREATE INDEX images_cls_u" S " ON images (scls" S ", ukey" S ", id);"                                             \
+  "CREATE INDEX images_cls_c" S " ON images (scls" S ", ckey" S ", id);"                                             \
+  "CREATE INDEX images_lab_u" S " ON images (ukey" S ", id) WHERE scls" S " > 0;"                                    \
+  "CREATE INDEX images_lab_c" S " ON images (ckey" S ", id) WHERE scls" S " > 0;"                                    \
+  "CREATE INDEX images_dis" S " ON images (id) WHERE scls" S " > 0 AND pred_class" S " <> scls" S ";"                \
+  "CREATE INDEX images_dis_u" S " ON images (ukey" S ", id) WHERE scls" S " > 0 AND pred_class" S " <> scls" S ";"   \
+  "CREATE INDEX images_dis_c" S " ON images (ckey" S ", id) WHERE scls" S " > 0 AND pred_class" S " <> scls" S ";"   \
+  "CREATE INDEX images_dis_n" S " ON images (path, id) WHERE scls" S " > 0 AND pred_class" S " <> scls" S ";"
+#define GL_DB_LABEL_INDEXES_V9 GL_DB_SLOT_LABEL_INDEXES ("") GL_DB_SLOT_LABEL_INDEXES ("1")
+
 /* Sets @error from the connection's last error: "PATH: @what: reason", with
  * GL_DB_ERROR_BUSY / _FULL / _CORRUPT where they apply (the one place where
  * GL_SQL_ERROR codes become GL_DB_ERROR codes). Returns FALSE. */
@@ -234,6 +251,11 @@ gboolean gl_db_finish_listing (GlDb *db, GError **error);
  * for @slot; free with g_free. */
 int gl_db_listing_slot (GlDb *db);
 char *gl_db_slot_sql (const char *sql, int slot);
+/* @sql with every identifier among @names (n_names) given @prefix and
+ * @suffix (strings and numbers are not told apart: for SQL written here);
+ * free with g_free. */
+char *gl_db_sql_rename (const char *sql, const char *const *names, gsize n_names, const char *prefix,
+                        const char *suffix);
 
 /* The page query of the gallery listing (for the plan test in tests/db);
  * free with g_free. NULL for an unknown filter. */

@@ -7,6 +7,9 @@
  *
  * The derived columns of images keep every listing on an index:
  *   cls          current label: class id (> 0), -1 readable and unlabeled, -2 unreadable
+ *   scls, scls1  listing slot 0's and 1's copy of cls (schema 9): the slot's indexes that
+ *                filter on the label use it; the current slot's always equals cls, the
+ *                other catches up when it is claimed and made current (gl-db-predictions.c)
  *   label_id     the history row that set cls (NULL when never labeled)
  *   ref_class    current reference class (NULL none), ref_label_id its row
  *   pred_class   the current model's top class (NULL none)
@@ -773,6 +776,26 @@ static const char migrate_v8[] =
   "ALTER TABLE drift_candidates ADD COLUMN priority REAL;"
   "PRAGMA user_version = 8;";
 
+/* 8 → 9: the slot's copy of the label (GL_DB_LABEL_INDEXES_V9 in
+ * gl-db-private.h). scls and scls1 start equal to cls; the indexes of both
+ * listing slots that filter on the label are made again on them. The
+ * counters slot<k>_labels: the last history row the slot's copy has taken
+ * in (gl-db-predictions.c brings a slot up to date from there when it
+ * becomes current). Labels and predictions are kept as they are. */
+static const char migrate_v9[] =
+  "ALTER TABLE images ADD COLUMN scls INTEGER NOT NULL DEFAULT -1;"
+  "ALTER TABLE images ADD COLUMN scls1 INTEGER NOT NULL DEFAULT -1;"
+  "UPDATE images SET scls = cls, scls1 = cls;"
+  "DROP INDEX images_cls_u; DROP INDEX images_cls_c; DROP INDEX images_lab_u; DROP INDEX images_lab_c;"
+  "DROP INDEX images_dis; DROP INDEX images_dis_u; DROP INDEX images_dis_c; DROP INDEX images_dis_n;"
+  "DROP INDEX images_cls_u1; DROP INDEX images_cls_c1; DROP INDEX images_lab_u1; DROP INDEX images_lab_c1;"
+  "DROP INDEX images_dis1; DROP INDEX images_dis_u1; DROP INDEX images_dis_c1; DROP INDEX images_dis_n1;"
+  GL_DB_LABEL_INDEXES_V9
+  "INSERT OR REPLACE INTO counters (name, value) VALUES"
+  "  ('slot0_labels', (SELECT COALESCE (MAX (id), 0) FROM labels)),"
+  "  ('slot1_labels', (SELECT COALESCE (MAX (id), 0) FROM labels));"
+  "PRAGMA user_version = 9;";
+
 static gboolean
 move_audit_setting (GlDb *db, GError **error)
 {
@@ -867,6 +890,8 @@ migrate (GlDb *db, GError **error)
     ok = gl_db_exec (db, migrate_v7, error);
   if (ok && v >= 1 && v <= 7)
     ok = gl_db_exec (db, migrate_v8, error);
+  if (ok && v >= 1 && v <= 8)
+    ok = gl_db_exec (db, migrate_v9, error);
   if (ok)
     {
       sqlite3_stmt *st = NULL;

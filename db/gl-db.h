@@ -57,7 +57,7 @@ typedef enum
 
 /* The schema version this build writes (PRAGMA user_version). Version 1 is the
  * schema of the first app/gl-project.c; older files are migrated on open. */
-#define GL_DB_SCHEMA_VERSION 8
+#define GL_DB_SCHEMA_VERSION 9
 
 /* ---- Connection -------------------------------------------------------- */
 
@@ -346,7 +346,9 @@ gboolean gl_db_set_labels (GlDb *db, const gint64 *image_ids, guint n, gint64 cl
  * stay (a prefix of @image_ids, stats->done images) and gl_db_undo_last
  * undoes them in one step, as it undoes a whole labeling. An image that
  * cannot take the label (unknown, unreadable) fails its chunk; the chunks
- * before it stay. @origin must not be GL_DB_ORIGIN_REFERENCE. */
+ * before it stay. @origin must not be GL_DB_ORIGIN_REFERENCE. The images
+ * are written in the order given: in increasing id order a chunk writes
+ * neighbouring rows and index entries, the fewest pages per image. */
 typedef void (*GlDbBulkProgressFunc) (guint64 done, guint64 total, gpointer user_data);
 
 typedef struct

@@ -763,6 +763,14 @@ ranges_size (const GlGalleryRange *ranges, guint n_ranges)
   return n;
 }
 
+/* Orders pairs of gint64 by their first. */
+static gint
+compare_first (gconstpointer a, gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+  return (x > y) - (x < y);
+}
+
 static void
 test_label_async (Fixture *f, gconstpointer data)
 {
@@ -796,9 +804,10 @@ test_label_async (Fixture *f, gconstpointer data)
   g_assert_cmpuint (run.n, ==, total - 30);
   g_assert_cmpuint (run.unreadable, ==, 30);
 
-  /* Every readable image of the runs has the label, written in position
-   * order (one action: history rows in that order). */
-  gint64 last_row = -1;
+  /* Every readable image of the runs has the label, written in image id
+   * order (one action: history rows in that order; the selection is sorted
+   * by id, so that each chunk writes neighbouring rows). */
+  g_autoptr (GArray) rows = g_array_new (FALSE, FALSE, sizeof (gint64) * 2);
   for (guint r = 0; r < G_N_ELEMENTS (ranges); r++)
     for (guint p = ranges[r].start; p < ranges[r].start + ranges[r].n; p++)
       {
@@ -809,11 +818,14 @@ test_label_async (Fixture *f, gconstpointer data)
         g_assert_true (gl_db_get_current_label (f->db, f->ids[i], FALSE, &cur, &error));
         g_assert_cmpint (cur.class_id, ==, f->classes[1]);
         g_assert_cmpint (cur.origin, ==, GL_DB_ORIGIN_HUMAN);
-        g_assert_cmpint (cur.id, >, last_row);
-        last_row = cur.id;
+        gint64 pair[2] = { f->ids[i], cur.id };
+        g_array_append_vals (rows, pair, 1);
         gl_db_label_clear (&cur);
         f->label[i] = f->classes[1];
       }
+  g_array_sort (rows, compare_first);
+  for (guint k = 1; k < rows->len; k++)
+    g_assert_cmpint (((gint64 *) (void *) rows->data)[2 * k + 1], >, ((gint64 *) (void *) rows->data)[2 * k - 1]);
   /* Progress: found grows to the total, then the write is announced. */
   g_assert_cmpuint (run.progress->len, >=, 1);
   guint64 found = 0;
@@ -869,7 +881,7 @@ test_label_async (Fixture *f, gconstpointer data)
   check_listing (f, model, GL_GALLERY_FILTER_ALL, -1, GL_GALLERY_SORT_NAME);
 }
 
-/* The ids of the listing's readable images in position order (the order a
+/* The ids of the listing's readable images in id order (the order a
  * selection of everything is written in). */
 static GArray *
 readable_order (GlGalleryModel *model)
@@ -883,6 +895,7 @@ readable_order (GlGalleryModel *model)
       if (!gl_gallery_item_get_unreadable (item))
         g_array_append_val (ids, id);
     }
+  g_array_sort (ids, compare_first);
   return ids;
 }
 

@@ -7,6 +7,7 @@
  * asynchronous commands: in the order given, committed before the queue moves
  * on, an undo of a pending label, and errors that change nothing. */
 #include "app/gl-queue.h"
+#include "app/gl-rescore.h"
 #include "app/gl-rules.h"
 #include "app/gl-trainer.h"
 
@@ -62,6 +63,19 @@ open_ranked_queue (Fixture *fx)
   gl_queue_set_trainer (fx->queue, fx->trainer);
   g_assert_nonnull (gl_queue_get_current (fx->queue));
   g_assert_false (gl_queue_needs_ranking (fx->queue));
+}
+
+/* 40 labels, a whole round (version 1 current), and a queue with its
+ * trainer on that round's ranking. */
+static void
+open_queue_after_round (Fixture *fx)
+{
+  GError *error = NULL;
+  synth_label_first (fx->project, fx->db, 40);
+  g_assert_true (gl_trainer_run_round (fx->trainer, TRUE, NULL, NULL, &error));
+  g_assert_no_error (error);
+  open_queue (fx);
+  gl_queue_set_trainer (fx->queue, fx->trainer);
 }
 
 static void
@@ -308,11 +322,7 @@ static void
 test_model_rules_audit (Fixture *fx, gconstpointer data)
 {
   GError *error = NULL;
-  synth_label_first (fx->project, fx->db, 40);
-  g_assert_true (gl_trainer_run_round (fx->trainer, TRUE, NULL, NULL, &error));
-  g_assert_no_error (error);
-  open_queue (fx);
-  gl_queue_set_trainer (fx->queue, fx->trainer);
+  open_queue_after_round (fx);
   const GlQueueItem *it = gl_queue_get_current (fx->queue);
   g_assert_nonnull (it);
   g_assert_cmpuint (it->n_top, ==, 3);
@@ -692,6 +702,197 @@ test_never_dry_model (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (gl_queue_get_n_labeled (fx->queue), ==, gl_queue_get_n_total (fx->queue));
 }
 
+/* ---- A round that publishes its first chunk's ranking, then the whole one ---- */
+
+/* The engine thread waits in the rescore, right after the first chunk's
+ * ranking, until the test lets it go on. */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean reached, released;
+} Gate;
+
+static void
+gate_wait (gpointer data)
+{
+  Gate *g = data;
+  g_mutex_lock (&g->lock);
+  g->reached = TRUE;
+  g_cond_broadcast (&g->cond);
+  while (!g->released)
+    g_cond_wait (&g->cond, &g->lock);
+  g_mutex_unlock (&g->lock);
+}
+
+static void
+gate_release (Gate *g)
+{
+  g_mutex_lock (&g->lock);
+  g->released = TRUE;
+  g_cond_broadcast (&g->cond);
+  g_mutex_unlock (&g->lock);
+}
+
+typedef struct
+{
+  Fixture *fx;
+  GHashTable *shown; /* image ids the queue showed as its current item */
+  guint n_ready;     /* "ranking-ready" emissions since the round started */
+} Walk;
+
+static void
+count_ready (GlTrainer *trainer, Walk *w)
+{
+  w->n_ready++;
+}
+
+/* The current item: there is one (no gap), it is unlabeled in the store and
+ * was not shown before; remembered as shown. */
+static gint64
+check_current (Walk *w)
+{
+  GError *error = NULL;
+  const GlQueueItem *it = gl_queue_get_current (w->fx->queue);
+  g_assert_nonnull (it);
+  GlDbLabel l;
+  g_assert_true (gl_db_get_current_label (w->fx->db, it->image_id, FALSE, &l, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (l.id, ==, -1);
+  gl_db_label_clear (&l);
+  g_assert_cmpint (it->label, ==, -1);
+  gint64 id = it->image_id;
+  if (!g_hash_table_contains (w->shown, &id))
+    g_hash_table_add (w->shown, g_memdup2 (&id, sizeof id));
+  return id;
+}
+
+/* Labels the current item (checked first) and checks the next one. */
+static void
+label_current (Walk *w)
+{
+  GError *error = NULL;
+  check_current (w);
+  g_assert_true (gl_queue_label (w->fx->queue, truth (w->fx), GL_LABEL_ORIGIN_HUMAN, &error));
+  g_assert_no_error (error);
+  const GlQueueItem *it = gl_queue_get_current (w->fx->queue);
+  g_assert_nonnull (it);
+  gint64 id = it->image_id;
+  g_assert_false (g_hash_table_contains (w->shown, &id));
+  check_current (w);
+}
+
+/* The stored ranking's images not shown yet, in its order. */
+static GArray *
+unshown_ranking (Walk *w)
+{
+  GError *error = NULL;
+  g_autoptr (GArray) stored = gl_db_read_queue (w->fx->db, 10000, &error);
+  g_assert_no_error (error);
+  GArray *out = g_array_new (FALSE, FALSE, sizeof (gint64));
+  for (guint i = 0; i < stored->len; i++)
+    {
+      gint64 id = g_array_index (stored, GlDbQueueItem, i).image_id;
+      if (!g_hash_table_contains (w->shown, &id))
+        g_array_append_val (out, id);
+    }
+  g_array_set_clear_func (stored, NULL);
+  return out;
+}
+
+/* The ranking read after "ranking-ready" is taken at the next label: the
+ * queue then walks that ranking's images not shown yet, in its order
+ * (@n of them checked). */
+static void
+switch_and_follow (Walk *w, guint n)
+{
+  while (!gl_queue_has_pending_ranking (w->fx->queue))
+    {
+      check_current (w); /* the queue keeps serving while the ranking is read */
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_autoptr (GArray) expect = unshown_ranking (w);
+  /* The item on screen stays until it is labeled. */
+  gint64 on_screen = check_current (w);
+  g_assert_cmpuint (expect->len, >, n);
+  guint k = 0;
+  label_current (w);
+  for (guint i = 0; i < n; i++)
+    {
+      /* The image on screen when the ranking came is not shown again. */
+      if (g_array_index (expect, gint64, k) == on_screen)
+        k++;
+      g_assert_cmpint (gl_queue_get_current (w->fx->queue)->image_id, ==, g_array_index (expect, gint64, k));
+      k++;
+      label_current (w);
+    }
+}
+
+/* Through a round whose rescore publishes the first chunk's ranking and
+ * then the whole one ("ranking-ready" twice): the queue serves the previous
+ * ranking while the round trains, switches to each new ranking at the next
+ * label for the images not shown yet, never shows an image twice nor a
+ * labeled one, and never runs dry. */
+static void
+test_first_chunk_switch (Fixture *fx, gconstpointer data)
+{
+  GError *error = NULL;
+  open_queue_after_round (fx);
+  Walk w = { fx, g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL), 0 };
+  g_signal_connect (fx->trainer, "ranking-ready", G_CALLBACK (count_ready), &w);
+  Gate gate = { 0 };
+  g_mutex_init (&gate.lock);
+  g_cond_init (&gate.cond);
+  gl_rescore_test_set_chunks (10, 20);
+  gl_rescore_test_set_after_first_ranking (gate_wait, &gate);
+
+  /* The previous ranking while the round trains and scores its first chunk. */
+  gl_trainer_train_now (fx->trainer);
+  for (guint i = 0; i < 5; i++)
+    label_current (&w);
+  while (w.n_ready < 1)
+    {
+      check_current (&w);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  /* The round waits after its first chunk: the queue switches to the first
+   * chunk's ranking. */
+  g_mutex_lock (&gate.lock);
+  while (!gate.reached)
+    g_cond_wait (&gate.cond, &gate.lock);
+  g_mutex_unlock (&gate.lock);
+  g_assert_cmpuint (w.n_ready, ==, 1);
+  switch_and_follow (&w, 3);
+  /* The rest scored, the version swapped, the whole ranking published. */
+  gate_release (&gate);
+  while (w.n_ready < 2 || gl_trainer_get_state (fx->trainer) != GL_TRAINER_IDLE)
+    {
+      check_current (&w);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_assert_cmpuint (w.n_ready, ==, 2);
+  switch_and_follow (&w, 5);
+  /* To the end: every unlabeled image once. */
+  while (gl_queue_get_current (fx->queue) != NULL)
+    {
+      gint64 id = check_current (&w);
+      g_assert_true (gl_queue_label (fx->queue, truth (fx), GL_LABEL_ORIGIN_HUMAN, &error));
+      g_assert_no_error (error);
+      const GlQueueItem *next = gl_queue_get_current (fx->queue);
+      g_assert_true (next == NULL || next->image_id != id);
+      if (next != NULL)
+        g_assert_false (g_hash_table_contains (w.shown, &next->image_id));
+    }
+  g_assert_cmpuint (gl_queue_get_n_labeled (fx->queue), ==, gl_queue_get_n_total (fx->queue));
+  g_assert_cmpuint (g_hash_table_size (w.shown), ==, 120 - 40);
+  gl_rescore_test_set_after_first_ranking (NULL, NULL);
+  gl_rescore_test_set_chunks (0, 0);
+  g_signal_handlers_disconnect_by_data (fx->trainer, &w);
+  g_hash_table_unref (w.shown);
+  g_mutex_clear (&gate.lock);
+  g_cond_clear (&gate.cond);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -708,5 +909,6 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/queue/never-dry/import", Fixture, NULL, fixture_setup, test_never_dry_import, fixture_teardown);
   g_test_add ("/queue/never-dry/model", Fixture, NULL, fixture_setup, test_never_dry_model, fixture_teardown);
+  g_test_add ("/queue/first-chunk-switch", Fixture, NULL, fixture_setup, test_first_chunk_switch, fixture_teardown);
   return g_test_run ();
 }

@@ -4,6 +4,30 @@
  * version's migration (db/gl-db.c); chain them newest first. */
 #pragma once
 
+/* 9 → 8: the listing slots' copies of the label; the label's listing
+ * indexes on cls again, as schema 8 had them. */
+#define GL_TEST_UNDO_V9                                                                                                \
+  " DROP INDEX images_cls_u; DROP INDEX images_cls_c; DROP INDEX images_lab_u; DROP INDEX images_lab_c;"              \
+  " DROP INDEX images_dis; DROP INDEX images_dis_u; DROP INDEX images_dis_c; DROP INDEX images_dis_n;"                \
+  " DROP INDEX images_cls_u1; DROP INDEX images_cls_c1; DROP INDEX images_lab_u1; DROP INDEX images_lab_c1;"          \
+  " DROP INDEX images_dis1; DROP INDEX images_dis_u1; DROP INDEX images_dis_c1; DROP INDEX images_dis_n1;"            \
+  " ALTER TABLE images DROP COLUMN scls; ALTER TABLE images DROP COLUMN scls1;"                                        \
+  " DELETE FROM counters WHERE name IN ('slot0_labels', 'slot1_labels');"                                             \
+  " CREATE INDEX images_cls_u ON images (cls, ukey, id); CREATE INDEX images_cls_c ON images (cls, ckey, id);"        \
+  " CREATE INDEX images_lab_u ON images (ukey, id) WHERE cls > 0;"                                                    \
+  " CREATE INDEX images_lab_c ON images (ckey, id) WHERE cls > 0;"                                                    \
+  " CREATE INDEX images_dis ON images (id) WHERE cls > 0 AND pred_class <> cls;"                                      \
+  " CREATE INDEX images_dis_u ON images (ukey, id) WHERE cls > 0 AND pred_class <> cls;"                              \
+  " CREATE INDEX images_dis_c ON images (ckey, id) WHERE cls > 0 AND pred_class <> cls;"                              \
+  " CREATE INDEX images_dis_n ON images (path, id) WHERE cls > 0 AND pred_class <> cls;"                              \
+  " CREATE INDEX images_cls_u1 ON images (cls, ukey1, id); CREATE INDEX images_cls_c1 ON images (cls, ckey1, id);"    \
+  " CREATE INDEX images_lab_u1 ON images (ukey1, id) WHERE cls > 0;"                                                  \
+  " CREATE INDEX images_lab_c1 ON images (ckey1, id) WHERE cls > 0;"                                                  \
+  " CREATE INDEX images_dis1 ON images (id) WHERE cls > 0 AND pred_class1 <> cls;"                                    \
+  " CREATE INDEX images_dis_u1 ON images (ukey1, id) WHERE cls > 0 AND pred_class1 <> cls;"                           \
+  " CREATE INDEX images_dis_c1 ON images (ckey1, id) WHERE cls > 0 AND pred_class1 <> cls;"                           \
+  " CREATE INDEX images_dis_n1 ON images (path, id) WHERE cls > 0 AND pred_class1 <> cls;"
+
 /* 8 → 7: the drift verdict's significance level, the candidates' priority. */
 #define GL_TEST_UNDO_V8 " ALTER TABLE drift DROP COLUMN alpha; ALTER TABLE drift_candidates DROP COLUMN priority;"
 

@@ -257,7 +257,7 @@ test_alpha_and_priority (void)
     sqlite3 *h;
 
     g_assert_cmpint (sqlite3_open (path, &h), ==, SQLITE_OK);
-    g_assert_cmpint (sqlite3_exec (h, "BEGIN; " GL_TEST_UNDO_V8 " PRAGMA user_version = 7; COMMIT;", NULL, NULL, NULL),
+    g_assert_cmpint (sqlite3_exec (h, "BEGIN; " GL_TEST_UNDO_V9 GL_TEST_UNDO_V8 " PRAGMA user_version = 7; COMMIT;", NULL, NULL, NULL),
                      ==, SQLITE_OK);
     sqlite3_close (h);
   }

@@ -109,7 +109,8 @@ predict (Fixture *fx, GlDb *db, gint64 m, guint from, guint to, gboolean held)
 }
 
 /* Rows where the current listing differs from the current version's
- * predictions (an image without one must have empty listing columns). */
+ * predictions (an image without one must have empty listing columns), or
+ * its copy of the label from the label (schema 9). */
 static gint64
 listing_mismatches (GlDb *db)
 {
@@ -117,7 +118,7 @@ listing_mismatches (GlDb *db)
       "SELECT COUNT (*) FROM images i LEFT JOIN predictions p"
       " ON p.model_id = (SELECT value FROM counters WHERE name = 'current_model') AND p.image_id = i.id"
       " WHERE NOT (i.pred_class IS NOT DISTINCT FROM p.top_class AND i.ukey IS NOT DISTINCT FROM -p.score"
-      " AND i.ckey IS NOT DISTINCT FROM -p.top_prob)",
+      " AND i.ckey IS NOT DISTINCT FROM -p.top_prob AND i.scls = i.cls)",
       gl_db_listing_slot (db));
   return gl_db_query_int (db, sql, FALSE, 0, -1);
 }
@@ -165,8 +166,11 @@ test_swap_constant (Fixture *fx, gconstpointer data)
   int changes = h != NULL ? sqlite3_total_changes (h) : 0;
   g_assert_true (gl_db_set_current_model (fx->db, m2, &error));
   g_assert_no_error (error);
-  /* O(1): two counters, whatever the number of images. */
-  g_assert_cmpint ((h != NULL ? sqlite3_total_changes (h) : 0) - changes, <=, 3);
+  /* O(1) plus the labels given since m2's slot was current: two counters,
+   * the two labeled images' copy of the label in m2's slot, the marks of
+   * both slots and the durable commit that ends the copy's chunks (schema
+   * 9), whatever the number of images. */
+  g_assert_cmpint ((h != NULL ? sqlite3_total_changes (h) : 0) - changes, <=, 3 + 2 + 3);
   g_assert_cmpint (gl_db_listing_slot (fx->db), ==, 1 - slot_before);
   g_assert_cmpint (gl_db_get_current_model (fx->db), ==, m2);
   g_assert_cmpint (listing_mismatches (fx->db), ==, 0);
@@ -182,10 +186,11 @@ test_swap_constant (Fixture *fx, gconstpointer data)
   gint64 expect = (fx->classes[(fx->ids[5] + m2) % 3] != fx->classes[0])
                   + (fx->classes[(fx->ids[7] + m2) % 3] != fx->classes[1]);
   g_assert_cmpuint (n, ==, (guint64) expect);
-  /* Back to m1, which still owns the other slot: O(1) as well. */
+  /* Back to m1, which still owns the other slot: O(1) as well (no label
+   * since: the mark of the slot left behind only). */
   changes = h != NULL ? sqlite3_total_changes (h) : 0;
   g_assert_true (gl_db_set_current_model (fx->db, m1, &error));
-  g_assert_cmpint ((h != NULL ? sqlite3_total_changes (h) : 0) - changes, <=, 3);
+  g_assert_cmpint ((h != NULL ? sqlite3_total_changes (h) : 0) - changes, <=, 3 + 1);
   g_assert_cmpint (listing_mismatches (fx->db), ==, 0);
   /* No model at all: an empty listing. */
   g_assert_true (gl_db_set_current_model (fx->db, -1, &error));
@@ -407,7 +412,7 @@ migrate_from_v5 (Fixture *fx, gboolean pending)
   sqlite3 *h;
   g_assert_cmpint (sqlite3_open (fx->path, &h), ==, SQLITE_OK);
   g_autofree char *v5 = g_strdup_printf (
-      "BEGIN; " GL_TEST_UNDO_V8 GL_TEST_UNDO_V7 GL_TEST_UNDO_V6 " UPDATE counters SET value = %d WHERE name = 'listing_pending';"
+      "BEGIN; " GL_TEST_UNDO_V9 GL_TEST_UNDO_V8 GL_TEST_UNDO_V7 GL_TEST_UNDO_V6 " UPDATE counters SET value = %d WHERE name = 'listing_pending';"
       " INSERT OR REPLACE INTO counters VALUES ('listing_next', %d);"
       " UPDATE images SET ukey = NULL WHERE %d AND id > %d; PRAGMA user_version = 5; COMMIT;",
       pending, N_IMAGES / 3, pending, N_IMAGES / 3);
@@ -569,6 +574,197 @@ test_bulk_killed (Fixture *fx, gconstpointer data)
   fx->db = gl_db_open (fx->path, &error);
 }
 
+/* ---- The listing slots' copies of the label (schema 9) ----------------- */
+
+/* The ids of every image of @filter under @sort (all pages of 97), as text. */
+static char *
+listing_ids (GlDb *db, GlDbFilterKind kind, gint64 class_id, GlDbSort sort)
+{
+  GError *error = NULL;
+  GlDbFilter f = { kind, class_id, -1 };
+  GString *s = g_string_new (NULL);
+  GlDbCursor *cursor = NULL;
+  for (;;)
+    {
+      g_autoptr (GArray) rows = NULL;
+      GlDbCursor *next = NULL;
+      g_assert_true (gl_db_list_images (db, &f, sort, cursor, 97, &rows, &next, &error));
+      g_assert_no_error (error);
+      for (guint i = 0; i < rows->len; i++)
+        g_string_append_printf (s, "%" G_GINT64_FORMAT " ", g_array_index (rows, GlDbListRow, i).image_id);
+      gl_db_cursor_free (cursor);
+      cursor = next;
+      if (cursor == NULL)
+        break;
+    }
+  return g_string_free (s, FALSE);
+}
+
+/* The filters on the label under the sorts whose indexes belong to a slot,
+ * each as text; with the same text computed from cls by SQL (no index). */
+static char *
+label_listings (Fixture *fx)
+{
+  const GlDbFilterKind kinds[] = { GL_DB_FILTER_CLASS, GL_DB_FILTER_LABELED, GL_DB_FILTER_UNLABELED,
+                                   GL_DB_FILTER_DISAGREEMENT };
+  const GlDbSort sorts[] = { GL_DB_SORT_UNCERTAINTY, GL_DB_SORT_CONFIDENCE, GL_DB_SORT_NAME, GL_DB_SORT_NEWEST };
+  GString *s = g_string_new (NULL);
+  for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+    for (guint o = 0; o < G_N_ELEMENTS (sorts); o++)
+      {
+        g_autofree char *ids = listing_ids (fx->db, kinds[k], fx->classes[1], sorts[o]);
+        g_string_append_printf (s, "%u/%u: %s\n", k, o, ids);
+      }
+  return g_string_free (s, FALSE);
+}
+
+/* How many images the listing of @kind (class fx->classes[1]) should show,
+ * counted from cls and the current version's predictions. */
+static gint64
+expected_count (Fixture *fx, GlDbFilterKind kind)
+{
+  const char *sql = kind == GL_DB_FILTER_CLASS ? "SELECT COUNT (*) FROM images WHERE cls = ?1"
+                    : kind == GL_DB_FILTER_LABELED ? "SELECT COUNT (*) FROM images WHERE cls > 0 AND ?1 > 0"
+                    : kind == GL_DB_FILTER_UNLABELED ? "SELECT COUNT (*) FROM images WHERE cls = -1 AND ?1 > 0"
+                    : "SELECT COUNT (*) FROM images i JOIN predictions p ON p.image_id = i.id AND p.model_id ="
+                      " (SELECT value FROM counters WHERE name = 'current_model') WHERE i.cls > 0"
+                      " AND p.top_class <> i.cls AND ?1 > 0";
+  return gl_db_query_int (fx->db, sql, TRUE, fx->classes[1], -1);
+}
+
+static void
+assert_label_listings (Fixture *fx)
+{
+  const GlDbFilterKind kinds[] = { GL_DB_FILTER_CLASS, GL_DB_FILTER_LABELED, GL_DB_FILTER_UNLABELED,
+                                   GL_DB_FILTER_DISAGREEMENT };
+  const GlDbSort sorts[] = { GL_DB_SORT_UNCERTAINTY, GL_DB_SORT_CONFIDENCE, GL_DB_SORT_NAME, GL_DB_SORT_NEWEST };
+  g_assert_cmpint (listing_mismatches (fx->db), ==, 0);
+  for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+    for (guint o = 0; o < G_N_ELEMENTS (sorts); o++)
+      {
+        g_autofree char *ids = listing_ids (fx->db, kinds[k], fx->classes[1], sorts[o]);
+        g_auto (GStrv) parts = g_strsplit (g_strstrip (ids), " ", -1);
+        guint n = ids[0] ? g_strv_length (parts) : 0;
+        g_assert_cmpint (n, ==, expected_count (fx, kinds[k]));
+      }
+}
+
+/* A label writes the current slot's copy only; the other slot takes in the
+ * labels given meanwhile when a version claims it and when it becomes
+ * current (in chunks, then the last few in the swap), and every listing on
+ * the label stays exact. */
+static void
+test_label_copy (Fixture *fx, gconstpointer data)
+{
+  GError *error = NULL;
+  gint64 m1 = add_version (fx->db);
+  predict (fx, fx->db, m1, 0, N_IMAGES, TRUE);
+  g_assert_true (gl_db_set_current_model (fx->db, m1, &error));
+  int s1 = gl_db_listing_slot (fx->db);
+  g_autofree char *other = g_strdup_printf ("SELECT COUNT (*) FROM images WHERE %s <> cls",
+                                            s1 == 0 ? "scls1" : "scls");
+  /* Labels before the next version claims the other slot: taken in then. */
+  g_assert_true (gl_db_set_labels (fx->db, fx->ids + 1000, 300, fx->classes[0], GL_DB_ORIGIN_HUMAN, "ann", &error));
+  g_assert_cmpint (gl_db_query_int (fx->db, other, FALSE, 0, -1), ==, 300);
+  gint64 m2 = add_version (fx->db);
+  g_assert_true (gl_db_prepare_listing (fx->db, m2, &error));
+  g_assert_cmpint (gl_db_query_int (fx->db, other, FALSE, 0, -1), ==, 0);
+  predict (fx, fx->db, m2, 0, N_IMAGES, TRUE);
+  /* 600 labels (more than two chunks of 250) while m2 is scored. */
+  g_assert_true (gl_db_set_labels (fx->db, fx->ids + 100, 600, fx->classes[1], GL_DB_ORIGIN_HUMAN, "ann", &error));
+  g_assert_true (gl_db_set_label (fx->db, fx->ids[3], fx->classes[2], GL_DB_ORIGIN_HUMAN, "ann", NULL, &error));
+  g_assert_cmpint (gl_db_query_int (fx->db, other, FALSE, 0, -1), ==, 601);
+  assert_label_listings (fx);
+  g_assert_true (gl_db_set_current_model (fx->db, m2, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (gl_db_listing_slot (fx->db), ==, 1 - s1);
+  assert_label_listings (fx);
+  /* An undo under m2, then back to m1: its copy takes in the undo. */
+  g_assert_true (gl_db_undo_last (fx->db, "ann", NULL, &error));
+  g_assert_true (gl_db_set_current_model (fx->db, m1, &error));
+  assert_label_listings (fx);
+  g_assert_cmpint (gl_db_query_int (fx->db, "SELECT COUNT (*) FROM images WHERE cls > 0", FALSE, 0, -1), ==, 900);
+  g_assert_true (gl_db_check_integrity (fx->db, &error));
+}
+
+/* Every row of @sql as text on SQLite; on PostgreSQL (no dump there) the
+ * count and a weighted sum of the rows' columns (@digest_sql). */
+#define LABELS_DIGEST_SQL                                                                                              \
+  "SELECT COUNT (*) * 1000003 + SUM (id * 7 + image_id * 13 + COALESCE (class_id, 0) * 17 + kind * 19"                 \
+  " + COALESCE (undoes, 0) * 23 + COALESCE (action, 0) * 29 + LENGTH (origin) * 31 + created_us % 1000) FROM labels"
+#define PREDICTIONS_DIGEST_SQL                                                                                         \
+  "SELECT COUNT (*) * 1000003 + SUM (model_id * 7 + image_id * 13 + top_class * 17"                                    \
+  " + CAST (top_prob * 1000000 AS BIGINT) + CAST (score * 1000 AS BIGINT)) FROM predictions"
+
+static char *
+store_digest (GlDb *db, const char *sql, const char *digest_sql)
+{
+  if (gl_db_is_sqlite (db))
+    return dump (db, sql);
+  return g_strdup_printf ("%" G_GINT64_FORMAT, gl_db_query_int (db, digest_sql, FALSE, 0, -1));
+}
+
+/* A version 8 project (both slots filled, labels, a bulk labeling and an
+ * undo) as that build left it, opened: every label and prediction kept,
+ * every listing on the label the same as before, and the swaps go on. On
+ * SQLite the file's migration, on PostgreSQL the server's (8 → 9). */
+static void
+test_migrate_v8 (Fixture *fx, gconstpointer data)
+{
+  GError *error = NULL;
+  gint64 m1 = add_version (fx->db), m2 = add_version (fx->db);
+  predict (fx, fx->db, m1, 0, N_IMAGES, TRUE);
+  g_assert_true (gl_db_set_current_model (fx->db, m1, &error));
+  g_assert_true (gl_db_prepare_listing (fx->db, m2, &error));
+  predict (fx, fx->db, m2, 0, N_IMAGES / 2, TRUE);
+  g_assert_true (gl_db_set_current_model (fx->db, m2, &error));
+  g_assert_true (gl_db_set_labels (fx->db, fx->ids + 300, 400, fx->classes[1], GL_DB_ORIGIN_HUMAN, "ann", &error));
+  g_assert_true (gl_db_set_labels (fx->db, fx->ids + 500, 50, fx->classes[0], GL_DB_ORIGIN_HUMAN, "ann", &error));
+  g_assert_true (gl_db_undo_last (fx->db, "ann", NULL, &error));
+  g_assert_true (gl_db_set_label (fx->db, fx->ids[2], fx->classes[1], GL_DB_ORIGIN_HUMAN, "ann", NULL, &error));
+  g_autofree char *labels = store_digest (fx->db, LABELS_SQL, LABELS_DIGEST_SQL);
+  g_autofree char *preds = store_digest (fx->db, PREDICTIONS_SQL, PREDICTIONS_DIGEST_SQL);
+  g_autofree char *listings = label_listings (fx);
+  if (gl_db_is_sqlite (fx->db))
+    {
+      g_clear_pointer (&fx->db, gl_db_close);
+      sqlite3 *h;
+      g_assert_cmpint (sqlite3_open (fx->path, &h), ==, SQLITE_OK);
+      g_assert_cmpint (sqlite3_exec (h, "BEGIN; " GL_TEST_UNDO_V9 " PRAGMA user_version = 8; COMMIT;", NULL, NULL,
+                                     NULL), ==, SQLITE_OK);
+      sqlite3_close (h);
+    }
+  else
+    {
+      g_assert_true (gl_db_begin (fx->db, &error));
+      g_assert_true (gl_db_exec (fx->db, GL_TEST_UNDO_V9 " UPDATE schema_version SET version = 8;", &error));
+      g_assert_true (gl_db_commit (fx->db, &error));
+      g_assert_cmpint (gl_db_get_schema_version (fx->db), ==, 8);
+      g_clear_pointer (&fx->db, gl_db_close);
+    }
+
+  fx->db = gl_db_open (fx->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (gl_db_get_schema_version (fx->db), ==, 9);
+  g_assert_true (gl_db_check_integrity (fx->db, &error));
+  g_autofree char *labels_after = store_digest (fx->db, LABELS_SQL, LABELS_DIGEST_SQL);
+  g_autofree char *preds_after = store_digest (fx->db, PREDICTIONS_SQL, PREDICTIONS_DIGEST_SQL);
+  g_autofree char *listings_after = label_listings (fx);
+  g_assert_cmpstr (labels, ==, labels_after);
+  g_assert_cmpstr (preds, ==, preds_after);
+  g_assert_cmpstr (listings, ==, listings_after);
+  g_assert_cmpint (gl_db_query_int (fx->db, "SELECT COUNT (*) FROM images WHERE scls <> cls OR scls1 <> cls", FALSE, 0,
+                                    -1), ==, 0);
+  assert_label_listings (fx);
+  /* Labels, a swap back and a new version after the migration. */
+  g_assert_true (gl_db_set_label (fx->db, fx->ids[4], fx->classes[2], GL_DB_ORIGIN_HUMAN, "ann", NULL, &error));
+  g_assert_true (gl_db_set_current_model (fx->db, m1, &error));
+  assert_label_listings (fx);
+  g_assert_true (gl_db_undo_last (fx->db, "ann", NULL, &error));
+  g_assert_true (gl_db_set_current_model (fx->db, m2, &error));
+  assert_label_listings (fx);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -584,5 +780,7 @@ main (int argc, char **argv)
   ADD ("/db-swap/migrate-pending", test_migrate, GINT_TO_POINTER (1));
   ADD ("/db-swap/bulk", test_bulk, NULL);
   ADD ("/db-swap/bulk-killed", test_bulk_killed, NULL);
+  ADD ("/db-swap/label-copy", test_label_copy, NULL);
+  ADD ("/db-swap/migrate-v8", test_migrate_v8, NULL);
   return g_test_run ();
 }

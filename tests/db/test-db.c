@@ -1296,7 +1296,7 @@ test_migrate_v2 (Fixture *fx, gconstpointer data)
   /* Back to version 2 as that build left it. */
   sqlite3 *h;
   g_assert_cmpint (sqlite3_open (fx->path, &h), ==, SQLITE_OK);
-  g_autofree char *v2 = g_strdup_printf ("BEGIN; " GL_TEST_UNDO_V8 GL_TEST_UNDO_V7 GL_TEST_UNDO_V6 GL_TEST_UNDO_V5 GL_TEST_UNDO_V4
+  g_autofree char *v2 = g_strdup_printf ("BEGIN; " GL_TEST_UNDO_V9 GL_TEST_UNDO_V8 GL_TEST_UNDO_V7 GL_TEST_UNDO_V6 GL_TEST_UNDO_V5 GL_TEST_UNDO_V4
                                          " DROP TABLE audit_images;"
                                          " ALTER TABLE class_metrics DROP COLUMN matrix_row;"
                                          " INSERT INTO settings VALUES ('audit_images', '%" G_GINT64_FORMAT

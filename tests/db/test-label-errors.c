@@ -197,7 +197,7 @@ test_migrate_v3 (Fixture *fx, gconstpointer data)
   sqlite3 *h;
   g_assert_cmpint (sqlite3_open (fx->path, &h), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (h,
-                                 "BEGIN; " GL_TEST_UNDO_V8 GL_TEST_UNDO_V7 GL_TEST_UNDO_V6 GL_TEST_UNDO_V5 GL_TEST_UNDO_V4
+                                 "BEGIN; " GL_TEST_UNDO_V9 GL_TEST_UNDO_V8 GL_TEST_UNDO_V7 GL_TEST_UNDO_V6 GL_TEST_UNDO_V5 GL_TEST_UNDO_V4
                                  " PRAGMA user_version = 3; COMMIT;",
                                  NULL, NULL, NULL),
                    ==, SQLITE_OK);
