@@ -1,0 +1,143 @@
+/* gl-db-team.c — see gl-db-team.h. */
+#include "db/gl-db-team.h"
+
+#include <string.h>
+
+#include "db/gl-db-private.h"
+
+/* An advisory-lock key of Gleaner's own (gl-db-schema-pg.c uses 8318). */
+#define IMPORT_LOCK_KEY "8319"
+
+char *
+gl_db_team_prepare (GlDb *db, GError **error)
+{
+  if (!gl_db_exec (db,
+                   gl_db_is_sqlite (db)
+                       ? "CREATE TABLE IF NOT EXISTS team_pixels (cache_row INTEGER PRIMARY KEY, pixels BLOB NOT NULL)"
+                       : "CREATE TABLE IF NOT EXISTS team_pixels (cache_row BIGINT PRIMARY KEY, pixels BYTEA NOT NULL)",
+                   error))
+    return NULL;
+  char *uuid = gl_db_get_setting (db, GL_DB_SETTING_PROJECT_UUID);
+  if (uuid != NULL)
+    return uuid;
+  /* Two desktops opening a new team project at once: the first UUID wins. */
+  g_autofree char *mine = g_uuid_string_random ();
+  GlSqlStmt *st = gl_db_stmt (db, "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+                              error);
+  if (st == NULL)
+    return NULL;
+  gl_sql_bind_text (st, 1, GL_DB_SETTING_PROJECT_UUID);
+  gl_sql_bind_text (st, 2, mine);
+  if (!gl_db_step_done (db, st, error, "cannot store the project's identity"))
+    return NULL;
+  uuid = gl_db_get_setting (db, GL_DB_SETTING_PROJECT_UUID);
+  if (uuid == NULL)
+    gl_db_fail_with (db, error, GL_DB_ERROR_FAILED, "the project's identity was stored but cannot be read back");
+  return uuid;
+}
+
+gboolean
+gl_db_team_lock_imports (GlDb *db, GError **error)
+{
+  if (gl_db_is_sqlite (db))
+    return TRUE;
+  return gl_db_exec (db, "SELECT pg_advisory_lock (" IMPORT_LOCK_KEY ")", error);
+}
+
+void
+gl_db_team_unlock_imports (GlDb *db)
+{
+  if (!gl_db_is_sqlite (db))
+    gl_db_exec (db, "SELECT pg_advisory_unlock (" IMPORT_LOCK_KEY ")", NULL);
+}
+
+gint64
+gl_db_team_pixel_rows (GlDb *db, GError **error)
+{
+  GlSqlStmt *st = gl_db_stmt (db, "SELECT COALESCE (MAX (cache_row) + 1, 0) FROM team_pixels", error);
+  if (st == NULL)
+    return -1;
+  GlSqlStep rc = gl_sql_step (st, NULL);
+  gint64 n = rc == GL_SQL_STEP_ROW ? gl_sql_column_int64 (st, 0) : -1;
+  gl_db_done (st);
+  if (rc != GL_SQL_STEP_ROW)
+    gl_db_fail (db, error, "cannot count the stored pixel rows");
+  return n;
+}
+
+/* Compares the stored row @row with @pixels; TRUE when they differ or it is missing. */
+static gboolean
+stored_row_differs (GlDb *db, gint64 row, const guint8 *pixels, gsize len)
+{
+  GlSqlStmt *st = gl_db_stmt (db, "SELECT pixels FROM team_pixels WHERE cache_row = ?1", NULL);
+  if (st == NULL)
+    return TRUE;
+  gl_sql_bind_int64 (st, 1, row);
+  gboolean differs = TRUE;
+  if (gl_sql_step (st, NULL) == GL_SQL_STEP_ROW)
+    {
+      gsize have = 0;
+      const void *blob = gl_sql_column_blob (st, 0, &have);
+      differs = have != len || (len > 0 && memcmp (blob, pixels, len) != 0);
+    }
+  gl_db_done (st);
+  return differs;
+}
+
+gboolean
+gl_db_team_put_pixels (GlDb *db, gint64 first_row, const guint8 *rows, guint n, gsize row_size, gboolean *differs,
+                       GError **error)
+{
+  if (differs)
+    *differs = FALSE;
+  if (n == 0)
+    return TRUE;
+  if (first_row < 0 || row_size == 0)
+    return gl_db_fail_with (db, error, GL_DB_ERROR_INVALID, "pixel rows from %" G_GINT64_FORMAT " of %" G_GSIZE_FORMAT
+                            " bytes: not a row", first_row, row_size);
+  if (!gl_db_begin (db, error))
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    {
+      const guint8 *px = rows + (gsize) i * row_size;
+      GlSqlStmt *st = gl_db_stmt (db, "INSERT INTO team_pixels (cache_row, pixels) VALUES (?1, ?2)"
+                                      " ON CONFLICT (cache_row) DO NOTHING", error);
+      if (st == NULL)
+        goto fail;
+      gl_sql_bind_int64 (st, 1, first_row + i);
+      gl_sql_bind_blob (st, 2, px, row_size);
+      if (!gl_db_step_done (db, st, error, "cannot store pixel rows"))
+        goto fail;
+      if (gl_sql_changes (db->conn) == 0 && differs && !*differs)
+        *differs = stored_row_differs (db, first_row + i, px, row_size);
+    }
+  if (gl_db_commit (db, error))
+    return TRUE;
+fail:
+  gl_db_rollback (db);
+  return FALSE;
+}
+
+gboolean
+gl_db_team_read_pixels (GlDb *db, gint64 first_row, guint limit, GlDbPixelRowFunc func, gpointer data,
+                        GError **error)
+{
+  GlSqlStmt *st = gl_db_stmt (db, "SELECT cache_row, pixels FROM team_pixels WHERE cache_row >= ?1"
+                                  " ORDER BY cache_row LIMIT ?2", error);
+  if (st == NULL)
+    return FALSE;
+  gl_sql_bind_int64 (st, 1, first_row);
+  gl_sql_bind_int64 (st, 2, limit);
+  GlSqlStep rc = GL_SQL_STEP_DONE;
+  gboolean ok = TRUE;
+  while (ok && (rc = gl_sql_step (st, NULL)) == GL_SQL_STEP_ROW)
+    {
+      gsize len = 0;
+      const guint8 *px = gl_sql_column_blob (st, 1, &len);
+      ok = func (gl_sql_column_int64 (st, 0), px, len, data, error);
+    }
+  gl_db_done (st);
+  if (ok && rc == GL_SQL_STEP_ERROR)
+    return gl_db_fail (db, error, "cannot read pixel rows");
+  return ok;
+}

@@ -1,0 +1,228 @@
+/* End-to-end tests of a team project (issue 18): `gleaner-cli` (env
+ * GLEANER_CLI) given a PostgreSQL connection string instead of a folder, on
+ * a throwaway server (tests/db/gl-test-pg.h), by two desktops, A and B,
+ * each with its own $XDG_CACHE_HOME (where a team project's per-desktop
+ * folder lives) and $XDG_CONFIG_HOME (its annotator):
+ *   A creates the project and imports labeled IDX images (their pixels are
+ *   their only copy: no file on any desktop);
+ *   B, which never saw the images, reads the counts, relabels one, trains,
+ *   reads the stats and exports, all from the pixels in the store;
+ *   A imports more, B sees them, and the pixel caches of A and B hold the
+ *   same rows byte for byte.
+ * And the bad inputs: a string that does not parse, a server that is not
+ * there, each named in the message without its password. */
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "app/gl-pixel-cache.h"
+
+#include "../db/gl-test-pg.h"
+#include "synth-project.h"
+
+typedef struct
+{
+  GlTestPg *pg;
+  char *dir;    /* temporary folder: data/, a/, b/ */
+  char *target; /* the project's connection string, as a URI */
+} Team;
+
+/* Runs gleaner-cli with @args as desktop @who ("a" or "b"); its stdout into
+ * @out and its stderr into @err (either may be NULL). The exit status. */
+static int
+run_on (Team *t, const char *who, const char *const *args, char **out, char **err)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, (gpointer)g_getenv ("GLEANER_CLI"));
+  for (guint i = 0; args[i]; i++)
+    g_ptr_array_add (argv, (gpointer)args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_auto (GStrv) env = g_get_environ ();
+  g_autofree char *cache = g_build_filename (t->dir, who, "cache", NULL);
+  g_autofree char *config = g_build_filename (t->dir, who, "config", NULL);
+  env = g_environ_setenv (env, "XDG_CACHE_HOME", cache, TRUE);
+  env = g_environ_setenv (env, "XDG_CONFIG_HOME", config, TRUE);
+  int status = 0;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *o = NULL, *e = NULL;
+  g_spawn_sync (NULL, (char **)argv->pdata, env, G_SPAWN_DEFAULT, NULL, NULL, &o, &e, &status, &error);
+  g_assert_no_error (error);
+  g_test_message ("%s %s: %s%s", who, args[0], o ? o : "", e ? e : "");
+  if (out)
+    *out = g_steal_pointer (&o);
+  if (err)
+    *err = g_steal_pointer (&e);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+}
+
+static void
+team_setup (Team *t, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  t->pg = gl_test_pg_start (&error);
+  if (t->pg == NULL)
+    {
+      g_autofree char *why = g_strdup_printf ("no PostgreSQL server for the test: %s", error->message);
+      g_test_skip (why);
+      return;
+    }
+  g_assert_true (gl_test_pg_create_db (t->pg, "team", &error));
+  g_assert_no_error (error);
+  t->dir = g_dir_make_tmp ("gl-team-project-XXXXXX", &error);
+  g_assert_no_error (error);
+  /* The URI form, with the socket folder as its host. */
+  g_autofree char *settings = gl_test_pg_target (t->pg, "team");
+  g_auto (GStrv) parts = g_strsplit (settings, " ", -1); /* host=DIR user=gleaner dbname=team */
+  g_assert_true (g_str_has_prefix (parts[0], "host="));
+  t->target = g_strdup_printf ("postgresql://gleaner@/team?host=%s", parts[0] + 5);
+  g_autofree char *data_dir = g_build_filename (t->dir, "data", NULL);
+  g_assert_cmpint (g_mkdir (data_dir, 0700), ==, 0);
+  synth_write_idx (data_dir, "first", 40, 7, FALSE);
+  synth_write_idx (data_dir, "second", 24, 8, FALSE);
+}
+
+static void
+team_teardown (Team *t, gconstpointer data)
+{
+  if (t->dir)
+    gl_remove_tree (t->dir);
+  g_free (t->dir);
+  g_free (t->target);
+  gl_test_pg_stop (t->pg);
+}
+
+/* The uuid-named folder of the project in @who's cache. */
+static char *
+project_cache (Team *t, const char *who)
+{
+  g_autofree char *base = g_build_filename (t->dir, who, "cache", "gleaner", NULL);
+  g_autoptr (GDir) d = g_dir_open (base, 0, NULL);
+  g_assert_nonnull (d);
+  const char *name = g_dir_read_name (d);
+  g_assert_nonnull (name);
+  g_assert_null (g_dir_read_name (d)); /* one project */
+  return g_build_filename (base, name, NULL);
+}
+
+/* The rows of @who's pixel cache (the file without its header). */
+static GBytes *
+pixel_rows (Team *t, const char *who)
+{
+  g_autofree char *dir = project_cache (t, who);
+  g_autofree char *path = g_build_filename (dir, "cache", "pixels", NULL);
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  g_assert_cmpuint (len, >=, GL_PIXEL_CACHE_HEADER_SIZE);
+  return g_bytes_new (contents + GL_PIXEL_CACHE_HEADER_SIZE, len - GL_PIXEL_CACHE_HEADER_SIZE);
+}
+
+static gint64
+json_int (const char *json, const char *key)
+{
+  g_autofree char *k = g_strdup_printf ("\"%s\":", key);
+  const char *at = strstr (json, k);
+  g_assert_nonnull (at);
+  return g_ascii_strtoll (at + strlen (k), NULL, 10);
+}
+
+static void
+test_two_desktops (Team *t, gconstpointer data)
+{
+  if (t->pg == NULL)
+    return;
+  g_autofree char *first = g_build_filename (t->dir, "data", "first-images-idx3-ubyte", NULL);
+  g_autofree char *second = g_build_filename (t->dir, "data", "second-images-idx3-ubyte", NULL);
+  g_autofree char *out = NULL;
+  const char *init[] = { "init", t->target, "--input", "28x28x1",
+                         "--classes", "top-left,top-right,bottom-left,bottom-right", NULL };
+  g_assert_cmpint (run_on (t, "a", init, &out, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "created project postgresql://gleaner@"));
+  g_clear_pointer (&out, g_free);
+  g_autofree char *first_labels = g_build_filename (t->dir, "data", "first-labels-idx1-ubyte", NULL);
+  const char *import1[] = { "import", t->target, first, "--idx-labels", first_labels, NULL };
+  g_assert_cmpint (run_on (t, "a", import1, NULL, NULL), ==, 0);
+
+  /* B: the counts, from the server. */
+  const char *info[] = { "info", t->target, "--json", NULL };
+  g_assert_cmpint (run_on (t, "b", info, &out, NULL), ==, 0);
+  g_assert_cmpint (json_int (out, "images"), ==, 40);
+  g_assert_cmpint (json_int (out, "readable"), ==, 40);
+  g_assert_cmpint (json_int (out, "labeled"), ==, 40);
+  g_clear_pointer (&out, g_free);
+  /* B has A's pixels, though it never saw the IDX file. */
+  {
+    g_autoptr (GBytes) pa = pixel_rows (t, "a");
+    g_autoptr (GBytes) pb = pixel_rows (t, "b");
+    g_assert_cmpuint (g_bytes_get_size (pa), ==, 40 * 28 * 28);
+    g_assert_true (g_bytes_equal (pa, pb));
+  }
+
+  /* B labels, trains on the pixels in its cache, reads the stats, exports. */
+  const char *annot[] = { "annotator", "--set", "bea", NULL };
+  g_assert_cmpint (run_on (t, "b", annot, NULL, NULL), ==, 0);
+  const char *label[] = { "label", t->target, "1", "top-right", NULL };
+  g_assert_cmpint (run_on (t, "b", label, NULL, NULL), ==, 0);
+  const char *history[] = { "history", t->target, "1", NULL };
+  g_assert_cmpint (run_on (t, "a", history, &out, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "bea"));
+  g_clear_pointer (&out, g_free);
+  const char *train[] = { "train", t->target, NULL };
+  g_assert_cmpint (run_on (t, "b", train, NULL, NULL), ==, 0);
+  const char *stats[] = { "stats", t->target, "--json", NULL };
+  g_assert_cmpint (run_on (t, "a", stats, &out, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "\"learning_curve\""));
+  g_clear_pointer (&out, g_free);
+  g_autofree char *export_dir = g_build_filename (t->dir, "b", "export", NULL);
+  const char *export[] = { "export", t->target, export_dir, "--format", "csv", NULL };
+  g_assert_cmpint (run_on (t, "b", export, NULL, NULL), ==, 0);
+  g_autofree char *csv = g_build_filename (export_dir, "labels.csv", NULL);
+  g_assert_true (g_file_test (csv, G_FILE_TEST_IS_REGULAR));
+
+  /* A imports more; B gets the new rows at its next open. */
+  const char *import2[] = { "import", t->target, second, NULL };
+  g_assert_cmpint (run_on (t, "a", import2, NULL, NULL), ==, 0);
+  g_assert_cmpint (run_on (t, "b", info, &out, NULL), ==, 0);
+  g_assert_cmpint (json_int (out, "images"), ==, 64);
+  {
+    g_autoptr (GBytes) pa = pixel_rows (t, "a");
+    g_autoptr (GBytes) pb = pixel_rows (t, "b");
+    g_assert_cmpuint (g_bytes_get_size (pa), ==, 64 * 28 * 28);
+    g_assert_true (g_bytes_equal (pa, pb));
+  }
+}
+
+/* Each bad target fails with a message naming it, never its password. */
+static void
+test_bad_targets (Team *t, gconstpointer data)
+{
+  if (t->pg == NULL)
+    return;
+  g_autofree char *no_server = g_build_filename (t->dir, "no-server", NULL);
+  g_autofree char *gone = g_strdup_printf ("postgresql://gleaner:hunter2@/team?host=%s", no_server);
+  const char *targets[] = { gone, "postgresql://gleaner:hunter2@[::1/team", "host=/nowhere password=hunter2 dbname=" };
+  for (guint i = 0; i < G_N_ELEMENTS (targets); i++)
+    {
+      const char *info[] = { "info", targets[i], NULL };
+      g_autofree char *out = NULL, *err = NULL;
+      g_assert_cmpint (run_on (t, "a", info, &out, &err), !=, 0);
+      g_assert_null (strstr (err, "hunter2"));
+      g_assert_null (strstr (out, "hunter2"));
+      g_assert_nonnull (strstr (err, "gleaner-cli info: "));
+    }
+  /* The server's own database without a project in it. */
+  g_autofree char *settings = gl_test_pg_target (t->pg, "postgres");
+  const char *empty[] = { "info", settings, NULL };
+  g_autofree char *err = NULL;
+  g_assert_cmpint (run_on (t, "a", empty, NULL, &err), !=, 0);
+  g_assert_nonnull (strstr (err, "no Gleaner project"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/team/project/two-desktops", Team, NULL, team_setup, test_two_desktops, team_teardown);
+  g_test_add ("/team/project/bad-targets", Team, NULL, team_setup, test_bad_targets, team_teardown);
+  return g_test_run ();
+}
