@@ -8,15 +8,35 @@
 /* An advisory-lock key of Gleaner's own (gl-db-schema-pg.c uses 8318). */
 #define IMPORT_LOCK_KEY "8319"
 
+/* The team tables, per backend (the one thing written twice). */
+static const char tables_sqlite[]
+    = "CREATE TABLE IF NOT EXISTS team_pixels (cache_row INTEGER PRIMARY KEY, pixels BLOB NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS team_models (model_id INTEGER PRIMARY KEY REFERENCES model_versions (id),"
+      " checksum TEXT NOT NULL, data BLOB NOT NULL);";
+static const char tables_pg[]
+    = "CREATE TABLE IF NOT EXISTS team_pixels (cache_row BIGINT PRIMARY KEY, pixels BYTEA NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS team_models (model_id BIGINT PRIMARY KEY REFERENCES model_versions (id),"
+      " checksum TEXT NOT NULL, data BYTEA NOT NULL);";
+
+gboolean
+gl_db_team_is_server (GlDb *db)
+{
+  return !gl_db_is_sqlite (db);
+}
+
 char *
 gl_db_team_prepare (GlDb *db, GError **error)
 {
-  if (!gl_db_exec (db,
-                   gl_db_is_sqlite (db)
-                       ? "CREATE TABLE IF NOT EXISTS team_pixels (cache_row INTEGER PRIMARY KEY, pixels BLOB NOT NULL)"
-                       : "CREATE TABLE IF NOT EXISTS team_pixels (cache_row BIGINT PRIMARY KEY, pixels BYTEA NOT NULL)",
-                   error))
+  /* Two desktops creating the tables at once: PostgreSQL's IF NOT EXISTS can still collide in its catalogue, so
+     under the schema's advisory lock. */
+  if (!gl_db_begin (db, error))
     return NULL;
+  if ((!gl_db_is_sqlite (db) && !gl_db_exec (db, "SELECT pg_advisory_xact_lock (8318)", error))
+      || !gl_db_exec (db, gl_db_is_sqlite (db) ? tables_sqlite : tables_pg, error) || !gl_db_commit (db, error))
+    {
+      gl_db_rollback (db);
+      return NULL;
+    }
   char *uuid = gl_db_get_setting (db, GL_DB_SETTING_PROJECT_UUID);
   if (uuid != NULL)
     return uuid;
@@ -140,4 +160,53 @@ gl_db_team_read_pixels (GlDb *db, gint64 first_row, guint limit, GlDbPixelRowFun
   if (ok && rc == GL_SQL_STEP_ERROR)
     return gl_db_fail (db, error, "cannot read pixel rows");
   return ok;
+}
+
+gboolean
+gl_db_team_put_model (GlDb *db, gint64 model_id, GBytes *data, GError **error)
+{
+  gsize len = 0;
+  const guint8 *bytes = g_bytes_get_data (data, &len);
+  g_autofree char *sum = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, data);
+  GlSqlStmt *st = gl_db_stmt (db, "INSERT INTO team_models (model_id, checksum, data) VALUES (?1, ?2, ?3)"
+                                  " ON CONFLICT (model_id) DO NOTHING", error);
+  if (st == NULL)
+    return FALSE;
+  gl_sql_bind_int64 (st, 1, model_id);
+  gl_sql_bind_text (st, 2, sum);
+  gl_sql_bind_blob (st, 3, bytes ? bytes : (const guint8 *) "", len);
+  return gl_db_step_done (db, st, error, "cannot store the model file");
+}
+
+char *
+gl_db_team_model_checksum (GlDb *db, gint64 model_id, GError **error)
+{
+  GlSqlStmt *st = gl_db_stmt (db, "SELECT checksum FROM team_models WHERE model_id = ?1", error);
+  if (st == NULL)
+    return NULL;
+  gl_sql_bind_int64 (st, 1, model_id);
+  GlSqlStep rc = gl_sql_step (st, NULL);
+  char *sum = rc == GL_SQL_STEP_ROW ? gl_db_column_dup (st, 0) : NULL;
+  gl_db_done (st);
+  if (rc == GL_SQL_STEP_ERROR)
+    gl_db_fail (db, error, "cannot read the model file's checksum");
+  return sum;
+}
+
+GBytes *
+gl_db_team_get_model (GlDb *db, gint64 model_id, GError **error)
+{
+  GlSqlStmt *st = gl_db_stmt (db, "SELECT data FROM team_models WHERE model_id = ?1", error);
+  if (st == NULL)
+    return NULL;
+  gl_sql_bind_int64 (st, 1, model_id);
+  GlSqlStep rc = gl_sql_step (st, NULL);
+  GBytes *data = rc == GL_SQL_STEP_ROW ? gl_db_column_bytes (st, 0) : NULL;
+  gl_db_done (st);
+  if (rc == GL_SQL_STEP_ERROR)
+    gl_db_fail (db, error, "cannot read the model file");
+  else if (data == NULL)
+    gl_db_fail_with (db, error, GL_DB_ERROR_NOT_FOUND, "model version %" G_GINT64_FORMAT " has no file in the store",
+                     model_id);
+  return data;
 }

@@ -10,9 +10,12 @@
  * store, then appends its rows after them and puts them in the store before
  * the images that refer to them.
  *
- * The table (team_pixels) is made with CREATE TABLE IF NOT EXISTS by
- * gl_db_team_prepare, on either backend (BYTEA on PostgreSQL, BLOB on
- * SQLite); it is not part of schema version 8. */
+ * And the model files, by model version, so that every desktop uses the
+ * trainer's model: a desktop keeps a copy named by the file's SHA-256.
+ *
+ * The tables (team_pixels, team_models) are made with CREATE TABLE IF NOT
+ * EXISTS by gl_db_team_prepare, on either backend (BYTEA on PostgreSQL,
+ * BLOB on SQLite); they are not part of schema version 8. */
 #pragma once
 
 #include "db/gl-db.h"
@@ -49,5 +52,17 @@ gboolean gl_db_team_put_pixels (GlDb *db, gint64 first_row, const guint8 *rows, 
 typedef gboolean (*GlDbPixelRowFunc) (gint64 row, const guint8 *pixels, gsize len, gpointer data, GError **error);
 gboolean gl_db_team_read_pixels (GlDb *db, gint64 first_row, guint limit, GlDbPixelRowFunc func, gpointer data,
                                  GError **error);
+
+/* TRUE when @db is a team's store on a PostgreSQL server. */
+gboolean gl_db_team_is_server (GlDb *db);
+
+/* Stores the bytes of model version @model_id's file (once: a second put
+ * of the same version is kept as first stored) with their SHA-256. */
+gboolean gl_db_team_put_model (GlDb *db, gint64 model_id, GBytes *data, GError **error);
+/* The SHA-256 (hex) of the stored file of @model_id, or NULL when none is
+ * stored (then *@error stays unset) or on a failure (with @error). */
+char *gl_db_team_model_checksum (GlDb *db, gint64 model_id, GError **error);
+/* The stored file of @model_id; NULL with GL_DB_ERROR_NOT_FOUND when none. */
+GBytes *gl_db_team_get_model (GlDb *db, gint64 model_id, GError **error);
 
 G_END_DECLS

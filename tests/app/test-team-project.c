@@ -6,7 +6,8 @@
  *   A creates the project and imports labeled IDX images (their pixels are
  *   their only copy: no file on any desktop);
  *   B, which never saw the images, reads the counts, relabels one, trains,
- *   reads the stats and exports, all from the pixels in the store;
+ *   reads the stats and exports, all from the pixels in the store; A then
+ *   trains on from B's model, whose file it gets from the store;
  *   A imports more, B sees them, and the pixel caches of A and B hold the
  *   same rows byte for byte.
  * And the bad inputs: a string that does not parse, a server that is not
@@ -173,6 +174,18 @@ test_two_desktops (Team *t, gconstpointer data)
   g_assert_cmpint (run_on (t, "a", stats, &out, NULL), ==, 0);
   g_assert_nonnull (strstr (out, "\"learning_curve\""));
   g_clear_pointer (&out, g_free);
+  /* A trains from B's model: the file comes from the store, into A's folder under its checksum. */
+  g_assert_cmpint (run_on (t, "a", train, NULL, NULL), ==, 0);
+  {
+    g_autofree char *dir = project_cache (t, "a");
+    g_autofree char *models = g_build_filename (dir, "models", NULL);
+    g_autoptr (GDir) d = g_dir_open (models, 0, NULL);
+    g_assert_nonnull (d);
+    guint copies = 0;
+    for (const char *name; (name = g_dir_read_name (d)) != NULL;)
+      copies += strlen (name) == 64 + strlen (".gleaner-model") && g_str_has_suffix (name, ".gleaner-model");
+    g_assert_cmpuint (copies, ==, 1);
+  }
   g_autofree char *export_dir = g_build_filename (t->dir, "b", "export", NULL);
   const char *export[] = { "export", t->target, export_dir, "--format", "csv", NULL };
   g_assert_cmpint (run_on (t, "b", export, NULL, NULL), ==, 0);

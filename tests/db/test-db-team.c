@@ -2,10 +2,12 @@
  * project's UUID (made once, the same on a second connection), and the
  * pixel rows a team keeps in its store (put, read back in order with the
  * gaps seen, a row put twice kept as first stored and a different second
- * one reported, a row of a bad size refused). */
+ * one reported, a row of a bad size refused), and the model files (none,
+ * then the first stored kept, with its SHA-256). */
 #include "db/gl-db-team.h"
 #include "gl-test-db.h"
 
+#include <math.h>
 #include <string.h>
 
 typedef struct
@@ -111,11 +113,41 @@ test_pixels (Fixture *fx, gconstpointer data)
   g_string_free (s.pixels, TRUE);
 }
 
+static void
+test_models (Fixture *fx, gconstpointer data)
+{
+  GError *error = NULL;
+  g_autofree char *uuid = gl_db_team_prepare (fx->db, &error);
+  g_assert_no_error (error);
+  GlDbModelVersion v = { .path = "/elsewhere/model-0001.gleaner-model", .n_labels = 3, .val_accuracy = NAN,
+                         .macro_f1 = NAN, .ece = NAN };
+  gint64 id = -1;
+  g_assert_true (gl_db_add_model_version (fx->db, &v, &id, &error));
+  g_assert_no_error (error);
+  g_assert_null (gl_db_team_model_checksum (fx->db, id, &error));
+  g_assert_no_error (error);
+  g_assert_null (gl_db_team_get_model (fx->db, id, &error));
+  g_assert_error (error, GL_DB_ERROR, GL_DB_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_autoptr (GBytes) file = g_bytes_new_static ("GLMODEL\0\1\2\3", 11);
+  g_autoptr (GBytes) other = g_bytes_new_static ("another", 7);
+  g_assert_true (gl_db_team_put_model (fx->db, id, file, &error));
+  g_assert_true (gl_db_team_put_model (fx->db, id, other, &error)); /* kept as first stored */
+  g_assert_no_error (error);
+  g_autofree char *sum = gl_db_team_model_checksum (fx->db, id, &error);
+  g_autofree char *want = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, file);
+  g_assert_cmpstr (sum, ==, want);
+  g_autoptr (GBytes) back = gl_db_team_get_model (fx->db, id, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (back, file));
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/db/team/uuid", Fixture, NULL, fixture_setup, test_uuid, fixture_teardown);
   g_test_add ("/db/team/pixels", Fixture, NULL, fixture_setup, test_pixels, fixture_teardown);
+  g_test_add ("/db/team/models", Fixture, NULL, fixture_setup, test_models, fixture_teardown);
   return g_test_run ();
 }
