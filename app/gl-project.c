@@ -328,6 +328,18 @@ gl_project_open (const char *dir, GError **error)
   return g_steal_pointer (&p);
 }
 
+gboolean
+gl_project_is_team_target (const char *target)
+{
+  return target != NULL && gl_sql_is_server_target (target);
+}
+
+char *
+gl_project_team_target (const char *target, const char *password, GError **error)
+{
+  return gl_db_team_target_with_password (target, password, error);
+}
+
 GlDb *
 gl_project_get_db (GlProject *p)
 {

@@ -53,6 +53,14 @@ GlProject *gl_project_create (const char *dir, guint h, guint w, guint c, const 
 GlProject *gl_project_open (const char *dir, GError **error);
 void gl_project_close (GlProject *project);
 
+/* TRUE when @target names a team project (a PostgreSQL connection string:
+ * postgresql://…, postgres://… or key=value settings) rather than a folder. */
+gboolean gl_project_is_team_target (const char *target);
+/* @target with @password (may be NULL or empty) added, for gl_project_open;
+ * the result holds the password: wipe it (memset) before g_free. NULL with
+ * @error when @target does not parse (the message does not quote it). */
+char *gl_project_team_target (const char *target, const char *password, GError **error);
+
 /* The store connection of the thread that opened the project (borrowed). */
 GlDb *gl_project_get_db (GlProject *project);
 /* A new connection to the project's store for another thread (free with

@@ -1,6 +1,7 @@
 /* gl-db-team.c — see gl-db-team.h. */
 #include "db/gl-db-team.h"
 
+#include <libpq-fe.h>
 #include <string.h>
 
 #include "db/gl-db-private.h"
@@ -209,4 +210,49 @@ gl_db_team_get_model (GlDb *db, gint64 model_id, GError **error)
     gl_db_fail_with (db, error, GL_DB_ERROR_NOT_FOUND, "model version %" G_GINT64_FORMAT " has no file in the store",
                      model_id);
   return data;
+}
+
+/* Appends value @v quoted for a key=value connection string. */
+static void
+append_quoted (GString *out, const char *v)
+{
+  g_string_append_c (out, '\'');
+  for (const char *c = v; *c; c++)
+    {
+      if (*c == '\'' || *c == '\\')
+        g_string_append_c (out, '\\');
+      g_string_append_c (out, *c);
+    }
+  g_string_append_c (out, '\'');
+}
+
+char *
+gl_db_team_target_with_password (const char *target, const char *password, GError **error)
+{
+  char *parse_error = NULL;
+  PQconninfoOption *options = PQconninfoParse (target, &parse_error);
+  PQfreemem (parse_error); /* it may quote the target */
+  if (options == NULL)
+    {
+      g_set_error_literal (error, GL_DB_ERROR, GL_DB_ERROR_INVALID,
+                           "the connection string does not parse (write postgresql://USER@HOST:PORT/DATABASE, or"
+                           " key=value settings such as \"host=HOST dbname=DATABASE\")");
+      return NULL;
+    }
+  if (password == NULL || password[0] == '\0')
+    {
+      PQconninfoFree (options);
+      return g_strdup (target);
+    }
+  GString *out = g_string_new (NULL);
+  for (PQconninfoOption *o = options; o->keyword != NULL; o++)
+    if (o->val != NULL && o->val[0] != '\0' && !g_str_equal (o->keyword, "password"))
+      {
+        g_string_append_printf (out, "%s%s=", out->len ? " " : "", o->keyword);
+        append_quoted (out, o->val);
+      }
+  PQconninfoFree (options);
+  g_string_append (out, out->len ? " password=" : "password=");
+  append_quoted (out, password);
+  return g_string_free (out, FALSE);
 }

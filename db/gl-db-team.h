@@ -53,6 +53,13 @@ typedef gboolean (*GlDbPixelRowFunc) (gint64 row, const guint8 *pixels, gsize le
 gboolean gl_db_team_read_pixels (GlDb *db, gint64 first_row, guint limit, GlDbPixelRowFunc func, gpointer data,
                                  GError **error);
 
+/* @target (a PostgreSQL connection string: URI or key=value settings)
+ * with @password added, as key=value settings, for gl_db_open (the
+ * password then lives only in the returned string: wipe it when done).
+ * @password NULL or "": @target as it is. Either way NULL with GL_DB_ERROR_INVALID
+ * when @target does not parse (the message never quotes it). */
+char *gl_db_team_target_with_password (const char *target, const char *password, GError **error);
+
 /* TRUE when @db is a team's store on a PostgreSQL server. */
 gboolean gl_db_team_is_server (GlDb *db);
 

@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include <math.h>
+#include <string.h>
 
 #include "app/gl-demo.h"
 #include "app/gl-drift-report.h"
@@ -13,6 +14,7 @@
 #include "app/gl-watch.h"
 #include "app/gl-drift-status.h"
 #include "ui/gleaner-classes-dialog.h"
+#include "ui/gleaner-connect-dialog.h"
 #include "ui/gleaner-drift-banner.h"
 #include "ui/gleaner-export-dialog.h"
 #include "ui/gleaner-gallery-view.h"
@@ -122,6 +124,7 @@ update_actions (GleanerWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open", !loading);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-demo", !loading);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-recent", !loading);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.connect-team", !loading);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.new-project", !loading);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.close-project", has_project);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.import", has_project);
@@ -527,7 +530,7 @@ set_project (GleanerWindow *self, GlProject *project)
 
   if (project != NULL)
     {
-      g_autofree char *name = g_path_get_basename (gl_project_get_dir (project));
+      g_autofree char *name = g_path_get_basename (gl_project_get_name (project));
       g_autofree char *title = g_strdup_printf ("%s — Gleaner", name);
 
       gtk_window_set_title (GTK_WINDOW (self), title);
@@ -640,7 +643,17 @@ open_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   set_project (self, project);
   if (app != NULL && self->project != NULL)
-    gleaner_application_add_recent (app, gl_project_get_dir (self->project));
+    gleaner_application_add_recent (app, gl_project_get_name (self->project));
+}
+
+/* The task data of a team project's opening: its connection string may hold a password. */
+static void
+wipe_free (gpointer data)
+{
+  char *s = data;
+  if (s != NULL)
+    memset (s, 0, strlen (s));
+  g_free (s);
 }
 
 static void
@@ -661,7 +674,7 @@ start_open (GleanerWindow *self, const char *dir, const char *title)
 
   task = g_task_new (self, self->loading_cancellable, open_done_cb, NULL);
   g_task_set_source_tag (task, start_open);
-  g_task_set_task_data (task, g_strdup (dir), g_free);
+  g_task_set_task_data (task, g_strdup (dir), wipe_free);
   g_task_run_in_thread (task, open_thread);
 }
 
@@ -682,6 +695,14 @@ gleaner_window_open_project (GleanerWindow *self, GFile *dir)
       return;
     }
   start_open (self, path, _("Opening Project"));
+}
+
+void
+gleaner_window_open_team (GleanerWindow *self, const char *target)
+{
+  g_return_if_fail (GLEANER_IS_WINDOW (self));
+  g_return_if_fail (target != NULL);
+  start_open (self, target, _("Connecting to the Team Project"));
 }
 
 void
@@ -735,8 +756,21 @@ open_demo_action (GtkWidget *widget, const char *action, GVariant *param)
 static void
 open_recent_action (GtkWidget *widget, const char *action, GVariant *param)
 {
-  g_autoptr (GFile) dir = g_file_new_for_path (g_variant_get_string (param, NULL));
+  const char *where = g_variant_get_string (param, NULL);
+  /* A team project is remembered without its password: the server's own way (~/.pgpass, peer) supplies it. */
+  if (gl_project_is_team_target (where))
+    {
+      gleaner_window_open_team (GLEANER_WINDOW (widget), where);
+      return;
+    }
+  g_autoptr (GFile) dir = g_file_new_for_path (where);
   gleaner_window_open_project (GLEANER_WINDOW (widget), dir);
+}
+
+static void
+connect_team_action (GtkWidget *widget, const char *action, GVariant *param)
+{
+  gtk_window_present (GTK_WINDOW (gleaner_connect_dialog_new (GTK_WINDOW (widget))));
 }
 
 static void
@@ -1086,6 +1120,7 @@ gleaner_window_class_init (GleanerWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "win.open-demo", NULL, open_demo_action);
   gtk_widget_class_install_action (widget_class, "win.open-recent", "s", open_recent_action);
+  gtk_widget_class_install_action (widget_class, "win.connect-team", NULL, connect_team_action);
   gtk_widget_class_install_action (widget_class, "win.new-project", NULL, new_project_action);
   gtk_widget_class_install_action (widget_class, "win.close-project", NULL, close_project_action);
   gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_action);
