@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 #include <string.h>
 
+#include "db/gl-db-notify.h"
 #include "db/gl-db-private.h"
 
 /* An advisory-lock key of Gleaner's own (gl-db-schema-pg.c uses 8318). */
@@ -33,7 +34,8 @@ gl_db_team_prepare (GlDb *db, GError **error)
   if (!gl_db_begin (db, error))
     return NULL;
   if ((!gl_db_is_sqlite (db) && !gl_db_exec (db, "SELECT pg_advisory_xact_lock (8318)", error))
-      || !gl_db_exec (db, gl_db_is_sqlite (db) ? tables_sqlite : tables_pg, error) || !gl_db_commit (db, error))
+      || !gl_db_exec (db, gl_db_is_sqlite (db) ? tables_sqlite : tables_pg, error) || !gl_db_notify_prepare (db, error)
+      || !gl_db_commit (db, error))
     {
       gl_db_rollback (db);
       return NULL;

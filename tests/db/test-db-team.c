@@ -4,6 +4,7 @@
  * gaps seen, a row put twice kept as first stored and a different second
  * one reported, a row of a bad size refused), and the model files (none,
  * then the first stored kept, with its SHA-256). */
+#include "db/gl-db-notify.h"
 #include "db/gl-db-team.h"
 #include "gl-test-db.h"
 
@@ -142,6 +143,99 @@ test_models (Fixture *fx, gconstpointer data)
   g_assert_true (g_bytes_equal (back, file));
 }
 
+/* Events taken from the listener and not yet looked at. */
+static GArray *pending;
+
+/* The oldest event of @kind, waiting for it (a generous 20 s: no timing is asserted); earlier events of other
+ * kinds are dropped, later ones kept. */
+static GlDbEvent
+wait_event (GlDb *listener, GlDbEventKind kind)
+{
+  gint64 until = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  if (pending == NULL)
+    pending = g_array_new (FALSE, FALSE, sizeof (GlDbEvent));
+  while (g_get_monotonic_time () < until)
+    {
+      while (pending->len > 0)
+        {
+          GlDbEvent ev = g_array_index (pending, GlDbEvent, 0);
+          g_array_remove_index (pending, 0);
+          if (ev.kind == kind)
+            return ev;
+        }
+      GError *error = NULL;
+      g_autoptr (GArray) events = gl_db_notify_take (listener, &error);
+      g_assert_no_error (error);
+      g_array_append_vals (pending, events->data, events->len);
+      if (events->len == 0)
+        g_usleep (10000);
+    }
+  g_error ("no event of kind %d arrived", kind);
+}
+
+static void
+test_notify (Fixture *fx, gconstpointer data)
+{
+  GError *error = NULL;
+  g_autofree char *uuid = gl_db_team_prepare (fx->db, &error);
+  g_assert_no_error (error);
+  g_autoptr (GlDb) listener = gl_db_open (fx->path, &error);
+  g_assert_no_error (error);
+  if (!gl_test_db_postgres ())
+    {
+      /* A project folder has one desktop. */
+      g_assert_false (gl_db_notify_listen (listener, &error));
+      g_assert_error (error, GL_DB_ERROR, GL_DB_ERROR_INVALID);
+      g_clear_error (&error);
+      return;
+    }
+  g_assert_true (gl_db_notify_listen (listener, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (gl_db_notify_socket (listener), >=, 0);
+
+  gint64 cat = -1, batch = -1;
+  g_assert_true (gl_db_add_class (fx->db, "cat", NULL, &cat, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (wait_event (listener, GL_DB_EVENT_CLASSES).kind, ==, GL_DB_EVENT_CLASSES);
+  g_assert_true (gl_db_begin_batch (fx->db, "test", GL_DB_ORIGIN_HUMAN, FALSE, &batch, &error));
+  GlDbNewImage im[3] = { { "/a.png", "01", 1, 0, NULL, NULL }, { "/b.png", "02", 1, 1, NULL, NULL },
+                         { "/c.png", "03", 1, 2, NULL, NULL } };
+  g_assert_true (gl_db_add_images (fx->db, batch, im, 3, NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  /* Two images labeled in one action (a statement each): events carry label ids only; the images read back. */
+  gint64 images[2];
+  g_autoptr (GArray) all = gl_db_list_unlabeled (fx->db, 0, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (all->len, ==, 3);
+  images[0] = g_array_index (all, GlDbScoredImage, 0).image_id;
+  images[1] = g_array_index (all, GlDbScoredImage, 2).image_id;
+  g_assert_true (gl_db_set_labels (fx->db, images, 2, cat, GL_DB_ORIGIN_HUMAN, "ann", &error));
+  g_assert_no_error (error);
+  gboolean seen[3] = { FALSE, FALSE, FALSE }; /* of the images of @all */
+  while (!seen[0] || !seen[2])
+    {
+      GlDbEvent ev = wait_event (listener, GL_DB_EVENT_LABELS);
+      g_autoptr (GArray) changed = gl_db_labeled_images_between (listener, ev.first, ev.last, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (changed->len, >=, 1);
+      for (guint i = 0; i < changed->len; i++)
+        for (guint k = 0; k < 3; k++)
+          seen[k] |= g_array_index (changed, gint64, i) == g_array_index (all, GlDbScoredImage, k).image_id;
+    }
+  g_assert_false (seen[1]);
+  GlDbEvent ev;
+
+  /* A new current model is announced. */
+  GlDbModelVersion v = { .path = "/m", .n_labels = 2, .val_accuracy = NAN, .macro_f1 = NAN, .ece = NAN };
+  gint64 model = -1;
+  g_assert_true (gl_db_add_model_version (fx->db, &v, &model, &error));
+  g_assert_true (gl_db_set_current_model (fx->db, model, &error));
+  g_assert_no_error (error);
+  ev = wait_event (listener, GL_DB_EVENT_MODEL);
+  g_assert_cmpint (ev.first, ==, model);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -149,5 +243,6 @@ main (int argc, char **argv)
   g_test_add ("/db/team/uuid", Fixture, NULL, fixture_setup, test_uuid, fixture_teardown);
   g_test_add ("/db/team/pixels", Fixture, NULL, fixture_setup, test_pixels, fixture_teardown);
   g_test_add ("/db/team/models", Fixture, NULL, fixture_setup, test_models, fixture_teardown);
+  g_test_add ("/db/team/notify", Fixture, NULL, fixture_setup, test_notify, fixture_teardown);
   return g_test_run ();
 }
