@@ -11,6 +11,7 @@
 #include "app/gl-demo.h"
 #include "app/gl-drift-report.h"
 #include "app/gl-session.h"
+#include "app/gl-team-watch.h"
 #include "app/gl-watch.h"
 #include "app/gl-drift-status.h"
 #include "ui/gleaner-classes-dialog.h"
@@ -49,6 +50,7 @@ struct _GleanerWindow
   GlQueue *queue;     /* on project */
   GlTrainer *trainer; /* on project */
   GlWatch *watch;     /* on project: its watched folders */
+  GlTeamWatch *team_watch; /* on a team project: the other desktops' changes, live; NULL otherwise */
   GleanerImportDialog *import_dialog; /* the last one, while the project is open */
   GCancellable *loading_cancellable;
   GCancellable *drift_cancellable; /* of the drift state's load, NULL when none */
@@ -443,6 +445,78 @@ on_watch_failed_cb (GleanerWindow *self, const GError *error, GlWatch *watch)
   toast_error (self, _("Watched folders"), error);
 }
 
+/* ---- live updates of a team project ---- */
+
+static void on_classes_changed_cb (GleanerWindow *self);
+
+/* Labels given on any desktop: the Gallery re-reads its pages when it shows one of the images, the queue moves on
+ * when its image on screen was labeled elsewhere. */
+static void
+on_team_labels_changed_cb (GleanerWindow *self, GArray *ids, GlTeamWatch *watch)
+{
+  GlGalleryModel *model = gleaner_gallery_view_get_model (self->gallery_view);
+  const GlQueueItem *current = self->queue != NULL ? gl_queue_get_current (self->queue) : NULL;
+  gboolean gallery = FALSE, queue = FALSE;
+
+  for (guint i = 0; i < ids->len; i++)
+    {
+      gint64 id = g_array_index (ids, gint64, i);
+      gallery |= model != NULL && gl_gallery_model_find_cached (model, id) >= 0;
+      queue |= current != NULL && current->image_id == id;
+    }
+  if (gallery)
+    gleaner_gallery_view_reload (self->gallery_view);
+  g_autoptr (GError) error = NULL;
+  if (queue && !gl_queue_reload (self->queue, &error))
+    toast_error (self, _("Cannot read the queue"), error);
+}
+
+static void
+on_team_classes_changed_cb (GleanerWindow *self, GlTeamWatch *watch)
+{
+  on_classes_changed_cb (self);
+  gleaner_gallery_view_reload (self->gallery_view);
+}
+
+/* Another desktop's trainer made a version current: its ranking and predictions. */
+static void
+on_team_model_changed_cb (GleanerWindow *self, gint64 model_id, GlTeamWatch *watch)
+{
+  g_autoptr (GError) error = NULL;
+  if (self->queue != NULL && !gl_queue_reload (self->queue, &error))
+    toast_error (self, _("Cannot read the queue"), error);
+  gleaner_gallery_view_reload (self->gallery_view);
+}
+
+static void
+on_team_lost_cb (GleanerWindow *self, const char *message, GlTeamWatch *watch)
+{
+  g_autoptr (GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE, message);
+  toast_error (self, _("Live updates stopped"), error);
+}
+
+static void
+start_team_watch (GleanerWindow *self, GlProject *project)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!gl_project_is_team (project))
+    return;
+  self->team_watch = gl_team_watch_new (project, &error);
+  if (self->team_watch == NULL)
+    {
+      toast_error (self, _("Live updates are off"), error);
+      return;
+    }
+  g_signal_connect_object (self->team_watch, "labels-changed", G_CALLBACK (on_team_labels_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->team_watch, "classes-changed", G_CALLBACK (on_team_classes_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->team_watch, "model-changed", G_CALLBACK (on_team_model_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->team_watch, "lost", G_CALLBACK (on_team_lost_cb), self, G_CONNECT_SWAPPED);
+}
+
 /* The queue and the trainer of the project; both on the main thread. */
 static gboolean
 start_session (GleanerWindow *self, GlProject *project, GError **error)
@@ -473,6 +547,7 @@ start_session (GleanerWindow *self, GlProject *project, GError **error)
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->watch, "failed", G_CALLBACK (on_watch_failed_cb), self, G_CONNECT_SWAPPED);
   gl_watch_start (self->watch, NULL); /* a folder that cannot be watched is reported by "failed" */
+  start_team_watch (self, project);
   return TRUE;
 }
 
@@ -492,6 +567,9 @@ stop_session (GleanerWindow *self)
   gleaner_gallery_view_set_project (self->gallery_view, NULL);
   gleaner_insights_view_set_project (self->insights_view, NULL);
   gleaner_training_status_set_trainer (self->training_status, NULL);
+  if (self->team_watch != NULL)
+    g_signal_handlers_disconnect_by_data (self->team_watch, self);
+  g_clear_object (&self->team_watch);
   if (self->watch != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->watch, self);

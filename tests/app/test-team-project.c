@@ -10,13 +10,17 @@
  *   trains on from B's model, whose file it gets from the store;
  *   A imports more, B sees them, and the pixel caches of A and B hold the
  *   same rows byte for byte.
+ * Live updates: a label given through one connection reaches the gallery
+ * model of another project handle through the server's notification.
  * And the bad inputs: a string that does not parse, a server that is not
  * there, each named in the message without its password. */
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/wait.h>
 
+#include "app/gl-gallery-model.h"
 #include "app/gl-pixel-cache.h"
+#include "app/gl-team-watch.h"
 
 #include "../db/gl-test-pg.h"
 #include "synth-project.h"
@@ -231,11 +235,88 @@ test_bad_targets (Team *t, gconstpointer data)
   g_assert_nonnull (strstr (err, "no Gleaner project"));
 }
 
+typedef struct
+{
+  GlGalleryModel *gallery; /* borrowed */
+  gint64 image;            /* the image labeled on the other connection */
+  gboolean seen;           /* it came in a "labels-changed" */
+} Live;
+
+/* What the window does with a "labels-changed": the gallery re-reads its pages. */
+static void
+on_labels_changed (GlTeamWatch *watch, GArray *ids, gpointer data)
+{
+  Live *live = data;
+  for (guint i = 0; i < ids->len; i++)
+    live->seen |= g_array_index (ids, gint64, i) == live->image;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (gl_gallery_model_reload (live->gallery, &error));
+  g_assert_no_error (error);
+}
+
+/* The label of @image in @gallery, read now. */
+static gint64
+gallery_label (GlGalleryModel *gallery, gint64 image)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (gallery));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GlGalleryItem) item = gl_gallery_model_get_item_now (gallery, i, &error);
+      g_assert_no_error (error);
+      if (gl_gallery_item_get_id (item) == image)
+        return gl_gallery_item_get_label (item);
+    }
+  g_assert_not_reached ();
+}
+
+/* A label given on one connection shows in the gallery of another, through
+ * the server's notification (a generous wait; no timing is asserted). */
+static void
+test_live (Team *t, gconstpointer data)
+{
+  if (t->pg == NULL)
+    return;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlProject) p1 = gl_project_create (t->target, 28, 28, 1, synth_classes, &error);
+  g_assert_no_error (error);
+  g_autofree char *data_dir = g_build_filename (t->dir, "data", NULL);
+  synth_import_split (p1, data_dir, "first");
+  g_autoptr (GlProject) p2 = gl_project_open (t->target, &error);
+  g_assert_no_error (error);
+  g_autoptr (GlTeamWatch) watch = gl_team_watch_new (p2, &error);
+  g_assert_no_error (error);
+  g_autoptr (GlGalleryModel) gallery = gl_gallery_model_new (p2, &error);
+  g_assert_no_error (error);
+  g_autoptr (GlGalleryItem) first = gl_gallery_model_get_item_now (gallery, 3, &error);
+  g_assert_no_error (error);
+  Live live = { gallery, gl_gallery_item_get_id (first), FALSE };
+  g_assert_cmpint (gallery_label (gallery, live.image), <, 0);
+  g_signal_connect (watch, "labels-changed", G_CALLBACK (on_labels_changed), &live);
+
+  g_autoptr (GArray) classes = gl_db_list_classes (gl_project_get_db (p1), FALSE, &error);
+  gint64 klass = g_array_index (classes, GlDbClass, 1).id;
+  g_assert_true (gl_db_set_label (gl_project_get_db (p1), live.image, klass, GL_DB_ORIGIN_HUMAN, "ann", NULL, &error));
+  g_assert_no_error (error);
+  gint64 until = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (!live.seen && g_get_monotonic_time () < until)
+    g_main_context_iteration (NULL, FALSE) || (g_usleep (5000), TRUE);
+  g_assert_true (live.seen);
+  g_assert_cmpint (gallery_label (gallery, live.image), ==, klass);
+  g_signal_handlers_disconnect_by_data (watch, &live);
+}
+
 int
 main (int argc, char **argv)
 {
+  /* The in-process projects' per-desktop folders. */
+  g_autofree char *cache = g_dir_make_tmp ("gl-team-cache-XXXXXX", NULL);
+  g_setenv ("XDG_CACHE_HOME", cache, TRUE);
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/team/project/two-desktops", Team, NULL, team_setup, test_two_desktops, team_teardown);
   g_test_add ("/team/project/bad-targets", Team, NULL, team_setup, test_bad_targets, team_teardown);
-  return g_test_run ();
+  g_test_add ("/team/project/live", Team, NULL, team_setup, test_live, team_teardown);
+  int status = g_test_run ();
+  gl_remove_tree (cache);
+  return status;
 }

@@ -125,6 +125,9 @@ test_open (void)
 
   GlProject *project = gleaner_window_get_project (window);
   g_assert_true (gl_project_is_team (project));
+  /* Live updates started (no "Live updates are off" toast). */
+  gleaner_test_wait_frames (GTK_WIDGET (window), 2);
+  g_assert_null (gleaner_test_get_shown_toast (GTK_WIDGET (window)));
   g_assert_null (strstr (gl_project_get_name (project), "hunter2"));
   g_assert_nonnull (strstr (gtk_window_get_title (GTK_WINDOW (window)), "shapes"));
   g_assert_null (strstr (gtk_window_get_title (GTK_WINDOW (window)), "hunter2"));
