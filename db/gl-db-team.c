@@ -14,11 +14,19 @@
 static const char tables_sqlite[]
     = "CREATE TABLE IF NOT EXISTS team_pixels (cache_row INTEGER PRIMARY KEY, pixels BLOB NOT NULL);"
       "CREATE TABLE IF NOT EXISTS team_models (model_id INTEGER PRIMARY KEY REFERENCES model_versions (id),"
-      " checksum TEXT NOT NULL, data BLOB NOT NULL);";
+      " checksum TEXT NOT NULL, data BLOB NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS team_leases (image_id INTEGER NOT NULL REFERENCES images (id), annotator TEXT"
+      " NOT NULL, expires_us INTEGER NOT NULL, PRIMARY KEY (image_id, annotator));"
+      "CREATE INDEX IF NOT EXISTS team_leases_expiry ON team_leases (expires_us);"
+      "CREATE INDEX IF NOT EXISTS team_leases_annotator ON team_leases (annotator);";
 static const char tables_pg[]
     = "CREATE TABLE IF NOT EXISTS team_pixels (cache_row BIGINT PRIMARY KEY, pixels BYTEA NOT NULL);"
       "CREATE TABLE IF NOT EXISTS team_models (model_id BIGINT PRIMARY KEY REFERENCES model_versions (id),"
-      " checksum TEXT NOT NULL, data BYTEA NOT NULL);";
+      " checksum TEXT NOT NULL, data BYTEA NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS team_leases (image_id BIGINT NOT NULL REFERENCES images (id), annotator TEXT"
+      " NOT NULL, expires_us BIGINT NOT NULL, PRIMARY KEY (image_id, annotator));"
+      "CREATE INDEX IF NOT EXISTS team_leases_expiry ON team_leases (expires_us);"
+      "CREATE INDEX IF NOT EXISTS team_leases_annotator ON team_leases (annotator);";
 
 gboolean
 gl_db_team_is_server (GlDb *db)

@@ -13,7 +13,7 @@
  * And the model files, by model version, so that every desktop uses the
  * trainer's model: a desktop keeps a copy named by the file's SHA-256.
  *
- * The tables (team_pixels, team_models) are made with CREATE TABLE IF NOT
+ * The tables (team_pixels, team_models, and team_leases of gl-db-lease.h) are made with CREATE TABLE IF NOT
  * EXISTS by gl_db_team_prepare, on either backend (BYTEA on PostgreSQL,
  * BLOB on SQLite); they are not part of schema version 8. */
 #pragma once

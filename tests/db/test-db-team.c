@@ -4,6 +4,7 @@
  * gaps seen, a row put twice kept as first stored and a different second
  * one reported, a row of a bad size refused), and the model files (none,
  * then the first stored kept, with its SHA-256). */
+#include "db/gl-db-lease.h"
 #include "db/gl-db-notify.h"
 #include "db/gl-db-team.h"
 #include "gl-test-db.h"
@@ -236,6 +237,142 @@ test_notify (Fixture *fx, gconstpointer data)
   g_assert_cmpint (ev.first, ==, model);
 }
 
+/* Adds @n images; their ids into @ids. */
+static void
+add_images (GlDb *db, guint n, gint64 *ids)
+{
+  GError *error = NULL;
+  gint64 batch = -1;
+  g_assert_true (gl_db_begin_batch (db, "test", GL_DB_ORIGIN_HUMAN, FALSE, &batch, &error));
+  g_autofree GlDbNewImage *im = g_new0 (GlDbNewImage, n);
+  g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < n; i++)
+    {
+      char *path = g_strdup_printf ("/img/%u.png", i), *hash = g_strdup_printf ("%064u", i);
+      g_ptr_array_add (strings, path);
+      g_ptr_array_add (strings, hash);
+      im[i] = (GlDbNewImage) { path, hash, 1, i, NULL, NULL };
+    }
+  g_assert_true (gl_db_add_images (db, batch, im, n, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_autoptr (GArray) all = gl_db_list_unlabeled (db, 0, n, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (all->len, ==, n);
+  for (guint i = 0; i < n; i++)
+    ids[i] = g_array_index (all, GlDbScoredImage, i).image_id;
+}
+
+static gint64
+take (GlDb *db, const char *who, const gint64 *candidates, guint n, guint overlap, guint ttl)
+{
+  GError *error = NULL;
+  gint64 got = -2;
+  g_assert_true (gl_db_lease_take (db, who, candidates, n, overlap, ttl, &got, &error));
+  g_assert_no_error (error);
+  return got;
+}
+
+static void
+test_leases (Fixture *fx, gconstpointer data)
+{
+  GError *error = NULL;
+  g_autofree char *uuid = gl_db_team_prepare (fx->db, &error);
+  g_assert_no_error (error);
+  gint64 ids[5];
+  add_images (fx->db, 5, ids);
+  g_autoptr (GlDb) other = gl_db_open (fx->path, &error);
+  g_assert_no_error (error);
+
+  /* Two annotators on two connections get different images; one's own image is renewed, not lost. */
+  g_assert_cmpint (take (fx->db, "ann", ids, 5, 1, 60), ==, ids[0]);
+  g_assert_cmpint (take (other, "bob", ids, 5, 1, 60), ==, ids[1]);
+  g_assert_cmpint (take (fx->db, "ann", ids, 5, 1, 60), ==, ids[0]);
+  /* Overlap 2: bob may share ann's image. */
+  g_assert_cmpint (take (other, "bob", ids, 1, 2, 60), ==, ids[0]);
+  g_assert_cmpint (gl_db_lease_count (fx->db, ids[0], &error), ==, 2);
+  /* Every candidate held: none. */
+  g_assert_cmpint (take (other, "cy", ids, 2, 1, 60), ==, -1);
+  /* Given back (labeled): free again. */
+  g_assert_true (gl_db_lease_release (fx->db, "ann", ids[0], &error));
+  g_assert_true (gl_db_lease_release (other, "bob", ids[0], &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (take (other, "cy", ids, 2, 1, 60), ==, ids[0]);
+  /* A lease not renewed expires (a desktop that died): its image is reclaimed. */
+  g_assert_cmpint (take (fx->db, "dee", ids + 4, 1, 1, 1), ==, ids[4]);
+  g_assert_cmpint (take (other, "bob", ids + 4, 1, 1, 60), ==, -1);
+  g_usleep (1200 * 1000);
+  g_assert_cmpint (take (other, "bob", ids + 4, 1, 1, 60), ==, ids[4]);
+  /* The window closes: all of bob's go back. */
+  g_assert_true (gl_db_lease_release_all (other, "bob", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (gl_db_lease_count (fx->db, ids[1], &error), ==, 0);
+  g_assert_cmpint (gl_db_lease_count (fx->db, ids[4], &error), ==, 0);
+  g_assert_false (gl_db_lease_take (fx->db, "", ids, 1, 1, 60, &ids[0], &error));
+  g_assert_error (error, GL_DB_ERROR, GL_DB_ERROR_INVALID);
+  g_clear_error (&error);
+}
+
+#define RACE_IMAGES 24
+
+typedef struct
+{
+  const char *path;
+  const char *who;
+  const gint64 *ids;          /* (RACE_IMAGES) */
+  gint64 got[RACE_IMAGES / 2]; /* the images it got, -1: none was free */
+} Racer;
+
+/* Takes RACE_IMAGES / 2 leases on a connection of its own, as a queue does: each time from the images it did
+ * not get yet, in order (it keeps holding what it got, as while labeling them). */
+static gpointer
+race (gpointer data)
+{
+  Racer *r = data;
+  GError *error = NULL;
+  GlDb *db = gl_db_open (r->path, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < RACE_IMAGES / 2; i++)
+    {
+      gint64 rest[RACE_IMAGES];
+      guint n = 0;
+      for (guint k = 0; k < RACE_IMAGES; k++)
+        {
+          gboolean mine = FALSE;
+          for (guint j = 0; j < i; j++)
+            mine |= r->got[j] == r->ids[k];
+          if (!mine)
+            rest[n++] = r->ids[k];
+        }
+      r->got[i] = take (db, r->who, rest, n, 1, 60);
+    }
+  gl_db_close (db);
+  return NULL;
+}
+
+/* Two desktops taking leases at the same time from the same candidates:
+ * every image goes to exactly one of them. */
+static void
+test_lease_race (Fixture *fx, gconstpointer data)
+{
+  GError *error = NULL;
+  g_autofree char *uuid = gl_db_team_prepare (fx->db, &error);
+  g_assert_no_error (error);
+  gint64 ids[RACE_IMAGES];
+  add_images (fx->db, RACE_IMAGES, ids);
+  Racer a = { fx->path, "ann", ids, { 0 } }, b = { fx->path, "bob", ids, { 0 } };
+  GThread *ta = g_thread_new ("ann", race, &a);
+  GThread *tb = g_thread_new ("bob", race, &b);
+  g_thread_join (ta);
+  g_thread_join (tb);
+  /* 24 leases of 24 images, none given twice. */
+  guint times[RACE_IMAGES] = { 0 };
+  for (guint i = 0; i < RACE_IMAGES / 2; i++)
+    for (guint k = 0; k < RACE_IMAGES; k++)
+      times[k] += (a.got[i] == ids[k]) + (b.got[i] == ids[k]);
+  for (guint k = 0; k < RACE_IMAGES; k++)
+    g_assert_cmpuint (times[k], ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -244,5 +381,7 @@ main (int argc, char **argv)
   g_test_add ("/db/team/pixels", Fixture, NULL, fixture_setup, test_pixels, fixture_teardown);
   g_test_add ("/db/team/models", Fixture, NULL, fixture_setup, test_models, fixture_teardown);
   g_test_add ("/db/team/notify", Fixture, NULL, fixture_setup, test_notify, fixture_teardown);
+  g_test_add ("/db/team/leases", Fixture, NULL, fixture_setup, test_leases, fixture_teardown);
+  g_test_add ("/db/team/lease-race", Fixture, NULL, fixture_setup, test_lease_race, fixture_teardown);
   return g_test_run ();
 }
