@@ -3,7 +3,8 @@
  * is asked for. A lease is a row per (image, annotator) with an expiry; an
  * annotator takes the first of the queue's next candidates that fewer than
  * @overlap others hold, and gives it back when the image is labeled or
- * skipped or the window closes. A lease not renewed expires (a desktop that
+ * skipped or the window closes (on PostgreSQL, a label gives back its
+ * annotator's lease on the image in the same statement: gl-db-notify.c). A lease not renewed expires (a desktop that
  * died), and its image is free again.
  *
  * Taking is safe between desktops: on PostgreSQL the image's row is locked

@@ -10,6 +10,7 @@
 static const char triggers_pg[]
     = "CREATE OR REPLACE FUNCTION gleaner_notify_labels () RETURNS trigger LANGUAGE plpgsql AS $f$"
       " BEGIN"
+      "  DELETE FROM team_leases l USING new_rows n WHERE l.image_id = n.image_id AND l.annotator = n.annotator;"
       "  IF EXISTS (SELECT 1 FROM new_rows) THEN"
       "   PERFORM pg_notify ('" GL_DB_NOTIFY_CHANNEL "', 'labels ' || (SELECT MIN (id) FROM new_rows) || ' '"
       "                      || (SELECT MAX (id) FROM new_rows));"

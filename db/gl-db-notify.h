@@ -7,6 +7,9 @@
  *   "classes"            the classes changed (added, renamed, merged …)
  *   "model ID"           model version ID is current
  *
+ * The labels trigger also gives back the labeling annotator's queue lease
+ * on each image (gl-db-lease.h), whoever wrote the label.
+ *
  * Triggers on the server send them (gl_db_notify_prepare, made under the
  * schema lock by gl_db_team_prepare), so every writer is covered, old
  * desktops and gleaner-cli included; a notification goes out when its

@@ -20,6 +20,8 @@
 
 #include "app/gl-gallery-model.h"
 #include "app/gl-pixel-cache.h"
+#include "app/gl-queue.h"
+#include "db/gl-db-lease.h"
 #include "app/gl-team-watch.h"
 
 #include "../db/gl-test-pg.h"
@@ -306,6 +308,54 @@ test_live (Team *t, gconstpointer data)
   g_signal_handlers_disconnect_by_data (watch, &live);
 }
 
+/* Two annotators' queues on one team project never show the same image at
+ * once; a label gives the image's lease back, closing the queue gives back
+ * the rest. */
+static void
+test_leases (Team *t, gconstpointer data)
+{
+  if (t->pg == NULL)
+    return;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlProject) p1 = gl_project_create (t->target, 28, 28, 1, synth_classes, &error);
+  g_assert_no_error (error);
+  g_autofree char *data_dir = g_build_filename (t->dir, "data", NULL);
+  synth_import_split (p1, data_dir, "first");
+  g_autoptr (GlProject) p2 = gl_project_open (t->target, &error);
+  g_assert_no_error (error);
+  g_autofree char *before = gl_db_dup_default_annotator ();
+  gl_db_set_default_annotator ("ann");
+  g_autoptr (GlQueue) q1 = gl_queue_new (p1, &error);
+  g_assert_no_error (error);
+  gl_db_set_default_annotator ("bob");
+  GlQueue *q2 = gl_queue_new (p2, &error);
+  g_assert_no_error (error);
+  gl_db_set_default_annotator (before);
+
+  /* The images on screen and the previews after them: none in both. */
+  g_assert_nonnull (gl_queue_get_current (q1));
+  g_assert_nonnull (gl_queue_get_current (q2));
+  g_autoptr (GPtrArray) next1 = gl_queue_peek (q1, 3);
+  g_autoptr (GPtrArray) next2 = gl_queue_peek (q2, 3);
+  g_ptr_array_add (next1, gl_queue_item_copy (gl_queue_get_current (q1)));
+  g_ptr_array_add (next2, gl_queue_item_copy (gl_queue_get_current (q2)));
+  for (guint i = 0; i < next1->len; i++)
+    for (guint k = 0; k < next2->len; k++)
+      g_assert_cmpint (((GlQueueItem *)next1->pdata[i])->image_id, !=, ((GlQueueItem *)next2->pdata[k])->image_id);
+
+  /* ann labels hers: its lease goes back with the label. */
+  gint64 hers = gl_queue_get_current (q1)->image_id;
+  g_assert_cmpint (gl_db_lease_count (gl_project_get_db (p1), hers, &error), ==, 1);
+  g_assert_true (gl_queue_label (q1, 0, GL_LABEL_ORIGIN_HUMAN, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (gl_db_lease_count (gl_project_get_db (p1), hers, &error), ==, 0);
+  /* bob closes: his go back. */
+  gint64 his = gl_queue_get_current (q2)->image_id;
+  g_assert_cmpint (gl_db_lease_count (gl_project_get_db (p1), his, &error), ==, 1);
+  g_object_unref (q2);
+  g_assert_cmpint (gl_db_lease_count (gl_project_get_db (p1), his, &error), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -316,6 +366,7 @@ main (int argc, char **argv)
   g_test_add ("/team/project/two-desktops", Team, NULL, team_setup, test_two_desktops, team_teardown);
   g_test_add ("/team/project/bad-targets", Team, NULL, team_setup, test_bad_targets, team_teardown);
   g_test_add ("/team/project/live", Team, NULL, team_setup, test_live, team_teardown);
+  g_test_add ("/team/project/leases", Team, NULL, team_setup, test_leases, team_teardown);
   int status = g_test_run ();
   gl_remove_tree (cache);
   return status;
