@@ -198,6 +198,24 @@ test_two_desktops (Team *t, gconstpointer data)
   g_autofree char *csv = g_build_filename (export_dir, "labels.csv", NULL);
   g_assert_true (g_file_test (csv, G_FILE_TEST_IS_REGULAR));
 
+  /* Every other command that takes PROJECT takes the connection string too. */
+  g_autofree char *charts = g_build_filename (t->dir, "b", "charts", NULL);
+  const char *const commands[][6] = {
+    { "queue", t->target, NULL },          { "predict", t->target, NULL },
+    { "problems", t->target, NULL },       { "classes", t->target, "list", NULL },
+    { "drift", t->target, NULL },          { "insights", t->target, "--out", charts, NULL },
+    { "review", t->target, NULL },         { "rules", t->target, "list", NULL },
+    { "agreement", t->target, NULL },      { "conflicts", t->target, NULL },
+    { "accept", t->target, "2", NULL },    { "undo", t->target, NULL },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_autofree char *err = NULL;
+      int status = run_on (t, "b", commands[i], NULL, &err);
+      if (status != 0)
+        g_error ("gleaner-cli %s on a team project: exit %d: %s", commands[i][0], status, err);
+    }
+
   /* A imports more; B gets the new rows at its next open. */
   const char *import2[] = { "import", t->target, second, NULL };
   g_assert_cmpint (run_on (t, "a", import2, NULL, NULL), ==, 0);
