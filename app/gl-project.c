@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app/gl-team-paths.h"
 #include "app/gl-team-pixels.h"
 #include "db/gl-db-team.h"
 #include "db/gl-sql.h"
@@ -26,6 +27,7 @@ struct _GlProject
   char *dir, *db_path, *models_dir, *cache_dir, *thumbs_dir, *pixels_path;
   char *name;     /* what to show: the folder, or the connection string without secrets */
   gboolean team;  /* the store is a server's (gl-team-pixels.h keeps the pixel cache in step) */
+  GlTeamPaths *paths; /* a team project: this desktop's path prefixes (thread-safe); NULL otherwise */
   guint h, w, c;
   GlDb *db;        /* the main-thread connection */
   GlDb *import_db; /* the import sink's connection (the thread running the import, under import_lock),
@@ -63,6 +65,7 @@ gl_project_close (GlProject *p)
   gl_pixel_cache_close (p->cache);
   gl_thumb_pack_close (p->thumbs);
   g_strfreev (p->class_names);
+  gl_team_paths_free (p->paths);
   g_free (p->dir);
   g_free (p->name);
   if (p->db_path != NULL) /* a team project's may hold a password */
@@ -301,6 +304,8 @@ team_open (const char *target, GError **error)
     return NULL;
   g_autofree char *dir = g_build_filename (g_get_user_cache_dir (), "gleaner", uuid, NULL);
   set_paths (p, dir);
+  if ((p->paths = gl_team_paths_load (uuid, error)) == NULL)
+    return NULL;
   if (!make_dirs (p, error) || !load_project (p, error))
     return NULL;
   if (!gl_team_pixels_sync (p->db, p->cache, p->pixels_path, FALSE, error))
@@ -326,6 +331,36 @@ gl_project_open (const char *dir, GError **error)
   if (!make_dirs (p, error) || (p->db = gl_db_open (p->db_path, error)) == NULL || !load_project (p, error))
     return NULL;
   return g_steal_pointer (&p);
+}
+
+char *
+gl_project_local_path (GlProject *p, const char *stored)
+{
+  return gl_team_paths_resolve (p->paths, stored);
+}
+
+gboolean
+gl_project_set_path_prefix (GlProject *p, const char *stored_prefix, const char *local_prefix, GError **error)
+{
+  if (p->paths == NULL)
+    {
+      g_set_error (error, GL_PROJECT_ERROR, GL_PROJECT_ERROR_INVALID,
+                   "%s: path prefixes are for team projects (a project folder's paths are this desktop's)", p->name);
+      return FALSE;
+    }
+  return gl_team_paths_set (p->paths, stored_prefix, local_prefix, error);
+}
+
+void
+gl_project_list_path_prefixes (GlProject *p, char ***stored, char ***local)
+{
+  if (p->paths == NULL)
+    {
+      *stored = g_new0 (char *, 1);
+      *local = g_new0 (char *, 1);
+      return;
+    }
+  gl_team_paths_list (p->paths, stored, local);
 }
 
 gboolean

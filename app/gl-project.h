@@ -61,6 +61,17 @@ gboolean gl_project_is_team_target (const char *target);
  * @error when @target does not parse (the message does not quote it). */
 char *gl_project_team_target (const char *target, const char *password, GError **error);
 
+/* A stored image path as this desktop sees it: a team project maps it
+ * through the desktop's path prefixes (app/gl-team-paths.h); a copy of
+ * @stored otherwise. Any thread. Free with g_free. */
+char *gl_project_local_path (GlProject *project, const char *stored);
+/* Maps @stored_prefix to @local_prefix on this desktop (NULL removes it);
+ * a team project only (else GL_PROJECT_ERROR_INVALID). */
+gboolean gl_project_set_path_prefix (GlProject *project, const char *stored_prefix, const char *local_prefix,
+                                     GError **error);
+/* This desktop's prefixes, two lists of the same length (g_strfreev). */
+void gl_project_list_path_prefixes (GlProject *project, char ***stored, char ***local);
+
 /* The store connection of the thread that opened the project (borrowed). */
 GlDb *gl_project_get_db (GlProject *project);
 /* A new connection to the project's store for another thread (free with

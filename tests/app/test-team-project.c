@@ -374,17 +374,67 @@ test_leases (Team *t, gconstpointer data)
   g_assert_cmpint (gl_db_lease_count (gl_project_get_db (p1), his, &error), ==, 0);
 }
 
+/* This desktop's path prefixes: set and listed by gleaner-cli, applied
+ * (longest prefix, whole components) by gl_project_local_path; refused for
+ * a project folder and for relative prefixes. */
+static void
+test_prefixes (Team *t, gconstpointer data)
+{
+  if (t->pg == NULL)
+    return;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlProject) p = gl_project_create (t->target, 28, 28, 1, synth_classes, &error);
+  g_assert_no_error (error);
+  const char *set[] = { "team", t->target, "set-prefix", "/data/shared/", "/mnt/team", NULL };
+  g_assert_cmpint (run_on (t, "b", set, NULL, NULL), ==, 0);
+  const char *list[] = { "team", t->target, "prefixes", "--json", NULL };
+  g_autofree char *out = NULL;
+  g_assert_cmpint (run_on (t, "b", list, &out, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "{\"prefixes\":[{\"stored\":\"/data/shared\",\"local\":\"/mnt/team\"}]}"));
+  g_clear_pointer (&out, g_free);
+  const char *relative[] = { "team", t->target, "set-prefix", "data", "/mnt", NULL };
+  g_assert_cmpint (run_on (t, "b", relative, NULL, NULL), !=, 0);
+  /* Desktop A has no prefixes. */
+  g_assert_cmpint (run_on (t, "a", list, &out, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "{\"prefixes\":[]}"));
+
+  g_assert_true (gl_project_set_path_prefix (p, "/data/shared", "/mnt/team", &error));
+  g_assert_true (gl_project_set_path_prefix (p, "/data/shared/cats", "/home/me/cats", &error));
+  g_assert_no_error (error);
+  const char *cases[][2] = { { "/data/shared/a/b.png", "/mnt/team/a/b.png" },
+                             { "/data/shared/cats/c.png", "/home/me/cats/c.png" },
+                             { "/data/sharedX/d.png", "/data/sharedX/d.png" },
+                             { "/other/e.png", "/other/e.png" } };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *here = gl_project_local_path (p, cases[i][0]);
+      g_assert_cmpstr (here, ==, cases[i][1]);
+    }
+  g_assert_true (gl_project_set_path_prefix (p, "/data/shared/cats", NULL, &error));
+  g_autofree char *back = gl_project_local_path (p, "/data/shared/cats/c.png");
+  g_assert_cmpstr (back, ==, "/mnt/team/cats/c.png");
+
+  g_autofree char *folder = g_build_filename (t->dir, "folder", NULL);
+  g_autoptr (GlProject) f = gl_project_create (folder, 28, 28, 1, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (gl_project_set_path_prefix (f, "/a", "/b", &error));
+  g_assert_error (error, GL_PROJECT_ERROR, GL_PROJECT_ERROR_INVALID);
+}
+
 int
 main (int argc, char **argv)
 {
   /* The in-process projects' per-desktop folders. */
   g_autofree char *cache = g_dir_make_tmp ("gl-team-cache-XXXXXX", NULL);
+  g_autofree char *config = g_build_filename (cache, "config", NULL);
   g_setenv ("XDG_CACHE_HOME", cache, TRUE);
+  g_setenv ("XDG_CONFIG_HOME", config, TRUE);
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/team/project/two-desktops", Team, NULL, team_setup, test_two_desktops, team_teardown);
   g_test_add ("/team/project/bad-targets", Team, NULL, team_setup, test_bad_targets, team_teardown);
   g_test_add ("/team/project/live", Team, NULL, team_setup, test_live, team_teardown);
   g_test_add ("/team/project/leases", Team, NULL, team_setup, test_leases, team_teardown);
+  g_test_add ("/team/project/prefixes", Team, NULL, team_setup, test_prefixes, team_teardown);
   int status = g_test_run ();
   gl_remove_tree (cache);
   return status;
