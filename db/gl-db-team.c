@@ -10,6 +10,11 @@
 /* An advisory-lock key of Gleaner's own (gl-db-schema-pg.c uses 8318). */
 #define IMPORT_LOCK_KEY "8319"
 
+/* The settings key that says the team tables and triggers are made, and
+ * their version (a later one would replace the triggers' functions). */
+#define TEAM_TABLES_SETTING "team_tables"
+#define TEAM_TABLES_VERSION "1"
+
 /* The team tables, per backend (the one thing written twice). */
 static const char tables_sqlite[]
     = "CREATE TABLE IF NOT EXISTS team_pixels (cache_row INTEGER PRIMARY KEY, pixels BLOB NOT NULL);"
@@ -37,16 +42,26 @@ gl_db_team_is_server (GlDb *db)
 char *
 gl_db_team_prepare (GlDb *db, GError **error)
 {
-  /* Two desktops creating the tables at once: PostgreSQL's IF NOT EXISTS can still collide in its catalogue, so
-     under the schema's advisory lock. */
-  if (!gl_db_begin (db, error))
-    return NULL;
-  if ((!gl_db_is_sqlite (db) && !gl_db_exec (db, "SELECT pg_advisory_xact_lock (8318)", error))
-      || !gl_db_exec (db, gl_db_is_sqlite (db) ? tables_sqlite : tables_pg, error) || !gl_db_notify_prepare (db, error)
-      || !gl_db_commit (db, error))
+  /* The DDL runs once per project, not at each open: replacing a trigger locks its table against the other
+     desktops' labels for a moment, and an annotator's role (README) need not own the tables. Two desktops
+     creating the tables at once: PostgreSQL's IF NOT EXISTS can still collide in its catalogue, so under the
+     schema's advisory lock, and the setting is read again under it. */
+  g_autofree char *made = gl_db_get_setting (db, TEAM_TABLES_SETTING);
+  if (g_strcmp0 (made, TEAM_TABLES_VERSION) != 0)
     {
-      gl_db_rollback (db);
-      return NULL;
+      if (!gl_db_begin (db, error))
+        return NULL;
+      gboolean ok = gl_db_is_sqlite (db) || gl_db_exec (db, "SELECT pg_advisory_xact_lock (8318)", error);
+      g_free (made);
+      made = ok ? gl_db_get_setting (db, TEAM_TABLES_SETTING) : NULL;
+      if (ok && g_strcmp0 (made, TEAM_TABLES_VERSION) != 0)
+        ok = gl_db_exec (db, gl_db_is_sqlite (db) ? tables_sqlite : tables_pg, error) && gl_db_notify_prepare (db, error)
+             && gl_db_set_setting (db, TEAM_TABLES_SETTING, TEAM_TABLES_VERSION, error);
+      if (!ok || !gl_db_commit (db, error))
+        {
+          gl_db_rollback (db);
+          return NULL;
+        }
     }
   char *uuid = gl_db_get_setting (db, GL_DB_SETTING_PROJECT_UUID);
   if (uuid != NULL)
