@@ -45,13 +45,13 @@ gl_cli_init (int argc, char **argv)
   if (gl_cli_json)
     {
       g_autoptr (GString) out = g_string_new ("{\"project\":");
-      gl_json_append_string (out, gl_project_get_dir (p));
+      gl_json_append_string (out, gl_project_get_name (p));
       g_string_append_printf (out, ",\"input\":{\"height\":%u,\"width\":%u,\"channels\":%u},\"classes\":%u}", h, w,
                               c, n);
       gl_cli_print_json (out);
       return GL_CLI_EXIT_OK;
     }
-  g_autofree char *disp = g_filename_display_name (gl_project_get_dir (p));
+  g_autofree char *disp = g_filename_display_name (gl_project_get_name (p));
   printf ("created project %s (input %ux%ux%u, %u classes)\n", disp, h, w, c, n);
   return GL_CLI_EXIT_OK;
 }
@@ -244,7 +244,7 @@ gl_cli_info (int argc, char **argv)
   if (json)
     {
       g_string_append (out, "{\"project\":");
-      gl_json_append_string (out, gl_project_get_dir (p));
+      gl_json_append_string (out, gl_project_get_name (p));
       g_string_append_printf (out,
                               ",\"input\":{\"height\":%u,\"width\":%u,\"channels\":%u}"
                               ",\"images\":%" G_GUINT64_FORMAT ",\"readable\":%" G_GUINT64_FORMAT
@@ -264,7 +264,7 @@ gl_cli_info (int argc, char **argv)
     }
   else
     {
-      g_autofree char *disp = g_filename_display_name (gl_project_get_dir (p));
+      g_autofree char *disp = g_filename_display_name (gl_project_get_name (p));
       g_string_append_printf (out,
                               "project            %s\ninput              %ux%ux%u\n"
                               "images             %" G_GUINT64_FORMAT "\nunreadable         %" G_GUINT64_FORMAT
@@ -310,12 +310,12 @@ gl_cli_demo (int argc, char **argv)
   if (gl_cli_json)
     {
       g_autoptr (GString) out = g_string_new ("{\"project\":");
-      gl_json_append_string (out, gl_project_get_dir (p));
+      gl_json_append_string (out, gl_project_get_name (p));
       g_string_append_c (out, '}');
       gl_cli_print_json (out);
       return GL_CLI_EXIT_OK;
     }
-  g_autofree char *disp = g_filename_display_name (gl_project_get_dir (p));
+  g_autofree char *disp = g_filename_display_name (gl_project_get_name (p));
   printf ("demo project ready: %s\n", disp);
   return GL_CLI_EXIT_OK;
 }

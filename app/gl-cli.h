@@ -127,5 +127,8 @@ extern const GOptionEntry gl_cli_annotator_options[], gl_cli_agreement_options[]
 int gl_cli_annotator (int argc, char **argv);
 int gl_cli_agreement (int argc, char **argv);
 int gl_cli_conflicts (int argc, char **argv);
+/* app/gl-cli-team-paths.c */
+extern const GOptionEntry gl_cli_team_options[];
+int gl_cli_team (int argc, char **argv);
 
 G_END_DECLS

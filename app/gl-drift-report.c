@@ -3,6 +3,7 @@
 
 #include "app/gl-drift-auto.h"
 #include "app/gl-drift-boost.h"
+#include "app/gl-team-models.h"
 
 #include "engine/gl-calibrate.h"
 #include "engine/gl-drift-verdict.h"
@@ -402,7 +403,7 @@ update_on (GlDb *db, GlPixelMap *map, guint window, guint step, gint64 *model_id
   *has_reference = TRUE;
   ok = reference_sample (&ref, &sample, error) && gl_db_get_model_version (db, *model_id, &version, error);
   if (ok)
-    ok = (net = gl_model_file_load (version.path, NULL, error)) != NULL;
+    ok = (net = gl_team_model_load (db, &version, error)) != NULL;
   if (ok && gl_net_get_n_classes (net) != ref.n_classes)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,

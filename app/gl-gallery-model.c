@@ -601,7 +601,7 @@ get_page (GlGalleryModel *self, guint k, gboolean may_wait, GError **error)
         {
           /* The listing is shorter than counted (changed meanwhile). */
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s: the listing ended at page %u of %u",
-                       gl_project_get_db_path (self->project), j + 1, self->starts->len);
+                       gl_project_get_name (self->project), j + 1, self->starts->len);
           return NULL;
         }
       remember_start (self, j + 1, next);
@@ -721,7 +721,7 @@ gl_gallery_model_get_item_now (GlGalleryModel *self, guint position, GError **er
   if (i >= page->items->len)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s: the listing changed (position %u is gone)",
-                   gl_project_get_db_path (self->project), position);
+                   gl_project_get_name (self->project), position);
       return NULL;
     }
   return g_object_ref (g_ptr_array_index (page->items, i));

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "app/gl-pixel-cache.h"
+#include "app/gl-team-models.h"
 #include "app/gl-trainer.h"
 #include "engine/gl-model-file.h"
 #include "engine/gl-net.h"
@@ -191,7 +192,7 @@ load_current (GlDb *db, gint64 *model_id, GError **error)
   GError *local = NULL;
   if (!gl_db_get_model_version (db, *model_id, &v, &local))
     return fail (error, GL_LABEL_ERRORS_ERROR_STORE, local, "cannot read the current model version"), NULL;
-  GlNet *net = gl_model_file_load (v.path, NULL, &local);
+  GlNet *net = gl_team_model_load (db, &v, &local);
   gl_db_model_version_clear (&v);
   if (net == NULL)
     return fail (error, GL_LABEL_ERRORS_ERROR_STORE, local, "cannot load the current model"), NULL;

@@ -10,13 +10,24 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app/gl-team-paths.h"
+#include "app/gl-team-pixels.h"
+#include "db/gl-db-team.h"
+#include "db/gl-sql.h"
+
 G_DEFINE_QUARK (gl-project-error-quark, gl_project_error)
 
 #define DB_NAME "project.gleaner-db"
 
 struct _GlProject
 {
+  /* All owned and fixed after open. For a team project (a connection string) db_path is the whole string, its
+     password included (to open more connections; never shown: name is the string without secrets), and dir is
+     this desktop's folder for the project, $XDG_CACHE_HOME/gleaner/<project uuid>. */
   char *dir, *db_path, *models_dir, *cache_dir, *thumbs_dir, *pixels_path;
+  char *name;     /* what to show: the folder, or the connection string without secrets */
+  gboolean team;  /* the store is a server's (gl-team-pixels.h keeps the pixel cache in step) */
+  GlTeamPaths *paths; /* a team project: this desktop's path prefixes (thread-safe); NULL otherwise */
   guint h, w, c;
   GlDb *db;        /* the main-thread connection */
   GlDb *import_db; /* the import sink's connection (the thread running the import, under import_lock),
@@ -33,7 +44,10 @@ static void
 set_paths (GlProject *p, const char *dir)
 {
   p->dir = g_canonicalize_filename (dir, NULL);
-  p->db_path = g_build_filename (p->dir, DB_NAME, NULL);
+  if (p->db_path == NULL)
+    p->db_path = g_build_filename (p->dir, DB_NAME, NULL);
+  if (p->name == NULL)
+    p->name = g_strdup (p->dir);
   p->models_dir = g_build_filename (p->dir, "models", NULL);
   p->cache_dir = g_build_filename (p->dir, "cache", NULL);
   p->thumbs_dir = g_build_filename (p->cache_dir, "thumbs.pack", NULL);
@@ -51,7 +65,11 @@ gl_project_close (GlProject *p)
   gl_pixel_cache_close (p->cache);
   gl_thumb_pack_close (p->thumbs);
   g_strfreev (p->class_names);
+  gl_team_paths_free (p->paths);
   g_free (p->dir);
+  g_free (p->name);
+  if (p->db_path != NULL) /* a team project's may hold a password */
+    memset (p->db_path, 0, strlen (p->db_path));
   g_free (p->db_path);
   g_free (p->models_dir);
   g_free (p->cache_dir);
@@ -170,30 +188,53 @@ open_files (GlProject *p, GError **error)
   return p->cache != NULL && (p->thumbs = gl_thumb_pack_open (p->thumbs_dir, error)) != NULL;
 }
 
-GlProject *
-gl_project_create (const char *dir, guint h, guint w, guint c, const char *const *class_names, GError **error)
+/* Checks a new project's shape and class names. */
+static gboolean
+check_new (guint h, guint w, guint c, const char *const *class_names, GError **error)
 {
-  g_autoptr (GlProject) p = g_new0 (GlProject, 1);
-  g_mutex_init (&p->import_lock);
-  set_paths (p, dir);
   if (h == 0 || w == 0 || h > 4096 || w > 4096 || (c != 1 && c != 3))
     {
       g_set_error (error, GL_PROJECT_ERROR, GL_PROJECT_ERROR_INVALID, "input shape %u×%u×%u is not supported",
                    h, w, c);
-      return NULL;
+      return FALSE;
     }
   for (guint i = 0; class_names && class_names[i]; i++)
     {
       if (!valid_class_name (class_names[i], error))
-        return NULL;
+        return FALSE;
       for (guint j = 0; j < i; j++)
         if (strcmp (class_names[i], class_names[j]) == 0)
           {
             g_set_error (error, GL_PROJECT_ERROR, GL_PROJECT_ERROR_INVALID, "class “%s” is given twice",
                          class_names[i]);
-            return NULL;
+            return FALSE;
           }
     }
+  return TRUE;
+}
+
+static GlProject *team_open (const char *target, GError **error);
+
+/* A team project: the schema and the first settings go into the (empty)
+ * server database, then it opens as any team project. */
+static GlProject *
+team_create (const char *target, guint h, guint w, guint c, const char *const *class_names, GError **error)
+{
+  if (!fill_new_db (target, h, w, c, class_names, error))
+    return NULL;
+  return team_open (target, error);
+}
+
+GlProject *
+gl_project_create (const char *dir, guint h, guint w, guint c, const char *const *class_names, GError **error)
+{
+  if (!check_new (h, w, c, class_names, error))
+    return NULL;
+  if (gl_sql_is_server_target (dir))
+    return team_create (dir, h, w, c, class_names, error);
+  g_autoptr (GlProject) p = g_new0 (GlProject, 1);
+  g_mutex_init (&p->import_lock);
+  set_paths (p, dir);
   if (g_file_test (p->db_path, G_FILE_TEST_EXISTS))
     {
       g_autofree char *disp = g_filename_display_name (p->dir);
@@ -234,9 +275,49 @@ gl_project_create (const char *dir, guint h, guint w, guint c, const char *const
   return g_steal_pointer (&p);
 }
 
+/* Reads the input shape from the store; then the classes, the cache files. */
+static gboolean
+load_project (GlProject *p, GError **error)
+{
+  g_autofree char *sh = gl_db_get_setting (p->db, GL_DB_SETTING_INPUT_H);
+  g_autofree char *sw = gl_db_get_setting (p->db, GL_DB_SETTING_INPUT_W);
+  g_autofree char *sc = gl_db_get_setting (p->db, GL_DB_SETTING_INPUT_C);
+  g_autofree char *shape = g_strdup_printf ("%sx%sx%s", sh ? sh : "", sw ? sw : "", sc ? sc : "");
+  return gl_project_parse_shape (shape, &p->h, &p->w, &p->c, error) && load_classes (p, error)
+         && open_files (p, error);
+}
+
+/* A team project: the store on the server; the pixel cache, thumbnails and
+ * models in this desktop's folder for it, named by the project's UUID. */
+static GlProject *
+team_open (const char *target, GError **error)
+{
+  g_autoptr (GlProject) p = g_new0 (GlProject, 1);
+  g_mutex_init (&p->import_lock);
+  p->team = TRUE;
+  p->db_path = g_strdup (target);
+  if ((p->db = gl_db_open (target, error)) == NULL)
+    return NULL;
+  p->name = g_strdup (gl_db_get_path (p->db));
+  g_autofree char *uuid = gl_db_team_prepare (p->db, error);
+  if (uuid == NULL)
+    return NULL;
+  g_autofree char *dir = g_build_filename (g_get_user_cache_dir (), "gleaner", uuid, NULL);
+  set_paths (p, dir);
+  if ((p->paths = gl_team_paths_load (uuid, error)) == NULL)
+    return NULL;
+  if (!make_dirs (p, error) || !load_project (p, error))
+    return NULL;
+  if (!gl_team_pixels_sync (p->db, p->cache, p->pixels_path, FALSE, error))
+    return NULL;
+  return g_steal_pointer (&p);
+}
+
 GlProject *
 gl_project_open (const char *dir, GError **error)
 {
+  if (gl_sql_is_server_target (dir))
+    return team_open (dir, error);
   g_autoptr (GlProject) p = g_new0 (GlProject, 1);
   g_mutex_init (&p->import_lock);
   set_paths (p, dir);
@@ -247,16 +328,51 @@ gl_project_open (const char *dir, GError **error)
                    disp, DB_NAME);
       return NULL;
     }
-  if (!make_dirs (p, error) || (p->db = gl_db_open (p->db_path, error)) == NULL)
-    return NULL;
-  g_autofree char *sh = gl_db_get_setting (p->db, GL_DB_SETTING_INPUT_H);
-  g_autofree char *sw = gl_db_get_setting (p->db, GL_DB_SETTING_INPUT_W);
-  g_autofree char *sc = gl_db_get_setting (p->db, GL_DB_SETTING_INPUT_C);
-  g_autofree char *shape = g_strdup_printf ("%sx%sx%s", sh ? sh : "", sw ? sw : "", sc ? sc : "");
-  if (!gl_project_parse_shape (shape, &p->h, &p->w, &p->c, error) || !load_classes (p, error)
-      || !open_files (p, error))
+  if (!make_dirs (p, error) || (p->db = gl_db_open (p->db_path, error)) == NULL || !load_project (p, error))
     return NULL;
   return g_steal_pointer (&p);
+}
+
+char *
+gl_project_local_path (GlProject *p, const char *stored)
+{
+  return gl_team_paths_resolve (p->paths, stored);
+}
+
+gboolean
+gl_project_set_path_prefix (GlProject *p, const char *stored_prefix, const char *local_prefix, GError **error)
+{
+  if (p->paths == NULL)
+    {
+      g_set_error (error, GL_PROJECT_ERROR, GL_PROJECT_ERROR_INVALID,
+                   "%s: path prefixes are for team projects (a project folder's paths are this desktop's)", p->name);
+      return FALSE;
+    }
+  return gl_team_paths_set (p->paths, stored_prefix, local_prefix, error);
+}
+
+void
+gl_project_list_path_prefixes (GlProject *p, char ***stored, char ***local)
+{
+  if (p->paths == NULL)
+    {
+      *stored = g_new0 (char *, 1);
+      *local = g_new0 (char *, 1);
+      return;
+    }
+  gl_team_paths_list (p->paths, stored, local);
+}
+
+gboolean
+gl_project_is_team_target (const char *target)
+{
+  return target != NULL && gl_sql_is_server_target (target);
+}
+
+char *
+gl_project_team_target (const char *target, const char *password, GError **error)
+{
+  return gl_db_team_target_with_password (target, password, error);
 }
 
 GlDb *
@@ -275,6 +391,18 @@ const char *
 gl_project_get_dir (GlProject *p)
 {
   return p->dir;
+}
+
+const char *
+gl_project_get_name (GlProject *p)
+{
+  return p->name;
+}
+
+gboolean
+gl_project_is_team (GlProject *p)
+{
+  return p->team;
 }
 
 const char *
@@ -369,6 +497,16 @@ sink_begin_batch (gpointer data, const char *source, const GlImportOptions *opti
       g_mutex_unlock (&p->import_lock);
       return -1;
     }
+  /* A team project: one desktop imports at a time, with the team's pixel rows in its cache first, so that the
+     rows it appends get numbers no other desktop gave. */
+  if (p->team
+      && (!gl_db_team_lock_imports (p->import_db, error)
+          || !gl_team_pixels_sync (p->import_db, p->cache, p->pixels_path, TRUE, error)))
+    {
+      gl_db_team_unlock_imports (p->import_db);
+      g_mutex_unlock (&p->import_lock);
+      return -1;
+    }
   p->last_batch = id;
   return id;
 }
@@ -377,6 +515,14 @@ static void
 sink_end_batch (gpointer data, gint64 batch_id)
 {
   GlProject *p = data;
+  if (p->team)
+    {
+      /* Rows appended but not referred to (a cancelled chunk) go in too: the marker then covers the whole file. */
+      g_autoptr (GError) error = NULL;
+      if (!gl_team_pixels_publish (p->import_db, p->pixels_path, gl_pixel_cache_count (p->cache), &error))
+        g_warning ("%s", error->message); /* the next import or open checks them again */
+      gl_db_team_unlock_imports (p->import_db);
+    }
   g_mutex_unlock (&p->import_lock);
 }
 
@@ -385,6 +531,12 @@ sink_add_records (gpointer data, gint64 batch_id, const GlImportRecord *records,
                   GError **error)
 {
   GlProject *p = data;
+  /* The team's store gets the pixel rows before the images that refer to them. */
+  gint64 end_row = -1;
+  for (guint i = 0; p->team && i < n; i++)
+    end_row = MAX (end_row, records[i].cache_row + 1);
+  if (end_row > 0 && !gl_team_pixels_publish (p->import_db, p->pixels_path, (guint64) end_row, error))
+    return FALSE;
   g_autofree GlDbNewImage *im = g_new (GlDbNewImage, MAX (n, 1));
   for (guint i = 0; i < n; i++)
     im[i] = (GlDbNewImage) { records[i].path,      records[i].hash_hex, records[i].size_bytes,

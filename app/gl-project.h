@@ -1,9 +1,14 @@
-/* gl-project.h — a Gleaner project folder.
+/* gl-project.h — a Gleaner project: a folder, or a team's (issue 18).
  *
  *   PROJECT/project.gleaner-db   SQLite: settings, classes, images, labels, import batches
  *   PROJECT/models/              model versions
  *   PROJECT/cache/pixels         the model-input cache (gl-pixel-cache.h)
  *   PROJECT/cache/thumbs.pack    thumbnails (gl-thumbs.h)
+ *
+ * A team project is a PostgreSQL connection string instead (gl_sql_is_server_target): the store is on the
+ * server, with the model-input pixels of every image (db/gl-db-team.h), and this desktop keeps the rest in
+ * $XDG_CACHE_HOME/gleaner/<project uuid>/ (models/, cache/pixels, cache/thumbs.pack), laid out as above. Its
+ * pixel cache is kept in step with the server's rows at open and at each import (app/gl-team-pixels.h).
  *
  * Images stay where the user keeps them (paths are stored); IDX items are
  * unpacked into cache/pixels, which is their only copy.
@@ -48,13 +53,42 @@ GlProject *gl_project_create (const char *dir, guint h, guint w, guint c, const 
 GlProject *gl_project_open (const char *dir, GError **error);
 void gl_project_close (GlProject *project);
 
+/* TRUE when @target names a team project (a PostgreSQL connection string:
+ * postgresql://…, postgres://… or key=value settings) rather than a folder. */
+gboolean gl_project_is_team_target (const char *target);
+/* @target with @password (may be NULL or empty) added, for gl_project_open;
+ * the result holds the password: wipe it (memset) before g_free. NULL with
+ * @error when @target does not parse (the message does not quote it). */
+char *gl_project_team_target (const char *target, const char *password, GError **error);
+
+/* A stored image path as this desktop sees it: a team project maps it
+ * through the desktop's path prefixes (app/gl-team-paths.h); a copy of
+ * @stored otherwise. Any thread. Free with g_free. */
+char *gl_project_local_path (GlProject *project, const char *stored);
+/* Maps @stored_prefix to @local_prefix on this desktop (NULL removes it);
+ * a team project only (else GL_PROJECT_ERROR_INVALID). */
+gboolean gl_project_set_path_prefix (GlProject *project, const char *stored_prefix, const char *local_prefix,
+                                     GError **error);
+/* This desktop's prefixes, two lists of the same length (g_strfreev). */
+void gl_project_list_path_prefixes (GlProject *project, char ***stored, char ***local);
+
 /* The store connection of the thread that opened the project (borrowed). */
 GlDb *gl_project_get_db (GlProject *project);
 /* A new connection to the project's store for another thread (free with
  * gl_db_close on that thread). */
 GlDb *gl_project_open_db (GlProject *project, GError **error);
 
+/* The project's folder; for a team project (opened from a PostgreSQL
+ * connection string) this desktop's folder for it, under
+ * $XDG_CACHE_HOME/gleaner/, named by the project's UUID. */
 const char *gl_project_get_dir (GlProject *project);
+/* What to show a person: the folder, or the connection string without its
+ * password or other secrets. */
+const char *gl_project_get_name (GlProject *project);
+/* TRUE for a project on a PostgreSQL server (a team's). */
+gboolean gl_project_is_team (GlProject *project);
+/* The store's file, or a team project's whole connection string (its
+ * password included, if it has one): for gl_db_open only, never to show. */
 const char *gl_project_get_db_path (GlProject *project);
 const char *gl_project_get_models_dir (GlProject *project);
 const char *gl_project_get_cache_dir (GlProject *project);

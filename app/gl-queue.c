@@ -18,6 +18,7 @@
 
 #include "app/gl-writer.h"
 #include "db/gl-db.h"
+#include "db/gl-db-lease.h"
 #include "engine/gl-acquire.h"
 
 G_DEFINE_QUARK (gl-queue-error-quark, gl_queue_error)
@@ -103,6 +104,8 @@ struct _GlQueue
 
   /* owned */
   GlDb *db;             /* this queue's connection (main thread) */
+  char *lease_as;       /* a team project: the annotator its images are leased to (gl-db-lease.h); NULL otherwise.
+                           Main thread. */
   GlTrainer *trainer;
   gulong ranking_handler;
   guint n_classes;
@@ -551,11 +554,26 @@ gl_queue_describe_image (GlQueue *self, gint64 image_id, GError **error)
   return it;
 }
 
+/* A team project: the image's lease for this annotator, unless others hold it (the project setting
+ * "team_overlap" lets that many annotators have it at once; default 1). */
+static gboolean
+leased (GlQueue *self, gint64 image_id)
+{
+  if (self->lease_as == NULL)
+    return TRUE;
+  guint overlap = (guint) CLAMP (gl_db_get_setting_int (self->db, "team_overlap", 1), 1, 100);
+  gint64 got = -1;
+  GError *local = NULL;
+  if (!gl_db_lease_take (self->db, self->lease_as, &image_id, 1, overlap, GL_DB_LEASE_SECONDS, &got, &local))
+    note_item_error (self, local, "cannot lease an image");
+  return got == image_id;
+}
+
 static gboolean
 usable (GlQueue *self, gint64 image_id)
 {
   return !g_hash_table_contains (self->done, &image_id) && !is_labeled (self, image_id, NULL)
-         && !gl_db_is_skipped (self->db, image_id);
+         && !gl_db_is_skipped (self->db, image_id) && leased (self, image_id);
 }
 
 static gboolean
@@ -796,6 +814,8 @@ gl_queue_new (GlProject *project, GError **error)
   g_autoptr (GlQueue) self = g_object_new (GL_TYPE_QUEUE, NULL);
   self->project = project;
   self->db = db;
+  if (gl_project_is_team (project))
+    self->lease_as = gl_db_dup_default_annotator ();
   if (!load_classes (self, error) || !load_counts (self, error) || !load_ranking (self, error))
     return NULL;
   advance (self);
@@ -1162,6 +1182,10 @@ apply_skip (GlQueue *self, Op *op)
   gint64 id = op->image_id;
   Returning r = { id, self->labels_made + GL_QUEUE_SKIP_RETURN_AFTER };
 
+  /* A skipped image goes back to the team while it waits for its turn here. */
+  GError *local = NULL;
+  if (self->lease_as != NULL && !gl_db_lease_release (self->db, self->lease_as, id, &local))
+    note_item_error (self, local, "cannot give back the lease of a skipped image");
   g_array_append_val (self->returning, r);
   g_hash_table_add (self->done, g_memdup2 (&id, sizeof id));
   if (self->current != NULL && self->current->image_id == id)
@@ -1551,6 +1575,10 @@ gl_queue_dispose (GObject *object)
   GlQueue *self = GL_QUEUE (object);
   gl_queue_set_trainer (self, NULL);
   g_cancellable_cancel (self->reading);
+  /* The window closes: this annotator's images go back to the team (a failure leaves them to expire). */
+  if (self->lease_as != NULL && self->db != NULL)
+    gl_db_lease_release_all (self->db, self->lease_as, NULL);
+  g_clear_pointer (&self->lease_as, g_free);
   G_OBJECT_CLASS (gl_queue_parent_class)->dispose (object);
 }
 

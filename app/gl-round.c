@@ -14,6 +14,7 @@
 #include "app/gl-drift-report.h"
 #include "app/gl-pixel-cache.h"
 #include "app/gl-rescore.h"
+#include "app/gl-team-models.h"
 #include "engine/gl-model-file.h"
 #include "engine/gl-worker.h"
 
@@ -570,7 +571,7 @@ choose_start (ProjectRound *p)
       GlDbModelVersion v = { 0 };
       GlNet *net = NULL;
       if (gl_db_get_model_version (p->db, current, &v, &local))
-        net = gl_model_file_load (v.path, NULL, &local);
+        net = gl_team_model_load (p->db, &v, &local);
       gl_db_model_version_clear (&v);
       if (net == NULL)
         {
@@ -709,6 +710,9 @@ save_version (ProjectRound *p, GError **error)
                          .metrics = blob };
   if (!gl_db_add_model_version (p->db, &v, &p->version, &local))
     return store_failed (error, local, "cannot record the model version");
+  /* A team project: every desktop loads the trainer's file from the store. */
+  if (!gl_team_model_publish (p->db, p->version, path, &local))
+    return store_failed (error, local, "cannot put the model file in the team's store");
   if (vm != NULL)
     {
       g_autofree GlDbClassMetrics *cm = g_new (GlDbClassMetrics, p->n_classes);
@@ -861,7 +865,7 @@ resume_rescore (ProjectRound *p)
   if (!gl_db_get_rescore (p->db, &pending))
     return FALSE;
   if (gl_db_get_model_version (p->db, pending.model_id, &v, &local))
-    net = gl_model_file_load (v.path, NULL, &local);
+    net = gl_team_model_load (p->db, &v, &local);
   if (net != NULL && gl_net_get_n_classes (net) != p->n_classes)
     {
       g_clear_pointer (&net, gl_net_free);

@@ -131,11 +131,12 @@ load_one (GlThumbnailLoader *self, GlGalleryItem *item, GError **error)
     }
   /* Files first (their own thumbnail is sharper than the model input); IDX
    * images ("file#index") have only their pixel-cache row. */
-  g_autofree char *file = path != NULL ? gl_path_decode (path) : NULL;
+  g_autofree char *here = path != NULL ? gl_project_local_path (self->project, path) : NULL; /* a team's prefixes */
+  g_autofree char *file = here != NULL ? gl_path_decode (here) : NULL;
   if (hash != NULL && file != NULL && g_file_test (file, G_FILE_TEST_IS_REGULAR))
     {
       g_autofree char *reason = NULL;
-      GdkPixbuf *pb = gl_thumbs_for_file (self->pack, hash, path, &reason);
+      GdkPixbuf *pb = gl_thumbs_for_file (self->pack, hash, here, &reason);
       if (pb != NULL)
         return pb;
       if (cache_row < 0)

@@ -509,16 +509,39 @@ gl_sql_postgres_open (const char *target, GError **error)
   PgConn *conn = g_new0 (PgConn, 1);
   conn->base.funcs = &pg_funcs;
   conn->base.describe = gl_sql_redact_target (target);
+  /* libpq's message about a string that does not parse may quote the
+   * string, password and all: such a message is not passed on. */
+  char *parse_error = NULL;
+  PQconninfoOption *parsed = PQconninfoParse (target, &parse_error);
+  PQfreemem (parse_error);
+  g_autofree char *password = NULL;
+  for (PQconninfoOption *o = parsed; o != NULL && o->keyword != NULL; o++)
+    if (g_str_equal (o->keyword, "password") && o->val != NULL && o->val[0] != '\0')
+      password = g_strdup (o->val);
+  gboolean parses = parsed != NULL;
+  if (parsed != NULL)
+    PQconninfoFree (parsed);
   conn->pg = PQconnectdb (target);
   if (PQstatus (conn->pg) != CONNECTION_OK)
     {
-      g_autofree char *reason = g_strstrip (g_strdup (PQerrorMessage (conn->pg)));
+      char *reason = g_strstrip (g_strdup (PQerrorMessage (conn->pg)));
+      if (!parses || strstr (reason, target) != NULL || (password != NULL && strstr (reason, password) != NULL))
+        {
+          g_free (reason);
+          reason = g_strdup ("the connection string does not parse (write postgresql://USER@HOST:PORT/DATABASE,"
+                             " or key=value settings such as \"host=HOST dbname=DATABASE\")");
+        }
       gl_sql_fail (&conn->base, error, GL_SQL_ERROR_CANNOT_OPEN, "cannot connect", reason);
+      g_free (reason);
+      if (password != NULL)
+        memset (password, 0, strlen (password));
       g_free (conn->base.describe);
       g_free (conn->base.last_reason);
       pg_close (&conn->base);
       return NULL;
     }
+  if (password != NULL)
+    memset (password, 0, strlen (password));
   PQsetNoticeProcessor (conn->pg, on_notice, NULL);
   /* Times in UTC; warnings and errors only (notices go to the debug log). */
   PGresult *res = PQexec (conn->pg, "SET client_min_messages = warning; SET TIME ZONE 'UTC'");

@@ -7,6 +7,7 @@
 #include "app/gl-identity.h"
 
 #include "ui/gleaner-preferences-window.h"
+#include "app/gl-project.h"
 #include "ui/gleaner-window.h"
 
 #define MAX_RECENT 10
@@ -83,7 +84,14 @@ gleaner_application_open (GApplication *app, GFile **files, int n_files, const c
   GleanerApplication *self = GLEANER_APPLICATION (app);
 
   for (int i = 0; i < n_files; i++)
-    gleaner_window_open_project (new_window (self), files[i]);
+    {
+      /* `gleaner postgresql://…`: a team project's connection string comes as a URI. */
+      g_autofree char *uri = g_file_get_uri (files[i]);
+      if (gl_project_is_team_target (uri))
+        gleaner_window_open_team (new_window (self), uri);
+      else
+        gleaner_window_open_project (new_window (self), files[i]);
+    }
 }
 
 static void

@@ -67,6 +67,7 @@ struct _GleanerLabelView
   /* owned */
   GlReview *review; /* suspected label errors of the project's current version, and their detection */
   gboolean reload_review; /* read the review again once its decisions are written (after leaving it) */
+  gboolean told_missing;  /* a team project: said once that an image's file is not on this desktop */
   gboolean new_version;   /* a model version came while reviewing: read and check it after */
   gboolean counts_stale;  /* a review decision relabeled an image: the queue reads its counts when the review is left */
   char *review_note;      /* why the last check could not run (too few labels), or NULL */
@@ -271,6 +272,11 @@ decode_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   int w, h, side;
 
   g_autofree char *file = gl_path_decode (job->path); /* stored text → the file name's bytes */
+  if (!g_file_test (file, G_FILE_TEST_EXISTS))
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s", job->path);
+      return;
+    }
   if (!gl_decode_read_file (file, &contents, &len, &reason)
       || (pixbuf = gl_decode_bytes (contents, len, job->target, &reason)) == NULL)
     {
@@ -292,6 +298,8 @@ decode_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
 }
 
 
+static void toast (GleanerLabelView *self, const char *text);
+
 static void
 decode_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -307,6 +315,16 @@ decode_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
        * is not an error of the labeling. */
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         g_debug ("%s", error->message);
+      /* A team project whose images are elsewhere on this desktop: said once, by name, with the way out. */
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) && self->project != NULL
+          && gl_project_is_team (self->project) && !self->told_missing)
+        {
+          g_autofree char *text = g_strdup_printf (_("%s is not on this desktop: labeling from the model input "
+                                                     "(gleaner-cli team set-prefix maps its folder)"),
+                                                   error->message);
+          self->told_missing = TRUE;
+          toast (self, text);
+        }
       return;
     }
   if (!g_hash_table_contains (self->originals, &job->image_id))
@@ -342,7 +360,7 @@ lookup_original (GleanerLabelView *self, const GlQueueItem *item)
   g_hash_table_insert (self->originals, g_memdup2 (&item->image_id, sizeof item->image_id), NULL);
   job = g_new0 (DecodeJob, 1);
   job->image_id = item->image_id;
-  job->path = g_strdup (item->path);
+  job->path = gl_project_local_path (self->project, item->path); /* a team project: this desktop's folder */
   job->target = self->image_target;
   task = g_task_new (self, self->decoding, decode_done_cb, NULL);
   g_task_set_source_tag (task, lookup_original);
@@ -1298,6 +1316,7 @@ gleaner_label_view_set_queue (GleanerLabelView *self, GlProject *project, GlQueu
    * were for its images. */
   g_array_set_size (self->commands, 0);
   self->busy = self->leave_when_done = FALSE;
+  self->told_missing = FALSE;
   g_clear_pointer (&self->pixels, gl_pixel_map_free);
   g_clear_pointer (&self->opened, gl_queue_item_free);
   g_cancellable_cancel (self->decoding);

@@ -67,10 +67,11 @@ rebuild_recent (GleanerWelcomePage *self)
       g_autofree char *where = NULL;
       GtkWidget *row;
 
-      if (!g_file_test (recent[i], G_FILE_TEST_IS_DIR))
+      gboolean team = gl_project_is_team_target (recent[i]); /* kept without its password */
+      if (!team && !g_file_test (recent[i], G_FILE_TEST_IS_DIR))
         continue;
       name = g_path_get_basename (recent[i]);
-      where = display_path (recent[i]);
+      where = team ? g_strdup (recent[i]) : display_path (recent[i]);
       row = adw_action_row_new ();
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), name);
       adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);

@@ -1,10 +1,10 @@
 /* gleaner-welcome-page.h — shown when no project is open: open the demo
  * project, create a project (name, grey or colour input, size, classes),
- * open a project folder, or one of the recent projects (GSettings
- * "recent-projects").
+ * open a project folder, connect to a team project (a PostgreSQL server),
+ * or one of the recent projects (GSettings "recent-projects").
  *
- * The buttons activate win.open-demo, win.new-project, win.open and
- * win.open-recent; "project-created" (a folder path) is emitted after the
+ * The buttons activate win.open-demo, win.new-project, win.open,
+ * win.connect-team and win.open-recent; "project-created" (a folder path) is emitted after the
  * new-project dialog created one. */
 #pragma once
 

@@ -6,13 +6,16 @@
 #include <glib/gi18n.h>
 
 #include <math.h>
+#include <string.h>
 
 #include "app/gl-demo.h"
 #include "app/gl-drift-report.h"
 #include "app/gl-session.h"
+#include "app/gl-team-watch.h"
 #include "app/gl-watch.h"
 #include "app/gl-drift-status.h"
 #include "ui/gleaner-classes-dialog.h"
+#include "ui/gleaner-connect-dialog.h"
 #include "ui/gleaner-drift-banner.h"
 #include "ui/gleaner-export-dialog.h"
 #include "ui/gleaner-gallery-view.h"
@@ -47,6 +50,7 @@ struct _GleanerWindow
   GlQueue *queue;     /* on project */
   GlTrainer *trainer; /* on project */
   GlWatch *watch;     /* on project: its watched folders */
+  GlTeamWatch *team_watch; /* on a team project: the other desktops' changes, live; NULL otherwise */
   GleanerImportDialog *import_dialog; /* the last one, while the project is open */
   GCancellable *loading_cancellable;
   GCancellable *drift_cancellable; /* of the drift state's load, NULL when none */
@@ -122,6 +126,7 @@ update_actions (GleanerWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open", !loading);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-demo", !loading);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-recent", !loading);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.connect-team", !loading);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.new-project", !loading);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.close-project", has_project);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.import", has_project);
@@ -440,6 +445,78 @@ on_watch_failed_cb (GleanerWindow *self, const GError *error, GlWatch *watch)
   toast_error (self, _("Watched folders"), error);
 }
 
+/* ---- live updates of a team project ---- */
+
+static void on_classes_changed_cb (GleanerWindow *self);
+
+/* Labels given on any desktop: the Gallery re-reads its pages when it shows one of the images, the queue moves on
+ * when its image on screen was labeled elsewhere. */
+static void
+on_team_labels_changed_cb (GleanerWindow *self, GArray *ids, GlTeamWatch *watch)
+{
+  GlGalleryModel *model = gleaner_gallery_view_get_model (self->gallery_view);
+  const GlQueueItem *current = self->queue != NULL ? gl_queue_get_current (self->queue) : NULL;
+  gboolean gallery = FALSE, queue = FALSE;
+
+  for (guint i = 0; i < ids->len; i++)
+    {
+      gint64 id = g_array_index (ids, gint64, i);
+      gallery |= model != NULL && gl_gallery_model_find_cached (model, id) >= 0;
+      queue |= current != NULL && current->image_id == id;
+    }
+  if (gallery)
+    gleaner_gallery_view_reload (self->gallery_view);
+  g_autoptr (GError) error = NULL;
+  if (queue && !gl_queue_reload (self->queue, &error))
+    toast_error (self, _("Cannot read the queue"), error);
+}
+
+static void
+on_team_classes_changed_cb (GleanerWindow *self, GlTeamWatch *watch)
+{
+  on_classes_changed_cb (self);
+  gleaner_gallery_view_reload (self->gallery_view);
+}
+
+/* Another desktop's trainer made a version current: its ranking and predictions. */
+static void
+on_team_model_changed_cb (GleanerWindow *self, gint64 model_id, GlTeamWatch *watch)
+{
+  g_autoptr (GError) error = NULL;
+  if (self->queue != NULL && !gl_queue_reload (self->queue, &error))
+    toast_error (self, _("Cannot read the queue"), error);
+  gleaner_gallery_view_reload (self->gallery_view);
+}
+
+static void
+on_team_lost_cb (GleanerWindow *self, const char *message, GlTeamWatch *watch)
+{
+  g_autoptr (GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE, message);
+  toast_error (self, _("Live updates stopped"), error);
+}
+
+static void
+start_team_watch (GleanerWindow *self, GlProject *project)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!gl_project_is_team (project))
+    return;
+  self->team_watch = gl_team_watch_new (project, &error);
+  if (self->team_watch == NULL)
+    {
+      toast_error (self, _("Live updates are off"), error);
+      return;
+    }
+  g_signal_connect_object (self->team_watch, "labels-changed", G_CALLBACK (on_team_labels_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->team_watch, "classes-changed", G_CALLBACK (on_team_classes_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->team_watch, "model-changed", G_CALLBACK (on_team_model_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->team_watch, "lost", G_CALLBACK (on_team_lost_cb), self, G_CONNECT_SWAPPED);
+}
+
 /* The queue and the trainer of the project; both on the main thread. */
 static gboolean
 start_session (GleanerWindow *self, GlProject *project, GError **error)
@@ -470,6 +547,7 @@ start_session (GleanerWindow *self, GlProject *project, GError **error)
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->watch, "failed", G_CALLBACK (on_watch_failed_cb), self, G_CONNECT_SWAPPED);
   gl_watch_start (self->watch, NULL); /* a folder that cannot be watched is reported by "failed" */
+  start_team_watch (self, project);
   return TRUE;
 }
 
@@ -489,6 +567,9 @@ stop_session (GleanerWindow *self)
   gleaner_gallery_view_set_project (self->gallery_view, NULL);
   gleaner_insights_view_set_project (self->insights_view, NULL);
   gleaner_training_status_set_trainer (self->training_status, NULL);
+  if (self->team_watch != NULL)
+    g_signal_handlers_disconnect_by_data (self->team_watch, self);
+  g_clear_object (&self->team_watch);
   if (self->watch != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->watch, self);
@@ -527,7 +608,7 @@ set_project (GleanerWindow *self, GlProject *project)
 
   if (project != NULL)
     {
-      g_autofree char *name = g_path_get_basename (gl_project_get_dir (project));
+      g_autofree char *name = g_path_get_basename (gl_project_get_name (project));
       g_autofree char *title = g_strdup_printf ("%s — Gleaner", name);
 
       gtk_window_set_title (GTK_WINDOW (self), title);
@@ -640,7 +721,17 @@ open_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   set_project (self, project);
   if (app != NULL && self->project != NULL)
-    gleaner_application_add_recent (app, gl_project_get_dir (self->project));
+    gleaner_application_add_recent (app, gl_project_get_name (self->project));
+}
+
+/* The task data of a team project's opening: its connection string may hold a password. */
+static void
+wipe_free (gpointer data)
+{
+  char *s = data;
+  if (s != NULL)
+    memset (s, 0, strlen (s));
+  g_free (s);
 }
 
 static void
@@ -661,7 +752,7 @@ start_open (GleanerWindow *self, const char *dir, const char *title)
 
   task = g_task_new (self, self->loading_cancellable, open_done_cb, NULL);
   g_task_set_source_tag (task, start_open);
-  g_task_set_task_data (task, g_strdup (dir), g_free);
+  g_task_set_task_data (task, g_strdup (dir), wipe_free);
   g_task_run_in_thread (task, open_thread);
 }
 
@@ -682,6 +773,14 @@ gleaner_window_open_project (GleanerWindow *self, GFile *dir)
       return;
     }
   start_open (self, path, _("Opening Project"));
+}
+
+void
+gleaner_window_open_team (GleanerWindow *self, const char *target)
+{
+  g_return_if_fail (GLEANER_IS_WINDOW (self));
+  g_return_if_fail (target != NULL);
+  start_open (self, target, _("Connecting to the Team Project"));
 }
 
 void
@@ -735,8 +834,21 @@ open_demo_action (GtkWidget *widget, const char *action, GVariant *param)
 static void
 open_recent_action (GtkWidget *widget, const char *action, GVariant *param)
 {
-  g_autoptr (GFile) dir = g_file_new_for_path (g_variant_get_string (param, NULL));
+  const char *where = g_variant_get_string (param, NULL);
+  /* A team project is remembered without its password: the server's own way (~/.pgpass, peer) supplies it. */
+  if (gl_project_is_team_target (where))
+    {
+      gleaner_window_open_team (GLEANER_WINDOW (widget), where);
+      return;
+    }
+  g_autoptr (GFile) dir = g_file_new_for_path (where);
   gleaner_window_open_project (GLEANER_WINDOW (widget), dir);
+}
+
+static void
+connect_team_action (GtkWidget *widget, const char *action, GVariant *param)
+{
+  gtk_window_present (GTK_WINDOW (gleaner_connect_dialog_new (GTK_WINDOW (widget))));
 }
 
 static void
@@ -1086,6 +1198,7 @@ gleaner_window_class_init (GleanerWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "win.open-demo", NULL, open_demo_action);
   gtk_widget_class_install_action (widget_class, "win.open-recent", "s", open_recent_action);
+  gtk_widget_class_install_action (widget_class, "win.connect-team", NULL, connect_team_action);
   gtk_widget_class_install_action (widget_class, "win.new-project", NULL, new_project_action);
   gtk_widget_class_install_action (widget_class, "win.close-project", NULL, close_project_action);
   gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_action);

@@ -27,6 +27,10 @@ GleanerWindow *gleaner_window_new (GleanerApplication *app);
 void gleaner_window_open_project (GleanerWindow *self, GFile *dir);
 /* Opens the demo project, building it first when missing (gl-demo.h). */
 void gleaner_window_open_demo (GleanerWindow *self);
+/* Opens a team project: @target is its connection string (may hold a
+ * password: copied for the opening thread and wiped there after use; the
+ * window shows and remembers the string without secrets). */
+void gleaner_window_open_team (GleanerWindow *self, const char *target);
 /* Closes the project and shows the welcome page. */
 void gleaner_window_close_project (GleanerWindow *self);
 
