@@ -840,6 +840,62 @@ gl_drift_novelty_rate (const float *reference, gsize n_ref, const float *window,
 }
 
 double
+gl_drift_conformal_outliers (const double *ref_score, const guint *ref_group, gsize n_ref,
+                             const double *win_score, const guint *win_group, gsize n_win, guint n_groups,
+                             double t, guint64 *count, double *p_value)
+{
+  g_autofree gsize *start = g_new0 (gsize, (gsize)n_groups + 1);
+  g_autofree gsize *fill = g_new0 (gsize, n_groups);
+  g_autofree double *sorted = g_new (double, MAX (n_ref, (gsize)1));
+  guint64 outliers = 0;
+
+  if (count != NULL)
+    *count = 0;
+  if (p_value != NULL)
+    *p_value = 1.0;
+  if (n_win == 0 || n_groups == 0)
+    return 0.0;
+  /* The reference's scores sorted within each group (counting sort by group). */
+  for (gsize i = 0; i < n_ref; i++)
+    if (ref_group[i] < n_groups)
+      start[ref_group[i] + 1]++;
+  for (guint g = 0; g < n_groups; g++)
+    start[g + 1] += start[g];
+  for (gsize i = 0; i < n_ref; i++)
+    if (ref_group[i] < n_groups)
+      sorted[start[ref_group[i]] + fill[ref_group[i]]++] = isnan (ref_score[i]) ? -INFINITY : ref_score[i];
+  for (guint g = 0; g < n_groups; g++)
+    qsort (sorted + start[g], start[g + 1] - start[g], sizeof (double), compare_double);
+  for (gsize i = 0; i < n_win; i++)
+    {
+      guint g = win_group[i];
+      gsize lo, hi, n_g;
+      double s = win_score[i];
+
+      if (g >= n_groups || isnan (s))
+        continue;
+      /* The first reference score ≥ s (binary search): n_g − that many are ≥ s. */
+      lo = start[g];
+      hi = start[g + 1];
+      n_g = hi - lo;
+      while (lo < hi)
+        {
+          gsize mid = lo + (hi - lo) / 2;
+          if (sorted[mid] < s)
+            lo = mid + 1;
+          else
+            hi = mid;
+        }
+      outliers += (1.0 + (double)(start[g + 1] - lo)) / (1.0 + (double)n_g) <= t;
+    }
+  if (count != NULL)
+    *count = outliers;
+  if (p_value != NULL)
+    *p_value = gl_drift_binomial_upper (outliers, n_win, t);
+  return (double)outliers / (double)n_win;
+}
+
+double
 gl_drift_cbpe_precision (const float *probs, gsize n, guint k, guint cls, double *std_error,
                          guint64 *n_predicted)
 {
