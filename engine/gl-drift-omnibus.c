@@ -139,7 +139,7 @@ void
 gl_drift_omnibus_test (const GlDriftSample *ref, const GlDriftSample *win, guint n_draws, guint64 seed,
                        GlDriftOmnibus *out)
 {
-  gsize n = win->n, n2 = ref->n / 2, n1 = ref->n - ref->n / 2;
+  gsize n = win->n, n2 = ref->n - ref->n / 4, n1 = ref->n / 4;
   g_autofree guint32 *order = NULL, *rows = NULL;
   g_autofree double *scratch = NULL;
   g_autofree guint64 *count = NULL;

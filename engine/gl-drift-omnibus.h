@@ -15,7 +15,9 @@
  * Instead the statistic is their smallest p-value, minP (Westfall & Young
  * 1993, "Resampling-based multiple testing", ch. 2), and its null
  * distribution is simulated: the reference is split at random into a
- * comparison half R2 and a calibration half R1; the window and @n_draws
+ * comparison part R2 (three quarters: the window's tests lose little power
+ * against the whole reference) and a calibration part R1 (a quarter, enough
+ * to stand for the reference's distribution); the window and @n_draws
  * windows of the same size drawn from R1 (with replacement: a bootstrap of
  * the reference's distribution) are each compared with R2, and the p-value is
  * (1 + #{null minP ≤ observed minP}) / (1 + n_draws). The draws and the

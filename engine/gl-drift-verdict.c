@@ -333,11 +333,15 @@ typedef struct
 } Omnibus;
 
 static const Omnibus omnibus[] = {
-  { G_STRUCT_OFFSET (GlDriftVerdict, omnibus), 0.8 },   { G_STRUCT_OFFSET (GlDriftVerdict, embedding), 0.2 },
-  { G_STRUCT_OFFSET (GlDriftVerdict, bbsd), 0.0 },      { G_STRUCT_OFFSET (GlDriftVerdict, chi_square), 0.0 },
-  { G_STRUCT_OFFSET (GlDriftVerdict, confidence), 0.0 }, { G_STRUCT_OFFSET (GlDriftVerdict, outliers), 0.0 },
-  { G_STRUCT_OFFSET (GlDriftVerdict, uncertain), 0.0 },
+  { G_STRUCT_OFFSET (GlDriftVerdict, omnibus), 0.7 },   { G_STRUCT_OFFSET (GlDriftVerdict, uncertain), 0.1 },
+  { G_STRUCT_OFFSET (GlDriftVerdict, embedding), 0.1 }, { G_STRUCT_OFFSET (GlDriftVerdict, bbsd), 0.0 },
+  { G_STRUCT_OFFSET (GlDriftVerdict, chi_square), 0.0 }, { G_STRUCT_OFFSET (GlDriftVerdict, confidence), 0.0 },
+  { G_STRUCT_OFFSET (GlDriftVerdict, outliers), 0.0 },
 };
+/* The per-class family's share of α in the detection: its smallest
+ * Holm-adjusted p-value is one more window-wide test (a shift inside one
+ * class's embedding shows there first). The shares sum to 1. */
+#define CLASS_FAMILY_SHARE 0.1
 
 /* The detection, then the localisation (serial gatekeeping, Westfall &
  * Krishen 2001): the window-wide tests by their shares of α (omnibus);
@@ -362,13 +366,15 @@ correct_family (GlDriftVerdict *v)
       r->fired = r->tested && r->p_adjusted <= v->alpha;
       v->n_fired += r->fired;
     }
-  v->drifted = v->n_fired > 0;
   for (gsize i = 0; i < n_class_tests; i++)
     if (v->tests[i].tested)
       family[m++] = &v->tests[i];
   for (gsize i = 0; i < m; i++)
     p[i] = family[i]->p_value;
   gl_drift_holm (p, m, p);
+  v->drifted = v->n_fired > 0;
+  for (gsize i = 0; i < m; i++)
+    v->drifted |= p[i] <= CLASS_FAMILY_SHARE * v->alpha;
   for (gsize i = 0; i < m; i++)
     {
       family[i]->p_adjusted = p[i];
