@@ -28,26 +28,15 @@ compare_double (const void *pa, const void *pb)
 }
 
 /* Two-sample KS p-value of @win (n_w; sorted in place) against @ref_sorted
- * (n_r, ascending), as gl_drift_ks_two_sample computes it. */
+ * (n_r, ascending). */
 static double
 ks_presorted (const double *ref_sorted, gsize n_r, double *win, gsize n_w)
 {
-  gsize i = 0, j = 0;
-  double d = 0.0;
+  double p;
 
   qsort (win, n_w, sizeof (double), compare_double);
-  while (i < n_r && j < n_w)
-    {
-      double v = MIN (ref_sorted[i], win[j]);
-
-      while (i < n_r && ref_sorted[i] <= v)
-        i++;
-      while (j < n_w && win[j] <= v)
-        j++;
-      d = MAX (d, fabs ((double)i / (double)n_r - (double)j / (double)n_w));
-    }
-  return (double)n_r * (double)n_w <= GL_DRIFT_KS_EXACT_MAX ? gl_drift_ks_p_exact (n_r, n_w, d)
-                                                             : gl_drift_ks_p_asymptotic (n_r, n_w, d);
+  gl_drift_ks_sorted (ref_sorted, n_r, win, n_w, &p);
+  return p;
 }
 
 /* The smallest p-value of the tests of @rows (n) of @probs against @c;

@@ -344,10 +344,8 @@ gl_drift_ks_p_asymptotic (gsize n_a, gsize n_b, double d)
 }
 
 double
-gl_drift_ks_two_sample (const double *a, gsize n_a, const double *b, gsize n_b, double *p_value)
+gl_drift_ks_sorted (const double *sa, gsize n_a, const double *sb, gsize n_b, double *p_value)
 {
-  g_autofree double *sa = NULL; /* (n_a) sorted */
-  g_autofree double *sb = NULL; /* (n_b) sorted */
   gsize i = 0, j = 0;
   double d = 0.0;
 
@@ -357,10 +355,6 @@ gl_drift_ks_two_sample (const double *a, gsize n_a, const double *b, gsize n_b, 
         *p_value = 1.0;
       return 0.0;
     }
-  sa = g_memdup2 (a, n_a * sizeof (double));
-  sb = g_memdup2 (b, n_b * sizeof (double));
-  qsort (sa, n_a, sizeof (double), compare_double);
-  qsort (sb, n_b, sizeof (double), compare_double);
   /* Walk the pooled values in order; after all copies of a value are
    * consumed from both samples, the two empirical CDFs are compared. */
   while (i < n_a && j < n_b)
@@ -379,6 +373,21 @@ gl_drift_ks_two_sample (const double *a, gsize n_a, const double *b, gsize n_b, 
     *p_value = (double)n_a * (double)n_b <= GL_DRIFT_KS_EXACT_MAX ? gl_drift_ks_p_exact (n_a, n_b, d)
                                                                   : gl_drift_ks_p_asymptotic (n_a, n_b, d);
   return d;
+}
+
+double
+gl_drift_ks_two_sample (const double *a, gsize n_a, const double *b, gsize n_b, double *p_value)
+{
+  g_autofree double *sa = NULL; /* (n_a) sorted */
+  g_autofree double *sb = NULL; /* (n_b) sorted */
+
+  if (n_a == 0 || n_b == 0)
+    return gl_drift_ks_sorted (a, n_a, b, n_b, p_value);
+  sa = g_memdup2 (a, n_a * sizeof (double));
+  sb = g_memdup2 (b, n_b * sizeof (double));
+  qsort (sa, n_a, sizeof (double), compare_double);
+  qsort (sb, n_b, sizeof (double), compare_double);
+  return gl_drift_ks_sorted (sa, n_a, sb, n_b, p_value);
 }
 
 /* ---- binomial and chi-square ---- */

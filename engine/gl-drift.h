@@ -76,6 +76,8 @@ double gl_drift_gamma_q (double a, double x);
  * @b: (n_b), not modified. Either sample empty: D = 0, p = 1. */
 #define GL_DRIFT_KS_EXACT_MAX 10000
 double gl_drift_ks_two_sample (const double *a, gsize n_a, const double *b, gsize n_b, double *p_value);
+/* The same test of samples already sorted ascending (@sa: (n_a), @sb: (n_b)). */
+double gl_drift_ks_sorted (const double *sa, gsize n_a, const double *sb, gsize n_b, double *p_value);
 /* The two p-value forms on their own (for tests): P(D ≥ @d) for sizes n_a, n_b. */
 double gl_drift_ks_p_exact (gsize n_a, gsize n_b, double d);
 double gl_drift_ks_p_asymptotic (gsize n_a, gsize n_b, double d);

@@ -46,7 +46,9 @@
  * --only recovery runs the end-to-end part alone (the model is trained all
  * the same); its last line is
  *   drift recovery: recovery=R recovery_sd=S recovery_plain=R recovery_plain_sd=S seeds=N
- * --only detection runs the windows alone. --only localisation runs only the
+ * --pvalues FILE writes every window's window-wide p-values (CSV), to weigh
+ * the verdict's tests against each other offline. --only detection runs the
+ * windows alone. --only localisation runs only the
  * one-class and prior shifts at n = 200 (the same draws as the full run), with
  * how often the shifted class was detected and flagged (the ceilings of
  * naming it first); its last line is
@@ -928,8 +930,15 @@ run_detection (const Bench *bench, guint draws, guint64 seed, Detection *out)
   printf ("mean power: ");
   for (gsize z = 0; z < N_SIZES; z++)
     printf ("n=%" G_GSIZE_FORMAT " %.3f (baseline %.3f)  ", sizes[z], out->power[z], out->base[z]);
-  printf ("\nfalse alarms on %" G_GUINT64_FORMAT " no-shift windows: %.4f (baseline %.4f), α = 0.05\n",
-          none_windows, out->false_alarm, base_false / none_windows);
+  {
+    /* Wilson's 95% score interval of the false-alarm rate (Wilson 1927). */
+    double nw = (double)none_windows, f = out->false_alarm, z = 1.959964, zz = z * z / nw;
+    double mid = (f + zz / 2) / (1 + zz), half = z * sqrt (f * (1 - f) / nw + zz / (4 * nw)) / (1 + zz);
+
+    printf ("\nfalse alarms on %" G_GUINT64_FORMAT " no-shift windows: %.4f (95%% interval %.4f–%.4f; baseline %.4f), "
+            "α = 0.05\n",
+            none_windows, f, mid - half, mid + half, base_false / none_windows);
+  }
 }
 
 /* The localisation windows alone: the one-class shift and the prior shift at

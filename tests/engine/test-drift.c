@@ -66,6 +66,10 @@ test_ks (void)
   /* Symmetric in its samples. */
   d = gl_drift_ks_two_sample (ks_b, G_N_ELEMENTS (ks_b), ks_a, G_N_ELEMENTS (ks_a), &p);
   g_assert_cmpfloat_with_epsilon (p, 0.22266067490189176, 1e-9);
+  /* The presorted form (both samples are given in ascending order). */
+  d = gl_drift_ks_sorted (ks_a, G_N_ELEMENTS (ks_a), ks_b, G_N_ELEMENTS (ks_b), &p);
+  g_assert_cmpfloat_with_epsilon (d, 0.38333333333333336, EPS);
+  g_assert_cmpfloat_with_epsilon (p, 0.22266067490189176, 1e-9);
 
   for (int i = 0; i < 150; i++)
     la[i] = sin (i * 1.3);
