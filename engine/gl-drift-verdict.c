@@ -344,9 +344,10 @@ static const Omnibus omnibus[] = {
 #define CLASS_FAMILY_SHARE 0.1
 
 /* The detection, then the localisation (serial gatekeeping, Westfall &
- * Krishen 2001): the window-wide tests by their shares of α (omnibus);
- * only when one fired, the per-class tests, Holm-corrected among themselves
- * at α (Holm 1979). The gate keeps the family-wise error at α: without
+ * Krishen 2001): the window-wide tests by their shares of α (omnibus[]),
+ * and the per-class family, Holm-corrected among themselves (Holm 1979), by
+ * its share CLASS_FAMILY_SHARE; only when one of them fired, the per-class
+ * tests at α. The gate keeps the family-wise error at α: without
  * shift no window-wide test fires with probability ≥ 1 − α, and then no
  * per-class test may. Fills p_adjusted, fired, n_fired, drifted and
  * top_class (name_top_class). */
