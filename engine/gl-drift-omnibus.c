@@ -1,4 +1,4 @@
-/* gl-drift-omnibus.c — the calibrated minP window-wide drift test. See gl-drift-omnibus.h. */
+/* gl-drift-omnibus.c — the permutation minP window-wide drift test. See gl-drift-omnibus.h. */
 #include "engine/gl-drift-omnibus.h"
 
 #include "engine/gl-drift.h"
@@ -8,158 +8,179 @@
 #include <math.h>
 #include <stdlib.h>
 
-/* The comparison half R2, prepared once: each of its K softmax columns and
- * its top-class probabilities sorted, and its predicted classes' counts.
- * Owned by gl_drift_omnibus_test's frame; read only. */
+/* One pooled value and its row (reference rows first, then the window's). */
+typedef struct
+{
+  double value;
+  guint32 row;
+} Pooled;
+
+static int
+compare_pooled (const void *pa, const void *pb)
+{
+  const Pooled *a = pa, *b = pb;
+
+  return (a->value > b->value) - (a->value < b->value);
+}
+
+/* The pooled sample, prepared once: each of the K softmax columns and the
+ * top-class probability sorted, and each row's predicted class. Owned by
+ * gl_drift_omnibus_test's frame; read only. */
 typedef struct
 {
   guint k;
-  gsize n;
-  double *sorted;  /* (k + 1, n) */
-  guint64 *count;  /* (k) */
-} Compare;
+  gsize n_ref, n_win, n;
+  Pooled *sorted; /* (k + 1, n) */
+  guint *pred;    /* (n) */
+  guint64 *total; /* (k) predicted counts over the pooled sample */
+} Pool;
 
-static int
-compare_double (const void *pa, const void *pb)
+static const float *
+pooled_row (const GlDriftSample *ref, const GlDriftSample *win, gsize i)
 {
-  double a = *(const double *)pa, b = *(const double *)pb;
-
-  return (a > b) - (a < b);
+  return i < ref->n ? ref->probs + i * ref->n_classes : win->probs + (i - ref->n) * win->n_classes;
 }
 
-/* Two-sample KS p-value of @win (n_w; sorted in place) against @ref_sorted
- * (n_r, ascending). */
-static double
-ks_presorted (const double *ref_sorted, gsize n_r, double *win, gsize n_w)
-{
-  double p;
-
-  qsort (win, n_w, sizeof (double), compare_double);
-  gl_drift_ks_sorted (ref_sorted, n_r, win, n_w, &p);
-  return p;
-}
-
-/* The smallest p-value of the tests of @rows (n) of @probs against @c;
- * @scratch (n) and @count (k) are work space; *@which ← its test. */
-static double
-min_p_of (const Compare *c, const float *probs, const guint32 *rows, gsize n, double *scratch, guint64 *count,
-          gint *which)
-{
-  guint k = c->k, df;
-  double best = 1.0, p;
-
-  *which = -1;
-  for (guint col = 0; col <= k; col++)
-    {
-      for (gsize i = 0; i < n; i++)
-        {
-          const float *row = probs + (gsize)rows[i] * k;
-          scratch[i] = col < k ? row[col] : row[gl_metrics_argmax (row, k)];
-        }
-      p = ks_presorted (c->sorted + (gsize)col * c->n, c->n, scratch, n);
-      if (p < best)
-        {
-          best = p;
-          *which = (gint)col;
-        }
-    }
-  for (guint col = 0; col < k; col++)
-    count[col] = 0;
-  for (gsize i = 0; i < n; i++)
-    count[gl_metrics_argmax (probs + (gsize)rows[i] * k, k)]++;
-  gl_drift_chi_square_homogeneity (c->count, count, k, &df, &p);
-  if (df > 0 && p < best)
-    {
-      best = p;
-      *which = (gint)k + 1;
-    }
-  return best;
-}
-
-/* @c ← R2 (@rows, n) of @ref. */
 static void
-compare_init (Compare *c, const GlDriftSample *ref, const guint32 *rows, gsize n)
+pool_init (Pool *p, const GlDriftSample *ref, const GlDriftSample *win)
 {
   guint k = ref->n_classes;
 
-  c->k = k;
-  c->n = n;
-  c->sorted = g_new (double, (gsize)(k + 1) * n);
-  c->count = g_new0 (guint64, k);
-  for (gsize i = 0; i < n; i++)
+  p->k = k;
+  p->n_ref = ref->n;
+  p->n_win = win->n;
+  p->n = ref->n + win->n;
+  p->sorted = g_new (Pooled, (gsize)(k + 1) * p->n);
+  p->pred = g_new (guint, p->n);
+  p->total = g_new0 (guint64, k);
+  for (gsize i = 0; i < p->n; i++)
     {
-      const float *row = ref->probs + (gsize)rows[i] * k;
-      guint top = gl_metrics_argmax (row, k);
+      const float *row = pooled_row (ref, win, i);
 
-      for (guint col = 0; col < k; col++)
-        c->sorted[(gsize)col * n + i] = row[col];
-      c->sorted[(gsize)k * n + i] = row[top];
-      c->count[top]++;
+      p->pred[i] = gl_metrics_argmax (row, k);
+      p->total[p->pred[i]]++;
+      for (guint col = 0; col <= k; col++)
+        p->sorted[(gsize)col * p->n + i] = (Pooled){ col < k ? row[col] : row[p->pred[i]], (guint32)i };
     }
   for (guint col = 0; col <= k; col++)
-    qsort (c->sorted + (gsize)col * n, n, sizeof (double), compare_double);
+    qsort (p->sorted + (gsize)col * p->n, p->n, sizeof (Pooled), compare_pooled);
 }
 
-/* @n rows drawn from @pool (m) with replacement into @out: a null window
- * is an i.i.d. sample of the calibration half's distribution. (Without
- * replacement its statistics would vary less than a real window's, by the
- * finite-population factor 1 − n / m, and the test would reject too often.) */
 static void
-draw_rows (GlRng *rng, const guint32 *pool, gsize m, gsize n, guint32 *out)
+pool_clear (Pool *p)
 {
-  for (gsize i = 0; i < n; i++)
-    out[i] = pool[gl_rng_below (rng, m)];
+  g_free (p->sorted);
+  g_free (p->pred);
+  g_free (p->total);
 }
 
-/* @rows (m) shuffled (Fisher–Yates). */
-static void
-shuffle_rows (GlRng *rng, guint32 *rows, gsize m)
+/* The KS statistic D of one sorted column between the rows flagged in
+ * @in_win and the others (ties: compared after each run of equal values, as
+ * gl_drift_ks_two_sample does). */
+static double
+column_d (const Pool *p, const Pooled *col, const guint8 *in_win)
 {
-  for (gsize i = 0; i + 1 < m; i++)
+  double d = 0.0;
+  gsize a = 0, b = 0;
+
+  for (gsize i = 0; i < p->n; i++)
     {
-      gsize j = i + (gsize)gl_rng_below (rng, m - i);
-      guint32 t = rows[i];
-      rows[i] = rows[j];
-      rows[j] = t;
+      if (in_win[col[i].row])
+        b++;
+      else
+        a++;
+      if (i + 1 < p->n && col[i + 1].value <= col[i].value)
+        continue;
+      d = MAX (d, fabs ((double)a / (double)p->n_ref - (double)b / (double)p->n_win));
     }
+  return d;
+}
+
+/* The smallest p-value of the tests of the rows flagged in @in_win (the
+ * window's, or a permutation's) against the others; *@which ← its test;
+ * @count (k) is work space. */
+static double
+min_p_of (const Pool *p, const guint8 *in_win, guint64 *count, gint *which)
+{
+  guint k = p->k, df, best_col = 0;
+  double d_max = 0.0, p_ks, p_chi;
+
+  for (guint col = 0; col <= k; col++)
+    {
+      double d = column_d (p, p->sorted + (gsize)col * p->n, in_win);
+      if (d > d_max)
+        {
+          d_max = d;
+          best_col = col;
+        }
+    }
+  /* Every column has the same sample sizes, so the largest D has the smallest p. */
+  p_ks = (double)p->n_ref * (double)p->n_win <= GL_DRIFT_KS_EXACT_MAX
+             ? gl_drift_ks_p_exact (p->n_ref, p->n_win, d_max)
+             : gl_drift_ks_p_asymptotic (p->n_ref, p->n_win, d_max);
+  for (guint c = 0; c < k; c++)
+    count[c] = 0;
+  for (gsize i = 0; i < p->n; i++)
+    count[p->pred[i]] += in_win[i];
+  {
+    g_autofree guint64 *rest = g_new (guint64, k);
+
+    for (guint c = 0; c < k; c++)
+      rest[c] = p->total[c] - count[c];
+    gl_drift_chi_square_homogeneity (rest, count, k, &df, &p_chi);
+  }
+  *which = (gint)best_col;
+  if (df > 0 && p_chi < p_ks)
+    {
+      *which = (gint)k + 1;
+      return p_chi;
+    }
+  return p_ks;
 }
 
 void
 gl_drift_omnibus_test (const GlDriftSample *ref, const GlDriftSample *win, guint n_draws, guint64 seed,
                        GlDriftOmnibus *out)
 {
-  gsize n = win->n, n2 = ref->n - ref->n / 4, n1 = ref->n / 4;
-  g_autofree guint32 *order = NULL, *rows = NULL;
-  g_autofree double *scratch = NULL;
+  g_autofree guint8 *in_win = NULL;
+  g_autofree guint32 *perm = NULL;
   g_autofree guint64 *count = NULL;
   guint below = 0;
-  Compare c = { 0 };
+  Pool p = { 0 };
   gint which;
   GlRng rng;
 
   *out = (GlDriftOmnibus){ .min_p = 1.0, .which = -1, .p_value = 1.0, .n_draws = n_draws };
-  if (ref->n < 4 || n == 0 || ref->n_classes == 0 || ref->n_classes != win->n_classes)
+  if (ref->n < 2 || win->n == 0 || ref->n_classes == 0 || ref->n_classes != win->n_classes)
     return;
-  order = g_new (guint32, ref->n);
-  for (gsize i = 0; i < ref->n; i++)
-    order[i] = (guint32)i;
-  gl_rng_init (&rng, seed);
-  shuffle_rows (&rng, order, ref->n); /* a random order of the reference: R2 first */
-  compare_init (&c, ref, order, n2);
-  rows = g_new (guint32, n);
-  scratch = g_new (double, n);
+  pool_init (&p, ref, win);
+  in_win = g_new0 (guint8, p.n);
+  perm = g_new (guint32, p.n);
   count = g_new (guint64, ref->n_classes);
-  for (gsize i = 0; i < n; i++)
-    rows[i] = (guint32)i;
-  out->min_p = min_p_of (&c, win->probs, rows, n, scratch, count, &out->which);
+  for (gsize i = 0; i < p.n; i++)
+    {
+      perm[i] = (guint32)i;
+      in_win[i] = i >= ref->n;
+    }
+  out->min_p = min_p_of (&p, in_win, count, &out->which);
+  gl_rng_init (&rng, seed);
   for (guint b = 0; b < n_draws; b++)
     {
-      draw_rows (&rng, order + n2, n1, n, rows);
-      below += min_p_of (&c, ref->probs, rows, n, scratch, count, &which) <= out->min_p;
+      /* A random split of the pooled rows into a reference and a window of
+       * the same sizes: the first n_win of a partial Fisher–Yates shuffle. */
+      for (gsize i = 0; i < p.n; i++)
+        in_win[i] = 0;
+      for (gsize i = 0; i < p.n_win; i++)
+        {
+          gsize j = i + (gsize)gl_rng_below (&rng, p.n - i);
+          guint32 t = perm[i];
+          perm[i] = perm[j];
+          perm[j] = t;
+          in_win[perm[i]] = 1;
+        }
+      below += min_p_of (&p, in_win, count, &which) <= out->min_p;
     }
   out->p_value = (1.0 + below) / (1.0 + n_draws);
-  out->n_compare = n2;
-  out->n_calib = n1;
-  g_free (c.sorted);
-  g_free (c.count);
+  out->n_ref = ref->n;
+  pool_clear (&p);
 }

@@ -502,7 +502,7 @@ gl_drift_verdict_compute (const GlDriftSample *ref, const GlDriftSample *win, co
       gl_drift_omnibus_test (ref, win, o->n_null, o->seed * 2654435761u + 17u, &omni);
       if (omni.which >= 0)
         {
-          set_result (&v->omnibus, -log10 (MAX (omni.min_p, 1e-300)), omni.p_value, omni.min_p, omni.n_compare,
+          set_result (&v->omnibus, -log10 (MAX (omni.min_p, 1e-300)), omni.p_value, omni.min_p, omni.n_ref,
                       win->n);
           v->omnibus_which = omni.which;
         }
