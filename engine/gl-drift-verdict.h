@@ -21,7 +21,7 @@
  *   omnibus     the calibrated minP test (gl-drift-omnibus.h): the smallest
  *               p-value of KS on each softmax column, KS on the top-class
  *               probability and the chi-square of the predicted counts, its
- *               null distribution drawn from the reference; statistic
+ *               null distribution by permutation; statistic
  *               −log10 min p, effect min p.
  *   chi_square  chi-square test of homogeneity of the predicted counts of
  *               window and reference; effect: total PSI.
@@ -120,7 +120,7 @@ typedef struct
   guint n_perm;      /* MMD permutations; default 200 */
   guint mmd_max_ref; /* rows per side used by MMD (a seeded random draw); default 150 */
   double novelty_q;  /* percentile of the novelty cut; default 99 */
-  guint n_null;      /* null windows drawn from the reference by the omnibus test; default 300 */
+  guint n_null;      /* permutations of the omnibus test; default 300 */
   guint64 seed;      /* permutations; default 0 */
 } GlDriftOptions;
 
