@@ -52,7 +52,7 @@ print_summary_line (GString *out, const GlDbDriftResult *r, GHashTable *names)
     tested += g_array_index (r->tests, GlDbDriftTest, i).tested;
   for (guint i = 0; i < r->classes->len; i++)
     insufficient += g_array_index (r->classes, GlDbDriftClass, i).insufficient;
-  g_string_append_printf (out, "%s: %s, %u of %u tests fired (Holm, ", title, r->drifted ? "DRIFT" : "no drift",
+  g_string_append_printf (out, "%s: %s, %u of %u tests fired (window-wide tests by their share of α, then the classes' tests Holm-corrected, ", title, r->drifted ? "DRIFT" : "no drift",
                           r->n_fired, tested);
   /* Verdicts stored before schema 8 did not record their α. */
   if (isnan (r->alpha))
@@ -74,7 +74,7 @@ print_result (GString *out, const GlDbDriftResult *r, GHashTable *names)
 {
   print_summary_line (out, r, names);
   g_string_append_printf (out, "  %-12s %-20s %10s %10s %10s %10s %7s %7s\n", "test", "class", "statistic",
-                          "p", "p (Holm)", "effect", "n_ref", "n_win");
+                          "p", "p (adj.)", "effect", "n_ref", "n_win");
   for (guint i = 0; i < r->tests->len; i++)
     {
       const GlDbDriftTest *t = &g_array_index (r->tests, GlDbDriftTest, i);

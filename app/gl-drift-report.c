@@ -114,6 +114,10 @@ report_set (const Ctx *ctx, const float *probs, const float *emb, const gint64 *
   add_test (header->tests, -1, "chi-square", &v->chi_square);
   add_test (header->tests, -1, "confidence", &v->confidence);
   add_test (header->tests, -1, "embedding", &v->embedding);
+  add_test (header->tests, -1, "omnibus", &v->omnibus);
+  add_test (header->tests, -1, "bbsd", &v->bbsd);
+  add_test (header->tests, -1, "outliers", &v->outliers);
+  add_test (header->tests, -1, "uncertain", &v->uncertain);
   for (guint c = 0; c < ctx->n_classes; c++)
     {
       const GlDriftTestResult *share = gl_drift_verdict_get (v, c, GL_DRIFT_TEST_SHARE);

@@ -59,6 +59,8 @@ gl_drift_timeline_test_title (const char *test)
     { "share", "predicted share (binomial)" }, { "bbsd", "BBSD (KS on the softmax column)" },
     { "confidence", "confidence (KS)" },       { "embedding", "embedding shift (MMD)" },
     { "novelty", "novelty rate (binomial)" },  { "chi-square", "class shares (chi-square)" },
+    { "omnibus", "any output shift (calibrated minP)" }, { "outliers", "outlying embeddings (conformal)" },
+    { "uncertain", "uncertain images (conformal)" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     if (strcmp (names[i].id, test) == 0)

@@ -1,6 +1,7 @@
 /* gl-drift-verdict.c — the combined per-window drift verdict. See gl-drift-verdict.h. */
 #include "engine/gl-drift-verdict.h"
 
+#include "engine/gl-drift-omnibus.h"
 #include "engine/gl-drift.h"
 #include "engine/gl-metrics.h"
 #include "engine/gl-rng.h"
@@ -30,7 +31,7 @@ void
 gl_drift_options_init (GlDriftOptions *options)
 {
   *options = (GlDriftOptions){
-    .alpha = 0.05, .min_class = 30, .n_perm = 200, .mmd_max_ref = 150, .novelty_q = 99.0, .seed = 0
+    .alpha = 0.05, .min_class = 30, .n_perm = 200, .mmd_max_ref = 150, .novelty_q = 99.0, .n_null = 300, .seed = 0
   };
 }
 
@@ -216,78 +217,171 @@ window_wide_tests (GlDriftVerdict *v, const GlDriftSample *ref, const GlDriftSam
     }
 }
 
-/* The class named first: -1 when no per-class test fired, else among the
- * classes with a fired test the one whose predicted share changed most by
- * its PSI term, (w − r) ln (w / r), the share test's effect. A class whose
- * images changed (as a rotation does) is mostly predicted as other classes:
- * its share collapses while the evidence of the shift (rising shares,
- * shifted confidences, novelty) lands on the classes that receive its images,
- * spread over them; a prior shift multiplies one class's share while the
- * others fall a little each. The log ratio makes the collapsed or multiplied
- * class outweigh the others in both cases. When no flagged class's share
- * changed (a shift within a class), it is the class with the most evidence,
- * −log p summed over its fired tests. Only the order changes: no flag does. */
+/* Each row's squared embedding distance to the reference centroid of its
+ * predicted class, into @ref_dist (ref->n) and @win_dist (win->n); a class
+ * the reference never predicted has no centroid: NaN (never an outlier). */
+static void
+centroid_distances (const GlDriftSample *ref, const GlDriftSample *win, const guint *pred_ref,
+                    const guint *pred_win, const guint64 *count_ref, double *ref_dist, double *win_dist)
+{
+  guint k = ref->n_classes, dim = ref->dim;
+  g_autofree float *centroid = g_new0 (float, (gsize)k * dim);
+  g_autofree double *sum = g_new0 (double, (gsize)k * dim);
+
+  for (gsize i = 0; i < ref->n; i++)
+    for (guint d = 0; d < dim; d++)
+      sum[(gsize)pred_ref[i] * dim + d] += ref->embedding[i * dim + d];
+  for (guint c = 0; c < k; c++)
+    for (guint d = 0; d < dim; d++)
+      centroid[(gsize)c * dim + d] = count_ref[c] > 0 ? (float)(sum[(gsize)c * dim + d] / (double)count_ref[c]) : 0.0f;
+  for (gsize i = 0; i < ref->n; i++)
+    ref_dist[i] = gl_drift_squared_distance (ref->embedding + i * dim, centroid + (gsize)pred_ref[i] * dim, dim);
+  for (gsize i = 0; i < win->n; i++)
+    win_dist[i] = count_ref[pred_win[i]] > 0
+                      ? gl_drift_squared_distance (win->embedding + i * dim, centroid + (gsize)pred_win[i] * dim, dim)
+                      : NAN;
+}
+
+/* The two conformal outlier counts over all images (the contamination
+ * tests): the embedding distance to the predicted class's reference
+ * centroid, and 1 − the top-class probability, each against the reference
+ * rows of the same predicted class, outlier level t = 1 − novelty_q / 100.
+ * @a (ref->n) and @b (win->n) hold the top-class probabilities; they are
+ * overwritten. */
+static void
+outlier_tests (GlDriftVerdict *v, const GlDriftSample *ref, const GlDriftSample *win, const guint *pred_ref,
+               const guint *pred_win, const guint64 *count_ref, const GlDriftOptions *o, double *a, double *b)
+{
+  double t = (100.0 - o->novelty_q) / 100.0, p, rate;
+  guint64 count;
+
+  for (gsize i = 0; i < ref->n; i++)
+    a[i] = 1.0 - a[i];
+  for (gsize i = 0; i < win->n; i++)
+    b[i] = 1.0 - b[i];
+  rate = gl_drift_conformal_outliers (a, pred_ref, ref->n, b, pred_win, win->n, ref->n_classes, t, &count, &p);
+  set_result (&v->uncertain, rate, p, rate / t, ref->n, win->n);
+  if (ref->dim > 0 && ref->dim == win->dim && ref->embedding != NULL && win->embedding != NULL)
+    {
+      centroid_distances (ref, win, pred_ref, pred_win, count_ref, a, b);
+      rate = gl_drift_conformal_outliers (a, pred_ref, ref->n, b, pred_win, win->n, ref->n_classes, t, &count, &p);
+      set_result (&v->outliers, rate, p, rate / t, ref->n, win->n);
+    }
+}
+
+/* The class named first: -1 when the window did not drift; else the class
+ * whose predicted share changed most by its PSI term, (w − r) ln (w / r),
+ * the share test's effect, among the classes whose share test has a raw
+ * p-value ≤ α. A class whose images changed (as a rotation does) is mostly
+ * predicted as other classes: its share collapses while the evidence of the
+ * shift (rising shares, shifted confidences, novelty) lands on the classes
+ * that receive its images, spread over them; a prior shift multiplies one
+ * class's share while the others fall a little each. The log ratio makes the
+ * collapsed or multiplied class outweigh the others in both cases. When no
+ * share changed that much (a shift within a class), it is the class with the
+ * most evidence, −log p summed over its fired tests, or, when none fired,
+ * over its raw p-values ≤ α. Naming is an attribution, not a claim: it
+ * changes no flag, and a class's own claim is its corrected, gated tests. */
 static gint
 name_top_class (const GlDriftVerdict *v)
 {
-  double best_share = 0.0, best_evidence = 0.0;
-  gint by_share = -1, by_evidence = -1;
+  double best_share = 0.0, best_fired = 0.0, best_raw = 0.0;
+  gint by_share = -1, by_fired = -1, by_raw = -1;
 
+  if (!v->drifted)
+    return -1;
   for (guint c = 0; c < v->n_classes; c++)
     {
-      double evidence = 0.0, share = gl_drift_verdict_get (v, c, GL_DRIFT_TEST_SHARE)->effect;
+      const GlDriftTestResult *share = gl_drift_verdict_get (v, c, GL_DRIFT_TEST_SHARE);
+      double fired = 0.0, raw = 0.0;
 
       for (guint t = 0; t < GL_DRIFT_N_TESTS; t++)
         {
           const GlDriftTestResult *r = gl_drift_verdict_get (v, c, t);
-          if (r->fired)
-            evidence += -log (MAX (r->p_value, 1e-300));
+          double e = r->tested && r->p_value <= v->alpha ? -log (MAX (r->p_value, 1e-300)) : 0.0;
+
+          fired += r->fired ? e : 0.0;
+          raw += e;
         }
-      if (evidence <= 0.0)
-        continue;
-      if (evidence > best_evidence)
+      if (fired > best_fired)
         {
-          best_evidence = evidence;
-          by_evidence = (gint)c;
+          best_fired = fired;
+          by_fired = (gint)c;
         }
-      if (share > best_share)
+      if (raw > best_raw)
         {
-          best_share = share;
+          best_raw = raw;
+          by_raw = (gint)c;
+        }
+      if (share->tested && share->p_value <= v->alpha && share->effect > best_share)
+        {
+          best_share = share->effect;
           by_share = (gint)c;
         }
     }
-  return by_share >= 0 ? by_share : by_evidence;
+  return by_share >= 0 ? by_share : by_fired >= 0 ? by_fired : by_raw;
 }
 
-/* Holm over every test that ran; fills p_adjusted, fired, n_fired, and
+/* The window-wide tests that decide whether a window drifted, each with
+ * its share of α (weighted Bonferroni: test i fires when p_i ≤ w_i α, so a
+ * window without shift raises a false alarm with probability at most
+ * Σ w_i α = α, whatever their dependence). */
+typedef struct
+{
+  gsize offset; /* of the GlDriftTestResult in GlDriftVerdict */
+  double weight;
+} Omnibus;
+
+static const Omnibus omnibus[] = {
+  { G_STRUCT_OFFSET (GlDriftVerdict, omnibus), 0.7 },   { G_STRUCT_OFFSET (GlDriftVerdict, uncertain), 0.1 },
+  { G_STRUCT_OFFSET (GlDriftVerdict, embedding), 0.1 }, { G_STRUCT_OFFSET (GlDriftVerdict, bbsd), 0.0 },
+  { G_STRUCT_OFFSET (GlDriftVerdict, chi_square), 0.0 }, { G_STRUCT_OFFSET (GlDriftVerdict, confidence), 0.0 },
+  { G_STRUCT_OFFSET (GlDriftVerdict, outliers), 0.0 },
+};
+/* The per-class family's share of α in the detection: its smallest
+ * Holm-adjusted p-value is one more window-wide test (a shift inside one
+ * class's embedding shows there first). The shares sum to 1. */
+#define CLASS_FAMILY_SHARE 0.1
+
+/* The detection, then the localisation (serial gatekeeping, Westfall &
+ * Krishen 2001): the window-wide tests by their shares of α (omnibus[]),
+ * and the per-class family, Holm-corrected among themselves (Holm 1979), by
+ * its share CLASS_FAMILY_SHARE; only when one of them fired, the per-class
+ * tests at α. The gate keeps the family-wise error at α: without
+ * shift no window-wide test fires with probability ≥ 1 − α, and then no
+ * per-class test may. Fills p_adjusted, fired, n_fired, drifted and
  * top_class (name_top_class). */
 static void
 correct_family (GlDriftVerdict *v)
 {
-  gsize n_class_tests = (gsize)v->n_classes * GL_DRIFT_N_TESTS, total = n_class_tests + 3;
-  g_autofree GlDriftTestResult **family = g_new (GlDriftTestResult *, total);
-  g_autofree double *p = g_new (double, total);
+  gsize n_class_tests = (gsize)v->n_classes * GL_DRIFT_N_TESTS;
+  g_autofree GlDriftTestResult **family = g_new (GlDriftTestResult *, MAX (n_class_tests, (gsize)1));
+  g_autofree double *p = g_new (double, MAX (n_class_tests, (gsize)1));
   gsize m = 0;
 
-  if (v->chi_square.tested)
-    family[m++] = &v->chi_square;
-  if (v->confidence.tested)
-    family[m++] = &v->confidence;
-  if (v->embedding.tested)
-    family[m++] = &v->embedding;
+  for (gsize i = 0; i < G_N_ELEMENTS (omnibus); i++)
+    {
+      GlDriftTestResult *r = G_STRUCT_MEMBER_P (v, omnibus[i].offset);
+
+      r->p_adjusted = omnibus[i].weight > 0.0 ? MIN (1.0, r->p_value / omnibus[i].weight) : 1.0;
+      r->fired = r->tested && r->p_adjusted <= v->alpha;
+      v->n_fired += r->fired;
+    }
   for (gsize i = 0; i < n_class_tests; i++)
     if (v->tests[i].tested)
       family[m++] = &v->tests[i];
   for (gsize i = 0; i < m; i++)
     p[i] = family[i]->p_value;
   gl_drift_holm (p, m, p);
+  v->drifted = v->n_fired > 0;
+  for (gsize i = 0; i < m; i++)
+    v->drifted |= p[i] <= CLASS_FAMILY_SHARE * v->alpha;
   for (gsize i = 0; i < m; i++)
     {
       family[i]->p_adjusted = p[i];
-      family[i]->fired = p[i] <= v->alpha;
+      family[i]->fired = v->drifted && p[i] <= v->alpha;
       v->n_fired += family[i]->fired;
     }
-  v->drifted = v->n_fired > 0;
   v->top_class = name_top_class (v);
 }
 
@@ -306,6 +400,11 @@ verdict_new (guint k, gsize n_ref, gsize n_win, double alpha)
   v->chi_square.p_value = v->chi_square.p_adjusted = 1.0;
   v->confidence.p_value = v->confidence.p_adjusted = 1.0;
   v->embedding.p_value = v->embedding.p_adjusted = 1.0;
+  v->bbsd.p_value = v->bbsd.p_adjusted = 1.0;
+  v->omnibus.p_value = v->omnibus.p_adjusted = 1.0;
+  v->omnibus_which = -1;
+  v->outliers.p_value = v->outliers.p_adjusted = 1.0;
+  v->uncertain.p_value = v->uncertain.p_adjusted = 1.0;
   v->insufficient = g_new0 (gboolean, k);
   v->precision_window = g_new0 (double, k);
   v->precision_window_se = g_new0 (double, k);
@@ -327,6 +426,7 @@ gl_drift_verdict_compute (const GlDriftSample *ref, const GlDriftSample *win, co
   g_autofree double *a = NULL, *b = NULL;
   GlDriftVerdict *v;
   gboolean window_ok;
+  double bbsd_p = 1.0, bbsd_d = 0.0;
 
   if (o == NULL)
     {
@@ -372,6 +472,8 @@ gl_drift_verdict_compute (const GlDriftSample *ref, const GlDriftSample *win, co
         set_result (&v->chi_square, x2, p, psi, ref->n, win->n);
       window_wide_tests (v, ref, win, o, a, b);
     }
+  if (window_ok)
+    outlier_tests (v, ref, win, pred_ref, pred_win, count_ref, o, a, b);
   for (guint c = 0; c < k; c++)
     {
       GlDriftTestResult *row = v->tests + (gsize)c * GL_DRIFT_N_TESTS;
@@ -386,9 +488,24 @@ gl_drift_verdict_compute (const GlDriftSample *ref, const GlDriftSample *win, co
           gather_column (win, pred_win, c, G_MAXUINT, b);
           d = gl_drift_ks_two_sample (a, ref->n, b, win->n, &p);
           set_result (&row[GL_DRIFT_TEST_BBSD], d, p, d, ref->n, win->n);
+          bbsd_p = MIN (bbsd_p, p);
+          bbsd_d = MAX (bbsd_d, d);
         }
       if (count_win[c] >= o->min_class && count_ref[c] >= o->min_class)
         within_class_tests (v, ref, win, pred_ref, pred_win, count_ref, count_win, c, o);
+    }
+  if (window_ok)
+    {
+      GlDriftOmnibus omni;
+
+      set_result (&v->bbsd, bbsd_d, MIN (1.0, bbsd_p * k), bbsd_d, ref->n, win->n);
+      gl_drift_omnibus_test (ref, win, o->n_null, o->seed * 2654435761u + 17u, &omni);
+      if (omni.which >= 0)
+        {
+          set_result (&v->omnibus, -log10 (MAX (omni.min_p, 1e-300)), omni.p_value, omni.min_p, omni.n_ref,
+                      win->n);
+          v->omnibus_which = omni.which;
+        }
     }
   correct_family (v);
   return v;

@@ -344,10 +344,8 @@ gl_drift_ks_p_asymptotic (gsize n_a, gsize n_b, double d)
 }
 
 double
-gl_drift_ks_two_sample (const double *a, gsize n_a, const double *b, gsize n_b, double *p_value)
+gl_drift_ks_sorted (const double *sa, gsize n_a, const double *sb, gsize n_b, double *p_value)
 {
-  g_autofree double *sa = NULL; /* (n_a) sorted */
-  g_autofree double *sb = NULL; /* (n_b) sorted */
   gsize i = 0, j = 0;
   double d = 0.0;
 
@@ -357,10 +355,6 @@ gl_drift_ks_two_sample (const double *a, gsize n_a, const double *b, gsize n_b, 
         *p_value = 1.0;
       return 0.0;
     }
-  sa = g_memdup2 (a, n_a * sizeof (double));
-  sb = g_memdup2 (b, n_b * sizeof (double));
-  qsort (sa, n_a, sizeof (double), compare_double);
-  qsort (sb, n_b, sizeof (double), compare_double);
   /* Walk the pooled values in order; after all copies of a value are
    * consumed from both samples, the two empirical CDFs are compared. */
   while (i < n_a && j < n_b)
@@ -379,6 +373,21 @@ gl_drift_ks_two_sample (const double *a, gsize n_a, const double *b, gsize n_b, 
     *p_value = (double)n_a * (double)n_b <= GL_DRIFT_KS_EXACT_MAX ? gl_drift_ks_p_exact (n_a, n_b, d)
                                                                   : gl_drift_ks_p_asymptotic (n_a, n_b, d);
   return d;
+}
+
+double
+gl_drift_ks_two_sample (const double *a, gsize n_a, const double *b, gsize n_b, double *p_value)
+{
+  g_autofree double *sa = NULL; /* (n_a) sorted */
+  g_autofree double *sb = NULL; /* (n_b) sorted */
+
+  if (n_a == 0 || n_b == 0)
+    return gl_drift_ks_sorted (a, n_a, b, n_b, p_value);
+  sa = g_memdup2 (a, n_a * sizeof (double));
+  sb = g_memdup2 (b, n_b * sizeof (double));
+  qsort (sa, n_a, sizeof (double), compare_double);
+  qsort (sb, n_b, sizeof (double), compare_double);
+  return gl_drift_ks_sorted (sa, n_a, sb, n_b, p_value);
 }
 
 /* ---- binomial and chi-square ---- */
@@ -837,6 +846,62 @@ gl_drift_novelty_rate (const float *reference, gsize n_ref, const float *window,
   if (p_value != NULL)
     *p_value = gl_drift_binomial_upper (beyond, n_win, ((double)beyond_ref + 1.0) / ((double)n_ref + 1.0));
   return (double)beyond / (double)n_win;
+}
+
+double
+gl_drift_conformal_outliers (const double *ref_score, const guint *ref_group, gsize n_ref,
+                             const double *win_score, const guint *win_group, gsize n_win, guint n_groups,
+                             double t, guint64 *count, double *p_value)
+{
+  g_autofree gsize *start = g_new0 (gsize, (gsize)n_groups + 1);
+  g_autofree gsize *fill = g_new0 (gsize, n_groups);
+  g_autofree double *sorted = g_new (double, MAX (n_ref, (gsize)1));
+  guint64 outliers = 0;
+
+  if (count != NULL)
+    *count = 0;
+  if (p_value != NULL)
+    *p_value = 1.0;
+  if (n_win == 0 || n_groups == 0)
+    return 0.0;
+  /* The reference's scores sorted within each group (counting sort by group). */
+  for (gsize i = 0; i < n_ref; i++)
+    if (ref_group[i] < n_groups)
+      start[ref_group[i] + 1]++;
+  for (guint g = 0; g < n_groups; g++)
+    start[g + 1] += start[g];
+  for (gsize i = 0; i < n_ref; i++)
+    if (ref_group[i] < n_groups)
+      sorted[start[ref_group[i]] + fill[ref_group[i]]++] = isnan (ref_score[i]) ? -INFINITY : ref_score[i];
+  for (guint g = 0; g < n_groups; g++)
+    qsort (sorted + start[g], start[g + 1] - start[g], sizeof (double), compare_double);
+  for (gsize i = 0; i < n_win; i++)
+    {
+      guint g = win_group[i];
+      gsize lo, hi, n_g;
+      double s = win_score[i];
+
+      if (g >= n_groups || isnan (s))
+        continue;
+      /* The first reference score ≥ s (binary search): n_g − that many are ≥ s. */
+      lo = start[g];
+      hi = start[g + 1];
+      n_g = hi - lo;
+      while (lo < hi)
+        {
+          gsize mid = lo + (hi - lo) / 2;
+          if (sorted[mid] < s)
+            lo = mid + 1;
+          else
+            hi = mid;
+        }
+      outliers += (1.0 + (double)(start[g + 1] - lo)) / (1.0 + (double)n_g) <= t;
+    }
+  if (count != NULL)
+    *count = outliers;
+  if (p_value != NULL)
+    *p_value = gl_drift_binomial_upper (outliers, n_win, t);
+  return (double)outliers / (double)n_win;
 }
 
 double

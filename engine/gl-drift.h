@@ -76,6 +76,8 @@ double gl_drift_gamma_q (double a, double x);
  * @b: (n_b), not modified. Either sample empty: D = 0, p = 1. */
 #define GL_DRIFT_KS_EXACT_MAX 10000
 double gl_drift_ks_two_sample (const double *a, gsize n_a, const double *b, gsize n_b, double *p_value);
+/* The same test of samples already sorted ascending (@sa: (n_a), @sb: (n_b)). */
+double gl_drift_ks_sorted (const double *sa, gsize n_a, const double *sb, gsize n_b, double *p_value);
 /* The two p-value forms on their own (for tests): P(D ≥ @d) for sizes n_a, n_b. */
 double gl_drift_ks_p_exact (gsize n_a, gsize n_b, double d);
 double gl_drift_ks_p_asymptotic (gsize n_a, gsize n_b, double d);
@@ -161,6 +163,28 @@ double gl_drift_squared_distance (const float *u, const float *v, guint dim);
  * (may be NULL). Either sample empty: rate 0, p 1. */
 double gl_drift_novelty_rate (const float *reference, gsize n_ref, const float *window, gsize n_win,
                               guint dim, double q, double *threshold, double *p_value);
+
+/* Conformal outlier count (Bates, Candès, Lei, Romano & Sesia 2023,
+ * "Testing for outliers with conformal p-values"): each window item i of
+ * group g (e.g. its predicted class) gets the conformal p-value
+ * u_i = (1 + #{reference items of g with score ≥ s_i}) / (1 + n_g), a
+ * larger score being more outlying; it is an outlier when u_i ≤ @t. When
+ * the window is drawn like the reference, P(u_i ≤ t) ≤ t for every item, so
+ * the upper binomial tail P(Bin(n_win, t) ≥ count) is the p-value of "no
+ * more outliers than the reference has" (the u_i share the reference, a
+ * positive dependence that leaves the per-item bound exact and widens the
+ * count's spread a little when groups are small: the bench measures the
+ * false-alarm rate). A group with fewer than 1/t − 1 reference items can
+ * give no u_i ≤ t: its items never count. It is the contamination test: a
+ * shift that moves a fraction ε of the window out of the reference's tails
+ * raises the count from n·t to about n·(t + ε), which at small ε is far
+ * stronger evidence than the distribution-wide KS or MMD statistics.
+ * @ref_score, @ref_group (n_ref), @win_score, @win_group (n_win), groups
+ * < @n_groups; @count (may be NULL) ← the outliers. Returns the outlier
+ * rate count / n_win (0 when n_win = 0, p 1). */
+double gl_drift_conformal_outliers (const double *ref_score, const guint *ref_group, gsize n_ref,
+                                    const double *win_score, const guint *win_group, gsize n_win, guint n_groups,
+                                    double t, guint64 *count, double *p_value);
 
 /* Confidence-based performance estimation of one class's precision without
  * labels (NannyML's CBPE; the expected-accuracy idea of Guillory et al.

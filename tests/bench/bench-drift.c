@@ -46,7 +46,9 @@
  * --only recovery runs the end-to-end part alone (the model is trained all
  * the same); its last line is
  *   drift recovery: recovery=R recovery_sd=S recovery_plain=R recovery_plain_sd=S seeds=N
- * --only detection runs the windows alone. --only localisation runs only the
+ * --pvalues FILE writes every window's window-wide p-values (CSV), to weigh
+ * the verdict's tests against each other offline. --only detection runs the
+ * windows alone. --only localisation runs only the
  * one-class and prior shifts at n = 200 (the same draws as the full run), with
  * how often the shifted class was detected and flagged (the ceilings of
  * naming it first); its last line is
@@ -59,6 +61,7 @@
  */
 #include "gleaner-config.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -344,6 +347,23 @@ typedef struct
   guint64 flagged; /* windows where a per-class test of the shifted class fired: naming it first is possible */
 } Tally;
 
+/* --pvalues FILE: one line per window with the raw p-values of the verdict's
+ * window-wide tests (NULL: none written). */
+static FILE *pvalues_out;
+
+static void
+write_pvalues (const GlDriftVerdict *v, Shift shift, double fraction, gsize n, gint target, gboolean baseline)
+{
+  const GlDriftTestResult *r[] = { &v->bbsd, &v->outliers, &v->uncertain, &v->chi_square, &v->confidence,
+                                   &v->embedding, &v->omnibus };
+
+  fprintf (pvalues_out, "%s,%.2f,%" G_GSIZE_FORMAT ",%d,%d,%d,%d", shift_names[shift], fraction, n, target,
+           baseline, v->drifted, v->top_class);
+  for (gsize i = 0; i < G_N_ELEMENTS (r); i++)
+    fprintf (pvalues_out, ",%.6g", r[i]->p_value);
+  fprintf (pvalues_out, "\n");
+}
+
 static void
 run_condition (const Bench *b, Shift shift, double fraction, gsize n, guint draws, guint64 seed, Tally *t)
 {
@@ -358,13 +378,17 @@ run_condition (const Bench *b, Shift shift, double fraction, gsize n, guint draw
       g_autoptr (GlDriftVerdict) v = NULL;
       GlDriftOptions o = b->options;
       gint target;
+      gboolean base;
 
       draw_window (b, shift, fraction, n, &rng, probs, emb, &target);
       o.seed = seed + d;
       v = gl_drift_verdict_compute (b->reference, &win, &o, NULL);
       t->windows++;
       t->ours += v->drifted;
-      t->baseline += gl_drift_bbsd_baseline (b->reference, &win, o.alpha, NULL);
+      base = gl_drift_bbsd_baseline (b->reference, &win, o.alpha, NULL);
+      t->baseline += base;
+      if (pvalues_out != NULL)
+        write_pvalues (v, shift, fraction, n, target, base);
       t->named += target >= 0 && v->top_class == target;
       if (target >= 0)
         for (guint k = 0; k < GL_DRIFT_N_TESTS; k++)
@@ -906,8 +930,15 @@ run_detection (const Bench *bench, guint draws, guint64 seed, Detection *out)
   printf ("mean power: ");
   for (gsize z = 0; z < N_SIZES; z++)
     printf ("n=%" G_GSIZE_FORMAT " %.3f (baseline %.3f)  ", sizes[z], out->power[z], out->base[z]);
-  printf ("\nfalse alarms on %" G_GUINT64_FORMAT " no-shift windows: %.4f (baseline %.4f), α = 0.05\n",
-          none_windows, out->false_alarm, base_false / none_windows);
+  {
+    /* Wilson's 95% score interval of the false-alarm rate (Wilson 1927). */
+    double nw = (double)none_windows, f = out->false_alarm, z = 1.959964, zz = z * z / nw;
+    double mid = (f + zz / 2) / (1 + zz), half = z * sqrt (f * (1 - f) / nw + zz / (4 * nw)) / (1 + zz);
+
+    printf ("\nfalse alarms on %" G_GUINT64_FORMAT " no-shift windows: %.4f (95%% interval %.4f–%.4f; baseline %.4f), "
+            "α = 0.05\n",
+            none_windows, f, mid - half, mid + half, base_false / none_windows);
+  }
 }
 
 /* The localisation windows alone: the one-class shift and the prior shift at
@@ -1076,7 +1107,7 @@ main (int argc, char **argv)
   int draws = 100, n_train = 20000, n_ref = 6000, epochs = 3, held_out = 7, n_perm = 200;
   int n_labels = 200, n_old = 2000, retrain_epochs = GL_TRAINER_DEFAULT_EPOCHS, recovery_seeds = 3;
   gboolean no_adapt = FALSE;
-  g_autofree char *only = NULL;
+  g_autofree char *only = NULL, *pvalues_path = NULL;
   double boost_share = 0.5; /* the app's default drift_boost_share (app/gl-drift-auto.h) */
   double max_seconds = 600;
   gint64 seed = 1;
@@ -1100,6 +1131,9 @@ main (int argc, char **argv)
       "Recovery: share of the non-audit places the boosted queue gives the candidates (default 0.5, the app's)", "S" },
     { "no-adapt", 0, 0, G_OPTION_ARG_NONE, &no_adapt,
       "Recovery: retrain without the round's drift adaptation (app/gl-drift-adapt.h), as before it", NULL },
+    { "pvalues", 0, 0, G_OPTION_ARG_FILENAME, &pvalues_path,
+      "Write each window's window-wide p-values to FILE (CSV: shift, fraction, n, target, baseline, drifted, "
+      "top class, then bbsd, outliers, uncertain, chi-square, confidence, embedding, omnibus)", "FILE" },
     { "only", 0, 0, G_OPTION_ARG_STRING, &only,
       "Run one part: 'recovery' (end to end), 'detection' (windows) or 'localisation' (the one-class and prior "
       "shifts at n=200); default recovery and detection", "PART" },
@@ -1137,6 +1171,11 @@ main (int argc, char **argv)
                        "10…2000, --old-labels ≥ 0, --retrain-epochs ≥ 1, --recovery-seeds in 1…%d, --boost-share in "
                        "0…1\n",
                (int)G_N_ELEMENTS (rec));
+      return 2;
+    }
+  if (pvalues_path != NULL && (pvalues_out = fopen (pvalues_path, "w")) == NULL)
+    {
+      fprintf (stderr, "bench-drift: --pvalues '%s': %s\n", pvalues_path, g_strerror (errno));
       return 2;
     }
   only_recovery = g_strcmp0 (only, "recovery") == 0;
@@ -1252,6 +1291,8 @@ main (int argc, char **argv)
       scored_clear (&clean);
       for (Shift s = 0; s < N_SHIFTS; s++)
         scored_clear (&shifted[s]);
+      if (pvalues_out != NULL)
+        fclose (pvalues_out);
       return 0;
     }
   if (!only_recovery)
@@ -1290,5 +1331,7 @@ main (int argc, char **argv)
   scored_clear (&clean);
   for (Shift s = 0; s < N_SHIFTS; s++)
     scored_clear (&shifted[s]);
+  if (pvalues_out != NULL)
+    fclose (pvalues_out);
   return 0;
 }

@@ -42,6 +42,7 @@
  */
 #include "engine/gl-adwin.h"
 #include "engine/gl-calibrate.h"
+#include "engine/gl-drift-omnibus.h"
 #include "engine/gl-drift-verdict.h"
 #include "engine/gl-drift.h"
 #include "engine/gl-rng.h"
@@ -64,6 +65,10 @@ test_ks (void)
   g_assert_cmpfloat_with_epsilon (p, 0.22266067490189176, 1e-9);
   /* Symmetric in its samples. */
   d = gl_drift_ks_two_sample (ks_b, G_N_ELEMENTS (ks_b), ks_a, G_N_ELEMENTS (ks_a), &p);
+  g_assert_cmpfloat_with_epsilon (p, 0.22266067490189176, 1e-9);
+  /* The presorted form (both samples are given in ascending order). */
+  d = gl_drift_ks_sorted (ks_a, G_N_ELEMENTS (ks_a), ks_b, G_N_ELEMENTS (ks_b), &p);
+  g_assert_cmpfloat_with_epsilon (d, 0.38333333333333336, EPS);
   g_assert_cmpfloat_with_epsilon (p, 0.22266067490189176, 1e-9);
 
   for (int i = 0; i < 150; i++)
@@ -239,6 +244,61 @@ test_percentile_novelty (void)
   rate = gl_drift_novelty_rate (ref, 100, NULL, 0, 1, 99, &threshold, &p);
   g_assert_cmpfloat (rate, ==, 0.0);
   g_assert_cmpfloat (p, ==, 1.0);
+}
+
+/* Conformal outlier count by hand: group 0's reference scores are 1…9
+ * (n_g = 9), t = 0.2. Window scores 10 (none ≥: u = 1/10) and 8.5 (one ≥:
+ * u = 2/10) are outliers, 7.5 (three ≥: u = 4/10) is not; group 1 has no
+ * reference (u = 1), a group out of range and a NaN score never count. 2 of
+ * 6: p = P(Bin(6, 0.2) ≥ 2) = 0.34464 (scipy.stats.binom.sf(1, 6, 0.2)). Then
+ * under no shift (both samples from one distribution, 400 seeded draws) the
+ * outlier rate is t within sampling error and the test's rejection rate at
+ * 0.05 is ≤ 0.05 + 2 standard errors. */
+static void
+test_conformal_outliers (void)
+{
+  const double ref[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+  const guint ref_group[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+  const double win[] = { 10.0, 8.5, 7.5, 100.0, 50.0, NAN };
+  const guint win_group[] = { 0, 0, 0, 1, 7, 0 };
+  const guint draws = 400, n_ref = 2000, n_win = 200;
+  g_autofree double *r = g_new (double, n_ref), *w = g_new (double, n_win);
+  g_autofree guint *rg = g_new (guint, n_ref), *wg = g_new (guint, n_win);
+  guint64 count, total = 0;
+  guint rejected = 0;
+  double p, rate;
+  GlRng rng;
+
+  rate = gl_drift_conformal_outliers (ref, ref_group, 9, win, win_group, 6, 2, 0.2, &count, &p);
+  g_assert_cmpuint (count, ==, 2);
+  g_assert_cmpfloat_with_epsilon (rate, 2.0 / 6.0, EPS);
+  g_assert_cmpfloat_with_epsilon (p, 0.34464, 1e-9);
+  rate = gl_drift_conformal_outliers (ref, ref_group, 9, NULL, NULL, 0, 2, 0.2, &count, &p);
+  g_assert_cmpfloat (rate, ==, 0.0);
+  g_assert_cmpfloat (p, ==, 1.0);
+  g_assert_cmpuint (count, ==, 0);
+
+  gl_rng_init (&rng, 31);
+  for (guint d = 0; d < draws; d++)
+    {
+      for (guint i = 0; i < n_ref; i++)
+        {
+          rg[i] = gl_rng_below (&rng, 3);
+          r[i] = gl_rng_normal (&rng) * (1.0 + rg[i]);
+        }
+      for (guint i = 0; i < n_win; i++)
+        {
+          wg[i] = gl_rng_below (&rng, 3);
+          w[i] = gl_rng_normal (&rng) * (1.0 + wg[i]);
+        }
+      gl_drift_conformal_outliers (r, rg, n_ref, w, wg, n_win, 3, 0.01, &count, &p);
+      total += count;
+      rejected += p <= 0.05;
+    }
+  g_test_message ("conformal outliers under no shift: rate %.4f (t 0.01), rejected %u of %u at 0.05",
+                  (double)total / (draws * n_win), rejected, draws);
+  g_assert_cmpfloat ((double)total / (draws * n_win), <=, 0.01 + 2.0 * sqrt (0.01 * 0.99 / (draws * n_win)));
+  g_assert_cmpfloat ((double)rejected / draws, <=, 0.05 + 2.0 * sqrt (0.05 * 0.95 / draws));
 }
 
 static void
@@ -494,7 +554,9 @@ test_verdict_degenerate (void)
     g_assert_false (gl_drift_verdict_get (v, 0, GL_DRIFT_TEST_EMBEDDING)->tested);
     /* Against a normal reference, everything moved to class 0: drift, named. */
     g_assert_true (w->drifted);
-    g_assert_true (w->chi_square.fired);
+    g_assert_true (w->omnibus.fired);
+    g_assert_cmpfloat (w->chi_square.p_value, <, 1e-6); /* reported; the omnibus test votes */
+    g_assert_false (w->chi_square.fired);
   }
   {
     /* A class with < 30 images: insufficient, its within-class tests absent. */
@@ -517,6 +579,63 @@ test_verdict_degenerate (void)
   g_assert_cmpstr (gl_drift_test_kind_to_string (GL_DRIFT_TEST_NOVELTY), ==, "novelty");
   g_assert_cmpint (gl_drift_test_kind_from_string ("bbsd"), ==, GL_DRIFT_TEST_BBSD);
   g_assert_cmpint (gl_drift_test_kind_from_string ("nope"), ==, -1);
+}
+
+/* The permutation minP test (gl-drift-omnibus.h): under no shift, over 200
+ * seeded draws of a reference and a window, it rejects at 0.05 in at most
+ * 0.05 + 2 standard errors of them; a prior shift gives the smallest
+ * possible p-value, 1 / (1 + n_draws), with the chi-square test or a column
+ * as the smallest; degenerate inputs give p 1 and no NaN. */
+static void
+test_omnibus (void)
+{
+  const double prior[SYN_K] = { 0.3, 0.3, 0.4 };
+  const double shifted[SYN_K] = { 0.1, 0.2, 0.7 };
+  const guint n_ref = 1000, n_win = 100, draws = 200;
+  g_autofree float *rp = g_new (float, n_ref *SYN_K), *re = g_new (float, n_ref *SYN_DIM);
+  g_autofree float *wp = g_new (float, n_win *SYN_K), *we = g_new (float, n_win *SYN_DIM);
+  GlDriftSample ref = { n_ref, SYN_K, rp, SYN_DIM, re };
+  GlDriftSample win = { n_win, SYN_K, wp, SYN_DIM, we };
+  GlDriftOmnibus o;
+  guint rejected = 0;
+  GlRng rng;
+
+  gl_rng_init (&rng, 77);
+  for (guint t = 0; t < draws; t++)
+    {
+      synth (&rng, n_ref, prior, -1, 0.0, rp, re);
+      synth (&rng, n_win, prior, -1, 0.0, wp, we);
+      gl_drift_omnibus_test (&ref, &win, 99, t, &o);
+      g_assert_true (isfinite (o.p_value) && isfinite (o.min_p));
+      g_assert_cmpfloat (o.p_value, >=, 1.0 / 100.0);
+      rejected += o.p_value <= 0.05;
+    }
+  g_test_message ("omnibus: %u of %u no-shift windows rejected at 0.05", rejected, draws);
+  g_assert_cmpfloat ((double)rejected / draws, <=, 0.05 + 2.0 * sqrt (0.05 * 0.95 / draws));
+
+  synth (&rng, n_win, shifted, -1, 0.0, wp, we);
+  gl_drift_omnibus_test (&ref, &win, 99, 1, &o);
+  g_assert_cmpfloat_with_epsilon (o.p_value, 1.0 / 100.0, EPS);
+  g_assert_cmpint (o.which, >=, 0);
+  g_assert_cmpint (o.which, <=, SYN_K + 1);
+  g_assert_cmpuint (o.n_ref, ==, n_ref);
+
+  {
+    GlDriftSample empty = { 0, SYN_K, NULL, 0, NULL };
+    GlDriftSample tiny = { 1, SYN_K, rp, 0, NULL };
+    GlDriftSample one = { 1, SYN_K, wp, 0, NULL };
+
+    gl_drift_omnibus_test (&ref, &empty, 99, 1, &o);
+    g_assert_cmpfloat (o.p_value, ==, 1.0);
+    g_assert_cmpint (o.which, ==, -1);
+    gl_drift_omnibus_test (&tiny, &win, 99, 1, &o);
+    g_assert_cmpfloat (o.p_value, ==, 1.0);
+    /* One image, and a window larger than the reference. */
+    gl_drift_omnibus_test (&ref, &one, 99, 1, &o);
+    g_assert_true (isfinite (o.p_value) && o.p_value > 0.0 && o.p_value <= 1.0);
+    gl_drift_omnibus_test (&win, &ref, 20, 1, &o);
+    g_assert_true (isfinite (o.p_value) && o.p_value > 0.0 && o.p_value <= 1.0);
+  }
 }
 
 /* Hand-made outputs for the naming tests, 4 classes and a 2-d embedding:
@@ -655,9 +774,11 @@ main (int argc, char **argv)
   g_test_add_func ("/drift/psi", test_psi);
   g_test_add_func ("/drift/mmd", test_mmd);
   g_test_add_func ("/drift/percentile-novelty", test_percentile_novelty);
+  g_test_add_func ("/drift/conformal-outliers", test_conformal_outliers);
   g_test_add_func ("/drift/cbpe", test_cbpe);
   g_test_add_func ("/drift/temperature", test_temperature);
   g_test_add_func ("/drift/adwin", test_adwin);
+  g_test_add_func ("/drift/omnibus", test_omnibus);
   g_test_add_func ("/drift/verdict-degenerate", test_verdict_degenerate);
   g_test_add_func ("/drift/verdict-false-alarm", test_verdict_false_alarm_and_power);
   g_test_add_func ("/drift/verdict-names-changed-class", test_verdict_names_changed_class);
