@@ -107,9 +107,9 @@ gleaner_drift_banner_show_state (GleanerDriftBanner *self, const GlDriftAutoStat
             : g_strdup_printf (_ ("images %" G_GINT64_FORMAT "–%" G_GINT64_FORMAT), s->first_image, s->last_image);
   g_autofree char *title = g_strdup_printf (
       ngettext ("Drift detected in %s (%" G_GUINT64_FORMAT " images, model v%" G_GINT64_FORMAT
-                "): %u test fired, Holm-corrected at α %.2f",
+                "): %u test fired, α %.2f over all the tests",
                 "Drift detected in %s (%" G_GUINT64_FORMAT " images, model v%" G_GINT64_FORMAT
-                "): %u tests fired, Holm-corrected at α %.2f",
+                "): %u tests fired, α %.2f over all the tests",
                 s->n_fired),
       where, s->n_images, s->model_id, s->n_fired, s->alpha);
   GString *details = g_string_new (NULL), *all = g_string_new (NULL);
