@@ -796,7 +796,6 @@ unshown_ranking (Walk *w)
       if (!g_hash_table_contains (w->shown, &id))
         g_array_append_val (out, id);
     }
-  g_array_set_clear_func (stored, NULL);
   return out;
 }
 
