@@ -426,6 +426,7 @@ main (int argc, char **argv)
 {
   /* The in-process projects' per-desktop folders. */
   g_autofree char *cache = g_dir_make_tmp ("gl-team-cache-XXXXXX", NULL);
+  g_assert_nonnull (cache);
   g_autofree char *config = g_build_filename (cache, "config", NULL);
   g_setenv ("XDG_CACHE_HOME", cache, TRUE);
   g_setenv ("XDG_CONFIG_HOME", config, TRUE);
