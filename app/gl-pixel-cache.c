@@ -29,6 +29,8 @@ struct _GlPixelMap
   guint64 count;
   void *base; /* (file size) bytes, or NULL */
   gsize map_len;
+  int fd;     /* open for gl_pixel_map_read_row */
+  char *path; /* for errors */
 };
 
 static void
@@ -282,6 +284,7 @@ gl_pixel_map_open (const char *path, GError **error)
   guint8 hdr[GL_PIXEL_CACHE_HEADER_SIZE];
   ssize_t n = pread (fd, hdr, sizeof hdr, 0);
   g_autoptr (GlPixelMap) map = g_new0 (GlPixelMap, 1);
+  map->fd = -1;
   if (!parse_header (hdr, n < 0 ? 0 : (gsize) n, path, &map->h, &map->w, &map->c, error))
     {
       close (fd);
@@ -301,7 +304,8 @@ gl_pixel_map_open (const char *path, GError **error)
           return NULL;
         }
     }
-  close (fd);
+  map->fd = fd;
+  map->path = g_strdup (path);
   return g_steal_pointer (&map);
 }
 
@@ -312,6 +316,9 @@ gl_pixel_map_free (GlPixelMap *map)
     return;
   if (map->base != NULL)
     munmap (map->base, map->map_len);
+  if (map->fd >= 0)
+    close (map->fd);
+  g_free (map->path);
   g_free (map);
 }
 
@@ -341,4 +348,28 @@ gl_pixel_map_row (GlPixelMap *map, guint64 row)
   if (row >= map->count)
     return NULL;
   return gl_pixel_map_data (map) + row * map->row_size;
+}
+
+gboolean
+gl_pixel_map_read_row (GlPixelMap *map, guint64 row, guint8 *dst, GError **error)
+{
+  if (row >= map->count)
+    {
+      g_autofree char *disp = g_filename_display_name (map->path);
+      g_set_error (error, GL_PIXEL_CACHE_ERROR, GL_PIXEL_CACHE_ERROR_FORMAT,
+                   "%s: row %" G_GUINT64_FORMAT " is past its %" G_GUINT64_FORMAT " rows", disp, row, map->count);
+      return FALSE;
+    }
+  off_t off = (off_t) (GL_PIXEL_CACHE_HEADER_SIZE + row * map->row_size);
+  gsize done = 0;
+  while (done < map->row_size)
+    {
+      ssize_t n = pread (map->fd, dst + done, map->row_size - done, off + (off_t) done);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return io_error (error, map->path, "cannot read a row of", n < 0 ? errno : EIO);
+      done += (gsize) n;
+    }
+  return TRUE;
 }

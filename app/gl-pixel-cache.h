@@ -62,6 +62,12 @@ void gl_pixel_map_shape (GlPixelMap *map, guint *h, guint *w, guint *c);
 const guint8 *gl_pixel_map_data (GlPixelMap *map);
 /* (h, w, c) — one row; NULL if @row >= count. */
 const guint8 *gl_pixel_map_row (GlPixelMap *map, guint64 row);
+/* Copies one row into @dst (row_size bytes) with a read, not through the
+ * mapping: for long-lived maps read one row at a time (the Label view, the
+ * thumbnails, the review), whose resident set would otherwise grow with every
+ * row they ever read (the kernel maps whole folios and fault-around windows).
+ * FALSE with @error (the file named) if @row >= count or the read fails. */
+gboolean gl_pixel_map_read_row (GlPixelMap *map, guint64 row, guint8 *dst, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GlPixelCache, gl_pixel_cache_close)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GlPixelMap, gl_pixel_map_free)

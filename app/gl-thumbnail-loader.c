@@ -106,11 +106,15 @@ thumb_from_cache (GlThumbnailLoader *self, const char *display_name, gint64 cach
   guint h = self->h, w = self->w, c = self->c;
   g_mutex_unlock (&self->lock);
 
-  const guint8 *row = gl_pixel_map_row (map, (guint64) cache_row); /* (h, w, c) */
-  if (row == NULL)
+  /* Read, not mapped: the loader's maps live as long as the Gallery, and a
+   * mapping keeps every row it ever read resident. */
+  g_autofree guint8 *row = g_malloc ((gsize) h * w * c); /* (h, w, c) */
+  g_autoptr (GError) local = NULL;
+  if (cache_row < 0 || !gl_pixel_map_read_row (map, (guint64) cache_row, row, &local))
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s: row %" G_GINT64_FORMAT " is not in the pixel cache %s",
-                   display_name, cache_row, gl_project_get_pixels_path (self->project));
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s: row %" G_GINT64_FORMAT " is not in the pixel cache %s%s%s",
+                   display_name, cache_row, gl_project_get_pixels_path (self->project), local ? ": " : "",
+                   local ? local->message : "");
       return NULL;
     }
   return gl_thumbs_from_pixels (row, h, w, c);

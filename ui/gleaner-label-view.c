@@ -188,8 +188,6 @@ key_text (gunichar key)
 static GdkTexture *
 make_texture (GleanerLabelView *self, guint64 row, guint target)
 {
-  const guint8 *src;
-
   if (self->pixels == NULL || row >= gl_pixel_map_count (self->pixels))
     {
       /* Rows imported after the map was made: map again. */
@@ -203,9 +201,15 @@ make_texture (GleanerLabelView *self, guint64 row, guint target)
       g_clear_pointer (&self->pixels, gl_pixel_map_free);
       self->pixels = map;
     }
-  src = gl_pixel_map_row (self->pixels, row);
-  if (src == NULL)
-    return NULL;
+  /* Read, not mapped: a map that lives as long as the view would keep every
+   * row it ever showed resident. */
+  g_autofree guint8 *src = g_malloc ((gsize) self->h * self->w * self->c);
+  g_autoptr (GError) error = NULL;
+  if (!gl_pixel_map_read_row (self->pixels, row, src, &error))
+    {
+      g_warning ("%s", error->message);
+      return NULL;
+    }
   return gleaner_image_area_texture_from_pixels (src, self->h, self->w, self->c, target);
 }
 

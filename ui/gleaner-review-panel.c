@@ -120,8 +120,14 @@ texture_of_row (GleanerReviewPanel *self, gint64 row)
       g_clear_pointer (&self->pixels, gl_pixel_map_free);
       self->pixels = map;
     }
-  const guint8 *src = gl_pixel_map_row (self->pixels, (guint64) row);
-  return src != NULL ? gleaner_image_area_texture_from_pixels (src, self->h, self->w, self->c, IMAGE_TARGET) : NULL;
+  g_autofree guint8 *src = g_malloc ((gsize) self->h * self->w * self->c); /* read, not mapped: see the Label view */
+  g_autoptr (GError) error = NULL;
+  if (!gl_pixel_map_read_row (self->pixels, (guint64) row, src, &error))
+    {
+      g_warning ("%s", error->message);
+      return NULL;
+    }
+  return gleaner_image_area_texture_from_pixels (src, self->h, self->w, self->c, IMAGE_TARGET);
 }
 
 static void

@@ -184,11 +184,87 @@ test_shared_append (void)
   g_rmdir (dir);
 }
 
+/* The kB of @base's mapping that are resident, from /proc/self/smaps. */
+static guint64
+mapping_rss_kb (const void *base)
+{
+  g_autofree char *smaps = NULL;
+  g_assert_true (g_file_get_contents ("/proc/self/smaps", &smaps, NULL, NULL));
+  char start[32];
+  g_snprintf (start, sizeof start, "%" G_GINT64_MODIFIER "x-", (guint64) (guintptr) base);
+  const char *at = NULL;
+  for (const char *line = smaps; line != NULL && *line; line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL)
+    if (g_str_has_prefix (line, start))
+      {
+        at = line;
+        break;
+      }
+  g_assert_nonnull (at);
+  const char *rss = strstr (at, "\nRss:");
+  g_assert_nonnull (rss);
+  return g_ascii_strtoull (rss + 5 + strspn (rss + 5, " \t"), NULL, 10);
+}
+
+/* A long-lived map read row by row (the Label view's) keeps nothing resident
+ * when it reads with gl_pixel_map_read_row; read through the mapping, the
+ * same rows stay resident (so the check can fail). */
+static void
+test_read_row (void)
+{
+  GError *error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("gl-pixc-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_autofree char *path = g_build_filename (dir, "pixels", NULL);
+  g_autoptr (GlPixelCache) cache = gl_pixel_cache_open (path, 28, 28, 1, &error);
+  g_assert_no_error (error);
+  const guint n = 4096; /* 3.1 MB */
+  g_autofree guint8 *rows = g_malloc ((gsize) n * 784);
+  for (gsize i = 0; i < (gsize) n * 784; i++)
+    rows[i] = (guint8) (i * 7);
+  guint64 first;
+  g_assert_true (gl_pixel_cache_append (cache, rows, n, &first, &error));
+  g_assert_true (gl_pixel_cache_sync (cache, &error));
+
+  for (int by_read = 0; by_read < 2; by_read++)
+    {
+      g_autoptr (GlPixelMap) map = gl_pixel_map_open (path, &error);
+      g_assert_no_error (error);
+      guint8 row[784];
+      for (guint64 r = 0; r < n; r++)
+        {
+          if (by_read)
+            g_assert_true (gl_pixel_map_read_row (map, r, row, &error));
+          else
+            memcpy (row, gl_pixel_map_row (map, r), sizeof row);
+          g_assert_no_error (error);
+          g_assert_cmpmem (row, 784, rows + r * 784, 784);
+        }
+      guint64 kb = mapping_rss_kb (gl_pixel_map_data (map) - GL_PIXEL_CACHE_HEADER_SIZE);
+      g_test_message ("%s: %" G_GUINT64_FORMAT " kB of %u kB resident", by_read ? "read" : "mapped", kb,
+                      n * 784 / 1024);
+      if (by_read)
+        g_assert_cmpuint (kb, ==, 0);
+      else
+        g_assert_cmpuint (kb, >=, 1024);
+
+      /* Past the end: an error naming the file, the buffer untouched. */
+      memset (row, 0xAB, sizeof row);
+      g_assert_false (gl_pixel_map_read_row (map, n, row, &error));
+      g_assert_error (error, GL_PIXEL_CACHE_ERROR, GL_PIXEL_CACHE_ERROR_FORMAT);
+      g_assert_nonnull (strstr (error->message, "pixels"));
+      g_clear_error (&error);
+      g_assert_cmpuint (row[0], ==, 0xAB);
+    }
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/pixel-cache/append-map-torn", test_append_map);
   g_test_add_func ("/pixel-cache/shared-append", test_shared_append);
+  g_test_add_func ("/pixel-cache/read-row", test_read_row);
   return g_test_run ();
 }
