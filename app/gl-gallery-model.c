@@ -212,6 +212,12 @@ struct _GlGalleryModel
   GlDb *ahead_db;       /* used by the read-ahead worker only; opened there */
   gboolean reading_ahead;
 
+  /* Main thread: the first page of a new listing (open, filter, sort) is read
+   * on the read-ahead worker, not here, when the view asked for it: a cold
+   * first page of a million-image listing takes longer than a frame. */
+  gboolean first_in_background; /* set by the view */
+  gint first_pending;           /* that page, handed out as placeholders until read; -1: none */
+
   /* Labeling a selection on a worker (one at a time). */
   guint64 labeling;           /* images of the labeling under way, 0 = none */
   guint64 label_page_limit;   /* test hook: max_pages of its connection */
@@ -473,6 +479,7 @@ new_generation (GlGalleryModel *self)
   g_clear_object (&self->walk_cancel);
   self->walking = FALSE;
   g_array_set_size (self->waiting, 0);
+  self->first_pending = -1;
 }
 
 /* ---- Read-ahead -------------------------------------------------------- */
@@ -521,6 +528,36 @@ ahead_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancell
 }
 
 static Page *insert_page (GlGalleryModel *self, guint k, GArray *rows);
+static void read_ahead (GlGalleryModel *self, guint k);
+
+/* Has the cells of page @k ask for their items again. */
+static void
+page_changed (GlGalleryModel *self, guint k)
+{
+  guint first = k * GL_GALLERY_PAGE_SIZE;
+  if (first < self->n_items)
+    {
+      guint len = MIN (GL_GALLERY_PAGE_SIZE, self->n_items - first);
+      g_list_model_items_changed (G_LIST_MODEL (self), first, len, len);
+    }
+}
+
+/* The first page of a new listing: once it is in, its placeholders are
+ * replaced; until then it is read on the worker as soon as the worker is free. */
+static void
+pump_first_page (GlGalleryModel *self)
+{
+  if (self->first_pending < 0)
+    return;
+  guint k = (guint) self->first_pending;
+  if (find_page (self, k) != NULL)
+    {
+      self->first_pending = -1;
+      page_changed (self, k);
+    }
+  else if (!self->reading_ahead)
+    read_ahead (self, k);
+}
 
 static void
 on_ahead_done (GObject *source, GAsyncResult *result, gpointer data)
@@ -529,13 +566,23 @@ on_ahead_done (GObject *source, GAsyncResult *result, gpointer data)
   Ahead *a = g_task_get_task_data (G_TASK (result));
   self->reading_ahead = FALSE;
   /* A failure only means the page is read when it is needed. */
-  if (!g_task_propagate_boolean (G_TASK (result), NULL) || a->generation != self->generation
-      || a->k >= self->starts->len || find_page (self, a->k) != NULL)
-    return;
-  self->stats.pages_read_ahead++;
-  self->stats.rows_read += a->rows->len;
-  insert_page (self, a->k, a->rows);
-  remember_start (self, a->k + 1, g_steal_pointer (&a->next));
+  gboolean ok = g_task_propagate_boolean (G_TASK (result), NULL);
+  gboolean current = a->generation == self->generation && a->k < self->starts->len;
+  if (ok && current && find_page (self, a->k) == NULL)
+    {
+      self->stats.pages_read_ahead++;
+      self->stats.rows_read += a->rows->len;
+      insert_page (self, a->k, a->rows);
+      remember_start (self, a->k + 1, g_steal_pointer (&a->next));
+    }
+  if (current && self->first_pending == (gint) a->k && find_page (self, a->k) == NULL)
+    {
+      /* The worker failed: the page is read here when its cells ask again. */
+      guint k = a->k;
+      self->first_pending = -1;
+      page_changed (self, k);
+    }
+  pump_first_page (self);
 }
 
 /* Reads page @k on the worker when its start is known and it is not cached. */
@@ -571,6 +618,11 @@ get_page (GlGalleryModel *self, guint k, gboolean may_wait, GError **error)
   Page *page = find_page (self, k);
   if (page != NULL)
     return page;
+  if (may_wait && self->first_pending == (gint) k)
+    {
+      self->stats.placeholders++;
+      return NULL; /* on the worker; items-changed when it is in */
+    }
 
   /* The nearest page at or before k whose start is known. */
   guint j = k;
@@ -763,6 +815,7 @@ gl_gallery_model_init (GlGalleryModel *self)
   self->shown = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_object_unref);
   self->classes = g_array_new (FALSE, TRUE, sizeof (GlGalleryClass));
   self->waiting = g_array_new (FALSE, FALSE, sizeof (guint));
+  self->first_pending = -1;
   g_array_set_clear_func (self->classes, clear_class);
   self->filter.kind = GL_DB_FILTER_ALL;
   self->filter.class_id = -1;
@@ -788,8 +841,22 @@ gl_gallery_model_get_project (GlGalleryModel *self)
   return self->project;
 }
 
+/* Starts reading the first page of a new listing on the worker, when the
+ * view asked for that. */
+static void
+first_page_in_background (GlGalleryModel *self)
+{
+  if (!self->first_in_background || self->n_items == 0 || find_page (self, 0) != NULL)
+    return;
+  self->first_pending = 0;
+  pump_first_page (self); /* now, or when the read under way ends (on_ahead_done) */
+}
+
+/* Counts and forgets every page; @new_listing: the filter or sort changed
+ * (its first page is read on the worker, see first_in_background), not only
+ * the rows (a reload keeps reading here, so the cells do not blink). */
 static gboolean
-reset (GlGalleryModel *self, GError **error)
+reset (GlGalleryModel *self, gboolean new_listing, GError **error)
 {
   guint old = self->n_items;
   /* Every cell gets its item again. */
@@ -803,9 +870,26 @@ reset (GlGalleryModel *self, GError **error)
         g_list_model_items_changed (G_LIST_MODEL (self), 0, old, 0);
       return FALSE;
     }
+  if (new_listing)
+    first_page_in_background (self);
   if (old > 0 || self->n_items > 0)
     g_list_model_items_changed (G_LIST_MODEL (self), 0, old, self->n_items);
   return TRUE;
+}
+
+void
+gl_gallery_model_read_first_page_in_background (GlGalleryModel *self)
+{
+  g_return_if_fail (GL_IS_GALLERY_MODEL (self));
+  self->first_in_background = TRUE;
+  first_page_in_background (self);
+}
+
+gboolean
+gl_gallery_model_is_reading_first_page (GlGalleryModel *self)
+{
+  g_return_val_if_fail (GL_IS_GALLERY_MODEL (self), FALSE);
+  return self->first_pending >= 0;
 }
 
 gboolean
@@ -820,7 +904,7 @@ gl_gallery_model_set_filter (GlGalleryModel *self, GlGalleryFilter filter, gint6
   if (f.kind == self->filter.kind && f.class_id == self->filter.class_id)
     return TRUE;
   self->filter = f;
-  return reset (self, error);
+  return reset (self, TRUE, error);
 }
 
 gboolean
@@ -833,7 +917,7 @@ gl_gallery_model_set_confusion_filter (GlGalleryModel *self, gint64 label_class,
       && f.predicted_class == self->filter.predicted_class)
     return TRUE;
   self->filter = f;
-  return reset (self, error);
+  return reset (self, TRUE, error);
 }
 
 gint64
@@ -853,7 +937,7 @@ gl_gallery_model_set_drift_filter (GlGalleryModel *self, gint64 class_id, gint64
       && f.last_image == self->filter.last_image)
     return TRUE;
   self->filter = f;
-  return reset (self, error);
+  return reset (self, TRUE, error);
 }
 
 gboolean
@@ -875,7 +959,7 @@ gl_gallery_model_set_sort (GlGalleryModel *self, GlGallerySort sort, GError **er
   if ((GlDbSort) sort == self->sort)
     return TRUE;
   self->sort = (GlDbSort) sort;
-  return reset (self, error);
+  return reset (self, TRUE, error);
 }
 
 GlGalleryFilter
@@ -927,7 +1011,7 @@ gl_gallery_model_reload (GlGalleryModel *self, GError **error)
   g_return_val_if_fail (GL_IS_GALLERY_MODEL (self), FALSE);
   if (!load_classes (self, error))
     return FALSE;
-  return reset (self, error);
+  return reset (self, FALSE, error);
 }
 
 /* Whether an item with @label and @predicted belongs under the filter. */
@@ -1005,7 +1089,7 @@ follow_labels (GlGalleryModel *self, GHashTable *ids, gint64 class_id)
        * here, so count and read again. */
       if (self->filter.kind != GL_DB_FILTER_ALL && self->filter.kind != GL_DB_FILTER_PREDICTED
           && self->filter.kind != GL_DB_FILTER_UNREADABLE)
-        reset (self, NULL);
+        reset (self, FALSE, NULL);
       return;
     }
   if (removed == 0)

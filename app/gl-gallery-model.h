@@ -193,6 +193,14 @@ void gl_gallery_model_set_label_page_limit (GlGalleryModel *model, guint64 max_p
 
 /* Re-reads everything (labels or predictions changed elsewhere). */
 gboolean gl_gallery_model_reload (GlGalleryModel *model, GError **error);
+/* The view's choice: the first page of the listing (now, and after each change
+ * of filter or sort) is read on a worker thread and handed out as
+ * placeholders until then (items-changed when it is in), so a cold first page
+ * of a large project never blocks the main loop. Without it (tests, the CLI)
+ * every page at or near a known start is read on the calling thread. */
+void gl_gallery_model_read_first_page_in_background (GlGalleryModel *model);
+/* Whether that first page is still being read (its cells are placeholders). */
+gboolean gl_gallery_model_is_reading_first_page (GlGalleryModel *model);
 
 /* The item at @position read now, walking on this thread when its page is
  * far (never a placeholder): for acting on a selection. */

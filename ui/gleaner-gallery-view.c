@@ -845,6 +845,8 @@ gleaner_gallery_view_set_project (GleanerGalleryView *self, GlProject *project)
       g_autoptr (GError) error = NULL;
       self->model = gl_gallery_model_new (project, &error);
       if (self->model != NULL)
+        gl_gallery_model_read_first_page_in_background (self->model);
+      if (self->model != NULL)
         self->loader = gl_thumbnail_loader_new (project, 0, &error);
       if (self->model == NULL || self->loader == NULL)
         {

@@ -486,6 +486,70 @@ on_changed_position (guint *at, guint position, guint removed, guint added)
   *at = position;
 }
 
+/* With the view's choice, the first page of a listing is read on the worker:
+ * placeholders, then items-changed over them; nothing read on this thread. A
+ * reload keeps reading here (the cells do not blink). */
+static void
+test_first_page_in_background (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlGalleryModel) truth_model = gl_gallery_model_new (f->project, &error);
+  g_assert_no_error (error);
+  g_autoptr (GlGalleryItem) truth0 = g_list_model_get_item (G_LIST_MODEL (truth_model), 0);
+  g_assert_cmpint (gl_gallery_item_get_id (truth0), >=, 0);
+
+  g_autoptr (GlGalleryModel) model = gl_gallery_model_new (f->project, &error);
+  g_assert_no_error (error);
+  gl_gallery_model_read_first_page_in_background (model);
+  guint changed_at = G_MAXUINT;
+  gulong handler = g_signal_connect_swapped (model, "items-changed", G_CALLBACK (on_changed_position), &changed_at);
+  for (int round = 0; round < 2; round++)
+    {
+      if (round == 1)
+        {
+          /* A new sort: its first page on the worker again. */
+          changed_at = G_MAXUINT;
+          g_assert_true (gl_gallery_model_set_sort (model, GL_GALLERY_SORT_NAME, &error));
+          g_assert_cmpuint (changed_at, ==, 0); /* the reset itself */
+          changed_at = G_MAXUINT;
+        }
+      g_autoptr (GlGalleryItem) placeholder = g_list_model_get_item (G_LIST_MODEL (model), 1);
+      g_assert_cmpint (gl_gallery_item_get_id (placeholder), ==, -1);
+      while (changed_at == G_MAXUINT)
+        g_main_context_iteration (NULL, TRUE);
+      g_assert_cmpuint (changed_at, ==, 0);
+      g_autoptr (GlGalleryItem) item = g_list_model_get_item (G_LIST_MODEL (model), 1);
+      g_assert_cmpint (gl_gallery_item_get_id (item), >=, 0);
+    }
+  g_signal_handler_disconnect (model, handler);
+  GlGalleryModelStats stats;
+  gl_gallery_model_get_stats (model, &stats);
+  g_assert_cmpuint (stats.page_reads, ==, 0);
+  g_assert_cmpuint (stats.placeholders, ==, 2);
+  g_assert_cmpuint (stats.pages_read_ahead, >=, 2);
+
+  /* A reload (new labels, a new model) reads its first page here. */
+  g_assert_true (gl_gallery_model_reload (model, &error));
+  g_autoptr (GlGalleryItem) reloaded = g_list_model_get_item (G_LIST_MODEL (model), 1);
+  g_assert_cmpint (gl_gallery_item_get_id (reloaded), >=, 0);
+  gl_gallery_model_get_stats (model, &stats);
+  g_assert_cmpuint (stats.page_reads, ==, 1);
+  g_assert_cmpuint (stats.placeholders, ==, 2);
+
+  /* Read now (a selection being labeled) never waits for the worker. */
+  g_autoptr (GlGalleryModel) direct = gl_gallery_model_new (f->project, &error);
+  gl_gallery_model_read_first_page_in_background (direct);
+  g_autoptr (GlGalleryItem) now = gl_gallery_model_get_item_now (direct, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (gl_gallery_item_get_id (now), ==, gl_gallery_item_get_id (truth0));
+  /* The worker's read still ends in items-changed (placeholders could have been handed out). */
+  changed_at = G_MAXUINT;
+  handler = g_signal_connect_swapped (direct, "items-changed", G_CALLBACK (on_changed_position), &changed_at);
+  while (changed_at == G_MAXUINT)
+    g_main_context_iteration (NULL, TRUE);
+  g_signal_handler_disconnect (direct, handler);
+}
+
 static void
 test_random_access (Fixture *f, gconstpointer data)
 {
@@ -1174,6 +1238,8 @@ main (int argc, char **argv)
   g_test_add ("/gallery-model/paging-filters-sorts", Fixture, NULL, fixture_set_up, test_paging_filters_sorts,
               fixture_tear_down);
   g_test_add ("/gallery-model/random-access", Fixture, NULL, fixture_set_up, test_random_access, fixture_tear_down);
+  g_test_add ("/gallery-model/first-page-in-background", Fixture, NULL, fixture_set_up, test_first_page_in_background,
+              fixture_tear_down);
   g_test_add ("/gallery-model/confusion-filter", Fixture, NULL, fixture_set_up, test_confusion_filter,
               fixture_tear_down);
   g_test_add ("/gallery-model/suspected-filter", Fixture, NULL, fixture_set_up, test_suspected_filter,

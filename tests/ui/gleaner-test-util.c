@@ -506,3 +506,24 @@ gleaner_test_distinct_colours (const char *path, guint cap)
     g_hash_table_add (seen, GUINT_TO_POINTER (px[i]));
   return g_hash_table_size (seen);
 }
+
+GlGalleryItem *
+gleaner_test_gallery_item (GlGalleryModel *model, guint position)
+{
+  g_autoptr (GError) error = NULL;
+  GlGalleryItem *item = gl_gallery_model_get_item_now (model, position, &error);
+  g_assert_no_error (error);
+  return item;
+}
+
+static gboolean
+gallery_listed (gpointer data)
+{
+  return !gl_gallery_model_is_reading_first_page (data);
+}
+
+void
+gleaner_test_wait_gallery_listed (GlGalleryModel *model)
+{
+  gleaner_test_wait (gallery_listed, model);
+}

@@ -4,6 +4,7 @@
 
 #include <gtk/gtk.h>
 
+#include "app/gl-gallery-model.h"
 #include "app/gl-project.h"
 #include "ui/gleaner-application.h"
 #include "ui/gleaner-window.h"
@@ -79,6 +80,13 @@ void gleaner_test_choose (GtkWidget *dropdown, const char *text);
 /* The drawable GleanerGalleryCell under @root that shows the image
  * @image_id, or NULL. */
 GtkWidget *gleaner_test_find_gallery_cell (GtkWidget *root, gint64 image_id);
+/* The Gallery's item at @position as the store lists it now (read on this
+ * thread: the view reads a listing's first page on a worker and shows
+ * placeholders meanwhile, which a test must not take for the listing). */
+GlGalleryItem *gleaner_test_gallery_item (GlGalleryModel *model, guint position);
+/* Waits until the Gallery's first page is in (a selection made over its
+ * placeholders is dropped when they are replaced, as in the app). */
+void gleaner_test_wait_gallery_listed (GlGalleryModel *model);
 
 /* The folder the tests write their screenshots to ($GLEANER_TEST_OUTPUT_DIR,
  * else G_TEST_BUILDDIR/output), created. */

@@ -156,7 +156,7 @@ assert_gallery (GleanerGalleryView *gallery, gint64 class_id, gint64 first, gint
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, n);
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr (GlGalleryItem) item = g_list_model_get_item (G_LIST_MODEL (model), i);
+      g_autoptr (GlGalleryItem) item = gleaner_test_gallery_item (model, i);
       g_assert_cmpint (gl_gallery_item_get_predicted (item), ==, class_id);
       g_assert_cmpint (gl_gallery_item_get_id (item), >=, first);
       g_assert_cmpint (gl_gallery_item_get_id (item), <=, last);

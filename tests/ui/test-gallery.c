@@ -291,7 +291,7 @@ shown_text (GtkWidget *root)
 static GtkWidget *
 find_cell (GleanerGalleryView *view, guint position)
 {
-  g_autoptr (GlGalleryItem) item = g_list_model_get_item (G_LIST_MODEL (gleaner_gallery_view_get_model (view)), position);
+  g_autoptr (GlGalleryItem) item = gleaner_test_gallery_item (gleaner_gallery_view_get_model (view), position);
   GtkWidget *cell = gleaner_test_find_gallery_cell (GTK_WIDGET (view), gl_gallery_item_get_id (item));
 
   if (cell == NULL)
@@ -450,14 +450,14 @@ test_gallery (void)
   guint shown = 10;
   for (;; shown++)
     {
-      g_autoptr (GlGalleryItem) item = g_list_model_get_item (G_LIST_MODEL (model), shown);
+      g_autoptr (GlGalleryItem) item = gleaner_test_gallery_item (model, shown);
       if (gl_gallery_item_get_label (item) >= 0)
         break;
     }
   gtk_selection_model_select_item (selection, shown, TRUE);
   g_autofree char *light = screenshot (window, "gallery-light.png");
   {
-    g_autoptr (GlGalleryItem) item = g_list_model_get_item (G_LIST_MODEL (model), shown);
+    g_autoptr (GlGalleryItem) item = gleaner_test_gallery_item (model, shown);
     gint64 id = gl_gallery_item_get_id (item);
     guint index = 0;
     while (p.ids[index] != id)
@@ -500,7 +500,7 @@ test_gallery (void)
   guint positions[5] = { 0, 1, 2, 5, 9 };
   for (guint i = 0; i < 5; i++)
     {
-      g_autoptr (GlGalleryItem) item = g_list_model_get_item (G_LIST_MODEL (model), positions[i]);
+      g_autoptr (GlGalleryItem) item = gleaner_test_gallery_item (model, positions[i]);
       chosen[i] = gl_gallery_item_get_id (item);
     }
   gtk_widget_grab_focus (gleaner_gallery_view_get_grid (view));
@@ -521,7 +521,7 @@ test_gallery (void)
   /* The cells follow the store. */
   for (guint i = 0; i < 5; i++)
     {
-      g_autoptr (GlGalleryItem) item = g_list_model_get_item (G_LIST_MODEL (model), positions[i]);
+      g_autoptr (GlGalleryItem) item = gleaner_test_gallery_item (model, positions[i]);
       g_assert_cmpint (gl_gallery_item_get_label (item), ==, p.classes[2]);
     }
   /* Delete removes the labels of the selection, in one action. */
@@ -538,10 +538,11 @@ test_gallery (void)
   /* Under "Unlabeled" the labeled ones leave the grid at once. */
   GtkWidget *filter = gleaner_test_find_descendant (widget, GTK_TYPE_DROP_DOWN, 0);
   gleaner_test_choose (filter, "Unlabeled");
+  gleaner_test_wait_gallery_listed (model);
   guint unlabeled = g_list_model_get_n_items (G_LIST_MODEL (model));
   gtk_selection_model_select_item (selection, 0, TRUE);
   gtk_widget_grab_focus (gleaner_gallery_view_get_grid (view));
-  g_autoptr (GlGalleryItem) top = g_list_model_get_item (G_LIST_MODEL (model), 0);
+  g_autoptr (GlGalleryItem) top = gleaner_test_gallery_item (model, 0);
   gint64 top_id = gl_gallery_item_get_id (top);
   xdotool (window, "1");
   LabelWait tw = { &p, &top_id, 1, p.classes[0] };
@@ -549,6 +550,7 @@ test_gallery (void)
   wait_labeled (view, &tw);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, unlabeled - 1);
   gleaner_test_choose (filter, "All images");
+  gleaner_test_wait_gallery_listed (model);
 
   /* "Open in Label View" emits activate-image with the selected image. */
   gint64 opened = -1;
@@ -556,19 +558,21 @@ test_gallery (void)
   gtk_selection_model_select_item (selection, 4, TRUE);
   gtk_widget_grab_focus (gleaner_gallery_view_get_grid (view));
   gtk_widget_activate_action (widget, "gallery.open", NULL);
-  g_autoptr (GlGalleryItem) fourth = g_list_model_get_item (G_LIST_MODEL (model), 4);
+  g_autoptr (GlGalleryItem) fourth = gleaner_test_gallery_item (model, 4);
   gleaner_test_wait (activated, &opened);
   g_assert_cmpint (opened, ==, gl_gallery_item_get_id (fourth));
 
   /* The unreadable file, alone under its filter, with its mark. */
   gleaner_test_choose (filter, "Unreadable");
+  gleaner_test_wait_gallery_listed (model);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, 1);
-  g_autoptr (GlGalleryItem) unreadable = g_list_model_get_item (G_LIST_MODEL (model), 0);
+  g_autoptr (GlGalleryItem) unreadable = gleaner_test_gallery_item (model, 0);
   g_assert_true (gl_gallery_item_get_unreadable (unreadable));
   g_assert_cmpint (gl_gallery_item_get_id (unreadable), ==, p.ids[7]);
   gleaner_test_dismiss_toasts (window);
   g_autofree char *marked = screenshot (window, "gallery-unreadable.png");
   gleaner_test_choose (filter, "All images");
+  gleaner_test_wait_gallery_listed (model);
 
   /* Dark style, several images selected, after labeling. */
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
@@ -594,7 +598,7 @@ test_gallery (void)
     g_assert_cmpint (current_label (&p, p.ids[i]), ==, i == 7 ? -1 : p.classes[1]);
   for (guint pos = 0; pos < N_IMAGES; pos += 97)
     {
-      g_autoptr (GlGalleryItem) item = g_list_model_get_item (G_LIST_MODEL (model), pos);
+      g_autoptr (GlGalleryItem) item = gleaner_test_gallery_item (model, pos);
       if (!gl_gallery_item_get_unreadable (item))
         g_assert_cmpint (gl_gallery_item_get_label (item), ==, p.classes[1]);
     }
@@ -872,6 +876,7 @@ test_filters_and_sorts (void)
       gboolean by_class = kind == GL_GALLERY_FILTER_CLASS || kind == GL_GALLERY_FILTER_PREDICTED;
 
       gleaner_test_choose (filter, filters[f].text);
+      gleaner_test_wait_gallery_listed (gleaner_gallery_view_get_model (view));
       g_assert_cmpint (gtk_widget_get_visible (klass), ==, by_class);
       if (!by_class)
         {
@@ -879,8 +884,10 @@ test_filters_and_sorts (void)
           continue;
         }
       gleaner_test_choose (klass, names[0]);
+      gleaner_test_wait_gallery_listed (gleaner_gallery_view_get_model (view));
       check_listing (&p, view, kind, p.classes[0], GL_GALLERY_SORT_UNCERTAINTY);
       gleaner_test_choose (klass, names[2]);
+      gleaner_test_wait_gallery_listed (gleaner_gallery_view_get_model (view));
       check_listing (&p, view, kind, p.classes[2], GL_GALLERY_SORT_UNCERTAINTY);
     }
 
@@ -903,9 +910,12 @@ test_filters_and_sorts (void)
       want += g_array_index (stored, StoredImage, i).label == p.classes[a]
               && g_array_index (stored, StoredImage, i).predicted == p.classes[b];
     gleaner_test_choose (filter, "Label and prediction…");
+    gleaner_test_wait_gallery_listed (gleaner_gallery_view_get_model (view));
     g_assert_true (gtk_widget_get_visible (klass) && gtk_widget_get_visible (predicted));
     gleaner_test_choose (klass, names[a]);
+    gleaner_test_wait_gallery_listed (gleaner_gallery_view_get_model (view));
     gleaner_test_choose (predicted, names[b]);
+    gleaner_test_wait_gallery_listed (gleaner_gallery_view_get_model (view));
     GListModel *shown = G_LIST_MODEL (gtk_grid_view_get_model (GTK_GRID_VIEW (gleaner_gallery_view_get_grid (view))));
     g_assert_cmpuint (g_list_model_get_n_items (shown), ==, want);
     for (guint i = 0; i < want; i++)
@@ -919,19 +929,24 @@ test_filters_and_sorts (void)
   /* Each sort order, under "Predicted as…" the second class, then under all
    * images. */
   gleaner_test_choose (filter, "Predicted as…");
+  gleaner_test_wait_gallery_listed (gleaner_gallery_view_get_model (view));
   gleaner_test_choose (klass, names[1]);
+  gleaner_test_wait_gallery_listed (gleaner_gallery_view_get_model (view));
   for (guint s = 0; s < G_N_ELEMENTS (sorts); s++)
     {
       gleaner_test_choose (sort, sorts[s].text);
+      gleaner_test_wait_gallery_listed (gleaner_gallery_view_get_model (view));
       check_listing (&p, view, GL_GALLERY_FILTER_PREDICTED, p.classes[1], (GlGallerySort) sorts[s].value);
       if (sorts[s].value == GL_GALLERY_SORT_CONFIDENCE)
         g_free (screenshot (window, "gallery-filtered.png"));
     }
   gleaner_test_choose (filter, "All images");
+  gleaner_test_wait_gallery_listed (gleaner_gallery_view_get_model (view));
   g_assert_false (gtk_widget_get_visible (klass));
   for (guint s = 0; s < G_N_ELEMENTS (sorts); s++)
     {
       gleaner_test_choose (sort, sorts[s].text);
+      gleaner_test_wait_gallery_listed (gleaner_gallery_view_get_model (view));
       check_listing (&p, view, GL_GALLERY_FILTER_ALL, -1, (GlGallerySort) sorts[s].value);
     }
 

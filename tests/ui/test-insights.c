@@ -218,7 +218,7 @@ test_insights_view (gconstpointer data)
   g_assert_cmpint (class_id, ==, ids.classes[0]);
   g_assert_cmpint (gl_gallery_model_get_filter_predicted (model), ==, ids.classes[1]);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, 1);
-  g_autoptr (GlGalleryItem) item = g_list_model_get_item (G_LIST_MODEL (model), 0);
+  g_autoptr (GlGalleryItem) item = gleaner_test_gallery_item (model, 0);
   g_assert_cmpint (gl_gallery_item_get_label (item), ==, ids.classes[0]);
   g_assert_cmpint (gl_gallery_item_get_predicted (item), ==, ids.classes[1]);
   /* The filter bar says so. */

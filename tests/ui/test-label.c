@@ -302,7 +302,7 @@ open_from_gallery (GleanerWindow *window, GtkWidget *gallery, gint64 image_id)
 
       for (;; position++)
         {
-          g_autoptr (GlGalleryItem) item = g_list_model_get_item (G_LIST_MODEL (model), position);
+          g_autoptr (GlGalleryItem) item = gleaner_test_gallery_item (model, position);
           g_assert_nonnull (item);
           if (gl_gallery_item_get_id (item) == image_id)
             break;

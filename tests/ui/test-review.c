@@ -261,8 +261,8 @@ test_review_mode (gconstpointer data)
   gleaner_test_choose (sort, "Label most doubted");
   gleaner_test_wait (doubted_first, model);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, 2);
-  g_autoptr (GlGalleryItem) first = g_list_model_get_item (G_LIST_MODEL (model), 0);
-  g_autoptr (GlGalleryItem) second = g_list_model_get_item (G_LIST_MODEL (model), 1);
+  g_autoptr (GlGalleryItem) first = gleaner_test_gallery_item (model, 0);
+  g_autoptr (GlGalleryItem) second = gleaner_test_gallery_item (model, 1);
   g_assert_cmpint (gl_gallery_item_get_id (first), ==, planted.images[2]); /* score 0.7, skipped */
   g_assert_cmpint (gl_gallery_item_get_id (second), ==, planted.images[3]); /* 0.6, skipped */
   gleaner_test_wait_frames (win, 3);
