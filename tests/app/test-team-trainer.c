@@ -11,6 +11,8 @@
  * SIGTERM gives the lease back (exit 0), and then the desktop trains.
  * /team/trainer/bad-targets: a project that does not exist and a server
  * that is not there are named in the error.
+ * /team/trainer/consensus: the round trains on the annotators' consensus
+ * (a tie on nothing).
  * /team/trainer/folder: --once on a project folder runs one round and
  * gives the lease back. */
 #include <glib/gstdio.h>
@@ -355,12 +357,69 @@ test_folder (Team *t, gconstpointer data)
   proc_free (p);
 }
 
+static gint64
+json_int (const char *json, const char *key)
+{
+  g_autofree char *k = g_strdup_printf ("\"%s\":", key);
+  const char *at = g_strrstr (json, k);
+  g_assert_nonnull (at);
+  return g_ascii_strtoll (at + strlen (k), NULL, 10);
+}
+
+/* The round trains on the annotators' consensus: two images that two
+ * annotators labeled crosswise, each right once on the reference labels,
+ * tie and train on nothing (38 labels of 40; the newest label alone would
+ * give 40). */
+static void
+test_consensus (Team *t, gconstpointer data)
+{
+  if (t->pg == NULL)
+    return;
+  make_project (t, t->target);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) images = gl_trainer_list_images (t->target, &error);
+  g_assert_no_error (error);
+  g_autoptr (GlDb) db = gl_db_open (t->target, &error);
+  g_autoptr (GArray) classes = gl_db_list_classes (db, FALSE, &error);
+  g_assert_no_error (error);
+  /* Two images of different classes X and Y. */
+  const GlPoolImage *first = &g_array_index (images, GlPoolImage, 0), *other = NULL;
+  for (guint i = 1; i < images->len && other == NULL; i++)
+    if (g_array_index (images, GlPoolImage, i).class_id != first->class_id)
+      other = &g_array_index (images, GlPoolImage, i);
+  g_assert_nonnull (other);
+  const char *x = NULL, *y = NULL;
+  for (guint k = 0; k < classes->len; k++)
+    {
+      const GlDbClass *c = &g_array_index (classes, GlDbClass, k);
+      x = c->id == first->class_id ? c->name : x;
+      y = c->id == other->class_id ? c->name : y;
+    }
+  g_autofree char *id1 = g_strdup_printf ("%" G_GINT64_FORMAT, first->image_id);
+  g_autofree char *id2 = g_strdup_printf ("%" G_GINT64_FORMAT, other->image_id);
+  const char *ann[] = { "annotator", "--set", "ann", NULL }, *bea[] = { "annotator", "--set", "bea", NULL };
+  g_assert_cmpint (run_on (t, "a", ann, NULL, NULL), ==, 0);
+  g_assert_cmpint (run_on (t, "b", bea, NULL, NULL), ==, 0);
+  const char *a1[] = { "label", t->target, id1, x, NULL }, *a2[] = { "label", t->target, id2, x, NULL };
+  const char *b1[] = { "label", t->target, id1, y, NULL }, *b2[] = { "label", t->target, id2, y, NULL };
+  g_assert_cmpint (run_on (t, "a", a1, NULL, NULL), ==, 0);
+  g_assert_cmpint (run_on (t, "a", a2, NULL, NULL), ==, 0);
+  g_assert_cmpint (run_on (t, "b", b1, NULL, NULL), ==, 0);
+  g_assert_cmpint (run_on (t, "b", b2, NULL, NULL), ==, 0);
+  const char *once[] = { "trainer", t->target, "--once", "--json", NULL };
+  g_autofree char *out = NULL;
+  g_assert_cmpint (run_on (t, "c", once, &out, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "\"event\":\"round-finished\""));
+  g_assert_cmpint (json_int (out, "train_labels") + json_int (out, "validation_labels"), ==, 38);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/team/trainer/takeover", Team, NULL, team_setup, test_takeover, team_teardown);
   g_test_add ("/team/trainer/bad-targets", Team, NULL, team_setup, test_bad_targets, team_teardown);
+  g_test_add ("/team/trainer/consensus", Team, NULL, team_setup, test_consensus, team_teardown);
   g_test_add ("/team/trainer/folder", Team, NULL, team_setup, test_folder, team_teardown);
   return g_test_run ();
 }
