@@ -4,11 +4,16 @@
 #include <glib-unix.h>
 #include <unistd.h>
 
+#include "app/gl-round.h"
+#include "app/gl-score-worker.h"
 #include "db/gl-db-notify.h"
+#include "db/gl-db-rescore.h"
 #include "db/gl-db-trainer-lease.h"
 
 /* A project folder has no server to announce labels: counted this often. */
 #define FOLDER_POLL_SECONDS 2
+/* While the score workers hold every chunk left: looked again this often. */
+#define CHUNK_WAIT_MS 500
 
 struct _GlTeamTrainer
 {
@@ -23,12 +28,14 @@ struct _GlTeamTrainer
   GSource *tick;        /* owned: take or renew the lease */
   GSource *labels;      /* owned: the listening socket, or the folder's poll */
   GlTrainer *trainer;   /* owned: the app's rounds */
+  GlScoreWorker *worker; /* owned: the trainer's own chunk scoring, made at the first chunk */
   GlDbTrainerHolder me; /* owned: this process, as the lease names it */
 
   gboolean held;
   gint64 held_until;      /* wall clock µs: when the lease runs out unless renewed */
   gint64 mark;            /* the newest label row the last finished round trained on */
   gboolean labels_new;    /* labels came in (or the lease was just taken): count them */
+  gboolean check_version; /* look for a version whose chunks are not all in (after taking the lease, a round) */
   char *waiting_for;      /* owned: the holder last reported as waited for */
   GCancellable *round;    /* owned: the running round's, NULL between rounds */
   guint64 rounds;         /* rounds started */
@@ -109,6 +116,7 @@ try_take (GlTeamTrainer *self)
       self->held_until = g_get_real_time () + (gint64) self->options.lease_seconds * G_USEC_PER_SEC;
       self->mark = row.label_mark;
       self->labels_new = TRUE;
+      self->check_version = TRUE;
       g_clear_pointer (&self->waiting_for, g_free);
       g_autofree char *as = gl_db_trainer_holder_describe (&self->me);
       g_autofree char *msg = g_strdup_printf ("as %s, for %u s at a time", as, self->options.lease_seconds);
@@ -188,6 +196,8 @@ gl_team_trainer_new (GlProject *project, const GlTeamTrainerOptions *options, Gl
       return NULL;
     }
   gl_trainer_set_retrain_every (self->trainer, 0); /* rounds start here, not from counted labels */
+  /* Nor a rescore resumed on opening: the lease holder finishes a version (finish_version). */
+  gl_trainer_cancel (self->trainer);
   if (self->options.min_labels == 0)
     {
       gint64 every = gl_db_get_setting_int (self->db, GL_DB_SETTING_RETRAIN_EVERY, GL_TRAINER_DEFAULT_RETRAIN_EVERY);
@@ -208,6 +218,7 @@ gl_team_trainer_free (GlTeamTrainer *self)
     g_source_destroy (self->labels);
   g_clear_pointer (&self->labels, g_source_unref);
   g_clear_object (&self->trainer);
+  g_clear_pointer (&self->worker, gl_score_worker_free);
   g_clear_pointer (&self->listen, gl_db_close);
   g_clear_pointer (&self->db, gl_db_close);
   gl_db_trainer_holder_clear (&self->me);
@@ -264,7 +275,10 @@ run_round (GlTeamTrainer *self, gint64 mark, gint64 new_labels, GCancellable *ca
   gulong id = g_cancellable_connect (cancellable, G_CALLBACK (cancel_round), self->round, NULL);
   GlTrainerReport report;
   g_autoptr (GError) error = NULL;
+  /* Score workers: the round scores its first chunk only (any budget stops after it). */
+  gl_trainer_set_rescore_budget (self->trainer, self->options.chunk_images > 0 ? 1e-6 : 0);
   gboolean ok = gl_trainer_run_round (self->trainer, TRUE, &report, self->round, &error);
+  self->check_version = TRUE;
   g_cancellable_disconnect (cancellable, id);
   g_clear_object (&self->round);
   gboolean held = self->held;
@@ -284,6 +298,104 @@ run_round (GlTeamTrainer *self, gint64 mark, gint64 new_labels, GCancellable *ca
                                   : error->message };
   self->func (&e, self->user_data);
   return ok;
+}
+
+/* Iterates the main context for about CHUNK_WAIT_MS (the lease is renewed meanwhile). */
+static gboolean
+on_waited (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+wait_a_little (GCancellable *cancellable)
+{
+  gboolean waited = FALSE;
+  GMainContext *ctx = g_main_context_get_thread_default ();
+  GSource *timeout = g_timeout_source_new (CHUNK_WAIT_MS);
+  g_source_set_callback (timeout, on_waited, &waited, NULL);
+  g_source_attach (timeout, ctx);
+  while (!waited && !g_cancellable_is_cancelled (cancellable))
+    g_main_context_iteration (ctx, TRUE);
+  g_source_destroy (timeout);
+  g_source_unref (timeout);
+}
+
+/* Splits @version's pool into chunks (kept when made before). */
+static gboolean
+split_version (GlTeamTrainer *self, gint64 version, gint64 *n_chunks, GError **error)
+{
+  g_autoptr (GArray) images = g_array_new (FALSE, FALSE, sizeof (GlPoolImage));
+  if (!gl_round_list_images (self->db, images, error))
+    return FALSE;
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  for (guint i = 0; i < images->len; i++)
+    if (!g_array_index (images, GlPoolImage, i).held_out)
+      g_array_append_val (ids, g_array_index (images, GlPoolImage, i).image_id);
+  if (!gl_db_score_chunks_split (self->db, version, (gint64 *) ids->data, ids->len, self->options.chunk_images,
+                                 error))
+    return FALSE;
+  return gl_db_score_chunks_left (self->db, version, n_chunks, error) >= 0;
+}
+
+/* A version saved but not current because a round scored only its first
+ * chunk: split into chunks, scored here and by the score workers, then made
+ * current by a ranking round once every chunk is in. FALSE with @error
+ * when the store failed; TRUE otherwise (also when the lease was lost or
+ * the service stopped: the next holder finishes it). */
+static gboolean
+finish_version (GlTeamTrainer *self, GCancellable *cancellable, GError **error)
+{
+  GlDbRescore pending;
+  if (self->options.chunk_images == 0 || !gl_db_get_rescore (self->db, &pending))
+    return TRUE;
+  gint64 version = pending.model_id, n_chunks = 0;
+  if (!split_version (self, version, &n_chunks, error))
+    return FALSE;
+  g_autofree char *msg = g_strdup_printf ("model version %" G_GINT64_FORMAT ": %" G_GINT64_FORMAT
+                                          " chunks for the score workers (and this trainer)",
+                                          version, n_chunks);
+  emit (self, GL_TEAM_TRAINER_CHUNKS, msg);
+  if (self->worker == NULL)
+    {
+      g_autofree char *holder = gl_db_trainer_holder_describe (&self->me);
+      self->worker = gl_score_worker_new (self->project, holder, self->options.lease_seconds, error);
+      if (self->worker == NULL)
+        return FALSE;
+    }
+  for (;;)
+    {
+      if (!self->held || g_cancellable_is_cancelled (cancellable) || self->fatal != NULL)
+        return TRUE;
+      gint64 left = gl_db_score_chunks_left (self->db, version, NULL, error);
+      if (left < 0)
+        return FALSE;
+      if (left == 0)
+        break;
+      gboolean did = FALSE;
+      GlDbScoreChunk chunk;
+      guint64 n = 0;
+      if (!gl_score_worker_step (self->worker, NULL, NULL, cancellable, &did, &chunk, &n, error))
+        return FALSE;
+      if (!did)
+        wait_a_little (cancellable);
+    }
+  /* Every chunk is in: the ranking round reads them back and makes the version current. */
+  gl_trainer_set_rescore_budget (self->trainer, 0);
+  GlTrainerReport report;
+  g_autoptr (GError) local = NULL;
+  if (!gl_trainer_run_round (self->trainer, FALSE, &report, cancellable, &local))
+    {
+      g_autofree char *why = g_strdup_printf ("model version %" G_GINT64_FORMAT " not made current: %s", version,
+                                              local->message);
+      emit (self, GL_TEAM_TRAINER_ROUND_FAILED, why);
+      return TRUE;
+    }
+  report.model_version = version;
+  GlTeamTrainerEvent e = { GL_TEAM_TRAINER_PUBLISHED, self->rounds, 0, &report, NULL };
+  self->func (&e, self->user_data);
+  return TRUE;
 }
 
 /* A round when the lease is held and enough new labels came in (once: at
@@ -321,9 +433,16 @@ gl_team_trainer_run (GlTeamTrainer *self, GCancellable *cancellable, GError **er
   gulong wake = g_cancellable_connect (own, G_CALLBACK (wake_context), ctx, NULL);
   gboolean done = FALSE, ok = TRUE;
   try_take (self);
-  while (ok && !done && self->fatal == NULL && !g_cancellable_is_cancelled (own))
+  while (ok && self->fatal == NULL && !g_cancellable_is_cancelled (own))
     {
-      if (self->held && (self->labels_new || self->options.once))
+      if (self->held && self->check_version)
+        {
+          self->check_version = FALSE;
+          ok = finish_version (self, own, error);
+        }
+      else if (done)
+        break;
+      else if (self->held && (self->labels_new || self->options.once))
         ok = maybe_round (self, own, &done, error);
       else
         g_main_context_iteration (ctx, TRUE);

@@ -19,6 +19,17 @@
  * the previous version current and the mark where it was, so the next
  * holder trains on those labels.
  *
+ * SCORING PAST ONE MACHINE. With chunk_images > 0 a training round scores
+ * only its first chunk (the ranking the queue switches to) and leaves the
+ * version not current; the pool is then split into chunks of chunk_images
+ * images (db/gl-db-score-chunks.h) that `gleaner-cli score-worker`
+ * processes and the trainer itself take and score (app/gl-score-worker.h);
+ * once every chunk is done the trainer runs a ranking round, which reads
+ * the chunks' predictions back, scores what they left (held-out images),
+ * and makes the version current (the store's O(1) swap): never before it
+ * is whole. A trainer that takes the lease finishes a version left so by
+ * the one before it.
+ *
  * A holder that finds its lease taken (it stalled past the lease time)
  * cancels its round and waits again. On cancellation (SIGTERM, SIGINT in
  * gleaner-cli) it cancels the round and gives the lease back.
@@ -42,6 +53,7 @@ typedef struct
   guint min_labels;    /* new labels that start a round; 0: the project's retrain_every (its default when 0) */
   guint lease_seconds; /* the lease time; 0: GL_TEAM_TRAINER_DEFAULT_LEASE_SECONDS */
   gboolean once;       /* one round as soon as the lease is held (whatever the new labels), then give it back */
+  guint chunk_images;  /* pool images per scoring chunk for score workers; 0: the round scores the whole pool */
 } GlTeamTrainerOptions;
 
 typedef enum
@@ -53,6 +65,8 @@ typedef enum
   GL_TEAM_TRAINER_ROUND_FAILED,   /* round, message (the previous version stays current) */
   GL_TEAM_TRAINER_LOST,           /* the lease ran out and another took it (message: who) */
   GL_TEAM_TRAINER_RELEASED,       /* the lease was given back (on stopping) */
+  GL_TEAM_TRAINER_CHUNKS,         /* a version's pool is split into chunks for the score workers (message) */
+  GL_TEAM_TRAINER_PUBLISHED,      /* every chunk is in: the version is current (report: the ranking round's) */
 } GlTeamTrainerEventKind;
 
 /* What the service did; every pointer borrowed for the call only. */

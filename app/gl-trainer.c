@@ -618,6 +618,9 @@ gl_trainer_cancel (GlTrainer *self)
   g_return_if_fail (GL_IS_TRAINER (self));
   self->want_train = FALSE;
   self->want_rank = FALSE;
+  if (self->resume != NULL) /* the ranking round that would resume a stopped rescore: requested too */
+    g_source_destroy (self->resume);
+  g_clear_pointer (&self->resume, g_source_unref);
   if (self->cancellable)
     g_cancellable_cancel (self->cancellable);
 }

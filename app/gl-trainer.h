@@ -222,7 +222,8 @@ void gl_trainer_train_now (GlTrainer *trainer);
  * after the strategy changed); "ranking-ready" when stored. */
 void gl_trainer_rank_now (GlTrainer *trainer);
 
-/* Cancels the running round and any requested one; the last model stays.
+/* Cancels the running round and any requested one (also the ranking round
+ * that resumes a rescore stopped before the trainer opened); the last model stays.
  * "failed" is not emitted for a cancellation. */
 void gl_trainer_cancel (GlTrainer *trainer);
 

@@ -13,6 +13,9 @@
  * that is not there are named in the error.
  * /team/trainer/consensus: the round trains on the annotators' consensus
  * (a tie on nothing).
+ * /team/trainer/score-workers: the trainer's pool split into chunks; a
+ * trainer and a worker SIGKILLed mid-way; every image scored once by the
+ * version, current only when whole.
  * /team/trainer/folder: --once on a project folder runs one round and
  * gives the lease back. */
 #include <glib/gstdio.h>
@@ -22,7 +25,9 @@
 
 #include "app/gl-team-models.h"
 #include "app/gl-trainer.h"
+#include "db/gl-db-score-chunks.h"
 #include "db/gl-db-team.h"
+#include "db/gl-db-private.h"
 #include "db/gl-db-trainer-lease.h"
 
 #include "../db/gl-test-pg.h"
@@ -81,18 +86,33 @@ run_on (Team *t, const char *who, const char *const *args, char **out, char **er
   return g_subprocess_get_if_exited (p) ? g_subprocess_get_exit_status (p) : 128 + g_subprocess_get_term_sig (p);
 }
 
+/* Starts gleaner-cli @args as desktop @who, with @env_name=@env_value
+ * (NULL: none) set. */
 static Proc *
-start_trainer (Team *t, const char *who, const char *target, const char *extra)
+start_cli (Team *t, const char *who, const char *const *args, const char *env_name, const char *env_value)
 {
   g_autoptr (GSubprocessLauncher) l = launcher (t, who, G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  if (env_name != NULL)
+    g_subprocess_launcher_setenv (l, env_name, env_value, TRUE);
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, (gpointer) g_getenv ("GLEANER_CLI"));
+  for (guint i = 0; args[i]; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
   g_autoptr (GError) error = NULL;
   Proc *p = g_new0 (Proc, 1);
-  p->proc = g_subprocess_launcher_spawn (l, &error, g_getenv ("GLEANER_CLI"), "trainer", target, "--min-labels", "5",
-                                         "--lease-seconds", LEASE, extra, NULL);
+  p->proc = g_subprocess_launcher_spawnv (l, (const char *const *) argv->pdata, &error);
   g_assert_no_error (error);
   p->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (p->proc));
   p->log = g_string_new (NULL);
   return p;
+}
+
+static Proc *
+start_trainer (Team *t, const char *who, const char *target, const char *extra)
+{
+  const char *args[] = { "trainer", target, "--min-labels", "5", "--lease-seconds", LEASE, extra, NULL };
+  return start_cli (t, who, args, NULL, NULL);
 }
 
 /* What on_line leaves at the end of the output. */
@@ -413,6 +433,72 @@ test_consensus (Team *t, gconstpointer data)
   g_assert_cmpint (json_int (out, "train_labels") + json_int (out, "validation_labels"), ==, 38);
 }
 
+/* Scoring past one machine: the trainer splits the new version's pool into
+ * chunks and is SIGKILLed; a score worker takes a chunk and is SIGKILLed
+ * in it (the version is not current then); a second worker and a second
+ * trainer finish: every pool image has exactly one prediction row of the
+ * version, which is current only then. */
+static void
+test_score_workers (Team *t, gconstpointer data)
+{
+  if (t->pg == NULL)
+    return;
+  make_project (t, t->target);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlDb) db = gl_db_open (t->target, &error);
+  g_assert_no_error (error);
+  const char *trainer[] = { "trainer", t->target, "--min-labels", "5", "--lease-seconds", LEASE, "--chunk-images",
+                            "4", "--test-first-chunk", "4", NULL };
+  Proc *t1 = start_cli (t, "a", trainer, NULL, NULL);
+  g_assert_true (wait_line (t1, "scoring model version", 240));
+  g_assert_cmpint (stop_trainer (t1, SIGKILL), ==, 128 + SIGKILL);
+  gint64 version = reported_version (t1->log->str);
+  g_assert_cmpint (version, >, 0);
+  g_assert_nonnull (strstr (t1->log->str, ": 10 chunks for the score workers"));
+
+  /* A worker takes a chunk and dies in it; the version is not whole, not current. */
+  const char *worker[] = { "score-worker", t->target, "--lease-seconds", LEASE, NULL };
+  Proc *w1 = start_cli (t, "b", worker, "GL_SCORE_WORKER_TEST_PAUSE_MS", "600000");
+  g_assert_true (wait_line (w1, "took a chunk of model version", 60));
+  g_autofree char *took = g_strdup_printf ("took a chunk of model version %" G_GINT64_FORMAT ":", version);
+  g_assert_nonnull (strstr (w1->log->str, took));
+  g_assert_cmpint (gl_db_get_current_model (db), !=, version);
+  g_assert_cmpint (stop_trainer (w1, SIGKILL), ==, 128 + SIGKILL);
+  g_assert_cmpint (gl_db_get_current_model (db), !=, version);
+
+  /* Another worker and another trainer finish it. */
+  Proc *w2 = start_cli (t, "c", worker, NULL, NULL);
+  Proc *t2 = start_trainer (t, "b", t->target, NULL);
+  g_autofree char *current = g_strdup_printf ("model version %" G_GINT64_FORMAT " is current", version);
+  gboolean published = wait_line (t2, current, 120);
+  if (!published)
+    {
+      gint64 total = -1;
+      gint64 left = gl_db_score_chunks_left (db, version, &total, NULL);
+      g_test_message ("rescore_model %" G_GINT64_FORMAT ", current %" G_GINT64_FORMAT ", newest %" G_GINT64_FORMAT
+                      ", chunks left %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT,
+                      gl_db_counter (db, "rescore_model", -2), gl_db_get_current_model (db),
+                      gl_db_query_int (db, "SELECT MAX (id) FROM model_versions", FALSE, 0, -1), left, total);
+      stop_trainer (w2, SIGTERM);
+      g_test_message ("w2: %s", w2->log->str);
+    }
+  g_assert_true (published);
+  g_assert_cmpint (gl_db_get_current_model (db), ==, version);
+  g_assert_cmpint (gl_db_score_chunks_left (db, version, NULL, &error), ==, 0);
+  /* Every pool image scored once by the version: 40 rows for 40 images. */
+  g_assert_cmpint (gl_db_query_int (db, "SELECT COUNT (*) FROM predictions WHERE model_id = ?1", TRUE, version, -1),
+                   ==, 40);
+  g_assert_cmpint (gl_db_query_int (db, "SELECT COUNT (DISTINCT image_id) FROM predictions WHERE model_id = ?1", TRUE,
+                                    version, -1),
+                   ==, 40);
+  g_assert_cmpint (stop_trainer (w2, SIGTERM), ==, 0);
+  g_assert_cmpint (stop_trainer (t2, SIGTERM), ==, 0);
+  proc_free (t1);
+  proc_free (w1);
+  proc_free (w2);
+  proc_free (t2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -420,6 +506,7 @@ main (int argc, char **argv)
   g_test_add ("/team/trainer/takeover", Team, NULL, team_setup, test_takeover, team_teardown);
   g_test_add ("/team/trainer/bad-targets", Team, NULL, team_setup, test_bad_targets, team_teardown);
   g_test_add ("/team/trainer/consensus", Team, NULL, team_setup, test_consensus, team_teardown);
+  g_test_add ("/team/trainer/score-workers", Team, NULL, team_setup, test_score_workers, team_teardown);
   g_test_add ("/team/trainer/folder", Team, NULL, team_setup, test_folder, team_teardown);
   return g_test_run ();
 }
