@@ -130,5 +130,9 @@ int gl_cli_conflicts (int argc, char **argv);
 /* app/gl-cli-team-paths.c */
 extern const GOptionEntry gl_cli_team_options[];
 int gl_cli_team (int argc, char **argv);
+/* app/gl-cli-trainer.c */
+extern const GOptionEntry gl_cli_trainer_options[], gl_cli_score_worker_options[];
+int gl_cli_trainer (int argc, char **argv);
+int gl_cli_score_worker (int argc, char **argv);
 
 G_END_DECLS

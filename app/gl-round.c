@@ -14,7 +14,9 @@
 #include "app/gl-drift-report.h"
 #include "app/gl-pixel-cache.h"
 #include "app/gl-rescore.h"
+#include "app/gl-export-team.h"
 #include "app/gl-team-models.h"
+#include "db/gl-db-team.h"
 #include "engine/gl-model-file.h"
 #include "engine/gl-worker.h"
 
@@ -593,26 +595,39 @@ choose_start (ProjectRound *p)
     p->result->report.warm_start = 0;
 }
 
-/* Step 1: the labels of pool images (audit labels marked). */
+/* Step 1: the labels of pool images (audit labels marked). On a team's
+ * server an image that two or more annotators labeled trains on their
+ * consensus (app/gl-export-team.h: weighted by each one's accuracy on the
+ * reference labels), and one whose annotators tie trains on nothing. */
 static gboolean
 give_labels (ProjectRound *p, GError **error)
 {
   const GlPoolImage *images = (const GlPoolImage *)p->images->data;
-  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
-  g_autoptr (GArray) rows = g_array_new (FALSE, FALSE, sizeof (guint64));
-  g_autoptr (GArray) classes = g_array_new (FALSE, FALSE, sizeof (gint));
-  g_autoptr (GArray) audit = g_array_new (FALSE, FALSE, sizeof (gboolean));
+  g_autoptr (GArray) items = g_array_new (FALSE, TRUE, sizeof (GlExportItem));
   for (guint i = 0; i < p->pool->len; i++)
     {
       const GlPoolImage *im = &images[g_array_index (p->pool, gsize, i)];
       gint k = im->class_id >= 0 ? class_index (p, im->class_id) : -1;
-      if (k < 0)
-        continue;
-      guint64 row = (guint64)im->cache_row;
-      gboolean a = g_hash_table_contains (p->audit, &im->image_id);
-      g_array_append_val (ids, im->image_id);
+      if (k >= 0)
+        g_array_append_val (items, ((GlExportItem){ .image_id = im->image_id, .cache_row = im->cache_row,
+                                                    .class_id = k }));
+    }
+  g_auto (GlExportTeam) team = { 0 };
+  if (gl_db_team_is_server (p->db)
+      && !gl_export_team_apply (p->db, items, p->class_ids, p->n_classes, TRUE, FALSE, &team, error))
+    return FALSE;
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr (GArray) rows = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr (GArray) classes = g_array_new (FALSE, FALSE, sizeof (gint));
+  g_autoptr (GArray) audit = g_array_new (FALSE, FALSE, sizeof (gboolean));
+  for (guint i = 0; i < items->len; i++)
+    {
+      const GlExportItem *it = &g_array_index (items, GlExportItem, i);
+      guint64 row = (guint64)it->cache_row;
+      gboolean a = g_hash_table_contains (p->audit, &it->image_id);
+      g_array_append_val (ids, it->image_id);
       g_array_append_val (rows, row);
-      g_array_append_val (classes, k);
+      g_array_append_val (classes, it->class_id);
       g_array_append_val (audit, a);
     }
   return gl_round_set_labels (p->round, (gint64 *)ids->data, (guint64 *)rows->data, (gint *)classes->data,

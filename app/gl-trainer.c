@@ -14,10 +14,12 @@
 
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app/gl-rescore.h"
 #include "app/gl-round.h"
 #include "db/gl-db.h"
+#include "db/gl-db-trainer-lease.h"
 #include "engine/gl-net.h"
 #include "engine/gl-worker.h"
 
@@ -82,6 +84,7 @@ struct _GlTrainer
   gboolean running;
   gboolean want_train; /* a round with training is requested */
   gboolean want_rank;  /* a ranking-only round is requested */
+  char *team_trainer;  /* the team's trainer service this desktop defers its training to, NULL: none (owned) */
 };
 
 G_DEFINE_FINAL_TYPE (GlTrainer, gl_trainer, G_TYPE_OBJECT)
@@ -499,11 +502,47 @@ start_round (GlTrainer *self, gboolean train, SyncWait *wait)
                        on_round_done, j);
 }
 
+/* Whether another process holds the team's trainer lease
+ * (db/gl-db-trainer-lease.h: `gleaner-cli trainer`); then this desktop does
+ * not train, and says whom it defers to (team-trainer, and "progress" when
+ * that changes). A store error counts as nobody. */
+static gboolean
+team_trainer_elsewhere (GlTrainer *self)
+{
+  g_auto (GlDbTrainerHolder) holder = { 0 };
+  gboolean live = FALSE;
+  g_autoptr (GError) error = NULL;
+  if (!gl_db_trainer_lease_get (self->db, &holder, &live, &error))
+    g_debug ("cannot read the trainer lease: %s", error->message);
+  gboolean mine = g_strcmp0 (holder.host, g_get_host_name ()) == 0 && holder.pid == getpid ();
+  g_autofree char *who = live && !mine ? gl_db_trainer_holder_describe (&holder) : NULL;
+  if (g_strcmp0 (who, self->team_trainer) != 0)
+    {
+      g_free (self->team_trainer);
+      self->team_trainer = g_steal_pointer (&who);
+      g_signal_emit (self, signals[SIGNAL_PROGRESS], 0);
+    }
+  return self->team_trainer != NULL;
+}
+
+const char *
+gl_trainer_get_team_trainer (GlTrainer *self)
+{
+  g_return_val_if_fail (GL_IS_TRAINER (self), NULL);
+  return self->team_trainer;
+}
+
 static void
 maybe_start (GlTrainer *self)
 {
   if (self->running)
     return;
+  if (self->want_train && team_trainer_elsewhere (self))
+    {
+      if (self->want_rank)
+        start_round (self, FALSE, NULL);
+      return; /* want_train stays: the round starts when the team's trainer is gone */
+    }
   if (self->want_train)
     start_round (self, TRUE, NULL);
   else if (self->want_rank)
@@ -579,6 +618,9 @@ gl_trainer_cancel (GlTrainer *self)
   g_return_if_fail (GL_IS_TRAINER (self));
   self->want_train = FALSE;
   self->want_rank = FALSE;
+  if (self->resume != NULL) /* the ranking round that would resume a stopped rescore: requested too */
+    g_source_destroy (self->resume);
+  g_clear_pointer (&self->resume, g_source_unref);
   if (self->cancellable)
     g_cancellable_cancel (self->cancellable);
 }
@@ -595,6 +637,8 @@ poll_store (gpointer data)
 {
   GlTrainer *self = data;
   GlDbPoll poll;
+  if (!self->running && self->team_trainer != NULL && !team_trainer_elsewhere (self))
+    maybe_start (self); /* the team's trainer is gone: a deferred round runs now */
   if (self->running || !gl_db_try_poll (self->db, &poll))
     return G_SOURCE_CONTINUE;
   if (poll.model_id >= 0 && poll.model_id != self->model_version)
@@ -631,6 +675,13 @@ gl_trainer_run_round (GlTrainer *self, gboolean train, GlTrainerReport *report, 
   if (self->running)
     {
       g_set_error (error, GL_TRAINER_ERROR, GL_TRAINER_ERROR_BUSY, "a training round is running already");
+      return FALSE;
+    }
+  if (train && team_trainer_elsewhere (self))
+    {
+      g_set_error (error, GL_TRAINER_ERROR, GL_TRAINER_ERROR_BUSY,
+                   "the team's trainer, %s, trains this project (gleaner-cli trainer): this desktop does not",
+                   self->team_trainer);
       return FALSE;
     }
   SyncWait wait = { 0 };
@@ -729,6 +780,7 @@ gl_trainer_dispose (GObject *object)
   g_clear_pointer (&self->writer, gl_rescore_writer_unref);
   g_clear_pointer (&self->db, gl_db_close);
   g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->team_trainer, g_free);
   G_OBJECT_CLASS (gl_trainer_parent_class)->dispose (object);
 }
 

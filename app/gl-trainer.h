@@ -38,6 +38,14 @@
  * finishes and its version becomes the current one, and what the other
  * process stored after it is taken over after the round.
  *
+ * On a project where a team's trainer service (`gleaner-cli trainer`,
+ * app/gl-team-trainer.h) holds the trainer lease, the desktop does not
+ * train: a round asked for waits (re-checked with the poll, about every
+ * 2 s) until the lease is free, gl_trainer_get_team_trainer names the
+ * holder meanwhile ("progress" when that changes), and gl_trainer_run_round
+ * with training fails with GL_TRAINER_ERROR_BUSY naming it. Rankings
+ * without training still run.
+ *
  * Policy: a round starts automatically once "retrain-every" new labels
  * (default 50; 0 = only on demand) have been counted through
  * gl_trainer_count_labels (a GlQueue does that for every label), and on
@@ -199,6 +207,11 @@ void gl_trainer_set_rescore_budget (GlTrainer *trainer, double seconds);
  * and the version they belong to (not current yet), or -1. */
 guint64 gl_trainer_get_rescore_skipped (GlTrainer *trainer, gint64 *model_version);
 
+/* The team's trainer this desktop defers its training to ("HOST pid PID
+ * (annotator NAME)"), or NULL when none holds the lease. Borrowed, valid
+ * until the next "progress". */
+const char *gl_trainer_get_team_trainer (GlTrainer *trainer);
+
 /* Counts @n new labels toward the retrain policy; may start a round. */
 void gl_trainer_count_labels (GlTrainer *trainer, guint n);
 
@@ -209,7 +222,8 @@ void gl_trainer_train_now (GlTrainer *trainer);
  * after the strategy changed); "ranking-ready" when stored. */
 void gl_trainer_rank_now (GlTrainer *trainer);
 
-/* Cancels the running round and any requested one; the last model stays.
+/* Cancels the running round and any requested one (also the ranking round
+ * that resumes a rescore stopped before the trainer opened); the last model stays.
  * "failed" is not emitted for a cancellation. */
 void gl_trainer_cancel (GlTrainer *trainer);
 

@@ -56,6 +56,14 @@ static const GlCliCommand commands[] = {
   { "team", "PROJECT prefixes | set-prefix STORED LOCAL | unset-prefix STORED",
     "A team project's image folders on this desktop: stored path prefix → local one", gl_cli_team,
     gl_cli_team_options },
+  { "trainer", "PROJECT",
+    "Train for the team as a service: holds the trainer lease, trains when labels come in; another takes over if it "
+    "dies",
+    gl_cli_trainer, gl_cli_trainer_options },
+  { "score-worker", "PROJECT",
+    "Score chunks of a new model version's pool for the team's trainer, through leases; a chunk of one that dies "
+    "goes back",
+    gl_cli_score_worker, gl_cli_score_worker_options },
   { "watch", "PROJECT [FOLDER…]", "Import images as they arrive in watched folders", gl_cli_watch,
     gl_cli_watch_options },
   { NULL, NULL, NULL, NULL, NULL },

@@ -11,6 +11,8 @@
  * rows in the order they were written on both. The version lives in
  * schema_version (one row), where SQLite has PRAGMA user_version. */
 #include "db/gl-db-private.h"
+#include "db/gl-db-score-chunks.h"
+#include "db/gl-db-trainer-lease.h"
 
 /* Version 9, as the SQLite migrations 1 → 9 leave a project file. */
 static const char schema_v9[] =
@@ -131,6 +133,8 @@ static const char schema_v9[] =
   "INSERT INTO counters (name, value) VALUES ('label_seq', 0), ('current_model', -1), ('queue_mark', 0),"
   "  ('listing_pending', 0), ('listing_slot', 0), ('slot1_model', -1), ('slot0_model', -1),"
   "  ('slot0_labels', 0), ('slot1_labels', 0);"
+  GL_DB_TRAINER_LEASE_TABLE /* the team trainer lease (gl-db-trainer-lease.h), not versioned */
+  GL_DB_SCORE_CHUNKS_TABLE /* the scoring chunks (gl-db-score-chunks.h), not versioned */
   "CREATE TABLE schema_version (version BIGINT NOT NULL);"
   "INSERT INTO schema_version (version) VALUES (9);";
 

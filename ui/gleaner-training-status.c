@@ -69,7 +69,11 @@ update (GleanerTrainingStatus *self)
       guint every = gl_trainer_get_retrain_every (self->trainer);
       gint64 skipped_model = -1;
       guint64 skipped = gl_trainer_get_rescore_skipped (self->trainer, &skipped_model);
-      if (skipped > 0)
+      const char *team = gl_trainer_get_team_trainer (self->trainer);
+      if (team != NULL)
+        /* A team's trainer service holds the lease: this desktop defers. */
+        progress = g_strdup_printf (_("The team's trainer on %s trains this project"), team);
+      else if (skipped > 0)
         /* The rescore budget stopped the last round: the queue has its
          * ranking, the gallery keeps the current version. */
         progress = g_strdup_printf (ngettext ("Model v%" G_GINT64_FORMAT " is not in use yet: the rescore budget "
