@@ -130,5 +130,7 @@ int gl_cli_conflicts (int argc, char **argv);
 /* app/gl-cli-team-paths.c */
 extern const GOptionEntry gl_cli_team_options[];
 int gl_cli_team (int argc, char **argv);
+/* app/gl-cli-team-role.c: team PROJECT role-sql annotator|trainer NAME */
+int gl_cli_team_role_sql (int argc, char **argv);
 
 G_END_DECLS
