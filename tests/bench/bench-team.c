@@ -527,8 +527,8 @@ phase_kills (Bench *b, gboolean server, GlRng *rng)
         }
       else
         kill (pids[victim], SIGKILL);
-      /* The others label a moment longer (after a server kill they fail at
-       * their next label, having no reconnect), then stop. */
+      /* The others label a moment longer (after a server kill a label under
+       * way fails, and the next one reconnects), then stop. */
       g_usleep (500000);
       for (guint r = 0; r < N_ANNOTATORS; r++)
         {
