@@ -284,6 +284,8 @@ bench_team_annotator_run (const BenchTeamAnnotator *opt)
       annotator_clear (&a);
       return 1;
     }
+  g_autofree char *start = g_strdup_printf ("W %" G_GINT64_FORMAT "\n", g_get_real_time ());
+  log_line (&a, start);
   g_signal_connect (a.watch, "labels-changed", G_CALLBACK (on_labels_changed), &a);
   g_signal_connect (a.watch, "model-changed", G_CALLBACK (on_model_changed), &a);
   g_signal_connect (a.watch, "lost", G_CALLBACK (on_lost), &a);

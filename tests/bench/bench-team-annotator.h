@@ -8,7 +8,8 @@
  *   A IMAGE CLASS_ID ISSUED_US ACKED_US   a label acknowledged (committed)
  *   S IMAGE SEEN_US                        another client's label seen live
  *   E MESSAGE                              a label failed: the client stops
- *   Q END_US                               it stopped watching (walking the queue)
+ *   W START_US                             it started watching (walking the queue)
+ *   Q END_US                               it stopped watching
  *
  * Times are CLOCK_REALTIME (g_get_real_time), comparable between the
  * processes of one machine. */
