@@ -2,7 +2,8 @@
  * files are on this desktop (app/gl-team-paths.h):
  *   team PROJECT prefixes                   the map
  *   team PROJECT set-prefix STORED LOCAL    STORED/… is LOCAL/… here
- *   team PROJECT unset-prefix STORED */
+ *   team PROJECT unset-prefix STORED
+ * and (app/gl-cli-team-role.c) team PROJECT role-sql annotator|trainer NAME. */
 #include "gleaner-config.h"
 
 #include <stdio.h>
@@ -52,6 +53,8 @@ gl_cli_team (int argc, char **argv)
   if (argc < 3)
     return gl_cli_usage ("team");
   const char *verb = argv[2];
+  if (g_str_equal (verb, "role-sql"))
+    return gl_cli_team_role_sql (argc, argv);
   gboolean set = g_str_equal (verb, "set-prefix"), unset = g_str_equal (verb, "unset-prefix");
   if (!(g_str_equal (verb, "prefixes") && argc == 3) && !(set && argc == 5) && !(unset && argc == 4))
     return gl_cli_usage ("team");

@@ -134,5 +134,7 @@ int gl_cli_team (int argc, char **argv);
 extern const GOptionEntry gl_cli_trainer_options[], gl_cli_score_worker_options[];
 int gl_cli_trainer (int argc, char **argv);
 int gl_cli_score_worker (int argc, char **argv);
+/* app/gl-cli-team-role.c: team PROJECT role-sql annotator|trainer NAME */
+int gl_cli_team_role_sql (int argc, char **argv);
 
 G_END_DECLS

@@ -53,8 +53,9 @@ static const GlCliCommand commands[] = {
     gl_cli_agreement, gl_cli_agreement_options },
   { "conflicts", "PROJECT", "Images whose annotators disagree, with each label and the consensus",
     gl_cli_conflicts, gl_cli_conflicts_options },
-  { "team", "PROJECT prefixes | set-prefix STORED LOCAL | unset-prefix STORED",
-    "A team project's image folders on this desktop: stored path prefix → local one", gl_cli_team,
+  { "team", "PROJECT prefixes | set-prefix STORED LOCAL | unset-prefix STORED | role-sql annotator|trainer NAME",
+    "A team project's image folders on this desktop (stored prefix → local one); the SQL of a least-privilege role",
+    gl_cli_team,
     gl_cli_team_options },
   { "trainer", "PROJECT",
     "Train for the team as a service: holds the trainer lease, trains when labels come in; another takes over if it "

@@ -21,6 +21,14 @@ typedef struct
   PGconn *pg;       /* owned */
   guint next_name;  /* names of server-side prepared statements */
   gint64 changes;   /* rows changed by the last statement */
+  guint generation; /* connections made so far (PQreset): statements prepared on an older one are re-prepared */
+  GPtrArray *session; /* the SET commands run outside a transaction, in order, to run again after a PQreset;
+                         owned */
+  gboolean broken;    /* a statement found the connection broken (the server went away) */
+  gboolean txn_open;  /* a transaction was begun and not yet ended: a connection that broke inside it is not
+                         made again until the caller ends it (so that a COMMIT after the break fails) */
+  gboolean listening; /* LISTENs: never reconnected (notifications sent meanwhile would be missed silently;
+                         the listener reports the broken connection instead) */
 } PgConn;
 
 typedef struct
@@ -28,6 +36,7 @@ typedef struct
   GlSqlStmt base;
   char *text;       /* the SQL with $N parameters; owned */
   char *name;       /* its prepared statement on the server, NULL before the first step; owned */
+  guint generation; /* PgConn.generation when @name was prepared */
   char *types;      /* the parameter kinds it was prepared with, one letter each: i(nt), d(ouble), t(ext),
                        b(lob), n(ull: type inferred); owned */
   PGresult *result; /* of the current run; owned */
@@ -105,6 +114,13 @@ fail (GlSqlConn *conn, GError **error, const PGresult *res, const char *what)
   const char *state = res ? PQresultErrorField (res, PG_DIAG_SQLSTATE) : NULL;
   const char *primary = res ? PQresultErrorField (res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
   g_autofree char *reason = g_strstrip (g_strdup (primary != NULL ? primary : PQerrorMessage (pg)));
+  /* A message of a failed reconnection never carries the password libpq keeps. */
+  const char *password = PQpass (pg);
+  if (password != NULL && password[0] != '\0' && strstr (reason, password) != NULL)
+    {
+      g_free (reason);
+      reason = g_strdup ("the connection failed (its message named the password, so it is not shown)");
+    }
   GlSqlError code = PQstatus (pg) == CONNECTION_BAD ? GL_SQL_ERROR_GONE : code_for (state);
   if (code == GL_SQL_ERROR_GONE)
     {
@@ -133,14 +149,139 @@ note_changes (PgConn *conn, const PGresult *res)
   conn->changes = n != NULL && n[0] != '\0' ? g_ascii_strtoll (n, NULL, 10) : 0;
 }
 
+/* Reconnection. A team's server can go away (a restart, a network cut)
+ * while a desktop is open. A connection found broken is made again
+ * (PQreset: the same settings, the password included, which libpq keeps)
+ * before the next statement, with the session's SET commands run again and
+ * every statement prepared again at its next use. Nothing that was under way
+ * is replayed: a transaction the break cut off fails, with the message "the
+ * server went away", and the caller decides (a label is refused, not lost).
+ * Only a statement that can have done nothing when the break is found as it
+ * is sent is retried once on the new connection: BEGIN, and a SELECT outside
+ * a transaction. A LISTENing connection is never reconnected. */
+static gboolean
+reconnect (PgConn *conn)
+{
+  if (conn->listening)
+    return FALSE;
+  PQreset (conn->pg);
+  if (PQstatus (conn->pg) != CONNECTION_OK)
+    {
+      g_debug ("PostgreSQL: cannot reconnect to %s", conn->base.describe);
+      return FALSE;
+    }
+  conn->generation++;
+  for (guint i = 0; i < conn->session->len; i++)
+    {
+      PGresult *res = PQexec (conn->pg, g_ptr_array_index (conn->session, i));
+      ExecStatusType s = PQresultStatus (res);
+      PQclear (res);
+      if (s != PGRES_COMMAND_OK)
+        {
+          g_debug ("PostgreSQL: reconnected to %s, but “%s” failed", conn->base.describe,
+                   (const char *) g_ptr_array_index (conn->session, i));
+          return FALSE;
+        }
+    }
+  g_debug ("PostgreSQL: reconnected to %s", conn->base.describe);
+  return TRUE;
+}
+
+/* Before a statement: a connection known to be broken is made again (FALSE
+ * when that fails: the statement then fails as the server is gone). */
+static void
+reconnect_if_broken (PgConn *conn)
+{
+  if (!conn->txn_open && (conn->broken || PQstatus (conn->pg) == CONNECTION_BAD))
+    conn->broken = !reconnect (conn);
+}
+
+/* Did @res (a failure) come from a connection that broke? libpq may still
+ * say CONNECTION_OK when the answer it read was the server's own farewell
+ * (SQLSTATE class 57P: shut down, crashed, not accepting connections). */
+static gboolean
+came_from_break (PgConn *conn, const PGresult *res)
+{
+  const char *state = PQresultErrorField (res, PG_DIAG_SQLSTATE);
+  gboolean broken = PQstatus (conn->pg) == CONNECTION_BAD || state == NULL || g_str_has_prefix (state, "57P")
+                     || g_str_has_prefix (state, "08");
+  conn->broken |= broken;
+  return broken;
+}
+
+static gboolean
+starts_with_word (const char *sql, const char *word)
+{
+  while (g_ascii_isspace (*sql))
+    sql++;
+  gsize n = strlen (word);
+  return g_ascii_strncasecmp (sql, word, n) == 0 && !g_ascii_isalnum (sql[n]) && sql[n] != '_';
+}
+
+/* After @sql failed with @res (NULL: its prepare failed as on a broken
+ * connection): TRUE when the connection broke, nothing was under
+ * way before it (@idle), @sql cannot have changed anything, and the
+ * connection is made again: then run it again. */
+static gboolean
+retry_after_break (PgConn *conn, gboolean idle, const char *sql, const PGresult *res)
+{
+  if (res != NULL && !came_from_break (conn, res))
+    return FALSE;
+  conn->broken = TRUE;
+  if (!idle || (!starts_with_word (sql, "BEGIN") && !starts_with_word (sql, "SELECT")))
+    return FALSE;
+  conn->broken = !reconnect (conn);
+  return !conn->broken;
+}
+
+/* Follows BEGIN and its end (COMMIT or ROLLBACK, whether they worked or not). */
+static void
+note_transaction (PgConn *conn, const char *sql, gboolean ok)
+{
+  if ((starts_with_word (sql, "COMMIT") || starts_with_word (sql, "ROLLBACK") || starts_with_word (sql, "END"))
+      && strstr (sql, "SAVEPOINT") == NULL)
+    conn->txn_open = FALSE;
+  else if (ok && starts_with_word (sql, "BEGIN"))
+    conn->txn_open = TRUE;
+}
+
+/* Remembers a session setting (SET NAME = …, outside a transaction) to run
+ * again after a reconnection; a later SET of the same NAME replaces it. */
+static void
+note_session (PgConn *conn, const char *sql)
+{
+  if (g_ascii_strncasecmp (sql, "SET ", 4) != 0 || strchr (sql, ';') != NULL
+      || PQtransactionStatus (conn->pg) != PQTRANS_IDLE)
+    return;
+  gsize key = strcspn (sql, "=");
+  for (guint i = 0; i < conn->session->len; i++)
+    if (strncmp (g_ptr_array_index (conn->session, i), sql, key) == 0)
+      {
+        g_ptr_array_remove_index (conn->session, i);
+        break;
+      }
+  g_ptr_array_add (conn->session, g_strdup (sql));
+}
+
 static gboolean
 pg_exec (GlSqlConn *base, const char *sql, GError **error)
 {
   PgConn *conn = (PgConn *) base;
+  reconnect_if_broken (conn);
+  gboolean idle = !conn->txn_open && PQtransactionStatus (conn->pg) == PQTRANS_IDLE;
   PGresult *res = PQexec (conn->pg, sql);
+  if (PQresultStatus (res) == PGRES_FATAL_ERROR && retry_after_break (conn, idle, sql, res))
+    {
+      PQclear (res);
+      res = PQexec (conn->pg, sql);
+    }
   gboolean ok = result_ok (base, res, error, "cannot run a statement");
+  note_transaction (conn, sql, ok);
   if (ok)
-    note_changes (conn, res);
+    {
+      note_changes (conn, res);
+      note_session (conn, sql);
+    }
   PQclear (res);
   return ok;
 }
@@ -194,6 +335,8 @@ static gboolean
 ensure_prepared (PgStmt *st, const char *kinds, GError **error)
 {
   PgConn *conn = (PgConn *) st->base.conn;
+  if (st->name != NULL && st->generation != conn->generation)
+    g_clear_pointer (&st->name, g_free); /* prepared on a connection since made again: gone with it */
   if (st->name != NULL && kinds_fit (st->types, kinds))
     return TRUE;
   guint n = (guint) strlen (kinds);
@@ -240,6 +383,7 @@ ensure_prepared (PgStmt *st, const char *kinds, GError **error)
   g_free (st->name);
   g_free (st->types);
   st->name = g_steal_pointer (&name);
+  st->generation = conn->generation;
   st->types = g_strdup (kinds);
   /* The SQL may use more parameters than were bound (SQLite reads an unbound
    * one as NULL): the run passes as many as the server asks for. */
@@ -298,8 +442,22 @@ run (PgStmt *st, GError **error)
           values[k] = text;
         }
     }
-  if (!ensure_prepared (st, kinds, error))
-    return FALSE;
+  reconnect_if_broken (conn);
+  gboolean idle = !conn->txn_open && PQtransactionStatus (conn->pg) == PQTRANS_IDLE;
+  GError *local = NULL;
+  gboolean prepared = ensure_prepared (st, kinds, &local);
+  if (!prepared && g_error_matches (local, GL_SQL_ERROR, GL_SQL_ERROR_GONE)
+      && retry_after_break (conn, idle, st->text, NULL))
+    {
+      g_clear_error (&local);
+      prepared = ensure_prepared (st, kinds, &local);
+    }
+  if (!prepared)
+    {
+      note_transaction (conn, st->text, FALSE);
+      g_propagate_error (error, local);
+      return FALSE;
+    }
   if ((guint) st->n_params > n)
     {
       /* Unbound parameters at the end: NULL (values and lengths grow zeroed). */
@@ -311,7 +469,15 @@ run (PgStmt *st, GError **error)
       n = (guint) st->n_params;
     }
   PGresult *res = PQexecPrepared (conn->pg, st->name, (int) n, values, lengths, formats, 0);
-  if (!result_ok (&conn->base, res, error, "cannot run a statement"))
+  if (PQresultStatus (res) == PGRES_FATAL_ERROR && retry_after_break (conn, idle, st->text, res)
+      && ensure_prepared (st, kinds, NULL))
+    {
+      PQclear (res);
+      res = PQexecPrepared (conn->pg, st->name, (int) n, values, lengths, formats, 0);
+    }
+  gboolean ok = result_ok (&conn->base, res, error, "cannot run a statement");
+  note_transaction (conn, st->text, ok);
+  if (!ok)
     {
       PQclear (res);
       return FALSE;
@@ -354,7 +520,8 @@ pg_finalize (GlSqlStmt *base)
 {
   PgStmt *st = (PgStmt *) base;
   pg_reset (base);
-  if (st->name != NULL && PQstatus (((PgConn *) base->conn)->pg) == CONNECTION_OK)
+  if (st->name != NULL && PQstatus (((PgConn *) base->conn)->pg) == CONNECTION_OK
+      && st->generation == ((PgConn *) base->conn)->generation)
     {
       g_autofree char *dealloc = g_strdup_printf ("DEALLOCATE %s", st->name);
       PQclear (PQexec (((PgConn *) base->conn)->pg, dealloc));
@@ -370,6 +537,7 @@ static void
 pg_close (GlSqlConn *base)
 {
   PQfinish (((PgConn *) base)->pg);
+  g_clear_pointer (&((PgConn *) base)->session, g_ptr_array_unref);
   g_free (base);
 }
 
@@ -446,6 +614,7 @@ static gboolean
 pg_listen (GlSqlConn *base, const char *channel, GError **error)
 {
   g_autofree char *sql = g_strdup_printf ("LISTEN %s", channel); /* checked: a plain identifier */
+  ((PgConn *) base)->listening = TRUE;
   return pg_exec (base, sql, error);
 }
 
@@ -508,6 +677,7 @@ gl_sql_postgres_open (const char *target, GError **error)
 {
   PgConn *conn = g_new0 (PgConn, 1);
   conn->base.funcs = &pg_funcs;
+  conn->session = g_ptr_array_new_with_free_func (g_free);
   conn->base.describe = gl_sql_redact_target (target);
   /* libpq's message about a string that does not parse may quote the
    * string, password and all: such a message is not passed on. */
@@ -544,9 +714,16 @@ gl_sql_postgres_open (const char *target, GError **error)
     memset (password, 0, strlen (password));
   PQsetNoticeProcessor (conn->pg, on_notice, NULL);
   /* Times in UTC; warnings and errors only (notices go to the debug log). */
-  PGresult *res = PQexec (conn->pg, "SET client_min_messages = warning; SET TIME ZONE 'UTC'");
-  gboolean ok = result_ok (&conn->base, res, error, "cannot set up the connection");
-  PQclear (res);
+  gboolean ok = TRUE;
+  for (guint i = 0; ok && i < 2; i++)
+    {
+      const char *set = i == 0 ? "SET client_min_messages = warning" : "SET TIME ZONE 'UTC'";
+      PGresult *res = PQexec (conn->pg, set);
+      ok = result_ok (&conn->base, res, error, "cannot set up the connection");
+      PQclear (res);
+      if (ok)
+        note_session (conn, set);
+    }
   if (!ok)
     {
       g_free (conn->base.describe);

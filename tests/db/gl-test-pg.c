@@ -17,6 +17,7 @@ struct _GlTestPg
   uid_t uid;
   gid_t gid;
   gboolean running;
+  gboolean durable; /* fsync on (a benchmark's commits); FALSE: -F, as the tests want */
 };
 
 static char *
@@ -80,7 +81,7 @@ pg_ctl (GlTestPg *pg, const char *what, GError **error)
   g_autofree char *tool = g_build_filename (pg->bindir, "pg_ctl", NULL);
   g_autofree char *log = g_build_filename (pg->dir, "server.log", NULL);
   /* Unix socket in our folder only, no TCP; no fsync (a test server). */
-  g_autofree char *options = g_strdup_printf ("-k %s -c listen_addresses= -F", pg->dir);
+  g_autofree char *options = g_strdup_printf ("-k %s -c listen_addresses=%s", pg->dir, pg->durable ? "" : " -F");
   if (g_str_equal (what, "start"))
     {
       const char *argv[] = { tool, "-D", pg->data, "-l", log, "-w", "-t", "60", "-o", options, "start", NULL };
@@ -108,6 +109,12 @@ start_watchdog (GlTestPg *pg)
 GlTestPg *
 gl_test_pg_start (GError **error)
 {
+  return gl_test_pg_start_full (FALSE, error);
+}
+
+GlTestPg *
+gl_test_pg_start_full (gboolean durable, GError **error)
+{
   g_autofree char *bindir = find_bindir ();
   if (bindir == NULL)
     {
@@ -117,6 +124,7 @@ gl_test_pg_start (GError **error)
     }
   GlTestPg *pg = g_new0 (GlTestPg, 1);
   pg->bindir = g_steal_pointer (&bindir);
+  pg->durable = durable;
   pg->dir = g_dir_make_tmp ("gl-pg-XXXXXX", error);
   if (pg->dir == NULL)
     {
@@ -169,6 +177,19 @@ gl_test_pg_create_db (GlTestPg *pg, const char *dbname, GError **error)
   g_autofree char *tool = g_build_filename (pg->bindir, "createdb", NULL);
   const char *argv[] = { tool, "-h", pg->dir, "-U", "gleaner", dbname, NULL };
   return run_tool (pg, argv, error);
+}
+
+char *
+gl_test_pg_version (GlTestPg *pg)
+{
+  g_autofree char *tool = g_build_filename (pg->bindir, "postgres", NULL);
+  const char *argv[] = { tool, "--version", NULL };
+  g_autofree char *out = NULL;
+  int status = 0;
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, &status, NULL)
+      || !g_spawn_check_wait_status (status, NULL) || out == NULL)
+    return g_strdup ("unknown");
+  return g_strstrip (g_steal_pointer (&out));
 }
 
 gboolean

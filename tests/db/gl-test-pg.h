@@ -17,6 +17,11 @@ typedef struct _GlTestPg GlTestPg;
 /* Creates and starts a server; NULL with @error (naming what is missing)
  * when PostgreSQL is not installed or does not start. */
 GlTestPg *gl_test_pg_start (GError **error);
+/* The same; @durable: with fsync on, as a real server (the tests run
+ * without it: -F), for a benchmark's commit times and crash trials. */
+GlTestPg *gl_test_pg_start_full (gboolean durable, GError **error);
+/* "postgres (PostgreSQL) NN.N" of the server's binaries. Free with g_free. */
+char *gl_test_pg_version (GlTestPg *pg);
 /* Connection settings for database @dbname on it ("postgres" is there;
  * see gl_test_pg_create_db). Free with g_free. */
 char *gl_test_pg_target (GlTestPg *pg, const char *dbname);
