@@ -35,6 +35,7 @@
  * transaction instead of a time (0: off). */
 static gint64 test_chunk_us = -1;
 static guint test_chunk_rows = 0;
+static guint test_max_rows = 0;
 
 void
 gl_db_test_set_chunk_us (gint64 us)
@@ -46,6 +47,12 @@ void
 gl_db_test_set_chunk_rows (guint rows)
 {
   test_chunk_rows = rows;
+}
+
+void
+gl_db_test_set_chunk_max_rows (guint rows)
+{
+  test_max_rows = rows;
 }
 
 static gint64
@@ -75,6 +82,8 @@ gl_db_chunker_finish (GlDbChunker *c, GlDbBulkStats *stats)
       stats->max_hold_us = c->max_hold_us;
       stats->wait_us = c->wait_us;
       stats->pages = c->pages;
+      stats->max_rows = c->max_rows;
+      stats->max_pages = c->max_pages;
     }
   gl_db_rollback (c->db);
   if (gl_db_is_sqlite (c->db))
@@ -114,6 +123,8 @@ gl_db_chunker_add (GlDbChunker *c)
   c->rows++;
   if (test_chunk_rows > 0)
     return c->rows >= test_chunk_rows;
+  if (c->rows >= (test_max_rows > 0 ? test_max_rows : GL_DB_CHUNK_MAX_ROWS))
+    return TRUE;
   /* The work so far and the commit it will need (the last commit's cost
    * per row: a row's dirty pages are written there, and that can take
    * longer than the work that dirtied them). */
@@ -154,6 +165,8 @@ gl_db_chunker_commit (GlDbChunker *c, GError **error)
   if (h != NULL)
     sqlite3_db_status (h, SQLITE_DBSTATUS_CACHE_WRITE, &pages, &high, TRUE);
   c->pages += (guint64) MAX (pages, 0);
+  c->max_pages = MAX (c->max_pages, (guint64) MAX (pages, 0));
+  c->max_rows = MAX (c->max_rows, c->rows);
   c->chunks++;
   c->commit_us = t1 - t0;
   c->last_hold_us = t1 - c->locked_us;

@@ -128,6 +128,17 @@ guint gl_db_served_writers (void);
  * and a longer chunk shares more of them; fewer chunks, fewer pauses), yet
  * under the 50 ms every write transaction should stay within. */
 #define GL_DB_BULK_CHUNK_MS 25
+/* A bound on a transaction's rows whatever the clock says (a row's cost in
+ * pages does not depend on the machine's load, its time does): a
+ * transaction of a row-by-row writer (predictions, a bulk labeling) commits
+ * after this many rows even when its time is not up. On the idle machine
+ * 15 ms took about 80 predictions and 25 ms about 60 bulk labels at 200,000
+ * images (tests/bench/scale), so it binds there little; on a slow or loaded
+ * one it bounds the pages a commit writes, and so what a label waits
+ * behind: a prediction wrote 14.3 pages at 100,000 images
+ * (bench-store-pages, which prints the most pages one such transaction
+ * wrote: 3,722 with 256 rows). */
+#define GL_DB_CHUNK_MAX_ROWS 128
 
 typedef struct
 {
@@ -143,6 +154,8 @@ typedef struct
   gint64 begun_us;     /* when the open transaction asked for the lock */
   gint64 locked_us;    /* when it got it */
   gint64 last_hold_us; /* how long the last one held it */
+  guint max_rows;      /* the most rows one transaction committed */
+  guint64 max_pages;   /* the most pages one commit wrote (SQLite; 0 on PostgreSQL) */
 } GlDbChunker;
 
 /* Tests: the work per transaction in µs (0: one row each; -1: the default);
@@ -150,11 +163,13 @@ typedef struct
  * set, no pause for other processes' writers. */
 void gl_db_test_set_chunk_us (gint64 us);
 void gl_db_test_set_chunk_rows (guint rows);
+/* Tests: the row bound of a transaction (GL_DB_CHUNK_MAX_ROWS; 0: the default). */
+void gl_db_test_set_chunk_max_rows (guint rows);
 
 /* A run of transactions of @target_ms each (GL_DB_CHUNK_MS or
  * GL_DB_BULK_CHUNK_MS). Switches @db to synchronous=NORMAL for the run; gl_db_chunker_finish
  * rolls back a transaction left open, switches it back and fills in
- * @stats' chunks, max_hold_us, wait_us and pages (NULL: none). */
+ * @stats' chunks, max_hold_us, wait_us, pages, max_rows and max_pages (NULL: none). */
 gboolean gl_db_chunker_init (GlDbChunker *c, GlDb *db, guint target_ms, GError **error);
 void gl_db_chunker_finish (GlDbChunker *c, GlDbBulkStats *stats);
 /* BEGIN IMMEDIATE (rows = 0); _unless: first fails with
@@ -162,7 +177,7 @@ void gl_db_chunker_finish (GlDbChunker *c, GlDbBulkStats *stats);
 gboolean gl_db_chunker_begin (GlDbChunker *c, GError **error);
 gboolean gl_db_chunker_begin_unless (GlDbChunker *c, GCancellable *cancellable, GError **error);
 /* Counts a row written in the open transaction; TRUE when it has worked
- * its time (commit it now). */
+ * its time or holds GL_DB_CHUNK_MAX_ROWS rows (commit it now). */
 gboolean gl_db_chunker_add (GlDbChunker *c);
 /* COMMIT, then lets waiting writers in. */
 gboolean gl_db_chunker_commit (GlDbChunker *c, GError **error);

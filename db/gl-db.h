@@ -359,6 +359,8 @@ typedef struct
   gint64 max_hold_us; /* the longest time a chunk held the write lock */
   gint64 wait_us;     /* time spent waiting for the lock, in all */
   guint64 pages;      /* database pages the commits wrote (to the WAL) */
+  guint max_rows;     /* the most rows one transaction committed (GL_DB_CHUNK_MAX_ROWS at most) */
+  guint64 max_pages;  /* the most pages one commit wrote (0 on PostgreSQL) */
 } GlDbBulkStats;
 
 gboolean gl_db_set_labels_chunked (GlDb *db, const gint64 *image_ids, guint64 n, gint64 class_id, GlDbOrigin origin,

@@ -509,10 +509,11 @@ main (int argc, char **argv)
            "max %.1f ms; %u failed; starved %.1f s\n",
            opt_after_s, n_round_labels, p50, p99, max, l.errors, l.starved_s);
   g_print ("bulk labeling: %" G_GUINT64_FORMAT " images in %.1f s, %u chunks, longest write-lock hold %.1f ms, "
-           "%.1f database pages written per image; labels through the queue meanwhile: n=%u, wait p99 %.1f ms, "
-           "max %.1f ms\n",
+           "%.1f database pages written per image, at most %u rows and %" G_GUINT64_FORMAT " pages in one chunk; "
+           "labels through the queue meanwhile: n=%u, wait p99 %.1f ms, max %.1f ms\n",
            bulk.stats.done, bulk.seconds, bulk.stats.chunks, bulk.stats.max_hold_us / 1000.0,
-           bulk.stats.done ? (double) bulk.stats.pages / bulk.stats.done : 0.0, l.bulk_waits_ms->len,
+           bulk.stats.done ? (double) bulk.stats.pages / bulk.stats.done : 0.0, bulk.stats.max_rows,
+           bulk.stats.max_pages, l.bulk_waits_ms->len,
            percentile (l.bulk_waits_ms, 99), percentile (l.bulk_waits_ms, 100));
   print_holds ("during the round and after it", &round_holds);
   print_holds ("during the bulk labeling", &bulk_holds);

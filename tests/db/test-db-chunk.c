@@ -123,6 +123,46 @@ test_by_time (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (stats.done, ==, 0);
 }
 
+/* A clock that never ends a transaction (its time is set to an hour, far
+ * past what 300 rows take on any machine): the row bound alone ends each
+ * one. So a transaction of the round's predictions or of a bulk labeling
+ * holds at most GL_DB_CHUNK_MAX_ROWS rows (and their pages) however slow the
+ * machine, which bounds how long a label waits behind it. Load-independent:
+ * counts, not times. */
+static void
+test_row_bound (Fixture *fx, gconstpointer data)
+{
+  GError *error = NULL;
+  GlDbBulkStats stats;
+  gl_db_test_set_chunk_us ((gint64) 3600 * G_USEC_PER_SEC);
+  g_assert_true (gl_db_write_predictions (fx->db, fx->model, N_IMAGES, fill, fx, NULL, &stats, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.done, ==, N_IMAGES);
+  G_STATIC_ASSERT (N_IMAGES > GL_DB_CHUNK_MAX_ROWS);
+  g_assert_cmpuint (stats.chunks, ==, (N_IMAGES + GL_DB_CHUNK_MAX_ROWS - 1) / GL_DB_CHUNK_MAX_ROWS);
+  g_assert_cmpuint (stats.max_rows, ==, GL_DB_CHUNK_MAX_ROWS);
+  if (!gl_test_db_postgres ())
+    {
+      g_assert_cmpuint (stats.max_pages, >, 0);
+      g_assert_cmpuint (stats.max_pages, <=, stats.pages);
+    }
+
+  /* A lower bound (the test hook): a bulk labeling's transactions keep to it. */
+  gl_db_test_set_chunk_max_rows (64);
+  g_assert_true (gl_db_set_labels_chunked (fx->db, fx->ids, N_IMAGES, fx->classes[0], GL_DB_ORIGIN_HUMAN, "ann", NULL,
+                                           NULL, NULL, &stats, &error));
+  gl_db_test_set_chunk_max_rows (0);
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.done, ==, N_IMAGES);
+  g_assert_cmpuint (stats.chunks, ==, (N_IMAGES + 63) / 64);
+  g_assert_cmpuint (stats.max_rows, ==, 64);
+  g_assert_cmpint (count_bulk (fx->db, fx), ==, N_IMAGES);
+  /* Still one action: one undo reverts every chunk. */
+  g_assert_true (gl_db_undo_last (fx->db, "ann", NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count_bulk (fx->db, fx), ==, 0);
+}
+
 typedef struct
 {
   Fixture *fx;
@@ -204,6 +244,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
 #define ADD(name, fn, data) g_test_add (name, Fixture, data, fixture_setup, fn, fixture_teardown)
   ADD ("/db-chunk/by-time", test_by_time, NULL);
+  ADD ("/db-chunk/row-bound", test_row_bound, NULL);
   ADD ("/db-chunk/label-gets-in/predictions", test_waiting_writer_gets_in, GINT_TO_POINTER (0));
   ADD ("/db-chunk/label-gets-in/bulk", test_waiting_writer_gets_in, GINT_TO_POINTER (1));
   return g_test_run ();
