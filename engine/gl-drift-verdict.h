@@ -19,10 +19,11 @@
  *               binomial test; effect: rate / reference rate.
  * and two one-sided tests that only rank the classes for naming (not in the
  * per-class family: p_adjusted 1, never fired, no share of α):
- *   LOSS        Welch's z-test that the mean of softmax column c fell (lower
- *               tail, normal approximation; the window-wide tests need
- *               min_class images); statistic z, effect window mean −
- *               reference mean.
+ *   LOSS        z-test that the mean of softmax column c fell (lower tail,
+ *               normal approximation, the reference's variance on both
+ *               sides: the variance under H0; Welch's, with the window's own,
+ *               called a class that happened to have few predictions
+ *               shifted); statistic z, effect window mean − reference mean.
  *   GAIN        one-sided Fisher test that the predictions of c at least as
  *               sure as the median of the reference's predictions of c rose
  *               (all of the window's predictions of c when the reference
