@@ -389,15 +389,15 @@ typedef struct
 } Omnibus;
 
 static const Omnibus omnibus[] = {
-  { G_STRUCT_OFFSET (GlDriftVerdict, omnibus), 0.7 },   { G_STRUCT_OFFSET (GlDriftVerdict, uncertain), 0.1 },
-  { G_STRUCT_OFFSET (GlDriftVerdict, embedding), 0.1 }, { G_STRUCT_OFFSET (GlDriftVerdict, bbsd), 0.0 },
+  { G_STRUCT_OFFSET (GlDriftVerdict, omnibus), 0.9 },   { G_STRUCT_OFFSET (GlDriftVerdict, uncertain), 0.0 },
+  { G_STRUCT_OFFSET (GlDriftVerdict, embedding), 0.05 }, { G_STRUCT_OFFSET (GlDriftVerdict, bbsd), 0.0 },
   { G_STRUCT_OFFSET (GlDriftVerdict, chi_square), 0.0 }, { G_STRUCT_OFFSET (GlDriftVerdict, confidence), 0.0 },
   { G_STRUCT_OFFSET (GlDriftVerdict, outliers), 0.0 },
 };
 /* The per-class family's share of α in the detection: its smallest
  * Holm-adjusted p-value is one more window-wide test (a shift inside one
  * class's embedding shows there first). The shares sum to 1. */
-#define CLASS_FAMILY_SHARE 0.1
+#define CLASS_FAMILY_SHARE 0.05
 
 /* The detection, then the localisation (serial gatekeeping, Westfall &
  * Krishen 2001): the window-wide tests by their shares of α (omnibus[]),
