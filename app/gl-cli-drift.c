@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 /* Class id → name (borrowed from @classes). */
 static GHashTable *
@@ -60,7 +61,24 @@ print_summary_line (GString *out, const GlDbDriftResult *r, GHashTable *names)
   else
     g_string_append_printf (out, "α %g)", r->alpha);
   if (r->top_class >= 0)
-    g_string_append_printf (out, ", %s named first", name_of (names, r->top_class));
+    {
+      const GlDbDriftTest *why = NULL;
+
+      /* Its ranking evidence: the smaller p of its loss and gain tests (verdicts stored before them have none). */
+      for (guint i = 0; i < r->tests->len; i++)
+        {
+          const GlDbDriftTest *t = &g_array_index (r->tests, GlDbDriftTest, i);
+
+          gboolean ranking = strcmp (t->test, "loss") == 0 || strcmp (t->test, "gain") == 0;
+
+          if (t->class_id == r->top_class && t->tested && ranking && (why == NULL || t->p_value < why->p_value))
+            why = t;
+        }
+      g_string_append_printf (out, ", %s named first", name_of (names, r->top_class));
+      if (why != NULL)
+        g_string_append_printf (out, " (%s p %.3g, effect %+.3g, n %" G_GUINT64_FORMAT " reference / %" G_GUINT64_FORMAT
+                                " here)", why->test, why->p_value, why->effect, why->n_ref, why->n_win);
+    }
   g_string_append_printf (out, "; estimated accuracy %.3f (reference %.3f)", r->accuracy_est,
                           r->accuracy_ref);
   if (insufficient > 0)

@@ -61,6 +61,8 @@ gl_drift_timeline_test_title (const char *test)
     { "novelty", "novelty rate (binomial)" },  { "chi-square", "class shares (chi-square)" },
     { "omnibus", "any output shift (calibrated minP)" }, { "outliers", "outlying embeddings (conformal)" },
     { "uncertain", "uncertain images (conformal)" },
+    { "loss", "softmax column lost mass (one-sided z; ranks classes)" },
+    { "gain", "sure predictions gained (one-sided Fisher; ranks classes)" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     if (strcmp (names[i].id, test) == 0)

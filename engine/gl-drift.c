@@ -529,6 +529,23 @@ gl_drift_fisher_exact (guint64 a_in, guint64 n_a, guint64 b_in, guint64 n_b)
 }
 
 double
+gl_drift_fisher_one_sided (guint64 a_in, guint64 n_a, guint64 b_in, guint64 n_b, gboolean lower)
+{
+  guint64 total = n_a + n_b, in = a_in + b_in;
+  guint64 lo, hi;
+  double log_denominator, sum = 0.0;
+
+  if (n_a == 0 || n_b == 0 || a_in > n_a || b_in > n_b)
+    return 1.0;
+  lo = in > n_a ? in - n_a : 0;
+  hi = MIN (in, n_b);
+  log_denominator = log_choose (total, n_b);
+  for (guint64 x = lower ? lo : b_in; x <= (lower ? b_in : hi); x++)
+    sum += exp (log_choose (in, x) + log_choose (total - in, n_b - x) - log_denominator);
+  return CLAMP (sum, 0.0, 1.0);
+}
+
+double
 gl_drift_chi_square_homogeneity (const guint64 *count_a, const guint64 *count_b, guint k, guint *df,
                                  double *p_value)
 {

@@ -106,6 +106,13 @@ double gl_drift_chi_square_gof (const guint64 *observed, const double *expected_
  * two-sample form of the binomial test: it carries the reference's own
  * sampling error. n_a or n_b 0: 1. */
 double gl_drift_fisher_exact (guint64 a_in, guint64 n_a, guint64 b_in, guint64 n_b);
+/* The one-sided form: with X the window's count (hypergeometric given the
+ * margins of (@a_in of @n_a) against (@b_in of @n_b)), P(X ≤ b_in) when
+ * @lower (the window has fewer than the reference's share), else
+ * P(X ≥ b_in); as scipy.stats.fisher_exact([[b_in, n_b − b_in], [a_in,
+ * n_a − a_in]], alternative = "less" when @lower, else "greater"). n_a or
+ * n_b 0: 1. */
+double gl_drift_fisher_one_sided (guint64 a_in, guint64 n_a, guint64 b_in, guint64 n_b, gboolean lower);
 
 /* Pearson's chi-square test of homogeneity of two count vectors @count_a,
  * @count_b (k) (the 2 × k contingency table, no continuity correction):

@@ -42,8 +42,9 @@ check_results (GlDb *db, guint n_classes, guint window_size, guint *n_batches)
     {
       const GlDbDriftResult *r = &g_array_index (results, GlDbDriftResult, i);
 
-      /* Window-wide: chi-square, confidence, embedding, omnibus, bbsd, outliers, uncertain; then 5 per class. */
-      g_assert_cmpuint (r->tests->len, ==, 7 + 5 * n_classes);
+      /* Window-wide: chi-square, confidence, embedding, omnibus, bbsd, outliers, uncertain; then per class the 5
+       * of the family and the 2 ranking tests (loss, gain). */
+      g_assert_cmpuint (r->tests->len, ==, 7 + 7 * n_classes);
       g_assert_cmpuint (r->classes->len, ==, n_classes);
       g_assert_true (isfinite (r->accuracy_est) && isfinite (r->accuracy_ref));
       /* The verdict's significance level is stored with it. */

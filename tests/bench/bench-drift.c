@@ -47,11 +47,16 @@
  * the same); its last line is
  *   drift recovery: recovery=R recovery_sd=S recovery_plain=R recovery_plain_sd=S seeds=N
  * --pvalues FILE writes every window's window-wide p-values (CSV), to weigh
- * the verdict's tests against each other offline. --only detection runs the
- * windows alone. --only localisation runs only the
- * one-class and prior shifts at n = 200 (the same draws as the full run), with
- * how often the shifted class was detected and flagged (the ceilings of
- * naming it first); its last line is
+ * the verdict's tests against each other offline; --classes FILE, for the
+ * one-class and prior shifts, each class's inputs of the naming (counts,
+ * column means, sure predictions, per-class p-values), to weigh ranking
+ * rules offline. --only detection runs the windows alone. --only
+ * localisation runs only the one-class and prior shifts at n = 200 (the same
+ * draws as the full run), with how often the shifted class was detected and
+ * flagged (the ceilings of naming it first) and an oracle: how often the
+ * shifted class's own one-sided loss test has p ≤ α, as if one knew which
+ * class to test (at 10% a window of 200 holds about 2 shifted images); its
+ * last line is
  *   drift localisation: localisation=L windows=N ceiling_detected=D ceiling_flagged=F prior_named=P
  *   false_alarm_200=F
  * Otherwise the last line is exactly
@@ -72,6 +77,7 @@
 #include "engine/gl-calibrate.h"
 #include "engine/gl-drift-verdict.h"
 #include "engine/gl-drift.h"
+#include "engine/gl-metrics.h"
 #include "engine/gl-net.h"
 #include "engine/gl-rng.h"
 #include "app/gl-drift-adapt.h"
@@ -345,6 +351,7 @@ typedef struct
 {
   guint64 windows, ours, baseline, named;
   guint64 flagged; /* windows where a per-class test of the shifted class fired: naming it first is possible */
+  guint64 oracle;  /* windows where the shifted class's own LOSS test has p ≤ α, as if one knew which class to test */
 } Tally;
 
 /* --pvalues FILE: one line per window with the raw p-values of the verdict's
@@ -359,9 +366,82 @@ write_pvalues (const GlDriftVerdict *v, Shift shift, double fraction, gsize n, g
 
   fprintf (pvalues_out, "%s,%.2f,%" G_GSIZE_FORMAT ",%d,%d,%d,%d", shift_names[shift], fraction, n, target,
            baseline, v->drifted, v->top_class);
+  double family = 1.0;
+
   for (gsize i = 0; i < G_N_ELEMENTS (r); i++)
     fprintf (pvalues_out, ",%.6g", r[i]->p_value);
-  fprintf (pvalues_out, "\n");
+  for (guint c = 0; c < v->n_classes; c++)
+    for (guint k = 0; k < GL_DRIFT_N_TESTS; k++)
+      if (gl_drift_verdict_get (v, c, k)->tested)
+        family = MIN (family, gl_drift_verdict_get (v, c, k)->p_adjusted);
+  fprintf (pvalues_out, ",%.6g\n", family);
+}
+
+/* --classes FILE: for the one-class and prior shifts, one line per window and
+ * class with the per-class counts and column means behind the naming (the
+ * ranking's inputs), to weigh ranking rules offline (NULL: none written). */
+static FILE *classes_out;
+
+static void
+write_classes (const GlDriftSample *ref, const GlDriftSample *win, const GlDriftVerdict *v, Shift shift,
+               double fraction, guint draw, gint target)
+{
+  guint k = ref->n_classes;
+  g_autofree guint64 *cr = g_new0 (guint64, k), *cw = g_new0 (guint64, k);
+  g_autofree double *mr = g_new0 (double, k), *mw = g_new0 (double, k), *confr = g_new0 (double, k),
+                    *confw = g_new0 (double, k);
+
+  for (gsize i = 0; i < ref->n; i++)
+    {
+      guint c = gl_metrics_argmax (ref->probs + i * k, k);
+      cr[c]++;
+      confr[c] += ref->probs[i * k + c];
+      for (guint j = 0; j < k; j++)
+        mr[j] += ref->probs[i * k + j];
+    }
+  /* The median and the first quartile of the top probability of each class's reference predictions; the
+   * window's and the reference's predictions of the class at least that sure. */
+  g_autofree double *med = g_new0 (double, k * 2);
+  g_autofree guint64 *sure = g_new0 (guint64, k * 4);
+  for (guint c = 0; c < k; c++)
+    {
+      g_autofree double *tops = g_new (double, MAX (cr[c], 1));
+      gsize m = 0;
+      for (gsize i = 0; i < ref->n; i++)
+        if (gl_metrics_argmax (ref->probs + i * k, k) == c)
+          tops[m++] = ref->probs[i * k + c];
+      med[c * 2] = m > 0 ? gl_drift_percentile (tops, m, 50) : 1.0;
+      med[c * 2 + 1] = m > 0 ? gl_drift_percentile (tops, m, 25) : 1.0;
+    }
+  for (gsize i = 0; i < ref->n; i++)
+    {
+      guint c = gl_metrics_argmax (ref->probs + i * k, k);
+      sure[c * 4] += ref->probs[i * k + c] >= med[c * 2];
+      sure[c * 4 + 1] += ref->probs[i * k + c] >= med[c * 2 + 1];
+    }
+  for (gsize i = 0; i < win->n; i++)
+    {
+      guint c = gl_metrics_argmax (win->probs + i * k, k);
+      sure[c * 4 + 2] += win->probs[i * k + c] >= med[c * 2];
+      sure[c * 4 + 3] += win->probs[i * k + c] >= med[c * 2 + 1];
+      cw[c]++;
+      confw[c] += win->probs[i * k + c];
+      for (guint j = 0; j < k; j++)
+        mw[j] += win->probs[i * k + j];
+    }
+  for (guint c = 0; c < k; c++)
+    {
+      fprintf (classes_out, "%s,%.2f,%u,%d,%d,%d,%u,%" G_GUINT64_FORMAT ",%" G_GSIZE_FORMAT ",%" G_GUINT64_FORMAT
+               ",%" G_GSIZE_FORMAT ",%.6g,%.6g,%.6g,%.6g",
+               shift_names[shift], fraction, draw, target, v->drifted, v->top_class, c, cr[c], ref->n, cw[c], win->n,
+               mr[c] / MAX (ref->n, 1), mw[c] / MAX (win->n, 1), confr[c] / MAX (cr[c], 1),
+               confw[c] / MAX (cw[c], 1));
+      for (guint t = 0; t < GL_DRIFT_N_TESTS; t++)
+        fprintf (classes_out, ",%.6g", gl_drift_verdict_get (v, c, t)->p_value);
+      for (guint j = 0; j < 4; j++)
+        fprintf (classes_out, ",%" G_GUINT64_FORMAT, sure[c * 4 + j]);
+      fprintf (classes_out, "\n");
+    }
 }
 
 static void
@@ -389,7 +469,11 @@ run_condition (const Bench *b, Shift shift, double fraction, gsize n, guint draw
       t->baseline += base;
       if (pvalues_out != NULL)
         write_pvalues (v, shift, fraction, n, target, base);
+      if (classes_out != NULL && target >= 0)
+        write_classes (b->reference, &win, v, shift, fraction, d, target);
       t->named += target >= 0 && v->top_class == target;
+      if (target >= 0)
+        t->oracle += gl_drift_verdict_get (v, (guint)target, GL_DRIFT_TEST_LOSS)->p_value <= o.alpha;
       if (target >= 0)
         for (guint k = 0; k < GL_DRIFT_N_TESTS; k++)
           if (gl_drift_verdict_get (v, (guint)target, k)->fired)
@@ -962,9 +1046,11 @@ run_localisation (const Bench *bench, guint draws, guint64 seed)
 
         run_condition (bench, shifts[s], fractions[f], 200, draws, seed, &t);
         named = (double)t.named / t.windows;
-        printf ("%-18s fraction %3.0f%%: detected %.3f, flagged %.3f, named first %.3f ± %.3f\n",
+        printf ("%-18s fraction %3.0f%%: detected %.3f, flagged %.3f, named first %.3f ± %.3f; oracle (the shifted "
+                "class's own loss test, p ≤ α, no correction) %.3f\n",
                 shift_names[shifts[s]], fractions[f] * 100, (double)t.ours / t.windows,
-                (double)t.flagged / t.windows, named, sqrt (named * (1 - named) / t.windows));
+                (double)t.flagged / t.windows, named, sqrt (named * (1 - named) / t.windows),
+                (double)t.oracle / t.windows);
         if (shifts[s] == SHIFT_ONE_CLASS)
           {
             loc += named / N_FRACTIONS;
@@ -1107,7 +1193,7 @@ main (int argc, char **argv)
   int draws = 100, n_train = 20000, n_ref = 6000, epochs = 3, held_out = 7, n_perm = 200;
   int n_labels = 200, n_old = 2000, retrain_epochs = GL_TRAINER_DEFAULT_EPOCHS, recovery_seeds = 3;
   gboolean no_adapt = FALSE;
-  g_autofree char *only = NULL, *pvalues_path = NULL;
+  g_autofree char *only = NULL, *pvalues_path = NULL, *classes_path = NULL;
   double boost_share = 0.5; /* the app's default drift_boost_share (app/gl-drift-auto.h) */
   double max_seconds = 600;
   gint64 seed = 1;
@@ -1133,7 +1219,16 @@ main (int argc, char **argv)
       "Recovery: retrain without the round's drift adaptation (app/gl-drift-adapt.h), as before it", NULL },
     { "pvalues", 0, 0, G_OPTION_ARG_FILENAME, &pvalues_path,
       "Write each window's window-wide p-values to FILE (CSV: shift, fraction, n, target, baseline, drifted, "
-      "top class, then bbsd, outliers, uncertain, chi-square, confidence, embedding, omnibus)", "FILE" },
+      "top class, then bbsd, outliers, uncertain, chi-square, confidence, embedding, omnibus, and the per-class "
+      "family's smallest Holm-adjusted p)", "FILE" },
+    { "classes", 0, 0, G_OPTION_ARG_FILENAME, &classes_path,
+      "Write, for the one-class and prior shifts, each window's per-class inputs of the naming to FILE (CSV: shift, "
+      "fraction, draw, target, drifted, top class, class, reference count, reference n, window count, window n, "
+      "column mean in reference and window, mean top probability of the class's predictions in reference and "
+      "window, then the raw p of share, bbsd, confidence, embedding, novelty, then the predictions of the class at "
+      "least as sure as the median and the first quartile of its reference predictions: reference (both), window "
+      "(both))",
+      "FILE" },
     { "only", 0, 0, G_OPTION_ARG_STRING, &only,
       "Run one part: 'recovery' (end to end), 'detection' (windows) or 'localisation' (the one-class and prior "
       "shifts at n=200); default recovery and detection", "PART" },
@@ -1171,6 +1266,11 @@ main (int argc, char **argv)
                        "10…2000, --old-labels ≥ 0, --retrain-epochs ≥ 1, --recovery-seeds in 1…%d, --boost-share in "
                        "0…1\n",
                (int)G_N_ELEMENTS (rec));
+      return 2;
+    }
+  if (classes_path != NULL && (classes_out = fopen (classes_path, "w")) == NULL)
+    {
+      fprintf (stderr, "bench-drift: --classes '%s': %s\n", classes_path, g_strerror (errno));
       return 2;
     }
   if (pvalues_path != NULL && (pvalues_out = fopen (pvalues_path, "w")) == NULL)
@@ -1293,6 +1393,8 @@ main (int argc, char **argv)
         scored_clear (&shifted[s]);
       if (pvalues_out != NULL)
         fclose (pvalues_out);
+      if (classes_out != NULL)
+        fclose (classes_out);
       return 0;
     }
   if (!only_recovery)
@@ -1333,5 +1435,7 @@ main (int argc, char **argv)
     scored_clear (&shifted[s]);
   if (pvalues_out != NULL)
     fclose (pvalues_out);
+  if (classes_out != NULL)
+    fclose (classes_out);
   return 0;
 }

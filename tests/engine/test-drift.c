@@ -37,6 +37,9 @@
  *                                method='bounded', options={'xatol': 1e-10})
  *   print(np.exp(r.x), nll(1.0), nll(np.exp(r.x)))
  *   print(stats.fisher_exact([[30, 170], [18, 50]]).pvalue, stats.fisher_exact([[3, 597], [0, 40]]).pvalue)
+ *   print(stats.fisher_exact([[10, 190], [300, 2700]], alternative='less').pvalue,
+ *         stats.fisher_exact([[40, 160], [300, 2700]], alternative='greater').pvalue,
+ *         stats.fisher_exact([[0, 50], [3, 597]], alternative='less').pvalue)
  *   r = stats.chi2_contingency(np.array([[12, 30, 18, 40], [20, 25, 10, 45]]), correction=False)
  *   print(r.statistic, r.pvalue, r.dof)
  */
@@ -141,6 +144,14 @@ test_two_sample_counts (void)
   g_assert_cmpfloat_with_epsilon (gl_drift_fisher_exact (30, 200, 18, 68), 0.04339642773245713, 1e-10);
   g_assert_cmpfloat_with_epsilon (gl_drift_fisher_exact (3, 600, 0, 40), 1.0, 1e-10);
   g_assert_cmpfloat (gl_drift_fisher_exact (3, 600, 0, 0), ==, 1.0);
+  /* One-sided: the window (second pair) below / above the reference's share. */
+  g_assert_cmpfloat_with_epsilon (gl_drift_fisher_one_sided (300, 3000, 10, 200, TRUE), 0.009757314352870836,
+                                  1e-12);
+  g_assert_cmpfloat_with_epsilon (gl_drift_fisher_one_sided (300, 3000, 40, 200, FALSE), 3.5612320774387274e-05,
+                                  1e-14);
+  g_assert_cmpfloat_with_epsilon (gl_drift_fisher_one_sided (3, 600, 0, 50, TRUE), 0.7862238201221252, 1e-12);
+  g_assert_cmpfloat (gl_drift_fisher_one_sided (3, 600, 0, 50, FALSE), ==, 1.0);
+  g_assert_cmpfloat (gl_drift_fisher_one_sided (3, 600, 0, 0, TRUE), ==, 1.0);
   /* The empty fifth class is left out: df 3. */
   x2 = gl_drift_chi_square_homogeneity (a, b, 5, &df, &p);
   g_assert_cmpfloat_with_epsilon (x2, 5.034377387318564, 1e-9);
@@ -459,7 +470,7 @@ test_verdict_false_alarm_and_power (void)
   GlDriftSample ref = { n_ref, SYN_K, rp, SYN_DIM, re };
   GlDriftSample win = { n_win, SYN_K, wp, SYN_DIM, we };
   GlDriftOptions o;
-  guint alarms = 0, detected_prior = 0, detected_emb = 0, named = 0;
+  guint alarms = 0, detected_prior = 0, detected_emb = 0, named = 0, ranked = 0;
   GlRng rng;
   double bound;
 
@@ -477,10 +488,17 @@ test_verdict_false_alarm_and_power (void)
       v = gl_drift_verdict_compute (&ref, &win, &o, NULL);
       assert_finite (v);
       alarms += v->drifted;
+      /* The ranking tests hold their level too (each class and kind once). */
+      for (guint c = 0; c < SYN_K; c++)
+        ranked += (gl_drift_verdict_get (v, c, GL_DRIFT_TEST_LOSS)->p_value <= 0.05)
+                  + (gl_drift_verdict_get (v, c, GL_DRIFT_TEST_GAIN)->p_value <= 0.05);
     }
   bound = 0.05 + 2.0 * sqrt (0.05 * 0.95 / draws);
   g_test_message ("verdict: %u false alarms in %u no-shift windows (bound %.3f)", alarms, draws, bound);
   g_assert_cmpfloat ((double)alarms / draws, <=, bound);
+  /* 900 ranking p-values, dependent within a window: the bound of 150. */
+  g_test_message ("ranking tests: %u of %u p-values ≤ 0.05 under no shift", ranked, draws * SYN_K * 2);
+  g_assert_cmpfloat ((double)ranked / (draws * SYN_K * 2), <=, bound);
 
   /* Power (against the last reference): a prior shift and an embedding shift of class 1 are found in most
    * windows. */
@@ -672,6 +690,67 @@ name_reference (float *probs, float *emb)
  * receivers carry most of the evidence (their shares rise, their confidence,
  * embedding and novelty tests fire); class 0 is named first by its collapsed
  * share (the largest PSI term). */
+/* The ranking tests against scipy on a two-class toy (reference column 0:
+ * 0.9 0.8 0.7 0.6, window 0.45 0.4 0.9; column 1 = 1 − column 0 in float):
+ *   r = np.array([0.9, 0.8, 0.7, 0.6], dtype=np.float32).astype(float)
+ *   w = np.array([0.45, 0.4, 0.9], dtype=np.float32).astype(float)
+ *   z = (w.mean() - r.mean()) / np.sqrt(r.var(ddof=1) * (1 / 4 + 1 / 3)); print(z, stats.norm.cdf(z))
+ *   (the same on 1 − column 0 in float32 for class 1)
+ *   print(stats.fisher_exact([[1, 2], [2, 2]], alternative='greater').pvalue,
+ *         stats.fisher_exact([[2, 1], [0, 4]], alternative='greater').pvalue)
+ * GAIN of class 0: the reference's predictions of 0 at least as sure as
+ * their median 0.75 are 2 of 4, the window's 1 of 3; class 1 is never
+ * predicted in the reference, so all its window predictions count: 2 of 3.
+ * Neither test is in the family: p_adjusted 1, never fired. */
+static void
+test_verdict_ranking_tests (void)
+{
+  const float r0[] = { 0.9f, 0.8f, 0.7f, 0.6f }, w0[] = { 0.45f, 0.4f, 0.9f };
+  float rp[8], wp[6];
+  GlDriftSample ref = { 4, 2, rp, 0, NULL }, win = { 3, 2, wp, 0, NULL };
+  g_autoptr (GlDriftVerdict) v = NULL;
+  const GlDriftTestResult *loss0, *loss1, *gain0, *gain1;
+  GlDriftOptions o;
+
+  for (guint i = 0; i < 4; i++)
+    {
+      rp[i * 2] = r0[i];
+      rp[i * 2 + 1] = 1.0f - r0[i];
+    }
+  for (guint i = 0; i < 3; i++)
+    {
+      wp[i * 2] = w0[i];
+      wp[i * 2 + 1] = 1.0f - w0[i];
+    }
+  gl_drift_options_init (&o);
+  o.min_class = 2;
+  o.n_null = 20;
+  v = gl_drift_verdict_compute (&ref, &win, &o, NULL);
+  loss0 = gl_drift_verdict_get (v, 0, GL_DRIFT_TEST_LOSS);
+  loss1 = gl_drift_verdict_get (v, 1, GL_DRIFT_TEST_LOSS);
+  gain0 = gl_drift_verdict_get (v, 0, GL_DRIFT_TEST_GAIN);
+  gain1 = gl_drift_verdict_get (v, 1, GL_DRIFT_TEST_GAIN);
+  g_assert_true (loss0->tested && gain0->tested);
+  g_assert_cmpfloat_with_epsilon (loss0->statistic, -1.6903088117077727, 1e-6);
+  g_assert_cmpfloat_with_epsilon (loss0->p_value, 0.04548444509042065, 1e-6);
+  g_assert_cmpfloat_with_epsilon (loss0->effect, -0.16666667660077417, 1e-6);
+  g_assert_cmpfloat_with_epsilon (loss1->statistic, 1.6903089124580224, 1e-6);
+  g_assert_cmpfloat_with_epsilon (loss1->p_value, 0.9545155645419958, 1e-6);
+  g_assert_cmpfloat_with_epsilon (gain0->statistic, 1.0 / 3.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (gain0->effect, 1.0 / 3.0 - 0.5, 1e-12);
+  g_assert_cmpfloat_with_epsilon (gain0->p_value, 0.8857142857142857, 1e-10);
+  g_assert_cmpfloat_with_epsilon (gain1->p_value, 0.14285714285714285, 1e-10);
+  g_assert_cmpuint (loss0->n_ref, ==, 4);
+  g_assert_cmpuint (loss0->n_win, ==, 3);
+  for (guint c = 0; c < 2; c++)
+    for (guint t = GL_DRIFT_N_FAMILY; t < GL_DRIFT_N_TESTS; t++)
+      {
+        g_assert_cmpfloat (gl_drift_verdict_get (v, c, t)->p_adjusted, ==, 1.0);
+        g_assert_false (gl_drift_verdict_get (v, c, t)->fired);
+      }
+  assert_finite (v);
+}
+
 static void
 test_verdict_names_changed_class (void)
 {
@@ -781,6 +860,7 @@ main (int argc, char **argv)
   g_test_add_func ("/drift/omnibus", test_omnibus);
   g_test_add_func ("/drift/verdict-degenerate", test_verdict_degenerate);
   g_test_add_func ("/drift/verdict-false-alarm", test_verdict_false_alarm_and_power);
+  g_test_add_func ("/drift/verdict-ranking-tests", test_verdict_ranking_tests);
   g_test_add_func ("/drift/verdict-names-changed-class", test_verdict_names_changed_class);
   g_test_add_func ("/drift/verdict-names-prior-class", test_verdict_names_prior_class);
   g_test_add_func ("/drift/verdict-last-class-in-family", test_verdict_last_class_in_family);
