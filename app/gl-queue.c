@@ -572,8 +572,18 @@ leased (GlQueue *self, gint64 image_id)
 static gboolean
 usable (GlQueue *self, gint64 image_id)
 {
-  return !g_hash_table_contains (self->done, &image_id) && !is_labeled (self, image_id, NULL)
-         && !gl_db_is_skipped (self->db, image_id) && leased (self, image_id);
+  if (g_hash_table_contains (self->done, &image_id) || is_labeled (self, image_id, NULL)
+      || gl_db_is_skipped (self->db, image_id) || !leased (self, image_id))
+    return FALSE;
+  if (self->lease_as == NULL)
+    return TRUE;
+  /* Another desktop may have labeled it between the check above and the
+   * lease (it gives its lease back after the label's commit): checked again
+   * under the lease, so no two annotators label one image by accident. */
+  if (!is_labeled (self, image_id, NULL))
+    return TRUE;
+  gl_db_lease_release (self->db, self->lease_as, image_id, NULL);
+  return FALSE;
 }
 
 static gboolean
@@ -1404,7 +1414,9 @@ run_next (GlQueue *self)
           continue;
         }
       if (self->writer == NULL)
-        self->writer = gl_writer_new (gl_db_get_path (self->db));
+        /* The project's own target: a team server's string with its
+         * password or socket folder, which the store's display name drops. */
+        self->writer = gl_writer_new (gl_project_get_db_path (self->project));
       self->running = task;
       /* No source object and borrowed data: the writer's thread may drop
        * the last reference to it (gl-writer.h). */

@@ -330,6 +330,12 @@ test_live (Team *t, gconstpointer data)
  * once; a label gives the image's lease back, closing the queue gives back
  * the rest. */
 static void
+on_async_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  *(GAsyncResult **) data = g_object_ref (result);
+}
+
+static void
 test_leases (Team *t, gconstpointer data)
 {
   if (t->pg == NULL)
@@ -367,6 +373,23 @@ test_leases (Team *t, gconstpointer data)
   g_assert_true (gl_queue_label (q1, 0, GL_LABEL_ORIGIN_HUMAN, &error));
   g_assert_no_error (error);
   g_assert_cmpint (gl_db_lease_count (gl_project_get_db (p1), hers, &error), ==, 0);
+  /* The window's way (asynchronous, on the queue's writer connection, which
+   * must reach the server by the project's own target): stored, lease back. */
+  gint64 next = gl_queue_get_current (q1)->image_id;
+  GAsyncResult *result = NULL;
+  gl_db_set_default_annotator ("ann"); /* the writer's connection is made now, as this desktop's */
+  gl_queue_label_async (q1, 1, GL_LABEL_ORIGIN_HUMAN, on_async_done, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  gl_db_set_default_annotator (before);
+  g_assert_true (gl_queue_finish (q1, result, &error));
+  g_assert_no_error (error);
+  g_object_unref (result);
+  GlDbLabel stored = { 0 };
+  g_assert_true (gl_db_get_current_label (gl_project_get_db (p2), next, FALSE, &stored, &error));
+  g_assert_cmpint (stored.class_id, >=, 0);
+  gl_db_label_clear (&stored);
+  g_assert_cmpint (gl_db_lease_count (gl_project_get_db (p1), next, &error), ==, 0);
   /* bob closes: his go back. */
   gint64 his = gl_queue_get_current (q2)->image_id;
   g_assert_cmpint (gl_db_lease_count (gl_project_get_db (p1), his, &error), ==, 1);
