@@ -329,15 +329,18 @@ new_session (gpointer data)
   setsid ();
 }
 
-/* Starts the trainer loop in a process group of its own; its pid. Each round
- * appends "ok" or "failed" to DIR/trainer-rounds. */
+/* Starts the trainer loop in a process group of its own; its pid. The
+ * trainer's output goes to DIR/trainer-log (the service's --json events: one
+ * "round-finished" or "round-failed" line per round); each exit of the
+ * command appends "exit ok" or "exit failed". */
 static GPid
 start_trainer (Bench *b)
 {
-  g_autofree char *rounds = g_build_filename (b->dir, "trainer-rounds", NULL);
+  g_autofree char *log = g_build_filename (b->dir, "trainer-log", NULL);
   g_autofree char *script = g_strdup_printf (
-      "while :; do if %s \"$1\" >/dev/null 2>&1; then echo ok >> '%s'; else echo failed >> '%s'; sleep 1; fi; done",
-      opt_trainer, rounds, rounds);
+      "while :; do if %s \"$1\" >> '%s' 2>&1; then echo 'exit ok' >> '%s'; else echo 'exit failed' >> '%s'; "
+      "sleep 1; fi; done",
+      opt_trainer, log, log, log);
   const char *argv[] = { "/bin/sh", "-c", script, "sh", b->target, NULL };
   GPid pid = 0;
   g_autoptr (GError) error = NULL;
@@ -354,17 +357,22 @@ stop_trainer (Bench *b, GPid pid)
   int status;
   waitpid (pid, &status, 0);
   g_spawn_close_pid (pid);
-  g_autofree char *rounds = g_build_filename (b->dir, "trainer-rounds", NULL), *text = NULL;
-  guint ok = 0, failed = 0;
-  g_file_get_contents (rounds, &text, NULL, NULL);
+  g_autofree char *log = g_build_filename (b->dir, "trainer-log", NULL), *text = NULL;
+  guint ok = 0, failed = 0, exits = 0;
+  g_file_get_contents (log, &text, NULL, NULL);
   if (text != NULL)
     {
       g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
       for (guint i = 0; lines[i]; i++)
-        ok += g_str_equal (lines[i], "ok"), failed += g_str_equal (lines[i], "failed");
+        {
+          ok += strstr (lines[i], "\"round-finished\"") != NULL;
+          failed += strstr (lines[i], "\"round-failed\"") != NULL;
+          exits += g_str_has_prefix (lines[i], "exit ");
+        }
     }
-  g_print ("  trainer (%s PROJECT, in a loop): %u rounds done, %u failed, while the annotators labeled\n",
-           opt_trainer, ok, failed);
+  g_print ("  trainer (%s PROJECT): %u rounds finished, %u failed, %u exits, while the annotators labeled (its "
+           "output: %s)\n",
+           opt_trainer, ok, failed, exits, log);
 }
 
 static void
