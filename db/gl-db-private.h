@@ -211,6 +211,13 @@ gint64 gl_db_step_id (GlDb *db, GlSqlStmt *st, GError **error, const char *what)
 
 /* One integer of the first row of @sql with @a bound as ?1 (when @bind), or @fallback. */
 gint64 gl_db_query_int (GlDb *db, const char *sql, gboolean bind, gint64 a, gint64 fallback);
+/* Whether the table @name (a constant of the caller's) is there: 1, 0, or -1
+ * on failure. */
+gint64 gl_db_table_exists (GlDb *db, const char *name);
+/* Creates a table of the team's by @ddl unless @name is there, under the
+ * schema's advisory lock on PostgreSQL (two creators can collide in its
+ * catalogue even with IF NOT EXISTS). */
+gboolean gl_db_create_table_once (GlDb *db, const char *name, const char *ddl, GError **error);
 
 /* Counters table: label_seq, current_model, queue_mark, listing_pending;
  * queue_seq (gl_db_replace_queue) from its first use on. */

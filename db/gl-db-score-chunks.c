@@ -6,27 +6,7 @@
 gboolean
 gl_db_score_chunks_prepare (GlDb *db, GError **error)
 {
-  gint64 exists = gl_db_query_int (
-      db,
-      gl_db_is_sqlite (db) ? "SELECT COUNT (*) FROM sqlite_master WHERE type = 'table' AND name = 'team_score_chunks'"
-                           : "SELECT COUNT (*) FROM information_schema.tables WHERE table_schema = current_schema ()"
-                             " AND table_name = 'team_score_chunks'",
-      FALSE, 0, -1);
-  if (exists < 0)
-    return gl_db_fail (db, error, "cannot read the schema");
-  if (exists > 0)
-    return TRUE;
-  /* Under the schema's advisory lock: two creators can collide in PostgreSQL's catalogue. */
-  if (!gl_db_begin (db, error))
-    return FALSE;
-  gboolean ok = (gl_db_is_sqlite (db) || gl_db_exec (db, "SELECT pg_advisory_xact_lock (8318)", error))
-                && gl_db_exec (db, GL_DB_SCORE_CHUNKS_TABLE, error);
-  if (!ok || !gl_db_commit (db, error))
-    {
-      gl_db_rollback (db);
-      return FALSE;
-    }
-  return TRUE;
+  return gl_db_create_table_once (db, "team_score_chunks", GL_DB_SCORE_CHUNKS_TABLE, error);
 }
 
 gboolean

@@ -281,3 +281,35 @@ gl_db_team_target_with_password (const char *target, const char *password, GErro
   append_quoted (out, password);
   return g_string_free (out, FALSE);
 }
+
+gint64
+gl_db_table_exists (GlDb *db, const char *name)
+{
+  g_autofree char *sql
+      = gl_db_is_sqlite (db)
+            ? g_strdup_printf ("SELECT COUNT (*) FROM sqlite_master WHERE type = 'table' AND name = '%s'", name)
+            : g_strdup_printf ("SELECT COUNT (*) FROM information_schema.tables WHERE table_schema = current_schema ()"
+                               " AND table_name = '%s'",
+                               name);
+  return gl_db_query_int (db, sql, FALSE, 0, -1);
+}
+
+gboolean
+gl_db_create_table_once (GlDb *db, const char *name, const char *ddl, GError **error)
+{
+  gint64 exists = gl_db_table_exists (db, name);
+  if (exists < 0)
+    return gl_db_fail (db, error, "cannot read the schema");
+  if (exists > 0)
+    return TRUE;
+  if (!gl_db_begin (db, error))
+    return FALSE;
+  gboolean ok = (gl_db_is_sqlite (db) || gl_db_exec (db, "SELECT pg_advisory_xact_lock (8318)", error))
+                && gl_db_exec (db, ddl, error);
+  if (!ok || !gl_db_commit (db, error))
+    {
+      gl_db_rollback (db);
+      return FALSE;
+    }
+  return TRUE;
+}

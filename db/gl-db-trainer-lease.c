@@ -21,38 +21,11 @@ gl_db_trainer_holder_describe (const GlDbTrainerHolder *holder)
                           holder->pid, holder->annotator ? holder->annotator : "?");
 }
 
-/* Whether the table is there (1), not (0), or -1 on failure. */
-static gint64
-table_exists (GlDb *db)
-{
-  return gl_db_query_int (db,
-                          gl_db_is_sqlite (db)
-                              ? "SELECT COUNT (*) FROM sqlite_master WHERE type = 'table' AND name = 'team_trainer_lease'"
-                              : "SELECT COUNT (*) FROM information_schema.tables WHERE table_schema = current_schema ()"
-                                " AND table_name = 'team_trainer_lease'",
-                          FALSE, 0, -1);
-}
 
 gboolean
 gl_db_trainer_lease_prepare (GlDb *db, GError **error)
 {
-  gint64 exists = table_exists (db);
-  if (exists < 0)
-    return gl_db_fail (db, error, "cannot read the schema");
-  if (exists > 0)
-    return TRUE;
-  /* Two trainers starting at once: PostgreSQL's IF NOT EXISTS can still
-   * collide in its catalogue, so under the schema's advisory lock. */
-  if (!gl_db_begin (db, error))
-    return FALSE;
-  gboolean ok = (gl_db_is_sqlite (db) || gl_db_exec (db, "SELECT pg_advisory_xact_lock (8318)", error))
-                && gl_db_exec (db, GL_DB_TRAINER_LEASE_TABLE, error);
-  if (!ok || !gl_db_commit (db, error))
-    {
-      gl_db_rollback (db);
-      return FALSE;
-    }
-  return TRUE;
+  return gl_db_create_table_once (db, "team_trainer_lease", GL_DB_TRAINER_LEASE_TABLE, error);
 }
 
 gboolean
@@ -123,7 +96,7 @@ gl_db_trainer_lease_get (GlDb *db, GlDbTrainerHolder *out, gboolean *live, GErro
 {
   gl_db_trainer_holder_clear (out);
   *live = FALSE;
-  gint64 exists = table_exists (db);
+  gint64 exists = gl_db_table_exists (db, "team_trainer_lease");
   if (exists < 0)
     return gl_db_fail (db, error, "cannot read the schema");
   if (exists == 0)
